@@ -1,0 +1,123 @@
+/// One line as a reader sees it: a view of its bytes (without the newline), valid only
+/// for the duration of the callback that receives it.
+public struct LogLine {
+    /// The line's bytes, newline excluded.
+    public let bytes: UnsafeRawBufferPointer
+    /// Byte offset of the line's first byte in the log.
+    public let offset: Int
+    /// The line's seq (already checked to be contiguous).
+    public let seq: Int
+
+    public init(bytes: UnsafeRawBufferPointer, offset: Int, seq: Int) {
+        self.bytes = bytes
+        self.offset = offset
+        self.seq = seq
+    }
+
+    /// The 64 hex digits of the line's hash (fixed position from the end of the line).
+    public var hashHex: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - 66)..<(bytes.count - 2)])
+    }
+
+    /// The line's hash.
+    public var hash: SHA256Digest { SHA256Digest(hexBytes: hashHex)! }
+
+    /// Parses the line into owned values.
+    public func entry() throws(LineDefect) -> LogEntry { try LogEntry(line: bytes) }
+}
+
+/// Exclusive access to a log, handed out by `AppendOnlyLog.withExclusiveAccess`.
+///
+/// Everything a writer needs between reading the tail and appending: nobody else can
+/// append while a session is open.
+public protocol LogSession {
+    /// The last line when the session began, updated by each append.
+    var head: LogHead { get }
+    /// Streams lines `seq…head` in order, checking seq contiguity and prev links.
+    /// - Parameter after: the head the first line must link to, if known (seq − 1).
+    func forEachLine(from seq: Int, after: LogHead?, _ body: (LogLine) throws -> Void) throws
+    /// Appends records as one write and one fsync, and returns each new line's head.
+    ///
+    /// - Parameter expectedHead: if given, the append fails with `LogError.conflict`
+    ///   unless the log's head seq equals it.
+    /// - Throws: `LogError`; on failure nothing is appended.
+    mutating func append(_ records: [LogRecord], expectedHead: Int?) throws -> [LogHead]
+}
+
+/// An append-only, hash-chained log of JSON lines.
+///
+/// Implementations: `FileLog` (durable, locked, crash-safe) and `InMemoryLog` (for tests).
+/// Both pass the same conformance suite.
+public protocol AppendOnlyLog: Sendable {
+    /// Runs `body` under the log's exclusive lock: read the tail, decide, append.
+    func withExclusiveAccess<R>(_ body: (inout any LogSession) throws -> R) throws -> R
+    /// The head as a reader sees it now: the last complete, acknowledged line.
+    func readHead() throws -> LogHead
+    /// Streams lines from `seq` up to the head at the time of the call, checking seq
+    /// contiguity and prev links (not hashes: that is `verify`'s job).
+    func forEachLine(from seq: Int, after: LogHead?, _ body: (LogLine) throws -> Void) throws
+}
+
+extension AppendOnlyLog {
+    /// Streams every line from the first.
+    public func forEachLine(_ body: (LogLine) throws -> Void) throws {
+        try forEachLine(from: 1, after: nil, body)
+    }
+
+    /// Appends under the lock in one call.
+    @discardableResult
+    public func append(_ records: [LogRecord], expectedHead: Int? = nil) throws -> [LogHead] {
+        try withExclusiveAccess { session in try session.append(records, expectedHead: expectedHead) }
+    }
+
+    /// All lines parsed into entries (tests and small logs only: this holds them all).
+    public func entries() throws -> [LogEntry] {
+        var out: [LogEntry] = []
+        try forEachLine { line in out.append(try line.entry()) }
+        return out
+    }
+}
+
+/// The first line of every log.
+public enum LogCreation {
+    /// The record of a log's first line: `LogCreated` with a random log id and the format.
+    public static func record(logID: String, actor: String, at: Timestamp) -> LogRecord {
+        LogRecord(type: "LogCreated", actor: actor, at: at,
+                  data: ["log": .string(logID), "format": .int(Int64(logFormatVersion))])
+    }
+
+    /// A random RFC 4122 version-4 UUID, lowercase.
+    public static func randomLogID(using random: some RandomSource) -> String {
+        var bytes = (0..<2).flatMap { _ in withUnsafeBytes(of: random.next().bigEndian) { Array($0) } }
+        bytes[6] = (bytes[6] & 0x0f) | 0x40
+        bytes[8] = (bytes[8] & 0x3f) | 0x80
+        let hex = bytes.map { byte -> String in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0xf)]])
+        }.joined()
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4),
+                     hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        return parts.joined(separator: "-")
+    }
+
+    /// Checks that `line` is a `LogCreated` line of a supported format.
+    /// - Throws: `LogError.unsupportedFormat`, or `LogError.damaged` if it is no LogCreated line.
+    public static func checkFirstLine(_ line: LogLine, path: String) throws(LogError) {
+        let entry: LogEntry
+        do { entry = try line.entry() } catch {
+            throw .damaged(LogDamage(seq: 1, offset: 0, reason: error.reason), path: path)
+        }
+        guard entry.type == "LogCreated", entry.seq == 1, entry.prev == .zero else {
+            throw .damaged(LogDamage(seq: 1, offset: 0, reason: "the first line is not LogCreated with seq 1 and prev of 64 zeros"), path: path)
+        }
+        guard let format = entry.data["format"] else {
+            throw .damaged(LogDamage(seq: 1, offset: 0, reason: "LogCreated has no format"), path: path)
+        }
+        guard format.intValue == Int64(logFormatVersion) else {
+            throw .unsupportedFormat(found: format.description, path: path)
+        }
+        guard entry.data["log"]?.stringValue?.isEmpty == false else {
+            throw .damaged(LogDamage(seq: 1, offset: 0, reason: "LogCreated has no log id"), path: path)
+        }
+    }
+}

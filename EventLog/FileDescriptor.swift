@@ -1,0 +1,289 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failed system call: which operation on which path, and the errno.
+public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What was being done, e.g. "open", "write", "fsync".
+    public var operation: String
+    /// The file or directory concerned.
+    public var path: String
+    /// The errno value.
+    public var code: Int32
+
+    public init(_ operation: String, path: String, code: Int32 = errno) {
+        self.operation = operation
+        self.path = path
+        self.code = code
+    }
+
+    /// The C library's text for `code`.
+    public var systemMessage: String { String(cString: strerror(code)) }
+
+    public var description: String {
+        let advice: String
+        switch code {
+        case EACCES, EPERM: advice = "; check the owner and mode of the store (it should be yours, mode 0700)"
+        case EROFS: advice = "; the file system is read-only, so nothing can be recorded there"
+        case ENOSPC, EDQUOT: advice = "; free some disk space and try again (nothing was recorded)"
+        case ENOENT: advice = ""
+        default: advice = ""
+        }
+        return "cannot \(operation) \(path): \(systemMessage)\(advice)"
+    }
+}
+
+/// Bytes that can be read at any offset: a file, or memory.
+public protocol RandomAccessBytes: ~Copyable {
+    /// The number of bytes.
+    func size() throws(SystemError) -> Int
+    /// Reads up to `count` bytes at `offset` into `buffer`; returns how many were read.
+    func read(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int) throws(SystemError) -> Int
+}
+
+extension RandomAccessBytes where Self: ~Copyable {
+    /// Reads `count` bytes at `offset` (fewer at the end).
+    public func read(count: Int, at offset: Int) throws(SystemError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let n = try bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(SystemError) -> Int in
+                count == 0 ? 0 : try read(into: raw.baseAddress!, count: count, at: offset)
+            }
+        }.get()
+        bytes.removeLast(count - n)
+        return bytes
+    }
+}
+
+/// An open file descriptor that is closed exactly once, when it goes out of scope.
+///
+/// Every method states its failure mode: each throws `SystemError` with the errno.
+public struct FileDescriptor: ~Copyable, RandomAccessBytes {
+    /// The raw descriptor.
+    public let rawValue: Int32
+    /// The path it was opened with, for messages.
+    public let path: String
+
+    /// Opens `path` with `flags` (`O_CREAT` files get `mode`, then an explicit fchmod so the
+    /// umask cannot loosen or tighten it).
+    public init(path: String, flags: Int32, mode: mode_t = 0o600) throws(SystemError) {
+        let fd = open(path, flags | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw SystemError("open", path: path) }
+        rawValue = fd
+        self.path = path
+        owned = true
+    }
+
+    /// A view of a descriptor someone else owns and will close.
+    public init(borrowing rawValue: Int32, path: String) {
+        self.rawValue = rawValue
+        self.path = path
+        owned = false
+    }
+
+    /// Whether this value closes the descriptor when it goes out of scope.
+    private let owned: Bool
+
+    deinit { if owned { close(rawValue) } }
+
+    /// The file's size in bytes.
+    public func size() throws(SystemError) -> Int {
+        var st = stat()
+        guard fstat(rawValue, &st) == 0 else { throw SystemError("stat", path: path) }
+        return Int(st.st_size)
+    }
+
+    /// The file's device and inode: its identity, whatever its path.
+    public func identity() throws(SystemError) -> (device: UInt64, inode: UInt64) {
+        var st = stat()
+        guard fstat(rawValue, &st) == 0 else { throw SystemError("stat", path: path) }
+        return (UInt64(st.st_dev), UInt64(st.st_ino))
+    }
+
+    /// The file's permission bits.
+    public func mode() throws(SystemError) -> mode_t {
+        var st = stat()
+        guard fstat(rawValue, &st) == 0 else { throw SystemError("stat", path: path) }
+        return st.st_mode & 0o7777
+    }
+
+    /// Sets the permission bits.
+    public func setMode(_ mode: mode_t) throws(SystemError) {
+        guard fchmod(rawValue, mode) == 0 else { throw SystemError("chmod", path: path) }
+    }
+
+    /// Reads up to `count` bytes at `offset` into `buffer`; returns how many were read
+    /// (fewer only at the end of the file).
+    public func read(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int) throws(SystemError) -> Int {
+        var done = 0
+        while done < count {
+            let n = pread(rawValue, buffer + done, count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("read", path: path)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    /// Writes all of `bytes` at the current offset, retrying short writes and EINTR.
+    /// - Throws: on the first failure; some bytes may have been written by then.
+    public func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
+        var done = 0
+        while done < bytes.count {
+            let n = write(rawValue, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("write", path: path)
+            }
+            done += n
+        }
+    }
+
+    /// Writes all of `bytes`; see `writeAll(_:)`.
+    public func writeAll(_ bytes: [UInt8]) throws(SystemError) {
+        try bytes.withUnsafeBytes { raw in Result { () throws(SystemError) in try writeAll(raw) } }.get()
+    }
+
+    /// Flushes the file's data and metadata to the device (fsync).
+    public func sync() throws(SystemError) {
+        while fsync(rawValue) != 0 {
+            if errno == EINTR { continue }
+            throw SystemError("fsync", path: path)
+        }
+    }
+
+    /// Cuts the file to `length` bytes.
+    public func truncate(to length: Int) throws(SystemError) {
+        guard ftruncate(rawValue, off_t(length)) == 0 else { throw SystemError("truncate", path: path) }
+    }
+
+    /// Moves the write offset to the end of the file.
+    public func seekToEnd() throws(SystemError) {
+        guard lseek(rawValue, 0, SEEK_END) >= 0 else { throw SystemError("seek", path: path) }
+    }
+
+    /// Tries to take an exclusive advisory lock (flock) without waiting.
+    /// - Returns: false if another open file description holds it.
+    public func tryLockExclusive() throws(SystemError) -> Bool {
+        while true {
+            if flock(rawValue, LOCK_EX | LOCK_NB) == 0 { return true }
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return false }
+            throw SystemError("lock", path: path)
+        }
+    }
+}
+
+/// File system helpers with the failure modes spelt out.
+public enum FileSystem {
+    /// Whether something exists at `path`, and whether it is a directory.
+    public static func kind(of path: String) -> (exists: Bool, isDirectory: Bool) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return (false, false) }
+        return (true, (st.st_mode & S_IFMT) == S_IFDIR)
+    }
+
+    /// The permission bits of `path`, or nil if it cannot be stat'ed.
+    public static func mode(of path: String) -> mode_t? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return st.st_mode & 0o7777
+    }
+
+    /// The size of the file at `path`, or nil.
+    public static func size(of path: String) -> Int? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Int(st.st_size)
+    }
+
+    /// The names in a directory, without `.` and `..`.
+    public static func contents(of path: String) throws(SystemError) -> [String] {
+        guard let dir = opendir(path) else { throw SystemError("list", path: path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Creates a directory with exactly `mode` (chmod after mkdir, so the umask does not
+    /// matter). Succeeds if it already exists as a directory.
+    public static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws(SystemError) {
+        if mkdir(path, mode) != 0 {
+            guard errno == EEXIST, kind(of: path).isDirectory else { throw SystemError("create directory", path: path) }
+            return
+        }
+        guard chmod(path, mode) == 0 else { throw SystemError("chmod", path: path) }
+    }
+
+    /// Creates a directory and any missing parents; only the last gets `mode`, parents
+    /// get the usual 0755 minus umask.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws(SystemError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        let parts = path.split(separator: "/")
+        for (i, part) in parts.enumerated() {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
+            if i == parts.count - 1 {
+                try makeDirectory(prefix, mode: mode)
+            } else if !kind(of: prefix).exists {
+                guard mkdir(prefix, 0o755) == 0 || errno == EEXIST else { throw SystemError("create directory", path: prefix) }
+            }
+        }
+    }
+
+    /// Flushes a directory's entries (after creating, renaming or removing files in it).
+    public static func syncDirectory(_ path: String) throws(SystemError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open", path: path) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw SystemError("fsync", path: path) }
+    }
+
+    /// Replaces `path` atomically: writes a temporary file beside it (mode 0600), fsyncs it,
+    /// renames it over `path`, and fsyncs the directory. A crash leaves either the old or
+    /// the new content, never a mix.
+    public static func replaceAtomically(_ path: String, with bytes: [UInt8], mode: mode_t = 0o600) throws(SystemError) {
+        let directory = parentDirectory(of: path)
+        let temporary = path + ".tmp-\(getpid())"
+        do {
+            let fd = try FileDescriptor(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+            try fd.setMode(mode)
+            try fd.writeAll(bytes)
+            try fd.sync()
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let failure = SystemError("rename", path: temporary)
+            unlink(temporary)
+            throw failure
+        }
+        try syncDirectory(directory)
+    }
+
+    /// Removes a file if it exists.
+    public static func remove(_ path: String) throws(SystemError) {
+        guard unlink(path) == 0 || errno == ENOENT else { throw SystemError("remove", path: path) }
+    }
+
+    /// The directory part of a path (`.` for a bare name).
+    public static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Reads a whole file.
+    public static func readFile(_ path: String) throws(SystemError) -> [UInt8] {
+        let fd = try FileDescriptor(path: path, flags: O_RDONLY)
+        return try fd.read(count: fd.size(), at: 0)
+    }
+}

@@ -1,0 +1,737 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The durable log: a JSON Lines file, appended under an exclusive flock, fsync'ed before
+/// any append is acknowledged.
+///
+/// Crash safety rests on three rules (see FORMAT.md):
+/// - a batch is one `write` and one `fsync`; its lines carry `batch: [first, last]`;
+/// - a reader's view ends at the last complete line of the last complete batch;
+/// - the next writer moves anything after that (a torn tail) to the quarantine
+///   directory byte for byte, truncates, and says so through `warn`.
+///
+/// Damage anywhere else (a bad line before the tail) makes every write refuse.
+public final class FileLog: AppendOnlyLog {
+    /// The log file.
+    public let path: String
+    /// Where torn tails are kept.
+    public let quarantineDirectory: String
+    /// How long a writer waits for the lock before giving up.
+    public let lockTimeout: Double
+    /// Receives warnings, e.g. that a torn tail was quarantined.
+    public let warn: @Sendable (String) -> Void
+    /// Where the chain checkpoint is kept: the last line whose hash, and every hash before
+    /// it, a writer or `verify` has checked. Disposable: without it, the next writer
+    /// verifies the whole log.
+    public let checkpointPath: String?
+    private let clock: any Clock
+    /// What this process already knows: the first line it checked (by file identity) and
+    /// the checkpoint it last read or wrote. Saves re-reading both on every append.
+    private let known = Mutex<KnownState>(KnownState())
+
+    struct KnownState {
+        var firstLine: (device: UInt64, inode: UInt64, logID: String)?
+        var checkpoint: ChainCheckpoint?
+        var checkpointFile: OpenFile?
+    }
+
+    /// The log file kept open between sessions. The mutex also serialises this process's
+    /// own threads, which one shared descriptor's flock cannot tell apart.
+    private let openLog = Mutex<OpenFile?>(nil)
+
+    /// A descriptor owned by the log, with the identity it was opened on.
+    final class OpenFile: @unchecked Sendable {
+        let raw: Int32
+        let device: UInt64
+        let inode: UInt64
+        init(raw: Int32, device: UInt64, inode: UInt64) {
+            self.raw = raw
+            self.device = device
+            self.inode = inode
+        }
+        deinit { close(raw) }
+    }
+
+    /// The device and inode the path names now, or nil if it names nothing.
+    static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return (UInt64(st.st_dev), UInt64(st.st_ino))
+    }
+
+    /// A log at `path`. Nothing is opened until it is used.
+    public init(
+        path: String, quarantineDirectory: String, checkpointPath: String? = nil, lockTimeout: Double = 10,
+        clock: any Clock = SystemClock(), warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.path = path
+        self.quarantineDirectory = quarantineDirectory
+        self.checkpointPath = checkpointPath
+        self.lockTimeout = lockTimeout
+        self.clock = clock
+        self.warn = warn
+    }
+
+    // MARK: Creating
+
+    /// Creates the file (mode 0600) if needed and writes the `LogCreated` line if the log
+    /// is empty. Idempotent: on an existing log it only checks the first line.
+    /// - Returns: whether the first line was written now, and the head.
+    public func initialize(actor: String, logID: String) throws -> (created: Bool, head: LogHead) {
+        let existed = FileSystem.kind(of: path).exists
+        do {
+            let fd = try FileDescriptor(path: path, flags: O_RDWR | O_APPEND | O_CREAT)
+            if !existed {
+                try fd.setMode(0o600)
+                try FileSystem.syncDirectory(FileSystem.parentDirectory(of: path))
+            }
+        } catch { throw LogError.system(error) }
+        return try withExclusiveAccess { session in
+            if session.head.seq > 0 { return (false, session.head) }
+            let heads = try session.append([LogCreation.record(logID: logID, actor: actor, at: clock.now())], expectedHead: 0)
+            return (true, heads[0])
+        }
+    }
+
+    // MARK: Reading
+
+    public func readHead() throws -> LogHead {
+        let fd = try openForReading()
+        return try TailInspection.inspect(fd, path: path).head
+    }
+
+    public func forEachLine(from seq: Int, after: LogHead?, _ body: (LogLine) throws -> Void) throws {
+        let fd = try openForReading()
+        let tail = try TailInspection.inspect(fd, path: path)
+        try ChainReader.read(fd, path: path, from: seq, after: after, tail: tail, body)
+    }
+
+    private func openForReading() throws(LogError) -> FileDescriptor {
+        do { return try FileDescriptor(path: path, flags: O_RDONLY) } catch {
+            if error.code == ENOENT { throw .notInitialized(path: path) }
+            throw .system(error)
+        }
+    }
+
+    // MARK: Checkpoint
+
+    /// Records that the chain was verified up to `head` (best effort: the checkpoint is a
+    /// cache, and losing it only costs a full verification).
+    public func markVerified(_ head: LogHead, logID: String) {
+        guard checkpointPath != nil, head.seq > 0, let fd = try? openForReading(),
+              let offset = try? ChainReader.offset(ofSeq: head.seq, in: fd, path: path, end: fd.size()) else { return }
+        writeCheckpoint(ChainCheckpoint(logID: logID, seq: head.seq, offset: offset, hash: head.hash))
+    }
+
+    func readCheckpoint() -> ChainCheckpoint? {
+        if let cached = known.withLock({ $0.checkpoint }) { return cached }
+        guard let checkpointPath, let bytes = try? FileSystem.readFile(checkpointPath),
+              let value = try? JSONScanner.parse(bytes).objectValue,
+              let log = value["log"]?.stringValue, let seq = value["seq"]?.intValue, let offset = value["offset"]?.intValue,
+              let hex = value["hash"]?.stringValue, let hash = SHA256Digest(hex: hex) else { return nil }
+        let checkpoint = ChainCheckpoint(logID: log, seq: Int(seq), offset: Int(offset), hash: hash)
+        known.withLock { $0.checkpoint = checkpoint }
+        return checkpoint
+    }
+
+    /// The log id of the first line, checked once per file identity.
+    func checkedLogID(_ fd: borrowing FileDescriptor) throws -> String {
+        let identity = try fd.identity()
+        if let cached = known.withLock({ $0.firstLine }), cached.device == identity.device, cached.inode == identity.inode {
+            return cached.logID
+        }
+        let logID = try ChainReader.checkFirstLine(fd, path: path)
+        known.withLock { $0.firstLine = (identity.device, identity.inode, logID) }
+        return logID
+    }
+
+    func writeCheckpoint(_ checkpoint: ChainCheckpoint) {
+        guard let checkpointPath else { return }
+        known.withLock { $0.checkpoint = checkpoint }
+        let object: JSONValue = .object(["log": .string(checkpoint.logID), "seq": .int(Int64(checkpoint.seq)),
+                                         "offset": .int(Int64(checkpoint.offset)), "hash": .string(checkpoint.hash.hex)])
+        // Fixed width, one pwrite: a concurrent or torn write yields a line that does not
+        // parse, which only means "verify from zero". No fsync, no chmod, no truncate on
+        // the common path: every metadata change would ride on the log's next fsync.
+        var bytes = Array(object.description.utf8)
+        bytes += [UInt8](repeating: 0x20, count: max(0, 255 - bytes.count)) + [0x0A]
+        known.withLock { state in
+            let now = FileLog.identity(of: checkpointPath)
+            if let file = state.checkpointFile, let now, file.device == now.device, file.inode == now.inode {
+                _ = bytes.withUnsafeBytes { pwrite(file.raw, $0.baseAddress, $0.count, 0) }
+                return
+            }
+            state.checkpointFile = nil
+            try? FileSystem.makeDirectory(FileSystem.parentDirectory(of: checkpointPath))
+            let fd = open(checkpointPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { return }
+            fchmod(fd, 0o600)
+            _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+            ftruncate(fd, off_t(bytes.count))
+            var st = stat()
+            fstat(fd, &st)
+            state.checkpointFile = OpenFile(raw: fd, device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        }
+    }
+
+    /// Verifies what no writer has verified yet: the lines after the checkpoint, or the
+    /// whole log if the checkpoint is missing, foreign or no longer matches.
+    ///
+    /// - Throws: `LogError.damaged` if a line fails, if lines were removed since the
+    ///   checkpoint, or if the checkpoint's line was rewritten.
+    fileprivate func verifyUnchecked<Source: RandomAccessBytes & ~Copyable>(
+        _ fd: borrowing Source, head: LogHead, headOffset: Int, end: Int, logID: String
+    ) throws {
+        guard checkpointPath != nil, head.seq > 0 else { return }
+        let checkpoint = readCheckpoint()
+        // The common case: nothing was appended since the checkpoint, and the tail check
+        // has just re-hashed that very line where the checkpoint says it is.
+        if let checkpoint, checkpoint.logID == logID, checkpoint.seq == head.seq, checkpoint.hash == head.hash,
+           checkpoint.offset == headOffset {
+            return
+        }
+        var verifiedHead: LogHead
+        if let checkpoint, checkpoint.logID == logID {
+            guard checkpoint.seq <= head.seq else {
+                throw LogError.damaged(LogDamage(seq: head.seq + 1, offset: end, reason:
+                    "the log ends at seq \(head.seq), but seq \(checkpoint.seq) was verified earlier, so lines were removed (if events.jsonl was restored from a backup on purpose, delete cache/ first)"),
+                    path: path)
+            }
+            let line = try ChainReader.line(at: checkpoint.offset, in: fd, path: path, end: end)
+            if let line, line.withUnsafeBytes({ raw -> Bool in
+                   let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<(line.count - 1)])
+                   return ChainReader.leadingSeq(bytes) == checkpoint.seq && ChainReader.suffixIsWellFormed(bytes)
+                       && checkpoint.hash.matches(hexBytes: LogLine(bytes: bytes, offset: 0, seq: 0).hashHex)
+               }) {
+                verifiedHead = try LogVerifier.verifyLines(
+                    fd, path: path, from: checkpoint.offset + line.count,
+                    after: LogHead(seq: checkpoint.seq, hash: checkpoint.hash), end: end, threads: LogVerifier.processorCount)
+            } else {
+                verifiedHead = try LogVerifier.verifyLines(fd, path: path, from: 0, after: .empty, end: end, threads: LogVerifier.processorCount)
+                // The whole chain verifies, yet the checkpoint's line changed: a rewrite.
+                throw LogError.damaged(LogDamage(seq: checkpoint.seq, offset: checkpoint.offset, reason:
+                    "seq \(checkpoint.seq) no longer has the hash it had when it was verified (\(checkpoint.hash.hex)), so the log was rewritten (if events.jsonl was restored from a backup on purpose, delete cache/ first)"),
+                    path: path)
+            }
+        } else {
+            verifiedHead = try LogVerifier.verifyLines(fd, path: path, from: 0, after: .empty, end: end, threads: LogVerifier.processorCount)
+        }
+        precondition(verifiedHead == head, "the verified chain must end at the inspected head")
+        if checkpoint?.seq != head.seq {
+            let offset = try ChainReader.offset(ofSeq: head.seq, in: fd, path: path, end: end)
+            writeCheckpoint(ChainCheckpoint(logID: logID, seq: head.seq, offset: offset, hash: head.hash))
+        }
+    }
+
+    // MARK: Writing
+
+    public func withExclusiveAccess<R>(_ body: (inout any LogSession) throws -> R) throws -> R {
+        try openLog.withLock { cached throws -> R in
+            // Reuse the descriptor while the path still names the same file.
+            let now = FileLog.identity(of: path)
+            if cached == nil || now == nil || cached!.device != now!.device || cached!.inode != now!.inode {
+                cached = nil
+                let fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)
+                guard fd >= 0 else {
+                    if errno == ENOENT { throw LogError.notInitialized(path: path) }
+                    throw LogError.system(SystemError("open", path: path))
+                }
+                var st = stat()
+                fstat(fd, &st)
+                cached = OpenFile(raw: fd, device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+            }
+            let fd = FileDescriptor(borrowing: cached!.raw, path: path)
+            try acquireLock(fd)
+            defer { flock(fd.rawValue, LOCK_UN) }
+            let session = try FileLogSession(fd: FileDescriptor(borrowing: cached!.raw, path: path), log: self)
+            var existential: any LogSession = session
+            return try body(&existential)
+        }
+    }
+
+    private func acquireLock(_ fd: borrowing FileDescriptor) throws(LogError) {
+        var waited = 0.0
+        let step = 0.02
+        while true {
+            let locked: Bool
+            do { locked = try fd.tryLockExclusive() } catch { throw .system(error) }
+            // The lock is released when the descriptor closes, at the end of the session.
+            if locked { return }
+            guard waited < lockTimeout else { throw .lockTimeout(path: path, seconds: lockTimeout) }
+            usleep(useconds_t(step * 1_000_000))
+            waited += step
+        }
+    }
+
+    /// Moves `range` of the file to the quarantine directory, byte for byte, then cuts the
+    /// file. The copy is fsync'ed before the cut, so the bytes exist somewhere at all times.
+    fileprivate func quarantine(_ fd: borrowing FileDescriptor, range: Range<Int>, afterSeq: Int, reason: String) throws(LogError) {
+        do {
+            let bytes = try fd.read(count: range.count, at: range.lowerBound)
+            try FileSystem.makeDirectory(quarantineDirectory)
+            let stamp = clock.now().rfc3339.filter { $0.isNumber || $0 == "T" || $0 == "Z" }
+            let base = (path.split(separator: "/").last.map(String.init) ?? "log") + ".after-seq-\(afterSeq).\(stamp)"
+            var name = base + ".jsonl"
+            var n = 2
+            while FileSystem.kind(of: quarantineDirectory + "/" + name).exists {
+                name = base + "-\(n).jsonl"
+                n += 1
+            }
+            let target = quarantineDirectory + "/" + name
+            let out = try FileDescriptor(path: target, flags: O_WRONLY | O_CREAT | O_EXCL)
+            try out.setMode(0o600)
+            try out.writeAll(bytes)
+            try out.sync()
+            try FileSystem.syncDirectory(quarantineDirectory)
+            try fd.truncate(to: range.lowerBound)
+            try fd.sync()
+            warn("moved a torn tail of \(range.count) bytes after seq \(afterSeq) (byte offset \(range.lowerBound)) to \(target): \(reason); it was never acknowledged")
+        } catch {
+            throw .system(error)
+        }
+    }
+}
+
+/// The writer's view of a locked `FileLog`.
+final class FileLogSession: LogSession {
+    let fd: FileDescriptor
+    unowned let log: FileLog
+    private(set) var head: LogHead
+    private var size: Int
+    private var logID: String
+
+    init(fd: consuming FileDescriptor, log: FileLog) throws {
+        self.log = log
+        var tail = try TailInspection.inspect(fd, path: log.path)
+        if let torn = tail.torn {
+            // A torn tail was never acknowledged, so it cannot reach a verified line. If it
+            // does, an acknowledged line was damaged: refuse, and touch nothing.
+            if let checkpoint = log.readCheckpoint(), checkpoint.offset >= torn.range.lowerBound,
+               (try? log.checkedLogID(fd)) == checkpoint.logID {
+                throw LogError.damaged(LogDamage(seq: tail.head.seq + 1, offset: torn.range.lowerBound, reason:
+                    "seq \(checkpoint.seq) was acknowledged and verified, but the end of the log no longer holds it intact (\(torn.reason))"),
+                    path: log.path)
+            }
+            try log.quarantine(fd, range: torn.range, afterSeq: tail.head.seq, reason: torn.reason)
+            tail = try TailInspection.inspect(fd, path: log.path)
+            precondition(tail.torn == nil, "a quarantined tail must leave an intact log")
+        }
+        head = tail.head
+        size = tail.intactEnd
+        if head.seq > 0 {
+            logID = try log.checkedLogID(fd)
+            try log.verifyUnchecked(fd, head: head, headOffset: tail.headOffset, end: size, logID: logID)
+        } else {
+            logID = ""
+        }
+        self.fd = fd
+    }
+
+    func forEachLine(from seq: Int, after: LogHead?, _ body: (LogLine) throws -> Void) throws {
+        let tail = TailInspection(head: head, intactEnd: size, torn: nil)
+        try ChainReader.read(fd, path: log.path, from: seq, after: after, tail: tail, body)
+    }
+
+    func append(_ records: [LogRecord], expectedHead: Int?) throws -> [LogHead] {
+        if let expectedHead, expectedHead != head.seq {
+            throw LogError.conflict(expected: expectedHead, actual: head.seq)
+        }
+        guard !records.isEmpty else { return [] }
+        if head.seq == 0 && records[0].type != "LogCreated" { throw LogError.notInitialized(path: log.path) }
+        for record in records { try record.validate() }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(records.count * 400)
+        var heads: [LogHead] = []
+        heads.reserveCapacity(records.count)
+        var prev = head.hash
+        let batch = records.count > 1 ? (head.seq + 1)...(head.seq + records.count) : nil
+        for (i, record) in records.enumerated() {
+            let seq = head.seq + 1 + i
+            prev = LineEncoder.encode(record, seq: seq, prev: prev, batch: batch, into: &bytes)
+            heads.append(LogHead(seq: seq, hash: prev))
+        }
+        do {
+            try fd.writeAll(bytes)
+            try fd.sync()
+        } catch {
+            // Roll back whatever reached the file: the append was not acknowledged.
+            try? fd.truncate(to: size)
+            try? fd.sync()
+            throw LogError.system(error)
+        }
+        let lastLineStart = size + bytes.count - (bytes.dropLast().lastIndex(of: 0x0A).map { bytes.count - 1 - $0 } ?? bytes.count)
+        size += bytes.count
+        head = heads[heads.count - 1]
+        if logID.isEmpty, records[0].type == "LogCreated" { logID = records[0].data["log"]?.stringValue ?? "" }
+        log.writeCheckpoint(ChainCheckpoint(logID: logID, seq: head.seq, offset: lastLineStart, hash: head.hash))
+        return heads
+    }
+}
+
+/// The last line known to be verified, with everything before it.
+struct ChainCheckpoint: Equatable {
+    var logID: String
+    var seq: Int
+    /// Byte offset of the line's first byte.
+    var offset: Int
+    var hash: SHA256Digest
+}
+
+/// What the end of a log file holds: the intact head, and a torn tail if any.
+struct TailInspection {
+    struct Torn {
+        var range: Range<Int>
+        var reason: String
+    }
+
+    /// The last acknowledged line.
+    var head: LogHead
+    /// Byte offset just after the head's newline.
+    var intactEnd: Int
+    /// Bytes after the intact end: a partial line, a line whose hash fails, or an
+    /// unfinished batch.
+    var torn: Torn?
+    /// Where the head line starts, when the inspection saw it (-1 otherwise).
+    var headOffset: Int = -1
+
+    /// Reads the end of the file, O(1) in the log's length (except when walking back over
+    /// an unfinished batch, which is bounded by the batch).
+    static func inspect<Source: RandomAccessBytes & ~Copyable>(_ fd: borrowing Source, path: String) throws(LogError) -> TailInspection {
+        let size: Int
+        do { size = try fd.size() } catch { throw .system(error) }
+        if size == 0 { return TailInspection(head: .empty, intactEnd: 0, torn: nil) }
+        var window = min(size, 1 << 12)
+        var bytes: [UInt8]
+        // Grow the window until it holds the last two complete lines (or the whole file).
+        while true {
+            do { bytes = try fd.read(count: window, at: size - window) } catch { throw .system(error) }
+            if countNewlines(bytes, atLeast: 3) || window == size { break }
+            window = min(size, window * 4)
+        }
+        let base = size - window
+        var cut = size
+        var reason = ""
+        // 1. A last line without its newline.
+        if bytes.last != 0x0A {
+            let lastNewline = bytes.lastIndex(of: 0x0A)
+            cut = lastNewline.map { base + $0 + 1 } ?? 0
+            reason = "the last line has no newline"
+        }
+        // 2. A last complete line whose hash does not verify (or that does not parse).
+        var lines = completeLines(bytes, base: base, end: cut)
+        if let last = lines.last, lineStatus(bytes, base: base, range: last) == nil {
+            cut = last.lowerBound
+            reason = reason.isEmpty ? "the last line's hash does not verify" : reason
+            lines.removeLast()
+            if let previous = lines.last, lineStatus(bytes, base: base, range: previous) == nil {
+                // Two bad lines in a row is not a torn write.
+                throw .damaged(LogDamage(seq: max(1, envelopeSeq(bytes, base: base, range: previous) ?? 1),
+                                         offset: previous.lowerBound, reason: "hash does not verify"), path: path)
+            }
+        }
+        guard let lastRange = lines.last, let last = lineStatus(bytes, base: base, range: lastRange) else {
+            if cut == 0 {
+                // Nothing intact would remain. Only an interrupted first write (a prefix of
+                // a first line, without a newline) may go; anything else is not a log at all.
+                let firstLine = Array("{\"seq\":1,\"at\":\"".utf8)
+                let prefix = Array(bytes.prefix(firstLine.count))
+                guard base == 0, !bytes.contains(0x0A), prefix == Array(firstLine.prefix(prefix.count)) else {
+                    throw .damaged(LogDamage(seq: 1, offset: 0, reason: "this is not a Tandem log: the first line is not a valid LogCreated line"), path: path)
+                }
+                return TailInspection(head: .empty, intactEnd: 0, torn: Torn(range: 0..<size, reason: reason))
+            }
+            // The window held one line only and it was torn: find the line before it.
+            return try inspectBefore(fd, path: path, end: cut, size: size, reason: reason)
+        }
+        // 3. An unfinished batch: lines of a batch whose last line never arrived.
+        if let batch = last.batch, last.seq < batch.upperBound {
+            let start = try ChainReader.offset(ofSeq: batch.lowerBound, in: fd, path: path, end: lastRange.upperBound + 1)
+            let before = try headBefore(offset: start, fd: fd, path: path)
+            return TailInspection(head: before, intactEnd: start, torn: Torn(
+                range: start..<size, reason: "batch \(batch.lowerBound)…\(batch.upperBound) is unfinished (its last line is missing)"))
+        }
+        return TailInspection(head: LogHead(seq: last.seq, hash: last.hash), intactEnd: lastRange.upperBound + 1,
+                              torn: cut < size ? Torn(range: cut..<size, reason: reason) : nil, headOffset: lastRange.lowerBound)
+    }
+
+    private static func inspectBefore<Source: RandomAccessBytes & ~Copyable>(_ fd: borrowing Source, path: String, end: Int, size: Int, reason: String) throws(LogError) -> TailInspection {
+        let head = try headBefore(offset: end, fd: fd, path: path)
+        return TailInspection(head: head, intactEnd: end, torn: Torn(range: end..<size, reason: reason))
+    }
+
+    /// The head of the prefix `0..<offset`, which must end with a newline.
+    static func headBefore<Source: RandomAccessBytes & ~Copyable>(offset: Int, fd: borrowing Source, path: String) throws(LogError) -> LogHead {
+        if offset == 0 { return .empty }
+        var window = min(offset, 1 << 16)
+        while true {
+            let bytes: [UInt8]
+            do { bytes = try fd.read(count: window, at: offset - window) } catch { throw .system(error) }
+            let base = offset - window
+            let lines = completeLines(bytes, base: base, end: offset)
+            if let last = lines.last, lines.count >= 2 || window == offset {
+                guard let status = lineStatus(bytes, base: base, range: last) else {
+                    throw .damaged(LogDamage(seq: envelopeSeq(bytes, base: base, range: last) ?? 1, offset: last.lowerBound,
+                                             reason: "hash does not verify"), path: path)
+                }
+                return LogHead(seq: status.seq, hash: status.hash)
+            }
+            window = min(offset, window * 4)
+        }
+    }
+
+    /// Whether `bytes` holds at least `count` newlines (counted from the end).
+    private static func countNewlines(_ bytes: [UInt8], atLeast count: Int) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var found = 0
+            var i = raw.count - 1
+            while i >= 0 {
+                if raw[i] == 0x0A { found += 1; if found >= count { return true } }
+                i -= 1
+            }
+            return false
+        }
+    }
+
+    /// The last three complete lines (newline excluded) in `bytes[..<end-base]`, as absolute
+    /// ranges; the window's first partial line is skipped unless it starts at offset 0.
+    private static func completeLines(_ bytes: [UInt8], base: Int, end: Int) -> [Range<Int>] {
+        bytes.withUnsafeBytes { raw in
+            var newlines: [Int] = []
+            var i = end - base - 1
+            while i >= 0 && newlines.count < 4 {
+                if raw[i] == 0x0A { newlines.append(i) }
+                i -= 1
+            }
+            newlines.reverse()
+            var result: [Range<Int>] = []
+            var start: Int? = (newlines.count < 4 && base == 0) ? 0 : nil
+            for n in newlines {
+                if let s = start { result.append((base + s)..<(base + n)) }
+                start = n + 1
+            }
+            return result
+        }
+    }
+
+    private struct LineStatus {
+        var seq: Int
+        var hash: SHA256Digest
+        var batch: ClosedRange<Int>?
+    }
+
+    /// The line's seq, hash and batch if it parses and its hash verifies; else nil.
+    private static func lineStatus(_ bytes: [UInt8], base: Int, range: Range<Int>) -> LineStatus? {
+        bytes.withUnsafeBytes { raw in
+            let line = UnsafeRawBufferPointer(rebasing: raw[(range.lowerBound - base)..<(range.upperBound - base)])
+            guard let envelope = try? LineParser.parse(line) else { return nil }
+            let computed = SHA256.hash(UnsafeRawBufferPointer(rebasing: line[0..<envelope.hashedLength]))
+            guard computed.matches(hexBytes: UnsafeRawBufferPointer(rebasing: line[envelope.hash])) else { return nil }
+            return LineStatus(seq: envelope.seq, hash: computed, batch: envelope.batch)
+        }
+    }
+
+    private static func envelopeSeq(_ bytes: [UInt8], base: Int, range: Range<Int>) -> Int? {
+        bytes.withUnsafeBytes { raw in
+            ChainReader.leadingSeq(UnsafeRawBufferPointer(rebasing: raw[(range.lowerBound - base)..<(range.upperBound - base)]))
+        }
+    }
+}
+
+/// Streams lines from a log file in bounded memory, checking the chain's cheap invariants:
+/// contiguous seqs and `prev` equal to the previous line's `hash`.
+enum ChainReader {
+    static let bufferSize = 1 << 20
+    static let maximumLineLength = 64 << 20
+    static let prevMarker = Array(",\"prev\":\"".utf8)
+    static let hashMarker = Array("\",\"hash\":\"".utf8)
+
+    /// Reads `{"seq":N,` at the start of a line.
+    static func leadingSeq(_ line: UnsafeRawBufferPointer) -> Int? {
+        guard line.count > 8, line[0] == UInt8(ascii: "{"), line[1] == UInt8(ascii: "\""), line[2] == UInt8(ascii: "s"),
+              line[3] == UInt8(ascii: "e"), line[4] == UInt8(ascii: "q"), line[5] == UInt8(ascii: "\""),
+              line[6] == UInt8(ascii: ":") else { return nil }
+        var value = 0
+        var i = 7
+        while i < line.count, line[i] >= 48, line[i] <= 57, i < 26 {
+            value = value * 10 + Int(line[i] - 48)
+            i += 1
+        }
+        guard i > 7, i < line.count, line[i] == UInt8(ascii: ","), line[7] != UInt8(ascii: "0") else { return nil }
+        return value
+    }
+
+    /// Checks the fixed-position suffix `,"prev":"…","hash":"…"}` and returns nil if it is
+    /// malformed.
+    static func suffixIsWellFormed(_ line: UnsafeRawBufferPointer) -> Bool {
+        let n = line.count
+        guard n >= 160 else { return false }
+        return memcmp(line.baseAddress! + (n - 149), prevMarker, 9) == 0
+            && memcmp(line.baseAddress! + (n - 76), hashMarker, 10) == 0
+            && line[n - 2] == UInt8(ascii: "\"") && line[n - 1] == UInt8(ascii: "}")
+    }
+
+    /// The line starting at `offset`, newline included, however long; nil if no complete
+    /// line starts there before `end`.
+    static func line<Source: RandomAccessBytes & ~Copyable>(
+        at offset: Int, in fd: borrowing Source, path: String, end: Int
+    ) throws(LogError) -> [UInt8]? {
+        guard offset < end else { return nil }
+        var length = min(4096, end - offset)
+        while true {
+            let bytes: [UInt8]
+            do { bytes = try fd.read(count: length, at: offset) } catch { throw .system(error) }
+            if let newline = bytes.firstIndex(of: 0x0A) { return Array(bytes[...newline]) }
+            if offset + length >= end || length >= maximumLineLength { return nil }
+            length = min(end - offset, length * 4)
+        }
+    }
+
+    /// Checks the `LogCreated` line and returns the log id.
+    @discardableResult
+    static func checkFirstLine<Source: RandomAccessBytes & ~Copyable>(_ fd: borrowing Source, path: String) throws(LogError) -> String {
+        let bytes: [UInt8]
+        do { bytes = try fd.read(count: 4096, at: 0) } catch { throw .system(error) }
+        guard let newline = bytes.firstIndex(of: 0x0A) else {
+            throw .damaged(LogDamage(seq: 1, offset: 0, reason: "the first line is longer than 4 KiB or has no newline"), path: path)
+        }
+        return try bytes.withUnsafeBytes { raw in
+            Result { () throws(LogError) -> String in
+                let line = LogLine(bytes: UnsafeRawBufferPointer(rebasing: raw[0..<newline]), offset: 0, seq: 1)
+                try LogCreation.checkFirstLine(line, path: path)
+                return (try? line.entry())?.data["log"]?.stringValue ?? ""
+            }
+        }.get()
+    }
+
+    /// The byte offset of line `seq`, found by binary search over byte offsets: seqs rise
+    /// with offsets, so O(log n) small reads and no index.
+    static func offset<Source: RandomAccessBytes & ~Copyable>(ofSeq seq: Int, in fd: borrowing Source, path: String, end: Int) throws(LogError) -> Int {
+        if seq <= 1 { return 0 }
+        func notFound(_ at: Int) -> LogError {
+            .damaged(LogDamage(seq: seq, offset: at, reason: "no line holds seq \(seq)"), path: path)
+        }
+        // Invariant: `low` is a line start, and line `seq` starts in low..<high.
+        var low = 0, high = end
+        while true {
+            if high - low <= 1 << 16 {
+                let bytes: [UInt8]
+                do { bytes = try fd.read(count: min(end, high + 64) - low, at: low) } catch { throw .system(error) }
+                var start = 0
+                while start < high - low {
+                    let found = bytes.withUnsafeBytes { raw in
+                        leadingSeq(UnsafeRawBufferPointer(rebasing: raw[start..<min(raw.count, start + 32)]))
+                    }
+                    if found == seq { return low + start }
+                    guard let newline = bytes[start...].firstIndex(of: 0x0A) else { break }
+                    start = newline + 1
+                }
+                throw notFound(low)
+            }
+            let mid = low + (high - low) / 2
+            // The first line start at or after `mid`.
+            var probe = mid - 1
+            var lineStart: Int? = nil
+            while lineStart == nil && probe < high {
+                let chunk: [UInt8]
+                do { chunk = try fd.read(count: min(4096, end - probe), at: probe) } catch { throw .system(error) }
+                if chunk.isEmpty { break }
+                if let i = chunk.firstIndex(of: 0x0A) { lineStart = probe + i + 1 } else { probe += chunk.count }
+            }
+            guard let start = lineStart, start < high else {
+                high = mid
+                continue
+            }
+            let head: [UInt8]
+            do { head = try fd.read(count: min(32, end - start), at: start) } catch { throw .system(error) }
+            guard let found = head.withUnsafeBytes({ leadingSeq($0) }) else {
+                throw .damaged(LogDamage(seq: seq, offset: start, reason: "a line does not start with {\"seq\":N,"), path: path)
+            }
+            if found == seq { return start }
+            if found < seq { low = start } else { high = start }
+        }
+    }
+
+    /// Streams lines `seq…tail.head.seq` to `body`.
+    static func read<Source: RandomAccessBytes & ~Copyable>(
+        _ fd: borrowing Source, path: String, from seq: Int, after: LogHead?, tail: TailInspection,
+        _ body: (LogLine) throws -> Void
+    ) throws {
+        let head = tail.head.seq
+        guard seq >= 1, seq <= head + 1 else { throw LogError.seqOutOfRange(requested: seq, head: head) }
+        if seq == head + 1 { return }
+        var offset = try offset(ofSeq: seq, in: fd, path: path, end: tail.intactEnd)
+        var expected = seq
+        var previousHash = [UInt8](repeating: 0, count: 64)
+        var checkPrev = false
+        if let after {
+            precondition(after.seq == seq - 1, "`after` must be the line before `seq`")
+            previousHash = Array(after.hash.hex.utf8)
+            checkPrev = true
+        } else if seq == 1 {
+            previousHash = Array(SHA256Digest.zero.hex.utf8)
+            checkPrev = true
+        }
+        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        var filled = 0      // bytes in buffer
+        var consumed = 0    // bytes of buffer already handed out
+        var bufferOffset = offset  // file offset of buffer[0]
+        let end = tail.intactEnd
+        while offset < end {
+            // Find the next newline in the buffer, refilling as needed.
+            var newline: Int? = nil
+            while true {
+                if consumed < filled,
+                   let p = memchr(buffer.baseAddress! + consumed, 0x0A, filled - consumed) {
+                    newline = buffer.baseAddress!.distance(to: p)
+                    break
+                }
+                // Move the unconsumed rest to the front and read more.
+                let rest = filled - consumed
+                if rest > 0 && consumed > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + consumed, rest) }
+                bufferOffset += consumed
+                consumed = 0
+                filled = rest
+                if filled == buffer.count {
+                    guard buffer.count < maximumLineLength else {
+                        throw LogError.damaged(LogDamage(seq: expected, offset: offset, reason: "a line is longer than 64 MiB"), path: path)
+                    }
+                    let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
+                    bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
+                    buffer.deallocate()
+                    buffer = bigger
+                }
+                let want = min(buffer.count - filled, end - (bufferOffset + filled))
+                guard want > 0 else { break }
+                let n: Int
+                do { n = try fd.read(into: buffer.baseAddress! + filled, count: want, at: bufferOffset + filled) }
+                catch { throw LogError.system(error) }
+                if n == 0 { break }
+                filled += n
+            }
+            guard let newlineIndex = newline else {
+                throw LogError.damaged(LogDamage(seq: expected, offset: offset, reason: "the log ends inside a line"), path: path)
+            }
+            let line = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[consumed..<newlineIndex])
+            guard let found = leadingSeq(line), suffixIsWellFormed(line) else {
+                throw LogError.damaged(LogDamage(seq: expected, offset: offset, reason: "the line is not a well-formed log line"), path: path)
+            }
+            guard found == expected else {
+                throw LogError.damaged(LogDamage(seq: expected, offset: offset, reason: "seq is \(found), expected \(expected)"), path: path)
+            }
+            let count = line.count
+            if checkPrev && memcmp(line.baseAddress! + (count - 140), previousHash, 64) != 0 {
+                throw LogError.damaged(LogDamage(seq: expected, offset: offset, reason: "prev does not match the hash of seq \(expected - 1)"), path: path)
+            }
+            previousHash.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: line.baseAddress! + (count - 66), byteCount: 64) }
+            checkPrev = true
+            try body(LogLine(bytes: line, offset: offset, seq: expected))
+            expected += 1
+            let advance = newlineIndex + 1 - consumed
+            consumed = newlineIndex + 1
+            offset += advance
+        }
+    }
+}

@@ -1,0 +1,237 @@
+/// The version of the line format this build writes and reads.
+public let logFormatVersion = 1
+
+/// The position of a log's last line: its seq and hash. `seq` 0 means an empty log.
+public struct LogHead: Hashable, Sendable, CustomStringConvertible {
+    /// The seq of the last line (0 for an empty log).
+    public var seq: Int
+    /// The hash of the last line (`SHA256Digest.zero` for an empty log).
+    public var hash: SHA256Digest
+
+    public init(seq: Int, hash: SHA256Digest) {
+        self.seq = seq
+        self.hash = hash
+    }
+
+    /// The head of a log with no lines.
+    public static let empty = LogHead(seq: 0, hash: .zero)
+
+    /// `SEQ:HASH`, the anchor form.
+    public var description: String { "\(seq):\(hash.hex)" }
+}
+
+/// One record to append: the parts of a line the caller chooses. The log adds `seq`,
+/// `prev` and `hash`.
+public struct LogRecord: Sendable, Equatable {
+    /// The record's type, e.g. `SessionHeld`. Never empty.
+    public var type: String
+    /// Who recorded it. Never empty.
+    public var actor: String
+    /// When it was recorded.
+    public var at: Timestamp
+    /// The payload, an object.
+    public var data: JSONObject
+    /// Optional envelope keys that stand between `data` and `prev`, e.g. `onBehalfOf` or
+    /// `key`, in this order.
+    public var extras: JSONObject
+
+    public init(type: String, actor: String, at: Timestamp, data: JSONObject, extras: JSONObject = JSONObject()) {
+        self.type = type
+        self.actor = actor
+        self.at = at
+        self.data = data
+        self.extras = extras
+    }
+
+    /// Keys the envelope itself uses; `extras` may not use them.
+    public static let reservedKeys: Set<String> = ["seq", "at", "actor", "type", "data", "prev", "hash", "batch"]
+
+    /// Checks what the line format requires of a record.
+    /// - Throws: `LogError.invalidRecord` naming the offending part.
+    public func validate() throws(LogError) {
+        if type.isEmpty { throw .invalidRecord("a record's type must not be empty") }
+        if actor.isEmpty { throw .invalidRecord("a record's actor must not be empty") }
+        for key in extras.keys {
+            if Self.reservedKeys.contains(key) { throw .invalidRecord("the envelope key '\(key)' is reserved") }
+            guard let first = key.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
+                  key.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) })
+            else { throw .invalidRecord("the envelope key '\(key)' must be a lower camel-case word") }
+        }
+    }
+}
+
+/// Writes log lines byte for byte as FORMAT.md specifies.
+public enum LineEncoder {
+    /// The bytes between the hashed part and the end of a line: `,"hash":"` + 64 + `"}\n`.
+    static let hashSuffixLength = 9 + 64 + 3
+
+    /// Appends one complete line, newline included, and returns its hash.
+    ///
+    /// - Parameters:
+    ///   - batch: for a line of a multi-line batch, the seqs of the batch's first and last
+    ///     lines; readers and recovery use it to keep batches all or nothing.
+    @discardableResult
+    public static func encode(
+        _ record: LogRecord, seq: Int, prev: SHA256Digest, batch: ClosedRange<Int>? = nil,
+        into out: inout [UInt8]
+    ) -> SHA256Digest {
+        let start = out.count
+        var writer = JSONWriter(capacity: 0)
+        swap(&writer.bytes, &out)
+        writer.writeRaw("{\"seq\":")
+        writer.write(seq)
+        writer.writeRaw(",\"at\":\"")
+        record.at.writeRFC3339(into: &writer.bytes)
+        writer.writeRaw("\",\"actor\":")
+        writer.write(record.actor)
+        writer.writeRaw(",\"type\":")
+        writer.write(record.type)
+        writer.writeRaw(",\"data\":")
+        writer.write(record.data)
+        for (key, value) in record.extras.members {
+            writer.writeRaw(",")
+            writer.write(key)
+            writer.writeRaw(":")
+            writer.write(value)
+        }
+        if let batch {
+            writer.writeRaw(",\"batch\":[")
+            writer.write(batch.lowerBound)
+            writer.writeRaw(",")
+            writer.write(batch.upperBound)
+            writer.writeRaw("]")
+        }
+        writer.writeRaw(",\"prev\":\"")
+        prev.writeHex(into: &writer.bytes)
+        writer.writeRaw("\"")
+        let hash = writer.bytes.withUnsafeBytes { SHA256.hash(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        writer.writeRaw(",\"hash\":\"")
+        hash.writeHex(into: &writer.bytes)
+        writer.writeRaw("\"}\n")
+        swap(&writer.bytes, &out)
+        return hash
+    }
+}
+
+/// A structural defect of one line, found by `LineParser`.
+public struct LineDefect: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Byte offset of the problem within the line.
+    public var offset: Int
+    /// What is wrong.
+    public var reason: String
+
+    public init(offset: Int, reason: String) {
+        self.offset = offset
+        self.reason = reason
+    }
+
+    public var description: String { reason }
+}
+
+/// The envelope of one line, as byte ranges into the line (no copies).
+public struct LineEnvelope: Sendable {
+    /// The line's seq.
+    public var seq: Int
+    /// `at`'s content, between its quotes.
+    public var at: Range<Int>
+    /// `actor`'s string content and whether it holds escapes.
+    public var actor: Range<Int>, actorEscaped: Bool
+    /// `type`'s string content and whether it holds escapes.
+    public var type: Range<Int>, typeEscaped: Bool
+    /// The `data` object, braces included.
+    public var data: Range<Int>
+    /// Optional keys between `data` and `prev`: key content and value token ranges.
+    public var extras: [(key: Range<Int>, value: Range<Int>)]
+    /// The `batch` marker, if the line belongs to a multi-line batch.
+    public var batch: ClosedRange<Int>?
+    /// The 64 hex digits of `prev` and `hash`.
+    public var prev: Range<Int>, hash: Range<Int>
+    /// The number of bytes the hash covers: up to, not including, `,"hash":`.
+    public var hashedLength: Int
+}
+
+/// Parses a line's envelope strictly: keys in the contract's order, compact separators,
+/// and a fully validated JSON document (UTF-8 included).
+public enum LineParser {
+    /// Parses `line`, which excludes its newline.
+    /// - Throws: `LineDefect` naming the first problem and its byte offset in the line.
+    public static func parse(_ line: UnsafeRawBufferPointer) throws(LineDefect) -> LineEnvelope {
+        var s = JSONScanner(line)
+        func defect(_ reason: String, _ at: Int? = nil) -> LineDefect { LineDefect(offset: at ?? s.position, reason: reason) }
+        do {
+            guard s.consume("{\"seq\":") else { throw defect("the line does not start with {\"seq\":") }
+            let seqStart = s.position
+            guard let first = s.peek(), first >= UInt8(ascii: "1"), first <= UInt8(ascii: "9") else {
+                throw defect("seq is not a positive integer")
+            }
+            let seq = try s.parseInt()
+            guard seq > 0 else { throw defect("seq is not a positive integer", seqStart) }
+            guard s.consume(",\"at\":") else { throw defect("expected \"at\" after seq") }
+            let (at, atEscaped) = try s.scanString()
+            guard !atEscaped, Timestamp(rfc3339: s.bytes(at)) != nil else {
+                throw defect("at is not an RFC 3339 UTC time ending in Z", at.lowerBound)
+            }
+            guard s.consume(",\"actor\":") else { throw defect("expected \"actor\" after at") }
+            let (actor, actorEscaped) = try s.scanString()
+            guard !actor.isEmpty else { throw defect("actor is empty", actor.lowerBound) }
+            guard s.consume(",\"type\":") else { throw defect("expected \"type\" after actor") }
+            let (type, typeEscaped) = try s.scanString()
+            guard !type.isEmpty else { throw defect("type is empty", type.lowerBound) }
+            guard s.consume(",\"data\":") else { throw defect("expected \"data\" after type") }
+            let dataStart = s.position
+            guard s.peek() == UInt8(ascii: "{") else { throw defect("data is not an object") }
+            try s.skipValue()
+            let data = dataStart..<s.position
+            var extras: [(key: Range<Int>, value: Range<Int>)] = []
+            var batch: ClosedRange<Int>?
+            var seen = Set<String>()
+            while true {
+                guard s.consume(",") else { throw defect("expected \",\" after data") }
+                let keyStart = s.position
+                let (key, keyEscaped) = try s.scanString()
+                guard s.consume(":") else { throw defect("expected ':' after a key") }
+                if s.keyEquals(key, "prev") && !keyEscaped { break }
+                let name = s.decodeString(key, escaped: keyEscaped)
+                guard !LogRecord.reservedKeys.contains(name) || name == "batch" else {
+                    throw defect("key \"\(name)\" is out of place", keyStart)
+                }
+                guard seen.insert(name).inserted else { throw defect("duplicate key \"\(name)\"", keyStart) }
+                let valueStart = s.position
+                if name == "batch" {
+                    var bounds: [Int64] = []
+                    try s.forEachElement { (inner: inout JSONScanner) throws(JSONSyntaxError) in bounds.append(try inner.parseInt()) }
+                    guard bounds.count == 2, bounds[0] >= 1, bounds[0] <= Int64(seq), Int64(seq) <= bounds[1] else {
+                        throw defect("batch must be [first, last] around the line's seq", valueStart)
+                    }
+                    batch = Int(bounds[0])...Int(bounds[1])
+                } else {
+                    try s.skipValue()
+                    extras.append((key, valueStart..<s.position))
+                }
+            }
+            let prevStart = s.position
+            let (prev, prevEscaped) = try s.scanString()
+            guard !prevEscaped, prev.count == 64, SHA256Digest(hexBytes: s.bytes(prev)) != nil else {
+                throw defect("prev is not 64 lowercase hex digits", prevStart)
+            }
+            let hashedLength = s.position
+            guard s.consume(",\"hash\":") else { throw defect("expected \"hash\" after prev") }
+            let hashStart = s.position
+            let (hash, hashEscaped) = try s.scanString()
+            guard !hashEscaped, hash.count == 64, SHA256Digest(hexBytes: s.bytes(hash)) != nil else {
+                throw defect("hash is not 64 lowercase hex digits", hashStart)
+            }
+            guard s.consume("}") else { throw defect("expected '}' after hash") }
+            guard s.isAtEnd else { throw defect("unexpected bytes after the closing brace") }
+            return LineEnvelope(
+                seq: Int(seq), at: at, actor: actor, actorEscaped: actorEscaped, type: type, typeEscaped: typeEscaped,
+                data: data, extras: extras, batch: batch, prev: prev, hash: hash, hashedLength: hashedLength)
+        } catch let error as JSONSyntaxError {
+            throw LineDefect(offset: error.offset, reason: "malformed JSON: \(error.reason)")
+        } catch let error as LineDefect {
+            throw error
+        } catch {
+            throw LineDefect(offset: s.position, reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Synchronization
+
+/// Where randomness comes from: log ids, vault nonces, generated participant ids.
+/// Injected, so that tests and the demo can be byte-for-byte deterministic.
+public protocol RandomSource: Sendable {
+    /// 64 random bits.
+    func next() -> UInt64
+}
+
+extension RandomSource {
+    /// A uniformly random integer in `0..<bound` (bound > 0), without modulo bias.
+    public func next(below bound: UInt64) -> UInt64 {
+        precondition(bound > 0)
+        let limit = UInt64.max - UInt64.max % bound
+        while true {
+            let v = next()
+            if v < limit { return v % bound }
+        }
+    }
+
+    /// `count` random bytes as lowercase hex.
+    public func hex(bytes count: Int) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(count * 2)
+        var word: UInt64 = 0
+        for i in 0..<count {
+            if i % 8 == 0 { word = next() }
+            let byte = UInt8(word & 0xff)
+            word >>= 8
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xf)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The operating system's cryptographic random source (getrandom).
+public struct SystemRandomSource: RandomSource {
+    public init() {}
+    public func next() -> UInt64 {
+        var generator = SystemRandomNumberGenerator()
+        return generator.next()
+    }
+}
+
+/// A deterministic source (SplitMix64) for tests and the demo. Not for secrets.
+public final class SeededRandomSource: RandomSource {
+    private let state: Mutex<UInt64>
+
+    /// A source that always yields the same sequence for the same seed.
+    public init(seed: UInt64) { state = Mutex(seed) }
+
+    public func next() -> UInt64 {
+        state.withLock { s in
+            s &+= 0x9E37_79B9_7F4A_7C15
+            var z = s
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+}
+
+/// SplitMix64 as a value-type generator, for seeded property tests and simulations.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

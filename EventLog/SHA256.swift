@@ -1,0 +1,325 @@
+import EventLogSHAExtensions
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A SHA-256 digest (FIPS 180-4): 32 bytes, printed as 64 lowercase hex digits.
+public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
+    /// The eight big-endian words H0…H7.
+    public var words: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
+
+    /// The digest of nothing in particular: 64 zeros, used as `prev` of the first line.
+    public static let zero = SHA256Digest(words: (0, 0, 0, 0, 0, 0, 0, 0))
+
+    /// Creates a digest from its eight words.
+    public init(words: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)) {
+        self.words = words
+    }
+
+    /// Parses 64 lowercase hex digits; returns nil for anything else (upper case included,
+    /// because the log format fixes lower case and a verifier compares bytes).
+    public init?(hex: some StringProtocol) {
+        var utf8 = Array(hex.utf8)
+        guard utf8.count == 64 else { return nil }
+        guard let parsed = utf8.withUnsafeMutableBytes({ SHA256Digest(hexBytes: UnsafeRawBufferPointer($0)) })
+        else { return nil }
+        self = parsed
+    }
+
+    /// Parses 64 lowercase hex digits from raw bytes.
+    public init?(hexBytes: UnsafeRawBufferPointer) {
+        guard hexBytes.count == 64 else { return nil }
+        var words: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0)
+        let valid = withUnsafeMutableBytes(of: &words) { raw -> Bool in
+            let w = raw.baseAddress!.assumingMemoryBound(to: UInt32.self)
+            for i in 0..<64 {
+                let c = hexBytes[i]
+                let v: UInt32
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): v = UInt32(c &- 48)
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): v = UInt32(c &- 87)
+                default: return false
+                }
+                w[i >> 3] = (w[i >> 3] << 4) | v
+            }
+            return true
+        }
+        guard valid else { return nil }
+        self.words = words
+    }
+
+    /// The 32 digest bytes.
+    public var bytes: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(32)
+        withUnsafeBytes(of: words) { raw in
+            for i in 0..<8 {
+                let w = raw.load(fromByteOffset: i * 4, as: UInt32.self)
+                out.append(UInt8(w >> 24)); out.append(UInt8((w >> 16) & 0xff))
+                out.append(UInt8((w >> 8) & 0xff)); out.append(UInt8(w & 0xff))
+            }
+        }
+        return out
+    }
+
+    /// Writes the 64 hex digits to `destination`, which must have room for them.
+    public func writeHex(to destination: UnsafeMutableRawPointer) {
+        let digits: StaticString = "0123456789abcdef"
+        let table = digits.utf8Start
+        withUnsafeBytes(of: words) { raw in
+            var o = 0
+            for i in 0..<8 {
+                let w = raw.load(fromByteOffset: i * 4, as: UInt32.self)
+                var shift: UInt32 = 28
+                for _ in 0..<8 {
+                    destination.storeBytes(of: table[Int((w >> shift) & 0xf)], toByteOffset: o, as: UInt8.self)
+                    o &+= 1
+                    shift &-= 4
+                }
+            }
+        }
+    }
+
+    /// Appends the 64 hex digits to `bytes`.
+    public func writeHex(into bytes: inout [UInt8]) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: 64))
+        bytes.withUnsafeMutableBytes { writeHex(to: $0.baseAddress! + start) }
+    }
+
+    /// The digest's 64 lowercase hex digits.
+    public var hex: String {
+        String(unsafeUninitializedCapacity: 64) { buffer in
+            writeHex(to: UnsafeMutableRawPointer(buffer.baseAddress!))
+            return 64
+        }
+    }
+
+    /// Compares with 64 hex digits held as raw bytes, without allocating.
+    public func matches(hexBytes: UnsafeRawBufferPointer) -> Bool {
+        guard hexBytes.count == 64 else { return false }
+        return withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { scratch in
+            writeHex(to: scratch.baseAddress!)
+            return memcmp(scratch.baseAddress!, hexBytes.baseAddress!, 64) == 0
+        }
+    }
+
+    public var description: String { hex }
+
+    public static func == (a: SHA256Digest, b: SHA256Digest) -> Bool {
+        a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2 && a.words.3 == b.words.3
+            && a.words.4 == b.words.4 && a.words.5 == b.words.5 && a.words.6 == b.words.6 && a.words.7 == b.words.7
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0); hasher.combine(words.1); hasher.combine(words.2); hasher.combine(words.3)
+    }
+}
+
+/// Which compression function `SHA256` uses.
+public enum SHA256Backend: String, Sendable, CaseIterable {
+    /// Portable Swift, on every CPU.
+    case portable
+    /// The x86 SHA extensions, when the CPU has them: about five times faster.
+    case extensions
+
+    /// The backend chosen for this process: the extensions when the CPU reports `sha_ni`,
+    /// `ssse3` and `sse4_1`, unless `TANDEM_SHA256=portable` asks otherwise.
+    public static let active: SHA256Backend = {
+        if let forced = getenv("TANDEM_SHA256").map({ String(cString: $0) }), forced == "portable" {
+            return .portable
+        }
+        return SHA256Backend.extensionsAvailable ? .extensions : .portable
+    }()
+
+    /// Whether this CPU and build can run `.extensions`.
+    public static let extensionsAvailable: Bool = {
+        guard shaExtensionsCompiled else { return false }
+        // /proc/cpuinfo is Linux's record of the CPUID feature bits.
+        guard let flags = cpuFlags() else { return false }
+        return flags.contains("sha_ni") && flags.contains("ssse3") && flags.contains("sse4_1")
+    }()
+
+    private static func cpuFlags() -> Set<Substring>? {
+        let fd = open("/proc/cpuinfo", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
+            if n <= 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+            // The first processor's block is enough; every core reports the same flags here.
+            if bytes.count > 16_384 { break }
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        return Set(line.split(separator: " "))
+    }
+}
+
+/// SHA-256 (FIPS 180-4), written for Tandem so that the log needs no dependency.
+///
+/// Use `SHA256.hash(_:)` for a message in memory, or `update`/`finalize` for a stream.
+public struct SHA256: Sendable {
+    private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+        (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
+    private var pending: [UInt8] = []
+    private var totalBytes: UInt64 = 0
+    private let backend: SHA256Backend
+
+    /// Starts a new hash with the process's backend (see `SHA256Backend.active`).
+    public init() { backend = .active }
+
+    /// Starts a new hash with a chosen backend; `.extensions` must be available.
+    public init(backend: SHA256Backend) {
+        precondition(backend == .portable || SHA256Backend.extensionsAvailable, "SHA extensions unavailable")
+        self.backend = backend
+    }
+
+    /// Feeds bytes into the hash.
+    /// - Complexity: O(n).
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        totalBytes &+= UInt64(bytes.count)
+        var input = bytes[...]
+        if !pending.isEmpty {
+            let take = min(64 - pending.count, input.count)
+            pending.append(contentsOf: input.prefix(take))
+            input = input.dropFirst(take)
+            if pending.count == 64 {
+                let block = pending
+                block.withUnsafeBytes { absorb($0.baseAddress!, blocks: 1) }
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        let whole = input.count / 64
+        if whole > 0 {
+            absorb(UnsafeRawBufferPointer(rebasing: input).baseAddress!, blocks: whole)
+            input = input.dropFirst(whole * 64)
+        }
+        pending.append(contentsOf: input)
+    }
+
+    private mutating func absorb(_ blocks: UnsafeRawPointer, blocks count: Int) {
+        let backend = self.backend
+        var words = state
+        withUnsafeMutableBytes(of: &words) { s in
+            SHA256.compress(s.baseAddress!.assumingMemoryBound(to: UInt32.self), blocks, count, backend)
+        }
+        state = words
+    }
+
+    /// Feeds a byte collection into the hash.
+    public mutating func update(_ bytes: some Sequence<UInt8>) {
+        let array = Array(bytes)
+        array.withUnsafeBytes { update($0) }
+    }
+
+    /// Finishes the hash: appends the padding and the length, and returns the digest.
+    public mutating func finalize() -> SHA256Digest {
+        let bitLength = totalBytes &* 8
+        var tail = pending
+        tail.append(0x80)
+        while tail.count % 64 != 56 { tail.append(0) }
+        for i in (0..<8).reversed() { tail.append(UInt8((bitLength >> (UInt64(i) * 8)) & 0xff)) }
+        tail.withUnsafeBytes { absorb($0.baseAddress!, blocks: tail.count / 64) }
+        pending.removeAll()
+        return SHA256Digest(words: state)
+    }
+
+    /// The digest of a message in memory, without allocating.
+    /// - Complexity: O(n).
+    public static func hash(_ bytes: UnsafeRawBufferPointer, backend: SHA256Backend = .active) -> SHA256Digest {
+        var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+            (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
+        let count = bytes.count
+        let whole = count / 64
+        withUnsafeMutableBytes(of: &state) { s in
+            let words = s.baseAddress!.assumingMemoryBound(to: UInt32.self)
+            if whole > 0 { compress(words, bytes.baseAddress!, whole, backend) }
+            // The last 0…63 bytes, the 0x80 marker and the length fill one or two blocks.
+            withUnsafeTemporaryAllocation(byteCount: 128, alignment: 16) { tail in
+                let rest = count - whole * 64
+                memset(tail.baseAddress!, 0, 128)
+                if rest > 0 { tail.baseAddress!.copyMemory(from: bytes.baseAddress!.advanced(by: whole * 64), byteCount: rest) }
+                tail[rest] = 0x80
+                let blocks = rest < 56 ? 1 : 2
+                let bits = UInt64(count) &* 8
+                tail.baseAddress!.storeBytes(of: bits.bigEndian, toByteOffset: blocks * 64 - 8, as: UInt64.self)
+                compress(words, UnsafeRawPointer(tail.baseAddress!), blocks, backend)
+            }
+        }
+        return SHA256Digest(words: state)
+    }
+
+    /// The digest of a byte collection.
+    public static func hash(_ bytes: some Collection<UInt8>) -> SHA256Digest {
+        if let digest = bytes.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0)) }) {
+            return digest
+        }
+        return Array(bytes).withUnsafeBytes { hash($0) }
+    }
+
+    /// The digest of a string's UTF-8 bytes.
+    public static func hash(_ string: String) -> SHA256Digest {
+        var copy = string
+        return copy.withUTF8 { hash(UnsafeRawBufferPointer($0)) }
+    }
+
+    @inline(__always)
+    private static func compress(_ state: UnsafeMutablePointer<UInt32>, _ blocks: UnsafeRawPointer, _ count: Int, _ backend: SHA256Backend) {
+        roundConstants.withUnsafeBufferPointer { k in
+            switch backend {
+            case .extensions:
+                sha256CompressWithExtensions(state: state, blocks: blocks, count: count, roundConstants: k.baseAddress!)
+            case .portable:
+                compressPortable(state, blocks, count, k.baseAddress!)
+            }
+        }
+    }
+
+    @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 &- n)) }
+
+    private static func compressPortable(
+        _ h: UnsafeMutablePointer<UInt32>, _ blocks: UnsafeRawPointer, _ count: Int, _ k: UnsafePointer<UInt32>
+    ) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            var data = blocks
+            for _ in 0..<count {
+                for i in 0..<16 {
+                    w[i] = UInt32(bigEndian: data.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self))
+                }
+                for i in 16..<64 {
+                    let a = w[i &- 15], b = w[i &- 2]
+                    let s0 = rotr(a, 7) ^ rotr(a, 18) ^ (a >> 3)
+                    let s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b >> 10)
+                    w[i] = w[i &- 16] &+ s0 &+ w[i &- 7] &+ s1
+                }
+                var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
+                for i in 0..<64 {
+                    let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                    let choose = (e & f) ^ (~e & g)
+                    let t1 = hh &+ s1 &+ choose &+ k[i] &+ w[i]
+                    let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                    let majority = (a & b) ^ (a & c) ^ (b & c)
+                    hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ s0 &+ majority
+                }
+                h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+                data = data.advanced(by: 64)
+            }
+        }
+    }
+
+    private static let roundConstants: [UInt32] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+    ]
+}

@@ -1,0 +1,136 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a path cannot be used as a store.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Nothing is there.
+    case missing(path: String)
+    /// A regular file is there.
+    case isFile(path: String)
+    /// A directory with other content is there.
+    case notAStore(path: String, contents: [String])
+    /// A system call failed.
+    case system(SystemError)
+
+    public var description: String {
+        switch self {
+        case .missing(let path):
+            return "no store at \(path); create one with `tandem init --store \(path)`"
+        case .isFile(let path):
+            return "\(path) is a file, not a store directory; choose a new or empty directory with --store"
+        case .notAStore(let path, let contents):
+            let listed = contents.prefix(3).joined(separator: ", ") + (contents.count > 3 ? ", …" : "")
+            return "\(path) is not a store: it is a non-empty directory without events.jsonl (it holds \(listed)); choose a new or empty directory with --store"
+        case .system(let error):
+            return error.description
+        }
+    }
+}
+
+/// A store directory: the programme log, the access ledger, and their neighbours.
+///
+/// ```
+/// STORE/            mode 0700
+///   events.jsonl    the programme's hash-chained log (0600)
+///   access.jsonl    the access ledger, same format (0600)
+///   vault.jsonl     personal data, written by Mentoring (0600)
+///   cache/          projection snapshots, disposable
+///   quarantine/     torn tails, byte for byte
+/// ```
+public struct Store: Sendable {
+    /// The directory.
+    public let root: String
+    /// The programme log.
+    public let events: FileLog
+    /// The access ledger.
+    public let access: FileLog
+
+    /// Opens an existing store. Nothing is created.
+    /// - Throws: `StoreError` if `root` is no store.
+    public init(root: String, lockTimeout: Double = 10, clock: any Clock = SystemClock(),
+                warn: @escaping @Sendable (String) -> Void = { _ in }) throws(StoreError) {
+        let kind = FileSystem.kind(of: root)
+        guard kind.exists else { throw .missing(path: root) }
+        guard kind.isDirectory else { throw .isFile(path: root) }
+        guard FileSystem.kind(of: root + "/events.jsonl").exists else {
+            let contents = (try? FileSystem.contents(of: root)) ?? []
+            if contents.isEmpty { throw .missing(path: root) }
+            throw .notAStore(path: root, contents: contents)
+        }
+        self.root = root
+        let quarantine = root + "/quarantine"
+        events = FileLog(path: root + "/events.jsonl", quarantineDirectory: quarantine,
+                         checkpointPath: root + "/cache/events.verified", lockTimeout: lockTimeout, clock: clock, warn: warn)
+        access = FileLog(path: root + "/access.jsonl", quarantineDirectory: quarantine,
+                         checkpointPath: root + "/cache/access.verified", lockTimeout: lockTimeout, clock: clock, warn: warn)
+    }
+
+    /// Creates a store, or opens it if `root` already is one (idempotent).
+    ///
+    /// - Throws: `StoreError.isFile` or `.notAStore` for a path that is a file or a
+    ///   non-empty directory without `events.jsonl`; `LogError` if an existing log is damaged.
+    /// - Returns: the store, and whether it was created now.
+    public static func create(
+        root: String, actor: String, clock: any Clock, random: some RandomSource, lockTimeout: Double = 10,
+        warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws -> (store: Store, created: Bool) {
+        let kind = FileSystem.kind(of: root)
+        if kind.exists && !kind.isDirectory { throw StoreError.isFile(path: root) }
+        if kind.exists {
+            let contents = try wrap { () throws(SystemError) in try FileSystem.contents(of: root) }
+            if !contents.isEmpty && !contents.contains("events.jsonl") {
+                throw StoreError.notAStore(path: root, contents: contents)
+            }
+        }
+        try wrap { () throws(SystemError) in
+            try FileSystem.makeDirectories(root, mode: 0o700)
+            guard chmod(root, 0o700) == 0 else { throw SystemError("chmod", path: root) }
+        }
+        let logPath = root + "/events.jsonl"
+        let log = FileLog(path: logPath, quarantineDirectory: root + "/quarantine", lockTimeout: lockTimeout, clock: clock, warn: warn)
+        let (created, _) = try log.initialize(actor: actor, logID: LogCreation.randomLogID(using: random))
+        let store = try Store(root: root, lockTimeout: lockTimeout, clock: clock, warn: warn)
+        try store.ensureAccessLedger(actor: actor, random: random)
+        return (store, created)
+    }
+
+    /// Creates the access ledger's first line if the ledger does not exist yet.
+    public func ensureAccessLedger(actor: String, random: some RandomSource) throws {
+        if let size = FileSystem.size(of: access.path), size > 0 { return }
+        _ = try access.initialize(actor: actor, logID: LogCreation.randomLogID(using: random))
+    }
+
+    /// A path inside the store.
+    public func path(_ name: String) -> String { root + "/" + name }
+
+    /// The cache directory (created on demand, mode 0700).
+    public var cacheDirectory: String { root + "/cache" }
+    /// The quarantine directory.
+    public var quarantineDirectory: String { root + "/quarantine" }
+
+    /// Files and directories whose modes let anyone but the owner in, as sentences.
+    /// The store is 0700 and its files 0600; `verify` reports anything looser.
+    public func permissionProblems() -> [String] {
+        var problems: [String] = []
+        func check(_ path: String, expected: mode_t) {
+            guard let mode = FileSystem.mode(of: path), mode & 0o077 != 0 else { return }
+            problems.append("\(path) has mode \(String(mode, radix: 8)), expected \(String(expected, radix: 8)) (fix with chmod \(String(expected, radix: 8)) \(path))")
+        }
+        check(root, expected: 0o700)
+        for name in (try? FileSystem.contents(of: root)) ?? [] {
+            let path = root + "/" + name
+            if FileSystem.kind(of: path).isDirectory {
+                check(path, expected: 0o700)
+                for inner in (try? FileSystem.contents(of: path)) ?? [] { check(path + "/" + inner, expected: 0o600) }
+            } else {
+                check(path, expected: 0o600)
+            }
+        }
+        return problems
+    }
+
+    private static func wrap<R>(_ body: () throws(SystemError) -> R) throws(StoreError) -> R {
+        do { return try body() } catch { throw .system(error) }
+    }
+}

@@ -1,0 +1,74 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Tandem builds with the Swift toolchain alone: no package dependencies.
+let strictness: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "Tandem",
+    products: [
+        .executable(name: "tandem", targets: ["tandem"]),
+        .executable(name: "tandem-bench", targets: ["tandem-bench"]),
+        .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "Mentoring", targets: ["Mentoring"]),
+        .library(name: "Projections", targets: ["Projections"]),
+        .library(name: "TandemCLI", targets: ["TandemCLI"]),
+    ],
+    targets: [
+        // The SHA-NI compression function. It is the only module compiled for the SHA
+        // extensions; EventLog calls it only after checking that the CPU has them.
+        .target(
+            name: "EventLogSHAExtensions",
+            path: "EventLog/SHAExtensions",
+            swiftSettings: strictness + [.unsafeFlags(["-Xcc", "-msha", "-Xcc", "-msse4.1"])]
+        ),
+        .target(
+            name: "EventLog",
+            dependencies: ["EventLogSHAExtensions"],
+            path: "EventLog",
+            exclude: ["SHAExtensions", "FORMAT.md"],
+            swiftSettings: strictness
+        ),
+        .target(name: "Mentoring", dependencies: ["EventLog"], swiftSettings: strictness),
+        .target(
+            name: "Projections",
+            dependencies: ["Mentoring", "EventLog"],
+            path: "Projections",
+            swiftSettings: strictness
+        ),
+        .target(
+            name: "TandemCLI",
+            dependencies: ["Projections", "Mentoring", "EventLog"],
+            swiftSettings: strictness
+        ),
+        .executableTarget(name: "tandem", dependencies: ["TandemCLI"], swiftSettings: strictness),
+        .executableTarget(
+            name: "tandem-bench",
+            dependencies: ["TandemCLI", "Projections", "Mentoring", "EventLog"],
+            swiftSettings: strictness
+        ),
+        // A small process the test suite starts, kills and races against the file log.
+        .executableTarget(name: "tandem-probe", dependencies: ["EventLog"], swiftSettings: strictness),
+        // Helpers shared by the test targets: temporary directories, real processes.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictness),
+        .testTarget(
+            name: "EventLogTests",
+            dependencies: ["EventLog", "TestSupport", "tandem-probe"],
+            swiftSettings: strictness
+        ),
+        .testTarget(name: "MentoringTests", dependencies: ["Mentoring", "EventLog", "TestSupport"], swiftSettings: strictness),
+        .testTarget(
+            name: "ProjectionsTests",
+            dependencies: ["Projections", "Mentoring", "EventLog", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "TandemCLITests",
+            dependencies: ["TandemCLI", "Projections", "Mentoring", "EventLog", "TestSupport", "tandem"],
+            swiftSettings: strictness
+        ),
+    ]
+)

@@ -1,0 +1,119 @@
+import EventLog
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Somewhere text goes: standard output, standard error, or a string in a test.
+public protocol TextSink: Sendable {
+    /// Writes text (buffered; see `flush`).
+    func write(_ text: String)
+    /// Writes out anything buffered.
+    func flush()
+}
+
+/// A buffered writer to a file descriptor.
+public final class FileDescriptorSink: TextSink {
+    private let fd: Int32
+    private let buffer = Mutex<[UInt8]>([])
+
+    /// Standard output.
+    public static let standardOutput = FileDescriptorSink(fd: 1)
+    /// Standard error.
+    public static let standardError = FileDescriptorSink(fd: 2)
+
+    public init(fd: Int32) { self.fd = fd }
+
+    public func write(_ text: String) {
+        let full = buffer.withLock { bytes -> Bool in
+            bytes.append(contentsOf: text.utf8)
+            return bytes.count >= 1 << 16
+        }
+        if full { flush() }
+    }
+
+    public func flush() {
+        let bytes = buffer.withLock { bytes -> [UInt8] in
+            defer { bytes.removeAll(keepingCapacity: true) }
+            return bytes
+        }
+        var offset = 0
+        bytes.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return }
+                offset += n
+            }
+        }
+    }
+}
+
+/// Collects text in memory, for tests.
+public final class StringSink: TextSink {
+    private let stored = Mutex("")
+    public init() {}
+    public func write(_ text: String) { stored.withLock { $0 += text } }
+    public func flush() {}
+    /// Everything written so far.
+    public var text: String { stored.withLock { $0 } }
+}
+
+/// Everything a command may touch besides the store: the environment, the clock, the
+/// random source and the output streams. Injected, so that tests are deterministic.
+public struct CommandContext: Sendable {
+    /// Environment variables (`TANDEM_STORE`, `TANDEM_ACTOR`, `TANDEM_ROLE`, …).
+    public var environment: [String: String]
+    /// Where "now" and "today" come from.
+    public var clock: any Clock
+    /// Where random ids, nonces and log ids come from.
+    public var random: any RandomSource
+    /// The directory relative paths are resolved against.
+    public var currentDirectory: String
+    /// Standard output.
+    public var stdout: any TextSink
+    /// Standard error.
+    public var stderr: any TextSink
+
+    public init(
+        environment: [String: String], clock: any Clock, random: any RandomSource, currentDirectory: String,
+        stdout: any TextSink, stderr: any TextSink
+    ) {
+        self.environment = environment
+        self.clock = clock
+        self.random = random
+        self.currentDirectory = currentDirectory
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    /// The real process: its environment, the system clock and random source, stdio.
+    public static func process() -> CommandContext {
+        var environment: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let directory = getcwd(&buffer, buffer.count).map { _ in
+            String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        } ?? "."
+        return CommandContext(
+            environment: environment, clock: SystemClock(), random: SystemRandomSource(), currentDirectory: directory,
+            stdout: FileDescriptorSink.standardOutput, stderr: FileDescriptorSink.standardError)
+    }
+
+    /// Writes a line to standard output.
+    public func print(_ line: String = "") { stdout.write(line + "\n") }
+
+    /// Writes a warning line to standard error.
+    public func warn(_ message: String) { stderr.write("warning: \(message)\n") }
+
+    /// Resolves a path against the current directory.
+    public func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : currentDirectory + "/" + path
+    }
+}

@@ -1,0 +1,52 @@
+import EventLog
+
+/// A refusal or failure a command reports: exit code 1 with `Error: …`.
+public struct CommandFailure: Error, Sendable, CustomStringConvertible {
+    /// What went wrong and what to do about it.
+    public var message: String
+    /// The exit code (1 unless said otherwise).
+    public var exitCode: Int32
+
+    public init(_ message: String, exitCode: Int32 = 1) {
+        self.message = message
+        self.exitCode = exitCode
+    }
+
+    public var description: String { message }
+}
+
+/// Exit codes, as the command-line contract fixes them.
+public enum ExitCode {
+    /// Success.
+    public static let ok: Int32 = 0
+    /// A refusal or failure, with `Error: …` on stderr.
+    public static let failure: Int32 = 1
+    /// A usage error (sysexits EX_USAGE).
+    public static let usage: Int32 = 64
+    /// A damaged log (sysexits EX_DATAERR).
+    public static let damagedLog: Int32 = 65
+}
+
+/// The one place that turns any error into its message and exit code.
+public enum ErrorReport {
+    /// The exit code and the text for stderr (without the trailing newline).
+    public static func describe(_ error: any Error, parser: ArgumentParser) -> (code: Int32, text: String) {
+        switch error {
+        case let usage as UsageError:
+            let command = (["tandem"] + usage.path).joined(separator: " ")
+            return (ExitCode.usage, "Error: \(usage.message)\nUsage: \(parser.usage(usage.path))\n  See '\(command) --help' for more information.")
+        case let failure as CommandFailure:
+            return (failure.exitCode, "Error: \(failure.message)")
+        case let log as LogError:
+            return (log.isDamage ? ExitCode.damagedLog : ExitCode.failure, "Error: \(log)")
+        case let store as StoreError:
+            return (ExitCode.failure, "Error: \(store)")
+        case let system as SystemError:
+            return (ExitCode.failure, "Error: \(system)")
+        case let described as any CustomStringConvertible:
+            return (ExitCode.failure, "Error: \(described)")
+        default:
+            return (ExitCode.failure, "Error: \(error)")
+        }
+    }
+}

@@ -1,0 +1,6 @@
+import TandemCLI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+exit(TandemCLI.run(Array(CommandLine.arguments.dropFirst()), context: .process()))

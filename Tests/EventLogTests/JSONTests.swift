@@ -1,0 +1,83 @@
+import EventLog
+import Foundation
+import Testing
+
+@Suite("JSON scanner and writer")
+struct JSONTests {
+    @Test("values round-trip through the writer and the scanner")
+    func roundTrip() throws {
+        let value: JSONValue = .object([
+            "s": .string("Zürich \"quoted\" \\ back\nnew\tline \u{1} ☕ 𝄞"),
+            "i": .int(-9_223_372_036_854_775_808), "j": .int(42), "d": .double(0.1), "e": .double(-2.5e-7),
+            "b": .bool(true), "n": .null, "a": .array([.int(1), .string(""), .object([:])]),
+        ])
+        let text = value.description
+        #expect(try JSONScanner.parse(text) == value)
+        // Deterministic: same value, same bytes.
+        #expect(value.description == text)
+        // And Foundation reads it the same way.
+        let foundation = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        #expect(foundation?["s"] as? String == "Zürich \"quoted\" \\ back\nnew\tline \u{1} ☕ 𝄞")
+    }
+
+    @Test("escapes decode, including surrogate pairs")
+    func escapes() throws {
+        #expect(try JSONScanner.parse(#""\u00fc\ud834\udd1e\n\/\"""#) == .string("ü𝄞\n/\""))
+        #expect(try JSONScanner.parse(#""A\u0042C""#) == .string("ABC"))
+    }
+
+    static let malformed: [(String, [UInt8])] = [
+        ("trailing comma in object", Array(#"{"a":1,}"#.utf8)),
+        ("trailing comma in array", Array("[1,2,]".utf8)),
+        ("leading zero", Array("[01]".utf8)),
+        ("lone high surrogate", Array(#""\ud800""#.utf8)),
+        ("lone low surrogate", Array(#""\udc00""#.utf8)),
+        ("invalid escape", Array(#""\x""#.utf8)),
+        ("raw control character", [0x22, 0x01, 0x22]),
+        ("raw newline in string", [0x22, 0x0A, 0x22]),
+        ("overlong UTF-8", [0x22, 0xC0, 0x80, 0x22]),
+        ("UTF-16 surrogate in UTF-8", [0x22, 0xED, 0xA0, 0x80, 0x22]),
+        ("byte above F4", [0x22, 0xF5, 0x80, 0x80, 0x80, 0x22]),
+        ("truncated UTF-8", [0x22, 0xE2, 0x98, 0x22]),
+        ("unterminated string", Array(#""abc"#.utf8)),
+        ("bad literal", Array("tru".utf8)),
+        ("missing colon", Array(#"{"a" 1}"#.utf8)),
+        ("fraction without digits", Array("1.".utf8)),
+        ("bare minus", Array("-".utf8)),
+        ("exponent without digits", Array("1e".utf8)),
+        ("two documents", Array("{}{}".utf8)),
+        ("single quotes", Array("{'a':1}".utf8)),
+        ("unquoted key", Array("{a:1}".utf8)),
+        ("empty input", []),
+        ("NaN", Array("NaN".utf8)),
+        ("plus sign", Array("+1".utf8)),
+    ]
+
+    /// Foundation is lenient here; RFC 8259 is not, and neither are we.
+    static let foundationAccepts: Set<String> = ["trailing comma in object", "trailing comma in array"]
+
+    @Test("malformed documents are refused; Foundation refuses them too, bar its known leniencies")
+    func malformedRefused() {
+        for (name, bytes) in Self.malformed {
+            #expect(throws: JSONSyntaxError.self, "\(name)") { try JSONScanner.parse(bytes) }
+            let foundation = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+            #expect((foundation != nil) == Self.foundationAccepts.contains(name), "Foundation on \(name)")
+        }
+    }
+
+    @Test("duplicate keys and runaway nesting are refused")
+    func strictness() {
+        #expect(throws: JSONSyntaxError.self) { try JSONScanner.parse(#"{"a":1,"a":2}"#) }
+        let deep = String(repeating: "[", count: 300) + String(repeating: "]", count: 300)
+        #expect(throws: JSONSyntaxError.self) { try JSONScanner.parse(deep) }
+        let fine = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect((try? JSONScanner.parse(fine)) != nil)
+    }
+
+    @Test("integers beyond Int64 become doubles; integral doubles print as integers")
+    func numbers() throws {
+        #expect(try JSONScanner.parse("9223372036854775808") == .double(9_223_372_036_854_775_808))
+        #expect(JSONValue.double(3).description == "3")
+        #expect(JSONValue.double(.nan).description == "null")
+    }
+}

@@ -1,0 +1,135 @@
+import EventLog
+import Foundation
+import TestSupport
+import Testing
+
+/// Both backends that can run on this machine.
+let backends: [SHA256Backend] = SHA256Backend.extensionsAvailable ? [.portable, .extensions] : [.portable]
+
+@Suite("SHA-256")
+struct SHA256Tests {
+    // FIPS 180-4 / NIST CSRC example vectors.
+    static let vectors: [(message: [UInt8], digest: String)] = [
+        ([], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        (Array("abc".utf8), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        (Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8),
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        (Array("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu".utf8),
+         "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"),
+        (Array(repeating: UInt8(ascii: "a"), count: 1_000_000),
+         "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"),
+    ]
+
+    @Test("FIPS 180-4 vectors, one shot", arguments: backends)
+    func fipsVectors(backend: SHA256Backend) {
+        for (message, digest) in Self.vectors {
+            let computed = message.withUnsafeBytes { SHA256.hash($0, backend: backend) }
+            #expect(computed.hex == digest, "length \(message.count)")
+        }
+    }
+
+    @Test("FIPS 180-4 vectors, streamed in random pieces", arguments: backends)
+    func streamed(backend: SHA256Backend) {
+        var generator = SeededGenerator(seed: 7)
+        for (message, digest) in Self.vectors {
+            var hasher = SHA256(backend: backend)
+            var i = 0
+            while i < message.count {
+                let n = min(message.count - i, Int.random(in: 0...200, using: &generator))
+                message[i..<(i + n)].withUnsafeBytes { hasher.update($0) }
+                i += n
+            }
+            #expect(hasher.finalize().hex == digest)
+        }
+    }
+
+    @Test("the digest type parses and prints hex")
+    func digestHex() throws {
+        let text = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        let digest = try #require(SHA256Digest(hex: text))
+        #expect(digest.hex == text)
+        #expect(digest.bytes.count == 32 && digest.bytes[0] == 0xba && digest.bytes[31] == 0xad)
+        #expect(SHA256Digest(hex: text.uppercased()) == nil)
+        #expect(SHA256Digest(hex: String(text.dropLast())) == nil)
+        #expect(SHA256Digest.zero.hex == String(repeating: "0", count: 64))
+    }
+
+    /// Every length from 0 to 1,100 against Python's hashlib: covers each padding case
+    /// (0–55, 56–63, and block multiples) many times over.
+    @Test("every length 0…1100 agrees with Python hashlib", arguments: backends)
+    func everyLength(backend: SHA256Backend) throws {
+        let directory = TemporaryDirectory()
+        var generator = SeededGenerator(seed: 1100)
+        let data = (0..<1100).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        Files.write(directory.appending("data"), data)
+        let reference: [String]
+        if ReferenceTools.python != nil {
+            let script = """
+            import hashlib, sys
+            data = open(sys.argv[1], 'rb').read()
+            print("\\n".join(hashlib.sha256(data[:n]).hexdigest() for n in range(len(data) + 1)))
+            """
+            let outcome = try ReferenceTools.runPython(script, [directory.appending("data")])
+            #expect(outcome.status == 0)
+            reference = outcome.stdout.split(separator: "\n").map(String.init)
+        } else {
+            let sum = try #require(ReferenceTools.sha256sum, "neither python3 nor sha256sum is installed")
+            reference = try (0...1100).map { n in
+                Files.write(directory.appending("p"), Array(data[0..<n]))
+                return String(try Executables.run(sum, [directory.appending("p")]).stdout.prefix(64))
+            }
+        }
+        try #require(reference.count == 1101)
+        for n in 0...1100 {
+            let ours = data[0..<n].withUnsafeBytes { SHA256.hash($0, backend: backend) }
+            #expect(ours.hex == reference[n], "length \(n)")
+        }
+    }
+
+    /// Large random inputs against sha256sum, one shot and streamed.
+    @Test("random data up to 10 MB agrees with sha256sum", arguments: backends)
+    func largeRandom(backend: SHA256Backend) throws {
+        let sum = try #require(ReferenceTools.sha256sum ?? ReferenceTools.python, "no reference tool")
+        let directory = TemporaryDirectory()
+        var generator = SeededGenerator(seed: 10_000_000)
+        for size in [65_537, 1_000_003, 10_000_000] {
+            var data = [UInt8](repeating: 0, count: size)
+            for i in stride(from: 0, to: size, by: 8) {
+                let word = generator.next()
+                for j in 0..<min(8, size - i) { data[i + j] = UInt8((word >> (8 * UInt64(j))) & 0xff) }
+            }
+            let file = directory.appending("random-\(size)")
+            Files.write(file, data)
+            let expected: String
+            if ReferenceTools.sha256sum != nil {
+                expected = String(try Executables.run(sum, [file]).stdout.prefix(64))
+            } else {
+                expected = try ReferenceTools.runPython(
+                    "import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", [file]
+                ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            #expect(data.withUnsafeBytes { SHA256.hash($0, backend: backend) }.hex == expected, "size \(size)")
+            var hasher = SHA256(backend: backend)
+            var i = 0
+            while i < size {
+                let n = min(size - i, Int.random(in: 1...300_000, using: &generator))
+                data[i..<(i + n)].withUnsafeBytes { hasher.update($0) }
+                i += n
+            }
+            #expect(hasher.finalize().hex == expected, "streamed size \(size)")
+        }
+    }
+
+    @Test("the backends agree on random messages")
+    func backendsAgree() throws {
+        try #require(SHA256Backend.extensionsAvailable, "this CPU has no SHA extensions; nothing to compare")
+        var generator = SeededGenerator(seed: 42)
+        for _ in 0..<2_000 {
+            let n = Int.random(in: 0...3000, using: &generator)
+            let data = (0..<n).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let a = data.withUnsafeBytes { SHA256.hash($0, backend: .portable) }
+            let b = data.withUnsafeBytes { SHA256.hash($0, backend: .extensions) }
+            #expect(a == b, "length \(n)")
+        }
+    }
+}

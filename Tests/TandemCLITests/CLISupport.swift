@@ -1,0 +1,32 @@
+import Foundation
+import TestSupport
+
+/// Runs the real `tandem` binary against a store in a temporary directory.
+struct CLI {
+    let directory = TemporaryDirectory("tandem-cli")
+    var store: String { directory.appending("store") }
+    /// A fixed clock, so transcripts are reproducible.
+    var now = "2027-03-01T09:00:00Z"
+    var environment: [String: String] = [:]
+
+    /// Runs `tandem ARGS` with this store, the fixed clock and actor "coordinator-anna".
+    @discardableResult
+    func run(_ arguments: [String], stdin: String? = nil, extra: [String: String] = [:]) throws -> ProcessOutcome {
+        var env = ["TANDEM_STORE": store, "TANDEM_NOW": now, "TANDEM_ACTOR": "anna"]
+        for (k, v) in environment { env[k] = v }
+        for (k, v) in extra { env[k] = v }
+        return try Executables.run(Executables.path("tandem"), arguments, environment: env, stdin: stdin,
+                                   currentDirectory: directory.path)
+    }
+
+    /// Runs and splits a command line on spaces (no quoting; use `run` for values with spaces).
+    @discardableResult
+    func callAsFunction(_ line: String, stdin: String? = nil) throws -> ProcessOutcome {
+        try run(line.split(separator: " ").map(String.init), stdin: stdin)
+    }
+
+    /// Parses a JSON document from stdout.
+    static func json(_ outcome: ProcessOutcome) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8))) as? [String: Any]
+    }
+}
