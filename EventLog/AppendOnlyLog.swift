@@ -26,11 +26,18 @@ public struct LogLine {
     public func entry() throws(LineDefect) -> LogEntry { try LogEntry(line: bytes) }
 }
 
+/// Anything that streams a log's lines in order: a log, or a writer's session on it.
+public protocol LineSource {
+    /// Streams lines from `seq` on, checking seq contiguity and prev links.
+    /// - Parameter after: the head the first line must link to, if known (seq − 1).
+    func forEachLine(from seq: Int, after: LogHead?, _ body: (LogLine) throws -> Void) throws
+}
+
 /// Exclusive access to a log, handed out by `AppendOnlyLog.withExclusiveAccess`.
 ///
 /// Everything a writer needs between reading the tail and appending: nobody else can
 /// append while a session is open.
-public protocol LogSession {
+public protocol LogSession: LineSource {
     /// The last line when the session began, updated by each append.
     var head: LogHead { get }
     /// Streams lines `seq…head` in order, checking seq contiguity and prev links.
@@ -48,7 +55,7 @@ public protocol LogSession {
 ///
 /// Implementations: `FileLog` (durable, locked, crash-safe) and `InMemoryLog` (for tests).
 /// Both pass the same conformance suite.
-public protocol AppendOnlyLog: Sendable {
+public protocol AppendOnlyLog: LineSource, Sendable {
     /// Runs `body` under the log's exclusive lock: read the tail, decide, append.
     func withExclusiveAccess<R>(_ body: (inout any LogSession) throws -> R) throws -> R
     /// The head as a reader sees it now: the last complete, acknowledged line.

@@ -1,4 +1,5 @@
 import EventLog
+import Mentoring
 
 /// A refusal or failure a command reports: exit code 1 with `Error: …`.
 public struct CommandFailure: Error, Sendable, CustomStringConvertible {
@@ -39,6 +40,10 @@ public enum ErrorReport {
             return (failure.exitCode, "Error: \(failure.message)")
         case let log as LogError:
             return (log.isDamage ? ExitCode.damagedLog : ExitCode.failure, "Error: \(log)")
+        case let damage as VaultDamage:
+            return (ExitCode.damagedLog, "Error: \(damage)")
+        case let decoding as EventDecodingError:
+            return (ExitCode.damagedLog, "Error: \(decoding)")
         case let store as StoreError:
             return (ExitCode.failure, "Error: \(store)")
         case let system as SystemError:

@@ -63,6 +63,18 @@ public enum TandemCLI {
 enum CommandTree {
     static let commands: [CommandSpec] = [
         StoreCommands.initialize,
+        RecordingCommands.programme,
+        RecordingCommands.signUp,
+        RecordingCommands.match,
+        RecordingCommands.session,
+        RecordingCommands.goal,
+        RecordingCommands.swap,
+        RecordingCommands.withdraw,
+        RecordingCommands.complete,
+        RecordingCommands.void,
+        RecordingCommands.forget,
+        BulkCommands.importGroup,
+        BulkCommands.append,
         StoreCommands.verify,
     ]
 }

@@ -53,8 +53,29 @@ public struct ArgumentParser: Sendable {
             }
             return .help(helpPath)
         }
-        // Walk down the tree: leading words that name subcommands.
-        while !spec.subcommands.isEmpty, let word = tokens.first, !word.hasPrefix("-") {
+        // Walk down the tree: words that name subcommands, and global options before them.
+        var leading: [String: String] = [:]
+        while !spec.subcommands.isEmpty, let word = tokens.first {
+            if word.hasPrefix("--") && word != "--help" && word != "--version" {
+                let name = String(word.dropFirst(2).prefix { $0 != "=" })
+                guard let option = root.globals.first(where: { $0.name == name }), option.valueName != nil else {
+                    throw unknownOption(word, options: root.globals, path: path)
+                }
+                tokens.removeFirst()
+                let value: String
+                if let equals = word.firstIndex(of: "=") {
+                    value = String(word[word.index(after: equals)...])
+                } else {
+                    guard let next = tokens.popFirst() else { throw UsageError("Missing value for '\(option.synopsis)'", path: path) }
+                    value = next
+                }
+                if let allowed = option.allowedValues, !allowed.contains(value), !allowed.contains(where: { $0.hasSuffix(":") && value.hasPrefix($0) }) {
+                    throw UsageError("The value '\(value)' is invalid for '\(option.synopsis)'. Please provide one of \(Self.list(allowed.map { $0.hasSuffix(":") ? $0 + "ID" : $0 })).", path: path)
+                }
+                leading[name] = value
+                continue
+            }
+            if word.hasPrefix("-") { break }
             guard let next = spec.subcommands.first(where: { $0.name == word }) else {
                 throw unknownCommand(word, in: spec, path: path)
             }
@@ -70,7 +91,9 @@ public struct ArgumentParser: Sendable {
             }
             throw UsageError("Missing subcommand for '\((["tandem"] + path).joined(separator: " "))'. Choose one of: \(spec.subcommands.map(\.name).joined(separator: ", ")).", path: path)
         }
-        return .run(try parseOptions(tokens, spec: spec, path: path))
+        var parsed = try parseOptions(tokens, spec: spec, path: path)
+        parsed.leading = leading
+        return .run(parsed)
     }
 
     private func parseOptions(_ input: ArraySlice<String>, spec: CommandSpec, path: [String]) throws(UsageError) -> ParsedCommand {
@@ -117,7 +140,7 @@ public struct ArgumentParser: Sendable {
             }
             values[name, default: []].append(value)
         }
-        for option in options where option.required && values[option.name] == nil {
+        for option in options where option.required && values[option.name] == nil && !(spec.globals.contains { $0.name == option.name }) {
             throw UsageError("Missing expected argument '\(option.synopsis)'", path: path)
         }
         let required = spec.arguments.filter { !$0.optional }
@@ -132,7 +155,7 @@ public struct ArgumentParser: Sendable {
 
     private func unknownOption(_ token: String, options: [OptionSpec], path: [String]) -> UsageError {
         let name = token.hasPrefix("--") ? String(token.dropFirst(2).prefix { $0 != "=" }) : String(token.drop { $0 == "-" })
-        if let suggestion = Self.closest(name, among: options.map(\.name)) {
+        if let suggestion = Self.closest(name, among: options.map(\.name)), suggestion != name {
             return UsageError("Unknown option '\(token.prefix { $0 != "=" })'. Did you mean '--\(suggestion)'?", path: path)
         }
         return UsageError("Unknown option '\(token.prefix { $0 != "=" })'", path: path)

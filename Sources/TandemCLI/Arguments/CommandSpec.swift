@@ -84,8 +84,15 @@ public struct CommandSpec: Sendable {
         self.action = action
     }
 
-    /// Every option this command accepts.
-    public var allOptions: [OptionSpec] { options + globals }
+    /// Every option this command accepts. A command's own option shadows a global of the
+    /// same name (`signup --role` is the participant's role, not the viewer's).
+    public var allOptions: [OptionSpec] {
+        let own = Set(options.map(\.name))
+        return options + globals.filter { !own.contains($0.name) }
+    }
+
+    /// Whether the command's own options shadow the global one called `name`.
+    public func shadows(_ name: String) -> Bool { options.contains { $0.name == name } && globals.contains { $0.name == name } }
 }
 
 /// A command line after parsing: which command, and the values given.
@@ -98,13 +105,23 @@ public struct ParsedCommand: Sendable {
     public var values: [String: [String]]
     /// Positional arguments.
     public var arguments: [String]
+    /// Global options given before the command's name (`tandem --role analyst stats`).
+    public var leading: [String: String] = [:]
 
-    /// The option's value, or nil.
-    public func value(_ name: String) -> String? { values[name]?.last }
+    /// The option's value, or nil. A global given before the command's name counts unless
+    /// the command has an option of its own by that name.
+    public func value(_ name: String) -> String? {
+        values[name]?.last ?? (spec.options.contains { $0.name == name } ? nil : leading[name])
+    }
+
+    /// A global option's value, given before the command's name or (unless shadowed) after.
+    public func globalValue(_ name: String) -> String? {
+        leading[name] ?? (spec.shadows(name) ? nil : values[name]?.last)
+    }
     /// Every value of a repeatable option.
     public func values(_ name: String) -> [String] { values[name] ?? [] }
     /// Whether a flag (or option) was given.
-    public func has(_ name: String) -> Bool { values[name] != nil }
+    public func has(_ name: String) -> Bool { values[name] != nil || leading[name] != nil }
 
     /// The full command name, e.g. `tandem goal set`.
     public var commandName: String { (["tandem"] + path).joined(separator: " ") }

@@ -1,4 +1,5 @@
 import EventLog
+import Mentoring
 
 /// `tandem init` and `tandem verify`.
 enum StoreCommands {
@@ -63,6 +64,15 @@ enum StoreCommands {
         let report = try LogVerifier.verify(path: store.events.path, anchors: anchors)
         if let torn = report.tornTail { context.warn("\(store.events.path): \(torn)") }
         store.events.markVerified(report.head, logID: report.logID)
+        let vault = try VaultVerifier.verify(log: store.events, vault: Vault(store: store))
+        if vault.orphans > 0 {
+            context.warn("\(vault.orphans) vault line(s) are referenced by no event (left by an interrupted write); the next `tandem forget` removes them")
+        }
+        var access: VerificationReport? = nil
+        if FileSystem.kind(of: store.access.path).exists {
+            access = try LogVerifier.verify(path: store.access.path)
+            if let torn = access?.tornTail { context.warn("\(store.access.path): \(torn)") }
+        }
         let problems = store.permissionProblems()
         if !problems.isEmpty {
             throw CommandFailure("the chain is intact (\(report.events) events, head seq \(report.head.seq)), but the store is readable by others: " + problems.joined(separator: "; "))
@@ -73,10 +83,14 @@ enum StoreCommands {
                 "head": .string(report.head.hash.hex), "log": .string(report.logID),
                 "anchors": .int(Int64(anchors.count)),
                 "tornTail": report.tornTail.map { .object(["offset": .int(Int64($0.offset)), "length": .int(Int64($0.length))]) } ?? .null,
+                "vault": .object(["records": .int(Int64(vault.records)), "erased": .int(Int64(vault.erased)), "orphans": .int(Int64(vault.orphans))]),
+                "access": access.map { .object(["events": .int(Int64($0.events)), "head": .string($0.head.hash.hex)]) } ?? .null,
             ]).description)
         } else {
             context.print("ok: \(report.events) events, head seq \(report.head.seq) hash \(report.head.hash.hex)")
             if !anchors.isEmpty { context.print("anchors: \(anchors.count) still in the chain") }
+            context.print("vault: \(vault.records) records match their commitments, \(vault.erased) erased")
+            if let access { context.print("access ledger: \(access.events) entries, head seq \(access.head.seq) hash \(access.head.hash.hex)") }
         }
         return ExitCode.ok
     }

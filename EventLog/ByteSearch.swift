@@ -1,0 +1,30 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Substring search over raw bytes (memmem is a GNU extension Swift does not import).
+public enum ByteSearch {
+    /// The offset of the first occurrence of `needle` in `haystack`, or nil.
+    /// - Complexity: O(n·m) worst case; memchr finds candidates, memcmp confirms them.
+    public static func firstIndex(of needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer) -> Int? {
+        let n = needle.count
+        guard n > 0, haystack.count >= n, let base = haystack.baseAddress, let pattern = needle.baseAddress else {
+            return n == 0 ? 0 : nil
+        }
+        let first = Int32(needle[0])
+        var offset = 0
+        let last = haystack.count - n
+        while offset <= last {
+            guard let hit = memchr(base + offset, first, last - offset + 1) else { return nil }
+            let position = base.distance(to: UnsafeRawPointer(hit))
+            if memcmp(base + position, pattern, n) == 0 { return position }
+            offset = position + 1
+        }
+        return nil
+    }
+
+    /// Whether `haystack` contains `needle`.
+    public static func contains(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Bool {
+        needle.withUnsafeBytes { firstIndex(of: $0, in: haystack) != nil }
+    }
+}

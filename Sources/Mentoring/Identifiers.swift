@@ -1,0 +1,98 @@
+import EventLog
+
+/// Marks what an `Identifier` identifies, so that a tandem id can never be passed where a
+/// participant id is expected.
+public protocol IdentifierKind: Sendable {
+    /// The kind's name in messages: "participant", "tandem", …
+    static var noun: String { get }
+    /// The prefix of generated ids, e.g. `p-`.
+    static var prefix: String { get }
+}
+
+/// A typed id: letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most
+/// 64 characters. Generated ids are opaque (`p-7k2m9x`) and carry no personal data.
+public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+    /// The id as written.
+    public let rawValue: String
+
+    /// An id from text, or nil if the text is not a valid id.
+    public init?(_ text: String) {
+        guard Self.isValid(text) else { return nil }
+        rawValue = text
+    }
+
+    /// An id from trusted text (the log), not checked.
+    init(unchecked text: String) { rawValue = text }
+
+    /// Whether `text` may be used as an id.
+    public static func isValid(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard let first = bytes.first, bytes.count <= 64, isAlphanumeric(first) else { return false }
+        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+    }
+
+    private static func isAlphanumeric(_ c: UInt8) -> Bool {
+        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+    }
+
+    /// A random opaque id: the kind's prefix and six base-36 characters.
+    public static func random(using random: some RandomSource) -> Identifier {
+        let alphabet = Array("0123456789abcdefghijkmnpqrstuvwxyz")  // no l and o: they read as 1 and 0
+        var text = Kind.prefix
+        for _ in 0..<6 { text.append(alphabet[Int(random.next(below: UInt64(alphabet.count)))]) }
+        return Identifier(unchecked: text)
+    }
+
+    public var description: String { rawValue }
+
+    public static func < (a: Identifier, b: Identifier) -> Bool { a.rawValue < b.rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard Self.isValid(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid \(Kind.noun) id '\(text)'"))
+        }
+        rawValue = text
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+public enum ProgrammeKind: IdentifierKind {
+    public static let noun = "programme"
+    public static let prefix = "prog-"
+}
+
+public enum ParticipantKind: IdentifierKind {
+    public static let noun = "participant"
+    public static let prefix = "p-"
+}
+
+public enum TandemKind: IdentifierKind {
+    public static let noun = "tandem"
+    public static let prefix = "t-"
+}
+
+public enum GoalKind: IdentifierKind {
+    public static let noun = "goal"
+    public static let prefix = "g-"
+}
+
+public enum MatchRunKind: IdentifierKind {
+    public static let noun = "match run"
+    public static let prefix = "run-"
+}
+
+/// A programme, e.g. `pilot-2027`.
+public typealias ProgrammeID = Identifier<ProgrammeKind>
+/// A participant: always an opaque id, never a name.
+public typealias ParticipantID = Identifier<ParticipantKind>
+/// A tandem of one mentor and one mentee.
+public typealias TandemID = Identifier<TandemKind>
+/// A goal, unique within its tandem.
+public typealias GoalID = Identifier<GoalKind>
+/// A recorded run of the matching algorithm.
+public typealias MatchRunID = Identifier<MatchRunKind>

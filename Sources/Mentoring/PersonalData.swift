@@ -1,0 +1,186 @@
+import EventLog
+
+/// How an event points at its personal data: the vault line's ref and the SHA-256 of that
+/// line's bytes. The commitment proves the vault line is the one recorded; the line's random
+/// nonce keeps anyone from guessing a name back from the hash.
+public struct PersonalReference: Hashable, Sendable, Codable {
+    /// The vault line's ref, e.g. `r-3f9a…`.
+    public var ref: String
+    /// SHA-256 of the vault line's bytes, without the newline.
+    public var commit: SHA256Digest
+
+    public init(ref: String, commit: SHA256Digest) {
+        self.ref = ref
+        self.commit = commit
+    }
+
+    enum CodingKeys: String, CodingKey { case ref, commit }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        ref = try container.decode(String.self, forKey: .ref)
+        let hex = try container.decode(String.self, forKey: .commit)
+        guard let digest = SHA256Digest(hex: hex) else {
+            throw DecodingError.dataCorruptedError(forKey: .commit, in: container, debugDescription: "not 64 hex digits")
+        }
+        commit = digest
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ref, forKey: .ref)
+        try container.encode(commit.hex, forKey: .commit)
+    }
+
+    /// `{"ref":…,"commit":…}`.
+    public var json: JSONValue { .object(["ref": .string(ref), "commit": .string(commit.hex)]) }
+}
+
+/// What a participant tells the programme about themselves: all of it personal data.
+public struct Profile: Hashable, Sendable, Codable {
+    public var name: String
+    public var email: String?
+    /// The unit (department). Cross-mentoring pairs people from different units.
+    public var unit: String
+    /// Hierarchy level: higher is more senior. The mentor is the junior.
+    public var level: Int
+    public var born: Int
+    public var gender: String?
+    /// Digital skills they can teach.
+    public var offers: [String]
+    /// Digital skills they want to learn.
+    public var wants: [String]
+    public var interests: [String]
+
+    public init(name: String, email: String? = nil, unit: String, level: Int, born: Int, gender: String? = nil,
+                offers: [String] = [], wants: [String] = [], interests: [String] = []) {
+        self.name = name
+        self.email = email
+        self.unit = unit
+        self.level = level
+        self.born = born
+        self.gender = gender
+        self.offers = offers
+        self.wants = wants
+        self.interests = interests
+    }
+
+    /// The generation their birth year falls in.
+    public var generation: Generation { Generation(bornIn: born) }
+
+    /// Checks every field, naming the first that is wrong.
+    public func validate(signingUpOn date: BusinessDate) throws(DomainError) {
+        try Field.text("--name", name, maximum: 200)
+        if let email {
+            let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+                  email.count <= 254, !email.contains(where: { $0.isWhitespace }) else {
+                throw .invalidValue(field: "--email", value: email, expected: "an address like name@example.org")
+            }
+        }
+        try Field.text("--unit", unit, maximum: 100)
+        guard (1...20).contains(level) else {
+            throw .invalidValue(field: "--level", value: "\(level)", expected: "a hierarchy level from 1 (most junior) to 20")
+        }
+        let latest = date.year - 14
+        guard born >= 1900, born <= latest else {
+            throw .invalidValue(field: "--born", value: "\(born)", expected: "a birth year from 1900 to \(latest)")
+        }
+        if let gender { try Field.text("--gender", gender, maximum: 40) }
+        try Field.list("--offers", offers, maximumItems: 20, maximumLength: 60)
+        try Field.list("--wants", wants, maximumItems: 20, maximumLength: 60)
+        try Field.list("--interests", interests, maximumItems: 20, maximumLength: 60)
+    }
+}
+
+/// A vault payload: a profile, or a piece of confidential text.
+public enum PersonalPayload: Hashable, Sendable {
+    case profile(Profile)
+    /// Session notes: they belong to the tandem, and only its members may read them.
+    case notes(String)
+    /// A goal's text, e.g. "create a LinkedIn profile".
+    case goalText(String)
+    /// A free-text reason, e.g. for a withdrawal.
+    case reason(String)
+
+    /// The payload as the vault stores it; `kind` first.
+    public var json: JSONObject {
+        switch self {
+        case .profile(let p):
+            var object: JSONObject = ["kind": .string("profile"), "name": .string(p.name)]
+            if let email = p.email { object["email"] = .string(email) }
+            object["unit"] = .string(p.unit)
+            object["level"] = .int(Int64(p.level))
+            object["born"] = .int(Int64(p.born))
+            if let gender = p.gender { object["gender"] = .string(gender) }
+            object["offers"] = .array(p.offers.map(JSONValue.string))
+            object["wants"] = .array(p.wants.map(JSONValue.string))
+            object["interests"] = .array(p.interests.map(JSONValue.string))
+            return object
+        case .notes(let text): return ["kind": .string("notes"), "text": .string(text)]
+        case .goalText(let text): return ["kind": .string("goal"), "text": .string(text)]
+        case .reason(let text): return ["kind": .string("reason"), "text": .string(text)]
+        }
+    }
+
+    /// Reads a payload back; nil if the object is not one.
+    public init?(json: JSONObject) {
+        switch json["kind"]?.stringValue {
+        case "profile":
+            guard let name = json["name"]?.stringValue, let unit = json["unit"]?.stringValue,
+                  let level = json["level"]?.intValue, let born = json["born"]?.intValue else { return nil }
+            func list(_ key: String) -> [String] { json[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+            self = .profile(Profile(name: name, email: json["email"]?.stringValue, unit: unit, level: Int(level), born: Int(born),
+                                    gender: json["gender"]?.stringValue, offers: list("offers"), wants: list("wants"),
+                                    interests: list("interests")))
+        case "notes": guard let t = json["text"]?.stringValue else { return nil }; self = .notes(t)
+        case "goal": guard let t = json["text"]?.stringValue else { return nil }; self = .goalText(t)
+        case "reason": guard let t = json["text"]?.stringValue else { return nil }; self = .reason(t)
+        default: return nil
+        }
+    }
+
+    /// Checks a text payload: not empty, not longer than `maximum`. Line breaks are fine.
+    public func validateText(_ field: String, maximum: Int) throws(DomainError) {
+        guard let text else { throw .invalidValue(field: field, value: "", expected: "a text") }
+        guard !text.trimmed.isEmpty else { throw .invalidValue(field: field, value: text, expected: "it must not be empty") }
+        guard text.count <= maximum else {
+            throw .invalidValue(field: field, value: String(text.prefix(30)) + "…", expected: "at most \(maximum) characters")
+        }
+    }
+
+    /// The profile, if this is one.
+    public var profile: Profile? { if case .profile(let p) = self { p } else { nil } }
+
+    /// The text, if this is a piece of text.
+    public var text: String? {
+        switch self {
+        case .profile: nil
+        case .notes(let t), .goalText(let t), .reason(let t): t
+        }
+    }
+}
+
+/// A payload made ready for the vault: its line (with a random ref and nonce) and the
+/// reference an event will carry. Sealing happens before deciding, so that `decide` stays
+/// pure; a refused command's sealed lines are simply never written.
+public struct SealedRecord: Hashable, Sendable {
+    /// What the event carries.
+    public let reference: PersonalReference
+    /// The vault line, without its newline.
+    public let line: [UInt8]
+    /// The payload.
+    public let payload: PersonalPayload
+
+    /// Seals `payload` with a fresh random ref and nonce.
+    public init(_ payload: PersonalPayload, random: some RandomSource) {
+        let ref = "r-" + random.hex(bytes: 8)
+        let nonce = random.hex(bytes: 32)
+        var writer = JSONWriter()
+        let object: JSONObject = ["ref": .string(ref), "nonce": .string(nonce), "payload": .object(payload.json)]
+        writer.write(object)
+        line = writer.bytes
+        reference = PersonalReference(ref: ref, commit: SHA256.hash(writer.bytes))
+        self.payload = payload
+    }
+}

@@ -1,0 +1,311 @@
+import EventLog
+
+/// Who records, for whom, and with which idempotency key.
+public struct RecordingContext: Sendable, Equatable {
+    public var actor: String
+    public var onBehalfOf: String?
+    public var key: String?
+
+    public init(actor: String, onBehalfOf: String? = nil, key: String? = nil) {
+        self.actor = actor
+        self.onBehalfOf = onBehalfOf
+        self.key = key
+    }
+}
+
+/// What recording a command did.
+public struct RecordedOutcome: Sendable, Equatable {
+    /// The seq of the event (for a retry: of the original event).
+    public var seq: Int
+    public var type: String
+    /// The id of the thing recorded: a participant, a tandem, `tandem/goal`, a seq.
+    public var id: String
+    /// True when an idempotency key made this a retry: nothing was appended.
+    public var duplicate: Bool
+}
+
+/// One command of a batch was refused: which one, and why. Nothing of the batch was appended.
+public struct BatchFailure: Error, Sendable, CustomStringConvertible {
+    /// 0-based index of the command in the batch.
+    public var index: Int
+    public var error: any Error
+
+    public var description: String { "command \(index + 1): \(error)" }
+}
+
+/// The write side's service: under the store lock, it loads the state, decides, writes the
+/// vault lines and appends the events with the expected head. All or nothing.
+public final class ProgrammeService: Sendable {
+    public let store: Store
+    public let vault: Vault
+    let clock: any Clock
+    let random: any RandomSource
+
+    public init(store: Store, clock: any Clock, random: any RandomSource) {
+        self.store = store
+        self.vault = Vault(store: store)
+        self.clock = clock
+        self.random = random
+    }
+
+    /// Records one command.
+    /// - Throws: `DomainError` for a refusal, `LogError` and `SystemError` for I/O.
+    public func record(_ command: ProgrammeCommand, context: RecordingContext) throws -> RecordedOutcome {
+        do {
+            return try record(batch: [(command, context)])[0]
+        } catch let failure as BatchFailure {
+            throw failure.error
+        }
+    }
+
+    /// Records commands as one batch: one vault write, one log write, one fsync each. If any
+    /// command is refused, nothing is appended and the failure names it.
+    public func record(batch: [(ProgrammeCommand, RecordingContext)]) throws -> [RecordedOutcome] {
+        try store.events.withExclusiveAccess { session in
+            let loaded = try loadState(session)
+            var state = loaded.state
+            var profiles = loaded.profiles
+            let today = BusinessDate(clock.now())
+            let at = clock.now()
+            var outcomes: [RecordedOutcome] = []
+            var records: [LogRecord] = []
+            var sealed: [SealedRecord] = []
+            var decidedKeys: [String: (digest: String, outcome: RecordedOutcome)] = [:]
+            var next = session.head.seq + 1
+            for (index, (original, context)) in batch.enumerated() {
+                do {
+                    var command = original
+                    // Idempotency: a retry appends nothing and reports the original seq.
+                    if let key = context.key {
+                        try Field.text("--key", key, maximum: 200)
+                        if let earlier = decidedKeys[key] {
+                            guard earlier.digest == command.digest else { throw DomainError.keyReused(key: key, seq: earlier.outcome.seq) }
+                            outcomes.append(RecordedOutcome(seq: earlier.outcome.seq, type: earlier.outcome.type, id: earlier.outcome.id, duplicate: true))
+                            continue
+                        }
+                        if let use = state.keys[key] {
+                            guard use.digest == command.digest, try samePersonalData(use.refs, command.sealed) else {
+                                throw DomainError.keyReused(key: key, seq: use.seq)
+                            }
+                            outcomes.append(try outcomeOfRetry(use.seq, session: session))
+                            continue
+                        }
+                    }
+                    if case .forget = command {
+                        throw DomainError.invalidValue(field: "command", value: "forget", expected: "an erasure rewrites the vault, so it runs on its own: use `tandem forget`")
+                    }
+                    command = resolveIDs(command, state)
+                    if case .void(let v) = command {
+                        try checkVoid(v.seq, state: state, session: session, profiles: profiles, pending: records, pendingStart: session.head.seq + 1)
+                    }
+                    let decision = try decide(command, state, today: today)
+                    for event in decision.events {
+                        var extras = JSONObject()
+                        if let onBehalfOf = context.onBehalfOf { extras["onBehalfOf"] = .string(onBehalfOf) }
+                        if let key = context.key {
+                            extras["key"] = .string(key)
+                            extras["keyDigest"] = .string(command.digest)
+                        }
+                        records.append(LogRecord(type: event.type, actor: context.actor, at: at, data: event.json, extras: extras))
+                        let recorded = RecordedEvent(seq: next, at: at, actor: context.actor, onBehalfOf: context.onBehalfOf,
+                                                     key: context.key, keyDigest: context.key.map { _ in command.digest }, event: event)
+                        var profile: Profile? = nil
+                        if case .participantSignedUp(let e) = event, case .profile(let p) = command.sealed.first?.payload {
+                            profile = p
+                            profiles.insert(p, ref: e.personal.ref)
+                        }
+                        state.apply(recorded, profile: profile)
+                        let outcome = RecordedOutcome(seq: next, type: event.type, id: Self.subject(of: event), duplicate: false)
+                        outcomes.append(outcome)
+                        if let key = context.key { decidedKeys[key] = (command.digest, outcome) }
+                        next += 1
+                    }
+                    sealed += decision.vault
+                } catch {
+                    throw BatchFailure(index: index, error: error)
+                }
+            }
+            guard !records.isEmpty else { return outcomes }
+            // Vault first: an event must never point at a line that is not on disk.
+            let vaultSize = try vault.append(sealed)
+            do {
+                _ = try session.append(records, expectedHead: loaded.head.seq)
+            } catch {
+                try? vault.truncate(to: vaultSize)
+                throw error
+            }
+            return outcomes
+        }
+    }
+
+    /// Erases a participant's personal data: their vault lines, and those of the tandems
+    /// they were in, go (temporary file, fsync, rename); then `PersonalDataErased` is
+    /// appended, holding only opaque refs. Vault lines no event points to (left by an
+    /// interrupted write) go too. Caches are dropped: they may hold the erased data.
+    public func forget(_ participant: ParticipantID, context: RecordingContext) throws -> RecordedOutcome {
+        try store.events.withExclusiveAccess { session in
+            let loaded = try loadState(session)
+            let decision = try decide(.forget(Forget(participant: participant)), loaded.state, today: BusinessDate(clock.now()))
+            guard case .personalDataErased(let erasure) = decision.events[0] else { preconditionFailure("forget decides an erasure") }
+            var referenced = Set<String>()
+            try session.forEachLine(from: 1, after: nil) { line in
+                for reference in try EventDecoder.decode(line).event.personalReferences { referenced.insert(reference.ref) }
+            }
+            var orphans = Set<String>()
+            try vault.forEachLine { line in if !referenced.contains(line.ref) { orphans.insert(line.ref) } }
+            try vault.rewrite(removing: Set(erasure.refs).union(orphans))
+            Self.dropCaches(store)
+            var extras = JSONObject()
+            if let onBehalfOf = context.onBehalfOf { extras["onBehalfOf"] = .string(onBehalfOf) }
+            let record = LogRecord(type: PersonalDataErased.type, actor: context.actor, at: clock.now(), data: erasure.json, extras: extras)
+            let head = try session.append([record], expectedHead: loaded.head.seq)[0]
+            return RecordedOutcome(seq: head.seq, type: PersonalDataErased.type, id: participant.rawValue, duplicate: false)
+        }
+    }
+
+    /// The current state, without taking the lock (for reads).
+    public func currentState() throws -> ProgrammeState {
+        try loadState(store.events).state
+    }
+
+    /// Removes every projection snapshot (they may hold personal data that was just erased).
+    public static func dropCaches(_ store: Store) {
+        for name in (try? FileSystem.contents(of: store.cacheDirectory)) ?? [] where name.hasSuffix(".snapshot") {
+            try? FileSystem.remove(store.cacheDirectory + "/" + name)
+        }
+    }
+
+    struct Loaded {
+        var state: ProgrammeState
+        var head: LogHead
+        var profiles: ProfileDirectory
+    }
+
+    func loadState(_ source: any LineSource) throws -> Loaded {
+        var profiles = ProfileDirectory()
+        try profiles.load(vault)
+        let result = try Replay.fold(source, profiles: profiles) { ProgrammeState() }
+        return Loaded(state: result.fold, head: result.head, profiles: profiles)
+    }
+
+    /// Fills in generated ids, avoiding every id the state already holds.
+    func resolveIDs(_ command: ProgrammeCommand, _ state: ProgrammeState) -> ProgrammeCommand {
+        switch command {
+        case .signUp(var c) where c.id == nil:
+            repeat { c.id = .random(using: random) } while state.participants[c.id!] != nil
+            return .signUp(c)
+        case .match(var c) where c.id == nil:
+            repeat { c.id = .random(using: random) } while state.tandems[c.id!] != nil
+            return .match(c)
+        case .swap(var c) where c.newTandem == nil:
+            repeat { c.newTandem = .random(using: random) } while state.tandems[c.newTandem!] != nil
+            return .swap(c)
+        default:
+            return command
+        }
+    }
+
+    /// Whether a retried command carries the same personal data as the original. After an
+    /// erasure there is nothing to compare, and the retry counts as the same.
+    func samePersonalData(_ refs: [String], _ sealed: [SealedRecord]) throws -> Bool {
+        guard refs.count == sealed.count else { return false }
+        guard !refs.isEmpty else { return true }
+        var stored: [String: PersonalPayload] = [:]
+        let wanted = Set(refs)
+        try vault.forEachLine { line in if wanted.contains(line.ref), let payload = line.payload { stored[line.ref] = payload } }
+        for (ref, record) in zip(refs, sealed) {
+            if let payload = stored[ref], payload != record.payload { return false }
+        }
+        return true
+    }
+
+    func outcomeOfRetry(_ seq: Int, session: any LogSession) throws -> RecordedOutcome {
+        var outcome = RecordedOutcome(seq: seq, type: "?", id: "", duplicate: true)
+        do {
+            try session.forEachLine(from: seq, after: nil) { line in
+                let event = try EventDecoder.decode(line).event
+                outcome.type = event.type
+                outcome.id = Self.subject(of: event)
+                throw Replay.StopReading()
+            }
+        } catch is Replay.StopReading {}
+        return outcome
+    }
+
+    /// A void is allowed only if every later event still follows the rules without the
+    /// voided one: replay the history without it and re-check each later event. `pending`
+    /// are the events decided earlier in the same batch (seqs from `pendingStart` on).
+    func checkVoid(_ target: Int, state: ProgrammeState, session: any LogSession, profiles: ProfileDirectory,
+                   pending: [LogRecord], pendingStart: Int) throws {
+        let last = pendingStart + pending.count - 1
+        guard target >= 1, target <= last else { throw DomainError.seqNotFound(target, head: last) }
+        if let by = state.voided[target] { throw DomainError.alreadyVoided(target, by: by) }
+        var replayed = ProgrammeState()
+        var voided = state.voided
+        voided[target] = last + 1
+        var failure: DomainError?
+        // One step of the replay: the target is checked and skipped, later events re-checked.
+        func step(_ recorded: RecordedEvent, profile: Profile?) throws {
+            if recorded.seq == target {
+                switch recorded.event {
+                case .logCreated, .eventVoided, .personalDataErased, .unknown:
+                    throw DomainError.notVoidable(target, type: recorded.event.type)
+                default:
+                    return
+                }
+            }
+            if voided[recorded.seq] != nil { return }
+            if recorded.seq > target {
+                do throws(DomainError) { try replayed.validate(recorded.event) } catch {
+                    failure = .voidWouldBreak(seq: target, later: recorded.seq, laterType: recorded.event.type, because: error)
+                    throw Replay.StopReading()
+                }
+            }
+            replayed.apply(recorded, profile: profile)
+        }
+        do {
+            try session.forEachLine(from: 1, after: nil) { line in
+                let recorded = try EventDecoder.decode(line)
+                var profile: Profile? = nil
+                if case .participantSignedUp(let e) = recorded.event { profile = profiles[e.personal] }
+                try step(recorded, profile: profile)
+            }
+            for (offset, record) in pending.enumerated() {
+                let seq = pendingStart + offset
+                let line = Self.encodedLine(record, seq: seq)
+                let recorded = try line.withUnsafeBytes { raw in try Result { () throws(EventDecodingError) in try EventDecoder.decode(raw, seq: seq) }.get() }
+                var profile: Profile? = nil
+                if case .participantSignedUp(let e) = recorded.event { profile = profiles[e.personal] }
+                try step(recorded, profile: profile)
+            }
+        } catch is Replay.StopReading {}
+        if let failure { throw failure }
+    }
+
+    static func encodedLine(_ record: LogRecord, seq: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        LineEncoder.encode(record, seq: seq, prev: .zero, into: &bytes)
+        bytes.removeLast()
+        return bytes
+    }
+
+    /// The id the outcome names for an event.
+    public static func subject(of event: ProgrammeEvent) -> String {
+        switch event {
+        case .programmeLaunched(let e): e.programme.rawValue
+        case .participantSignedUp(let e): e.participant.rawValue
+        case .tandemMatched(let e): e.tandem.rawValue
+        case .sessionHeld(let e): e.tandem.rawValue
+        case .goalSet(let e): "\(e.tandem)/\(e.goal)"
+        case .goalReached(let e): "\(e.tandem)/\(e.goal)"
+        case .partnerSwapped(let e): e.newTandem.rawValue
+        case .participantWithdrew(let e): e.participant.rawValue
+        case .tandemCompleted(let e): e.tandem.rawValue
+        case .eventVoided(let e): String(e.seq)
+        case .personalDataErased(let e): e.participant.rawValue
+        case .matchRunRecorded(let e): e.run.rawValue
+        case .logCreated(let id): id
+        case .unknown(let type, _): type
+        }
+    }
+}

@@ -1,0 +1,185 @@
+/// A programme as launched.
+public struct Programme: Sendable, Equatable {
+    public var id: ProgrammeID
+    public var name: String
+    public var starts: BusinessDate
+    public var ends: BusinessDate
+    public var cadenceDays: Int
+    public var minGroupSize: Int
+
+    /// Whether `date` falls inside the programme.
+    public func contains(_ date: BusinessDate) -> Bool { date >= starts && date <= ends }
+}
+
+/// What the write side knows of a participant.
+public struct ParticipantRecord: Sendable, Equatable {
+    public var id: ParticipantID
+    public var programme: ProgrammeID
+    public var role: Role
+    public var signedUpOn: BusinessDate
+    /// The unit, from the vault; nil once erased. The cross-unit rule needs it.
+    public var unit: String?
+    public var withdrawnOn: BusinessDate?
+    public var activeTandem: TandemID?
+    public var erased = false
+    /// Every tandem they were ever in, oldest first.
+    public var tandems: [TandemID] = []
+    /// The vault refs about them alone: their profile and withdrawal text.
+    public var refs: [String] = []
+}
+
+/// A goal of a tandem.
+public struct GoalRecord: Sendable, Equatable {
+    public var setOn: BusinessDate
+    public var due: BusinessDate?
+    public var category: String?
+    public var reachedOn: BusinessDate?
+}
+
+/// What the write side knows of a tandem.
+public struct TandemRecord: Sendable, Equatable {
+    public var id: TandemID
+    public var programme: ProgrammeID
+    public var mentor: ParticipantID
+    public var mentee: ParticipantID
+    public var since: BusinessDate
+    public var until: BusinessDate?
+    public var status: TandemStatus = .active
+    public var lastSession: BusinessDate?
+    public var goals: [GoalID: GoalRecord] = [:]
+    /// Vault refs that belong to the tandem: session notes, goal texts, swap notes.
+    public var refs: [String] = []
+
+    /// Whether `participant` is one of the two.
+    public func includes(_ participant: ParticipantID) -> Bool { mentor == participant || mentee == participant }
+
+    /// The other member.
+    public func partner(of participant: ParticipantID) -> ParticipantID { participant == mentor ? mentee : mentor }
+}
+
+/// Two people who have been a tandem, in either order.
+public struct PartnerPair: Hashable, Sendable {
+    public let first: ParticipantID
+    public let second: ParticipantID
+    public init(_ a: ParticipantID, _ b: ParticipantID) {
+        (first, second) = a < b ? (a, b) : (b, a)
+    }
+}
+
+/// What an idempotency key was used for.
+public struct KeyUse: Sendable, Equatable {
+    public var seq: Int
+    public var digest: String
+    /// The vault refs of the personal data the command carried (to compare a retry with).
+    public var refs: [String]
+}
+
+/// The decider's state: everything the programme's rules need, folded from the log.
+///
+/// `apply` is `evolve`: pure, no I/O. Voided events never reach it (the replay skips them).
+public struct ProgrammeState: Sendable, Equatable {
+    /// The seq of the last event folded in.
+    public var head = 0
+    public var programmes: [ProgrammeID: Programme] = [:]
+    public var participants: [ParticipantID: ParticipantRecord] = [:]
+    public var tandems: [TandemID: TandemRecord] = [:]
+    public var formerPartners: Set<PartnerPair> = []
+    public var keys: [String: KeyUse] = [:]
+    public var matchRuns: [MatchRunID: ProgrammeID] = [:]
+    /// Voided seq → the seq of the void.
+    public var voided: [Int: Int] = [:]
+
+    public init() {}
+
+    /// Folds one event in. `profile` is the signed-up participant's profile from the vault
+    /// (nil for other events, or if it was erased).
+    /// - Complexity: O(1) amortised.
+    public mutating func apply(_ recorded: RecordedEvent, profile: Profile? = nil) {
+        head = max(head, recorded.seq)
+        if let key = recorded.key {
+            keys[key] = KeyUse(seq: recorded.seq, digest: recorded.keyDigest ?? "",
+                               refs: recorded.event.personalReferences.map(\.ref))
+        }
+        switch recorded.event {
+        case .programmeLaunched(let e):
+            programmes[e.programme] = Programme(id: e.programme, name: e.name, starts: e.starts, ends: e.ends,
+                                                cadenceDays: e.cadenceDays, minGroupSize: e.minGroupSize)
+        case .participantSignedUp(let e):
+            participants[e.participant] = ParticipantRecord(id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on,
+                                                            unit: profile?.unit, refs: [e.personal.ref])
+        case .tandemMatched(let e):
+            tandems[e.tandem] = TandemRecord(id: e.tandem, programme: e.programme, mentor: e.mentor, mentee: e.mentee, since: e.on)
+            join(e.mentor, e.tandem)
+            join(e.mentee, e.tandem)
+            formerPartners.insert(PartnerPair(e.mentor, e.mentee))
+        case .sessionHeld(let e):
+            guard var tandem = tandems[e.tandem] else { return }
+            tandem.lastSession = max(tandem.lastSession ?? e.on, e.on)
+            if let ref = e.personal?.ref { tandem.refs.append(ref) }
+            tandems[e.tandem] = tandem
+        case .goalSet(let e):
+            tandems[e.tandem]?.goals[e.goal] = GoalRecord(setOn: e.on, due: e.due, category: e.category)
+            tandems[e.tandem]?.refs.append(e.personal.ref)
+        case .goalReached(let e):
+            tandems[e.tandem]?.goals[e.goal]?.reachedOn = e.on
+        case .partnerSwapped(let e):
+            guard let old = tandems[e.tandem] else { return }
+            end(e.tandem, on: e.on, as: .dissolved)
+            let staying = old.partner(of: e.leaving)
+            let (mentor, mentee) = old.mentor == staying ? (staying, e.joining) : (e.joining, staying)
+            var new = TandemRecord(id: e.newTandem, programme: old.programme, mentor: mentor, mentee: mentee, since: e.on)
+            if let ref = e.personal?.ref { new.refs.append(ref) }
+            tandems[e.newTandem] = new
+            join(staying, e.newTandem)
+            join(e.joining, e.newTandem)
+            formerPartners.insert(PartnerPair(staying, e.joining))
+        case .participantWithdrew(let e):
+            guard var participant = participants[e.participant] else { return }
+            participant.withdrawnOn = e.on
+            if let ref = e.personal?.ref { participant.refs.append(ref) }
+            let tandem = participant.activeTandem
+            participants[e.participant] = participant
+            if let tandem { end(tandem, on: e.on, as: .dissolved) }
+        case .tandemCompleted(let e):
+            end(e.tandem, on: e.on, as: .completed)
+        case .eventVoided(let e):
+            voided[e.seq] = recorded.seq
+        case .personalDataErased(let e):
+            participants[e.participant]?.erased = true
+            participants[e.participant]?.unit = nil
+        case .matchRunRecorded(let e):
+            matchRuns[e.run] = e.programme
+        case .logCreated, .unknown:
+            break
+        }
+    }
+
+    private mutating func join(_ participant: ParticipantID, _ tandem: TandemID) {
+        participants[participant]?.activeTandem = tandem
+        participants[participant]?.tandems.append(tandem)
+    }
+
+    private mutating func end(_ id: TandemID, on date: BusinessDate, as status: TandemStatus) {
+        guard var tandem = tandems[id], tandem.status == .active else { return }
+        tandem.status = status
+        tandem.until = date
+        tandems[id] = tandem
+        for member in [tandem.mentor, tandem.mentee] where participants[member]?.activeTandem == id {
+            participants[member]?.activeTandem = nil
+        }
+    }
+
+    /// The vault refs an erasure of `participant` removes: their own, and those of every
+    /// tandem they were in (notes and goal texts belong to the tandem, and name its life).
+    public func erasableRefs(of participant: ParticipantID) -> [String] {
+        guard let record = participants[participant] else { return [] }
+        return record.refs + record.tandems.flatMap { tandems[$0]?.refs ?? [] }
+    }
+}
+
+/// `evolve(state, event)`: the fold, as a function.
+public func evolve(_ state: ProgrammeState, _ recorded: RecordedEvent, profile: Profile? = nil) -> ProgrammeState {
+    var next = state
+    next.apply(recorded, profile: profile)
+    return next
+}

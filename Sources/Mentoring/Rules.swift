@@ -1,0 +1,200 @@
+/// The programme's rules, as checks of an event against the state it would be applied to.
+///
+/// `decide` builds an event from a command and validates it here; a void is allowed only if
+/// every later event still validates without the voided one. The one rule that depends on
+/// the clock ("not in the future") lives in `decide`, since a replay must not re-judge old
+/// events by today's date.
+extension ProgrammeState {
+    /// Checks `event` against this state.
+    /// - Throws: the `DomainError` of the first rule it breaks.
+    public func validate(_ event: ProgrammeEvent) throws(DomainError) {
+        switch event {
+        case .programmeLaunched(let e):
+            guard programmes[e.programme] == nil else { throw .duplicateProgramme(e.programme) }
+            try Field.text("name", e.name, maximum: 200)
+            guard e.ends > e.starts else { throw .programmeDates(starts: e.starts, ends: e.ends) }
+            guard (1...366).contains(e.cadenceDays) else {
+                throw .invalidValue(field: "--cadence-days", value: "\(e.cadenceDays)", expected: "a number of days from 1 to 366")
+            }
+            guard (3...10_000).contains(e.minGroupSize) else {
+                throw .invalidValue(field: "--min-group-size", value: "\(e.minGroupSize)", expected: "at least 3: smaller groups could name people")
+            }
+
+        case .participantSignedUp(let e):
+            let programme = try self.programme(e.programme)
+            guard participants[e.participant] == nil else { throw .duplicateParticipant(e.participant) }
+            guard e.on <= programme.ends else { throw .programmeEnded(e.programme, ends: programme.ends, date: e.on) }
+
+        case .tandemMatched(let e):
+            guard tandems[e.tandem] == nil else { throw .duplicateTandem(e.tandem) }
+            let programme = try self.programme(e.programme)
+            guard e.mentor != e.mentee else { throw .sameParticipant(e.mentor) }
+            let mentor = try available(e.mentor, in: e.programme, as: .mentor, on: e.on)
+            let mentee = try available(e.mentee, in: e.programme, as: .mentee, on: e.on)
+            guard !formerPartners.contains(PartnerPair(e.mentor, e.mentee)) else { throw .formerPartners(e.mentor, e.mentee) }
+            try crossUnit(mentor, mentee, override: e.override)
+            try within(programme, e.on)
+            if let run = e.run {
+                guard let owner = matchRuns[run] else { throw .unknownMatchRun(run) }
+                guard owner == e.programme else { throw .runOfOtherProgramme(run, belongsTo: owner, asked: e.programme) }
+            }
+
+        case .sessionHeld(let e):
+            let tandem = try active(e.tandem)
+            try within(programmes[tandem.programme]!, e.on)
+            guard e.on >= tandem.since else { throw .dateBeforeTandem(e.on, e.tandem, since: tandem.since) }
+            guard (1...600).contains(e.minutes) else {
+                throw .invalidValue(field: "--minutes", value: "\(e.minutes)", expected: "a session lasts from 1 to 600 minutes")
+            }
+            try Field.list("--topics", e.topics, maximumItems: 12, maximumLength: 60)
+
+        case .goalSet(let e):
+            let tandem = try active(e.tandem)
+            let programme = programmes[tandem.programme]!
+            guard tandem.goals[e.goal] == nil else { throw .duplicateGoal(e.tandem, e.goal) }
+            try within(programme, e.on)
+            guard e.on >= tandem.since else { throw .dateBeforeTandem(e.on, e.tandem, since: tandem.since) }
+            if let due = e.due {
+                guard due >= e.on else { throw .dueBeforeSet(due: due, set: e.on) }
+                guard due <= programme.ends else { throw .dueAfterProgramme(due: due, tandem.programme, ends: programme.ends) }
+            }
+            if let category = e.category { try Field.code("--category", category) }
+
+        case .goalReached(let e):
+            let tandem = try active(e.tandem)
+            guard let goal = tandem.goals[e.goal] else { throw .unknownGoal(e.tandem, e.goal) }
+            if let reached = goal.reachedOn { throw .goalAlreadyReached(e.tandem, e.goal, on: reached) }
+            try within(programmes[tandem.programme]!, e.on)
+            guard e.on >= goal.setOn else { throw .dateBeforeGoalSet(e.on, e.tandem, e.goal, set: goal.setOn) }
+
+        case .partnerSwapped(let e):
+            let tandem = try active(e.tandem)
+            guard tandems[e.newTandem] == nil else { throw .duplicateTandem(e.newTandem) }
+            guard tandem.includes(e.leaving) else { throw .notAMember(e.leaving, e.tandem) }
+            guard !tandem.includes(e.joining) else { throw .sameParticipant(e.joining) }
+            let leaving = participants[e.leaving]!
+            let joining = try available(e.joining, in: tandem.programme, as: leaving.role, on: e.on)
+            let staying = tandem.partner(of: e.leaving)
+            guard !formerPartners.contains(PartnerPair(staying, e.joining)) else { throw .formerPartners(staying, e.joining) }
+            let stayingRecord = participants[staying]!
+            if stayingRecord.erased { throw .participantErased(staying) }
+            try crossUnit(leaving.role == .mentor ? joining : stayingRecord, leaving.role == .mentor ? stayingRecord : joining,
+                          override: e.override)
+            try within(programmes[tandem.programme]!, e.on)
+            guard e.on >= tandem.since else { throw .dateBeforeTandem(e.on, e.tandem, since: tandem.since) }
+
+        case .participantWithdrew(let e):
+            guard let participant = participants[e.participant] else { throw .unknownParticipant(e.participant) }
+            if let withdrawn = participant.withdrawnOn { throw .participantWithdrawn(e.participant, on: withdrawn) }
+            guard e.on >= participant.signedUpOn else { throw .dateBeforeSignUp(e.on, e.participant, signedUp: participant.signedUpOn) }
+            let programme = programmes[participant.programme]!
+            guard e.on <= programme.ends else { throw .programmeEnded(programme.id, ends: programme.ends, date: e.on) }
+            if let current = participant.activeTandem, let tandem = tandems[current], e.on < tandem.since {
+                throw .dateBeforeTandem(e.on, current, since: tandem.since)
+            }
+
+        case .tandemCompleted(let e):
+            let tandem = try active(e.tandem)
+            try within(programmes[tandem.programme]!, e.on)
+            guard e.on >= tandem.since else { throw .dateBeforeTandem(e.on, e.tandem, since: tandem.since) }
+            if let last = tandem.lastSession, e.on < last { throw .dateBeforeLastSession(e.on, e.tandem, lastSession: last) }
+
+        case .eventVoided(let e):
+            guard e.seq >= 1, e.seq <= head else { throw .seqNotFound(e.seq, head: head) }
+            if let by = voided[e.seq] { throw .alreadyVoided(e.seq, by: by) }
+            try Field.text("--reason", e.reason, maximum: 200)
+
+        case .personalDataErased(let e):
+            guard let participant = participants[e.participant] else { throw .unknownParticipant(e.participant) }
+            guard !participant.erased else { throw .alreadyErased(e.participant) }
+
+        case .matchRunRecorded(let e):
+            guard matchRuns[e.run] == nil else { throw .duplicateMatchRun(e.run) }
+            _ = try programme(e.programme)
+
+        case .logCreated, .unknown:
+            break
+        }
+    }
+
+    func programme(_ id: ProgrammeID) throws(DomainError) -> Programme {
+        guard let programme = programmes[id] else { throw .unknownProgramme(id) }
+        return programme
+    }
+
+    func active(_ id: TandemID) throws(DomainError) -> TandemRecord {
+        guard let tandem = tandems[id] else { throw .unknownTandem(id) }
+        guard tandem.status == .active else { throw .tandemNotActive(id, tandem.status) }
+        return tandem
+    }
+
+    /// Someone who can join a tandem: exists, in this programme, in this role, still in the
+    /// programme, with their data, and not in a tandem now.
+    func available(_ id: ParticipantID, in programme: ProgrammeID, as role: Role, on date: BusinessDate) throws(DomainError) -> ParticipantRecord {
+        guard let participant = participants[id] else { throw .unknownParticipant(id) }
+        guard participant.programme == programme else { throw .wrongProgramme(id, belongsTo: participant.programme, asked: programme) }
+        guard participant.role == role else { throw .wrongRole(id, signedUpAs: participant.role, neededAs: role) }
+        if let withdrawn = participant.withdrawnOn { throw .participantWithdrawn(id, on: withdrawn) }
+        if participant.erased { throw .participantErased(id) }
+        if let tandem = participant.activeTandem { throw .alreadyInTandem(id, tandem) }
+        guard date >= participant.signedUpOn else { throw .dateBeforeSignUp(date, id, signedUp: participant.signedUpOn) }
+        return participant
+    }
+
+    func crossUnit(_ mentor: ParticipantRecord, _ mentee: ParticipantRecord, override: String?) throws(DomainError) {
+        if let override {
+            try Field.text("--override", override, maximum: 200)
+            return
+        }
+        if let a = mentor.unit, let b = mentee.unit, Field.normalised(a) == Field.normalised(b) {
+            throw .sameUnit(mentor.id, mentee.id, unit: a)
+        }
+    }
+
+    func within(_ programme: Programme, _ date: BusinessDate) throws(DomainError) {
+        guard programme.contains(date) else {
+            throw .dateOutsideProgramme(date, programme.id, starts: programme.starts, ends: programme.ends)
+        }
+    }
+}
+
+/// Checks on free-form fields.
+public enum Field {
+    /// Non-empty (after trimming), at most `maximum` characters, no control characters.
+    public static func text(_ field: String, _ value: String, maximum: Int) throws(DomainError) {
+        let trimmed = value.trimmed
+        guard !trimmed.isEmpty else { throw .invalidValue(field: field, value: value, expected: "it must not be empty") }
+        guard trimmed.count <= maximum else {
+            throw .invalidValue(field: field, value: String(trimmed.prefix(40)) + "…", expected: "at most \(maximum) characters")
+        }
+        guard !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+            throw .invalidValue(field: field, value: trimmed, expected: "control characters (like newlines) are not allowed here")
+        }
+    }
+
+    /// A short code: 1–40 characters, no control characters.
+    public static func code(_ field: String, _ value: String) throws(DomainError) {
+        try text(field, value, maximum: 40)
+    }
+
+    /// A list of short items.
+    public static func list(_ field: String, _ values: [String], maximumItems: Int, maximumLength: Int) throws(DomainError) {
+        guard values.count <= maximumItems else {
+            throw .invalidValue(field: field, value: values.joined(separator: ","), expected: "at most \(maximumItems) items")
+        }
+        for value in values { try text(field, value, maximum: maximumLength) }
+    }
+
+    /// Case-folded and trimmed, for comparing units.
+    public static func normalised(_ value: String) -> String { value.trimmed.lowercased() }
+}
+
+extension String {
+    /// Without leading and trailing white space.
+    public var trimmed: String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        return String(scalars[first...last])
+    }
+}

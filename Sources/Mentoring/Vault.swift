@@ -1,0 +1,117 @@
+import EventLog
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One line of the vault as read back.
+public struct VaultLine: Sendable {
+    public var ref: String
+    public var payload: PersonalPayload?
+    /// SHA-256 of the line's bytes: what the introducing event committed to.
+    public var digest: SHA256Digest
+}
+
+/// The personal-data vault: `vault.jsonl`, one `{"ref":…,"nonce":…,"payload":{…}}` per line.
+///
+/// It is the only file of a store that is ever rewritten, and only by an erasure (temporary
+/// file, fsync, rename). Lines are appended, and fsync'ed, before the events that point to
+/// them, so an event never points at a line that is not on disk.
+public struct Vault: Sendable {
+    /// The vault file.
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    /// The vault of a store.
+    public init(store: Store) { path = store.path("vault.jsonl") }
+
+    /// The file's size (0 if it does not exist yet).
+    public var size: Int { FileSystem.size(of: path) ?? 0 }
+
+    /// Appends lines and fsyncs them. On failure the file is cut back, so nothing of the
+    /// batch remains.
+    /// - Returns: the size before the append, to roll back to if the events cannot follow.
+    @discardableResult
+    public func append(_ records: [SealedRecord]) throws -> Int {
+        guard !records.isEmpty else { return size }
+        let fd = try FileDescriptor(path: path, flags: O_WRONLY | O_APPEND | O_CREAT)
+        let before = try fd.size()
+        if before == 0 { try fd.setMode(0o600) }
+        var bytes: [UInt8] = []
+        for record in records { bytes += record.line; bytes.append(0x0A) }
+        do {
+            try fd.writeAll(bytes)
+            try fd.sync()
+        } catch {
+            try? fd.truncate(to: before)
+            try? fd.sync()
+            throw error
+        }
+        return before
+    }
+
+    /// Cuts the vault back to `size` (undoing an append whose events could not be written).
+    public func truncate(to size: Int) throws {
+        let fd = try FileDescriptor(path: path, flags: O_WRONLY)
+        try fd.truncate(to: size)
+        try fd.sync()
+    }
+
+    /// Streams every line from byte `offset` on. A last line without a newline (an append
+    /// cut short) is ignored: no event can point at it.
+    public func forEachLine(from offset: Int = 0, _ body: (VaultLine) throws -> Void) throws {
+        guard FileSystem.kind(of: path).exists else { return }
+        let fd = try FileDescriptor(path: path, flags: O_RDONLY)
+        let size = try fd.size()
+        guard offset < size else { return }
+        let bytes = try fd.read(count: size - offset, at: offset)
+        try bytes.withUnsafeBytes { raw in
+            var start = 0
+            while start < raw.count {
+                guard let newline = raw[start...].firstIndex(of: 0x0A) else { break }
+                let line = UnsafeRawBufferPointer(rebasing: raw[start..<newline])
+                try body(Self.parse(line, offset: offset + start))
+                start = newline + 1
+            }
+        }
+    }
+
+    /// Parses one line; a line that does not parse yields a payload of nil (and still a digest,
+    /// which will not match any commitment).
+    static func parse(_ line: UnsafeRawBufferPointer, offset: Int) throws -> VaultLine {
+        let digest = SHA256.hash(line)
+        guard let object = (try? JSONScanner.parse(line))?.objectValue, let ref = object["ref"]?.stringValue else {
+            return VaultLine(ref: "@\(offset)", payload: nil, digest: digest)
+        }
+        return VaultLine(ref: ref, payload: object["payload"]?.objectValue.flatMap(PersonalPayload.init(json:)), digest: digest)
+    }
+
+    /// Every line, by ref (for tests and small stores).
+    public func lines() throws -> [String: VaultLine] {
+        var out: [String: VaultLine] = [:]
+        try forEachLine { out[$0.ref] = $0 }
+        return out
+    }
+
+    /// Rewrites the vault without the lines whose ref is in `refs`: temporary file, fsync,
+    /// rename, directory fsync. A crash leaves the old or the new vault, never a mix.
+    /// - Returns: the refs that were actually removed.
+    @discardableResult
+    public func rewrite(removing refs: Set<String>) throws -> Set<String> {
+        guard FileSystem.kind(of: path).exists else { return [] }
+        let bytes = try FileSystem.readFile(path)
+        var kept: [UInt8] = []
+        kept.reserveCapacity(bytes.count)
+        var removed = Set<String>()
+        var start = 0
+        while start < bytes.count {
+            guard let newline = bytes[start...].firstIndex(of: 0x0A) else { break }
+            let line = Array(bytes[start..<newline])
+            let ref = line.withUnsafeBytes { raw in (try? Self.parse(raw, offset: start))?.ref } ?? ""
+            if refs.contains(ref) { removed.insert(ref) } else { kept += line; kept.append(0x0A) }
+            start = newline + 1
+        }
+        try FileSystem.replaceAtomically(path, with: kept)
+        return removed
+    }
+}

@@ -1,0 +1,193 @@
+import EventLog
+import Mentoring
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tandem import signups` and `tandem append`: many commands, all or nothing, one fsync.
+enum BulkCommands {
+    /// The columns of a signups CSV, in the documented order.
+    static let signupColumns = ["name", "email", "role", "unit", "level", "born", "gender", "offers", "wants", "interests"]
+    static let requiredColumns: Set<String> = ["name", "role", "unit", "level", "born"]
+
+    /// One CSV row as fields (lists are separated by `;`, empty cells are absent).
+    struct CSVFields: FieldSource {
+        let values: [String: String]
+        func value(_ name: String) -> String? {
+            guard let v = values[name]?.trimmed, !v.isEmpty else { return nil }
+            return v
+        }
+        func list(_ name: String) -> [String]? {
+            value(name).map { $0.split(separator: ";").map { String($0).trimmed }.filter { !$0.isEmpty } }
+        }
+        func describe(_ name: String, _ valueName: String) -> String { "column '\(name)'" }
+    }
+
+    static let importSignups = CommandSpec(
+        name: "signups",
+        abstract: "Sign up everyone in a CSV file: all or nothing, one fsync.",
+        discussion: """
+        The header is name,email,role,unit,level,born,gender,offers,wants,interests (RFC 4180,
+        UTF-8 with or without a BOM; lists in a cell are separated by ;). Every row gets an
+        opaque p- id. If any row is refused, nothing is recorded and the error names its line
+        and column.
+        """,
+        options: [
+            .value("programme", "id", "The programme they sign up for.", required: true),
+            .value("on", "date", "The signup date for every row (default: today)."),
+        ],
+        arguments: [ArgumentSpec(name: "file", help: "The CSV file.")],
+        globals: GlobalOptions.recording
+    ) { command, context in
+        try Session.requireRecorder(command, context)
+        let path = context.absolute(command.arguments[0])
+        let text = try readText(path, name: command.arguments[0])
+        let records: [CSV.Record]
+        do { records = try CSV.parse(text) } catch { throw CommandFailure("\(command.arguments[0]), \(error)") }
+        guard let header = records.first else { throw CommandFailure("\(command.arguments[0]) is empty; it needs the header \(signupColumns.joined(separator: ","))") }
+        let columns = header.fields.map { $0.trimmed.lowercased() }
+        for column in columns where !signupColumns.contains(column) {
+            throw CommandFailure("\(command.arguments[0]), line 1: unknown column '\(column)'; the columns are \(signupColumns.joined(separator: ","))")
+        }
+        if let duplicate = columns.first(where: { c in columns.filter { $0 == c }.count > 1 }) {
+            throw CommandFailure("\(command.arguments[0]), line 1: the column '\(duplicate)' appears twice")
+        }
+        for column in signupColumns where requiredColumns.contains(column) && !columns.contains(column) {
+            throw CommandFailure("\(command.arguments[0]), line 1: missing column '\(column)'; the header is \(signupColumns.joined(separator: ","))")
+        }
+        let programme: ProgrammeID, on: BusinessDate?
+        do throws(FieldError) {
+            programme = try command.id("programme")
+            on = try command.optionalDate("on")
+        } catch { throw UsageError(error.message, path: command.path) }
+        let recording = try Session.recordingContext(command, context)
+        var batch: [(ProgrammeCommand, RecordingContext)] = []
+        var lines: [Int] = []
+        for record in records.dropFirst() {
+            guard record.fields.count == columns.count else {
+                throw CommandFailure("\(command.arguments[0]), line \(record.line): expected \(columns.count) fields, found \(record.fields.count)")
+            }
+            var values = Dictionary(uniqueKeysWithValues: zip(columns, record.fields))
+            values["programme"] = programme.rawValue
+            if let on { values["on"] = on.description }
+            do throws(FieldError) {
+                batch.append((try CommandBuilders.signUp(CSVFields(values: values), context.random), recording))
+            } catch {
+                throw CommandFailure("\(command.arguments[0]), line \(record.line): \(error.message)")
+            }
+            lines.append(record.line)
+        }
+        guard !batch.isEmpty else { throw CommandFailure("\(command.arguments[0]) has a header but no rows") }
+        try recordBatch(batch, lines: lines, source: command.arguments[0], noun: "signups", command: command, context: context)
+        return ExitCode.ok
+    }
+
+    static let importGroup = CommandSpec(name: "import", abstract: "Import records in bulk.", globals: GlobalOptions.base, subcommands: [importSignups])
+
+    static let append = CommandSpec(
+        name: "append",
+        abstract: "Record commands from JSON Lines: all or nothing, one fsync.",
+        discussion: """
+        Each line is one command, its fields named like the flags, e.g.
+          {"command":"session","tandem":"t-1","on":"2027-02-01","minutes":60}
+        Commands: programme launch, signup, match, session, goal set, goal reached, swap,
+        withdraw, complete, void. A line may carry its own "actor", "on-behalf-of" and
+        "key". If any line is refused, nothing is recorded and the error names the line.
+        Use - to read standard input.
+        """,
+        arguments: [ArgumentSpec(name: "file", help: "The JSON Lines file, or - for standard input.")],
+        globals: GlobalOptions.recording
+    ) { command, context in
+        try Session.requireRecorder(command, context)
+        let name = command.arguments[0] == "-" ? "standard input" : command.arguments[0]
+        let text = command.arguments[0] == "-" ? readStandardInput() : try readText(context.absolute(name), name: name)
+        let base = try Session.recordingContext(command, context)
+        var batch: [(ProgrammeCommand, RecordingContext)] = []
+        var lines: [Int] = []
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = index + 1
+            let trimmed = String(raw).trimmed
+            if trimmed.isEmpty { continue }
+            let object: JSONObject
+            do {
+                guard let parsed = try JSONScanner.parse(trimmed).objectValue else {
+                    throw CommandFailure("\(name), line \(line): expected a JSON object, one command per line")
+                }
+                object = parsed
+            } catch let error as JSONSyntaxError {
+                throw CommandFailure("\(name), line \(line): not JSON (\(error))")
+            }
+            let fields = JSONFields(object: object)
+            guard let commandName = fields.value("command") else {
+                throw CommandFailure("\(name), line \(line): no \"command\" field; e.g. {\"command\":\"session\",\"tandem\":\"t-1\",\"minutes\":60}")
+            }
+            guard let builder = CommandBuilders.byName[commandName] else {
+                throw CommandFailure("\(name), line \(line): unknown command '\(commandName)'; the commands are \(CommandBuilders.byName.keys.filter { !$0.contains("-") && $0 != "launch" }.sorted().joined(separator: ", "))")
+            }
+            var recording = base
+            if let actor = fields.value("actor") { recording.actor = actor }
+            if let behalf = fields.value("on-behalf-of") { recording.onBehalfOf = behalf }
+            if let key = fields.value("key") { recording.key = key }
+            do throws(FieldError) {
+                batch.append((try builder(fields, context.random), recording))
+            } catch {
+                throw CommandFailure("\(name), line \(line): \(error.message)")
+            }
+            lines.append(line)
+        }
+        guard !batch.isEmpty else { throw CommandFailure("\(name) holds no commands") }
+        try recordBatch(batch, lines: lines, source: name, noun: "commands", command: command, context: context)
+        return ExitCode.ok
+    }
+
+    /// Records a batch read from a file; a refusal names the file's line.
+    static func recordBatch(_ batch: [(ProgrammeCommand, RecordingContext)], lines: [Int], source: String, noun: String,
+                            command: ParsedCommand, context: CommandContext) throws {
+        let outcomes: [RecordedOutcome]
+        do {
+            outcomes = try Session.service(command, context).record(batch: batch)
+        } catch let failure as BatchFailure {
+            throw CommandFailure("\(source), line \(lines[failure.index]): \(failure.error)")
+        }
+        printBatch(outcomes, lines: lines, noun: noun, command: command, context: context)
+    }
+
+    static func printBatch(_ outcomes: [RecordedOutcome], lines: [Int], noun: String, command: ParsedCommand, context: CommandContext) {
+        if GlobalOptions.format(command) == "json" {
+            let results: [JSONValue] = zip(outcomes, lines).map { outcome, line in
+                var o: JSONObject = ["line": .int(Int64(line)), "seq": .int(Int64(outcome.seq)), "type": .string(outcome.type), "id": .string(outcome.id)]
+                if outcome.duplicate { o["duplicate"] = .bool(true) }
+                return .object(o)
+            }
+            context.print(JSONValue.object(["recorded": .int(Int64(outcomes.filter { !$0.duplicate }.count)), "results": .array(results)]).description)
+            return
+        }
+        for (outcome, line) in zip(outcomes, lines) {
+            let verb = outcome.duplicate ? "already recorded as" : "recorded"
+            context.print("line \(line): \(verb) seq \(outcome.seq): \(outcome.type) \(outcome.id)")
+        }
+        context.print("\(outcomes.filter { !$0.duplicate }.count) \(noun) recorded in one batch")
+    }
+
+    static func readText(_ path: String, name: String) throws -> String {
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.readFile(path) } catch {
+            throw CommandFailure("cannot read \(name): \(error.systemMessage)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw CommandFailure("\(name) is not UTF-8 text; save it as UTF-8")
+        }
+        return text
+    }
+
+    static func readStandardInput() -> String {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, 65536) }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,197 @@
+import EventLog
+import Mentoring
+import Projections
+
+/// The commands that record what happens in a programme. Each appends exactly one event,
+/// or nothing.
+enum RecordingCommands {
+    static let reasonCodes = ReasonCode.all
+
+    /// A recording command: parse, check the role, decide and append, print the outcome.
+    static func spec(_ name: String, _ abstract: String, discussion: String? = nil, options: [OptionSpec],
+                     build: @escaping CommandBuilders.Builder) -> CommandSpec {
+        CommandSpec(name: name, abstract: abstract, discussion: discussion, options: options, globals: GlobalOptions.recording) { command, context in
+            try Session.requireRecorder(command, context)
+            let programmeCommand: ProgrammeCommand
+            do throws(FieldError) { programmeCommand = try build(command, context.random) } catch { throw UsageError(error.message, path: command.path) }
+            let service = try Session.service(command, context)
+            let outcome = try service.record(programmeCommand, context: try Session.recordingContext(command, context))
+            Session.printOutcome(outcome, command: command, context: context)
+            return ExitCode.ok
+        }
+    }
+
+    static let launch = spec("launch", "Launch a programme.", options: [
+        .value("id", "id", "The programme's id, e.g. pilot-2027.", required: true),
+        .value("name", "text", "Its name.", required: true),
+        .value("starts", "date", "The first day (YYYY-MM-DD).", required: true),
+        .value("ends", "date", "The last day; programmes run six to twelve months.", required: true),
+        .value("cadence-days", "days", "Days between regular sessions (default 30: monthly)."),
+        .value("min-group-size", "n", "k: the smallest group an analyst may see counted (default 5, at least 3)."),
+    ], build: CommandBuilders.launch)
+
+    static let programme = CommandSpec(name: "programme", abstract: "Programme commands.", globals: GlobalOptions.base,
+                                       subcommands: [launch])
+
+    static let signUp = spec("signup", "Sign someone up; their personal data goes to the vault.", discussion: """
+        Everything about the person (name, email, unit, level, birth year, gender, skills
+        and interests) is written to vault.jsonl; the event carries only an opaque id and
+        the SHA-256 commitment of the vault line. Without --id, an opaque p- id is generated.
+        """, options: [
+        .value("programme", "id", "The programme.", required: true),
+        .value("role", "role", "mentor (the junior, a digital native) or mentee (the senior). Here --role is the participant's role; the viewer's comes from $TANDEM_ROLE.", allowed: ["mentor", "mentee"], required: true),
+        .value("name", "text", "Their name.", required: true),
+        .value("email", "address", "Their email address."),
+        .value("unit", "unit", "Their unit (department).", required: true),
+        .value("level", "n", "Their hierarchy level, 1 (most junior) to 20.", required: true),
+        .value("born", "yyyy", "Their birth year.", required: true),
+        .value("gender", "text", "Their gender, as they describe it."),
+        .value("offers", "a,b", "Digital skills they can teach."),
+        .value("wants", "a,b", "Digital skills they want to learn."),
+        .value("interests", "a,b", "Interests, for rapport."),
+        .value("id", "id", "Their id (default: a generated p- id)."),
+        .value("on", "date", "The day they signed up (default: today)."),
+    ], build: CommandBuilders.signUp)
+
+    static let match = spec("match", "Match a mentor and a mentee into a tandem.", discussion: """
+        The two must be in the programme, in their roles, not in a tandem now, never
+        partners before, and from different units unless --override gives a reason.
+        """, options: [
+        .value("programme", "id", "The programme.", required: true),
+        .value("mentor", "id", "The mentor (signed up as mentor).", required: true),
+        .value("mentee", "id", "The mentee (signed up as mentee).", required: true),
+        .value("id", "id", "The tandem's id (default: a generated t- id)."),
+        .value("override", "reason", "Why the cross-unit rule is waived (kept in the log; name no one)."),
+        .value("run", "id", "The match run (tandem suggest --record) that proposed the pair."),
+        .value("on", "date", "The day they were matched (default: today)."),
+    ], build: CommandBuilders.match)
+
+    static let session = spec("session", "Record a session a tandem held.", discussion: """
+        Notes are confidential: they go to the vault and belong to the tandem. No
+        coordinator, analyst or auditor report ever shows them.
+        """, options: [
+        .value("tandem", "id", "The tandem.", required: true),
+        .value("on", "date", "The day it was held (default: today)."),
+        .value("minutes", "n", "How long, 1 to 600.", required: true),
+        .value("mode", "mode", "How (default in-person).", allowed: SessionMode.allCases.map(\.rawValue)),
+        .value("topics", "a,b", "Topics, e.g. linkedin,generative-ai."),
+        .value("notes", "text", "Confidential notes (vault)."),
+    ], build: CommandBuilders.session)
+
+    static let goalSet = spec("set", "Set a tandem a goal; its text goes to the vault.", options: [
+        .value("tandem", "id", "The tandem.", required: true),
+        .value("goal", "id", "The goal's id, unique within the tandem.", required: true),
+        .value("text", "text", "The goal, e.g. \"create a LinkedIn profile\" (vault).", required: true),
+        .value("due", "date", "When it should be reached."),
+        .value("category", "text", "A category, e.g. social-media."),
+        .value("on", "date", "The day it was set (default: today)."),
+    ], build: CommandBuilders.goalSet)
+
+    static let goalReached = spec("reached", "Record that a tandem reached a goal.", options: [
+        .value("tandem", "id", "The tandem.", required: true),
+        .value("goal", "id", "The goal.", required: true),
+        .value("on", "date", "The day it was reached (default: today)."),
+    ], build: CommandBuilders.goalReached)
+
+    static let goal = CommandSpec(name: "goal", abstract: "Goal commands.", globals: GlobalOptions.base, subcommands: [goalSet, goalReached])
+
+    static let swap = spec("swap", "Swap a partner: the tandem ends, the stayer and the joiner form a new one.", discussion: """
+        The leaving person returns to the pool; the joining person takes the same role.
+        Former partners are never matched again.
+        """, options: [
+        .value("tandem", "id", "The tandem that ends.", required: true),
+        .value("leaving", "id", "Who leaves it.", required: true),
+        .value("joining", "id", "Who joins the one who stays.", required: true),
+        .value("on", "date", "The day of the swap (default: today)."),
+        .value("reason", "code", "Why.", allowed: reasonCodes, required: true),
+        .value("new-id", "id", "The new tandem's id (default: a generated t- id)."),
+        .value("override", "reason", "Why the cross-unit rule is waived for the new pair."),
+        .value("notes", "text", "Confidential notes (vault)."),
+    ], build: CommandBuilders.swap)
+
+    static let withdraw = spec("withdraw", "Record a withdrawal: their tandem ends and their partner is free.", options: [
+        .value("participant", "id", "Who withdrew.", required: true),
+        .value("on", "date", "The day (default: today)."),
+        .value("reason", "code", "Why.", allowed: reasonCodes, required: true),
+        .value("notes", "text", "A confidential free-text reason (vault)."),
+    ], build: CommandBuilders.withdraw)
+
+    static let complete = spec("complete", "Record that a tandem ran to its end.", options: [
+        .value("tandem", "id", "The tandem.", required: true),
+        .value("on", "date", "The day (default: today)."),
+    ], build: CommandBuilders.complete)
+
+    static let void = spec("void", "Void an event recorded by mistake (a correction).", discussion: """
+        The voided event stays in the log and in the audit trail, marked voided; every report
+        ignores it. An event can be voided only if every later event still follows the rules
+        without it. The reason stays in the log for good: name no one in it.
+        """, options: [
+        .value("seq", "n", "The seq of the event to void.", required: true),
+        .value("reason", "text", "Why, in a short phrase.", required: true),
+    ], build: CommandBuilders.void)
+
+    static let forget = CommandSpec(
+        name: "forget",
+        abstract: "Erase a participant's personal data; the chain still verifies.",
+        discussion: """
+        Removes their vault lines, and the notes and goal texts of every tandem they were in,
+        by rewriting vault.jsonl (temporary file, fsync, rename); then appends
+        PersonalDataErased, which holds no personal data. Caches are rebuilt. Totals stay
+        right; they drop out of segmented reports.
+        """,
+        options: [.value("participant", "id", "Whose data to erase.", required: true)],
+        globals: GlobalOptions.recording
+    ) { command, context in
+        try Session.requireRecorder(command, context)
+        let participant: ParticipantID
+        do throws(FieldError) { participant = try command.id("participant") } catch { throw UsageError(error.message, path: command.path) }
+        let service = try Session.service(command, context)
+        let outcome = try service.forget(participant, context: try Session.recordingContext(command, context))
+        Session.printOutcome(outcome, command: command, context: context)
+        return ExitCode.ok
+    }
+}
+
+/// What commands share: the store, the role, the recording context, the outcome line.
+enum Session {
+    /// The view the command runs in: `--role`, else `$TANDEM_ROLE`, else coordinator.
+    static func viewer(_ command: ParsedCommand, _ context: CommandContext) throws -> Viewer {
+        let text = command.globalValue("role") ?? context.environment["TANDEM_ROLE"] ?? "coordinator"
+        guard let viewer = Viewer(text) else {
+            throw UsageError("The value '\(text)' is invalid for '--role <role>' (or $TANDEM_ROLE). Please provide one of 'coordinator', 'analyst', 'auditor' or 'participant:ID'.", path: command.path)
+        }
+        return viewer
+    }
+
+    static func requireRecorder(_ command: ParsedCommand, _ context: CommandContext) throws {
+        let viewer = try viewer(command, context)
+        guard viewer.mayRecord else {
+            throw CommandFailure("the \(viewer) role cannot record events; coordinators record (--role coordinator)")
+        }
+    }
+
+    static func store(_ command: ParsedCommand, _ context: CommandContext) throws -> Store {
+        try Store(root: GlobalOptions.storePath(command, context), lockTimeout: GlobalOptions.lockTimeout(context),
+                  clock: context.clock, warn: context.warn)
+    }
+
+    static func service(_ command: ParsedCommand, _ context: CommandContext) throws -> ProgrammeService {
+        ProgrammeService(store: try store(command, context), clock: context.clock, random: context.random)
+    }
+
+    static func recordingContext(_ command: ParsedCommand, _ context: CommandContext) throws -> RecordingContext {
+        RecordingContext(actor: try GlobalOptions.actor(command, context), onBehalfOf: command.value("on-behalf-of")?.trimmed, key: command.value("key"))
+    }
+
+    static func printOutcome(_ outcome: RecordedOutcome, command: ParsedCommand, context: CommandContext) {
+        if GlobalOptions.format(command) == "json" {
+            var object: JSONObject = ["seq": .int(Int64(outcome.seq)), "type": .string(outcome.type), "id": .string(outcome.id)]
+            if outcome.duplicate { object["duplicate"] = .bool(true) }
+            context.print(JSONValue.object(object).description)
+        } else if outcome.duplicate {
+            context.print("already recorded as seq \(outcome.seq): \(outcome.type) \(outcome.id) (same idempotency key); nothing appended")
+        } else {
+            context.print("recorded seq \(outcome.seq): \(outcome.type) \(outcome.id)")
+        }
+    }
+}

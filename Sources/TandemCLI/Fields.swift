@@ -1,0 +1,121 @@
+import EventLog
+import Mentoring
+
+/// A field of a command that is missing or malformed. On the command line it is a usage
+/// error (exit 64); in a file it names the line.
+struct FieldError: Error, Sendable, CustomStringConvertible {
+    var message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}
+
+/// Where a command's fields come from: command-line flags, or one JSON line of `tandem append`.
+protocol FieldSource {
+    /// The raw value of a field (flag name without dashes), or nil.
+    func value(_ name: String) -> String?
+    /// A list field: comma-separated text, or a JSON array.
+    func list(_ name: String) -> [String]?
+    /// How to name a field in messages, quoted: `'--on <date>'`, `"on"`, `column 'on'`.
+    func describe(_ name: String, _ valueName: String) -> String
+}
+
+extension ParsedCommand: FieldSource {
+    func list(_ name: String) -> [String]? {
+        value(name).map { $0.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty } }
+    }
+    func describe(_ name: String, _ valueName: String) -> String { "'--\(name) <\(valueName)>'" }
+}
+
+/// One JSON line of `tandem append`. Keys are the flag names (`cadence-days`), or their
+/// camel-case form (`cadenceDays`).
+struct JSONFields: FieldSource {
+    let object: JSONObject
+
+    func raw(_ name: String) -> JSONValue? {
+        if let value = object[name] { return value }
+        let camel = name.split(separator: "-").enumerated().map { $0.offset == 0 ? String($0.element) : $0.element.prefix(1).uppercased() + $0.element.dropFirst() }.joined()
+        return object[camel]
+    }
+
+    func value(_ name: String) -> String? {
+        switch raw(name) {
+        case .string(let s): s
+        case .int(let i): String(i)
+        case .double(let d): String(d)
+        case .bool(let b): String(b)
+        default: nil
+        }
+    }
+
+    func list(_ name: String) -> [String]? {
+        if case .array(let items) = raw(name) { return items.compactMap(\.stringValue) }
+        return value(name).map { $0.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty } }
+    }
+
+    func describe(_ name: String, _ valueName: String) -> String { "\"\(name)\"" }
+}
+
+extension FieldSource {
+    func required(_ name: String, _ valueName: String = "value") throws(FieldError) -> String {
+        guard let value = value(name) else { throw FieldError("Missing expected argument \(describe(name, valueName))") }
+        return value
+    }
+
+    func invalid(_ name: String, _ valueName: String, _ value: String, _ why: String) -> FieldError {
+        FieldError("The value '\(value)' is invalid for \(describe(name, valueName)): \(why)")
+    }
+
+    func id<Kind>(_ name: String, _: Kind.Type = Kind.self) throws(FieldError) -> Identifier<Kind> {
+        let text = try required(name, "id")
+        guard let id = Identifier<Kind>(text) else {
+            throw invalid(name, "id", text, "ids are letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit")
+        }
+        return id
+    }
+
+    func optionalID<Kind>(_ name: String, _: Kind.Type = Kind.self) throws(FieldError) -> Identifier<Kind>? {
+        value(name) == nil ? nil : try id(name, Kind.self)
+    }
+
+    func date(_ name: String) throws(FieldError) -> BusinessDate {
+        let text = try required(name, "date")
+        guard let date = BusinessDate(text) else { throw invalid(name, "date", text, Self.dateAdvice(text)) }
+        return date
+    }
+
+    func optionalDate(_ name: String) throws(FieldError) -> BusinessDate? {
+        value(name) == nil ? nil : try date(name)
+    }
+
+    static func dateAdvice(_ text: String) -> String {
+        let parts = text.split(separator: "-")
+        if parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+           let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) {
+            if !(1...12).contains(m) { return "there is no month \(m)" }
+            return "\(CivilCalendar.formatDate(CivilCalendar.dayNumber(year: y, month: m, day: 1)).prefix(7)) has \(CivilCalendar.daysInMonth(year: y, month: m)) days, not \(d)"
+        }
+        return "expected a date as YYYY-MM-DD, e.g. 2027-02-01"
+    }
+
+    func integer(_ name: String, _ valueName: String = "n") throws(FieldError) -> Int {
+        let text = try required(name, valueName)
+        guard let value = Int(text.trimmed) else { throw invalid(name, valueName, text, "expected a whole number") }
+        return value
+    }
+
+    func optionalInteger(_ name: String, _ valueName: String = "n") throws(FieldError) -> Int? {
+        value(name) == nil ? nil : try integer(name, valueName)
+    }
+
+    func choice<E: RawRepresentable & CaseIterable>(_ name: String, _ valueName: String, _: E.Type) throws(FieldError) -> E where E.RawValue == String {
+        let text = try required(name, valueName)
+        guard let value = E(rawValue: text) else {
+            throw invalid(name, valueName, text, "expected one of \(E.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
+        }
+        return value
+    }
+
+    func optionalChoice<E: RawRepresentable & CaseIterable>(_ name: String, _ valueName: String, _: E.Type) throws(FieldError) -> E? where E.RawValue == String {
+        value(name) == nil ? nil : try choice(name, valueName, E.self)
+    }
+}

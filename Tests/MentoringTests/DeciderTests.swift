@@ -1,0 +1,234 @@
+import EventLog
+import Mentoring
+import Testing
+
+@Suite("Decider: every rule, accepted and refused")
+struct DeciderTests {
+    typealias F = Fixture
+
+    // MARK: Ids are unique within their kind
+
+    @Test func programmeIDsAreUnique() {
+        let launch = LaunchProgramme(id: F.programme, name: "Again", starts: F.d("2027-02-01"), ends: F.d("2027-08-01"))
+        Scenario.given([]).when(.launch(launch)).then([.programmeLaunched(ProgrammeLaunched(
+            programme: F.programme, name: "Again", starts: F.d("2027-02-01"), ends: F.d("2027-08-01"), cadenceDays: 30, minGroupSize: 5))])
+        Scenario.given([F.launch()]).when(.launch(launch)).thenRefused(.duplicateProgramme(F.programme))
+    }
+
+    @Test func participantIDsAreUnique() {
+        let again = SignUp(programme: F.programme, role: .mentor, profile: F.sealed(.profile(F.profile(unit: "HR"))), id: F.p("m1"))
+        Scenario.given(F.standard).when(.signUp(again)).thenRefused(.duplicateParticipant(F.p("m1")))
+        var fresh = again
+        fresh.id = F.p("m9")
+        Scenario.given(F.standard).when(.signUp(fresh)).thenAccepted()
+    }
+
+    @Test func tandemIDsAreUnique() {
+        let match = Match(programme: F.programme, mentor: F.p("m2"), mentee: F.p("e2"), id: F.t("t1"))
+        Scenario.given(F.standard).when(.match(match)).thenRefused(.duplicateTandem(F.t("t1")))
+    }
+
+    @Test func goalIDsAreUniqueWithinTheirTandem() {
+        var scenario = Scenario.given(F.standard)
+        let goal = SetGoal(tandem: F.t("t1"), goal: F.g("linkedin"), text: F.sealed(.goalText("a profile")), on: F.d("2027-02-01"))
+        scenario.when(.setGoal(goal)).thenAccepted()
+        scenario.record(.goalSet(GoalSet(tandem: F.t("t1"), goal: F.g("linkedin"), on: F.d("2027-02-01"), personal: goal.text.reference)))
+        scenario.when(.setGoal(goal)).thenRefused(.duplicateGoal(F.t("t1"), F.g("linkedin")))
+    }
+
+    // MARK: References point to things that exist, in the right programme
+
+    @Test func referencesMustExist() {
+        let s = Scenario.given(F.standard)
+        s.when(.match(Match(programme: F.other, mentor: F.p("m2"), mentee: F.p("e2"), id: F.t("t2")))).thenRefused(.unknownProgramme(F.other))
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m7"), mentee: F.p("e2"), id: F.t("t2")))).thenRefused(.unknownParticipant(F.p("m7")))
+        s.when(.recordSession(RecordSession(tandem: F.t("t9"), on: F.d("2027-02-01"), minutes: 60))).thenRefused(.unknownTandem(F.t("t9")))
+        s.when(.reachGoal(ReachGoal(tandem: F.t("t1"), goal: F.g("none"), on: F.d("2027-02-01")))).thenRefused(.unknownGoal(F.t("t1"), F.g("none")))
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m2"), mentee: F.p("e2"), id: F.t("t2"), run: MatchRunID("run-x")!)))
+            .thenRefused(.unknownMatchRun(MatchRunID("run-x")!))
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m2"), mentee: F.p("e2"), id: F.t("t2"), on: F.d("2027-02-01")))).thenAccepted()
+    }
+
+    @Test func participantsBelongToTheMatchedProgramme() {
+        let s = Scenario.given(F.standard + [F.launch(F.other), F.signUp("x1", .mentee, unit: "Ops", programme: F.other)])
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m2"), mentee: F.p("x1"), id: F.t("t2"))))
+            .thenRefused(.wrongProgramme(F.p("x1"), belongsTo: F.other, asked: F.programme))
+    }
+
+    // MARK: At most one active tandem
+
+    @Test func aParticipantIsInAtMostOneActiveTandem() {
+        let s = Scenario.given(F.standard)
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m1"), mentee: F.p("e2"), id: F.t("t2"))))
+            .thenRefused(.alreadyInTandem(F.p("m1"), F.t("t1")))
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m2"), mentee: F.p("e2"), id: F.t("t2")))).thenAccepted()
+    }
+
+    // MARK: Roles
+
+    @Test func theMentorSignedUpAsMentorAndTheMenteeAsMentee() {
+        let s = Scenario.given(F.standard)
+        s.when(.match(Match(programme: F.programme, mentor: F.p("e2"), mentee: F.p("m2"), id: F.t("t2"))))
+            .thenRefused(.wrongRole(F.p("e2"), signedUpAs: .mentee, neededAs: .mentor))
+    }
+
+    // MARK: Cross-mentoring
+
+    @Test func theTwoComeFromDifferentUnitsUnlessOverridden() {
+        let s = Scenario.given(F.standard + [F.signUp("e3", .mentee, unit: "it ")])
+        let same = Match(programme: F.programme, mentor: F.p("m2"), mentee: F.p("e3"), id: F.t("t2"))
+        s.when(.match(same)).thenAccepted()  // Sales × IT
+        let s2 = Scenario.given(F.standard + [F.signUp("m3", .mentor, unit: "Legal"), F.signUp("e3", .mentee, unit: "legal")])
+        let sameUnit = Match(programme: F.programme, mentor: F.p("m3"), mentee: F.p("e3"), id: F.t("t3"), on: F.d("2027-02-01"))
+        s2.when(.match(sameUnit)).thenRefused(.sameUnit(F.p("m3"), F.p("e3"), unit: "Legal"))
+        var waived = sameUnit
+        waived.override = "only two lawyers volunteered"
+        s2.when(.match(waived)).then([.tandemMatched(TandemMatched(tandem: F.t("t3"), programme: F.programme, mentor: F.p("m3"),
+                                                                  mentee: F.p("e3"), on: F.d("2027-02-01"), override: "only two lawyers volunteered"))])
+    }
+
+    // MARK: Former partners
+
+    @Test func formerPartnersAreNeverMatchedAgain() {
+        var s = Scenario.given(F.standard)
+        s.record(.tandemCompleted(TandemCompleted(tandem: F.t("t1"), on: F.d("2027-02-20"))))
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m1"), mentee: F.p("e1"), id: F.t("t2"), override: "they asked")))
+            .thenRefused(.formerPartners(F.p("m1"), F.p("e1")))
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m1"), mentee: F.p("e2"), id: F.t("t2"), on: F.d("2027-03-01")))).thenAccepted()
+    }
+
+    // MARK: Sessions, goals, swaps and completions: active tandems, dates inside
+
+    @Test func sessionsHappenOnActiveTandemsInsideTheProgramme() {
+        var s = Scenario.given(F.standard + [F.launch(F.other)])
+        let session = RecordSession(tandem: F.t("t1"), on: F.d("2027-02-03"), minutes: 60, mode: .online, topics: ["linkedin"])
+        s.when(.recordSession(session)).then([.sessionHeld(SessionHeld(tandem: F.t("t1"), on: F.d("2027-02-03"), minutes: 60, mode: .online, topics: ["linkedin"]))])
+        var early = session
+        early.on = F.d("2027-01-09")
+        s.when(.recordSession(early)).thenRefused(.dateBeforeTandem(F.d("2027-01-09"), F.t("t1"), since: F.d("2027-01-10")))
+        var future = session
+        future.on = F.d("2027-03-16")
+        s.when(.recordSession(future)).thenRefused(.dateInFuture(F.d("2027-03-16"), today: F.d("2027-03-15")))
+        for minutes in [0, -5, 601] {
+            var bad = session
+            bad.minutes = minutes
+            s.when(.recordSession(bad)).thenRefused(.invalidValue(field: "--minutes", value: "\(minutes)", expected: "a session lasts from 1 to 600 minutes"))
+        }
+        s.today = F.d("2028-02-01")
+        var after = session
+        after.on = F.d("2028-01-10")
+        s.when(.recordSession(after)).thenRefused(.dateOutsideProgramme(F.d("2028-01-10"), F.programme, starts: F.d("2027-01-01"), ends: F.d("2027-12-31")))
+        s.record(.tandemCompleted(TandemCompleted(tandem: F.t("t1"), on: F.d("2027-03-01"))))
+        s.when(.recordSession(session)).thenRefused(.tandemNotActive(F.t("t1"), .completed))
+    }
+
+    @Test func goalsAreSetAndReachedInOrder() {
+        var s = Scenario.given(F.standard)
+        let text = F.sealed(.goalText("create a LinkedIn profile"))
+        s.when(.setGoal(SetGoal(tandem: F.t("t1"), goal: F.g("li"), text: text, due: F.d("2027-01-20"), on: F.d("2027-02-01"))))
+            .thenRefused(.dueBeforeSet(due: F.d("2027-01-20"), set: F.d("2027-02-01")))
+        s.when(.setGoal(SetGoal(tandem: F.t("t1"), goal: F.g("li"), text: text, due: F.d("2028-01-20"), on: F.d("2027-02-01"))))
+            .thenRefused(.dueAfterProgramme(due: F.d("2028-01-20"), F.programme, ends: F.d("2027-12-31")))
+        s.record(.goalSet(GoalSet(tandem: F.t("t1"), goal: F.g("li"), on: F.d("2027-02-01"), due: F.d("2027-04-01"), personal: text.reference)))
+        s.when(.reachGoal(ReachGoal(tandem: F.t("t1"), goal: F.g("li"), on: F.d("2027-01-31"))))
+            .thenRefused(.dateBeforeGoalSet(F.d("2027-01-31"), F.t("t1"), F.g("li"), set: F.d("2027-02-01")))
+        s.when(.reachGoal(ReachGoal(tandem: F.t("t1"), goal: F.g("li"), on: F.d("2027-03-01"))))
+            .then([.goalReached(GoalReached(tandem: F.t("t1"), goal: F.g("li"), on: F.d("2027-03-01")))])
+        s.record(.goalReached(GoalReached(tandem: F.t("t1"), goal: F.g("li"), on: F.d("2027-03-01"))))
+        s.when(.reachGoal(ReachGoal(tandem: F.t("t1"), goal: F.g("li"), on: F.d("2027-03-02"))))
+            .thenRefused(.goalAlreadyReached(F.t("t1"), F.g("li"), on: F.d("2027-03-01")))
+    }
+
+    @Test func completionsFollowTheLastSession() {
+        var s = Scenario.given(F.standard)
+        s.record(.sessionHeld(SessionHeld(tandem: F.t("t1"), on: F.d("2027-03-01"), minutes: 60, mode: .inPerson)))
+        s.when(.complete(CompleteTandem(tandem: F.t("t1"), on: F.d("2027-02-28"))))
+            .thenRefused(.dateBeforeLastSession(F.d("2027-02-28"), F.t("t1"), lastSession: F.d("2027-03-01")))
+        s.when(.complete(CompleteTandem(tandem: F.t("t1"), on: F.d("2027-03-10")))).then([.tandemCompleted(TandemCompleted(tandem: F.t("t1"), on: F.d("2027-03-10")))])
+        s.record(.tandemCompleted(TandemCompleted(tandem: F.t("t1"), on: F.d("2027-03-10"))))
+        s.when(.complete(CompleteTandem(tandem: F.t("t1"), on: F.d("2027-03-11")))).thenRefused(.tandemNotActive(F.t("t1"), .completed))
+    }
+
+    // MARK: Swaps
+
+    @Test func aSwapEndsTheTandemAndFormsANewOne() {
+        var s = Scenario.given(F.standard)
+        let swap = SwapPartner(tandem: F.t("t1"), leaving: F.p("e1"), joining: F.p("e2"), on: F.d("2027-02-10"), reason: .mismatch, newTandem: F.t("t2"))
+        s.when(.swap(swap)).then([.partnerSwapped(PartnerSwapped(tandem: F.t("t1"), newTandem: F.t("t2"), leaving: F.p("e1"), joining: F.p("e2"),
+                                                                 on: F.d("2027-02-10"), reason: .mismatch))])
+        var wrongRole = swap
+        wrongRole.joining = F.p("m2")
+        s.when(.swap(wrongRole)).thenRefused(.wrongRole(F.p("m2"), signedUpAs: .mentor, neededAs: .mentee))
+        var stranger = swap
+        stranger.leaving = F.p("m2")
+        s.when(.swap(stranger)).thenRefused(.notAMember(F.p("m2"), F.t("t1")))
+        s.record(.partnerSwapped(PartnerSwapped(tandem: F.t("t1"), newTandem: F.t("t2"), leaving: F.p("e1"), joining: F.p("e2"),
+                                                on: F.d("2027-02-10"), reason: .mismatch)))
+        #expect(s.state.tandems[F.t("t1")]?.status == .dissolved)
+        #expect(s.state.tandems[F.t("t2")]?.mentor == F.p("m1") && s.state.tandems[F.t("t2")]?.mentee == F.p("e2"))
+        #expect(s.state.participants[F.p("e1")]?.activeTandem == nil)
+        // The one who left is back in the pool, but never with m1 again.
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m2"), mentee: F.p("e1"), id: F.t("t3"), on: F.d("2027-02-11")))).thenAccepted()
+        s.record(.tandemCompleted(TandemCompleted(tandem: F.t("t2"), on: F.d("2027-03-01"))))
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m1"), mentee: F.p("e1"), id: F.t("t3"))))
+            .thenRefused(.formerPartners(F.p("m1"), F.p("e1")))
+    }
+
+    // MARK: Withdrawals
+
+    @Test func aWithdrawalEndsTheTandemAndFreesThePartner() {
+        var s = Scenario.given(F.standard)
+        let withdraw = Withdraw(participant: F.p("e1"), on: F.d("2027-02-01"), reason: .time)
+        s.when(.withdraw(withdraw)).then([.participantWithdrew(ParticipantWithdrew(participant: F.p("e1"), on: F.d("2027-02-01"), reason: .time))])
+        s.when(.withdraw(Withdraw(participant: F.p("e1"), on: F.d("2027-01-09"), reason: .time)))
+            .thenRefused(.dateBeforeTandem(F.d("2027-01-09"), F.t("t1"), since: F.d("2027-01-10")))
+        s.record(.participantWithdrew(ParticipantWithdrew(participant: F.p("e1"), on: F.d("2027-02-01"), reason: .time)))
+        #expect(s.state.tandems[F.t("t1")]?.status == .dissolved && s.state.tandems[F.t("t1")]?.until == F.d("2027-02-01"))
+        #expect(s.state.participants[F.p("m1")]?.activeTandem == nil)
+        s.when(.withdraw(withdraw)).thenRefused(.participantWithdrawn(F.p("e1"), on: F.d("2027-02-01")))
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m1"), mentee: F.p("e2"), id: F.t("t2"), on: F.d("2027-02-02")))).thenAccepted()
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m2"), mentee: F.p("e1"), id: F.t("t2"), on: F.d("2027-02-02"))))
+            .thenRefused(.participantWithdrawn(F.p("e1"), on: F.d("2027-02-01")))
+    }
+
+    // MARK: Voiding
+
+    @Test func onlyAnExistingNotYetVoidedEventCanBeVoided() {
+        var s = Scenario.given(F.standard)
+        s.when(.void(VoidEvent(seq: 6, reason: "entered twice"))).then([.eventVoided(EventVoided(seq: 6, reason: "entered twice"))])
+        s.when(.void(VoidEvent(seq: 99, reason: "x"))).thenRefused(.seqNotFound(99, head: 7))
+        s.record(.eventVoided(EventVoided(seq: 6, reason: "entered twice")))
+        s.when(.void(VoidEvent(seq: 6, reason: "again"))).thenRefused(.alreadyVoided(6, by: 8))
+        s.when(.void(VoidEvent(seq: 5, reason: " "))).thenRefused(.invalidValue(field: "--reason", value: "", expected: "it must not be empty"))
+    }
+
+    // MARK: Programme settings and erasure
+
+    @Test func programmeSettingsAreChecked() {
+        let s = Scenario.given([])
+        s.when(.launch(LaunchProgramme(id: F.programme, name: "P", starts: F.d("2027-06-01"), ends: F.d("2027-01-01"))))
+            .thenRefused(.programmeDates(starts: F.d("2027-06-01"), ends: F.d("2027-01-01")))
+        s.when(.launch(LaunchProgramme(id: F.programme, name: "P", starts: F.d("2027-01-01"), ends: F.d("2027-06-01"), minGroupSize: 2)))
+            .thenRefused(.invalidValue(field: "--min-group-size", value: "2", expected: "at least 3: smaller groups could name people"))
+        s.when(.launch(LaunchProgramme(id: F.programme, name: "  ", starts: F.d("2027-01-01"), ends: F.d("2027-06-01"))))
+            .thenRefused(.invalidValue(field: "name", value: "", expected: "it must not be empty"))
+    }
+
+    @Test func anErasedParticipantCannotBeMatchedOrErasedAgain() {
+        var s = Scenario.given(F.standard)
+        s.when(.forget(Forget(participant: F.p("e2")))).thenAccepted()
+        s.record(.personalDataErased(PersonalDataErased(participant: F.p("e2"), refs: [])))
+        s.when(.forget(Forget(participant: F.p("e2")))).thenRefused(.alreadyErased(F.p("e2")))
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m2"), mentee: F.p("e2"), id: F.t("t2")))).thenRefused(.participantErased(F.p("e2")))
+    }
+
+    @Test func erasureCoversThePersonAndTheirTandems() {
+        var s = Scenario.given(F.standard)
+        let notes = F.sealed(.notes("talked about TikTok"))
+        s.record(.sessionHeld(SessionHeld(tandem: F.t("t1"), on: F.d("2027-02-01"), minutes: 60, mode: .inPerson, personal: notes.reference)))
+        guard case .success(let decision) = s.when(.forget(Forget(participant: F.p("e1")))),
+              case .personalDataErased(let erased) = decision.events[0] else { Issue.record("not erased"); return }
+        #expect(erased.refs.contains(notes.reference.ref))
+        #expect(erased.refs.count == 2)  // the profile and the tandem's notes
+    }
+}
