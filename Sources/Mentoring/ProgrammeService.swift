@@ -95,10 +95,15 @@ public final class ProgrammeService: Sendable {
                         throw DomainError.invalidValue(field: "command", value: "forget", expected: "an erasure rewrites the vault, so it runs on its own: use `tandem forget`")
                     }
                     command = resolveIDs(command, state)
-                    if case .void(let v) = command {
-                        try checkVoid(v.seq, state: state, session: session, profiles: profiles, pending: records, pendingStart: session.head.seq + 1)
-                    }
                     let decision = try decide(command, state, today: today)
+                    if case .void(let v) = command {
+                        // The rest of the batch is decided against the history without the
+                        // voided event, which the check has just replayed.
+                        // (A voided command's idempotency key is released, as a replay from the
+                        // log, which skips the voided event, would release it.)
+                        state = try checkVoid(v.seq, state: state, session: session, profiles: profiles,
+                                              pending: records, pendingStart: session.head.seq + 1)
+                    }
                     for event in decision.events {
                         var extras = JSONObject()
                         if let onBehalfOf = context.onBehalfOf { extras["onBehalfOf"] = .string(onBehalfOf) }
@@ -235,8 +240,10 @@ public final class ProgrammeService: Sendable {
     /// A void is allowed only if every later event still follows the rules without the
     /// voided one: replay the history without it and re-check each later event. `pending`
     /// are the events decided earlier in the same batch (seqs from `pendingStart` on).
+    /// - Returns: the state of the history without the voided event.
+    @discardableResult
     func checkVoid(_ target: Int, state: ProgrammeState, session: any LogSession, profiles: ProfileDirectory,
-                   pending: [LogRecord], pendingStart: Int) throws {
+                   pending: [LogRecord], pendingStart: Int) throws -> ProgrammeState {
         let last = pendingStart + pending.count - 1
         guard target >= 1, target <= last else { throw DomainError.seqNotFound(target, head: last) }
         if let by = state.voided[target] { throw DomainError.alreadyVoided(target, by: by) }
@@ -280,6 +287,7 @@ public final class ProgrammeService: Sendable {
             }
         } catch is Replay.StopReading {}
         if let failure { throw failure }
+        return replayed
     }
 
     static func encodedLine(_ record: LogRecord, seq: Int) -> [UInt8] {

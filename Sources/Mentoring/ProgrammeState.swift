@@ -7,6 +7,11 @@ public struct Programme: Sendable, Equatable {
     public var cadenceDays: Int
     public var minGroupSize: Int
 
+    public init(id: ProgrammeID, name: String, starts: BusinessDate, ends: BusinessDate, cadenceDays: Int, minGroupSize: Int) {
+        self.id = id; self.name = name; self.starts = starts; self.ends = ends
+        self.cadenceDays = cadenceDays; self.minGroupSize = minGroupSize
+    }
+
     /// Whether `date` falls inside the programme.
     public func contains(_ date: BusinessDate) -> Bool { date >= starts && date <= ends }
 }

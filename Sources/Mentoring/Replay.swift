@@ -9,10 +9,13 @@ public struct ReplayWindow: Sendable, Equatable {
     public var knownAt: Int?
     /// Only events about business days up to this one (`--as-of`), however late recorded.
     public var asOf: BusinessDate?
+    /// Only events recorded up to this instant (`--known-at DATE`: the end of that day).
+    public var recordedBy: Timestamp?
 
-    public init(knownAt: Int? = nil, asOf: BusinessDate? = nil) {
+    public init(knownAt: Int? = nil, asOf: BusinessDate? = nil, recordedBy: Timestamp? = nil) {
         self.knownAt = knownAt
         self.asOf = asOf
+        self.recordedBy = recordedBy
     }
 
     /// The whole log.
@@ -109,6 +112,7 @@ public enum Replay {
             do {
                 try source.forEachLine(from: 1, after: nil) { line in
                     if let limit = window.knownAt, line.seq > limit { throw StopReading() }
+                    if let cutoff = window.recordedBy, Self.recordedAfter(line, cutoff) { return }
                     head = LogHead(seq: line.seq, hash: line.hash)
                     if collecting {
                         // Only voids matter now; skip every other line without decoding it.
@@ -134,5 +138,56 @@ public enum Replay {
         }
     }
 
+    /// A fold paused at a head: enough to resume it.
+    public struct Checkpoint<Fold: EventFold> {
+        public var fold: Fold
+        public var head: LogHead
+        public var voided: [Int: Int]
+        public init(fold: Fold, head: LogHead, voided: [Int: Int]) {
+            self.fold = fold
+            self.head = head
+            self.voided = voided
+        }
+    }
+
+    /// Resumes a fold from a checkpoint, reading only the lines after it (linked to its
+    /// head, so a checkpoint that does not match the log is caught). A void of an event the
+    /// checkpoint already folded in makes it fall back to a full replay.
+    public static func fold<Fold: EventFold>(
+        _ source: any LineSource, profiles: ProfileDirectory, resumingFrom checkpoint: Checkpoint<Fold>?,
+        make: () -> Fold
+    ) throws -> Result<Fold> {
+        guard let checkpoint, checkpoint.head.seq > 0 else { return try fold(source, profiles: profiles, make: make) }
+        var fold = checkpoint.fold
+        var head = checkpoint.head
+        var voided = checkpoint.voided
+        var retroactive = false
+        do {
+            try source.forEachLine(from: checkpoint.head.seq + 1, after: checkpoint.head) { line in
+                let recorded = try EventDecoder.decode(line)
+                head = LogHead(seq: line.seq, hash: line.hash)
+                if case .eventVoided(let v) = recorded.event, voided[v.seq] == nil {
+                    voided[v.seq] = line.seq
+                    if v.seq < line.seq { retroactive = true; throw StopReading() }
+                }
+                guard voided[line.seq] == nil else { return }
+                var profile: Profile? = nil
+                if case .participantSignedUp(let e) = recorded.event { profile = profiles[e.personal] }
+                fold.apply(recorded, profile: profile)
+            }
+        } catch is StopReading {}
+        if retroactive { return try Self.fold(source, profiles: profiles, knownVoids: voided, make: make) }
+        return Result(fold: fold, head: head, voided: voided)
+    }
+
     struct StopReading: Error {}
+
+    /// Whether a line was recorded after `cutoff` (reads just its `at`, which follows
+    /// `{"seq":N,"at":"` at a known offset).
+    static func recordedAfter(_ line: LogLine, _ cutoff: Timestamp) -> Bool {
+        let start = 7 + String(line.seq).utf8.count + 7
+        guard start + 20 <= line.bytes.count,
+              let at = Timestamp(rfc3339: UnsafeRawBufferPointer(rebasing: line.bytes[start..<(start + 20)])) else { return false }
+        return at > cutoff
+    }
 }

@@ -5,7 +5,7 @@ struct CSVError: Error, Sendable, CustomStringConvertible {
     var description: String { "line \(line): \(message)" }
 }
 
-/// RFC 4180 CSV: comma-separated fields, CRLF or LF line ends, fields quoted with `"` and
+/// Reads RFC 4180 CSV (writing is `Renderer.csv`): comma-separated fields, CRLF or LF line ends, fields quoted with `"` and
 /// quotes doubled inside them. UTF-8, with or without a byte-order mark.
 enum CSV {
     /// A record and the line it starts on (quoted fields may span lines).
@@ -72,19 +72,4 @@ enum CSV {
         if !field.isEmpty || !fields.isEmpty || wasQuoted { endRecord() }
         return records
     }
-
-    /// One field, quoted when needed. A field that a spreadsheet would run as a formula
-    /// (starting with =, +, -, @, a tab or a carriage return) gets a leading ' (OWASP).
-    static func field(_ value: String) -> String {
-        var text = value
-        if let first = text.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) {
-            // A plain negative number is data, not a formula.
-            if !(first == "-" && Double(text) != nil) { text = "'" + text }
-        }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
-    }
-
-    /// One record, CRLF-terminated as RFC 4180 says.
-    static func record(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") + "\r\n" }
 }

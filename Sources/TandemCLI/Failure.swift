@@ -1,5 +1,6 @@
 import EventLog
 import Mentoring
+import Projections
 
 /// A refusal or failure a command reports: exit code 1 with `Error: …`.
 public struct CommandFailure: Error, Sendable, CustomStringConvertible {

@@ -75,6 +75,12 @@ enum CommandTree {
         RecordingCommands.forget,
         BulkCommands.importGroup,
         BulkCommands.append,
+        QueryCommands.tandems,
+        QueryCommands.stats,
+        QueryCommands.audit,
+        QueryCommands.goals,
+        QueryCommands.sessions,
+        QueryCommands.access,
         StoreCommands.verify,
     ]
 }

@@ -1,0 +1,104 @@
+import EventLog
+import Mentoring
+
+/// Which tandems a tandem-level query covers, for a viewer.
+struct TandemScope {
+    /// The tandems in scope, in id order.
+    static func select(_ input: QueryInput, programme: ProgrammeID?, tandem: TandemID?) throws -> [TandemView] {
+        if let programme, input.model.programmes[programme] == nil {
+            throw QueryError.unknownProgramme(programme, known: input.model.programmeOrder)
+        }
+        var tandems: [TandemView]
+        if let tandem {
+            guard let view = input.model.tandems[tandem] else { throw QueryError.unknownTandem(tandem) }
+            tandems = [view]
+        } else {
+            tandems = input.model.tandems(in: programme)
+        }
+        if case .participant(let me) = input.viewer {
+            guard input.model.people[me] != nil else { throw QueryError.unknownParticipant(me) }
+            if let tandem, !tandems[0].includes(me) { throw QueryError.notYours(tandem) }
+            tandems = tandems.filter { $0.includes(me) }
+        }
+        return tandems
+    }
+}
+
+/// `tandem goals`: every goal with its dates and whether it is overdue. Goal texts are
+/// shown only to the tandem's own members (`--role participant:ID`).
+public enum GoalsQuery {
+    public struct Options: Sendable {
+        public var programme: ProgrammeID?
+        public var tandem: TandemID?
+        public init(programme: ProgrammeID? = nil, tandem: TandemID? = nil) {
+            self.programme = programme
+            self.tandem = tandem
+        }
+    }
+
+    public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
+        try input.viewer.permit(.goals)
+        let tandems = try TandemScope.select(input, programme: options.programme, tandem: options.tandem)
+        let goals = tandems.flatMap { input.model.goals[$0.id] ?? [] }
+        var isMember = false
+        if case .participant = input.viewer { isMember = true }
+        let texts = isMember ? try input.texts(Set(goals.map(\.textRef))) : [:]
+        var rows: [JSONValue] = []
+        var table: [[String]] = []
+        for goal in goals {
+            let overdue = goal.reached == nil && (goal.due.map { $0 < input.asOf } ?? false)
+            var object: JSONObject = ["tandem": .string(goal.tandem.rawValue), "goal": .string(goal.goal.rawValue),
+                                      "category": goal.category.map(JSONValue.string) ?? .null, "set": .string(goal.set.description),
+                                      "due": Format.date(goal.due), "reached": Format.date(goal.reached),
+                                      "daysToReach": goal.reached.map { .int(Int64(goal.set.days(to: $0))) } ?? .null,
+                                      "overdue": .bool(overdue)]
+            if isMember { object["text"] = texts[goal.textRef].map(JSONValue.string) ?? .null }
+            rows.append(.object(object))
+            var row = [goal.tandem.rawValue, goal.goal.rawValue, goal.category ?? "-", goal.set.description, Format.cell(goal.due),
+                       Format.cell(goal.reached), overdue ? "overdue" : ""]
+            if isMember { row.append(texts[goal.textRef] ?? "-") }
+            table.append(row)
+        }
+        var headers = ["tandem", "goal", "category", "set", "due", "reached", "status"]
+        if isMember { headers.append("text") }
+        var result = QueryResult(basis: input.basis, payloadKey: "goals", payload: .array(rows), table: TextTable(headers: headers, rows: table))
+        result.csvColumns = ["tandem", "goal", "category", "set", "due", "reached", "daysToReach", "overdue"] + (isMember ? ["text"] : [])
+        result.confidentialRead = isMember && !texts.isEmpty
+        return result
+    }
+}
+
+/// `tandem sessions`: the sessions of the tandems in scope. Notes are shown only to the
+/// tandem's own members, and that is recorded as a confidential read.
+public enum SessionsQuery {
+    public static func run(_ input: QueryInput, _ options: GoalsQuery.Options) throws -> QueryResult {
+        try input.viewer.permit(.sessions)
+        let tandems = try TandemScope.select(input, programme: options.programme, tandem: options.tandem)
+        let sessions = tandems.flatMap { input.model.sessionLog?[$0.id] ?? [] }
+        var isMember = false
+        if case .participant = input.viewer { isMember = true }
+        let notes = isMember ? try input.texts(Set(sessions.compactMap(\.notesRef))) : [:]
+        var rows: [JSONValue] = []
+        var table: [[String]] = []
+        for session in sessions {
+            var object: JSONObject = ["tandem": .string(session.tandem.rawValue), "on": .string(session.on.description),
+                                      "minutes": .int(Int64(session.minutes)), "mode": .string(session.mode.rawValue),
+                                      "topics": .array(session.topics.map(JSONValue.string)),
+                                      "hasNotes": .bool(session.notesRef != nil)]
+            if isMember { object["notes"] = session.notesRef.flatMap { notes[$0] }.map(JSONValue.string) ?? .null }
+            rows.append(.object(object))
+            var row = [session.tandem.rawValue, session.on.description, String(session.minutes), session.mode.rawValue,
+                       session.topics.joined(separator: ",")]
+            if isMember { row.append(session.notesRef.flatMap { notes[$0] } ?? "-") }
+            table.append(row)
+        }
+        var headers = ["tandem", "on", "min", "mode", "topics"]
+        if isMember { headers.append("notes") }
+        var result = QueryResult(basis: input.basis, payloadKey: "sessions", payload: .array(rows),
+                                 table: TextTable(headers: headers, rows: table, numeric: [2]))
+        result.csvColumns = ["tandem", "on", "minutes", "mode", "topics", "hasNotes"] + (isMember ? ["notes"] : [])
+        result.confidentialRead = isMember && !notes.isEmpty
+        if !isMember { result.notes = ["Session notes are confidential: only the tandem's members see them (--role participant:ID)."] }
+        return result
+    }
+}

@@ -1,0 +1,96 @@
+import EventLog
+import Mentoring
+
+/// `tandem tandems`: the tandems, their figures and, with `--at-risk`, those that have not
+/// met for more than twice the programme's cadence.
+public enum TandemsQuery {
+    public enum StatusFilter: String, Sendable, CaseIterable {
+        case active, completed, dissolved, all
+    }
+
+    public struct Options: Sendable {
+        public var programme: ProgrammeID?
+        public var status: StatusFilter
+        public var atRisk: Bool
+        public init(programme: ProgrammeID? = nil, status: StatusFilter = .active, atRisk: Bool = false) {
+            self.programme = programme
+            self.status = status
+            self.atRisk = atRisk
+        }
+    }
+
+    /// Days since the last session (or since the match, without one) as of `date`.
+    public static func daysWithoutSession(_ tandem: TandemView, asOf date: BusinessDate) -> Int {
+        (tandem.lastSession ?? tandem.since).days(to: date)
+    }
+
+    public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
+        try input.viewer.permit(options.atRisk ? .atRisk : .tandems)
+        if let programme = options.programme, input.model.programmes[programme] == nil {
+            throw QueryError.unknownProgramme(programme, known: input.model.programmeOrder)
+        }
+        var tandems = input.model.tandems(in: options.programme)
+        if case .participant(let me) = input.viewer {
+            guard input.model.people[me] != nil else { throw QueryError.unknownParticipant(me) }
+            tandems = tandems.filter { $0.includes(me) }
+        }
+        if options.atRisk {
+            tandems = tandems.filter { tandem in
+                guard tandem.status == .active, let programme = input.model.programmes[tandem.programme] else { return false }
+                return daysWithoutSession(tandem, asOf: input.asOf) > 2 * programme.cadenceDays
+            }.sorted { daysWithoutSession($0, asOf: input.asOf) > daysWithoutSession($1, asOf: input.asOf) }
+        } else if options.status != .all {
+            tandems = tandems.filter { $0.status.rawValue == options.status.rawValue }
+        }
+        if input.viewer == .analyst {
+            // Analysts get the count only: a tandem is a group of two.
+            let programme = try input.programme(options.programme)
+            var result = QueryResult(basis: input.basis, payloadKey: "atRisk",
+                                     payload: .object(["programme": .string(programme.id.rawValue), "tandems": .int(Int64(tandems.count)),
+                                                       "thresholdDays": .int(Int64(2 * programme.cadenceDays))]),
+                                     table: TextTable(headers: ["programme", "tandems at risk", "threshold (days)"],
+                                                      rows: [[programme.id.rawValue, String(tandems.count), String(2 * programme.cadenceDays)]], numeric: [1, 2]))
+            result.notes = ["Analysts see the count only: a tandem is a group of two."]
+            return result
+        }
+        let showNames = input.viewer != .auditor
+        var rows: [JSONValue] = []
+        var table: [[String]] = []
+        for tandem in tandems {
+            var object: JSONObject = ["tandem": .string(tandem.id.rawValue), "programme": .string(tandem.programme.rawValue),
+                                      "mentor": .string(tandem.mentor.rawValue), "mentee": .string(tandem.mentee.rawValue)]
+            if showNames {
+                object["mentorName"] = input.name(of: tandem.mentor)
+                object["menteeName"] = input.name(of: tandem.mentee)
+            }
+            object["status"] = .string(tandem.status.rawValue)
+            object["since"] = .string(tandem.since.description)
+            object["until"] = Format.date(tandem.until)
+            object["sessions"] = .int(Int64(tandem.sessions))
+            object["minutes"] = .int(Int64(tandem.minutes))
+            object["lastSession"] = Format.date(tandem.lastSession)
+            object["goalsSet"] = .int(Int64(tandem.goalsSet))
+            object["goalsReached"] = .int(Int64(tandem.goalsReached))
+            if options.atRisk { object["daysWithoutSession"] = .int(Int64(daysWithoutSession(tandem, asOf: input.asOf))) }
+            rows.append(.object(object))
+            // The table shows names where the viewer may see them (ids are in JSON and CSV).
+            let mentor = object["mentorName"]?.stringValue ?? tandem.mentor.rawValue
+            let mentee = object["menteeName"]?.stringValue ?? tandem.mentee.rawValue
+            var row = [tandem.id.rawValue, mentor, mentee, tandem.status.rawValue, tandem.since.description,
+                       String(tandem.sessions), Format.cell(tandem.lastSession), "\(tandem.goalsReached)/\(tandem.goalsSet)"]
+            if options.atRisk { row.append(String(daysWithoutSession(tandem, asOf: input.asOf))) }
+            table.append(row)
+        }
+        var headers = ["tandem", "mentor", "mentee", "status", "since", "sessions", "last", "goals"]
+        var numeric: Set<Int> = [5]
+        if options.atRisk { headers.append("days"); numeric.insert(8) }
+        var result = QueryResult(basis: input.basis, payloadKey: "tandems", payload: .array(rows),
+                                 table: TextTable(headers: headers, rows: table, numeric: numeric))
+        result.csvColumns = ["tandem", "programme", "mentor", "mentee"] + (showNames ? ["mentorName", "menteeName"] : [])
+            + ["status", "since", "until", "sessions", "minutes", "lastSession", "goalsSet", "goalsReached"] + (options.atRisk ? ["daysWithoutSession"] : [])
+        if options.atRisk {
+            result.notes = ["At risk: active tandems without a session for more than twice the programme's cadence."]
+        }
+        return result
+    }
+}

@@ -1,0 +1,220 @@
+import EventLog
+import Mentoring
+
+/// A participant as the reports see them.
+public struct PersonView: Sendable, Equatable {
+    public var id: ParticipantID
+    public var programme: ProgrammeID
+    public var role: Role
+    public var signedUpOn: BusinessDate
+    /// From the vault; nil once erased.
+    public var profile: Profile?
+    public var erased = false
+    public var withdrawnOn: BusinessDate?
+    public var withdrawalReason: ReasonCode?
+    /// Whether they withdrew before ever being in a tandem.
+    public var withdrewBeforeMatch = false
+    /// The day they first entered a tandem (by a match, or by joining in a swap).
+    public var firstMatchedOn: BusinessDate?
+    public var activeTandem: TandemID?
+    /// Every tandem they were in, oldest first.
+    public var tandems: [TandemID] = []
+    /// How their last tandem ended, if it did: completed, or dissolved.
+    public var lastTandemEnd: (on: BusinessDate, status: TandemStatus)?
+    /// Sessions of their tandems.
+    public var sessions = 0
+    /// Goals their tandems reached.
+    public var goalsReached = 0
+
+    /// In the programme, not in a tandem now, and not done: never matched, or freed by a swap
+    /// or a partner's withdrawal.
+    public var isWaiting: Bool {
+        withdrawnOn == nil && activeTandem == nil && lastTandemEnd?.status != .completed
+    }
+
+    public static func == (a: PersonView, b: PersonView) -> Bool {
+        a.id == b.id && a.programme == b.programme && a.role == b.role && a.signedUpOn == b.signedUpOn && a.profile == b.profile
+            && a.erased == b.erased && a.withdrawnOn == b.withdrawnOn && a.withdrawalReason == b.withdrawalReason
+            && a.withdrewBeforeMatch == b.withdrewBeforeMatch && a.firstMatchedOn == b.firstMatchedOn && a.activeTandem == b.activeTandem
+            && a.tandems == b.tandems && a.lastTandemEnd?.on == b.lastTandemEnd?.on && a.lastTandemEnd?.status == b.lastTandemEnd?.status
+            && a.sessions == b.sessions && a.goalsReached == b.goalsReached
+    }
+}
+
+/// How a tandem came to be.
+public enum TandemOrigin: Sendable, Equatable {
+    case matched(run: MatchRunID?, override: String?)
+    case swap(from: TandemID, reason: ReasonCode)
+}
+
+/// A tandem as the reports see it.
+public struct TandemView: Sendable, Equatable {
+    public var id: TandemID
+    public var programme: ProgrammeID
+    public var mentor: ParticipantID
+    public var mentee: ParticipantID
+    public var status: TandemStatus = .active
+    public var since: BusinessDate
+    public var until: BusinessDate?
+    public var sessions = 0
+    public var minutes = 0
+    public var lastSession: BusinessDate?
+    public var goalsSet = 0
+    public var goalsReached = 0
+    public var origin: TandemOrigin
+    /// Why it was dissolved (a swap's or a withdrawal's reason code).
+    public var endReason: ReasonCode?
+
+    /// Whether `participant` is one of the two.
+    public func includes(_ participant: ParticipantID) -> Bool { mentor == participant || mentee == participant }
+}
+
+/// A session as the reports see it.
+public struct SessionView: Sendable, Equatable {
+    public var tandem: TandemID
+    public var on: BusinessDate
+    public var minutes: Int
+    public var mode: SessionMode
+    public var topics: [String]
+    /// The vault ref of the notes (shown only to the tandem's members).
+    public var notesRef: String?
+}
+
+/// A goal as the reports see it.
+public struct GoalView: Sendable, Equatable {
+    public var tandem: TandemID
+    public var goal: GoalID
+    public var category: String?
+    public var set: BusinessDate
+    public var due: BusinessDate?
+    public var reached: BusinessDate?
+    /// The vault ref of the goal's text (shown only to the tandem's members).
+    public var textRef: String
+}
+
+/// Every read model, folded in one pass: an initial value plus `apply`.
+///
+/// It is robust to the partial histories that `--as-of` produces: an event about something
+/// the window left out is ignored, never a crash.
+public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
+    public var programmes: [ProgrammeID: Programme] = [:]
+    /// Programmes in launch order.
+    public var programmeOrder: [ProgrammeID] = []
+    public var people: [ParticipantID: PersonView] = [:]
+    public var tandems: [TandemID: TandemView] = [:]
+    /// Goals by tandem, in the order they were set.
+    public var goals: [TandemID: [GoalView]] = [:]
+    /// Sessions per programme and month (`YYYY-MM`).
+    public var sessionsByMonth: [ProgrammeID: [String: Int]] = [:]
+    /// Swaps per programme.
+    public var swaps: [ProgrammeID: Int] = [:]
+    public var matchRuns: [MatchRunID: MatchRunRecorded] = [:]
+    /// Every session by tandem, kept only when asked for (`tandem sessions`): the other
+    /// reports need counts, not the sessions themselves.
+    public var sessionLog: [TandemID: [SessionView]]?
+
+    /// An empty model; `keepingSessions` keeps every session, not just the counts.
+    public init(keepingSessions: Bool = false) {
+        if keepingSessions { sessionLog = [:] }
+    }
+
+    public mutating func apply(_ recorded: RecordedEvent, profile: Profile?) {
+        switch recorded.event {
+        case .programmeLaunched(let e):
+            if programmes[e.programme] == nil { programmeOrder.append(e.programme) }
+            programmes[e.programme] = Programme(id: e.programme, name: e.name, starts: e.starts, ends: e.ends,
+                                                cadenceDays: e.cadenceDays, minGroupSize: e.minGroupSize)
+        case .participantSignedUp(let e):
+            people[e.participant] = PersonView(id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on, profile: profile)
+        case .tandemMatched(let e):
+            guard people[e.mentor] != nil, people[e.mentee] != nil else { return }
+            tandems[e.tandem] = TandemView(id: e.tandem, programme: e.programme, mentor: e.mentor, mentee: e.mentee, since: e.on,
+                                           origin: .matched(run: e.run, override: e.override))
+            enter(e.mentor, e.tandem, on: e.on)
+            enter(e.mentee, e.tandem, on: e.on)
+        case .sessionHeld(let e):
+            guard var tandem = tandems[e.tandem] else { return }
+            tandem.sessions += 1
+            tandem.minutes += e.minutes
+            tandem.lastSession = max(tandem.lastSession ?? e.on, e.on)
+            tandems[e.tandem] = tandem
+            people[tandem.mentor]?.sessions += 1
+            people[tandem.mentee]?.sessions += 1
+            let month = String(e.on.description.prefix(7))
+            sessionsByMonth[tandem.programme, default: [:]][month, default: 0] += 1
+            if sessionLog != nil {
+                sessionLog![e.tandem, default: []].append(SessionView(tandem: e.tandem, on: e.on, minutes: e.minutes, mode: e.mode,
+                                                                       topics: e.topics, notesRef: e.personal?.ref))
+            }
+        case .goalSet(let e):
+            guard tandems[e.tandem] != nil else { return }
+            tandems[e.tandem]?.goalsSet += 1
+            goals[e.tandem, default: []].append(GoalView(tandem: e.tandem, goal: e.goal, category: e.category, set: e.on, due: e.due,
+                                                         reached: nil, textRef: e.personal.ref))
+        case .goalReached(let e):
+            guard let tandem = tandems[e.tandem], let index = goals[e.tandem]?.firstIndex(where: { $0.goal == e.goal }),
+                  goals[e.tandem]?[index].reached == nil else { return }
+            goals[e.tandem]?[index].reached = e.on
+            tandems[e.tandem]?.goalsReached += 1
+            people[tandem.mentor]?.goalsReached += 1
+            people[tandem.mentee]?.goalsReached += 1
+        case .partnerSwapped(let e):
+            guard let old = tandems[e.tandem], people[e.joining] != nil else { return }
+            end(e.tandem, on: e.on, as: .dissolved, reason: e.reason)
+            let staying = old.mentor == e.leaving ? old.mentee : old.mentor
+            let (mentor, mentee) = old.mentor == staying ? (staying, e.joining) : (e.joining, staying)
+            tandems[e.newTandem] = TandemView(id: e.newTandem, programme: old.programme, mentor: mentor, mentee: mentee, since: e.on,
+                                              origin: .swap(from: e.tandem, reason: e.reason))
+            enter(staying, e.newTandem, on: e.on)
+            enter(e.joining, e.newTandem, on: e.on)
+            swaps[old.programme, default: 0] += 1
+        case .participantWithdrew(let e):
+            guard var person = people[e.participant] else { return }
+            person.withdrawnOn = e.on
+            person.withdrawalReason = e.reason
+            person.withdrewBeforeMatch = person.firstMatchedOn == nil
+            let tandem = person.activeTandem
+            people[e.participant] = person
+            if let tandem { end(tandem, on: e.on, as: .dissolved, reason: e.reason) }
+        case .tandemCompleted(let e):
+            end(e.tandem, on: e.on, as: .completed, reason: nil)
+        case .personalDataErased(let e):
+            people[e.participant]?.erased = true
+            people[e.participant]?.profile = nil
+        case .matchRunRecorded(let e):
+            matchRuns[e.run] = e
+        case .eventVoided, .logCreated, .unknown:
+            break
+        }
+    }
+
+    private mutating func enter(_ participant: ParticipantID, _ tandem: TandemID, on date: BusinessDate) {
+        guard var person = people[participant] else { return }
+        person.activeTandem = tandem
+        person.tandems.append(tandem)
+        if person.firstMatchedOn == nil { person.firstMatchedOn = date }
+        people[participant] = person
+    }
+
+    private mutating func end(_ id: TandemID, on date: BusinessDate, as status: TandemStatus, reason: ReasonCode?) {
+        guard var tandem = tandems[id], tandem.status == .active else { return }
+        tandem.status = status
+        tandem.until = date
+        tandem.endReason = reason
+        tandems[id] = tandem
+        for member in [tandem.mentor, tandem.mentee] where people[member]?.activeTandem == id {
+            people[member]?.activeTandem = nil
+            people[member]?.lastTandemEnd = (date, status)
+        }
+    }
+
+    /// The people of a programme, in id order.
+    public func people(in programme: ProgrammeID) -> [PersonView] {
+        people.values.filter { $0.programme == programme }.sorted { $0.id < $1.id }
+    }
+
+    /// The tandems of a programme (or all), in id order.
+    public func tandems(in programme: ProgrammeID?) -> [TandemView] {
+        tandems.values.filter { programme == nil || $0.programme == programme! }.sorted { $0.id < $1.id }
+    }
+}

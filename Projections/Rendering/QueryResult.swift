@@ -1,0 +1,249 @@
+import EventLog
+import Mentoring
+
+/// The log state a report was computed from. Every output carries it, so that anyone can
+/// reproduce the report (`--known-at seq:N`) or check it against an anchor.
+public struct Basis: Sendable, Equatable {
+    /// The last line the report read, and its hash.
+    public var head: LogHead
+    /// The business day the report is about.
+    public var asOf: BusinessDate
+    /// Whether `asOf` was asked for (or is today).
+    public var asOfGiven: Bool
+    /// The recording cut-off asked for: `2027-03-01` or `seq:40`.
+    public var knownAt: String?
+    public var role: Viewer
+
+    public init(head: LogHead, asOf: BusinessDate, asOfGiven: Bool, knownAt: String?, role: Viewer) {
+        self.head = head
+        self.asOf = asOf
+        self.asOfGiven = asOfGiven
+        self.knownAt = knownAt
+        self.role = role
+    }
+
+    /// `{"seq":…,"hash":…,"asOf":…,"knownAt":…,"role":…}`.
+    public var json: JSONValue {
+        .object(["seq": .int(Int64(head.seq)), "hash": .string(head.hash.hex), "asOf": .string(asOf.description),
+                 "knownAt": knownAt.map(JSONValue.string) ?? .null, "role": .string(role.description)])
+    }
+
+    /// The table footer.
+    public var footer: String {
+        var parts = ["basis: seq \(head.seq)", "hash \(head.hash.hex.prefix(12))…", "as of \(asOf)"]
+        if let knownAt { parts.append("known at \(knownAt)") }
+        parts.append("role \(role)")
+        return parts.joined(separator: " · ")
+    }
+}
+
+/// Rows and columns for the table and CSV forms.
+public struct TextTable: Sendable, Equatable {
+    public var headers: [String]
+    public var rows: [[String]]
+    /// Columns to align right (numbers).
+    public var numeric: Set<Int>
+    /// What an empty cell shows in the table form (CSV leaves it empty).
+    public var blank: String
+
+    public init(headers: [String], rows: [[String]], numeric: Set<Int> = [], blank: String = "") {
+        self.headers = headers
+        self.rows = rows
+        self.numeric = numeric
+        self.blank = blank
+    }
+}
+
+extension TextTable {
+    /// The CSV of a list of flat JSON objects: `columns` (else the first object's keys) as
+    /// the header, one row per object; null is empty, arrays are joined with `;`, nested
+    /// objects as JSON. An empty list still has its header.
+    public init?(jsonRows payload: JSONValue, columns: [String]? = nil) {
+        guard case .array(let items) = payload else { return nil }
+        guard let headers = columns ?? items.first?.objectValue?.keys else {
+            if items.isEmpty { self.init(headers: [], rows: []); return }
+            return nil
+        }
+        func cell(_ value: JSONValue?) -> String {
+            switch value {
+            case nil, .null?: return ""
+            case .string(let s)?: return s
+            case .bool(let b)?: return b ? "true" : "false"
+            case .array(let a)?: return a.map { $0.stringValue ?? $0.description }.joined(separator: ";")
+            case let other?: return other.description
+            }
+        }
+        self.init(headers: headers, rows: items.map { item in headers.map { cell(item.objectValue?[$0]) } })
+    }
+}
+
+/// A query's answer, ready to render in any form. `payload` is what the JSON form holds
+/// under `payloadKey`; `table` what the table and CSV forms show.
+public struct QueryResult: Sendable {
+    public var basis: Basis
+    public var payloadKey: String
+    public var payload: JSONValue
+    /// More top-level JSON keys, after the payload (e.g. `suppression`).
+    public var extra: [(String, JSONValue)] = []
+    public var table: TextTable
+    /// The CSV form, if it differs from the table (e.g. one wide row instead of key/value).
+    public var csvTable: TextTable?
+    /// The CSV columns of a list payload (its objects' keys), so an empty list keeps its header.
+    public var csvColumns: [String]?
+    /// Lines printed under the table (suppression notes and the like).
+    public var notes: [String] = []
+    /// How many cells were suppressed (for the access ledger).
+    public var suppressedCells = 0
+    /// Whether confidential content (notes, goal texts) was shown.
+    public var confidentialRead = false
+
+    public init(basis: Basis, payloadKey: String, payload: JSONValue, table: TextTable) {
+        self.basis = basis
+        self.payloadKey = payloadKey
+        self.payload = payload
+        self.table = table
+    }
+
+    /// The whole JSON document: one object with the basis beside the payload.
+    public var json: JSONValue {
+        .object(JSONObject([("basis", basis.json), (payloadKey, payload)] + extra))
+    }
+}
+
+/// Renders a `QueryResult` as a table, CSV or JSON.
+public enum Renderer {
+    public enum Format: String, Sendable, CaseIterable {
+        case table, json, csv
+    }
+
+    public static func render(_ result: QueryResult, as format: Format) -> String {
+        switch format {
+        case .json: return prettyJSON(result.json) + "\n"
+        case .csv: return csv(result.csvTable ?? TextTable(jsonRows: result.payload, columns: result.csvColumns) ?? result.table)
+        case .table:
+            var out = table(result.table)
+            for note in result.notes { out += note + "\n" }
+            out += result.basis.footer + "\n"
+            return out
+        }
+    }
+
+    /// RFC 4180: one header row, then data rows; CRLF line ends; formula-looking cells
+    /// defused with a leading '.
+    public static func csv(_ table: TextTable) -> String {
+        var out = csvRecord(table.headers)
+        for row in table.rows { out += csvRecord(row) }
+        return out
+    }
+
+    public static func csvRecord(_ fields: [String]) -> String { fields.map(csvField).joined(separator: ",") + "\r\n" }
+
+    /// One CSV field. A cell a spreadsheet would run as a formula (starting with =, +, -, @,
+    /// a tab or a carriage return) gets a leading ' (OWASP), except a plain negative number.
+    public static func csvField(_ value: String) -> String {
+        var text = value
+        if let first = text.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first),
+           !(first == "-" && Double(text) != nil) {
+            text = "'" + text
+        }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+    }
+
+    /// Aligned columns that fit in `width` where they can: the widest text columns give way,
+    /// with an ellipsis, numbers never do.
+    public static func table(_ table: TextTable, width: Int = 80) -> String {
+        guard !table.headers.isEmpty else { return "" }
+        if table.rows.isEmpty { return "(none)\n" }
+        let all = [table.headers] + table.rows.map { $0.map { $0.isEmpty ? table.blank : $0 } }
+        var widths = table.headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        // Numbers, dates and short codes never give way; free text does.
+        let firm = Set(table.headers.indices.filter { column in
+            table.numeric.contains(column) || table.rows.allSatisfy { $0[column].count <= 10 && !$0[column].contains(" ") }
+        })
+        let gap = 2
+        while widths.reduce(0, +) + gap * (widths.count - 1) > width {
+            let candidates = widths.indices.filter { !firm.contains($0) && widths[$0] > max(8, table.headers[$0].count) }
+            guard let widest = candidates.max(by: { widths[$0] < widths[$1] }) else { break }
+            widths[widest] -= 1
+        }
+        var out = ""
+        for (index, row) in all.enumerated() {
+            var cells: [String] = []
+            for (column, cell) in row.enumerated() {
+                var text = cell
+                if text.count > widths[column] { text = String(text.prefix(widths[column] - 1)) + "…" }
+                let pad = String(repeating: " ", count: widths[column] - text.count)
+                cells.append(table.numeric.contains(column) ? pad + text : text + pad)
+            }
+            out += trimTrailing(cells.joined(separator: String(repeating: " ", count: gap))) + "\n"
+            if index == 0 { out += widths.map { String(repeating: "-", count: $0) }.joined(separator: String(repeating: " ", count: gap)) + "\n" }
+        }
+        return out
+    }
+
+    private static func trimTrailing(_ s: String) -> String {
+        var end = s.endIndex
+        while end > s.startIndex, s[s.index(before: end)] == " " { end = s.index(before: end) }
+        return String(s[..<end])
+    }
+
+    /// Stable JSON for people and tools alike: top-level keys on their own lines, each
+    /// element of a top-level array on its own line, everything else compact.
+    public static func prettyJSON(_ value: JSONValue) -> String {
+        guard case .object(let object) = value else { return value.description }
+        var lines: [String] = []
+        for (index, (key, member)) in object.members.enumerated() {
+            let comma = index < object.members.count - 1 ? "," : ""
+            let name = JSONValue.string(key).description
+            switch member {
+            case .array(let items) where !items.isEmpty:
+                lines.append("  \(name): [")
+                for (i, item) in items.enumerated() { lines.append("    \(item.description)\(i < items.count - 1 ? "," : "")") }
+                lines.append("  ]\(comma)")
+            case .object(let inner) where inner.members.contains(where: { if case .array(let a) = $0.value { return !a.isEmpty } else { return false } }):
+                lines.append("  \(name): {")
+                for (i, (k, v)) in inner.members.enumerated() {
+                    let c = i < inner.members.count - 1 ? "," : ""
+                    if case .array(let items) = v, !items.isEmpty {
+                        lines.append("    \(JSONValue.string(k).description): [")
+                        for (j, item) in items.enumerated() { lines.append("      \(item.description)\(j < items.count - 1 ? "," : "")") }
+                        lines.append("    ]\(c)")
+                    } else {
+                        lines.append("    \(JSONValue.string(k).description): \(v.description)\(c)")
+                    }
+                }
+                lines.append("  }\(comma)")
+            default:
+                lines.append("  \(name): \(member.description)\(comma)")
+            }
+        }
+        return "{\n" + lines.joined(separator: "\n") + "\n}"
+    }
+}
+
+/// Small formatting helpers shared by the queries.
+public enum Format {
+    /// A date or `null`.
+    public static func date(_ date: BusinessDate?) -> JSONValue { date.map { .string($0.description) } ?? .null }
+
+    /// A date or "-" for tables.
+    public static func cell(_ date: BusinessDate?) -> String { date?.description ?? "-" }
+
+    /// A ratio rounded to 4 decimals (null when the denominator is 0).
+    public static func ratio(_ numerator: Int, _ denominator: Int) -> JSONValue {
+        denominator == 0 ? .null : .double(round4(Double(numerator) / Double(denominator)))
+    }
+
+    public static func round4(_ value: Double) -> Double { (value * 10_000).rounded() / 10_000 }
+
+    /// A number for tables: up to `digits` decimals, no trailing zeros.
+    public static func number(_ value: Double?, digits: Int = 2) -> String {
+        guard let value else { return "-" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let rounded = (value * scale).rounded() / scale
+        if rounded == rounded.rounded() { return String(Int(rounded)) }
+        return String(rounded)
+    }
+}

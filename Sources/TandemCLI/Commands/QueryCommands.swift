@@ -1,0 +1,167 @@
+import EventLog
+import Mentoring
+import Projections
+
+/// The queries: each replays the log (in the window asked for), answers in the viewer's
+/// view, records the run in the access ledger, and prints table, JSON or CSV.
+enum QueryCommands {
+    typealias Run = @Sendable (QueryInput, ParsedCommand, QueryEnvironment) throws -> QueryResult
+
+    /// What a query may need beyond the input: the log (for streamed reports) and window.
+    struct QueryEnvironment {
+        var store: Store
+        var window: ReplayWindow
+        var context: CommandContext
+    }
+
+    static let programmeOption = OptionSpec.value("programme", "id", "Only this programme.")
+
+    /// A query command: parse the window and role, replay, run, ledger, render.
+    static func spec(_ name: String, _ abstract: String, discussion: String? = nil, options: [OptionSpec],
+                     keepsSessions: Bool = false, run: @escaping Run) -> CommandSpec {
+        CommandSpec(name: name, abstract: abstract, discussion: discussion, options: options, globals: GlobalOptions.query) { command, context in
+            let viewer = try Session.viewer(command, context)
+            let store = try Session.store(command, context)
+            let today = BusinessDate(context.clock.now())
+            let (window, knownAt) = try parseWindow(command)
+            var profiles = ProfileDirectory()
+            try profiles.load(Vault(store: store))
+            let replay = try Replay.fold(store.events, profiles: profiles, window: window) { ProgrammeReadModel(keepingSessions: keepsSessions) }
+            if let limit = window.knownAt, limit > replay.head.seq {
+                throw CommandFailure("--known-at seq:\(limit) is beyond the head of the log (seq \(replay.head.seq))")
+            }
+            let basis = Basis(head: replay.head, asOf: window.asOf ?? today, asOfGiven: window.asOf != nil, knownAt: knownAt, role: viewer)
+            let input = QueryInput(model: replay.fold, basis: basis, vault: Vault(store: store))
+            let result = try run(input, command, QueryEnvironment(store: store, window: window, context: context))
+            recordAccess(command, result: result, store: store, context: context)
+            let format = Renderer.Format(rawValue: GlobalOptions.format(command)) ?? .table
+            context.stdout.write(Renderer.render(result, as: format))
+            return ExitCode.ok
+        }
+    }
+
+    /// `--as-of DATE` and `--known-at DATE|seq:N`.
+    static func parseWindow(_ command: ParsedCommand) throws -> (ReplayWindow, String?) {
+        var window = ReplayWindow()
+        do throws(FieldError) { window.asOf = try command.optionalDate("as-of") } catch { throw UsageError(error.message, path: command.path) }
+        guard let text = command.value("known-at") else { return (window, nil) }
+        if text.hasPrefix("seq:") {
+            guard let seq = Int(text.dropFirst(4)), seq >= 1 else {
+                throw UsageError("The value '\(text)' is invalid for '--known-at <date|seq:N>': expected seq:N with N ≥ 1, or a date", path: command.path)
+            }
+            window.knownAt = seq
+        } else {
+            guard let day = BusinessDate(text) else {
+                throw UsageError("The value '\(text)' is invalid for '--known-at <date|seq:N>': \(ParsedCommand.dateAdvice(text)), or seq:N", path: command.path)
+            }
+            window.recordedBy = Timestamp(secondsSinceEpoch: Int64(day.dayNumber) * 86400 + 86399)
+        }
+        return (window, text)
+    }
+
+    /// Every query run leaves one line in the access ledger; if it cannot be written (a
+    /// read-only store), the query still answers, with a warning.
+    static func recordAccess(_ command: ParsedCommand, result: QueryResult, store: Store, context: CommandContext) {
+        var filters = JSONObject()
+        for name in ["programme", "tandem", "participant", "status", "by", "segment", "as-of", "known-at", "since", "until", "within"] {
+            if let value = command.value(name) { filters[name] = .string(value) }
+        }
+        if command.has("at-risk") { filters["at-risk"] = .bool(true) }
+        do {
+            let run = AccessLedger.Run(command: command.path.joined(separator: " "), role: result.basis.role,
+                                       actor: try GlobalOptions.actor(command, context), filters: filters, basisSeq: result.basis.head.seq,
+                                       suppressed: result.suppressedCells, confidentialRead: result.confidentialRead)
+            try AccessLedger(store: store).record(run, at: context.clock.now(), random: context.random)
+        } catch {
+            context.warn("this query could not be recorded in the access ledger: \(error)")
+        }
+    }
+
+    static func ids<Kind>(_ command: ParsedCommand, _ name: String, _: Kind.Type) throws -> Identifier<Kind>? {
+        do throws(FieldError) { return try command.optionalID(name, Kind.self) } catch { throw UsageError(error.message, path: command.path) }
+    }
+
+    static let tandems = spec("tandems", "List tandems with their sessions, minutes and goals.", discussion: """
+        Coordinators see names; auditors see pseudonymous ids; a participant sees their own
+        tandems and their partner's name. With --at-risk: active tandems without a session
+        for more than twice the programme's cadence (analysts get the count only).
+        """, options: [
+        programmeOption,
+        .value("status", "status", "Which tandems (default: active).", allowed: TandemsQuery.StatusFilter.allCases.map(\.rawValue)),
+        .flag("at-risk", "Only active tandems that have not met for more than twice the cadence."),
+    ]) { input, command, _ in
+        try TandemsQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self),
+                                          status: TandemsQuery.StatusFilter(rawValue: command.value("status") ?? "active") ?? .active,
+                                          atRisk: command.has("at-risk")))
+    }
+
+    static let stats = spec("stats", "Participation figures of a programme, optionally by segment.", discussion: """
+        Analysts see aggregates only: a group of fewer than k people (the programme's
+        minGroupSize) is suppressed, and so is whatever would let it be worked out from the
+        totals, and any figure true of a whole group. Output says how many cells were
+        suppressed and why.
+        """, options: [
+        programmeOption,
+        .value("by", "key", "Break down by a segment.", allowed: SegmentKey.allCases.map(\.rawValue)),
+        .value("segment", "key=value", "Only people in one segment, e.g. unit=Legal."),
+    ]) { input, command, _ in
+        var segment: SegmentFilter? = nil
+        if let text = command.value("segment") {
+            guard let parsed = SegmentFilter(text) else {
+                throw UsageError("The value '\(text)' is invalid for '--segment <key=value>': expected KEY=VALUE with KEY one of \(SegmentKey.allCases.map(\.rawValue).joined(separator: ", "))", path: command.path)
+            }
+            segment = parsed
+        }
+        return try StatsQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self),
+                                               by: command.value("by").flatMap(SegmentKey.init(rawValue:)), segment: segment))
+    }
+
+    static let audit = spec("audit", "The event trail: who recorded what, when, and what was voided.", discussion: """
+        For a participant, every event that touched them or their tandems, their partner's
+        withdrawal and swaps included, and their chain of partners. Summaries name ids, never
+        names, notes, goal texts or free-text reasons. --since/--until filter by the day an
+        event was recorded.
+        """, options: [
+        .value("participant", "id", "Only what touched this participant."),
+        .value("tandem", "id", "Only what touched this tandem."),
+        programmeOption,
+        .value("since", "date", "Recorded on or after this day."),
+        .value("until", "date", "Recorded on or before this day."),
+    ]) { input, command, environment in
+        let chosen = ["participant", "tandem", "programme"].filter { command.value($0) != nil }
+        guard chosen.count <= 1 else {
+            throw UsageError("Give at most one of --participant, --tandem and --programme (got \(chosen.map { "--" + $0 }.joined(separator: " and ")))", path: command.path)
+        }
+        var subject = AuditQuery.Subject.everything
+        if let p = try ids(command, "participant", ParticipantKind.self) { subject = .participant(p) }
+        if let t = try ids(command, "tandem", TandemKind.self) { subject = .tandem(t) }
+        if let p = try ids(command, "programme", ProgrammeKind.self) { subject = .programme(p) }
+        let since: BusinessDate?, until: BusinessDate?
+        do throws(FieldError) {
+            since = try command.optionalDate("since")
+            until = try command.optionalDate("until")
+        } catch { throw UsageError(error.message, path: command.path) }
+        return try AuditQuery.run(environment.store.events, window: environment.window, input: input,
+                                  options: .init(subject: subject, since: since, until: until))
+    }
+
+    static let goals = spec("goals", "Goals with their dates, and which are overdue.", options: [
+        programmeOption, .value("tandem", "id", "Only this tandem's goals."),
+    ]) { input, command, _ in
+        try GoalsQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self), tandem: try ids(command, "tandem", TandemKind.self)))
+    }
+
+    static let sessions = spec("sessions", "Sessions held; notes only for the tandem's own members.", options: [
+        programmeOption, .value("tandem", "id", "Only this tandem's sessions."),
+    ], keepsSessions: true) { input, command, _ in
+        try SessionsQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self), tandem: try ids(command, "tandem", TandemKind.self)))
+    }
+
+    static let access = spec("access", "The access ledger: who ran which report, in which role.", options: [
+        .value("since", "date", "Only runs on or after this day."),
+    ]) { input, command, environment in
+        let since: BusinessDate?
+        do throws(FieldError) { since = try command.optionalDate("since") } catch { throw UsageError(error.message, path: command.path) }
+        return try AccessLedger.list(environment.store.access, basis: input.basis, since: since)
+    }
+}

@@ -1,0 +1,108 @@
+import EventLog
+import Mentoring
+import Projections
+
+/// Builds random valid programme histories from a seed: random commands, decided against
+/// the real rules (refusals are simply skipped), appended to an in-memory log. Voids of
+/// sessions and reached goals are sprinkled in; they never break later events.
+struct HistoryGenerator {
+    var generator: SeededGenerator
+    let log = InMemoryLog()
+    var state = ProgrammeState()
+    var profiles = ProfileDirectory()
+    var day = BusinessDate("2027-01-05")!
+    let programme = ProgrammeID("pilot")!
+    let random: SeededRandomSource
+    var voidable: [Int] = []
+    var counter = 0
+
+    init(seed: UInt64) {
+        generator = SeededGenerator(seed: seed)
+        random = SeededRandomSource(seed: seed &+ 99)
+        try! log.initialize(actor: "gen", logID: "gen-\(seed)", at: Timestamp(secondsSinceEpoch: 1_800_000_000))
+        state.apply(RecordedEvent(seq: 1, at: Timestamp(secondsSinceEpoch: 1_800_000_000), actor: "gen", event: .logCreated(logID: "gen-\(seed)")))
+    }
+
+    mutating func pick<T>(_ items: [T]) -> T? { items.isEmpty ? nil : items[Int.random(in: 0..<items.count, using: &generator)] }
+
+    /// Decides and appends; returns false if the rules refused.
+    @discardableResult
+    mutating func record(_ command: ProgrammeCommand, today: BusinessDate? = nil) -> Bool {
+        guard let decision = try? decide(command, state, today: today ?? day) else { return false }
+        let seq = state.head + 1
+        let event = decision.events[0]
+        let at = Timestamp(secondsSinceEpoch: Int64(day.dayNumber) * 86400 + Int64(counter))
+        counter += 1
+        _ = try! log.append([LogRecord(type: event.type, actor: "gen", at: at, data: event.json)])
+        var profile: Profile? = nil
+        if case .participantSignedUp(let e) = event, case .profile(let p) = decision.vault[0].payload {
+            profile = p
+            profiles.insert(p, ref: e.personal.ref)
+        }
+        state.apply(RecordedEvent(seq: seq, at: at, actor: "gen", event: event), profile: profile)
+        switch event {
+        case .sessionHeld, .goalReached: voidable.append(seq)
+        default: break
+        }
+        return true
+    }
+
+    /// Generates about `steps` events.
+    mutating func run(steps: Int) {
+        record(.launch(LaunchProgramme(id: programme, name: "Pilot", starts: BusinessDate("2027-01-01")!, ends: BusinessDate("2027-12-31")!, minGroupSize: 3)))
+        let units = ["IT", "Sales", "Legal", "Finance", "HR", "Ops"]
+        for _ in 0..<steps {
+            if Int.random(in: 0..<4, using: &generator) == 0 { day = day.adding(days: Int.random(in: 1...6, using: &generator)) }
+            let active = state.tandems.values.filter { $0.status == .active }.sorted { $0.id < $1.id }
+            let free = state.participants.values.filter { $0.activeTandem == nil && $0.withdrawnOn == nil }.sorted { $0.id < $1.id }
+            switch Int.random(in: 0..<100, using: &generator) {
+            case 0..<18:
+                let role: Role = Bool.random(using: &generator) ? .mentor : .mentee
+                let profile = Profile(name: "P\(state.participants.count)", unit: pick(units)!, level: role == .mentor ? 2 : 8,
+                                      born: role == .mentor ? 1998 : 1962, gender: pick(["f", "m", "d"]))
+                record(.signUp(SignUp(programme: programme, role: role, profile: SealedRecord(.profile(profile), random: random),
+                                      id: ParticipantID("p\(state.participants.count)")!, on: day)))
+            case 18..<32:
+                if let mentor = pick(free.filter { $0.role == .mentor }), let mentee = pick(free.filter { $0.role == .mentee }) {
+                    record(.match(Match(programme: programme, mentor: mentor.id, mentee: mentee.id, id: TandemID("t\(state.tandems.count)")!,
+                                        override: Bool.random(using: &generator) ? "pilot" : nil, on: day)))
+                }
+            case 32..<60:
+                if let tandem = pick(active) { record(.recordSession(RecordSession(tandem: tandem.id, on: day, minutes: Int.random(in: 20...90, using: &generator)))) }
+            case 60..<68:
+                if let tandem = pick(active) {
+                    record(.setGoal(SetGoal(tandem: tandem.id, goal: GoalID("g\(tandem.goals.count)")!, text: SealedRecord(.goalText("x"), random: random),
+                                            due: Bool.random(using: &generator) ? day.adding(days: 30) : nil, on: day)))
+                }
+            case 68..<74:
+                if let tandem = pick(active), let goal = tandem.goals.filter({ $0.value.reachedOn == nil }).keys.sorted().first {
+                    record(.reachGoal(ReachGoal(tandem: tandem.id, goal: goal, on: day)))
+                }
+            case 74..<79:
+                if let tandem = pick(active) {
+                    let leaving = Bool.random(using: &generator) ? tandem.mentor : tandem.mentee
+                    let role = state.participants[leaving]!.role
+                    if let joining = pick(free.filter { $0.role == role }) {
+                        record(.swap(SwapPartner(tandem: tandem.id, leaving: leaving, joining: joining.id, on: day, reason: pick(ReasonCode.allCases)!,
+                                                 newTandem: TandemID("t\(state.tandems.count)")!, override: "ok")))
+                    }
+                }
+            case 79..<84:
+                if let person = pick(state.participants.values.filter { $0.withdrawnOn == nil }.sorted { $0.id < $1.id }) {
+                    record(.withdraw(Withdraw(participant: person.id, on: day, reason: pick(ReasonCode.allCases)!)))
+                }
+            case 84..<88:
+                if let tandem = pick(active) { record(.complete(CompleteTandem(tandem: tandem.id, on: day))) }
+            case 88..<93:
+                if let seq = pick(voidable.filter { state.voided[$0] == nil }) {
+                    // Voiding a session or a reached goal never breaks a later event.
+                    record(.void(VoidEvent(seq: seq, reason: "correction")))
+                }
+            default:
+                if let person = pick(state.participants.values.filter { !$0.erased }.sorted { $0.id < $1.id }), Int.random(in: 0..<3, using: &generator) == 0 {
+                    record(.forget(Forget(participant: person.id)))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The scripted programme's answers, computed by hand.
+@Suite("Queries on a scripted programme: hand-computed answers, all formats, as real processes", .serialized)
+struct QueryCommandTests {
+    static func json(_ cli: CLI, _ arguments: [String]) throws -> [String: Any] {
+        let outcome = try cli.run(arguments + ["--format", "json"])
+        guard outcome.status == 0 else { throw SeedingFailed(message: "\(arguments): \(outcome.stderr)") }
+        return try #require(CLI.json(outcome), "\(arguments): not JSON: \(outcome.stdout)")
+    }
+
+    @Test("stats: the whole programme as of 2027-04-01")
+    func stats() throws {
+        let cli = try ScriptedProgramme.build()
+        let document = try Self.json(cli, ["stats"])
+        let stats = try #require(document["stats"] as? [String: Any])
+        let expected: [String: Int] = ["participants": 12, "mentors": 5, "mentees": 7, "matched": 12, "waiting": 2, "withdrawn": 2,
+                                       "activeTandems": 3, "completedTandems": 1, "dissolvedTandems": 3, "sessions": 11, "minutes": 615,
+                                       "swaps": 1, "goalsSet": 4, "goalsReached": 2]
+        for (key, value) in expected { #expect(stats[key] as? Int == value, "\(key): \(String(describing: stats[key]))") }
+        #expect(stats["sessionsPerActiveTandem"] as? Double == 1.3333)
+        #expect(stats["goalAttainment"] as? Double == 0.5)
+        let basis = try #require(document["basis"] as? [String: Any])
+        #expect(basis["seq"] as? Int == 43 && basis["role"] as? String == "coordinator" && basis["asOf"] as? String == "2027-04-01")
+        #expect((basis["knownAt"] as Any) is NSNull)
+    }
+
+    @Test("time travel: --known-at hides the session logged late, --as-of includes it")
+    func timeTravel() throws {
+        let cli = try ScriptedProgramme.build()
+        // What the report said on 15 March: parts A and B only.
+        let known = try #require(try Self.json(cli, ["stats", "--known-at", "2027-03-15"])["stats"] as? [String: Any])
+        #expect(known["sessions"] as? Int == 9 && known["withdrawn"] as? Int == 1 && known["goalsReached"] as? Int == 1)
+        #expect(known["activeTandems"] as? Int == 5 && known["dissolvedTandems"] as? Int == 2 && known["waiting"] as? Int == 1)
+        #expect(try Self.json(cli, ["stats", "--known-at", "seq:38"])["stats"] as? NSDictionary == known as NSDictionary)
+        // The state of 15 February, as we know it now: t6's late session counts.
+        let asOf = try #require(try Self.json(cli, ["stats", "--as-of", "2027-02-15"])["stats"] as? [String: Any])
+        #expect(asOf["sessions"] as? Int == 6 && asOf["goalsReached"] as? Int == 0 && asOf["activeTandems"] as? Int == 5)
+        #expect(asOf["withdrawn"] as? Int == 1 && asOf["swaps"] as? Int == 1)
+        // The state of 15 February, as the report of 15 March saw it: no late session yet.
+        let both = try Self.json(cli, ["stats", "--as-of", "2027-02-15", "--known-at", "2027-03-15"])
+        #expect((both["stats"] as? [String: Any])?["sessions"] as? Int == 5)
+        let basis = try #require(both["basis"] as? [String: Any])
+        #expect(basis["asOf"] as? String == "2027-02-15" && basis["knownAt"] as? String == "2027-03-15" && basis["seq"] as? Int == 38)
+    }
+
+    @Test("tandems: every tandem's figures")
+    func tandems() throws {
+        let cli = try ScriptedProgramme.build()
+        let rows = try #require(try Self.json(cli, ["tandems", "--status", "all"])["tandems"] as? [[String: Any]])
+        let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0["tandem"] as! String, $0) })
+        let expected: [(String, String, Int, Int, String?, Int, Int, String?)] = [
+            ("t1", "completed", 3, 180, "2027-03-21", 2, 1, "2027-03-25"), ("t2", "dissolved", 2, 90, "2027-02-25", 1, 1, "2027-03-15"),
+            ("t3", "dissolved", 1, 30, "2027-01-22", 0, 0, "2027-02-01"), ("t4", "active", 2, 120, "2027-03-01", 1, 0, nil),
+            ("t5", "dissolved", 1, 90, "2027-01-15", 0, 0, "2027-02-10"), ("t6", "active", 1, 45, "2027-02-10", 0, 0, nil),
+            ("t7", "active", 1, 60, "2027-02-20", 0, 0, nil),
+        ]
+        #expect(rows.count == 7)
+        for (id, status, sessions, minutes, last, set, reached, until) in expected {
+            let row = try #require(byID[id])
+            #expect(row["status"] as? String == status, "\(id)")
+            #expect(row["sessions"] as? Int == sessions && row["minutes"] as? Int == minutes, "\(id)")
+            #expect(row["lastSession"] as? String == last && row["goalsSet"] as? Int == set && row["goalsReached"] as? Int == reached, "\(id)")
+            #expect((row["until"] as? String) == until, "\(id)")
+        }
+        #expect(byID["t6"]?["mentor"] as? String == "m3" && byID["t6"]?["mentee"] as? String == "e6")
+        #expect(byID["t1"]?["mentorName"] as? String == "Name of m1")
+        let active = try #require(try Self.json(cli, ["tandems"])["tandems"] as? [[String: Any]])
+        #expect(active.map { $0["tandem"] as! String } == ["t4", "t6", "t7"])
+        // At risk on 2027-04-01 (cadence 30, threshold 60 days): t6 (last 02-10: 50 days) is not,
+        // t7 (02-20) is not; as of 2027-04-25, t6 is (74 days) and t7 is (64).
+        let risk = try #require(try Self.json(cli, ["tandems", "--at-risk", "--as-of", "2027-04-25"])["tandems"] as? [[String: Any]])
+        #expect(risk.map { $0["tandem"] as! String } == ["t6", "t7"])
+        #expect(risk.first?["daysWithoutSession"] as? Int == 74)
+    }
+
+    @Test("goals: dates, days to reach, overdue")
+    func goals() throws {
+        let cli = try ScriptedProgramme.build()
+        let rows = try #require(try Self.json(cli, ["goals"])["goals"] as? [[String: Any]])
+        #expect(rows.count == 4)
+        let t1g1 = try #require(rows.first { $0["tandem"] as? String == "t1" && $0["goal"] as? String == "g1" })
+        #expect(t1g1["reached"] as? String == "2027-02-19" && t1g1["daysToReach"] as? Int == 30 && t1g1["overdue"] as? Bool == false)
+        #expect(t1g1["category"] as? String == "social-media")
+        let t1g2 = try #require(rows.first { $0["tandem"] as? String == "t1" && $0["goal"] as? String == "g2" })
+        #expect(t1g2["overdue"] as? Bool == true && (t1g2["reached"] as Any) is NSNull)
+        let early = try #require(try Self.json(cli, ["goals", "--tandem", "t1", "--as-of", "2027-02-15"])["goals"] as? [[String: Any]])
+        #expect(early.allSatisfy { $0["overdue"] as? Bool == false })
+        #expect(rows.allSatisfy { $0["text"] == nil })
+    }
+
+    @Test("audit: a participant's trail covers their tandems, a swap and voids")
+    func audit() throws {
+        let cli = try ScriptedProgramme.build()
+        let document = try Self.json(cli, ["audit", "--participant", "e3"])
+        let entries = try #require(document["entries"] as? [[String: Any]])
+        #expect(entries.map { $0["seq"] as! Int } == [10, 17, 22, 29])
+        let swap = try #require(entries.last)
+        #expect(swap["type"] as? String == "PartnerSwapped" && (swap["summary"] as? String)?.contains("e3 left") == true)
+        let e2 = try #require(try Self.json(cli, ["audit", "--participant", "e2"])["entries"] as? [[String: Any]])
+        // m2's withdrawal (seq 42) touched e2: it ended their tandem.
+        #expect(e2.contains { $0["seq"] as? Int == 42 })
+        let t2 = try #require(try Self.json(cli, ["audit", "--tandem", "t2"])["entries"] as? [[String: Any]])
+        let duplicate = try #require(t2.first { $0["seq"] as? Int == 36 })
+        #expect(duplicate["voided"] as? Int == 37)
+        #expect(t2.contains { $0["seq"] as? Int == 37 && $0["type"] as? String == "EventVoided" })
+        for entry in t2 { #expect(!(entry["summary"] as! String).contains("Name of")) }
+        let since = try #require(try Self.json(cli, ["audit", "--since", "2027-04-01"])["entries"] as? [[String: Any]])
+        #expect(since.map { $0["seq"] as! Int } == [39, 40, 41, 42, 43])
+    }
+
+    @Test("stats by segment: analysts get suppression, hand-computed")
+    func suppression() throws {
+        let cli = try ScriptedProgramme.build()
+        let document = try Self.json(cli, ["--role", "analyst", "stats", "--by", "generation"])
+        let groups = try #require((document["stats"] as? [String: Any])?["groups"] as? [[String: Any]])
+        let byGroup = Dictionary(uniqueKeysWithValues: groups.map { ($0["group"] as! String, $0) })
+        // boomer 3 (e1, e2, e5), gen-x 4, gen-z 4, millennial 1 (m5). k = 3.
+        #expect(byGroup["millennial"]?["suppressed"] as? Bool == true && byGroup["millennial"]?["reason"] as? String == "small-group")
+        #expect((byGroup["millennial"]?["participants"] as Any) is NSNull)
+        // Alone, the millennial cell could be recomputed as 12 − 3 − 4 − 4: so the smallest
+        // other cell, boomer (3), is suppressed too.
+        #expect(byGroup["boomer"]?["suppressed"] as? Bool == true && byGroup["boomer"]?["reason"] as? String == "complementary")
+        #expect(byGroup["gen-x"]?["participants"] as? Int == 4 && byGroup["gen-z"]?["participants"] as? Int == 4)
+        #expect(byGroup["gen-z"]?["withdrawn"] as? Int == 1 && byGroup["gen-z"]?["reachedAGoal"] as? Int == 2)
+        let suppression = try #require(document["suppression"] as? [String: Any])
+        #expect(suppression["k"] as? Int == 3 && suppression["cells"] as? Int == 10)
+        let table = try cli.run(["--role", "analyst", "stats", "--by", "generation"])
+        #expect(table.stdout.contains("10 cells suppressed (k = 3)") && table.stdout.contains("role analyst"))
+        // A coordinator sees every group.
+        let coordinator = try #require((try Self.json(cli, ["stats", "--by", "generation"])["stats"] as? [String: Any])?["groups"] as? [[String: Any]])
+        #expect(coordinator.first { $0["group"] as? String == "millennial" }?["participants"] as? Int == 1)
+        // A segment filter that leaves fewer than k, or a complement under k, is refused.
+        let small = try cli.run(["--role", "analyst", "stats", "--segment", "generation=millennial"])
+        #expect(small.status == 1 && small.stderr.contains("fewer than 3 people"))
+        let fine = try Self.json(cli, ["--role", "analyst", "stats", "--segment", "role=mentee"])
+        #expect((fine["stats"] as? [String: Any])?["participants"] as? Int == 7)
+    }
+
+    @Test("every query runs in all three formats; JSON parses back and CSV is RFC 4180")
+    func formats() throws {
+        let cli = try ScriptedProgramme.build()
+        let queries: [[String]] = [["tandems", "--status", "all"], ["tandems", "--at-risk"], ["stats"], ["stats", "--by", "unit"],
+                                   ["audit"], ["goals"], ["sessions"], ["access"]]
+        for query in queries {
+            let table = try cli.run(query)
+            #expect(table.status == 0, "\(query): \(table.stderr)")
+            #expect(table.stdout.split(separator: "\n").last?.hasPrefix("basis: seq 43") == true, "\(query)")
+            let json = try cli.run(query + ["--format", "json"])
+            let object = try #require(CLI.json(json), "\(query)")
+            #expect(object["basis"] != nil, "\(query)")
+            let csv = try cli.run(query + ["--format", "csv"])
+            #expect(csv.status == 0 && !csv.stdout.contains("basis:"), "\(query)")
+            let lines = csv.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(!lines.isEmpty, "\(query)")
+            if let python = ReferenceTools.python {
+                let check = try Executables.run(python, ["-c", "import csv,sys; rows=list(csv.reader(sys.stdin)); assert len(set(map(len, rows)))==1, rows; print(len(rows))"], stdin: csv.stdout)
+                #expect(check.status == 0, "\(query): \(check.stderr)")
+            }
+        }
+    }
+
+    @Test("bad query input: clear errors and exit codes")
+    func badInput() throws {
+        let cli = try ScriptedProgramme.build()
+        let cases: [([String], Int32, String)] = [
+            (["stats", "--programme", "nope"], 1, "unknown programme 'nope'"),
+            (["tandems", "--programme", "nope"], 1, "unknown programme 'nope'"),
+            (["goals", "--tandem", "t99"], 1, "unknown tandem 't99'"),
+            (["audit", "--participant", "zz"], 1, "unknown participant 'zz'"),
+            (["stats", "--as-of", "2027-02-30"], 64, "2027-02 has 28 days"),
+            (["stats", "--known-at", "seq:500"], 1, "beyond the head of the log (seq 43)"),
+            (["stats", "--known-at", "yesterday"], 64, "--known-at"),
+            (["stats", "--by", "shoe"], 64, "The value 'shoe' is invalid for '--by <key>'"),
+            (["audit", "--participant", "e1", "--tandem", "t1"], 64, "at most one of"),
+            (["tandems", "--status", "sleeping"], 64, "The value 'sleeping' is invalid"),
+        ]
+        for (arguments, code, message) in cases {
+            let outcome = try cli.run(arguments)
+            #expect(outcome.status == code && outcome.stderr.hasPrefix("Error: ") && outcome.stderr.contains(message), "\(arguments): \(outcome.status) \(outcome.stderr)")
+        }
+        // A broken link is damage: exit 65 with a pointer to verify.
+        let path = cli.store + "/events.jsonl"
+        var lines = Files.text(path).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines.remove(at: 20)
+        Files.write(path, Array(lines.joined(separator: "\n").utf8))
+        let broken = try cli("stats")
+        #expect(broken.status == 65 && broken.stderr.contains("tandem verify"))
+    }
+}
