@@ -77,6 +77,15 @@ extension TextTable {
     }
 }
 
+extension JSONObject {
+    /// This object with `other`'s members added (or replaced).
+    public func merging(_ other: JSONObject) -> JSONObject {
+        var out = self
+        for (key, value) in other { out[key] = value }
+        return out
+    }
+}
+
 /// A query's answer, ready to render in any form. `payload` is what the JSON form holds
 /// under `payloadKey`; `table` what the table and CSV forms show.
 public struct QueryResult: Sendable {

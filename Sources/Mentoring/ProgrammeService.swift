@@ -65,82 +65,128 @@ public final class ProgrammeService: Sendable {
             let loaded = try loadState(session)
             var state = loaded.state
             var profiles = loaded.profiles
-            let today = BusinessDate(clock.now())
-            let at = clock.now()
-            var outcomes: [RecordedOutcome] = []
-            var records: [LogRecord] = []
-            var sealed: [SealedRecord] = []
-            var decidedKeys: [String: (digest: String, outcome: RecordedOutcome)] = [:]
-            var next = session.head.seq + 1
-            for (index, (original, context)) in batch.enumerated() {
-                do {
-                    var command = original
-                    // Idempotency: a retry appends nothing and reports the original seq.
-                    if let key = context.key {
-                        try Field.text("--key", key, maximum: 200)
-                        if let earlier = decidedKeys[key] {
-                            guard earlier.digest == command.digest else { throw DomainError.keyReused(key: key, seq: earlier.outcome.seq) }
-                            outcomes.append(RecordedOutcome(seq: earlier.outcome.seq, type: earlier.outcome.type, id: earlier.outcome.id, duplicate: true))
-                            continue
-                        }
-                        if let use = state.keys[key] {
-                            guard use.digest == command.digest, try samePersonalData(use.refs, command.sealed) else {
-                                throw DomainError.keyReused(key: key, seq: use.seq)
-                            }
-                            outcomes.append(try outcomeOfRetry(use.seq, session: session))
-                            continue
-                        }
-                    }
-                    if case .forget = command {
-                        throw DomainError.invalidValue(field: "command", value: "forget", expected: "an erasure rewrites the vault, so it runs on its own: use `tandem forget`")
-                    }
-                    command = resolveIDs(command, state)
-                    let decision = try decide(command, state, today: today)
-                    if case .void(let v) = command {
-                        // The rest of the batch is decided against the history without the
-                        // voided event, which the check has just replayed.
-                        // (A voided command's idempotency key is released, as a replay from the
-                        // log, which skips the voided event, would release it.)
-                        state = try checkVoid(v.seq, state: state, session: session, profiles: profiles,
-                                              pending: records, pendingStart: session.head.seq + 1)
-                    }
-                    for event in decision.events {
-                        var extras = JSONObject()
-                        if let onBehalfOf = context.onBehalfOf { extras["onBehalfOf"] = .string(onBehalfOf) }
-                        if let key = context.key {
-                            extras["key"] = .string(key)
-                            extras["keyDigest"] = .string(command.digest)
-                        }
-                        records.append(LogRecord(type: event.type, actor: context.actor, at: at, data: event.json, extras: extras))
-                        let recorded = RecordedEvent(seq: next, at: at, actor: context.actor, onBehalfOf: context.onBehalfOf,
-                                                     key: context.key, keyDigest: context.key.map { _ in command.digest }, event: event)
-                        var profile: Profile? = nil
-                        if case .participantSignedUp(let e) = event, case .profile(let p) = command.sealed.first?.payload {
-                            profile = p
-                            profiles.insert(p, ref: e.personal.ref)
-                        }
-                        state.apply(recorded, profile: profile)
-                        let outcome = RecordedOutcome(seq: next, type: event.type, id: Self.subject(of: event), duplicate: false)
-                        outcomes.append(outcome)
-                        if let key = context.key { decidedKeys[key] = (command.digest, outcome) }
-                        next += 1
-                    }
-                    sealed += decision.vault
-                } catch {
-                    throw BatchFailure(index: index, error: error)
-                }
-            }
-            guard !records.isEmpty else { return outcomes }
-            // Vault first: an event must never point at a line that is not on disk.
-            let vaultSize = try vault.append(sealed)
-            do {
-                _ = try session.append(records, expectedHead: loaded.head.seq)
-            } catch {
-                try? vault.truncate(to: vaultSize)
-                throw error
-            }
-            return outcomes
+            return try recordLocked(batch, session: &session, state: &state, profiles: &profiles, at: clock.now())
         }
+    }
+
+    /// Holds the store lock while `body` records batch after batch, keeping the state in
+    /// memory between them: for long runs such as the demo, which would otherwise replay the
+    /// log before every batch. Every batch goes through the same decide, vault and append
+    /// path as `record(batch:)`.
+    public func recording<R>(_ body: (Recorder) throws -> R) throws -> R {
+        try store.events.withExclusiveAccess { session in
+            let loaded = try loadState(session)
+            let recorder = Recorder(service: self, session: session, state: loaded.state, profiles: loaded.profiles)
+            return try body(recorder)
+        }
+    }
+
+    /// A writer holding the lock; see `recording(_:)`.
+    public final class Recorder {
+        let service: ProgrammeService
+        var session: any LogSession
+        /// The state after everything recorded so far.
+        public private(set) var state: ProgrammeState
+        var profiles: ProfileDirectory
+
+        init(service: ProgrammeService, session: any LogSession, state: ProgrammeState, profiles: ProfileDirectory) {
+            self.service = service
+            self.session = session
+            self.state = state
+            self.profiles = profiles
+        }
+
+        /// Records a batch as recorded at `at` (the day it counts as "today").
+        public func record(_ batch: [(ProgrammeCommand, RecordingContext)], at: Timestamp) throws -> [RecordedOutcome] {
+            try service.recordLocked(batch, session: &session, state: &state, profiles: &profiles, at: at)
+        }
+
+        /// The head of the log.
+        public var head: LogHead { session.head }
+    }
+
+    /// Decides a batch against `state` and appends it; `state` and `profiles` move on only
+    /// if the batch is appended.
+    func recordLocked(_ batch: [(ProgrammeCommand, RecordingContext)], session: inout any LogSession, state stateIn: inout ProgrammeState,
+                      profiles profilesIn: inout ProfileDirectory, at: Timestamp) throws -> [RecordedOutcome] {
+        var state = stateIn
+        var profiles = profilesIn
+        let head = session.head
+        let today = BusinessDate(at)
+        var outcomes: [RecordedOutcome] = []
+        var records: [LogRecord] = []
+        var sealed: [SealedRecord] = []
+        var decidedKeys: [String: (digest: String, outcome: RecordedOutcome)] = [:]
+        var next = head.seq + 1
+        for (index, (original, context)) in batch.enumerated() {
+            do {
+                var command = original
+                // Idempotency: a retry appends nothing and reports the original seq.
+                if let key = context.key {
+                    try Field.text("--key", key, maximum: 200)
+                    if let earlier = decidedKeys[key] {
+                        guard earlier.digest == command.digest else { throw DomainError.keyReused(key: key, seq: earlier.outcome.seq) }
+                        outcomes.append(RecordedOutcome(seq: earlier.outcome.seq, type: earlier.outcome.type, id: earlier.outcome.id, duplicate: true))
+                        continue
+                    }
+                    if let use = state.keys[key] {
+                        guard use.digest == command.digest, try samePersonalData(use.refs, command.sealed) else {
+                            throw DomainError.keyReused(key: key, seq: use.seq)
+                        }
+                        outcomes.append(try outcomeOfRetry(use.seq, session: session))
+                        continue
+                    }
+                }
+                if case .forget = command {
+                    throw DomainError.invalidValue(field: "command", value: "forget", expected: "an erasure rewrites the vault, so it runs on its own: use `tandem forget`")
+                }
+                command = resolveIDs(command, state)
+                let decision = try decide(command, state, today: today)
+                if case .void(let v) = command {
+                    // The rest of the batch is decided against the history without the
+                    // voided event, which the check has just replayed. (A voided command's
+                    // idempotency key is released, as a replay from the log would release it.)
+                    state = try checkVoid(v.seq, state: state, session: session, profiles: profiles,
+                                          pending: records, pendingStart: head.seq + 1)
+                }
+                for event in decision.events {
+                    var extras = JSONObject()
+                    if let onBehalfOf = context.onBehalfOf { extras["onBehalfOf"] = .string(onBehalfOf) }
+                    if let key = context.key {
+                        extras["key"] = .string(key)
+                        extras["keyDigest"] = .string(command.digest)
+                    }
+                    records.append(LogRecord(type: event.type, actor: context.actor, at: at, data: event.json, extras: extras))
+                    let recorded = RecordedEvent(seq: next, at: at, actor: context.actor, onBehalfOf: context.onBehalfOf,
+                                                 key: context.key, keyDigest: context.key.map { _ in command.digest }, event: event)
+                    var profile: Profile? = nil
+                    if case .participantSignedUp(let e) = event, case .profile(let p) = command.sealed.first?.payload {
+                        profile = p
+                        profiles.insert(p, ref: e.personal.ref)
+                    }
+                    state.apply(recorded, profile: profile)
+                    let outcome = RecordedOutcome(seq: next, type: event.type, id: Self.subject(of: event), duplicate: false)
+                    outcomes.append(outcome)
+                    if let key = context.key { decidedKeys[key] = (command.digest, outcome) }
+                    next += 1
+                }
+                sealed += decision.vault
+            } catch {
+                throw BatchFailure(index: index, error: error)
+            }
+        }
+        guard !records.isEmpty else { return outcomes }
+        // Vault first: an event must never point at a line that is not on disk.
+        let vaultSize = try vault.append(sealed)
+        do {
+            _ = try session.append(records, expectedHead: head.seq)
+        } catch {
+            try? vault.truncate(to: vaultSize)
+            throw error
+        }
+        stateIn = state
+        profilesIn = profiles
+        return outcomes
     }
 
     /// Erases a participant's personal data: their vault lines, and those of the tandems

@@ -62,6 +62,7 @@ public enum TandemCLI {
 /// The commands, in the order help lists them.
 enum CommandTree {
     static let commands: [CommandSpec] = [
+        DemoCommand.spec,
         StoreCommands.initialize,
         RecordingCommands.programme,
         RecordingCommands.signUp,
@@ -80,6 +81,8 @@ enum CommandTree {
         QueryCommands.audit,
         QueryCommands.goals,
         QueryCommands.sessions,
+        QueryCommands.dropouts,
+        QueryCommands.report,
         QueryCommands.access,
         StoreCommands.verify,
     ]

@@ -22,22 +22,28 @@ enum QueryCommands {
         CommandSpec(name: name, abstract: abstract, discussion: discussion, options: options, globals: GlobalOptions.query) { command, context in
             let viewer = try Session.viewer(command, context)
             let store = try Session.store(command, context)
-            let today = BusinessDate(context.clock.now())
             let (window, knownAt) = try parseWindow(command)
-            var profiles = ProfileDirectory()
-            try profiles.load(Vault(store: store))
-            let replay = try Replay.fold(store.events, profiles: profiles, window: window) { ProgrammeReadModel(keepingSessions: keepsSessions) }
-            if let limit = window.knownAt, limit > replay.head.seq {
-                throw CommandFailure("--known-at seq:\(limit) is beyond the head of the log (seq \(replay.head.seq))")
-            }
-            let basis = Basis(head: replay.head, asOf: window.asOf ?? today, asOfGiven: window.asOf != nil, knownAt: knownAt, role: viewer)
-            let input = QueryInput(model: replay.fold, basis: basis, vault: Vault(store: store))
+            let input = try loadInput(store: store, viewer: viewer, window: window, knownAt: knownAt, today: BusinessDate(context.clock.now()),
+                                      keepsSessions: keepsSessions)
             let result = try run(input, command, QueryEnvironment(store: store, window: window, context: context))
             recordAccess(command, result: result, store: store, context: context)
             let format = Renderer.Format(rawValue: GlobalOptions.format(command)) ?? .table
             context.stdout.write(Renderer.render(result, as: format))
             return ExitCode.ok
         }
+    }
+
+    /// Replays the store in a window and wraps the read model for a viewer.
+    static func loadInput(store: Store, viewer: Viewer, window: ReplayWindow, knownAt: String?, today: BusinessDate,
+                          keepsSessions: Bool = false) throws -> QueryInput {
+        var profiles = ProfileDirectory()
+        try profiles.load(Vault(store: store))
+        let replay = try Replay.fold(store.events, profiles: profiles, window: window) { ProgrammeReadModel(keepingSessions: keepsSessions) }
+        if let limit = window.knownAt, limit > replay.head.seq {
+            throw CommandFailure("--known-at seq:\(limit) is beyond the head of the log (seq \(replay.head.seq))")
+        }
+        let basis = Basis(head: replay.head, asOf: window.asOf ?? today, asOfGiven: window.asOf != nil, knownAt: knownAt, role: viewer)
+        return QueryInput(model: replay.fold, basis: basis, vault: Vault(store: store))
     }
 
     /// `--as-of DATE` and `--known-at DATE|seq:N`.
@@ -155,6 +161,47 @@ enum QueryCommands {
         programmeOption, .value("tandem", "id", "Only this tandem's sessions."),
     ], keepsSessions: true) { input, command, _ in
         try SessionsQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self), tandem: try ids(command, "tandem", TandemKind.self)))
+    }
+
+    static let dropouts = spec("dropouts", "Who drops out, when and why: a Kaplan–Meier survival curve.", discussion: """
+        Over the people ever matched: origin is the day they first entered a tandem, the event
+        their withdrawal; they are censored at the completion of their last tandem, or at the
+        earlier of the as-of date and the programme's end. The interval is the 95% interval of
+        the log(−log) transform with Greenwood's variance (as lifelines computes it). Analysts
+        see --by groups suppressed, reason codes under k merged into 'other', and the curve
+        only while at least k people are at risk.
+        """, options: [
+        programmeOption,
+        .value("by", "key", "Break down by a segment.", allowed: SegmentKey.allCases.map(\.rawValue)),
+    ]) { input, command, _ in
+        try DropoutsQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self),
+                                           by: command.value("by").flatMap(SegmentKey.init(rawValue:))))
+    }
+
+    static let report = spec("report", "Write the programme report: one self-contained HTML file.", discussion: """
+        Headline numbers, sessions per month, active tandems over time, the survival curve
+        with its interval, withdrawal reasons, goal attainment and, for coordinators, a table
+        of active tandems with health markers. Inline CSS and SVG, no script and no external
+        requests; it prints well to PDF. It respects the role: the analyst's version is
+        suppressed like every analyst output.
+        """, options: [
+        .value("html", "file", "Where to write the report.", required: true),
+        programmeOption,
+    ]) { input, command, environment in
+        var result = try HTMLReport.render(input, programme: try ids(command, "programme", ProgrammeKind.self))
+        let path = environment.context.absolute(command.value("html")!)
+        guard !FileSystem.kind(of: path).isDirectory else { throw CommandFailure("\(path) is a directory; give a file name for --html") }
+        guard case .string(let html)? = result.extra.first(where: { $0.0 == "html" })?.1 else { preconditionFailure("the report renders HTML") }
+        do {
+            try FileSystem.replaceAtomically(path, with: Array(html.utf8), mode: 0o600)
+        } catch {
+            throw CommandFailure("cannot write the report: \(error)")
+        }
+        result.extra.removeAll { $0.0 == "html" }
+        result.payload = .object((result.payload.objectValue ?? JSONObject()).members.reduce(into: JSONObject()) { $0[$1.key] = $1.value }
+            .merging(["file": .string(path)]))
+        result.table = TextTable(headers: ["report", "bytes", "role"], rows: [[path, String(html.utf8.count), input.viewer.description]], numeric: [1])
+        return result
     }
 
     static let access = spec("access", "The access ledger: who ran which report, in which role.", options: [

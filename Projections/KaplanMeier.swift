@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Kaplan–Meier estimate of a survival curve, with the 95% interval of the log(−log)
+/// transform and Greenwood's variance: the same arithmetic as lifelines'
+/// `KaplanMeierFitter` defaults, so the two agree to rounding.
+public enum KaplanMeier {
+    /// One subject: how long they were observed, and whether the event (a dropout) ended it.
+    public struct Observation: Sendable, Equatable {
+        public var duration: Int
+        public var event: Bool
+        public init(duration: Int, event: Bool) {
+            self.duration = duration
+            self.event = event
+        }
+    }
+
+    /// One row per distinct time with an event or a censoring.
+    public struct Row: Sendable, Equatable {
+        public var day: Int
+        /// Subjects still observed just before `day`.
+        public var atRisk: Int
+        public var events: Int
+        public var censored: Int
+        public var survival: Double
+        public var lower: Double
+        public var upper: Double
+    }
+
+    /// z for a two-sided 95% interval: the 0.975 quantile of the standard normal.
+    public static let z95 = 1.959963984540054
+
+    /// The curve.
+    /// - Complexity: O(n log n).
+    public static func estimate(_ observations: [Observation], z: Double = z95) -> [Row] {
+        let byDay = Dictionary(grouping: observations, by: \.duration)
+        var atRisk = observations.count
+        var logSurvival = 0.0
+        var greenwood = 0.0
+        var rows: [Row] = []
+        for day in byDay.keys.sorted() {
+            let here = byDay[day]!
+            let events = here.filter(\.event).count
+            let censored = here.count - events
+            if events > 0 {
+                logSurvival += log(Double(atRisk - events)) - log(Double(atRisk))
+                // d / (n (n − d)); lifelines replaces the infinite term (n = d) by 0.
+                if atRisk > events { greenwood += Double(events) / (Double(atRisk) * Double(atRisk - events)) }
+            }
+            let survival = exp(logSurvival)
+            let (lower, upper) = interval(logSurvival: logSurvival, variance: greenwood, z: z)
+            rows.append(Row(day: day, atRisk: atRisk, events: events, censored: censored, survival: survival, lower: lower, upper: upper))
+            atRisk -= here.count
+        }
+        return rows
+    }
+
+    /// exp(−exp(log(−log S) ∓ z √V / log S)), and 1 where that is undefined (S = 1), as
+    /// lifelines does with `fillna(1.0)`.
+    static func interval(logSurvival v: Double, variance: Double, z: Double) -> (Double, Double) {
+        let spread = z * variance.squareRoot() / v
+        let lower = exp(-exp(log(-v) - spread))
+        let upper = exp(-exp(log(-v) + spread))
+        return (lower.isNaN ? 1 : lower, upper.isNaN ? 1 : upper)
+    }
+
+    /// The first time the curve falls to 0.5 or below; nil if it never does.
+    public static func median(_ rows: [Row]) -> Int? {
+        rows.first { $0.survival <= 0.5 }?.day
+    }
+}

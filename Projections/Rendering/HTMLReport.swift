@@ -1,0 +1,306 @@
+import EventLog
+import Mentoring
+
+/// `tandem report --html`: one self-contained file for the board. Inline CSS and SVG, no
+/// script, no external request (not even a namespace URL), well-formed XHTML so that any XML
+/// parser reads it, and every string escaped. The analyst's version is built from the same
+/// suppressed figures as `stats` and `dropouts`; only coordinators get the tandem table.
+public enum HTMLReport {
+    public static func render(_ input: QueryInput, programme asked: ProgrammeID?) throws -> QueryResult {
+        try input.viewer.permit(.report)
+        let programme = try input.programme(asked)
+        let stats = try StatsQuery.run(input, .init(programme: programme.id))
+        let dropouts = try DropoutsQuery.run(input, .init(programme: programme.id))
+        guard case .object(let s) = stats.payload, case .object(let d) = dropouts.payload else { preconditionFailure("queries return objects") }
+        var html = Page()
+        html.open(programme: programme, basis: input.basis)
+        html.headline(s, dropouts: d)
+        html.sessionsPerMonth(input.model.sessionsByMonth[programme.id] ?? [:], programme: programme, asOf: input.asOf)
+        html.activeOverTime(input.model.tandems(in: programme.id), programme: programme, asOf: input.asOf)
+        html.survival(d["survival"]?.arrayValue ?? [], median: d["medianDaysToDropout"]?.intValue)
+        html.reasons(d["reasons"]?.objectValue ?? JSONObject())
+        let goals = input.model.tandems(in: programme.id).flatMap { input.model.goals[$0.id] ?? [] }
+        html.goals(goals, asOf: input.asOf)
+        if input.viewer == .coordinator {
+            html.tandemTable(input.model.tandems(in: programme.id).filter { $0.status == .active }, input: input, programme: programme)
+        }
+        html.notes(stats.notes.dropFirst(0) + dropouts.notes)
+        html.close(basis: input.basis)
+        var result = QueryResult(basis: input.basis, payloadKey: "report",
+                                 payload: .object(["programme": .string(programme.id.rawValue), "bytes": .int(Int64(html.text.utf8.count))]),
+                                 table: TextTable(headers: [], rows: []))
+        result.suppressedCells = stats.suppressedCells + dropouts.suppressedCells
+        result.extra = [("html", .string(html.text))]
+        return result
+    }
+
+    /// Escapes text for HTML and XML.
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.count)
+        for c in text.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default:
+                // Control characters are not allowed in XML at all.
+                if c.value < 0x20 && c != "\n" && c != "\t" { out += " " } else { out.unicodeScalars.append(c) }
+            }
+        }
+        return out
+    }
+
+    static func number(_ value: Double, _ digits: Int = 1) -> String { Format.number(value, digits: digits) }
+
+    /// The document being written.
+    struct Page {
+        var text = ""
+
+        mutating func add(_ s: String) { text += s }
+
+        mutating func open(programme: Programme, basis: Basis) {
+            add("""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8" />
+            <title>\(escape(programme.name)): programme report</title>
+            <style>
+            body { font-family: "Helvetica Neue", Arial, sans-serif; color: #1d2433; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; }
+            h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.15rem; margin: 1.8rem 0 0.4rem; }
+            .sub { color: #5b6478; margin-top: 0; }
+            .tiles { display: flex; flex-wrap: wrap; gap: 0.8rem; }
+            .tile { border: 1px solid #d5d9e2; border-radius: 6px; padding: 0.6rem 0.9rem; min-width: 8.5rem; }
+            .tile b { display: block; font-size: 1.5rem; } .tile span { color: #5b6478; font-size: 0.85rem; }
+            svg { max-width: 100%; height: auto; } svg text { font-size: 11px; fill: #1d2433; }
+            table { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
+            th, td { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid #e3e6ec; }
+            td.n { text-align: right; }
+            .ok { color: #1a7f37; } .due { color: #9a6700; } .risk { color: #cf222e; font-weight: bold; }
+            .notes { color: #5b6478; font-size: 0.85rem; }
+            footer { margin-top: 2rem; color: #5b6478; font-size: 0.8rem; border-top: 1px solid #d5d9e2; padding-top: 0.5rem; }
+            section { break-inside: avoid; page-break-inside: avoid; }
+            @page { size: A4; margin: 15mm; }
+            @media print { body { margin: 0; max-width: none; } .tile { border-color: #999; } }
+            </style></head><body>
+            <h1>\(escape(programme.name))</h1>
+            <p class="sub">Programme \(escape(programme.id.rawValue)), \(programme.starts) to \(programme.ends), sessions every \(programme.cadenceDays) days · as of \(basis.asOf) · \(escape(basis.role.roleName)) view</p>
+
+            """)
+        }
+
+        mutating func headline(_ s: JSONObject, dropouts d: JSONObject) {
+            func value(_ key: String, _ object: JSONObject) -> String {
+                switch object[key] {
+                case .int(let i)?: return String(i)
+                case .double(let x)?: return number(x, 2)
+                default: return "–"
+                }
+            }
+            let rate = d["rate"]?.doubleValue.map { number($0 * 100, 0) + "%" } ?? "–"
+            let attainment = s["goalAttainment"]?.doubleValue.map { number($0 * 100, 0) + "%" } ?? "–"
+            let hours = (s["minutes"]?.intValue).map { number(Double($0) / 60, 0) } ?? "–"
+            add("<section><h2>Headline numbers</h2><div class=\"tiles\">\n")
+            for (label, figure) in [("participants", value("participants", s)), ("matched", value("matched", s)),
+                                    ("active tandems", value("activeTandems", s)), ("completed tandems", value("completedTandems", s)),
+                                    ("sessions held", value("sessions", s)), ("hours of mentoring", hours),
+                                    ("dropout rate (matched)", rate), ("goal attainment", attainment),
+                                    ("partner swaps", value("swaps", s)), ("waiting for a partner", value("waiting", s))] {
+                add("<div class=\"tile\"><b>\(escape(figure))</b><span>\(escape(label))</span></div>\n")
+            }
+            add("</div></section>\n")
+        }
+
+        /// A bar chart: labels along the x axis, values up.
+        mutating func bars(id: String, title: String, xLabel: String, yLabel: String, data: [(String, Double)]) {
+            let width = 640.0, height = 260.0, left = 64.0, right = 12.0, top = 26.0, bottom = 56.0
+            let plotW = width - left - right, plotH = height - top - bottom
+            let maximum = Page.roundedUp(max(1, data.map(\.1).max() ?? 1))
+            let step = data.isEmpty ? plotW : plotW / Double(data.count)
+            add("<svg id=\"\(id)\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">")
+            add("<title>\(escape(title))</title>")
+            add("<text x=\"\(Int(left))\" y=\"16\" font-weight=\"bold\">\(escape(title))</text>")
+            axes(left: left, top: top, plotW: plotW, plotH: plotH, maximum: maximum, xLabel: xLabel, yLabel: yLabel, height: height)
+            for (i, (label, value)) in data.enumerated() {
+                let h = plotH * value / maximum
+                let x = left + Double(i) * step + step * 0.15
+                add("<rect x=\"\(f(x))\" y=\"\(f(top + plotH - h))\" width=\"\(f(step * 0.7))\" height=\"\(f(h))\" fill=\"#3d6fb6\"><title>\(escape(label)): \(number(value, 0))</title></rect>")
+                if data.count <= 16 || i % 2 == 0 {
+                    add("<text x=\"\(f(x + step * 0.35))\" y=\"\(f(top + plotH + 14))\" text-anchor=\"middle\">\(escape(label))</text>")
+                }
+            }
+            add("</svg>\n")
+        }
+
+        /// Axes with round tick values on y, and the labels of both axes.
+        mutating func axes(left: Double, top: Double, plotW: Double, plotH: Double, maximum: Double, xLabel: String, yLabel: String,
+                           height: Double, fraction: Bool = false) {
+            add("<line x1=\"\(f(left))\" y1=\"\(f(top + plotH))\" x2=\"\(f(left + plotW))\" y2=\"\(f(top + plotH))\" stroke=\"#1d2433\" />")
+            add("<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(top + plotH))\" stroke=\"#1d2433\" />")
+            let step = fraction ? 0.25 : Page.niceStep(maximum)
+            var value = 0.0
+            while value <= maximum + 1e-9 {
+                let y = top + plotH - plotH * value / maximum
+                add("<line x1=\"\(f(left - 4))\" y1=\"\(f(y))\" x2=\"\(f(left))\" y2=\"\(f(y))\" stroke=\"#1d2433\" />")
+                add("<text x=\"\(f(left - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(fraction ? number(value, 2) : number(value, 0))</text>")
+                value += step
+            }
+            add("<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>")
+            add("<text x=\"14\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(f(top + plotH / 2)))\">\(escape(yLabel))</text>")
+        }
+
+        /// `value` rounded up to a multiple of its tick step, so the top tick is labelled.
+        static func roundedUp(_ value: Double) -> Double {
+            let step = niceStep(value)
+            return (value / step).rounded(.up) * step
+        }
+
+        /// A round step (1, 2 or 5 × 10ⁿ) giving at most five ticks up to `maximum`.
+        static func niceStep(_ maximum: Double) -> Double {
+            guard maximum > 0 else { return 1 }
+            var magnitude = 1.0
+            while magnitude * 10 <= maximum / 5 { magnitude *= 10 }
+            for factor in [1.0, 2.0, 5.0, 10.0] where maximum / (magnitude * factor) <= 5 { return max(1, magnitude * factor) }
+            return max(1, magnitude * 10)
+        }
+
+        /// A tick and its label on the x axis.
+        mutating func xTick(_ x: Double, _ axisY: Double, _ label: String, anchor: String = "middle") {
+            add("<line x1=\"\(f(x))\" y1=\"\(f(axisY))\" x2=\"\(f(x))\" y2=\"\(f(axisY + 4))\" stroke=\"#1d2433\" />")
+            add("<text x=\"\(f(x))\" y=\"\(f(axisY + 16))\" text-anchor=\"\(anchor)\">\(escape(label))</text>")
+        }
+
+        static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+        mutating func sessionsPerMonth(_ months: [String: Int], programme: Programme, asOf: BusinessDate) {
+            var data: [(String, Double)] = []
+            var day = BusinessDate(dayNumber: CivilCalendar.dayNumber(year: programme.starts.year, month: programme.starts.month, day: 1))
+            let last = min(asOf, programme.ends)
+            var first = true
+            while day <= last {
+                let key = String(day.description.prefix(7))
+                // "Jan", with the year where it starts or changes: "Jan '27".
+                let label = Page.monthNames[day.month - 1] + (first || day.month == 1 ? " \u{2019}\(String(day.year).suffix(2))" : "")
+                first = false
+                data.append((label, Double(months[key] ?? 0)))
+                day = BusinessDate(dayNumber: CivilCalendar.dayNumber(year: day.month == 12 ? day.year + 1 : day.year, month: day.month % 12 + 1, day: 1))
+            }
+            add("<section><h2>Sessions per month</h2>")
+            bars(id: "sessions-per-month", title: "Sessions held per month", xLabel: "month", yLabel: "sessions", data: data)
+            add("</section>\n")
+        }
+
+        mutating func activeOverTime(_ tandems: [TandemView], programme: Programme, asOf: BusinessDate) {
+            let first = programme.starts, last = min(asOf, programme.ends)
+            var points: [(BusinessDate, Int)] = []
+            var day = first
+            while day <= last {
+                points.append((day, tandems.filter { $0.since <= day && ($0.until.map { $0 > day } ?? true) }.count))
+                day = day.adding(days: 7)
+            }
+            if points.last?.0 != last, last >= first {
+                points.append((last, tandems.filter { $0.since <= last && ($0.until.map { $0 > last } ?? true) }.count))
+            }
+            let width = 640.0, height = 260.0, left = 64.0, right = 12.0, top = 26.0, bottom = 56.0
+            let plotW = width - left - right, plotH = height - top - bottom
+            let maximum = Page.roundedUp(Double(max(1, points.map(\.1).max() ?? 1)))
+            let span = Double(max(1, first.days(to: last)))
+            add("<section><h2>Active tandems over time</h2>")
+            add("<svg id=\"active-tandems\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">")
+            add("<title>Active tandems over time</title><text x=\"\(Int(left))\" y=\"16\" font-weight=\"bold\">Active tandems over time</text>")
+            axes(left: left, top: top, plotW: plotW, plotH: plotH, maximum: maximum, xLabel: "date (counted weekly)", yLabel: "active tandems", height: height)
+            let path = points.map { "\(f(left + plotW * Double(first.days(to: $0.0)) / span)),\(f(top + plotH - plotH * Double($0.1) / maximum))" }
+            if !path.isEmpty { add("<polyline fill=\"none\" stroke=\"#3d6fb6\" stroke-width=\"2\" points=\"\(path.joined(separator: " "))\" />") }
+            // A tick on the first of every other month.
+            var month = BusinessDate(dayNumber: CivilCalendar.dayNumber(year: first.year, month: first.month, day: 1))
+            var index = 0
+            while month <= last {
+                if month >= first, index % 2 == 0 {
+                    let x = left + plotW * Double(first.days(to: month)) / span
+                    xTick(x, top + plotH, Page.monthNames[month.month - 1] + (month.month == 1 || index == 0 ? " \u{2019}\(String(month.year).suffix(2))" : ""))
+                }
+                index += 1
+                month = BusinessDate(dayNumber: CivilCalendar.dayNumber(year: month.month == 12 ? month.year + 1 : month.year, month: month.month % 12 + 1, day: 1))
+            }
+            add("</svg></section>\n")
+        }
+
+        mutating func survival(_ rows: [JSONValue], median: Int64?) {
+            let width = 640.0, height = 280.0, left = 64.0, right = 12.0, top = 26.0, bottom = 56.0
+            let plotW = width - left - right, plotH = height - top - bottom
+            let points = rows.compactMap { $0.objectValue }.compactMap { r -> (Double, Double, Double, Double)? in
+                guard let d = r["day"]?.doubleValue, let s = r["survival"]?.doubleValue, let lo = r["lower"]?.doubleValue, let hi = r["upper"]?.doubleValue else { return nil }
+                return (d, s, lo, hi)
+            }
+            let maxDay = Page.roundedUp(max(1, points.map(\.0).max() ?? 1))
+            func x(_ day: Double) -> Double { left + plotW * day / maxDay }
+            func y(_ p: Double) -> Double { top + plotH - plotH * p }
+            add("<section><h2>Staying in the programme</h2>")
+            add("<svg id=\"survival\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">")
+            add("<title>Kaplan–Meier survival: share still in the programme</title><text x=\"\(Int(left))\" y=\"16\" font-weight=\"bold\">Share still in the programme (Kaplan–Meier, 95% interval)</text>")
+            axes(left: left, top: top, plotW: plotW, plotH: plotH, maximum: 1, xLabel: "days since first match", yLabel: "share remaining", height: height, fraction: true)
+            let dayStep = Page.niceStep(maxDay)
+            var tick = 0.0
+            while tick <= maxDay + 1e-9 {
+                xTick(x(tick), top + plotH, number(tick, 0), anchor: tick + dayStep > maxDay + 1e-9 ? "end" : "middle")
+                tick += dayStep
+            }
+            // Steps: the curve holds its value until the next row.
+            var band = ["\(f(x(0))),\(f(y(1)))"], bandLow = ["\(f(x(0))),\(f(y(1)))"], line = ["\(f(x(0))),\(f(y(1)))"]
+            var previous = (1.0, 1.0, 1.0)
+            for (day, s, lo, hi) in points {
+                line += ["\(f(x(day))),\(f(y(previous.0)))", "\(f(x(day))),\(f(y(s)))"]
+                band += ["\(f(x(day))),\(f(y(previous.2)))", "\(f(x(day))),\(f(y(hi)))"]
+                bandLow += ["\(f(x(day))),\(f(y(previous.1)))", "\(f(x(day))),\(f(y(lo)))"]
+                previous = (s, lo, hi)
+            }
+            add("<polygon fill=\"#3d6fb6\" fill-opacity=\"0.18\" stroke=\"none\" points=\"\((band + bandLow.reversed()).joined(separator: " "))\"><title>95% interval</title></polygon>")
+            add("<polyline fill=\"none\" stroke=\"#3d6fb6\" stroke-width=\"2\" points=\"\(line.joined(separator: " "))\"><title>survival estimate</title></polyline>")
+            add("<text x=\"\(f(left + plotW - 4))\" y=\"\(f(top + plotH - 8))\" text-anchor=\"end\">median days to dropout: \(median.map(String.init) ?? "not reached")</text>")
+            add("</svg></section>\n")
+        }
+
+        mutating func reasons(_ reasons: JSONObject) {
+            add("<section><h2>Why people withdrew</h2>")
+            bars(id: "withdrawal-reasons", title: "Withdrawals by reason", xLabel: "reason code", yLabel: "people",
+                 data: reasons.members.map { ($0.key, $0.value.doubleValue ?? 0) })
+            add("</section>\n")
+        }
+
+        mutating func goals(_ goals: [GoalView], asOf: BusinessDate) {
+            let reached = goals.filter { $0.reached != nil }.count
+            let overdue = goals.filter { $0.reached == nil && ($0.due.map { $0 < asOf } ?? false) }.count
+            let open = goals.count - reached - overdue
+            add("<section><h2>Goal attainment</h2>")
+            bars(id: "goal-attainment", title: "Goals set, by status", xLabel: "status", yLabel: "goals",
+                 data: [("reached", Double(reached)), ("open", Double(open)), ("overdue", Double(overdue))])
+            add("</section>\n")
+        }
+
+        mutating func tandemTable(_ tandems: [TandemView], input: QueryInput, programme: Programme) {
+            add("<section><h2>Active tandems</h2><table><thead><tr><th>tandem</th><th>mentor</th><th>mentee</th><th>since</th><th>sessions</th><th>last session</th><th>days without</th><th>health</th></tr></thead><tbody>\n")
+            for tandem in tandems {
+                let days = TandemsQuery.daysWithoutSession(tandem, asOf: input.asOf)
+                let (label, style) = days > 2 * programme.cadenceDays ? ("at risk", "risk") : days > programme.cadenceDays ? ("session due", "due") : ("on track", "ok")
+                let mentor = input.name(of: tandem.mentor).stringValue ?? tandem.mentor.rawValue
+                let mentee = input.name(of: tandem.mentee).stringValue ?? tandem.mentee.rawValue
+                add("<tr><td>\(escape(tandem.id.rawValue))</td><td>\(escape(mentor))</td><td>\(escape(mentee))</td><td>\(tandem.since)</td><td class=\"n\">\(tandem.sessions)</td><td>\(tandem.lastSession?.description ?? "–")</td><td class=\"n\">\(days)</td><td class=\"\(style)\">\(label)</td></tr>\n")
+            }
+            add("</tbody></table></section>\n")
+        }
+
+        mutating func notes(_ lines: [String]) {
+            guard !lines.isEmpty else { return }
+            add("<section class=\"notes\"><h2>Notes</h2><ul>")
+            for line in lines { add("<li>\(escape(line))</li>") }
+            add("</ul></section>\n")
+        }
+
+        mutating func close(basis: Basis) {
+            add("<footer>Basis: log seq \(basis.head.seq), hash \(basis.head.hash.hex), as of \(basis.asOf)\(basis.knownAt.map { ", known at \(escape($0))" } ?? ""), \(escape(basis.role.description)) view. Generated by \(escape("tandem")); check it with tandem verify --anchor \(basis.head.seq):\(basis.head.hash.hex).</footer>\n</body></html>\n")
+        }
+
+        func f(_ value: Double) -> String { Format.number(value, digits: 1) }
+    }
+}
