@@ -246,6 +246,9 @@ public enum Format {
 
     public static func round4(_ value: Double) -> Double { (value * 10_000).rounded() / 10_000 }
 
+    /// "1 day", "3 days".
+    public static func days(_ n: Int) -> String { n == 1 ? "1 day" : "\(n) days" }
+
     /// A number for tables: up to `digits` decimals, no trailing zeros.
     public static func number(_ value: Double?, digits: Int = 2) -> String {
         guard let value else { return "-" }

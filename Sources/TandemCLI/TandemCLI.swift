@@ -83,6 +83,8 @@ enum CommandTree {
         QueryCommands.sessions,
         QueryCommands.dropouts,
         QueryCommands.report,
+        QueryCommands.suggest,
+        QueryCommands.due,
         QueryCommands.access,
         StoreCommands.verify,
     ]

@@ -204,6 +204,65 @@ enum QueryCommands {
         return result
     }
 
+    static let suggest = spec("suggest", "Propose the best tandems for everyone waiting, with reasons.", discussion: """
+        The pool: everyone in the programme who is not in an active tandem (people freed by a
+        swap or a withdrawal included). Hard rules: mentor × mentee, different units (unless
+        --allow-same-unit), never former partners, and the mentor is the junior (a lower
+        level, or at the same level born later). Score in [0, 1]: 0.5 skill fit (the mentor's
+        offers covering the mentee's wants), 0.2 shared interests, and 0.1 each for a
+        different generation, a level gap (full at 5 levels) and different genders. The
+        proposal maximises the total score (Kuhn–Munkres), ties going to more pairs. JSON
+        lists every eligible pair under candidates, so anyone can check the optimum. With
+        --record, the proposal is recorded as a MatchRunRecorded event; `tandem match --run`
+        links a match to it.
+        """, options: [
+        programmeOption,
+        .flag("allow-same-unit", "Also pair people from the same unit."),
+        .flag("record", "Record the proposal as a match run (coordinators)."),
+    ]) { input, command, environment in
+        var (result, proposal, programme) = try SuggestQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self),
+                                                                             allowSameUnit: command.has("allow-same-unit")))
+        if command.has("record") {
+            guard input.viewer.mayRecord else { throw CommandFailure("only coordinators record match runs (--role coordinator)") }
+            let context = environment.context
+            let (mentors, mentees) = SuggestQuery.pool(input.model, programme: programme.id)
+            let service = ProgrammeService(store: environment.store, clock: context.clock, random: context.random)
+            let event = MatchRunRecorded(run: .random(using: context.random), programme: programme.id, on: BusinessDate(context.clock.now()),
+                                         weights: Matching.Weights().json, mentors: mentors.map(\.id).sorted(), mentees: mentees.map(\.id).sorted(),
+                                         pairs: proposal.pairs.map { .init(mentor: $0.mentor, mentee: $0.mentee) })
+            let outcome = try service.record(.recordMatchRun(RecordMatchRun(event: event)), context: try Session.recordingContext(command, context))
+            result.extra.append(("run", .object(["seq": .int(Int64(outcome.seq)), "id": .string(outcome.id)])))
+            result.notes.append("recorded seq \(outcome.seq): MatchRunRecorded \(outcome.id); match with `tandem match … --run \(outcome.id)`")
+        }
+        return result
+    }
+
+    static let due = spec("due", "Session invitations: tandems due to meet, and overdue ones.", discussion: """
+        A tandem's next session falls due at its last session (or its match) plus the
+        programme's cadence. With --ics FILE, writes an RFC 5545 calendar with one all-day
+        event per due tandem (names only in the coordinator view, never notes or goal texts).
+        """, options: [
+        programmeOption,
+        .value("within", "days", "How far ahead to look (default 14)."),
+        .value("ics", "file", "Also write the invitations as an iCalendar file."),
+    ]) { input, command, environment in
+        let within: Int
+        do throws(FieldError) { within = try command.optionalInteger("within", "days") ?? 14 } catch { throw UsageError(error.message, path: command.path) }
+        guard within >= 0 else { throw UsageError("The value '\(within)' is invalid for '--within <days>': expected 0 or more days", path: command.path) }
+        let options = DueQuery.Options(programme: try ids(command, "programme", ProgrammeKind.self), within: within)
+        var result = try DueQuery.run(input, options)
+        if let file = command.value("ics") {
+            let path = environment.context.absolute(file)
+            let calendar = ICalendar.calendar(try DueQuery.items(input, options), input: input, stamp: environment.context.clock.now())
+            do { try FileSystem.replaceAtomically(path, with: Array(calendar.utf8), mode: 0o600) } catch {
+                throw CommandFailure("cannot write the calendar: \(error)")
+            }
+            result.notes.append("Wrote \(result.payload.arrayValue?.count ?? 0) invitations to \(path)")
+            result.extra.append(("ics", .string(path)))
+        }
+        return result
+    }
+
     static let access = spec("access", "The access ledger: who ran which report, in which role.", options: [
         .value("since", "date", "Only runs on or after this day."),
     ]) { input, command, environment in

@@ -278,5 +278,4 @@ extension String {
         return parts.count == 2 ? parts[0] + value + parts[1] : self
     }
 
-    func replacingDashes() -> String { String(filter { $0 != "-" }) }
 }
