@@ -106,11 +106,25 @@ public final class ProgrammeService: Sendable {
     }
 
     /// Decides a batch against `state` and appends it; `state` and `profiles` move on only
-    /// if the batch is appended.
-    func recordLocked(_ batch: [(ProgrammeCommand, RecordingContext)], session: inout any LogSession, state stateIn: inout ProgrammeState,
-                      profiles profilesIn: inout ProfileDirectory, at: Timestamp) throws -> [RecordedOutcome] {
-        var state = stateIn
-        var profiles = profilesIn
+    /// if the batch is appended. They are changed in place, with a journal of what changed:
+    /// a failure undoes exactly that, without ever copying the whole state.
+    func recordLocked(_ batch: [(ProgrammeCommand, RecordingContext)], session: inout any LogSession, state: inout ProgrammeState,
+                      profiles: inout ProfileDirectory, at: Timestamp) throws -> [RecordedOutcome] {
+        var journal = ProgrammeStateJournal(head: state.head)
+        var insertedProfiles: [String] = []
+        do {
+            return try recordJournaled(batch, session: &session, state: &state, profiles: &profiles, at: at,
+                                       journal: &journal, insertedProfiles: &insertedProfiles)
+        } catch {
+            state.rollBack(journal)
+            profiles.remove(insertedProfiles)
+            throw error
+        }
+    }
+
+    private func recordJournaled(_ batch: [(ProgrammeCommand, RecordingContext)], session: inout any LogSession, state: inout ProgrammeState,
+                                 profiles: inout ProfileDirectory, at: Timestamp, journal: inout ProgrammeStateJournal,
+                                 insertedProfiles: inout [String]) throws -> [RecordedOutcome] {
         let head = session.head
         let today = BusinessDate(at)
         var outcomes: [RecordedOutcome] = []
@@ -146,8 +160,10 @@ public final class ProgrammeService: Sendable {
                     // The rest of the batch is decided against the history without the
                     // voided event, which the check has just replayed. (A voided command's
                     // idempotency key is released, as a replay from the log would release it.)
-                    state = try checkVoid(v.seq, state: state, session: session, profiles: profiles,
-                                          pending: records, pendingStart: head.seq + 1)
+                    let replayed = try checkVoid(v.seq, state: state, session: session, profiles: profiles,
+                                                 pending: records, pendingStart: head.seq + 1)
+                    state.checkpoint(into: &journal)
+                    state = replayed
                 }
                 for event in decision.events {
                     var extras = JSONObject()
@@ -163,8 +179,9 @@ public final class ProgrammeService: Sendable {
                     if case .participantSignedUp(let e) = event, case .profile(let p) = command.sealed.first?.payload {
                         profile = p
                         profiles.insert(p, ref: e.personal.ref)
+                        insertedProfiles.append(e.personal.ref)
                     }
-                    state.apply(recorded, profile: profile)
+                    state.apply(recorded, profile: profile, journal: &journal)
                     let outcome = RecordedOutcome(seq: next, type: event.type, id: Self.subject(of: event), duplicate: false)
                     outcomes.append(outcome)
                     if let key = context.key { decidedKeys[key] = (command.digest, outcome) }
@@ -184,8 +201,6 @@ public final class ProgrammeService: Sendable {
             try? vault.truncate(to: vaultSize)
             throw error
         }
-        stateIn = state
-        profilesIn = profiles
         return outcomes
     }
 
