@@ -192,6 +192,8 @@ public enum Field {
 extension String {
     /// Without leading and trailing white space.
     public var trimmed: String {
+        // Nearly every value starts and ends with a visible ASCII character: no work to do.
+        if let a = utf8.first, let z = utf8.last, a > 0x20, a < 0x7F, z > 0x20, z < 0x7F { return self }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
               let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }

@@ -35,11 +35,18 @@ struct ProgrammeSimulation {
     var queue: [Int: [(order: Int, command: ProgrammeCommand, context: RecordingContext)]] = [:]
     var profiles: [ParticipantID: Profile] = [:]
     var roles: [ParticipantID: Role] = [:]
-    var nextSession: [TandemID: BusinessDate] = [:]
     var goalCounter: [TandemID: Int] = [:]
-    var plannedSwap: [TandemID: BusinessDate] = [:]
+    /// The tandems due a session, and those due a partner swap, by day number: each day
+    /// looks only at its own, never at the whole programme.
+    var sessionsDue: [Int: [TandemID]] = [:]
+    var swapsDue: [Int: [TandemID]] = [:]
     var firstMatched: [ParticipantID: BusinessDate] = [:]
+    /// Everyone who signed up, in id order, for the daily withdrawal draw.
+    var everyone: [ParticipantID] = []
+    /// Who is free for a swap today, by role, in id order; computed once a day.
+    var freeToday: (day: Int, mentors: [ParticipantID], mentees: [ParticipantID])?
     var runCounter = 0
+    var swapCounter = 0
 
     init(settings: Settings) {
         self.settings = settings
@@ -107,6 +114,7 @@ struct ProgrammeSimulation {
             plan(.signUp(SignUp(programme: programme, role: role, profile: SealedRecord(.profile(profile), random: random), id: id, on: day)),
                  on: day, order: 1)
         }
+        everyone = signupDay.sorted()
         var day = starts.adding(days: -45)
         while day <= until {
             try step(day, recorder: recorder, random: random)
@@ -129,6 +137,9 @@ struct ProgrammeSimulation {
     }
 
     /// Plans what happens on `day`, from the state recorded so far.
+    ///
+    /// - Complexity: O(p) cheap random draws for p people, plus work proportional to the
+    ///   tandems due something today; no sort or scan of the whole state.
     mutating func step(_ day: BusinessDate, recorder: ProgrammeService.Recorder, random: some RandomSource) throws {
         let state = recorder.state
         guard state.programmes[programme] != nil || day < starts else { return }
@@ -136,28 +147,40 @@ struct ProgrammeSimulation {
             try matchPool(day, state: state, recorder: recorder)
         }
         guard day >= starts else { return }
-        let active = state.tandems.values.filter { $0.status == .active }.sorted { $0.id < $1.id }
-        for tandem in active {
-            if day == ends {
+        if day == ends {
+            for tandem in state.tandems.values.filter({ $0.status == .active }).sorted(by: { $0.id < $1.id }) {
                 plan(.complete(CompleteTandem(tandem: tandem.id, on: day)), on: day, order: 9)
-                continue
             }
-            if let swap = plannedSwap[tandem.id], swap == day { planSwap(tandem, day: day, state: state, random: random); continue }
-            guard let next = nextSession[tandem.id], next == day else { continue }
-            planSession(tandem, day: day, random: random)
+            return
         }
-        // Withdrawals: a higher hazard in the first two months, as programmes see.
-        for (id, participant) in state.participants.sorted(by: { $0.key < $1.key }) where participant.withdrawnOn == nil && day < ends {
+        let swaps = Set(swapsDue.removeValue(forKey: day.dayNumber) ?? [])
+        let sessions = sessionsDue.removeValue(forKey: day.dayNumber) ?? []
+        for id in Set(sessions).union(swaps).sorted() {
+            // A tandem that ended since it was scheduled is simply skipped.
+            guard let tandem = state.tandems[id], tandem.status == .active else { continue }
+            if swaps.contains(id) { planSwap(tandem, day: day, state: state, random: random) } else { planSession(tandem, day: day, random: random) }
+        }
+        // Withdrawals: a higher hazard in the first two months, as programmes see. One draw
+        // per person and day; the person is looked at only when the draw could be a dropout.
+        let highest = 0.0011
+        for id in everyone {
+            let roll = Double.random(in: 0..<1, using: &rng)
+            guard roll < highest, let participant = state.participants[id], participant.withdrawnOn == nil else { continue }
             let hazard: Double
             if let first = firstMatched[id] { hazard = first.days(to: day) < 60 ? 0.0011 : 0.0004 } else { hazard = 0.0006 }
-            guard chance(hazard) else { continue }
+            guard roll < hazard else { continue }
             let reasons: [(ReasonCode, Double)] = [(.time, 0.38), (.roleChange, 0.15), (.leftOrganisation, 0.16), (.mismatch, 0.1),
                                                    (.health, 0.08), (.goalsMet, 0.05), (.other, 0.08)]
-            var roll = Double.random(in: 0..<1, using: &rng), reason = ReasonCode.other
-            for (code, p) in reasons { if roll < p { reason = code; break }; roll -= p }
-            let notes = chance(0.3) ? SealedRecord(.reason(pick(DemoVocabulary.withdrawalNotes)), random: random) : nil
+            var pick = Double.random(in: 0..<1, using: &rng), reason = ReasonCode.other
+            for (code, p) in reasons { if pick < p { reason = code; break }; pick -= p }
+            let notes = chance(0.3) ? SealedRecord(.reason(self.pick(DemoVocabulary.withdrawalNotes)), random: random) : nil
             plan(.withdraw(Withdraw(participant: id, on: day, reason: reason, notes: notes)), on: day, order: 8)
         }
+    }
+
+    /// Schedules a tandem's next session, `days` from `day`.
+    mutating func scheduleSession(_ tandem: TandemID, after day: BusinessDate, days: Int) {
+        sessionsDue[day.adding(days: days).dayNumber, default: []].append(tandem)
     }
 
     mutating func planSession(_ tandem: TandemRecord, day: BusinessDate, random: some RandomSource) {
@@ -169,7 +192,7 @@ struct ProgrammeSimulation {
         plan(.recordSession(RecordSession(tandem: tandem.id, on: day, minutes: pick([45, 60, 60, 60, 75, 90]), mode: chance(0.35) ? .online : .inPerson,
                                           topics: topics, notes: notes)), on: day, order: 3, delay: late,
              onBehalfOf: chance(0.2) ? tandem.mentor.rawValue : nil)
-        nextSession[tandem.id] = day.adding(days: cadence + int(-7...7))
+        scheduleSession(tandem.id, after: day, days: cadence + int(-7...7))
         // Goals are set at the first session, and some are reached later.
         if goalCounter[tandem.id] == nil {
             goalCounter[tandem.id] = 0
@@ -188,26 +211,45 @@ struct ProgrammeSimulation {
         }
     }
 
+    /// Plans a partner swap: the coordinator looks through up to 120 free people of the
+    /// leaving partner's role, from a random place in the list, and takes the best fit.
     mutating func planSwap(_ tandem: TandemRecord, day: BusinessDate, state: ProgrammeState, random: some RandomSource) {
-        plannedSwap[tandem.id] = nil
         let leaving = chance(0.5) ? tandem.mentor : tandem.mentee
         let staying = tandem.partner(of: leaving)
         guard let role = roles[leaving], let stayingProfile = profiles[staying] else { return }
+        if freeToday?.day != day.dayNumber {
+            var mentors: [ParticipantID] = [], mentees: [ParticipantID] = []
+            for (id, p) in state.participants where p.activeTandem == nil && p.withdrawnOn == nil && !p.erased {
+                if p.role == .mentor { mentors.append(id) } else { mentees.append(id) }
+            }
+            freeToday = (day.dayNumber, mentors.sorted(), mentees.sorted())
+        }
+        let pool = role == .mentor ? freeToday!.mentors : freeToday!.mentees
+        guard !pool.isEmpty else { return }
         let stayingCandidate = Matching.Candidate(id: staying, profile: stayingProfile, formerPartners: formerPartners(staying, state))
-        var best: (ParticipantID, Double)?
-        for (id, participant) in state.participants.sorted(by: { $0.key < $1.key })
-        where participant.role == role && participant.activeTandem == nil && participant.withdrawnOn == nil && !participant.erased && id != leaving {
-            guard let profile = profiles[id] else { continue }
+        var best: (index: Int, id: ParticipantID, score: Double)?
+        let start = int(0...pool.count - 1)
+        for k in 0..<min(pool.count, 120) {
+            let index = (start + k) % pool.count, id = pool[index]
+            guard id != leaving, let profile = profiles[id] else { continue }
             let other = Matching.Candidate(id: id, profile: profile, formerPartners: formerPartners(id, state))
             let (mentor, mentee) = role == .mentor ? (other, stayingCandidate) : (stayingCandidate, other)
             guard Matching.eligible(mentor, mentee, allowSameUnit: false) else { continue }
             let score = Matching.score(mentor, mentee).0
-            if best == nil || score > best!.1 { best = (id, score) }
+            if best == nil || score > best!.score { best = (index, id, score) }
         }
-        guard let joining = best?.0 else { return }
+        guard let joining = best else { return }
+        // Taken today: nobody else swaps in the same person.
+        if role == .mentor { freeToday!.mentors.remove(at: joining.index) } else { freeToday!.mentees.remove(at: joining.index) }
+        swapCounter += 1
+        let newTandem = TandemID("\(tandem.id.rawValue)-s\(swapCounter)")!
         let notes = chance(0.5) ? SealedRecord(.notes("The pair did not fit; a new partner was found."), random: random) : nil
-        plan(.swap(SwapPartner(tandem: tandem.id, leaving: leaving, joining: joining, on: day, reason: chance(0.75) ? .mismatch : .other, notes: notes)),
+        plan(.swap(SwapPartner(tandem: tandem.id, leaving: leaving, joining: joining.id, on: day, reason: chance(0.75) ? .mismatch : .other,
+                               newTandem: newTandem, notes: notes)),
              on: day, order: 7)
+        // The new pair meets soon, and its goals are set afresh at its first session.
+        scheduleSession(newTandem, after: day, days: int(5...15))
+        if firstMatched[joining.id] == nil { firstMatched[joining.id] = day }
     }
 
     func formerPartners(_ id: ParticipantID, _ state: ProgrammeState) -> Set<ParticipantID> {
@@ -245,26 +287,29 @@ struct ProgrammeSimulation {
             for (n, pair) in proposal.pairs.enumerated() {
                 let tandem = TandemID("t-\(day.description.replacingDashes())-\(runCounter)-\(n)")!
                 plan(.match(Match(programme: programme, mentor: pair.mentor, mentee: pair.mentee, id: tandem, run: run, on: day)), on: day, order: 2)
-                nextSession[tandem] = day.adding(days: int(5...20))
+                scheduleSession(tandem, after: day, days: int(5...20))
                 for member in [pair.mentor, pair.mentee] where firstMatched[member] == nil { firstMatched[member] = day }
-                if chance(0.07) { plannedSwap[tandem] = day.adding(days: int(20...45)) }
+                if chance(0.07) { swapsDue[day.adding(days: int(20...45)).dayNumber, default: []].append(tandem) }
             }
         }
     }
 
     /// Records the actions planned for `day`, in order, as one batch. A late entry that the
-    /// rules now refuse (its tandem ended in the meantime) is dropped, as a coordinator would.
+    /// rules now refuse (its tandem ended in the meantime) is dropped, as a coordinator would:
+    /// what came before it is recorded as a batch of its own, and the rest goes on.
     mutating func flush(_ day: BusinessDate, recorder: ProgrammeService.Recorder) throws {
         guard var actions = queue.removeValue(forKey: day.dayNumber), !actions.isEmpty else { return }
         actions.sort { $0.order < $1.order }
-        var batch = actions.map { ($0.command, $0.context) }
+        var batch = actions.map { ($0.command, $0.context) }[...]
         let at = Timestamp(secondsSinceEpoch: Int64(day.dayNumber) * 86400 + 17 * 3600)
         while !batch.isEmpty {
             do {
-                summary.events += try recorder.record(batch, at: at).count
+                summary.events += try recorder.record(Array(batch), at: at).count
                 return
             } catch let failure as BatchFailure where failure.error is DomainError {
-                batch.remove(at: failure.index)
+                let refused = batch.startIndex + failure.index
+                if refused > batch.startIndex { summary.events += try recorder.record(Array(batch[..<refused]), at: at).count }
+                batch = batch[(refused + 1)...]
                 summary.refusedLateEntries += 1
             }
         }
