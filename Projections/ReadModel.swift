@@ -7,8 +7,10 @@ public struct PersonView: Sendable, Equatable {
     public var programme: ProgrammeID
     public var role: Role
     public var signedUpOn: BusinessDate
-    /// From the vault; nil once erased.
-    public var profile: Profile?
+    /// Unit, level, birth year and gender, from the vault; nil once erased.
+    public var traits: Traits?
+    /// The vault ref of their profile: where their name is, for the rows that show it.
+    public var profileRef: String?
     public var erased = false
     public var withdrawnOn: BusinessDate?
     public var withdrawalReason: ReasonCode?
@@ -17,14 +19,8 @@ public struct PersonView: Sendable, Equatable {
     /// The day they first entered a tandem (by a match, or by joining in a swap).
     public var firstMatchedOn: BusinessDate?
     public var activeTandem: TandemID?
-    /// Every tandem they were in, oldest first.
-    public var tandems: [TandemID] = []
     /// How their last tandem ended, if it did: completed, or dissolved.
     public var lastTandemEnd: (on: BusinessDate, status: TandemStatus)?
-    /// Sessions of their tandems.
-    public var sessions = 0
-    /// Goals their tandems reached.
-    public var goalsReached = 0
 
     /// In the programme, not in a tandem now, and not done: never matched, or freed by a swap
     /// or a partner's withdrawal.
@@ -33,11 +29,12 @@ public struct PersonView: Sendable, Equatable {
     }
 
     public static func == (a: PersonView, b: PersonView) -> Bool {
-        a.id == b.id && a.programme == b.programme && a.role == b.role && a.signedUpOn == b.signedUpOn && a.profile == b.profile
+        a.id == b.id && a.programme == b.programme && a.role == b.role && a.signedUpOn == b.signedUpOn && a.traits == b.traits
+            && a.profileRef == b.profileRef
             && a.erased == b.erased && a.withdrawnOn == b.withdrawnOn && a.withdrawalReason == b.withdrawalReason
             && a.withdrewBeforeMatch == b.withdrewBeforeMatch && a.firstMatchedOn == b.firstMatchedOn && a.activeTandem == b.activeTandem
-            && a.tandems == b.tandems && a.lastTandemEnd?.on == b.lastTandemEnd?.on && a.lastTandemEnd?.status == b.lastTandemEnd?.status
-            && a.sessions == b.sessions && a.goalsReached == b.goalsReached
+            && a.lastTandemEnd?.on == b.lastTandemEnd?.on && a.lastTandemEnd?.status == b.lastTandemEnd?.status
+
     }
 }
 
@@ -92,6 +89,12 @@ public struct GoalView: Sendable, Equatable {
     public var textRef: String
 }
 
+/// A programme and a month (`year * 12 + month - 1`).
+struct MonthKey: Hashable, Sendable {
+    var programme: ProgrammeID
+    var month: Int
+}
+
 /// Every read model, folded in one pass: an initial value plus `apply`.
 ///
 /// It is robust to the partial histories that `--as-of` produces: an event about something
@@ -104,8 +107,9 @@ public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
     public var tandems: [TandemID: TandemView] = [:]
     /// Goals by tandem, in the order they were set.
     public var goals: [TandemID: [GoalView]] = [:]
-    /// Sessions per programme and month (`YYYY-MM`).
-    public var sessionsByMonth: [ProgrammeID: [String: Int]] = [:]
+    /// Sessions per programme and month, counted under a numeric key (no month string is
+    /// built per session).
+    var monthlySessions: [MonthKey: Int] = [:]
     /// Swaps per programme.
     public var swaps: [ProgrammeID: Int] = [:]
     public var matchRuns: [MatchRunID: MatchRunRecorded] = [:]
@@ -118,14 +122,15 @@ public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
         if keepingSessions { sessionLog = [:] }
     }
 
-    public mutating func apply(_ recorded: RecordedEvent, profile: Profile?) {
+    public mutating func apply(_ recorded: RecordedEvent, traits: Traits?) {
         switch recorded.event {
         case .programmeLaunched(let e):
             if programmes[e.programme] == nil { programmeOrder.append(e.programme) }
             programmes[e.programme] = Programme(id: e.programme, name: e.name, starts: e.starts, ends: e.ends,
                                                 cadenceDays: e.cadenceDays, minGroupSize: e.minGroupSize)
         case .participantSignedUp(let e):
-            people[e.participant] = PersonView(id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on, profile: profile)
+            people[e.participant] = PersonView(id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on, traits: traits,
+                                               profileRef: e.personal.ref)
         case .tandemMatched(let e):
             guard people[e.mentor] != nil, people[e.mentee] != nil else { return }
             tandems[e.tandem] = TandemView(id: e.tandem, programme: e.programme, mentor: e.mentor, mentee: e.mentee, since: e.on,
@@ -133,15 +138,14 @@ public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
             enter(e.mentor, e.tandem, on: e.on)
             enter(e.mentee, e.tandem, on: e.on)
         case .sessionHeld(let e):
-            guard var tandem = tandems[e.tandem] else { return }
-            tandem.sessions += 1
-            tandem.minutes += e.minutes
-            tandem.lastSession = max(tandem.lastSession ?? e.on, e.on)
-            tandems[e.tandem] = tandem
-            people[tandem.mentor]?.sessions += 1
-            people[tandem.mentee]?.sessions += 1
-            let month = String(e.on.description.prefix(7))
-            sessionsByMonth[tandem.programme, default: [:]][month, default: 0] += 1
+            // The commonest event: one lookup, and the tandem changed where it is stored.
+            guard let index = tandems.index(forKey: e.tandem) else { return }
+            tandems.values[index].sessions += 1
+            tandems.values[index].minutes += e.minutes
+            let last = tandems.values[index].lastSession
+            if last == nil || last! < e.on { tandems.values[index].lastSession = e.on }
+            let date = CivilCalendar.date(dayNumber: e.on.dayNumber)
+            monthlySessions[MonthKey(programme: tandems.values[index].programme, month: date.year * 12 + date.month - 1), default: 0] += 1
             if sessionLog != nil {
                 sessionLog![e.tandem, default: []].append(SessionView(tandem: e.tandem, on: e.on, minutes: e.minutes, mode: e.mode,
                                                                        topics: e.topics, notesRef: e.personal?.ref))
@@ -152,12 +156,10 @@ public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
             goals[e.tandem, default: []].append(GoalView(tandem: e.tandem, goal: e.goal, category: e.category, set: e.on, due: e.due,
                                                          reached: nil, textRef: e.personal.ref))
         case .goalReached(let e):
-            guard let tandem = tandems[e.tandem], let index = goals[e.tandem]?.firstIndex(where: { $0.goal == e.goal }),
-                  goals[e.tandem]?[index].reached == nil else { return }
-            goals[e.tandem]?[index].reached = e.on
+            guard let list = goals.index(forKey: e.tandem), let index = goals.values[list].firstIndex(where: { $0.goal == e.goal }),
+                  goals.values[list][index].reached == nil else { return }
+            goals.values[list][index].reached = e.on
             tandems[e.tandem]?.goalsReached += 1
-            people[tandem.mentor]?.goalsReached += 1
-            people[tandem.mentee]?.goalsReached += 1
         case .partnerSwapped(let e):
             guard let old = tandems[e.tandem], people[e.joining] != nil else { return }
             end(e.tandem, on: e.on, as: .dissolved, reason: e.reason)
@@ -180,7 +182,8 @@ public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
             end(e.tandem, on: e.on, as: .completed, reason: nil)
         case .personalDataErased(let e):
             people[e.participant]?.erased = true
-            people[e.participant]?.profile = nil
+            people[e.participant]?.traits = nil
+            people[e.participant]?.profileRef = nil
         case .matchRunRecorded(let e):
             matchRuns[e.run] = e
         case .eventVoided, .logCreated, .unknown:
@@ -191,7 +194,6 @@ public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
     private mutating func enter(_ participant: ParticipantID, _ tandem: TandemID, on date: BusinessDate) {
         guard var person = people[participant] else { return }
         person.activeTandem = tandem
-        person.tandems.append(tandem)
         if person.firstMatchedOn == nil { person.firstMatchedOn = date }
         people[participant] = person
     }
@@ -206,6 +208,30 @@ public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
             people[member]?.activeTandem = nil
             people[member]?.lastTandemEnd = (date, status)
         }
+    }
+
+    /// Sessions per programme and month (`YYYY-MM`).
+    public var sessionsByMonth: [ProgrammeID: [String: Int]] {
+        var out: [ProgrammeID: [String: Int]] = [:]
+        for (key, count) in monthlySessions {
+            let year = key.month / 12, month = key.month % 12 + 1
+            let text = String(year) + (month < 10 ? "-0" : "-") + String(month)
+            out[key.programme, default: [:]][text, default: 0] += count
+        }
+        return out
+    }
+
+    /// Each participant's sessions and reached goals: those of every tandem they were in.
+    /// - Complexity: O(tandems).
+    public func activity() -> [ParticipantID: (sessions: Int, goalsReached: Int)] {
+        var out: [ParticipantID: (sessions: Int, goalsReached: Int)] = [:]
+        for tandem in tandems.values {
+            for member in [tandem.mentor, tandem.mentee] {
+                out[member, default: (0, 0)].sessions += tandem.sessions
+                out[member, default: (0, 0)].goalsReached += tandem.goalsReached
+            }
+        }
+        return out
     }
 
     /// The people of a programme, in id order.

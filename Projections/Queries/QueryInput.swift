@@ -1,5 +1,6 @@
 import EventLog
 import Mentoring
+import Synchronization
 
 /// What every query gets: the folded read model, the basis, the viewer, and the vault
 /// (for the few views that may show personal text).
@@ -7,11 +8,29 @@ public struct QueryInput: Sendable {
     public var model: ProgrammeReadModel
     public var basis: Basis
     public var vault: Vault?
+    /// Each programme's headline figures, when they were read from a snapshot instead of
+    /// the model (which then holds the programmes only).
+    public var figures: [ProgrammeID: StatsQuery.Figures]?
+    /// Profiles read from the vault on first use, for the queries that show names or match.
+    private let profileCache = ProfileCache()
 
-    public init(model: ProgrammeReadModel, basis: Basis, vault: Vault? = nil) {
+    public init(model: ProgrammeReadModel, basis: Basis, vault: Vault? = nil, figures: [ProgrammeID: StatsQuery.Figures]? = nil) {
         self.model = model
         self.basis = basis
         self.vault = vault
+        self.figures = figures
+    }
+
+    /// The whole profile of each person asked for who still has one: one streaming pass
+    /// over the vault for those not read before.
+    /// - Throws: `SystemError` if the vault cannot be read.
+    public func profiles(of people: some Sequence<ParticipantID>) throws -> [ParticipantID: Profile] {
+        var refs: [String: ParticipantID] = [:]
+        for id in people { if let ref = model.people[id]?.profileRef { refs[ref] = id } }
+        let found = try profileCache.profiles(Set(refs.keys), vault: vault)
+        var out: [ParticipantID: Profile] = [:]
+        for (ref, profile) in found { if let id = refs[ref] { out[id] = profile } }
+        return out
     }
 
     public var viewer: Viewer { basis.role }
@@ -32,12 +51,20 @@ public struct QueryInput: Sendable {
     /// The person's display name for this viewer: names for coordinators, and for a
     /// participant only their partner's.
     public func name(of person: ParticipantID, partnerOf viewerID: ParticipantID? = nil) -> JSONValue {
-        guard let profile = model.people[person]?.profile else { return .null }
         switch viewer {
-        case .coordinator: return .string(profile.name)
-        case .participant(let me) where person != me: return .string(profile.name)
+        case .coordinator: break
+        case .participant(let me) where person != me: break
         default: return .null
         }
+        // Names are read only for a viewer who may see them: all of them at once, the first
+        // time one is asked for (a report that shows one shows many).
+        guard let ref = model.people[person]?.profileRef else { return .null }
+        if !profileCache.hasAll {
+            let refs = Set(model.people.values.compactMap(\.profileRef))
+            _ = try? profileCache.profiles(refs, vault: vault)
+            profileCache.markAll()
+        }
+        return profileCache.profile(ref).map { .string($0.name) } ?? .null
     }
 
     /// Vault texts by ref, read only for the refs asked for.
@@ -77,6 +104,42 @@ public enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
             return "tandem '\(id)' is not one of yours; a participant sees only their own tandems"
         case .invalid(let message):
             return message
+        }
+    }
+}
+
+/// Profiles read from the vault, kept for the rest of the query.
+final class ProfileCache: @unchecked Sendable {
+    private let lock = Mutex<(profiles: [String: Profile], asked: Set<String>, all: Bool)>(([:], [], false))
+
+    var hasAll: Bool { lock.withLock { $0.all } }
+
+    /// A profile read before, if it was found.
+    func profile(_ ref: String) -> Profile? { lock.withLock { $0.profiles[ref] } }
+    func markAll() { lock.withLock { $0.all = true } }
+
+    /// The profiles with these refs; refs not asked for before are read from `vault` in one
+    /// pass (none are read if `vault` is nil).
+    func profiles(_ refs: Set<String>, vault: Vault?) throws -> [String: Profile] {
+        // Filtered one by one: `Set.subtracting` would walk the (large) set of refs asked before.
+        let missing = lock.withLock { state in refs.filter { !state.asked.contains($0) } }
+        if !missing.isEmpty, let vault {
+            var found: [String: Profile] = [:]
+            let marker = Array("\"kind\":\"profile\"".utf8)
+            try LineStream.forEach(vault.path) { line, offset in
+                guard ByteSearch.contains(marker, in: line) else { return }
+                let parsed = try Vault.parse(line, offset: offset)
+                if missing.contains(parsed.ref), let profile = parsed.payload?.profile { found[parsed.ref] = profile }
+            }
+            lock.withLock { state in
+                state.profiles.merge(found) { $1 }
+                state.asked.formUnion(missing)
+            }
+        }
+        return lock.withLock { state in
+            var out: [String: Profile] = [:]
+            for ref in refs { if let p = state.profiles[ref] { out[ref] = p } }
+            return out
         }
     }
 }

@@ -8,12 +8,12 @@ public enum SegmentKey: String, Sendable, CaseIterable {
     /// The person's group under this key.
     public func value(of person: PersonView) -> String {
         if self == .role { return person.role.rawValue }
-        guard let profile = person.profile else { return "erased" }
+        guard let traits = person.traits else { return "erased" }
         switch self {
-        case .unit: return profile.unit
-        case .level: return "level \(profile.level)"
-        case .generation: return profile.generation.rawValue
-        case .gender: return profile.gender ?? "not given"
+        case .unit: return traits.unit
+        case .level: return "level \(traits.level)"
+        case .generation: return traits.generation.rawValue
+        case .gender: return traits.gender ?? "not given"
         case .role: return person.role.rawValue
         }
     }

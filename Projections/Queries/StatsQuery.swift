@@ -24,46 +24,91 @@ public enum StatsQuery {
         var reachedAGoal = 0
     }
 
+    /// A programme's headline figures, as `stats` prints them, with the group sizes the
+    /// analysts' suppression checks need. Stored in the projections snapshot, so that a
+    /// warm `tandem stats` reads a few hundred bytes.
+    public struct Figures: Sendable, Equatable {
+        /// The figures, in print order.
+        public var stats: JSONObject
+        /// People in the programme.
+        public var programmePeople: Int
+        /// People in every programme of the store.
+        public var allPeople: Int
+
+        public init(stats: JSONObject, programmePeople: Int, allPeople: Int) {
+            self.stats = stats
+            self.programmePeople = programmePeople
+            self.allPeople = allPeople
+        }
+    }
+
+    /// Computes the figures of a programme, for the people a segment admits (all if nil).
+    /// - Complexity: O(people + tandems + goals).
+    public static func figures(_ model: ProgrammeReadModel, programme: ProgrammeID, segment: SegmentFilter?) -> (Figures, people: [PersonView]) {
+        let everyone = model.people.values.filter { $0.programme == programme }
+        var people = everyone
+        if let segment { people = people.filter(segment.admits) }
+        let ids = segment == nil ? [] : Set(people.map(\.id))
+        let tandems = model.tandems.values.filter { $0.programme == programme && (segment == nil || ids.contains($0.mentor) || ids.contains($0.mentee)) }
+        var active = 0, completed = 0, dissolved = 0, sessions = 0, sessionsOfActive = 0, minutes = 0, goalsSet = 0, goalsReached = 0, swaps = 0
+        for tandem in tandems {
+            switch tandem.status {
+            case .active: active += 1; sessionsOfActive += tandem.sessions
+            case .completed: completed += 1
+            case .dissolved: dissolved += 1
+            }
+            sessions += tandem.sessions
+            minutes += tandem.minutes
+            goalsSet += tandem.goalsSet
+            goalsReached += tandem.goalsReached
+            if case .swap = tandem.origin { swaps += 1 }
+        }
+        var mentors = 0, matched = 0, waiting = 0, withdrawn = 0
+        for person in people {
+            if person.role == .mentor { mentors += 1 }
+            if person.firstMatchedOn != nil { matched += 1 }
+            if person.isWaiting { waiting += 1 }
+            if person.withdrawnOn != nil { withdrawn += 1 }
+        }
+        let stats: JSONObject = [
+            "programme": .string(programme.rawValue),
+            "participants": .int(Int64(people.count)),
+            "mentors": .int(Int64(mentors)),
+            "mentees": .int(Int64(people.count - mentors)),
+            "matched": .int(Int64(matched)),
+            "waiting": .int(Int64(waiting)),
+            "withdrawn": .int(Int64(withdrawn)),
+            "activeTandems": .int(Int64(active)),
+            "completedTandems": .int(Int64(completed)),
+            "dissolvedTandems": .int(Int64(dissolved)),
+            "sessions": .int(Int64(sessions)),
+            "minutes": .int(Int64(minutes)),
+            "swaps": .int(Int64(segment == nil ? model.swaps[programme] ?? 0 : swaps)),
+            "goalsSet": .int(Int64(goalsSet)),
+            "goalsReached": .int(Int64(goalsReached)),
+            "sessionsPerActiveTandem": active == 0 ? .null : .double(Format.round4(Double(sessionsOfActive) / Double(active))),
+            "goalAttainment": Format.ratio(goalsReached, goalsSet),
+        ]
+        return (Figures(stats: stats, programmePeople: everyone.count, allPeople: model.people.count), people)
+    }
+
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
         try input.viewer.permit(options.by == nil && options.segment == nil ? .stats : .statsBySegment)
         let programme = try input.programme(options.programme)
         let k = programme.minGroupSize
-        let everyone = input.model.people(in: programme.id)
-        var people = everyone
-        if let segment = options.segment { people = people.filter(segment.admits) }
+        let figures: Figures, people: [PersonView]
+        if options.by == nil, options.segment == nil, let stored = input.figures?[programme.id] {
+            (figures, people) = (stored, [])
+        } else {
+            (figures, people) = Self.figures(input.model, programme: programme.id, segment: options.segment)
+        }
         if input.viewer == .analyst {
-            try Suppression.checkFilter("--programme \(programme.id)", selected: everyone.count,
-                                        parent: input.model.people.count, k: k)
+            try Suppression.checkFilter("--programme \(programme.id)", selected: figures.programmePeople, parent: figures.allPeople, k: k)
             if let segment = options.segment {
-                try Suppression.checkFilter("--segment \(segment)", selected: people.count, parent: everyone.count, k: k)
+                try Suppression.checkFilter("--segment \(segment)", selected: people.count, parent: figures.programmePeople, k: k)
             }
         }
-        let ids = Set(people.map(\.id))
-        let tandems = input.model.tandems(in: programme.id).filter { options.segment == nil || ids.contains($0.mentor) || ids.contains($0.mentee) }
-        let active = tandems.filter { $0.status == .active }
-        let goals = tandems.flatMap { input.model.goals[$0.id] ?? [] }
-        let sessionsOfActive = active.reduce(0) { $0 + $1.sessions }
-        let sessions = tandems.reduce(0) { $0 + $1.sessions }
-        var stats: JSONObject = [
-            "programme": .string(programme.id.rawValue),
-            "participants": .int(Int64(people.count)),
-            "mentors": .int(Int64(people.filter { $0.role == .mentor }.count)),
-            "mentees": .int(Int64(people.filter { $0.role == .mentee }.count)),
-            "matched": .int(Int64(people.filter { $0.firstMatchedOn != nil }.count)),
-            "waiting": .int(Int64(people.filter(\.isWaiting).count)),
-            "withdrawn": .int(Int64(people.filter { $0.withdrawnOn != nil }.count)),
-            "activeTandems": .int(Int64(active.count)),
-            "completedTandems": .int(Int64(tandems.filter { $0.status == .completed }.count)),
-            "dissolvedTandems": .int(Int64(tandems.filter { $0.status == .dissolved }.count)),
-            "sessions": .int(Int64(sessions)),
-            "minutes": .int(Int64(tandems.reduce(0) { $0 + $1.minutes })),
-            "swaps": .int(Int64(options.segment == nil ? input.model.swaps[programme.id] ?? 0
-                                : tandems.filter { if case .swap = $0.origin { true } else { false } }.count)),
-            "goalsSet": .int(Int64(goals.count)),
-            "goalsReached": .int(Int64(goals.filter { $0.reached != nil }.count)),
-            "sessionsPerActiveTandem": active.isEmpty ? .null : .double(Format.round4(Double(sessionsOfActive) / Double(active.count))),
-            "goalAttainment": Format.ratio(goals.filter { $0.reached != nil }.count, goals.count),
-        ]
+        var stats = figures.stats
         if let segment = options.segment { stats["segment"] = .string(segment.description) }
         var table = TextTable(headers: ["figure", "value"], rows: stats.members.map { [$0.key, display($0.value)] }, numeric: [1], blank: "–")
         var csvTable = TextTable(headers: stats.members.map(\.key), rows: [stats.members.map { display($0.value) }])
@@ -72,14 +117,16 @@ public enum StatsQuery {
         var extra: [(String, JSONValue)] = []
         if let by = options.by {
             var figures: [String: GroupFigures] = [:]
+            let activity = input.model.activity()
             for person in people {
+                let done = activity[person.id] ?? (0, 0)
                 let group = by.value(of: person)
                 var f = figures[group] ?? GroupFigures(group: group)
                 f.participants += 1
                 if person.withdrawnOn != nil { f.withdrawn += 1 }
-                f.sessions += person.sessions
-                f.goalsReached += person.goalsReached
-                if person.goalsReached > 0 { f.reachedAGoal += 1 }
+                f.sessions += done.sessions
+                f.goalsReached += done.goalsReached
+                if done.goalsReached > 0 { f.reachedAGoal += 1 }
                 figures[group] = f
             }
             let groups = figures.values.sorted { $0.group.lowercased() < $1.group.lowercased() }

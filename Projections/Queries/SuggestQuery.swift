@@ -15,12 +15,21 @@ public enum SuggestQuery {
 
     /// The pool: every participant of the programme still in it, with their data, and not in
     /// an active tandem now; people freed by a swap or a partner's withdrawal included.
-    public static func pool(_ model: ProgrammeReadModel, programme: ProgrammeID) -> (mentors: [Matching.Candidate], mentees: [Matching.Candidate]) {
+    /// - Throws: `SystemError` if the vault cannot be read.
+    public static func pool(_ input: QueryInput, programme: ProgrammeID) throws -> (mentors: [Matching.Candidate], mentees: [Matching.Candidate]) {
+        let model = input.model
         var mentors: [Matching.Candidate] = [], mentees: [Matching.Candidate] = []
-        for person in model.people(in: programme) where person.withdrawnOn == nil && person.activeTandem == nil {
-            guard let profile = person.profile else { continue }
-            let partners = Set(person.tandems.compactMap { id in model.tandems[id].map { $0.mentor == person.id ? $0.mentee : $0.mentor } })
-            let candidate = Matching.Candidate(id: person.id, profile: profile, formerPartners: partners)
+        let waiting = model.people(in: programme).filter { $0.withdrawnOn == nil && $0.activeTandem == nil && $0.traits != nil }
+        let ids = Set(waiting.map(\.id))
+        let profiles = try input.profiles(of: ids)
+        var partners: [ParticipantID: Set<ParticipantID>] = [:]
+        for tandem in model.tandems.values where ids.contains(tandem.mentor) || ids.contains(tandem.mentee) {
+            partners[tandem.mentor, default: []].insert(tandem.mentee)
+            partners[tandem.mentee, default: []].insert(tandem.mentor)
+        }
+        for person in waiting {
+            guard let profile = profiles[person.id] else { continue }
+            let candidate = Matching.Candidate(id: person.id, profile: profile, formerPartners: partners[person.id] ?? [])
             if person.role == .mentor { mentors.append(candidate) } else { mentees.append(candidate) }
         }
         return (mentors, mentees)
@@ -29,7 +38,7 @@ public enum SuggestQuery {
     public static func run(_ input: QueryInput, _ options: Options) throws -> (QueryResult, Matching.Proposal, Programme) {
         try input.viewer.permit(.suggest)
         let programme = try input.programme(options.programme)
-        let (mentors, mentees) = pool(input.model, programme: programme.id)
+        let (mentors, mentees) = try pool(input, programme: programme.id)
         let proposal = Matching.propose(mentors: mentors, mentees: mentees, allowSameUnit: options.allowSameUnit)
         func named(_ object: inout JSONObject, _ key: String, _ id: ParticipantID) {
             if input.viewer.seesNames { object[key] = input.name(of: id) }

@@ -41,9 +41,12 @@ extension JSONScanner {
     }
 
     mutating func readID<Kind>(_: Kind.Type = Kind.self) throws(JSONSyntaxError) -> Identifier<Kind> {
-        let text = try parseString()
-        guard let id = Identifier<Kind>(text) else { throw fail("invalid \(Kind.noun) id '\(text)'") }
-        return id
+        let (range, escaped) = try scanString()
+        // An id has no character that needs escaping: an escaped one is checked as text.
+        guard !escaped, Identifier<Kind>.isValid(bytes(range)) else {
+            throw fail("invalid \(Kind.noun) id '\(decodeString(range, escaped: escaped))'")
+        }
+        return Identifier(unchecked: decodeString(range, escaped: false))
     }
 
     mutating func readOptionalID<Kind>(_: Kind.Type = Kind.self) throws(JSONSyntaxError) -> Identifier<Kind>? {
@@ -92,10 +95,43 @@ private func required<T>(_ value: T?, _ name: StaticString, _ scanner: JSONScann
 
 /// Decodes log lines straight from their bytes, with the validating scanner: one pass, no
 /// intermediate JSON tree. Types it does not know are kept as `.unknown` with their data.
-public enum EventDecoder {
+public struct EventDecoder {
+    /// The last actor read, and its bytes: a log has few actors and long runs of the same
+    /// one, so one string serves many events instead of one allocation each.
+    private var lastActor = ""
+    private var lastActorBytes: [UInt8] = []
+
+    /// A decoder for a stream of lines.
+    public init() {}
+
     /// Decodes one line (without its newline) whose chain links the reader has checked.
     /// - Throws: `EventDecodingError` naming the seq, the type and what is wrong.
     public static func decode(_ line: UnsafeRawBufferPointer, seq: Int) throws(EventDecodingError) -> RecordedEvent {
+        var decoder = EventDecoder()
+        return try decoder.decode(line, seq: seq)
+    }
+
+    /// Decodes a `LogLine` from a reader.
+    public static func decode(_ line: LogLine) throws(EventDecodingError) -> RecordedEvent {
+        try decode(line.bytes, seq: line.seq)
+    }
+
+    /// Decodes the next line of a stream.
+    public mutating func decode(_ line: LogLine) throws(EventDecodingError) -> RecordedEvent {
+        try decode(line.bytes, seq: line.seq)
+    }
+
+    private mutating func actor(_ s: JSONScanner, _ range: Range<Int>, escaped: Bool) -> String {
+        let raw = s.bytes(range)
+        if !escaped && raw.elementsEqual(lastActorBytes) { return lastActor }
+        lastActor = s.decodeString(range, escaped: escaped)
+        lastActorBytes = escaped ? [] : Array(raw)
+        return lastActor
+    }
+
+    /// Decodes one line (without its newline) whose chain links the reader has checked.
+    /// - Throws: `EventDecodingError` naming the seq, the type and what is wrong.
+    public mutating func decode(_ line: UnsafeRawBufferPointer, seq: Int) throws(EventDecodingError) -> RecordedEvent {
         var s = JSONScanner(line)
         var type = "?"
         do throws(JSONSyntaxError) {
@@ -105,24 +141,25 @@ public enum EventDecoder {
             let (atRange, _) = try s.scanString()
             guard let at = Timestamp(rfc3339: s.bytes(atRange)) else { throw s.fail("at is not RFC 3339") }
             guard s.consume(",\"actor\":") else { throw s.fail("expected actor") }
-            let actor = try s.parseString()
+            let (actorRange, actorEscaped) = try s.scanString()
+            let actor = self.actor(s, actorRange, escaped: actorEscaped)
             guard s.consume(",\"type\":") else { throw s.fail("expected type") }
             let (typeRange, typeEscaped) = try s.scanString()
             guard s.consume(",\"data\":") else { throw s.fail("expected data") }
             let event: ProgrammeEvent
             func named(_ name: StaticString) -> Bool { !typeEscaped && s.keyEquals(typeRange, name) }
-            if named("SessionHeld") { type = SessionHeld.type; event = .sessionHeld(try decodeSession(&s)) }
-            else if named("ParticipantSignedUp") { type = ParticipantSignedUp.type; event = .participantSignedUp(try decodeSignUp(&s)) }
-            else if named("TandemMatched") { type = TandemMatched.type; event = .tandemMatched(try decodeMatch(&s)) }
-            else if named("GoalSet") { type = GoalSet.type; event = .goalSet(try decodeGoalSet(&s)) }
-            else if named("GoalReached") { type = GoalReached.type; event = .goalReached(try decodeGoalReached(&s)) }
-            else if named("PartnerSwapped") { type = PartnerSwapped.type; event = .partnerSwapped(try decodeSwap(&s)) }
-            else if named("ParticipantWithdrew") { type = ParticipantWithdrew.type; event = .participantWithdrew(try decodeWithdrawal(&s)) }
-            else if named("TandemCompleted") { type = TandemCompleted.type; event = .tandemCompleted(try decodeCompletion(&s)) }
-            else if named("ProgrammeLaunched") { type = ProgrammeLaunched.type; event = .programmeLaunched(try decodeLaunch(&s)) }
-            else if named("EventVoided") { type = EventVoided.type; event = .eventVoided(try decodeVoid(&s)) }
-            else if named("PersonalDataErased") { type = PersonalDataErased.type; event = .personalDataErased(try decodeErasure(&s)) }
-            else if named("MatchRunRecorded") { type = MatchRunRecorded.type; event = .matchRunRecorded(try decodeRun(&s)) }
+            if named("SessionHeld") { type = SessionHeld.type; event = .sessionHeld(try Self.decodeSession(&s)) }
+            else if named("ParticipantSignedUp") { type = ParticipantSignedUp.type; event = .participantSignedUp(try Self.decodeSignUp(&s)) }
+            else if named("TandemMatched") { type = TandemMatched.type; event = .tandemMatched(try Self.decodeMatch(&s)) }
+            else if named("GoalSet") { type = GoalSet.type; event = .goalSet(try Self.decodeGoalSet(&s)) }
+            else if named("GoalReached") { type = GoalReached.type; event = .goalReached(try Self.decodeGoalReached(&s)) }
+            else if named("PartnerSwapped") { type = PartnerSwapped.type; event = .partnerSwapped(try Self.decodeSwap(&s)) }
+            else if named("ParticipantWithdrew") { type = ParticipantWithdrew.type; event = .participantWithdrew(try Self.decodeWithdrawal(&s)) }
+            else if named("TandemCompleted") { type = TandemCompleted.type; event = .tandemCompleted(try Self.decodeCompletion(&s)) }
+            else if named("ProgrammeLaunched") { type = ProgrammeLaunched.type; event = .programmeLaunched(try Self.decodeLaunch(&s)) }
+            else if named("EventVoided") { type = EventVoided.type; event = .eventVoided(try Self.decodeVoid(&s)) }
+            else if named("PersonalDataErased") { type = PersonalDataErased.type; event = .personalDataErased(try Self.decodeErasure(&s)) }
+            else if named("MatchRunRecorded") { type = MatchRunRecorded.type; event = .matchRunRecorded(try Self.decodeRun(&s)) }
             else if named("LogCreated") {
                 type = "LogCreated"
                 let data = try s.parseValue().objectValue ?? JSONObject()
@@ -146,11 +183,6 @@ public enum EventDecoder {
         } catch {
             throw EventDecodingError(seq: seq, type: type, reason: "\(error.reason) at byte \(error.offset)")
         }
-    }
-
-    /// Decodes a `LogLine` from a reader.
-    public static func decode(_ line: LogLine) throws(EventDecodingError) -> RecordedEvent {
-        try decode(line.bytes, seq: line.seq)
     }
 
     private static func decodeSession(_ s: inout JSONScanner) throws(JSONSyntaxError) -> SessionHeld {

@@ -26,11 +26,20 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
 
     /// Whether `text` may be used as an id.
     public static func isValid(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard let first = bytes.first, bytes.count <= 64, isAlphanumeric(first) else { return false }
-        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+        var text = text
+        return text.withUTF8 { isValid(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Whether raw bytes (a scanned JSON string without escapes) form a valid id; checked
+    /// without building a string first.
+    @inline(__always)
+    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let first = bytes.first, bytes.count <= 64, isAlphanumeric(first) else { return false }
+        for c in bytes where !(isAlphanumeric(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") || c == UInt8(ascii: ".")) { return false }
+        return true
+    }
+
+    @inline(__always)
     private static func isAlphanumeric(_ c: UInt8) -> Bool {
         (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
     }

@@ -60,13 +60,42 @@ public final class ProgrammeService: Sendable {
 
     /// Records commands as one batch: one vault write, one log write, one fsync each. If any
     /// command is refused, nothing is appended and the failure names it.
+    ///
+    /// With a decider snapshot that matches the log, only the entries the batch touches are
+    /// read, plus the log's tail since the snapshot; otherwise the state is rebuilt and a
+    /// snapshot written for next time.
     public func record(batch: [(ProgrammeCommand, RecordingContext)]) throws -> [RecordedOutcome] {
         try store.events.withExclusiveAccess { session in
-            let loaded = try loadState(session)
+            // A void re-checks the whole history, so it needs the whole state.
+            let hasVoid = batch.contains { if case .void = $0.0 { true } else { false } }
+            if !hasVoid, var partial = try loadPartialState(session) {
+                let outcomes = try recordLocked(batch, session: &session, state: &partial.state, profiles: &partial.profiles,
+                                                faulting: &partial.faulting, at: clock.now())
+                if let faulting = partial.faulting, session.head.seq - faulting.reader.header.head.seq >= Self.snapshotTail,
+                   let end = try? SnapshotFile.logEnd(of: session.head.seq, in: session) {
+                    try? DeciderSnapshot.write(partial.state, mergingInto: faulting.reader, head: session.head, logEnd: end,
+                                               vaultSize: vault.size, to: DeciderSnapshot.file(store))
+                }
+                return outcomes
+            }
+            let loaded = try loadState(session, allProfiles: hasVoid)
             var state = loaded.state
             var profiles = loaded.profiles
-            return try recordLocked(batch, session: &session, state: &state, profiles: &profiles, at: clock.now())
+            var none: StateFaulting? = nil
+            let outcomes = try recordLocked(batch, session: &session, state: &state, profiles: &profiles, faulting: &none, at: clock.now())
+            saveSnapshot(state, head: session.head, in: session)
+            return outcomes
         }
+    }
+
+    /// How many events may follow the decider snapshot before a writer refreshes it: each
+    /// command reads that tail, and a refresh copies the snapshot's bytes once.
+    static let snapshotTail = 64
+
+    /// Writes the decider snapshot (best effort: it is a cache).
+    func saveSnapshot(_ state: ProgrammeState, head: LogHead, in log: any LineSource) {
+        guard head.seq > 0, state.head == head.seq, let end = try? SnapshotFile.logEnd(of: head.seq, in: log) else { return }
+        try? DeciderSnapshot.write(state, head: head, logEnd: end, vaultSize: vault.size, to: DeciderSnapshot.file(store))
     }
 
     /// Holds the store lock while `body` records batch after batch, keeping the state in
@@ -75,8 +104,9 @@ public final class ProgrammeService: Sendable {
     /// path as `record(batch:)`.
     public func recording<R>(_ body: (Recorder) throws -> R) throws -> R {
         try store.events.withExclusiveAccess { session in
-            let loaded = try loadState(session)
+            let loaded = try loadState(session, allProfiles: true)
             let recorder = Recorder(service: self, session: session, state: loaded.state, profiles: loaded.profiles)
+            defer { saveSnapshot(recorder.state, head: recorder.session.head, in: recorder.session) }
             return try body(recorder)
         }
     }
@@ -87,9 +117,9 @@ public final class ProgrammeService: Sendable {
         var session: any LogSession
         /// The state after everything recorded so far.
         public private(set) var state: ProgrammeState
-        var profiles: ProfileDirectory
+        var profiles: TraitsDirectory
 
-        init(service: ProgrammeService, session: any LogSession, state: ProgrammeState, profiles: ProfileDirectory) {
+        init(service: ProgrammeService, session: any LogSession, state: ProgrammeState, profiles: TraitsDirectory) {
             self.service = service
             self.session = session
             self.state = state
@@ -98,7 +128,8 @@ public final class ProgrammeService: Sendable {
 
         /// Records a batch as recorded at `at` (the day it counts as "today").
         public func record(_ batch: [(ProgrammeCommand, RecordingContext)], at: Timestamp) throws -> [RecordedOutcome] {
-            try service.recordLocked(batch, session: &session, state: &state, profiles: &profiles, at: at)
+            var none: StateFaulting? = nil
+            return try service.recordLocked(batch, session: &session, state: &state, profiles: &profiles, faulting: &none, at: at)
         }
 
         /// The head of the log.
@@ -108,12 +139,15 @@ public final class ProgrammeService: Sendable {
     /// Decides a batch against `state` and appends it; `state` and `profiles` move on only
     /// if the batch is appended. They are changed in place, with a journal of what changed:
     /// a failure undoes exactly that, without ever copying the whole state.
+    ///
+    /// With `faulting`, `state` is partial: the entries each command and event needs are
+    /// loaded from the snapshot first.
     func recordLocked(_ batch: [(ProgrammeCommand, RecordingContext)], session: inout any LogSession, state: inout ProgrammeState,
-                      profiles: inout ProfileDirectory, at: Timestamp) throws -> [RecordedOutcome] {
+                      profiles: inout TraitsDirectory, faulting: inout StateFaulting?, at: Timestamp) throws -> [RecordedOutcome] {
         var journal = ProgrammeStateJournal(head: state.head)
         var insertedProfiles: [String] = []
         do {
-            return try recordJournaled(batch, session: &session, state: &state, profiles: &profiles, at: at,
+            return try recordJournaled(batch, session: &session, state: &state, profiles: &profiles, faulting: &faulting, at: at,
                                        journal: &journal, insertedProfiles: &insertedProfiles)
         } catch {
             state.rollBack(journal)
@@ -123,7 +157,7 @@ public final class ProgrammeService: Sendable {
     }
 
     private func recordJournaled(_ batch: [(ProgrammeCommand, RecordingContext)], session: inout any LogSession, state: inout ProgrammeState,
-                                 profiles: inout ProfileDirectory, at: Timestamp, journal: inout ProgrammeStateJournal,
+                                 profiles: inout TraitsDirectory, faulting: inout StateFaulting?, at: Timestamp, journal: inout ProgrammeStateJournal,
                                  insertedProfiles: inout [String]) throws -> [RecordedOutcome] {
         let head = session.head
         let today = BusinessDate(at)
@@ -138,6 +172,7 @@ public final class ProgrammeService: Sendable {
                 // Idempotency: a retry appends nothing and reports the original seq.
                 if let key = context.key {
                     try Field.text("--key", key, maximum: 200)
+                    try faulting?.key(key, into: &state)
                     if let earlier = decidedKeys[key] {
                         guard earlier.digest == command.digest else { throw DomainError.keyReused(key: key, seq: earlier.outcome.seq) }
                         outcomes.append(RecordedOutcome(seq: earlier.outcome.seq, type: earlier.outcome.type, id: earlier.outcome.id, duplicate: true))
@@ -154,7 +189,8 @@ public final class ProgrammeService: Sendable {
                 if case .forget = command {
                     throw DomainError.invalidValue(field: "command", value: "forget", expected: "an erasure rewrites the vault, so it runs on its own: use `tandem forget`")
                 }
-                command = resolveIDs(command, state)
+                try faulting?.fault(command.needs, into: &state)
+                command = try resolveIDs(command, &state, faulting: &faulting)
                 let decision = try decide(command, state, today: today)
                 if case .void(let v) = command {
                     // The rest of the batch is decided against the history without the
@@ -164,6 +200,7 @@ public final class ProgrammeService: Sendable {
                                                  pending: records, pendingStart: head.seq + 1)
                     state.checkpoint(into: &journal)
                     state = replayed
+                    faulting = nil
                 }
                 for event in decision.events {
                     var extras = JSONObject()
@@ -178,10 +215,11 @@ public final class ProgrammeService: Sendable {
                     var profile: Profile? = nil
                     if case .participantSignedUp(let e) = event, case .profile(let p) = command.sealed.first?.payload {
                         profile = p
-                        profiles.insert(p, ref: e.personal.ref)
+                        profiles.insert(Traits(p), ref: e.personal.ref)
                         insertedProfiles.append(e.personal.ref)
                     }
-                    state.apply(recorded, profile: profile, journal: &journal)
+                    try faulting?.fault(event.needs, into: &state)
+                    state.apply(recorded, traits: profile.map(Traits.init), journal: &journal)
                     let outcome = RecordedOutcome(seq: next, type: event.type, id: Self.subject(of: event), duplicate: false)
                     outcomes.append(outcome)
                     if let key = context.key { decidedKeys[key] = (command.digest, outcome) }
@@ -210,7 +248,7 @@ public final class ProgrammeService: Sendable {
     /// interrupted write) go too. Caches are dropped: they may hold the erased data.
     public func forget(_ participant: ParticipantID, context: RecordingContext) throws -> RecordedOutcome {
         try store.events.withExclusiveAccess { session in
-            let loaded = try loadState(session)
+            let loaded = try loadState(session, allProfiles: false)
             let decision = try decide(.forget(Forget(participant: participant)), loaded.state, today: BusinessDate(clock.now()))
             guard case .personalDataErased(let erasure) = decision.events[0] else { preconditionFailure("forget decides an erasure") }
             var referenced = Set<String>()
@@ -231,7 +269,7 @@ public final class ProgrammeService: Sendable {
 
     /// The current state, without taking the lock (for reads).
     public func currentState() throws -> ProgrammeState {
-        try loadState(store.events).state
+        try loadState(store.events, head: store.events.readHead(), allProfiles: false).state
     }
 
     /// Removes every projection snapshot (they may hold personal data that was just erased).
@@ -244,27 +282,89 @@ public final class ProgrammeService: Sendable {
     struct Loaded {
         var state: ProgrammeState
         var head: LogHead
-        var profiles: ProfileDirectory
+        var profiles: TraitsDirectory
     }
 
-    func loadState(_ source: any LineSource) throws -> Loaded {
-        var profiles = ProfileDirectory()
+    /// A partial state: the small parts of the snapshot, the log's tail since it applied.
+    struct PartialState {
+        var state: ProgrammeState
+        var profiles: TraitsDirectory
+        var faulting: StateFaulting?
+    }
+
+    /// Opens the decider snapshot and catches up with the log's tail, loading only what the
+    /// tail's events touch. Nil if there is no snapshot that matches the log (or the tail
+    /// holds a void): the caller then rebuilds the whole state.
+    /// - Throws: `LogError` for a damaged log, `EventDecodingError` for an unreadable event.
+    func loadPartialState(_ session: any LogSession) throws -> PartialState? {
+        guard let reader = try? DeciderSnapshot.Reader(DeciderSnapshot.file(store)),
+              (try? SnapshotFile.check(reader.header, against: session, head: session.head, vaultSize: vault.size)) != nil,
+              var state = try? reader.base() else { return nil }
+        var faulting = StateFaulting(reader)
+        var profiles = TraitsDirectory()
+        try profiles.load(vault, from: reader.header.vaultSize)
+        var decoder = EventDecoder()
+        var sawVoid = false
+        do {
+            try session.forEachLine(from: reader.header.head.seq + 1, after: reader.header.head) { line in
+                let recorded = try decoder.decode(line)
+                if case .eventVoided = recorded.event { sawVoid = true; throw Replay.StopReading() }
+                try faulting.fault(recorded.event.needs, into: &state)
+                var traits: Traits? = nil
+                if case .participantSignedUp(let e) = recorded.event { traits = profiles[e.personal] }
+                state.apply(recorded, traits: traits)
+            }
+        } catch is Replay.StopReading {} catch is SnapshotError { return nil }
+        if sawVoid { return nil }
+        return PartialState(state: state, profiles: profiles, faulting: faulting)
+    }
+
+    /// The whole state: from the snapshot and the tail when they fit the log, else by a
+    /// replay from the first line. `allProfiles` loads every profile's traits (a void's
+    /// check replays the history with them), not just those after the snapshot.
+    func loadState(_ session: any LogSession, allProfiles: Bool) throws -> Loaded {
+        try loadState(session, head: session.head, allProfiles: allProfiles)
+    }
+
+    func loadState(_ source: any LineSource, head: LogHead, allProfiles: Bool) throws -> Loaded {
+        if let reader = try? DeciderSnapshot.Reader(DeciderSnapshot.file(store)),
+           (try? SnapshotFile.check(reader.header, against: source, head: head, vaultSize: vault.size)) != nil,
+           let snapshot = try? reader.all() {
+            var profiles = TraitsDirectory()
+            try profiles.load(vault, from: allProfiles ? 0 : reader.header.vaultSize)
+            var all: TraitsDirectory? = allProfiles ? profiles : nil
+            let checkpoint = Replay.Checkpoint(fold: snapshot, head: reader.header.head, voided: snapshot.voided)
+            let result = try Replay.fold(source, profiles: profiles, resumingFrom: checkpoint, allProfiles: {
+                if all == nil { var directory = TraitsDirectory(); try directory.load(self.vault); all = directory }
+                return all!
+            }) { ProgrammeState() }
+            return Loaded(state: result.fold, head: result.head, profiles: all ?? profiles)
+        }
+        var profiles = TraitsDirectory()
         try profiles.load(vault)
         let result = try Replay.fold(source, profiles: profiles) { ProgrammeState() }
         return Loaded(state: result.fold, head: result.head, profiles: profiles)
     }
 
     /// Fills in generated ids, avoiding every id the state already holds.
-    func resolveIDs(_ command: ProgrammeCommand, _ state: ProgrammeState) -> ProgrammeCommand {
+    func resolveIDs(_ command: ProgrammeCommand, _ state: inout ProgrammeState, faulting: inout StateFaulting?) throws -> ProgrammeCommand {
+        func taken(_ id: ParticipantID) throws -> Bool {
+            try faulting?.participant(id, deep: false, into: &state)
+            return state.participants[id] != nil
+        }
+        func taken(_ id: TandemID) throws -> Bool {
+            try faulting?.tandem(id, deep: false, into: &state)
+            return state.tandems[id] != nil
+        }
         switch command {
         case .signUp(var c) where c.id == nil:
-            repeat { c.id = .random(using: random) } while state.participants[c.id!] != nil
+            repeat { c.id = .random(using: random) } while try taken(c.id!)
             return .signUp(c)
         case .match(var c) where c.id == nil:
-            repeat { c.id = .random(using: random) } while state.tandems[c.id!] != nil
+            repeat { c.id = .random(using: random) } while try taken(c.id!)
             return .match(c)
         case .swap(var c) where c.newTandem == nil:
-            repeat { c.newTandem = .random(using: random) } while state.tandems[c.newTandem!] != nil
+            repeat { c.newTandem = .random(using: random) } while try taken(c.newTandem!)
             return .swap(c)
         default:
             return command
@@ -303,7 +403,7 @@ public final class ProgrammeService: Sendable {
     /// are the events decided earlier in the same batch (seqs from `pendingStart` on).
     /// - Returns: the state of the history without the voided event.
     @discardableResult
-    func checkVoid(_ target: Int, state: ProgrammeState, session: any LogSession, profiles: ProfileDirectory,
+    func checkVoid(_ target: Int, state: ProgrammeState, session: any LogSession, profiles: TraitsDirectory,
                    pending: [LogRecord], pendingStart: Int) throws -> ProgrammeState {
         let last = pendingStart + pending.count - 1
         guard target >= 1, target <= last else { throw DomainError.seqNotFound(target, head: last) }
@@ -313,7 +413,7 @@ public final class ProgrammeService: Sendable {
         voided[target] = last + 1
         var failure: DomainError?
         // One step of the replay: the target is checked and skipped, later events re-checked.
-        func step(_ recorded: RecordedEvent, profile: Profile?) throws {
+        func step(_ recorded: RecordedEvent, traits: Traits?) throws {
             if recorded.seq == target {
                 switch recorded.event {
                 case .logCreated, .eventVoided, .personalDataErased, .unknown:
@@ -329,22 +429,22 @@ public final class ProgrammeService: Sendable {
                     throw Replay.StopReading()
                 }
             }
-            replayed.apply(recorded, profile: profile)
+            replayed.apply(recorded, traits: traits)
         }
         do {
             try session.forEachLine(from: 1, after: nil) { line in
                 let recorded = try EventDecoder.decode(line)
-                var profile: Profile? = nil
-                if case .participantSignedUp(let e) = recorded.event { profile = profiles[e.personal] }
-                try step(recorded, profile: profile)
+                var traits: Traits? = nil
+                if case .participantSignedUp(let e) = recorded.event { traits = profiles[e.personal] }
+                try step(recorded, traits: traits)
             }
             for (offset, record) in pending.enumerated() {
                 let seq = pendingStart + offset
                 let line = Self.encodedLine(record, seq: seq)
                 let recorded = try line.withUnsafeBytes { raw in try Result { () throws(EventDecodingError) in try EventDecoder.decode(raw, seq: seq) }.get() }
-                var profile: Profile? = nil
-                if case .participantSignedUp(let e) = recorded.event { profile = profiles[e.personal] }
-                try step(recorded, profile: profile)
+                var traits: Traits? = nil
+                if case .participantSignedUp(let e) = recorded.event { traits = profiles[e.personal] }
+                try step(recorded, traits: traits)
             }
         } catch is Replay.StopReading {}
         if let failure { throw failure }

@@ -47,7 +47,6 @@ public struct ProgrammeStateJournal: Sendable {
     var participants: [(ParticipantID, ParticipantRecord?)] = []
     var tandems: [(TandemID, TandemRecord?)] = []
     var programmes: [(ProgrammeID, Programme?)] = []
-    var pairs: [PartnerPair] = []
     var keys: [(String, KeyUse?)] = []
     var runs: [(MatchRunID, ProgrammeID?)] = []
     var voided: [(Int, Int?)] = []
@@ -60,24 +59,18 @@ public struct ProgrammeStateJournal: Sendable {
 
 extension ProgrammeState {
     /// Applies an event, first noting in `journal` the old value of everything it touches.
-    public mutating func apply(_ recorded: RecordedEvent, profile: Profile?, journal: inout ProgrammeStateJournal) {
+    public mutating func apply(_ recorded: RecordedEvent, traits: Traits?, journal: inout ProgrammeStateJournal) {
         let f = footprint(of: recorded.event)
         for id in f.participants { journal.participants.append((id, participants[id])) }
         for id in f.tandems { journal.tandems.append((id, tandems[id])) }
         switch recorded.event {
         case .programmeLaunched(let e): journal.programmes.append((e.programme, programmes[e.programme]))
-        case .tandemMatched(let e): if !formerPartners.contains(PartnerPair(e.mentor, e.mentee)) { journal.pairs.append(PartnerPair(e.mentor, e.mentee)) }
-        case .partnerSwapped(let e):
-            if let old = tandems[e.tandem] {
-                let pair = PartnerPair(old.partner(of: e.leaving), e.joining)
-                if !formerPartners.contains(pair) { journal.pairs.append(pair) }
-            }
         case .eventVoided(let e): journal.voided.append((e.seq, voided[e.seq]))
         case .matchRunRecorded(let e): journal.runs.append((e.run, matchRuns[e.run]))
         default: break
         }
         if let key = recorded.key { journal.keys.append((key, keys[key])) }
-        apply(recorded, profile: profile)
+        apply(recorded, traits: traits)
     }
 
     /// Keeps a copy of the whole state in the journal, before a change too wide to note.
@@ -91,7 +84,6 @@ extension ProgrammeState {
         for (id, old) in journal.participants.reversed() { participants[id] = old }
         for (id, old) in journal.tandems.reversed() { tandems[id] = old }
         for (id, old) in journal.programmes.reversed() { programmes[id] = old }
-        for pair in journal.pairs { formerPartners.remove(pair) }
         for (key, old) in journal.keys.reversed() { keys[key] = old }
         for (run, old) in journal.runs.reversed() { matchRuns[run] = old }
         for (seq, old) in journal.voided.reversed() { voided[seq] = old }

@@ -88,7 +88,6 @@ public struct ProgrammeState: Sendable, Equatable {
     public var programmes: [ProgrammeID: Programme] = [:]
     public var participants: [ParticipantID: ParticipantRecord] = [:]
     public var tandems: [TandemID: TandemRecord] = [:]
-    public var formerPartners: Set<PartnerPair> = []
     public var keys: [String: KeyUse] = [:]
     public var matchRuns: [MatchRunID: ProgrammeID] = [:]
     /// Voided seq → the seq of the void.
@@ -96,10 +95,10 @@ public struct ProgrammeState: Sendable, Equatable {
 
     public init() {}
 
-    /// Folds one event in. `profile` is the signed-up participant's profile from the vault
-    /// (nil for other events, or if it was erased).
+    /// Folds one event in. `traits` are the signed-up participant's, from the vault (nil for
+    /// other events, or if it was erased).
     /// - Complexity: O(1) amortised.
-    public mutating func apply(_ recorded: RecordedEvent, profile: Profile? = nil) {
+    public mutating func apply(_ recorded: RecordedEvent, traits: Traits? = nil) {
         head = max(head, recorded.seq)
         if let key = recorded.key {
             keys[key] = KeyUse(seq: recorded.seq, digest: recorded.keyDigest ?? "",
@@ -111,12 +110,11 @@ public struct ProgrammeState: Sendable, Equatable {
                                                 cadenceDays: e.cadenceDays, minGroupSize: e.minGroupSize)
         case .participantSignedUp(let e):
             participants[e.participant] = ParticipantRecord(id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on,
-                                                            unit: profile?.unit, refs: [e.personal.ref])
+                                                            unit: traits?.unit, refs: [e.personal.ref])
         case .tandemMatched(let e):
             tandems[e.tandem] = TandemRecord(id: e.tandem, programme: e.programme, mentor: e.mentor, mentee: e.mentee, since: e.on)
             join(e.mentor, e.tandem)
             join(e.mentee, e.tandem)
-            formerPartners.insert(PartnerPair(e.mentor, e.mentee))
         case .sessionHeld(let e):
             guard var tandem = tandems[e.tandem] else { return }
             tandem.lastSession = max(tandem.lastSession ?? e.on, e.on)
@@ -137,7 +135,6 @@ public struct ProgrammeState: Sendable, Equatable {
             tandems[e.newTandem] = new
             join(staying, e.newTandem)
             join(e.joining, e.newTandem)
-            formerPartners.insert(PartnerPair(staying, e.joining))
         case .participantWithdrew(let e):
             guard var participant = participants[e.participant] else { return }
             participant.withdrawnOn = e.on
@@ -174,6 +171,13 @@ public struct ProgrammeState: Sendable, Equatable {
         }
     }
 
+    /// Whether two people have been a tandem before (in any role, however it ended). Read
+    /// from the first one's tandems, so that a state loaded only in part answers it too.
+    public func werePartners(_ a: ParticipantID, _ b: ParticipantID) -> Bool {
+        guard let record = participants[a] else { return false }
+        return record.tandems.contains { tandems[$0]?.includes(b) == true }
+    }
+
     /// The vault refs an erasure of `participant` removes: their own, and those of every
     /// tandem they were in (notes and goal texts belong to the tandem, and name its life).
     public func erasableRefs(of participant: ParticipantID) -> [String] {
@@ -185,6 +189,6 @@ public struct ProgrammeState: Sendable, Equatable {
 /// `evolve(state, event)`: the fold, as a function.
 public func evolve(_ state: ProgrammeState, _ recorded: RecordedEvent, profile: Profile? = nil) -> ProgrammeState {
     var next = state
-    next.apply(recorded, profile: profile)
+    next.apply(recorded, traits: profile.map(Traits.init))
     return next
 }

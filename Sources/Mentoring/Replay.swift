@@ -30,57 +30,19 @@ public struct ReplayWindow: Sendable, Equatable {
 
 /// A read model or the decider's state: an initial value plus `apply`.
 public protocol EventFold {
-    /// Folds in one event that the window admits and no void has removed.
-    mutating func apply(_ recorded: RecordedEvent, profile: Profile?)
+    /// Folds in one event that the window admits and no void has removed. `traits` are the
+    /// signed-up participant's, from the vault (nil for other events, or once erased).
+    mutating func apply(_ recorded: RecordedEvent, traits: Traits?)
+}
+
+extension EventFold {
+    /// Folds in one event, with the signed-up participant's whole profile (tests, the demo).
+    public mutating func apply(_ recorded: RecordedEvent, profile: Profile?) {
+        apply(recorded, traits: profile.map(Traits.init))
+    }
 }
 
 extension ProgrammeState: EventFold {}
-
-/// Signed-up participants' profiles from the vault, by ref.
-public struct ProfileDirectory: Sendable {
-    public private(set) var profiles: [String: Profile] = [:]
-
-    public init() {}
-
-    /// Reads every profile line of the vault from `offset` on (other payloads are skipped
-    /// without being parsed).
-    public mutating func load(_ vault: Vault, from offset: Int = 0) throws {
-        let marker = Array("\"payload\":{\"kind\":\"profile\"".utf8)
-        guard FileSystem.kind(of: vault.path).exists else { return }
-        let fd = try FileDescriptor(path: vault.path, flags: O_RDONLY)
-        let size = try fd.size()
-        guard offset < size else { return }
-        let bytes = try fd.read(count: size - offset, at: offset)
-        bytes.withUnsafeBytes { raw in
-            var start = 0
-            while start < raw.count {
-                guard let newline = raw[start...].firstIndex(of: 0x0A) else { break }
-                let line = UnsafeRawBufferPointer(rebasing: raw[start..<newline])
-                start = newline + 1
-                guard Self.contains(line, marker), let object = (try? JSONScanner.parse(line))?.objectValue,
-                      let ref = object["ref"]?.stringValue,
-                      let profile = object["payload"]?.objectValue.flatMap(PersonalPayload.init(json:))?.profile else { continue }
-                profiles[ref] = profile
-            }
-        }
-    }
-
-    /// Adds a profile (a signup decided in this process).
-    public mutating func insert(_ profile: Profile, ref: String) { profiles[ref] = profile }
-
-    /// Forgets profiles (after an erasure).
-    public mutating func remove(_ refs: some Sequence<String>) { for ref in refs { profiles[ref] = nil } }
-
-    /// The profile a signup points to, if the vault still has it.
-    public subscript(_ reference: PersonalReference) -> Profile? { profiles[reference.ref] }
-
-    private static func contains(_ line: UnsafeRawBufferPointer, _ marker: [UInt8]) -> Bool {
-        guard line.count >= marker.count else { return false }
-        // The writer puts ref (r- and 16 hex) and nonce (64 hex) first: the marker sits near
-        // the start, but search the whole line to stay correct for any writer.
-        return ByteSearch.contains(marker, in: line)
-    }
-}
 
 /// Folds a log into an `EventFold`, skipping voided events.
 ///
@@ -99,21 +61,22 @@ public enum Replay {
     /// Replays `source` from seq 1.
     /// - Throws: `LogError` (a broken chain), `EventDecodingError` (an unreadable event).
     public static func fold<Fold: EventFold>(
-        _ source: any LineSource, profiles: ProfileDirectory, window: ReplayWindow = .everything,
+        _ source: any LineSource, profiles: TraitsDirectory, window: ReplayWindow = .everything,
         knownVoids: [Int: Int] = [:], make: () -> Fold
     ) throws -> Result<Fold> {
         var voided = knownVoids
         while true {
             var fold = make()
-            var head = LogHead.empty
+            var head = HeadTracker()
             var restart = false
             var collecting = false
+            var decoder = EventDecoder()
             let voidMarker = Array("\"type\":\"EventVoided\"".utf8)
             do {
                 try source.forEachLine(from: 1, after: nil) { line in
                     if let limit = window.knownAt, line.seq > limit { throw StopReading() }
                     if let cutoff = window.recordedBy, Self.recordedAfter(line, cutoff) { return }
-                    head = LogHead(seq: line.seq, hash: line.hash)
+                    head.note(line)
                     if collecting {
                         // Only voids matter now; skip every other line without decoding it.
                         let isVoid = ByteSearch.contains(voidMarker, in: line.bytes)
@@ -121,7 +84,7 @@ public enum Replay {
                         voided[v.seq] = line.seq
                         return
                     }
-                    let recorded = try EventDecoder.decode(line)
+                    let recorded = try decoder.decode(line)
                     if case .eventVoided(let v) = recorded.event, voided[v.seq] == nil {
                         voided[v.seq] = line.seq
                         restart = true
@@ -129,12 +92,12 @@ public enum Replay {
                         return
                     }
                     guard voided[line.seq] == nil, window.admits(recorded.event.businessDate) else { return }
-                    var profile: Profile? = nil
-                    if case .participantSignedUp(let e) = recorded.event { profile = profiles[e.personal] }
-                    fold.apply(recorded, profile: profile)
+                    var traits: Traits? = nil
+                    if case .participantSignedUp(let e) = recorded.event { traits = profiles[e.personal] }
+                    fold.apply(recorded, traits: traits)
                 }
             } catch is StopReading {}
-            if !restart { return Result(fold: fold, head: head, voided: voided) }
+            if !restart { return Result(fold: fold, head: head.head, voided: voided) }
         }
     }
 
@@ -153,31 +116,56 @@ public enum Replay {
     /// Resumes a fold from a checkpoint, reading only the lines after it (linked to its
     /// head, so a checkpoint that does not match the log is caught). A void of an event the
     /// checkpoint already folded in makes it fall back to a full replay.
+    ///
+    /// `profiles` needs only the profiles of signups after the checkpoint; a fall back to a
+    /// full replay asks `allProfiles` (when given) for every one.
     public static func fold<Fold: EventFold>(
-        _ source: any LineSource, profiles: ProfileDirectory, resumingFrom checkpoint: Checkpoint<Fold>?,
-        make: () -> Fold
+        _ source: any LineSource, profiles: TraitsDirectory, resumingFrom checkpoint: Checkpoint<Fold>?,
+        allProfiles: (() throws -> TraitsDirectory)? = nil, make: () -> Fold
     ) throws -> Result<Fold> {
         guard let checkpoint, checkpoint.head.seq > 0 else { return try fold(source, profiles: profiles, make: make) }
         var fold = checkpoint.fold
-        var head = checkpoint.head
+        var head = HeadTracker(checkpoint.head)
         var voided = checkpoint.voided
         var retroactive = false
+        var decoder = EventDecoder()
         do {
             try source.forEachLine(from: checkpoint.head.seq + 1, after: checkpoint.head) { line in
-                let recorded = try EventDecoder.decode(line)
-                head = LogHead(seq: line.seq, hash: line.hash)
+                let recorded = try decoder.decode(line)
+                head.note(line)
                 if case .eventVoided(let v) = recorded.event, voided[v.seq] == nil {
                     voided[v.seq] = line.seq
                     if v.seq < line.seq { retroactive = true; throw StopReading() }
                 }
                 guard voided[line.seq] == nil else { return }
-                var profile: Profile? = nil
-                if case .participantSignedUp(let e) = recorded.event { profile = profiles[e.personal] }
-                fold.apply(recorded, profile: profile)
+                var traits: Traits? = nil
+                if case .participantSignedUp(let e) = recorded.event { traits = profiles[e.personal] }
+                fold.apply(recorded, traits: traits)
             }
         } catch is StopReading {}
-        if retroactive { return try Self.fold(source, profiles: profiles, knownVoids: voided, make: make) }
-        return Result(fold: fold, head: head, voided: voided)
+        if retroactive { return try Self.fold(source, profiles: try allProfiles?() ?? profiles, knownVoids: voided, make: make) }
+        return Result(fold: fold, head: head.head, voided: voided)
+    }
+
+    /// The last line seen: its seq and hash digits are kept as bytes, and the digest is
+    /// parsed once at the end rather than for every line.
+    struct HeadTracker {
+        private var seq = 0
+        private var hex = [UInt8](repeating: 0, count: 64)
+        private var known: LogHead?
+
+        init(_ start: LogHead = .empty) { known = start; seq = start.seq }
+
+        mutating func note(_ line: LogLine) {
+            seq = line.seq
+            known = nil
+            hex.withUnsafeMutableBytes { $0.copyMemory(from: line.hashHex) }
+        }
+
+        var head: LogHead {
+            if let known { return known }
+            return LogHead(seq: seq, hash: hex.withUnsafeBytes { SHA256Digest(hexBytes: $0)! })
+        }
     }
 
     struct StopReading: Error {}

@@ -31,7 +31,7 @@ extension ProgrammeState {
             guard e.mentor != e.mentee else { throw .sameParticipant(e.mentor) }
             let mentor = try available(e.mentor, in: e.programme, as: .mentor, on: e.on)
             let mentee = try available(e.mentee, in: e.programme, as: .mentee, on: e.on)
-            guard !formerPartners.contains(PartnerPair(e.mentor, e.mentee)) else { throw .formerPartners(e.mentor, e.mentee) }
+            guard !werePartners(e.mentor, e.mentee) else { throw .formerPartners(e.mentor, e.mentee) }
             try crossUnit(mentor, mentee, override: e.override)
             try within(programme, e.on)
             if let run = e.run {
@@ -75,7 +75,7 @@ extension ProgrammeState {
             let leaving = participants[e.leaving]!
             let joining = try available(e.joining, in: tandem.programme, as: leaving.role, on: e.on)
             let staying = tandem.partner(of: e.leaving)
-            guard !formerPartners.contains(PartnerPair(staying, e.joining)) else { throw .formerPartners(staying, e.joining) }
+            guard !werePartners(staying, e.joining) else { throw .formerPartners(staying, e.joining) }
             let stayingRecord = participants[staying]!
             if stayingRecord.erased { throw .participantErased(staying) }
             try crossUnit(leaving.role == .mentor ? joining : stayingRecord, leaving.role == .mentor ? stayingRecord : joining,

@@ -61,24 +61,12 @@ public struct Vault: Sendable {
     /// cut short) is ignored: no event can point at it.
     public func forEachLine(from offset: Int = 0, _ body: (VaultLine) throws -> Void) throws {
         guard FileSystem.kind(of: path).exists else { return }
-        let fd = try FileDescriptor(path: path, flags: O_RDONLY)
-        let size = try fd.size()
-        guard offset < size else { return }
-        let bytes = try fd.read(count: size - offset, at: offset)
-        try bytes.withUnsafeBytes { raw in
-            var start = 0
-            while start < raw.count {
-                guard let newline = raw[start...].firstIndex(of: 0x0A) else { break }
-                let line = UnsafeRawBufferPointer(rebasing: raw[start..<newline])
-                try body(Self.parse(line, offset: offset + start))
-                start = newline + 1
-            }
-        }
+        try LineStream.forEach(path, from: offset) { line, at in try body(Self.parse(line, offset: at)) }
     }
 
     /// Parses one line; a line that does not parse yields a payload of nil (and still a digest,
     /// which will not match any commitment).
-    static func parse(_ line: UnsafeRawBufferPointer, offset: Int) throws -> VaultLine {
+    public static func parse(_ line: UnsafeRawBufferPointer, offset: Int) throws -> VaultLine {
         let digest = SHA256.hash(line)
         guard let object = (try? JSONScanner.parse(line))?.objectValue, let ref = object["ref"]?.stringValue else {
             return VaultLine(ref: "@\(offset)", payload: nil, digest: digest)

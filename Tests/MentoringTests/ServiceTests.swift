@@ -93,7 +93,7 @@ struct ServiceTests {
         #expect(state.tandems[Fixture.t("t2")]?.mentee == Fixture.p("e2"))
         #expect(state.participants[Fixture.p("e1")]?.activeTandem == nil)
         // m1 and e1 were never partners, as far as the rules are concerned.
-        #expect(!state.formerPartners.contains(PartnerPair(Fixture.p("m1"), Fixture.p("e1"))))
+        #expect(!state.werePartners(Fixture.p("m1"), Fixture.p("e1")))
     }
 
     @Test("every event the service writes decodes back, and Foundation's JSONDecoder agrees")

@@ -9,7 +9,7 @@ struct HistoryGenerator {
     var generator: SeededGenerator
     let log = InMemoryLog()
     var state = ProgrammeState()
-    var profiles = ProfileDirectory()
+    var profiles = TraitsDirectory()
     var day = BusinessDate("2027-01-05")!
     let programme = ProgrammeID("pilot")!
     let random: SeededRandomSource
@@ -37,7 +37,7 @@ struct HistoryGenerator {
         var profile: Profile? = nil
         if case .participantSignedUp(let e) = event, case .profile(let p) = decision.vault[0].payload {
             profile = p
-            profiles.insert(p, ref: e.personal.ref)
+            profiles.insert(Traits(p), ref: e.personal.ref)
         }
         state.apply(RecordedEvent(seq: seq, at: at, actor: "gen", event: event), profile: profile)
         switch event {

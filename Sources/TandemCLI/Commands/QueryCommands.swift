@@ -17,14 +17,15 @@ enum QueryCommands {
     static let programmeOption = OptionSpec.value("programme", "id", "Only this programme.")
 
     /// A query command: parse the window and role, replay, run, ledger, render.
+    /// `figuresSuffice` says when the stored headline figures answer it (a plain `stats`).
     static func spec(_ name: String, _ abstract: String, discussion: String? = nil, options: [OptionSpec],
-                     keepsSessions: Bool = false, run: @escaping Run) -> CommandSpec {
+                     keepsSessions: Bool = false, figuresSuffice: (@Sendable (ParsedCommand) -> Bool)? = nil, run: @escaping Run) -> CommandSpec {
         CommandSpec(name: name, abstract: abstract, discussion: discussion, options: options, globals: GlobalOptions.query) { command, context in
             let viewer = try Session.viewer(command, context)
             let store = try Session.store(command, context)
             let (window, knownAt) = try parseWindow(command)
             let input = try loadInput(store: store, viewer: viewer, window: window, knownAt: knownAt, today: BusinessDate(context.clock.now()),
-                                      keepsSessions: keepsSessions)
+                                      keepsSessions: keepsSessions, figuresSuffice: figuresSuffice?(command) ?? false)
             let result = try run(input, command, QueryEnvironment(store: store, window: window, context: context))
             recordAccess(command, result: result, store: store, context: context)
             let format = Renderer.Format(rawValue: GlobalOptions.format(command)) ?? .table
@@ -33,17 +34,58 @@ enum QueryCommands {
         }
     }
 
-    /// Replays the store in a window and wraps the read model for a viewer.
+    /// Folds the store in a window and wraps the read model for a viewer.
+    ///
+    /// For the whole log (no `--as-of`, no `--known-at`), the projections snapshot is used
+    /// when it matches the log: the model is read from it and only the tail is folded (then
+    /// the snapshot is brought up to date). When the log has not moved and the headline
+    /// figures suffice, only they are read. Anything else is a replay from the first line,
+    /// which then leaves a snapshot for next time.
     static func loadInput(store: Store, viewer: Viewer, window: ReplayWindow, knownAt: String?, today: BusinessDate,
-                          keepsSessions: Bool = false) throws -> QueryInput {
-        var profiles = ProfileDirectory()
-        try profiles.load(Vault(store: store))
+                          keepsSessions: Bool = false, figuresSuffice: Bool = false) throws -> QueryInput {
+        let vault = Vault(store: store)
+        let snapshots = window == .everything && !keepsSessions
+        func basis(_ head: LogHead) -> Basis {
+            Basis(head: head, asOf: window.asOf ?? today, asOfGiven: window.asOf != nil, knownAt: knownAt, role: viewer)
+        }
+        if snapshots {
+            let file = ProjectionSnapshot.file(store)
+            let head = try store.events.readHead()
+            if let header = try? ProjectionSnapshot.header(file),
+               (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: vault.size)) != nil {
+                if figuresSuffice, header.head == head, let (model, figures) = try? ProjectionSnapshot.figures(file, header: header) {
+                    return QueryInput(model: model, basis: basis(head), vault: vault, figures: figures)
+                }
+                if let (model, voided) = try? ProjectionSnapshot.model(file, header: header) {
+                    var profiles = TraitsDirectory()
+                    try profiles.load(vault, from: header.vaultSize)
+                    let checkpoint = Replay.Checkpoint(fold: model, head: header.head, voided: voided)
+                    let result = try Replay.fold(store.events, profiles: profiles, resumingFrom: checkpoint, allProfiles: {
+                        var all = TraitsDirectory()
+                        try all.load(vault)
+                        return all
+                    }) { ProgrammeReadModel() }
+                    if result.head != header.head, let end = try? SnapshotFile.logEnd(of: result.head.seq, in: store.events) {
+                        try? ProjectionSnapshot.write(result.fold, voided: result.voided, head: result.head, logEnd: end, vaultSize: vault.size, to: file)
+                    }
+                    return QueryInput(model: result.fold, basis: basis(result.head), vault: vault)
+                }
+            }
+        }
+        // The vault's size is taken before the log is read: every profile of an event the
+        // replay sees is below it.
+        let vaultSize = vault.size
+        var profiles = TraitsDirectory()
+        try profiles.load(vault)
         let replay = try Replay.fold(store.events, profiles: profiles, window: window) { ProgrammeReadModel(keepingSessions: keepsSessions) }
         if let limit = window.knownAt, limit > replay.head.seq {
             throw CommandFailure("--known-at seq:\(limit) is beyond the head of the log (seq \(replay.head.seq))")
         }
-        let basis = Basis(head: replay.head, asOf: window.asOf ?? today, asOfGiven: window.asOf != nil, knownAt: knownAt, role: viewer)
-        return QueryInput(model: replay.fold, basis: basis, vault: Vault(store: store))
+        if snapshots && replay.head.seq > 0, let end = try? SnapshotFile.logEnd(of: replay.head.seq, in: store.events) {
+            try? ProjectionSnapshot.write(replay.fold, voided: replay.voided, head: replay.head, logEnd: end, vaultSize: vaultSize,
+                                          to: ProjectionSnapshot.file(store))
+        }
+        return QueryInput(model: replay.fold, basis: basis(replay.head), vault: vault)
     }
 
     /// `--as-of DATE` and `--known-at DATE|seq:N`.
@@ -110,7 +152,7 @@ enum QueryCommands {
         programmeOption,
         .value("by", "key", "Break down by a segment.", allowed: SegmentKey.allCases.map(\.rawValue)),
         .value("segment", "key=value", "Only people in one segment, e.g. unit=Legal."),
-    ]) { input, command, _ in
+    ], figuresSuffice: { command in command.value("by") == nil && command.value("segment") == nil }) { input, command, _ in
         var segment: SegmentFilter? = nil
         if let text = command.value("segment") {
             guard let parsed = SegmentFilter(text) else {
@@ -225,7 +267,7 @@ enum QueryCommands {
         if command.has("record") {
             guard input.viewer.mayRecord else { throw CommandFailure("only coordinators record match runs (--role coordinator)") }
             let context = environment.context
-            let (mentors, mentees) = SuggestQuery.pool(input.model, programme: programme.id)
+            let (mentors, mentees) = try SuggestQuery.pool(input, programme: programme.id)
             let service = ProgrammeService(store: environment.store, clock: context.clock, random: context.random)
             let event = MatchRunRecorded(run: .random(using: context.random), programme: programme.id, on: BusinessDate(context.clock.now()),
                                          weights: Matching.Weights().json, mentors: mentors.map(\.id).sorted(), mentees: mentees.map(\.id).sorted(),

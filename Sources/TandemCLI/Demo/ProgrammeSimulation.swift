@@ -242,7 +242,7 @@ struct ProgrammeSimulation {
         // Taken today: nobody else swaps in the same person.
         if role == .mentor { freeToday!.mentors.remove(at: joining.index) } else { freeToday!.mentees.remove(at: joining.index) }
         swapCounter += 1
-        let newTandem = TandemID("\(tandem.id.rawValue)-s\(swapCounter)")!
+        let newTandem = TandemID("t-s\(swapCounter)")!
         let notes = chance(0.5) ? SealedRecord(.notes("The pair did not fit; a new partner was found."), random: random) : nil
         plan(.swap(SwapPartner(tandem: tandem.id, leaving: leaving, joining: joining.id, on: day, reason: chance(0.75) ? .mismatch : .other,
                                newTandem: newTandem, notes: notes)),
@@ -285,7 +285,7 @@ struct ProgrammeSimulation {
                  on: day, order: 2)
             summary.matchRuns += 1
             for (n, pair) in proposal.pairs.enumerated() {
-                let tandem = TandemID("t-\(day.description.replacingDashes())-\(runCounter)-\(n)")!
+                let tandem = TandemID("t-\(runCounter)-\(n)")!
                 plan(.match(Match(programme: programme, mentor: pair.mentor, mentee: pair.mentee, id: tandem, run: run, on: day)), on: day, order: 2)
                 scheduleSession(tandem, after: day, days: int(5...20))
                 for member in [pair.mentor, pair.mentee] where firstMatched[member] == nil { firstMatched[member] = day }

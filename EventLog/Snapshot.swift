@@ -1,0 +1,482 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a snapshot cannot be used. Every case means the same thing to a caller: ignore the
+/// snapshot and rebuild it from the log. A snapshot is a cache and never trusted over the log.
+public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// There is none.
+    case missing
+    /// The file is not a snapshot, or is cut short or damaged.
+    case malformed(String)
+    /// It was written by a build with another layout.
+    case otherSchema(kind: String, found: Int, expected: Int)
+    /// The log does not hold the line the snapshot says it covers.
+    case doesNotMatchLog(seq: Int)
+    /// The vault shrank since (an erasure rewrote it).
+    case vaultRewritten
+
+    public var description: String {
+        switch self {
+        case .missing: "there is no snapshot"
+        case .malformed(let reason): "the snapshot is damaged: \(reason)"
+        case .otherSchema(let kind, let found, let expected): "the \(kind) snapshot has layout \(found), this build writes \(expected)"
+        case .doesNotMatchLog(let seq): "the log's line \(seq) is not the one the snapshot covers"
+        case .vaultRewritten: "the vault was rewritten after the snapshot was taken"
+        }
+    }
+}
+
+/// Appends values in the snapshot's binary encoding: LEB128 varints (zigzag for signed),
+/// strings as a length and UTF-8 bytes.
+public struct SnapshotWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 1 << 16) { bytes.reserveCapacity(capacity) }
+
+    @inline(__always) public mutating func write(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    @inline(__always) public mutating func write(_ value: Int) {
+        let v = Int64(value)
+        write(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
+    }
+
+    @inline(__always) public mutating func write(_ value: Bool) { bytes.append(value ? 1 : 0) }
+
+    public mutating func write(_ value: String) {
+        var value = value
+        value.withUTF8 { utf8 in
+            write(UInt64(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    /// An optional: a presence byte, then the value.
+    public mutating func write(_ value: String?) {
+        write(value != nil)
+        if let value { write(value) }
+    }
+
+    public mutating func write(_ value: Int?) {
+        write(value != nil)
+        if let value { write(value) }
+    }
+
+    /// A digest, as its 64 hex digits.
+    public mutating func write(_ digest: SHA256Digest) {
+        digest.writeHex(into: &bytes)
+    }
+
+    /// Raw bytes (for a fixed-width table).
+    public mutating func writeRaw(_ raw: some Sequence<UInt8>) { bytes.append(contentsOf: raw) }
+
+    /// A little-endian 32-bit word at `offset`, written earlier as a placeholder.
+    public mutating func patch(_ value: UInt32, at offset: Int) {
+        for i in 0..<4 { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
+    }
+
+    public mutating func writeUInt32(_ value: UInt32) {
+        for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt32(i)))) }
+    }
+}
+
+/// Reads what `SnapshotWriter` wrote, checking every bound: a damaged snapshot throws
+/// `SnapshotError.malformed`, never reads out of bounds.
+public struct SnapshotReader {
+    public let bytes: UnsafeRawBufferPointer
+    public var position: Int
+
+    public init(_ bytes: UnsafeRawBufferPointer, position: Int = 0) {
+        self.bytes = bytes
+        self.position = position
+    }
+
+    public var isAtEnd: Bool { position >= bytes.count }
+
+    @inline(__always) public mutating func readUInt64() throws(SnapshotError) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard position < bytes.count, shift < 64 else { throw .malformed("a number runs past the end") }
+            let byte = bytes[position]
+            position += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+        }
+    }
+
+    @inline(__always) public mutating func readInt() throws(SnapshotError) -> Int {
+        let v = try readUInt64()
+        return Int(Int64(bitPattern: (v >> 1) ^ (0 &- (v & 1))))
+    }
+
+    /// A count, checked against what is left (each item takes at least one byte).
+    public mutating func readCount() throws(SnapshotError) -> Int {
+        let v = try readUInt64()
+        guard v <= UInt64(bytes.count - position) else { throw .malformed("a count of \(v) exceeds the data") }
+        return Int(v)
+    }
+
+    @inline(__always) public mutating func readBool() throws(SnapshotError) -> Bool {
+        guard position < bytes.count else { throw .malformed("a flag runs past the end") }
+        let b = bytes[position]
+        position += 1
+        guard b <= 1 else { throw .malformed("a flag is \(b)") }
+        return b == 1
+    }
+
+    public mutating func readString() throws(SnapshotError) -> String {
+        let count = try readCount()
+        let start = position
+        position += count
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + count)]), as: UTF8.self)
+    }
+
+    /// The bytes of a string, without building it (for comparing keys).
+    public mutating func readStringBytes() throws(SnapshotError) -> UnsafeRawBufferPointer {
+        let count = try readCount()
+        let start = position
+        position += count
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<(start + count)])
+    }
+
+    public mutating func readOptionalString() throws(SnapshotError) -> String? {
+        try readBool() ? try readString() : nil
+    }
+
+    public mutating func readOptionalInt() throws(SnapshotError) -> Int? {
+        try readBool() ? try readInt() : nil
+    }
+
+    public mutating func readDigest() throws(SnapshotError) -> SHA256Digest {
+        guard position + 64 <= bytes.count,
+              let digest = SHA256Digest(hexBytes: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + 64)])) else {
+            throw .malformed("a digest is cut short or not hex")
+        }
+        position += 64
+        return digest
+    }
+
+    public func readUInt32(at offset: Int) throws(SnapshotError) -> UInt32 {
+        guard offset >= 0, offset + 4 <= bytes.count else { throw .malformed("a table entry runs past the end") }
+        var v: UInt32 = 0
+        for i in 0..<4 { v |= UInt32(bytes[offset + i]) << (8 * UInt32(i)) }
+        return v
+    }
+}
+
+/// A snapshot file: a small header saying what it is and which log line it covers, then
+/// named sections, each with its SHA-256.
+///
+/// Layout: `TANDEM-SNAPSHOT\n`, a 32-bit little-endian header length, the header (binary,
+/// see `Header`), then the sections back to back. Written to a temporary file, fsync'ed and
+/// renamed, so a reader sees a whole snapshot or the previous one.
+public struct SnapshotFile: Sendable {
+    static let magic = Array("TANDEM-SNAPSHOT\n".utf8)
+
+    /// What a snapshot covers.
+    public struct Header: Sendable, Equatable {
+        /// What it holds ("decider", "projections").
+        public var kind: String
+        /// The layout version of the build that wrote it.
+        public var schema: Int
+        /// The last log line folded in.
+        public var head: LogHead
+        /// The byte offset just after that line: any line added or removed before it moves it.
+        public var logEnd: Int
+        /// The vault's size then: profiles after it belong to the tail.
+        public var vaultSize: Int
+        /// Sections by name: byte range in the file, and digest.
+        public var sections: [String: (range: Range<Int>, digest: SHA256Digest)]
+
+        public static func == (a: Header, b: Header) -> Bool {
+            a.kind == b.kind && a.schema == b.schema && a.head == b.head && a.logEnd == b.logEnd && a.vaultSize == b.vaultSize
+                && a.sections.mapValues(\.range) == b.sections.mapValues(\.range)
+        }
+    }
+
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    /// Writes a snapshot atomically (temporary file, fsync, rename).
+    /// - Throws: `SystemError`.
+    public func write(kind: String, schema: Int, head: LogHead, logEnd: Int, vaultSize: Int, sections: [(name: String, bytes: [UInt8])]) throws {
+        var header = SnapshotWriter(capacity: 512)
+        header.write(kind)
+        header.write(schema)
+        header.write(UInt64(head.seq))
+        header.write(head.hash)
+        header.write(logEnd)
+        header.write(vaultSize)
+        header.write(UInt64(sections.count))
+        let prefix = Self.magic.count + 4
+        // Section offsets depend on the header's length, which depends on the offsets'
+        // varint widths: lay out with fixed 32-bit offsets instead.
+        var table = SnapshotWriter(capacity: 256)
+        var lengths = 0
+        for section in sections { lengths += section.bytes.count }
+        var offset = 0
+        var entries: [(String, Int, Int, SHA256Digest)] = []
+        for section in sections {
+            entries.append((section.name, offset, section.bytes.count, SHA256.hash(section.bytes)))
+            offset += section.bytes.count
+        }
+        for (name, start, count, digest) in entries {
+            table.write(name)
+            table.write(UInt64(start))
+            table.write(UInt64(count))
+            table.write(digest)
+        }
+        var file: [UInt8] = []
+        file.reserveCapacity(prefix + header.bytes.count + table.bytes.count + lengths)
+        file += Self.magic
+        let headerLength = UInt32(header.bytes.count + table.bytes.count)
+        for i in 0..<4 { file.append(UInt8(truncatingIfNeeded: headerLength >> (8 * UInt32(i)))) }
+        file += header.bytes
+        file += table.bytes
+        for section in sections { file += section.bytes }
+        try FileSystem.replaceAtomically(path, with: file)
+    }
+
+    /// Reads the header.
+    /// - Throws: `SnapshotError.missing` or `.malformed`.
+    public func header() throws(SnapshotError) -> Header {
+        guard FileSystem.kind(of: path).exists else { throw .missing }
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor(path: path, flags: O_RDONLY) } catch { throw .missing }
+        let first: [UInt8]
+        do { first = try fd.read(count: 4096, at: 0) } catch { throw .malformed("cannot be read") }
+        guard first.count >= Self.magic.count + 4, Array(first[0..<Self.magic.count]) == Self.magic else {
+            throw .malformed("not a Tandem snapshot")
+        }
+        var length = 0
+        for i in 0..<4 { length |= Int(first[Self.magic.count + i]) << (8 * i) }
+        let start = Self.magic.count + 4
+        var bytes = first
+        if start + length > bytes.count {
+            do { bytes = try fd.read(count: start + length, at: 0) } catch { throw .malformed("cannot be read") }
+            guard bytes.count == start + length else { throw .malformed("the header is cut short") }
+        }
+        let size: Int
+        do { size = try fd.size() } catch { throw .malformed("cannot be read") }
+        guard start + length <= bytes.count else { throw .malformed("the header is cut short") }
+        return try bytes.withUnsafeBytes { raw in Result { () throws(SnapshotError) -> Header in
+            var r = SnapshotReader(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)]))
+            let kind = try r.readString()
+            let schema = try r.readInt()
+            let seq = try r.readUInt64()
+            let hash = try r.readDigest()
+            let logEnd = try r.readInt()
+            let vaultSize = try r.readInt()
+            let count = try r.readCount()
+            var sections: [String: (range: Range<Int>, digest: SHA256Digest)] = [:]
+            let body = start + length
+            for _ in 0..<count {
+                let name = try r.readString()
+                let offset = try r.readUInt64(), length = try r.readUInt64()
+                let digest = try r.readDigest()
+                guard offset <= UInt64(size), length <= UInt64(size), body + Int(offset) + Int(length) <= size else {
+                    throw .malformed("section \(name) lies beyond the end of the file")
+                }
+                sections[name] = (body + Int(offset) ..< body + Int(offset) + Int(length), digest)
+            }
+            return Header(kind: kind, schema: schema, head: LogHead(seq: Int(seq), hash: hash), logEnd: logEnd, vaultSize: vaultSize,
+                          sections: sections)
+        } }.get()
+    }
+
+    /// Reads a whole section and checks its digest.
+    /// - Throws: `SnapshotError.malformed` if it is missing, cannot be read or does not match.
+    public func section(_ name: String, of header: Header) throws(SnapshotError) -> [UInt8] {
+        guard let (range, digest) = header.sections[name] else { throw .malformed("it has no \(name) section") }
+        let bytes: [UInt8]
+        do {
+            let fd = try FileDescriptor(path: path, flags: O_RDONLY)
+            bytes = try fd.read(count: range.count, at: range.lowerBound)
+        } catch { throw .malformed("cannot be read") }
+        guard bytes.count == range.count, SHA256.hash(bytes) == digest else { throw .malformed("section \(name) does not match its digest") }
+        return bytes
+    }
+
+    /// A section's bytes inside a mapping of the file, unchecked against its digest (keyed
+    /// sections check each record as it is read).
+    public func section(_ name: String, of header: Header, in map: MappedFile) throws(SnapshotError) -> UnsafeRawBufferPointer {
+        guard let (range, _) = header.sections[name], range.upperBound <= map.bytes.count else { throw .malformed("it has no \(name) section") }
+        return UnsafeRawBufferPointer(rebasing: map.bytes[range])
+    }
+
+    /// Checks that a header fits the log and the vault: the log's line `head.seq` has the
+    /// hash the snapshot recorded (so, by the chain, the prefix is the one folded) and ends at
+    /// the same byte (so no line was added or removed before it), and the vault has not
+    /// shrunk. An edit that keeps every length and breaks the chain is `tandem verify`'s to
+    /// find.
+    /// - Throws: `SnapshotError.doesNotMatchLog`, `.vaultRewritten`; `LogError` if the log
+    ///   cannot be read.
+    public static func check(_ header: Header, against log: any LineSource, head: LogHead, vaultSize: Int) throws {
+        guard header.head.seq >= 1, header.head.seq <= head.seq else { throw SnapshotError.doesNotMatchLog(seq: header.head.seq) }
+        guard vaultSize >= header.vaultSize else { throw SnapshotError.vaultRewritten }
+        guard let (hashMatches, end) = try line(header.head.seq, in: log),
+              hashMatches(header.head.hash), end == header.logEnd else {
+            throw SnapshotError.doesNotMatchLog(seq: header.head.seq)
+        }
+    }
+
+    /// The byte offset just after line `seq`.
+    /// - Throws: `LogError`.
+    public static func logEnd(of seq: Int, in log: any LineSource) throws -> Int {
+        guard seq >= 1, let (_, end) = try line(seq, in: log) else { return 0 }
+        return end
+    }
+
+    private static func line(_ seq: Int, in log: any LineSource) throws -> ((SHA256Digest) -> Bool, Int)? {
+        var found: (hex: [UInt8], end: Int)?
+        do {
+            try log.forEachLine(from: seq, after: nil) { line in
+                found = (Array(line.hashHex), line.offset + line.bytes.count + 1)
+                throw Stop()
+            }
+        } catch is Stop {}
+        guard let found else { return nil }
+        return ({ digest in found.hex.withUnsafeBytes { digest.matches(hexBytes: $0) } }, found.end)
+    }
+
+    private struct Stop: Error {}
+}
+
+/// A file mapped read-only into memory: the pages a reader touches are read, no others.
+/// Unmapped when the last reference goes.
+public final class MappedFile: @unchecked Sendable {
+    /// The file's bytes.
+    public let bytes: UnsafeRawBufferPointer
+
+    /// Maps `path`.
+    /// - Throws: `SystemError` if it cannot be opened or mapped.
+    public init(path: String) throws {
+        let fd = try FileDescriptor(path: path, flags: O_RDONLY)
+        let size = try fd.size()
+        guard size > 0 else { bytes = UnsafeRawBufferPointer(start: nil, count: 0); return }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd.rawValue, 0), base != MAP_FAILED else {
+            throw SystemError("mmap", path: path)
+        }
+        bytes = UnsafeRawBufferPointer(start: base, count: size)
+    }
+
+    deinit {
+        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    }
+}
+
+/// A snapshot section holding records sorted by key, with a table of their offsets, so that
+/// one record is found by binary search without reading the others.
+///
+/// Layout: record count (32-bit), then one 32-bit offset per record (from the section's
+/// start), then the records. Each record is its key (a string), its payload length and
+/// payload, and a 32-bit FNV-1a checksum of key and payload: a damaged record is caught when
+/// it is read, without hashing the whole section.
+public enum KeyedSection {
+    /// Builds a section from (key, payload) pairs in any order.
+    public static func build(_ records: [(key: [UInt8], payload: [UInt8])], sorted isSorted: Bool = false) -> [UInt8] {
+        let sorted = isSorted ? records : records.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        var body = SnapshotWriter(capacity: sorted.reduce(0) { $0 + $1.key.count + $1.payload.count + 12 })
+        var offsets: [UInt32] = []
+        offsets.reserveCapacity(sorted.count)
+        let tableSize = 4 + 4 * sorted.count
+        for record in sorted {
+            offsets.append(UInt32(tableSize + body.bytes.count))
+            let start = body.bytes.count
+            body.write(UInt64(record.key.count))
+            body.writeRaw(record.key)
+            body.write(UInt64(record.payload.count))
+            body.writeRaw(record.payload)
+            let checksum = body.bytes.withUnsafeBytes { fnv1a(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            body.writeUInt32(checksum)
+        }
+        var out = SnapshotWriter(capacity: tableSize + body.bytes.count)
+        out.writeUInt32(UInt32(sorted.count))
+        for offset in offsets { out.writeUInt32(offset) }
+        out.writeRaw(body.bytes)
+        return out.bytes
+    }
+
+    /// The payload of the record with `key`, or nil if there is none.
+    /// - Complexity: O(log n) record reads.
+    /// - Throws: `SnapshotError.malformed` for a damaged section or record.
+    public static func find(_ key: some Collection<UInt8>, in section: UnsafeRawBufferPointer) throws(SnapshotError) -> UnsafeRawBufferPointer? {
+        let reader = SnapshotReader(section)
+        let count = Int(try reader.readUInt32(at: 0))
+        guard 4 + 4 * count <= section.count else { throw .malformed("a keyed section's table is cut short") }
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            let (recordKey, payload) = try record(mid, in: section)
+            if recordKey.elementsEqual(key) { return payload }
+            if recordKey.lexicographicallyPrecedes(key) { low = mid + 1 } else { high = mid }
+        }
+        return nil
+    }
+
+    /// Calls `body` with every record's payload, in key order.
+    public static func forEach(in section: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let count = Int(try SnapshotReader(section).readUInt32(at: 0))
+        guard 4 + 4 * count <= section.count else { throw SnapshotError.malformed("a keyed section's table is cut short") }
+        for i in 0..<count { try body(try record(i, in: section).payload) }
+    }
+
+    static func record(_ index: Int, in section: UnsafeRawBufferPointer) throws(SnapshotError) -> (key: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
+        let start = Int(try SnapshotReader(section).readUInt32(at: 4 + 4 * index))
+        var r = SnapshotReader(section, position: start)
+        guard start < section.count else { throw .malformed("a record offset lies outside its section") }
+        let key = try r.readStringBytes()
+        let payload = try r.readStringBytes()
+        let stored = try r.readUInt32(at: r.position)
+        guard fnv1a(UnsafeRawBufferPointer(rebasing: section[start..<r.position])) == stored else {
+            throw .malformed("a record does not match its checksum")
+        }
+        return (key, payload)
+    }
+
+    /// 32-bit FNV-1a.
+    static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var h: UInt32 = 0x811C_9DC5
+        for b in bytes { h = (h ^ UInt32(b)) &* 0x0100_0193 }
+        return h
+    }
+}
+
+extension KeyedSection {
+    /// A new section: the records of `old`, with those whose key is in `changed` replaced
+    /// (or added). Unchanged records are copied as bytes, never decoded.
+    /// - Complexity: O(old section + changed · log changed).
+    public static func merge(_ old: UnsafeRawBufferPointer, changed: [(key: [UInt8], payload: [UInt8])]) throws -> [UInt8] {
+        let replacements = changed.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        let count = Int(try SnapshotReader(old).readUInt32(at: 0))
+        guard 4 + 4 * count <= old.count else { throw SnapshotError.malformed("a keyed section's table is cut short") }
+        var merged: [(key: [UInt8], payload: [UInt8])] = []
+        merged.reserveCapacity(count + replacements.count)
+        var j = 0
+        for i in 0..<count {
+            let (key, payload) = try record(i, in: old)
+            while j < replacements.count && replacements[j].key.lexicographicallyPrecedes(key) {
+                merged.append(replacements[j])
+                j += 1
+            }
+            if j < replacements.count && replacements[j].key.elementsEqual(key) {
+                merged.append(replacements[j])
+                j += 1
+            } else {
+                merged.append((Array(key), Array(payload)))
+            }
+        }
+        merged += replacements[j...]
+        return build(merged, sorted: true)
+    }
+}

@@ -1,0 +1,265 @@
+import EventLog
+import Mentoring
+
+/// The read model on disk (`cache/projections.snapshot`), with the `(seq, hash)` it covers.
+///
+/// Sections: `figures` (the programmes and each one's headline figures: what a warm
+/// `tandem stats` reads, a few hundred bytes) and `model` (the whole read model, without
+/// the session log that only `tandem sessions` keeps). It holds no names, emails or texts:
+/// traits and vault refs only. An erasure deletes it with every other cache.
+public enum ProjectionSnapshot {
+    static let kind = "projections"
+    /// Raised whenever the layout or the meaning of a field changes.
+    public static let schema = 1
+
+    /// The snapshot file of a store.
+    public static func file(_ store: Store) -> SnapshotFile { SnapshotFile(path: store.cacheDirectory + "/projections.snapshot") }
+
+    /// Writes a model folded from the whole log up to `head`, which ends at byte `logEnd`.
+    /// - Throws: `SystemError`.
+    public static func write(_ model: ProgrammeReadModel, voided: [Int: Int], head: LogHead, logEnd: Int, vaultSize: Int, to file: SnapshotFile) throws {
+        var figures = SnapshotWriter()
+        writeProgrammes(model, into: &figures)
+        for id in model.programmeOrder {
+            let (f, _) = StatsQuery.figures(model, programme: id, segment: nil)
+            var json = JSONWriter()
+            json.write(.object(f.stats))
+            figures.write(json.string)
+            figures.write(f.programmePeople)
+            figures.write(f.allPeople)
+        }
+        var w = SnapshotWriter(capacity: 64 * (model.people.count + model.tandems.count) + 1 << 16)
+        writeProgrammes(model, into: &w)
+        w.write(UInt64(voided.count))
+        for (seq, by) in voided.sorted(by: { $0.key < $1.key }) { w.write(seq); w.write(by) }
+        w.write(UInt64(model.swaps.count))
+        for (programme, count) in model.swaps.sorted(by: { $0.key < $1.key }) { w.write(programme.rawValue); w.write(count) }
+        w.write(UInt64(model.monthlySessions.count))
+        for (key, count) in model.monthlySessions.sorted(by: { ($0.key.programme, $0.key.month) < ($1.key.programme, $1.key.month) }) {
+            w.write(key.programme.rawValue); w.write(key.month); w.write(count)
+        }
+        w.write(UInt64(model.matchRuns.count))
+        for run in model.matchRuns.values.sorted(by: { $0.run < $1.run }) { write(run, into: &w) }
+        w.write(UInt64(model.people.count))
+        for person in model.people.values { write(person, into: &w) }
+        w.write(UInt64(model.tandems.count))
+        for tandem in model.tandems.values { write(tandem, into: &w) }
+        w.write(UInt64(model.goals.count))
+        for (tandem, goals) in model.goals {
+            w.write(tandem.rawValue)
+            w.write(UInt64(goals.count))
+            for goal in goals { write(goal, into: &w) }
+        }
+        try file.write(kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize,
+                       sections: [("figures", figures.bytes), ("model", w.bytes)])
+    }
+
+    /// The header, if the snapshot is one this build reads.
+    /// - Throws: `SnapshotError`.
+    public static func header(_ file: SnapshotFile) throws(SnapshotError) -> SnapshotFile.Header {
+        let header = try file.header()
+        guard header.kind == kind, header.schema == schema else {
+            throw .otherSchema(kind: header.kind, found: header.schema, expected: schema)
+        }
+        return header
+    }
+
+    /// The programmes and their figures only.
+    /// - Throws: `SnapshotError`.
+    public static func figures(_ file: SnapshotFile, header: SnapshotFile.Header) throws(SnapshotError) -> (ProgrammeReadModel, [ProgrammeID: StatsQuery.Figures]) {
+        let bytes = try file.section("figures", of: header)
+        return try bytes.withUnsafeBytes { raw in
+            Result { () throws(SnapshotError) -> (ProgrammeReadModel, [ProgrammeID: StatsQuery.Figures]) in
+                var r = SnapshotReader(raw)
+                var model = ProgrammeReadModel()
+                try readProgrammes(&r, into: &model)
+                var out: [ProgrammeID: StatsQuery.Figures] = [:]
+                for id in model.programmeOrder {
+                    let text = try r.readString()
+                    guard let stats = (try? JSONScanner.parse(Array(text.utf8)))?.objectValue else { throw .malformed("figures that do not parse") }
+                    out[id] = StatsQuery.Figures(stats: stats, programmePeople: try r.readInt(), allPeople: try r.readInt())
+                }
+                return (model, out)
+            }
+        }.get()
+    }
+
+    /// The whole read model and the voids it honoured.
+    /// - Throws: `SnapshotError`.
+    public static func model(_ file: SnapshotFile, header: SnapshotFile.Header) throws(SnapshotError) -> (ProgrammeReadModel, voided: [Int: Int]) {
+        let bytes = try file.section("model", of: header)
+        return try bytes.withUnsafeBytes { raw in
+            Result { () throws(SnapshotError) -> (ProgrammeReadModel, voided: [Int: Int]) in
+                var r = SnapshotReader(raw)
+                var model = ProgrammeReadModel()
+                try readProgrammes(&r, into: &model)
+                var voided: [Int: Int] = [:]
+                for _ in 0..<(try r.readCount()) { let seq = try r.readInt(); voided[seq] = try r.readInt() }
+                for _ in 0..<(try r.readCount()) { model.swaps[try id(&r)] = try r.readInt() }
+                for _ in 0..<(try r.readCount()) {
+                    let key = MonthKey(programme: try id(&r), month: try r.readInt())
+                    model.monthlySessions[key] = try r.readInt()
+                }
+                for _ in 0..<(try r.readCount()) { let run = try readRun(&r); model.matchRuns[run.run] = run }
+                let people = try r.readCount()
+                model.people.reserveCapacity(people)
+                for _ in 0..<people { let person = try readPerson(&r); model.people[person.id] = person }
+                let tandems = try r.readCount()
+                model.tandems.reserveCapacity(tandems)
+                for _ in 0..<tandems { let tandem = try readTandem(&r); model.tandems[tandem.id] = tandem }
+                let lists = try r.readCount()
+                model.goals.reserveCapacity(lists)
+                for _ in 0..<lists {
+                    let tandem: TandemID = try id(&r)
+                    var goals: [GoalView] = []
+                    for _ in 0..<(try r.readCount()) { goals.append(try readGoal(&r, tandem: tandem)) }
+                    model.goals[tandem] = goals
+                }
+                guard r.isAtEnd else { throw .malformed("bytes after the model") }
+                return (model, voided)
+            }
+        }.get()
+    }
+
+    // MARK: Encoding
+
+    static func writeProgrammes(_ model: ProgrammeReadModel, into w: inout SnapshotWriter) {
+        w.write(UInt64(model.programmeOrder.count))
+        for id in model.programmeOrder {
+            let p = model.programmes[id]!
+            w.write(p.id.rawValue); w.write(p.name); w.write(p.starts.dayNumber); w.write(p.ends.dayNumber)
+            w.write(p.cadenceDays); w.write(p.minGroupSize)
+        }
+    }
+
+    static func write(_ p: PersonView, into w: inout SnapshotWriter) {
+        w.write(p.id.rawValue); w.write(p.programme.rawValue); w.write(p.role == .mentor); w.write(p.signedUpOn.dayNumber)
+        w.write(p.traits != nil)
+        if let t = p.traits { w.write(t.unit); w.write(t.level); w.write(t.born); w.write(t.gender) }
+        w.write(p.profileRef); w.write(p.erased); w.write(p.withdrawnOn?.dayNumber); w.write(p.withdrawalReason?.rawValue)
+        w.write(p.withdrewBeforeMatch); w.write(p.firstMatchedOn?.dayNumber); w.write(p.activeTandem?.rawValue)
+        w.write(p.lastTandemEnd != nil)
+        if let end = p.lastTandemEnd { w.write(end.on.dayNumber); w.write(end.status.rawValue) }
+    }
+
+    static func write(_ t: TandemView, into w: inout SnapshotWriter) {
+        w.write(t.id.rawValue); w.write(t.programme.rawValue); w.write(t.mentor.rawValue); w.write(t.mentee.rawValue)
+        w.write(t.status.rawValue); w.write(t.since.dayNumber); w.write(t.until?.dayNumber)
+        w.write(t.sessions); w.write(t.minutes); w.write(t.lastSession?.dayNumber); w.write(t.goalsSet); w.write(t.goalsReached)
+        switch t.origin {
+        case .matched(let run, let override): w.write(false); w.write(run?.rawValue); w.write(override)
+        case .swap(let from, let reason): w.write(true); w.write(from.rawValue); w.write(reason.rawValue)
+        }
+        w.write(t.endReason?.rawValue)
+    }
+
+    static func write(_ g: GoalView, into w: inout SnapshotWriter) {
+        w.write(g.goal.rawValue); w.write(g.category); w.write(g.set.dayNumber); w.write(g.due?.dayNumber)
+        w.write(g.reached?.dayNumber); w.write(g.textRef)
+    }
+
+    static func write(_ run: MatchRunRecorded, into w: inout SnapshotWriter) {
+        w.write(run.run.rawValue); w.write(run.programme.rawValue); w.write(run.on.dayNumber)
+        w.write(UInt64(run.weights.count))
+        for (name, value) in run.weights.sorted(by: { $0.key < $1.key }) { w.write(name); w.write(value.bitPattern) }
+        w.write(UInt64(run.mentors.count)); for id in run.mentors { w.write(id.rawValue) }
+        w.write(UInt64(run.mentees.count)); for id in run.mentees { w.write(id.rawValue) }
+        w.write(UInt64(run.pairs.count)); for pair in run.pairs { w.write(pair.mentor.rawValue); w.write(pair.mentee.rawValue) }
+    }
+
+    // MARK: Decoding
+
+    static func readProgrammes(_ r: inout SnapshotReader, into model: inout ProgrammeReadModel) throws(SnapshotError) {
+        for _ in 0..<(try r.readCount()) {
+            let id: ProgrammeID = try id(&r)
+            let name = try r.readString()
+            let starts = BusinessDate(dayNumber: try r.readInt()), ends = BusinessDate(dayNumber: try r.readInt())
+            model.programmes[id] = Programme(id: id, name: name, starts: starts, ends: ends, cadenceDays: try r.readInt(), minGroupSize: try r.readInt())
+            model.programmeOrder.append(id)
+        }
+    }
+
+    static func readPerson(_ r: inout SnapshotReader) throws(SnapshotError) -> PersonView {
+        let id: ParticipantID = try id(&r)
+        let programme: ProgrammeID = try self.id(&r)
+        let role: Role = try r.readBool() ? .mentor : .mentee
+        var p = PersonView(id: id, programme: programme, role: role, signedUpOn: BusinessDate(dayNumber: try r.readInt()))
+        if try r.readBool() {
+            p.traits = Traits(unit: try r.readString(), level: try r.readInt(), born: try r.readInt(), gender: try r.readOptionalString())
+        }
+        p.profileRef = try r.readOptionalString()
+        p.erased = try r.readBool()
+        p.withdrawnOn = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
+        p.withdrawalReason = try reason(try r.readOptionalString())
+        p.withdrewBeforeMatch = try r.readBool()
+        p.firstMatchedOn = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
+        p.activeTandem = try r.readBool() ? try self.id(&r) : nil
+        if try r.readBool() { p.lastTandemEnd = (BusinessDate(dayNumber: try r.readInt()), try status(try r.readString())) }
+        return p
+    }
+
+    static func readTandem(_ r: inout SnapshotReader) throws(SnapshotError) -> TandemView {
+        let id: TandemID = try self.id(&r)
+        let programme: ProgrammeID = try self.id(&r)
+        let mentor: ParticipantID = try self.id(&r), mentee: ParticipantID = try self.id(&r)
+        let status = try status(try r.readString())
+        let since = BusinessDate(dayNumber: try r.readInt())
+        let until = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
+        let sessions = try r.readInt(), minutes = try r.readInt()
+        let lastSession = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
+        let goalsSet = try r.readInt(), goalsReached = try r.readInt()
+        let origin: TandemOrigin
+        if try r.readBool() {
+            let from: TandemID = try self.id(&r)
+            guard let reason = try reason(try r.readString()) else { throw .malformed("a swap without a reason") }
+            origin = .swap(from: from, reason: reason)
+        } else {
+            let run: MatchRunID? = try r.readBool() ? try self.id(&r) : nil
+            origin = .matched(run: run, override: try r.readOptionalString())
+        }
+        var t = TandemView(id: id, programme: programme, mentor: mentor, mentee: mentee, status: status, since: since, until: until,
+                           sessions: sessions, minutes: minutes, lastSession: lastSession, goalsSet: goalsSet, goalsReached: goalsReached,
+                           origin: origin)
+        t.endReason = try reason(try r.readOptionalString())
+        return t
+    }
+
+    static func readGoal(_ r: inout SnapshotReader, tandem: TandemID) throws(SnapshotError) -> GoalView {
+        let goal: GoalID = try id(&r)
+        let category = try r.readOptionalString()
+        let set = BusinessDate(dayNumber: try r.readInt())
+        let due = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
+        let reached = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
+        return GoalView(tandem: tandem, goal: goal, category: category, set: set, due: due, reached: reached, textRef: try r.readString())
+    }
+
+    static func readRun(_ r: inout SnapshotReader) throws(SnapshotError) -> MatchRunRecorded {
+        let run: MatchRunID = try id(&r)
+        let programme: ProgrammeID = try id(&r)
+        let on = BusinessDate(dayNumber: try r.readInt())
+        var weights: [String: Double] = [:]
+        for _ in 0..<(try r.readCount()) { let name = try r.readString(); weights[name] = Double(bitPattern: try r.readUInt64()) }
+        var mentors: [ParticipantID] = [], mentees: [ParticipantID] = [], pairs: [MatchRunRecorded.ProposedPair] = []
+        for _ in 0..<(try r.readCount()) { mentors.append(try id(&r)) }
+        for _ in 0..<(try r.readCount()) { mentees.append(try id(&r)) }
+        for _ in 0..<(try r.readCount()) { pairs.append(.init(mentor: try id(&r), mentee: try id(&r))) }
+        return MatchRunRecorded(run: run, programme: programme, on: on, weights: weights, mentors: mentors, mentees: mentees, pairs: pairs)
+    }
+
+    static func id<Kind>(_ r: inout SnapshotReader) throws(SnapshotError) -> Identifier<Kind> {
+        let text = try r.readString()
+        guard let id = Identifier<Kind>(text) else { throw .malformed("an invalid \(Kind.noun) id") }
+        return id
+    }
+
+    static func reason(_ text: String?) throws(SnapshotError) -> ReasonCode? {
+        guard let text else { return nil }
+        guard let code = ReasonCode(rawValue: text) else { throw .malformed("an unknown reason code") }
+        return code
+    }
+
+    static func status(_ text: String) throws(SnapshotError) -> TandemStatus {
+        guard let status = TandemStatus(rawValue: text) else { throw .malformed("an unknown tandem status") }
+        return status
+    }
+}

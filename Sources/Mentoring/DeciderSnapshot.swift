@@ -1,0 +1,292 @@
+import EventLog
+
+/// The decider's state on disk (`cache/decider.snapshot`), indexed so that a command reads
+/// only the participants, tandems and idempotency keys it touches.
+///
+/// Sections: `meta` (head, programmes, match runs, voids: small, read whole),
+/// `participants`, `tandems` and `keys` (keyed sections: one record found by binary search).
+public enum DeciderSnapshot {
+    static let kind = "decider"
+    /// Raised whenever the layout or the meaning of a field changes: an older snapshot is
+    /// then rebuilt, never misread.
+    public static let schema = 1
+
+    /// The snapshot file of a store.
+    public static func file(_ store: Store) -> SnapshotFile { SnapshotFile(path: store.cacheDirectory + "/decider.snapshot") }
+
+    /// Writes `state`, which covers the log up to `head` (ending at byte `logEnd`) and the
+    /// vault up to `vaultSize`.
+    /// - Throws: `SystemError`.
+    public static func write(_ state: ProgrammeState, head: LogHead, logEnd: Int, vaultSize: Int, to file: SnapshotFile) throws {
+        let (participants, tandems, keys) = records(of: state)
+        try file.write(kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize, sections: [
+            ("meta", meta(of: state)),
+            ("participants", KeyedSection.build(participants)),
+            ("tandems", KeyedSection.build(tandems)),
+            ("keys", KeyedSection.build(keys)),
+        ])
+    }
+
+    /// Writes a new snapshot from an old one and a partial state loaded from it: the
+    /// entries the partial state holds replace the old ones, the rest are copied as bytes.
+    /// - Complexity: O(snapshot size), with no decoding of unchanged entries.
+    /// - Throws: `SystemError`, `SnapshotError`.
+    public static func write(_ partial: ProgrammeState, mergingInto reader: Reader, head: LogHead, logEnd: Int, vaultSize: Int,
+                             to file: SnapshotFile) throws {
+        let (participants, tandems, keys) = records(of: partial)
+        try file.write(kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize, sections: [
+            ("meta", meta(of: partial)),
+            ("participants", try KeyedSection.merge(reader.participants, changed: participants)),
+            ("tandems", try KeyedSection.merge(reader.tandems, changed: tandems)),
+            ("keys", try KeyedSection.merge(reader.keys, changed: keys)),
+        ])
+    }
+
+    typealias Records = [(key: [UInt8], payload: [UInt8])]
+
+    static func records(of state: ProgrammeState) -> (Records, Records, Records) {
+        (state.participants.values.map { (Array($0.id.rawValue.utf8), encode($0)) },
+         state.tandems.values.map { (Array($0.id.rawValue.utf8), encode($0)) },
+         state.keys.map { (Array($0.key.utf8), encode($0.value, key: $0.key)) })
+    }
+
+    static func meta(of state: ProgrammeState) -> [UInt8] {
+        var meta = SnapshotWriter()
+        meta.write(state.head)
+        meta.write(UInt64(state.programmes.count))
+        for programme in state.programmes.values.sorted(by: { $0.id < $1.id }) {
+            meta.write(programme.id.rawValue)
+            meta.write(programme.name)
+            meta.write(programme.starts.dayNumber)
+            meta.write(programme.ends.dayNumber)
+            meta.write(programme.cadenceDays)
+            meta.write(programme.minGroupSize)
+        }
+        meta.write(UInt64(state.matchRuns.count))
+        for (run, programme) in state.matchRuns.sorted(by: { $0.key < $1.key }) {
+            meta.write(run.rawValue)
+            meta.write(programme.rawValue)
+        }
+        meta.write(UInt64(state.voided.count))
+        for (seq, by) in state.voided.sorted(by: { $0.key < $1.key }) {
+            meta.write(seq)
+            meta.write(by)
+        }
+        return meta.bytes
+    }
+
+    static func encode(_ p: ParticipantRecord) -> [UInt8] {
+        var w = SnapshotWriter(capacity: 96)
+        w.write(p.id.rawValue)
+        w.write(p.programme.rawValue)
+        w.write(p.role == .mentor)
+        w.write(p.signedUpOn.dayNumber)
+        w.write(p.unit)
+        w.write(p.withdrawnOn?.dayNumber)
+        w.write(p.activeTandem?.rawValue)
+        w.write(p.erased)
+        w.write(UInt64(p.tandems.count))
+        for t in p.tandems { w.write(t.rawValue) }
+        w.write(UInt64(p.refs.count))
+        for r in p.refs { w.write(r) }
+        return w.bytes
+    }
+
+    static func encode(_ t: TandemRecord) -> [UInt8] {
+        var w = SnapshotWriter(capacity: 160)
+        w.write(t.id.rawValue)
+        w.write(t.programme.rawValue)
+        w.write(t.mentor.rawValue)
+        w.write(t.mentee.rawValue)
+        w.write(t.since.dayNumber)
+        w.write(t.until?.dayNumber)
+        w.write(Int(t.status.code))
+        w.write(t.lastSession?.dayNumber)
+        w.write(UInt64(t.goals.count))
+        for (id, goal) in t.goals.sorted(by: { $0.key < $1.key }) {
+            w.write(id.rawValue)
+            w.write(goal.setOn.dayNumber)
+            w.write(goal.due?.dayNumber)
+            w.write(goal.category)
+            w.write(goal.reachedOn?.dayNumber)
+        }
+        w.write(UInt64(t.refs.count))
+        for r in t.refs { w.write(r) }
+        return w.bytes
+    }
+
+    static func encode(_ k: KeyUse, key: String) -> [UInt8] {
+        var w = SnapshotWriter(capacity: 96)
+        w.write(key)
+        w.write(k.seq)
+        w.write(k.digest)
+        w.write(UInt64(k.refs.count))
+        for r in k.refs { w.write(r) }
+        return w.bytes
+    }
+
+    /// An opened snapshot: its header is checked, its sections mapped, and records are read
+    /// on demand.
+    public final class Reader: @unchecked Sendable {
+        public let header: SnapshotFile.Header
+        let map: MappedFile
+        let participants: UnsafeRawBufferPointer
+        let tandems: UnsafeRawBufferPointer
+        let keys: UnsafeRawBufferPointer
+        let meta: UnsafeRawBufferPointer
+
+        /// Opens a snapshot and checks its kind and schema (not yet the log: see `check`).
+        /// - Throws: `SnapshotError`.
+        public init(_ file: SnapshotFile) throws {
+            let header = try file.header()
+            guard header.kind == DeciderSnapshot.kind, header.schema == DeciderSnapshot.schema else {
+                throw SnapshotError.otherSchema(kind: header.kind, found: header.schema, expected: DeciderSnapshot.schema)
+            }
+            self.header = header
+            do { map = try MappedFile(path: file.path) } catch { throw SnapshotError.malformed("cannot be mapped") }
+            meta = try file.section("meta", of: header, in: map)
+            participants = try file.section("participants", of: header, in: map)
+            tandems = try file.section("tandems", of: header, in: map)
+            keys = try file.section("keys", of: header, in: map)
+            // The small meta section is checked whole; keyed records check themselves.
+            guard let digest = header.sections["meta"]?.digest, SHA256.hash(meta) == digest else {
+                throw SnapshotError.malformed("section meta does not match its digest")
+            }
+        }
+
+        /// The state with only the small parts loaded: head, programmes, match runs, voids.
+        public func base() throws(SnapshotError) -> ProgrammeState {
+            var state = ProgrammeState()
+            var r = SnapshotReader(meta)
+            state.head = try r.readInt()
+            for _ in 0..<(try r.readCount()) {
+                let id = try Self.id(ProgrammeKind.self, &r)
+                let name = try r.readString()
+                let starts = BusinessDate(dayNumber: try r.readInt()), ends = BusinessDate(dayNumber: try r.readInt())
+                state.programmes[id] = Programme(id: id, name: name, starts: starts, ends: ends, cadenceDays: try r.readInt(), minGroupSize: try r.readInt())
+            }
+            for _ in 0..<(try r.readCount()) {
+                let run = try Self.id(MatchRunKind.self, &r)
+                state.matchRuns[run] = try Self.id(ProgrammeKind.self, &r)
+            }
+            for _ in 0..<(try r.readCount()) {
+                let seq = try r.readInt()
+                state.voided[seq] = try r.readInt()
+            }
+            return state
+        }
+
+        /// The whole state.
+        /// - Complexity: O(state).
+        public func all() throws -> ProgrammeState {
+            var state = try base()
+            try KeyedSection.forEach(in: participants) { payload in
+                let record = try Self.participant(payload)
+                state.participants[record.id] = record
+            }
+            try KeyedSection.forEach(in: tandems) { payload in
+                let record = try Self.tandem(payload)
+                state.tandems[record.id] = record
+            }
+            try KeyedSection.forEach(in: keys) { payload in
+                var r = SnapshotReader(payload)
+                let key = try r.readString()
+                state.keys[key] = try Self.keyUse(&r)
+            }
+            return state
+        }
+
+        /// One participant, if the snapshot has them.
+        public func participant(_ id: ParticipantID) throws(SnapshotError) -> ParticipantRecord? {
+            guard let payload = try KeyedSection.find(id.rawValue.utf8, in: participants) else { return nil }
+            return try Self.participant(payload)
+        }
+
+        /// One tandem, if the snapshot has it.
+        public func tandem(_ id: TandemID) throws(SnapshotError) -> TandemRecord? {
+            guard let payload = try KeyedSection.find(id.rawValue.utf8, in: tandems) else { return nil }
+            return try Self.tandem(payload)
+        }
+
+        /// What an idempotency key was used for, if it was.
+        public func key(_ key: String) throws(SnapshotError) -> KeyUse? {
+            guard let payload = try KeyedSection.find(key.utf8, in: keys) else { return nil }
+            var r = SnapshotReader(payload)
+            _ = try r.readStringBytes()
+            return try Self.keyUse(&r)
+        }
+
+        // Payloads start with their key (repeated, so that a payload read alone is whole).
+
+        static func participant(_ payload: UnsafeRawBufferPointer) throws(SnapshotError) -> ParticipantRecord {
+            var r = SnapshotReader(payload)
+            let id = try Self.id(ParticipantKind.self, &r)
+            let programme = try Self.id(ProgrammeKind.self, &r)
+            let role: Role = try r.readBool() ? .mentor : .mentee
+            var record = ParticipantRecord(id: id, programme: programme, role: role, signedUpOn: BusinessDate(dayNumber: try r.readInt()))
+            record.unit = try r.readOptionalString()
+            record.withdrawnOn = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
+            record.activeTandem = try r.readBool() ? try Self.id(TandemKind.self, &r) : nil
+            record.erased = try r.readBool()
+            for _ in 0..<(try r.readCount()) { record.tandems.append(try Self.id(TandemKind.self, &r)) }
+            for _ in 0..<(try r.readCount()) { record.refs.append(try r.readString()) }
+            return record
+        }
+
+        static func tandem(_ payload: UnsafeRawBufferPointer) throws(SnapshotError) -> TandemRecord {
+            var r = SnapshotReader(payload)
+            let id = try Self.id(TandemKind.self, &r)
+            let programme = try Self.id(ProgrammeKind.self, &r)
+            let mentor = try Self.id(ParticipantKind.self, &r), mentee = try Self.id(ParticipantKind.self, &r)
+            var record = TandemRecord(id: id, programme: programme, mentor: mentor, mentee: mentee, since: BusinessDate(dayNumber: try r.readInt()))
+            record.until = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
+            guard let status = TandemStatus(code: try r.readInt()) else { throw .malformed("a tandem has an unknown status") }
+            record.status = status
+            record.lastSession = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
+            for _ in 0..<(try r.readCount()) {
+                let goal = try Self.id(GoalKind.self, &r)
+                let setOn = BusinessDate(dayNumber: try r.readInt())
+                let due = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
+                let category = try r.readOptionalString()
+                let reached = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
+                record.goals[goal] = GoalRecord(setOn: setOn, due: due, category: category, reachedOn: reached)
+            }
+            for _ in 0..<(try r.readCount()) { record.refs.append(try r.readString()) }
+            return record
+        }
+
+        static func keyUse(_ r: inout SnapshotReader) throws(SnapshotError) -> KeyUse {
+            let seq = try r.readInt()
+            let digest = try r.readString()
+            var refs: [String] = []
+            for _ in 0..<(try r.readCount()) { refs.append(try r.readString()) }
+            return KeyUse(seq: seq, digest: digest, refs: refs)
+        }
+
+        static func id<Kind>(_: Kind.Type, _ r: inout SnapshotReader) throws(SnapshotError) -> Identifier<Kind> {
+            let text = try r.readString()
+            guard let id = Identifier<Kind>(text) else { throw .malformed("an invalid \(Kind.noun) id") }
+            return id
+        }
+    }
+}
+
+extension TandemStatus {
+    /// A stable number for snapshots (the raw value is for people).
+    var code: Int {
+        switch self {
+        case .active: 0
+        case .completed: 1
+        case .dissolved: 2
+        }
+    }
+
+    init?(code: Int) {
+        switch code {
+        case 0: self = .active
+        case 1: self = .completed
+        case 2: self = .dissolved
+        default: return nil
+        }
+    }
+}

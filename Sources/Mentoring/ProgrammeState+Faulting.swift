@@ -1,0 +1,125 @@
+import EventLog
+
+/// The entries a command or an event reads: named ids, each either "shallow" (is there one,
+/// and what is it) or "deep" (with everything the rules read around it).
+public struct StateNeeds: Sendable, Equatable {
+    public var participants: [(ParticipantID, deep: Bool)] = []
+    public var tandems: [(TandemID, deep: Bool)] = []
+    public var keys: [String] = []
+
+    public init() {}
+
+    public static func == (a: StateNeeds, b: StateNeeds) -> Bool {
+        a.participants.map(\.0) == b.participants.map(\.0) && a.participants.map(\.deep) == b.participants.map(\.deep)
+            && a.tandems.map(\.0) == b.tandems.map(\.0) && a.tandems.map(\.deep) == b.tandems.map(\.deep) && a.keys == b.keys
+    }
+}
+
+extension ProgrammeCommand {
+    /// What deciding this command reads, besides the small parts every state holds
+    /// (programmes, match runs, voids). A void needs the whole history and is not listed.
+    public var needs: StateNeeds {
+        var n = StateNeeds()
+        switch self {
+        case .launch, .recordMatchRun, .void: break
+        case .signUp(let c): if let id = c.id { n.participants.append((id, false)) }
+        case .match(let c):
+            n.participants += [(c.mentor, true), (c.mentee, true)]
+            if let id = c.id { n.tandems.append((id, false)) }
+        case .recordSession(let c): n.tandems.append((c.tandem, true))
+        case .setGoal(let c): n.tandems.append((c.tandem, true))
+        case .reachGoal(let c): n.tandems.append((c.tandem, true))
+        case .complete(let c): n.tandems.append((c.tandem, true))
+        case .swap(let c):
+            n.tandems.append((c.tandem, true))
+            if let id = c.newTandem { n.tandems.append((id, false)) }
+            n.participants += [(c.leaving, true), (c.joining, true)]
+        case .withdraw(let c): n.participants.append((c.participant, true))
+        case .forget(let c): n.participants.append((c.participant, true))
+        }
+        return n
+    }
+}
+
+extension ProgrammeEvent {
+    /// What validating and applying this event reads and changes, besides the small parts
+    /// every state holds.
+    public var needs: StateNeeds {
+        var n = StateNeeds()
+        switch self {
+        case .programmeLaunched, .matchRunRecorded, .eventVoided, .logCreated, .unknown: break
+        case .participantSignedUp(let e): n.participants.append((e.participant, false))
+        case .tandemMatched(let e):
+            n.tandems.append((e.tandem, false))
+            n.participants += [(e.mentor, true), (e.mentee, true)]
+        case .sessionHeld(let e): n.tandems.append((e.tandem, true))
+        case .goalSet(let e): n.tandems.append((e.tandem, true))
+        case .goalReached(let e): n.tandems.append((e.tandem, true))
+        case .tandemCompleted(let e): n.tandems.append((e.tandem, true))
+        case .partnerSwapped(let e):
+            n.tandems += [(e.tandem, true), (e.newTandem, false)]
+            n.participants += [(e.leaving, true), (e.joining, true)]
+        case .participantWithdrew(let e): n.participants.append((e.participant, true))
+        case .personalDataErased(let e): n.participants.append((e.participant, true))
+        }
+        return n
+    }
+}
+
+/// Loads entries of a decider snapshot into a partial `ProgrammeState` as they are needed,
+/// so that recording a command on a store of a million events reads a few records, not the
+/// log or the whole state.
+///
+/// What "deep" loads is exactly what the rules and `apply` read around an entry:
+/// - a participant: their record, every tandem they were in (former partners, erasable
+///   refs) and both members of their active tandem (a withdrawal ends it);
+/// - a tandem: its record and both members, deep.
+///
+/// An entry already in the state (changed by an event since the snapshot) is never
+/// overwritten: the snapshot only fills gaps. The property tests check that decisions on a
+/// partial state equal decisions on the whole one.
+public struct StateFaulting {
+    let reader: DeciderSnapshot.Reader
+    private var seenParticipants: Set<ParticipantID> = []
+    private var deepParticipants: Set<ParticipantID> = []
+    private var seenTandems: Set<TandemID> = []
+    private var deepTandems: Set<TandemID> = []
+    private var seenKeys: Set<String> = []
+
+    public init(_ reader: DeciderSnapshot.Reader) { self.reader = reader }
+
+    /// Loads what `needs` lists.
+    /// - Throws: `SnapshotError` if a record is damaged.
+    public mutating func fault(_ needs: StateNeeds, into state: inout ProgrammeState) throws(SnapshotError) {
+        for (id, deep) in needs.participants { try participant(id, deep: deep, into: &state) }
+        for (id, deep) in needs.tandems { try tandem(id, deep: deep, into: &state) }
+        for key in needs.keys { try self.key(key, into: &state) }
+    }
+
+    public mutating func participant(_ id: ParticipantID, deep: Bool, into state: inout ProgrammeState) throws(SnapshotError) {
+        if seenParticipants.insert(id).inserted, state.participants[id] == nil, let record = try reader.participant(id) {
+            state.participants[id] = record
+        }
+        guard deep, deepParticipants.insert(id).inserted, let record = state.participants[id] else { return }
+        for tandem in record.tandems { try self.tandem(tandem, deep: false, into: &state) }
+        if let active = record.activeTandem, let tandem = state.tandems[active] {
+            try participant(tandem.mentor, deep: false, into: &state)
+            try participant(tandem.mentee, deep: false, into: &state)
+        }
+    }
+
+    public mutating func tandem(_ id: TandemID, deep: Bool, into state: inout ProgrammeState) throws(SnapshotError) {
+        if seenTandems.insert(id).inserted, state.tandems[id] == nil, let record = try reader.tandem(id) {
+            state.tandems[id] = record
+        }
+        guard deep, deepTandems.insert(id).inserted, let record = state.tandems[id] else { return }
+        try participant(record.mentor, deep: true, into: &state)
+        try participant(record.mentee, deep: true, into: &state)
+    }
+
+    public mutating func key(_ key: String, into state: inout ProgrammeState) throws(SnapshotError) {
+        if seenKeys.insert(key).inserted, state.keys[key] == nil, let use = try reader.key(key) {
+            state.keys[key] = use
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import EventLog
+
+/// What the rules and the reports need of a profile: the unit (the cross-unit rule,
+/// segments), level, birth year and gender. Never the name, the email or the free text.
+///
+/// Folds keep traits, not profiles: a name is read from the vault only for a row that shows
+/// it, to a viewer who may see it.
+public struct Traits: Sendable, Hashable {
+    public var unit: String
+    public var level: Int
+    public var born: Int
+    public var gender: String?
+
+    public init(unit: String, level: Int, born: Int, gender: String? = nil) {
+        self.unit = unit
+        self.level = level
+        self.born = born
+        self.gender = gender
+    }
+
+    /// A profile's traits.
+    public init(_ profile: Profile) {
+        self.init(unit: profile.unit, level: profile.level, born: profile.born, gender: profile.gender)
+    }
+
+    /// The generation their birth year falls in.
+    public var generation: Generation { Generation(bornIn: born) }
+}
+
+/// Signed-up participants' traits from the vault, by ref.
+///
+/// Memory matters here: a store of ten million events holds a million profiles. Our own refs
+/// (`r-` and 16 hex digits) become a 64-bit key and the traits a 64-bit word, with units and
+/// genders interned; anything else is kept as it is.
+///
+/// - Complexity: 16 bytes per profile (plus the table's slack) for refs and traits that fit.
+public struct TraitsDirectory: Sendable {
+    private var packed: [UInt64: UInt64] = [:]
+    private var other: [String: Traits] = [:]
+    private var units: [String] = []
+    private var unitIndex: [String: Int] = [:]
+    private var genders: [String] = []
+    private var genderIndex: [String: Int] = [:]
+    /// Set when only the end of the vault was loaded: a profile written before that point
+    /// (a concurrent writer's, whose event came later) is looked up there.
+    private var olderLines: Vault?
+
+    public init() {}
+
+    /// How many profiles it holds.
+    public var count: Int { packed.count + other.count }
+
+    /// Reads every profile line of the vault from byte `offset` on, streaming: other
+    /// payloads and lines that do not parse are skipped.
+    /// - Throws: `SystemError` if the vault cannot be read.
+    public mutating func load(_ vault: Vault, from offset: Int = 0) throws {
+        if offset > 0 { olderLines = vault }
+        guard FileSystem.kind(of: vault.path).exists else { return }
+        let marker = Array("\"kind\":\"profile\"".utf8)
+        try LineStream.forEach(vault.path, from: offset) { line, _ in
+            guard ByteSearch.contains(marker, in: line), let (ref, traits) = Self.parseProfileLine(line) else { return }
+            insert(traits, ref: ref)
+        }
+    }
+
+    /// The ref and traits of a vault line holding a profile; nil for anything else.
+    static func parseProfileLine(_ line: UnsafeRawBufferPointer) -> (String, Traits)? {
+        var s = JSONScanner(line)
+        var ref: String?, traits: Traits?
+        do throws(JSONSyntaxError) {
+            try s.forEachMember { (s: inout JSONScanner, key: Range<Int>, _: Bool) throws(JSONSyntaxError) in
+                if s.keyEquals(key, "ref") { ref = try s.parseString() }
+                else if s.keyEquals(key, "payload") { traits = try Self.parseTraits(&s) }
+                else { try s.skipValue() }
+            }
+        } catch { return nil }
+        guard let ref, let traits else { return nil }
+        return (ref, traits)
+    }
+
+    private static func parseTraits(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Traits? {
+        var isProfile = false, unit: String?, level: Int?, born: Int?, gender: String?
+        try s.forEachMember { (s: inout JSONScanner, key: Range<Int>, _: Bool) throws(JSONSyntaxError) in
+            if s.keyEquals(key, "kind") { isProfile = try s.parseString() == "profile" }
+            else if s.keyEquals(key, "unit") { unit = try s.parseString() }
+            else if s.keyEquals(key, "level") { level = Int(try s.parseInt()) }
+            else if s.keyEquals(key, "born") { born = Int(try s.parseInt()) }
+            else if s.keyEquals(key, "gender") { gender = s.consume("null") ? nil : try s.parseString() }
+            else { try s.skipValue() }
+        }
+        guard isProfile, let unit, let level, let born else { return nil }
+        return Traits(unit: unit, level: level, born: born, gender: gender)
+    }
+
+    /// Adds a profile's traits (a signup decided in this process).
+    public mutating func insert(_ traits: Traits, ref: String) {
+        if let key = Self.key(ref), let word = pack(traits) {
+            packed[key] = word
+        } else {
+            other[ref] = traits
+        }
+    }
+
+    /// Forgets profiles (a signup undone, or erased).
+    public mutating func remove(_ refs: some Sequence<String>) {
+        for ref in refs {
+            if let key = Self.key(ref) { packed[key] = nil }
+            other[ref] = nil
+        }
+    }
+
+    /// The traits a signup points to, if the vault still has its profile.
+    public subscript(_ reference: PersonalReference) -> Traits? { self[reference.ref] }
+
+    /// The traits of the profile with this ref.
+    ///
+    /// If only the end of the vault was loaded and the ref is not there, the rest of the
+    /// vault is searched (rare: a profile erased, or written just before the snapshot).
+    public subscript(_ ref: String) -> Traits? {
+        if let key = Self.key(ref), let word = packed[key] { return unpack(word) }
+        if let traits = other[ref] { return traits }
+        guard let olderLines else { return nil }
+        var found: Traits?
+        let marker = Array("\"\(ref)\"".utf8)
+        try? LineStream.forEach(olderLines.path) { line, _ in
+            guard found == nil, ByteSearch.contains(marker, in: line), let (lineRef, traits) = Self.parseProfileLine(line), lineRef == ref else { return }
+            found = traits
+        }
+        return found
+    }
+
+    /// `r-` and 16 lowercase hex digits, as a number; nil for any other ref.
+    static func key(_ ref: String) -> UInt64? {
+        var utf8 = ref.utf8.makeIterator()
+        guard ref.utf8.count == 18, utf8.next() == UInt8(ascii: "r"), utf8.next() == UInt8(ascii: "-") else { return nil }
+        var value: UInt64 = 0
+        while let c = utf8.next() {
+            let digit: UInt8
+            switch c {
+            case 48...57: digit = c - 48
+            case 97...102: digit = c - 87
+            default: return nil
+            }
+            value = value << 4 | UInt64(digit)
+        }
+        return value
+    }
+
+    // Layout: unit index (24 bits) · gender index + 1 (8 bits, 0 = none) · level + 32768
+    // (16 bits) · born (16 bits).
+    private mutating func pack(_ traits: Traits) -> UInt64? {
+        guard (-32768..<32768).contains(traits.level), (0..<65536).contains(traits.born) else { return nil }
+        let unit = Self.intern(traits.unit, in: &units, index: &unitIndex)
+        var gender = 0
+        if let g = traits.gender { gender = Self.intern(g, in: &genders, index: &genderIndex) + 1 }
+        guard unit < 1 << 24, gender < 1 << 8 else { return nil }
+        return UInt64(unit) << 40 | UInt64(gender) << 32 | UInt64(traits.level + 32768) << 16 | UInt64(traits.born)
+    }
+
+    private func unpack(_ word: UInt64) -> Traits {
+        let gender = Int(word >> 32 & 0xFF)
+        return Traits(unit: units[Int(word >> 40)], level: Int(word >> 16 & 0xFFFF) - 32768, born: Int(word & 0xFFFF),
+                      gender: gender == 0 ? nil : genders[gender - 1])
+    }
+
+    private static func intern(_ value: String, in table: inout [String], index: inout [String: Int]) -> Int {
+        if let i = index[value] { return i }
+        table.append(value)
+        index[value] = table.count - 1
+        return table.count - 1
+    }
+}
