@@ -197,6 +197,16 @@ public struct SnapshotFile: Sendable {
         /// Sections by name: byte range in the file, and digest.
         public var sections: [String: (range: Range<Int>, digest: SHA256Digest)]
 
+        public init(kind: String, schema: Int, head: LogHead, logEnd: Int, vaultSize: Int,
+                    sections: [String: (range: Range<Int>, digest: SHA256Digest)]) {
+            self.kind = kind
+            self.schema = schema
+            self.head = head
+            self.logEnd = logEnd
+            self.vaultSize = vaultSize
+            self.sections = sections
+        }
+
         public static func == (a: Header, b: Header) -> Bool {
             a.kind == b.kind && a.schema == b.schema && a.head == b.head && a.logEnd == b.logEnd && a.vaultSize == b.vaultSize
                 && a.sections.mapValues(\.range) == b.sections.mapValues(\.range)

@@ -22,9 +22,7 @@ public enum ProjectionSnapshot {
         writeProgrammes(model, into: &figures)
         for id in model.programmeOrder {
             let (f, _) = StatsQuery.figures(model, programme: id, segment: nil)
-            var json = JSONWriter()
-            json.write(.object(f.stats))
-            figures.write(json.string)
+            write(.object(f.stats), into: &figures)
             figures.write(f.programmePeople)
             figures.write(f.allPeople)
         }
@@ -75,8 +73,7 @@ public enum ProjectionSnapshot {
                 try readProgrammes(&r, into: &model)
                 var out: [ProgrammeID: StatsQuery.Figures] = [:]
                 for id in model.programmeOrder {
-                    let text = try r.readString()
-                    guard let stats = (try? JSONScanner.parse(Array(text.utf8)))?.objectValue else { throw .malformed("figures that do not parse") }
+                    guard let stats = try readValue(&r).objectValue else { throw .malformed("figures that are not an object") }
                     out[id] = StatsQuery.Figures(stats: stats, programmePeople: try r.readInt(), allPeople: try r.readInt())
                 }
                 return (model, out)
@@ -167,7 +164,42 @@ public enum ProjectionSnapshot {
         w.write(UInt64(run.pairs.count)); for pair in run.pairs { w.write(pair.mentor.rawValue); w.write(pair.mentee.rawValue) }
     }
 
+    /// A JSON value with its type kept (an integer stays an integer, a double a double).
+    static func write(_ value: JSONValue, into w: inout SnapshotWriter) {
+        switch value {
+        case .null: w.write(0)
+        case .bool(let b): w.write(1); w.write(b)
+        case .int(let i): w.write(2); w.write(Int(i))
+        case .double(let d): w.write(3); w.write(d.bitPattern)
+        case .string(let s): w.write(4); w.write(s)
+        case .array(let items): w.write(5); w.write(UInt64(items.count)); for item in items { write(item, into: &w) }
+        case .object(let object):
+            w.write(6); w.write(UInt64(object.members.count))
+            for (key, item) in object.members { w.write(key); write(item, into: &w) }
+        }
+    }
+
     // MARK: Decoding
+
+    static func readValue(_ r: inout SnapshotReader, depth: Int = 0) throws(SnapshotError) -> JSONValue {
+        guard depth < 32 else { throw .malformed("values nested too deep") }
+        switch try r.readInt() {
+        case 0: return .null
+        case 1: return .bool(try r.readBool())
+        case 2: return .int(Int64(try r.readInt()))
+        case 3: return .double(Double(bitPattern: try r.readUInt64()))
+        case 4: return .string(try r.readString())
+        case 5:
+            var items: [JSONValue] = []
+            for _ in 0..<(try r.readCount()) { items.append(try readValue(&r, depth: depth + 1)) }
+            return .array(items)
+        case 6:
+            var object = JSONObject()
+            for _ in 0..<(try r.readCount()) { let key = try r.readString(); object[key] = try readValue(&r, depth: depth + 1) }
+            return .object(object)
+        default: throw .malformed("a value of unknown type")
+        }
+    }
 
     static func readProgrammes(_ r: inout SnapshotReader, into model: inout ProgrammeReadModel) throws(SnapshotError) {
         for _ in 0..<(try r.readCount()) {

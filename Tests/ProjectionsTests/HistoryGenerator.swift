@@ -15,6 +15,10 @@ struct HistoryGenerator {
     let random: SeededRandomSource
     var voidable: [Int] = []
     var counter = 0
+    /// Every command tried, accepted or refused, in order.
+    var attempted: [ProgrammeCommand] = []
+    /// Whether voids are generated (a caller that needs a history without them turns them off).
+    var voids = true
 
     init(seed: UInt64) {
         generator = SeededGenerator(seed: seed)
@@ -28,6 +32,7 @@ struct HistoryGenerator {
     /// Decides and appends; returns false if the rules refused.
     @discardableResult
     mutating func record(_ command: ProgrammeCommand, today: BusinessDate? = nil) -> Bool {
+        attempted.append(command)
         guard let decision = try? decide(command, state, today: today ?? day) else { return false }
         let seq = state.head + 1
         let event = decision.events[0]
@@ -94,7 +99,7 @@ struct HistoryGenerator {
             case 84..<88:
                 if let tandem = pick(active) { record(.complete(CompleteTandem(tandem: tandem.id, on: day))) }
             case 88..<93:
-                if let seq = pick(voidable.filter { state.voided[$0] == nil }) {
+                if voids, let seq = pick(voidable.filter { state.voided[$0] == nil }) {
                     // Voiding a session or a reached goal never breaks a later event.
                     record(.void(VoidEvent(seq: seq, reason: "correction")))
                 }

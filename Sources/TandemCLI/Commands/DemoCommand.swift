@@ -43,9 +43,11 @@ enum DemoCommand {
         let service = ProgrammeService(store: store, clock: context.clock, random: context.random)
         var simulation = ProgrammeSimulation(settings: settings)
         try service.recording { recorder in try simulation.run(recorder: recorder, random: context.random) }
+        // The reports are as of the simulation's last day. No event is about a later day (the
+        // rules refuse the future), so the whole log is that window, and the fold leaves the
+        // projections snapshot behind for the next query.
         let asOf = simulation.until
-        let input = try QueryCommands.loadInput(store: store, viewer: .coordinator, window: ReplayWindow(asOf: asOf), knownAt: nil,
-                                                today: asOf)
+        let input = try QueryCommands.loadInput(store: store, viewer: .coordinator, window: .everything, knownAt: nil, today: asOf)
         let stats = try StatsQuery.run(input, .init())
         let dropouts = try DropoutsQuery.run(input, .init())
         let atRisk = try TandemsQuery.run(input, .init(atRisk: true))

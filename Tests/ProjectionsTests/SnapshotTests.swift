@@ -1,0 +1,194 @@
+import EventLog
+import Mentoring
+import Projections
+import Testing
+import TestSupport
+
+@Suite("Snapshots: partial decider states decide as the whole state does; damaged snapshots are refused")
+struct SnapshotTests {
+    /// A history in two parts: the first is snapshotted, the second is the tail.
+    struct Split {
+        var log: InMemoryLog
+        var profiles: TraitsDirectory
+        var snapshotHead: LogHead
+        var full: ProgrammeState
+        var commands: [ProgrammeCommand]
+    }
+
+    static func split(seed: UInt64, before: Int, after: Int) throws -> (Split, ProgrammeState) {
+        var history = HistoryGenerator(seed: seed)
+        history.run(steps: before)
+        let early = try Replay.fold(history.log, profiles: history.profiles) { ProgrammeState() }
+        // The tail has no voids: a writer that meets one there rebuilds the whole state.
+        history.voids = false
+        history.attempted = []
+        history.run(steps: after)
+        let full = try Replay.fold(history.log, profiles: history.profiles) { ProgrammeState() }
+        return (Split(log: history.log, profiles: history.profiles, snapshotHead: early.head, full: full.fold, commands: history.attempted), early.fold)
+    }
+
+    /// The partial state a writer builds: the snapshot's small parts, then the tail, each
+    /// event's entries faulted in first.
+    static func partial(_ split: Split, reader: DeciderSnapshot.Reader) throws -> (ProgrammeState, StateFaulting) {
+        var state = try reader.base()
+        var faulting = StateFaulting(reader)
+        try split.log.forEachLine(from: split.snapshotHead.seq + 1, after: split.snapshotHead) { line in
+            let recorded = try EventDecoder.decode(line)
+            try faulting.fault(recorded.event.needs, into: &state)
+            var traits: Traits? = nil
+            if case .participantSignedUp(let e) = recorded.event { traits = split.profiles[e.personal] }
+            state.apply(recorded, traits: traits)
+        }
+        return (state, faulting)
+    }
+
+    @Test("every command decides the same on the partial state as on the whole one", arguments: 0..<10)
+    func partialStatesDecideAlike(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let (split, early) = try Self.split(seed: UInt64(seed) &+ 500, before: 160, after: 160)
+        let file = SnapshotFile(path: directory.appending("decider.snapshot"))
+        try DeciderSnapshot.write(early, head: split.snapshotHead, logEnd: 0, vaultSize: 0, to: file)
+        let reader = try DeciderSnapshot.Reader(file)
+        #expect(try reader.all() == early, "a snapshot reads back as written")
+
+        // A writer's partial state, and the whole state, live through the same commands.
+        var whole = early
+        var state = try reader.base()
+        var faulting = StateFaulting(reader)
+        var decided = 0
+        for command in split.commands {
+            if case .void = command { continue }
+            try faulting.fault(command.needs, into: &state)
+            let today = BusinessDate("2028-06-30")!
+            let outcome = Self.outcome(command, whole, today)
+            #expect(outcome == Self.outcome(command, state, today), "seed \(seed): \(command.name) decided differently on the partial state")
+            guard case .decided(let decision) = outcome else { continue }
+            decided += 1
+            for event in decision.events {
+                let recorded = RecordedEvent(seq: whole.head + 1, at: Timestamp(secondsSinceEpoch: 0), actor: "t", event: event)
+                var traits: Traits? = nil
+                if case .signUp(let c) = command, case .profile(let p) = c.profile.payload { traits = Traits(p) }
+                whole.apply(recorded, traits: traits)
+                try faulting.fault(event.needs, into: &state)
+                state.apply(recorded, traits: traits)
+            }
+        }
+        #expect(decided > 20, "seed \(seed): only \(decided) commands were decided")
+        // What the partial state holds is what the whole state holds, and it is only part.
+        for (id, record) in state.participants { #expect(whole.participants[id] == record, "participant \(id)") }
+        for (id, record) in state.tandems { #expect(whole.tandems[id] == record, "tandem \(id)") }
+        #expect(state.programmes == whole.programmes && state.matchRuns == whole.matchRuns && state.head == whole.head)
+        #expect(state.participants.count < whole.participants.count)
+    }
+
+    enum Outcome: Equatable {
+        case decided(Decision)
+        case refused(DomainError)
+    }
+
+    static func outcome(_ command: ProgrammeCommand, _ state: ProgrammeState, _ today: BusinessDate) -> Outcome {
+        do { return .decided(try decide(command, state, today: today)) } catch { return .refused(error) }
+    }
+
+    @Test("a merged snapshot equals a snapshot written from the whole state", arguments: 0..<4)
+    func mergedSnapshots(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let (split, early) = try Self.split(seed: UInt64(seed) &+ 900, before: 150, after: 100)
+        let old = SnapshotFile(path: directory.appending("old.snapshot"))
+        try DeciderSnapshot.write(early, head: split.snapshotHead, logEnd: 0, vaultSize: 0, to: old)
+        let reader = try DeciderSnapshot.Reader(old)
+        let (state, _) = try Self.partial(split, reader: reader)
+        let merged = SnapshotFile(path: directory.appending("merged.snapshot"))
+        let head = try split.log.readHead()
+        try DeciderSnapshot.write(state, mergingInto: reader, head: head, logEnd: 0, vaultSize: 0, to: merged)
+        var whole = split.full
+        whole.keys = [:]  // the generator records no keys; both sides agree on that
+        let readBack = try DeciderSnapshot.Reader(merged).all()
+        #expect(readBack.participants == split.full.participants)
+        #expect(readBack.tandems == split.full.tandems)
+        #expect(readBack.programmes == split.full.programmes && readBack.voided == split.full.voided && readBack.head == split.full.head)
+    }
+
+    @Test("a damaged record, a cut-short file and another layout are refused, never misread")
+    func damagedSnapshots() throws {
+        let directory = TemporaryDirectory()
+        let (split, early) = try Self.split(seed: 7, before: 150, after: 10)
+        let path = directory.appending("decider.snapshot")
+        let file = SnapshotFile(path: path)
+        try DeciderSnapshot.write(early, head: split.snapshotHead, logEnd: 0, vaultSize: 0, to: file)
+        let good = Files.read(path)
+
+        // A flipped byte inside the participants' records: the record's checksum catches it
+        // when that record is read, and a full read refuses the snapshot.
+        let range = try #require(try file.header().sections["participants"]?.range)
+        var damaged = good
+        damaged[range.upperBound - 10] ^= 0x01  // inside the last record
+        Files.write(path, damaged)
+        let reader = try DeciderSnapshot.Reader(file)
+        let refused = early.participants.keys.filter { id in (try? reader.participant(id)) == nil }
+        // (A lookup whose binary search passes through the damaged record is refused too.)
+        #expect(refused.contains(early.participants.keys.max()!) && refused.count < early.participants.count / 2)
+        #expect(throws: SnapshotError.self) { _ = try reader.all() }
+
+        // Cut short: the header's sections lie beyond the end.
+        Files.write(path, Array(good.prefix(good.count / 2)))
+        #expect(throws: SnapshotError.self) { _ = try DeciderSnapshot.Reader(file) }
+
+        // Not a snapshot at all.
+        Files.write(path, Array("{\"seq\":1}\n".utf8))
+        #expect(throws: SnapshotError.malformed("not a Tandem snapshot")) { _ = try DeciderSnapshot.Reader(file) }
+
+        // Written by a build with another layout: refused by its schema number.
+        try file.write(kind: "decider", schema: DeciderSnapshot.schema + 1, head: split.snapshotHead, logEnd: 0, vaultSize: 0, sections: [])
+        #expect(throws: SnapshotError.otherSchema(kind: "decider", found: DeciderSnapshot.schema + 1, expected: DeciderSnapshot.schema)) {
+            _ = try DeciderSnapshot.Reader(file)
+        }
+    }
+
+    @Test("a snapshot is checked against the log: the line it covers must have its hash and end where it did")
+    func checkedAgainstTheLog() throws {
+        let (split, _) = try Self.split(seed: 11, before: 120, after: 20)
+        let head = try split.log.readHead()
+        let end = try SnapshotFile.logEnd(of: split.snapshotHead.seq, in: split.log)
+        func header(_ head: LogHead, end: Int, vault: Int = 10) -> SnapshotFile.Header {
+            SnapshotFile.Header(kind: "decider", schema: 1, head: head, logEnd: end, vaultSize: vault, sections: [:])
+        }
+        try SnapshotFile.check(header(split.snapshotHead, end: end), against: split.log, head: head, vaultSize: 10)
+        // Another hash at that seq: another history.
+        let other = LogHead(seq: split.snapshotHead.seq, hash: SHA256.hash("another history"))
+        #expect(throws: SnapshotError.doesNotMatchLog(seq: other.seq)) {
+            try SnapshotFile.check(header(other, end: end), against: split.log, head: head, vaultSize: 10)
+        }
+        // The line ends elsewhere: something before it was added or removed.
+        #expect(throws: SnapshotError.doesNotMatchLog(seq: split.snapshotHead.seq)) {
+            try SnapshotFile.check(header(split.snapshotHead, end: end + 1), against: split.log, head: head, vaultSize: 10)
+        }
+        // Beyond the head (the log was cut back), or a vault that shrank (an erasure).
+        let ahead = LogHead(seq: head.seq + 1, hash: head.hash)
+        #expect(throws: SnapshotError.doesNotMatchLog(seq: ahead.seq)) {
+            try SnapshotFile.check(header(ahead, end: end), against: split.log, head: head, vaultSize: 10)
+        }
+        #expect(throws: SnapshotError.vaultRewritten) {
+            try SnapshotFile.check(header(split.snapshotHead, end: end, vault: 11), against: split.log, head: head, vaultSize: 10)
+        }
+    }
+
+    @Test("the projections snapshot reads back equal, and its figures equal those computed from the model", arguments: 0..<4)
+    func projectionSnapshots(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        var history = HistoryGenerator(seed: UInt64(seed) &+ 77)
+        history.run(steps: 260)
+        let replay = try Replay.fold(history.log, profiles: history.profiles) { ProgrammeReadModel() }
+        let file = SnapshotFile(path: directory.appending("projections.snapshot"))
+        try ProjectionSnapshot.write(replay.fold, voided: replay.voided, head: replay.head, logEnd: 0, vaultSize: 0, to: file)
+        let header = try ProjectionSnapshot.header(file)
+        let (model, voided) = try ProjectionSnapshot.model(file, header: header)
+        #expect(model == replay.fold)
+        #expect(voided == replay.voided)
+        let (programmes, figures) = try ProjectionSnapshot.figures(file, header: header)
+        #expect(programmes.programmeOrder == replay.fold.programmeOrder)
+        for id in replay.fold.programmeOrder {
+            #expect(figures[id] == StatsQuery.figures(replay.fold, programme: id, segment: nil).0)
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import EventLog
+import Foundation
+import Mentoring
+import Projections
+import Testing
+import TestSupport
+
+@Suite("Snapshots as real processes: warm answers equal cold ones, damage and old layouts are rebuilt", .serialized)
+struct SnapshotCommandTests {
+    /// A demo store stopped mid-programme, so that there are active tandems to record for.
+    static func store() throws -> CLI {
+        let cli = CLI()
+        let demo = try cli.run(["demo", "--store", cli.store, "--participants", "80", "--seed", "5", "--until", "2027-01-20"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        return cli
+    }
+
+    static let queries: [[String]] = [
+        ["stats", "--format", "json"],
+        ["--role", "analyst", "stats", "--by", "unit", "--format", "json"],
+        ["--role", "analyst", "stats", "--format", "csv"],
+        ["tandems", "--status", "all", "--format", "json"],
+        ["dropouts", "--format", "json"],
+        ["goals", "--format", "json"],
+        ["--role", "auditor", "audit", "--format", "json"],
+        ["suggest", "--format", "json"],
+        ["tandems", "--at-risk"],
+    ]
+
+    static func answers(_ cli: CLI) throws -> [String] {
+        try queries.map { arguments in
+            let outcome = try cli.run(arguments)
+            #expect(outcome.status == 0, "\(arguments): \(outcome.stderr)")
+            return outcome.stdout
+        }
+    }
+
+    static func removeSnapshots(_ cli: CLI) {
+        for name in Files.list(cli.store + "/cache") where name.hasSuffix(".snapshot") { try? FileManager.default.removeItem(atPath: cli.store + "/cache/" + name) }
+    }
+
+    static func activeTandem(_ cli: CLI) throws -> String {
+        let tandems = try #require(CLI.json(try cli("tandems --format json"))?["tandems"] as? [[String: Any]])
+        return try #require(tandems.first?["tandem"] as? String)
+    }
+
+    @Test("every query answers the same from snapshots (warm, and caught up after appends) as from a replay")
+    func warmEqualsCold() throws {
+        let cli = try Self.store()
+        let snapshots = Set(Files.list(cli.store + "/cache").filter { $0.hasSuffix(".snapshot") })
+        #expect(snapshots == ["decider.snapshot", "projections.snapshot"], "the demo leaves both snapshots")
+        let warm = try Self.answers(cli)
+        Self.removeSnapshots(cli)
+        let cold = try Self.answers(cli)
+        #expect(warm == cold)
+
+        // Appends go through the decider snapshot; the next query catches up from the
+        // projections snapshot; both equal a replay from zero.
+        let tandem = try Self.activeTandem(cli)
+        for minutes in [30, 45, 60] {
+            let outcome = try cli.run(["session", "--tandem", tandem, "--on", "2027-01-21", "--minutes", String(minutes)])
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+        }
+        let signup = try cli.run(["signup", "--programme", "demo-2026", "--role", "mentee", "--name", "Late Joiner", "--unit", "Legal", "--level", "9", "--born", "1970",
+                                  "--on", "2027-01-21"])
+        #expect(signup.status == 0, "\(signup.stderr)")
+        let caughtUp = try Self.answers(cli)
+        Self.removeSnapshots(cli)
+        #expect(caughtUp == (try Self.answers(cli)))
+        #expect(caughtUp != warm, "the appends show")
+    }
+
+    @Test("a decider snapshot is used for appends and gives the same refusals as a replay")
+    func appendsUseTheSnapshot() throws {
+        let cli = try Self.store()
+        let tandem = try Self.activeTandem(cli)
+        // A refusal from the partial state reads like one from the whole state.
+        let early = try cli.run(["session", "--tandem", tandem, "--on", "2020-01-01", "--minutes", "30"])
+        Self.removeSnapshots(cli)
+        let earlyCold = try cli.run(["session", "--tandem", tandem, "--on", "2020-01-01", "--minutes", "30"])
+        #expect(early.status == 1 && early.stderr == earlyCold.stderr && early.stdout == earlyCold.stdout, "\(early.stderr)")
+        // After the refusal (and its replay), the snapshot exists again and is refreshed once
+        // the tail grows: 70 appends leave a snapshot no more than 64 events behind.
+        for n in 0..<70 {
+            let outcome = try cli.run(["session", "--tandem", tandem, "--on", "2027-01-21", "--minutes", String(20 + n)])
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+        }
+        let header = try DeciderSnapshot.file(Store(root: cli.store)).header()
+        let head = try Store(root: cli.store).events.readHead()
+        #expect(head.seq - header.head.seq < 64 && header.head.seq > 0)
+    }
+
+    @Test("garbage, a cut-short file and an older layout are rebuilt, never trusted")
+    func damagedSnapshotsAreRebuilt() throws {
+        let cli = try Self.store()
+        let expected = try Self.answers(cli)
+        let cache = cli.store + "/cache/"
+        let store = try Store(root: cli.store)
+
+        // Garbage in both snapshots.
+        Files.write(cache + "decider.snapshot", Array("not a snapshot".utf8))
+        Files.write(cache + "projections.snapshot", Array(repeating: 0x42, count: 4096))
+        #expect(try Self.answers(cli) == expected)
+        let tandem = try Self.activeTandem(cli)
+        #expect(try cli.run(["session", "--tandem", tandem, "--on", "2027-01-21", "--minutes", "40"]).status == 0)
+        #expect(try DeciderSnapshot.file(store).header().kind == "decider", "the append wrote a new snapshot")
+        let afterAppend = try Self.answers(cli)
+        #expect(try ProjectionSnapshot.header(ProjectionSnapshot.file(store)).head.seq == (try Store(root: cli.store).events.readHead().seq))
+
+        // Cut short.
+        let bytes = Files.read(cache + "projections.snapshot")
+        Files.write(cache + "projections.snapshot", Array(bytes.prefix(bytes.count - 100)))
+        #expect(try Self.answers(cli) == afterAppend)
+
+        // Written by an older build: same bytes, another layout number.
+        let file = ProjectionSnapshot.file(store)
+        let header = try ProjectionSnapshot.header(file)
+        let figures = try file.section("figures", of: header), model = try file.section("model", of: header)
+        try file.write(kind: "projections", schema: ProjectionSnapshot.schema - 1, head: header.head, logEnd: header.logEnd,
+                       vaultSize: header.vaultSize, sections: [("figures", figures), ("model", model)])
+        #expect(try Self.answers(cli) == afterAppend)
+        #expect(try file.header().schema == ProjectionSnapshot.schema, "rebuilt in this build's layout")
+    }
+
+    @Test("warm queries and appends read the tail only; verify always reads everything")
+    func tailOnly() throws {
+        let cli = try Self.store()
+        let path = cli.store + "/events.jsonl"
+        let before = try #require(CLI.json(try cli("stats --format json"))?["stats"] as? [String: Any])
+        // An edit in place, early in the log, that keeps every length: the minutes of the
+        // first session. Only a reader of that line can notice it.
+        var text = Files.text(path)
+        let range = try #require(text.range(of: #""type":"SessionHeld","data":\{"tandem":"[^"]+","on":"[0-9-]+","minutes":[0-9]"#,
+                                            options: .regularExpression))
+        let digit = text[text.index(before: range.upperBound)]
+        text.replaceSubrange(text.index(before: range.upperBound)..<range.upperBound, with: digit == "9" ? "8" : "9")
+        Files.write(path, Array(text.utf8))
+
+        // The warm query answers from its snapshot; the append reads the tail only.
+        let warm = try #require(CLI.json(try cli("stats --format json"))?["stats"] as? [String: Any])
+        #expect(warm["minutes"] as? Int == before["minutes"] as? Int)
+        let append = try cli.run(["session", "--tandem", try Self.activeTandem(cli), "--on", "2027-01-21", "--minutes", "40"])
+        #expect(append.status == 0, "\(append.stderr)")
+
+        // verify starts from zero, and finds the edit.
+        let verify = try cli("verify")
+        #expect(verify.status == 65 && verify.stderr.contains("hash"), "\(verify.stdout) \(verify.stderr)")
+    }
+}
