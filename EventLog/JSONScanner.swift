@@ -398,12 +398,19 @@ public struct JSONScanner {
         case UInt8(ascii: "{"):
             guard depth < Self.maximumDepth else { throw fail("nesting too deep") }
             var members: [(String, JSONValue)] = []
-            var seen = Set<String>()
+            // Small objects (nearly all) are checked for duplicates by comparing with the keys
+            // so far; a set is built only for large ones.
+            var seen: Set<String>? = nil
             try forEachMember(depth: depth) { (scanner: inout JSONScanner, keyRange: Range<Int>, escaped: Bool) throws(JSONSyntaxError) in
                 let key = scanner.decodeString(keyRange, escaped: escaped)
-                guard seen.insert(key).inserted else {
-                    throw scanner.fail("duplicate key \"\(key)\"", at: keyRange.lowerBound - 1)
+                let duplicate: Bool
+                if members.count < 16 {
+                    duplicate = members.contains { $0.0 == key }
+                } else {
+                    if seen == nil { seen = Set(members.map(\.0)) }
+                    duplicate = !seen!.insert(key).inserted
                 }
+                if duplicate { throw scanner.fail("duplicate key \"\(key)\"", at: keyRange.lowerBound - 1) }
                 members.append((key, try scanner.parseValue(depth: depth + 1)))
             }
             return .object(JSONObject(members))

@@ -1,4 +1,7 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where randomness comes from: log ids, vault nonces, generated participant ids.
 /// Injected, so that tests and the demo can be byte-for-byte deterministic.
@@ -35,12 +38,42 @@ extension RandomSource {
     }
 }
 
-/// The operating system's cryptographic random source (getrandom).
-public struct SystemRandomSource: RandomSource {
+/// The operating system's cryptographic random source, read 4 KiB at a time: a batch of
+/// a hundred thousand vault nonces makes a few hundred reads, not a million system calls.
+public final class SystemRandomSource: RandomSource {
+    private let buffer = Mutex<(words: [UInt64], next: Int)>(([], 0))
+
     public init() {}
+
     public func next() -> UInt64 {
-        var generator = SystemRandomNumberGenerator()
-        return generator.next()
+        buffer.withLock { state in
+            if state.next == state.words.count {
+                state.words = [UInt64](repeating: 0, count: 512)
+                state.words.withUnsafeMutableBytes { fillRandom($0) }
+                state.next = 0
+            }
+            defer { state.next += 1 }
+            return state.words[state.next]
+        }
+    }
+}
+
+/// Fills a buffer from the kernel's random source (/dev/urandom), falling back to the
+/// standard library's generator (getrandom) if it cannot be read.
+func fillRandom(_ bytes: UnsafeMutableRawBufferPointer) {
+    var offset = 0
+    if let fd = try? FileDescriptor(path: "/dev/urandom", flags: O_RDONLY) {
+        while offset < bytes.count {
+            let n = read(fd.rawValue, bytes.baseAddress! + offset, bytes.count - offset)
+            if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { break }
+        }
+    }
+    var generator = SystemRandomNumberGenerator()
+    while offset < bytes.count {
+        var word = generator.next()
+        let k = min(8, bytes.count - offset)
+        withUnsafeBytes(of: &word) { bytes.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: k) }
+        offset += k
     }
 }
 

@@ -145,6 +145,11 @@ public final class ProgrammeService: Sendable {
     func recordLocked(_ batch: [(ProgrammeCommand, RecordingContext)], session: inout any LogSession, state: inout ProgrammeState,
                       profiles: inout TraitsDirectory, faulting: inout StateFaulting?, at: Timestamp) throws -> [RecordedOutcome] {
         var journal = ProgrammeStateJournal(head: state.head)
+        // A batch large next to the state is cheaper to undo from a copy of the whole state
+        // (copied once, on first write) than entry by entry.
+        if faulting == nil, batch.count >= 1024, batch.count * 2 >= state.participants.count + state.tandems.count {
+            state.checkpoint(into: &journal)
+        }
         var insertedProfiles: [String] = []
         do {
             return try recordJournaled(batch, session: &session, state: &state, profiles: &profiles, faulting: &faulting, at: at,

@@ -60,6 +60,8 @@ public struct ProgrammeStateJournal: Sendable {
 extension ProgrammeState {
     /// Applies an event, first noting in `journal` the old value of everything it touches.
     public mutating func apply(_ recorded: RecordedEvent, traits: Traits?, journal: inout ProgrammeStateJournal) {
+        // With a copy of the whole state kept, there is nothing to note entry by entry.
+        if journal.whole != nil { apply(recorded, traits: traits); return }
         let f = footprint(of: recorded.event)
         for id in f.participants { journal.participants.append((id, participants[id])) }
         for id in f.tandems { journal.tandems.append((id, tandems[id])) }

@@ -29,13 +29,26 @@ extension ParsedCommand: FieldSource {
 /// One JSON line of `tandem append`. Keys are the flag names (`cadence-days`), or their
 /// camel-case form (`cadenceDays`).
 struct JSONFields: FieldSource {
-    let object: JSONObject
+    /// The members by flag name: `cadenceDays` is also found as `cadence-days`.
+    let fields: [String: JSONValue]
 
-    func raw(_ name: String) -> JSONValue? {
-        if let value = object[name] { return value }
-        let camel = name.split(separator: "-").enumerated().map { $0.offset == 0 ? String($0.element) : $0.element.prefix(1).uppercased() + $0.element.dropFirst() }.joined()
-        return object[camel]
+    init(object: JSONObject) {
+        var fields: [String: JSONValue] = [:]
+        fields.reserveCapacity(object.members.count)
+        for (key, value) in object.members {
+            fields[key] = value
+            if key.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) {
+                var kebab = ""
+                for c in key.unicodeScalars {
+                    if c.value >= 65 && c.value <= 90 { kebab += "-" + String(Character(c)).lowercased() } else { kebab.unicodeScalars.append(c) }
+                }
+                if fields[kebab] == nil { fields[kebab] = value }
+            }
+        }
+        self.fields = fields
     }
+
+    func raw(_ name: String) -> JSONValue? { fields[name] }
 
     func value(_ name: String) -> String? {
         switch raw(name) {

@@ -1,39 +1,44 @@
-// tandem-bench: one command that runs every benchmark next to its baseline and prints a
-// table. Build it in release mode: `swift run -c release tandem-bench`.
+// tandem-bench: one command that runs every benchmark next to its baseline, in the same
+// invocation, and prints one table. Build it in release mode:
 //
-//   tandem-bench [--work DIR] [--events N] [--only CASE,...]
+//   swift run -c release tandem-bench [--work DIR] [--events N] [--ten-million] [--only CASE,...]
 //
-// Each case runs in a child process of this program, so that the peak RSS column is that
-// case's own.
+// Cases: append, batch, replay, verify, cli, suggest. Stores are built with `tandem demo`
+// (100k and --events, 1M by default; 10M with --ten-million) and kept in the work
+// directory. Each measured case runs in a child process, so its peak RSS is its own.
 import EventLog
+import Mentoring
 #if canImport(Glibc)
 import Glibc
 #endif
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let selfPath = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0] : {
+let selfPath: String = {
     var buffer = [CChar](repeating: 0, count: 4096)
     let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
     return String(decoding: buffer[0..<max(0, n)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }()
+let tandem = FileSystem.parentDirectory(of: selfPath) + "/tandem"
 
 func option(_ name: String, in arguments: [String] = arguments) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
     return arguments[i + 1]
 }
 
-// Child mode: run one case and print "events seconds bytes".
+// Child mode: run one case and print "events seconds bytes [extra]".
 if arguments.first == "child" {
     do {
         switch arguments[1] {
         case "verify":
-            let path = arguments[2]
             let started = Harness.now()
-            let report = try LogVerifier.verify(path: path)
+            let report = try LogVerifier.verify(path: arguments[2])
             print("\(report.events) \(Harness.now() - started) \(report.bytes)")
         case "append":
             let (events, seconds, raw) = try LogCases.appends(directory: arguments[2], iterations: Int(arguments[3])!, perAppend: Int(arguments[4])!)
             print("\(events) \(seconds) \(events * 410) \(raw)")
+        case "replay":
+            let (events, seconds, bytes) = try DomainCases.replay(store: arguments[2])
+            print("\(events) \(seconds) \(bytes)")
         default:
             print("0 0 0")
         }
@@ -44,59 +49,49 @@ if arguments.first == "child" {
     }
 }
 
+if arguments.contains("--help") {
+    print("""
+    USAGE: tandem-bench [--work DIR] [--events N] [--ten-million] [--only CASE,...]
+
+    Runs every case next to its baseline and prints one table. Cases: append, batch,
+    replay, verify, cli, suggest. Stores are built with `tandem demo` and kept in the work
+    directory (default /tmp/tandem-bench).
+    """)
+    exit(0)
+}
+
 let work = option("--work") ?? "/tmp/tandem-bench"
-let events = Int(option("--events") ?? "") ?? 1_000_000
+let large = Int(option("--events") ?? "") ?? 1_000_000
+let tenMillion = arguments.contains("--ten-million")
 let only = option("--only").map { Set($0.split(separator: ",").map(String.init)) }
-func wanted(_ name: String, only: Set<String>? = only) -> Bool { only?.contains(name) ?? true }
-try FileSystem.makeDirectories(work)
+func wanted(_ name: String) -> Bool { only?.contains(name) ?? true }
 
-print("tandem-bench: \(SHA256Backend.active.rawValue) SHA-256, \(LogVerifier.processorCount) cores, work directory \(work)")
-var rows: [Measurement] = []
+do {
+    try FileSystem.makeDirectories(work)
+    guard FileSystem.kind(of: tandem).exists else { throw BenchFailure("\(tandem) not found: build it first (swift build -c release)") }
+    print("tandem-bench: \(SHA256Backend.active.rawValue) SHA-256, \(LogVerifier.processorCount) cores, work directory \(work)")
+    var table = BenchTable()
 
-func child(_ arguments: [String], selfPath: String = selfPath) -> (events: Int, seconds: Double, bytes: Int, peakKB: Int, extra: Double?)? {
-    let outcome = Harness.run(selfPath, ["child"] + arguments)
-    let fields = outcome.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" })
-    guard outcome.status == 0, fields.count >= 3, let e = Int(fields[0]), let s = Double(fields[1]), let b = Int(fields[2]) else {
-        print("case \(arguments[0]) failed: \(outcome.stdout)")
-        return nil
-    }
-    return (e, s, b, outcome.peakKB, fields.count > 3 ? Double(fields[3]) : nil)
-}
-
-if wanted("append") {
-    if let r = child(["append", work, "4000", "1"]) {
-        rows.append(Measurement(name: "durable single append (FileLog)", events: r.events, seconds: r.seconds, bytes: r.bytes,
-                                peakKB: r.peakKB, baselineName: "raw write+fsync, 1 line",
-                                baselineRate: r.extra.map { Double(r.events) / $0 }))
-    }
-    if let r = child(["append", work, "400", "100"]) {
-        rows.append(Measurement(name: "batch append, 100 per fsync", events: r.events, seconds: r.seconds, bytes: r.bytes,
-                                peakKB: r.peakKB, baselineName: "raw write+fsync, 100 lines",
-                                baselineRate: r.extra.map { Double(r.events) / $0 }))
-    }
-}
-
-if wanted("verify") {
-    let path = work + "/verify-\(events).jsonl"
-    try LogCases.generate(path: path, events: events)
-    var baseline: Double? = nil
-    if let python = Harness.which("python3") {
-        let script = work + "/verify_chain.py"
-        let fd = try FileDescriptor(path: script, flags: O_WRONLY | O_CREAT | O_TRUNC)
-        try fd.writeAll(Array(pythonChainVerifier.utf8))
-        let outcome = Harness.run(python, [script, path])
-        if outcome.status == 0, Int(outcome.stdout.split(separator: "\n").first ?? "") == events {
-            baseline = Double(events) / outcome.seconds
-        } else {
-            print("python verify failed: \(outcome.stdout)")
+    if wanted("append") { try AppendCases.run(work: work, into: &table) }
+    if wanted("batch") { try AppendCases.batch(work: work, into: &table) }
+    var stores: [(label: String, path: String, events: Int)] = []
+    if wanted("replay") || wanted("verify") || wanted("cli") {
+        for (label, events) in [("100k", 100_000), (Harness.short(Double(large)), large)] + (tenMillion ? [("10M", 10_000_000)] : []) {
+            if label == "100k" && !(wanted("replay")) { continue }
+            let (path, count) = try BenchStores.demo(tandem, work: work, events: events, label: label)
+            stores.append((label, path, count))
         }
     }
-    if let r = child(["verify", path]) {
-        rows.append(Measurement(name: "verify \(Harness.short(Double(events))) events", events: r.events, seconds: r.seconds,
-                                bytes: r.bytes, peakKB: r.peakKB, baselineName: "python3 hashlib chain verify", baselineRate: baseline))
+    if wanted("replay") { try ReadCases.replay(stores, work: work, into: &table) }
+    if wanted("verify") { try ReadCases.verify(stores.filter { $0.label != "100k" }, work: work, into: &table) }
+    if wanted("cli"), let store = stores.first(where: { $0.label == Harness.short(Double(large)) }) {
+        try CLICases.run(store: store.path, events: store.events, into: &table)
     }
+    if wanted("suggest") { try CLICases.suggest(work: work, into: &table) }
+
+    print()
+    table.print()
+} catch {
+    print("tandem-bench: \(error)")
+    exit(1)
 }
-
-print()
-Harness.printTable(rows)
-

@@ -104,19 +104,8 @@ enum BulkCommands {
         let base = try Session.recordingContext(command, context)
         var batch: [(ProgrammeCommand, RecordingContext)] = []
         var lines: [Int] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = index + 1
-            let trimmed = String(raw).trimmed
-            if trimmed.isEmpty { continue }
-            let object: JSONObject
-            do {
-                guard let parsed = try JSONScanner.parse(trimmed).objectValue else {
-                    throw CommandFailure("\(name), line \(line): expected a JSON object, one command per line")
-                }
-                object = parsed
-            } catch let error as JSONSyntaxError {
-                throw CommandFailure("\(name), line \(line): not JSON (\(error))")
-            }
+        /// One line's command, or an error naming the line.
+        func build(_ object: JSONObject, line: Int) throws -> (ProgrammeCommand, RecordingContext) {
             let fields = JSONFields(object: object)
             guard let commandName = fields.value("command") else {
                 throw CommandFailure("\(name), line \(line): no \"command\" field; e.g. {\"command\":\"session\",\"tandem\":\"t-1\",\"minutes\":60}")
@@ -129,11 +118,35 @@ enum BulkCommands {
             if let behalf = fields.value("on-behalf-of") { recording.onBehalfOf = behalf }
             if let key = fields.value("key") { recording.key = key }
             do throws(FieldError) {
-                batch.append((try builder(fields, context.random), recording))
+                return (try builder(fields, context.random), recording)
             } catch {
                 throw CommandFailure("\(name), line \(line): \(error.message)")
             }
-            lines.append(line)
+        }
+        // Lines are found and parsed as bytes, and each becomes a command at once: no
+        // per-character work and no parsed copy of a large file kept around.
+        var utf8Text = text
+        try utf8Text.withUTF8 { utf8 in
+            let raw = UnsafeRawBufferPointer(utf8)
+            var start = 0, line = 0
+            while start <= raw.count {
+                let end = raw[start...].firstIndex(of: 0x0A) ?? raw.count
+                line += 1
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[start..<end])
+                start = end + 1
+                guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
+                let object: JSONObject
+                do {
+                    guard let parsed = try JSONScanner.parse(bytes).objectValue else {
+                        throw CommandFailure("\(name), line \(line): expected a JSON object, one command per line")
+                    }
+                    object = parsed
+                } catch let error as JSONSyntaxError {
+                    throw CommandFailure("\(name), line \(line): not JSON (\(error))")
+                }
+                batch.append(try build(object, line: line))
+                lines.append(line)
+            }
         }
         guard !batch.isEmpty else { throw CommandFailure("\(name) holds no commands") }
         try recordBatch(batch, lines: lines, source: name, noun: "commands", command: command, context: context)

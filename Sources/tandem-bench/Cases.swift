@@ -1,0 +1,212 @@
+import EventLog
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The rows of the report: each case once per baseline, and the baselines' own runs.
+struct BenchTable {
+    var rows: [Measurement] = []
+    var baselineRuns: [(case: String, run: Baselines.Run)] = []
+
+    /// Adds a case with its baselines (a missing baseline prints "skipped").
+    mutating func add(_ measurement: Measurement, baselines: [(name: String, run: Baselines.Run?)]) {
+        if baselines.isEmpty { rows.append(measurement); return }
+        for (name, run) in baselines {
+            var row = measurement
+            row.baselineName = name
+            row.baselineRate = run?.rate
+            rows.append(row)
+            if let run { baselineRuns.append((measurement.name, run)) }
+        }
+    }
+
+    func print() {
+        Harness.printTable(rows)
+        guard !baselineRuns.isEmpty else { return }
+        Swift.print("\nbaselines, as measured in this run:")
+        for (name, run) in baselineRuns {
+            Swift.print("  " + Harness.pad(run.name, 34) + Harness.pad(Harness.short(Double(run.events)), 9, right: true)
+                        + Harness.pad(Harness.fixed(run.seconds, 3) + " s", 11, right: true)
+                        + Harness.pad(Harness.short(run.rate) + "/s", 11, right: true)
+                        + Harness.pad(Harness.fixed(Double(run.peakKB) / 1024, 0) + " MB", 9, right: true) + "   for: " + name)
+        }
+    }
+}
+
+/// Runs a child case of this program; nil (and a message) if it failed.
+func child(_ arguments: [String]) -> (events: Int, seconds: Double, bytes: Int, peakKB: Int, extra: Double?)? {
+    let outcome = Harness.run(selfPath, ["child"] + arguments)
+    let fields = outcome.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" })
+    guard outcome.status == 0, fields.count >= 3, let e = Int(fields[0]), let s = Double(fields[1]), let b = Int(fields[2]) else {
+        print("case \(arguments[0]) failed: \(outcome.stdout)")
+        return nil
+    }
+    return (e, s, b, outcome.peakKB, fields.count > 3 ? Double(fields[3]) : nil)
+}
+
+enum AppendCases {
+    /// Durable appends through FileLog next to raw write+fsync on the same disk.
+    static func run(work: String, into table: inout BenchTable) throws {
+        if let r = child(["append", work, "2000", "1"]) {
+            table.add(Measurement(name: "durable single append (FileLog)", events: r.events, seconds: r.seconds, bytes: r.bytes,
+                                  peakKB: r.peakKB, baselineName: "raw write+fsync, 1 line", baselineRate: r.extra.map { Double(r.events) / $0 }),
+                      baselines: [])
+        }
+        if let r = child(["append", work, "400", "100"]) {
+            table.add(Measurement(name: "append, 100 lines per fsync", events: r.events, seconds: r.seconds, bytes: r.bytes,
+                                  peakKB: r.peakKB, baselineName: "raw write+fsync, 100 lines", baselineRate: r.extra.map { Double(r.events) / $0 }),
+                      baselines: [])
+        }
+    }
+
+    /// `tandem append` of 100k commands into a new store: one process, every rule checked,
+    /// one vault write, one log write, one fsync each.
+    static func batch(work: String, into table: inout BenchTable, count: Int = 100_000) throws {
+        let file = try BenchStores.batchFile(work: work, count: count)
+        var best: (seconds: Double, peakKB: Int, bytes: Int)?
+        for attempt in 0..<3 {
+            let store = work + "/batch-store"
+            _ = Harness.run("/bin/rm", ["-rf", store])
+            let created = Harness.run(tandem, ["init", "--store", store], environment: BenchStores.environment())
+            guard created.status == 0 else { throw BenchFailure("tandem init failed: \(created.stdout)") }
+            let outcome = Harness.run(tandem, ["append", file, "--store", store, "--format", "json"], environment: BenchStores.environment())
+            guard outcome.status == 0 else { throw BenchFailure("tandem append failed: \(outcome.stdout.prefix(400))") }
+            let bytes = (FileSystem.size(of: store + "/events.jsonl") ?? 0) + (FileSystem.size(of: store + "/vault.jsonl") ?? 0)
+            if attempt == 0 || outcome.seconds < best!.seconds { best = (outcome.seconds, outcome.peakKB, bytes) }
+        }
+        var baselines: [(name: String, run: Baselines.Run?)] = []
+        if let python = Harness.which("python3") {
+            let script = try Baselines.script(work, "sqlite_insert.py", Baselines.pythonSQLiteInsert)
+            baselines.append(("python sqlite3 insert, 1 commit", Baselines.run("python sqlite3 insert, 1 commit", tool: python,
+                                                                              [script, file, work + "/batch.sqlite"], expect: count)))
+        } else {
+            baselines.append(("python sqlite3 insert, 1 commit", nil))
+        }
+        if let best {
+            table.add(Measurement(name: "tandem append: \(Harness.short(Double(count))) commands", events: count, seconds: best.seconds,
+                                  bytes: best.bytes, peakKB: best.peakKB, baselineName: "", baselineRate: nil,
+                                  note: "whole process, best of 3; every rule checked"),
+                      baselines: baselines)
+        }
+    }
+}
+
+enum ReadCases {
+    /// A full replay of all projections, next to Python, jq and sqlite on the same log.
+    static func replay(_ stores: [(label: String, path: String, events: Int)], work: String, into table: inout BenchTable) throws {
+        let python = Harness.which("python3")
+        let projection = try Baselines.script(work, "projection.py", Baselines.pythonProjection)
+        for store in stores {
+            guard let r = child(["replay", store.path]) else { continue }
+            let log = store.path + "/events.jsonl"
+            let baselines: [(name: String, run: Baselines.Run?)] = [
+                ("python3 json.loads projection", python.flatMap { Baselines.run("python3 json.loads projection", tool: $0, [projection, log], expect: r.events) }),
+                ("jq: count per type", Baselines.jq(log)),
+                ("sqlite3: import + GROUP BY", Baselines.sqlite(log)),
+            ]
+            table.add(Measurement(name: "full replay, all projections \(store.label)", events: r.events, seconds: r.seconds, bytes: r.bytes,
+                                  peakKB: r.peakKB, baselineName: "", baselineRate: nil),
+                      baselines: baselines)
+        }
+    }
+
+    /// The chain verification, next to the auditor's Python.
+    static func verify(_ stores: [(label: String, path: String, events: Int)], work: String, into table: inout BenchTable) throws {
+        let script = try Baselines.script(work, "verify_chain.py", pythonChainVerifier)
+        for store in stores {
+            let log = store.path + "/events.jsonl"
+            let python = Harness.which("python3").flatMap { Baselines.run("python3 hashlib chain verify", tool: $0, [script, log], expect: store.events) }
+            if let r = child(["verify", log]) {
+                table.add(Measurement(name: "verify chain \(store.label)", events: r.events, seconds: r.seconds, bytes: r.bytes,
+                                      peakKB: r.peakKB, baselineName: "", baselineRate: nil),
+                          baselines: [("python3 hashlib chain verify", python)])
+            }
+            // `tandem verify` as a user runs it: the chain, then every vault commitment.
+            let outcome = Harness.run(tandem, ["verify", "--store", store.path], environment: BenchStores.environment())
+            if outcome.status == 0 {
+                table.add(Measurement(name: "tandem verify \(store.label) (+vault)", events: store.events, seconds: outcome.seconds,
+                                      bytes: (FileSystem.size(of: log) ?? 0) + (FileSystem.size(of: store.path + "/vault.jsonl") ?? 0),
+                                      peakKB: outcome.peakKB, baselineName: "", baselineRate: nil),
+                          baselines: [("python3 hashlib chain verify", python)])
+            }
+        }
+    }
+}
+
+enum CLICases {
+    static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+    /// Times `runs` runs of a command; nil if one fails.
+    static func times(_ arguments: [String], runs: Int) -> [Double]? {
+        var out: [Double] = []
+        for _ in 0..<runs {
+            let outcome = Harness.run(tandem, arguments, environment: BenchStores.environment())
+            guard outcome.status == 0 else { print("  \(arguments.prefix(3).joined(separator: " ")) failed: \(outcome.stdout.prefix(300))"); return nil }
+            out.append(outcome.seconds)
+        }
+        return out
+    }
+
+    /// A CLI append and a warm query on the large store, each next to `tandem --version`.
+    static func run(store: String, events: Int, into table: inout BenchTable, runs: Int = 40) throws {
+        let listing = Harness.run(tandem, ["tandems", "--store", store, "--role", "auditor", "--format", "json"], environment: BenchStores.environment())
+        guard listing.status == 0, let rest = text(after: "\"tandem\":\"", in: listing.stdout) else { throw BenchFailure("no active tandem in \(store)") }
+        let id = String(rest.prefix { $0 != "\"" })
+        guard let version = times(["--version"], runs: runs) else { return }
+        let baseline = Baselines.Run(name: "tandem --version", events: runs, seconds: median(version) * Double(runs), peakKB: 0)
+        let day = BenchStores.until.description
+        guard let appends = times(["session", "--store", store, "--tandem", id, "--on", day, "--minutes", "45"], runs: runs) else { return }
+        table.add(Measurement(name: "CLI append (session), \(Harness.short(Double(events))) store", events: runs,
+                              seconds: median(appends) * Double(runs), bytes: 0, peakKB: 0, baselineName: "", baselineRate: nil,
+                              note: "median \(ms(median(appends))), max \(ms(appends.max()!)); --version \(ms(median(version)))"),
+                  baselines: [("tandem --version", baseline)])
+        // The first query after the appends catches up and refreshes the snapshot; the
+        // ones after it are warm.
+        guard let first = times(["stats", "--store", store], runs: 1), let queries = times(["stats", "--store", store], runs: runs) else { return }
+        let peak = Harness.run(tandem, ["stats", "--store", store], environment: BenchStores.environment()).peakKB
+        table.add(Measurement(name: "warm query (stats), \(Harness.short(Double(events))) store", events: runs,
+                              seconds: median(queries) * Double(runs), bytes: 0, peakKB: peak, baselineName: "", baselineRate: nil,
+                              note: "median \(ms(median(queries))); catch-up after \(runs) appends \(ms(first[0]))"),
+                  baselines: [("tandem --version", baseline)])
+    }
+
+    /// `tandem suggest` on a pool of about 1,000 mentors and 1,000 mentees, next to SciPy's
+    /// bare assignment on a random matrix of the same size.
+    static func suggest(work: String, into table: inout BenchTable) throws {
+        let store = try BenchStores.pool(tandem, work: work, size: 1000)
+        let stats = Harness.run(tandem, ["stats", "--store", store, "--format", "json"], environment: BenchStores.environment())
+        func figure(_ name: String) -> Int {
+            guard let rest = text(after: "\"\(name)\":", in: stats.stdout) else { return 0 }
+            return Int(rest.prefix { $0.isNumber }) ?? 0
+        }
+        let mentors = figure("mentors"), mentees = figure("mentees")
+        guard let runs = times(["suggest", "--store", store, "--format", "json"], runs: 3) else { return }
+        let peak = Harness.run(tandem, ["suggest", "--store", store, "--format", "json"], environment: BenchStores.environment()).peakKB
+        var scipy: Baselines.Run?
+        if let python = Harness.which("python3") {
+            let script = try Baselines.script(work, "assignment.py", Baselines.scipyAssignment)
+            let outcome = Harness.run(python, [script, String(mentors), String(mentees)])
+            let lines = outcome.stdout.split(separator: "\n")
+            if outcome.status == 0, lines.count >= 2, let cells = Int(lines[0]), let seconds = Double(lines[1]) {
+                scipy = Baselines.Run(name: "scipy linear_sum_assignment", events: cells, seconds: seconds, peakKB: outcome.peakKB)
+            }
+        }
+        table.add(Measurement(name: "suggest \(mentors) × \(mentees)", events: mentors * mentees, seconds: median(runs), bytes: 0,
+                              peakKB: peak, baselineName: "", baselineRate: nil,
+                              note: "whole process: scores, optimum, reasons; events = pairs scored"),
+                  baselines: [("scipy linear_sum_assignment", scipy)])
+    }
+
+    /// The text after the first occurrence of `marker`.
+    static func text(after marker: String, in text: String) -> Substring? {
+        let m = Array(marker.utf8)
+        var index = text.startIndex
+        while index < text.endIndex {
+            if text[index...].utf8.starts(with: m) { return text[text.utf8.index(index, offsetBy: m.count)...] }
+            index = text.index(after: index)
+        }
+        return nil
+    }
+
+    static func ms(_ seconds: Double) -> String { Harness.fixed(seconds * 1000, 1) + " ms" }
+}

@@ -1,0 +1,22 @@
+import EventLog
+import Mentoring
+import Projections
+
+/// Benchmarks of the domain layers, run inside a child process so that the peak RSS is
+/// theirs alone.
+enum DomainCases {
+    /// A full replay of all projections from the first line: the vault's traits, then
+    /// every event decoded and folded into the read model every report uses.
+    /// - Returns: events, seconds, bytes of log read.
+    static func replay(store path: String) throws -> (events: Int, seconds: Double, bytes: Int) {
+        let store = try Store(root: path)
+        let started = Harness.now()
+        var profiles = TraitsDirectory()
+        try profiles.load(Vault(store: store))
+        let result = try Replay.fold(store.events, profiles: profiles) { ProgrammeReadModel() }
+        let seconds = Harness.now() - started
+        // Keep the model alive until measured, and check it is not empty.
+        guard !result.fold.people.isEmpty else { throw BenchFailure("the replay folded no participant") }
+        return (result.head.seq, seconds, FileSystem.size(of: store.path("events.jsonl")) ?? 0)
+    }
+}

@@ -1,0 +1,94 @@
+import EventLog
+import Mentoring
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The stores the benchmark measures, built with `tandem demo` (so they hold what a real
+/// programme holds: profiles in the vault, matches, sessions, goals, swaps, withdrawals)
+/// and kept between runs.
+enum BenchStores {
+    /// Every CLI run of the benchmark sees this clock: the same seed and day give the
+    /// same store.
+    static let now = "2027-06-01T12:00:00Z"
+    static var today: BusinessDate { BusinessDate("2027-06-01")! }
+    /// The demo's programme ends two weeks before today; it kick-offs 334 days before that.
+    static var ends: BusinessDate { today.adding(days: -14) }
+    static var starts: BusinessDate { ends.adding(days: -334) }
+    /// Demo stores stop three weeks before the programme's end, so that tandems are still
+    /// active and there is something to record.
+    static var until: BusinessDate { ends.adding(days: -21) }
+    /// Events per participant of a demo stopped then (measured: about 7.9).
+    static let eventsPerParticipant = 7.7
+
+    static func environment() -> [String: String] { ["TANDEM_NOW": now, "TANDEM_ACTOR": "bench"] }
+
+    /// A demo store of at least about `events` events, built once.
+    /// - Returns: the store's directory and its event count.
+    static func demo(_ tandem: String, work: String, events: Int, label: String) throws -> (path: String, events: Int) {
+        let path = work + "/store-" + label
+        let marker = path + ".events"
+        if let text = try? FileSystem.readFile(marker), let count = Int(String(decoding: text, as: UTF8.self)), count > 0,
+           FileSystem.kind(of: path + "/events.jsonl").exists {
+            return (path, count)
+        }
+        if FileSystem.kind(of: path).exists { _ = Harness.run("/bin/rm", ["-rf", path]) }
+        let participants = Int((Double(events) / eventsPerParticipant).rounded(.up))
+        print("building \(label) store: tandem demo --participants \(participants) --until \(until) …")
+        let outcome = Harness.run(tandem, ["demo", "--store", path, "--participants", String(participants), "--until", until.description,
+                                           "--format", "json"], environment: environment())
+        guard outcome.status == 0 else { throw BenchFailure("tandem demo failed: \(outcome.stdout)") }
+        let count = try FileLog(path: path + "/events.jsonl", quarantineDirectory: path + "/quarantine").readHead().seq
+        print("  \(count) events in \(Harness.fixed(outcome.seconds, 1)) s")
+        let fd = try FileDescriptor(path: marker, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        try fd.writeAll(Array(String(count).utf8))
+        return (path, count)
+    }
+
+    /// A store where everyone signed up and nobody is matched yet: the pool `suggest`
+    /// matches. `size` mentors and about as many mentees.
+    static func pool(_ tandem: String, work: String, size: Int) throws -> String {
+        let path = work + "/store-pool-\(size)"
+        if FileSystem.kind(of: path + "/events.jsonl").exists { return path }
+        // Signups fall in the month before the kick-off; stop the day before it.
+        let participants = size * 100 / 52
+        let outcome = Harness.run(tandem, ["demo", "--store", path, "--participants", String(participants), "--until",
+                                           starts.adding(days: -1).description, "--format", "json"], environment: environment())
+        guard outcome.status == 0 else { throw BenchFailure("tandem demo (pool) failed: \(outcome.stdout)") }
+        return path
+    }
+
+    /// A JSON Lines file of `count` commands for `tandem append`: a launch, signups, matches
+    /// and sessions, each one checked by every rule when it is recorded.
+    static func batchFile(work: String, count: Int) throws -> String {
+        let path = work + "/batch-\(count).jsonl"
+        if FileSystem.kind(of: path).exists { return path }
+        var out: [UInt8] = []
+        func line(_ text: String) { out += Array(text.utf8); out.append(0x0A) }
+        line(#"{"command":"programme launch","id":"bench","name":"Bench","starts":"2027-01-01","ends":"2027-12-31","cadence-days":30,"min-group-size":5}"#)
+        let pairs = (count - 1) / 5  // 2 signups + 1 match + 2 sessions per pair
+        let units = ["IT", "Sales", "Legal", "Finance", "HR", "Operations", "Marketing"]
+        for n in 0..<pairs {
+            line(#"{"command":"signup","programme":"bench","role":"mentor","name":"Mentor \#(n)","unit":"\#(units[n % 7])","level":2,"born":1999,"id":"m\#(n)","on":"2027-01-02","offers":["linkedin","chatgpt"]}"#)
+            line(#"{"command":"signup","programme":"bench","role":"mentee","name":"Mentee \#(n)","unit":"\#(units[(n + 3) % 7])","level":9,"born":1966,"id":"e\#(n)","on":"2027-01-02","wants":["linkedin"]}"#)
+        }
+        for n in 0..<pairs {
+            line(#"{"command":"match","programme":"bench","mentor":"m\#(n)","mentee":"e\#(n)","id":"t\#(n)","on":"2027-01-05"}"#)
+        }
+        var written = 1 + 3 * pairs
+        var n = 0
+        while written < count {
+            line(#"{"command":"session","tandem":"t\#(n % pairs)","on":"2027-0\#(2 + n / pairs % 4)-1\#(n % 9)","minutes":\#(30 + n % 60),"topics":["linkedin"]}"#)
+            written += 1
+            n += 1
+        }
+        let fd = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        try fd.writeAll(out)
+        return path
+    }
+}
+
+struct BenchFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
