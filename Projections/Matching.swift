@@ -82,11 +82,37 @@ public enum Matching {
         var index: [String: Int] = [:]
         var offers: [[UInt64]] = [], wants: [[UInt64]] = [], interestsM: [[UInt64]] = [], interestsE: [[UInt64]] = []
         var wantsCount: [Int] = [], interestsMCount: [Int] = [], interestsECount: [Int] = []
+        /// Per person: unit and gender as small numbers (normalised once, not per pair),
+        /// generation, level and birth year.
+        var mentorUnit: [Int] = [], menteeUnit: [Int] = [], mentorGender: [Int] = [], menteeGender: [Int] = []
+        var mentorGeneration: [Generation] = [], menteeGeneration: [Generation] = []
+        var mentorLevel: [Int] = [], menteeLevel: [Int] = [], mentorBorn: [Int] = [], menteeBorn: [Int] = []
+        var mentorHasFormer: [Bool] = [], menteeHasFormer: [Bool] = []
         let mentors: [Candidate], mentees: [Candidate]
 
         init(mentors: [Candidate], mentees: [Candidate]) {
             self.mentors = mentors
             self.mentees = mentees
+            var codes: [String: Int] = [:]
+            func code(_ text: String?) -> Int {
+                guard let text else { return -1 }
+                let key = Field.normalised(text)
+                if let c = codes[key] { return c }
+                codes[key] = codes.count
+                return codes.count - 1
+            }
+            mentorUnit = mentors.map { code($0.profile.unit) }
+            menteeUnit = mentees.map { code($0.profile.unit) }
+            mentorGender = mentors.map { code($0.profile.gender) }
+            menteeGender = mentees.map { code($0.profile.gender) }
+            mentorGeneration = mentors.map(\.profile.generation)
+            menteeGeneration = mentees.map(\.profile.generation)
+            mentorLevel = mentors.map(\.profile.level)
+            menteeLevel = mentees.map(\.profile.level)
+            mentorBorn = mentors.map(\.profile.born)
+            menteeBorn = mentees.map(\.profile.born)
+            mentorHasFormer = mentors.map { !$0.formerPartners.isEmpty }
+            menteeHasFormer = mentees.map { !$0.formerPartners.isEmpty }
             for c in mentors + mentees {
                 for item in c.profile.offers + c.profile.wants + c.profile.interests {
                     let key = Field.normalised(item)
@@ -118,16 +144,23 @@ public enum Matching {
             vocabulary.indices.filter { i in (a[i / 64] & b[i / 64]) & (1 << UInt64(i % 64)) != 0 }.map { vocabulary[$0] }
         }
 
+        /// `eligible`, on the prepared numbers.
+        func eligible(_ m: Int, _ e: Int, allowSameUnit: Bool) -> Bool {
+            if !allowSameUnit && mentorUnit[m] == menteeUnit[e] { return false }
+            if mentorHasFormer[m] && mentors[m].formerPartners.contains(mentees[e].id) { return false }
+            if menteeHasFormer[e] && mentees[e].formerPartners.contains(mentors[m].id) { return false }
+            if mentorLevel[m] != menteeLevel[e] { return mentorLevel[m] < menteeLevel[e] }
+            return mentorBorn[m] > menteeBorn[e]
+        }
+
         func score(_ m: Int, _ e: Int, _ w: Weights) -> Double {
-            let mentor = mentors[m].profile, mentee = mentees[e].profile
             let skill = wantsCount[e] == 0 ? 0 : Double(common(offers[m], wants[e])) / Double(wantsCount[e])
             let shared = common(interestsM[m], interestsE[e])
             let union = interestsMCount[m] + interestsECount[e] - shared
             let interest = union == 0 ? 0 : Double(shared) / Double(union)
-            let generation: Double = mentor.generation != mentee.generation ? 1 : 0
-            let gap = Double(min(5, abs(mentee.level - mentor.level))) / 5
-            let gender: Double = (mentor.gender.map(Field.normalised) != nil && mentee.gender.map(Field.normalised) != nil
-                                  && Field.normalised(mentor.gender!) != Field.normalised(mentee.gender!)) ? 1 : 0
+            let generation: Double = mentorGeneration[m] != menteeGeneration[e] ? 1 : 0
+            let gap = Double(min(5, abs(menteeLevel[e] - mentorLevel[m]))) / 5
+            let gender: Double = mentorGender[m] >= 0 && menteeGender[e] >= 0 && mentorGender[m] != menteeGender[e] ? 1 : 0
             return w.skills * skill + w.interests * interest + w.generation * generation + w.levelGap * gap + w.gender * gender
         }
 
@@ -160,7 +193,7 @@ public enum Matching {
         var eligibleMentor = [Bool](repeating: false, count: rows), eligibleMentee = [Bool](repeating: false, count: cols)
         var candidates: [Pair] = []
         for m in 0..<rows {
-            for e in 0..<cols where eligible(mentors[m], mentees[e], allowSameUnit: allowSameUnit) {
+            for e in 0..<cols where prepared.eligible(m, e, allowSameUnit: allowSameUnit) {
                 let s = prepared.score(m, e, weights)
                 scores[m * cols + e] = s
                 weight[m * cols + e] = Int64((s * 1_000_000).rounded()) * scale + 1

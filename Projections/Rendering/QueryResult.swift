@@ -199,35 +199,52 @@ public enum Renderer {
 
     /// Stable JSON for people and tools alike: top-level keys on their own lines, each
     /// element of a top-level array on its own line, everything else compact.
+    ///
+    /// Written into one buffer: a `suggest` over a thousand-by-thousand pool lists a million
+    /// candidate pairs.
     public static func prettyJSON(_ value: JSONValue) -> String {
         guard case .object(let object) = value else { return value.description }
-        var lines: [String] = []
-        for (index, (key, member)) in object.members.enumerated() {
-            let comma = index < object.members.count - 1 ? "," : ""
-            let name = JSONValue.string(key).description
-            switch member {
-            case .array(let items) where !items.isEmpty:
-                lines.append("  \(name): [")
-                for (i, item) in items.enumerated() { lines.append("    \(item.description)\(i < items.count - 1 ? "," : "")") }
-                lines.append("  ]\(comma)")
-            case .object(let inner) where inner.members.contains(where: { if case .array(let a) = $0.value { return !a.isEmpty } else { return false } }):
-                lines.append("  \(name): {")
-                for (i, (k, v)) in inner.members.enumerated() {
-                    let c = i < inner.members.count - 1 ? "," : ""
-                    if case .array(let items) = v, !items.isEmpty {
-                        lines.append("    \(JSONValue.string(k).description): [")
-                        for (j, item) in items.enumerated() { lines.append("      \(item.description)\(j < items.count - 1 ? "," : "")") }
-                        lines.append("    ]\(c)")
-                    } else {
-                        lines.append("    \(JSONValue.string(k).description): \(v.description)\(c)")
-                    }
-                }
-                lines.append("  }\(comma)")
-            default:
-                lines.append("  \(name): \(member.description)\(comma)")
-            }
+        var w = JSONWriter(capacity: 1 << 16)
+        func nonEmptyArray(_ value: JSONValue) -> [JSONValue]? {
+            if case .array(let items) = value, !items.isEmpty { return items }
+            return nil
         }
-        return "{\n" + lines.joined(separator: "\n") + "\n}"
+        func array(_ items: [JSONValue], indent: StaticString, close: StaticString) {
+            w.writeRaw("[\n")
+            for (i, item) in items.enumerated() {
+                w.writeRaw(indent)
+                w.write(item)
+                if i < items.count - 1 { w.writeRaw(",") }
+                w.writeRaw("\n")
+            }
+            w.writeRaw(close)
+        }
+        w.writeRaw("{\n")
+        for (index, (key, member)) in object.members.enumerated() {
+            w.writeRaw("  ")
+            w.write(.string(key))
+            w.writeRaw(": ")
+            if let items = nonEmptyArray(member) {
+                array(items, indent: "    ", close: "  ]")
+            } else if case .object(let inner) = member, inner.members.contains(where: { nonEmptyArray($0.value) != nil }) {
+                w.writeRaw("{\n")
+                for (i, (k, v)) in inner.members.enumerated() {
+                    w.writeRaw("    ")
+                    w.write(.string(k))
+                    w.writeRaw(": ")
+                    if let items = nonEmptyArray(v) { array(items, indent: "      ", close: "    ]") } else { w.write(v) }
+                    if i < inner.members.count - 1 { w.writeRaw(",") }
+                    w.writeRaw("\n")
+                }
+                w.writeRaw("  }")
+            } else {
+                w.write(member)
+            }
+            if index < object.members.count - 1 { w.writeRaw(",") }
+            w.writeRaw("\n")
+        }
+        w.writeRaw("}")
+        return w.string
     }
 }
 
