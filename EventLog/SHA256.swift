@@ -28,23 +28,23 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses 64 lowercase hex digits from raw bytes.
     public init?(hexBytes: UnsafeRawBufferPointer) {
-        guard hexBytes.count == 64 else { return nil }
-        var words: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0)
-        let valid = withUnsafeMutableBytes(of: &words) { raw -> Bool in
-            let w = raw.baseAddress!.assumingMemoryBound(to: UInt32.self)
-            for i in 0..<64 {
-                let c = hexBytes[i]
-                let v: UInt32
-                switch c {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): v = UInt32(c &- 48)
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): v = UInt32(c &- 87)
-                default: return false
-                }
-                w[i >> 3] = (w[i >> 3] << 4) | v
+        guard hexBytes.count == 64, let base = hexBytes.baseAddress else { return nil }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        // Branch-light: every digit is decoded, and the flags of any non-digit collected.
+        var bad: UInt32 = 0
+        func word(_ start: Int) -> UInt32 {
+            var w: UInt32 = 0
+            for i in start..<(start + 8) {
+                let c = p[i]
+                let digit = c &- 48, letter = c &- 97
+                let isDigit = digit < 10, isLetter = letter < 6
+                bad |= (isDigit || isLetter) ? 0 : 1
+                w = w << 4 | UInt32(isDigit ? digit : letter &+ 10)
             }
-            return true
+            return w
         }
-        guard valid else { return nil }
+        let words = (word(0), word(8), word(16), word(24), word(32), word(40), word(48), word(56))
+        guard bad == 0 else { return nil }
         self.words = words
     }
 

@@ -199,14 +199,15 @@ public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
     }
 
     private mutating func end(_ id: TandemID, on date: BusinessDate, as status: TandemStatus, reason: ReasonCode?) {
-        guard var tandem = tandems[id], tandem.status == .active else { return }
-        tandem.status = status
-        tandem.until = date
-        tandem.endReason = reason
-        tandems[id] = tandem
-        for member in [tandem.mentor, tandem.mentee] where people[member]?.activeTandem == id {
-            people[member]?.activeTandem = nil
-            people[member]?.lastTandemEnd = (date, status)
+        // Changed where it is stored: no copy of the tandem out and back.
+        guard let index = tandems.index(forKey: id), tandems.values[index].status == .active else { return }
+        tandems.values[index].status = status
+        tandems.values[index].until = date
+        tandems.values[index].endReason = reason
+        for member in [tandems.values[index].mentor, tandems.values[index].mentee] {
+            guard let p = people.index(forKey: member), people.values[p].activeTandem == id else { continue }
+            people.values[p].activeTandem = nil
+            people.values[p].lastTandemEnd = (date, status)
         }
     }
 

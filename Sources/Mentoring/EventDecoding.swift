@@ -170,14 +170,23 @@ public struct EventDecoder {
                 event = .unknown(type: type, data: data)
             }
             var onBehalfOf: String?, key: String?, keyDigest: String?
+            var sawPrev = false
             while s.consume(",") {
                 let (name, _) = try s.scanString()
                 guard s.consume(":") else { throw s.fail("expected ':'") }
-                if s.keyEquals(name, "prev") { break }
+                if s.keyEquals(name, "prev") { sawPrev = true; break }
                 if s.keyEquals(name, "onBehalfOf") { onBehalfOf = try s.readOptionalString() }
                 else if s.keyEquals(name, "key") { key = try s.readOptionalString() }
                 else if s.keyEquals(name, "keyDigest") { keyDigest = try s.readOptionalString() }
                 else { try s.skipValue() }
+            }
+            // The line ends with "prev" and "hash", 64 hex digits each, and nothing after.
+            guard sawPrev else { throw s.fail("expected prev") }
+            let (prev, prevEscaped) = try s.scanString()
+            guard s.consume(",\"hash\":") else { throw s.fail("expected hash after prev") }
+            let (hash, hashEscaped) = try s.scanString()
+            guard !prevEscaped, !hashEscaped, prev.count == 64, hash.count == 64, s.consume("}"), s.isAtEnd else {
+                throw s.fail("the line does not end with prev and hash")
             }
             return RecordedEvent(seq: seq, at: at, actor: actor, onBehalfOf: onBehalfOf, key: key, keyDigest: keyDigest, event: event)
         } catch {

@@ -64,40 +64,44 @@ public enum Replay {
         _ source: any LineSource, profiles: TraitsDirectory, window: ReplayWindow = .everything,
         knownVoids: [Int: Int] = [:], make: () -> Fold
     ) throws -> Result<Fold> {
+        try fold(source, loadingProfiles: { profiles }, window: window, knownVoids: knownVoids, make: make)
+    }
+
+    /// Replays `source` from seq 1, loading the profiles' traits (the vault) on this
+    /// thread while the first lines are read and decoded on another.
+    /// - Throws: `LogError` (a broken chain), `EventDecodingError` (an unreadable event),
+    ///   and what `loadingProfiles` throws.
+    public static func fold<Fold: EventFold>(
+        _ source: any LineSource, loadingProfiles: () throws -> TraitsDirectory, window: ReplayWindow = .everything,
+        knownVoids: [Int: Int] = [:], make: () -> Fold
+    ) throws -> Result<Fold> {
         var voided = knownVoids
+        var profiles: TraitsDirectory?
         while true {
             var fold = make()
-            var head = HeadTracker()
             var restart = false
             var collecting = false
-            var decoder = EventDecoder()
-            let voidMarker = Array("\"type\":\"EventVoided\"".utf8)
-            do {
-                try source.forEachLine(from: 1, after: nil) { line in
-                    if let limit = window.knownAt, line.seq > limit { throw StopReading() }
-                    if let cutoff = window.recordedBy, Self.recordedAfter(line, cutoff) { return }
-                    head.note(line)
-                    if collecting {
-                        // Only voids matter now; skip every other line without decoding it.
-                        let isVoid = ByteSearch.contains(voidMarker, in: line.bytes)
-                        guard isVoid, case .eventVoided(let v) = try EventDecoder.decode(line).event else { return }
-                        voided[v.seq] = line.seq
-                        return
-                    }
-                    let recorded = try decoder.decode(line)
-                    if case .eventVoided(let v) = recorded.event, voided[v.seq] == nil {
-                        voided[v.seq] = line.seq
-                        restart = true
-                        collecting = true
-                        return
-                    }
-                    guard voided[line.seq] == nil, window.admits(recorded.event.businessDate) else { return }
-                    var traits: Traits? = nil
-                    if case .participantSignedUp(let e) = recorded.event { traits = profiles[e.personal] }
-                    fold.apply(recorded, traits: traits)
+            // The lines are read and decoded on another thread while this one folds.
+            let head = try pipelined(source, window: window, beforeFolding: {
+                if profiles == nil { profiles = try loadingProfiles() }
+            }) { recorded in
+                if collecting {
+                    // Only voids matter now.
+                    if case .eventVoided(let v) = recorded.event { voided[v.seq] = recorded.seq }
+                    return
                 }
-            } catch is StopReading {}
-            if !restart { return Result(fold: fold, head: head.head, voided: voided) }
+                if case .eventVoided(let v) = recorded.event, voided[v.seq] == nil {
+                    voided[v.seq] = recorded.seq
+                    restart = true
+                    collecting = true
+                    return
+                }
+                guard voided[recorded.seq] == nil, window.admits(recorded.event.businessDate) else { return }
+                var traits: Traits? = nil
+                if case .participantSignedUp(let e) = recorded.event { traits = profiles![e.personal] }
+                fold.apply(recorded, traits: traits)
+            }
+            if !restart { return Result(fold: fold, head: head, voided: voided) }
         }
     }
 

@@ -11,9 +11,11 @@ enum DomainCases {
     static func replay(store path: String) throws -> (events: Int, seconds: Double, bytes: Int) {
         let store = try Store(root: path)
         let started = Harness.now()
-        var profiles = TraitsDirectory()
-        try profiles.load(Vault(store: store))
-        let result = try Replay.fold(store.events, profiles: profiles) { ProgrammeReadModel() }
+        let result = try Replay.fold(store.events, loadingProfiles: {
+            var profiles = TraitsDirectory()
+            try profiles.load(Vault(store: store))
+            return profiles
+        }) { ProgrammeReadModel() }
         let seconds = Harness.now() - started
         // Keep the model alive until measured, and check it is not empty.
         guard !result.fold.people.isEmpty else { throw BenchFailure("the replay folded no participant") }
