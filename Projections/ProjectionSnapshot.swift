@@ -10,7 +10,7 @@ import Mentoring
 public enum ProjectionSnapshot {
     static let kind = "projections"
     /// Raised whenever the layout or the meaning of a field changes.
-    public static let schema = 1
+    public static let schema = 2
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile { SnapshotFile(path: store.cacheDirectory + "/projections.snapshot") }
@@ -155,13 +155,9 @@ public enum ProjectionSnapshot {
         w.write(g.reached?.dayNumber); w.write(g.textRef)
     }
 
-    static func write(_ run: MatchRunRecorded, into w: inout SnapshotWriter) {
+    static func write(_ run: MatchRunView, into w: inout SnapshotWriter) {
         w.write(run.run.rawValue); w.write(run.programme.rawValue); w.write(run.on.dayNumber)
-        w.write(UInt64(run.weights.count))
-        for (name, value) in run.weights.sorted(by: { $0.key < $1.key }) { w.write(name); w.write(value.bitPattern) }
-        w.write(UInt64(run.mentors.count)); for id in run.mentors { w.write(id.rawValue) }
-        w.write(UInt64(run.mentees.count)); for id in run.mentees { w.write(id.rawValue) }
-        w.write(UInt64(run.pairs.count)); for pair in run.pairs { w.write(pair.mentor.rawValue); w.write(pair.mentee.rawValue) }
+        w.write(run.mentors); w.write(run.mentees); w.write(run.proposedPairs)
     }
 
     /// A JSON value with its type kept (an integer stays an integer, a double a double).
@@ -265,17 +261,11 @@ public enum ProjectionSnapshot {
         return GoalView(tandem: tandem, goal: goal, category: category, set: set, due: due, reached: reached, textRef: try r.readString())
     }
 
-    static func readRun(_ r: inout SnapshotReader) throws(SnapshotError) -> MatchRunRecorded {
+    static func readRun(_ r: inout SnapshotReader) throws(SnapshotError) -> MatchRunView {
         let run: MatchRunID = try id(&r)
         let programme: ProgrammeID = try id(&r)
-        let on = BusinessDate(dayNumber: try r.readInt())
-        var weights: [String: Double] = [:]
-        for _ in 0..<(try r.readCount()) { let name = try r.readString(); weights[name] = Double(bitPattern: try r.readUInt64()) }
-        var mentors: [ParticipantID] = [], mentees: [ParticipantID] = [], pairs: [MatchRunRecorded.ProposedPair] = []
-        for _ in 0..<(try r.readCount()) { mentors.append(try id(&r)) }
-        for _ in 0..<(try r.readCount()) { mentees.append(try id(&r)) }
-        for _ in 0..<(try r.readCount()) { pairs.append(.init(mentor: try id(&r), mentee: try id(&r))) }
-        return MatchRunRecorded(run: run, programme: programme, on: on, weights: weights, mentors: mentors, mentees: mentees, pairs: pairs)
+        return MatchRunView(run: run, programme: programme, on: BusinessDate(dayNumber: try r.readInt()), mentors: try r.readInt(),
+                            mentees: try r.readInt(), proposedPairs: try r.readInt())
     }
 
     static func id<Kind>(_ r: inout SnapshotReader) throws(SnapshotError) -> Identifier<Kind> {

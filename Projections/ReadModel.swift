@@ -38,6 +38,18 @@ public struct PersonView: Sendable, Equatable {
     }
 }
 
+/// A recorded match run, as the reports see it.
+public struct MatchRunView: Sendable, Equatable {
+    public var run: MatchRunID
+    public var programme: ProgrammeID
+    public var on: BusinessDate
+    /// The pool's size.
+    public var mentors: Int
+    public var mentees: Int
+    /// How many pairs the run proposed.
+    public var proposedPairs: Int
+}
+
 /// How a tandem came to be.
 public enum TandemOrigin: Sendable, Equatable {
     case matched(run: MatchRunID?, override: String?)
@@ -112,7 +124,9 @@ public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
     var monthlySessions: [MonthKey: Int] = [:]
     /// Swaps per programme.
     public var swaps: [ProgrammeID: Int] = [:]
-    public var matchRuns: [MatchRunID: MatchRunRecorded] = [:]
+    /// Match runs: who proposed what, in numbers (the pools' ids stay in the log: a large
+    /// programme records thousands of runs of hundreds of ids each).
+    public var matchRuns: [MatchRunID: MatchRunView] = [:]
     /// Every session by tandem, kept only when asked for (`tandem sessions`): the other
     /// reports need counts, not the sessions themselves.
     public var sessionLog: [TandemID: [SessionView]]?
@@ -185,7 +199,8 @@ public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
             people[e.participant]?.traits = nil
             people[e.participant]?.profileRef = nil
         case .matchRunRecorded(let e):
-            matchRuns[e.run] = e
+            matchRuns[e.run] = MatchRunView(run: e.run, programme: e.programme, on: e.on, mentors: e.mentors.count,
+                                            mentees: e.mentees.count, proposedPairs: e.pairs.count)
         case .eventVoided, .logCreated, .unknown:
             break
         }

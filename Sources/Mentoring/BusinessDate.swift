@@ -3,20 +3,24 @@ import EventLog
 /// A business date: the day something happened, `YYYY-MM-DD`, as opposed to `at`, the
 /// instant it was recorded. Only real calendar days exist (no 2027-02-30).
 public struct BusinessDate: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+    /// Days since 1970-01-01, in 32 bits: years 0000–9999 need 22, and the read models
+    /// hold millions of dates.
+    private let stored: Int32
+
     /// Days since 1970-01-01.
-    public let dayNumber: Int
+    public var dayNumber: Int { Int(stored) }
 
     /// The date with this day number.
-    public init(dayNumber: Int) { self.dayNumber = dayNumber }
+    public init(dayNumber: Int) { stored = Int32(clamping: dayNumber) }
 
     /// Parses `YYYY-MM-DD` strictly; nil for anything else, impossible days included.
     public init?(_ text: String) {
         guard let day = CivilCalendar.parseDate(text) else { return nil }
-        dayNumber = day
+        stored = Int32(clamping: day)
     }
 
     /// The date of an instant, in UTC.
-    public init(_ instant: Timestamp) { dayNumber = instant.dayNumber }
+    public init(_ instant: Timestamp) { stored = Int32(clamping: instant.dayNumber) }
 
     /// `YYYY-MM-DD`.
     public var description: String { CivilCalendar.formatDate(dayNumber) }

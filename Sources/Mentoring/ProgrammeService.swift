@@ -346,8 +346,10 @@ public final class ProgrammeService: Sendable {
             return Loaded(state: result.fold, head: result.head, profiles: all ?? profiles)
         }
         var profiles = TraitsDirectory()
-        try profiles.load(vault)
-        let result = try Replay.fold(source, profiles: profiles) { ProgrammeState() }
+        let result = try Replay.fold(source, loadingProfiles: {
+            try profiles.load(vault)
+            return profiles
+        }) { ProgrammeState() }
         return Loaded(state: result.fold, head: result.head, profiles: profiles)
     }
 
