@@ -251,12 +251,38 @@ public enum FileSystem {
     /// renames it over `path`, and fsyncs the directory. A crash leaves either the old or
     /// the new content, never a mix.
     public static func replaceAtomically(_ path: String, with bytes: [UInt8], mode: mode_t = 0o600) throws(SystemError) {
-        let directory = parentDirectory(of: path)
+        do {
+            try replaceAtomically(path, mode: mode) { write in try bytes.withUnsafeBytes { try write($0) } }
+        } catch let error as SystemError {
+            throw error
+        } catch {
+            // The only other errors would come from `produce`, and this one throws none.
+            preconditionFailure("replaceAtomically failed with \(error)")
+        }
+    }
+
+    /// Replaces a file by one written through `produce`, in bounded memory: a temporary
+    /// file is filled through a 1 MiB buffer, fsync'ed, and renamed over `path`; the
+    /// directory is fsync'ed. Readers see the old file or the new one, never a mix.
+    /// - Throws: `SystemError` if a write, the fsync or the rename fails, or what `produce`
+    ///   throws; either way the temporary file is removed and `path` is untouched.
+    public static func replaceAtomically(
+        _ path: String, mode: mode_t = 0o600, streaming produce: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws {
         let temporary = path + ".tmp-\(getpid())"
         do {
             let fd = try FileDescriptor(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
             try fd.setMode(mode)
-            try fd.writeAll(bytes)
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(1 << 20)
+            try produce { bytes in
+                buffer.append(contentsOf: bytes)
+                if buffer.count >= 1 << 20 {
+                    try fd.writeAll(buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            try fd.writeAll(buffer)
             try fd.sync()
         } catch {
             unlink(temporary)
@@ -267,7 +293,7 @@ public enum FileSystem {
             unlink(temporary)
             throw failure
         }
-        try syncDirectory(directory)
+        try syncDirectory(parentDirectory(of: path))
     }
 
     /// Removes a file if it exists.

@@ -256,12 +256,12 @@ public final class ProgrammeService: Sendable {
             let loaded = try loadState(session, allProfiles: false)
             let decision = try decide(.forget(Forget(participant: participant)), loaded.state, today: BusinessDate(clock.now()))
             guard case .personalDataErased(let erasure) = decision.events[0] else { preconditionFailure("forget decides an erasure") }
-            var referenced = Set<String>()
-            try session.forEachLine(from: 1, after: nil) { line in
-                for reference in try EventDecoder.decode(line).event.personalReferences { referenced.insert(reference.ref) }
+            var referenced = RefSet()
+            _ = try Replay.pipelined(session, window: .everything) { recorded in
+                for reference in recorded.event.personalReferences { referenced.insert(reference.ref) }
             }
             var orphans = Set<String>()
-            try vault.forEachLine { line in if !referenced.contains(line.ref) { orphans.insert(line.ref) } }
+            try vault.forEachDigest { ref, _ in if let ref, !referenced.contains(ref) { orphans.insert(ref) } }
             try vault.rewrite(removing: Set(erasure.refs).union(orphans))
             Self.dropCaches(store)
             var extras = JSONObject()

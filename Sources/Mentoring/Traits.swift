@@ -146,6 +146,14 @@ public struct TraitsDirectory: Sendable {
         return value
     }
 
+    /// The ref a `key` was made from.
+    static func ref(_ key: UInt64) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = [UInt8(ascii: "r"), UInt8(ascii: "-")]
+        for shift in stride(from: 60, through: 0, by: -4) { bytes.append(digits[Int(key >> UInt64(shift) & 0xF)]) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     // Layout: unit index (24 bits) · gender index + 1 (8 bits, 0 = none) · level + 32768
     // (16 bits) · born (16 bits).
     private mutating func pack(_ traits: Traits) -> UInt64? {

@@ -64,6 +64,27 @@ public struct Vault: Sendable {
         try LineStream.forEach(path, from: offset) { line, at in try body(Self.parse(line, offset: at)) }
     }
 
+    /// Streams every line's ref and digest from byte `offset` on, without parsing the
+    /// payload (what `tandem verify` needs). The ref is nil for a line that does not parse.
+    public func forEachDigest(from offset: Int = 0, _ body: (String?, SHA256Digest) throws -> Void) throws {
+        guard FileSystem.kind(of: path).exists else { return }
+        try LineStream.forEach(path, from: offset) { line, _ in try body(Self.ref(of: line), SHA256.hash(line)) }
+    }
+
+    /// The `ref` member of a line that is one well-formed JSON object; nil otherwise.
+    static func ref(of line: UnsafeRawBufferPointer) -> String? {
+        var s = JSONScanner(line)
+        var ref: String?
+        do throws(JSONSyntaxError) {
+            try s.forEachMember { (s: inout JSONScanner, key: Range<Int>, _: Bool) throws(JSONSyntaxError) in
+                if s.keyEquals(key, "ref"), ref == nil, !s.consume("null") { ref = try s.parseString() } else { try s.skipValue() }
+            }
+            s.skipWhitespace()
+            guard s.isAtEnd else { return nil }
+        } catch { return nil }
+        return ref
+    }
+
     /// Parses one line; a line that does not parse yields a payload of nil (and still a digest,
     /// which will not match any commitment).
     public static func parse(_ line: UnsafeRawBufferPointer, offset: Int) throws -> VaultLine {
@@ -87,19 +108,21 @@ public struct Vault: Sendable {
     @discardableResult
     public func rewrite(removing refs: Set<String>) throws -> Set<String> {
         guard FileSystem.kind(of: path).exists else { return [] }
-        let bytes = try FileSystem.readFile(path)
-        var kept: [UInt8] = []
-        kept.reserveCapacity(bytes.count)
         var removed = Set<String>()
-        var start = 0
-        while start < bytes.count {
-            guard let newline = bytes[start...].firstIndex(of: 0x0A) else { break }
-            let line = Array(bytes[start..<newline])
-            let ref = line.withUnsafeBytes { raw in (try? Self.parse(raw, offset: start))?.ref } ?? ""
-            if refs.contains(ref) { removed.insert(ref) } else { kept += line; kept.append(0x0A) }
-            start = newline + 1
+        let newline: [UInt8] = [0x0A]
+        // Streamed: a large vault is never held in memory. A last line without a newline
+        // (an append cut short, pointed to by no event) is dropped, as readers ignore it.
+        try FileSystem.replaceAtomically(path) { write in
+            try LineStream.forEach(path) { line, offset in
+                let ref = (try? Self.parse(line, offset: offset))?.ref ?? ""
+                if refs.contains(ref) {
+                    removed.insert(ref)
+                } else {
+                    try write(line)
+                    try newline.withUnsafeBytes { try write($0) }
+                }
+            }
         }
-        try FileSystem.replaceAtomically(path, with: kept)
         return removed
     }
 }

@@ -1,0 +1,162 @@
+import EventLog
+import Foundation
+@testable import Mentoring
+import Testing
+import TestSupport
+
+/// The vault check as it was first written: every commitment in a dictionary of strings.
+/// Slow and large, but plainly right; the compact verifier must agree with it.
+private func referenceVerify(log: any LineSource, vault: Vault) throws -> VaultReport {
+    var committed: [String: (seq: Int, commit: SHA256Digest)] = [:]
+    var erased = Set<String>()
+    try log.forEachLine(from: 1, after: nil) { line in
+        let event = try EventDecoder.decode(line).event
+        for reference in event.personalReferences { committed[reference.ref] = (line.seq, reference.commit) }
+        if case .personalDataErased(let e) = event { erased.formUnion(e.refs) }
+    }
+    var report = VaultReport()
+    var present = Set<String>()
+    try vault.forEachLine { line in
+        present.insert(line.ref)
+        guard let expected = committed[line.ref] else { report.orphans += 1; return }
+        if erased.contains(line.ref) {
+            throw VaultDamage("ref \(line.ref) (seq \(expected.seq)) was erased, yet its line is still in the vault")
+        }
+        guard line.digest == expected.commit else {
+            throw VaultDamage("the line for ref \(line.ref) does not match the commitment of seq \(expected.seq)")
+        }
+        report.records += 1
+    }
+    for (ref, origin) in committed.sorted(by: { $0.value.seq < $1.value.seq }) where !present.contains(ref) {
+        guard erased.contains(ref) else {
+            throw VaultDamage("the personal data of seq \(origin.seq) (ref \(ref)) is missing and no PersonalDataErased covers it (if a `tandem forget` was interrupted, run it again)")
+        }
+        report.erased += 1
+    }
+    return report
+}
+
+/// The outcome of a check, comparable: the report, or the damage's text.
+private func outcome(_ check: () throws -> VaultReport) -> String {
+    do { return "\(try check())" } catch { return "\(error)" }
+}
+
+private func vaultLines(_ f: ServiceFixture) -> [[UInt8]] {
+    Files.read(f.store.path("vault.jsonl")).split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map(Array.init)
+}
+
+private func writeVault(_ f: ServiceFixture, _ lines: [[UInt8]]) {
+    Files.write(f.store.path("vault.jsonl"), lines.flatMap { $0 + [0x0A] })
+}
+
+/// Seven signups (seqs 3…9), the third of them (m3, seq 5) erased at seq 10; and the vault
+/// as a backup taken before the erasure would hold it.
+private func programmeWithAnErasure() throws -> (ServiceFixture, backup: [[UInt8]]) {
+    let f = try ServiceFixture()
+    _ = try f.record([f.launch] + (1...7).map { f.signUp("m\($0)", $0 % 2 == 0 ? .mentee : .mentor, unit: "U\($0)", name: "Person \($0)") })
+    let backup = vaultLines(f)
+    _ = try f.service.forget(Fixture.p("m3"), context: f.context)
+    return (f, backup)
+}
+
+@Suite("Vault verification: every line against its commitment, erasures, orphans")
+struct VaultVerifierTests {
+    @Test("an intact vault: every line matches, the erased one is counted")
+    func intact() throws {
+        let (f, _) = try programmeWithAnErasure()
+        #expect(try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store)) == VaultReport(records: 6, erased: 1, orphans: 0))
+    }
+
+    @Test("a changed byte in a line names the ref and the seq that committed to it")
+    func changedLine() throws {
+        let (f, _) = try programmeWithAnErasure()
+        var lines = vaultLines(f)
+        // m4's profile (seq 6): the vault now holds m1, m2, m4, …
+        let ref = try #require(Vault.ref(of: lines[2].withUnsafeBytes { $0 }))
+        let at = try #require(lines[2].lastIndex(of: UInt8(ascii: "4")))
+        lines[2][at] = UInt8(ascii: "5")
+        writeVault(f, lines)
+        #expect(throws: VaultDamage("the line for ref \(ref) does not match the commitment of seq 6")) {
+            try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store))
+        }
+    }
+
+    @Test("a line deleted without an erasure is missing; an erased line put back is found")
+    func missingAndRestored() throws {
+        let (f, backup) = try programmeWithAnErasure()
+        let original = vaultLines(f)
+        let ref = try #require(Vault.ref(of: original[0].withUnsafeBytes { $0 }))
+        writeVault(f, Array(original.dropFirst()))
+        #expect(throws: VaultDamage("the personal data of seq 3 (ref \(ref)) is missing and no PersonalDataErased covers it (if a `tandem forget` was interrupted, run it again)")) {
+            try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store))
+        }
+        // The erased profile of m3 (seq 5), restored from a backup taken before `forget`.
+        let erasedRef = try #require(Vault.ref(of: backup[2].withUnsafeBytes { $0 }))
+        writeVault(f, original + [backup[2]])
+        #expect(throws: VaultDamage("ref \(erasedRef) (seq 5) was erased, yet its line is still in the vault")) {
+            try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store))
+        }
+    }
+
+    @Test("lines no event points to, well formed or not, are orphans")
+    func orphans() throws {
+        let (f, _) = try programmeWithAnErasure()
+        writeVault(f, vaultLines(f) + [Array(#"{"ref":"r-00000000000000aa","nonce":"00","payload":{"kind":"note","text":"x"}}"#.utf8),
+                                       Array(#"{"ref":"r-1","nonce":"00"} trailing"#.utf8), Array("not json".utf8)])
+        #expect(try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store)) == VaultReport(records: 6, erased: 1, orphans: 3))
+    }
+
+    @Test("refs of another shape than r- and 16 hex digits are checked as strings")
+    func otherRefShapes() throws {
+        let f = try ServiceFixture()
+        _ = try f.record([f.launch])
+        let line = Array(#"{"ref":"legacy-ref-Ä1","nonce":"00","payload":{"kind":"profile","name":"X","unit":"IT","level":2,"born":1999}}"#.utf8)
+        writeVault(f, [line])
+        let commit = line.withUnsafeBytes { SHA256.hash($0) }
+        let data: JSONObject = ["participant": .string("legacy"), "programme": .string(Fixture.programme.rawValue), "role": .string("mentor"),
+                                "on": .string("2027-01-05"), "personal": .object(["ref": .string("legacy-ref-Ä1"), "commit": .string(commit.hex)])]
+        _ = try f.store.events.append([LogRecord(type: "ParticipantSignedUp", actor: "anna", at: Timestamp(rfc3339: "2027-03-01T09:00:00Z")!, data: data)])
+        #expect(try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store)) == VaultReport(records: 1, erased: 0, orphans: 0))
+        var changed = line
+        changed[changed.count - 3] = UInt8(ascii: "8")
+        writeVault(f, [changed])
+        #expect(throws: VaultDamage("the line for ref legacy-ref-Ä1 does not match the commitment of seq 3")) {
+            try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store))
+        }
+    }
+
+    @Test("packed refs read back as the refs they were made from")
+    func packedRefsRoundTrip() {
+        var random = SeededGenerator(seed: 17)
+        for _ in 0..<2000 {
+            let key = UInt64.random(in: .min ... .max, using: &random)
+            let ref = TraitsDirectory.ref(key)
+            #expect(ref.utf8.count == 18 && TraitsDirectory.key(ref) == key)
+        }
+        #expect(TraitsDirectory.ref(0) == "r-0000000000000000")
+        #expect(TraitsDirectory.key("r-00000000000000AB") == nil)
+    }
+
+    @Test("on seeded random damage, the compact verifier says what the plain reference says", arguments: 0..<40)
+    func agreesWithReference(seed: UInt64) throws {
+        var random = SeededGenerator(seed: 1000 + seed)
+        let (f, backup) = try programmeWithAnErasure()
+        var lines = vaultLines(f)
+        for _ in 0..<Int.random(in: 1...3, using: &random) {
+            guard !lines.isEmpty else { break }
+            let i = Int.random(in: 0..<lines.count, using: &random)
+            switch Int.random(in: 0..<6, using: &random) {
+            case 0: lines.remove(at: i)
+            case 1: lines[i][Int.random(in: 0..<lines[i].count, using: &random)] ^= 1 << UInt8.random(in: 0..<7, using: &random)
+            case 2: lines.swapAt(i, Int.random(in: 0..<lines.count, using: &random))
+            case 3: lines.append(lines[i])
+            case 4: lines.insert(Array("garbage \(seed)".utf8), at: i)
+            default: lines.insert(backup[2], at: i)  // m3's erased profile comes back
+            }
+        }
+        writeVault(f, lines)
+        let vault = Vault(store: f.store)
+        let expected = outcome { try referenceVerify(log: f.store.events, vault: vault) }
+        #expect(outcome { try VaultVerifier.verify(log: f.store.events, vault: vault) } == expected, "seed \(seed)")
+    }
+}
