@@ -99,18 +99,33 @@ public enum ProjectionSnapshot {
                 }
                 for _ in 0..<(try r.readCount()) { let run = try readRun(&r); model.matchRuns[run.run] = run }
                 let people = try r.readCount()
-                model.people.reserveCapacity(people)
-                for _ in 0..<people { let person = try readPerson(&r); model.people[person.id] = person }
+                model.peopleRows.reserveCapacity(people)
+                // People first, then their tandems; who is in which tandem is linked last.
+                var activeTandems: [(Int32, TandemID)] = []
+                for _ in 0..<people {
+                    let person = try readPerson(&r)
+                    model.peopleRows.upsert(person)
+                    if let tandem = person.activeTandem, let row = model.peopleRows.row(of: person.id) { activeTandems.append((row, tandem)) }
+                }
                 let tandems = try r.readCount()
-                model.tandems.reserveCapacity(tandems)
-                for _ in 0..<tandems { let tandem = try readTandem(&r); model.tandems[tandem.id] = tandem }
-                let lists = try r.readCount()
-                model.goals.reserveCapacity(lists)
-                for _ in 0..<lists {
+                model.tandemRows.reserveCapacity(tandems)
+                for _ in 0..<tandems {
+                    let tandem = try readTandem(&r)
+                    guard let mentor = model.peopleRows.row(of: tandem.mentor), let mentee = model.peopleRows.row(of: tandem.mentee) else {
+                        throw .malformed("a tandem whose members are not in the snapshot")
+                    }
+                    model.tandemRows.upsert(tandem, mentor: mentor, mentee: mentee)
+                }
+                for (person, id) in activeTandems {
+                    guard let tandem = model.tandemRows.row(of: id) else { throw .malformed("an active tandem that is not in the snapshot") }
+                    model.peopleRows.update(person) { $0.activeTandem = tandem }
+                }
+                for _ in 0..<(try r.readCount()) {
                     let tandem: TandemID = try id(&r)
-                    var goals: [GoalView] = []
-                    for _ in 0..<(try r.readCount()) { goals.append(try readGoal(&r, tandem: tandem)) }
-                    model.goals[tandem] = goals
+                    guard let row = model.tandemRows.row(of: tandem), model.tandemRows.goals(of: row) == nil else {
+                        throw .malformed("goals of an unknown tandem, or listed twice")
+                    }
+                    for _ in 0..<(try r.readCount()) { model.tandemRows.appendGoal(try readGoal(&r, tandem: tandem), to: row) }
                 }
                 guard r.isAtEnd else { throw .malformed("bytes after the model") }
                 return (model, voided)

@@ -111,14 +111,18 @@ struct MonthKey: Hashable, Sendable {
 ///
 /// It is robust to the partial histories that `--as-of` produces: an event about something
 /// the window left out is ignored, never a crash.
-public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
+public struct ProgrammeReadModel: EventFold, Sendable {
     public var programmes: [ProgrammeID: Programme] = [:]
     /// Programmes in launch order.
     public var programmeOrder: [ProgrammeID] = []
-    public var people: [ParticipantID: PersonView] = [:]
-    public var tandems: [TandemID: TandemView] = [:]
+    var peopleRows = PeopleRows()
+    var tandemRows = TandemRows()
+    /// Every participant; reads give `PersonView`s.
+    public var people: PeopleTable { PeopleTable(rows: peopleRows, tandems: tandemRows) }
+    /// Every tandem; reads give `TandemView`s.
+    public var tandems: TandemTable { TandemTable(rows: tandemRows, people: peopleRows) }
     /// Goals by tandem, in the order they were set.
-    public var goals: [TandemID: [GoalView]] = [:]
+    public var goals: GoalLists { GoalLists(tandems: tandemRows) }
     /// Sessions per programme and month, counted under a numeric key (no month string is
     /// built per session).
     var monthlySessions: [MonthKey: Int] = [:]
@@ -143,61 +147,68 @@ public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
             programmes[e.programme] = Programme(id: e.programme, name: e.name, starts: e.starts, ends: e.ends,
                                                 cadenceDays: e.cadenceDays, minGroupSize: e.minGroupSize)
         case .participantSignedUp(let e):
-            people[e.participant] = PersonView(id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on, traits: traits,
-                                               profileRef: e.personal.ref)
+            peopleRows.upsert(PersonView(id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on, traits: traits,
+                                         profileRef: e.personal.ref))
         case .tandemMatched(let e):
-            guard people[e.mentor] != nil, people[e.mentee] != nil else { return }
-            tandems[e.tandem] = TandemView(id: e.tandem, programme: e.programme, mentor: e.mentor, mentee: e.mentee, since: e.on,
-                                           origin: .matched(run: e.run, override: e.override))
-            enter(e.mentor, e.tandem, on: e.on)
-            enter(e.mentee, e.tandem, on: e.on)
+            guard let mentor = peopleRows.row(of: e.mentor), let mentee = peopleRows.row(of: e.mentee) else { return }
+            let tandem = tandemRows.upsert(TandemView(id: e.tandem, programme: e.programme, mentor: e.mentor, mentee: e.mentee, since: e.on,
+                                                      origin: .matched(run: e.run, override: e.override)), mentor: mentor, mentee: mentee)
+            enter(mentor, tandem, on: e.on)
+            enter(mentee, tandem, on: e.on)
         case .sessionHeld(let e):
-            // The commonest event: one lookup, and the tandem changed where it is stored.
-            guard let index = tandems.index(forKey: e.tandem) else { return }
-            tandems.values[index].sessions += 1
-            tandems.values[index].minutes += e.minutes
-            let last = tandems.values[index].lastSession
-            if last == nil || last! < e.on { tandems.values[index].lastSession = e.on }
+            // The commonest event: one lookup, and the row changed where it is stored.
+            guard let tandem = tandemRows.row(of: e.tandem) else { return }
+            var programme: UInt32 = 0
+            tandemRows.update(tandem) { row in
+                row.sessions += 1
+                let (minutes, overflow) = row.minutes.addingReportingOverflow(Int32(clamping: e.minutes))
+                row.minutes = overflow ? .max : minutes
+                let day = Int32(clamping: e.on.dayNumber)
+                if row.lastSession < day { row.lastSession = day }  // none is Int32.min
+                programme = row.programme
+            }
             let date = CivilCalendar.date(dayNumber: e.on.dayNumber)
-            monthlySessions[MonthKey(programme: tandems.values[index].programme, month: date.year * 12 + date.month - 1), default: 0] += 1
+            monthlySessions[MonthKey(programme: tandemRows.programmes.values[Int(programme)], month: date.year * 12 + date.month - 1), default: 0] += 1
             if sessionLog != nil {
                 sessionLog![e.tandem, default: []].append(SessionView(tandem: e.tandem, on: e.on, minutes: e.minutes, mode: e.mode,
                                                                        topics: e.topics, notesRef: e.personal?.ref))
             }
         case .goalSet(let e):
-            guard tandems[e.tandem] != nil else { return }
-            tandems[e.tandem]?.goalsSet += 1
-            goals[e.tandem, default: []].append(GoalView(tandem: e.tandem, goal: e.goal, category: e.category, set: e.on, due: e.due,
-                                                         reached: nil, textRef: e.personal.ref))
+            guard let tandem = tandemRows.row(of: e.tandem) else { return }
+            tandemRows.update(tandem) { $0.goalsSet += 1 }
+            tandemRows.appendGoal(GoalView(tandem: e.tandem, goal: e.goal, category: e.category, set: e.on, due: e.due, reached: nil,
+                                           textRef: e.personal.ref), to: tandem)
         case .goalReached(let e):
-            guard let list = goals.index(forKey: e.tandem), let index = goals.values[list].firstIndex(where: { $0.goal == e.goal }),
-                  goals.values[list][index].reached == nil else { return }
-            goals.values[list][index].reached = e.on
-            tandems[e.tandem]?.goalsReached += 1
+            guard let tandem = tandemRows.row(of: e.tandem), tandemRows.reach(e.goal, of: tandem, on: e.on) else { return }
+            tandemRows.update(tandem) { $0.goalsReached += 1 }
         case .partnerSwapped(let e):
-            guard let old = tandems[e.tandem], people[e.joining] != nil else { return }
-            end(e.tandem, on: e.on, as: .dissolved, reason: e.reason)
-            let staying = old.mentor == e.leaving ? old.mentee : old.mentor
-            let (mentor, mentee) = old.mentor == staying ? (staying, e.joining) : (e.joining, staying)
-            tandems[e.newTandem] = TandemView(id: e.newTandem, programme: old.programme, mentor: mentor, mentee: mentee, since: e.on,
-                                              origin: .swap(from: e.tandem, reason: e.reason))
-            enter(staying, e.newTandem, on: e.on)
-            enter(e.joining, e.newTandem, on: e.on)
-            swaps[old.programme, default: 0] += 1
+            guard let oldRow = tandemRows.row(of: e.tandem), let joining = peopleRows.row(of: e.joining) else { return }
+            let old = tandemRows.row(oldRow)
+            end(oldRow, on: e.on, as: .dissolved, reason: e.reason)
+            let leaving = peopleRows.row(of: e.leaving)
+            let staying = old.mentor == leaving ? old.mentee : old.mentor
+            let (mentor, mentee) = old.mentor == staying ? (staying, joining) : (joining, staying)
+            let programme = tandemRows.programmes.values[Int(old.programme)]
+            let tandem = tandemRows.upsert(TandemView(id: e.newTandem, programme: programme, mentor: peopleRows.id(ofRow: mentor),
+                                                      mentee: peopleRows.id(ofRow: mentee), since: e.on, origin: .swap(from: e.tandem, reason: e.reason)),
+                                           mentor: mentor, mentee: mentee)
+            enter(staying, tandem, on: e.on)
+            enter(joining, tandem, on: e.on)
+            swaps[programme, default: 0] += 1
         case .participantWithdrew(let e):
-            guard var person = people[e.participant] else { return }
-            person.withdrawnOn = e.on
-            person.withdrawalReason = e.reason
-            person.withdrewBeforeMatch = person.firstMatchedOn == nil
-            let tandem = person.activeTandem
-            people[e.participant] = person
-            if let tandem { end(tandem, on: e.on, as: .dissolved, reason: e.reason) }
+            guard let person = peopleRows.row(of: e.participant) else { return }
+            var tandem: Int32 = -1
+            peopleRows.update(person) { row in
+                row.withdrawnOn = Int32(clamping: e.on.dayNumber)
+                row.reason = ReasonCode?(e.reason).stored
+                if row.firstMatchedOn == .min { row.flags.insert(.withdrewBeforeMatch) } else { row.flags.remove(.withdrewBeforeMatch) }
+                tandem = row.activeTandem
+            }
+            if tandem >= 0 { end(tandem, on: e.on, as: .dissolved, reason: e.reason) }
         case .tandemCompleted(let e):
-            end(e.tandem, on: e.on, as: .completed, reason: nil)
+            if let row = tandemRows.row(of: e.tandem) { end(row, on: e.on, as: .completed, reason: nil) }
         case .personalDataErased(let e):
-            people[e.participant]?.erased = true
-            people[e.participant]?.traits = nil
-            people[e.participant]?.profileRef = nil
+            if let row = peopleRows.row(of: e.participant) { peopleRows.erase(row) }
         case .matchRunRecorded(let e):
             matchRuns[e.run] = MatchRunView(run: e.run, programme: e.programme, on: e.on, mentors: e.mentors.count,
                                             mentees: e.mentees.count, proposedPairs: e.pairs.count)
@@ -206,23 +217,28 @@ public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
         }
     }
 
-    private mutating func enter(_ participant: ParticipantID, _ tandem: TandemID, on date: BusinessDate) {
-        guard var person = people[participant] else { return }
-        person.activeTandem = tandem
-        if person.firstMatchedOn == nil { person.firstMatchedOn = date }
-        people[participant] = person
+    private mutating func enter(_ person: Int32, _ tandem: Int32, on date: BusinessDate) {
+        peopleRows.update(person) { row in
+            row.activeTandem = tandem
+            if row.firstMatchedOn == .min { row.firstMatchedOn = Int32(clamping: date.dayNumber) }
+        }
     }
 
-    private mutating func end(_ id: TandemID, on date: BusinessDate, as status: TandemStatus, reason: ReasonCode?) {
-        // Changed where it is stored: no copy of the tandem out and back.
-        guard let index = tandems.index(forKey: id), tandems.values[index].status == .active else { return }
-        tandems.values[index].status = status
-        tandems.values[index].until = date
-        tandems.values[index].endReason = reason
-        for member in [tandems.values[index].mentor, tandems.values[index].mentee] {
-            guard let p = people.index(forKey: member), people.values[p].activeTandem == id else { continue }
-            people.values[p].activeTandem = nil
-            people.values[p].lastTandemEnd = (date, status)
+    private mutating func end(_ number: Int32, on date: BusinessDate, as status: TandemStatus, reason: ReasonCode?) {
+        let tandem = tandemRows.row(number)
+        guard TandemStatus?(stored: tandem.status) == .active else { return }
+        tandemRows.update(number) { row in
+            row.status = TandemStatus?(status).stored
+            row.until = Int32(clamping: date.dayNumber)
+            row.endReason = reason.stored
+        }
+        for member in [tandem.mentor, tandem.mentee] {
+            peopleRows.update(member) { row in
+                guard row.activeTandem == number else { return }
+                row.activeTandem = -1
+                row.lastEndOn = Int32(clamping: date.dayNumber)
+                row.lastEndStatus = TandemStatus?(status).stored
+            }
         }
     }
 
@@ -258,5 +274,26 @@ public struct ProgrammeReadModel: EventFold, Sendable, Equatable {
     /// The tandems of a programme (or all), in id order.
     public func tandems(in programme: ProgrammeID?) -> [TandemView] {
         tandems.values.filter { programme == nil || $0.programme == programme! }.sorted { $0.id < $1.id }
+    }
+}
+
+extension ProgrammeReadModel {
+    /// Replays a log from its first line, then gives everyone the traits of their profile
+    /// in one pass over the vault (rather than holding every profile's traits while folding).
+    /// - Throws: `LogError` (a broken chain), `EventDecodingError` (an unreadable event),
+    ///   `SystemError` (an unreadable vault).
+    public static func replay(_ log: any LineSource, vault: Vault, window: ReplayWindow = .everything,
+                              keepingSessions: Bool = false) throws -> Replay.Result<ProgrammeReadModel> {
+        var result = try Replay.fold(log, profiles: TraitsDirectory(), window: window) { ProgrammeReadModel(keepingSessions: keepingSessions) }
+        try result.fold.peopleRows.fillTraits(from: vault)
+        return result
+    }
+}
+
+extension ProgrammeReadModel: Equatable {
+    /// The same answers: equal views of everyone and everything, however stored.
+    public static func == (a: ProgrammeReadModel, b: ProgrammeReadModel) -> Bool {
+        a.programmes == b.programmes && a.programmeOrder == b.programmeOrder && a.people == b.people && a.tandems == b.tandems
+            && a.monthlySessions == b.monthlySessions && a.swaps == b.swaps && a.matchRuns == b.matchRuns && a.sessionLog == b.sessionLog
     }
 }

@@ -5,11 +5,11 @@ struct RefSet {
     private var other = Set<String>()
 
     mutating func insert(_ ref: String) {
-        if let key = TraitsDirectory.key(ref) { packed.insert(key) } else { other.insert(ref) }
+        if let key = PackedRef.pack(ref) { packed.insert(key) } else { other.insert(ref) }
     }
 
     func contains(_ ref: String) -> Bool {
-        if let key = TraitsDirectory.key(ref) { return packed.contains(key) }
+        if let key = PackedRef.pack(ref) { return packed.contains(key) }
         return other.contains(ref)
     }
 }

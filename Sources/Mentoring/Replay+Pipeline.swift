@@ -16,7 +16,12 @@ final class BatchChannel<Item: Sendable>: @unchecked Sendable {
     private let available = DispatchSemaphore(value: 0)
     private let free: DispatchSemaphore
 
-    init(capacity: Int) { free = DispatchSemaphore(value: capacity) }
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        free = DispatchSemaphore(value: capacity)
+    }
 
     /// Hands a batch over, waiting while `capacity` batches are unread. False once the
     /// consumer has gone.
@@ -65,7 +70,7 @@ final class BatchChannel<Item: Sendable>: @unchecked Sendable {
     func cancel() {
         state.withLock { $0.cancelled = true }
         // Wake a producer waiting for room, however many batches are unread.
-        for _ in 0..<64 { free.signal() }
+        for _ in 0..<capacity { free.signal() }
     }
 }
 
@@ -93,9 +98,10 @@ extension Replay {
     /// traits load meanwhile).
     static func pipelined(_ source: any LineSource, window: ReplayWindow, beforeFolding: () throws -> Void = {},
                           _ body: (RecordedEvent) throws -> Void) throws -> LogHead {
-        // Up to 64 batches (about 130,000 events) may wait: enough to keep the reader busy
-        // while the vault loads.
-        let channel = BatchChannel<DecodedLine>(capacity: 64)
+        // Up to 16 batches (about 33,000 events, some 10 MB) may wait: the reader gets a
+        // head start while the vault loads, and memory stays small (a deeper queue filled
+        // up during a long vault load and cost 40 MB for no gain).
+        let channel = BatchChannel<DecodedLine>(capacity: 16)
         let box = UncheckedSource(source: source)
         let batchSize = 2048
         DispatchQueue.global().async {

@@ -37,10 +37,7 @@ public struct Traits: Sendable, Hashable {
 public struct TraitsDirectory: Sendable {
     private var packed: [UInt64: UInt64] = [:]
     private var other: [String: Traits] = [:]
-    private var units: [String] = []
-    private var unitIndex: [String: Int] = [:]
-    private var genders: [String] = []
-    private var genderIndex: [String: Int] = [:]
+    private var codec = TraitsCodec()
     /// Set when only the end of the vault was loaded: a profile written before that point
     /// (a concurrent writer's, whose event came later) is looked up there.
     private var olderLines: Vault?
@@ -55,11 +52,18 @@ public struct TraitsDirectory: Sendable {
     /// - Throws: `SystemError` if the vault cannot be read.
     public mutating func load(_ vault: Vault, from offset: Int = 0) throws {
         if offset > 0 { olderLines = vault }
+        try Self.forEachProfile(in: vault, from: offset) { ref, traits in insert(traits, ref: ref) }
+    }
+
+    /// Streams the ref and traits of every profile line of the vault from byte `offset` on;
+    /// other payloads and lines that do not parse are skipped.
+    /// - Throws: `SystemError` if the vault cannot be read; what `body` throws.
+    public static func forEachProfile(in vault: Vault, from offset: Int = 0, _ body: (String, Traits) throws -> Void) throws {
         guard FileSystem.kind(of: vault.path).exists else { return }
         let marker = Array("\"kind\":\"profile\"".utf8)
         try LineStream.forEach(vault.path, from: offset) { line, _ in
-            guard ByteSearch.contains(marker, in: line), let (ref, traits) = Self.parseProfileLine(line) else { return }
-            insert(traits, ref: ref)
+            guard ByteSearch.contains(marker, in: line), let (ref, traits) = parseProfileLine(line) else { return }
+            try body(ref, traits)
         }
     }
 
@@ -94,7 +98,7 @@ public struct TraitsDirectory: Sendable {
 
     /// Adds a profile's traits (a signup decided in this process).
     public mutating func insert(_ traits: Traits, ref: String) {
-        if let key = Self.key(ref), let word = pack(traits) {
+        if let key = PackedRef.pack(ref), let word = codec.pack(traits) {
             packed[key] = word
         } else {
             other[ref] = traits
@@ -104,7 +108,7 @@ public struct TraitsDirectory: Sendable {
     /// Forgets profiles (a signup undone, or erased).
     public mutating func remove(_ refs: some Sequence<String>) {
         for ref in refs {
-            if let key = Self.key(ref) { packed[key] = nil }
+            if let key = PackedRef.pack(ref) { packed[key] = nil }
             other[ref] = nil
         }
     }
@@ -117,7 +121,7 @@ public struct TraitsDirectory: Sendable {
     /// If only the end of the vault was loaded and the ref is not there, the rest of the
     /// vault is searched (rare: a profile erased, or written just before the snapshot).
     public subscript(_ ref: String) -> Traits? {
-        if let key = Self.key(ref), let word = packed[key] { return unpack(word) }
+        if let key = PackedRef.pack(ref), let word = packed[key] { return codec.unpack(word) }
         if let traits = other[ref] { return traits }
         guard let olderLines else { return nil }
         var found: Traits?
@@ -128,9 +132,13 @@ public struct TraitsDirectory: Sendable {
         }
         return found
     }
+}
 
-    /// `r-` and 16 lowercase hex digits, as a number; nil for any other ref.
-    static func key(_ ref: String) -> UInt64? {
+/// Our own vault refs (`r-` and 16 lowercase hex digits) as 64-bit numbers: 8 bytes in a
+/// table instead of a heap-allocated string.
+public enum PackedRef {
+    /// The ref as a number; nil for a ref of any other shape (kept as a string by callers).
+    public static func pack(_ ref: String) -> UInt64? {
         var utf8 = ref.utf8.makeIterator()
         guard ref.utf8.count == 18, utf8.next() == UInt8(ascii: "r"), utf8.next() == UInt8(ascii: "-") else { return nil }
         var value: UInt64 = 0
@@ -146,35 +154,58 @@ public struct TraitsDirectory: Sendable {
         return value
     }
 
-    /// The ref a `key` was made from.
-    static func ref(_ key: UInt64) -> String {
+    /// The ref a number was packed from.
+    public static func unpack(_ key: UInt64) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = [UInt8(ascii: "r"), UInt8(ascii: "-")]
         for shift in stride(from: 60, through: 0, by: -4) { bytes.append(digits[Int(key >> UInt64(shift) & 0xF)]) }
         return String(decoding: bytes, as: UTF8.self)
     }
+}
 
-    // Layout: unit index (24 bits) · gender index + 1 (8 bits, 0 = none) · level + 32768
-    // (16 bits) · born (16 bits).
-    private mutating func pack(_ traits: Traits) -> UInt64? {
+/// Values numbered in the order they were first seen: units, genders, programmes, categories.
+public struct Interned<Value: Hashable & Sendable>: Sendable {
+    /// The values, by number.
+    public private(set) var values: [Value] = []
+    private var numbers: [Value: Int] = [:]
+
+    public init() {}
+
+    /// The value's number, assigned on first sight.
+    public mutating func number(_ value: Value) -> Int {
+        if let n = numbers[value] { return n }
+        values.append(value)
+        numbers[value] = values.count - 1
+        return values.count - 1
+    }
+
+    /// The value's number, if it has been seen.
+    public func existingNumber(_ value: Value) -> Int? { numbers[value] }
+}
+
+/// Traits as one 64-bit word, with units and genders interned: unit number (24 bits) ·
+/// gender number + 1 (8 bits, 0 = none) · level + 32768 (16 bits) · birth year (16 bits).
+public struct TraitsCodec: Sendable {
+    private var units = Interned<String>()
+    private var genders = Interned<String>()
+
+    public init() {}
+
+    /// The word for `traits`; nil if they do not fit (a level or a year out of range, or
+    /// more than 16 million units): callers keep those as they are.
+    public mutating func pack(_ traits: Traits) -> UInt64? {
         guard (-32768..<32768).contains(traits.level), (0..<65536).contains(traits.born) else { return nil }
-        let unit = Self.intern(traits.unit, in: &units, index: &unitIndex)
+        let unit = units.number(traits.unit)
         var gender = 0
-        if let g = traits.gender { gender = Self.intern(g, in: &genders, index: &genderIndex) + 1 }
+        if let g = traits.gender { gender = genders.number(g) + 1 }
         guard unit < 1 << 24, gender < 1 << 8 else { return nil }
         return UInt64(unit) << 40 | UInt64(gender) << 32 | UInt64(traits.level + 32768) << 16 | UInt64(traits.born)
     }
 
-    private func unpack(_ word: UInt64) -> Traits {
+    /// The traits a word was packed from (by this codec).
+    public func unpack(_ word: UInt64) -> Traits {
         let gender = Int(word >> 32 & 0xFF)
-        return Traits(unit: units[Int(word >> 40)], level: Int(word >> 16 & 0xFFFF) - 32768, born: Int(word & 0xFFFF),
-                      gender: gender == 0 ? nil : genders[gender - 1])
-    }
-
-    private static func intern(_ value: String, in table: inout [String], index: inout [String: Int]) -> Int {
-        if let i = index[value] { return i }
-        table.append(value)
-        index[value] = table.count - 1
-        return table.count - 1
+        return Traits(unit: units.values[Int(word >> 40)], level: Int(word >> 16 & 0xFFFF) - 32768, born: Int(word & 0xFFFF),
+                      gender: gender == 0 ? nil : genders.values[gender - 1])
     }
 }

@@ -94,7 +94,7 @@ private struct CommitmentIndex {
     mutating func insert(_ ref: String, _ commit: SHA256Digest) {
         if let index = index(of: ref) { commits[Int(index)] = commit; return }
         let index = Int32(commits.count)
-        if let key = TraitsDirectory.key(ref) {
+        if let key = PackedRef.pack(ref) {
             packed[key] = index
             packedRefs.append(key)
         } else {
@@ -107,10 +107,10 @@ private struct CommitmentIndex {
     }
 
     func index(of ref: String) -> Int? {
-        if let key = TraitsDirectory.key(ref) { return packed[key].map(Int.init) }
+        if let key = PackedRef.pack(ref) { return packed[key].map(Int.init) }
         return other[ref].map(Int.init)
     }
 
     /// The ref of a slot.
-    subscript(ref index: Int) -> String { otherRefs[Int32(index)] ?? TraitsDirectory.ref(packedRefs[index]) }
+    subscript(ref index: Int) -> String { otherRefs[Int32(index)] ?? PackedRef.unpack(packedRefs[index]) }
 }

@@ -5,17 +5,14 @@ import Projections
 /// Benchmarks of the domain layers, run inside a child process so that the peak RSS is
 /// theirs alone.
 enum DomainCases {
-    /// A full replay of all projections from the first line: the vault's traits, then
-    /// every event decoded and folded into the read model every report uses.
+    /// A full replay of all projections from the first line, as a cold query does: every
+    /// event decoded and folded into the read model every report uses, then the vault's
+    /// traits.
     /// - Returns: events, seconds, bytes of log read.
     static func replay(store path: String) throws -> (events: Int, seconds: Double, bytes: Int) {
         let store = try Store(root: path)
         let started = Harness.now()
-        let result = try Replay.fold(store.events, loadingProfiles: {
-            var profiles = TraitsDirectory()
-            try profiles.load(Vault(store: store))
-            return profiles
-        }) { ProgrammeReadModel() }
+        let result = try ProgrammeReadModel.replay(store.events, vault: Vault(store: store))
         let seconds = Harness.now() - started
         // Keep the model alive until measured, and check it is not empty.
         guard !result.fold.people.isEmpty else { throw BenchFailure("the replay folded no participant") }

@@ -130,11 +130,11 @@ struct VaultVerifierTests {
         var random = SeededGenerator(seed: 17)
         for _ in 0..<2000 {
             let key = UInt64.random(in: .min ... .max, using: &random)
-            let ref = TraitsDirectory.ref(key)
-            #expect(ref.utf8.count == 18 && TraitsDirectory.key(ref) == key)
+            let ref = PackedRef.unpack(key)
+            #expect(ref.utf8.count == 18 && PackedRef.pack(ref) == key)
         }
-        #expect(TraitsDirectory.ref(0) == "r-0000000000000000")
-        #expect(TraitsDirectory.key("r-00000000000000AB") == nil)
+        #expect(PackedRef.unpack(0) == "r-0000000000000000")
+        #expect(PackedRef.pack("r-00000000000000AB") == nil)
     }
 
     @Test("on seeded random damage, the compact verifier says what the plain reference says", arguments: 0..<40)

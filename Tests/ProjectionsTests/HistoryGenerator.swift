@@ -19,6 +19,8 @@ struct HistoryGenerator {
     var attempted: [ProgrammeCommand] = []
     /// Whether voids are generated (a caller that needs a history without them turns them off).
     var voids = true
+    /// The vault lines the accepted commands wrote, in order.
+    var vaultLines: [[UInt8]] = []
 
     init(seed: UInt64) {
         generator = SeededGenerator(seed: seed)
@@ -39,6 +41,7 @@ struct HistoryGenerator {
         let at = Timestamp(secondsSinceEpoch: Int64(day.dayNumber) * 86400 + Int64(counter))
         counter += 1
         _ = try! log.append([LogRecord(type: event.type, actor: "gen", at: at, data: event.json)])
+        vaultLines += decision.vault.map(\.line)
         var profile: Profile? = nil
         if case .participantSignedUp(let e) = event, case .profile(let p) = decision.vault[0].payload {
             profile = p

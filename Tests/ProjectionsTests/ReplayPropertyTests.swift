@@ -2,9 +2,33 @@ import EventLog
 import Mentoring
 import Projections
 import Testing
+import TestSupport
 
 @Suite("Replay: full, incremental and resumed folds agree")
 struct ReplayPropertyTests {
+    @Test("traits read from the vault after the fold equal traits handed to the fold", arguments: 0..<8)
+    func traitsAfterTheFold(seed: Int) throws {
+        var history = HistoryGenerator(seed: UInt64(500 + seed))
+        history.run(steps: 200)
+        let directory = TemporaryDirectory("tandem-traits")
+        let vault = Vault(path: directory.appending("vault.jsonl"))
+        // Every profile but a few (as if erased), in a shuffled order, with other lines between.
+        var generator = SeededGenerator(seed: UInt64(seed))
+        var lines = history.vaultLines.shuffled(using: &generator)
+        let dropped = Set(lines.indices.filter { _ in Int.random(in: 0..<10, using: &generator) == 0 })
+        lines = lines.enumerated().filter { !dropped.contains($0.offset) }.map(\.element) + [Array("not json".utf8)]
+        Files.write(vault.path, lines.flatMap { $0 + [0x0A] })
+        var profiles = TraitsDirectory()
+        try profiles.load(vault)
+
+        let handed = try Replay.fold(history.log, profiles: profiles) { ProgrammeReadModel() }
+        let after = try ProgrammeReadModel.replay(history.log, vault: vault)
+        #expect(after.fold == handed.fold)
+        #expect(after.head == handed.head)
+        let withTraits = handed.fold.people.values.filter { $0.traits != nil }.count
+        #expect(withTraits > 0 && withTraits < handed.fold.people.count, "some profiles were dropped, most were not")
+    }
+
     @Test("on seeded random histories, with voids, every way of folding gives the same state", arguments: 0..<12)
     func foldsAgree(seed: Int) throws {
         var history = HistoryGenerator(seed: UInt64(seed))

@@ -75,11 +75,7 @@ enum QueryCommands {
         // The vault's size is taken before the log is read: every profile of an event the
         // replay sees is below it.
         let vaultSize = vault.size
-        let replay = try Replay.fold(store.events, loadingProfiles: {
-            var profiles = TraitsDirectory()
-            try profiles.load(vault)
-            return profiles
-        }, window: window) { ProgrammeReadModel(keepingSessions: keepsSessions) }
+        let replay = try ProgrammeReadModel.replay(store.events, vault: vault, window: window, keepingSessions: keepsSessions)
         if let limit = window.knownAt, limit > replay.head.seq {
             throw CommandFailure("--known-at seq:\(limit) is beyond the head of the log (seq \(replay.head.seq))")
         }

@@ -1,0 +1,111 @@
+import Mentoring
+
+/// Rows in fixed-size chunks.
+///
+/// Appending never copies the rows already stored: a doubling array would, for a moment,
+/// hold its old and its new buffer, twice the memory of a ten-million-event read model.
+///
+/// - Complexity: append and access O(1).
+struct ChunkedRows<Row: Sendable>: Sendable {
+    /// 16,384 rows per chunk.
+    private static var shift: Int { 14 }
+    private static var mask: Int { (1 << shift) - 1 }
+
+    private var chunks: [[Row]] = []
+    /// How many rows there are.
+    private(set) var count = 0
+
+    /// Adds a row; returns its number.
+    @discardableResult
+    mutating func append(_ row: Row) -> Int32 {
+        if count & Self.mask == 0 {
+            var chunk: [Row] = []
+            chunk.reserveCapacity(1 << Self.shift)
+            chunks.append(chunk)
+        }
+        chunks[chunks.count - 1].append(row)
+        count += 1
+        return Int32(count - 1)
+    }
+
+    subscript(row: Int32) -> Row {
+        get { chunks[Int(row) >> Self.shift][Int(row) & Self.mask] }
+        set { chunks[Int(row) >> Self.shift][Int(row) & Self.mask] = newValue }
+    }
+}
+
+/// An open-addressing index from a key's hash to a row number: 4 bytes per slot, where a
+/// dictionary would store a copy of every key beside its value. Rows are never removed.
+///
+/// - Complexity: find and insert O(1) on average; the table is kept at most 70 % full.
+struct RowIndex: Sendable {
+    private var slots: [Int32] = []
+    private var used = 0
+
+    /// The row among those hashing to `hash` for which `matches` holds.
+    func find(hash: Int, _ matches: (Int32) -> Bool) -> Int32? {
+        guard !slots.isEmpty else { return nil }
+        let mask = slots.count - 1
+        var i = hash & mask
+        while true {
+            let row = slots[i]
+            if row < 0 { return nil }
+            if matches(row) { return row }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Adds row `row` (the next row number: rows are numbered 0, 1, 2, …), whose key hashes
+    /// to `hash`; `hashOfRow` gives the others' when the table grows.
+    mutating func insert(row: Int32, hash: Int, hashOfRow: (Int32) -> Int) {
+        assert(Int(row) == used, "rows are indexed in the order they were added")
+        if (used + 1) * 10 > slots.count * 7 { grow(hashOfRow) }
+        place(row, hash: hash)
+        used += 1
+    }
+
+    /// Room for `count` rows without growing.
+    mutating func reserveCapacity(_ count: Int, hashOfRow: (Int32) -> Int) {
+        while count * 10 > slots.count * 7 { grow(hashOfRow) }
+    }
+
+    private mutating func place(_ row: Int32, hash: Int) {
+        let mask = slots.count - 1
+        var i = hash & mask
+        while slots[i] >= 0 { i = (i + 1) & mask }
+        slots[i] = row
+    }
+
+    private mutating func grow(_ hashOfRow: (Int32) -> Int) {
+        slots = [Int32](repeating: -1, count: max(64, slots.count * 2))
+        for row in 0..<Int32(used) { place(row, hash: hashOfRow(row)) }
+    }
+}
+
+/// The rows of a table as views built on the fly, by position: what `values` of
+/// `PeopleTable` and `TandemTable` hand out.
+public struct RowViews<Element>: RandomAccessCollection, Sendable {
+    public let count: Int
+    let view: @Sendable (Int32) -> Element
+
+    init(count: Int, view: @escaping @Sendable (Int32) -> Element) {
+        self.count = count
+        self.view = view
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+    public subscript(position: Int) -> Element { view(Int32(position)) }
+}
+
+/// An optional day as an `Int32`, with `Int32.min` for none.
+extension Optional where Wrapped == BusinessDate {
+    var stored: Int32 { self.map { Int32(clamping: $0.dayNumber) } ?? .min }
+    init(stored: Int32) { self = stored == .min ? nil : BusinessDate(dayNumber: Int(stored)) }
+}
+
+/// A small enumeration's value as a byte: 0 for none, else its position + 1.
+extension Optional where Wrapped: CaseIterable & Equatable, Wrapped.AllCases == [Wrapped] {
+    var stored: UInt8 { self.flatMap { v in Wrapped.allCases.firstIndex(of: v) }.map { UInt8($0 + 1) } ?? 0 }
+    init(stored: UInt8) { self = stored == 0 ? nil : Wrapped.allCases[Int(stored) - 1] }
+}

@@ -1,0 +1,241 @@
+import Mentoring
+
+/// Every tandem of the read model and its goals, stored compactly (see `PeopleRows`): a
+/// tandem row of 72 bytes (the two members as their people rows), a goal row of 48, each
+/// tandem's goals linked in the order they were set. `TandemTable` and `GoalLists` are the
+/// public faces, handing out `TandemView` and `GoalView` values.
+struct TandemRows: Sendable {
+    struct Row: Sendable {
+        var id: TandemID
+        /// The members' people rows.
+        var mentor: Int32
+        var mentee: Int32
+        var minutes: Int32
+        var since: Int32
+        var until: Int32
+        var lastSession: Int32
+        var sessions: Int32
+        var goalsSet: Int32
+        var goalsReached: Int32
+        /// The first and the last of its goals (−1: none).
+        var firstGoal: Int32
+        var lastGoal: Int32
+        /// The match run it followed (−1: none); swaps and overrides are in side tables.
+        var run: Int32
+        var programme: UInt32
+        var status: UInt8
+        var endReason: UInt8
+    }
+
+    struct GoalRow: Sendable {
+        var goal: GoalID
+        var textRef: UInt64
+        var set: Int32
+        var due: Int32
+        var reached: Int32
+        /// The next goal of the same tandem (−1: none).
+        var next: Int32
+        /// The category's number + 1 (0: none).
+        var category: UInt32
+        /// Whether `textRef` is packed (else the ref is in `otherTextRefs`).
+        var packedRef: Bool
+    }
+
+    private var rows = ChunkedRows<Row>()
+    private var index = RowIndex()
+    private var goalRows = ChunkedRows<GoalRow>()
+    private(set) var programmes = Interned<ProgrammeID>()
+    private var runs = Interned<MatchRunID>()
+    private var categories = Interned<String>()
+    private var overrides: [Int32: String] = [:]
+    private var swaps: [Int32: (from: TandemID, reason: ReasonCode)] = [:]
+    private var otherTextRefs: [Int32: String] = [:]
+    /// How many tandems have at least one goal.
+    private(set) var tandemsWithGoals = 0
+
+    /// How many tandems there are.
+    var count: Int { rows.count }
+
+    /// A tandem's id.
+    func id(ofRow number: Int32) -> TandemID { rows[number].id }
+
+    /// Adds a tandem, or replaces the one with the same id (its goals stay); `mentor` and
+    /// `mentee` are the members' people rows (their ids in `tandem` are not looked at).
+    /// - Returns: its row.
+    @discardableResult
+    mutating func upsert(_ tandem: TandemView, mentor: Int32, mentee: Int32) -> Int32 {
+        if let existing = row(of: tandem.id) {
+            var row = makeRow(tandem, number: existing, mentor: mentor, mentee: mentee)
+            row.firstGoal = rows[existing].firstGoal
+            row.lastGoal = rows[existing].lastGoal
+            rows[existing] = row
+            return existing
+        }
+        let number = Int32(rows.count)
+        rows.append(makeRow(tandem, number: number, mentor: mentor, mentee: mentee))
+        let rows = self.rows
+        index.insert(row: number, hash: tandem.id.hashValue) { rows[$0].id.hashValue }
+        return number
+    }
+
+    /// Room for `count` tandems without the index growing.
+    mutating func reserveCapacity(_ count: Int) {
+        let rows = self.rows
+        index.reserveCapacity(count) { rows[$0].id.hashValue }
+    }
+
+    /// The row number of a tandem.
+    func row(of id: TandemID) -> Int32? {
+        index.find(hash: id.hashValue) { rows[$0].id == id }
+    }
+
+    /// A tandem's row, read.
+    func row(_ number: Int32) -> Row { rows[number] }
+
+    /// Changes a tandem's row in place.
+    mutating func update(_ number: Int32, _ change: (inout Row) -> Void) {
+        change(&rows[number])
+    }
+
+    /// Appends a goal to a tandem's list.
+    mutating func appendGoal(_ goal: GoalView, to number: Int32) {
+        var ref: UInt64 = 0
+        let packed = PackedRef.pack(goal.textRef)
+        if let packed { ref = packed }
+        let g = goalRows.append(GoalRow(goal: goal.goal, textRef: ref, set: Int32(clamping: goal.set.dayNumber), due: goal.due.stored,
+                                        reached: goal.reached.stored, next: -1,
+                                        category: goal.category.map { UInt32(categories.number($0) + 1) } ?? 0, packedRef: packed != nil))
+        if packed == nil { otherTextRefs[g] = goal.textRef }
+        if rows[number].lastGoal >= 0 {
+            goalRows[rows[number].lastGoal].next = g
+        } else {
+            rows[number].firstGoal = g
+            tandemsWithGoals += 1
+        }
+        rows[number].lastGoal = g
+    }
+
+    /// Marks a tandem's goal reached, if it is there and not reached yet; returns whether it was.
+    mutating func reach(_ goal: GoalID, of number: Int32, on date: BusinessDate) -> Bool {
+        var g = rows[number].firstGoal
+        while g >= 0 {
+            if goalRows[g].goal == goal {
+                guard goalRows[g].reached == .min else { return false }
+                goalRows[g].reached = Int32(clamping: date.dayNumber)
+                return true
+            }
+            g = goalRows[g].next
+        }
+        return false
+    }
+
+    /// A tandem's goals in the order they were set; nil if it has none.
+    func goals(of number: Int32) -> [GoalView]? {
+        let tandem = rows[number].id
+        var out: [GoalView] = []
+        var g = rows[number].firstGoal
+        while g >= 0 {
+            let r = goalRows[g]
+            out.append(GoalView(tandem: tandem, goal: r.goal, category: r.category == 0 ? nil : categories.values[Int(r.category) - 1],
+                                set: BusinessDate(dayNumber: Int(r.set)), due: BusinessDate?(stored: r.due),
+                                reached: BusinessDate?(stored: r.reached), textRef: r.packedRef ? PackedRef.unpack(r.textRef) : otherTextRefs[g]!))
+            g = r.next
+        }
+        return out.isEmpty ? nil : out
+    }
+
+    /// A tandem as the reports see it; `people` names its members.
+    func view(_ number: Int32, people: PeopleRows) -> TandemView {
+        let r = rows[number]
+        let origin: TandemOrigin
+        if let swap = swaps[number] {
+            origin = .swap(from: swap.from, reason: swap.reason)
+        } else {
+            origin = .matched(run: r.run < 0 ? nil : runs.values[Int(r.run)], override: overrides[number])
+        }
+        var t = TandemView(id: r.id, programme: programmes.values[Int(r.programme)], mentor: people.id(ofRow: r.mentor),
+                           mentee: people.id(ofRow: r.mentee),
+                           status: TandemStatus?(stored: r.status) ?? .active, since: BusinessDate(dayNumber: Int(r.since)),
+                           until: BusinessDate?(stored: r.until), sessions: Int(r.sessions), minutes: Int(r.minutes),
+                           lastSession: BusinessDate?(stored: r.lastSession), goalsSet: Int(r.goalsSet), goalsReached: Int(r.goalsReached),
+                           origin: origin)
+        t.endReason = ReasonCode?(stored: r.endReason)
+        return t
+    }
+
+    private mutating func makeRow(_ t: TandemView, number: Int32, mentor: Int32, mentee: Int32) -> Row {
+        var run: Int32 = -1
+        overrides[number] = nil
+        swaps[number] = nil
+        switch t.origin {
+        case .matched(let r, let override):
+            if let r { run = Int32(runs.number(r)) }
+            if let override { overrides[number] = override }
+        case .swap(let from, let reason):
+            swaps[number] = (from, reason)
+        }
+        return Row(id: t.id, mentor: mentor, mentee: mentee, minutes: Int32(clamping: t.minutes), since: Int32(clamping: t.since.dayNumber),
+                   until: t.until.stored, lastSession: t.lastSession.stored, sessions: Int32(clamping: t.sessions),
+                   goalsSet: Int32(clamping: t.goalsSet), goalsReached: Int32(clamping: t.goalsReached), firstGoal: -1, lastGoal: -1,
+                   run: run, programme: UInt32(programmes.number(t.programme)), status: TandemStatus?(t.status).stored,
+                   endReason: t.endReason.stored)
+    }
+
+}
+
+/// Every tandem, as `TandemView`s built from the rows on the fly.
+public struct TandemTable: Sendable {
+    let rows: TandemRows
+    let people: PeopleRows
+
+    /// How many tandems there are.
+    public var count: Int { rows.count }
+    public var isEmpty: Bool { rows.count == 0 }
+
+    /// A tandem, if it was matched or formed by a swap.
+    public subscript(id: TandemID) -> TandemView? {
+        rows.row(of: id).map { rows.view($0, people: people) }
+    }
+
+    /// Every tandem, in the order they began.
+    public var values: RowViews<TandemView> {
+        let (rows, people) = (rows, people)
+        return RowViews(count: rows.count) { rows.view($0, people: people) }
+    }
+}
+
+extension TandemTable: Equatable {
+    /// The same tandems with the same views and goals, in any order.
+    public static func == (a: TandemTable, b: TandemTable) -> Bool {
+        guard a.count == b.count, a.rows.tandemsWithGoals == b.rows.tandemsWithGoals else { return false }
+        return (0..<Int32(a.count)).allSatisfy { n in
+            let view = a.rows.view(n, people: a.people)
+            guard let m = b.rows.row(of: view.id) else { return false }
+            return b.rows.view(m, people: b.people) == view && b.rows.goals(of: m) == a.rows.goals(of: n)
+        }
+    }
+}
+
+/// The goals of every tandem, by tandem: a view of the tandem table.
+public struct GoalLists: Sendable, Sequence {
+    let tandems: TandemRows
+
+    /// A tandem's goals in the order they were set; nil if it has none (or is unknown).
+    public subscript(tandem: TandemID) -> [GoalView]? {
+        tandems.row(of: tandem).flatMap(tandems.goals(of:))
+    }
+
+    /// How many tandems have goals.
+    public var count: Int { tandems.tandemsWithGoals }
+
+    public func makeIterator() -> AnyIterator<(key: TandemID, value: [GoalView])> {
+        var n: Int32 = 0
+        return AnyIterator {
+            while Int(n) < tandems.count {
+                defer { n += 1 }
+                if let goals = tandems.goals(of: n) { return (tandems.row(n).id, goals) }
+            }
+            return nil
+        }
+    }
+}
