@@ -170,31 +170,73 @@ enum CLICases {
                   baselines: [("tandem --version", baseline)])
     }
 
-    /// `tandem suggest` on a pool of about 1,000 mentors and 1,000 mentees, next to SciPy's
-    /// bare assignment on a random matrix of the same size.
-    static func suggest(work: String, into table: inout BenchTable) throws {
-        let store = try BenchStores.pool(tandem, work: work, size: 1000)
-        let stats = Harness.run(tandem, ["stats", "--store", store, "--format", "json"], environment: BenchStores.environment())
-        func figure(_ name: String) -> Int {
-            guard let rest = text(after: "\"\(name)\":", in: stats.stdout) else { return 0 }
-            return Int(rest.prefix { $0.isNumber }) ?? 0
-        }
-        let mentors = figure("mentors"), mentees = figure("mentees")
+    /// `tandem suggest` on 1,000 mentors × 1,000 mentees, every pair eligible, next to
+    /// SciPy's bare assignment on a random matrix of the same size; the note compares the
+    /// optimum's total with a greedy pass over the same candidates.
+    static func suggest(work: String, into table: inout BenchTable, size: Int = 1000) throws {
+        let store = try BenchStores.eligiblePool(tandem, work: work, size: size)
         guard let runs = times(["suggest", "--store", store, "--format", "json"], runs: 3) else { return }
-        let peak = Harness.run(tandem, ["suggest", "--store", store, "--format", "json"], environment: BenchStores.environment()).peakKB
+        let outcome = Harness.run(tandem, ["suggest", "--store", store, "--format", "json"], environment: BenchStores.environment())
+        var note = "whole process: scores, optimum, reasons; events = pairs scored"
+        if let (total, candidates) = Self.proposal(outcome.stdout) {
+            let greedy = Self.greedyTotal(candidates)
+            note += "; total \(Harness.fixed(total, 2)) vs greedy \(Harness.fixed(greedy, 2)) (+\(Harness.fixed((total / greedy - 1) * 100, 2)) %)"
+        }
         var scipy: Baselines.Run?
         if let python = Harness.which("python3") {
             let script = try Baselines.script(work, "assignment.py", Baselines.scipyAssignment)
-            let outcome = Harness.run(python, [script, String(mentors), String(mentees)])
+            let outcome = Harness.run(python, [script, String(size), String(size)])
             let lines = outcome.stdout.split(separator: "\n")
             if outcome.status == 0, lines.count >= 2, let cells = Int(lines[0]), let seconds = Double(lines[1]) {
                 scipy = Baselines.Run(name: "scipy linear_sum_assignment", events: cells, seconds: seconds, peakKB: outcome.peakKB)
             }
         }
-        table.add(Measurement(name: "suggest \(mentors) × \(mentees)", events: mentors * mentees, seconds: median(runs), bytes: 0,
-                              peakKB: peak, baselineName: "", baselineRate: nil,
-                              note: "whole process: scores, optimum, reasons; events = pairs scored"),
+        table.add(Measurement(name: "suggest \(size) × \(size)", events: size * size, seconds: median(runs), bytes: 0,
+                              peakKB: outcome.peakKB, baselineName: "", baselineRate: nil, note: note),
                   baselines: [("scipy linear_sum_assignment", scipy)])
+    }
+
+    /// The `total` and the `candidates` of `tandem suggest --format json` output.
+    static func proposal(_ json: String) -> (Double, [(mentor: String, mentee: String, score: Double)])? {
+        let bytes = Array(json.utf8)
+        return bytes.withUnsafeBytes { raw -> (Double, [(mentor: String, mentee: String, score: Double)])? in
+            var s = JSONScanner(raw)
+            var total: Double?
+            var candidates: [(mentor: String, mentee: String, score: Double)] = []
+            do throws(JSONSyntaxError) {
+                try s.forEachMember { (s: inout JSONScanner, key: Range<Int>, _: Bool) throws(JSONSyntaxError) in
+                    if s.keyEquals(key, "total") {
+                        total = try s.parseValue().doubleValue
+                    } else if s.keyEquals(key, "candidates") {
+                        try s.forEachElement { (s: inout JSONScanner) throws(JSONSyntaxError) in
+                            var mentor = "", mentee = "", score = 0.0
+                            try s.forEachMember { (s: inout JSONScanner, key: Range<Int>, _: Bool) throws(JSONSyntaxError) in
+                                if s.keyEquals(key, "mentor") { mentor = try s.parseString() }
+                                else if s.keyEquals(key, "mentee") { mentee = try s.parseString() }
+                                else if s.keyEquals(key, "score") { score = try s.parseValue().doubleValue ?? 0 }
+                                else { try s.skipValue() }
+                            }
+                            candidates.append((mentor, mentee, score))
+                        }
+                    } else {
+                        try s.skipValue()
+                    }
+                }
+            } catch { return nil }
+            return total.map { ($0, candidates) }
+        }
+    }
+
+    /// The total of a greedy pass: the best-scoring pair first, as long as both are free.
+    static func greedyTotal(_ candidates: [(mentor: String, mentee: String, score: Double)]) -> Double {
+        var taken = Set<String>(), total = 0.0
+        for c in candidates.sorted(by: { ($0.score, $1.mentor, $1.mentee) > ($1.score, $0.mentor, $0.mentee) })
+        where !taken.contains("m:" + c.mentor) && !taken.contains("e:" + c.mentee) {
+            taken.insert("m:" + c.mentor)
+            taken.insert("e:" + c.mentee)
+            total += c.score
+        }
+        return total
     }
 
     /// The text after the first occurrence of `marker`.

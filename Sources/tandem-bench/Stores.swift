@@ -28,9 +28,11 @@ enum BenchStores {
     static func demo(_ tandem: String, work: String, events: Int, label: String) throws -> (path: String, events: Int) {
         let path = work + "/store-" + label
         let marker = path + ".events"
+        // A store built before is used as it is now (the CLI case appends to it): its count
+        // is its head's seq, read from the end of the log.
         if let text = try? FileSystem.readFile(marker), let count = Int(String(decoding: text, as: UTF8.self)), count > 0,
-           FileSystem.kind(of: path + "/events.jsonl").exists {
-            return (path, count)
+           let head = try? FileLog(path: path + "/events.jsonl", quarantineDirectory: path + "/quarantine").readHead() {
+            return (path, head.seq)
         }
         if FileSystem.kind(of: path).exists { _ = Harness.run("/bin/rm", ["-rf", path]) }
         let participants = Int((Double(events) / eventsPerParticipant).rounded(.up))
@@ -45,16 +47,42 @@ enum BenchStores {
         return (path, count)
     }
 
-    /// A store where everyone signed up and nobody is matched yet: the pool `suggest`
-    /// matches. `size` mentors and about as many mentees.
-    static func pool(_ tandem: String, work: String, size: Int) throws -> String {
-        let path = work + "/store-pool-\(size)"
+    /// A store of `size` mentors and `size` mentees, nobody matched, in which every pair is
+    /// eligible: mentors are juniors (levels 1–3, born 1995–2004) from units no mentee
+    /// belongs to (mentees: levels 6–10, born 1958–1980). Skills, interests and genders
+    /// vary, so scores do, and an optimum differs from a greedy pass.
+    static func eligiblePool(_ tandem: String, work: String, size: Int) throws -> String {
+        let path = work + "/store-eligible-\(size)"
         if FileSystem.kind(of: path + "/events.jsonl").exists { return path }
-        // Signups fall in the month before the kick-off; stop the day before it.
-        let participants = size * 100 / 52
-        let outcome = Harness.run(tandem, ["demo", "--store", path, "--participants", String(participants), "--until",
-                                           starts.adding(days: -1).description, "--format", "json"], environment: environment())
-        guard outcome.status == 0 else { throw BenchFailure("tandem demo (pool) failed: \(outcome.stdout)") }
+        var state: UInt64 = 0x5EED
+        func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        func some(_ words: [String], _ range: ClosedRange<Int>) -> String {
+            var picked: [String] = []
+            for _ in 0..<(range.lowerBound + next(range.count)) {
+                let word = words[next(words.count)]
+                if !picked.contains(word) { picked.append(word) }
+            }
+            return "[" + picked.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        }
+        let skills = ["linkedin", "chatgpt", "tiktok", "excel-automation", "python", "tableau", "video-editing", "e-commerce",
+                      "instagram", "podcasting", "no-code", "cyber-hygiene", "prompting", "data-viz"]
+        let interests = ["cycling", "running", "travel", "cooking", "gaming", "music", "sustainability", "photography", "chess", "hiking"]
+        let genders = ["f", "m", "d"]
+        var out = #"{"command":"programme launch","id":"pool","name":"Pool","starts":"2027-01-01","ends":"2027-12-31"}"# + "\n"
+        for n in 0..<size {
+            out += #"{"command":"signup","programme":"pool","role":"mentor","name":"Mentor \#(n)","unit":"\#(["IT", "Digital", "Data", "Marketing", "Sales"][n % 5])","level":\#(1 + next(3)),"born":\#(1995 + next(10)),"gender":"\#(genders[next(3)])","offers":\#(some(skills, 2...5)),"interests":\#(some(interests, 1...4)),"id":"m\#(n)","on":"2027-01-02"}"# + "\n"
+            out += #"{"command":"signup","programme":"pool","role":"mentee","name":"Mentee \#(n)","unit":"\#(["Board", "Finance", "Legal", "HR", "Operations"][n % 5])","level":\#(6 + next(5)),"born":\#(1958 + next(23)),"gender":"\#(genders[next(3)])","wants":\#(some(skills, 1...4)),"interests":\#(some(interests, 1...4)),"id":"e\#(n)","on":"2027-01-02"}"# + "\n"
+        }
+        let file = work + "/eligible-\(size).jsonl"
+        let fd = try FileDescriptor(path: file, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        try fd.writeAll(Array(out.utf8))
+        for arguments in [["init", "--store", path], ["append", file, "--store", path]] {
+            let outcome = Harness.run(tandem, arguments, environment: environment())
+            guard outcome.status == 0 else { throw BenchFailure("tandem \(arguments[0]) (eligible pool) failed: \(outcome.stdout.prefix(400))") }
+        }
         return path
     }
 

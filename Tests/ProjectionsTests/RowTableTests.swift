@@ -1,0 +1,131 @@
+import EventLog
+import Mentoring
+@testable import Projections
+import Testing
+import TestSupport
+
+@Suite("Row tables: chunked rows, the row index, and a read model past many chunks")
+struct RowTableTests {
+    @Test("chunked rows keep every row across chunk boundaries, and change in place")
+    func chunkedRows() {
+        var rows = ChunkedRows<Int>()
+        for i in 0..<50_000 { #expect(rows.append(i * 7) == Int32(i)) }
+        #expect(rows.count == 50_000)
+        for i in stride(from: 0, to: 50_000, by: 1) where rows[Int32(i)] != i * 7 {
+            Issue.record("row \(i) holds \(rows[Int32(i)])")
+            break
+        }
+        rows[16_384] += 1
+        #expect(rows[16_383] == 16_383 * 7 && rows[16_384] == 16_384 * 7 + 1 && rows[16_385] == 16_385 * 7)
+    }
+
+    @Test("the row index finds every row and nothing else, even when hashes collide", arguments: [1, 97, Int.max])
+    func rowIndex(spread: Int) {
+        // `spread` 1: every key hashes alike (one long probe run); 97: many collisions; max: few.
+        let keys = (0..<6_000).map { "key-\($0 * 31 % 6_000)" }
+        func hash(_ key: String) -> Int { spread == Int.max ? key.hashValue : abs(key.hashValue) % spread }
+        var index = RowIndex()
+        for (row, key) in keys.enumerated() { index.insert(row: Int32(row), hash: hash(key)) { hash(keys[Int($0)]) } }
+        for (row, key) in keys.enumerated() where index.find(hash: hash(key), { keys[Int($0)] == key }) != Int32(row) {
+            Issue.record("\(key) not found at row \(row)")
+            break
+        }
+        #expect(index.find(hash: hash("absent"), { keys[Int($0)] == "absent" }) == nil)
+    }
+
+    /// 40,000 people (mentor mI and mentee eI), 20,000 tandems tI of mI and eI: I % 3
+    /// sessions of 30 + I % 60 minutes; a goal for even I, reached for I divisible by 4;
+    /// eI withdraws when I is divisible by 10 (ending tI); mI's data erased when I is
+    /// divisible by 1,000; the others' traits: level I % 7, born 1960 + I % 40, unit U(I % 13).
+    static func largeModel() -> ProgrammeReadModel {
+        let programme = ProgrammeID("big")!
+        let day = BusinessDate("2027-02-01")!
+        var model = ProgrammeReadModel()
+        var seq = 0
+        func apply(_ event: ProgrammeEvent, traits: Traits? = nil) {
+            seq += 1
+            model.apply(RecordedEvent(seq: seq, at: Timestamp(secondsSinceEpoch: 1_800_000_000), actor: "test", event: event), traits: traits)
+        }
+        func ref(_ n: Int) -> PersonalReference {
+            PersonalReference(ref: n % 5 == 0 ? "legacy-\(n)" : PackedRef.unpack(UInt64(n) &* 0x9E37_79B9_7F4A_7C15), commit: .zero)
+        }
+        apply(.programmeLaunched(ProgrammeLaunched(programme: programme, name: "Big", starts: BusinessDate("2027-01-01")!,
+                                                   ends: BusinessDate("2027-12-31")!, cadenceDays: 30, minGroupSize: 5)))
+        for i in 0..<20_000 {
+            for (role, id, n) in [(Role.mentor, "m\(i)", 2 * i), (.mentee, "e\(i)", 2 * i + 1)] {
+                apply(.participantSignedUp(ParticipantSignedUp(participant: ParticipantID(id)!, programme: programme, role: role, on: day,
+                                                               personal: ref(n))),
+                      traits: Traits(unit: "U\(i % 13)", level: i % 7, born: 1960 + i % 40, gender: i % 2 == 0 ? "f" : nil))
+            }
+        }
+        for i in 0..<20_000 {
+            let tandem = TandemID("t\(i)")!
+            apply(.tandemMatched(TandemMatched(tandem: tandem, programme: programme, mentor: ParticipantID("m\(i)")!,
+                                               mentee: ParticipantID("e\(i)")!, on: day.adding(days: 1))))
+            for s in 0..<(i % 3) {
+                apply(.sessionHeld(SessionHeld(tandem: tandem, on: day.adding(days: 10 + s), minutes: 30 + i % 60, mode: .online)))
+            }
+            if i % 2 == 0 {
+                apply(.goalSet(GoalSet(tandem: tandem, goal: GoalID("g")!, on: day.adding(days: 5), category: "c\(i % 3)",
+                                       personal: ref(100_000 + i))))
+            }
+            if i % 4 == 0 { apply(.goalReached(GoalReached(tandem: tandem, goal: GoalID("g")!, on: day.adding(days: 20)))) }
+            if i % 10 == 0 { apply(.participantWithdrew(ParticipantWithdrew(participant: ParticipantID("e\(i)")!, on: day.adding(days: 30), reason: .time))) }
+            if i % 1_000 == 0 { apply(.personalDataErased(PersonalDataErased(participant: ParticipantID("m\(i)")!, refs: []))) }
+        }
+        return model
+    }
+
+    @Test("a read model of 40,000 people and 20,000 tandems answers as computed by hand")
+    func largeModelAnswers() throws {
+        let model = Self.largeModel()
+        #expect(model.people.count == 40_000 && model.tandems.count == 20_000 && model.goals.count == 10_000)
+        #expect(model.people.values.map(\.id.rawValue).prefix(4) == ["m0", "e0", "m1", "e1"])
+        let day = BusinessDate("2027-02-01")!
+        for i in [0, 1, 4, 10, 16_383, 16_384, 19_999] {
+            let mentor = try #require(model.people[ParticipantID("m\(i)")!])
+            let mentee = try #require(model.people[ParticipantID("e\(i)")!])
+            let tandem = try #require(model.tandems[TandemID("t\(i)")!])
+            let withdrew = i % 10 == 0
+            #expect(tandem.mentor.rawValue == "m\(i)" && tandem.mentee.rawValue == "e\(i)")
+            #expect(tandem.sessions == i % 3 && tandem.minutes == (i % 3) * (30 + i % 60))
+            #expect(tandem.lastSession == (i % 3 == 0 ? nil : day.adding(days: 10 + i % 3 - 1)))
+            #expect(tandem.status == (withdrew ? .dissolved : .active) && tandem.until == (withdrew ? day.adding(days: 30) : nil))
+            #expect(tandem.endReason == (withdrew ? .time : nil))
+            #expect(tandem.goalsSet == (i % 2 == 0 ? 1 : 0) && tandem.goalsReached == (i % 4 == 0 ? 1 : 0))
+            #expect(mentee.withdrawnOn == (withdrew ? day.adding(days: 30) : nil) && mentee.withdrawalReason == (withdrew ? .time : nil))
+            #expect(mentee.withdrewBeforeMatch == false && mentee.firstMatchedOn == day.adding(days: 1))
+            #expect(mentor.activeTandem == (withdrew ? nil : TandemID("t\(i)")!))
+            #expect(mentor.lastTandemEnd?.on == (withdrew ? day.adding(days: 30) : nil) && mentor.lastTandemEnd?.status == (withdrew ? .dissolved : nil))
+            #expect(mentee.traits == Traits(unit: "U\(i % 13)", level: i % 7, born: 1960 + i % 40, gender: i % 2 == 0 ? "f" : nil))
+            let erased = i % 1_000 == 0
+            #expect(mentor.erased == erased && (mentor.traits == nil) == erased && (mentor.profileRef == nil) == erased)
+            let expectedRef = (2 * i + 1) % 5 == 0 ? "legacy-\(2 * i + 1)" : PackedRef.unpack(UInt64(2 * i + 1) &* 0x9E37_79B9_7F4A_7C15)
+            #expect(mentee.profileRef == expectedRef)
+            let goals = model.goals[TandemID("t\(i)")!]
+            #expect(goals?.count == (i % 2 == 0 ? 1 : nil))
+            if let goal = goals?.first {
+                #expect(goal.category == "c\(i % 3)" && goal.reached == (i % 4 == 0 ? day.adding(days: 20) : nil))
+            }
+        }
+        #expect(model.people[ParticipantID("m20000")!] == nil && model.tandems[TandemID("t20000")!] == nil)
+        #expect(model.people.values.filter { $0.withdrawnOn != nil }.count == 2_000)
+        #expect(model.tandems.values.reduce(0) { $0 + $1.sessions } == (0..<20_000).reduce(0) { $0 + $1 % 3 })
+    }
+
+    @Test("a large read model reads back from its snapshot equal, in the same order")
+    func largeModelSnapshot() throws {
+        let model = Self.largeModel()
+        let directory = TemporaryDirectory()
+        let file = SnapshotFile(path: directory.appending("projections.snapshot"))
+        try ProjectionSnapshot.write(model, voided: [:], head: LogHead(seq: 42, hash: .zero), logEnd: 0, vaultSize: 0, to: file)
+        let (readBack, _) = try ProjectionSnapshot.model(file, header: try ProjectionSnapshot.header(file))
+        #expect(readBack == model)
+        #expect(readBack.people.values.map(\.id) == model.people.values.map(\.id))
+        #expect(readBack.tandems.values.map(\.id) == model.tandems.values.map(\.id))
+        // Written again from what was read, the snapshot is the same bytes.
+        let again = SnapshotFile(path: directory.appending("again.snapshot"))
+        try ProjectionSnapshot.write(readBack, voided: [:], head: LogHead(seq: 42, hash: .zero), logEnd: 0, vaultSize: 0, to: again)
+        #expect(Files.read(file.path) == Files.read(again.path))
+    }
+}
