@@ -100,6 +100,15 @@ public struct JSONScanner {
         let start = position
         var escaped = false
         while position < end {
+            // Eight bytes at a time while they are plain ASCII: no quote, no backslash, no
+            // control character, no UTF-8 lead byte (ids, dates and hex digests are all of
+            // that). A word with any such byte is read byte by byte below.
+            while end &- position >= 8 {
+                let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
+                guard !Self.needsAttention(word) else { break }
+                position &+= 8
+            }
+            guard position < end else { break }
             let c = base[position]
             if c == UInt8(ascii: "\"") {
                 let content = start..<position
@@ -116,6 +125,18 @@ public struct JSONScanner {
             try scanMultiByteScalar()
         }
         throw fail("unterminated string", at: start - 1)
+    }
+
+    /// Whether any of the eight bytes of `word` is a quote, a backslash, below 0x20 or
+    /// above 0x7F: the zero-byte and less-than tricks of "Bit Twiddling Hacks", exact for
+    /// "any byte" (a borrow can only follow a byte that already matched).
+    @inline(__always) static func needsAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZeroByte(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let quote = hasZeroByte(word ^ (ones &* 0x22))
+        let backslash = hasZeroByte(word ^ (ones &* 0x5C))
+        return (control | quote | backslash | (word & highs)) != 0
     }
 
     private mutating func scanEscape() throws(JSONSyntaxError) {

@@ -1,9 +1,60 @@
-import EventLog
+@testable import EventLog
 import Foundation
 import Testing
 
 @Suite("JSON scanner and writer")
 struct JSONTests {
+    @Test("the eight-byte string scan flags exactly the words with a quote, a backslash, a control byte or a non-ASCII byte")
+    func wordScan() {
+        func special(_ b: UInt8) -> Bool { b == 0x22 || b == 0x5C || b < 0x20 || b >= 0x80 }
+        for byte in 0...255 {
+            for position in 0..<8 {
+                var bytes = [UInt8](repeating: 0x61, count: 8)
+                bytes[position] = UInt8(byte)
+                let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                #expect(JSONScanner.needsAttention(word) == special(UInt8(byte)), "byte \(byte) at \(position)")
+            }
+        }
+        var generator = SeededGenerator(seed: 8)
+        let alphabet: [UInt8] = [0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xC3, 0xFF, 0x61, 0x30]
+        for _ in 0..<200_000 {
+            let bytes = (0..<8).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
+            let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            if JSONScanner.needsAttention(word) != bytes.contains(where: special) {
+                Issue.record("\(bytes) judged wrongly")
+                break
+            }
+        }
+    }
+
+    @Test("strings read alike wherever an escape, a multi-byte letter or a bad byte falls in the eight-byte window")
+    func stringsAcrossWords() throws {
+        for length in 1..<40 {
+            for k in 0..<length {
+                let before = String(repeating: "a", count: k), after = String(repeating: "b", count: length - k - 1)
+                for (inner, decoded) in [("\\n", "\n"), ("é", "é"), ("\\u00e9", "é"), ("\\\"", "\""), ("€", "€")] {
+                    let bytes = Array("\"\(before)\(inner)\(after)\"".utf8)
+                    let text = try bytes.withUnsafeBytes { raw in
+                        var s = JSONScanner(raw)
+                        let (range, escaped) = try s.scanString()
+                        #expect(s.isAtEnd)
+                        return s.decodeString(range, escaped: escaped)
+                    }
+                    #expect(text == before + decoded + after)
+                }
+                for bad: UInt8 in [0x01, 0x1F, 0xFF, 0x80] {
+                    let bytes = Array("\"\(before)".utf8) + [bad] + Array("\(after)\"".utf8)
+                    #expect(throws: JSONSyntaxError.self) {
+                        try bytes.withUnsafeBytes { raw in
+                            var s = JSONScanner(raw)
+                            _ = try s.scanString()
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test("values round-trip through the writer and the scanner")
     func roundTrip() throws {
         let value: JSONValue = .object([
