@@ -94,6 +94,9 @@ public struct QueryResult: Sendable {
     public var payload: JSONValue
     /// More top-level JSON keys, after the payload (e.g. `suppression`).
     public var extra: [(String, JSONValue)] = []
+    /// Top-level arrays too long to hold as values, written element by element when the JSON
+    /// is rendered. Each one's key also stands in `extra`, as `.null`, to keep the key order.
+    public var rows: [String: JSONRows] = [:]
     public var table: TextTable
     /// The CSV form, if it differs from the table (e.g. one wide row instead of key/value).
     public var csvTable: TextTable?
@@ -113,9 +116,40 @@ public struct QueryResult: Sendable {
         self.table = table
     }
 
+    /// The top-level members in order; `rows` stand as `.null`.
+    var members: [(String, JSONValue)] { [("basis", basis.json), (payloadKey, payload)] + extra }
+
     /// The whole JSON document: one object with the basis beside the payload.
+    ///
+    /// - Complexity: O(n) in the rows, which are materialised here; rendering streams them.
     public var json: JSONValue {
-        .object(JSONObject([("basis", basis.json), (payloadKey, payload)] + extra))
+        .object(JSONObject(members.map { key, value in (key, rows[key].map { .array($0.values) } ?? value) }))
+    }
+}
+
+/// A JSON array written one element at a time: `suggest` over a thousand-by-thousand pool
+/// lists a million candidate pairs, and a million `JSONValue` objects cost more to build and
+/// free than to write.
+public struct JSONRows: Sendable {
+    /// How many elements the array has.
+    public let count: Int
+    let element: @Sendable (Int, inout JSONWriter) -> Void
+
+    /// An array of `count` elements; `element(i, &writer)` writes the i-th as compact JSON.
+    public init(count: Int, element: @escaping @Sendable (Int, inout JSONWriter) -> Void) {
+        self.count = count
+        self.element = element
+    }
+
+    /// The elements as values, read back from what `element` writes, so that both forms
+    /// always agree.
+    public var values: [JSONValue] {
+        (0..<count).map { i in
+            var w = JSONWriter()
+            element(i, &w)
+            // What our own writer wrote always parses; a failure would be a bug in `element`.
+            return (try? JSONScanner.parse(w.bytes)) ?? .null
+        }
     }
 }
 
@@ -127,7 +161,7 @@ public enum Renderer {
 
     public static func render(_ result: QueryResult, as format: Format) -> String {
         switch format {
-        case .json: return prettyJSON(result.json) + "\n"
+        case .json: return prettyJSON(result.members, rows: result.rows) + "\n"
         case .csv: return csv(result.csvTable ?? TextTable(jsonRows: result.payload, columns: result.csvColumns) ?? result.table)
         case .table:
             var out = table(result.table)
@@ -204,27 +238,38 @@ public enum Renderer {
     /// candidate pairs.
     public static func prettyJSON(_ value: JSONValue) -> String {
         guard case .object(let object) = value else { return value.description }
+        return prettyJSON(object.members, rows: [:])
+    }
+
+    /// `prettyJSON(_:)` of an object's members, with `rows` written in place of the members
+    /// of the same key.
+    static func prettyJSON(_ members: [(String, JSONValue)], rows: [String: JSONRows]) -> String {
         var w = JSONWriter(capacity: 1 << 16)
         func nonEmptyArray(_ value: JSONValue) -> [JSONValue]? {
             if case .array(let items) = value, !items.isEmpty { return items }
             return nil
         }
-        func array(_ items: [JSONValue], indent: StaticString, close: StaticString) {
+        func array(_ count: Int, indent: StaticString, close: StaticString, element: (Int, inout JSONWriter) -> Void) {
             w.writeRaw("[\n")
-            for (i, item) in items.enumerated() {
+            for i in 0..<count {
                 w.writeRaw(indent)
-                w.write(item)
-                if i < items.count - 1 { w.writeRaw(",") }
+                element(i, &w)
+                if i < count - 1 { w.writeRaw(",") }
                 w.writeRaw("\n")
             }
             w.writeRaw(close)
         }
+        func array(_ items: [JSONValue], indent: StaticString, close: StaticString) {
+            array(items.count, indent: indent, close: close) { $1.write(items[$0]) }
+        }
         w.writeRaw("{\n")
-        for (index, (key, member)) in object.members.enumerated() {
+        for (index, (key, member)) in members.enumerated() {
             w.writeRaw("  ")
             w.write(.string(key))
             w.writeRaw(": ")
-            if let items = nonEmptyArray(member) {
+            if let streamed = rows[key] {
+                if streamed.count == 0 { w.writeRaw("[]") } else { array(streamed.count, indent: "    ", close: "  ]", element: streamed.element) }
+            } else if let items = nonEmptyArray(member) {
                 array(items, indent: "    ", close: "  ]")
             } else if case .object(let inner) = member, inner.members.contains(where: { nonEmptyArray($0.value) != nil }) {
                 w.writeRaw("{\n")
@@ -240,7 +285,7 @@ public enum Renderer {
             } else {
                 w.write(member)
             }
-            if index < object.members.count - 1 { w.writeRaw(",") }
+            if index < members.count - 1 { w.writeRaw(",") }
             w.writeRaw("\n")
         }
         w.writeRaw("}")

@@ -47,6 +47,8 @@ struct MatchingCommandTests {
         #expect(unmatched["mentees"]?.contains { $0["participant"] == "e2" && $0["reason"] == "outnumbered" } == true)
         let candidates = try #require(document["candidates"] as? [[String: Any]])
         #expect(candidates.count == 2 && !candidates.contains { $0["mentee"] as? String == "e1" })
+        #expect(candidates.contains { $0["mentee"] as? String == "e3" && $0["mentor"] as? String == "m1" && $0["score"] as? Double == 0.3 })
+        #expect(candidates.contains { $0["mentee"] as? String == "e2" && $0["mentor"] as? String == "m1" && $0["score"] as? Double == 0.2 })
         // Record the proposal, then match with it; the audit tells run from hand.
         let recorded = try QueryCommandTests.json(cli, ["suggest", "--record"])
         let run = try #require((recorded["run"] as? [String: Any])?["id"] as? String)
