@@ -16,12 +16,18 @@ public enum ProjectionSnapshot {
     public static func file(_ store: Store) -> SnapshotFile { SnapshotFile(path: store.cacheDirectory + "/projections.snapshot") }
 
     /// Writes a model folded from the whole log up to `head`, which ends at byte `logEnd`.
+    /// - Returns: each programme's headline figures, as written: a query that needs them
+    ///   need not compute them again.
     /// - Throws: `SystemError`.
-    public static func write(_ model: ProgrammeReadModel, voided: [Int: Int], head: LogHead, logEnd: Int, vaultSize: Int, to file: SnapshotFile) throws {
+    @discardableResult
+    public static func write(_ model: ProgrammeReadModel, voided: [Int: Int], head: LogHead, logEnd: Int, vaultSize: Int,
+                             to file: SnapshotFile) throws -> [ProgrammeID: StatsQuery.Figures] {
         var figures = SnapshotWriter()
+        var computed: [ProgrammeID: StatsQuery.Figures] = [:]
         writeProgrammes(model, into: &figures)
         for id in model.programmeOrder {
             let (f, _) = StatsQuery.figures(model, programme: id, segment: nil)
+            computed[id] = f
             write(.object(f.stats), into: &figures)
             figures.write(f.programmePeople)
             figures.write(f.allPeople)
@@ -50,6 +56,7 @@ public enum ProjectionSnapshot {
         }
         try file.write(kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize,
                        sections: [("figures", figures.bytes), ("model", w.bytes)])
+        return computed
     }
 
     /// The header, if the snapshot is one this build reads.

@@ -65,10 +65,11 @@ enum QueryCommands {
                         try all.load(vault)
                         return all
                     }) { ProgrammeReadModel() }
+                    var figures: [ProgrammeID: StatsQuery.Figures]?
                     if result.head != header.head, let end = try? SnapshotFile.logEnd(of: result.head.seq, in: store.events) {
-                        try? ProjectionSnapshot.write(result.fold, voided: result.voided, head: result.head, logEnd: end, vaultSize: vault.size, to: file)
+                        figures = try? ProjectionSnapshot.write(result.fold, voided: result.voided, head: result.head, logEnd: end, vaultSize: vault.size, to: file)
                     }
-                    return QueryInput(model: result.fold, basis: basis(result.head), vault: vault)
+                    return QueryInput(model: result.fold, basis: basis(result.head), vault: vault, figures: figures)
                 }
             }
         }
@@ -79,11 +80,12 @@ enum QueryCommands {
         if let limit = window.knownAt, limit > replay.head.seq {
             throw CommandFailure("--known-at seq:\(limit) is beyond the head of the log (seq \(replay.head.seq))")
         }
+        var figures: [ProgrammeID: StatsQuery.Figures]?
         if snapshots && replay.head.seq > 0, let end = try? SnapshotFile.logEnd(of: replay.head.seq, in: store.events) {
-            try? ProjectionSnapshot.write(replay.fold, voided: replay.voided, head: replay.head, logEnd: end, vaultSize: vaultSize,
-                                          to: ProjectionSnapshot.file(store))
+            figures = try? ProjectionSnapshot.write(replay.fold, voided: replay.voided, head: replay.head, logEnd: end, vaultSize: vaultSize,
+                                                    to: ProjectionSnapshot.file(store))
         }
-        return QueryInput(model: replay.fold, basis: basis(replay.head), vault: vault)
+        return QueryInput(model: replay.fold, basis: basis(replay.head), vault: vault, figures: figures)
     }
 
     /// `--as-of DATE` and `--known-at DATE|seq:N`.
