@@ -66,12 +66,9 @@ public enum SuggestQuery {
         result.extra = [
             ("total", .double(proposal.total)),
             ("unmatched", .object(["mentors": unmatched(proposal.unmatchedMentors), "mentees": unmatched(proposal.unmatchedMentees)])),
-            ("candidates", .null),
-            ("weights", .object(JSONObject(Matching.Weights().json.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.double($0.value)) }))),
-            ("rules", .object(["allowSameUnit": .bool(options.allowSameUnit)])),
         ]
         let candidates = proposal.candidates
-        result.rows["candidates"] = JSONRows(count: candidates.count) { i, w in
+        result.appendRows("candidates", JSONRows(count: candidates.count) { i, w in
             w.writeRaw(#"{"mentor":"#)
             w.write(candidates[i].mentor.rawValue)
             w.writeRaw(#","mentee":"#)
@@ -79,7 +76,11 @@ public enum SuggestQuery {
             w.writeRaw(#","score":"#)
             w.write(candidates[i].score)
             w.writeRaw("}")
-        }
+        })
+        result.extra += [
+            ("weights", .object(JSONObject(Matching.Weights().json.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.double($0.value)) }))),
+            ("rules", .object(["allowSameUnit": .bool(options.allowSameUnit)])),
+        ]
         var notes = ["Total score \(Format.number(proposal.total, digits: 4)) over \(proposal.pairs.count) pairs, the optimum for the pool of \(mentors.count) mentors and \(mentees.count) mentees (\(proposal.candidates.count) eligible pairs)."]
         for (id, why) in proposal.unmatchedMentors { notes.append("Unmatched mentor \(id): \(why.rawValue)") }
         for (id, why) in proposal.unmatchedMentees { notes.append("Unmatched mentee \(id): \(why.rawValue)") }

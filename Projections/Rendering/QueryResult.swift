@@ -95,8 +95,8 @@ public struct QueryResult: Sendable {
     /// More top-level JSON keys, after the payload (e.g. `suppression`).
     public var extra: [(String, JSONValue)] = []
     /// Top-level arrays too long to hold as values, written element by element when the JSON
-    /// is rendered. Each one's key also stands in `extra`, as `.null`, to keep the key order.
-    public var rows: [String: JSONRows] = [:]
+    /// is rendered; added with `appendRows(_:_:)`, which keeps their place among `extra`.
+    public private(set) var rows: [String: JSONRows] = [:]
     public var table: TextTable
     /// The CSV form, if it differs from the table (e.g. one wide row instead of key/value).
     public var csvTable: TextTable?
@@ -114,6 +114,12 @@ public struct QueryResult: Sendable {
         self.payloadKey = payloadKey
         self.payload = payload
         self.table = table
+    }
+
+    /// Adds a top-level array after the members of `extra` so far, written element by element.
+    public mutating func appendRows(_ key: String, _ array: JSONRows) {
+        extra.append((key, .null))
+        rows[key] = array
     }
 
     /// The top-level members in order; `rows` stand as `.null`.
@@ -147,8 +153,12 @@ public struct JSONRows: Sendable {
         (0..<count).map { i in
             var w = JSONWriter()
             element(i, &w)
-            // What our own writer wrote always parses; a failure would be a bug in `element`.
-            return (try? JSONScanner.parse(w.bytes)) ?? .null
+            do {
+                return try JSONScanner.parse(w.bytes)
+            } catch {
+                assertionFailure("JSONRows element \(i) is not JSON: \(error)")
+                return .null
+            }
         }
     }
 }

@@ -9,14 +9,15 @@ struct RenderingTests {
         let basis = Basis(head: LogHead(seq: 7, hash: .zero), asOf: BusinessDate("2027-06-01")!, asOfGiven: false, knownAt: nil, role: .coordinator)
         var result = QueryResult(basis: basis, payloadKey: "pairs", payload: .array([.object(["mentor": .string("m1")])]),
                                  table: TextTable(headers: ["mentor"], rows: [["m1"]]))
-        result.extra = [("total", .double(0.5)), ("candidates", .null), ("rules", .object(["allowSameUnit": .bool(false)]))]
-        result.rows["candidates"] = JSONRows(count: count) { i, w in
+        result.extra = [("total", .double(0.5))]
+        result.appendRows("candidates", JSONRows(count: count) { i, w in
             w.writeRaw(#"{"mentor":"#)
             w.write("m\(i) \"quoted\" ü")
             w.writeRaw(#","score":"#)
             w.write((Double(i) + 0.5) / 8)
             w.writeRaw("}")
-        }
+        })
+        result.extra.append(("rules", .object(["allowSameUnit": .bool(false)])))
         return result
     }
 
