@@ -7,6 +7,11 @@
 //   tandem-probe torn-loop DIR [BATCH]     like append-loop, but writes each batch in
 //                                          128-byte pieces with pauses (under the lock),
 //                                          so that a kill tears it as a crash would
+//   tandem-probe tear DIR BATCH SIZE CUT   two acknowledged appends, then a batch of BATCH
+//                                          whose first CUT bytes (CUT < 0: all but -CUT;
+//                                          lines:K, its first K whole lines)
+//                                          reach the disk before the process kills itself:
+//                                          a torn write at a chosen byte, not a lucky one
 //   tandem-probe append DIR COUNT          COUNT single appends, then "done HEAD"
 //   tandem-probe hold-lock DIR SECONDS     take the writer lock and sleep
 //   tandem-probe append-limited DIR BYTES  append one record with RLIMIT_FSIZE = size + BYTES
@@ -29,6 +34,7 @@ let command = arguments[1]
 let root = arguments[2]
 let number = arguments.count > 3 ? Int(arguments[3]) ?? 1 : 1
 let scale = arguments.count > 4 ? UInt64(arguments[4]) ?? 40 : 40
+let cut = arguments.count > 5 ? arguments[5] : "1"
 let pid = Int64(getpid())
 let random = SystemRandomSource()
 let warn: @Sendable (String) -> Void = { message in say("warning: \(message)", to: 2) }
@@ -82,6 +88,35 @@ do {
             }
             n += number
             say("ack \(head.seq)")
+        }
+    case "tear":
+        let store = try Store(root: root, lockTimeout: 30, warn: warn)
+        for n in 0..<2 { say("ack \(try store.events.append([record(n)]).last!.seq)") }
+        try store.events.withExclusiveAccess { session in
+            var bytes: [UInt8] = []
+            var prev = session.head.hash
+            let first = session.head.seq + 1
+            let batch = number > 1 ? first...(first + number - 1) : nil
+            for i in 0..<number {
+                prev = LineEncoder.encode(record(2 + i), seq: first + i, prev: prev, batch: batch, into: &bytes)
+            }
+            // CUT is a byte count, a count from the end (-N), or whole lines (lines:K).
+            let length: Int
+            if cut.hasPrefix("lines:"), let k = Int(cut.dropFirst(6)) {
+                length = bytes.indices.filter { bytes[$0] == 0x0A }[k - 1] + 1
+            } else if let n = Int(cut) {
+                length = n < 0 ? bytes.count + n : n
+            } else {
+                length = 0
+            }
+            precondition(length > 0 && length < bytes.count, "CUT must leave a torn write")
+            say("batch \(bytes.count) tear \(length)")
+            let fd = try FileDescriptor(path: store.events.path, flags: O_WRONLY | O_APPEND)
+            try bytes[0..<length].withUnsafeBytes { raw in
+                try Result { () throws(SystemError) in try fd.writeAll(raw) }.get()
+            }
+            try fd.sync()
+            kill(getpid(), SIGKILL)
         }
     case "append":
         let store = try Store(root: root, lockTimeout: 60, warn: warn)
