@@ -147,6 +147,29 @@ public struct FileDescriptor: ~Copyable, RandomAccessBytes {
         try bytes.withUnsafeBytes { raw in Result { () throws(SystemError) in try writeAll(raw) } }.get()
     }
 
+    /// Writes all of `bytes` at `offset` (pwrite), retrying short writes and EINTR.
+    /// - Throws: on the first failure; some bytes may have been written by then.
+    public func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(SystemError) {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(rawValue, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("write", path: path)
+            }
+            done += n
+        }
+    }
+
+    /// Flushes the file's data, and the metadata needed to read it back, to the device
+    /// (fdatasync): enough for a file rewritten in place at a fixed size.
+    public func dataSync() throws(SystemError) {
+        while fdatasync(rawValue) != 0 {
+            if errno == EINTR { continue }
+            throw SystemError("fdatasync", path: path)
+        }
+    }
+
     /// Flushes the file's data and metadata to the device (fsync).
     public func sync() throws(SystemError) {
         while fsync(rawValue) != 0 {
@@ -305,6 +328,13 @@ public enum FileSystem {
     public static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// The device and inode `path` names now (following symlinks), or nil if it names nothing.
+    public static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return (UInt64(st.st_dev), UInt64(st.st_ino))
     }
 
     /// Reads a whole file.

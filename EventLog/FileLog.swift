@@ -22,53 +22,34 @@ public final class FileLog: AppendOnlyLog {
     public let lockTimeout: Double
     /// Receives warnings, e.g. that a torn tail was quarantined.
     public let warn: @Sendable (String) -> Void
-    /// Where the chain checkpoint is kept: the last line whose hash, and every hash before
-    /// it, a writer or `verify` has checked. Disposable: without it, the next writer
-    /// verifies the whole log.
-    public let checkpointPath: String?
+    /// The durable record of the last acknowledged head (`events.head`), or nil for a log
+    /// that keeps none (tests of the bare format).
+    let acknowledged: AcknowledgedHeadFile?
+    /// The store-wide record of damage found earlier; while it exists, nothing is written.
+    public let damageMarker: DamageMarker?
     private let clock: any Clock
-    /// What this process already knows: the first line it checked (by file identity) and
-    /// the checkpoint it last read or wrote. Saves re-reading both on every append.
-    private let known = Mutex<KnownState>(KnownState())
-
-    struct KnownState {
-        var firstLine: (device: UInt64, inode: UInt64, logID: String)?
-        var checkpoint: ChainCheckpoint?
-        var checkpointFile: OpenFile?
-    }
+    /// The first line this process already checked, by file identity: saves re-reading it
+    /// on every append.
+    private let known = Mutex<(device: UInt64, inode: UInt64, logID: String)?>(nil)
 
     /// The log file kept open between sessions. The mutex also serialises this process's
     /// own threads, which one shared descriptor's flock cannot tell apart.
-    private let openLog = Mutex<OpenFile?>(nil)
-
-    /// A descriptor owned by the log, with the identity it was opened on.
-    final class OpenFile: @unchecked Sendable {
-        let raw: Int32
-        let device: UInt64
-        let inode: UInt64
-        init(raw: Int32, device: UInt64, inode: UInt64) {
-            self.raw = raw
-            self.device = device
-            self.inode = inode
-        }
-        deinit { close(raw) }
-    }
-
-    /// The device and inode the path names now, or nil if it names nothing.
-    static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return (UInt64(st.st_dev), UInt64(st.st_ino))
-    }
+    private let openLog = Mutex<OwnedDescriptor?>(nil)
 
     /// A log at `path`. Nothing is opened until it is used.
+    ///
+    /// - Parameters:
+    ///   - headRecordPath: where the acknowledged head is kept; nil keeps none, and then a
+    ///     removed or rewritten acknowledged line at the end cannot be told from a torn tail.
+    ///   - damageMarker: where damage found by anyone is recorded, so that writers refuse.
     public init(
-        path: String, quarantineDirectory: String, checkpointPath: String? = nil, lockTimeout: Double = 10,
-        clock: any Clock = SystemClock(), warn: @escaping @Sendable (String) -> Void = { _ in }
+        path: String, quarantineDirectory: String, headRecordPath: String? = nil, damageMarker: DamageMarker? = nil,
+        lockTimeout: Double = 10, clock: any Clock = SystemClock(), warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.path = path
         self.quarantineDirectory = quarantineDirectory
-        self.checkpointPath = checkpointPath
+        self.acknowledged = headRecordPath.map(AcknowledgedHeadFile.init(path:))
+        self.damageMarker = damageMarker
         self.lockTimeout = lockTimeout
         self.clock = clock
         self.warn = warn
@@ -97,15 +78,45 @@ public final class FileLog: AppendOnlyLog {
 
     // MARK: Reading
 
+    /// The head a reader sees: the last complete line.
+    ///
+    /// - Throws: `LogError.damaged` if damage was recorded earlier, or if the log no longer
+    ///   holds the acknowledged head intact (which is then recorded, so writers refuse).
     public func readHead() throws -> LogHead {
         let fd = try openForReading()
-        return try TailInspection.inspect(fd, path: path).head
+        return try readerTail(fd).head
     }
 
     public func forEachLine(from seq: Int, after: LogHead?, _ body: (LogLine) throws -> Void) throws {
         let fd = try openForReading()
-        let tail = try TailInspection.inspect(fd, path: path)
+        let tail = try readerTail(fd)
         try ChainReader.read(fd, path: path, from: seq, after: after, tail: tail, body)
+    }
+
+    /// The log as `verify` reads it after checking the chain: without refusing for damage
+    /// recorded earlier, since a full verification is how a restored store is found whole.
+    public var verifyingReader: some LineSource { VerifyingReader(log: self) }
+
+    struct VerifyingReader: LineSource {
+        let log: FileLog
+        func forEachLine(from seq: Int, after: LogHead?, _ body: (LogLine) throws -> Void) throws {
+            let fd = try log.openForReading()
+            let tail = try TailInspection.inspect(fd, path: log.path)
+            try ChainReader.read(fd, path: log.path, from: seq, after: after, tail: tail, body)
+        }
+    }
+
+    /// The tail as a reader may use it: no recorded damage, and the acknowledged head intact.
+    /// The record is read before the log: it is written after the log's fsync, so any log
+    /// read afterwards holds at least what it names, unless acknowledged lines were lost.
+    private func readerTail(_ fd: borrowing FileDescriptor) throws -> TailInspection {
+        try refuseIfDamageRecorded()
+        return try recordingDamage { () throws -> TailInspection in
+            let record = try acknowledged?.read()
+            let tail = try TailInspection.inspect(fd, path: path)
+            if let record { try checkAcknowledged(record, in: fd, tail: tail) }
+            return tail
+        }
     }
 
     private func openForReading() throws(LogError) -> FileDescriptor {
@@ -115,139 +126,121 @@ public final class FileLog: AppendOnlyLog {
         }
     }
 
-    // MARK: Checkpoint
+    // MARK: Acknowledged head
 
-    /// Records that the chain was verified up to `head` (best effort: the checkpoint is a
-    /// cache, and losing it only costs a full verification).
-    public func markVerified(_ head: LogHead, logID: String) {
-        guard checkpointPath != nil, head.seq > 0, let fd = try? openForReading(),
-              let offset = try? ChainReader.offset(ofSeq: head.seq, in: fd, path: path, end: fd.size()) else { return }
-        writeCheckpoint(ChainCheckpoint(logID: logID, seq: head.seq, offset: offset, hash: head.hash))
+    /// The durable record of the last acknowledged head, or nil if none was written yet.
+    /// - Throws: `LogError.damaged` if the record is unreadable.
+    public func acknowledgedHead() throws(LogError) -> AcknowledgedHead? { try acknowledged?.read() }
+
+    /// Throws the damage recorded earlier, if any: a damaged store is read and written again
+    /// only after it is restored (and `verify` passes) or after an explicit recovery.
+    func refuseIfDamageRecorded() throws(LogError) {
+        if let notice = damageMarker?.read() { throw .damageRecorded(notice) }
     }
 
-    func readCheckpoint() -> ChainCheckpoint? {
-        if let cached = known.withLock({ $0.checkpoint }) { return cached }
-        guard let checkpointPath, let bytes = try? FileSystem.readFile(checkpointPath),
-              let value = try? JSONScanner.parse(bytes).objectValue,
-              let log = value["log"]?.stringValue, let seq = value["seq"]?.intValue, let offset = value["offset"]?.intValue,
-              let hex = value["hash"]?.stringValue, let hash = SHA256Digest(hex: hex) else { return nil }
-        let checkpoint = ChainCheckpoint(logID: log, seq: Int(seq), offset: Int(offset), hash: hash)
-        known.withLock { $0.checkpoint = checkpoint }
-        return checkpoint
+    /// Runs `body`, and records any damage it finds in the store's damage marker.
+    func recordingDamage<R>(_ body: () throws -> R) throws -> R {
+        do { return try body() } catch let error as LogError {
+            if case .damaged(let damage, let path) = error { damageMarker?.record(damage, file: path) }
+            throw error
+        }
     }
 
     /// The log id of the first line, checked once per file identity.
     func checkedLogID(_ fd: borrowing FileDescriptor) throws -> String {
         let identity = try fd.identity()
-        if let cached = known.withLock({ $0.firstLine }), cached.device == identity.device, cached.inode == identity.inode {
+        if let cached = known.withLock({ $0 }), cached.device == identity.device, cached.inode == identity.inode {
             return cached.logID
         }
         let logID = try ChainReader.checkFirstLine(fd, path: path)
-        known.withLock { $0.firstLine = (identity.device, identity.inode, logID) }
+        known.withLock { $0 = (identity.device, identity.inode, logID) }
         return logID
     }
 
-    func writeCheckpoint(_ checkpoint: ChainCheckpoint) {
-        guard let checkpointPath else { return }
-        known.withLock { $0.checkpoint = checkpoint }
-        let object: JSONValue = .object(["log": .string(checkpoint.logID), "seq": .int(Int64(checkpoint.seq)),
-                                         "offset": .int(Int64(checkpoint.offset)), "hash": .string(checkpoint.hash.hex)])
-        // Fixed width, one pwrite: a concurrent or torn write yields a line that does not
-        // parse, which only means "verify from zero". No fsync, no chmod, no truncate on
-        // the common path: every metadata change would ride on the log's next fsync.
-        var bytes = Array(object.description.utf8)
-        bytes += [UInt8](repeating: 0x20, count: max(0, 255 - bytes.count)) + [0x0A]
-        known.withLock { state in
-            let now = FileLog.identity(of: checkpointPath)
-            if let file = state.checkpointFile, let now, file.device == now.device, file.inode == now.inode {
-                _ = bytes.withUnsafeBytes { pwrite(file.raw, $0.baseAddress, $0.count, 0) }
-                return
-            }
-            state.checkpointFile = nil
-            try? FileSystem.makeDirectory(FileSystem.parentDirectory(of: checkpointPath))
-            let fd = open(checkpointPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { return }
-            fchmod(fd, 0o600)
-            _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-            ftruncate(fd, off_t(bytes.count))
-            var st = stat()
-            fstat(fd, &st)
-            state.checkpointFile = OpenFile(raw: fd, device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    /// Checks that the log still holds the acknowledged head: at least `record.end` intact
+    /// bytes, and at `record.offset` the line with `record.seq` and `record.hash`.
+    ///
+    /// - Throws: `LogError.damaged` naming the acknowledged seq and what is missing or changed.
+    /// - Complexity: O(1): one line is read and hashed.
+    func checkAcknowledged<Source: RandomAccessBytes & ~Copyable>(
+        _ record: AcknowledgedHead, in fd: borrowing Source, tail: TailInspection
+    ) throws {
+        let intactEnd = tail.intactEnd
+        guard intactEnd >= record.end else {
+            let missing = tail.head.seq < record.seq ? "seq \(tail.head.seq + 1)…\(record.seq) are missing" : "the log is shorter than it was, so lines were removed or rewritten"
+            let torn = tail.torn.map { "; what follows byte \($0.range.lowerBound) is not a complete, valid line (\($0.reason))" } ?? ""
+            throw LogError.damaged(LogDamage(seq: min(tail.head.seq, record.seq - 1) + 1, offset: intactEnd, reason:
+                "the log's intact lines end at byte \(intactEnd) (seq \(tail.head.seq)), but seq \(record.seq) was acknowledged up to byte \(record.end): \(missing)\(torn)"),
+                path: path)
+        }
+        if tail.headOffset == record.offset, tail.head.seq == record.seq, tail.head.hash == record.hash { return }
+        let line = try ChainReader.line(at: record.offset, in: fd, path: path, end: intactEnd)
+        let intact = line.map { bytes in
+            bytes.count == record.end - record.offset
+                && bytes.withUnsafeBytes { raw in
+                    TailInspection.verifiedHead(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 1)]))
+                } == LogHead(seq: record.seq, hash: record.hash)
+        } ?? false
+        guard intact else {
+            throw LogError.damaged(LogDamage(seq: record.seq, offset: record.offset, reason:
+                "seq \(record.seq) was acknowledged with hash \(record.hash.hex), but the line at byte \(record.offset) no longer holds it: the log was changed or rewritten"),
+                path: path)
         }
     }
 
-    /// Verifies what no writer has verified yet: the lines after the checkpoint, or the
-    /// whole log if the checkpoint is missing, foreign or no longer matches.
+    /// Verifies every line, compares the log with its acknowledged head, and checks
+    /// `anchors`: what `tandem verify` runs. Damage is recorded in the damage marker.
     ///
-    /// - Throws: `LogError.damaged` if a line fails, if lines were removed since the
-    ///   checkpoint, or if the checkpoint's line was rewritten.
-    fileprivate func verifyUnchecked<Source: RandomAccessBytes & ~Copyable>(
-        _ fd: borrowing Source, head: LogHead, headOffset: Int, end: Int, logID: String
-    ) throws {
-        guard checkpointPath != nil, head.seq > 0 else { return }
-        let checkpoint = readCheckpoint()
-        // The common case: nothing was appended since the checkpoint, and the tail check
-        // has just re-hashed that very line where the checkpoint says it is.
-        if let checkpoint, checkpoint.logID == logID, checkpoint.seq == head.seq, checkpoint.hash == head.hash,
-           checkpoint.offset == headOffset {
-            return
-        }
-        var verifiedHead: LogHead
-        if let checkpoint, checkpoint.logID == logID {
-            guard checkpoint.seq <= head.seq else {
-                throw LogError.damaged(LogDamage(seq: head.seq + 1, offset: end, reason:
-                    "the log ends at seq \(head.seq), but seq \(checkpoint.seq) was verified earlier, so lines were removed (if events.jsonl was restored from a backup on purpose, delete cache/ first)"),
-                    path: path)
+    /// - Throws: `LogError.damaged` for a bad line, for acknowledged lines lost or changed,
+    ///   or for a torn tail that reaches below the acknowledged head;
+    ///   `LogError.anchorMismatch`; `LogError.notInitialized`.
+    public func verify(anchors: [LogHead] = [], threads: Int? = nil) throws -> VerificationReport {
+        try recordingDamage {
+            let record = try acknowledged?.read()
+            let report = try LogVerifier.verify(path: path, anchors: anchors, threads: threads)
+            if let record {
+                guard record.logID == report.logID else {
+                    throw LogError.damaged(LogDamage(seq: 1, offset: 0, reason:
+                        "the acknowledged head belongs to log \(record.logID), but this file is log \(report.logID): the log was replaced"),
+                        path: path)
+                }
+                let fd = try openForReading()
+                let headOffset = report.head.seq == 0 ? -1 : try ChainReader.offset(ofSeq: report.head.seq, in: fd, path: path, end: report.bytes)
+                let tail = TailInspection(head: report.head, intactEnd: report.bytes,
+                                          torn: report.tornTail.map { .init(range: $0.offset..<($0.offset + $0.length), reason: $0.reason) },
+                                          headOffset: headOffset)
+                try checkAcknowledged(record, in: fd, tail: tail)
             }
-            let line = try ChainReader.line(at: checkpoint.offset, in: fd, path: path, end: end)
-            if let line, line.withUnsafeBytes({ raw -> Bool in
-                   let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<(line.count - 1)])
-                   return ChainReader.leadingSeq(bytes) == checkpoint.seq && ChainReader.suffixIsWellFormed(bytes)
-                       && checkpoint.hash.matches(hexBytes: LogLine(bytes: bytes, offset: 0, seq: 0).hashHex)
-               }) {
-                verifiedHead = try LogVerifier.verifyLines(
-                    fd, path: path, from: checkpoint.offset + line.count,
-                    after: LogHead(seq: checkpoint.seq, hash: checkpoint.hash), end: end, threads: LogVerifier.processorCount)
-            } else {
-                verifiedHead = try LogVerifier.verifyLines(fd, path: path, from: 0, after: .empty, end: end, threads: LogVerifier.processorCount)
-                // The whole chain verifies, yet the checkpoint's line changed: a rewrite.
-                throw LogError.damaged(LogDamage(seq: checkpoint.seq, offset: checkpoint.offset, reason:
-                    "seq \(checkpoint.seq) no longer has the hash it had when it was verified (\(checkpoint.hash.hex)), so the log was rewritten (if events.jsonl was restored from a backup on purpose, delete cache/ first)"),
-                    path: path)
-            }
-        } else {
-            verifiedHead = try LogVerifier.verifyLines(fd, path: path, from: 0, after: .empty, end: end, threads: LogVerifier.processorCount)
-        }
-        precondition(verifiedHead == head, "the verified chain must end at the inspected head")
-        if checkpoint?.seq != head.seq {
-            let offset = try ChainReader.offset(ofSeq: head.seq, in: fd, path: path, end: end)
-            writeCheckpoint(ChainCheckpoint(logID: logID, seq: head.seq, offset: offset, hash: head.hash))
+            return report
         }
     }
 
     // MARK: Writing
 
     public func withExclusiveAccess<R>(_ body: (inout any LogSession) throws -> R) throws -> R {
+        try withLockedDescriptor { fd in
+            let session = try FileLogSession(fd: FileDescriptor(borrowing: fd.rawValue, path: path), log: self)
+            var existential: any LogSession = session
+            return try body(&existential)
+        }
+    }
+
+    /// Runs `body` with the log's descriptor under the exclusive lock, before any check of
+    /// the log's content (recovery needs the lock on a log that fails those checks).
+    func withLockedDescriptor<R>(_ body: (borrowing FileDescriptor) throws -> R) throws -> R {
         try openLog.withLock { cached throws -> R in
             // Reuse the descriptor while the path still names the same file.
-            let now = FileLog.identity(of: path)
-            if cached == nil || now == nil || cached!.device != now!.device || cached!.inode != now!.inode {
+            if cached == nil || !cached!.stillNames(path) {
                 cached = nil
-                let fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)
-                guard fd >= 0 else {
-                    if errno == ENOENT { throw LogError.notInitialized(path: path) }
-                    throw LogError.system(SystemError("open", path: path))
+                do { cached = try OwnedDescriptor(path: path, flags: O_RDWR | O_APPEND) } catch let error as SystemError {
+                    if error.code == ENOENT { throw LogError.notInitialized(path: path) }
+                    throw LogError.system(error)
                 }
-                var st = stat()
-                fstat(fd, &st)
-                cached = OpenFile(raw: fd, device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
             }
             let fd = FileDescriptor(borrowing: cached!.raw, path: path)
             try acquireLock(fd)
             defer { flock(fd.rawValue, LOCK_UN) }
-            let session = try FileLogSession(fd: FileDescriptor(borrowing: cached!.raw, path: path), log: self)
-            var existential: any LogSession = session
-            return try body(&existential)
+            return try body(fd)
         }
     }
 
@@ -267,7 +260,10 @@ public final class FileLog: AppendOnlyLog {
 
     /// Moves `range` of the file to the quarantine directory, byte for byte, then cuts the
     /// file. The copy is fsync'ed before the cut, so the bytes exist somewhere at all times.
-    fileprivate func quarantine(_ fd: borrowing FileDescriptor, range: Range<Int>, afterSeq: Int, reason: String) throws(LogError) {
+    /// - Returns: the quarantine file's path.
+    @discardableResult
+    func quarantine(_ fd: borrowing FileDescriptor, range: Range<Int>, afterSeq: Int, reason: String,
+                    announce: Bool = true) throws(LogError) -> String {
         do {
             let bytes = try fd.read(count: range.count, at: range.lowerBound)
             try FileSystem.makeDirectory(quarantineDirectory)
@@ -287,7 +283,8 @@ public final class FileLog: AppendOnlyLog {
             try FileSystem.syncDirectory(quarantineDirectory)
             try fd.truncate(to: range.lowerBound)
             try fd.sync()
-            warn("moved a torn tail of \(range.count) bytes after seq \(afterSeq) (byte offset \(range.lowerBound)) to \(target): \(reason); it was never acknowledged")
+            if announce { warn("moved a torn tail of \(range.count) bytes after seq \(afterSeq) (byte offset \(range.lowerBound)) to \(target): \(reason); it was never acknowledged") }
+            return target
         } catch {
             throw .system(error)
         }
@@ -304,29 +301,46 @@ final class FileLogSession: LogSession {
 
     init(fd: consuming FileDescriptor, log: FileLog) throws {
         self.log = log
+        try log.refuseIfDamageRecorded()
+        (head, size, logID) = try log.recordingDamage { try Self.openChain(fd, log: log) }
+        self.fd = fd
+    }
+
+    /// Reads the tail under the lock and makes the log ready for appending: checks the
+    /// acknowledged head, quarantines a torn tail past it, verifies and adopts complete lines
+    /// a crashed writer left past it, and (for a log without a record) verifies everything
+    /// once and creates the record.
+    private static func openChain(_ fd: borrowing FileDescriptor, log: FileLog) throws -> (LogHead, Int, String) {
+        let record = try log.acknowledged?.read()
         var tail = try TailInspection.inspect(fd, path: log.path)
-        if let torn = tail.torn {
-            // A torn tail was never acknowledged, so it cannot reach a verified line. If it
-            // does, an acknowledged line was damaged: refuse, and touch nothing.
-            if let checkpoint = log.readCheckpoint(), checkpoint.offset >= torn.range.lowerBound,
-               (try? log.checkedLogID(fd)) == checkpoint.logID {
-                throw LogError.damaged(LogDamage(seq: tail.head.seq + 1, offset: torn.range.lowerBound, reason:
-                    "seq \(checkpoint.seq) was acknowledged and verified, but the end of the log no longer holds it intact (\(torn.reason))"),
+        var logID = ""
+        if let record {
+            logID = try log.checkedLogID(fd)
+            guard record.logID == logID else {
+                throw LogError.damaged(LogDamage(seq: 1, offset: 0, reason:
+                    "the acknowledged head belongs to log \(record.logID), but this file is log \(logID): the log was replaced"),
                     path: log.path)
             }
+            try log.checkAcknowledged(record, in: fd, tail: tail)
+        }
+        if let torn = tail.torn {
+            // Past the acknowledged head (checked above), so it was never acknowledged.
             try log.quarantine(fd, range: torn.range, afterSeq: tail.head.seq, reason: torn.reason)
             tail = try TailInspection.inspect(fd, path: log.path)
             precondition(tail.torn == nil, "a quarantined tail must leave an intact log")
         }
-        head = tail.head
-        size = tail.intactEnd
-        if head.seq > 0 {
-            logID = try log.checkedLogID(fd)
-            try log.verifyUnchecked(fd, head: head, headOffset: tail.headOffset, end: size, logID: logID)
-        } else {
-            logID = ""
-        }
-        self.fd = fd
+        guard tail.head.seq > 0 else { return (tail.head, tail.intactEnd, "") }
+        if logID.isEmpty { logID = try log.checkedLogID(fd) }
+        if let record, record.seq == tail.head.seq { return (tail.head, tail.intactEnd, logID) }
+        // Lines nobody acknowledged yet: all of them for a log without a record, or complete
+        // lines a writer fsync'ed before it died without recording them.
+        let start = record.map { ($0.end, $0.head) } ?? (0, LogHead.empty)
+        let verified = try LogVerifier.verifyLines(fd, path: log.path, from: start.0, after: start.1, end: tail.intactEnd,
+                                                   threads: LogVerifier.processorCount)
+        precondition(verified == tail.head, "the verified chain must end at the inspected head")
+        let offset = tail.headOffset >= 0 ? tail.headOffset : try ChainReader.offset(ofSeq: tail.head.seq, in: fd, path: log.path, end: tail.intactEnd)
+        try log.acknowledged?.write(AcknowledgedHead(logID: logID, seq: tail.head.seq, offset: offset, end: tail.intactEnd, hash: tail.head.hash))
+        return (tail.head, tail.intactEnd, logID)
     }
 
     func forEachLine(from seq: Int, after: LogHead?, _ body: (LogLine) throws -> Void) throws {
@@ -365,18 +379,11 @@ final class FileLogSession: LogSession {
         size += bytes.count
         head = heads[heads.count - 1]
         if logID.isEmpty, records[0].type == "LogCreated" { logID = records[0].data["log"]?.stringValue ?? "" }
-        log.writeCheckpoint(ChainCheckpoint(logID: logID, seq: head.seq, offset: lastLineStart, hash: head.hash))
+        // Acknowledged only once the record is durable too: a crash before this point leaves
+        // complete lines past the record, which the next writer verifies and adopts.
+        try log.acknowledged?.write(AcknowledgedHead(logID: logID, seq: head.seq, offset: lastLineStart, end: size, hash: head.hash))
         return heads
     }
-}
-
-/// The last line known to be verified, with everything before it.
-struct ChainCheckpoint: Equatable {
-    var logID: String
-    var seq: Int
-    /// Byte offset of the line's first byte.
-    var offset: Int
-    var hash: SHA256Digest
 }
 
 /// What the end of a log file holds: the intact head, and a torn tail if any.
@@ -519,6 +526,14 @@ struct TailInspection {
         var seq: Int
         var hash: SHA256Digest
         var batch: ClosedRange<Int>?
+    }
+
+    /// The line's seq and hash if it parses and its hash verifies; else nil.
+    static func verifiedHead(_ line: UnsafeRawBufferPointer) -> LogHead? {
+        guard let envelope = try? LineParser.parse(line) else { return nil }
+        let computed = SHA256.hash(UnsafeRawBufferPointer(rebasing: line[0..<envelope.hashedLength]))
+        guard computed.matches(hexBytes: UnsafeRawBufferPointer(rebasing: line[envelope.hash])) else { return nil }
+        return LogHead(seq: envelope.seq, hash: computed)
     }
 
     /// The line's seq, hash and batch if it parses and its hash verifies; else nil.

@@ -25,6 +25,9 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
     case conflict(expected: Int, actual: Int)
     /// A line other than a torn tail is damaged. Writes are refused.
     case damaged(LogDamage, path: String)
+    /// Damage was found earlier and recorded; nothing is read or written until the store is
+    /// restored (and a full verification passes) or recovered.
+    case damageRecorded(DamageNotice)
     /// An anchor published earlier is no longer in the chain.
     case anchorMismatch(seq: Int, expected: SHA256Digest, found: SHA256Digest?, head: Int, path: String)
     /// The log file is missing or empty.
@@ -45,7 +48,9 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
         case .conflict(let expected, let actual):
             return "the log moved on while this command was deciding (expected head seq \(expected), found \(actual)); nothing was written, run the command again"
         case .damaged(let damage, let path):
-            return "\(path) is damaged at \(damage). Nothing was written; writes are refused until the store is restored from a backup. Run `tandem verify` for the full report"
+            return "\(path) is damaged at \(damage). Nothing was written; writes are refused until the store is restored from a backup (or the loss is accepted with `tandem recover --accept-loss --reason TEXT`). Run `tandem verify` for the full report"
+        case .damageRecorded(let notice):
+            return "the store was found damaged earlier: \(notice). Nothing was read or written. Restore the store from a backup and run `tandem verify`, or accept the loss with `tandem recover --accept-loss --reason TEXT`"
         case .anchorMismatch(let seq, let expected, let found, let head, let path):
             if let found {
                 return "anchor \(seq):\(expected.hex) does not match \(path): seq \(seq) now has hash \(found.hex), so the log was rewritten at or before seq \(seq)"
@@ -71,7 +76,7 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Whether this error means the log itself is damaged (exit code 65 on the command line).
     public var isDamage: Bool {
         switch self {
-        case .damaged, .anchorMismatch, .unsupportedFormat: true
+        case .damaged, .damageRecorded, .anchorMismatch, .unsupportedFormat: true
         default: false
         }
     }

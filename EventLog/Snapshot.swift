@@ -254,6 +254,7 @@ public struct SnapshotFile: Sendable {
         file += header.bytes
         file += table.bytes
         for section in sections { file += section.bytes }
+        try FileSystem.makeDirectory(FileSystem.parentDirectory(of: path))
         try FileSystem.replaceAtomically(path, with: file)
     }
 

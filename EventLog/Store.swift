@@ -33,7 +33,10 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
 /// ```
 /// STORE/            mode 0700
 ///   events.jsonl    the programme's hash-chained log (0600)
+///   events.head     its last acknowledged head, fsync'ed with every append (0600)
 ///   access.jsonl    the access ledger, same format (0600)
+///   access.head     its last acknowledged head (0600)
+///   damage.json     damage found earlier, while the store is not restored or recovered
 ///   vault.jsonl     personal data, written by Mentoring (0600)
 ///   cache/          projection snapshots, disposable
 ///   quarantine/     torn tails, byte for byte
@@ -45,6 +48,8 @@ public struct Store: Sendable {
     public let events: FileLog
     /// The access ledger.
     public let access: FileLog
+    /// Damage found earlier, which makes every reader and writer refuse.
+    public let damageMarker: DamageMarker
 
     /// Opens an existing store. Nothing is created.
     /// - Throws: `StoreError` if `root` is no store.
@@ -60,10 +65,11 @@ public struct Store: Sendable {
         }
         self.root = root
         let quarantine = root + "/quarantine"
-        events = FileLog(path: root + "/events.jsonl", quarantineDirectory: quarantine,
-                         checkpointPath: root + "/cache/events.verified", lockTimeout: lockTimeout, clock: clock, warn: warn)
-        access = FileLog(path: root + "/access.jsonl", quarantineDirectory: quarantine,
-                         checkpointPath: root + "/cache/access.verified", lockTimeout: lockTimeout, clock: clock, warn: warn)
+        damageMarker = DamageMarker(path: root + "/damage.json")
+        events = FileLog(path: root + "/events.jsonl", quarantineDirectory: quarantine, headRecordPath: root + "/events.head",
+                         damageMarker: damageMarker, lockTimeout: lockTimeout, clock: clock, warn: warn)
+        access = FileLog(path: root + "/access.jsonl", quarantineDirectory: quarantine, headRecordPath: root + "/access.head",
+                         damageMarker: damageMarker, lockTimeout: lockTimeout, clock: clock, warn: warn)
     }
 
     /// Creates a store, or opens it if `root` already is one (idempotent).
@@ -88,7 +94,8 @@ public struct Store: Sendable {
             guard chmod(root, 0o700) == 0 else { throw SystemError("chmod", path: root) }
         }
         let logPath = root + "/events.jsonl"
-        let log = FileLog(path: logPath, quarantineDirectory: root + "/quarantine", lockTimeout: lockTimeout, clock: clock, warn: warn)
+        let log = FileLog(path: logPath, quarantineDirectory: root + "/quarantine", headRecordPath: root + "/events.head",
+                          lockTimeout: lockTimeout, clock: clock, warn: warn)
         let (created, _) = try log.initialize(actor: actor, logID: LogCreation.randomLogID(using: random))
         let store = try Store(root: root, lockTimeout: lockTimeout, clock: clock, warn: warn)
         try store.ensureAccessLedger(actor: actor, random: random)

@@ -353,6 +353,9 @@ public enum ProgrammeEvent: Sendable, Equatable {
         case .goalSet(let e): [e.personal]
         case .partnerSwapped(let e): e.personal.map { [$0] } ?? []
         case .participantWithdrew(let e): e.personal.map { [$0] } ?? []
+        // Events of the store rather than the programme (`LogRecovered`) keep their free
+        // text in the vault the same way, so that verify and forget see it.
+        case .unknown(_, let data): PersonalReference(json: data["personal"]).map { [$0] } ?? []
         default: []
         }
     }

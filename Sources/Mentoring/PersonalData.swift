@@ -32,6 +32,14 @@ public struct PersonalReference: Hashable, Sendable, Codable {
         try container.encode(commit.hex, forKey: .commit)
     }
 
+    /// Reads `{"ref":…,"commit":…}`; nil for anything else.
+    public init?(json: JSONValue?) {
+        guard let object = json?.objectValue, let ref = object["ref"]?.stringValue,
+            let hex = object["commit"]?.stringValue, let commit = SHA256Digest(hex: hex)
+        else { return nil }
+        self.init(ref: ref, commit: commit)
+    }
+
     /// `{"ref":…,"commit":…}`.
     public var json: JSONValue { .object(["ref": .string(ref), "commit": .string(commit.hex)]) }
 }

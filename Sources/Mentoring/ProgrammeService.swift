@@ -237,6 +237,7 @@ public final class ProgrammeService: Sendable {
         }
         guard !records.isEmpty else { return outcomes }
         // Vault first: an event must never point at a line that is not on disk.
+        if !sealed.isEmpty { try quarantineTornVaultTail() }
         let vaultSize = try vault.append(sealed)
         do {
             _ = try session.append(records, expectedHead: head.seq)
@@ -260,10 +261,16 @@ public final class ProgrammeService: Sendable {
             _ = try Replay.pipelined(session, window: .everything) { recorded in
                 for reference in recorded.event.personalReferences { referenced.insert(reference.ref) }
             }
+            try quarantineTornVaultTail()
             var orphans = Set<String>()
-            try vault.forEachDigest { ref, _ in if let ref, !referenced.contains(ref) { orphans.insert(ref) } }
+            try vault.forEachDigest { ref, _, _ in if let ref, !referenced.contains(ref) { orphans.insert(ref) } }
             try vault.rewrite(removing: Set(erasure.refs).union(orphans))
             Self.dropCaches(store)
+            // Torn vault tails hold personal data that no event points to, so no erasure
+            // could ever name them: an erasure removes them all.
+            for name in (try? FileSystem.contents(of: store.quarantineDirectory)) ?? [] where name.hasPrefix("vault.jsonl.") {
+                try FileSystem.remove(store.quarantineDirectory + "/" + name)
+            }
             var extras = JSONObject()
             if let onBehalfOf = context.onBehalfOf { extras["onBehalfOf"] = .string(onBehalfOf) }
             let record = LogRecord(type: PersonalDataErased.type, actor: context.actor, at: clock.now(), data: erasure.json, extras: extras)
@@ -272,14 +279,24 @@ public final class ProgrammeService: Sendable {
         }
     }
 
+    /// Moves a vault line cut short by a crash to `quarantine/` (under the writer lock), so
+    /// that the next vault line is not written onto it.
+    func quarantineTornVaultTail() throws {
+        let stamp = clock.now().rfc3339.filter { $0.isNumber || $0 == "T" || $0 == "Z" }
+        if let torn = try vault.quarantineTornTail(into: store.quarantineDirectory, stamp: stamp) {
+            store.events.warn("moved a torn vault tail of \(torn.count) bytes (byte offset \(torn.lowerBound)) to \(store.quarantineDirectory): a personal-data line cut short by a crash, which no event points to; the next `tandem forget` deletes it")
+        }
+    }
+
     /// The current state, without taking the lock (for reads).
     public func currentState() throws -> ProgrammeState {
         try loadState(store.events, head: store.events.readHead(), allProfiles: false).state
     }
 
-    /// Removes every projection snapshot (they may hold personal data that was just erased).
+    /// Removes everything in `cache/`: snapshots, and the temporary files of snapshot writes
+    /// that were interrupted. Any of them may hold personal data that was just erased.
     public static func dropCaches(_ store: Store) {
-        for name in (try? FileSystem.contents(of: store.cacheDirectory)) ?? [] where name.hasSuffix(".snapshot") {
+        for name in (try? FileSystem.contents(of: store.cacheDirectory)) ?? [] {
             try? FileSystem.remove(store.cacheDirectory + "/" + name)
         }
     }

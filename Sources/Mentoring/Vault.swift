@@ -66,9 +66,54 @@ public struct Vault: Sendable {
 
     /// Streams every line's ref and digest from byte `offset` on, without parsing the
     /// payload (what `tandem verify` needs). The ref is nil for a line that does not parse.
-    public func forEachDigest(from offset: Int = 0, _ body: (String?, SHA256Digest) throws -> Void) throws {
+    public func forEachDigest(from offset: Int = 0, _ body: (String?, SHA256Digest, _ offset: Int) throws -> Void) throws {
         guard FileSystem.kind(of: path).exists else { return }
-        try LineStream.forEach(path, from: offset) { line, _ in try body(Self.ref(of: line), SHA256.hash(line)) }
+        try LineStream.forEach(path, from: offset) { line, at in try body(Self.ref(of: line), SHA256.hash(line), at) }
+    }
+
+    /// The bytes after the vault's last newline: an append cut short by a crash, which no
+    /// event can point to (events follow their vault lines' fsync). Nil if the vault ends
+    /// in a newline.
+    public func tornTail() throws -> Range<Int>? {
+        guard FileSystem.kind(of: path).exists else { return nil }
+        let fd = try FileDescriptor(path: path, flags: O_RDONLY)
+        let size = try fd.size()
+        guard size > 0 else { return nil }
+        var window = min(size, 4096)
+        while true {
+            let bytes = try fd.read(count: window, at: size - window)
+            if bytes.last == 0x0A { return nil }
+            if let newline = bytes.lastIndex(of: 0x0A) { return (size - window + newline + 1)..<size }
+            if window == size { return 0..<size }
+            window = min(size, window * 4)
+        }
+    }
+
+    /// Moves a torn tail (see `tornTail()`) to `quarantineDirectory` byte for byte and cuts
+    /// the vault before it, as the log does with its own torn tail. Call it under the
+    /// store's writer lock, before appending: otherwise the next line would be written onto
+    /// the half line, and the person's data in it could never be erased.
+    /// - Returns: the quarantined range, or nil if there was no torn tail.
+    @discardableResult
+    public func quarantineTornTail(into quarantineDirectory: String, stamp: String) throws -> Range<Int>? {
+        guard let torn = try tornTail() else { return nil }
+        let fd = try FileDescriptor(path: path, flags: O_RDWR)
+        let bytes = try fd.read(count: torn.count, at: torn.lowerBound)
+        try FileSystem.makeDirectory(quarantineDirectory)
+        var name = "vault.jsonl.torn-at-\(torn.lowerBound).\(stamp).jsonl"
+        var n = 2
+        while FileSystem.kind(of: quarantineDirectory + "/" + name).exists {
+            name = "vault.jsonl.torn-at-\(torn.lowerBound).\(stamp)-\(n).jsonl"
+            n += 1
+        }
+        let out = try FileDescriptor(path: quarantineDirectory + "/" + name, flags: O_WRONLY | O_CREAT | O_EXCL)
+        try out.setMode(0o600)
+        try out.writeAll(bytes)
+        try out.sync()
+        try FileSystem.syncDirectory(quarantineDirectory)
+        try fd.truncate(to: torn.lowerBound)
+        try fd.sync()
+        return torn
     }
 
     /// The `ref` member of a line that is one well-formed JSON object; nil otherwise.

@@ -4,6 +4,7 @@ import EventLog
 /// personal data missing without an erasure, or erased data still present. Reported like
 /// log damage (exit 65).
 public struct VaultDamage: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What does not match.
     public var problem: String
     public init(_ problem: String) { self.problem = problem }
     public var description: String { "vault.jsonl does not match the log: \(problem). Run `tandem verify` after restoring the store from a backup" }
@@ -44,8 +45,14 @@ public enum VaultVerifier {
             if case .personalDataErased(let e) = recorded.event { erased.formUnion(e.refs) }
         }
         var report = VaultReport()
-        try vault.forEachDigest { ref, digest in
-            guard let ref, let index = commitments.index(of: ref) else { report.orphans += 1; return }
+        try vault.forEachDigest { ref, digest, offset in
+            guard let ref else {
+                throw VaultDamage("the line at byte \(offset) is not a vault record (no JSON object with a ref)")
+            }
+            guard let index = commitments.index(of: ref) else { report.orphans += 1; return }
+            if commitments.present[index] {
+                throw VaultDamage("ref \(ref) has a second line at byte \(offset); each record is written once")
+            }
             commitments.present[index] = true
             if erased.contains(ref) {
                 throw VaultDamage("ref \(ref) (seq \(try seq(introducing: ref, in: log))) was erased, yet its line is still in the vault")

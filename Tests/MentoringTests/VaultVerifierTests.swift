@@ -17,8 +17,13 @@ private func referenceVerify(log: any LineSource, vault: Vault) throws -> VaultR
     var report = VaultReport()
     var present = Set<String>()
     try vault.forEachLine { line in
-        present.insert(line.ref)
+        if line.ref.hasPrefix("@") {
+            throw VaultDamage("the line at byte \(line.ref.dropFirst()) is not a vault record (no JSON object with a ref)")
+        }
         guard let expected = committed[line.ref] else { report.orphans += 1; return }
+        guard present.insert(line.ref).inserted else {
+            throw VaultDamage("ref \(line.ref) has a second line at byte \(try lineOffset(of: line, in: vault)); each record is written once")
+        }
         if erased.contains(line.ref) {
             throw VaultDamage("ref \(line.ref) (seq \(expected.seq)) was erased, yet its line is still in the vault")
         }
@@ -34,6 +39,15 @@ private func referenceVerify(log: any LineSource, vault: Vault) throws -> VaultR
         report.erased += 1
     }
     return report
+}
+
+/// Where the second line with `line`'s ref starts (found the slow, obvious way).
+private func lineOffset(of line: VaultLine, in vault: Vault) throws -> Int {
+    var starts: [Int] = []
+    try LineStream.forEach(vault.path) { bytes, at in
+        if (try? Vault.parse(bytes, offset: at))?.ref == line.ref { starts.append(at) }
+    }
+    return starts[1]
 }
 
 /// The outcome of a check, comparable: the report, or the damage's text.
@@ -98,12 +112,24 @@ struct VaultVerifierTests {
         }
     }
 
-    @Test("lines no event points to, well formed or not, are orphans")
+    @Test("records no event points to are orphans; a line that is no record, or a record twice, is damage")
     func orphans() throws {
         let (f, _) = try programmeWithAnErasure()
-        writeVault(f, vaultLines(f) + [Array(#"{"ref":"r-00000000000000aa","nonce":"00","payload":{"kind":"note","text":"x"}}"#.utf8),
-                                       Array(#"{"ref":"r-1","nonce":"00"} trailing"#.utf8), Array("not json".utf8)])
-        #expect(try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store)) == VaultReport(records: 6, erased: 1, orphans: 3))
+        let original = vaultLines(f)
+        let orphan = Array(#"{"ref":"r-00000000000000aa","nonce":"00","payload":{"kind":"note","text":"x"}}"#.utf8)
+        writeVault(f, original + [orphan])
+        #expect(try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store)) == VaultReport(records: 6, erased: 1, orphans: 1))
+        let end = original.reduce(0) { $0 + $1.count + 1 }
+        for garbage in [#"{"ref":"r-1","nonce":"00"} trailing"#, "not json", "{}"] {
+            writeVault(f, original + [Array(garbage.utf8)])
+            #expect(throws: VaultDamage("the line at byte \(end) is not a vault record (no JSON object with a ref)")) {
+                try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store))
+            }
+        }
+        writeVault(f, original + [original[1]])
+        #expect(throws: VaultDamage("ref \(String(decoding: original[1][8..<26], as: UTF8.self)) has a second line at byte \(end); each record is written once")) {
+            try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store))
+        }
     }
 
     @Test("refs of another shape than r- and 16 hex digits are checked as strings")

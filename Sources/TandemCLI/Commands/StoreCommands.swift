@@ -61,17 +61,30 @@ enum StoreCommands {
             anchors.append(LogHead(seq: seq, hash: hash))
         }
         let store = try Store(root: GlobalOptions.storePath(command, context), warn: context.warn)
-        let report = try LogVerifier.verify(path: store.events.path, anchors: anchors)
+        let recordedEarlier = store.damageMarker.read()
+        let report = try store.events.verify(anchors: anchors)
         if let torn = report.tornTail { context.warn("\(store.events.path): \(torn)") }
-        store.events.markVerified(report.head, logID: report.logID)
-        let vault = try VaultVerifier.verify(log: store.events, vault: Vault(store: store))
+        let vaultFile = Vault(store: store)
+        let vault: VaultReport
+        do { vault = try VaultVerifier.verify(log: store.events.verifyingReader, vault: vaultFile) } catch let damage as VaultDamage {
+            store.damageMarker.record(LogDamage(seq: 0, offset: 0, reason: damage.problem), file: vaultFile.path)
+            throw damage
+        }
+        if let torn = try vaultFile.tornTail() {
+            context.warn("\(vaultFile.path): a torn tail of \(torn.count) bytes (byte offset \(torn.lowerBound)), a personal-data line cut short by a crash; no event points to it, and the next write moves it to quarantine/")
+        }
         if vault.orphans > 0 {
             context.warn("\(vault.orphans) vault line(s) are referenced by no event (left by an interrupted write); the next `tandem forget` removes them")
         }
         var access: VerificationReport? = nil
         if FileSystem.kind(of: store.access.path).exists {
-            access = try LogVerifier.verify(path: store.access.path)
+            access = try store.access.verify()
             if let torn = access?.tornTail { context.warn("\(store.access.path): \(torn)") }
+        }
+        // Everything verified: damage recorded earlier was mended by a restore.
+        if let recordedEarlier {
+            try store.damageMarker.clear()
+            context.warn("the damage recorded earlier (\(recordedEarlier)) is no longer there: the store verifies again, so reads and writes are allowed")
         }
         let problems = store.permissionProblems()
         if !problems.isEmpty {
