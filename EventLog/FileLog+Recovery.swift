@@ -16,6 +16,13 @@ public struct LogRecovery: Equatable, Sendable {
 }
 
 extension FileLog {
+    /// Runs `body` holding this log's writer lock, without reading or checking the log: for
+    /// work that must be serialised with writers while the log itself may be damaged (the
+    /// recovery of the access ledger, which writes the vault under the programme log's lock).
+    public func withWriterLock<R>(_ body: () throws -> R) throws -> R {
+        try withLockedDescriptor { _ in try body() }
+    }
+
     /// Accepts the loss of what cannot be vouched for, explicitly and on the record.
     ///
     /// Under the writer lock, and whatever damage was recorded: keeps the longest prefix
@@ -23,11 +30,13 @@ extension FileLog {
     /// makes that prefix's head the acknowledged head (the only way the record ever moves
     /// backwards), clears the damage marker, and appends a `LogRecovered` line. Its data
     /// names the previous acknowledged head, the damage, the head kept and the bytes cut,
-    /// plus `extra` (the caller's reference to the reason, kept outside the log).
+    /// plus what `extra` returns (the caller's reference to the reason, kept outside the
+    /// log); `extra` runs under the lock, after the cut, so its own writes are serialised
+    /// with every other writer's.
     ///
     /// - Throws: `LogError.damaged` if not even the `LogCreated` line is intact (nothing to
     ///   keep: restore from a backup); `LogError.system` for I/O.
-    public func recover(actor: String, at: Timestamp, extra: JSONObject) throws -> LogRecovery {
+    public func recover(actor: String, at: Timestamp, extra: () throws -> JSONObject) throws -> LogRecovery {
         try withLockedDescriptor { fd in
             let previous = try? acknowledged?.read()
             var damage: LogDamage? = nil
@@ -61,7 +70,7 @@ extension FileLog {
                 "previousHash": previous.map { .string($0.hash.hex) } ?? .null,
                 "damagedSeq": damage.map { .int(Int64($0.seq)) } ?? .null,
             ]
-            for (key, value) in extra { data[key] = value }
+            for (key, value) in try extra() { data[key] = value }
             let session = try FileLogSession(fd: FileDescriptor(borrowing: fd.rawValue, path: path), log: self)
             let recorded = try session.append([LogRecord(type: "LogRecovered", actor: actor, at: at, data: data)], expectedHead: kept.seq)
             return LogRecovery(previous: previous, damage: damage, kept: kept, cut: keptEnd..<size, quarantined: quarantined,

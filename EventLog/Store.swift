@@ -10,8 +10,19 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case isFile(path: String)
     /// A directory with other content is there.
     case notAStore(path: String, contents: [String])
+    /// The store, or one of its files, may not be read or written by this user.
+    case permissionDenied(path: String)
+    /// A store file is a symbolic link: a write through it would land outside the store, and
+    /// a read would vouch for a file the store does not hold.
+    case symlinked(path: String, target: String)
     /// A system call failed.
     case system(SystemError)
+
+    /// The store files that must be regular files inside the store directory.
+    public static let storeFiles = ["events.jsonl", "events.head", "access.jsonl", "access.head", "vault.jsonl", "damage.json"]
+
+    /// Whether this is damage to the store (exit code 65 on the command line).
+    public var isDamage: Bool { if case .symlinked = self { true } else { false } }
 
     public var description: String {
         switch self {
@@ -22,6 +33,10 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notAStore(let path, let contents):
             let listed = contents.prefix(3).joined(separator: ", ") + (contents.count > 3 ? ", …" : "")
             return "\(path) is not a store: it is a non-empty directory without events.jsonl (it holds \(listed)); choose a new or empty directory with --store"
+        case .permissionDenied(let path):
+            return "permission denied: \(path) may not be read or written by this user; run tandem as the store's owner, or fix its permissions (the store is 0700, its files 0600)"
+        case .symlinked(let path, let target):
+            return "\(path) is a symbolic link (to \(target)), not a file of the store; nothing was read or written. Replace it with the real file (restore the store from a backup)"
         case .system(let error):
             return error.description
         }
@@ -56,8 +71,22 @@ public struct Store: Sendable {
     public init(root: String, lockTimeout: Double = 10, clock: any Clock = SystemClock(),
                 warn: @escaping @Sendable (String) -> Void = { _ in }) throws(StoreError) {
         let kind = FileSystem.kind(of: root)
-        guard kind.exists else { throw .missing(path: root) }
+        guard kind.exists else {
+            if errno == EACCES { throw .permissionDenied(path: root) }
+            throw .missing(path: root)
+        }
         guard kind.isDirectory else { throw .isFile(path: root) }
+        guard Glibc.access(root, R_OK | X_OK) == 0 else { throw .permissionDenied(path: root) }
+        for name in StoreError.storeFiles {
+            let path = root + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0 else { continue }
+            if st.st_mode & S_IFMT == S_IFLNK {
+                var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+                let n = max(0, readlink(path, &buffer, Int(PATH_MAX)))
+                throw .symlinked(path: path, target: String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+        }
         guard FileSystem.kind(of: root + "/events.jsonl").exists else {
             let contents = (try? FileSystem.contents(of: root)) ?? []
             if contents.isEmpty { throw .missing(path: root) }

@@ -197,6 +197,12 @@ public enum AuditQuery {
         case .personalDataErased(let e): return "personal data of \(e.participant) erased (\(e.refs.count) vault lines)"
         case .matchRunRecorded(let e):
             return "match run \(e.run) for \(e.programme): \(e.pairs.count) pairs proposed from \(e.mentors.count) mentors and \(e.mentees.count) mentees"
+        case .unknown("LogRecovered", let data):
+            let kept = data["keptSeq"]?.intValue.map(String.init) ?? "?"
+            let previous = data["previousSeq"]?.intValue.map { "the acknowledged head had been seq \($0)" } ?? "no acknowledged head was recorded"
+            let damaged = data["damagedSeq"]?.intValue.map { "; first damaged seq \($0)" } ?? ""
+            let cut = data["cutBytes"]?.intValue ?? 0
+            return "recovery accepted a loss: kept seq 1…\(kept), \(previous)\(damaged); \(cut) bytes moved to quarantine"
         case .unknown(let type, _): return "\(type) (not known to this version)"
         }
     }

@@ -163,6 +163,28 @@ public struct JSONRows: Sendable {
     }
 }
 
+extension String {
+    /// The text with every control character (C0, DEL and C1) written as `\u001b`, so that
+    /// printing it to a terminal shows it instead of obeying it.
+    public var escapingControlCharacters: String {
+        guard unicodeScalars.contains(where: Self.isControl) else { return self }
+        var out = ""
+        for scalar in unicodeScalars {
+            if Self.isControl(scalar) {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
+    }
+}
+
 /// Renders a `QueryResult` as a table, CSV or JSON.
 public enum Renderer {
     public enum Format: String, Sendable, CaseIterable {
@@ -175,7 +197,7 @@ public enum Renderer {
         case .csv: return csv(result.csvTable ?? TextTable(jsonRows: result.payload, columns: result.csvColumns) ?? result.table)
         case .table:
             var out = table(result.table)
-            for note in result.notes { out += note + "\n" }
+            for note in result.notes { out += note.escapingControlCharacters + "\n" }
             out += result.basis.footer + "\n"
             return out
         }
@@ -208,7 +230,9 @@ public enum Renderer {
     public static func table(_ table: TextTable, width: Int = 80) -> String {
         guard !table.headers.isEmpty else { return "" }
         if table.rows.isEmpty { return "(none)\n" }
-        let all = [table.headers] + table.rows.map { $0.map { $0.isEmpty ? table.blank : $0 } }
+        // Text from the store is never a terminal command: an ESC in a value would recolour
+        // the terminal or forge a row, so every control character is shown escaped.
+        let all = ([table.headers] + table.rows.map { $0.map { $0.isEmpty ? table.blank : $0 } }).map { $0.map(\.escapingControlCharacters) }
         var widths = table.headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         // Numbers, dates and short codes never give way; free text does.
         let firm = Set(table.headers.indices.filter { column in

@@ -46,6 +46,9 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
     case voidWouldBreak(seq: Int, later: Int, laterType: String, because: DomainError)
     // Idempotency
     case keyReused(key: String, seq: Int)
+    /// Two commands of one batch carry the same idempotency key with different content
+    /// (`index` is the 0-based position of the earlier one; nothing of the batch is written).
+    case keyReusedInBatch(key: String, index: Int)
 
     /// The first clause of the message, without the advice: for nesting in another message.
     public var summary: String {
@@ -134,6 +137,8 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
             return "voiding seq \(seq) would leave seq \(later) (\(laterType)) invalid (\(because.summary)); void seq \(later) first"
         case .keyReused(let key, let seq):
             return "the idempotency key '\(key)' was already used for a different command (seq \(seq)); use a new key"
+        case .keyReusedInBatch(let key, let index):
+            return "the idempotency key '\(key)' is used by command \(index + 1) of this batch for a different command; use a new key"
         }
     }
 }

@@ -13,6 +13,20 @@ public struct RecordingContext: Sendable, Equatable {
     }
 }
 
+extension RecordingContext {
+    /// Checks who records: the same rules whether the values came from flags, the
+    /// environment, or a line of a batch file.
+    /// - Throws: `DomainError.invalidValue` for an empty or overlong actor, or control
+    ///   characters (which a terminal would obey when the audit prints them).
+    public func validate() throws(DomainError) {
+        let trimmed = actor.trimmed
+        guard !trimmed.isEmpty, trimmed.count <= 64, !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+            throw .invalidValue(field: "actor", value: String(actor.prefix(64)), expected: "a name of 1 to 64 printable characters")
+        }
+        if let onBehalfOf { try Field.text("on-behalf-of", onBehalfOf, maximum: 200) }
+    }
+}
+
 /// What recording a command did.
 public struct RecordedOutcome: Sendable, Equatable {
     /// The seq of the event (for a retry: of the original event).
@@ -169,17 +183,18 @@ public final class ProgrammeService: Sendable {
         var outcomes: [RecordedOutcome] = []
         var records: [LogRecord] = []
         var sealed: [SealedRecord] = []
-        var decidedKeys: [String: (digest: String, outcome: RecordedOutcome)] = [:]
+        var decidedKeys: [String: (digest: String, outcome: RecordedOutcome, index: Int)] = [:]
         var next = head.seq + 1
         for (index, (original, context)) in batch.enumerated() {
             do {
                 var command = original
+                try context.validate()
                 // Idempotency: a retry appends nothing and reports the original seq.
                 if let key = context.key {
                     try Field.text("--key", key, maximum: 200)
                     try faulting?.key(key, into: &state)
                     if let earlier = decidedKeys[key] {
-                        guard earlier.digest == command.digest else { throw DomainError.keyReused(key: key, seq: earlier.outcome.seq) }
+                        guard earlier.digest == command.digest else { throw DomainError.keyReusedInBatch(key: key, index: earlier.index) }
                         outcomes.append(RecordedOutcome(seq: earlier.outcome.seq, type: earlier.outcome.type, id: earlier.outcome.id, duplicate: true))
                         continue
                     }
@@ -227,7 +242,7 @@ public final class ProgrammeService: Sendable {
                     state.apply(recorded, traits: profile.map(Traits.init), journal: &journal)
                     let outcome = RecordedOutcome(seq: next, type: event.type, id: Self.subject(of: event), duplicate: false)
                     outcomes.append(outcome)
-                    if let key = context.key { decidedKeys[key] = (command.digest, outcome) }
+                    if let key = context.key { decidedKeys[key] = (command.digest, outcome, index) }
                     next += 1
                 }
                 sealed += decision.vault

@@ -64,6 +64,19 @@ enum CommandBuilders {
     }
 
     /// The builders by the name `tandem append` uses (the command path, or a short form).
+    /// The command-line spec of a batch command name, whose options are the fields a line
+    /// may carry.
+    static func spec(named name: String) -> CommandSpec? {
+        var words = name.split(whereSeparator: { $0 == " " || $0 == "-" }).map(String.init)
+        if words == ["launch"] { words = ["programme", "launch"] }
+        var spec = TandemCLI.root
+        for word in words {
+            guard let next = spec.subcommands.first(where: { $0.name == word }) else { return nil }
+            spec = next
+        }
+        return spec
+    }
+
     static let byName: [String: Builder] = [
         "programme launch": launch, "launch": launch, "signup": signUp, "match": match, "session": session,
         "goal set": goalSet, "goal-set": goalSet, "goal reached": goalReached, "goal-reached": goalReached,

@@ -32,11 +32,18 @@ public enum ExitCode {
 /// The one place that turns any error into its message and exit code.
 public enum ErrorReport {
     /// The exit code and the text for stderr (without the trailing newline).
+    /// Values quoted in a message are shown, never obeyed: control characters are escaped.
     public static func describe(_ error: any Error, parser: ArgumentParser) -> (code: Int32, text: String) {
+        let (code, text) = describeRaw(error, parser: parser)
+        // A usage error's own lines (the message is escaped where it is built).
+        return error is UsageError ? (code, text) : (code, text.escapingControlCharacters)
+    }
+
+    private static func describeRaw(_ error: any Error, parser: ArgumentParser) -> (code: Int32, text: String) {
         switch error {
         case let usage as UsageError:
             let command = (["tandem"] + usage.path).joined(separator: " ")
-            return (ExitCode.usage, "Error: \(usage.message)\nUsage: \(parser.usage(usage.path))\n  See '\(command) --help' for more information.")
+            return (ExitCode.usage, "Error: \(usage.message.escapingControlCharacters)\nUsage: \(parser.usage(usage.path))\n  See '\(command) --help' for more information.")
         case let failure as CommandFailure:
             return (failure.exitCode, "Error: \(failure.message)")
         case let log as LogError:
@@ -46,7 +53,7 @@ public enum ErrorReport {
         case let decoding as EventDecodingError:
             return (ExitCode.damagedLog, "Error: \(decoding)")
         case let store as StoreError:
-            return (ExitCode.failure, "Error: \(store)")
+            return (store.isDamage ? ExitCode.damagedLog : ExitCode.failure, "Error: \(store)")
         case let system as SystemError:
             return (ExitCode.failure, "Error: \(system)")
         case let described as any CustomStringConvertible:

@@ -38,14 +38,21 @@ struct JSONFields: FieldSource {
         for (key, value) in object.members {
             fields[key] = value
             if key.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) {
-                var kebab = ""
-                for c in key.unicodeScalars {
-                    if c.value >= 65 && c.value <= 90 { kebab += "-" + String(Character(c)).lowercased() } else { kebab.unicodeScalars.append(c) }
-                }
+                let kebab = Self.kebab(key)
                 if fields[kebab] == nil { fields[kebab] = value }
             }
         }
         self.fields = fields
+    }
+
+    /// The flag name of a key: `cadenceDays` is `cadence-days`.
+    static func kebab(_ key: String) -> String {
+        guard key.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return key }
+        var kebab = ""
+        for c in key.unicodeScalars {
+            if c.value >= 65 && c.value <= 90 { kebab += "-" + String(Character(c)).lowercased() } else { kebab.unicodeScalars.append(c) }
+        }
+        return kebab
     }
 
     func raw(_ name: String) -> JSONValue? { fields[name] }
@@ -104,6 +111,7 @@ extension FieldSource {
         let parts = text.split(separator: "-")
         if parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) {
+            if y < 1000 { return "the year \(parts[0]) is before 1000; business dates run from 1000-01-01 to 9999-12-31" }
             if !(1...12).contains(m) { return "there is no month \(m)" }
             return "\(CivilCalendar.formatDate(CivilCalendar.dayNumber(year: y, month: m, day: 1)).prefix(7)) has \(CivilCalendar.daysInMonth(year: y, month: m)) days, not \(d)"
         }

@@ -28,8 +28,25 @@ public enum GlobalOptions {
     ]
 
     /// The store directory: `--store`, else `$TANDEM_STORE`, else `./tandem-store`.
-    public static func storePath(_ command: ParsedCommand, _ context: CommandContext) -> String {
-        context.absolute(command.value("store") ?? context.environment["TANDEM_STORE"] ?? "tandem-store")
+    /// - Throws: `CommandFailure` for an empty `--store` or `$TANDEM_STORE` (which would
+    ///   otherwise silently mean the current directory).
+    public static func storePath(_ command: ParsedCommand, _ context: CommandContext) throws -> String {
+        try context.absolute(givenStore(command, context) ?? "tandem-store")
+    }
+
+    /// `--store`, else `$TANDEM_STORE`, checked; nil if neither is given.
+    static func givenStore(_ command: ParsedCommand, _ context: CommandContext) throws -> String? {
+        if let flag = command.value("store") {
+            guard !flag.trimmingSpaces.isEmpty else { throw CommandFailure("--store is empty; name the store directory, e.g. --store ./tandem-store") }
+            return flag
+        }
+        if let variable = context.environment["TANDEM_STORE"] {
+            guard !variable.trimmingSpaces.isEmpty else {
+                throw CommandFailure("$TANDEM_STORE is set but empty; unset it (for ./tandem-store) or set it to the store directory")
+            }
+            return variable
+        }
+        return nil
     }
 
     /// Who is acting: `--actor`, else `$TANDEM_ACTOR`, else the login name.
@@ -47,8 +64,13 @@ public enum GlobalOptions {
     }
 
     /// The lock timeout: `$TANDEM_LOCK_TIMEOUT` seconds, else 10.
-    public static func lockTimeout(_ context: CommandContext) -> Double {
-        context.environment["TANDEM_LOCK_TIMEOUT"].flatMap(Double.init).map { max(0, $0) } ?? 10
+    /// - Throws: `CommandFailure` unless it is a number of seconds from 0 to 3600.
+    public static func lockTimeout(_ context: CommandContext) throws -> Double {
+        guard let text = context.environment["TANDEM_LOCK_TIMEOUT"] else { return 10 }
+        guard let seconds = Double(text.trimmingSpaces), seconds.isFinite, (0...3600).contains(seconds) else {
+            throw CommandFailure("TANDEM_LOCK_TIMEOUT='\(text)' is not a number of seconds from 0 to 3600; unset it for the default of 10")
+        }
+        return seconds
     }
 
     /// The output format, defaulting to a table.

@@ -74,6 +74,7 @@ enum CommandTree {
         RecordingCommands.complete,
         RecordingCommands.void,
         RecordingCommands.forget,
+        StoreCommands.recover,
         BulkCommands.importGroup,
         BulkCommands.append,
         QueryCommands.tandems,

@@ -99,7 +99,7 @@ struct DemoAndReportTests {
             #expect(sameBytes(Files.read(directory.appending("a/\(file)")), Files.read(directory.appending("b/\(file)"))), "\(file)")
         }
         #expect(!sameBytes(Files.read(directory.appending("a/events.jsonl")), Files.read(directory.appending("c/events.jsonl"))))
-        #expect(a.1.contains("Report: \(directory.appending("a/report.html"))"))
+        #expect(a.1.contains("Report: \(directory.appending("a-report.html"))"))
     }
 
     @Test("the demo's programme follows the rules and looks like a programme")
@@ -120,7 +120,9 @@ struct DemoAndReportTests {
         }
         // Matches follow a recorded run, and sessions were sometimes logged late.
         #expect(audit.contains { ($0["summary"] as? String)?.contains("as proposed by match run") == true })
-        #expect(Files.allFiles(under: cli.store).contains(cli.store + "/report.html"))
+        // The report lies beside the store, never in it.
+        #expect(Files.allFiles(under: cli.store).allSatisfy { !$0.hasSuffix(".html") })
+        #expect(FileManager.default.fileExists(atPath: cli.store + "-report.html"))
         // A second demo never writes into a store that holds something.
         let again = try cli.run(["demo", "--store", cli.store])
         #expect(again.status == 1 && again.stderr.contains("needs a new or empty directory"))

@@ -100,7 +100,7 @@ enum BulkCommands {
     ) { command, context in
         try Session.requireRecorder(command, context)
         let name = command.arguments[0] == "-" ? "standard input" : command.arguments[0]
-        let text = command.arguments[0] == "-" ? readStandardInput() : try readText(context.absolute(name), name: name)
+        let text = command.arguments[0] == "-" ? try readStandardInput() : try readText(context.absolute(name), name: name)
         let base = try Session.recordingContext(command, context)
         var batch: [(ProgrammeCommand, RecordingContext)] = []
         var lines: [Int] = []
@@ -110,9 +110,10 @@ enum BulkCommands {
             guard let commandName = fields.value("command") else {
                 throw CommandFailure("\(name), line \(line): no \"command\" field; e.g. {\"command\":\"session\",\"tandem\":\"t-1\",\"minutes\":60}")
             }
-            guard let builder = CommandBuilders.byName[commandName] else {
+            guard let builder = CommandBuilders.byName[commandName], let spec = CommandBuilders.spec(named: commandName) else {
                 throw CommandFailure("\(name), line \(line): unknown command '\(commandName)'; the commands are \(CommandBuilders.byName.keys.filter { !$0.contains("-") && $0 != "launch" }.sorted().joined(separator: ", "))")
             }
+            try checkFields(object, of: spec, source: name, line: line)
             var recording = base
             if let actor = fields.value("actor") { recording.actor = actor }
             if let behalf = fields.value("on-behalf-of") { recording.onBehalfOf = behalf }
@@ -153,6 +154,36 @@ enum BulkCommands {
         return ExitCode.ok
     }
 
+    /// Fields every line may carry besides its command's own options.
+    static let lineFields: Set<String> = ["command", "actor", "on-behalf-of", "key"]
+    /// Options that take a list: a JSON array of strings, or comma-separated text.
+    static let listFields: Set<String> = ["offers", "wants", "interests", "topics"]
+
+    /// Refuses what the command line would refuse: an unknown field (with the closest known
+    /// one), and a value of the wrong JSON type. Nothing is dropped silently.
+    static func checkFields(_ object: JSONObject, of spec: CommandSpec, source: String, line: Int) throws {
+        let known = Set(spec.options.map(\.name)).union(lineFields).subtracting(["format"])
+        for (key, value) in object.members {
+            let name = JSONFields.kebab(key)
+            guard known.contains(name) else {
+                let hint = ArgumentParser.closest(name, among: known.sorted()).map { "; did you mean \"\($0)\"?" } ?? "; the fields of \(spec.name) are \(known.sorted().joined(separator: ", "))"
+                throw CommandFailure("\(source), line \(line): unknown field \"\(key)\"\(hint)")
+            }
+            let isFlag = spec.options.first { $0.name == name }.map { $0.valueName == nil } ?? false
+            let fine: Bool
+            switch value {
+            case .string, .int: fine = !isFlag
+            case .bool(let set): fine = isFlag && set
+            case .array(let items): fine = listFields.contains(name) && items.allSatisfy { $0.stringValue != nil }
+            default: fine = false
+            }
+            guard fine else {
+                let expected = isFlag ? "true (or leave the field out)" : listFields.contains(name) ? "a list of strings (or comma-separated text)" : "a string or a whole number"
+                throw CommandFailure("\(source), line \(line): field \"\(key)\" has the wrong type: expected \(expected), got \(value.description.prefix(60))")
+            }
+        }
+    }
+
     /// Records a batch read from a file; a refusal names the file's line.
     static func recordBatch(_ batch: [(ProgrammeCommand, RecordingContext)], lines: [Int], source: String, noun: String,
                             command: ParsedCommand, context: CommandContext) throws {
@@ -179,28 +210,36 @@ enum BulkCommands {
             let verb = outcome.duplicate ? "already recorded as" : "recorded"
             context.print("line \(line): \(verb) seq \(outcome.seq): \(outcome.type) \(outcome.id)")
         }
-        context.print("\(outcomes.filter { !$0.duplicate }.count) \(noun) recorded in one batch")
+        let count = outcomes.filter { !$0.duplicate }.count
+        context.print("\(count) \(count == 1 ? String(noun.dropLast()) : noun) recorded in one batch")
     }
 
+    /// A file's text, read to its end (a pipe or FIFO has no size to read up to).
     static func readText(_ path: String, name: String) throws -> String {
-        let bytes: [UInt8]
-        do { bytes = try FileSystem.readFile(path) } catch {
-            throw CommandFailure("cannot read \(name): \(error.systemMessage)")
+        let fd: Int32 = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CommandFailure("cannot read \(name): \(SystemError("open", path: path).systemMessage)") }
+        defer { close(fd) }
+        return try readText(fd, name: name)
+    }
+
+    /// Standard input's text, read to its end.
+    static func readStandardInput() throws -> String { try readText(0, name: "standard input") }
+
+    private static func readText(_ fd: Int32, name: String) throws -> String {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CommandFailure("cannot read \(name): \(SystemError("read", path: name).systemMessage)")
+            }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw CommandFailure("\(name) is not UTF-8 text; save it as UTF-8")
         }
         return text
-    }
-
-    static func readStandardInput() -> String {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, 65536) }
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

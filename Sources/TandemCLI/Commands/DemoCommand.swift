@@ -13,7 +13,7 @@ enum DemoCommand {
         commands, so every rule is enforced: signups with profiles, optimal matching at the
         kick-off and rematching every two weeks, sessions at the cadence, goals, a few swaps,
         withdrawals (more of them early), and completions at the programme's end. The same
-        seed gives the same log. It prints the overview and writes the HTML report into the
+        seed gives the same log. It prints the overview and writes the HTML report beside the
         store. Without --store it creates ./tandem-demo (or -2, -3, … if that exists).
         """,
         options: [
@@ -39,7 +39,7 @@ enum DemoCommand {
         } catch { throw UsageError(error.message, path: command.path) }
         let root = try storePath(command, context)
         let (store, _) = try Store.create(root: root, actor: "demo", clock: context.clock, random: context.random,
-                                          lockTimeout: GlobalOptions.lockTimeout(context), warn: context.warn)
+                                          lockTimeout: try GlobalOptions.lockTimeout(context), warn: context.warn)
         let service = ProgrammeService(store: store, clock: context.clock, random: context.random)
         var simulation = ProgrammeSimulation(settings: settings)
         try service.recording { recorder in try simulation.run(recorder: recorder, random: context.random) }
@@ -52,7 +52,11 @@ enum DemoCommand {
         let dropouts = try DropoutsQuery.run(input, .init())
         let atRisk = try TandemsQuery.run(input, .init(atRisk: true))
         let report = try HTMLReport.render(input, programme: nil)
-        let reportPath = store.path("report.html")
+        // Beside the store, never in it: the store holds only the log, the vault and their
+        // records, and a report with names would outlive a `forget` there.
+        let reportPath = try OutputFile.checked(
+            FileSystem.parentDirectory(of: context.absolute(root)) + "/" + FileSystem.baseName(of: root) + "-report.html",
+            option: "store", store: store)
         if case .string(let html)? = report.extra.first(where: { $0.0 == "html" })?.1 {
             try FileSystem.replaceAtomically(reportPath, with: Array(html.utf8), mode: 0o600)
         }
@@ -86,7 +90,7 @@ enum DemoCommand {
     /// `--store`, else `$TANDEM_STORE`, else the first of ./tandem-demo, ./tandem-demo-2, …
     /// that does not exist yet. The demo never writes into a store that holds anything.
     static func storePath(_ command: ParsedCommand, _ context: CommandContext) throws -> String {
-        if let given = command.value("store") ?? context.environment["TANDEM_STORE"] {
+        if let given = try GlobalOptions.givenStore(command, context) {
             let path = context.absolute(given)
             let kind = FileSystem.kind(of: path)
             if kind.exists && (!kind.isDirectory || !((try? FileSystem.contents(of: path)) ?? []).isEmpty) {

@@ -230,9 +230,8 @@ enum QueryCommands {
         .value("html", "file", "Where to write the report.", required: true),
         programmeOption,
     ]) { input, command, environment in
+        let path = try OutputFile.checked(environment.context.absolute(command.value("html")!), option: "html", store: environment.store)
         var result = try HTMLReport.render(input, programme: try ids(command, "programme", ProgrammeKind.self))
-        let path = environment.context.absolute(command.value("html")!)
-        guard !FileSystem.kind(of: path).isDirectory else { throw CommandFailure("\(path) is a directory; give a file name for --html") }
         guard case .string(let html)? = result.extra.first(where: { $0.0 == "html" })?.1 else { preconditionFailure("the report renders HTML") }
         do {
             try FileSystem.replaceAtomically(path, with: Array(html.utf8), mode: 0o600)
@@ -290,11 +289,13 @@ enum QueryCommands {
     ]) { input, command, environment in
         let within: Int
         do throws(FieldError) { within = try command.optionalInteger("within", "days") ?? 14 } catch { throw UsageError(error.message, path: command.path) }
-        guard within >= 0 else { throw UsageError("The value '\(within)' is invalid for '--within <days>': expected 0 or more days", path: command.path) }
+        guard (0...3660).contains(within) else {
+            throw UsageError("The value '\(within)' is invalid for '--within <days>': expected a number of days from 0 to 3660 (ten years)", path: command.path)
+        }
         let options = DueQuery.Options(programme: try ids(command, "programme", ProgrammeKind.self), within: within)
         var result = try DueQuery.run(input, options)
         if let file = command.value("ics") {
-            let path = environment.context.absolute(file)
+            let path = try OutputFile.checked(environment.context.absolute(file), option: "ics", store: environment.store)
             let calendar = ICalendar.calendar(try DueQuery.items(input, options), input: input, stamp: environment.context.clock.now())
             do { try FileSystem.replaceAtomically(path, with: Array(calendar.utf8), mode: 0o600) } catch {
                 throw CommandFailure("cannot write the calendar: \(error)")

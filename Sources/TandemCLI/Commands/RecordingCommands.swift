@@ -171,7 +171,7 @@ enum Session {
     }
 
     static func store(_ command: ParsedCommand, _ context: CommandContext) throws -> Store {
-        try Store(root: GlobalOptions.storePath(command, context), lockTimeout: GlobalOptions.lockTimeout(context),
+        try Store(root: try GlobalOptions.storePath(command, context), lockTimeout: try GlobalOptions.lockTimeout(context),
                   clock: context.clock, warn: context.warn)
     }
 

@@ -14,10 +14,10 @@ enum StoreCommands {
         options: [.value("format", "format", "Output format.", allowed: ["table", "json"])],
         globals: GlobalOptions.base
     ) { command, context in
-        let root = GlobalOptions.storePath(command, context)
+        let root = try GlobalOptions.storePath(command, context)
         let actor = try GlobalOptions.actor(command, context)
         let (store, created) = try Store.create(root: root, actor: actor, clock: context.clock, random: context.random,
-                                                lockTimeout: GlobalOptions.lockTimeout(context), warn: context.warn)
+                                                lockTimeout: try GlobalOptions.lockTimeout(context), warn: context.warn)
         let head = try store.events.readHead()
         let logID = try store.events.withExclusiveAccess { session -> String in
             var id = ""
@@ -60,7 +60,7 @@ enum StoreCommands {
             }
             anchors.append(LogHead(seq: seq, hash: hash))
         }
-        let store = try Store(root: GlobalOptions.storePath(command, context), warn: context.warn)
+        let store = try Store(root: try GlobalOptions.storePath(command, context), warn: context.warn)
         let recordedEarlier = store.damageMarker.read()
         let report = try store.events.verify(anchors: anchors)
         if let torn = report.tornTail { context.warn("\(store.events.path): \(torn)") }
@@ -107,4 +107,75 @@ enum StoreCommands {
         }
         return ExitCode.ok
     }
+
+    static let recover = CommandSpec(
+        name: "recover",
+        abstract: "Accept the loss of damaged or missing events, explicitly and on the record.",
+        discussion: """
+        For a store that `tandem verify` reports damaged and that cannot be restored from a
+        backup. Under the writer lock it keeps the longest prefix of the log whose every line
+        verifies, moves everything after it to quarantine/ byte for byte, makes that prefix's
+        head the acknowledged head (the only way it ever moves backwards), and appends a
+        LogRecovered event naming the previous acknowledged head, the first damaged seq and
+        the bytes cut. The reason goes to the vault like every free text. `tandem audit`
+        shows the recovery. The access ledger is recovered the same way (--log access).
+        Prefer a restore: recovery gives up whatever follows the first bad line.
+        """,
+        options: [
+            .flag("accept-loss", "Required: say that events may be given up."),
+            .value("reason", "text", "Why the loss is accepted (kept in the vault).", required: true),
+            .value("log", "log", "Which log to recover (default events).", allowed: ["events", "access"]),
+            .value("format", "format", "Output format.", allowed: ["table", "json"]),
+        ],
+        globals: GlobalOptions.base
+    ) { command, context in
+        try Session.requireRecorder(command, context)
+        guard command.has("accept-loss") else {
+            throw UsageError("recovery gives up every event after the first damaged line; say so with --accept-loss, or restore the store from a backup instead", path: command.path)
+        }
+        let reason = command.value("reason") ?? ""
+        do throws(DomainError) { try Field.text("--reason", reason, maximum: 2000) } catch {
+            throw UsageError("\(error)", path: command.path)
+        }
+        let actor = try GlobalOptions.actor(command, context)
+        let store = try Session.store(command, context)
+        let log = command.value("log") == "access" ? store.access : store.events
+        // The reason is free text: sealed in the vault, referenced from the log.
+        let sealed = SealedRecord(.reason(reason.trimmed), random: context.random)
+        let vault = Vault(store: store)
+        var vaultSize: Int?
+        func recoverLocked() throws -> LogRecovery {
+            do {
+                return try log.recover(actor: actor, at: context.clock.now()) {
+                    try vault.quarantineTornTail(into: store.quarantineDirectory, stamp: "recovery")
+                    vaultSize = try vault.append([sealed])
+                    return ["personal": sealed.reference.json]
+                }
+            } catch {
+                if let vaultSize { try? vault.truncate(to: vaultSize) }
+                throw error
+            }
+        }
+        // Vault lines are written under the programme log's lock, whichever log is recovered.
+        let recovery = log === store.events ? try recoverLocked() : try store.events.withWriterLock { try recoverLocked() }
+        ProgrammeService.dropCaches(store)
+        let cut = recovery.cut.count
+        if GlobalOptions.format(command) == "json" {
+            context.print(JSONValue.object([
+                "log": .string(log.path), "keptSeq": .int(Int64(recovery.kept.seq)), "keptHash": .string(recovery.kept.hash.hex),
+                "previousSeq": recovery.previous.map { .int(Int64($0.seq)) } ?? .null,
+                "damagedSeq": recovery.damage.map { .int(Int64($0.seq)) } ?? .null,
+                "cutBytes": .int(Int64(cut)), "quarantined": recovery.quarantined.map { .string($0) } ?? .null,
+                "seq": .int(Int64(recovery.recorded.seq)), "head": .string(recovery.recorded.hash.hex),
+            ]).description)
+        } else {
+            let previous = recovery.previous.map { "seq \($0.seq)" } ?? "none recorded"
+            context.print("recovered \(log.path): kept seq 1…\(recovery.kept.seq); the acknowledged head was \(previous)")
+            if let damage = recovery.damage { context.print("first damage: \(damage)") }
+            if let quarantined = recovery.quarantined { context.print("moved \(cut) bytes after seq \(recovery.kept.seq) to \(quarantined)") }
+            context.print("recorded LogRecovered as seq \(recovery.recorded.seq) (hash \(recovery.recorded.hash.hex)); run `tandem verify` next")
+        }
+        return ExitCode.ok
+    }
 }
+
