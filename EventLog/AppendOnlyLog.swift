@@ -49,6 +49,33 @@ public protocol LogSession: LineSource {
     ///   unless the log's head seq equals it.
     /// - Throws: `LogError`; on failure nothing is appended.
     mutating func append(_ records: [LogRecord], expectedHead: Int?) throws -> [LogHead]
+    /// Appends every pending record as one batch: encoded and written in bounded chunks,
+    /// one fsync, all or nothing; `line` sees each new line's head in order.
+    ///
+    /// - Parameter expectedHead: as for `append(_:expectedHead:)`.
+    /// - Throws: `LogError`; on failure nothing is appended.
+    /// - Returns: the new head.
+    mutating func append(_ pending: PendingRecords, expectedHead: Int?, line: (LogHead) -> Void) throws -> LogHead
+}
+
+extension LogSession {
+    /// The shared front of both appends: the expected head, and a first line that starts a
+    /// log only if it is `LogCreated`.
+    func checkAppend(firstType: String?, expectedHead: Int?, name: String) throws(LogError) {
+        if let expectedHead, expectedHead != head.seq { throw .conflict(expected: expectedHead, actual: head.seq) }
+        if head.seq == 0, let firstType, firstType != "LogCreated" { throw .notInitialized(path: name) }
+    }
+
+    /// Appends records through `append(_:expectedHead:line:)`.
+    func appendRecords(_ records: [LogRecord], expectedHead: Int?) throws -> [LogHead] {
+        var session = self
+        let pending = PendingRecords()
+        for record in records { try pending.append(record) }
+        var heads: [LogHead] = []
+        heads.reserveCapacity(records.count)
+        _ = try session.append(pending, expectedHead: expectedHead) { heads.append($0) }
+        return heads
+    }
 }
 
 /// An append-only, hash-chained log of JSON lines.

@@ -299,11 +299,13 @@ public enum FileSystem {
             var buffer: [UInt8] = []
             buffer.reserveCapacity(1 << 20)
             try produce { bytes in
-                buffer.append(contentsOf: bytes)
-                if buffer.count >= 1 << 20 {
+                if buffer.count + bytes.count >= 1 << 20 {
                     try fd.writeAll(buffer)
                     buffer.removeAll(keepingCapacity: true)
+                    // A large piece goes straight to the file, not through the buffer.
+                    if bytes.count >= 1 << 20 { return try fd.writeAll(bytes) }
                 }
+                buffer.append(contentsOf: bytes)
             }
             try fd.writeAll(buffer)
             try fd.sync()

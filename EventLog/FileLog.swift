@@ -349,40 +349,51 @@ final class FileLogSession: LogSession {
     }
 
     func append(_ records: [LogRecord], expectedHead: Int?) throws -> [LogHead] {
-        if let expectedHead, expectedHead != head.seq {
-            throw LogError.conflict(expected: expectedHead, actual: head.seq)
-        }
-        guard !records.isEmpty else { return [] }
-        if head.seq == 0 && records[0].type != "LogCreated" { throw LogError.notInitialized(path: log.path) }
-        for record in records { try record.validate() }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(records.count * 400)
-        var heads: [LogHead] = []
-        heads.reserveCapacity(records.count)
+        try appendRecords(records, expectedHead: expectedHead)
+    }
+
+    func append(_ pending: PendingRecords, expectedHead: Int?, line: (LogHead) -> Void) throws -> LogHead {
+        try checkAppend(firstType: pending.firstType, expectedHead: expectedHead, name: log.path)
+        guard pending.count > 0 else { return head }
+        let first = head.seq + 1
+        let batch = pending.count > 1 ? first...(head.seq + pending.count) : nil
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(min(pending.count * 400, 1 << 21))
         var prev = head.hash
-        let batch = records.count > 1 ? (head.seq + 1)...(head.seq + records.count) : nil
-        for (i, record) in records.enumerated() {
-            let seq = head.seq + 1 + i
-            prev = LineEncoder.encode(record, seq: seq, prev: prev, batch: batch, into: &bytes)
-            heads.append(LogHead(seq: seq, hash: prev))
-        }
+        var seq = first
+        var written = 0
+        var lastLineStart = size
         do {
-            try fd.writeAll(bytes)
+            try pending.forEachBody { body in
+                lastLineStart = size + written + chunk.count
+                prev = LineEncoder.encode(body: body, seq: seq, prev: prev, batch: batch, into: &chunk)
+                line(LogHead(seq: seq, hash: prev))
+                seq += 1
+                // Written a megabyte at a time: a batch of a million lines is never held
+                // whole. Readers see none of it until its last line (the batch marker).
+                if chunk.count >= 1 << 20 {
+                    try fd.writeAll(chunk)
+                    written += chunk.count
+                    chunk.removeAll(keepingCapacity: true)
+                }
+            }
+            try fd.writeAll(chunk)
+            written += chunk.count
             try fd.sync()
         } catch {
             // Roll back whatever reached the file: the append was not acknowledged.
             try? fd.truncate(to: size)
             try? fd.sync()
-            throw LogError.system(error)
+            if let error = error as? SystemError { throw LogError.system(error) }
+            throw error
         }
-        let lastLineStart = size + bytes.count - (bytes.dropLast().lastIndex(of: 0x0A).map { bytes.count - 1 - $0 } ?? bytes.count)
-        size += bytes.count
-        head = heads[heads.count - 1]
-        if logID.isEmpty, records[0].type == "LogCreated" { logID = records[0].data["log"]?.stringValue ?? "" }
+        size += written
+        head = LogHead(seq: seq - 1, hash: prev)
+        if logID.isEmpty, pending.firstType == "LogCreated" { logID = try ChainReader.checkFirstLine(fd, path: log.path) }
         // Acknowledged only once the record is durable too: a crash before this point leaves
         // complete lines past the record, which the next writer verifies and adopts.
         try log.acknowledged?.write(AcknowledgedHead(logID: logID, seq: head.seq, offset: lastLineStart, end: size, hash: head.hash))
-        return heads
+        return head
     }
 }
 

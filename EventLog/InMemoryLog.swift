@@ -77,19 +77,23 @@ final class InMemorySession: LogSession {
     }
 
     func append(_ records: [LogRecord], expectedHead: Int?) throws -> [LogHead] {
-        if let expectedHead, expectedHead != head.seq { throw LogError.conflict(expected: expectedHead, actual: head.seq) }
-        guard !records.isEmpty else { return [] }
-        if head.seq == 0 && records[0].type != "LogCreated" { throw LogError.notInitialized(path: name) }
-        for record in records { try record.validate() }
-        let batch = records.count > 1 ? (head.seq + 1)...(head.seq + records.count) : nil
-        var heads: [LogHead] = []
-        var prev = head.hash
-        for (i, record) in records.enumerated() {
-            prev = LineEncoder.encode(record, seq: head.seq + 1 + i, prev: prev, batch: batch, into: &bytes)
-            heads.append(LogHead(seq: head.seq + 1 + i, hash: prev))
+        try appendRecords(records, expectedHead: expectedHead)
+    }
+
+    func append(_ pending: PendingRecords, expectedHead: Int?, line: (LogHead) -> Void) throws -> LogHead {
+        try checkAppend(firstType: pending.firstType, expectedHead: expectedHead, name: name)
+        guard pending.count > 0 else { return head }
+        let batch = pending.count > 1 ? (head.seq + 1)...(head.seq + pending.count) : nil
+        var out = bytes
+        var current = head
+        try pending.forEachBody { body in
+            let hash = LineEncoder.encode(body: body, seq: current.seq + 1, prev: current.hash, batch: batch, into: &out)
+            current = LogHead(seq: current.seq + 1, hash: hash)
+            line(current)
         }
-        head = heads[heads.count - 1]
-        return heads
+        bytes = out
+        head = current
+        return head
     }
 }
 

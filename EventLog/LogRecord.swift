@@ -75,12 +75,17 @@ public enum LineEncoder {
         _ record: LogRecord, seq: Int, prev: SHA256Digest, batch: ClosedRange<Int>? = nil,
         into out: inout [UInt8]
     ) -> SHA256Digest {
-        let start = out.count
+        var body: [UInt8] = []
+        encodeBody(record, into: &body)
+        return body.withUnsafeBytes { encode(body: $0, seq: seq, prev: prev, batch: batch, into: &out) }
+    }
+
+    /// Appends the part of a line that depends on the record alone, from `"at"` to the last
+    /// extra: what a batch keeps of each record until it knows the seqs.
+    public static func encodeBody(_ record: LogRecord, into out: inout [UInt8]) {
         var writer = JSONWriter(capacity: 0)
         swap(&writer.bytes, &out)
-        writer.writeRaw("{\"seq\":")
-        writer.write(seq)
-        writer.writeRaw(",\"at\":\"")
+        writer.writeRaw("\"at\":\"")
         record.at.writeRFC3339(into: &writer.bytes)
         writer.writeRaw("\",\"actor\":")
         writer.write(record.actor)
@@ -94,6 +99,21 @@ public enum LineEncoder {
             writer.writeRaw(":")
             writer.write(value)
         }
+        swap(&writer.bytes, &out)
+    }
+
+    /// Appends one complete line around a body from `encodeBody`, and returns its hash.
+    @discardableResult
+    public static func encode(
+        body: UnsafeRawBufferPointer, seq: Int, prev: SHA256Digest, batch: ClosedRange<Int>? = nil, into out: inout [UInt8]
+    ) -> SHA256Digest {
+        let start = out.count
+        var writer = JSONWriter(capacity: 0)
+        swap(&writer.bytes, &out)
+        writer.writeRaw("{\"seq\":")
+        writer.write(seq)
+        writer.writeRaw(",")
+        writer.writeRaw(body)
         if let batch {
             writer.writeRaw(",\"batch\":[")
             writer.write(batch.lowerBound)

@@ -232,8 +232,6 @@ public struct SnapshotFile: Sendable {
         // Section offsets depend on the header's length, which depends on the offsets'
         // varint widths: lay out with fixed 32-bit offsets instead.
         var table = SnapshotWriter(capacity: 256)
-        var lengths = 0
-        for section in sections { lengths += section.bytes.count }
         var offset = 0
         var entries: [(String, Int, Int, SHA256Digest)] = []
         for section in sections {
@@ -246,16 +244,20 @@ public struct SnapshotFile: Sendable {
             table.write(UInt64(count))
             table.write(digest)
         }
-        var file: [UInt8] = []
-        file.reserveCapacity(prefix + header.bytes.count + table.bytes.count + lengths)
-        file += Self.magic
+        var front: [UInt8] = []
+        front.reserveCapacity(prefix + header.bytes.count + table.bytes.count)
+        front += Self.magic
         let headerLength = UInt32(header.bytes.count + table.bytes.count)
-        for i in 0..<4 { file.append(UInt8(truncatingIfNeeded: headerLength >> (8 * UInt32(i)))) }
-        file += header.bytes
-        file += table.bytes
-        for section in sections { file += section.bytes }
+        for i in 0..<4 { front.append(UInt8(truncatingIfNeeded: headerLength >> (8 * UInt32(i)))) }
+        front += header.bytes
+        front += table.bytes
         try FileSystem.makeDirectory(FileSystem.parentDirectory(of: path))
-        try FileSystem.replaceAtomically(path, with: file)
+        // Streamed section by section: the sections are not copied into one file image
+        // (on a large state that copy was the peak of a whole batch append).
+        try FileSystem.replaceAtomically(path) { write in
+            try front.withUnsafeBytes { try write($0) }
+            for section in sections { try section.bytes.withUnsafeBytes { try write($0) } }
+        }
     }
 
     /// Reads the header.

@@ -134,10 +134,18 @@ public struct ProgrammeReadModel: EventFold, Sendable {
     /// Every session by tandem, kept only when asked for (`tandem sessions`): the other
     /// reports need counts, not the sessions themselves.
     public var sessionLog: [TandemID: [SessionView]]?
+    /// Whose sessions `sessionLog` keeps: nil for every tandem's.
+    var sessionTandems: Set<TandemID>?
 
-    /// An empty model; `keepingSessions` keeps every session, not just the counts.
-    public init(keepingSessions: Bool = false) {
-        if keepingSessions { sessionLog = [:] }
+    /// An empty model that keeps the sessions `keeping` names, not just the counts.
+    public init(keepingSessions keeping: SessionKeeping = .none) {
+        switch keeping {
+        case .none: break
+        case .all: sessionLog = [:]
+        case .of(let tandems):
+            sessionLog = [:]
+            sessionTandems = tandems
+        }
     }
 
     public mutating func apply(_ recorded: RecordedEvent, traits: Traits?) {
@@ -169,7 +177,7 @@ public struct ProgrammeReadModel: EventFold, Sendable {
             }
             let date = CivilCalendar.date(dayNumber: e.on.dayNumber)
             monthlySessions[MonthKey(programme: tandemRows.programmes.values[Int(programme)], month: date.year * 12 + date.month - 1), default: 0] += 1
-            if sessionLog != nil {
+            if sessionLog != nil, sessionTandems?.contains(e.tandem) ?? true {
                 sessionLog![e.tandem, default: []].append(SessionView(tandem: e.tandem, on: e.on, minutes: e.minutes, mode: e.mode,
                                                                        topics: e.topics, notesRef: e.personal?.ref))
             }
@@ -283,11 +291,22 @@ extension ProgrammeReadModel {
     /// - Throws: `LogError` (a broken chain), `EventDecodingError` (an unreadable event),
     ///   `SystemError` (an unreadable vault).
     public static func replay(_ log: any LineSource, vault: Vault, window: ReplayWindow = .everything,
-                              keepingSessions: Bool = false) throws -> Replay.Result<ProgrammeReadModel> {
+                              keepingSessions: SessionKeeping = .none) throws -> Replay.Result<ProgrammeReadModel> {
         var result = try Replay.fold(log, profiles: TraitsDirectory(), window: window) { ProgrammeReadModel(keepingSessions: keepingSessions) }
         try result.fold.peopleRows.fillTraits(from: vault)
         return result
     }
+}
+
+/// Which sessions a replay keeps one by one (`tandem sessions`); every report counts them all.
+public enum SessionKeeping: Sendable, Equatable {
+    /// None: counts only.
+    case none
+    /// Every tandem's.
+    case all
+    /// Only these tandems' (`sessions --tandem T`): memory in proportion to what is shown,
+    /// not to the log.
+    case of(Set<TandemID>)
 }
 
 extension ProgrammeReadModel: Equatable {

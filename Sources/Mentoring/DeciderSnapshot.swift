@@ -18,12 +18,14 @@ public enum DeciderSnapshot {
     /// vault up to `vaultSize`.
     /// - Throws: `SystemError`.
     public static func write(_ state: ProgrammeState, head: LogHead, logEnd: Int, vaultSize: Int, to file: SnapshotFile) throws {
-        let (participants, tandems, keys) = records(of: state)
+        // One section at a time, each section's records gone before the next is built: after
+        // a batch of a million commands, holding every record's bytes at once set the
+        // batch's peak memory.
+        let participants = KeyedSection.build(state.participants.values.map { (Array($0.id.rawValue.utf8), encode($0)) })
+        let tandems = KeyedSection.build(state.tandems.values.map { (Array($0.id.rawValue.utf8), encode($0)) })
+        let keys = KeyedSection.build(state.keys.map { (Array($0.key.utf8), encode($0.value, key: $0.key)) })
         try file.write(kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize, sections: [
-            ("meta", meta(of: state)),
-            ("participants", KeyedSection.build(participants)),
-            ("tandems", KeyedSection.build(tandems)),
-            ("keys", KeyedSection.build(keys)),
+            ("meta", meta(of: state)), ("participants", participants), ("tandems", tandems), ("keys", keys),
         ])
     }
 

@@ -79,11 +79,30 @@ public final class ProgrammeService: Sendable {
     /// read, plus the log's tail since the snapshot; otherwise the state is rebuilt and a
     /// snapshot written for next time.
     public func record(batch: [(ProgrammeCommand, RecordingContext)]) throws -> [RecordedOutcome] {
+        var commands = batch.makeIterator()
+        let hasVoid = batch.contains { if case .void = $0.0 { true } else { false } }
+        return try record(count: batch.count, mayVoid: hasVoid) { commands.next() }
+    }
+
+    /// Where a batch's commands come from, one at a time: an array, or a reader that parses
+    /// each line of a file only when it is needed. An error it throws (a malformed line)
+    /// fails the batch as it is, unwrapped.
+    public typealias CommandSource = () throws -> (ProgrammeCommand, RecordingContext)?
+
+    /// Records the commands `next` hands out as one batch, in bounded memory: each command is
+    /// decided as it is read, its vault lines are written as they come (fsync'ed once, before
+    /// the log), and its events are kept as encoded bodies (spilled to `cache/` past a few
+    /// megabytes) until the whole batch is decided and written with one fsync. If any command
+    /// is refused, nothing is appended, the vault is cut back, and the failure names it.
+    ///
+    /// - Parameters:
+    ///   - count: how many commands to expect (a hint for how to undo, and when to spill).
+    ///   - mayVoid: whether a `void` may come; a void re-checks the whole history, so the
+    ///     batch is then decided against the whole state, not the snapshot's partial one.
+    public func record(count: Int, mayVoid: Bool, _ next: CommandSource) throws -> [RecordedOutcome] {
         try store.events.withExclusiveAccess { session in
-            // A void re-checks the whole history, so it needs the whole state.
-            let hasVoid = batch.contains { if case .void = $0.0 { true } else { false } }
-            if !hasVoid, var partial = try loadPartialState(session) {
-                let outcomes = try recordLocked(batch, session: &session, state: &partial.state, profiles: &partial.profiles,
+            if !mayVoid, var partial = try loadPartialState(session) {
+                let outcomes = try recordLocked(next, count: count, session: &session, state: &partial.state, profiles: &partial.profiles,
                                                 faulting: &partial.faulting, at: clock.now())
                 if let faulting = partial.faulting, session.head.seq - faulting.reader.header.head.seq >= Self.snapshotTail,
                    let end = try? SnapshotFile.logEnd(of: session.head.seq, in: session) {
@@ -92,11 +111,15 @@ public final class ProgrammeService: Sendable {
                 }
                 return outcomes
             }
-            let loaded = try loadState(session, allProfiles: hasVoid)
+            let loaded = try loadState(session, allProfiles: mayVoid)
             var state = loaded.state
             var profiles = loaded.profiles
             var none: StateFaulting? = nil
-            let outcomes = try recordLocked(batch, session: &session, state: &state, profiles: &profiles, faulting: &none, at: clock.now())
+            let outcomes = try recordLocked(next, count: count, session: &session, state: &state, profiles: &profiles, faulting: &none,
+                                            at: clock.now())
+            // The snapshot needs the state alone: the traits go first (after a large batch they
+            // are a good part of the peak).
+            profiles = TraitsDirectory()
             saveSnapshot(state, head: session.head, in: session)
             return outcomes
         }
@@ -143,7 +166,9 @@ public final class ProgrammeService: Sendable {
         /// Records a batch as recorded at `at` (the day it counts as "today").
         public func record(_ batch: [(ProgrammeCommand, RecordingContext)], at: Timestamp) throws -> [RecordedOutcome] {
             var none: StateFaulting? = nil
-            return try service.recordLocked(batch, session: &session, state: &state, profiles: &profiles, faulting: &none, at: at)
+            var commands = batch.makeIterator()
+            return try service.recordLocked({ commands.next() }, count: batch.count, session: &session, state: &state, profiles: &profiles,
+                                            faulting: &none, at: at)
         }
 
         /// The head of the log.
@@ -156,36 +181,55 @@ public final class ProgrammeService: Sendable {
     ///
     /// With `faulting`, `state` is partial: the entries each command and event needs are
     /// loaded from the snapshot first.
-    func recordLocked(_ batch: [(ProgrammeCommand, RecordingContext)], session: inout any LogSession, state: inout ProgrammeState,
+    func recordLocked(_ next: CommandSource, count: Int, session: inout any LogSession, state: inout ProgrammeState,
                       profiles: inout TraitsDirectory, faulting: inout StateFaulting?, at: Timestamp) throws -> [RecordedOutcome] {
         var journal = ProgrammeStateJournal(head: state.head)
         // A batch large next to the state is cheaper to undo from a copy of the whole state
         // (copied once, on first write) than entry by entry.
-        if faulting == nil, batch.count >= 1024, batch.count * 2 >= state.participants.count + state.tandems.count {
+        if faulting == nil, count >= 1024, count * 2 >= state.participants.count + state.tandems.count {
             state.checkpoint(into: &journal)
         }
         var insertedProfiles: [String] = []
+        var vaultStart: Int? = nil
         do {
-            return try recordJournaled(batch, session: &session, state: &state, profiles: &profiles, faulting: &faulting, at: at,
-                                       journal: &journal, insertedProfiles: &insertedProfiles)
+            return try recordJournaled(next, count: count, session: &session, state: &state, profiles: &profiles, faulting: &faulting,
+                                       at: at, journal: &journal, insertedProfiles: &insertedProfiles, vaultStart: &vaultStart)
         } catch {
             state.rollBack(journal)
             profiles.remove(insertedProfiles)
+            if let vaultStart { try? vault.truncate(to: vaultStart) }
             throw error
         }
     }
 
-    private func recordJournaled(_ batch: [(ProgrammeCommand, RecordingContext)], session: inout any LogSession, state: inout ProgrammeState,
+    /// Vault bytes a batch holds before writing them (unsynced) to the vault file.
+    static let vaultChunk = 4 << 20
+
+    private func recordJournaled(_ nextCommand: CommandSource, count: Int, session: inout any LogSession, state: inout ProgrammeState,
                                  profiles: inout TraitsDirectory, faulting: inout StateFaulting?, at: Timestamp, journal: inout ProgrammeStateJournal,
-                                 insertedProfiles: inout [String]) throws -> [RecordedOutcome] {
+                                 insertedProfiles: inout [String], vaultStart: inout Int?) throws -> [RecordedOutcome] {
         let head = session.head
         let today = BusinessDate(at)
         var outcomes: [RecordedOutcome] = []
-        var records: [LogRecord] = []
+        outcomes.reserveCapacity(count)
+        let records = PendingRecords(spillDirectory: count >= 10_000 ? store.cacheDirectory : nil)
         var sealed: [SealedRecord] = []
+        var sealedBytes = 0
+        /// Vault lines go out as they come: unsynced until the batch is decided.
+        func writeVault(sync: Bool) throws {
+            if vaultStart == nil {
+                try quarantineTornVaultTail()
+                vaultStart = vault.size
+            }
+            try vault.append(sealed, sync: sync)
+            sealed.removeAll(keepingCapacity: true)
+            sealedBytes = 0
+        }
         var decidedKeys: [String: (digest: String, outcome: RecordedOutcome, index: Int)] = [:]
         var next = head.seq + 1
-        for (index, (original, context)) in batch.enumerated() {
+        var index = -1
+        while let (original, context) = try nextCommand() {
+            index += 1
             do {
                 var command = original
                 try context.validate()
@@ -217,7 +261,7 @@ public final class ProgrammeService: Sendable {
                     // voided event, which the check has just replayed. (A voided command's
                     // idempotency key is released, as a replay from the log would release it.)
                     let replayed = try checkVoid(v.seq, state: state, session: session, profiles: profiles,
-                                                 pending: records, pendingStart: head.seq + 1)
+                                                 pending: try records.records(), pendingStart: head.seq + 1)
                     state.checkpoint(into: &journal)
                     state = replayed
                     faulting = nil
@@ -229,7 +273,7 @@ public final class ProgrammeService: Sendable {
                         extras["key"] = .string(key)
                         extras["keyDigest"] = .string(command.digest)
                     }
-                    records.append(LogRecord(type: event.type, actor: context.actor, at: at, data: event.json, extras: extras))
+                    try records.append(LogRecord(type: event.type, actor: context.actor, at: at, data: event.json, extras: extras))
                     let recorded = RecordedEvent(seq: next, at: at, actor: context.actor, onBehalfOf: context.onBehalfOf,
                                                  key: context.key, keyDigest: context.key.map { _ in command.digest }, event: event)
                     var profile: Profile? = nil
@@ -246,20 +290,16 @@ public final class ProgrammeService: Sendable {
                     next += 1
                 }
                 sealed += decision.vault
+                sealedBytes += decision.vault.reduce(0) { $0 + $1.line.count + 1 }
+                if sealedBytes >= Self.vaultChunk { try writeVault(sync: false) }
             } catch {
                 throw BatchFailure(index: index, error: error)
             }
         }
-        guard !records.isEmpty else { return outcomes }
-        // Vault first: an event must never point at a line that is not on disk.
-        if !sealed.isEmpty { try quarantineTornVaultTail() }
-        let vaultSize = try vault.append(sealed)
-        do {
-            _ = try session.append(records, expectedHead: head.seq)
-        } catch {
-            try? vault.truncate(to: vaultSize)
-            throw error
-        }
+        guard records.count > 0 else { return outcomes }
+        // Vault first, and durable: an event must never point at a line that is not on disk.
+        if !sealed.isEmpty || vaultStart != nil { try writeVault(sync: true) }
+        _ = try session.append(records, expectedHead: head.seq) { _ in }
         return outcomes
     }
 

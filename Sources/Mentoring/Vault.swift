@@ -28,12 +28,13 @@ public struct Vault: Sendable {
     /// The file's size (0 if it does not exist yet).
     public var size: Int { FileSystem.size(of: path) ?? 0 }
 
-    /// Appends lines and fsyncs them. On failure the file is cut back, so nothing of the
-    /// batch remains.
+    /// Appends lines and fsyncs them (unless `sync` is false: a batch that writes its lines
+    /// in pieces syncs once, with its last piece). On failure the file is cut back, so
+    /// nothing of this call remains.
     /// - Returns: the size before the append, to roll back to if the events cannot follow.
     @discardableResult
-    public func append(_ records: [SealedRecord]) throws -> Int {
-        guard !records.isEmpty else { return size }
+    public func append(_ records: [SealedRecord], sync: Bool = true) throws -> Int {
+        guard !records.isEmpty || sync else { return size }
         let fd = try FileDescriptor(path: path, flags: O_WRONLY | O_APPEND | O_CREAT)
         let before = try fd.size()
         if before == 0 { try fd.setMode(0o600) }
@@ -41,7 +42,7 @@ public struct Vault: Sendable {
         for record in records { bytes += record.line; bytes.append(0x0A) }
         do {
             try fd.writeAll(bytes)
-            try fd.sync()
+            if sync { try fd.sync() }
         } catch {
             try? fd.truncate(to: before)
             try? fd.sync()

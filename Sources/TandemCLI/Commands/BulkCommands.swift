@@ -100,10 +100,24 @@ enum BulkCommands {
     ) { command, context in
         try Session.requireRecorder(command, context)
         let name = command.arguments[0] == "-" ? "standard input" : command.arguments[0]
-        let text = command.arguments[0] == "-" ? try readStandardInput() : try readText(context.absolute(name), name: name)
+        // Read twice from a file (a survey, then command by command), never held whole; a
+        // pipe, a FIFO or standard input can be read once only, so it is held as bytes.
+        // Each line is checked as UTF-8 when it is parsed.
+        let path = context.absolute(command.arguments[0])
+        let void = Array("\"void\"".utf8)
+        let input: InputLines
+        let estimate: Int
+        let mayVoid: Bool
+        if command.arguments[0] != "-", InputLines.isRegularFile(path) {
+            (estimate, mayVoid) = try InputLines.survey(path: path, name: name, for: void)
+            input = try InputLines(path: path, name: name)
+        } else {
+            let bytes = command.arguments[0] == "-" ? try readStandardInput() : try readBytes(path, name: name)
+            estimate = bytes.withUnsafeBytes { raw in raw.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } } + 1
+            mayVoid = bytes.withUnsafeBytes { ByteSearch.contains(void, in: $0) }
+            input = InputLines(bytes: bytes, name: name)
+        }
         let base = try Session.recordingContext(command, context)
-        var batch: [(ProgrammeCommand, RecordingContext)] = []
-        var lines: [Int] = []
         /// One line's command, or an error naming the line.
         func build(_ object: JSONObject, line: Int) throws -> (ProgrammeCommand, RecordingContext) {
             let fields = JSONFields(object: object)
@@ -124,33 +138,41 @@ enum BulkCommands {
                 throw CommandFailure("\(name), line \(line): \(error.message)")
             }
         }
-        // Lines are found and parsed as bytes, and each becomes a command at once: no
-        // per-character work and no parsed copy of a large file kept around.
-        var utf8Text = text
-        try utf8Text.withUTF8 { utf8 in
-            let raw = UnsafeRawBufferPointer(utf8)
-            var start = 0, line = 0
-            while start <= raw.count {
-                let end = raw[start...].firstIndex(of: 0x0A) ?? raw.count
+        // Each line becomes a command only when the service asks for the next one, so that
+        // no parsed copy of a large file is ever held.
+        var lines: [Int32] = []
+        var line = 0
+        let next: ProgrammeService.CommandSource = {
+            while let object = try input.next({ text -> JSONObject? in
                 line += 1
-                let bytes = UnsafeRawBufferPointer(rebasing: raw[start..<end])
-                start = end + 1
-                guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
-                let object: JSONObject
+                guard text.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return nil }
+                guard String(validating: text, as: UTF8.self) != nil else {
+                    throw CommandFailure("\(name), line \(line): not UTF-8 text; save the file as UTF-8")
+                }
                 do {
-                    guard let parsed = try JSONScanner.parse(bytes).objectValue else {
+                    guard let parsed = try JSONScanner.parse(text).objectValue else {
                         throw CommandFailure("\(name), line \(line): expected a JSON object, one command per line")
                     }
-                    object = parsed
+                    return parsed
                 } catch let error as JSONSyntaxError {
                     throw CommandFailure("\(name), line \(line): not JSON (\(error))")
                 }
-                batch.append(try build(object, line: line))
-                lines.append(line)
+            }) {
+                guard let object else { continue }
+                let built = try build(object, line: line)
+                lines.append(Int32(clamping: line))
+                return built
             }
+            return nil
         }
-        guard !batch.isEmpty else { throw CommandFailure("\(name) holds no commands") }
-        try recordBatch(batch, lines: lines, source: name, noun: "commands", command: command, context: context)
+        let outcomes: [RecordedOutcome]
+        do {
+            outcomes = try Session.service(command, context).record(count: estimate, mayVoid: mayVoid, next)
+        } catch let failure as BatchFailure {
+            throw CommandFailure("\(name), line \(lines[failure.index]): \(failure.error)")
+        }
+        guard !outcomes.isEmpty else { throw CommandFailure("\(name) holds no commands") }
+        printBatch(outcomes, lines: lines.lazy.map(Int.init), noun: "commands", command: command, context: context)
         return ExitCode.ok
     }
 
@@ -196,14 +218,28 @@ enum BulkCommands {
         printBatch(outcomes, lines: lines, noun: noun, command: command, context: context)
     }
 
-    static func printBatch(_ outcomes: [RecordedOutcome], lines: [Int], noun: String, command: ParsedCommand, context: CommandContext) {
+    /// Prints one result per command, streamed: a batch of a million commands is never
+    /// turned into one JSON value.
+    static func printBatch(_ outcomes: [RecordedOutcome], lines: some Sequence<Int>, noun: String, command: ParsedCommand,
+                           context: CommandContext) {
         if GlobalOptions.format(command) == "json" {
-            let results: [JSONValue] = zip(outcomes, lines).map { outcome, line in
+            var writer = JSONWriter(capacity: 1 << 16)
+            writer.writeRaw("{\"recorded\":")
+            writer.write(outcomes.filter { !$0.duplicate }.count)
+            writer.writeRaw(",\"results\":[")
+            for (i, (outcome, line)) in zip(outcomes, lines).enumerated() {
                 var o: JSONObject = ["line": .int(Int64(line)), "seq": .int(Int64(outcome.seq)), "type": .string(outcome.type), "id": .string(outcome.id)]
                 if outcome.duplicate { o["duplicate"] = .bool(true) }
-                return .object(o)
+                if i > 0 { writer.writeRaw(",") }
+                writer.write(.object(o))
+                if writer.bytes.count >= 1 << 16 {
+                    context.stdout.write(writer.string)
+                    writer.bytes.removeAll(keepingCapacity: true)
+                }
             }
-            context.print(JSONValue.object(["recorded": .int(Int64(outcomes.filter { !$0.duplicate }.count)), "results": .array(results)]).description)
+            writer.writeRaw("]}")
+            context.stdout.write(writer.string)
+            context.print()
             return
         }
         for (outcome, line) in zip(outcomes, lines) {
@@ -214,18 +250,27 @@ enum BulkCommands {
         context.print("\(count) \(count == 1 ? String(noun.dropLast()) : noun) recorded in one batch")
     }
 
-    /// A file's text, read to its end (a pipe or FIFO has no size to read up to).
+    /// A file's text, read to its end and checked as UTF-8.
     static func readText(_ path: String, name: String) throws -> String {
+        let bytes = try readBytes(path, name: name)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw CommandFailure("\(name) is not UTF-8 text; save it as UTF-8")
+        }
+        return text
+    }
+
+    /// A file's bytes, read to its end (a pipe or FIFO has no size to read up to).
+    static func readBytes(_ path: String, name: String) throws -> [UInt8] {
         let fd: Int32 = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CommandFailure("cannot read \(name): \(SystemError("open", path: path).systemMessage)") }
         defer { close(fd) }
-        return try readText(fd, name: name)
+        return try readBytes(fd, name: name)
     }
 
-    /// Standard input's text, read to its end.
-    static func readStandardInput() throws -> String { try readText(0, name: "standard input") }
+    /// Standard input's bytes, read to its end.
+    static func readStandardInput() throws -> [UInt8] { try readBytes(0, name: "standard input") }
 
-    private static func readText(_ fd: Int32, name: String) throws -> String {
+    private static func readBytes(_ fd: Int32, name: String) throws -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
@@ -237,9 +282,6 @@ enum BulkCommands {
             if n == 0 { break }
             bytes += chunk[0..<n]
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw CommandFailure("\(name) is not UTF-8 text; save it as UTF-8")
-        }
-        return text
+        return bytes
     }
 }

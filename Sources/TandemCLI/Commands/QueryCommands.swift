@@ -19,13 +19,14 @@ enum QueryCommands {
     /// A query command: parse the window and role, replay, run, ledger, render.
     /// `figuresSuffice` says when the stored headline figures answer it (a plain `stats`).
     static func spec(_ name: String, _ abstract: String, discussion: String? = nil, options: [OptionSpec],
-                     keepsSessions: Bool = false, figuresSuffice: (@Sendable (ParsedCommand) -> Bool)? = nil, run: @escaping Run) -> CommandSpec {
+                     keepsSessions: (@Sendable (ParsedCommand) throws -> SessionKeeping)? = nil,
+                     figuresSuffice: (@Sendable (ParsedCommand) -> Bool)? = nil, run: @escaping Run) -> CommandSpec {
         CommandSpec(name: name, abstract: abstract, discussion: discussion, options: options, globals: GlobalOptions.query) { command, context in
             let viewer = try Session.viewer(command, context)
             let store = try Session.store(command, context)
             let (window, knownAt) = try parseWindow(command)
             let input = try loadInput(store: store, viewer: viewer, window: window, knownAt: knownAt, today: BusinessDate(context.clock.now()),
-                                      keepsSessions: keepsSessions, figuresSuffice: figuresSuffice?(command) ?? false)
+                                      keepsSessions: try keepsSessions?(command) ?? .none, figuresSuffice: figuresSuffice?(command) ?? false)
             let result = try run(input, command, QueryEnvironment(store: store, window: window, context: context))
             recordAccess(command, result: result, store: store, context: context)
             let format = Renderer.Format(rawValue: GlobalOptions.format(command)) ?? .table
@@ -42,9 +43,9 @@ enum QueryCommands {
     /// figures suffice, only they are read. Anything else is a replay from the first line,
     /// which then leaves a snapshot for next time.
     static func loadInput(store: Store, viewer: Viewer, window: ReplayWindow, knownAt: String?, today: BusinessDate,
-                          keepsSessions: Bool = false, figuresSuffice: Bool = false) throws -> QueryInput {
+                          keepsSessions: SessionKeeping = .none, figuresSuffice: Bool = false) throws -> QueryInput {
         let vault = Vault(store: store)
-        let snapshots = window == .everything && !keepsSessions
+        let snapshots = window == .everything && keepsSessions == .none
         func basis(_ head: LogHead) -> Basis {
             Basis(head: head, asOf: window.asOf ?? today, asOfGiven: window.asOf != nil, knownAt: knownAt, role: viewer)
         }
@@ -201,7 +202,7 @@ enum QueryCommands {
 
     static let sessions = spec("sessions", "Sessions held; notes only for the tandem's own members.", options: [
         programmeOption, .value("tandem", "id", "Only this tandem's sessions."),
-    ], keepsSessions: true) { input, command, _ in
+    ], keepsSessions: { command in try ids(command, "tandem", TandemKind.self).map { .of([$0]) } ?? .all }) { input, command, _ in
         try SessionsQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self), tandem: try ids(command, "tandem", TandemKind.self)))
     }
 

@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The records a batch has decided but not yet appended, in the order they will be
+/// appended, each kept as its encoded body (`LineEncoder.encodeBody`): no allocation per
+/// record, and the seqs, `prev` and hashes are added only when the batch is written.
+///
+/// Past `memoryLimit` bytes the bodies go to a spill file (in a directory the caller names,
+/// normally the store's disposable `cache/`), so that a batch of a million commands is
+/// decided in bounded memory. The file holds what the log will hold, and no personal data:
+/// that goes to the vault. It is removed when the value goes away.
+///
+/// Failure modes: `SystemError` if the spill file cannot be written or read back;
+/// `LogError.invalidRecord` for a record the format cannot hold (checked on `append`).
+public final class PendingRecords {
+    /// How many records are pending.
+    public private(set) var count = 0
+    /// Bytes of bodies held in memory before spilling.
+    public let memoryLimit: Int
+    private let spillDirectory: String?
+    /// Bodies, each after its length as 4 little-endian bytes.
+    private var buffer: [UInt8] = []
+    private var spillPath: String?
+    private var spill: Int32 = -1
+    private var spilled = 0
+
+    /// - Parameters:
+    ///   - spillDirectory: where to spill past `memoryLimit`; nil keeps everything in memory.
+    public init(spillDirectory: String? = nil, memoryLimit: Int = 32 << 20) {
+        self.spillDirectory = spillDirectory
+        self.memoryLimit = memoryLimit
+    }
+
+    deinit {
+        if spill >= 0 { close(spill) }
+        if let spillPath { unlink(spillPath) }
+    }
+
+    /// Adds a record after checking that the format can hold it.
+    public func append(_ record: LogRecord) throws {
+        try record.validate()
+        if count == 0 { firstType = record.type }
+        let lengthAt = buffer.count
+        buffer += [0, 0, 0, 0]
+        LineEncoder.encodeBody(record, into: &buffer)
+        let length = UInt32(buffer.count - lengthAt - 4)
+        for i in 0..<4 { buffer[lengthAt + i] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(i))) }
+        count += 1
+        if buffer.count >= memoryLimit, spillDirectory != nil { try flush() }
+    }
+
+    /// The type of the first record (a log's first line must be `LogCreated`).
+    public private(set) var firstType: String?
+
+    private func flush() throws {
+        guard let spillDirectory, !buffer.isEmpty else { return }
+        if spill < 0 {
+            try FileSystem.makeDirectory(spillDirectory)
+            let path = spillDirectory + "/batch.pending-\(getpid())"
+            let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw SystemError("open", path: path) }
+            spill = fd
+            spillPath = path
+        }
+        let fd = FileDescriptor(borrowing: spill, path: spillPath!)
+        try buffer.withUnsafeBytes { raw in Result { () throws(SystemError) in try fd.writeAll(raw, at: spilled) } }.get()
+        spilled += buffer.count
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Streams every body in order.
+    public func forEachBody(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if spill >= 0 {
+            let fd = FileDescriptor(borrowing: spill, path: spillPath!)
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            var carried = 0
+            var offset = 0
+            while offset < spilled {
+                let n = try chunk.withUnsafeMutableBytes { raw in
+                    try fd.read(into: raw.baseAddress! + carried, count: min(raw.count - carried, spilled - offset), at: offset)
+                }
+                guard n > 0 else { throw SystemError("read", path: spillPath!, code: EIO) }
+                offset += n
+                let filled = carried + n
+                let used = try Self.walk(chunk, upTo: filled, body)
+                carried = filled - used
+                if carried > 0 {
+                    chunk.withUnsafeMutableBytes { raw in raw.baseAddress!.copyMemory(from: raw.baseAddress! + used, byteCount: carried) }
+                    // A body larger than the chunk: grow until it fits.
+                    if carried == chunk.count { chunk += [UInt8](repeating: 0, count: chunk.count) }
+                }
+            }
+        }
+        _ = try Self.walk(buffer, upTo: buffer.count, body)
+    }
+
+    /// Hands out the complete length-prefixed bodies in `bytes[..<end]`; returns the bytes used.
+    private static func walk(_ bytes: [UInt8], upTo end: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        try bytes.withUnsafeBytes { raw in
+            var at = 0
+            while at + 4 <= end {
+                let length = Int(raw[at]) | Int(raw[at + 1]) << 8 | Int(raw[at + 2]) << 16 | Int(raw[at + 3]) << 24
+                guard at + 4 + length <= end else { break }
+                try body(UnsafeRawBufferPointer(rebasing: raw[(at + 4)..<(at + 4 + length)]))
+                at += 4 + length
+            }
+            return at
+        }
+    }
+
+    /// The pending records decoded back (for a rule that must re-read what the batch decided
+    /// so far: a void's re-check of the history).
+    public func records() throws -> [LogRecord] {
+        var out: [LogRecord] = []
+        try forEachBody { body in
+            var bytes: [UInt8] = [UInt8(ascii: "{")]
+            bytes += body
+            bytes.append(UInt8(ascii: "}"))
+            guard var object = try JSONScanner.parse(bytes).objectValue, let type = object["type"]?.stringValue,
+                let actor = object["actor"]?.stringValue, let atText = object["at"]?.stringValue,
+                let at = Timestamp(rfc3339: atText), let data = object["data"]?.objectValue
+            else { throw LogError.invalidRecord("a pending record does not read back") }
+            for key in ["type", "actor", "at", "data"] { object[key] = nil }
+            out.append(LogRecord(type: type, actor: actor, at: at, data: data, extras: object))
+        }
+        return out
+    }
+}

@@ -1,0 +1,87 @@
+import EventLog
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The lines of a batch input (`tandem append`), handed out one at a time: from a file in
+/// 1 MiB reads, so that a million commands are never held as text, or from bytes already
+/// read (standard input, a pipe, a FIFO: they cannot be read twice).
+final class InputLines {
+    private var fd: Int32 = -1
+    private var buffer: [UInt8]
+    private var start = 0
+    private var end = 0
+    private var atEnd = false
+    let name: String
+
+    /// Reads `path` lazily.
+    /// - Throws: `CommandFailure` if it cannot be opened.
+    init(path: String, name: String) throws {
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CommandFailure("cannot read \(name): \(SystemError("open", path: path).systemMessage)") }
+        buffer = [UInt8](repeating: 0, count: 1 << 20)
+        self.name = name
+    }
+
+    /// Hands out lines of bytes already read.
+    init(bytes: [UInt8], name: String) {
+        buffer = bytes
+        end = bytes.count
+        atEnd = true
+        self.name = name
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Whether the input is a regular file that can be read a second time.
+    static func isRegularFile(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFREG
+    }
+
+    /// Calls `body` with the next line (without its newline); nil at the end of the input.
+    func next<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        while true {
+            if let newline = buffer.withUnsafeBytes({ raw in
+                memchr(raw.baseAddress! + start, 0x0A, end - start).map { raw.baseAddress!.distance(to: UnsafeRawPointer($0)) }
+            }) {
+                defer { start = newline + 1 }
+                return try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<newline])) }
+            }
+            if atEnd {
+                guard start < end else { return nil }
+                defer { start = end }
+                return try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+            }
+            try refill()
+        }
+    }
+
+    private func refill() throws {
+        // Keep the unfinished line, at the front; grow for a line longer than the buffer.
+        let rest = end - start
+        if start > 0 {
+            buffer.withUnsafeMutableBytes { raw in raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: rest) }
+            (start, end) = (0, rest)
+        }
+        if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
+        let n = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + end, raw.count - end) }
+        if n < 0 {
+            if errno == EINTR { return }
+            throw CommandFailure("cannot read \(name): \(SystemError("read", path: name).systemMessage)")
+        }
+        if n == 0 { atEnd = true } else { end += n }
+    }
+
+    /// Counts lines and looks for `needle` in a file, in 1 MiB reads.
+    static func survey(path: String, name: String, for needle: [UInt8]) throws -> (lines: Int, found: Bool) {
+        let reader = try InputLines(path: path, name: name)
+        var lines = 0
+        var found = false
+        while let hit = try reader.next({ ByteSearch.contains(needle, in: $0) }) {
+            lines += 1
+            found = found || hit
+        }
+        return (lines, found)
+    }
+}
