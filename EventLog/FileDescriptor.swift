@@ -339,6 +339,27 @@ public enum FileSystem {
         return (UInt64(st.st_dev), UInt64(st.st_ino))
     }
 
+    /// Writes `bytes` to a new file `base.jsonl` in `directory` (`base-2.jsonl`, … if taken),
+    /// mode 0600, and fsyncs the file and the directory: how torn tails are kept, byte for
+    /// byte, before they are cut from the file they were in.
+    /// - Returns: the new file's path.
+    public static func keepInNewFile(_ bytes: [UInt8], in directory: String, base: String) throws(SystemError) -> String {
+        try makeDirectory(directory)
+        var name = base + ".jsonl"
+        var n = 2
+        while kind(of: directory + "/" + name).exists {
+            name = base + "-\(n).jsonl"
+            n += 1
+        }
+        let target = directory + "/" + name
+        let out = try FileDescriptor(path: target, flags: O_WRONLY | O_CREAT | O_EXCL)
+        try out.setMode(0o600)
+        try out.writeAll(bytes)
+        try out.sync()
+        try syncDirectory(directory)
+        return target
+    }
+
     /// The last component of a path.
     public static func baseName(of path: String) -> String {
         path.split(separator: "/").last.map(String.init) ?? path

@@ -167,7 +167,9 @@ public final class FileLog: AppendOnlyLog {
     ) throws {
         let intactEnd = tail.intactEnd
         guard intactEnd >= record.end else {
-            let missing = tail.head.seq < record.seq ? "seq \(tail.head.seq + 1)…\(record.seq) are missing" : "the log is shorter than it was, so lines were removed or rewritten"
+            let missing = tail.head.seq + 1 == record.seq ? "seq \(record.seq) is missing"
+                : tail.head.seq < record.seq ? "seq \(tail.head.seq + 1)…\(record.seq) are missing"
+                : "the log is shorter than it was, so lines were removed or rewritten"
             let torn = tail.torn.map { "; what follows byte \($0.range.lowerBound) is not a complete, valid line (\($0.reason))" } ?? ""
             throw LogError.damaged(LogDamage(seq: min(tail.head.seq, record.seq - 1) + 1, offset: intactEnd, reason:
                 "the log's intact lines end at byte \(intactEnd) (seq \(tail.head.seq)), but seq \(record.seq) was acknowledged up to byte \(record.end): \(missing)\(torn)"),
@@ -266,21 +268,9 @@ public final class FileLog: AppendOnlyLog {
                     announce: Bool = true) throws(LogError) -> String {
         do {
             let bytes = try fd.read(count: range.count, at: range.lowerBound)
-            try FileSystem.makeDirectory(quarantineDirectory)
             let stamp = clock.now().rfc3339.filter { $0.isNumber || $0 == "T" || $0 == "Z" }
             let base = (path.split(separator: "/").last.map(String.init) ?? "log") + ".after-seq-\(afterSeq).\(stamp)"
-            var name = base + ".jsonl"
-            var n = 2
-            while FileSystem.kind(of: quarantineDirectory + "/" + name).exists {
-                name = base + "-\(n).jsonl"
-                n += 1
-            }
-            let target = quarantineDirectory + "/" + name
-            let out = try FileDescriptor(path: target, flags: O_WRONLY | O_CREAT | O_EXCL)
-            try out.setMode(0o600)
-            try out.writeAll(bytes)
-            try out.sync()
-            try FileSystem.syncDirectory(quarantineDirectory)
+            let target = try FileSystem.keepInNewFile(bytes, in: quarantineDirectory, base: base)
             try fd.truncate(to: range.lowerBound)
             try fd.sync()
             if announce { warn("moved a torn tail of \(range.count) bytes after seq \(afterSeq) (byte offset \(range.lowerBound)) to \(target): \(reason); it was never acknowledged") }

@@ -100,18 +100,7 @@ public struct Vault: Sendable {
         guard let torn = try tornTail() else { return nil }
         let fd = try FileDescriptor(path: path, flags: O_RDWR)
         let bytes = try fd.read(count: torn.count, at: torn.lowerBound)
-        try FileSystem.makeDirectory(quarantineDirectory)
-        var name = "vault.jsonl.torn-at-\(torn.lowerBound).\(stamp).jsonl"
-        var n = 2
-        while FileSystem.kind(of: quarantineDirectory + "/" + name).exists {
-            name = "vault.jsonl.torn-at-\(torn.lowerBound).\(stamp)-\(n).jsonl"
-            n += 1
-        }
-        let out = try FileDescriptor(path: quarantineDirectory + "/" + name, flags: O_WRONLY | O_CREAT | O_EXCL)
-        try out.setMode(0o600)
-        try out.writeAll(bytes)
-        try out.sync()
-        try FileSystem.syncDirectory(quarantineDirectory)
+        _ = try FileSystem.keepInNewFile(bytes, in: quarantineDirectory, base: "vault.jsonl.torn-at-\(torn.lowerBound).\(stamp)")
         try fd.truncate(to: torn.lowerBound)
         try fd.sync()
         return torn

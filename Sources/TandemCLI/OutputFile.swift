@@ -11,6 +11,9 @@ import Glibc
 /// path is resolved as the kernel would open it (every symlink followed, including one at
 /// the file itself that points nowhere yet), so a link cannot smuggle a write in.
 enum OutputFile {
+    /// A file name to suggest instead, by option.
+    static let suggestions = ["html": "report.html", "ics": "invitations.ics"]
+
     /// The absolute path to write, or a refusal naming the option.
     /// - Throws: `CommandFailure` if the path resolves inside the store or is a directory.
     static func checked(_ path: String, option: String, store: Store) throws -> String {
@@ -21,7 +24,7 @@ enum OutputFile {
         let target = resolved(path)
         if target == root || target.hasPrefix(root == "/" ? "/" : root + "/") {
             let through = target == path ? "" : " (it resolves to \(target))"
-            throw CommandFailure("--\(option) \(path) lies inside the store \(store.root)\(through); the store holds only the log, the vault and their records, and nothing else is written there. Write the file outside the store, e.g. --\(option) ./\(FileSystem.baseName(of: path))")
+            throw CommandFailure("--\(option) \(path) lies inside the store \(store.root)\(through); the store holds only the log, the vault and their records, and nothing else is written there. Write the file outside the store, e.g. --\(option) ./\(suggestions[option] ?? FileSystem.baseName(of: path))")
         }
         return path
     }

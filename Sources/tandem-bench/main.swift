@@ -73,7 +73,10 @@ do {
     var table = BenchTable()
 
     if wanted("append") { try AppendCases.run(work: work, into: &table) }
-    if wanted("batch") { try AppendCases.batch(work: work, into: &table) }
+    if wanted("batch") {
+        try AppendCases.batch(work: work, into: &table)
+        try AppendCases.batch(work: work, into: &table, count: 1_000_000, attempts: 1)
+    }
     var stores: [(label: String, path: String, events: Int)] = []
     if wanted("replay") || wanted("verify") || wanted("cli") {
         for (label, events) in [("100k", 100_000), (Harness.short(Double(large)), large)] + (tenMillion ? [("10M", 10_000_000)] : []) {

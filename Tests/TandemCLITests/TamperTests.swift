@@ -279,3 +279,49 @@ struct TamperTests {
         #expect(audit.stdout.contains("mallory\\u001b[2J\\u001b[31m"))
     }
 }
+
+@Suite("Small things users hit: environment, ranges, dates, batch keys")
+struct InputEdgeTests {
+    @Test("bad environment, out-of-range numbers and impossible years are clear errors, and nothing is written")
+    func refusals() throws {
+        let cli = try TamperFixture.copy()
+        let before = Files.read(cli.store + "/events.jsonl")
+        let tandem = TamperFixture.base.tandem
+        let cases: [([String], [String: String], Int32, String)] = [
+            (["session", "--tandem", tandem, "--minutes", "30"], ["TANDEM_LOCK_TIMEOUT": "abc"], 1,
+             "Error: TANDEM_LOCK_TIMEOUT='abc' is not a number of seconds from 0 to 3600"),
+            (["stats"], ["TANDEM_STORE": ""], 1, "Error: $TANDEM_STORE is set but empty"),
+            (["stats", "--store", ""], [:], 1, "Error: --store is empty"),
+            (["due", "--within", "9223372036854775807"], [:], 64, "expected a number of days from 0 to 3660"),
+            (["due", "--within", "-1"], [:], 64, "expected a number of days from 0 to 3660"),
+            (["session", "--tandem", tandem, "--minutes", "30", "--on", "0999-12-31"], [:], 64, "the year 0999 is before 1000"),
+            (["session", "--tandem", tandem, "--minutes", "30", "--on", "0000-01-01"], [:], 64, "the year 0000 is before 1000"),
+            (["stats", "--as-of", "2027-02-30"], [:], 64, "2027-02 has 28 days, not 30"),
+            (["session", "--tandem", tandem, "--minutes", "99999999999999999999"], [:], 64, "expected a whole number"),
+        ]
+        for (arguments, environment, status, message) in cases {
+            let outcome = try cli.run(arguments, extra: environment)
+            #expect(outcome.status == status, "\(arguments) \(environment): \(outcome.status) \(outcome.stderr)")
+            #expect(outcome.stderr.hasPrefix("Error: ") && outcome.stderr.contains(message), "\(arguments): \(outcome.stderr)")
+            #expect(!outcome.stderr.contains("Fatal error") && !outcome.stderr.contains("Stack"))
+        }
+        #expect(sameBytes(Files.read(cli.store + "/events.jsonl"), before))
+        let help = try cli("help verify")
+        #expect(help.status == 0 && help.stdout.contains("USAGE: tandem verify"))
+    }
+
+    @Test("a key used twice with different content inside one refused batch cites no seq that was never written")
+    func keyConflictInBatch() throws {
+        let cli = try TamperFixture.copy()
+        let tandem = TamperFixture.base.tandem
+        let input = """
+            {"command":"session","tandem":"\(tandem)","minutes":30,"on":"2026-09-05","key":"k-1"}
+            {"command":"session","tandem":"\(tandem)","minutes":45,"on":"2026-09-05","key":"k-1"}
+
+            """
+        let outcome = try cli.run(["append", "-"], stdin: input)
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.contains("line 2: the idempotency key 'k-1' is used by command 1 of this batch for a different command"), "\(outcome.stderr)")
+        #expect(!outcome.stderr.contains("(seq "))
+    }
+}
