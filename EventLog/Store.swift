@@ -19,7 +19,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case system(SystemError)
 
     /// The store files that must be regular files inside the store directory.
-    public static let storeFiles = ["events.jsonl", "events.head", "access.jsonl", "access.head", "vault.jsonl", "damage.json"]
+    public static let storeFiles = ["events.jsonl", "events.head", "access.jsonl", "access.head", "vault.jsonl", "damage.json", "secret"]
 
     /// Whether this is damage to the store (exit code 65 on the command line).
     public var isDamage: Bool { if case .symlinked = self { true } else { false } }
@@ -135,6 +135,33 @@ public struct Store: Sendable {
     public func ensureAccessLedger(actor: String, random: some RandomSource) throws {
         if let size = FileSystem.size(of: access.path), size > 0 { return }
         _ = try access.initialize(actor: actor, logID: LogCreation.randomLogID(using: random))
+    }
+
+    /// The store's secret: 32 random bytes in `secret` (0600), made on first use and never
+    /// printed. Keyed hashes made with it (HMAC-SHA256) let the store compare values it must
+    /// not keep as they are.
+    /// - Throws: `SystemError` if it cannot be read or created; `StoreError` if it is not 64
+    ///   hex digits.
+    public func secret(random: some RandomSource) throws -> [UInt8] {
+        let path = self.path("secret")
+        if let bytes = try? FileSystem.readFile(path) {
+            guard bytes.count >= 64, let digest = SHA256Digest(hex: String(decoding: bytes.prefix(64), as: UTF8.self)) else {
+                throw StoreError.system(SystemError("read", path: path, code: EINVAL))
+            }
+            return digest.bytes
+        }
+        let hex = random.hex(bytes: 32)
+        do {
+            let fd = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_EXCL)
+            try fd.setMode(0o600)
+            try fd.writeAll(Array((hex + "\n").utf8))
+            try fd.sync()
+            try FileSystem.syncDirectory(root)
+        } catch {
+            if error.code == EEXIST { return try secret(random: random) }  // another process made it first
+            throw error
+        }
+        return SHA256Digest(hex: hex)!.bytes
     }
 
     /// A path inside the store.

@@ -12,6 +12,9 @@ public struct DisclosureRefusal: Error, Equatable, Sendable, CustomStringConvert
     public var role: Viewer
     public var query: QueryKind
     public var why: String
+    /// What the access ledger records: `role` (the role may not run it) or `threshold` (a
+    /// filter would isolate fewer than k people).
+    public var code: String = "role"
     public var description: String { "the \(role.roleName) view may not run `tandem \(query.rawValue)`: \(why)" }
 }
 
@@ -132,7 +135,8 @@ public enum Suppression {
         let complement = parent - selected
         guard selected >= k, complement == 0 || complement >= k else {
             throw DisclosureRefusal(role: .analyst, query: .stats, why:
-                "the filter \(description) leaves \(selected < k ? "a group" : "its complement") of fewer than \(k) people, which could name them; widen the filter")
+                "the filter \(description) leaves \(selected < k ? "a group" : "its complement") of fewer than \(k) people, which could name them; widen the filter",
+                code: "threshold")
         }
     }
 }

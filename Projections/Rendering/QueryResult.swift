@@ -191,12 +191,14 @@ public enum Renderer {
         case table, json, csv
     }
 
-    public static func render(_ result: QueryResult, as format: Format) -> String {
+    /// - Parameter width: the columns a table may take (it never cuts an id, a code, a date
+    ///   or a number; names and summaries give way).
+    public static func render(_ result: QueryResult, as format: Format, width: Int = 80) -> String {
         switch format {
         case .json: return prettyJSON(result.members, rows: result.rows) + "\n"
         case .csv: return csv(result.csvTable ?? TextTable(jsonRows: result.payload, columns: result.csvColumns) ?? result.table)
         case .table:
-            var out = table(result.table)
+            var out = table(result.table, width: width)
             for note in result.notes { out += note.escapingControlCharacters + "\n" }
             out += result.basis.footer + "\n"
             return out
@@ -234,9 +236,9 @@ public enum Renderer {
         // the terminal or forge a row, so every control character is shown escaped.
         let all = ([table.headers] + table.rows.map { $0.map { $0.isEmpty ? table.blank : $0 } }).map { $0.map(\.escapingControlCharacters) }
         var widths = table.headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        // Numbers, dates and short codes never give way; free text does.
+        // Numbers, dates, ids and codes (no spaces) never give way; free text does.
         let firm = Set(table.headers.indices.filter { column in
-            table.numeric.contains(column) || table.rows.allSatisfy { $0[column].count <= 10 && !$0[column].contains(" ") }
+            table.numeric.contains(column) || table.rows.allSatisfy { !$0[column].contains(" ") }
         })
         let gap = 2
         while widths.reduce(0, +) + gap * (widths.count - 1) > width {

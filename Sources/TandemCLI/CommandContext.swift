@@ -109,6 +109,18 @@ public struct CommandContext: Sendable {
     /// Writes a line to standard output.
     public func print(_ line: String = "") { stdout.write(line + "\n") }
 
+    /// The width tables may take: the terminal's (TIOCGWINSZ), else `$COLUMNS`; unlimited
+    /// when standard output is not a terminal, so that a pipe or a file never sees a value
+    /// cut short.
+    public var tableWidth: Int {
+        var size = winsize()
+        if stdout is FileDescriptorSink, isatty(1) == 1, ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
+            return Int(size.ws_col)
+        }
+        if let columns = environment["COLUMNS"].flatMap({ Int($0) }), columns > 0 { return columns }
+        return Int.max
+    }
+
     /// Writes a warning line to standard error.
     public func warn(_ message: String) { stderr.write("warning: \(message)\n") }
 

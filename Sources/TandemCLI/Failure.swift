@@ -8,13 +8,36 @@ public struct CommandFailure: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The exit code (1 unless said otherwise).
     public var exitCode: Int32
+    /// For a refusal of what was asked (not a failure to do it), the code the access ledger
+    /// records as `refused:<code>`.
+    public var refusal: String?
 
-    public init(_ message: String, exitCode: Int32 = 1) {
+    public init(_ message: String, exitCode: Int32 = 1, refusal: String? = nil) {
         self.message = message
         self.exitCode = exitCode
+        self.refusal = refusal
     }
 
     public var description: String { message }
+}
+
+/// What the access ledger records of a query that did not answer: `refused:<code>` when it
+/// was not allowed or not possible as asked, `failed` when the store or the system failed.
+enum QueryOutcome {
+    static func of(_ error: any Error) -> String {
+        switch error {
+        case let refusal as DisclosureRefusal: return "refused:" + refusal.code
+        case let query as QueryError:
+            switch query {
+            case .unknownTandem, .unknownParticipant, .unknownProgramme: return "refused:unknown-id"
+            case .notYours: return "refused:not-yours"
+            default: return "refused:invalid"
+            }
+        case is UsageError: return "refused:usage"
+        case let failure as CommandFailure: return failure.refusal.map { "refused:" + $0 } ?? "failed"
+        default: return "failed"
+        }
+    }
 }
 
 /// Exit codes, as the command-line contract fixes them.

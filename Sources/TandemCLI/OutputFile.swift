@@ -18,13 +18,14 @@ enum OutputFile {
     /// - Throws: `CommandFailure` if the path resolves inside the store or is a directory.
     static func checked(_ path: String, option: String, store: Store) throws -> String {
         if FileSystem.kind(of: path).isDirectory {
-            throw CommandFailure("\(path) is a directory; give a file name for --\(option)")
+            throw CommandFailure("\(path) is a directory; give a file name for --\(option)", refusal: "output-path")
         }
         let root = resolved(store.root)
         let target = resolved(path)
         if target == root || target.hasPrefix(root == "/" ? "/" : root + "/") {
             let through = target == path ? "" : " (it resolves to \(target))"
-            throw CommandFailure("--\(option) \(path) lies inside the store \(store.root)\(through); the store holds only the log, the vault and their records, and nothing else is written there. Write the file outside the store, e.g. --\(option) ./\(suggestions[option] ?? FileSystem.baseName(of: path))")
+            throw CommandFailure("--\(option) \(path) lies inside the store \(store.root)\(through); the store holds only the log, the vault and their records, and nothing else is written there. Write the file outside the store, e.g. --\(option) ./\(suggestions[option] ?? FileSystem.baseName(of: path))",
+                refusal: "output-path")
         }
         return path
     }

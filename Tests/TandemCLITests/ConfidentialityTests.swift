@@ -104,17 +104,17 @@ struct ConfidentialityTests {
         #expect(notYours.status == 1 && notYours.stderr.contains("not one of yours"))
     }
 
-    @Test("the access ledger has one line per query run, marks confidential reads, and verifies")
+    @Test("the access ledger has one line per query attempt, marks confidential reads, and verifies")
     func ledger() throws {
         let cli = try CanaryProgramme.build()
         let path = cli.store + "/access.jsonl"
         let before = Files.text(path).split(separator: "\n").count
         let runs: [[String]] = [["stats"], ["tandems"], ["--role", "auditor", "audit"], ["--role", "participant:m1", "sessions"],
                                 ["--role", "analyst", "stats", "--by", "unit"], ["--role", "analyst", "tandems"]]
-        var successes = 0
-        for run in runs where try cli.run(run).status == 0 { successes += 1 }
+        for run in runs { try cli.run(run) }
         let lines = Files.text(path).split(separator: "\n")
-        #expect(lines.count - before == successes)
+        #expect(lines.count - before == runs.count)
+        #expect(lines.last?.contains("\"outcome\":\"refused:role\"") == true)
         #expect(lines.contains { $0.contains("\"type\":\"ConfidentialRead\"") && $0.contains("participant:m1") })
         #expect(lines.contains { $0.contains("\"role\":\"analyst\"") && $0.contains("\"by\":\"unit\"") })
         for marker in CanaryProgramme.markers { #expect(!Files.text(path).contains(marker)) }
@@ -123,6 +123,40 @@ struct ConfidentialityTests {
         let listed = try #require(CLI.json(try cli.run(["--role", "auditor", "access", "--format", "json"])))
         #expect((listed["access"] as? [[String: Any]])?.count == lines.count - 1)
         #expect(try cli.run(["--role", "analyst", "access"]).status == 1)
+    }
+
+    /// Every refused or failed query leaves exactly one line, with its outcome; a participant
+    /// is named by id; a segment value is kept only as a keyed hash.
+    @Test("every refused query is on the record, once, with its outcome")
+    func refusedQueries() throws {
+        let cli = try CanaryProgramme.build()
+        let path = cli.store + "/access.jsonl"
+        let cases: [([String], String)] = [
+            (["--role", "analyst", "audit"], "refused:role"), (["--role", "analyst", "sessions"], "refused:role"),
+            (["--role", "analyst", "tandems"], "refused:role"), (["--role", "analyst", "access"], "refused:role"),
+            (["--role", "auditor", "stats", "--by", "unit"], "refused:role"), (["--role", "auditor", "suggest"], "refused:role"),
+            (["--role", "participant:m1", "stats"], "refused:role"),
+            (["--role", "participant:m1", "sessions", "--tandem", "t3"], "refused:not-yours"),
+            (["stats", "--known-at", "seq:9999"], "refused:invalid"), (["stats", "--programme", "nope"], "refused:unknown-id"),
+            (["sessions", "--tandem", "t-none"], "refused:unknown-id"),
+            (["report", "--html", "store/report.html"], "refused:output-path"),
+            (["due", "--within", "99999"], "refused:usage"),
+        ]
+        for (arguments, outcome) in cases {
+            let before = Files.text(path).split(separator: "\n").count
+            let run = try cli.run(arguments)
+            #expect(run.status != 0, "\(arguments) was not refused")
+            let lines = Files.text(path).split(separator: "\n")
+            #expect(lines.count == before + 1, "\(arguments): \(lines.count - before) ledger lines")
+            #expect(lines.last?.contains("\"outcome\":\"\(outcome)\"") == true, "\(arguments): \(lines.last ?? "")")
+            if arguments.contains("participant:m1") { #expect(lines.last?.contains("\"actor\":\"participant:m1\"") == true) }
+        }
+        // A refused segment leaves its dimension and a keyed hash, never the value.
+        let segmented = try cli.run(["--role", "analyst", "stats", "--segment", "unit=Zz-Canary-Unit"])
+        let line = String(Files.text(path).split(separator: "\n").last ?? "")
+        #expect(line.contains("\"segment\":\"unit=hmac:") && !line.contains("Zz-Canary-Unit"), "\(segmented.stderr) \(line)")
+        let listed = try cli.run(["--role", "auditor", "access"])
+        #expect(listed.stdout.contains("refused:not-yours") && listed.stdout.contains("outcome"))
     }
 
     @Test("a ledger that cannot be written does not stop a query: it answers, with a warning")

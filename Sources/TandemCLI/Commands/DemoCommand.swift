@@ -74,7 +74,7 @@ enum DemoCommand {
         }
         context.print("Simulated \"\(simulation.name)\", \(simulation.starts) to \(simulation.ends) (seed \(settings.seed)): \(settings.participants) people, \(simulation.summary.matchRuns) match runs, \(input.basis.head.seq) events in \(root)")
         context.print()
-        context.stdout.write(Renderer.table(stats.table))
+        context.stdout.write(Renderer.table(stats.table, width: context.tableWidth))
         context.print()
         for note in dropouts.notes.prefix(2) { context.print(note) }
         context.print("At risk on \(asOf): \(atRisk.payload.arrayValue?.count ?? 0) active tandems without a session for over 60 days")

@@ -24,13 +24,25 @@ enum QueryCommands {
         CommandSpec(name: name, abstract: abstract, discussion: discussion, options: options, globals: GlobalOptions.query) { command, context in
             let viewer = try Session.viewer(command, context)
             let store = try Session.store(command, context)
-            let (window, knownAt) = try parseWindow(command)
-            let input = try loadInput(store: store, viewer: viewer, window: window, knownAt: knownAt, today: BusinessDate(context.clock.now()),
-                                      keepsSessions: try keepsSessions?(command) ?? .none, figuresSuffice: figuresSuffice?(command) ?? false)
-            let result = try run(input, command, QueryEnvironment(store: store, window: window, context: context))
-            recordAccess(command, result: result, store: store, context: context)
+            let result: QueryResult
+            do {
+                let (window, knownAt) = try parseWindow(command)
+                let input = try loadInput(store: store, viewer: viewer, window: window, knownAt: knownAt, today: BusinessDate(context.clock.now()),
+                                          keepsSessions: try keepsSessions?(command) ?? .none, figuresSuffice: figuresSuffice?(command) ?? false)
+                result = try run(input, command, QueryEnvironment(store: store, window: window, context: context))
+            } catch {
+                // Refused and failed attempts are on the record too: probing is visible.
+                let damaged = (error as? LogError)?.isDamage ?? false
+                if !damaged {
+                    recordAccess(command, role: viewer, basisSeq: nil, suppressed: 0, confidentialRead: false, outcome: QueryOutcome.of(error),
+                                 store: store, context: context)
+                }
+                throw error
+            }
+            recordAccess(command, role: result.basis.role, basisSeq: result.basis.head.seq, suppressed: result.suppressedCells,
+                         confidentialRead: result.confidentialRead, outcome: "ok", store: store, context: context)
             let format = Renderer.Format(rawValue: GlobalOptions.format(command)) ?? .table
-            context.stdout.write(Renderer.render(result, as: format))
+            context.stdout.write(Renderer.render(result, as: format, width: context.tableWidth))
             return ExitCode.ok
         }
     }
@@ -79,7 +91,7 @@ enum QueryCommands {
         let vaultSize = vault.size
         let replay = try ProgrammeReadModel.replay(store.events, vault: vault, window: window, keepingSessions: keepsSessions)
         if let limit = window.knownAt, limit > replay.head.seq {
-            throw CommandFailure("--known-at seq:\(limit) is beyond the head of the log (seq \(replay.head.seq))")
+            throw CommandFailure("--known-at seq:\(limit) is beyond the head of the log (seq \(replay.head.seq))", refusal: "invalid")
         }
         var figures: [ProgrammeID: StatsQuery.Figures]?
         if snapshots && replay.head.seq > 0, let end = try? SnapshotFile.logEnd(of: replay.head.seq, in: store.events) {
@@ -108,18 +120,31 @@ enum QueryCommands {
         return (window, text)
     }
 
-    /// Every query run leaves one line in the access ledger; if it cannot be written (a
-    /// read-only store), the query still answers, with a warning.
-    static func recordAccess(_ command: ParsedCommand, result: QueryResult, store: Store, context: CommandContext) {
+    /// Filters the ledger keeps as they are: ids, dimension names, dates, numbers.
+    static let plainFilters = ["programme", "tandem", "participant", "status", "by", "as-of", "known-at", "since", "until", "within"]
+
+    /// Every query attempt leaves one line in the access ledger, refused and failed ones too;
+    /// if it cannot be written (a read-only store), the query still answers, with a warning.
+    /// A `--segment` value describes people (a unit, a gender): the ledger keeps its
+    /// dimension and a keyed hash of the value, which shows two probes of the same group as
+    /// such without saying which group.
+    static func recordAccess(_ command: ParsedCommand, role: Viewer, basisSeq: Int?, suppressed: Int, confidentialRead: Bool, outcome: String,
+                             store: Store, context: CommandContext) {
         var filters = JSONObject()
-        for name in ["programme", "tandem", "participant", "status", "by", "segment", "as-of", "known-at", "since", "until", "within"] {
+        for name in plainFilters {
             if let value = command.value(name) { filters[name] = .string(value) }
         }
         if command.has("at-risk") { filters["at-risk"] = .bool(true) }
         do {
-            let run = AccessLedger.Run(command: command.path.joined(separator: " "), role: result.basis.role,
-                                       actor: try GlobalOptions.actor(command, context), filters: filters, basisSeq: result.basis.head.seq,
-                                       suppressed: result.suppressedCells, confidentialRead: result.confidentialRead)
+            if let segment = command.value("segment") {
+                let parts = segment.split(separator: "=", maxSplits: 1).map(String.init)
+                let key = try store.secret(random: context.random)
+                let digest = HMAC.sha256(key: key, message: Array((parts.count == 2 ? parts[1] : segment).utf8)).hex.prefix(16)
+                filters["segment"] = .string((parts.count == 2 ? parts[0] : "?") + "=hmac:" + digest)
+            }
+            let run = AccessLedger.Run(command: command.path.joined(separator: " "), role: role,
+                                       actor: try GlobalOptions.actor(command, context), filters: filters, basisSeq: basisSeq ?? -1,
+                                       suppressed: suppressed, confidentialRead: confidentialRead, outcome: outcome)
             try AccessLedger(store: store).record(run, at: context.clock.now(), random: context.random)
         } catch {
             context.warn("this query could not be recorded in the access ledger: \(error)")
