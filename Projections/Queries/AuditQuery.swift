@@ -71,7 +71,10 @@ public enum AuditQuery {
                 if let since = options.since, day < since { return }
                 if let until = options.until, day > until { return }
                 included.insert(recorded.seq)
-                entries.append(Entry(seq: recorded.seq, at: recorded.at, actor: recorded.actor, onBehalfOf: recorded.onBehalfOf,
+                // Whom the actor acted for is in the vault (new events): the audit says that
+                // someone was, not who.
+                let behalf = recorded.onBehalfOf ?? recorded.onBehalfOfRef.map { _ in "someone (recorded in the vault)" }
+                entries.append(Entry(seq: recorded.seq, at: recorded.at, actor: recorded.actor, onBehalfOf: behalf,
                                      type: recorded.event.type, summary: summary(recorded.event), voided: nil, hash: line.hash.hex))
             }
         } catch is StopAudit {}
@@ -182,7 +185,7 @@ public enum AuditQuery {
         case .tandemMatched(let e):
             var text = "tandem \(e.tandem) matched on \(e.on): mentor \(e.mentor), mentee \(e.mentee)"
             if let run = e.run { text += ", as proposed by match run \(run)" } else { text += ", by hand" }
-            if let override = e.override { text += "; cross-unit rule waived: \(override)" }
+            if e.override != nil { text += "; cross-unit rule waived" + Self.reasonNote(e.overrideReason) }
             return text
         case .sessionHeld(let e):
             return "session of \(e.tandem) on \(e.on): \(e.minutes) min, \(e.mode.rawValue)" + (e.personal == nil ? "" : ", notes in the vault")
@@ -191,9 +194,10 @@ public enum AuditQuery {
         case .goalReached(let e): return "goal \(e.goal) of \(e.tandem) reached on \(e.on)"
         case .partnerSwapped(let e):
             return "\(e.tandem) ended by a swap on \(e.on) (\(e.reason.rawValue)): \(e.leaving) left, \(e.joining) joined in \(e.newTandem)"
+                + (e.override == nil ? "" : "; cross-unit rule waived" + Self.reasonNote(e.overrideReason))
         case .participantWithdrew(let e): return "\(e.participant) withdrew on \(e.on) (\(e.reason.rawValue))"
         case .tandemCompleted(let e): return "\(e.tandem) completed on \(e.on)"
-        case .eventVoided(let e): return "voids seq \(e.seq)"
+        case .eventVoided(let e): return "voids seq \(e.seq)" + Self.reasonNote(e.personal)
         case .personalDataErased(let e): return "personal data of \(e.participant) erased (\(e.refs.count) vault lines)"
         case .matchRunRecorded(let e):
             return "match run \(e.run) for \(e.programme): \(e.pairs.count) pairs proposed from \(e.mentors.count) mentors and \(e.mentees.count) mentees"
@@ -205,6 +209,15 @@ public enum AuditQuery {
             return "recovery accepted a loss: kept seq 1…\(kept), \(previous)\(damaged); \(cut) bytes moved to quarantine"
         case .unknown(let type, _): return "\(type) (not known to this version)"
         }
+    }
+}
+
+extension AuditQuery {
+    /// Where a free-text reason is: in the vault (erasable, shown to no report), or, in a log
+    /// written before reasons went to the vault, in the log itself (not printed here either:
+    /// `tandem verify` lists such events).
+    static func reasonNote(_ reference: PersonalReference?) -> String {
+        reference == nil ? " (the reason stands in the log, written by an older version)" : " (the reason is in the vault)"
     }
 }
 

@@ -48,7 +48,7 @@ public enum ProgrammeCommand: Sendable {
             add("programme", c.programme); add("role", c.role.rawValue); add("id", c.requestedID); add("on", c.on)
         case .match(let c):
             add("programme", c.programme); add("mentor", c.mentor); add("mentee", c.mentee); add("id", c.requestedID)
-            add("override", c.override); add("run", c.run); add("on", c.on)
+            add("override", c.override.map { _ in "waived" }); add("run", c.run); add("on", c.on)
         case .recordSession(let c):
             add("tandem", c.tandem); add("on", c.on); add("minutes", c.minutes); add("mode", c.mode?.rawValue)
             add("topics", c.topics.isEmpty ? nil : c.topics.joined(separator: ","))
@@ -58,13 +58,13 @@ public enum ProgrammeCommand: Sendable {
             add("tandem", c.tandem); add("goal", c.goal); add("on", c.on)
         case .swap(let c):
             add("tandem", c.tandem); add("leaving", c.leaving); add("joining", c.joining); add("on", c.on)
-            add("reason", c.reason.rawValue); add("newTandem", c.requestedNewTandem); add("override", c.override)
+            add("reason", c.reason.rawValue); add("newTandem", c.requestedNewTandem); add("override", c.override.map { _ in "waived" })
         case .withdraw(let c):
             add("participant", c.participant); add("on", c.on); add("reason", c.reason.rawValue)
         case .complete(let c):
             add("tandem", c.tandem); add("on", c.on)
         case .void(let c):
-            add("seq", c.seq); add("reason", c.reason)
+            add("seq", c.seq)
         case .forget(let c):
             add("participant", c.participant)
         case .recordMatchRun(let c):
@@ -82,8 +82,10 @@ public enum ProgrammeCommand: Sendable {
         case .signUp(let c): [c.profile]
         case .recordSession(let c): c.notes.map { [$0] } ?? []
         case .setGoal(let c): [c.text]
-        case .swap(let c): c.notes.map { [$0] } ?? []
+        case .swap(let c): [c.notes, c.override].compactMap { $0 }
         case .withdraw(let c): c.notes.map { [$0] } ?? []
+        case .match(let c): c.override.map { [$0] } ?? []
+        case .void(let c): [c.reason]
         default: []
         }
     }
@@ -121,11 +123,12 @@ public struct Match: Sendable {
     public var mentee: ParticipantID
     public var requestedID: TandemID?
     public var id: TandemID?
-    public var override: String?
+    /// Why the cross-unit rule is waived, sealed (it goes to the vault, like every free text).
+    public var override: SealedRecord?
     public var run: MatchRunID?
     public var on: BusinessDate?
     public init(programme: ProgrammeID, mentor: ParticipantID, mentee: ParticipantID, id: TandemID? = nil,
-                override: String? = nil, run: MatchRunID? = nil, on: BusinessDate? = nil) {
+                override: SealedRecord? = nil, run: MatchRunID? = nil, on: BusinessDate? = nil) {
         self.programme = programme; self.mentor = mentor; self.mentee = mentee; self.requestedID = id; self.id = id
         self.override = override; self.run = run; self.on = on
     }
@@ -170,10 +173,11 @@ public struct SwapPartner: Sendable {
     public var reason: ReasonCode
     public var requestedNewTandem: TandemID?
     public var newTandem: TandemID?
-    public var override: String?
+    /// Why a rule is waived, sealed.
+    public var override: SealedRecord?
     public var notes: SealedRecord?
     public init(tandem: TandemID, leaving: ParticipantID, joining: ParticipantID, on: BusinessDate?, reason: ReasonCode,
-                newTandem: TandemID? = nil, override: String? = nil, notes: SealedRecord? = nil) {
+                newTandem: TandemID? = nil, override: SealedRecord? = nil, notes: SealedRecord? = nil) {
         self.tandem = tandem; self.leaving = leaving; self.joining = joining; self.on = on; self.reason = reason
         self.requestedNewTandem = newTandem; self.newTandem = newTandem; self.override = override; self.notes = notes
     }
@@ -197,8 +201,9 @@ public struct CompleteTandem: Sendable {
 
 public struct VoidEvent: Sendable {
     public var seq: Int
-    public var reason: String
-    public init(seq: Int, reason: String) { self.seq = seq; self.reason = reason }
+    /// Why, sealed: a correction's reason often names the person it is about.
+    public var reason: SealedRecord
+    public init(seq: Int, reason: SealedRecord) { self.seq = seq; self.reason = reason }
 }
 
 public struct Forget: Sendable {
@@ -210,6 +215,9 @@ public struct RecordMatchRun: Sendable {
     public var event: MatchRunRecorded
     public init(event: MatchRunRecorded) { self.event = event }
 }
+
+/// What an event's `override` holds when a rule was waived: the reason itself is in the vault.
+public let waivedMarker = "waived"
 
 /// What deciding a command yields: the events to append, and the vault lines they need.
 public struct Decision: Sendable, Equatable {
@@ -247,8 +255,10 @@ public func decide(_ command: ProgrammeCommand, _ state: ProgrammeState, today: 
     case .match(let c):
         let on = c.on ?? today
         try notFuture(on)
+        if let text = c.override?.payload.text { try Field.text("--override", text, maximum: 200) }
         event = .tandemMatched(TandemMatched(tandem: try resolved(c.id, "--id"), programme: c.programme, mentor: c.mentor, mentee: c.mentee,
-                                             on: on, override: c.override?.trimmed, run: c.run))
+                                             on: on, override: c.override.map { _ in waivedMarker }, overrideReason: c.override?.reference,
+                                             run: c.run))
     case .recordSession(let c):
         let on = c.on ?? today
         try notFuture(on)
@@ -268,9 +278,10 @@ public func decide(_ command: ProgrammeCommand, _ state: ProgrammeState, today: 
         let on = c.on ?? today
         try notFuture(on)
         try c.notes?.payload.validateText("--notes", maximum: 2_000)
+        if let text = c.override?.payload.text { try Field.text("--override", text, maximum: 200) }
         event = .partnerSwapped(PartnerSwapped(tandem: c.tandem, newTandem: try resolved(c.newTandem, "--new-id"), leaving: c.leaving,
-                                               joining: c.joining, on: on, reason: c.reason, override: c.override?.trimmed,
-                                               personal: c.notes?.reference))
+                                               joining: c.joining, on: on, reason: c.reason, override: c.override.map { _ in waivedMarker },
+                                               overrideReason: c.override?.reference, personal: c.notes?.reference))
     case .withdraw(let c):
         let on = c.on ?? today
         try notFuture(on)
@@ -281,7 +292,8 @@ public func decide(_ command: ProgrammeCommand, _ state: ProgrammeState, today: 
         try notFuture(on)
         event = .tandemCompleted(TandemCompleted(tandem: c.tandem, on: on))
     case .void(let c):
-        event = .eventVoided(EventVoided(seq: c.seq, reason: c.reason.trimmed))
+        try Field.text("--reason", c.reason.payload.text ?? "", maximum: 200)
+        event = .eventVoided(EventVoided(seq: c.seq, personal: c.reason.reference))
     case .forget(let c):
         event = .personalDataErased(PersonalDataErased(participant: c.participant, refs: state.erasableRefs(of: c.participant)))
     case .recordMatchRun(let c):

@@ -9,7 +9,8 @@ public enum DeciderSnapshot {
     static let kind = "decider"
     /// Raised whenever the layout or the meaning of a field changes: an older snapshot is
     /// then rebuilt, never misread.
-    public static let schema = 1
+    /// 2: idempotency keys stored as their SHA-256.
+    public static let schema = 2
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile { SnapshotFile(path: store.cacheDirectory + "/decider.snapshot") }

@@ -169,13 +169,15 @@ public struct EventDecoder {
                 guard let data = try s.parseValue().objectValue else { throw s.fail("data is not an object") }
                 event = .unknown(type: type, data: data)
             }
-            var onBehalfOf: String?, key: String?, keyDigest: String?
+            var onBehalfOf: String?, onBehalfOfRef: PersonalReference?, key: String?, keyDigest: String?
             var sawPrev = false
             while s.consume(",") {
                 let (name, _) = try s.scanString()
                 guard s.consume(":") else { throw s.fail("expected ':'") }
                 if s.keyEquals(name, "prev") { sawPrev = true; break }
-                if s.keyEquals(name, "onBehalfOf") { onBehalfOf = try s.readOptionalString() }
+                if s.keyEquals(name, "onBehalfOf") {
+                    if s.peek() == UInt8(ascii: "{") { onBehalfOfRef = try s.readReference() } else { onBehalfOf = try s.readOptionalString() }
+                }
                 else if s.keyEquals(name, "key") { key = try s.readOptionalString() }
                 else if s.keyEquals(name, "keyDigest") { keyDigest = try s.readOptionalString() }
                 else { try s.skipValue() }
@@ -188,7 +190,8 @@ public struct EventDecoder {
             guard !prevEscaped, !hashEscaped, prev.count == 64, hash.count == 64, s.consume("}"), s.isAtEnd else {
                 throw s.fail("the line does not end with prev and hash")
             }
-            return RecordedEvent(seq: seq, at: at, actor: actor, onBehalfOf: onBehalfOf, key: key, keyDigest: keyDigest, event: event)
+            return RecordedEvent(seq: seq, at: at, actor: actor, onBehalfOf: onBehalfOf, onBehalfOfRef: onBehalfOfRef, key: key,
+                                 keyDigest: keyDigest, event: event)
         } catch {
             throw EventDecodingError(seq: seq, type: type, reason: "\(error.reason) at byte \(error.offset)")
         }
@@ -225,7 +228,7 @@ public struct EventDecoder {
 
     private static func decodeMatch(_ s: inout JSONScanner) throws(JSONSyntaxError) -> TandemMatched {
         var tandem: TandemID?, programme: ProgrammeID?, mentor: ParticipantID?, mentee: ParticipantID?, on: BusinessDate?
-        var override: String?, run: MatchRunID?
+        var override: String?, overrideReason: PersonalReference?, run: MatchRunID?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
             if s.keyEquals(k, "tandem") { tandem = try s.readID() }
             else if s.keyEquals(k, "programme") { programme = try s.readID() }
@@ -233,12 +236,13 @@ public struct EventDecoder {
             else if s.keyEquals(k, "mentee") { mentee = try s.readID() }
             else if s.keyEquals(k, "on") { on = try s.readDate() }
             else if s.keyEquals(k, "override") { override = try s.readOptionalString() }
+            else if s.keyEquals(k, "overrideReason") { overrideReason = try s.readOptionalReference() }
             else if s.keyEquals(k, "run") { run = try s.readOptionalID() }
             else { try s.skipValue() }
         }
         return TandemMatched(tandem: try required(tandem, "tandem", s), programme: try required(programme, "programme", s),
                              mentor: try required(mentor, "mentor", s), mentee: try required(mentee, "mentee", s),
-                             on: try required(on, "on", s), override: override, run: run)
+                             on: try required(on, "on", s), override: override, overrideReason: overrideReason, run: run)
     }
 
     private static func decodeGoalSet(_ s: inout JSONScanner) throws(JSONSyntaxError) -> GoalSet {
@@ -269,7 +273,7 @@ public struct EventDecoder {
 
     private static func decodeSwap(_ s: inout JSONScanner) throws(JSONSyntaxError) -> PartnerSwapped {
         var tandem: TandemID?, newTandem: TandemID?, leaving: ParticipantID?, joining: ParticipantID?, on: BusinessDate?
-        var reason: ReasonCode?, override: String?, personal: PersonalReference?
+        var reason: ReasonCode?, override: String?, overrideReason: PersonalReference?, personal: PersonalReference?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
             if s.keyEquals(k, "tandem") { tandem = try s.readID() }
             else if s.keyEquals(k, "newTandem") { newTandem = try s.readID() }
@@ -278,12 +282,14 @@ public struct EventDecoder {
             else if s.keyEquals(k, "on") { on = try s.readDate() }
             else if s.keyEquals(k, "reason") { reason = try s.readEnum(ReasonCode.self) }
             else if s.keyEquals(k, "override") { override = try s.readOptionalString() }
+            else if s.keyEquals(k, "overrideReason") { overrideReason = try s.readOptionalReference() }
             else if s.keyEquals(k, "personal") { personal = try s.readOptionalReference() }
             else { try s.skipValue() }
         }
         return PartnerSwapped(tandem: try required(tandem, "tandem", s), newTandem: try required(newTandem, "newTandem", s),
                               leaving: try required(leaving, "leaving", s), joining: try required(joining, "joining", s),
-                              on: try required(on, "on", s), reason: try required(reason, "reason", s), override: override, personal: personal)
+                              on: try required(on, "on", s), reason: try required(reason, "reason", s), override: override,
+                              overrideReason: overrideReason, personal: personal)
     }
 
     private static func decodeWithdrawal(_ s: inout JSONScanner) throws(JSONSyntaxError) -> ParticipantWithdrew {
@@ -326,13 +332,14 @@ public struct EventDecoder {
     }
 
     private static func decodeVoid(_ s: inout JSONScanner) throws(JSONSyntaxError) -> EventVoided {
-        var seq: Int?, reason: String?
+        var seq: Int?, reason: String?, personal: PersonalReference?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
             if s.keyEquals(k, "seq") { seq = try s.readInt() }
-            else if s.keyEquals(k, "reason") { reason = try s.parseString() }
+            else if s.keyEquals(k, "reason") { reason = try s.readOptionalString() }
+            else if s.keyEquals(k, "personal") { personal = try s.readOptionalReference() }
             else { try s.skipValue() }
         }
-        return EventVoided(seq: try required(seq, "seq", s), reason: try required(reason, "reason", s))
+        return EventVoided(seq: try required(seq, "seq", s), reason: reason, personal: personal)
     }
 
     private static func decodeErasure(_ s: inout JSONScanner) throws(JSONSyntaxError) -> PersonalDataErased {
@@ -384,6 +391,7 @@ public struct CodableLogLine: Decodable, Sendable {
     public var type: String
     public var event: ProgrammeEvent?
     public var onBehalfOf: String?
+    public var onBehalfOfRef: PersonalReference?
     public var key: String?
     public var keyDigest: String?
     public var prev: String
@@ -397,7 +405,11 @@ public struct CodableLogLine: Decodable, Sendable {
         at = try c.decode(String.self, forKey: .at)
         actor = try c.decode(String.self, forKey: .actor)
         type = try c.decode(String.self, forKey: .type)
-        onBehalfOf = try c.decodeIfPresent(String.self, forKey: .onBehalfOf)
+        if let ref = try? c.decodeIfPresent(PersonalReference.self, forKey: .onBehalfOf) {
+            onBehalfOfRef = ref
+        } else {
+            onBehalfOf = try c.decodeIfPresent(String.self, forKey: .onBehalfOf)
+        }
         key = try c.decodeIfPresent(String.self, forKey: .key)
         keyDigest = try c.decodeIfPresent(String.self, forKey: .keyDigest)
         prev = try c.decode(String.self, forKey: .prev)

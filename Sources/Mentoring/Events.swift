@@ -58,21 +58,26 @@ public struct TandemMatched: EventPayload {
     public var mentor: ParticipantID
     public var mentee: ParticipantID
     public var on: BusinessDate
-    /// Why the cross-unit rule was waived, if it was.
+    /// Set when a rule was waived: `waived`, the reason being in the vault
+    /// (`overrideReason`). Logs written before reasons went to the vault hold the reason's
+    /// text here, which no erasure can remove.
     public var override: String?
+    /// The vault record of why the rule was waived.
+    public var overrideReason: PersonalReference?
     /// The match run that proposed this pair, if any.
     public var run: MatchRunID?
 
     public init(tandem: TandemID, programme: ProgrammeID, mentor: ParticipantID, mentee: ParticipantID, on: BusinessDate,
-                override: String? = nil, run: MatchRunID? = nil) {
+                override: String? = nil, overrideReason: PersonalReference? = nil, run: MatchRunID? = nil) {
         self.tandem = tandem; self.programme = programme; self.mentor = mentor; self.mentee = mentee; self.on = on
-        self.override = override; self.run = run
+        self.override = override; self.overrideReason = overrideReason; self.run = run
     }
 
     public var json: JSONObject {
         var o: JSONObject = ["tandem": .string(tandem.rawValue), "programme": .string(programme.rawValue),
                              "mentor": .string(mentor.rawValue), "mentee": .string(mentee.rawValue), "on": .string(on.description)]
         if let override { o["override"] = .string(override) }
+        if let overrideReason { o["overrideReason"] = overrideReason.json }
         if let run { o["run"] = .string(run.rawValue) }
         return o
     }
@@ -160,13 +165,16 @@ public struct PartnerSwapped: EventPayload {
     public var joining: ParticipantID
     public var on: BusinessDate
     public var reason: ReasonCode
+    /// As for `TandemMatched`: `waived`, or a legacy reason text.
     public var override: String?
+    /// The vault record of why a rule was waived.
+    public var overrideReason: PersonalReference?
     public var personal: PersonalReference?
 
     public init(tandem: TandemID, newTandem: TandemID, leaving: ParticipantID, joining: ParticipantID, on: BusinessDate,
-                reason: ReasonCode, override: String? = nil, personal: PersonalReference? = nil) {
+                reason: ReasonCode, override: String? = nil, overrideReason: PersonalReference? = nil, personal: PersonalReference? = nil) {
         self.tandem = tandem; self.newTandem = newTandem; self.leaving = leaving; self.joining = joining; self.on = on
-        self.reason = reason; self.override = override; self.personal = personal
+        self.reason = reason; self.override = override; self.overrideReason = overrideReason; self.personal = personal
     }
 
     public var json: JSONObject {
@@ -174,6 +182,7 @@ public struct PartnerSwapped: EventPayload {
                              "leaving": .string(leaving.rawValue), "joining": .string(joining.rawValue),
                              "on": .string(on.description), "reason": .string(reason.rawValue)]
         if let override { o["override"] = .string(override) }
+        if let overrideReason { o["overrideReason"] = overrideReason.json }
         if let personal { o["personal"] = personal.json }
         return o
     }
@@ -213,12 +222,22 @@ public struct TandemCompleted: EventPayload {
 public struct EventVoided: EventPayload {
     public static let type = "EventVoided"
     public var seq: Int
-    /// Why, in a short phrase. It stays in the log for good, so it must not name anyone.
-    public var reason: String
+    /// The reason's text in logs written before reasons went to the vault (it stays there
+    /// for good); nil in new events.
+    public var reason: String?
+    /// The vault record of why.
+    public var personal: PersonalReference?
 
-    public init(seq: Int, reason: String) { self.seq = seq; self.reason = reason }
+    public init(seq: Int, reason: String? = nil, personal: PersonalReference? = nil) {
+        self.seq = seq; self.reason = reason; self.personal = personal
+    }
 
-    public var json: JSONObject { ["seq": .int(Int64(seq)), "reason": .string(reason)] }
+    public var json: JSONObject {
+        var o: JSONObject = ["seq": .int(Int64(seq))]
+        if let reason { o["reason"] = .string(reason) }
+        if let personal { o["personal"] = personal.json }
+        return o
+    }
 }
 
 /// A participant's personal data was erased: these vault lines are gone for good.
@@ -351,8 +370,10 @@ public enum ProgrammeEvent: Sendable, Equatable {
         case .participantSignedUp(let e): [e.personal]
         case .sessionHeld(let e): e.personal.map { [$0] } ?? []
         case .goalSet(let e): [e.personal]
-        case .partnerSwapped(let e): e.personal.map { [$0] } ?? []
+        case .partnerSwapped(let e): [e.personal, e.overrideReason].compactMap { $0 }
         case .participantWithdrew(let e): e.personal.map { [$0] } ?? []
+        case .tandemMatched(let e): e.overrideReason.map { [$0] } ?? []
+        case .eventVoided(let e): e.personal.map { [$0] } ?? []
         // Events of the store rather than the programme (`LogRecovered`) keep their free
         // text in the vault the same way, so that verify and forget see it.
         case .unknown(_, let data): PersonalReference(json: data["personal"]).map { [$0] } ?? []
@@ -363,19 +384,28 @@ public enum ProgrammeEvent: Sendable, Equatable {
 
 /// An event as it stands in the log: the envelope and the payload.
 public struct RecordedEvent: Sendable, Equatable {
+    /// Every vault record the line points to: the payload's, and whom the actor acted for.
+    public var personalReferences: [PersonalReference] {
+        onBehalfOfRef.map { event.personalReferences + [$0] } ?? event.personalReferences
+    }
+
     public var seq: Int
     /// When it was recorded.
     public var at: Timestamp
     public var actor: String
     public var onBehalfOf: String?
+    /// The vault record of whom the actor acted for (new events; `onBehalfOf` holds the name
+    /// in logs written before).
+    public var onBehalfOfRef: PersonalReference?
     /// The idempotency key it was recorded with.
     public var key: String?
     /// SHA-256 over the command's non-personal fields, to tell a retry from a key reuse.
     public var keyDigest: String?
     public var event: ProgrammeEvent
 
-    public init(seq: Int, at: Timestamp, actor: String, onBehalfOf: String? = nil, key: String? = nil, keyDigest: String? = nil, event: ProgrammeEvent) {
-        self.seq = seq; self.at = at; self.actor = actor; self.onBehalfOf = onBehalfOf
-        self.key = key; self.keyDigest = keyDigest; self.event = event
+    public init(seq: Int, at: Timestamp, actor: String, onBehalfOf: String? = nil, onBehalfOfRef: PersonalReference? = nil, key: String? = nil,
+                keyDigest: String? = nil, event: ProgrammeEvent) {
+        self.seq = seq; self.at = at; self.actor = actor; self.onBehalfOf = onBehalfOf; self.onBehalfOfRef = onBehalfOfRef
+        self.key = key.map(IdempotencyKey.stored); self.keyDigest = keyDigest; self.event = event
     }
 }

@@ -13,6 +13,16 @@ public struct RecordingContext: Sendable, Equatable {
     }
 }
 
+/// How idempotency keys are kept: as `sha256:` and the hex SHA-256 of the key a client sent.
+/// Logs written before keys were hashed hold them as sent; they are hashed when read, so
+/// that a retry matches either way.
+public enum IdempotencyKey {
+    /// The stored form of `key` (a stored form stays as it is).
+    public static func stored(_ key: String) -> String {
+        key.hasPrefix("sha256:") && key.utf8.count == 71 ? key : "sha256:" + SHA256.hash(key).hex
+    }
+}
+
 extension RecordingContext {
     /// Checks who records: the same rules whether the values came from flags, the
     /// environment, or a line of a batch file.
@@ -234,17 +244,20 @@ public final class ProgrammeService: Sendable {
                 var command = original
                 try context.validate()
                 // Idempotency: a retry appends nothing and reports the original seq.
-                if let key = context.key {
-                    try Field.text("--key", key, maximum: 200)
+                // Keys are kept as their SHA-256: a key is free text a client chose, and may
+                // name someone.
+                let storedKey = context.key.map(IdempotencyKey.stored)
+                if let rawKey = context.key, let key = storedKey {
+                    try Field.text("--key", rawKey, maximum: 200)
                     try faulting?.key(key, into: &state)
                     if let earlier = decidedKeys[key] {
-                        guard earlier.digest == command.digest else { throw DomainError.keyReusedInBatch(key: key, index: earlier.index) }
+                        guard earlier.digest == command.digest else { throw DomainError.keyReusedInBatch(key: rawKey, index: earlier.index) }
                         outcomes.append(RecordedOutcome(seq: earlier.outcome.seq, type: earlier.outcome.type, id: earlier.outcome.id, duplicate: true))
                         continue
                     }
                     if let use = state.keys[key] {
                         guard use.digest == command.digest, try samePersonalData(use.refs, command.sealed) else {
-                            throw DomainError.keyReused(key: key, seq: use.seq)
+                            throw DomainError.keyReused(key: rawKey, seq: use.seq)
                         }
                         outcomes.append(try outcomeOfRetry(use.seq, session: session))
                         continue
@@ -266,16 +279,19 @@ public final class ProgrammeService: Sendable {
                     state = replayed
                     faulting = nil
                 }
+                // Whom the actor acts for is free text too: sealed, like the command's own.
+                let behalf = context.onBehalfOf.map { SealedRecord(.reason($0.trimmed), random: random) }
+                if let behalf { sealed.append(behalf) }
                 for event in decision.events {
                     var extras = JSONObject()
-                    if let onBehalfOf = context.onBehalfOf { extras["onBehalfOf"] = .string(onBehalfOf) }
-                    if let key = context.key {
+                    if let behalf { extras["onBehalfOf"] = behalf.reference.json }
+                    if let key = storedKey {
                         extras["key"] = .string(key)
                         extras["keyDigest"] = .string(command.digest)
                     }
                     try records.append(LogRecord(type: event.type, actor: context.actor, at: at, data: event.json, extras: extras))
-                    let recorded = RecordedEvent(seq: next, at: at, actor: context.actor, onBehalfOf: context.onBehalfOf,
-                                                 key: context.key, keyDigest: context.key.map { _ in command.digest }, event: event)
+                    let recorded = RecordedEvent(seq: next, at: at, actor: context.actor, onBehalfOfRef: behalf?.reference,
+                                                 key: storedKey, keyDigest: storedKey.map { _ in command.digest }, event: event)
                     var profile: Profile? = nil
                     if case .participantSignedUp(let e) = event, case .profile(let p) = command.sealed.first?.payload {
                         profile = p
@@ -286,7 +302,7 @@ public final class ProgrammeService: Sendable {
                     state.apply(recorded, traits: profile.map(Traits.init), journal: &journal)
                     let outcome = RecordedOutcome(seq: next, type: event.type, id: Self.subject(of: event), duplicate: false)
                     outcomes.append(outcome)
-                    if let key = context.key { decidedKeys[key] = (command.digest, outcome, index) }
+                    if let key = storedKey { decidedKeys[key] = (command.digest, outcome, index) }
                     next += 1
                 }
                 sealed += decision.vault
@@ -311,11 +327,26 @@ public final class ProgrammeService: Sendable {
         try store.events.withExclusiveAccess { session in
             let loaded = try loadState(session, allProfiles: false)
             let decision = try decide(.forget(Forget(participant: participant)), loaded.state, today: BusinessDate(clock.now()))
-            guard case .personalDataErased(let erasure) = decision.events[0] else { preconditionFailure("forget decides an erasure") }
+            guard case .personalDataErased(var erasure) = decision.events[0] else { preconditionFailure("forget decides an erasure") }
             var referenced = RefSet()
+            // Besides the person's and their tandems' records: every free text of an event
+            // about them (an override reason, whom an actor acted for), and the reason of
+            // every correction of such an event.
+            var members: [TandemID: [ParticipantID]] = [:]
+            var touching = Set<Int>()
+            var extra: [String] = []
             _ = try Replay.pipelined(session, window: .everything) { recorded in
-                for reference in recorded.event.personalReferences { referenced.insert(reference.ref) }
+                for reference in recorded.personalReferences { referenced.insert(reference.ref) }
+                let subjects = Self.subjects(of: recorded.event, members: &members)
+                let touches: Bool
+                if case .eventVoided(let e) = recorded.event { touches = touching.contains(e.seq) } else { touches = subjects.contains(participant) }
+                if touches {
+                    touching.insert(recorded.seq)
+                    extra += recorded.personalReferences.map(\.ref)
+                }
             }
+            let known = Set(erasure.refs)
+            erasure.refs += Array(Set(extra).subtracting(known)).sorted()
             try quarantineTornVaultTail()
             var orphans = Set<String>()
             try vault.forEachDigest { ref, _, _ in if let ref, !referenced.contains(ref) { orphans.insert(ref) } }
@@ -327,7 +358,11 @@ public final class ProgrammeService: Sendable {
                 try FileSystem.remove(store.quarantineDirectory + "/" + name)
             }
             var extras = JSONObject()
-            if let onBehalfOf = context.onBehalfOf { extras["onBehalfOf"] = .string(onBehalfOf) }
+            if let onBehalfOf = context.onBehalfOf {
+                let behalf = SealedRecord(.reason(onBehalfOf.trimmed), random: random)
+                try vault.append([behalf])
+                extras["onBehalfOf"] = behalf.reference.json
+            }
             let record = LogRecord(type: PersonalDataErased.type, actor: context.actor, at: clock.now(), data: erasure.json, extras: extras)
             let head = try session.append([record], expectedHead: loaded.head.seq)[0]
             return RecordedOutcome(seq: head.seq, type: PersonalDataErased.type, id: participant.rawValue, duplicate: false)
@@ -340,6 +375,28 @@ public final class ProgrammeService: Sendable {
         let stamp = clock.now().rfc3339.filter { $0.isNumber || $0 == "T" || $0 == "Z" }
         if let torn = try vault.quarantineTornTail(into: store.quarantineDirectory, stamp: stamp) {
             store.events.warn("moved a torn vault tail of \(torn.count) bytes (byte offset \(torn.lowerBound)) to \(store.quarantineDirectory): a personal-data line cut short by a crash, which no event points to; the next `tandem forget` deletes it")
+        }
+    }
+
+    /// The participants an event is about, keeping track of who is in which tandem.
+    static func subjects(of event: ProgrammeEvent, members: inout [TandemID: [ParticipantID]]) -> [ParticipantID] {
+        switch event {
+        case .participantSignedUp(let e): return [e.participant]
+        case .participantWithdrew(let e): return [e.participant]
+        case .personalDataErased(let e): return [e.participant]
+        case .tandemMatched(let e):
+            members[e.tandem] = [e.mentor, e.mentee]
+            return [e.mentor, e.mentee]
+        case .partnerSwapped(let e):
+            let old = members[e.tandem] ?? []
+            let staying = old.filter { $0 != e.leaving }
+            members[e.newTandem] = staying + [e.joining]
+            return old + [e.joining]
+        case .sessionHeld(let e): return members[e.tandem] ?? []
+        case .goalSet(let e): return members[e.tandem] ?? []
+        case .goalReached(let e): return members[e.tandem] ?? []
+        case .tandemCompleted(let e): return members[e.tandem] ?? []
+        default: return []
         }
     }
 

@@ -102,7 +102,7 @@ extension ProgrammeState {
         case .eventVoided(let e):
             guard e.seq >= 1, e.seq <= head else { throw .seqNotFound(e.seq, head: head) }
             if let by = voided[e.seq] { throw .alreadyVoided(e.seq, by: by) }
-            try Field.text("--reason", e.reason, maximum: 200)
+            if let reason = e.reason { try Field.text("--reason", reason, maximum: 200) }
 
         case .personalDataErased(let e):
             guard let participant = participants[e.participant] else { throw .unknownParticipant(e.participant) }

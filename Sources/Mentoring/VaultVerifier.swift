@@ -41,7 +41,7 @@ public enum VaultVerifier {
         var commitments = CommitmentIndex()
         var erased = Set<String>()
         _ = try Replay.pipelined(log, window: .everything) { recorded in
-            for reference in recorded.event.personalReferences { commitments.insert(reference.ref, reference.commit) }
+            for reference in recorded.personalReferences { commitments.insert(reference.ref, reference.commit) }
             if case .personalDataErased(let e) = recorded.event { erased.formUnion(e.refs) }
         }
         var report = VaultReport()
@@ -80,7 +80,7 @@ public enum VaultVerifier {
         let marker = Array("\"\(ref)\"".utf8)
         try log.forEachLine(from: 1, after: nil) { line in
             guard ByteSearch.contains(marker, in: line.bytes) else { return }
-            if try EventDecoder.decode(line).event.personalReferences.contains(where: { $0.ref == ref }) { found = line.seq }
+            if try EventDecoder.decode(line).personalReferences.contains(where: { $0.ref == ref }) { found = line.seq }
         }
         return found
     }

@@ -22,9 +22,10 @@ enum CommandBuilders {
                               profile: SealedRecord(.profile(profile), random: random), id: try f.optionalID("id"), on: try f.optionalDate("on")))
     }
 
-    static let match: Builder = { f, _ throws(FieldError) in
+    static let match: Builder = { f, random throws(FieldError) in
         .match(Match(programme: try f.id("programme"), mentor: try f.id("mentor"), mentee: try f.id("mentee"), id: try f.optionalID("id"),
-                     override: f.value("override"), run: try f.optionalID("run"), on: try f.optionalDate("on")))
+                     override: f.value("override").map { SealedRecord(.reason($0.trimmed), random: random) }, run: try f.optionalID("run"),
+                     on: try f.optionalDate("on")))
     }
 
     static let session: Builder = { f, random throws(FieldError) in
@@ -45,7 +46,7 @@ enum CommandBuilders {
     static let swap: Builder = { f, random throws(FieldError) in
         .swap(SwapPartner(tandem: try f.id("tandem"), leaving: try f.id("leaving"), joining: try f.id("joining"), on: try f.optionalDate("on"),
                           reason: try f.choice("reason", "code", ReasonCode.self), newTandem: try f.optionalID("new-id"),
-                          override: f.value("override"), notes: f.value("notes").map { SealedRecord(.notes($0), random: random) }))
+                          override: f.value("override").map { SealedRecord(.reason($0.trimmed), random: random) }, notes: f.value("notes").map { SealedRecord(.notes($0), random: random) }))
     }
 
     static let withdraw: Builder = { f, random throws(FieldError) in
@@ -57,10 +58,10 @@ enum CommandBuilders {
         .complete(CompleteTandem(tandem: try f.id("tandem"), on: try f.optionalDate("on")))
     }
 
-    static let void: Builder = { f, _ throws(FieldError) in
+    static let void: Builder = { f, random throws(FieldError) in
         let seq = try f.integer("seq", "n")
         guard seq >= 1 else { throw f.invalid("seq", "n", String(seq), "seqs start at 1") }
-        return .void(VoidEvent(seq: seq, reason: try f.required("reason", "text")))
+        return .void(VoidEvent(seq: seq, reason: SealedRecord(.reason(try f.required("reason", "text").trimmed), random: random)))
     }
 
     /// The builders by the name `tandem append` uses (the command path, or a short form).

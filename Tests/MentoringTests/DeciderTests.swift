@@ -82,9 +82,12 @@ struct DeciderTests {
         let sameUnit = Match(programme: F.programme, mentor: F.p("m3"), mentee: F.p("e3"), id: F.t("t3"), on: F.d("2027-02-01"))
         s2.when(.match(sameUnit)).thenRefused(.sameUnit(F.p("m3"), F.p("e3"), unit: "Legal"))
         var waived = sameUnit
-        waived.override = "only two lawyers volunteered"
+        let reason = F.sealed(.reason("only two lawyers volunteered"))
+        waived.override = reason
+        // The reason goes to the vault; the log says only that the rule was waived.
         s2.when(.match(waived)).then([.tandemMatched(TandemMatched(tandem: F.t("t3"), programme: F.programme, mentor: F.p("m3"),
-                                                                  mentee: F.p("e3"), on: F.d("2027-02-01"), override: "only two lawyers volunteered"))])
+                                                                  mentee: F.p("e3"), on: F.d("2027-02-01"), override: waivedMarker,
+                                                                  overrideReason: reason.reference))])
     }
 
     // MARK: Former partners
@@ -92,7 +95,7 @@ struct DeciderTests {
     @Test func formerPartnersAreNeverMatchedAgain() {
         var s = Scenario.given(F.standard)
         s.record(.tandemCompleted(TandemCompleted(tandem: F.t("t1"), on: F.d("2027-02-20"))))
-        s.when(.match(Match(programme: F.programme, mentor: F.p("m1"), mentee: F.p("e1"), id: F.t("t2"), override: "they asked")))
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m1"), mentee: F.p("e1"), id: F.t("t2"), override: F.sealed(.reason("they asked")))))
             .thenRefused(.formerPartners(F.p("m1"), F.p("e1")))
         s.when(.match(Match(programme: F.programme, mentor: F.p("m1"), mentee: F.p("e2"), id: F.t("t2"), on: F.d("2027-03-01")))).thenAccepted()
     }
@@ -195,11 +198,12 @@ struct DeciderTests {
 
     @Test func onlyAnExistingNotYetVoidedEventCanBeVoided() {
         var s = Scenario.given(F.standard)
-        s.when(.void(VoidEvent(seq: 6, reason: "entered twice"))).then([.eventVoided(EventVoided(seq: 6, reason: "entered twice"))])
-        s.when(.void(VoidEvent(seq: 99, reason: "x"))).thenRefused(.seqNotFound(99, head: 7))
-        s.record(.eventVoided(EventVoided(seq: 6, reason: "entered twice")))
-        s.when(.void(VoidEvent(seq: 6, reason: "again"))).thenRefused(.alreadyVoided(6, by: 8))
-        s.when(.void(VoidEvent(seq: 5, reason: " "))).thenRefused(.invalidValue(field: "--reason", value: "", expected: "it must not be empty"))
+        let twice = F.sealed(.reason("entered twice"))
+        s.when(.void(VoidEvent(seq: 6, reason: twice))).then([.eventVoided(EventVoided(seq: 6, personal: twice.reference))])
+        s.when(.void(VoidEvent(seq: 99, reason: F.sealed(.reason("x"))))).thenRefused(.seqNotFound(99, head: 7))
+        s.record(.eventVoided(EventVoided(seq: 6, personal: twice.reference)))
+        s.when(.void(VoidEvent(seq: 6, reason: F.sealed(.reason("again"))))).thenRefused(.alreadyVoided(6, by: 8))
+        s.when(.void(VoidEvent(seq: 5, reason: F.sealed(.reason(""))))).thenRefused(.invalidValue(field: "--reason", value: "", expected: "it must not be empty"))
     }
 
     // MARK: Programme settings and erasure

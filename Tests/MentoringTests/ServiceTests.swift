@@ -73,7 +73,7 @@ struct ServiceTests {
                           .match(Match(programme: Fixture.programme, mentor: Fixture.p("m1"), mentee: Fixture.p("e1"), id: Fixture.t("t1"), on: Fixture.d("2027-01-10")))])
         let outcomes = try f.record([
             .recordSession(RecordSession(tandem: Fixture.t("t1"), on: Fixture.d("2027-02-01"), minutes: 60)),
-            .void(VoidEvent(seq: 6, reason: "entered by mistake")),
+            .void(VoidEvent(seq: 6, reason: f.seal(.reason("entered by mistake")))),
         ])
         #expect(outcomes.map(\.seq) == [6, 7])
         let state = try f.service.currentState()
@@ -86,7 +86,7 @@ struct ServiceTests {
         let f = try ServiceFixture()
         _ = try f.record([f.launch, f.signUp("m1", .mentor, unit: "IT"), f.signUp("e1", .mentee, unit: "HR"), f.signUp("e2", .mentee, unit: "Ops"),
                           .match(Match(programme: Fixture.programme, mentor: Fixture.p("m1"), mentee: Fixture.p("e1"), id: Fixture.t("t1"), on: Fixture.d("2027-01-10")))])
-        _ = try f.record([.void(VoidEvent(seq: 6, reason: "wrong mentee"))])
+        _ = try f.record([.void(VoidEvent(seq: 6, reason: f.seal(.reason("wrong mentee"))))])
         _ = try f.record([.match(Match(programme: Fixture.programme, mentor: Fixture.p("m1"), mentee: Fixture.p("e2"), id: Fixture.t("t2"), on: Fixture.d("2027-01-10")))])
         let state = try f.service.currentState()
         #expect(state.tandems[Fixture.t("t1")] == nil)
@@ -100,14 +100,14 @@ struct ServiceTests {
     func decodingAgrees() throws {
         let f = try ServiceFixture()
         _ = try f.record([f.launch, f.signUp("m1", .mentor, unit: "IT"), f.signUp("e1", .mentee, unit: "HR"), f.signUp("e2", .mentee, unit: "Ops"),
-                          .match(Match(programme: Fixture.programme, mentor: Fixture.p("m1"), mentee: Fixture.p("e1"), id: Fixture.t("t1"), override: "pilot \"exception\"", on: Fixture.d("2027-01-10"))),
+                          .match(Match(programme: Fixture.programme, mentor: Fixture.p("m1"), mentee: Fixture.p("e1"), id: Fixture.t("t1"), override: f.seal(.reason("pilot \"exception\"")), on: Fixture.d("2027-01-10"))),
                           .recordSession(RecordSession(tandem: Fixture.t("t1"), on: Fixture.d("2027-02-01"), minutes: 60, mode: .online, topics: ["ai", "Zürich ☕"], notes: f.seal(.notes("n")))),
                           .setGoal(SetGoal(tandem: Fixture.t("t1"), goal: Fixture.g("g1"), text: f.seal(.goalText("x")), due: Fixture.d("2027-05-01"), category: "social", on: Fixture.d("2027-02-01"))),
                           .reachGoal(ReachGoal(tandem: Fixture.t("t1"), goal: Fixture.g("g1"), on: Fixture.d("2027-02-10"))),
                           .swap(SwapPartner(tandem: Fixture.t("t1"), leaving: Fixture.p("e1"), joining: Fixture.p("e2"), on: Fixture.d("2027-02-11"), reason: .mismatch, newTandem: Fixture.t("t2"), notes: f.seal(.notes("s")))),
                           .withdraw(Withdraw(participant: Fixture.p("e1"), on: Fixture.d("2027-02-12"), reason: .health, notes: f.seal(.reason("r")))),
                           .complete(CompleteTandem(tandem: Fixture.t("t2"), on: Fixture.d("2027-02-20"))),
-                          .void(VoidEvent(seq: 9, reason: "dup"))])
+                          .void(VoidEvent(seq: 9, reason: f.seal(.reason("dup"))))])
         _ = try f.service.forget(Fixture.p("e1"), context: f.context)
         var seen = Set<String>()
         try f.store.events.forEachLine { line in

@@ -10,8 +10,9 @@ private func referenceVerify(log: any LineSource, vault: Vault) throws -> VaultR
     var committed: [String: (seq: Int, commit: SHA256Digest)] = [:]
     var erased = Set<String>()
     try log.forEachLine(from: 1, after: nil) { line in
-        let event = try EventDecoder.decode(line).event
-        for reference in event.personalReferences { committed[reference.ref] = (line.seq, reference.commit) }
+        let recorded = try EventDecoder.decode(line)
+        let event = recorded.event
+        for reference in recorded.personalReferences { committed[reference.ref] = (line.seq, reference.commit) }
         if case .personalDataErased(let e) = event { erased.formUnion(e.refs) }
     }
     var report = VaultReport()

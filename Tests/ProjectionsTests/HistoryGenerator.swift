@@ -73,7 +73,7 @@ struct HistoryGenerator {
             case 18..<32:
                 if let mentor = pick(free.filter { $0.role == .mentor }), let mentee = pick(free.filter { $0.role == .mentee }) {
                     record(.match(Match(programme: programme, mentor: mentor.id, mentee: mentee.id, id: TandemID("t\(state.tandems.count)")!,
-                                        override: Bool.random(using: &generator) ? "pilot" : nil, on: day)))
+                                        override: Bool.random(using: &generator) ? SealedRecord(.reason("pilot"), random: random) : nil, on: day)))
                 }
             case 32..<60:
                 if let tandem = pick(active) { record(.recordSession(RecordSession(tandem: tandem.id, on: day, minutes: Int.random(in: 20...90, using: &generator)))) }
@@ -92,7 +92,7 @@ struct HistoryGenerator {
                     let role = state.participants[leaving]!.role
                     if let joining = pick(free.filter { $0.role == role }) {
                         record(.swap(SwapPartner(tandem: tandem.id, leaving: leaving, joining: joining.id, on: day, reason: pick(ReasonCode.allCases)!,
-                                                 newTandem: TandemID("t\(state.tandems.count)")!, override: "ok")))
+                                                 newTandem: TandemID("t\(state.tandems.count)")!, override: SealedRecord(.reason("ok"), random: random))))
                     }
                 }
             case 79..<84:
@@ -104,7 +104,7 @@ struct HistoryGenerator {
             case 88..<93:
                 if voids, let seq = pick(voidable.filter { state.voided[$0] == nil }) {
                     // Voiding a session or a reached goal never breaks a later event.
-                    record(.void(VoidEvent(seq: seq, reason: "correction")))
+                    record(.void(VoidEvent(seq: seq, reason: SealedRecord(.reason("correction"), random: random))))
                 }
             default:
                 if let person = pick(state.participants.values.filter { !$0.erased }.sorted { $0.id < $1.id }), Int.random(in: 0..<3, using: &generator) == 0 {
