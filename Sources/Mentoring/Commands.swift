@@ -250,6 +250,7 @@ public func decide(_ command: ProgrammeCommand, _ state: ProgrammeState, today: 
             throw .invalidValue(field: "profile", value: "", expected: "a signup carries a profile")
         }
         try profile.validate(signingUpOn: on)
+        if let requested = c.requestedID { try Field.idNamesNobody(requested.rawValue, name: profile.name) }
         event = .participantSignedUp(ParticipantSignedUp(participant: try resolved(c.id, "--id"), programme: c.programme, role: c.role,
                                                          on: on, personal: c.profile.reference))
     case .match(let c):
@@ -263,12 +264,14 @@ public func decide(_ command: ProgrammeCommand, _ state: ProgrammeState, today: 
         let on = c.on ?? today
         try notFuture(on)
         try c.notes?.payload.validateText("--notes", maximum: 10_000)
+        for topic in c.topics { try Field.slug("--topics", topic.trimmed) }
         event = .sessionHeld(SessionHeld(tandem: c.tandem, on: on, minutes: c.minutes, mode: c.mode ?? .inPerson,
                                          topics: c.topics.map(\.trimmed), personal: c.notes?.reference))
     case .setGoal(let c):
         let on = c.on ?? today
         try notFuture(on)
         try c.text.payload.validateText("--text", maximum: 500)
+        if let category = c.category { try Field.slug("--category", category.trimmed) }
         event = .goalSet(GoalSet(tandem: c.tandem, goal: c.goal, on: on, due: c.due, category: c.category?.trimmed, personal: c.text.reference))
     case .reachGoal(let c):
         let on = c.on ?? today

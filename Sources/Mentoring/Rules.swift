@@ -172,6 +172,44 @@ public enum Field {
         }
     }
 
+    /// A code that stays in the log for good (a session topic, a goal category): a slug of
+    /// lower-case ASCII letters and digits in hyphen-separated words, at most 40 characters,
+    /// so that it cannot hold a name or a sentence.
+    public static func slug(_ field: String, _ value: String) throws(DomainError) {
+        let words = value.split(separator: "-", omittingEmptySubsequences: false)
+        guard !value.isEmpty, value.utf8.count <= 40,
+              words.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) } })
+        else {
+            throw .invalidValue(field: field, value: value, expected: "a code of lower-case letters, digits and hyphens, at most 40 characters, e.g. linkedin or data-visualisation")
+        }
+    }
+
+    /// A given participant id must not carry the person's name, since ids stay in the log for
+    /// good: refuses an id that contains a word (3 letters or more) of `name`, compared
+    /// without case and accents.
+    public static func idNamesNobody(_ id: String, name: String) throws(DomainError) {
+        let folded = fold(id)
+        var word = ""
+        for character in fold(name) + " " {
+            if character.isLetter { word.append(character); continue }
+            if word.count >= 3, folded.contains(word) {
+                throw .invalidValue(field: "--id", value: id, expected: "an id that does not contain the person's name ('\(word)'), since ids stay in the log after an erasure; leave --id out for a generated one")
+            }
+            word = ""
+        }
+    }
+
+    /// Lower case, with the accents of Latin letters taken off (ü → u, ß → ss).
+    static func fold(_ text: String) -> String {
+        let table: [Character: String] = ["ä": "a", "à": "a", "á": "a", "â": "a", "ã": "a", "å": "a", "æ": "ae", "ç": "c", "č": "c",
+                                          "è": "e", "é": "e", "ê": "e", "ë": "e", "ì": "i", "í": "i", "î": "i", "ï": "i", "ñ": "n",
+                                          "ò": "o", "ó": "o", "ô": "o", "õ": "o", "ö": "o", "ø": "o", "ß": "ss", "š": "s", "ù": "u",
+                                          "ú": "u", "û": "u", "ü": "u", "ý": "y", "ÿ": "y", "ž": "z", "ł": "l", "ğ": "g", "ş": "s"]
+        var out = ""
+        for character in text.lowercased() { out += table[character] ?? String(character) }
+        return out
+    }
+
     /// A short code: 1–40 characters, no control characters.
     public static func code(_ field: String, _ value: String) throws(DomainError) {
         try text(field, value, maximum: 40)

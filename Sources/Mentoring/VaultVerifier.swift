@@ -19,11 +19,15 @@ public struct VaultReport: Equatable, Sendable {
     /// Lines no event points to: left by a write that was interrupted before its events
     /// were appended. Harmless, and removed by the next `tandem forget`.
     public var orphans = 0
+    /// Events an older version wrote with free text in the log itself (an override or void
+    /// reason, an on-behalf-of name), which no erasure can remove.
+    public var freeTextInLog: [Int] = []
 
-    public init(records: Int = 0, erased: Int = 0, orphans: Int = 0) {
+    public init(records: Int = 0, erased: Int = 0, orphans: Int = 0, freeTextInLog: [Int] = []) {
         self.records = records
         self.erased = erased
         self.orphans = orphans
+        self.freeTextInLog = freeTextInLog
     }
 }
 
@@ -40,11 +44,13 @@ public enum VaultVerifier {
     public static func verify(log: any LineSource, vault: Vault) throws -> VaultReport {
         var commitments = CommitmentIndex()
         var erased = Set<String>()
+        var freeText: [Int] = []
         _ = try Replay.pipelined(log, window: .everything) { recorded in
             for reference in recorded.personalReferences { commitments.insert(reference.ref, reference.commit) }
             if case .personalDataErased(let e) = recorded.event { erased.formUnion(e.refs) }
+            if recorded.holdsFreeText { freeText.append(recorded.seq) }
         }
-        var report = VaultReport()
+        var report = VaultReport(freeTextInLog: freeText)
         try vault.forEachDigest { ref, digest, offset in
             guard let ref else {
                 throw VaultDamage("the line at byte \(offset) is not a vault record (no JSON object with a ref)")
@@ -83,6 +89,19 @@ public enum VaultVerifier {
             if try EventDecoder.decode(line).personalReferences.contains(where: { $0.ref == ref }) { found = line.seq }
         }
         return found
+    }
+}
+
+extension RecordedEvent {
+    /// Whether the line itself holds free text (written before such text went to the vault).
+    var holdsFreeText: Bool {
+        if onBehalfOf != nil { return true }
+        switch event {
+        case .tandemMatched(let e): return e.override.map { $0 != waivedMarker } ?? false
+        case .partnerSwapped(let e): return e.override.map { $0 != waivedMarker } ?? false
+        case .eventVoided(let e): return e.reason != nil
+        default: return false
+        }
     }
 }
 

@@ -23,6 +23,33 @@ struct DeciderTests {
         Scenario.given(F.standard).when(.signUp(fresh)).thenAccepted()
     }
 
+    /// Ids stay in the log after an erasure, so a given id may not carry the person's name.
+    @Test func givenIDsNameNobody() {
+        let klaus = Profile(name: "Klaus Dittrich-Müller", unit: "Board", level: 9, born: 1961)
+        for (id, word) in [("klaus", "klaus"), ("k-dittrich", "dittrich"), ("KLAUS1", "klaus"), ("mueller-x", nil), ("muller", "muller")] {
+            let signUp = SignUp(programme: F.programme, role: .mentee, profile: F.sealed(.profile(klaus)), id: F.p(id), on: F.d("2027-01-05"))
+            if let word {
+                Scenario.given(F.standard).when(.signUp(signUp)).thenRefused(.invalidValue(field: "--id", value: id, expected:
+                    "an id that does not contain the person's name ('\(word)'), since ids stay in the log after an erasure; leave --id out for a generated one"))
+            } else {
+                Scenario.given(F.standard).when(.signUp(signUp)).thenAccepted()
+            }
+        }
+    }
+
+    /// Topics and goal categories stay in the log for good: codes, not text.
+    @Test func topicsAndCategoriesAreSlugs() {
+        let expected = "a code of lower-case letters, digits and hyphens, at most 40 characters, e.g. linkedin or data-visualisation"
+        for topic in ["Klaus", "data visualisation", "zürich", "-ai", "ai-", "a--b", String(repeating: "a", count: 41), ""] {
+            Scenario.given(F.standard).when(.recordSession(RecordSession(tandem: F.t("t1"), on: F.d("2027-02-01"), minutes: 30, topics: [topic])))
+                .thenRefused(.invalidValue(field: "--topics", value: topic, expected: expected))
+        }
+        Scenario.given(F.standard).when(.recordSession(RecordSession(tandem: F.t("t1"), on: F.d("2027-02-01"), minutes: 30,
+                                                                     topics: ["linkedin", "data-visualisation", "web3"]))).thenAccepted()
+        let goal = SetGoal(tandem: F.t("t1"), goal: F.g("g1"), text: F.sealed(.goalText("x")), category: "Social Media", on: F.d("2027-02-01"))
+        Scenario.given(F.standard).when(.setGoal(goal)).thenRefused(.invalidValue(field: "--category", value: "Social Media", expected: expected))
+    }
+
     @Test func tandemIDsAreUnique() {
         let match = Match(programme: F.programme, mentor: F.p("m2"), mentee: F.p("e2"), id: F.t("t1"))
         Scenario.given(F.standard).when(.match(match)).thenRefused(.duplicateTandem(F.t("t1")))

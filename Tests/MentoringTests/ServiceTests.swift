@@ -101,7 +101,7 @@ struct ServiceTests {
         let f = try ServiceFixture()
         _ = try f.record([f.launch, f.signUp("m1", .mentor, unit: "IT"), f.signUp("e1", .mentee, unit: "HR"), f.signUp("e2", .mentee, unit: "Ops"),
                           .match(Match(programme: Fixture.programme, mentor: Fixture.p("m1"), mentee: Fixture.p("e1"), id: Fixture.t("t1"), override: f.seal(.reason("pilot \"exception\"")), on: Fixture.d("2027-01-10"))),
-                          .recordSession(RecordSession(tandem: Fixture.t("t1"), on: Fixture.d("2027-02-01"), minutes: 60, mode: .online, topics: ["ai", "Zürich ☕"], notes: f.seal(.notes("n")))),
+                          .recordSession(RecordSession(tandem: Fixture.t("t1"), on: Fixture.d("2027-02-01"), minutes: 60, mode: .online, topics: ["ai", "data-visualisation"], notes: f.seal(.notes("n")))),
                           .setGoal(SetGoal(tandem: Fixture.t("t1"), goal: Fixture.g("g1"), text: f.seal(.goalText("x")), due: Fixture.d("2027-05-01"), category: "social", on: Fixture.d("2027-02-01"))),
                           .reachGoal(ReachGoal(tandem: Fixture.t("t1"), goal: Fixture.g("g1"), on: Fixture.d("2027-02-10"))),
                           .swap(SwapPartner(tandem: Fixture.t("t1"), leaving: Fixture.p("e1"), joining: Fixture.p("e2"), on: Fixture.d("2027-02-11"), reason: .mismatch, newTandem: Fixture.t("t2"), notes: f.seal(.notes("s")))),

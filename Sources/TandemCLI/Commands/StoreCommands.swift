@@ -73,6 +73,10 @@ enum StoreCommands {
         if let torn = try vaultFile.tornTail() {
             context.warn("\(vaultFile.path): a torn tail of \(torn.count) bytes (byte offset \(torn.lowerBound)), a personal-data line cut short by a crash; no event points to it, and the next write moves it to quarantine/")
         }
+        if !vault.freeTextInLog.isEmpty {
+            let listed = vault.freeTextInLog.prefix(20).map(String.init).joined(separator: ", ") + (vault.freeTextInLog.count > 20 ? ", …" : "")
+            context.warn("\(vault.freeTextInLog.count) event(s) written by an older version hold free text in the log itself (an override or void reason, an on-behalf-of name), which `tandem forget` cannot remove: seq \(listed)")
+        }
         if vault.orphans > 0 {
             context.warn("\(vault.orphans) vault line(s) are referenced by no event (left by an interrupted write); the next `tandem forget` removes them")
         }
@@ -96,7 +100,8 @@ enum StoreCommands {
                 "head": .string(report.head.hash.hex), "log": .string(report.logID),
                 "anchors": .int(Int64(anchors.count)),
                 "tornTail": report.tornTail.map { .object(["offset": .int(Int64($0.offset)), "length": .int(Int64($0.length))]) } ?? .null,
-                "vault": .object(["records": .int(Int64(vault.records)), "erased": .int(Int64(vault.erased)), "orphans": .int(Int64(vault.orphans))]),
+                "vault": .object(["records": .int(Int64(vault.records)), "erased": .int(Int64(vault.erased)), "orphans": .int(Int64(vault.orphans)),
+                                  "freeTextInLog": .array(vault.freeTextInLog.map { .int(Int64($0)) })]),
                 "access": access.map { .object(["events": .int(Int64($0.events)), "head": .string($0.head.hash.hex)]) } ?? .null,
             ]).description)
         } else {
