@@ -9,7 +9,8 @@ public enum DeciderSnapshot {
     static let kind = "decider"
     /// Raised whenever the layout or the meaning of a field changes: an older snapshot is
     /// then rebuilt, never misread.
-    /// 2: idempotency keys stored as their SHA-256.
+    /// 2: idempotency keys stored as their SHA-256; tandems keep the seqs of their start,
+    /// end and last activity.
     public static let schema = 2
 
     /// The snapshot file of a store.
@@ -105,6 +106,10 @@ public enum DeciderSnapshot {
         w.write(t.until?.dayNumber)
         w.write(Int(t.status.code))
         w.write(t.lastSession?.dayNumber)
+        w.write(t.sinceSeq)
+        w.write(t.untilSeq)
+        w.write(t.lastActivity?.dayNumber)
+        w.write(t.lastActivitySeq)
         w.write(UInt64(t.goals.count))
         for (id, goal) in t.goals.sorted(by: { $0.key < $1.key }) {
             w.write(id.rawValue)
@@ -246,6 +251,10 @@ public enum DeciderSnapshot {
             guard let status = TandemStatus(code: try r.readInt()) else { throw .malformed("a tandem has an unknown status") }
             record.status = status
             record.lastSession = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
+            record.sinceSeq = try r.readInt()
+            record.untilSeq = try r.readOptionalInt()
+            record.lastActivity = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
+            record.lastActivitySeq = try r.readInt()
             for _ in 0..<(try r.readCount()) {
                 let goal = try Self.id(GoalKind.self, &r)
                 let setOn = BusinessDate(dayNumber: try r.readInt())

@@ -32,6 +32,9 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
     case dateBeforeTandem(BusinessDate, TandemID, since: BusinessDate)
     case dateBeforeSignUp(BusinessDate, ParticipantID, signedUp: BusinessDate)
     case dateBeforeLastSession(BusinessDate, TandemID, lastSession: BusinessDate)
+    /// A backdated entry that the business-date timeline contradicts: `fact` (recorded at
+    /// `seq`, dated `factDate`) comes after `date`, where the new `entry` would stand.
+    case timelineConflict(fact: String, factDate: BusinessDate, seq: Int, entry: String, date: BusinessDate)
     case dateBeforeGoalSet(BusinessDate, TandemID, GoalID, set: BusinessDate)
     case dueBeforeSet(due: BusinessDate, set: BusinessDate)
     case dueAfterProgramme(due: BusinessDate, ProgrammeID, ends: BusinessDate)
@@ -115,6 +118,8 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
             return "\(date) is before participant '\(p)' signed up on \(signed)"
         case .dateBeforeLastSession(let date, let t, let last):
             return "\(date) is before tandem '\(t)'s last recorded session on \(last)"
+        case .timelineConflict(let fact, let factDate, let seq, let entry, let date):
+            return "\(fact) (seq \(seq)); a \(entry) dated \(date) would come before it. Record the \(entry) on or after \(factDate), or void seq \(seq) first"
         case .dateBeforeGoalSet(let date, let t, let g, let set):
             return "\(date) is before goal '\(g)' of tandem '\(t)' was set on \(set)"
         case .dueBeforeSet(let due, let set):

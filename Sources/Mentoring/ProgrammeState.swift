@@ -51,9 +51,25 @@ public struct TandemRecord: Sendable, Equatable {
     public var until: BusinessDate?
     public var status: TandemStatus = .active
     public var lastSession: BusinessDate?
+    /// The seq that matched the pair (or swapped them together), and the seq that ended it.
+    public var sinceSeq = 0
+    public var untilSeq: Int?
+    /// The latest business date of anything recorded about the tandem while it ran (a
+    /// session, a goal set or reached), and the seq that recorded it: an end dated before it
+    /// would contradict the history.
+    public var lastActivity: BusinessDate?
+    public var lastActivitySeq = 0
     public var goals: [GoalID: GoalRecord] = [:]
     /// Vault refs that belong to the tandem: session notes, goal texts, swap notes.
     public var refs: [String] = []
+
+    /// Keeps the latest dated activity (on a tie, the later seq).
+    mutating func noteActivity(on date: BusinessDate, seq: Int) {
+        if lastActivity == nil || date >= lastActivity! {
+            lastActivity = date
+            lastActivitySeq = seq
+        }
+    }
 
     /// Whether `participant` is one of the two.
     public func includes(_ participant: ParticipantID) -> Bool { mentor == participant || mentee == participant }
@@ -112,25 +128,31 @@ public struct ProgrammeState: Sendable, Equatable {
             participants[e.participant] = ParticipantRecord(id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on,
                                                             unit: traits?.unit, refs: [e.personal.ref])
         case .tandemMatched(let e):
-            tandems[e.tandem] = TandemRecord(id: e.tandem, programme: e.programme, mentor: e.mentor, mentee: e.mentee, since: e.on)
+            var tandem = TandemRecord(id: e.tandem, programme: e.programme, mentor: e.mentor, mentee: e.mentee, since: e.on)
+            tandem.sinceSeq = recorded.seq
+            tandems[e.tandem] = tandem
             join(e.mentor, e.tandem)
             join(e.mentee, e.tandem)
         case .sessionHeld(let e):
             guard var tandem = tandems[e.tandem] else { return }
             tandem.lastSession = max(tandem.lastSession ?? e.on, e.on)
+            tandem.noteActivity(on: e.on, seq: recorded.seq)
             if let ref = e.personal?.ref { tandem.refs.append(ref) }
             tandems[e.tandem] = tandem
         case .goalSet(let e):
             tandems[e.tandem]?.goals[e.goal] = GoalRecord(setOn: e.on, due: e.due, category: e.category)
             tandems[e.tandem]?.refs.append(e.personal.ref)
+            tandems[e.tandem]?.noteActivity(on: e.on, seq: recorded.seq)
         case .goalReached(let e):
             tandems[e.tandem]?.goals[e.goal]?.reachedOn = e.on
+            tandems[e.tandem]?.noteActivity(on: e.on, seq: recorded.seq)
         case .partnerSwapped(let e):
             guard let old = tandems[e.tandem] else { return }
-            end(e.tandem, on: e.on, as: .dissolved)
+            end(e.tandem, on: e.on, as: .dissolved, seq: recorded.seq)
             let staying = old.partner(of: e.leaving)
             let (mentor, mentee) = old.mentor == staying ? (staying, e.joining) : (e.joining, staying)
             var new = TandemRecord(id: e.newTandem, programme: old.programme, mentor: mentor, mentee: mentee, since: e.on)
+            new.sinceSeq = recorded.seq
             if let ref = e.personal?.ref { new.refs.append(ref) }
             tandems[e.newTandem] = new
             join(staying, e.newTandem)
@@ -141,9 +163,9 @@ public struct ProgrammeState: Sendable, Equatable {
             if let ref = e.personal?.ref { participant.refs.append(ref) }
             let tandem = participant.activeTandem
             participants[e.participant] = participant
-            if let tandem { end(tandem, on: e.on, as: .dissolved) }
+            if let tandem { end(tandem, on: e.on, as: .dissolved, seq: recorded.seq) }
         case .tandemCompleted(let e):
-            end(e.tandem, on: e.on, as: .completed)
+            end(e.tandem, on: e.on, as: .completed, seq: recorded.seq)
         case .eventVoided(let e):
             voided[e.seq] = recorded.seq
         case .personalDataErased(let e):
@@ -161,10 +183,11 @@ public struct ProgrammeState: Sendable, Equatable {
         participants[participant]?.tandems.append(tandem)
     }
 
-    private mutating func end(_ id: TandemID, on date: BusinessDate, as status: TandemStatus) {
+    private mutating func end(_ id: TandemID, on date: BusinessDate, as status: TandemStatus, seq: Int) {
         guard var tandem = tandems[id], tandem.status == .active else { return }
         tandem.status = status
         tandem.until = date
+        tandem.untilSeq = seq
         tandems[id] = tandem
         for member in [tandem.mentor, tandem.mentee] where participants[member]?.activeTandem == id {
             participants[member]?.activeTandem = nil

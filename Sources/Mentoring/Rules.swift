@@ -32,6 +32,8 @@ extension ProgrammeState {
             let mentor = try available(e.mentor, in: e.programme, as: .mentor, on: e.on)
             let mentee = try available(e.mentee, in: e.programme, as: .mentee, on: e.on)
             guard !werePartners(e.mentor, e.mentee) else { throw .formerPartners(e.mentor, e.mentee) }
+            try notOverlapping(e.mentor, from: e.on, entry: "match")
+            try notOverlapping(e.mentee, from: e.on, entry: "match")
             try crossUnit(mentor, mentee, override: e.override)
             try within(programme, e.on)
             if let run = e.run {
@@ -82,6 +84,8 @@ extension ProgrammeState {
                           override: e.override)
             try within(programmes[tandem.programme]!, e.on)
             guard e.on >= tandem.since else { throw .dateBeforeTandem(e.on, e.tandem, since: tandem.since) }
+            try notBeforeActivity(tandem, e.on, entry: "swap")
+            try notOverlapping(e.joining, from: e.on, entry: "swap")
 
         case .participantWithdrew(let e):
             guard let participant = participants[e.participant] else { throw .unknownParticipant(e.participant) }
@@ -89,8 +93,19 @@ extension ProgrammeState {
             guard e.on >= participant.signedUpOn else { throw .dateBeforeSignUp(e.on, e.participant, signedUp: participant.signedUpOn) }
             let programme = programmes[participant.programme]!
             guard e.on <= programme.ends else { throw .programmeEnded(programme.id, ends: programme.ends, date: e.on) }
-            if let current = participant.activeTandem, let tandem = tandems[current], e.on < tandem.since {
-                throw .dateBeforeTandem(e.on, current, since: tandem.since)
+            // Every tandem the person was in must lie before the withdrawal on the business-date
+            // timeline: begun, ended and written about no later than it.
+            for id in participant.tandems {
+                guard let tandem = tandems[id] else { continue }
+                if tandem.since > e.on {
+                    throw .timelineConflict(fact: "\(e.participant) was matched in \(id) on \(tandem.since)", factDate: tandem.since,
+                                            seq: tandem.sinceSeq, entry: "withdrawal", date: e.on)
+                }
+                if let until = tandem.until, until > e.on, let seq = tandem.untilSeq {
+                    throw .timelineConflict(fact: "\(id) was \(tandem.status == .completed ? "completed" : "dissolved") on \(until)", factDate: until,
+                                            seq: seq, entry: "withdrawal", date: e.on)
+                }
+                if tandem.status == .active { try notBeforeActivity(tandem, e.on, entry: "withdrawal") }
             }
 
         case .tandemCompleted(let e):
@@ -98,6 +113,7 @@ extension ProgrammeState {
             try within(programmes[tandem.programme]!, e.on)
             guard e.on >= tandem.since else { throw .dateBeforeTandem(e.on, e.tandem, since: tandem.since) }
             if let last = tandem.lastSession, e.on < last { throw .dateBeforeLastSession(e.on, e.tandem, lastSession: last) }
+            try notBeforeActivity(tandem, e.on, entry: "completion")
 
         case .eventVoided(let e):
             guard e.seq >= 1, e.seq <= head else { throw .seqNotFound(e.seq, head: head) }
@@ -139,6 +155,23 @@ extension ProgrammeState {
         if let tandem = participant.activeTandem { throw .alreadyInTandem(id, tandem) }
         guard date >= participant.signedUpOn else { throw .dateBeforeSignUp(date, id, signedUp: participant.signedUpOn) }
         return participant
+    }
+
+    /// A new tandem from `date` on must not overlap an earlier tandem of the same person that
+    /// ended after `date` (recorded late, a backdated match would put them in two tandems).
+    func notOverlapping(_ id: ParticipantID, from date: BusinessDate, entry: String) throws(DomainError) {
+        guard let participant = participants[id] else { return }
+        for tandemID in participant.tandems {
+            guard let tandem = tandems[tandemID], let until = tandem.until, until > date, let seq = tandem.untilSeq else { continue }
+            throw .timelineConflict(fact: "\(id) was in \(tandemID) until \(until)", factDate: until, seq: seq, entry: entry, date: date)
+        }
+    }
+
+    /// An end of a tandem (a swap, a withdrawal, a completion) may not come before what was
+    /// recorded about its time together.
+    func notBeforeActivity(_ tandem: TandemRecord, _ date: BusinessDate, entry: String) throws(DomainError) {
+        guard let last = tandem.lastActivity, last > date else { return }
+        throw .timelineConflict(fact: "\(tandem.id) has an entry dated \(last)", factDate: last, seq: tandem.lastActivitySeq, entry: entry, date: date)
     }
 
     func crossUnit(_ mentor: ParticipantRecord, _ mentee: ParticipantRecord, override: String?) throws(DomainError) {

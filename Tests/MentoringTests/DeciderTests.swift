@@ -204,6 +204,50 @@ struct DeciderTests {
             .thenRefused(.formerPartners(F.p("m1"), F.p("e1")))
     }
 
+    // MARK: The business-date timeline
+
+    /// Entries recorded late may be backdated, but never so that the timeline contradicts
+    /// itself; each refusal names the entry it would contradict.
+    @Test func aBackdatedWithdrawalMayNotComeBeforeTheMatch() {
+        // t1 (m1 × e1) was matched on 2027-01-10 at seq 7.
+        Scenario.given(F.standard).when(.withdraw(Withdraw(participant: F.p("e1"), on: F.d("2027-01-08"), reason: .time)))
+            .thenRefused(.timelineConflict(fact: "e1 was matched in t1 on 2027-01-10", factDate: F.d("2027-01-10"), seq: 7,
+                                           entry: "withdrawal", date: F.d("2027-01-08")))
+    }
+
+    @Test func aBackdatedMatchMayNotOverlapAnEndedTandem() {
+        var s = Scenario.given(F.standard)
+        s.record(.tandemCompleted(TandemCompleted(tandem: F.t("t1"), on: F.d("2027-03-01"))))  // seq 8
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m1"), mentee: F.p("e2"), id: F.t("t5"), on: F.d("2027-01-20"))))
+            .thenRefused(.timelineConflict(fact: "m1 was in t1 until 2027-03-01", factDate: F.d("2027-03-01"), seq: 8, entry: "match",
+                                           date: F.d("2027-01-20")))
+        s.when(.match(Match(programme: F.programme, mentor: F.p("m1"), mentee: F.p("e2"), id: F.t("t5"), on: F.d("2027-03-01")))).thenAccepted()
+    }
+
+    @Test func aBackdatedWithdrawalMayNotComeBeforeACompletion() {
+        var s = Scenario.given(F.standard)
+        s.record(.tandemCompleted(TandemCompleted(tandem: F.t("t1"), on: F.d("2027-03-10"))))  // seq 8
+        s.when(.withdraw(Withdraw(participant: F.p("e1"), on: F.d("2027-03-05"), reason: .time)))
+            .thenRefused(.timelineConflict(fact: "t1 was completed on 2027-03-10", factDate: F.d("2027-03-10"), seq: 8, entry: "withdrawal",
+                                           date: F.d("2027-03-05")))
+        s.when(.withdraw(Withdraw(participant: F.p("e1"), on: F.d("2027-03-12"), reason: .time))).thenAccepted()
+    }
+
+    @Test func anEndMayNotComeBeforeTheTandemsLastEntry() {
+        var s = Scenario.given(F.standard)
+        s.record(.sessionHeld(SessionHeld(tandem: F.t("t1"), on: F.d("2027-02-10"), minutes: 60, mode: .online)))  // seq 8
+        s.record(.goalSet(GoalSet(tandem: F.t("t1"), goal: F.g("g1"), on: F.d("2027-02-20"), personal: F.sealed(.goalText("x")).reference)))  // seq 9
+        let conflict = { (entry: String) in
+            DomainError.timelineConflict(fact: "t1 has an entry dated 2027-02-20", factDate: F.d("2027-02-20"), seq: 9, entry: entry,
+                                         date: F.d("2027-02-15"))
+        }
+        s.when(.withdraw(Withdraw(participant: F.p("m1"), on: F.d("2027-02-15"), reason: .time))).thenRefused(conflict("withdrawal"))
+        s.when(.swap(SwapPartner(tandem: F.t("t1"), leaving: F.p("e1"), joining: F.p("e2"), on: F.d("2027-02-15"), reason: .mismatch,
+                                 newTandem: F.t("t9")))).thenRefused(conflict("swap"))
+        s.when(.complete(CompleteTandem(tandem: F.t("t1"), on: F.d("2027-02-15")))).thenRefused(conflict("completion"))
+        s.when(.complete(CompleteTandem(tandem: F.t("t1"), on: F.d("2027-02-20")))).thenAccepted()
+    }
+
     // MARK: Withdrawals
 
     @Test func aWithdrawalEndsTheTandemAndFreesThePartner() {
@@ -211,7 +255,8 @@ struct DeciderTests {
         let withdraw = Withdraw(participant: F.p("e1"), on: F.d("2027-02-01"), reason: .time)
         s.when(.withdraw(withdraw)).then([.participantWithdrew(ParticipantWithdrew(participant: F.p("e1"), on: F.d("2027-02-01"), reason: .time))])
         s.when(.withdraw(Withdraw(participant: F.p("e1"), on: F.d("2027-01-09"), reason: .time)))
-            .thenRefused(.dateBeforeTandem(F.d("2027-01-09"), F.t("t1"), since: F.d("2027-01-10")))
+            .thenRefused(.timelineConflict(fact: "e1 was matched in t1 on 2027-01-10", factDate: F.d("2027-01-10"), seq: 7, entry: "withdrawal",
+                                           date: F.d("2027-01-09")))
         s.record(.participantWithdrew(ParticipantWithdrew(participant: F.p("e1"), on: F.d("2027-02-01"), reason: .time)))
         #expect(s.state.tandems[F.t("t1")]?.status == .dissolved && s.state.tandems[F.t("t1")]?.until == F.d("2027-02-01"))
         #expect(s.state.participants[F.p("m1")]?.activeTandem == nil)
