@@ -85,8 +85,8 @@ public enum DropoutsQuery {
             "medianDaysToDropout": median.map { .int(Int64($0)) } ?? .null,
             "survival": .array(rows.map { row in
                 .object(["day": .int(Int64(row.day)), "atRisk": .int(Int64(row.atRisk)), "events": .int(Int64(row.events)),
-                         "censored": .int(Int64(row.censored)), "survival": .double(round6(row.survival)),
-                         "lower": .double(round6(row.lower)), "upper": .double(round6(row.upper))])
+                         "censored": .int(Int64(row.censored)), "survival": .double(row.survival),
+                         "lower": .double(row.lower), "upper": .double(row.upper)])
             }),
         ]
         var table = TextTable(headers: ["day", "at risk", "events", "censored", "survival", "95% CI"],
@@ -97,7 +97,7 @@ public enum DropoutsQuery {
         notes.insert("Reasons: " + (reasonObject.isEmpty ? "none" : reasonObject.members.map { "\($0.key) \(StatsQuery.display($0.value).isEmpty ? "–" : StatsQuery.display($0.value))" }.joined(separator: ", ")), at: 1)
         var csvTable = TextTable(headers: ["day", "atRisk", "events", "censored", "survival", "lower", "upper"],
                                  rows: rows.map { [String($0.day), String($0.atRisk), String($0.events), String($0.censored),
-                                                   String(round6($0.survival)), String(round6($0.lower)), String(round6($0.upper))] })
+                                                   Self.full($0.survival), Self.full($0.lower), Self.full($0.upper)] })
         if let by = options.by {
             var groups: [String: (people: Int, withdrawals: Int, observations: [KaplanMeier.Observation])] = [:]
             for person in matched {
@@ -108,7 +108,7 @@ public enum DropoutsQuery {
                 if let o = observation(person, programme: programme, asOf: input.asOf) { entry.observations.append(o) }
                 groups[group] = entry
             }
-            let names = groups.keys.sorted { $0.lowercased() < $1.lowercased() }
+            let names = groups.keys.sorted(by: NaturalOrder.less)
             var rowReasons = [SuppressionReason?](repeating: nil, count: names.count)
             var withdrawalReasons = rowReasons
             if analyst {
@@ -153,5 +153,6 @@ public enum DropoutsQuery {
         return result
     }
 
-    static func round6(_ value: Double) -> Double { (value * 1_000_000).rounded() / 1_000_000 }
+    /// A double as the shortest text that reads back exactly (what JSON carries too).
+    static func full(_ value: Double) -> String { JSONValue.double(value).description }
 }

@@ -86,7 +86,7 @@ public enum StatsQuery {
             "swaps": .int(Int64(segment == nil ? model.swaps[programme] ?? 0 : swaps)),
             "goalsSet": .int(Int64(goalsSet)),
             "goalsReached": .int(Int64(goalsReached)),
-            "sessionsPerActiveTandem": active == 0 ? .null : .double(Format.round4(Double(sessionsOfActive) / Double(active))),
+            "sessionsPerActiveTandem": active == 0 ? .null : .double(Double(sessionsOfActive) / Double(active)),
             "goalAttainment": Format.ratio(goalsReached, goalsSet),
         ]
         return (Figures(stats: stats, programmePeople: everyone.count, allPeople: model.people.count), people)
@@ -129,7 +129,7 @@ public enum StatsQuery {
                 if done.goalsReached > 0 { f.reachedAGoal += 1 }
                 figures[group] = f
             }
-            let groups = figures.values.sorted { $0.group.lowercased() < $1.group.lowercased() }
+            let groups = figures.values.sorted { NaturalOrder.less($0.group, $1.group) }
             var rowReasons = [SuppressionReason?](repeating: nil, count: groups.count)
             var withdrawnReasons = rowReasons, reachedReasons = rowReasons
             if input.viewer == .analyst {

@@ -38,7 +38,10 @@ public enum TandemsQuery {
             tandems = tandems.filter { tandem in
                 guard tandem.status == .active, let programme = input.model.programmes[tandem.programme] else { return false }
                 return daysWithoutSession(tandem, asOf: input.asOf) > 2 * programme.cadenceDays
-            }.sorted { daysWithoutSession($0, asOf: input.asOf) > daysWithoutSession($1, asOf: input.asOf) }
+            }.sorted {
+                let (a, b) = (daysWithoutSession($0, asOf: input.asOf), daysWithoutSession($1, asOf: input.asOf))
+                return a != b ? a > b : $0.id < $1.id
+            }
         } else if options.status != .all {
             tandems = tandems.filter { $0.status.rawValue == options.status.rawValue }
         }

@@ -337,17 +337,18 @@ public enum Format {
     /// A date or "-" for tables.
     public static func cell(_ date: BusinessDate?) -> String { date?.description ?? "-" }
 
-    /// A ratio rounded to 4 decimals (null when the denominator is 0).
+    /// A ratio at full double precision (null when the denominator is 0): machine formats
+    /// carry the shortest text that reads back as exactly this double (11/60 reads back as
+    /// 11/60 in Python); only tables round.
     public static func ratio(_ numerator: Int, _ denominator: Int) -> JSONValue {
-        denominator == 0 ? .null : .double(round4(Double(numerator) / Double(denominator)))
+        denominator == 0 ? .null : .double(Double(numerator) / Double(denominator))
     }
-
-    public static func round4(_ value: Double) -> Double { (value * 10_000).rounded() / 10_000 }
 
     /// "1 day", "3 days".
     public static func days(_ n: Int) -> String { n == 1 ? "1 day" : "\(n) days" }
 
-    /// A number for tables: up to `digits` decimals, no trailing zeros.
+    /// A number for tables: up to `digits` decimals, rounded half away from zero, no trailing
+    /// zeros.
     public static func number(_ value: Double?, digits: Int = 2) -> String {
         guard let value else { return "-" }
         var scale = 1.0

@@ -54,7 +54,8 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
 
     public var description: String { rawValue }
 
-    public static func < (a: Identifier, b: Identifier) -> Bool { a.rawValue < b.rawValue }
+    /// Natural order: `t-1-2` before `t-1-10` (see `NaturalOrder`).
+    public static func < (a: Identifier, b: Identifier) -> Bool { NaturalOrder.less(a.rawValue, b.rawValue) }
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
@@ -105,3 +106,37 @@ public typealias TandemID = Identifier<TandemKind>
 public typealias GoalID = Identifier<GoalKind>
 /// A recorded run of the matching algorithm.
 public typealias MatchRunID = Identifier<MatchRunKind>
+
+/// The order every list is sorted in: case-folded, with runs of digits compared as numbers
+/// (`level 2` before `level 10`, `t-1-2` before `t-1-10`), and the bytes as the last word, so
+/// that the order is total and the same output comes out of the same basis every time
+/// ("Ost" and "ost" always in the same order).
+public enum NaturalOrder {
+    /// Whether `a` sorts before `b`.
+    public static func less(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.lowercased().utf8), y = Array(b.lowercased().utf8)
+        var i = 0, j = 0
+        while i < x.count && j < y.count {
+            if isDigit(x[i]) && isDigit(y[j]) {
+                var i2 = i, j2 = j
+                while i2 < x.count && x[i2] == 48 { i2 += 1 }  // leading zeros do not count
+                while j2 < y.count && y[j2] == 48 { j2 += 1 }
+                var i3 = i2, j3 = j2
+                while i3 < x.count && isDigit(x[i3]) { i3 += 1 }
+                while j3 < y.count && isDigit(y[j3]) { j3 += 1 }
+                if i3 - i2 != j3 - j2 { return i3 - i2 < j3 - j2 }
+                for k in 0..<(i3 - i2) where x[i2 + k] != y[j2 + k] { return x[i2 + k] < y[j2 + k] }
+                if i3 - i != j3 - j { return i3 - i < j3 - j }
+                (i, j) = (i3, j3)
+            } else {
+                if x[i] != y[j] { return x[i] < y[j] }
+                i += 1
+                j += 1
+            }
+        }
+        if x.count - i != y.count - j { return x.count - i < y.count - j }
+        return Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8))
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+}

@@ -308,3 +308,24 @@ struct DeciderTests {
         #expect(erased.refs.count == 2)  // the profile and the tandem's notes
     }
 }
+
+@Suite("Natural order: every list has a total, repeatable order")
+struct NaturalOrderTests {
+    @Test("digits compare as numbers, case is folded, bytes break ties")
+    func order() {
+        let sorted = ["t-1-10", "t-1-2", "level 10", "level 2", "Ost", "ost", "t-1-02", "Level 3", "a", "A", "t-1-1"].sorted(by: NaturalOrder.less)
+        #expect(sorted == ["a", "A", "level 2", "Level 3", "level 10", "Ost", "ost", "t-1-1", "t-1-2", "t-1-02", "t-1-10"].sorted(by: NaturalOrder.less))
+        #expect(NaturalOrder.less("t-1-2", "t-1-10") && !NaturalOrder.less("t-1-10", "t-1-2"))
+        #expect(NaturalOrder.less("level 2", "level 10"))
+        #expect(NaturalOrder.less("Ost", "ost") != NaturalOrder.less("ost", "Ost"))
+        #expect(NaturalOrder.less("t-1-2", "t-1-02") != NaturalOrder.less("t-1-02", "t-1-2"))
+        // A strict weak order that is total: exactly one of a < b, b < a for distinct strings.
+        var generator = SeededGenerator(seed: 7)
+        let alphabet = Array("aA0 1-9zZ")
+        for _ in 0..<2000 {
+            let a = String((0..<Int.random(in: 0...5, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            let b = String((0..<Int.random(in: 0...5, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            if a == b { #expect(!NaturalOrder.less(a, b)) } else { #expect(NaturalOrder.less(a, b) != NaturalOrder.less(b, a), "\(a) \(b)") }
+        }
+    }
+}

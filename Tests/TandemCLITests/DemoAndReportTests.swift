@@ -15,7 +15,7 @@ struct DemoAndReportTests {
         // 02-15), e6 at 59 (joined 02-01), m1 and e1 at 74 (t1 completed 03-25), and six at 81
         // (2027-04-01, the as-of date).
         #expect(d["participants"] as? Int == 12 && d["withdrawals"] as? Int == 2 && d["withdrawalsBeforeMatch"] as? Int == 0)
-        #expect(abs((d["rate"] as? Double ?? 0) - 0.1667) < 1e-9)
+        #expect(d["rate"] as? Double == 1.0 / 6.0)
         #expect((d["reasons"] as? [String: Int]) == ["time": 1, "role-change": 1])
         #expect((d["medianDaysToDropout"] as Any) is NSNull)
         let rows = try #require(d["survival"] as? [[String: Any]])

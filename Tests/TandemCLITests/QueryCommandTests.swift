@@ -20,7 +20,7 @@ struct QueryCommandTests {
                                        "activeTandems": 3, "completedTandems": 1, "dissolvedTandems": 3, "sessions": 11, "minutes": 615,
                                        "swaps": 1, "goalsSet": 4, "goalsReached": 2]
         for (key, value) in expected { #expect(stats[key] as? Int == value, "\(key): \(String(describing: stats[key]))") }
-        #expect(stats["sessionsPerActiveTandem"] as? Double == 1.3333)
+        #expect(stats["sessionsPerActiveTandem"] as? Double == 4.0 / 3.0)  // full precision in machine formats
         #expect(stats["goalAttainment"] as? Double == 0.5)
         let basis = try #require(document["basis"] as? [String: Any])
         #expect(basis["seq"] as? Int == 43 && basis["role"] as? String == "coordinator" && basis["asOf"] as? String == "2027-04-01")
@@ -188,5 +188,34 @@ struct QueryCommandTests {
         Files.write(path, Array(lines.joined(separator: "\n").utf8))
         let broken = try cli("stats")
         #expect(broken.status == 65 && broken.stderr.contains("tandem verify"))
+    }
+}
+
+@Suite("Machine formats carry full precision")
+struct PrecisionTests {
+    /// 11 of 60 matched people withdrew: JSON must carry 11/60 so that it reads back as
+    /// exactly 11/60, not 0.1833.
+    @Test("a JSON rate of 11/60 reads back as exactly 11/60 in Python")
+    func elevenSixtieths() throws {
+        let cli = CLI()
+        try cli("init")
+        var lines = [#"{"command":"programme launch","id":"p","name":"P","starts":"2027-01-01","ends":"2027-12-31"}"#]
+        for n in 0..<30 {
+            lines.append(#"{"command":"signup","programme":"p","role":"mentor","name":"M N\#(n)","unit":"U\#(n)","level":2,"born":1999,"id":"m\#(n)","on":"2027-01-02"}"#)
+            lines.append(#"{"command":"signup","programme":"p","role":"mentee","name":"E N\#(n)","unit":"V\#(n)","level":9,"born":1965,"id":"e\#(n)","on":"2027-01-02"}"#)
+            lines.append(#"{"command":"match","programme":"p","mentor":"m\#(n)","mentee":"e\#(n)","id":"t\#(n)","on":"2027-01-05"}"#)
+        }
+        // 11 of the 60 matched people withdraw.
+        for n in 0..<11 { lines.append(#"{"command":"withdraw","participant":"e\#(n)","reason":"time","on":"2027-02-01"}"#) }
+        #expect(try cli.run(["append", "-"], stdin: lines.joined(separator: "\n")).status == 0)
+        let json = try cli.run(["dropouts", "--format", "json"]).stdout
+        let check = try ReferenceTools.runPython("""
+            import json, sys
+            d = json.loads(sys.stdin.read())["dropouts"]
+            print(d["rate"] == 11 / 60, d["rate"])
+            """, stdin: json)
+        #expect(check.stdout.hasPrefix("True"), "\(check.stdout) \(check.stderr)")
+        let table = try cli("dropouts").stdout
+        #expect(table.contains("rate 0.183"), "tables round to 3 decimals, half away from zero")
     }
 }
