@@ -10,7 +10,8 @@ import Mentoring
 public enum ProjectionSnapshot {
     static let kind = "projections"
     /// Raised whenever the layout or the meaning of a field changes.
-    public static let schema = 2
+    /// 3: the latest business date of the log is kept with the programmes.
+    public static let schema = 3
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile { SnapshotFile(path: store.cacheDirectory + "/projections.snapshot") }
@@ -149,6 +150,7 @@ public enum ProjectionSnapshot {
             w.write(p.id.rawValue); w.write(p.name); w.write(p.starts.dayNumber); w.write(p.ends.dayNumber)
             w.write(p.cadenceDays); w.write(p.minGroupSize)
         }
+        w.write(model.latestBusinessDate?.dayNumber)
     }
 
     static func write(_ p: PersonView, into w: inout SnapshotWriter) {
@@ -227,6 +229,7 @@ public enum ProjectionSnapshot {
             model.programmes[id] = Programme(id: id, name: name, starts: starts, ends: ends, cadenceDays: try r.readInt(), minGroupSize: try r.readInt())
             model.programmeOrder.append(id)
         }
+        model.latestBusinessDate = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
     }
 
     static func readPerson(_ r: inout SnapshotReader) throws(SnapshotError) -> PersonView {

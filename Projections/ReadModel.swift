@@ -148,7 +148,12 @@ public struct ProgrammeReadModel: EventFold, Sendable {
         }
     }
 
+    /// The latest business date of any event folded in: a log dated past today means the
+    /// clock is behind it, and a report without `--as-of` must not count those events.
+    public var latestBusinessDate: BusinessDate?
+
     public mutating func apply(_ recorded: RecordedEvent, traits: Traits?) {
+        if let date = recorded.event.businessDate, latestBusinessDate.map({ date > $0 }) ?? true { latestBusinessDate = date }
         switch recorded.event {
         case .programmeLaunched(let e):
             if programmes[e.programme] == nil { programmeOrder.append(e.programme) }
@@ -313,6 +318,6 @@ extension ProgrammeReadModel: Equatable {
     /// The same answers: equal views of everyone and everything, however stored.
     public static func == (a: ProgrammeReadModel, b: ProgrammeReadModel) -> Bool {
         a.programmes == b.programmes && a.programmeOrder == b.programmeOrder && a.people == b.people && a.tandems == b.tandems
-            && a.monthlySessions == b.monthlySessions && a.swaps == b.swaps && a.matchRuns == b.matchRuns && a.sessionLog == b.sessionLog
+            && a.latestBusinessDate == b.latestBusinessDate && a.monthlySessions == b.monthlySessions && a.swaps == b.swaps && a.matchRuns == b.matchRuns && a.sessionLog == b.sessionLog
     }
 }

@@ -219,3 +219,26 @@ struct PrecisionTests {
         #expect(table.contains("rate 0.183"), "tables round to 3 decimals, half away from zero")
     }
 }
+
+@Suite("The basis is the truth")
+struct BasisTests {
+    /// With the clock set back behind the log, a report without --as-of is as of today: it
+    /// leaves out events about later days and says how many, so that two reports on the same
+    /// basis never disagree.
+    @Test("without --as-of, events dated after today are left out, with a warning")
+    func clockBehindTheLog() throws {
+        var cli = CLI()
+        cli.now = "2027-06-01T12:00:00Z"
+        let demo = try cli.run(["demo", "--store", cli.store, "--participants", "20", "--until", "2027-05-01"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        cli.now = "2027-03-01T12:00:00Z"
+        let plain = try cli.run(["stats", "--format", "json"])
+        let asOf = try cli.run(["stats", "--format", "json", "--as-of", "2027-03-01"])
+        #expect(plain.status == 0 && asOf.status == 0)
+        let a = try #require(CLI.json(plain)?["stats"] as? [String: Any])
+        let b = try #require(CLI.json(asOf)?["stats"] as? [String: Any])
+        #expect(NSDictionary(dictionary: a).isEqual(to: b), "\(a) vs \(b)")
+        #expect(plain.stderr.contains("are dated after today (2027-03-01) and were left out of this report"), "\(plain.stderr)")
+        #expect(asOf.stderr.isEmpty)
+    }
+}

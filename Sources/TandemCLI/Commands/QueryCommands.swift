@@ -26,9 +26,20 @@ enum QueryCommands {
             let store = try Session.store(command, context)
             let result: QueryResult
             do {
-                let (window, knownAt) = try parseWindow(command)
-                let input = try loadInput(store: store, viewer: viewer, window: window, knownAt: knownAt, today: BusinessDate(context.clock.now()),
-                                          keepsSessions: try keepsSessions?(command) ?? .none, figuresSuffice: figuresSuffice?(command) ?? false)
+                var (window, knownAt) = try parseWindow(command)
+                let today = BusinessDate(context.clock.now())
+                let sessions = try keepsSessions?(command) ?? .none
+                var input = try loadInput(store: store, viewer: viewer, window: window, knownAt: knownAt, today: today,
+                                          keepsSessions: sessions, figuresSuffice: figuresSuffice?(command) ?? false)
+                // The basis is the truth: without --as-of a report is as of today, so events
+                // about later days (the clock is behind the log) are left out, and said so.
+                if window.asOf == nil, let latest = input.model.latestBusinessDate, latest > today {
+                    window.asOf = today
+                    input = try loadInput(store: store, viewer: viewer, window: window, knownAt: knownAt, today: today, keepsSessions: sessions)
+                    input.basis.asOfGiven = false
+                    let later = try countDated(after: today, in: store)
+                    context.warn("\(later) event(s) are dated after today (\(today)) and were left out of this report: the clock is behind the log (check the system clock or TANDEM_NOW); pass --as-of \(latest) to include them")
+                }
                 result = try run(input, command, QueryEnvironment(store: store, window: window, context: context))
             } catch {
                 // Refused and failed attempts are on the record too: probing is visible.
@@ -99,6 +110,19 @@ enum QueryCommands {
                                                     to: ProjectionSnapshot.file(store))
         }
         return QueryInput(model: replay.fold, basis: basis(replay.head), vault: vault, figures: figures)
+    }
+
+    /// How many events are about a business day after `date` (a full pass: only needed when
+    /// the clock is behind the log).
+    static func countDated(after date: BusinessDate, in store: Store) throws -> Int {
+        struct LaterDated: EventFold {
+            let after: BusinessDate
+            var count = 0
+            mutating func apply(_ recorded: RecordedEvent, traits: Traits?) {
+                if let day = recorded.event.businessDate, day > after { count += 1 }
+            }
+        }
+        return try Replay.fold(store.events, profiles: TraitsDirectory(), window: .everything) { LaterDated(after: date) }.fold.count
     }
 
     /// `--as-of DATE` and `--known-at DATE|seq:N`.
