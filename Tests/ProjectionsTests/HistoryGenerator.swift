@@ -21,6 +21,18 @@ struct HistoryGenerator {
     var voids = true
     /// The vault lines the accepted commands wrote, in order.
     var vaultLines: [[UInt8]] = []
+    /// Whether commands are sometimes dated up to three weeks back (recorded late), so that
+    /// the timeline rules are exercised; and whether erasures are generated.
+    var backdating = false
+    var erasures = true
+    /// How many commands the rules refused.
+    var refused = 0
+
+    /// The business date of the next command: today, or with `backdating` sometimes earlier.
+    mutating func date() -> BusinessDate {
+        guard backdating, Int.random(in: 0..<3, using: &generator) == 0 else { return day }
+        return day.adding(days: -Int.random(in: 1...21, using: &generator))
+    }
 
     init(seed: UInt64) {
         generator = SeededGenerator(seed: seed)
@@ -35,7 +47,10 @@ struct HistoryGenerator {
     @discardableResult
     mutating func record(_ command: ProgrammeCommand, today: BusinessDate? = nil) -> Bool {
         attempted.append(command)
-        guard let decision = try? decide(command, state, today: today ?? day) else { return false }
+        guard let decision = try? decide(command, state, today: today ?? day) else {
+            refused += 1
+            return false
+        }
         let seq = state.head + 1
         let event = decision.events[0]
         let at = Timestamp(secondsSinceEpoch: Int64(day.dayNumber) * 86400 + Int64(counter))
@@ -69,45 +84,46 @@ struct HistoryGenerator {
                 let profile = Profile(name: "P\(state.participants.count)", unit: pick(units)!, level: role == .mentor ? 2 : 8,
                                       born: role == .mentor ? 1998 : 1962, gender: pick(["f", "m", "d"]))
                 record(.signUp(SignUp(programme: programme, role: role, profile: SealedRecord(.profile(profile), random: random),
-                                      id: ParticipantID("p\(state.participants.count)")!, on: day)))
+                                      id: ParticipantID("p\(state.participants.count)")!, on: date())))
             case 18..<32:
                 if let mentor = pick(free.filter { $0.role == .mentor }), let mentee = pick(free.filter { $0.role == .mentee }) {
                     record(.match(Match(programme: programme, mentor: mentor.id, mentee: mentee.id, id: TandemID("t\(state.tandems.count)")!,
-                                        override: Bool.random(using: &generator) ? SealedRecord(.reason("pilot"), random: random) : nil, on: day)))
+                                        override: Bool.random(using: &generator) ? SealedRecord(.reason("pilot"), random: random) : nil, on: date())))
                 }
             case 32..<60:
-                if let tandem = pick(active) { record(.recordSession(RecordSession(tandem: tandem.id, on: day, minutes: Int.random(in: 20...90, using: &generator)))) }
+                if let tandem = pick(active) { record(.recordSession(RecordSession(tandem: tandem.id, on: date(), minutes: Int.random(in: 20...90, using: &generator)))) }
             case 60..<68:
                 if let tandem = pick(active) {
                     record(.setGoal(SetGoal(tandem: tandem.id, goal: GoalID("g\(tandem.goals.count)")!, text: SealedRecord(.goalText("x"), random: random),
-                                            due: Bool.random(using: &generator) ? day.adding(days: 30) : nil, on: day)))
+                                            due: Bool.random(using: &generator) ? day.adding(days: 30) : nil, on: date())))
                 }
             case 68..<74:
                 if let tandem = pick(active), let goal = tandem.goals.filter({ $0.value.reachedOn == nil }).keys.sorted().first {
-                    record(.reachGoal(ReachGoal(tandem: tandem.id, goal: goal, on: day)))
+                    record(.reachGoal(ReachGoal(tandem: tandem.id, goal: goal, on: date())))
                 }
             case 74..<79:
                 if let tandem = pick(active) {
                     let leaving = Bool.random(using: &generator) ? tandem.mentor : tandem.mentee
                     let role = state.participants[leaving]!.role
                     if let joining = pick(free.filter { $0.role == role }) {
-                        record(.swap(SwapPartner(tandem: tandem.id, leaving: leaving, joining: joining.id, on: day, reason: pick(ReasonCode.allCases)!,
+                        record(.swap(SwapPartner(tandem: tandem.id, leaving: leaving, joining: joining.id, on: date(), reason: pick(ReasonCode.allCases)!,
                                                  newTandem: TandemID("t\(state.tandems.count)")!, override: SealedRecord(.reason("ok"), random: random))))
                     }
                 }
             case 79..<84:
                 if let person = pick(state.participants.values.filter { $0.withdrawnOn == nil }.sorted { $0.id < $1.id }) {
-                    record(.withdraw(Withdraw(participant: person.id, on: day, reason: pick(ReasonCode.allCases)!)))
+                    record(.withdraw(Withdraw(participant: person.id, on: date(), reason: pick(ReasonCode.allCases)!)))
                 }
             case 84..<88:
-                if let tandem = pick(active) { record(.complete(CompleteTandem(tandem: tandem.id, on: day))) }
+                if let tandem = pick(active) { record(.complete(CompleteTandem(tandem: tandem.id, on: date()))) }
             case 88..<93:
                 if voids, let seq = pick(voidable.filter { state.voided[$0] == nil }) {
                     // Voiding a session or a reached goal never breaks a later event.
                     record(.void(VoidEvent(seq: seq, reason: SealedRecord(.reason("correction"), random: random))))
                 }
             default:
-                if let person = pick(state.participants.values.filter { !$0.erased }.sorted { $0.id < $1.id }), Int.random(in: 0..<3, using: &generator) == 0 {
+                if erasures, let person = pick(state.participants.values.filter { !$0.erased }.sorted { $0.id < $1.id }),
+                   Int.random(in: 0..<3, using: &generator) == 0 {
                     record(.forget(Forget(participant: person.id)))
                 }
             }
