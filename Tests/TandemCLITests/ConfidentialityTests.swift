@@ -136,6 +136,8 @@ struct ConfidentialityTests {
             (["--role", "analyst", "tandems"], "refused:role"), (["--role", "analyst", "access"], "refused:role"),
             (["--role", "auditor", "stats", "--by", "unit"], "refused:role"), (["--role", "auditor", "suggest"], "refused:role"),
             (["--role", "participant:m1", "stats"], "refused:role"),
+            (["--role", "analyst", "stats", "--known-at", "seq:5"], "refused:role"),
+            (["--role", "analyst", "dropouts", "--known-at", "2027-02-01"], "refused:role"),
             (["--role", "participant:m1", "sessions", "--tandem", "t3"], "refused:not-yours"),
             (["stats", "--known-at", "seq:9999"], "refused:invalid"), (["stats", "--programme", "nope"], "refused:unknown-id"),
             (["sessions", "--tandem", "t-none"], "refused:unknown-id"),
@@ -157,6 +159,8 @@ struct ConfidentialityTests {
         #expect(line.contains("\"segment\":\"unit=hmac:") && !line.contains("Zz-Canary-Unit"), "\(segmented.stderr) \(line)")
         let listed = try cli.run(["--role", "auditor", "access"])
         #expect(listed.stdout.contains("refused:not-yours") && listed.stdout.contains("outcome"))
+        let knownAt = try cli.run(["--role", "analyst", "stats", "--known-at", "seq:5"])
+        #expect(knownAt.stderr.hasPrefix("Error: the analyst view may not use --known-at"), "\(knownAt.stderr)")
     }
 
     @Test("a ledger that cannot be written does not stop a query: it answers, with a warning")

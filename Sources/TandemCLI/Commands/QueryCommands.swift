@@ -27,6 +27,11 @@ enum QueryCommands {
             let result: QueryResult
             do {
                 var (window, knownAt) = try parseWindow(command)
+                // Stepping --known-at through the log one seq at a time profiles each entry:
+                // the log's history is for coordinators and auditors.
+                if knownAt != nil, viewer == .analyst {
+                    throw CommandFailure("the analyst view may not use --known-at: stepping through the log one entry at a time would single people out. Use --as-of DATE for figures as of a day; --known-at is for coordinators and auditors", refusal: "role")
+                }
                 let today = BusinessDate(context.clock.now())
                 let sessions = try keepsSessions?(command) ?? .none
                 var input = try loadInput(store: store, viewer: viewer, window: window, knownAt: knownAt, today: today,
