@@ -184,8 +184,13 @@ public enum AuditQuery {
         case .participantSignedUp(let e): return "\(e.participant) signed up as \(e.role.rawValue) for \(e.programme) on \(e.on)"
         case .tandemMatched(let e):
             var text = "tandem \(e.tandem) matched on \(e.on): mentor \(e.mentor), mentee \(e.mentee)"
-            if let run = e.run { text += ", as proposed by match run \(run)" } else { text += ", by hand" }
-            if e.override != nil { text += "; cross-unit rule waived" + Self.reasonNote(e.overrideReason) }
+            if let run = e.run {
+                // With an override, the run need not have proposed the pair.
+                text += e.override == nil ? ", as proposed by match run \(run)" : ", under match run \(run)"
+            } else {
+                text += ", by hand"
+            }
+            if e.override != nil { text += "; a rule was waived" + Self.reasonNote(e.overrideReason) }
             return text
         case .sessionHeld(let e):
             return "session of \(e.tandem) on \(e.on): \(e.minutes) min, \(e.mode.rawValue)" + (e.personal == nil ? "" : ", notes in the vault")
@@ -194,7 +199,7 @@ public enum AuditQuery {
         case .goalReached(let e): return "goal \(e.goal) of \(e.tandem) reached on \(e.on)"
         case .partnerSwapped(let e):
             return "\(e.tandem) ended by a swap on \(e.on) (\(e.reason.rawValue)): \(e.leaving) left, \(e.joining) joined in \(e.newTandem)"
-                + (e.override == nil ? "" : "; cross-unit rule waived" + Self.reasonNote(e.overrideReason))
+                + (e.override == nil ? "" : "; a rule was waived" + Self.reasonNote(e.overrideReason))
         case .participantWithdrew(let e): return "\(e.participant) withdrew on \(e.on) (\(e.reason.rawValue))"
         case .tandemCompleted(let e): return "\(e.tandem) completed on \(e.on)"
         case .eventVoided(let e): return "voids seq \(e.seq)" + Self.reasonNote(e.personal)

@@ -40,13 +40,16 @@ public enum GoalsQuery {
         try input.viewer.permit(.goals)
         let tandems = try TandemScope.select(input, programme: options.programme, tandem: options.tandem)
         let goals = tandems.flatMap { input.model.goals[$0.id] ?? [] }
+        let active = Set(tandems.filter { $0.status == .active }.map(\.id))
         var isMember = false
         if case .participant = input.viewer { isMember = true }
         let texts = isMember ? try input.texts(Set(goals.map(\.textRef))) : [:]
         var rows: [JSONValue] = []
         var table: [[String]] = []
         for goal in goals {
-            let overdue = goal.reached == nil && (goal.due.map { $0 < input.asOf } ?? false)
+            // Only a running tandem can be late: a goal left open when its tandem ended is
+            // unreached, not overdue for ever after.
+            let overdue = goal.reached == nil && active.contains(goal.tandem) && (goal.due.map { $0 < input.asOf } ?? false)
             var object: JSONObject = ["tandem": .string(goal.tandem.rawValue), "goal": .string(goal.goal.rawValue),
                                       "category": goal.category.map(JSONValue.string) ?? .null, "set": .string(goal.set.description),
                                       "due": Format.date(goal.due), "reached": Format.date(goal.reached),

@@ -70,6 +70,9 @@ public enum DeciderSnapshot {
         for (run, programme) in state.matchRuns.sorted(by: { $0.key < $1.key }) {
             meta.write(run.rawValue)
             meta.write(programme.rawValue)
+            let pairs = (state.matchRunPairs[run] ?? []).sorted()
+            meta.write(UInt64(pairs.count))
+            for pair in pairs { meta.write(pair) }
         }
         meta.write(UInt64(state.voided.count))
         for (seq, by) in state.voided.sorted(by: { $0.key < $1.key }) {
@@ -176,6 +179,9 @@ public enum DeciderSnapshot {
             for _ in 0..<(try r.readCount()) {
                 let run = try Self.id(MatchRunKind.self, &r)
                 state.matchRuns[run] = try Self.id(ProgrammeKind.self, &r)
+                var pairs = Set<String>()
+                for _ in 0..<(try r.readCount()) { pairs.insert(try r.readString()) }
+                state.matchRunPairs[run] = pairs
             }
             for _ in 0..<(try r.readCount()) {
                 let seq = try r.readInt()

@@ -7,6 +7,8 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
     case unknownTandem(TandemID)
     case unknownGoal(TandemID, GoalID)
     case unknownMatchRun(MatchRunID)
+    /// A match names a run that did not propose this pair.
+    case notProposedByRun(MatchRunID, mentor: ParticipantID, mentee: ParticipantID)
     case duplicateProgramme(ProgrammeID)
     case duplicateParticipant(ParticipantID)
     case duplicateTandem(TandemID)
@@ -72,6 +74,8 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
             return "tandem '\(t)' has no goal '\(g)'; set it first with `tandem goal set --tandem \(t) --goal \(g) --text …`"
         case .unknownMatchRun(let r):
             return "unknown match run '\(r)'; record one with `tandem suggest --record`"
+        case .notProposedByRun(let r, let mentor, let mentee):
+            return "match run '\(r)' did not propose \(mentor) × \(mentee); leave out --run for a match by hand, or give --override REASON to record it under the run anyway"
         case .duplicateProgramme(let p):
             return "a programme '\(p)' already exists; choose another --id"
         case .duplicateParticipant(let p):
@@ -137,7 +141,7 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
         case .alreadyVoided(let seq, let by):
             return "seq \(seq) was already voided by seq \(by)"
         case .notVoidable(let seq, let type):
-            return "seq \(seq) is a \(type), which cannot be voided"
+            return "seq \(seq) is \(type.first.map { "AEIOU".contains($0) } == true ? "an" : "a") \(type), which cannot be voided"
         case .voidWouldBreak(let seq, let later, let laterType, let because):
             return "voiding seq \(seq) would leave seq \(later) (\(laterType)) invalid (\(because.summary)); void seq \(later) first"
         case .keyReused(let key, let seq):

@@ -555,10 +555,15 @@ public final class ProgrammeService: Sendable {
                 case .logCreated, .eventVoided, .personalDataErased, .unknown:
                     throw DomainError.notVoidable(target, type: recorded.event.type)
                 default:
+                    // Skipped, but it exists: a later void of it must still find its seq.
+                    replayed.head = max(replayed.head, recorded.seq)
                     return
                 }
             }
-            if voided[recorded.seq] != nil { return }
+            if voided[recorded.seq] != nil {
+                replayed.head = max(replayed.head, recorded.seq)
+                return
+            }
             if recorded.seq > target {
                 do throws(DomainError) { try replayed.validate(recorded.event) } catch {
                     failure = .voidWouldBreak(seq: target, later: recorded.seq, laterType: recorded.event.type, because: error)

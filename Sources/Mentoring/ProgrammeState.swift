@@ -106,6 +106,9 @@ public struct ProgrammeState: Sendable, Equatable {
     public var tandems: [TandemID: TandemRecord] = [:]
     public var keys: [String: KeyUse] = [:]
     public var matchRuns: [MatchRunID: ProgrammeID] = [:]
+    /// The pairs each match run proposed, as `mentor mentee`: a match that names a run must
+    /// be one of them (or say why not with an override).
+    public var matchRunPairs: [MatchRunID: Set<String>] = [:]
     /// Voided seq → the seq of the void.
     public var voided: [Int: Int] = [:]
 
@@ -173,6 +176,7 @@ public struct ProgrammeState: Sendable, Equatable {
             participants[e.participant]?.unit = nil
         case .matchRunRecorded(let e):
             matchRuns[e.run] = e.programme
+            matchRunPairs[e.run] = Set(e.pairs.map { "\($0.mentor) \($0.mentee)" })
         case .logCreated, .unknown:
             break
         }

@@ -39,6 +39,10 @@ extension ProgrammeState {
             if let run = e.run {
                 guard let owner = matchRuns[run] else { throw .unknownMatchRun(run) }
                 guard owner == e.programme else { throw .runOfOtherProgramme(run, belongsTo: owner, asked: e.programme) }
+                // "As proposed by run R" must be true, unless a reason says why not.
+                if e.override == nil, matchRunPairs[run]?.contains("\(e.mentor) \(e.mentee)") != true {
+                    throw .notProposedByRun(run, mentor: e.mentor, mentee: e.mentee)
+                }
             }
 
         case .sessionHeld(let e):

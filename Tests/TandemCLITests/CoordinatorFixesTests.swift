@@ -1,0 +1,97 @@
+import EventLog
+import Foundation
+import TestSupport
+import Testing
+
+/// Regressions a new coordinator ran into, each as a real process.
+@Suite("Coordinator regressions, as real processes")
+struct CoordinatorFixesTests {
+    /// A programme (2027-01-01 to 2027-06-30) with two tandems: t1 (m1 × e1) and t2 (m2 × e2).
+    static func programme(_ cli: CLI) throws {
+        try cli("init")
+        let lines = [
+            #"{"command":"programme launch","id":"p","name":"P","starts":"2027-01-01","ends":"2027-06-30"}"#,
+            #"{"command":"signup","programme":"p","role":"mentor","name":"A A","unit":"IT","level":2,"born":1999,"id":"m1","on":"2027-01-02"}"#,
+            #"{"command":"signup","programme":"p","role":"mentor","name":"B B","unit":"Ops","level":2,"born":1999,"id":"m2","on":"2027-01-02"}"#,
+            #"{"command":"signup","programme":"p","role":"mentee","name":"C C","unit":"HR","level":9,"born":1965,"id":"e1","on":"2027-01-02"}"#,
+            #"{"command":"signup","programme":"p","role":"mentee","name":"D D","unit":"Legal","level":9,"born":1965,"id":"e2","on":"2027-01-02"}"#,
+            #"{"command":"match","programme":"p","mentor":"m1","mentee":"e1","id":"t1","on":"2027-01-05"}"#,
+            #"{"command":"match","programme":"p","mentor":"m2","mentee":"e2","id":"t2","on":"2027-01-05"}"#,
+            #"{"command":"goal set","tandem":"t1","goal":"g1","text":"x","due":"2027-02-01","on":"2027-01-10"}"#,
+        ]
+        let outcome = try cli.run(["append", "-"], stdin: lines.joined(separator: "\n"))
+        guard outcome.status == 0 else { throw SeedingFailed(message: outcome.stderr) }
+    }
+
+    @Test("voiding launches one by one never reaches a dead end")
+    func voidChain() throws {
+        let cli = CLI()
+        try cli("init")
+        for id in ["p1", "p2", "p3"] {
+            #expect(try cli.run(["programme", "launch", "--id", id, "--name", id, "--starts", "2027-01-01", "--ends", "2027-09-30"]).status == 0)
+        }
+        for seq in [2, 3, 4] {
+            let outcome = try cli.run(["void", "--seq", String(seq), "--reason", "launched by mistake"])
+            #expect(outcome.status == 0, "void --seq \(seq): \(outcome.stderr)")
+        }
+        let again = try cli.run(["void", "--seq", "5", "--reason", "x"])
+        #expect(again.status == 1 && again.stderr.contains("seq 5 is an EventVoided, which cannot be voided"))
+        #expect(try cli("verify").status == 0)
+    }
+
+    @Test("match --run refuses a pair the run never proposed, unless an override says why")
+    func matchRunMustHaveProposed() throws {
+        let cli = CLI()
+        try cli("init")
+        var lines = [#"{"command":"programme launch","id":"p","name":"P","starts":"2027-01-01","ends":"2027-06-30"}"#]
+        for (id, role, unit) in [("m1", "mentor", "IT"), ("m2", "mentor", "Ops"), ("e1", "mentee", "HR"), ("e2", "mentee", "Legal")] {
+            lines.append(#"{"command":"signup","programme":"p","role":"\#(role)","name":"N \#(id)","unit":"\#(unit)","level":\#(role == "mentor" ? 2 : 9),"born":\#(role == "mentor" ? 1999 : 1965),"id":"\#(id)","on":"2027-01-02"}"#)
+        }
+        #expect(try cli.run(["append", "-"], stdin: lines.joined(separator: "\n")).status == 0)
+        let recorded = try QueryCommandTests.json(cli, ["suggest", "--record"])
+        let run = try #require((recorded["run"] as? [String: Any])?["id"] as? String)
+        let proposed = Set((recorded["pairs"] as? [[String: Any]] ?? []).map { "\($0["mentor"]!) \($0["mentee"]!)" })
+        #expect(proposed.count == 2)
+        // Every pair is eligible (four units); the run proposed two of the four.
+        let other = try #require(["m1 e1", "m1 e2", "m2 e1", "m2 e2"].first { !proposed.contains($0) }).split(separator: " ").map(String.init)
+        let refused = try cli.run(["match", "--programme", "p", "--mentor", other[0], "--mentee", other[1], "--run", run, "--id", "t9"])
+        #expect(refused.status == 1 && refused.stderr.contains("did not propose \(other[0]) × \(other[1])"), "\(refused.stderr)")
+        let overridden = try cli.run(["match", "--programme", "p", "--mentor", other[0], "--mentee", other[1], "--run", run, "--id", "t9",
+                                      "--override", "they asked for each other"])
+        #expect(overridden.status == 0, "\(overridden.stderr)")
+        let audit = try #require(try QueryCommandTests.json(cli, ["audit", "--tandem", "t9"])["entries"] as? [[String: Any]])
+        let summary = try #require(audit.first?["summary"] as? String)
+        #expect(summary.contains("under match run \(run)") && !summary.contains("as proposed by"), "\(summary)")
+    }
+
+    @Test("after the programme's end, suggest and due are empty")
+    func afterTheEnd() throws {
+        var cli = CLI()
+        try Self.programme(cli)
+        cli.now = "2027-03-01T09:00:00Z"
+        #expect(try cli.run(["withdraw", "--participant", "e2", "--on", "2027-02-01", "--reason", "time"]).status == 0)
+        let during = try QueryCommandTests.json(cli, ["due", "--within", "60"])
+        #expect((during["due"] as? [Any])?.isEmpty == false)
+        cli.now = "2027-08-01T09:00:00Z"
+        let suggest = try QueryCommandTests.json(cli, ["suggest"])
+        #expect((suggest["pairs"] as? [Any])?.isEmpty == true)
+        let due = try QueryCommandTests.json(cli, ["due", "--within", "60"])
+        #expect((due["due"] as? [Any])?.isEmpty == true)
+        // Near the end, nothing falls due past it.
+        cli.now = "2027-06-20T09:00:00Z"
+        let late = try QueryCommandTests.json(cli, ["due", "--within", "60"])
+        #expect((late["due"] as? [[String: Any]] ?? []).allSatisfy { ($0["dueOn"] as? String ?? "") <= "2027-06-30" })
+    }
+
+    @Test("a goal is overdue while its tandem runs, and not after the tandem ended")
+    func overdueGoals() throws {
+        var cli = CLI()
+        try Self.programme(cli)
+        cli.now = "2027-03-01T09:00:00Z"
+        let running = try #require(try QueryCommandTests.json(cli, ["goals"])["goals"] as? [[String: Any]])
+        #expect(running.first?["overdue"] as? Bool == true)
+        #expect(try cli.run(["complete", "--tandem", "t1", "--on", "2027-02-20"]).status == 0)
+        let ended = try #require(try QueryCommandTests.json(cli, ["goals"])["goals"] as? [[String: Any]])
+        #expect(ended.first?["overdue"] as? Bool == false)
+    }
+}
