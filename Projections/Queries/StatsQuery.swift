@@ -164,9 +164,11 @@ public enum StatsQuery {
             }
             stats["by"] = .string(by.rawValue)
             stats["groups"] = .array(rows)
-            table = TextTable(headers: ["group", "people", "withdrawn", "sessions", "goals", "reached", "w-rate"], rows: tableRows, numeric: [1, 2, 3, 4, 5, 6], blank: "–")
+            table = TextTable(headers: ["group", "people", "withdrawn", "sessions*", "goals*", "reached", "w-rate"], rows: tableRows,
+                              numeric: [1, 2, 3, 4, 5, 6], blank: "–")
             csvTable = TextTable(headers: ["group", "participants", "withdrawn", "sessions", "goalsReached", "reachedAGoal", "withdrawalRate", "suppressed"],
                                  rows: zip(tableRows, rows).map { row, object in row + [object.objectValue?["suppressed"]?.boolValue == true ? "true" : "false"] })
+            notes.append("* sessions and goals reached of the tandems the group's people were in: a tandem with members in two groups counts in both, so the column does not add up to the total.")
             notes.append("Totals: " + ["participants", "withdrawn", "sessions", "goalsReached"].map { "\($0) \(display(stats[$0]!))" }.joined(separator: ", "))
             if input.viewer == .analyst {
                 // One reason per hidden cell: a hidden row hides its five figures.

@@ -83,7 +83,7 @@ public enum SuggestQuery {
             ("weights", .object(JSONObject(Matching.Weights().json.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.double($0.value)) }))),
             ("rules", .object(["allowSameUnit": .bool(options.allowSameUnit)])),
         ]
-        var notes = ["Total score \(Format.number(proposal.total, digits: 4)) over \(proposal.pairs.count) pairs, the optimum for the pool of \(mentors.count) mentors and \(mentees.count) mentees (\(proposal.candidates.count) eligible pairs)."]
+        var notes = ["Total score \(Format.number(proposal.total, digits: 4)) over \(Format.count(proposal.pairs.count, "pair")), the optimum for the pool of \(Format.count(mentors.count, "mentor")) and \(Format.count(mentees.count, "mentee")) (\(Format.count(proposal.candidates.count, "eligible pair")))."]
         for (id, why) in proposal.unmatchedMentors { notes.append("Unmatched mentor \(id): \(why.rawValue)") }
         for (id, why) in proposal.unmatchedMentees { notes.append("Unmatched mentee \(id): \(why.rawValue)") }
         result.notes = notes

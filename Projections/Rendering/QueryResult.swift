@@ -345,7 +345,10 @@ public enum Format {
     }
 
     /// "1 day", "3 days".
-    public static func days(_ n: Int) -> String { n == 1 ? "1 day" : "\(n) days" }
+    public static func days(_ n: Int) -> String { count(n, "day") }
+
+    /// "1 mentor", "2 mentors": a count with its noun in the right number (regular plurals).
+    public static func count(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
 
     /// A number for tables: up to `digits` decimals, rounded half away from zero, no trailing
     /// zeros.

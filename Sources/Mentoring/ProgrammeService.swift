@@ -46,6 +46,8 @@ public struct RecordedOutcome: Sendable, Equatable {
     public var id: String
     /// True when an idempotency key made this a retry: nothing was appended.
     public var duplicate: Bool
+    /// Things worth a second look that break no rule (a programme shorter than six months).
+    public var advisories: [String] = []
 }
 
 /// One command of a batch was refused: which one, and why. Nothing of the batch was appended.
@@ -300,7 +302,8 @@ public final class ProgrammeService: Sendable {
                     }
                     try faulting?.fault(event.needs, into: &state)
                     state.apply(recorded, traits: profile.map(Traits.init), journal: &journal)
-                    let outcome = RecordedOutcome(seq: next, type: event.type, id: Self.subject(of: event), duplicate: false)
+                    var outcome = RecordedOutcome(seq: next, type: event.type, id: Self.subject(of: event), duplicate: false)
+                    outcome.advisories = state.advisories(for: event)
                     outcomes.append(outcome)
                     if let key = storedKey { decidedKeys[key] = (command.digest, outcome, index) }
                     next += 1

@@ -1,3 +1,24 @@
+extension ProgrammeState {
+    /// What is allowed but unusual, said as advice: the seeds' programmes run 6 to 12 months,
+    /// and people sign up shortly before the kick-off. Pure; `self` is the state before the
+    /// event.
+    public func advisories(for event: ProgrammeEvent) -> [String] {
+        switch event {
+        case .programmeLaunched(let e):
+            let days = e.starts.days(to: e.ends)
+            if days < 182 || days > 366 {
+                return ["programme \(e.programme) runs \(days) day\(days == 1 ? "" : "s"); reverse-mentoring programmes usually run 6 to 12 months"]
+            }
+        case .participantSignedUp(let e):
+            if let programme = programmes[e.programme], e.on.days(to: programme.starts) > 92 {
+                return ["\(e.participant) signed up on \(e.on), more than 3 months before programme \(e.programme) starts on \(programme.starts)"]
+            }
+        default: break
+        }
+        return []
+    }
+}
+
 /// The programme's rules, as checks of an event against the state it would be applied to.
 ///
 /// `decide` builds an event from a command and validates it here; a void is allowed only if

@@ -94,4 +94,20 @@ struct CoordinatorFixesTests {
         let ended = try #require(try QueryCommandTests.json(cli, ["goals"])["goals"] as? [[String: Any]])
         #expect(ended.first?["overdue"] as? Bool == false)
     }
+
+    @Test("unusual programme lengths and early signups are warnings, not refusals; wording counts right")
+    func advisories() throws {
+        let cli = CLI()
+        try cli("init")
+        let short = try cli.run(["programme", "launch", "--id", "p1", "--name", "Short", "--starts", "2027-01-01", "--ends", "2027-01-02"])
+        #expect(short.status == 0 && short.stderr.contains("programme p1 runs 1 day; reverse-mentoring programmes usually run 6 to 12 months"))
+        let long = try cli.run(["programme", "launch", "--id", "p2", "--name", "Long", "--starts", "2027-01-01", "--ends", "2028-07-01"])
+        #expect(long.status == 0 && long.stderr.contains("usually run 6 to 12 months"))
+        let normal = try cli.run(["programme", "launch", "--id", "p3", "--name", "Normal", "--starts", "2027-09-01", "--ends", "2028-06-30"])
+        #expect(normal.status == 0 && normal.stderr.isEmpty)
+        let early = try cli.run(["signup", "--programme", "p3", "--role", "mentor", "--name", "A B", "--unit", "IT", "--level", "2", "--born", "1999",
+                                 "--on", "2027-02-01"])
+        #expect(early.status == 0 && early.stderr.contains("more than 3 months before programme p3 starts on 2027-09-01"), "\(early.stderr)")
+        #expect(try cli.run(["report", "--html", "r.html", "--format", "csv"]).status == 64)
+    }
 }

@@ -222,6 +222,9 @@ enum BulkCommands {
     /// turned into one JSON value.
     static func printBatch(_ outcomes: [RecordedOutcome], lines: some Sequence<Int>, noun: String, command: ParsedCommand,
                            context: CommandContext) {
+        for (outcome, line) in zip(outcomes, lines) where !outcome.advisories.isEmpty {
+            for advice in outcome.advisories { context.warn("line \(line): \(advice)") }
+        }
         if GlobalOptions.format(command) == "json" {
             var writer = JSONWriter(capacity: 1 << 16)
             writer.writeRaw("{\"recorded\":")

@@ -72,7 +72,7 @@ enum DemoCommand {
             ]).description)
             return ExitCode.ok
         }
-        context.print("Simulated \"\(simulation.name)\", \(simulation.starts) to \(simulation.ends) (seed \(settings.seed)): \(settings.participants) people, \(simulation.summary.matchRuns) match runs, \(input.basis.head.seq) events in \(root)")
+        context.print("Simulated \"\(simulation.name)\", \(simulation.starts) to \(simulation.ends) (seed \(settings.seed)): \(settings.participants) people, \(Format.count(simulation.summary.matchRuns, "match run")), \(input.basis.head.seq) events in \(root)")
         context.print()
         context.stdout.write(Renderer.table(stats.table, width: context.tableWidth))
         context.print()

@@ -285,6 +285,9 @@ enum QueryCommands {
         .value("html", "file", "Where to write the report.", required: true),
         programmeOption,
     ]) { input, command, environment in
+        guard (command.value("format") ?? "table") != "csv" else {
+            throw UsageError("The value 'csv' is invalid for '--format <format>' here: a report is one HTML file; use 'table' or 'json' for the summary", path: command.path)
+        }
         let path = try OutputFile.checked(environment.context.absolute(command.value("html")!), option: "html", store: environment.store)
         var result = try HTMLReport.render(input, programme: try ids(command, "programme", ProgrammeKind.self))
         guard case .string(let html)? = result.extra.first(where: { $0.0 == "html" })?.1 else { preconditionFailure("the report renders HTML") }
@@ -355,7 +358,7 @@ enum QueryCommands {
             do { try FileSystem.replaceAtomically(path, with: Array(calendar.utf8), mode: 0o600) } catch {
                 throw CommandFailure("cannot write the calendar: \(error)")
             }
-            result.notes.append("Wrote \(result.payload.arrayValue?.count ?? 0) invitations to \(path)")
+            result.notes.append("Wrote \(Format.count(result.payload.arrayValue?.count ?? 0, "invitation")) to \(path)")
             result.extra.append(("ics", .string(path)))
         }
         return result

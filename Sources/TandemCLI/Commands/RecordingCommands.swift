@@ -184,6 +184,7 @@ enum Session {
     }
 
     static func printOutcome(_ outcome: RecordedOutcome, command: ParsedCommand, context: CommandContext) {
+        for advice in outcome.advisories { context.warn(advice) }
         if GlobalOptions.format(command) == "json" {
             var object: JSONObject = ["seq": .int(Int64(outcome.seq)), "type": .string(outcome.type), "id": .string(outcome.id)]
             if outcome.duplicate { object["duplicate"] = .bool(true) }
