@@ -65,7 +65,7 @@ struct ConfidentialityTests {
         var shown: [String: Set<String>] = [:]
         for role in Self.roles {
             for query in Self.queries {
-                for format in ["table", "json", "csv"] {
+                for format in ["table", "json", "csv"] where !(query.first == "report" && format == "csv") {
                     for file in ["out.ics", "out.html"] { try? FileManager.default.removeItem(atPath: cli.directory.appending(file)) }
                     let outcome = try cli.run(["--role", role] + query + ["--format", format])
                     // What a query writes to a file counts as shown, too.
