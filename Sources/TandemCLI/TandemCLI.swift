@@ -88,5 +88,6 @@ enum CommandTree {
         QueryCommands.due,
         QueryCommands.access,
         StoreCommands.verify,
+        CompletionsCommand.spec,
     ]
 }

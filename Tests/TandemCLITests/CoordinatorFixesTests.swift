@@ -110,4 +110,24 @@ struct CoordinatorFixesTests {
         #expect(early.status == 0 && early.stderr.contains("more than 3 months before programme p3 starts on 2027-09-01"), "\(early.stderr)")
         #expect(try cli.run(["report", "--html", "r.html", "--format", "csv"]).status == 64)
     }
+
+    @Test("completions: bash completes commands and options from the command tree; zsh and fish scripts too")
+    func completions() throws {
+        let cli = CLI()
+        let bash = try cli.run(["completions", "bash"])
+        #expect(bash.status == 0)
+        Files.write(cli.directory.appending("tandem.bash"), Array(bash.stdout.utf8))
+        let script = """
+            source \(cli.directory.appending("tandem.bash"))
+            COMP_WORDS=(tandem goal se); COMP_CWORD=2; _tandem; echo "${COMPREPLY[*]}"
+            COMP_WORDS=(tandem session --mi); COMP_CWORD=2; _tandem; echo "${COMPREPLY[*]}"
+            COMP_WORDS=(tandem ver); COMP_CWORD=1; _tandem; echo "${COMPREPLY[*]}"
+            """
+        let run = try Executables.run("/bin/bash", ["-c", script])
+        #expect(run.stdout == "set\n--minutes\nverify\n", "\(run.stdout) \(run.stderr)")
+        #expect(try cli.run(["completions", "zsh"]).stdout.hasPrefix("#compdef tandem"))
+        let fish = try cli.run(["completions", "fish"]).stdout
+        #expect(fish.contains("-a verify") && fish.contains("-l minutes"))
+        #expect(try cli.run(["completions", "tcsh"]).status == 64)
+    }
 }
