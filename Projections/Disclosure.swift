@@ -4,7 +4,7 @@ import Mentoring
 /// The queries, for the permission check.
 public enum QueryKind: String, Sendable {
     case tandems, atRisk = "tandems --at-risk", stats, statsBySegment = "stats --by", audit, goals, sessions
-    case dropouts, dropoutsBySegment = "dropouts --by", suggest, due, report = "report", access
+    case dropouts, dropoutsBySegment = "dropouts --by", suggest, due, report = "report", access, people
 }
 
 /// A query the role may not run, with what it may run instead.
@@ -37,6 +37,8 @@ extension Viewer {
             return
         case (.analyst, .tandems), (.analyst, .goals), (.analyst, .sessions), (.analyst, .due):
             throw refuse("analysts see aggregates only, and a tandem is a group of two; run `tandem stats --by …` or `tandem dropouts` instead")
+        case (.analyst, .people), (.auditor, .people):
+            throw refuse("the list of people with their names and profiles is for coordinators; run `tandem stats` (analysts by segment) for figures")
         case (.analyst, .audit), (.analyst, .access):
             throw refuse("the event trail is for coordinators and auditors")
         case (.analyst, .suggest):
@@ -48,7 +50,7 @@ extension Viewer {
             throw refuse("auditors see pseudonymous ids, not units, levels, birth years or genders; segmented reports are for analysts")
         case (.auditor, .suggest):
             throw refuse("matching works on personal profiles, which auditors do not see")
-        case (.participant, .tandems), (.participant, .goals), (.participant, .sessions), (.participant, .due):
+        case (.participant, .tandems), (.participant, .goals), (.participant, .sessions), (.participant, .due), (.participant, .people):
             return
         case (.participant, _):
             throw refuse("participants see their own tandems: run `tandem tandems`, `tandem sessions`, `tandem goals` or `tandem due`")

@@ -257,8 +257,9 @@ public enum Field {
         }
     }
 
-    /// Lower case, with the accents of Latin letters taken off (ü → u, ß → ss).
-    static func fold(_ text: String) -> String {
+    /// Lower case, with the accents of Latin letters taken off (ü → u, ß → ss): how names
+    /// are compared and searched.
+    public static func fold(_ text: String) -> String {
         let table: [Character: String] = ["ä": "a", "à": "a", "á": "a", "â": "a", "ã": "a", "å": "a", "æ": "ae", "ç": "c", "č": "c",
                                           "è": "e", "é": "e", "ê": "e", "ë": "e", "ì": "i", "í": "i", "î": "i", "ï": "i", "ñ": "n",
                                           "ò": "o", "ó": "o", "ô": "o", "õ": "o", "ö": "o", "ø": "o", "ß": "ss", "š": "s", "ù": "u",

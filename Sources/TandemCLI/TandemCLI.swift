@@ -77,6 +77,7 @@ enum CommandTree {
         StoreCommands.recover,
         BulkCommands.importGroup,
         BulkCommands.append,
+        QueryCommands.people,
         QueryCommands.tandems,
         QueryCommands.stats,
         QueryCommands.audit,

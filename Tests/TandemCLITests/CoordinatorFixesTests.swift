@@ -130,4 +130,40 @@ struct CoordinatorFixesTests {
         #expect(fish.contains("-a verify") && fish.contains("-l minutes"))
         #expect(try cli.run(["completions", "tcsh"]).status == 64)
     }
+
+    @Test("people: find anyone by name or email without regard to case or accents; status; roles; ids never cut")
+    func people() throws {
+        var cli = CLI()
+        try cli("init")
+        try ErasureCanary.record(cli, ["programme", "launch", "--id", "p", "--name", "P", "--starts", "2027-01-01", "--ends", "2027-08-31"])
+        let jurgen = try ErasureCanary.record(cli, ["signup", "--programme", "p", "--role", "mentee", "--name", "Jürgen Müller", "--email",
+                                                    "j.mueller@example.org", "--unit", "Board", "--level", "9", "--born", "1961", "--on", "2027-01-02"])
+        let lena = try ErasureCanary.record(cli, ["signup", "--programme", "p", "--role", "mentor", "--name", "Lena Vogt", "--unit", "IT",
+                                                  "--level", "2", "--born", "1999", "--on", "2027-01-02"])
+        let anna = try ErasureCanary.record(cli, ["signup", "--programme", "p", "--role", "mentee", "--name", "Anna Ötztal", "--unit", "HR",
+                                                  "--level", "8", "--born", "1966", "--on", "2027-01-02"])
+        cli.now = "2027-03-01T09:00:00Z"
+        let tandem = try ErasureCanary.record(cli, ["match", "--programme", "p", "--mentor", lena, "--mentee", anna, "--on", "2027-01-10"])
+        for search in ["muller", "MÜLLER", "mueller", "jurgen"] {
+            let rows = try #require(try QueryCommandTests.json(cli, ["people", "--search", search])["people"] as? [[String: Any]])
+            #expect(rows.count == 1 && rows.first?["participant"] as? String == jurgen, "\(search)")
+        }
+        let matched = try #require(try QueryCommandTests.json(cli, ["people", "--status", "matched"])["people"] as? [[String: Any]])
+        #expect(Set(matched.compactMap { $0["participant"] as? String }) == [lena, anna])
+        #expect(matched.allSatisfy { $0["tandem"] as? String == tandem && $0["since"] as? String == "2027-01-10" })
+        let waiting = try #require(try QueryCommandTests.json(cli, ["people", "--status", "waiting"])["people"] as? [[String: Any]])
+        #expect(waiting.count == 1 && waiting[0]["name"] as? String == "Jürgen Müller" && waiting[0]["born"] as? Int == 1961)
+        let own = try #require(try QueryCommandTests.json(cli, ["--role", "participant:\(anna)", "people"])["people"] as? [[String: Any]])
+        #expect(own.count == 1 && own[0]["participant"] as? String == anna)
+        let analyst = try cli.run(["--role", "analyst", "people"])
+        #expect(analyst.status == 1 && analyst.stderr.contains("run `tandem stats`"))
+        #expect(try cli.run(["--role", "auditor", "people"]).status == 1)
+        // 40 columns: names give way, ids and dates do not.
+        let narrow = try cli.run(["people"], extra: ["COLUMNS": "40"])
+        for id in [jurgen, lena, anna, tandem] { #expect(narrow.stdout.contains(id), "\(id) was cut:\n\(narrow.stdout)") }
+        #expect(narrow.stdout.contains("2027-01-10"))
+        // The ledger keeps a search as a keyed hash, never the name.
+        let ledger = Files.text(cli.store + "/access.jsonl")
+        #expect(ledger.contains("\"search\":\"hmac:") && !ledger.lowercased().contains("muller"))
+    }
 }

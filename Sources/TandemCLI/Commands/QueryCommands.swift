@@ -165,12 +165,15 @@ enum QueryCommands {
         }
         if command.has("at-risk") { filters["at-risk"] = .bool(true) }
         do {
+            func keyed(_ value: String) throws -> String {
+                "hmac:" + HMAC.sha256(key: try store.secret(random: context.random), message: Array(value.utf8)).hex.prefix(16)
+            }
             if let segment = command.value("segment") {
                 let parts = segment.split(separator: "=", maxSplits: 1).map(String.init)
-                let key = try store.secret(random: context.random)
-                let digest = HMAC.sha256(key: key, message: Array((parts.count == 2 ? parts[1] : segment).utf8)).hex.prefix(16)
-                filters["segment"] = .string((parts.count == 2 ? parts[0] : "?") + "=hmac:" + digest)
+                filters["segment"] = .string((parts.count == 2 ? parts[0] : "?") + "=" + (try keyed(parts.count == 2 ? parts[1] : segment)))
             }
+            // A search is a name, or part of one: kept as its keyed hash too.
+            if let search = command.value("search") { filters["search"] = .string(try keyed(Field.fold(search.trimmed))) }
             let run = AccessLedger.Run(command: command.path.joined(separator: " "), role: role,
                                        actor: try GlobalOptions.actor(command, context), filters: filters, basisSeq: basisSeq ?? -1,
                                        suppressed: suppressed, confidentialRead: confidentialRead, outcome: outcome)
@@ -246,6 +249,21 @@ enum QueryCommands {
         } catch { throw UsageError(error.message, path: command.path) }
         return try AuditQuery.run(environment.store.events, window: environment.window, input: input,
                                   options: .init(subject: subject, since: since, until: until))
+    }
+
+    static let people = spec("people", "Find people: names, profiles, where they stand (coordinators).", discussion: """
+        Everyone signed up, with their profile as of the as-of date and their status: waiting
+        (in no tandem, not done), matched (in an active tandem), withdrawn, or done (their
+        last tandem completed), with the tandem and the date of that status. --search matches
+        names and emails without regard to case or accents ("muller" finds "Müller"). A
+        participant sees their own row; analysts and auditors are pointed to `tandem stats`.
+        """, options: [
+        programmeOption,
+        .value("search", "text", "Only people whose name or email contains TEXT."),
+        .value("status", "status", "Only people with this status (default all).", allowed: PeopleQuery.Status.allCases.map(\.rawValue)),
+    ]) { input, command, _ in
+        try PeopleQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self), search: command.value("search"),
+                                         status: command.value("status").flatMap(PeopleQuery.Status.init(rawValue:)) ?? .all))
     }
 
     static let goals = spec("goals", "Goals with their dates, and which are overdue.", options: [
