@@ -166,4 +166,31 @@ struct CoordinatorFixesTests {
         let ledger = Files.text(cli.store + "/access.jsonl")
         #expect(ledger.contains("\"search\":\"hmac:") && !ledger.lowercased().contains("muller"))
     }
+
+    @Test("match --run R --all records every pair the run proposed, all or nothing")
+    func matchWholeRun() throws {
+        let cli = CLI()
+        try cli("init")
+        var lines = [#"{"command":"programme launch","id":"p","name":"P","starts":"2027-01-01","ends":"2027-06-30"}"#]
+        for (id, role, unit) in [("m1", "mentor", "IT"), ("m2", "mentor", "Ops"), ("m3", "mentor", "Sales"), ("e1", "mentee", "HR"),
+                                 ("e2", "mentee", "Legal"), ("e3", "mentee", "Finance")] {
+            lines.append(#"{"command":"signup","programme":"p","role":"\#(role)","name":"N \#(id)","unit":"\#(unit)","level":\#(role == "mentor" ? 2 : 9),"born":\#(role == "mentor" ? 1999 : 1965),"id":"\#(id)","on":"2027-01-02"}"#)
+        }
+        #expect(try cli.run(["append", "-"], stdin: lines.joined(separator: "\n")).status == 0)
+        let run = try #require((try QueryCommandTests.json(cli, ["suggest", "--record"])["run"] as? [String: Any])?["id"] as? String)
+        // One proposed pair becomes impossible first: the whole run is refused, nothing recorded.
+        #expect(try cli.run(["withdraw", "--participant", "e3", "--reason", "time"]).status == 0)
+        let before = Files.read(cli.store + "/events.jsonl")
+        let refused = try cli.run(["match", "--programme", "p", "--run", run, "--all"])
+        #expect(refused.status == 1 && refused.stderr.contains("of run \(run)") && refused.stderr.contains("nothing was recorded"), "\(refused.stderr)")
+        #expect(sameBytes(Files.read(cli.store + "/events.jsonl"), before))
+        // A new run over the pool that is left: all of its pairs, in one batch.
+        let second = try #require((try QueryCommandTests.json(cli, ["suggest", "--record"])["run"] as? [String: Any])?["id"] as? String)
+        let all = try cli.run(["match", "--programme", "p", "--run", second, "--all", "--format", "json"])
+        #expect(all.status == 0, "\(all.stderr)")
+        let results = try #require(CLI.json(all)?["results"] as? [[String: Any]])
+        #expect(results.count == 2 && results.allSatisfy { $0["type"] as? String == "TandemMatched" && $0["pair"] != nil })
+        #expect(try cli.run(["match", "--programme", "p", "--run", second, "--all", "--mentor", "m1"]).status == 64)
+        #expect(try cli.run(["match", "--programme", "p", "--all"]).status == 64)
+    }
 }

@@ -78,7 +78,7 @@ enum BulkCommands {
             lines.append(record.line)
         }
         guard !batch.isEmpty else { throw CommandFailure("\(command.arguments[0]) has a header but no rows") }
-        try recordBatch(batch, lines: lines, source: command.arguments[0], noun: "signups", command: command, context: context)
+        try recordBatch(batch, lines: lines, source: command.arguments[0], noun: ("signup", "signups"), command: command, context: context)
         return ExitCode.ok
     }
 
@@ -172,7 +172,7 @@ enum BulkCommands {
             throw CommandFailure("\(name), line \(lines[failure.index]): \(failure.error)")
         }
         guard !outcomes.isEmpty else { throw CommandFailure("\(name) holds no commands") }
-        printBatch(outcomes, lines: lines.lazy.map(Int.init), noun: "commands", command: command, context: context)
+        printBatch(outcomes, lines: lines.lazy.map(Int.init), noun: ("command", "commands"), command: command, context: context)
         return ExitCode.ok
     }
 
@@ -207,7 +207,7 @@ enum BulkCommands {
     }
 
     /// Records a batch read from a file; a refusal names the file's line.
-    static func recordBatch(_ batch: [(ProgrammeCommand, RecordingContext)], lines: [Int], source: String, noun: String,
+    static func recordBatch(_ batch: [(ProgrammeCommand, RecordingContext)], lines: [Int], source: String, noun: (String, String),
                             command: ParsedCommand, context: CommandContext) throws {
         let outcomes: [RecordedOutcome]
         do {
@@ -220,10 +220,13 @@ enum BulkCommands {
 
     /// Prints one result per command, streamed: a batch of a million commands is never
     /// turned into one JSON value.
-    static func printBatch(_ outcomes: [RecordedOutcome], lines: some Sequence<Int>, noun: String, command: ParsedCommand,
-                           context: CommandContext) {
+    /// - Parameters:
+    ///   - noun: what was recorded, singular and plural ("signup", "signups").
+    ///   - label: what each result is numbered by ("line" of a file, "pair" of a run).
+    static func printBatch(_ outcomes: [RecordedOutcome], lines: some Sequence<Int>, noun: (String, String), label: String = "line",
+                           command: ParsedCommand, context: CommandContext) {
         for (outcome, line) in zip(outcomes, lines) where !outcome.advisories.isEmpty {
-            for advice in outcome.advisories { context.warn("line \(line): \(advice)") }
+            for advice in outcome.advisories { context.warn("\(label) \(line): \(advice)") }
         }
         if GlobalOptions.format(command) == "json" {
             var writer = JSONWriter(capacity: 1 << 16)
@@ -231,7 +234,7 @@ enum BulkCommands {
             writer.write(outcomes.filter { !$0.duplicate }.count)
             writer.writeRaw(",\"results\":[")
             for (i, (outcome, line)) in zip(outcomes, lines).enumerated() {
-                var o: JSONObject = ["line": .int(Int64(line)), "seq": .int(Int64(outcome.seq)), "type": .string(outcome.type), "id": .string(outcome.id)]
+                var o: JSONObject = [label: .int(Int64(line)), "seq": .int(Int64(outcome.seq)), "type": .string(outcome.type), "id": .string(outcome.id)]
                 if outcome.duplicate { o["duplicate"] = .bool(true) }
                 if i > 0 { writer.writeRaw(",") }
                 writer.write(.object(o))
@@ -247,10 +250,10 @@ enum BulkCommands {
         }
         for (outcome, line) in zip(outcomes, lines) {
             let verb = outcome.duplicate ? "already recorded as" : "recorded"
-            context.print("line \(line): \(verb) seq \(outcome.seq): \(outcome.type) \(outcome.id)")
+            context.print("\(label) \(line): \(verb) seq \(outcome.seq): \(outcome.type) \(outcome.id)")
         }
         let count = outcomes.filter { !$0.duplicate }.count
-        context.print("\(count) \(count == 1 ? String(noun.dropLast()) : noun) recorded in one batch")
+        context.print("\(count) \(count == 1 ? noun.0 : noun.1) recorded in one batch")
     }
 
     /// A file's text, read to its end and checked as UTF-8.

@@ -53,18 +53,69 @@ enum RecordingCommands {
         .value("on", "date", "The day they signed up (default: today)."),
     ], build: CommandBuilders.signUp)
 
-    static let match = spec("match", "Match a mentor and a mentee into a tandem.", discussion: """
+    static let match = CommandSpec(
+        name: "match", abstract: "Match a mentor and a mentee into a tandem, or record every pair of a match run.",
+        discussion: """
         The two must be in the programme, in their roles, not in a tandem now, never
-        partners before, and from different units unless --override gives a reason.
-        """, options: [
-        .value("programme", "id", "The programme.", required: true),
-        .value("mentor", "id", "The mentor (signed up as mentor).", required: true),
-        .value("mentee", "id", "The mentee (signed up as mentee).", required: true),
-        .value("id", "id", "The tandem's id (default: a generated t- id)."),
-        .value("override", "reason", "Why the cross-unit rule is waived (kept in the log; name no one)."),
-        .value("run", "id", "The match run (tandem suggest --record) that proposed the pair."),
-        .value("on", "date", "The day they were matched (default: today)."),
-    ], build: CommandBuilders.match)
+        partners before, and from different units unless --override gives a reason. With
+        --run R the pair must be one that run R proposed (or --override says why not). With
+        --run R --all, every pair run R proposed is recorded as one all-or-nothing batch.
+        """,
+        options: [
+            .value("programme", "id", "The programme.", required: true),
+            .value("mentor", "id", "The mentor (signed up as mentor)."),
+            .value("mentee", "id", "The mentee (signed up as mentee)."),
+            .value("id", "id", "The tandem's id (default: a generated t- id)."),
+            .value("override", "reason", "Why a rule is waived (kept in the vault, like every free text)."),
+            .value("run", "id", "The match run (tandem suggest --record) that proposed the pair."),
+            .flag("all", "With --run: record every pair the run proposed, as one batch."),
+            .value("on", "date", "The day they were matched (default: today)."),
+        ],
+        globals: GlobalOptions.recording
+    ) { command, context in
+        try Session.requireRecorder(command, context)
+        let service = try Session.service(command, context)
+        let recording = try Session.recordingContext(command, context)
+        guard command.has("all") else {
+            for name in ["mentor", "mentee"] where command.value(name) == nil {
+                throw UsageError("Missing expected argument '--\(name) <id>' (or record a whole run with --run R --all)", path: command.path)
+            }
+            let match: ProgrammeCommand
+            do throws(FieldError) { match = try CommandBuilders.match(command, context.random) } catch { throw UsageError(error.message, path: command.path) }
+            Session.printOutcome(try service.record(match, context: recording), command: command, context: context)
+            return ExitCode.ok
+        }
+        guard let runText = command.value("run") else {
+            throw UsageError("--all records the pairs of a match run: give it with --run R", path: command.path)
+        }
+        if let extra = ["mentor", "mentee", "id", "override"].first(where: { command.value($0) != nil }) {
+            throw UsageError("--all records the pairs run \(runText) proposed, as it proposed them; leave out --\(extra)", path: command.path)
+        }
+        let programme: ProgrammeID, run: MatchRunID, on: BusinessDate?
+        do throws(FieldError) {
+            programme = try command.id("programme")
+            run = try command.id("run")
+            on = try command.optionalDate("on")
+        } catch { throw UsageError(error.message, path: command.path) }
+        let state = try service.currentState()
+        guard let owner = state.matchRuns[run], let pairs = state.matchRunPairs[run] else {
+            throw CommandFailure("\(DomainError.unknownMatchRun(run))")
+        }
+        guard owner == programme else { throw CommandFailure("\(DomainError.runOfOtherProgramme(run, belongsTo: owner, asked: programme))") }
+        let proposed = pairs.sorted(by: NaturalOrder.less).map { $0.split(separator: " ").map(String.init) }
+        guard !proposed.isEmpty else { throw CommandFailure("match run \(run) proposed no pair; nothing to record") }
+        let batch: [(ProgrammeCommand, RecordingContext)] = proposed.map { pair in
+            (.match(Match(programme: programme, mentor: ParticipantID(pair[0])!, mentee: ParticipantID(pair[1])!, run: run, on: on)), recording)
+        }
+        let outcomes: [RecordedOutcome]
+        do { outcomes = try service.record(batch: batch) } catch let failure as BatchFailure {
+            let pair = proposed[failure.index]
+            throw CommandFailure("pair \(failure.index + 1) of run \(run) (\(pair[0]) × \(pair[1])): \(failure.error); nothing was recorded")
+        }
+        BulkCommands.printBatch(outcomes, lines: Array(1...outcomes.count), noun: ("match", "matches"), label: "pair", command: command,
+                                context: context)
+        return ExitCode.ok
+    }
 
     static let session = spec("session", "Record a session a tandem held.", discussion: """
         Notes are confidential: they go to the vault and belong to the tandem. No
