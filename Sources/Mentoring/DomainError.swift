@@ -7,6 +7,8 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
     case unknownTandem(TandemID)
     case unknownGoal(TandemID, GoalID)
     case unknownMatchRun(MatchRunID)
+    /// A participant recorded for a tandem that is not their active one (or something else).
+    case notYourTandem(ParticipantID, TandemID?)
     /// A match names a run that did not propose this pair.
     case notProposedByRun(MatchRunID, mentor: ParticipantID, mentee: ParticipantID)
     case duplicateProgramme(ProgrammeID)
@@ -72,6 +74,9 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
             return "unknown tandem '\(t)'; check the id with `tandem tandems --status all`"
         case .unknownGoal(let t, let g):
             return "tandem '\(t)' has no goal '\(g)'; set it first with `tandem goal set --tandem \(t) --goal \(g) --text …`"
+        case .notYourTandem(let p, let t):
+            if let t { return "tandem '\(t)' is not an active tandem of \(p); a participant records sessions and goals of their own active tandem only" }
+            return "participants record their own tandem's sessions and goals only; ask the coordinator for anything else"
         case .unknownMatchRun(let r):
             return "unknown match run '\(r)'; record one with `tandem suggest --record`"
         case .notProposedByRun(let r, let mentor, let mentee):

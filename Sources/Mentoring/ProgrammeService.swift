@@ -5,6 +5,9 @@ public struct RecordingContext: Sendable, Equatable {
     public var actor: String
     public var onBehalfOf: String?
     public var key: String?
+    /// Set when a participant records for themselves: they may record sessions and goals of
+    /// their own active tandem, and nothing else.
+    public var participant: ParticipantID?
 
     public init(actor: String, onBehalfOf: String? = nil, key: String? = nil) {
         self.actor = actor
@@ -269,6 +272,7 @@ public final class ProgrammeService: Sendable {
                     throw DomainError.invalidValue(field: "command", value: "forget", expected: "an erasure rewrites the vault, so it runs on its own: use `tandem forget`")
                 }
                 try faulting?.fault(command.needs, into: &state)
+                if let me = context.participant { try Self.checkSelfService(command, by: me, in: state) }
                 command = try resolveIDs(command, &state, faulting: &faulting)
                 let decision = try decide(command, state, today: today)
                 if case .void(let v) = command {
@@ -379,6 +383,18 @@ public final class ProgrammeService: Sendable {
         if let torn = try vault.quarantineTornTail(into: store.quarantineDirectory, stamp: stamp) {
             store.events.warn("moved a torn vault tail of \(torn.count) bytes (byte offset \(torn.lowerBound)) to \(store.quarantineDirectory): a personal-data line cut short by a crash, which no event points to; the next `tandem forget` deletes it")
         }
+    }
+
+    /// A participant may record a session or a goal of their own active tandem, nothing else.
+    static func checkSelfService(_ command: ProgrammeCommand, by me: ParticipantID, in state: ProgrammeState) throws(DomainError) {
+        let tandem: TandemID
+        switch command {
+        case .recordSession(let c): tandem = c.tandem
+        case .setGoal(let c): tandem = c.tandem
+        case .reachGoal(let c): tandem = c.tandem
+        default: throw .notYourTandem(me, nil)
+        }
+        guard let record = state.tandems[tandem], record.includes(me), record.status == .active else { throw .notYourTandem(me, tandem) }
     }
 
     /// The participants an event is about, keeping track of who is in which tandem.

@@ -193,4 +193,25 @@ struct CoordinatorFixesTests {
         #expect(try cli.run(["match", "--programme", "p", "--run", second, "--all", "--mentor", "m1"]).status == 64)
         #expect(try cli.run(["match", "--programme", "p", "--all"]).status == 64)
     }
+
+    @Test("a participant records sessions and goals of their own active tandem, as themselves, and nothing else")
+    func selfService() throws {
+        var cli = CLI()
+        try Self.programme(cli)
+        cli.now = "2027-03-01T09:00:00Z"
+        let me = ["--role", "participant:e1"]
+        let session = try cli.run(me + ["session", "--tandem", "t1", "--minutes", "40", "--on", "2027-02-20", "--notes", "we met"])
+        #expect(session.status == 0, "\(session.stderr)")
+        let line = String(Files.text(cli.store + "/events.jsonl").split(separator: "\n").last!)
+        #expect(line.contains(#""actor":"participant:e1""#))
+        #expect(try cli.run(me + ["goal", "set", "--tandem", "t1", "--goal", "g2", "--text", "post weekly", "--on", "2027-02-20"]).status == 0)
+        #expect(try cli.run(me + ["goal", "reached", "--tandem", "t1", "--goal", "g2", "--on", "2027-02-25"]).status == 0)
+        let before = Files.read(cli.store + "/events.jsonl")
+        let other = try cli.run(me + ["session", "--tandem", "t2", "--minutes", "40", "--on", "2027-02-20"])
+        #expect(other.status == 1 && other.stderr.contains("tandem 't2' is not an active tandem of e1"), "\(other.stderr)")
+        let withdraw = try cli.run(me + ["withdraw", "--participant", "e1", "--reason", "time"])
+        #expect(withdraw.status == 1 && withdraw.stderr.contains("participants record their own tandem's sessions and goals only"))
+        #expect(try cli.run(["--role", "analyst", "session", "--tandem", "t1", "--minutes", "40"]).status == 1)
+        #expect(sameBytes(Files.read(cli.store + "/events.jsonl"), before))
+    }
 }

@@ -8,14 +8,25 @@ enum RecordingCommands {
     static let reasonCodes = ReasonCode.all
 
     /// A recording command: parse, check the role, decide and append, print the outcome.
-    static func spec(_ name: String, _ abstract: String, discussion: String? = nil, options: [OptionSpec],
+    /// - Parameter selfService: whether a participant may record it for their own tandem
+    ///   (sessions and goals: the seeds' tandems organise themselves).
+    static func spec(_ name: String, _ abstract: String, discussion: String? = nil, options: [OptionSpec], selfService: Bool = false,
                      build: @escaping CommandBuilders.Builder) -> CommandSpec {
         CommandSpec(name: name, abstract: abstract, discussion: discussion, options: options, globals: GlobalOptions.recording) { command, context in
-            try Session.requireRecorder(command, context)
+            var recording: RecordingContext
+            if selfService, case .participant(let me) = try Session.viewer(command, context) {
+                // The participant is the actor, by id; the service checks the tandem is theirs.
+                recording = try Session.recordingContext(command, context)
+                recording.actor = "participant:\(me)"
+                recording.participant = me
+            } else {
+                try Session.requireRecorder(command, context)
+                recording = try Session.recordingContext(command, context)
+            }
             let programmeCommand: ProgrammeCommand
             do throws(FieldError) { programmeCommand = try build(command, context.random) } catch { throw UsageError(error.message, path: command.path) }
             let service = try Session.service(command, context)
-            let outcome = try service.record(programmeCommand, context: try Session.recordingContext(command, context))
+            let outcome = try service.record(programmeCommand, context: recording)
             Session.printOutcome(outcome, command: command, context: context)
             return ExitCode.ok
         }
@@ -127,7 +138,7 @@ enum RecordingCommands {
         .value("mode", "mode", "How (default in-person).", allowed: SessionMode.allCases.map(\.rawValue)),
         .value("topics", "a,b", "Topics, e.g. linkedin,generative-ai."),
         .value("notes", "text", "Confidential notes (vault)."),
-    ], build: CommandBuilders.session)
+    ], selfService: true, build: CommandBuilders.session)
 
     static let goalSet = spec("set", "Set a tandem a goal; its text goes to the vault.", options: [
         .value("tandem", "id", "The tandem.", required: true),
@@ -136,13 +147,13 @@ enum RecordingCommands {
         .value("due", "date", "When it should be reached."),
         .value("category", "text", "A category, e.g. social-media."),
         .value("on", "date", "The day it was set (default: today)."),
-    ], build: CommandBuilders.goalSet)
+    ], selfService: true, build: CommandBuilders.goalSet)
 
     static let goalReached = spec("reached", "Record that a tandem reached a goal.", options: [
         .value("tandem", "id", "The tandem.", required: true),
         .value("goal", "id", "The goal.", required: true),
         .value("on", "date", "The day it was reached (default: today)."),
-    ], build: CommandBuilders.goalReached)
+    ], selfService: true, build: CommandBuilders.goalReached)
 
     static let goal = CommandSpec(name: "goal", abstract: "Goal commands.", globals: GlobalOptions.base, subcommands: [goalSet, goalReached])
 
@@ -217,6 +228,9 @@ enum Session {
     static func requireRecorder(_ command: ParsedCommand, _ context: CommandContext) throws {
         let viewer = try viewer(command, context)
         guard viewer.mayRecord else {
+            if case .participant = viewer {
+                throw CommandFailure("participants record their own tandem's sessions and goals only (tandem session, tandem goal set, tandem goal reached); ask the coordinator for anything else")
+            }
             throw CommandFailure("the \(viewer) role cannot record events; coordinators record (--role coordinator)")
         }
     }
