@@ -70,9 +70,6 @@ public enum DeciderSnapshot {
         for (run, programme) in state.matchRuns.sorted(by: { $0.key < $1.key }) {
             meta.write(run.rawValue)
             meta.write(programme.rawValue)
-            let pairs = (state.matchRunPairs[run] ?? []).sorted()
-            meta.write(UInt64(pairs.count))
-            for pair in pairs { meta.write(pair) }
         }
         meta.write(UInt64(state.voided.count))
         for (seq, by) in state.voided.sorted(by: { $0.key < $1.key }) {
@@ -96,6 +93,11 @@ public enum DeciderSnapshot {
         for t in p.tandems { w.write(t.rawValue) }
         w.write(UInt64(p.refs.count))
         for r in p.refs { w.write(r) }
+        w.write(UInt64(p.proposals.count))
+        for (run, partner) in p.proposals.sorted(by: { $0.key < $1.key }) {
+            w.write(run.rawValue)
+            w.write(partner.rawValue)
+        }
         return w.bytes
     }
 
@@ -179,9 +181,6 @@ public enum DeciderSnapshot {
             for _ in 0..<(try r.readCount()) {
                 let run = try Self.id(MatchRunKind.self, &r)
                 state.matchRuns[run] = try Self.id(ProgrammeKind.self, &r)
-                var pairs = Set<String>()
-                for _ in 0..<(try r.readCount()) { pairs.insert(try r.readString()) }
-                state.matchRunPairs[run] = pairs
             }
             for _ in 0..<(try r.readCount()) {
                 let seq = try r.readInt()
@@ -244,6 +243,10 @@ public enum DeciderSnapshot {
             record.erased = try r.readBool()
             for _ in 0..<(try r.readCount()) { record.tandems.append(try Self.id(TandemKind.self, &r)) }
             for _ in 0..<(try r.readCount()) { record.refs.append(try r.readString()) }
+            for _ in 0..<(try r.readCount()) {
+                let run = try Self.id(MatchRunKind.self, &r)
+                record.proposals[run] = try Self.id(ParticipantKind.self, &r)
+            }
             return record
         }
 

@@ -36,7 +36,8 @@ extension ProgrammeState {
         case .partnerSwapped(let e): tandem(e.tandem); f.tandems.insert(e.newTandem); person(e.leaving); person(e.joining)
         case .participantWithdrew(let e): person(e.participant)
         case .personalDataErased(let e): person(e.participant)
-        case .programmeLaunched, .eventVoided, .matchRunRecorded, .logCreated, .unknown: break
+        case .matchRunRecorded(let e): for pair in e.pairs { f.participants.formUnion([pair.mentor, pair.mentee]) }
+        case .programmeLaunched, .eventVoided, .logCreated, .unknown: break
         }
         return f
     }
@@ -48,7 +49,7 @@ public struct ProgrammeStateJournal: Sendable {
     var tandems: [(TandemID, TandemRecord?)] = []
     var programmes: [(ProgrammeID, Programme?)] = []
     var keys: [(String, KeyUse?)] = []
-    var runs: [(MatchRunID, ProgrammeID?, Set<String>?)] = []
+    var runs: [(MatchRunID, ProgrammeID?)] = []
     var voided: [(Int, Int?)] = []
     var head: Int
     /// The whole state, when a change is too wide to journal entry by entry (a void).
@@ -68,7 +69,7 @@ extension ProgrammeState {
         switch recorded.event {
         case .programmeLaunched(let e): journal.programmes.append((e.programme, programmes[e.programme]))
         case .eventVoided(let e): journal.voided.append((e.seq, voided[e.seq]))
-        case .matchRunRecorded(let e): journal.runs.append((e.run, matchRuns[e.run], matchRunPairs[e.run]))
+        case .matchRunRecorded(let e): journal.runs.append((e.run, matchRuns[e.run]))
         default: break
         }
         if let key = recorded.key { journal.keys.append((key, keys[key])) }
@@ -87,10 +88,7 @@ extension ProgrammeState {
         for (id, old) in journal.tandems.reversed() { tandems[id] = old }
         for (id, old) in journal.programmes.reversed() { programmes[id] = old }
         for (key, old) in journal.keys.reversed() { keys[key] = old }
-        for (run, old, pairs) in journal.runs.reversed() {
-            matchRuns[run] = old
-            matchRunPairs[run] = pairs
-        }
+        for (run, old) in journal.runs.reversed() { matchRuns[run] = old }
         for (seq, old) in journal.voided.reversed() { voided[seq] = old }
         head = journal.head
     }

@@ -31,6 +31,10 @@ public struct ParticipantRecord: Sendable, Equatable {
     public var tandems: [TandemID] = []
     /// The vault refs about them alone: their profile and withdrawal text.
     public var refs: [String] = []
+    /// Whom each match run proposed as their partner: a match that names a run must be one
+    /// it proposed (or say why not with an override). Kept with the person, so that a
+    /// writer reads only the two people it matches.
+    public var proposals: [MatchRunID: ParticipantID] = [:]
 }
 
 /// A goal of a tandem.
@@ -106,9 +110,6 @@ public struct ProgrammeState: Sendable, Equatable {
     public var tandems: [TandemID: TandemRecord] = [:]
     public var keys: [String: KeyUse] = [:]
     public var matchRuns: [MatchRunID: ProgrammeID] = [:]
-    /// The pairs each match run proposed, as `mentor mentee`: a match that names a run must
-    /// be one of them (or say why not with an override).
-    public var matchRunPairs: [MatchRunID: Set<String>] = [:]
     /// Voided seq → the seq of the void.
     public var voided: [Int: Int] = [:]
 
@@ -176,7 +177,10 @@ public struct ProgrammeState: Sendable, Equatable {
             participants[e.participant]?.unit = nil
         case .matchRunRecorded(let e):
             matchRuns[e.run] = e.programme
-            matchRunPairs[e.run] = Set(e.pairs.map { "\($0.mentor) \($0.mentee)" })
+            for pair in e.pairs {
+                participants[pair.mentor]?.proposals[e.run] = pair.mentee
+                participants[pair.mentee]?.proposals[e.run] = pair.mentor
+            }
         case .logCreated, .unknown:
             break
         }

@@ -61,7 +61,7 @@ extension ProgrammeState {
                 guard let owner = matchRuns[run] else { throw .unknownMatchRun(run) }
                 guard owner == e.programme else { throw .runOfOtherProgramme(run, belongsTo: owner, asked: e.programme) }
                 // "As proposed by run R" must be true, unless a reason says why not.
-                if e.override == nil, matchRunPairs[run]?.contains("\(e.mentor) \(e.mentee)") != true {
+                if e.override == nil, mentor.proposals[run] != e.mentee {
                     throw .notProposedByRun(run, mentor: e.mentor, mentee: e.mentee)
                 }
             }

@@ -108,12 +108,19 @@ enum RecordingCommands {
             run = try command.id("run")
             on = try command.optionalDate("on")
         } catch { throw UsageError(error.message, path: command.path) }
-        let state = try service.currentState()
-        guard let owner = state.matchRuns[run], let pairs = state.matchRunPairs[run] else {
-            throw CommandFailure("\(DomainError.unknownMatchRun(run))")
+        // The run's pairs stand in its MatchRunRecorded line (read once, from the log).
+        var recorded: MatchRunRecorded?
+        let marker = Array("\"run\":\"\(run)\"".utf8), type = Array("\"type\":\"MatchRunRecorded\"".utf8)
+        try service.store.events.forEachLine { line in
+            guard recorded == nil, ByteSearch.contains(type, in: line.bytes), ByteSearch.contains(marker, in: line.bytes),
+                  case .matchRunRecorded(let e) = try EventDecoder.decode(line).event, e.run == run else { return }
+            recorded = e
         }
-        guard owner == programme else { throw CommandFailure("\(DomainError.runOfOtherProgramme(run, belongsTo: owner, asked: programme))") }
-        let proposed = pairs.sorted(by: NaturalOrder.less).map { $0.split(separator: " ").map(String.init) }
+        guard let recorded else { throw CommandFailure("\(DomainError.unknownMatchRun(run))") }
+        guard recorded.programme == programme else {
+            throw CommandFailure("\(DomainError.runOfOtherProgramme(run, belongsTo: recorded.programme, asked: programme))")
+        }
+        let proposed = recorded.pairs.map { [$0.mentor.rawValue, $0.mentee.rawValue] }
         guard !proposed.isEmpty else { throw CommandFailure("match run \(run) proposed no pair; nothing to record") }
         let batch: [(ProgrammeCommand, RecordingContext)] = proposed.map { pair in
             (.match(Match(programme: programme, mentor: ParticipantID(pair[0])!, mentee: ParticipantID(pair[1])!, run: run, on: on)), recording)
