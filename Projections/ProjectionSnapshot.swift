@@ -10,8 +10,9 @@ import Mentoring
 public enum ProjectionSnapshot {
     static let kind = "projections"
     /// Raised whenever the layout or the meaning of a field changes.
-    /// 3: the latest business date of the log is kept with the programmes.
-    public static let schema = 3
+    /// 3: the latest business date of the log is kept with the programmes; 4: and when a
+    /// programme was closed.
+    public static let schema = 4
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile { SnapshotFile(path: store.cacheDirectory + "/projections.snapshot") }
@@ -148,7 +149,7 @@ public enum ProjectionSnapshot {
         for id in model.programmeOrder {
             let p = model.programmes[id]!
             w.write(p.id.rawValue); w.write(p.name); w.write(p.starts.dayNumber); w.write(p.ends.dayNumber)
-            w.write(p.cadenceDays); w.write(p.minGroupSize)
+            w.write(p.cadenceDays); w.write(p.minGroupSize); w.write(p.closedOn?.dayNumber)
         }
         w.write(model.latestBusinessDate?.dayNumber)
     }
@@ -227,6 +228,7 @@ public enum ProjectionSnapshot {
             let name = try r.readString()
             let starts = BusinessDate(dayNumber: try r.readInt()), ends = BusinessDate(dayNumber: try r.readInt())
             model.programmes[id] = Programme(id: id, name: name, starts: starts, ends: ends, cadenceDays: try r.readInt(), minGroupSize: try r.readInt())
+            model.programmes[id]?.closedOn = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
             model.programmeOrder.append(id)
         }
         model.latestBusinessDate = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))

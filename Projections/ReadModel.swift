@@ -222,6 +222,8 @@ public struct ProgrammeReadModel: EventFold, Sendable {
             if let row = tandemRows.row(of: e.tandem) { end(row, on: e.on, as: .completed, reason: nil) }
         case .personalDataErased(let e):
             if let row = peopleRows.row(of: e.participant) { peopleRows.erase(row) }
+        case .programmeClosed(let e):
+            programmes[e.programme]?.closedOn = e.on
         case .matchRunRecorded(let e):
             matchRuns[e.run] = MatchRunView(run: e.run, programme: e.programme, on: e.on, mentors: e.mentors.count,
                                             mentees: e.mentees.count, proposedPairs: e.pairs.count)

@@ -161,6 +161,7 @@ public enum AuditQuery {
         case .personalDataErased(let e): people = [e.participant]
         case .matchRunRecorded(let e):
             people = Set(e.mentors + e.mentees); programme = e.programme
+        case .programmeClosed(let e): programme = e.programme
         case .eventVoided, .logCreated, .unknown: break
         }
         if programme == nil, let t = tandems.first { programme = m.programmeOfTandem[t] }
@@ -204,6 +205,7 @@ public enum AuditQuery {
         case .tandemCompleted(let e): return "\(e.tandem) completed on \(e.on)"
         case .eventVoided(let e): return "voids seq \(e.seq)" + Self.reasonNote(e.personal)
         case .personalDataErased(let e): return "personal data of \(e.participant) erased (\(e.refs.count) vault lines)"
+        case .programmeClosed(let e): return "programme \(e.programme) closed on \(e.on)"
         case .matchRunRecorded(let e):
             return "match run \(e.run) for \(e.programme): \(e.pairs.count) pairs proposed from \(e.mentors.count) mentors and \(e.mentees.count) mentees"
         case .unknown("LogRecovered", let data):

@@ -20,7 +20,7 @@ public enum SuggestQuery {
         let model = input.model
         var mentors: [Matching.Candidate] = [], mentees: [Matching.Candidate] = []
         // After the programme's end nobody is waiting for a partner any more.
-        if let ends = model.programmes[programme]?.ends, input.asOf > ends { return ([], []) }
+        if let p = model.programmes[programme], input.asOf > p.ends || p.closedOn != nil { return ([], []) }
         let waiting = model.people(in: programme).filter { $0.withdrawnOn == nil && $0.activeTandem == nil && $0.traits != nil }
         let ids = Set(waiting.map(\.id))
         let profiles = try input.profiles(of: ids)
@@ -125,7 +125,7 @@ public enum DueQuery {
             guard let programme = input.model.programmes[tandem.programme] else { return nil }
             let due = (tandem.lastSession ?? tandem.since).adding(days: programme.cadenceDays)
             // No invitation past the programme's end, nor once it has ended.
-            guard due <= horizon, due <= programme.ends, input.asOf <= programme.ends else { return nil }
+            guard due <= horizon, due <= programme.ends, input.asOf <= programme.ends, programme.closedOn == nil else { return nil }
             return Item(tandem: tandem, dueOn: due, overdueDays: max(0, due.days(to: input.asOf)))
         }.sorted { ($0.dueOn, $0.tandem.id) < ($1.dueOn, $1.tandem.id) }
     }

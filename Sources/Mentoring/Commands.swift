@@ -16,6 +16,7 @@ public enum ProgrammeCommand: Sendable {
     case void(VoidEvent)
     case forget(Forget)
     case recordMatchRun(RecordMatchRun)
+    case close(CloseProgramme)
 
     /// The command's name as `tandem append` spells it.
     public var name: String {
@@ -32,6 +33,7 @@ public enum ProgrammeCommand: Sendable {
         case .void: "void"
         case .forget: "forget"
         case .recordMatchRun: "match-run"
+        case .close: "programme-close"
         }
     }
 
@@ -69,6 +71,8 @@ public enum ProgrammeCommand: Sendable {
             add("participant", c.participant)
         case .recordMatchRun(let c):
             add("run", c.event.run); add("programme", c.event.programme)
+        case .close(let c):
+            add("programme", c.programme); add("on", c.on)
         }
         return JSONObject(f)
     }
@@ -211,6 +215,13 @@ public struct Forget: Sendable {
     public init(participant: ParticipantID) { self.participant = participant }
 }
 
+/// Closes a programme (after the service has completed its active tandems in the batch).
+public struct CloseProgramme: Sendable {
+    public var programme: ProgrammeID
+    public var on: BusinessDate?
+    public init(programme: ProgrammeID, on: BusinessDate?) { self.programme = programme; self.on = on }
+}
+
 public struct RecordMatchRun: Sendable {
     public var event: MatchRunRecorded
     public init(event: MatchRunRecorded) { self.event = event }
@@ -301,6 +312,10 @@ public func decide(_ command: ProgrammeCommand, _ state: ProgrammeState, today: 
         event = .personalDataErased(PersonalDataErased(participant: c.participant, refs: state.erasableRefs(of: c.participant)))
     case .recordMatchRun(let c):
         event = .matchRunRecorded(c.event)
+    case .close(let c):
+        let on = c.on ?? today
+        try notFuture(on)
+        event = .programmeClosed(ProgrammeClosed(programme: c.programme, on: on))
     }
     try state.validate(event)
     return Decision(events: [event], vault: command.sealed)

@@ -10,8 +10,8 @@ public enum DeciderSnapshot {
     /// Raised whenever the layout or the meaning of a field changes: an older snapshot is
     /// then rebuilt, never misread.
     /// 2: idempotency keys stored as their SHA-256; tandems keep the seqs of their start,
-    /// end and last activity.
-    public static let schema = 2
+    /// end and last activity; 3: match-run proposals with each person, programmes closed.
+    public static let schema = 3
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile { SnapshotFile(path: store.cacheDirectory + "/decider.snapshot") }
@@ -65,6 +65,7 @@ public enum DeciderSnapshot {
             meta.write(programme.ends.dayNumber)
             meta.write(programme.cadenceDays)
             meta.write(programme.minGroupSize)
+            meta.write(programme.closedOn?.dayNumber)
         }
         meta.write(UInt64(state.matchRuns.count))
         for (run, programme) in state.matchRuns.sorted(by: { $0.key < $1.key }) {
@@ -177,6 +178,7 @@ public enum DeciderSnapshot {
                 let name = try r.readString()
                 let starts = BusinessDate(dayNumber: try r.readInt()), ends = BusinessDate(dayNumber: try r.readInt())
                 state.programmes[id] = Programme(id: id, name: name, starts: starts, ends: ends, cadenceDays: try r.readInt(), minGroupSize: try r.readInt())
+                state.programmes[id]?.closedOn = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
             }
             for _ in 0..<(try r.readCount()) {
                 let run = try Self.id(MatchRunKind.self, &r)

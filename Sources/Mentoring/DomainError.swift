@@ -7,6 +7,8 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
     case unknownTandem(TandemID)
     case unknownGoal(TandemID, GoalID)
     case unknownMatchRun(MatchRunID)
+    /// The programme was closed: nothing more happens in it.
+    case programmeClosed(ProgrammeID, on: BusinessDate)
     /// A participant recorded for a tandem that is not their active one (or something else).
     case notYourTandem(ParticipantID, TandemID?)
     /// A match names a run that did not propose this pair.
@@ -77,6 +79,8 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
         case .notYourTandem(let p, let t):
             if let t { return "tandem '\(t)' is not an active tandem of \(p); a participant records sessions and goals of their own active tandem only" }
             return "participants record their own tandem's sessions and goals only; ask the coordinator for anything else"
+        case .programmeClosed(let p, let on):
+            return "programme '\(p)' was closed on \(on); it takes no signups, matches, sessions or goals any more"
         case .unknownMatchRun(let r):
             return "unknown match run '\(r)'; record one with `tandem suggest --record`"
         case .notProposedByRun(let r, let mentor, let mentee):

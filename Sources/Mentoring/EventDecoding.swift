@@ -160,6 +160,7 @@ public struct EventDecoder {
             else if named("EventVoided") { type = EventVoided.type; event = .eventVoided(try Self.decodeVoid(&s)) }
             else if named("PersonalDataErased") { type = PersonalDataErased.type; event = .personalDataErased(try Self.decodeErasure(&s)) }
             else if named("MatchRunRecorded") { type = MatchRunRecorded.type; event = .matchRunRecorded(try Self.decodeRun(&s)) }
+            else if named("ProgrammeClosed") { type = ProgrammeClosed.type; event = .programmeClosed(try Self.decodeClose(&s)) }
             else if named("LogCreated") {
                 type = "LogCreated"
                 let data = try s.parseValue().objectValue ?? JSONObject()
@@ -342,6 +343,16 @@ public struct EventDecoder {
         return EventVoided(seq: try required(seq, "seq", s), reason: reason, personal: personal)
     }
 
+    private static func decodeClose(_ s: inout JSONScanner) throws(JSONSyntaxError) -> ProgrammeClosed {
+        var programme: ProgrammeID?, on: BusinessDate?
+        try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
+            if s.keyEquals(k, "programme") { programme = try s.readID() }
+            else if s.keyEquals(k, "on") { on = try s.readDate() }
+            else { try s.skipValue() }
+        }
+        return ProgrammeClosed(programme: try required(programme, "programme", s), on: try required(on, "on", s))
+    }
+
     private static func decodeErasure(_ s: inout JSONScanner) throws(JSONSyntaxError) -> PersonalDataErased {
         var participant: ParticipantID?, refs: [String] = []
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
@@ -427,6 +438,7 @@ public struct CodableLogLine: Decodable, Sendable {
         case EventVoided.type: event = .eventVoided(try c.decode(EventVoided.self, forKey: .data))
         case PersonalDataErased.type: event = .personalDataErased(try c.decode(PersonalDataErased.self, forKey: .data))
         case MatchRunRecorded.type: event = .matchRunRecorded(try c.decode(MatchRunRecorded.self, forKey: .data))
+        case ProgrammeClosed.type: event = .programmeClosed(try c.decode(ProgrammeClosed.self, forKey: .data))
         case "LogCreated":
             struct Created: Decodable { var log: String }
             event = .logCreated(logID: try c.decode(Created.self, forKey: .data).log)

@@ -288,6 +288,18 @@ public struct MatchRunRecorded: EventPayload {
     }
 }
 
+/// A programme ended: its tandems were completed (in the same batch), and it takes no
+/// signups, matches, sessions or goals any more.
+public struct ProgrammeClosed: EventPayload {
+    public static let type = "ProgrammeClosed"
+    public var programme: ProgrammeID
+    public var on: BusinessDate
+
+    public init(programme: ProgrammeID, on: BusinessDate) { self.programme = programme; self.on = on }
+
+    public var json: JSONObject { ["programme": .string(programme.rawValue), "on": .string(on.description)] }
+}
+
 /// Every event of the programme log (v1), plus a case for types this build does not know.
 public enum ProgrammeEvent: Sendable, Equatable {
     case programmeLaunched(ProgrammeLaunched)
@@ -302,6 +314,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
     case eventVoided(EventVoided)
     case personalDataErased(PersonalDataErased)
     case matchRunRecorded(MatchRunRecorded)
+    case programmeClosed(ProgrammeClosed)
     /// `LogCreated`, the first line of every log.
     case logCreated(logID: String)
     /// A type written by a newer build; projections ignore it.
@@ -322,6 +335,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
         case .eventVoided: EventVoided.type
         case .personalDataErased: PersonalDataErased.type
         case .matchRunRecorded: MatchRunRecorded.type
+        case .programmeClosed: ProgrammeClosed.type
         case .logCreated: "LogCreated"
         case .unknown(let type, _): type
         }
@@ -342,6 +356,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
         case .eventVoided(let e): e.json
         case .personalDataErased(let e): e.json
         case .matchRunRecorded(let e): e.json
+        case .programmeClosed(let e): e.json
         case .logCreated(let id): ["log": .string(id), "format": .int(Int64(logFormatVersion))]
         case .unknown(_, let data): data
         }
@@ -360,6 +375,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
         case .participantWithdrew(let e): e.on
         case .tandemCompleted(let e): e.on
         case .matchRunRecorded(let e): e.on
+        case .programmeClosed(let e): e.on
         case .programmeLaunched, .eventVoided, .personalDataErased, .logCreated, .unknown: nil
         }
     }

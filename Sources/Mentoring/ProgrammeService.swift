@@ -95,7 +95,14 @@ public final class ProgrammeService: Sendable {
     /// snapshot written for next time.
     public func record(batch: [(ProgrammeCommand, RecordingContext)]) throws -> [RecordedOutcome] {
         var commands = batch.makeIterator()
-        let hasVoid = batch.contains { if case .void = $0.0 { true } else { false } }
+        // A void re-checks the whole history, and a closing checks every tandem of the
+        // programme: both need the whole state.
+        let hasVoid = batch.contains {
+            switch $0.0 {
+            case .void, .close: true
+            default: false
+            }
+        }
         return try record(count: batch.count, mayVoid: hasVoid) { commands.next() }
     }
 
@@ -633,6 +640,7 @@ public final class ProgrammeService: Sendable {
         case .eventVoided(let e): String(e.seq)
         case .personalDataErased(let e): e.participant.rawValue
         case .matchRunRecorded(let e): e.run.rawValue
+        case .programmeClosed(let e): e.programme.rawValue
         case .logCreated(let id): id
         case .unknown(let type, _): type
         }

@@ -21,7 +21,7 @@ extension ProgrammeCommand {
     public var needs: StateNeeds {
         var n = StateNeeds()
         switch self {
-        case .launch, .void: break
+        case .launch, .void, .close: break
         case .recordMatchRun(let c): for pair in c.event.pairs { n.participants += [(pair.mentor, true), (pair.mentee, true)] }
         case .signUp(let c): if let id = c.id { n.participants.append((id, false)) }
         case .match(let c):
@@ -48,7 +48,7 @@ extension ProgrammeEvent {
     public var needs: StateNeeds {
         var n = StateNeeds()
         switch self {
-        case .programmeLaunched, .eventVoided, .logCreated, .unknown: break
+        case .programmeLaunched, .programmeClosed, .eventVoided, .logCreated, .unknown: break
         case .matchRunRecorded(let e): for pair in e.pairs { n.participants += [(pair.mentor, true), (pair.mentee, true)] }
         case .participantSignedUp(let e): n.participants.append((e.participant, false))
         case .tandemMatched(let e):

@@ -37,7 +37,7 @@ extension ProgrammeState {
         case .participantWithdrew(let e): person(e.participant)
         case .personalDataErased(let e): person(e.participant)
         case .matchRunRecorded(let e): for pair in e.pairs { f.participants.formUnion([pair.mentor, pair.mentee]) }
-        case .programmeLaunched, .eventVoided, .logCreated, .unknown: break
+        case .programmeLaunched, .programmeClosed, .eventVoided, .logCreated, .unknown: break
         }
         return f
     }
@@ -68,6 +68,7 @@ extension ProgrammeState {
         for id in f.tandems { journal.tandems.append((id, tandems[id])) }
         switch recorded.event {
         case .programmeLaunched(let e): journal.programmes.append((e.programme, programmes[e.programme]))
+        case .programmeClosed(let e): journal.programmes.append((e.programme, programmes[e.programme]))
         case .eventVoided(let e): journal.voided.append((e.seq, voided[e.seq]))
         case .matchRunRecorded(let e): journal.runs.append((e.run, matchRuns[e.run]))
         default: break

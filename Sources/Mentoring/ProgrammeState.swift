@@ -6,6 +6,8 @@ public struct Programme: Sendable, Equatable {
     public var ends: BusinessDate
     public var cadenceDays: Int
     public var minGroupSize: Int
+    /// The day it was closed, if it was.
+    public var closedOn: BusinessDate?
 
     public init(id: ProgrammeID, name: String, starts: BusinessDate, ends: BusinessDate, cadenceDays: Int, minGroupSize: Int) {
         self.id = id; self.name = name; self.starts = starts; self.ends = ends
@@ -175,6 +177,8 @@ public struct ProgrammeState: Sendable, Equatable {
         case .personalDataErased(let e):
             participants[e.participant]?.erased = true
             participants[e.participant]?.unit = nil
+        case .programmeClosed(let e):
+            programmes[e.programme]?.closedOn = e.on
         case .matchRunRecorded(let e):
             matchRuns[e.run] = e.programme
             for pair in e.pairs {

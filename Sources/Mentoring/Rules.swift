@@ -43,6 +43,7 @@ extension ProgrammeState {
 
         case .participantSignedUp(let e):
             let programme = try self.programme(e.programme)
+            if let closed = programme.closedOn { throw .programmeClosed(e.programme, on: closed) }
             guard participants[e.participant] == nil else { throw .duplicateParticipant(e.participant) }
             guard e.on <= programme.ends else { throw .programmeEnded(e.programme, ends: programme.ends, date: e.on) }
 
@@ -149,6 +150,13 @@ extension ProgrammeState {
             guard let participant = participants[e.participant] else { throw .unknownParticipant(e.participant) }
             guard !participant.erased else { throw .alreadyErased(e.participant) }
 
+        case .programmeClosed(let e):
+            let programme = try self.programme(e.programme)
+            if let closed = programme.closedOn { throw .programmeClosed(e.programme, on: closed) }
+            guard e.on >= programme.starts else { throw .dateOutsideProgramme(e.on, e.programme, starts: programme.starts, ends: programme.ends) }
+            if let open = tandems.values.first(where: { $0.programme == e.programme && $0.status == .active }) {
+                throw .alreadyInTandem(open.mentor, open.id)
+            }
         case .matchRunRecorded(let e):
             guard matchRuns[e.run] == nil else { throw .duplicateMatchRun(e.run) }
             _ = try programme(e.programme)
@@ -209,7 +217,9 @@ extension ProgrammeState {
         }
     }
 
+    /// The date lies inside the programme, and the programme is not closed.
     func within(_ programme: Programme, _ date: BusinessDate) throws(DomainError) {
+        if let closed = programme.closedOn { throw .programmeClosed(programme.id, on: closed) }
         guard programme.contains(date) else {
             throw .dateOutsideProgramme(date, programme.id, starts: programme.starts, ends: programme.ends)
         }

@@ -214,4 +214,32 @@ struct CoordinatorFixesTests {
         #expect(try cli.run(["--role", "analyst", "session", "--tandem", "t1", "--minutes", "40"]).status == 1)
         #expect(sameBytes(Files.read(cli.store + "/events.jsonl"), before))
     }
+
+    @Test("programme close completes every active tandem and ends the programme, all or nothing")
+    func close() throws {
+        var cli = CLI()
+        try Self.programme(cli)
+        cli.now = "2027-03-01T09:00:00Z"
+        #expect(try cli.run(["session", "--tandem", "t2", "--minutes", "30", "--on", "2027-02-25"]).status == 0)
+        let before = Files.read(cli.store + "/events.jsonl")
+        // t2 met on 2027-02-25: closing on the 20th would complete it before that.
+        let early = try cli.run(["programme", "close", "--programme", "p", "--on", "2027-02-20"])
+        #expect(early.status == 1 && early.stderr.contains("completing t2") && early.stderr.contains("nothing was recorded"), "\(early.stderr)")
+        #expect(sameBytes(Files.read(cli.store + "/events.jsonl"), before))
+        let closed = try cli.run(["programme", "close", "--programme", "p", "--on", "2027-02-28", "--format", "json"])
+        #expect(closed.status == 0, "\(closed.stderr)")
+        let results = try #require(CLI.json(closed)?["results"] as? [[String: Any]])
+        #expect(results.map { $0["type"] as? String } == ["TandemCompleted", "TandemCompleted", "ProgrammeClosed"])
+        let tandems = try #require(try QueryCommandTests.json(cli, ["tandems", "--status", "all"])["tandems"] as? [[String: Any]])
+        #expect(tandems.allSatisfy { $0["status"] as? String == "completed" && $0["until"] as? String == "2027-02-28" })
+        let signup = try cli.run(["signup", "--programme", "p", "--role", "mentor", "--name", "Late Comer", "--unit", "IT", "--level", "2",
+                                  "--born", "1999", "--on", "2027-03-01"])
+        #expect(signup.status == 1 && signup.stderr.contains("programme 'p' was closed on 2027-02-28"), "\(signup.stderr)")
+        #expect((try QueryCommandTests.json(cli, ["suggest"])["pairs"] as? [Any])?.isEmpty == true)
+        #expect((try QueryCommandTests.json(cli, ["due"])["due"] as? [Any])?.isEmpty == true)
+        #expect(try cli.run(["programme", "close", "--programme", "p"]).status == 1)
+        let audit = try #require(try QueryCommandTests.json(cli, ["audit"])["entries"] as? [[String: Any]])
+        #expect((audit.last?["summary"] as? String) == "programme p closed on 2027-02-28")
+        #expect(try cli("verify").status == 0)
+    }
 }

@@ -42,7 +42,42 @@ enum RecordingCommands {
     ], build: CommandBuilders.launch)
 
     static let programme = CommandSpec(name: "programme", abstract: "Programme commands.", globals: GlobalOptions.base,
-                                       subcommands: [launch])
+                                       subcommands: [launch, close])
+
+    static let close = CommandSpec(
+        name: "close", abstract: "Close a programme: complete its active tandems and end it, in one batch.",
+        discussion: """
+        Completes every active tandem of the programme on the given day and records
+        ProgrammeClosed, all or nothing. Afterwards the programme takes no signups, matches,
+        sessions or goals, and `tandem suggest` and `tandem due` are empty for it.
+        """,
+        options: [
+            .value("programme", "id", "The programme.", required: true),
+            .value("on", "date", "The day it closes (default: today)."),
+            .value("format", "format", "Output format.", allowed: ["table", "json"]),
+        ],
+        globals: GlobalOptions.base + [.value("on-behalf-of", "name", "Record that the actor acts for someone else.")]
+    ) { command, context in
+        try Session.requireRecorder(command, context)
+        let programme: ProgrammeID, on: BusinessDate?
+        do throws(FieldError) {
+            programme = try command.id("programme")
+            on = try command.optionalDate("on")
+        } catch { throw UsageError(error.message, path: command.path) }
+        let service = try Session.service(command, context)
+        let recording = try Session.recordingContext(command, context)
+        let active = try service.currentState().tandems.values.filter { $0.programme == programme && $0.status == .active }.map(\.id).sorted()
+        let batch: [(ProgrammeCommand, RecordingContext)] = active.map { (.complete(CompleteTandem(tandem: $0, on: on)), recording) }
+            + [(.close(CloseProgramme(programme: programme, on: on)), recording)]
+        let outcomes: [RecordedOutcome]
+        do { outcomes = try service.record(batch: batch) } catch let failure as BatchFailure {
+            let what = failure.index < active.count ? "completing \(active[failure.index])" : "closing \(programme)"
+            throw CommandFailure("\(what): \(failure.error); nothing was recorded")
+        }
+        BulkCommands.printBatch(outcomes, lines: Array(1...outcomes.count), noun: ("event", "events"), label: "step", command: command,
+                                context: context)
+        return ExitCode.ok
+    }
 
     static let signUp = spec("signup", "Sign someone up; their personal data goes to the vault.", discussion: """
         Everything about the person (name, email, unit, level, birth year, gender, skills
