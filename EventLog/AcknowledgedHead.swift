@@ -103,12 +103,6 @@ final class AcknowledgedHeadFile: Sendable {
         }
         do { try outcome.get() } catch { throw .system(error) }
     }
-
-    /// Removes the record (recovery only: it is written anew right after).
-    func remove() {
-        cachedDescriptor.withLock { $0 = nil }
-        _ = unlink(path)
-    }
 }
 
 /// A descriptor that stays open across calls, with the identity it was opened on.

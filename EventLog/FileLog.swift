@@ -128,10 +128,6 @@ public final class FileLog: AppendOnlyLog {
 
     // MARK: Acknowledged head
 
-    /// The durable record of the last acknowledged head, or nil if none was written yet.
-    /// - Throws: `LogError.damaged` if the record is unreadable.
-    public func acknowledgedHead() throws(LogError) -> AcknowledgedHead? { try acknowledged?.read() }
-
     /// Throws the damage recorded earlier, if any: a damaged store is read and written again
     /// only after it is restored (and `verify` passes) or after an explicit recovery.
     func refuseIfDamageRecorded() throws(LogError) {
