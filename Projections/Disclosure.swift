@@ -133,10 +133,21 @@ public enum Suppression {
 
     /// Checks an analyst's filter: the filtered group and, if not empty, its complement
     /// within the parent must both have at least k people.
-    public static func checkFilter(_ description: String, selected: Int, parent: Int, k: Int) throws(DisclosureRefusal) {
+    /// The group labels analysts see: a category with fewer than k people in the programme is
+    /// recoded to `other` (a row labelled `level 12` would say that such a person takes part).
+    public static func labels(of people: [PersonView], by key: SegmentKey, k: Int) -> (PersonView) -> String {
+        var sizes: [String: Int] = [:]
+        for person in people { sizes[key.value(of: person), default: 0] += 1 }
+        return { person in
+            let label = key.value(of: person)
+            return (sizes[label] ?? 0) < k ? "other" : label
+        }
+    }
+
+    public static func checkFilter(_ description: String, selected: Int, parent: Int, k: Int, query: QueryKind) throws(DisclosureRefusal) {
         let complement = parent - selected
         guard selected >= k, complement == 0 || complement >= k else {
-            throw DisclosureRefusal(role: .analyst, query: .stats, why:
+            throw DisclosureRefusal(role: .analyst, query: query, why:
                 "the filter \(description) leaves \(selected < k ? "a group" : "its complement") of fewer than \(k) people, which could name them; widen the filter",
                 code: "threshold")
         }

@@ -40,7 +40,8 @@ public enum DropoutsQuery {
         let people = input.model.people(in: programme.id)
         let analyst = input.viewer == .analyst
         if analyst {
-            try Suppression.checkFilter("--programme \(programme.id)", selected: people.count, parent: input.model.people.count, k: k)
+            try Suppression.checkFilter("--programme \(programme.id)", selected: people.count, parent: input.model.people.count, k: k,
+                                        query: options.by == nil ? .dropouts : .dropoutsBySegment)
         }
         let matched = people.filter { $0.firstMatchedOn != nil }
         let withdrawn = people.filter { $0.withdrawnOn != nil }
@@ -100,8 +101,9 @@ public enum DropoutsQuery {
                                                    Self.full($0.survival), Self.full($0.lower), Self.full($0.upper)] })
         if let by = options.by {
             var groups: [String: (people: Int, withdrawals: Int, observations: [KaplanMeier.Observation])] = [:]
+            let label = analyst ? Suppression.labels(of: people, by: by, k: k) : by.value(of:)
             for person in matched {
-                let group = by.value(of: person)
+                let group = label(person)
                 var entry = groups[group] ?? (0, 0, [])
                 entry.people += 1
                 if person.withdrawnOn != nil { entry.withdrawals += 1 }

@@ -103,9 +103,10 @@ public enum StatsQuery {
             (figures, people) = Self.figures(input.model, programme: programme.id, segment: options.segment)
         }
         if input.viewer == .analyst {
-            try Suppression.checkFilter("--programme \(programme.id)", selected: figures.programmePeople, parent: figures.allPeople, k: k)
+            let query: QueryKind = options.by == nil && options.segment == nil ? .stats : .statsBySegment
+            try Suppression.checkFilter("--programme \(programme.id)", selected: figures.programmePeople, parent: figures.allPeople, k: k, query: query)
             if let segment = options.segment {
-                try Suppression.checkFilter("--segment \(segment)", selected: people.count, parent: figures.programmePeople, k: k)
+                try Suppression.checkFilter("--segment \(segment)", selected: people.count, parent: figures.programmePeople, k: k, query: query)
             }
         }
         var stats = figures.stats
@@ -118,9 +119,10 @@ public enum StatsQuery {
         if let by = options.by {
             var figures: [String: GroupFigures] = [:]
             let activity = input.model.activity()
+            let label = input.viewer == .analyst ? Suppression.labels(of: input.model.people(in: programme.id), by: by, k: k) : by.value(of:)
             for person in people {
                 let done = activity[person.id] ?? (0, 0)
-                let group = by.value(of: person)
+                let group = label(person)
                 var f = figures[group] ?? GroupFigures(group: group)
                 f.participants += 1
                 if person.withdrawnOn != nil { f.withdrawn += 1 }

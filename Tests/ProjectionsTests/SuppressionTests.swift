@@ -43,10 +43,16 @@ struct SuppressionTests {
 
     @Test("filters: the filtered group and its complement must both reach k")
     func filters() {
-        #expect(throws: DisclosureRefusal.self) { try Suppression.checkFilter("x", selected: 4, parent: 20, k: 5) }
-        #expect(throws: DisclosureRefusal.self) { try Suppression.checkFilter("x", selected: 17, parent: 20, k: 5) }
-        #expect(throws: Never.self) { try Suppression.checkFilter("x", selected: 10, parent: 20, k: 5) }
-        #expect(throws: Never.self) { try Suppression.checkFilter("x", selected: 20, parent: 20, k: 5) }
+        #expect(throws: DisclosureRefusal.self) { try Suppression.checkFilter("x", selected: 4, parent: 20, k: 5, query: .stats) }
+        #expect(throws: DisclosureRefusal.self) { try Suppression.checkFilter("x", selected: 17, parent: 20, k: 5, query: .stats) }
+        #expect(throws: Never.self) { try Suppression.checkFilter("x", selected: 10, parent: 20, k: 5, query: .stats) }
+        // The refusal names the command that was run.
+        do {
+            try Suppression.checkFilter("--programme b", selected: 2, parent: 20, k: 5, query: .dropouts)
+        } catch {
+            #expect(error.description.hasPrefix("the analyst view may not run `tandem dropouts`"))
+        }
+        #expect(throws: Never.self) { try Suppression.checkFilter("x", selected: 20, parent: 20, k: 5, query: .stats) }
     }
 
     @Test("roles: who may run what")

@@ -118,10 +118,12 @@ struct QueryCommandTests {
         let document = try Self.json(cli, ["--role", "analyst", "stats", "--by", "generation"])
         let groups = try #require((document["stats"] as? [String: Any])?["groups"] as? [[String: Any]])
         let byGroup = Dictionary(uniqueKeysWithValues: groups.map { ($0["group"] as! String, $0) })
-        // boomer 3 (e1, e2, e5), gen-x 4, gen-z 4, millennial 1 (m5). k = 3.
-        #expect(byGroup["millennial"]?["suppressed"] as? Bool == true && byGroup["millennial"]?["reason"] as? String == "small-group")
-        #expect((byGroup["millennial"]?["participants"] as Any) is NSNull)
-        // Alone, the millennial cell could be recomputed as 12 − 3 − 4 − 4: so the smallest
+        // boomer 3 (e1, e2, e5), gen-x 4, gen-z 4, millennial 1 (m5). k = 3. A category of
+        // fewer than k people is not even named for analysts: millennial becomes "other".
+        #expect(byGroup["millennial"] == nil)
+        #expect(byGroup["other"]?["suppressed"] as? Bool == true && byGroup["other"]?["reason"] as? String == "small-group")
+        #expect((byGroup["other"]?["participants"] as Any) is NSNull)
+        // Alone, the "other" cell could be recomputed as 12 − 3 − 4 − 4: so the smallest
         // other cell, boomer (3), is suppressed too.
         #expect(byGroup["boomer"]?["suppressed"] as? Bool == true && byGroup["boomer"]?["reason"] as? String == "complementary")
         #expect(byGroup["gen-x"]?["participants"] as? Int == 4 && byGroup["gen-z"]?["participants"] as? Int == 4)
