@@ -23,6 +23,17 @@ struct CoordinatorFixesTests {
         guard outcome.status == 0 else { throw SeedingFailed(message: outcome.stderr) }
     }
 
+    /// Programme p (2027-01-01 to 2027-06-30) and people (id, role, unit) waiting to be
+    /// matched, every mentor junior to every mentee.
+    static func pool(_ cli: CLI, _ people: [(String, String, String)]) throws {
+        var lines = [#"{"command":"programme launch","id":"p","name":"P","starts":"2027-01-01","ends":"2027-06-30"}"#]
+        for (id, role, unit) in people {
+            lines.append(#"{"command":"signup","programme":"p","role":"\#(role)","name":"N \#(id)","unit":"\#(unit)","level":\#(role == "mentor" ? 2 : 9),"born":\#(role == "mentor" ? 1999 : 1965),"id":"\#(id)","on":"2027-01-02"}"#)
+        }
+        let outcome = try cli.run(["append", "-"], stdin: lines.joined(separator: "\n"))
+        guard outcome.status == 0 else { throw SeedingFailed(message: outcome.stderr) }
+    }
+
     @Test("voiding launches one by one never reaches a dead end")
     func voidChain() throws {
         let cli = CLI()
@@ -43,11 +54,7 @@ struct CoordinatorFixesTests {
     func matchRunMustHaveProposed() throws {
         let cli = CLI()
         try cli("init")
-        var lines = [#"{"command":"programme launch","id":"p","name":"P","starts":"2027-01-01","ends":"2027-06-30"}"#]
-        for (id, role, unit) in [("m1", "mentor", "IT"), ("m2", "mentor", "Ops"), ("e1", "mentee", "HR"), ("e2", "mentee", "Legal")] {
-            lines.append(#"{"command":"signup","programme":"p","role":"\#(role)","name":"N \#(id)","unit":"\#(unit)","level":\#(role == "mentor" ? 2 : 9),"born":\#(role == "mentor" ? 1999 : 1965),"id":"\#(id)","on":"2027-01-02"}"#)
-        }
-        #expect(try cli.run(["append", "-"], stdin: lines.joined(separator: "\n")).status == 0)
+        try Self.pool(cli, [("m1", "mentor", "IT"), ("m2", "mentor", "Ops"), ("e1", "mentee", "HR"), ("e2", "mentee", "Legal")])
         let recorded = try QueryCommandTests.json(cli, ["suggest", "--record"])
         let run = try #require((recorded["run"] as? [String: Any])?["id"] as? String)
         let proposed = Set((recorded["pairs"] as? [[String: Any]] ?? []).map { "\($0["mentor"]!) \($0["mentee"]!)" })
@@ -171,12 +178,8 @@ struct CoordinatorFixesTests {
     func matchWholeRun() throws {
         let cli = CLI()
         try cli("init")
-        var lines = [#"{"command":"programme launch","id":"p","name":"P","starts":"2027-01-01","ends":"2027-06-30"}"#]
-        for (id, role, unit) in [("m1", "mentor", "IT"), ("m2", "mentor", "Ops"), ("m3", "mentor", "Sales"), ("e1", "mentee", "HR"),
-                                 ("e2", "mentee", "Legal"), ("e3", "mentee", "Finance")] {
-            lines.append(#"{"command":"signup","programme":"p","role":"\#(role)","name":"N \#(id)","unit":"\#(unit)","level":\#(role == "mentor" ? 2 : 9),"born":\#(role == "mentor" ? 1999 : 1965),"id":"\#(id)","on":"2027-01-02"}"#)
-        }
-        #expect(try cli.run(["append", "-"], stdin: lines.joined(separator: "\n")).status == 0)
+        try Self.pool(cli, [("m1", "mentor", "IT"), ("m2", "mentor", "Ops"), ("m3", "mentor", "Sales"), ("e1", "mentee", "HR"),
+                            ("e2", "mentee", "Legal"), ("e3", "mentee", "Finance")])
         let run = try #require((try QueryCommandTests.json(cli, ["suggest", "--record"])["run"] as? [String: Any])?["id"] as? String)
         // One proposed pair becomes impossible first: the whole run is refused, nothing recorded.
         #expect(try cli.run(["withdraw", "--participant", "e3", "--reason", "time"]).status == 0)
