@@ -245,4 +245,36 @@ struct CoordinatorFixesTests {
         #expect((audit.last?["summary"] as? String) == "programme p closed on 2027-02-28")
         #expect(try cli("verify").status == 0)
     }
+
+    @Test("duplicates: a signup or an import that repeats someone is refused and names them; --allow-duplicate records anyway")
+    func duplicates() throws {
+        let cli = CLI()
+        try cli("init")
+        try ErasureCanary.record(cli, ["programme", "launch", "--id", "p", "--name", "P", "--starts", "2027-01-01", "--ends", "2027-08-31"])
+        let claudia = try ErasureCanary.record(cli, ["signup", "--programme", "p", "--role", "mentee", "--name", "Claudia Berger", "--email",
+                                                     "c.berger@example.org", "--unit", "HR", "--level", "8", "--born", "1966", "--on", "2027-01-02"])
+        let sameMail = try cli.run(["signup", "--programme", "p", "--role", "mentee", "--name", "C. Berger", "--email", "C.Berger@Example.org",
+                                    "--unit", "HR", "--level", "8", "--born", "1966", "--on", "2027-01-02"])
+        #expect(sameMail.status == 1 && sameMail.stderr.contains("\(claudia) in programme p has the same email") && sameMail.stderr.contains("--allow-duplicate"),
+                "\(sameMail.stderr)")
+        let sameName = try cli.run(["signup", "--programme", "p", "--role", "mentee", "--name", "CLAUDIA BÉRGER", "--unit", "HR", "--level", "8",
+                                    "--born", "1966", "--on", "2027-01-02"])
+        #expect(sameName.status == 1 && sameName.stderr.contains("the same name and birth year"), "\(sameName.stderr)")
+        let allowed = try cli.run(["signup", "--programme", "p", "--role", "mentee", "--name", "Claudia Berger", "--unit", "Sales", "--level", "8",
+                                   "--born", "1966", "--on", "2027-01-02", "--allow-duplicate"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        // The same file imported twice: refused whole, every line listed.
+        let csv = "name,email,role,unit,level,born\nAnna Ort,anna@example.org,mentor,IT,2,1999\nBo Lind,bo@example.org,mentor,Ops,2,2000\n"
+        Files.write(cli.directory.appending("people.csv"), Array(csv.utf8))
+        #expect(try cli.run(["import", "signups", "people.csv", "--programme", "p", "--on", "2027-01-02"]).status == 0)
+        let before = Files.read(cli.store + "/events.jsonl")
+        let again = try cli.run(["import", "signups", "people.csv", "--programme", "p", "--on", "2027-01-02"])
+        #expect(again.status == 1 && again.stderr.contains("2 row(s) repeat someone already signed up: line 2 (p-") && again.stderr.contains("line 3 (p-"),
+                "\(again.stderr)")
+        #expect(sameBytes(Files.read(cli.store + "/events.jsonl"), before))
+        // A row twice in one file.
+        Files.write(cli.directory.appending("twice.csv"), Array("name,role,unit,level,born\nEd Moe,mentor,IT,2,1999\nEd Moe,mentor,IT,2,1999\n".utf8))
+        let twice = try cli.run(["import", "signups", "twice.csv", "--programme", "p", "--on", "2027-01-02"])
+        #expect(twice.status == 1 && twice.stderr.contains("line 3 (as line 2, the same name and birth year)"), "\(twice.stderr)")
+    }
 }

@@ -35,6 +35,7 @@ enum BulkCommands {
         options: [
             .value("programme", "id", "The programme they sign up for.", required: true),
             .value("on", "date", "The signup date for every row (default: today)."),
+            .flag("allow-duplicate", "Record rows even if they repeat someone signed up (same email, or name and birth year)."),
         ],
         arguments: [ArgumentSpec(name: "file", help: "The CSV file.")],
         globals: GlobalOptions.recording
@@ -78,6 +79,20 @@ enum BulkCommands {
             lines.append(record.line)
         }
         guard !batch.isEmpty else { throw CommandFailure("\(command.arguments[0]) has a header but no rows") }
+        if !command.has("allow-duplicate") {
+            // Importing the same file twice, or a row twice, would sign people up again.
+            let candidates = batch.compactMap { entry -> (programme: ProgrammeID, profile: Profile)? in
+                guard case .signUp(let c) = entry.0, let profile = c.profile.payload.profile else { return nil }
+                return (c.programme, profile)
+            }
+            let duplicates = try Session.service(command, context).duplicates(of: candidates)
+            if !duplicates.isEmpty {
+                let listed = duplicates.prefix(20).map { d in
+                    "line \(lines[d.index]) (\(d.existing.map { "\($0), " } ?? d.earlier.map { "as line \(lines[$0]), " } ?? "")\(d.why))"
+                }.joined(separator: "; ") + (duplicates.count > 20 ? "; …" : "")
+                throw CommandFailure("\(command.arguments[0]): \(duplicates.count) row(s) repeat someone already signed up: \(listed). Nothing was recorded; add --allow-duplicate to record them anyway")
+            }
+        }
         try recordBatch(batch, lines: lines, source: command.arguments[0], noun: ("signup", "signups"), command: command, context: context)
         return ExitCode.ok
     }

@@ -11,6 +11,7 @@ enum RecordingCommands {
     /// - Parameter selfService: whether a participant may record it for their own tandem
     ///   (sessions and goals: the seeds' tandems organise themselves).
     static func spec(_ name: String, _ abstract: String, discussion: String? = nil, options: [OptionSpec], selfService: Bool = false,
+                     check: (@Sendable (ProgrammeCommand, ProgrammeService, ParsedCommand) throws -> Void)? = nil,
                      build: @escaping CommandBuilders.Builder) -> CommandSpec {
         CommandSpec(name: name, abstract: abstract, discussion: discussion, options: options, globals: GlobalOptions.recording) { command, context in
             var recording: RecordingContext
@@ -26,6 +27,7 @@ enum RecordingCommands {
             let programmeCommand: ProgrammeCommand
             do throws(FieldError) { programmeCommand = try build(command, context.random) } catch { throw UsageError(error.message, path: command.path) }
             let service = try Session.service(command, context)
+            try check?(programmeCommand, service, command)
             let outcome = try service.record(programmeCommand, context: recording)
             Session.printOutcome(outcome, command: command, context: context)
             return ExitCode.ok
@@ -97,7 +99,13 @@ enum RecordingCommands {
         .value("interests", "a,b", "Interests, for rapport."),
         .value("id", "id", "Their id (default: a generated p- id)."),
         .value("on", "date", "The day they signed up (default: today)."),
-    ], build: CommandBuilders.signUp)
+        .flag("allow-duplicate", "Record them even if someone with the same email, or name and birth year, is signed up."),
+    ], check: { command, service, parsed in
+        guard !parsed.has("allow-duplicate"), case .signUp(let c) = command, let profile = c.profile.payload.profile else { return }
+        if let duplicate = try service.duplicates(of: [(c.programme, profile)]).first, let existing = duplicate.existing {
+            throw CommandFailure("\(existing) in programme \(c.programme) has \(duplicate.why); nothing was recorded. If this is someone else, add --allow-duplicate", refusal: nil)
+        }
+    }, build: CommandBuilders.signUp)
 
     static let match = CommandSpec(
         name: "match", abstract: "Match a mentor and a mentee into a tandem, or record every pair of a match run.",
