@@ -128,6 +128,9 @@ public struct Store: Sendable {
         let (created, _) = try log.initialize(actor: actor, logID: LogCreation.randomLogID(using: random))
         let store = try Store(root: root, lockTimeout: lockTimeout, clock: clock, warn: warn)
         try store.ensureAccessLedger(actor: actor, random: random)
+        // The secret the analysts' record keys derive from: made now, so that it exists before
+        // anyone is counted, and never again.
+        _ = try store.secret(random: random)
         return (store, created)
     }
 

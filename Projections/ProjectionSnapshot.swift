@@ -28,7 +28,7 @@ public enum ProjectionSnapshot {
         var computed: [ProgrammeID: StatsQuery.Figures] = [:]
         writeProgrammes(model, into: &figures)
         for id in model.programmeOrder {
-            let (f, _) = StatsQuery.figures(model, programme: id, segment: nil)
+            let f = StatsQuery.figures(model, programme: id, segment: nil).0
             computed[id] = f
             write(.object(f.stats), into: &figures)
             figures.write(f.programmePeople)

@@ -34,109 +34,92 @@ public enum DropoutsQuery {
     }
 
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
-        try input.viewer.permit(options.by == nil ? .dropouts : .dropoutsBySegment)
+        let query: QueryKind = options.by == nil ? .dropouts : .dropoutsBySegment
+        try input.viewer.permit(query)
         let programme = try input.programme(options.programme)
         let k = programme.minGroupSize
+        let policy = input.disclosure
         let people = input.model.people(in: programme.id)
-        let analyst = input.viewer == .analyst
-        if analyst {
-            try Suppression.checkFilter("--programme \(programme.id)", selected: people.count, parent: input.model.people.count, k: k,
-                                        query: options.by == nil ? .dropouts : .dropoutsBySegment)
+        let population = policy.population(people.map(\.id))
+        if policy.protects {
+            try policy.checkFilter("--programme \(programme.id)", selected: population, parent: policy.population(input.model.people.values.map(\.id)),
+                                   k: k, query: query)
         }
+        var hidden = SuppressedCells(k: k)
         let matched = people.filter { $0.firstMatchedOn != nil }
         let withdrawn = people.filter { $0.withdrawnOn != nil }
         let beforeMatch = withdrawn.filter(\.withdrewBeforeMatch).count
         let observations = matched.compactMap { observation($0, programme: programme, asOf: input.asOf) }
-        var rows = KaplanMeier.estimate(observations)
         var notes: [String] = []
-        var suppressed: [SuppressionReason?] = []
-
-        // Reasons: codes with fewer than k people are merged into "other" for analysts.
+        // The same cells as `stats` (matched, withdrawn of the programme's people), so the
+        // same people give the same figure in both.
+        let published = (matched: policy.count(matched.count, in: population, "matched"),
+                         withdrawn: policy.count(withdrawn.count, in: population, "withdrawn"),
+                         beforeMatch: policy.count(beforeMatch, in: population, "withdrawnBeforeMatch"),
+                         afterMatch: policy.count(withdrawn.count - beforeMatch, in: population, "withdrawnAfterMatch"))
+        let shown = (matched: hidden.show(published.matched, policy), withdrawn: hidden.show(published.withdrawn, policy),
+                     beforeMatch: hidden.show(published.beforeMatch, policy), afterMatch: hidden.show(published.afterMatch, policy))
         var reasons: [String: Int] = [:]
         for person in withdrawn { reasons[person.withdrawalReason?.rawValue ?? "other", default: 0] += 1 }
-        if analyst {
-            var merged = 0
-            for (code, count) in reasons where count < k && code != "other" { merged += count; reasons[code] = nil }
-            if merged > 0 {
-                reasons["other", default: 0] += merged
-                notes.append("Reason codes given by fewer than \(k) people are counted under 'other'.")
-            }
-            if let other = reasons["other"], other < k, reasons.count > 0 {
-                suppressed.append(.smallGroup)
-                notes.append("'other' covers fewer than \(k) people and is not shown.")
-            }
-            let cut = rows.firstIndex { $0.atRisk < k }
-            if let cut {
-                rows = Array(rows[..<cut])
-                notes.append("The curve stops where fewer than \(k) people remain at risk.")
-            }
-        }
-        let reasonObject = JSONObject(ReasonCode.all.compactMap { code in reasons[code].map { count in
-            (code, analyst && code == "other" && count < k ? JSONValue.null : .int(Int64(count)))
-        } })
-        let median = KaplanMeier.median(rows)
-        let matchedWithdrawals = withdrawn.count - beforeMatch
+        let reasonObject = JSONObject(ReasonCode.all.compactMap { code in
+            reasons[code].map { count in (code, hidden.show(policy.count(count, in: population, "reason:" + code), policy)) }
+        })
+        let curve = Curve(observations, programme: programme, population: policy.population(matched.map(\.id)), policy: policy, k: k)
+        if curve.cut { notes.append("The survival table stops where fewer than \(k) people remain at risk, or where the dropouts left are fewer than \(k).") }
+        let rate: JSONValue = shown.matched.intValue == nil || shown.afterMatch.intValue == nil ? .null : Format.ratio(published.afterMatch, published.matched)
         var dropouts: JSONObject = [
             "programme": .string(programme.id.rawValue),
-            "participants": .int(Int64(matched.count)),
-            "withdrawals": .int(Int64(withdrawn.count)),
-            "withdrawalsBeforeMatch": .int(Int64(beforeMatch)),
-            "rate": Format.ratio(matchedWithdrawals, matched.count),
+            "participants": shown.matched,
+            "withdrawals": shown.withdrawn,
+            "withdrawalsBeforeMatch": shown.beforeMatch,
+            "rate": rate,
             "reasons": .object(reasonObject),
-            "medianDaysToDropout": median.map { .int(Int64($0)) } ?? .null,
-            "survival": .array(rows.map { row in
-                .object(["day": .int(Int64(row.day)), "atRisk": .int(Int64(row.atRisk)), "events": .int(Int64(row.events)),
-                         "censored": .int(Int64(row.censored)), "survival": .double(row.survival),
-                         "lower": .double(row.lower), "upper": .double(row.upper)])
-            }),
+            "medianDaysToDropout": curve.median.map { .int(Int64($0)) } ?? .null,
+            "survival": .array(curve.json),
         ]
-        var table = TextTable(headers: ["day", "at risk", "events", "censored", "survival", "95% CI"],
-                              rows: rows.map { [String($0.day), String($0.atRisk), String($0.events), String($0.censored),
-                                                Format.number($0.survival, digits: 3), "\(Format.number($0.lower, digits: 3))–\(Format.number($0.upper, digits: 3))"] },
-                              numeric: [0, 1, 2, 3, 4])
-        notes.insert("\(matched.count) matched, \(withdrawn.count) withdrew (\(beforeMatch) before a match); rate \(Format.number(matched.isEmpty ? nil : Double(matchedWithdrawals) / Double(matched.count), digits: 3)); median days to dropout: \(median.map(String.init) ?? "not reached")", at: 0)
-        notes.insert("Reasons: " + (reasonObject.isEmpty ? "none" : reasonObject.members.map { "\($0.key) \(StatsQuery.display($0.value).isEmpty ? "–" : StatsQuery.display($0.value))" }.joined(separator: ", ")), at: 1)
-        var csvTable = TextTable(headers: ["day", "atRisk", "events", "censored", "survival", "lower", "upper"],
-                                 rows: rows.map { [String($0.day), String($0.atRisk), String($0.events), String($0.censored),
-                                                   Self.full($0.survival), Self.full($0.lower), Self.full($0.upper)] })
+        var table = curve.table
+        func text(_ value: JSONValue) -> String { StatsQuery.display(value).isEmpty ? "–" : StatsQuery.display(value) }
+        notes.insert("\(text(shown.matched)) matched, \(text(shown.withdrawn)) withdrew (\(text(shown.beforeMatch)) before a match); rate \(rate.doubleValue.map { Format.number($0, digits: 3) } ?? "–"); median days to dropout: \(curve.median.map(String.init) ?? "not reached")", at: 0)
+        notes.insert("Reasons: " + (reasonObject.isEmpty ? "none" : reasonObject.members.map { "\($0.key) \(text($0.value))" }.joined(separator: ", ")), at: 1)
+        var csvTable = curve.csv
         if let by = options.by {
-            var groups: [String: (people: Int, withdrawals: Int, observations: [KaplanMeier.Observation])] = [:]
-            let label = analyst ? Suppression.labels(of: people, by: by, k: k) : by.value(of:)
-            for person in matched {
-                let group = label(person)
-                var entry = groups[group] ?? (0, 0, [])
-                entry.people += 1
-                if person.withdrawnOn != nil { entry.withdrawals += 1 }
-                if let o = observation(person, programme: programme, asOf: input.asOf) { entry.observations.append(o) }
-                groups[group] = entry
-            }
-            let names = groups.keys.sorted(by: NaturalOrder.less)
-            var rowReasons = [SuppressionReason?](repeating: nil, count: names.count)
-            var withdrawalReasons = rowReasons
-            if analyst {
-                let sizes = names.map { groups[$0]!.people }
-                rowReasons = Suppression.column(sizes: sizes, k: k)
-                withdrawalReasons = Suppression.attributeColumn(counts: names.map { groups[$0]!.withdrawals }, sizes: sizes, rowReasons: rowReasons, k: k)
+            var groups: [String: (population: Population, matched: Int, withdrawals: Int, observations: [KaplanMeier.Observation])] = [:]
+            let label = policy.labels(of: people, by: by, k: k)
+            for person in people {
+                var entry = groups[label(person)] ?? (Population(), 0, 0, [])
+                entry.population.add(policy.key(person.id))
+                if person.firstMatchedOn != nil {
+                    entry.matched += 1
+                    if person.withdrawnOn != nil { entry.withdrawals += 1 }
+                    if let o = observation(person, programme: programme, asOf: input.asOf) { entry.observations.append(o) }
+                }
+                groups[label(person)] = entry
             }
             var objects: [JSONValue] = []
             var tableRows: [[String]] = []
-            for (i, name) in names.enumerated() {
+            for name in groups.keys.sorted(by: NaturalOrder.less) where groups[name]!.matched > 0 {
                 let g = groups[name]!
-                let hidden = rowReasons[i] != nil
-                let groupMedian = hidden || withdrawalReasons[i] != nil ? nil : KaplanMeier.median(KaplanMeier.estimate(g.observations))
-                var object: JSONObject = [
-                    "group": .string(name), "participants": hidden ? .null : .int(Int64(g.people)),
-                    "withdrawals": withdrawalReasons[i] == nil ? .int(Int64(g.withdrawals)) : .null,
-                    "rate": withdrawalReasons[i] == nil ? Format.ratio(g.withdrawals, g.people) : .null,
-                    "medianDaysToDropout": groupMedian.map { .int(Int64($0)) } ?? .null,
-                    "suppressed": .bool(hidden),
-                ]
-                if hidden { object["reason"] = .string(rowReasons[i]!.rawValue) }
-                if !hidden, withdrawalReasons[i] != nil { object["suppressedFields"] = .array([.string("withdrawals"), .string("rate")]) }
+                let size = policy.count(g.matched, in: g.population, "matched")
+                var object: JSONObject = ["group": .string(name)]
+                if policy.protects && size < k {
+                    hidden.add(.smallGroup, 3)
+                    object = object.merging(["participants": .null, "withdrawals": .null, "rate": .null, "medianDaysToDropout": .null,
+                                  "suppressed": .bool(true), "reason": .string(SuppressionReason.smallGroup.rawValue)])
+                } else {
+                    let withdrawals = policy.count(g.withdrawals, in: g.population, "withdrawnAfterMatch")
+                    var shownWithdrawals = hidden.show(withdrawals, policy)
+                    if policy.protects, withdrawals > 0, withdrawals >= size {
+                        hidden.add(.attribute)
+                        shownWithdrawals = .null
+                        object["suppressedFields"] = .array([.string("withdrawals"), .string("rate")])
+                    }
+                    let groupCurve = Curve(g.observations, programme: programme, population: g.population, policy: policy, k: k)
+                    object = object.merging(["participants": .int(Int64(size)), "withdrawals": shownWithdrawals,
+                                  "rate": shownWithdrawals.intValue == nil ? .null : Format.ratio(withdrawals, size),
+                                  "medianDaysToDropout": groupCurve.median.map { .int(Int64($0)) } ?? .null, "suppressed": .bool(false)])
+                }
                 objects.append(.object(object))
-                tableRows.append([name, StatsQuery.display(object["participants"]!), StatsQuery.display(object["withdrawals"]!),
-                                  StatsQuery.display(object["rate"]!), StatsQuery.display(object["medianDaysToDropout"]!)])
-                suppressed += hidden ? [rowReasons[i], rowReasons[i], rowReasons[i]] : [withdrawalReasons[i], withdrawalReasons[i]]
+                tableRows.append([name] + ["participants", "withdrawals", "rate", "medianDaysToDropout"].map { StatsQuery.display(object[$0]!) })
             }
             dropouts["by"] = .string(by.rawValue)
             dropouts["groups"] = .array(objects)
@@ -146,13 +129,62 @@ public enum DropoutsQuery {
         }
         var result = QueryResult(basis: input.basis, payloadKey: "dropouts", payload: .object(dropouts), table: table)
         result.csvTable = csvTable
-        if analyst {
-            notes.append(Suppression.explain(suppressed, k: k) ?? "No cell suppressed (k = \(k)).")
-            result.extra.append(("suppression", Suppression.summary(suppressed, k: k)))
-            result.suppressedCells = suppressed.compactMap { $0 }.count
+        if policy.protects {
+            notes.append("Survival is an actuarial life table over intervals of \(LifeTable.width(cadenceDays: programme.cadenceDays)) days, merged where a count would be below \(k), computed from the published counts.")
+            notes.append(hidden.explanation)
+            if let note = policy.note(k: k) { notes.append(note) }
+            result.extra.append(("suppression", hidden.summary))
+            result.suppressedCells = hidden.count
+            result.basis.disclosure = policy.description(k: k)
         }
         result.notes = notes
         return result
+    }
+
+    /// A survival curve as the policy allows: Kaplan–Meier by day for exact views, a life
+    /// table of published counts for protected ones.
+    struct Curve {
+        var json: [JSONValue]
+        var table: TextTable
+        var csv: TextTable
+        var median: Int?
+        var cut = false
+
+        init(_ observations: [KaplanMeier.Observation], programme: Programme, population: Population, policy: DisclosurePolicy, k: Int) {
+            if policy.protects {
+                let (rows, cut) = LifeTable.estimate(observations, width: LifeTable.width(cadenceDays: programme.cadenceDays),
+                                                     population: population, policy: policy, k: k)
+                self.cut = cut
+                median = LifeTable.median(rows)
+                json = rows.map { row in
+                    .object(["day": .int(Int64(row.start)), "until": .int(Int64(row.end)), "atRisk": .int(Int64(row.atRisk)),
+                             "events": .int(Int64(row.events)), "censored": .int(Int64(row.censored)), "survival": .double(row.survival),
+                             "lower": .double(row.lower), "upper": .double(row.upper)])
+                }
+                table = TextTable(headers: ["days", "at risk", "events", "censored", "survival", "95% CI"],
+                                  rows: rows.map { ["\($0.start)–\($0.end)", String($0.atRisk), String($0.events), String($0.censored),
+                                                    Format.number($0.survival, digits: 3), "\(Format.number($0.lower, digits: 3))–\(Format.number($0.upper, digits: 3))"] },
+                                  numeric: [1, 2, 3, 4])
+                csv = TextTable(headers: ["day", "until", "atRisk", "events", "censored", "survival", "lower", "upper"],
+                                rows: rows.map { [String($0.start), String($0.end), String($0.atRisk), String($0.events), String($0.censored),
+                                                  full($0.survival), full($0.lower), full($0.upper)] })
+                return
+            }
+            let rows = KaplanMeier.estimate(observations)
+            median = KaplanMeier.median(rows)
+            json = rows.map { row in
+                .object(["day": .int(Int64(row.day)), "atRisk": .int(Int64(row.atRisk)), "events": .int(Int64(row.events)),
+                         "censored": .int(Int64(row.censored)), "survival": .double(row.survival),
+                         "lower": .double(row.lower), "upper": .double(row.upper)])
+            }
+            table = TextTable(headers: ["day", "at risk", "events", "censored", "survival", "95% CI"],
+                              rows: rows.map { [String($0.day), String($0.atRisk), String($0.events), String($0.censored),
+                                                Format.number($0.survival, digits: 3), "\(Format.number($0.lower, digits: 3))–\(Format.number($0.upper, digits: 3))"] },
+                              numeric: [0, 1, 2, 3, 4])
+            csv = TextTable(headers: ["day", "atRisk", "events", "censored", "survival", "lower", "upper"],
+                            rows: rows.map { [String($0.day), String($0.atRisk), String($0.events), String($0.censored),
+                                              full($0.survival), full($0.lower), full($0.upper)] })
+        }
     }
 
     /// A double as the shortest text that reads back exactly (what JSON carries too).

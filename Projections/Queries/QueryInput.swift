@@ -11,10 +11,14 @@ public struct QueryInput: Sendable {
     /// Each programme's headline figures, when they were read from a snapshot instead of
     /// the model (which then holds the programmes only).
     public var figures: [ProgrammeID: StatsQuery.Figures]?
+    /// How figures about groups are published to this viewer.
+    public var disclosure: DisclosurePolicy
     /// Profiles read from the vault on first use, for the queries that show names or match.
     private let profileCache = ProfileCache()
 
-    public init(model: ProgrammeReadModel, basis: Basis, vault: Vault? = nil, figures: [ProgrammeID: StatsQuery.Figures]? = nil) {
+    public init(model: ProgrammeReadModel, basis: Basis, vault: Vault? = nil, figures: [ProgrammeID: StatsQuery.Figures]? = nil,
+                disclosure: DisclosurePolicy = .exact) {
+        self.disclosure = disclosure
         self.model = model
         self.basis = basis
         self.vault = vault

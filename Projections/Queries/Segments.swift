@@ -32,7 +32,12 @@ public struct SegmentFilter: Sendable, Equatable, CustomStringConvertible {
         value = String(parts[1])
     }
 
-    public func admits(_ person: PersonView) -> Bool { key.value(of: person).lowercased() == value.lowercased() }
+    /// Whether a person is in the segment. `level=3` and `level="level 3"` (the label the
+    /// tables show) both select level 3.
+    public func admits(_ person: PersonView) -> Bool {
+        let label = key.value(of: person).lowercased(), wanted = value.lowercased()
+        return label == wanted || (key == .level && label == "level " + wanted)
+    }
 
     public var description: String { "\(key.rawValue)=\(value)" }
 }

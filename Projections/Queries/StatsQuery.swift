@@ -14,16 +14,6 @@ public enum StatsQuery {
         }
     }
 
-    /// The figures of one group of people.
-    struct GroupFigures {
-        var group: String
-        var participants = 0
-        var withdrawn = 0
-        var sessions = 0
-        var goalsReached = 0
-        var reachedAGoal = 0
-    }
-
     /// A programme's headline figures, as `stats` prints them, with the group sizes the
     /// analysts' suppression checks need. Stored in the projections snapshot, so that a
     /// warm `tandem stats` reads a few hundred bytes.
@@ -42,25 +32,30 @@ public enum StatsQuery {
         }
     }
 
-    /// Computes the figures of a programme, for the people a segment admits (all if nil).
+    /// Computes the figures of a programme, for the people a segment admits (all if nil),
+    /// as `policy` publishes them.
+    /// - Returns: the figures, the people they are about, the cells hidden, and the
+    ///   population of those people.
     /// - Complexity: O(people + tandems + goals).
-    public static func figures(_ model: ProgrammeReadModel, programme: ProgrammeID, segment: SegmentFilter?) -> (Figures, people: [PersonView]) {
+    public static func figures(_ model: ProgrammeReadModel, programme: ProgrammeID, segment: SegmentFilter?,
+                               policy: DisclosurePolicy = .exact, k: Int = 1) -> (Figures, people: [PersonView], hidden: SuppressedCells, population: Population) {
         let everyone = model.people.values.filter { $0.programme == programme }
         var people = everyone
         if let segment { people = people.filter(segment.admits) }
         let ids = segment == nil ? [] : Set(people.map(\.id))
         let tandems = model.tandems.values.filter { $0.programme == programme && (segment == nil || ids.contains($0.mentor) || ids.contains($0.mentee)) }
-        var active = 0, completed = 0, dissolved = 0, sessions = 0, sessionsOfActive = 0, minutes = 0, goalsSet = 0, goalsReached = 0, swaps = 0
+        var active = 0, completed = 0, dissolved = 0, swaps = 0
+        var sessions = Magnitude(), sessionsOfActive = Magnitude(), minutes = Magnitude(), goalsSet = Magnitude(), goalsReached = Magnitude()
         for tandem in tandems {
             switch tandem.status {
-            case .active: active += 1; sessionsOfActive += tandem.sessions
+            case .active: active += 1; sessionsOfActive.add(tandem.sessions)
             case .completed: completed += 1
             case .dissolved: dissolved += 1
             }
-            sessions += tandem.sessions
-            minutes += tandem.minutes
-            goalsSet += tandem.goalsSet
-            goalsReached += tandem.goalsReached
+            sessions.add(tandem.sessions)
+            minutes.add(tandem.minutes)
+            goalsSet.add(tandem.goalsSet)
+            goalsReached.add(tandem.goalsReached)
             if case .swap = tandem.origin { swaps += 1 }
         }
         var mentors = 0, matched = 0, waiting = 0, withdrawn = 0
@@ -70,43 +65,71 @@ public enum StatsQuery {
             if person.isWaiting { waiting += 1 }
             if person.withdrawnOn != nil { withdrawn += 1 }
         }
+        // Every figure is taken over one of two populations: the people, or their tandems.
+        let population = policy.population(people.map(\.id))
+        let pairs = policy.population(tandems: tandems.map(\.id))
+        var hidden = SuppressedCells(k: k)
+        func count(_ n: Int, _ variable: String, over base: Population) -> (JSONValue, Int) {
+            let published = policy.count(n, in: base, variable)
+            return (hidden.show(published, policy), published)
+        }
+        func magnitude(_ m: Magnitude, _ variable: String) -> Int { policy.magnitude(m.total, largest: m.largest, in: pairs, variable) }
+        let participants = policy.size(population)
+        let (activeShown, activePublished) = count(active, "active", over: pairs)
+        let published = (sessions: magnitude(sessions, "sessions"), ofActive: magnitude(sessionsOfActive, "sessionsOfActive"),
+                         goalsSet: magnitude(goalsSet, "goalsSet"), goalsReached: magnitude(goalsReached, "goalsReached"))
         let stats: JSONObject = [
             "programme": .string(programme.rawValue),
-            "participants": .int(Int64(people.count)),
-            "mentors": .int(Int64(mentors)),
-            "mentees": .int(Int64(people.count - mentors)),
-            "matched": .int(Int64(matched)),
-            "waiting": .int(Int64(waiting)),
-            "withdrawn": .int(Int64(withdrawn)),
-            "activeTandems": .int(Int64(active)),
-            "completedTandems": .int(Int64(completed)),
-            "dissolvedTandems": .int(Int64(dissolved)),
-            "sessions": .int(Int64(sessions)),
-            "minutes": .int(Int64(minutes)),
-            "swaps": .int(Int64(segment == nil ? model.swaps[programme] ?? 0 : swaps)),
-            "goalsSet": .int(Int64(goalsSet)),
-            "goalsReached": .int(Int64(goalsReached)),
-            "sessionsPerActiveTandem": active == 0 ? .null : .double(Double(sessionsOfActive) / Double(active)),
-            "goalAttainment": Format.ratio(goalsReached, goalsSet),
+            "participants": hidden.show(participants, policy),
+            "mentors": count(mentors, "mentors", over: population).0,
+            "mentees": count(people.count - mentors, "mentees", over: population).0,
+            "matched": count(matched, "matched", over: population).0,
+            "waiting": count(waiting, "waiting", over: population).0,
+            "withdrawn": count(withdrawn, "withdrawn", over: population).0,
+            "activeTandems": activeShown,
+            "completedTandems": count(completed, "completed", over: pairs).0,
+            "dissolvedTandems": count(dissolved, "dissolved", over: pairs).0,
+            "sessions": .int(Int64(published.sessions)),
+            "minutes": .int(Int64(magnitude(minutes, "minutes"))),
+            "swaps": count(segment == nil && !policy.protects ? model.swaps[programme] ?? 0 : swaps, "swaps", over: pairs).0,
+            "goalsSet": .int(Int64(published.goalsSet)),
+            "goalsReached": .int(Int64(published.goalsReached)),
+            "sessionsPerActiveTandem": activeShown.intValue == nil || activePublished == 0 ? .null : .double(Double(published.ofActive) / Double(activePublished)),
+            "goalAttainment": Format.ratio(published.goalsReached, published.goalsSet),
         ]
-        return (Figures(stats: stats, programmePeople: everyone.count, allPeople: model.people.count), people)
+        return (Figures(stats: stats, programmePeople: everyone.count, allPeople: model.people.count), people, hidden, population)
+    }
+
+    /// A sum of contributions and the largest of them (what a magnitude's noise scales to).
+    struct Magnitude {
+        var total = 0
+        var largest = 0
+        mutating func add(_ value: Int) {
+            total += value
+            largest = max(largest, value)
+        }
     }
 
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
-        try input.viewer.permit(options.by == nil && options.segment == nil ? .stats : .statsBySegment)
+        let query: QueryKind = options.by == nil && options.segment == nil ? .stats : .statsBySegment
+        try input.viewer.permit(query)
         let programme = try input.programme(options.programme)
         let k = programme.minGroupSize
+        let policy = input.disclosure
         let figures: Figures, people: [PersonView]
-        if options.by == nil, options.segment == nil, let stored = input.figures?[programme.id] {
+        var hidden = SuppressedCells(k: k)
+        if !policy.protects, options.by == nil, options.segment == nil, let stored = input.figures?[programme.id] {
             (figures, people) = (stored, [])
         } else {
-            (figures, people) = Self.figures(input.model, programme: programme.id, segment: options.segment)
-        }
-        if input.viewer == .analyst {
-            let query: QueryKind = options.by == nil && options.segment == nil ? .stats : .statsBySegment
-            try Suppression.checkFilter("--programme \(programme.id)", selected: figures.programmePeople, parent: figures.allPeople, k: k, query: query)
-            if let segment = options.segment {
-                try Suppression.checkFilter("--segment \(segment)", selected: people.count, parent: figures.programmePeople, k: k, query: query)
+            let population: Population
+            (figures, people, hidden, population) = Self.figures(input.model, programme: programme.id, segment: options.segment, policy: policy, k: k)
+            if policy.protects {
+                let everyone = policy.population(input.model.people.values.map(\.id))
+                let inProgramme = options.segment == nil ? population : policy.population(input.model.people(in: programme.id).map(\.id))
+                try policy.checkFilter("--programme \(programme.id)", selected: inProgramme, parent: everyone, k: k, query: query)
+                if let segment = options.segment {
+                    try policy.checkFilter("--segment \(segment)", selected: population, parent: inProgramme, k: k, query: query)
+                }
             }
         }
         var stats = figures.stats
@@ -114,55 +137,54 @@ public enum StatsQuery {
         var table = TextTable(headers: ["figure", "value"], rows: stats.members.map { [$0.key, display($0.value)] }, numeric: [1], blank: "–")
         var csvTable = TextTable(headers: stats.members.map(\.key), rows: [stats.members.map { display($0.value) }])
         var notes: [String] = []
-        var suppressedCells = 0
-        var extra: [(String, JSONValue)] = []
         if let by = options.by {
-            var figures: [String: GroupFigures] = [:]
+            var groups: [String: (population: Population, withdrawn: Int, reachedAGoal: Int, sessions: Magnitude, goalsReached: Magnitude)] = [:]
             let activity = input.model.activity()
-            let label = input.viewer == .analyst ? Suppression.labels(of: input.model.people(in: programme.id), by: by, k: k) : by.value(of:)
+            let label = policy.labels(of: input.model.people(in: programme.id), by: by, k: k)
             for person in people {
                 let done = activity[person.id] ?? (0, 0)
-                let group = label(person)
-                var f = figures[group] ?? GroupFigures(group: group)
-                f.participants += 1
-                if person.withdrawnOn != nil { f.withdrawn += 1 }
-                f.sessions += done.sessions
-                f.goalsReached += done.goalsReached
-                if done.goalsReached > 0 { f.reachedAGoal += 1 }
-                figures[group] = f
-            }
-            let groups = figures.values.sorted { NaturalOrder.less($0.group, $1.group) }
-            var rowReasons = [SuppressionReason?](repeating: nil, count: groups.count)
-            var withdrawnReasons = rowReasons, reachedReasons = rowReasons
-            if input.viewer == .analyst {
-                let sizes = groups.map(\.participants)
-                rowReasons = Suppression.column(sizes: sizes, k: k)
-                withdrawnReasons = Suppression.attributeColumn(counts: groups.map(\.withdrawn), sizes: sizes, rowReasons: rowReasons, k: k)
-                reachedReasons = Suppression.attributeColumn(counts: groups.map(\.reachedAGoal), sizes: sizes, rowReasons: rowReasons, k: k)
+                var g = groups[label(person)] ?? (Population(), 0, 0, Magnitude(), Magnitude())
+                g.population.add(policy.key(person.id))
+                if person.withdrawnOn != nil { g.withdrawn += 1 }
+                if done.goalsReached > 0 { g.reachedAGoal += 1 }
+                g.sessions.add(done.sessions)
+                g.goalsReached.add(done.goalsReached)
+                groups[label(person)] = g
             }
             var rows: [JSONValue] = []
             var tableRows: [[String]] = []
-            for (i, g) in groups.enumerated() {
-                let hidden = rowReasons[i] != nil
-                func cell(_ value: Int, _ reason: SuppressionReason?) -> JSONValue { reason == nil ? .int(Int64(value)) : .null }
-                var fields: [String] = []
-                if withdrawnReasons[i] != nil && !hidden { fields.append("withdrawn") }
-                if reachedReasons[i] != nil && !hidden { fields.append("reachedAGoal") }
-                var object: JSONObject = [
-                    "group": .string(g.group),
-                    "participants": cell(g.participants, rowReasons[i]),
-                    "withdrawn": cell(g.withdrawn, withdrawnReasons[i]),
-                    "sessions": cell(g.sessions, rowReasons[i]),
-                    "goalsReached": cell(g.goalsReached, rowReasons[i]),
-                    "reachedAGoal": cell(g.reachedAGoal, reachedReasons[i]),
-                    "withdrawalRate": withdrawnReasons[i] == nil ? Format.ratio(g.withdrawn, g.participants) : .null,
-                    "suppressed": .bool(hidden),
-                ]
-                if hidden { object["reason"] = .string(rowReasons[i]!.rawValue) }
-                if !fields.isEmpty { object["suppressedFields"] = .array(fields.map(JSONValue.string)) }
+            for name in groups.keys.sorted(by: NaturalOrder.less) {
+                let g = groups[name]!
+                let size = policy.size(g.population)
+                var object: JSONObject = ["group": .string(name)]
+                if policy.protects && size < k {
+                    hidden.add(.smallGroup, 5)
+                    object = object.merging(["participants": .null, "withdrawn": .null, "sessions": .null, "goalsReached": .null, "reachedAGoal": .null,
+                                  "withdrawalRate": .null, "suppressed": .bool(true), "reason": .string(SuppressionReason.smallGroup.rawValue)])
+                } else {
+                    var fields: [String] = []
+                    // A count that equals the group's size would read as a statement about each of them.
+                    func attribute(_ n: Int, _ variable: String) -> (JSONValue, Int?) {
+                        let published = policy.count(n, in: g.population, variable)
+                        if policy.protects, published > 0, published >= size { hidden.add(.attribute); fields.append(variable); return (.null, nil) }
+                        let shown = hidden.show(published, policy)
+                        return (shown, shown.intValue.map(Int.init))
+                    }
+                    let (withdrawn, withdrawnValue) = attribute(g.withdrawn, "withdrawn")
+                    let (reached, _) = attribute(g.reachedAGoal, "reachedAGoal")
+                    object = object.merging([
+                        "participants": .int(Int64(size)),
+                        "withdrawn": withdrawn,
+                        "sessions": .int(Int64(policy.magnitude(g.sessions.total, largest: g.sessions.largest, in: g.population, "sessions"))),
+                        "goalsReached": .int(Int64(policy.magnitude(g.goalsReached.total, largest: g.goalsReached.largest, in: g.population, "goalsReached"))),
+                        "reachedAGoal": reached,
+                        "withdrawalRate": withdrawnValue.map { Format.ratio($0, size) } ?? .null,
+                        "suppressed": .bool(false),
+                    ])
+                    if !fields.isEmpty { object["suppressedFields"] = .array(fields.map(JSONValue.string)) }
+                }
                 rows.append(.object(object))
-                tableRows.append([g.group] + ["participants", "withdrawn", "sessions", "goalsReached", "reachedAGoal"].map { display(object[$0]!) }
-                                 + [display(object["withdrawalRate"]!)])
+                tableRows.append([name] + ["participants", "withdrawn", "sessions", "goalsReached", "reachedAGoal", "withdrawalRate"].map { display(object[$0]!) })
             }
             stats["by"] = .string(by.rawValue)
             stats["groups"] = .array(rows)
@@ -171,24 +193,18 @@ public enum StatsQuery {
             csvTable = TextTable(headers: ["group", "participants", "withdrawn", "sessions", "goalsReached", "reachedAGoal", "withdrawalRate", "suppressed"],
                                  rows: zip(tableRows, rows).map { row, object in row + [object.objectValue?["suppressed"]?.boolValue == true ? "true" : "false"] })
             notes.append("* sessions and goals reached of the tandems the group's people were in: a tandem with members in two groups counts in both, so the column does not add up to the total.")
-            notes.append("Totals: " + ["participants", "withdrawn", "sessions", "goalsReached"].map { "\($0) \(display(stats[$0]!))" }.joined(separator: ", "))
-            if input.viewer == .analyst {
-                // One reason per hidden cell: a hidden row hides its five figures.
-                var hiddenCells: [SuppressionReason?] = []
-                for i in groups.indices {
-                    if let row = rowReasons[i] { hiddenCells += Array(repeating: row, count: 5); continue }
-                    hiddenCells += [withdrawnReasons[i], reachedReasons[i]]
-                }
-                suppressedCells = hiddenCells.compactMap { $0 }.count
-                notes.append(Suppression.explain(hiddenCells, k: k) ?? "No cell suppressed (k = \(k)).")
-                extra.append(("suppression", Suppression.summary(hiddenCells, k: k)))
-            }
+            notes.append("Totals: " + ["participants", "withdrawn", "sessions", "goalsReached"].map { "\($0) \(display(stats[$0]!).isEmpty ? "–" : display(stats[$0]!))" }.joined(separator: ", "))
         }
         var result = QueryResult(basis: input.basis, payloadKey: "stats", payload: .object(stats), table: table)
         result.csvTable = csvTable
+        if policy.protects {
+            notes.append(hidden.explanation)
+            if let note = policy.note(k: k) { notes.append(note) }
+            result.extra = [("suppression", hidden.summary)]
+            result.suppressedCells = hidden.count
+            result.basis.disclosure = policy.description(k: k)
+        }
         result.notes = notes
-        result.extra = extra
-        result.suppressedCells = suppressedCells
         return result
     }
 

@@ -45,15 +45,29 @@ public enum TandemsQuery {
         } else if options.status != .all {
             tandems = tandems.filter { $0.status.rawValue == options.status.rawValue }
         }
-        if input.viewer == .analyst {
-            // Analysts get the count only: a tandem is a group of two.
+        if input.disclosure.protects {
+            // A protected view gets the count only, published: a tandem is a group of two.
+            let policy = input.disclosure
             let programme = try input.programme(options.programme)
+            let k = programme.minGroupSize
+            let people = policy.population(input.model.people(in: programme.id).map(\.id))
+            try policy.checkFilter("--programme \(programme.id)", selected: people, parent: policy.population(input.model.people.values.map(\.id)),
+                                   k: k, query: .atRisk)
+            // Keyed by all the programme's tandems, which do not change from day to day: stepping
+            // --as-of a day at a time moves the figure only when a rounding boundary is crossed.
+            let everyTandem = policy.population(tandems: input.model.tandems(in: programme.id).map(\.id))
+            var hidden = SuppressedCells(k: k)
+            let count = hidden.show(policy.count(tandems.count, in: everyTandem, "atRisk"), policy)
             var result = QueryResult(basis: input.basis, payloadKey: "atRisk",
-                                     payload: .object(["programme": .string(programme.id.rawValue), "tandems": .int(Int64(tandems.count)),
+                                     payload: .object(["programme": .string(programme.id.rawValue), "tandems": count,
                                                        "thresholdDays": .int(Int64(2 * programme.cadenceDays))]),
                                      table: TextTable(headers: ["programme", "tandems at risk", "threshold (days)"],
-                                                      rows: [[programme.id.rawValue, String(tandems.count), String(2 * programme.cadenceDays)]], numeric: [1, 2]))
-            result.notes = ["Analysts see the count only: a tandem is a group of two."]
+                                                      rows: [[programme.id.rawValue, StatsQuery.display(count), String(2 * programme.cadenceDays)]],
+                                                      numeric: [1, 2], blank: "–"))
+            result.notes = ["Analysts see the count only: a tandem is a group of two.", hidden.explanation] + (policy.note(k: k).map { [$0] } ?? [])
+            result.extra = [("suppression", hidden.summary)]
+            result.suppressedCells = hidden.count
+            result.basis.disclosure = policy.description(k: k)
             return result
         }
         let showNames = input.viewer != .auditor

@@ -9,24 +9,35 @@ public enum HTMLReport {
     public static func render(_ input: QueryInput, programme asked: ProgrammeID?) throws -> QueryResult {
         try input.viewer.permit(.report)
         let programme = try input.programme(asked)
-        let stats = try StatsQuery.run(input, .init(programme: programme.id))
-        let dropouts = try DropoutsQuery.run(input, .init(programme: programme.id))
+        let stats: QueryResult, dropouts: QueryResult
+        do {
+            stats = try StatsQuery.run(input, .init(programme: programme.id))
+            dropouts = try DropoutsQuery.run(input, .init(programme: programme.id))
+        } catch var refusal as DisclosureRefusal {
+            // Refused for the report that was asked for, not for the query it is built from.
+            refusal.query = .report
+            throw refusal
+        }
         guard case .object(let s) = stats.payload, case .object(let d) = dropouts.payload else { preconditionFailure("queries return objects") }
-        var html = Page()
+        let policy = input.disclosure
+        let tandems = input.model.tandems(in: programme.id)
+        let pairs = policy.population(tandems: tandems.map(\.id))
+        var html = Page(policy: policy, pairs: pairs, k: programme.minGroupSize)
         html.open(programme: programme, basis: input.basis)
         html.headline(s, dropouts: d)
-        html.sessionsPerMonth(input.model.sessionsByMonth[programme.id] ?? [:], programme: programme, asOf: input.asOf)
-        html.activeOverTime(input.model.tandems(in: programme.id), programme: programme, asOf: input.asOf)
+        html.sessionsPerMonth(input.model.sessionsByMonth[programme.id] ?? [:], programme: programme, asOf: input.asOf,
+                              largest: tandems.map(\.sessions).max() ?? 0)
+        html.activeOverTime(tandems, programme: programme, asOf: input.asOf)
         html.survival(d["survival"]?.arrayValue ?? [], median: d["medianDaysToDropout"]?.intValue)
         html.reasons(d["reasons"]?.objectValue ?? JSONObject())
-        let goals = input.model.tandems(in: programme.id).flatMap { input.model.goals[$0.id] ?? [] }
-        html.goals(goals, asOf: input.asOf)
+        html.goals(tandems.map { input.model.goals[$0.id] ?? [] }, asOf: input.asOf)
         if input.viewer == .coordinator {
             html.tandemTable(input.model.tandems(in: programme.id).filter { $0.status == .active }, input: input, programme: programme)
         }
-        html.notes(stats.notes.dropFirst(0) + dropouts.notes)
+        var seen = Set<String>()
+        html.notes((stats.notes + dropouts.notes).filter { seen.insert($0).inserted })
         html.close(basis: input.basis)
-        var result = QueryResult(basis: input.basis, payloadKey: "report",
+        var result = QueryResult(basis: dropouts.basis, payloadKey: "report",
                                  payload: .object(["programme": .string(programme.id.rawValue), "bytes": .int(Int64(html.text.utf8.count))]),
                                  table: TextTable(headers: [], rows: []))
         result.suppressedCells = stats.suppressedCells + dropouts.suppressedCells
@@ -58,6 +69,12 @@ public enum HTMLReport {
     /// The document being written.
     struct Page {
         var text = ""
+        /// How the figures are published, and the tandems the charts count over.
+        let policy: DisclosurePolicy
+        let pairs: Population
+        let k: Int
+        /// Chart points drawn at 0 because their published count was between 1 and k − 1.
+        var hiddenPoints = 0
 
         mutating func add(_ s: String) { text += s }
 
@@ -86,6 +103,9 @@ public enum HTMLReport {
             </style></head><body>
             <h1>\(escape(programme.name))</h1>
             <p class="sub">Programme \(escape(programme.id.rawValue)), \(programme.starts) to \(programme.ends), sessions every \(programme.cadenceDays) days · as of \(basis.asOf) · \(escape(basis.role.roleName)) view</p>
+            <p class="sub" id="disclosure">\(policy.protects
+                ? "The figures in this report are perturbed (cell-key method) and counts below \(k) are not shown, so that no one can be singled out. Small differences between figures mean nothing."
+                : "The figures in this report are exact and confidential: do not pass it on beyond those entitled to see individual data.")</p>
 
             """)
         }
@@ -173,7 +193,7 @@ public enum HTMLReport {
 
         static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-        mutating func sessionsPerMonth(_ months: [String: Int], programme: Programme, asOf: BusinessDate) {
+        mutating func sessionsPerMonth(_ months: [String: Int], programme: Programme, asOf: BusinessDate, largest: Int) {
             var data: [(String, Double)] = []
             var day = BusinessDate(dayNumber: CivilCalendar.dayNumber(year: programme.starts.year, month: programme.starts.month, day: 1))
             let last = min(asOf, programme.ends)
@@ -183,7 +203,8 @@ public enum HTMLReport {
                 // "Jan", with the year where it starts or changes: "Jan '27".
                 let label = Page.monthNames[day.month - 1] + (first || day.month == 1 ? " \u{2019}\(String(day.year).suffix(2))" : "")
                 first = false
-                data.append((label, Double(months[key] ?? 0)))
+                // A tandem's sessions in one month are at most its sessions in all: the noise covers it.
+                data.append((label, Double(policy.magnitude(months[key] ?? 0, largest: largest, in: pairs, "sessionsIn:" + key))))
                 day = BusinessDate(dayNumber: CivilCalendar.dayNumber(year: day.month == 12 ? day.year + 1 : day.year, month: day.month % 12 + 1, day: 1))
             }
             add("<section><h2>Sessions per month</h2>")
@@ -195,12 +216,17 @@ public enum HTMLReport {
             let first = programme.starts, last = min(asOf, programme.ends)
             var points: [(BusinessDate, Int)] = []
             var day = first
+            func active(on day: BusinessDate) -> Int {
+                let published = policy.count(tandems.filter { $0.since <= day && ($0.until.map { $0 > day } ?? true) }.count, in: pairs, "activeOn:\(day)")
+                guard let shown = policy.shown(published, k: k) else { hiddenPoints += 1; return 0 }
+                return shown
+            }
             while day <= last {
-                points.append((day, tandems.filter { $0.since <= day && ($0.until.map { $0 > day } ?? true) }.count))
+                points.append((day, active(on: day)))
                 day = day.adding(days: 7)
             }
             if points.last?.0 != last, last >= first {
-                points.append((last, tandems.filter { $0.since <= last && ($0.until.map { $0 > last } ?? true) }.count))
+                points.append((last, active(on: last)))
             }
             let width = 640.0, height = 260.0, left = 64.0, right = 12.0, top = 26.0, bottom = 56.0
             let plotW = width - left - right, plotH = height - top - bottom
@@ -230,7 +256,8 @@ public enum HTMLReport {
             let width = 640.0, height = 280.0, left = 64.0, right = 12.0, top = 26.0, bottom = 56.0
             let plotW = width - left - right, plotH = height - top - bottom
             let points = rows.compactMap { $0.objectValue }.compactMap { r -> (Double, Double, Double, Double)? in
-                guard let d = r["day"]?.doubleValue, let s = r["survival"]?.doubleValue, let lo = r["lower"]?.doubleValue, let hi = r["upper"]?.doubleValue else { return nil }
+                // A life-table row's survival holds at the end of its interval.
+                guard let d = (r["until"] ?? r["day"])?.doubleValue, let s = r["survival"]?.doubleValue, let lo = r["lower"]?.doubleValue, let hi = r["upper"]?.doubleValue else { return nil }
                 return (d, s, lo, hi)
             }
             let maxDay = Page.roundedUp(max(1, points.map(\.0).max() ?? 1))
@@ -263,15 +290,33 @@ public enum HTMLReport {
 
         mutating func reasons(_ reasons: JSONObject) {
             add("<section><h2>Why people withdrew</h2>")
-            bars(id: "withdrawal-reasons", title: "Withdrawals by reason", xLabel: "reason code", yLabel: "people",
-                 data: reasons.members.map { ($0.key, $0.value.doubleValue ?? 0) })
+            let shown = reasons.members.filter { $0.value != .null }
+            if reasons.members.isEmpty {
+                add("<p>none</p>")
+            } else if shown.isEmpty {
+                add("<p>suppressed: every reason was given by fewer than \(k) people, or the counts would single them out</p>")
+            } else {
+                bars(id: "withdrawal-reasons", title: "Withdrawals by reason", xLabel: "reason code", yLabel: "people",
+                     data: shown.map { ($0.key, $0.value.doubleValue ?? 0) })
+                if shown.count < reasons.members.count {
+                    add("<p class=\"notes\">Not shown (fewer than \(k) people): \(escape(reasons.members.filter { $0.value == .null }.map(\.key).joined(separator: ", ")))</p>")
+                }
+            }
             add("</section>\n")
         }
 
-        mutating func goals(_ goals: [GoalView], asOf: BusinessDate) {
-            let reached = goals.filter { $0.reached != nil }.count
-            let overdue = goals.filter { $0.reached == nil && ($0.due.map { $0 < asOf } ?? false) }.count
-            let open = goals.count - reached - overdue
+        /// Goals by status, per tandem (`goals[i]` are one tandem's).
+        mutating func goals(_ goals: [[GoalView]], asOf: BusinessDate) {
+            var counts = (reached: StatsQuery.Magnitude(), overdue: StatsQuery.Magnitude(), open: StatsQuery.Magnitude())
+            for list in goals {
+                let r = list.filter { $0.reached != nil }.count
+                let o = list.filter { $0.reached == nil && ($0.due.map { $0 < asOf } ?? false) }.count
+                counts.reached.add(r)
+                counts.overdue.add(o)
+                counts.open.add(list.count - r - o)
+            }
+            func published(_ m: StatsQuery.Magnitude, _ name: String) -> Int { policy.magnitude(m.total, largest: m.largest, in: pairs, "goals:" + name) }
+            let (reached, open, overdue) = (published(counts.reached, "reached"), published(counts.open, "open"), published(counts.overdue, "overdue"))
             add("<section><h2>Goal attainment</h2>")
             bars(id: "goal-attainment", title: "Goals set, by status", xLabel: "status", yLabel: "goals",
                  data: [("reached", Double(reached)), ("open", Double(open)), ("overdue", Double(overdue))])
@@ -291,6 +336,7 @@ public enum HTMLReport {
         }
 
         mutating func notes(_ lines: [String]) {
+            let lines = lines + (hiddenPoints > 0 ? ["\(hiddenPoints) point(s) of the active-tandems chart had fewer than \(k) tandems and are drawn at 0."] : [])
             guard !lines.isEmpty else { return }
             add("<section class=\"notes\"><h2>Notes</h2><ul>")
             for line in lines { add("<li>\(escape(line))</li>") }

@@ -13,6 +13,9 @@ public struct Basis: Sendable, Equatable {
     /// The recording cut-off asked for: `2027-03-01` or `seq:40`.
     public var knownAt: String?
     public var role: Viewer
+    /// How the figures were published (`{"method":"cell-key","D":2,…}`), for outputs whose
+    /// figures about groups are perturbed; nil otherwise.
+    public var disclosure: JSONValue?
 
     public init(head: LogHead, asOf: BusinessDate, asOfGiven: Bool, knownAt: String?, role: Viewer) {
         self.head = head
@@ -22,10 +25,12 @@ public struct Basis: Sendable, Equatable {
         self.role = role
     }
 
-    /// `{"seq":…,"hash":…,"asOf":…,"knownAt":…,"role":…}`.
+    /// `{"seq":…,"hash":…,"asOf":…,"knownAt":…,"role":…}`, and `disclosure` where set.
     public var json: JSONValue {
-        .object(["seq": .int(Int64(head.seq)), "hash": .string(head.hash.hex), "asOf": .string(asOf.description),
-                 "knownAt": knownAt.map(JSONValue.string) ?? .null, "role": .string(role.description)])
+        var object: JSONObject = ["seq": .int(Int64(head.seq)), "hash": .string(head.hash.hex), "asOf": .string(asOf.description),
+                                  "knownAt": knownAt.map(JSONValue.string) ?? .null, "role": .string(role.description)]
+        if let disclosure { object["disclosure"] = disclosure }
+        return .object(object)
     }
 
     /// The table footer.
@@ -33,6 +38,7 @@ public struct Basis: Sendable, Equatable {
         var parts = ["basis: seq \(head.seq)", "hash \(head.hash.hex.prefix(12))…", "as of \(asOf)"]
         if let knownAt { parts.append("known at \(knownAt)") }
         parts.append("role \(role)")
+        if let method = disclosure?.objectValue?["method"]?.stringValue { parts.append(method == "cell-key" ? "figures perturbed (cell key)" : method) }
         return parts.joined(separator: " · ")
     }
 }

@@ -99,3 +99,35 @@ struct KaplanMeierTests {
         }
     }
 }
+
+@Suite("Life table: hand-computed intervals")
+struct LifeTableTests {
+    @Test("exact counts over 30-day intervals, censoring spread over each interval")
+    func handComputed() {
+        // Events at 31 and 64; censored at 45, 59, 74, 74 and six at 81.
+        let observations = [(31, true), (64, true), (45, false), (59, false), (74, false), (74, false)].map { KaplanMeier.Observation(duration: $0.0, event: $0.1) }
+            + Array(repeating: KaplanMeier.Observation(duration: 81, event: false), count: 6)
+        let rows = LifeTable.estimate(observations, width: 30, population: Population(size: 12), policy: .exact, k: 3).rows
+        #expect(rows.map(\.start) == [0, 30, 60])
+        #expect(rows.map(\.atRisk) == [12, 12, 9])
+        #expect(rows.map(\.events) == [0, 1, 1])
+        #expect(rows.map(\.censored) == [0, 2, 8])
+        // 1 − 1/(12 − 2/2) = 10/11; then × (1 − 1/(9 − 8/2)) = 4/5.
+        #expect(abs(rows[1].survival - 10.0 / 11) < 1e-12)
+        #expect(abs(rows[2].survival - 10.0 / 11 * 4 / 5) < 1e-12)
+        // Greenwood: 1/(11·10) + 1/(5·4), through the log(−log) transform.
+        let v = 1.0 / 110 + 1.0 / 20
+        let logS = log(10.0 / 11 * 4 / 5)
+        let spread = KaplanMeier.z95 * v.squareRoot() / logS
+        #expect(abs(rows[2].lower - exp(-exp(log(-logS) - spread))) < 1e-12)
+        #expect(LifeTable.median(rows) == nil)
+    }
+
+    @Test("the median is interpolated within the interval where the curve crosses one half")
+    func median() {
+        let rows = [LifeTable.Row(start: 0, end: 30, atRisk: 10, events: 4, censored: 0, survival: 0.6, lower: 0, upper: 1),
+                    LifeTable.Row(start: 30, end: 60, atRisk: 6, events: 3, censored: 0, survival: 0.3, lower: 0, upper: 1)]
+        // From 0.6 to 0.3 over 30 days: 0.5 is a third of the way, day 40.
+        #expect(LifeTable.median(rows) == 40)
+    }
+}

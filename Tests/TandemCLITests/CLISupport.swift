@@ -1,5 +1,8 @@
+import EventLog
 import Foundation
+import Projections
 import TestSupport
+import Testing
 
 /// Runs the real `tandem` binary against a store in a temporary directory.
 struct CLI {
@@ -23,6 +26,14 @@ struct CLI {
     @discardableResult
     func callAsFunction(_ line: String, stdin: String? = nil) throws -> ProcessOutcome {
         try run(line.split(separator: " ").map(String.init), stdin: stdin)
+    }
+
+    /// The analyst's disclosure policy of this store, from its secret: what a test computes
+    /// expected perturbed figures with.
+    func analystPolicy() throws -> DisclosurePolicy {
+        let hex = try String(contentsOfFile: store + "/secret", encoding: .utf8).prefix(64)
+        let digest = try #require(SHA256Digest(hex: hex))
+        return .cellKey(RecordKeys(secret: digest.bytes))
     }
 
     /// Parses a JSON document from stdout.

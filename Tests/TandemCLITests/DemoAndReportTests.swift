@@ -1,5 +1,7 @@
 import EventLog
 import Foundation
+import Mentoring
+import Projections
 import TandemCLI
 import TestSupport
 import Testing
@@ -25,16 +27,37 @@ struct DemoAndReportTests {
         #expect(rows.map { $0["censored"] as! Int } == [0, 1, 1, 0, 2, 6])
         #expect(abs((rows[0]["survival"] as! Double) - 11.0 / 12) < 1e-6)
         #expect(abs((rows[3]["survival"] as! Double) - 11.0 / 12 * 8 / 9) < 1e-6)
-        // The analyst's view, k = 3: each reason covers one person, merged into 'other' (2),
-        // which is still under k and so not shown.
-        let analyst = try #require(try QueryCommandTests.json(cli, ["--role", "analyst", "dropouts"])["dropouts"] as? [String: Any])
+        // The analyst's view, k = 3: every figure is the cell-key value of its population.
+        let policy = try cli.analystPolicy()
+        func people(_ ids: String) -> Population { policy.population(ids.split(separator: " ").map { ParticipantID(String($0))! }) }
+        let everyone = people("m1 m2 m3 m4 m5 e1 e2 e3 e4 e5 e6 e7")
+        let analystDocument = try QueryCommandTests.json(cli, ["--role", "analyst", "dropouts"])
+        let analyst = try #require(analystDocument["dropouts"] as? [String: Any])
+        #expect(analyst["participants"] as? Int == policy.count(12, in: everyone, "matched"))
         let reasons = try #require(analyst["reasons"] as? [String: Any])
-        #expect(Array(reasons.keys) == ["other"] && reasons["other"] is NSNull)
-        #expect((analyst["survival"] as? [Any])?.count == 6)
+        for code in ["time", "role-change"] {
+            let published = policy.count(1, in: everyone, "reason:" + code)
+            #expect(reasons[code] as? Int == published && (published == 0 || published == 3))
+        }
+        // The life table over 30-day intervals, from the hand-computed observations above.
+        let observations = [(31, true), (64, true), (45, false), (59, false), (74, false), (74, false)].map { KaplanMeier.Observation(duration: $0.0, event: $0.1) }
+            + Array(repeating: KaplanMeier.Observation(duration: 81, event: false), count: 6)
+        let expected = LifeTable.estimate(observations, width: 30, population: everyone, policy: policy, k: 3).rows
+        let lifeRows = try #require(analyst["survival"] as? [[String: Any]])
+        #expect(lifeRows.map { $0["day"] as! Int } == expected.map(\.start))
+        #expect(lifeRows.map { $0["until"] as! Int } == expected.map(\.end))
+        #expect(lifeRows.map { $0["events"] as! Int } == expected.map(\.events))
+        // No single day, and no count between 1 and k − 1.
+        for row in lifeRows {
+            #expect((row["until"] as! Int) - (row["day"] as! Int) >= 30)
+            for key in ["atRisk", "events", "censored"] { #expect((row[key] as! Int) == 0 || (row[key] as! Int) >= 3) }
+        }
+        #expect(((analystDocument["basis"] as? [String: Any])?["disclosure"] as? [String: Any])?["method"] as? String == "cell-key")
         let byRole = try #require(try QueryCommandTests.json(cli, ["--role", "analyst", "dropouts", "--by", "role"])["dropouts"] as? [String: Any])
         let groups = try #require(byRole["groups"] as? [[String: Any]])
         #expect(groups.map { $0["group"] as! String } == ["mentee", "mentor"])
-        #expect(groups.first?["participants"] as? Int == 7 && groups.first?["withdrawals"] as? Int == 1)
+        let mentees = policy.count(7, in: people("e1 e2 e3 e4 e5 e6 e7"), "matched")
+        #expect(groups.first?["participants"] as? Int == (mentees < 3 ? nil : mentees))
     }
 
     @Test("the report: well-formed, all charts, escaped, no script, no external reference, role-aware")

@@ -1,4 +1,6 @@
 import Foundation
+import Mentoring
+import Projections
 import TestSupport
 import Testing
 
@@ -112,34 +114,60 @@ struct QueryCommandTests {
         #expect(since.map { $0["seq"] as! Int } == [39, 40, 41, 42, 43])
     }
 
-    @Test("stats by segment: analysts get suppression, hand-computed")
+    @Test("stats by segment: analysts get perturbed figures, computed from the store's record keys")
     func suppression() throws {
         let cli = try ScriptedProgramme.build()
+        let policy = try cli.analystPolicy()
+        func people(_ ids: String) -> Population { policy.population(ids.split(separator: " ").map { ParticipantID(String($0))! }) }
         let document = try Self.json(cli, ["--role", "analyst", "stats", "--by", "generation"])
         let groups = try #require((document["stats"] as? [String: Any])?["groups"] as? [[String: Any]])
         let byGroup = Dictionary(uniqueKeysWithValues: groups.map { ($0["group"] as! String, $0) })
-        // boomer 3 (e1, e2, e5), gen-x 4, gen-z 4, millennial 1 (m5). k = 3. A category of
-        // fewer than k people is not even named for analysts: millennial becomes "other".
+        // boomer 3 (e1, e2, e5), gen-x 4 (e3, e4, e6, e7), gen-z 4 (m1–m4), millennial 1 (m5).
+        // k = 3. A category of fewer than k people is not even named: millennial is "other".
         #expect(byGroup["millennial"] == nil)
-        #expect(byGroup["other"]?["suppressed"] as? Bool == true && byGroup["other"]?["reason"] as? String == "small-group")
-        #expect((byGroup["other"]?["participants"] as Any) is NSNull)
-        // Alone, the "other" cell could be recomputed as 12 − 3 − 4 − 4: so the smallest
-        // other cell, boomer (3), is suppressed too.
-        #expect(byGroup["boomer"]?["suppressed"] as? Bool == true && byGroup["boomer"]?["reason"] as? String == "complementary")
-        #expect(byGroup["gen-x"]?["participants"] as? Int == 4 && byGroup["gen-z"]?["participants"] as? Int == 4)
-        #expect(byGroup["gen-z"]?["withdrawn"] as? Int == 1 && byGroup["gen-z"]?["reachedAGoal"] as? Int == 2)
-        let suppression = try #require(document["suppression"] as? [String: Any])
-        #expect(suppression["k"] as? Int == 3 && suppression["cells"] as? Int == 10)
+        let other = people("m5")
+        if policy.size(other) < 3 {
+            #expect(byGroup["other"]?["suppressed"] as? Bool == true && byGroup["other"]?["reason"] as? String == "small-group")
+            #expect((byGroup["other"]?["participants"] as Any) is NSNull)
+        }
+        // Each published size is the cell-key value of exactly that group's people.
+        for (name, ids) in [("boomer", "e1 e2 e5"), ("gen-x", "e3 e4 e6 e7"), ("gen-z", "m1 m2 m3 m4")] {
+            let size = policy.size(people(ids))
+            #expect(size % 3 == 0 && abs(size - ids.split(separator: " ").count) <= 2)
+            #expect(byGroup[name]?["participants"] as? Int == (size < 3 ? nil : size), "\(name)")
+        }
+        // A count is perturbed over the group's population, not over those counted: gen-z's one
+        // withdrawal (m2) is keyed by all four of gen-z.
+        let genZ = people("m1 m2 m3 m4")
+        let withdrawn = policy.count(1, in: genZ, "withdrawn")
+        #expect(withdrawn == 0 || withdrawn == 3)
+        // Shown unless it would say that everyone in the group withdrew.
+        let expected: Int? = withdrawn > 0 && withdrawn >= policy.size(genZ) ? nil : withdrawn
+        #expect(byGroup["gen-z"]?["withdrawn"] as? Int == expected)
+        // No shown count lies between 1 and k − 1, and the basis names the method.
+        for group in groups {
+            for key in ["participants", "withdrawn", "reachedAGoal"] { if let n = group[key] as? Int { #expect(n == 0 || n >= 3) } }
+        }
+        let basis = try #require(document["basis"] as? [String: Any])
+        let disclosure = try #require(basis["disclosure"] as? [String: Any])
+        #expect(disclosure["method"] as? String == "cell-key" && disclosure["D"] as? Int == 2 && disclosure["k"] as? Int == 3 && disclosure["base"] as? Int == 3)
         let table = try cli.run(["--role", "analyst", "stats", "--by", "generation"])
-        #expect(table.stdout.contains("10 cells suppressed (k = 3)") && table.stdout.contains("role analyst"))
-        // A coordinator sees every group.
-        let coordinator = try #require((try Self.json(cli, ["stats", "--by", "generation"])["stats"] as? [String: Any])?["groups"] as? [[String: Any]])
+        #expect(table.stdout.contains("cell-key method") && table.stdout.contains("role analyst · figures perturbed"))
+        // A coordinator sees every group, exactly, and no disclosure member.
+        let exact = try Self.json(cli, ["stats", "--by", "generation"])
+        let coordinator = try #require((exact["stats"] as? [String: Any])?["groups"] as? [[String: Any]])
         #expect(coordinator.first { $0["group"] as? String == "millennial" }?["participants"] as? Int == 1)
-        // A segment filter that leaves fewer than k, or a complement under k, is refused.
+        #expect((exact["basis"] as? [String: Any])?["disclosure"] == nil)
+        // A segment filter that leaves fewer than k is refused, naming the command.
         let small = try cli.run(["--role", "analyst", "stats", "--segment", "generation=millennial"])
-        #expect(small.status == 1 && small.stderr.contains("fewer than 3 people"))
-        let fine = try Self.json(cli, ["--role", "analyst", "stats", "--segment", "role=mentee"])
-        #expect((fine["stats"] as? [String: Any])?["participants"] as? Int == 7)
+        #expect(small.status == 1 && small.stderr.contains("fewer than 3 people") && small.stderr.contains("may not run `tandem stats` with this filter"))
+        // The segment's headline is the same cell as the --by row: the same people, the same figure.
+        let mentees = try Self.json(cli, ["--role", "analyst", "stats", "--segment", "role=mentee"])
+        let byRole = try #require((try Self.json(cli, ["--role", "analyst", "stats", "--by", "role"])["stats"] as? [String: Any])?["groups"] as? [[String: Any]])
+        let menteeRow = try #require(byRole.first { $0["group"] as? String == "mentee" })
+        #expect((mentees["stats"] as? [String: Any])?["participants"] as? Int == menteeRow["participants"] as? Int)
+        #expect((mentees["stats"] as? [String: Any])?["participants"] as? Int == policy.size(people("e1 e2 e3 e4 e5 e6 e7")))
+        #expect((mentees["stats"] as? [String: Any])?["withdrawn"] as Any as? Int == menteeRow["withdrawn"] as Any as? Int)
     }
 
     @Test("every query runs in all three formats; JSON parses back and CSV is RFC 4180")

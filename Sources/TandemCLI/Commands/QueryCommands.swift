@@ -34,8 +34,9 @@ enum QueryCommands {
                 }
                 let today = BusinessDate(context.clock.now())
                 let sessions = try keepsSessions?(command) ?? .none
+                // Analysts' figures are perturbed per person, so the stored exact headline never suffices.
                 var input = try loadInput(store: store, viewer: viewer, window: window, knownAt: knownAt, today: today,
-                                          keepsSessions: sessions, figuresSuffice: figuresSuffice?(command) ?? false)
+                                          keepsSessions: sessions, figuresSuffice: viewer != .analyst && (figuresSuffice?(command) ?? false))
                 // The basis is the truth: without --as-of a report is as of today, so events
                 // about later days (the clock is behind the log) are left out, and said so.
                 if window.asOf == nil, let latest = input.model.latestBusinessDate, latest > today {
@@ -45,6 +46,7 @@ enum QueryCommands {
                     let later = try countDated(after: today, in: store)
                     context.warn("\(later) event(s) are dated after today (\(today)) and were left out of this report: the clock is behind the log (check the system clock or TANDEM_NOW); pass --as-of \(latest) to include them")
                 }
+                if viewer == .analyst { input.disclosure = .cellKey(RecordKeys(secret: try store.secret(random: context.random))) }
                 result = try run(input, command, QueryEnvironment(store: store, window: window, context: context))
             } catch {
                 // Refused and failed attempts are on the record too: probing is visible.

@@ -1,0 +1,164 @@
+import EventLog
+import Mentoring
+
+/// The people (or tandems, or goals) a count is taken over, with their cell key.
+///
+/// The key is that of the population, not of the people counted: "withdrawn in unit X" is
+/// keyed by everyone in unit X. Were it keyed by the withdrawn alone, two cells with the same
+/// withdrawn people would always publish the same figure, so "unit X" and "the women of unit
+/// X" would differ exactly when the one man withdrew.
+public struct Population: Sendable, Equatable {
+    /// How many contributors it has.
+    public var size: Int
+    /// The sum of their record keys.
+    public var key: CellKey
+
+    public init(size: Int = 0, key: CellKey = .empty) {
+        self.size = size
+        self.key = key
+    }
+
+    /// Adds a contributor.
+    public mutating func add(_ key: CellKey) {
+        size += 1
+        self.key += key
+    }
+
+    /// The rest of `parent` without this population.
+    public func complement(in parent: Population) -> Population {
+        Population(size: parent.size - size, key: parent.key - key)
+    }
+}
+
+/// How figures about groups are published to a view: exactly (coordinators, auditors) or
+/// by the cell-key method with a threshold (analysts). The queries ask it for every figure
+/// about a group and never look at the role themselves.
+public struct DisclosurePolicy: Sendable {
+    /// The record keys and the table, when figures are perturbed.
+    public let perturbation: (keys: RecordKeys, table: PerturbationTable)?
+    /// Whether group sizes are checked against k and small counts hidden.
+    public var protects: Bool { perturbation != nil }
+
+    /// Exact figures.
+    public static let exact = DisclosurePolicy(perturbation: nil)
+
+    /// The cell-key method with `table`, keyed by `keys`.
+    public static func cellKey(_ keys: RecordKeys, table: PerturbationTable = .standard) -> DisclosurePolicy {
+        DisclosurePolicy(perturbation: (keys, table))
+    }
+
+    /// The population of some people.
+    public func population(_ people: some Sequence<ParticipantID>) -> Population {
+        var out = Population()
+        for id in people { out.add(perturbation?.keys.key(id) ?? .empty) }
+        return out
+    }
+
+    /// The population of some tandems.
+    public func population(tandems: some Sequence<TandemID>) -> Population {
+        var out = Population()
+        for id in tandems { out.add(perturbation?.keys.key(id) ?? .empty) }
+        return out
+    }
+
+    /// The key of a contributor to add to a population by hand.
+    public func key(_ person: ParticipantID) -> CellKey { perturbation?.keys.key(person) ?? .empty }
+    /// The key of a tandem.
+    public func key(_ tandem: TandemID) -> CellKey { perturbation?.keys.key(tandem) ?? .empty }
+
+    /// The published count of those in `population` who have some property (`variable` names
+    /// it: `"withdrawn"`, `"atRisk:3"`). Its noise depends only on the population, the
+    /// variable and the true count, so the same cell publishes the same figure everywhere.
+    public func count(_ trueCount: Int, in population: Population, _ variable: String) -> Int {
+        guard let (_, table) = perturbation else { return trueCount }
+        return table.published(trueCount, key: population.key.mixed(Self.salt(variable)))
+    }
+
+    /// The published size of a population (its `participants` figure).
+    public func size(_ population: Population, _ variable: String = "size") -> Int {
+        count(population.size, in: population, variable)
+    }
+
+    /// The published total of a magnitude (sessions, minutes): noise up to the largest single
+    /// contribution either way, unbiased, drawn from the same population key. The total of
+    /// an empty population, or a true 0, stays 0.
+    public func magnitude(_ total: Int, largest: Int, in population: Population, _ variable: String) -> Int {
+        guard perturbation != nil, total > 0, largest > 0 else { return total }
+        // The large-count row of the ptable default (offsets −2…2, variance 1), scaled so
+        // that the widest step is the largest contribution: anyone's presence is covered.
+        let u = Double(population.key.mixed(Self.salt("magnitude:" + variable)).value) / 4_294_967_296
+        let offsets = Self.magnitudeNoise
+        var cumulative = 0.0
+        var step = offsets[offsets.count - 1].offset
+        for (offset, p) in offsets {
+            cumulative += p
+            if u < cumulative { step = offset; break }
+        }
+        // A total is at least its largest contribution, so it never goes below 0.
+        let noise = (Double(step) * Double(largest) / 2).rounded()
+        return max(0, total + Int(noise))
+    }
+
+    /// The noise of magnitudes in units of half the largest contribution.
+    static let magnitudeNoise: [(offset: Int, probability: Double)] = {
+        let p = MaximumEntropy.fit(offsets: [-2, -1, 0, 1, 2], variance: 1)
+        return zip(-2...2, p).map { ($0, $1) }
+    }()
+
+    /// A figure as shown: nil where a perturbed count is positive and below `k`.
+    public func shown(_ published: Int, k: Int) -> Int? {
+        protects && published > 0 && published < k ? nil : published
+    }
+
+    /// Checks a filter for analysts: the sizes, true and published, of the filtered group and
+    /// of its complement in `parent` are all at least k (or the complement is empty).
+    /// - Throws: `DisclosureRefusal` naming `query`.
+    public func checkFilter(_ description: String, selected: Population, parent: Population, k: Int, query: QueryKind) throws(DisclosureRefusal) {
+        guard protects else { return }
+        let complement = selected.complement(in: parent)
+        let shownSelected = size(selected)
+        let shownComplement = complement.size == 0 ? 0 : size(complement)
+        // Both the true and the published sizes must reach k: a perturbed count alone would
+        // let a group of one through whenever its noise rounds it up.
+        guard shownSelected >= k, selected.size >= k, complement.size == 0 || (shownComplement >= k && complement.size >= k) else {
+            throw DisclosureRefusal(role: .analyst, query: query, why:
+                "the filter \(description) leaves \(shownSelected < k || selected.size < k ? "a group" : "its complement") of fewer than \(k) people, which could name them; widen the filter",
+                code: "threshold")
+        }
+    }
+
+    /// The group labels this view sees: for analysts, a category with fewer than k people in
+    /// the programme, or whose published size is below k, is recoded to `other` (a row
+    /// `level 12` would say that such a person takes part, even with a perturbed count).
+    public func labels(of people: [PersonView], by key: SegmentKey, k: Int) -> (PersonView) -> String {
+        guard protects else { return key.value(of:) }
+        var populations: [String: Population] = [:]
+        for person in people { populations[key.value(of: person), default: Population()].add(self.key(person.id)) }
+        let small = Set(populations.filter { $0.value.size < k || size($0.value) < k }.keys)
+        return { person in
+            let label = key.value(of: person)
+            return small.contains(label) ? "other" : label
+        }
+    }
+
+    /// What `basis.disclosure` says: the method and its parameters.
+    public func description(k: Int) -> JSONValue {
+        guard let (_, table) = perturbation else { return .object(["method": .string("exact")]) }
+        return .object(["method": .string("cell-key"), "D": .int(Int64(table.maximumDeviation)),
+                        "V": .double((table.publishedVariance * 1000).rounded() / 1000),
+                        "js": .int(Int64(table.smallestHidden)), "base": .int(Int64(table.base)), "k": .int(Int64(k))])
+    }
+
+    /// The note every perturbed output carries.
+    public func note(k: Int) -> String? {
+        guard let (_, table) = perturbation else { return nil }
+        return "Figures are perturbed by the cell-key method (each count by at most \(table.maximumDeviation), to a multiple of \(table.base); sessions and minutes by up to the largest single contribution) and counts between 1 and \(k - 1) are not shown. The same people always give the same figure; totals are perturbed as cells of their own, so groups need not add up to them, and rates are computed from the published figures."
+    }
+
+    /// FNV-1a of a variable's name: a salt that is the same in every process.
+    static func salt(_ name: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
+}
