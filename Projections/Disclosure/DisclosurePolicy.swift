@@ -36,15 +36,26 @@ public struct Population: Sendable, Equatable {
 public struct DisclosurePolicy: Sendable {
     /// The record keys and the table, when figures are perturbed.
     public let perturbation: (keys: RecordKeys, table: PerturbationTable)?
+    /// Mixed into every cell's noise: the number of people erased so far. A `forget` moves
+    /// its person out of their unit, level and generation (into "erased"); were the other
+    /// groups' noise left as it was, comparing a `--by` table before and after would show
+    /// which group lost someone. So every erasure redraws every figure.
+    public var epoch = 0
     /// Whether group sizes are checked against k and small counts hidden.
     public var protects: Bool { perturbation != nil }
 
     /// Exact figures.
     public static let exact = DisclosurePolicy(perturbation: nil)
 
+    private init(perturbation: (keys: RecordKeys, table: PerturbationTable)?, epoch: Int = 0) {
+        self.perturbation = perturbation
+        self.epoch = epoch
+    }
+
     /// The cell-key method with `table`, keyed by `keys`.
-    public static func cellKey(_ keys: RecordKeys, table: PerturbationTable = .standard) -> DisclosurePolicy {
-        DisclosurePolicy(perturbation: (keys, table))
+    /// - Parameter erased: how many people of the store have been erased (the `epoch`).
+    public static func cellKey(_ keys: RecordKeys, table: PerturbationTable = .standard, erased: Int = 0) -> DisclosurePolicy {
+        DisclosurePolicy(perturbation: (keys, table), epoch: erased)
     }
 
     /// The population of some people.
@@ -71,7 +82,7 @@ public struct DisclosurePolicy: Sendable {
     /// variable and the true count, so the same cell publishes the same figure everywhere.
     public func count(_ trueCount: Int, in population: Population, _ variable: String) -> Int {
         guard let (_, table) = perturbation else { return trueCount }
-        return table.published(trueCount, key: population.key.mixed(Self.salt(variable)))
+        return table.published(trueCount, key: population.key.mixed(salt(variable)))
     }
 
     /// The published size of a population (its `participants` figure).
@@ -86,7 +97,7 @@ public struct DisclosurePolicy: Sendable {
         guard perturbation != nil, total > 0, largest > 0 else { return total }
         // The large-count row of the ptable default (offsets −2…2, variance 1), scaled so
         // that the widest step is the largest contribution: anyone's presence is covered.
-        let u = Double(population.key.mixed(Self.salt("magnitude:" + variable)).value) / 4_294_967_296
+        let u = Double(population.key.mixed(salt("magnitude:" + variable)).value) / 4_294_967_296
         let offsets = Self.magnitudeNoise
         var cumulative = 0.0
         var step = offsets[offsets.count - 1].offset
@@ -154,6 +165,9 @@ public struct DisclosurePolicy: Sendable {
         guard let (_, table) = perturbation else { return nil }
         return "Figures are perturbed by the cell-key method (each count by at most \(table.maximumDeviation), to a multiple of \(table.base); sessions and minutes by up to the largest single contribution) and counts between 1 and \(k - 1) are not shown. The same people always give the same figure; totals are perturbed as cells of their own, so groups need not add up to them, and rates are computed from the published figures."
     }
+
+    /// A variable's salt in this epoch.
+    func salt(_ variable: String) -> UInt64 { epoch == 0 ? Self.salt(variable) : Self.salt(variable + "#" + String(epoch)) }
 
     /// FNV-1a of a variable's name: a salt that is the same in every process.
     static func salt(_ name: String) -> UInt64 {

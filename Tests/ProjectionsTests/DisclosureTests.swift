@@ -120,6 +120,19 @@ struct DisclosureTests {
         #expect(policy.count(7, in: part, "withdrawn") == policy.count(7, in: policy.population(ids.prefix(8).reversed()), "withdrawn"))
     }
 
+    @Test("an erasure redraws every figure: the same cell after a forget is an independent draw")
+    func erasureEpoch() {
+        let keys = RecordKeys(secret: Array(repeating: 9, count: 32))
+        let before = DisclosurePolicy.cellKey(keys, erased: 0), after = DisclosurePolicy.cellKey(keys, erased: 1)
+        var changed = 0
+        for group in 0..<300 {
+            let population = before.population((0..<10).map { ParticipantID("g\(group)p\($0)")! })
+            if before.count(7, in: population, "withdrawn") != after.count(7, in: population, "withdrawn") { changed += 1 }
+        }
+        // Independent draws of count 7 (6 with 2/3, 9 with 1/3) differ with probability 4/9.
+        #expect(changed > 100 && changed < 170)
+    }
+
     @Test("record keys are HMAC-SHA256 of the kind and id under the secret, first 32 bits")
     func recordKeyDerivation() {
         let secret = Array(repeating: UInt8(7), count: 32)

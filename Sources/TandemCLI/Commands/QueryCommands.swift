@@ -46,7 +46,10 @@ enum QueryCommands {
                     let later = try countDated(after: today, in: store)
                     context.warn("\(later) event(s) are dated after today (\(today)) and were left out of this report: the clock is behind the log (check the system clock or TANDEM_NOW); pass --as-of \(latest) to include them")
                 }
-                if viewer == .analyst { input.disclosure = .cellKey(RecordKeys(secret: try store.secret(random: context.random))) }
+                if viewer == .analyst {
+                    let erased = input.model.people.values.reduce(0) { $0 + ($1.erased ? 1 : 0) }
+                    input.disclosure = .cellKey(RecordKeys(secret: try store.secret(random: context.random)), erased: erased)
+                }
                 result = try run(input, command, QueryEnvironment(store: store, window: window, context: context))
             } catch {
                 // Refused and failed attempts are on the record too: probing is visible.
@@ -204,10 +207,11 @@ enum QueryCommands {
     }
 
     static let stats = spec("stats", "Participation figures of a programme, optionally by segment.", discussion: """
-        Analysts see aggregates only: a group of fewer than k people (the programme's
-        minGroupSize) is suppressed, and so is whatever would let it be worked out from the
-        totals, and any figure true of a whole group. Output says how many cells were
-        suppressed and why.
+        Analysts see aggregates only, perturbed by the cell-key method: every count is rounded
+        at random to a multiple of 3 (by at most 2, unbiased, the same people always giving
+        the same figure), counts between 1 and k − 1 (k is the programme's minGroupSize) are
+        not shown, and a --by group or --segment of fewer than k people is hidden or refused.
+        Output says how many cells were suppressed and why; basis.disclosure names the method.
         """, options: [
         programmeOption,
         .value("by", "key", "Break down by a segment.", allowed: SegmentKey.allCases.map(\.rawValue)),
@@ -285,8 +289,8 @@ enum QueryCommands {
         their withdrawal; they are censored at the completion of their last tandem, or at the
         earlier of the as-of date and the programme's end. The interval is the 95% interval of
         the log(−log) transform with Greenwood's variance (as lifelines computes it). Analysts
-        see --by groups suppressed, reason codes under k merged into 'other', and the curve
-        only while at least k people are at risk.
+        get a life table over intervals of the cadence (at least 30 days) from perturbed
+        counts, and perturbed figures everywhere else (see `tandem help stats`).
         """, options: [
         programmeOption,
         .value("by", "key", "Break down by a segment.", allowed: SegmentKey.allCases.map(\.rawValue)),
@@ -300,7 +304,7 @@ enum QueryCommands {
         with its interval, withdrawal reasons, goal attainment and, for coordinators, a table
         of active tandems with health markers. Inline CSS and SVG, no script and no external
         requests; it prints well to PDF. It respects the role: the analyst's version is
-        suppressed like every analyst output.
+        perturbed like every analyst output, and says so; the coordinator's says it is exact.
         """, options: [
         .value("html", "file", "Where to write the report.", required: true),
         programmeOption,
