@@ -12,9 +12,24 @@ public enum DropoutsQuery {
     public struct Options: Sendable {
         public var programme: ProgrammeID?
         public var by: SegmentKey?
-        public init(programme: ProgrammeID? = nil, by: SegmentKey? = nil) {
+        public var population: PopulationFilter
+        public init(programme: ProgrammeID? = nil, by: SegmentKey? = nil, population: PopulationFilter = .all) {
             self.programme = programme
             self.by = by
+            self.population = population
+        }
+    }
+
+    /// `--population`: who counts.
+    public enum PopulationFilter: String, Sendable, CaseIterable {
+        case all, mentees, mentors
+
+        func admits(_ person: PersonView) -> Bool {
+            switch self {
+            case .all: true
+            case .mentees: person.role == .mentee
+            case .mentors: person.role == .mentor
+            }
         }
     }
 
@@ -36,20 +51,28 @@ public enum DropoutsQuery {
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
         let query: QueryKind = options.by == nil ? .dropouts : .dropoutsBySegment
         try input.viewer.permit(query)
-        let programme = try input.programme(options.programme)
-        let k = programme.minGroupSize
+        let scope = try input.scope(options.programme, by: options.by)
+        let k = scope.k
+        let width = LifeTable.width(cadenceDays: scope.cadenceDays)
         let policy = input.disclosure
-        let people = input.model.people(in: programme.id)
+        let inScope = input.people(in: scope)
+        let people = inScope.filter(options.population.admits)
         let population = policy.population(people.map(\.id))
         if policy.protects {
-            try policy.checkFilter("--programme \(programme.id)", selected: population, parent: policy.population(input.model.people.values.map(\.id)),
-                                   k: k, query: query)
+            let whole = options.population == .all ? population : policy.population(inScope.map(\.id))
+            try policy.checkFilter("--programme \(scope.label)", selected: whole, parent: policy.population(input.model.people.values.map(\.id)), k: k, query: query)
+            if options.population != .all {
+                try policy.checkFilter("--population \(options.population.rawValue)", selected: population, parent: whole, k: k, query: query)
+            }
+        }
+        func observation(of person: PersonView) -> KaplanMeier.Observation? {
+            input.model.programmes[person.programme].flatMap { Self.observation(person, programme: $0, asOf: input.asOf) }
         }
         var hidden = SuppressedCells(k: k)
         let matched = people.filter { $0.firstMatchedOn != nil }
         let withdrawn = people.filter { $0.withdrawnOn != nil }
         let beforeMatch = withdrawn.filter(\.withdrewBeforeMatch).count
-        let observations = matched.compactMap { observation($0, programme: programme, asOf: input.asOf) }
+        let observations = matched.compactMap(observation(of:))
         var notes: [String] = []
         // The same cells as `stats` (matched, withdrawn of the programme's people), so the
         // same people give the same figure in both.
@@ -64,11 +87,12 @@ public enum DropoutsQuery {
         let reasonObject = JSONObject(ReasonCode.all.compactMap { code in
             reasons[code].map { count in (code, hidden.show(policy.count(count, in: population, "reason:" + code), policy)) }
         })
-        let curve = Curve(observations, programme: programme, population: policy.population(matched.map(\.id)), policy: policy, k: k)
+        let curve = Curve(observations, width: width, population: population, policy: policy, k: k)
         if curve.cut { notes.append("The survival table stops where fewer than \(k) people remain at risk, or where the dropouts left are fewer than \(k).") }
         let rate: JSONValue = shown.matched.intValue == nil || shown.afterMatch.intValue == nil ? .null : Format.ratio(published.afterMatch, published.matched)
         var dropouts: JSONObject = [
-            "programme": .string(programme.id.rawValue),
+            "programme": .string(scope.label),
+            "population": .string(options.population.rawValue),
             "participants": shown.matched,
             "withdrawals": shown.withdrawn,
             "withdrawalsBeforeMatch": shown.beforeMatch,
@@ -79,32 +103,25 @@ public enum DropoutsQuery {
         ]
         var table = curve.table
         func text(_ value: JSONValue) -> String { StatsQuery.display(value).isEmpty ? "–" : StatsQuery.display(value) }
-        notes.insert("\(text(shown.matched)) matched, \(text(shown.withdrawn)) withdrew (\(text(shown.beforeMatch)) before a match); rate \(rate.doubleValue.map { Format.number($0, digits: 3) } ?? "–"); median days to dropout: \(curve.median.map(String.init) ?? "not reached")", at: 0)
-        notes.insert("Reasons: " + (reasonObject.isEmpty ? "none" : reasonObject.members.map { "\($0.key) \(text($0.value))" }.joined(separator: ", ")), at: 1)
+        let who = options.population == .all ? "Population: everyone ever matched, mentors and mentees (--population mentees or mentors narrows it)."
+            : "Population: \(options.population.rawValue) only."
+        notes.insert(who, at: 0)
+        notes.insert("\(text(shown.matched)) matched, \(text(shown.withdrawn)) withdrew (\(text(shown.beforeMatch)) before a match); rate \(rate.doubleValue.map { Format.number($0, digits: 3) } ?? "–"); median days to dropout: \(curve.median.map(String.init) ?? "not reached")", at: 1)
+        notes.insert("Reasons: " + (reasonObject.isEmpty ? "none" : reasonObject.members.map { "\($0.key) \(text($0.value))" }.joined(separator: ", ")), at: 2)
         var csvTable = curve.csv
         if let by = options.by {
-            var groups: [String: (population: Population, matched: Int, withdrawals: Int, observations: [KaplanMeier.Observation])] = [:]
-            let label = policy.labels(of: people, by: by, k: k)
-            for person in people {
-                var entry = groups[label(person)] ?? (Population(), 0, 0, [])
-                entry.population.add(policy.key(person.id))
-                if person.firstMatchedOn != nil {
-                    entry.matched += 1
-                    if person.withdrawnOn != nil { entry.withdrawals += 1 }
-                    if let o = observation(person, programme: programme, asOf: input.asOf) { entry.observations.append(o) }
-                }
-                groups[label(person)] = entry
-            }
+            let grouped = Self.groups(people, by: by, scope: scope, policy: policy, observation: observation(of:))
             var objects: [JSONValue] = []
             var tableRows: [[String]] = []
-            for name in groups.keys.sorted(by: NaturalOrder.less) where groups[name]!.matched > 0 {
-                let g = groups[name]!
+            var longRows: [[String]] = []
+            var compared: [(population: Population, observations: [KaplanMeier.Observation])] = []
+            for g in grouped {
                 let size = policy.count(g.matched, in: g.population, "matched")
-                var object: JSONObject = ["group": .string(name)]
+                var object: JSONObject = ["group": .string(g.name)]
                 if policy.protects && size < k {
                     hidden.add(.smallGroup, 3)
                     object = object.merging(["participants": .null, "withdrawals": .null, "rate": .null, "medianDaysToDropout": .null,
-                                  "suppressed": .bool(true), "reason": .string(SuppressionReason.smallGroup.rawValue)])
+                                             "survival": .array([]), "suppressed": .bool(true), "reason": .string(SuppressionReason.smallGroup.rawValue)])
                 } else {
                     let withdrawals = policy.count(g.withdrawals, in: g.population, "withdrawnAfterMatch")
                     var shownWithdrawals = hidden.show(withdrawals, policy)
@@ -113,24 +130,35 @@ public enum DropoutsQuery {
                         shownWithdrawals = .null
                         object["suppressedFields"] = .array([.string("withdrawals"), .string("rate")])
                     }
-                    let groupCurve = Curve(g.observations, programme: programme, population: g.population, policy: policy, k: k)
+                    let groupCurve = Curve(g.observations, width: width, population: g.population, policy: policy, k: k)
                     object = object.merging(["participants": .int(Int64(size)), "withdrawals": shownWithdrawals,
-                                  "rate": shownWithdrawals.intValue == nil ? .null : Format.ratio(withdrawals, size),
-                                  "medianDaysToDropout": groupCurve.median.map { .int(Int64($0)) } ?? .null, "suppressed": .bool(false)])
+                                             "rate": shownWithdrawals.intValue == nil ? .null : Format.ratio(withdrawals, size),
+                                             "medianDaysToDropout": groupCurve.median.map { .int(Int64($0)) } ?? .null,
+                                             "survival": .array(groupCurve.json), "suppressed": .bool(false)])
+                    longRows += groupCurve.csv.rows.map { [g.name] + $0 }
+                    compared.append((g.population, g.observations))
                 }
                 objects.append(.object(object))
-                tableRows.append([name] + ["participants", "withdrawals", "rate", "medianDaysToDropout"].map { StatsQuery.display(object[$0]!) })
+                tableRows.append([g.name] + ["participants", "withdrawals", "rate", "medianDaysToDropout"].map { StatsQuery.display(object[$0]!) })
             }
+            let test = Self.logRank(compared, width: width, policy: policy)
             dropouts["by"] = .string(by.rawValue)
             dropouts["groups"] = .array(objects)
+            dropouts["logrank"] = test.map { .object(["statistic": .double($0.statistic), "df": .int(Int64($0.degreesOfFreedom)), "p": .double($0.p)]) } ?? .null
+            if let test {
+                notes.append("Log-rank test across the \(compared.count) groups shown: χ² = \(Format.number(test.statistic, digits: 3)), df = \(test.degreesOfFreedom), p = \(Format.number(test.p, digits: 4))"
+                             + (policy.protects ? ", computed from the perturbed counts of \(width)-day intervals." : "."))
+            } else {
+                notes.append("No log-rank test: fewer than two groups can be shown.")
+            }
             table = TextTable(headers: ["group", "matched", "withdrew", "rate", "median days"], rows: tableRows, numeric: [1, 2, 3, 4], blank: "–")
-            csvTable = TextTable(headers: ["group", "participants", "withdrawals", "rate", "medianDaysToDropout", "suppressed"],
-                                 rows: zip(tableRows, objects).map { row, object in row + [object.objectValue?["suppressed"]?.boolValue == true ? "true" : "false"] })
+            // Long format for pandas and R: one row per group and day (or interval).
+            csvTable = TextTable(headers: ["group"] + curve.csv.headers, rows: longRows)
         }
         var result = QueryResult(basis: input.basis, payloadKey: "dropouts", payload: .object(dropouts), table: table)
         result.csvTable = csvTable
         if policy.protects {
-            notes.append("Survival is an actuarial life table over intervals of \(LifeTable.width(cadenceDays: programme.cadenceDays)) days, merged where a count would be below \(k), computed from the published counts.")
+            notes.append("Survival is an actuarial life table over intervals of \(width) days, merged where a count would be below \(k), computed from the published counts.")
             notes.append(hidden.explanation)
             if let note = policy.note(k: k) { notes.append(note) }
             result.extra.append(("suppression", hidden.summary))
@@ -139,6 +167,55 @@ public enum DropoutsQuery {
         }
         result.notes = notes
         return result
+    }
+
+    /// One `--by` group: its people's population, and its matched people's observations.
+    struct Group {
+        var name: String
+        var population = Population()
+        var matched = 0
+        var withdrawals = 0
+        var observations: [KaplanMeier.Observation] = []
+    }
+
+    /// The groups with anyone matched, in natural order of their names.
+    static func groups(_ people: [PersonView], by key: SegmentKey, scope: QueryScope, policy: DisclosurePolicy,
+                       observation: (PersonView) -> KaplanMeier.Observation?) -> [Group] {
+        var groups: [String: Group] = [:]
+        let label = policy.labels(of: people, by: key, k: scope.k)
+        for person in people {
+            let name = label(person)
+            var entry = groups[name] ?? Group(name: name)
+            entry.population.add(policy.key(person.id))
+            if person.firstMatchedOn != nil {
+                entry.matched += 1
+                if person.withdrawnOn != nil { entry.withdrawals += 1 }
+                if let o = observation(person) { entry.observations.append(o) }
+            }
+            groups[name] = entry
+        }
+        return groups.keys.sorted(by: NaturalOrder.less).compactMap { groups[$0] }.filter { $0.matched > 0 }
+    }
+
+    /// The log-rank test across the groups shown: on the observations for exact views, on
+    /// perturbed at-risk and dropout counts per interval for protected ones (the same cells
+    /// as the unmerged life table's).
+    static func logRank(_ groups: [(population: Population, observations: [KaplanMeier.Observation])], width: Int,
+                        policy: DisclosurePolicy) -> LogRank.Result? {
+        guard groups.count >= 2 else { return nil }
+        guard policy.protects else { return LogRank.test(groups.map(\.observations)) }
+        let longest = groups.flatMap { $0.observations.map(\.duration) }.max() ?? 0
+        var points: [LogRank.Point] = []
+        var start = 0
+        while start <= longest {
+            let (s, e) = (start, start + width)
+            points.append(LogRank.Point(
+                atRisk: groups.map { Double(policy.count($0.observations.filter { $0.duration >= s }.count, in: $0.population, "atRisk:\(s)")) },
+                events: groups.map { Double(policy.count($0.observations.filter { $0.event && $0.duration >= s && $0.duration < e }.count,
+                                                         in: $0.population, "events:\(s)-\(e)")) }))
+            start = e
+        }
+        return LogRank.test(points: points)
     }
 
     /// A survival curve as the policy allows: Kaplan–Meier by day for exact views, a life
@@ -150,10 +227,9 @@ public enum DropoutsQuery {
         var median: Int?
         var cut = false
 
-        init(_ observations: [KaplanMeier.Observation], programme: Programme, population: Population, policy: DisclosurePolicy, k: Int) {
+        init(_ observations: [KaplanMeier.Observation], width: Int, population: Population, policy: DisclosurePolicy, k: Int) {
             if policy.protects {
-                let (rows, cut) = LifeTable.estimate(observations, width: LifeTable.width(cadenceDays: programme.cadenceDays),
-                                                     population: population, policy: policy, k: k)
+                let (rows, cut) = LifeTable.estimate(observations, width: width, population: population, policy: policy, k: k)
                 self.cut = cut
                 median = LifeTable.median(rows)
                 json = rows.map { row in

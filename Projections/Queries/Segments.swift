@@ -4,10 +4,13 @@ import Mentoring
 /// erased person's segment can no longer be told, and shows as "erased".
 public enum SegmentKey: String, Sendable, CaseIterable {
     case unit, level, generation, gender, role
+    /// The programme: cohorts side by side (`stats --by programme`).
+    case programme
 
     /// The person's group under this key.
     public func value(of person: PersonView) -> String {
         if self == .role { return person.role.rawValue }
+        if self == .programme { return person.programme.rawValue }
         guard let traits = person.traits else { return "erased" }
         switch self {
         case .unit: return traits.unit
@@ -15,6 +18,7 @@ public enum SegmentKey: String, Sendable, CaseIterable {
         case .generation: return traits.generation.rawValue
         case .gender: return traits.gender ?? "not given"
         case .role: return person.role.rawValue
+        case .programme: return person.programme.rawValue
         }
     }
 }
@@ -40,4 +44,36 @@ public struct SegmentFilter: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(key.rawValue)=\(value)" }
+}
+
+/// The programmes a query covers: the one asked for (or the only one), or, for a comparison
+/// by programme without `--programme`, all of them.
+public struct QueryScope: Sendable {
+    public var programmes: [Programme]
+    /// What the payload's `programme` says: the id, or `all`.
+    public var label: String
+    public var ids: Set<ProgrammeID> { Set(programmes.map(\.id)) }
+    /// The strictest threshold of the programmes covered.
+    public var k: Int { programmes.map(\.minGroupSize).max() ?? 5 }
+    /// The longest cadence of the programmes covered.
+    public var cadenceDays: Int { programmes.map(\.cadenceDays).max() ?? 30 }
+}
+
+extension QueryInput {
+    /// The scope of a query with `--programme asked` and `--by by`.
+    /// - Throws: `QueryError` as `programme(_:)` does.
+    public func scope(_ asked: ProgrammeID?, by: SegmentKey?) throws(QueryError) -> QueryScope {
+        if by == .programme, asked == nil {
+            guard !model.programmeOrder.isEmpty else { throw .noProgramme }
+            return QueryScope(programmes: model.programmeOrder.compactMap { model.programmes[$0] }, label: model.programmeOrder.count == 1 ? model.programmeOrder[0].rawValue : "all")
+        }
+        let programme = try programme(asked)
+        return QueryScope(programmes: [programme], label: programme.id.rawValue)
+    }
+
+    /// The people of a scope, in id order.
+    public func people(in scope: QueryScope) -> [PersonView] {
+        let ids = scope.ids
+        return scope.programmes.count == 1 ? model.people(in: scope.programmes[0].id) : model.people.values.filter { ids.contains($0.programme) }.sorted { $0.id < $1.id }
+    }
 }

@@ -39,11 +39,17 @@ public enum StatsQuery {
     /// - Complexity: O(people + tandems + goals).
     public static func figures(_ model: ProgrammeReadModel, programme: ProgrammeID, segment: SegmentFilter?,
                                policy: DisclosurePolicy = .exact, k: Int = 1) -> (Figures, people: [PersonView], hidden: SuppressedCells, population: Population) {
-        let everyone = model.people.values.filter { $0.programme == programme }
+        figures(model, programmes: [programme], label: programme.rawValue, segment: segment, policy: policy, k: k)
+    }
+
+    /// The figures of several programmes together (`--by programme`), labelled `label`.
+    public static func figures(_ model: ProgrammeReadModel, programmes: Set<ProgrammeID>, label: String, segment: SegmentFilter?,
+                               policy: DisclosurePolicy = .exact, k: Int = 1) -> (Figures, people: [PersonView], hidden: SuppressedCells, population: Population) {
+        let everyone = model.people.values.filter { programmes.contains($0.programme) }
         var people = everyone
         if let segment { people = people.filter(segment.admits) }
         let ids = segment == nil ? [] : Set(people.map(\.id))
-        let tandems = model.tandems.values.filter { $0.programme == programme && (segment == nil || ids.contains($0.mentor) || ids.contains($0.mentee)) }
+        let tandems = model.tandems.values.filter { programmes.contains($0.programme) && (segment == nil || ids.contains($0.mentor) || ids.contains($0.mentee)) }
         var active = 0, completed = 0, dissolved = 0, swaps = 0
         var sessions = Magnitude(), sessionsOfActive = Magnitude(), minutes = Magnitude(), goalsSet = Magnitude(), goalsReached = Magnitude()
         for tandem in tandems {
@@ -79,7 +85,7 @@ public enum StatsQuery {
         let published = (sessions: magnitude(sessions, "sessions"), ofActive: magnitude(sessionsOfActive, "sessionsOfActive"),
                          goalsSet: magnitude(goalsSet, "goalsSet"), goalsReached: magnitude(goalsReached, "goalsReached"))
         let stats: JSONObject = [
-            "programme": .string(programme.rawValue),
+            "programme": .string(label),
             "participants": hidden.show(participants, policy),
             "mentors": count(mentors, "mentors", over: population).0,
             "mentees": count(people.count - mentors, "mentees", over: population).0,
@@ -91,7 +97,7 @@ public enum StatsQuery {
             "dissolvedTandems": count(dissolved, "dissolved", over: pairs).0,
             "sessions": .int(Int64(published.sessions)),
             "minutes": .int(Int64(magnitude(minutes, "minutes"))),
-            "swaps": count(segment == nil && !policy.protects ? model.swaps[programme] ?? 0 : swaps, "swaps", over: pairs).0,
+            "swaps": count(segment == nil && !policy.protects ? programmes.reduce(0) { $0 + (model.swaps[$1] ?? 0) } : swaps, "swaps", over: pairs).0,
             "goalsSet": .int(Int64(published.goalsSet)),
             "goalsReached": .int(Int64(published.goalsReached)),
             "sessionsPerActiveTandem": activeShown.intValue == nil || activePublished == 0 ? .null : .double(Double(published.ofActive) / Double(activePublished)),
@@ -113,20 +119,20 @@ public enum StatsQuery {
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
         let query: QueryKind = options.by == nil && options.segment == nil ? .stats : .statsBySegment
         try input.viewer.permit(query)
-        let programme = try input.programme(options.programme)
-        let k = programme.minGroupSize
+        let scope = try input.scope(options.programme, by: options.by)
+        let k = scope.k
         let policy = input.disclosure
         let figures: Figures, people: [PersonView]
         var hidden = SuppressedCells(k: k)
-        if !policy.protects, options.by == nil, options.segment == nil, let stored = input.figures?[programme.id] {
+        if !policy.protects, options.by == nil, options.segment == nil, let stored = input.figures?[scope.programmes[0].id] {
             (figures, people) = (stored, [])
         } else {
             let population: Population
-            (figures, people, hidden, population) = Self.figures(input.model, programme: programme.id, segment: options.segment, policy: policy, k: k)
+            (figures, people, hidden, population) = Self.figures(input.model, programmes: scope.ids, label: scope.label, segment: options.segment, policy: policy, k: k)
             if policy.protects {
                 let everyone = policy.population(input.model.people.values.map(\.id))
-                let inProgramme = options.segment == nil ? population : policy.population(input.model.people(in: programme.id).map(\.id))
-                try policy.checkFilter("--programme \(programme.id)", selected: inProgramme, parent: everyone, k: k, query: query)
+                let inProgramme = options.segment == nil ? population : policy.population(input.people(in: scope).map(\.id))
+                try policy.checkFilter("--programme \(scope.label)", selected: inProgramme, parent: everyone, k: k, query: query)
                 if let segment = options.segment {
                     try policy.checkFilter("--segment \(segment)", selected: population, parent: inProgramme, k: k, query: query)
                 }
@@ -140,7 +146,7 @@ public enum StatsQuery {
         if let by = options.by {
             var groups: [String: (population: Population, withdrawn: Int, reachedAGoal: Int, sessions: Magnitude, goalsReached: Magnitude)] = [:]
             let activity = input.model.activity()
-            let label = policy.labels(of: input.model.people(in: programme.id), by: by, k: k)
+            let label = policy.labels(of: input.people(in: scope), by: by, k: k)
             for person in people {
                 let done = activity[person.id] ?? (0, 0)
                 var g = groups[label(person)] ?? (Population(), 0, 0, Magnitude(), Magnitude())

@@ -214,7 +214,7 @@ enum QueryCommands {
         Output says how many cells were suppressed and why; basis.disclosure names the method.
         """, options: [
         programmeOption,
-        .value("by", "key", "Break down by a segment.", allowed: SegmentKey.allCases.map(\.rawValue)),
+        .value("by", "key", "Break down by a segment, or compare programmes (--by programme).", allowed: SegmentKey.allCases.map(\.rawValue)),
         .value("segment", "key=value", "Only people in one segment, e.g. unit=Legal."),
     ], figuresSuffice: { command in command.value("by") == nil && command.value("segment") == nil }) { input, command, _ in
         var segment: SegmentFilter? = nil
@@ -293,10 +293,12 @@ enum QueryCommands {
         counts, and perturbed figures everywhere else (see `tandem help stats`).
         """, options: [
         programmeOption,
-        .value("by", "key", "Break down by a segment.", allowed: SegmentKey.allCases.map(\.rawValue)),
+        .value("by", "key", "A curve per group, with a log-rank test across them.", allowed: SegmentKey.allCases.map(\.rawValue)),
+        .value("population", "who", "Who counts (default: all).", allowed: DropoutsQuery.PopulationFilter.allCases.map(\.rawValue)),
     ]) { input, command, _ in
         try DropoutsQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self),
-                                           by: command.value("by").flatMap(SegmentKey.init(rawValue:))))
+                                           by: command.value("by").flatMap(SegmentKey.init(rawValue:)),
+                                           population: command.value("population").flatMap(DropoutsQuery.PopulationFilter.init(rawValue:)) ?? .all))
     }
 
     static let report = spec("report", "Write the programme report: one self-contained HTML file.", discussion: """
