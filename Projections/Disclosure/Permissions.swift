@@ -4,7 +4,7 @@ import Mentoring
 /// The queries, for the permission check.
 public enum QueryKind: String, Sendable {
     case tandems, atRisk = "tandems --at-risk", stats, statsBySegment = "stats --by", audit, goals, sessions
-    case dropouts, dropoutsBySegment = "dropouts --by", suggest, due, report = "report", access, people
+    case dropouts, dropoutsBySegment = "dropouts --by", suggest, due, report = "report", access, people, activity
 }
 
 /// A query the role may not run, with what it may run instead.
@@ -34,7 +34,8 @@ extension Viewer {
     public func permit(_ query: QueryKind) throws(DisclosureRefusal) {
         func refuse(_ why: String) -> DisclosureRefusal { DisclosureRefusal(role: self, query: query, why: why) }
         switch (self, query) {
-        case (.coordinator, _):
+        case (.coordinator, _), (_, .activity):
+            // Everyone may see activity over time: analysts perturbed, participants their own.
             return
         case (.analyst, .stats), (.analyst, .statsBySegment), (.analyst, .dropouts), (.analyst, .dropoutsBySegment),
              (.analyst, .atRisk), (.analyst, .report):

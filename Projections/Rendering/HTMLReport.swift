@@ -6,13 +6,14 @@ import Mentoring
 /// parser reads it, and every string escaped. The analyst's version is built from the same
 /// suppressed figures as `stats` and `dropouts`; only coordinators get the tandem table.
 public enum HTMLReport {
-    public static func render(_ input: QueryInput, programme asked: ProgrammeID?) throws -> QueryResult {
+    /// - Parameter by: draw one survival curve per group of this key, with the log-rank test.
+    public static func render(_ input: QueryInput, programme asked: ProgrammeID?, by: SegmentKey? = nil) throws -> QueryResult {
         try input.viewer.permit(.report)
         let programme = try input.programme(asked)
         let stats: QueryResult, dropouts: QueryResult
         do {
             stats = try StatsQuery.run(input, .init(programme: programme.id))
-            dropouts = try DropoutsQuery.run(input, .init(programme: programme.id))
+            dropouts = try DropoutsQuery.run(input, .init(programme: programme.id, by: by))
         } catch var refusal as DisclosureRefusal {
             // Refused for the report that was asked for, not for the query it is built from.
             refusal.query = .report
@@ -25,10 +26,17 @@ public enum HTMLReport {
         var html = Page(policy: policy, pairs: pairs, k: programme.minGroupSize)
         html.open(programme: programme, basis: input.basis)
         html.headline(s, dropouts: d)
-        html.sessionsPerMonth(input.model.sessionsByMonth[programme.id] ?? [:], programme: programme, asOf: input.asOf,
-                              largest: tandems.map(\.sessions).max() ?? 0)
+        // The monthly chart is `tandem activity`'s figures, perturbed per month for analysts.
+        let activity = try ActivityQuery.run(input, .init(programme: programme.id))
+        html.sessionsPerMonth(activity.payload.arrayValue ?? [])
         html.activeOverTime(tandems, programme: programme, asOf: input.asOf)
-        html.survival(d["survival"]?.arrayValue ?? [], median: d["medianDaysToDropout"]?.intValue)
+        if let groups = d["groups"]?.arrayValue {
+            let shown = groups.compactMap(\.objectValue).filter { $0["suppressed"]?.boolValue != true }
+            html.survival(shown.map { ($0["group"]?.stringValue ?? "", $0["survival"]?.arrayValue ?? []) }, by: by?.rawValue ?? "",
+                          logrank: d["logrank"]?.objectValue, hiddenGroups: groups.count - shown.count)
+        } else {
+            html.survival(d["survival"]?.arrayValue ?? [], median: d["medianDaysToDropout"]?.intValue)
+        }
         html.reasons(d["reasons"]?.objectValue ?? JSONObject())
         html.goals(tandems.map { input.model.goals[$0.id] ?? [] }, asOf: input.asOf)
         if input.viewer == .coordinator {
@@ -40,7 +48,7 @@ public enum HTMLReport {
         var result = QueryResult(basis: dropouts.basis, payloadKey: "report",
                                  payload: .object(["programme": .string(programme.id.rawValue), "bytes": .int(Int64(html.text.utf8.count))]),
                                  table: TextTable(headers: [], rows: []))
-        result.suppressedCells = stats.suppressedCells + dropouts.suppressedCells
+        result.suppressedCells = stats.suppressedCells + dropouts.suppressedCells + activity.suppressedCells
         result.extra = [("html", .string(html.text))]
         return result
     }
@@ -193,22 +201,20 @@ public enum HTMLReport {
 
         static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-        mutating func sessionsPerMonth(_ months: [String: Int], programme: Programme, asOf: BusinessDate, largest: Int) {
+        /// Sessions per month, from `tandem activity`'s periods (`2027-03`).
+        mutating func sessionsPerMonth(_ periods: [JSONValue]) {
             var data: [(String, Double)] = []
-            var day = BusinessDate(dayNumber: CivilCalendar.dayNumber(year: programme.starts.year, month: programme.starts.month, day: 1))
-            let last = min(asOf, programme.ends)
-            var first = true
-            while day <= last {
-                let key = String(day.description.prefix(7))
+            var year = 0
+            for period in periods.compactMap(\.objectValue) {
+                guard let label = period["period"]?.stringValue, let month = Int(label.suffix(2)), let y = Int(label.prefix(4)) else { continue }
                 // "Jan", with the year where it starts or changes: "Jan '27".
-                let label = Page.monthNames[day.month - 1] + (first || day.month == 1 ? " \u{2019}\(String(day.year).suffix(2))" : "")
-                first = false
-                // A tandem's sessions in one month are at most its sessions in all: the noise covers it.
-                data.append((label, Double(policy.magnitude(months[key] ?? 0, largest: largest, in: pairs, "sessionsIn:" + key))))
-                day = BusinessDate(dayNumber: CivilCalendar.dayNumber(year: day.month == 12 ? day.year + 1 : day.year, month: day.month % 12 + 1, day: 1))
+                data.append((Page.monthNames[month - 1] + (y != year ? " \u{2019}\(String(y).suffix(2))" : ""), period["sessions"]?.doubleValue ?? 0))
+                year = y
             }
             add("<section><h2>Sessions per month</h2>")
-            bars(id: "sessions-per-month", title: "Sessions held per month", xLabel: "month", yLabel: "sessions", data: data)
+            if data.isEmpty { add("<p>none</p>") } else {
+                bars(id: "sessions-per-month", title: "Sessions held per month", xLabel: "month", yLabel: "sessions", data: data)
+            }
             add("</section>\n")
         }
 
@@ -288,6 +294,51 @@ public enum HTMLReport {
             add("</svg></section>\n")
         }
 
+        /// The curves, one colour and dash pattern each (distinguishable in greyscale too),
+        /// with a legend and the log-rank p-value.
+        mutating func survival(_ series: [(name: String, rows: [JSONValue])], by key: String, logrank: JSONObject?, hiddenGroups: Int) {
+            let width = 640.0, height = 300.0, left = 64.0, right = 12.0, top = 26.0, bottom = 76.0
+            let plotW = width - left - right, plotH = height - top - bottom
+            let styles = [("#1f5fa8", ""), ("#c2410c", "8 4"), ("#15803d", "2 3"), ("#7c3aed", "10 3 2 3"), ("#374151", "14 6"), ("#b91c1c", "4 2 4 6")]
+            func point(_ r: JSONObject) -> (Double, Double)? {
+                guard let d = (r["until"] ?? r["day"])?.doubleValue, let s = r["survival"]?.doubleValue else { return nil }
+                return (d, s)
+            }
+            let all = series.flatMap { $0.rows.compactMap(\.objectValue).compactMap(point) }
+            let maxDay = Page.roundedUp(max(1, all.map(\.0).max() ?? 1))
+            func x(_ day: Double) -> Double { left + plotW * day / maxDay }
+            func y(_ p: Double) -> Double { top + plotH - plotH * p }
+            add("<section><h2>Staying in the programme, by \(escape(key))</h2>")
+            add("<svg id=\"survival\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">")
+            add("<title>Share still in the programme, one curve per \(escape(key))</title><text x=\"\(Int(left))\" y=\"16\" font-weight=\"bold\">Share still in the programme, by \(escape(key))</text>")
+            axes(left: left, top: top, plotW: plotW, plotH: plotH, maximum: 1, xLabel: "days since first match", yLabel: "share remaining", height: height - 20, fraction: true)
+            let dayStep = Page.niceStep(maxDay)
+            var tick = 0.0
+            while tick <= maxDay + 1e-9 {
+                xTick(x(tick), top + plotH, number(tick, 0), anchor: tick + dayStep > maxDay + 1e-9 ? "end" : "middle")
+                tick += dayStep
+            }
+            for (i, curve) in series.enumerated() {
+                let (colour, dash) = styles[i % styles.count]
+                var line = ["\(f(x(0))),\(f(y(1)))"], previous = 1.0
+                for (day, s) in curve.rows.compactMap(\.objectValue).compactMap(point) {
+                    line += ["\(f(x(day))),\(f(y(previous)))", "\(f(x(day))),\(f(y(s)))"]
+                    previous = s
+                }
+                add("<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") points=\"\(line.joined(separator: " "))\"><title>\(escape(curve.name))</title></polyline>")
+                // The legend, below the axis label.
+                let lx = left + Double(i % 4) * 140, ly = height - 24 + Double(i / 4) * 14
+                add("<line x1=\"\(f(lx))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 28))\" y2=\"\(f(ly))\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") />")
+                add("<text x=\"\(f(lx + 34))\" y=\"\(f(ly + 4))\">\(escape(curve.name))</text>")
+            }
+            let p = logrank?["p"]?.doubleValue.map { "log-rank p = \(number($0, 3))" } ?? "no log-rank test (fewer than two groups shown)"
+            add("<text x=\"\(f(left + plotW - 4))\" y=\"\(f(top + 12))\" text-anchor=\"end\">\(escape(p))</text>")
+            add("</svg>")
+            if series.isEmpty { add("<p>none: no group can be shown</p>") }
+            if hiddenGroups > 0 { add("<p class=\"notes\">\(hiddenGroups) group(s) of fewer than \(k) people not drawn.</p>") }
+            add("</section>\n")
+        }
+
         mutating func reasons(_ reasons: JSONObject) {
             add("<section><h2>Why people withdrew</h2>")
             let shown = reasons.members.filter { $0.value != .null }
@@ -324,6 +375,10 @@ public enum HTMLReport {
         }
 
         mutating func tandemTable(_ tandems: [TandemView], input: QueryInput, programme: Programme) {
+            guard !tandems.isEmpty else {
+                add("<section><h2>Active tandems</h2><p>none</p></section>\n")
+                return
+            }
             add("<section><h2>Active tandems</h2><table><thead><tr><th>tandem</th><th>mentor</th><th>mentee</th><th>since</th><th>sessions</th><th>last session</th><th>days without</th><th>health</th></tr></thead><tbody>\n")
             for tandem in tandems {
                 let days = TandemsQuery.daysWithoutSession(tandem, asOf: input.asOf)

@@ -84,6 +84,7 @@ enum CommandTree {
         QueryCommands.goals,
         QueryCommands.sessions,
         QueryCommands.dropouts,
+        QueryCommands.activity,
         QueryCommands.report,
         QueryCommands.suggest,
         QueryCommands.due,

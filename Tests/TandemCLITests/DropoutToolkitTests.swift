@@ -171,3 +171,45 @@ struct DropoutToolkitTests {
         #expect(which.status != 0 && which.stderr.contains("--programme"))
     }
 }
+
+@Suite("Activity over time: hand-counted", .serialized)
+struct ActivityTests {
+    @Test("activity by month and quarter on the scripted programme, hand-counted; analysts perturbed; a participant sees their own")
+    func handCounted() throws {
+        let cli = try ScriptedProgramme.build()
+        let outcome = try cli.run(["activity", "--format", "json"])
+        let periods = try #require(CLI.json(outcome)?["periods"] as? [[String: Any]], "\(outcome.stderr)")
+        func column(_ key: String) -> [Int?] { periods.map { $0[key] as? Int } }
+        #expect(periods.map { $0["period"] as? String } == ["2027-01", "2027-02", "2027-03", "2027-04"])
+        // January: t5, t1, t3, t2, t4 (285 minutes). February: t6 (logged late), t1, t7, t2 (the
+        // duplicate is voided). March: t4 and t1.
+        #expect(column("sessions") == [5, 4, 2, 0] && column("minutes") == [285, 210, 120, 0])
+        #expect(zip(column("online"), column("inPerson")).map { ($0 ?? 0) + ($1 ?? 0) } == [5, 4, 2, 0])
+        // t1–t5 in January; t6 (the swap) and t7 in February.
+        #expect(column("matches") == [5, 2, 0, 0])
+        // e5 in February, m2 in March; goals t1/g1 in February, t2/g1 in March.
+        #expect(column("withdrawals") == [0, 1, 1, 0] && column("goalsReached") == [0, 1, 1, 0])
+        #expect(column("newParticipants") == [12, 0, 0, 0])
+        // Active at each period's end: t1–t5; t1, t2, t4, t6, t7; t4, t6, t7 (t2 dissolved,
+        // t1 completed); and on 1 April (the as-of date) still three.
+        #expect(column("activeTandems") == [5, 5, 3, 3])
+        let quarters = try #require(CLI.json(try cli.run(["activity", "--by", "quarter", "--format", "json"]))?["periods"] as? [[String: Any]])
+        #expect(quarters.map { $0["period"] as? String } == ["2027-Q1", "2027-Q2"])
+        #expect(quarters.map { $0["sessions"] as? Int } == [11, 0] && quarters.map { $0["matches"] as? Int } == [7, 0] && quarters.map { $0["activeTandems"] as? Int } == [3, 3])
+        // A segment: the mentees of Legal (e1, e3, e7) and their tandems t1, t3, t7.
+        let legal = try #require(CLI.json(try cli.run(["activity", "--segment", "unit=Legal", "--format", "json"]))?["periods"] as? [[String: Any]])
+        #expect(legal.map { $0["sessions"] as? Int } == [2, 2, 1, 0] && legal.map { $0["newParticipants"] as? Int } == [3, 0, 0, 0])
+        // CSV keeps its header; the table names its columns.
+        let csv = try cli.run(["activity", "--format", "csv"])
+        #expect(csv.stdout.hasPrefix("period,sessions,minutes,online,inPerson,activeTandems,matches,withdrawals,goalsReached,newParticipants"))
+        // Analysts: no count between 1 and k − 1 (k = 3); the basis names the method.
+        let analyst = try #require(CLI.json(try cli.run(["--role", "analyst", "activity", "--format", "json"])))
+        for period in analyst["periods"] as? [[String: Any]] ?? [] {
+            for key in ["activeTandems", "matches", "withdrawals", "newParticipants"] { if let n = period[key] as? Int { #expect(n == 0 || n >= 3) } }
+        }
+        #expect(((analyst["basis"] as? [String: Any])?["disclosure"] as? [String: Any])?["method"] as? String == "cell-key")
+        // A participant: e7's tandem t7 only (matched in February, one session).
+        let own = try #require(CLI.json(try cli.run(["--role", "participant:e7", "activity", "--format", "json"]))?["periods"] as? [[String: Any]])
+        #expect(own.map { $0["sessions"] as? Int } == [0, 1, 0, 0] && own.map { $0["matches"] as? Int } == [0, 1, 0, 0])
+    }
+}

@@ -217,15 +217,17 @@ enum QueryCommands {
         .value("by", "key", "Break down by a segment, or compare programmes (--by programme).", allowed: SegmentKey.allCases.map(\.rawValue)),
         .value("segment", "key=value", "Only people in one segment, e.g. unit=Legal."),
     ], figuresSuffice: { command in command.value("by") == nil && command.value("segment") == nil }) { input, command, _ in
-        var segment: SegmentFilter? = nil
-        if let text = command.value("segment") {
-            guard let parsed = SegmentFilter(text) else {
-                throw UsageError("The value '\(text)' is invalid for '--segment <key=value>': expected KEY=VALUE with KEY one of \(SegmentKey.allCases.map(\.rawValue).joined(separator: ", "))", path: command.path)
-            }
-            segment = parsed
+        try StatsQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self),
+                                        by: command.value("by").flatMap(SegmentKey.init(rawValue:)), segment: try segmentFilter(command)))
+    }
+
+    /// `--segment KEY=VALUE`, parsed.
+    static func segmentFilter(_ command: ParsedCommand) throws -> SegmentFilter? {
+        guard let text = command.value("segment") else { return nil }
+        guard let parsed = SegmentFilter(text) else {
+            throw UsageError("The value '\(text)' is invalid for '--segment <key=value>': expected KEY=VALUE with KEY one of \(SegmentKey.allCases.map(\.rawValue).joined(separator: ", "))", path: command.path)
         }
-        return try StatsQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self),
-                                               by: command.value("by").flatMap(SegmentKey.init(rawValue:)), segment: segment))
+        return parsed
     }
 
     static let audit = spec("audit", "The event trail: who recorded what, when, and what was voided.", discussion: """
@@ -284,6 +286,22 @@ enum QueryCommands {
         try SessionsQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self), tandem: try ids(command, "tandem", TandemKind.self)))
     }
 
+    static let activity = spec("activity", "Activity over time: sessions, matches, withdrawals and more, per month or quarter.", discussion: """
+        One row per period from the programme's start to the as-of date: sessions, minutes,
+        online and in-person sessions, tandems active at the period's end, matches (new
+        tandems), withdrawals, goals reached and new participants. Every role may run it:
+        analysts get perturbed figures (see `tandem help stats`), a participant their own
+        tandems' activity.
+        """, options: [
+        programmeOption,
+        .value("by", "period", "The period length (default: month).", allowed: ActivityQuery.Period.allCases.map(\.rawValue)),
+        .value("segment", "key=value", "Only people in one segment, and their tandems."),
+    ], keepsSessions: { _ in .all }) { input, command, _ in
+        try ActivityQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self),
+                                           period: command.value("by").flatMap(ActivityQuery.Period.init(rawValue:)) ?? .month,
+                                           segment: try segmentFilter(command)))
+    }
+
     static let dropouts = spec("dropouts", "Who drops out, when and why: a Kaplan–Meier survival curve.", discussion: """
         Over the people ever matched: origin is the day they first entered a tandem, the event
         their withdrawal; they are censored at the completion of their last tandem, or at the
@@ -310,12 +328,14 @@ enum QueryCommands {
         """, options: [
         .value("html", "file", "Where to write the report.", required: true),
         programmeOption,
-    ]) { input, command, environment in
+        .value("by", "key", "One survival curve per group, with the log-rank p-value.", allowed: SegmentKey.allCases.filter { $0 != .programme }.map(\.rawValue)),
+    ], keepsSessions: { _ in .all }) { input, command, environment in
         guard (command.value("format") ?? "table") != "csv" else {
             throw UsageError("The value 'csv' is invalid for '--format <format>' here: a report is one HTML file; use 'table' or 'json' for the summary", path: command.path)
         }
         let path = try OutputFile.checked(environment.context.absolute(command.value("html")!), option: "html", store: environment.store)
-        var result = try HTMLReport.render(input, programme: try ids(command, "programme", ProgrammeKind.self))
+        var result = try HTMLReport.render(input, programme: try ids(command, "programme", ProgrammeKind.self),
+                                           by: command.value("by").flatMap(SegmentKey.init(rawValue:)))
         guard case .string(let html)? = result.extra.first(where: { $0.0 == "html" })?.1 else { preconditionFailure("the report renders HTML") }
         do {
             try FileSystem.replaceAtomically(path, with: Array(html.utf8), mode: 0o600)

@@ -1,0 +1,168 @@
+import EventLog
+import Mentoring
+
+/// `tandem activity`: what happened in a programme month by month (or quarter by quarter):
+/// sessions, minutes, by format, tandems active at the period's end, matches, withdrawals,
+/// goals reached and new participants.
+public enum ActivityQuery {
+    /// The length of a period.
+    public enum Period: String, Sendable, CaseIterable {
+        case month, quarter
+
+        /// `2027-03` or `2027-Q1`.
+        func label(of date: BusinessDate) -> String {
+            switch self {
+            case .month: String(date.description.prefix(7))
+            case .quarter: "\(date.year)-Q\((date.month - 1) / 3 + 1)"
+            }
+        }
+
+        /// The first day of the period that holds `date`.
+        func start(of date: BusinessDate) -> BusinessDate {
+            let month = self == .month ? date.month : (date.month - 1) / 3 * 3 + 1
+            return BusinessDate(dayNumber: CivilCalendar.dayNumber(year: date.year, month: month, day: 1))
+        }
+
+        /// The first day of the next period.
+        func next(after start: BusinessDate) -> BusinessDate {
+            let months = self == .month ? 1 : 3
+            let index = start.month - 1 + months
+            return BusinessDate(dayNumber: CivilCalendar.dayNumber(year: start.year + index / 12, month: index % 12 + 1, day: 1))
+        }
+    }
+
+    public struct Options: Sendable {
+        public var programme: ProgrammeID?
+        public var period: Period
+        public var segment: SegmentFilter?
+        public init(programme: ProgrammeID? = nil, period: Period = .month, segment: SegmentFilter? = nil) {
+            self.programme = programme
+            self.period = period
+            self.segment = segment
+        }
+    }
+
+    /// The figures of one period, exact, with the largest single tandem's share of each
+    /// magnitude (what a protected view's noise scales to).
+    struct Figures {
+        var sessions = StatsQuery.Magnitude(), minutes = StatsQuery.Magnitude()
+        var online = StatsQuery.Magnitude(), inPerson = StatsQuery.Magnitude(), goalsReached = StatsQuery.Magnitude()
+        var active = 0, matches = 0, withdrawals = 0, newParticipants = 0
+    }
+
+    /// The periods from the programme's start to the earlier of the as-of date and its end.
+    /// - Complexity: O(sessions + goals + people + tandems · periods).
+    public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
+        try input.viewer.permit(.activity)
+        let programme = try input.programme(options.programme)
+        let k = programme.minGroupSize
+        let policy = input.disclosure
+        var people = input.model.people(in: programme.id)
+        if let segment = options.segment { people = people.filter(segment.admits) }
+        var tandems = input.model.tandems(in: programme.id)
+        if options.segment != nil {
+            let ids = Set(people.map(\.id))
+            tandems = tandems.filter { ids.contains($0.mentor) || ids.contains($0.mentee) }
+        }
+        // A participant sees the activity of their own tandems.
+        if case .participant(let me) = input.viewer {
+            tandems = tandems.filter { $0.includes(me) }
+            people = people.filter { $0.id == me }
+        }
+        let population = policy.population(people.map(\.id))
+        if policy.protects {
+            try policy.checkFilter("--programme \(programme.id)", selected: policy.population(input.model.people(in: programme.id).map(\.id)),
+                                   parent: policy.population(input.model.people.values.map(\.id)), k: k, query: .activity)
+            if let segment = options.segment {
+                try policy.checkFilter("--segment \(segment)", selected: population, parent: policy.population(input.model.people(in: programme.id).map(\.id)),
+                                       k: k, query: .activity)
+            }
+        }
+        let pairs = policy.population(tandems: tandems.map(\.id))
+        let last = min(input.asOf, programme.ends)
+        var starts: [BusinessDate] = []
+        var day = options.period.start(of: programme.starts)
+        while day <= last {
+            starts.append(day)
+            day = options.period.next(after: day)
+        }
+        var figures = [Figures](repeating: Figures(), count: starts.count)
+        func index(_ date: BusinessDate) -> Int? {
+            guard date <= last, let first = starts.first, date >= first else { return nil }
+            var low = 0, high = starts.count - 1
+            while low < high {
+                let mid = (low + high + 1) / 2
+                if starts[mid] <= date { low = mid } else { high = mid - 1 }
+            }
+            return low
+        }
+        for tandem in tandems {
+            var perPeriod: [Int: (sessions: Int, minutes: Int, online: Int, inPerson: Int, goals: Int)] = [:]
+            for session in input.model.sessionLog?[tandem.id] ?? [] {
+                guard let i = index(session.on) else { continue }
+                var f = perPeriod[i] ?? (0, 0, 0, 0, 0)
+                f.sessions += 1
+                f.minutes += session.minutes
+                if session.mode == .online { f.online += 1 } else { f.inPerson += 1 }
+                perPeriod[i] = f
+            }
+            for goal in input.model.goals[tandem.id] ?? [] {
+                if let reached = goal.reached, let i = index(reached) { perPeriod[i, default: (0, 0, 0, 0, 0)].goals += 1 }
+            }
+            for (i, f) in perPeriod {
+                figures[i].sessions.add(f.sessions)
+                figures[i].minutes.add(f.minutes)
+                figures[i].online.add(f.online)
+                figures[i].inPerson.add(f.inPerson)
+                figures[i].goalsReached.add(f.goals)
+            }
+            if let i = index(tandem.since) { figures[i].matches += 1 }
+            for (i, start) in starts.enumerated() {
+                let end = min(options.period.next(after: start).adding(days: -1), last)
+                if tandem.since <= end && (tandem.until.map { $0 > end } ?? true) { figures[i].active += 1 }
+            }
+        }
+        for person in people {
+            if let i = index(person.signedUpOn) { figures[i].newParticipants += 1 }
+            if let withdrawn = person.withdrawnOn, let i = index(withdrawn) { figures[i].withdrawals += 1 }
+        }
+        var hidden = SuppressedCells(k: k)
+        var rows: [JSONValue] = []
+        var table: [[String]] = []
+        for (i, start) in starts.enumerated() {
+            let f = figures[i], period = options.period.label(of: start)
+            func magnitude(_ m: StatsQuery.Magnitude, _ name: String) -> JSONValue {
+                .int(Int64(policy.magnitude(m.total, largest: m.largest, in: pairs, name + ":" + period)))
+            }
+            func count(_ n: Int, _ name: String, over base: Population) -> JSONValue { hidden.show(policy.count(n, in: base, name + ":" + period), policy) }
+            let object: JSONObject = [
+                "period": .string(period),
+                "sessions": magnitude(f.sessions, "sessions"), "minutes": magnitude(f.minutes, "minutes"),
+                "online": magnitude(f.online, "online"), "inPerson": magnitude(f.inPerson, "inPerson"),
+                "activeTandems": count(f.active, "activeTandems", over: pairs), "matches": count(f.matches, "matches", over: pairs),
+                "withdrawals": count(f.withdrawals, "withdrawals", over: population),
+                "goalsReached": magnitude(f.goalsReached, "goalsReached"),
+                "newParticipants": count(f.newParticipants, "newParticipants", over: population),
+            ]
+            rows.append(.object(object))
+            table.append(object.members.map { StatsQuery.display($0.value) })
+        }
+        let columns = ["period", "sessions", "minutes", "online", "inPerson", "activeTandems", "matches", "withdrawals", "goalsReached", "newParticipants"]
+        var result = QueryResult(basis: input.basis, payloadKey: "periods", payload: .array(rows),
+                                 table: TextTable(headers: ["period", "sessions", "minutes", "online", "in person", "active", "matches", "withdrew",
+                                                            "goals", "new"], rows: table, numeric: Set(1...9), blank: "–"))
+        result.csvColumns = columns
+        var notes = ["Sessions, minutes, goals, matches, withdrawals and signups dated in each period; active tandems at the period's end"
+                     + (starts.last.map { options.period.next(after: $0).adding(days: -1) > last ? " (the last period ends on \(last))" : "" } ?? "") + "."]
+        if rows.isEmpty { notes.append("No period yet: the programme starts on \(programme.starts).") }
+        if policy.protects {
+            notes.append(hidden.explanation)
+            if let note = policy.note(k: k) { notes.append(note) }
+            result.extra = [("suppression", hidden.summary)]
+            result.suppressedCells = hidden.count
+            result.basis.disclosure = policy.description(k: k)
+        }
+        result.notes = notes
+        return result
+    }
+}
