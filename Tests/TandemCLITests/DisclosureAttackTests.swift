@@ -128,7 +128,7 @@ struct DisclosureAttackTests {
     static func counts(in value: Any, key: String? = nil, into out: inout [(String, Int)]) {
         let countKeys: Set<String> = ["participants", "mentors", "mentees", "matched", "waiting", "withdrawn", "activeTandems", "completedTandems",
                                       "dissolvedTandems", "swaps", "reachedAGoal", "withdrawals", "withdrawalsBeforeMatch", "atRisk", "events",
-                                      "censored", "tandems"]
+                                      "censored", "tandems", "matches", "newParticipants", "activeTandems"]
         if let object = value as? [String: Any] {
             for (k, v) in object where k != "basis" && k != "suppression" {
                 if k == "reasons", let reasons = v as? [String: Any] {
@@ -149,7 +149,9 @@ struct DisclosureAttackTests {
         let cli = CLI()
         let demo = try cli.run(["demo", "--store", cli.store, "--participants", "60", "--seed", "11"])
         #expect(demo.status == 0, "\(demo.stderr)")
-        var queries: [[String]] = [["stats"], ["dropouts"], ["tandems", "--at-risk"]]
+        var queries: [[String]] = [["stats"], ["dropouts"], ["tandems", "--at-risk"], ["activity"], ["activity", "--by", "quarter"],
+                                   ["dropouts", "--population", "mentees"], ["dropouts", "--population", "mentors", "--by", "generation"],
+                                   ["stats", "--by", "programme"], ["dropouts", "--by", "programme"]]
         for key in ["unit", "level", "generation", "gender", "role"] {
             queries += [["stats", "--by", key], ["dropouts", "--by", key]]
         }
