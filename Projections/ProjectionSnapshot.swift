@@ -12,7 +12,7 @@ public enum ProjectionSnapshot {
     /// Raised whenever the layout or the meaning of a field changes.
     /// 3: the latest business date of the log is kept with the programmes; 4: and when a
     /// programme was closed.
-    public static let schema = 4
+    public static let schema = 5
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile { SnapshotFile(path: store.cacheDirectory + "/projections.snapshot") }
@@ -43,6 +43,12 @@ public enum ProjectionSnapshot {
         w.write(UInt64(model.monthlySessions.count))
         for (key, count) in model.monthlySessions.sorted(by: { ($0.key.programme, $0.key.month) < ($1.key.programme, $1.key.month) }) {
             w.write(key.programme.rawValue); w.write(key.month); w.write(count)
+        }
+        w.write(UInt64(model.checkIns.count))
+        for (tandem, list) in model.checkIns.sorted(by: { $0.key < $1.key }) {
+            w.write(tandem.rawValue)
+            w.write(UInt64(list.count))
+            for c in list { w.write(c.participant.rawValue); w.write(c.rating); w.write(c.on.dayNumber) }
         }
         w.write(UInt64(model.matchRuns.count))
         for run in model.matchRuns.values.sorted(by: { $0.run < $1.run }) { write(run, into: &w) }
@@ -105,6 +111,14 @@ public enum ProjectionSnapshot {
                 for _ in 0..<(try r.readCount()) {
                     let key = MonthKey(programme: try id(&r), month: try r.readInt())
                     model.monthlySessions[key] = try r.readInt()
+                }
+                for _ in 0..<(try r.readCount()) {
+                    let tandem: TandemID = try id(&r)
+                    var list: [CheckInView] = []
+                    for _ in 0..<(try r.readCount()) {
+                        list.append(CheckInView(tandem: tandem, participant: try id(&r), rating: try r.readInt(), on: BusinessDate(dayNumber: try r.readInt())))
+                    }
+                    model.checkIns[tandem] = list
                 }
                 for _ in 0..<(try r.readCount()) { let run = try readRun(&r); model.matchRuns[run.run] = run }
                 let people = try r.readCount()

@@ -89,6 +89,17 @@ public struct SessionView: Sendable, Equatable {
     public var notesRef: String?
 }
 
+/// A member's check-in: how well the tandem fits, 1 to 5.
+public struct CheckInView: Sendable, Equatable {
+    public var tandem: TandemID
+    public var participant: ParticipantID
+    public var rating: Int
+    public var on: BusinessDate
+    public init(tandem: TandemID, participant: ParticipantID, rating: Int, on: BusinessDate) {
+        self.tandem = tandem; self.participant = participant; self.rating = rating; self.on = on
+    }
+}
+
 /// A goal as the reports see it.
 public struct GoalView: Sendable, Equatable {
     public var tandem: TandemID
@@ -128,6 +139,8 @@ public struct ProgrammeReadModel: EventFold, Sendable {
     var monthlySessions: [MonthKey: Int] = [:]
     /// Swaps per programme.
     public var swaps: [ProgrammeID: Int] = [:]
+    /// Check-ins by tandem, in the order recorded (few: one a member now and then).
+    public var checkIns: [TandemID: [CheckInView]] = [:]
     /// Match runs: who proposed what, in numbers (the pools' ids stay in the log: a large
     /// programme records thousands of runs of hundreds of ids each).
     public var matchRuns: [MatchRunID: MatchRunView] = [:]
@@ -186,6 +199,8 @@ public struct ProgrammeReadModel: EventFold, Sendable {
                 sessionLog![e.tandem, default: []].append(SessionView(tandem: e.tandem, on: e.on, minutes: e.minutes, mode: e.mode,
                                                                        topics: e.topics, notesRef: e.personal?.ref))
             }
+        case .checkInRecorded(let e):
+            checkIns[e.tandem, default: []].append(CheckInView(tandem: e.tandem, participant: e.participant, rating: e.rating, on: e.on))
         case .goalSet(let e):
             guard let tandem = tandemRows.row(of: e.tandem) else { return }
             tandemRows.update(tandem) { $0.goalsSet += 1 }
@@ -257,6 +272,15 @@ public struct ProgrammeReadModel: EventFold, Sendable {
         }
     }
 
+    /// Each member's latest check-in of a tandem (by business date), mentor's first.
+    public func latestCheckIns(of tandem: TandemID) -> [CheckInView] {
+        var latest: [ParticipantID: CheckInView] = [:]
+        for checkIn in checkIns[tandem] ?? [] where latest[checkIn.participant].map({ checkIn.on >= $0.on }) ?? true {
+            latest[checkIn.participant] = checkIn
+        }
+        return latest.values.sorted { ($0.on, $0.participant) < ($1.on, $1.participant) }
+    }
+
     /// Sessions per programme and month (`YYYY-MM`).
     public var sessionsByMonth: [ProgrammeID: [String: Int]] {
         var out: [ProgrammeID: [String: Int]] = [:]
@@ -320,6 +344,6 @@ extension ProgrammeReadModel: Equatable {
     /// The same answers: equal views of everyone and everything, however stored.
     public static func == (a: ProgrammeReadModel, b: ProgrammeReadModel) -> Bool {
         a.programmes == b.programmes && a.programmeOrder == b.programmeOrder && a.people == b.people && a.tandems == b.tandems
-            && a.latestBusinessDate == b.latestBusinessDate && a.monthlySessions == b.monthlySessions && a.swaps == b.swaps && a.matchRuns == b.matchRuns && a.sessionLog == b.sessionLog
+            && a.latestBusinessDate == b.latestBusinessDate && a.monthlySessions == b.monthlySessions && a.swaps == b.swaps && a.checkIns == b.checkIns && a.matchRuns == b.matchRuns && a.sessionLog == b.sessionLog
     }
 }

@@ -122,6 +122,7 @@ public enum AuditQuery {
                 chain.append("\(p == e.mentor ? e.mentee : e.mentor) (\(e.tandem))")
             }
         case .sessionHeld(let e): tandems = [e.tandem]
+        case .checkInRecorded(let e): tandems = [e.tandem]
         case .goalSet(let e): tandems = [e.tandem]
         case .goalReached(let e): tandems = [e.tandem]
         case .tandemCompleted(let e):
@@ -198,6 +199,8 @@ public enum AuditQuery {
         case .goalSet(let e):
             return "goal \(e.goal) set for \(e.tandem) on \(e.on)" + (e.due.map { ", due \($0)" } ?? "") + (e.category.map { ", category \($0)" } ?? "")
         case .goalReached(let e): return "goal \(e.goal) of \(e.tandem) reached on \(e.on)"
+        case .checkInRecorded(let e):
+            return "check-in on \(e.tandem) by \(e.participant) on \(e.on): rating \(e.rating) of 5" + (e.personal == nil ? "" : ", notes in the vault")
         case .partnerSwapped(let e):
             return "\(e.tandem) ended by a swap on \(e.on) (\(e.reason.rawValue)): \(e.leaving) left, \(e.joining) joined in \(e.newTandem)"
                 + (e.override == nil ? "" : "; a rule was waived" + Self.reasonNote(e.overrideReason))

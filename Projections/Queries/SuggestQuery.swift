@@ -86,6 +86,7 @@ public enum SuggestQuery {
         var notes = ["Total score \(Format.number(proposal.total, digits: 4)) over \(Format.count(proposal.pairs.count, "pair")), the optimum for the pool of \(Format.count(mentors.count, "mentor")) and \(Format.count(mentees.count, "mentee")) (\(Format.count(proposal.candidates.count, "eligible pair")))."]
         for (id, why) in proposal.unmatchedMentors { notes.append("Unmatched mentor \(id): \(why.rawValue)") }
         for (id, why) in proposal.unmatchedMentees { notes.append("Unmatched mentee \(id): \(why.rawValue)") }
+        notes += TandemsQuery.rematchNotes(input, programme: programme.id)
         result.notes = notes
         return (result, proposal, programme)
     }
@@ -154,6 +155,11 @@ public enum DueQuery {
             }))
         result.csvColumns = ["tandem", "mentor", "mentee"] + (names ? ["mentorName", "menteeName"] : []) + ["lastSession", "dueOn", "overdueDays"]
         result.notes = ["Due within \(options.within) days of \(input.asOf), and overdue: last session (or match) plus the programme's cadence."]
+        if input.viewer == .coordinator {
+            for programme in input.model.programmeOrder where options.programme == nil || options.programme == programme {
+                result.notes += TandemsQuery.rematchNotes(input, programme: programme)
+            }
+        }
         return result
     }
 }

@@ -24,6 +24,32 @@ public enum TandemsQuery {
         (tandem.lastSession ?? tandem.since).days(to: date)
     }
 
+    /// Why an active tandem is at risk, as sentences; empty if it is not: no session for more
+    /// than twice the cadence, or a member's latest check-in rated 2 or less.
+    public static func atRiskReasons(_ tandem: TandemView, model: ProgrammeReadModel, asOf date: BusinessDate) -> [String] {
+        guard tandem.status == .active, let programme = model.programmes[tandem.programme] else { return [] }
+        var reasons: [String] = []
+        let days = daysWithoutSession(tandem, asOf: date)
+        if days > 2 * programme.cadenceDays {
+            reasons.append(tandem.lastSession == nil ? "no session in the \(days) days since the match" : "no session for \(days) days")
+        }
+        for checkIn in model.latestCheckIns(of: tandem.id) where checkIn.rating <= 2 {
+            reasons.append("rating \(checkIn.rating) from the \(checkIn.participant == tandem.mentor ? "mentor" : "mentee") on \(checkIn.on)")
+        }
+        return reasons
+    }
+
+    /// Notes naming the active tandems a member rated 2 or less at their latest check-in: the
+    /// seeds' programmes rematch a pair that does not fit.
+    public static func rematchNotes(_ input: QueryInput, programme: ProgrammeID) -> [String] {
+        input.model.tandems(in: programme).filter { $0.status == .active }.compactMap { tandem in
+            let low = input.model.latestCheckIns(of: tandem.id).filter { $0.rating <= 2 }
+            guard !low.isEmpty else { return nil }
+            let why = low.map { "rating \($0.rating) from the \($0.participant == tandem.mentor ? "mentor" : "mentee") on \($0.on)" }
+            return "Rematch candidate: \(tandem.id) (\(why.joined(separator: "; "))); `tandem swap` can pair them anew."
+        }
+    }
+
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
         try input.viewer.permit(options.atRisk ? .atRisk : .tandems)
         if let programme = options.programme, input.model.programmes[programme] == nil {
@@ -35,10 +61,7 @@ public enum TandemsQuery {
             tandems = tandems.filter { $0.includes(me) }
         }
         if options.atRisk {
-            tandems = tandems.filter { tandem in
-                guard tandem.status == .active, let programme = input.model.programmes[tandem.programme] else { return false }
-                return daysWithoutSession(tandem, asOf: input.asOf) > 2 * programme.cadenceDays
-            }.sorted {
+            tandems = tandems.filter { !atRiskReasons($0, model: input.model, asOf: input.asOf).isEmpty }.sorted {
                 let (a, b) = (daysWithoutSession($0, asOf: input.asOf), daysWithoutSession($1, asOf: input.asOf))
                 return a != b ? a > b : $0.id < $1.id
             }
@@ -88,25 +111,31 @@ public enum TandemsQuery {
             object["lastSession"] = Format.date(tandem.lastSession)
             object["goalsSet"] = .int(Int64(tandem.goalsSet))
             object["goalsReached"] = .int(Int64(tandem.goalsReached))
-            if options.atRisk { object["daysWithoutSession"] = .int(Int64(daysWithoutSession(tandem, asOf: input.asOf))) }
+            if options.atRisk {
+                object["daysWithoutSession"] = .int(Int64(daysWithoutSession(tandem, asOf: input.asOf)))
+                object["atRiskReasons"] = .array(atRiskReasons(tandem, model: input.model, asOf: input.asOf).map(JSONValue.string))
+            }
             rows.append(.object(object))
             // The table shows names where the viewer may see them (ids are in JSON and CSV).
             let mentor = object["mentorName"]?.stringValue ?? tandem.mentor.rawValue
             let mentee = object["menteeName"]?.stringValue ?? tandem.mentee.rawValue
             var row = [tandem.id.rawValue, mentor, mentee, tandem.status.rawValue, tandem.since.description,
                        String(tandem.sessions), Format.cell(tandem.lastSession), "\(tandem.goalsReached)/\(tandem.goalsSet)"]
-            if options.atRisk { row.append(String(daysWithoutSession(tandem, asOf: input.asOf))) }
+            if options.atRisk {
+                row.append(String(daysWithoutSession(tandem, asOf: input.asOf)))
+                row.append(atRiskReasons(tandem, model: input.model, asOf: input.asOf).joined(separator: "; "))
+            }
             table.append(row)
         }
         var headers = ["tandem", "mentor", "mentee", "status", "since", "sessions", "last", "goals"]
         var numeric: Set<Int> = [5]
-        if options.atRisk { headers.append("days"); numeric.insert(8) }
+        if options.atRisk { headers += ["days", "why"]; numeric.insert(8) }
         var result = QueryResult(basis: input.basis, payloadKey: "tandems", payload: .array(rows),
                                  table: TextTable(headers: headers, rows: table, numeric: numeric))
         result.csvColumns = ["tandem", "programme", "mentor", "mentee"] + (showNames ? ["mentorName", "menteeName"] : [])
-            + ["status", "since", "until", "sessions", "minutes", "lastSession", "goalsSet", "goalsReached"] + (options.atRisk ? ["daysWithoutSession"] : [])
+            + ["status", "since", "until", "sessions", "minutes", "lastSession", "goalsSet", "goalsReached"] + (options.atRisk ? ["daysWithoutSession", "atRiskReasons"] : [])
         if options.atRisk {
-            result.notes = ["At risk: active tandems without a session for more than twice the programme's cadence."]
+            result.notes = ["At risk: active tandems without a session for more than twice the programme's cadence, or whose latest check-in by a member rated the fit 2 or less."]
         }
         return result
     }

@@ -382,7 +382,9 @@ public enum HTMLReport {
             add("<section><h2>Active tandems</h2><table><thead><tr><th>tandem</th><th>mentor</th><th>mentee</th><th>since</th><th>sessions</th><th>last session</th><th>days without</th><th>health</th></tr></thead><tbody>\n")
             for tandem in tandems {
                 let days = TandemsQuery.daysWithoutSession(tandem, asOf: input.asOf)
-                let (label, style) = days > 2 * programme.cadenceDays ? ("at risk", "risk") : days > programme.cadenceDays ? ("session due", "due") : ("on track", "ok")
+                let reasons = TandemsQuery.atRiskReasons(tandem, model: input.model, asOf: input.asOf)
+                let (label, style) = !reasons.isEmpty ? ("at risk: " + reasons.joined(separator: "; "), "risk")
+                    : days > programme.cadenceDays ? ("session due", "due") : ("on track", "ok")
                 let mentor = input.name(of: tandem.mentor).stringValue ?? tandem.mentor.rawValue
                 let mentee = input.name(of: tandem.mentee).stringValue ?? tandem.mentee.rawValue
                 add("<tr><td>\(escape(tandem.id.rawValue))</td><td>\(escape(mentor))</td><td>\(escape(mentee))</td><td>\(tandem.since)</td><td class=\"n\">\(tandem.sessions)</td><td>\(tandem.lastSession?.description ?? "–")</td><td class=\"n\">\(days)</td><td class=\"\(style)\">\(label)</td></tr>\n")

@@ -17,6 +17,7 @@ public enum ProgrammeCommand: Sendable {
     case forget(Forget)
     case recordMatchRun(RecordMatchRun)
     case close(CloseProgramme)
+    case checkIn(RecordCheckIn)
 
     /// The command's name as `tandem append` spells it.
     public var name: String {
@@ -34,6 +35,7 @@ public enum ProgrammeCommand: Sendable {
         case .forget: "forget"
         case .recordMatchRun: "match-run"
         case .close: "programme-close"
+        case .checkIn: "checkin"
         }
     }
 
@@ -73,6 +75,8 @@ public enum ProgrammeCommand: Sendable {
             add("run", c.event.run); add("programme", c.event.programme)
         case .close(let c):
             add("programme", c.programme); add("on", c.on)
+        case .checkIn(let c):
+            add("tandem", c.tandem); add("participant", c.participant); add("rating", c.rating); add("on", c.on)
         }
         return JSONObject(f)
     }
@@ -90,6 +94,7 @@ public enum ProgrammeCommand: Sendable {
         case .withdraw(let c): c.notes.map { [$0] } ?? []
         case .match(let c): c.override.map { [$0] } ?? []
         case .void(let c): [c.reason]
+        case .checkIn(let c): c.notes.map { [$0] } ?? []
         default: []
         }
     }
@@ -147,6 +152,18 @@ public struct RecordSession: Sendable {
     public var notes: SealedRecord?
     public init(tandem: TandemID, on: BusinessDate?, minutes: Int, mode: SessionMode? = nil, topics: [String] = [], notes: SealedRecord? = nil) {
         self.tandem = tandem; self.on = on; self.minutes = minutes; self.mode = mode; self.topics = topics; self.notes = notes
+    }
+}
+
+/// "Does it fit?": a member's rating of their tandem, 1 to 5, with notes for themselves.
+public struct RecordCheckIn: Sendable {
+    public var tandem: TandemID
+    public var participant: ParticipantID
+    public var rating: Int
+    public var notes: SealedRecord?
+    public var on: BusinessDate?
+    public init(tandem: TandemID, participant: ParticipantID, rating: Int, notes: SealedRecord? = nil, on: BusinessDate? = nil) {
+        self.tandem = tandem; self.participant = participant; self.rating = rating; self.notes = notes; self.on = on
     }
 }
 
@@ -316,6 +333,11 @@ public func decide(_ command: ProgrammeCommand, _ state: ProgrammeState, today: 
         let on = c.on ?? today
         try notFuture(on)
         event = .programmeClosed(ProgrammeClosed(programme: c.programme, on: on))
+    case .checkIn(let c):
+        let on = c.on ?? today
+        try notFuture(on)
+        try c.notes?.payload.validateText("--notes", maximum: 2_000)
+        event = .checkInRecorded(CheckInRecorded(tandem: c.tandem, participant: c.participant, rating: c.rating, on: on, personal: c.notes?.reference))
     }
     try state.validate(event)
     return Decision(events: [event], vault: command.sealed)

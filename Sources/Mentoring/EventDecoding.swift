@@ -161,6 +161,7 @@ public struct EventDecoder {
             else if named("PersonalDataErased") { type = PersonalDataErased.type; event = .personalDataErased(try Self.decodeErasure(&s)) }
             else if named("MatchRunRecorded") { type = MatchRunRecorded.type; event = .matchRunRecorded(try Self.decodeRun(&s)) }
             else if named("ProgrammeClosed") { type = ProgrammeClosed.type; event = .programmeClosed(try Self.decodeClose(&s)) }
+            else if named("CheckInRecorded") { type = CheckInRecorded.type; event = .checkInRecorded(try Self.decodeCheckIn(&s)) }
             else if named("LogCreated") {
                 type = "LogCreated"
                 let data = try s.parseValue().objectValue ?? JSONObject()
@@ -353,6 +354,20 @@ public struct EventDecoder {
         return ProgrammeClosed(programme: try required(programme, "programme", s), on: try required(on, "on", s))
     }
 
+    private static func decodeCheckIn(_ s: inout JSONScanner) throws(JSONSyntaxError) -> CheckInRecorded {
+        var tandem: TandemID?, participant: ParticipantID?, rating: Int?, on: BusinessDate?, personal: PersonalReference?
+        try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
+            if s.keyEquals(k, "tandem") { tandem = try s.readID() }
+            else if s.keyEquals(k, "participant") { participant = try s.readID() }
+            else if s.keyEquals(k, "rating") { rating = try s.readInt() }
+            else if s.keyEquals(k, "on") { on = try s.readDate() }
+            else if s.keyEquals(k, "personal") { personal = try s.readOptionalReference() }
+            else { try s.skipValue() }
+        }
+        return CheckInRecorded(tandem: try required(tandem, "tandem", s), participant: try required(participant, "participant", s),
+                               rating: try required(rating, "rating", s), on: try required(on, "on", s), personal: personal)
+    }
+
     private static func decodeErasure(_ s: inout JSONScanner) throws(JSONSyntaxError) -> PersonalDataErased {
         var participant: ParticipantID?, refs: [String] = []
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
@@ -366,17 +381,23 @@ public struct EventDecoder {
     private static func decodeRun(_ s: inout JSONScanner) throws(JSONSyntaxError) -> MatchRunRecorded {
         var run: MatchRunID?, programme: ProgrammeID?, on: BusinessDate?, weights: [String: Double] = [:]
         var mentors: [ParticipantID] = [], mentees: [ParticipantID] = [], pairs: [MatchRunRecorded.ProposedPair] = []
+        // All four lists are required, as the Codable reading requires them.
+        var seen: Set<String> = []
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
             if s.keyEquals(k, "run") { run = try s.readID() }
             else if s.keyEquals(k, "programme") { programme = try s.readID() }
             else if s.keyEquals(k, "on") { on = try s.readDate() }
             else if s.keyEquals(k, "weights") {
+                seen.insert("weights")
                 for (name, value) in try s.parseValue().objectValue ?? JSONObject() { weights[name] = value.doubleValue ?? 0 }
             } else if s.keyEquals(k, "mentors") {
+                seen.insert("mentors")
                 try s.forEachElement { (s: inout JSONScanner) throws(JSONSyntaxError) in mentors.append(try s.readID()) }
             } else if s.keyEquals(k, "mentees") {
+                seen.insert("mentees")
                 try s.forEachElement { (s: inout JSONScanner) throws(JSONSyntaxError) in mentees.append(try s.readID()) }
             } else if s.keyEquals(k, "pairs") {
+                seen.insert("pairs")
                 try s.forEachElement { (s: inout JSONScanner) throws(JSONSyntaxError) in
                     var mentor: ParticipantID?, mentee: ParticipantID?
                     try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
@@ -388,6 +409,10 @@ public struct EventDecoder {
                 }
             } else { try s.skipValue() }
         }
+        if !seen.contains("weights") { _ = try required(nil as Int?, "weights", s) }
+        if !seen.contains("mentors") { _ = try required(nil as Int?, "mentors", s) }
+        if !seen.contains("mentees") { _ = try required(nil as Int?, "mentees", s) }
+        if !seen.contains("pairs") { _ = try required(nil as Int?, "pairs", s) }
         return MatchRunRecorded(run: try required(run, "run", s), programme: try required(programme, "programme", s),
                                 on: try required(on, "on", s), weights: weights, mentors: mentors, mentees: mentees, pairs: pairs)
     }
@@ -439,6 +464,7 @@ public struct CodableLogLine: Decodable, Sendable {
         case PersonalDataErased.type: event = .personalDataErased(try c.decode(PersonalDataErased.self, forKey: .data))
         case MatchRunRecorded.type: event = .matchRunRecorded(try c.decode(MatchRunRecorded.self, forKey: .data))
         case ProgrammeClosed.type: event = .programmeClosed(try c.decode(ProgrammeClosed.self, forKey: .data))
+        case CheckInRecorded.type: event = .checkInRecorded(try c.decode(CheckInRecorded.self, forKey: .data))
         case "LogCreated":
             struct Created: Decodable { var log: String }
             event = .logCreated(logID: try c.decode(Created.self, forKey: .data).log)

@@ -300,6 +300,28 @@ public struct ProgrammeClosed: EventPayload {
     public var json: JSONObject { ["programme": .string(programme.rawValue), "on": .string(on.description)] }
 }
 
+/// A member of a tandem said how well it fits ("does it fit?"), 1 (not at all) to 5 (very
+/// well). Notes, if any, are in the vault and for their author only.
+public struct CheckInRecorded: EventPayload {
+    public static let type = "CheckInRecorded"
+    public var tandem: TandemID
+    public var participant: ParticipantID
+    public var rating: Int
+    public var on: BusinessDate
+    public var personal: PersonalReference?
+
+    public init(tandem: TandemID, participant: ParticipantID, rating: Int, on: BusinessDate, personal: PersonalReference? = nil) {
+        self.tandem = tandem; self.participant = participant; self.rating = rating; self.on = on; self.personal = personal
+    }
+
+    public var json: JSONObject {
+        var o: JSONObject = ["tandem": .string(tandem.rawValue), "participant": .string(participant.rawValue),
+                             "rating": .int(Int64(rating)), "on": .string(on.description)]
+        if let personal { o["personal"] = personal.json }
+        return o
+    }
+}
+
 /// Every event of the programme log (v1), plus a case for types this build does not know.
 public enum ProgrammeEvent: Sendable, Equatable {
     case programmeLaunched(ProgrammeLaunched)
@@ -315,6 +337,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
     case personalDataErased(PersonalDataErased)
     case matchRunRecorded(MatchRunRecorded)
     case programmeClosed(ProgrammeClosed)
+    case checkInRecorded(CheckInRecorded)
     /// `LogCreated`, the first line of every log.
     case logCreated(logID: String)
     /// A type written by a newer build; projections ignore it.
@@ -336,6 +359,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
         case .personalDataErased: PersonalDataErased.type
         case .matchRunRecorded: MatchRunRecorded.type
         case .programmeClosed: ProgrammeClosed.type
+        case .checkInRecorded: CheckInRecorded.type
         case .logCreated: "LogCreated"
         case .unknown(let type, _): type
         }
@@ -357,6 +381,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
         case .personalDataErased(let e): e.json
         case .matchRunRecorded(let e): e.json
         case .programmeClosed(let e): e.json
+        case .checkInRecorded(let e): e.json
         case .logCreated(let id): ["log": .string(id), "format": .int(Int64(logFormatVersion))]
         case .unknown(_, let data): data
         }
@@ -376,6 +401,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
         case .tandemCompleted(let e): e.on
         case .matchRunRecorded(let e): e.on
         case .programmeClosed(let e): e.on
+        case .checkInRecorded(let e): e.on
         case .programmeLaunched, .eventVoided, .personalDataErased, .logCreated, .unknown: nil
         }
     }
@@ -390,6 +416,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
         case .participantWithdrew(let e): e.personal.map { [$0] } ?? []
         case .tandemMatched(let e): e.overrideReason.map { [$0] } ?? []
         case .eventVoided(let e): e.personal.map { [$0] } ?? []
+        case .checkInRecorded(let e): e.personal.map { [$0] } ?? []
         // Events of the store rather than the programme (`LogRecovered`) keep their free
         // text in the vault the same way, so that verify and forget see it.
         case .unknown(_, let data): PersonalReference(json: data["personal"]).map { [$0] } ?? []

@@ -454,13 +454,18 @@ public final class ProgrammeService: Sendable {
         return found.sorted { $0.index < $1.index }
     }
 
-    /// A participant may record a session or a goal of their own active tandem, nothing else.
+    /// A participant may record a session, a goal or their own check-in of their own active
+    /// tandem, nothing else.
     static func checkSelfService(_ command: ProgrammeCommand, by me: ParticipantID, in state: ProgrammeState) throws(DomainError) {
         let tandem: TandemID
         switch command {
         case .recordSession(let c): tandem = c.tandem
         case .setGoal(let c): tandem = c.tandem
         case .reachGoal(let c): tandem = c.tandem
+        case .checkIn(let c):
+            // Their own rating only: a check-in speaks for the one who gives it.
+            guard c.participant == me else { throw .notYourTandem(me, c.tandem) }
+            tandem = c.tandem
         default: throw .notYourTandem(me, nil)
         }
         guard let record = state.tandems[tandem], record.includes(me), record.status == .active else { throw .notYourTandem(me, tandem) }
@@ -484,6 +489,7 @@ public final class ProgrammeService: Sendable {
         case .goalSet(let e): return members[e.tandem] ?? []
         case .goalReached(let e): return members[e.tandem] ?? []
         case .tandemCompleted(let e): return members[e.tandem] ?? []
+        case .checkInRecorded(let e): return members[e.tandem] ?? []
         default: return []
         }
     }
@@ -703,6 +709,7 @@ public final class ProgrammeService: Sendable {
         case .personalDataErased(let e): e.participant.rawValue
         case .matchRunRecorded(let e): e.run.rawValue
         case .programmeClosed(let e): e.programme.rawValue
+        case .checkInRecorded(let e): e.tandem.rawValue
         case .logCreated(let id): id
         case .unknown(let type, _): type
         }

@@ -28,6 +28,7 @@ extension ProgrammeCommand {
             n.participants += [(c.mentor, true), (c.mentee, true)]
             if let id = c.id { n.tandems.append((id, false)) }
         case .recordSession(let c): n.tandems.append((c.tandem, true))
+        case .checkIn(let c): n.tandems.append((c.tandem, true)); n.participants.append((c.participant, true))
         case .setGoal(let c): n.tandems.append((c.tandem, true))
         case .reachGoal(let c): n.tandems.append((c.tandem, true))
         case .complete(let c): n.tandems.append((c.tandem, true))
@@ -55,6 +56,7 @@ extension ProgrammeEvent {
             n.tandems.append((e.tandem, false))
             n.participants += [(e.mentor, true), (e.mentee, true)]
         case .sessionHeld(let e): n.tandems.append((e.tandem, true))
+        case .checkInRecorded(let e): n.tandems.append((e.tandem, true))
         case .goalSet(let e): n.tandems.append((e.tandem, true))
         case .goalReached(let e): n.tandems.append((e.tandem, true))
         case .tandemCompleted(let e): n.tandems.append((e.tandem, true))

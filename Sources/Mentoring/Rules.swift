@@ -76,6 +76,15 @@ extension ProgrammeState {
             }
             try Field.list("--topics", e.topics, maximumItems: 12, maximumLength: 60)
 
+        case .checkInRecorded(let e):
+            let tandem = try active(e.tandem)
+            try within(programmes[tandem.programme]!, e.on)
+            guard e.on >= tandem.since else { throw .dateBeforeTandem(e.on, e.tandem, since: tandem.since) }
+            guard tandem.mentor == e.participant || tandem.mentee == e.participant else { throw .notAMember(e.participant, e.tandem) }
+            guard (1...5).contains(e.rating) else {
+                throw .invalidValue(field: "--rating", value: "\(e.rating)", expected: "a rating from 1 (does not fit) to 5 (fits very well)")
+            }
+
         case .goalSet(let e):
             let tandem = try active(e.tandem)
             let programme = programmes[tandem.programme]!

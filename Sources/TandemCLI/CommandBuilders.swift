@@ -34,6 +34,11 @@ enum CommandBuilders {
                                      notes: f.value("notes").map { SealedRecord(.notes($0), random: random) }))
     }
 
+    static let checkIn: Builder = { f, random throws(FieldError) in
+        .checkIn(RecordCheckIn(tandem: try f.id("tandem"), participant: try f.id("participant"), rating: try f.integer("rating", "1-5"),
+                               notes: f.value("notes").map { SealedRecord(.notes($0), random: random) }, on: try f.optionalDate("on")))
+    }
+
     static let goalSet: Builder = { f, random throws(FieldError) in
         .setGoal(SetGoal(tandem: try f.id("tandem"), goal: try f.id("goal"), text: SealedRecord(.goalText(try f.required("text", "text")), random: random),
                          due: try f.optionalDate("due"), category: f.value("category"), on: try f.optionalDate("on")))
@@ -81,6 +86,6 @@ enum CommandBuilders {
     static let byName: [String: Builder] = [
         "programme launch": launch, "launch": launch, "signup": signUp, "match": match, "session": session,
         "goal set": goalSet, "goal-set": goalSet, "goal reached": goalReached, "goal-reached": goalReached,
-        "swap": swap, "withdraw": withdraw, "complete": complete, "void": void,
+        "swap": swap, "withdraw": withdraw, "complete": complete, "void": void, "checkin": checkIn,
     ]
 }

@@ -69,6 +69,7 @@ enum CommandTree {
         RecordingCommands.match,
         RecordingCommands.session,
         RecordingCommands.goal,
+        RecordingCommands.checkIn,
         RecordingCommands.swap,
         RecordingCommands.withdraw,
         RecordingCommands.complete,

@@ -27,6 +27,9 @@ enum CanaryProgramme {
         lines.append("{\"command\":\"swap\",\"tandem\":\"t2\",\"leaving\":\"m2\",\"joining\":\"m4\",\"new-id\":\"t4\",\"reason\":\"mismatch\",\"notes\":\"CANARY-REASON-swap\",\"on\":\"2027-02-01\"}")
         lines.append("{\"command\":\"withdraw\",\"participant\":\"e3\",\"reason\":\"health\",\"notes\":\"CANARY-REASON-e3\",\"on\":\"2027-02-05\"}")
         lines.append("{\"command\":\"session\",\"tandem\":\"t4\",\"on\":\"2027-02-10\",\"minutes\":45,\"notes\":\"CANARY-NOTE-t4\"}")
+        // Check-ins: notes for their author only, and no report shows them to anyone.
+        lines.append("{\"command\":\"checkin\",\"tandem\":\"t1\",\"participant\":\"e1\",\"rating\":2,\"notes\":\"CANARY-CHECKIN-t1\",\"on\":\"2027-02-12\"}")
+        lines.append("{\"command\":\"checkin\",\"tandem\":\"t4\",\"participant\":\"e2\",\"rating\":4,\"notes\":\"CANARY-CHECKIN-t4\",\"on\":\"2027-02-12\"}")
         cli.now = "2027-03-01T09:00:00Z"
         let outcome = try cli("append -", stdin: lines.joined(separator: "\n"))
         guard outcome.status == 0 else { throw SeedingFailed(message: outcome.stderr) }
@@ -35,7 +38,7 @@ enum CanaryProgramme {
 
     /// Every marker in the programme.
     static let markers: [String] = ["m1", "m2", "m3", "m4", "e1", "e2", "e3", "e4"].flatMap { ["CANARY-NAME-\($0)", "canary-mail-\($0)"] }
-        + ["t1", "t2", "t3", "t4"].flatMap { ["CANARY-NOTE-\($0)", "CANARY-GOAL-\($0)"] } + ["CANARY-REASON-swap", "CANARY-REASON-e3"]
+        + ["t1", "t2", "t3", "t4"].flatMap { ["CANARY-NOTE-\($0)", "CANARY-GOAL-\($0)"] } + ["CANARY-REASON-swap", "CANARY-REASON-e3", "CANARY-CHECKIN-t1", "CANARY-CHECKIN-t4"]
 
     /// What each role may see, per the disclosure table.
     static func allowed(for role: String) -> Set<String> {

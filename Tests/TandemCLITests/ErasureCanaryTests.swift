@@ -10,7 +10,7 @@ import Testing
 enum ErasureCanary {
     static let markers = ["Zqcanaryname", "zq-canary-mail", "ZqCanaryUnit", "zqcanarygender", "zqcanaryskill", "ZQ-CANARY-NOTE",
                           "ZQ-CANARY-GOAL", "ZQ-CANARY-REASON", "ZQ-CANARY-OVERRIDE", "ZQ-CANARY-SWAP", "ZQ-CANARY-VOID",
-                          "ZQ-CANARY-BEHALF", "ZQ-CANARY-KEY", "ZQ-CANARY-CHECK"]
+                          "ZQ-CANARY-BEHALF", "ZQ-CANARY-KEY", "ZQ-CANARY-CHECK", "ZQ-CANARY-FIT"]
 
     /// Runs a command and returns the id it printed last ("recorded seq N: Type ID").
     @discardableResult
@@ -49,6 +49,8 @@ enum ErasureCanary {
         let swapped = try record(cli, ["swap", "--tandem", tandem, "--leaving", mentorA, "--joining", mentorB, "--on", "2027-02-01",
                                        "--reason", "mismatch", "--notes", "ZQ-CANARY-SWAP did not get along"])
         try record(cli, ["session", "--tandem", swapped, "--on", "2027-02-10", "--minutes", "45", "--notes", "ZQ-CANARY-NOTE second"])
+        try record(cli, ["--role", "participant:\(target)", "checkin", "--tandem", swapped, "--participant", target, "--rating", "2",
+                         "--notes", "ZQ-CANARY-FIT we do not click", "--on", "2027-02-12"])
         if withdraw { try record(cli, ["withdraw", "--participant", target, "--on", "2027-02-20", "--reason", "health", "--notes", "ZQ-CANARY-REASON surgery"]) }
         // Queries in every role leave ledger lines, the target's own among them.
         for arguments in [["stats"], ["--role", "participant:\(target)", "tandems"], ["--role", "analyst", "stats", "--segment", "unit=ZqCanaryUnit"],

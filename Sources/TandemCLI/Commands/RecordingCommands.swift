@@ -190,6 +190,20 @@ enum RecordingCommands {
         .value("notes", "text", "Confidential notes (vault)."),
     ], selfService: true, build: CommandBuilders.session)
 
+    static let checkIn = spec("checkin", "Record a check-in: does the tandem fit? A rating from 1 to 5.", discussion: """
+        A member says how well their tandem fits, 1 (not at all) to 5 (very well). A rating
+        of 2 or less puts the tandem among those at risk (`tandem tandems --at-risk`) and
+        makes it a rematch candidate in the notes of `due` and `suggest`. A participant
+        records their own (--role participant:ID with --participant ID); a coordinator
+        records one on their behalf. Notes go to the vault and are shown to no one else.
+        """, options: [
+        .value("tandem", "id", "The tandem.", required: true),
+        .value("participant", "id", "The member giving the rating.", required: true),
+        .value("rating", "1-5", "1 (does not fit) to 5 (fits very well).", required: true),
+        .value("notes", "text", "Notes for the member only (vault)."),
+        .value("on", "date", "The day of the check-in (default: today)."),
+    ], selfService: true, build: CommandBuilders.checkIn)
+
     static let goalSet = spec("set", "Set a tandem a goal; its text goes to the vault.", options: [
         .value("tandem", "id", "The tandem.", required: true),
         .value("goal", "id", "The goal's id, unique within the tandem.", required: true),

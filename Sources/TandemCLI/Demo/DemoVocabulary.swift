@@ -33,6 +33,12 @@ enum DemoVocabulary {
     static let notes = ["We went through %@ step by step.", "Tried %@ live; next time practising alone.",
                         "Good conversation about how younger colleagues use %@.", "Short session, a busy week.",
                         "Looked at examples of %@ from other companies.", "Set up %@ together; it worked on the second try."]
+    /// Check-in notes: for a low rating, then for a good one.
+    static let checkInNotes = [
+        ["We keep postponing; our calendars do not fit", "I am not sure we want the same things from this", "Hard to find a topic we both care about"],
+        ["Good conversations, I learn a lot", "We found our rhythm", "Very open, it works"],
+    ]
+
     static let withdrawalNotes = ["Too much on my plate right now", "Moving to another company", "New role, new priorities",
                                   "Personal reasons", "We had different expectations"]
 

@@ -193,6 +193,13 @@ struct ProgrammeSimulation {
                                           topics: topics, notes: notes)), on: day, order: 3, delay: late,
              onBehalfOf: chance(0.2) ? tandem.mentor.rawValue : nil)
         scheduleSession(tandem.id, after: day, days: cadence + int(-7...7))
+        // Now and then a member checks in after the session: mostly content, sometimes not.
+        if chance(0.25) {
+            let member = chance(0.5) ? tandem.mentor : tandem.mentee
+            let rating = chance(0.12) ? int(1...2) : int(3...5)
+            let notes = chance(0.3) ? SealedRecord(.notes(pick(DemoVocabulary.checkInNotes[rating <= 2 ? 0 : 1])), random: random) : nil
+            plan(.checkIn(RecordCheckIn(tandem: tandem.id, participant: member, rating: rating, notes: notes, on: day)), on: day, order: 6)
+        }
         // Goals are set at the first session, and some are reached later.
         if goalCounter[tandem.id] == nil {
             goalCounter[tandem.id] = 0
