@@ -199,6 +199,17 @@ public struct ProgrammeReadModel: EventFold, Sendable {
                 sessionLog![e.tandem, default: []].append(SessionView(tandem: e.tandem, on: e.on, minutes: e.minutes, mode: e.mode,
                                                                        topics: e.topics, notesRef: e.personal?.ref))
             }
+        case .profileUpdated(let e):
+            // From its date on, the person's groups are the new profile's: `--as-of` before it
+            // never folds this event in.
+            guard let row = peopleRows.row(of: e.participant) else { return }
+            var person = peopleRows.view(row, tandems: tandemRows)
+            guard !person.erased else { return }
+            person.traits = traits
+            person.profileRef = e.personal.ref
+            var active: Int32 = -1
+            peopleRows.update(row) { active = $0.activeTandem }
+            peopleRows.upsert(person, activeTandem: active)
         case .checkInRecorded(let e):
             checkIns[e.tandem, default: []].append(CheckInView(tandem: e.tandem, participant: e.participant, rating: e.rating, on: e.on))
         case .goalSet(let e):

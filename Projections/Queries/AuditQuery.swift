@@ -123,6 +123,7 @@ public enum AuditQuery {
             }
         case .sessionHeld(let e): tandems = [e.tandem]
         case .checkInRecorded(let e): tandems = [e.tandem]
+        case .profileUpdated(let e): people = [e.participant]; programme = m.programmeOfPerson[e.participant]
         case .goalSet(let e): tandems = [e.tandem]
         case .goalReached(let e): tandems = [e.tandem]
         case .tandemCompleted(let e):
@@ -199,6 +200,7 @@ public enum AuditQuery {
         case .goalSet(let e):
             return "goal \(e.goal) set for \(e.tandem) on \(e.on)" + (e.due.map { ", due \($0)" } ?? "") + (e.category.map { ", category \($0)" } ?? "")
         case .goalReached(let e): return "goal \(e.goal) of \(e.tandem) reached on \(e.on)"
+        case .profileUpdated(let e): return "profile of \(e.participant) updated from \(e.on): \(e.fields.joined(separator: ", ")) (values in the vault)"
         case .checkInRecorded(let e):
             return "check-in on \(e.tandem) by \(e.participant) on \(e.on): rating \(e.rating) of 5" + (e.personal == nil ? "" : ", notes in the vault")
         case .partnerSwapped(let e):

@@ -18,6 +18,7 @@ public enum ProgrammeCommand: Sendable {
     case recordMatchRun(RecordMatchRun)
     case close(CloseProgramme)
     case checkIn(RecordCheckIn)
+    case updateProfile(UpdateProfile)
 
     /// The command's name as `tandem append` spells it.
     public var name: String {
@@ -36,6 +37,7 @@ public enum ProgrammeCommand: Sendable {
         case .recordMatchRun: "match-run"
         case .close: "programme-close"
         case .checkIn: "checkin"
+        case .updateProfile: "update"
         }
     }
 
@@ -77,6 +79,8 @@ public enum ProgrammeCommand: Sendable {
             add("programme", c.programme); add("on", c.on)
         case .checkIn(let c):
             add("tandem", c.tandem); add("participant", c.participant); add("rating", c.rating); add("on", c.on)
+        case .updateProfile(let c):
+            add("participant", c.participant); add("fields", c.changes.fields.joined(separator: ",")); add("on", c.on)
         }
         return JSONObject(f)
     }
@@ -95,6 +99,7 @@ public enum ProgrammeCommand: Sendable {
         case .match(let c): c.override.map { [$0] } ?? []
         case .void(let c): [c.reason]
         case .checkIn(let c): c.notes.map { [$0] } ?? []
+        case .updateProfile(let c): c.changes.sealed.map { [$0] } ?? []
         default: []
         }
     }
@@ -152,6 +157,59 @@ public struct RecordSession: Sendable {
     public var notes: SealedRecord?
     public init(tandem: TandemID, on: BusinessDate?, minutes: Int, mode: SessionMode? = nil, topics: [String] = [], notes: SealedRecord? = nil) {
         self.tandem = tandem; self.on = on; self.minutes = minutes; self.mode = mode; self.topics = topics; self.notes = notes
+    }
+}
+
+/// What a profile update changes: every field given replaces the old value.
+public struct ProfileChanges: Sendable, Hashable {
+    public var name: String?
+    public var email: String?
+    public var unit: String?
+    public var level: Int?
+    public var born: Int?
+    public var gender: String?
+    public var offers: [String]?
+    public var wants: [String]?
+    public var interests: [String]?
+    /// The whole new profile, sealed by the service (which reads the old one from the vault).
+    public var sealed: SealedRecord?
+
+    public init(name: String? = nil, email: String? = nil, unit: String? = nil, level: Int? = nil, born: Int? = nil, gender: String? = nil,
+                offers: [String]? = nil, wants: [String]? = nil, interests: [String]? = nil) {
+        self.name = name; self.email = email; self.unit = unit; self.level = level; self.born = born; self.gender = gender
+        self.offers = offers; self.wants = wants; self.interests = interests
+    }
+
+    /// The names of the fields given, in a fixed order.
+    public var fields: [String] {
+        [("name", name != nil), ("email", email != nil), ("unit", unit != nil), ("level", level != nil), ("born", born != nil),
+         ("gender", gender != nil), ("offers", offers != nil), ("wants", wants != nil), ("interests", interests != nil)]
+            .filter(\.1).map(\.0)
+    }
+
+    /// `profile` with these changes.
+    public func applied(to profile: Profile) -> Profile {
+        var p = profile
+        if let name { p.name = name }
+        if let email { p.email = email }
+        if let unit { p.unit = unit }
+        if let level { p.level = level }
+        if let born { p.born = born }
+        if let gender { p.gender = gender }
+        if let offers { p.offers = offers }
+        if let wants { p.wants = wants }
+        if let interests { p.interests = interests }
+        return p
+    }
+}
+
+/// A change to a participant's profile, valid from `on`.
+public struct UpdateProfile: Sendable {
+    public var participant: ParticipantID
+    public var changes: ProfileChanges
+    public var on: BusinessDate?
+    public init(participant: ParticipantID, changes: ProfileChanges, on: BusinessDate? = nil) {
+        self.participant = participant; self.changes = changes; self.on = on
     }
 }
 
@@ -333,6 +391,17 @@ public func decide(_ command: ProgrammeCommand, _ state: ProgrammeState, today: 
         let on = c.on ?? today
         try notFuture(on)
         event = .programmeClosed(ProgrammeClosed(programme: c.programme, on: on))
+    case .updateProfile(let c):
+        let on = c.on ?? today
+        try notFuture(on)
+        guard !c.changes.fields.isEmpty else {
+            throw .invalidValue(field: "update", value: "", expected: "at least one field to change, e.g. --unit or --email")
+        }
+        guard let sealed = c.changes.sealed, case .profile(let profile) = sealed.payload else {
+            throw .invalidValue(field: "profile", value: "", expected: "the service seals the updated profile")
+        }
+        try profile.validate(signingUpOn: on)
+        event = .profileUpdated(ProfileUpdated(participant: c.participant, fields: c.changes.fields, on: on, personal: sealed.reference))
     case .checkIn(let c):
         let on = c.on ?? today
         try notFuture(on)

@@ -161,6 +161,7 @@ public struct EventDecoder {
             else if named("PersonalDataErased") { type = PersonalDataErased.type; event = .personalDataErased(try Self.decodeErasure(&s)) }
             else if named("MatchRunRecorded") { type = MatchRunRecorded.type; event = .matchRunRecorded(try Self.decodeRun(&s)) }
             else if named("ProgrammeClosed") { type = ProgrammeClosed.type; event = .programmeClosed(try Self.decodeClose(&s)) }
+            else if named("ProfileUpdated") { type = ProfileUpdated.type; event = .profileUpdated(try Self.decodeUpdate(&s)) }
             else if named("CheckInRecorded") { type = CheckInRecorded.type; event = .checkInRecorded(try Self.decodeCheckIn(&s)) }
             else if named("LogCreated") {
                 type = "LogCreated"
@@ -354,6 +355,19 @@ public struct EventDecoder {
         return ProgrammeClosed(programme: try required(programme, "programme", s), on: try required(on, "on", s))
     }
 
+    private static func decodeUpdate(_ s: inout JSONScanner) throws(JSONSyntaxError) -> ProfileUpdated {
+        var participant: ParticipantID?, fields: [String]?, on: BusinessDate?, personal: PersonalReference?
+        try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
+            if s.keyEquals(k, "participant") { participant = try s.readID() }
+            else if s.keyEquals(k, "fields") { fields = try s.readStrings() }
+            else if s.keyEquals(k, "on") { on = try s.readDate() }
+            else if s.keyEquals(k, "personal") { personal = try s.readReference() }
+            else { try s.skipValue() }
+        }
+        return ProfileUpdated(participant: try required(participant, "participant", s), fields: try required(fields, "fields", s),
+                              on: try required(on, "on", s), personal: try required(personal, "personal", s))
+    }
+
     private static func decodeCheckIn(_ s: inout JSONScanner) throws(JSONSyntaxError) -> CheckInRecorded {
         var tandem: TandemID?, participant: ParticipantID?, rating: Int?, on: BusinessDate?, personal: PersonalReference?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
@@ -465,6 +479,7 @@ public struct CodableLogLine: Decodable, Sendable {
         case MatchRunRecorded.type: event = .matchRunRecorded(try c.decode(MatchRunRecorded.self, forKey: .data))
         case ProgrammeClosed.type: event = .programmeClosed(try c.decode(ProgrammeClosed.self, forKey: .data))
         case CheckInRecorded.type: event = .checkInRecorded(try c.decode(CheckInRecorded.self, forKey: .data))
+        case ProfileUpdated.type: event = .profileUpdated(try c.decode(ProfileUpdated.self, forKey: .data))
         case "LogCreated":
             struct Created: Decodable { var log: String }
             event = .logCreated(logID: try c.decode(Created.self, forKey: .data).log)

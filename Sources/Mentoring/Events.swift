@@ -300,6 +300,25 @@ public struct ProgrammeClosed: EventPayload {
     public var json: JSONObject { ["programme": .string(programme.rawValue), "on": .string(on.description)] }
 }
 
+/// A participant's profile changed from `on`: the whole new profile is in the vault (its
+/// reference in `personal`), and `fields` names what changed, without the values.
+public struct ProfileUpdated: EventPayload {
+    public static let type = "ProfileUpdated"
+    public var participant: ParticipantID
+    public var fields: [String]
+    public var on: BusinessDate
+    public var personal: PersonalReference
+
+    public init(participant: ParticipantID, fields: [String], on: BusinessDate, personal: PersonalReference) {
+        self.participant = participant; self.fields = fields; self.on = on; self.personal = personal
+    }
+
+    public var json: JSONObject {
+        ["participant": .string(participant.rawValue), "fields": .array(fields.map(JSONValue.string)), "on": .string(on.description),
+         "personal": personal.json]
+    }
+}
+
 /// A member of a tandem said how well it fits ("does it fit?"), 1 (not at all) to 5 (very
 /// well). Notes, if any, are in the vault and for their author only.
 public struct CheckInRecorded: EventPayload {
@@ -338,6 +357,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
     case matchRunRecorded(MatchRunRecorded)
     case programmeClosed(ProgrammeClosed)
     case checkInRecorded(CheckInRecorded)
+    case profileUpdated(ProfileUpdated)
     /// `LogCreated`, the first line of every log.
     case logCreated(logID: String)
     /// A type written by a newer build; projections ignore it.
@@ -360,6 +380,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
         case .matchRunRecorded: MatchRunRecorded.type
         case .programmeClosed: ProgrammeClosed.type
         case .checkInRecorded: CheckInRecorded.type
+        case .profileUpdated: ProfileUpdated.type
         case .logCreated: "LogCreated"
         case .unknown(let type, _): type
         }
@@ -382,6 +403,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
         case .matchRunRecorded(let e): e.json
         case .programmeClosed(let e): e.json
         case .checkInRecorded(let e): e.json
+        case .profileUpdated(let e): e.json
         case .logCreated(let id): ["log": .string(id), "format": .int(Int64(logFormatVersion))]
         case .unknown(_, let data): data
         }
@@ -402,7 +424,17 @@ public enum ProgrammeEvent: Sendable, Equatable {
         case .matchRunRecorded(let e): e.on
         case .programmeClosed(let e): e.on
         case .checkInRecorded(let e): e.on
+        case .profileUpdated(let e): e.on
         case .programmeLaunched, .eventVoided, .personalDataErased, .logCreated, .unknown: nil
+        }
+    }
+
+    /// The vault line of the profile this event puts in force: a signup's, or an update's.
+    public var profileReference: PersonalReference? {
+        switch self {
+        case .participantSignedUp(let e): e.personal
+        case .profileUpdated(let e): e.personal
+        default: nil
         }
     }
 
@@ -417,6 +449,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
         case .tandemMatched(let e): e.overrideReason.map { [$0] } ?? []
         case .eventVoided(let e): e.personal.map { [$0] } ?? []
         case .checkInRecorded(let e): e.personal.map { [$0] } ?? []
+        case .profileUpdated(let e): [e.personal]
         // Events of the store rather than the programme (`LogRecovered`) keep their free
         // text in the vault the same way, so that verify and forget see it.
         case .unknown(_, let data): PersonalReference(json: data["personal"]).map { [$0] } ?? []

@@ -281,6 +281,13 @@ public final class ProgrammeService: Sendable {
                 try faulting?.fault(command.needs, into: &state)
                 if let me = context.participant { try Self.checkSelfService(command, by: me, in: state) }
                 command = try resolveIDs(command, &state, faulting: &faulting)
+                if case .updateProfile(var update) = command {
+                    // The new profile is the old one, from the vault, with the changes: sealed
+                    // whole, so that every report reads one line for it.
+                    let current = try currentProfile(of: update.participant, in: state, pending: sealed)
+                    update.changes.sealed = SealedRecord(.profile(update.changes.applied(to: current)), random: random)
+                    command = .updateProfile(update)
+                }
                 let decision = try decide(command, state, today: today)
                 if case .void(let v) = command {
                     // The rest of the batch is decided against the history without the
@@ -306,10 +313,10 @@ public final class ProgrammeService: Sendable {
                     let recorded = RecordedEvent(seq: next, at: at, actor: context.actor, onBehalfOfRef: behalf?.reference,
                                                  key: storedKey, keyDigest: storedKey.map { _ in command.digest }, event: event)
                     var profile: Profile? = nil
-                    if case .participantSignedUp(let e) = event, case .profile(let p) = command.sealed.first?.payload {
+                    if let ref = event.profileReference, case .profile(let p) = command.sealed.first?.payload {
                         profile = p
-                        profiles.insert(Traits(p), ref: e.personal.ref)
-                        insertedProfiles.append(e.personal.ref)
+                        profiles.insert(Traits(p), ref: ref.ref)
+                        insertedProfiles.append(ref.ref)
                     }
                     try faulting?.fault(event.needs, into: &state)
                     state.apply(recorded, traits: profile.map(Traits.init), journal: &journal)
@@ -471,6 +478,28 @@ public final class ProgrammeService: Sendable {
         guard let record = state.tandems[tandem], record.includes(me), record.status == .active else { throw .notYourTandem(me, tandem) }
     }
 
+    /// A participant's profile in force: the last of their vault lines that holds a profile
+    /// (their signup's, or a later update's), read from the vault or from lines of this batch
+    /// not yet written.
+    /// - Throws: `DomainError` if they are unknown or erased.
+    func currentProfile(of id: ParticipantID, in state: ProgrammeState, pending: [SealedRecord]) throws -> Profile {
+        guard let record = state.participants[id] else { throw DomainError.unknownParticipant(id) }
+        guard !record.erased else { throw DomainError.participantErased(id) }
+        let refs = Set(record.refs)
+        var found: [String: Profile] = [:]
+        for line in pending where refs.contains(line.reference.ref) {
+            if case .profile(let p) = line.payload { found[line.reference.ref] = p }
+        }
+        let marker = Array("\"kind\":\"profile\"".utf8)
+        try LineStream.forEach(vault.path) { line, offset in
+            guard ByteSearch.contains(marker, in: line) else { return }
+            let parsed = try Vault.parse(line, offset: offset)
+            if refs.contains(parsed.ref), let profile = parsed.payload?.profile { found[parsed.ref] = profile }
+        }
+        guard let ref = record.refs.last(where: { found[$0] != nil }), let profile = found[ref] else { throw DomainError.participantErased(id) }
+        return profile
+    }
+
     /// The participants an event is about, keeping track of who is in which tandem.
     static func subjects(of event: ProgrammeEvent, members: inout [TandemID: [ParticipantID]]) -> [ParticipantID] {
         switch event {
@@ -490,6 +519,7 @@ public final class ProgrammeService: Sendable {
         case .goalReached(let e): return members[e.tandem] ?? []
         case .tandemCompleted(let e): return members[e.tandem] ?? []
         case .checkInRecorded(let e): return members[e.tandem] ?? []
+        case .profileUpdated(let e): return [e.participant]
         default: return []
         }
     }
@@ -539,7 +569,7 @@ public final class ProgrammeService: Sendable {
                 if case .eventVoided = recorded.event { sawVoid = true; throw Replay.StopReading() }
                 try faulting.fault(recorded.event.needs, into: &state)
                 var traits: Traits? = nil
-                if case .participantSignedUp(let e) = recorded.event { traits = profiles[e.personal] }
+                if let ref = recorded.event.profileReference { traits = profiles[ref] }
                 state.apply(recorded, traits: traits)
             }
         } catch is Replay.StopReading {} catch is SnapshotError { return nil }
@@ -670,7 +700,7 @@ public final class ProgrammeService: Sendable {
             try session.forEachLine(from: 1, after: nil) { line in
                 let recorded = try EventDecoder.decode(line)
                 var traits: Traits? = nil
-                if case .participantSignedUp(let e) = recorded.event { traits = profiles[e.personal] }
+                if let ref = recorded.event.profileReference { traits = profiles[ref] }
                 try step(recorded, traits: traits)
             }
             for (offset, record) in pending.enumerated() {
@@ -678,7 +708,7 @@ public final class ProgrammeService: Sendable {
                 let line = Self.encodedLine(record, seq: seq)
                 let recorded = try line.withUnsafeBytes { raw in try Result { () throws(EventDecodingError) in try EventDecoder.decode(raw, seq: seq) }.get() }
                 var traits: Traits? = nil
-                if case .participantSignedUp(let e) = recorded.event { traits = profiles[e.personal] }
+                if let ref = recorded.event.profileReference { traits = profiles[ref] }
                 try step(recorded, traits: traits)
             }
         } catch is Replay.StopReading {}
@@ -710,6 +740,7 @@ public final class ProgrammeService: Sendable {
         case .matchRunRecorded(let e): e.run.rawValue
         case .programmeClosed(let e): e.programme.rawValue
         case .checkInRecorded(let e): e.tandem.rawValue
+        case .profileUpdated(let e): e.participant.rawValue
         case .logCreated(let id): id
         case .unknown(let type, _): type
         }

@@ -29,6 +29,7 @@ extension ProgrammeCommand {
             if let id = c.id { n.tandems.append((id, false)) }
         case .recordSession(let c): n.tandems.append((c.tandem, true))
         case .checkIn(let c): n.tandems.append((c.tandem, true)); n.participants.append((c.participant, true))
+        case .updateProfile(let c): n.participants.append((c.participant, true))
         case .setGoal(let c): n.tandems.append((c.tandem, true))
         case .reachGoal(let c): n.tandems.append((c.tandem, true))
         case .complete(let c): n.tandems.append((c.tandem, true))
@@ -57,6 +58,7 @@ extension ProgrammeEvent {
             n.participants += [(e.mentor, true), (e.mentee, true)]
         case .sessionHeld(let e): n.tandems.append((e.tandem, true))
         case .checkInRecorded(let e): n.tandems.append((e.tandem, true))
+        case .profileUpdated(let e): n.participants.append((e.participant, true))
         case .goalSet(let e): n.tandems.append((e.tandem, true))
         case .goalReached(let e): n.tandems.append((e.tandem, true))
         case .tandemCompleted(let e): n.tandems.append((e.tandem, true))

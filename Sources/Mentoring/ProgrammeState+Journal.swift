@@ -31,6 +31,7 @@ extension ProgrammeState {
         case .tandemMatched(let e): person(e.mentor); person(e.mentee); f.tandems.insert(e.tandem)
         case .sessionHeld(let e): tandem(e.tandem)
         case .checkInRecorded(let e): tandem(e.tandem)
+        case .profileUpdated(let e): person(e.participant)
         case .goalSet(let e): tandem(e.tandem)
         case .goalReached(let e): tandem(e.tandem)
         case .tandemCompleted(let e): tandem(e.tandem)

@@ -145,6 +145,9 @@ public struct ProgrammeState: Sendable, Equatable {
             tandem.noteActivity(on: e.on, seq: recorded.seq)
             if let ref = e.personal?.ref { tandem.refs.append(ref) }
             tandems[e.tandem] = tandem
+        case .profileUpdated(let e):
+            participants[e.participant]?.refs.append(e.personal.ref)
+            if let traits { participants[e.participant]?.unit = traits.unit }
         case .checkInRecorded(let e):
             // The notes may speak of the partner: either one's erasure removes them.
             if let ref = e.personal?.ref { tandems[e.tandem]?.refs.append(ref) }

@@ -98,7 +98,7 @@ public enum Replay {
                 }
                 guard voided[recorded.seq] == nil, window.admits(recorded.event.businessDate) else { return }
                 var traits: Traits? = nil
-                if case .participantSignedUp(let e) = recorded.event { traits = profiles![e.personal] }
+                if let ref = recorded.event.profileReference { traits = profiles![ref] }
                 fold.apply(recorded, traits: traits)
             }
             if !restart { return Result(fold: fold, head: head, voided: voided) }
@@ -143,7 +143,7 @@ public enum Replay {
                 }
                 guard voided[line.seq] == nil else { return }
                 var traits: Traits? = nil
-                if case .participantSignedUp(let e) = recorded.event { traits = profiles[e.personal] }
+                if let ref = recorded.event.profileReference { traits = profiles[ref] }
                 fold.apply(recorded, traits: traits)
             }
         } catch is StopReading {}

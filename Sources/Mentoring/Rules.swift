@@ -76,6 +76,11 @@ extension ProgrammeState {
             }
             try Field.list("--topics", e.topics, maximumItems: 12, maximumLength: 60)
 
+        case .profileUpdated(let e):
+            guard let participant = participants[e.participant] else { throw .unknownParticipant(e.participant) }
+            guard !participant.erased else { throw .participantErased(e.participant) }
+            guard e.on >= participant.signedUpOn else { throw .dateBeforeSignUp(e.on, e.participant, signedUp: participant.signedUpOn) }
+
         case .checkInRecorded(let e):
             let tandem = try active(e.tandem)
             try within(programmes[tandem.programme]!, e.on)

@@ -34,6 +34,21 @@ enum CommandBuilders {
                                      notes: f.value("notes").map { SealedRecord(.notes($0), random: random) }))
     }
 
+    static let update: Builder = { f, _ throws(FieldError) in
+        var born: Int?
+        if let text = f.value("born") {
+            guard text.count == 4, let year = Int(text) else { throw f.invalid("born", "yyyy", text, "expected a four-digit year, e.g. 1962") }
+            born = year
+        }
+        let changes = ProfileChanges(name: f.value("name")?.trimmed, email: f.value("email")?.trimmed, unit: f.value("unit")?.trimmed,
+                                     level: try f.optionalInteger("level", "n"), born: born, gender: f.value("gender")?.trimmed,
+                                     offers: f.list("offers"), wants: f.list("wants"), interests: f.list("interests"))
+        guard !changes.fields.isEmpty else {
+            throw FieldError("Nothing to update: give at least one of --name, --email, --unit, --level, --born, --gender, --offers, --wants, --interests")
+        }
+        return .updateProfile(UpdateProfile(participant: try f.id("participant"), changes: changes, on: try f.optionalDate("on")))
+    }
+
     static let checkIn: Builder = { f, random throws(FieldError) in
         .checkIn(RecordCheckIn(tandem: try f.id("tandem"), participant: try f.id("participant"), rating: try f.integer("rating", "1-5"),
                                notes: f.value("notes").map { SealedRecord(.notes($0), random: random) }, on: try f.optionalDate("on")))
@@ -86,6 +101,6 @@ enum CommandBuilders {
     static let byName: [String: Builder] = [
         "programme launch": launch, "launch": launch, "signup": signUp, "match": match, "session": session,
         "goal set": goalSet, "goal-set": goalSet, "goal reached": goalReached, "goal-reached": goalReached,
-        "swap": swap, "withdraw": withdraw, "complete": complete, "void": void, "checkin": checkIn,
+        "swap": swap, "withdraw": withdraw, "complete": complete, "void": void, "checkin": checkIn, "update": update,
     ]
 }

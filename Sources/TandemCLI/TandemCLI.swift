@@ -66,6 +66,7 @@ enum CommandTree {
         StoreCommands.initialize,
         RecordingCommands.programme,
         RecordingCommands.signUp,
+        RecordingCommands.update,
         RecordingCommands.match,
         RecordingCommands.session,
         RecordingCommands.goal,

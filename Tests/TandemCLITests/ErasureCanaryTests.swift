@@ -49,6 +49,8 @@ enum ErasureCanary {
         let swapped = try record(cli, ["swap", "--tandem", tandem, "--leaving", mentorA, "--joining", mentorB, "--on", "2027-02-01",
                                        "--reason", "mismatch", "--notes", "ZQ-CANARY-SWAP did not get along"])
         try record(cli, ["session", "--tandem", swapped, "--on", "2027-02-10", "--minutes", "45", "--notes", "ZQ-CANARY-NOTE second"])
+        try record(cli, ["update", "--participant", target, "--email", "zq-canary-mail-new@example.org", "--unit", "ZqCanaryUnitTwo",
+                         "--on", "2027-02-11"])
         try record(cli, ["--role", "participant:\(target)", "checkin", "--tandem", swapped, "--participant", target, "--rating", "2",
                          "--notes", "ZQ-CANARY-FIT we do not click", "--on", "2027-02-12"])
         if withdraw { try record(cli, ["withdraw", "--participant", target, "--on", "2027-02-20", "--reason", "health", "--notes", "ZQ-CANARY-REASON surgery"]) }

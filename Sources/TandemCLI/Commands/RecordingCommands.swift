@@ -190,6 +190,25 @@ enum RecordingCommands {
         .value("notes", "text", "Confidential notes (vault)."),
     ], selfService: true, build: CommandBuilders.session)
 
+    static let update = spec("update", "Change a participant's profile from a date on: unit, level, email, name and more.", discussion: """
+        Every field given replaces the old value; the whole new profile goes to the vault and
+        the event says only which fields changed. Reports as of a date before --on still see
+        the old profile (a move to another unit in June changes the later figures, not the
+        earlier ones); matching uses the current one.
+        """, options: [
+        .value("participant", "id", "Whose profile.", required: true),
+        .value("name", "text", "A new name."),
+        .value("email", "address", "A new email."),
+        .value("unit", "unit", "A new unit."),
+        .value("level", "n", "A new hierarchy level, 1 to 20."),
+        .value("born", "yyyy", "A corrected birth year."),
+        .value("gender", "text", "A new gender."),
+        .value("offers", "a,b", "The skills they can teach now."),
+        .value("wants", "a,b", "The skills they want to learn now."),
+        .value("interests", "a,b", "Their interests now."),
+        .value("on", "date", "From when the change holds (default: today)."),
+    ], build: CommandBuilders.update)
+
     static let checkIn = spec("checkin", "Record a check-in: does the tandem fit? A rating from 1 to 5.", discussion: """
         A member says how well their tandem fits, 1 (not at all) to 5 (very well). A rating
         of 2 or less puts the tandem among those at risk (`tandem tandems --at-risk`) and
