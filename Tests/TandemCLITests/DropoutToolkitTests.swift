@@ -144,6 +144,29 @@ struct DropoutToolkitTests {
         #expect(mentors.status == 0, "\(mentors.stderr)")
     }
 
+    @Test("report --by draws one curve per group, distinguishable without colour, with a legend and the log-rank p-value")
+    func reportByGroup() throws {
+        let cli = try Self.build()
+        let outcome = try cli.run(["report", "--html", "by-unit.html", "--by", "unit", "--as-of", "2027-03-01"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let html = Files.text(cli.directory.appending("by-unit.html"))
+        let python = try #require(ReferenceTools.python)
+        let parsed = try Executables.run(python, ["-c", "import sys, xml.etree.ElementTree as ET; ET.fromstring(open(sys.argv[1]).read().replace('<!DOCTYPE html>', ''))",
+                                                  cli.directory.appending("by-unit.html")])
+        #expect(parsed.status == 0, "\(parsed.stderr)")
+        #expect(html.contains("Staying in the programme, by unit") && html.contains("log-rank p = "))
+        // Two groups (A and B over everyone matched, mentors in IT too), each a polyline with its
+        // own dash pattern, and each named in the legend.
+        let curves = html.components(separatedBy: "<polyline").dropFirst().filter { $0.contains("<title>A</title>") || $0.contains("<title>B</title>") || $0.contains("<title>IT</title>") }
+        #expect(curves.count >= 2)
+        #expect(Set(curves.map { $0.contains("stroke-dasharray") }).count == 2, "the first solid, the next dashed")
+        for group in ["A", "B"] { #expect(html.contains(">\(group)</text>"), "legend \(group)") }
+        // An empty table says so.
+        let none = try cli.run(["report", "--html", "none.html", "--as-of", "2027-03-01"])
+        #expect(none.status == 0)
+        #expect(Files.text(cli.directory.appending("none.html")).contains("<h2>Active tandems</h2><p>none</p>"))
+    }
+
     @Test("cohorts: --by programme compares programmes side by side in stats and dropouts")
     func cohorts() throws {
         var cli = try Self.build()
