@@ -30,10 +30,13 @@ public struct Population: Sendable, Equatable {
     }
 }
 
-/// How figures about groups are published to a view: exactly (coordinators, auditors) or
-/// by the cell-key method with a threshold (analysts). The queries ask it for every figure
-/// about a group and never look at the role themselves.
+/// What a view may see, in one value built from the viewer: which queries it may run, whose
+/// names it sees, whether it is held to its own tandems, and how figures about groups are
+/// published (exactly for coordinators and auditors, by the cell-key method with a threshold
+/// for analysts). The queries ask it, and never look at the role themselves.
 public struct DisclosurePolicy: Sendable {
+    /// The view this policy is for.
+    public let viewer: Viewer
     /// The record keys and the table, when figures are perturbed.
     public let perturbation: (keys: RecordKeys, table: PerturbationTable)?
     /// Mixed into every cell's noise: the number of people erased so far. A `forget` moves
@@ -44,18 +47,50 @@ public struct DisclosurePolicy: Sendable {
     /// Whether group sizes are checked against k and small counts hidden.
     public var protects: Bool { perturbation != nil }
 
-    /// Exact figures.
-    public static let exact = DisclosurePolicy(perturbation: nil)
+    /// Exact figures, for a coordinator.
+    public static let exact = DisclosurePolicy(viewer: .coordinator)
 
-    private init(perturbation: (keys: RecordKeys, table: PerturbationTable)?, epoch: Int = 0) {
+    /// Exact figures for `viewer`; `cellKey(_:table:erased:)` for perturbed ones.
+    public init(viewer: Viewer) {
+        self.init(viewer: viewer, perturbation: nil)
+    }
+
+    private init(viewer: Viewer, perturbation: (keys: RecordKeys, table: PerturbationTable)?, epoch: Int = 0) {
+        self.viewer = viewer
         self.perturbation = perturbation
         self.epoch = epoch
     }
 
+    /// Checks that the view may run `query`, per the disclosure table in the README.
+    /// - Throws: `DisclosureRefusal` saying why, and what to run instead.
+    public func permit(_ query: QueryKind) throws(DisclosureRefusal) { try viewer.permit(query) }
+
+    /// Whether the view sees people's names: coordinators everyone's, a participant their
+    /// partners' (`QueryInput.name(of:)` decides whose).
+    public var showsNames: Bool {
+        switch viewer {
+        case .coordinator, .participant: true
+        case .analyst, .auditor: false
+        }
+    }
+
+    /// Whether the view sees everyone's names (coordinators).
+    public var showsEveryName: Bool { viewer == .coordinator }
+
+    /// The participant whose own tandems are all this view may see; nil for the other roles.
+    public var ownTandemsOf: ParticipantID? {
+        if case .participant(let me) = viewer { return me }
+        return nil
+    }
+
+    /// Whether the view gets a coordinator's working aids: the HTML report's tandem table,
+    /// rematch candidates in `due`.
+    public var coordinates: Bool { viewer == .coordinator }
+
     /// The cell-key method with `table`, keyed by `keys`.
     /// - Parameter erased: how many people of the store have been erased (the `epoch`).
     public static func cellKey(_ keys: RecordKeys, table: PerturbationTable = .standard, erased: Int = 0) -> DisclosurePolicy {
-        DisclosurePolicy(perturbation: (keys, table), epoch: erased)
+        DisclosurePolicy(viewer: .analyst, perturbation: (keys, table), epoch: erased)
     }
 
     /// The population of some people.

@@ -61,9 +61,6 @@ extension Viewer {
             throw refuse("participants see their own tandems: run `tandem tandems`, `tandem sessions`, `tandem goals` or `tandem due`")
         }
     }
-
-    /// Whether this view sees people's names.
-    public var seesNames: Bool { self == .coordinator }
 }
 
 /// Why a cell was suppressed.

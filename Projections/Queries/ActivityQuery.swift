@@ -53,7 +53,7 @@ public enum ActivityQuery {
     /// The periods from the programme's start to the earlier of the as-of date and its end.
     /// - Complexity: O(sessions + goals + people + tandems · periods).
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
-        try input.viewer.permit(.activity)
+        try input.disclosure.permit(.activity)
         let programme = try input.programme(options.programme)
         let k = programme.minGroupSize
         let policy = input.disclosure
@@ -65,7 +65,7 @@ public enum ActivityQuery {
             tandems = tandems.filter { ids.contains($0.mentor) || ids.contains($0.mentee) }
         }
         // A participant sees the activity of their own tandems.
-        if case .participant(let me) = input.viewer {
+        if let me = input.disclosure.ownTandemsOf {
             tandems = tandems.filter { $0.includes(me) }
             people = people.filter { $0.id == me }
         }

@@ -46,7 +46,7 @@ public enum AuditQuery {
     }
 
     public static func run(_ source: any LineSource, window: ReplayWindow, input: QueryInput, options: Options) throws -> QueryResult {
-        try input.viewer.permit(.audit)
+        try input.disclosure.permit(.audit)
         switch options.subject {
         case .participant(let p): guard input.model.people[p] != nil else { throw QueryError.unknownParticipant(p) }
         case .tandem(let t): guard input.model.tandems[t] != nil else { throw QueryError.unknownTandem(t) }

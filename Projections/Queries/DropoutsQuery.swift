@@ -50,7 +50,7 @@ public enum DropoutsQuery {
 
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
         let query: QueryKind = options.by == nil ? .dropouts : .dropoutsBySegment
-        try input.viewer.permit(query)
+        try input.disclosure.permit(query)
         let scope = try input.scope(options.programme, by: options.by)
         let k = scope.k
         let width = LifeTable.width(cadenceDays: scope.cadenceDays)

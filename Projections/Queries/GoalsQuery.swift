@@ -15,7 +15,7 @@ struct TandemScope {
         } else {
             tandems = input.model.tandems(in: programme)
         }
-        if case .participant(let me) = input.viewer {
+        if let me = input.disclosure.ownTandemsOf {
             guard input.model.people[me] != nil else { throw QueryError.unknownParticipant(me) }
             if let tandem, !tandems[0].includes(me) { throw QueryError.notYours(tandem) }
             tandems = tandems.filter { $0.includes(me) }
@@ -37,12 +37,12 @@ public enum GoalsQuery {
     }
 
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
-        try input.viewer.permit(.goals)
+        try input.disclosure.permit(.goals)
         let tandems = try TandemScope.select(input, programme: options.programme, tandem: options.tandem)
         let goals = tandems.flatMap { input.model.goals[$0.id] ?? [] }
         let active = Set(tandems.filter { $0.status == .active }.map(\.id))
         var isMember = false
-        if case .participant = input.viewer { isMember = true }
+        if input.disclosure.ownTandemsOf != nil { isMember = true }
         let texts = isMember ? try input.texts(Set(goals.map(\.textRef))) : [:]
         var rows: [JSONValue] = []
         var table: [[String]] = []
@@ -75,11 +75,11 @@ public enum GoalsQuery {
 /// tandem's own members, and that is recorded as a confidential read.
 public enum SessionsQuery {
     public static func run(_ input: QueryInput, _ options: GoalsQuery.Options) throws -> QueryResult {
-        try input.viewer.permit(.sessions)
+        try input.disclosure.permit(.sessions)
         let tandems = try TandemScope.select(input, programme: options.programme, tandem: options.tandem)
         let sessions = tandems.flatMap { input.model.sessionLog?[$0.id] ?? [] }
         var isMember = false
-        if case .participant = input.viewer { isMember = true }
+        if input.disclosure.ownTandemsOf != nil { isMember = true }
         let notes = isMember ? try input.texts(Set(sessions.compactMap(\.notesRef))) : [:]
         var rows: [JSONValue] = []
         var table: [[String]] = []

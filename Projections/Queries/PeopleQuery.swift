@@ -39,12 +39,12 @@ public enum PeopleQuery {
     /// - Throws: `DisclosureRefusal` for analysts and auditors; `QueryError` for an unknown
     ///   programme.
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
-        try input.viewer.permit(.people)
+        try input.disclosure.permit(.people)
         if let programme = options.programme, input.model.programmes[programme] == nil {
             throw QueryError.unknownProgramme(programme, known: input.model.programmeOrder)
         }
         var people = input.model.people.values.filter { options.programme == nil || $0.programme == options.programme! }
-        if case .participant(let me) = input.viewer { people = people.filter { $0.id == me } }
+        if let me = input.disclosure.ownTandemsOf { people = people.filter { $0.id == me } }
         people.sort { $0.id < $1.id }
         let profiles = try input.profiles(of: people.map(\.id))
         let needle = options.search.map { Field.fold($0.trimmed) }
@@ -72,7 +72,7 @@ public enum PeopleQuery {
         var result = QueryResult(basis: input.basis, payloadKey: "people", payload: .array(rows),
                                  table: TextTable(headers: ["participant", "name", "role", "unit", "status", "tandem", "since"], rows: table))
         result.csvColumns = ["participant", "programme", "name", "email", "role", "unit", "level", "born", "gender", "status", "tandem", "since"]
-        if case .participant = input.viewer {} else if rows.isEmpty, options.search != nil {
+        if input.disclosure.ownTandemsOf != nil {} else if rows.isEmpty, options.search != nil {
             result.notes.append("No one matches '\(options.search!)'; the search ignores case and accents (muller finds Müller).")
         }
         return result

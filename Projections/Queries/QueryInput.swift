@@ -17,8 +17,8 @@ public struct QueryInput: Sendable {
     private let profileCache = ProfileCache()
 
     public init(model: ProgrammeReadModel, basis: Basis, vault: Vault? = nil, figures: [ProgrammeID: StatsQuery.Figures]? = nil,
-                disclosure: DisclosurePolicy = .exact) {
-        self.disclosure = disclosure
+                disclosure: DisclosurePolicy? = nil) {
+        self.disclosure = disclosure ?? DisclosurePolicy(viewer: basis.role)
         self.model = model
         self.basis = basis
         self.vault = vault
@@ -55,11 +55,9 @@ public struct QueryInput: Sendable {
     /// The person's display name for this viewer: names for coordinators, and for a
     /// participant only their partner's.
     public func name(of person: ParticipantID, partnerOf viewerID: ParticipantID? = nil) -> JSONValue {
-        switch viewer {
-        case .coordinator: break
-        case .participant(let me) where person != me: break
-        default: return .null
-        }
+        // Coordinators see every name; a participant their partners' (the queries show them
+        // only their own tandems); no one else any.
+        guard disclosure.showsNames, person != disclosure.ownTandemsOf else { return .null }
         // Names are read only for a viewer who may see them: all of them at once, the first
         // time one is asked for (a report that shows one shows many).
         guard let ref = model.people[person]?.profileRef else { return .null }
@@ -91,6 +89,12 @@ public enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownParticipant(ParticipantID)
     case notYours(TandemID)
     case invalid(String)
+    /// An analyst asked for `--known-at`.
+    case knownAtForAnalysts
+    /// `--known-at seq:N` past the log's head.
+    case knownAtBeyondHead(Int, head: Int)
+    /// A view that may not record asked to (`suggest --record` as an analyst).
+    case recordingNotAllowed
 
     public var description: String {
         switch self {
@@ -108,6 +112,12 @@ public enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
             return "tandem '\(id)' is not one of yours; a participant sees only their own tandems"
         case .invalid(let message):
             return message
+        case .knownAtForAnalysts:
+            return "the analyst view may not use --known-at: stepping through the log one entry at a time would single people out. Use --as-of DATE for figures as of a day; --known-at is for coordinators and auditors"
+        case .knownAtBeyondHead(let seq, let head):
+            return "--known-at seq:\(seq) is beyond the head of the log (seq \(head))"
+        case .recordingNotAllowed:
+            return "only coordinators record match runs (--role coordinator)"
         }
     }
 }

@@ -118,7 +118,7 @@ public enum StatsQuery {
 
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
         let query: QueryKind = options.by == nil && options.segment == nil ? .stats : .statsBySegment
-        try input.viewer.permit(query)
+        try input.disclosure.permit(query)
         let scope = try input.scope(options.programme, by: options.by)
         let k = scope.k
         let policy = input.disclosure

@@ -38,12 +38,12 @@ public enum SuggestQuery {
     }
 
     public static func run(_ input: QueryInput, _ options: Options) throws -> (QueryResult, Matching.Proposal, Programme) {
-        try input.viewer.permit(.suggest)
+        try input.disclosure.permit(.suggest)
         let programme = try input.programme(options.programme)
         let (mentors, mentees) = try pool(input, programme: programme.id)
         let proposal = Matching.propose(mentors: mentors, mentees: mentees, allowSameUnit: options.allowSameUnit)
         func named(_ object: inout JSONObject, _ key: String, _ id: ParticipantID) {
-            if input.viewer.seesNames { object[key] = input.name(of: id) }
+            if input.disclosure.showsEveryName { object[key] = input.name(of: id) }
         }
         let pairs: [JSONValue] = proposal.pairs.map { pair in
             var object: JSONObject = ["mentor": .string(pair.mentor.rawValue), "mentee": .string(pair.mentee.rawValue)]
@@ -64,7 +64,7 @@ public enum SuggestQuery {
                  input.name(of: pair.mentee).stringValue.map { "\($0) (\(pair.mentee))" } ?? pair.mentee.rawValue,
                  Format.number(pair.score, digits: 3), pair.reasons.joined(separator: "; ")]
             }, numeric: [2]))
-        result.csvColumns = ["mentor", "mentee"] + (input.viewer.seesNames ? ["mentorName", "menteeName"] : []) + ["score", "reasons"]
+        result.csvColumns = ["mentor", "mentee"] + (input.disclosure.showsEveryName ? ["mentorName", "menteeName"] : []) + ["score", "reasons"]
         result.extra = [
             ("total", .double(proposal.total)),
             ("unmatched", .object(["mentors": unmatched(proposal.unmatchedMentors), "mentees": unmatched(proposal.unmatchedMentees)])),
@@ -112,12 +112,12 @@ public enum DueQuery {
     }
 
     public static func items(_ input: QueryInput, _ options: Options) throws -> [Item] {
-        try input.viewer.permit(.due)
+        try input.disclosure.permit(.due)
         if let programme = options.programme, input.model.programmes[programme] == nil {
             throw QueryError.unknownProgramme(programme, known: input.model.programmeOrder)
         }
         var tandems = input.model.tandems(in: options.programme).filter { $0.status == .active }
-        if case .participant(let me) = input.viewer {
+        if let me = input.disclosure.ownTandemsOf {
             guard input.model.people[me] != nil else { throw QueryError.unknownParticipant(me) }
             tandems = tandems.filter { $0.includes(me) }
         }
@@ -133,7 +133,7 @@ public enum DueQuery {
 
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
         let items = try items(input, options)
-        let names = input.viewer != .auditor
+        let names = input.disclosure.showsNames
         let rows: [JSONValue] = items.map { item in
             var object: JSONObject = ["tandem": .string(item.tandem.id.rawValue), "mentor": .string(item.tandem.mentor.rawValue),
                                       "mentee": .string(item.tandem.mentee.rawValue)]
@@ -155,7 +155,7 @@ public enum DueQuery {
             }))
         result.csvColumns = ["tandem", "mentor", "mentee"] + (names ? ["mentorName", "menteeName"] : []) + ["lastSession", "dueOn", "overdueDays"]
         result.notes = ["Due within \(options.within) days of \(input.asOf), and overdue: last session (or match) plus the programme's cadence."]
-        if input.viewer == .coordinator {
+        if input.disclosure.coordinates {
             for programme in input.model.programmeOrder where options.programme == nil || options.programme == programme {
                 result.notes += TandemsQuery.rematchNotes(input, programme: programme)
             }
@@ -177,8 +177,8 @@ public enum ICalendar {
             let start = max(item.dueOn, input.asOf)
             var names = ""
             let mentor = input.name(of: item.tandem.mentor).stringValue, mentee = input.name(of: item.tandem.mentee).stringValue
-            if input.viewer.seesNames, let mentor, let mentee { names = ": \(mentor) & \(mentee)" }
-            else if case .participant = input.viewer, let partner = mentor ?? mentee { names = " with \(partner)" }
+            if input.disclosure.showsEveryName, let mentor, let mentee { names = ": \(mentor) & \(mentee)" }
+            else if input.disclosure.ownTandemsOf != nil, let partner = mentor ?? mentee { names = " with \(partner)" }
             var description = "Next session of tandem \(item.tandem.id), due \(item.dueOn)"
             if item.overdueDays > 0 { description += ", overdue by \(Format.days(item.overdueDays))" }
             if let last = item.tandem.lastSession { description += ". Last session: \(last)." } else { description += ". No session yet." }

@@ -51,12 +51,12 @@ public enum TandemsQuery {
     }
 
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
-        try input.viewer.permit(options.atRisk ? .atRisk : .tandems)
+        try input.disclosure.permit(options.atRisk ? .atRisk : .tandems)
         if let programme = options.programme, input.model.programmes[programme] == nil {
             throw QueryError.unknownProgramme(programme, known: input.model.programmeOrder)
         }
         var tandems = input.model.tandems(in: options.programme)
-        if case .participant(let me) = input.viewer {
+        if let me = input.disclosure.ownTandemsOf {
             guard input.model.people[me] != nil else { throw QueryError.unknownParticipant(me) }
             tandems = tandems.filter { $0.includes(me) }
         }
@@ -93,7 +93,7 @@ public enum TandemsQuery {
             result.basis.disclosure = policy.description(k: k)
             return result
         }
-        let showNames = input.viewer != .auditor
+        let showNames = input.disclosure.showsNames
         var rows: [JSONValue] = []
         var table: [[String]] = []
         for tandem in tandems {

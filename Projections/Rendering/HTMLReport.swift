@@ -8,7 +8,7 @@ import Mentoring
 public enum HTMLReport {
     /// - Parameter by: draw one survival curve per group of this key, with the log-rank test.
     public static func render(_ input: QueryInput, programme asked: ProgrammeID?, by: SegmentKey? = nil) throws -> QueryResult {
-        try input.viewer.permit(.report)
+        try input.disclosure.permit(.report)
         let programme = try input.programme(asked)
         let stats: QueryResult, dropouts: QueryResult
         do {
@@ -39,7 +39,7 @@ public enum HTMLReport {
         }
         html.reasons(d["reasons"]?.objectValue ?? JSONObject())
         html.goals(tandems.map { input.model.goals[$0.id] ?? [] }, asOf: input.asOf)
-        if input.viewer == .coordinator {
+        if input.disclosure.coordinates {
             html.tandemTable(input.model.tandems(in: programme.id).filter { $0.status == .active }, input: input, programme: programme)
         }
         var seen = Set<String>()

@@ -23,21 +23,12 @@ public struct CommandFailure: Error, Sendable, CustomStringConvertible {
 
 /// What the access ledger records of a query that did not answer: `refused:<code>` when it
 /// was not allowed or not possible as asked, `failed` when the store or the system failed.
-enum QueryOutcome {
-    static func of(_ error: any Error) -> String {
-        switch error {
-        case let refusal as DisclosureRefusal: return "refused:" + refusal.code
-        case let query as QueryError:
-            switch query {
-            case .unknownTandem, .unknownParticipant, .unknownProgramme: return "refused:unknown-id"
-            case .notYours: return "refused:not-yours"
-            default: return "refused:invalid"
-            }
-        case is UsageError: return "refused:usage"
-        case let failure as CommandFailure: return failure.refusal.map { "refused:" + $0 } ?? "failed"
-        default: return "failed"
-        }
-    }
+extension UsageError: LedgerOutcome {
+    public var ledgerOutcome: String { "refused:usage" }
+}
+
+extension CommandFailure: LedgerOutcome {
+    public var ledgerOutcome: String { refusal.map { "refused:" + $0 } ?? "failed" }
 }
 
 /// Exit codes, as the command-line contract fixes them.

@@ -47,7 +47,8 @@ enum DemoCommand {
         // rules refuse the future), so the whole log is that window, and the fold leaves the
         // projections snapshot behind for the next query.
         let asOf = simulation.until
-        let input = try QueryCommands.loadInput(store: store, viewer: .coordinator, window: .everything, knownAt: nil, today: asOf)
+        let queries = QueryService(store: store, clock: context.clock, random: context.random, warn: context.warn)
+        let input = try queries.input(.init(viewer: .coordinator, today: asOf))
         let stats = try StatsQuery.run(input, .init())
         let dropouts = try DropoutsQuery.run(input, .init())
         let atRisk = try TandemsQuery.run(input, .init(atRisk: true))
@@ -60,9 +61,8 @@ enum DemoCommand {
         if case .string(let html)? = report.extra.first(where: { $0.0 == "html" })?.1 {
             try FileSystem.replaceAtomically(reportPath, with: Array(html.utf8), mode: 0o600)
         }
-        let run = AccessLedger.Run(command: "demo", role: .coordinator, actor: "demo", filters: [:], basisSeq: input.basis.head.seq,
-                                   suppressed: 0, confidentialRead: false)
-        try? AccessLedger(store: store).record(run, at: context.clock.now(), random: context.random)
+        queries.record(.init(command: "demo", actor: "demo"), role: .coordinator, basisSeq: input.basis.head.seq, suppressed: 0,
+                       confidentialRead: false, outcome: "ok")
         if GlobalOptions.format(command) == "json" {
             context.print(JSONValue.object([
                 "store": .string(root), "events": .int(Int64(input.basis.head.seq)), "seed": .int(Int64(settings.seed)),

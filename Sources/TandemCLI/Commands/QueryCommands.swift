@@ -12,6 +12,7 @@ enum QueryCommands {
         var store: Store
         var window: ReplayWindow
         var context: CommandContext
+        var service: QueryService
     }
 
     static let programmeOption = OptionSpec.value("programme", "id", "Only this programme.")
@@ -24,115 +25,27 @@ enum QueryCommands {
         CommandSpec(name: name, abstract: abstract, discussion: discussion, options: options, globals: GlobalOptions.query) { command, context in
             let viewer = try Session.viewer(command, context)
             let store = try Session.store(command, context)
-            let result: QueryResult
+            let service = QueryService(store: store, clock: context.clock, random: context.random, warn: context.warn)
+            let access = QueryService.Access(command: command.path.joined(separator: " "), actor: try GlobalOptions.actor(command, context),
+                                             filters: ledgerFilters(command), keyed: keyedFilters(command))
+            let window: ReplayWindow, knownAt: String?, sessions: SessionKeeping
             do {
-                var (window, knownAt) = try parseWindow(command)
-                // Stepping --known-at through the log one seq at a time profiles each entry:
-                // the log's history is for coordinators and auditors.
-                if knownAt != nil, viewer == .analyst {
-                    throw CommandFailure("the analyst view may not use --known-at: stepping through the log one entry at a time would single people out. Use --as-of DATE for figures as of a day; --known-at is for coordinators and auditors", refusal: "role")
-                }
-                let today = BusinessDate(context.clock.now())
-                let sessions = try keepsSessions?(command) ?? .none
-                // Analysts' figures are perturbed per person, so the stored exact headline never suffices.
-                var input = try loadInput(store: store, viewer: viewer, window: window, knownAt: knownAt, today: today,
-                                          keepsSessions: sessions, figuresSuffice: viewer != .analyst && (figuresSuffice?(command) ?? false))
-                // The basis is the truth: without --as-of a report is as of today, so events
-                // about later days (the clock is behind the log) are left out, and said so.
-                if window.asOf == nil, let latest = input.model.latestBusinessDate, latest > today {
-                    window.asOf = today
-                    input = try loadInput(store: store, viewer: viewer, window: window, knownAt: knownAt, today: today, keepsSessions: sessions)
-                    input.basis.asOfGiven = false
-                    let later = try countDated(after: today, in: store)
-                    context.warn("\(later) event(s) are dated after today (\(today)) and were left out of this report: the clock is behind the log (check the system clock or TANDEM_NOW); pass --as-of \(latest) to include them")
-                }
-                if viewer == .analyst {
-                    let erased = input.model.people.values.reduce(0) { $0 + ($1.erased ? 1 : 0) }
-                    input.disclosure = .cellKey(RecordKeys(secret: try store.secret(random: context.random)), erased: erased)
-                }
-                result = try run(input, command, QueryEnvironment(store: store, window: window, context: context))
+                (window, knownAt) = try parseWindow(command)
+                sessions = try keepsSessions?(command) ?? .none
             } catch {
-                // Refused and failed attempts are on the record too: probing is visible.
-                let damaged = (error as? LogError)?.isDamage ?? false
-                if !damaged {
-                    recordAccess(command, role: viewer, basisSeq: nil, suppressed: 0, confidentialRead: false, outcome: QueryOutcome.of(error),
-                                 store: store, context: context)
-                }
+                // A usage error found before the service runs (a bad --as-of) is on the record too.
+                service.record(access, role: viewer, basisSeq: nil, suppressed: 0, confidentialRead: false, outcome: QueryService.outcome(of: error))
                 throw error
             }
-            recordAccess(command, role: result.basis.role, basisSeq: result.basis.head.seq, suppressed: result.suppressedCells,
-                         confidentialRead: result.confidentialRead, outcome: "ok", store: store, context: context)
+            let request = QueryService.Request(viewer: viewer, window: window, knownAt: knownAt, keepsSessions: sessions,
+                                               figuresSuffice: figuresSuffice?(command) ?? false)
+            let result = try service.answer(request, access: access) { input in
+                try run(input, command, QueryEnvironment(store: store, window: window, context: context, service: service))
+            }
             let format = Renderer.Format(rawValue: GlobalOptions.format(command)) ?? .table
             context.stdout.write(Renderer.render(result, as: format, width: context.tableWidth))
             return ExitCode.ok
         }
-    }
-
-    /// Folds the store in a window and wraps the read model for a viewer.
-    ///
-    /// For the whole log (no `--as-of`, no `--known-at`), the projections snapshot is used
-    /// when it matches the log: the model is read from it and only the tail is folded (then
-    /// the snapshot is brought up to date). When the log has not moved and the headline
-    /// figures suffice, only they are read. Anything else is a replay from the first line,
-    /// which then leaves a snapshot for next time.
-    static func loadInput(store: Store, viewer: Viewer, window: ReplayWindow, knownAt: String?, today: BusinessDate,
-                          keepsSessions: SessionKeeping = .none, figuresSuffice: Bool = false) throws -> QueryInput {
-        let vault = Vault(store: store)
-        let snapshots = window == .everything && keepsSessions == .none
-        func basis(_ head: LogHead) -> Basis {
-            Basis(head: head, asOf: window.asOf ?? today, asOfGiven: window.asOf != nil, knownAt: knownAt, role: viewer)
-        }
-        if snapshots {
-            let file = ProjectionSnapshot.file(store)
-            let head = try store.events.readHead()
-            if let header = try? ProjectionSnapshot.header(file),
-               (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: vault.size)) != nil {
-                if figuresSuffice, header.head == head, let (model, figures) = try? ProjectionSnapshot.figures(file, header: header) {
-                    return QueryInput(model: model, basis: basis(head), vault: vault, figures: figures)
-                }
-                if let (model, voided) = try? ProjectionSnapshot.model(file, header: header) {
-                    var profiles = TraitsDirectory()
-                    try profiles.load(vault, from: header.vaultSize)
-                    let checkpoint = Replay.Checkpoint(fold: model, head: header.head, voided: voided)
-                    let result = try Replay.fold(store.events, profiles: profiles, resumingFrom: checkpoint, allProfiles: {
-                        var all = TraitsDirectory()
-                        try all.load(vault)
-                        return all
-                    }) { ProgrammeReadModel() }
-                    var figures: [ProgrammeID: StatsQuery.Figures]?
-                    if result.head != header.head, let end = try? SnapshotFile.logEnd(of: result.head.seq, in: store.events) {
-                        figures = try? ProjectionSnapshot.write(result.fold, voided: result.voided, head: result.head, logEnd: end, vaultSize: vault.size, to: file)
-                    }
-                    return QueryInput(model: result.fold, basis: basis(result.head), vault: vault, figures: figures)
-                }
-            }
-        }
-        // The vault's size is taken before the log is read: every profile of an event the
-        // replay sees is below it.
-        let vaultSize = vault.size
-        let replay = try ProgrammeReadModel.replay(store.events, vault: vault, window: window, keepingSessions: keepsSessions)
-        if let limit = window.knownAt, limit > replay.head.seq {
-            throw CommandFailure("--known-at seq:\(limit) is beyond the head of the log (seq \(replay.head.seq))", refusal: "invalid")
-        }
-        var figures: [ProgrammeID: StatsQuery.Figures]?
-        if snapshots && replay.head.seq > 0, let end = try? SnapshotFile.logEnd(of: replay.head.seq, in: store.events) {
-            figures = try? ProjectionSnapshot.write(replay.fold, voided: replay.voided, head: replay.head, logEnd: end, vaultSize: vaultSize,
-                                                    to: ProjectionSnapshot.file(store))
-        }
-        return QueryInput(model: replay.fold, basis: basis(replay.head), vault: vault, figures: figures)
-    }
-
-    /// How many events are about a business day after `date` (a full pass: only needed when
-    /// the clock is behind the log).
-    static func countDated(after date: BusinessDate, in store: Store) throws -> Int {
-        struct LaterDated: EventFold {
-            let after: BusinessDate
-            var count = 0
-            mutating func apply(_ recorded: RecordedEvent, traits: Traits?) {
-                if let day = recorded.event.businessDate, day > after { count += 1 }
-            }
-        }
-        return try Replay.fold(store.events, profiles: TraitsDirectory(), window: .everything) { LaterDated(after: date) }.fold.count
     }
 
     /// `--as-of DATE` and `--known-at DATE|seq:N`.
@@ -157,35 +70,26 @@ enum QueryCommands {
     /// Filters the ledger keeps as they are: ids, dimension names, dates, numbers.
     static let plainFilters = ["programme", "tandem", "participant", "status", "by", "as-of", "known-at", "since", "until", "within"]
 
-    /// Every query attempt leaves one line in the access ledger, refused and failed ones too;
-    /// if it cannot be written (a read-only store), the query still answers, with a warning.
-    /// A `--segment` value describes people (a unit, a gender): the ledger keeps its
-    /// dimension and a keyed hash of the value, which shows two probes of the same group as
-    /// such without saying which group.
-    static func recordAccess(_ command: ParsedCommand, role: Viewer, basisSeq: Int?, suppressed: Int, confidentialRead: Bool, outcome: String,
-                             store: Store, context: CommandContext) {
+    /// The filters the ledger keeps as they are.
+    static func ledgerFilters(_ command: ParsedCommand) -> JSONObject {
         var filters = JSONObject()
         for name in plainFilters {
             if let value = command.value(name) { filters[name] = .string(value) }
         }
         if command.has("at-risk") { filters["at-risk"] = .bool(true) }
-        do {
-            func keyed(_ value: String) throws -> String {
-                "hmac:" + HMAC.sha256(key: try store.secret(random: context.random), message: Array(value.utf8)).hex.prefix(16)
-            }
-            if let segment = command.value("segment") {
-                let parts = segment.split(separator: "=", maxSplits: 1).map(String.init)
-                filters["segment"] = .string((parts.count == 2 ? parts[0] : "?") + "=" + (try keyed(parts.count == 2 ? parts[1] : segment)))
-            }
-            // A search is a name, or part of one: kept as its keyed hash too.
-            if let search = command.value("search") { filters["search"] = .string(try keyed(Field.fold(search.trimmed))) }
-            let run = AccessLedger.Run(command: command.path.joined(separator: " "), role: role,
-                                       actor: try GlobalOptions.actor(command, context), filters: filters, basisSeq: basisSeq ?? -1,
-                                       suppressed: suppressed, confidentialRead: confidentialRead, outcome: outcome)
-            try AccessLedger(store: store).record(run, at: context.clock.now(), random: context.random)
-        } catch {
-            context.warn("this query could not be recorded in the access ledger: \(error)")
+        return filters
+    }
+
+    /// The filters whose values describe people: a `--segment` value (a unit, a gender) and a
+    /// search (a name, or part of one), which the ledger keeps as keyed hashes.
+    static func keyedFilters(_ command: ParsedCommand) -> [(name: String, dimension: String?, value: String)] {
+        var keyed: [(name: String, dimension: String?, value: String)] = []
+        if let segment = command.value("segment") {
+            let parts = segment.split(separator: "=", maxSplits: 1).map(String.init)
+            keyed.append(("segment", parts.count == 2 ? parts[0] : "?", parts.count == 2 ? parts[1] : segment))
         }
+        if let search = command.value("search") { keyed.append(("search", nil, Field.fold(search.trimmed))) }
+        return keyed
     }
 
     static func ids<Kind>(_ command: ParsedCommand, _ name: String, _: Kind.Type) throws -> Identifier<Kind>? {
@@ -368,14 +272,8 @@ enum QueryCommands {
         var (result, proposal, programme) = try SuggestQuery.run(input, .init(programme: try ids(command, "programme", ProgrammeKind.self),
                                                                              allowSameUnit: command.has("allow-same-unit")))
         if command.has("record") {
-            guard input.viewer.mayRecord else { throw CommandFailure("only coordinators record match runs (--role coordinator)") }
-            let context = environment.context
-            let (mentors, mentees) = try SuggestQuery.pool(input, programme: programme.id)
-            let service = ProgrammeService(store: environment.store, clock: context.clock, random: context.random)
-            let event = MatchRunRecorded(run: .random(using: context.random), programme: programme.id, on: BusinessDate(context.clock.now()),
-                                         weights: Matching.Weights().json, mentors: mentors.map(\.id).sorted(), mentees: mentees.map(\.id).sorted(),
-                                         pairs: proposal.pairs.map { .init(mentor: $0.mentor, mentee: $0.mentee) })
-            let outcome = try service.record(.recordMatchRun(RecordMatchRun(event: event)), context: try Session.recordingContext(command, context))
+            let outcome = try environment.service.recordMatchRun(proposal, programme: programme.id, input: input,
+                                                                 context: try Session.recordingContext(command, environment.context))
             result.extra.append(("run", .object(["seq": .int(Int64(outcome.seq)), "id": .string(outcome.id)])))
             result.notes.append("recorded seq \(outcome.seq): MatchRunRecorded \(outcome.id); match with `tandem match … --run \(outcome.id)`")
         }
@@ -415,6 +313,6 @@ enum QueryCommands {
     ]) { input, command, environment in
         let since: BusinessDate?
         do throws(FieldError) { since = try command.optionalDate("since") } catch { throw UsageError(error.message, path: command.path) }
-        return try AccessLedger.list(environment.store.access, basis: input.basis, since: since)
+        return try environment.service.accessLog(input, since: since)
     }
 }

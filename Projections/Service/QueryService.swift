@@ -1,0 +1,247 @@
+import EventLog
+import Mentoring
+
+/// The read side's application service, the twin of `ProgrammeService`: it loads the read
+/// model for a request (from the projections snapshot and the log's tail, or by a replay in
+/// the window asked for), makes the basis true, builds the viewer's disclosure policy, runs
+/// the query and keeps the access ledger. Command-line code only parses, calls and renders.
+public struct QueryService: Sendable {
+    public let store: Store
+    let clock: any Clock
+    let random: any RandomSource
+    /// Where warnings go (a report that left events out, a ledger that could not be written).
+    let warn: @Sendable (String) -> Void
+
+    public init(store: Store, clock: any Clock, random: any RandomSource, warn: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.store = store
+        self.clock = clock
+        self.random = random
+        self.warn = warn
+    }
+
+    /// What a query needs loaded.
+    public struct Request: Sendable {
+        public var viewer: Viewer
+        /// `--as-of` and `--known-at`, as one window.
+        public var window: ReplayWindow
+        /// `--known-at` as given (`2027-03-01` or `seq:40`), for the basis.
+        public var knownAt: String?
+        /// Which tandems' sessions to keep (`sessions`, `activity`, `report`).
+        public var keepsSessions: SessionKeeping
+        /// Whether the stored headline figures answer the query (a plain `stats`).
+        public var figuresSuffice: Bool
+        /// The business day "today" is (from the clock, unless the caller says otherwise).
+        public var today: BusinessDate?
+
+        public init(viewer: Viewer, window: ReplayWindow = .everything, knownAt: String? = nil, keepsSessions: SessionKeeping = .none,
+                    figuresSuffice: Bool = false, today: BusinessDate? = nil) {
+            self.viewer = viewer
+            self.window = window
+            self.knownAt = knownAt
+            self.keepsSessions = keepsSessions
+            self.figuresSuffice = figuresSuffice
+            self.today = today
+        }
+    }
+
+    /// How a query attempt goes on the access ledger.
+    public struct Access: Sendable {
+        /// The command as typed (`stats`, `goal set`).
+        public var command: String
+        public var actor: String
+        /// Filters kept as they are: ids, dimension names, dates, numbers.
+        public var filters: JSONObject
+        /// Filters whose values describe people (a `--segment` value, a search): kept as the
+        /// dimension and a keyed hash of the value, which shows two probes of the same group as
+        /// such without saying which group.
+        public var keyed: [(name: String, dimension: String?, value: String)]
+
+        public init(command: String, actor: String, filters: JSONObject = [:], keyed: [(name: String, dimension: String?, value: String)] = []) {
+            self.command = command
+            self.actor = actor
+            self.filters = filters
+            self.keyed = keyed
+        }
+    }
+
+    /// Loads the input for `request`, runs `query` on it and records the attempt (refused
+    /// and failed ones too: probing is visible) in the access ledger.
+    /// - Throws: whatever loading or the query throws, after recording it; a damaged log is
+    ///   not recorded (the ledger may be just as damaged).
+    public func answer(_ request: Request, access: Access, _ query: (QueryInput) throws -> QueryResult) throws -> QueryResult {
+        let result: QueryResult
+        do {
+            result = try query(try input(request))
+        } catch {
+            if !((error as? LogError)?.isDamage ?? false) {
+                record(access, role: request.viewer, basisSeq: nil, suppressed: 0, confidentialRead: false, outcome: Self.outcome(of: error))
+            }
+            throw error
+        }
+        record(access, role: result.basis.role, basisSeq: result.basis.head.seq, suppressed: result.suppressedCells,
+               confidentialRead: result.confidentialRead, outcome: "ok")
+        return result
+    }
+
+    /// The ledger's word for how an attempt ended: `refused:<code>` for errors that say
+    /// their code, else `failed`.
+    public static func outcome(of error: any Error) -> String {
+        if let coded = error as? any LedgerOutcome { return coded.ledgerOutcome }
+        return "failed"
+    }
+
+    /// The read model for `request`, wrapped for its viewer.
+    ///
+    /// The basis is the truth: without `--as-of` a report is as of today, so events about
+    /// later days (the clock is behind the log) are left out, and a warning says how many.
+    /// - Throws: `QueryError.knownAtForAnalysts` if an analyst asks for `--known-at`;
+    ///   `QueryError.knownAtBeyondHead`; `LogError` and `SystemError` from reading the store.
+    public func input(_ request: Request) throws -> QueryInput {
+        // Stepping --known-at through the log one seq at a time profiles each entry: the log's
+        // history is for coordinators and auditors.
+        if request.knownAt != nil, request.viewer == .analyst { throw QueryError.knownAtForAnalysts }
+        let today = request.today ?? BusinessDate(clock.now())
+        var window = request.window
+        // Analysts' figures are perturbed per person, so the stored exact headline never suffices.
+        let figuresSuffice = request.figuresSuffice && request.viewer != .analyst
+        var input = try load(request, window: window, today: today, figuresSuffice: figuresSuffice)
+        if window.asOf == nil, let latest = input.model.latestBusinessDate, latest > today {
+            window.asOf = today
+            input = try load(request, window: window, today: today, figuresSuffice: false)
+            input.basis.asOfGiven = false
+            let later = try countDated(after: today)
+            warn("\(later) event(s) are dated after today (\(today)) and were left out of this report: the clock is behind the log (check the system clock or TANDEM_NOW); pass --as-of \(latest) to include them")
+        }
+        input.disclosure = try disclosure(for: request.viewer, model: input.model)
+        return input
+    }
+
+    /// The disclosure policy of a viewer: the cell-key method for analysts (keyed by the
+    /// store's secret), exact figures for everyone else.
+    public func disclosure(for viewer: Viewer, model: ProgrammeReadModel) throws -> DisclosurePolicy {
+        guard viewer == .analyst else { return DisclosurePolicy(viewer: viewer) }
+        let erased = model.people.values.reduce(0) { $0 + ($1.erased ? 1 : 0) }
+        return .cellKey(RecordKeys(secret: try store.secret(random: random)), erased: erased)
+    }
+
+    /// Folds the store in a window.
+    ///
+    /// For the whole log (no `--as-of`, no `--known-at`), the projections snapshot is used
+    /// when it matches the log: the model is read from it and only the tail is folded (then
+    /// the snapshot is brought up to date). When the log has not moved and the headline
+    /// figures suffice, only they are read. Anything else is a replay from the first line,
+    /// which then leaves a snapshot for next time.
+    func load(_ request: Request, window: ReplayWindow, today: BusinessDate, figuresSuffice: Bool) throws -> QueryInput {
+        let vault = Vault(store: store)
+        let snapshots = window == .everything && request.keepsSessions == .none
+        func basis(_ head: LogHead) -> Basis {
+            Basis(head: head, asOf: window.asOf ?? today, asOfGiven: window.asOf != nil, knownAt: request.knownAt, role: request.viewer)
+        }
+        if snapshots {
+            let file = ProjectionSnapshot.file(store)
+            let head = try store.events.readHead()
+            if let header = try? ProjectionSnapshot.header(file),
+               (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: vault.size)) != nil {
+                if figuresSuffice, header.head == head, let (model, figures) = try? ProjectionSnapshot.figures(file, header: header) {
+                    return QueryInput(model: model, basis: basis(head), vault: vault, figures: figures)
+                }
+                if let (model, voided) = try? ProjectionSnapshot.model(file, header: header) {
+                    var profiles = TraitsDirectory()
+                    try profiles.load(vault, from: header.vaultSize)
+                    let checkpoint = Replay.Checkpoint(fold: model, head: header.head, voided: voided)
+                    let result = try Replay.fold(store.events, profiles: profiles, resumingFrom: checkpoint, allProfiles: {
+                        var all = TraitsDirectory()
+                        try all.load(vault)
+                        return all
+                    }) { ProgrammeReadModel() }
+                    var figures: [ProgrammeID: StatsQuery.Figures]?
+                    if result.head != header.head, let end = try? SnapshotFile.logEnd(of: result.head.seq, in: store.events) {
+                        figures = try? ProjectionSnapshot.write(result.fold, voided: result.voided, head: result.head, logEnd: end, vaultSize: vault.size, to: file)
+                    }
+                    return QueryInput(model: result.fold, basis: basis(result.head), vault: vault, figures: figures)
+                }
+            }
+        }
+        // The vault's size is taken before the log is read: every profile of an event the
+        // replay sees is below it.
+        let vaultSize = vault.size
+        let replay = try ProgrammeReadModel.replay(store.events, vault: vault, window: window, keepingSessions: request.keepsSessions)
+        if let limit = window.knownAt, limit > replay.head.seq { throw QueryError.knownAtBeyondHead(limit, head: replay.head.seq) }
+        var figures: [ProgrammeID: StatsQuery.Figures]?
+        if snapshots && replay.head.seq > 0, let end = try? SnapshotFile.logEnd(of: replay.head.seq, in: store.events) {
+            figures = try? ProjectionSnapshot.write(replay.fold, voided: replay.voided, head: replay.head, logEnd: end, vaultSize: vaultSize,
+                                                    to: ProjectionSnapshot.file(store))
+        }
+        return QueryInput(model: replay.fold, basis: basis(replay.head), vault: vault, figures: figures)
+    }
+
+    /// How many events are about a business day after `date` (a full pass: only needed when
+    /// the clock is behind the log).
+    func countDated(after date: BusinessDate) throws -> Int {
+        struct LaterDated: EventFold {
+            let after: BusinessDate
+            var count = 0
+            mutating func apply(_ recorded: RecordedEvent, traits: Traits?) {
+                if let day = recorded.event.businessDate, day > after { count += 1 }
+            }
+        }
+        return try Replay.fold(store.events, profiles: TraitsDirectory(), window: .everything) { LaterDated(after: date) }.fold.count
+    }
+
+    /// Appends one line to the access ledger; if it cannot be written (a read-only store), the
+    /// query still answers, with a warning.
+    public func record(_ access: Access, role: Viewer, basisSeq: Int?, suppressed: Int, confidentialRead: Bool, outcome: String) {
+        do {
+            var filters = access.filters
+            for (name, dimension, value) in access.keyed {
+                let hash = "hmac:" + HMAC.sha256(key: try store.secret(random: random), message: Array(value.utf8)).hex.prefix(16)
+                filters[name] = .string(dimension.map { $0 + "=" + hash } ?? hash)
+            }
+            let run = AccessLedger.Run(command: access.command, role: role, actor: access.actor, filters: filters, basisSeq: basisSeq ?? -1,
+                                       suppressed: suppressed, confidentialRead: confidentialRead, outcome: outcome)
+            try AccessLedger(store: store).record(run, at: clock.now(), random: random)
+        } catch {
+            warn("this query could not be recorded in the access ledger: \(error)")
+        }
+    }
+
+    /// `tandem access`: the access ledger's lines, for a viewer who may read them.
+    /// - Throws: `DisclosureRefusal` for other viewers; `LogError` if the ledger is damaged.
+    public func accessLog(_ input: QueryInput, since: BusinessDate?) throws -> QueryResult {
+        try AccessLedger.list(store.access, basis: input.basis, since: since)
+    }
+
+    /// Records the proposal a `suggest` computed as a match run (`--record`), through the
+    /// write side.
+    /// - Throws: `QueryError.recordingNotAllowed` for a viewer who may not record; whatever
+    ///   `ProgrammeService.record` throws.
+    public func recordMatchRun(_ proposal: Matching.Proposal, programme: ProgrammeID, input: QueryInput, context: RecordingContext) throws -> RecordedOutcome {
+        guard input.viewer.mayRecord else { throw QueryError.recordingNotAllowed }
+        let (mentors, mentees) = try SuggestQuery.pool(input, programme: programme)
+        let event = MatchRunRecorded(run: .random(using: random), programme: programme, on: BusinessDate(clock.now()),
+                                     weights: Matching.Weights().json, mentors: mentors.map(\.id).sorted(), mentees: mentees.map(\.id).sorted(),
+                                     pairs: proposal.pairs.map { .init(mentor: $0.mentor, mentee: $0.mentee) })
+        return try ProgrammeService(store: store, clock: clock, random: random).record(.recordMatchRun(RecordMatchRun(event: event)), context: context)
+    }
+}
+
+/// An error that says how the access ledger records the attempt it ended.
+public protocol LedgerOutcome {
+    /// `refused:<code>`, or `failed`.
+    var ledgerOutcome: String { get }
+}
+
+extension DisclosureRefusal: LedgerOutcome {
+    public var ledgerOutcome: String { "refused:" + code }
+}
+
+extension QueryError: LedgerOutcome {
+    public var ledgerOutcome: String {
+        switch self {
+        case .unknownTandem, .unknownParticipant, .unknownProgramme: "refused:unknown-id"
+        case .notYours: "refused:not-yours"
+        case .knownAtForAnalysts, .recordingNotAllowed: "refused:role"
+        default: "refused:invalid"
+        }
+    }
+}
