@@ -100,13 +100,6 @@ public struct FileDescriptor: ~Copyable, RandomAccessBytes {
         return (UInt64(st.st_dev), UInt64(st.st_ino))
     }
 
-    /// The file's permission bits.
-    public func mode() throws(SystemError) -> mode_t {
-        var st = stat()
-        guard fstat(rawValue, &st) == 0 else { throw SystemError("stat", path: path) }
-        return st.st_mode & 0o7777
-    }
-
     /// Sets the permission bits.
     public func setMode(_ mode: mode_t) throws(SystemError) {
         guard fchmod(rawValue, mode) == 0 else { throw SystemError("chmod", path: path) }
@@ -181,11 +174,6 @@ public struct FileDescriptor: ~Copyable, RandomAccessBytes {
     /// Cuts the file to `length` bytes.
     public func truncate(to length: Int) throws(SystemError) {
         guard ftruncate(rawValue, off_t(length)) == 0 else { throw SystemError("truncate", path: path) }
-    }
-
-    /// Moves the write offset to the end of the file.
-    public func seekToEnd() throws(SystemError) {
-        guard lseek(rawValue, 0, SEEK_END) >= 0 else { throw SystemError("seek", path: path) }
     }
 
     /// Tries to take an exclusive advisory lock (flock) without waiting.

@@ -43,7 +43,6 @@ public enum JSONValue: Sendable, Equatable, CustomStringConvertible {
     /// The array payload, or nil.
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
     /// Whether this is `null`.
-    public var isNull: Bool { if case .null = self { true } else { false } }
 }
 
 /// A JSON object with ordered keys. Lookup is linear, which is right for the small

@@ -77,11 +77,6 @@ public struct SnapshotWriter: Sendable {
     /// Raw bytes (for a fixed-width table).
     public mutating func writeRaw(_ raw: some Sequence<UInt8>) { bytes.append(contentsOf: raw) }
 
-    /// A little-endian 32-bit word at `offset`, written earlier as a placeholder.
-    public mutating func patch(_ value: UInt32, at offset: Int) {
-        for i in 0..<4 { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
-    }
-
     public mutating func writeUInt32(_ value: UInt32) {
         for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt32(i)))) }
     }

@@ -1,67 +1,5 @@
 import EventLog
 
-/// Who records, for whom, and with which idempotency key.
-public struct RecordingContext: Sendable, Equatable {
-    public var actor: String
-    public var onBehalfOf: String?
-    public var key: String?
-    /// Set when a participant records for themselves: they may record sessions and goals of
-    /// their own active tandem, and nothing else.
-    public var participant: ParticipantID?
-
-    public init(actor: String, onBehalfOf: String? = nil, key: String? = nil) {
-        self.actor = actor
-        self.onBehalfOf = onBehalfOf
-        self.key = key
-    }
-}
-
-/// How idempotency keys are kept: as `sha256:` and the hex SHA-256 of the key a client sent.
-/// Logs written before keys were hashed hold them as sent; they are hashed when read, so
-/// that a retry matches either way.
-public enum IdempotencyKey {
-    /// The stored form of `key` (a stored form stays as it is).
-    public static func stored(_ key: String) -> String {
-        key.hasPrefix("sha256:") && key.utf8.count == 71 ? key : "sha256:" + SHA256.hash(key).hex
-    }
-}
-
-extension RecordingContext {
-    /// Checks who records: the same rules whether the values came from flags, the
-    /// environment, or a line of a batch file.
-    /// - Throws: `DomainError.invalidValue` for an empty or overlong actor, or control
-    ///   characters (which a terminal would obey when the audit prints them).
-    public func validate() throws(DomainError) {
-        let trimmed = actor.trimmed
-        guard !trimmed.isEmpty, trimmed.count <= 64, !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
-            throw .invalidValue(field: "actor", value: String(actor.prefix(64)), expected: "a name of 1 to 64 printable characters")
-        }
-        if let onBehalfOf { try Field.text("on-behalf-of", onBehalfOf, maximum: 200) }
-    }
-}
-
-/// What recording a command did.
-public struct RecordedOutcome: Sendable, Equatable {
-    /// The seq of the event (for a retry: of the original event).
-    public var seq: Int
-    public var type: String
-    /// The id of the thing recorded: a participant, a tandem, `tandem/goal`, a seq.
-    public var id: String
-    /// True when an idempotency key made this a retry: nothing was appended.
-    public var duplicate: Bool
-    /// Things worth a second look that break no rule (a programme shorter than six months).
-    public var advisories: [String] = []
-}
-
-/// One command of a batch was refused: which one, and why. Nothing of the batch was appended.
-public struct BatchFailure: Error, Sendable, CustomStringConvertible {
-    /// 0-based index of the command in the batch.
-    public var index: Int
-    public var error: any Error
-
-    public var description: String { "command \(index + 1): \(error)" }
-}
-
 /// The write side's service: under the store lock, it loads the state, decides, writes the
 /// vault lines and appends the events with the expected head. All or nothing.
 public final class ProgrammeService: Sendable {
@@ -69,6 +7,9 @@ public final class ProgrammeService: Sendable {
     public let vault: Vault
     let clock: any Clock
     let random: any RandomSource
+
+    /// Seals a free text or profile for the vault with this service's randomness.
+    func seal(_ payload: PersonalPayload) -> SealedRecord { SealedRecord(payload, random: random) }
 
     public init(store: Store, clock: any Clock, random: any RandomSource) {
         self.store = store
@@ -340,56 +281,6 @@ public final class ProgrammeService: Sendable {
         return outcomes
     }
 
-    /// Erases a participant's personal data: their vault lines, and those of the tandems
-    /// they were in, go (temporary file, fsync, rename); then `PersonalDataErased` is
-    /// appended, holding only opaque refs. Vault lines no event points to (left by an
-    /// interrupted write) go too. Caches are dropped: they may hold the erased data.
-    public func forget(_ participant: ParticipantID, context: RecordingContext) throws -> RecordedOutcome {
-        try store.events.withExclusiveAccess { session in
-            let loaded = try loadState(session, allProfiles: false)
-            let decision = try decide(.forget(Forget(participant: participant)), loaded.state, today: BusinessDate(clock.now()))
-            guard case .personalDataErased(var erasure) = decision.events[0] else { preconditionFailure("forget decides an erasure") }
-            var referenced = RefSet()
-            // Besides the person's and their tandems' records: every free text of an event
-            // about them (an override reason, whom an actor acted for), and the reason of
-            // every correction of such an event.
-            var members: [TandemID: [ParticipantID]] = [:]
-            var touching = Set<Int>()
-            var extra: [String] = []
-            _ = try Replay.pipelined(session, window: .everything) { recorded in
-                for reference in recorded.personalReferences { referenced.insert(reference.ref) }
-                let subjects = Self.subjects(of: recorded.event, members: &members)
-                let touches: Bool
-                if case .eventVoided(let e) = recorded.event { touches = touching.contains(e.seq) } else { touches = subjects.contains(participant) }
-                if touches {
-                    touching.insert(recorded.seq)
-                    extra += recorded.personalReferences.map(\.ref)
-                }
-            }
-            let known = Set(erasure.refs)
-            erasure.refs += Array(Set(extra).subtracting(known)).sorted()
-            try quarantineTornVaultTail()
-            var orphans = Set<String>()
-            try vault.forEachDigest { ref, _, _ in if let ref, !referenced.contains(ref) { orphans.insert(ref) } }
-            try vault.rewrite(removing: Set(erasure.refs).union(orphans))
-            Self.dropCaches(store)
-            // Torn vault tails hold personal data that no event points to, so no erasure
-            // could ever name them: an erasure removes them all.
-            for name in (try? FileSystem.contents(of: store.quarantineDirectory)) ?? [] where name.hasPrefix("vault.jsonl.") {
-                try FileSystem.remove(store.quarantineDirectory + "/" + name)
-            }
-            var extras = JSONObject()
-            if let onBehalfOf = context.onBehalfOf {
-                let behalf = SealedRecord(.reason(onBehalfOf.trimmed), random: random)
-                try vault.append([behalf])
-                extras["onBehalfOf"] = behalf.reference.json
-            }
-            let record = LogRecord(type: PersonalDataErased.type, actor: context.actor, at: clock.now(), data: erasure.json, extras: extras)
-            let head = try session.append([record], expectedHead: loaded.head.seq)[0]
-            return RecordedOutcome(seq: head.seq, type: PersonalDataErased.type, id: participant.rawValue, duplicate: false)
-        }
-    }
-
     /// Moves a vault line cut short by a crash to `quarantine/` (under the writer lock), so
     /// that the next vault line is not written onto it.
     func quarantineTornVaultTail() throws {
@@ -399,142 +290,9 @@ public final class ProgrammeService: Sendable {
         }
     }
 
-    /// Someone who seems to be signed up already: the same email (without regard to case), or
-    /// the same name (without regard to case and accents) and birth year.
-    public struct Duplicate: Sendable, Equatable {
-        /// The candidate's position in the list asked about.
-        public var index: Int
-        /// Who is already there: a participant id, or nil for an earlier candidate.
-        public var existing: ParticipantID?
-        /// The earlier candidate's position, for a duplicate within the list.
-        public var earlier: Int?
-        /// "the same email" or "the same name and birth year".
-        public var why: String
-    }
-
-    /// Which of these signups repeat someone already in their programme, or an earlier one of
-    /// the list. One pass over the vault's profiles; the log is searched only for the refs of
-    /// the profiles that match (to find their participant and programme).
-    /// - Complexity: O(vault) plus O(log) per matching profile.
-    public func duplicates(of candidates: [(programme: ProgrammeID, profile: Profile)]) throws -> [Duplicate] {
-        func keys(_ p: Profile) -> [(String, String)] {
-            var out = [("name|" + Field.fold(p.name.trimmed) + "|\(p.born)", "the same name and birth year")]
-            if let email = p.email?.trimmed.lowercased(), !email.isEmpty { out.insert(("email|" + email, "the same email"), at: 0) }
-            return out
-        }
-        var wanted: [String: [Int]] = [:]
-        var found: [Duplicate] = []
-        var seen: [String: Int] = [:]
-        for (index, candidate) in candidates.enumerated() {
-            for (key, why) in keys(candidate.profile) {
-                if let earlier = seen[key + "|" + candidate.programme.rawValue] {
-                    found.append(Duplicate(index: index, existing: nil, earlier: earlier, why: why))
-                    break
-                }
-            }
-            for (key, _) in keys(candidate.profile) {
-                seen[key + "|" + candidate.programme.rawValue] = seen[key + "|" + candidate.programme.rawValue] ?? index
-                wanted[key, default: []].append(index)
-            }
-        }
-        // Profiles in the vault that share a key with a candidate, by ref.
-        var matches: [String: [(index: Int, why: String)]] = [:]
-        let marker = Array("\"kind\":\"profile\"".utf8)
-        if FileSystem.kind(of: vault.path).exists {
-            try LineStream.forEach(vault.path) { bytes, offset in
-                guard ByteSearch.contains(marker, in: bytes), let parsed = try? Vault.parse(bytes, offset: offset),
-                      let profile = parsed.payload?.profile else { return }
-                for (key, why) in keys(profile) {
-                    for index in wanted[key] ?? [] { matches[parsed.ref, default: []].append((index, why)) }
-                }
-            }
-        }
-        guard !matches.isEmpty else { return found }
-        // Whose profiles they are, and in which programme.
-        try store.events.forEachLine { line in
-            guard ByteSearch.contains(Array("\"type\":\"ParticipantSignedUp\"".utf8), in: line.bytes),
-                  case .participantSignedUp(let e) = try EventDecoder.decode(line).event, let hits = matches[e.personal.ref] else { return }
-            for (index, why) in hits where candidates[index].programme == e.programme && !found.contains(where: { $0.index == index }) {
-                found.append(Duplicate(index: index, existing: e.participant, earlier: nil, why: why))
-            }
-        }
-        return found.sorted { $0.index < $1.index }
-    }
-
-    /// A participant may record a session, a goal or their own check-in of their own active
-    /// tandem, nothing else.
-    static func checkSelfService(_ command: ProgrammeCommand, by me: ParticipantID, in state: ProgrammeState) throws(DomainError) {
-        let tandem: TandemID
-        switch command {
-        case .recordSession(let c): tandem = c.tandem
-        case .setGoal(let c): tandem = c.tandem
-        case .reachGoal(let c): tandem = c.tandem
-        case .checkIn(let c):
-            // Their own rating only: a check-in speaks for the one who gives it.
-            guard c.participant == me else { throw .notYourTandem(me, c.tandem) }
-            tandem = c.tandem
-        default: throw .notYourTandem(me, nil)
-        }
-        guard let record = state.tandems[tandem], record.includes(me), record.status == .active else { throw .notYourTandem(me, tandem) }
-    }
-
-    /// A participant's profile in force: the last of their vault lines that holds a profile
-    /// (their signup's, or a later update's), read from the vault or from lines of this batch
-    /// not yet written.
-    /// - Throws: `DomainError` if they are unknown or erased.
-    func currentProfile(of id: ParticipantID, in state: ProgrammeState, pending: [SealedRecord]) throws -> Profile {
-        guard let record = state.participants[id] else { throw DomainError.unknownParticipant(id) }
-        guard !record.erased else { throw DomainError.participantErased(id) }
-        let refs = Set(record.refs)
-        var found: [String: Profile] = [:]
-        for line in pending where refs.contains(line.reference.ref) {
-            if case .profile(let p) = line.payload { found[line.reference.ref] = p }
-        }
-        let marker = Array("\"kind\":\"profile\"".utf8)
-        try LineStream.forEach(vault.path) { line, offset in
-            guard ByteSearch.contains(marker, in: line) else { return }
-            let parsed = try Vault.parse(line, offset: offset)
-            if refs.contains(parsed.ref), let profile = parsed.payload?.profile { found[parsed.ref] = profile }
-        }
-        guard let ref = record.refs.last(where: { found[$0] != nil }), let profile = found[ref] else { throw DomainError.participantErased(id) }
-        return profile
-    }
-
-    /// The participants an event is about, keeping track of who is in which tandem.
-    static func subjects(of event: ProgrammeEvent, members: inout [TandemID: [ParticipantID]]) -> [ParticipantID] {
-        switch event {
-        case .participantSignedUp(let e): return [e.participant]
-        case .participantWithdrew(let e): return [e.participant]
-        case .personalDataErased(let e): return [e.participant]
-        case .tandemMatched(let e):
-            members[e.tandem] = [e.mentor, e.mentee]
-            return [e.mentor, e.mentee]
-        case .partnerSwapped(let e):
-            let old = members[e.tandem] ?? []
-            let staying = old.filter { $0 != e.leaving }
-            members[e.newTandem] = staying + [e.joining]
-            return old + [e.joining]
-        case .sessionHeld(let e): return members[e.tandem] ?? []
-        case .goalSet(let e): return members[e.tandem] ?? []
-        case .goalReached(let e): return members[e.tandem] ?? []
-        case .tandemCompleted(let e): return members[e.tandem] ?? []
-        case .checkInRecorded(let e): return members[e.tandem] ?? []
-        case .profileUpdated(let e): return [e.participant]
-        default: return []
-        }
-    }
-
     /// The current state, without taking the lock (for reads).
     public func currentState() throws -> ProgrammeState {
         try loadState(store.events, head: store.events.readHead(), allProfiles: false).state
-    }
-
-    /// Removes everything in `cache/`: snapshots, and the temporary files of snapshot writes
-    /// that were interrupted. Any of them may hold personal data that was just erased.
-    public static func dropCaches(_ store: Store) {
-        for name in (try? FileSystem.contents(of: store.cacheDirectory)) ?? [] {
-            try? FileSystem.remove(store.cacheDirectory + "/" + name)
-        }
     }
 
     struct Loaded {
@@ -629,91 +387,6 @@ public final class ProgrammeService: Sendable {
         default:
             return command
         }
-    }
-
-    /// Whether a retried command carries the same personal data as the original. After an
-    /// erasure there is nothing to compare, and the retry counts as the same.
-    func samePersonalData(_ refs: [String], _ sealed: [SealedRecord]) throws -> Bool {
-        guard refs.count == sealed.count else { return false }
-        guard !refs.isEmpty else { return true }
-        var stored: [String: PersonalPayload] = [:]
-        let wanted = Set(refs)
-        try vault.forEachLine { line in if wanted.contains(line.ref), let payload = line.payload { stored[line.ref] = payload } }
-        for (ref, record) in zip(refs, sealed) {
-            if let payload = stored[ref], payload != record.payload { return false }
-        }
-        return true
-    }
-
-    func outcomeOfRetry(_ seq: Int, session: any LogSession) throws -> RecordedOutcome {
-        var outcome = RecordedOutcome(seq: seq, type: "?", id: "", duplicate: true)
-        do {
-            try session.forEachLine(from: seq, after: nil) { line in
-                let event = try EventDecoder.decode(line).event
-                outcome.type = event.type
-                outcome.id = Self.subject(of: event)
-                throw Replay.StopReading()
-            }
-        } catch is Replay.StopReading {}
-        return outcome
-    }
-
-    /// A void is allowed only if every later event still follows the rules without the
-    /// voided one: replay the history without it and re-check each later event. `pending`
-    /// are the events decided earlier in the same batch (seqs from `pendingStart` on).
-    /// - Returns: the state of the history without the voided event.
-    @discardableResult
-    func checkVoid(_ target: Int, state: ProgrammeState, session: any LogSession, profiles: TraitsDirectory,
-                   pending: [LogRecord], pendingStart: Int) throws -> ProgrammeState {
-        let last = pendingStart + pending.count - 1
-        guard target >= 1, target <= last else { throw DomainError.seqNotFound(target, head: last) }
-        if let by = state.voided[target] { throw DomainError.alreadyVoided(target, by: by) }
-        var replayed = ProgrammeState()
-        var voided = state.voided
-        voided[target] = last + 1
-        var failure: DomainError?
-        // One step of the replay: the target is checked and skipped, later events re-checked.
-        func step(_ recorded: RecordedEvent, traits: Traits?) throws {
-            if recorded.seq == target {
-                switch recorded.event {
-                case .logCreated, .eventVoided, .personalDataErased, .unknown:
-                    throw DomainError.notVoidable(target, type: recorded.event.type)
-                default:
-                    // Skipped, but it exists: a later void of it must still find its seq.
-                    replayed.head = max(replayed.head, recorded.seq)
-                    return
-                }
-            }
-            if voided[recorded.seq] != nil {
-                replayed.head = max(replayed.head, recorded.seq)
-                return
-            }
-            if recorded.seq > target {
-                do throws(DomainError) { try replayed.validate(recorded.event) } catch {
-                    failure = .voidWouldBreak(seq: target, later: recorded.seq, laterType: recorded.event.type, because: error)
-                    throw Replay.StopReading()
-                }
-            }
-            replayed.apply(recorded, traits: traits)
-        }
-        do {
-            try session.forEachLine(from: 1, after: nil) { line in
-                let recorded = try EventDecoder.decode(line)
-                var traits: Traits? = nil
-                if let ref = recorded.event.profileReference { traits = profiles[ref] }
-                try step(recorded, traits: traits)
-            }
-            for (offset, record) in pending.enumerated() {
-                let seq = pendingStart + offset
-                let line = Self.encodedLine(record, seq: seq)
-                let recorded = try line.withUnsafeBytes { raw in try Result { () throws(EventDecodingError) in try EventDecoder.decode(raw, seq: seq) }.get() }
-                var traits: Traits? = nil
-                if let ref = recorded.event.profileReference { traits = profiles[ref] }
-                try step(recorded, traits: traits)
-            }
-        } catch is Replay.StopReading {}
-        if let failure { throw failure }
-        return replayed
     }
 
     static func encodedLine(_ record: LogRecord, seq: Int) -> [UInt8] {

@@ -84,14 +84,6 @@ public struct TandemRecord: Sendable, Equatable {
     public func partner(of participant: ParticipantID) -> ParticipantID { participant == mentor ? mentee : mentor }
 }
 
-/// Two people who have been a tandem, in either order.
-public struct PartnerPair: Hashable, Sendable {
-    public let first: ParticipantID
-    public let second: ParticipantID
-    public init(_ a: ParticipantID, _ b: ParticipantID) {
-        (first, second) = a < b ? (a, b) : (b, a)
-    }
-}
 
 /// What an idempotency key was used for.
 public struct KeyUse: Sendable, Equatable {

@@ -3,9 +3,6 @@
 public enum Role: String, Sendable, Codable, CaseIterable {
     case mentor
     case mentee
-
-    /// The other side.
-    public var opposite: Role { self == .mentor ? .mentee : .mentor }
 }
 
 /// How a session was held.
@@ -45,9 +42,6 @@ public enum Generation: String, Sendable, Codable, CaseIterable, Comparable {
         default: self = .genZ
         }
     }
-
-    /// Whether this generation counts as digital natives (born 1981 or later).
-    public var isDigitalNative: Bool { self == .millennial || self == .genZ }
 
     private var order: Int { Self.allCases.firstIndex(of: self)! }
     public static func < (a: Generation, b: Generation) -> Bool { a.order < b.order }

@@ -19,7 +19,7 @@ struct Scenario {
     /// Folds an event in, as the log would.
     mutating func record(_ event: ProgrammeEvent, profile: Profile? = nil) {
         seq += 1
-        state.apply(RecordedEvent(seq: seq, at: Timestamp(secondsSinceEpoch: 0), actor: "anna", event: event), profile: profile)
+        state = evolve(state, RecordedEvent(seq: seq, at: Timestamp(secondsSinceEpoch: 0), actor: "anna", event: event), profile: profile)
     }
 
     /// Decides a command against the history.
