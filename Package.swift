@@ -66,7 +66,8 @@ let package = Package(
             dependencies: ["EventLog", "TestSupport", "tandem-probe"],
             swiftSettings: strictness
         ),
-        .testTarget(name: "MentoringTests", dependencies: ["Mentoring", "EventLog", "TestSupport"], swiftSettings: strictness),
+        .testTarget(
+            name: "MentoringTests", dependencies: ["Mentoring", "EventLog", "TestSupport"], swiftSettings: strictness),
         .testTarget(
             name: "ProjectionsTests",
             dependencies: ["Projections", "Mentoring", "EventLog", "TestSupport"],

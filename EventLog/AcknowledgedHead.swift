@@ -1,6 +1,7 @@
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The last line a writer acknowledged: where it is, and what it hashed to.
@@ -96,7 +97,8 @@ final class AcknowledgedHeadFile: Sendable {
                     try cached!.descriptor.setMode(0o600)
                 }
                 let fd = cached!.descriptor
-                try bytes.withUnsafeBytes { raw in Result { () throws(SystemError) in try fd.writeAll(raw, at: 0) } }.get()
+                try bytes.withUnsafeBytes { raw in Result { () throws(SystemError) in try fd.writeAll(raw, at: 0) } }
+                    .get()
                 if try fd.size() != bytes.count { try fd.truncate(to: bytes.count) }
                 try fd.dataSync()
             }

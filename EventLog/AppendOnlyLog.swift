@@ -116,8 +116,9 @@ extension AppendOnlyLog {
 public enum LogCreation {
     /// The record of a log's first line: `LogCreated` with a random log id and the format.
     public static func record(logID: String, actor: String, at: Timestamp) -> LogRecord {
-        LogRecord(type: "LogCreated", actor: actor, at: at,
-                  data: ["log": .string(logID), "format": .int(Int64(logFormatVersion))])
+        LogRecord(
+            type: "LogCreated", actor: actor, at: at,
+            data: ["log": .string(logID), "format": .int(Int64(logFormatVersion))])
     }
 
     /// A random RFC 4122 version-4 UUID, lowercase.
@@ -129,8 +130,10 @@ public enum LogCreation {
             let digits = Array("0123456789abcdef")
             return String([digits[Int(byte >> 4)], digits[Int(byte & 0xf)]])
         }.joined()
-        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4),
-                     hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        let parts = [
+            hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4),
+            hex.dropFirst(16).prefix(4), hex.dropFirst(20),
+        ]
         return parts.joined(separator: "-")
     }
 
@@ -142,7 +145,10 @@ public enum LogCreation {
             throw .damaged(LogDamage(seq: 1, offset: 0, reason: error.reason), path: path)
         }
         guard entry.type == "LogCreated", entry.seq == 1, entry.prev == .zero else {
-            throw .damaged(LogDamage(seq: 1, offset: 0, reason: "the first line is not LogCreated with seq 1 and prev of 64 zeros"), path: path)
+            throw .damaged(
+                LogDamage(
+                    seq: 1, offset: 0, reason: "the first line is not LogCreated with seq 1 and prev of 64 zeros"),
+                path: path)
         }
         guard let format = entry.data["format"] else {
             throw .damaged(LogDamage(seq: 1, offset: 0, reason: "LogCreated has no format"), path: path)

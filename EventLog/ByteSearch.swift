@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Substring search over raw bytes (memmem is a GNU extension Swift does not import).

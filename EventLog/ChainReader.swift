@@ -1,6 +1,7 @@
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Streams lines from a log file in bounded memory, checking the chain's cheap invariants:
@@ -14,8 +15,9 @@ enum ChainReader {
     /// Reads `{"seq":N,` at the start of a line.
     static func leadingSeq(_ line: UnsafeRawBufferPointer) -> Int? {
         guard line.count > 8, line[0] == UInt8(ascii: "{"), line[1] == UInt8(ascii: "\""), line[2] == UInt8(ascii: "s"),
-              line[3] == UInt8(ascii: "e"), line[4] == UInt8(ascii: "q"), line[5] == UInt8(ascii: "\""),
-              line[6] == UInt8(ascii: ":") else { return nil }
+            line[3] == UInt8(ascii: "e"), line[4] == UInt8(ascii: "q"), line[5] == UInt8(ascii: "\""),
+            line[6] == UInt8(ascii: ":")
+        else { return nil }
         var value = 0
         var i = 7
         while i < line.count, line[i] >= 48, line[i] <= 57, i < 26 {
@@ -54,11 +56,15 @@ enum ChainReader {
 
     /// Checks the `LogCreated` line and returns the log id.
     @discardableResult
-    static func checkFirstLine<Source: RandomAccessBytes & ~Copyable>(_ fd: borrowing Source, path: String) throws(LogError) -> String {
+    static func checkFirstLine<Source: RandomAccessBytes & ~Copyable>(
+        _ fd: borrowing Source, path: String
+    ) throws(LogError) -> String {
         let bytes: [UInt8]
         do { bytes = try fd.read(count: 4096, at: 0) } catch { throw .system(error) }
         guard let newline = bytes.firstIndex(of: 0x0A) else {
-            throw .damaged(LogDamage(seq: 1, offset: 0, reason: "the first line is longer than 4 KiB or has no newline"), path: path)
+            throw .damaged(
+                LogDamage(seq: 1, offset: 0, reason: "the first line is longer than 4 KiB or has no newline"),
+                path: path)
         }
         return try bytes.withUnsafeBytes { raw in
             Result { () throws(LogError) -> String in
@@ -71,7 +77,9 @@ enum ChainReader {
 
     /// The byte offset of line `seq`, found by binary search over byte offsets: seqs rise
     /// with offsets, so O(log n) small reads and no index.
-    static func offset<Source: RandomAccessBytes & ~Copyable>(ofSeq seq: Int, in fd: borrowing Source, path: String, end: Int) throws(LogError) -> Int {
+    static func offset<Source: RandomAccessBytes & ~Copyable>(
+        ofSeq seq: Int, in fd: borrowing Source, path: String, end: Int
+    ) throws(LogError) -> Int {
         if seq <= 1 { return 0 }
         func notFound(_ at: Int) -> LogError {
             .damaged(LogDamage(seq: seq, offset: at, reason: "no line holds seq \(seq)"), path: path)
@@ -110,7 +118,8 @@ enum ChainReader {
             let head: [UInt8]
             do { head = try fd.read(count: min(32, end - start), at: start) } catch { throw .system(error) }
             guard let found = head.withUnsafeBytes({ leadingSeq($0) }) else {
-                throw .damaged(LogDamage(seq: seq, offset: start, reason: "a line does not start with {\"seq\":N,"), path: path)
+                throw .damaged(
+                    LogDamage(seq: seq, offset: start, reason: "a line does not start with {\"seq\":N,"), path: path)
             }
             if found == seq { return start }
             if found < seq { low = start } else { high = start }
@@ -139,8 +148,8 @@ enum ChainReader {
         }
         var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
         defer { buffer.deallocate() }
-        var filled = 0      // bytes in buffer
-        var consumed = 0    // bytes of buffer already handed out
+        var filled = 0  // bytes in buffer
+        var consumed = 0  // bytes of buffer already handed out
         var bufferOffset = offset  // file offset of buffer[0]
         let end = tail.intactEnd
         while offset < end {
@@ -148,7 +157,8 @@ enum ChainReader {
             var newline: Int? = nil
             while true {
                 if consumed < filled,
-                   let p = memchr(buffer.baseAddress! + consumed, 0x0A, filled - consumed) {
+                    let p = memchr(buffer.baseAddress! + consumed, 0x0A, filled - consumed)
+                {
                     newline = buffer.baseAddress!.distance(to: p)
                     break
                 }
@@ -160,7 +170,9 @@ enum ChainReader {
                 filled = rest
                 if filled == buffer.count {
                     guard buffer.count < maximumLineLength else {
-                        throw LogError.damaged(LogDamage(seq: expected, offset: offset, reason: "a line is longer than 64 MiB"), path: path)
+                        throw LogError.damaged(
+                            LogDamage(seq: expected, offset: offset, reason: "a line is longer than 64 MiB"), path: path
+                        )
                     }
                     let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
                     bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
@@ -170,26 +182,36 @@ enum ChainReader {
                 let want = min(buffer.count - filled, end - (bufferOffset + filled))
                 guard want > 0 else { break }
                 let n: Int
-                do { n = try fd.read(into: buffer.baseAddress! + filled, count: want, at: bufferOffset + filled) }
-                catch { throw LogError.system(error) }
+                do { n = try fd.read(into: buffer.baseAddress! + filled, count: want, at: bufferOffset + filled) } catch
+                { throw LogError.system(error) }
                 if n == 0 { break }
                 filled += n
             }
             guard let newlineIndex = newline else {
-                throw LogError.damaged(LogDamage(seq: expected, offset: offset, reason: "the log ends inside a line"), path: path)
+                throw LogError.damaged(
+                    LogDamage(seq: expected, offset: offset, reason: "the log ends inside a line"), path: path)
             }
             let line = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[consumed..<newlineIndex])
             guard let found = leadingSeq(line), suffixIsWellFormed(line) else {
-                throw LogError.damaged(LogDamage(seq: expected, offset: offset, reason: "the line is not a well-formed log line"), path: path)
+                throw LogError.damaged(
+                    LogDamage(seq: expected, offset: offset, reason: "the line is not a well-formed log line"),
+                    path: path)
             }
             guard found == expected else {
-                throw LogError.damaged(LogDamage(seq: expected, offset: offset, reason: "seq is \(found), expected \(expected)"), path: path)
+                throw LogError.damaged(
+                    LogDamage(seq: expected, offset: offset, reason: "seq is \(found), expected \(expected)"),
+                    path: path)
             }
             let count = line.count
             if checkPrev && memcmp(line.baseAddress! + (count - 140), previousHash, 64) != 0 {
-                throw LogError.damaged(LogDamage(seq: expected, offset: offset, reason: "prev does not match the hash of seq \(expected - 1)"), path: path)
+                throw LogError.damaged(
+                    LogDamage(
+                        seq: expected, offset: offset, reason: "prev does not match the hash of seq \(expected - 1)"),
+                    path: path)
             }
-            previousHash.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: line.baseAddress! + (count - 66), byteCount: 64) }
+            previousHash.withUnsafeMutableBytes {
+                $0.baseAddress!.copyMemory(from: line.baseAddress! + (count - 66), byteCount: 64)
+            }
             checkPrev = true
             try body(LogLine(bytes: line, offset: offset, seq: expected))
             expected += 1

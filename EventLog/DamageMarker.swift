@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Damage that someone found earlier: which file, where, and what.
@@ -37,7 +37,8 @@ public struct DamageMarker: Sendable {
             let seq = object["seq"]?.intValue, let offset = object["offset"]?.intValue,
             let reason = object["reason"]?.stringValue
         else {
-            return DamageNotice(file: path, damage: LogDamage(seq: 0, offset: 0, reason: "the damage record is unreadable"))
+            return DamageNotice(
+                file: path, damage: LogDamage(seq: 0, offset: 0, reason: "the damage record is unreadable"))
         }
         return DamageNotice(file: file, damage: LogDamage(seq: Int(seq), offset: Int(offset), reason: reason))
     }

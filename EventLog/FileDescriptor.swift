@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A failed system call: which operation on which path, and the errno.
@@ -245,7 +245,9 @@ public enum FileSystem {
             if i == parts.count - 1 {
                 try makeDirectory(prefix, mode: mode)
             } else if !kind(of: prefix).exists {
-                guard mkdir(prefix, 0o755) == 0 || errno == EEXIST else { throw SystemError("create directory", path: prefix) }
+                guard mkdir(prefix, 0o755) == 0 || errno == EEXIST else {
+                    throw SystemError("create directory", path: prefix)
+                }
             }
         }
     }
@@ -261,7 +263,8 @@ public enum FileSystem {
     /// Replaces `path` atomically: writes a temporary file beside it (mode 0600), fsyncs it,
     /// renames it over `path`, and fsyncs the directory. A crash leaves either the old or
     /// the new content, never a mix.
-    public static func replaceAtomically(_ path: String, with bytes: [UInt8], mode: mode_t = 0o600) throws(SystemError) {
+    public static func replaceAtomically(_ path: String, with bytes: [UInt8], mode: mode_t = 0o600) throws(SystemError)
+    {
         do {
             try replaceAtomically(path, mode: mode) { write in try bytes.withUnsafeBytes { try write($0) } }
         } catch let error as SystemError {
@@ -278,7 +281,8 @@ public enum FileSystem {
     /// - Throws: `SystemError` if a write, the fsync or the rename fails, or what `produce`
     ///   throws; either way the temporary file is removed and `path` is untouched.
     public static func replaceAtomically(
-        _ path: String, mode: mode_t = 0o600, streaming produce: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+        _ path: String, mode: mode_t = 0o600,
+        streaming produce: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws {
         let temporary = path + ".tmp-\(getpid())"
         do {
@@ -331,7 +335,8 @@ public enum FileSystem {
     /// mode 0600, and fsyncs the file and the directory: how torn tails are kept, byte for
     /// byte, before they are cut from the file they were in.
     /// - Returns: the new file's path.
-    public static func keepInNewFile(_ bytes: [UInt8], in directory: String, base: String) throws(SystemError) -> String {
+    public static func keepInNewFile(_ bytes: [UInt8], in directory: String, base: String) throws(SystemError) -> String
+    {
         try makeDirectory(directory)
         var name = base + ".jsonl"
         var n = 2

@@ -51,16 +51,21 @@ extension FileLog {
                 kept = try TailInspection.headBefore(offset: found.offset, fd: fd, path: path)
             }
             guard kept.seq >= 1 else {
-                throw LogError.damaged(LogDamage(seq: 1, offset: 0, reason: "not even the first line is intact, so there is nothing to keep"), path: path)
+                throw LogError.damaged(
+                    LogDamage(
+                        seq: 1, offset: 0, reason: "not even the first line is intact, so there is nothing to keep"),
+                    path: path)
             }
             let size = try fd.size()
             var quarantined: String? = nil
             if keptEnd < size {
-                quarantined = try quarantine(fd, range: keptEnd..<size, afterSeq: kept.seq, reason: "cut by recovery", announce: false)
+                quarantined = try quarantine(
+                    fd, range: keptEnd..<size, afterSeq: kept.seq, reason: "cut by recovery", announce: false)
             }
             let logID = try ChainReader.checkFirstLine(fd, path: path)
             let offset = try ChainReader.offset(ofSeq: kept.seq, in: fd, path: path, end: keptEnd)
-            try acknowledged?.write(AcknowledgedHead(logID: logID, seq: kept.seq, offset: offset, end: keptEnd, hash: kept.hash))
+            try acknowledged?.write(
+                AcknowledgedHead(logID: logID, seq: kept.seq, offset: offset, end: keptEnd, hash: kept.hash))
             try damageMarker?.clear()
 
             var data: JSONObject = [
@@ -72,9 +77,11 @@ extension FileLog {
             ]
             for (key, value) in try extra() { data[key] = value }
             let session = try FileLogSession(fd: FileDescriptor(borrowing: fd.rawValue, path: path), log: self)
-            let recorded = try session.append([LogRecord(type: "LogRecovered", actor: actor, at: at, data: data)], expectedHead: kept.seq)
-            return LogRecovery(previous: previous, damage: damage, kept: kept, cut: keptEnd..<size, quarantined: quarantined,
-                               recorded: recorded[0])
+            let recorded = try session.append(
+                [LogRecord(type: "LogRecovered", actor: actor, at: at, data: data)], expectedHead: kept.seq)
+            return LogRecovery(
+                previous: previous, damage: damage, kept: kept, cut: keptEnd..<size, quarantined: quarantined,
+                recorded: recorded[0])
         }
     }
 }

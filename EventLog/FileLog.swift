@@ -1,6 +1,7 @@
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The durable log: a JSON Lines file, appended under an exclusive flock, fsync'ed before
@@ -44,7 +45,8 @@ public final class FileLog: AppendOnlyLog {
     ///   - damageMarker: where damage found by anyone is recorded, so that writers refuse.
     public init(
         path: String, quarantineDirectory: String, headRecordPath: String? = nil, damageMarker: DamageMarker? = nil,
-        lockTimeout: Double = 10, clock: any Clock = SystemClock(), warn: @escaping @Sendable (String) -> Void = { _ in }
+        lockTimeout: Double = 10, clock: any Clock = SystemClock(),
+        warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.path = path
         self.quarantineDirectory = quarantineDirectory
@@ -71,7 +73,8 @@ public final class FileLog: AppendOnlyLog {
         } catch { throw LogError.system(error) }
         return try withExclusiveAccess { session in
             if session.head.seq > 0 { return (false, session.head) }
-            let heads = try session.append([LogCreation.record(logID: logID, actor: actor, at: clock.now())], expectedHead: 0)
+            let heads = try session.append(
+                [LogCreation.record(logID: logID, actor: actor, at: clock.now())], expectedHead: 0)
             return (true, heads[0])
         }
     }
@@ -163,25 +166,40 @@ public final class FileLog: AppendOnlyLog {
     ) throws {
         let intactEnd = tail.intactEnd
         guard intactEnd >= record.end else {
-            let missing = tail.head.seq + 1 == record.seq ? "seq \(record.seq) is missing"
-                : tail.head.seq < record.seq ? "seq \(tail.head.seq + 1)…\(record.seq) are missing"
-                : "the log is shorter than it was, so lines were removed or rewritten"
-            let torn = tail.torn.map { "; what follows byte \($0.range.lowerBound) is not a complete, valid line (\($0.reason))" } ?? ""
-            throw LogError.damaged(LogDamage(seq: min(tail.head.seq, record.seq - 1) + 1, offset: intactEnd, reason:
-                "the log's intact lines end at byte \(intactEnd) (seq \(tail.head.seq)), but seq \(record.seq) was acknowledged up to byte \(record.end): \(missing)\(torn)"),
+            let missing =
+                tail.head.seq + 1 == record.seq
+                ? "seq \(record.seq) is missing"
+                : tail.head.seq < record.seq
+                    ? "seq \(tail.head.seq + 1)…\(record.seq) are missing"
+                    : "the log is shorter than it was, so lines were removed or rewritten"
+            let torn =
+                tail.torn.map {
+                    "; what follows byte \($0.range.lowerBound) is not a complete, valid line (\($0.reason))"
+                } ?? ""
+            throw LogError.damaged(
+                LogDamage(
+                    seq: min(tail.head.seq, record.seq - 1) + 1, offset: intactEnd,
+                    reason:
+                        "the log's intact lines end at byte \(intactEnd) (seq \(tail.head.seq)), but seq \(record.seq) was acknowledged up to byte \(record.end): \(missing)\(torn)"
+                ),
                 path: path)
         }
         if tail.headOffset == record.offset, tail.head.seq == record.seq, tail.head.hash == record.hash { return }
         let line = try ChainReader.line(at: record.offset, in: fd, path: path, end: intactEnd)
-        let intact = line.map { bytes in
-            bytes.count == record.end - record.offset
-                && bytes.withUnsafeBytes { raw in
-                    TailInspection.verifiedHead(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 1)]))
-                } == LogHead(seq: record.seq, hash: record.hash)
-        } ?? false
+        let intact =
+            line.map { bytes in
+                bytes.count == record.end - record.offset
+                    && bytes.withUnsafeBytes { raw in
+                        TailInspection.verifiedHead(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 1)]))
+                    } == LogHead(seq: record.seq, hash: record.hash)
+            } ?? false
         guard intact else {
-            throw LogError.damaged(LogDamage(seq: record.seq, offset: record.offset, reason:
-                "seq \(record.seq) was acknowledged with hash \(record.hash.hex), but the line at byte \(record.offset) no longer holds it: the log was changed or rewritten"),
+            throw LogError.damaged(
+                LogDamage(
+                    seq: record.seq, offset: record.offset,
+                    reason:
+                        "seq \(record.seq) was acknowledged with hash \(record.hash.hex), but the line at byte \(record.offset) no longer holds it: the log was changed or rewritten"
+                ),
                 path: path)
         }
     }
@@ -198,15 +216,22 @@ public final class FileLog: AppendOnlyLog {
             let report = try LogVerifier.verify(path: path, anchors: anchors, threads: threads)
             if let record {
                 guard record.logID == report.logID else {
-                    throw LogError.damaged(LogDamage(seq: 1, offset: 0, reason:
-                        "the acknowledged head belongs to log \(record.logID), but this file is log \(report.logID): the log was replaced"),
+                    throw LogError.damaged(
+                        LogDamage(
+                            seq: 1, offset: 0,
+                            reason:
+                                "the acknowledged head belongs to log \(record.logID), but this file is log \(report.logID): the log was replaced"
+                        ),
                         path: path)
                 }
                 let fd = try openForReading()
-                let headOffset = report.head.seq == 0 ? -1 : try ChainReader.offset(ofSeq: report.head.seq, in: fd, path: path, end: report.bytes)
-                let tail = TailInspection(head: report.head, intactEnd: report.bytes,
-                                          torn: report.tornTail.map { .init(range: $0.offset..<($0.offset + $0.length), reason: $0.reason) },
-                                          headOffset: headOffset)
+                let headOffset =
+                    report.head.seq == 0
+                    ? -1 : try ChainReader.offset(ofSeq: report.head.seq, in: fd, path: path, end: report.bytes)
+                let tail = TailInspection(
+                    head: report.head, intactEnd: report.bytes,
+                    torn: report.tornTail.map { .init(range: $0.offset..<($0.offset + $0.length), reason: $0.reason) },
+                    headOffset: headOffset)
                 try checkAcknowledged(record, in: fd, tail: tail)
             }
             return report
@@ -230,7 +255,8 @@ public final class FileLog: AppendOnlyLog {
             // Reuse the descriptor while the path still names the same file.
             if cached == nil || !cached!.stillNames(path) {
                 cached = nil
-                do { cached = try OwnedDescriptor(path: path, flags: O_RDWR | O_APPEND) } catch let error as SystemError {
+                do { cached = try OwnedDescriptor(path: path, flags: O_RDWR | O_APPEND) } catch let error as SystemError
+                {
                     if error.code == ENOENT { throw LogError.notInitialized(path: path) }
                     throw LogError.system(error)
                 }
@@ -260,8 +286,10 @@ public final class FileLog: AppendOnlyLog {
     /// file. The copy is fsync'ed before the cut, so the bytes exist somewhere at all times.
     /// - Returns: the quarantine file's path.
     @discardableResult
-    func quarantine(_ fd: borrowing FileDescriptor, range: Range<Int>, afterSeq: Int, reason: String,
-                    announce: Bool = true) throws(LogError) -> String {
+    func quarantine(
+        _ fd: borrowing FileDescriptor, range: Range<Int>, afterSeq: Int, reason: String,
+        announce: Bool = true
+    ) throws(LogError) -> String {
         do {
             let bytes = try fd.read(count: range.count, at: range.lowerBound)
             let stamp = clock.now().rfc3339.filter { $0.isNumber || $0 == "T" || $0 == "Z" }
@@ -269,7 +297,11 @@ public final class FileLog: AppendOnlyLog {
             let target = try FileSystem.keepInNewFile(bytes, in: quarantineDirectory, base: base)
             try fd.truncate(to: range.lowerBound)
             try fd.sync()
-            if announce { warn("moved a torn tail of \(range.count) bytes after seq \(afterSeq) (byte offset \(range.lowerBound)) to \(target): \(reason); it was never acknowledged") }
+            if announce {
+                warn(
+                    "moved a torn tail of \(range.count) bytes after seq \(afterSeq) (byte offset \(range.lowerBound)) to \(target): \(reason); it was never acknowledged"
+                )
+            }
             return target
         } catch {
             throw .system(error)

@@ -1,6 +1,7 @@
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The writer's view of a locked `FileLog`.
@@ -29,8 +30,12 @@ final class FileLogSession: LogSession {
         if let record {
             logID = try log.checkedLogID(fd)
             guard record.logID == logID else {
-                throw LogError.damaged(LogDamage(seq: 1, offset: 0, reason:
-                    "the acknowledged head belongs to log \(record.logID), but this file is log \(logID): the log was replaced"),
+                throw LogError.damaged(
+                    LogDamage(
+                        seq: 1, offset: 0,
+                        reason:
+                            "the acknowledged head belongs to log \(record.logID), but this file is log \(logID): the log was replaced"
+                    ),
                     path: log.path)
             }
             try log.checkAcknowledged(record, in: fd, tail: tail)
@@ -47,11 +52,17 @@ final class FileLogSession: LogSession {
         // Lines nobody acknowledged yet: all of them for a log without a record, or complete
         // lines a writer fsync'ed before it died without recording them.
         let start = record.map { ($0.end, $0.head) } ?? (0, LogHead.empty)
-        let verified = try LogVerifier.verifyLines(fd, path: log.path, from: start.0, after: start.1, end: tail.intactEnd,
-                                                   threads: LogVerifier.processorCount)
+        let verified = try LogVerifier.verifyLines(
+            fd, path: log.path, from: start.0, after: start.1, end: tail.intactEnd,
+            threads: LogVerifier.processorCount)
         precondition(verified == tail.head, "the verified chain must end at the inspected head")
-        let offset = tail.headOffset >= 0 ? tail.headOffset : try ChainReader.offset(ofSeq: tail.head.seq, in: fd, path: log.path, end: tail.intactEnd)
-        try log.acknowledged?.write(AcknowledgedHead(logID: logID, seq: tail.head.seq, offset: offset, end: tail.intactEnd, hash: tail.head.hash))
+        let offset =
+            tail.headOffset >= 0
+            ? tail.headOffset
+            : try ChainReader.offset(ofSeq: tail.head.seq, in: fd, path: log.path, end: tail.intactEnd)
+        try log.acknowledged?.write(
+            AcknowledgedHead(
+                logID: logID, seq: tail.head.seq, offset: offset, end: tail.intactEnd, hash: tail.head.hash))
         return (tail.head, tail.intactEnd, logID)
     }
 
@@ -101,10 +112,13 @@ final class FileLogSession: LogSession {
         }
         size += written
         head = LogHead(seq: seq - 1, hash: prev)
-        if logID.isEmpty, pending.firstType == "LogCreated" { logID = try ChainReader.checkFirstLine(fd, path: log.path) }
+        if logID.isEmpty, pending.firstType == "LogCreated" {
+            logID = try ChainReader.checkFirstLine(fd, path: log.path)
+        }
         // Acknowledged only once the record is durable too: a crash before this point leaves
         // complete lines past the record, which the next writer verifies and adopts.
-        try log.acknowledged?.write(AcknowledgedHead(logID: logID, seq: head.seq, offset: lastLineStart, end: size, hash: head.hash))
+        try log.acknowledged?.write(
+            AcknowledgedHead(logID: logID, seq: head.seq, offset: lastLineStart, end: size, hash: head.hash))
         return head
     }
 }

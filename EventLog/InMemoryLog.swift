@@ -50,7 +50,8 @@ public final class InMemoryLog: AppendOnlyLog {
             // refuses writes, as a file log's checkpoint makes it.
             if tail.head.seq > 0 {
                 try ChainReader.checkFirstLine(MemoryBytes(bytes), path: name)
-                _ = try LogVerifier.verifyLines(MemoryBytes(bytes), path: name, from: 0, after: .empty, end: tail.intactEnd, threads: 1)
+                _ = try LogVerifier.verifyLines(
+                    MemoryBytes(bytes), path: name, from: 0, after: .empty, end: tail.intactEnd, threads: 1)
             }
             let session = InMemorySession(bytes: bytes, head: tail.head, name: name)
             var existential: any LogSession = session
@@ -87,7 +88,8 @@ final class InMemorySession: LogSession {
         var out = bytes
         var current = head
         try pending.forEachBody { body in
-            let hash = LineEncoder.encode(body: body, seq: current.seq + 1, prev: current.hash, batch: batch, into: &out)
+            let hash = LineEncoder.encode(
+                body: body, seq: current.seq + 1, prev: current.hash, batch: batch, into: &out)
             current = LogHead(seq: current.seq + 1, hash: hash)
             line(current)
         }

@@ -33,7 +33,8 @@ public struct JSONScanner {
     /// Scans `buffer` from `position`.
     public init(_ buffer: UnsafeRawBufferPointer, position: Int = 0) {
         // An empty buffer may have no base address; any valid pointer will do for zero reads.
-        base = buffer.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) }
+        base =
+            buffer.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) }
             ?? UnsafePointer(bitPattern: 1)!
         end = buffer.count
         self.position = position
@@ -121,7 +122,10 @@ public struct JSONScanner {
                 continue
             }
             if c < 0x20 { throw fail("control character in string") }
-            if c < 0x80 { position &+= 1; continue }
+            if c < 0x80 {
+                position &+= 1
+                continue
+            }
             try scanMultiByteScalar()
         }
         throw fail("unterminated string", at: start - 1)
@@ -147,7 +151,7 @@ public struct JSONScanner {
         position &+= 1
         switch e {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
-             UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
             return
         case UInt8(ascii: "u"):
             let unit = try hex4(at: at)
@@ -192,25 +196,32 @@ public struct JSONScanner {
         switch lead {
         case 0xC2...0xDF:
             guard cont(1) else { break }
-            position &+= 2; return
+            position &+= 2
+            return
         case 0xE0:
             guard inRange(1, 0xA0, 0xBF), cont(2) else { break }
-            position &+= 3; return
+            position &+= 3
+            return
         case 0xE1...0xEC, 0xEE...0xEF:
             guard cont(1), cont(2) else { break }
-            position &+= 3; return
+            position &+= 3
+            return
         case 0xED:
             guard inRange(1, 0x80, 0x9F), cont(2) else { break }
-            position &+= 3; return
+            position &+= 3
+            return
         case 0xF0:
             guard inRange(1, 0x90, 0xBF), cont(2), cont(3) else { break }
-            position &+= 4; return
+            position &+= 4
+            return
         case 0xF1...0xF3:
             guard cont(1), cont(2), cont(3) else { break }
-            position &+= 4; return
+            position &+= 4
+            return
         case 0xF4:
             guard inRange(1, 0x80, 0x8F), cont(2), cont(3) else { break }
-            position &+= 4; return
+            position &+= 4
+            return
         default:
             break
         }
@@ -226,7 +237,11 @@ public struct JSONScanner {
         var i = 0
         while i < raw.count {
             let c = raw[i]
-            guard c == UInt8(ascii: "\\") else { out.append(c); i += 1; continue }
+            guard c == UInt8(ascii: "\\") else {
+                out.append(c)
+                i += 1
+                continue
+            }
             let e = raw[i + 1]
             i += 2
             switch e {
@@ -341,12 +356,15 @@ public struct JSONScanner {
         case UInt8(ascii: "\""): _ = try scanString()
         case UInt8(ascii: "{"):
             guard depth < Self.maximumDepth else { throw fail("nesting too deep") }
-            try forEachMember(depth: depth) { (scanner: inout JSONScanner, _: Range<Int>, _: Bool) throws(JSONSyntaxError) in
+            try forEachMember(depth: depth) {
+                (scanner: inout JSONScanner, _: Range<Int>, _: Bool) throws(JSONSyntaxError) in
                 try scanner.skipValue(depth: depth + 1)
             }
         case UInt8(ascii: "["):
             guard depth < Self.maximumDepth else { throw fail("nesting too deep") }
-            try forEachElement { (scanner: inout JSONScanner) throws(JSONSyntaxError) in try scanner.skipValue(depth: depth + 1) }
+            try forEachElement { (scanner: inout JSONScanner) throws(JSONSyntaxError) in
+                try scanner.skipValue(depth: depth + 1)
+            }
         case UInt8(ascii: "t"): guard consume("true") else { throw fail("invalid literal") }
         case UInt8(ascii: "f"): guard consume("false") else { throw fail("invalid literal") }
         case UInt8(ascii: "n"): guard consume("null") else { throw fail("invalid literal") }
@@ -363,7 +381,10 @@ public struct JSONScanner {
         skipWhitespace()
         try expect(UInt8(ascii: "{"))
         skipWhitespace()
-        if position < end && base[position] == UInt8(ascii: "}") { position &+= 1; return }
+        if position < end && base[position] == UInt8(ascii: "}") {
+            position &+= 1
+            return
+        }
         while true {
             skipWhitespace()
             let (key, escaped) = try scanString()
@@ -387,7 +408,10 @@ public struct JSONScanner {
         skipWhitespace()
         try expect(UInt8(ascii: "["))
         skipWhitespace()
-        if position < end && base[position] == UInt8(ascii: "]") { position &+= 1; return }
+        if position < end && base[position] == UInt8(ascii: "]") {
+            position &+= 1
+            return
+        }
         while true {
             skipWhitespace()
             try body(&self)
@@ -422,7 +446,8 @@ public struct JSONScanner {
             // Small objects (nearly all) are checked for duplicates by comparing with the keys
             // so far; a set is built only for large ones.
             var seen: Set<String>? = nil
-            try forEachMember(depth: depth) { (scanner: inout JSONScanner, keyRange: Range<Int>, escaped: Bool) throws(JSONSyntaxError) in
+            try forEachMember(depth: depth) {
+                (scanner: inout JSONScanner, keyRange: Range<Int>, escaped: Bool) throws(JSONSyntaxError) in
                 let key = scanner.decodeString(keyRange, escaped: escaped)
                 let duplicate: Bool
                 if members.count < 16 {
@@ -438,15 +463,24 @@ public struct JSONScanner {
         case UInt8(ascii: "["):
             guard depth < Self.maximumDepth else { throw fail("nesting too deep") }
             var items: [JSONValue] = []
-            try forEachElement { (scanner: inout JSONScanner) throws(JSONSyntaxError) in items.append(try scanner.parseValue(depth: depth + 1)) }
+            try forEachElement { (scanner: inout JSONScanner) throws(JSONSyntaxError) in
+                items.append(try scanner.parseValue(depth: depth + 1))
+            }
             return .array(items)
-        case UInt8(ascii: "t"): guard consume("true") else { throw fail("invalid literal") }; return .bool(true)
-        case UInt8(ascii: "f"): guard consume("false") else { throw fail("invalid literal") }; return .bool(false)
-        case UInt8(ascii: "n"): guard consume("null") else { throw fail("invalid literal") }; return .null
+        case UInt8(ascii: "t"):
+            guard consume("true") else { throw fail("invalid literal") }
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            guard consume("false") else { throw fail("invalid literal") }
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            guard consume("null") else { throw fail("invalid literal") }
+            return .null
         default:
             let (range, integral) = try scanNumber()
             if integral, let i = Self.integerValue(base, range) { return .int(i) }
-            let text = String(decoding: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
+            let text = String(
+                decoding: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
             guard let d = Double(text), d.isFinite else { throw fail("number out of range", at: range.lowerBound) }
             return .double(d)
         }

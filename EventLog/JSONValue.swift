@@ -151,12 +151,18 @@ public struct JSONWriter: Sendable {
 
     /// Appends an integer in decimal.
     public mutating func write(_ value: Int64) {
-        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
+        if value == 0 {
+            bytes.append(UInt8(ascii: "0"))
+            return
+        }
         var magnitude = value.magnitude
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var count = 0
         withUnsafeMutableBytes(of: &digits) { d in
             while magnitude > 0 {
@@ -174,7 +180,10 @@ public struct JSONWriter: Sendable {
     /// Appends a finite double in its shortest round-tripping form. Non-finite values,
     /// which JSON cannot express, are written as `null`.
     public mutating func write(_ value: Double) {
-        guard value.isFinite else { writeRaw("null"); return }
+        guard value.isFinite else {
+            writeRaw("null")
+            return
+        }
         if value == value.rounded(), abs(value) < 1e15 {
             // Integral doubles print as "3.0" in Swift; JSON readers prefer "3".
             write(Int64(value))
@@ -205,8 +214,10 @@ public struct JSONWriter: Sendable {
                 case 0x0C: bytes.append(UInt8(ascii: "f"))
                 default:
                     let hex: StaticString = "0123456789abcdef"
-                    bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                              hex.utf8Start[Int(c >> 4)], hex.utf8Start[Int(c & 0xf)]])
+                    bytes.append(contentsOf: [
+                        UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                        hex.utf8Start[Int(c >> 4)], hex.utf8Start[Int(c & 0xf)],
+                    ])
                 }
             }
             if start < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...])) }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Streams the newline-terminated lines of a file through a fixed buffer, so that reading a
@@ -23,7 +23,7 @@ public enum LineStream {
         guard offset < limit else { return }
         var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
         defer { buffer.deallocate() }
-        var filled = 0         // bytes in the buffer
+        var filled = 0  // bytes in the buffer
         var bufferOffset = offset  // file offset of buffer[0]
         while bufferOffset + filled < limit {
             if filled == buffer.count {
@@ -32,14 +32,17 @@ public enum LineStream {
                 buffer.deallocate()
                 buffer = bigger
             }
-            let n = try fd.read(into: buffer.baseAddress! + filled, count: min(buffer.count - filled, limit - bufferOffset - filled),
-                                at: bufferOffset + filled)
+            let n = try fd.read(
+                into: buffer.baseAddress! + filled, count: min(buffer.count - filled, limit - bufferOffset - filled),
+                at: bufferOffset + filled)
             if n == 0 { break }
             filled += n
             var start = 0
             while start < filled, let p = memchr(buffer.baseAddress! + start, 0x0A, filled - start) {
                 let newline = buffer.baseAddress!.distance(to: p)
-                try body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<newline]), bufferOffset + start)
+                try body(
+                    UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<newline]),
+                    bufferOffset + start)
                 start = newline + 1
             }
             // Keep the incomplete last line for the next read.

@@ -46,22 +46,28 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidRecord(let reason):
             return "invalid record: \(reason)"
         case .conflict(let expected, let actual):
-            return "the log moved on while this command was deciding (expected head seq \(expected), found \(actual)); nothing was written, run the command again"
+            return
+                "the log moved on while this command was deciding (expected head seq \(expected), found \(actual)); nothing was written, run the command again"
         case .damaged(let damage, let path):
-            return "\(path) is damaged at \(damage). Nothing was written; writes are refused until the store is restored from a backup (or the loss is accepted with `tandem recover --accept-loss --reason TEXT`). Run `tandem verify` for the full report"
+            return
+                "\(path) is damaged at \(damage). Nothing was written; writes are refused until the store is restored from a backup (or the loss is accepted with `tandem recover --accept-loss --reason TEXT`). Run `tandem verify` for the full report"
         case .damageRecorded(let notice):
-            return "the store was found damaged earlier: \(notice). Nothing was read or written. Restore the store from a backup and run `tandem verify`, or accept the loss with `tandem recover --accept-loss --reason TEXT`"
+            return
+                "the store was found damaged earlier: \(notice). Nothing was read or written. Restore the store from a backup and run `tandem verify`, or accept the loss with `tandem recover --accept-loss --reason TEXT`"
         case .anchorMismatch(let seq, let expected, let found, let head, let path):
             if let found {
-                return "anchor \(seq):\(expected.hex) does not match \(path): seq \(seq) now has hash \(found.hex), so the log was rewritten at or before seq \(seq)"
+                return
+                    "anchor \(seq):\(expected.hex) does not match \(path): seq \(seq) now has hash \(found.hex), so the log was rewritten at or before seq \(seq)"
             }
             return "anchor \(seq):\(expected.hex) is beyond the head of \(path) (seq \(head)), so the log was truncated"
         case .notInitialized(let path):
             return "\(path) holds no log yet; create the store with `tandem init`"
         case .unsupportedFormat(let found, let path):
-            return "\(path) uses log format \(found), but this build of tandem reads format \(logFormatVersion) only; use a tandem version that supports it"
+            return
+                "\(path) uses log format \(found), but this build of tandem reads format \(logFormatVersion) only; use a tandem version that supports it"
         case .lockTimeout(let path, let seconds):
-            return "another tandem process is writing to the store (\(path) is locked); waited \(Self.format(seconds)) s. Try again when it has finished, or raise TANDEM_LOCK_TIMEOUT"
+            return
+                "another tandem process is writing to the store (\(path) is locked); waited \(Self.format(seconds)) s. Try again when it has finished, or raise TANDEM_LOCK_TIMEOUT"
         case .system(let error):
             return error.description
         case .seqOutOfRange(let requested, let head):

@@ -54,7 +54,7 @@ public struct LogRecord: Sendable, Equatable {
         for key in extras.keys {
             if Self.reservedKeys.contains(key) { throw .invalidRecord("the envelope key '\(key)' is reserved") }
             guard let first = key.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
-                  key.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) })
+                key.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) })
             else { throw .invalidRecord("the envelope key '\(key)' must be a lower camel-case word") }
         }
     }
@@ -105,7 +105,8 @@ public enum LineEncoder {
     /// Appends one complete line around a body from `encodeBody`, and returns its hash.
     @discardableResult
     public static func encode(
-        body: UnsafeRawBufferPointer, seq: Int, prev: SHA256Digest, batch: ClosedRange<Int>? = nil, into out: inout [UInt8]
+        body: UnsafeRawBufferPointer, seq: Int, prev: SHA256Digest, batch: ClosedRange<Int>? = nil,
+        into out: inout [UInt8]
     ) -> SHA256Digest {
         let start = out.count
         var writer = JSONWriter(capacity: 0)
@@ -177,7 +178,9 @@ public enum LineParser {
     /// - Throws: `LineDefect` naming the first problem and its byte offset in the line.
     public static func parse(_ line: UnsafeRawBufferPointer) throws(LineDefect) -> LineEnvelope {
         var s = JSONScanner(line)
-        func defect(_ reason: String, _ at: Int? = nil) -> LineDefect { LineDefect(offset: at ?? s.position, reason: reason) }
+        func defect(_ reason: String, _ at: Int? = nil) -> LineDefect {
+            LineDefect(offset: at ?? s.position, reason: reason)
+        }
         do {
             guard s.consume("{\"seq\":") else { throw defect("the line does not start with {\"seq\":") }
             let seqStart = s.position
@@ -219,7 +222,9 @@ public enum LineParser {
                 let valueStart = s.position
                 if name == "batch" {
                     var bounds: [Int64] = []
-                    try s.forEachElement { (inner: inout JSONScanner) throws(JSONSyntaxError) in bounds.append(try inner.parseInt()) }
+                    try s.forEachElement { (inner: inout JSONScanner) throws(JSONSyntaxError) in
+                        bounds.append(try inner.parseInt())
+                    }
                     guard bounds.count == 2, bounds[0] >= 1, bounds[0] <= Int64(seq), Int64(seq) <= bounds[1] else {
                         throw defect("batch must be [first, last] around the line's seq", valueStart)
                     }

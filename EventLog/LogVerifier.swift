@@ -1,6 +1,7 @@
 import Dispatch
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An unacknowledged tail found at the end of a log: it is not part of the chain.
@@ -66,7 +67,9 @@ public enum LogVerifier {
     }
 
     /// Verifies a log held in memory; see `verify(path:anchors:threads:)`.
-    public static func verify(bytes: [UInt8], name: String = "memory", anchors: [LogHead] = [], threads: Int = 1) throws -> VerificationReport {
+    public static func verify(
+        bytes: [UInt8], name: String = "memory", anchors: [LogHead] = [], threads: Int = 1
+    ) throws -> VerificationReport {
         try verify(MemoryBytes(bytes), path: name, anchors: anchors, threads: threads)
     }
 
@@ -84,17 +87,20 @@ public enum LogVerifier {
         if let tail = try? TailInspection.inspect(source, path: path) {
             end = tail.intactEnd
             if let t = tail.torn {
-                torn = TornTail(offset: t.range.lowerBound, length: t.range.count, afterSeq: tail.head.seq, reason: t.reason)
+                torn = TornTail(
+                    offset: t.range.lowerBound, length: t.range.count, afterSeq: tail.head.seq, reason: t.reason)
             }
         }
         guard end > 0 else {
-            throw LogError.damaged(LogDamage(seq: 1, offset: 0, reason: torn?.reason ?? "the log has no complete line"), path: path)
+            throw LogError.damaged(
+                LogDamage(seq: 1, offset: 0, reason: torn?.reason ?? "the log has no complete line"), path: path)
         }
         try ChainReader.checkFirstLine(source, path: path)
         let head = try verifyLines(source, path: path, from: 0, after: .empty, end: end, threads: threads)
         for anchor in anchors {
             guard anchor.seq <= head.seq, anchor.seq >= 1 else {
-                throw LogError.anchorMismatch(seq: anchor.seq, expected: anchor.hash, found: nil, head: head.seq, path: path)
+                throw LogError.anchorMismatch(
+                    seq: anchor.seq, expected: anchor.hash, found: nil, head: head.seq, path: path)
             }
             let offset = try ChainReader.offset(ofSeq: anchor.seq, in: source, path: path, end: end)
             let bytes = try source.read(count: min(end - offset, 1 << 20), at: offset)
@@ -103,7 +109,8 @@ public enum LogVerifier {
                 LogLine(bytes: UnsafeRawBufferPointer(rebasing: raw[0..<newline]), offset: offset, seq: anchor.seq).hash
             }
             guard found == anchor.hash else {
-                throw LogError.anchorMismatch(seq: anchor.seq, expected: anchor.hash, found: found, head: head.seq, path: path)
+                throw LogError.anchorMismatch(
+                    seq: anchor.seq, expected: anchor.hash, found: found, head: head.seq, path: path)
             }
         }
         let logID = try firstLineID(source)
@@ -117,9 +124,10 @@ public enum LogVerifier {
     ) throws -> LogHead {
         var state = ChainState(lines: after.seq, lastHash: after.seq == 0 ? nil : after.hash)
         if offset >= end { return after }
-        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(windowSize, max(4096, end - offset)), alignment: 64)
+        var buffer = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: min(windowSize, max(4096, end - offset)), alignment: 64)
         defer { buffer.deallocate() }
-        var carried = 0          // bytes of a partial line carried to the front of the buffer
+        var carried = 0  // bytes of a partial line carried to the front of the buffer
         var fileOffset = offset  // file offset of buffer[0]
         while fileOffset + carried < end {
             if carried == buffer.count {
@@ -140,8 +148,9 @@ public enum LogVerifier {
                 continue
             }
             let usable = lastNewline + 1
-            try verifyWindow(UnsafeRawBufferPointer(rebasing: buffer[0..<usable]), fileOffset: fileOffset,
-                             state: &state, path: path, threads: threads)
+            try verifyWindow(
+                UnsafeRawBufferPointer(rebasing: buffer[0..<usable]), fileOffset: fileOffset,
+                state: &state, path: path, threads: threads)
             carried = filled - usable
             if carried > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + usable, carried) }
             fileOffset += usable
@@ -152,7 +161,8 @@ public enum LogVerifier {
         return LogHead(seq: state.lines, hash: lastHash)
     }
 
-    private static func firstLineID<Source: RandomAccessBytes & ~Copyable>(_ source: borrowing Source) throws -> String {
+    private static func firstLineID<Source: RandomAccessBytes & ~Copyable>(_ source: borrowing Source) throws -> String
+    {
         let bytes = try source.read(count: 4096, at: 0)
         let line = bytes[..<(bytes.firstIndex(of: 0x0A) ?? bytes.count)]
         return (try? LogEntry(line: line))?.data["log"]?.stringValue ?? ""
@@ -192,7 +202,8 @@ public enum LogVerifier {
         for i in 1..<pieceCount {
             let target = window.count * i / pieceCount
             guard target > bounds[bounds.count - 1],
-                  let p = memchr(window.baseAddress! + target, 0x0A, window.count - target) else { continue }
+                let p = memchr(window.baseAddress! + target, 0x0A, window.count - target)
+            else { continue }
             let next = window.baseAddress!.distance(to: UnsafeRawPointer(p)) + 1
             if next < window.count && next > bounds[bounds.count - 1] { bounds.append(next) }
         }
@@ -203,7 +214,9 @@ public enum LogVerifier {
         let shared = SharedBytes(buffer: window)
         let base = fileOffset
         if pieces == 1 || threads == 1 {
-            for i in 0..<pieces { results.slots[i] = verifyPiece(shared.buffer, cuts[i]..<cuts[i + 1], fileOffset: base) }
+            for i in 0..<pieces {
+                results.slots[i] = verifyPiece(shared.buffer, cuts[i]..<cuts[i + 1], fileOffset: base)
+            }
         } else {
             DispatchQueue.concurrentPerform(iterations: pieces) { i in
                 results.slots[i] = verifyPiece(shared.buffer, cuts[i]..<cuts[i + 1], fileOffset: base)
@@ -212,22 +225,29 @@ public enum LogVerifier {
         for piece in results.slots {
             let expected = state.lines + 1
             if let defect = piece.defect, defect.index == 0 {
-                throw LogError.damaged(LogDamage(seq: expected, offset: defect.offset, reason: defect.reason), path: path)
+                throw LogError.damaged(
+                    LogDamage(seq: expected, offset: defect.offset, reason: defect.reason), path: path)
             }
             if piece.lines > 0 {
                 if piece.firstSeq != expected {
-                    throw LogError.damaged(LogDamage(seq: expected, offset: piece.firstOffset,
-                                                     reason: "seq is \(piece.firstSeq), expected \(expected)"), path: path)
+                    throw LogError.damaged(
+                        LogDamage(
+                            seq: expected, offset: piece.firstOffset,
+                            reason: "seq is \(piece.firstSeq), expected \(expected)"), path: path)
                 }
                 let previous = state.lastHash ?? .zero
                 if piece.firstPrev != previous {
-                    throw LogError.damaged(LogDamage(seq: expected, offset: piece.firstOffset,
-                                                     reason: expected == 1 ? "prev of the first line is not 64 zeros"
-                                                        : "prev does not match the hash of seq \(expected - 1)"), path: path)
+                    throw LogError.damaged(
+                        LogDamage(
+                            seq: expected, offset: piece.firstOffset,
+                            reason: expected == 1
+                                ? "prev of the first line is not 64 zeros"
+                                : "prev does not match the hash of seq \(expected - 1)"), path: path)
                 }
             }
             if let defect = piece.defect {
-                throw LogError.damaged(LogDamage(seq: expected + defect.index, offset: defect.offset, reason: defect.reason), path: path)
+                throw LogError.damaged(
+                    LogDamage(seq: expected + defect.index, offset: defect.offset, reason: defect.reason), path: path)
             }
             state.lines += piece.lines
             state.lastHash = piece.lastHash ?? state.lastHash
@@ -236,7 +256,9 @@ public enum LogVerifier {
 
     /// Verifies the lines of one piece on its own: everything except the links to the
     /// pieces before it.
-    private static func verifyPiece(_ window: UnsafeRawBufferPointer, _ range: Range<Int>, fileOffset: Int) -> PieceResult {
+    private static func verifyPiece(
+        _ window: UnsafeRawBufferPointer, _ range: Range<Int>, fileOffset: Int
+    ) -> PieceResult {
         var result = PieceResult()
         var start = range.lowerBound
         var previousSeq = 0
@@ -266,7 +288,9 @@ public enum LogVerifier {
                     }
                 }
                 guard computed.matches(hexBytes: UnsafeRawBufferPointer(rebasing: line[envelope.hash])) else {
-                    result.defect = (index, lineOffset, "hash does not match the line's content (recomputed \(computed.hex))")
+                    result.defect = (
+                        index, lineOffset, "hash does not match the line's content (recomputed \(computed.hex))"
+                    )
                     return result
                 }
                 previousSeq = envelope.seq
@@ -282,4 +306,3 @@ public enum LogVerifier {
         return result
     }
 }
-

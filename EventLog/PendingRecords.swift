@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The records a batch has decided but not yet appended, in the order they will be
@@ -64,7 +64,8 @@ public final class PendingRecords {
             spillPath = path
         }
         let fd = FileDescriptor(borrowing: spill, path: spillPath!)
-        try buffer.withUnsafeBytes { raw in Result { () throws(SystemError) in try fd.writeAll(raw, at: spilled) } }.get()
+        try buffer.withUnsafeBytes { raw in Result { () throws(SystemError) in try fd.writeAll(raw, at: spilled) } }
+            .get()
         spilled += buffer.count
         buffer.removeAll(keepingCapacity: true)
     }
@@ -78,7 +79,8 @@ public final class PendingRecords {
             var offset = 0
             while offset < spilled {
                 let n = try chunk.withUnsafeMutableBytes { raw in
-                    try fd.read(into: raw.baseAddress! + carried, count: min(raw.count - carried, spilled - offset), at: offset)
+                    try fd.read(
+                        into: raw.baseAddress! + carried, count: min(raw.count - carried, spilled - offset), at: offset)
                 }
                 guard n > 0 else { throw SystemError("read", path: spillPath!, code: EIO) }
                 offset += n
@@ -86,7 +88,9 @@ public final class PendingRecords {
                 let used = try Self.walk(chunk, upTo: filled, body)
                 carried = filled - used
                 if carried > 0 {
-                    chunk.withUnsafeMutableBytes { raw in raw.baseAddress!.copyMemory(from: raw.baseAddress! + used, byteCount: carried) }
+                    chunk.withUnsafeMutableBytes { raw in
+                        raw.baseAddress!.copyMemory(from: raw.baseAddress! + used, byteCount: carried)
+                    }
                     // A body larger than the chunk: grow until it fits.
                     if carried == chunk.count { chunk += [UInt8](repeating: 0, count: chunk.count) }
                 }
@@ -96,7 +100,9 @@ public final class PendingRecords {
     }
 
     /// Hands out the complete length-prefixed bodies in `bytes[..<end]`; returns the bytes used.
-    private static func walk(_ bytes: [UInt8], upTo end: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+    private static func walk(
+        _ bytes: [UInt8], upTo end: Int, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Int {
         try bytes.withUnsafeBytes { raw in
             var at = 0
             while at + 4 <= end {

@@ -1,6 +1,7 @@
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where randomness comes from: log ids, vault nonces, generated participant ids.
@@ -72,7 +73,9 @@ func fillRandom(_ bytes: UnsafeMutableRawBufferPointer) {
     while offset < bytes.count {
         var word = generator.next()
         let k = min(8, bytes.count - offset)
-        withUnsafeBytes(of: &word) { bytes.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: k) }
+        withUnsafeBytes(of: &word) {
+            bytes.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: k)
+        }
         offset += k
     }
 }

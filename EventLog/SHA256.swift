@@ -1,6 +1,7 @@
 import EventLogSHAExtensions
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A SHA-256 digest (FIPS 180-4): 32 bytes, printed as 64 lowercase hex digits.
@@ -55,8 +56,10 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
         withUnsafeBytes(of: words) { raw in
             for i in 0..<8 {
                 let w = raw.load(fromByteOffset: i * 4, as: UInt32.self)
-                out.append(UInt8(w >> 24)); out.append(UInt8((w >> 16) & 0xff))
-                out.append(UInt8((w >> 8) & 0xff)); out.append(UInt8(w & 0xff))
+                out.append(UInt8(w >> 24))
+                out.append(UInt8((w >> 16) & 0xff))
+                out.append(UInt8((w >> 8) & 0xff))
+                out.append(UInt8(w & 0xff))
             }
         }
         return out
@@ -112,7 +115,10 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(words.0); hasher.combine(words.1); hasher.combine(words.2); hasher.combine(words.3)
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
     }
 }
 
@@ -243,7 +249,9 @@ public struct SHA256: Sendable {
             withUnsafeTemporaryAllocation(byteCount: 128, alignment: 16) { tail in
                 let rest = count - whole * 64
                 memset(tail.baseAddress!, 0, 128)
-                if rest > 0 { tail.baseAddress!.copyMemory(from: bytes.baseAddress!.advanced(by: whole * 64), byteCount: rest) }
+                if rest > 0 {
+                    tail.baseAddress!.copyMemory(from: bytes.baseAddress!.advanced(by: whole * 64), byteCount: rest)
+                }
                 tail[rest] = 0x80
                 let blocks = rest < 56 ? 1 : 2
                 let bits = UInt64(count) &* 8
@@ -269,7 +277,9 @@ public struct SHA256: Sendable {
     }
 
     @inline(__always)
-    private static func compress(_ state: UnsafeMutablePointer<UInt32>, _ blocks: UnsafeRawPointer, _ count: Int, _ backend: SHA256Backend) {
+    private static func compress(
+        _ state: UnsafeMutablePointer<UInt32>, _ blocks: UnsafeRawPointer, _ count: Int, _ backend: SHA256Backend
+    ) {
         roundConstants.withUnsafeBufferPointer { k in
             switch backend {
             case .extensions:
@@ -304,9 +314,23 @@ public struct SHA256: Sendable {
                     let t1 = hh &+ s1 &+ choose &+ k[i] &+ w[i]
                     let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
                     let majority = (a & b) ^ (a & c) ^ (b & c)
-                    hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ s0 &+ majority
+                    hh = g
+                    g = f
+                    f = e
+                    e = d &+ t1
+                    d = c
+                    c = b
+                    b = a
+                    a = t1 &+ s0 &+ majority
                 }
-                h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+                h[0] &+= a
+                h[1] &+= b
+                h[2] &+= c
+                h[3] &+= d
+                h[4] &+= e
+                h[5] &+= f
+                h[6] &+= g
+                h[7] &+= hh
                 data = data.advanced(by: 64)
             }
         }

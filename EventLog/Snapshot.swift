@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why a snapshot cannot be used. Every case means the same thing to a caller: ignore the
@@ -20,7 +20,8 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .missing: "there is no snapshot"
         case .malformed(let reason): "the snapshot is damaged: \(reason)"
-        case .otherSchema(let kind, let found, let expected): "the \(kind) snapshot has layout \(found), this build writes \(expected)"
+        case .otherSchema(let kind, let found, let expected):
+            "the \(kind) snapshot has layout \(found), this build writes \(expected)"
         case .doesNotMatchLog(let seq): "the log's line \(seq) is not the one the snapshot covers"
         case .vaultRewritten: "the vault was rewritten after the snapshot was taken"
         }
@@ -153,7 +154,8 @@ public struct SnapshotReader {
 
     public mutating func readDigest() throws(SnapshotError) -> SHA256Digest {
         guard position + 64 <= bytes.count,
-              let digest = SHA256Digest(hexBytes: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + 64)])) else {
+            let digest = SHA256Digest(hexBytes: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + 64)]))
+        else {
             throw .malformed("a digest is cut short or not hex")
         }
         position += 64
@@ -192,8 +194,10 @@ public struct SnapshotFile: Sendable {
         /// Sections by name: byte range in the file, and digest.
         public var sections: [String: (range: Range<Int>, digest: SHA256Digest)]
 
-        public init(kind: String, schema: Int, head: LogHead, logEnd: Int, vaultSize: Int,
-                    sections: [String: (range: Range<Int>, digest: SHA256Digest)]) {
+        public init(
+            kind: String, schema: Int, head: LogHead, logEnd: Int, vaultSize: Int,
+            sections: [String: (range: Range<Int>, digest: SHA256Digest)]
+        ) {
             self.kind = kind
             self.schema = schema
             self.head = head
@@ -203,7 +207,8 @@ public struct SnapshotFile: Sendable {
         }
 
         public static func == (a: Header, b: Header) -> Bool {
-            a.kind == b.kind && a.schema == b.schema && a.head == b.head && a.logEnd == b.logEnd && a.vaultSize == b.vaultSize
+            a.kind == b.kind && a.schema == b.schema && a.head == b.head && a.logEnd == b.logEnd
+                && a.vaultSize == b.vaultSize
                 && a.sections.mapValues(\.range) == b.sections.mapValues(\.range)
         }
     }
@@ -214,7 +219,10 @@ public struct SnapshotFile: Sendable {
 
     /// Writes a snapshot atomically (temporary file, fsync, rename).
     /// - Throws: `SystemError`.
-    public func write(kind: String, schema: Int, head: LogHead, logEnd: Int, vaultSize: Int, sections: [(name: String, bytes: [UInt8])]) throws {
+    public func write(
+        kind: String, schema: Int, head: LogHead, logEnd: Int, vaultSize: Int,
+        sections: [(name: String, bytes: [UInt8])]
+    ) throws {
         var header = SnapshotWriter(capacity: 512)
         header.write(kind)
         header.write(schema)
@@ -277,29 +285,34 @@ public struct SnapshotFile: Sendable {
         let size: Int
         do { size = try fd.size() } catch { throw .malformed("cannot be read") }
         guard start + length <= bytes.count else { throw .malformed("the header is cut short") }
-        return try bytes.withUnsafeBytes { raw in Result { () throws(SnapshotError) -> Header in
-            var r = SnapshotReader(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)]))
-            let kind = try r.readString()
-            let schema = try r.readInt()
-            let seq = try r.readUInt64()
-            let hash = try r.readDigest()
-            let logEnd = try r.readInt()
-            let vaultSize = try r.readInt()
-            let count = try r.readCount()
-            var sections: [String: (range: Range<Int>, digest: SHA256Digest)] = [:]
-            let body = start + length
-            for _ in 0..<count {
-                let name = try r.readString()
-                let offset = try r.readUInt64(), length = try r.readUInt64()
-                let digest = try r.readDigest()
-                guard offset <= UInt64(size), length <= UInt64(size), body + Int(offset) + Int(length) <= size else {
-                    throw .malformed("section \(name) lies beyond the end of the file")
+        return try bytes.withUnsafeBytes { raw in
+            Result { () throws(SnapshotError) -> Header in
+                var r = SnapshotReader(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)]))
+                let kind = try r.readString()
+                let schema = try r.readInt()
+                let seq = try r.readUInt64()
+                let hash = try r.readDigest()
+                let logEnd = try r.readInt()
+                let vaultSize = try r.readInt()
+                let count = try r.readCount()
+                var sections: [String: (range: Range<Int>, digest: SHA256Digest)] = [:]
+                let body = start + length
+                for _ in 0..<count {
+                    let name = try r.readString()
+                    let offset = try r.readUInt64(), length = try r.readUInt64()
+                    let digest = try r.readDigest()
+                    guard offset <= UInt64(size), length <= UInt64(size), body + Int(offset) + Int(length) <= size
+                    else {
+                        throw .malformed("section \(name) lies beyond the end of the file")
+                    }
+                    sections[name] = (body + Int(offset)..<body + Int(offset) + Int(length), digest)
                 }
-                sections[name] = (body + Int(offset) ..< body + Int(offset) + Int(length), digest)
+                return Header(
+                    kind: kind, schema: schema, head: LogHead(seq: Int(seq), hash: hash), logEnd: logEnd,
+                    vaultSize: vaultSize,
+                    sections: sections)
             }
-            return Header(kind: kind, schema: schema, head: LogHead(seq: Int(seq), hash: hash), logEnd: logEnd, vaultSize: vaultSize,
-                          sections: sections)
-        } }.get()
+        }.get()
     }
 
     /// Reads a whole section and checks its digest.
@@ -311,14 +324,20 @@ public struct SnapshotFile: Sendable {
             let fd = try FileDescriptor(path: path, flags: O_RDONLY)
             bytes = try fd.read(count: range.count, at: range.lowerBound)
         } catch { throw .malformed("cannot be read") }
-        guard bytes.count == range.count, SHA256.hash(bytes) == digest else { throw .malformed("section \(name) does not match its digest") }
+        guard bytes.count == range.count, SHA256.hash(bytes) == digest else {
+            throw .malformed("section \(name) does not match its digest")
+        }
         return bytes
     }
 
     /// A section's bytes inside a mapping of the file, unchecked against its digest (keyed
     /// sections check each record as it is read).
-    public func section(_ name: String, of header: Header, in map: MappedFile) throws(SnapshotError) -> UnsafeRawBufferPointer {
-        guard let (range, _) = header.sections[name], range.upperBound <= map.bytes.count else { throw .malformed("it has no \(name) section") }
+    public func section(
+        _ name: String, of header: Header, in map: MappedFile
+    ) throws(SnapshotError) -> UnsafeRawBufferPointer {
+        guard let (range, _) = header.sections[name], range.upperBound <= map.bytes.count else {
+            throw .malformed("it has no \(name) section")
+        }
         return UnsafeRawBufferPointer(rebasing: map.bytes[range])
     }
 
@@ -330,10 +349,13 @@ public struct SnapshotFile: Sendable {
     /// - Throws: `SnapshotError.doesNotMatchLog`, `.vaultRewritten`; `LogError` if the log
     ///   cannot be read.
     public static func check(_ header: Header, against log: any LineSource, head: LogHead, vaultSize: Int) throws {
-        guard header.head.seq >= 1, header.head.seq <= head.seq else { throw SnapshotError.doesNotMatchLog(seq: header.head.seq) }
+        guard header.head.seq >= 1, header.head.seq <= head.seq else {
+            throw SnapshotError.doesNotMatchLog(seq: header.head.seq)
+        }
         guard vaultSize >= header.vaultSize else { throw SnapshotError.vaultRewritten }
         guard let (hashMatches, end) = try line(header.head.seq, in: log),
-              hashMatches(header.head.hash), end == header.logEnd else {
+            hashMatches(header.head.hash), end == header.logEnd
+        else {
             throw SnapshotError.doesNotMatchLog(seq: header.head.seq)
         }
     }
@@ -371,7 +393,10 @@ public final class MappedFile: @unchecked Sendable {
     public init(path: String) throws {
         let fd = try FileDescriptor(path: path, flags: O_RDONLY)
         let size = try fd.size()
-        guard size > 0 else { bytes = UnsafeRawBufferPointer(start: nil, count: 0); return }
+        guard size > 0 else {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd.rawValue, 0), base != MAP_FAILED else {
             throw SystemError("mmap", path: path)
         }
@@ -418,7 +443,9 @@ public enum KeyedSection {
     /// The payload of the record with `key`, or nil if there is none.
     /// - Complexity: O(log n) record reads.
     /// - Throws: `SnapshotError.malformed` for a damaged section or record.
-    public static func find(_ key: some Collection<UInt8>, in section: UnsafeRawBufferPointer) throws(SnapshotError) -> UnsafeRawBufferPointer? {
+    public static func find(
+        _ key: some Collection<UInt8>, in section: UnsafeRawBufferPointer
+    ) throws(SnapshotError) -> UnsafeRawBufferPointer? {
         let reader = SnapshotReader(section)
         let count = Int(try reader.readUInt32(at: 0))
         guard 4 + 4 * count <= section.count else { throw .malformed("a keyed section's table is cut short") }
@@ -433,13 +460,19 @@ public enum KeyedSection {
     }
 
     /// Calls `body` with every record's payload, in key order.
-    public static func forEach(in section: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    public static func forEach(
+        in section: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         let count = Int(try SnapshotReader(section).readUInt32(at: 0))
-        guard 4 + 4 * count <= section.count else { throw SnapshotError.malformed("a keyed section's table is cut short") }
+        guard 4 + 4 * count <= section.count else {
+            throw SnapshotError.malformed("a keyed section's table is cut short")
+        }
         for i in 0..<count { try body(try record(i, in: section).payload) }
     }
 
-    static func record(_ index: Int, in section: UnsafeRawBufferPointer) throws(SnapshotError) -> (key: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
+    static func record(
+        _ index: Int, in section: UnsafeRawBufferPointer
+    ) throws(SnapshotError) -> (key: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
         let start = Int(try SnapshotReader(section).readUInt32(at: 4 + 4 * index))
         var r = SnapshotReader(section, position: start)
         guard start < section.count else { throw .malformed("a record offset lies outside its section") }
@@ -464,7 +497,9 @@ extension KeyedSection {
     /// A new section: the records of `old`, with those whose key is in `changed` replaced
     /// (or added). Unchanged records are copied as bytes, never decoded.
     /// - Complexity: O(old section + changed · log changed).
-    public static func merge(_ old: UnsafeRawBufferPointer, changed: [(key: [UInt8], payload: [UInt8])]) throws -> [UInt8] {
+    public static func merge(
+        _ old: UnsafeRawBufferPointer, changed: [(key: [UInt8], payload: [UInt8])]
+    ) throws -> [UInt8] {
         let replacements = changed.sorted { $0.key.lexicographicallyPrecedes($1.key) }
         let count = Int(try SnapshotReader(old).readUInt32(at: 0))
         guard 4 + 4 * count <= old.count else { throw SnapshotError.malformed("a keyed section's table is cut short") }

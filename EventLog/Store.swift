@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why a path cannot be used as a store.
@@ -19,7 +19,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case system(SystemError)
 
     /// The store files that must be regular files inside the store directory.
-    public static let storeFiles = ["events.jsonl", "events.head", "access.jsonl", "access.head", "vault.jsonl", "damage.json", "secret"]
+    public static let storeFiles = [
+        "events.jsonl", "events.head", "access.jsonl", "access.head", "vault.jsonl", "damage.json", "secret",
+    ]
 
     /// Whether this is damage to the store (exit code 65 on the command line).
     public var isDamage: Bool { if case .symlinked = self { true } else { false } }
@@ -32,11 +34,14 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path) is a file, not a store directory; choose a new or empty directory with --store"
         case .notAStore(let path, let contents):
             let listed = contents.prefix(3).joined(separator: ", ") + (contents.count > 3 ? ", …" : "")
-            return "\(path) is not a store: it is a non-empty directory without events.jsonl (it holds \(listed)); choose a new or empty directory with --store"
+            return
+                "\(path) is not a store: it is a non-empty directory without events.jsonl (it holds \(listed)); choose a new or empty directory with --store"
         case .permissionDenied(let path):
-            return "permission denied: \(path) may not be read or written by this user; run tandem as the store's owner, or fix its permissions (the store is 0700, its files 0600)"
+            return
+                "permission denied: \(path) may not be read or written by this user; run tandem as the store's owner, or fix its permissions (the store is 0700, its files 0600)"
         case .symlinked(let path, let target):
-            return "\(path) is a symbolic link (to \(target)), not a file of the store; nothing was read or written. Replace it with the real file (restore the store from a backup)"
+            return
+                "\(path) is a symbolic link (to \(target)), not a file of the store; nothing was read or written. Replace it with the real file (restore the store from a backup)"
         case .system(let error):
             return error.description
         }
@@ -68,8 +73,10 @@ public struct Store: Sendable {
 
     /// Opens an existing store. Nothing is created.
     /// - Throws: `StoreError` if `root` is no store.
-    public init(root: String, lockTimeout: Double = 10, clock: any Clock = SystemClock(),
-                warn: @escaping @Sendable (String) -> Void = { _ in }) throws(StoreError) {
+    public init(
+        root: String, lockTimeout: Double = 10, clock: any Clock = SystemClock(),
+        warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws(StoreError) {
         let kind = FileSystem.kind(of: root)
         guard kind.exists else {
             if errno == EACCES { throw .permissionDenied(path: root) }
@@ -84,7 +91,8 @@ public struct Store: Sendable {
             if st.st_mode & S_IFMT == S_IFLNK {
                 var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
                 let n = max(0, readlink(path, &buffer, Int(PATH_MAX)))
-                throw .symlinked(path: path, target: String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+                throw .symlinked(
+                    path: path, target: String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
             }
         }
         guard FileSystem.kind(of: root + "/events.jsonl").exists else {
@@ -95,10 +103,12 @@ public struct Store: Sendable {
         self.root = root
         let quarantine = root + "/quarantine"
         damageMarker = DamageMarker(path: root + "/damage.json")
-        events = FileLog(path: root + "/events.jsonl", quarantineDirectory: quarantine, headRecordPath: root + "/events.head",
-                         damageMarker: damageMarker, lockTimeout: lockTimeout, clock: clock, warn: warn)
-        access = FileLog(path: root + "/access.jsonl", quarantineDirectory: quarantine, headRecordPath: root + "/access.head",
-                         damageMarker: damageMarker, lockTimeout: lockTimeout, clock: clock, warn: warn)
+        events = FileLog(
+            path: root + "/events.jsonl", quarantineDirectory: quarantine, headRecordPath: root + "/events.head",
+            damageMarker: damageMarker, lockTimeout: lockTimeout, clock: clock, warn: warn)
+        access = FileLog(
+            path: root + "/access.jsonl", quarantineDirectory: quarantine, headRecordPath: root + "/access.head",
+            damageMarker: damageMarker, lockTimeout: lockTimeout, clock: clock, warn: warn)
     }
 
     /// Creates a store, or opens it if `root` already is one (idempotent).
@@ -123,8 +133,9 @@ public struct Store: Sendable {
             guard chmod(root, 0o700) == 0 else { throw SystemError("chmod", path: root) }
         }
         let logPath = root + "/events.jsonl"
-        let log = FileLog(path: logPath, quarantineDirectory: root + "/quarantine", headRecordPath: root + "/events.head",
-                          lockTimeout: lockTimeout, clock: clock, warn: warn)
+        let log = FileLog(
+            path: logPath, quarantineDirectory: root + "/quarantine", headRecordPath: root + "/events.head",
+            lockTimeout: lockTimeout, clock: clock, warn: warn)
         let (created, _) = try log.initialize(actor: actor, logID: LogCreation.randomLogID(using: random))
         let store = try Store(root: root, lockTimeout: lockTimeout, clock: clock, warn: warn)
         try store.ensureAccessLedger(actor: actor, random: random)
@@ -148,7 +159,8 @@ public struct Store: Sendable {
     public func secret(random: some RandomSource) throws -> [UInt8] {
         let path = self.path("secret")
         if let bytes = try? FileSystem.readFile(path) {
-            guard bytes.count >= 64, let digest = SHA256Digest(hex: String(decoding: bytes.prefix(64), as: UTF8.self)) else {
+            guard bytes.count >= 64, let digest = SHA256Digest(hex: String(decoding: bytes.prefix(64), as: UTF8.self))
+            else {
                 throw StoreError.system(SystemError("read", path: path, code: EINVAL))
             }
             return digest.bytes
@@ -181,7 +193,9 @@ public struct Store: Sendable {
         var problems: [String] = []
         func check(_ path: String, expected: mode_t) {
             guard let mode = FileSystem.mode(of: path), mode & 0o077 != 0 else { return }
-            problems.append("\(path) has mode \(String(mode, radix: 8)), expected \(String(expected, radix: 8)) (fix with chmod \(String(expected, radix: 8)) \(path))")
+            problems.append(
+                "\(path) has mode \(String(mode, radix: 8)), expected \(String(expected, radix: 8)) (fix with chmod \(String(expected, radix: 8)) \(path))"
+            )
         }
         check(root, expected: 0o700)
         for name in (try? FileSystem.contents(of: root)) ?? [] {

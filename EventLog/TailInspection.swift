@@ -1,6 +1,7 @@
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the end of a log file holds: the intact head, and a torn tail if any.
@@ -22,7 +23,9 @@ struct TailInspection {
 
     /// Reads the end of the file, O(1) in the log's length (except when walking back over
     /// an unfinished batch, which is bounded by the batch).
-    static func inspect<Source: RandomAccessBytes & ~Copyable>(_ fd: borrowing Source, path: String) throws(LogError) -> TailInspection {
+    static func inspect<Source: RandomAccessBytes & ~Copyable>(
+        _ fd: borrowing Source, path: String
+    ) throws(LogError) -> TailInspection {
         let size: Int
         do { size = try fd.size() } catch { throw .system(error) }
         if size == 0 { return TailInspection(head: .empty, intactEnd: 0, torn: nil) }
@@ -51,8 +54,10 @@ struct TailInspection {
             lines.removeLast()
             if let previous = lines.last, lineStatus(bytes, base: base, range: previous) == nil {
                 // Two bad lines in a row is not a torn write.
-                throw .damaged(LogDamage(seq: max(1, envelopeSeq(bytes, base: base, range: previous) ?? 1),
-                                         offset: previous.lowerBound, reason: "hash does not verify"), path: path)
+                throw .damaged(
+                    LogDamage(
+                        seq: max(1, envelopeSeq(bytes, base: base, range: previous) ?? 1),
+                        offset: previous.lowerBound, reason: "hash does not verify"), path: path)
             }
         }
         guard let lastRange = lines.last, let last = lineStatus(bytes, base: base, range: lastRange) else {
@@ -62,7 +67,11 @@ struct TailInspection {
                 let firstLine = Array("{\"seq\":1,\"at\":\"".utf8)
                 let prefix = Array(bytes.prefix(firstLine.count))
                 guard base == 0, !bytes.contains(0x0A), prefix == Array(firstLine.prefix(prefix.count)) else {
-                    throw .damaged(LogDamage(seq: 1, offset: 0, reason: "this is not a Tandem log: the first line is not a valid LogCreated line"), path: path)
+                    throw .damaged(
+                        LogDamage(
+                            seq: 1, offset: 0,
+                            reason: "this is not a Tandem log: the first line is not a valid LogCreated line"),
+                        path: path)
                 }
                 return TailInspection(head: .empty, intactEnd: 0, torn: Torn(range: 0..<size, reason: reason))
             }
@@ -71,22 +80,31 @@ struct TailInspection {
         }
         // 3. An unfinished batch: lines of a batch whose last line never arrived.
         if let batch = last.batch, last.seq < batch.upperBound {
-            let start = try ChainReader.offset(ofSeq: batch.lowerBound, in: fd, path: path, end: lastRange.upperBound + 1)
+            let start = try ChainReader.offset(
+                ofSeq: batch.lowerBound, in: fd, path: path, end: lastRange.upperBound + 1)
             let before = try headBefore(offset: start, fd: fd, path: path)
-            return TailInspection(head: before, intactEnd: start, torn: Torn(
-                range: start..<size, reason: "batch \(batch.lowerBound)…\(batch.upperBound) is unfinished (its last line is missing)"))
+            return TailInspection(
+                head: before, intactEnd: start,
+                torn: Torn(
+                    range: start..<size,
+                    reason: "batch \(batch.lowerBound)…\(batch.upperBound) is unfinished (its last line is missing)"))
         }
-        return TailInspection(head: LogHead(seq: last.seq, hash: last.hash), intactEnd: lastRange.upperBound + 1,
-                              torn: cut < size ? Torn(range: cut..<size, reason: reason) : nil, headOffset: lastRange.lowerBound)
+        return TailInspection(
+            head: LogHead(seq: last.seq, hash: last.hash), intactEnd: lastRange.upperBound + 1,
+            torn: cut < size ? Torn(range: cut..<size, reason: reason) : nil, headOffset: lastRange.lowerBound)
     }
 
-    private static func inspectBefore<Source: RandomAccessBytes & ~Copyable>(_ fd: borrowing Source, path: String, end: Int, size: Int, reason: String) throws(LogError) -> TailInspection {
+    private static func inspectBefore<Source: RandomAccessBytes & ~Copyable>(
+        _ fd: borrowing Source, path: String, end: Int, size: Int, reason: String
+    ) throws(LogError) -> TailInspection {
         let head = try headBefore(offset: end, fd: fd, path: path)
         return TailInspection(head: head, intactEnd: end, torn: Torn(range: end..<size, reason: reason))
     }
 
     /// The head of the prefix `0..<offset`, which must end with a newline.
-    static func headBefore<Source: RandomAccessBytes & ~Copyable>(offset: Int, fd: borrowing Source, path: String) throws(LogError) -> LogHead {
+    static func headBefore<Source: RandomAccessBytes & ~Copyable>(
+        offset: Int, fd: borrowing Source, path: String
+    ) throws(LogError) -> LogHead {
         if offset == 0 { return .empty }
         var window = min(offset, 1 << 16)
         while true {
@@ -96,8 +114,10 @@ struct TailInspection {
             let lines = completeLines(bytes, base: base, end: offset)
             if let last = lines.last, lines.count >= 2 || window == offset {
                 guard let status = lineStatus(bytes, base: base, range: last) else {
-                    throw .damaged(LogDamage(seq: envelopeSeq(bytes, base: base, range: last) ?? 1, offset: last.lowerBound,
-                                             reason: "hash does not verify"), path: path)
+                    throw .damaged(
+                        LogDamage(
+                            seq: envelopeSeq(bytes, base: base, range: last) ?? 1, offset: last.lowerBound,
+                            reason: "hash does not verify"), path: path)
                 }
                 return LogHead(seq: status.seq, hash: status.hash)
             }
@@ -111,7 +131,10 @@ struct TailInspection {
             var found = 0
             var i = raw.count - 1
             while i >= 0 {
-                if raw[i] == 0x0A { found += 1; if found >= count { return true } }
+                if raw[i] == 0x0A {
+                    found += 1
+                    if found >= count { return true }
+                }
                 i -= 1
             }
             return false
@@ -166,7 +189,8 @@ struct TailInspection {
 
     private static func envelopeSeq(_ bytes: [UInt8], base: Int, range: Range<Int>) -> Int? {
         bytes.withUnsafeBytes { raw in
-            ChainReader.leadingSeq(UnsafeRawBufferPointer(rebasing: raw[(range.lowerBound - base)..<(range.upperBound - base)]))
+            ChainReader.leadingSeq(
+                UnsafeRawBufferPointer(rebasing: raw[(range.lowerBound - base)..<(range.upperBound - base)]))
         }
     }
 }

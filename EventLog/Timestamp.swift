@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Proleptic Gregorian calendar arithmetic on day numbers (days since 1970-01-01).
@@ -49,8 +49,8 @@ public enum CivilCalendar {
     /// and returns its day number, or nil.
     public static func parseDate(_ bytes: UnsafeRawBufferPointer) -> Int? {
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              let year = digits(bytes, 0, 4), let month = digits(bytes, 5, 2), let day = digits(bytes, 8, 2),
-              year >= 1000, (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month)
+            let year = digits(bytes, 0, 4), let month = digits(bytes, 5, 2), let day = digits(bytes, 8, 2),
+            year >= 1000, (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month)
         else { return nil }
         return dayNumber(year: year, month: month, day: day)
     }
@@ -95,16 +95,18 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     public init(secondsSinceEpoch: Int64) { self.secondsSinceEpoch = secondsSinceEpoch }
 
     /// The day number (days since 1970-01-01) of this instant in UTC.
-    public var dayNumber: Int { Int(secondsSinceEpoch >= 0 ? secondsSinceEpoch / 86400 : (secondsSinceEpoch - 86399) / 86400) }
+    public var dayNumber: Int {
+        Int(secondsSinceEpoch >= 0 ? secondsSinceEpoch / 86400 : (secondsSinceEpoch - 86399) / 86400)
+    }
 
     /// Parses RFC 3339 in UTC: `YYYY-MM-DDTHH:MM:SS` with optional fractional seconds
     /// (dropped), ending in `Z`. Offsets other than `Z` are refused: the log is UTC.
     public init?(rfc3339 bytes: UnsafeRawBufferPointer) {
         guard bytes.count >= 20, bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"),
-              bytes[16] == UInt8(ascii: ":"), bytes[bytes.count - 1] == UInt8(ascii: "Z"),
-              let day = CivilCalendar.parseDate(UnsafeRawBufferPointer(rebasing: bytes[0..<10])),
-              let hour = CivilCalendar.digits(bytes, 11, 2), let minute = CivilCalendar.digits(bytes, 14, 2),
-              let second = CivilCalendar.digits(bytes, 17, 2), hour < 24, minute < 60, second < 60
+            bytes[16] == UInt8(ascii: ":"), bytes[bytes.count - 1] == UInt8(ascii: "Z"),
+            let day = CivilCalendar.parseDate(UnsafeRawBufferPointer(rebasing: bytes[0..<10])),
+            let hour = CivilCalendar.digits(bytes, 11, 2), let minute = CivilCalendar.digits(bytes, 14, 2),
+            let second = CivilCalendar.digits(bytes, 17, 2), hour < 24, minute < 60, second < 60
         else { return nil }
         if bytes.count > 20 {
             guard bytes[19] == UInt8(ascii: "."), bytes.count > 21 else { return nil }
@@ -125,11 +127,23 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let day = dayNumber
         let (y, m, d) = CivilCalendar.date(dayNumber: day)
         let seconds = Int(secondsSinceEpoch - Int64(day) * 86400)
-        @inline(__always) func two(_ v: Int) { bytes.append(UInt8(48 + v / 10)); bytes.append(UInt8(48 + v % 10)) }
-        two(y / 100 % 100); two(y % 100)
-        bytes.append(UInt8(ascii: "-")); two(m); bytes.append(UInt8(ascii: "-")); two(d)
-        bytes.append(UInt8(ascii: "T")); two(seconds / 3600); bytes.append(UInt8(ascii: ":"))
-        two(seconds / 60 % 60); bytes.append(UInt8(ascii: ":")); two(seconds % 60); bytes.append(UInt8(ascii: "Z"))
+        @inline(__always) func two(_ v: Int) {
+            bytes.append(UInt8(48 + v / 10))
+            bytes.append(UInt8(48 + v % 10))
+        }
+        two(y / 100 % 100)
+        two(y % 100)
+        bytes.append(UInt8(ascii: "-"))
+        two(m)
+        bytes.append(UInt8(ascii: "-"))
+        two(d)
+        bytes.append(UInt8(ascii: "T"))
+        two(seconds / 3600)
+        bytes.append(UInt8(ascii: ":"))
+        two(seconds / 60 % 60)
+        bytes.append(UInt8(ascii: ":"))
+        two(seconds % 60)
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`.

@@ -24,8 +24,11 @@ public struct AccessLedger: Sendable {
         /// `ok`, `refused:<code>` or `failed`.
         public var outcome: String
 
-        public init(command: String, role: Viewer, actor: String, filters: JSONObject, basisSeq: Int, suppressed: Int, confidentialRead: Bool,
-                    outcome: String = "ok") {
+        public init(
+            command: String, role: Viewer, actor: String, filters: JSONObject, basisSeq: Int, suppressed: Int,
+            confidentialRead: Bool,
+            outcome: String = "ok"
+        ) {
             self.command = command
             self.role = role
             self.outcome = outcome
@@ -45,10 +48,15 @@ public struct AccessLedger: Sendable {
         if (FileSystem.size(of: log.path) ?? 0) == 0 {
             _ = try log.initialize(actor: run.actor, logID: LogCreation.randomLogID(using: random))
         }
-        let data: JSONObject = ["command": .string(run.command), "role": .string(run.role.description), "filters": .object(run.filters),
-                                "basisSeq": run.basisSeq < 0 ? .null : .int(Int64(run.basisSeq)), "suppressed": .int(Int64(run.suppressed)),
-                                "confidentialRead": .bool(run.confidentialRead), "outcome": .string(run.outcome)]
-        try log.append([LogRecord(type: run.confidentialRead ? "ConfidentialRead" : "QueryRun", actor: run.actor, at: at, data: data)])
+        let data: JSONObject = [
+            "command": .string(run.command), "role": .string(run.role.description), "filters": .object(run.filters),
+            "basisSeq": run.basisSeq < 0 ? .null : .int(Int64(run.basisSeq)), "suppressed": .int(Int64(run.suppressed)),
+            "confidentialRead": .bool(run.confidentialRead), "outcome": .string(run.outcome),
+        ]
+        try log.append([
+            LogRecord(
+                type: run.confidentialRead ? "ConfidentialRead" : "QueryRun", actor: run.actor, at: at, data: data)
+        ])
     }
 
     /// `tandem access`: the ledger's entries (for coordinators and auditors).
@@ -62,21 +70,33 @@ public struct AccessLedger: Sendable {
                 guard entry.type != "LogCreated" else { return }
                 if let since, BusinessDate(entry.at) < since { return }
                 let filters = entry.data["filters"]?.objectValue ?? JSONObject()
-                rows.append(.object(["seq": .int(Int64(entry.seq)), "at": .string(entry.at.rfc3339), "actor": .string(entry.actor),
-                                     "role": entry.data["role"] ?? .null, "command": entry.data["command"] ?? .null,
-                                     "filters": .object(filters), "basisSeq": entry.data["basisSeq"] ?? .null,
-                                     "suppressed": entry.data["suppressed"] ?? .null,
-                                     "confidentialRead": entry.data["confidentialRead"] ?? .bool(false),
-                                     "outcome": entry.data["outcome"] ?? .string("ok")]))
-                table.append([String(entry.seq), entry.at.rfc3339.replacingT(), entry.actor, entry.data["role"]?.stringValue ?? "",
-                              entry.data["command"]?.stringValue ?? "", entry.data["outcome"]?.stringValue ?? "ok",
-                              filters.members.map { "\($0.key)=\($0.value.stringValue ?? $0.value.description)" }.joined(separator: " "),
-                              (entry.data["confidentialRead"]?.boolValue ?? false) ? "confidential read" : ""])
+                rows.append(
+                    .object([
+                        "seq": .int(Int64(entry.seq)), "at": .string(entry.at.rfc3339), "actor": .string(entry.actor),
+                        "role": entry.data["role"] ?? .null, "command": entry.data["command"] ?? .null,
+                        "filters": .object(filters), "basisSeq": entry.data["basisSeq"] ?? .null,
+                        "suppressed": entry.data["suppressed"] ?? .null,
+                        "confidentialRead": entry.data["confidentialRead"] ?? .bool(false),
+                        "outcome": entry.data["outcome"] ?? .string("ok"),
+                    ]))
+                table.append([
+                    String(entry.seq), entry.at.rfc3339.replacingT(), entry.actor,
+                    entry.data["role"]?.stringValue ?? "",
+                    entry.data["command"]?.stringValue ?? "", entry.data["outcome"]?.stringValue ?? "ok",
+                    filters.members.map { "\($0.key)=\($0.value.stringValue ?? $0.value.description)" }.joined(
+                        separator: " "),
+                    (entry.data["confidentialRead"]?.boolValue ?? false) ? "confidential read" : "",
+                ])
             }
         }
-        var result = QueryResult(basis: basis, payloadKey: "access", payload: .array(rows),
-                                 table: TextTable(headers: ["seq", "at", "actor", "role", "command", "outcome", "filters", ""], rows: table, numeric: [0]))
-        result.csvColumns = ["seq", "at", "actor", "role", "command", "outcome", "filters", "basisSeq", "suppressed", "confidentialRead"]
+        var result = QueryResult(
+            basis: basis, payloadKey: "access", payload: .array(rows),
+            table: TextTable(
+                headers: ["seq", "at", "actor", "role", "command", "outcome", "filters", ""], rows: table, numeric: [0])
+        )
+        result.csvColumns = [
+            "seq", "at", "actor", "role", "command", "outcome", "filters", "basisSeq", "suppressed", "confidentialRead",
+        ]
         return result
     }
 }

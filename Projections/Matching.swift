@@ -19,7 +19,10 @@ public enum Matching {
         public init() {}
 
         public var json: [String: Double] {
-            ["skills": skills, "interests": interests, "generation": generation, "levelGap": levelGap, "gender": gender]
+            [
+                "skills": skills, "interests": interests, "generation": generation, "levelGap": levelGap,
+                "gender": gender,
+            ]
         }
     }
 
@@ -64,14 +67,18 @@ public enum Matching {
     /// never partners before, and the mentor the junior: a lower level, or at the same level
     /// born later. Reverse mentoring means the junior teaches.
     public static func eligible(_ mentor: Candidate, _ mentee: Candidate, allowSameUnit: Bool) -> Bool {
-        if !allowSameUnit && Field.normalised(mentor.profile.unit) == Field.normalised(mentee.profile.unit) { return false }
+        if !allowSameUnit && Field.normalised(mentor.profile.unit) == Field.normalised(mentee.profile.unit) {
+            return false
+        }
         if mentor.formerPartners.contains(mentee.id) || mentee.formerPartners.contains(mentor.id) { return false }
         if mentor.profile.level != mentee.profile.level { return mentor.profile.level < mentee.profile.level }
         return mentor.profile.born > mentee.profile.born
     }
 
     /// The score of an eligible pair and its reasons, as short phrases.
-    public static func score(_ mentor: Candidate, _ mentee: Candidate, weights: Weights = Weights()) -> (Double, [String]) {
+    public static func score(
+        _ mentor: Candidate, _ mentee: Candidate, weights: Weights = Weights()
+    ) -> (Double, [String]) {
         let prepared = Prepared(mentors: [mentor], mentees: [mentee])
         return (prepared.score(0, 0, weights), prepared.reasons(0, 0))
     }
@@ -116,13 +123,19 @@ public enum Matching {
             for c in mentors + mentees {
                 for item in c.profile.offers + c.profile.wants + c.profile.interests {
                     let key = Field.normalised(item)
-                    if index[key] == nil { index[key] = vocabulary.count; vocabulary.append(item.trimmed) }
+                    if index[key] == nil {
+                        index[key] = vocabulary.count
+                        vocabulary.append(item.trimmed)
+                    }
                 }
             }
             let words = max(1, (vocabulary.count + 63) / 64)
             func bits(_ items: [String]) -> [UInt64] {
                 var b = [UInt64](repeating: 0, count: words)
-                for item in items { let i = index[Field.normalised(item)]!; b[i / 64] |= 1 << UInt64(i % 64) }
+                for item in items {
+                    let i = index[Field.normalised(item)]!
+                    b[i / 64] |= 1 << UInt64(i % 64)
+                }
                 return b
             }
             offers = mentors.map { bits($0.profile.offers) }
@@ -141,7 +154,9 @@ public enum Matching {
         }
 
         func members(_ a: [UInt64], _ b: [UInt64]) -> [String] {
-            vocabulary.indices.filter { i in (a[i / 64] & b[i / 64]) & (1 << UInt64(i % 64)) != 0 }.map { vocabulary[$0] }
+            vocabulary.indices.filter { i in (a[i / 64] & b[i / 64]) & (1 << UInt64(i % 64)) != 0 }.map {
+                vocabulary[$0]
+            }
         }
 
         /// `eligible`, on the prepared numbers.
@@ -160,8 +175,10 @@ public enum Matching {
             let interest = union == 0 ? 0 : Double(shared) / Double(union)
             let generation: Double = mentorGeneration[m] != menteeGeneration[e] ? 1 : 0
             let gap = Double(min(5, abs(menteeLevel[e] - mentorLevel[m]))) / 5
-            let gender: Double = mentorGender[m] >= 0 && menteeGender[e] >= 0 && mentorGender[m] != menteeGender[e] ? 1 : 0
-            return w.skills * skill + w.interests * interest + w.generation * generation + w.levelGap * gap + w.gender * gender
+            let gender: Double =
+                mentorGender[m] >= 0 && menteeGender[e] >= 0 && mentorGender[m] != menteeGender[e] ? 1 : 0
+            return w.skills * skill + w.interests * interest + w.generation * generation + w.levelGap * gap + w.gender
+                * gender
         }
 
         func reasons(_ m: Int, _ e: Int) -> [String] {
@@ -171,18 +188,24 @@ public enum Matching {
             if !skills.isEmpty { out.append("offers \(skills.joined(separator: ", ")) that the mentee wants") }
             let interests = members(interestsM[m], interestsE[e])
             if !interests.isEmpty { out.append("shares \(interests.joined(separator: ", "))") }
-            if mentor.generation != mentee.generation { out.append("\(mentor.generation.rawValue) × \(mentee.generation.rawValue)") }
+            if mentor.generation != mentee.generation {
+                out.append("\(mentor.generation.rawValue) × \(mentee.generation.rawValue)")
+            }
             let gap = mentee.level - mentor.level
             if gap > 0 { out.append("\(gap) level\(gap == 1 ? "" : "s") apart") }
-            if let a = mentor.gender, let b = mentee.gender, Field.normalised(a) != Field.normalised(b) { out.append("different genders") }
+            if let a = mentor.gender, let b = mentee.gender, Field.normalised(a) != Field.normalised(b) {
+                out.append("different genders")
+            }
             return out
         }
     }
 
     /// The optimal proposal for a pool.
     /// - Complexity: O(n³) for n = max(mentors, mentees); O(n²) to score.
-    public static func propose(mentors: [Candidate], mentees: [Candidate], allowSameUnit: Bool = false,
-                               weights: Weights = Weights(), listCandidates: Bool = true) -> Proposal {
+    public static func propose(
+        mentors: [Candidate], mentees: [Candidate], allowSameUnit: Bool = false,
+        weights: Weights = Weights(), listCandidates: Bool = true
+    ) -> Proposal {
         let mentors = mentors.sorted { $0.id < $1.id }, mentees = mentees.sorted { $0.id < $1.id }
         let prepared = Prepared(mentors: mentors, mentees: mentees)
         let rows = mentors.count, cols = mentees.count
@@ -190,7 +213,8 @@ public enum Matching {
         let scale = Int64(max(rows, cols) + 1)
         var weight = [Int64](repeating: 0, count: rows * cols)
         var scores = [Double](repeating: 0, count: rows * cols)
-        var eligibleMentor = [Bool](repeating: false, count: rows), eligibleMentee = [Bool](repeating: false, count: cols)
+        var eligibleMentor = [Bool](repeating: false, count: rows),
+            eligibleMentee = [Bool](repeating: false, count: cols)
         var candidates: [Pair] = []
         for m in 0..<rows {
             for e in 0..<cols where prepared.eligible(m, e, allowSameUnit: allowSameUnit) {
@@ -199,7 +223,9 @@ public enum Matching {
                 weight[m * cols + e] = Int64((s * 1_000_000).rounded()) * scale + 1
                 eligibleMentor[m] = true
                 eligibleMentee[e] = true
-                if listCandidates { candidates.append(Pair(mentor: mentors[m].id, mentee: mentees[e].id, score: round4(s), reasons: [])) }
+                if listCandidates {
+                    candidates.append(Pair(mentor: mentors[m].id, mentee: mentees[e].id, score: round4(s), reasons: []))
+                }
             }
         }
         let assignment = maximumWeightAssignment(weight, rows: rows, cols: cols)
@@ -208,15 +234,22 @@ public enum Matching {
         var total = 0.0
         for (m, e) in assignment where weight[m * cols + e] > 0 {
             let s = scores[m * cols + e]
-            pairs.append(Pair(mentor: mentors[m].id, mentee: mentees[e].id, score: round4(s), reasons: prepared.reasons(m, e)))
+            pairs.append(
+                Pair(mentor: mentors[m].id, mentee: mentees[e].id, score: round4(s), reasons: prepared.reasons(m, e)))
             takenMentor[m] = true
             takenMentee[e] = true
             total += s
         }
         pairs.sort { ($0.mentor, $0.mentee) < ($1.mentor, $1.mentee) }
-        let unmatchedMentors = (0..<rows).filter { !takenMentor[$0] }.map { (mentors[$0].id, eligibleMentor[$0] ? Unmatched.outnumbered : .noEligiblePartner) }
-        let unmatchedMentees = (0..<cols).filter { !takenMentee[$0] }.map { (mentees[$0].id, eligibleMentee[$0] ? Unmatched.outnumbered : .noEligiblePartner) }
-        return Proposal(pairs: pairs, total: round4(total), unmatchedMentors: unmatchedMentors, unmatchedMentees: unmatchedMentees, candidates: candidates)
+        let unmatchedMentors = (0..<rows).filter { !takenMentor[$0] }.map {
+            (mentors[$0].id, eligibleMentor[$0] ? Unmatched.outnumbered : .noEligiblePartner)
+        }
+        let unmatchedMentees = (0..<cols).filter { !takenMentee[$0] }.map {
+            (mentees[$0].id, eligibleMentee[$0] ? Unmatched.outnumbered : .noEligiblePartner)
+        }
+        return Proposal(
+            pairs: pairs, total: round4(total), unmatchedMentors: unmatchedMentors, unmatchedMentees: unmatchedMentees,
+            candidates: candidates)
     }
 
     static func round4(_ value: Double) -> Double { (value * 10_000).rounded() / 10_000 }
@@ -245,39 +278,58 @@ public enum Matching {
         var used = [Bool](repeating: false, count: m + 1)
         cost.withUnsafeBufferPointer { a in
             u.withUnsafeMutableBufferPointer { u in
-            v.withUnsafeMutableBufferPointer { v in
-            p.withUnsafeMutableBufferPointer { p in
-            way.withUnsafeMutableBufferPointer { way in
-            minv.withUnsafeMutableBufferPointer { minv in
-            used.withUnsafeMutableBufferPointer { used in
-                let stride = m + 1
-                for i in 1...n {
-                    p[0] = i
-                    var j0 = 0
-                    for j in 0...m { minv[j] = infinity; used[j] = false }
-                    repeat {
-                        used[j0] = true
-                        let i0 = p[j0]
-                        var delta = infinity, j1 = 0
-                        let row = i0 * stride
-                        let ui0 = u[i0]
-                        for j in 1...m where !used[j] {
-                            let current = a[row + j] - ui0 - v[j]
-                            if current < minv[j] { minv[j] = current; way[j] = j0 }
-                            if minv[j] < delta { delta = minv[j]; j1 = j }
+                v.withUnsafeMutableBufferPointer { v in
+                    p.withUnsafeMutableBufferPointer { p in
+                        way.withUnsafeMutableBufferPointer { way in
+                            minv.withUnsafeMutableBufferPointer { minv in
+                                used.withUnsafeMutableBufferPointer { used in
+                                    let stride = m + 1
+                                    for i in 1...n {
+                                        p[0] = i
+                                        var j0 = 0
+                                        for j in 0...m {
+                                            minv[j] = infinity
+                                            used[j] = false
+                                        }
+                                        repeat {
+                                            used[j0] = true
+                                            let i0 = p[j0]
+                                            var delta = infinity, j1 = 0
+                                            let row = i0 * stride
+                                            let ui0 = u[i0]
+                                            for j in 1...m where !used[j] {
+                                                let current = a[row + j] - ui0 - v[j]
+                                                if current < minv[j] {
+                                                    minv[j] = current
+                                                    way[j] = j0
+                                                }
+                                                if minv[j] < delta {
+                                                    delta = minv[j]
+                                                    j1 = j
+                                                }
+                                            }
+                                            for j in 0...m {
+                                                if used[j] {
+                                                    u[p[j]] += delta
+                                                    v[j] -= delta
+                                                } else {
+                                                    minv[j] -= delta
+                                                }
+                                            }
+                                            j0 = j1
+                                        } while p[j0] != 0
+                                        repeat {
+                                            let j1 = way[j0]
+                                            p[j0] = p[j1]
+                                            j0 = j1
+                                        } while j0 != 0
+                                    }
+                                }
+                            }
                         }
-                        for j in 0...m {
-                            if used[j] { u[p[j]] += delta; v[j] -= delta } else { minv[j] -= delta }
-                        }
-                        j0 = j1
-                    } while p[j0] != 0
-                    repeat {
-                        let j1 = way[j0]
-                        p[j0] = p[j1]
-                        j0 = j1
-                    } while j0 != 0
+                    }
                 }
-            }}}}}}
+            }
         }
         var result: [(Int, Int)] = []
         for j in 1...m where p[j] != 0 {

@@ -106,11 +106,14 @@ struct PeopleRows: Sendable {
         try TraitsDirectory.forEachProfile(in: vault) { ref, traits in
             let found: Int32?
             if let key = PackedRef.pack(ref) {
-                found = byRef.find(hash: Self.hash(packedRef: key)) { self.rows[$0].flags.contains(.packedRef) && self.rows[$0].ref == key }
+                found = byRef.find(hash: Self.hash(packedRef: key)) {
+                    self.rows[$0].flags.contains(.packedRef) && self.rows[$0].ref == key
+                }
             } else {
                 found = byRef.find(hash: ref.hashValue) { self.otherRefs[$0] == ref }
             }
-            guard let n = found, !self.rows[n].flags.contains(.packedTraits), !self.rows[n].flags.contains(.otherTraits) else { return }
+            guard let n = found, !self.rows[n].flags.contains(.packedTraits), !self.rows[n].flags.contains(.otherTraits)
+            else { return }
             if let word = codec.pack(traits) {
                 self.rows[n].traits = word
                 self.rows[n].flags.insert(.packedTraits)
@@ -122,24 +125,37 @@ struct PeopleRows: Sendable {
     }
 
     /// Our refs are random hex: a multiply spreads them over the table.
-    private static func hash(packedRef key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 17) }
+    private static func hash(packedRef key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 17)
+    }
 
     /// A participant as the reports see them; `tandems` names their active tandem.
     func view(_ number: Int32, tandems: TandemRows) -> PersonView {
         let r = rows[number]
         var traits: Traits?
-        if r.flags.contains(.packedTraits) { traits = codec.unpack(r.traits) } else if r.flags.contains(.otherTraits) { traits = otherTraits[number] }
+        if r.flags.contains(.packedTraits) {
+            traits = codec.unpack(r.traits)
+        } else if r.flags.contains(.otherTraits) {
+            traits = otherTraits[number]
+        }
         var ref: String?
-        if r.flags.contains(.packedRef) { ref = PackedRef.unpack(r.ref) } else if r.flags.contains(.otherRef) { ref = otherRefs[number] }
-        var person = PersonView(id: r.id, programme: programmes.values[Int(r.programme)], role: r.isMentor ? .mentor : .mentee,
-                                signedUpOn: BusinessDate(dayNumber: Int(r.signedUpOn)), traits: traits, profileRef: ref)
+        if r.flags.contains(.packedRef) {
+            ref = PackedRef.unpack(r.ref)
+        } else if r.flags.contains(.otherRef) {
+            ref = otherRefs[number]
+        }
+        var person = PersonView(
+            id: r.id, programme: programmes.values[Int(r.programme)], role: r.isMentor ? .mentor : .mentee,
+            signedUpOn: BusinessDate(dayNumber: Int(r.signedUpOn)), traits: traits, profileRef: ref)
         person.erased = r.flags.contains(.erased)
         person.withdrawnOn = BusinessDate?(stored: r.withdrawnOn)
         person.withdrawalReason = ReasonCode?(stored: r.reason)
         person.withdrewBeforeMatch = r.flags.contains(.withdrewBeforeMatch)
         person.firstMatchedOn = BusinessDate?(stored: r.firstMatchedOn)
         person.activeTandem = r.activeTandem < 0 ? nil : tandems.id(ofRow: r.activeTandem)
-        if let on = BusinessDate?(stored: r.lastEndOn), let status = TandemStatus?(stored: r.lastEndStatus) { person.lastTandemEnd = (on, status) }
+        if let on = BusinessDate?(stored: r.lastEndOn), let status = TandemStatus?(stored: r.lastEndStatus) {
+            person.lastTandemEnd = (on, status)
+        }
         return person
     }
 
@@ -150,17 +166,31 @@ struct PeopleRows: Sendable {
         var traits: UInt64 = 0
         otherTraits[number] = nil
         if let t = p.traits {
-            if let word = codec.pack(t) { traits = word; flags.insert(.packedTraits) } else { otherTraits[number] = t; flags.insert(.otherTraits) }
+            if let word = codec.pack(t) {
+                traits = word
+                flags.insert(.packedTraits)
+            } else {
+                otherTraits[number] = t
+                flags.insert(.otherTraits)
+            }
         }
         var ref: UInt64 = 0
         otherRefs[number] = nil
         if let text = p.profileRef {
-            if let key = PackedRef.pack(text) { ref = key; flags.insert(.packedRef) } else { otherRefs[number] = text; flags.insert(.otherRef) }
+            if let key = PackedRef.pack(text) {
+                ref = key
+                flags.insert(.packedRef)
+            } else {
+                otherRefs[number] = text
+                flags.insert(.otherRef)
+            }
         }
-        return Row(id: p.id, traits: traits, ref: ref, signedUpOn: Int32(clamping: p.signedUpOn.dayNumber),
-                   withdrawnOn: p.withdrawnOn.stored, firstMatchedOn: p.firstMatchedOn.stored, lastEndOn: p.lastTandemEnd.map(\.on).stored, activeTandem: activeTandem,
-                   programme: UInt32(programmes.number(p.programme)), flags: flags, reason: p.withdrawalReason.stored,
-                   lastEndStatus: p.lastTandemEnd.map(\.status).stored, isMentor: p.role == .mentor)
+        return Row(
+            id: p.id, traits: traits, ref: ref, signedUpOn: Int32(clamping: p.signedUpOn.dayNumber),
+            withdrawnOn: p.withdrawnOn.stored, firstMatchedOn: p.firstMatchedOn.stored,
+            lastEndOn: p.lastTandemEnd.map(\.on).stored, activeTandem: activeTandem,
+            programme: UInt32(programmes.number(p.programme)), flags: flags, reason: p.withdrawalReason.stored,
+            lastEndStatus: p.lastTandemEnd.map(\.status).stored, isMentor: p.role == .mentor)
     }
 
 }

@@ -15,15 +15,19 @@ public enum ProjectionSnapshot {
     public static let schema = 5
 
     /// The snapshot file of a store.
-    public static func file(_ store: Store) -> SnapshotFile { SnapshotFile(path: store.cacheDirectory + "/projections.snapshot") }
+    public static func file(_ store: Store) -> SnapshotFile {
+        SnapshotFile(path: store.cacheDirectory + "/projections.snapshot")
+    }
 
     /// Writes a model folded from the whole log up to `head`, which ends at byte `logEnd`.
     /// - Returns: each programme's headline figures, as written: a query that needs them
     ///   need not compute them again.
     /// - Throws: `SystemError`.
     @discardableResult
-    public static func write(_ model: ProgrammeReadModel, voided: [Int: Int], head: LogHead, logEnd: Int, vaultSize: Int,
-                             to file: SnapshotFile) throws -> [ProgrammeID: StatsQuery.Figures] {
+    public static func write(
+        _ model: ProgrammeReadModel, voided: [Int: Int], head: LogHead, logEnd: Int, vaultSize: Int,
+        to file: SnapshotFile
+    ) throws -> [ProgrammeID: StatsQuery.Figures] {
         var figures = SnapshotWriter()
         var computed: [ProgrammeID: StatsQuery.Figures] = [:]
         writeProgrammes(model, into: &figures)
@@ -37,18 +41,32 @@ public enum ProjectionSnapshot {
         var w = SnapshotWriter(capacity: 64 * (model.people.count + model.tandems.count) + 1 << 16)
         writeProgrammes(model, into: &w)
         w.write(UInt64(voided.count))
-        for (seq, by) in voided.sorted(by: { $0.key < $1.key }) { w.write(seq); w.write(by) }
+        for (seq, by) in voided.sorted(by: { $0.key < $1.key }) {
+            w.write(seq)
+            w.write(by)
+        }
         w.write(UInt64(model.swaps.count))
-        for (programme, count) in model.swaps.sorted(by: { $0.key < $1.key }) { w.write(programme.rawValue); w.write(count) }
+        for (programme, count) in model.swaps.sorted(by: { $0.key < $1.key }) {
+            w.write(programme.rawValue)
+            w.write(count)
+        }
         w.write(UInt64(model.monthlySessions.count))
-        for (key, count) in model.monthlySessions.sorted(by: { ($0.key.programme, $0.key.month) < ($1.key.programme, $1.key.month) }) {
-            w.write(key.programme.rawValue); w.write(key.month); w.write(count)
+        for (key, count) in model.monthlySessions.sorted(by: {
+            ($0.key.programme, $0.key.month) < ($1.key.programme, $1.key.month)
+        }) {
+            w.write(key.programme.rawValue)
+            w.write(key.month)
+            w.write(count)
         }
         w.write(UInt64(model.checkIns.count))
         for (tandem, list) in model.checkIns.sorted(by: { $0.key < $1.key }) {
             w.write(tandem.rawValue)
             w.write(UInt64(list.count))
-            for c in list { w.write(c.participant.rawValue); w.write(c.rating); w.write(c.on.dayNumber) }
+            for c in list {
+                w.write(c.participant.rawValue)
+                w.write(c.rating)
+                w.write(c.on.dayNumber)
+            }
         }
         w.write(UInt64(model.matchRuns.count))
         for run in model.matchRuns.values.sorted(by: { $0.run < $1.run }) { write(run, into: &w) }
@@ -62,8 +80,9 @@ public enum ProjectionSnapshot {
             w.write(UInt64(goals.count))
             for goal in goals { write(goal, into: &w) }
         }
-        try file.write(kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize,
-                       sections: [("figures", figures.bytes), ("model", w.bytes)])
+        try file.write(
+            kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize,
+            sections: [("figures", figures.bytes), ("model", w.bytes)])
         return computed
     }
 
@@ -79,7 +98,9 @@ public enum ProjectionSnapshot {
 
     /// The programmes and their figures only.
     /// - Throws: `SnapshotError`.
-    public static func figures(_ file: SnapshotFile, header: SnapshotFile.Header) throws(SnapshotError) -> (ProgrammeReadModel, [ProgrammeID: StatsQuery.Figures]) {
+    public static func figures(
+        _ file: SnapshotFile, header: SnapshotFile.Header
+    ) throws(SnapshotError) -> (ProgrammeReadModel, [ProgrammeID: StatsQuery.Figures]) {
         let bytes = try file.section("figures", of: header)
         return try bytes.withUnsafeBytes { raw in
             Result { () throws(SnapshotError) -> (ProgrammeReadModel, [ProgrammeID: StatsQuery.Figures]) in
@@ -88,8 +109,11 @@ public enum ProjectionSnapshot {
                 try readProgrammes(&r, into: &model)
                 var out: [ProgrammeID: StatsQuery.Figures] = [:]
                 for id in model.programmeOrder {
-                    guard let stats = try readValue(&r).objectValue else { throw .malformed("figures that are not an object") }
-                    out[id] = StatsQuery.Figures(stats: stats, programmePeople: try r.readInt(), allPeople: try r.readInt())
+                    guard let stats = try readValue(&r).objectValue else {
+                        throw .malformed("figures that are not an object")
+                    }
+                    out[id] = StatsQuery.Figures(
+                        stats: stats, programmePeople: try r.readInt(), allPeople: try r.readInt())
                 }
                 return (model, out)
             }
@@ -98,7 +122,9 @@ public enum ProjectionSnapshot {
 
     /// The whole read model and the voids it honoured.
     /// - Throws: `SnapshotError`.
-    public static func model(_ file: SnapshotFile, header: SnapshotFile.Header) throws(SnapshotError) -> (ProgrammeReadModel, voided: [Int: Int]) {
+    public static func model(
+        _ file: SnapshotFile, header: SnapshotFile.Header
+    ) throws(SnapshotError) -> (ProgrammeReadModel, voided: [Int: Int]) {
         let bytes = try file.section("model", of: header)
         return try bytes.withUnsafeBytes { raw in
             Result { () throws(SnapshotError) -> (ProgrammeReadModel, voided: [Int: Int]) in
@@ -106,7 +132,10 @@ public enum ProjectionSnapshot {
                 var model = ProgrammeReadModel()
                 try readProgrammes(&r, into: &model)
                 var voided: [Int: Int] = [:]
-                for _ in 0..<(try r.readCount()) { let seq = try r.readInt(); voided[seq] = try r.readInt() }
+                for _ in 0..<(try r.readCount()) {
+                    let seq = try r.readInt()
+                    voided[seq] = try r.readInt()
+                }
                 for _ in 0..<(try r.readCount()) { model.swaps[try id(&r)] = try r.readInt() }
                 for _ in 0..<(try r.readCount()) {
                     let key = MonthKey(programme: try id(&r), month: try r.readInt())
@@ -116,11 +145,17 @@ public enum ProjectionSnapshot {
                     let tandem: TandemID = try id(&r)
                     var list: [CheckInView] = []
                     for _ in 0..<(try r.readCount()) {
-                        list.append(CheckInView(tandem: tandem, participant: try id(&r), rating: try r.readInt(), on: BusinessDate(dayNumber: try r.readInt())))
+                        list.append(
+                            CheckInView(
+                                tandem: tandem, participant: try id(&r), rating: try r.readInt(),
+                                on: BusinessDate(dayNumber: try r.readInt())))
                     }
                     model.checkIns[tandem] = list
                 }
-                for _ in 0..<(try r.readCount()) { let run = try readRun(&r); model.matchRuns[run.run] = run }
+                for _ in 0..<(try r.readCount()) {
+                    let run = try readRun(&r)
+                    model.matchRuns[run.run] = run
+                }
                 let people = try r.readCount()
                 model.peopleRows.reserveCapacity(people)
                 // People first, then their tandems; who is in which tandem is linked last.
@@ -128,19 +163,25 @@ public enum ProjectionSnapshot {
                 for _ in 0..<people {
                     let person = try readPerson(&r)
                     model.peopleRows.upsert(person)
-                    if let tandem = person.activeTandem, let row = model.peopleRows.row(of: person.id) { activeTandems.append((row, tandem)) }
+                    if let tandem = person.activeTandem, let row = model.peopleRows.row(of: person.id) {
+                        activeTandems.append((row, tandem))
+                    }
                 }
                 let tandems = try r.readCount()
                 model.tandemRows.reserveCapacity(tandems)
                 for _ in 0..<tandems {
                     let tandem = try readTandem(&r)
-                    guard let mentor = model.peopleRows.row(of: tandem.mentor), let mentee = model.peopleRows.row(of: tandem.mentee) else {
+                    guard let mentor = model.peopleRows.row(of: tandem.mentor),
+                        let mentee = model.peopleRows.row(of: tandem.mentee)
+                    else {
                         throw .malformed("a tandem whose members are not in the snapshot")
                     }
                     model.tandemRows.upsert(tandem, mentor: mentor, mentee: mentee)
                 }
                 for (person, id) in activeTandems {
-                    guard let tandem = model.tandemRows.row(of: id) else { throw .malformed("an active tandem that is not in the snapshot") }
+                    guard let tandem = model.tandemRows.row(of: id) else {
+                        throw .malformed("an active tandem that is not in the snapshot")
+                    }
                     model.peopleRows.update(person) { $0.activeTandem = tandem }
                 }
                 for _ in 0..<(try r.readCount()) {
@@ -148,7 +189,9 @@ public enum ProjectionSnapshot {
                     guard let row = model.tandemRows.row(of: tandem), model.tandemRows.goals(of: row) == nil else {
                         throw .malformed("goals of an unknown tandem, or listed twice")
                     }
-                    for _ in 0..<(try r.readCount()) { model.tandemRows.appendGoal(try readGoal(&r, tandem: tandem), to: row) }
+                    for _ in 0..<(try r.readCount()) {
+                        model.tandemRows.appendGoal(try readGoal(&r, tandem: tandem), to: row)
+                    }
                 }
                 guard r.isAtEnd else { throw .malformed("bytes after the model") }
                 return (model, voided)
@@ -162,55 +205,114 @@ public enum ProjectionSnapshot {
         w.write(UInt64(model.programmeOrder.count))
         for id in model.programmeOrder {
             let p = model.programmes[id]!
-            w.write(p.id.rawValue); w.write(p.name); w.write(p.starts.dayNumber); w.write(p.ends.dayNumber)
-            w.write(p.cadenceDays); w.write(p.minGroupSize); w.write(p.closedOn?.dayNumber)
+            w.write(p.id.rawValue)
+            w.write(p.name)
+            w.write(p.starts.dayNumber)
+            w.write(p.ends.dayNumber)
+            w.write(p.cadenceDays)
+            w.write(p.minGroupSize)
+            w.write(p.closedOn?.dayNumber)
         }
         w.write(model.latestBusinessDate?.dayNumber)
     }
 
     static func write(_ p: PersonView, into w: inout SnapshotWriter) {
-        w.write(p.id.rawValue); w.write(p.programme.rawValue); w.write(p.role == .mentor); w.write(p.signedUpOn.dayNumber)
+        w.write(p.id.rawValue)
+        w.write(p.programme.rawValue)
+        w.write(p.role == .mentor)
+        w.write(p.signedUpOn.dayNumber)
         w.write(p.traits != nil)
-        if let t = p.traits { w.write(t.unit); w.write(t.level); w.write(t.born); w.write(t.gender) }
-        w.write(p.profileRef); w.write(p.erased); w.write(p.withdrawnOn?.dayNumber); w.write(p.withdrawalReason?.rawValue)
-        w.write(p.withdrewBeforeMatch); w.write(p.firstMatchedOn?.dayNumber); w.write(p.activeTandem?.rawValue)
+        if let t = p.traits {
+            w.write(t.unit)
+            w.write(t.level)
+            w.write(t.born)
+            w.write(t.gender)
+        }
+        w.write(p.profileRef)
+        w.write(p.erased)
+        w.write(p.withdrawnOn?.dayNumber)
+        w.write(p.withdrawalReason?.rawValue)
+        w.write(p.withdrewBeforeMatch)
+        w.write(p.firstMatchedOn?.dayNumber)
+        w.write(p.activeTandem?.rawValue)
         w.write(p.lastTandemEnd != nil)
-        if let end = p.lastTandemEnd { w.write(end.on.dayNumber); w.write(end.status.rawValue) }
+        if let end = p.lastTandemEnd {
+            w.write(end.on.dayNumber)
+            w.write(end.status.rawValue)
+        }
     }
 
     static func write(_ t: TandemView, into w: inout SnapshotWriter) {
-        w.write(t.id.rawValue); w.write(t.programme.rawValue); w.write(t.mentor.rawValue); w.write(t.mentee.rawValue)
-        w.write(t.status.rawValue); w.write(t.since.dayNumber); w.write(t.until?.dayNumber)
-        w.write(t.sessions); w.write(t.minutes); w.write(t.lastSession?.dayNumber); w.write(t.goalsSet); w.write(t.goalsReached)
+        w.write(t.id.rawValue)
+        w.write(t.programme.rawValue)
+        w.write(t.mentor.rawValue)
+        w.write(t.mentee.rawValue)
+        w.write(t.status.rawValue)
+        w.write(t.since.dayNumber)
+        w.write(t.until?.dayNumber)
+        w.write(t.sessions)
+        w.write(t.minutes)
+        w.write(t.lastSession?.dayNumber)
+        w.write(t.goalsSet)
+        w.write(t.goalsReached)
         switch t.origin {
-        case .matched(let run, let override): w.write(false); w.write(run?.rawValue); w.write(override)
-        case .swap(let from, let reason): w.write(true); w.write(from.rawValue); w.write(reason.rawValue)
+        case .matched(let run, let override):
+            w.write(false)
+            w.write(run?.rawValue)
+            w.write(override)
+        case .swap(let from, let reason):
+            w.write(true)
+            w.write(from.rawValue)
+            w.write(reason.rawValue)
         }
         w.write(t.endReason?.rawValue)
     }
 
     static func write(_ g: GoalView, into w: inout SnapshotWriter) {
-        w.write(g.goal.rawValue); w.write(g.category); w.write(g.set.dayNumber); w.write(g.due?.dayNumber)
-        w.write(g.reached?.dayNumber); w.write(g.textRef)
+        w.write(g.goal.rawValue)
+        w.write(g.category)
+        w.write(g.set.dayNumber)
+        w.write(g.due?.dayNumber)
+        w.write(g.reached?.dayNumber)
+        w.write(g.textRef)
     }
 
     static func write(_ run: MatchRunView, into w: inout SnapshotWriter) {
-        w.write(run.run.rawValue); w.write(run.programme.rawValue); w.write(run.on.dayNumber)
-        w.write(run.mentors); w.write(run.mentees); w.write(run.proposedPairs)
+        w.write(run.run.rawValue)
+        w.write(run.programme.rawValue)
+        w.write(run.on.dayNumber)
+        w.write(run.mentors)
+        w.write(run.mentees)
+        w.write(run.proposedPairs)
     }
 
     /// A JSON value with its type kept (an integer stays an integer, a double a double).
     static func write(_ value: JSONValue, into w: inout SnapshotWriter) {
         switch value {
         case .null: w.write(0)
-        case .bool(let b): w.write(1); w.write(b)
-        case .int(let i): w.write(2); w.write(Int(i))
-        case .double(let d): w.write(3); w.write(d.bitPattern)
-        case .string(let s): w.write(4); w.write(s)
-        case .array(let items): w.write(5); w.write(UInt64(items.count)); for item in items { write(item, into: &w) }
+        case .bool(let b):
+            w.write(1)
+            w.write(b)
+        case .int(let i):
+            w.write(2)
+            w.write(Int(i))
+        case .double(let d):
+            w.write(3)
+            w.write(d.bitPattern)
+        case .string(let s):
+            w.write(4)
+            w.write(s)
+        case .array(let items):
+            w.write(5)
+            w.write(UInt64(items.count))
+            for item in items { write(item, into: &w) }
         case .object(let object):
-            w.write(6); w.write(UInt64(object.members.count))
-            for (key, item) in object.members { w.write(key); write(item, into: &w) }
+            w.write(6)
+            w.write(UInt64(object.members.count))
+            for (key, item) in object.members {
+                w.write(key)
+                write(item, into: &w)
+            }
         }
     }
 
@@ -230,7 +332,10 @@ public enum ProjectionSnapshot {
             return .array(items)
         case 6:
             var object = JSONObject()
-            for _ in 0..<(try r.readCount()) { let key = try r.readString(); object[key] = try readValue(&r, depth: depth + 1) }
+            for _ in 0..<(try r.readCount()) {
+                let key = try r.readString()
+                object[key] = try readValue(&r, depth: depth + 1)
+            }
             return .object(object)
         default: throw .malformed("a value of unknown type")
         }
@@ -241,7 +346,9 @@ public enum ProjectionSnapshot {
             let id: ProgrammeID = try id(&r)
             let name = try r.readString()
             let starts = BusinessDate(dayNumber: try r.readInt()), ends = BusinessDate(dayNumber: try r.readInt())
-            model.programmes[id] = Programme(id: id, name: name, starts: starts, ends: ends, cadenceDays: try r.readInt(), minGroupSize: try r.readInt())
+            model.programmes[id] = Programme(
+                id: id, name: name, starts: starts, ends: ends, cadenceDays: try r.readInt(),
+                minGroupSize: try r.readInt())
             model.programmes[id]?.closedOn = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
             model.programmeOrder.append(id)
         }
@@ -252,9 +359,12 @@ public enum ProjectionSnapshot {
         let id: ParticipantID = try id(&r)
         let programme: ProgrammeID = try self.id(&r)
         let role: Role = try r.readBool() ? .mentor : .mentee
-        var p = PersonView(id: id, programme: programme, role: role, signedUpOn: BusinessDate(dayNumber: try r.readInt()))
+        var p = PersonView(
+            id: id, programme: programme, role: role, signedUpOn: BusinessDate(dayNumber: try r.readInt()))
         if try r.readBool() {
-            p.traits = Traits(unit: try r.readString(), level: try r.readInt(), born: try r.readInt(), gender: try r.readOptionalString())
+            p.traits = Traits(
+                unit: try r.readString(), level: try r.readInt(), born: try r.readInt(),
+                gender: try r.readOptionalString())
         }
         p.profileRef = try r.readOptionalString()
         p.erased = try r.readBool()
@@ -263,7 +373,9 @@ public enum ProjectionSnapshot {
         p.withdrewBeforeMatch = try r.readBool()
         p.firstMatchedOn = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
         p.activeTandem = try r.readBool() ? try self.id(&r) : nil
-        if try r.readBool() { p.lastTandemEnd = (BusinessDate(dayNumber: try r.readInt()), try status(try r.readString())) }
+        if try r.readBool() {
+            p.lastTandemEnd = (BusinessDate(dayNumber: try r.readInt()), try status(try r.readString()))
+        }
         return p
     }
 
@@ -286,9 +398,11 @@ public enum ProjectionSnapshot {
             let run: MatchRunID? = try r.readBool() ? try self.id(&r) : nil
             origin = .matched(run: run, override: try r.readOptionalString())
         }
-        var t = TandemView(id: id, programme: programme, mentor: mentor, mentee: mentee, status: status, since: since, until: until,
-                           sessions: sessions, minutes: minutes, lastSession: lastSession, goalsSet: goalsSet, goalsReached: goalsReached,
-                           origin: origin)
+        var t = TandemView(
+            id: id, programme: programme, mentor: mentor, mentee: mentee, status: status, since: since, until: until,
+            sessions: sessions, minutes: minutes, lastSession: lastSession, goalsSet: goalsSet,
+            goalsReached: goalsReached,
+            origin: origin)
         t.endReason = try reason(try r.readOptionalString())
         return t
     }
@@ -299,14 +413,17 @@ public enum ProjectionSnapshot {
         let set = BusinessDate(dayNumber: try r.readInt())
         let due = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
         let reached = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
-        return GoalView(tandem: tandem, goal: goal, category: category, set: set, due: due, reached: reached, textRef: try r.readString())
+        return GoalView(
+            tandem: tandem, goal: goal, category: category, set: set, due: due, reached: reached,
+            textRef: try r.readString())
     }
 
     static func readRun(_ r: inout SnapshotReader) throws(SnapshotError) -> MatchRunView {
         let run: MatchRunID = try id(&r)
         let programme: ProgrammeID = try id(&r)
-        return MatchRunView(run: run, programme: programme, on: BusinessDate(dayNumber: try r.readInt()), mentors: try r.readInt(),
-                            mentees: try r.readInt(), proposedPairs: try r.readInt())
+        return MatchRunView(
+            run: run, programme: programme, on: BusinessDate(dayNumber: try r.readInt()), mentors: try r.readInt(),
+            mentees: try r.readInt(), proposedPairs: try r.readInt())
     }
 
     static func id<Kind>(_ r: inout SnapshotReader) throws(SnapshotError) -> Identifier<Kind> {

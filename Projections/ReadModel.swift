@@ -29,10 +29,12 @@ public struct PersonView: Sendable, Equatable {
     }
 
     public static func == (a: PersonView, b: PersonView) -> Bool {
-        a.id == b.id && a.programme == b.programme && a.role == b.role && a.signedUpOn == b.signedUpOn && a.traits == b.traits
+        a.id == b.id && a.programme == b.programme && a.role == b.role && a.signedUpOn == b.signedUpOn
+            && a.traits == b.traits
             && a.profileRef == b.profileRef
             && a.erased == b.erased && a.withdrawnOn == b.withdrawnOn && a.withdrawalReason == b.withdrawalReason
-            && a.withdrewBeforeMatch == b.withdrewBeforeMatch && a.firstMatchedOn == b.firstMatchedOn && a.activeTandem == b.activeTandem
+            && a.withdrewBeforeMatch == b.withdrewBeforeMatch && a.firstMatchedOn == b.firstMatchedOn
+            && a.activeTandem == b.activeTandem
             && a.lastTandemEnd?.on == b.lastTandemEnd?.on && a.lastTandemEnd?.status == b.lastTandemEnd?.status
 
     }
@@ -96,7 +98,10 @@ public struct CheckInView: Sendable, Equatable {
     public var rating: Int
     public var on: BusinessDate
     public init(tandem: TandemID, participant: ParticipantID, rating: Int, on: BusinessDate) {
-        self.tandem = tandem; self.participant = participant; self.rating = rating; self.on = on
+        self.tandem = tandem
+        self.participant = participant
+        self.rating = rating
+        self.on = on
     }
 }
 
@@ -166,19 +171,26 @@ public struct ProgrammeReadModel: EventFold, Sendable {
     public var latestBusinessDate: BusinessDate?
 
     public mutating func apply(_ recorded: RecordedEvent, traits: Traits?) {
-        if let date = recorded.event.businessDate, latestBusinessDate.map({ date > $0 }) ?? true { latestBusinessDate = date }
+        if let date = recorded.event.businessDate, latestBusinessDate.map({ date > $0 }) ?? true {
+            latestBusinessDate = date
+        }
         switch recorded.event {
         case .programmeLaunched(let e):
             if programmes[e.programme] == nil { programmeOrder.append(e.programme) }
-            programmes[e.programme] = Programme(id: e.programme, name: e.name, starts: e.starts, ends: e.ends,
-                                                cadenceDays: e.cadenceDays, minGroupSize: e.minGroupSize)
+            programmes[e.programme] = Programme(
+                id: e.programme, name: e.name, starts: e.starts, ends: e.ends,
+                cadenceDays: e.cadenceDays, minGroupSize: e.minGroupSize)
         case .participantSignedUp(let e):
-            peopleRows.upsert(PersonView(id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on, traits: traits,
-                                         profileRef: e.personal.ref))
+            peopleRows.upsert(
+                PersonView(
+                    id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on, traits: traits,
+                    profileRef: e.personal.ref))
         case .tandemMatched(let e):
             guard let mentor = peopleRows.row(of: e.mentor), let mentee = peopleRows.row(of: e.mentee) else { return }
-            let tandem = tandemRows.upsert(TandemView(id: e.tandem, programme: e.programme, mentor: e.mentor, mentee: e.mentee, since: e.on,
-                                                      origin: .matched(run: e.run, override: e.override)), mentor: mentor, mentee: mentee)
+            let tandem = tandemRows.upsert(
+                TandemView(
+                    id: e.tandem, programme: e.programme, mentor: e.mentor, mentee: e.mentee, since: e.on,
+                    origin: .matched(run: e.run, override: e.override)), mentor: mentor, mentee: mentee)
             enter(mentor, tandem, on: e.on)
             enter(mentee, tandem, on: e.on)
         case .sessionHeld(let e):
@@ -194,10 +206,15 @@ public struct ProgrammeReadModel: EventFold, Sendable {
                 programme = row.programme
             }
             let date = CivilCalendar.date(dayNumber: e.on.dayNumber)
-            monthlySessions[MonthKey(programme: tandemRows.programmes.values[Int(programme)], month: date.year * 12 + date.month - 1), default: 0] += 1
+            monthlySessions[
+                MonthKey(
+                    programme: tandemRows.programmes.values[Int(programme)], month: date.year * 12 + date.month - 1),
+                default: 0] += 1
             if sessionLog != nil, sessionTandems?.contains(e.tandem) ?? true {
-                sessionLog![e.tandem, default: []].append(SessionView(tandem: e.tandem, on: e.on, minutes: e.minutes, mode: e.mode,
-                                                                       topics: e.topics, notesRef: e.personal?.ref))
+                sessionLog![e.tandem, default: []].append(
+                    SessionView(
+                        tandem: e.tandem, on: e.on, minutes: e.minutes, mode: e.mode,
+                        topics: e.topics, notesRef: e.personal?.ref))
             }
         case .profileUpdated(let e):
             // From its date on, the person's groups are the new profile's: `--as-of` before it
@@ -211,14 +228,19 @@ public struct ProgrammeReadModel: EventFold, Sendable {
             peopleRows.update(row) { active = $0.activeTandem }
             peopleRows.upsert(person, activeTandem: active)
         case .checkInRecorded(let e):
-            checkIns[e.tandem, default: []].append(CheckInView(tandem: e.tandem, participant: e.participant, rating: e.rating, on: e.on))
+            checkIns[e.tandem, default: []].append(
+                CheckInView(tandem: e.tandem, participant: e.participant, rating: e.rating, on: e.on))
         case .goalSet(let e):
             guard let tandem = tandemRows.row(of: e.tandem) else { return }
             tandemRows.update(tandem) { $0.goalsSet += 1 }
-            tandemRows.appendGoal(GoalView(tandem: e.tandem, goal: e.goal, category: e.category, set: e.on, due: e.due, reached: nil,
-                                           textRef: e.personal.ref), to: tandem)
+            tandemRows.appendGoal(
+                GoalView(
+                    tandem: e.tandem, goal: e.goal, category: e.category, set: e.on, due: e.due, reached: nil,
+                    textRef: e.personal.ref), to: tandem)
         case .goalReached(let e):
-            guard let tandem = tandemRows.row(of: e.tandem), tandemRows.reach(e.goal, of: tandem, on: e.on) else { return }
+            guard let tandem = tandemRows.row(of: e.tandem), tandemRows.reach(e.goal, of: tandem, on: e.on) else {
+                return
+            }
             tandemRows.update(tandem) { $0.goalsReached += 1 }
         case .partnerSwapped(let e):
             guard let oldRow = tandemRows.row(of: e.tandem), let joining = peopleRows.row(of: e.joining) else { return }
@@ -228,9 +250,11 @@ public struct ProgrammeReadModel: EventFold, Sendable {
             let staying = old.mentor == leaving ? old.mentee : old.mentor
             let (mentor, mentee) = old.mentor == staying ? (staying, joining) : (joining, staying)
             let programme = tandemRows.programmes.values[Int(old.programme)]
-            let tandem = tandemRows.upsert(TandemView(id: e.newTandem, programme: programme, mentor: peopleRows.id(ofRow: mentor),
-                                                      mentee: peopleRows.id(ofRow: mentee), since: e.on, origin: .swap(from: e.tandem, reason: e.reason)),
-                                           mentor: mentor, mentee: mentee)
+            let tandem = tandemRows.upsert(
+                TandemView(
+                    id: e.newTandem, programme: programme, mentor: peopleRows.id(ofRow: mentor),
+                    mentee: peopleRows.id(ofRow: mentee), since: e.on, origin: .swap(from: e.tandem, reason: e.reason)),
+                mentor: mentor, mentee: mentee)
             enter(staying, tandem, on: e.on)
             enter(joining, tandem, on: e.on)
             swaps[programme, default: 0] += 1
@@ -240,7 +264,11 @@ public struct ProgrammeReadModel: EventFold, Sendable {
             peopleRows.update(person) { row in
                 row.withdrawnOn = Int32(clamping: e.on.dayNumber)
                 row.reason = ReasonCode?(e.reason).stored
-                if row.firstMatchedOn == .min { row.flags.insert(.withdrewBeforeMatch) } else { row.flags.remove(.withdrewBeforeMatch) }
+                if row.firstMatchedOn == .min {
+                    row.flags.insert(.withdrewBeforeMatch)
+                } else {
+                    row.flags.remove(.withdrewBeforeMatch)
+                }
                 tandem = row.activeTandem
             }
             if tandem >= 0 { end(tandem, on: e.on, as: .dissolved, reason: e.reason) }
@@ -251,8 +279,9 @@ public struct ProgrammeReadModel: EventFold, Sendable {
         case .programmeClosed(let e):
             programmes[e.programme]?.closedOn = e.on
         case .matchRunRecorded(let e):
-            matchRuns[e.run] = MatchRunView(run: e.run, programme: e.programme, on: e.on, mentors: e.mentors.count,
-                                            mentees: e.mentees.count, proposedPairs: e.pairs.count)
+            matchRuns[e.run] = MatchRunView(
+                run: e.run, programme: e.programme, on: e.on, mentors: e.mentors.count,
+                mentees: e.mentees.count, proposedPairs: e.pairs.count)
         case .eventVoided, .logCreated, .unknown:
             break
         }
@@ -332,9 +361,13 @@ extension ProgrammeReadModel {
     /// in one pass over the vault (rather than holding every profile's traits while folding).
     /// - Throws: `LogError` (a broken chain), `EventDecodingError` (an unreadable event),
     ///   `SystemError` (an unreadable vault).
-    public static func replay(_ log: any LineSource, vault: Vault, window: ReplayWindow = .everything,
-                              keepingSessions: SessionKeeping = .none) throws -> Replay.Result<ProgrammeReadModel> {
-        var result = try Replay.fold(log, profiles: TraitsDirectory(), window: window) { ProgrammeReadModel(keepingSessions: keepingSessions) }
+    public static func replay(
+        _ log: any LineSource, vault: Vault, window: ReplayWindow = .everything,
+        keepingSessions: SessionKeeping = .none
+    ) throws -> Replay.Result<ProgrammeReadModel> {
+        var result = try Replay.fold(log, profiles: TraitsDirectory(), window: window) {
+            ProgrammeReadModel(keepingSessions: keepingSessions)
+        }
         try result.fold.peopleRows.fillTraits(from: vault)
         return result
     }
@@ -354,7 +387,10 @@ public enum SessionKeeping: Sendable, Equatable {
 extension ProgrammeReadModel: Equatable {
     /// The same answers: equal views of everyone and everything, however stored.
     public static func == (a: ProgrammeReadModel, b: ProgrammeReadModel) -> Bool {
-        a.programmes == b.programmes && a.programmeOrder == b.programmeOrder && a.people == b.people && a.tandems == b.tandems
-            && a.latestBusinessDate == b.latestBusinessDate && a.monthlySessions == b.monthlySessions && a.swaps == b.swaps && a.checkIns == b.checkIns && a.matchRuns == b.matchRuns && a.sessionLog == b.sessionLog
+        a.programmes == b.programmes && a.programmeOrder == b.programmeOrder && a.people == b.people
+            && a.tandems == b.tandems
+            && a.latestBusinessDate == b.latestBusinessDate && a.monthlySessions == b.monthlySessions
+            && a.swaps == b.swaps && a.checkIns == b.checkIns && a.matchRuns == b.matchRuns
+            && a.sessionLog == b.sessionLog
     }
 }

@@ -102,9 +102,11 @@ struct TandemRows: Sendable {
         var ref: UInt64 = 0
         let packed = PackedRef.pack(goal.textRef)
         if let packed { ref = packed }
-        let g = goalRows.append(GoalRow(goal: goal.goal, textRef: ref, set: Int32(clamping: goal.set.dayNumber), due: goal.due.stored,
-                                        reached: goal.reached.stored, next: -1,
-                                        category: goal.category.map { UInt32(categories.number($0) + 1) } ?? 0, packedRef: packed != nil))
+        let g = goalRows.append(
+            GoalRow(
+                goal: goal.goal, textRef: ref, set: Int32(clamping: goal.set.dayNumber), due: goal.due.stored,
+                reached: goal.reached.stored, next: -1,
+                category: goal.category.map { UInt32(categories.number($0) + 1) } ?? 0, packedRef: packed != nil))
         if packed == nil { otherTextRefs[g] = goal.textRef }
         if rows[number].lastGoal >= 0 {
             goalRows[rows[number].lastGoal].next = g
@@ -136,9 +138,13 @@ struct TandemRows: Sendable {
         var g = rows[number].firstGoal
         while g >= 0 {
             let r = goalRows[g]
-            out.append(GoalView(tandem: tandem, goal: r.goal, category: r.category == 0 ? nil : categories.values[Int(r.category) - 1],
-                                set: BusinessDate(dayNumber: Int(r.set)), due: BusinessDate?(stored: r.due),
-                                reached: BusinessDate?(stored: r.reached), textRef: r.packedRef ? PackedRef.unpack(r.textRef) : otherTextRefs[g]!))
+            out.append(
+                GoalView(
+                    tandem: tandem, goal: r.goal,
+                    category: r.category == 0 ? nil : categories.values[Int(r.category) - 1],
+                    set: BusinessDate(dayNumber: Int(r.set)), due: BusinessDate?(stored: r.due),
+                    reached: BusinessDate?(stored: r.reached),
+                    textRef: r.packedRef ? PackedRef.unpack(r.textRef) : otherTextRefs[g]!))
             g = r.next
         }
         return out.isEmpty ? nil : out
@@ -153,12 +159,14 @@ struct TandemRows: Sendable {
         } else {
             origin = .matched(run: r.run < 0 ? nil : runs.values[Int(r.run)], override: overrides[number])
         }
-        var t = TandemView(id: r.id, programme: programmes.values[Int(r.programme)], mentor: people.id(ofRow: r.mentor),
-                           mentee: people.id(ofRow: r.mentee),
-                           status: TandemStatus?(stored: r.status) ?? .active, since: BusinessDate(dayNumber: Int(r.since)),
-                           until: BusinessDate?(stored: r.until), sessions: Int(r.sessions), minutes: Int(r.minutes),
-                           lastSession: BusinessDate?(stored: r.lastSession), goalsSet: Int(r.goalsSet), goalsReached: Int(r.goalsReached),
-                           origin: origin)
+        var t = TandemView(
+            id: r.id, programme: programmes.values[Int(r.programme)], mentor: people.id(ofRow: r.mentor),
+            mentee: people.id(ofRow: r.mentee),
+            status: TandemStatus?(stored: r.status) ?? .active, since: BusinessDate(dayNumber: Int(r.since)),
+            until: BusinessDate?(stored: r.until), sessions: Int(r.sessions), minutes: Int(r.minutes),
+            lastSession: BusinessDate?(stored: r.lastSession), goalsSet: Int(r.goalsSet),
+            goalsReached: Int(r.goalsReached),
+            origin: origin)
         t.endReason = ReasonCode?(stored: r.endReason)
         return t
     }
@@ -174,11 +182,14 @@ struct TandemRows: Sendable {
         case .swap(let from, let reason):
             swaps[number] = (from, reason)
         }
-        return Row(id: t.id, mentor: mentor, mentee: mentee, minutes: Int32(clamping: t.minutes), since: Int32(clamping: t.since.dayNumber),
-                   until: t.until.stored, lastSession: t.lastSession.stored, sessions: Int32(clamping: t.sessions),
-                   goalsSet: Int32(clamping: t.goalsSet), goalsReached: Int32(clamping: t.goalsReached), firstGoal: -1, lastGoal: -1,
-                   run: run, programme: UInt32(programmes.number(t.programme)), status: TandemStatus?(t.status).stored,
-                   endReason: t.endReason.stored)
+        return Row(
+            id: t.id, mentor: mentor, mentee: mentee, minutes: Int32(clamping: t.minutes),
+            since: Int32(clamping: t.since.dayNumber),
+            until: t.until.stored, lastSession: t.lastSession.stored, sessions: Int32(clamping: t.sessions),
+            goalsSet: Int32(clamping: t.goalsSet), goalsReached: Int32(clamping: t.goalsReached), firstGoal: -1,
+            lastGoal: -1,
+            run: run, programme: UInt32(programmes.number(t.programme)), status: TandemStatus?(t.status).stored,
+            endReason: t.endReason.stored)
     }
 
 }

@@ -19,7 +19,8 @@ public enum Viewer: Sendable, Equatable, Hashable, CustomStringConvertible {
         case "analyst": self = .analyst
         case "auditor": self = .auditor
         default:
-            guard text.hasPrefix("participant:"), let id = ParticipantID(String(text.dropFirst("participant:".count))) else { return nil }
+            guard text.hasPrefix("participant:"), let id = ParticipantID(String(text.dropFirst("participant:".count)))
+            else { return nil }
             self = .participant(id)
         }
     }

@@ -55,7 +55,9 @@ public final class RecordKeys: Sendable {
     /// A tandem's key.
     public func key(_ tandem: TandemID) -> CellKey { key("tandem:", tandem.rawValue) }
     /// A goal's key (goal ids are unique within their tandem).
-    public func key(goal: GoalID, of tandem: TandemID) -> CellKey { key("goal:", tandem.rawValue + "/" + goal.rawValue) }
+    public func key(goal: GoalID, of tandem: TandemID) -> CellKey {
+        key("goal:", tandem.rawValue + "/" + goal.rawValue)
+    }
 
     private func key(_ kind: String, _ id: String) -> CellKey {
         let name = kind + id
@@ -66,4 +68,3 @@ public final class RecordKeys: Sendable {
         return key
     }
 }
-

@@ -89,7 +89,9 @@ public struct DisclosurePolicy: Sendable {
 
     /// The cell-key method with `table`, keyed by `keys`.
     /// - Parameter erased: how many people of the store have been erased (the `epoch`).
-    public static func cellKey(_ keys: RecordKeys, table: PerturbationTable = .standard, erased: Int = 0) -> DisclosurePolicy {
+    public static func cellKey(
+        _ keys: RecordKeys, table: PerturbationTable = .standard, erased: Int = 0
+    ) -> DisclosurePolicy {
         DisclosurePolicy(viewer: .analyst, perturbation: (keys, table), epoch: erased)
     }
 
@@ -138,7 +140,10 @@ public struct DisclosurePolicy: Sendable {
         var step = offsets[offsets.count - 1].offset
         for (offset, p) in offsets {
             cumulative += p
-            if u < cumulative { step = offset; break }
+            if u < cumulative {
+                step = offset
+                break
+            }
         }
         // A total is at least its largest contribution, so it never goes below 0.
         let noise = (Double(step) * Double(largest) / 2).rounded()
@@ -159,16 +164,22 @@ public struct DisclosurePolicy: Sendable {
     /// Checks a filter for analysts: the sizes, true and published, of the filtered group and
     /// of its complement in `parent` are all at least k (or the complement is empty).
     /// - Throws: `DisclosureRefusal` naming `query`.
-    public func checkFilter(_ description: String, selected: Population, parent: Population, k: Int, query: QueryKind) throws(DisclosureRefusal) {
+    public func checkFilter(
+        _ description: String, selected: Population, parent: Population, k: Int, query: QueryKind
+    ) throws(DisclosureRefusal) {
         guard protects else { return }
         let complement = selected.complement(in: parent)
         let shownSelected = size(selected)
         let shownComplement = complement.size == 0 ? 0 : size(complement)
         // Both the true and the published sizes must reach k: a perturbed count alone would
         // let a group of one through whenever its noise rounds it up.
-        guard shownSelected >= k, selected.size >= k, complement.size == 0 || (shownComplement >= k && complement.size >= k) else {
-            throw DisclosureRefusal(role: .analyst, query: query, why:
-                "the filter \(description) leaves \(shownSelected < k || selected.size < k ? "a group" : "its complement") of fewer than \(k) people, which could name them; widen the filter",
+        guard shownSelected >= k, selected.size >= k,
+            complement.size == 0 || (shownComplement >= k && complement.size >= k)
+        else {
+            throw DisclosureRefusal(
+                role: .analyst, query: query,
+                why:
+                    "the filter \(description) leaves \(shownSelected < k || selected.size < k ? "a group" : "its complement") of fewer than \(k) people, which could name them; widen the filter",
                 code: "threshold")
         }
     }
@@ -190,19 +201,24 @@ public struct DisclosurePolicy: Sendable {
     /// What `basis.disclosure` says: the method and its parameters.
     public func description(k: Int) -> JSONValue {
         guard let (_, table) = perturbation else { return .object(["method": .string("exact")]) }
-        return .object(["method": .string("cell-key"), "D": .int(Int64(table.maximumDeviation)),
-                        "V": .double((table.publishedVariance * 1000).rounded() / 1000),
-                        "js": .int(Int64(table.smallestHidden)), "base": .int(Int64(table.base)), "k": .int(Int64(k))])
+        return .object([
+            "method": .string("cell-key"), "D": .int(Int64(table.maximumDeviation)),
+            "V": .double((table.publishedVariance * 1000).rounded() / 1000),
+            "js": .int(Int64(table.smallestHidden)), "base": .int(Int64(table.base)), "k": .int(Int64(k)),
+        ])
     }
 
     /// The note every perturbed output carries.
     public func note(k: Int) -> String? {
         guard let (_, table) = perturbation else { return nil }
-        return "Figures are perturbed by the cell-key method (each count by at most \(table.maximumDeviation), to a multiple of \(table.base); sessions and minutes by up to the largest single contribution) and counts between 1 and \(k - 1) are not shown. The same people always give the same figure; totals are perturbed as cells of their own, so groups need not add up to them, and rates are computed from the published figures."
+        return
+            "Figures are perturbed by the cell-key method (each count by at most \(table.maximumDeviation), to a multiple of \(table.base); sessions and minutes by up to the largest single contribution) and counts between 1 and \(k - 1) are not shown. The same people always give the same figure; totals are perturbed as cells of their own, so groups need not add up to them, and rates are computed from the published figures."
     }
 
     /// A variable's salt in this epoch.
-    func salt(_ variable: String) -> UInt64 { epoch == 0 ? Self.salt(variable) : Self.salt(variable + "#" + String(epoch)) }
+    func salt(_ variable: String) -> UInt64 {
+        epoch == 0 ? Self.salt(variable) : Self.salt(variable + "#" + String(epoch))
+    }
 
     /// FNV-1a of a variable's name: a salt that is the same in every process.
     static func salt(_ name: String) -> UInt64 {

@@ -17,7 +17,10 @@ public struct DisclosureRefusal: Error, Equatable, Sendable, CustomStringConvert
     public var code: String = "role"
     public var description: String {
         // A threshold refusal is about the filter, not the command: name the command itself.
-        if code == "threshold" { return "the \(role.roleName) view may not run `tandem \(query.rawValue.split(separator: " ")[0])` with this filter: \(why)" }
+        if code == "threshold" {
+            return
+                "the \(role.roleName) view may not run `tandem \(query.rawValue.split(separator: " ")[0])` with this filter: \(why)"
+        }
         return "the \(role.roleName) view may not run `tandem \(query.rawValue)`: \(why)"
     }
 }
@@ -38,27 +41,36 @@ extension Viewer {
             // Everyone may see activity over time: analysts perturbed, participants their own.
             return
         case (.analyst, .stats), (.analyst, .statsBySegment), (.analyst, .dropouts), (.analyst, .dropoutsBySegment),
-             (.analyst, .atRisk), (.analyst, .report):
+            (.analyst, .atRisk), (.analyst, .report):
             return
         case (.analyst, .tandems), (.analyst, .goals), (.analyst, .sessions), (.analyst, .due):
-            throw refuse("analysts see aggregates only, and a tandem is a group of two; run `tandem stats --by …` or `tandem dropouts` instead")
+            throw refuse(
+                "analysts see aggregates only, and a tandem is a group of two; run `tandem stats --by …` or `tandem dropouts` instead"
+            )
         case (.analyst, .people), (.auditor, .people):
-            throw refuse("the list of people with their names and profiles is for coordinators; run `tandem stats` (analysts by segment) for figures")
+            throw refuse(
+                "the list of people with their names and profiles is for coordinators; run `tandem stats` (analysts by segment) for figures"
+            )
         case (.analyst, .audit), (.analyst, .access):
             throw refuse("the event trail is for coordinators and auditors")
         case (.analyst, .suggest):
             throw refuse("matching works on individual profiles, which analysts do not see")
         case (.auditor, .tandems), (.auditor, .atRisk), (.auditor, .stats), (.auditor, .audit), (.auditor, .goals),
-             (.auditor, .sessions), (.auditor, .dropouts), (.auditor, .due), (.auditor, .report), (.auditor, .access):
+            (.auditor, .sessions), (.auditor, .dropouts), (.auditor, .due), (.auditor, .report), (.auditor, .access):
             return
         case (.auditor, .statsBySegment), (.auditor, .dropoutsBySegment):
-            throw refuse("auditors see pseudonymous ids, not units, levels, birth years or genders; segmented reports are for analysts")
+            throw refuse(
+                "auditors see pseudonymous ids, not units, levels, birth years or genders; segmented reports are for analysts"
+            )
         case (.auditor, .suggest):
             throw refuse("matching works on personal profiles, which auditors do not see")
-        case (.participant, .tandems), (.participant, .goals), (.participant, .sessions), (.participant, .due), (.participant, .people):
+        case (.participant, .tandems), (.participant, .goals), (.participant, .sessions), (.participant, .due),
+            (.participant, .people):
             return
         case (.participant, _):
-            throw refuse("participants see their own tandems: run `tandem tandems`, `tandem sessions`, `tandem goals` or `tandem due`")
+            throw refuse(
+                "participants see their own tandems: run `tandem tandems`, `tandem sessions`, `tandem goals` or `tandem due`"
+            )
         }
     }
 }
@@ -85,11 +97,16 @@ public struct SuppressedCells: Sendable {
     public var count: Int { reasons.count }
 
     /// Records `n` hidden cells.
-    public mutating func add(_ reason: SuppressionReason, _ n: Int = 1) { reasons += Array(repeating: reason, count: n) }
+    public mutating func add(_ reason: SuppressionReason, _ n: Int = 1) {
+        reasons += Array(repeating: reason, count: n)
+    }
 
     /// A count as shown: the published value, or null (and recorded) where `policy` hides it.
     public mutating func show(_ published: Int, _ policy: DisclosurePolicy) -> JSONValue {
-        guard let value = policy.shown(published, k: k) else { add(.smallCount); return .null }
+        guard let value = policy.shown(published, k: k) else {
+            add(.smallCount)
+            return .null
+        }
         return .int(Int64(value))
     }
 
@@ -107,7 +124,9 @@ public struct SuppressedCells: Sendable {
     /// The JSON summary: `{"k":…, "cells":…, "reasons":{…}}`, counts only.
     public var summary: JSONValue {
         let counted = Dictionary(grouping: reasons, by: { $0 }).mapValues(\.count)
-        let byReason = SuppressionReason.allCases.compactMap { r in counted[r].map { (r.rawValue, JSONValue.int(Int64($0))) } }
+        let byReason = SuppressionReason.allCases.compactMap { r in
+            counted[r].map { (r.rawValue, JSONValue.int(Int64($0))) }
+        }
         return .object(["k": .int(Int64(k)), "cells": .int(Int64(count)), "reasons": .object(JSONObject(byReason))])
     }
 }

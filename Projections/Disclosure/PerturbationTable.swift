@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The perturbation table of the cell-key method: for each true count, the published counts
@@ -75,7 +75,9 @@ public struct PerturbationTable: Sendable, Equatable {
 
     /// The variance of the noise for a true count.
     public func variance(_ count: Int) -> Double {
-        distribution(count).reduce(0) { $0 + $1.probability * Double($1.published - count) * Double($1.published - count) }
+        distribution(count).reduce(0) {
+            $0 + $1.probability * Double($1.published - count) * Double($1.published - count)
+        }
     }
 
     /// The mean variance over the counts whose rows repeat (the large ones): what the
@@ -94,14 +96,17 @@ public struct PerturbationTable: Sendable, Equatable {
 
     /// The maximum-entropy row of one true count.
     static func row(count i: Int, _ d: Int, _ v: Double, _ js: Int, _ base: Int) -> [Entry] {
-        let support = (max(0, i - d)...(i + d)).filter { j in !(1...max(1, js)).contains(j) || js == 0 }.filter { $0 % base == 0 }
+        let support = (max(0, i - d)...(i + d)).filter { j in !(1...max(1, js)).contains(j) || js == 0 }.filter {
+            $0 % base == 0
+        }
         let offsets = support.map { Double($0 - i) }
         let probabilities = MaximumEntropy.fit(offsets: offsets, variance: v)
         var cumulative = 0.0
         var entries: [Entry] = []
         for (j, p) in zip(support, probabilities) where p > 0 {
             cumulative += p
-            entries.append(Entry(published: j, probability: p, keyBound: UInt64((min(1, cumulative) * 4_294_967_296).rounded())))
+            entries.append(
+                Entry(published: j, probability: p, keyBound: UInt64((min(1, cumulative) * 4_294_967_296).rounded())))
         }
         entries[entries.count - 1].keyBound = 1 << 32
         return entries
@@ -143,7 +148,8 @@ enum MaximumEntropy {
             let z = w.reduce(0, +)
             let p = w.map { $0 / z }
             func moment(_ f: (Double) -> Double) -> Double { zip(p, x).reduce(0) { $0 + $1.0 * f($1.1) } }
-            let m1 = moment { $0 }, m2 = moment { $0 * $0 }, m3 = moment { $0 * $0 * $0 }, m4 = moment { $0 * $0 * $0 * $0 }
+            let m1 = moment { $0 }, m2 = moment { $0 * $0 }, m3 = moment { $0 * $0 * $0 },
+                m4 = moment { $0 * $0 * $0 * $0 }
             let g = (m1, m2 - variance)
             if abs(g.0) < 1e-15 && abs(g.1) < 1e-15 { return p }
             // Hessian: the covariance of (x, x²).

@@ -27,7 +27,8 @@ public enum ActivityQuery {
         func next(after start: BusinessDate) -> BusinessDate {
             let months = self == .month ? 1 : 3
             let index = start.month - 1 + months
-            return BusinessDate(dayNumber: CivilCalendar.dayNumber(year: start.year + index / 12, month: index % 12 + 1, day: 1))
+            return BusinessDate(
+                dayNumber: CivilCalendar.dayNumber(year: start.year + index / 12, month: index % 12 + 1, day: 1))
         }
     }
 
@@ -71,11 +72,15 @@ public enum ActivityQuery {
         }
         let population = policy.population(people.map(\.id))
         if policy.protects {
-            try policy.checkFilter("--programme \(programme.id)", selected: policy.population(input.model.people(in: programme.id).map(\.id)),
-                                   parent: policy.population(input.model.people.values.map(\.id)), k: k, query: .activity)
+            try policy.checkFilter(
+                "--programme \(programme.id)",
+                selected: policy.population(input.model.people(in: programme.id).map(\.id)),
+                parent: policy.population(input.model.people.values.map(\.id)), k: k, query: .activity)
             if let segment = options.segment {
-                try policy.checkFilter("--segment \(segment)", selected: population, parent: policy.population(input.model.people(in: programme.id).map(\.id)),
-                                       k: k, query: .activity)
+                try policy.checkFilter(
+                    "--segment \(segment)", selected: population,
+                    parent: policy.population(input.model.people(in: programme.id).map(\.id)),
+                    k: k, query: .activity)
             }
         }
         let pairs = policy.population(tandems: tandems.map(\.id))
@@ -107,7 +112,9 @@ public enum ActivityQuery {
                 perPeriod[i] = f
             }
             for goal in input.model.goals[tandem.id] ?? [] {
-                if let reached = goal.reached, let i = index(reached) { perPeriod[i, default: (0, 0, 0, 0, 0)].goals += 1 }
+                if let reached = goal.reached, let i = index(reached) {
+                    perPeriod[i, default: (0, 0, 0, 0, 0)].goals += 1
+                }
             }
             for (i, f) in perPeriod {
                 figures[i].sessions.add(f.sessions)
@@ -134,12 +141,15 @@ public enum ActivityQuery {
             func magnitude(_ m: StatsQuery.Magnitude, _ name: String) -> JSONValue {
                 .int(Int64(policy.magnitude(m.total, largest: m.largest, in: pairs, name + ":" + period)))
             }
-            func count(_ n: Int, _ name: String, over base: Population) -> JSONValue { hidden.show(policy.count(n, in: base, name + ":" + period), policy) }
+            func count(_ n: Int, _ name: String, over base: Population) -> JSONValue {
+                hidden.show(policy.count(n, in: base, name + ":" + period), policy)
+            }
             let object: JSONObject = [
                 "period": .string(period),
                 "sessions": magnitude(f.sessions, "sessions"), "minutes": magnitude(f.minutes, "minutes"),
                 "online": magnitude(f.online, "online"), "inPerson": magnitude(f.inPerson, "inPerson"),
-                "activeTandems": count(f.active, "activeTandems", over: pairs), "matches": count(f.matches, "matches", over: pairs),
+                "activeTandems": count(f.active, "activeTandems", over: pairs),
+                "matches": count(f.matches, "matches", over: pairs),
                 "withdrawals": count(f.withdrawals, "withdrawals", over: population),
                 "goalsReached": magnitude(f.goalsReached, "goalsReached"),
                 "newParticipants": count(f.newParticipants, "newParticipants", over: population),
@@ -147,13 +157,24 @@ public enum ActivityQuery {
             rows.append(.object(object))
             table.append(object.members.map { StatsQuery.display($0.value) })
         }
-        let columns = ["period", "sessions", "minutes", "online", "inPerson", "activeTandems", "matches", "withdrawals", "goalsReached", "newParticipants"]
-        var result = QueryResult(basis: input.basis, payloadKey: "periods", payload: .array(rows),
-                                 table: TextTable(headers: ["period", "sessions", "minutes", "online", "in person", "active", "matches", "withdrew",
-                                                            "goals", "new"], rows: table, numeric: Set(1...9), blank: "–"))
+        let columns = [
+            "period", "sessions", "minutes", "online", "inPerson", "activeTandems", "matches", "withdrawals",
+            "goalsReached", "newParticipants",
+        ]
+        var result = QueryResult(
+            basis: input.basis, payloadKey: "periods", payload: .array(rows),
+            table: TextTable(
+                headers: [
+                    "period", "sessions", "minutes", "online", "in person", "active", "matches", "withdrew",
+                    "goals", "new",
+                ], rows: table, numeric: Set(1...9), blank: "–"))
         result.csvColumns = columns
-        var notes = ["Sessions, minutes, goals, matches, withdrawals and signups dated in each period; active tandems at the period's end"
-                     + (starts.last.map { options.period.next(after: $0).adding(days: -1) > last ? " (the last period ends on \(last))" : "" } ?? "") + "."]
+        var notes = [
+            "Sessions, minutes, goals, matches, withdrawals and signups dated in each period; active tandems at the period's end"
+                + (starts.last.map {
+                    options.period.next(after: $0).adding(days: -1) > last ? " (the last period ends on \(last))" : ""
+                } ?? "") + "."
+        ]
         if rows.isEmpty { notes.append("No period yet: the programme starts on \(programme.starts).") }
         if policy.protects {
             notes.append(hidden.explanation)

@@ -45,12 +45,17 @@ public enum AuditQuery {
         var programmeOfPerson: [ParticipantID: ProgrammeID] = [:]
     }
 
-    public static func run(_ source: any LineSource, window: ReplayWindow, input: QueryInput, options: Options) throws -> QueryResult {
+    public static func run(
+        _ source: any LineSource, window: ReplayWindow, input: QueryInput, options: Options
+    ) throws -> QueryResult {
         try input.disclosure.permit(.audit)
         switch options.subject {
         case .participant(let p): guard input.model.people[p] != nil else { throw QueryError.unknownParticipant(p) }
         case .tandem(let t): guard input.model.tandems[t] != nil else { throw QueryError.unknownTandem(t) }
-        case .programme(let p): guard input.model.programmes[p] != nil else { throw QueryError.unknownProgramme(p, known: input.model.programmeOrder) }
+        case .programme(let p):
+            guard input.model.programmes[p] != nil else {
+                throw QueryError.unknownProgramme(p, known: input.model.programmeOrder)
+            }
         case .everything: break
         }
         var entries: [Entry] = []
@@ -73,25 +78,31 @@ public enum AuditQuery {
                 included.insert(recorded.seq)
                 // Whom the actor acted for is in the vault (new events): the audit says that
                 // someone was, not who.
-                let behalf = recorded.onBehalfOf ?? recorded.onBehalfOfRef.map { _ in "someone (recorded in the vault)" }
-                entries.append(Entry(seq: recorded.seq, at: recorded.at, actor: recorded.actor, onBehalfOf: behalf,
-                                     type: recorded.event.type, summary: summary(recorded.event), voided: nil, hash: line.hash.hex))
+                let behalf =
+                    recorded.onBehalfOf ?? recorded.onBehalfOfRef.map { _ in "someone (recorded in the vault)" }
+                entries.append(
+                    Entry(
+                        seq: recorded.seq, at: recorded.at, actor: recorded.actor, onBehalfOf: behalf,
+                        type: recorded.event.type, summary: summary(recorded.event), voided: nil, hash: line.hash.hex))
             }
         } catch is StopAudit {}
         for i in entries.indices { entries[i].voided = voidedBy[entries[i].seq] }
         let rows: [JSONValue] = entries.map { entry in
-            .object(["seq": .int(Int64(entry.seq)), "at": .string(entry.at.rfc3339), "actor": .string(entry.actor),
-                     "onBehalfOf": entry.onBehalfOf.map(JSONValue.string) ?? .null, "type": .string(entry.type),
-                     "summary": .string(entry.summary), "voided": entry.voided.map { .int(Int64($0)) } ?? .null,
-                     "hash": .string(entry.hash)])
+            .object([
+                "seq": .int(Int64(entry.seq)), "at": .string(entry.at.rfc3339), "actor": .string(entry.actor),
+                "onBehalfOf": entry.onBehalfOf.map(JSONValue.string) ?? .null, "type": .string(entry.type),
+                "summary": .string(entry.summary), "voided": entry.voided.map { .int(Int64($0)) } ?? .null,
+                "hash": .string(entry.hash),
+            ])
         }
         let table = entries.map { entry -> [String] in
             let actor = entry.onBehalfOf.map { "\(entry.actor) for \($0)" } ?? entry.actor
             let summary = entry.voided.map { "[voided by seq \($0)] " } ?? ""
             return [String(entry.seq), entry.at.rfc3339.replacingT(), actor, summary + entry.summary]
         }
-        var result = QueryResult(basis: input.basis, payloadKey: "entries", payload: .array(rows),
-                                 table: TextTable(headers: ["seq", "recorded", "by", "what"], rows: table, numeric: [0]))
+        var result = QueryResult(
+            basis: input.basis, payloadKey: "entries", payload: .array(rows),
+            table: TextTable(headers: ["seq", "recorded", "by", "what"], rows: table, numeric: [0]))
         result.csvColumns = ["seq", "at", "actor", "onBehalfOf", "type", "summary", "voided", "hash"]
         if case .participant = options.subject, !swapChain.isEmpty {
             result.extra.append(("partners", .array(swapChain.map(JSONValue.string))))
@@ -103,7 +114,9 @@ public enum AuditQuery {
     struct StopAudit: Error {}
 
     /// Whether the event concerns the subject, updating who is where.
-    static func touches(_ recorded: RecordedEvent, _ subject: Subject, _ m: inout Membership, _ chain: inout [String]) -> Bool {
+    static func touches(
+        _ recorded: RecordedEvent, _ subject: Subject, _ m: inout Membership, _ chain: inout [String]
+    ) -> Bool {
         var people: Set<ParticipantID> = []
         var tandems: Set<TandemID> = []
         var programme: ProgrammeID?
@@ -111,19 +124,24 @@ public enum AuditQuery {
         case .programmeLaunched(let e): programme = e.programme
         case .participantSignedUp(let e):
             m.programmeOfPerson[e.participant] = e.programme
-            people = [e.participant]; programme = e.programme
+            people = [e.participant]
+            programme = e.programme
         case .tandemMatched(let e):
             m.members[e.tandem] = (e.mentor, e.mentee)
             m.active[e.mentor] = e.tandem
             m.active[e.mentee] = e.tandem
             m.programmeOfTandem[e.tandem] = e.programme
-            people = [e.mentor, e.mentee]; tandems = [e.tandem]; programme = e.programme
+            people = [e.mentor, e.mentee]
+            tandems = [e.tandem]
+            programme = e.programme
             if case .participant(let p) = subject, people.contains(p) {
                 chain.append("\(p == e.mentor ? e.mentee : e.mentor) (\(e.tandem))")
             }
         case .sessionHeld(let e): tandems = [e.tandem]
         case .checkInRecorded(let e): tandems = [e.tandem]
-        case .profileUpdated(let e): people = [e.participant]; programme = m.programmeOfPerson[e.participant]
+        case .profileUpdated(let e):
+            people = [e.participant]
+            programme = m.programmeOfPerson[e.participant]
         case .goalSet(let e): tandems = [e.tandem]
         case .goalReached(let e): tandems = [e.tandem]
         case .tandemCompleted(let e):
@@ -142,9 +160,13 @@ public enum AuditQuery {
                 m.active[staying] = e.newTandem
                 m.active[e.joining] = e.newTandem
                 if case .participant(let p) = subject {
-                    if p == staying { chain.append("\(e.joining) (\(e.newTandem), after \(e.leaving) left: \(e.reason.rawValue))") }
-                    else if p == e.joining { chain.append("\(staying) (\(e.newTandem), joined: \(e.reason.rawValue))") }
-                    else if p == e.leaving { chain.append("left \(e.tandem): \(e.reason.rawValue)") }
+                    if p == staying {
+                        chain.append("\(e.joining) (\(e.newTandem), after \(e.leaving) left: \(e.reason.rawValue))")
+                    } else if p == e.joining {
+                        chain.append("\(staying) (\(e.newTandem), joined: \(e.reason.rawValue))")
+                    } else if p == e.leaving {
+                        chain.append("left \(e.tandem): \(e.reason.rawValue)")
+                    }
                 }
             }
         case .participantWithdrew(let e):
@@ -162,7 +184,8 @@ public enum AuditQuery {
             }
         case .personalDataErased(let e): people = [e.participant]
         case .matchRunRecorded(let e):
-            people = Set(e.mentors + e.mentees); programme = e.programme
+            people = Set(e.mentors + e.mentees)
+            programme = e.programme
         case .programmeClosed(let e): programme = e.programme
         case .eventVoided, .logCreated, .unknown: break
         }
@@ -183,8 +206,10 @@ public enum AuditQuery {
         switch event {
         case .logCreated: return "log created (format \(logFormatVersion))"
         case .programmeLaunched(let e):
-            return "programme \(e.programme) launched: \(e.starts) to \(e.ends), sessions every \(e.cadenceDays) days, k = \(e.minGroupSize)"
-        case .participantSignedUp(let e): return "\(e.participant) signed up as \(e.role.rawValue) for \(e.programme) on \(e.on)"
+            return
+                "programme \(e.programme) launched: \(e.starts) to \(e.ends), sessions every \(e.cadenceDays) days, k = \(e.minGroupSize)"
+        case .participantSignedUp(let e):
+            return "\(e.participant) signed up as \(e.role.rawValue) for \(e.programme) on \(e.on)"
         case .tandemMatched(let e):
             var text = "tandem \(e.tandem) matched on \(e.on): mentor \(e.mentor), mentee \(e.mentee)"
             if let run = e.run {
@@ -196,15 +221,21 @@ public enum AuditQuery {
             if e.override != nil { text += "; a rule was waived" + Self.reasonNote(e.overrideReason) }
             return text
         case .sessionHeld(let e):
-            return "session of \(e.tandem) on \(e.on): \(e.minutes) min, \(e.mode.rawValue)" + (e.personal == nil ? "" : ", notes in the vault")
+            return "session of \(e.tandem) on \(e.on): \(e.minutes) min, \(e.mode.rawValue)"
+                + (e.personal == nil ? "" : ", notes in the vault")
         case .goalSet(let e):
-            return "goal \(e.goal) set for \(e.tandem) on \(e.on)" + (e.due.map { ", due \($0)" } ?? "") + (e.category.map { ", category \($0)" } ?? "")
+            return "goal \(e.goal) set for \(e.tandem) on \(e.on)" + (e.due.map { ", due \($0)" } ?? "")
+                + (e.category.map { ", category \($0)" } ?? "")
         case .goalReached(let e): return "goal \(e.goal) of \(e.tandem) reached on \(e.on)"
-        case .profileUpdated(let e): return "profile of \(e.participant) updated from \(e.on): \(e.fields.joined(separator: ", ")) (values in the vault)"
+        case .profileUpdated(let e):
+            return
+                "profile of \(e.participant) updated from \(e.on): \(e.fields.joined(separator: ", ")) (values in the vault)"
         case .checkInRecorded(let e):
-            return "check-in on \(e.tandem) by \(e.participant) on \(e.on): rating \(e.rating) of 5" + (e.personal == nil ? "" : ", notes in the vault")
+            return "check-in on \(e.tandem) by \(e.participant) on \(e.on): rating \(e.rating) of 5"
+                + (e.personal == nil ? "" : ", notes in the vault")
         case .partnerSwapped(let e):
-            return "\(e.tandem) ended by a swap on \(e.on) (\(e.reason.rawValue)): \(e.leaving) left, \(e.joining) joined in \(e.newTandem)"
+            return
+                "\(e.tandem) ended by a swap on \(e.on) (\(e.reason.rawValue)): \(e.leaving) left, \(e.joining) joined in \(e.newTandem)"
                 + (e.override == nil ? "" : "; a rule was waived" + Self.reasonNote(e.overrideReason))
         case .participantWithdrew(let e): return "\(e.participant) withdrew on \(e.on) (\(e.reason.rawValue))"
         case .tandemCompleted(let e): return "\(e.tandem) completed on \(e.on)"
@@ -212,13 +243,17 @@ public enum AuditQuery {
         case .personalDataErased(let e): return "personal data of \(e.participant) erased (\(e.refs.count) vault lines)"
         case .programmeClosed(let e): return "programme \(e.programme) closed on \(e.on)"
         case .matchRunRecorded(let e):
-            return "match run \(e.run) for \(e.programme): \(e.pairs.count) pairs proposed from \(e.mentors.count) mentors and \(e.mentees.count) mentees"
+            return
+                "match run \(e.run) for \(e.programme): \(e.pairs.count) pairs proposed from \(e.mentors.count) mentors and \(e.mentees.count) mentees"
         case .unknown("LogRecovered", let data):
             let kept = data["keptSeq"]?.intValue.map(String.init) ?? "?"
-            let previous = data["previousSeq"]?.intValue.map { "the acknowledged head had been seq \($0)" } ?? "no acknowledged head was recorded"
+            let previous =
+                data["previousSeq"]?.intValue.map { "the acknowledged head had been seq \($0)" }
+                ?? "no acknowledged head was recorded"
             let damaged = data["damagedSeq"]?.intValue.map { "; first damaged seq \($0)" } ?? ""
             let cut = data["cutBytes"]?.intValue ?? 0
-            return "recovery accepted a loss: kept seq 1…\(kept), \(previous)\(damaged); \(cut) bytes moved to quarantine"
+            return
+                "recovery accepted a loss: kept seq 1…\(kept), \(previous)\(damaged); \(cut) bytes moved to quarantine"
         case .unknown(let type, _): return "\(type) (not known to this version)"
         }
     }
@@ -229,7 +264,8 @@ extension AuditQuery {
     /// written before reasons went to the vault, in the log itself (not printed here either:
     /// `tandem verify` lists such events).
     static func reasonNote(_ reference: PersonalReference?) -> String {
-        reference == nil ? " (the reason stands in the log, written by an older version)" : " (the reason is in the vault)"
+        reference == nil
+            ? " (the reason stands in the log, written by an older version)" : " (the reason is in the vault)"
     }
 }
 

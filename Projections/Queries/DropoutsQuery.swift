@@ -34,7 +34,9 @@ public enum DropoutsQuery {
     }
 
     /// A person's observation for the curve, or nil if they were never matched.
-    public static func observation(_ person: PersonView, programme: Programme, asOf: BusinessDate) -> KaplanMeier.Observation? {
+    public static func observation(
+        _ person: PersonView, programme: Programme, asOf: BusinessDate
+    ) -> KaplanMeier.Observation? {
         guard let origin = person.firstMatchedOn else { return nil }
         if let withdrawn = person.withdrawnOn, withdrawn >= origin {
             return .init(duration: origin.days(to: withdrawn), event: true)
@@ -60,13 +62,19 @@ public enum DropoutsQuery {
         let population = policy.population(people.map(\.id))
         if policy.protects {
             let whole = options.population == .all ? population : policy.population(inScope.map(\.id))
-            try policy.checkFilter("--programme \(scope.label)", selected: whole, parent: policy.population(input.model.people.values.map(\.id)), k: k, query: query)
+            try policy.checkFilter(
+                "--programme \(scope.label)", selected: whole,
+                parent: policy.population(input.model.people.values.map(\.id)), k: k, query: query)
             if options.population != .all {
-                try policy.checkFilter("--population \(options.population.rawValue)", selected: population, parent: whole, k: k, query: query)
+                try policy.checkFilter(
+                    "--population \(options.population.rawValue)", selected: population, parent: whole, k: k,
+                    query: query)
             }
         }
         func observation(of person: PersonView) -> KaplanMeier.Observation? {
-            input.model.programmes[person.programme].flatMap { Self.observation(person, programme: $0, asOf: input.asOf) }
+            input.model.programmes[person.programme].flatMap {
+                Self.observation(person, programme: $0, asOf: input.asOf)
+            }
         }
         var hidden = SuppressedCells(k: k)
         let matched = people.filter { $0.firstMatchedOn != nil }
@@ -76,20 +84,34 @@ public enum DropoutsQuery {
         var notes: [String] = []
         // The same cells as `stats` (matched, withdrawn of the programme's people), so the
         // same people give the same figure in both.
-        let published = (matched: policy.count(matched.count, in: population, "matched"),
-                         withdrawn: policy.count(withdrawn.count, in: population, "withdrawn"),
-                         beforeMatch: policy.count(beforeMatch, in: population, "withdrawnBeforeMatch"),
-                         afterMatch: policy.count(withdrawn.count - beforeMatch, in: population, "withdrawnAfterMatch"))
-        let shown = (matched: hidden.show(published.matched, policy), withdrawn: hidden.show(published.withdrawn, policy),
-                     beforeMatch: hidden.show(published.beforeMatch, policy), afterMatch: hidden.show(published.afterMatch, policy))
+        let published = (
+            matched: policy.count(matched.count, in: population, "matched"),
+            withdrawn: policy.count(withdrawn.count, in: population, "withdrawn"),
+            beforeMatch: policy.count(beforeMatch, in: population, "withdrawnBeforeMatch"),
+            afterMatch: policy.count(withdrawn.count - beforeMatch, in: population, "withdrawnAfterMatch")
+        )
+        let shown = (
+            matched: hidden.show(published.matched, policy), withdrawn: hidden.show(published.withdrawn, policy),
+            beforeMatch: hidden.show(published.beforeMatch, policy),
+            afterMatch: hidden.show(published.afterMatch, policy)
+        )
         var reasons: [String: Int] = [:]
         for person in withdrawn { reasons[person.withdrawalReason?.rawValue ?? "other", default: 0] += 1 }
-        let reasonObject = JSONObject(ReasonCode.all.compactMap { code in
-            reasons[code].map { count in (code, hidden.show(policy.count(count, in: population, "reason:" + code), policy)) }
-        })
+        let reasonObject = JSONObject(
+            ReasonCode.all.compactMap { code in
+                reasons[code].map { count in
+                    (code, hidden.show(policy.count(count, in: population, "reason:" + code), policy))
+                }
+            })
         let curve = Curve(observations, width: width, population: population, policy: policy, k: k)
-        if curve.cut { notes.append("The survival table stops where fewer than \(k) people remain at risk, or where the dropouts left are fewer than \(k).") }
-        let rate: JSONValue = shown.matched.intValue == nil || shown.afterMatch.intValue == nil ? .null : Format.ratio(published.afterMatch, published.matched)
+        if curve.cut {
+            notes.append(
+                "The survival table stops where fewer than \(k) people remain at risk, or where the dropouts left are fewer than \(k)."
+            )
+        }
+        let rate: JSONValue =
+            shown.matched.intValue == nil || shown.afterMatch.intValue == nil
+            ? .null : Format.ratio(published.afterMatch, published.matched)
         var dropouts: JSONObject = [
             "programme": .string(scope.label),
             "population": .string(options.population.rawValue),
@@ -103,11 +125,19 @@ public enum DropoutsQuery {
         ]
         var table = curve.table
         func text(_ value: JSONValue) -> String { StatsQuery.display(value).isEmpty ? "–" : StatsQuery.display(value) }
-        let who = options.population == .all ? "Population: everyone ever matched, mentors and mentees (--population mentees or mentors narrows it)."
+        let who =
+            options.population == .all
+            ? "Population: everyone ever matched, mentors and mentees (--population mentees or mentors narrows it)."
             : "Population: \(options.population.rawValue) only."
         notes.insert(who, at: 0)
-        notes.insert("\(text(shown.matched)) matched, \(text(shown.withdrawn)) withdrew (\(text(shown.beforeMatch)) before a match); rate \(rate.doubleValue.map { Format.number($0, digits: 3) } ?? "–"); median days to dropout: \(curve.median.map(String.init) ?? "not reached")", at: 1)
-        notes.insert("Reasons: " + (reasonObject.isEmpty ? "none" : reasonObject.members.map { "\($0.key) \(text($0.value))" }.joined(separator: ", ")), at: 2)
+        notes.insert(
+            "\(text(shown.matched)) matched, \(text(shown.withdrawn)) withdrew (\(text(shown.beforeMatch)) before a match); rate \(rate.doubleValue.map { Format.number($0, digits: 3) } ?? "–"); median days to dropout: \(curve.median.map(String.init) ?? "not reached")",
+            at: 1)
+        notes.insert(
+            "Reasons: "
+                + (reasonObject.isEmpty
+                    ? "none" : reasonObject.members.map { "\($0.key) \(text($0.value))" }.joined(separator: ", ")),
+            at: 2)
         var csvTable = curve.csv
         if let by = options.by {
             let grouped = Self.groups(people, by: by, scope: scope, policy: policy, observation: observation(of:))
@@ -120,8 +150,11 @@ public enum DropoutsQuery {
                 var object: JSONObject = ["group": .string(g.name)]
                 if policy.protects && size < k {
                     hidden.add(.smallGroup, 3)
-                    object = object.merging(["participants": .null, "withdrawals": .null, "rate": .null, "medianDaysToDropout": .null,
-                                             "survival": .array([]), "suppressed": .bool(true), "reason": .string(SuppressionReason.smallGroup.rawValue)])
+                    object = object.merging([
+                        "participants": .null, "withdrawals": .null, "rate": .null, "medianDaysToDropout": .null,
+                        "survival": .array([]), "suppressed": .bool(true),
+                        "reason": .string(SuppressionReason.smallGroup.rawValue),
+                    ])
                 } else {
                     let withdrawals = policy.count(g.withdrawals, in: g.population, "withdrawnAfterMatch")
                     var shownWithdrawals = hidden.show(withdrawals, policy)
@@ -131,34 +164,50 @@ public enum DropoutsQuery {
                         object["suppressedFields"] = .array([.string("withdrawals"), .string("rate")])
                     }
                     let groupCurve = Curve(g.observations, width: width, population: g.population, policy: policy, k: k)
-                    object = object.merging(["participants": .int(Int64(size)), "withdrawals": shownWithdrawals,
-                                             "rate": shownWithdrawals.intValue == nil ? .null : Format.ratio(withdrawals, size),
-                                             "medianDaysToDropout": groupCurve.median.map { .int(Int64($0)) } ?? .null,
-                                             "survival": .array(groupCurve.json), "suppressed": .bool(false)])
+                    object = object.merging([
+                        "participants": .int(Int64(size)), "withdrawals": shownWithdrawals,
+                        "rate": shownWithdrawals.intValue == nil ? .null : Format.ratio(withdrawals, size),
+                        "medianDaysToDropout": groupCurve.median.map { .int(Int64($0)) } ?? .null,
+                        "survival": .array(groupCurve.json), "suppressed": .bool(false),
+                    ])
                     longRows += groupCurve.csv.rows.map { [g.name] + $0 }
                     compared.append((g.population, g.observations))
                 }
                 objects.append(.object(object))
-                tableRows.append([g.name] + ["participants", "withdrawals", "rate", "medianDaysToDropout"].map { StatsQuery.display(object[$0]!) })
+                tableRows.append(
+                    [g.name]
+                        + ["participants", "withdrawals", "rate", "medianDaysToDropout"].map {
+                            StatsQuery.display(object[$0]!)
+                        })
             }
             let test = Self.logRank(compared, width: width, policy: policy)
             dropouts["by"] = .string(by.rawValue)
             dropouts["groups"] = .array(objects)
-            dropouts["logrank"] = test.map { .object(["statistic": .double($0.statistic), "df": .int(Int64($0.degreesOfFreedom)), "p": .double($0.p)]) } ?? .null
+            dropouts["logrank"] =
+                test.map {
+                    .object([
+                        "statistic": .double($0.statistic), "df": .int(Int64($0.degreesOfFreedom)), "p": .double($0.p),
+                    ])
+                } ?? .null
             if let test {
-                notes.append("Log-rank test across the \(compared.count) groups shown: χ² = \(Format.number(test.statistic, digits: 3)), df = \(test.degreesOfFreedom), p = \(Format.number(test.p, digits: 4))"
-                             + (policy.protects ? ", computed from the perturbed counts of \(width)-day intervals." : "."))
+                notes.append(
+                    "Log-rank test across the \(compared.count) groups shown: χ² = \(Format.number(test.statistic, digits: 3)), df = \(test.degreesOfFreedom), p = \(Format.number(test.p, digits: 4))"
+                        + (policy.protects ? ", computed from the perturbed counts of \(width)-day intervals." : "."))
             } else {
                 notes.append("No log-rank test: fewer than two groups can be shown.")
             }
-            table = TextTable(headers: ["group", "matched", "withdrew", "rate", "median days"], rows: tableRows, numeric: [1, 2, 3, 4], blank: "–")
+            table = TextTable(
+                headers: ["group", "matched", "withdrew", "rate", "median days"], rows: tableRows,
+                numeric: [1, 2, 3, 4], blank: "–")
             // Long format for pandas and R: one row per group and day (or interval).
             csvTable = TextTable(headers: ["group"] + curve.csv.headers, rows: longRows)
         }
         var result = QueryResult(basis: input.basis, payloadKey: "dropouts", payload: .object(dropouts), table: table)
         result.csvTable = csvTable
         if policy.protects {
-            notes.append("Survival is an actuarial life table over intervals of \(width) days, merged where a count would be below \(k), computed from the published counts.")
+            notes.append(
+                "Survival is an actuarial life table over intervals of \(width) days, merged where a count would be below \(k), computed from the published counts."
+            )
             notes.append(hidden.explanation)
             if let note = policy.note(k: k) { notes.append(note) }
             result.extra.append(("suppression", hidden.summary))
@@ -179,8 +228,10 @@ public enum DropoutsQuery {
     }
 
     /// The groups with anyone matched, in natural order of their names.
-    static func groups(_ people: [PersonView], by key: SegmentKey, scope: QueryScope, policy: DisclosurePolicy,
-                       observation: (PersonView) -> KaplanMeier.Observation?) -> [Group] {
+    static func groups(
+        _ people: [PersonView], by key: SegmentKey, scope: QueryScope, policy: DisclosurePolicy,
+        observation: (PersonView) -> KaplanMeier.Observation?
+    ) -> [Group] {
         var groups: [String: Group] = [:]
         let label = policy.labels(of: people, by: key, k: scope.k)
         for person in people {
@@ -200,8 +251,10 @@ public enum DropoutsQuery {
     /// The log-rank test across the groups shown: on the observations for exact views, on
     /// perturbed at-risk and dropout counts per interval for protected ones (the same cells
     /// as the unmerged life table's).
-    static func logRank(_ groups: [(population: Population, observations: [KaplanMeier.Observation])], width: Int,
-                        policy: DisclosurePolicy) -> LogRank.Result? {
+    static func logRank(
+        _ groups: [(population: Population, observations: [KaplanMeier.Observation])], width: Int,
+        policy: DisclosurePolicy
+    ) -> LogRank.Result? {
         guard groups.count >= 2 else { return nil }
         guard policy.protects else { return LogRank.test(groups.map(\.observations)) }
         let longest = groups.flatMap { $0.observations.map(\.duration) }.max() ?? 0
@@ -209,10 +262,19 @@ public enum DropoutsQuery {
         var start = 0
         while start <= longest {
             let (s, e) = (start, start + width)
-            points.append(LogRank.Point(
-                atRisk: groups.map { Double(policy.count($0.observations.filter { $0.duration >= s }.count, in: $0.population, "atRisk:\(s)")) },
-                events: groups.map { Double(policy.count($0.observations.filter { $0.event && $0.duration >= s && $0.duration < e }.count,
-                                                         in: $0.population, "events:\(s)-\(e)")) }))
+            points.append(
+                LogRank.Point(
+                    atRisk: groups.map {
+                        Double(
+                            policy.count(
+                                $0.observations.filter { $0.duration >= s }.count, in: $0.population, "atRisk:\(s)"))
+                    },
+                    events: groups.map {
+                        Double(
+                            policy.count(
+                                $0.observations.filter { $0.event && $0.duration >= s && $0.duration < e }.count,
+                                in: $0.population, "events:\(s)-\(e)"))
+                    }))
             start = e
         }
         return LogRank.test(points: points)
@@ -227,39 +289,70 @@ public enum DropoutsQuery {
         var median: Int?
         var cut = false
 
-        init(_ observations: [KaplanMeier.Observation], width: Int, population: Population, policy: DisclosurePolicy, k: Int) {
+        init(
+            _ observations: [KaplanMeier.Observation], width: Int, population: Population, policy: DisclosurePolicy,
+            k: Int
+        ) {
             if policy.protects {
-                let (rows, cut) = LifeTable.estimate(observations, width: width, population: population, policy: policy, k: k)
+                let (rows, cut) = LifeTable.estimate(
+                    observations, width: width, population: population, policy: policy, k: k)
                 self.cut = cut
                 median = LifeTable.median(rows)
                 json = rows.map { row in
-                    .object(["day": .int(Int64(row.start)), "until": .int(Int64(row.end)), "atRisk": .int(Int64(row.atRisk)),
-                             "events": .int(Int64(row.events)), "censored": .int(Int64(row.censored)), "survival": .double(row.survival),
-                             "lower": .double(row.lower), "upper": .double(row.upper)])
+                    .object([
+                        "day": .int(Int64(row.start)), "until": .int(Int64(row.end)), "atRisk": .int(Int64(row.atRisk)),
+                        "events": .int(Int64(row.events)), "censored": .int(Int64(row.censored)),
+                        "survival": .double(row.survival),
+                        "lower": .double(row.lower), "upper": .double(row.upper),
+                    ])
                 }
-                table = TextTable(headers: ["days", "at risk", "events", "censored", "survival", "95% CI"],
-                                  rows: rows.map { ["\($0.start)–\($0.end)", String($0.atRisk), String($0.events), String($0.censored),
-                                                    Format.number($0.survival, digits: 3), "\(Format.number($0.lower, digits: 3))–\(Format.number($0.upper, digits: 3))"] },
-                                  numeric: [1, 2, 3, 4])
-                csv = TextTable(headers: ["day", "until", "atRisk", "events", "censored", "survival", "lower", "upper"],
-                                rows: rows.map { [String($0.start), String($0.end), String($0.atRisk), String($0.events), String($0.censored),
-                                                  full($0.survival), full($0.lower), full($0.upper)] })
+                table = TextTable(
+                    headers: ["days", "at risk", "events", "censored", "survival", "95% CI"],
+                    rows: rows.map {
+                        [
+                            "\($0.start)–\($0.end)", String($0.atRisk), String($0.events), String($0.censored),
+                            Format.number($0.survival, digits: 3),
+                            "\(Format.number($0.lower, digits: 3))–\(Format.number($0.upper, digits: 3))",
+                        ]
+                    },
+                    numeric: [1, 2, 3, 4])
+                csv = TextTable(
+                    headers: ["day", "until", "atRisk", "events", "censored", "survival", "lower", "upper"],
+                    rows: rows.map {
+                        [
+                            String($0.start), String($0.end), String($0.atRisk), String($0.events), String($0.censored),
+                            full($0.survival), full($0.lower), full($0.upper),
+                        ]
+                    })
                 return
             }
             let rows = KaplanMeier.estimate(observations)
             median = KaplanMeier.median(rows)
             json = rows.map { row in
-                .object(["day": .int(Int64(row.day)), "atRisk": .int(Int64(row.atRisk)), "events": .int(Int64(row.events)),
-                         "censored": .int(Int64(row.censored)), "survival": .double(row.survival),
-                         "lower": .double(row.lower), "upper": .double(row.upper)])
+                .object([
+                    "day": .int(Int64(row.day)), "atRisk": .int(Int64(row.atRisk)), "events": .int(Int64(row.events)),
+                    "censored": .int(Int64(row.censored)), "survival": .double(row.survival),
+                    "lower": .double(row.lower), "upper": .double(row.upper),
+                ])
             }
-            table = TextTable(headers: ["day", "at risk", "events", "censored", "survival", "95% CI"],
-                              rows: rows.map { [String($0.day), String($0.atRisk), String($0.events), String($0.censored),
-                                                Format.number($0.survival, digits: 3), "\(Format.number($0.lower, digits: 3))–\(Format.number($0.upper, digits: 3))"] },
-                              numeric: [0, 1, 2, 3, 4])
-            csv = TextTable(headers: ["day", "atRisk", "events", "censored", "survival", "lower", "upper"],
-                            rows: rows.map { [String($0.day), String($0.atRisk), String($0.events), String($0.censored),
-                                              full($0.survival), full($0.lower), full($0.upper)] })
+            table = TextTable(
+                headers: ["day", "at risk", "events", "censored", "survival", "95% CI"],
+                rows: rows.map {
+                    [
+                        String($0.day), String($0.atRisk), String($0.events), String($0.censored),
+                        Format.number($0.survival, digits: 3),
+                        "\(Format.number($0.lower, digits: 3))–\(Format.number($0.upper, digits: 3))",
+                    ]
+                },
+                numeric: [0, 1, 2, 3, 4])
+            csv = TextTable(
+                headers: ["day", "atRisk", "events", "censored", "survival", "lower", "upper"],
+                rows: rows.map {
+                    [
+                        String($0.day), String($0.atRisk), String($0.events), String($0.censored),
+                        full($0.survival), full($0.lower), full($0.upper),
+                    ]
+                })
         }
     }
 

@@ -35,7 +35,9 @@ public enum DueQuery {
             guard let programme = input.model.programmes[tandem.programme] else { return nil }
             let due = (tandem.lastSession ?? tandem.since).adding(days: programme.cadenceDays)
             // No invitation past the programme's end, nor once it has ended.
-            guard due <= horizon, due <= programme.ends, input.asOf <= programme.ends, programme.closedOn == nil else { return nil }
+            guard due <= horizon, due <= programme.ends, input.asOf <= programme.ends, programme.closedOn == nil else {
+                return nil
+            }
             return Item(tandem: tandem, dueOn: due, overdueDays: max(0, due.days(to: input.asOf)))
         }.sorted { ($0.dueOn, $0.tandem.id) < ($1.dueOn, $1.tandem.id) }
     }
@@ -44,8 +46,10 @@ public enum DueQuery {
         let items = try items(input, options)
         let names = input.disclosure.showsNames
         let rows: [JSONValue] = items.map { item in
-            var object: JSONObject = ["tandem": .string(item.tandem.id.rawValue), "mentor": .string(item.tandem.mentor.rawValue),
-                                      "mentee": .string(item.tandem.mentee.rawValue)]
+            var object: JSONObject = [
+                "tandem": .string(item.tandem.id.rawValue), "mentor": .string(item.tandem.mentor.rawValue),
+                "mentee": .string(item.tandem.mentee.rawValue),
+            ]
             if names {
                 object["mentorName"] = input.name(of: item.tandem.mentor)
                 object["menteeName"] = input.name(of: item.tandem.mentee)
@@ -55,17 +59,29 @@ public enum DueQuery {
             object["overdueDays"] = .int(Int64(item.overdueDays))
             return .object(object)
         }
-        var result = QueryResult(basis: input.basis, payloadKey: "due", payload: .array(rows), table: TextTable(
-            headers: ["tandem", "mentor", "mentee", "last session", "due on", "overdue"],
-            rows: items.map { item in
-                [item.tandem.id.rawValue, input.name(of: item.tandem.mentor).stringValue ?? item.tandem.mentor.rawValue,
-                 input.name(of: item.tandem.mentee).stringValue ?? item.tandem.mentee.rawValue,
-                 Format.cell(item.tandem.lastSession), item.dueOn.description, item.overdueDays > 0 ? Format.days(item.overdueDays) : ""]
-            }))
-        result.csvColumns = ["tandem", "mentor", "mentee"] + (names ? ["mentorName", "menteeName"] : []) + ["lastSession", "dueOn", "overdueDays"]
-        result.notes = ["Due within \(options.within) days of \(input.asOf), and overdue: last session (or match) plus the programme's cadence."]
+        var result = QueryResult(
+            basis: input.basis, payloadKey: "due", payload: .array(rows),
+            table: TextTable(
+                headers: ["tandem", "mentor", "mentee", "last session", "due on", "overdue"],
+                rows: items.map { item in
+                    [
+                        item.tandem.id.rawValue,
+                        input.name(of: item.tandem.mentor).stringValue ?? item.tandem.mentor.rawValue,
+                        input.name(of: item.tandem.mentee).stringValue ?? item.tandem.mentee.rawValue,
+                        Format.cell(item.tandem.lastSession), item.dueOn.description,
+                        item.overdueDays > 0 ? Format.days(item.overdueDays) : "",
+                    ]
+                }))
+        result.csvColumns =
+            ["tandem", "mentor", "mentee"] + (names ? ["mentorName", "menteeName"] : []) + [
+                "lastSession", "dueOn", "overdueDays",
+            ]
+        result.notes = [
+            "Due within \(options.within) days of \(input.asOf), and overdue: last session (or match) plus the programme's cadence."
+        ]
         if input.disclosure.coordinates {
-            for programme in input.model.programmeOrder where options.programme == nil || options.programme == programme {
+            for programme in input.model.programmeOrder where options.programme == nil || options.programme == programme
+            {
                 result.notes += TandemsQuery.rematchNotes(input, programme: programme)
             }
         }

@@ -49,23 +49,33 @@ public enum GoalsQuery {
         for goal in goals {
             // Only a running tandem can be late: a goal left open when its tandem ended is
             // unreached, not overdue for ever after.
-            let overdue = goal.reached == nil && active.contains(goal.tandem) && (goal.due.map { $0 < input.asOf } ?? false)
-            var object: JSONObject = ["tandem": .string(goal.tandem.rawValue), "goal": .string(goal.goal.rawValue),
-                                      "category": goal.category.map(JSONValue.string) ?? .null, "set": .string(goal.set.description),
-                                      "due": Format.date(goal.due), "reached": Format.date(goal.reached),
-                                      "daysToReach": goal.reached.map { .int(Int64(goal.set.days(to: $0))) } ?? .null,
-                                      "overdue": .bool(overdue)]
+            let overdue =
+                goal.reached == nil && active.contains(goal.tandem) && (goal.due.map { $0 < input.asOf } ?? false)
+            var object: JSONObject = [
+                "tandem": .string(goal.tandem.rawValue), "goal": .string(goal.goal.rawValue),
+                "category": goal.category.map(JSONValue.string) ?? .null, "set": .string(goal.set.description),
+                "due": Format.date(goal.due), "reached": Format.date(goal.reached),
+                "daysToReach": goal.reached.map { .int(Int64(goal.set.days(to: $0))) } ?? .null,
+                "overdue": .bool(overdue),
+            ]
             if isMember { object["text"] = texts[goal.textRef].map(JSONValue.string) ?? .null }
             rows.append(.object(object))
-            var row = [goal.tandem.rawValue, goal.goal.rawValue, goal.category ?? "-", goal.set.description, Format.cell(goal.due),
-                       Format.cell(goal.reached), overdue ? "overdue" : ""]
+            var row = [
+                goal.tandem.rawValue, goal.goal.rawValue, goal.category ?? "-", goal.set.description,
+                Format.cell(goal.due),
+                Format.cell(goal.reached), overdue ? "overdue" : "",
+            ]
             if isMember { row.append(texts[goal.textRef] ?? "-") }
             table.append(row)
         }
         var headers = ["tandem", "goal", "category", "set", "due", "reached", "status"]
         if isMember { headers.append("text") }
-        var result = QueryResult(basis: input.basis, payloadKey: "goals", payload: .array(rows), table: TextTable(headers: headers, rows: table))
-        result.csvColumns = ["tandem", "goal", "category", "set", "due", "reached", "daysToReach", "overdue"] + (isMember ? ["text"] : [])
+        var result = QueryResult(
+            basis: input.basis, payloadKey: "goals", payload: .array(rows),
+            table: TextTable(headers: headers, rows: table))
+        result.csvColumns =
+            ["tandem", "goal", "category", "set", "due", "reached", "daysToReach", "overdue"]
+            + (isMember ? ["text"] : [])
         result.confidentialRead = isMember && !texts.isEmpty
         return result
     }

@@ -58,22 +58,36 @@ public enum PeopleQuery {
                 let haystack = Field.fold((profile?.name ?? "") + " " + (profile?.email ?? ""))
                 guard haystack.contains(needle) else { continue }
             }
-            rows.append(.object([
-                "participant": .string(person.id.rawValue), "programme": .string(person.programme.rawValue),
-                "name": profile.map { .string($0.name) } ?? .null, "email": profile?.email.map(JSONValue.string) ?? .null,
-                "role": .string(person.role.rawValue), "unit": profile.map { .string($0.unit) } ?? .null,
-                "level": profile.map { .int(Int64($0.level)) } ?? .null, "born": profile.map { .int(Int64($0.born)) } ?? .null,
-                "gender": profile?.gender.map(JSONValue.string) ?? .null, "status": .string(status.rawValue),
-                "tandem": person.activeTandem.map { .string($0.rawValue) } ?? .null, "since": .string(since.description),
-            ]))
-            table.append([person.id.rawValue, profile?.name ?? "(erased)", person.role.rawValue, profile?.unit ?? "", status.rawValue,
-                          person.activeTandem?.rawValue ?? "", since.description])
+            rows.append(
+                .object([
+                    "participant": .string(person.id.rawValue), "programme": .string(person.programme.rawValue),
+                    "name": profile.map { .string($0.name) } ?? .null,
+                    "email": profile?.email.map(JSONValue.string) ?? .null,
+                    "role": .string(person.role.rawValue), "unit": profile.map { .string($0.unit) } ?? .null,
+                    "level": profile.map { .int(Int64($0.level)) } ?? .null,
+                    "born": profile.map { .int(Int64($0.born)) } ?? .null,
+                    "gender": profile?.gender.map(JSONValue.string) ?? .null, "status": .string(status.rawValue),
+                    "tandem": person.activeTandem.map { .string($0.rawValue) } ?? .null,
+                    "since": .string(since.description),
+                ]))
+            table.append([
+                person.id.rawValue, profile?.name ?? "(erased)", person.role.rawValue, profile?.unit ?? "",
+                status.rawValue,
+                person.activeTandem?.rawValue ?? "", since.description,
+            ])
         }
-        var result = QueryResult(basis: input.basis, payloadKey: "people", payload: .array(rows),
-                                 table: TextTable(headers: ["participant", "name", "role", "unit", "status", "tandem", "since"], rows: table))
-        result.csvColumns = ["participant", "programme", "name", "email", "role", "unit", "level", "born", "gender", "status", "tandem", "since"]
-        if input.disclosure.ownTandemsOf != nil {} else if rows.isEmpty, options.search != nil {
-            result.notes.append("No one matches '\(options.search!)'; the search ignores case and accents (muller finds Müller).")
+        var result = QueryResult(
+            basis: input.basis, payloadKey: "people", payload: .array(rows),
+            table: TextTable(
+                headers: ["participant", "name", "role", "unit", "status", "tandem", "since"], rows: table))
+        result.csvColumns = [
+            "participant", "programme", "name", "email", "role", "unit", "level", "born", "gender", "status", "tandem",
+            "since",
+        ]
+        if input.disclosure.ownTandemsOf != nil {
+        } else if rows.isEmpty, options.search != nil {
+            result.notes.append(
+                "No one matches '\(options.search!)'; the search ignores case and accents (muller finds Müller).")
         }
         return result
     }

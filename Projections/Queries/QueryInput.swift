@@ -16,8 +16,10 @@ public struct QueryInput: Sendable {
     /// Profiles read from the vault on first use, for the queries that show names or match.
     private let profileCache = ProfileCache()
 
-    public init(model: ProgrammeReadModel, basis: Basis, vault: Vault? = nil, figures: [ProgrammeID: StatsQuery.Figures]? = nil,
-                disclosure: DisclosurePolicy? = nil) {
+    public init(
+        model: ProgrammeReadModel, basis: Basis, vault: Vault? = nil, figures: [ProgrammeID: StatsQuery.Figures]? = nil,
+        disclosure: DisclosurePolicy? = nil
+    ) {
         self.disclosure = disclosure ?? DisclosurePolicy(viewer: basis.role)
         self.model = model
         self.basis = basis
@@ -44,7 +46,9 @@ public struct QueryInput: Sendable {
     /// - Throws: `QueryError` if it does not exist, or if there are several and none was asked for.
     public func programme(_ asked: ProgrammeID?) throws(QueryError) -> Programme {
         if let asked {
-            guard let programme = model.programmes[asked] else { throw .unknownProgramme(asked, known: model.programmeOrder) }
+            guard let programme = model.programmes[asked] else {
+                throw .unknownProgramme(asked, known: model.programmeOrder)
+            }
             return programme
         }
         guard !model.programmeOrder.isEmpty else { throw .noProgramme }
@@ -101,9 +105,11 @@ public enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noProgramme:
             return "the store holds no programme yet; launch one with `tandem programme launch`"
         case .whichProgramme(let ids):
-            return "the store holds \(ids.count) programmes (\(ids.map(\.rawValue).joined(separator: ", "))); choose one with --programme"
+            return
+                "the store holds \(ids.count) programmes (\(ids.map(\.rawValue).joined(separator: ", "))); choose one with --programme"
         case .unknownProgramme(let id, let known):
-            return "unknown programme '\(id)'" + (known.isEmpty ? "" : "; the programmes are \(known.map(\.rawValue).joined(separator: ", "))")
+            return "unknown programme '\(id)'"
+                + (known.isEmpty ? "" : "; the programmes are \(known.map(\.rawValue).joined(separator: ", "))")
         case .unknownTandem(let id):
             return "unknown tandem '\(id)'; list them with `tandem tandems --status all`"
         case .unknownParticipant(let id):
@@ -113,7 +119,8 @@ public enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalid(let message):
             return message
         case .knownAtForAnalysts:
-            return "the analyst view may not use --known-at: stepping through the log one entry at a time would single people out. Use --as-of DATE for figures as of a day; --known-at is for coordinators and auditors"
+            return
+                "the analyst view may not use --known-at: stepping through the log one entry at a time would single people out. Use --as-of DATE for figures as of a day; --known-at is for coordinators and auditors"
         case .knownAtBeyondHead(let seq, let head):
             return "--known-at seq:\(seq) is beyond the head of the log (seq \(head))"
         case .recordingNotAllowed:

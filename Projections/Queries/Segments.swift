@@ -65,7 +65,9 @@ extension QueryInput {
     public func scope(_ asked: ProgrammeID?, by: SegmentKey?) throws(QueryError) -> QueryScope {
         if by == .programme, asked == nil {
             guard !model.programmeOrder.isEmpty else { throw .noProgramme }
-            return QueryScope(programmes: model.programmeOrder.compactMap { model.programmes[$0] }, label: model.programmeOrder.count == 1 ? model.programmeOrder[0].rawValue : "all")
+            return QueryScope(
+                programmes: model.programmeOrder.compactMap { model.programmes[$0] },
+                label: model.programmeOrder.count == 1 ? model.programmeOrder[0].rawValue : "all")
         }
         let programme = try programme(asked)
         return QueryScope(programmes: [programme], label: programme.id.rawValue)
@@ -74,6 +76,8 @@ extension QueryInput {
     /// The people of a scope, in id order.
     public func people(in scope: QueryScope) -> [PersonView] {
         let ids = scope.ids
-        return scope.programmes.count == 1 ? model.people(in: scope.programmes[0].id) : model.people.values.filter { ids.contains($0.programme) }.sorted { $0.id < $1.id }
+        return scope.programmes.count == 1
+            ? model.people(in: scope.programmes[0].id)
+            : model.people.values.filter { ids.contains($0.programme) }.sorted { $0.id < $1.id }
     }
 }

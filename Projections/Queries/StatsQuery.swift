@@ -37,24 +37,33 @@ public enum StatsQuery {
     /// - Returns: the figures, the people they are about, the cells hidden, and the
     ///   population of those people.
     /// - Complexity: O(people + tandems + goals).
-    public static func figures(_ model: ProgrammeReadModel, programme: ProgrammeID, segment: SegmentFilter?,
-                               policy: DisclosurePolicy = .exact, k: Int = 1) -> (Figures, people: [PersonView], hidden: SuppressedCells, population: Population) {
+    public static func figures(
+        _ model: ProgrammeReadModel, programme: ProgrammeID, segment: SegmentFilter?,
+        policy: DisclosurePolicy = .exact, k: Int = 1
+    ) -> (Figures, people: [PersonView], hidden: SuppressedCells, population: Population) {
         figures(model, programmes: [programme], label: programme.rawValue, segment: segment, policy: policy, k: k)
     }
 
     /// The figures of several programmes together (`--by programme`), labelled `label`.
-    public static func figures(_ model: ProgrammeReadModel, programmes: Set<ProgrammeID>, label: String, segment: SegmentFilter?,
-                               policy: DisclosurePolicy = .exact, k: Int = 1) -> (Figures, people: [PersonView], hidden: SuppressedCells, population: Population) {
+    public static func figures(
+        _ model: ProgrammeReadModel, programmes: Set<ProgrammeID>, label: String, segment: SegmentFilter?,
+        policy: DisclosurePolicy = .exact, k: Int = 1
+    ) -> (Figures, people: [PersonView], hidden: SuppressedCells, population: Population) {
         let everyone = model.people.values.filter { programmes.contains($0.programme) }
         var people = everyone
         if let segment { people = people.filter(segment.admits) }
         let ids = segment == nil ? [] : Set(people.map(\.id))
-        let tandems = model.tandems.values.filter { programmes.contains($0.programme) && (segment == nil || ids.contains($0.mentor) || ids.contains($0.mentee)) }
+        let tandems = model.tandems.values.filter {
+            programmes.contains($0.programme) && (segment == nil || ids.contains($0.mentor) || ids.contains($0.mentee))
+        }
         var active = 0, completed = 0, dissolved = 0, swaps = 0
-        var sessions = Magnitude(), sessionsOfActive = Magnitude(), minutes = Magnitude(), goalsSet = Magnitude(), goalsReached = Magnitude()
+        var sessions = Magnitude(), sessionsOfActive = Magnitude(), minutes = Magnitude(), goalsSet = Magnitude(),
+            goalsReached = Magnitude()
         for tandem in tandems {
             switch tandem.status {
-            case .active: active += 1; sessionsOfActive.add(tandem.sessions)
+            case .active:
+                active += 1
+                sessionsOfActive.add(tandem.sessions)
             case .completed: completed += 1
             case .dissolved: dissolved += 1
             }
@@ -79,11 +88,15 @@ public enum StatsQuery {
             let published = policy.count(n, in: base, variable)
             return (hidden.show(published, policy), published)
         }
-        func magnitude(_ m: Magnitude, _ variable: String) -> Int { policy.magnitude(m.total, largest: m.largest, in: pairs, variable) }
+        func magnitude(_ m: Magnitude, _ variable: String) -> Int {
+            policy.magnitude(m.total, largest: m.largest, in: pairs, variable)
+        }
         let participants = policy.size(population)
         let (activeShown, activePublished) = count(active, "active", over: pairs)
-        let published = (sessions: magnitude(sessions, "sessions"), ofActive: magnitude(sessionsOfActive, "sessionsOfActive"),
-                         goalsSet: magnitude(goalsSet, "goalsSet"), goalsReached: magnitude(goalsReached, "goalsReached"))
+        let published = (
+            sessions: magnitude(sessions, "sessions"), ofActive: magnitude(sessionsOfActive, "sessionsOfActive"),
+            goalsSet: magnitude(goalsSet, "goalsSet"), goalsReached: magnitude(goalsReached, "goalsReached")
+        )
         let stats: JSONObject = [
             "programme": .string(label),
             "participants": hidden.show(participants, policy),
@@ -97,13 +110,20 @@ public enum StatsQuery {
             "dissolvedTandems": count(dissolved, "dissolved", over: pairs).0,
             "sessions": .int(Int64(published.sessions)),
             "minutes": .int(Int64(magnitude(minutes, "minutes"))),
-            "swaps": count(segment == nil && !policy.protects ? programmes.reduce(0) { $0 + (model.swaps[$1] ?? 0) } : swaps, "swaps", over: pairs).0,
+            "swaps": count(
+                segment == nil && !policy.protects ? programmes.reduce(0) { $0 + (model.swaps[$1] ?? 0) } : swaps,
+                "swaps", over: pairs
+            ).0,
             "goalsSet": .int(Int64(published.goalsSet)),
             "goalsReached": .int(Int64(published.goalsReached)),
-            "sessionsPerActiveTandem": activeShown.intValue == nil || activePublished == 0 ? .null : .double(Double(published.ofActive) / Double(activePublished)),
+            "sessionsPerActiveTandem": activeShown.intValue == nil || activePublished == 0
+                ? .null : .double(Double(published.ofActive) / Double(activePublished)),
             "goalAttainment": Format.ratio(published.goalsReached, published.goalsSet),
         ]
-        return (Figures(stats: stats, programmePeople: everyone.count, allPeople: model.people.count), people, hidden, population)
+        return (
+            Figures(stats: stats, programmePeople: everyone.count, allPeople: model.people.count), people, hidden,
+            population
+        )
     }
 
     /// A sum of contributions and the largest of them (what a magnitude's noise scales to).
@@ -124,27 +144,39 @@ public enum StatsQuery {
         let policy = input.disclosure
         let figures: Figures, people: [PersonView]
         var hidden = SuppressedCells(k: k)
-        if !policy.protects, options.by == nil, options.segment == nil, let stored = input.figures?[scope.programmes[0].id] {
+        if !policy.protects, options.by == nil, options.segment == nil,
+            let stored = input.figures?[scope.programmes[0].id]
+        {
             (figures, people) = (stored, [])
         } else {
             let population: Population
-            (figures, people, hidden, population) = Self.figures(input.model, programmes: scope.ids, label: scope.label, segment: options.segment, policy: policy, k: k)
+            (figures, people, hidden, population) = Self.figures(
+                input.model, programmes: scope.ids, label: scope.label, segment: options.segment, policy: policy, k: k)
             if policy.protects {
                 let everyone = policy.population(input.model.people.values.map(\.id))
-                let inProgramme = options.segment == nil ? population : policy.population(input.people(in: scope).map(\.id))
-                try policy.checkFilter("--programme \(scope.label)", selected: inProgramme, parent: everyone, k: k, query: query)
+                let inProgramme =
+                    options.segment == nil ? population : policy.population(input.people(in: scope).map(\.id))
+                try policy.checkFilter(
+                    "--programme \(scope.label)", selected: inProgramme, parent: everyone, k: k, query: query)
                 if let segment = options.segment {
-                    try policy.checkFilter("--segment \(segment)", selected: population, parent: inProgramme, k: k, query: query)
+                    try policy.checkFilter(
+                        "--segment \(segment)", selected: population, parent: inProgramme, k: k, query: query)
                 }
             }
         }
         var stats = figures.stats
         if let segment = options.segment { stats["segment"] = .string(segment.description) }
-        var table = TextTable(headers: ["figure", "value"], rows: stats.members.map { [$0.key, display($0.value)] }, numeric: [1], blank: "–")
+        var table = TextTable(
+            headers: ["figure", "value"], rows: stats.members.map { [$0.key, display($0.value)] }, numeric: [1],
+            blank: "–")
         var csvTable = TextTable(headers: stats.members.map(\.key), rows: [stats.members.map { display($0.value) }])
         var notes: [String] = []
         if let by = options.by {
-            var groups: [String: (population: Population, withdrawn: Int, reachedAGoal: Int, sessions: Magnitude, goalsReached: Magnitude)] = [:]
+            var groups:
+                [String: (
+                    population: Population, withdrawn: Int, reachedAGoal: Int, sessions: Magnitude,
+                    goalsReached: Magnitude
+                )] = [:]
             let activity = input.model.activity()
             let label = policy.labels(of: input.people(in: scope), by: by, k: k)
             for person in people {
@@ -165,14 +197,22 @@ public enum StatsQuery {
                 var object: JSONObject = ["group": .string(name)]
                 if policy.protects && size < k {
                     hidden.add(.smallGroup, 5)
-                    object = object.merging(["participants": .null, "withdrawn": .null, "sessions": .null, "goalsReached": .null, "reachedAGoal": .null,
-                                  "withdrawalRate": .null, "suppressed": .bool(true), "reason": .string(SuppressionReason.smallGroup.rawValue)])
+                    object = object.merging([
+                        "participants": .null, "withdrawn": .null, "sessions": .null, "goalsReached": .null,
+                        "reachedAGoal": .null,
+                        "withdrawalRate": .null, "suppressed": .bool(true),
+                        "reason": .string(SuppressionReason.smallGroup.rawValue),
+                    ])
                 } else {
                     var fields: [String] = []
                     // A count that equals the group's size would read as a statement about each of them.
                     func attribute(_ n: Int, _ variable: String) -> (JSONValue, Int?) {
                         let published = policy.count(n, in: g.population, variable)
-                        if policy.protects, published > 0, published >= size { hidden.add(.attribute); fields.append(variable); return (.null, nil) }
+                        if policy.protects, published > 0, published >= size {
+                            hidden.add(.attribute)
+                            fields.append(variable)
+                            return (.null, nil)
+                        }
                         let shown = hidden.show(published, policy)
                         return (shown, shown.intValue.map(Int.init))
                     }
@@ -181,8 +221,15 @@ public enum StatsQuery {
                     object = object.merging([
                         "participants": .int(Int64(size)),
                         "withdrawn": withdrawn,
-                        "sessions": .int(Int64(policy.magnitude(g.sessions.total, largest: g.sessions.largest, in: g.population, "sessions"))),
-                        "goalsReached": .int(Int64(policy.magnitude(g.goalsReached.total, largest: g.goalsReached.largest, in: g.population, "goalsReached"))),
+                        "sessions": .int(
+                            Int64(
+                                policy.magnitude(
+                                    g.sessions.total, largest: g.sessions.largest, in: g.population, "sessions"))),
+                        "goalsReached": .int(
+                            Int64(
+                                policy.magnitude(
+                                    g.goalsReached.total, largest: g.goalsReached.largest, in: g.population,
+                                    "goalsReached"))),
                         "reachedAGoal": reached,
                         "withdrawalRate": withdrawnValue.map { Format.ratio($0, size) } ?? .null,
                         "suppressed": .bool(false),
@@ -190,16 +237,32 @@ public enum StatsQuery {
                     if !fields.isEmpty { object["suppressedFields"] = .array(fields.map(JSONValue.string)) }
                 }
                 rows.append(.object(object))
-                tableRows.append([name] + ["participants", "withdrawn", "sessions", "goalsReached", "reachedAGoal", "withdrawalRate"].map { display(object[$0]!) })
+                tableRows.append(
+                    [name]
+                        + ["participants", "withdrawn", "sessions", "goalsReached", "reachedAGoal", "withdrawalRate"]
+                        .map { display(object[$0]!) })
             }
             stats["by"] = .string(by.rawValue)
             stats["groups"] = .array(rows)
-            table = TextTable(headers: ["group", "people", "withdrawn", "sessions*", "goals*", "reached", "w-rate"], rows: tableRows,
-                              numeric: [1, 2, 3, 4, 5, 6], blank: "–")
-            csvTable = TextTable(headers: ["group", "participants", "withdrawn", "sessions", "goalsReached", "reachedAGoal", "withdrawalRate", "suppressed"],
-                                 rows: zip(tableRows, rows).map { row, object in row + [object.objectValue?["suppressed"]?.boolValue == true ? "true" : "false"] })
-            notes.append("* sessions and goals reached of the tandems the group's people were in: a tandem with members in two groups counts in both, so the column does not add up to the total.")
-            notes.append("Totals: " + ["participants", "withdrawn", "sessions", "goalsReached"].map { "\($0) \(display(stats[$0]!).isEmpty ? "–" : display(stats[$0]!))" }.joined(separator: ", "))
+            table = TextTable(
+                headers: ["group", "people", "withdrawn", "sessions*", "goals*", "reached", "w-rate"], rows: tableRows,
+                numeric: [1, 2, 3, 4, 5, 6], blank: "–")
+            csvTable = TextTable(
+                headers: [
+                    "group", "participants", "withdrawn", "sessions", "goalsReached", "reachedAGoal", "withdrawalRate",
+                    "suppressed",
+                ],
+                rows: zip(tableRows, rows).map { row, object in
+                    row + [object.objectValue?["suppressed"]?.boolValue == true ? "true" : "false"]
+                })
+            notes.append(
+                "* sessions and goals reached of the tandems the group's people were in: a tandem with members in two groups counts in both, so the column does not add up to the total."
+            )
+            notes.append(
+                "Totals: "
+                    + ["participants", "withdrawn", "sessions", "goalsReached"].map {
+                        "\($0) \(display(stats[$0]!).isEmpty ? "–" : display(stats[$0]!))"
+                    }.joined(separator: ", "))
         }
         var result = QueryResult(basis: input.basis, payloadKey: "stats", payload: .object(stats), table: table)
         result.csvTable = csvTable

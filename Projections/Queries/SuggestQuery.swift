@@ -16,12 +16,16 @@ public enum SuggestQuery {
     /// The pool: every participant of the programme still in it, with their data, and not in
     /// an active tandem now; people freed by a swap or a partner's withdrawal included.
     /// - Throws: `SystemError` if the vault cannot be read.
-    public static func pool(_ input: QueryInput, programme: ProgrammeID) throws -> (mentors: [Matching.Candidate], mentees: [Matching.Candidate]) {
+    public static func pool(
+        _ input: QueryInput, programme: ProgrammeID
+    ) throws -> (mentors: [Matching.Candidate], mentees: [Matching.Candidate]) {
         let model = input.model
         var mentors: [Matching.Candidate] = [], mentees: [Matching.Candidate] = []
         // After the programme's end nobody is waiting for a partner any more.
         if let p = model.programmes[programme], input.asOf > p.ends || p.closedOn != nil { return ([], []) }
-        let waiting = model.people(in: programme).filter { $0.withdrawnOn == nil && $0.activeTandem == nil && $0.traits != nil }
+        let waiting = model.people(in: programme).filter {
+            $0.withdrawnOn == nil && $0.activeTandem == nil && $0.traits != nil
+        }
         let ids = Set(waiting.map(\.id))
         let profiles = try input.profiles(of: ids)
         var partners: [ParticipantID: Set<ParticipantID>] = [:]
@@ -31,13 +35,16 @@ public enum SuggestQuery {
         }
         for person in waiting {
             guard let profile = profiles[person.id] else { continue }
-            let candidate = Matching.Candidate(id: person.id, profile: profile, formerPartners: partners[person.id] ?? [])
+            let candidate = Matching.Candidate(
+                id: person.id, profile: profile, formerPartners: partners[person.id] ?? [])
             if person.role == .mentor { mentors.append(candidate) } else { mentees.append(candidate) }
         }
         return (mentors, mentees)
     }
 
-    public static func run(_ input: QueryInput, _ options: Options) throws -> (QueryResult, Matching.Proposal, Programme) {
+    public static func run(
+        _ input: QueryInput, _ options: Options
+    ) throws -> (QueryResult, Matching.Proposal, Programme) {
         try input.disclosure.permit(.suggest)
         let programme = try input.programme(options.programme)
         let (mentors, mentees) = try pool(input, programme: programme.id)
@@ -57,33 +64,57 @@ public enum SuggestQuery {
             .array(list.map { .object(["participant": .string($0.0.rawValue), "reason": .string($0.1.rawValue)]) })
         }
         let payload: JSONValue = .array(pairs)
-        var result = QueryResult(basis: input.basis, payloadKey: "pairs", payload: payload, table: TextTable(
-            headers: ["mentor", "mentee", "score", "why"],
-            rows: proposal.pairs.map { pair in
-                [input.name(of: pair.mentor).stringValue.map { "\($0) (\(pair.mentor))" } ?? pair.mentor.rawValue,
-                 input.name(of: pair.mentee).stringValue.map { "\($0) (\(pair.mentee))" } ?? pair.mentee.rawValue,
-                 Format.number(pair.score, digits: 3), pair.reasons.joined(separator: "; ")]
-            }, numeric: [2]))
-        result.csvColumns = ["mentor", "mentee"] + (input.disclosure.showsEveryName ? ["mentorName", "menteeName"] : []) + ["score", "reasons"]
+        var result = QueryResult(
+            basis: input.basis, payloadKey: "pairs", payload: payload,
+            table: TextTable(
+                headers: ["mentor", "mentee", "score", "why"],
+                rows: proposal.pairs.map { pair in
+                    [
+                        input.name(of: pair.mentor).stringValue.map { "\($0) (\(pair.mentor))" }
+                            ?? pair.mentor.rawValue,
+                        input.name(of: pair.mentee).stringValue.map { "\($0) (\(pair.mentee))" }
+                            ?? pair.mentee.rawValue,
+                        Format.number(pair.score, digits: 3), pair.reasons.joined(separator: "; "),
+                    ]
+                }, numeric: [2]))
+        result.csvColumns =
+            ["mentor", "mentee"] + (input.disclosure.showsEveryName ? ["mentorName", "menteeName"] : []) + [
+                "score", "reasons",
+            ]
         result.extra = [
             ("total", .double(proposal.total)),
-            ("unmatched", .object(["mentors": unmatched(proposal.unmatchedMentors), "mentees": unmatched(proposal.unmatchedMentees)])),
+            (
+                "unmatched",
+                .object([
+                    "mentors": unmatched(proposal.unmatchedMentors), "mentees": unmatched(proposal.unmatchedMentees),
+                ])
+            ),
         ]
         let candidates = proposal.candidates
-        result.appendRows("candidates", JSONRows(count: candidates.count) { i, w in
-            w.writeRaw(#"{"mentor":"#)
-            w.write(candidates[i].mentor.rawValue)
-            w.writeRaw(#","mentee":"#)
-            w.write(candidates[i].mentee.rawValue)
-            w.writeRaw(#","score":"#)
-            w.write(candidates[i].score)
-            w.writeRaw("}")
-        })
+        result.appendRows(
+            "candidates",
+            JSONRows(count: candidates.count) { i, w in
+                w.writeRaw(#"{"mentor":"#)
+                w.write(candidates[i].mentor.rawValue)
+                w.writeRaw(#","mentee":"#)
+                w.write(candidates[i].mentee.rawValue)
+                w.writeRaw(#","score":"#)
+                w.write(candidates[i].score)
+                w.writeRaw("}")
+            })
         result.extra += [
-            ("weights", .object(JSONObject(Matching.Weights().json.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.double($0.value)) }))),
+            (
+                "weights",
+                .object(
+                    JSONObject(
+                        Matching.Weights().json.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.double($0.value)) })
+                )
+            ),
             ("rules", .object(["allowSameUnit": .bool(options.allowSameUnit)])),
         ]
-        var notes = ["Total score \(Format.number(proposal.total, digits: 4)) over \(Format.count(proposal.pairs.count, "pair")), the optimum for the pool of \(Format.count(mentors.count, "mentor")) and \(Format.count(mentees.count, "mentee")) (\(Format.count(proposal.candidates.count, "eligible pair")))."]
+        var notes = [
+            "Total score \(Format.number(proposal.total, digits: 4)) over \(Format.count(proposal.pairs.count, "pair")), the optimum for the pool of \(Format.count(mentors.count, "mentor")) and \(Format.count(mentees.count, "mentee")) (\(Format.count(proposal.candidates.count, "eligible pair")))."
+        ]
         for (id, why) in proposal.unmatchedMentors { notes.append("Unmatched mentor \(id): \(why.rawValue)") }
         for (id, why) in proposal.unmatchedMentees { notes.append("Unmatched mentee \(id): \(why.rawValue)") }
         notes += TandemsQuery.rematchNotes(input, programme: programme.id)

@@ -26,15 +26,21 @@ public enum TandemsQuery {
 
     /// Why an active tandem is at risk, as sentences; empty if it is not: no session for more
     /// than twice the cadence, or a member's latest check-in rated 2 or less.
-    public static func atRiskReasons(_ tandem: TandemView, model: ProgrammeReadModel, asOf date: BusinessDate) -> [String] {
+    public static func atRiskReasons(
+        _ tandem: TandemView, model: ProgrammeReadModel, asOf date: BusinessDate
+    ) -> [String] {
         guard tandem.status == .active, let programme = model.programmes[tandem.programme] else { return [] }
         var reasons: [String] = []
         let days = daysWithoutSession(tandem, asOf: date)
         if days > 2 * programme.cadenceDays {
-            reasons.append(tandem.lastSession == nil ? "no session in the \(days) days since the match" : "no session for \(days) days")
+            reasons.append(
+                tandem.lastSession == nil
+                    ? "no session in the \(days) days since the match" : "no session for \(days) days")
         }
         for checkIn in model.latestCheckIns(of: tandem.id) where checkIn.rating <= 2 {
-            reasons.append("rating \(checkIn.rating) from the \(checkIn.participant == tandem.mentor ? "mentor" : "mentee") on \(checkIn.on)")
+            reasons.append(
+                "rating \(checkIn.rating) from the \(checkIn.participant == tandem.mentor ? "mentor" : "mentee") on \(checkIn.on)"
+            )
         }
         return reasons
     }
@@ -45,7 +51,9 @@ public enum TandemsQuery {
         input.model.tandems(in: programme).filter { $0.status == .active }.compactMap { tandem in
             let low = input.model.latestCheckIns(of: tandem.id).filter { $0.rating <= 2 }
             guard !low.isEmpty else { return nil }
-            let why = low.map { "rating \($0.rating) from the \($0.participant == tandem.mentor ? "mentor" : "mentee") on \($0.on)" }
+            let why = low.map {
+                "rating \($0.rating) from the \($0.participant == tandem.mentor ? "mentor" : "mentee") on \($0.on)"
+            }
             return "Rematch candidate: \(tandem.id) (\(why.joined(separator: "; "))); `tandem swap` can pair them anew."
         }
     }
@@ -74,20 +82,28 @@ public enum TandemsQuery {
             let programme = try input.programme(options.programme)
             let k = programme.minGroupSize
             let people = policy.population(input.model.people(in: programme.id).map(\.id))
-            try policy.checkFilter("--programme \(programme.id)", selected: people, parent: policy.population(input.model.people.values.map(\.id)),
-                                   k: k, query: .atRisk)
+            try policy.checkFilter(
+                "--programme \(programme.id)", selected: people,
+                parent: policy.population(input.model.people.values.map(\.id)),
+                k: k, query: .atRisk)
             // Keyed by all the programme's tandems, which do not change from day to day: stepping
             // --as-of a day at a time moves the figure only when a rounding boundary is crossed.
             let everyTandem = policy.population(tandems: input.model.tandems(in: programme.id).map(\.id))
             var hidden = SuppressedCells(k: k)
             let count = hidden.show(policy.count(tandems.count, in: everyTandem, "atRisk"), policy)
-            var result = QueryResult(basis: input.basis, payloadKey: "atRisk",
-                                     payload: .object(["programme": .string(programme.id.rawValue), "tandems": count,
-                                                       "thresholdDays": .int(Int64(2 * programme.cadenceDays))]),
-                                     table: TextTable(headers: ["programme", "tandems at risk", "threshold (days)"],
-                                                      rows: [[programme.id.rawValue, StatsQuery.display(count), String(2 * programme.cadenceDays)]],
-                                                      numeric: [1, 2], blank: "–"))
-            result.notes = ["Analysts see the count only: a tandem is a group of two.", hidden.explanation] + (policy.note(k: k).map { [$0] } ?? [])
+            var result = QueryResult(
+                basis: input.basis, payloadKey: "atRisk",
+                payload: .object([
+                    "programme": .string(programme.id.rawValue), "tandems": count,
+                    "thresholdDays": .int(Int64(2 * programme.cadenceDays)),
+                ]),
+                table: TextTable(
+                    headers: ["programme", "tandems at risk", "threshold (days)"],
+                    rows: [[programme.id.rawValue, StatsQuery.display(count), String(2 * programme.cadenceDays)]],
+                    numeric: [1, 2], blank: "–"))
+            result.notes =
+                ["Analysts see the count only: a tandem is a group of two.", hidden.explanation]
+                + (policy.note(k: k).map { [$0] } ?? [])
             result.extra = [("suppression", hidden.summary)]
             result.suppressedCells = hidden.count
             result.basis.disclosure = policy.description(k: k)
@@ -97,8 +113,10 @@ public enum TandemsQuery {
         var rows: [JSONValue] = []
         var table: [[String]] = []
         for tandem in tandems {
-            var object: JSONObject = ["tandem": .string(tandem.id.rawValue), "programme": .string(tandem.programme.rawValue),
-                                      "mentor": .string(tandem.mentor.rawValue), "mentee": .string(tandem.mentee.rawValue)]
+            var object: JSONObject = [
+                "tandem": .string(tandem.id.rawValue), "programme": .string(tandem.programme.rawValue),
+                "mentor": .string(tandem.mentor.rawValue), "mentee": .string(tandem.mentee.rawValue),
+            ]
             if showNames {
                 object["mentorName"] = input.name(of: tandem.mentor)
                 object["menteeName"] = input.name(of: tandem.mentee)
@@ -113,14 +131,17 @@ public enum TandemsQuery {
             object["goalsReached"] = .int(Int64(tandem.goalsReached))
             if options.atRisk {
                 object["daysWithoutSession"] = .int(Int64(daysWithoutSession(tandem, asOf: input.asOf)))
-                object["atRiskReasons"] = .array(atRiskReasons(tandem, model: input.model, asOf: input.asOf).map(JSONValue.string))
+                object["atRiskReasons"] = .array(
+                    atRiskReasons(tandem, model: input.model, asOf: input.asOf).map(JSONValue.string))
             }
             rows.append(.object(object))
             // The table shows names where the viewer may see them (ids are in JSON and CSV).
             let mentor = object["mentorName"]?.stringValue ?? tandem.mentor.rawValue
             let mentee = object["menteeName"]?.stringValue ?? tandem.mentee.rawValue
-            var row = [tandem.id.rawValue, mentor, mentee, tandem.status.rawValue, tandem.since.description,
-                       String(tandem.sessions), Format.cell(tandem.lastSession), "\(tandem.goalsReached)/\(tandem.goalsSet)"]
+            var row = [
+                tandem.id.rawValue, mentor, mentee, tandem.status.rawValue, tandem.since.description,
+                String(tandem.sessions), Format.cell(tandem.lastSession), "\(tandem.goalsReached)/\(tandem.goalsSet)",
+            ]
             if options.atRisk {
                 row.append(String(daysWithoutSession(tandem, asOf: input.asOf)))
                 row.append(atRiskReasons(tandem, model: input.model, asOf: input.asOf).joined(separator: "; "))
@@ -129,13 +150,21 @@ public enum TandemsQuery {
         }
         var headers = ["tandem", "mentor", "mentee", "status", "since", "sessions", "last", "goals"]
         var numeric: Set<Int> = [5]
-        if options.atRisk { headers += ["days", "why"]; numeric.insert(8) }
-        var result = QueryResult(basis: input.basis, payloadKey: "tandems", payload: .array(rows),
-                                 table: TextTable(headers: headers, rows: table, numeric: numeric))
-        result.csvColumns = ["tandem", "programme", "mentor", "mentee"] + (showNames ? ["mentorName", "menteeName"] : [])
-            + ["status", "since", "until", "sessions", "minutes", "lastSession", "goalsSet", "goalsReached"] + (options.atRisk ? ["daysWithoutSession", "atRiskReasons"] : [])
         if options.atRisk {
-            result.notes = ["At risk: active tandems without a session for more than twice the programme's cadence, or whose latest check-in by a member rated the fit 2 or less."]
+            headers += ["days", "why"]
+            numeric.insert(8)
+        }
+        var result = QueryResult(
+            basis: input.basis, payloadKey: "tandems", payload: .array(rows),
+            table: TextTable(headers: headers, rows: table, numeric: numeric))
+        result.csvColumns =
+            ["tandem", "programme", "mentor", "mentee"] + (showNames ? ["mentorName", "menteeName"] : [])
+            + ["status", "since", "until", "sessions", "minutes", "lastSession", "goalsSet", "goalsReached"]
+            + (options.atRisk ? ["daysWithoutSession", "atRiskReasons"] : [])
+        if options.atRisk {
+            result.notes = [
+                "At risk: active tandems without a session for more than twice the programme's cadence, or whose latest check-in by a member rated the fit 2 or less."
+            ]
         }
         return result
     }

@@ -7,7 +7,9 @@ import Mentoring
 /// suppressed figures as `stats` and `dropouts`; only coordinators get the tandem table.
 public enum HTMLReport {
     /// - Parameter by: draw one survival curve per group of this key, with the log-rank test.
-    public static func render(_ input: QueryInput, programme asked: ProgrammeID?, by: SegmentKey? = nil) throws -> QueryResult {
+    public static func render(
+        _ input: QueryInput, programme asked: ProgrammeID?, by: SegmentKey? = nil
+    ) throws -> QueryResult {
         try input.disclosure.permit(.report)
         let programme = try input.programme(asked)
         let stats: QueryResult, dropouts: QueryResult
@@ -19,7 +21,9 @@ public enum HTMLReport {
             refusal.query = .report
             throw refusal
         }
-        guard case .object(let s) = stats.payload, case .object(let d) = dropouts.payload else { preconditionFailure("queries return objects") }
+        guard case .object(let s) = stats.payload, case .object(let d) = dropouts.payload else {
+            preconditionFailure("queries return objects")
+        }
         let policy = input.disclosure
         let tandems = input.model.tandems(in: programme.id)
         let pairs = policy.population(tandems: tandems.map(\.id))
@@ -32,22 +36,27 @@ public enum HTMLReport {
         html.activeOverTime(tandems, programme: programme, asOf: input.asOf)
         if let groups = d["groups"]?.arrayValue {
             let shown = groups.compactMap(\.objectValue).filter { $0["suppressed"]?.boolValue != true }
-            html.survival(shown.map { ($0["group"]?.stringValue ?? "", $0["survival"]?.arrayValue ?? []) }, by: by?.rawValue ?? "",
-                          logrank: d["logrank"]?.objectValue, hiddenGroups: groups.count - shown.count)
+            html.survival(
+                shown.map { ($0["group"]?.stringValue ?? "", $0["survival"]?.arrayValue ?? []) },
+                by: by?.rawValue ?? "",
+                logrank: d["logrank"]?.objectValue, hiddenGroups: groups.count - shown.count)
         } else {
             html.survival(d["survival"]?.arrayValue ?? [], median: d["medianDaysToDropout"]?.intValue)
         }
         html.reasons(d["reasons"]?.objectValue ?? JSONObject())
         html.goals(tandems.map { input.model.goals[$0.id] ?? [] }, asOf: input.asOf)
         if input.disclosure.coordinates {
-            html.tandemTable(input.model.tandems(in: programme.id).filter { $0.status == .active }, input: input, programme: programme)
+            html.tandemTable(
+                input.model.tandems(in: programme.id).filter { $0.status == .active }, input: input,
+                programme: programme)
         }
         var seen = Set<String>()
         html.notes((stats.notes + dropouts.notes).filter { seen.insert($0).inserted })
         html.close(basis: input.basis)
-        var result = QueryResult(basis: dropouts.basis, payloadKey: "report",
-                                 payload: .object(["programme": .string(programme.id.rawValue), "bytes": .int(Int64(html.text.utf8.count))]),
-                                 table: TextTable(headers: [], rows: []))
+        var result = QueryResult(
+            basis: dropouts.basis, payloadKey: "report",
+            payload: .object(["programme": .string(programme.id.rawValue), "bytes": .int(Int64(html.text.utf8.count))]),
+            table: TextTable(headers: [], rows: []))
         result.suppressedCells = stats.suppressedCells + dropouts.suppressedCells + activity.suppressedCells
         result.extra = [("html", .string(html.text))]
         return result
@@ -87,35 +96,36 @@ public enum HTMLReport {
         mutating func add(_ s: String) { text += s }
 
         mutating func open(programme: Programme, basis: Basis) {
-            add("""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8" />
-            <title>\(escape(programme.name)): programme report</title>
-            <style>
-            body { font-family: "Helvetica Neue", Arial, sans-serif; color: #1d2433; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; }
-            h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.15rem; margin: 1.8rem 0 0.4rem; }
-            .sub { color: #5b6478; margin-top: 0; }
-            .tiles { display: flex; flex-wrap: wrap; gap: 0.8rem; }
-            .tile { border: 1px solid #d5d9e2; border-radius: 6px; padding: 0.6rem 0.9rem; min-width: 8.5rem; }
-            .tile b { display: block; font-size: 1.5rem; } .tile span { color: #5b6478; font-size: 0.85rem; }
-            svg { max-width: 100%; height: auto; } svg text { font-size: 11px; fill: #1d2433; }
-            table { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
-            th, td { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid #e3e6ec; }
-            td.n { text-align: right; }
-            .ok { color: #1a7f37; } .due { color: #9a6700; } .risk { color: #cf222e; font-weight: bold; }
-            .notes { color: #5b6478; font-size: 0.85rem; }
-            footer { margin-top: 2rem; color: #5b6478; font-size: 0.8rem; border-top: 1px solid #d5d9e2; padding-top: 0.5rem; }
-            section { break-inside: avoid; page-break-inside: avoid; }
-            @page { size: A4; margin: 15mm; }
-            @media print { body { margin: 0; max-width: none; } .tile { border-color: #999; } }
-            </style></head><body>
-            <h1>\(escape(programme.name))</h1>
-            <p class="sub">Programme \(escape(programme.id.rawValue)), \(programme.starts) to \(programme.ends), sessions every \(programme.cadenceDays) days · as of \(basis.asOf) · \(escape(basis.role.roleName)) view</p>
-            <p class="sub" id="disclosure">\(policy.protects
+            add(
+                """
+                <!DOCTYPE html>
+                <html lang="en"><head><meta charset="utf-8" />
+                <title>\(escape(programme.name)): programme report</title>
+                <style>
+                body { font-family: "Helvetica Neue", Arial, sans-serif; color: #1d2433; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; }
+                h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.15rem; margin: 1.8rem 0 0.4rem; }
+                .sub { color: #5b6478; margin-top: 0; }
+                .tiles { display: flex; flex-wrap: wrap; gap: 0.8rem; }
+                .tile { border: 1px solid #d5d9e2; border-radius: 6px; padding: 0.6rem 0.9rem; min-width: 8.5rem; }
+                .tile b { display: block; font-size: 1.5rem; } .tile span { color: #5b6478; font-size: 0.85rem; }
+                svg { max-width: 100%; height: auto; } svg text { font-size: 11px; fill: #1d2433; }
+                table { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
+                th, td { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid #e3e6ec; }
+                td.n { text-align: right; }
+                .ok { color: #1a7f37; } .due { color: #9a6700; } .risk { color: #cf222e; font-weight: bold; }
+                .notes { color: #5b6478; font-size: 0.85rem; }
+                footer { margin-top: 2rem; color: #5b6478; font-size: 0.8rem; border-top: 1px solid #d5d9e2; padding-top: 0.5rem; }
+                section { break-inside: avoid; page-break-inside: avoid; }
+                @page { size: A4; margin: 15mm; }
+                @media print { body { margin: 0; max-width: none; } .tile { border-color: #999; } }
+                </style></head><body>
+                <h1>\(escape(programme.name))</h1>
+                <p class="sub">Programme \(escape(programme.id.rawValue)), \(programme.starts) to \(programme.ends), sessions every \(programme.cadenceDays) days · as of \(basis.asOf) · \(escape(basis.role.roleName)) view</p>
+                <p class="sub" id="disclosure">\(policy.protects
                 ? "The figures in this report are perturbed (cell-key method) and counts below \(k) are not shown, so that no one can be singled out. Small differences between figures mean nothing."
                 : "The figures in this report are exact and confidential: do not pass it on beyond those entitled to see individual data.")</p>
 
-            """)
+                """)
         }
 
         mutating func headline(_ s: JSONObject, dropouts d: JSONObject) {
@@ -130,11 +140,13 @@ public enum HTMLReport {
             let attainment = s["goalAttainment"]?.doubleValue.map { number($0 * 100, 0) + "%" } ?? "–"
             let hours = (s["minutes"]?.intValue).map { number(Double($0) / 60, 0) } ?? "–"
             add("<section><h2>Headline numbers</h2><div class=\"tiles\">\n")
-            for (label, figure) in [("participants", value("participants", s)), ("matched", value("matched", s)),
-                                    ("active tandems", value("activeTandems", s)), ("completed tandems", value("completedTandems", s)),
-                                    ("sessions held", value("sessions", s)), ("hours of mentoring", hours),
-                                    ("dropout rate (matched)", rate), ("goal attainment", attainment),
-                                    ("partner swaps", value("swaps", s)), ("waiting for a partner", value("waiting", s))] {
+            for (label, figure) in [
+                ("participants", value("participants", s)), ("matched", value("matched", s)),
+                ("active tandems", value("activeTandems", s)), ("completed tandems", value("completedTandems", s)),
+                ("sessions held", value("sessions", s)), ("hours of mentoring", hours),
+                ("dropout rate (matched)", rate), ("goal attainment", attainment),
+                ("partner swaps", value("swaps", s)), ("waiting for a partner", value("waiting", s)),
+            ] {
                 add("<div class=\"tile\"><b>\(escape(figure))</b><span>\(escape(label))</span></div>\n")
             }
             add("</div></section>\n")
@@ -146,36 +158,56 @@ public enum HTMLReport {
             let plotW = width - left - right, plotH = height - top - bottom
             let maximum = Page.roundedUp(max(1, data.map(\.1).max() ?? 1))
             let step = data.isEmpty ? plotW : plotW / Double(data.count)
-            add("<svg id=\"\(id)\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">")
+            add(
+                "<svg id=\"\(id)\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">"
+            )
             add("<title>\(escape(title))</title>")
             add("<text x=\"\(Int(left))\" y=\"16\" font-weight=\"bold\">\(escape(title))</text>")
-            axes(left: left, top: top, plotW: plotW, plotH: plotH, maximum: maximum, xLabel: xLabel, yLabel: yLabel, height: height)
+            axes(
+                left: left, top: top, plotW: plotW, plotH: plotH, maximum: maximum, xLabel: xLabel, yLabel: yLabel,
+                height: height)
             for (i, (label, value)) in data.enumerated() {
                 let h = plotH * value / maximum
                 let x = left + Double(i) * step + step * 0.15
-                add("<rect x=\"\(f(x))\" y=\"\(f(top + plotH - h))\" width=\"\(f(step * 0.7))\" height=\"\(f(h))\" fill=\"#3d6fb6\"><title>\(escape(label)): \(number(value, 0))</title></rect>")
+                add(
+                    "<rect x=\"\(f(x))\" y=\"\(f(top + plotH - h))\" width=\"\(f(step * 0.7))\" height=\"\(f(h))\" fill=\"#3d6fb6\"><title>\(escape(label)): \(number(value, 0))</title></rect>"
+                )
                 if data.count <= 16 || i % 2 == 0 {
-                    add("<text x=\"\(f(x + step * 0.35))\" y=\"\(f(top + plotH + 14))\" text-anchor=\"middle\">\(escape(label))</text>")
+                    add(
+                        "<text x=\"\(f(x + step * 0.35))\" y=\"\(f(top + plotH + 14))\" text-anchor=\"middle\">\(escape(label))</text>"
+                    )
                 }
             }
             add("</svg>\n")
         }
 
         /// Axes with round tick values on y, and the labels of both axes.
-        mutating func axes(left: Double, top: Double, plotW: Double, plotH: Double, maximum: Double, xLabel: String, yLabel: String,
-                           height: Double, fraction: Bool = false) {
-            add("<line x1=\"\(f(left))\" y1=\"\(f(top + plotH))\" x2=\"\(f(left + plotW))\" y2=\"\(f(top + plotH))\" stroke=\"#1d2433\" />")
-            add("<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(top + plotH))\" stroke=\"#1d2433\" />")
+        mutating func axes(
+            left: Double, top: Double, plotW: Double, plotH: Double, maximum: Double, xLabel: String, yLabel: String,
+            height: Double, fraction: Bool = false
+        ) {
+            add(
+                "<line x1=\"\(f(left))\" y1=\"\(f(top + plotH))\" x2=\"\(f(left + plotW))\" y2=\"\(f(top + plotH))\" stroke=\"#1d2433\" />"
+            )
+            add(
+                "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(top + plotH))\" stroke=\"#1d2433\" />"
+            )
             let step = fraction ? 0.25 : Page.niceStep(maximum)
             var value = 0.0
             while value <= maximum + 1e-9 {
                 let y = top + plotH - plotH * value / maximum
                 add("<line x1=\"\(f(left - 4))\" y1=\"\(f(y))\" x2=\"\(f(left))\" y2=\"\(f(y))\" stroke=\"#1d2433\" />")
-                add("<text x=\"\(f(left - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(fraction ? number(value, 2) : number(value, 0))</text>")
+                add(
+                    "<text x=\"\(f(left - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(fraction ? number(value, 2) : number(value, 0))</text>"
+                )
                 value += step
             }
-            add("<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>")
-            add("<text x=\"14\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(f(top + plotH / 2)))\">\(escape(yLabel))</text>")
+            add(
+                "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
+            )
+            add(
+                "<text x=\"14\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(f(top + plotH / 2)))\">\(escape(yLabel))</text>"
+            )
         }
 
         /// `value` rounded up to a multiple of its tick step, so the top tick is labelled.
@@ -189,7 +221,9 @@ public enum HTMLReport {
             guard maximum > 0 else { return 1 }
             var magnitude = 1.0
             while magnitude * 10 <= maximum / 5 { magnitude *= 10 }
-            for factor in [1.0, 2.0, 5.0, 10.0] where maximum / (magnitude * factor) <= 5 { return max(1, magnitude * factor) }
+            for factor in [1.0, 2.0, 5.0, 10.0] where maximum / (magnitude * factor) <= 5 {
+                return max(1, magnitude * factor)
+            }
             return max(1, magnitude * 10)
         }
 
@@ -206,14 +240,24 @@ public enum HTMLReport {
             var data: [(String, Double)] = []
             var year = 0
             for period in periods.compactMap(\.objectValue) {
-                guard let label = period["period"]?.stringValue, let month = Int(label.suffix(2)), let y = Int(label.prefix(4)) else { continue }
+                guard let label = period["period"]?.stringValue, let month = Int(label.suffix(2)),
+                    let y = Int(label.prefix(4))
+                else { continue }
                 // "Jan", with the year where it starts or changes: "Jan '27".
-                data.append((Page.monthNames[month - 1] + (y != year ? " \u{2019}\(String(y).suffix(2))" : ""), period["sessions"]?.doubleValue ?? 0))
+                data.append(
+                    (
+                        Page.monthNames[month - 1] + (y != year ? " \u{2019}\(String(y).suffix(2))" : ""),
+                        period["sessions"]?.doubleValue ?? 0
+                    ))
                 year = y
             }
             add("<section><h2>Sessions per month</h2>")
-            if data.isEmpty { add("<p>none</p>") } else {
-                bars(id: "sessions-per-month", title: "Sessions held per month", xLabel: "month", yLabel: "sessions", data: data)
+            if data.isEmpty {
+                add("<p>none</p>")
+            } else {
+                bars(
+                    id: "sessions-per-month", title: "Sessions held per month", xLabel: "month", yLabel: "sessions",
+                    data: data)
             }
             add("</section>\n")
         }
@@ -223,8 +267,13 @@ public enum HTMLReport {
             var points: [(BusinessDate, Int)] = []
             var day = first
             func active(on day: BusinessDate) -> Int {
-                let published = policy.count(tandems.filter { $0.since <= day && ($0.until.map { $0 > day } ?? true) }.count, in: pairs, "activeOn:\(day)")
-                guard let shown = policy.shown(published, k: k) else { hiddenPoints += 1; return 0 }
+                let published = policy.count(
+                    tandems.filter { $0.since <= day && ($0.until.map { $0 > day } ?? true) }.count, in: pairs,
+                    "activeOn:\(day)")
+                guard let shown = policy.shown(published, k: k) else {
+                    hiddenPoints += 1
+                    return 0
+                }
                 return shown
             }
             while day <= last {
@@ -239,21 +288,38 @@ public enum HTMLReport {
             let maximum = Page.roundedUp(Double(max(1, points.map(\.1).max() ?? 1)))
             let span = Double(max(1, first.days(to: last)))
             add("<section><h2>Active tandems over time</h2>")
-            add("<svg id=\"active-tandems\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">")
-            add("<title>Active tandems over time</title><text x=\"\(Int(left))\" y=\"16\" font-weight=\"bold\">Active tandems over time</text>")
-            axes(left: left, top: top, plotW: plotW, plotH: plotH, maximum: maximum, xLabel: "date (counted weekly)", yLabel: "active tandems", height: height)
-            let path = points.map { "\(f(left + plotW * Double(first.days(to: $0.0)) / span)),\(f(top + plotH - plotH * Double($0.1) / maximum))" }
-            if !path.isEmpty { add("<polyline fill=\"none\" stroke=\"#3d6fb6\" stroke-width=\"2\" points=\"\(path.joined(separator: " "))\" />") }
+            add(
+                "<svg id=\"active-tandems\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">"
+            )
+            add(
+                "<title>Active tandems over time</title><text x=\"\(Int(left))\" y=\"16\" font-weight=\"bold\">Active tandems over time</text>"
+            )
+            axes(
+                left: left, top: top, plotW: plotW, plotH: plotH, maximum: maximum, xLabel: "date (counted weekly)",
+                yLabel: "active tandems", height: height)
+            let path = points.map {
+                "\(f(left + plotW * Double(first.days(to: $0.0)) / span)),\(f(top + plotH - plotH * Double($0.1) / maximum))"
+            }
+            if !path.isEmpty {
+                add(
+                    "<polyline fill=\"none\" stroke=\"#3d6fb6\" stroke-width=\"2\" points=\"\(path.joined(separator: " "))\" />"
+                )
+            }
             // A tick on the first of every other month.
             var month = BusinessDate(dayNumber: CivilCalendar.dayNumber(year: first.year, month: first.month, day: 1))
             var index = 0
             while month <= last {
                 if month >= first, index % 2 == 0 {
                     let x = left + plotW * Double(first.days(to: month)) / span
-                    xTick(x, top + plotH, Page.monthNames[month.month - 1] + (month.month == 1 || index == 0 ? " \u{2019}\(String(month.year).suffix(2))" : ""))
+                    xTick(
+                        x, top + plotH,
+                        Page.monthNames[month.month - 1]
+                            + (month.month == 1 || index == 0 ? " \u{2019}\(String(month.year).suffix(2))" : ""))
                 }
                 index += 1
-                month = BusinessDate(dayNumber: CivilCalendar.dayNumber(year: month.month == 12 ? month.year + 1 : month.year, month: month.month % 12 + 1, day: 1))
+                month = BusinessDate(
+                    dayNumber: CivilCalendar.dayNumber(
+                        year: month.month == 12 ? month.year + 1 : month.year, month: month.month % 12 + 1, day: 1))
             }
             add("</svg></section>\n")
         }
@@ -263,16 +329,24 @@ public enum HTMLReport {
             let plotW = width - left - right, plotH = height - top - bottom
             let points = rows.compactMap { $0.objectValue }.compactMap { r -> (Double, Double, Double, Double)? in
                 // A life-table row's survival holds at the end of its interval.
-                guard let d = (r["until"] ?? r["day"])?.doubleValue, let s = r["survival"]?.doubleValue, let lo = r["lower"]?.doubleValue, let hi = r["upper"]?.doubleValue else { return nil }
+                guard let d = (r["until"] ?? r["day"])?.doubleValue, let s = r["survival"]?.doubleValue,
+                    let lo = r["lower"]?.doubleValue, let hi = r["upper"]?.doubleValue
+                else { return nil }
                 return (d, s, lo, hi)
             }
             let maxDay = Page.roundedUp(max(1, points.map(\.0).max() ?? 1))
             func x(_ day: Double) -> Double { left + plotW * day / maxDay }
             func y(_ p: Double) -> Double { top + plotH - plotH * p }
             add("<section><h2>Staying in the programme</h2>")
-            add("<svg id=\"survival\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">")
-            add("<title>Kaplan–Meier survival: share still in the programme</title><text x=\"\(Int(left))\" y=\"16\" font-weight=\"bold\">Share still in the programme (Kaplan–Meier, 95% interval)</text>")
-            axes(left: left, top: top, plotW: plotW, plotH: plotH, maximum: 1, xLabel: "days since first match", yLabel: "share remaining", height: height, fraction: true)
+            add(
+                "<svg id=\"survival\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">"
+            )
+            add(
+                "<title>Kaplan–Meier survival: share still in the programme</title><text x=\"\(Int(left))\" y=\"16\" font-weight=\"bold\">Share still in the programme (Kaplan–Meier, 95% interval)</text>"
+            )
+            axes(
+                left: left, top: top, plotW: plotW, plotH: plotH, maximum: 1, xLabel: "days since first match",
+                yLabel: "share remaining", height: height, fraction: true)
             let dayStep = Page.niceStep(maxDay)
             var tick = 0.0
             while tick <= maxDay + 1e-9 {
@@ -288,20 +362,33 @@ public enum HTMLReport {
                 bandLow += ["\(f(x(day))),\(f(y(previous.1)))", "\(f(x(day))),\(f(y(lo)))"]
                 previous = (s, lo, hi)
             }
-            add("<polygon fill=\"#3d6fb6\" fill-opacity=\"0.18\" stroke=\"none\" points=\"\((band + bandLow.reversed()).joined(separator: " "))\"><title>95% interval</title></polygon>")
-            add("<polyline fill=\"none\" stroke=\"#3d6fb6\" stroke-width=\"2\" points=\"\(line.joined(separator: " "))\"><title>survival estimate</title></polyline>")
-            add("<text x=\"\(f(left + plotW - 4))\" y=\"\(f(top + plotH - 8))\" text-anchor=\"end\">median days to dropout: \(median.map(String.init) ?? "not reached")</text>")
+            add(
+                "<polygon fill=\"#3d6fb6\" fill-opacity=\"0.18\" stroke=\"none\" points=\"\((band + bandLow.reversed()).joined(separator: " "))\"><title>95% interval</title></polygon>"
+            )
+            add(
+                "<polyline fill=\"none\" stroke=\"#3d6fb6\" stroke-width=\"2\" points=\"\(line.joined(separator: " "))\"><title>survival estimate</title></polyline>"
+            )
+            add(
+                "<text x=\"\(f(left + plotW - 4))\" y=\"\(f(top + plotH - 8))\" text-anchor=\"end\">median days to dropout: \(median.map(String.init) ?? "not reached")</text>"
+            )
             add("</svg></section>\n")
         }
 
         /// The curves, one colour and dash pattern each (distinguishable in greyscale too),
         /// with a legend and the log-rank p-value.
-        mutating func survival(_ series: [(name: String, rows: [JSONValue])], by key: String, logrank: JSONObject?, hiddenGroups: Int) {
+        mutating func survival(
+            _ series: [(name: String, rows: [JSONValue])], by key: String, logrank: JSONObject?, hiddenGroups: Int
+        ) {
             let width = 640.0, height = 300.0, left = 64.0, right = 12.0, top = 26.0, bottom = 76.0
             let plotW = width - left - right, plotH = height - top - bottom
-            let styles = [("#1f5fa8", ""), ("#c2410c", "8 4"), ("#15803d", "2 3"), ("#7c3aed", "10 3 2 3"), ("#374151", "14 6"), ("#b91c1c", "4 2 4 6")]
+            let styles = [
+                ("#1f5fa8", ""), ("#c2410c", "8 4"), ("#15803d", "2 3"), ("#7c3aed", "10 3 2 3"), ("#374151", "14 6"),
+                ("#b91c1c", "4 2 4 6"),
+            ]
             func point(_ r: JSONObject) -> (Double, Double)? {
-                guard let d = (r["until"] ?? r["day"])?.doubleValue, let s = r["survival"]?.doubleValue else { return nil }
+                guard let d = (r["until"] ?? r["day"])?.doubleValue, let s = r["survival"]?.doubleValue else {
+                    return nil
+                }
                 return (d, s)
             }
             let all = series.flatMap { $0.rows.compactMap(\.objectValue).compactMap(point) }
@@ -309,9 +396,15 @@ public enum HTMLReport {
             func x(_ day: Double) -> Double { left + plotW * day / maxDay }
             func y(_ p: Double) -> Double { top + plotH - plotH * p }
             add("<section><h2>Staying in the programme, by \(escape(key))</h2>")
-            add("<svg id=\"survival\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">")
-            add("<title>Share still in the programme, one curve per \(escape(key))</title><text x=\"\(Int(left))\" y=\"16\" font-weight=\"bold\">Share still in the programme, by \(escape(key))</text>")
-            axes(left: left, top: top, plotW: plotW, plotH: plotH, maximum: 1, xLabel: "days since first match", yLabel: "share remaining", height: height - 20, fraction: true)
+            add(
+                "<svg id=\"survival\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">"
+            )
+            add(
+                "<title>Share still in the programme, one curve per \(escape(key))</title><text x=\"\(Int(left))\" y=\"16\" font-weight=\"bold\">Share still in the programme, by \(escape(key))</text>"
+            )
+            axes(
+                left: left, top: top, plotW: plotW, plotH: plotH, maximum: 1, xLabel: "days since first match",
+                yLabel: "share remaining", height: height - 20, fraction: true)
             let dayStep = Page.niceStep(maxDay)
             var tick = 0.0
             while tick <= maxDay + 1e-9 {
@@ -325,17 +418,25 @@ public enum HTMLReport {
                     line += ["\(f(x(day))),\(f(y(previous)))", "\(f(x(day))),\(f(y(s)))"]
                     previous = s
                 }
-                add("<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") points=\"\(line.joined(separator: " "))\"><title>\(escape(curve.name))</title></polyline>")
+                add(
+                    "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") points=\"\(line.joined(separator: " "))\"><title>\(escape(curve.name))</title></polyline>"
+                )
                 // The legend, below the axis label.
                 let lx = left + Double(i % 4) * 140, ly = height - 24 + Double(i / 4) * 14
-                add("<line x1=\"\(f(lx))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 28))\" y2=\"\(f(ly))\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") />")
+                add(
+                    "<line x1=\"\(f(lx))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 28))\" y2=\"\(f(ly))\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") />"
+                )
                 add("<text x=\"\(f(lx + 34))\" y=\"\(f(ly + 4))\">\(escape(curve.name))</text>")
             }
-            let p = logrank?["p"]?.doubleValue.map { "log-rank p = \(number($0, 3))" } ?? "no log-rank test (fewer than two groups shown)"
+            let p =
+                logrank?["p"]?.doubleValue.map { "log-rank p = \(number($0, 3))" }
+                ?? "no log-rank test (fewer than two groups shown)"
             add("<text x=\"\(f(left + plotW - 4))\" y=\"\(f(top + 12))\" text-anchor=\"end\">\(escape(p))</text>")
             add("</svg>")
             if series.isEmpty { add("<p>none: no group can be shown</p>") }
-            if hiddenGroups > 0 { add("<p class=\"notes\">\(hiddenGroups) group(s) of fewer than \(k) people not drawn.</p>") }
+            if hiddenGroups > 0 {
+                add("<p class=\"notes\">\(hiddenGroups) group(s) of fewer than \(k) people not drawn.</p>")
+            }
             add("</section>\n")
         }
 
@@ -345,12 +446,17 @@ public enum HTMLReport {
             if reasons.members.isEmpty {
                 add("<p>none</p>")
             } else if shown.isEmpty {
-                add("<p>suppressed: every reason was given by fewer than \(k) people, or the counts would single them out</p>")
+                add(
+                    "<p>suppressed: every reason was given by fewer than \(k) people, or the counts would single them out</p>"
+                )
             } else {
-                bars(id: "withdrawal-reasons", title: "Withdrawals by reason", xLabel: "reason code", yLabel: "people",
-                     data: shown.map { ($0.key, $0.value.doubleValue ?? 0) })
+                bars(
+                    id: "withdrawal-reasons", title: "Withdrawals by reason", xLabel: "reason code", yLabel: "people",
+                    data: shown.map { ($0.key, $0.value.doubleValue ?? 0) })
                 if shown.count < reasons.members.count {
-                    add("<p class=\"notes\">Not shown (fewer than \(k) people): \(escape(reasons.members.filter { $0.value == .null }.map(\.key).joined(separator: ", ")))</p>")
+                    add(
+                        "<p class=\"notes\">Not shown (fewer than \(k) people): \(escape(reasons.members.filter { $0.value == .null }.map(\.key).joined(separator: ", ")))</p>"
+                    )
                 }
             }
             add("</section>\n")
@@ -358,7 +464,9 @@ public enum HTMLReport {
 
         /// Goals by status, per tandem (`goals[i]` are one tandem's).
         mutating func goals(_ goals: [[GoalView]], asOf: BusinessDate) {
-            var counts = (reached: StatsQuery.Magnitude(), overdue: StatsQuery.Magnitude(), open: StatsQuery.Magnitude())
+            var counts = (
+                reached: StatsQuery.Magnitude(), overdue: StatsQuery.Magnitude(), open: StatsQuery.Magnitude()
+            )
             for list in goals {
                 let r = list.filter { $0.reached != nil }.count
                 let o = list.filter { $0.reached == nil && ($0.due.map { $0 < asOf } ?? false) }.count
@@ -366,11 +474,17 @@ public enum HTMLReport {
                 counts.overdue.add(o)
                 counts.open.add(list.count - r - o)
             }
-            func published(_ m: StatsQuery.Magnitude, _ name: String) -> Int { policy.magnitude(m.total, largest: m.largest, in: pairs, "goals:" + name) }
-            let (reached, open, overdue) = (published(counts.reached, "reached"), published(counts.open, "open"), published(counts.overdue, "overdue"))
+            func published(_ m: StatsQuery.Magnitude, _ name: String) -> Int {
+                policy.magnitude(m.total, largest: m.largest, in: pairs, "goals:" + name)
+            }
+            let (reached, open, overdue) = (
+                published(counts.reached, "reached"), published(counts.open, "open"),
+                published(counts.overdue, "overdue")
+            )
             add("<section><h2>Goal attainment</h2>")
-            bars(id: "goal-attainment", title: "Goals set, by status", xLabel: "status", yLabel: "goals",
-                 data: [("reached", Double(reached)), ("open", Double(open)), ("overdue", Double(overdue))])
+            bars(
+                id: "goal-attainment", title: "Goals set, by status", xLabel: "status", yLabel: "goals",
+                data: [("reached", Double(reached)), ("open", Double(open)), ("overdue", Double(overdue))])
             add("</section>\n")
         }
 
@@ -379,21 +493,32 @@ public enum HTMLReport {
                 add("<section><h2>Active tandems</h2><p>none</p></section>\n")
                 return
             }
-            add("<section><h2>Active tandems</h2><table><thead><tr><th>tandem</th><th>mentor</th><th>mentee</th><th>since</th><th>sessions</th><th>last session</th><th>days without</th><th>health</th></tr></thead><tbody>\n")
+            add(
+                "<section><h2>Active tandems</h2><table><thead><tr><th>tandem</th><th>mentor</th><th>mentee</th><th>since</th><th>sessions</th><th>last session</th><th>days without</th><th>health</th></tr></thead><tbody>\n"
+            )
             for tandem in tandems {
                 let days = TandemsQuery.daysWithoutSession(tandem, asOf: input.asOf)
                 let reasons = TandemsQuery.atRiskReasons(tandem, model: input.model, asOf: input.asOf)
-                let (label, style) = !reasons.isEmpty ? ("at risk: " + reasons.joined(separator: "; "), "risk")
+                let (label, style) =
+                    !reasons.isEmpty
+                    ? ("at risk: " + reasons.joined(separator: "; "), "risk")
                     : days > programme.cadenceDays ? ("session due", "due") : ("on track", "ok")
                 let mentor = input.name(of: tandem.mentor).stringValue ?? tandem.mentor.rawValue
                 let mentee = input.name(of: tandem.mentee).stringValue ?? tandem.mentee.rawValue
-                add("<tr><td>\(escape(tandem.id.rawValue))</td><td>\(escape(mentor))</td><td>\(escape(mentee))</td><td>\(tandem.since)</td><td class=\"n\">\(tandem.sessions)</td><td>\(tandem.lastSession?.description ?? "–")</td><td class=\"n\">\(days)</td><td class=\"\(style)\">\(label)</td></tr>\n")
+                add(
+                    "<tr><td>\(escape(tandem.id.rawValue))</td><td>\(escape(mentor))</td><td>\(escape(mentee))</td><td>\(tandem.since)</td><td class=\"n\">\(tandem.sessions)</td><td>\(tandem.lastSession?.description ?? "–")</td><td class=\"n\">\(days)</td><td class=\"\(style)\">\(label)</td></tr>\n"
+                )
             }
             add("</tbody></table></section>\n")
         }
 
         mutating func notes(_ lines: [String]) {
-            let lines = lines + (hiddenPoints > 0 ? ["\(hiddenPoints) point(s) of the active-tandems chart had fewer than \(k) tandems and are drawn at 0."] : [])
+            let lines =
+                lines
+                + (hiddenPoints > 0
+                    ? [
+                        "\(hiddenPoints) point(s) of the active-tandems chart had fewer than \(k) tandems and are drawn at 0."
+                    ] : [])
             guard !lines.isEmpty else { return }
             add("<section class=\"notes\"><h2>Notes</h2><ul>")
             for line in lines { add("<li>\(escape(line))</li>") }
@@ -401,7 +526,9 @@ public enum HTMLReport {
         }
 
         mutating func close(basis: Basis) {
-            add("<footer>Basis: log seq \(basis.head.seq), hash \(basis.head.hash.hex), as of \(basis.asOf)\(basis.knownAt.map { ", known at \(escape($0))" } ?? ""), \(escape(basis.role.description)) view. Generated by \(escape("tandem")); check it with tandem verify --anchor \(basis.head.seq):\(basis.head.hash.hex).</footer>\n</body></html>\n")
+            add(
+                "<footer>Basis: log seq \(basis.head.seq), hash \(basis.head.hash.hex), as of \(basis.asOf)\(basis.knownAt.map { ", known at \(escape($0))" } ?? ""), \(escape(basis.role.description)) view. Generated by \(escape("tandem")); check it with tandem verify --anchor \(basis.head.seq):\(basis.head.hash.hex).</footer>\n</body></html>\n"
+            )
         }
 
         func f(_ value: Double) -> String { Format.number(value, digits: 1) }

@@ -6,28 +6,41 @@ public enum ICalendar {
     /// A calendar with one all-day VEVENT per due session. Names appear only where the
     /// viewer may see them, and never a note or a goal text.
     public static func calendar(_ items: [DueQuery.Item], input: QueryInput, stamp: Timestamp) -> String {
-        var lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Tandem//Reverse mentoring//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-                     "X-WR-CALNAME:" + escape("Reverse-mentoring sessions")]
+        var lines = [
+            "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Tandem//Reverse mentoring//EN", "CALSCALE:GREGORIAN",
+            "METHOD:PUBLISH",
+            "X-WR-CALNAME:" + escape("Reverse-mentoring sessions"),
+        ]
         let dtstamp = compact(stamp)
         for item in items {
             // Overdue sessions are offered from the as-of day on: an invitation in the past helps no one.
             let start = max(item.dueOn, input.asOf)
             var names = ""
-            let mentor = input.name(of: item.tandem.mentor).stringValue, mentee = input.name(of: item.tandem.mentee).stringValue
-            if input.disclosure.showsEveryName, let mentor, let mentee { names = ": \(mentor) & \(mentee)" }
-            else if input.disclosure.ownTandemsOf != nil, let partner = mentor ?? mentee { names = " with \(partner)" }
+            let mentor = input.name(of: item.tandem.mentor).stringValue,
+                mentee = input.name(of: item.tandem.mentee).stringValue
+            if input.disclosure.showsEveryName, let mentor, let mentee {
+                names = ": \(mentor) & \(mentee)"
+            } else if input.disclosure.ownTandemsOf != nil, let partner = mentor ?? mentee {
+                names = " with \(partner)"
+            }
             var description = "Next session of tandem \(item.tandem.id), due \(item.dueOn)"
             if item.overdueDays > 0 { description += ", overdue by \(Format.days(item.overdueDays))" }
-            if let last = item.tandem.lastSession { description += ". Last session: \(last)." } else { description += ". No session yet." }
-            lines += ["BEGIN:VEVENT",
-                      "UID:" + escape("\(item.tandem.id)-\(item.dueOn.description.replacingDashes())@tandem"),
-                      "DTSTAMP:\(dtstamp)",
-                      "DTSTART;VALUE=DATE:\(start.description.replacingDashes())",
-                      "DTEND;VALUE=DATE:\(start.adding(days: 1).description.replacingDashes())",
-                      "SUMMARY:" + escape("Reverse-mentoring session (tandem \(item.tandem.id))\(names)"),
-                      "DESCRIPTION:" + escape(description),
-                      "TRANSP:TRANSPARENT",
-                      "END:VEVENT"]
+            if let last = item.tandem.lastSession {
+                description += ". Last session: \(last)."
+            } else {
+                description += ". No session yet."
+            }
+            lines += [
+                "BEGIN:VEVENT",
+                "UID:" + escape("\(item.tandem.id)-\(item.dueOn.description.replacingDashes())@tandem"),
+                "DTSTAMP:\(dtstamp)",
+                "DTSTART;VALUE=DATE:\(start.description.replacingDashes())",
+                "DTEND;VALUE=DATE:\(start.adding(days: 1).description.replacingDashes())",
+                "SUMMARY:" + escape("Reverse-mentoring session (tandem \(item.tandem.id))\(names)"),
+                "DESCRIPTION:" + escape(description),
+                "TRANSP:TRANSPARENT",
+                "END:VEVENT",
+            ]
         }
         lines.append("END:VCALENDAR")
         return lines.map(fold).joined(separator: "\r\n") + "\r\n"

@@ -27,8 +27,10 @@ public struct Basis: Sendable, Equatable {
 
     /// `{"seq":…,"hash":…,"asOf":…,"knownAt":…,"role":…}`, and `disclosure` where set.
     public var json: JSONValue {
-        var object: JSONObject = ["seq": .int(Int64(head.seq)), "hash": .string(head.hash.hex), "asOf": .string(asOf.description),
-                                  "knownAt": knownAt.map(JSONValue.string) ?? .null, "role": .string(role.description)]
+        var object: JSONObject = [
+            "seq": .int(Int64(head.seq)), "hash": .string(head.hash.hex), "asOf": .string(asOf.description),
+            "knownAt": knownAt.map(JSONValue.string) ?? .null, "role": .string(role.description),
+        ]
         if let disclosure { object["disclosure"] = disclosure }
         return .object(object)
     }
@@ -38,7 +40,9 @@ public struct Basis: Sendable, Equatable {
         var parts = ["basis: seq \(head.seq)", "hash \(head.hash.hex.prefix(12))…", "as of \(asOf)"]
         if let knownAt { parts.append("known at \(knownAt)") }
         parts.append("role \(role)")
-        if let method = disclosure?.objectValue?["method"]?.stringValue { parts.append(method == "cell-key" ? "figures perturbed (cell key)" : method) }
+        if let method = disclosure?.objectValue?["method"]?.stringValue {
+            parts.append(method == "cell-key" ? "figures perturbed (cell key)" : method)
+        }
         return parts.joined(separator: " · ")
     }
 }
@@ -67,7 +71,10 @@ extension TextTable {
     public init?(jsonRows payload: JSONValue, columns: [String]? = nil) {
         guard case .array(let items) = payload else { return nil }
         guard let headers = columns ?? items.first?.objectValue?.keys else {
-            if items.isEmpty { self.init(headers: [], rows: []); return }
+            if items.isEmpty {
+                self.init(headers: [], rows: [])
+                return
+            }
             return nil
         }
         func cell(_ value: JSONValue?) -> String {
@@ -202,7 +209,9 @@ public enum Renderer {
     public static func render(_ result: QueryResult, as format: Format, width: Int = 80) -> String {
         switch format {
         case .json: return prettyJSON(result.members, rows: result.rows) + "\n"
-        case .csv: return csv(result.csvTable ?? TextTable(jsonRows: result.payload, columns: result.csvColumns) ?? result.table)
+        case .csv:
+            return csv(
+                result.csvTable ?? TextTable(jsonRows: result.payload, columns: result.csvColumns) ?? result.table)
         case .table:
             var out = table(result.table, width: width)
             for note in result.notes { out += note.escapingControlCharacters + "\n" }
@@ -226,7 +235,8 @@ public enum Renderer {
     public static func csvField(_ value: String) -> String {
         var text = value
         if let first = text.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first),
-           !(first == "-" && Double(text) != nil) {
+            !(first == "-" && Double(text) != nil)
+        {
             text = "'" + text
         }
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
@@ -240,15 +250,20 @@ public enum Renderer {
         if table.rows.isEmpty { return "(none)\n" }
         // Text from the store is never a terminal command: an ESC in a value would recolour
         // the terminal or forge a row, so every control character is shown escaped.
-        let all = ([table.headers] + table.rows.map { $0.map { $0.isEmpty ? table.blank : $0 } }).map { $0.map(\.escapingControlCharacters) }
+        let all = ([table.headers] + table.rows.map { $0.map { $0.isEmpty ? table.blank : $0 } }).map {
+            $0.map(\.escapingControlCharacters)
+        }
         var widths = table.headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         // Numbers, dates, ids and codes (no spaces) never give way; free text does.
-        let firm = Set(table.headers.indices.filter { column in
-            table.numeric.contains(column) || table.rows.allSatisfy { !$0[column].contains(" ") }
-        })
+        let firm = Set(
+            table.headers.indices.filter { column in
+                table.numeric.contains(column) || table.rows.allSatisfy { !$0[column].contains(" ") }
+            })
         let gap = 2
         while widths.reduce(0, +) + gap * (widths.count - 1) > width {
-            let candidates = widths.indices.filter { !firm.contains($0) && widths[$0] > max(8, table.headers[$0].count) }
+            let candidates = widths.indices.filter {
+                !firm.contains($0) && widths[$0] > max(8, table.headers[$0].count)
+            }
             guard let widest = candidates.max(by: { widths[$0] < widths[$1] }) else { break }
             widths[widest] -= 1
         }
@@ -262,7 +277,11 @@ public enum Renderer {
                 cells.append(table.numeric.contains(column) ? pad + text : text + pad)
             }
             out += trimTrailing(cells.joined(separator: String(repeating: " ", count: gap))) + "\n"
-            if index == 0 { out += widths.map { String(repeating: "-", count: $0) }.joined(separator: String(repeating: " ", count: gap)) + "\n" }
+            if index == 0 {
+                out +=
+                    widths.map { String(repeating: "-", count: $0) }.joined(
+                        separator: String(repeating: " ", count: gap)) + "\n"
+            }
         }
         return out
     }
@@ -310,16 +329,26 @@ public enum Renderer {
             w.write(.string(key))
             w.writeRaw(": ")
             if let streamed = rows[key] {
-                if streamed.count == 0 { w.writeRaw("[]") } else { array(streamed.count, indent: "    ", close: "  ]", element: streamed.element) }
+                if streamed.count == 0 {
+                    w.writeRaw("[]")
+                } else {
+                    array(streamed.count, indent: "    ", close: "  ]", element: streamed.element)
+                }
             } else if let items = nonEmptyArray(member) {
                 array(items, indent: "    ", close: "  ]")
-            } else if case .object(let inner) = member, inner.members.contains(where: { nonEmptyArray($0.value) != nil }) {
+            } else if case .object(let inner) = member,
+                inner.members.contains(where: { nonEmptyArray($0.value) != nil })
+            {
                 w.writeRaw("{\n")
                 for (i, (k, v)) in inner.members.enumerated() {
                     w.writeRaw("    ")
                     w.write(.string(k))
                     w.writeRaw(": ")
-                    if let items = nonEmptyArray(v) { array(items, indent: "      ", close: "    ]") } else { w.write(v) }
+                    if let items = nonEmptyArray(v) {
+                        array(items, indent: "      ", close: "    ]")
+                    } else {
+                        w.write(v)
+                    }
                     if i < inner.members.count - 1 { w.writeRaw(",") }
                     w.writeRaw("\n")
                 }

@@ -12,7 +12,9 @@ public struct QueryService: Sendable {
     /// Where warnings go (a report that left events out, a ledger that could not be written).
     let warn: @Sendable (String) -> Void
 
-    public init(store: Store, clock: any Clock, random: any RandomSource, warn: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        store: Store, clock: any Clock, random: any RandomSource, warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.store = store
         self.clock = clock
         self.random = random
@@ -33,8 +35,11 @@ public struct QueryService: Sendable {
         /// The business day "today" is (from the clock, unless the caller says otherwise).
         public var today: BusinessDate?
 
-        public init(viewer: Viewer, window: ReplayWindow = .everything, knownAt: String? = nil, keepsSessions: SessionKeeping = .none,
-                    figuresSuffice: Bool = false, today: BusinessDate? = nil) {
+        public init(
+            viewer: Viewer, window: ReplayWindow = .everything, knownAt: String? = nil,
+            keepsSessions: SessionKeeping = .none,
+            figuresSuffice: Bool = false, today: BusinessDate? = nil
+        ) {
             self.viewer = viewer
             self.window = window
             self.knownAt = knownAt
@@ -56,7 +61,10 @@ public struct QueryService: Sendable {
         /// such without saying which group.
         public var keyed: [(name: String, dimension: String?, value: String)]
 
-        public init(command: String, actor: String, filters: JSONObject = [:], keyed: [(name: String, dimension: String?, value: String)] = []) {
+        public init(
+            command: String, actor: String, filters: JSONObject = [:],
+            keyed: [(name: String, dimension: String?, value: String)] = []
+        ) {
             self.command = command
             self.actor = actor
             self.filters = filters
@@ -68,18 +76,23 @@ public struct QueryService: Sendable {
     /// and failed ones too: probing is visible) in the access ledger.
     /// - Throws: whatever loading or the query throws, after recording it; a damaged log is
     ///   not recorded (the ledger may be just as damaged).
-    public func answer(_ request: Request, access: Access, _ query: (QueryInput) throws -> QueryResult) throws -> QueryResult {
+    public func answer(
+        _ request: Request, access: Access, _ query: (QueryInput) throws -> QueryResult
+    ) throws -> QueryResult {
         let result: QueryResult
         do {
             result = try query(try input(request))
         } catch {
             if !((error as? LogError)?.isDamage ?? false) {
-                record(access, role: request.viewer, basisSeq: nil, suppressed: 0, confidentialRead: false, outcome: Self.outcome(of: error))
+                record(
+                    access, role: request.viewer, basisSeq: nil, suppressed: 0, confidentialRead: false,
+                    outcome: Self.outcome(of: error))
             }
             throw error
         }
-        record(access, role: result.basis.role, basisSeq: result.basis.head.seq, suppressed: result.suppressedCells,
-               confidentialRead: result.confidentialRead, outcome: "ok")
+        record(
+            access, role: result.basis.role, basisSeq: result.basis.head.seq, suppressed: result.suppressedCells,
+            confidentialRead: result.confidentialRead, outcome: "ok")
         return result
     }
 
@@ -110,7 +123,9 @@ public struct QueryService: Sendable {
             input = try load(request, window: window, today: today, figuresSuffice: false)
             input.basis.asOfGiven = false
             let later = try countDated(after: today)
-            warn("\(later) event(s) are dated after today (\(today)) and were left out of this report: the clock is behind the log (check the system clock or TANDEM_NOW); pass --as-of \(latest) to include them")
+            warn(
+                "\(later) event(s) are dated after today (\(today)) and were left out of this report: the clock is behind the log (check the system clock or TANDEM_NOW); pass --as-of \(latest) to include them"
+            )
         }
         input.disclosure = try disclosure(for: request.viewer, model: input.model)
         return input
@@ -131,32 +146,45 @@ public struct QueryService: Sendable {
     /// the snapshot is brought up to date). When the log has not moved and the headline
     /// figures suffice, only they are read. Anything else is a replay from the first line,
     /// which then leaves a snapshot for next time.
-    func load(_ request: Request, window: ReplayWindow, today: BusinessDate, figuresSuffice: Bool) throws -> QueryInput {
+    func load(_ request: Request, window: ReplayWindow, today: BusinessDate, figuresSuffice: Bool) throws -> QueryInput
+    {
         let vault = Vault(store: store)
         let snapshots = window == .everything && request.keepsSessions == .none
         func basis(_ head: LogHead) -> Basis {
-            Basis(head: head, asOf: window.asOf ?? today, asOfGiven: window.asOf != nil, knownAt: request.knownAt, role: request.viewer)
+            Basis(
+                head: head, asOf: window.asOf ?? today, asOfGiven: window.asOf != nil, knownAt: request.knownAt,
+                role: request.viewer)
         }
         if snapshots {
             let file = ProjectionSnapshot.file(store)
             let head = try store.events.readHead()
             if let header = try? ProjectionSnapshot.header(file),
-               (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: vault.size)) != nil {
-                if figuresSuffice, header.head == head, let (model, figures) = try? ProjectionSnapshot.figures(file, header: header) {
+                (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: vault.size)) != nil
+            {
+                if figuresSuffice, header.head == head,
+                    let (model, figures) = try? ProjectionSnapshot.figures(file, header: header)
+                {
                     return QueryInput(model: model, basis: basis(head), vault: vault, figures: figures)
                 }
                 if let (model, voided) = try? ProjectionSnapshot.model(file, header: header) {
                     var profiles = TraitsDirectory()
                     try profiles.load(vault, from: header.vaultSize)
                     let checkpoint = Replay.Checkpoint(fold: model, head: header.head, voided: voided)
-                    let result = try Replay.fold(store.events, profiles: profiles, resumingFrom: checkpoint, allProfiles: {
-                        var all = TraitsDirectory()
-                        try all.load(vault)
-                        return all
-                    }) { ProgrammeReadModel() }
+                    let result = try Replay.fold(
+                        store.events, profiles: profiles, resumingFrom: checkpoint,
+                        allProfiles: {
+                            var all = TraitsDirectory()
+                            try all.load(vault)
+                            return all
+                        }
+                    ) { ProgrammeReadModel() }
                     var figures: [ProgrammeID: StatsQuery.Figures]?
-                    if result.head != header.head, let end = try? SnapshotFile.logEnd(of: result.head.seq, in: store.events) {
-                        figures = try? ProjectionSnapshot.write(result.fold, voided: result.voided, head: result.head, logEnd: end, vaultSize: vault.size, to: file)
+                    if result.head != header.head,
+                        let end = try? SnapshotFile.logEnd(of: result.head.seq, in: store.events)
+                    {
+                        figures = try? ProjectionSnapshot.write(
+                            result.fold, voided: result.voided, head: result.head, logEnd: end, vaultSize: vault.size,
+                            to: file)
                     }
                     return QueryInput(model: result.fold, basis: basis(result.head), vault: vault, figures: figures)
                 }
@@ -165,12 +193,16 @@ public struct QueryService: Sendable {
         // The vault's size is taken before the log is read: every profile of an event the
         // replay sees is below it.
         let vaultSize = vault.size
-        let replay = try ProgrammeReadModel.replay(store.events, vault: vault, window: window, keepingSessions: request.keepsSessions)
-        if let limit = window.knownAt, limit > replay.head.seq { throw QueryError.knownAtBeyondHead(limit, head: replay.head.seq) }
+        let replay = try ProgrammeReadModel.replay(
+            store.events, vault: vault, window: window, keepingSessions: request.keepsSessions)
+        if let limit = window.knownAt, limit > replay.head.seq {
+            throw QueryError.knownAtBeyondHead(limit, head: replay.head.seq)
+        }
         var figures: [ProgrammeID: StatsQuery.Figures]?
         if snapshots && replay.head.seq > 0, let end = try? SnapshotFile.logEnd(of: replay.head.seq, in: store.events) {
-            figures = try? ProjectionSnapshot.write(replay.fold, voided: replay.voided, head: replay.head, logEnd: end, vaultSize: vaultSize,
-                                                    to: ProjectionSnapshot.file(store))
+            figures = try? ProjectionSnapshot.write(
+                replay.fold, voided: replay.voided, head: replay.head, logEnd: end, vaultSize: vaultSize,
+                to: ProjectionSnapshot.file(store))
         }
         return QueryInput(model: replay.fold, basis: basis(replay.head), vault: vault, figures: figures)
     }
@@ -185,20 +217,27 @@ public struct QueryService: Sendable {
                 if let day = recorded.event.businessDate, day > after { count += 1 }
             }
         }
-        return try Replay.fold(store.events, profiles: TraitsDirectory(), window: .everything) { LaterDated(after: date) }.fold.count
+        return try Replay.fold(store.events, profiles: TraitsDirectory(), window: .everything) {
+            LaterDated(after: date)
+        }.fold.count
     }
 
     /// Appends one line to the access ledger; if it cannot be written (a read-only store), the
     /// query still answers, with a warning.
-    public func record(_ access: Access, role: Viewer, basisSeq: Int?, suppressed: Int, confidentialRead: Bool, outcome: String) {
+    public func record(
+        _ access: Access, role: Viewer, basisSeq: Int?, suppressed: Int, confidentialRead: Bool, outcome: String
+    ) {
         do {
             var filters = access.filters
             for (name, dimension, value) in access.keyed {
-                let hash = "hmac:" + HMAC.sha256(key: try store.secret(random: random), message: Array(value.utf8)).hex.prefix(16)
+                let hash =
+                    "hmac:"
+                    + HMAC.sha256(key: try store.secret(random: random), message: Array(value.utf8)).hex.prefix(16)
                 filters[name] = .string(dimension.map { $0 + "=" + hash } ?? hash)
             }
-            let run = AccessLedger.Run(command: access.command, role: role, actor: access.actor, filters: filters, basisSeq: basisSeq ?? -1,
-                                       suppressed: suppressed, confidentialRead: confidentialRead, outcome: outcome)
+            let run = AccessLedger.Run(
+                command: access.command, role: role, actor: access.actor, filters: filters, basisSeq: basisSeq ?? -1,
+                suppressed: suppressed, confidentialRead: confidentialRead, outcome: outcome)
             try AccessLedger(store: store).record(run, at: clock.now(), random: random)
         } catch {
             warn("this query could not be recorded in the access ledger: \(error)")
@@ -215,13 +254,17 @@ public struct QueryService: Sendable {
     /// write side.
     /// - Throws: `QueryError.recordingNotAllowed` for a viewer who may not record; whatever
     ///   `ProgrammeService.record` throws.
-    public func recordMatchRun(_ proposal: Matching.Proposal, programme: ProgrammeID, input: QueryInput, context: RecordingContext) throws -> RecordedOutcome {
+    public func recordMatchRun(
+        _ proposal: Matching.Proposal, programme: ProgrammeID, input: QueryInput, context: RecordingContext
+    ) throws -> RecordedOutcome {
         guard input.viewer.mayRecord else { throw QueryError.recordingNotAllowed }
         let (mentors, mentees) = try SuggestQuery.pool(input, programme: programme)
-        let event = MatchRunRecorded(run: .random(using: random), programme: programme, on: BusinessDate(clock.now()),
-                                     weights: Matching.Weights().json, mentors: mentors.map(\.id).sorted(), mentees: mentees.map(\.id).sorted(),
-                                     pairs: proposal.pairs.map { .init(mentor: $0.mentor, mentee: $0.mentee) })
-        return try ProgrammeService(store: store, clock: clock, random: random).record(.recordMatchRun(RecordMatchRun(event: event)), context: context)
+        let event = MatchRunRecorded(
+            run: .random(using: random), programme: programme, on: BusinessDate(clock.now()),
+            weights: Matching.Weights().json, mentors: mentors.map(\.id).sorted(), mentees: mentees.map(\.id).sorted(),
+            pairs: proposal.pairs.map { .init(mentor: $0.mentor, mentee: $0.mentee) })
+        return try ProgrammeService(store: store, clock: clock, random: random).record(
+            .recordMatchRun(RecordMatchRun(event: event)), context: context)
     }
 }
 

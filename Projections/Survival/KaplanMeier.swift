@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The Kaplan–Meier estimate of a survival curve, with the 95% interval of the log(−log)
@@ -50,7 +50,10 @@ public enum KaplanMeier {
             }
             let survival = exp(logSurvival)
             let (lower, upper) = interval(logSurvival: logSurvival, variance: greenwood, z: z)
-            rows.append(Row(day: day, atRisk: atRisk, events: events, censored: censored, survival: survival, lower: lower, upper: upper))
+            rows.append(
+                Row(
+                    day: day, atRisk: atRisk, events: events, censored: censored, survival: survival, lower: lower,
+                    upper: upper))
             atRisk -= here.count
         }
         return rows

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The actuarial life table analysts get instead of a Kaplan–Meier curve: counts per
@@ -26,7 +26,10 @@ public enum LifeTable {
         public var lower: Double
         public var upper: Double
 
-        public init(start: Int, end: Int, atRisk: Int, events: Int, censored: Int, survival: Double, lower: Double, upper: Double) {
+        public init(
+            start: Int, end: Int, atRisk: Int, events: Int, censored: Int, survival: Double, lower: Double,
+            upper: Double
+        ) {
             (self.start, self.end, self.atRisk, self.events, self.censored) = (start, end, atRisk, events, censored)
             (self.survival, self.lower, self.upper) = (survival, lower, upper)
         }
@@ -38,8 +41,10 @@ public enum LifeTable {
     /// The table of `observations`, all of `population`, as `policy` publishes it.
     /// - Returns: the rows, and whether rows were left out at the end (too few at risk).
     /// - Complexity: O(n + intervals · n) for n observations: each interval counts afresh.
-    public static func estimate(_ observations: [KaplanMeier.Observation], width: Int, population: Population,
-                                policy: DisclosurePolicy, k: Int) -> (rows: [Row], cut: Bool) {
+    public static func estimate(
+        _ observations: [KaplanMeier.Observation], width: Int, population: Population,
+        policy: DisclosurePolicy, k: Int
+    ) -> (rows: [Row], cut: Bool) {
         guard let longest = observations.map(\.duration).max() else { return ([], false) }
         var rows: [Row] = []
         var logSurvival = 0.0, greenwood = 0.0
@@ -53,8 +58,10 @@ public enum LifeTable {
                 let d = observations.filter { $0.event && $0.duration >= s && $0.duration < e }.count
                 let c = observations.filter { !$0.event && $0.duration >= s && $0.duration < e }.count
                 let tag = "\(s)-\(e)"
-                counts = (policy.count(n, in: population, "atRisk:\(s)"), policy.count(d, in: population, "events:" + tag),
-                          policy.count(c, in: population, "censored:" + tag))
+                counts = (
+                    policy.count(n, in: population, "atRisk:\(s)"), policy.count(d, in: population, "events:" + tag),
+                    policy.count(c, in: population, "censored:" + tag)
+                )
                 // An interval grows until it holds at least k published dropouts (a published 0
                 // would flatten a curve whose dropouts are spread thinly over many intervals),
                 // or reaches the end of the data.
@@ -73,8 +80,10 @@ public enum LifeTable {
             }
             let (lower, upper) = KaplanMeier.interval(logSurvival: logSurvival, variance: greenwood, z: KaplanMeier.z95)
             let survival = exp(logSurvival)
-            rows.append(Row(start: start, end: end, atRisk: counts.n, events: counts.d, censored: counts.c,
-                            survival: survival, lower: survival == 0 ? 0 : lower, upper: upper))
+            rows.append(
+                Row(
+                    start: start, end: end, atRisk: counts.n, events: counts.d, censored: counts.c,
+                    survival: survival, lower: survival == 0 ? 0 : lower, upper: upper))
             start = end
         }
         return (rows, false)

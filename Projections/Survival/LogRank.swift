@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The multivariate log-rank test: do the survival curves of several groups differ?
@@ -35,7 +35,9 @@ public enum LogRank {
         let times = Set(groups.flatMap { $0.filter(\.event).map(\.duration) }).sorted()
         // Per group, durations sorted, to count those at risk (duration ≥ t) by binary search.
         let sorted = groups.map { $0.map(\.duration).sorted() }
-        let eventsAt = groups.map { group in Dictionary(grouping: group.filter(\.event), by: \.duration).mapValues { Double($0.count) } }
+        let eventsAt = groups.map { group in
+            Dictionary(grouping: group.filter(\.event), by: \.duration).mapValues { Double($0.count) }
+        }
         let points = times.map { t in
             Point(atRisk: sorted.map { Double($0.count - lowerBound($0, t)) }, events: eventsAt.map { $0[t] ?? 0 })
         }

@@ -45,42 +45,80 @@ public enum ProgrammeCommand: Sendable {
     /// order: its idempotency digest is the SHA-256 of this object's JSON.
     public var fingerprint: JSONObject {
         var f: [(String, JSONValue)] = [("command", .string(name))]
-        func add(_ key: String, _ value: (any CustomStringConvertible)?) { if let value { f.append((key, .string(value.description))) } }
+        func add(_ key: String, _ value: (any CustomStringConvertible)?) {
+            if let value { f.append((key, .string(value.description))) }
+        }
         switch self {
         case .launch(let c):
-            add("id", c.id); add("name", c.name); add("starts", c.starts); add("ends", c.ends)
-            add("cadenceDays", c.cadenceDays); add("minGroupSize", c.minGroupSize)
+            add("id", c.id)
+            add("name", c.name)
+            add("starts", c.starts)
+            add("ends", c.ends)
+            add("cadenceDays", c.cadenceDays)
+            add("minGroupSize", c.minGroupSize)
         case .signUp(let c):
-            add("programme", c.programme); add("role", c.role.rawValue); add("id", c.requestedID); add("on", c.on)
+            add("programme", c.programme)
+            add("role", c.role.rawValue)
+            add("id", c.requestedID)
+            add("on", c.on)
         case .match(let c):
-            add("programme", c.programme); add("mentor", c.mentor); add("mentee", c.mentee); add("id", c.requestedID)
-            add("override", c.override.map { _ in "waived" }); add("run", c.run); add("on", c.on)
+            add("programme", c.programme)
+            add("mentor", c.mentor)
+            add("mentee", c.mentee)
+            add("id", c.requestedID)
+            add("override", c.override.map { _ in "waived" })
+            add("run", c.run)
+            add("on", c.on)
         case .recordSession(let c):
-            add("tandem", c.tandem); add("on", c.on); add("minutes", c.minutes); add("mode", c.mode?.rawValue)
+            add("tandem", c.tandem)
+            add("on", c.on)
+            add("minutes", c.minutes)
+            add("mode", c.mode?.rawValue)
             add("topics", c.topics.isEmpty ? nil : c.topics.joined(separator: ","))
         case .setGoal(let c):
-            add("tandem", c.tandem); add("goal", c.goal); add("due", c.due); add("category", c.category); add("on", c.on)
+            add("tandem", c.tandem)
+            add("goal", c.goal)
+            add("due", c.due)
+            add("category", c.category)
+            add("on", c.on)
         case .reachGoal(let c):
-            add("tandem", c.tandem); add("goal", c.goal); add("on", c.on)
+            add("tandem", c.tandem)
+            add("goal", c.goal)
+            add("on", c.on)
         case .swap(let c):
-            add("tandem", c.tandem); add("leaving", c.leaving); add("joining", c.joining); add("on", c.on)
-            add("reason", c.reason.rawValue); add("newTandem", c.requestedNewTandem); add("override", c.override.map { _ in "waived" })
+            add("tandem", c.tandem)
+            add("leaving", c.leaving)
+            add("joining", c.joining)
+            add("on", c.on)
+            add("reason", c.reason.rawValue)
+            add("newTandem", c.requestedNewTandem)
+            add("override", c.override.map { _ in "waived" })
         case .withdraw(let c):
-            add("participant", c.participant); add("on", c.on); add("reason", c.reason.rawValue)
+            add("participant", c.participant)
+            add("on", c.on)
+            add("reason", c.reason.rawValue)
         case .complete(let c):
-            add("tandem", c.tandem); add("on", c.on)
+            add("tandem", c.tandem)
+            add("on", c.on)
         case .void(let c):
             add("seq", c.seq)
         case .forget(let c):
             add("participant", c.participant)
         case .recordMatchRun(let c):
-            add("run", c.event.run); add("programme", c.event.programme)
+            add("run", c.event.run)
+            add("programme", c.event.programme)
         case .close(let c):
-            add("programme", c.programme); add("on", c.on)
+            add("programme", c.programme)
+            add("on", c.on)
         case .checkIn(let c):
-            add("tandem", c.tandem); add("participant", c.participant); add("rating", c.rating); add("on", c.on)
+            add("tandem", c.tandem)
+            add("participant", c.participant)
+            add("rating", c.rating)
+            add("on", c.on)
         case .updateProfile(let c):
-            add("participant", c.participant); add("fields", c.changes.fields.joined(separator: ",")); add("on", c.on)
+            add("participant", c.participant)
+            add("fields", c.changes.fields.joined(separator: ","))
+            add("on", c.on)
         }
         return JSONObject(f)
     }
@@ -112,8 +150,16 @@ public struct LaunchProgramme: Sendable {
     public var ends: BusinessDate
     public var cadenceDays: Int
     public var minGroupSize: Int
-    public init(id: ProgrammeID, name: String, starts: BusinessDate, ends: BusinessDate, cadenceDays: Int = 30, minGroupSize: Int = 5) {
-        self.id = id; self.name = name; self.starts = starts; self.ends = ends; self.cadenceDays = cadenceDays; self.minGroupSize = minGroupSize
+    public init(
+        id: ProgrammeID, name: String, starts: BusinessDate, ends: BusinessDate, cadenceDays: Int = 30,
+        minGroupSize: Int = 5
+    ) {
+        self.id = id
+        self.name = name
+        self.starts = starts
+        self.ends = ends
+        self.cadenceDays = cadenceDays
+        self.minGroupSize = minGroupSize
     }
 }
 
@@ -126,8 +172,15 @@ public struct SignUp: Sendable {
     /// The id to use: the requested one, or one the service generated.
     public var id: ParticipantID?
     public var on: BusinessDate?
-    public init(programme: ProgrammeID, role: Role, profile: SealedRecord, id: ParticipantID? = nil, on: BusinessDate? = nil) {
-        self.programme = programme; self.role = role; self.profile = profile; self.requestedID = id; self.id = id; self.on = on
+    public init(
+        programme: ProgrammeID, role: Role, profile: SealedRecord, id: ParticipantID? = nil, on: BusinessDate? = nil
+    ) {
+        self.programme = programme
+        self.role = role
+        self.profile = profile
+        self.requestedID = id
+        self.id = id
+        self.on = on
     }
 }
 
@@ -141,10 +194,18 @@ public struct Match: Sendable {
     public var override: SealedRecord?
     public var run: MatchRunID?
     public var on: BusinessDate?
-    public init(programme: ProgrammeID, mentor: ParticipantID, mentee: ParticipantID, id: TandemID? = nil,
-                override: SealedRecord? = nil, run: MatchRunID? = nil, on: BusinessDate? = nil) {
-        self.programme = programme; self.mentor = mentor; self.mentee = mentee; self.requestedID = id; self.id = id
-        self.override = override; self.run = run; self.on = on
+    public init(
+        programme: ProgrammeID, mentor: ParticipantID, mentee: ParticipantID, id: TandemID? = nil,
+        override: SealedRecord? = nil, run: MatchRunID? = nil, on: BusinessDate? = nil
+    ) {
+        self.programme = programme
+        self.mentor = mentor
+        self.mentee = mentee
+        self.requestedID = id
+        self.id = id
+        self.override = override
+        self.run = run
+        self.on = on
     }
 }
 
@@ -155,8 +216,16 @@ public struct RecordSession: Sendable {
     public var mode: SessionMode?
     public var topics: [String]
     public var notes: SealedRecord?
-    public init(tandem: TandemID, on: BusinessDate?, minutes: Int, mode: SessionMode? = nil, topics: [String] = [], notes: SealedRecord? = nil) {
-        self.tandem = tandem; self.on = on; self.minutes = minutes; self.mode = mode; self.topics = topics; self.notes = notes
+    public init(
+        tandem: TandemID, on: BusinessDate?, minutes: Int, mode: SessionMode? = nil, topics: [String] = [],
+        notes: SealedRecord? = nil
+    ) {
+        self.tandem = tandem
+        self.on = on
+        self.minutes = minutes
+        self.mode = mode
+        self.topics = topics
+        self.notes = notes
     }
 }
 
@@ -174,17 +243,31 @@ public struct ProfileChanges: Sendable, Hashable {
     /// The whole new profile, sealed by the service (which reads the old one from the vault).
     public var sealed: SealedRecord?
 
-    public init(name: String? = nil, email: String? = nil, unit: String? = nil, level: Int? = nil, born: Int? = nil, gender: String? = nil,
-                offers: [String]? = nil, wants: [String]? = nil, interests: [String]? = nil) {
-        self.name = name; self.email = email; self.unit = unit; self.level = level; self.born = born; self.gender = gender
-        self.offers = offers; self.wants = wants; self.interests = interests
+    public init(
+        name: String? = nil, email: String? = nil, unit: String? = nil, level: Int? = nil, born: Int? = nil,
+        gender: String? = nil,
+        offers: [String]? = nil, wants: [String]? = nil, interests: [String]? = nil
+    ) {
+        self.name = name
+        self.email = email
+        self.unit = unit
+        self.level = level
+        self.born = born
+        self.gender = gender
+        self.offers = offers
+        self.wants = wants
+        self.interests = interests
     }
 
     /// The names of the fields given, in a fixed order.
     public var fields: [String] {
-        [("name", name != nil), ("email", email != nil), ("unit", unit != nil), ("level", level != nil), ("born", born != nil),
-         ("gender", gender != nil), ("offers", offers != nil), ("wants", wants != nil), ("interests", interests != nil)]
-            .filter(\.1).map(\.0)
+        [
+            ("name", name != nil), ("email", email != nil), ("unit", unit != nil), ("level", level != nil),
+            ("born", born != nil),
+            ("gender", gender != nil), ("offers", offers != nil), ("wants", wants != nil),
+            ("interests", interests != nil),
+        ]
+        .filter(\.1).map(\.0)
     }
 
     /// `profile` with these changes.
@@ -209,7 +292,9 @@ public struct UpdateProfile: Sendable {
     public var changes: ProfileChanges
     public var on: BusinessDate?
     public init(participant: ParticipantID, changes: ProfileChanges, on: BusinessDate? = nil) {
-        self.participant = participant; self.changes = changes; self.on = on
+        self.participant = participant
+        self.changes = changes
+        self.on = on
     }
 }
 
@@ -220,8 +305,14 @@ public struct RecordCheckIn: Sendable {
     public var rating: Int
     public var notes: SealedRecord?
     public var on: BusinessDate?
-    public init(tandem: TandemID, participant: ParticipantID, rating: Int, notes: SealedRecord? = nil, on: BusinessDate? = nil) {
-        self.tandem = tandem; self.participant = participant; self.rating = rating; self.notes = notes; self.on = on
+    public init(
+        tandem: TandemID, participant: ParticipantID, rating: Int, notes: SealedRecord? = nil, on: BusinessDate? = nil
+    ) {
+        self.tandem = tandem
+        self.participant = participant
+        self.rating = rating
+        self.notes = notes
+        self.on = on
     }
 }
 
@@ -232,8 +323,16 @@ public struct SetGoal: Sendable {
     public var due: BusinessDate?
     public var category: String?
     public var on: BusinessDate?
-    public init(tandem: TandemID, goal: GoalID, text: SealedRecord, due: BusinessDate? = nil, category: String? = nil, on: BusinessDate? = nil) {
-        self.tandem = tandem; self.goal = goal; self.text = text; self.due = due; self.category = category; self.on = on
+    public init(
+        tandem: TandemID, goal: GoalID, text: SealedRecord, due: BusinessDate? = nil, category: String? = nil,
+        on: BusinessDate? = nil
+    ) {
+        self.tandem = tandem
+        self.goal = goal
+        self.text = text
+        self.due = due
+        self.category = category
+        self.on = on
     }
 }
 
@@ -241,7 +340,11 @@ public struct ReachGoal: Sendable {
     public var tandem: TandemID
     public var goal: GoalID
     public var on: BusinessDate?
-    public init(tandem: TandemID, goal: GoalID, on: BusinessDate?) { self.tandem = tandem; self.goal = goal; self.on = on }
+    public init(tandem: TandemID, goal: GoalID, on: BusinessDate?) {
+        self.tandem = tandem
+        self.goal = goal
+        self.on = on
+    }
 }
 
 public struct SwapPartner: Sendable {
@@ -255,10 +358,19 @@ public struct SwapPartner: Sendable {
     /// Why a rule is waived, sealed.
     public var override: SealedRecord?
     public var notes: SealedRecord?
-    public init(tandem: TandemID, leaving: ParticipantID, joining: ParticipantID, on: BusinessDate?, reason: ReasonCode,
-                newTandem: TandemID? = nil, override: SealedRecord? = nil, notes: SealedRecord? = nil) {
-        self.tandem = tandem; self.leaving = leaving; self.joining = joining; self.on = on; self.reason = reason
-        self.requestedNewTandem = newTandem; self.newTandem = newTandem; self.override = override; self.notes = notes
+    public init(
+        tandem: TandemID, leaving: ParticipantID, joining: ParticipantID, on: BusinessDate?, reason: ReasonCode,
+        newTandem: TandemID? = nil, override: SealedRecord? = nil, notes: SealedRecord? = nil
+    ) {
+        self.tandem = tandem
+        self.leaving = leaving
+        self.joining = joining
+        self.on = on
+        self.reason = reason
+        self.requestedNewTandem = newTandem
+        self.newTandem = newTandem
+        self.override = override
+        self.notes = notes
     }
 }
 
@@ -268,21 +380,30 @@ public struct Withdraw: Sendable {
     public var reason: ReasonCode
     public var notes: SealedRecord?
     public init(participant: ParticipantID, on: BusinessDate?, reason: ReasonCode, notes: SealedRecord? = nil) {
-        self.participant = participant; self.on = on; self.reason = reason; self.notes = notes
+        self.participant = participant
+        self.on = on
+        self.reason = reason
+        self.notes = notes
     }
 }
 
 public struct CompleteTandem: Sendable {
     public var tandem: TandemID
     public var on: BusinessDate?
-    public init(tandem: TandemID, on: BusinessDate?) { self.tandem = tandem; self.on = on }
+    public init(tandem: TandemID, on: BusinessDate?) {
+        self.tandem = tandem
+        self.on = on
+    }
 }
 
 public struct VoidEvent: Sendable {
     public var seq: Int
     /// Why, sealed: a correction's reason often names the person it is about.
     public var reason: SealedRecord
-    public init(seq: Int, reason: SealedRecord) { self.seq = seq; self.reason = reason }
+    public init(seq: Int, reason: SealedRecord) {
+        self.seq = seq
+        self.reason = reason
+    }
 }
 
 public struct Forget: Sendable {
@@ -294,7 +415,10 @@ public struct Forget: Sendable {
 public struct CloseProgramme: Sendable {
     public var programme: ProgrammeID
     public var on: BusinessDate?
-    public init(programme: ProgrammeID, on: BusinessDate?) { self.programme = programme; self.on = on }
+    public init(programme: ProgrammeID, on: BusinessDate?) {
+        self.programme = programme
+        self.on = on
+    }
 }
 
 public struct RecordMatchRun: Sendable {
@@ -316,19 +440,25 @@ public struct Decision: Sendable, Equatable {
 /// Pure: no clock (today comes in), no randomness (ids and vault lines come in resolved
 /// and sealed), no I/O. Idempotency keys and the void's history check are the service's.
 /// - Throws: `DomainError`.
-public func decide(_ command: ProgrammeCommand, _ state: ProgrammeState, today: BusinessDate) throws(DomainError) -> Decision {
+public func decide(
+    _ command: ProgrammeCommand, _ state: ProgrammeState, today: BusinessDate
+) throws(DomainError) -> Decision {
     func notFuture(_ date: BusinessDate) throws(DomainError) {
         guard date <= today else { throw .dateInFuture(date, today: today) }
     }
     func resolved<T>(_ value: T?, _ field: String) throws(DomainError) -> T {
-        guard let value else { throw .invalidValue(field: field, value: "", expected: "the service fills in generated ids before deciding") }
+        guard let value else {
+            throw .invalidValue(field: field, value: "", expected: "the service fills in generated ids before deciding")
+        }
         return value
     }
     let event: ProgrammeEvent
     switch command {
     case .launch(let c):
-        event = .programmeLaunched(ProgrammeLaunched(programme: c.id, name: c.name.trimmed, starts: c.starts, ends: c.ends,
-                                                     cadenceDays: c.cadenceDays, minGroupSize: c.minGroupSize))
+        event = .programmeLaunched(
+            ProgrammeLaunched(
+                programme: c.id, name: c.name.trimmed, starts: c.starts, ends: c.ends,
+                cadenceDays: c.cadenceDays, minGroupSize: c.minGroupSize))
     case .signUp(let c):
         let on = c.on ?? today
         try notFuture(on)
@@ -337,28 +467,37 @@ public func decide(_ command: ProgrammeCommand, _ state: ProgrammeState, today: 
         }
         try profile.validate(signingUpOn: on)
         if let requested = c.requestedID { try Field.idNamesNobody(requested.rawValue, name: profile.name) }
-        event = .participantSignedUp(ParticipantSignedUp(participant: try resolved(c.id, "--id"), programme: c.programme, role: c.role,
-                                                         on: on, personal: c.profile.reference))
+        event = .participantSignedUp(
+            ParticipantSignedUp(
+                participant: try resolved(c.id, "--id"), programme: c.programme, role: c.role,
+                on: on, personal: c.profile.reference))
     case .match(let c):
         let on = c.on ?? today
         try notFuture(on)
         if let text = c.override?.payload.text { try Field.text("--override", text, maximum: 200) }
-        event = .tandemMatched(TandemMatched(tandem: try resolved(c.id, "--id"), programme: c.programme, mentor: c.mentor, mentee: c.mentee,
-                                             on: on, override: c.override.map { _ in waivedMarker }, overrideReason: c.override?.reference,
-                                             run: c.run))
+        event = .tandemMatched(
+            TandemMatched(
+                tandem: try resolved(c.id, "--id"), programme: c.programme, mentor: c.mentor, mentee: c.mentee,
+                on: on, override: c.override.map { _ in waivedMarker }, overrideReason: c.override?.reference,
+                run: c.run))
     case .recordSession(let c):
         let on = c.on ?? today
         try notFuture(on)
         try c.notes?.payload.validateText("--notes", maximum: 10_000)
         for topic in c.topics { try Field.slug("--topics", topic.trimmed) }
-        event = .sessionHeld(SessionHeld(tandem: c.tandem, on: on, minutes: c.minutes, mode: c.mode ?? .inPerson,
-                                         topics: c.topics.map(\.trimmed), personal: c.notes?.reference))
+        event = .sessionHeld(
+            SessionHeld(
+                tandem: c.tandem, on: on, minutes: c.minutes, mode: c.mode ?? .inPerson,
+                topics: c.topics.map(\.trimmed), personal: c.notes?.reference))
     case .setGoal(let c):
         let on = c.on ?? today
         try notFuture(on)
         try c.text.payload.validateText("--text", maximum: 500)
         if let category = c.category { try Field.slug("--category", category.trimmed) }
-        event = .goalSet(GoalSet(tandem: c.tandem, goal: c.goal, on: on, due: c.due, category: c.category?.trimmed, personal: c.text.reference))
+        event = .goalSet(
+            GoalSet(
+                tandem: c.tandem, goal: c.goal, on: on, due: c.due, category: c.category?.trimmed,
+                personal: c.text.reference))
     case .reachGoal(let c):
         let on = c.on ?? today
         try notFuture(on)
@@ -368,14 +507,17 @@ public func decide(_ command: ProgrammeCommand, _ state: ProgrammeState, today: 
         try notFuture(on)
         try c.notes?.payload.validateText("--notes", maximum: 2_000)
         if let text = c.override?.payload.text { try Field.text("--override", text, maximum: 200) }
-        event = .partnerSwapped(PartnerSwapped(tandem: c.tandem, newTandem: try resolved(c.newTandem, "--new-id"), leaving: c.leaving,
-                                               joining: c.joining, on: on, reason: c.reason, override: c.override.map { _ in waivedMarker },
-                                               overrideReason: c.override?.reference, personal: c.notes?.reference))
+        event = .partnerSwapped(
+            PartnerSwapped(
+                tandem: c.tandem, newTandem: try resolved(c.newTandem, "--new-id"), leaving: c.leaving,
+                joining: c.joining, on: on, reason: c.reason, override: c.override.map { _ in waivedMarker },
+                overrideReason: c.override?.reference, personal: c.notes?.reference))
     case .withdraw(let c):
         let on = c.on ?? today
         try notFuture(on)
         try c.notes?.payload.validateText("--notes", maximum: 2_000)
-        event = .participantWithdrew(ParticipantWithdrew(participant: c.participant, on: on, reason: c.reason, personal: c.notes?.reference))
+        event = .participantWithdrew(
+            ParticipantWithdrew(participant: c.participant, on: on, reason: c.reason, personal: c.notes?.reference))
     case .complete(let c):
         let on = c.on ?? today
         try notFuture(on)
@@ -384,7 +526,8 @@ public func decide(_ command: ProgrammeCommand, _ state: ProgrammeState, today: 
         try Field.text("--reason", c.reason.payload.text ?? "", maximum: 200)
         event = .eventVoided(EventVoided(seq: c.seq, personal: c.reason.reference))
     case .forget(let c):
-        event = .personalDataErased(PersonalDataErased(participant: c.participant, refs: state.erasableRefs(of: c.participant)))
+        event = .personalDataErased(
+            PersonalDataErased(participant: c.participant, refs: state.erasableRefs(of: c.participant)))
     case .recordMatchRun(let c):
         event = .matchRunRecorded(c.event)
     case .close(let c):
@@ -395,18 +538,22 @@ public func decide(_ command: ProgrammeCommand, _ state: ProgrammeState, today: 
         let on = c.on ?? today
         try notFuture(on)
         guard !c.changes.fields.isEmpty else {
-            throw .invalidValue(field: "update", value: "", expected: "at least one field to change, e.g. --unit or --email")
+            throw .invalidValue(
+                field: "update", value: "", expected: "at least one field to change, e.g. --unit or --email")
         }
         guard let sealed = c.changes.sealed, case .profile(let profile) = sealed.payload else {
             throw .invalidValue(field: "profile", value: "", expected: "the service seals the updated profile")
         }
         try profile.validate(signingUpOn: on)
-        event = .profileUpdated(ProfileUpdated(participant: c.participant, fields: c.changes.fields, on: on, personal: sealed.reference))
+        event = .profileUpdated(
+            ProfileUpdated(participant: c.participant, fields: c.changes.fields, on: on, personal: sealed.reference))
     case .checkIn(let c):
         let on = c.on ?? today
         try notFuture(on)
         try c.notes?.payload.validateText("--notes", maximum: 2_000)
-        event = .checkInRecorded(CheckInRecorded(tandem: c.tandem, participant: c.participant, rating: c.rating, on: on, personal: c.notes?.reference))
+        event = .checkInRecorded(
+            CheckInRecorded(
+                tandem: c.tandem, participant: c.participant, rating: c.rating, on: on, personal: c.notes?.reference))
     }
     try state.validate(event)
     return Decision(events: [event], vault: command.sealed)

@@ -14,44 +14,57 @@ public enum DeciderSnapshot {
     public static let schema = 3
 
     /// The snapshot file of a store.
-    public static func file(_ store: Store) -> SnapshotFile { SnapshotFile(path: store.cacheDirectory + "/decider.snapshot") }
+    public static func file(_ store: Store) -> SnapshotFile {
+        SnapshotFile(path: store.cacheDirectory + "/decider.snapshot")
+    }
 
     /// Writes `state`, which covers the log up to `head` (ending at byte `logEnd`) and the
     /// vault up to `vaultSize`.
     /// - Throws: `SystemError`.
-    public static func write(_ state: ProgrammeState, head: LogHead, logEnd: Int, vaultSize: Int, to file: SnapshotFile) throws {
+    public static func write(
+        _ state: ProgrammeState, head: LogHead, logEnd: Int, vaultSize: Int, to file: SnapshotFile
+    ) throws {
         // One section at a time, each section's records gone before the next is built: after
         // a batch of a million commands, holding every record's bytes at once set the
         // batch's peak memory.
-        let participants = KeyedSection.build(state.participants.values.map { (Array($0.id.rawValue.utf8), encode($0)) })
+        let participants = KeyedSection.build(
+            state.participants.values.map { (Array($0.id.rawValue.utf8), encode($0)) })
         let tandems = KeyedSection.build(state.tandems.values.map { (Array($0.id.rawValue.utf8), encode($0)) })
         let keys = KeyedSection.build(state.keys.map { (Array($0.key.utf8), encode($0.value, key: $0.key)) })
-        try file.write(kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize, sections: [
-            ("meta", meta(of: state)), ("participants", participants), ("tandems", tandems), ("keys", keys),
-        ])
+        try file.write(
+            kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize,
+            sections: [
+                ("meta", meta(of: state)), ("participants", participants), ("tandems", tandems), ("keys", keys),
+            ])
     }
 
     /// Writes a new snapshot from an old one and a partial state loaded from it: the
     /// entries the partial state holds replace the old ones, the rest are copied as bytes.
     /// - Complexity: O(snapshot size), with no decoding of unchanged entries.
     /// - Throws: `SystemError`, `SnapshotError`.
-    public static func write(_ partial: ProgrammeState, mergingInto reader: Reader, head: LogHead, logEnd: Int, vaultSize: Int,
-                             to file: SnapshotFile) throws {
+    public static func write(
+        _ partial: ProgrammeState, mergingInto reader: Reader, head: LogHead, logEnd: Int, vaultSize: Int,
+        to file: SnapshotFile
+    ) throws {
         let (participants, tandems, keys) = records(of: partial)
-        try file.write(kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize, sections: [
-            ("meta", meta(of: partial)),
-            ("participants", try KeyedSection.merge(reader.participants, changed: participants)),
-            ("tandems", try KeyedSection.merge(reader.tandems, changed: tandems)),
-            ("keys", try KeyedSection.merge(reader.keys, changed: keys)),
-        ])
+        try file.write(
+            kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize,
+            sections: [
+                ("meta", meta(of: partial)),
+                ("participants", try KeyedSection.merge(reader.participants, changed: participants)),
+                ("tandems", try KeyedSection.merge(reader.tandems, changed: tandems)),
+                ("keys", try KeyedSection.merge(reader.keys, changed: keys)),
+            ])
     }
 
     typealias Records = [(key: [UInt8], payload: [UInt8])]
 
     static func records(of state: ProgrammeState) -> (Records, Records, Records) {
-        (state.participants.values.map { (Array($0.id.rawValue.utf8), encode($0)) },
-         state.tandems.values.map { (Array($0.id.rawValue.utf8), encode($0)) },
-         state.keys.map { (Array($0.key.utf8), encode($0.value, key: $0.key)) })
+        (
+            state.participants.values.map { (Array($0.id.rawValue.utf8), encode($0)) },
+            state.tandems.values.map { (Array($0.id.rawValue.utf8), encode($0)) },
+            state.keys.map { (Array($0.key.utf8), encode($0.value, key: $0.key)) }
+        )
     }
 
     static func meta(of state: ProgrammeState) -> [UInt8] {
@@ -154,7 +167,8 @@ public enum DeciderSnapshot {
         public init(_ file: SnapshotFile) throws {
             let header = try file.header()
             guard header.kind == DeciderSnapshot.kind, header.schema == DeciderSnapshot.schema else {
-                throw SnapshotError.otherSchema(kind: header.kind, found: header.schema, expected: DeciderSnapshot.schema)
+                throw SnapshotError.otherSchema(
+                    kind: header.kind, found: header.schema, expected: DeciderSnapshot.schema)
             }
             self.header = header
             do { map = try MappedFile(path: file.path) } catch { throw SnapshotError.malformed("cannot be mapped") }
@@ -177,7 +191,9 @@ public enum DeciderSnapshot {
                 let id = try Self.id(ProgrammeKind.self, &r)
                 let name = try r.readString()
                 let starts = BusinessDate(dayNumber: try r.readInt()), ends = BusinessDate(dayNumber: try r.readInt())
-                state.programmes[id] = Programme(id: id, name: name, starts: starts, ends: ends, cadenceDays: try r.readInt(), minGroupSize: try r.readInt())
+                state.programmes[id] = Programme(
+                    id: id, name: name, starts: starts, ends: ends, cadenceDays: try r.readInt(),
+                    minGroupSize: try r.readInt())
                 state.programmes[id]?.closedOn = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
             }
             for _ in 0..<(try r.readCount()) {
@@ -238,7 +254,8 @@ public enum DeciderSnapshot {
             let id = try Self.id(ParticipantKind.self, &r)
             let programme = try Self.id(ProgrammeKind.self, &r)
             let role: Role = try r.readBool() ? .mentor : .mentee
-            var record = ParticipantRecord(id: id, programme: programme, role: role, signedUpOn: BusinessDate(dayNumber: try r.readInt()))
+            var record = ParticipantRecord(
+                id: id, programme: programme, role: role, signedUpOn: BusinessDate(dayNumber: try r.readInt()))
             record.unit = try r.readOptionalString()
             record.withdrawnOn = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
             record.activeTandem = try r.readBool() ? try Self.id(TandemKind.self, &r) : nil
@@ -257,9 +274,13 @@ public enum DeciderSnapshot {
             let id = try Self.id(TandemKind.self, &r)
             let programme = try Self.id(ProgrammeKind.self, &r)
             let mentor = try Self.id(ParticipantKind.self, &r), mentee = try Self.id(ParticipantKind.self, &r)
-            var record = TandemRecord(id: id, programme: programme, mentor: mentor, mentee: mentee, since: BusinessDate(dayNumber: try r.readInt()))
+            var record = TandemRecord(
+                id: id, programme: programme, mentor: mentor, mentee: mentee,
+                since: BusinessDate(dayNumber: try r.readInt()))
             record.until = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
-            guard let status = TandemStatus(code: try r.readInt()) else { throw .malformed("a tandem has an unknown status") }
+            guard let status = TandemStatus(code: try r.readInt()) else {
+                throw .malformed("a tandem has an unknown status")
+            }
             record.status = status
             record.lastSession = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
             record.sinceSeq = try r.readInt()

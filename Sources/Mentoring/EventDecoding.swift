@@ -69,12 +69,15 @@ extension JSONScanner {
     mutating func readReference() throws(JSONSyntaxError) -> PersonalReference {
         var ref: String?, commit: SHA256Digest?
         try forEachMember { (s: inout JSONScanner, key: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(key, "ref") { ref = try s.parseString() }
-            else if s.keyEquals(key, "commit") {
+            if s.keyEquals(key, "ref") {
+                ref = try s.parseString()
+            } else if s.keyEquals(key, "commit") {
                 let (range, _) = try s.scanString()
                 commit = SHA256Digest(hexBytes: s.bytes(range))
                 if commit == nil { throw s.fail("commit is not 64 hex digits") }
-            } else { try s.skipValue() }
+            } else {
+                try s.skipValue()
+            }
         }
         guard let ref, let commit else { throw fail("personal needs ref and commit") }
         return PersonalReference(ref: ref, commit: commit)
@@ -148,22 +151,52 @@ public struct EventDecoder {
             guard s.consume(",\"data\":") else { throw s.fail("expected data") }
             let event: ProgrammeEvent
             func named(_ name: StaticString) -> Bool { !typeEscaped && s.keyEquals(typeRange, name) }
-            if named("SessionHeld") { type = SessionHeld.type; event = .sessionHeld(try Self.decodeSession(&s)) }
-            else if named("ParticipantSignedUp") { type = ParticipantSignedUp.type; event = .participantSignedUp(try Self.decodeSignUp(&s)) }
-            else if named("TandemMatched") { type = TandemMatched.type; event = .tandemMatched(try Self.decodeMatch(&s)) }
-            else if named("GoalSet") { type = GoalSet.type; event = .goalSet(try Self.decodeGoalSet(&s)) }
-            else if named("GoalReached") { type = GoalReached.type; event = .goalReached(try Self.decodeGoalReached(&s)) }
-            else if named("PartnerSwapped") { type = PartnerSwapped.type; event = .partnerSwapped(try Self.decodeSwap(&s)) }
-            else if named("ParticipantWithdrew") { type = ParticipantWithdrew.type; event = .participantWithdrew(try Self.decodeWithdrawal(&s)) }
-            else if named("TandemCompleted") { type = TandemCompleted.type; event = .tandemCompleted(try Self.decodeCompletion(&s)) }
-            else if named("ProgrammeLaunched") { type = ProgrammeLaunched.type; event = .programmeLaunched(try Self.decodeLaunch(&s)) }
-            else if named("EventVoided") { type = EventVoided.type; event = .eventVoided(try Self.decodeVoid(&s)) }
-            else if named("PersonalDataErased") { type = PersonalDataErased.type; event = .personalDataErased(try Self.decodeErasure(&s)) }
-            else if named("MatchRunRecorded") { type = MatchRunRecorded.type; event = .matchRunRecorded(try Self.decodeRun(&s)) }
-            else if named("ProgrammeClosed") { type = ProgrammeClosed.type; event = .programmeClosed(try Self.decodeClose(&s)) }
-            else if named("ProfileUpdated") { type = ProfileUpdated.type; event = .profileUpdated(try Self.decodeUpdate(&s)) }
-            else if named("CheckInRecorded") { type = CheckInRecorded.type; event = .checkInRecorded(try Self.decodeCheckIn(&s)) }
-            else if named("LogCreated") {
+            if named("SessionHeld") {
+                type = SessionHeld.type
+                event = .sessionHeld(try Self.decodeSession(&s))
+            } else if named("ParticipantSignedUp") {
+                type = ParticipantSignedUp.type
+                event = .participantSignedUp(try Self.decodeSignUp(&s))
+            } else if named("TandemMatched") {
+                type = TandemMatched.type
+                event = .tandemMatched(try Self.decodeMatch(&s))
+            } else if named("GoalSet") {
+                type = GoalSet.type
+                event = .goalSet(try Self.decodeGoalSet(&s))
+            } else if named("GoalReached") {
+                type = GoalReached.type
+                event = .goalReached(try Self.decodeGoalReached(&s))
+            } else if named("PartnerSwapped") {
+                type = PartnerSwapped.type
+                event = .partnerSwapped(try Self.decodeSwap(&s))
+            } else if named("ParticipantWithdrew") {
+                type = ParticipantWithdrew.type
+                event = .participantWithdrew(try Self.decodeWithdrawal(&s))
+            } else if named("TandemCompleted") {
+                type = TandemCompleted.type
+                event = .tandemCompleted(try Self.decodeCompletion(&s))
+            } else if named("ProgrammeLaunched") {
+                type = ProgrammeLaunched.type
+                event = .programmeLaunched(try Self.decodeLaunch(&s))
+            } else if named("EventVoided") {
+                type = EventVoided.type
+                event = .eventVoided(try Self.decodeVoid(&s))
+            } else if named("PersonalDataErased") {
+                type = PersonalDataErased.type
+                event = .personalDataErased(try Self.decodeErasure(&s))
+            } else if named("MatchRunRecorded") {
+                type = MatchRunRecorded.type
+                event = .matchRunRecorded(try Self.decodeRun(&s))
+            } else if named("ProgrammeClosed") {
+                type = ProgrammeClosed.type
+                event = .programmeClosed(try Self.decodeClose(&s))
+            } else if named("ProfileUpdated") {
+                type = ProfileUpdated.type
+                event = .profileUpdated(try Self.decodeUpdate(&s))
+            } else if named("CheckInRecorded") {
+                type = CheckInRecorded.type
+                event = .checkInRecorded(try Self.decodeCheckIn(&s))
+            } else if named("LogCreated") {
                 type = "LogCreated"
                 let data = try s.parseValue().objectValue ?? JSONObject()
                 event = .logCreated(logID: data["log"]?.stringValue ?? "")
@@ -177,13 +210,23 @@ public struct EventDecoder {
             while s.consume(",") {
                 let (name, _) = try s.scanString()
                 guard s.consume(":") else { throw s.fail("expected ':'") }
-                if s.keyEquals(name, "prev") { sawPrev = true; break }
-                if s.keyEquals(name, "onBehalfOf") {
-                    if s.peek() == UInt8(ascii: "{") { onBehalfOfRef = try s.readReference() } else { onBehalfOf = try s.readOptionalString() }
+                if s.keyEquals(name, "prev") {
+                    sawPrev = true
+                    break
                 }
-                else if s.keyEquals(name, "key") { key = try s.readOptionalString() }
-                else if s.keyEquals(name, "keyDigest") { keyDigest = try s.readOptionalString() }
-                else { try s.skipValue() }
+                if s.keyEquals(name, "onBehalfOf") {
+                    if s.peek() == UInt8(ascii: "{") {
+                        onBehalfOfRef = try s.readReference()
+                    } else {
+                        onBehalfOf = try s.readOptionalString()
+                    }
+                } else if s.keyEquals(name, "key") {
+                    key = try s.readOptionalString()
+                } else if s.keyEquals(name, "keyDigest") {
+                    keyDigest = try s.readOptionalString()
+                } else {
+                    try s.skipValue()
+                }
             }
             // The line ends with "prev" and "hash", 64 hex digits each, and nothing after.
             guard sawPrev else { throw s.fail("expected prev") }
@@ -193,154 +236,246 @@ public struct EventDecoder {
             guard !prevEscaped, !hashEscaped, prev.count == 64, hash.count == 64, s.consume("}"), s.isAtEnd else {
                 throw s.fail("the line does not end with prev and hash")
             }
-            return RecordedEvent(seq: seq, at: at, actor: actor, onBehalfOf: onBehalfOf, onBehalfOfRef: onBehalfOfRef, key: key,
-                                 keyDigest: keyDigest, event: event)
+            return RecordedEvent(
+                seq: seq, at: at, actor: actor, onBehalfOf: onBehalfOf, onBehalfOfRef: onBehalfOfRef, key: key,
+                keyDigest: keyDigest, event: event)
         } catch {
             throw EventDecodingError(seq: seq, type: type, reason: "\(error.reason) at byte \(error.offset)")
         }
     }
 
     private static func decodeSession(_ s: inout JSONScanner) throws(JSONSyntaxError) -> SessionHeld {
-        var tandem: TandemID?, on: BusinessDate?, minutes: Int?, mode: SessionMode?, topics: [String] = [], personal: PersonalReference?
+        var tandem: TandemID?, on: BusinessDate?, minutes: Int?, mode: SessionMode?, topics: [String] = [],
+            personal: PersonalReference?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "tandem") { tandem = try s.readID() }
-            else if s.keyEquals(k, "on") { on = try s.readDate() }
-            else if s.keyEquals(k, "minutes") { minutes = try s.readInt() }
-            else if s.keyEquals(k, "mode") { mode = try s.readEnum(SessionMode.self) }
-            else if s.keyEquals(k, "topics") { topics = try s.readStrings() }
-            else if s.keyEquals(k, "personal") { personal = try s.readOptionalReference() }
-            else { try s.skipValue() }
+            if s.keyEquals(k, "tandem") {
+                tandem = try s.readID()
+            } else if s.keyEquals(k, "on") {
+                on = try s.readDate()
+            } else if s.keyEquals(k, "minutes") {
+                minutes = try s.readInt()
+            } else if s.keyEquals(k, "mode") {
+                mode = try s.readEnum(SessionMode.self)
+            } else if s.keyEquals(k, "topics") {
+                topics = try s.readStrings()
+            } else if s.keyEquals(k, "personal") {
+                personal = try s.readOptionalReference()
+            } else {
+                try s.skipValue()
+            }
         }
-        return SessionHeld(tandem: try required(tandem, "tandem", s), on: try required(on, "on", s), minutes: try required(minutes, "minutes", s),
-                           mode: try required(mode, "mode", s), topics: topics, personal: personal)
+        return SessionHeld(
+            tandem: try required(tandem, "tandem", s), on: try required(on, "on", s),
+            minutes: try required(minutes, "minutes", s),
+            mode: try required(mode, "mode", s), topics: topics, personal: personal)
     }
 
     private static func decodeSignUp(_ s: inout JSONScanner) throws(JSONSyntaxError) -> ParticipantSignedUp {
-        var participant: ParticipantID?, programme: ProgrammeID?, role: Role?, on: BusinessDate?, personal: PersonalReference?
+        var participant: ParticipantID?, programme: ProgrammeID?, role: Role?, on: BusinessDate?,
+            personal: PersonalReference?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "participant") { participant = try s.readID() }
-            else if s.keyEquals(k, "programme") { programme = try s.readID() }
-            else if s.keyEquals(k, "role") { role = try s.readEnum(Role.self) }
-            else if s.keyEquals(k, "on") { on = try s.readDate() }
-            else if s.keyEquals(k, "personal") { personal = try s.readReference() }
-            else { try s.skipValue() }
+            if s.keyEquals(k, "participant") {
+                participant = try s.readID()
+            } else if s.keyEquals(k, "programme") {
+                programme = try s.readID()
+            } else if s.keyEquals(k, "role") {
+                role = try s.readEnum(Role.self)
+            } else if s.keyEquals(k, "on") {
+                on = try s.readDate()
+            } else if s.keyEquals(k, "personal") {
+                personal = try s.readReference()
+            } else {
+                try s.skipValue()
+            }
         }
-        return ParticipantSignedUp(participant: try required(participant, "participant", s), programme: try required(programme, "programme", s),
-                                   role: try required(role, "role", s), on: try required(on, "on", s), personal: try required(personal, "personal", s))
+        return ParticipantSignedUp(
+            participant: try required(participant, "participant", s),
+            programme: try required(programme, "programme", s),
+            role: try required(role, "role", s), on: try required(on, "on", s),
+            personal: try required(personal, "personal", s))
     }
 
     private static func decodeMatch(_ s: inout JSONScanner) throws(JSONSyntaxError) -> TandemMatched {
-        var tandem: TandemID?, programme: ProgrammeID?, mentor: ParticipantID?, mentee: ParticipantID?, on: BusinessDate?
+        var tandem: TandemID?, programme: ProgrammeID?, mentor: ParticipantID?, mentee: ParticipantID?,
+            on: BusinessDate?
         var override: String?, overrideReason: PersonalReference?, run: MatchRunID?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "tandem") { tandem = try s.readID() }
-            else if s.keyEquals(k, "programme") { programme = try s.readID() }
-            else if s.keyEquals(k, "mentor") { mentor = try s.readID() }
-            else if s.keyEquals(k, "mentee") { mentee = try s.readID() }
-            else if s.keyEquals(k, "on") { on = try s.readDate() }
-            else if s.keyEquals(k, "override") { override = try s.readOptionalString() }
-            else if s.keyEquals(k, "overrideReason") { overrideReason = try s.readOptionalReference() }
-            else if s.keyEquals(k, "run") { run = try s.readOptionalID() }
-            else { try s.skipValue() }
+            if s.keyEquals(k, "tandem") {
+                tandem = try s.readID()
+            } else if s.keyEquals(k, "programme") {
+                programme = try s.readID()
+            } else if s.keyEquals(k, "mentor") {
+                mentor = try s.readID()
+            } else if s.keyEquals(k, "mentee") {
+                mentee = try s.readID()
+            } else if s.keyEquals(k, "on") {
+                on = try s.readDate()
+            } else if s.keyEquals(k, "override") {
+                override = try s.readOptionalString()
+            } else if s.keyEquals(k, "overrideReason") {
+                overrideReason = try s.readOptionalReference()
+            } else if s.keyEquals(k, "run") {
+                run = try s.readOptionalID()
+            } else {
+                try s.skipValue()
+            }
         }
-        return TandemMatched(tandem: try required(tandem, "tandem", s), programme: try required(programme, "programme", s),
-                             mentor: try required(mentor, "mentor", s), mentee: try required(mentee, "mentee", s),
-                             on: try required(on, "on", s), override: override, overrideReason: overrideReason, run: run)
+        return TandemMatched(
+            tandem: try required(tandem, "tandem", s), programme: try required(programme, "programme", s),
+            mentor: try required(mentor, "mentor", s), mentee: try required(mentee, "mentee", s),
+            on: try required(on, "on", s), override: override, overrideReason: overrideReason, run: run)
     }
 
     private static func decodeGoalSet(_ s: inout JSONScanner) throws(JSONSyntaxError) -> GoalSet {
-        var tandem: TandemID?, goal: GoalID?, on: BusinessDate?, due: BusinessDate?, category: String?, personal: PersonalReference?
+        var tandem: TandemID?, goal: GoalID?, on: BusinessDate?, due: BusinessDate?, category: String?,
+            personal: PersonalReference?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "tandem") { tandem = try s.readID() }
-            else if s.keyEquals(k, "goal") { goal = try s.readID() }
-            else if s.keyEquals(k, "on") { on = try s.readDate() }
-            else if s.keyEquals(k, "due") { due = try s.readOptionalDate() }
-            else if s.keyEquals(k, "category") { category = try s.readOptionalString() }
-            else if s.keyEquals(k, "personal") { personal = try s.readReference() }
-            else { try s.skipValue() }
+            if s.keyEquals(k, "tandem") {
+                tandem = try s.readID()
+            } else if s.keyEquals(k, "goal") {
+                goal = try s.readID()
+            } else if s.keyEquals(k, "on") {
+                on = try s.readDate()
+            } else if s.keyEquals(k, "due") {
+                due = try s.readOptionalDate()
+            } else if s.keyEquals(k, "category") {
+                category = try s.readOptionalString()
+            } else if s.keyEquals(k, "personal") {
+                personal = try s.readReference()
+            } else {
+                try s.skipValue()
+            }
         }
-        return GoalSet(tandem: try required(tandem, "tandem", s), goal: try required(goal, "goal", s), on: try required(on, "on", s),
-                       due: due, category: category, personal: try required(personal, "personal", s))
+        return GoalSet(
+            tandem: try required(tandem, "tandem", s), goal: try required(goal, "goal", s),
+            on: try required(on, "on", s),
+            due: due, category: category, personal: try required(personal, "personal", s))
     }
 
     private static func decodeGoalReached(_ s: inout JSONScanner) throws(JSONSyntaxError) -> GoalReached {
         var tandem: TandemID?, goal: GoalID?, on: BusinessDate?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "tandem") { tandem = try s.readID() }
-            else if s.keyEquals(k, "goal") { goal = try s.readID() }
-            else if s.keyEquals(k, "on") { on = try s.readDate() }
-            else { try s.skipValue() }
+            if s.keyEquals(k, "tandem") {
+                tandem = try s.readID()
+            } else if s.keyEquals(k, "goal") {
+                goal = try s.readID()
+            } else if s.keyEquals(k, "on") {
+                on = try s.readDate()
+            } else {
+                try s.skipValue()
+            }
         }
-        return GoalReached(tandem: try required(tandem, "tandem", s), goal: try required(goal, "goal", s), on: try required(on, "on", s))
+        return GoalReached(
+            tandem: try required(tandem, "tandem", s), goal: try required(goal, "goal", s),
+            on: try required(on, "on", s))
     }
 
     private static func decodeSwap(_ s: inout JSONScanner) throws(JSONSyntaxError) -> PartnerSwapped {
         var tandem: TandemID?, newTandem: TandemID?, leaving: ParticipantID?, joining: ParticipantID?, on: BusinessDate?
         var reason: ReasonCode?, override: String?, overrideReason: PersonalReference?, personal: PersonalReference?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "tandem") { tandem = try s.readID() }
-            else if s.keyEquals(k, "newTandem") { newTandem = try s.readID() }
-            else if s.keyEquals(k, "leaving") { leaving = try s.readID() }
-            else if s.keyEquals(k, "joining") { joining = try s.readID() }
-            else if s.keyEquals(k, "on") { on = try s.readDate() }
-            else if s.keyEquals(k, "reason") { reason = try s.readEnum(ReasonCode.self) }
-            else if s.keyEquals(k, "override") { override = try s.readOptionalString() }
-            else if s.keyEquals(k, "overrideReason") { overrideReason = try s.readOptionalReference() }
-            else if s.keyEquals(k, "personal") { personal = try s.readOptionalReference() }
-            else { try s.skipValue() }
+            if s.keyEquals(k, "tandem") {
+                tandem = try s.readID()
+            } else if s.keyEquals(k, "newTandem") {
+                newTandem = try s.readID()
+            } else if s.keyEquals(k, "leaving") {
+                leaving = try s.readID()
+            } else if s.keyEquals(k, "joining") {
+                joining = try s.readID()
+            } else if s.keyEquals(k, "on") {
+                on = try s.readDate()
+            } else if s.keyEquals(k, "reason") {
+                reason = try s.readEnum(ReasonCode.self)
+            } else if s.keyEquals(k, "override") {
+                override = try s.readOptionalString()
+            } else if s.keyEquals(k, "overrideReason") {
+                overrideReason = try s.readOptionalReference()
+            } else if s.keyEquals(k, "personal") {
+                personal = try s.readOptionalReference()
+            } else {
+                try s.skipValue()
+            }
         }
-        return PartnerSwapped(tandem: try required(tandem, "tandem", s), newTandem: try required(newTandem, "newTandem", s),
-                              leaving: try required(leaving, "leaving", s), joining: try required(joining, "joining", s),
-                              on: try required(on, "on", s), reason: try required(reason, "reason", s), override: override,
-                              overrideReason: overrideReason, personal: personal)
+        return PartnerSwapped(
+            tandem: try required(tandem, "tandem", s), newTandem: try required(newTandem, "newTandem", s),
+            leaving: try required(leaving, "leaving", s), joining: try required(joining, "joining", s),
+            on: try required(on, "on", s), reason: try required(reason, "reason", s), override: override,
+            overrideReason: overrideReason, personal: personal)
     }
 
     private static func decodeWithdrawal(_ s: inout JSONScanner) throws(JSONSyntaxError) -> ParticipantWithdrew {
         var participant: ParticipantID?, on: BusinessDate?, reason: ReasonCode?, personal: PersonalReference?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "participant") { participant = try s.readID() }
-            else if s.keyEquals(k, "on") { on = try s.readDate() }
-            else if s.keyEquals(k, "reason") { reason = try s.readEnum(ReasonCode.self) }
-            else if s.keyEquals(k, "personal") { personal = try s.readOptionalReference() }
-            else { try s.skipValue() }
+            if s.keyEquals(k, "participant") {
+                participant = try s.readID()
+            } else if s.keyEquals(k, "on") {
+                on = try s.readDate()
+            } else if s.keyEquals(k, "reason") {
+                reason = try s.readEnum(ReasonCode.self)
+            } else if s.keyEquals(k, "personal") {
+                personal = try s.readOptionalReference()
+            } else {
+                try s.skipValue()
+            }
         }
-        return ParticipantWithdrew(participant: try required(participant, "participant", s), on: try required(on, "on", s),
-                                   reason: try required(reason, "reason", s), personal: personal)
+        return ParticipantWithdrew(
+            participant: try required(participant, "participant", s), on: try required(on, "on", s),
+            reason: try required(reason, "reason", s), personal: personal)
     }
 
     private static func decodeCompletion(_ s: inout JSONScanner) throws(JSONSyntaxError) -> TandemCompleted {
         var tandem: TandemID?, on: BusinessDate?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "tandem") { tandem = try s.readID() }
-            else if s.keyEquals(k, "on") { on = try s.readDate() }
-            else { try s.skipValue() }
+            if s.keyEquals(k, "tandem") {
+                tandem = try s.readID()
+            } else if s.keyEquals(k, "on") {
+                on = try s.readDate()
+            } else {
+                try s.skipValue()
+            }
         }
         return TandemCompleted(tandem: try required(tandem, "tandem", s), on: try required(on, "on", s))
     }
 
     private static func decodeLaunch(_ s: inout JSONScanner) throws(JSONSyntaxError) -> ProgrammeLaunched {
-        var programme: ProgrammeID?, name: String?, starts: BusinessDate?, ends: BusinessDate?, cadence: Int?, minGroup: Int?
+        var programme: ProgrammeID?, name: String?, starts: BusinessDate?, ends: BusinessDate?, cadence: Int?,
+            minGroup: Int?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "programme") { programme = try s.readID() }
-            else if s.keyEquals(k, "name") { name = try s.parseString() }
-            else if s.keyEquals(k, "starts") { starts = try s.readDate() }
-            else if s.keyEquals(k, "ends") { ends = try s.readDate() }
-            else if s.keyEquals(k, "cadenceDays") { cadence = try s.readInt() }
-            else if s.keyEquals(k, "minGroupSize") { minGroup = try s.readInt() }
-            else { try s.skipValue() }
+            if s.keyEquals(k, "programme") {
+                programme = try s.readID()
+            } else if s.keyEquals(k, "name") {
+                name = try s.parseString()
+            } else if s.keyEquals(k, "starts") {
+                starts = try s.readDate()
+            } else if s.keyEquals(k, "ends") {
+                ends = try s.readDate()
+            } else if s.keyEquals(k, "cadenceDays") {
+                cadence = try s.readInt()
+            } else if s.keyEquals(k, "minGroupSize") {
+                minGroup = try s.readInt()
+            } else {
+                try s.skipValue()
+            }
         }
-        return ProgrammeLaunched(programme: try required(programme, "programme", s), name: try required(name, "name", s),
-                                 starts: try required(starts, "starts", s), ends: try required(ends, "ends", s),
-                                 cadenceDays: try required(cadence, "cadenceDays", s), minGroupSize: try required(minGroup, "minGroupSize", s))
+        return ProgrammeLaunched(
+            programme: try required(programme, "programme", s), name: try required(name, "name", s),
+            starts: try required(starts, "starts", s), ends: try required(ends, "ends", s),
+            cadenceDays: try required(cadence, "cadenceDays", s),
+            minGroupSize: try required(minGroup, "minGroupSize", s))
     }
 
     private static func decodeVoid(_ s: inout JSONScanner) throws(JSONSyntaxError) -> EventVoided {
         var seq: Int?, reason: String?, personal: PersonalReference?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "seq") { seq = try s.readInt() }
-            else if s.keyEquals(k, "reason") { reason = try s.readOptionalString() }
-            else if s.keyEquals(k, "personal") { personal = try s.readOptionalReference() }
-            else { try s.skipValue() }
+            if s.keyEquals(k, "seq") {
+                seq = try s.readInt()
+            } else if s.keyEquals(k, "reason") {
+                reason = try s.readOptionalString()
+            } else if s.keyEquals(k, "personal") {
+                personal = try s.readOptionalReference()
+            } else {
+                try s.skipValue()
+            }
         }
         return EventVoided(seq: try required(seq, "seq", s), reason: reason, personal: personal)
     }
@@ -348,9 +483,13 @@ public struct EventDecoder {
     private static func decodeClose(_ s: inout JSONScanner) throws(JSONSyntaxError) -> ProgrammeClosed {
         var programme: ProgrammeID?, on: BusinessDate?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "programme") { programme = try s.readID() }
-            else if s.keyEquals(k, "on") { on = try s.readDate() }
-            else { try s.skipValue() }
+            if s.keyEquals(k, "programme") {
+                programme = try s.readID()
+            } else if s.keyEquals(k, "on") {
+                on = try s.readDate()
+            } else {
+                try s.skipValue()
+            }
         }
         return ProgrammeClosed(programme: try required(programme, "programme", s), on: try required(on, "on", s))
     }
@@ -358,36 +497,56 @@ public struct EventDecoder {
     private static func decodeUpdate(_ s: inout JSONScanner) throws(JSONSyntaxError) -> ProfileUpdated {
         var participant: ParticipantID?, fields: [String]?, on: BusinessDate?, personal: PersonalReference?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "participant") { participant = try s.readID() }
-            else if s.keyEquals(k, "fields") { fields = try s.readStrings() }
-            else if s.keyEquals(k, "on") { on = try s.readDate() }
-            else if s.keyEquals(k, "personal") { personal = try s.readReference() }
-            else { try s.skipValue() }
+            if s.keyEquals(k, "participant") {
+                participant = try s.readID()
+            } else if s.keyEquals(k, "fields") {
+                fields = try s.readStrings()
+            } else if s.keyEquals(k, "on") {
+                on = try s.readDate()
+            } else if s.keyEquals(k, "personal") {
+                personal = try s.readReference()
+            } else {
+                try s.skipValue()
+            }
         }
-        return ProfileUpdated(participant: try required(participant, "participant", s), fields: try required(fields, "fields", s),
-                              on: try required(on, "on", s), personal: try required(personal, "personal", s))
+        return ProfileUpdated(
+            participant: try required(participant, "participant", s), fields: try required(fields, "fields", s),
+            on: try required(on, "on", s), personal: try required(personal, "personal", s))
     }
 
     private static func decodeCheckIn(_ s: inout JSONScanner) throws(JSONSyntaxError) -> CheckInRecorded {
-        var tandem: TandemID?, participant: ParticipantID?, rating: Int?, on: BusinessDate?, personal: PersonalReference?
+        var tandem: TandemID?, participant: ParticipantID?, rating: Int?, on: BusinessDate?,
+            personal: PersonalReference?
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "tandem") { tandem = try s.readID() }
-            else if s.keyEquals(k, "participant") { participant = try s.readID() }
-            else if s.keyEquals(k, "rating") { rating = try s.readInt() }
-            else if s.keyEquals(k, "on") { on = try s.readDate() }
-            else if s.keyEquals(k, "personal") { personal = try s.readOptionalReference() }
-            else { try s.skipValue() }
+            if s.keyEquals(k, "tandem") {
+                tandem = try s.readID()
+            } else if s.keyEquals(k, "participant") {
+                participant = try s.readID()
+            } else if s.keyEquals(k, "rating") {
+                rating = try s.readInt()
+            } else if s.keyEquals(k, "on") {
+                on = try s.readDate()
+            } else if s.keyEquals(k, "personal") {
+                personal = try s.readOptionalReference()
+            } else {
+                try s.skipValue()
+            }
         }
-        return CheckInRecorded(tandem: try required(tandem, "tandem", s), participant: try required(participant, "participant", s),
-                               rating: try required(rating, "rating", s), on: try required(on, "on", s), personal: personal)
+        return CheckInRecorded(
+            tandem: try required(tandem, "tandem", s), participant: try required(participant, "participant", s),
+            rating: try required(rating, "rating", s), on: try required(on, "on", s), personal: personal)
     }
 
     private static func decodeErasure(_ s: inout JSONScanner) throws(JSONSyntaxError) -> PersonalDataErased {
         var participant: ParticipantID?, refs: [String] = []
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "participant") { participant = try s.readID() }
-            else if s.keyEquals(k, "refs") { refs = try s.readStrings() }
-            else { try s.skipValue() }
+            if s.keyEquals(k, "participant") {
+                participant = try s.readID()
+            } else if s.keyEquals(k, "refs") {
+                refs = try s.readStrings()
+            } else {
+                try s.skipValue()
+            }
         }
         return PersonalDataErased(participant: try required(participant, "participant", s), refs: refs)
     }
@@ -398,37 +557,52 @@ public struct EventDecoder {
         // All four lists are required, as the Codable reading requires them.
         var seen: Set<String> = []
         try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(k, "run") { run = try s.readID() }
-            else if s.keyEquals(k, "programme") { programme = try s.readID() }
-            else if s.keyEquals(k, "on") { on = try s.readDate() }
-            else if s.keyEquals(k, "weights") {
+            if s.keyEquals(k, "run") {
+                run = try s.readID()
+            } else if s.keyEquals(k, "programme") {
+                programme = try s.readID()
+            } else if s.keyEquals(k, "on") {
+                on = try s.readDate()
+            } else if s.keyEquals(k, "weights") {
                 seen.insert("weights")
-                for (name, value) in try s.parseValue().objectValue ?? JSONObject() { weights[name] = value.doubleValue ?? 0 }
+                for (name, value) in try s.parseValue().objectValue ?? JSONObject() {
+                    weights[name] = value.doubleValue ?? 0
+                }
             } else if s.keyEquals(k, "mentors") {
                 seen.insert("mentors")
-                try s.forEachElement { (s: inout JSONScanner) throws(JSONSyntaxError) in mentors.append(try s.readID()) }
+                try s.forEachElement { (s: inout JSONScanner) throws(JSONSyntaxError) in mentors.append(try s.readID())
+                }
             } else if s.keyEquals(k, "mentees") {
                 seen.insert("mentees")
-                try s.forEachElement { (s: inout JSONScanner) throws(JSONSyntaxError) in mentees.append(try s.readID()) }
+                try s.forEachElement { (s: inout JSONScanner) throws(JSONSyntaxError) in mentees.append(try s.readID())
+                }
             } else if s.keyEquals(k, "pairs") {
                 seen.insert("pairs")
                 try s.forEachElement { (s: inout JSONScanner) throws(JSONSyntaxError) in
                     var mentor: ParticipantID?, mentee: ParticipantID?
                     try s.forEachMember { (s: inout JSONScanner, k: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-                        if s.keyEquals(k, "mentor") { mentor = try s.readID() }
-                        else if s.keyEquals(k, "mentee") { mentee = try s.readID() }
-                        else { try s.skipValue() }
+                        if s.keyEquals(k, "mentor") {
+                            mentor = try s.readID()
+                        } else if s.keyEquals(k, "mentee") {
+                            mentee = try s.readID()
+                        } else {
+                            try s.skipValue()
+                        }
                     }
-                    pairs.append(.init(mentor: try required(mentor, "mentor", s), mentee: try required(mentee, "mentee", s)))
+                    pairs.append(
+                        .init(mentor: try required(mentor, "mentor", s), mentee: try required(mentee, "mentee", s)))
                 }
-            } else { try s.skipValue() }
+            } else {
+                try s.skipValue()
+            }
         }
         if !seen.contains("weights") { _ = try required(nil as Int?, "weights", s) }
         if !seen.contains("mentors") { _ = try required(nil as Int?, "mentors", s) }
         if !seen.contains("mentees") { _ = try required(nil as Int?, "mentees", s) }
         if !seen.contains("pairs") { _ = try required(nil as Int?, "pairs", s) }
-        return MatchRunRecorded(run: try required(run, "run", s), programme: try required(programme, "programme", s),
-                                on: try required(on, "on", s), weights: weights, mentors: mentors, mentees: mentees, pairs: pairs)
+        return MatchRunRecorded(
+            run: try required(run, "run", s), programme: try required(programme, "programme", s),
+            on: try required(on, "on", s), weights: weights, mentors: mentors, mentees: mentees, pairs: pairs)
     }
 }
 
@@ -466,13 +640,15 @@ public struct CodableLogLine: Decodable, Sendable {
         hash = try c.decode(String.self, forKey: .hash)
         switch type {
         case ProgrammeLaunched.type: event = .programmeLaunched(try c.decode(ProgrammeLaunched.self, forKey: .data))
-        case ParticipantSignedUp.type: event = .participantSignedUp(try c.decode(ParticipantSignedUp.self, forKey: .data))
+        case ParticipantSignedUp.type:
+            event = .participantSignedUp(try c.decode(ParticipantSignedUp.self, forKey: .data))
         case TandemMatched.type: event = .tandemMatched(try c.decode(TandemMatched.self, forKey: .data))
         case SessionHeld.type: event = .sessionHeld(try c.decode(SessionHeld.self, forKey: .data))
         case GoalSet.type: event = .goalSet(try c.decode(GoalSet.self, forKey: .data))
         case GoalReached.type: event = .goalReached(try c.decode(GoalReached.self, forKey: .data))
         case PartnerSwapped.type: event = .partnerSwapped(try c.decode(PartnerSwapped.self, forKey: .data))
-        case ParticipantWithdrew.type: event = .participantWithdrew(try c.decode(ParticipantWithdrew.self, forKey: .data))
+        case ParticipantWithdrew.type:
+            event = .participantWithdrew(try c.decode(ParticipantWithdrew.self, forKey: .data))
         case TandemCompleted.type: event = .tandemCompleted(try c.decode(TandemCompleted.self, forKey: .data))
         case EventVoided.type: event = .eventVoided(try c.decode(EventVoided.self, forKey: .data))
         case PersonalDataErased.type: event = .personalDataErased(try c.decode(PersonalDataErased.self, forKey: .data))

@@ -20,14 +20,24 @@ public struct ProgrammeLaunched: EventPayload {
     /// The smallest group an analyst may see counted (k for suppression), at least 3.
     public var minGroupSize: Int
 
-    public init(programme: ProgrammeID, name: String, starts: BusinessDate, ends: BusinessDate, cadenceDays: Int, minGroupSize: Int) {
-        self.programme = programme; self.name = name; self.starts = starts; self.ends = ends
-        self.cadenceDays = cadenceDays; self.minGroupSize = minGroupSize
+    public init(
+        programme: ProgrammeID, name: String, starts: BusinessDate, ends: BusinessDate, cadenceDays: Int,
+        minGroupSize: Int
+    ) {
+        self.programme = programme
+        self.name = name
+        self.starts = starts
+        self.ends = ends
+        self.cadenceDays = cadenceDays
+        self.minGroupSize = minGroupSize
     }
 
     public var json: JSONObject {
-        ["programme": .string(programme.rawValue), "name": .string(name), "starts": .string(starts.description),
-         "ends": .string(ends.description), "cadenceDays": .int(Int64(cadenceDays)), "minGroupSize": .int(Int64(minGroupSize))]
+        [
+            "programme": .string(programme.rawValue), "name": .string(name), "starts": .string(starts.description),
+            "ends": .string(ends.description), "cadenceDays": .int(Int64(cadenceDays)),
+            "minGroupSize": .int(Int64(minGroupSize)),
+        ]
     }
 }
 
@@ -40,13 +50,22 @@ public struct ParticipantSignedUp: EventPayload {
     public var on: BusinessDate
     public var personal: PersonalReference
 
-    public init(participant: ParticipantID, programme: ProgrammeID, role: Role, on: BusinessDate, personal: PersonalReference) {
-        self.participant = participant; self.programme = programme; self.role = role; self.on = on; self.personal = personal
+    public init(
+        participant: ParticipantID, programme: ProgrammeID, role: Role, on: BusinessDate, personal: PersonalReference
+    ) {
+        self.participant = participant
+        self.programme = programme
+        self.role = role
+        self.on = on
+        self.personal = personal
     }
 
     public var json: JSONObject {
-        ["participant": .string(participant.rawValue), "programme": .string(programme.rawValue), "role": .string(role.rawValue),
-         "on": .string(on.description), "personal": personal.json]
+        [
+            "participant": .string(participant.rawValue), "programme": .string(programme.rawValue),
+            "role": .string(role.rawValue),
+            "on": .string(on.description), "personal": personal.json,
+        ]
     }
 }
 
@@ -67,15 +86,25 @@ public struct TandemMatched: EventPayload {
     /// The match run that proposed this pair, if any.
     public var run: MatchRunID?
 
-    public init(tandem: TandemID, programme: ProgrammeID, mentor: ParticipantID, mentee: ParticipantID, on: BusinessDate,
-                override: String? = nil, overrideReason: PersonalReference? = nil, run: MatchRunID? = nil) {
-        self.tandem = tandem; self.programme = programme; self.mentor = mentor; self.mentee = mentee; self.on = on
-        self.override = override; self.overrideReason = overrideReason; self.run = run
+    public init(
+        tandem: TandemID, programme: ProgrammeID, mentor: ParticipantID, mentee: ParticipantID, on: BusinessDate,
+        override: String? = nil, overrideReason: PersonalReference? = nil, run: MatchRunID? = nil
+    ) {
+        self.tandem = tandem
+        self.programme = programme
+        self.mentor = mentor
+        self.mentee = mentee
+        self.on = on
+        self.override = override
+        self.overrideReason = overrideReason
+        self.run = run
     }
 
     public var json: JSONObject {
-        var o: JSONObject = ["tandem": .string(tandem.rawValue), "programme": .string(programme.rawValue),
-                             "mentor": .string(mentor.rawValue), "mentee": .string(mentee.rawValue), "on": .string(on.description)]
+        var o: JSONObject = [
+            "tandem": .string(tandem.rawValue), "programme": .string(programme.rawValue),
+            "mentor": .string(mentor.rawValue), "mentee": .string(mentee.rawValue), "on": .string(on.description),
+        ]
         if let override { o["override"] = .string(override) }
         if let overrideReason { o["overrideReason"] = overrideReason.json }
         if let run { o["run"] = .string(run.rawValue) }
@@ -93,8 +122,16 @@ public struct SessionHeld: EventPayload {
     public var topics: [String]
     public var personal: PersonalReference?
 
-    public init(tandem: TandemID, on: BusinessDate, minutes: Int, mode: SessionMode, topics: [String] = [], personal: PersonalReference? = nil) {
-        self.tandem = tandem; self.on = on; self.minutes = minutes; self.mode = mode; self.topics = topics; self.personal = personal
+    public init(
+        tandem: TandemID, on: BusinessDate, minutes: Int, mode: SessionMode, topics: [String] = [],
+        personal: PersonalReference? = nil
+    ) {
+        self.tandem = tandem
+        self.on = on
+        self.minutes = minutes
+        self.mode = mode
+        self.topics = topics
+        self.personal = personal
     }
 
     enum CodingKeys: String, CodingKey { case tandem, on, minutes, mode, topics, personal }
@@ -110,8 +147,10 @@ public struct SessionHeld: EventPayload {
     }
 
     public var json: JSONObject {
-        var o: JSONObject = ["tandem": .string(tandem.rawValue), "on": .string(on.description),
-                             "minutes": .int(Int64(minutes)), "mode": .string(mode.rawValue)]
+        var o: JSONObject = [
+            "tandem": .string(tandem.rawValue), "on": .string(on.description),
+            "minutes": .int(Int64(minutes)), "mode": .string(mode.rawValue),
+        ]
         if !topics.isEmpty { o["topics"] = .array(topics.map(JSONValue.string)) }
         if let personal { o["personal"] = personal.json }
         return o
@@ -128,12 +167,22 @@ public struct GoalSet: EventPayload {
     public var category: String?
     public var personal: PersonalReference
 
-    public init(tandem: TandemID, goal: GoalID, on: BusinessDate, due: BusinessDate? = nil, category: String? = nil, personal: PersonalReference) {
-        self.tandem = tandem; self.goal = goal; self.on = on; self.due = due; self.category = category; self.personal = personal
+    public init(
+        tandem: TandemID, goal: GoalID, on: BusinessDate, due: BusinessDate? = nil, category: String? = nil,
+        personal: PersonalReference
+    ) {
+        self.tandem = tandem
+        self.goal = goal
+        self.on = on
+        self.due = due
+        self.category = category
+        self.personal = personal
     }
 
     public var json: JSONObject {
-        var o: JSONObject = ["tandem": .string(tandem.rawValue), "goal": .string(goal.rawValue), "on": .string(on.description)]
+        var o: JSONObject = [
+            "tandem": .string(tandem.rawValue), "goal": .string(goal.rawValue), "on": .string(on.description),
+        ]
         if let due { o["due"] = .string(due.description) }
         if let category { o["category"] = .string(category) }
         o["personal"] = personal.json
@@ -148,7 +197,11 @@ public struct GoalReached: EventPayload {
     public var goal: GoalID
     public var on: BusinessDate
 
-    public init(tandem: TandemID, goal: GoalID, on: BusinessDate) { self.tandem = tandem; self.goal = goal; self.on = on }
+    public init(tandem: TandemID, goal: GoalID, on: BusinessDate) {
+        self.tandem = tandem
+        self.goal = goal
+        self.on = on
+    }
 
     public var json: JSONObject {
         ["tandem": .string(tandem.rawValue), "goal": .string(goal.rawValue), "on": .string(on.description)]
@@ -171,16 +224,28 @@ public struct PartnerSwapped: EventPayload {
     public var overrideReason: PersonalReference?
     public var personal: PersonalReference?
 
-    public init(tandem: TandemID, newTandem: TandemID, leaving: ParticipantID, joining: ParticipantID, on: BusinessDate,
-                reason: ReasonCode, override: String? = nil, overrideReason: PersonalReference? = nil, personal: PersonalReference? = nil) {
-        self.tandem = tandem; self.newTandem = newTandem; self.leaving = leaving; self.joining = joining; self.on = on
-        self.reason = reason; self.override = override; self.overrideReason = overrideReason; self.personal = personal
+    public init(
+        tandem: TandemID, newTandem: TandemID, leaving: ParticipantID, joining: ParticipantID, on: BusinessDate,
+        reason: ReasonCode, override: String? = nil, overrideReason: PersonalReference? = nil,
+        personal: PersonalReference? = nil
+    ) {
+        self.tandem = tandem
+        self.newTandem = newTandem
+        self.leaving = leaving
+        self.joining = joining
+        self.on = on
+        self.reason = reason
+        self.override = override
+        self.overrideReason = overrideReason
+        self.personal = personal
     }
 
     public var json: JSONObject {
-        var o: JSONObject = ["tandem": .string(tandem.rawValue), "newTandem": .string(newTandem.rawValue),
-                             "leaving": .string(leaving.rawValue), "joining": .string(joining.rawValue),
-                             "on": .string(on.description), "reason": .string(reason.rawValue)]
+        var o: JSONObject = [
+            "tandem": .string(tandem.rawValue), "newTandem": .string(newTandem.rawValue),
+            "leaving": .string(leaving.rawValue), "joining": .string(joining.rawValue),
+            "on": .string(on.description), "reason": .string(reason.rawValue),
+        ]
         if let override { o["override"] = .string(override) }
         if let overrideReason { o["overrideReason"] = overrideReason.json }
         if let personal { o["personal"] = personal.json }
@@ -197,11 +262,17 @@ public struct ParticipantWithdrew: EventPayload {
     public var personal: PersonalReference?
 
     public init(participant: ParticipantID, on: BusinessDate, reason: ReasonCode, personal: PersonalReference? = nil) {
-        self.participant = participant; self.on = on; self.reason = reason; self.personal = personal
+        self.participant = participant
+        self.on = on
+        self.reason = reason
+        self.personal = personal
     }
 
     public var json: JSONObject {
-        var o: JSONObject = ["participant": .string(participant.rawValue), "on": .string(on.description), "reason": .string(reason.rawValue)]
+        var o: JSONObject = [
+            "participant": .string(participant.rawValue), "on": .string(on.description),
+            "reason": .string(reason.rawValue),
+        ]
         if let personal { o["personal"] = personal.json }
         return o
     }
@@ -213,7 +284,10 @@ public struct TandemCompleted: EventPayload {
     public var tandem: TandemID
     public var on: BusinessDate
 
-    public init(tandem: TandemID, on: BusinessDate) { self.tandem = tandem; self.on = on }
+    public init(tandem: TandemID, on: BusinessDate) {
+        self.tandem = tandem
+        self.on = on
+    }
 
     public var json: JSONObject { ["tandem": .string(tandem.rawValue), "on": .string(on.description)] }
 }
@@ -229,7 +303,9 @@ public struct EventVoided: EventPayload {
     public var personal: PersonalReference?
 
     public init(seq: Int, reason: String? = nil, personal: PersonalReference? = nil) {
-        self.seq = seq; self.reason = reason; self.personal = personal
+        self.seq = seq
+        self.reason = reason
+        self.personal = personal
     }
 
     public var json: JSONObject {
@@ -247,7 +323,10 @@ public struct PersonalDataErased: EventPayload {
     /// The vault refs removed (opaque; they say nothing about the person).
     public var refs: [String]
 
-    public init(participant: ParticipantID, refs: [String]) { self.participant = participant; self.refs = refs }
+    public init(participant: ParticipantID, refs: [String]) {
+        self.participant = participant
+        self.refs = refs
+    }
 
     public var json: JSONObject {
         ["participant": .string(participant.rawValue), "refs": .array(refs.map(JSONValue.string))]
@@ -271,20 +350,35 @@ public struct MatchRunRecorded: EventPayload {
     public struct ProposedPair: Sendable, Equatable, Codable, Hashable {
         public var mentor: ParticipantID
         public var mentee: ParticipantID
-        public init(mentor: ParticipantID, mentee: ParticipantID) { self.mentor = mentor; self.mentee = mentee }
+        public init(mentor: ParticipantID, mentee: ParticipantID) {
+            self.mentor = mentor
+            self.mentee = mentee
+        }
     }
 
-    public init(run: MatchRunID, programme: ProgrammeID, on: BusinessDate, weights: [String: Double],
-                mentors: [ParticipantID], mentees: [ParticipantID], pairs: [ProposedPair]) {
-        self.run = run; self.programme = programme; self.on = on; self.weights = weights
-        self.mentors = mentors; self.mentees = mentees; self.pairs = pairs
+    public init(
+        run: MatchRunID, programme: ProgrammeID, on: BusinessDate, weights: [String: Double],
+        mentors: [ParticipantID], mentees: [ParticipantID], pairs: [ProposedPair]
+    ) {
+        self.run = run
+        self.programme = programme
+        self.on = on
+        self.weights = weights
+        self.mentors = mentors
+        self.mentees = mentees
+        self.pairs = pairs
     }
 
     public var json: JSONObject {
-        ["run": .string(run.rawValue), "programme": .string(programme.rawValue), "on": .string(on.description),
-         "weights": .object(JSONObject(weights.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.double($0.value)) })),
-         "mentors": .array(mentors.map { .string($0.rawValue) }), "mentees": .array(mentees.map { .string($0.rawValue) }),
-         "pairs": .array(pairs.map { .object(["mentor": .string($0.mentor.rawValue), "mentee": .string($0.mentee.rawValue)]) })]
+        [
+            "run": .string(run.rawValue), "programme": .string(programme.rawValue), "on": .string(on.description),
+            "weights": .object(
+                JSONObject(weights.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.double($0.value)) })),
+            "mentors": .array(mentors.map { .string($0.rawValue) }),
+            "mentees": .array(mentees.map { .string($0.rawValue) }),
+            "pairs": .array(
+                pairs.map { .object(["mentor": .string($0.mentor.rawValue), "mentee": .string($0.mentee.rawValue)]) }),
+        ]
     }
 }
 
@@ -295,7 +389,10 @@ public struct ProgrammeClosed: EventPayload {
     public var programme: ProgrammeID
     public var on: BusinessDate
 
-    public init(programme: ProgrammeID, on: BusinessDate) { self.programme = programme; self.on = on }
+    public init(programme: ProgrammeID, on: BusinessDate) {
+        self.programme = programme
+        self.on = on
+    }
 
     public var json: JSONObject { ["programme": .string(programme.rawValue), "on": .string(on.description)] }
 }
@@ -310,12 +407,18 @@ public struct ProfileUpdated: EventPayload {
     public var personal: PersonalReference
 
     public init(participant: ParticipantID, fields: [String], on: BusinessDate, personal: PersonalReference) {
-        self.participant = participant; self.fields = fields; self.on = on; self.personal = personal
+        self.participant = participant
+        self.fields = fields
+        self.on = on
+        self.personal = personal
     }
 
     public var json: JSONObject {
-        ["participant": .string(participant.rawValue), "fields": .array(fields.map(JSONValue.string)), "on": .string(on.description),
-         "personal": personal.json]
+        [
+            "participant": .string(participant.rawValue), "fields": .array(fields.map(JSONValue.string)),
+            "on": .string(on.description),
+            "personal": personal.json,
+        ]
     }
 }
 
@@ -329,13 +432,21 @@ public struct CheckInRecorded: EventPayload {
     public var on: BusinessDate
     public var personal: PersonalReference?
 
-    public init(tandem: TandemID, participant: ParticipantID, rating: Int, on: BusinessDate, personal: PersonalReference? = nil) {
-        self.tandem = tandem; self.participant = participant; self.rating = rating; self.on = on; self.personal = personal
+    public init(
+        tandem: TandemID, participant: ParticipantID, rating: Int, on: BusinessDate, personal: PersonalReference? = nil
+    ) {
+        self.tandem = tandem
+        self.participant = participant
+        self.rating = rating
+        self.on = on
+        self.personal = personal
     }
 
     public var json: JSONObject {
-        var o: JSONObject = ["tandem": .string(tandem.rawValue), "participant": .string(participant.rawValue),
-                             "rating": .int(Int64(rating)), "on": .string(on.description)]
+        var o: JSONObject = [
+            "tandem": .string(tandem.rawValue), "participant": .string(participant.rawValue),
+            "rating": .int(Int64(rating)), "on": .string(on.description),
+        ]
         if let personal { o["personal"] = personal.json }
         return o
     }
@@ -479,9 +590,18 @@ public struct RecordedEvent: Sendable, Equatable {
     public var keyDigest: String?
     public var event: ProgrammeEvent
 
-    public init(seq: Int, at: Timestamp, actor: String, onBehalfOf: String? = nil, onBehalfOfRef: PersonalReference? = nil, key: String? = nil,
-                keyDigest: String? = nil, event: ProgrammeEvent) {
-        self.seq = seq; self.at = at; self.actor = actor; self.onBehalfOf = onBehalfOf; self.onBehalfOfRef = onBehalfOfRef
-        self.key = key.map(IdempotencyKey.stored); self.keyDigest = keyDigest; self.event = event
+    public init(
+        seq: Int, at: Timestamp, actor: String, onBehalfOf: String? = nil, onBehalfOfRef: PersonalReference? = nil,
+        key: String? = nil,
+        keyDigest: String? = nil, event: ProgrammeEvent
+    ) {
+        self.seq = seq
+        self.at = at
+        self.actor = actor
+        self.onBehalfOf = onBehalfOf
+        self.onBehalfOfRef = onBehalfOfRef
+        self.key = key.map(IdempotencyKey.stored)
+        self.keyDigest = keyDigest
+        self.event = event
     }
 }

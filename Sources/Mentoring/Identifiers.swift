@@ -35,7 +35,10 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
     @inline(__always)
     static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let first = bytes.first, bytes.count <= 64, isAlphanumeric(first) else { return false }
-        for c in bytes where !(isAlphanumeric(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") || c == UInt8(ascii: ".")) { return false }
+        for c in bytes
+        where !(isAlphanumeric(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") || c == UInt8(ascii: ".")) {
+            return false
+        }
         return true
     }
 
@@ -60,7 +63,8 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard Self.isValid(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid \(Kind.noun) id '\(text)'"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "invalid \(Kind.noun) id '\(text)'"))
         }
         rawValue = text
     }

@@ -21,7 +21,8 @@ public struct PersonalReference: Hashable, Sendable, Codable {
         ref = try container.decode(String.self, forKey: .ref)
         let hex = try container.decode(String.self, forKey: .commit)
         guard let digest = SHA256Digest(hex: hex) else {
-            throw DecodingError.dataCorruptedError(forKey: .commit, in: container, debugDescription: "not 64 hex digits")
+            throw DecodingError.dataCorruptedError(
+                forKey: .commit, in: container, debugDescription: "not 64 hex digits")
         }
         commit = digest
     }
@@ -60,8 +61,10 @@ public struct Profile: Hashable, Sendable, Codable {
     public var wants: [String]
     public var interests: [String]
 
-    public init(name: String, email: String? = nil, unit: String, level: Int, born: Int, gender: String? = nil,
-                offers: [String] = [], wants: [String] = [], interests: [String] = []) {
+    public init(
+        name: String, email: String? = nil, unit: String, level: Int, born: Int, gender: String? = nil,
+        offers: [String] = [], wants: [String] = [], interests: [String] = []
+    ) {
         self.name = name
         self.email = email
         self.unit = unit
@@ -81,14 +84,17 @@ public struct Profile: Hashable, Sendable, Codable {
         try Field.text("--name", name, maximum: 200)
         if let email {
             let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-                  email.count <= 254, !email.contains(where: { $0.isWhitespace }) else {
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
+                !parts[1].hasSuffix("."),
+                email.count <= 254, !email.contains(where: { $0.isWhitespace })
+            else {
                 throw .invalidValue(field: "--email", value: email, expected: "an address like name@example.org")
             }
         }
         try Field.text("--unit", unit, maximum: 100)
         guard (1...20).contains(level) else {
-            throw .invalidValue(field: "--level", value: "\(level)", expected: "a hierarchy level from 1 (most junior) to 20")
+            throw .invalidValue(
+                field: "--level", value: "\(level)", expected: "a hierarchy level from 1 (most junior) to 20")
         }
         let latest = date.year - 14
         guard born >= 1900, born <= latest else {
@@ -136,14 +142,23 @@ public enum PersonalPayload: Hashable, Sendable {
         switch json["kind"]?.stringValue {
         case "profile":
             guard let name = json["name"]?.stringValue, let unit = json["unit"]?.stringValue,
-                  let level = json["level"]?.intValue, let born = json["born"]?.intValue else { return nil }
+                let level = json["level"]?.intValue, let born = json["born"]?.intValue
+            else { return nil }
             func list(_ key: String) -> [String] { json[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
-            self = .profile(Profile(name: name, email: json["email"]?.stringValue, unit: unit, level: Int(level), born: Int(born),
-                                    gender: json["gender"]?.stringValue, offers: list("offers"), wants: list("wants"),
-                                    interests: list("interests")))
-        case "notes": guard let t = json["text"]?.stringValue else { return nil }; self = .notes(t)
-        case "goal": guard let t = json["text"]?.stringValue else { return nil }; self = .goalText(t)
-        case "reason": guard let t = json["text"]?.stringValue else { return nil }; self = .reason(t)
+            self = .profile(
+                Profile(
+                    name: name, email: json["email"]?.stringValue, unit: unit, level: Int(level), born: Int(born),
+                    gender: json["gender"]?.stringValue, offers: list("offers"), wants: list("wants"),
+                    interests: list("interests")))
+        case "notes":
+            guard let t = json["text"]?.stringValue else { return nil }
+            self = .notes(t)
+        case "goal":
+            guard let t = json["text"]?.stringValue else { return nil }
+            self = .goalText(t)
+        case "reason":
+            guard let t = json["text"]?.stringValue else { return nil }
+            self = .reason(t)
         default: return nil
         }
     }
@@ -151,9 +166,12 @@ public enum PersonalPayload: Hashable, Sendable {
     /// Checks a text payload: not empty, not longer than `maximum`. Line breaks are fine.
     public func validateText(_ field: String, maximum: Int) throws(DomainError) {
         guard let text else { throw .invalidValue(field: field, value: "", expected: "a text") }
-        guard !text.trimmed.isEmpty else { throw .invalidValue(field: field, value: text, expected: "it must not be empty") }
+        guard !text.trimmed.isEmpty else {
+            throw .invalidValue(field: field, value: text, expected: "it must not be empty")
+        }
         guard text.count <= maximum else {
-            throw .invalidValue(field: field, value: String(text.prefix(30)) + "…", expected: "at most \(maximum) characters")
+            throw .invalidValue(
+                field: field, value: String(text.prefix(30)) + "…", expected: "at most \(maximum) characters")
         }
     }
 

@@ -1,6 +1,7 @@
 import EventLog
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Duplicate protection for signups and imports.
@@ -25,7 +26,9 @@ extension ProgrammeService {
     public func duplicates(of candidates: [(programme: ProgrammeID, profile: Profile)]) throws -> [Duplicate] {
         func keys(_ p: Profile) -> [(String, String)] {
             var out = [("name|" + Field.fold(p.name.trimmed) + "|\(p.born)", "the same name and birth year")]
-            if let email = p.email?.trimmed.lowercased(), !email.isEmpty { out.insert(("email|" + email, "the same email"), at: 0) }
+            if let email = p.email?.trimmed.lowercased(), !email.isEmpty {
+                out.insert(("email|" + email, "the same email"), at: 0)
+            }
             return out
         }
         var wanted: [String: [Int]] = [:]
@@ -49,7 +52,8 @@ extension ProgrammeService {
         if FileSystem.kind(of: vault.path).exists {
             try LineStream.forEach(vault.path) { bytes, offset in
                 guard ByteSearch.contains(marker, in: bytes), let parsed = try? Vault.parse(bytes, offset: offset),
-                      let profile = parsed.payload?.profile else { return }
+                    let profile = parsed.payload?.profile
+                else { return }
                 for (key, why) in keys(profile) {
                     for index in wanted[key] ?? [] { matches[parsed.ref, default: []].append((index, why)) }
                 }
@@ -59,8 +63,11 @@ extension ProgrammeService {
         // Whose profiles they are, and in which programme.
         try store.events.forEachLine { line in
             guard ByteSearch.contains(Array("\"type\":\"ParticipantSignedUp\"".utf8), in: line.bytes),
-                  case .participantSignedUp(let e) = try EventDecoder.decode(line).event, let hits = matches[e.personal.ref] else { return }
-            for (index, why) in hits where candidates[index].programme == e.programme && !found.contains(where: { $0.index == index }) {
+                case .participantSignedUp(let e) = try EventDecoder.decode(line).event,
+                let hits = matches[e.personal.ref]
+            else { return }
+            for (index, why) in hits
+            where candidates[index].programme == e.programme && !found.contains(where: { $0.index == index }) {
                 found.append(Duplicate(index: index, existing: e.participant, earlier: nil, why: why))
             }
         }

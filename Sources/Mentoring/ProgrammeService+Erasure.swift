@@ -1,6 +1,7 @@
 import EventLog
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Erasure: `forget` removes a person's vault lines and every derived copy.
@@ -12,8 +13,11 @@ extension ProgrammeService {
     public func forget(_ participant: ParticipantID, context: RecordingContext) throws -> RecordedOutcome {
         try store.events.withExclusiveAccess { session in
             let loaded = try loadState(session, allProfiles: false)
-            let decision = try decide(.forget(Forget(participant: participant)), loaded.state, today: BusinessDate(clock.now()))
-            guard case .personalDataErased(var erasure) = decision.events[0] else { preconditionFailure("forget decides an erasure") }
+            let decision = try decide(
+                .forget(Forget(participant: participant)), loaded.state, today: BusinessDate(clock.now()))
+            guard case .personalDataErased(var erasure) = decision.events[0] else {
+                preconditionFailure("forget decides an erasure")
+            }
             var referenced = RefSet()
             // Besides the person's and their tandems' records: every free text of an event
             // about them (an override reason, whom an actor acted for), and the reason of
@@ -25,7 +29,11 @@ extension ProgrammeService {
                 for reference in recorded.personalReferences { referenced.insert(reference.ref) }
                 let subjects = Self.subjects(of: recorded.event, members: &members)
                 let touches: Bool
-                if case .eventVoided(let e) = recorded.event { touches = touching.contains(e.seq) } else { touches = subjects.contains(participant) }
+                if case .eventVoided(let e) = recorded.event {
+                    touches = touching.contains(e.seq)
+                } else {
+                    touches = subjects.contains(participant)
+                }
                 if touches {
                     touching.insert(recorded.seq)
                     extra += recorded.personalReferences.map(\.ref)
@@ -40,7 +48,8 @@ extension ProgrammeService {
             Self.dropCaches(store)
             // Torn vault tails hold personal data that no event points to, so no erasure
             // could ever name them: an erasure removes them all.
-            for name in (try? FileSystem.contents(of: store.quarantineDirectory)) ?? [] where name.hasPrefix("vault.jsonl.") {
+            for name in (try? FileSystem.contents(of: store.quarantineDirectory)) ?? []
+            where name.hasPrefix("vault.jsonl.") {
                 try FileSystem.remove(store.quarantineDirectory + "/" + name)
             }
             var extras = JSONObject()
@@ -49,9 +58,12 @@ extension ProgrammeService {
                 try vault.append([behalf])
                 extras["onBehalfOf"] = behalf.reference.json
             }
-            let record = LogRecord(type: PersonalDataErased.type, actor: context.actor, at: clock.now(), data: erasure.json, extras: extras)
+            let record = LogRecord(
+                type: PersonalDataErased.type, actor: context.actor, at: clock.now(), data: erasure.json, extras: extras
+            )
             let head = try session.append([record], expectedHead: loaded.head.seq)[0]
-            return RecordedOutcome(seq: head.seq, type: PersonalDataErased.type, id: participant.rawValue, duplicate: false)
+            return RecordedOutcome(
+                seq: head.seq, type: PersonalDataErased.type, id: participant.rawValue, duplicate: false)
         }
     }
 

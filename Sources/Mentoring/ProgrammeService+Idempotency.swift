@@ -1,6 +1,7 @@
 import EventLog
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Idempotency: a retry with the same key appends nothing and reports the original.
@@ -12,7 +13,9 @@ extension ProgrammeService {
         guard !refs.isEmpty else { return true }
         var stored: [String: PersonalPayload] = [:]
         let wanted = Set(refs)
-        try vault.forEachLine { line in if wanted.contains(line.ref), let payload = line.payload { stored[line.ref] = payload } }
+        try vault.forEachLine { line in
+            if wanted.contains(line.ref), let payload = line.payload { stored[line.ref] = payload }
+        }
         for (ref, record) in zip(refs, sealed) {
             if let payload = stored[ref], payload != record.payload { return false }
         }

@@ -1,13 +1,16 @@
 import EventLog
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What participants may record themselves, and the profiles updates build on.
 extension ProgrammeService {
     /// A participant may record a session, a goal or their own check-in of their own active
     /// tandem, nothing else.
-    static func checkSelfService(_ command: ProgrammeCommand, by me: ParticipantID, in state: ProgrammeState) throws(DomainError) {
+    static func checkSelfService(
+        _ command: ProgrammeCommand, by me: ParticipantID, in state: ProgrammeState
+    ) throws(DomainError) {
         let tandem: TandemID
         switch command {
         case .recordSession(let c): tandem = c.tandem
@@ -19,7 +22,9 @@ extension ProgrammeService {
             tandem = c.tandem
         default: throw .notYourTandem(me, nil)
         }
-        guard let record = state.tandems[tandem], record.includes(me), record.status == .active else { throw .notYourTandem(me, tandem) }
+        guard let record = state.tandems[tandem], record.includes(me), record.status == .active else {
+            throw .notYourTandem(me, tandem)
+        }
     }
 
     /// A participant's profile in force: the last of their vault lines that holds a profile
@@ -40,7 +45,9 @@ extension ProgrammeService {
             let parsed = try Vault.parse(line, offset: offset)
             if refs.contains(parsed.ref), let profile = parsed.payload?.profile { found[parsed.ref] = profile }
         }
-        guard let ref = record.refs.last(where: { found[$0] != nil }), let profile = found[ref] else { throw DomainError.participantErased(id) }
+        guard let ref = record.refs.last(where: { found[$0] != nil }), let profile = found[ref] else {
+            throw DomainError.participantErased(id)
+        }
         return profile
     }
 }

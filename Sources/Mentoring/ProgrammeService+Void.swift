@@ -1,6 +1,7 @@
 import EventLog
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The void re-check: the history without the voided event must still hold.
@@ -10,8 +11,10 @@ extension ProgrammeService {
     /// are the events decided earlier in the same batch (seqs from `pendingStart` on).
     /// - Returns: the state of the history without the voided event.
     @discardableResult
-    func checkVoid(_ target: Int, state: ProgrammeState, session: any LogSession, profiles: TraitsDirectory,
-                   pending: [LogRecord], pendingStart: Int) throws -> ProgrammeState {
+    func checkVoid(
+        _ target: Int, state: ProgrammeState, session: any LogSession, profiles: TraitsDirectory,
+        pending: [LogRecord], pendingStart: Int
+    ) throws -> ProgrammeState {
         let last = pendingStart + pending.count - 1
         guard target >= 1, target <= last else { throw DomainError.seqNotFound(target, head: last) }
         if let by = state.voided[target] { throw DomainError.alreadyVoided(target, by: by) }
@@ -37,7 +40,8 @@ extension ProgrammeService {
             }
             if recorded.seq > target {
                 do throws(DomainError) { try replayed.validate(recorded.event) } catch {
-                    failure = .voidWouldBreak(seq: target, later: recorded.seq, laterType: recorded.event.type, because: error)
+                    failure = .voidWouldBreak(
+                        seq: target, later: recorded.seq, laterType: recorded.event.type, because: error)
                     throw Replay.StopReading()
                 }
             }
@@ -53,7 +57,9 @@ extension ProgrammeService {
             for (offset, record) in pending.enumerated() {
                 let seq = pendingStart + offset
                 let line = Self.encodedLine(record, seq: seq)
-                let recorded = try line.withUnsafeBytes { raw in try Result { () throws(EventDecodingError) in try EventDecoder.decode(raw, seq: seq) }.get() }
+                let recorded = try line.withUnsafeBytes { raw in
+                    try Result { () throws(EventDecodingError) in try EventDecoder.decode(raw, seq: seq) }.get()
+                }
                 var traits: Traits? = nil
                 if let ref = recorded.event.profileReference { traits = profiles[ref] }
                 try step(recorded, traits: traits)

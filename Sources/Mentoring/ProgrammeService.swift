@@ -65,12 +65,16 @@ public final class ProgrammeService: Sendable {
     public func record(count: Int, mayVoid: Bool, _ next: CommandSource) throws -> [RecordedOutcome] {
         try store.events.withExclusiveAccess { session in
             if !mayVoid, var partial = try loadPartialState(session) {
-                let outcomes = try recordLocked(next, count: count, session: &session, state: &partial.state, profiles: &partial.profiles,
-                                                faulting: &partial.faulting, at: clock.now())
-                if let faulting = partial.faulting, session.head.seq - faulting.reader.header.head.seq >= Self.snapshotTail,
-                   let end = try? SnapshotFile.logEnd(of: session.head.seq, in: session) {
-                    try? DeciderSnapshot.write(partial.state, mergingInto: faulting.reader, head: session.head, logEnd: end,
-                                               vaultSize: vault.size, to: DeciderSnapshot.file(store))
+                let outcomes = try recordLocked(
+                    next, count: count, session: &session, state: &partial.state, profiles: &partial.profiles,
+                    faulting: &partial.faulting, at: clock.now())
+                if let faulting = partial.faulting,
+                    session.head.seq - faulting.reader.header.head.seq >= Self.snapshotTail,
+                    let end = try? SnapshotFile.logEnd(of: session.head.seq, in: session)
+                {
+                    try? DeciderSnapshot.write(
+                        partial.state, mergingInto: faulting.reader, head: session.head, logEnd: end,
+                        vaultSize: vault.size, to: DeciderSnapshot.file(store))
                 }
                 return outcomes
             }
@@ -78,8 +82,9 @@ public final class ProgrammeService: Sendable {
             var state = loaded.state
             var profiles = loaded.profiles
             var none: StateFaulting? = nil
-            let outcomes = try recordLocked(next, count: count, session: &session, state: &state, profiles: &profiles, faulting: &none,
-                                            at: clock.now())
+            let outcomes = try recordLocked(
+                next, count: count, session: &session, state: &state, profiles: &profiles, faulting: &none,
+                at: clock.now())
             // The snapshot needs the state alone: the traits go first (after a large batch they
             // are a good part of the peak).
             profiles = TraitsDirectory()
@@ -94,8 +99,11 @@ public final class ProgrammeService: Sendable {
 
     /// Writes the decider snapshot (best effort: it is a cache).
     func saveSnapshot(_ state: ProgrammeState, head: LogHead, in log: any LineSource) {
-        guard head.seq > 0, state.head == head.seq, let end = try? SnapshotFile.logEnd(of: head.seq, in: log) else { return }
-        try? DeciderSnapshot.write(state, head: head, logEnd: end, vaultSize: vault.size, to: DeciderSnapshot.file(store))
+        guard head.seq > 0, state.head == head.seq, let end = try? SnapshotFile.logEnd(of: head.seq, in: log) else {
+            return
+        }
+        try? DeciderSnapshot.write(
+            state, head: head, logEnd: end, vaultSize: vault.size, to: DeciderSnapshot.file(store))
     }
 
     /// Holds the store lock while `body` records batch after batch, keeping the state in
@@ -130,8 +138,9 @@ public final class ProgrammeService: Sendable {
         public func record(_ batch: [(ProgrammeCommand, RecordingContext)], at: Timestamp) throws -> [RecordedOutcome] {
             var none: StateFaulting? = nil
             var commands = batch.makeIterator()
-            return try service.recordLocked({ commands.next() }, count: batch.count, session: &session, state: &state, profiles: &profiles,
-                                            faulting: &none, at: at)
+            return try service.recordLocked(
+                { commands.next() }, count: batch.count, session: &session, state: &state, profiles: &profiles,
+                faulting: &none, at: at)
         }
 
         /// The head of the log.
@@ -144,8 +153,10 @@ public final class ProgrammeService: Sendable {
     ///
     /// With `faulting`, `state` is partial: the entries each command and event needs are
     /// loaded from the snapshot first.
-    func recordLocked(_ next: CommandSource, count: Int, session: inout any LogSession, state: inout ProgrammeState,
-                      profiles: inout TraitsDirectory, faulting: inout StateFaulting?, at: Timestamp) throws -> [RecordedOutcome] {
+    func recordLocked(
+        _ next: CommandSource, count: Int, session: inout any LogSession, state: inout ProgrammeState,
+        profiles: inout TraitsDirectory, faulting: inout StateFaulting?, at: Timestamp
+    ) throws -> [RecordedOutcome] {
         var journal = ProgrammeStateJournal(head: state.head)
         // A batch large next to the state is cheaper to undo from a copy of the whole state
         // (copied once, on first write) than entry by entry.
@@ -155,8 +166,9 @@ public final class ProgrammeService: Sendable {
         var insertedProfiles: [String] = []
         var vaultStart: Int? = nil
         do {
-            return try recordJournaled(next, count: count, session: &session, state: &state, profiles: &profiles, faulting: &faulting,
-                                       at: at, journal: &journal, insertedProfiles: &insertedProfiles, vaultStart: &vaultStart)
+            return try recordJournaled(
+                next, count: count, session: &session, state: &state, profiles: &profiles, faulting: &faulting,
+                at: at, journal: &journal, insertedProfiles: &insertedProfiles, vaultStart: &vaultStart)
         } catch {
             state.rollBack(journal)
             profiles.remove(insertedProfiles)
@@ -168,9 +180,12 @@ public final class ProgrammeService: Sendable {
     /// Vault bytes a batch holds before writing them (unsynced) to the vault file.
     static let vaultChunk = 4 << 20
 
-    private func recordJournaled(_ nextCommand: CommandSource, count: Int, session: inout any LogSession, state: inout ProgrammeState,
-                                 profiles: inout TraitsDirectory, faulting: inout StateFaulting?, at: Timestamp, journal: inout ProgrammeStateJournal,
-                                 insertedProfiles: inout [String], vaultStart: inout Int?) throws -> [RecordedOutcome] {
+    private func recordJournaled(
+        _ nextCommand: CommandSource, count: Int, session: inout any LogSession, state: inout ProgrammeState,
+        profiles: inout TraitsDirectory, faulting: inout StateFaulting?, at: Timestamp,
+        journal: inout ProgrammeStateJournal,
+        insertedProfiles: inout [String], vaultStart: inout Int?
+    ) throws -> [RecordedOutcome] {
         let head = session.head
         let today = BusinessDate(at)
         var outcomes: [RecordedOutcome] = []
@@ -204,8 +219,13 @@ public final class ProgrammeService: Sendable {
                     try Field.text("--key", rawKey, maximum: 200)
                     try faulting?.key(key, into: &state)
                     if let earlier = decidedKeys[key] {
-                        guard earlier.digest == command.digest else { throw DomainError.keyReusedInBatch(key: rawKey, index: earlier.index) }
-                        outcomes.append(RecordedOutcome(seq: earlier.outcome.seq, type: earlier.outcome.type, id: earlier.outcome.id, duplicate: true))
+                        guard earlier.digest == command.digest else {
+                            throw DomainError.keyReusedInBatch(key: rawKey, index: earlier.index)
+                        }
+                        outcomes.append(
+                            RecordedOutcome(
+                                seq: earlier.outcome.seq, type: earlier.outcome.type, id: earlier.outcome.id,
+                                duplicate: true))
                         continue
                     }
                     if let use = state.keys[key] {
@@ -217,7 +237,9 @@ public final class ProgrammeService: Sendable {
                     }
                 }
                 if case .forget = command {
-                    throw DomainError.invalidValue(field: "command", value: "forget", expected: "an erasure rewrites the vault, so it runs on its own: use `tandem forget`")
+                    throw DomainError.invalidValue(
+                        field: "command", value: "forget",
+                        expected: "an erasure rewrites the vault, so it runs on its own: use `tandem forget`")
                 }
                 try faulting?.fault(command.needs, into: &state)
                 if let me = context.participant { try Self.checkSelfService(command, by: me, in: state) }
@@ -234,8 +256,9 @@ public final class ProgrammeService: Sendable {
                     // The rest of the batch is decided against the history without the
                     // voided event, which the check has just replayed. (A voided command's
                     // idempotency key is released, as a replay from the log would release it.)
-                    let replayed = try checkVoid(v.seq, state: state, session: session, profiles: profiles,
-                                                 pending: try records.records(), pendingStart: head.seq + 1)
+                    let replayed = try checkVoid(
+                        v.seq, state: state, session: session, profiles: profiles,
+                        pending: try records.records(), pendingStart: head.seq + 1)
                     state.checkpoint(into: &journal)
                     state = replayed
                     faulting = nil
@@ -250,9 +273,11 @@ public final class ProgrammeService: Sendable {
                         extras["key"] = .string(key)
                         extras["keyDigest"] = .string(command.digest)
                     }
-                    try records.append(LogRecord(type: event.type, actor: context.actor, at: at, data: event.json, extras: extras))
-                    let recorded = RecordedEvent(seq: next, at: at, actor: context.actor, onBehalfOfRef: behalf?.reference,
-                                                 key: storedKey, keyDigest: storedKey.map { _ in command.digest }, event: event)
+                    try records.append(
+                        LogRecord(type: event.type, actor: context.actor, at: at, data: event.json, extras: extras))
+                    let recorded = RecordedEvent(
+                        seq: next, at: at, actor: context.actor, onBehalfOfRef: behalf?.reference,
+                        key: storedKey, keyDigest: storedKey.map { _ in command.digest }, event: event)
                     var profile: Profile? = nil
                     if let ref = event.profileReference, case .profile(let p) = command.sealed.first?.payload {
                         profile = p
@@ -261,7 +286,8 @@ public final class ProgrammeService: Sendable {
                     }
                     try faulting?.fault(event.needs, into: &state)
                     state.apply(recorded, traits: profile.map(Traits.init), journal: &journal)
-                    var outcome = RecordedOutcome(seq: next, type: event.type, id: Self.subject(of: event), duplicate: false)
+                    var outcome = RecordedOutcome(
+                        seq: next, type: event.type, id: Self.subject(of: event), duplicate: false)
                     outcome.advisories = state.advisories(for: event)
                     outcomes.append(outcome)
                     if let key = storedKey { decidedKeys[key] = (command.digest, outcome, index) }
@@ -286,7 +312,9 @@ public final class ProgrammeService: Sendable {
     func quarantineTornVaultTail() throws {
         let stamp = clock.now().rfc3339.filter { $0.isNumber || $0 == "T" || $0 == "Z" }
         if let torn = try vault.quarantineTornTail(into: store.quarantineDirectory, stamp: stamp) {
-            store.events.warn("moved a torn vault tail of \(torn.count) bytes (byte offset \(torn.lowerBound)) to \(store.quarantineDirectory): a personal-data line cut short by a crash, which no event points to; the next `tandem forget` deletes it")
+            store.events.warn(
+                "moved a torn vault tail of \(torn.count) bytes (byte offset \(torn.lowerBound)) to \(store.quarantineDirectory): a personal-data line cut short by a crash, which no event points to; the next `tandem forget` deletes it"
+            )
         }
     }
 
@@ -314,8 +342,10 @@ public final class ProgrammeService: Sendable {
     /// - Throws: `LogError` for a damaged log, `EventDecodingError` for an unreadable event.
     func loadPartialState(_ session: any LogSession) throws -> PartialState? {
         guard let reader = try? DeciderSnapshot.Reader(DeciderSnapshot.file(store)),
-              (try? SnapshotFile.check(reader.header, against: session, head: session.head, vaultSize: vault.size)) != nil,
-              var state = try? reader.base() else { return nil }
+            (try? SnapshotFile.check(reader.header, against: session, head: session.head, vaultSize: vault.size))
+                != nil,
+            var state = try? reader.base()
+        else { return nil }
         var faulting = StateFaulting(reader)
         var profiles = TraitsDirectory()
         try profiles.load(vault, from: reader.header.vaultSize)
@@ -324,7 +354,10 @@ public final class ProgrammeService: Sendable {
         do {
             try session.forEachLine(from: reader.header.head.seq + 1, after: reader.header.head) { line in
                 let recorded = try decoder.decode(line)
-                if case .eventVoided = recorded.event { sawVoid = true; throw Replay.StopReading() }
+                if case .eventVoided = recorded.event {
+                    sawVoid = true
+                    throw Replay.StopReading()
+                }
                 try faulting.fault(recorded.event.needs, into: &state)
                 var traits: Traits? = nil
                 if let ref = recorded.event.profileReference { traits = profiles[ref] }
@@ -344,28 +377,41 @@ public final class ProgrammeService: Sendable {
 
     func loadState(_ source: any LineSource, head: LogHead, allProfiles: Bool) throws -> Loaded {
         if let reader = try? DeciderSnapshot.Reader(DeciderSnapshot.file(store)),
-           (try? SnapshotFile.check(reader.header, against: source, head: head, vaultSize: vault.size)) != nil,
-           let snapshot = try? reader.all() {
+            (try? SnapshotFile.check(reader.header, against: source, head: head, vaultSize: vault.size)) != nil,
+            let snapshot = try? reader.all()
+        {
             var profiles = TraitsDirectory()
             try profiles.load(vault, from: allProfiles ? 0 : reader.header.vaultSize)
             var all: TraitsDirectory? = allProfiles ? profiles : nil
             let checkpoint = Replay.Checkpoint(fold: snapshot, head: reader.header.head, voided: snapshot.voided)
-            let result = try Replay.fold(source, profiles: profiles, resumingFrom: checkpoint, allProfiles: {
-                if all == nil { var directory = TraitsDirectory(); try directory.load(self.vault); all = directory }
-                return all!
-            }) { ProgrammeState() }
+            let result = try Replay.fold(
+                source, profiles: profiles, resumingFrom: checkpoint,
+                allProfiles: {
+                    if all == nil {
+                        var directory = TraitsDirectory()
+                        try directory.load(self.vault)
+                        all = directory
+                    }
+                    return all!
+                }
+            ) { ProgrammeState() }
             return Loaded(state: result.fold, head: result.head, profiles: all ?? profiles)
         }
         var profiles = TraitsDirectory()
-        let result = try Replay.fold(source, loadingProfiles: {
-            try profiles.load(vault)
-            return profiles
-        }) { ProgrammeState() }
+        let result = try Replay.fold(
+            source,
+            loadingProfiles: {
+                try profiles.load(vault)
+                return profiles
+            }
+        ) { ProgrammeState() }
         return Loaded(state: result.fold, head: result.head, profiles: profiles)
     }
 
     /// Fills in generated ids, avoiding every id the state already holds.
-    func resolveIDs(_ command: ProgrammeCommand, _ state: inout ProgrammeState, faulting: inout StateFaulting?) throws -> ProgrammeCommand {
+    func resolveIDs(
+        _ command: ProgrammeCommand, _ state: inout ProgrammeState, faulting: inout StateFaulting?
+    ) throws -> ProgrammeCommand {
         func taken(_ id: ParticipantID) throws -> Bool {
             try faulting?.participant(id, deep: false, into: &state)
             return state.participants[id] != nil

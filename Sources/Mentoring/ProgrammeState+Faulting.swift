@@ -11,7 +11,8 @@ public struct StateNeeds: Sendable, Equatable {
 
     public static func == (a: StateNeeds, b: StateNeeds) -> Bool {
         a.participants.map(\.0) == b.participants.map(\.0) && a.participants.map(\.deep) == b.participants.map(\.deep)
-            && a.tandems.map(\.0) == b.tandems.map(\.0) && a.tandems.map(\.deep) == b.tandems.map(\.deep) && a.keys == b.keys
+            && a.tandems.map(\.0) == b.tandems.map(\.0) && a.tandems.map(\.deep) == b.tandems.map(\.deep)
+            && a.keys == b.keys
     }
 }
 
@@ -22,13 +23,16 @@ extension ProgrammeCommand {
         var n = StateNeeds()
         switch self {
         case .launch, .void, .close: break
-        case .recordMatchRun(let c): for pair in c.event.pairs { n.participants += [(pair.mentor, true), (pair.mentee, true)] }
+        case .recordMatchRun(let c):
+            for pair in c.event.pairs { n.participants += [(pair.mentor, true), (pair.mentee, true)] }
         case .signUp(let c): if let id = c.id { n.participants.append((id, false)) }
         case .match(let c):
             n.participants += [(c.mentor, true), (c.mentee, true)]
             if let id = c.id { n.tandems.append((id, false)) }
         case .recordSession(let c): n.tandems.append((c.tandem, true))
-        case .checkIn(let c): n.tandems.append((c.tandem, true)); n.participants.append((c.participant, true))
+        case .checkIn(let c):
+            n.tandems.append((c.tandem, true))
+            n.participants.append((c.participant, true))
         case .updateProfile(let c): n.participants.append((c.participant, true))
         case .setGoal(let c): n.tandems.append((c.tandem, true))
         case .reachGoal(let c): n.tandems.append((c.tandem, true))
@@ -51,7 +55,8 @@ extension ProgrammeEvent {
         var n = StateNeeds()
         switch self {
         case .programmeLaunched, .programmeClosed, .eventVoided, .logCreated, .unknown: break
-        case .matchRunRecorded(let e): for pair in e.pairs { n.participants += [(pair.mentor, true), (pair.mentee, true)] }
+        case .matchRunRecorded(let e):
+            for pair in e.pairs { n.participants += [(pair.mentor, true), (pair.mentee, true)] }
         case .participantSignedUp(let e): n.participants.append((e.participant, false))
         case .tandemMatched(let e):
             n.tandems.append((e.tandem, false))
@@ -102,8 +107,11 @@ public struct StateFaulting {
         for key in needs.keys { try self.key(key, into: &state) }
     }
 
-    public mutating func participant(_ id: ParticipantID, deep: Bool, into state: inout ProgrammeState) throws(SnapshotError) {
-        if seenParticipants.insert(id).inserted, state.participants[id] == nil, let record = try reader.participant(id) {
+    public mutating func participant(
+        _ id: ParticipantID, deep: Bool, into state: inout ProgrammeState
+    ) throws(SnapshotError) {
+        if seenParticipants.insert(id).inserted, state.participants[id] == nil, let record = try reader.participant(id)
+        {
             state.participants[id] = record
         }
         guard deep, deepParticipants.insert(id).inserted, let record = state.participants[id] else { return }

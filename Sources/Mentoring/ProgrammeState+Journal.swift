@@ -28,14 +28,21 @@ extension ProgrammeState {
         }
         switch event {
         case .participantSignedUp(let e): person(e.participant)
-        case .tandemMatched(let e): person(e.mentor); person(e.mentee); f.tandems.insert(e.tandem)
+        case .tandemMatched(let e):
+            person(e.mentor)
+            person(e.mentee)
+            f.tandems.insert(e.tandem)
         case .sessionHeld(let e): tandem(e.tandem)
         case .checkInRecorded(let e): tandem(e.tandem)
         case .profileUpdated(let e): person(e.participant)
         case .goalSet(let e): tandem(e.tandem)
         case .goalReached(let e): tandem(e.tandem)
         case .tandemCompleted(let e): tandem(e.tandem)
-        case .partnerSwapped(let e): tandem(e.tandem); f.tandems.insert(e.newTandem); person(e.leaving); person(e.joining)
+        case .partnerSwapped(let e):
+            tandem(e.tandem)
+            f.tandems.insert(e.newTandem)
+            person(e.leaving)
+            person(e.joining)
         case .participantWithdrew(let e): person(e.participant)
         case .personalDataErased(let e): person(e.participant)
         case .matchRunRecorded(let e): for pair in e.pairs { f.participants.formUnion([pair.mentor, pair.mentee]) }
@@ -64,7 +71,10 @@ extension ProgrammeState {
     /// Applies an event, first noting in `journal` the old value of everything it touches.
     public mutating func apply(_ recorded: RecordedEvent, traits: Traits?, journal: inout ProgrammeStateJournal) {
         // With a copy of the whole state kept, there is nothing to note entry by entry.
-        if journal.whole != nil { apply(recorded, traits: traits); return }
+        if journal.whole != nil {
+            apply(recorded, traits: traits)
+            return
+        }
         let f = footprint(of: recorded.event)
         for id in f.participants { journal.participants.append((id, participants[id])) }
         for id in f.tandems { journal.tandems.append((id, tandems[id])) }
@@ -86,7 +96,10 @@ extension ProgrammeState {
 
     /// Undoes everything the journal noted, newest first.
     public mutating func rollBack(_ journal: ProgrammeStateJournal) {
-        if let whole = journal.whole { self = whole; return }
+        if let whole = journal.whole {
+            self = whole
+            return
+        }
         for (id, old) in journal.participants.reversed() { participants[id] = old }
         for (id, old) in journal.tandems.reversed() { tandems[id] = old }
         for (id, old) in journal.programmes.reversed() { programmes[id] = old }

@@ -9,9 +9,15 @@ public struct Programme: Sendable, Equatable {
     /// The day it was closed, if it was.
     public var closedOn: BusinessDate?
 
-    public init(id: ProgrammeID, name: String, starts: BusinessDate, ends: BusinessDate, cadenceDays: Int, minGroupSize: Int) {
-        self.id = id; self.name = name; self.starts = starts; self.ends = ends
-        self.cadenceDays = cadenceDays; self.minGroupSize = minGroupSize
+    public init(
+        id: ProgrammeID, name: String, starts: BusinessDate, ends: BusinessDate, cadenceDays: Int, minGroupSize: Int
+    ) {
+        self.id = id
+        self.name = name
+        self.starts = starts
+        self.ends = ends
+        self.cadenceDays = cadenceDays
+        self.minGroupSize = minGroupSize
     }
 
     /// Whether `date` falls inside the programme.
@@ -84,7 +90,6 @@ public struct TandemRecord: Sendable, Equatable {
     public func partner(of participant: ParticipantID) -> ParticipantID { participant == mentor ? mentee : mentor }
 }
 
-
 /// What an idempotency key was used for.
 public struct KeyUse: Sendable, Equatable {
     public var seq: Int
@@ -115,18 +120,22 @@ public struct ProgrammeState: Sendable, Equatable {
     public mutating func apply(_ recorded: RecordedEvent, traits: Traits? = nil) {
         head = max(head, recorded.seq)
         if let key = recorded.key {
-            keys[key] = KeyUse(seq: recorded.seq, digest: recorded.keyDigest ?? "",
-                               refs: recorded.event.personalReferences.map(\.ref))
+            keys[key] = KeyUse(
+                seq: recorded.seq, digest: recorded.keyDigest ?? "",
+                refs: recorded.event.personalReferences.map(\.ref))
         }
         switch recorded.event {
         case .programmeLaunched(let e):
-            programmes[e.programme] = Programme(id: e.programme, name: e.name, starts: e.starts, ends: e.ends,
-                                                cadenceDays: e.cadenceDays, minGroupSize: e.minGroupSize)
+            programmes[e.programme] = Programme(
+                id: e.programme, name: e.name, starts: e.starts, ends: e.ends,
+                cadenceDays: e.cadenceDays, minGroupSize: e.minGroupSize)
         case .participantSignedUp(let e):
-            participants[e.participant] = ParticipantRecord(id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on,
-                                                            unit: traits?.unit, refs: [e.personal.ref])
+            participants[e.participant] = ParticipantRecord(
+                id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on,
+                unit: traits?.unit, refs: [e.personal.ref])
         case .tandemMatched(let e):
-            var tandem = TandemRecord(id: e.tandem, programme: e.programme, mentor: e.mentor, mentee: e.mentee, since: e.on)
+            var tandem = TandemRecord(
+                id: e.tandem, programme: e.programme, mentor: e.mentor, mentee: e.mentee, since: e.on)
             tandem.sinceSeq = recorded.seq
             tandems[e.tandem] = tandem
             join(e.mentor, e.tandem)
@@ -155,7 +164,8 @@ public struct ProgrammeState: Sendable, Equatable {
             end(e.tandem, on: e.on, as: .dissolved, seq: recorded.seq)
             let staying = old.partner(of: e.leaving)
             let (mentor, mentee) = old.mentor == staying ? (staying, e.joining) : (e.joining, staying)
-            var new = TandemRecord(id: e.newTandem, programme: old.programme, mentor: mentor, mentee: mentee, since: e.on)
+            var new = TandemRecord(
+                id: e.newTandem, programme: old.programme, mentor: mentor, mentee: mentee, since: e.on)
             new.sinceSeq = recorded.seq
             if let ref = e.personal?.ref { new.refs.append(ref) }
             tandems[e.newTandem] = new

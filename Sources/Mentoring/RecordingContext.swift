@@ -33,8 +33,11 @@ extension RecordingContext {
     ///   characters (which a terminal would obey when the audit prints them).
     public func validate() throws(DomainError) {
         let trimmed = actor.trimmed
-        guard !trimmed.isEmpty, trimmed.count <= 64, !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
-            throw .invalidValue(field: "actor", value: String(actor.prefix(64)), expected: "a name of 1 to 64 printable characters")
+        guard !trimmed.isEmpty, trimmed.count <= 64,
+            !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
+        else {
+            throw .invalidValue(
+                field: "actor", value: String(actor.prefix(64)), expected: "a name of 1 to 64 printable characters")
         }
         if let onBehalfOf { try Field.text("on-behalf-of", onBehalfOf, maximum: 200) }
     }

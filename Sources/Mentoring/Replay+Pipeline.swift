@@ -96,8 +96,10 @@ extension Replay {
     /// - Returns: the head: the last line passed on.
     /// `beforeFolding` runs on this thread once the reading has started (the vault's
     /// traits load meanwhile).
-    static func pipelined(_ source: any LineSource, window: ReplayWindow, beforeFolding: () throws -> Void = {},
-                          _ body: (RecordedEvent) throws -> Void) throws -> LogHead {
+    static func pipelined(
+        _ source: any LineSource, window: ReplayWindow, beforeFolding: () throws -> Void = {},
+        _ body: (RecordedEvent) throws -> Void
+    ) throws -> LogHead {
         // Up to 16 batches (about 33,000 events, some 10 MB) may wait: the reader gets a
         // head start while the vault loads, and memory stays small (a deeper queue filled
         // up during a long vault load and cost 40 MB for no gain).
@@ -139,7 +141,8 @@ extension Replay {
                 for item in batch {
                     try body(item.recorded)
                     if let hex = item.hashHex {
-                        head = LogHead(seq: item.recorded.seq, hash: hex.withUnsafeBytes { SHA256Digest(hexBytes: $0)! })
+                        head = LogHead(
+                            seq: item.recorded.seq, hash: hex.withUnsafeBytes { SHA256Digest(hexBytes: $0)! })
                     }
                 }
             }

@@ -1,6 +1,7 @@
 import EventLog
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Which part of history a fold sees: time travel for queries.
@@ -82,9 +83,12 @@ public enum Replay {
             var restart = false
             var collecting = false
             // The lines are read and decoded on another thread while this one folds.
-            let head = try pipelined(source, window: window, beforeFolding: {
-                if profiles == nil { profiles = try loadingProfiles() }
-            }) { recorded in
+            let head = try pipelined(
+                source, window: window,
+                beforeFolding: {
+                    if profiles == nil { profiles = try loadingProfiles() }
+                }
+            ) { recorded in
                 if collecting {
                     // Only voids matter now.
                     if case .eventVoided(let v) = recorded.event { voided[v.seq] = recorded.seq }
@@ -139,7 +143,10 @@ public enum Replay {
                 head.note(line)
                 if case .eventVoided(let v) = recorded.event, voided[v.seq] == nil {
                     voided[v.seq] = line.seq
-                    if v.seq < line.seq { retroactive = true; throw StopReading() }
+                    if v.seq < line.seq {
+                        retroactive = true
+                        throw StopReading()
+                    }
                 }
                 guard voided[line.seq] == nil else { return }
                 var traits: Traits? = nil
@@ -147,7 +154,9 @@ public enum Replay {
                 fold.apply(recorded, traits: traits)
             }
         } catch is StopReading {}
-        if retroactive { return try Self.fold(source, profiles: try allProfiles?() ?? profiles, knownVoids: voided, make: make) }
+        if retroactive {
+            return try Self.fold(source, profiles: try allProfiles?() ?? profiles, knownVoids: voided, make: make)
+        }
         return Result(fold: fold, head: head.head, voided: voided)
     }
 
@@ -158,7 +167,10 @@ public enum Replay {
         private var hex = [UInt8](repeating: 0, count: 64)
         private var known: LogHead?
 
-        init(_ start: LogHead = .empty) { known = start; seq = start.seq }
+        init(_ start: LogHead = .empty) {
+            known = start
+            seq = start.seq
+        }
 
         mutating func note(_ line: LogLine) {
             seq = line.seq
@@ -179,7 +191,8 @@ public enum Replay {
     static func recordedAfter(_ line: LogLine, _ cutoff: Timestamp) -> Bool {
         let start = 7 + String(line.seq).utf8.count + 7
         guard start + 20 <= line.bytes.count,
-              let at = Timestamp(rfc3339: UnsafeRawBufferPointer(rebasing: line.bytes[start..<(start + 20)])) else { return false }
+            let at = Timestamp(rfc3339: UnsafeRawBufferPointer(rebasing: line.bytes[start..<(start + 20)]))
+        else { return false }
         return at > cutoff
     }
 }

@@ -7,11 +7,15 @@ extension ProgrammeState {
         case .programmeLaunched(let e):
             let days = e.starts.days(to: e.ends)
             if days < 182 || days > 366 {
-                return ["programme \(e.programme) runs \(days) day\(days == 1 ? "" : "s"); reverse-mentoring programmes usually run 6 to 12 months"]
+                return [
+                    "programme \(e.programme) runs \(days) day\(days == 1 ? "" : "s"); reverse-mentoring programmes usually run 6 to 12 months"
+                ]
             }
         case .participantSignedUp(let e):
             if let programme = programmes[e.programme], e.on.days(to: programme.starts) > 92 {
-                return ["\(e.participant) signed up on \(e.on), more than 3 months before programme \(e.programme) starts on \(programme.starts)"]
+                return [
+                    "\(e.participant) signed up on \(e.on), more than 3 months before programme \(e.programme) starts on \(programme.starts)"
+                ]
             }
         default: break
         }
@@ -35,10 +39,13 @@ extension ProgrammeState {
             try Field.text("name", e.name, maximum: 200)
             guard e.ends > e.starts else { throw .programmeDates(starts: e.starts, ends: e.ends) }
             guard (1...366).contains(e.cadenceDays) else {
-                throw .invalidValue(field: "--cadence-days", value: "\(e.cadenceDays)", expected: "a number of days from 1 to 366")
+                throw .invalidValue(
+                    field: "--cadence-days", value: "\(e.cadenceDays)", expected: "a number of days from 1 to 366")
             }
             guard (3...10_000).contains(e.minGroupSize) else {
-                throw .invalidValue(field: "--min-group-size", value: "\(e.minGroupSize)", expected: "at least 3: smaller groups could name people")
+                throw .invalidValue(
+                    field: "--min-group-size", value: "\(e.minGroupSize)",
+                    expected: "at least 3: smaller groups could name people")
             }
 
         case .participantSignedUp(let e):
@@ -60,7 +67,9 @@ extension ProgrammeState {
             try within(programme, e.on)
             if let run = e.run {
                 guard let owner = matchRuns[run] else { throw .unknownMatchRun(run) }
-                guard owner == e.programme else { throw .runOfOtherProgramme(run, belongsTo: owner, asked: e.programme) }
+                guard owner == e.programme else {
+                    throw .runOfOtherProgramme(run, belongsTo: owner, asked: e.programme)
+                }
                 // "As proposed by run R" must be true, unless a reason says why not.
                 if e.override == nil, mentor.proposals[run] != e.mentee {
                     throw .notProposedByRun(run, mentor: e.mentor, mentee: e.mentee)
@@ -72,22 +81,29 @@ extension ProgrammeState {
             try within(programmes[tandem.programme]!, e.on)
             guard e.on >= tandem.since else { throw .dateBeforeTandem(e.on, e.tandem, since: tandem.since) }
             guard (1...600).contains(e.minutes) else {
-                throw .invalidValue(field: "--minutes", value: "\(e.minutes)", expected: "a session lasts from 1 to 600 minutes")
+                throw .invalidValue(
+                    field: "--minutes", value: "\(e.minutes)", expected: "a session lasts from 1 to 600 minutes")
             }
             try Field.list("--topics", e.topics, maximumItems: 12, maximumLength: 60)
 
         case .profileUpdated(let e):
             guard let participant = participants[e.participant] else { throw .unknownParticipant(e.participant) }
             guard !participant.erased else { throw .participantErased(e.participant) }
-            guard e.on >= participant.signedUpOn else { throw .dateBeforeSignUp(e.on, e.participant, signedUp: participant.signedUpOn) }
+            guard e.on >= participant.signedUpOn else {
+                throw .dateBeforeSignUp(e.on, e.participant, signedUp: participant.signedUpOn)
+            }
 
         case .checkInRecorded(let e):
             let tandem = try active(e.tandem)
             try within(programmes[tandem.programme]!, e.on)
             guard e.on >= tandem.since else { throw .dateBeforeTandem(e.on, e.tandem, since: tandem.since) }
-            guard tandem.mentor == e.participant || tandem.mentee == e.participant else { throw .notAMember(e.participant, e.tandem) }
+            guard tandem.mentor == e.participant || tandem.mentee == e.participant else {
+                throw .notAMember(e.participant, e.tandem)
+            }
             guard (1...5).contains(e.rating) else {
-                throw .invalidValue(field: "--rating", value: "\(e.rating)", expected: "a rating from 1 (does not fit) to 5 (fits very well)")
+                throw .invalidValue(
+                    field: "--rating", value: "\(e.rating)",
+                    expected: "a rating from 1 (does not fit) to 5 (fits very well)")
             }
 
         case .goalSet(let e):
@@ -98,7 +114,9 @@ extension ProgrammeState {
             guard e.on >= tandem.since else { throw .dateBeforeTandem(e.on, e.tandem, since: tandem.since) }
             if let due = e.due {
                 guard due >= e.on else { throw .dueBeforeSet(due: due, set: e.on) }
-                guard due <= programme.ends else { throw .dueAfterProgramme(due: due, tandem.programme, ends: programme.ends) }
+                guard due <= programme.ends else {
+                    throw .dueAfterProgramme(due: due, tandem.programme, ends: programme.ends)
+                }
             }
             if let category = e.category { try Field.code("--category", category) }
 
@@ -120,8 +138,9 @@ extension ProgrammeState {
             guard !werePartners(staying, e.joining) else { throw .formerPartners(staying, e.joining) }
             let stayingRecord = participants[staying]!
             if stayingRecord.erased { throw .participantErased(staying) }
-            try crossUnit(leaving.role == .mentor ? joining : stayingRecord, leaving.role == .mentor ? stayingRecord : joining,
-                          override: e.override)
+            try crossUnit(
+                leaving.role == .mentor ? joining : stayingRecord, leaving.role == .mentor ? stayingRecord : joining,
+                override: e.override)
             try within(programmes[tandem.programme]!, e.on)
             guard e.on >= tandem.since else { throw .dateBeforeTandem(e.on, e.tandem, since: tandem.since) }
             try notBeforeActivity(tandem, e.on, entry: "swap")
@@ -130,7 +149,9 @@ extension ProgrammeState {
         case .participantWithdrew(let e):
             guard let participant = participants[e.participant] else { throw .unknownParticipant(e.participant) }
             if let withdrawn = participant.withdrawnOn { throw .participantWithdrawn(e.participant, on: withdrawn) }
-            guard e.on >= participant.signedUpOn else { throw .dateBeforeSignUp(e.on, e.participant, signedUp: participant.signedUpOn) }
+            guard e.on >= participant.signedUpOn else {
+                throw .dateBeforeSignUp(e.on, e.participant, signedUp: participant.signedUpOn)
+            }
             let programme = programmes[participant.programme]!
             guard e.on <= programme.ends else { throw .programmeEnded(programme.id, ends: programme.ends, date: e.on) }
             // Every tandem the person was in must lie before the withdrawal on the business-date
@@ -138,12 +159,15 @@ extension ProgrammeState {
             for id in participant.tandems {
                 guard let tandem = tandems[id] else { continue }
                 if tandem.since > e.on {
-                    throw .timelineConflict(fact: "\(e.participant) was matched in \(id) on \(tandem.since)", factDate: tandem.since,
-                                            seq: tandem.sinceSeq, entry: "withdrawal", date: e.on)
+                    throw .timelineConflict(
+                        fact: "\(e.participant) was matched in \(id) on \(tandem.since)", factDate: tandem.since,
+                        seq: tandem.sinceSeq, entry: "withdrawal", date: e.on)
                 }
                 if let until = tandem.until, until > e.on, let seq = tandem.untilSeq {
-                    throw .timelineConflict(fact: "\(id) was \(tandem.status == .completed ? "completed" : "dissolved") on \(until)", factDate: until,
-                                            seq: seq, entry: "withdrawal", date: e.on)
+                    throw .timelineConflict(
+                        fact: "\(id) was \(tandem.status == .completed ? "completed" : "dissolved") on \(until)",
+                        factDate: until,
+                        seq: seq, entry: "withdrawal", date: e.on)
                 }
                 if tandem.status == .active { try notBeforeActivity(tandem, e.on, entry: "withdrawal") }
             }
@@ -152,7 +176,9 @@ extension ProgrammeState {
             let tandem = try active(e.tandem)
             try within(programmes[tandem.programme]!, e.on)
             guard e.on >= tandem.since else { throw .dateBeforeTandem(e.on, e.tandem, since: tandem.since) }
-            if let last = tandem.lastSession, e.on < last { throw .dateBeforeLastSession(e.on, e.tandem, lastSession: last) }
+            if let last = tandem.lastSession, e.on < last {
+                throw .dateBeforeLastSession(e.on, e.tandem, lastSession: last)
+            }
             try notBeforeActivity(tandem, e.on, entry: "completion")
 
         case .eventVoided(let e):
@@ -167,7 +193,9 @@ extension ProgrammeState {
         case .programmeClosed(let e):
             let programme = try self.programme(e.programme)
             if let closed = programme.closedOn { throw .programmeClosed(e.programme, on: closed) }
-            guard e.on >= programme.starts else { throw .dateOutsideProgramme(e.on, e.programme, starts: programme.starts, ends: programme.ends) }
+            guard e.on >= programme.starts else {
+                throw .dateOutsideProgramme(e.on, e.programme, starts: programme.starts, ends: programme.ends)
+            }
             if let open = tandems.values.first(where: { $0.programme == e.programme && $0.status == .active }) {
                 throw .alreadyInTandem(open.mentor, open.id)
             }
@@ -193,14 +221,20 @@ extension ProgrammeState {
 
     /// Someone who can join a tandem: exists, in this programme, in this role, still in the
     /// programme, with their data, and not in a tandem now.
-    func available(_ id: ParticipantID, in programme: ProgrammeID, as role: Role, on date: BusinessDate) throws(DomainError) -> ParticipantRecord {
+    func available(
+        _ id: ParticipantID, in programme: ProgrammeID, as role: Role, on date: BusinessDate
+    ) throws(DomainError) -> ParticipantRecord {
         guard let participant = participants[id] else { throw .unknownParticipant(id) }
-        guard participant.programme == programme else { throw .wrongProgramme(id, belongsTo: participant.programme, asked: programme) }
+        guard participant.programme == programme else {
+            throw .wrongProgramme(id, belongsTo: participant.programme, asked: programme)
+        }
         guard participant.role == role else { throw .wrongRole(id, signedUpAs: participant.role, neededAs: role) }
         if let withdrawn = participant.withdrawnOn { throw .participantWithdrawn(id, on: withdrawn) }
         if participant.erased { throw .participantErased(id) }
         if let tandem = participant.activeTandem { throw .alreadyInTandem(id, tandem) }
-        guard date >= participant.signedUpOn else { throw .dateBeforeSignUp(date, id, signedUp: participant.signedUpOn) }
+        guard date >= participant.signedUpOn else {
+            throw .dateBeforeSignUp(date, id, signedUp: participant.signedUpOn)
+        }
         return participant
     }
 
@@ -209,8 +243,10 @@ extension ProgrammeState {
     func notOverlapping(_ id: ParticipantID, from date: BusinessDate, entry: String) throws(DomainError) {
         guard let participant = participants[id] else { return }
         for tandemID in participant.tandems {
-            guard let tandem = tandems[tandemID], let until = tandem.until, until > date, let seq = tandem.untilSeq else { continue }
-            throw .timelineConflict(fact: "\(id) was in \(tandemID) until \(until)", factDate: until, seq: seq, entry: entry, date: date)
+            guard let tandem = tandems[tandemID], let until = tandem.until, until > date, let seq = tandem.untilSeq
+            else { continue }
+            throw .timelineConflict(
+                fact: "\(id) was in \(tandemID) until \(until)", factDate: until, seq: seq, entry: entry, date: date)
         }
     }
 
@@ -218,7 +254,9 @@ extension ProgrammeState {
     /// recorded about its time together.
     func notBeforeActivity(_ tandem: TandemRecord, _ date: BusinessDate, entry: String) throws(DomainError) {
         guard let last = tandem.lastActivity, last > date else { return }
-        throw .timelineConflict(fact: "\(tandem.id) has an entry dated \(last)", factDate: last, seq: tandem.lastActivitySeq, entry: entry, date: date)
+        throw .timelineConflict(
+            fact: "\(tandem.id) has an entry dated \(last)", factDate: last, seq: tandem.lastActivitySeq, entry: entry,
+            date: date)
     }
 
     func crossUnit(_ mentor: ParticipantRecord, _ mentee: ParticipantRecord, override: String?) throws(DomainError) {
@@ -245,12 +283,16 @@ public enum Field {
     /// Non-empty (after trimming), at most `maximum` characters, no control characters.
     public static func text(_ field: String, _ value: String, maximum: Int) throws(DomainError) {
         let trimmed = value.trimmed
-        guard !trimmed.isEmpty else { throw .invalidValue(field: field, value: value, expected: "it must not be empty") }
+        guard !trimmed.isEmpty else {
+            throw .invalidValue(field: field, value: value, expected: "it must not be empty")
+        }
         guard trimmed.count <= maximum else {
-            throw .invalidValue(field: field, value: String(trimmed.prefix(40)) + "…", expected: "at most \(maximum) characters")
+            throw .invalidValue(
+                field: field, value: String(trimmed.prefix(40)) + "…", expected: "at most \(maximum) characters")
         }
         guard !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
-            throw .invalidValue(field: field, value: trimmed, expected: "control characters (like newlines) are not allowed here")
+            throw .invalidValue(
+                field: field, value: trimmed, expected: "control characters (like newlines) are not allowed here")
         }
     }
 
@@ -260,9 +302,14 @@ public enum Field {
     public static func slug(_ field: String, _ value: String) throws(DomainError) {
         let words = value.split(separator: "-", omittingEmptySubsequences: false)
         guard !value.isEmpty, value.utf8.count <= 40,
-              words.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) } })
+            words.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) } }
+            )
         else {
-            throw .invalidValue(field: field, value: value, expected: "a code of lower-case letters, digits and hyphens, at most 40 characters, e.g. linkedin or data-visualisation")
+            throw .invalidValue(
+                field: field, value: value,
+                expected:
+                    "a code of lower-case letters, digits and hyphens, at most 40 characters, e.g. linkedin or data-visualisation"
+            )
         }
     }
 
@@ -273,9 +320,16 @@ public enum Field {
         let folded = fold(id)
         var word = ""
         for character in fold(name) + " " {
-            if character.isLetter { word.append(character); continue }
+            if character.isLetter {
+                word.append(character)
+                continue
+            }
             if word.count >= 3, folded.contains(word) {
-                throw .invalidValue(field: "--id", value: id, expected: "an id that does not contain the person's name ('\(word)'), since ids stay in the log after an erasure; leave --id out for a generated one")
+                throw .invalidValue(
+                    field: "--id", value: id,
+                    expected:
+                        "an id that does not contain the person's name ('\(word)'), since ids stay in the log after an erasure; leave --id out for a generated one"
+                )
             }
             word = ""
         }
@@ -284,10 +338,12 @@ public enum Field {
     /// Lower case, with the accents of Latin letters taken off (ü → u, ß → ss): how names
     /// are compared and searched.
     public static func fold(_ text: String) -> String {
-        let table: [Character: String] = ["ä": "a", "à": "a", "á": "a", "â": "a", "ã": "a", "å": "a", "æ": "ae", "ç": "c", "č": "c",
-                                          "è": "e", "é": "e", "ê": "e", "ë": "e", "ì": "i", "í": "i", "î": "i", "ï": "i", "ñ": "n",
-                                          "ò": "o", "ó": "o", "ô": "o", "õ": "o", "ö": "o", "ø": "o", "ß": "ss", "š": "s", "ù": "u",
-                                          "ú": "u", "û": "u", "ü": "u", "ý": "y", "ÿ": "y", "ž": "z", "ł": "l", "ğ": "g", "ş": "s"]
+        let table: [Character: String] = [
+            "ä": "a", "à": "a", "á": "a", "â": "a", "ã": "a", "å": "a", "æ": "ae", "ç": "c", "č": "c",
+            "è": "e", "é": "e", "ê": "e", "ë": "e", "ì": "i", "í": "i", "î": "i", "ï": "i", "ñ": "n",
+            "ò": "o", "ó": "o", "ô": "o", "õ": "o", "ö": "o", "ø": "o", "ß": "ss", "š": "s", "ù": "u",
+            "ú": "u", "û": "u", "ü": "u", "ý": "y", "ÿ": "y", "ž": "z", "ł": "l", "ğ": "g", "ş": "s",
+        ]
         var out = ""
         for character in text.lowercased() { out += table[character] ?? String(character) }
         return out
@@ -299,9 +355,12 @@ public enum Field {
     }
 
     /// A list of short items.
-    public static func list(_ field: String, _ values: [String], maximumItems: Int, maximumLength: Int) throws(DomainError) {
+    public static func list(
+        _ field: String, _ values: [String], maximumItems: Int, maximumLength: Int
+    ) throws(DomainError) {
         guard values.count <= maximumItems else {
-            throw .invalidValue(field: field, value: values.joined(separator: ","), expected: "at most \(maximumItems) items")
+            throw .invalidValue(
+                field: field, value: values.joined(separator: ","), expected: "at most \(maximumItems) items")
         }
         for value in values { try text(field, value, maximum: maximumLength) }
     }
@@ -317,7 +376,8 @@ extension String {
         if let a = utf8.first, let z = utf8.last, a > 0x20, a < 0x7F, z > 0x20, z < 0x7F { return self }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
         return String(scalars[first...last])
     }
 }

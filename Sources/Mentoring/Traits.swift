@@ -58,7 +58,9 @@ public struct TraitsDirectory: Sendable {
     /// Streams the ref and traits of every profile line of the vault from byte `offset` on;
     /// other payloads and lines that do not parse are skipped.
     /// - Throws: `SystemError` if the vault cannot be read; what `body` throws.
-    public static func forEachProfile(in vault: Vault, from offset: Int = 0, _ body: (String, Traits) throws -> Void) throws {
+    public static func forEachProfile(
+        in vault: Vault, from offset: Int = 0, _ body: (String, Traits) throws -> Void
+    ) throws {
         guard FileSystem.kind(of: vault.path).exists else { return }
         let marker = Array("\"kind\":\"profile\"".utf8)
         try LineStream.forEach(vault.path, from: offset) { line, _ in
@@ -73,9 +75,13 @@ public struct TraitsDirectory: Sendable {
         var ref: String?, traits: Traits?
         do throws(JSONSyntaxError) {
             try s.forEachMember { (s: inout JSONScanner, key: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-                if s.keyEquals(key, "ref") { ref = try s.parseString() }
-                else if s.keyEquals(key, "payload") { traits = try Self.parseTraits(&s) }
-                else { try s.skipValue() }
+                if s.keyEquals(key, "ref") {
+                    ref = try s.parseString()
+                } else if s.keyEquals(key, "payload") {
+                    traits = try Self.parseTraits(&s)
+                } else {
+                    try s.skipValue()
+                }
             }
         } catch { return nil }
         guard let ref, let traits else { return nil }
@@ -85,12 +91,19 @@ public struct TraitsDirectory: Sendable {
     private static func parseTraits(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Traits? {
         var isProfile = false, unit: String?, level: Int?, born: Int?, gender: String?
         try s.forEachMember { (s: inout JSONScanner, key: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-            if s.keyEquals(key, "kind") { isProfile = try s.parseString() == "profile" }
-            else if s.keyEquals(key, "unit") { unit = try s.parseString() }
-            else if s.keyEquals(key, "level") { level = Int(try s.parseInt()) }
-            else if s.keyEquals(key, "born") { born = Int(try s.parseInt()) }
-            else if s.keyEquals(key, "gender") { gender = s.consume("null") ? nil : try s.parseString() }
-            else { try s.skipValue() }
+            if s.keyEquals(key, "kind") {
+                isProfile = try s.parseString() == "profile"
+            } else if s.keyEquals(key, "unit") {
+                unit = try s.parseString()
+            } else if s.keyEquals(key, "level") {
+                level = Int(try s.parseInt())
+            } else if s.keyEquals(key, "born") {
+                born = Int(try s.parseInt())
+            } else if s.keyEquals(key, "gender") {
+                gender = s.consume("null") ? nil : try s.parseString()
+            } else {
+                try s.skipValue()
+            }
         }
         guard isProfile, let unit, let level, let born else { return nil }
         return Traits(unit: unit, level: level, born: born, gender: gender)
@@ -127,7 +140,9 @@ public struct TraitsDirectory: Sendable {
         var found: Traits?
         let marker = Array("\"\(ref)\"".utf8)
         try? LineStream.forEach(olderLines.path) { line, _ in
-            guard found == nil, ByteSearch.contains(marker, in: line), let (lineRef, traits) = Self.parseProfileLine(line), lineRef == ref else { return }
+            guard found == nil, ByteSearch.contains(marker, in: line),
+                let (lineRef, traits) = Self.parseProfileLine(line), lineRef == ref
+            else { return }
             found = traits
         }
         return found
@@ -140,7 +155,9 @@ public enum PackedRef {
     /// The ref as a number; nil for a ref of any other shape (kept as a string by callers).
     public static func pack(_ ref: String) -> UInt64? {
         var utf8 = ref.utf8.makeIterator()
-        guard ref.utf8.count == 18, utf8.next() == UInt8(ascii: "r"), utf8.next() == UInt8(ascii: "-") else { return nil }
+        guard ref.utf8.count == 18, utf8.next() == UInt8(ascii: "r"), utf8.next() == UInt8(ascii: "-") else {
+            return nil
+        }
         var value: UInt64 = 0
         while let c = utf8.next() {
             let digit: UInt8
@@ -204,7 +221,8 @@ public struct TraitsCodec: Sendable {
     /// The traits a word was packed from (by this codec).
     public func unpack(_ word: UInt64) -> Traits {
         let gender = Int(word >> 32 & 0xFF)
-        return Traits(unit: units.values[Int(word >> 40)], level: Int(word >> 16 & 0xFFFF) - 32768, born: Int(word & 0xFFFF),
-                      gender: gender == 0 ? nil : genders.values[gender - 1])
+        return Traits(
+            unit: units.values[Int(word >> 40)], level: Int(word >> 16 & 0xFFFF) - 32768, born: Int(word & 0xFFFF),
+            gender: gender == 0 ? nil : genders.values[gender - 1])
     }
 }

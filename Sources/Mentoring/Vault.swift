@@ -1,6 +1,7 @@
 import EventLog
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One line of the vault as read back.
@@ -39,7 +40,10 @@ public struct Vault: Sendable {
         let before = try fd.size()
         if before == 0 { try fd.setMode(0o600) }
         var bytes: [UInt8] = []
-        for record in records { bytes += record.line; bytes.append(0x0A) }
+        for record in records {
+            bytes += record.line
+            bytes.append(0x0A)
+        }
         do {
             try fd.writeAll(bytes)
             if sync { try fd.sync() }
@@ -67,7 +71,9 @@ public struct Vault: Sendable {
 
     /// Streams every line's ref and digest from byte `offset` on, without parsing the
     /// payload (what `tandem verify` needs). The ref is nil for a line that does not parse.
-    public func forEachDigest(from offset: Int = 0, _ body: (String?, SHA256Digest, _ offset: Int) throws -> Void) throws {
+    public func forEachDigest(
+        from offset: Int = 0, _ body: (String?, SHA256Digest, _ offset: Int) throws -> Void
+    ) throws {
         guard FileSystem.kind(of: path).exists else { return }
         try LineStream.forEach(path, from: offset) { line, at in try body(Self.ref(of: line), SHA256.hash(line), at) }
     }
@@ -100,7 +106,8 @@ public struct Vault: Sendable {
         guard let torn = try tornTail() else { return nil }
         let fd = try FileDescriptor(path: path, flags: O_RDWR)
         let bytes = try fd.read(count: torn.count, at: torn.lowerBound)
-        _ = try FileSystem.keepInNewFile(bytes, in: quarantineDirectory, base: "vault.jsonl.torn-at-\(torn.lowerBound).\(stamp)")
+        _ = try FileSystem.keepInNewFile(
+            bytes, in: quarantineDirectory, base: "vault.jsonl.torn-at-\(torn.lowerBound).\(stamp)")
         try fd.truncate(to: torn.lowerBound)
         try fd.sync()
         return torn
@@ -112,7 +119,11 @@ public struct Vault: Sendable {
         var ref: String?
         do throws(JSONSyntaxError) {
             try s.forEachMember { (s: inout JSONScanner, key: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-                if s.keyEquals(key, "ref"), ref == nil, !s.consume("null") { ref = try s.parseString() } else { try s.skipValue() }
+                if s.keyEquals(key, "ref"), ref == nil, !s.consume("null") {
+                    ref = try s.parseString()
+                } else {
+                    try s.skipValue()
+                }
             }
             s.skipWhitespace()
             guard s.isAtEnd else { return nil }
@@ -127,7 +138,8 @@ public struct Vault: Sendable {
         guard let object = (try? JSONScanner.parse(line))?.objectValue, let ref = object["ref"]?.stringValue else {
             return VaultLine(ref: "@\(offset)", payload: nil, digest: digest)
         }
-        return VaultLine(ref: ref, payload: object["payload"]?.objectValue.flatMap(PersonalPayload.init(json:)), digest: digest)
+        return VaultLine(
+            ref: ref, payload: object["payload"]?.objectValue.flatMap(PersonalPayload.init(json:)), digest: digest)
     }
 
     /// Every line, by ref (for tests and small stores).

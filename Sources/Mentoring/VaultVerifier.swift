@@ -7,7 +7,9 @@ public struct VaultDamage: Error, Equatable, Sendable, CustomStringConvertible {
     /// What does not match.
     public var problem: String
     public init(_ problem: String) { self.problem = problem }
-    public var description: String { "vault.jsonl does not match the log: \(problem). Run `tandem verify` after restoring the store from a backup" }
+    public var description: String {
+        "vault.jsonl does not match the log: \(problem). Run `tandem verify` after restoring the store from a backup"
+    }
 }
 
 /// What the vault check found.
@@ -55,16 +57,23 @@ public enum VaultVerifier {
             guard let ref else {
                 throw VaultDamage("the line at byte \(offset) is not a vault record (no JSON object with a ref)")
             }
-            guard let index = commitments.index(of: ref) else { report.orphans += 1; return }
+            guard let index = commitments.index(of: ref) else {
+                report.orphans += 1
+                return
+            }
             if commitments.present[index] {
                 throw VaultDamage("ref \(ref) has a second line at byte \(offset); each record is written once")
             }
             commitments.present[index] = true
             if erased.contains(ref) {
-                throw VaultDamage("ref \(ref) (seq \(try seq(introducing: ref, in: log))) was erased, yet its line is still in the vault")
+                throw VaultDamage(
+                    "ref \(ref) (seq \(try seq(introducing: ref, in: log))) was erased, yet its line is still in the vault"
+                )
             }
             guard digest == commitments.commits[index] else {
-                throw VaultDamage("the line for ref \(ref) does not match the commitment of seq \(try seq(introducing: ref, in: log))")
+                throw VaultDamage(
+                    "the line for ref \(ref) does not match the commitment of seq \(try seq(introducing: ref, in: log))"
+                )
             }
             report.records += 1
         }
@@ -72,7 +81,9 @@ public enum VaultVerifier {
         for (index, isPresent) in commitments.present.enumerated() where !isPresent {
             let ref = commitments[ref: index]
             guard erased.contains(ref) else {
-                throw VaultDamage("the personal data of seq \(try seq(introducing: ref, in: log)) (ref \(ref)) is missing and no PersonalDataErased covers it (if a `tandem forget` was interrupted, run it again)")
+                throw VaultDamage(
+                    "the personal data of seq \(try seq(introducing: ref, in: log)) (ref \(ref)) is missing and no PersonalDataErased covers it (if a `tandem forget` was interrupted, run it again)"
+                )
             }
             report.erased += 1
         }
@@ -118,7 +129,10 @@ private struct CommitmentIndex {
     /// Records a commitment; a ref committed to again keeps its first slot and takes the
     /// later commitment.
     mutating func insert(_ ref: String, _ commit: SHA256Digest) {
-        if let index = index(of: ref) { commits[Int(index)] = commit; return }
+        if let index = index(of: ref) {
+            commits[Int(index)] = commit
+            return
+        }
         let index = Int32(commits.count)
         if let key = PackedRef.pack(ref) {
             packed[key] = index

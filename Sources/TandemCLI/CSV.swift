@@ -26,7 +26,11 @@ enum CSV {
         var line = 1, recordLine = 1
         var i = 0
         var quoted = false, wasQuoted = false
-        func endField() { fields.append(field); field = ""; wasQuoted = false }
+        func endField() {
+            fields.append(field)
+            field = ""
+            wasQuoted = false
+        }
         func endRecord() {
             endField()
             if !(fields.count == 1 && fields[0].isEmpty) { records.append(Record(line: recordLine, fields: fields)) }
@@ -36,7 +40,11 @@ enum CSV {
             let c = scalars[i]
             if quoted {
                 if c == "\"" {
-                    if i + 1 < scalars.count && scalars[i + 1] == "\"" { field.unicodeScalars.append("\""); i += 2; continue }
+                    if i + 1 < scalars.count && scalars[i + 1] == "\"" {
+                        field.unicodeScalars.append("\"")
+                        i += 2
+                        continue
+                    }
                     quoted = false
                     i += 1
                     continue
@@ -51,12 +59,20 @@ enum CSV {
                 endField()
             case "\r" where i + 1 < scalars.count && scalars[i + 1] == "\n":
                 i += 1
-                endRecord(); line += 1; recordLine = line
+                endRecord()
+                line += 1
+                recordLine = line
             case "\n":
-                endRecord(); line += 1; recordLine = line
+                endRecord()
+                line += 1
+                recordLine = line
             case "\"":
                 guard field.isEmpty, !wasQuoted else {
-                    throw CSVError(line: line, message: "a quote inside an unquoted field (field \(fields.count + 1)); quote the whole field and double the quote: \"\"")
+                    throw CSVError(
+                        line: line,
+                        message:
+                            "a quote inside an unquoted field (field \(fields.count + 1)); quote the whole field and double the quote: \"\""
+                    )
                 }
                 quoted = true
                 wasQuoted = true

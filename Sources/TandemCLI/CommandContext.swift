@@ -1,7 +1,8 @@
 import EventLog
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Somewhere text goes: standard output, standard error, or a string in a test.
@@ -41,7 +42,10 @@ public final class FileDescriptorSink: TextSink {
         bytes.withUnsafeBytes { raw in
             while offset < raw.count {
                 let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
                 offset += n
             }
         }
@@ -98,9 +102,10 @@ public struct CommandContext: Sendable {
             pointer += 1
         }
         var buffer = [CChar](repeating: 0, count: 4096)
-        let directory = getcwd(&buffer, buffer.count).map { _ in
-            String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        } ?? "."
+        let directory =
+            getcwd(&buffer, buffer.count).map { _ in
+                String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            } ?? "."
         return CommandContext(
             environment: environment, clock: SystemClock(), random: SystemRandomSource(), currentDirectory: directory,
             stdout: FileDescriptorSink.standardOutput, stderr: FileDescriptorSink.standardError)

@@ -57,7 +57,10 @@ public enum ErrorReport {
         switch error {
         case let usage as UsageError:
             let command = (["tandem"] + usage.path).joined(separator: " ")
-            return (ExitCode.usage, "Error: \(usage.message.escapingControlCharacters)\nUsage: \(parser.usage(usage.path))\n  See '\(command) --help' for more information.")
+            return (
+                ExitCode.usage,
+                "Error: \(usage.message.escapingControlCharacters)\nUsage: \(parser.usage(usage.path))\n  See '\(command) --help' for more information."
+            )
         case let failure as CommandFailure:
             return (failure.exitCode, "Error: \(failure.message)")
         case let log as LogError:

@@ -50,7 +50,11 @@ struct JSONFields: FieldSource {
         guard key.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return key }
         var kebab = ""
         for c in key.unicodeScalars {
-            if c.value >= 65 && c.value <= 90 { kebab += "-" + String(Character(c)).lowercased() } else { kebab.unicodeScalars.append(c) }
+            if c.value >= 65 && c.value <= 90 {
+                kebab += "-" + String(Character(c)).lowercased()
+            } else {
+                kebab.unicodeScalars.append(c)
+            }
         }
         return kebab
     }
@@ -77,7 +81,9 @@ struct JSONFields: FieldSource {
 
 extension FieldSource {
     func required(_ name: String, _ valueName: String = "value") throws(FieldError) -> String {
-        guard let value = value(name) else { throw FieldError("Missing expected argument \(describe(name, valueName))") }
+        guard let value = value(name) else {
+            throw FieldError("Missing expected argument \(describe(name, valueName))")
+        }
         return value
     }
 
@@ -88,7 +94,9 @@ extension FieldSource {
     func id<Kind>(_ name: String, _: Kind.Type = Kind.self) throws(FieldError) -> Identifier<Kind> {
         let text = try required(name, "id")
         guard let id = Identifier<Kind>(text) else {
-            throw invalid(name, "id", text, "ids are letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit")
+            throw invalid(
+                name, "id", text,
+                "ids are letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit")
         }
         return id
     }
@@ -110,10 +118,14 @@ extension FieldSource {
     static func dateAdvice(_ text: String) -> String {
         let parts = text.split(separator: "-")
         if parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-           let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) {
-            if y < 1000 { return "the year \(parts[0]) is before 1000; business dates run from 1000-01-01 to 9999-12-31" }
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2])
+        {
+            if y < 1000 {
+                return "the year \(parts[0]) is before 1000; business dates run from 1000-01-01 to 9999-12-31"
+            }
             if !(1...12).contains(m) { return "there is no month \(m)" }
-            return "\(CivilCalendar.formatDate(CivilCalendar.dayNumber(year: y, month: m, day: 1)).prefix(7)) has \(CivilCalendar.daysInMonth(year: y, month: m)) days, not \(d)"
+            return
+                "\(CivilCalendar.formatDate(CivilCalendar.dayNumber(year: y, month: m, day: 1)).prefix(7)) has \(CivilCalendar.daysInMonth(year: y, month: m)) days, not \(d)"
         }
         return "expected a date as YYYY-MM-DD, e.g. 2027-02-01"
     }
@@ -128,15 +140,21 @@ extension FieldSource {
         value(name) == nil ? nil : try integer(name, valueName)
     }
 
-    func choice<E: RawRepresentable & CaseIterable>(_ name: String, _ valueName: String, _: E.Type) throws(FieldError) -> E where E.RawValue == String {
+    func choice<E: RawRepresentable & CaseIterable>(
+        _ name: String, _ valueName: String, _: E.Type
+    ) throws(FieldError) -> E where E.RawValue == String {
         let text = try required(name, valueName)
         guard let value = E(rawValue: text) else {
-            throw invalid(name, valueName, text, "expected one of \(E.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
+            throw invalid(
+                name, valueName, text,
+                "expected one of \(E.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
         }
         return value
     }
 
-    func optionalChoice<E: RawRepresentable & CaseIterable>(_ name: String, _ valueName: String, _: E.Type) throws(FieldError) -> E? where E.RawValue == String {
+    func optionalChoice<E: RawRepresentable & CaseIterable>(
+        _ name: String, _ valueName: String, _: E.Type
+    ) throws(FieldError) -> E? where E.RawValue == String {
         value(name) == nil ? nil : try choice(name, valueName, E.self)
     }
 }

@@ -1,6 +1,7 @@
 import EventLog
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The lines of a batch input (`tandem append`), handed out one at a time: from a file in
@@ -18,7 +19,9 @@ final class InputLines {
     /// - Throws: `CommandFailure` if it cannot be opened.
     init(path: String, name: String) throws {
         fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CommandFailure("cannot read \(name): \(SystemError("open", path: path).systemMessage)") }
+        guard fd >= 0 else {
+            throw CommandFailure("cannot read \(name): \(SystemError("open", path: path).systemMessage)")
+        }
         buffer = [UInt8](repeating: 0, count: 1 << 20)
         self.name = name
     }
@@ -43,7 +46,9 @@ final class InputLines {
     func next<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
         while true {
             if let newline = buffer.withUnsafeBytes({ raw in
-                memchr(raw.baseAddress! + start, 0x0A, end - start).map { raw.baseAddress!.distance(to: UnsafeRawPointer($0)) }
+                memchr(raw.baseAddress! + start, 0x0A, end - start).map {
+                    raw.baseAddress!.distance(to: UnsafeRawPointer($0))
+                }
             }) {
                 defer { start = newline + 1 }
                 return try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<newline])) }
@@ -61,7 +66,9 @@ final class InputLines {
         // Keep the unfinished line, at the front; grow for a line longer than the buffer.
         let rest = end - start
         if start > 0 {
-            buffer.withUnsafeMutableBytes { raw in raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: rest) }
+            buffer.withUnsafeMutableBytes { raw in
+                raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: rest)
+            }
             (start, end) = (0, rest)
         }
         if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }

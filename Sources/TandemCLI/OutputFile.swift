@@ -1,6 +1,7 @@
 import EventLog
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A file a command writes besides the log (`report --html`, `due --ics`, the demo's
@@ -24,7 +25,8 @@ enum OutputFile {
         let target = resolved(path)
         if target == root || target.hasPrefix(root == "/" ? "/" : root + "/") {
             let through = target == path ? "" : " (it resolves to \(target))"
-            throw CommandFailure("--\(option) \(path) lies inside the store \(store.root)\(through); the store holds only the log, the vault and their records, and nothing else is written there. Write the file outside the store, e.g. --\(option) ./\(suggestions[option] ?? FileSystem.baseName(of: path))",
+            throw CommandFailure(
+                "--\(option) \(path) lies inside the store \(store.root)\(through); the store holds only the log, the vault and their records, and nothing else is written there. Write the file outside the store, e.g. --\(option) ./\(suggestions[option] ?? FileSystem.baseName(of: path))",
                 refusal: "output-path")
         }
         return path

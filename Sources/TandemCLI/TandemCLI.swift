@@ -11,11 +11,11 @@ public enum TandemCLI {
         name: "tandem",
         abstract: "Track reverse-mentoring programmes in a hash-chained, auditable log.",
         discussion: """
-        Every action (launch, signup, match, session, goal, swap, withdrawal, completion,
-        correction, erasure) is appended to an immutable, hash-chained log; queries replay
-        it. Personal data lives in a separate vault that can be erased without breaking
-        the chain.
-        """,
+            Every action (launch, signup, match, session, goal, swap, withdrawal, completion,
+            correction, erasure) is appended to an immutable, hash-chained log; queries replay
+            it. Personal data lives in a separate vault that can be erased without breaking
+            the chain.
+            """,
         globals: GlobalOptions.base,
         subcommands: CommandTree.commands
     )
@@ -29,8 +29,12 @@ public enum TandemCLI {
         var context = original
         // A fixed "now" makes transcripts and tests reproducible.
         if let now = context.environment["TANDEM_NOW"] {
-            guard let instant = Timestamp(rfc3339: now) ?? CivilCalendar.parseDate(now).map({ Timestamp(secondsSinceEpoch: Int64($0) * 86400 + 12 * 3600) }) else {
-                context.stderr.write("Error: TANDEM_NOW='\(now)' is not an RFC 3339 UTC time (2027-01-10T08:15:00Z) or a date\n")
+            guard
+                let instant = Timestamp(rfc3339: now)
+                    ?? CivilCalendar.parseDate(now).map({ Timestamp(secondsSinceEpoch: Int64($0) * 86400 + 12 * 3600) })
+            else {
+                context.stderr.write(
+                    "Error: TANDEM_NOW='\(now)' is not an RFC 3339 UTC time (2027-01-10T08:15:00Z) or a date\n")
                 context.stderr.flush()
                 return ExitCode.usage
             }

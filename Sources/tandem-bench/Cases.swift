@@ -1,6 +1,7 @@
 import EventLog
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The rows of the report: each case once per baseline, and the baselines' own runs.
@@ -10,7 +11,10 @@ struct BenchTable {
 
     /// Adds a case with its baselines (a missing baseline prints "skipped").
     mutating func add(_ measurement: Measurement, baselines: [(name: String, run: Baselines.Run?)]) {
-        if baselines.isEmpty { rows.append(measurement); return }
+        if baselines.isEmpty {
+            rows.append(measurement)
+            return
+        }
         for (name, run) in baselines {
             var row = measurement
             row.baselineName = name
@@ -25,10 +29,12 @@ struct BenchTable {
         guard !baselineRuns.isEmpty else { return }
         Swift.print("\nbaselines, as measured in this run:")
         for (name, run) in baselineRuns {
-            Swift.print("  " + Harness.pad(run.name, 34) + Harness.pad(Harness.short(Double(run.events)), 9, right: true)
-                        + Harness.pad(Harness.fixed(run.seconds, 3) + " s", 11, right: true)
-                        + Harness.pad(Harness.short(run.rate) + "/s", 11, right: true)
-                        + Harness.pad(Harness.fixed(Double(run.peakKB) / 1024, 0) + " MB", 9, right: true) + "   for: " + name)
+            Swift.print(
+                "  " + Harness.pad(run.name, 34) + Harness.pad(Harness.short(Double(run.events)), 9, right: true)
+                    + Harness.pad(Harness.fixed(run.seconds, 3) + " s", 11, right: true)
+                    + Harness.pad(Harness.short(run.rate) + "/s", 11, right: true)
+                    + Harness.pad(Harness.fixed(Double(run.peakKB) / 1024, 0) + " MB", 9, right: true) + "   for: "
+                    + name)
         }
     }
 }
@@ -37,7 +43,9 @@ struct BenchTable {
 func child(_ arguments: [String]) -> (events: Int, seconds: Double, bytes: Int, peakKB: Int, extra: Double?)? {
     let outcome = Harness.run(selfPath, ["child"] + arguments)
     let fields = outcome.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" })
-    guard outcome.status == 0, fields.count >= 3, let e = Int(fields[0]), let s = Double(fields[1]), let b = Int(fields[2]) else {
+    guard outcome.status == 0, fields.count >= 3, let e = Int(fields[0]), let s = Double(fields[1]),
+        let b = Int(fields[2])
+    else {
         print("case \(arguments[0]) failed: \(outcome.stdout)")
         return nil
     }
@@ -48,14 +56,20 @@ enum AppendCases {
     /// Durable appends through FileLog next to raw write+fsync on the same disk.
     static func run(work: String, into table: inout BenchTable) throws {
         if let r = child(["append", work, "2000", "1"]) {
-            table.add(Measurement(name: "durable single append (FileLog)", events: r.events, seconds: r.seconds, bytes: r.bytes,
-                                  peakKB: r.peakKB, baselineName: "raw write+fsync, 1 line", baselineRate: r.extra.map { Double(r.events) / $0 }),
-                      baselines: [])
+            table.add(
+                Measurement(
+                    name: "durable single append (FileLog)", events: r.events, seconds: r.seconds, bytes: r.bytes,
+                    peakKB: r.peakKB, baselineName: "raw write+fsync, 1 line",
+                    baselineRate: r.extra.map { Double(r.events) / $0 }),
+                baselines: [])
         }
         if let r = child(["append", work, "400", "100"]) {
-            table.add(Measurement(name: "append, 100 lines per fsync", events: r.events, seconds: r.seconds, bytes: r.bytes,
-                                  peakKB: r.peakKB, baselineName: "raw write+fsync, 100 lines", baselineRate: r.extra.map { Double(r.events) / $0 }),
-                      baselines: [])
+            table.add(
+                Measurement(
+                    name: "append, 100 lines per fsync", events: r.events, seconds: r.seconds, bytes: r.bytes,
+                    peakKB: r.peakKB, baselineName: "raw write+fsync, 100 lines",
+                    baselineRate: r.extra.map { Double(r.events) / $0 }),
+                baselines: [])
         }
     }
 
@@ -69,65 +83,95 @@ enum AppendCases {
             _ = Harness.run("/bin/rm", ["-rf", store])
             let created = Harness.run(tandem, ["init", "--store", store], environment: BenchStores.environment())
             guard created.status == 0 else { throw BenchFailure("tandem init failed: \(created.stdout)") }
-            let outcome = Harness.run(tandem, ["append", file, "--store", store, "--format", "json"], environment: BenchStores.environment())
+            let outcome = Harness.run(
+                tandem, ["append", file, "--store", store, "--format", "json"], environment: BenchStores.environment())
             guard outcome.status == 0 else { throw BenchFailure("tandem append failed: \(outcome.stdout.prefix(400))") }
-            let bytes = (FileSystem.size(of: store + "/events.jsonl") ?? 0) + (FileSystem.size(of: store + "/vault.jsonl") ?? 0)
+            let bytes =
+                (FileSystem.size(of: store + "/events.jsonl") ?? 0) + (FileSystem.size(of: store + "/vault.jsonl") ?? 0)
             if attempt == 0 || outcome.seconds < best!.seconds { best = (outcome.seconds, outcome.peakKB, bytes) }
         }
         var baselines: [(name: String, run: Baselines.Run?)] = []
         if let python = Harness.which("python3") {
             let script = try Baselines.script(work, "sqlite_insert.py", Baselines.pythonSQLiteInsert)
-            baselines.append(("python sqlite3 insert, 1 commit", Baselines.run("python sqlite3 insert, 1 commit", tool: python,
-                                                                              [script, file, work + "/batch.sqlite"], expect: count)))
+            baselines.append(
+                (
+                    "python sqlite3 insert, 1 commit",
+                    Baselines.run(
+                        "python sqlite3 insert, 1 commit", tool: python,
+                        [script, file, work + "/batch.sqlite"], expect: count)
+                ))
         } else {
             baselines.append(("python sqlite3 insert, 1 commit", nil))
         }
         if let best {
-            table.add(Measurement(name: "tandem append: \(Harness.short(Double(count))) commands", events: count, seconds: best.seconds,
-                                  bytes: best.bytes, peakKB: best.peakKB, baselineName: "", baselineRate: nil,
-                                  note: "whole process, best of \(attempts); every rule checked; 40% signups"),
-                      baselines: baselines)
+            table.add(
+                Measurement(
+                    name: "tandem append: \(Harness.short(Double(count))) commands", events: count,
+                    seconds: best.seconds,
+                    bytes: best.bytes, peakKB: best.peakKB, baselineName: "", baselineRate: nil,
+                    note: "whole process, best of \(attempts); every rule checked; 40% signups"),
+                baselines: baselines)
         }
     }
 }
 
 enum ReadCases {
     /// A full replay of all projections, next to Python, jq and sqlite on the same log.
-    static func replay(_ stores: [(label: String, path: String, events: Int)], work: String, into table: inout BenchTable) throws {
+    static func replay(
+        _ stores: [(label: String, path: String, events: Int)], work: String, into table: inout BenchTable
+    ) throws {
         let python = Harness.which("python3")
         let projection = try Baselines.script(work, "projection.py", Baselines.pythonProjection)
         for store in stores {
             guard let r = child(["replay", store.path]) else { continue }
             let log = store.path + "/events.jsonl"
             let baselines: [(name: String, run: Baselines.Run?)] = [
-                ("python3 json.loads projection", python.flatMap { Baselines.run("python3 json.loads projection", tool: $0, [projection, log], expect: r.events) }),
+                (
+                    "python3 json.loads projection",
+                    python.flatMap {
+                        Baselines.run("python3 json.loads projection", tool: $0, [projection, log], expect: r.events)
+                    }
+                ),
                 ("jq: count per type", Baselines.jq(log)),
                 ("sqlite3: import + GROUP BY", Baselines.sqlite(log)),
             ]
-            table.add(Measurement(name: "full replay, all projections \(store.label)", events: r.events, seconds: r.seconds, bytes: r.bytes,
-                                  peakKB: r.peakKB, baselineName: "", baselineRate: nil),
-                      baselines: baselines)
+            table.add(
+                Measurement(
+                    name: "full replay, all projections \(store.label)", events: r.events, seconds: r.seconds,
+                    bytes: r.bytes,
+                    peakKB: r.peakKB, baselineName: "", baselineRate: nil),
+                baselines: baselines)
         }
     }
 
     /// The chain verification, next to the auditor's Python.
-    static func verify(_ stores: [(label: String, path: String, events: Int)], work: String, into table: inout BenchTable) throws {
+    static func verify(
+        _ stores: [(label: String, path: String, events: Int)], work: String, into table: inout BenchTable
+    ) throws {
         let script = try Baselines.script(work, "verify_chain.py", pythonChainVerifier)
         for store in stores {
             let log = store.path + "/events.jsonl"
-            let python = Harness.which("python3").flatMap { Baselines.run("python3 hashlib chain verify", tool: $0, [script, log], expect: store.events) }
+            let python = Harness.which("python3").flatMap {
+                Baselines.run("python3 hashlib chain verify", tool: $0, [script, log], expect: store.events)
+            }
             if let r = child(["verify", log]) {
-                table.add(Measurement(name: "verify chain \(store.label)", events: r.events, seconds: r.seconds, bytes: r.bytes,
-                                      peakKB: r.peakKB, baselineName: "", baselineRate: nil),
-                          baselines: [("python3 hashlib chain verify", python)])
+                table.add(
+                    Measurement(
+                        name: "verify chain \(store.label)", events: r.events, seconds: r.seconds, bytes: r.bytes,
+                        peakKB: r.peakKB, baselineName: "", baselineRate: nil),
+                    baselines: [("python3 hashlib chain verify", python)])
             }
             // `tandem verify` as a user runs it: the chain, then every vault commitment.
-            let outcome = Harness.run(tandem, ["verify", "--store", store.path], environment: BenchStores.environment())
+            let outcome = Harness.run(
+                tandem, ["verify", "--store", store.path], environment: BenchStores.environment())
             if outcome.status == 0 {
-                table.add(Measurement(name: "tandem verify \(store.label) (+vault)", events: store.events, seconds: outcome.seconds,
-                                      bytes: (FileSystem.size(of: log) ?? 0) + (FileSystem.size(of: store.path + "/vault.jsonl") ?? 0),
-                                      peakKB: outcome.peakKB, baselineName: "", baselineRate: nil),
-                          baselines: [("python3 hashlib chain verify", python)])
+                table.add(
+                    Measurement(
+                        name: "tandem verify \(store.label) (+vault)", events: store.events, seconds: outcome.seconds,
+                        bytes: (FileSystem.size(of: log) ?? 0)
+                            + (FileSystem.size(of: store.path + "/vault.jsonl") ?? 0),
+                        peakKB: outcome.peakKB, baselineName: "", baselineRate: nil),
+                    baselines: [("python3 hashlib chain verify", python)])
             }
         }
     }
@@ -141,7 +185,10 @@ enum CLICases {
         var out: [Double] = []
         for _ in 0..<runs {
             let outcome = Harness.run(tandem, arguments, environment: BenchStores.environment())
-            guard outcome.status == 0 else { print("  \(arguments.prefix(3).joined(separator: " ")) failed: \(outcome.stdout.prefix(300))"); return nil }
+            guard outcome.status == 0 else {
+                print("  \(arguments.prefix(3).joined(separator: " ")) failed: \(outcome.stdout.prefix(300))")
+                return nil
+            }
             out.append(outcome.seconds)
         }
         return out
@@ -149,32 +196,51 @@ enum CLICases {
 
     /// A CLI append and a warm query on the large store, each next to `tandem --version`.
     static func run(store: String, events: Int, into table: inout BenchTable, runs: Int = 40) throws {
-        let listing = Harness.run(tandem, ["tandems", "--store", store, "--role", "auditor", "--format", "json"], environment: BenchStores.environment())
-        guard listing.status == 0, let rest = text(after: "\"tandem\":\"", in: listing.stdout) else { throw BenchFailure("no active tandem in \(store)") }
+        let listing = Harness.run(
+            tandem, ["tandems", "--store", store, "--role", "auditor", "--format", "json"],
+            environment: BenchStores.environment())
+        guard listing.status == 0, let rest = text(after: "\"tandem\":\"", in: listing.stdout) else {
+            throw BenchFailure("no active tandem in \(store)")
+        }
         let id = String(rest.prefix { $0 != "\"" })
         guard let version = times(["--version"], runs: runs) else { return }
-        let baseline = Baselines.Run(name: "tandem --version", events: runs, seconds: median(version) * Double(runs), peakKB: 0)
+        let baseline = Baselines.Run(
+            name: "tandem --version", events: runs, seconds: median(version) * Double(runs), peakKB: 0)
         let day = BenchStores.until.description
-        guard let appends = times(["session", "--store", store, "--tandem", id, "--on", day, "--minutes", "45"], runs: runs) else { return }
-        table.add(Measurement(name: "CLI append (session), \(Harness.short(Double(events))) store", events: runs,
-                              seconds: median(appends) * Double(runs), bytes: 0, peakKB: 0, baselineName: "", baselineRate: nil,
-                              note: "median \(ms(median(appends))), max \(ms(appends.max()!)); --version \(ms(median(version)))"),
-                  baselines: [("tandem --version", baseline)])
+        guard
+            let appends = times(
+                ["session", "--store", store, "--tandem", id, "--on", day, "--minutes", "45"], runs: runs)
+        else { return }
+        table.add(
+            Measurement(
+                name: "CLI append (session), \(Harness.short(Double(events))) store", events: runs,
+                seconds: median(appends) * Double(runs), bytes: 0, peakKB: 0, baselineName: "", baselineRate: nil,
+                note: "median \(ms(median(appends))), max \(ms(appends.max()!)); --version \(ms(median(version)))"),
+            baselines: [("tandem --version", baseline)])
         // The first query after the appends catches up and refreshes the snapshot; the
         // ones after it are warm.
-        guard let first = times(["stats", "--store", store], runs: 1), let queries = times(["stats", "--store", store], runs: runs) else { return }
+        guard let first = times(["stats", "--store", store], runs: 1),
+            let queries = times(["stats", "--store", store], runs: runs)
+        else { return }
         let peak = Harness.run(tandem, ["stats", "--store", store], environment: BenchStores.environment()).peakKB
-        table.add(Measurement(name: "warm query (stats), \(Harness.short(Double(events))) store", events: runs,
-                              seconds: median(queries) * Double(runs), bytes: 0, peakKB: peak, baselineName: "", baselineRate: nil,
-                              note: "median \(ms(median(queries))); catch-up after \(runs) appends \(ms(first[0]))"),
-                  baselines: [("tandem --version", baseline)])
+        table.add(
+            Measurement(
+                name: "warm query (stats), \(Harness.short(Double(events))) store", events: runs,
+                seconds: median(queries) * Double(runs), bytes: 0, peakKB: peak, baselineName: "", baselineRate: nil,
+                note: "median \(ms(median(queries))); catch-up after \(runs) appends \(ms(first[0]))"),
+            baselines: [("tandem --version", baseline)])
         // One tandem's sessions: a replay that keeps that tandem's sessions only.
-        let sessions = Harness.run(tandem, ["sessions", "--store", store, "--tandem", id, "--format", "json"], environment: BenchStores.environment())
+        let sessions = Harness.run(
+            tandem, ["sessions", "--store", store, "--tandem", id, "--format", "json"],
+            environment: BenchStores.environment())
         if sessions.status == 0 {
-            table.add(Measurement(name: "sessions --tandem T, \(Harness.short(Double(events))) store", events: events,
-                                  seconds: sessions.seconds, bytes: FileSystem.size(of: store + "/events.jsonl") ?? 0, peakKB: sessions.peakKB,
-                                  baselineName: "", baselineRate: nil, note: "a full replay keeping one tandem's sessions"),
-                      baselines: [])
+            table.add(
+                Measurement(
+                    name: "sessions --tandem T, \(Harness.short(Double(events))) store", events: events,
+                    seconds: sessions.seconds, bytes: FileSystem.size(of: store + "/events.jsonl") ?? 0,
+                    peakKB: sessions.peakKB,
+                    baselineName: "", baselineRate: nil, note: "a full replay keeping one tandem's sessions"),
+                baselines: [])
         }
     }
 
@@ -184,11 +250,13 @@ enum CLICases {
     static func suggest(work: String, into table: inout BenchTable, size: Int = 1000) throws {
         let store = try BenchStores.eligiblePool(tandem, work: work, size: size)
         guard let runs = times(["suggest", "--store", store, "--format", "json"], runs: 3) else { return }
-        let outcome = Harness.run(tandem, ["suggest", "--store", store, "--format", "json"], environment: BenchStores.environment())
+        let outcome = Harness.run(
+            tandem, ["suggest", "--store", store, "--format", "json"], environment: BenchStores.environment())
         var note = "whole process: scores, optimum, reasons; events = pairs scored"
         if let (total, candidates) = Self.proposal(outcome.stdout) {
             let greedy = Self.greedyTotal(candidates)
-            note += "; total \(Harness.fixed(total, 2)) vs greedy \(Harness.fixed(greedy, 2)) (+\(Harness.fixed((total / greedy - 1) * 100, 2)) %)"
+            note +=
+                "; total \(Harness.fixed(total, 2)) vs greedy \(Harness.fixed(greedy, 2)) (+\(Harness.fixed((total / greedy - 1) * 100, 2)) %)"
         }
         var scipy: Baselines.Run?
         if let python = Harness.which("python3") {
@@ -196,12 +264,15 @@ enum CLICases {
             let outcome = Harness.run(python, [script, String(size), String(size)])
             let lines = outcome.stdout.split(separator: "\n")
             if outcome.status == 0, lines.count >= 2, let cells = Int(lines[0]), let seconds = Double(lines[1]) {
-                scipy = Baselines.Run(name: "scipy linear_sum_assignment", events: cells, seconds: seconds, peakKB: outcome.peakKB)
+                scipy = Baselines.Run(
+                    name: "scipy linear_sum_assignment", events: cells, seconds: seconds, peakKB: outcome.peakKB)
             }
         }
-        table.add(Measurement(name: "suggest \(size) × \(size)", events: size * size, seconds: median(runs), bytes: 0,
-                              peakKB: outcome.peakKB, baselineName: "", baselineRate: nil, note: note),
-                  baselines: [("scipy linear_sum_assignment", scipy)])
+        table.add(
+            Measurement(
+                name: "suggest \(size) × \(size)", events: size * size, seconds: median(runs), bytes: 0,
+                peakKB: outcome.peakKB, baselineName: "", baselineRate: nil, note: note),
+            baselines: [("scipy linear_sum_assignment", scipy)])
     }
 
     /// The `total` and the `candidates` of `tandem suggest --format json` output.
@@ -218,11 +289,17 @@ enum CLICases {
                     } else if s.keyEquals(key, "candidates") {
                         try s.forEachElement { (s: inout JSONScanner) throws(JSONSyntaxError) in
                             var mentor = "", mentee = "", score = 0.0
-                            try s.forEachMember { (s: inout JSONScanner, key: Range<Int>, _: Bool) throws(JSONSyntaxError) in
-                                if s.keyEquals(key, "mentor") { mentor = try s.parseString() }
-                                else if s.keyEquals(key, "mentee") { mentee = try s.parseString() }
-                                else if s.keyEquals(key, "score") { score = try s.parseValue().doubleValue ?? 0 }
-                                else { try s.skipValue() }
+                            try s.forEachMember {
+                                (s: inout JSONScanner, key: Range<Int>, _: Bool) throws(JSONSyntaxError) in
+                                if s.keyEquals(key, "mentor") {
+                                    mentor = try s.parseString()
+                                } else if s.keyEquals(key, "mentee") {
+                                    mentee = try s.parseString()
+                                } else if s.keyEquals(key, "score") {
+                                    score = try s.parseValue().doubleValue ?? 0
+                                } else {
+                                    try s.skipValue()
+                                }
                             }
                             candidates.append((mentor, mentee, score))
                         }

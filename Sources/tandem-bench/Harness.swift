@@ -1,6 +1,7 @@
 import EventLog
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One measured row of the benchmark table.
@@ -30,7 +31,9 @@ enum Harness {
 
     /// Runs a program, waits for it, and returns its stdout, exit status, wall time and
     /// peak resident memory (from wait4's rusage, so it is that process's own peak).
-    static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil)
+    static func run(
+        _ path: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil
+    )
         -> (status: Int32, stdout: String, seconds: Double, peakKB: Int)
     {
         var outPipe: [Int32] = [0, 0], inPipe: [Int32] = [0, 0]
@@ -40,14 +43,20 @@ enum Harness {
         var env: [UnsafeMutablePointer<CChar>?] = []
         var pointer = environ
         var names = Set<String>()
-        for (key, value) in environment { env.append(strdup("\(key)=\(value)")); names.insert(key) }
+        for (key, value) in environment {
+            env.append(strdup("\(key)=\(value)"))
+            names.insert(key)
+        }
         while let entry = pointer.pointee {
             let text = String(cString: entry)
             if !names.contains(String(text.prefix { $0 != "=" })) { env.append(strdup(entry)) }
             pointer += 1
         }
         env.append(nil)
-        defer { argv.forEach { free($0) }; env.forEach { free($0) } }
+        defer {
+            argv.forEach { free($0) }
+            env.forEach { free($0) }
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
@@ -61,10 +70,14 @@ enum Harness {
         close(outPipe[1])
         close(inPipe[0])
         guard spawned == 0 else {
-            close(outPipe[0]); close(inPipe[1])
+            close(outPipe[0])
+            close(inPipe[1])
             return (127, "", 0, 0)
         }
-        if let stdin { var copy = stdin; copy.withUTF8 { _ = write(inPipe[1], $0.baseAddress, $0.count) } }
+        if let stdin {
+            var copy = stdin
+            copy.withUTF8 { _ = write(inPipe[1], $0.baseAddress, $0.count) }
+        }
         close(inPipe[1])
         var output = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -130,17 +143,23 @@ enum Harness {
 
     /// Prints the table: case, events, seconds, events/s, MB/s, peak RSS, baseline, ratio.
     static func printTable(_ rows: [Measurement]) {
-        let header = [pad("case", 34), pad("events", 9, right: true), pad("seconds", 8, right: true),
-                      pad("events/s", 10, right: true), pad("MB/s", 8, right: true), pad("peak RSS", 9, right: true),
-                      "  " + pad("baseline", 30), pad("base ev/s", 10, right: true), pad("ratio", 7, right: true)]
+        let header = [
+            pad("case", 34), pad("events", 9, right: true), pad("seconds", 8, right: true),
+            pad("events/s", 10, right: true), pad("MB/s", 8, right: true), pad("peak RSS", 9, right: true),
+            "  " + pad("baseline", 30), pad("base ev/s", 10, right: true), pad("ratio", 7, right: true),
+        ]
         print(header.joined(separator: " "))
         for row in rows {
             let ratio = row.baselineRate.map { $0 > 0 ? fixed(row.rate / $0, 2) + "×" : "–" } ?? "–"
             let base = row.baselineRate.map { short($0) } ?? "skipped"
-            let line = [pad(row.name, 34), pad(short(Double(row.events)), 9, right: true), pad(fixed(row.seconds, 3), 8, right: true),
-                        pad(short(row.rate), 10, right: true), pad(row.bytes > 0 ? fixed(row.megabytesPerSecond, 0) : "–", 8, right: true),
-                        pad(fixed(Double(row.peakKB) / 1024, 0) + " MB", 9, right: true),
-                        "  " + pad(row.baselineName, 30), pad(base, 10, right: true), pad(ratio, 7, right: true)]
+            let line = [
+                pad(row.name, 34), pad(short(Double(row.events)), 9, right: true),
+                pad(fixed(row.seconds, 3), 8, right: true),
+                pad(short(row.rate), 10, right: true),
+                pad(row.bytes > 0 ? fixed(row.megabytesPerSecond, 0) : "–", 8, right: true),
+                pad(fixed(Double(row.peakKB) / 1024, 0) + " MB", 9, right: true),
+                "  " + pad(row.baselineName, 30), pad(base, 10, right: true), pad(ratio, 7, right: true),
+            ]
             print(line.joined(separator: " ") + (row.note.isEmpty ? "" : "  " + row.note))
         }
     }

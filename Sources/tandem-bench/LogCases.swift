@@ -1,6 +1,7 @@
 import EventLog
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Benchmarks of the EventLog layer: durable appends and verification.
@@ -9,28 +10,38 @@ enum LogCases {
     static func record(_ n: Int) -> LogRecord {
         let day = 20_454 + n % 300
         return LogRecord(
-            type: "SessionHeld", actor: "coordinator-\(n % 7)", at: Timestamp(secondsSinceEpoch: 1_767_225_600 + Int64(n) * 37),
+            type: "SessionHeld", actor: "coordinator-\(n % 7)",
+            at: Timestamp(secondsSinceEpoch: 1_767_225_600 + Int64(n) * 37),
             data: [
                 "tandem": .string("t-\(String(n % 50_000, radix: 36))x"), "on": .string(CivilCalendar.formatDate(day)),
                 "minutes": .int(Int64(30 + n % 90)), "mode": .string(n % 3 == 0 ? "online" : "in-person"),
                 "topics": .array([.string("linkedin"), .string("generative-ai")]),
-                "personal": .object(["ref": .string("r-\(String(n, radix: 16))"),
-                                     "commit": .string(SHA256.hash("\(n)").hex)]),
+                "personal": .object([
+                    "ref": .string("r-\(String(n, radix: 16))"),
+                    "commit": .string(SHA256.hash("\(n)").hex),
+                ]),
             ])
     }
 
     /// Writes a log of `events` lines to `path` (skipped if it already has them).
     static func generate(path: String, events: Int) throws {
         if let size = FileSystem.size(of: path), size > 0,
-           let head = try? InMemoryHeadReader.head(path), head == events { return }
+            let head = try? InMemoryHeadReader.head(path), head == events
+        {
+            return
+        }
         let fd = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(9 << 20)
-        var prev = LineEncoder.encode(LogCreation.record(logID: "bench", actor: "bench", at: Timestamp(secondsSinceEpoch: 1_767_225_600)),
-                                      seq: 1, prev: .zero, into: &bytes)
+        var prev = LineEncoder.encode(
+            LogCreation.record(logID: "bench", actor: "bench", at: Timestamp(secondsSinceEpoch: 1_767_225_600)),
+            seq: 1, prev: .zero, into: &bytes)
         for n in 2...max(2, events) {
             prev = LineEncoder.encode(record(n), seq: n, prev: prev, into: &bytes)
-            if bytes.count >= 8 << 20 { try fd.writeAll(bytes); bytes.removeAll(keepingCapacity: true) }
+            if bytes.count >= 8 << 20 {
+                try fd.writeAll(bytes)
+                bytes.removeAll(keepingCapacity: true)
+            }
         }
         try fd.writeAll(bytes)
         try fd.sync()
@@ -52,9 +63,12 @@ enum LogCases {
     /// in rounds alternating with raw write+fsync rounds on the same disk, so that both
     /// see the same device state.
     /// - Returns: events, seconds for FileLog, seconds for the raw baseline (same count).
-    static func appends(directory: String, iterations: Int, perAppend: Int) throws -> (events: Int, seconds: Double, rawSeconds: Double) {
+    static func appends(
+        directory: String, iterations: Int, perAppend: Int
+    ) throws -> (events: Int, seconds: Double, rawSeconds: Double) {
         let root = directory + "/append-store-\(getpid())"
-        let (store, _) = try Store.create(root: root, actor: "bench", clock: SystemClock(), random: SystemRandomSource())
+        let (store, _) = try Store.create(
+            root: root, actor: "bench", clock: SystemClock(), random: SystemRandomSource())
         let rawPath = root + "/raw-fsync.bin"
         let raw = try FileDescriptor(path: rawPath, flags: O_WRONLY | O_CREAT | O_TRUNC | O_APPEND)
         let batches = (0..<iterations).map { i in (0..<perAppend).map { record(i * perAppend + $0) } }
@@ -67,7 +81,8 @@ enum LogCases {
             for i in slice { try store.events.append(batches[i]) }
             seconds += Harness.now() - started
         }
-        for name in (try? FileSystem.contents(of: root)) ?? [] where !FileSystem.kind(of: root + "/" + name).isDirectory {
+        for name in (try? FileSystem.contents(of: root)) ?? [] where !FileSystem.kind(of: root + "/" + name).isDirectory
+        {
             try? FileSystem.remove(root + "/" + name)
         }
         return (iterations * perAppend, seconds, rawSeconds)
@@ -84,16 +99,16 @@ enum InMemoryHeadReader {
 
 /// The auditor's few lines of Python: recompute every hash, check every link.
 let pythonChainVerifier = """
-import hashlib, sys
-prev = b"0" * 64
-n = 0
-with open(sys.argv[1], "rb") as f:
-    for line in f:
-        cut = line.rindex(b',"hash":')
-        digest = hashlib.sha256(line[:cut]).hexdigest().encode()
-        if line[cut + 9:cut + 73] != digest or line[cut - 65:cut - 1] != prev:
-            sys.exit("bad line %d" % (n + 1))
-        prev = digest
-        n += 1
-print(n)
-"""
+    import hashlib, sys
+    prev = b"0" * 64
+    n = 0
+    with open(sys.argv[1], "rb") as f:
+        for line in f:
+            cut = line.rindex(b',"hash":')
+            digest = hashlib.sha256(line[:cut]).hexdigest().encode()
+            if line[cut + 9:cut + 73] != digest or line[cut - 65:cut - 1] != prev:
+                sys.exit("bad line %d" % (n + 1))
+            prev = digest
+            n += 1
+    print(n)
+    """

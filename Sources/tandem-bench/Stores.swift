@@ -1,7 +1,8 @@
 import EventLog
 import Mentoring
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The stores the benchmark measures, built with `tandem demo` (so they hold what a real
@@ -30,15 +31,21 @@ enum BenchStores {
         let marker = path + ".events"
         // A store built before is used as it is now (the CLI case appends to it): its count
         // is its head's seq, read from the end of the log.
-        if let text = try? FileSystem.readFile(marker), let count = Int(String(decoding: text, as: UTF8.self)), count > 0,
-           let head = try? FileLog(path: path + "/events.jsonl", quarantineDirectory: path + "/quarantine").readHead() {
+        if let text = try? FileSystem.readFile(marker), let count = Int(String(decoding: text, as: UTF8.self)),
+            count > 0,
+            let head = try? FileLog(path: path + "/events.jsonl", quarantineDirectory: path + "/quarantine").readHead()
+        {
             return (path, head.seq)
         }
         if FileSystem.kind(of: path).exists { _ = Harness.run("/bin/rm", ["-rf", path]) }
         let participants = Int((Double(events) / eventsPerParticipant).rounded(.up))
         print("building \(label) store: tandem demo --participants \(participants) --until \(until) …")
-        let outcome = Harness.run(tandem, ["demo", "--store", path, "--participants", String(participants), "--until", until.description,
-                                           "--format", "json"], environment: environment())
+        let outcome = Harness.run(
+            tandem,
+            [
+                "demo", "--store", path, "--participants", String(participants), "--until", until.description,
+                "--format", "json",
+            ], environment: environment())
         guard outcome.status == 0 else { throw BenchFailure("tandem demo failed: \(outcome.stdout)") }
         let count = try FileLog(path: path + "/events.jsonl", quarantineDirectory: path + "/quarantine").readHead().seq
         print("  \(count) events in \(Harness.fixed(outcome.seconds, 1)) s")
@@ -67,21 +74,34 @@ enum BenchStores {
             }
             return "[" + picked.map { "\"\($0)\"" }.joined(separator: ",") + "]"
         }
-        let skills = ["linkedin", "chatgpt", "tiktok", "excel-automation", "python", "tableau", "video-editing", "e-commerce",
-                      "instagram", "podcasting", "no-code", "cyber-hygiene", "prompting", "data-viz"]
-        let interests = ["cycling", "running", "travel", "cooking", "gaming", "music", "sustainability", "photography", "chess", "hiking"]
+        let skills = [
+            "linkedin", "chatgpt", "tiktok", "excel-automation", "python", "tableau", "video-editing", "e-commerce",
+            "instagram", "podcasting", "no-code", "cyber-hygiene", "prompting", "data-viz",
+        ]
+        let interests = [
+            "cycling", "running", "travel", "cooking", "gaming", "music", "sustainability", "photography", "chess",
+            "hiking",
+        ]
         let genders = ["f", "m", "d"]
-        var out = #"{"command":"programme launch","id":"pool","name":"Pool","starts":"2027-01-01","ends":"2027-12-31"}"# + "\n"
+        var out =
+            #"{"command":"programme launch","id":"pool","name":"Pool","starts":"2027-01-01","ends":"2027-12-31"}"#
+            + "\n"
         for n in 0..<size {
-            out += #"{"command":"signup","programme":"pool","role":"mentor","name":"Mentor \#(n)","unit":"\#(["IT", "Digital", "Data", "Marketing", "Sales"][n % 5])","level":\#(1 + next(3)),"born":\#(1995 + next(10)),"gender":"\#(genders[next(3)])","offers":\#(some(skills, 2...5)),"interests":\#(some(interests, 1...4)),"id":"m\#(n)","on":"2027-01-02"}"# + "\n"
-            out += #"{"command":"signup","programme":"pool","role":"mentee","name":"Mentee \#(n)","unit":"\#(["Board", "Finance", "Legal", "HR", "Operations"][n % 5])","level":\#(6 + next(5)),"born":\#(1958 + next(23)),"gender":"\#(genders[next(3)])","wants":\#(some(skills, 1...4)),"interests":\#(some(interests, 1...4)),"id":"e\#(n)","on":"2027-01-02"}"# + "\n"
+            out +=
+                #"{"command":"signup","programme":"pool","role":"mentor","name":"Mentor \#(n)","unit":"\#(["IT", "Digital", "Data", "Marketing", "Sales"][n % 5])","level":\#(1 + next(3)),"born":\#(1995 + next(10)),"gender":"\#(genders[next(3)])","offers":\#(some(skills, 2...5)),"interests":\#(some(interests, 1...4)),"id":"m\#(n)","on":"2027-01-02"}"#
+                + "\n"
+            out +=
+                #"{"command":"signup","programme":"pool","role":"mentee","name":"Mentee \#(n)","unit":"\#(["Board", "Finance", "Legal", "HR", "Operations"][n % 5])","level":\#(6 + next(5)),"born":\#(1958 + next(23)),"gender":"\#(genders[next(3)])","wants":\#(some(skills, 1...4)),"interests":\#(some(interests, 1...4)),"id":"e\#(n)","on":"2027-01-02"}"#
+                + "\n"
         }
         let file = work + "/eligible-\(size).jsonl"
         let fd = try FileDescriptor(path: file, flags: O_WRONLY | O_CREAT | O_TRUNC)
         try fd.writeAll(Array(out.utf8))
         for arguments in [["init", "--store", path], ["append", file, "--store", path]] {
             let outcome = Harness.run(tandem, arguments, environment: environment())
-            guard outcome.status == 0 else { throw BenchFailure("tandem \(arguments[0]) (eligible pool) failed: \(outcome.stdout.prefix(400))") }
+            guard outcome.status == 0 else {
+                throw BenchFailure("tandem \(arguments[0]) (eligible pool) failed: \(outcome.stdout.prefix(400))")
+            }
         }
         return path
     }
@@ -92,21 +112,34 @@ enum BenchStores {
         let path = work + "/batch-\(count).jsonl"
         if FileSystem.kind(of: path).exists { return path }
         var out: [UInt8] = []
-        func line(_ text: String) { out += Array(text.utf8); out.append(0x0A) }
-        line(#"{"command":"programme launch","id":"bench","name":"Bench","starts":"2027-01-01","ends":"2027-12-31","cadence-days":30,"min-group-size":5}"#)
+        func line(_ text: String) {
+            out += Array(text.utf8)
+            out.append(0x0A)
+        }
+        line(
+            #"{"command":"programme launch","id":"bench","name":"Bench","starts":"2027-01-01","ends":"2027-12-31","cadence-days":30,"min-group-size":5}"#
+        )
         let pairs = (count - 1) / 5  // 2 signups + 1 match + 2 sessions per pair
         let units = ["IT", "Sales", "Legal", "Finance", "HR", "Operations", "Marketing"]
         for n in 0..<pairs {
-            line(#"{"command":"signup","programme":"bench","role":"mentor","name":"Mentor \#(n)","unit":"\#(units[n % 7])","level":2,"born":1999,"id":"m\#(n)","on":"2027-01-02","offers":["linkedin","chatgpt"]}"#)
-            line(#"{"command":"signup","programme":"bench","role":"mentee","name":"Mentee \#(n)","unit":"\#(units[(n + 3) % 7])","level":9,"born":1966,"id":"e\#(n)","on":"2027-01-02","wants":["linkedin"]}"#)
+            line(
+                #"{"command":"signup","programme":"bench","role":"mentor","name":"Mentor \#(n)","unit":"\#(units[n % 7])","level":2,"born":1999,"id":"m\#(n)","on":"2027-01-02","offers":["linkedin","chatgpt"]}"#
+            )
+            line(
+                #"{"command":"signup","programme":"bench","role":"mentee","name":"Mentee \#(n)","unit":"\#(units[(n + 3) % 7])","level":9,"born":1966,"id":"e\#(n)","on":"2027-01-02","wants":["linkedin"]}"#
+            )
         }
         for n in 0..<pairs {
-            line(#"{"command":"match","programme":"bench","mentor":"m\#(n)","mentee":"e\#(n)","id":"t\#(n)","on":"2027-01-05"}"#)
+            line(
+                #"{"command":"match","programme":"bench","mentor":"m\#(n)","mentee":"e\#(n)","id":"t\#(n)","on":"2027-01-05"}"#
+            )
         }
         var written = 1 + 3 * pairs
         var n = 0
         while written < count {
-            line(#"{"command":"session","tandem":"t\#(n % pairs)","on":"2027-0\#(2 + n / pairs % 4)-1\#(n % 9)","minutes":\#(30 + n % 60),"topics":["linkedin"]}"#)
+            line(
+                #"{"command":"session","tandem":"t\#(n % pairs)","on":"2027-0\#(2 + n / pairs % 4)-1\#(n % 9)","minutes":\#(30 + n % 60),"topics":["linkedin"]}"#
+            )
             written += 1
             n += 1
         }

@@ -8,8 +8,9 @@
 // directory. Each measured case runs in a child process, so its peak RSS is its own.
 import EventLog
 import Mentoring
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -34,7 +35,8 @@ if arguments.first == "child" {
             let report = try LogVerifier.verify(path: arguments[2])
             print("\(report.events) \(Harness.now() - started) \(report.bytes)")
         case "append":
-            let (events, seconds, raw) = try LogCases.appends(directory: arguments[2], iterations: Int(arguments[3])!, perAppend: Int(arguments[4])!)
+            let (events, seconds, raw) = try LogCases.appends(
+                directory: arguments[2], iterations: Int(arguments[3])!, perAppend: Int(arguments[4])!)
             print("\(events) \(seconds) \(events * 410) \(raw)")
         case "replay":
             let (events, seconds, bytes) = try DomainCases.replay(store: arguments[2])
@@ -50,13 +52,14 @@ if arguments.first == "child" {
 }
 
 if arguments.contains("--help") {
-    print("""
-    USAGE: tandem-bench [--work DIR] [--events N] [--ten-million] [--only CASE,...]
+    print(
+        """
+        USAGE: tandem-bench [--work DIR] [--events N] [--ten-million] [--only CASE,...]
 
-    Runs every case next to its baseline and prints one table. Cases: append, batch,
-    replay, verify, cli, suggest. Stores are built with `tandem demo` and kept in the work
-    directory (default /tmp/tandem-bench).
-    """)
+        Runs every case next to its baseline and prints one table. Cases: append, batch,
+        replay, verify, cli, suggest. Stores are built with `tandem demo` and kept in the work
+        directory (default /tmp/tandem-bench).
+        """)
     exit(0)
 }
 
@@ -68,8 +71,12 @@ func wanted(_ name: String) -> Bool { only?.contains(name) ?? true }
 
 do {
     try FileSystem.makeDirectories(work)
-    guard FileSystem.kind(of: tandem).exists else { throw BenchFailure("\(tandem) not found: build it first (swift build -c release)") }
-    print("tandem-bench: \(SHA256Backend.active.rawValue) SHA-256, \(LogVerifier.processorCount) cores, work directory \(work)")
+    guard FileSystem.kind(of: tandem).exists else {
+        throw BenchFailure("\(tandem) not found: build it first (swift build -c release)")
+    }
+    print(
+        "tandem-bench: \(SHA256Backend.active.rawValue) SHA-256, \(LogVerifier.processorCount) cores, work directory \(work)"
+    )
     var table = BenchTable()
 
     if wanted("append") { try AppendCases.run(work: work, into: &table) }
@@ -79,7 +86,9 @@ do {
     }
     var stores: [(label: String, path: String, events: Int)] = []
     if wanted("replay") || wanted("verify") || wanted("cli") {
-        for (label, events) in [("100k", 100_000), (Harness.short(Double(large)), large)] + (tenMillion ? [("10M", 10_000_000)] : []) {
+        for (label, events) in [("100k", 100_000), (Harness.short(Double(large)), large)]
+            + (tenMillion ? [("10M", 10_000_000)] : [])
+        {
             if label == "100k" && !(wanted("replay")) { continue }
             let (path, count) = try BenchStores.demo(tandem, work: work, events: events, label: label)
             stores.append((label, path, count))

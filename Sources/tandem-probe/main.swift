@@ -16,8 +16,9 @@
 //   tandem-probe hold-lock DIR SECONDS     take the writer lock and sleep
 //   tandem-probe append-limited DIR BYTES  append one record with RLIMIT_FSIZE = size + BYTES
 import EventLog
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Unbuffered writes: an "ack" must reach the pipe before a SIGKILL can land.
@@ -43,14 +44,16 @@ let warn: @Sendable (String) -> Void = { message in say("warning: \(message)", t
 /// happen anywhere inside a line.
 func record(_ n: Int) -> LogRecord {
     let filler = String(repeating: "Zürich \"quoted\" ☕ ", count: Int(random.next(below: scale)))
-    return LogRecord(type: "ProbeRecorded", actor: "probe-\(pid)", at: SystemClock().now(),
-                     data: ["n": .int(Int64(n)), "pid": .int(pid), "text": .string(filler)])
+    return LogRecord(
+        type: "ProbeRecorded", actor: "probe-\(pid)", at: SystemClock().now(),
+        data: ["n": .int(Int64(n)), "pid": .int(pid), "text": .string(filler)])
 }
 
 do {
     switch command {
     case "init":
-        let (_, created) = try Store.create(root: root, actor: "probe", clock: SystemClock(), random: random, warn: warn)
+        let (_, created) = try Store.create(
+            root: root, actor: "probe", clock: SystemClock(), random: random, warn: warn)
         say(created ? "created" : "exists")
     case "append-loop":
         let store = try Store(root: root, lockTimeout: 30, warn: warn)

@@ -1,6 +1,7 @@
 import TandemCLI
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 exit(TandemCLI.run(Array(CommandLine.arguments.dropFirst()), context: .process()))

@@ -9,10 +9,12 @@ struct CrashSafetyTests {
     /// itself, so each row tears at a known byte on any machine, however fast. The next
     /// writer must quarantine exactly those bytes, keep both acknowledged appends, and leave
     /// a log that verifies.
-    @Test("a write torn at a chosen byte is quarantined byte for byte", arguments: [
-        (batch: 1, cut: "1"), (batch: 1, cut: "37"), (batch: 1, cut: "-1"), (batch: 4, cut: "lines:1"),
-        (batch: 4, cut: "lines:3"), (batch: 4, cut: "-1"), (batch: 4, cut: "-200"), (batch: 20, cut: "lines:19"),
-    ])
+    @Test(
+        "a write torn at a chosen byte is quarantined byte for byte",
+        arguments: [
+            (batch: 1, cut: "1"), (batch: 1, cut: "37"), (batch: 1, cut: "-1"), (batch: 4, cut: "lines:1"),
+            (batch: 4, cut: "lines:3"), (batch: 4, cut: "-1"), (batch: 4, cut: "-200"), (batch: 20, cut: "lines:19"),
+        ])
     func deterministicTear(batch: Int, cut: String) throws {
         let directory = TemporaryDirectory()
         let root = directory.appending("store")
@@ -59,8 +61,10 @@ struct CrashSafetyTests {
             // page, so a SIGKILL can land inside it and tear it.
             // The torn-loop child writes in small pieces under the lock, as a write cut
             // short by a crash lands on disk; the next real writer must recover from it.
-            let (mode, batch, scale) = [("append-loop", 1, 40), ("append-loop", 5, 40), ("append-loop", 20, 6000),
-                                        ("torn-loop", 1, 40), ("torn-loop", 4, 40)][Int.random(in: 0..<5, using: &generator)]
+            let (mode, batch, scale) = [
+                ("append-loop", 1, 40), ("append-loop", 5, 40), ("append-loop", 20, 6000),
+                ("torn-loop", 1, 40), ("torn-loop", 4, 40),
+            ][Int.random(in: 0..<5, using: &generator)]
             let child = try BackgroundProcess(probe, [mode, root, String(batch), String(scale)])
             #expect(child.waitForLine { $0.hasPrefix("ack ") }, "trial \(trial): the child never acknowledged")
             usleep(useconds_t(Int.random(in: 0...20_000, using: &generator)))
@@ -126,8 +130,9 @@ struct VerifierTests {
     /// A log of about 1 MB, so that the verifier splits it into several pieces.
     static func bigLog(lines: Int = 3000) -> [UInt8] {
         var bytes: [UInt8] = []
-        var prev = LineEncoder.encode(LogCreation.record(logID: "l", actor: "a", at: Timestamp(secondsSinceEpoch: 0)),
-                                      seq: 1, prev: .zero, into: &bytes)
+        var prev = LineEncoder.encode(
+            LogCreation.record(logID: "l", actor: "a", at: Timestamp(secondsSinceEpoch: 0)),
+            seq: 1, prev: .zero, into: &bytes)
         for n in 0..<(lines - 1) {
             prev = LineEncoder.encode(sampleRecord(n), seq: n + 2, prev: prev, into: &bytes)
         }
@@ -168,7 +173,8 @@ struct VerifierTests {
             var damaged = bytes
             damaged[position] ^= UInt8(1) << UInt8.random(in: 0...7, using: &generator)
             let found = Self.damage(damaged)
-            #expect(found?.seq == line + 1, "flip at byte \(position) of line \(line + 1): \(String(describing: found))")
+            #expect(
+                found?.seq == line + 1, "flip at byte \(position) of line \(line + 1): \(String(describing: found))")
             #expect(found?.offset == starts[line])
         }
     }
@@ -194,7 +200,9 @@ struct VerifierTests {
         let cut = starts[2000] + 57
         let report = try LogVerifier.verify(bytes: Array(bytes[..<cut]), threads: 2)
         #expect(report.events == 2000)
-        #expect(report.tornTail == TornTail(offset: starts[2000], length: 57, afterSeq: 2000, reason: "the last line has no newline"))
+        #expect(
+            report.tornTail
+                == TornTail(offset: starts[2000], length: 57, afterSeq: 2000, reason: "the last line has no newline"))
     }
 
     @Test("anchors: a head published earlier must still be in the chain")
@@ -202,7 +210,9 @@ struct VerifierTests {
         let bytes = Self.bigLog(lines: 300)
         let entries = try InMemoryLog(bytes: bytes).entries()
         let anchor = LogHead(seq: 200, hash: entries[199].hash)
-        #expect(try LogVerifier.verify(bytes: bytes, anchors: [anchor, LogHead(seq: 300, hash: entries[299].hash)]).events == 300)
+        #expect(
+            try LogVerifier.verify(bytes: bytes, anchors: [anchor, LogHead(seq: 300, hash: entries[299].hash)]).events
+                == 300)
 
         // Rewritten from seq 150 on: a valid chain, but not the one that was anchored.
         var rewritten: [UInt8] = []
@@ -213,13 +223,17 @@ struct VerifierTests {
             prev = LineEncoder.encode(record, seq: entry.seq, prev: prev, into: &rewritten)
         }
         #expect(try LogVerifier.verify(bytes: rewritten).events == 300)
-        #expect(throws: LogError.anchorMismatch(seq: 200, expected: anchor.hash, found: try InMemoryLog(bytes: rewritten).entries()[199].hash,
-                                                head: 300, path: "memory")) {
+        #expect(
+            throws: LogError.anchorMismatch(
+                seq: 200, expected: anchor.hash, found: try InMemoryLog(bytes: rewritten).entries()[199].hash,
+                head: 300, path: "memory")
+        ) {
             _ = try LogVerifier.verify(bytes: rewritten, anchors: [anchor])
         }
         // Truncated to 120 lines: a valid chain that no longer reaches the anchor.
         let starts = Self.lineStarts(bytes)
-        #expect(throws: LogError.anchorMismatch(seq: 200, expected: anchor.hash, found: nil, head: 120, path: "memory")) {
+        #expect(throws: LogError.anchorMismatch(seq: 200, expected: anchor.hash, found: nil, head: 120, path: "memory"))
+        {
             _ = try LogVerifier.verify(bytes: Array(bytes[..<starts[120]]), anchors: [anchor])
         }
     }

@@ -16,8 +16,9 @@ func makeStore(_ directory: TemporaryDirectory, records count: Int = 10, warning
     let root = directory.appending("store")
     let ignore: @Sendable (String) -> Void = { _ in }
     let sink = warnings.map(\.sink) ?? ignore
-    let (store, _) = try Store.create(root: root, actor: "tester", clock: SystemClock(), random: SeededRandomSource(seed: 3),
-                                      warn: sink)
+    let (store, _) = try Store.create(
+        root: root, actor: "tester", clock: SystemClock(), random: SeededRandomSource(seed: 3),
+        warn: sink)
     for n in 0..<count { try store.events.append([sampleRecord(n)]) }
     return store
 }
@@ -45,11 +46,14 @@ struct FileLogTests {
         let before = Files.read(first.store.events.path)
         let second = try Store.create(root: root, actor: "a", clock: SystemClock(), random: SystemRandomSource())
         #expect(first.created && !second.created)
-        #expect(sameBytes(Files.read(second.store.events.path), before), "\(byteDifference(Files.read(second.store.events.path), before))")
+        #expect(
+            sameBytes(Files.read(second.store.events.path), before),
+            "\(byteDifference(Files.read(second.store.events.path), before))")
 
         Files.write(directory.appending("file"), Array("x".utf8))
         #expect(throws: StoreError.isFile(path: directory.appending("file"))) {
-            _ = try Store.create(root: directory.appending("file"), actor: "a", clock: SystemClock(), random: SystemRandomSource())
+            _ = try Store.create(
+                root: directory.appending("file"), actor: "a", clock: SystemClock(), random: SystemRandomSource())
         }
         let foreign = directory.appending("foreign")
         try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
@@ -82,7 +86,9 @@ struct FileLogTests {
         try store.events.append([sampleRecord(99)])
         let quarantined = Files.list(store.quarantineDirectory)
         #expect(quarantined.count == 1)
-        #expect(sameBytes(Files.read(store.quarantineDirectory + "/" + quarantined[0]), torn), "\(byteDifference(Files.read(store.quarantineDirectory + "/" + quarantined[0]), torn))")
+        #expect(
+            sameBytes(Files.read(store.quarantineDirectory + "/" + quarantined[0]), torn),
+            "\(byteDifference(Files.read(store.quarantineDirectory + "/" + quarantined[0]), torn))")
         #expect(warnings.all.count == 1 && warnings.all[0].contains("after seq 11"))
         #expect(Array(Files.read(store.events.path).prefix(intact.count)) == intact)
         #expect(try LogVerifier.verify(path: store.events.path).events == 12)
@@ -95,7 +101,8 @@ struct FileLogTests {
         var prev = head.hash
         let bounds = batch ? (head.seq + 1)...(head.seq + count + 2) : nil
         for i in 0..<count {
-            prev = LineEncoder.encode(sampleRecord(500 + i), seq: head.seq + 1 + i, prev: prev, batch: bounds, into: &bytes)
+            prev = LineEncoder.encode(
+                sampleRecord(500 + i), seq: head.seq + 1 + i, prev: prev, batch: bounds, into: &bytes)
         }
         return bytes
     }
@@ -113,7 +120,9 @@ struct FileLogTests {
         try store.events.append([sampleRecord(50)])
         let quarantined = Files.list(store.quarantineDirectory)
         #expect(quarantined.count == 1)
-        #expect(sameBytes(Files.read(store.quarantineDirectory + "/" + quarantined[0]), line), "\(byteDifference(Files.read(store.quarantineDirectory + "/" + quarantined[0]), line))")
+        #expect(
+            sameBytes(Files.read(store.quarantineDirectory + "/" + quarantined[0]), line),
+            "\(byteDifference(Files.read(store.quarantineDirectory + "/" + quarantined[0]), line))")
         #expect(try LogVerifier.verify(path: store.events.path).events == 12)
     }
 
@@ -131,7 +140,9 @@ struct FileLogTests {
         #expect(seen == Array(1...11))
         try store.events.append([sampleRecord(7)])
         let quarantined = Files.list(store.quarantineDirectory)
-        #expect(sameBytes(Files.read(store.quarantineDirectory + "/" + quarantined[0]), partial), "\(byteDifference(Files.read(store.quarantineDirectory + "/" + quarantined[0]), partial))")
+        #expect(
+            sameBytes(Files.read(store.quarantineDirectory + "/" + quarantined[0]), partial),
+            "\(byteDifference(Files.read(store.quarantineDirectory + "/" + quarantined[0]), partial))")
         #expect(try LogVerifier.verify(path: store.events.path).events == 12)
     }
 
@@ -144,7 +155,8 @@ struct FileLogTests {
         bytes[lastStart + 40] ^= 0x01
         Files.write(store.events.path, bytes)
         #expect(throws: LogError.self) { try store.events.append([sampleRecord(50)]) }
-        #expect(sameBytes(Files.read(store.events.path), bytes), "\(byteDifference(Files.read(store.events.path), bytes))")
+        #expect(
+            sameBytes(Files.read(store.events.path), bytes), "\(byteDifference(Files.read(store.events.path), bytes))")
         #expect(Files.list(store.quarantineDirectory).isEmpty)
     }
 
@@ -168,7 +180,8 @@ struct FileLogTests {
             #expect(damage.seq == 4 && damage.offset == third)
             #expect("\(LogError.damaged(damage, path: "p"))".contains("tandem verify"))
         }
-        #expect(sameBytes(Files.read(store.events.path), bytes), "\(byteDifference(Files.read(store.events.path), bytes))")
+        #expect(
+            sameBytes(Files.read(store.events.path), bytes), "\(byteDifference(Files.read(store.events.path), bytes))")
         do {
             _ = try LogVerifier.verify(path: store.events.path)
             Issue.record("verify passed a damaged log")
@@ -186,7 +199,8 @@ struct FileLogTests {
         bytes.removeSubrange((newlines[3] + 1)...newlines[4])
         Files.write(store.events.path, bytes)
         #expect(throws: LogError.self) { try Store(root: store.root).events.append([sampleRecord(1)]) }
-        #expect(sameBytes(Files.read(store.events.path), bytes), "\(byteDifference(Files.read(store.events.path), bytes))")
+        #expect(
+            sameBytes(Files.read(store.events.path), bytes), "\(byteDifference(Files.read(store.events.path), bytes))")
     }
 
     @Test("a consistently rewritten chain is caught by the checkpoint")
@@ -223,7 +237,9 @@ struct FileLogTests {
             try store.events.append([sampleRecord(1)])
             Issue.record("append succeeded on a truncated log")
         } catch let LogError.damaged(damage, _) {
-            #expect(damage.seq == 9 && damage.reason.contains("seq 11 was acknowledged") && damage.reason.contains("seq 9…11 are missing"))
+            #expect(
+                damage.seq == 9 && damage.reason.contains("seq 11 was acknowledged")
+                    && damage.reason.contains("seq 9…11 are missing"))
         }
     }
 
@@ -237,7 +253,8 @@ struct FileLogTests {
         bytes[newlines[newlines.count - 2] + 50] ^= 0x01
         Files.write(store.events.path, bytes)
         #expect(throws: LogError.self) { try Store(root: store.root).events.append([sampleRecord(1)]) }
-        #expect(sameBytes(Files.read(store.events.path), bytes), "\(byteDifference(Files.read(store.events.path), bytes))")
+        #expect(
+            sameBytes(Files.read(store.events.path), bytes), "\(byteDifference(Files.read(store.events.path), bytes))")
         #expect(Files.list(store.quarantineDirectory).isEmpty)
     }
 
@@ -259,8 +276,9 @@ struct FileLogTests {
         let directory = TemporaryDirectory()
         let store = try makeStore(directory, records: 0)
         var bytes: [UInt8] = []
-        let record = LogRecord(type: "LogCreated", actor: "x", at: Timestamp(secondsSinceEpoch: 0),
-                               data: ["log": .string("l"), "format": .int(2)])
+        let record = LogRecord(
+            type: "LogCreated", actor: "x", at: Timestamp(secondsSinceEpoch: 0),
+            data: ["log": .string("l"), "format": .int(2)])
         LineEncoder.encode(record, seq: 1, prev: .zero, into: &bytes)
         Files.write(store.events.path, bytes)
         #expect(throws: LogError.unsupportedFormat(found: "2", path: store.events.path)) {
@@ -269,7 +287,8 @@ struct FileLogTests {
         #expect(throws: LogError.unsupportedFormat(found: "2", path: store.events.path)) {
             _ = try LogVerifier.verify(path: store.events.path)
         }
-        #expect(sameBytes(Files.read(store.events.path), bytes), "\(byteDifference(Files.read(store.events.path), bytes))")
+        #expect(
+            sameBytes(Files.read(store.events.path), bytes), "\(byteDifference(Files.read(store.events.path), bytes))")
     }
 
     @Test("reading from any seq of a large log finds it by binary search")
@@ -296,7 +315,8 @@ struct FileLogTests {
         let store = try makeStore(directory)
         let holder = try BackgroundProcess(Executables.path("tandem-probe"), ["hold-lock", store.root, "3"])
         #expect(holder.waitForLine { $0 == "locked" })
-        let impatient = FileLog(path: store.events.path, quarantineDirectory: store.quarantineDirectory, lockTimeout: 0.3)
+        let impatient = FileLog(
+            path: store.events.path, quarantineDirectory: store.quarantineDirectory, lockTimeout: 0.3)
         let started = Date()
         #expect(throws: LogError.lockTimeout(path: store.events.path, seconds: 0.3)) {
             try impatient.append([sampleRecord(1)])
@@ -319,7 +339,9 @@ struct FileLogTests {
         let outcome = try Executables.run(Executables.path("tandem-probe"), ["append-limited", store.root, "100"])
         #expect(outcome.status == 1)
         #expect(outcome.stderr.contains("cannot write") && outcome.stderr.contains("File too large"))
-        #expect(sameBytes(Files.read(store.events.path), before), "\(byteDifference(Files.read(store.events.path), before))")
+        #expect(
+            sameBytes(Files.read(store.events.path), before), "\(byteDifference(Files.read(store.events.path), before))"
+        )
         #expect(Files.list(store.quarantineDirectory).isEmpty)
         #expect(try LogVerifier.verify(path: store.events.path).events == 11)
     }
@@ -328,7 +350,8 @@ struct FileLogTests {
         guard getuid() == 0, let mount = ReferenceTools.which("mount") else { return false }
         let probe = TemporaryDirectory()
         guard let outcome = try? Executables.run(mount, ["-t", "tmpfs", "-o", "size=1m", "tmpfs", probe.path]),
-              outcome.status == 0 else { return false }
+            outcome.status == 0
+        else { return false }
         _ = try? Executables.run(ReferenceTools.which("umount") ?? "/bin/umount", [probe.path])
         return true
     }()
@@ -344,7 +367,8 @@ struct FileLogTests {
         do {
             // In a scope of its own: a live FileLog keeps its file open, which would keep
             // the file system from going read-only.
-            let (created, _) = try Store.create(root: mountPoint + "/store", actor: "a", clock: SystemClock(), random: SystemRandomSource())
+            let (created, _) = try Store.create(
+                root: mountPoint + "/store", actor: "a", clock: SystemClock(), random: SystemRandomSource())
             try created.events.append([sampleRecord(1)])
         }
         let store = try Store(root: mountPoint + "/store")
@@ -357,7 +381,9 @@ struct FileLogTests {
             #expect(error.code == EROFS)
             #expect(error.description.contains("read-only"))
         }
-        #expect(sameBytes(Files.read(store.events.path), before), "\(byteDifference(Files.read(store.events.path), before))")
+        #expect(
+            sameBytes(Files.read(store.events.path), before), "\(byteDifference(Files.read(store.events.path), before))"
+        )
         #expect(try store.events.readHead().seq == 2)
     }
 }

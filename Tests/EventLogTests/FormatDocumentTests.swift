@@ -14,7 +14,8 @@ struct FormatDocumentTests {
 
     static func block(_ language: String) -> String? {
         guard let start = document.range(of: "```\(language)\n"),
-              let end = document.range(of: "```", range: start.upperBound..<document.endIndex) else { return nil }
+            let end = document.range(of: "```", range: start.upperBound..<document.endIndex)
+        else { return nil }
         return String(document[start.upperBound..<end.lowerBound])
     }
 
@@ -33,13 +34,17 @@ struct FormatDocumentTests {
     @Test("the worked example is a valid log with the hashes the document prints")
     func workedExample() throws {
         // The full lines: the abridged one near the top has "…" in it.
-        let lines = Self.document.split(separator: "\n").filter { $0.hasPrefix("{\"seq\":") && $0.hasSuffix("\"}") && !$0.contains("…") }
+        let lines = Self.document.split(separator: "\n").filter {
+            $0.hasPrefix("{\"seq\":") && $0.hasSuffix("\"}") && !$0.contains("…")
+        }
         try #require(lines.count == 2)
         let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
         #expect(bytes.count == 644)
         let report = try LogVerifier.verify(bytes: bytes)
         #expect(report.events == 2)
-        #expect(Self.document.contains("head -c 210 events.jsonl | sha256sum\n\(try InMemoryLog(bytes: bytes).entries()[0].hash.hex)"))
+        #expect(
+            Self.document.contains(
+                "head -c 210 events.jsonl | sha256sum\n\(try InMemoryLog(bytes: bytes).entries()[0].hash.hex)"))
         #expect(Self.document.contains("head -c 282 | sha256sum\n\(report.head.hash.hex)"))
     }
 }

@@ -6,16 +6,34 @@ import Testing
 struct HMACTests {
     /// RFC 4231, test cases 1, 2, 3, 6 and 7 (short key, text key, 0xdd data, and keys
     /// longer than a block, which are hashed first).
-    @Test("RFC 4231 vectors", arguments: [
-        ([UInt8](repeating: 0x0b, count: 20), Array("Hi There".utf8), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
-        (Array("Jefe".utf8), Array("what do ya want for nothing?".utf8), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
-        ([UInt8](repeating: 0xaa, count: 20), [UInt8](repeating: 0xdd, count: 50), "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
-        ([UInt8](repeating: 0xaa, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
-         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
-        ([UInt8](repeating: 0xaa, count: 131),
-         Array("This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.".utf8),
-         "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
-    ])
+    @Test(
+        "RFC 4231 vectors",
+        arguments: [
+            (
+                [UInt8](repeating: 0x0b, count: 20), Array("Hi There".utf8),
+                "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+            ),
+            (
+                Array("Jefe".utf8), Array("what do ya want for nothing?".utf8),
+                "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+            ),
+            (
+                [UInt8](repeating: 0xaa, count: 20), [UInt8](repeating: 0xdd, count: 50),
+                "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"
+            ),
+            (
+                [UInt8](repeating: 0xaa, count: 131),
+                Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
+                "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+            ),
+            (
+                [UInt8](repeating: 0xaa, count: 131),
+                Array(
+                    "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm."
+                        .utf8),
+                "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"
+            ),
+        ])
     func vectors(key: [UInt8], message: [UInt8], expected: String) {
         #expect(HMAC.sha256(key: key, message: message).hex == expected)
     }
@@ -26,18 +44,25 @@ struct HMACTests {
         var generator = SeededGenerator(seed: 4231)
         var cases: [(key: [UInt8], message: [UInt8])] = []
         for _ in 0..<200 {
-            let key = (0..<Int.random(in: 0...150, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            let message = (0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let key = (0..<Int.random(in: 0...150, using: &generator)).map { _ in
+                UInt8.random(in: 0...255, using: &generator)
+            }
+            let message = (0..<Int.random(in: 0...300, using: &generator)).map { _ in
+                UInt8.random(in: 0...255, using: &generator)
+            }
             cases.append((key, message))
         }
-        let hex = { (bytes: [UInt8]) in bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+        let hex = { (bytes: [UInt8]) in
+            bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+                .joined()
+        }
         let input = cases.map { hex($0.key) + " " + hex($0.message) }.joined(separator: "\n")
         let script = """
-        import hmac, hashlib, sys
-        for line in sys.stdin.read().split("\\n"):
-            k, m = line.split(" ")
-            print(hmac.new(bytes.fromhex(k), bytes.fromhex(m), hashlib.sha256).hexdigest())
-        """
+            import hmac, hashlib, sys
+            for line in sys.stdin.read().split("\\n"):
+                k, m = line.split(" ")
+                print(hmac.new(bytes.fromhex(k), bytes.fromhex(m), hashlib.sha256).hexdigest())
+            """
         let outcome = try ReferenceTools.runPython(script, [], stdin: input)
         let expected = outcome.stdout.split(separator: "\n").map(String.init)
         #expect(expected.count == cases.count)

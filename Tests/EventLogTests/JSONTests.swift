@@ -1,10 +1,13 @@
-@testable import EventLog
 import Foundation
 import Testing
 
+@testable import EventLog
+
 @Suite("JSON scanner and writer")
 struct JSONTests {
-    @Test("the eight-byte string scan flags exactly the words with a quote, a backslash, a control byte or a non-ASCII byte")
+    @Test(
+        "the eight-byte string scan flags exactly the words with a quote, a backslash, a control byte or a non-ASCII byte"
+    )
     func wordScan() {
         func special(_ b: UInt8) -> Bool { b == 0x22 || b == 0x5C || b < 0x20 || b >= 0x80 }
         for byte in 0...255 {
@@ -16,7 +19,9 @@ struct JSONTests {
             }
         }
         var generator = SeededGenerator(seed: 8)
-        let alphabet: [UInt8] = [0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xC3, 0xFF, 0x61, 0x30]
+        let alphabet: [UInt8] = [
+            0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xC3, 0xFF, 0x61, 0x30,
+        ]
         for _ in 0..<200_000 {
             let bytes = (0..<8).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
             let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }

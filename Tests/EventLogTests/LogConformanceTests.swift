@@ -17,17 +17,19 @@ enum LogKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             try log.initialize(actor: "tester", logID: "log-1", at: Timestamp(secondsSinceEpoch: 1_800_000_000))
             return (log, directory)
         case .file:
-            let (store, _) = try Store.create(root: directory.appending("store"), actor: "tester",
-                                              clock: FixedClock(Timestamp(secondsSinceEpoch: 1_800_000_000)),
-                                              random: SeededRandomSource(seed: 1))
+            let (store, _) = try Store.create(
+                root: directory.appending("store"), actor: "tester",
+                clock: FixedClock(Timestamp(secondsSinceEpoch: 1_800_000_000)),
+                random: SeededRandomSource(seed: 1))
             return (store.events, directory)
         }
     }
 }
 
 func sampleRecord(_ n: Int, type: String = "Sampled") -> LogRecord {
-    LogRecord(type: type, actor: "anna", at: Timestamp(secondsSinceEpoch: 1_800_000_000 + Int64(n)),
-              data: ["n": .int(Int64(n)), "note": .string("line \(n) — ü")])
+    LogRecord(
+        type: type, actor: "anna", at: Timestamp(secondsSinceEpoch: 1_800_000_000 + Int64(n)),
+        data: ["n": .int(Int64(n)), "note": .string("line \(n) — ü")])
 }
 
 /// One suite that every `AppendOnlyLog` must pass.

@@ -12,12 +12,20 @@ struct SHA256Tests {
     static let vectors: [(message: [UInt8], digest: String)] = [
         ([], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         (Array("abc".utf8), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        (Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8),
-         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
-        (Array("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu".utf8),
-         "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"),
-        (Array(repeating: UInt8(ascii: "a"), count: 1_000_000),
-         "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"),
+        (
+            Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        ),
+        (
+            Array(
+                "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu"
+                    .utf8),
+            "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"
+        ),
+        (
+            Array(repeating: UInt8(ascii: "a"), count: 1_000_000),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+        ),
     ]
 
     @Test("FIPS 180-4 vectors, one shot", arguments: backends)
@@ -65,10 +73,10 @@ struct SHA256Tests {
         let reference: [String]
         if ReferenceTools.python != nil {
             let script = """
-            import hashlib, sys
-            data = open(sys.argv[1], 'rb').read()
-            print("\\n".join(hashlib.sha256(data[:n]).hexdigest() for n in range(len(data) + 1)))
-            """
+                import hashlib, sys
+                data = open(sys.argv[1], 'rb').read()
+                print("\\n".join(hashlib.sha256(data[:n]).hexdigest() for n in range(len(data) + 1)))
+                """
             let outcome = try ReferenceTools.runPython(script, [directory.appending("data")])
             #expect(outcome.status == 0)
             reference = outcome.stdout.split(separator: "\n").map(String.init)

@@ -19,7 +19,9 @@ struct Scenario {
     /// Folds an event in, as the log would.
     mutating func record(_ event: ProgrammeEvent, profile: Profile? = nil) {
         seq += 1
-        state = evolve(state, RecordedEvent(seq: seq, at: Timestamp(secondsSinceEpoch: 0), actor: "anna", event: event), profile: profile)
+        state = evolve(
+            state, RecordedEvent(seq: seq, at: Timestamp(secondsSinceEpoch: 0), actor: "anna", event: event),
+            profile: profile)
     }
 
     /// Decides a command against the history.
@@ -61,8 +63,15 @@ enum Fixture {
     static func t(_ text: String) -> TandemID { TandemID(text)! }
     static func g(_ text: String) -> GoalID { GoalID(text)! }
 
-    static func launch(_ id: ProgrammeID = programme, starts: String = "2027-01-01", ends: String = "2027-12-31") -> (ProgrammeEvent, Profile?) {
-        (.programmeLaunched(ProgrammeLaunched(programme: id, name: "Pilot", starts: d(starts), ends: d(ends), cadenceDays: 30, minGroupSize: 5)), nil)
+    static func launch(
+        _ id: ProgrammeID = programme, starts: String = "2027-01-01", ends: String = "2027-12-31"
+    ) -> (ProgrammeEvent, Profile?) {
+        (
+            .programmeLaunched(
+                ProgrammeLaunched(
+                    programme: id, name: "Pilot", starts: d(starts), ends: d(ends), cadenceDays: 30, minGroupSize: 5)),
+            nil
+        )
     }
 
     static func profile(unit: String, level: Int = 2, born: Int = 1998) -> Profile {
@@ -71,14 +80,26 @@ enum Fixture {
 
     static func sealed(_ payload: PersonalPayload) -> SealedRecord { SealedRecord(payload, random: random) }
 
-    static func signUp(_ id: String, _ role: Role, unit: String, programme: ProgrammeID = programme, on: String = "2027-01-05") -> (ProgrammeEvent, Profile?) {
+    static func signUp(
+        _ id: String, _ role: Role, unit: String, programme: ProgrammeID = programme, on: String = "2027-01-05"
+    ) -> (ProgrammeEvent, Profile?) {
         let profile = profile(unit: unit)
-        return (.participantSignedUp(ParticipantSignedUp(participant: p(id), programme: programme, role: role, on: d(on),
-                                                         personal: sealed(.profile(profile)).reference)), profile)
+        return (
+            .participantSignedUp(
+                ParticipantSignedUp(
+                    participant: p(id), programme: programme, role: role, on: d(on),
+                    personal: sealed(.profile(profile)).reference)), profile
+        )
     }
 
-    static func match(_ tandem: String, _ mentor: String, _ mentee: String, on: String = "2027-01-10") -> (ProgrammeEvent, Profile?) {
-        (.tandemMatched(TandemMatched(tandem: t(tandem), programme: programme, mentor: p(mentor), mentee: p(mentee), on: d(on))), nil)
+    static func match(
+        _ tandem: String, _ mentor: String, _ mentee: String, on: String = "2027-01-10"
+    ) -> (ProgrammeEvent, Profile?) {
+        (
+            .tandemMatched(
+                TandemMatched(tandem: t(tandem), programme: programme, mentor: p(mentor), mentee: p(mentee), on: d(on))),
+            nil
+        )
     }
 
     /// A programme with mentors m1, m2 (units IT, Sales) and mentees e1, e2 (Legal, Finance),

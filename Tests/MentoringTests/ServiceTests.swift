@@ -18,15 +18,26 @@ struct ServiceFixture {
         service = ProgrammeService(store: store, clock: clock, random: random)
     }
 
-    func seal(_ payload: PersonalPayload) -> SealedRecord { SealedRecord(payload, random: SeededRandomSource(seed: UInt64(payload.hashValue & 0xffff))) }
+    func seal(_ payload: PersonalPayload) -> SealedRecord {
+        SealedRecord(payload, random: SeededRandomSource(seed: UInt64(payload.hashValue & 0xffff)))
+    }
 
     func signUp(_ id: String, _ role: Role, unit: String, name: String = "Someone") -> ProgrammeCommand {
-        .signUp(SignUp(programme: Fixture.programme, role: role, profile: seal(.profile(Profile(name: name, unit: unit, level: role == .mentor ? 2 : 8, born: role == .mentor ? 1999 : 1962))),
-                       id: Fixture.p(id), on: Fixture.d("2027-01-05")))
+        .signUp(
+            SignUp(
+                programme: Fixture.programme, role: role,
+                profile: seal(
+                    .profile(
+                        Profile(
+                            name: name, unit: unit, level: role == .mentor ? 2 : 8, born: role == .mentor ? 1999 : 1962)
+                    )),
+                id: Fixture.p(id), on: Fixture.d("2027-01-05")))
     }
 
     var launch: ProgrammeCommand {
-        .launch(LaunchProgramme(id: Fixture.programme, name: "Pilot", starts: Fixture.d("2027-01-01"), ends: Fixture.d("2027-12-31")))
+        .launch(
+            LaunchProgramme(
+                id: Fixture.programme, name: "Pilot", starts: Fixture.d("2027-01-01"), ends: Fixture.d("2027-12-31")))
     }
 
     func record(_ commands: [ProgrammeCommand]) throws -> [RecordedOutcome] {
@@ -59,18 +70,29 @@ struct ServiceTests {
         _ = try f.record([f.launch, f.signUp("m1", .mentor, unit: "IT", name: "Lena")])
         let entries = try f.store.events.entries()
         guard case .object(let personal)? = entries[2].data["personal"], let ref = personal["ref"]?.stringValue,
-              let commit = personal["commit"]?.stringValue else { Issue.record("no personal reference"); return }
+            let commit = personal["commit"]?.stringValue
+        else {
+            Issue.record("no personal reference")
+            return
+        }
         let line = try #require(try Vault(store: f.store).lines()[ref])
         #expect(line.digest.hex == commit)
         #expect(line.payload?.profile?.name == "Lena")
-        #expect(try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store)) == VaultReport(records: 1, erased: 0, orphans: 0))
+        #expect(
+            try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store))
+                == VaultReport(records: 1, erased: 0, orphans: 0))
     }
 
     @Test("a void later in the same batch can target an event earlier in it")
     func voidInBatch() throws {
         let f = try ServiceFixture()
-        _ = try f.record([f.launch, f.signUp("m1", .mentor, unit: "IT"), f.signUp("e1", .mentee, unit: "HR"),
-                          .match(Match(programme: Fixture.programme, mentor: Fixture.p("m1"), mentee: Fixture.p("e1"), id: Fixture.t("t1"), on: Fixture.d("2027-01-10")))])
+        _ = try f.record([
+            f.launch, f.signUp("m1", .mentor, unit: "IT"), f.signUp("e1", .mentee, unit: "HR"),
+            .match(
+                Match(
+                    programme: Fixture.programme, mentor: Fixture.p("m1"), mentee: Fixture.p("e1"), id: Fixture.t("t1"),
+                    on: Fixture.d("2027-01-10"))),
+        ])
         let outcomes = try f.record([
             .recordSession(RecordSession(tandem: Fixture.t("t1"), on: Fixture.d("2027-02-01"), minutes: 60)),
             .void(VoidEvent(seq: 6, reason: f.seal(.reason("entered by mistake")))),
@@ -84,10 +106,21 @@ struct ServiceTests {
     @Test("a replay skips voided events, whether the void comes first or last")
     func replaySkipsVoids() throws {
         let f = try ServiceFixture()
-        _ = try f.record([f.launch, f.signUp("m1", .mentor, unit: "IT"), f.signUp("e1", .mentee, unit: "HR"), f.signUp("e2", .mentee, unit: "Ops"),
-                          .match(Match(programme: Fixture.programme, mentor: Fixture.p("m1"), mentee: Fixture.p("e1"), id: Fixture.t("t1"), on: Fixture.d("2027-01-10")))])
+        _ = try f.record([
+            f.launch, f.signUp("m1", .mentor, unit: "IT"), f.signUp("e1", .mentee, unit: "HR"),
+            f.signUp("e2", .mentee, unit: "Ops"),
+            .match(
+                Match(
+                    programme: Fixture.programme, mentor: Fixture.p("m1"), mentee: Fixture.p("e1"), id: Fixture.t("t1"),
+                    on: Fixture.d("2027-01-10"))),
+        ])
         _ = try f.record([.void(VoidEvent(seq: 6, reason: f.seal(.reason("wrong mentee"))))])
-        _ = try f.record([.match(Match(programme: Fixture.programme, mentor: Fixture.p("m1"), mentee: Fixture.p("e2"), id: Fixture.t("t2"), on: Fixture.d("2027-01-10")))])
+        _ = try f.record([
+            .match(
+                Match(
+                    programme: Fixture.programme, mentor: Fixture.p("m1"), mentee: Fixture.p("e2"), id: Fixture.t("t2"),
+                    on: Fixture.d("2027-01-10")))
+        ])
         let state = try f.service.currentState()
         #expect(state.tandems[Fixture.t("t1")] == nil)
         #expect(state.tandems[Fixture.t("t2")]?.mentee == Fixture.p("e2"))
@@ -99,15 +132,34 @@ struct ServiceTests {
     @Test("every event the service writes decodes back, and Foundation's JSONDecoder agrees")
     func decodingAgrees() throws {
         let f = try ServiceFixture()
-        _ = try f.record([f.launch, f.signUp("m1", .mentor, unit: "IT"), f.signUp("e1", .mentee, unit: "HR"), f.signUp("e2", .mentee, unit: "Ops"),
-                          .match(Match(programme: Fixture.programme, mentor: Fixture.p("m1"), mentee: Fixture.p("e1"), id: Fixture.t("t1"), override: f.seal(.reason("pilot \"exception\"")), on: Fixture.d("2027-01-10"))),
-                          .recordSession(RecordSession(tandem: Fixture.t("t1"), on: Fixture.d("2027-02-01"), minutes: 60, mode: .online, topics: ["ai", "data-visualisation"], notes: f.seal(.notes("n")))),
-                          .setGoal(SetGoal(tandem: Fixture.t("t1"), goal: Fixture.g("g1"), text: f.seal(.goalText("x")), due: Fixture.d("2027-05-01"), category: "social", on: Fixture.d("2027-02-01"))),
-                          .reachGoal(ReachGoal(tandem: Fixture.t("t1"), goal: Fixture.g("g1"), on: Fixture.d("2027-02-10"))),
-                          .swap(SwapPartner(tandem: Fixture.t("t1"), leaving: Fixture.p("e1"), joining: Fixture.p("e2"), on: Fixture.d("2027-02-11"), reason: .mismatch, newTandem: Fixture.t("t2"), notes: f.seal(.notes("s")))),
-                          .withdraw(Withdraw(participant: Fixture.p("e1"), on: Fixture.d("2027-02-12"), reason: .health, notes: f.seal(.reason("r")))),
-                          .complete(CompleteTandem(tandem: Fixture.t("t2"), on: Fixture.d("2027-02-20"))),
-                          .void(VoidEvent(seq: 9, reason: f.seal(.reason("dup"))))])
+        _ = try f.record([
+            f.launch, f.signUp("m1", .mentor, unit: "IT"), f.signUp("e1", .mentee, unit: "HR"),
+            f.signUp("e2", .mentee, unit: "Ops"),
+            .match(
+                Match(
+                    programme: Fixture.programme, mentor: Fixture.p("m1"), mentee: Fixture.p("e1"), id: Fixture.t("t1"),
+                    override: f.seal(.reason("pilot \"exception\"")), on: Fixture.d("2027-01-10"))),
+            .recordSession(
+                RecordSession(
+                    tandem: Fixture.t("t1"), on: Fixture.d("2027-02-01"), minutes: 60, mode: .online,
+                    topics: ["ai", "data-visualisation"], notes: f.seal(.notes("n")))),
+            .setGoal(
+                SetGoal(
+                    tandem: Fixture.t("t1"), goal: Fixture.g("g1"), text: f.seal(.goalText("x")),
+                    due: Fixture.d("2027-05-01"), category: "social", on: Fixture.d("2027-02-01"))),
+            .reachGoal(ReachGoal(tandem: Fixture.t("t1"), goal: Fixture.g("g1"), on: Fixture.d("2027-02-10"))),
+            .swap(
+                SwapPartner(
+                    tandem: Fixture.t("t1"), leaving: Fixture.p("e1"), joining: Fixture.p("e2"),
+                    on: Fixture.d("2027-02-11"), reason: .mismatch, newTandem: Fixture.t("t2"),
+                    notes: f.seal(.notes("s")))),
+            .withdraw(
+                Withdraw(
+                    participant: Fixture.p("e1"), on: Fixture.d("2027-02-12"), reason: .health,
+                    notes: f.seal(.reason("r")))),
+            .complete(CompleteTandem(tandem: Fixture.t("t2"), on: Fixture.d("2027-02-20"))),
+            .void(VoidEvent(seq: 9, reason: f.seal(.reason("dup")))),
+        ])
         _ = try f.service.forget(Fixture.p("e1"), context: f.context)
         var seen = Set<String>()
         try f.store.events.forEachLine { line in

@@ -1,8 +1,9 @@
 import EventLog
 import Foundation
-@testable import Mentoring
-import Testing
 import TestSupport
+import Testing
+
+@testable import Mentoring
 
 /// The vault check as it was first written: every commitment in a dictionary of strings.
 /// Slow and large, but plainly right; the compact verifier must agree with it.
@@ -19,11 +20,17 @@ private func referenceVerify(log: any LineSource, vault: Vault) throws -> VaultR
     var present = Set<String>()
     try vault.forEachLine { line in
         if line.ref.hasPrefix("@") {
-            throw VaultDamage("the line at byte \(line.ref.dropFirst()) is not a vault record (no JSON object with a ref)")
+            throw VaultDamage(
+                "the line at byte \(line.ref.dropFirst()) is not a vault record (no JSON object with a ref)")
         }
-        guard let expected = committed[line.ref] else { report.orphans += 1; return }
+        guard let expected = committed[line.ref] else {
+            report.orphans += 1
+            return
+        }
         guard present.insert(line.ref).inserted else {
-            throw VaultDamage("ref \(line.ref) has a second line at byte \(try lineOffset(of: line, in: vault)); each record is written once")
+            throw VaultDamage(
+                "ref \(line.ref) has a second line at byte \(try lineOffset(of: line, in: vault)); each record is written once"
+            )
         }
         if erased.contains(line.ref) {
             throw VaultDamage("ref \(line.ref) (seq \(expected.seq)) was erased, yet its line is still in the vault")
@@ -35,7 +42,9 @@ private func referenceVerify(log: any LineSource, vault: Vault) throws -> VaultR
     }
     for (ref, origin) in committed.sorted(by: { $0.value.seq < $1.value.seq }) where !present.contains(ref) {
         guard erased.contains(ref) else {
-            throw VaultDamage("the personal data of seq \(origin.seq) (ref \(ref)) is missing and no PersonalDataErased covers it (if a `tandem forget` was interrupted, run it again)")
+            throw VaultDamage(
+                "the personal data of seq \(origin.seq) (ref \(ref)) is missing and no PersonalDataErased covers it (if a `tandem forget` was interrupted, run it again)"
+            )
         }
         report.erased += 1
     }
@@ -57,7 +66,8 @@ private func outcome(_ check: () throws -> VaultReport) -> String {
 }
 
 private func vaultLines(_ f: ServiceFixture) -> [[UInt8]] {
-    Files.read(f.store.path("vault.jsonl")).split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map(Array.init)
+    Files.read(f.store.path("vault.jsonl")).split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map(
+        Array.init)
 }
 
 private func writeVault(_ f: ServiceFixture, _ lines: [[UInt8]]) {
@@ -68,7 +78,9 @@ private func writeVault(_ f: ServiceFixture, _ lines: [[UInt8]]) {
 /// as a backup taken before the erasure would hold it.
 private func programmeWithAnErasure() throws -> (ServiceFixture, backup: [[UInt8]]) {
     let f = try ServiceFixture()
-    _ = try f.record([f.launch] + (1...7).map { f.signUp("m\($0)", $0 % 2 == 0 ? .mentee : .mentor, unit: "U\($0)", name: "Person \($0)") })
+    _ = try f.record(
+        [f.launch]
+            + (1...7).map { f.signUp("m\($0)", $0 % 2 == 0 ? .mentee : .mentor, unit: "U\($0)", name: "Person \($0)") })
     let backup = vaultLines(f)
     _ = try f.service.forget(Fixture.p("m3"), context: f.context)
     return (f, backup)
@@ -79,7 +91,9 @@ struct VaultVerifierTests {
     @Test("an intact vault: every line matches, the erased one is counted")
     func intact() throws {
         let (f, _) = try programmeWithAnErasure()
-        #expect(try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store)) == VaultReport(records: 6, erased: 1, orphans: 0))
+        #expect(
+            try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store))
+                == VaultReport(records: 6, erased: 1, orphans: 0))
     }
 
     @Test("a changed byte in a line names the ref and the seq that committed to it")
@@ -102,7 +116,11 @@ struct VaultVerifierTests {
         let original = vaultLines(f)
         let ref = try #require(Vault.ref(of: original[0].withUnsafeBytes { $0 }))
         writeVault(f, Array(original.dropFirst()))
-        #expect(throws: VaultDamage("the personal data of seq 3 (ref \(ref)) is missing and no PersonalDataErased covers it (if a `tandem forget` was interrupted, run it again)")) {
+        #expect(
+            throws: VaultDamage(
+                "the personal data of seq 3 (ref \(ref)) is missing and no PersonalDataErased covers it (if a `tandem forget` was interrupted, run it again)"
+            )
+        ) {
             try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store))
         }
         // The erased profile of m3 (seq 5), restored from a backup taken before `forget`.
@@ -119,7 +137,9 @@ struct VaultVerifierTests {
         let original = vaultLines(f)
         let orphan = Array(#"{"ref":"r-00000000000000aa","nonce":"00","payload":{"kind":"note","text":"x"}}"#.utf8)
         writeVault(f, original + [orphan])
-        #expect(try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store)) == VaultReport(records: 6, erased: 1, orphans: 1))
+        #expect(
+            try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store))
+                == VaultReport(records: 6, erased: 1, orphans: 1))
         let end = original.reduce(0) { $0 + $1.count + 1 }
         for garbage in [#"{"ref":"r-1","nonce":"00"} trailing"#, "not json", "{}"] {
             writeVault(f, original + [Array(garbage.utf8)])
@@ -128,7 +148,11 @@ struct VaultVerifierTests {
             }
         }
         writeVault(f, original + [original[1]])
-        #expect(throws: VaultDamage("ref \(String(decoding: original[1][8..<26], as: UTF8.self)) has a second line at byte \(end); each record is written once")) {
+        #expect(
+            throws: VaultDamage(
+                "ref \(String(decoding: original[1][8..<26], as: UTF8.self)) has a second line at byte \(end); each record is written once"
+            )
+        ) {
             try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store))
         }
     }
@@ -137,13 +161,24 @@ struct VaultVerifierTests {
     func otherRefShapes() throws {
         let f = try ServiceFixture()
         _ = try f.record([f.launch])
-        let line = Array(#"{"ref":"legacy-ref-Ä1","nonce":"00","payload":{"kind":"profile","name":"X","unit":"IT","level":2,"born":1999}}"#.utf8)
+        let line = Array(
+            #"{"ref":"legacy-ref-Ä1","nonce":"00","payload":{"kind":"profile","name":"X","unit":"IT","level":2,"born":1999}}"#
+                .utf8)
         writeVault(f, [line])
         let commit = line.withUnsafeBytes { SHA256.hash($0) }
-        let data: JSONObject = ["participant": .string("legacy"), "programme": .string(Fixture.programme.rawValue), "role": .string("mentor"),
-                                "on": .string("2027-01-05"), "personal": .object(["ref": .string("legacy-ref-Ä1"), "commit": .string(commit.hex)])]
-        _ = try f.store.events.append([LogRecord(type: "ParticipantSignedUp", actor: "anna", at: Timestamp(rfc3339: "2027-03-01T09:00:00Z")!, data: data)])
-        #expect(try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store)) == VaultReport(records: 1, erased: 0, orphans: 0))
+        let data: JSONObject = [
+            "participant": .string("legacy"), "programme": .string(Fixture.programme.rawValue),
+            "role": .string("mentor"),
+            "on": .string("2027-01-05"),
+            "personal": .object(["ref": .string("legacy-ref-Ä1"), "commit": .string(commit.hex)]),
+        ]
+        _ = try f.store.events.append([
+            LogRecord(
+                type: "ParticipantSignedUp", actor: "anna", at: Timestamp(rfc3339: "2027-03-01T09:00:00Z")!, data: data)
+        ])
+        #expect(
+            try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store))
+                == VaultReport(records: 1, erased: 0, orphans: 0))
         var changed = line
         changed[changed.count - 3] = UInt8(ascii: "8")
         writeVault(f, [changed])
@@ -174,7 +209,9 @@ struct VaultVerifierTests {
             let i = Int.random(in: 0..<lines.count, using: &random)
             switch Int.random(in: 0..<6, using: &random) {
             case 0: lines.remove(at: i)
-            case 1: lines[i][Int.random(in: 0..<lines[i].count, using: &random)] ^= 1 << UInt8.random(in: 0..<7, using: &random)
+            case 1:
+                lines[i][Int.random(in: 0..<lines[i].count, using: &random)] ^=
+                    1 << UInt8.random(in: 0..<7, using: &random)
             case 2: lines.swapAt(i, Int.random(in: 0..<lines.count, using: &random))
             case 3: lines.append(lines[i])
             case 4: lines.insert(Array("garbage \(seed)".utf8), at: i)

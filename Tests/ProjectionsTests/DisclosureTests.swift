@@ -2,8 +2,9 @@ import EventLog
 import Mentoring
 import Projections
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Disclosure: the perturbation table, cell keys and the analyst policy")
@@ -64,12 +65,16 @@ struct DisclosureTests {
         #expect(abs(Double(histogram[6] ?? 0) / 30_000 - 2.0 / 3) < 0.02)
         // Keys are monotone in the published value: a change of one true count moves the
         // figure only when the key lies between the two rows' boundaries.
-        #expect(table.published(6, key: CellKey(0)) == 6 && table.published(7, key: CellKey(0)) == 6 && table.published(7, key: CellKey(.max)) == 9)
+        #expect(
+            table.published(6, key: CellKey(0)) == 6 && table.published(7, key: CellKey(0)) == 6
+                && table.published(7, key: CellKey(.max)) == 9)
     }
 
     /// The attacker's advantage (true-positive minus false-positive rate) of the best simple
     /// test, over all true counts of one residue class, computed exactly from the table.
-    static func advantages(_ table: PerturbationTable, from: Int = 30, through: Int = 59) -> (independent: Double, sameKey: Double) {
+    static func advantages(
+        _ table: PerturbationTable, from: Int = 30, through: Int = 59
+    ) -> (independent: Double, sameKey: Double) {
         var independent = 0.0, sameKey = 0.0
         for i in from...through {
             // Two different populations (unit X, and the women of unit X): independent keys.
@@ -93,7 +98,9 @@ struct DisclosureTests {
         return (independent / n, sameKey / n)
     }
 
-    @Test("differencing: the default table keeps a single attack's advantage under 0.5; the ptable default (base 1) does not")
+    @Test(
+        "differencing: the default table keeps a single attack's advantage under 0.5; the ptable default (base 1) does not"
+    )
     func attackAdvantage() {
         let standard = Self.advantages(table)
         #expect(standard.independent < 0.3)
@@ -117,7 +124,9 @@ struct DisclosureTests {
         // Exact views publish true counts.
         #expect(DisclosurePolicy.exact.count(7, in: policy.population(ids), "withdrawn") == 7)
         // The published figure depends on the population and the variable, not on the order.
-        #expect(policy.count(7, in: part, "withdrawn") == policy.count(7, in: policy.population(ids.prefix(8).reversed()), "withdrawn"))
+        #expect(
+            policy.count(7, in: part, "withdrawn")
+                == policy.count(7, in: policy.population(ids.prefix(8).reversed()), "withdrawn"))
     }
 
     @Test("an erasure redraws every figure: the same cell after a forget is an independent draw")
@@ -127,7 +136,9 @@ struct DisclosureTests {
         var changed = 0
         for group in 0..<300 {
             let population = before.population((0..<10).map { ParticipantID("g\(group)p\($0)")! })
-            if before.count(7, in: population, "withdrawn") != after.count(7, in: population, "withdrawn") { changed += 1 }
+            if before.count(7, in: population, "withdrawn") != after.count(7, in: population, "withdrawn") {
+                changed += 1
+            }
         }
         // Independent draws of count 7 (6 with 2/3, 9 with 1/3) differ with probability 4/9.
         #expect(changed > 100 && changed < 170)
@@ -161,17 +172,33 @@ struct DisclosureTests {
         let policy = DisclosurePolicy.cellKey(RecordKeys(secret: Array(repeating: 3, count: 32)))
         let everyone = (1...40).map { ParticipantID("p\($0)")! }
         let parent = policy.population(everyone)
-        #expect(throws: DisclosureRefusal.self) { try policy.checkFilter("x", selected: policy.population(everyone.prefix(2)), parent: parent, k: 5, query: .stats) }
-        #expect(throws: DisclosureRefusal.self) { try policy.checkFilter("x", selected: policy.population(everyone.prefix(39)), parent: parent, k: 5, query: .stats) }
-        #expect(throws: Never.self) { try policy.checkFilter("x", selected: policy.population(everyone.prefix(20)), parent: parent, k: 5, query: .stats) }
-        #expect(throws: Never.self) { try policy.checkFilter("x", selected: parent, parent: parent, k: 5, query: .stats) }
+        #expect(throws: DisclosureRefusal.self) {
+            try policy.checkFilter(
+                "x", selected: policy.population(everyone.prefix(2)), parent: parent, k: 5, query: .stats)
+        }
+        #expect(throws: DisclosureRefusal.self) {
+            try policy.checkFilter(
+                "x", selected: policy.population(everyone.prefix(39)), parent: parent, k: 5, query: .stats)
+        }
+        #expect(throws: Never.self) {
+            try policy.checkFilter(
+                "x", selected: policy.population(everyone.prefix(20)), parent: parent, k: 5, query: .stats)
+        }
+        #expect(throws: Never.self) {
+            try policy.checkFilter("x", selected: parent, parent: parent, k: 5, query: .stats)
+        }
         do {
-            try policy.checkFilter("--programme b", selected: policy.population(everyone.prefix(1)), parent: parent, k: 5, query: .dropouts)
+            try policy.checkFilter(
+                "--programme b", selected: policy.population(everyone.prefix(1)), parent: parent, k: 5, query: .dropouts
+            )
         } catch {
             #expect(error.description.hasPrefix("the analyst view may not run `tandem dropouts`"))
         }
         // Exact views are not checked.
-        #expect(throws: Never.self) { try DisclosurePolicy.exact.checkFilter("x", selected: Population(size: 1), parent: parent, k: 5, query: .stats) }
+        #expect(throws: Never.self) {
+            try DisclosurePolicy.exact.checkFilter(
+                "x", selected: Population(size: 1), parent: parent, k: 5, query: .stats)
+        }
     }
 
     @Test("explanations count cells and reasons, never values")
@@ -180,8 +207,13 @@ struct DisclosureTests {
         cells.add(.smallGroup, 2)
         cells.add(.smallCount)
         cells.add(.attribute)
-        #expect(cells.explanation == "4 cells suppressed (k = 5): 2 in groups of fewer than 5 people; 1 counts between 1 and 4; 1 where the figure would be true of everyone in the group")
-        #expect(cells.summary.description == #"{"k":5,"cells":4,"reasons":{"small-group":2,"small-count":1,"attribute":1}}"#)
+        #expect(
+            cells.explanation
+                == "4 cells suppressed (k = 5): 2 in groups of fewer than 5 people; 1 counts between 1 and 4; 1 where the figure would be true of everyone in the group"
+        )
+        #expect(
+            cells.summary.description == #"{"k":5,"cells":4,"reasons":{"small-group":2,"small-count":1,"attribute":1}}"#
+        )
         #expect(SuppressedCells(k: 5).explanation == "No cell suppressed (k = 5).")
     }
 
@@ -189,10 +221,18 @@ struct DisclosureTests {
     func permissions() {
         func allowed(_ viewer: Viewer, _ query: QueryKind) -> Bool { (try? viewer.permit(query)) != nil }
         #expect(!allowed(.analyst, .tandems) && allowed(.analyst, .statsBySegment) && allowed(.analyst, .atRisk))
-        #expect(!allowed(.analyst, .audit) && !allowed(.analyst, .goals) && !allowed(.analyst, .sessions) && !allowed(.analyst, .suggest))
-        #expect(allowed(.auditor, .audit) && allowed(.auditor, .tandems) && !allowed(.auditor, .statsBySegment) && !allowed(.auditor, .suggest))
+        #expect(
+            !allowed(.analyst, .audit) && !allowed(.analyst, .goals) && !allowed(.analyst, .sessions)
+                && !allowed(.analyst, .suggest))
+        #expect(
+            allowed(.auditor, .audit) && allowed(.auditor, .tandems) && !allowed(.auditor, .statsBySegment)
+                && !allowed(.auditor, .suggest))
         let me = Viewer.participant(ParticipantID("m1")!)
-        #expect(allowed(me, .tandems) && allowed(me, .sessions) && allowed(me, .goals) && !allowed(me, .stats) && !allowed(me, .audit))
-        for query in [QueryKind.tandems, .stats, .audit, .goals, .sessions, .suggest, .due, .report, .access] { #expect(allowed(.coordinator, query)) }
+        #expect(
+            allowed(me, .tandems) && allowed(me, .sessions) && allowed(me, .goals) && !allowed(me, .stats)
+                && !allowed(me, .audit))
+        for query in [QueryKind.tandems, .stats, .audit, .goals, .sessions, .suggest, .due, .report, .access] {
+            #expect(allowed(.coordinator, query))
+        }
     }
 }

@@ -38,10 +38,15 @@ struct HistoryGenerator {
         generator = SeededGenerator(seed: seed)
         random = SeededRandomSource(seed: seed &+ 99)
         try! log.initialize(actor: "gen", logID: "gen-\(seed)", at: Timestamp(secondsSinceEpoch: 1_800_000_000))
-        state.apply(RecordedEvent(seq: 1, at: Timestamp(secondsSinceEpoch: 1_800_000_000), actor: "gen", event: .logCreated(logID: "gen-\(seed)")))
+        state.apply(
+            RecordedEvent(
+                seq: 1, at: Timestamp(secondsSinceEpoch: 1_800_000_000), actor: "gen",
+                event: .logCreated(logID: "gen-\(seed)")))
     }
 
-    mutating func pick<T>(_ items: [T]) -> T? { items.isEmpty ? nil : items[Int.random(in: 0..<items.count, using: &generator)] }
+    mutating func pick<T>(_ items: [T]) -> T? {
+        items.isEmpty ? nil : items[Int.random(in: 0..<items.count, using: &generator)]
+    }
 
     /// Decides and appends; returns false if the rules refused.
     @discardableResult
@@ -72,33 +77,63 @@ struct HistoryGenerator {
 
     /// Generates about `steps` events.
     mutating func run(steps: Int) {
-        record(.launch(LaunchProgramme(id: programme, name: "Pilot", starts: BusinessDate("2027-01-01")!, ends: BusinessDate("2027-12-31")!, minGroupSize: 3)))
+        record(
+            .launch(
+                LaunchProgramme(
+                    id: programme, name: "Pilot", starts: BusinessDate("2027-01-01")!,
+                    ends: BusinessDate("2027-12-31")!, minGroupSize: 3)))
         let units = ["IT", "Sales", "Legal", "Finance", "HR", "Ops"]
         for _ in 0..<steps {
-            if Int.random(in: 0..<4, using: &generator) == 0 { day = day.adding(days: Int.random(in: 1...6, using: &generator)) }
+            if Int.random(in: 0..<4, using: &generator) == 0 {
+                day = day.adding(days: Int.random(in: 1...6, using: &generator))
+            }
             let active = state.tandems.values.filter { $0.status == .active }.sorted { $0.id < $1.id }
-            let free = state.participants.values.filter { $0.activeTandem == nil && $0.withdrawnOn == nil }.sorted { $0.id < $1.id }
+            let free = state.participants.values.filter { $0.activeTandem == nil && $0.withdrawnOn == nil }.sorted {
+                $0.id < $1.id
+            }
             switch Int.random(in: 0..<100, using: &generator) {
             case 0..<18:
                 let role: Role = Bool.random(using: &generator) ? .mentor : .mentee
-                let profile = Profile(name: "P\(state.participants.count)", unit: pick(units)!, level: role == .mentor ? 2 : 8,
-                                      born: role == .mentor ? 1998 : 1962, gender: pick(["f", "m", "d"]))
-                record(.signUp(SignUp(programme: programme, role: role, profile: SealedRecord(.profile(profile), random: random),
-                                      id: ParticipantID("p\(state.participants.count)")!, on: date())))
+                let profile = Profile(
+                    name: "P\(state.participants.count)", unit: pick(units)!, level: role == .mentor ? 2 : 8,
+                    born: role == .mentor ? 1998 : 1962, gender: pick(["f", "m", "d"]))
+                record(
+                    .signUp(
+                        SignUp(
+                            programme: programme, role: role, profile: SealedRecord(.profile(profile), random: random),
+                            id: ParticipantID("p\(state.participants.count)")!, on: date())))
             case 18..<32:
-                if let mentor = pick(free.filter { $0.role == .mentor }), let mentee = pick(free.filter { $0.role == .mentee }) {
-                    record(.match(Match(programme: programme, mentor: mentor.id, mentee: mentee.id, id: TandemID("t\(state.tandems.count)")!,
-                                        override: Bool.random(using: &generator) ? SealedRecord(.reason("pilot"), random: random) : nil, on: date())))
+                if let mentor = pick(free.filter { $0.role == .mentor }),
+                    let mentee = pick(free.filter { $0.role == .mentee })
+                {
+                    record(
+                        .match(
+                            Match(
+                                programme: programme, mentor: mentor.id, mentee: mentee.id,
+                                id: TandemID("t\(state.tandems.count)")!,
+                                override: Bool.random(using: &generator)
+                                    ? SealedRecord(.reason("pilot"), random: random) : nil, on: date())))
                 }
             case 32..<60:
-                if let tandem = pick(active) { record(.recordSession(RecordSession(tandem: tandem.id, on: date(), minutes: Int.random(in: 20...90, using: &generator)))) }
+                if let tandem = pick(active) {
+                    record(
+                        .recordSession(
+                            RecordSession(
+                                tandem: tandem.id, on: date(), minutes: Int.random(in: 20...90, using: &generator))))
+                }
             case 60..<68:
                 if let tandem = pick(active) {
-                    record(.setGoal(SetGoal(tandem: tandem.id, goal: GoalID("g\(tandem.goals.count)")!, text: SealedRecord(.goalText("x"), random: random),
-                                            due: Bool.random(using: &generator) ? day.adding(days: 30) : nil, on: date())))
+                    record(
+                        .setGoal(
+                            SetGoal(
+                                tandem: tandem.id, goal: GoalID("g\(tandem.goals.count)")!,
+                                text: SealedRecord(.goalText("x"), random: random),
+                                due: Bool.random(using: &generator) ? day.adding(days: 30) : nil, on: date())))
                 }
             case 68..<74:
-                if let tandem = pick(active), let goal = tandem.goals.filter({ $0.value.reachedOn == nil }).keys.sorted().first {
+                if let tandem = pick(active),
+                    let goal = tandem.goals.filter({ $0.value.reachedOn == nil }).keys.sorted().first
+                {
                     record(.reachGoal(ReachGoal(tandem: tandem.id, goal: goal, on: date())))
                 }
             case 74..<79:
@@ -106,12 +141,19 @@ struct HistoryGenerator {
                     let leaving = Bool.random(using: &generator) ? tandem.mentor : tandem.mentee
                     let role = state.participants[leaving]!.role
                     if let joining = pick(free.filter { $0.role == role }) {
-                        record(.swap(SwapPartner(tandem: tandem.id, leaving: leaving, joining: joining.id, on: date(), reason: pick(ReasonCode.allCases)!,
-                                                 newTandem: TandemID("t\(state.tandems.count)")!, override: SealedRecord(.reason("ok"), random: random))))
+                        record(
+                            .swap(
+                                SwapPartner(
+                                    tandem: tandem.id, leaving: leaving, joining: joining.id, on: date(),
+                                    reason: pick(ReasonCode.allCases)!,
+                                    newTandem: TandemID("t\(state.tandems.count)")!,
+                                    override: SealedRecord(.reason("ok"), random: random))))
                     }
                 }
             case 79..<84:
-                if let person = pick(state.participants.values.filter { $0.withdrawnOn == nil }.sorted { $0.id < $1.id }) {
+                if let person = pick(
+                    state.participants.values.filter { $0.withdrawnOn == nil }.sorted { $0.id < $1.id })
+                {
                     record(.withdraw(Withdraw(participant: person.id, on: date(), reason: pick(ReasonCode.allCases)!)))
                 }
             case 84..<88:
@@ -122,8 +164,10 @@ struct HistoryGenerator {
                     record(.void(VoidEvent(seq: seq, reason: SealedRecord(.reason("correction"), random: random))))
                 }
             default:
-                if erasures, let person = pick(state.participants.values.filter { !$0.erased }.sorted { $0.id < $1.id }),
-                   Int.random(in: 0..<3, using: &generator) == 0 {
+                if erasures,
+                    let person = pick(state.participants.values.filter { !$0.erased }.sorted { $0.id < $1.id }),
+                    Int.random(in: 0..<3, using: &generator) == 0
+                {
                     record(.forget(Forget(participant: person.id)))
                 }
             }

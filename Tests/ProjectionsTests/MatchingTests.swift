@@ -9,10 +9,17 @@ import Testing
 struct MatchingTests {
     typealias C = Matching.Candidate
 
-    static func person(_ id: String, unit: String, level: Int, born: Int, gender: String? = nil, offers: [String] = [], wants: [String] = [],
-                       interests: [String] = [], former: [String] = []) -> C {
-        C(id: ParticipantID(id)!, profile: Profile(name: id, unit: unit, level: level, born: born, gender: gender, offers: offers, wants: wants, interests: interests),
-          formerPartners: Set(former.map { ParticipantID($0)! }))
+    static func person(
+        _ id: String, unit: String, level: Int, born: Int, gender: String? = nil, offers: [String] = [],
+        wants: [String] = [],
+        interests: [String] = [], former: [String] = []
+    ) -> C {
+        C(
+            id: ParticipantID(id)!,
+            profile: Profile(
+                name: id, unit: unit, level: level, born: born, gender: gender, offers: offers, wants: wants,
+                interests: interests),
+            formerPartners: Set(former.map { ParticipantID($0)! }))
     }
 
     @Test("every hard rule")
@@ -24,24 +31,50 @@ struct MatchingTests {
         #expect(!Matching.eligible(mentor, sameUnit, allowSameUnit: false))
         #expect(Matching.eligible(mentor, sameUnit, allowSameUnit: true))
         // Never former partners, whichever side remembers.
-        #expect(!Matching.eligible(Self.person("m", unit: "IT", level: 2, born: 1999, former: ["e"]), Self.person("e", unit: "Legal", level: 8, born: 1962), allowSameUnit: false))
-        #expect(!Matching.eligible(mentor, Self.person("e", unit: "Legal", level: 8, born: 1962, former: ["m"]), allowSameUnit: false))
+        #expect(
+            !Matching.eligible(
+                Self.person("m", unit: "IT", level: 2, born: 1999, former: ["e"]),
+                Self.person("e", unit: "Legal", level: 8, born: 1962), allowSameUnit: false))
+        #expect(
+            !Matching.eligible(
+                mentor, Self.person("e", unit: "Legal", level: 8, born: 1962, former: ["m"]), allowSameUnit: false))
         // The mentor is the junior: a lower level, or at the same level born later.
-        #expect(!Matching.eligible(Self.person("m", unit: "IT", level: 9, born: 1999), Self.person("e", unit: "Legal", level: 8, born: 1962), allowSameUnit: false))
-        #expect(Matching.eligible(Self.person("m", unit: "IT", level: 5, born: 1990), Self.person("e", unit: "Legal", level: 5, born: 1970), allowSameUnit: false))
-        #expect(!Matching.eligible(Self.person("m", unit: "IT", level: 5, born: 1970), Self.person("e", unit: "Legal", level: 5, born: 1990), allowSameUnit: false))
-        #expect(!Matching.eligible(Self.person("m", unit: "IT", level: 5, born: 1970), Self.person("e", unit: "Legal", level: 5, born: 1970), allowSameUnit: false))
+        #expect(
+            !Matching.eligible(
+                Self.person("m", unit: "IT", level: 9, born: 1999),
+                Self.person("e", unit: "Legal", level: 8, born: 1962), allowSameUnit: false))
+        #expect(
+            Matching.eligible(
+                Self.person("m", unit: "IT", level: 5, born: 1990),
+                Self.person("e", unit: "Legal", level: 5, born: 1970), allowSameUnit: false))
+        #expect(
+            !Matching.eligible(
+                Self.person("m", unit: "IT", level: 5, born: 1970),
+                Self.person("e", unit: "Legal", level: 5, born: 1990), allowSameUnit: false))
+        #expect(
+            !Matching.eligible(
+                Self.person("m", unit: "IT", level: 5, born: 1970),
+                Self.person("e", unit: "Legal", level: 5, born: 1970), allowSameUnit: false))
     }
 
     @Test("the score and its reasons on hand-made profiles")
     func scores() {
-        let mentor = Self.person("m", unit: "IT", level: 2, born: 2000, gender: "f", offers: ["LinkedIn", "AI", "TikTok"], interests: ["cycling", "music"])
-        let mentee = Self.person("e", unit: "Board", level: 9, born: 1960, gender: "m", wants: ["linkedin", "ai", "excel"], interests: ["music", "travel"])
+        let mentor = Self.person(
+            "m", unit: "IT", level: 2, born: 2000, gender: "f", offers: ["LinkedIn", "AI", "TikTok"],
+            interests: ["cycling", "music"])
+        let mentee = Self.person(
+            "e", unit: "Board", level: 9, born: 1960, gender: "m", wants: ["linkedin", "ai", "excel"],
+            interests: ["music", "travel"])
         let (score, reasons) = Matching.score(mentor, mentee)
         // 0.5 · 2/3 (skills) + 0.2 · 1/3 (interests) + 0.1 (gen-z × boomer) + 0.1 (7 ≥ 5 levels) + 0.1 (genders) = 0.7
         #expect(abs(score - 0.7) < 1e-12)
-        #expect(reasons == ["offers LinkedIn, AI that the mentee wants", "shares music", "gen-z × boomer", "7 levels apart", "different genders"])
-        let plain = Matching.score(Self.person("m", unit: "IT", level: 3, born: 1985), Self.person("e", unit: "HR", level: 4, born: 1990))
+        #expect(
+            reasons == [
+                "offers LinkedIn, AI that the mentee wants", "shares music", "gen-z × boomer", "7 levels apart",
+                "different genders",
+            ])
+        let plain = Matching.score(
+            Self.person("m", unit: "IT", level: 3, born: 1985), Self.person("e", unit: "HR", level: 4, born: 1990))
         // Same generation, 1 level apart (0.1 · 1/5), nothing else.
         #expect(abs(plain.0 - 0.02) < 1e-12 && plain.1 == ["1 level apart"])
     }
@@ -64,15 +97,21 @@ struct MatchingTests {
         let skills = ["a", "b", "c", "d", "e", "f"], units = ["IT", "HR", "Legal", "Ops"]
         func sample(_ n: Int) -> [String] { Array(skills.shuffled(using: &generator).prefix(n)) }
         let m = (0..<mentors).map { i in
-            Self.person("m\(i)", unit: units.randomElement(using: &generator)!, level: Int.random(in: 1...6, using: &generator),
-                        born: Int.random(in: 1960...2004, using: &generator), gender: ["f", "m", nil].randomElement(using: &generator)!,
-                        offers: sample(Int.random(in: 0...4, using: &generator)), interests: sample(2))
+            Self.person(
+                "m\(i)", unit: units.randomElement(using: &generator)!, level: Int.random(in: 1...6, using: &generator),
+                born: Int.random(in: 1960...2004, using: &generator),
+                gender: ["f", "m", nil].randomElement(using: &generator)!,
+                offers: sample(Int.random(in: 0...4, using: &generator)), interests: sample(2))
         }
         let e = (0..<mentees).map { i in
-            Self.person("e\(i)", unit: units.randomElement(using: &generator)!, level: Int.random(in: 3...10, using: &generator),
-                        born: Int.random(in: 1958...2000, using: &generator), gender: ["f", "m", nil].randomElement(using: &generator)!,
-                        wants: sample(Int.random(in: 0...4, using: &generator)), interests: sample(2),
-                        former: Int.random(in: 0..<5, using: &generator) == 0 ? ["m\(Int.random(in: 0..<max(1, mentors), using: &generator))"] : [])
+            Self.person(
+                "e\(i)", unit: units.randomElement(using: &generator)!,
+                level: Int.random(in: 3...10, using: &generator),
+                born: Int.random(in: 1958...2000, using: &generator),
+                gender: ["f", "m", nil].randomElement(using: &generator)!,
+                wants: sample(Int.random(in: 0...4, using: &generator)), interests: sample(2),
+                former: Int.random(in: 0..<5, using: &generator) == 0
+                    ? ["m\(Int.random(in: 0..<max(1, mentors), using: &generator))"] : [])
         }
         return (m, e)
     }
@@ -83,7 +122,10 @@ struct MatchingTests {
         var best = 0.0
         var used = [Bool](repeating: false, count: cols)
         func go(_ r: Int, _ total: Double) {
-            if r == rows { best = max(best, total); return }
+            if r == rows {
+                best = max(best, total)
+                return
+            }
             go(r + 1, total)
             for c in 0..<cols where !used[c] {
                 guard let s = score[r][c] else { continue }
@@ -98,23 +140,30 @@ struct MatchingTests {
 
     static func matrix(_ mentors: [C], _ mentees: [C]) -> [[Double?]] {
         let m = mentors.sorted { $0.id < $1.id }, e = mentees.sorted { $0.id < $1.id }
-        return m.map { a in e.map { b in Matching.eligible(a, b, allowSameUnit: false) ? Matching.score(a, b).0 : nil } }
+        return m.map { a in e.map { b in Matching.eligible(a, b, allowSameUnit: false) ? Matching.score(a, b).0 : nil }
+        }
     }
 
     @Test("small random pools: the total equals the brute-force optimum", arguments: 0..<30)
     func againstBruteForce(seed: Int) {
         var generator = SeededGenerator(seed: UInt64(seed) &+ 1000)
-        let (mentors, mentees) = Self.pool(&generator, mentors: Int.random(in: 1...7, using: &generator), mentees: Int.random(in: 1...7, using: &generator))
+        let (mentors, mentees) = Self.pool(
+            &generator, mentors: Int.random(in: 1...7, using: &generator),
+            mentees: Int.random(in: 1...7, using: &generator))
         let proposal = Matching.propose(mentors: mentors, mentees: mentees)
         let matrix = Self.matrix(mentors, mentees)
         #expect(abs(proposal.total - Self.bruteForce(matrix)) < 1e-3, "seed \(seed)")
         // Every proposed pair is eligible; everyone appears at most once.
-        #expect(Set(proposal.pairs.map(\.mentor)).count == proposal.pairs.count && Set(proposal.pairs.map(\.mentee)).count == proposal.pairs.count)
+        #expect(
+            Set(proposal.pairs.map(\.mentor)).count == proposal.pairs.count
+                && Set(proposal.pairs.map(\.mentee)).count == proposal.pairs.count)
         let candidates = Set(proposal.candidates.map { "\($0.mentor)×\($0.mentee)" })
         for pair in proposal.pairs { #expect(candidates.contains("\(pair.mentor)×\(pair.mentee)")) }
         // Unmatched people are explained.
         let eligibleMentors = Set(proposal.candidates.map(\.mentor))
-        for (id, why) in proposal.unmatchedMentors { #expect(why == (eligibleMentors.contains(id) ? .outnumbered : .noEligiblePartner)) }
+        for (id, why) in proposal.unmatchedMentors {
+            #expect(why == (eligibleMentors.contains(id) ? .outnumbered : .noEligiblePartner))
+        }
     }
 
     @Test("pools up to 60 × 60: the total equals SciPy's optimum", .enabled(if: ReferenceTools.pythonHas("scipy")))
@@ -134,7 +183,8 @@ struct MatchingTests {
         }
         func encode(_ matrix: [[Double?]]) -> String { "[" + matrix.map(encode).joined(separator: ",") + "]" }
         let input: String = "[" + matrices.map(encode).joined(separator: ",") + "]"
-        let outcome = try ReferenceTools.runPython("""
+        let outcome = try ReferenceTools.runPython(
+            """
             import json, sys
             import numpy as np
             from scipy.optimize import linear_sum_assignment
@@ -193,7 +243,8 @@ struct DueAndCalendarTests {
             if i > 0 { #expect(part.hasPrefix(" ")) }
         }
         // Unfolding restores the line exactly.
-        #expect(physical.enumerated().map { $0.offset == 0 ? $0.element : String($0.element.dropFirst()) }.joined() == line)
+        #expect(
+            physical.enumerated().map { $0.offset == 0 ? $0.element : String($0.element.dropFirst()) }.joined() == line)
         #expect(ICalendar.fold("short") == "short")
     }
 }

@@ -1,8 +1,8 @@
 import EventLog
 import Mentoring
 import Projections
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Replay: full, incremental and resumed folds agree")
 struct ReplayPropertyTests {
@@ -52,7 +52,10 @@ struct ReplayPropertyTests {
         var lines: [[UInt8]] = []
         let bytes = log.bytes
         var start = 0
-        for i in bytes.indices where bytes[i] == 0x0A { lines.append(Array(bytes[start...i])); start = i + 1 }
+        for i in bytes.indices where bytes[i] == 0x0A {
+            lines.append(Array(bytes[start...i]))
+            start = i + 1
+        }
         for n in stride(from: 1, through: lines.count, by: 7) + [lines.count] {
             let prefix = InMemoryLog(bytes: Array(lines.prefix(n).joined()))
             let resumed = try Replay.fold(prefix, profiles: profiles, resumingFrom: checkpoint) { ProgrammeReadModel() }
@@ -67,12 +70,16 @@ struct ReplayPropertyTests {
         for midpoint in [1, 2, lines.count / 3, lines.count / 2, lines.count - 1] {
             let prefix = InMemoryLog(bytes: Array(lines.prefix(midpoint).joined()))
             let early = try Replay.fold(prefix, profiles: profiles) { ProgrammeReadModel() }
-            let resumed = try Replay.fold(log, profiles: profiles,
-                                          resumingFrom: Replay.Checkpoint(fold: early.fold, head: early.head, voided: early.voided)) { ProgrammeReadModel() }
+            let resumed = try Replay.fold(
+                log, profiles: profiles,
+                resumingFrom: Replay.Checkpoint(fold: early.fold, head: early.head, voided: early.voided)
+            ) { ProgrammeReadModel() }
             #expect(resumed.fold == full.fold, "seed \(seed), midpoint \(midpoint)")
             let earlyState = try Replay.fold(prefix, profiles: profiles) { ProgrammeState() }
-            let resumedState = try Replay.fold(log, profiles: profiles,
-                                               resumingFrom: Replay.Checkpoint(fold: earlyState.fold, head: earlyState.head, voided: earlyState.voided)) { ProgrammeState() }
+            let resumedState = try Replay.fold(
+                log, profiles: profiles,
+                resumingFrom: Replay.Checkpoint(fold: earlyState.fold, head: earlyState.head, voided: earlyState.voided)
+            ) { ProgrammeState() }
             #expect(resumedState.fold == fullState.fold, "seed \(seed), midpoint \(midpoint)")
         }
     }
@@ -85,8 +92,10 @@ struct ReplayPropertyTests {
         b.run(steps: 60)
         let early = try Replay.fold(a.log, profiles: a.profiles) { ProgrammeReadModel() }
         #expect(throws: LogError.self) {
-            _ = try Replay.fold(b.log, profiles: b.profiles,
-                                resumingFrom: Replay.Checkpoint(fold: early.fold, head: early.head, voided: early.voided)) { ProgrammeReadModel() }
+            _ = try Replay.fold(
+                b.log, profiles: b.profiles,
+                resumingFrom: Replay.Checkpoint(fold: early.fold, head: early.head, voided: early.voided)
+            ) { ProgrammeReadModel() }
         }
     }
 }

@@ -1,8 +1,9 @@
 import EventLog
 import Mentoring
-@testable import Projections
-import Testing
 import TestSupport
+import Testing
+
+@testable import Projections
 
 @Suite("Row tables: chunked rows, the row index, and a read model past many chunks")
 struct RowTableTests {
@@ -44,34 +45,61 @@ struct RowTableTests {
         var seq = 0
         func apply(_ event: ProgrammeEvent, traits: Traits? = nil) {
             seq += 1
-            model.apply(RecordedEvent(seq: seq, at: Timestamp(secondsSinceEpoch: 1_800_000_000), actor: "test", event: event), traits: traits)
+            model.apply(
+                RecordedEvent(seq: seq, at: Timestamp(secondsSinceEpoch: 1_800_000_000), actor: "test", event: event),
+                traits: traits)
         }
         func ref(_ n: Int) -> PersonalReference {
-            PersonalReference(ref: n % 5 == 0 ? "legacy-\(n)" : PackedRef.unpack(UInt64(n) &* 0x9E37_79B9_7F4A_7C15), commit: .zero)
+            PersonalReference(
+                ref: n % 5 == 0 ? "legacy-\(n)" : PackedRef.unpack(UInt64(n) &* 0x9E37_79B9_7F4A_7C15), commit: .zero)
         }
-        apply(.programmeLaunched(ProgrammeLaunched(programme: programme, name: "Big", starts: BusinessDate("2027-01-01")!,
-                                                   ends: BusinessDate("2027-12-31")!, cadenceDays: 30, minGroupSize: 5)))
+        apply(
+            .programmeLaunched(
+                ProgrammeLaunched(
+                    programme: programme, name: "Big", starts: BusinessDate("2027-01-01")!,
+                    ends: BusinessDate("2027-12-31")!, cadenceDays: 30, minGroupSize: 5)))
         for i in 0..<20_000 {
             for (role, id, n) in [(Role.mentor, "m\(i)", 2 * i), (.mentee, "e\(i)", 2 * i + 1)] {
-                apply(.participantSignedUp(ParticipantSignedUp(participant: ParticipantID(id)!, programme: programme, role: role, on: day,
-                                                               personal: ref(n))),
-                      traits: Traits(unit: "U\(i % 13)", level: i % 7, born: 1960 + i % 40, gender: i % 2 == 0 ? "f" : nil))
+                apply(
+                    .participantSignedUp(
+                        ParticipantSignedUp(
+                            participant: ParticipantID(id)!, programme: programme, role: role, on: day,
+                            personal: ref(n))),
+                    traits: Traits(
+                        unit: "U\(i % 13)", level: i % 7, born: 1960 + i % 40, gender: i % 2 == 0 ? "f" : nil))
             }
         }
         for i in 0..<20_000 {
             let tandem = TandemID("t\(i)")!
-            apply(.tandemMatched(TandemMatched(tandem: tandem, programme: programme, mentor: ParticipantID("m\(i)")!,
-                                               mentee: ParticipantID("e\(i)")!, on: day.adding(days: 1))))
+            apply(
+                .tandemMatched(
+                    TandemMatched(
+                        tandem: tandem, programme: programme, mentor: ParticipantID("m\(i)")!,
+                        mentee: ParticipantID("e\(i)")!, on: day.adding(days: 1))))
             for s in 0..<(i % 3) {
-                apply(.sessionHeld(SessionHeld(tandem: tandem, on: day.adding(days: 10 + s), minutes: 30 + i % 60, mode: .online)))
+                apply(
+                    .sessionHeld(
+                        SessionHeld(tandem: tandem, on: day.adding(days: 10 + s), minutes: 30 + i % 60, mode: .online)))
             }
             if i % 2 == 0 {
-                apply(.goalSet(GoalSet(tandem: tandem, goal: GoalID("g")!, on: day.adding(days: 5), category: "c\(i % 3)",
-                                       personal: ref(100_000 + i))))
+                apply(
+                    .goalSet(
+                        GoalSet(
+                            tandem: tandem, goal: GoalID("g")!, on: day.adding(days: 5), category: "c\(i % 3)",
+                            personal: ref(100_000 + i))))
             }
-            if i % 4 == 0 { apply(.goalReached(GoalReached(tandem: tandem, goal: GoalID("g")!, on: day.adding(days: 20)))) }
-            if i % 10 == 0 { apply(.participantWithdrew(ParticipantWithdrew(participant: ParticipantID("e\(i)")!, on: day.adding(days: 30), reason: .time))) }
-            if i % 1_000 == 0 { apply(.personalDataErased(PersonalDataErased(participant: ParticipantID("m\(i)")!, refs: []))) }
+            if i % 4 == 0 {
+                apply(.goalReached(GoalReached(tandem: tandem, goal: GoalID("g")!, on: day.adding(days: 20))))
+            }
+            if i % 10 == 0 {
+                apply(
+                    .participantWithdrew(
+                        ParticipantWithdrew(
+                            participant: ParticipantID("e\(i)")!, on: day.adding(days: 30), reason: .time)))
+            }
+            if i % 1_000 == 0 {
+                apply(.personalDataErased(PersonalDataErased(participant: ParticipantID("m\(i)")!, refs: [])))
+            }
         }
         return model
     }
@@ -90,17 +118,27 @@ struct RowTableTests {
             #expect(tandem.mentor.rawValue == "m\(i)" && tandem.mentee.rawValue == "e\(i)")
             #expect(tandem.sessions == i % 3 && tandem.minutes == (i % 3) * (30 + i % 60))
             #expect(tandem.lastSession == (i % 3 == 0 ? nil : day.adding(days: 10 + i % 3 - 1)))
-            #expect(tandem.status == (withdrew ? .dissolved : .active) && tandem.until == (withdrew ? day.adding(days: 30) : nil))
+            #expect(
+                tandem.status == (withdrew ? .dissolved : .active)
+                    && tandem.until == (withdrew ? day.adding(days: 30) : nil))
             #expect(tandem.endReason == (withdrew ? .time : nil))
             #expect(tandem.goalsSet == (i % 2 == 0 ? 1 : 0) && tandem.goalsReached == (i % 4 == 0 ? 1 : 0))
-            #expect(mentee.withdrawnOn == (withdrew ? day.adding(days: 30) : nil) && mentee.withdrawalReason == (withdrew ? .time : nil))
+            #expect(
+                mentee.withdrawnOn == (withdrew ? day.adding(days: 30) : nil)
+                    && mentee.withdrawalReason == (withdrew ? .time : nil))
             #expect(mentee.withdrewBeforeMatch == false && mentee.firstMatchedOn == day.adding(days: 1))
             #expect(mentor.activeTandem == (withdrew ? nil : TandemID("t\(i)")!))
-            #expect(mentor.lastTandemEnd?.on == (withdrew ? day.adding(days: 30) : nil) && mentor.lastTandemEnd?.status == (withdrew ? .dissolved : nil))
-            #expect(mentee.traits == Traits(unit: "U\(i % 13)", level: i % 7, born: 1960 + i % 40, gender: i % 2 == 0 ? "f" : nil))
+            #expect(
+                mentor.lastTandemEnd?.on == (withdrew ? day.adding(days: 30) : nil)
+                    && mentor.lastTandemEnd?.status == (withdrew ? .dissolved : nil))
+            #expect(
+                mentee.traits
+                    == Traits(unit: "U\(i % 13)", level: i % 7, born: 1960 + i % 40, gender: i % 2 == 0 ? "f" : nil))
             let erased = i % 1_000 == 0
             #expect(mentor.erased == erased && (mentor.traits == nil) == erased && (mentor.profileRef == nil) == erased)
-            let expectedRef = (2 * i + 1) % 5 == 0 ? "legacy-\(2 * i + 1)" : PackedRef.unpack(UInt64(2 * i + 1) &* 0x9E37_79B9_7F4A_7C15)
+            let expectedRef =
+                (2 * i + 1) % 5 == 0
+                ? "legacy-\(2 * i + 1)" : PackedRef.unpack(UInt64(2 * i + 1) &* 0x9E37_79B9_7F4A_7C15)
             #expect(mentee.profileRef == expectedRef)
             let goals = model.goals[TandemID("t\(i)")!]
             #expect(goals?.count == (i % 2 == 0 ? 1 : nil))
@@ -118,14 +156,16 @@ struct RowTableTests {
         let model = Self.largeModel()
         let directory = TemporaryDirectory()
         let file = SnapshotFile(path: directory.appending("projections.snapshot"))
-        try ProjectionSnapshot.write(model, voided: [:], head: LogHead(seq: 42, hash: .zero), logEnd: 0, vaultSize: 0, to: file)
+        try ProjectionSnapshot.write(
+            model, voided: [:], head: LogHead(seq: 42, hash: .zero), logEnd: 0, vaultSize: 0, to: file)
         let (readBack, _) = try ProjectionSnapshot.model(file, header: try ProjectionSnapshot.header(file))
         #expect(readBack == model)
         #expect(readBack.people.values.map(\.id) == model.people.values.map(\.id))
         #expect(readBack.tandems.values.map(\.id) == model.tandems.values.map(\.id))
         // Written again from what was read, the snapshot is the same bytes.
         let again = SnapshotFile(path: directory.appending("again.snapshot"))
-        try ProjectionSnapshot.write(readBack, voided: [:], head: LogHead(seq: 42, hash: .zero), logEnd: 0, vaultSize: 0, to: again)
+        try ProjectionSnapshot.write(
+            readBack, voided: [:], head: LogHead(seq: 42, hash: .zero), logEnd: 0, vaultSize: 0, to: again)
         #expect(Files.read(file.path) == Files.read(again.path))
     }
 }

@@ -1,8 +1,8 @@
 import EventLog
 import Mentoring
 import Projections
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Snapshots: partial decider states decide as the whole state does; damaged snapshots are refused")
 struct SnapshotTests {
@@ -24,7 +24,11 @@ struct SnapshotTests {
         history.attempted = []
         history.run(steps: after)
         let full = try Replay.fold(history.log, profiles: history.profiles) { ProgrammeState() }
-        return (Split(log: history.log, profiles: history.profiles, snapshotHead: early.head, full: full.fold, commands: history.attempted), early.fold)
+        return (
+            Split(
+                log: history.log, profiles: history.profiles, snapshotHead: early.head, full: full.fold,
+                commands: history.attempted), early.fold
+        )
     }
 
     /// The partial state a writer builds: the snapshot's small parts, then the tail, each
@@ -61,11 +65,14 @@ struct SnapshotTests {
             try faulting.fault(command.needs, into: &state)
             let today = BusinessDate("2028-06-30")!
             let outcome = Self.outcome(command, whole, today)
-            #expect(outcome == Self.outcome(command, state, today), "seed \(seed): \(command.name) decided differently on the partial state")
+            #expect(
+                outcome == Self.outcome(command, state, today),
+                "seed \(seed): \(command.name) decided differently on the partial state")
             guard case .decided(let decision) = outcome else { continue }
             decided += 1
             for event in decision.events {
-                let recorded = RecordedEvent(seq: whole.head + 1, at: Timestamp(secondsSinceEpoch: 0), actor: "t", event: event)
+                let recorded = RecordedEvent(
+                    seq: whole.head + 1, at: Timestamp(secondsSinceEpoch: 0), actor: "t", event: event)
                 var traits: Traits? = nil
                 if case .signUp(let c) = command, case .profile(let p) = c.profile.payload { traits = Traits(p) }
                 whole.apply(recorded, traits: traits)
@@ -106,7 +113,9 @@ struct SnapshotTests {
         let readBack = try DeciderSnapshot.Reader(merged).all()
         #expect(readBack.participants == split.full.participants)
         #expect(readBack.tandems == split.full.tandems)
-        #expect(readBack.programmes == split.full.programmes && readBack.voided == split.full.voided && readBack.head == split.full.head)
+        #expect(
+            readBack.programmes == split.full.programmes && readBack.voided == split.full.voided
+                && readBack.head == split.full.head)
     }
 
     @Test("a damaged record, a cut-short file and another layout are refused, never misread")
@@ -128,7 +137,9 @@ struct SnapshotTests {
         let refused = early.participants.keys.filter { id in (try? reader.participant(id)) == nil }
         // (A lookup whose binary search passes through the damaged record is refused too.)
         // (Records lie in byte order of their keys.)
-        #expect(refused.contains(early.participants.keys.max { $0.rawValue < $1.rawValue }!) && refused.count < early.participants.count / 2)
+        #expect(
+            refused.contains(early.participants.keys.max { $0.rawValue < $1.rawValue }!)
+                && refused.count < early.participants.count / 2)
         #expect(throws: SnapshotError.self) { _ = try reader.all() }
 
         // Cut short: the header's sections lie beyond the end.
@@ -140,8 +151,13 @@ struct SnapshotTests {
         #expect(throws: SnapshotError.malformed("not a Tandem snapshot")) { _ = try DeciderSnapshot.Reader(file) }
 
         // Written by a build with another layout: refused by its schema number.
-        try file.write(kind: "decider", schema: DeciderSnapshot.schema + 1, head: split.snapshotHead, logEnd: 0, vaultSize: 0, sections: [])
-        #expect(throws: SnapshotError.otherSchema(kind: "decider", found: DeciderSnapshot.schema + 1, expected: DeciderSnapshot.schema)) {
+        try file.write(
+            kind: "decider", schema: DeciderSnapshot.schema + 1, head: split.snapshotHead, logEnd: 0, vaultSize: 0,
+            sections: [])
+        #expect(
+            throws: SnapshotError.otherSchema(
+                kind: "decider", found: DeciderSnapshot.schema + 1, expected: DeciderSnapshot.schema)
+        ) {
             _ = try DeciderSnapshot.Reader(file)
         }
     }
@@ -162,7 +178,8 @@ struct SnapshotTests {
         }
         // The line ends elsewhere: something before it was added or removed.
         #expect(throws: SnapshotError.doesNotMatchLog(seq: split.snapshotHead.seq)) {
-            try SnapshotFile.check(header(split.snapshotHead, end: end + 1), against: split.log, head: head, vaultSize: 10)
+            try SnapshotFile.check(
+                header(split.snapshotHead, end: end + 1), against: split.log, head: head, vaultSize: 10)
         }
         // Beyond the head (the log was cut back), or a vault that shrank (an erasure).
         let ahead = LogHead(seq: head.seq + 1, hash: head.hash)
@@ -170,18 +187,22 @@ struct SnapshotTests {
             try SnapshotFile.check(header(ahead, end: end), against: split.log, head: head, vaultSize: 10)
         }
         #expect(throws: SnapshotError.vaultRewritten) {
-            try SnapshotFile.check(header(split.snapshotHead, end: end, vault: 11), against: split.log, head: head, vaultSize: 10)
+            try SnapshotFile.check(
+                header(split.snapshotHead, end: end, vault: 11), against: split.log, head: head, vaultSize: 10)
         }
     }
 
-    @Test("the projections snapshot reads back equal, and its figures equal those computed from the model", arguments: 0..<4)
+    @Test(
+        "the projections snapshot reads back equal, and its figures equal those computed from the model",
+        arguments: 0..<4)
     func projectionSnapshots(seed: Int) throws {
         let directory = TemporaryDirectory()
         var history = HistoryGenerator(seed: UInt64(seed) &+ 77)
         history.run(steps: 260)
         let replay = try Replay.fold(history.log, profiles: history.profiles) { ProgrammeReadModel() }
         let file = SnapshotFile(path: directory.appending("projections.snapshot"))
-        try ProjectionSnapshot.write(replay.fold, voided: replay.voided, head: replay.head, logEnd: 0, vaultSize: 0, to: file)
+        try ProjectionSnapshot.write(
+            replay.fold, voided: replay.voided, head: replay.head, logEnd: 0, vaultSize: 0, to: file)
         let header = try ProjectionSnapshot.header(file)
         let (model, voided) = try ProjectionSnapshot.model(file, header: header)
         #expect(model == replay.fold)

@@ -1,8 +1,8 @@
 import EventLog
 import Mentoring
 import Projections
-import Testing
 import TestSupport
+import Testing
 
 /// Histories with late-logged and backdated commands, decided against the real rules (many
 /// are refused). Whatever was accepted must make sense on the business-date timeline.
@@ -36,7 +36,9 @@ struct TimelinePropertyTests {
             do throws(DomainError) {
                 if case .logCreated = recorded.event {} else { try state.validate(recorded.event) }
             } catch {
-                Issue.record("seed \(seed): seq \(recorded.seq) (\(recorded.event.type), \(recorded.event.businessDate.map(String.init(describing:)) ?? "-")) breaks a rule in date order: \(error)")
+                Issue.record(
+                    "seed \(seed): seq \(recorded.seq) (\(recorded.event.type), \(recorded.event.businessDate.map(String.init(describing:)) ?? "-")) breaks a rule in date order: \(error)"
+                )
                 return
             }
             state.apply(recorded, traits: recorded.event.personalReferences.first.flatMap { history.profiles[$0] })
@@ -53,7 +55,8 @@ struct TimelinePropertyTests {
             func fold(_ ordered: [RecordedEvent]) -> ProgrammeReadModel {
                 var model = ProgrammeReadModel()
                 for recorded in ordered {
-                    model.apply(recorded, traits: recorded.event.personalReferences.first.flatMap { history.profiles[$0] })
+                    model.apply(
+                        recorded, traits: recorded.event.personalReferences.first.flatMap { history.profiles[$0] })
                 }
                 return model
             }
@@ -62,7 +65,9 @@ struct TimelinePropertyTests {
             let b = StatsQuery.figures(byDate, programme: programme, segment: nil).0.stats
             #expect(a == b, "seed \(seed), as of \(asOf): \(a) vs \(b)")
             // The same views, whatever order they were stored in.
-            let tandems = (byLog.tandems.values.sorted { $0.id < $1.id }, byDate.tandems.values.sorted { $0.id < $1.id })
+            let tandems = (
+                byLog.tandems.values.sorted { $0.id < $1.id }, byDate.tandems.values.sorted { $0.id < $1.id }
+            )
             #expect(tandems.0 == tandems.1, "seed \(seed), as of \(asOf): tandems differ")
             let people = (byLog.people.values.sorted { $0.id < $1.id }, byDate.people.values.sorted { $0.id < $1.id })
             #expect(people.0 == people.1, "seed \(seed), as of \(asOf): people differ")

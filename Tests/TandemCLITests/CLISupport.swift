@@ -18,8 +18,9 @@ struct CLI {
         var env = ["TANDEM_STORE": store, "TANDEM_NOW": now, "TANDEM_ACTOR": "anna"]
         for (k, v) in environment { env[k] = v }
         for (k, v) in extra { env[k] = v }
-        return try Executables.run(Executables.path("tandem"), arguments, environment: env, stdin: stdin,
-                                   currentDirectory: directory.path)
+        return try Executables.run(
+            Executables.path("tandem"), arguments, environment: env, stdin: stdin,
+            currentDirectory: directory.path)
     }
 
     /// Runs and splits a command line on spaces (no quoting; use `run` for values with spaces).

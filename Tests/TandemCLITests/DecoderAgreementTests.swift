@@ -1,8 +1,8 @@
 import EventLog
 import Foundation
 import Mentoring
-import Testing
 import TestSupport
+import Testing
 
 /// The replay decoder is checked against Foundation's `JSONDecoder` (through
 /// `CodableLogLine`): on every line a demo and a set of awkward commands write, on the same
@@ -12,21 +12,34 @@ struct DecoderAgreementTests {
     /// A store with the demo's events, plus events whose text needs escapes and non-ASCII.
     static func lines() throws -> [[UInt8]] {
         let cli = CLI()
-        let demo = try cli.run(["demo", "--store", cli.store, "--participants", "50", "--seed", "4", "--until", "2027-01-20"])
+        let demo = try cli.run([
+            "demo", "--store", cli.store, "--participants", "50", "--seed", "4", "--until", "2027-01-20",
+        ])
         #expect(demo.status == 0, "\(demo.stderr)")
         let awkward = ["TANDEM_ACTOR": "Jörg Ünal \"JÜ\" \\ 東京 😀"]
         func run(_ arguments: [String]) throws {
             let outcome = try cli.run(arguments, extra: awkward)
             #expect(outcome.status == 0, "\(arguments): \(outcome.stderr)")
         }
-        try run(["programme", "launch", "--id", "p2", "--name", "Piloten für \"Größere\" Teams, slash / backslash \\ 🎉",
-                 "--starts", "2027-01-01", "--ends", "2027-12-31"])
-        try run(["signup", "--programme", "p2", "--role", "mentor", "--name", "Zoë", "--unit", "Öffentlichkeit", "--level", "2", "--born", "1999",
-                 "--id", "m1", "--on", "2027-01-02"])
-        try run(["signup", "--programme", "p2", "--role", "mentee", "--name", "Ågot", "--unit", "Öffentlichkeit", "--level", "9", "--born", "1966",
-                 "--id", "e1", "--on", "2027-01-02"])
-        try run(["match", "--programme", "p2", "--mentor", "m1", "--mentee", "e1", "--id", "t-p2", "--on", "2027-01-03",
-                 "--override", "Gleiche Einheit: ausdrücklich gewünscht \u{1F91D} \"ok\"", "--on-behalf-of", "Ünal, \"Büro\""])
+        try run([
+            "programme", "launch", "--id", "p2", "--name", "Piloten für \"Größere\" Teams, slash / backslash \\ 🎉",
+            "--starts", "2027-01-01", "--ends", "2027-12-31",
+        ])
+        try run([
+            "signup", "--programme", "p2", "--role", "mentor", "--name", "Zoë", "--unit", "Öffentlichkeit", "--level",
+            "2", "--born", "1999",
+            "--id", "m1", "--on", "2027-01-02",
+        ])
+        try run([
+            "signup", "--programme", "p2", "--role", "mentee", "--name", "Ågot", "--unit", "Öffentlichkeit", "--level",
+            "9", "--born", "1966",
+            "--id", "e1", "--on", "2027-01-02",
+        ])
+        try run([
+            "match", "--programme", "p2", "--mentor", "m1", "--mentee", "e1", "--id", "t-p2", "--on", "2027-01-03",
+            "--override", "Gleiche Einheit: ausdrücklich gewünscht \u{1F91D} \"ok\"", "--on-behalf-of",
+            "Ünal, \"Büro\"",
+        ])
         try run(["session", "--tandem", "t-p2", "--on", "2027-01-04", "--minutes", "50", "--key", "schlüssel-1 ✓"])
         let head = try Store(root: cli.store).events.readHead().seq
         try run(["void", "--seq", String(head), "--reason", "doppelt erfasst — \"Fehler\" \\ ✗"])
@@ -35,24 +48,33 @@ struct DecoderAgreementTests {
 
     enum Outcome: Equatable {
         case refused
-        case decoded(at: Timestamp, actor: String, event: ProgrammeEvent?, onBehalfOf: String?, key: String?, keyDigest: String?)
+        case decoded(
+            at: Timestamp, actor: String, event: ProgrammeEvent?, onBehalfOf: String?, key: String?, keyDigest: String?)
     }
 
     static func ours(_ line: [UInt8], seq: Int) -> Outcome {
-        guard let recorded = try? line.withUnsafeBytes({ raw in try Result { () throws(EventDecodingError) in try EventDecoder.decode(raw, seq: seq) }.get() })
+        guard
+            let recorded = try? line.withUnsafeBytes({ raw in
+                try Result { () throws(EventDecodingError) in try EventDecoder.decode(raw, seq: seq) }.get()
+            })
         else { return .refused }
         var event: ProgrammeEvent? = recorded.event
         if case .unknown = recorded.event { event = nil }
         if case .logCreated = recorded.event { event = nil }
-        return .decoded(at: recorded.at, actor: recorded.actor, event: event, onBehalfOf: recorded.onBehalfOf, key: recorded.key, keyDigest: recorded.keyDigest)
+        return .decoded(
+            at: recorded.at, actor: recorded.actor, event: event, onBehalfOf: recorded.onBehalfOf, key: recorded.key,
+            keyDigest: recorded.keyDigest)
     }
 
     static func reference(_ line: [UInt8]) -> Outcome {
         guard let decoded = try? JSONDecoder().decode(CodableLogLine.self, from: Data(line)),
-              let at = Timestamp(rfc3339: decoded.at) else { return .refused }
+            let at = Timestamp(rfc3339: decoded.at)
+        else { return .refused }
         var event = decoded.event
         if case .logCreated = event { event = nil }
-        return .decoded(at: at, actor: decoded.actor, event: event, onBehalfOf: decoded.onBehalfOf, key: decoded.key, keyDigest: decoded.keyDigest)
+        return .decoded(
+            at: at, actor: decoded.actor, event: event, onBehalfOf: decoded.onBehalfOf, key: decoded.key,
+            keyDigest: decoded.keyDigest)
     }
 
     @Test("every line of the demo and of awkward commands decodes as JSONDecoder decodes it")
@@ -63,7 +85,9 @@ struct DecoderAgreementTests {
         for (index, line) in lines.enumerated() {
             let reference = Self.reference(line)
             #expect(reference != .refused, "line \(index + 1) should be valid")
-            #expect(Self.ours(line, seq: index + 1) == reference, "line \(index + 1): \(String(decoding: line, as: UTF8.self))")
+            #expect(
+                Self.ours(line, seq: index + 1) == reference,
+                "line \(index + 1): \(String(decoding: line, as: UTF8.self))")
             if line.contains(where: { $0 >= 0x80 }) { nonASCII += 1 }
             if line.contains(0x5C) { escaped += 1 }
         }
@@ -79,15 +103,37 @@ struct DecoderAgreementTests {
         for scalar in text.unicodeScalars {
             if !inString {
                 if scalar == "\"" { inString = true }
-                if scalar == "{" { depth += 1; key = true } else if scalar == "," { key = true } else if scalar == ":" { key = false }
+                if scalar == "{" {
+                    depth += 1
+                    key = true
+                } else if scalar == "," {
+                    key = true
+                } else if scalar == ":" {
+                    key = false
+                }
                 out.unicodeScalars.append(scalar)
                 continue
             }
-            if escapeNext { escapeNext = false; out.unicodeScalars.append(scalar); continue }
-            if scalar == "\\" { escapeNext = true; out.unicodeScalars.append(scalar); continue }
-            if scalar == "\"" { inString = false; out.unicodeScalars.append(scalar); continue }
+            if escapeNext {
+                escapeNext = false
+                out.unicodeScalars.append(scalar)
+                continue
+            }
+            if scalar == "\\" {
+                escapeNext = true
+                out.unicodeScalars.append(scalar)
+                continue
+            }
+            if scalar == "\"" {
+                inString = false
+                out.unicodeScalars.append(scalar)
+                continue
+            }
             // Keys, and the prev/hash digits, stay as they are.
-            if key { out.unicodeScalars.append(scalar); continue }
+            if key {
+                out.unicodeScalars.append(scalar)
+                continue
+            }
             if scalar.value >= 0x80 {
                 if scalar.value > 0xFFFF {
                     let v = scalar.value - 0x10000
@@ -115,12 +161,16 @@ struct DecoderAgreementTests {
             #expect(reference != .refused)
             // (Ids have neither non-ASCII nor slashes, so none is escaped: an escaped id is the
             // one thing the decoder refuses that JSON allows, and the writer never makes one.)
-            #expect(Self.ours(escaped, seq: index + 1) == reference, "line \(index + 1): \(String(decoding: escaped, as: UTF8.self))")
+            #expect(
+                Self.ours(escaped, seq: index + 1) == reference,
+                "line \(index + 1): \(String(decoding: escaped, as: UTF8.self))")
         }
         #expect(changed >= 6)
     }
 
-    @Test("seeded mutations: what JSONDecoder refuses, the decoder refuses; what both read, they read alike", arguments: 0..<4)
+    @Test(
+        "seeded mutations: what JSONDecoder refuses, the decoder refuses; what both read, they read alike",
+        arguments: 0..<4)
     func mutationsAgree(seed: Int) throws {
         let lines = try Self.lines()
         var generator = SeededGenerator(seed: UInt64(seed) &+ 4242)
@@ -130,15 +180,20 @@ struct DecoderAgreementTests {
             let index = Int.random(in: 0..<lines.count, using: &generator)
             var line = lines[index]
             switch Int.random(in: 0..<6, using: &generator) {
-            case 0: line[Int.random(in: 0..<line.count, using: &generator)] ^= UInt8(1 << Int.random(in: 0..<8, using: &generator))
+            case 0:
+                line[Int.random(in: 0..<line.count, using: &generator)] ^= UInt8(
+                    1 << Int.random(in: 0..<8, using: &generator))
             case 1: line.remove(at: Int.random(in: 0..<line.count, using: &generator))
-            case 2: line.insert(alphabet.randomElement(using: &generator)!, at: Int.random(in: 0...line.count, using: &generator))
+            case 2:
+                line.insert(
+                    alphabet.randomElement(using: &generator)!, at: Int.random(in: 0...line.count, using: &generator))
             case 3: line = Array(line.prefix(Int.random(in: 0..<line.count, using: &generator)))
             case 4:
                 // A duplicated member inside data.
                 let text = String(decoding: line, as: UTF8.self)
                 if let range = text.range(of: #""on":"[0-9-]+","#, options: .regularExpression) {
-                    line = Array(text.replacingCharacters(in: range, with: String(text[range]) + String(text[range])).utf8)
+                    line = Array(
+                        text.replacingCharacters(in: range, with: String(text[range]) + String(text[range])).utf8)
                 }
             default:
                 // A value of another type.
@@ -149,7 +204,9 @@ struct DecoderAgreementTests {
             }
             let reference = Self.reference(line), ours = Self.ours(line, seq: index + 1)
             if reference == .refused {
-                #expect(ours == .refused, "JSONDecoder refuses, the decoder reads: \(String(decoding: line, as: UTF8.self))")
+                #expect(
+                    ours == .refused, "JSONDecoder refuses, the decoder reads: \(String(decoding: line, as: UTF8.self))"
+                )
                 refusedByBoth += ours == .refused ? 1 : 0
             } else if ours != .refused {
                 #expect(ours == reference, "both read it, differently: \(String(decoding: line, as: UTF8.self))")

@@ -36,23 +36,32 @@ struct DisclosureAttackTests {
         try secret.write(contentsOf: Data((String(repeating: "5a", count: 32) + "\n").utf8))
         try secret.close()
         var generator = SeededGenerator(seed: 2027)
-        var lines = [#"{"command":"programme launch","id":"big","name":"Big 2027","starts":"2027-01-01","ends":"2027-12-31"}"#]
+        var lines = [
+            #"{"command":"programme launch","id":"big","name":"Big 2027","starts":"2027-01-01","ends":"2027-12-31"}"#
+        ]
         var withdrawals: [String] = []
         var withdrew: [Bool] = []
         for unit in 0..<units {
             for person in 0..<18 {
                 let id = "p\(unit)x\(person)"
                 let target = person == 17
-                lines.append(#"{"command":"signup","programme":"big","role":"\#(person % 2 == 0 ? "mentor" : "mentee")","name":"Person \#(unit) \#(person)","email":"\#(id)@example.org","unit":"u\#(unit)","level":\#(target ? 9 : 3),"born":\#(person % 2 == 0 ? 1999 : 1970),"gender":"\#(target ? "x" : "g\(unit)")","id":"\#(id)","on":"2027-01-02"}"#)
+                lines.append(
+                    #"{"command":"signup","programme":"big","role":"\#(person % 2 == 0 ? "mentor" : "mentee")","name":"Person \#(unit) \#(person)","email":"\#(id)@example.org","unit":"u\#(unit)","level":\#(target ? 9 : 3),"born":\#(person % 2 == 0 ? 1999 : 1970),"gender":"\#(target ? "x" : "g\(unit)")","id":"\#(id)","on":"2027-01-02"}"#
+                )
             }
             let base = Int.random(in: 6...9, using: &generator)
             for person in 0..<base {
                 let day = Int.random(in: 1...28, using: &generator)
-                withdrawals.append(#"{"command":"withdraw","participant":"p\#(unit)x\#(person)","reason":"time","on":"2027-0\#(2 + person % 2)-\#(day < 10 ? "0" : "")\#(day)"}"#)
+                withdrawals.append(
+                    #"{"command":"withdraw","participant":"p\#(unit)x\#(person)","reason":"time","on":"2027-0\#(2 + person % 2)-\#(day < 10 ? "0" : "")\#(day)"}"#
+                )
             }
             let leaves = generator.next() % 2 == 0
             withdrew.append(leaves)
-            if leaves { withdrawals.append(#"{"command":"withdraw","participant":"p\#(unit)x17","reason":"time","on":"\#(probeDay(unit))"}"#) }
+            if leaves {
+                withdrawals.append(
+                    #"{"command":"withdraw","participant":"p\#(unit)x17","reason":"time","on":"\#(probeDay(unit))"}"#)
+            }
         }
         let signups = try cli("append -", stdin: lines.joined(separator: "\n") + "\n")
         guard signups.status == 0 else { throw SeedingFailed(message: signups.stderr) }
@@ -75,7 +84,8 @@ struct DisclosureAttackTests {
     /// The withdrawn figure of every unit row of a `--by unit` query.
     static func rows(_ cli: CLI, _ role: String, _ arguments: [String]) throws -> [String: Int?] {
         let outcome = try cli.run(["--role", role, "stats", "--by", "unit", "--format", "json"] + arguments)
-        let groups = try #require((CLI.json(outcome)?["stats"] as? [String: Any])?["groups"] as? [[String: Any]], "\(outcome.stderr)")
+        let groups = try #require(
+            (CLI.json(outcome)?["stats"] as? [String: Any])?["groups"] as? [[String: Any]], "\(outcome.stderr)")
         return Dictionary(uniqueKeysWithValues: groups.map { ($0["group"] as! String, $0["withdrawn"] as? Int) })
     }
 
@@ -101,8 +111,10 @@ struct DisclosureAttackTests {
                 let whole = try #require(try Self.withdrawn(cli, role, ["--segment", "unit=u\(unit)"]))
                 let base = try #require(try Self.withdrawn(cli, role, ["--segment", "gender=g\(unit)"]))
                 bySegment.append(whole > base)
-                let before = try #require(try Self.withdrawn(cli, role, ["--segment", "unit=u\(unit)", "--as-of", Self.dayBefore(unit)]))
-                let after = try #require(try Self.withdrawn(cli, role, ["--segment", "unit=u\(unit)", "--as-of", Self.probeDay(unit)]))
+                let before = try #require(
+                    try Self.withdrawn(cli, role, ["--segment", "unit=u\(unit)", "--as-of", Self.dayBefore(unit)]))
+                let after = try #require(
+                    try Self.withdrawn(cli, role, ["--segment", "unit=u\(unit)", "--as-of", Self.probeDay(unit)]))
                 byDay.append(after != before)
             }
             // 2. A --by row against the same row within a segment that leaves the target out.
@@ -110,15 +122,22 @@ struct DisclosureAttackTests {
             let bases = try Self.rows(cli, role, ["--segment", "level=3"])
             var byRow: [Bool] = []
             for unit in 0..<Self.units {
-                let whole = try #require(all["u\(unit)"] ?? nil, "u\(unit)"), base = try #require(bases["u\(unit)"] ?? nil, "u\(unit) within level 3")
+                let whole = try #require(all["u\(unit)"] ?? nil, "u\(unit)"),
+                    base = try #require(bases["u\(unit)"] ?? nil, "u\(unit) within level 3")
                 byRow.append(whole > base)
             }
-            let advantages = [("segment vs segment", Self.advantage(bySegment, population.withdrew)),
-                              ("segment vs --by row", Self.advantage(byRow, population.withdrew)),
-                              ("--as-of day vs day", Self.advantage(byDay, population.withdrew))]
+            let advantages = [
+                ("segment vs segment", Self.advantage(bySegment, population.withdrew)),
+                ("segment vs --by row", Self.advantage(byRow, population.withdrew)),
+                ("--as-of day vs day", Self.advantage(byDay, population.withdrew)),
+            ]
             for (name, value) in advantages {
                 report.append("\(role): \(name) advantage \(String(format: "%.2f", value))")
-                if role == "coordinator" { #expect(value == 1.0, "\(name) on exact figures") } else { #expect(value <= 0.5, "\(name)") }
+                if role == "coordinator" {
+                    #expect(value == 1.0, "\(name) on exact figures")
+                } else {
+                    #expect(value <= 0.5, "\(name)")
+                }
             }
         }
         print(report.joined(separator: "\n"))
@@ -126,9 +145,12 @@ struct DisclosureAttackTests {
 
     /// Every count an analyst output shows about people or tandems (not sessions or minutes).
     static func counts(in value: Any, key: String? = nil, into out: inout [(String, Int)]) {
-        let countKeys: Set<String> = ["participants", "mentors", "mentees", "matched", "waiting", "withdrawn", "activeTandems", "completedTandems",
-                                      "dissolvedTandems", "swaps", "reachedAGoal", "withdrawals", "withdrawalsBeforeMatch", "atRisk", "events",
-                                      "censored", "tandems", "matches", "newParticipants", "activeTandems"]
+        let countKeys: Set<String> = [
+            "participants", "mentors", "mentees", "matched", "waiting", "withdrawn", "activeTandems",
+            "completedTandems",
+            "dissolvedTandems", "swaps", "reachedAGoal", "withdrawals", "withdrawalsBeforeMatch", "atRisk", "events",
+            "censored", "tandems", "matches", "newParticipants", "activeTandems",
+        ]
         if let object = value as? [String: Any] {
             for (k, v) in object where k != "basis" && k != "suppression" {
                 if k == "reasons", let reasons = v as? [String: Any] {
@@ -144,14 +166,17 @@ struct DisclosureAttackTests {
         }
     }
 
-    @Test("no analyst output shows a count between 1 and k − 1, in any query or grouping; coordinators see exact counts")
+    @Test(
+        "no analyst output shows a count between 1 and k − 1, in any query or grouping; coordinators see exact counts")
     func noSmallCounts() throws {
         let cli = CLI()
         let demo = try cli.run(["demo", "--store", cli.store, "--participants", "60", "--seed", "11"])
         #expect(demo.status == 0, "\(demo.stderr)")
-        var queries: [[String]] = [["stats"], ["dropouts"], ["tandems", "--at-risk"], ["activity"], ["activity", "--by", "quarter"],
-                                   ["dropouts", "--population", "mentees"], ["dropouts", "--population", "mentors", "--by", "generation"],
-                                   ["stats", "--by", "programme"], ["dropouts", "--by", "programme"]]
+        var queries: [[String]] = [
+            ["stats"], ["dropouts"], ["tandems", "--at-risk"], ["activity"], ["activity", "--by", "quarter"],
+            ["dropouts", "--population", "mentees"], ["dropouts", "--population", "mentors", "--by", "generation"],
+            ["stats", "--by", "programme"], ["dropouts", "--by", "programme"],
+        ]
         for key in ["unit", "level", "generation", "gender", "role"] {
             queries += [["stats", "--by", key], ["dropouts", "--by", key]]
         }
@@ -174,7 +199,9 @@ struct DisclosureAttackTests {
         #expect(checked > 100)
     }
 
-    @Test("consistency: the same people give the same figure in every query and format; a tiny programme is refused everywhere")
+    @Test(
+        "consistency: the same people give the same figure in every query and format; a tiny programme is refused everywhere"
+    )
     func consistency() throws {
         var cli = try ScriptedProgramme.build()
         func json(_ arguments: [String]) throws -> [String: Any] {
@@ -187,7 +214,9 @@ struct DisclosureAttackTests {
         #expect(stats["matched"] as? Int == dropouts["participants"] as? Int)
         #expect(stats["withdrawn"] as Any as? Int == dropouts["withdrawals"] as Any as? Int)
         // The CSV carries the same figures as the JSON.
-        let csv = try cli.run(["--role", "analyst", "stats", "--format", "csv"]).stdout.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let csv = try cli.run(["--role", "analyst", "stats", "--format", "csv"]).stdout.split(
+            whereSeparator: \.isNewline
+        ).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         let header = try #require(csv.first), values = try #require(csv.dropFirst().first)
         #expect(values[try #require(header.firstIndex(of: "participants"))] == String(stats["participants"] as! Int))
         // A day on which nothing happened publishes the same figures as the day before.
@@ -196,15 +225,22 @@ struct DisclosureAttackTests {
         #expect(NSDictionary(dictionary: try #require(a)) == NSDictionary(dictionary: try #require(b)))
         // A two-person programme: every analyst query about it is refused, naming its command.
         cli.now = "2027-04-01T12:00:00Z"
-        let tiny = [#"{"command":"programme launch","id":"tiny","name":"Tiny","starts":"2027-01-01","ends":"2027-06-30"}"#,
-                    #"{"command":"signup","programme":"tiny","role":"mentor","name":"T One","email":"t1@example.org","unit":"IT","level":2,"born":1999,"id":"tm","on":"2027-01-05"}"#,
-                    #"{"command":"signup","programme":"tiny","role":"mentee","name":"T Two","email":"t2@example.org","unit":"HR","level":9,"born":1965,"id":"te","on":"2027-01-05"}"#,
-                    #"{"command":"match","programme":"tiny","mentor":"tm","mentee":"te","id":"tt","on":"2027-01-10"}"#]
+        let tiny = [
+            #"{"command":"programme launch","id":"tiny","name":"Tiny","starts":"2027-01-01","ends":"2027-06-30"}"#,
+            #"{"command":"signup","programme":"tiny","role":"mentor","name":"T One","email":"t1@example.org","unit":"IT","level":2,"born":1999,"id":"tm","on":"2027-01-05"}"#,
+            #"{"command":"signup","programme":"tiny","role":"mentee","name":"T Two","email":"t2@example.org","unit":"HR","level":9,"born":1965,"id":"te","on":"2027-01-05"}"#,
+            #"{"command":"match","programme":"tiny","mentor":"tm","mentee":"te","id":"tt","on":"2027-01-10"}"#,
+        ]
         let added = try cli("append -", stdin: tiny.joined(separator: "\n") + "\n")
         #expect(added.status == 0, "\(added.stderr)")
-        for (query, command) in [(["tandems", "--at-risk"], "tandems"), (["stats"], "stats"), (["dropouts"], "dropouts"), (["report", "--html", "r.html"], "report")] {
+        for (query, command) in [
+            (["tandems", "--at-risk"], "tandems"), (["stats"], "stats"), (["dropouts"], "dropouts"),
+            (["report", "--html", "r.html"], "report"),
+        ] {
             let outcome = try cli.run(["--role", "analyst"] + query + ["--programme", "tiny"])
-            #expect(outcome.status == 1 && outcome.stderr.contains("may not run `tandem \(command)` with this filter"), "\(query): \(outcome.stderr)")
+            #expect(
+                outcome.status == 1 && outcome.stderr.contains("may not run `tandem \(command)` with this filter"),
+                "\(query): \(outcome.stderr)")
         }
     }
 }

@@ -8,9 +8,11 @@ import Testing
 /// waived for her, a correction's reason, whom an actor acted for, an idempotency key. After
 /// `forget`, none may stand in any byte of any file of the store.
 enum ErasureCanary {
-    static let markers = ["Zqcanaryname", "zq-canary-mail", "ZqCanaryUnit", "zqcanarygender", "zqcanaryskill", "ZQ-CANARY-NOTE",
-                          "ZQ-CANARY-GOAL", "ZQ-CANARY-REASON", "ZQ-CANARY-OVERRIDE", "ZQ-CANARY-SWAP", "ZQ-CANARY-VOID",
-                          "ZQ-CANARY-BEHALF", "ZQ-CANARY-KEY", "ZQ-CANARY-CHECK", "ZQ-CANARY-FIT"]
+    static let markers = [
+        "Zqcanaryname", "zq-canary-mail", "ZqCanaryUnit", "zqcanarygender", "zqcanaryskill", "ZQ-CANARY-NOTE",
+        "ZQ-CANARY-GOAL", "ZQ-CANARY-REASON", "ZQ-CANARY-OVERRIDE", "ZQ-CANARY-SWAP", "ZQ-CANARY-VOID",
+        "ZQ-CANARY-BEHALF", "ZQ-CANARY-KEY", "ZQ-CANARY-CHECK", "ZQ-CANARY-FIT",
+    ]
 
     /// Runs a command and returns the id it printed last ("recorded seq N: Type ID").
     @discardableResult
@@ -24,39 +26,100 @@ enum ErasureCanary {
     /// and every free-text input about her carrying a marker. Returns the target's id.
     static func build(_ cli: CLI, withdraw: Bool = true) throws -> (target: String, tandem: String) {
         try cli("init")
-        try record(cli, ["programme", "launch", "--id", "pilot", "--name", "Pilot", "--starts", "2027-01-01", "--ends", "2027-10-31"])
-        func signUp(_ name: String, _ role: String, _ unit: String, email: String? = nil, gender: String = "f", skills: String = "ai") throws -> String {
-            var arguments = ["signup", "--programme", "pilot", "--role", role, "--name", name, "--unit", unit, "--level", role == "mentor" ? "2" : "8",
-                             "--born", role == "mentor" ? "1999" : "1963", "--gender", gender, "--offers", skills, "--wants", skills,
-                             "--interests", skills, "--on", "2027-01-05"]
+        try record(
+            cli,
+            [
+                "programme", "launch", "--id", "pilot", "--name", "Pilot", "--starts", "2027-01-01", "--ends",
+                "2027-10-31",
+            ])
+        func signUp(
+            _ name: String, _ role: String, _ unit: String, email: String? = nil, gender: String = "f",
+            skills: String = "ai"
+        ) throws -> String {
+            var arguments = [
+                "signup", "--programme", "pilot", "--role", role, "--name", name, "--unit", unit, "--level",
+                role == "mentor" ? "2" : "8",
+                "--born", role == "mentor" ? "1999" : "1963", "--gender", gender, "--offers", skills, "--wants", skills,
+                "--interests", skills, "--on", "2027-01-05",
+            ]
             if let email { arguments += ["--email", email] }
             return try record(cli, arguments)
         }
-        let target = try signUp("Anna Zqcanaryname", "mentee", "ZqCanaryUnit", email: "zq-canary-mail@example.org", gender: "zqcanarygender",
-                                skills: "zqcanaryskill")
+        let target = try signUp(
+            "Anna Zqcanaryname", "mentee", "ZqCanaryUnit", email: "zq-canary-mail@example.org",
+            gender: "zqcanarygender",
+            skills: "zqcanaryskill")
         let mentorA = try signUp("Ben Other", "mentor", "Board")
         let mentorB = try signUp("Cem Other", "mentor", "Sales")
         let bystanderMentor = try signUp("Dora Other", "mentor", "IT")
         let bystanderMentee = try signUp("Emil Other", "mentee", "Legal")
-        let tandem = try record(cli, ["match", "--programme", "pilot", "--mentor", mentorA, "--mentee", target, "--on", "2027-01-10",
-                                      "--override", "ZQ-CANARY-OVERRIDE only two volunteers in that unit"])
-        try record(cli, ["match", "--programme", "pilot", "--mentor", bystanderMentor, "--mentee", bystanderMentee, "--on", "2027-01-10"])
-        try record(cli, ["session", "--tandem", tandem, "--on", "2027-01-20", "--minutes", "60", "--notes", "ZQ-CANARY-NOTE first meeting",
-                         "--on-behalf-of", "ZQ-CANARY-BEHALF her assistant", "--key", "ZQ-CANARY-KEY-1"])
+        let tandem = try record(
+            cli,
+            [
+                "match", "--programme", "pilot", "--mentor", mentorA, "--mentee", target, "--on", "2027-01-10",
+                "--override", "ZQ-CANARY-OVERRIDE only two volunteers in that unit",
+            ])
+        try record(
+            cli,
+            [
+                "match", "--programme", "pilot", "--mentor", bystanderMentor, "--mentee", bystanderMentee, "--on",
+                "2027-01-10",
+            ])
+        try record(
+            cli,
+            [
+                "session", "--tandem", tandem, "--on", "2027-01-20", "--minutes", "60", "--notes",
+                "ZQ-CANARY-NOTE first meeting",
+                "--on-behalf-of", "ZQ-CANARY-BEHALF her assistant", "--key", "ZQ-CANARY-KEY-1",
+            ])
         let session = Files.text(cli.store + "/events.jsonl").split(separator: "\n").count
-        try record(cli, ["goal", "set", "--tandem", tandem, "--goal", "g1", "--text", "ZQ-CANARY-GOAL a LinkedIn profile", "--on", "2027-01-20"])
+        try record(
+            cli,
+            [
+                "goal", "set", "--tandem", tandem, "--goal", "g1", "--text", "ZQ-CANARY-GOAL a LinkedIn profile",
+                "--on", "2027-01-20",
+            ])
         try record(cli, ["void", "--seq", String(session), "--reason", "ZQ-CANARY-VOID entered for the wrong day"])
-        let swapped = try record(cli, ["swap", "--tandem", tandem, "--leaving", mentorA, "--joining", mentorB, "--on", "2027-02-01",
-                                       "--reason", "mismatch", "--notes", "ZQ-CANARY-SWAP did not get along"])
-        try record(cli, ["session", "--tandem", swapped, "--on", "2027-02-10", "--minutes", "45", "--notes", "ZQ-CANARY-NOTE second"])
-        try record(cli, ["update", "--participant", target, "--email", "zq-canary-mail-new@example.org", "--unit", "ZqCanaryUnitTwo",
-                         "--on", "2027-02-11"])
-        try record(cli, ["--role", "participant:\(target)", "checkin", "--tandem", swapped, "--participant", target, "--rating", "2",
-                         "--notes", "ZQ-CANARY-FIT we do not click", "--on", "2027-02-12"])
-        if withdraw { try record(cli, ["withdraw", "--participant", target, "--on", "2027-02-20", "--reason", "health", "--notes", "ZQ-CANARY-REASON surgery"]) }
+        let swapped = try record(
+            cli,
+            [
+                "swap", "--tandem", tandem, "--leaving", mentorA, "--joining", mentorB, "--on", "2027-02-01",
+                "--reason", "mismatch", "--notes", "ZQ-CANARY-SWAP did not get along",
+            ])
+        try record(
+            cli,
+            [
+                "session", "--tandem", swapped, "--on", "2027-02-10", "--minutes", "45", "--notes",
+                "ZQ-CANARY-NOTE second",
+            ])
+        try record(
+            cli,
+            [
+                "update", "--participant", target, "--email", "zq-canary-mail-new@example.org", "--unit",
+                "ZqCanaryUnitTwo",
+                "--on", "2027-02-11",
+            ])
+        try record(
+            cli,
+            [
+                "--role", "participant:\(target)", "checkin", "--tandem", swapped, "--participant", target, "--rating",
+                "2",
+                "--notes", "ZQ-CANARY-FIT we do not click", "--on", "2027-02-12",
+            ])
+        if withdraw {
+            try record(
+                cli,
+                [
+                    "withdraw", "--participant", target, "--on", "2027-02-20", "--reason", "health", "--notes",
+                    "ZQ-CANARY-REASON surgery",
+                ])
+        }
         // Queries in every role leave ledger lines, the target's own among them.
-        for arguments in [["stats"], ["--role", "participant:\(target)", "tandems"], ["--role", "analyst", "stats", "--segment", "unit=ZqCanaryUnit"],
-                          ["--role", "auditor", "audit"], ["sessions", "--tandem", swapped]] {
+        for arguments in [
+            ["stats"], ["--role", "participant:\(target)", "tandems"],
+            ["--role", "analyst", "stats", "--segment", "unit=ZqCanaryUnit"],
+            ["--role", "auditor", "audit"], ["sessions", "--tandem", swapped],
+        ] {
             try cli.run(arguments)
         }
         return (target, swapped)
@@ -80,7 +143,9 @@ struct ErasureCanaryTests {
         let cli = CLI()
         let (target, _) = try ErasureCanary.build(cli)
         #expect(!ErasureCanary.leftovers(in: cli.store).isEmpty, "the canaries were never planted")
-        let forget = try cli.run(["forget", "--participant", target, "--on-behalf-of", "ZQ-CANARY-CHECK the works council asked"])
+        let forget = try cli.run([
+            "forget", "--participant", target, "--on-behalf-of", "ZQ-CANARY-CHECK the works council asked",
+        ])
         #expect(forget.status == 0, "\(forget.stderr)")
         // The erasure's own on-behalf-of is about the erasure, not the person: it stays, in
         // the vault; every other marker is gone.
@@ -103,11 +168,14 @@ struct ErasureCanaryTests {
         let batch = cli.directory.appending("batch.jsonl")
         var lines: [String] = []
         for n in 0..<4000 {
-            lines.append("{\"command\":\"session\",\"tandem\":\"\(tandem)\",\"on\":\"2027-02-1\(n % 9)\",\"minutes\":30,\"notes\":\"ZQ-CANARY-NOTE batch \(n)\",\"on-behalf-of\":\"ZQ-CANARY-BEHALF \(n)\"}")
+            lines.append(
+                "{\"command\":\"session\",\"tandem\":\"\(tandem)\",\"on\":\"2027-02-1\(n % 9)\",\"minutes\":30,\"notes\":\"ZQ-CANARY-NOTE batch \(n)\",\"on-behalf-of\":\"ZQ-CANARY-BEHALF \(n)\"}"
+            )
         }
         Files.write(batch, Array(lines.joined(separator: "\n").utf8))
         for _ in 0..<3 {
-            let child = try BackgroundProcess(Executables.path("tandem"), ["append", batch, "--store", cli.store, "--actor", "anna"])
+            let child = try BackgroundProcess(
+                Executables.path("tandem"), ["append", batch, "--store", cli.store, "--actor", "anna"])
             usleep(useconds_t(Int.random(in: 0...400_000, using: &generator)))
             child.kill(SIGKILL)
             _ = child.waitUntilExit()
@@ -129,9 +197,15 @@ struct ErasureCanaryTests {
         let at = Timestamp(rfc3339: "2027-02-15T09:00:00Z")!
         let sessionSeq = try store.events.readHead().seq + 1
         try store.events.append([
-            LogRecord(type: "SessionHeld", actor: "anna", at: at, data: ["tandem": .string(tandem), "on": .string("2027-02-12"), "minutes": .int(30),
-                                                                         "mode": .string("online")], extras: ["onBehalfOf": .string("Old Style Name")]),
-            LogRecord(type: "EventVoided", actor: "anna", at: at, data: ["seq": .int(Int64(sessionSeq)), "reason": .string("old style reason")]),
+            LogRecord(
+                type: "SessionHeld", actor: "anna", at: at,
+                data: [
+                    "tandem": .string(tandem), "on": .string("2027-02-12"), "minutes": .int(30),
+                    "mode": .string("online"),
+                ], extras: ["onBehalfOf": .string("Old Style Name")]),
+            LogRecord(
+                type: "EventVoided", actor: "anna", at: at,
+                data: ["seq": .int(Int64(sessionSeq)), "reason": .string("old style reason")]),
         ])
         let verify = try cli.run(["verify", "--format", "json"])
         #expect(verify.status == 0, "\(verify.stderr)")
@@ -139,6 +213,8 @@ struct ErasureCanaryTests {
         #expect(verify.stderr.contains("seq \(sessionSeq), \(sessionSeq + 1)"))
         let audit = try cli("audit")
         #expect(audit.status == 0 && !audit.stdout.contains("old style reason"))
-        #expect(audit.stdout.contains("voids seq \(sessionSeq) (the reason stands in the log, written by an older version)"))
+        #expect(
+            audit.stdout.contains("voids seq \(sessionSeq) (the reason stands in the log, written by an older version)")
+        )
     }
 }

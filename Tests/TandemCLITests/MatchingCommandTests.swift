@@ -10,8 +10,14 @@ enum ICSParser {
         }
         var lines: [String] = []
         for physical in text.components(separatedBy: "\r\n") where !physical.isEmpty {
-            guard physical.utf8.count <= 75 else { throw SeedingFailed(message: "a line longer than 75 octets: \(physical)") }
-            if physical.hasPrefix(" ") { lines[lines.count - 1] += physical.dropFirst() } else { lines.append(physical) }
+            guard physical.utf8.count <= 75 else {
+                throw SeedingFailed(message: "a line longer than 75 octets: \(physical)")
+            }
+            if physical.hasPrefix(" ") {
+                lines[lines.count - 1] += physical.dropFirst()
+            } else {
+                lines.append(physical)
+            }
         }
         guard lines.first == "BEGIN:VCALENDAR", lines.last == "END:VCALENDAR", lines.contains("VERSION:2.0") else {
             throw SeedingFailed(message: "not a calendar")
@@ -19,8 +25,15 @@ enum ICSParser {
         var events: [[String: String]] = []
         var current: [String: String]?
         for line in lines {
-            if line == "BEGIN:VEVENT" { current = [:]; continue }
-            if line == "END:VEVENT" { events.append(current!); current = nil; continue }
+            if line == "BEGIN:VEVENT" {
+                current = [:]
+                continue
+            }
+            if line == "END:VEVENT" {
+                events.append(current!)
+                current = nil
+                continue
+            }
             guard current != nil, let colon = line.firstIndex(of: ":") else { continue }
             current![String(line[..<colon])] = String(line[line.index(after: colon)...])
         }
@@ -43,21 +56,33 @@ struct MatchingCommandTests {
         #expect((pairs[0]["reasons"] as? [String]) == ["gen-z × gen-x", "6 levels apart", "different genders"])
         #expect(document["total"] as? Double == 0.3)
         let unmatched = try #require(document["unmatched"] as? [String: [[String: String]]])
-        #expect(unmatched["mentees"]?.contains { $0["participant"] == "e1" && $0["reason"] == "no eligible partner" } == true)
+        #expect(
+            unmatched["mentees"]?.contains { $0["participant"] == "e1" && $0["reason"] == "no eligible partner" }
+                == true)
         #expect(unmatched["mentees"]?.contains { $0["participant"] == "e2" && $0["reason"] == "outnumbered" } == true)
         let candidates = try #require(document["candidates"] as? [[String: Any]])
         #expect(candidates.count == 2 && !candidates.contains { $0["mentee"] as? String == "e1" })
-        #expect(candidates.contains { $0["mentee"] as? String == "e3" && $0["mentor"] as? String == "m1" && $0["score"] as? Double == 0.3 })
-        #expect(candidates.contains { $0["mentee"] as? String == "e2" && $0["mentor"] as? String == "m1" && $0["score"] as? Double == 0.2 })
+        #expect(
+            candidates.contains {
+                $0["mentee"] as? String == "e3" && $0["mentor"] as? String == "m1" && $0["score"] as? Double == 0.3
+            })
+        #expect(
+            candidates.contains {
+                $0["mentee"] as? String == "e2" && $0["mentor"] as? String == "m1" && $0["score"] as? Double == 0.2
+            })
         // Record the proposal, then match with it; the audit tells run from hand.
         let recorded = try QueryCommandTests.json(cli, ["suggest", "--record"])
         let run = try #require((recorded["run"] as? [String: Any])?["id"] as? String)
         #expect(run.hasPrefix("run-"))
-        let match = try cli.run(["match", "--programme", "pilot", "--mentor", "m1", "--mentee", "e3", "--run", run, "--id", "t8"])
+        let match = try cli.run([
+            "match", "--programme", "pilot", "--mentor", "m1", "--mentee", "e3", "--run", run, "--id", "t8",
+        ])
         #expect(match.status == 0, "\(match.stderr)")
-        let audit = try #require(try QueryCommandTests.json(cli, ["audit", "--tandem", "t8"])["entries"] as? [[String: Any]])
+        let audit = try #require(
+            try QueryCommandTests.json(cli, ["audit", "--tandem", "t8"])["entries"] as? [[String: Any]])
         #expect((audit.first?["summary"] as? String)?.contains("as proposed by match run \(run)") == true)
-        let runEntry = try #require(try QueryCommandTests.json(cli, ["audit", "--participant", "e2"])["entries"] as? [[String: Any]])
+        let runEntry = try #require(
+            try QueryCommandTests.json(cli, ["audit", "--participant", "e2"])["entries"] as? [[String: Any]])
         #expect(runEntry.contains { $0["type"] as? String == "MatchRunRecorded" })
         // After the match, the pool shrinks: no mentor is left.
         let after = try QueryCommandTests.json(cli, ["suggest"])
@@ -91,13 +116,23 @@ struct MatchingCommandTests {
         // Looking ahead from an earlier day: only what falls due within the window.
         // As of 2027-02-05: t5 last met 01-15, so it falls due on 02-14: inside a 10-day window,
         // outside a 7-day one; nothing else falls due before 02-19.
-        let ten = try #require(try QueryCommandTests.json(cli, ["due", "--as-of", "2027-02-05", "--within", "10"])["due"] as? [[String: Any]])
-        #expect(ten.map { $0["tandem"] as! String } == ["t5"] && ten[0]["dueOn"] as? String == "2027-02-14" && ten[0]["overdueDays"] as? Int == 0)
-        #expect((try QueryCommandTests.json(cli, ["due", "--as-of", "2027-02-05", "--within", "7"])["due"] as? [Any])?.isEmpty == true)
-        let auditor = try #require(try QueryCommandTests.json(cli, ["--role", "auditor", "due"])["due"] as? [[String: Any]])
+        let ten = try #require(
+            try QueryCommandTests.json(cli, ["due", "--as-of", "2027-02-05", "--within", "10"])["due"]
+                as? [[String: Any]])
+        #expect(
+            ten.map { $0["tandem"] as! String } == ["t5"] && ten[0]["dueOn"] as? String == "2027-02-14"
+                && ten[0]["overdueDays"] as? Int == 0)
+        #expect(
+            (try QueryCommandTests.json(cli, ["due", "--as-of", "2027-02-05", "--within", "7"])["due"] as? [Any])?
+                .isEmpty == true)
+        let auditor = try #require(
+            try QueryCommandTests.json(cli, ["--role", "auditor", "due"])["due"] as? [[String: Any]])
         #expect(auditor.allSatisfy { $0["mentorName"] == nil })
-        let mine = try #require(try QueryCommandTests.json(cli, ["--role", "participant:m5", "due"])["due"] as? [[String: Any]])
-        #expect(mine.map { $0["tandem"] as! String } == ["t7"] && mine[0]["menteeName"] as? String == "Name of e7" && mine[0]["mentorName"] is NSNull)
+        let mine = try #require(
+            try QueryCommandTests.json(cli, ["--role", "participant:m5", "due"])["due"] as? [[String: Any]])
+        #expect(
+            mine.map { $0["tandem"] as! String } == ["t7"] && mine[0]["menteeName"] as? String == "Name of e7"
+                && mine[0]["mentorName"] is NSNull)
     }
 
     @Test("--ics writes a calendar that parses: CRLF, folded lines, escaped text, stable UIDs")
@@ -128,7 +163,8 @@ struct MatchingCommandTests {
         let cli = try ScriptedProgramme.build()
         try cli.run(["due", "--ics", "due.ics"])
         try cli.run(["due", "--as-of", "2027-01-11", "--within", "0", "--ics", "empty.ics"])
-        let outcome = try ReferenceTools.runPython("""
+        let outcome = try ReferenceTools.runPython(
+            """
             import sys, icalendar
             for path in sys.argv[1:]:
                 cal = icalendar.Calendar.from_ical(open(path, 'rb').read())

@@ -9,9 +9,11 @@ struct ProfileUpdateTests {
         var cli = CLI()
         cli.now = "2027-07-01T09:00:00Z"
         try cli("init")
-        for line in ["programme launch --id p --name P --starts 2027-01-01 --ends 2027-12-31 --min-group-size 3",
-                     "signup --programme p --role mentee --name Anna --unit Legal --level 8 --born 1965 --wants ai --id a1 --on 2027-01-05",
-                     "signup --programme p --role mentor --name Ben --unit IT --level 2 --born 1999 --offers ai --id b1 --on 2027-01-05"] {
+        for line in [
+            "programme launch --id p --name P --starts 2027-01-01 --ends 2027-12-31 --min-group-size 3",
+            "signup --programme p --role mentee --name Anna --unit Legal --level 8 --born 1965 --wants ai --id a1 --on 2027-01-05",
+            "signup --programme p --role mentor --name Ben --unit IT --level 2 --born 1999 --offers ai --id b1 --on 2027-01-05",
+        ] {
             let outcome = try cli(line)
             guard outcome.status == 0 else { throw SeedingFailed(message: outcome.stderr) }
         }
@@ -21,20 +23,29 @@ struct ProfileUpdateTests {
     @Test("a unit change in June moves the later figures, not the earlier ones; the audit names fields, not values")
     func asOf() throws {
         let cli = try Self.build()
-        let update = try cli.run(["update", "--participant", "a1", "--unit", "Finance", "--email", "anna.new@example.org", "--on", "2027-06-01"])
+        let update = try cli.run([
+            "update", "--participant", "a1", "--unit", "Finance", "--email", "anna.new@example.org", "--on",
+            "2027-06-01",
+        ])
         #expect(update.status == 0 && update.stdout.contains("ProfileUpdated a1"), "\(update.stderr)")
         func units(_ extra: [String]) throws -> [String] {
-            let groups = (CLI.json(try cli.run(["stats", "--by", "unit", "--format", "json"] + extra))?["stats"] as? [String: Any])?["groups"] as? [[String: Any]]
+            let groups =
+                (CLI.json(try cli.run(["stats", "--by", "unit", "--format", "json"] + extra))?["stats"]
+                as? [String: Any])?["groups"] as? [[String: Any]]
             return (groups ?? []).compactMap { $0["group"] as? String }
         }
         #expect(try units(["--as-of", "2027-05-31"]) == ["IT", "Legal"])
         #expect(try units(["--as-of", "2027-06-01"]) == ["Finance", "IT"])
         #expect(try units([]) == ["Finance", "IT"])
         func person(_ extra: [String]) throws -> [String: Any]? {
-            (CLI.json(try cli.run(["people", "--format", "json"] + extra))?["people"] as? [[String: Any]])?.first { $0["participant"] as? String == "a1" }
+            (CLI.json(try cli.run(["people", "--format", "json"] + extra))?["people"] as? [[String: Any]])?.first {
+                $0["participant"] as? String == "a1"
+            }
         }
         #expect(try person(["--as-of", "2027-05-01"])?["unit"] as? String == "Legal")
-        #expect(try person([])?["unit"] as? String == "Finance" && (try person([]))?["email"] as? String == "anna.new@example.org")
+        #expect(
+            try person([])?["unit"] as? String == "Finance"
+                && (try person([]))?["email"] as? String == "anna.new@example.org")
         // Fields unchanged stay as they were.
         #expect(try person([])?["level"] as? Int == 8 && (try person([]))?["name"] as? String == "Anna")
         let audit = try cli.run(["audit"])
@@ -73,7 +84,9 @@ struct ProfileUpdateTests {
         ]
         for (arguments, status, mention) in cases {
             let outcome = try cli.run(arguments)
-            #expect(outcome.status == status && outcome.stderr.hasPrefix("Error: ") && outcome.stderr.contains(mention), "\(arguments): \(outcome.stderr)")
+            #expect(
+                outcome.status == status && outcome.stderr.hasPrefix("Error: ") && outcome.stderr.contains(mention),
+                "\(arguments): \(outcome.stderr)")
         }
         #expect(Files.text(cli.store + "/events.jsonl") == events && Files.text(cli.store + "/vault.jsonl") == vault)
     }

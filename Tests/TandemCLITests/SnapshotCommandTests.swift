@@ -2,15 +2,17 @@ import EventLog
 import Foundation
 import Mentoring
 import Projections
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Snapshots as real processes: warm answers equal cold ones, damage and old layouts are rebuilt", .serialized)
 struct SnapshotCommandTests {
     /// A demo store stopped mid-programme, so that there are active tandems to record for.
     static func store() throws -> CLI {
         let cli = CLI()
-        let demo = try cli.run(["demo", "--store", cli.store, "--participants", "80", "--seed", "5", "--until", "2027-01-20"])
+        let demo = try cli.run([
+            "demo", "--store", cli.store, "--participants", "80", "--seed", "5", "--until", "2027-01-20",
+        ])
         #expect(demo.status == 0, "\(demo.stderr)")
         return cli
     }
@@ -36,7 +38,9 @@ struct SnapshotCommandTests {
     }
 
     static func removeSnapshots(_ cli: CLI) {
-        for name in Files.list(cli.store + "/cache") where name.hasSuffix(".snapshot") { try? FileManager.default.removeItem(atPath: cli.store + "/cache/" + name) }
+        for name in Files.list(cli.store + "/cache") where name.hasSuffix(".snapshot") {
+            try? FileManager.default.removeItem(atPath: cli.store + "/cache/" + name)
+        }
     }
 
     static func activeTandem(_ cli: CLI) throws -> String {
@@ -58,11 +62,16 @@ struct SnapshotCommandTests {
         // projections snapshot; both equal a replay from zero.
         let tandem = try Self.activeTandem(cli)
         for minutes in [30, 45, 60] {
-            let outcome = try cli.run(["session", "--tandem", tandem, "--on", "2027-01-21", "--minutes", String(minutes)])
+            let outcome = try cli.run([
+                "session", "--tandem", tandem, "--on", "2027-01-21", "--minutes", String(minutes),
+            ])
             #expect(outcome.status == 0, "\(outcome.stderr)")
         }
-        let signup = try cli.run(["signup", "--programme", "demo-2026", "--role", "mentee", "--name", "Late Joiner", "--unit", "Legal", "--level", "9", "--born", "1970",
-                                  "--on", "2027-01-21"])
+        let signup = try cli.run([
+            "signup", "--programme", "demo-2026", "--role", "mentee", "--name", "Late Joiner", "--unit", "Legal",
+            "--level", "9", "--born", "1970",
+            "--on", "2027-01-21",
+        ])
         #expect(signup.status == 0, "\(signup.stderr)")
         let caughtUp = try Self.answers(cli)
         Self.removeSnapshots(cli)
@@ -78,11 +87,15 @@ struct SnapshotCommandTests {
         let early = try cli.run(["session", "--tandem", tandem, "--on", "2020-01-01", "--minutes", "30"])
         Self.removeSnapshots(cli)
         let earlyCold = try cli.run(["session", "--tandem", tandem, "--on", "2020-01-01", "--minutes", "30"])
-        #expect(early.status == 1 && early.stderr == earlyCold.stderr && early.stdout == earlyCold.stdout, "\(early.stderr)")
+        #expect(
+            early.status == 1 && early.stderr == earlyCold.stderr && early.stdout == earlyCold.stdout, "\(early.stderr)"
+        )
         // After the refusal (and its replay), the snapshot exists again and is refreshed once
         // the tail grows: 70 appends leave a snapshot no more than 64 events behind.
         for n in 0..<70 {
-            let outcome = try cli.run(["session", "--tandem", tandem, "--on", "2027-01-21", "--minutes", String(20 + n)])
+            let outcome = try cli.run([
+                "session", "--tandem", tandem, "--on", "2027-01-21", "--minutes", String(20 + n),
+            ])
             #expect(outcome.status == 0, "\(outcome.stderr)")
         }
         let header = try DeciderSnapshot.file(Store(root: cli.store)).header()
@@ -105,7 +118,9 @@ struct SnapshotCommandTests {
         #expect(try cli.run(["session", "--tandem", tandem, "--on", "2027-01-21", "--minutes", "40"]).status == 0)
         #expect(try DeciderSnapshot.file(store).header().kind == "decider", "the append wrote a new snapshot")
         let afterAppend = try Self.answers(cli)
-        #expect(try ProjectionSnapshot.header(ProjectionSnapshot.file(store)).head.seq == (try Store(root: cli.store).events.readHead().seq))
+        #expect(
+            try ProjectionSnapshot.header(ProjectionSnapshot.file(store)).head.seq
+                == (try Store(root: cli.store).events.readHead().seq))
 
         // Cut short.
         let bytes = Files.read(cache + "projections.snapshot")
@@ -116,8 +131,9 @@ struct SnapshotCommandTests {
         let file = ProjectionSnapshot.file(store)
         let header = try ProjectionSnapshot.header(file)
         let figures = try file.section("figures", of: header), model = try file.section("model", of: header)
-        try file.write(kind: "projections", schema: ProjectionSnapshot.schema - 1, head: header.head, logEnd: header.logEnd,
-                       vaultSize: header.vaultSize, sections: [("figures", figures), ("model", model)])
+        try file.write(
+            kind: "projections", schema: ProjectionSnapshot.schema - 1, head: header.head, logEnd: header.logEnd,
+            vaultSize: header.vaultSize, sections: [("figures", figures), ("model", model)])
         #expect(try Self.answers(cli) == afterAppend)
         #expect(try file.header().schema == ProjectionSnapshot.schema, "rebuilt in this build's layout")
     }
@@ -130,8 +146,10 @@ struct SnapshotCommandTests {
         // An edit in place, early in the log, that keeps every length: the minutes of the
         // first session. Only a reader of that line can notice it.
         var text = Files.text(path)
-        let range = try #require(text.range(of: #""type":"SessionHeld","data":\{"tandem":"[^"]+","on":"[0-9-]+","minutes":[0-9]"#,
-                                            options: .regularExpression))
+        let range = try #require(
+            text.range(
+                of: #""type":"SessionHeld","data":\{"tandem":"[^"]+","on":"[0-9-]+","minutes":[0-9]"#,
+                options: .regularExpression))
         let digit = text[text.index(before: range.upperBound)]
         text.replaceSubrange(text.index(before: range.upperBound)..<range.upperBound, with: digit == "9" ? "8" : "9")
         Files.write(path, Array(text.utf8))
@@ -139,7 +157,9 @@ struct SnapshotCommandTests {
         // The warm query answers from its snapshot; the append reads the tail only.
         let warm = try #require(CLI.json(try cli("stats --format json"))?["stats"] as? [String: Any])
         #expect(warm["minutes"] as? Int == before["minutes"] as? Int)
-        let append = try cli.run(["session", "--tandem", try Self.activeTandem(cli), "--on", "2027-01-21", "--minutes", "40"])
+        let append = try cli.run([
+            "session", "--tandem", try Self.activeTandem(cli), "--on", "2027-01-21", "--minutes", "40",
+        ])
         #expect(append.status == 0, "\(append.stderr)")
 
         // verify starts from zero, and finds the edit.

@@ -26,7 +26,10 @@ struct StoreCommandTests {
         let cases: [(String, String)] = [
             ("verify --anchr 1:00", "Error: Unknown option '--anchr'. Did you mean '--anchor'?"),
             ("vrify", "Error: Unknown command 'vrify'. Did you mean 'verify'?"),
-            ("verify --format png", "Error: The value 'png' is invalid for '--format <format>'. Please provide one of 'table' or 'json'."),
+            (
+                "verify --format png",
+                "Error: The value 'png' is invalid for '--format <format>'. Please provide one of 'table' or 'json'."
+            ),
             ("verify --format", "Error: Missing value for '--format <format>'"),
             ("verify --anchor 12", "Error: The value '12' is invalid for '--anchor <seq:hash>'"),
             ("verify --role boss", "Error: The value 'boss' is invalid for '--role <role>'"),
@@ -55,11 +58,15 @@ struct StoreCommandTests {
 
         Files.write(cli.directory.appending("a-file"), Array("x".utf8))
         let file = try cli.run(["init", "--store", cli.directory.appending("a-file")])
-        #expect(file.status == 1 && file.stderr.hasPrefix("Error: ") && file.stderr.contains("is a file, not a store directory"))
-        try FileManager.default.createDirectory(atPath: cli.directory.appending("docs"), withIntermediateDirectories: true)
+        #expect(
+            file.status == 1 && file.stderr.hasPrefix("Error: ")
+                && file.stderr.contains("is a file, not a store directory"))
+        try FileManager.default.createDirectory(
+            atPath: cli.directory.appending("docs"), withIntermediateDirectories: true)
         Files.write(cli.directory.appending("docs/readme.txt"), Array("x".utf8))
         let foreign = try cli.run(["init", "--store", cli.directory.appending("docs")])
-        #expect(foreign.status == 1 && foreign.stderr.contains("is not a store") && foreign.stderr.contains("readme.txt"))
+        #expect(
+            foreign.status == 1 && foreign.stderr.contains("is not a store") && foreign.stderr.contains("readme.txt"))
         #expect(Files.list(cli.directory.appending("docs")) == ["readme.txt"])
     }
 
@@ -68,14 +75,23 @@ struct StoreCommandTests {
         let cli = CLI()
         try cli("init")
         let store = try Store(root: cli.store)
-        for n in 0..<8 { try store.events.append([LogRecord(type: "Noted", actor: "a", at: Timestamp(secondsSinceEpoch: Int64(n)), data: ["n": .int(Int64(n))])]) }
+        for n in 0..<8 {
+            try store.events.append([
+                LogRecord(
+                    type: "Noted", actor: "a", at: Timestamp(secondsSinceEpoch: Int64(n)), data: ["n": .int(Int64(n))])
+            ])
+        }
         let head = try store.events.readHead()
         let ok = try cli("verify")
         #expect(ok.status == 0)
         #expect(ok.stdout.split(separator: "\n").first == "ok: 9 events, head seq 9 hash \(head.hash.hex)")
         let json = try #require(CLI.json(try cli("verify --format json")))
-        #expect(json["ok"] as? Bool == true && json["events"] as? Int == 9 && json["seq"] as? Int == 9 && json["head"] as? String == head.hash.hex)
-        #expect(try cli("verify --anchor 9:\(head.hash.hex) --anchor 1:\(try store.events.entries()[0].hash.hex)").status == 0)
+        #expect(
+            json["ok"] as? Bool == true && json["events"] as? Int == 9 && json["seq"] as? Int == 9
+                && json["head"] as? String == head.hash.hex)
+        #expect(
+            try cli("verify --anchor 9:\(head.hash.hex) --anchor 1:\(try store.events.entries()[0].hash.hex)").status
+                == 0)
 
         let wrong = try cli("verify --anchor 9:\(SHA256.hash("x").hex)")
         #expect(wrong.status == 65 && wrong.stderr.contains("anchor 9:") && wrong.stderr.contains("rewritten"))
@@ -111,6 +127,8 @@ struct StoreCommandTests {
         Files.write(path, Files.read(path) + Array(#"{"seq":2,"at":"2027-"#.utf8))
         let outcome = try cli("verify")
         #expect(outcome.status == 0 && outcome.stdout.hasPrefix("ok: 1 events"))
-        #expect(outcome.stderr.contains("warning:") && outcome.stderr.contains("torn tail") && outcome.stderr.contains("after seq 1"))
+        #expect(
+            outcome.stderr.contains("warning:") && outcome.stderr.contains("torn tail")
+                && outcome.stderr.contains("after seq 1"))
     }
 }

@@ -21,7 +21,9 @@ struct Attack: Sendable, CustomStringConvertible {
 enum TamperFixture {
     static let base: (directory: TemporaryDirectory, store: String, tandem: String) = {
         let cli = CLI()
-        let demo = try! cli.run(["demo", "--store", cli.store, "--participants", "24", "--seed", "5", "--until", "2026-09-01"])
+        let demo = try! cli.run([
+            "demo", "--store", cli.store, "--participants", "24", "--seed", "5", "--until", "2026-09-01",
+        ])
         precondition(demo.status == 0, demo.stderr)
         let tandems = CLI.json(try! cli("tandems --format json"))!["tandems"] as! [[String: Any]]
         let tandem = tandems[0]["tandem"] as! String
@@ -53,72 +55,99 @@ enum TamperFixture {
 @Suite("Tamper suite: every attack is caught, and nothing is written after it", .serialized)
 struct TamperTests {
     static let attacks: [Attack] = [
-        Attack(name: "two acknowledged lines cut at a line boundary", apply: { store in
-            let lines = TamperFixture.lines(store + "/events.jsonl")
-            Files.write(store + "/events.jsonl", lines.dropLast(2).flatMap { $0 })
-        }, verifyMessage: "are missing"),
-        Attack(name: "the log cut in the middle of a line below the head", apply: { store in
-            let bytes = Files.read(store + "/events.jsonl")
-            let starts = TamperFixture.lineStarts(bytes)
-            Files.write(store + "/events.jsonl", Array(bytes[..<(starts[starts.count / 2] + 40)]))
-        }, verifyMessage: "are missing"),
-        Attack(name: "one byte flipped in the last acknowledged line", apply: { store in
-            var bytes = Files.read(store + "/events.jsonl")
-            bytes[bytes.count - 30] ^= 0x01
-            Files.write(store + "/events.jsonl", bytes)
-        }, verifyMessage: "the last line's hash does not verify"),
-        Attack(name: "one byte flipped in the last line, with cache/ deleted", apply: { store in
-            var bytes = Files.read(store + "/events.jsonl")
-            bytes[bytes.count - 30] ^= 0x01
-            Files.write(store + "/events.jsonl", bytes)
-            try FileManager.default.removeItem(atPath: store + "/cache")
-        }, verifyMessage: "the last line's hash does not verify"),
-        Attack(name: "the chain recomputed from the middle on", apply: { store in
-            let entries = try InMemoryLog(bytes: Files.read(store + "/events.jsonl")).entries()
-            var forged: [UInt8] = []
-            var prev = SHA256Digest.zero
-            for entry in entries {
-                var record = entry.record
-                if entry.seq >= entries.count / 2 { record.actor = "mallory" }
-                prev = LineEncoder.encode(record, seq: entry.seq, prev: prev, into: &forged)
-            }
-            Files.write(store + "/events.jsonl", forged)
-        }, verifyMessage: "rewritten"),
-        Attack(name: "two lines in the middle swapped", apply: { store in
-            var lines = TamperFixture.lines(store + "/events.jsonl")
-            lines.swapAt(40, 41)
-            Files.write(store + "/events.jsonl", lines.flatMap { $0 })
-        }, verifyMessage: "seq is 42, expected 41"),
-        Attack(name: "a byte flipped deep in the log", apply: { store in
-            var bytes = Files.read(store + "/events.jsonl")
-            let starts = TamperFixture.lineStarts(bytes)
-            bytes[starts[30] + 50] ^= 0x01
-            Files.write(store + "/events.jsonl", bytes)
-        }, verifyMessage: "seq 31 at byte offset"),
-        Attack(name: "the access ledger cut by a line", apply: { store in
-            let lines = TamperFixture.lines(store + "/access.jsonl")
-            Files.write(store + "/access.jsonl", lines.dropLast().flatMap { $0 })
-        }, verifyMessage: "access.jsonl is damaged"),
-        Attack(name: "a vault line duplicated", apply: { store in
-            let lines = TamperFixture.lines(store + "/vault.jsonl")
-            Files.write(store + "/vault.jsonl", (lines + [lines[3]]).flatMap { $0 })
-        }, verifyMessage: "has a second line at byte"),
-        Attack(name: "a garbage line in the vault", apply: { store in
-            let lines = TamperFixture.lines(store + "/vault.jsonl")
-            Files.write(store + "/vault.jsonl", (lines + [Array("garbage\n".utf8)]).flatMap { $0 })
-        }, verifyMessage: "is not a vault record"),
-        Attack(name: "a vault line changed", apply: { store in
-            var lines = TamperFixture.lines(store + "/vault.jsonl")
-            lines[2][40] ^= 0x01  // a digit of the nonce
-            Files.write(store + "/vault.jsonl", lines.flatMap { $0 })
-        }, verifyMessage: "does not match the commitment"),
-        Attack(name: "events.jsonl replaced by a symlink out of the store", apply: { store in
-            try FileManager.default.moveItem(atPath: store + "/events.jsonl", toPath: store + "-events.jsonl")
-            try FileManager.default.createSymbolicLink(atPath: store + "/events.jsonl", withDestinationPath: store + "-events.jsonl")
-        }, verifyMessage: "is a symbolic link"),
-        Attack(name: "the acknowledged-head record garbled", apply: { store in
-            Files.write(store + "/events.head", Array("garbage\n".utf8))
-        }, verifyMessage: "the acknowledged-head record"),
+        Attack(
+            name: "two acknowledged lines cut at a line boundary",
+            apply: { store in
+                let lines = TamperFixture.lines(store + "/events.jsonl")
+                Files.write(store + "/events.jsonl", lines.dropLast(2).flatMap { $0 })
+            }, verifyMessage: "are missing"),
+        Attack(
+            name: "the log cut in the middle of a line below the head",
+            apply: { store in
+                let bytes = Files.read(store + "/events.jsonl")
+                let starts = TamperFixture.lineStarts(bytes)
+                Files.write(store + "/events.jsonl", Array(bytes[..<(starts[starts.count / 2] + 40)]))
+            }, verifyMessage: "are missing"),
+        Attack(
+            name: "one byte flipped in the last acknowledged line",
+            apply: { store in
+                var bytes = Files.read(store + "/events.jsonl")
+                bytes[bytes.count - 30] ^= 0x01
+                Files.write(store + "/events.jsonl", bytes)
+            }, verifyMessage: "the last line's hash does not verify"),
+        Attack(
+            name: "one byte flipped in the last line, with cache/ deleted",
+            apply: { store in
+                var bytes = Files.read(store + "/events.jsonl")
+                bytes[bytes.count - 30] ^= 0x01
+                Files.write(store + "/events.jsonl", bytes)
+                try FileManager.default.removeItem(atPath: store + "/cache")
+            }, verifyMessage: "the last line's hash does not verify"),
+        Attack(
+            name: "the chain recomputed from the middle on",
+            apply: { store in
+                let entries = try InMemoryLog(bytes: Files.read(store + "/events.jsonl")).entries()
+                var forged: [UInt8] = []
+                var prev = SHA256Digest.zero
+                for entry in entries {
+                    var record = entry.record
+                    if entry.seq >= entries.count / 2 { record.actor = "mallory" }
+                    prev = LineEncoder.encode(record, seq: entry.seq, prev: prev, into: &forged)
+                }
+                Files.write(store + "/events.jsonl", forged)
+            }, verifyMessage: "rewritten"),
+        Attack(
+            name: "two lines in the middle swapped",
+            apply: { store in
+                var lines = TamperFixture.lines(store + "/events.jsonl")
+                lines.swapAt(40, 41)
+                Files.write(store + "/events.jsonl", lines.flatMap { $0 })
+            }, verifyMessage: "seq is 42, expected 41"),
+        Attack(
+            name: "a byte flipped deep in the log",
+            apply: { store in
+                var bytes = Files.read(store + "/events.jsonl")
+                let starts = TamperFixture.lineStarts(bytes)
+                bytes[starts[30] + 50] ^= 0x01
+                Files.write(store + "/events.jsonl", bytes)
+            }, verifyMessage: "seq 31 at byte offset"),
+        Attack(
+            name: "the access ledger cut by a line",
+            apply: { store in
+                let lines = TamperFixture.lines(store + "/access.jsonl")
+                Files.write(store + "/access.jsonl", lines.dropLast().flatMap { $0 })
+            }, verifyMessage: "access.jsonl is damaged"),
+        Attack(
+            name: "a vault line duplicated",
+            apply: { store in
+                let lines = TamperFixture.lines(store + "/vault.jsonl")
+                Files.write(store + "/vault.jsonl", (lines + [lines[3]]).flatMap { $0 })
+            }, verifyMessage: "has a second line at byte"),
+        Attack(
+            name: "a garbage line in the vault",
+            apply: { store in
+                let lines = TamperFixture.lines(store + "/vault.jsonl")
+                Files.write(store + "/vault.jsonl", (lines + [Array("garbage\n".utf8)]).flatMap { $0 })
+            }, verifyMessage: "is not a vault record"),
+        Attack(
+            name: "a vault line changed",
+            apply: { store in
+                var lines = TamperFixture.lines(store + "/vault.jsonl")
+                lines[2][40] ^= 0x01  // a digit of the nonce
+                Files.write(store + "/vault.jsonl", lines.flatMap { $0 })
+            }, verifyMessage: "does not match the commitment"),
+        Attack(
+            name: "events.jsonl replaced by a symlink out of the store",
+            apply: { store in
+                try FileManager.default.moveItem(atPath: store + "/events.jsonl", toPath: store + "-events.jsonl")
+                try FileManager.default.createSymbolicLink(
+                    atPath: store + "/events.jsonl", withDestinationPath: store + "-events.jsonl")
+            }, verifyMessage: "is a symbolic link"),
+        Attack(
+            name: "the acknowledged-head record garbled",
+            apply: { store in
+                Files.write(store + "/events.head", Array("garbage\n".utf8))
+            }, verifyMessage: "the acknowledged-head record"),
     ]
 
     @Test("verify reports the attack (65), then readers and writers refuse and write nothing", arguments: attacks)
@@ -130,10 +159,14 @@ struct TamperTests {
 
         let verify = try cli("verify")
         #expect(verify.status == 65, "\(attack): verify exited \(verify.status): \(verify.stdout)")
-        #expect(verify.stderr.hasPrefix("Error: ") && verify.stderr.contains(attack.verifyMessage), "\(attack): \(verify.stderr.prefix(600))")
+        #expect(
+            verify.stderr.hasPrefix("Error: ") && verify.stderr.contains(attack.verifyMessage),
+            "\(attack): \(verify.stderr.prefix(600))")
         #expect(!verify.stdout.contains("ok:"), "\(attack)")
 
-        let writer = try cli.run(["session", "--tandem", TamperFixture.base.tandem, "--minutes", "30", "--on", "2026-09-05"])
+        let writer = try cli.run([
+            "session", "--tandem", TamperFixture.base.tandem, "--minutes", "30", "--on", "2026-09-05",
+        ])
         #expect(writer.status == 65, "\(attack): the writer exited \(writer.status): \(writer.stdout)")
         #expect(writer.stderr.hasPrefix("Error: "), "\(attack)")
         let query = try cli("stats")
@@ -143,7 +176,8 @@ struct TamperTests {
 
         #expect(sameBytes(Files.read(cli.store + "/events.jsonl"), damaged), "\(attack): the log changed")
         #expect(sameBytes(Files.read(cli.store + "/vault.jsonl"), damagedVault), "\(attack): the vault changed")
-        #expect(!FileManager.default.fileExists(atPath: cli.store + "/quarantine"), "\(attack): something was quarantined")
+        #expect(
+            !FileManager.default.fileExists(atPath: cli.store + "/quarantine"), "\(attack): something was quarantined")
     }
 
     @Test("a restored store verifies again, and writers go on")
@@ -154,11 +188,15 @@ struct TamperTests {
         flipped[2000] ^= 0x01
         Files.write(cli.store + "/events.jsonl", flipped)
         #expect(try cli("verify").status == 65)
-        #expect(try cli.run(["session", "--tandem", TamperFixture.base.tandem, "--minutes", "30", "--on", "2026-09-05"]).status == 65)
+        #expect(
+            try cli.run(["session", "--tandem", TamperFixture.base.tandem, "--minutes", "30", "--on", "2026-09-05"])
+                .status == 65)
         Files.write(cli.store + "/events.jsonl", original)
         let verify = try cli("verify")
         #expect(verify.status == 0 && verify.stderr.contains("the damage recorded earlier"), "\(verify.stderr)")
-        #expect(try cli.run(["session", "--tandem", TamperFixture.base.tandem, "--minutes", "30", "--on", "2026-09-05"]).status == 0)
+        #expect(
+            try cli.run(["session", "--tandem", TamperFixture.base.tandem, "--minutes", "30", "--on", "2026-09-05"])
+                .status == 0)
     }
 
     @Test("recover --accept-loss keeps the intact prefix, quarantines the rest, and is on the record")
@@ -171,10 +209,14 @@ struct TamperTests {
 
         let refused = try cli.run(["recover", "--reason", "no backup"])
         #expect(refused.status == 64 && refused.stderr.contains("--accept-loss"))
-        let recovered = try cli.run(["recover", "--accept-loss", "--reason", "no backup of September", "--format", "json"])
+        let recovered = try cli.run([
+            "recover", "--accept-loss", "--reason", "no backup of September", "--format", "json",
+        ])
         #expect(recovered.status == 0, "\(recovered.stderr)")
         let report = try #require(CLI.json(recovered))
-        #expect(report["keptSeq"] as? Int == head - 2 && report["previousSeq"] as? Int == head && report["cutBytes"] as? Int == 30)
+        #expect(
+            report["keptSeq"] as? Int == head - 2 && report["previousSeq"] as? Int == head
+                && report["cutBytes"] as? Int == 30)
         #expect(report["seq"] as? Int == head - 1)
         let quarantined = try #require(report["quarantined"] as? String)
         #expect(Files.read(quarantined) == Array(lines[head - 1].prefix(30)))
@@ -183,29 +225,44 @@ struct TamperTests {
         #expect(verify.status == 0 && verify.stdout.contains("ok: \(head - 1) events"), "\(verify.stderr)")
         let audit = try #require(CLI.json(try cli("audit --format json"))?["entries"] as? [[String: Any]])
         let summary = try #require(audit.last?["summary"] as? String)
-        #expect(summary.contains("recovery accepted a loss: kept seq 1…\(head - 2), the acknowledged head had been seq \(head)"))
+        #expect(
+            summary.contains(
+                "recovery accepted a loss: kept seq 1…\(head - 2), the acknowledged head had been seq \(head)"))
         // The reason is free text: in the vault, not in the log.
         #expect(!String(decoding: Files.read(cli.store + "/events.jsonl"), as: UTF8.self).contains("September"))
-        #expect(String(decoding: Files.read(cli.store + "/vault.jsonl"), as: UTF8.self).contains("no backup of September"))
-        let next = try cli.run(["session", "--tandem", TamperFixture.base.tandem, "--minutes", "30", "--on", "2026-09-05"])
+        #expect(
+            String(decoding: Files.read(cli.store + "/vault.jsonl"), as: UTF8.self).contains("no backup of September"))
+        let next = try cli.run([
+            "session", "--tandem", TamperFixture.base.tandem, "--minutes", "30", "--on", "2026-09-05",
+        ])
         #expect(next.status == 0 && next.stdout.contains("recorded seq \(head)"), "\(next.stderr)")
     }
 
-    @Test("output paths that resolve into the store are refused, and nothing is written", arguments: [
-        ["report", "--html", "store/events.jsonl"], ["due", "--ics", "store/vault.jsonl"], ["report", "--html", "store/cache/x.html"],
-        ["report", "--html", "link-to-log.html"], ["due", "--ics", "dangling.ics"], ["report", "--html", "store/../store/new.html"],
-    ])
+    @Test(
+        "output paths that resolve into the store are refused, and nothing is written",
+        arguments: [
+            ["report", "--html", "store/events.jsonl"], ["due", "--ics", "store/vault.jsonl"],
+            ["report", "--html", "store/cache/x.html"],
+            ["report", "--html", "link-to-log.html"], ["due", "--ics", "dangling.ics"],
+            ["report", "--html", "store/../store/new.html"],
+        ])
     func outputIntoStore(_ arguments: [String]) throws {
         let cli = try TamperFixture.copy()
-        try FileManager.default.createSymbolicLink(atPath: cli.directory.appending("link-to-log.html"), withDestinationPath: cli.store + "/events.jsonl")
-        try FileManager.default.createSymbolicLink(atPath: cli.directory.appending("dangling.ics"), withDestinationPath: "store/new.ics")
+        try FileManager.default.createSymbolicLink(
+            atPath: cli.directory.appending("link-to-log.html"), withDestinationPath: cli.store + "/events.jsonl")
+        try FileManager.default.createSymbolicLink(
+            atPath: cli.directory.appending("dangling.ics"), withDestinationPath: "store/new.ics")
         // The log, the vault and their records; the access ledger gains the refused run's
         // line, and cache/ is disposable.
-        func kept(_ path: String) -> Bool { !path.hasPrefix(cli.store + "/access") && !path.hasPrefix(cli.store + "/cache/") }
+        func kept(_ path: String) -> Bool {
+            !path.hasPrefix(cli.store + "/access") && !path.hasPrefix(cli.store + "/cache/")
+        }
         let before = Files.allFiles(under: cli.store).filter(kept).map { ($0, Files.read($0)) }
         let outcome = try cli.run(arguments)
         #expect(outcome.status == 1, "\(arguments): \(outcome.status)")
-        #expect(outcome.stderr.hasPrefix("Error: --\(arguments[1].dropFirst(2)) ") && outcome.stderr.contains("lies inside the store"), "\(outcome.stderr)")
+        #expect(
+            outcome.stderr.hasPrefix("Error: --\(arguments[1].dropFirst(2)) ")
+                && outcome.stderr.contains("lies inside the store"), "\(outcome.stderr)")
         let after = Files.allFiles(under: cli.store).filter(kept)
         #expect(after.count == before.count, "\(arguments): a file appeared")
         for (path, bytes) in before {
@@ -214,26 +271,45 @@ struct TamperTests {
         #expect(try cli("verify").status == 0)
     }
 
-    @Test("append is as strict as the command line", arguments: [
-        (#"{"command":"session","tandem":"T","minutes":60,"on":"2026-09-05","note":"private text"}"#, #"line 1: unknown field "note"; did you mean "notes"?"#),
-        (#"{"command":"session","tandem":"T","minutes":60,"on":"2026-09-05","mod":"online"}"#, #"unknown field "mod"; did you mean "mode"?"#),
-        (#"{"command":"session","tandem":"T","minutes":60,"date":"2026-09-05"}"#, #"unknown field "date""#),
-        (#"{"command":"session","tandem":"T","minutes":60,"notes":["a"]}"#, #"field "notes" has the wrong type"#),
-        (#"{"command":"session","tandem":"T","minutes":60,"topics":[1,"ai",{}]}"#, #"field "topics" has the wrong type"#),
-        (#"{"command":"session","tandem":"T","minutes":{"n":60}}"#, #"field "minutes" has the wrong type"#),
-        (#"{"command":"session","tandem":"T","minutes":60,"actor":""}"#, "actor '' is invalid"),
-        (#"{"command":"session","tandem":"T","minutes":60,"actor":"a\u001b[31mb"}"#, #"actor 'a\u001b[31mb' is invalid"#),
-        (#"{"command":"session","tandem":"T","minutes":60,"on-behalf-of":"x\ny"}"#, #"on-behalf-of 'x\u000ay' is invalid"#),
-    ])
+    @Test(
+        "append is as strict as the command line",
+        arguments: [
+            (
+                #"{"command":"session","tandem":"T","minutes":60,"on":"2026-09-05","note":"private text"}"#,
+                #"line 1: unknown field "note"; did you mean "notes"?"#
+            ),
+            (
+                #"{"command":"session","tandem":"T","minutes":60,"on":"2026-09-05","mod":"online"}"#,
+                #"unknown field "mod"; did you mean "mode"?"#
+            ),
+            (#"{"command":"session","tandem":"T","minutes":60,"date":"2026-09-05"}"#, #"unknown field "date""#),
+            (#"{"command":"session","tandem":"T","minutes":60,"notes":["a"]}"#, #"field "notes" has the wrong type"#),
+            (
+                #"{"command":"session","tandem":"T","minutes":60,"topics":[1,"ai",{}]}"#,
+                #"field "topics" has the wrong type"#
+            ),
+            (#"{"command":"session","tandem":"T","minutes":{"n":60}}"#, #"field "minutes" has the wrong type"#),
+            (#"{"command":"session","tandem":"T","minutes":60,"actor":""}"#, "actor '' is invalid"),
+            (
+                #"{"command":"session","tandem":"T","minutes":60,"actor":"a\u001b[31mb"}"#,
+                #"actor 'a\u001b[31mb' is invalid"#
+            ),
+            (
+                #"{"command":"session","tandem":"T","minutes":60,"on-behalf-of":"x\ny"}"#,
+                #"on-behalf-of 'x\u000ay' is invalid"#
+            ),
+        ])
     func strictAppend(_ line: String, _ message: String) throws {
         let cli = try TamperFixture.copy()
         let before = Files.read(cli.store + "/events.jsonl")
-        let input = "{\"command\":\"session\",\"tandem\":\"T\",\"minutes\":30,\"on\":\"2026-09-05\"}\n"
+        let input =
+            "{\"command\":\"session\",\"tandem\":\"T\",\"minutes\":30,\"on\":\"2026-09-05\"}\n"
             .replacingOccurrences(of: "\"T\"", with: "\"\(TamperFixture.base.tandem)\"")
             + line.replacingOccurrences(of: "\"T\"", with: "\"\(TamperFixture.base.tandem)\"") + "\n"
         let outcome = try cli.run(["append", "-"], stdin: input)
         #expect(outcome.status == 1, "\(line): \(outcome.status) \(outcome.stdout)")
-        #expect(outcome.stderr.contains(message.replacingOccurrences(of: "line 1", with: "line 2")), "\(outcome.stderr)")
+        #expect(
+            outcome.stderr.contains(message.replacingOccurrences(of: "line 1", with: "line 2")), "\(outcome.stderr)")
         #expect(!outcome.stderr.contains("\u{1b}"), "a control character reached the terminal")
         #expect(sameBytes(Files.read(cli.store + "/events.jsonl"), before))
     }
@@ -241,7 +317,8 @@ struct TamperTests {
     @Test("append reads a FIFO, and refuses invalid UTF-8 on standard input")
     func appendSources() throws {
         let cli = try TamperFixture.copy()
-        let line = "{\"command\":\"session\",\"tandem\":\"\(TamperFixture.base.tandem)\",\"minutes\":30,\"on\":\"2026-09-05\"}\n"
+        let line =
+            "{\"command\":\"session\",\"tandem\":\"\(TamperFixture.base.tandem)\",\"minutes\":30,\"on\":\"2026-09-05\"}\n"
         var bad = Array(line.utf8)
         bad.insert(0xFF, at: 20)
         let fifo = cli.directory.appending("commands.fifo")
@@ -257,8 +334,9 @@ struct TamperTests {
 
         let raw = cli.directory.appending("bad.jsonl")
         Files.write(raw, bad)
-        let shell = try Executables.run("/bin/sh", ["-c", "\(Executables.path("tandem")) append - < \(raw)"],
-                                        environment: ["TANDEM_STORE": cli.store, "TANDEM_NOW": cli.now, "TANDEM_ACTOR": "anna"])
+        let shell = try Executables.run(
+            "/bin/sh", ["-c", "\(Executables.path("tandem")) append - < \(raw)"],
+            environment: ["TANDEM_STORE": cli.store, "TANDEM_NOW": cli.now, "TANDEM_ACTOR": "anna"])
         #expect(shell.status == 1 && shell.stderr.contains("standard input, line 1: not UTF-8 text"), "\(shell.stderr)")
     }
 
@@ -288,21 +366,31 @@ struct InputEdgeTests {
         let before = Files.read(cli.store + "/events.jsonl")
         let tandem = TamperFixture.base.tandem
         let cases: [([String], [String: String], Int32, String)] = [
-            (["session", "--tandem", tandem, "--minutes", "30"], ["TANDEM_LOCK_TIMEOUT": "abc"], 1,
-             "Error: TANDEM_LOCK_TIMEOUT='abc' is not a number of seconds from 0 to 3600"),
+            (
+                ["session", "--tandem", tandem, "--minutes", "30"], ["TANDEM_LOCK_TIMEOUT": "abc"], 1,
+                "Error: TANDEM_LOCK_TIMEOUT='abc' is not a number of seconds from 0 to 3600"
+            ),
             (["stats"], ["TANDEM_STORE": ""], 1, "Error: $TANDEM_STORE is set but empty"),
             (["stats", "--store", ""], [:], 1, "Error: --store is empty"),
             (["due", "--within", "9223372036854775807"], [:], 64, "expected a number of days from 0 to 3660"),
             (["due", "--within", "-1"], [:], 64, "expected a number of days from 0 to 3660"),
-            (["session", "--tandem", tandem, "--minutes", "30", "--on", "0999-12-31"], [:], 64, "the year 0999 is before 1000"),
-            (["session", "--tandem", tandem, "--minutes", "30", "--on", "0000-01-01"], [:], 64, "the year 0000 is before 1000"),
+            (
+                ["session", "--tandem", tandem, "--minutes", "30", "--on", "0999-12-31"], [:], 64,
+                "the year 0999 is before 1000"
+            ),
+            (
+                ["session", "--tandem", tandem, "--minutes", "30", "--on", "0000-01-01"], [:], 64,
+                "the year 0000 is before 1000"
+            ),
             (["stats", "--as-of", "2027-02-30"], [:], 64, "2027-02 has 28 days, not 30"),
             (["session", "--tandem", tandem, "--minutes", "99999999999999999999"], [:], 64, "expected a whole number"),
         ]
         for (arguments, environment, status, message) in cases {
             let outcome = try cli.run(arguments, extra: environment)
             #expect(outcome.status == status, "\(arguments) \(environment): \(outcome.status) \(outcome.stderr)")
-            #expect(outcome.stderr.hasPrefix("Error: ") && outcome.stderr.contains(message), "\(arguments): \(outcome.stderr)")
+            #expect(
+                outcome.stderr.hasPrefix("Error: ") && outcome.stderr.contains(message),
+                "\(arguments): \(outcome.stderr)")
             #expect(!outcome.stderr.contains("Fatal error") && !outcome.stderr.contains("Stack"))
         }
         #expect(sameBytes(Files.read(cli.store + "/events.jsonl"), before))
@@ -321,7 +409,10 @@ struct InputEdgeTests {
             """
         let outcome = try cli.run(["append", "-"], stdin: input)
         #expect(outcome.status == 1)
-        #expect(outcome.stderr.contains("line 2: the idempotency key 'k-1' is used by command 1 of this batch for a different command"), "\(outcome.stderr)")
+        #expect(
+            outcome.stderr.contains(
+                "line 2: the idempotency key 'k-1' is used by command 1 of this batch for a different command"),
+            "\(outcome.stderr)")
         #expect(!outcome.stderr.contains("(seq "))
     }
 }

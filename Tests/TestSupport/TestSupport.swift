@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A directory under the system's temporary folder, removed when the test is done.
@@ -42,7 +43,8 @@ public enum Executables {
             for _ in 0..<4 {
                 url = url.deletingLastPathComponent()
                 if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("tandem-probe").path)
-                    || FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("tandem").path) {
+                    || FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("tandem").path)
+                {
                     return url.path
                 }
             }
@@ -96,9 +98,22 @@ final class LockedData: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
     private var done = false
-    func set(_ value: Data) { lock.lock(); data = value; done = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return done }
-    var value: Data { lock.lock(); defer { lock.unlock() }; return data }
+    func set(_ value: Data) {
+        lock.lock()
+        data = value
+        done = true
+        lock.unlock()
+    }
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return done
+    }
+    var value: Data {
+        lock.lock()
+        defer { lock.unlock() }
+        return data
+    }
 }
 
 /// Reference tools for cross-checks.
@@ -118,7 +133,9 @@ public enum ReferenceTools {
     }
 
     /// Runs a Python script with arguments; stdout is returned.
-    public static func runPython(_ script: String, _ arguments: [String] = [], stdin: String? = nil) throws -> ProcessOutcome {
+    public static func runPython(
+        _ script: String, _ arguments: [String] = [], stdin: String? = nil
+    ) throws -> ProcessOutcome {
         guard let python else { throw ToolMissing(name: "python3") }
         return try Executables.run(python, ["-c", script] + arguments, stdin: stdin)
     }

@@ -66,11 +66,17 @@ public struct ArgumentParser: Sendable {
                 if let equals = word.firstIndex(of: "=") {
                     value = String(word[word.index(after: equals)...])
                 } else {
-                    guard let next = tokens.popFirst() else { throw UsageError("Missing value for '\(option.synopsis)'", path: path) }
+                    guard let next = tokens.popFirst() else {
+                        throw UsageError("Missing value for '\(option.synopsis)'", path: path)
+                    }
                     value = next
                 }
-                if let allowed = option.allowedValues, !allowed.contains(value), !allowed.contains(where: { $0.hasSuffix(":") && value.hasPrefix($0) }) {
-                    throw UsageError("The value '\(value)' is invalid for '\(option.synopsis)'. Please provide one of \(Self.list(allowed.map { $0.hasSuffix(":") ? $0 + "ID" : $0 })).", path: path)
+                if let allowed = option.allowedValues, !allowed.contains(value),
+                    !allowed.contains(where: { $0.hasSuffix(":") && value.hasPrefix($0) })
+                {
+                    throw UsageError(
+                        "The value '\(value)' is invalid for '\(option.synopsis)'. Please provide one of \(Self.list(allowed.map { $0.hasSuffix(":") ? $0 + "ID" : $0 })).",
+                        path: path)
                 }
                 leading[name] = value
                 continue
@@ -89,14 +95,18 @@ public struct ArgumentParser: Sendable {
             if let word = tokens.first, word.hasPrefix("-") {
                 throw unknownOption(word, options: root.globals, path: path)
             }
-            throw UsageError("Missing subcommand for '\((["tandem"] + path).joined(separator: " "))'. Choose one of: \(spec.subcommands.map(\.name).joined(separator: ", ")).", path: path)
+            throw UsageError(
+                "Missing subcommand for '\((["tandem"] + path).joined(separator: " "))'. Choose one of: \(spec.subcommands.map(\.name).joined(separator: ", ")).",
+                path: path)
         }
         var parsed = try parseOptions(tokens, spec: spec, path: path)
         parsed.leading = leading
         return .run(parsed)
     }
 
-    private func parseOptions(_ input: ArraySlice<String>, spec: CommandSpec, path: [String]) throws(UsageError) -> ParsedCommand {
+    private func parseOptions(
+        _ input: ArraySlice<String>, spec: CommandSpec, path: [String]
+    ) throws(UsageError) -> ParsedCommand {
         var tokens = input
         var values: [String: [String]] = [:]
         var positional: [String] = []
@@ -110,7 +120,10 @@ public struct ArgumentParser: Sendable {
                 positional.append(token)
                 continue
             }
-            if token == "--" { onlyPositional = true; continue }
+            if token == "--" {
+                onlyPositional = true
+                continue
+            }
             var name = String(token.dropFirst(2))
             var inline: String? = nil
             if let equals = name.firstIndex(of: "=") {
@@ -126,21 +139,29 @@ public struct ArgumentParser: Sendable {
                 value = ""
             } else if let inline {
                 value = inline
-            } else if let next = tokens.first, !(next.hasPrefix("--") && next.count > 2 && options.contains { "--" + $0.name == next.split(separator: "=").first.map(String.init) }) {
+            } else if let next = tokens.first,
+                !(next.hasPrefix("--") && next.count > 2
+                    && options.contains { "--" + $0.name == next.split(separator: "=").first.map(String.init) })
+            {
                 value = next
                 tokens.removeFirst()
             } else {
                 throw UsageError("Missing value for '\(option.synopsis)'", path: path)
             }
-            if let allowed = option.allowedValues, !allowed.contains(value), !allowed.contains(where: { $0.hasSuffix(":") && value.hasPrefix($0) }) {
-                throw UsageError("The value '\(value)' is invalid for '\(option.synopsis)'. Please provide one of \(Self.list(allowed.map { $0.hasSuffix(":") ? $0 + "ID" : $0 })).", path: path)
+            if let allowed = option.allowedValues, !allowed.contains(value),
+                !allowed.contains(where: { $0.hasSuffix(":") && value.hasPrefix($0) })
+            {
+                throw UsageError(
+                    "The value '\(value)' is invalid for '\(option.synopsis)'. Please provide one of \(Self.list(allowed.map { $0.hasSuffix(":") ? $0 + "ID" : $0 })).",
+                    path: path)
             }
             if values[name] != nil && !option.repeatable {
                 throw UsageError("The option '--\(name)' was given more than once; give it once.", path: path)
             }
             values[name, default: []].append(value)
         }
-        for option in options where option.required && values[option.name] == nil && !(spec.globals.contains { $0.name == option.name }) {
+        for option in options
+        where option.required && values[option.name] == nil && !(spec.globals.contains { $0.name == option.name }) {
             throw UsageError("Missing expected argument '\(option.synopsis)'", path: path)
         }
         let required = spec.arguments.filter { !$0.optional }
@@ -154,9 +175,11 @@ public struct ArgumentParser: Sendable {
     }
 
     private func unknownOption(_ token: String, options: [OptionSpec], path: [String]) -> UsageError {
-        let name = token.hasPrefix("--") ? String(token.dropFirst(2).prefix { $0 != "=" }) : String(token.drop { $0 == "-" })
+        let name =
+            token.hasPrefix("--") ? String(token.dropFirst(2).prefix { $0 != "=" }) : String(token.drop { $0 == "-" })
         if let suggestion = Self.closest(name, among: options.map(\.name)), suggestion != name {
-            return UsageError("Unknown option '\(token.prefix { $0 != "=" })'. Did you mean '--\(suggestion)'?", path: path)
+            return UsageError(
+                "Unknown option '\(token.prefix { $0 != "=" })'. Did you mean '--\(suggestion)'?", path: path)
         }
         return UsageError("Unknown option '\(token.prefix { $0 != "=" })'", path: path)
     }
@@ -191,7 +214,9 @@ public struct ArgumentParser: Sendable {
             for j in 1...b.count {
                 let cost = a[i - 1] == b[j - 1] ? 0 : 1
                 d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+                }
             }
         }
         return d[a.count][b.count]
@@ -219,7 +244,9 @@ public struct ArgumentParser: Sendable {
         var parts = ["tandem"] + path
         if !spec.subcommands.isEmpty && spec.action == nil { parts.append("<subcommand>") }
         for option in spec.options where option.required { parts.append(option.synopsis) }
-        for argument in spec.arguments { parts.append(argument.optional ? "[<\(argument.name)>]" : "<\(argument.name)>") }
+        for argument in spec.arguments {
+            parts.append(argument.optional ? "[<\(argument.name)>]" : "<\(argument.name)>")
+        }
         if spec.allOptions.contains(where: { !$0.required }) { parts.append("[<options>]") }
         return parts.joined(separator: " ")
     }
@@ -237,7 +264,9 @@ public struct ArgumentParser: Sendable {
             out += "\nARGUMENTS:\n"
             for argument in spec.arguments { out += Self.row("<\(argument.name)>", argument.help) }
         }
-        let options = spec.allOptions + [OptionSpec.flag("help", "Show help information.")] + (path.isEmpty ? [OptionSpec.flag("version", "Show the version.")] : [])
+        let options =
+            spec.allOptions + [OptionSpec.flag("help", "Show help information.")]
+            + (path.isEmpty ? [OptionSpec.flag("version", "Show the version.")] : [])
         out += "\nOPTIONS:\n"
         for option in options {
             var help = option.help
@@ -262,9 +291,14 @@ public struct ArgumentParser: Sendable {
         var lines: [String] = []
         var current = ""
         for word in text.split(separator: " ") {
-            if current.isEmpty { current = String(word) }
-            else if indent + width + current.count + 1 + word.count > total { lines.append(current); current = String(word) }
-            else { current += " " + word }
+            if current.isEmpty {
+                current = String(word)
+            } else if indent + width + current.count + 1 + word.count > total {
+                lines.append(current)
+                current = String(word)
+            } else {
+                current += " " + word
+            }
         }
         if !current.isEmpty { lines.append(current) }
         let pad = String(repeating: " ", count: indent + width)

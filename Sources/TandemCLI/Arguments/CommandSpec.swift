@@ -18,7 +18,9 @@ public struct OptionSpec: Sendable {
         _ name: String, _ valueName: String, _ help: String, allowed: [String]? = nil,
         repeatable: Bool = false, required: Bool = false
     ) -> OptionSpec {
-        OptionSpec(name: name, valueName: valueName, help: help, allowedValues: allowed, repeatable: repeatable, required: required)
+        OptionSpec(
+            name: name, valueName: valueName, help: help, allowedValues: allowed, repeatable: repeatable,
+            required: required)
     }
 
     /// A flag: present or absent.
@@ -92,7 +94,9 @@ public struct CommandSpec: Sendable {
     }
 
     /// Whether the command's own options shadow the global one called `name`.
-    public func shadows(_ name: String) -> Bool { options.contains { $0.name == name } && globals.contains { $0.name == name } }
+    public func shadows(_ name: String) -> Bool {
+        options.contains { $0.name == name } && globals.contains { $0.name == name }
+    }
 }
 
 /// A command line after parsing: which command, and the values given.

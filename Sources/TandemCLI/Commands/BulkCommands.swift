@@ -1,13 +1,16 @@
 import EventLog
 import Mentoring
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `tandem import signups` and `tandem append`: many commands, all or nothing, one fsync.
 enum BulkCommands {
     /// The columns of a signups CSV, in the documented order.
-    static let signupColumns = ["name", "email", "role", "unit", "level", "born", "gender", "offers", "wants", "interests"]
+    static let signupColumns = [
+        "name", "email", "role", "unit", "level", "born", "gender", "offers", "wants", "interests",
+    ]
     static let requiredColumns: Set<String> = ["name", "role", "unit", "level", "born"]
 
     /// One CSV row as fields (lists are separated by `;`, empty cells are absent).
@@ -27,15 +30,17 @@ enum BulkCommands {
         name: "signups",
         abstract: "Sign up everyone in a CSV file: all or nothing, one fsync.",
         discussion: """
-        The header is name,email,role,unit,level,born,gender,offers,wants,interests (RFC 4180,
-        UTF-8 with or without a BOM; lists in a cell are separated by ;). Every row gets an
-        opaque p- id. If any row is refused, nothing is recorded and the error names its line
-        and column.
-        """,
+            The header is name,email,role,unit,level,born,gender,offers,wants,interests (RFC 4180,
+            UTF-8 with or without a BOM; lists in a cell are separated by ;). Every row gets an
+            opaque p- id. If any row is refused, nothing is recorded and the error names its line
+            and column.
+            """,
         options: [
             .value("programme", "id", "The programme they sign up for.", required: true),
             .value("on", "date", "The signup date for every row (default: today)."),
-            .flag("allow-duplicate", "Record rows even if they repeat someone signed up (same email, or name and birth year)."),
+            .flag(
+                "allow-duplicate",
+                "Record rows even if they repeat someone signed up (same email, or name and birth year)."),
         ],
         arguments: [ArgumentSpec(name: "file", help: "The CSV file.")],
         globals: GlobalOptions.recording
@@ -45,16 +50,23 @@ enum BulkCommands {
         let text = try readText(path, name: command.arguments[0])
         let records: [CSV.Record]
         do { records = try CSV.parse(text) } catch { throw CommandFailure("\(command.arguments[0]), \(error)") }
-        guard let header = records.first else { throw CommandFailure("\(command.arguments[0]) is empty; it needs the header \(signupColumns.joined(separator: ","))") }
+        guard let header = records.first else {
+            throw CommandFailure(
+                "\(command.arguments[0]) is empty; it needs the header \(signupColumns.joined(separator: ","))")
+        }
         let columns = header.fields.map { $0.trimmed.lowercased() }
         for column in columns where !signupColumns.contains(column) {
-            throw CommandFailure("\(command.arguments[0]), line 1: unknown column '\(column)'; the columns are \(signupColumns.joined(separator: ","))")
+            throw CommandFailure(
+                "\(command.arguments[0]), line 1: unknown column '\(column)'; the columns are \(signupColumns.joined(separator: ","))"
+            )
         }
         if let duplicate = columns.first(where: { c in columns.filter { $0 == c }.count > 1 }) {
             throw CommandFailure("\(command.arguments[0]), line 1: the column '\(duplicate)' appears twice")
         }
         for column in signupColumns where requiredColumns.contains(column) && !columns.contains(column) {
-            throw CommandFailure("\(command.arguments[0]), line 1: missing column '\(column)'; the header is \(signupColumns.joined(separator: ","))")
+            throw CommandFailure(
+                "\(command.arguments[0]), line 1: missing column '\(column)'; the header is \(signupColumns.joined(separator: ","))"
+            )
         }
         let programme: ProgrammeID, on: BusinessDate?
         do throws(FieldError) {
@@ -66,7 +78,9 @@ enum BulkCommands {
         var lines: [Int] = []
         for record in records.dropFirst() {
             guard record.fields.count == columns.count else {
-                throw CommandFailure("\(command.arguments[0]), line \(record.line): expected \(columns.count) fields, found \(record.fields.count)")
+                throw CommandFailure(
+                    "\(command.arguments[0]), line \(record.line): expected \(columns.count) fields, found \(record.fields.count)"
+                )
             }
             var values = Dictionary(uniqueKeysWithValues: zip(columns, record.fields))
             values["programme"] = programme.rawValue
@@ -87,29 +101,35 @@ enum BulkCommands {
             }
             let duplicates = try Session.service(command, context).duplicates(of: candidates)
             if !duplicates.isEmpty {
-                let listed = duplicates.prefix(20).map { d in
-                    "line \(lines[d.index]) (\(d.existing.map { "\($0), " } ?? d.earlier.map { "as line \(lines[$0]), " } ?? "")\(d.why))"
-                }.joined(separator: "; ") + (duplicates.count > 20 ? "; …" : "")
-                throw CommandFailure("\(command.arguments[0]): \(duplicates.count) row(s) repeat someone already signed up: \(listed). Nothing was recorded; add --allow-duplicate to record them anyway")
+                let listed =
+                    duplicates.prefix(20).map { d in
+                        "line \(lines[d.index]) (\(d.existing.map { "\($0), " } ?? d.earlier.map { "as line \(lines[$0]), " } ?? "")\(d.why))"
+                    }.joined(separator: "; ") + (duplicates.count > 20 ? "; …" : "")
+                throw CommandFailure(
+                    "\(command.arguments[0]): \(duplicates.count) row(s) repeat someone already signed up: \(listed). Nothing was recorded; add --allow-duplicate to record them anyway"
+                )
             }
         }
-        try recordBatch(batch, lines: lines, source: command.arguments[0], noun: ("signup", "signups"), command: command, context: context)
+        try recordBatch(
+            batch, lines: lines, source: command.arguments[0], noun: ("signup", "signups"), command: command,
+            context: context)
         return ExitCode.ok
     }
 
-    static let importGroup = CommandSpec(name: "import", abstract: "Import records in bulk.", globals: GlobalOptions.base, subcommands: [importSignups])
+    static let importGroup = CommandSpec(
+        name: "import", abstract: "Import records in bulk.", globals: GlobalOptions.base, subcommands: [importSignups])
 
     static let append = CommandSpec(
         name: "append",
         abstract: "Record commands from JSON Lines: all or nothing, one fsync.",
         discussion: """
-        Each line is one command, its fields named like the flags, e.g.
-          {"command":"session","tandem":"t-1","on":"2027-02-01","minutes":60}
-        Commands: programme launch, signup, match, session, goal set, goal reached, swap,
-        withdraw, complete, void. A line may carry its own "actor", "on-behalf-of" and
-        "key". If any line is refused, nothing is recorded and the error names the line.
-        Use - to read standard input.
-        """,
+            Each line is one command, its fields named like the flags, e.g.
+              {"command":"session","tandem":"t-1","on":"2027-02-01","minutes":60}
+            Commands: programme launch, signup, match, session, goal set, goal reached, swap,
+            withdraw, complete, void. A line may carry its own "actor", "on-behalf-of" and
+            "key". If any line is refused, nothing is recorded and the error names the line.
+            Use - to read standard input.
+            """,
         arguments: [ArgumentSpec(name: "file", help: "The JSON Lines file, or - for standard input.")],
         globals: GlobalOptions.recording
     ) { command, context in
@@ -137,10 +157,15 @@ enum BulkCommands {
         func build(_ object: JSONObject, line: Int) throws -> (ProgrammeCommand, RecordingContext) {
             let fields = JSONFields(object: object)
             guard let commandName = fields.value("command") else {
-                throw CommandFailure("\(name), line \(line): no \"command\" field; e.g. {\"command\":\"session\",\"tandem\":\"t-1\",\"minutes\":60}")
+                throw CommandFailure(
+                    "\(name), line \(line): no \"command\" field; e.g. {\"command\":\"session\",\"tandem\":\"t-1\",\"minutes\":60}"
+                )
             }
-            guard let builder = CommandBuilders.byName[commandName], let spec = CommandBuilders.spec(named: commandName) else {
-                throw CommandFailure("\(name), line \(line): unknown command '\(commandName)'; the commands are \(CommandBuilders.byName.keys.filter { !$0.contains("-") && $0 != "launch" }.sorted().joined(separator: ", "))")
+            guard let builder = CommandBuilders.byName[commandName], let spec = CommandBuilders.spec(named: commandName)
+            else {
+                throw CommandFailure(
+                    "\(name), line \(line): unknown command '\(commandName)'; the commands are \(CommandBuilders.byName.keys.filter { !$0.contains("-") && $0 != "launch" }.sorted().joined(separator: ", "))"
+                )
             }
             try checkFields(object, of: spec, source: name, line: line)
             var recording = base
@@ -187,7 +212,9 @@ enum BulkCommands {
             throw CommandFailure("\(name), line \(lines[failure.index]): \(failure.error)")
         }
         guard !outcomes.isEmpty else { throw CommandFailure("\(name) holds no commands") }
-        printBatch(outcomes, lines: lines.lazy.map(Int.init), noun: ("command", "commands"), command: command, context: context)
+        printBatch(
+            outcomes, lines: lines.lazy.map(Int.init), noun: ("command", "commands"), command: command, context: context
+        )
         return ExitCode.ok
     }
 
@@ -203,7 +230,9 @@ enum BulkCommands {
         for (key, value) in object.members {
             let name = JSONFields.kebab(key)
             guard known.contains(name) else {
-                let hint = ArgumentParser.closest(name, among: known.sorted()).map { "; did you mean \"\($0)\"?" } ?? "; the fields of \(spec.name) are \(known.sorted().joined(separator: ", "))"
+                let hint =
+                    ArgumentParser.closest(name, among: known.sorted()).map { "; did you mean \"\($0)\"?" }
+                    ?? "; the fields of \(spec.name) are \(known.sorted().joined(separator: ", "))"
                 throw CommandFailure("\(source), line \(line): unknown field \"\(key)\"\(hint)")
             }
             let isFlag = spec.options.first { $0.name == name }.map { $0.valueName == nil } ?? false
@@ -215,15 +244,23 @@ enum BulkCommands {
             default: fine = false
             }
             guard fine else {
-                let expected = isFlag ? "true (or leave the field out)" : listFields.contains(name) ? "a list of strings (or comma-separated text)" : "a string or a whole number"
-                throw CommandFailure("\(source), line \(line): field \"\(key)\" has the wrong type: expected \(expected), got \(value.description.prefix(60))")
+                let expected =
+                    isFlag
+                    ? "true (or leave the field out)"
+                    : listFields.contains(name)
+                        ? "a list of strings (or comma-separated text)" : "a string or a whole number"
+                throw CommandFailure(
+                    "\(source), line \(line): field \"\(key)\" has the wrong type: expected \(expected), got \(value.description.prefix(60))"
+                )
             }
         }
     }
 
     /// Records a batch read from a file; a refusal names the file's line.
-    static func recordBatch(_ batch: [(ProgrammeCommand, RecordingContext)], lines: [Int], source: String, noun: (String, String),
-                            command: ParsedCommand, context: CommandContext) throws {
+    static func recordBatch(
+        _ batch: [(ProgrammeCommand, RecordingContext)], lines: [Int], source: String, noun: (String, String),
+        command: ParsedCommand, context: CommandContext
+    ) throws {
         let outcomes: [RecordedOutcome]
         do {
             outcomes = try Session.service(command, context).record(batch: batch)
@@ -238,8 +275,10 @@ enum BulkCommands {
     /// - Parameters:
     ///   - noun: what was recorded, singular and plural ("signup", "signups").
     ///   - label: what each result is numbered by ("line" of a file, "pair" of a run).
-    static func printBatch(_ outcomes: [RecordedOutcome], lines: some Sequence<Int>, noun: (String, String), label: String = "line",
-                           command: ParsedCommand, context: CommandContext) {
+    static func printBatch(
+        _ outcomes: [RecordedOutcome], lines: some Sequence<Int>, noun: (String, String), label: String = "line",
+        command: ParsedCommand, context: CommandContext
+    ) {
         for (outcome, line) in zip(outcomes, lines) where !outcome.advisories.isEmpty {
             for advice in outcome.advisories { context.warn("\(label) \(line): \(advice)") }
         }
@@ -249,7 +288,10 @@ enum BulkCommands {
             writer.write(outcomes.filter { !$0.duplicate }.count)
             writer.writeRaw(",\"results\":[")
             for (i, (outcome, line)) in zip(outcomes, lines).enumerated() {
-                var o: JSONObject = [label: .int(Int64(line)), "seq": .int(Int64(outcome.seq)), "type": .string(outcome.type), "id": .string(outcome.id)]
+                var o: JSONObject = [
+                    label: .int(Int64(line)), "seq": .int(Int64(outcome.seq)), "type": .string(outcome.type),
+                    "id": .string(outcome.id),
+                ]
                 if outcome.duplicate { o["duplicate"] = .bool(true) }
                 if i > 0 { writer.writeRaw(",") }
                 writer.write(.object(o))
@@ -283,7 +325,9 @@ enum BulkCommands {
     /// A file's bytes, read to its end (a pipe or FIFO has no size to read up to).
     static func readBytes(_ path: String, name: String) throws -> [UInt8] {
         let fd: Int32 = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CommandFailure("cannot read \(name): \(SystemError("open", path: path).systemMessage)") }
+        guard fd >= 0 else {
+            throw CommandFailure("cannot read \(name): \(SystemError("open", path: path).systemMessage)")
+        }
         defer { close(fd) }
         return try readBytes(fd, name: name)
     }

@@ -8,14 +8,14 @@ enum DemoCommand {
         name: "demo",
         abstract: "Simulate a realistic programme, then show its reports.",
         discussion: """
-        Simulates eleven months of reverse mentoring, ending two weeks before today, through
-        the same recording path as the real
-        commands, so every rule is enforced: signups with profiles, optimal matching at the
-        kick-off and rematching every two weeks, sessions at the cadence, goals, a few swaps,
-        withdrawals (more of them early), and completions at the programme's end. The same
-        seed gives the same log. It prints the overview and writes the HTML report beside the
-        store. Without --store it creates ./tandem-demo (or -2, -3, … if that exists).
-        """,
+            Simulates eleven months of reverse mentoring, ending two weeks before today, through
+            the same recording path as the real
+            commands, so every rule is enforced: signups with profiles, optimal matching at the
+            kick-off and rematching every two weeks, sessions at the cadence, goals, a few swaps,
+            withdrawals (more of them early), and completions at the programme's end. The same
+            seed gives the same log. It prints the overview and writes the HTML report beside the
+            store. Without --store it creates ./tandem-demo (or -2, -3, … if that exists).
+            """,
         options: [
             .value("participants", "n", "How many people sign up (default 40; pilots have 10–20 pairs)."),
             .value("seed", "s", "The simulation's seed (default 2027)."),
@@ -28,7 +28,9 @@ enum DemoCommand {
         settings.today = BusinessDate(context.clock.now())
         do throws(FieldError) {
             if let n = try command.optionalInteger("participants", "n") {
-                guard (4...2_000_000).contains(n) else { throw command.invalid("participants", "n", String(n), "from 4 to 2,000,000") }
+                guard (4...2_000_000).contains(n) else {
+                    throw command.invalid("participants", "n", String(n), "from 4 to 2,000,000")
+                }
                 settings.participants = n
             }
             if let text = command.value("seed") {
@@ -38,8 +40,9 @@ enum DemoCommand {
             settings.until = try command.optionalDate("until")
         } catch { throw UsageError(error.message, path: command.path) }
         let root = try storePath(command, context)
-        let (store, _) = try Store.create(root: root, actor: "demo", clock: context.clock, random: context.random,
-                                          lockTimeout: try GlobalOptions.lockTimeout(context), warn: context.warn)
+        let (store, _) = try Store.create(
+            root: root, actor: "demo", clock: context.clock, random: context.random,
+            lockTimeout: try GlobalOptions.lockTimeout(context), warn: context.warn)
         let service = ProgrammeService(store: store, clock: context.clock, random: context.random)
         var simulation = ProgrammeSimulation(settings: settings)
         try service.recording { recorder in try simulation.run(recorder: recorder, random: context.random) }
@@ -56,28 +59,37 @@ enum DemoCommand {
         // Beside the store, never in it: the store holds only the log, the vault and their
         // records, and a report with names would outlive a `forget` there.
         let reportPath = try OutputFile.checked(
-            FileSystem.parentDirectory(of: context.absolute(root)) + "/" + FileSystem.baseName(of: root) + "-report.html",
+            FileSystem.parentDirectory(of: context.absolute(root)) + "/" + FileSystem.baseName(of: root)
+                + "-report.html",
             option: "store", store: store)
         if case .string(let html)? = report.extra.first(where: { $0.0 == "html" })?.1 {
             try FileSystem.replaceAtomically(reportPath, with: Array(html.utf8), mode: 0o600)
         }
-        queries.record(.init(command: "demo", actor: "demo"), role: .coordinator, basisSeq: input.basis.head.seq, suppressed: 0,
-                       confidentialRead: false, outcome: "ok")
+        queries.record(
+            .init(command: "demo", actor: "demo"), role: .coordinator, basisSeq: input.basis.head.seq, suppressed: 0,
+            confidentialRead: false, outcome: "ok")
         if GlobalOptions.format(command) == "json" {
-            context.print(JSONValue.object([
-                "store": .string(root), "events": .int(Int64(input.basis.head.seq)), "seed": .int(Int64(settings.seed)),
-                "participants": .int(Int64(settings.participants)), "report": .string(reportPath),
-                "stats": stats.payload, "dropouts": dropouts.payload, "atRisk": .int(Int64(atRisk.payload.arrayValue?.count ?? 0)),
-                "basis": input.basis.json,
-            ]).description)
+            context.print(
+                JSONValue.object([
+                    "store": .string(root), "events": .int(Int64(input.basis.head.seq)),
+                    "seed": .int(Int64(settings.seed)),
+                    "participants": .int(Int64(settings.participants)), "report": .string(reportPath),
+                    "stats": stats.payload, "dropouts": dropouts.payload,
+                    "atRisk": .int(Int64(atRisk.payload.arrayValue?.count ?? 0)),
+                    "basis": input.basis.json,
+                ]).description)
             return ExitCode.ok
         }
-        context.print("Simulated \"\(simulation.name)\", \(simulation.starts) to \(simulation.ends) (seed \(settings.seed)): \(settings.participants) people, \(Format.count(simulation.summary.matchRuns, "match run")), \(input.basis.head.seq) events in \(root)")
+        context.print(
+            "Simulated \"\(simulation.name)\", \(simulation.starts) to \(simulation.ends) (seed \(settings.seed)): \(settings.participants) people, \(Format.count(simulation.summary.matchRuns, "match run")), \(input.basis.head.seq) events in \(root)"
+        )
         context.print()
         context.stdout.write(Renderer.table(stats.table, width: context.tableWidth))
         context.print()
         for note in dropouts.notes.prefix(2) { context.print(note) }
-        context.print("At risk on \(asOf): \(atRisk.payload.arrayValue?.count ?? 0) active tandems without a session for over 60 days")
+        context.print(
+            "At risk on \(asOf): \(atRisk.payload.arrayValue?.count ?? 0) active tandems without a session for over 60 days"
+        )
         context.print(input.basis.footer)
         context.print()
         context.print("Report: \(reportPath)")
@@ -94,7 +106,8 @@ enum DemoCommand {
             let path = context.absolute(given)
             let kind = FileSystem.kind(of: path)
             if kind.exists && (!kind.isDirectory || !((try? FileSystem.contents(of: path)) ?? []).isEmpty) {
-                throw CommandFailure("the demo needs a new or empty directory, and \(path) is not one; pass another --store")
+                throw CommandFailure(
+                    "the demo needs a new or empty directory, and \(path) is not one; pass another --store")
             }
             return path
         }

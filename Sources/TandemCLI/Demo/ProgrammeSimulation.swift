@@ -67,7 +67,9 @@ struct ProgrammeSimulation {
     static let coordinator = RecordingContext(actor: "coordinator-anna")
 
     /// Plans an action for the day it is recorded (`delay` days after it happened).
-    mutating func plan(_ command: ProgrammeCommand, on day: BusinessDate, order: Int, delay: Int = 0, onBehalfOf: String? = nil) {
+    mutating func plan(
+        _ command: ProgrammeCommand, on day: BusinessDate, order: Int, delay: Int = 0, onBehalfOf: String? = nil
+    ) {
         var context = Self.coordinator
         context.onBehalfOf = onBehalfOf
         queue[day.dayNumber + delay, default: []].append((order, command, context))
@@ -77,20 +79,29 @@ struct ProgrammeSimulation {
 
     mutating func makeProfile(role: Role) -> Profile {
         let gender = chance(0.04) ? "d" : (chance(0.5) ? "f" : "m")
-        let first = gender == "d" ? pick(DemoVocabulary.diverseNames) : (gender == "f" ? pick(DemoVocabulary.femaleNames) : pick(DemoVocabulary.maleNames))
+        let first =
+            gender == "d"
+            ? pick(DemoVocabulary.diverseNames)
+            : (gender == "f" ? pick(DemoVocabulary.femaleNames) : pick(DemoVocabulary.maleNames))
         let last = pick(DemoVocabulary.surnames)
         let unit = pick(DemoVocabulary.units)
         let email = "\(DemoVocabulary.ascii(first)).\(DemoVocabulary.ascii(last))@example.com"
         switch role {
         case .mentor:
-            return Profile(name: "\(first) \(last)", email: email, unit: unit, level: int(1...3), born: int(1994...2004), gender: gender,
-                           offers: sample(DemoVocabulary.digitalSkills, int(3...5)), wants: sample(DemoVocabulary.businessSkills, int(1...2)),
-                           interests: sample(DemoVocabulary.interests, int(2...4)))
+            return Profile(
+                name: "\(first) \(last)", email: email, unit: unit, level: int(1...3), born: int(1994...2004),
+                gender: gender,
+                offers: sample(DemoVocabulary.digitalSkills, int(3...5)),
+                wants: sample(DemoVocabulary.businessSkills, int(1...2)),
+                interests: sample(DemoVocabulary.interests, int(2...4)))
         case .mentee:
-            return Profile(name: "\(first) \(last)", email: email, unit: unit == "Board" && chance(0.5) ? pick(DemoVocabulary.units) : unit,
-                           level: int(6...12), born: int(1958...1982), gender: gender,
-                           offers: sample(DemoVocabulary.businessSkills, int(1...3)), wants: sample(DemoVocabulary.digitalSkills, int(2...4)),
-                           interests: sample(DemoVocabulary.interests, int(2...4)))
+            return Profile(
+                name: "\(first) \(last)", email: email,
+                unit: unit == "Board" && chance(0.5) ? pick(DemoVocabulary.units) : unit,
+                level: int(6...12), born: int(1958...1982), gender: gender,
+                offers: sample(DemoVocabulary.businessSkills, int(1...3)),
+                wants: sample(DemoVocabulary.digitalSkills, int(2...4)),
+                interests: sample(DemoVocabulary.interests, int(2...4)))
         }
     }
 
@@ -100,8 +111,11 @@ struct ProgrammeSimulation {
         let signupStart = starts.adding(days: -31)
         var signupDay: [ParticipantID] = []
         // Launch, then signups spread over the month before the kick-off.
-        plan(.launch(LaunchProgramme(id: programme, name: name, starts: starts, ends: ends, cadenceDays: cadence, minGroupSize: 5)),
-             on: starts.adding(days: -45), order: 0)
+        plan(
+            .launch(
+                LaunchProgramme(
+                    id: programme, name: name, starts: starts, ends: ends, cadenceDays: cadence, minGroupSize: 5)),
+            on: starts.adding(days: -45), order: 0)
         let mentors = (settings.participants * 52 + 99) / 100
         for n in 0..<settings.participants {
             let role: Role = n < mentors ? .mentor : .mentee
@@ -111,8 +125,12 @@ struct ProgrammeSimulation {
             roles[id] = role
             signupDay.append(id)
             let day = signupStart.adding(days: int(0...30))
-            plan(.signUp(SignUp(programme: programme, role: role, profile: SealedRecord(.profile(profile), random: random), id: id, on: day)),
-                 on: day, order: 1)
+            plan(
+                .signUp(
+                    SignUp(
+                        programme: programme, role: role, profile: SealedRecord(.profile(profile), random: random),
+                        id: id, on: day)),
+                on: day, order: 1)
         }
         everyone = signupDay.sorted()
         var day = starts.adding(days: -45)
@@ -132,7 +150,10 @@ struct ProgrammeSimulation {
         let alphabet = Array("0123456789abcdefghijkmnpqrstuvwxyz")
         var x = UInt64(truncatingIfNeeded: n) &* 2_654_435_761 &+ settings.seed &* 40_503
         var text = ""
-        for _ in 0..<6 { text.append(alphabet[Int(x % 34)]); x /= 34 }
+        for _ in 0..<6 {
+            text.append(alphabet[Int(x % 34)])
+            x /= 34
+        }
         return "p-" + text + (n >= 34 * 34 * 34 * 34 * 34 * 34 ? String(n) : "")
     }
 
@@ -158,22 +179,41 @@ struct ProgrammeSimulation {
         for id in Set(sessions).union(swaps).sorted() {
             // A tandem that ended since it was scheduled is simply skipped.
             guard let tandem = state.tandems[id], tandem.status == .active else { continue }
-            if swaps.contains(id) { planSwap(tandem, day: day, state: state, random: random) } else { planSession(tandem, day: day, random: random) }
+            if swaps.contains(id) {
+                planSwap(tandem, day: day, state: state, random: random)
+            } else {
+                planSession(tandem, day: day, random: random)
+            }
         }
         // Withdrawals: a higher hazard in the first two months, as programmes see. One draw
         // per person and day; the person is looked at only when the draw could be a dropout.
         let highest = 0.0011
         for id in everyone {
             let roll = Double.random(in: 0..<1, using: &rng)
-            guard roll < highest, let participant = state.participants[id], participant.withdrawnOn == nil else { continue }
+            guard roll < highest, let participant = state.participants[id], participant.withdrawnOn == nil else {
+                continue
+            }
             let hazard: Double
-            if let first = firstMatched[id] { hazard = first.days(to: day) < 60 ? 0.0011 : 0.0004 } else { hazard = 0.0006 }
+            if let first = firstMatched[id] {
+                hazard = first.days(to: day) < 60 ? 0.0011 : 0.0004
+            } else {
+                hazard = 0.0006
+            }
             guard roll < hazard else { continue }
-            let reasons: [(ReasonCode, Double)] = [(.time, 0.38), (.roleChange, 0.15), (.leftOrganisation, 0.16), (.mismatch, 0.1),
-                                                   (.health, 0.08), (.goalsMet, 0.05), (.other, 0.08)]
+            let reasons: [(ReasonCode, Double)] = [
+                (.time, 0.38), (.roleChange, 0.15), (.leftOrganisation, 0.16), (.mismatch, 0.1),
+                (.health, 0.08), (.goalsMet, 0.05), (.other, 0.08),
+            ]
             var pick = Double.random(in: 0..<1, using: &rng), reason = ReasonCode.other
-            for (code, p) in reasons { if pick < p { reason = code; break }; pick -= p }
-            let notes = chance(0.3) ? SealedRecord(.reason(self.pick(DemoVocabulary.withdrawalNotes)), random: random) : nil
+            for (code, p) in reasons {
+                if pick < p {
+                    reason = code
+                    break
+                }
+                pick -= p
+            }
+            let notes =
+                chance(0.3) ? SealedRecord(.reason(self.pick(DemoVocabulary.withdrawalNotes)), random: random) : nil
             plan(.withdraw(Withdraw(participant: id, on: day, reason: reason, notes: notes)), on: day, order: 8)
         }
     }
@@ -186,19 +226,29 @@ struct ProgrammeSimulation {
     mutating func planSession(_ tandem: TandemRecord, day: BusinessDate, random: some RandomSource) {
         let wants = profiles[tandem.mentee]?.wants ?? []
         let topics = wants.isEmpty ? [] : sample(wants, int(1...min(2, wants.count)))
-        let notes = chance(0.4) && !topics.isEmpty
-            ? SealedRecord(.notes(pick(DemoVocabulary.notes).replacingPlaceholder(with: topics[0])), random: random) : nil
+        let notes =
+            chance(0.4) && !topics.isEmpty
+            ? SealedRecord(.notes(pick(DemoVocabulary.notes).replacingPlaceholder(with: topics[0])), random: random)
+            : nil
         let late = chance(0.08) ? int(2...14) : 0
-        plan(.recordSession(RecordSession(tandem: tandem.id, on: day, minutes: pick([45, 60, 60, 60, 75, 90]), mode: chance(0.35) ? .online : .inPerson,
-                                          topics: topics, notes: notes)), on: day, order: 3, delay: late,
-             onBehalfOf: chance(0.2) ? tandem.mentor.rawValue : nil)
+        plan(
+            .recordSession(
+                RecordSession(
+                    tandem: tandem.id, on: day, minutes: pick([45, 60, 60, 60, 75, 90]),
+                    mode: chance(0.35) ? .online : .inPerson,
+                    topics: topics, notes: notes)), on: day, order: 3, delay: late,
+            onBehalfOf: chance(0.2) ? tandem.mentor.rawValue : nil)
         scheduleSession(tandem.id, after: day, days: cadence + int(-7...7))
         // Now and then a member checks in after the session: mostly content, sometimes not.
         if chance(0.25) {
             let member = chance(0.5) ? tandem.mentor : tandem.mentee
             let rating = chance(0.12) ? int(1...2) : int(3...5)
-            let notes = chance(0.3) ? SealedRecord(.notes(pick(DemoVocabulary.checkInNotes[rating <= 2 ? 0 : 1])), random: random) : nil
-            plan(.checkIn(RecordCheckIn(tandem: tandem.id, participant: member, rating: rating, notes: notes, on: day)), on: day, order: 6)
+            let notes =
+                chance(0.3)
+                ? SealedRecord(.notes(pick(DemoVocabulary.checkInNotes[rating <= 2 ? 0 : 1])), random: random) : nil
+            plan(
+                .checkIn(RecordCheckIn(tandem: tandem.id, participant: member, rating: rating, notes: notes, on: day)),
+                on: day, order: 6)
         }
         // Goals are set at the first session, and some are reached later.
         if goalCounter[tandem.id] == nil {
@@ -208,11 +258,18 @@ struct ProgrammeSimulation {
                 let goal = GoalID("g\(goalCounter[tandem.id]!)")!
                 let due = min(ends, day.adding(days: int(45...120)))
                 let text = pick(DemoVocabulary.goals[skill] ?? ["Learn something about \(skill)"])
-                plan(.setGoal(SetGoal(tandem: tandem.id, goal: goal, text: SealedRecord(.goalText(text), random: random), due: due, category: skill, on: day)),
-                     on: day, order: 4)
+                plan(
+                    .setGoal(
+                        SetGoal(
+                            tandem: tandem.id, goal: goal, text: SealedRecord(.goalText(text), random: random),
+                            due: due, category: skill, on: day)),
+                    on: day, order: 4)
                 if chance(0.65) {
-                    let reached = min(ends.adding(days: -1), day.adding(days: int(14...max(15, day.days(to: due) + 20))))
-                    plan(.reachGoal(ReachGoal(tandem: tandem.id, goal: goal, on: reached)), on: reached, order: 5, delay: chance(0.05) ? int(1...7) : 0)
+                    let reached = min(
+                        ends.adding(days: -1), day.adding(days: int(14...max(15, day.days(to: due) + 20))))
+                    plan(
+                        .reachGoal(ReachGoal(tandem: tandem.id, goal: goal, on: reached)), on: reached, order: 5,
+                        delay: chance(0.05) ? int(1...7) : 0)
                 }
             }
         }
@@ -220,7 +277,8 @@ struct ProgrammeSimulation {
 
     /// Plans a partner swap: the coordinator looks through up to 120 free people of the
     /// leaving partner's role, from a random place in the list, and takes the best fit.
-    mutating func planSwap(_ tandem: TandemRecord, day: BusinessDate, state: ProgrammeState, random: some RandomSource) {
+    mutating func planSwap(_ tandem: TandemRecord, day: BusinessDate, state: ProgrammeState, random: some RandomSource)
+    {
         let leaving = chance(0.5) ? tandem.mentor : tandem.mentee
         let staying = tandem.partner(of: leaving)
         guard let role = roles[leaving], let stayingProfile = profiles[staying] else { return }
@@ -233,7 +291,8 @@ struct ProgrammeSimulation {
         }
         let pool = role == .mentor ? freeToday!.mentors : freeToday!.mentees
         guard !pool.isEmpty else { return }
-        let stayingCandidate = Matching.Candidate(id: staying, profile: stayingProfile, formerPartners: formerPartners(staying, state))
+        let stayingCandidate = Matching.Candidate(
+            id: staying, profile: stayingProfile, formerPartners: formerPartners(staying, state))
         var best: (index: Int, id: ParticipantID, score: Double)?
         let start = int(0...pool.count - 1)
         for k in 0..<min(pool.count, 120) {
@@ -247,13 +306,22 @@ struct ProgrammeSimulation {
         }
         guard let joining = best else { return }
         // Taken today: nobody else swaps in the same person.
-        if role == .mentor { freeToday!.mentors.remove(at: joining.index) } else { freeToday!.mentees.remove(at: joining.index) }
+        if role == .mentor {
+            freeToday!.mentors.remove(at: joining.index)
+        } else {
+            freeToday!.mentees.remove(at: joining.index)
+        }
         swapCounter += 1
         let newTandem = TandemID("t-s\(swapCounter)")!
-        let notes = chance(0.5) ? SealedRecord(.notes("The pair did not fit; a new partner was found."), random: random) : nil
-        plan(.swap(SwapPartner(tandem: tandem.id, leaving: leaving, joining: joining.id, on: day, reason: chance(0.75) ? .mismatch : .other,
-                               newTandem: newTandem, notes: notes)),
-             on: day, order: 7)
+        let notes =
+            chance(0.5) ? SealedRecord(.notes("The pair did not fit; a new partner was found."), random: random) : nil
+        plan(
+            .swap(
+                SwapPartner(
+                    tandem: tandem.id, leaving: leaving, joining: joining.id, on: day,
+                    reason: chance(0.75) ? .mismatch : .other,
+                    newTandem: newTandem, notes: notes)),
+            on: day, order: 7)
         // The new pair meets soon, and its goals are set afresh at its first session.
         scheduleSession(newTandem, after: day, days: int(5...15))
         if firstMatched[joining.id] == nil { firstMatched[joining.id] = day }
@@ -267,14 +335,20 @@ struct ProgrammeSimulation {
     /// recorded as a match run, then each pair matched with the run's id. A large pool is
     /// matched in cohorts, as a large organisation would.
     mutating func matchPool(_ day: BusinessDate, state: ProgrammeState, recorder: ProgrammeService.Recorder) throws {
-        let free = state.participants.values.filter { $0.programme == programme && $0.activeTandem == nil && $0.withdrawnOn == nil && !$0.erased }
-            .filter { person in
-                // Someone whose tandem completed is done, not waiting.
-                guard let last = person.tandems.last else { return true }
-                return state.tandems[last]?.status != .completed
+        let free = state.participants.values.filter {
+            $0.programme == programme && $0.activeTandem == nil && $0.withdrawnOn == nil && !$0.erased
+        }
+        .filter { person in
+            // Someone whose tandem completed is done, not waiting.
+            guard let last = person.tandems.last else { return true }
+            return state.tandems[last]?.status != .completed
+        }
+        .sorted { $0.id < $1.id }
+        let candidates = free.compactMap { p in
+            profiles[p.id].map {
+                Matching.Candidate(id: p.id, profile: $0, formerPartners: formerPartners(p.id, state))
             }
-            .sorted { $0.id < $1.id }
-        let candidates = free.compactMap { p in profiles[p.id].map { Matching.Candidate(id: p.id, profile: $0, formerPartners: formerPartners(p.id, state)) } }
+        }
         let cohortSize = 160
         var offset = 0
         while offset < candidates.count {
@@ -286,16 +360,26 @@ struct ProgrammeSimulation {
             guard !proposal.pairs.isEmpty else { continue }
             runCounter += 1
             let run = MatchRunID("run-\(day.description)-\(runCounter)")!
-            plan(.recordMatchRun(RecordMatchRun(event: MatchRunRecorded(run: run, programme: programme, on: day, weights: Matching.Weights().json,
-                                                                        mentors: mentors.map(\.id), mentees: mentees.map(\.id),
-                                                                        pairs: proposal.pairs.map { .init(mentor: $0.mentor, mentee: $0.mentee) }))),
-                 on: day, order: 2)
+            plan(
+                .recordMatchRun(
+                    RecordMatchRun(
+                        event: MatchRunRecorded(
+                            run: run, programme: programme, on: day, weights: Matching.Weights().json,
+                            mentors: mentors.map(\.id), mentees: mentees.map(\.id),
+                            pairs: proposal.pairs.map { .init(mentor: $0.mentor, mentee: $0.mentee) }))),
+                on: day, order: 2)
             summary.matchRuns += 1
             for (n, pair) in proposal.pairs.enumerated() {
                 let tandem = TandemID("t-\(runCounter)-\(n)")!
-                plan(.match(Match(programme: programme, mentor: pair.mentor, mentee: pair.mentee, id: tandem, run: run, on: day)), on: day, order: 2)
+                plan(
+                    .match(
+                        Match(
+                            programme: programme, mentor: pair.mentor, mentee: pair.mentee, id: tandem, run: run,
+                            on: day)), on: day, order: 2)
                 scheduleSession(tandem, after: day, days: int(5...20))
-                for member in [pair.mentor, pair.mentee] where firstMatched[member] == nil { firstMatched[member] = day }
+                for member in [pair.mentor, pair.mentee] where firstMatched[member] == nil {
+                    firstMatched[member] = day
+                }
                 if chance(0.07) { swapsDue[day.adding(days: int(20...45)).dayNumber, default: []].append(tandem) }
             }
         }
@@ -315,7 +399,9 @@ struct ProgrammeSimulation {
                 return
             } catch let failure as BatchFailure where failure.error is DomainError {
                 let refused = batch.startIndex + failure.index
-                if refused > batch.startIndex { summary.events += try recorder.record(Array(batch[..<refused]), at: at).count }
+                if refused > batch.startIndex {
+                    summary.events += try recorder.record(Array(batch[..<refused]), at: at).count
+                }
                 batch = batch[(refused + 1)...]
                 summary.refusedLateEntries += 1
             }
