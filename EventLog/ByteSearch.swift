@@ -27,4 +27,18 @@ public enum ByteSearch {
     public static func contains(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Bool {
         needle.withUnsafeBytes { firstIndex(of: $0, in: haystack) != nil }
     }
+
+    /// The offset of the first occurrence of `needle` in `haystack` at or after `from`, or nil.
+    public static func firstIndex(of needle: [UInt8], in haystack: UnsafeRawBufferPointer, from: Int) -> Int? {
+        guard from <= haystack.count else { return nil }
+        let rest = UnsafeRawBufferPointer(rebasing: haystack[from...])
+        return needle.withUnsafeBytes { firstIndex(of: $0, in: rest) }.map { $0 + from }
+    }
+
+    /// Whether `needle` stands in `haystack` at `offset`.
+    public static func matches(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        guard offset >= 0, offset + needle.count <= haystack.count else { return false }
+        for (i, byte) in needle.enumerated() where haystack[offset + i] != byte { return false }
+        return true
+    }
 }

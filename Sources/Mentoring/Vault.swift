@@ -69,6 +69,12 @@ public struct Vault: Sendable {
         try LineStream.forEach(path, from: offset) { line, at in try body(Self.parse(line, offset: at)) }
     }
 
+    /// Every line's bytes and byte offset, in order (none if the vault does not exist).
+    public func forEachRawLine(_ body: (UnsafeRawBufferPointer, _ offset: Int) throws -> Void) throws {
+        guard FileSystem.kind(of: path).exists else { return }
+        try LineStream.forEach(path, from: 0) { line, at in try body(line, at) }
+    }
+
     /// Streams every line's ref and digest from byte `offset` on, without parsing the
     /// payload (what `tandem verify` needs). The ref is nil for a line that does not parse.
     public func forEachDigest(
