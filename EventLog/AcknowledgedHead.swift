@@ -118,7 +118,9 @@ final class OwnedDescriptor: Sendable {
         guard fd >= 0 else { throw SystemError("open", path: path) }
         let identity: (device: UInt64, inode: UInt64)
         do { identity = try FileDescriptor(borrowing: fd, path: path).identity() } catch {
-            close(fd)
+            // The fstat error is the one to report; a failing close of a descriptor we only
+            // opened for reading its identity loses nothing.
+            _ = close(fd)
             throw error
         }
         raw = fd

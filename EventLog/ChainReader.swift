@@ -210,7 +210,7 @@ enum ChainReader {
                     path: path)
             }
             previousHash.withUnsafeMutableBytes {
-                $0.baseAddress!.copyMemory(from: line.baseAddress! + (count - 66), byteCount: 64)
+                $0.baseAddress!.copyMemory(from: line.baseAddress! + (count - LogLine.hashHexFromEnd), byteCount: 64)
             }
             checkPrev = true
             try body(LogLine(bytes: line, offset: offset, seq: expected))

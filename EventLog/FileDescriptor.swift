@@ -302,12 +302,14 @@ public enum FileSystem {
             try fd.writeAll(buffer)
             try fd.sync()
         } catch {
-            unlink(temporary)
+            // Best effort: the write's error is the one to report, and a temporary file left
+            // behind holds nothing the target did not (it is removed with cache/ anyway).
+            _ = unlink(temporary)
             throw error
         }
         guard rename(temporary, path) == 0 else {
             let failure = SystemError("rename", path: temporary)
-            unlink(temporary)
+            _ = unlink(temporary)
             throw failure
         }
         try syncDirectory(parentDirectory(of: path))
