@@ -448,7 +448,7 @@ public func decide(
     }
     func resolved<T>(_ value: T?, _ field: String) throws(DomainError) -> T {
         guard let value else {
-            throw .invalidValue(field: field, value: "", expected: "the service fills in generated ids before deciding")
+            throw .invalidInput(what: field, value: "", expected: "the service fills in generated ids before deciding")
         }
         return value
     }
@@ -463,28 +463,28 @@ public func decide(
         let on = c.on ?? today
         try notFuture(on)
         guard case .profile(let profile) = c.profile.payload else {
-            throw .invalidValue(field: "profile", value: "", expected: "a signup carries a profile")
+            throw .invalidInput(what: "profile", value: "", expected: "a signup carries a profile")
         }
         try profile.validate(signingUpOn: on)
         if let requested = c.requestedID { try Field.idNamesNobody(requested.rawValue, name: profile.name) }
         event = .participantSignedUp(
             ParticipantSignedUp(
-                participant: try resolved(c.id, "--id"), programme: c.programme, role: c.role,
+                participant: try resolved(c.id, "id"), programme: c.programme, role: c.role,
                 on: on, personal: c.profile.reference))
     case .match(let c):
         let on = c.on ?? today
         try notFuture(on)
-        if let text = c.override?.payload.text { try Field.text("--override", text, maximum: 200) }
+        if let text = c.override?.payload.text { try Field.text("override", text, maximum: 200) }
         event = .tandemMatched(
             TandemMatched(
-                tandem: try resolved(c.id, "--id"), programme: c.programme, mentor: c.mentor, mentee: c.mentee,
+                tandem: try resolved(c.id, "id"), programme: c.programme, mentor: c.mentor, mentee: c.mentee,
                 on: on, override: c.override.map { _ in waivedMarker }, overrideReason: c.override?.reference,
                 run: c.run))
     case .recordSession(let c):
         let on = c.on ?? today
         try notFuture(on)
-        try c.notes?.payload.validateText("--notes", maximum: 10_000)
-        for topic in c.topics { try Field.slug("--topics", topic.trimmed) }
+        try c.notes?.payload.validateText("notes", maximum: 10_000)
+        for topic in c.topics { try Field.slug("topics", topic.trimmed) }
         event = .sessionHeld(
             SessionHeld(
                 tandem: c.tandem, on: on, minutes: c.minutes, mode: c.mode ?? .inPerson,
@@ -492,8 +492,8 @@ public func decide(
     case .setGoal(let c):
         let on = c.on ?? today
         try notFuture(on)
-        try c.text.payload.validateText("--text", maximum: 500)
-        if let category = c.category { try Field.slug("--category", category.trimmed) }
+        try c.text.payload.validateText("text", maximum: 500)
+        if let category = c.category { try Field.slug("category", category.trimmed) }
         event = .goalSet(
             GoalSet(
                 tandem: c.tandem, goal: c.goal, on: on, due: c.due, category: c.category?.trimmed,
@@ -505,17 +505,17 @@ public func decide(
     case .swap(let c):
         let on = c.on ?? today
         try notFuture(on)
-        try c.notes?.payload.validateText("--notes", maximum: 2_000)
-        if let text = c.override?.payload.text { try Field.text("--override", text, maximum: 200) }
+        try c.notes?.payload.validateText("notes", maximum: 2_000)
+        if let text = c.override?.payload.text { try Field.text("override", text, maximum: 200) }
         event = .partnerSwapped(
             PartnerSwapped(
-                tandem: c.tandem, newTandem: try resolved(c.newTandem, "--new-id"), leaving: c.leaving,
+                tandem: c.tandem, newTandem: try resolved(c.newTandem, "new-id"), leaving: c.leaving,
                 joining: c.joining, on: on, reason: c.reason, override: c.override.map { _ in waivedMarker },
                 overrideReason: c.override?.reference, personal: c.notes?.reference))
     case .withdraw(let c):
         let on = c.on ?? today
         try notFuture(on)
-        try c.notes?.payload.validateText("--notes", maximum: 2_000)
+        try c.notes?.payload.validateText("notes", maximum: 2_000)
         event = .participantWithdrew(
             ParticipantWithdrew(participant: c.participant, on: on, reason: c.reason, personal: c.notes?.reference))
     case .complete(let c):
@@ -523,7 +523,7 @@ public func decide(
         try notFuture(on)
         event = .tandemCompleted(TandemCompleted(tandem: c.tandem, on: on))
     case .void(let c):
-        try Field.text("--reason", c.reason.payload.text ?? "", maximum: 200)
+        try Field.text("reason", c.reason.payload.text ?? "", maximum: 200)
         event = .eventVoided(EventVoided(seq: c.seq, personal: c.reason.reference))
     case .forget(let c):
         event = .personalDataErased(
@@ -538,11 +538,10 @@ public func decide(
         let on = c.on ?? today
         try notFuture(on)
         guard !c.changes.fields.isEmpty else {
-            throw .invalidValue(
-                field: "update", value: "", expected: "at least one field to change, e.g. --unit or --email")
+            throw .invalidInput(what: "update", value: "", expected: "at least one field to change")
         }
         guard let sealed = c.changes.sealed, case .profile(let profile) = sealed.payload else {
-            throw .invalidValue(field: "profile", value: "", expected: "the service seals the updated profile")
+            throw .invalidInput(what: "profile", value: "", expected: "the service seals the updated profile")
         }
         try profile.validate(signingUpOn: on)
         event = .profileUpdated(
@@ -550,7 +549,7 @@ public func decide(
     case .checkIn(let c):
         let on = c.on ?? today
         try notFuture(on)
-        try c.notes?.payload.validateText("--notes", maximum: 2_000)
+        try c.notes?.payload.validateText("notes", maximum: 2_000)
         event = .checkInRecorded(
             CheckInRecorded(
                 tandem: c.tandem, participant: c.participant, rating: c.rating, on: on, personal: c.notes?.reference))

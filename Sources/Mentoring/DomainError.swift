@@ -47,7 +47,13 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
     case programmeEnded(ProgrammeID, ends: BusinessDate, date: BusinessDate)
     case programmeDates(starts: BusinessDate, ends: BusinessDate)
     // Values
+    /// An option's value breaks a rule: `field` is the option's name (`minutes`, `id`), as a
+    /// flag (`--minutes`) and as a key of a `tandem append` line; the command line adds the
+    /// dashes.
     case invalidValue(field: String, value: String, expected: String)
+    /// Something that is not one option is wrong (a command in the wrong place, a command
+    /// without the data it carries).
+    case invalidInput(what: String, value: String, expected: String)
     // Corrections
     case seqNotFound(Int, head: Int)
     case alreadyVoided(Int, by: Int)
@@ -157,6 +163,8 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
             return "a programme must end after it starts (starts \(starts), ends \(ends))"
         case .invalidValue(let field, let value, let expected):
             return "\(field) '\(value)' is invalid: \(expected)"
+        case .invalidInput(let what, let value, let expected):
+            return "\(what) '\(value)' is invalid: \(expected)"
         case .seqNotFound(let seq, let head):
             return "there is no seq \(seq) to void; the log's head is seq \(head)"
         case .alreadyVoided(let seq, let by):

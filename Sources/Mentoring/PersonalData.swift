@@ -81,29 +81,29 @@ public struct Profile: Hashable, Sendable, Codable {
 
     /// Checks every field, naming the first that is wrong.
     public func validate(signingUpOn date: BusinessDate) throws(DomainError) {
-        try Field.text("--name", name, maximum: 200)
+        try Field.text("name", name, maximum: 200)
         if let email {
             let parts = email.split(separator: "@", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
                 !parts[1].hasSuffix("."),
                 email.count <= 254, !email.contains(where: { $0.isWhitespace })
             else {
-                throw .invalidValue(field: "--email", value: email, expected: "an address like name@example.org")
+                throw .invalidValue(field: "email", value: email, expected: "an address like name@example.org")
             }
         }
-        try Field.text("--unit", unit, maximum: 100)
+        try Field.text("unit", unit, maximum: 100)
         guard (1...20).contains(level) else {
             throw .invalidValue(
-                field: "--level", value: "\(level)", expected: "a hierarchy level from 1 (most junior) to 20")
+                field: "level", value: "\(level)", expected: "a hierarchy level from 1 (most junior) to 20")
         }
         let latest = date.year - 14
         guard born >= 1900, born <= latest else {
-            throw .invalidValue(field: "--born", value: "\(born)", expected: "a birth year from 1900 to \(latest)")
+            throw .invalidValue(field: "born", value: "\(born)", expected: "a birth year from 1900 to \(latest)")
         }
-        if let gender { try Field.text("--gender", gender, maximum: 40) }
-        try Field.list("--offers", offers, maximumItems: 20, maximumLength: 60)
-        try Field.list("--wants", wants, maximumItems: 20, maximumLength: 60)
-        try Field.list("--interests", interests, maximumItems: 20, maximumLength: 60)
+        if let gender { try Field.text("gender", gender, maximum: 40) }
+        try Field.list("offers", offers, maximumItems: 20, maximumLength: 60)
+        try Field.list("wants", wants, maximumItems: 20, maximumLength: 60)
+        try Field.list("interests", interests, maximumItems: 20, maximumLength: 60)
     }
 }
 

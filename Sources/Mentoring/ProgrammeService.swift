@@ -216,7 +216,7 @@ public final class ProgrammeService: Sendable {
                 // name someone.
                 let storedKey = context.key.map(IdempotencyKey.stored)
                 if let rawKey = context.key, let key = storedKey {
-                    try Field.text("--key", rawKey, maximum: 200)
+                    try Field.text("key", rawKey, maximum: 200)
                     try faulting?.key(key, into: &state)
                     if let earlier = decidedKeys[key] {
                         guard earlier.digest == command.digest else {
@@ -237,8 +237,8 @@ public final class ProgrammeService: Sendable {
                     }
                 }
                 if case .forget = command {
-                    throw DomainError.invalidValue(
-                        field: "command", value: "forget",
+                    throw DomainError.invalidInput(
+                        what: "command", value: "forget",
                         expected: "an erasure rewrites the vault, so it runs on its own: use `tandem forget`")
                 }
                 try faulting?.fault(command.needs, into: &state)

@@ -40,11 +40,11 @@ extension ProgrammeState {
             guard e.ends > e.starts else { throw .programmeDates(starts: e.starts, ends: e.ends) }
             guard (1...366).contains(e.cadenceDays) else {
                 throw .invalidValue(
-                    field: "--cadence-days", value: "\(e.cadenceDays)", expected: "a number of days from 1 to 366")
+                    field: "cadence-days", value: "\(e.cadenceDays)", expected: "a number of days from 1 to 366")
             }
             guard (3...10_000).contains(e.minGroupSize) else {
                 throw .invalidValue(
-                    field: "--min-group-size", value: "\(e.minGroupSize)",
+                    field: "min-group-size", value: "\(e.minGroupSize)",
                     expected: "at least 3: smaller groups could name people")
             }
 
@@ -82,9 +82,9 @@ extension ProgrammeState {
             guard e.on >= tandem.since else { throw .dateBeforeTandem(e.on, e.tandem, since: tandem.since) }
             guard (1...600).contains(e.minutes) else {
                 throw .invalidValue(
-                    field: "--minutes", value: "\(e.minutes)", expected: "a session lasts from 1 to 600 minutes")
+                    field: "minutes", value: "\(e.minutes)", expected: "a session lasts from 1 to 600 minutes")
             }
-            try Field.list("--topics", e.topics, maximumItems: 12, maximumLength: 60)
+            try Field.list("topics", e.topics, maximumItems: 12, maximumLength: 60)
 
         case .profileUpdated(let e):
             guard let participant = participants[e.participant] else { throw .unknownParticipant(e.participant) }
@@ -102,7 +102,7 @@ extension ProgrammeState {
             }
             guard (1...5).contains(e.rating) else {
                 throw .invalidValue(
-                    field: "--rating", value: "\(e.rating)",
+                    field: "rating", value: "\(e.rating)",
                     expected: "a rating from 1 (does not fit) to 5 (fits very well)")
             }
 
@@ -118,7 +118,7 @@ extension ProgrammeState {
                     throw .dueAfterProgramme(due: due, tandem.programme, ends: programme.ends)
                 }
             }
-            if let category = e.category { try Field.code("--category", category) }
+            if let category = e.category { try Field.code("category", category) }
 
         case .goalReached(let e):
             let tandem = try active(e.tandem)
@@ -184,7 +184,7 @@ extension ProgrammeState {
         case .eventVoided(let e):
             guard e.seq >= 1, e.seq <= head else { throw .seqNotFound(e.seq, head: head) }
             if let by = voided[e.seq] { throw .alreadyVoided(e.seq, by: by) }
-            if let reason = e.reason { try Field.text("--reason", reason, maximum: 200) }
+            if let reason = e.reason { try Field.text("reason", reason, maximum: 200) }
 
         case .personalDataErased(let e):
             guard let participant = participants[e.participant] else { throw .unknownParticipant(e.participant) }
@@ -261,7 +261,7 @@ extension ProgrammeState {
 
     func crossUnit(_ mentor: ParticipantRecord, _ mentee: ParticipantRecord, override: String?) throws(DomainError) {
         if let override {
-            try Field.text("--override", override, maximum: 200)
+            try Field.text("override", override, maximum: 200)
             return
         }
         if let a = mentor.unit, let b = mentee.unit, Field.normalised(a) == Field.normalised(b) {
@@ -326,7 +326,7 @@ public enum Field {
             }
             if word.count >= 3, folded.contains(word) {
                 throw .invalidValue(
-                    field: "--id", value: id,
+                    field: "id", value: id,
                     expected:
                         "an id that does not contain the person's name ('\(word)'), since ids stay in the log after an erasure; leave --id out for a generated one"
                 )

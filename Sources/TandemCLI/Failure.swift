@@ -45,6 +45,22 @@ public enum ExitCode {
 
 /// The one place that turns any error into its message and exit code.
 public enum ErrorReport {
+    /// An error in the command line's words: the lower layers name an option by its name
+    /// (`minutes`), the command line by its flag (`--minutes`).
+    static func words(_ error: any Error) -> String {
+        switch error {
+        case DomainError.invalidValue(let field, let value, let expected):
+            return "--\(field) '\(value)' is invalid: \(expected)"
+        case DomainError.voidWouldBreak(let seq, let later, let laterType, let because):
+            // The rule the later event would break, up to its advice.
+            let rule = words(because).split(separator: ";", maxSplits: 1).first.map(String.init) ?? because.summary
+            return
+                "voiding seq \(seq) would leave seq \(later) (\(laterType)) invalid (\(rule)); void seq \(later) first"
+        default:
+            return "\(error)"
+        }
+    }
+
     /// The exit code and the text for stderr (without the trailing newline).
     /// Values quoted in a message are shown, never obeyed: control characters are escaped.
     public static func describe(_ error: any Error, parser: ArgumentParser) -> (code: Int32, text: String) {
@@ -63,6 +79,10 @@ public enum ErrorReport {
             )
         case let failure as CommandFailure:
             return (failure.exitCode, "Error: \(failure.message)")
+        case let domain as DomainError:
+            return (ExitCode.failure, "Error: \(words(domain))")
+        case let batch as BatchFailure:
+            return (ExitCode.failure, "Error: command \(batch.index + 1): \(words(batch.error))")
         case let log as LogError:
             return (log.isDamage ? ExitCode.damagedLog : ExitCode.failure, "Error: \(log)")
         case let damage as VaultDamage:

@@ -41,7 +41,7 @@ struct DeciderTests {
             if let word {
                 Scenario.given(F.standard).when(.signUp(signUp)).thenRefused(
                     .invalidValue(
-                        field: "--id", value: id,
+                        field: "id", value: id,
                         expected:
                             "an id that does not contain the person's name ('\(word)'), since ids stay in the log after an erasure; leave --id out for a generated one"
                     ))
@@ -61,7 +61,7 @@ struct DeciderTests {
             Scenario.given(F.standard).when(
                 .recordSession(RecordSession(tandem: F.t("t1"), on: F.d("2027-02-01"), minutes: 30, topics: [topic]))
             )
-            .thenRefused(.invalidValue(field: "--topics", value: topic, expected: expected))
+            .thenRefused(.invalidValue(field: "topics", value: topic, expected: expected))
         }
         Scenario.given(F.standard).when(
             .recordSession(
@@ -73,7 +73,7 @@ struct DeciderTests {
             tandem: F.t("t1"), goal: F.g("g1"), text: F.sealed(.goalText("x")), category: "Social Media",
             on: F.d("2027-02-01"))
         Scenario.given(F.standard).when(.setGoal(goal)).thenRefused(
-            .invalidValue(field: "--category", value: "Social Media", expected: expected))
+            .invalidValue(field: "category", value: "Social Media", expected: expected))
     }
 
     @Test func tandemIDsAreUnique() {
@@ -209,7 +209,7 @@ struct DeciderTests {
             bad.minutes = minutes
             s.when(.recordSession(bad)).thenRefused(
                 .invalidValue(
-                    field: "--minutes", value: "\(minutes)", expected: "a session lasts from 1 to 600 minutes"))
+                    field: "minutes", value: "\(minutes)", expected: "a session lasts from 1 to 600 minutes"))
         }
         s.today = F.d("2028-02-01")
         var after = session
@@ -414,7 +414,7 @@ struct DeciderTests {
         s.record(.eventVoided(EventVoided(seq: 6, personal: twice.reference)))
         s.when(.void(VoidEvent(seq: 6, reason: F.sealed(.reason("again"))))).thenRefused(.alreadyVoided(6, by: 8))
         s.when(.void(VoidEvent(seq: 5, reason: F.sealed(.reason(""))))).thenRefused(
-            .invalidValue(field: "--reason", value: "", expected: "it must not be empty"))
+            .invalidValue(field: "reason", value: "", expected: "it must not be empty"))
     }
 
     // MARK: Programme settings and erasure
@@ -430,7 +430,7 @@ struct DeciderTests {
         )
         .thenRefused(
             .invalidValue(
-                field: "--min-group-size", value: "2", expected: "at least 3: smaller groups could name people"))
+                field: "min-group-size", value: "2", expected: "at least 3: smaller groups could name people"))
         s.when(
             .launch(LaunchProgramme(id: F.programme, name: "  ", starts: F.d("2027-01-01"), ends: F.d("2027-06-01")))
         )

@@ -209,7 +209,7 @@ enum BulkCommands {
         do {
             outcomes = try Session.service(command, context).record(count: estimate, mayVoid: mayVoid, next)
         } catch let failure as BatchFailure {
-            throw CommandFailure("\(name), line \(lines[failure.index]): \(failure.error)")
+            throw CommandFailure("\(name), line \(lines[failure.index]): \(ErrorReport.words(failure.error))")
         }
         guard !outcomes.isEmpty else { throw CommandFailure("\(name) holds no commands") }
         printBatch(
@@ -265,7 +265,7 @@ enum BulkCommands {
         do {
             outcomes = try Session.service(command, context).record(batch: batch)
         } catch let failure as BatchFailure {
-            throw CommandFailure("\(source), line \(lines[failure.index]): \(failure.error)")
+            throw CommandFailure("\(source), line \(lines[failure.index]): \(ErrorReport.words(failure.error))")
         }
         printBatch(outcomes, lines: lines, noun: noun, command: command, context: context)
     }

@@ -86,7 +86,7 @@ enum RecordingCommands {
         let outcomes: [RecordedOutcome]
         do { outcomes = try service.record(batch: batch) } catch let failure as BatchFailure {
             let what = failure.index < active.count ? "completing \(active[failure.index])" : "closing \(programme)"
-            throw CommandFailure("\(what): \(failure.error); nothing was recorded")
+            throw CommandFailure("\(what): \(ErrorReport.words(failure.error)); nothing was recorded")
         }
         BulkCommands.printBatch(
             outcomes, lines: Array(1...outcomes.count), noun: ("event", "events"), label: "step", command: command,
@@ -213,7 +213,7 @@ enum RecordingCommands {
         do { outcomes = try service.record(batch: batch) } catch let failure as BatchFailure {
             let pair = proposed[failure.index]
             throw CommandFailure(
-                "pair \(failure.index + 1) of run \(run) (\(pair[0]) × \(pair[1])): \(failure.error); nothing was recorded"
+                "pair \(failure.index + 1) of run \(run) (\(pair[0]) × \(pair[1])): \(ErrorReport.words(failure.error)); nothing was recorded"
             )
         }
         BulkCommands.printBatch(

@@ -172,8 +172,8 @@ enum StoreCommands {
                 path: command.path)
         }
         let reason = command.value("reason") ?? ""
-        do throws(DomainError) { try Field.text("--reason", reason, maximum: 2000) } catch {
-            throw UsageError("\(error)", path: command.path)
+        do throws(DomainError) { try Field.text("reason", reason, maximum: 2000) } catch {
+            throw UsageError(ErrorReport.words(error), path: command.path)
         }
         let actor = try GlobalOptions.actor(command, context)
         let store = try Session.store(command, context)
