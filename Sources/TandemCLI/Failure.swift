@@ -49,15 +49,9 @@ public enum ErrorReport {
     /// (`minutes`), the command line by its flag (`--minutes`).
     static func words(_ error: any Error) -> String {
         switch error {
-        case DomainError.invalidValue(let field, let value, let expected):
-            return "--\(field) '\(value)' is invalid: \(expected)"
-        case DomainError.voidWouldBreak(let seq, let later, let laterType, let because):
-            // The rule the later event would break, up to its advice.
-            let rule = words(because).split(separator: ";", maxSplits: 1).first.map(String.init) ?? because.summary
-            return
-                "voiding seq \(seq) would leave seq \(later) (\(laterType)) invalid (\(rule)); void seq \(later) first"
-        default:
-            return "\(error)"
+        case let domain as DomainError: return words(domain)
+        case let batch as BatchFailure: return "command \(batch.index + 1): \(words(batch.error))"
+        default: return "\(error)"
         }
     }
 
@@ -82,7 +76,7 @@ public enum ErrorReport {
         case let domain as DomainError:
             return (ExitCode.failure, "Error: \(words(domain))")
         case let batch as BatchFailure:
-            return (ExitCode.failure, "Error: command \(batch.index + 1): \(words(batch.error))")
+            return (ExitCode.failure, "Error: \(words(batch))")
         case let log as LogError:
             return (log.isDamage ? ExitCode.damagedLog : ExitCode.failure, "Error: \(log)")
         case let damage as VaultDamage:

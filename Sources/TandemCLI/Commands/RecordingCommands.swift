@@ -194,10 +194,11 @@ enum RecordingCommands {
             else { return }
             recorded = e
         }
-        guard let recorded else { throw CommandFailure("\(DomainError.unknownMatchRun(run))") }
+        guard let recorded else { throw CommandFailure(ErrorReport.words(DomainError.unknownMatchRun(run))) }
         guard recorded.programme == programme else {
             throw CommandFailure(
-                "\(DomainError.runOfOtherProgramme(run, belongsTo: recorded.programme, asked: programme))")
+                ErrorReport.words(DomainError.runOfOtherProgramme(run, belongsTo: recorded.programme, asked: programme))
+            )
         }
         let proposed = recorded.pairs.map { [$0.mentor.rawValue, $0.mentee.rawValue] }
         guard !proposed.isEmpty else { throw CommandFailure("match run \(run) proposed no pair; nothing to record") }
