@@ -165,7 +165,7 @@ public struct DisclosurePolicy: Sendable {
     /// of its complement in `parent` are all at least k (or the complement is empty).
     /// - Throws: `DisclosureRefusal` naming `query`.
     public func checkFilter(
-        _ description: String, selected: Population, parent: Population, k: Int, query: QueryKind
+        _ filter: DisclosureRefusal.Filter, selected: Population, parent: Population, k: Int, query: QueryKind
     ) throws(DisclosureRefusal) {
         guard protects else { return }
         let complement = selected.complement(in: parent)
@@ -176,11 +176,8 @@ public struct DisclosurePolicy: Sendable {
         guard shownSelected >= k, selected.size >= k,
             complement.size == 0 || (shownComplement >= k && complement.size >= k)
         else {
-            throw DisclosureRefusal(
-                role: .analyst, query: query,
-                why:
-                    "the filter \(description) leaves \(shownSelected < k || selected.size < k ? "a group" : "its complement") of fewer than \(k) people, which could name them; widen the filter",
-                code: "threshold")
+            let part: DisclosureRefusal.Part = shownSelected < k || selected.size < k ? .group : .complement
+            throw DisclosureRefusal(role: .analyst, query: query, reason: .threshold(filter: filter, part: part, k: k))
         }
     }
 

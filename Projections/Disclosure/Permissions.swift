@@ -7,22 +7,57 @@ public enum QueryKind: String, Sendable {
     case dropouts, dropoutsBySegment = "dropouts --by", suggest, due, report = "report", access, people, activity
 }
 
-/// A query the role may not run, with what it may run instead.
+/// A query a view may not run, and why; the command line words it, with what to run instead.
 public struct DisclosureRefusal: Error, Equatable, Sendable, CustomStringConvertible {
     public var role: Viewer
     public var query: QueryKind
-    public var why: String
-    /// What the access ledger records: `role` (the role may not run it) or `threshold` (a
-    /// filter would isolate fewer than k people).
-    public var code: String = "role"
-    public var description: String {
-        // A threshold refusal is about the filter, not the command: name the command itself.
-        if code == "threshold" {
-            return
-                "the \(role.roleName) view may not run `tandem \(query.rawValue.split(separator: " ")[0])` with this filter: \(why)"
-        }
-        return "the \(role.roleName) view may not run `tandem \(query.rawValue)`: \(why)"
+    public var reason: Reason
+
+    /// Why the view may not run the query.
+    public enum Reason: Equatable, Sendable {
+        /// Analysts see aggregates only, and a tandem is a group of two.
+        case aggregatesOnly
+        /// The list of people with names and profiles is for coordinators.
+        case peopleForCoordinators
+        /// The event trail is for coordinators and auditors.
+        case trailForCoordinatorsAndAuditors
+        /// Matching works on profiles this view does not see.
+        case profilesNotVisible
+        /// Auditors see pseudonymous ids, not the attributes segments are made of.
+        case noSegments
+        /// A participant sees their own tandems only.
+        case ownTandemsOnly
+        /// A filter leaves the group (or its complement in the parent) under `k` people.
+        case threshold(filter: Filter, part: Part, k: Int)
     }
+
+    /// A filter as given: the option's name and its value (`programme`, `pilot`).
+    public struct Filter: Equatable, Sendable {
+        public var option: String
+        public var value: String
+        public init(_ option: String, _ value: String) {
+            self.option = option
+            self.value = value
+        }
+    }
+
+    /// Which side of a filter is too small.
+    public enum Part: Equatable, Sendable { case group, complement }
+
+    public init(role: Viewer, query: QueryKind, reason: Reason) {
+        self.role = role
+        self.query = query
+        self.reason = reason
+    }
+
+    /// What the access ledger records: `threshold` (a filter would isolate fewer than k
+    /// people) or `role` (the role may not run it).
+    public var code: String {
+        if case .threshold = reason { return "threshold" }
+        return "role"
+    }
+
+    public var description: String { "\(role.roleName) may not run \(query.rawValue): \(reason)" }
 }
 
 extension Viewer {
@@ -33,9 +68,11 @@ extension Viewer {
     }
 
     /// Checks that this role may run `query`, per the disclosure table in the README.
-    /// - Throws: `DisclosureRefusal` saying why, and what to run instead.
+    /// - Throws: `DisclosureRefusal` saying why.
     public func permit(_ query: QueryKind) throws(DisclosureRefusal) {
-        func refuse(_ why: String) -> DisclosureRefusal { DisclosureRefusal(role: self, query: query, why: why) }
+        func refuse(_ reason: DisclosureRefusal.Reason) -> DisclosureRefusal {
+            DisclosureRefusal(role: self, query: query, reason: reason)
+        }
         switch (self, query) {
         case (.coordinator, _), (_, .activity):
             // Everyone may see activity over time: analysts perturbed, participants their own.
@@ -44,33 +81,23 @@ extension Viewer {
             (.analyst, .atRisk), (.analyst, .report):
             return
         case (.analyst, .tandems), (.analyst, .goals), (.analyst, .sessions), (.analyst, .due):
-            throw refuse(
-                "analysts see aggregates only, and a tandem is a group of two; run `tandem stats --by …` or `tandem dropouts` instead"
-            )
+            throw refuse(.aggregatesOnly)
         case (.analyst, .people), (.auditor, .people):
-            throw refuse(
-                "the list of people with their names and profiles is for coordinators; run `tandem stats` (analysts by segment) for figures"
-            )
+            throw refuse(.peopleForCoordinators)
         case (.analyst, .audit), (.analyst, .access):
-            throw refuse("the event trail is for coordinators and auditors")
-        case (.analyst, .suggest):
-            throw refuse("matching works on individual profiles, which analysts do not see")
+            throw refuse(.trailForCoordinatorsAndAuditors)
+        case (.analyst, .suggest), (.auditor, .suggest):
+            throw refuse(.profilesNotVisible)
         case (.auditor, .tandems), (.auditor, .atRisk), (.auditor, .stats), (.auditor, .audit), (.auditor, .goals),
             (.auditor, .sessions), (.auditor, .dropouts), (.auditor, .due), (.auditor, .report), (.auditor, .access):
             return
         case (.auditor, .statsBySegment), (.auditor, .dropoutsBySegment):
-            throw refuse(
-                "auditors see pseudonymous ids, not units, levels, birth years or genders; segmented reports are for analysts"
-            )
-        case (.auditor, .suggest):
-            throw refuse("matching works on personal profiles, which auditors do not see")
+            throw refuse(.noSegments)
         case (.participant, .tandems), (.participant, .goals), (.participant, .sessions), (.participant, .due),
             (.participant, .people):
             return
         case (.participant, _):
-            throw refuse(
-                "participants see their own tandems: run `tandem tandems`, `tandem sessions`, `tandem goals` or `tandem due`"
-            )
+            throw refuse(.ownTandemsOnly)
         }
     }
 }

@@ -73,12 +73,12 @@ public enum ActivityQuery {
         let population = policy.population(people.map(\.id))
         if policy.protects {
             try policy.checkFilter(
-                "--programme \(programme.id)",
+                .init("programme", "\(programme.id)"),
                 selected: policy.population(input.model.people(in: programme.id).map(\.id)),
                 parent: policy.population(input.model.people.values.map(\.id)), k: k, query: .activity)
             if let segment = options.segment {
                 try policy.checkFilter(
-                    "--segment \(segment)", selected: population,
+                    .init("segment", "\(segment)"), selected: population,
                     parent: policy.population(input.model.people(in: programme.id).map(\.id)),
                     k: k, query: .activity)
             }

@@ -63,11 +63,11 @@ public enum DropoutsQuery {
         if policy.protects {
             let whole = options.population == .all ? population : policy.population(inScope.map(\.id))
             try policy.checkFilter(
-                "--programme \(scope.label)", selected: whole,
+                .init("programme", "\(scope.label)"), selected: whole,
                 parent: policy.population(input.model.people.values.map(\.id)), k: k, query: query)
             if options.population != .all {
                 try policy.checkFilter(
-                    "--population \(options.population.rawValue)", selected: population, parent: whole, k: k,
+                    .init("population", options.population.rawValue), selected: population, parent: whole, k: k,
                     query: query)
             }
         }

@@ -100,32 +100,10 @@ public enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A view that may not record asked to (`suggest --record` as an analyst).
     case recordingNotAllowed
 
+    /// The case and its values, without advice: the command line words it (`ErrorReport`).
     public var description: String {
-        switch self {
-        case .noProgramme:
-            return "the store holds no programme yet; launch one with `tandem programme launch`"
-        case .whichProgramme(let ids):
-            return
-                "the store holds \(ids.count) programmes (\(ids.map(\.rawValue).joined(separator: ", "))); choose one with --programme"
-        case .unknownProgramme(let id, let known):
-            return "unknown programme '\(id)'"
-                + (known.isEmpty ? "" : "; the programmes are \(known.map(\.rawValue).joined(separator: ", "))")
-        case .unknownTandem(let id):
-            return "unknown tandem '\(id)'; list them with `tandem tandems --status all`"
-        case .unknownParticipant(let id):
-            return "unknown participant '\(id)'"
-        case .notYours(let id):
-            return "tandem '\(id)' is not one of yours; a participant sees only their own tandems"
-        case .invalid(let message):
-            return message
-        case .knownAtForAnalysts:
-            return
-                "the analyst view may not use --known-at: stepping through the log one entry at a time would single people out. Use --as-of DATE for figures as of a day; --known-at is for coordinators and auditors"
-        case .knownAtBeyondHead(let seq, let head):
-            return "--known-at seq:\(seq) is beyond the head of the log (seq \(head))"
-        case .recordingNotAllowed:
-            return "only coordinators record match runs (--role coordinator)"
-        }
+        guard let child = Mirror(reflecting: self).children.first else { return "\(String(describing: Self.self))" }
+        return "\(child.label ?? "query"): \(child.value)"
     }
 }
 

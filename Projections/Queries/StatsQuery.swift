@@ -157,10 +157,10 @@ public enum StatsQuery {
                 let inProgramme =
                     options.segment == nil ? population : policy.population(input.people(in: scope).map(\.id))
                 try policy.checkFilter(
-                    "--programme \(scope.label)", selected: inProgramme, parent: everyone, k: k, query: query)
+                    .init("programme", "\(scope.label)"), selected: inProgramme, parent: everyone, k: k, query: query)
                 if let segment = options.segment {
                     try policy.checkFilter(
-                        "--segment \(segment)", selected: population, parent: inProgramme, k: k, query: query)
+                        .init("segment", "\(segment)"), selected: population, parent: inProgramme, k: k, query: query)
                 }
             }
         }

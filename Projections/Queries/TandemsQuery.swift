@@ -83,7 +83,7 @@ public enum TandemsQuery {
             let k = programme.minGroupSize
             let people = policy.population(input.model.people(in: programme.id).map(\.id))
             try policy.checkFilter(
-                "--programme \(programme.id)", selected: people,
+                .init("programme", "\(programme.id)"), selected: people,
                 parent: policy.population(input.model.people.values.map(\.id)),
                 k: k, query: .atRisk)
             // Keyed by all the programme's tandems, which do not change from day to day: stepping

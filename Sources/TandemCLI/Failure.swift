@@ -50,6 +50,8 @@ public enum ErrorReport {
     static func words(_ error: any Error) -> String {
         switch error {
         case let domain as DomainError: return words(domain)
+        case let refusal as DisclosureRefusal: return words(refusal)
+        case let query as QueryError: return words(query)
         case let batch as BatchFailure: return "command \(batch.index + 1): \(words(batch.error))"
         default: return "\(error)"
         }
@@ -75,6 +77,10 @@ public enum ErrorReport {
             return (failure.exitCode, "Error: \(failure.message)")
         case let domain as DomainError:
             return (ExitCode.failure, "Error: \(words(domain))")
+        case let refusal as DisclosureRefusal:
+            return (ExitCode.failure, "Error: \(words(refusal))")
+        case let query as QueryError:
+            return (ExitCode.failure, "Error: \(words(query))")
         case let batch as BatchFailure:
             return (ExitCode.failure, "Error: \(words(batch))")
         case let log as LogError:

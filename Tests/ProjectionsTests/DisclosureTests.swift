@@ -174,30 +174,36 @@ struct DisclosureTests {
         let parent = policy.population(everyone)
         #expect(throws: DisclosureRefusal.self) {
             try policy.checkFilter(
-                "x", selected: policy.population(everyone.prefix(2)), parent: parent, k: 5, query: .stats)
+                .init("segment", "x"), selected: policy.population(everyone.prefix(2)), parent: parent, k: 5,
+                query: .stats)
         }
         #expect(throws: DisclosureRefusal.self) {
             try policy.checkFilter(
-                "x", selected: policy.population(everyone.prefix(39)), parent: parent, k: 5, query: .stats)
+                .init("segment", "x"), selected: policy.population(everyone.prefix(39)), parent: parent, k: 5,
+                query: .stats)
         }
         #expect(throws: Never.self) {
             try policy.checkFilter(
-                "x", selected: policy.population(everyone.prefix(20)), parent: parent, k: 5, query: .stats)
+                .init("segment", "x"), selected: policy.population(everyone.prefix(20)), parent: parent, k: 5,
+                query: .stats)
         }
         #expect(throws: Never.self) {
-            try policy.checkFilter("x", selected: parent, parent: parent, k: 5, query: .stats)
+            try policy.checkFilter(.init("segment", "x"), selected: parent, parent: parent, k: 5, query: .stats)
         }
         do {
             try policy.checkFilter(
-                "--programme b", selected: policy.population(everyone.prefix(1)), parent: parent, k: 5, query: .dropouts
+                .init("programme", "b"), selected: policy.population(everyone.prefix(1)), parent: parent, k: 5,
+                query: .dropouts
             )
         } catch {
-            #expect(error.description.hasPrefix("the analyst view may not run `tandem dropouts`"))
+            // The refusal names the command that was run, and the filter, as structure.
+            #expect(error.query == .dropouts && error.code == "threshold")
+            #expect(error.reason == .threshold(filter: .init("programme", "b"), part: .group, k: 5))
         }
         // Exact views are not checked.
         #expect(throws: Never.self) {
             try DisclosurePolicy.exact.checkFilter(
-                "x", selected: Population(size: 1), parent: parent, k: 5, query: .stats)
+                .init("segment", "x"), selected: Population(size: 1), parent: parent, k: 5, query: .stats)
         }
     }
 
