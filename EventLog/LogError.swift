@@ -50,10 +50,9 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
                 "the log moved on while this command was deciding (expected head seq \(expected), found \(actual)); nothing was written, run the command again"
         case .damaged(let damage, let path):
             return
-                "\(path) is damaged at \(damage). Nothing was written; writes are refused until the store is restored from a backup (or the loss is accepted with `tandem recover --accept-loss --reason TEXT`). Run `tandem verify` for the full report"
+                "\(path) is damaged at \(damage). Nothing was written; writes are refused until the store is restored"
         case .damageRecorded(let notice):
-            return
-                "the store was found damaged earlier: \(notice). Nothing was read or written. Restore the store from a backup and run `tandem verify`, or accept the loss with `tandem recover --accept-loss --reason TEXT`"
+            return "the store was found damaged earlier: \(notice). Nothing was read or written"
         case .anchorMismatch(let seq, let expected, let found, let head, let path):
             if let found {
                 return
@@ -61,7 +60,7 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
             }
             return "anchor \(seq):\(expected.hex) is beyond the head of \(path) (seq \(head)), so the log was truncated"
         case .notInitialized(let path):
-            return "\(path) holds no log yet; create the store with `tandem init`"
+            return "\(path) holds no log yet"
         case .unsupportedFormat(let found, let path):
             return
                 "\(path) uses log format \(found), but this build of tandem reads format \(logFormatVersion) only; use a tandem version that supports it"

@@ -29,7 +29,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missing(let path):
-            return "no store at \(path); create one with `tandem init --store \(path)`"
+            return "no store at \(path)"
         case .isFile(let path):
             return "\(path) is a file, not a store directory; choose a new or empty directory with --store"
         case .notAStore(let path, let contents):

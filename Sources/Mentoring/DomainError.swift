@@ -54,6 +54,8 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
     /// Something that is not one option is wrong (a command in the wrong place, a command
     /// without the data it carries).
     case invalidInput(what: String, value: String, expected: String)
+    /// An erasure came in a batch: it rewrites the vault, so it runs on its own.
+    case erasureInBatch
     // Corrections
     case seqNotFound(Int, head: Int)
     case alreadyVoided(Int, by: Int)

@@ -14,7 +14,7 @@ public struct EventDecodingError: Error, Equatable, Sendable, CustomStringConver
     }
 
     public var description: String {
-        "seq \(seq) (\(type)) cannot be read: \(reason). The log was written by another tool or version; run `tandem verify` and restore from a backup"
+        "seq \(seq) (\(type)) cannot be read: \(reason). The log was written by another tool or version"
     }
 }
 

@@ -237,9 +237,7 @@ public final class ProgrammeService: Sendable {
                     }
                 }
                 if case .forget = command {
-                    throw DomainError.invalidInput(
-                        what: "command", value: "forget",
-                        expected: "an erasure rewrites the vault, so it runs on its own: use `tandem forget`")
+                    throw DomainError.erasureInBatch
                 }
                 try faulting?.fault(command.needs, into: &state)
                 if let me = context.participant { try Self.checkSelfService(command, by: me, in: state) }

@@ -7,9 +7,10 @@ public struct VaultDamage: Error, Equatable, Sendable, CustomStringConvertible {
     /// What does not match.
     public var problem: String
     public init(_ problem: String) { self.problem = problem }
-    public var description: String {
-        "vault.jsonl does not match the log: \(problem). Run `tandem verify` after restoring the store from a backup"
-    }
+    /// Whether the mismatch is what an interrupted erasure leaves (data missing that an
+    /// erasure in progress was removing): running the erasure again completes it.
+    public var mayBeInterruptedErasure = false
+    public var description: String { "vault.jsonl does not match the log: \(problem)" }
 }
 
 /// What the vault check found.
@@ -105,9 +106,11 @@ public enum VaultVerifier {
         for (index, isPresent) in commitments.present.enumerated() where !isPresent {
             let ref = commitments[ref: index]
             guard erased.contains(ref) else {
-                throw VaultDamage(
-                    "the personal data of seq \(try seq(introducing: ref, in: log)) (ref \(ref)) is missing and no PersonalDataErased covers it (if a `tandem forget` was interrupted, run it again)"
+                var damage = VaultDamage(
+                    "the personal data of seq \(try seq(introducing: ref, in: log)) (ref \(ref)) is missing and no PersonalDataErased covers it"
                 )
+                damage.mayBeInterruptedErasure = true
+                throw damage
             }
             report.erased += 1
         }

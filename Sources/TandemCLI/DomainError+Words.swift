@@ -95,6 +95,9 @@ extension ErrorReport {
             return "a programme must end after it starts (starts \(starts), ends \(ends))"
         case .invalidValue(let field, let value, let expected):
             return "--\(field) '\(value)' is invalid: \(expected)"
+        case .erasureInBatch:
+            return
+                "command 'forget' is invalid: an erasure rewrites the vault, so it runs on its own: use `tandem forget`"
         case .invalidInput(let what, let value, let expected):
             return "\(what) '\(value)' is invalid: \(expected)"
         case .seqNotFound(let seq, let head):

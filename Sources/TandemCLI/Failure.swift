@@ -52,6 +52,10 @@ public enum ErrorReport {
         case let domain as DomainError: return words(domain)
         case let refusal as DisclosureRefusal: return words(refusal)
         case let query as QueryError: return words(query)
+        case let log as LogError: return words(log)
+        case let store as StoreError: return words(store)
+        case let damage as VaultDamage: return words(damage)
+        case let decoding as EventDecodingError: return words(decoding)
         case let batch as BatchFailure: return "command \(batch.index + 1): \(words(batch.error))"
         default: return "\(error)"
         }
@@ -84,13 +88,13 @@ public enum ErrorReport {
         case let batch as BatchFailure:
             return (ExitCode.failure, "Error: \(words(batch))")
         case let log as LogError:
-            return (log.isDamage ? ExitCode.damagedLog : ExitCode.failure, "Error: \(log)")
+            return (log.isDamage ? ExitCode.damagedLog : ExitCode.failure, "Error: \(words(log))")
         case let damage as VaultDamage:
-            return (ExitCode.damagedLog, "Error: \(damage)")
+            return (ExitCode.damagedLog, "Error: \(words(damage))")
         case let decoding as EventDecodingError:
-            return (ExitCode.damagedLog, "Error: \(decoding)")
+            return (ExitCode.damagedLog, "Error: \(words(decoding))")
         case let store as StoreError:
-            return (store.isDamage ? ExitCode.damagedLog : ExitCode.failure, "Error: \(store)")
+            return (store.isDamage ? ExitCode.damagedLog : ExitCode.failure, "Error: \(words(store))")
         case let system as SystemError:
             return (ExitCode.failure, "Error: \(system)")
         case let described as any CustomStringConvertible:

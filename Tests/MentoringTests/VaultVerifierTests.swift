@@ -42,9 +42,10 @@ private func referenceVerify(log: any LineSource, vault: Vault) throws -> VaultR
     }
     for (ref, origin) in committed.sorted(by: { $0.value.seq < $1.value.seq }) where !present.contains(ref) {
         guard erased.contains(ref) else {
-            throw VaultDamage(
-                "the personal data of seq \(origin.seq) (ref \(ref)) is missing and no PersonalDataErased covers it (if a `tandem forget` was interrupted, run it again)"
-            )
+            var damage = VaultDamage(
+                "the personal data of seq \(origin.seq) (ref \(ref)) is missing and no PersonalDataErased covers it")
+            damage.mayBeInterruptedErasure = true
+            throw damage
         }
         report.erased += 1
     }
@@ -116,11 +117,10 @@ struct VaultVerifierTests {
         let original = vaultLines(f)
         let ref = try #require(Vault.ref(of: original[0].withUnsafeBytes { $0 }))
         writeVault(f, Array(original.dropFirst()))
-        #expect(
-            throws: VaultDamage(
-                "the personal data of seq 3 (ref \(ref)) is missing and no PersonalDataErased covers it (if a `tandem forget` was interrupted, run it again)"
-            )
-        ) {
+        var missing = VaultDamage(
+            "the personal data of seq 3 (ref \(ref)) is missing and no PersonalDataErased covers it")
+        missing.mayBeInterruptedErasure = true
+        #expect(throws: missing) {
             try VaultVerifier.verify(log: f.store.events, vault: Vault(store: f.store))
         }
         // The erased profile of m3 (seq 5), restored from a backup taken before `forget`.

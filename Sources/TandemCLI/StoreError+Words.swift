@@ -1,0 +1,40 @@
+import EventLog
+import Mentoring
+
+/// The words of the store's errors: what is wrong with the files, and what to run about it.
+/// The lower layers say what they found; this is the only place that advises.
+extension ErrorReport {
+    /// A log error as one sentence for the command line.
+    static func words(_ error: LogError) -> String {
+        switch error {
+        case .damaged:
+            return
+                "\(error) from a backup (or the loss is accepted with `tandem recover --accept-loss --reason TEXT`). Run `tandem verify` for the full report"
+        case .damageRecorded:
+            return
+                "\(error). Restore the store from a backup and run `tandem verify`, or accept the loss with `tandem recover --accept-loss --reason TEXT`"
+        case .notInitialized:
+            return "\(error); create the store with `tandem init`"
+        default:
+            return "\(error)"
+        }
+    }
+
+    /// A store error as one sentence for the command line.
+    static func words(_ error: StoreError) -> String {
+        if case .missing(let path) = error { return "\(error); create one with `tandem init --store \(path)`" }
+        return "\(error)"
+    }
+
+    /// Vault damage as one sentence for the command line.
+    static func words(_ damage: VaultDamage) -> String {
+        (damage.mayBeInterruptedErasure
+            ? "\(damage) (if a `tandem forget` was interrupted, run it again)" : "\(damage)")
+            + ". Run `tandem verify` after restoring the store from a backup"
+    }
+
+    /// An event that cannot be read, as one sentence for the command line.
+    static func words(_ error: EventDecodingError) -> String {
+        "\(error); run `tandem verify` and restore from a backup"
+    }
+}
