@@ -31,11 +31,11 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .missing(let path):
             return "no store at \(path)"
         case .isFile(let path):
-            return "\(path) is a file, not a store directory; choose a new or empty directory with --store"
+            return "\(path) is a file, not a store directory"
         case .notAStore(let path, let contents):
             let listed = contents.prefix(3).joined(separator: ", ") + (contents.count > 3 ? ", …" : "")
             return
-                "\(path) is not a store: it is a non-empty directory without events.jsonl (it holds \(listed)); choose a new or empty directory with --store"
+                "\(path) is not a store: it is a non-empty directory without events.jsonl (it holds \(listed))"
         case .permissionDenied(let path):
             return
                 "permission denied: \(path) may not be read or written by this user; run tandem as the store's owner, or fix its permissions (the store is 0700, its files 0600)"

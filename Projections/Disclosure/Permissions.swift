@@ -3,8 +3,8 @@ import Mentoring
 
 /// The queries, for the permission check.
 public enum QueryKind: String, Sendable {
-    case tandems, atRisk = "tandems --at-risk", stats, statsBySegment = "stats --by", audit, goals, sessions
-    case dropouts, dropoutsBySegment = "dropouts --by", suggest, due, report = "report", access, people, activity
+    case tandems, atRisk, stats, statsBySegment, audit, goals, sessions
+    case dropouts, dropoutsBySegment, suggest, due, report, access, people, activity
 }
 
 /// A query a view may not run, and why; the command line words it, with what to run instead.

@@ -127,7 +127,7 @@ public enum DropoutsQuery {
         func text(_ value: JSONValue) -> String { StatsQuery.display(value).isEmpty ? "–" : StatsQuery.display(value) }
         let who =
             options.population == .all
-            ? "Population: everyone ever matched, mentors and mentees (--population mentees or mentors narrows it)."
+            ? "Population: everyone ever matched, mentors and mentees (a population of mentees or mentors narrows it)."
             : "Population: \(options.population.rawValue) only."
         notes.insert(who, at: 0)
         notes.insert(

@@ -38,7 +38,7 @@ public enum SessionsQuery {
         result.confidentialRead = isMember && !notes.isEmpty
         if !isMember {
             result.notes = [
-                "Session notes are confidential: only the tandem's members see them (--role participant:ID)."
+                "Session notes are confidential: only the tandem's members see them, in the participant view."
             ]
         }
         return result

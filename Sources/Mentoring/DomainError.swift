@@ -56,6 +56,8 @@ public indirect enum DomainError: Error, Equatable, Sendable, CustomStringConver
     case invalidInput(what: String, value: String, expected: String)
     /// An erasure came in a batch: it rewrites the vault, so it runs on its own.
     case erasureInBatch
+    /// A given id contains a word of the person's name (ids stay in the log after an erasure).
+    case idNamesPerson(id: String, word: String)
     // Corrections
     case seqNotFound(Int, head: Int)
     case alreadyVoided(Int, by: Int)

@@ -325,11 +325,7 @@ public enum Field {
                 continue
             }
             if word.count >= 3, folded.contains(word) {
-                throw .invalidValue(
-                    field: "id", value: id,
-                    expected:
-                        "an id that does not contain the person's name ('\(word)'), since ids stay in the log after an erasure; leave --id out for a generated one"
-                )
+                throw .idNamesPerson(id: id, word: word)
             }
             word = ""
         }

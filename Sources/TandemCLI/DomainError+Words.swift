@@ -95,6 +95,9 @@ extension ErrorReport {
             return "a programme must end after it starts (starts \(starts), ends \(ends))"
         case .invalidValue(let field, let value, let expected):
             return "--\(field) '\(value)' is invalid: \(expected)"
+        case .idNamesPerson(let id, let word):
+            return
+                "--id '\(id)' is invalid: an id that does not contain the person's name ('\(word)'), since ids stay in the log after an erasure; leave --id out for a generated one"
         case .erasureInBatch:
             return
                 "command 'forget' is invalid: an erasure rewrites the vault, so it runs on its own: use `tandem forget`"

@@ -10,7 +10,7 @@ extension ErrorReport {
         switch refusal.reason {
         case .threshold(let filter, let part, let k):
             // A threshold refusal is about the filter, not the command: name the command itself.
-            let command = refusal.query.rawValue.split(separator: " ")[0]
+            let command = Self.command(refusal.query).split(separator: " ")[0]
             return
                 "the \(role) view may not run `tandem \(command)` with this filter: the filter --\(filter.option) \(filter.value) leaves \(part == .group ? "a group" : "its complement") of fewer than \(k) people, which could name them; widen the filter"
         case .aggregatesOnly:
@@ -33,7 +33,17 @@ extension ErrorReport {
             why =
                 "participants see their own tandems: run `tandem tandems`, `tandem sessions`, `tandem goals` or `tandem due`"
         }
-        return "the \(role) view may not run `tandem \(refusal.query.rawValue)`: \(why)"
+        return "the \(role) view may not run `tandem \(Self.command(refusal.query))`: \(why)"
+    }
+
+    /// The command a query kind is run with.
+    static func command(_ query: QueryKind) -> String {
+        switch query {
+        case .atRisk: "tandems --at-risk"
+        case .statsBySegment: "stats --by"
+        case .dropoutsBySegment: "dropouts --by"
+        default: query.rawValue
+        }
     }
 
     /// A query that cannot be answered as asked, as one sentence for the command line.

@@ -22,8 +22,11 @@ extension ErrorReport {
 
     /// A store error as one sentence for the command line.
     static func words(_ error: StoreError) -> String {
-        if case .missing(let path) = error { return "\(error); create one with `tandem init --store \(path)`" }
-        return "\(error)"
+        switch error {
+        case .missing(let path): return "\(error); create one with `tandem init --store \(path)`"
+        case .isFile, .notAStore: return "\(error); choose a new or empty directory with --store"
+        default: return "\(error)"
+        }
     }
 
     /// Vault damage as one sentence for the command line.

@@ -39,12 +39,7 @@ struct DeciderTests {
                 programme: F.programme, role: .mentee, profile: F.sealed(.profile(klaus)), id: F.p(id),
                 on: F.d("2027-01-05"))
             if let word {
-                Scenario.given(F.standard).when(.signUp(signUp)).thenRefused(
-                    .invalidValue(
-                        field: "id", value: id,
-                        expected:
-                            "an id that does not contain the person's name ('\(word)'), since ids stay in the log after an erasure; leave --id out for a generated one"
-                    ))
+                Scenario.given(F.standard).when(.signUp(signUp)).thenRefused(.idNamesPerson(id: id, word: word))
             } else {
                 Scenario.given(F.standard).when(.signUp(signUp)).thenAccepted()
             }
