@@ -10,10 +10,18 @@ public struct QueryService: Sendable {
     let clock: any Clock
     let random: any RandomSource
     /// Where warnings go (a report that left events out, a ledger that could not be written).
-    let warn: @Sendable (String) -> Void
+    let warn: @Sendable (Warning) -> Void
+
+    /// Something a query answered despite, for the caller to word.
+    public enum Warning: Sendable {
+        /// Events dated after today were left out (the clock is behind the log).
+        case eventsAfterToday(count: Int, today: BusinessDate, latest: BusinessDate)
+        /// The access ledger could not be written; the query answered all the same.
+        case ledgerNotWritten(any Error)
+    }
 
     public init(
-        store: Store, clock: any Clock, random: any RandomSource, warn: @escaping @Sendable (String) -> Void = { _ in }
+        store: Store, clock: any Clock, random: any RandomSource, warn: @escaping @Sendable (Warning) -> Void = { _ in }
     ) {
         self.store = store
         self.clock = clock
@@ -123,9 +131,7 @@ public struct QueryService: Sendable {
             input = try load(request, window: window, today: today, figuresSuffice: false)
             input.basis.asOfGiven = false
             let later = try countDated(after: today)
-            warn(
-                "\(later) event(s) are dated after today (\(today)) and were left out of this report: the clock is behind the log (check the system clock or TANDEM_NOW); pass --as-of \(latest) to include them"
-            )
+            warn(.eventsAfterToday(count: later, today: today, latest: latest))
         }
         input.disclosure = try disclosure(for: request.viewer, model: input.model)
         return input
@@ -240,7 +246,7 @@ public struct QueryService: Sendable {
                 suppressed: suppressed, confidentialRead: confidentialRead, outcome: outcome)
             try AccessLedger(store: store).record(run, at: clock.now(), random: random)
         } catch {
-            warn("this query could not be recorded in the access ledger: \(error)")
+            warn(.ledgerNotWritten(error))
         }
     }
 

@@ -1,5 +1,6 @@
 import EventLog
 import Mentoring
+import Projections
 
 /// The words of the store's errors: what is wrong with the files, and what to run about it.
 /// The lower layers say what they found; this is the only place that advises.
@@ -39,5 +40,16 @@ extension ErrorReport {
     /// An event that cannot be read, as one sentence for the command line.
     static func words(_ error: EventDecodingError) -> String {
         "\(error); run `tandem verify` and restore from a backup"
+    }
+
+    /// A query's warning as one sentence for the command line.
+    static func words(_ warning: QueryService.Warning) -> String {
+        switch warning {
+        case .eventsAfterToday(let count, let today, let latest):
+            return
+                "\(count) event(s) are dated after today (\(today)) and were left out of this report: the clock is behind the log (check the system clock or TANDEM_NOW); pass --as-of \(latest) to include them"
+        case .ledgerNotWritten(let error):
+            return "this query could not be recorded in the access ledger: \(words(error))"
+        }
     }
 }

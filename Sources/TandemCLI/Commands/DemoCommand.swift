@@ -50,7 +50,9 @@ enum DemoCommand {
         // rules refuse the future), so the whole log is that window, and the fold leaves the
         // projections snapshot behind for the next query.
         let asOf = simulation.until
-        let queries = QueryService(store: store, clock: context.clock, random: context.random, warn: context.warn)
+        let queries = QueryService(
+            store: store, clock: context.clock, random: context.random,
+            warn: { context.warn(ErrorReport.words($0)) })
         let input = try queries.input(.init(viewer: .coordinator, today: asOf))
         let stats = try StatsQuery.run(input, .init())
         let dropouts = try DropoutsQuery.run(input, .init())
