@@ -54,7 +54,8 @@ public enum TandemsQuery {
             let why = low.map {
                 "rating \($0.rating) from the \($0.participant == tandem.mentor ? "mentor" : "mentee") on \($0.on)"
             }
-            return "Rematch candidate: \(tandem.id) (\(why.joined(separator: "; "))); `tandem swap` can pair them anew."
+            return
+                "Rematch candidate: \(tandem.id) (\(why.joined(separator: "; "))); a partner swap can pair them anew."
         }
     }
 

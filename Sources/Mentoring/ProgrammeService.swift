@@ -311,7 +311,7 @@ public final class ProgrammeService: Sendable {
         let stamp = clock.now().rfc3339.filter { $0.isNumber || $0 == "T" || $0 == "Z" }
         if let torn = try vault.quarantineTornTail(into: store.quarantineDirectory, stamp: stamp) {
             store.events.warn(
-                "moved a torn vault tail of \(torn.count) bytes (byte offset \(torn.lowerBound)) to \(store.quarantineDirectory): a personal-data line cut short by a crash, which no event points to; the next `tandem forget` deletes it"
+                "moved a torn vault tail of \(torn.count) bytes (byte offset \(torn.lowerBound)) to \(store.quarantineDirectory): a personal-data line cut short by a crash, which no event points to; the next erasure deletes it"
             )
         }
     }
