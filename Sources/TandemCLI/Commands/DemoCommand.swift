@@ -88,7 +88,8 @@ enum DemoCommand {
         context.print()
         context.stdout.write(Renderer.table(stats.table, width: context.tableWidth))
         context.print()
-        for note in dropouts.notes.prefix(2) { context.print(note) }
+        // The dropout summary: who counts, the figures, the reasons.
+        for note in dropouts.notes.prefix(3) { context.print(note) }
         context.print(
             "At risk on \(asOf): \(atRisk.payload.arrayValue?.count ?? 0) active tandems without a session for over 60 days"
         )
