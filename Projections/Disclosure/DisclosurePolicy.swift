@@ -224,3 +224,17 @@ public struct DisclosurePolicy: Sendable {
         return hash
     }
 }
+
+extension QueryResult {
+    /// Marks a result as published under `policy`: the cells it hid (in the notes, as
+    /// `suppression`, and for the access ledger), the method's note, and `basis.disclosure`.
+    /// Nothing changes for an exact view.
+    public mutating func disclose(_ hidden: SuppressedCells, under policy: DisclosurePolicy, k: Int) {
+        guard policy.protects else { return }
+        notes.append(hidden.explanation)
+        if let note = policy.note(k: k) { notes.append(note) }
+        extra.append(("suppression", hidden.summary))
+        suppressedCells = hidden.count
+        basis.disclosure = policy.description(k: k)
+    }
+}

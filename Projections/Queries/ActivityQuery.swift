@@ -176,14 +176,8 @@ public enum ActivityQuery {
                 } ?? "") + "."
         ]
         if rows.isEmpty { notes.append("No period yet: the programme starts on \(programme.starts).") }
-        if policy.protects {
-            notes.append(hidden.explanation)
-            if let note = policy.note(k: k) { notes.append(note) }
-            result.extra = [("suppression", hidden.summary)]
-            result.suppressedCells = hidden.count
-            result.basis.disclosure = policy.description(k: k)
-        }
         result.notes = notes
+        result.disclose(hidden, under: policy, k: k)
         return result
     }
 }

@@ -208,13 +208,9 @@ public enum DropoutsQuery {
             notes.append(
                 "Survival is an actuarial life table over intervals of \(width) days, merged where a count would be below \(k), computed from the published counts."
             )
-            notes.append(hidden.explanation)
-            if let note = policy.note(k: k) { notes.append(note) }
-            result.extra.append(("suppression", hidden.summary))
-            result.suppressedCells = hidden.count
-            result.basis.disclosure = policy.description(k: k)
         }
         result.notes = notes
+        result.disclose(hidden, under: policy, k: k)
         return result
     }
 

@@ -266,14 +266,8 @@ public enum StatsQuery {
         }
         var result = QueryResult(basis: input.basis, payloadKey: "stats", payload: .object(stats), table: table)
         result.csvTable = csvTable
-        if policy.protects {
-            notes.append(hidden.explanation)
-            if let note = policy.note(k: k) { notes.append(note) }
-            result.extra = [("suppression", hidden.summary)]
-            result.suppressedCells = hidden.count
-            result.basis.disclosure = policy.description(k: k)
-        }
         result.notes = notes
+        result.disclose(hidden, under: policy, k: k)
         return result
     }
 

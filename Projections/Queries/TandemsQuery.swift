@@ -102,12 +102,8 @@ public enum TandemsQuery {
                     headers: ["programme", "tandems at risk", "threshold (days)"],
                     rows: [[programme.id.rawValue, StatsQuery.display(count), String(2 * programme.cadenceDays)]],
                     numeric: [1, 2], blank: "–"))
-            result.notes =
-                ["Analysts see the count only: a tandem is a group of two.", hidden.explanation]
-                + (policy.note(k: k).map { [$0] } ?? [])
-            result.extra = [("suppression", hidden.summary)]
-            result.suppressedCells = hidden.count
-            result.basis.disclosure = policy.description(k: k)
+            result.notes = ["Analysts see the count only: a tandem is a group of two."]
+            result.disclose(hidden, under: policy, k: k)
             return result
         }
         let showNames = input.disclosure.showsNames
