@@ -54,10 +54,6 @@ public final class RecordKeys: Sendable {
     public func key(_ participant: ParticipantID) -> CellKey { key("participant:", participant.rawValue) }
     /// A tandem's key.
     public func key(_ tandem: TandemID) -> CellKey { key("tandem:", tandem.rawValue) }
-    /// A goal's key (goal ids are unique within their tandem).
-    public func key(goal: GoalID, of tandem: TandemID) -> CellKey {
-        key("goal:", tandem.rawValue + "/" + goal.rawValue)
-    }
 
     private func key(_ kind: String, _ id: String) -> CellKey {
         let name = kind + id

@@ -55,6 +55,9 @@ public enum ActivityQuery {
     /// - Complexity: O(sessions + goals + people + tandems · periods).
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
         try input.disclosure.permit(.activity)
+        // A segment describes people (a unit, a gender): only the views that may break figures
+        // down by them may filter by them (auditors see pseudonymous ids, not units).
+        if options.segment != nil { try input.disclosure.permit(.statsBySegment) }
         let programme = try input.programme(options.programme)
         let k = programme.minGroupSize
         let policy = input.disclosure

@@ -310,6 +310,22 @@ struct ActivityTests {
         }
         #expect(
             ((analyst["basis"] as? [String: Any])?["disclosure"] as? [String: Any])?["method"] as? String == "cell-key")
+        // Segments describe people: auditors (pseudonymous ids only) and participants may not
+        // filter by them.
+        for role in ["auditor", "participant:e7"] {
+            let refused = try cli.run(["--role", role, "activity", "--segment", "unit=Legal"])
+            #expect(
+                refused.status == 1
+                    && refused.stderr.hasPrefix("Error: the \(role.prefix(while: { $0 != ":" })) view may not run"),
+                "\(refused.stderr)")
+        }
+        // The coordinator's report draws the same monthly sessions from the model (no replay).
+        let report = try cli.run(["report", "--html", "r.html"])
+        #expect(report.status == 0)
+        let html = Files.text(cli.directory.appending("r.html"))
+        for (month, count) in [("Jan", 5), ("Feb", 4), ("Mar", 2)] {
+            #expect(html.contains(": \(count)</title></rect>") && html.contains(month), "\(month)")
+        }
         // A participant: e7's tandem t7 only (matched in February, one session).
         let own = try #require(
             CLI.json(try cli.run(["--role", "participant:e7", "activity", "--format", "json"]))?["periods"]

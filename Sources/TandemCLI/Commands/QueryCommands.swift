@@ -21,7 +21,7 @@ enum QueryCommands {
     /// `figuresSuffice` says when the stored headline figures answer it (a plain `stats`).
     static func spec(
         _ name: String, _ abstract: String, discussion: String? = nil, options: [OptionSpec],
-        keepsSessions: (@Sendable (ParsedCommand) throws -> SessionKeeping)? = nil,
+        keepsSessions: (@Sendable (ParsedCommand, Viewer) throws -> SessionKeeping)? = nil,
         figuresSuffice: (@Sendable (ParsedCommand) -> Bool)? = nil, run: @escaping Run
     ) -> CommandSpec {
         CommandSpec(
@@ -38,7 +38,7 @@ enum QueryCommands {
             let window: ReplayWindow, knownAt: String?, sessions: SessionKeeping
             do {
                 (window, knownAt) = try parseWindow(command)
-                sessions = try keepsSessions?(command) ?? .none
+                sessions = try keepsSessions?(command, viewer) ?? .none
             } catch {
                 // A usage error found before the service runs (a bad --as-of) is on the record too.
                 service.record(
@@ -252,7 +252,7 @@ enum QueryCommands {
         "sessions", "Sessions held; notes only for the tandem's own members.",
         options: [
             programmeOption, .value("tandem", "id", "Only this tandem's sessions."),
-        ], keepsSessions: { command in try ids(command, "tandem", TandemKind.self).map { .of([$0]) } ?? .all }
+        ], keepsSessions: { command, _ in try ids(command, "tandem", TandemKind.self).map { .of([$0]) } ?? .all }
     ) { input, command, _ in
         try SessionsQuery.run(
             input,
@@ -276,7 +276,7 @@ enum QueryCommands {
                 "by", "period", "The period length (default: month).",
                 allowed: ActivityQuery.Period.allCases.map(\.rawValue)),
             .value("segment", "key=value", "Only people in one segment, and their tandems."),
-        ], keepsSessions: { _ in .all }
+        ], keepsSessions: { _, _ in .all }
     ) { input, command, _ in
         try ActivityQuery.run(
             input,
@@ -330,7 +330,10 @@ enum QueryCommands {
             .value(
                 "by", "key", "One survival curve per group, with the log-rank p-value.",
                 allowed: SegmentKey.allCases.filter { $0 != .programme }.map(\.rawValue)),
-        ], keepsSessions: { _ in .all }
+        ],
+        // An exact report reads its monthly chart from the model (snapshot and tail); a
+        // perturbed one needs each tandem's sessions per month, so replays keeping them.
+        keepsSessions: { _, viewer in viewer == .analyst ? .all : .none }
     ) { input, command, environment in
         guard (command.value("format") ?? "table") != "csv" else {
             throw UsageError(
