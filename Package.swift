@@ -18,13 +18,10 @@ let package = Package(
         .library(name: "TandemCLI", targets: ["TandemCLI"]),
     ],
     targets: [
-        // The SHA-NI compression function. It is the only module compiled for the SHA
-        // extensions; EventLog calls it only after checking that the CPU has them.
-        .target(
-            name: "EventLogSHAExtensions",
-            path: "EventLog/SHAExtensions",
-            swiftSettings: strictness + [.unsafeFlags(["-Xcc", "-msha", "-Xcc", "-msse4.1"])]
-        ),
+        // The SHA-NI compression function, in C: one function compiled for the SHA extensions
+        // with `__attribute__((target))`, so no target needs unsafe flags and the libraries can
+        // be used from another package. EventLog calls it only after checking the CPU.
+        .target(name: "EventLogSHAExtensions", path: "EventLog/SHAExtensions"),
         .target(
             name: "EventLog",
             dependencies: ["EventLogSHAExtensions"],
@@ -61,13 +58,18 @@ let package = Package(
         .executableTarget(name: "tandem-probe", dependencies: ["EventLog"], swiftSettings: strictness),
         // Helpers shared by the test targets: temporary directories, real processes.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictness),
+        // Foundation's reading of a log line: the reference the replay decoder is tested against.
+        .target(
+            name: "EventOracle", dependencies: ["Mentoring", "EventLog"], path: "Tests/EventOracle",
+            swiftSettings: strictness),
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog", "TestSupport", "tandem-probe"],
             swiftSettings: strictness
         ),
         .testTarget(
-            name: "MentoringTests", dependencies: ["Mentoring", "EventLog", "TestSupport"], swiftSettings: strictness),
+            name: "MentoringTests", dependencies: ["Mentoring", "EventLog", "TestSupport", "EventOracle"],
+            swiftSettings: strictness),
         .testTarget(
             name: "ProjectionsTests",
             dependencies: ["Projections", "Mentoring", "EventLog", "TestSupport"],
@@ -77,7 +79,7 @@ let package = Package(
         // not link the executable in (its static runtime would be linked into the tests too).
         .testTarget(
             name: "TandemCLITests",
-            dependencies: ["TandemCLI", "Projections", "Mentoring", "EventLog", "TestSupport"],
+            dependencies: ["TandemCLI", "Projections", "Mentoring", "EventLog", "TestSupport", "EventOracle"],
             swiftSettings: strictness
         ),
     ]

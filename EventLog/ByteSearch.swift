@@ -6,7 +6,7 @@
 public enum ByteSearch {
     /// The offset of the first occurrence of `needle` in `haystack`, or nil.
     /// - Complexity: O(n·m) worst case; memchr finds candidates, memcmp confirms them.
-    public static func firstIndex(of needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer) -> Int? {
+    package static func firstIndex(of needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer) -> Int? {
         let n = needle.count
         guard n > 0, haystack.count >= n, let base = haystack.baseAddress, let pattern = needle.baseAddress else {
             return n == 0 ? 0 : nil
@@ -24,19 +24,19 @@ public enum ByteSearch {
     }
 
     /// Whether `haystack` contains `needle`.
-    public static func contains(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Bool {
+    package static func contains(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Bool {
         needle.withUnsafeBytes { firstIndex(of: $0, in: haystack) != nil }
     }
 
     /// The offset of the first occurrence of `needle` in `haystack` at or after `from`, or nil.
-    public static func firstIndex(of needle: [UInt8], in haystack: UnsafeRawBufferPointer, from: Int) -> Int? {
+    package static func firstIndex(of needle: [UInt8], in haystack: UnsafeRawBufferPointer, from: Int) -> Int? {
         guard from <= haystack.count else { return nil }
         let rest = UnsafeRawBufferPointer(rebasing: haystack[from...])
         return needle.withUnsafeBytes { firstIndex(of: $0, in: rest) }.map { $0 + from }
     }
 
     /// Whether `needle` stands in `haystack` at `offset`.
-    public static func matches(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+    package static func matches(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer, at offset: Int) -> Bool {
         guard offset >= 0, offset + needle.count <= haystack.count else { return false }
         for (i, byte) in needle.enumerated() where haystack[offset + i] != byte { return false }
         return true

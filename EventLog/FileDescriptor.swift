@@ -34,7 +34,7 @@ public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Bytes that can be read at any offset: a file, or memory.
-public protocol RandomAccessBytes: ~Copyable {
+package protocol RandomAccessBytes: ~Copyable {
     /// The number of bytes.
     func size() throws(SystemError) -> Int
     /// Reads up to `count` bytes at `offset` into `buffer`; returns how many were read.
@@ -43,7 +43,7 @@ public protocol RandomAccessBytes: ~Copyable {
 
 extension RandomAccessBytes where Self: ~Copyable {
     /// Reads `count` bytes at `offset` (fewer at the end).
-    public func read(count: Int, at offset: Int) throws(SystemError) -> [UInt8] {
+    package func read(count: Int, at offset: Int) throws(SystemError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         let n = try bytes.withUnsafeMutableBytes { raw in
             Result { () throws(SystemError) -> Int in
@@ -107,7 +107,7 @@ public struct FileDescriptor: ~Copyable, RandomAccessBytes {
 
     /// Reads up to `count` bytes at `offset` into `buffer`; returns how many were read
     /// (fewer only at the end of the file).
-    public func read(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int) throws(SystemError) -> Int {
+    package func read(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int) throws(SystemError) -> Int {
         var done = 0
         while done < count {
             let n = pread(rawValue, buffer + done, count - done, off_t(offset + done))
@@ -123,7 +123,7 @@ public struct FileDescriptor: ~Copyable, RandomAccessBytes {
 
     /// Writes all of `bytes` at the current offset, retrying short writes and EINTR.
     /// - Throws: on the first failure; some bytes may have been written by then.
-    public func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
+    package func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
         var done = 0
         while done < bytes.count {
             let n = write(rawValue, bytes.baseAddress! + done, bytes.count - done)
@@ -142,7 +142,7 @@ public struct FileDescriptor: ~Copyable, RandomAccessBytes {
 
     /// Writes all of `bytes` at `offset` (pwrite), retrying short writes and EINTR.
     /// - Throws: on the first failure; some bytes may have been written by then.
-    public func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(SystemError) {
+    package func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(SystemError) {
         var done = 0
         while done < bytes.count {
             let n = pwrite(rawValue, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))

@@ -41,7 +41,7 @@ public struct JSONScanner {
     }
 
     /// Scans `count` bytes at `pointer`.
-    public init(pointer: UnsafePointer<UInt8>, count: Int, position: Int = 0) {
+    package init(pointer: UnsafePointer<UInt8>, count: Int, position: Int = 0) {
         base = pointer
         end = count
         self.position = position

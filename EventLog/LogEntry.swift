@@ -13,7 +13,7 @@ public struct LogEntry: Sendable, Equatable {
     public var hash: SHA256Digest
 
     /// Parses a line (without its newline) strictly; does not check the hash.
-    public init(line: UnsafeRawBufferPointer) throws(LineDefect) {
+    package init(line: UnsafeRawBufferPointer) throws(LineDefect) {
         let e = try LineParser.parse(line)
         var s = JSONScanner(line)
         seq = e.seq

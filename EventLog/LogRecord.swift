@@ -176,7 +176,7 @@ public struct LineEnvelope: Sendable {
 public enum LineParser {
     /// Parses `line`, which excludes its newline.
     /// - Throws: `LineDefect` naming the first problem and its byte offset in the line.
-    public static func parse(_ line: UnsafeRawBufferPointer) throws(LineDefect) -> LineEnvelope {
+    package static func parse(_ line: UnsafeRawBufferPointer) throws(LineDefect) -> LineEnvelope {
         var s = JSONScanner(line)
         func defect(_ reason: String, _ at: Int? = nil) -> LineDefect {
             LineDefect(offset: at ?? s.position, reason: reason)

@@ -71,7 +71,7 @@ public final class PendingRecords {
     }
 
     /// Streams every body in order.
-    public func forEachBody(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func forEachBody(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         if spill >= 0 {
             let fd = FileDescriptor(borrowing: spill, path: spillPath!)
             var chunk = [UInt8](repeating: 0, count: 1 << 20)

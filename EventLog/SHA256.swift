@@ -28,7 +28,7 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses 64 lowercase hex digits from raw bytes.
-    public init?(hexBytes: UnsafeRawBufferPointer) {
+    package init?(hexBytes: UnsafeRawBufferPointer) {
         guard hexBytes.count == 64, let base = hexBytes.baseAddress else { return nil }
         let p = base.assumingMemoryBound(to: UInt8.self)
         // Branch-light: every digit is decoded, and the flags of any non-digit collected.
@@ -66,7 +66,7 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Writes the 64 hex digits to `destination`, which must have room for them.
-    public func writeHex(to destination: UnsafeMutableRawPointer) {
+    package func writeHex(to destination: UnsafeMutableRawPointer) {
         let digits: StaticString = "0123456789abcdef"
         let table = digits.utf8Start
         withUnsafeBytes(of: words) { raw in
@@ -99,7 +99,7 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Compares with 64 hex digits held as raw bytes, without allocating.
-    public func matches(hexBytes: UnsafeRawBufferPointer) -> Bool {
+    package func matches(hexBytes: UnsafeRawBufferPointer) -> Bool {
         guard hexBytes.count == 64 else { return false }
         return withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { scratch in
             writeHex(to: scratch.baseAddress!)
@@ -140,7 +140,7 @@ public enum SHA256Backend: String, Sendable, CaseIterable {
 
     /// Whether this CPU and build can run `.extensions`.
     public static let extensionsAvailable: Bool = {
-        guard shaExtensionsCompiled else { return false }
+        guard tandem_sha256_extensions_compiled() else { return false }
         // /proc/cpuinfo is Linux's record of the CPUID feature bits.
         guard let flags = cpuFlags() else { return false }
         return flags.contains("sha_ni") && flags.contains("ssse3") && flags.contains("sse4_1")
@@ -186,7 +186,7 @@ public struct SHA256: Sendable {
 
     /// Feeds bytes into the hash.
     /// - Complexity: O(n).
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func update(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }
         totalBytes &+= UInt64(bytes.count)
         var input = bytes[...]
@@ -237,7 +237,7 @@ public struct SHA256: Sendable {
 
     /// The digest of a message in memory, without allocating.
     /// - Complexity: O(n).
-    public static func hash(_ bytes: UnsafeRawBufferPointer, backend: SHA256Backend = .active) -> SHA256Digest {
+    package static func hash(_ bytes: UnsafeRawBufferPointer, backend: SHA256Backend = .active) -> SHA256Digest {
         var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
             (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
         let count = bytes.count
@@ -283,7 +283,7 @@ public struct SHA256: Sendable {
         roundConstants.withUnsafeBufferPointer { k in
             switch backend {
             case .extensions:
-                sha256CompressWithExtensions(state: state, blocks: blocks, count: count, roundConstants: k.baseAddress!)
+                tandem_sha256_compress_extensions(state, blocks, count, k.baseAddress!)
             case .portable:
                 compressPortable(state, blocks, count, k.baseAddress!)
             }

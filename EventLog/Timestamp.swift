@@ -47,7 +47,7 @@ public enum CivilCalendar {
 
     /// Parses `YYYY-MM-DD` strictly (four-digit year 1000–9999, a real calendar day)
     /// and returns its day number, or nil.
-    public static func parseDate(_ bytes: UnsafeRawBufferPointer) -> Int? {
+    package static func parseDate(_ bytes: UnsafeRawBufferPointer) -> Int? {
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
             let year = digits(bytes, 0, 4), let month = digits(bytes, 5, 2), let day = digits(bytes, 8, 2),
             year >= 1000, (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month)
@@ -101,7 +101,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Parses RFC 3339 in UTC: `YYYY-MM-DDTHH:MM:SS` with optional fractional seconds
     /// (dropped), ending in `Z`. Offsets other than `Z` are refused: the log is UTC.
-    public init?(rfc3339 bytes: UnsafeRawBufferPointer) {
+    package init?(rfc3339 bytes: UnsafeRawBufferPointer) {
         guard bytes.count >= 20, bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"),
             bytes[16] == UInt8(ascii: ":"), bytes[bytes.count - 1] == UInt8(ascii: "Z"),
             let day = CivilCalendar.parseDate(UnsafeRawBufferPointer(rebasing: bytes[0..<10])),

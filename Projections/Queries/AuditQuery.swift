@@ -83,7 +83,8 @@ public enum AuditQuery {
                 entries.append(
                     Entry(
                         seq: recorded.seq, at: recorded.at, actor: recorded.actor, onBehalfOf: behalf,
-                        type: recorded.event.type, summary: summary(recorded.event), voided: nil, hash: line.hash.hex))
+                        type: recorded.event.type, summary: recorded.event.auditSummary, voided: nil,
+                        hash: line.hash.hex))
             }
         } catch is StopAudit {}
         for i in entries.indices { entries[i].voided = voidedBy[entries[i].seq] }
@@ -199,73 +200,6 @@ public enum AuditQuery {
         case .tandem(let t): return tandems.contains(t)
         case .programme(let p): return programme == p
         }
-    }
-
-    /// One line about the event: ids, dates, codes and figures; never names or texts.
-    public static func summary(_ event: ProgrammeEvent) -> String {
-        switch event {
-        case .logCreated: return "log created (format \(logFormatVersion))"
-        case .programmeLaunched(let e):
-            return
-                "programme \(e.programme) launched: \(e.starts) to \(e.ends), sessions every \(e.cadenceDays) days, k = \(e.minGroupSize)"
-        case .participantSignedUp(let e):
-            return "\(e.participant) signed up as \(e.role.rawValue) for \(e.programme) on \(e.on)"
-        case .tandemMatched(let e):
-            var text = "tandem \(e.tandem) matched on \(e.on): mentor \(e.mentor), mentee \(e.mentee)"
-            if let run = e.run {
-                // With an override, the run need not have proposed the pair.
-                text += e.override == nil ? ", as proposed by match run \(run)" : ", under match run \(run)"
-            } else {
-                text += ", by hand"
-            }
-            if e.override != nil { text += "; a rule was waived" + Self.reasonNote(e.overrideReason) }
-            return text
-        case .sessionHeld(let e):
-            return "session of \(e.tandem) on \(e.on): \(e.minutes) min, \(e.mode.rawValue)"
-                + (e.personal == nil ? "" : ", notes in the vault")
-        case .goalSet(let e):
-            return "goal \(e.goal) set for \(e.tandem) on \(e.on)" + (e.due.map { ", due \($0)" } ?? "")
-                + (e.category.map { ", category \($0)" } ?? "")
-        case .goalReached(let e): return "goal \(e.goal) of \(e.tandem) reached on \(e.on)"
-        case .profileUpdated(let e):
-            return
-                "profile of \(e.participant) updated from \(e.on): \(e.fields.joined(separator: ", ")) (values in the vault)"
-        case .checkInRecorded(let e):
-            return "check-in on \(e.tandem) by \(e.participant) on \(e.on): rating \(e.rating) of 5"
-                + (e.personal == nil ? "" : ", notes in the vault")
-        case .partnerSwapped(let e):
-            return
-                "\(e.tandem) ended by a swap on \(e.on) (\(e.reason.rawValue)): \(e.leaving) left, \(e.joining) joined in \(e.newTandem)"
-                + (e.override == nil ? "" : "; a rule was waived" + Self.reasonNote(e.overrideReason))
-        case .participantWithdrew(let e): return "\(e.participant) withdrew on \(e.on) (\(e.reason.rawValue))"
-        case .tandemCompleted(let e): return "\(e.tandem) completed on \(e.on)"
-        case .eventVoided(let e): return "voids seq \(e.seq)" + Self.reasonNote(e.personal)
-        case .personalDataErased(let e): return "personal data of \(e.participant) erased (\(e.refs.count) vault lines)"
-        case .programmeClosed(let e): return "programme \(e.programme) closed on \(e.on)"
-        case .matchRunRecorded(let e):
-            return
-                "match run \(e.run) for \(e.programme): \(e.pairs.count) pairs proposed from \(e.mentors.count) mentors and \(e.mentees.count) mentees"
-        case .unknown("LogRecovered", let data):
-            let kept = data["keptSeq"]?.intValue.map(String.init) ?? "?"
-            let previous =
-                data["previousSeq"]?.intValue.map { "the acknowledged head had been seq \($0)" }
-                ?? "no acknowledged head was recorded"
-            let damaged = data["damagedSeq"]?.intValue.map { "; first damaged seq \($0)" } ?? ""
-            let cut = data["cutBytes"]?.intValue ?? 0
-            return
-                "recovery accepted a loss: kept seq 1…\(kept), \(previous)\(damaged); \(cut) bytes moved to quarantine"
-        case .unknown(let type, _): return "\(type) (not known to this version)"
-        }
-    }
-}
-
-extension AuditQuery {
-    /// Where a free-text reason is: in the vault (erasable, shown to no report), or, in a log
-    /// written before reasons went to the vault, in the log itself (not printed here either:
-    /// `tandem verify` lists such events).
-    static func reasonNote(_ reference: PersonalReference?) -> String {
-        reference == nil
-            ? " (the reason stands in the log, written by an older version)" : " (the reason is in the vault)"
     }
 }
 

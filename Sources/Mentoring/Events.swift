@@ -1,11 +1,20 @@
 import EventLog
 
-/// An event's payload: what goes into a log line's `data`, in the documented key order.
-public protocol EventPayload: Sendable, Equatable, Codable {
+/// An event's payload: what goes into a log line's `data`.
+///
+/// Each payload is declared in one place, here: its stored fields, its `describe(_:)`
+/// (the keys of `data`, in contract order, and which may be absent), and its audit
+/// summary. The writer, the replay's byte-level decoder and the reader of parsed JSON all
+/// run `describe`; nothing else spells an event's keys.
+public protocol EventPayload: DescribedValue, Equatable {
     /// The log line's `type`.
     static var type: String { get }
-    /// The `data` object, keys in contract order; optional fields omitted when absent.
-    var json: JSONObject { get }
+    /// One line about the event for the audit trail: ids, dates, codes and figures; never
+    /// names or texts.
+    var auditSummary: String { get }
+    /// The id a recording outcome names for the event: the tandem, person, goal or run it
+    /// is about.
+    var identity: String { get }
 }
 
 /// A programme was launched. The programme's name and dates are not personal data.
@@ -32,12 +41,18 @@ public struct ProgrammeLaunched: EventPayload {
         self.minGroupSize = minGroupSize
     }
 
-    public var json: JSONObject {
-        [
-            "programme": .string(programme.rawValue), "name": .string(name), "starts": .string(starts.description),
-            "ends": .string(ends.description), "cadenceDays": .int(Int64(cadenceDays)),
-            "minGroupSize": .int(Int64(minGroupSize)),
-        ]
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(
+            programme: try f.required("programme", \.programme), name: try f.required("name", \.name),
+            starts: try f.required("starts", \.starts), ends: try f.required("ends", \.ends),
+            cadenceDays: try f.required("cadenceDays", \.cadenceDays),
+            minGroupSize: try f.required("minGroupSize", \.minGroupSize))
+    }
+
+    public var identity: String { programme.rawValue }
+
+    public var auditSummary: String {
+        "programme \(programme) launched: \(starts) to \(ends), sessions every \(cadenceDays) days, k = \(minGroupSize)"
     }
 }
 
@@ -60,12 +75,17 @@ public struct ParticipantSignedUp: EventPayload {
         self.personal = personal
     }
 
-    public var json: JSONObject {
-        [
-            "participant": .string(participant.rawValue), "programme": .string(programme.rawValue),
-            "role": .string(role.rawValue),
-            "on": .string(on.description), "personal": personal.json,
-        ]
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(
+            participant: try f.required("participant", \.participant),
+            programme: try f.required("programme", \.programme), role: try f.required("role", \.role),
+            on: try f.required("on", \.on), personal: try f.required("personal", \.personal))
+    }
+
+    public var identity: String { participant.rawValue }
+
+    public var auditSummary: String {
+        "\(participant) signed up as \(role.rawValue) for \(programme) on \(on)"
     }
 }
 
@@ -100,15 +120,26 @@ public struct TandemMatched: EventPayload {
         self.run = run
     }
 
-    public var json: JSONObject {
-        var o: JSONObject = [
-            "tandem": .string(tandem.rawValue), "programme": .string(programme.rawValue),
-            "mentor": .string(mentor.rawValue), "mentee": .string(mentee.rawValue), "on": .string(on.description),
-        ]
-        if let override { o["override"] = .string(override) }
-        if let overrideReason { o["overrideReason"] = overrideReason.json }
-        if let run { o["run"] = .string(run.rawValue) }
-        return o
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(
+            tandem: try f.required("tandem", \.tandem), programme: try f.required("programme", \.programme),
+            mentor: try f.required("mentor", \.mentor), mentee: try f.required("mentee", \.mentee),
+            on: try f.required("on", \.on), override: try f.optional("override", \.override),
+            overrideReason: try f.optional("overrideReason", \.overrideReason), run: try f.optional("run", \.run))
+    }
+
+    public var identity: String { tandem.rawValue }
+
+    public var auditSummary: String {
+        var text = "tandem \(tandem) matched on \(on): mentor \(mentor), mentee \(mentee)"
+        if let run {
+            // With an override, the run need not have proposed the pair.
+            text += override == nil ? ", as proposed by match run \(run)" : ", under match run \(run)"
+        } else {
+            text += ", by hand"
+        }
+        if override != nil { text += "; a rule was waived" + reasonNote(overrideReason) }
+        return text
     }
 }
 
@@ -134,26 +165,18 @@ public struct SessionHeld: EventPayload {
         self.personal = personal
     }
 
-    enum CodingKeys: String, CodingKey { case tandem, on, minutes, mode, topics, personal }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        tandem = try c.decode(TandemID.self, forKey: .tandem)
-        on = try c.decode(BusinessDate.self, forKey: .on)
-        minutes = try c.decode(Int.self, forKey: .minutes)
-        mode = try c.decode(SessionMode.self, forKey: .mode)
-        topics = try c.decodeIfPresent([String].self, forKey: .topics) ?? []
-        personal = try c.decodeIfPresent(PersonalReference.self, forKey: .personal)
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(
+            tandem: try f.required("tandem", \.tandem), on: try f.required("on", \.on),
+            minutes: try f.required("minutes", \.minutes), mode: try f.required("mode", \.mode),
+            topics: try f.omittedWhenEmpty("topics", \.topics), personal: try f.optional("personal", \.personal))
     }
 
-    public var json: JSONObject {
-        var o: JSONObject = [
-            "tandem": .string(tandem.rawValue), "on": .string(on.description),
-            "minutes": .int(Int64(minutes)), "mode": .string(mode.rawValue),
-        ]
-        if !topics.isEmpty { o["topics"] = .array(topics.map(JSONValue.string)) }
-        if let personal { o["personal"] = personal.json }
-        return o
+    public var identity: String { tandem.rawValue }
+
+    public var auditSummary: String {
+        "session of \(tandem) on \(on): \(minutes) min, \(mode.rawValue)"
+            + (personal == nil ? "" : ", notes in the vault")
     }
 }
 
@@ -179,14 +202,18 @@ public struct GoalSet: EventPayload {
         self.personal = personal
     }
 
-    public var json: JSONObject {
-        var o: JSONObject = [
-            "tandem": .string(tandem.rawValue), "goal": .string(goal.rawValue), "on": .string(on.description),
-        ]
-        if let due { o["due"] = .string(due.description) }
-        if let category { o["category"] = .string(category) }
-        o["personal"] = personal.json
-        return o
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(
+            tandem: try f.required("tandem", \.tandem), goal: try f.required("goal", \.goal),
+            on: try f.required("on", \.on), due: try f.optional("due", \.due),
+            category: try f.optional("category", \.category), personal: try f.required("personal", \.personal))
+    }
+
+    public var identity: String { "\(tandem)/\(goal)" }
+
+    public var auditSummary: String {
+        "goal \(goal) set for \(tandem) on \(on)" + (due.map { ", due \($0)" } ?? "")
+            + (category.map { ", category \($0)" } ?? "")
     }
 }
 
@@ -203,8 +230,16 @@ public struct GoalReached: EventPayload {
         self.on = on
     }
 
-    public var json: JSONObject {
-        ["tandem": .string(tandem.rawValue), "goal": .string(goal.rawValue), "on": .string(on.description)]
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(
+            tandem: try f.required("tandem", \.tandem), goal: try f.required("goal", \.goal),
+            on: try f.required("on", \.on))
+    }
+
+    public var identity: String { "\(tandem)/\(goal)" }
+
+    public var auditSummary: String {
+        "goal \(goal) of \(tandem) reached on \(on)"
     }
 }
 
@@ -240,16 +275,21 @@ public struct PartnerSwapped: EventPayload {
         self.personal = personal
     }
 
-    public var json: JSONObject {
-        var o: JSONObject = [
-            "tandem": .string(tandem.rawValue), "newTandem": .string(newTandem.rawValue),
-            "leaving": .string(leaving.rawValue), "joining": .string(joining.rawValue),
-            "on": .string(on.description), "reason": .string(reason.rawValue),
-        ]
-        if let override { o["override"] = .string(override) }
-        if let overrideReason { o["overrideReason"] = overrideReason.json }
-        if let personal { o["personal"] = personal.json }
-        return o
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(
+            tandem: try f.required("tandem", \.tandem), newTandem: try f.required("newTandem", \.newTandem),
+            leaving: try f.required("leaving", \.leaving), joining: try f.required("joining", \.joining),
+            on: try f.required("on", \.on), reason: try f.required("reason", \.reason),
+            override: try f.optional("override", \.override),
+            overrideReason: try f.optional("overrideReason", \.overrideReason),
+            personal: try f.optional("personal", \.personal))
+    }
+
+    public var identity: String { newTandem.rawValue }
+
+    public var auditSummary: String {
+        "\(tandem) ended by a swap on \(on) (\(reason.rawValue)): \(leaving) left, \(joining) joined in \(newTandem)"
+            + (override == nil ? "" : "; a rule was waived" + reasonNote(overrideReason))
     }
 }
 
@@ -268,13 +308,16 @@ public struct ParticipantWithdrew: EventPayload {
         self.personal = personal
     }
 
-    public var json: JSONObject {
-        var o: JSONObject = [
-            "participant": .string(participant.rawValue), "on": .string(on.description),
-            "reason": .string(reason.rawValue),
-        ]
-        if let personal { o["personal"] = personal.json }
-        return o
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(
+            participant: try f.required("participant", \.participant), on: try f.required("on", \.on),
+            reason: try f.required("reason", \.reason), personal: try f.optional("personal", \.personal))
+    }
+
+    public var identity: String { participant.rawValue }
+
+    public var auditSummary: String {
+        "\(participant) withdrew on \(on) (\(reason.rawValue))"
     }
 }
 
@@ -289,7 +332,15 @@ public struct TandemCompleted: EventPayload {
         self.on = on
     }
 
-    public var json: JSONObject { ["tandem": .string(tandem.rawValue), "on": .string(on.description)] }
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(tandem: try f.required("tandem", \.tandem), on: try f.required("on", \.on))
+    }
+
+    public var identity: String { tandem.rawValue }
+
+    public var auditSummary: String {
+        "\(tandem) completed on \(on)"
+    }
 }
 
 /// A correction: every projection ignores the event at `seq`.
@@ -308,11 +359,16 @@ public struct EventVoided: EventPayload {
         self.personal = personal
     }
 
-    public var json: JSONObject {
-        var o: JSONObject = ["seq": .int(Int64(seq))]
-        if let reason { o["reason"] = .string(reason) }
-        if let personal { o["personal"] = personal.json }
-        return o
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(
+            seq: try f.required("seq", \.seq), reason: try f.optional("reason", \.reason),
+            personal: try f.optional("personal", \.personal))
+    }
+
+    public var identity: String { String(seq) }
+
+    public var auditSummary: String {
+        "voids seq \(seq)" + reasonNote(personal)
     }
 }
 
@@ -328,8 +384,14 @@ public struct PersonalDataErased: EventPayload {
         self.refs = refs
     }
 
-    public var json: JSONObject {
-        ["participant": .string(participant.rawValue), "refs": .array(refs.map(JSONValue.string))]
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(participant: try f.required("participant", \.participant), refs: try f.required("refs", \.refs))
+    }
+
+    public var identity: String { participant.rawValue }
+
+    public var auditSummary: String {
+        "personal data of \(participant) erased (\(refs.count) vault lines)"
     }
 }
 
@@ -347,12 +409,16 @@ public struct MatchRunRecorded: EventPayload {
     /// The proposed pairs, mentor first.
     public var pairs: [ProposedPair]
 
-    public struct ProposedPair: Sendable, Equatable, Codable, Hashable {
+    public struct ProposedPair: DescribedValue, Equatable, Hashable {
         public var mentor: ParticipantID
         public var mentee: ParticipantID
         public init(mentor: ParticipantID, mentee: ParticipantID) {
             self.mentor = mentor
             self.mentee = mentee
+        }
+
+        public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+            Self(mentor: try f.required("mentor", \.mentor), mentee: try f.required("mentee", \.mentee))
         }
     }
 
@@ -369,16 +435,18 @@ public struct MatchRunRecorded: EventPayload {
         self.pairs = pairs
     }
 
-    public var json: JSONObject {
-        [
-            "run": .string(run.rawValue), "programme": .string(programme.rawValue), "on": .string(on.description),
-            "weights": .object(
-                JSONObject(weights.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.double($0.value)) })),
-            "mentors": .array(mentors.map { .string($0.rawValue) }),
-            "mentees": .array(mentees.map { .string($0.rawValue) }),
-            "pairs": .array(
-                pairs.map { .object(["mentor": .string($0.mentor.rawValue), "mentee": .string($0.mentee.rawValue)]) }),
-        ]
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(
+            run: try f.required("run", \.run), programme: try f.required("programme", \.programme),
+            on: try f.required("on", \.on), weights: try f.required("weights", \.weights),
+            mentors: try f.required("mentors", \.mentors), mentees: try f.required("mentees", \.mentees),
+            pairs: try f.required("pairs", \.pairs))
+    }
+
+    public var identity: String { run.rawValue }
+
+    public var auditSummary: String {
+        "match run \(run) for \(programme): \(pairs.count) pairs proposed from \(mentors.count) mentors and \(mentees.count) mentees"
     }
 }
 
@@ -394,7 +462,15 @@ public struct ProgrammeClosed: EventPayload {
         self.on = on
     }
 
-    public var json: JSONObject { ["programme": .string(programme.rawValue), "on": .string(on.description)] }
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(programme: try f.required("programme", \.programme), on: try f.required("on", \.on))
+    }
+
+    public var identity: String { programme.rawValue }
+
+    public var auditSummary: String {
+        "programme \(programme) closed on \(on)"
+    }
 }
 
 /// A participant's profile changed from `on`: the whole new profile is in the vault (its
@@ -413,12 +489,16 @@ public struct ProfileUpdated: EventPayload {
         self.personal = personal
     }
 
-    public var json: JSONObject {
-        [
-            "participant": .string(participant.rawValue), "fields": .array(fields.map(JSONValue.string)),
-            "on": .string(on.description),
-            "personal": personal.json,
-        ]
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(
+            participant: try f.required("participant", \.participant), fields: try f.required("fields", \.fields),
+            on: try f.required("on", \.on), personal: try f.required("personal", \.personal))
+    }
+
+    public var identity: String { participant.rawValue }
+
+    public var auditSummary: String {
+        "profile of \(participant) updated from \(on): \(fields.joined(separator: ", ")) (values in the vault)"
     }
 }
 
@@ -442,13 +522,18 @@ public struct CheckInRecorded: EventPayload {
         self.personal = personal
     }
 
-    public var json: JSONObject {
-        var o: JSONObject = [
-            "tandem": .string(tandem.rawValue), "participant": .string(participant.rawValue),
-            "rating": .int(Int64(rating)), "on": .string(on.description),
-        ]
-        if let personal { o["personal"] = personal.json }
-        return o
+    public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
+        Self(
+            tandem: try f.required("tandem", \.tandem), participant: try f.required("participant", \.participant),
+            rating: try f.required("rating", \.rating), on: try f.required("on", \.on),
+            personal: try f.optional("personal", \.personal))
+    }
+
+    public var identity: String { tandem.rawValue }
+
+    public var auditSummary: String {
+        "check-in on \(tandem) by \(participant) on \(on): rating \(rating) of 5"
+            + (personal == nil ? "" : ", notes in the vault")
     }
 }
 
@@ -497,26 +582,96 @@ public enum ProgrammeEvent: Sendable, Equatable {
         }
     }
 
+    /// The payload, for what every event answers alike (its data, its summary).
+    public var payload: (any EventPayload)? {
+        switch self {
+        case .programmeLaunched(let e): e
+        case .participantSignedUp(let e): e
+        case .tandemMatched(let e): e
+        case .sessionHeld(let e): e
+        case .goalSet(let e): e
+        case .goalReached(let e): e
+        case .partnerSwapped(let e): e
+        case .participantWithdrew(let e): e
+        case .tandemCompleted(let e): e
+        case .eventVoided(let e): e
+        case .personalDataErased(let e): e
+        case .matchRunRecorded(let e): e
+        case .programmeClosed(let e): e
+        case .checkInRecorded(let e): e
+        case .profileUpdated(let e): e
+        case .logCreated, .unknown: nil
+        }
+    }
+
+    /// The payload types this build reads, with the case that carries each: the table the
+    /// decoders look a line's `type` up in. The most frequent type comes first.
+    static let kinds: [EventKind] = [
+        EventKind(SessionHeld.self, ProgrammeEvent.sessionHeld),
+        EventKind(ParticipantSignedUp.self, ProgrammeEvent.participantSignedUp),
+        EventKind(TandemMatched.self, ProgrammeEvent.tandemMatched),
+        EventKind(GoalSet.self, ProgrammeEvent.goalSet),
+        EventKind(GoalReached.self, ProgrammeEvent.goalReached),
+        EventKind(CheckInRecorded.self, ProgrammeEvent.checkInRecorded),
+        EventKind(PartnerSwapped.self, ProgrammeEvent.partnerSwapped),
+        EventKind(ParticipantWithdrew.self, ProgrammeEvent.participantWithdrew),
+        EventKind(TandemCompleted.self, ProgrammeEvent.tandemCompleted),
+        EventKind(ProgrammeLaunched.self, ProgrammeEvent.programmeLaunched),
+        EventKind(EventVoided.self, ProgrammeEvent.eventVoided),
+        EventKind(PersonalDataErased.self, ProgrammeEvent.personalDataErased),
+        EventKind(MatchRunRecorded.self, ProgrammeEvent.matchRunRecorded),
+        EventKind(ProgrammeClosed.self, ProgrammeEvent.programmeClosed),
+        EventKind(ProfileUpdated.self, ProgrammeEvent.profileUpdated),
+    ]
+
     /// The `data` object.
     public var json: JSONObject {
         switch self {
-        case .programmeLaunched(let e): e.json
-        case .participantSignedUp(let e): e.json
-        case .tandemMatched(let e): e.json
-        case .sessionHeld(let e): e.json
-        case .goalSet(let e): e.json
-        case .goalReached(let e): e.json
-        case .partnerSwapped(let e): e.json
-        case .participantWithdrew(let e): e.json
-        case .tandemCompleted(let e): e.json
-        case .eventVoided(let e): e.json
-        case .personalDataErased(let e): e.json
-        case .matchRunRecorded(let e): e.json
-        case .programmeClosed(let e): e.json
-        case .checkInRecorded(let e): e.json
-        case .profileUpdated(let e): e.json
         case .logCreated(let id): ["log": .string(id), "format": .int(Int64(logFormatVersion))]
         case .unknown(_, let data): data
+        default: payload?.fields ?? JSONObject()
+        }
+    }
+
+    /// Reads an event from its `type` and a parsed `data` object; unknown types are kept.
+    /// - Throws: `JSONSyntaxError` naming the field missing or ill-typed.
+    public init(type: String, data: JSONObject) throws(JSONSyntaxError) {
+        if type == "LogCreated" {
+            self = .logCreated(logID: data["log"]?.stringValue ?? "")
+        } else if let kind = Self.kinds.first(where: { $0.name == Array(type.utf8) }) {
+            self = try kind.readTree(data)
+        } else {
+            self = .unknown(type: type, data: data)
+        }
+    }
+
+    /// The id a recording outcome names for the event.
+    public var identity: String {
+        switch self {
+        case .logCreated(let id): id
+        case .unknown(let type, _): type
+        default: payload?.identity ?? type
+        }
+    }
+
+    /// The tandems and participants the event names, in field order.
+    public var subjects: EventSubjects { payload?.subjects ?? EventSubjects() }
+
+    /// One line about the event for the audit trail; never names or texts.
+    public var auditSummary: String {
+        switch self {
+        case .logCreated: return "log created (format \(logFormatVersion))"
+        case .unknown("LogRecovered", let data):
+            let kept = data["keptSeq"]?.intValue.map(String.init) ?? "?"
+            let previous =
+                data["previousSeq"]?.intValue.map { "the acknowledged head had been seq \($0)" }
+                ?? "no acknowledged head was recorded"
+            let damaged = data["damagedSeq"]?.intValue.map { "; first damaged seq \($0)" } ?? ""
+            let cut = data["cutBytes"]?.intValue ?? 0
+            return
+                "recovery accepted a loss: kept seq 1…\(kept), \(previous)\(damaged); \(cut) bytes moved to quarantine"
+        case .unknown(let type, _): return "\(type) (not known to this version)"
+        default: return payload?.auditSummary ?? type
         }
     }
 
@@ -549,22 +704,14 @@ public enum ProgrammeEvent: Sendable, Equatable {
         }
     }
 
-    /// The personal references the event introduces.
+    /// The personal references the event introduces: every reference field its
+    /// description lists.
     public var personalReferences: [PersonalReference] {
         switch self {
-        case .participantSignedUp(let e): [e.personal]
-        case .sessionHeld(let e): e.personal.map { [$0] } ?? []
-        case .goalSet(let e): [e.personal]
-        case .partnerSwapped(let e): [e.personal, e.overrideReason].compactMap { $0 }
-        case .participantWithdrew(let e): e.personal.map { [$0] } ?? []
-        case .tandemMatched(let e): e.overrideReason.map { [$0] } ?? []
-        case .eventVoided(let e): e.personal.map { [$0] } ?? []
-        case .checkInRecorded(let e): e.personal.map { [$0] } ?? []
-        case .profileUpdated(let e): [e.personal]
         // Events of the store rather than the programme (`LogRecovered`) keep their free
         // text in the vault the same way, so that verify and forget see it.
         case .unknown(_, let data): PersonalReference(json: data["personal"]).map { [$0] } ?? []
-        default: []
+        default: payload?.personalReferences ?? []
         }
     }
 }
@@ -603,5 +750,30 @@ public struct RecordedEvent: Sendable, Equatable {
         self.key = key.map(IdempotencyKey.stored)
         self.keyDigest = keyDigest
         self.event = event
+    }
+}
+
+/// Where a free-text reason is: in the vault (erasable, shown to no report), or, in a log
+/// written before reasons went to the vault, in the log itself (not printed in summaries
+/// either: verify lists such events).
+func reasonNote(_ reference: PersonalReference?) -> String {
+    reference == nil
+        ? " (the reason stands in the log, written by an older version)" : " (the reason is in the vault)"
+}
+
+/// A payload type as the decoders see it: its `type` bytes, and how to read its `data`
+/// into the case that carries it.
+struct EventKind: Sendable {
+    /// The `type` as UTF-8.
+    let name: [UInt8]
+    /// Reads `data` at the scanner, which is left after it.
+    let read: @Sendable (inout JSONScanner) throws(JSONSyntaxError) -> ProgrammeEvent
+    /// Reads `data` from a parsed object.
+    let readTree: @Sendable (JSONObject) throws(JSONSyntaxError) -> ProgrammeEvent
+
+    init<Payload: EventPayload>(_: Payload.Type, _ wrap: @escaping @Sendable (Payload) -> ProgrammeEvent) {
+        name = Array(Payload.type.utf8)
+        read = { (s: inout JSONScanner) throws(JSONSyntaxError) in wrap(try Payload.read(&s)) }
+        readTree = { (data: JSONObject) throws(JSONSyntaxError) in wrap(try Payload(fields: data)) }
     }
 }

@@ -59,7 +59,8 @@ extension ProgrammeService {
                 extras["onBehalfOf"] = behalf.reference.json
             }
             let record = LogRecord(
-                type: PersonalDataErased.type, actor: context.actor, at: clock.now(), data: erasure.json, extras: extras
+                type: PersonalDataErased.type, actor: context.actor, at: clock.now(), data: erasure.fields,
+                extras: extras
             )
             let head = try session.append([record], expectedHead: loaded.head.seq)[0]
             return RecordedOutcome(

@@ -28,7 +28,7 @@ extension ProgrammeService {
             try session.forEachLine(from: seq, after: nil) { line in
                 let event = try EventDecoder.decode(line).event
                 outcome.type = event.type
-                outcome.id = Self.subject(of: event)
+                outcome.id = event.identity
                 throw Replay.StopReading()
             }
         } catch is Replay.StopReading {}

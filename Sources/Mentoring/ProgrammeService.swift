@@ -285,7 +285,7 @@ public final class ProgrammeService: Sendable {
                     try faulting?.fault(event.needs, into: &state)
                     state.apply(recorded, traits: profile.map(Traits.init), journal: &journal)
                     var outcome = RecordedOutcome(
-                        seq: next, type: event.type, id: Self.subject(of: event), duplicate: false)
+                        seq: next, type: event.type, id: event.identity, duplicate: false)
                     outcome.advisories = state.advisories(for: event)
                     outcomes.append(outcome)
                     if let key = storedKey { decidedKeys[key] = (command.digest, outcome, index) }
@@ -438,28 +438,5 @@ public final class ProgrammeService: Sendable {
         LineEncoder.encode(record, seq: seq, prev: .zero, into: &bytes)
         bytes.removeLast()
         return bytes
-    }
-
-    /// The id the outcome names for an event.
-    public static func subject(of event: ProgrammeEvent) -> String {
-        switch event {
-        case .programmeLaunched(let e): e.programme.rawValue
-        case .participantSignedUp(let e): e.participant.rawValue
-        case .tandemMatched(let e): e.tandem.rawValue
-        case .sessionHeld(let e): e.tandem.rawValue
-        case .goalSet(let e): "\(e.tandem)/\(e.goal)"
-        case .goalReached(let e): "\(e.tandem)/\(e.goal)"
-        case .partnerSwapped(let e): e.newTandem.rawValue
-        case .participantWithdrew(let e): e.participant.rawValue
-        case .tandemCompleted(let e): e.tandem.rawValue
-        case .eventVoided(let e): String(e.seq)
-        case .personalDataErased(let e): e.participant.rawValue
-        case .matchRunRecorded(let e): e.run.rawValue
-        case .programmeClosed(let e): e.programme.rawValue
-        case .checkInRecorded(let e): e.tandem.rawValue
-        case .profileUpdated(let e): e.participant.rawValue
-        case .logCreated(let id): id
-        case .unknown(let type, _): type
-        }
     }
 }

@@ -26,28 +26,10 @@ extension ProgrammeState {
             f.participants.insert(id)
             if let active = participants[id]?.activeTandem { tandem(active) }
         }
-        switch event {
-        case .participantSignedUp(let e): person(e.participant)
-        case .tandemMatched(let e):
-            person(e.mentor)
-            person(e.mentee)
-            f.tandems.insert(e.tandem)
-        case .sessionHeld(let e): tandem(e.tandem)
-        case .checkInRecorded(let e): tandem(e.tandem)
-        case .profileUpdated(let e): person(e.participant)
-        case .goalSet(let e): tandem(e.tandem)
-        case .goalReached(let e): tandem(e.tandem)
-        case .tandemCompleted(let e): tandem(e.tandem)
-        case .partnerSwapped(let e):
-            tandem(e.tandem)
-            f.tandems.insert(e.newTandem)
-            person(e.leaving)
-            person(e.joining)
-        case .participantWithdrew(let e): person(e.participant)
-        case .personalDataErased(let e): person(e.participant)
-        case .matchRunRecorded(let e): for pair in e.pairs { f.participants.formUnion([pair.mentor, pair.mentee]) }
-        case .programmeLaunched, .programmeClosed, .eventVoided, .logCreated, .unknown: break
-        }
+        // Every tandem and person the event names (new ids simply are not found yet).
+        let subjects = event.subjects
+        for id in subjects.tandems { tandem(id) }
+        for id in subjects.participants { person(id) }
         return f
     }
 }

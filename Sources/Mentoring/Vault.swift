@@ -70,7 +70,7 @@ public struct Vault: Sendable {
     }
 
     /// Every line's bytes and byte offset, in order (none if the vault does not exist).
-    public func forEachRawLine(_ body: (UnsafeRawBufferPointer, _ offset: Int) throws -> Void) throws {
+    package func forEachRawLine(_ body: (UnsafeRawBufferPointer, _ offset: Int) throws -> Void) throws {
         guard FileSystem.kind(of: path).exists else { return }
         try LineStream.forEach(path, from: 0) { line, at in try body(line, at) }
     }
@@ -139,7 +139,7 @@ public struct Vault: Sendable {
 
     /// Parses one line; a line that does not parse yields a payload of nil (and still a digest,
     /// which will not match any commitment).
-    public static func parse(_ line: UnsafeRawBufferPointer, offset: Int) throws -> VaultLine {
+    package static func parse(_ line: UnsafeRawBufferPointer, offset: Int) throws -> VaultLine {
         let digest = SHA256.hash(line)
         guard let object = (try? JSONScanner.parse(line))?.objectValue, let ref = object["ref"]?.stringValue else {
             return VaultLine(ref: "@\(offset)", payload: nil, digest: digest)

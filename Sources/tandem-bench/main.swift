@@ -41,6 +41,9 @@ if arguments.first == "child" {
         case "replay":
             let (events, seconds, bytes) = try DomainCases.replay(store: arguments[2])
             print("\(events) \(seconds) \(bytes)")
+        case "decode":
+            let (events, seconds, bytes) = try DomainCases.decode(store: arguments[2])
+            print("\(events) \(seconds) \(bytes)")
         default:
             print("0 0 0")
         }

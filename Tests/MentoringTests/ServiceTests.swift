@@ -1,4 +1,5 @@
 import EventLog
+import EventOracle
 import Foundation
 import Mentoring
 import TestSupport
@@ -164,7 +165,7 @@ struct ServiceTests {
         var seen = Set<String>()
         try f.store.events.forEachLine { line in
             let ours = try EventDecoder.decode(line)
-            let theirs = try JSONDecoder().decode(CodableLogLine.self, from: Data(Array(line.bytes)))
+            let theirs = try #require(FoundationLogLine.decode(Array(line.bytes)))
             #expect(theirs.event == ours.event, "seq \(line.seq)")
             #expect(theirs.seq == ours.seq && theirs.actor == ours.actor && theirs.at == ours.at.rfc3339)
             // And re-encoding gives the same data object, byte for byte.

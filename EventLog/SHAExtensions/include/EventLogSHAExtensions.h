@@ -1,0 +1,26 @@
+// SHA-256 block compression with the x86 SHA extensions (SHA-NI).
+//
+// Written in C for one reason: C can compile a single function for extra CPU features with
+// `__attribute__((target(...)))`. Swift has no such attribute, so the Swift version needed
+// the whole module built with `-msha`, an unsafe flag, and SwiftPM refuses unsafe flags in
+// a package used as a dependency. With this, EventLog is an ordinary library product.
+
+#ifndef TANDEM_SHA256_ROUNDS_H
+#define TANDEM_SHA256_ROUNDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/// Whether this build contains the SHA-NI code path at all (x86-64 only).
+bool tandem_sha256_extensions_compiled(void);
+
+/// Compresses `count` 64-byte blocks into `state` (eight words, H0…H7).
+///
+/// `round_constants` are the 64 SHA-256 constants K0…K63. The caller must have checked
+/// that the CPU supports SHA, SSSE3 and SSE4.1; otherwise this traps (SIGILL). Where the
+/// path is not compiled, it does nothing.
+void tandem_sha256_compress_extensions(
+    uint32_t *_Nonnull state, const void *_Nonnull blocks, size_t count, const uint32_t *_Nonnull round_constants);
+
+#endif

@@ -1,0 +1,188 @@
+import EventLog
+
+// The kinds of value an event's fields hold. Each reads exactly what the log contract
+// allows: ids by their grammar, dates as YYYY-MM-DD, whole numbers without a fraction.
+
+extension JSONScanner {
+    fileprivate func fail(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: position, reason: reason) }
+}
+
+extension Identifier: FieldValue {
+    public var json: JSONValue { .string(rawValue) }
+
+    public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
+        let (range, escaped) = try s.scanString()
+        // An id has no character that needs escaping: an escaped one is checked as text.
+        guard !escaped, isValid(s.bytes(range)) else {
+            throw s.fail("invalid \(Kind.noun) id '\(s.decodeString(range, escaped: escaped))'")
+        }
+        return Self(unchecked: s.decodeString(range, escaped: false))
+    }
+
+    public init?(json: JSONValue) {
+        guard let text = json.stringValue else { return nil }
+        self.init(text)
+    }
+
+    public func collectSubjects(into subjects: inout EventSubjects) {
+        if Kind.self == TandemKind.self {
+            subjects.tandems.append(TandemID(unchecked: rawValue))
+        } else if Kind.self == ParticipantKind.self {
+            subjects.participants.append(ParticipantID(unchecked: rawValue))
+        }
+    }
+}
+
+extension BusinessDate: FieldValue {
+    public var json: JSONValue { .string(description) }
+
+    public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
+        let (range, escaped) = try s.scanString()
+        guard !escaped, let day = CivilCalendar.parseDate(s.bytes(range)) else { throw s.fail("not a YYYY-MM-DD date") }
+        return BusinessDate(dayNumber: day)
+    }
+
+    public init?(json: JSONValue) {
+        guard let text = json.stringValue, let date = BusinessDate(text) else { return nil }
+        self = date
+    }
+}
+
+extension Int: FieldValue {
+    public var json: JSONValue { .int(Int64(self)) }
+
+    public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self { Int(try s.parseInt()) }
+
+    public init?(json: JSONValue) {
+        guard case .int(let value) = json else { return nil }
+        self.init(value)
+    }
+}
+
+extension Double: FieldValue {
+    public var json: JSONValue { .double(self) }
+
+    public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
+        let position = s.position
+        guard let value = try s.parseValue().doubleValue else {
+            throw JSONSyntaxError(offset: position, reason: "not a number")
+        }
+        return value
+    }
+
+    public init?(json: JSONValue) {
+        guard let value = json.doubleValue else { return nil }
+        self = value
+    }
+}
+
+extension String: FieldValue {
+    public var json: JSONValue { .string(self) }
+
+    public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self { try s.parseString() }
+
+    public init?(json: JSONValue) {
+        guard let text = json.stringValue else { return nil }
+        self = text
+    }
+}
+
+/// A closed list of codes written as their raw strings (roles, modes, reasons).
+public protocol FieldVocabulary: FieldValue, RawRepresentable<String> {}
+
+extension FieldVocabulary {
+    public var json: JSONValue { .string(rawValue) }
+
+    public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
+        let text = try s.parseString()
+        guard let value = Self(rawValue: text) else { throw s.fail("unknown value '\(text)'") }
+        return value
+    }
+
+    public init?(json: JSONValue) {
+        guard let text = json.stringValue else { return nil }
+        self.init(rawValue: text)
+    }
+}
+
+extension Role: FieldVocabulary {}
+extension SessionMode: FieldVocabulary {}
+extension ReasonCode: FieldVocabulary {}
+
+extension PersonalReference: FieldValue {
+    public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
+        var ref: String?, commit: SHA256Digest?
+        try s.forEachMember { (s: inout JSONScanner, key: Range<Int>, _: Bool) throws(JSONSyntaxError) in
+            if s.keyEquals(key, "ref") {
+                ref = try s.parseString()
+            } else if s.keyEquals(key, "commit") {
+                let (range, _) = try s.scanString()
+                commit = SHA256Digest(hexBytes: s.bytes(range))
+                if commit == nil { throw s.fail("commit is not 64 hex digits") }
+            } else {
+                try s.skipValue()
+            }
+        }
+        guard let ref, let commit else { throw s.fail("personal needs ref and commit") }
+        return PersonalReference(ref: ref, commit: commit)
+    }
+
+    public init?(json: JSONValue) {
+        self.init(json: Optional(json))
+    }
+
+    public var personalReferences: [PersonalReference] { [self] }
+}
+
+extension Array: FieldValue where Element: FieldValue {
+    public var json: JSONValue { .array(map(\.json)) }
+
+    public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
+        var list: [Element] = []
+        try s.forEachElement { (s: inout JSONScanner) throws(JSONSyntaxError) in list.append(try Element.read(&s)) }
+        return list
+    }
+
+    public init?(json: JSONValue) {
+        guard let items = json.arrayValue else { return nil }
+        var list: [Element] = []
+        list.reserveCapacity(items.count)
+        for item in items {
+            guard let element = Element(json: item) else { return nil }
+            list.append(element)
+        }
+        self = list
+    }
+
+    public var personalReferences: [PersonalReference] { flatMap(\.personalReferences) }
+
+    public func collectSubjects(into subjects: inout EventSubjects) {
+        for element in self { element.collectSubjects(into: &subjects) }
+    }
+}
+
+/// A JSON object of named numbers (a match run's weights), written with sorted keys so
+/// that the same weights always give the same bytes.
+extension Dictionary: FieldValue where Key == String, Value == Double {
+    public var json: JSONValue {
+        .object(JSONObject(sorted { $0.key < $1.key }.map { ($0.key, JSONValue.double($0.value)) }))
+    }
+
+    public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
+        var numbers: [String: Double] = [:]
+        try s.forEachMember { (s: inout JSONScanner, key: Range<Int>, escaped: Bool) throws(JSONSyntaxError) in
+            numbers[s.decodeString(key, escaped: escaped)] = try Double.read(&s)
+        }
+        return numbers
+    }
+
+    public init?(json: JSONValue) {
+        guard let object = json.objectValue else { return nil }
+        var numbers: [String: Double] = [:]
+        for (key, value) in object {
+            guard let number = value.doubleValue else { return nil }
+            numbers[key] = number
+        }
+        self = numbers
+    }
+}
