@@ -114,13 +114,12 @@ final class OwnedDescriptor: Sendable {
     let inode: UInt64
 
     init(path: String, flags: Int32) throws(SystemError) {
-        let fd = Glibc.open(path, flags | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SystemError("open", path: path) }
+        let fd = try Syscall.open(path, flags: flags)
         let identity: (device: UInt64, inode: UInt64)
         do { identity = try FileDescriptor(borrowing: fd, path: path).identity() } catch {
             // The fstat error is the one to report; a failing close of a descriptor we only
             // opened for reading its identity loses nothing.
-            _ = close(fd)
+            Syscall.close(fd, path: path)
             throw error
         }
         raw = fd
@@ -128,7 +127,7 @@ final class OwnedDescriptor: Sendable {
         inode = identity.inode
     }
 
-    deinit { close(raw) }
+    deinit { Syscall.close(raw) }
 
     /// A borrowed view of the descriptor (closed by this owner, not by the view).
     var descriptor: FileDescriptor { FileDescriptor(borrowing: raw, path: "") }

@@ -14,15 +14,10 @@ public struct LogLine {
         self.seq = seq
     }
 
-    /// How far from a line's end (newline excluded) its hash's 64 hex digits begin: every
-    /// line ends with `"hash":"<64 hex>"}`, so the digits are followed by `"}`.
-    public static let hashHexFromEnd = 64 + LineEnd.afterHash
-    /// The bytes after the hash's digits: `"}`.
-    enum LineEnd { static let afterHash = 2 }
-
     /// The 64 hex digits of the line's hash (fixed position from the end of the line).
     public var hashHex: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - Self.hashHexFromEnd)..<(bytes.count - LineEnd.afterHash)])
+        UnsafeRawBufferPointer(
+            rebasing: bytes[(bytes.count - LineLayout.hashFromEnd)..<(bytes.count - LineLayout.closing)])
     }
 
     /// The line's hash.

@@ -9,8 +9,6 @@ import Synchronization
 enum ChainReader {
     static let bufferSize = 1 << 20
     static let maximumLineLength = 64 << 20
-    static let prevMarker = Array(",\"prev\":\"".utf8)
-    static let hashMarker = Array("\",\"hash\":\"".utf8)
 
     /// Reads `{"seq":N,` at the start of a line.
     static func leadingSeq(_ line: UnsafeRawBufferPointer) -> Int? {
@@ -32,9 +30,13 @@ enum ChainReader {
     /// malformed.
     static func suffixIsWellFormed(_ line: UnsafeRawBufferPointer) -> Bool {
         let n = line.count
-        guard n >= 160 else { return false }
-        return memcmp(line.baseAddress! + (n - 149), prevMarker, 9) == 0
-            && memcmp(line.baseAddress! + (n - 76), hashMarker, 10) == 0
+        guard n >= LineLayout.shortestLine else { return false }
+        return memcmp(
+            line.baseAddress! + (n - LineLayout.prevMarkerFromEnd), LineLayout.prevMarker, LineLayout.prevMarker.count)
+            == 0
+            && memcmp(
+                line.baseAddress! + (n - LineLayout.hashMarkerFromEnd), LineLayout.hashMarker,
+                LineLayout.hashMarker.count) == 0
             && line[n - 2] == UInt8(ascii: "\"") && line[n - 1] == UInt8(ascii: "}")
     }
 
@@ -203,14 +205,18 @@ enum ChainReader {
                     path: path)
             }
             let count = line.count
-            if checkPrev && memcmp(line.baseAddress! + (count - 140), previousHash, 64) != 0 {
+            if checkPrev
+                && memcmp(line.baseAddress! + (count - LineLayout.prevFromEnd), previousHash, LineLayout.digestDigits)
+                    != 0
+            {
                 throw LogError.damaged(
                     LogDamage(
                         seq: expected, offset: offset, reason: "prev does not match the hash of seq \(expected - 1)"),
                     path: path)
             }
             previousHash.withUnsafeMutableBytes {
-                $0.baseAddress!.copyMemory(from: line.baseAddress! + (count - LogLine.hashHexFromEnd), byteCount: 64)
+                $0.baseAddress!.copyMemory(
+                    from: line.baseAddress! + (count - LineLayout.hashFromEnd), byteCount: LineLayout.digestDigits)
             }
             checkPrev = true
             try body(LogLine(bytes: line, offset: offset, seq: expected))

@@ -67,9 +67,7 @@ public struct FileDescriptor: ~Copyable, RandomAccessBytes {
     /// Opens `path` with `flags` (`O_CREAT` files get `mode`, then an explicit fchmod so the
     /// umask cannot loosen or tighten it).
     public init(path: String, flags: Int32, mode: mode_t = 0o600) throws(SystemError) {
-        let fd = open(path, flags | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw SystemError("open", path: path) }
-        rawValue = fd
+        rawValue = try Syscall.open(path, flags: flags, mode: mode)
         self.path = path
         owned = true
     }
@@ -84,7 +82,7 @@ public struct FileDescriptor: ~Copyable, RandomAccessBytes {
     /// Whether this value closes the descriptor when it goes out of scope.
     private let owned: Bool
 
-    deinit { if owned { close(rawValue) } }
+    deinit { if owned { Syscall.close(rawValue, path: path) } }
 
     /// The file's size in bytes.
     public func size() throws(SystemError) -> Int {
@@ -176,6 +174,16 @@ public struct FileDescriptor: ~Copyable, RandomAccessBytes {
         guard ftruncate(rawValue, off_t(length)) == 0 else { throw SystemError("truncate", path: path) }
     }
 
+    /// Releases the advisory lock this descriptor holds.
+    /// - Throws: `SystemError` if flock refuses.
+    public func unlock() throws(SystemError) { try Syscall.unlock(rawValue, path: path) }
+
+    /// Reads up to `count` bytes from the descriptor's position (for files that cannot seek,
+    /// such as /dev/urandom and /proc); 0 at the end.
+    package func readSome(into buffer: UnsafeMutableRawPointer, count: Int) throws(SystemError) -> Int {
+        try Syscall.read(rawValue, into: buffer, count: count, path: path)
+    }
+
     /// Tries to take an exclusive advisory lock (flock) without waiting.
     /// - Returns: false if another open file description holds it.
     public func tryLockExclusive() throws(SystemError) -> Bool {
@@ -196,6 +204,12 @@ public enum FileSystem {
         guard stat(path, &st) == 0 else { return (false, false) }
         return (true, (st.st_mode & S_IFMT) == S_IFDIR)
     }
+
+    /// Where the symbolic link at `path` points, or nil if it is not one.
+    public static func linkTarget(of path: String) -> String? { Syscall.linkTarget(path) }
+
+    /// `path` with every symbolic link resolved, or nil if some part of it does not exist.
+    public static func realPath(_ path: String) -> String? { Syscall.realPath(path) }
 
     /// The permission bits of `path`, or nil if it cannot be stat'ed.
     public static func mode(of path: String) -> mode_t? {

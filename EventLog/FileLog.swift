@@ -263,7 +263,11 @@ public final class FileLog: AppendOnlyLog {
             }
             let fd = FileDescriptor(borrowing: cached!.raw, path: path)
             try acquireLock(fd)
-            defer { flock(fd.rawValue, LOCK_UN) }
+            defer {
+                // If the lock cannot be released, close the descriptor, which releases it for
+                // sure (flock locks belong to the open file); the next call opens it again.
+                do { try fd.unlock() } catch { cached = nil }
+            }
             return try body(fd)
         }
     }

@@ -76,6 +76,16 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral, S
         }
     }
 
+    /// Appends a member whose key the caller knows is not in the object yet (writers that
+    /// produce each key once), without the search the subscript makes.
+    public mutating func appendNew(_ key: String, _ value: JSONValue) {
+        assert(self[key] == nil, "duplicate key \(key)")
+        members.append((key: key, value: value))
+    }
+
+    /// Reserves room for `count` members.
+    public mutating func reserveCapacity(_ count: Int) { members.reserveCapacity(count) }
+
     /// The keys in order.
     public var keys: [String] { members.map(\.key) }
     /// Whether the object has no members.

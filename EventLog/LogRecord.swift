@@ -62,9 +62,6 @@ public struct LogRecord: Sendable, Equatable {
 
 /// Writes log lines byte for byte as FORMAT.md specifies.
 public enum LineEncoder {
-    /// The bytes between the hashed part and the end of a line: `,"hash":"` + 64 + `"}\n`.
-    static let hashSuffixLength = 9 + 64 + 3
-
     /// Appends one complete line, newline included, and returns its hash.
     ///
     /// - Parameters:
@@ -104,7 +101,7 @@ public enum LineEncoder {
 
     /// Appends one complete line around a body from `encodeBody`, and returns its hash.
     @discardableResult
-    public static func encode(
+    package static func encode(
         body: UnsafeRawBufferPointer, seq: Int, prev: SHA256Digest, batch: ClosedRange<Int>? = nil,
         into out: inout [UInt8]
     ) -> SHA256Digest {

@@ -33,8 +33,10 @@ public final class PendingRecords {
     }
 
     deinit {
-        if spill >= 0 { close(spill) }
-        if let spillPath { unlink(spillPath) }
+        if spill >= 0 { Syscall.close(spill, path: spillPath ?? "") }
+        // A scratch file left behind (the directory went away, say) holds no acknowledged
+        // data; the next batch truncates it. Nothing to report from a deinit.
+        if let spillPath { try? Syscall.unlink(spillPath) }
     }
 
     /// Adds a record after checking that the format can hold it.
@@ -58,9 +60,7 @@ public final class PendingRecords {
         if spill < 0 {
             try FileSystem.makeDirectory(spillDirectory)
             let path = spillDirectory + "/batch.pending-\(getpid())"
-            let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw SystemError("open", path: path) }
-            spill = fd
+            spill = try Syscall.open(path, flags: O_RDWR | O_CREAT | O_TRUNC)
             spillPath = path
         }
         let fd = FileDescriptor(borrowing: spill, path: spillPath!)

@@ -65,8 +65,9 @@ func fillRandom(_ bytes: UnsafeMutableRawBufferPointer) {
     var offset = 0
     if let fd = try? FileDescriptor(path: "/dev/urandom", flags: O_RDONLY) {
         while offset < bytes.count {
-            let n = read(fd.rawValue, bytes.baseAddress! + offset, bytes.count - offset)
-            if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { break }
+            guard let n = try? fd.readSome(into: bytes.baseAddress! + offset, count: bytes.count - offset), n > 0
+            else { break }
+            offset += n
         }
     }
     var generator = SystemRandomNumberGenerator()

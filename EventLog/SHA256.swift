@@ -147,13 +147,12 @@ public enum SHA256Backend: String, Sendable, CaseIterable {
     }()
 
     private static func cpuFlags() -> Set<Substring>? {
-        let fd = open("/proc/cpuinfo", O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        guard let fd = try? FileDescriptor(path: "/proc/cpuinfo", flags: O_RDONLY) else { return nil }
         var bytes = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
+            // /proc files have no size: read until the end. A failed read counts as the end.
+            let n = chunk.withUnsafeMutableBytes { (try? fd.readSome(into: $0.baseAddress!, count: 4096)) ?? 0 }
             if n <= 0 { break }
             bytes.append(contentsOf: chunk[0..<n])
             // The first processor's block is enough; every core reports the same flags here.

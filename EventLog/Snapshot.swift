@@ -397,14 +397,11 @@ public final class MappedFile: @unchecked Sendable {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return
         }
-        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd.rawValue, 0), base != MAP_FAILED else {
-            throw SystemError("mmap", path: path)
-        }
-        bytes = UnsafeRawBufferPointer(start: base, count: size)
+        bytes = try Syscall.mapReadOnly(fd.rawValue, size: size, path: path)
     }
 
     deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        Syscall.unmap(bytes)
     }
 }
 

@@ -83,17 +83,10 @@ public struct Store: Sendable {
             throw .missing(path: root)
         }
         guard kind.isDirectory else { throw .isFile(path: root) }
-        guard Glibc.access(root, R_OK | X_OK) == 0 else { throw .permissionDenied(path: root) }
+        guard Syscall.canEnter(root) else { throw .permissionDenied(path: root) }
         for name in StoreError.storeFiles {
             let path = root + "/" + name
-            var st = stat()
-            guard lstat(path, &st) == 0 else { continue }
-            if st.st_mode & S_IFMT == S_IFLNK {
-                var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-                let n = max(0, readlink(path, &buffer, Int(PATH_MAX)))
-                throw .symlinked(
-                    path: path, target: String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
-            }
+            if let target = Syscall.linkTarget(path) { throw .symlinked(path: path, target: target) }
         }
         guard FileSystem.kind(of: root + "/events.jsonl").exists else {
             let contents = (try? FileSystem.contents(of: root)) ?? []

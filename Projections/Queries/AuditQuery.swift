@@ -122,7 +122,6 @@ public enum AuditQuery {
         var tandems: Set<TandemID> = []
         var programme: ProgrammeID?
         switch recorded.event {
-        case .programmeLaunched(let e): programme = e.programme
         case .participantSignedUp(let e):
             m.programmeOfPerson[e.participant] = e.programme
             people = [e.participant]
@@ -138,13 +137,6 @@ public enum AuditQuery {
             if case .participant(let p) = subject, people.contains(p) {
                 chain.append("\(p == e.mentor ? e.mentee : e.mentor) (\(e.tandem))")
             }
-        case .sessionHeld(let e): tandems = [e.tandem]
-        case .checkInRecorded(let e): tandems = [e.tandem]
-        case .profileUpdated(let e):
-            people = [e.participant]
-            programme = m.programmeOfPerson[e.participant]
-        case .goalSet(let e): tandems = [e.tandem]
-        case .goalReached(let e): tandems = [e.tandem]
         case .tandemCompleted(let e):
             tandems = [e.tandem]
             if let (a, b) = m.members[e.tandem] { for p in [a, b] where m.active[p] == e.tandem { m.active[p] = nil } }
@@ -183,12 +175,13 @@ public enum AuditQuery {
                     }
                 }
             }
-        case .personalDataErased(let e): people = [e.participant]
-        case .matchRunRecorded(let e):
-            people = Set(e.mentors + e.mentees)
-            programme = e.programme
-        case .programmeClosed(let e): programme = e.programme
-        case .eventVoided, .logCreated, .unknown: break
+        default:
+            // Events that change no membership belong to whatever they name; a programme
+            // not named comes from the tandem or person below.
+            let subjects = recorded.event.subjects
+            people = Set(subjects.participants)
+            tandems = Set(subjects.tandems)
+            programme = subjects.programmes.first
         }
         if programme == nil, let t = tandems.first { programme = m.programmeOfTandem[t] }
         if programme == nil, let p = people.first { programme = m.programmeOfPerson[p] }

@@ -108,7 +108,7 @@ public enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Profiles read from the vault, kept for the rest of the query.
-final class ProfileCache: @unchecked Sendable {
+final class ProfileCache: Sendable {
     private let lock = Mutex<(profiles: [String: Profile], asked: Set<String>, all: Bool)>(([:], [], false))
 
     var hasAll: Bool { lock.withLock { $0.all } }

@@ -69,19 +69,22 @@ extension FieldValue {
 /// Writes a value's fields into a JSON object, in description order.
 struct FieldWriter<Value>: EventFields {
     let value: Value
-    var members: [(String, JSONValue)] = []
+    var object = JSONObject()
 
-    init(_ value: Value) { self.value = value }
+    init(_ value: Value) {
+        self.value = value
+        object.reserveCapacity(8)
+    }
 
     mutating func required<Field: FieldValue>(_ name: StaticString, _ path: (Value) -> Field) -> Field {
         let field = path(value)
-        members.append((name.description, field.json))
+        object.appendNew(name.description, field.json)
         return field
     }
 
     mutating func optional<Field: FieldValue>(_ name: StaticString, _ path: (Value) -> Field?) -> Field? {
         let field = path(value)
-        if let field { members.append((name.description, field.json)) }
+        if let field { object.appendNew(name.description, field.json) }
         return field
     }
 
@@ -89,7 +92,7 @@ struct FieldWriter<Value>: EventFields {
         _ name: StaticString, _ path: (Value) -> [Element]
     ) -> [Element] {
         let list = path(value)
-        if !list.isEmpty { members.append((name.description, list.json)) }
+        if !list.isEmpty { object.appendNew(name.description, list.json) }
         return list
     }
 }
@@ -137,9 +140,11 @@ struct SubjectCollector: FieldCollector {
     mutating func collect<Field: FieldValue>(_ field: Field) { field.collectSubjects(into: &subjects) }
 }
 
-/// The tandems and participants an event names, in field order: what the decider must load
-/// to check it, and what applying it may change.
+/// The programmes, tandems and participants an event names, in field order: what the
+/// decider must load to check it, what applying it may change, and whose audit trail it
+/// belongs to.
 public struct EventSubjects: Sendable, Equatable {
+    public var programmes: [ProgrammeID] = []
     public var tandems: [TandemID] = []
     public var participants: [ParticipantID] = []
 
@@ -189,7 +194,7 @@ extension DescribedValue {
         var writer = FieldWriter(self)
         // A writer never throws: it reads the fields it is given.
         _ = try? Self.describe(&writer)
-        return JSONObject(writer.members)
+        return writer.object
     }
 
     public var json: JSONValue { .object(fields) }

@@ -43,10 +43,10 @@ public struct ProgrammeLaunched: EventPayload {
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
         Self(
-            programme: try f.required("programme", \.programme), name: try f.required("name", \.name),
-            starts: try f.required("starts", \.starts), ends: try f.required("ends", \.ends),
-            cadenceDays: try f.required("cadenceDays", \.cadenceDays),
-            minGroupSize: try f.required("minGroupSize", \.minGroupSize))
+            programme: try f.required("programme", { $0.programme }), name: try f.required("name", { $0.name }),
+            starts: try f.required("starts", { $0.starts }), ends: try f.required("ends", { $0.ends }),
+            cadenceDays: try f.required("cadenceDays", { $0.cadenceDays }),
+            minGroupSize: try f.required("minGroupSize", { $0.minGroupSize }))
     }
 
     public var identity: String { programme.rawValue }
@@ -77,9 +77,9 @@ public struct ParticipantSignedUp: EventPayload {
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
         Self(
-            participant: try f.required("participant", \.participant),
-            programme: try f.required("programme", \.programme), role: try f.required("role", \.role),
-            on: try f.required("on", \.on), personal: try f.required("personal", \.personal))
+            participant: try f.required("participant", { $0.participant }),
+            programme: try f.required("programme", { $0.programme }), role: try f.required("role", { $0.role }),
+            on: try f.required("on", { $0.on }), personal: try f.required("personal", { $0.personal }))
     }
 
     public var identity: String { participant.rawValue }
@@ -122,10 +122,11 @@ public struct TandemMatched: EventPayload {
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
         Self(
-            tandem: try f.required("tandem", \.tandem), programme: try f.required("programme", \.programme),
-            mentor: try f.required("mentor", \.mentor), mentee: try f.required("mentee", \.mentee),
-            on: try f.required("on", \.on), override: try f.optional("override", \.override),
-            overrideReason: try f.optional("overrideReason", \.overrideReason), run: try f.optional("run", \.run))
+            tandem: try f.required("tandem", { $0.tandem }), programme: try f.required("programme", { $0.programme }),
+            mentor: try f.required("mentor", { $0.mentor }), mentee: try f.required("mentee", { $0.mentee }),
+            on: try f.required("on", { $0.on }), override: try f.optional("override", { $0.override }),
+            overrideReason: try f.optional("overrideReason", { $0.overrideReason }),
+            run: try f.optional("run", { $0.run }))
     }
 
     public var identity: String { tandem.rawValue }
@@ -167,9 +168,10 @@ public struct SessionHeld: EventPayload {
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
         Self(
-            tandem: try f.required("tandem", \.tandem), on: try f.required("on", \.on),
-            minutes: try f.required("minutes", \.minutes), mode: try f.required("mode", \.mode),
-            topics: try f.omittedWhenEmpty("topics", \.topics), personal: try f.optional("personal", \.personal))
+            tandem: try f.required("tandem", { $0.tandem }), on: try f.required("on", { $0.on }),
+            minutes: try f.required("minutes", { $0.minutes }), mode: try f.required("mode", { $0.mode }),
+            topics: try f.omittedWhenEmpty("topics", { $0.topics }),
+            personal: try f.optional("personal", { $0.personal }))
     }
 
     public var identity: String { tandem.rawValue }
@@ -204,9 +206,10 @@ public struct GoalSet: EventPayload {
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
         Self(
-            tandem: try f.required("tandem", \.tandem), goal: try f.required("goal", \.goal),
-            on: try f.required("on", \.on), due: try f.optional("due", \.due),
-            category: try f.optional("category", \.category), personal: try f.required("personal", \.personal))
+            tandem: try f.required("tandem", { $0.tandem }), goal: try f.required("goal", { $0.goal }),
+            on: try f.required("on", { $0.on }), due: try f.optional("due", { $0.due }),
+            category: try f.optional("category", { $0.category }), personal: try f.required("personal", { $0.personal })
+        )
     }
 
     public var identity: String { "\(tandem)/\(goal)" }
@@ -232,8 +235,8 @@ public struct GoalReached: EventPayload {
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
         Self(
-            tandem: try f.required("tandem", \.tandem), goal: try f.required("goal", \.goal),
-            on: try f.required("on", \.on))
+            tandem: try f.required("tandem", { $0.tandem }), goal: try f.required("goal", { $0.goal }),
+            on: try f.required("on", { $0.on }))
     }
 
     public var identity: String { "\(tandem)/\(goal)" }
@@ -277,12 +280,12 @@ public struct PartnerSwapped: EventPayload {
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
         Self(
-            tandem: try f.required("tandem", \.tandem), newTandem: try f.required("newTandem", \.newTandem),
-            leaving: try f.required("leaving", \.leaving), joining: try f.required("joining", \.joining),
-            on: try f.required("on", \.on), reason: try f.required("reason", \.reason),
-            override: try f.optional("override", \.override),
-            overrideReason: try f.optional("overrideReason", \.overrideReason),
-            personal: try f.optional("personal", \.personal))
+            tandem: try f.required("tandem", { $0.tandem }), newTandem: try f.required("newTandem", { $0.newTandem }),
+            leaving: try f.required("leaving", { $0.leaving }), joining: try f.required("joining", { $0.joining }),
+            on: try f.required("on", { $0.on }), reason: try f.required("reason", { $0.reason }),
+            override: try f.optional("override", { $0.override }),
+            overrideReason: try f.optional("overrideReason", { $0.overrideReason }),
+            personal: try f.optional("personal", { $0.personal }))
     }
 
     public var identity: String { newTandem.rawValue }
@@ -310,8 +313,8 @@ public struct ParticipantWithdrew: EventPayload {
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
         Self(
-            participant: try f.required("participant", \.participant), on: try f.required("on", \.on),
-            reason: try f.required("reason", \.reason), personal: try f.optional("personal", \.personal))
+            participant: try f.required("participant", { $0.participant }), on: try f.required("on", { $0.on }),
+            reason: try f.required("reason", { $0.reason }), personal: try f.optional("personal", { $0.personal }))
     }
 
     public var identity: String { participant.rawValue }
@@ -333,7 +336,7 @@ public struct TandemCompleted: EventPayload {
     }
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
-        Self(tandem: try f.required("tandem", \.tandem), on: try f.required("on", \.on))
+        Self(tandem: try f.required("tandem", { $0.tandem }), on: try f.required("on", { $0.on }))
     }
 
     public var identity: String { tandem.rawValue }
@@ -361,8 +364,8 @@ public struct EventVoided: EventPayload {
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
         Self(
-            seq: try f.required("seq", \.seq), reason: try f.optional("reason", \.reason),
-            personal: try f.optional("personal", \.personal))
+            seq: try f.required("seq", { $0.seq }), reason: try f.optional("reason", { $0.reason }),
+            personal: try f.optional("personal", { $0.personal }))
     }
 
     public var identity: String { String(seq) }
@@ -385,7 +388,7 @@ public struct PersonalDataErased: EventPayload {
     }
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
-        Self(participant: try f.required("participant", \.participant), refs: try f.required("refs", \.refs))
+        Self(participant: try f.required("participant", { $0.participant }), refs: try f.required("refs", { $0.refs }))
     }
 
     public var identity: String { participant.rawValue }
@@ -418,7 +421,7 @@ public struct MatchRunRecorded: EventPayload {
         }
 
         public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
-            Self(mentor: try f.required("mentor", \.mentor), mentee: try f.required("mentee", \.mentee))
+            Self(mentor: try f.required("mentor", { $0.mentor }), mentee: try f.required("mentee", { $0.mentee }))
         }
     }
 
@@ -437,10 +440,10 @@ public struct MatchRunRecorded: EventPayload {
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
         Self(
-            run: try f.required("run", \.run), programme: try f.required("programme", \.programme),
-            on: try f.required("on", \.on), weights: try f.required("weights", \.weights),
-            mentors: try f.required("mentors", \.mentors), mentees: try f.required("mentees", \.mentees),
-            pairs: try f.required("pairs", \.pairs))
+            run: try f.required("run", { $0.run }), programme: try f.required("programme", { $0.programme }),
+            on: try f.required("on", { $0.on }), weights: try f.required("weights", { $0.weights }),
+            mentors: try f.required("mentors", { $0.mentors }), mentees: try f.required("mentees", { $0.mentees }),
+            pairs: try f.required("pairs", { $0.pairs }))
     }
 
     public var identity: String { run.rawValue }
@@ -463,7 +466,7 @@ public struct ProgrammeClosed: EventPayload {
     }
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
-        Self(programme: try f.required("programme", \.programme), on: try f.required("on", \.on))
+        Self(programme: try f.required("programme", { $0.programme }), on: try f.required("on", { $0.on }))
     }
 
     public var identity: String { programme.rawValue }
@@ -491,8 +494,9 @@ public struct ProfileUpdated: EventPayload {
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
         Self(
-            participant: try f.required("participant", \.participant), fields: try f.required("fields", \.fields),
-            on: try f.required("on", \.on), personal: try f.required("personal", \.personal))
+            participant: try f.required("participant", { $0.participant }),
+            fields: try f.required("fields", { $0.fields }),
+            on: try f.required("on", { $0.on }), personal: try f.required("personal", { $0.personal }))
     }
 
     public var identity: String { participant.rawValue }
@@ -524,9 +528,10 @@ public struct CheckInRecorded: EventPayload {
 
     public static func describe<F: EventFields<Self>>(_ f: inout F) throws(JSONSyntaxError) -> Self {
         Self(
-            tandem: try f.required("tandem", \.tandem), participant: try f.required("participant", \.participant),
-            rating: try f.required("rating", \.rating), on: try f.required("on", \.on),
-            personal: try f.optional("personal", \.personal))
+            tandem: try f.required("tandem", { $0.tandem }),
+            participant: try f.required("participant", { $0.participant }),
+            rating: try f.required("rating", { $0.rating }), on: try f.required("on", { $0.on }),
+            personal: try f.optional("personal", { $0.personal }))
     }
 
     public var identity: String { tandem.rawValue }
@@ -582,24 +587,26 @@ public enum ProgrammeEvent: Sendable, Equatable {
         }
     }
 
-    /// The payload, for what every event answers alike (its data, its summary).
-    public var payload: (any EventPayload)? {
+    /// Runs `visitor` on the payload, specialised for its type: the one switch that what
+    /// every event answers alike (its data, references, subjects, summary) goes through.
+    /// Nil for `LogCreated` and unknown types, which have no payload type.
+    public func visit<Visitor: PayloadVisitor>(_ visitor: Visitor) -> Visitor.Output? {
         switch self {
-        case .programmeLaunched(let e): e
-        case .participantSignedUp(let e): e
-        case .tandemMatched(let e): e
-        case .sessionHeld(let e): e
-        case .goalSet(let e): e
-        case .goalReached(let e): e
-        case .partnerSwapped(let e): e
-        case .participantWithdrew(let e): e
-        case .tandemCompleted(let e): e
-        case .eventVoided(let e): e
-        case .personalDataErased(let e): e
-        case .matchRunRecorded(let e): e
-        case .programmeClosed(let e): e
-        case .checkInRecorded(let e): e
-        case .profileUpdated(let e): e
+        case .programmeLaunched(let e): visitor.visit(e)
+        case .participantSignedUp(let e): visitor.visit(e)
+        case .tandemMatched(let e): visitor.visit(e)
+        case .sessionHeld(let e): visitor.visit(e)
+        case .goalSet(let e): visitor.visit(e)
+        case .goalReached(let e): visitor.visit(e)
+        case .partnerSwapped(let e): visitor.visit(e)
+        case .participantWithdrew(let e): visitor.visit(e)
+        case .tandemCompleted(let e): visitor.visit(e)
+        case .eventVoided(let e): visitor.visit(e)
+        case .personalDataErased(let e): visitor.visit(e)
+        case .matchRunRecorded(let e): visitor.visit(e)
+        case .programmeClosed(let e): visitor.visit(e)
+        case .checkInRecorded(let e): visitor.visit(e)
+        case .profileUpdated(let e): visitor.visit(e)
         case .logCreated, .unknown: nil
         }
     }
@@ -629,7 +636,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
         switch self {
         case .logCreated(let id): ["log": .string(id), "format": .int(Int64(logFormatVersion))]
         case .unknown(_, let data): data
-        default: payload?.fields ?? JSONObject()
+        default: visit(PayloadFields()) ?? JSONObject()
         }
     }
 
@@ -650,12 +657,12 @@ public enum ProgrammeEvent: Sendable, Equatable {
         switch self {
         case .logCreated(let id): id
         case .unknown(let type, _): type
-        default: payload?.identity ?? type
+        default: visit(PayloadIdentity()) ?? type
         }
     }
 
     /// The tandems and participants the event names, in field order.
-    public var subjects: EventSubjects { payload?.subjects ?? EventSubjects() }
+    public var subjects: EventSubjects { visit(PayloadSubjects()) ?? EventSubjects() }
 
     /// One line about the event for the audit trail; never names or texts.
     public var auditSummary: String {
@@ -671,7 +678,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
             return
                 "recovery accepted a loss: kept seq 1…\(kept), \(previous)\(damaged); \(cut) bytes moved to quarantine"
         case .unknown(let type, _): return "\(type) (not known to this version)"
-        default: return payload?.auditSummary ?? type
+        default: return visit(PayloadSummary()) ?? type
         }
     }
 
@@ -711,7 +718,7 @@ public enum ProgrammeEvent: Sendable, Equatable {
         // Events of the store rather than the programme (`LogRecovered`) keep their free
         // text in the vault the same way, so that verify and forget see it.
         case .unknown(_, let data): PersonalReference(json: data["personal"]).map { [$0] } ?? []
-        default: payload?.personalReferences ?? []
+        default: visit(PayloadReferences()) ?? []
         }
     }
 }
@@ -776,4 +783,32 @@ struct EventKind: Sendable {
         read = { (s: inout JSONScanner) throws(JSONSyntaxError) in wrap(try Payload.read(&s)) }
         readTree = { (data: JSONObject) throws(JSONSyntaxError) in wrap(try Payload(fields: data)) }
     }
+}
+
+/// Something done to an event's payload, whatever its type (`ProgrammeEvent.visit`).
+public protocol PayloadVisitor {
+    /// What the visit returns.
+    associatedtype Output
+    /// Visits a payload of a concrete type.
+    func visit<Payload: EventPayload>(_ payload: Payload) -> Output
+}
+
+struct PayloadFields: PayloadVisitor {
+    func visit<Payload: EventPayload>(_ payload: Payload) -> JSONObject { payload.fields }
+}
+
+struct PayloadIdentity: PayloadVisitor {
+    func visit<Payload: EventPayload>(_ payload: Payload) -> String { payload.identity }
+}
+
+struct PayloadSubjects: PayloadVisitor {
+    func visit<Payload: EventPayload>(_ payload: Payload) -> EventSubjects { payload.subjects }
+}
+
+struct PayloadSummary: PayloadVisitor {
+    func visit<Payload: EventPayload>(_ payload: Payload) -> String { payload.auditSummary }
+}
+
+struct PayloadReferences: PayloadVisitor {
+    func visit<Payload: EventPayload>(_ payload: Payload) -> [PersonalReference] { payload.personalReferences }
 }

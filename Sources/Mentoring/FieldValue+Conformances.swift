@@ -29,6 +29,8 @@ extension Identifier: FieldValue {
             subjects.tandems.append(TandemID(unchecked: rawValue))
         } else if Kind.self == ParticipantKind.self {
             subjects.participants.append(ParticipantID(unchecked: rawValue))
+        } else if Kind.self == ProgrammeKind.self {
+            subjects.programmes.append(ProgrammeID(unchecked: rawValue))
         }
     }
 }

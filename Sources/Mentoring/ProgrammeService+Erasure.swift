@@ -71,9 +71,6 @@ extension ProgrammeService {
     /// The participants an event is about, keeping track of who is in which tandem.
     static func subjects(of event: ProgrammeEvent, members: inout [TandemID: [ParticipantID]]) -> [ParticipantID] {
         switch event {
-        case .participantSignedUp(let e): return [e.participant]
-        case .participantWithdrew(let e): return [e.participant]
-        case .personalDataErased(let e): return [e.participant]
         case .tandemMatched(let e):
             members[e.tandem] = [e.mentor, e.mentee]
             return [e.mentor, e.mentee]
@@ -82,13 +79,11 @@ extension ProgrammeService {
             let staying = old.filter { $0 != e.leaving }
             members[e.newTandem] = staying + [e.joining]
             return old + [e.joining]
-        case .sessionHeld(let e): return members[e.tandem] ?? []
-        case .goalSet(let e): return members[e.tandem] ?? []
-        case .goalReached(let e): return members[e.tandem] ?? []
-        case .tandemCompleted(let e): return members[e.tandem] ?? []
-        case .checkInRecorded(let e): return members[e.tandem] ?? []
-        case .profileUpdated(let e): return [e.participant]
-        default: return []
+        default:
+            // Everyone the event names, and the members of every tandem it names: an event
+            // about a tandem (its sessions, goals, check-ins) is about both of its people.
+            let subjects = event.subjects
+            return subjects.participants + subjects.tandems.flatMap { members[$0] ?? [] }
         }
     }
 

@@ -18,9 +18,8 @@ final class InputLines {
     /// Reads `path` lazily.
     /// - Throws: `CommandFailure` if it cannot be opened.
     init(path: String, name: String) throws {
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw CommandFailure("cannot read \(name): \(SystemError("open", path: path).systemMessage)")
+        do { fd = try Syscall.open(path, flags: O_RDONLY) } catch {
+            throw CommandFailure("cannot read \(name): \(error.systemMessage)")
         }
         buffer = [UInt8](repeating: 0, count: 1 << 20)
         self.name = name
@@ -34,7 +33,7 @@ final class InputLines {
         self.name = name
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit { if fd >= 0 { Syscall.close(fd, path: name) } }
 
     /// Whether the input is a regular file that can be read a second time.
     static func isRegularFile(_ path: String) -> Bool {
@@ -72,11 +71,12 @@ final class InputLines {
             (start, end) = (0, rest)
         }
         if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
-        let n = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + end, raw.count - end) }
-        if n < 0 {
-            if errno == EINTR { return }
-            throw CommandFailure("cannot read \(name): \(SystemError("read", path: name).systemMessage)")
-        }
+        let n: Int
+        do {
+            n = try buffer.withUnsafeMutableBytes { raw throws(SystemError) in
+                try Syscall.read(fd, into: raw.baseAddress! + end, count: raw.count - end, path: name)
+            }
+        } catch { throw CommandFailure("cannot read \(name): \((error as? SystemError)?.systemMessage ?? "\(error)")") }
         if n == 0 { atEnd = true } else { end += n }
     }
 

@@ -35,19 +35,10 @@ enum OutputFile {
     /// `path` with every symlink resolved: `realpath` of the longest existing prefix, then
     /// the rest; a dangling link is followed to where it points (up to 40 links).
     static func resolved(_ path: String, depth: Int = 0) -> String {
-        if let real = realpath(path, nil) {
-            defer { free(real) }
-            return String(cString: real)
-        }
-        var st = stat()
-        if depth < 40, lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFLNK {
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let n = readlink(path, &buffer, Int(PATH_MAX))
-            if n > 0 {
-                let link = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                let next = link.hasPrefix("/") ? link : FileSystem.parentDirectory(of: path) + "/" + link
-                return resolved(next, depth: depth + 1)
-            }
+        if let real = FileSystem.realPath(path) { return real }
+        if depth < 40, let link = FileSystem.linkTarget(of: path), !link.isEmpty {
+            let next = link.hasPrefix("/") ? link : FileSystem.parentDirectory(of: path) + "/" + link
+            return resolved(next, depth: depth + 1)
         }
         let parent = FileSystem.parentDirectory(of: path)
         guard parent != path, !parent.isEmpty else { return path }

@@ -185,4 +185,18 @@ struct EventDescriptionTests {
             #expect(!summary.contains("legacy text") && !summary.contains("Pilot \""), "\(summary)")
         }
     }
+
+    @Test("the programmes, tandems and people an event names come from its description, in field order")
+    func subjects() {
+        let swap = Self.samples.first { $0.type == PartnerSwapped.type }!
+        #expect(swap.subjects.tandems == [Fixture.t("t1"), Fixture.t("t2")])
+        #expect(swap.subjects.participants == [Fixture.p("e1"), Fixture.p("e2")])
+        #expect(swap.subjects.programmes.isEmpty)
+        let run = Self.samples.first { $0.type == MatchRunRecorded.type }!
+        #expect(run.subjects.programmes == [Fixture.programme])
+        #expect(run.subjects.participants == ["m1", "m2", "e1", "m1", "e1"].map(Fixture.p))
+        let checkIn = Self.samples.first { $0.type == CheckInRecorded.type }!
+        #expect(checkIn.subjects.tandems == [Fixture.t("t1")] && checkIn.subjects.participants == [Fixture.p("m1")])
+        #expect(ProgrammeEvent.logCreated(logID: "x").subjects == EventSubjects())
+    }
 }

@@ -324,11 +324,11 @@ enum BulkCommands {
 
     /// A file's bytes, read to its end (a pipe or FIFO has no size to read up to).
     static func readBytes(_ path: String, name: String) throws -> [UInt8] {
-        let fd: Int32 = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw CommandFailure("cannot read \(name): \(SystemError("open", path: path).systemMessage)")
+        let fd: Int32
+        do { fd = try Syscall.open(path, flags: O_RDONLY) } catch {
+            throw CommandFailure("cannot read \(name): \(error.systemMessage)")
         }
-        defer { close(fd) }
+        defer { Syscall.close(fd, path: path) }
         return try readBytes(fd, name: name)
     }
 
@@ -339,10 +339,13 @@ enum BulkCommands {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CommandFailure("cannot read \(name): \(SystemError("read", path: name).systemMessage)")
+            let n: Int
+            do {
+                n = try chunk.withUnsafeMutableBytes { raw throws(SystemError) in
+                    try Syscall.read(fd, into: raw.baseAddress!, count: raw.count, path: name)
+                }
+            } catch {
+                throw CommandFailure("cannot read \(name): \((error as? SystemError)?.systemMessage ?? "\(error)")")
             }
             if n == 0 { break }
             bytes += chunk[0..<n]

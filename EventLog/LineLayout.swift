@@ -1,0 +1,39 @@
+/// Where the chain fields of a log line sit. Every line ends the same way,
+///
+///     …,"prev":"<64 hex>","hash":"<64 hex>"}
+///
+/// so readers find them at fixed distances from the end of the line (newline excluded)
+/// without parsing it. Counted back from the end:
+///
+/// | bytes from the end | what |
+/// |---|---|
+/// | 2 | `"}` |
+/// | 66 | the hash's first digit |
+/// | 76 | `","hash":"` |
+/// | 140 | prev's first digit |
+/// | 149 | `,"prev":"` |
+enum LineLayout {
+    /// Hex digits of a SHA-256 digest.
+    static let digestDigits = 64
+    /// `,"prev":"`, before prev's digits.
+    static let prevMarker = Array(",\"prev\":\"".utf8)
+    /// `","hash":"`, between prev's digits and the hash's.
+    static let hashMarker = Array("\",\"hash\":\"".utf8)
+    /// `"}`, after the hash's digits.
+    static let closing = 2
+
+    /// From the end of a line to the first digit of its hash.
+    static let hashFromEnd = closing + digestDigits
+    /// From the end of a line to `","hash":"`.
+    static let hashMarkerFromEnd = hashFromEnd + hashMarker.count
+    /// From the end of a line to the first digit of prev.
+    static let prevFromEnd = hashMarkerFromEnd + digestDigits
+    /// From the end of a line to `,"prev":"`.
+    static let prevMarkerFromEnd = prevFromEnd + prevMarker.count
+    /// The shortest well-formed line: `{"seq":1,` and a little, then the chain suffix.
+    static let shortestLine = 160
+
+    /// What follows the hashed part of a line, newline included: `,"hash":"`, the digits
+    /// and `"}\n` (the hashed part ends with prev's closing quote).
+    static let suffixAfterHashedPart = (hashMarker.count - 1) + digestDigits + closing + 1
+}
