@@ -334,16 +334,22 @@ public enum Field {
     /// Lower case, with the accents of Latin letters taken off (ü → u, ß → ss): how names
     /// are compared and searched.
     public static func fold(_ text: String) -> String {
-        let table: [Character: String] = [
-            "ä": "a", "à": "a", "á": "a", "â": "a", "ã": "a", "å": "a", "æ": "ae", "ç": "c", "č": "c",
-            "è": "e", "é": "e", "ê": "e", "ë": "e", "ì": "i", "í": "i", "î": "i", "ï": "i", "ñ": "n",
-            "ò": "o", "ó": "o", "ô": "o", "õ": "o", "ö": "o", "ø": "o", "ß": "ss", "š": "s", "ù": "u",
-            "ú": "u", "û": "u", "ü": "u", "ý": "y", "ÿ": "y", "ž": "z", "ł": "l", "ğ": "g", "ş": "s",
-        ]
+        // Most names and ids are ASCII: lower-casing their bytes is the whole fold.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            return String(decoding: text.utf8.map { $0 &- 65 < 26 ? $0 | 0x20 : $0 }, as: UTF8.self)
+        }
         var out = ""
-        for character in text.lowercased() { out += table[character] ?? String(character) }
+        for character in text.lowercased() { out += foldedLetters[character] ?? String(character) }
         return out
     }
+
+    /// The Latin letters with accents that `fold` replaces, lower case.
+    private static let foldedLetters: [Character: String] = [
+        "ä": "a", "à": "a", "á": "a", "â": "a", "ã": "a", "å": "a", "æ": "ae", "ç": "c", "č": "c",
+        "è": "e", "é": "e", "ê": "e", "ë": "e", "ì": "i", "í": "i", "î": "i", "ï": "i", "ñ": "n",
+        "ò": "o", "ó": "o", "ô": "o", "õ": "o", "ö": "o", "ø": "o", "ß": "ss", "š": "s", "ù": "u",
+        "ú": "u", "û": "u", "ü": "u", "ý": "y", "ÿ": "y", "ž": "z", "ł": "l", "ğ": "g", "ş": "s",
+    ]
 
     /// A short code: 1–40 characters, no control characters.
     public static func code(_ field: String, _ value: String) throws(DomainError) {

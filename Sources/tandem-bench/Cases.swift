@@ -123,6 +123,14 @@ enum ReadCases {
         let python = Harness.which("python3")
         let projection = try Baselines.script(work, "projection.py", Baselines.pythonProjection)
         for store in stores {
+            // Decoding alone on one core: how much of a replay is reading the lines.
+            if let d = child(["decode", store.path]) {
+                table.add(
+                    Measurement(
+                        name: "decode only, one core \(store.label)", events: d.events, seconds: d.seconds,
+                        bytes: d.bytes, peakKB: d.peakKB, baselineName: "", baselineRate: nil),
+                    baselines: [])
+            }
             guard let r = child(["replay", store.path]) else { continue }
             let log = store.path + "/events.jsonl"
             let baselines: [(name: String, run: Baselines.Run?)] = [

@@ -58,10 +58,14 @@ if arguments.contains("--help") {
     print(
         """
         USAGE: tandem-bench [--work DIR] [--events N] [--ten-million] [--only CASE,...]
+                            [--json FILE] [--compare OLD.json]
 
         Runs every case next to its baseline and prints one table. Cases: append, batch,
         replay, verify, cli, suggest. Stores are built with `tandem demo` and kept in the work
         directory (default /tmp/tandem-bench).
+
+        --json FILE         also write the table as JSON, for a later --compare
+        --compare OLD.json  print each case's rate and peak RSS as a ratio to that run's
         """)
     exit(0)
 }
@@ -70,6 +74,8 @@ let work = option("--work") ?? "/tmp/tandem-bench"
 let large = Int(option("--events") ?? "") ?? 1_000_000
 let tenMillion = arguments.contains("--ten-million")
 let only = option("--only").map { Set($0.split(separator: ",").map(String.init)) }
+let jsonPath = option("--json")
+let comparePath = option("--compare")
 func wanted(_ name: String) -> Bool { only?.contains(name) ?? true }
 
 do {
@@ -77,6 +83,8 @@ do {
     guard FileSystem.kind(of: tandem).exists else {
         throw BenchFailure("\(tandem) not found: build it first (swift build -c release)")
     }
+    // Read before running, so that a bad file is reported before minutes of measuring.
+    let saved = try comparePath.map(Comparison.load)
     print(
         "tandem-bench: \(SHA256Backend.active.rawValue) SHA-256, \(LogVerifier.processorCount) cores, work directory \(work)"
     )
@@ -106,6 +114,11 @@ do {
 
     print()
     table.print()
+    if let saved, let comparePath { Comparison.printComparison(table, with: saved, name: comparePath) }
+    if let jsonPath {
+        try Comparison.save(table, to: jsonPath)
+        print("\nwrote \(jsonPath)")
+    }
 } catch {
     print("tandem-bench: \(error)")
     exit(1)

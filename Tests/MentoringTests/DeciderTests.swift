@@ -46,6 +46,18 @@ struct DeciderTests {
         }
     }
 
+    /// The fold's ASCII shortcut agrees with lower-casing character by character.
+    @Test func foldOfASCIIIsLowerCase() {
+        let random = SeededRandomSource(seed: 5)
+        for _ in 0..<2_000 {
+            let length = Int(random.next(below: 20))
+            let text = String(
+                decoding: (0..<length).map { _ in UInt8(32 + random.next(below: 95)) }, as: UTF8.self)
+            #expect(Field.fold(text) == text.lowercased(), "\(text)")
+        }
+        #expect(Field.fold("Jörg ÜNAL-Straße") == "jorg unal-strasse")
+    }
+
     /// Topics and goal categories stay in the log for good: codes, not text.
     @Test func topicsAndCategoriesAreSlugs() {
         let expected =
