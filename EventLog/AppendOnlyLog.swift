@@ -32,6 +32,26 @@ public protocol LineSource {
     /// Streams lines from `seq` on, checking seq contiguity and prev links.
     /// - Parameter after: the head the first line must link to, if known (seq − 1).
     func forEachLine(from seq: Int, after: LogHead?, _ body: (LogLine) throws -> Void) throws
+    /// Calls `body` with the lines `seqs` (ascending) only, each found by its seq.
+    func forEachLine(at seqs: [Int], _ body: (LogLine) throws -> Void) throws
+}
+
+/// Stops a line stream early.
+struct StopReading: Error {}
+
+extension LineSource {
+    /// One stream per seq, stopped after its first line.
+    /// - Complexity: O(k · s), s being what finding one seq costs the source.
+    public func forEachLine(at seqs: [Int], _ body: (LogLine) throws -> Void) throws {
+        for seq in seqs {
+            do {
+                try forEachLine(from: seq, after: nil) { line in
+                    try body(line)
+                    throw StopReading()
+                }
+            } catch is StopReading {}
+        }
+    }
 }
 
 /// Exclusive access to a log, handed out by `AppendOnlyLog.withExclusiveAccess`.

@@ -96,6 +96,21 @@ public final class FileLog: AppendOnlyLog {
         try ChainReader.read(fd, path: path, from: seq, after: after, tail: tail, body)
     }
 
+    /// The lines `seqs` only, with one open and one check of the tail for all of them.
+    /// - Complexity: O(k log n) reads for k seqs in a log of n lines.
+    public func forEachLine(at seqs: [Int], _ body: (LogLine) throws -> Void) throws {
+        let fd = try openForReading()
+        let tail = try readerTail(fd)
+        for seq in seqs {
+            do {
+                try ChainReader.read(fd, path: path, from: seq, after: nil, tail: tail) { line in
+                    try body(line)
+                    throw StopReading()
+                }
+            } catch is StopReading {}
+        }
+    }
+
     /// The log as `verify` reads it after checking the chain: without refusing for damage
     /// recorded earlier, since a full verification is how a restored store is found whole.
     public var verifyingReader: some LineSource { VerifyingReader(log: self) }

@@ -152,6 +152,9 @@ public struct ProgrammeReadModel: EventFold, Sendable {
     /// Every session by tandem, kept only when asked for (`tandem sessions`): the other
     /// reports need counts, not the sessions themselves.
     public var sessionLog: [TandemID: [SessionView]]?
+    /// The seqs of every tandem's sessions, while an index of them is being built (nil
+    /// otherwise): seqs only, so a full replay keeps a few bytes per session.
+    public var sessionSeqs: [TandemID: [Int]]?
     /// Whose sessions `sessionLog` keeps: nil for every tandem's.
     var sessionTandems: Set<TandemID>?
 
@@ -210,6 +213,7 @@ public struct ProgrammeReadModel: EventFold, Sendable {
                 MonthKey(
                     programme: tandemRows.programmes.values[Int(programme)], month: date.year * 12 + date.month - 1),
                 default: 0] += 1
+            if sessionSeqs != nil { sessionSeqs![e.tandem, default: []].append(recorded.seq) }
             if sessionLog != nil, sessionTandems?.contains(e.tandem) ?? true {
                 sessionLog![e.tandem, default: []].append(
                     SessionView(
@@ -363,10 +367,12 @@ extension ProgrammeReadModel {
     ///   `SystemError` (an unreadable vault).
     public static func replay(
         _ log: any LineSource, vault: Vault, window: ReplayWindow = .everything,
-        keepingSessions: SessionKeeping = .none
+        keepingSessions: SessionKeeping = .none, indexingSessions: Bool = false
     ) throws -> Replay.Result<ProgrammeReadModel> {
         var result = try Replay.fold(log, profiles: TraitsDirectory(), window: window) {
-            ProgrammeReadModel(keepingSessions: keepingSessions)
+            var model = ProgrammeReadModel(keepingSessions: keepingSessions)
+            if indexingSessions { model.sessionSeqs = [:] }
+            return model
         }
         try result.fold.peopleRows.fillTraits(from: vault)
         return result

@@ -150,40 +150,74 @@ public struct QueryService: Sendable {
     /// For the whole log (no `--as-of`, no `--known-at`), the projections snapshot is used
     /// when it matches the log: the model is read from it and only the tail is folded (then
     /// the snapshot is brought up to date). When the log has not moved and the headline
-    /// figures suffice, only they are read. Anything else is a replay from the first line,
-    /// which then leaves a snapshot for next time.
+    /// figures suffice, only they are read. Some tandems' sessions (`sessions --tandem`) come
+    /// from the session index written with that snapshot: their lines are read by seq, and
+    /// the tail's are folded. Anything else (`--as-of`, `--known-at`, every tandem's sessions,
+    /// a snapshot or index that does not fit) is a replay from the first line, which for the
+    /// whole log leaves both for next time.
     func load(_ request: Request, window: ReplayWindow, today: BusinessDate, figuresSuffice: Bool) throws -> QueryInput
     {
         let vault = Vault(store: store)
-        let snapshots = window == .everything && request.keepsSessions == .none
+        let whole = window == .everything
+        let snapshots = whole && request.keepsSessions == .none
+        // Some tandems' sessions (`sessions --tandem`): from the session index, when it covers
+        // the same prefix as the projections snapshot.
+        var indexed: Set<TandemID>?
+        if whole, case .of(let tandems) = request.keepsSessions { indexed = tandems }
         func basis(_ head: LogHead) -> Basis {
             Basis(
                 head: head, asOf: window.asOf ?? today, asOfGiven: window.asOf != nil, knownAt: request.knownAt,
                 role: request.viewer)
         }
-        if snapshots {
-            let file = ProjectionSnapshot.file(store)
+        if snapshots || indexed != nil {
+            let file = ProjectionSnapshot.file(store), index = SessionIndex.file(store)
             let head = try store.events.readHead()
+            let indexHeader = try? SessionIndex.header(index)
             if let header = try? ProjectionSnapshot.header(file),
-                (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: vault.size)) != nil
+                (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: vault.size)) != nil,
+                indexed == nil || (indexHeader?.head == header.head && indexHeader?.logEnd == header.logEnd)
             {
                 if figuresSuffice, header.head == head,
                     let (model, figures) = try? ProjectionSnapshot.figures(file, header: header)
                 {
                     return QueryInput(model: model, basis: basis(head), vault: vault, figures: figures)
                 }
-                if let (model, voided) = try? ProjectionSnapshot.model(file, header: header) {
+                if let (snapshotModel, voided) = try? ProjectionSnapshot.model(file, header: header) {
+                    var model = snapshotModel
                     var profiles = TraitsDirectory()
                     try profiles.load(vault, from: header.vaultSize)
+                    // The tail's sessions, by seq for the index, and as sessions for the query.
+                    model.sessionSeqs = [:]
+                    if let indexed {
+                        model.sessionLog = [:]
+                        model.sessionTandems = indexed
+                    }
                     let checkpoint = Replay.Checkpoint(fold: model, head: header.head, voided: voided)
-                    let result = try Replay.fold(
+                    // A void of an event before the snapshot restarts the fold from the first
+                    // line: then the fold itself has every session and seq.
+                    var restarted = false
+                    var result = try Replay.fold(
                         store.events, profiles: profiles, resumingFrom: checkpoint,
                         allProfiles: {
                             var all = TraitsDirectory()
                             try all.load(vault)
                             return all
                         }
-                    ) { ProgrammeReadModel() }
+                    ) {
+                        restarted = true
+                        var fresh = ProgrammeReadModel(keepingSessions: indexed.map { .of($0) } ?? .none)
+                        fresh.sessionSeqs = [:]
+                        return fresh
+                    }
+                    // An index that does not fit the log (damaged, or listing a line that is not
+                    // the tandem's session) is not trusted: the replay below answers instead.
+                    if !restarted, let indexed, let indexHeader,
+                        (try? prependIndexedSessions(
+                            of: indexed, from: index, header: indexHeader, voided: result.voided, into: &result.fold))
+                            == nil
+                    {
+                        return try replayed()
+                    }
                     var figures: [ProgrammeID: StatsQuery.Figures]?
                     if result.head != header.head,
                         let end = try? SnapshotFile.logEnd(of: result.head.seq, in: store.events)
@@ -191,26 +225,73 @@ public struct QueryService: Sendable {
                         figures = try? ProjectionSnapshot.write(
                             result.fold, voided: result.voided, head: result.head, logEnd: end, vaultSize: vault.size,
                             to: file)
+                        // The index follows the snapshot; one that fell behind stays behind and
+                        // is never read (a replay writes both again).
+                        if restarted {
+                            try? SessionIndex.write(
+                                result.fold.sessionSeqs ?? [:], head: result.head, logEnd: end, vaultSize: vault.size,
+                                to: index)
+                        } else if let indexHeader, indexHeader.head == header.head {
+                            try? SessionIndex.extend(
+                                index, header: indexHeader, with: result.fold.sessionSeqs ?? [:], head: result.head,
+                                logEnd: end, vaultSize: vault.size)
+                        }
                     }
+                    result.fold.sessionSeqs = nil
                     return QueryInput(model: result.fold, basis: basis(result.head), vault: vault, figures: figures)
                 }
             }
         }
-        // The vault's size is taken before the log is read: every profile of an event the
-        // replay sees is below it.
-        let vaultSize = vault.size
-        let replay = try ProgrammeReadModel.replay(
-            store.events, vault: vault, window: window, keepingSessions: request.keepsSessions)
-        if let limit = window.knownAt, limit > replay.head.seq {
-            throw QueryError.knownAtBeyondHead(limit, head: replay.head.seq)
+        return try replayed()
+
+        func replayed() throws -> QueryInput {
+            // The vault's size is taken before the log is read: every profile of an event the
+            // replay sees is below it.
+            let vaultSize = vault.size
+            var replay = try ProgrammeReadModel.replay(
+                store.events, vault: vault, window: window, keepingSessions: request.keepsSessions,
+                indexingSessions: whole)
+            if let limit = window.knownAt, limit > replay.head.seq {
+                throw QueryError.knownAtBeyondHead(limit, head: replay.head.seq)
+            }
+            var figures: [ProgrammeID: StatsQuery.Figures]?
+            if whole && replay.head.seq > 0, let end = try? SnapshotFile.logEnd(of: replay.head.seq, in: store.events) {
+                figures = try? ProjectionSnapshot.write(
+                    replay.fold, voided: replay.voided, head: replay.head, logEnd: end, vaultSize: vaultSize,
+                    to: ProjectionSnapshot.file(store))
+                try? SessionIndex.write(
+                    replay.fold.sessionSeqs ?? [:], head: replay.head, logEnd: end, vaultSize: vaultSize,
+                    to: SessionIndex.file(store))
+            }
+            replay.fold.sessionSeqs = nil
+            return QueryInput(model: replay.fold, basis: basis(replay.head), vault: vault, figures: figures)
         }
-        var figures: [ProgrammeID: StatsQuery.Figures]?
-        if snapshots && replay.head.seq > 0, let end = try? SnapshotFile.logEnd(of: replay.head.seq, in: store.events) {
-            figures = try? ProjectionSnapshot.write(
-                replay.fold, voided: replay.voided, head: replay.head, logEnd: end, vaultSize: vaultSize,
-                to: ProjectionSnapshot.file(store))
+    }
+
+    /// Puts the sessions the index lists for `tandems` (voided ones left out) before the
+    /// tail's, reading only their lines.
+    /// - Throws: `SnapshotError` for a damaged index or a listed line that is not one of the
+    ///   tandem's sessions; `LogError`, `EventDecodingError` for the log.
+    func prependIndexedSessions(
+        of tandems: Set<TandemID>, from index: SnapshotFile, header: SnapshotFile.Header, voided: [Int: Int],
+        into model: inout ProgrammeReadModel
+    ) throws {
+        let listed = try SessionIndex.seqs(of: tandems, in: index, header: header)
+        for (tandem, seqs) in listed {
+            var sessions: [SessionView] = []
+            var decoder = EventDecoder()
+            try store.events.forEachLine(at: seqs.filter { voided[$0] == nil }) { line in
+                guard case .sessionHeld(let e) = try decoder.decode(line).event, e.tandem == tandem else {
+                    throw SnapshotError.doesNotMatchLog(seq: line.seq)
+                }
+                sessions.append(
+                    SessionView(
+                        tandem: e.tandem, on: e.on, minutes: e.minutes, mode: e.mode, topics: e.topics,
+                        notesRef: e.personal?.ref))
+            }
+            let tail = model.sessionLog?[tandem] ?? []
+            model.sessionLog?[tandem] = sessions + tail
         }
-        return QueryInput(model: replay.fold, basis: basis(replay.head), vault: vault, figures: figures)
     }
 
     /// How many events are about a business day after `date` (a full pass: only needed when

@@ -52,7 +52,9 @@ struct SnapshotCommandTests {
     func warmEqualsCold() throws {
         let cli = try Self.store()
         let snapshots = Set(Files.list(cli.store + "/cache").filter { $0.hasSuffix(".snapshot") })
-        #expect(snapshots == ["decider.snapshot", "projections.snapshot"], "the demo leaves both snapshots")
+        #expect(
+            snapshots == ["decider.snapshot", "projections.snapshot", "sessions.snapshot"],
+            "the demo leaves the snapshots and the session index")
         let warm = try Self.answers(cli)
         Self.removeSnapshots(cli)
         let cold = try Self.answers(cli)
@@ -77,6 +79,65 @@ struct SnapshotCommandTests {
         Self.removeSnapshots(cli)
         #expect(caughtUp == (try Self.answers(cli)))
         #expect(caughtUp != warm, "the appends show")
+    }
+
+    @Test("sessions --tandem reads the session index: the same answer as a replay, after appends, voids and damage")
+    func sessionsFromTheIndex() throws {
+        let cli = try Self.store()
+        let tandem = try Self.activeTandem(cli)
+        let cache = cli.store + "/cache/"
+        func sessions() throws -> (text: String, count: Int) {
+            let outcome = try cli.run(["sessions", "--tandem", tandem, "--format", "json"])
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            let rows = CLI.json(outcome)?["sessions"] as? [[String: Any]]
+            return (outcome.stdout, rows?.count ?? -1)
+        }
+        func snapshotInode() -> UInt64? { FileSystem.identity(of: cache + "projections.snapshot")?.inode }
+
+        let warm = try sessions()
+        #expect(warm.count > 0, "the demo's tandem has sessions")
+        // Read from the index: the projections snapshot was neither replaced nor rewritten.
+        let inode = snapshotInode()
+        #expect(try sessions().text == warm.text)
+        #expect(snapshotInode() == inode, "a warm sessions query reads the index, it does not replay")
+        Self.removeSnapshots(cli)
+        #expect(try sessions().text == warm.text, "cold equals warm")
+        #expect(FileSystem.kind(of: cache + "sessions.snapshot").exists, "the replay left the index")
+
+        // Three new sessions and a void of an old one: the tail is folded, the void applies
+        // to a line the index lists.
+        let trail = try #require(CLI.json(try cli.run(["audit", "--tandem", tandem, "--format", "json"])))
+        let entries = try #require(trail["entries"] as? [[String: Any]])
+        let firstSession = try #require(entries.first { $0["type"] as? String == "SessionHeld" }?["seq"] as? Int)
+        for minutes in [31, 46, 61] {
+            let outcome = try cli.run([
+                "session", "--tandem", tandem, "--on", "2027-01-21", "--minutes", String(minutes),
+            ])
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+        }
+        // The tail is folded and the index extended with it.
+        let extended = try sessions()
+        #expect(extended.count == warm.count + 3)
+        let indexHead = try SessionIndex.header(SessionIndex.file(Store(root: cli.store))).head
+        #expect(indexHead == (try Store(root: cli.store).events.readHead()), "the index covers the tail now")
+        #expect(try sessions().text == extended.text)
+        #expect(try cli.run(["void", "--seq", String(firstSession), "--reason", "entered twice"]).status == 0)
+        let caughtUp = try sessions()
+        #expect(caughtUp.count == warm.count + 3 - 1)
+        #expect(try sessions().text == caughtUp.text, "the index was extended with the tail")
+        Self.removeSnapshots(cli)
+        #expect(try sessions().text == caughtUp.text, "cold equals caught up")
+
+        // A damaged index, or one that lists a line that is not this tandem's session, is not
+        // trusted.
+        Files.write(cache + "sessions.snapshot", Array(repeating: 0x41, count: 512))
+        #expect(try sessions().text == caughtUp.text)
+        let store = try Store(root: cli.store)
+        let header = try SessionIndex.header(SessionIndex.file(store))
+        try SessionIndex.write(
+            [try #require(TandemID(tandem)): [1, 2, 3]], head: header.head, logEnd: header.logEnd,
+            vaultSize: header.vaultSize, to: SessionIndex.file(store))
+        #expect(try sessions().text == caughtUp.text)
     }
 
     @Test("a decider snapshot is used for appends and gives the same refusals as a replay")
