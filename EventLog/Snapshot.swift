@@ -263,6 +263,16 @@ public struct SnapshotFile: Sendable {
         }
     }
 
+    /// The header, if the file holds `kind` in the layout `schema`.
+    /// - Throws: `SnapshotError.otherSchema` for another kind or layout; as `header()`.
+    public func header(kind: String, schema: Int) throws(SnapshotError) -> Header {
+        let header = try header()
+        guard header.kind == kind, header.schema == schema else {
+            throw .otherSchema(kind: header.kind, found: header.schema, expected: schema)
+        }
+        return header
+    }
+
     /// Reads the header.
     /// - Throws: `SnapshotError.missing` or `.malformed`.
     public func header() throws(SnapshotError) -> Header {

@@ -89,11 +89,7 @@ public enum ProjectionSnapshot {
     /// The header, if the snapshot is one this build reads.
     /// - Throws: `SnapshotError`.
     public static func header(_ file: SnapshotFile) throws(SnapshotError) -> SnapshotFile.Header {
-        let header = try file.header()
-        guard header.kind == kind, header.schema == schema else {
-            throw .otherSchema(kind: header.kind, found: header.schema, expected: schema)
-        }
-        return header
+        try file.header(kind: kind, schema: schema)
     }
 
     /// The programmes and their figures only.

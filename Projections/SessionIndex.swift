@@ -68,11 +68,7 @@ public enum SessionIndex {
     /// The header, if the index is one this build reads.
     /// - Throws: `SnapshotError`.
     public static func header(_ file: SnapshotFile) throws(SnapshotError) -> SnapshotFile.Header {
-        let header = try file.header()
-        guard header.kind == kind, header.schema == schema else {
-            throw .otherSchema(kind: header.kind, found: header.schema, expected: schema)
-        }
-        return header
+        try file.header(kind: kind, schema: schema)
     }
 
     /// The session seqs of each of `tandems` (a tandem without sessions has none).
