@@ -262,7 +262,9 @@ public enum LogVerifier {
         var result = PieceResult()
         var start = range.lowerBound
         var previousSeq = 0
-        var previousHash = SHA256Digest.zero
+        // The previous line's hash digits, as checked against its content: the next line's
+        // prev must be the same 64 bytes, compared without parsing either.
+        var previousHashHex = UnsafeRawBufferPointer(start: nil, count: 0)
         while start < range.upperBound {
             let p = memchr(window.baseAddress! + start, 0x0A, range.upperBound - start)!
             let stop = window.baseAddress!.distance(to: UnsafeRawPointer(p))
@@ -272,29 +274,32 @@ public enum LogVerifier {
             do {
                 let envelope = try LineParser.parse(line)
                 let computed = SHA256.hash(UnsafeRawBufferPointer(rebasing: line[0..<envelope.hashedLength]))
-                let prev = SHA256Digest(hexBytes: UnsafeRawBufferPointer(rebasing: line[envelope.prev]))!
+                let prevHex = UnsafeRawBufferPointer(rebasing: line[envelope.prev])
+                let hashHex = UnsafeRawBufferPointer(rebasing: line[envelope.hash])
                 if index == 0 {
                     result.firstSeq = envelope.seq
                     result.firstOffset = lineOffset
-                    result.firstPrev = prev
+                    result.firstPrev = SHA256Digest(hexBytes: prevHex)!
                 } else {
                     if envelope.seq != previousSeq + 1 {
                         result.defect = (index, lineOffset, "seq is \(envelope.seq), expected \(previousSeq + 1)")
                         return result
                     }
-                    if prev != previousHash {
+                    if prevHex.count != LineLayout.digestDigits
+                        || memcmp(prevHex.baseAddress!, previousHashHex.baseAddress!, LineLayout.digestDigits) != 0
+                    {
                         result.defect = (index, lineOffset, "prev does not match the hash of seq \(previousSeq)")
                         return result
                     }
                 }
-                guard computed.matches(hexBytes: UnsafeRawBufferPointer(rebasing: line[envelope.hash])) else {
+                guard computed.matches(hexBytes: hashHex) else {
                     result.defect = (
                         index, lineOffset, "hash does not match the line's content (recomputed \(computed.hex))"
                     )
                     return result
                 }
                 previousSeq = envelope.seq
-                previousHash = computed
+                previousHashHex = hashHex
                 result.lastHash = computed
                 result.lines += 1
             } catch {
