@@ -160,9 +160,19 @@ public struct ProgrammeReadModel: EventFold, Sendable {
 
     /// An empty model that keeps the sessions `keeping` names, not just the counts.
     public init(keepingSessions keeping: SessionKeeping = .none) {
+        keepSessions(keeping)
+    }
+
+    /// From now on, keeps the sessions `keeping` names (a model read from a snapshot keeps
+    /// none; the tail folded after it then adds its sessions).
+    public mutating func keepSessions(_ keeping: SessionKeeping) {
         switch keeping {
-        case .none: break
-        case .all: sessionLog = [:]
+        case .none:
+            sessionLog = nil
+            sessionTandems = nil
+        case .all:
+            sessionLog = [:]
+            sessionTandems = nil
         case .of(let tandems):
             sessionLog = [:]
             sessionTandems = tandems

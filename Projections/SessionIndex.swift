@@ -99,4 +99,30 @@ public enum SessionIndex {
         }
         return seqs
     }
+
+    /// Puts the sessions the index lists for `tandems` (voided ones left out) before those
+    /// already in `model.sessionLog` (the tail's), reading only their lines from `log`.
+    /// - Throws: `SnapshotError` for a damaged index or a listed line that is not one of the
+    ///   tandem's sessions; `LogError`, `EventDecodingError` for the log.
+    public static func prependSessions(
+        of tandems: Set<TandemID>, from index: SnapshotFile, header: SnapshotFile.Header, log: any LineSource,
+        voided: [Int: Int], into model: inout ProgrammeReadModel
+    ) throws {
+        let listed = try seqs(of: tandems, in: index, header: header)
+        for (tandem, seqs) in listed {
+            var sessions: [SessionView] = []
+            var decoder = EventDecoder()
+            try log.forEachLine(at: seqs.filter { voided[$0] == nil }) { line in
+                guard case .sessionHeld(let e) = try decoder.decode(line).event, e.tandem == tandem else {
+                    throw SnapshotError.doesNotMatchLog(seq: line.seq)
+                }
+                sessions.append(
+                    SessionView(
+                        tandem: e.tandem, on: e.on, minutes: e.minutes, mode: e.mode, topics: e.topics,
+                        notesRef: e.personal?.ref))
+            }
+            let tail = model.sessionLog?[tandem] ?? []
+            model.sessionLog?[tandem] = sessions + tail
+        }
+    }
 }

@@ -188,10 +188,7 @@ public struct QueryService: Sendable {
                     try profiles.load(vault, from: header.vaultSize)
                     // The tail's sessions, by seq for the index, and as sessions for the query.
                     model.sessionSeqs = [:]
-                    if let indexed {
-                        model.sessionLog = [:]
-                        model.sessionTandems = indexed
-                    }
+                    if let indexed { model.keepSessions(.of(indexed)) }
                     let checkpoint = Replay.Checkpoint(fold: model, head: header.head, voided: voided)
                     // A void of an event before the snapshot restarts the fold from the first
                     // line: then the fold itself has every session and seq.
@@ -212,8 +209,9 @@ public struct QueryService: Sendable {
                     // An index that does not fit the log (damaged, or listing a line that is not
                     // the tandem's session) is not trusted: the replay below answers instead.
                     if !restarted, let indexed, let indexHeader,
-                        (try? prependIndexedSessions(
-                            of: indexed, from: index, header: indexHeader, voided: result.voided, into: &result.fold))
+                        (try? SessionIndex.prependSessions(
+                            of: indexed, from: index, header: indexHeader, log: store.events, voided: result.voided,
+                            into: &result.fold))
                             == nil
                     {
                         return try replayed()
@@ -265,32 +263,6 @@ public struct QueryService: Sendable {
             }
             replay.fold.sessionSeqs = nil
             return QueryInput(model: replay.fold, basis: basis(replay.head), vault: vault, figures: figures)
-        }
-    }
-
-    /// Puts the sessions the index lists for `tandems` (voided ones left out) before the
-    /// tail's, reading only their lines.
-    /// - Throws: `SnapshotError` for a damaged index or a listed line that is not one of the
-    ///   tandem's sessions; `LogError`, `EventDecodingError` for the log.
-    func prependIndexedSessions(
-        of tandems: Set<TandemID>, from index: SnapshotFile, header: SnapshotFile.Header, voided: [Int: Int],
-        into model: inout ProgrammeReadModel
-    ) throws {
-        let listed = try SessionIndex.seqs(of: tandems, in: index, header: header)
-        for (tandem, seqs) in listed {
-            var sessions: [SessionView] = []
-            var decoder = EventDecoder()
-            try store.events.forEachLine(at: seqs.filter { voided[$0] == nil }) { line in
-                guard case .sessionHeld(let e) = try decoder.decode(line).event, e.tandem == tandem else {
-                    throw SnapshotError.doesNotMatchLog(seq: line.seq)
-                }
-                sessions.append(
-                    SessionView(
-                        tandem: e.tandem, on: e.on, minutes: e.minutes, mode: e.mode, topics: e.topics,
-                        notesRef: e.personal?.ref))
-            }
-            let tail = model.sessionLog?[tandem] ?? []
-            model.sessionLog?[tandem] = sessions + tail
         }
     }
 
