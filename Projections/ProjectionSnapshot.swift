@@ -12,7 +12,7 @@ public enum ProjectionSnapshot {
     /// Raised whenever the layout or the meaning of a field changes.
     /// 3: the latest business date of the log is kept with the programmes; 4: and when a
     /// programme was closed.
-    public static let schema = 5
+    public static let schema = 6
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile {
@@ -35,8 +35,6 @@ public enum ProjectionSnapshot {
             let f = StatsQuery.figures(model, programme: id, segment: nil).0
             computed[id] = f
             write(.object(f.stats), into: &figures)
-            figures.write(f.programmePeople)
-            figures.write(f.allPeople)
         }
         var w = SnapshotWriter(capacity: 64 * (model.people.count + model.tandems.count) + 1 << 16)
         writeProgrammes(model, into: &w)
@@ -108,8 +106,7 @@ public enum ProjectionSnapshot {
                     guard let stats = try readValue(&r).objectValue else {
                         throw .malformed("figures that are not an object")
                     }
-                    out[id] = StatsQuery.Figures(
-                        stats: stats, programmePeople: try r.readInt(), allPeople: try r.readInt())
+                    out[id] = StatsQuery.Figures(stats: stats)
                 }
                 return (model, out)
             }

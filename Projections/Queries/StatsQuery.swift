@@ -14,21 +14,14 @@ public enum StatsQuery {
         }
     }
 
-    /// A programme's headline figures, as `stats` prints them, with the group sizes the
-    /// analysts' suppression checks need. Stored in the projections snapshot, so that a
-    /// warm `tandem stats` reads a few hundred bytes.
+    /// A programme's headline figures, as `stats` prints them. Stored in the projections
+    /// snapshot, so that a warm `tandem stats` reads a few hundred bytes.
     public struct Figures: Sendable, Equatable {
         /// The figures, in print order.
         public var stats: JSONObject
-        /// People in the programme.
-        public var programmePeople: Int
-        /// People in every programme of the store.
-        public var allPeople: Int
 
-        public init(stats: JSONObject, programmePeople: Int, allPeople: Int) {
+        public init(stats: JSONObject) {
             self.stats = stats
-            self.programmePeople = programmePeople
-            self.allPeople = allPeople
         }
     }
 
@@ -121,8 +114,7 @@ public enum StatsQuery {
             "goalAttainment": Format.ratio(published.goalsReached, published.goalsSet),
         ]
         return (
-            Figures(stats: stats, programmePeople: everyone.count, allPeople: model.people.count), people, hidden,
-            population
+            Figures(stats: stats), people, hidden, population
         )
     }
 
