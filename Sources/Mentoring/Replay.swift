@@ -188,6 +188,42 @@ public enum Replay {
 
     /// Whether a line was recorded after `cutoff` (reads just its `at`, which follows
     /// `{"seq":N,"at":"` at a known offset).
+    /// The types whose `data` has an `"on"` date, the event's business date (checked
+    /// against `ProgrammeEvent.businessDate` by a test).
+    package static let datedTypes: [[UInt8]] = [
+        SessionHeld.type, ParticipantSignedUp.type, TandemMatched.type, GoalSet.type, GoalReached.type,
+        CheckInRecorded.type, PartnerSwapped.type, ParticipantWithdrew.type, TandemCompleted.type,
+        MatchRunRecorded.type, ProgrammeClosed.type, ProfileUpdated.type,
+    ].map { Array($0.utf8) }
+
+    static let typeMarker = Array(",\"type\":\"".utf8)
+    static let dataMarker = Array("\",\"data\":{".utf8)
+    static let onMarker = Array("\"on\":\"".utf8)
+
+    /// Whether the line is an event of a known dated type about a day after `asOf`, read
+    /// from its bytes without decoding it. Text in a line is JSON-escaped, so `","type":"`
+    /// and `"on":"` only occur as the envelope's and the data's own keys; a line this cannot
+    /// read is not skipped (the decoder then judges it).
+    package static func datedAfter(_ line: LogLine, _ asOf: BusinessDate) -> Bool {
+        let bytes = line.bytes
+        guard let typeAt = ByteSearch.firstIndex(of: typeMarker, in: bytes, from: 0) else { return false }
+        let nameStart = typeAt + typeMarker.count
+        guard let dataAt = ByteSearch.firstIndex(of: dataMarker, in: bytes, from: nameStart) else { return false }
+        let name = UnsafeRawBufferPointer(rebasing: bytes[nameStart..<dataAt])
+        guard
+            datedTypes.contains(where: { type in
+                type.count == name.count
+                    && type.withUnsafeBytes { memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }
+            }),
+            let onAt = ByteSearch.firstIndex(of: onMarker, in: bytes, from: dataAt),
+            onAt + onMarker.count + 11 <= bytes.count,
+            bytes[onAt + onMarker.count + 10] == UInt8(ascii: "\""),
+            let day = CivilCalendar.parseDate(
+                UnsafeRawBufferPointer(rebasing: bytes[(onAt + onMarker.count)..<(onAt + onMarker.count + 10)]))
+        else { return false }
+        return day > asOf.dayNumber
+    }
+
     static func recordedAfter(_ line: LogLine, _ cutoff: Timestamp) -> Bool {
         let start = 7 + String(line.seq).utf8.count + 7
         guard start + 20 <= line.bytes.count,

@@ -199,4 +199,19 @@ struct EventDescriptionTests {
         #expect(checkIn.subjects.tandems == [Fixture.t("t1")] && checkIn.subjects.participants == [Fixture.p("m1")])
         #expect(ProgrammeEvent.logCreated(logID: "x").subjects == EventSubjects())
     }
+
+    @Test("the business date read from a line's bytes is the event's, for every kind")
+    func businessDateFromBytes() {
+        for event in Self.samples {
+            let bytes = Self.line(type: event.type, data: JSONValue.object(event.json).description)
+            bytes.withUnsafeBytes { raw in
+                let line = LogLine(bytes: raw, offset: 0, seq: 3)
+                for asOf in ["2026-12-31", "2027-01-03", "2027-02-01", "2027-12-31"].map({ BusinessDate($0)! }) {
+                    let expected = event.businessDate.map { $0 > asOf } ?? false
+                    #expect(Replay.datedAfter(line, asOf) == expected, "\(event.type) as of \(asOf)")
+                }
+            }
+            #expect(Replay.datedTypes.contains(Array(event.type.utf8)) == (event.businessDate != nil), "\(event.type)")
+        }
+    }
 }

@@ -61,6 +61,13 @@ struct TimelinePropertyTests {
                 return model
             }
             let byLog = fold(window), byDate = fold(Self.dateOrder(window))
+            // The replay of an as-of window, which leaves later-dated lines undecoded,
+            // folds exactly the window.
+            let replayed = try Replay.fold(history.log, profiles: history.profiles, window: ReplayWindow(asOf: asOf)) {
+                ProgrammeReadModel()
+            }
+            #expect(replayed.fold == byLog, "seed \(seed), as of \(asOf): the windowed replay differs")
+            #expect(replayed.head.seq == events.last!.seq, "the head is the log's last line, skipped or not")
             let a = StatsQuery.figures(byLog, programme: programme, segment: nil).0.stats
             let b = StatsQuery.figures(byDate, programme: programme, segment: nil).0.stats
             #expect(a == b, "seed \(seed), as of \(asOf): \(a) vs \(b)")
@@ -72,5 +79,25 @@ struct TimelinePropertyTests {
             let people = (byLog.people.values.sorted { $0.id < $1.id }, byDate.people.values.sorted { $0.id < $1.id })
             #expect(people.0 == people.1, "seed \(seed), as of \(asOf): people differ")
         }
+    }
+
+    @Test("a line's business date read from its bytes is the decoded one", arguments: 0..<4)
+    func datesFromBytes(seed: UInt64) throws {
+        var history = HistoryGenerator(seed: 4100 + seed)
+        history.backdating = true
+        history.run(steps: 300)
+        var dated = 0
+        try history.log.forEachLine { line in
+            let event = try EventDecoder.decode(line).event
+            for asOf in [BusinessDate("2027-01-01")!, BusinessDate("2027-02-15")!, BusinessDate("2027-06-30")!] {
+                let expected = event.businessDate.map { $0 > asOf } ?? false
+                #expect(Replay.datedAfter(line, asOf) == expected, "seq \(line.seq) \(event.type) as of \(asOf)")
+            }
+            if event.businessDate != nil { dated += 1 }
+            // Exactly the dated types are listed as dated.
+            #expect(
+                Replay.datedTypes.contains(Array(event.type.utf8)) == (event.businessDate != nil), "\(event.type)")
+        }
+        #expect(dated > 100)
     }
 }
