@@ -153,6 +153,8 @@ enum BulkCommands {
             input = InputLines(bytes: bytes, name: name)
         }
         let base = try Session.recordingContext(command, context)
+        // Each command's field names, worked out once per batch rather than once per line.
+        var shapes: [String: FieldShapes] = [:]
         /// One line's command, or an error naming the line.
         func build(_ object: JSONObject, line: Int) throws -> (ProgrammeCommand, RecordingContext) {
             let fields = JSONFields(object: object)
@@ -167,7 +169,9 @@ enum BulkCommands {
                     "\(name), line \(line): unknown command '\(commandName)'; the commands are \(CommandBuilders.byName.keys.filter { !$0.contains("-") && $0 != "launch" }.sorted().joined(separator: ", "))"
                 )
             }
-            try checkFields(object, of: spec, source: name, line: line)
+            let shape = shapes[commandName] ?? FieldShapes(spec)
+            shapes[commandName] = shape
+            try checkFields(object, of: spec, shapes: shape, source: name, line: line)
             var recording = base
             if let actor = fields.value("actor") { recording.actor = actor }
             if let behalf = fields.value("on-behalf-of") { recording.onBehalfOf = behalf }
@@ -225,8 +229,21 @@ enum BulkCommands {
 
     /// Refuses what the command line would refuse: an unknown field (with the closest known
     /// one), and a value of the wrong JSON type. Nothing is dropped silently.
-    static func checkFields(_ object: JSONObject, of spec: CommandSpec, source: String, line: Int) throws {
-        let known = Set(spec.options.map(\.name)).union(lineFields).subtracting(["format"])
+    /// The fields a command's line may hold, and which of them are flags.
+    struct FieldShapes {
+        let known: Set<String>
+        let flags: Set<String>
+
+        init(_ spec: CommandSpec) {
+            known = Set(spec.options.map(\.name)).union(BulkCommands.lineFields).subtracting(["format"])
+            flags = Set(spec.options.filter { $0.valueName == nil }.map(\.name))
+        }
+    }
+
+    static func checkFields(
+        _ object: JSONObject, of spec: CommandSpec, shapes: FieldShapes, source: String, line: Int
+    ) throws {
+        let known = shapes.known
         for (key, value) in object.members {
             let name = JSONFields.kebab(key)
             guard known.contains(name) else {
@@ -235,7 +252,7 @@ enum BulkCommands {
                     ?? "; the fields of \(spec.name) are \(known.sorted().joined(separator: ", "))"
                 throw CommandFailure("\(source), line \(line): unknown field \"\(key)\"\(hint)")
             }
-            let isFlag = spec.options.first { $0.name == name }.map { $0.valueName == nil } ?? false
+            let isFlag = shapes.flags.contains(name)
             let fine: Bool
             switch value {
             case .string, .int: fine = !isFlag
