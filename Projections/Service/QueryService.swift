@@ -172,7 +172,8 @@ public struct QueryService: Sendable {
         if snapshots || indexed != nil {
             let file = ProjectionSnapshot.file(store), index = SessionIndex.file(store)
             let head = try store.events.readHead()
-            let indexHeader = try? SessionIndex.header(index)
+            // Read only when it matters (a warm `stats` reads no more than it did).
+            let indexHeader = indexed == nil ? nil : try? SessionIndex.header(index)
             if let header = try? ProjectionSnapshot.header(file),
                 (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: vault.size)) != nil,
                 indexed == nil || (indexHeader?.head == header.head && indexHeader?.logEnd == header.logEnd)
@@ -229,7 +230,9 @@ public struct QueryService: Sendable {
                             try? SessionIndex.write(
                                 result.fold.sessionSeqs ?? [:], head: result.head, logEnd: end, vaultSize: vault.size,
                                 to: index)
-                        } else if let indexHeader, indexHeader.head == header.head {
+                        } else if let indexHeader = indexHeader ?? (try? SessionIndex.header(index)),
+                            indexHeader.head == header.head
+                        {
                             try? SessionIndex.extend(
                                 index, header: indexHeader, with: result.fold.sessionSeqs ?? [:], head: result.head,
                                 logEnd: end, vaultSize: vault.size)
