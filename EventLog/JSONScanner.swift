@@ -61,7 +61,8 @@ public struct JSONScanner {
         UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
     }
 
-    func fail(_ reason: String, at offset: Int? = nil) -> JSONSyntaxError {
+    /// An error at `offset` (the position by default), for readers built on the scanner.
+    package func fail(_ reason: String, at offset: Int? = nil) -> JSONSyntaxError {
         JSONSyntaxError(offset: offset ?? position, reason: reason)
     }
 

@@ -32,8 +32,4 @@ enum LineLayout {
     static let prevMarkerFromEnd = prevFromEnd + prevMarker.count
     /// The shortest well-formed line: `{"seq":1,` and a little, then the chain suffix.
     static let shortestLine = 160
-
-    /// What follows the hashed part of a line, newline included: `,"hash":"`, the digits
-    /// and `"}\n` (the hashed part ends with prev's closing quote).
-    static let suffixAfterHashedPart = (hashMarker.count - 1) + digestDigits + closing + 1
 }

@@ -23,8 +23,6 @@ public struct EventDecodingError: Error, Equatable, Sendable, CustomStringConver
 }
 
 extension JSONScanner {
-    fileprivate func fail(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: position, reason: reason) }
-
     /// A string value (null counts as absent).
     mutating func readOptionalString() throws(JSONSyntaxError) -> String? {
         if consume("null") { return nil }

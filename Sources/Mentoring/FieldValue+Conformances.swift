@@ -3,10 +3,6 @@ import EventLog
 // The kinds of value an event's fields hold. Each reads exactly what the log contract
 // allows: ids by their grammar, dates as YYYY-MM-DD, whole numbers without a fraction.
 
-extension JSONScanner {
-    fileprivate func fail(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: position, reason: reason) }
-}
-
 extension Identifier: FieldValue {
     public var json: JSONValue { .string(rawValue) }
 
@@ -67,7 +63,7 @@ extension Double: FieldValue {
     public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
         let position = s.position
         guard let value = try s.parseValue().doubleValue else {
-            throw JSONSyntaxError(offset: position, reason: "not a number")
+            throw s.fail("not a number", at: position)
         }
         return value
     }

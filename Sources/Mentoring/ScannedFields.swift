@@ -60,7 +60,7 @@ struct ScannedFields<Value>: EventFields {
     private mutating func afterValue() throws(JSONSyntaxError) {
         scanner.skipWhitespace()
         guard let c = scanner.peek() else {
-            throw JSONSyntaxError(offset: scanner.position, reason: "unterminated object")
+            throw scanner.fail("unterminated object")
         }
         scanner.position += 1
         if c == UInt8(ascii: "}") {
@@ -69,7 +69,7 @@ struct ScannedFields<Value>: EventFields {
         } else if c == UInt8(ascii: ",") {
             scanner.skipWhitespace()
         } else {
-            throw JSONSyntaxError(offset: scanner.position - 1, reason: "expected ',' or '}'")
+            throw scanner.fail("expected ',' or '}'", at: scanner.position - 1)
         }
     }
 
@@ -120,7 +120,7 @@ struct ScannedFields<Value>: EventFields {
         _ name: StaticString, _ path: (Value) -> Field
     ) throws(JSONSyntaxError) -> Field {
         guard let value: Field = try field(name) else {
-            throw JSONSyntaxError(offset: scanner.position, reason: "missing \"\(name)\"")
+            throw scanner.fail("missing \"\(name)\"")
         }
         return value
     }
