@@ -361,12 +361,12 @@ public struct ProgrammeReadModel: EventFold, Sendable {
 
     /// The people of a programme, in id order.
     public func people(in programme: ProgrammeID) -> [PersonView] {
-        people.values.filter { $0.programme == programme }.sorted { $0.id < $1.id }
+        peopleRows.rowsInIDOrder(programme: programme).map { peopleRows.view($0, tandems: tandemRows) }
     }
 
     /// The tandems of a programme (or all), in id order.
     public func tandems(in programme: ProgrammeID?) -> [TandemView] {
-        tandems.values.filter { programme == nil || $0.programme == programme! }.sorted { $0.id < $1.id }
+        tandemRows.rowsInIDOrder(programme: programme).map { tandemRows.view($0, people: peopleRows) }
     }
 }
 

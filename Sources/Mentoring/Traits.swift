@@ -197,6 +197,7 @@ public struct Interned<Value: Hashable & Sendable>: Sendable {
     }
 
     /// The value's number, if it has been seen.
+    public func existingNumber(_ value: Value) -> Int? { numbers[value] }
 }
 
 /// Traits as one 64-bit word, with units and genders interned: unit number (24 bits) ·

@@ -500,4 +500,21 @@ struct NaturalOrderTests {
             }
         }
     }
+
+    @Test("the in-place ASCII comparison agrees with the case-folding reference on seeded strings")
+    func asciiAgreesWithFolding() {
+        var generator = SeededGenerator(seed: 19)
+        let alphabet = Array("aAbBzZ0019-_. ")
+        func word() -> String {
+            String(
+                (0..<Int.random(in: 0...7, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+        }
+        for _ in 0..<20_000 {
+            let a = word(), b = word()
+            #expect(NaturalOrder.less(a, b) == NaturalOrder.foldedLess(a, b), "\(a) \(b)")
+        }
+        // Text beyond ASCII takes the folding path and still sorts "Ärger" beside "ärger".
+        #expect(NaturalOrder.less("Ärger", "ärger") == NaturalOrder.foldedLess("Ärger", "ärger"))
+        #expect(NaturalOrder.less("Ost", "Öst") == NaturalOrder.foldedLess("Ost", "Öst"))
+    }
 }
