@@ -34,22 +34,49 @@ public protocol LineSource {
     func forEachLine(from seq: Int, after: LogHead?, _ body: (LogLine) throws -> Void) throws
     /// Calls `body` with the lines `seqs` (ascending) only, each found by its seq.
     func forEachLine(at seqs: [Int], _ body: (LogLine) throws -> Void) throws
+    /// Calls `body` with the lines of `runs` (ascending, not overlapping) only: each run is
+    /// found by its first seq and then streamed.
+    func forEachLine(inRuns runs: [ClosedRange<Int>], _ body: (LogLine) throws -> Void) throws
 }
 
 /// Stops a line stream early.
 struct StopReading: Error {}
 
 extension LineSource {
-    /// One stream per seq, stopped after its first line.
-    /// - Complexity: O(k · s), s being what finding one seq costs the source.
-    public func forEachLine(at seqs: [Int], _ body: (LogLine) throws -> Void) throws {
-        for seq in seqs {
+    /// One stream per run, stopped after its last line.
+    public func forEachLine(inRuns runs: [ClosedRange<Int>], _ body: (LogLine) throws -> Void) throws {
+        for run in runs {
             do {
-                try forEachLine(from: seq, after: nil) { line in
+                try forEachLine(from: run.lowerBound, after: nil) { line in
                     try body(line)
-                    throw StopReading()
+                    if line.seq >= run.upperBound { throw StopReading() }
                 }
             } catch is StopReading {}
+        }
+    }
+
+    /// The seqs as runs of consecutive seqs, read with `forEachLine(inRuns:)`.
+    public func forEachLine(at seqs: [Int], _ body: (LogLine) throws -> Void) throws {
+        try forEachLine(inRuns: SeqRuns.of(seqs), body)
+    }
+}
+
+/// Ascending seqs as runs of consecutive ones: `[3, 4, 5, 9]` is `[3...5, 9...9]`.
+public enum SeqRuns {
+    /// The runs of `seqs` (ascending).
+    public static func of(_ seqs: some Sequence<Int>) -> [ClosedRange<Int>] {
+        var runs: [ClosedRange<Int>] = []
+        for seq in seqs { append(seq, to: &runs) }
+        return runs
+    }
+
+    /// Adds `seq` (above every seq in `runs`) to the last run, or as a new one.
+    @inline(__always)
+    public static func append(_ seq: Int, to runs: inout [ClosedRange<Int>]) {
+        if let last = runs.last, last.upperBound + 1 == seq {
+            runs[runs.count - 1] = last.lowerBound...seq
+        } else {
+            runs.append(seq...seq)
         }
     }
 }

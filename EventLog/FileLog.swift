@@ -96,19 +96,13 @@ public final class FileLog: AppendOnlyLog {
         try ChainReader.read(fd, path: path, from: seq, after: after, tail: tail, body)
     }
 
-    /// The lines `seqs` only, with one open and one check of the tail for all of them.
-    /// - Complexity: O(k log n) reads for k seqs in a log of n lines.
-    public func forEachLine(at seqs: [Int], _ body: (LogLine) throws -> Void) throws {
+    /// The lines of `runs` only, with one open and one check of the tail for all of them
+    /// (see `ChainReader.read(runs:)`).
+    public func forEachLine(inRuns runs: [ClosedRange<Int>], _ body: (LogLine) throws -> Void) throws {
+        guard !runs.isEmpty else { return }
         let fd = try openForReading()
         let tail = try readerTail(fd)
-        for seq in seqs {
-            do {
-                try ChainReader.read(fd, path: path, from: seq, after: nil, tail: tail) { line in
-                    try body(line)
-                    throw StopReading()
-                }
-            } catch is StopReading {}
-        }
+        try ChainReader.read(fd, path: path, runs: runs, tail: tail, body)
     }
 
     /// The log as `verify` reads it after checking the chain: without refusing for damage

@@ -42,6 +42,12 @@ public final class InMemoryLog: AppendOnlyLog {
         try ChainReader.read(source, path: name, from: seq, after: after, tail: tail, body)
     }
 
+    public func forEachLine(inRuns runs: [ClosedRange<Int>], _ body: (LogLine) throws -> Void) throws {
+        let source = MemoryBytes(bytes)
+        let tail = try TailInspection.inspect(source, path: name)
+        try ChainReader.read(source, path: name, runs: runs, tail: tail, body)
+    }
+
     public func withExclusiveAccess<R>(_ body: (inout any LogSession) throws -> R) throws -> R {
         try storage.withLock { bytes in
             let tail = try TailInspection.inspect(MemoryBytes(bytes), path: name)

@@ -456,12 +456,17 @@ public enum KeyedSection {
         let reader = SnapshotReader(section)
         let count = Int(try reader.readUInt32(at: 0))
         guard 4 + 4 * count <= section.count else { throw .malformed("a keyed section's table is cut short") }
+        let key = Array(key)
         var low = 0, high = count
         while low < high {
             let mid = (low + high) / 2
             let (recordKey, payload) = try record(mid, in: section)
-            if recordKey.elementsEqual(key) { return payload }
-            if recordKey.lexicographicallyPrecedes(key) { low = mid + 1 } else { high = mid }
+            // Byte order, as `build` sorts: the common prefix by memcmp, then the length.
+            let common = min(recordKey.count, key.count)
+            let order =
+                common == 0 ? 0 : key.withUnsafeBytes { memcmp(recordKey.baseAddress!, $0.baseAddress!, common) }
+            if order == 0 && recordKey.count == key.count { return payload }
+            if order < 0 || (order == 0 && recordKey.count < key.count) { low = mid + 1 } else { high = mid }
         }
         return nil
     }

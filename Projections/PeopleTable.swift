@@ -141,6 +141,45 @@ struct PeopleRows: Sendable {
         }
     }
 
+    /// How many people have a profile ref but no traits yet.
+    var withoutTraits: Int {
+        var count = 0
+        for n in 0..<Int32(rows.count) {
+            let flags = rows[n].flags
+            if flags.isDisjoint(with: [.packedTraits, .otherTraits])
+                && !flags.isDisjoint(with: [.packedRef, .otherRef])
+            {
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// Gives everyone without traits the traits `lookup` finds for their profile's ref: the
+    /// same as `fillTraits(from:)` when `lookup` answers from the same vault.
+    mutating func fillTraits(_ lookup: (String) throws -> Traits?) rethrows {
+        for n in 0..<Int32(rows.count) {
+            let row = rows[n]
+            guard !row.flags.contains(.packedTraits), !row.flags.contains(.otherTraits) else { continue }
+            let ref: String
+            if row.flags.contains(.packedRef) {
+                ref = PackedRef.unpack(row.ref)
+            } else if let other = otherRefs[n] {
+                ref = other
+            } else {
+                continue
+            }
+            guard let traits = try lookup(ref) else { continue }
+            if let word = codec.pack(traits) {
+                rows[n].traits = word
+                rows[n].flags.insert(.packedTraits)
+            } else {
+                otherTraits[n] = traits
+                rows[n].flags.insert(.otherTraits)
+            }
+        }
+    }
+
     /// Our refs are random hex: a multiply spreads them over the table.
     private static func hash(packedRef key: UInt64) -> Int {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 17)

@@ -13,6 +13,9 @@ public struct QueryInput: Sendable {
     public var figures: [ProgrammeID: StatsQuery.Figures]?
     /// How figures about groups are published to this viewer.
     public var disclosure: DisclosurePolicy
+    /// The seq of the checkpoint a time-travel query resumed from (0: folded from the first
+    /// line); nil for other loads.
+    package var resumedFrom: Int?
     /// Profiles read from the vault on first use, for the queries that show names or match.
     private let profileCache = ProfileCache()
 

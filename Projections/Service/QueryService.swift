@@ -11,6 +11,9 @@ public struct QueryService: Sendable {
     let random: any RandomSource
     /// Where warnings go (a report that left events out, a ledger that could not be written).
     let warn: @Sendable (Warning) -> Void
+    /// How far apart time-travel checkpoints are saved; nil: by the log's size (tests set a
+    /// few lines, to have many).
+    public var checkpointSpacing: Int?
 
     /// Something a query answered despite, for the caller to word.
     public enum Warning: Sendable {
@@ -242,6 +245,12 @@ public struct QueryService: Sendable {
                     return QueryInput(model: result.fold, basis: basis(result.head), vault: vault, figures: figures)
                 }
             }
+        }
+        // A window of history: from the nearest checkpoint it admits.
+        if !whole, request.keepsSessions == .none,
+            let input = try timeTravel(window, today: today, basis: basis)
+        {
+            return input
         }
         return try replayed()
 

@@ -99,8 +99,10 @@ extension Replay {
     /// - Returns: the head: the last line passed on.
     /// `beforeFolding` runs on this thread once the reading has started (the vault's
     /// traits load meanwhile).
+    /// `runs`, when given, are the only lines read (ascending), each run found by its seq.
     static func pipelined(
-        _ source: any LineSource, window: ReplayWindow, beforeFolding: () throws -> Void = {},
+        _ source: any LineSource, window: ReplayWindow, runs: [ClosedRange<Int>]? = nil,
+        beforeFolding: () throws -> Void = {},
         _ body: (RecordedEvent) throws -> Void
     ) throws -> LogHead {
         // Up to 16 batches (about 33,000 events, some 10 MB) may wait: the reader gets a
@@ -115,7 +117,14 @@ extension Replay {
             batch.reserveCapacity(batchSize)
             var last: (line: Int, hex: [UInt8])?
             do {
-                try box.source.forEachLine(from: 1, after: nil) { line in
+                func lines(_ body: (LogLine) throws -> Void) throws {
+                    if let runs {
+                        try box.source.forEachLine(inRuns: runs, body)
+                    } else {
+                        try box.source.forEachLine(from: 1, after: nil, body)
+                    }
+                }
+                try lines { line in
                     if let limit = window.knownAt, line.seq > limit { throw StopReading() }
                     if let cutoff = window.recordedBy, Self.recordedAfter(line, cutoff) { return }
                     // An event about a day after `--as-of` is not folded: not decoding it

@@ -160,6 +160,30 @@ public enum Replay {
         return Result(fold: fold, head: head.head, voided: voided)
     }
 
+    /// Resumes a fold from a checkpoint with only the lines of `runs` (ascending, all after the
+    /// checkpoint), where the voids are known in advance: their targets are skipped and no
+    /// void makes it start again. Lines the window leaves out are skipped as in a replay
+    /// (`recordedBy` and `asOf` read from the bytes, the decoded event checked again).
+    ///
+    /// `after` is called with each seq once it has been handled (folded or skipped), on
+    /// this thread: a caller can save the fold there.
+    /// - Throws: `LogError`, `EventDecodingError`, and what `after` throws.
+    public static func fold<Fold: EventFold>(
+        _ source: any LineSource, resumingFrom checkpoint: Fold, runs: [ClosedRange<Int>], window: ReplayWindow,
+        voided: [Int: Int], after: (Int, inout Fold) throws -> Void = { _, _ in }
+    ) throws -> Fold {
+        var fold = checkpoint
+        var window = window
+        window.knownAt = nil  // the runs are chosen already
+        _ = try pipelined(source, window: window, runs: runs) { recorded in
+            if voided[recorded.seq] == nil, window.admits(recorded.event.businessDate) {
+                fold.apply(recorded, traits: nil)
+            }
+            try after(recorded.seq, &fold)
+        }
+        return fold
+    }
+
     /// The last line seen: its seq and hash digits are kept as bytes, and the digest is
     /// parsed once at the end rather than for every line.
     struct HeadTracker {
@@ -186,8 +210,6 @@ public enum Replay {
 
     struct StopReading: Error {}
 
-    /// Whether a line was recorded after `cutoff` (reads just its `at`, which follows
-    /// `{"seq":N,"at":"` at a known offset).
     /// The types whose `data` has an `"on"` date, the event's business date (checked
     /// against `ProgrammeEvent.businessDate` by a test).
     package static let datedTypes: [[UInt8]] = [
@@ -201,34 +223,75 @@ public enum Replay {
     static let onMarker = Array("\"on\":\"".utf8)
 
     /// Whether the line is an event of a known dated type about a day after `asOf`, read
-    /// from its bytes without decoding it. Text in a line is JSON-escaped, so `","type":"`
-    /// and `"on":"` only occur as the envelope's and the data's own keys; a line this cannot
-    /// read is not skipped (the decoder then judges it).
+    /// from its bytes without decoding it. A line this cannot read is not skipped (the
+    /// decoder then judges it).
     package static func datedAfter(_ line: LogLine, _ asOf: BusinessDate) -> Bool {
+        guard let day = businessDay(of: line) else { return false }
+        return day > asOf.dayNumber
+    }
+
+    /// The business day (`data.on`) of an event of a known dated type, read from the line's
+    /// bytes; nil for other types and for lines this cannot read. Text in a line is
+    /// JSON-escaped, so `","type":"` and `"on":"` only occur as the envelope's and the
+    /// data's own keys.
+    package static func businessDay(of line: LogLine) -> Int? {
         let bytes = line.bytes
-        guard let typeAt = ByteSearch.firstIndex(of: typeMarker, in: bytes, from: 0) else { return false }
-        let nameStart = typeAt + typeMarker.count
-        guard let dataAt = ByteSearch.firstIndex(of: dataMarker, in: bytes, from: nameStart) else { return false }
-        let name = UnsafeRawBufferPointer(rebasing: bytes[nameStart..<dataAt])
-        guard
-            datedTypes.contains(where: { type in
-                type.count == name.count
-                    && type.withUnsafeBytes { memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }
-            }),
+        guard let (name, dataAt) = typeName(of: line), isDated(name),
             let onAt = ByteSearch.firstIndex(of: onMarker, in: bytes, from: dataAt),
             onAt + onMarker.count + 11 <= bytes.count,
             bytes[onAt + onMarker.count + 10] == UInt8(ascii: "\""),
             let day = CivilCalendar.parseDate(
                 UnsafeRawBufferPointer(rebasing: bytes[(onAt + onMarker.count)..<(onAt + onMarker.count + 10)]))
-        else { return false }
-        return day > asOf.dayNumber
+        else { return nil }
+        return day
     }
 
-    static func recordedAfter(_ line: LogLine, _ cutoff: Timestamp) -> Bool {
+    /// The line's type name and where its data begins, read from its bytes.
+    static func typeName(of line: LogLine) -> (name: UnsafeRawBufferPointer, dataAt: Int)? {
+        let bytes = line.bytes
+        guard let typeAt = ByteSearch.firstIndex(of: typeMarker, in: bytes, from: 0) else { return nil }
+        let nameStart = typeAt + typeMarker.count
+        guard let dataAt = ByteSearch.firstIndex(of: dataMarker, in: bytes, from: nameStart) else { return nil }
+        return (UnsafeRawBufferPointer(rebasing: bytes[nameStart..<dataAt]), dataAt)
+    }
+
+    static func isDated(_ name: UnsafeRawBufferPointer) -> Bool {
+        datedTypes.contains(where: { type in
+            type.count == name.count
+                && type.withUnsafeBytes { memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }
+        })
+    }
+
+    /// Whether the line's type, read from its bytes, is one that has a business day (true
+    /// too when the type cannot be read: then nothing is assumed).
+    package static func isDatedType(_ line: LogLine) -> Bool {
+        guard let (name, _) = typeName(of: line) else { return true }
+        return isDated(name)
+    }
+
+    static func hasType(_ line: LogLine, _ type: StaticString) -> Bool {
+        guard let (name, _) = typeName(of: line), name.count == type.utf8CodeUnitCount else { return false }
+        return memcmp(name.baseAddress!, type.utf8Start, name.count) == 0
+    }
+
+    /// Whether the line is an `EventVoided`, read from its bytes.
+    package static func isVoid(_ line: LogLine) -> Bool { hasType(line, "EventVoided") }
+
+    /// Whether the line is the log's `LogCreated`, which no fold reads.
+    package static func isLogCreated(_ line: LogLine) -> Bool { hasType(line, "LogCreated") }
+
+    /// When the line was recorded (its `at`, which follows `{"seq":N,"at":"` at a known
+    /// offset); nil if it cannot be read there.
+    package static func recordedAt(_ line: LogLine) -> Timestamp? {
         let start = 7 + String(line.seq).utf8.count + 7
-        guard start + 20 <= line.bytes.count,
-            let at = Timestamp(rfc3339: UnsafeRawBufferPointer(rebasing: line.bytes[start..<(start + 20)]))
-        else { return false }
+        guard start + 20 <= line.bytes.count else { return nil }
+        return Timestamp(rfc3339: UnsafeRawBufferPointer(rebasing: line.bytes[start..<(start + 20)]))
+    }
+
+    /// Whether a line was recorded after `cutoff`; a line whose `at` cannot be read here is
+    /// not skipped.
+    package static func recordedAfter(_ line: LogLine, _ cutoff: Timestamp) -> Bool {
+        guard let at = recordedAt(line) else { return false }
         return at > cutoff
     }
 }

@@ -85,6 +85,19 @@ public enum GlobalOptions {
         return seconds
     }
 
+    /// How far apart time-travel checkpoints are saved: `$TANDEM_CHECKPOINT_SPACING` lines,
+    /// else nil (by the log's size: at least 65,536).
+    /// - Throws: `CommandFailure` unless it is a whole number from 1 to 2^30.
+    public static func checkpointSpacing(_ context: CommandContext) throws -> Int? {
+        guard let text = context.environment["TANDEM_CHECKPOINT_SPACING"] else { return nil }
+        guard let lines = Int(text.trimmingSpaces), (1...(1 << 30)).contains(lines) else {
+            throw CommandFailure(
+                "TANDEM_CHECKPOINT_SPACING='\(text)' is not a number of lines from 1 to 1073741824; unset it to space checkpoints by the log's size"
+            )
+        }
+        return lines
+    }
+
     /// The output format, defaulting to a table.
     public static func format(_ command: ParsedCommand) -> String { command.value("format") ?? "table" }
 }

@@ -122,6 +122,36 @@ struct LogConformanceTests {
         }
     }
 
+    @Test("reading chosen seqs and runs gives exactly those lines, in order", arguments: LogKind.allCases)
+    func readChosen(kind: LogKind) throws {
+        let (log, _keep) = try kind.make()
+        _ = _keep
+        // Long enough that runs far apart are searched for and runs close by streamed.
+        for batch in 0..<5 { try log.append((0..<600).map { sampleRecord(batch * 600 + $0) }) }
+        let head = try log.readHead().seq
+        var lines: [Int: [UInt8]] = [:]
+        try log.forEachLine(from: 1, after: nil) { lines[$0.seq] = Array($0.bytes) }
+        var generator = SeededGenerator(seed: 41)
+        for round in 0..<16 {
+            // Sparse, dense, and clustered choices, with the first and last lines sometimes.
+            let density = [0.001, 0.02, 0.3, 0.9][round % 4]
+            var seqs = (1...head).filter { _ in Double.random(in: 0..<1, using: &generator) < density }
+            if round % 5 == 0 { seqs = Array(Set(seqs + [1, head])).sorted() }
+            var read: [Int] = []
+            try log.forEachLine(at: seqs) { line in
+                read.append(line.seq)
+                #expect(Array(line.bytes) == lines[line.seq], "round \(round): seq \(line.seq) has other bytes")
+            }
+            #expect(read == seqs, "round \(round): \(read.count) lines read for \(seqs.count) asked")
+            let runs = SeqRuns.of(seqs)
+            #expect(runs.flatMap { Array($0) } == seqs)
+            #expect(zip(runs, runs.dropFirst()).allSatisfy { $0.upperBound + 1 < $1.lowerBound }, "runs are maximal")
+            read = []
+            try log.forEachLine(inRuns: runs) { read.append($0.seq) }
+            #expect(read == seqs, "round \(round): runs read other lines")
+        }
+    }
+
     @Test("records the format cannot hold are refused, and nothing is written", arguments: LogKind.allCases)
     func invalidRecords(kind: LogKind) throws {
         let (log, _keep) = try kind.make()

@@ -140,6 +140,64 @@ struct SnapshotCommandTests {
         #expect(try sessions().text == caughtUp.text)
     }
 
+    @Test(
+        "time travel answers from checkpoints as from the first line: cold, warm, after a late-recorded session and a void"
+    )
+    func timeTravelFromCheckpoints() throws {
+        var cli = try Self.store()
+        // Checkpoints every 64 lines: a demo store of some 800 lines gets a dozen.
+        cli.environment["TANDEM_CHECKPOINT_SPACING"] = "64"
+        let queries: [[String]] = [
+            ["stats", "--as-of", "2026-11-30", "--format", "json"],
+            ["tandems", "--status", "all", "--as-of", "2026-10-15", "--format", "json"],
+            ["dropouts", "--as-of", "2027-01-05", "--format", "json"],
+            ["--role", "auditor", "stats", "--known-at", "seq:300", "--format", "json"],
+            ["--role", "auditor", "goals", "--known-at", "2026-12-01", "--as-of", "2026-11-20", "--format", "json"],
+            ["--role", "analyst", "stats", "--by", "unit", "--as-of", "2026-12-20", "--format", "json"],
+        ]
+        func answers() throws -> [String] {
+            try queries.map { arguments in
+                let outcome = try cli.run(arguments)
+                #expect(outcome.status == 0, "\(arguments): \(outcome.stderr)")
+                return outcome.stdout
+            }
+        }
+        func fromTheFirstLine() throws -> [String] {
+            Self.removeSnapshots(cli)
+            let answered = try answers()
+            return answered
+        }
+        let cache = cli.store + "/cache/"
+        let cold = try fromTheFirstLine()
+        let saved = Files.list(cache).filter { $0.hasPrefix("checkpoint-") }
+        #expect(saved.count >= 3, "windows save checkpoints: \(saved)")
+        #expect(FileSystem.kind(of: cache + "timeline.snapshot").exists)
+        #expect(FileSystem.kind(of: cache + "traits.snapshot").exists)
+        #expect(try answers() == cold, "from checkpoints equals from the first line")
+
+        // A session recorded now about November, and a void of the tandem's first session:
+        // both reach back into what the checkpoints hold.
+        let tandems = try #require(
+            CLI.json(try cli("tandems --status active --format json"))?["tandems"] as? [[String: Any]])
+        let early = try #require(tandems.first { ($0["since"] as? String ?? "9") < "2026-10-01" })
+        let tandem = try #require(early["tandem"] as? String)
+        #expect(try cli.run(["session", "--tandem", tandem, "--on", "2026-11-25", "--minutes", "50"]).status == 0)
+        let trail = try #require(CLI.json(try cli.run(["audit", "--tandem", tandem, "--format", "json"])))
+        let entries = try #require(trail["entries"] as? [[String: Any]])
+        let firstSession = try #require(entries.first { $0["type"] as? String == "SessionHeld" }?["seq"] as? Int)
+        #expect(try cli.run(["void", "--seq", String(firstSession), "--reason", "entered twice"]).status == 0)
+        let warm = try answers()
+        #expect(warm[0] != cold[0], "the late session shows as of November 30")
+        #expect(warm[3] == cold[3], "known at seq 300, nothing changed")
+        #expect(try fromTheFirstLine() == warm, "after appends, from checkpoints equals from the first line")
+
+        // Damaged checkpoints and timeline are not trusted.
+        for name in Files.list(cache) where name.hasPrefix("checkpoint-") || name == "timeline.snapshot" {
+            Files.write(cache + name, Array(repeating: 0x41, count: 600))
+        }
+        #expect(try answers() == warm)
+    }
+
     @Test("a decider snapshot is used for appends and gives the same refusals as a replay")
     func appendsUseTheSnapshot() throws {
         let cli = try Self.store()

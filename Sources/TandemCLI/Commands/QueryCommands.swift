@@ -29,9 +29,10 @@ enum QueryCommands {
         ) { command, context in
             let viewer = try Session.viewer(command, context)
             let store = try Session.store(command, context)
-            let service = QueryService(
+            var service = QueryService(
                 store: store, clock: context.clock, random: context.random,
                 warn: { context.warn(ErrorReport.words($0)) })
+            service.checkpointSpacing = try GlobalOptions.checkpointSpacing(context)
             let access = QueryService.Access(
                 command: command.path.joined(separator: " "), actor: try GlobalOptions.actor(command, context),
                 filters: ledgerFilters(command), keyed: keyedFilters(command))

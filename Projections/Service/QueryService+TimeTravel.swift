@@ -1,0 +1,200 @@
+import EventLog
+import Mentoring
+
+/// Read-model checkpoints for time travel: `cache/checkpoint-<seq>.snapshot`, each the
+/// projections snapshot of the log's first `seq` lines (the same layout, checked against
+/// the log the same way).
+///
+/// A checkpoint is a state of the log's prefix, so it serves every window that admits that
+/// whole prefix: an `--as-of` day no earlier than any business day in it, a `--known-at`
+/// no earlier than its last line, and no void in the window after it that removes an event
+/// inside it. The `Timeline` says which windows those are without reading the log.
+enum Checkpoints {
+    static let prefix = "checkpoint-"
+    static let suffix = ".snapshot"
+
+    /// The checkpoint file of the prefix up to `seq`.
+    static func file(_ store: Store, seq: Int) -> SnapshotFile {
+        SnapshotFile(path: store.cacheDirectory + "/" + prefix + String(seq) + suffix)
+    }
+
+    /// The seqs of the checkpoints on disk, ascending.
+    static func seqs(in store: Store) -> [Int] {
+        let names = (try? FileSystem.contents(of: store.cacheDirectory)) ?? []
+        return names.compactMap { name -> Int? in
+            guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return nil }
+            return Int(name.dropFirst(prefix.count).dropLast(suffix.count))
+        }.sorted()
+    }
+
+    /// At most this many checkpoints are kept (on the 1M store about 20 MB each).
+    static let kept = 16
+
+    /// Removes checkpoints beyond `kept`, thinning where they are densest: each time the one
+    /// nearest its predecessor goes, so that those left stay spread along the log. `keep` is
+    /// never removed (the one just saved).
+    static func thin(_ store: Store, keep: Int) {
+        var seqs = self.seqs(in: store)
+        while seqs.count > kept {
+            var nearest: (index: Int, gap: Int)?
+            for i in 1..<seqs.count where seqs[i] != keep {
+                let gap = seqs[i] - seqs[i - 1]
+                if nearest == nil || gap < nearest!.gap { nearest = (i, gap) }
+            }
+            guard let (index, _) = nearest else { return }
+            try? FileSystem.remove(file(store, seq: seqs[index]).path)
+            seqs.remove(at: index)
+        }
+    }
+
+    /// Where checkpoints are saved: every multiple of this seq. At least 65,536 lines apart
+    /// and at most about 32 along the log, so that a query folds at most a thirty-second of
+    /// the log after its checkpoint (plus what was recorded late), and the cache holds a
+    /// bounded number of models.
+    static func spacing(head: Int) -> Int {
+        var spacing = 1 << 16
+        while spacing * 32 < head { spacing <<= 1 }
+        return spacing
+    }
+}
+
+extension QueryService {
+    /// Answers a window (`--as-of`, `--known-at`) from the nearest checkpoint the window
+    /// admits, folding only the lines after it that the window may admit, and saves a
+    /// checkpoint on the way when the window admits the prefix up to a grid point not
+    /// saved yet. Nil when the timeline cannot serve (an empty log, a `--known-at` beyond
+    /// the head): the caller replays.
+    ///
+    /// Bitemporal care: an event recorded late about an early day sits after the checkpoint
+    /// in the log but inside the window; the timeline lists every line after the checkpoint
+    /// that the window may admit, so it is read and folded like any other. A checkpoint is
+    /// only used when every line before it is admitted, so nothing in it is outside the
+    /// window; a void in the window that removes an event inside a checkpoint rules that
+    /// checkpoint out.
+    /// - Throws: `LogError` and `EventDecodingError` from reading the log; `SystemError`
+    ///   from reading the vault.
+    func timeTravel(_ window: ReplayWindow, today: BusinessDate, basis: (LogHead) -> Basis) throws -> QueryInput? {
+        let head = try store.events.readHead()
+        if let limit = window.knownAt, limit > head.seq { return nil }
+        let limit = window.knownAt ?? head.seq
+        guard limit >= 1 else { return nil }
+        let vault = Vault(store: store)
+        let vaultSize = vault.size
+        let timeline = try Timeline.load(store, head: head)
+        guard timeline.count >= limit else { return nil }
+
+        // The voids the window sees, known before folding.
+        var voided: [Int: Int] = [:]
+        for void in timeline.voids where void.seq <= limit {
+            if let cutoff = window.recordedBy, let at = void.at, at > cutoff { continue }
+            voided[void.target] = void.seq
+        }
+        /// Whether the fold of the first `seq` lines with the window's voids is the prefix's
+        /// own state: no void after `seq` removes an event up to it.
+        func isPrefixState(_ seq: Int) -> Bool {
+            !voided.contains { target, by in by > seq && target <= seq }
+        }
+        // The window admits the log line by line up to `admitted`.
+        var admitted = 0
+        while admitted < limit, timeline.admission(admitted + 1, window) == .admitted { admitted += 1 }
+
+        var start: (model: ProgrammeReadModel, seq: Int)?
+        for seq in Checkpoints.seqs(in: store).reversed() where seq <= admitted && isPrefixState(seq) {
+            let file = Checkpoints.file(store, seq: seq)
+            if let header = try? ProjectionSnapshot.header(file), header.head.seq == seq,
+                (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: vaultSize)) != nil,
+                let (model, _) = try? ProjectionSnapshot.model(file, header: header)
+            {
+                start = (model, seq)
+                break
+            }
+            try? FileSystem.remove(file.path)  // it does not fit the log: it never will
+        }
+        let from = start?.seq ?? 0
+
+        // A checkpoint to save on the way: the last grid point of the admitted prefix.
+        let spacing = checkpointSpacing ?? Checkpoints.spacing(head: head.seq)
+        var save: (seq: Int, head: LogHead, end: Int)?
+        let grid = admitted / spacing * spacing
+        if grid > from, isPrefixState(grid), let found = try? Self.line(grid, in: store.events) {
+            save = (grid, found.head, found.end)
+        }
+
+        // The lines after the checkpoint the window may admit.
+        var runs: [ClosedRange<Int>] = []
+        var seq = from + 1
+        while seq <= limit {
+            if timeline.admission(seq, window) != .leftOut { SeqRuns.append(seq, to: &runs) }
+            seq += 1
+        }
+        // Traits by ref from the index; without one (a read-only cache), from the vault.
+        var index = try? TraitsIndex.load(store, vault: vault)
+        func fillTraits(_ model: inout ProgrammeReadModel) throws {
+            // A lookup is a binary search; for many people one pass over the vault is cheaper.
+            if index != nil, model.peopleRows.withoutTraits <= Self.lookupsBeforeVaultPass {
+                do {
+                    try model.peopleRows.fillTraits { try index!.traits($0) }
+                    return
+                } catch is SnapshotError {
+                    // A damaged record: the vault answers (for the rest), and the index is
+                    // built again next time.
+                    index = nil
+                    try? FileSystem.remove(TraitsIndex.file(store).path)
+                }
+            }
+            try model.peopleRows.fillTraits(from: vault)
+        }
+        var model = try Replay.fold(
+            store.events, resumingFrom: start?.model ?? ProgrammeReadModel(), runs: runs, window: window,
+            voided: voided
+        ) { seq, fold in
+            guard let point = save, seq == point.seq else { return }
+            try fillTraits(&fold)
+            _ = try? ProjectionSnapshot.write(
+                fold, voided: voided.filter { $0.value <= point.seq }, head: point.head, logEnd: point.end,
+                vaultSize: vaultSize, to: Checkpoints.file(store, seq: point.seq))
+            Checkpoints.thin(store, keep: point.seq)
+        }
+        try fillTraits(&model)
+        var input = QueryInput(
+            model: model, basis: basis(try basisHead(timeline, limit: limit, window: window)), vault: vault)
+        input.resumedFrom = from
+        return input
+    }
+
+    /// Up to how many people's traits are looked up in the traits index; more are read in
+    /// one pass over the vault (measured on the 1M store: 130,000 lookups cost twice the pass).
+    static let lookupsBeforeVaultPass = 20_000
+
+    /// The head a replay of the window reports: its last line, or for `--known-at DATE` the
+    /// last line recorded by then.
+    func basisHead(_ timeline: Timeline, limit: Int, window: ReplayWindow) throws -> LogHead {
+        var seq = limit
+        if let cutoff = window.recordedBy {
+            var recordedWindow = ReplayWindow()
+            recordedWindow.recordedBy = cutoff
+            while seq >= 1 {
+                let admission = timeline.admission(seq, recordedWindow)
+                if admission == .admitted { break }
+                if admission == .unsure {
+                    var after = false
+                    try store.events.forEachLine(at: [seq]) { after = Replay.recordedAfter($0, cutoff) }
+                    if !after { break }
+                }
+                seq -= 1
+            }
+        }
+        guard seq >= 1 else { return .empty }
+        return try Self.line(seq, in: store.events).head
+    }
+
+    /// The head a line makes and the byte after it.
+    static func line(_ seq: Int, in log: any LineSource) throws -> (head: LogHead, end: Int) {
+        var found: (LogHead, Int)?
+        try log.forEachLine(at: [seq]) { line in
+            found = (LogHead(seq: line.seq, hash: line.hash), line.offset + line.bytes.count + 1)
+        }
+        guard let found else { throw LogError.seqOutOfRange(requested: seq, head: 0) }
+        return found
+    }
+}

@@ -1,0 +1,210 @@
+import EventLog
+import Mentoring
+
+/// Each log line's business day and recording day, by seq, and every void: what a
+/// time-travel query needs to know about the log before it reads any of it
+/// (`cache/timeline.snapshot`).
+///
+/// With it a query for a window (`--as-of`, `--known-at`) sees:
+/// - how far the log is admitted line by line from the start, which says which checkpoint
+///   it may resume from;
+/// - which later lines it must still read: the events recorded late about an early day;
+/// - which events the window's voids remove, before folding anything.
+///
+/// Layout: a snapshot file of kind `timeline` with two sections.
+/// - `days`: per seq from 1, two 16-bit little-endian words, the business day and the
+///   recording day, each as days since 1970-01-01 plus one. 0 means "no such day": an
+///   undated event, or `LogCreated`, which no fold reads; the window always admits it.
+///   0xFFFF means "not known here": a line the byte reader could not read, or a day outside
+///   1970–2149; the window then asks the line itself.
+/// - `voids`: per void, its seq, the seq it voids and when it was recorded (seconds), as
+///   varints.
+///
+/// It holds days and seqs only, no personal data; `forget` drops it with the rest of `cache/`.
+public struct Timeline: Sendable {
+    static let kind = "timeline"
+    static let schema = 1
+    /// A word for "no day: always admitted".
+    static let undated: UInt16 = 0
+    /// A word for "unknown: read the line".
+    static let unknown: UInt16 = 0xFFFF
+
+    /// Four bytes per seq, seq 1 first.
+    private(set) var days: [UInt8]
+    /// The log's voids: (void's seq, voided seq, recorded at).
+    private(set) var voids: [(seq: Int, target: Int, at: Timestamp?)]
+    /// The last line covered.
+    private(set) var head: LogHead
+
+    /// How many lines it covers.
+    var count: Int { days.count / 4 }
+
+    /// The timeline file of a store.
+    public static func file(_ store: Store) -> SnapshotFile {
+        SnapshotFile(path: store.cacheDirectory + "/timeline.snapshot")
+    }
+
+    /// An empty timeline, before seq 1.
+    init() {
+        days = []
+        voids = []
+        head = .empty
+    }
+
+    /// The business-day and recording-day words of seq `seq` (1 ≤ seq ≤ count).
+    @inline(__always)
+    func words(_ seq: Int) -> (business: UInt16, recorded: UInt16) {
+        let i = (seq - 1) * 4
+        return (UInt16(days[i]) | UInt16(days[i + 1]) << 8, UInt16(days[i + 2]) | UInt16(days[i + 3]) << 8)
+    }
+
+    static func word(day: Int?) -> UInt16 {
+        guard let day else { return unknown }
+        guard day >= 0, day < Int(unknown) - 1 else { return unknown }
+        return UInt16(day + 1)
+    }
+
+    /// Adds the next line.
+    /// - Throws: `EventDecodingError` for a void that cannot be decoded.
+    mutating func append(_ line: LogLine, decoder: inout EventDecoder) throws {
+        precondition(line.seq == count + 1, "lines are added in order")
+        let business: UInt16, recorded: UInt16
+        if Replay.isLogCreated(line) {
+            (business, recorded) = (Self.undated, Self.undated)
+        } else {
+            let at = Replay.recordedAt(line)
+            recorded = Self.word(day: at.map { Int(($0.secondsSinceEpoch).floorDivided(by: 86400)) })
+            if let day = Replay.businessDay(of: line) {
+                business = Self.word(day: day)
+            } else if Replay.isDatedType(line) {
+                business = Self.unknown
+            } else {
+                business = Self.undated
+                if Replay.isVoid(line), case .eventVoided(let v) = try decoder.decode(line).event {
+                    voids.append((line.seq, v.seq, at))
+                }
+            }
+        }
+        days.append(UInt8(truncatingIfNeeded: business))
+        days.append(UInt8(truncatingIfNeeded: business >> 8))
+        days.append(UInt8(truncatingIfNeeded: recorded))
+        days.append(UInt8(truncatingIfNeeded: recorded >> 8))
+        head = LogHead(seq: line.seq, hash: line.hash)
+    }
+
+    /// How a window treats one line, as far as the timeline can tell.
+    enum Admission {
+        /// The window admits it for sure.
+        case admitted
+        /// The window leaves it out for sure.
+        case leftOut
+        /// Only the line itself can tell.
+        case unsure
+    }
+
+    /// How `window` treats the line `seq` (its `knownAt` is not looked at).
+    func admission(_ seq: Int, _ window: ReplayWindow) -> Admission {
+        let (business, recorded) = words(seq)
+        var unsure = false
+        if let asOf = window.asOf, business != Self.undated {
+            if business == Self.unknown {
+                unsure = true
+            } else if Int(business) - 1 > asOf.dayNumber {
+                return .leftOut
+            }
+        }
+        if let cutoff = window.recordedBy, recorded != Self.undated {
+            let cutoffDay = Int(cutoff.secondsSinceEpoch.floorDivided(by: 86400))
+            let endOfDay = cutoff.secondsSinceEpoch.floorMod(86400) == 86399
+            if recorded == Self.unknown {
+                unsure = true
+            } else if Int(recorded) - 1 > cutoffDay {
+                return .leftOut
+            } else if Int(recorded) - 1 == cutoffDay && !endOfDay {
+                unsure = true
+            }
+        }
+        return unsure ? .unsure : .admitted
+    }
+
+    // MARK: The file
+
+    /// The timeline of the store's log up to `head`: the cached one, extended by the lines
+    /// after it, or built from the first line. It is written back when it was built, or
+    /// extended by at least `rewriteAfter` lines (a few new lines are cheaper to read again
+    /// next time than a rewrite of the file).
+    /// - Throws: `LogError` from reading the log; `EventDecodingError` for an unreadable void.
+    static func load(_ store: Store, head: LogHead, rewriteAfter: Int = 50_000) throws -> Timeline {
+        let file = file(store)
+        var timeline = Timeline()
+        if let header = try? file.header(kind: kind, schema: schema),
+            header.head.seq <= head.seq,
+            (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: header.vaultSize)) != nil,
+            let read = try? read(file, header: header)
+        {
+            timeline = read
+        }
+        let known = timeline.count
+        guard known < head.seq else { return timeline }
+        var decoder = EventDecoder()
+        try store.events.forEachLine(from: known + 1, after: known == 0 ? nil : timeline.head) { line in
+            try timeline.append(line, decoder: &decoder)
+        }
+        if known == 0 || timeline.count - known >= rewriteAfter,
+            let end = try? SnapshotFile.logEnd(of: timeline.head.seq, in: store.events)
+        {
+            try? timeline.write(to: file, logEnd: end)
+        }
+        return timeline
+    }
+
+    func write(to file: SnapshotFile, logEnd: Int) throws {
+        var w = SnapshotWriter(capacity: voids.count * 12 + 16)
+        w.write(UInt64(voids.count))
+        for void in voids {
+            w.write(void.seq)
+            w.write(void.target)
+            w.write(void.at.map { Int($0.secondsSinceEpoch) })
+        }
+        try file.write(
+            kind: Self.kind, schema: Self.schema, head: head, logEnd: logEnd, vaultSize: 0,
+            sections: [("days", days), ("voids", w.bytes)])
+    }
+
+    static func read(_ file: SnapshotFile, header: SnapshotFile.Header) throws(SnapshotError) -> Timeline {
+        var timeline = Timeline()
+        timeline.days = try file.section("days", of: header)
+        guard timeline.days.count == header.head.seq * 4 else { throw .malformed("days that do not cover the log") }
+        let voids = try file.section("voids", of: header)
+        timeline.voids = try voids.withUnsafeBytes { raw in
+            Result { () throws(SnapshotError) -> [(seq: Int, target: Int, at: Timestamp?)] in
+                var r = SnapshotReader(raw)
+                var out: [(seq: Int, target: Int, at: Timestamp?)] = []
+                for _ in 0..<(try r.readCount()) {
+                    let seq = try r.readInt(), target = try r.readInt()
+                    let at = try r.readOptionalInt().map { Timestamp(secondsSinceEpoch: Int64($0)) }
+                    guard seq >= 1, seq <= header.head.seq, target >= 1, target < seq else {
+                        throw .malformed("a void outside the log")
+                    }
+                    out.append((seq, target, at))
+                }
+                guard r.isAtEnd else { throw .malformed("bytes after the voids") }
+                return out
+            }
+        }.get()
+        timeline.head = header.head
+        return timeline
+    }
+}
+
+extension Int64 {
+    fileprivate func floorDivided(by d: Int64) -> Int64 {
+        let q = self / d
+        return (self % d != 0 && self < 0) ? q - 1 : q
+    }
+
+    fileprivate func floorMod(_ d: Int64) -> Int64 {
+        let m = self % d
+        return m < 0 ? m + d : m
+    }
+}
