@@ -233,14 +233,14 @@ public enum LineParser {
             }
             let prevStart = s.position
             let (prev, prevEscaped) = try s.scanString()
-            guard !prevEscaped, prev.count == 64, SHA256Digest(hexBytes: s.bytes(prev)) != nil else {
+            guard !prevEscaped, prev.count == 64, SHA256Digest.isHex(s.bytes(prev)) else {
                 throw defect("prev is not 64 lowercase hex digits", prevStart)
             }
             let hashedLength = s.position
             guard s.consume(",\"hash\":") else { throw defect("expected \"hash\" after prev") }
             let hashStart = s.position
             let (hash, hashEscaped) = try s.scanString()
-            guard !hashEscaped, hash.count == 64, SHA256Digest(hexBytes: s.bytes(hash)) != nil else {
+            guard !hashEscaped, hash.count == 64, SHA256Digest.isHex(s.bytes(hash)) else {
                 throw defect("hash is not 64 lowercase hex digits", hashStart)
             }
             guard s.consume("}") else { throw defect("expected '}' after hash") }

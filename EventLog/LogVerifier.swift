@@ -63,7 +63,7 @@ public enum LogVerifier {
             if error.code == ENOENT { throw LogError.notInitialized(path: path) }
             throw LogError.system(error)
         }
-        return try verify(fd, path: path, anchors: anchors, threads: threads ?? processorCount)
+        return try verify(fd, path: path, anchors: anchors, threads: threads ?? processorCount, mapping: fd.rawValue)
     }
 
     /// Verifies a log held in memory; see `verify(path:anchors:threads:)`.
@@ -76,8 +76,10 @@ public enum LogVerifier {
     /// The number of online processors (read once: sysconf reads /sys each time).
     public static let processorCount: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
+    /// `mapping`, the source's file descriptor when it is a file, lets the lines be read
+    /// through memory mappings instead of copied into a buffer.
     static func verify<Source: RandomAccessBytes & ~Copyable>(
-        _ source: borrowing Source, path: String, anchors: [LogHead], threads: Int
+        _ source: borrowing Source, path: String, anchors: [LogHead], threads: Int, mapping: Int32? = nil
     ) throws -> VerificationReport {
         let size = try source.size()
         guard size > 0 else { throw LogError.notInitialized(path: path) }
@@ -96,7 +98,9 @@ public enum LogVerifier {
                 LogDamage(seq: 1, offset: 0, reason: torn?.reason ?? "the log has no complete line"), path: path)
         }
         try ChainReader.checkFirstLine(source, path: path)
-        let head = try verifyLines(source, path: path, from: 0, after: .empty, end: end, threads: threads)
+        let head =
+            try mapping.flatMap { try verifyMapped($0, path: path, end: end, threads: threads) }
+            ?? verifyLines(source, path: path, from: 0, after: .empty, end: end, threads: threads)
         for anchor in anchors {
             guard anchor.seq <= head.seq, anchor.seq >= 1 else {
                 throw LogError.anchorMismatch(
@@ -154,6 +158,45 @@ public enum LogVerifier {
             carried = filled - usable
             if carried > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + usable, carried) }
             fileOffset += usable
+        }
+        guard let lastHash = state.lastHash else {
+            throw LogError.damaged(LogDamage(seq: 1, offset: 0, reason: "the log has no complete line"), path: path)
+        }
+        return LogHead(seq: state.lines, hash: lastHash)
+    }
+
+    /// Verifies the lines in `0..<end` of a file through a memory mapping of one window at
+    /// a time: no copy into a buffer (which was a seventh of `verify`'s cycles), and only
+    /// one window's pages mapped at once. Nil if the file cannot be mapped: the caller reads
+    /// it instead.
+    static func verifyMapped(_ fd: Int32, path: String, end: Int, threads: Int) throws -> LogHead? {
+        var state = ChainState()
+        var offset = 0  // the next line's start
+        var span = windowSize
+        while offset < end {
+            let pageStart = offset - offset % Syscall.pageSize
+            let count = min(span, end - pageStart)
+            let map: UnsafeRawBufferPointer
+            do { map = try Syscall.mapForSequentialReading(fd, offset: pageStart, count: count, path: path) } catch {
+                if offset == 0 { return nil }
+                throw LogError.system(error)
+            }
+            defer { Syscall.unmap(map) }
+            let window = UnsafeRawBufferPointer(rebasing: map[(offset - pageStart)...])
+            // Only whole lines are verified; a line that runs past the window waits for the next.
+            guard let last = window.lastIndex(of: 0x0A) else {
+                // The intact chain ends with a newline, so a window without one is inside
+                // a line longer than the window: map more at once.
+                guard pageStart + count < end else { break }
+                span *= 2
+                continue
+            }
+            let usable = last - window.startIndex + 1
+            try verifyWindow(
+                UnsafeRawBufferPointer(rebasing: window.prefix(usable)), fileOffset: offset, state: &state, path: path,
+                threads: threads)
+            offset += usable
+            span = windowSize
         }
         guard let lastHash = state.lastHash else {
             throw LogError.damaged(LogDamage(seq: 1, offset: 0, reason: "the log has no complete line"), path: path)

@@ -98,6 +98,14 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether raw bytes are 64 lowercase hex digits: the check alone, cheaper than decoding
+    /// them (which line parsing did for every prev and hash).
+    package static func isHex(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count == 64 else { return false }
+        for c in bytes where !((c &- 48) < 10 || (c &- 97) < 6) { return false }
+        return true
+    }
+
     /// Compares with 64 hex digits held as raw bytes, without allocating.
     package func matches(hexBytes: UnsafeRawBufferPointer) -> Bool {
         guard hexBytes.count == 64 else { return false }

@@ -70,6 +70,22 @@ package enum Syscall {
         return UnsafeRawBufferPointer(start: base, count: size)
     }
 
+    /// Maps `count` bytes of the file from `offset` (a multiple of the page size) for
+    /// reading in order: the kernel reads ahead and maps pages in runs.
+    /// - Throws: `SystemError` if the mapping fails.
+    package static func mapForSequentialReading(
+        _ fd: Int32, offset: Int, count: Int, path: String
+    ) throws(SystemError) -> UnsafeRawBufferPointer {
+        guard let base = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, off_t(offset)), base != MAP_FAILED else {
+            throw SystemError("mmap", path: path)
+        }
+        _ = madvise(base, count, MADV_SEQUENTIAL)  // advice only: ignoring a refusal is safe
+        return UnsafeRawBufferPointer(start: base, count: count)
+    }
+
+    /// The size of a memory page.
+    package static let pageSize: Int = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
+
     /// Unmaps what `mapReadOnly` mapped. Only a wrong address or length can make munmap
     /// fail, which is a bug here.
     package static func unmap(_ bytes: UnsafeRawBufferPointer) {

@@ -75,12 +75,22 @@ struct PeopleRows: Sendable {
         if let existing = row(of: person.id) {
             rows[existing] = makeRow(person, number: existing, activeTandem: activeTandem)
         } else {
-            let number = Int32(rows.count)
-            rows.append(makeRow(person, number: number, activeTandem: activeTandem))
-            let rows = self.rows
-            index.insert(row: number, hash: person.id.hashValue) { rows[$0].id.hashValue }
+            appendNew(person, activeTandem: activeTandem)
         }
     }
+
+    /// Adds a participant known not to be here yet (a snapshot's rows, each written once):
+    /// no lookup first.
+    mutating func appendNew(_ person: PersonView, activeTandem: Int32 = -1) {
+        assert(row(of: person.id) == nil, "appendNew of a participant already here")
+        let number = Int32(rows.count)
+        rows.append(makeRow(person, number: number, activeTandem: activeTandem))
+        let rows = self.rows
+        index.insert(row: number, hash: person.id.hashValue) { rows[$0].id.hashValue }
+    }
+
+    /// The row of a participant's active tandem (−1: none).
+    func activeTandemRow(_ number: Int32) -> Int32 { rows[number].activeTandem }
 
     /// Room for `count` people without the index growing.
     mutating func reserveCapacity(_ count: Int) {

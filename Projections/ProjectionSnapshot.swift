@@ -11,8 +11,9 @@ public enum ProjectionSnapshot {
     static let kind = "projections"
     /// Raised whenever the layout or the meaning of a field changes.
     /// 3: the latest business date of the log is kept with the programmes; 4: and when a
-    /// programme was closed.
-    public static let schema = 6
+    /// programme was closed; 7: people and tandems name each other by row number, not id
+    /// (a load without lookups).
+    public static let schema = 7
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile {
@@ -68,13 +69,19 @@ public enum ProjectionSnapshot {
         }
         w.write(UInt64(model.matchRuns.count))
         for run in model.matchRuns.values.sorted(by: { $0.run < $1.run }) { write(run, into: &w) }
+        // In row order: a person's active tandem and a tandem's members are written as rows.
         w.write(UInt64(model.people.count))
-        for person in model.people.values { write(person, into: &w) }
+        for (row, person) in model.people.values.enumerated() {
+            write(person, activeTandem: model.peopleRows.activeTandemRow(Int32(row)), into: &w)
+        }
         w.write(UInt64(model.tandems.count))
-        for tandem in model.tandems.values { write(tandem, into: &w) }
+        for (row, tandem) in model.tandems.values.enumerated() {
+            let stored = model.tandemRows.row(Int32(row))
+            write(tandem, mentor: stored.mentor, mentee: stored.mentee, into: &w)
+        }
         w.write(UInt64(model.goals.count))
         for (tandem, goals) in model.goals {
-            w.write(tandem.rawValue)
+            w.write(Int(model.tandemRows.row(of: tandem)!))
             w.write(UInt64(goals.count))
             for goal in goals { write(goal, into: &w) }
         }
@@ -152,38 +159,38 @@ public enum ProjectionSnapshot {
                 let people = try r.readCount()
                 model.peopleRows.reserveCapacity(people)
                 // People first, then their tandems; who is in which tandem is linked last.
-                var activeTandems: [(Int32, TandemID)] = []
-                for _ in 0..<people {
-                    let person = try readPerson(&r)
-                    model.peopleRows.upsert(person)
-                    if let tandem = person.activeTandem, let row = model.peopleRows.row(of: person.id) {
-                        activeTandems.append((row, tandem))
-                    }
+                var activeTandems: [(person: Int32, tandem: Int)] = []
+                for row in 0..<people {
+                    let (person, active) = try readPerson(&r)
+                    model.peopleRows.appendNew(person)
+                    if active >= 0 { activeTandems.append((Int32(row), active)) }
                 }
                 let tandems = try r.readCount()
                 model.tandemRows.reserveCapacity(tandems)
-                for _ in 0..<tandems {
-                    let tandem = try readTandem(&r)
-                    guard let mentor = model.peopleRows.row(of: tandem.mentor),
-                        let mentee = model.peopleRows.row(of: tandem.mentee)
-                    else {
-                        throw .malformed("a tandem whose members are not in the snapshot")
+                func personRow(_ value: Int) throws(SnapshotError) -> Int32 {
+                    guard value >= 0, value < people else {
+                        throw .malformed("a tandem member who is not in the snapshot")
                     }
-                    model.tandemRows.upsert(tandem, mentor: mentor, mentee: mentee)
+                    return Int32(value)
                 }
-                for (person, id) in activeTandems {
-                    guard let tandem = model.tandemRows.row(of: id) else {
-                        throw .malformed("an active tandem that is not in the snapshot")
+                for _ in 0..<tandems {
+                    let (tandem, mentor, mentee) = try readTandem(&r) { row throws(SnapshotError) in
+                        model.peopleRows.id(ofRow: try personRow(row))
                     }
-                    model.peopleRows.update(person) { $0.activeTandem = tandem }
+                    model.tandemRows.appendNew(tandem, mentor: try personRow(mentor), mentee: try personRow(mentee))
+                }
+                for (person, tandem) in activeTandems {
+                    guard tandem < tandems else { throw .malformed("an active tandem that is not in the snapshot") }
+                    model.peopleRows.update(person) { $0.activeTandem = Int32(tandem) }
                 }
                 for _ in 0..<(try r.readCount()) {
-                    let tandem: TandemID = try id(&r)
-                    guard let row = model.tandemRows.row(of: tandem), model.tandemRows.goals(of: row) == nil else {
+                    let row = try r.readInt()
+                    guard row >= 0, row < tandems, model.tandemRows.goals(of: Int32(row)) == nil else {
                         throw .malformed("goals of an unknown tandem, or listed twice")
                     }
+                    let tandem = model.tandemRows.id(ofRow: Int32(row))
                     for _ in 0..<(try r.readCount()) {
-                        model.tandemRows.appendGoal(try readGoal(&r, tandem: tandem), to: row)
+                        model.tandemRows.appendGoal(try readGoal(&r, tandem: tandem), to: Int32(row))
                     }
                 }
                 guard r.isAtEnd else { throw .malformed("bytes after the model") }
@@ -209,7 +216,7 @@ public enum ProjectionSnapshot {
         w.write(model.latestBusinessDate?.dayNumber)
     }
 
-    static func write(_ p: PersonView, into w: inout SnapshotWriter) {
+    static func write(_ p: PersonView, activeTandem: Int32, into w: inout SnapshotWriter) {
         w.write(p.id.rawValue)
         w.write(p.programme.rawValue)
         w.write(p.role == .mentor)
@@ -227,7 +234,7 @@ public enum ProjectionSnapshot {
         w.write(p.withdrawalReason?.rawValue)
         w.write(p.withdrewBeforeMatch)
         w.write(p.firstMatchedOn?.dayNumber)
-        w.write(p.activeTandem?.rawValue)
+        w.write(Int(activeTandem))
         w.write(p.lastTandemEnd != nil)
         if let end = p.lastTandemEnd {
             w.write(end.on.dayNumber)
@@ -235,11 +242,11 @@ public enum ProjectionSnapshot {
         }
     }
 
-    static func write(_ t: TandemView, into w: inout SnapshotWriter) {
+    static func write(_ t: TandemView, mentor: Int32, mentee: Int32, into w: inout SnapshotWriter) {
         w.write(t.id.rawValue)
         w.write(t.programme.rawValue)
-        w.write(t.mentor.rawValue)
-        w.write(t.mentee.rawValue)
+        w.write(Int(mentor))
+        w.write(Int(mentee))
         w.write(t.status.rawValue)
         w.write(t.since.dayNumber)
         w.write(t.until?.dayNumber)
@@ -348,7 +355,8 @@ public enum ProjectionSnapshot {
         model.latestBusinessDate = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
     }
 
-    static func readPerson(_ r: inout SnapshotReader) throws(SnapshotError) -> PersonView {
+    /// A person, and the row of their active tandem (−1: none).
+    static func readPerson(_ r: inout SnapshotReader) throws(SnapshotError) -> (PersonView, activeTandem: Int) {
         let id: ParticipantID = try id(&r)
         let programme: ProgrammeID = try self.id(&r)
         let role: Role = try r.readBool() ? .mentor : .mentee
@@ -365,17 +373,21 @@ public enum ProjectionSnapshot {
         p.withdrawalReason = try reason(try r.readOptionalString())
         p.withdrewBeforeMatch = try r.readBool()
         p.firstMatchedOn = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
-        p.activeTandem = try r.readBool() ? try self.id(&r) : nil
+        let activeTandem = try r.readInt()
         if try r.readBool() {
             p.lastTandemEnd = (BusinessDate(dayNumber: try r.readInt()), try status(try r.readString()))
         }
-        return p
+        return (p, activeTandem)
     }
 
-    static func readTandem(_ r: inout SnapshotReader) throws(SnapshotError) -> TandemView {
+    /// A tandem and its members' rows; `member` gives the id of a member's row.
+    static func readTandem(
+        _ r: inout SnapshotReader, member: (Int) throws(SnapshotError) -> ParticipantID
+    ) throws(SnapshotError) -> (TandemView, mentor: Int, mentee: Int) {
         let id: TandemID = try self.id(&r)
         let programme: ProgrammeID = try self.id(&r)
-        let mentor: ParticipantID = try self.id(&r), mentee: ParticipantID = try self.id(&r)
+        let mentorRow = try r.readInt(), menteeRow = try r.readInt()
+        let mentor = try member(mentorRow), mentee = try member(menteeRow)
         let status = try status(try r.readString())
         let since = BusinessDate(dayNumber: try r.readInt())
         let until = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
@@ -397,7 +409,7 @@ public enum ProjectionSnapshot {
             goalsReached: goalsReached,
             origin: origin)
         t.endReason = try reason(try r.readOptionalString())
-        return t
+        return (t, mentorRow, menteeRow)
     }
 
     static func readGoal(_ r: inout SnapshotReader, tandem: TandemID) throws(SnapshotError) -> GoalView {

@@ -88,6 +88,15 @@ struct TandemRows: Sendable {
             rows[existing] = row
             return existing
         }
+        return appendNew(tandem, mentor: mentor, mentee: mentee)
+    }
+
+    /// Adds a tandem known not to be here yet (a snapshot's rows, each written once): no
+    /// lookup first.
+    /// - Returns: its row.
+    @discardableResult
+    mutating func appendNew(_ tandem: TandemView, mentor: Int32, mentee: Int32) -> Int32 {
+        assert(row(of: tandem.id) == nil, "appendNew of a tandem already here")
         let number = Int32(rows.count)
         rows.append(makeRow(tandem, number: number, mentor: mentor, mentee: mentee))
         let rows = self.rows

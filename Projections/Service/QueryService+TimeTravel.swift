@@ -127,11 +127,19 @@ extension QueryService {
             if timeline.admission(seq, window) != .leftOut { SeqRuns.append(seq, to: &runs) }
             seq += 1
         }
-        // Traits by ref from the index; without one (a read-only cache), from the vault.
-        var index = try? TraitsIndex.load(store, vault: vault)
+        // Traits by ref from the index (built on first need, for this query and the next);
+        // without one (a read-only cache), from the vault.
+        var index: TraitsIndex?
+        var indexTried = false
         func fillTraits(_ model: inout ProgrammeReadModel) throws {
+            let missing = model.peopleRows.withoutTraits
+            guard missing > 0 else { return }
+            if !indexTried {
+                indexTried = true
+                index = try? TraitsIndex.load(store, vault: vault)
+            }
             // A lookup is a binary search; for many people one pass over the vault is cheaper.
-            if index != nil, model.peopleRows.withoutTraits <= Self.lookupsBeforeVaultPass {
+            if index != nil, missing <= Self.lookupsBeforeVaultPass {
                 do {
                     try model.peopleRows.fillTraits { try index!.traits($0) }
                     return

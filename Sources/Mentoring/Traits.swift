@@ -154,12 +154,18 @@ public struct TraitsDirectory: Sendable {
 public enum PackedRef {
     /// The ref as a number; nil for a ref of any other shape (kept as a string by callers).
     public static func pack(_ ref: String) -> UInt64? {
-        var utf8 = ref.utf8.makeIterator()
-        guard ref.utf8.count == 18, utf8.next() == UInt8(ascii: "r"), utf8.next() == UInt8(ascii: "-") else {
-            return nil
-        }
+        guard ref.utf8.count == 18 else { return nil }
+        var ref = ref
+        return ref.withUTF8 { pack(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The ref in raw bytes as a number, without building a string; nil for another shape.
+    @inline(__always)
+    public static func pack(bytes: UnsafeRawBufferPointer) -> UInt64? {
+        guard bytes.count == 18, bytes[0] == UInt8(ascii: "r"), bytes[1] == UInt8(ascii: "-") else { return nil }
         var value: UInt64 = 0
-        while let c = utf8.next() {
+        for i in 2..<18 {
+            let c = bytes[i]
             let digit: UInt8
             switch c {
             case 48...57: digit = c - 48

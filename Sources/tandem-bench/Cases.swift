@@ -238,16 +238,35 @@ enum CLICases {
                 note: "median \(ms(median(queries))); catch-up after \(runs) appends \(ms(first[0]))"),
             baselines: [("tandem --version", baseline)])
         // Time travel, as an auditor asks it: the grouped figures as of the middle of the
-        // programme. No snapshot covers a window, so every run replays from the first line.
+        // programme. The first run finds no timeline and no checkpoint (they are removed
+        // first): it reads every line and saves them; the runs after it resume from the
+        // checkpoint it saved. Another day and a --known-at show the spread.
         let middle = BenchStores.starts.adding(days: 167).description
         let travel = ["stats", "--store", store, "--by", "generation", "--as-of", middle, "--format", "json"]
-        if let runs = times(travel, runs: 3) {
+        let cache = store + "/cache"
+        for name in (try? FileSystem.contents(of: cache)) ?? []
+        where name.hasPrefix("checkpoint-") || name == "timeline.snapshot" || name == "traits.snapshot" {
+            try? FileSystem.remove(cache + "/" + name)
+        }
+        if let cold = times(travel, runs: 1), let runs = times(travel, runs: 3) {
             let peakTravel = Harness.run(tandem, travel, environment: BenchStores.environment()).peakKB
+            let later = BenchStores.starts.adding(days: 290).description
+            let otherDay = times(
+                ["stats", "--store", store, "--by", "generation", "--as-of", later, "--format", "json"], runs: 1)
+            let knownAt = times(
+                [
+                    "stats", "--store", store, "--role", "auditor", "--known-at", "seq:\(events * 2 / 3)", "--format",
+                    "json",
+                ],
+                runs: 2)
+            var note = "median \(ms(median(runs))) from a checkpoint; first (no timeline, no checkpoint) \(ms(cold[0]))"
+            if let otherDay { note += "; --as-of \(later) first \(ms(otherDay[0]))" }
+            if let knownAt { note += "; --known-at seq:\(events * 2 / 3) \(ms(knownAt[0])), then \(ms(knownAt[1]))" }
             table.add(
                 Measurement(
                     name: "time travel (stats --as-of), \(Harness.short(Double(events))) store", events: 3,
                     seconds: median(runs) * 3, bytes: 0, peakKB: peakTravel, baselineName: "", baselineRate: nil,
-                    note: "median \(ms(median(runs))); --by generation --as-of \(middle): a replay from the first line"),
+                    note: note),
                 baselines: [])
         }
         // One tandem's sessions: the first run after the appends folds the tail and extends

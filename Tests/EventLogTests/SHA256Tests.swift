@@ -60,6 +60,19 @@ struct SHA256Tests {
         #expect(SHA256Digest(hex: text.uppercased()) == nil)
         #expect(SHA256Digest(hex: String(text.dropLast())) == nil)
         #expect(SHA256Digest.zero.hex == String(repeating: "0", count: 64))
+        // The check alone agrees with the parser on seeded near-hex text.
+        var generator = SeededGenerator(seed: 64)
+        let alphabet = Array("0123456789abcdefABCDEFg/:`@ ".utf8)
+        for round in 0..<5000 {
+            var bytes = Array(text.utf8)
+            for _ in 0..<(round % 3) {
+                bytes[Int.random(in: 0..<64, using: &generator)] = alphabet.randomElement(using: &generator)!
+            }
+            if round % 7 == 0 { bytes.removeLast(round % 2 + 1) }
+            let parsed = bytes.withUnsafeBytes { SHA256Digest(hexBytes: $0) != nil }
+            #expect(
+                bytes.withUnsafeBytes { SHA256Digest.isHex($0) } == parsed, "\(String(decoding: bytes, as: UTF8.self))")
+        }
     }
 
     /// Every length from 0 to 1,100 against Python's hashlib: covers each padding case

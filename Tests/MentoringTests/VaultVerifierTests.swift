@@ -199,6 +199,44 @@ struct VaultVerifierTests {
         #expect(PackedRef.pack("r-00000000000000AB") == nil)
     }
 
+    @Test("a vault of 2,400 records (the ref table grows several times) agrees with the reference under damage")
+    func manyRecordsAgree() throws {
+        let f = try ServiceFixture()
+        let signups = (0..<2400).map { n -> ProgrammeCommand in
+            let role: Role = n % 2 == 0 ? .mentor : .mentee
+            return .signUp(
+                SignUp(
+                    programme: Fixture.programme, role: role,
+                    profile: SealedRecord(
+                        .profile(
+                            Profile(
+                                name: "Person \(n)", unit: "U\(n % 9)", level: role == .mentor ? 2 : 8,
+                                born: role == .mentor ? 1999 : 1962)),
+                        random: SeededRandomSource(seed: 50_000 + UInt64(n))),
+                    id: Fixture.p("m\(n)"), on: Fixture.d("2027-01-05")))
+        }
+        _ = try f.record([f.launch] + signups)
+        let intact = vaultLines(f)
+        let vault = Vault(store: f.store)
+        #expect(try VaultVerifier.verify(log: f.store.events, vault: vault).records == 2400)
+        var random = SeededGenerator(seed: 2400)
+        for round in 0..<12 {
+            var lines = intact
+            let i = Int.random(in: 0..<lines.count, using: &random)
+            switch round % 4 {
+            case 0: lines.remove(at: i)
+            case 1: lines[i][Int.random(in: 30..<lines[i].count, using: &random)] ^= 0x04
+            case 2: lines.append(lines[i])
+            default: lines.insert(Array("not a record".utf8), at: i)
+            }
+            writeVault(f, lines)
+            let expected = outcome { try referenceVerify(log: f.store.events, vault: vault) }
+            #expect(!expected.hasPrefix("VaultReport"), "round \(round): the damage is found")
+            #expect(
+                outcome { try VaultVerifier.verify(log: f.store.events, vault: vault) } == expected, "round \(round)")
+        }
+    }
+
     @Test("on seeded random damage, the compact verifier says what the plain reference says", arguments: 0..<40)
     func agreesWithReference(seed: UInt64) throws {
         var random = SeededGenerator(seed: 1000 + seed)
