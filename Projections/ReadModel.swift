@@ -377,9 +377,9 @@ extension ProgrammeReadModel {
     ///   `SystemError` (an unreadable vault).
     public static func replay(
         _ log: any LineSource, vault: Vault, window: ReplayWindow = .everything,
-        keepingSessions: SessionKeeping = .none, indexingSessions: Bool = false
+        keepingSessions: SessionKeeping = .none, indexingSessions: Bool = false, observe: Replay.LineObserver? = nil
     ) throws -> Replay.Result<ProgrammeReadModel> {
-        var result = try Replay.fold(log, profiles: TraitsDirectory(), window: window) {
+        var result = try Replay.fold(log, profiles: TraitsDirectory(), window: window, observe: observe) {
             var model = ProgrammeReadModel(keepingSessions: keepingSessions)
             if indexingSessions { model.sessionSeqs = [:] }
             return model

@@ -68,21 +68,17 @@ public struct Timeline: Sendable {
     /// - Throws: `EventDecodingError` for a void that cannot be decoded.
     mutating func append(_ line: LogLine, decoder: inout EventDecoder) throws {
         precondition(line.seq == count + 1, "lines are added in order")
-        let business: UInt16, recorded: UInt16
-        if Replay.isLogCreated(line) {
-            (business, recorded) = (Self.undated, Self.undated)
-        } else {
+        var business = Self.undated, recorded = Self.undated
+        let kind = Replay.kind(of: line)
+        if kind != .logCreated {
             let at = Replay.recordedAt(line)
             recorded = Self.word(day: at.map { Int(($0.secondsSinceEpoch).floorDivided(by: 86400)) })
-            if let day = Replay.businessDay(of: line) {
-                business = Self.word(day: day)
-            } else if Replay.isDatedType(line) {
-                business = Self.unknown
-            } else {
-                business = Self.undated
-                if Replay.isVoid(line), case .eventVoided(let v) = try decoder.decode(line).event {
-                    voids.append((line.seq, v.seq, at))
-                }
+            switch kind {
+            case .dated(let day): business = Self.word(day: day)
+            case .unreadable: business = Self.unknown
+            case .void:
+                if case .eventVoided(let v) = try decoder.decode(line).event { voids.append((line.seq, v.seq, at)) }
+            case .undated, .logCreated: break
             }
         }
         days.append(UInt8(truncatingIfNeeded: business))
@@ -129,33 +125,49 @@ public struct Timeline: Sendable {
 
     // MARK: The file
 
-    /// The timeline of the store's log up to `head`: the cached one, extended by the lines
-    /// after it, or built from the first line. It is written back when it was built, or
-    /// extended by at least `rewriteAfter` lines (a few new lines are cheaper to read again
-    /// next time than a rewrite of the file).
+    /// The cached timeline of the store's log, extended by the lines after it up to
+    /// `head`; nil when there is none that fits the log (a replay then builds one on the
+    /// way, see `Builder`). It is written back when extended by at least `rewriteAfter`
+    /// lines (a few new lines are cheaper to read again next time than a rewrite of the file).
     /// - Throws: `LogError` from reading the log; `EventDecodingError` for an unreadable void.
-    static func load(_ store: Store, head: LogHead, rewriteAfter: Int = 50_000) throws -> Timeline {
+    static func cached(_ store: Store, head: LogHead, rewriteAfter: Int = 50_000) throws -> Timeline? {
         let file = file(store)
-        var timeline = Timeline()
-        if let header = try? file.header(kind: kind, schema: schema),
+        guard let header = try? file.header(kind: kind, schema: schema),
             header.head.seq <= head.seq,
             (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: header.vaultSize)) != nil,
-            let read = try? read(file, header: header)
-        {
-            timeline = read
-        }
+            var timeline = try? read(file, header: header)
+        else { return nil }
         let known = timeline.count
         guard known < head.seq else { return timeline }
         var decoder = EventDecoder()
-        try store.events.forEachLine(from: known + 1, after: known == 0 ? nil : timeline.head) { line in
+        try store.events.forEachLine(from: known + 1, after: timeline.head) { line in
             try timeline.append(line, decoder: &decoder)
         }
-        if known == 0 || timeline.count - known >= rewriteAfter,
-            let end = try? SnapshotFile.logEnd(of: timeline.head.seq, in: store.events)
-        {
-            try? timeline.write(to: file, logEnd: end)
+        if timeline.count - known >= rewriteAfter {
+            timeline.save(store)
         }
         return timeline
+    }
+
+    /// Writes the timeline to the store's cache; a cache that cannot be written is left as
+    /// it is (the next query builds the timeline again).
+    func save(_ store: Store) {
+        guard count > 0, let end = try? SnapshotFile.logEnd(of: head.seq, in: store.events) else { return }
+        try? write(to: Self.file(store), logEnd: end)
+    }
+
+    /// Builds a timeline from the lines a replay reads (`Replay.LineObserver`, on the
+    /// replay's reading thread): the first time-travel query pays no pass of its own.
+    final class Builder: @unchecked Sendable {
+        // Touched by the reading thread only until the replay returns, then by the caller.
+        private(set) var timeline = Timeline()
+        private var decoder = EventDecoder()
+
+        /// Adds the line if it is the next one (a replay that starts again shows lines twice).
+        func observe(_ line: LogLine) throws {
+            guard line.seq == timeline.count + 1 else { return }
+            try timeline.append(line, decoder: &decoder)
+        }
     }
 
     func write(to file: SnapshotFile, logEnd: Int) throws {

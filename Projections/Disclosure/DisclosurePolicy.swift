@@ -184,10 +184,12 @@ public struct DisclosurePolicy: Sendable {
     /// The group labels this view sees: for analysts, a category with fewer than k people in
     /// the programme, or whose published size is below k, is recoded to `other` (a row
     /// `level 12` would say that such a person takes part, even with a perturbed count).
-    public func labels(of people: [PersonView], by key: SegmentKey, k: Int) -> (PersonView) -> String {
+    public func labels(
+        of people: @autoclosure () -> [PersonView], by key: SegmentKey, k: Int
+    ) -> (PersonView) -> String {
         guard protects else { return key.value(of:) }
         var populations: [String: Population] = [:]
-        for person in people { populations[key.value(of: person), default: Population()].add(self.key(person.id)) }
+        for person in people() { populations[key.value(of: person), default: Population()].add(self.key(person.id)) }
         let small = Set(populations.filter { $0.value.size < k || size($0.value) < k }.keys)
         return { person in
             let label = key.value(of: person)

@@ -170,7 +170,10 @@ public enum StatsQuery {
                     goalsReached: Magnitude
                 )] = [:]
             let activity = input.model.activity()
-            let label = policy.labels(of: input.people(in: scope), by: by, k: k)
+            // Only the analysts' labels look at the population (in any order: they count it).
+            let label = policy.labels(
+                of: options.segment == nil
+                    ? people : input.model.people.values.filter { scope.ids.contains($0.programme) }, by: by, k: k)
             for person in people {
                 let done = activity[person.id] ?? (0, 0)
                 var g = groups[label(person)] ?? (Population(), 0, 0, Magnitude(), Magnitude())

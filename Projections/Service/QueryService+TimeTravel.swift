@@ -62,8 +62,8 @@ extension QueryService {
     /// Answers a window (`--as-of`, `--known-at`) from the nearest checkpoint the window
     /// admits, folding only the lines after it that the window may admit, and saves a
     /// checkpoint on the way when the window admits the prefix up to a grid point not
-    /// saved yet. Nil when the timeline cannot serve (an empty log, a `--known-at` beyond
-    /// the head): the caller replays.
+    /// saved yet. Nil when the timeline cannot serve (none yet, an empty log, a `--known-at`
+    /// beyond the head): the caller replays, building the timeline on the way.
     ///
     /// Bitemporal care: an event recorded late about an early day sits after the checkpoint
     /// in the log but inside the window; the timeline lists every line after the checkpoint
@@ -80,8 +80,7 @@ extension QueryService {
         guard limit >= 1 else { return nil }
         let vault = Vault(store: store)
         let vaultSize = vault.size
-        let timeline = try Timeline.load(store, head: head)
-        guard timeline.count >= limit else { return nil }
+        guard let timeline = try Timeline.cached(store, head: head), timeline.count >= limit else { return nil }
 
         // The voids the window sees, known before folding.
         var voided: [Int: Int] = [:]
@@ -139,7 +138,7 @@ extension QueryService {
                 index = try? TraitsIndex.load(store, vault: vault)
             }
             // A lookup is a binary search; for many people one pass over the vault is cheaper.
-            if index != nil, missing <= Self.lookupsBeforeVaultPass {
+            if index != nil, missing <= max(Self.lookupsBeforeVaultPass, vaultSize / 2048) {
                 do {
                     try model.peopleRows.fillTraits { try index!.traits($0) }
                     return
@@ -170,8 +169,10 @@ extension QueryService {
         return input
     }
 
-    /// Up to how many people's traits are looked up in the traits index; more are read in
-    /// one pass over the vault (measured on the 1M store: 130,000 lookups cost twice the pass).
+    /// Up to how many people's traits are looked up in the traits index, at least; more are
+    /// read in one pass over the vault. A lookup costs about what a pass spends on 500 bytes
+    /// of vault, so up to one person per 2 KB of vault is looked up (measured on the 1M
+    /// store: 130,000 lookups cost twice the pass over its 137 MB).
     static let lookupsBeforeVaultPass = 20_000
 
     /// The head a replay of the window reports: its last line, or for `--known-at DATE` the

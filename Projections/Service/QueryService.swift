@@ -246,21 +246,24 @@ public struct QueryService: Sendable {
                 }
             }
         }
-        // A window of history: from the nearest checkpoint it admits.
-        if !whole, request.keepsSessions == .none,
-            let input = try timeTravel(window, today: today, basis: basis)
-        {
+        // A window of history: from the nearest checkpoint it admits; without a timeline
+        // yet, a replay that builds one.
+        if !whole, request.keepsSessions == .none {
+            if let input = try timeTravel(window, today: today, basis: basis) { return input }
+            let builder = Timeline.Builder()
+            let input = try replayed(observe: { try builder.observe($0) })
+            builder.timeline.save(store)
             return input
         }
         return try replayed()
 
-        func replayed() throws -> QueryInput {
+        func replayed(observe: Replay.LineObserver? = nil) throws -> QueryInput {
             // The vault's size is taken before the log is read: every profile of an event the
             // replay sees is below it.
             let vaultSize = vault.size
             var replay = try ProgrammeReadModel.replay(
                 store.events, vault: vault, window: window, keepingSessions: request.keepsSessions,
-                indexingSessions: whole)
+                indexingSessions: whole, observe: observe)
             if let limit = window.knownAt, limit > replay.head.seq {
                 throw QueryError.knownAtBeyondHead(limit, head: replay.head.seq)
             }

@@ -99,10 +99,11 @@ extension Replay {
     /// - Returns: the head: the last line passed on.
     /// `beforeFolding` runs on this thread once the reading has started (the vault's
     /// traits load meanwhile).
-    /// `runs`, when given, are the only lines read (ascending), each run found by its seq.
+    /// `runs`, when given, are the only lines read (ascending), each run found by its seq;
+    /// `observe` sees every line read, on the reading thread.
     static func pipelined(
         _ source: any LineSource, window: ReplayWindow, runs: [ClosedRange<Int>]? = nil,
-        beforeFolding: () throws -> Void = {},
+        observe: LineObserver? = nil, beforeFolding: () throws -> Void = {},
         _ body: (RecordedEvent) throws -> Void
     ) throws -> LogHead {
         // Up to 16 batches (about 33,000 events, some 10 MB) may wait: the reader gets a
@@ -126,6 +127,7 @@ extension Replay {
                 }
                 try lines { line in
                     if let limit = window.knownAt, line.seq > limit { throw StopReading() }
+                    try observe?(line)
                     if let cutoff = window.recordedBy, Self.recordedAfter(line, cutoff) { return }
                     // An event about a day after `--as-of` is not folded: not decoding it
                     // saves most of its cost (the fold would skip it anyway).

@@ -63,10 +63,15 @@ public enum Replay {
     /// - Throws: `LogError` (a broken chain), `EventDecodingError` (an unreadable event).
     public static func fold<Fold: EventFold>(
         _ source: any LineSource, profiles: TraitsDirectory, window: ReplayWindow = .everything,
-        knownVoids: [Int: Int] = [:], make: () -> Fold
+        knownVoids: [Int: Int] = [:], observe: LineObserver? = nil, make: () -> Fold
     ) throws -> Result<Fold> {
-        try fold(source, loadingProfiles: { profiles }, window: window, knownVoids: knownVoids, make: make)
+        try fold(
+            source, loadingProfiles: { profiles }, window: window, knownVoids: knownVoids, observe: observe, make: make)
     }
+
+    /// Sees every line a replay reads, on the reading thread, before the window filters it
+    /// (a replay that starts again after a void shows lines a second time).
+    public typealias LineObserver = @Sendable (LogLine) throws -> Void
 
     /// Replays `source` from seq 1, loading the profiles' traits (the vault) on this
     /// thread while the first lines are read and decoded on another.
@@ -74,7 +79,7 @@ public enum Replay {
     ///   and what `loadingProfiles` throws.
     public static func fold<Fold: EventFold>(
         _ source: any LineSource, loadingProfiles: () throws -> TraitsDirectory, window: ReplayWindow = .everything,
-        knownVoids: [Int: Int] = [:], make: () -> Fold
+        knownVoids: [Int: Int] = [:], observe: LineObserver? = nil, make: () -> Fold
     ) throws -> Result<Fold> {
         var voided = knownVoids
         var profiles: TraitsDirectory?
@@ -84,7 +89,7 @@ public enum Replay {
             var collecting = false
             // The lines are read and decoded on another thread while this one folds.
             let head = try pipelined(
-                source, window: window,
+                source, window: window, observe: observe,
                 beforeFolding: {
                     if profiles == nil { profiles = try loadingProfiles() }
                 }
@@ -235,15 +240,48 @@ public enum Replay {
     /// JSON-escaped, so `","type":"` and `"on":"` only occur as the envelope's and the
     /// data's own keys.
     package static func businessDay(of line: LogLine) -> Int? {
+        guard let (name, dataAt) = typeName(of: line), isDated(name) else { return nil }
+        return day(in: line, dataAt: dataAt)
+    }
+
+    /// The `"on"` date of the data that begins at `dataAt`.
+    static func day(in line: LogLine, dataAt: Int) -> Int? {
         let bytes = line.bytes
-        guard let (name, dataAt) = typeName(of: line), isDated(name),
-            let onAt = ByteSearch.firstIndex(of: onMarker, in: bytes, from: dataAt),
+        guard let onAt = ByteSearch.firstIndex(of: onMarker, in: bytes, from: dataAt),
             onAt + onMarker.count + 11 <= bytes.count,
             bytes[onAt + onMarker.count + 10] == UInt8(ascii: "\""),
             let day = CivilCalendar.parseDate(
                 UnsafeRawBufferPointer(rebasing: bytes[(onAt + onMarker.count)..<(onAt + onMarker.count + 10)]))
         else { return nil }
         return day
+    }
+
+    /// What a line is, as far as time travel cares, read from its bytes with one look at
+    /// its type.
+    package enum LineKind: Equatable {
+        /// The log's first line, which no fold reads.
+        case logCreated
+        /// A void (decode it for its target).
+        case void
+        /// An event of a dated type, with its business day (nil if the bytes do not say).
+        case dated(Int?)
+        /// Any other event: it has no business day.
+        case undated
+        /// A line whose type the bytes do not show.
+        case unreadable
+    }
+
+    /// The line's kind, from its bytes.
+    package static func kind(of line: LogLine) -> LineKind {
+        guard let (name, dataAt) = typeName(of: line) else { return .unreadable }
+        if isDated(name) { return .dated(day(in: line, dataAt: dataAt)) }
+        if equals(name, "EventVoided") { return .void }
+        if equals(name, "LogCreated") { return .logCreated }
+        return .undated
+    }
+
+    static func equals(_ name: UnsafeRawBufferPointer, _ type: StaticString) -> Bool {
+        name.count == type.utf8CodeUnitCount && memcmp(name.baseAddress!, type.utf8Start, name.count) == 0
     }
 
     /// The line's type name and where its data begins, read from its bytes.
@@ -261,24 +299,6 @@ public enum Replay {
                 && type.withUnsafeBytes { memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }
         })
     }
-
-    /// Whether the line's type, read from its bytes, is one that has a business day (true
-    /// too when the type cannot be read: then nothing is assumed).
-    package static func isDatedType(_ line: LogLine) -> Bool {
-        guard let (name, _) = typeName(of: line) else { return true }
-        return isDated(name)
-    }
-
-    static func hasType(_ line: LogLine, _ type: StaticString) -> Bool {
-        guard let (name, _) = typeName(of: line), name.count == type.utf8CodeUnitCount else { return false }
-        return memcmp(name.baseAddress!, type.utf8Start, name.count) == 0
-    }
-
-    /// Whether the line is an `EventVoided`, read from its bytes.
-    package static func isVoid(_ line: LogLine) -> Bool { hasType(line, "EventVoided") }
-
-    /// Whether the line is the log's `LogCreated`, which no fold reads.
-    package static func isLogCreated(_ line: LogLine) -> Bool { hasType(line, "LogCreated") }
 
     /// When the line was recorded (its `at`, which follows `{"seq":N,"at":"` at a known
     /// offset); nil if it cannot be read there.

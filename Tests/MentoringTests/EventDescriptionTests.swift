@@ -210,8 +210,18 @@ struct EventDescriptionTests {
                     let expected = event.businessDate.map { $0 > asOf } ?? false
                     #expect(Replay.datedAfter(line, asOf) == expected, "\(event.type) as of \(asOf)")
                 }
+                // The timeline's reading of the line: its kind and day, with one look at the type.
+                let kind: Replay.LineKind
+                switch event {
+                case .eventVoided: kind = .void
+                case .logCreated: kind = .logCreated
+                default: kind = event.businessDate.map { .dated($0.dayNumber) } ?? .undated
+                }
+                #expect(Replay.kind(of: line) == kind, "\(event.type)")
             }
             #expect(Replay.datedTypes.contains(Array(event.type.utf8)) == (event.businessDate != nil), "\(event.type)")
         }
+        let unreadable = Array(#"{"seq":3,"at":"2027-01-01T00:00:00Z","actor":"a","type":5}"#.utf8)
+        unreadable.withUnsafeBytes { #expect(Replay.kind(of: LogLine(bytes: $0, offset: 0, seq: 3)) == .unreadable) }
     }
 }

@@ -70,6 +70,7 @@ struct TimeTravelTests {
         _ service: QueryService, _ store: Store, _ windows: [ReplayWindow], seed: Int, resumed: inout Int
     ) throws {
         let vault = Vault(store: store)
+        var replays = 0
         for window in windows {
             let input = try service.input(
                 QueryService.Request(
@@ -78,9 +79,12 @@ struct TimeTravelTests {
             let replayed = try ProgrammeReadModel.replay(store.events, vault: vault, window: window)
             #expect(input.model == replayed.fold, "seed \(seed), \(window): the model differs from a replay")
             #expect(input.basis.head == replayed.head, "seed \(seed), \(window): the basis differs from a replay")
-            #expect(input.resumedFrom != nil, "seed \(seed), \(window): answered without the timeline")
+            if input.resumedFrom == nil { replays += 1 }
             if let from = input.resumedFrom, from > 0 { resumed += 1 }
         }
+        // Only a query that finds no timeline (the first, or the first after damage)
+        // replays, and builds the timeline on the way.
+        #expect(replays <= 1, "seed \(seed): \(replays) windows were answered without the timeline")
     }
 
     @Test("every window equals a replay, from checkpoints, before and after appends", arguments: 0..<6)
