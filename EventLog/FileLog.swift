@@ -219,10 +219,12 @@ public final class FileLog: AppendOnlyLog {
     /// - Throws: `LogError.damaged` for a bad line, for acknowledged lines lost or changed,
     ///   or for a torn tail that reaches below the acknowledged head;
     ///   `LogError.anchorMismatch`; `LogError.notInitialized`.
-    public func verify(anchors: [LogHead] = [], threads: Int? = nil) throws -> VerificationReport {
+    public func verify(
+        anchors: [LogHead] = [], threads: Int? = nil, scan: LogVerifier.PieceScanner? = nil
+    ) throws -> VerificationReport {
         try recordingDamage {
             let record = try acknowledged?.read()
-            let report = try LogVerifier.verify(path: path, anchors: anchors, threads: threads)
+            let report = try LogVerifier.verify(path: path, anchors: anchors, threads: threads, scan: scan)
             if let record {
                 guard record.logID == report.logID else {
                     throw LogError.damaged(

@@ -18,6 +18,25 @@ public enum LineStream {
         _ path: String, from offset: Int = 0, to end: Int? = nil,
         _ body: (_ line: UnsafeRawBufferPointer, _ offset: Int) throws -> Void
     ) throws {
+        try forEachChunk(path, from: offset, to: end) { chunk, base in
+            var start = 0
+            while start < chunk.count, let p = memchr(chunk.baseAddress! + start, 0x0A, chunk.count - start) {
+                let newline = chunk.baseAddress!.distance(to: p)
+                try body(UnsafeRawBufferPointer(rebasing: chunk[start..<newline]), base + start)
+                start = newline + 1
+            }
+        }
+    }
+
+    /// Calls `body` with the file from byte `offset` to `end` in chunks of whole lines
+    /// (newlines included; about a megabyte each, more for a longer line) and each chunk's
+    /// byte offset: for callers that work on many lines at once. A last line without a newline
+    /// is not passed on.
+    /// - Throws: `SystemError` if the file cannot be read; whatever `body` throws.
+    public static func forEachChunk(
+        _ path: String, from offset: Int = 0, to end: Int? = nil,
+        _ body: (_ chunk: UnsafeRawBufferPointer, _ offset: Int) throws -> Void
+    ) throws {
         let fd = try FileDescriptor(path: path, flags: O_RDONLY)
         let limit = try end ?? fd.size()
         guard offset < limit else { return }
@@ -37,20 +56,15 @@ public enum LineStream {
                 at: bufferOffset + filled)
             if n == 0 { break }
             filled += n
-            var start = 0
-            while start < filled, let p = memchr(buffer.baseAddress! + start, 0x0A, filled - start) {
-                let newline = buffer.baseAddress!.distance(to: p)
-                try body(
-                    UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<newline]),
-                    bufferOffset + start)
-                start = newline + 1
-            }
+            // Whole lines only: up to the last newline.
+            var whole = filled
+            while whole > 0 && buffer[whole - 1] != 0x0A { whole -= 1 }
+            guard whole > 0 else { continue }
+            try body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<whole]), bufferOffset)
             // Keep the incomplete last line for the next read.
-            if start > 0 {
-                if filled > start { memmove(buffer.baseAddress!, buffer.baseAddress! + start, filled - start) }
-                filled -= start
-                bufferOffset += start
-            }
+            if filled > whole { memmove(buffer.baseAddress!, buffer.baseAddress! + whole, filled - whole) }
+            filled -= whole
+            bufferOffset += whole
         }
     }
 }

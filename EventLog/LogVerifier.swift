@@ -57,14 +57,28 @@ public enum LogVerifier {
     ///   `LogError.anchorMismatch` for a rewritten or truncated log;
     ///   `LogError.unsupportedFormat`; `LogError.notInitialized` for an empty file.
     /// - Complexity: O(n) time, O(window) memory.
-    public static func verify(path: String, anchors: [LogHead] = [], threads: Int? = nil) throws -> VerificationReport {
+    ///
+    /// `scan`, when given, reads what its caller needs from every line while it is checked,
+    /// on the workers (see `PieceScanner`): one pass over the log for two jobs.
+    public static func verify(
+        path: String, anchors: [LogHead] = [], threads: Int? = nil, scan: PieceScanner? = nil
+    ) throws -> VerificationReport {
         let fd: FileDescriptor
         do { fd = try FileDescriptor(path: path, flags: O_RDONLY) } catch {
             if error.code == ENOENT { throw LogError.notInitialized(path: path) }
             throw LogError.system(error)
         }
-        return try verify(fd, path: path, anchors: anchors, threads: threads ?? processorCount, mapping: fd.rawValue)
+        return try verify(
+            fd, path: path, anchors: anchors, threads: threads ?? processorCount, mapping: fd.rawValue, scan: scan)
     }
+
+    /// Makes, for the pieces of one window of the log (numbered from 0 in log order across
+    /// windows), one function per piece that sees that piece's lines, each once it has passed
+    /// its own checks, in order, on the worker checking the piece. It is called on the
+    /// verifying thread, once per window, after every earlier window was checked: a caller can
+    /// fold the finished pieces then, and keep memory to one window's worth. A piece of a log
+    /// that turns out damaged may have seen some lines.
+    public typealias PieceScanner = @Sendable (_ pieces: Range<Int>) -> [@Sendable (LogLine) -> Void]
 
     /// Verifies a log held in memory; see `verify(path:anchors:threads:)`.
     public static func verify(
@@ -79,7 +93,8 @@ public enum LogVerifier {
     /// `mapping`, the source's file descriptor when it is a file, lets the lines be read
     /// through memory mappings instead of copied into a buffer.
     static func verify<Source: RandomAccessBytes & ~Copyable>(
-        _ source: borrowing Source, path: String, anchors: [LogHead], threads: Int, mapping: Int32? = nil
+        _ source: borrowing Source, path: String, anchors: [LogHead], threads: Int, mapping: Int32? = nil,
+        scan: PieceScanner? = nil
     ) throws -> VerificationReport {
         let size = try source.size()
         guard size > 0 else { throw LogError.notInitialized(path: path) }
@@ -99,8 +114,8 @@ public enum LogVerifier {
         }
         try ChainReader.checkFirstLine(source, path: path)
         let head =
-            try mapping.flatMap { try verifyMapped($0, path: path, end: end, threads: threads) }
-            ?? verifyLines(source, path: path, from: 0, after: .empty, end: end, threads: threads)
+            try mapping.flatMap { try verifyMapped($0, path: path, end: end, threads: threads, scan: scan) }
+            ?? verifyLines(source, path: path, from: 0, after: .empty, end: end, threads: threads, scan: scan)
         for anchor in anchors {
             guard anchor.seq <= head.seq, anchor.seq >= 1 else {
                 throw LogError.anchorMismatch(
@@ -124,7 +139,8 @@ public enum LogVerifier {
     /// Verifies the lines in `offset..<end`, which must start right after the line `after`
     /// (`.empty` at offset 0), and returns the head they end at.
     static func verifyLines<Source: RandomAccessBytes & ~Copyable>(
-        _ source: borrowing Source, path: String, from offset: Int, after: LogHead, end: Int, threads: Int
+        _ source: borrowing Source, path: String, from offset: Int, after: LogHead, end: Int, threads: Int,
+        scan: PieceScanner? = nil
     ) throws -> LogHead {
         var state = ChainState(lines: after.seq, lastHash: after.seq == 0 ? nil : after.hash)
         if offset >= end { return after }
@@ -154,7 +170,7 @@ public enum LogVerifier {
             let usable = lastNewline + 1
             try verifyWindow(
                 UnsafeRawBufferPointer(rebasing: buffer[0..<usable]), fileOffset: fileOffset,
-                state: &state, path: path, threads: threads)
+                state: &state, path: path, threads: threads, scan: scan)
             carried = filled - usable
             if carried > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + usable, carried) }
             fileOffset += usable
@@ -169,7 +185,9 @@ public enum LogVerifier {
     /// a time: no copy into a buffer (which was a seventh of `verify`'s cycles), and only
     /// one window's pages mapped at once. Nil if the file cannot be mapped: the caller reads
     /// it instead.
-    static func verifyMapped(_ fd: Int32, path: String, end: Int, threads: Int) throws -> LogHead? {
+    static func verifyMapped(
+        _ fd: Int32, path: String, end: Int, threads: Int, scan: PieceScanner? = nil
+    ) throws -> LogHead? {
         var state = ChainState()
         var offset = 0  // the next line's start
         var span = windowSize
@@ -194,7 +212,7 @@ public enum LogVerifier {
             let usable = last - window.startIndex + 1
             try verifyWindow(
                 UnsafeRawBufferPointer(rebasing: window.prefix(usable)), fileOffset: offset, state: &state, path: path,
-                threads: threads)
+                threads: threads, scan: scan)
             offset += usable
             span = windowSize
         }
@@ -215,6 +233,13 @@ public enum LogVerifier {
     struct ChainState {
         var lines = 0
         var lastHash: SHA256Digest? = nil
+        /// Pieces handed out so far (to number the next window's).
+        var pieces = 0
+    }
+
+    /// The scanning functions of one window's pieces, each called by one worker only.
+    struct PieceVisitors: @unchecked Sendable {
+        let visit: [(@Sendable (LogLine) -> Void)?]
     }
 
     /// What a worker found in one piece of a window.
@@ -237,7 +262,8 @@ public enum LogVerifier {
     struct SharedBytes: @unchecked Sendable { let buffer: UnsafeRawBufferPointer }
 
     private static func verifyWindow(
-        _ window: UnsafeRawBufferPointer, fileOffset: Int, state: inout ChainState, path: String, threads: Int
+        _ window: UnsafeRawBufferPointer, fileOffset: Int, state: inout ChainState, path: String, threads: Int,
+        scan: PieceScanner?
     ) throws {
         // Split at line boundaries into pieces of at least 256 KiB, a few per thread.
         let pieceCount = max(1, min(threads * 4, window.count / (256 << 10)))
@@ -256,13 +282,19 @@ public enum LogVerifier {
         let results = PieceResults(count: pieces)
         let shared = SharedBytes(buffer: window)
         let base = fileOffset
+        let first = state.pieces
+        let visitors = PieceVisitors(
+            visit: scan.map { $0(first..<(first + pieces)) } ?? Array(repeating: nil, count: pieces))
+        state.pieces += pieces
         if pieces == 1 || threads == 1 {
             for i in 0..<pieces {
-                results.slots[i] = verifyPiece(shared.buffer, cuts[i]..<cuts[i + 1], fileOffset: base)
+                results.slots[i] = verifyPiece(
+                    shared.buffer, cuts[i]..<cuts[i + 1], fileOffset: base, visit: visitors.visit[i])
             }
         } else {
             DispatchQueue.concurrentPerform(iterations: pieces) { i in
-                results.slots[i] = verifyPiece(shared.buffer, cuts[i]..<cuts[i + 1], fileOffset: base)
+                results.slots[i] = verifyPiece(
+                    shared.buffer, cuts[i]..<cuts[i + 1], fileOffset: base, visit: visitors.visit[i])
             }
         }
         for piece in results.slots {
@@ -300,7 +332,7 @@ public enum LogVerifier {
     /// Verifies the lines of one piece on its own: everything except the links to the
     /// pieces before it.
     private static func verifyPiece(
-        _ window: UnsafeRawBufferPointer, _ range: Range<Int>, fileOffset: Int
+        _ window: UnsafeRawBufferPointer, _ range: Range<Int>, fileOffset: Int, visit: (@Sendable (LogLine) -> Void)?
     ) -> PieceResult {
         var result = PieceResult()
         var start = range.lowerBound
@@ -345,6 +377,7 @@ public enum LogVerifier {
                 previousHashHex = hashHex
                 result.lastHash = computed
                 result.lines += 1
+                visit?(LogLine(bytes: line, offset: lineOffset, seq: envelope.seq))
             } catch {
                 result.defect = (index, lineOffset, "\(error.reason) (byte \(error.offset) of the line)")
                 return result

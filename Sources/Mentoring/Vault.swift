@@ -1,3 +1,4 @@
+import Dispatch
 import EventLog
 
 #if canImport(Glibc)
@@ -69,10 +70,27 @@ public struct Vault: Sendable {
         try LineStream.forEach(path, from: offset) { line, at in try body(Self.parse(line, offset: at)) }
     }
 
-    /// Every line's bytes and byte offset, in order (none if the vault does not exist).
-    package func forEachRawLine(_ body: (UnsafeRawBufferPointer, _ offset: Int) throws -> Void) throws {
+    /// Every line's bytes, byte offset and SHA-256, in order: the lines of each megabyte are
+    /// hashed on every core first, then handed to `body` on this thread (none if the vault
+    /// does not exist).
+    package func forEachHashedLine(
+        _ body: (UnsafeRawBufferPointer, _ offset: Int, SHA256Digest) throws -> Void
+    ) throws {
         guard FileSystem.kind(of: path).exists else { return }
-        try LineStream.forEach(path, from: 0) { line, at in try body(line, at) }
+        var lines: [Range<Int>] = []
+        try LineStream.forEachChunk(path) { chunk, base in
+            lines.removeAll(keepingCapacity: true)
+            var start = 0
+            while start < chunk.count, let p = memchr(chunk.baseAddress! + start, 0x0A, chunk.count - start) {
+                let newline = chunk.baseAddress!.distance(to: p)
+                lines.append(start..<newline)
+                start = newline + 1
+            }
+            let digests = HashedLines(chunk: chunk, lines: lines)
+            for i in lines.indices {
+                try body(UnsafeRawBufferPointer(rebasing: chunk[lines[i]]), base + lines[i].lowerBound, digests[i])
+            }
+        }
     }
 
     /// Streams every line's ref and digest from byte `offset` on, without parsing the
@@ -177,5 +195,32 @@ public struct Vault: Sendable {
             }
         }
         return removed
+    }
+}
+
+/// The SHA-256 of each of a chunk's lines, computed on every core.
+private struct HashedLines: @unchecked Sendable {
+    private var digests: [SHA256Digest]
+
+    init(chunk: UnsafeRawBufferPointer, lines: [Range<Int>]) {
+        var digests = [SHA256Digest](repeating: .zero, count: lines.count)
+        let pieces = max(1, min(lines.count / 256, LogVerifier.processorCount * 2))
+        digests.withUnsafeMutableBufferPointer { out in
+            let shared = SharedOutput(out: out, chunk: chunk)
+            DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+                for i in stride(from: lines.count * piece / pieces, to: lines.count * (piece + 1) / pieces, by: 1) {
+                    shared.out[i] = SHA256.hash(UnsafeRawBufferPointer(rebasing: shared.chunk[lines[i]]))
+                }
+            }
+        }
+        self.digests = digests
+    }
+
+    subscript(_ i: Int) -> SHA256Digest { digests[i] }
+
+    /// Each worker writes its own range of lines.
+    private struct SharedOutput: @unchecked Sendable {
+        let out: UnsafeMutableBufferPointer<SHA256Digest>
+        let chunk: UnsafeRawBufferPointer
     }
 }

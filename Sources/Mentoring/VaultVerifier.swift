@@ -1,4 +1,5 @@
 import EventLog
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -49,36 +50,28 @@ public enum VaultVerifier {
     /// - Throws: `VaultDamage` naming the first problem; `LogError`/`EventDecodingError` if
     ///   the log itself cannot be read.
     public static func verify(log: any LineSource, vault: Vault) throws -> VaultReport {
-        var commitments = CommitmentIndex()
-        var erased = Set<String>()
-        var freeText: [Int] = []
-        // One pass over the raw lines, without decoding them: a reference always stands in the
-        // line as `{"ref":"…","commit":"…"}` (text in a line is JSON-escaped, so those quotes
-        // cannot come from a value), and only erasures and lines that may hold legacy free text
-        // are decoded. The chain itself was checked by the log's own verifier.
-        try log.forEachLine(from: 1, after: nil) { line in
-            try CommitmentScan.references(in: line.bytes) { ref, commit in commitments.insert(ref: ref, commit) }
-            // A plain-text on-behalf-of name is free text whatever the event.
-            if ByteSearch.contains(CommitmentScan.plainBehalf, in: line.bytes) {
-                freeText.append(line.seq)
-                return
-            }
-            guard CommitmentScan.needsDecoding(line.bytes) else { return }
-            let recorded = try EventDecoder.decode(line)
-            if case .personalDataErased(let e) = recorded.event { erased.formUnion(e.refs) }
-            if recorded.holdsFreeText { freeText.append(recorded.seq) }
-        }
+        let commitments = LogCommitments()
+        let scan = commitments.pieces(0..<1)[0]
+        try log.forEachLine(from: 1, after: nil) { scan($0) }
+        return try verify(commitments, log: log, vault: vault)
+    }
+
+    /// Checks the vault against commitments read from the log while it was verified
+    /// (`LogCommitments.pieces` as the verifier's scanner): the log is not read again.
+    /// - Throws: as `verify(log:vault:)`.
+    public static func verify(_ scanned: LogCommitments, log: any LineSource, vault: Vault) throws -> VaultReport {
+        let (index, erased, freeText) = try scanned.finish()
+        var commitments = index
         var report = VaultReport(freeTextInLog: freeText)
-        // (Hashing the vault on a second core while the log is scanned was measured slower:
-        // the chain check before already keeps both cores busy, and holding every line's ref
-        // and digest until the log is done cost 95 MB more on the 1M store.)
-        try vault.forEachRawLine { line, offset in
-            let digest = SHA256.hash(line)
+        // The vault's lines are hashed on every core a megabyte at a time, and matched here
+        // in order (the first problem named is the first in the file).
+        var nextSlot = 0
+        try vault.forEachHashedLine { line, offset, digest in
             // Our own lines begin with their ref: one whose digest matches its commitment is
             // byte for byte what was written, so needs no parse. Anything else is parsed in
             // full, to tell an orphan record from garbage.
             var ref: String?
-            var index = CommitmentScan.leadingRef(line).flatMap { commitments.index(ofRef: $0) }
+            var index = CommitmentScan.leadingRef(line).flatMap { commitments.index(ofRef: $0, hint: nextSlot) }
             if let found = index, digest == commitments.commits[found] {
                 ref = commitments[ref: found]
             } else {
@@ -107,6 +100,7 @@ public enum VaultVerifier {
                 )
             }
             report.records += 1
+            nextSlot = index + 1
         }
         // In log order, so that the first missing line is the one named.
         for (index, isPresent) in commitments.present.enumerated() where !isPresent {
@@ -149,6 +143,94 @@ extension RecordedEvent {
     }
 }
 
+/// The commitments, erasures and older free text of a log, read from its lines as the log
+/// is verified: in pieces on the verifier's workers (`LogVerifier.PieceScanner`), folded in
+/// log order, window by window. One pass over the log serves the chain and the vault.
+public final class LogCommitments: @unchecked Sendable {
+    /// What one piece of the log holds; written by one worker, read once it is done.
+    final class Piece: @unchecked Sendable {
+        var refs: [(packed: UInt64, other: String?, commit: SHA256Digest)] = []
+        var erased: [String] = []
+        var freeText: [Int] = []
+        var failure: (any Error)?
+
+        func scan(_ line: LogLine) {
+            guard failure == nil else { return }
+            do {
+                // A reference always stands in the line as `{"ref":"…","commit":"…"}` (text in a
+                // line is JSON-escaped, so those quotes cannot come from a value); only erasures
+                // and lines that may hold older free text are decoded.
+                try CommitmentScan.references(in: line.bytes) { ref, commit in
+                    if let key = PackedRef.pack(bytes: ref) {
+                        refs.append((key, nil, commit))
+                    } else {
+                        refs.append((0, String(decoding: ref, as: UTF8.self), commit))
+                    }
+                }
+                // A plain-text on-behalf-of name is free text whatever the event.
+                if ByteSearch.contains(CommitmentScan.plainBehalf, in: line.bytes) {
+                    freeText.append(line.seq)
+                    return
+                }
+                guard CommitmentScan.needsDecoding(line.bytes) else { return }
+                let recorded = try EventDecoder.decode(line)
+                if case .personalDataErased(let e) = recorded.event { erased += e.refs }
+                if recorded.holdsFreeText { freeText.append(recorded.seq) }
+            } catch {
+                failure = error
+            }
+        }
+    }
+
+    private struct Folded {
+        var pending: [Int: Piece] = [:]
+        var next = 0
+        var index = CommitmentIndex()
+        var erased = Set<String>()
+        var freeText: [Int] = []
+        var failure: (any Error)?
+    }
+
+    private let folded = Mutex(Folded())
+
+    public init() {}
+
+    /// The scanners of pieces `numbers` (a `LogVerifier.PieceScanner`); the pieces before
+    /// them, all finished by then, are folded in first.
+    public func pieces(_ numbers: Range<Int>) -> [@Sendable (LogLine) -> Void] {
+        let pieces = numbers.map { _ in Piece() }
+        folded.withLock { f in
+            Self.fold(&f, below: numbers.lowerBound)
+            for (number, piece) in zip(numbers, pieces) { f.pending[number] = piece }
+        }
+        return pieces.map { piece in { piece.scan($0) } }
+    }
+
+    private static func fold(_ f: inout Folded, below limit: Int) {
+        while f.next < limit {
+            defer { f.next += 1 }
+            guard let piece = f.pending.removeValue(forKey: f.next), f.failure == nil else { continue }
+            for (packed, other, commit) in piece.refs {
+                if let other { f.index.insert(other: other, commit) } else { f.index.insert(packed: packed, commit) }
+            }
+            f.erased.formUnion(piece.erased)
+            f.freeText += piece.freeText
+            f.failure = piece.failure
+        }
+    }
+
+    /// Everything read, in log order.
+    /// - Throws: the first failure a piece met (a commitment that is not hex, an event that
+    ///   cannot be decoded), as a sequential read would have.
+    fileprivate func finish() throws -> (CommitmentIndex, erased: Set<String>, freeText: [Int]) {
+        try folded.withLock { f in
+            Self.fold(&f, below: (f.pending.keys.max() ?? -1) + 1)
+            if let failure = f.failure { throw failure }
+            return (f.index, f.erased, f.freeText)
+        }
+    }
+}
+
 /// Every commitment of a log, by ref, compactly.
 ///
 /// Refs of our own shape are found through an open-addressing table of slot numbers hashed
@@ -180,22 +262,28 @@ private struct CommitmentIndex {
 
     /// Records a commitment; a ref committed to again keeps its first slot and takes the
     /// later commitment.
-    mutating func insert(ref: UnsafeRawBufferPointer, _ commit: SHA256Digest) {
-        if let index = index(ofRef: ref) {
+    mutating func insert(packed key: UInt64, _ commit: SHA256Digest) {
+        if let index = find(key) {
             commits[index] = commit
             return
         }
-        let index = Int32(commits.count)
-        if let key = PackedRef.pack(bytes: ref) {
-            if (commits.count + 1) * 10 > table.count * 7 { grow() }
-            place(key, slot: index)
-            packedRefs.append(key)
-        } else {
-            let text = String(decoding: ref, as: UTF8.self)
-            other[text] = index
-            otherRefs[index] = text
-            packedRefs.append(0)
+        if (commits.count + 1) * 10 > table.count * 7 { grow() }
+        place(key, slot: Int32(commits.count))
+        packedRefs.append(key)
+        commits.append(commit)
+        present.append(false)
+    }
+
+    /// Records a commitment to a ref of another shape than ours.
+    mutating func insert(other ref: String, _ commit: SHA256Digest) {
+        if let index = other[ref] {
+            commits[Int(index)] = commit
+            return
         }
+        let index = Int32(commits.count)
+        other[ref] = index
+        otherRefs[index] = ref
+        packedRefs.append(0)
         commits.append(commit)
         present.append(false)
     }
@@ -227,8 +315,18 @@ private struct CommitmentIndex {
     }
 
     /// The slot of a ref given as raw bytes.
-    func index(ofRef ref: UnsafeRawBufferPointer) -> Int? {
-        if let key = PackedRef.pack(bytes: ref) { return find(key) }
+    /// `hint` is the slot to try first: the vault's lines mostly come in the order their
+    /// events committed to them, so the slot after the last one found is usually it, and
+    /// reading it costs no random access into the table.
+    func index(ofRef ref: UnsafeRawBufferPointer, hint: Int = -1) -> Int? {
+        if let key = PackedRef.pack(bytes: ref) {
+            if hint >= 0, hint < packedRefs.count, packedRefs[hint] == key,
+                otherRefs.isEmpty || otherRefs[Int32(hint)] == nil
+            {
+                return hint
+            }
+            return find(key)
+        }
         return other[String(decoding: ref, as: UTF8.self)].map(Int.init)
     }
 

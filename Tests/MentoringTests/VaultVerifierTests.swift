@@ -234,7 +234,14 @@ struct VaultVerifierTests {
             #expect(!expected.hasPrefix("VaultReport"), "round \(round): the damage is found")
             #expect(
                 outcome { try VaultVerifier.verify(log: f.store.events, vault: vault) } == expected, "round \(round)")
+            // Read in pieces on four workers while the chain is verified: the same answer.
+            let commitments = LogCommitments()
+            _ = try LogVerifier.verify(path: f.store.events.path, threads: 4, scan: { commitments.pieces($0) })
+            #expect(
+                outcome { try VaultVerifier.verify(commitments, log: f.store.events, vault: vault) } == expected,
+                "round \(round), in pieces")
         }
+        #expect(FileSystem.size(of: f.store.events.path)! > 1 << 20, "the log spans several pieces")
     }
 
     @Test("on seeded random damage, the compact verifier says what the plain reference says", arguments: 0..<40)

@@ -69,19 +69,16 @@ enum StoreCommands {
         let store = try Store(root: try GlobalOptions.storePath(command, context), warn: context.warn)
         let recordedEarlier = store.damageMarker.read()
         let vaultFile = Vault(store: store)
-        // The vault check reads the log and the vault on its own thread while the chain is
-        // checked on the others (it was half of verify's time, on one core). Its answer is
-        // taken only once the chain is known good: a broken chain is what is reported.
-        let events = store.events
-        let vaultCheck = BackgroundResult { try VaultVerifier.verify(log: events.verifyingReader, vault: vaultFile) }
-        let report: VerificationReport
-        do { report = try store.events.verify(anchors: anchors) } catch {
-            _ = try? vaultCheck.value()
-            throw error
-        }
+        // One pass over the log: while the chain is checked on every core, each piece's
+        // commitments, erasures and older free text are read from the same lines. The vault is
+        // checked against them once the chain is known good: a broken chain is what is reported.
+        let commitments = LogCommitments()
+        let report = try store.events.verify(anchors: anchors, scan: { commitments.pieces($0) })
         if let torn = report.tornTail { context.warn("\(store.events.path): \(torn)") }
         let vault: VaultReport
-        do { vault = try vaultCheck.value() } catch let damage as VaultDamage {
+        do {
+            vault = try VaultVerifier.verify(commitments, log: store.events.verifyingReader, vault: vaultFile)
+        } catch let damage as VaultDamage {
             store.damageMarker.record(LogDamage(seq: 0, offset: 0, reason: damage.problem), file: vaultFile.path)
             throw damage
         }
