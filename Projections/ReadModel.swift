@@ -347,16 +347,21 @@ public struct ProgrammeReadModel: EventFold, Sendable {
     }
 
     /// Each participant's sessions and reached goals: those of every tandem they were in.
-    /// - Complexity: O(tandems).
-    public func activity() -> [ParticipantID: (sessions: Int, goalsReached: Int)] {
-        var out: [ParticipantID: (sessions: Int, goalsReached: Int)] = [:]
-        for tandem in tandems.values {
+    ///
+    /// Summed over the tandems' rows into an array by person row: no views and no dictionary
+    /// (on the 10M store, building a dictionary of 1.5 million people and looking them up
+    /// was a third of a grouped `stats`).
+    /// - Complexity: O(tandems + people).
+    public func activity() -> PersonActivity {
+        var byRow = [(sessions: Int, goalsReached: Int)](repeating: (0, 0), count: peopleRows.count)
+        for number in 0..<Int32(tandemRows.count) {
+            let tandem = tandemRows.row(number)
             for member in [tandem.mentor, tandem.mentee] {
-                out[member, default: (0, 0)].sessions += tandem.sessions
-                out[member, default: (0, 0)].goalsReached += tandem.goalsReached
+                byRow[Int(member)].sessions += Int(tandem.sessions)
+                byRow[Int(member)].goalsReached += Int(tandem.goalsReached)
             }
         }
-        return out
+        return PersonActivity(byRow: byRow, people: peopleRows)
     }
 
     /// The people of a programme, in id order.
@@ -408,5 +413,18 @@ extension ProgrammeReadModel: Equatable {
             && a.latestBusinessDate == b.latestBusinessDate && a.monthlySessions == b.monthlySessions
             && a.swaps == b.swaps && a.checkIns == b.checkIns && a.matchRuns == b.matchRuns
             && a.sessionLog == b.sessionLog
+    }
+}
+
+/// Each participant's sessions and reached goals, summed over their tandems
+/// (`ProgrammeReadModel.activity()`).
+public struct PersonActivity: Sendable {
+    let byRow: [(sessions: Int, goalsReached: Int)]
+    let people: PeopleRows
+
+    /// A participant's sessions and reached goals (zeros if they were in no tandem); nil for
+    /// an id that is not in the model.
+    public subscript(_ id: ParticipantID) -> (sessions: Int, goalsReached: Int)? {
+        people.row(of: id).map { byRow[Int($0)] }
     }
 }

@@ -140,6 +140,11 @@ struct RowTableTests {
                 (2 * i + 1) % 5 == 0
                 ? "legacy-\(2 * i + 1)" : PackedRef.unpack(UInt64(2 * i + 1) &* 0x9E37_79B9_7F4A_7C15)
             #expect(mentee.profileRef == expectedRef)
+            // Each member's activity is their one tandem's sessions and reached goals.
+            let activity = model.activity()
+            for member in [mentor.id, mentee.id] {
+                #expect(activity[member]?.sessions == i % 3 && activity[member]?.goalsReached == (i % 4 == 0 ? 1 : 0))
+            }
             let goals = model.goals[TandemID("t\(i)")!]
             #expect(goals?.count == (i % 2 == 0 ? 1 : nil))
             if let goal = goals?.first {
@@ -147,6 +152,7 @@ struct RowTableTests {
             }
         }
         #expect(model.people[ParticipantID("m20000")!] == nil && model.tandems[TandemID("t20000")!] == nil)
+        #expect(model.activity()[ParticipantID("m20000")!] == nil)
         #expect(model.people.values.filter { $0.withdrawnOn != nil }.count == 2_000)
         #expect(model.tandems.values.reduce(0) { $0 + $1.sessions } == (0..<20_000).reduce(0) { $0 + $1 % 3 })
     }
