@@ -27,8 +27,10 @@ enum Checkpoints {
         }.sorted()
     }
 
-    /// At most this many checkpoints are kept (on the 1M store about 20 MB each).
-    static let kept = 16
+    /// At most this many checkpoints are kept: each is a whole read model (about 22 MB on
+    /// the 1M store, 225 MB on the 10M one), so the cache stays within a few times the
+    /// projections snapshot.
+    static let kept = 8
 
     /// Removes checkpoints beyond `kept`, thinning where they are densest: each time the one
     /// nearest its predecessor goes, so that those left stay spread along the log. `keep` is

@@ -110,6 +110,7 @@ struct TimeTravelTests {
         try Self.expectSameAnswers(
             service, store, try Self.windows(store, generator: &generator), seed: seed, resumed: &resumed)
         #expect(resumed > 0, "seed \(seed): no window resumed from a checkpoint after appends")
+        #expect(Self.checkpoints(store).count <= 8, "seed \(seed): at most 8 checkpoints are kept")
     }
 
     @Test("a damaged checkpoint or timeline is not used: the answer is still a replay's")
