@@ -53,20 +53,9 @@ struct PeopleRows: Sendable {
     func id(ofRow number: Int32) -> ParticipantID { rows[number].id }
 
     /// The rows of a programme's (or every) participants, in id order.
-    ///
-    /// Sorts (id, row) pairs rather than views: sorting a million built views spent most of
-    /// a warm query copying them.
-    /// - Complexity: O(n log n) comparisons of ids.
     func rowsInIDOrder(programme: ProgrammeID?) -> [Int32] {
         let wanted = programme.map { programmes.existingNumber($0).map(UInt32.init) ?? .max }
-        var keyed: [(id: ParticipantID, row: Int32)] = []
-        keyed.reserveCapacity(count)
-        for number in 0..<Int32(count) {
-            let row = rows[number]
-            if wanted == nil || row.programme == wanted! { keyed.append((row.id, number)) }
-        }
-        keyed.sort { $0.id < $1.id }
-        return keyed.map(\.row)
+        return rows.numbers(sortedBy: \.id) { wanted == nil || $0.programme == wanted! }
     }
 
     /// Adds a participant, or replaces the one with the same id; `activeTandem` is the row

@@ -131,34 +131,22 @@ public enum NaturalOrder {
     static func asciiLess(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool? {
         for c in x where c >= 0x80 { return nil }
         for c in y where c >= 0x80 { return nil }
-        @inline(__always) func folded(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
-        var i = 0, j = 0
-        while i < x.count && j < y.count {
-            if isDigit(x[i]) && isDigit(y[j]) {
-                var i2 = i, j2 = j
-                while i2 < x.count && x[i2] == 48 { i2 += 1 }
-                while j2 < y.count && y[j2] == 48 { j2 += 1 }
-                var i3 = i2, j3 = j2
-                while i3 < x.count && isDigit(x[i3]) { i3 += 1 }
-                while j3 < y.count && isDigit(y[j3]) { j3 += 1 }
-                if i3 - i2 != j3 - j2 { return i3 - i2 < j3 - j2 }
-                for k in 0..<(i3 - i2) where x[i2 + k] != y[j2 + k] { return x[i2 + k] < y[j2 + k] }
-                if i3 - i != j3 - j { return i3 - i < j3 - j }
-                (i, j) = (i3, j3)
-            } else {
-                let p = folded(x[i]), q = folded(y[j])
-                if p != q { return p < q }
-                i += 1
-                j += 1
-            }
-        }
-        if x.count - i != y.count - j { return x.count - i < y.count - j }
-        return x.lexicographicallyPrecedes(y)
+        return natural(x, y) { c in c >= 65 && c <= 90 ? c + 32 : c } ?? x.lexicographicallyPrecedes(y)
     }
 
     /// The order on any text: Unicode case folding first (the reference for `asciiLess`).
     package static func foldedLess(_ a: String, _ b: String) -> Bool {
         let x = Array(a.lowercased().utf8), y = Array(b.lowercased().utf8)
+        let order = x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in natural(x, y) { $0 } } }
+        return order ?? Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8))
+    }
+
+    /// Whether `x` sorts before `y`, bytes compared after `fold` and runs of digits as
+    /// numbers; nil if they are equal so (the caller breaks the tie).
+    @inline(__always)
+    private static func natural(
+        _ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>, fold: (UInt8) -> UInt8
+    ) -> Bool? {
         var i = 0, j = 0
         while i < x.count && j < y.count {
             if isDigit(x[i]) && isDigit(y[j]) {
@@ -173,13 +161,14 @@ public enum NaturalOrder {
                 if i3 - i != j3 - j { return i3 - i < j3 - j }
                 (i, j) = (i3, j3)
             } else {
-                if x[i] != y[j] { return x[i] < y[j] }
+                let p = fold(x[i]), q = fold(y[j])
+                if p != q { return p < q }
                 i += 1
                 j += 1
             }
         }
         if x.count - i != y.count - j { return x.count - i < y.count - j }
-        return Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8))
+        return nil
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
