@@ -75,7 +75,7 @@ extension QueryService {
     /// checkpoint out.
     /// - Throws: `LogError` and `EventDecodingError` from reading the log; `SystemError`
     ///   from reading the vault.
-    func timeTravel(_ window: ReplayWindow, today: BusinessDate, basis: (LogHead) -> Basis) throws -> QueryInput? {
+    func timeTravel(_ window: ReplayWindow, basis: (LogHead) -> Basis) throws -> QueryInput? {
         let head = try store.events.readHead()
         if let limit = window.knownAt, limit > head.seq { return nil }
         let limit = window.knownAt ?? head.seq

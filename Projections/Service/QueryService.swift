@@ -249,7 +249,7 @@ public struct QueryService: Sendable {
         // A window of history: from the nearest checkpoint it admits; without a timeline
         // yet, a replay that builds one.
         if !whole, request.keepsSessions == .none {
-            if let input = try timeTravel(window, today: today, basis: basis) { return input }
+            if let input = try timeTravel(window, basis: basis) { return input }
             let builder = Timeline.Builder()
             let input = try replayed(observe: { try builder.observe($0) })
             builder.timeline.save(store)
