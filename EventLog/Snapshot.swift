@@ -218,11 +218,22 @@ public struct SnapshotFile: Sendable {
     public init(path: String) { self.path = path }
 
     /// Writes a snapshot atomically (temporary file, fsync, rename).
+    ///
+    /// The sections named in `chunked` get a digest per chunk (see `SnapshotChunks`), in a
+    /// companion section written after them; their digest in the header is that of their
+    /// chunk digests.
     /// - Throws: `SystemError`.
     public func write(
         kind: String, schema: Int, head: LogHead, logEnd: Int, vaultSize: Int,
-        sections: [(name: String, bytes: [UInt8])]
+        sections plain: [(name: String, bytes: [UInt8])], chunked: Set<String> = []
     ) throws {
+        var sections = plain
+        var chunkDigests: [String: [UInt8]] = [:]
+        for section in plain where chunked.contains(section.name) {
+            let digests = section.bytes.withUnsafeBytes { SnapshotChunks.digests(of: $0) }
+            chunkDigests[section.name] = digests
+            sections.append((SnapshotChunks.companion(of: section.name), digests))
+        }
         var header = SnapshotWriter(capacity: 512)
         header.write(kind)
         header.write(schema)
@@ -238,7 +249,8 @@ public struct SnapshotFile: Sendable {
         var offset = 0
         var entries: [(String, Int, Int, SHA256Digest)] = []
         for section in sections {
-            entries.append((section.name, offset, section.bytes.count, SHA256.hash(section.bytes)))
+            let digest = SHA256.hash(chunkDigests[section.name] ?? section.bytes)
+            entries.append((section.name, offset, section.bytes.count, digest))
             offset += section.bytes.count
         }
         for (name, start, count, digest) in entries {
@@ -325,7 +337,8 @@ public struct SnapshotFile: Sendable {
         }.get()
     }
 
-    /// Reads a whole section and checks its digest.
+    /// Reads a whole section and checks its digest (a chunked section's chunks are
+    /// checked on every core).
     /// - Throws: `SnapshotError.malformed` if it is missing, cannot be read or does not match.
     public func section(_ name: String, of header: Header) throws(SnapshotError) -> [UInt8] {
         guard let (range, digest) = header.sections[name] else { throw .malformed("it has no \(name) section") }
@@ -334,8 +347,15 @@ public struct SnapshotFile: Sendable {
             let fd = try FileDescriptor(path: path, flags: O_RDONLY)
             bytes = try fd.read(count: range.count, at: range.lowerBound)
         } catch { throw .malformed("cannot be read") }
-        guard bytes.count == range.count, SHA256.hash(bytes) == digest else {
-            throw .malformed("section \(name) does not match its digest")
+        guard bytes.count == range.count else { throw .malformed("section \(name) is cut short") }
+        if header.sections[SnapshotChunks.companion(of: name)] != nil {
+            let stored = try section(SnapshotChunks.companion(of: name), of: header)
+            guard SHA256.hash(stored) == digest, bytes.withUnsafeBytes({ SnapshotChunks.digests(of: $0) }) == stored
+            else {
+                throw .malformed("section \(name) does not match its chunk digests")
+            }
+        } else {
+            guard SHA256.hash(bytes) == digest else { throw .malformed("section \(name) does not match its digest") }
         }
         return bytes
     }

@@ -5,15 +5,17 @@ import Mentoring
 ///
 /// Sections: `figures` (the programmes and each one's headline figures: what a warm
 /// `tandem stats` reads, a few hundred bytes) and `model` (the whole read model, without
-/// the session log that only `tandem sessions` keeps). It holds no names, emails or texts:
+/// the session log that only `tandem sessions` keeps), and `lookup` (where each person's,
+/// tandem's and goal list's record is in `model`). It holds no names, emails or texts:
 /// traits and vault refs only. An erasure deletes it with every other cache.
 public enum ProjectionSnapshot {
     static let kind = "projections"
     /// Raised whenever the layout or the meaning of a field changes.
     /// 3: the latest business date of the log is kept with the programmes; 4: and when a
     /// programme was closed; 7: people and tandems name each other by row number, not id
-    /// (a load without lookups).
-    public static let schema = 7
+    /// (a load without lookups); 8: the model is checked chunk by chunk, and a `lookup`
+    /// section finds one tandem's records (`ModelSlice`).
+    public static let schema = 8
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile {
@@ -44,6 +46,8 @@ public enum ProjectionSnapshot {
             w.write(seq)
             w.write(by)
         }
+        var lookup = SnapshotLookup.Builder()
+        lookup.prefixEnd = UInt32(truncatingIfNeeded: w.bytes.count)
         w.write(UInt64(model.swaps.count))
         for (programme, count) in model.swaps.sorted(by: { $0.key < $1.key }) {
             w.write(programme.rawValue)
@@ -71,23 +75,38 @@ public enum ProjectionSnapshot {
         for run in model.matchRuns.values.sorted(by: { $0.run < $1.run }) { write(run, into: &w) }
         // In row order: a person's active tandem and a tandem's members are written as rows.
         w.write(UInt64(model.people.count))
+        lookup.personStarts.reserveCapacity(model.people.count)
         for (row, person) in model.people.values.enumerated() {
+            lookup.personStarts.append(UInt32(truncatingIfNeeded: w.bytes.count))
             write(person, activeTandem: model.peopleRows.activeTandemRow(Int32(row)), into: &w)
         }
         w.write(UInt64(model.tandems.count))
+        lookup.tandemStarts.reserveCapacity(model.tandems.count)
         for (row, tandem) in model.tandems.values.enumerated() {
+            lookup.tandemStarts.append(UInt32(truncatingIfNeeded: w.bytes.count))
             let stored = model.tandemRows.row(Int32(row))
             write(tandem, mentor: stored.mentor, mentee: stored.mentee, into: &w)
         }
         w.write(UInt64(model.goals.count))
+        lookup.goalStarts = [UInt32](repeating: .max, count: model.tandems.count)
         for (tandem, goals) in model.goals {
-            w.write(Int(model.tandemRows.row(of: tandem)!))
+            let row = model.tandemRows.row(of: tandem)!
+            lookup.goalStarts[Int(row)] = UInt32(truncatingIfNeeded: w.bytes.count)
+            w.write(Int(row))
             w.write(UInt64(goals.count))
             for goal in goals { write(goal, into: &w) }
         }
+        var sections = [("figures", figures.bytes), ("model", w.bytes)]
+        if let table = lookup.build(
+            modelSize: w.bytes.count, people: model.people.count, tandems: model.tandems.count,
+            personID: { model.peopleRows.id(ofRow: Int32($0)).rawValue },
+            tandemID: { model.tandemRows.id(ofRow: Int32($0)).rawValue })
+        {
+            sections.append(("lookup", table))
+        }
         try file.write(
-            kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize,
-            sections: [("figures", figures.bytes), ("model", w.bytes)])
+            kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize, sections: sections,
+            chunked: ["model", "lookup"])
         return computed
     }
 

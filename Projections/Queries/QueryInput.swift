@@ -16,6 +16,8 @@ public struct QueryInput: Sendable {
     /// The seq of the checkpoint a time-travel query resumed from (0: folded from the first
     /// line); nil for other loads.
     package var resumedFrom: Int?
+    /// Whether the model is a slice holding only the tandems the query is confined to.
+    package var sliced = false
     /// Profiles read from the vault on first use, for the queries that show names or match.
     private let profileCache = ProfileCache()
 
@@ -80,8 +82,8 @@ public struct QueryInput: Sendable {
     public func texts(_ refs: Set<String>) throws -> [String: String] {
         guard let vault, !refs.isEmpty else { return [:] }
         var out: [String: String] = [:]
-        try vault.forEachLine { line in
-            if refs.contains(line.ref), let text = line.payload?.text { out[line.ref] = text }
+        try vault.forEachLine(withRefIn: refs) { line in
+            if let text = line.payload?.text { out[line.ref] = text }
         }
         return out
     }
@@ -127,11 +129,8 @@ final class ProfileCache: Sendable {
         let missing = lock.withLock { state in refs.filter { !state.asked.contains($0) } }
         if !missing.isEmpty, let vault {
             var found: [String: Profile] = [:]
-            let marker = Array("\"kind\":\"profile\"".utf8)
-            try LineStream.forEach(vault.path) { line, offset in
-                guard ByteSearch.contains(marker, in: line) else { return }
-                let parsed = try Vault.parse(line, offset: offset)
-                if missing.contains(parsed.ref), let profile = parsed.payload?.profile { found[parsed.ref] = profile }
+            try vault.forEachLine(withRefIn: missing) { line in
+                if let profile = line.payload?.profile { found[line.ref] = profile }
             }
             lock.withLock { state in
                 state.profiles.merge(found) { $1 }

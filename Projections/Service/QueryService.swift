@@ -43,14 +43,18 @@ public struct QueryService: Sendable {
         public var keepsSessions: SessionKeeping
         /// Whether the stored headline figures answer the query (a plain `stats`).
         public var figuresSuffice: Bool
+        /// The tandems the query is confined to (`--tandem T`): a slice of the read model
+        /// holding them answers it.
+        public var confinedTo: Set<TandemID>?
         /// The business day "today" is (from the clock, unless the caller says otherwise).
         public var today: BusinessDate?
 
         public init(
             viewer: Viewer, window: ReplayWindow = .everything, knownAt: String? = nil,
             keepsSessions: SessionKeeping = .none,
-            figuresSuffice: Bool = false, today: BusinessDate? = nil
+            figuresSuffice: Bool = false, confinedTo: Set<TandemID>? = nil, today: BusinessDate? = nil
         ) {
+            self.confinedTo = confinedTo
             self.viewer = viewer
             self.window = window
             self.knownAt = knownAt
@@ -172,6 +176,13 @@ public struct QueryService: Sendable {
                 head: head, asOf: window.asOf ?? today, asOfGiven: window.asOf != nil, knownAt: request.knownAt,
                 role: request.viewer)
         }
+        // One or a few tandems (`sessions --tandem T`, `goals --tandem T`): their records only.
+        // Analysts' figures are perturbed with counts over everyone, so they get the whole model.
+        if whole, let confined = request.confinedTo, request.viewer != .analyst,
+            let input = try? sliced(confined, request: request, basis: basis)
+        {
+            return input
+        }
         if snapshots || indexed != nil {
             let file = ProjectionSnapshot.file(store), index = SessionIndex.file(store)
             let head = try store.events.readHead()
@@ -280,6 +291,58 @@ public struct QueryService: Sendable {
             return QueryInput(model: replay.fold, basis: basis(replay.head), vault: vault, figures: figures)
         }
     }
+
+    /// The input of a query confined to `tandems`, from a slice of the projections snapshot
+    /// and the log's tail; nil when a slice does not do (no snapshot that fits, an id that
+    /// is not in it, a tail that reaches outside the slice, a void, damage): the whole
+    /// model then answers, and says what is wrong if anything is.
+    /// - Throws: `LogError`, `SystemError` from reading the store.
+    func sliced(_ tandems: Set<TandemID>, request: Request, basis: (LogHead) -> Basis) throws -> QueryInput? {
+        let vault = Vault(store: store)
+        let file = ProjectionSnapshot.file(store)
+        let head = try store.events.readHead()
+        var participant: ParticipantID?
+        if case .participant(let id) = request.viewer { participant = id }
+        guard let header = try? ProjectionSnapshot.header(file),
+            (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: vault.size)) != nil,
+            // A long tail is folded once into the whole model, which is then saved, rather
+            // than into every slice again.
+            head.seq - header.head.seq <= Self.longestSlicedTail,
+            var slice = try? ProjectionSnapshot.slice(file, header: header, tandems: tandems, participant: participant)
+        else { return nil }
+        // Sessions come from the index and the tail: the index must cover the snapshot's prefix.
+        let index = SessionIndex.file(store)
+        var indexHeader: SnapshotFile.Header?
+        if request.keepsSessions != .none {
+            guard request.keepsSessions == .of(tandems), let found = try? SessionIndex.header(index),
+                found.head == header.head, found.logEnd == header.logEnd
+            else { return nil }
+            indexHeader = found
+        }
+        slice.model.keepSessions(request.keepsSessions)
+        var profiles = TraitsDirectory()
+        try profiles.load(vault, from: header.vaultSize)
+        var result: Replay.Result<SliceFold>
+        do {
+            result = try Replay.fold(
+                store.events, profiles: profiles,
+                resumingFrom: Replay.Checkpoint(fold: SliceFold(slice: slice), head: header.head, voided: slice.voided),
+                replaysOnVoid: false
+            ) { SliceFold(slice: slice) }
+        } catch is Replay.RetroactiveVoid { return nil }
+        guard !result.fold.outgrown else { return nil }
+        var model = result.fold.slice.model
+        if let indexHeader {
+            try SessionIndex.prependSessions(
+                of: tandems, from: index, header: indexHeader, log: store.events, voided: result.voided, into: &model)
+        }
+        var input = QueryInput(model: model, basis: basis(result.head), vault: vault)
+        input.sliced = true
+        return input
+    }
+
+    /// The longest tail a slice folds (about a tenth of a second of decoding).
+    static let longestSlicedTail = 65_536
 
     /// How many events are about a business day after `date` (a full pass: only needed when
     /// the clock is behind the log).

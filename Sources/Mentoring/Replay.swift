@@ -114,6 +114,9 @@ public enum Replay {
         }
     }
 
+    /// A void in the tail of a resumed fold that may not replay from the first line.
+    public struct RetroactiveVoid: Error {}
+
     /// A fold paused at a head: enough to resume it.
     public struct Checkpoint<Fold: EventFold> {
         public var fold: Fold
@@ -131,10 +134,11 @@ public enum Replay {
     /// checkpoint already folded in makes it fall back to a full replay.
     ///
     /// `profiles` needs only the profiles of signups after the checkpoint; a fall back to a
-    /// full replay asks `allProfiles` (when given) for every one.
+    /// full replay asks `allProfiles` (when given) for every one. With `replaysOnVoid` false
+    /// it throws `RetroactiveVoid` instead (a fold of part of the model cannot replay).
     public static func fold<Fold: EventFold>(
         _ source: any LineSource, profiles: TraitsDirectory, resumingFrom checkpoint: Checkpoint<Fold>?,
-        allProfiles: (() throws -> TraitsDirectory)? = nil, make: () -> Fold
+        allProfiles: (() throws -> TraitsDirectory)? = nil, replaysOnVoid: Bool = true, make: () -> Fold
     ) throws -> Result<Fold> {
         guard let checkpoint, checkpoint.head.seq > 0 else { return try fold(source, profiles: profiles, make: make) }
         var fold = checkpoint.fold
@@ -160,6 +164,7 @@ public enum Replay {
             }
         } catch is StopReading {}
         if retroactive {
+            guard replaysOnVoid else { throw RetroactiveVoid() }
             return try Self.fold(source, profiles: try allProfiles?() ?? profiles, knownVoids: voided, make: make)
         }
         return Result(fold: fold, head: head.head, voided: voided)

@@ -70,6 +70,33 @@ public struct Vault: Sendable {
         try LineStream.forEach(path, from: offset) { line, at in try body(Self.parse(line, offset: at)) }
     }
 
+    /// Streams the lines whose ref is in `refs`, parsed. The others are passed over by their
+    /// first bytes (every line this code writes begins `{"ref":"r-…"`), so a pass over a
+    /// vault of millions costs little more than reading it; a line of another shape is
+    /// parsed to find its ref.
+    /// - Throws: `SystemError` if the vault cannot be read.
+    public func forEachLine(withRefIn refs: Set<String>, _ body: (VaultLine) throws -> Void) throws {
+        guard FileSystem.kind(of: path).exists, !refs.isEmpty else { return }
+        let packed = Set(refs.compactMap(PackedRef.pack))
+        let othersAsked = packed.count < refs.count
+        let prefix = Self.refPrefix
+        try LineStream.forEach(path) { line, offset in
+            let refEnd = prefix.count + 18
+            if line.count > refEnd, line[refEnd] == UInt8(ascii: "\""),
+                memcmp(line.baseAddress!, prefix, prefix.count) == 0,
+                let key = PackedRef.pack(bytes: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd]))
+            {
+                guard packed.contains(key) else { return }
+            } else if !othersAsked {
+                return
+            }
+            let parsed = try Self.parse(line, offset: offset)
+            if refs.contains(parsed.ref) { try body(parsed) }
+        }
+    }
+
+    static let refPrefix = Array("{\"ref\":\"".utf8)
+
     /// Every line's bytes, byte offset and SHA-256, in order: the lines of each megabyte are
     /// hashed on every core first, then handed to `body` on this thread (none if the vault
     /// does not exist).

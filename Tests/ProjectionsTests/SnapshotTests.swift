@@ -214,3 +214,82 @@ struct SnapshotTests {
         }
     }
 }
+
+/// Sections checked chunk by chunk: a whole read checks every chunk, a partial read the
+/// chunks it touches, and any flipped byte is caught by the chunk that holds it.
+@Suite("Snapshot chunks: every byte read is checked against its chunk's digest")
+struct SnapshotChunkTests {
+    static func bytes(_ count: Int, seed: UInt64) -> [UInt8] {
+        var generator = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    @Test("chunk digests are the SHA-256 of each 256 KiB chunk, the last one short")
+    func digestsMatchAPlainHash() {
+        let data = Self.bytes(SnapshotChunks.size * 2 + 1000, seed: 1)
+        let digests = data.withUnsafeBytes { SnapshotChunks.digests(of: $0) }
+        #expect(digests.count == 3 * 32)
+        for chunk in 0..<3 {
+            let start = chunk * SnapshotChunks.size
+            let expected = SHA256.hash(data[start..<min(data.count, start + SnapshotChunks.size)])
+            #expect(Array(digests[(chunk * 32)..<(chunk * 32 + 32)]) == Array(expected.hex.utf8).hexDecoded)
+        }
+    }
+
+    @Test("a flipped byte in any chunk, or in the digests, is caught; other chunks still read", arguments: 0..<6)
+    func flippedBytesAreCaught(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let file = SnapshotFile(path: directory.appending("chunked.snapshot"))
+        let size = SnapshotChunks.size * 3 + 12345
+        let data = Self.bytes(size, seed: UInt64(seed) &+ 10)
+        try file.write(
+            kind: "test", schema: 1, head: LogHead(seq: 1, hash: .zero), logEnd: 1, vaultSize: 0,
+            sections: [("small", [1, 2, 3]), ("big", data)], chunked: ["big"])
+        let header = try file.header()
+        #expect(try file.section("big", of: header) == data)
+        #expect(try file.section("small", of: header) == [1, 2, 3])
+
+        var generator = SeededGenerator(seed: UInt64(seed) &+ 20)
+        let flip = Int.random(in: 0..<size, using: &generator)
+        var raw = try FileSystem.readFile(file.path)
+        let start = try #require(header.sections["big"]).range.lowerBound
+        raw[start + flip] ^= 0x10
+        try FileSystem.replaceAtomically(file.path, with: raw)
+        #expect(throws: SnapshotError.self) { try file.section("big", of: try file.header()) }
+        let section = try VerifiedSection("big", of: try file.header(), in: file, map: try MappedFile(path: file.path))
+        let damaged = flip / SnapshotChunks.size
+        for chunk in 0..<4 {
+            let range = (chunk * SnapshotChunks.size)..<min(size, chunk * SnapshotChunks.size + 10)
+            if chunk == damaged {
+                #expect(throws: SnapshotError.self) { try section.check(range) }
+            } else {
+                try section.check(range)
+            }
+        }
+        // A read that parses damaged bytes still throws once it is checked.
+        #expect(throws: SnapshotError.self) {
+            try section.read(from: flip) { (r: inout SnapshotReader) throws(SnapshotError) in
+                _ = try r.readBool() || true
+            }
+        }
+
+        // Damage in the digests themselves.
+        raw[start + flip] ^= 0x10
+        let digests = try #require(header.sections[SnapshotChunks.companion(of: "big")]).range
+        raw[digests.lowerBound + Int.random(in: 0..<digests.count, using: &generator)] ^= 0x01
+        try FileSystem.replaceAtomically(file.path, with: raw)
+        #expect(throws: SnapshotError.self) { try file.section("big", of: try file.header()) }
+        #expect(throws: SnapshotError.self) {
+            try VerifiedSection("big", of: try file.header(), in: file, map: try MappedFile(path: file.path))
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Hex digits' bytes as the bytes they spell.
+    fileprivate var hexDecoded: [UInt8] {
+        stride(from: 0, to: count, by: 2).map {
+            UInt8(String(decoding: self[$0..<($0 + 2)], as: UTF8.self), radix: 16)!
+        }
+    }
+}

@@ -115,9 +115,11 @@ struct SnapshotCommandTests {
             ])
             #expect(outcome.status == 0, "\(outcome.stderr)")
         }
-        // The tail is folded and the index extended with it.
+        // The tail is folded into the tandem's slice, which writes nothing; the next query of
+        // the whole model extends the snapshot and the index with it.
         let extended = try sessions()
         #expect(extended.count == warm.count + 3)
+        #expect(try cli.run(["tandems", "--format", "json"]).status == 0)
         let indexHead = try SessionIndex.header(SessionIndex.file(Store(root: cli.store))).head
         #expect(indexHead == (try Store(root: cli.store).events.readHead()), "the index covers the tail now")
         #expect(try sessions().text == extended.text)

@@ -18,11 +18,13 @@ enum QueryCommands {
     static let programmeOption = OptionSpec.value("programme", "id", "Only this programme.")
 
     /// A query command: parse the window and role, replay, run, ledger, render.
-    /// `figuresSuffice` says when the stored headline figures answer it (a plain `stats`).
+    /// `figuresSuffice` says when the stored headline figures answer it (a plain `stats`),
+    /// `confinedTo` which tandems it is about, if it names some (`--tandem T`).
     static func spec(
         _ name: String, _ abstract: String, discussion: String? = nil, options: [OptionSpec],
         keepsSessions: (@Sendable (ParsedCommand, Viewer) throws -> SessionKeeping)? = nil,
-        figuresSuffice: (@Sendable (ParsedCommand) -> Bool)? = nil, run: @escaping Run
+        figuresSuffice: (@Sendable (ParsedCommand) -> Bool)? = nil,
+        confinedTo: (@Sendable (ParsedCommand) throws -> Set<TandemID>?)? = nil, run: @escaping Run
     ) -> CommandSpec {
         CommandSpec(
             name: name, abstract: abstract, discussion: discussion, options: options, globals: GlobalOptions.query
@@ -36,10 +38,11 @@ enum QueryCommands {
             let access = QueryService.Access(
                 command: command.path.joined(separator: " "), actor: try GlobalOptions.actor(command, context),
                 filters: ledgerFilters(command), keyed: keyedFilters(command))
-            let window: ReplayWindow, knownAt: String?, sessions: SessionKeeping
+            let window: ReplayWindow, knownAt: String?, sessions: SessionKeeping, confined: Set<TandemID>?
             do {
                 (window, knownAt) = try parseWindow(command)
                 sessions = try keepsSessions?(command, viewer) ?? .none
+                confined = try confinedTo?(command)
             } catch {
                 // A usage error found before the service runs (a bad --as-of) is on the record too.
                 service.record(
@@ -49,7 +52,7 @@ enum QueryCommands {
             }
             let request = QueryService.Request(
                 viewer: viewer, window: window, knownAt: knownAt, keepsSessions: sessions,
-                figuresSuffice: figuresSuffice?(command) ?? false)
+                figuresSuffice: figuresSuffice?(command) ?? false, confinedTo: confined)
             let result = try service.answer(request, access: access) { input in
                 try run(
                     input, command, QueryEnvironment(store: store, window: window, context: context, service: service))
@@ -240,7 +243,7 @@ enum QueryCommands {
         "goals", "Goals with their dates, and which are overdue.",
         options: [
             programmeOption, .value("tandem", "id", "Only this tandem's goals."),
-        ]
+        ], confinedTo: { command in try ids(command, "tandem", TandemKind.self).map { [$0] } }
     ) { input, command, _ in
         try GoalsQuery.run(
             input,
@@ -253,7 +256,8 @@ enum QueryCommands {
         "sessions", "Sessions held; notes only for the tandem's own members.",
         options: [
             programmeOption, .value("tandem", "id", "Only this tandem's sessions."),
-        ], keepsSessions: { command, _ in try ids(command, "tandem", TandemKind.self).map { .of([$0]) } ?? .all }
+        ], keepsSessions: { command, _ in try ids(command, "tandem", TandemKind.self).map { .of([$0]) } ?? .all },
+        confinedTo: { command in try ids(command, "tandem", TandemKind.self).map { [$0] } }
     ) { input, command, _ in
         try SessionsQuery.run(
             input,

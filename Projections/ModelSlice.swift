@@ -1,0 +1,306 @@
+import EventLog
+import Mentoring
+
+/// Where each person, tandem and goal list lies in the projections snapshot's `model`
+/// section, and an id → row table for people and for tandems: the snapshot's `lookup`
+/// section. With it a query about one tandem reads that tandem's records and no others.
+///
+/// Layout, every word little-endian:
+/// - five 32-bit words: people `P`, tandems `N`, the end of the model's prefix (programmes
+///   and voids), the people's and the tandems' slot counts (powers of two);
+/// - `P + 1` 32-bit offsets of the person records (the last one ends the last record);
+/// - `N + 1` offsets of the tandem records, then `N` offsets of each tandem's goal list
+///   (`UInt32.max`: none);
+/// - the people's slots, then the tandems' slots: 64-bit words, 0 for empty, else
+///   `row + 1` in the low half and the high half of the id's FNV-1a hash above it.
+///   Linear probing from the hash's low bits.
+///
+/// Offsets are 32-bit: a model section of 4 GiB or more is written without a lookup (and
+/// every query then loads the whole model).
+enum SnapshotLookup {
+    static let headerWords = 5
+
+    /// 64-bit FNV-1a of an id's bytes: stable across processes (Swift's `Hasher` is not).
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0100_0000_01b3 }
+        return h
+    }
+
+    static func hash(_ id: String) -> UInt64 {
+        var id = id
+        return id.withUTF8 { hash(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A power of two with at most three quarters of its slots used.
+    static func slotCount(for count: Int) -> Int {
+        var slots = 8
+        while slots * 3 < count * 4 { slots <<= 1 }
+        return slots
+    }
+
+    /// Collects offsets while the model section is written.
+    struct Builder {
+        var personStarts: [UInt32] = []
+        var tandemStarts: [UInt32] = []
+        var goalStarts: [UInt32] = []
+        var prefixEnd: UInt32 = 0
+
+        /// The section, given each row's id; nil if an offset does not fit in 32 bits.
+        func build(
+            modelSize: Int, people: Int, tandems: Int, personID: (Int) -> String, tandemID: (Int) -> String
+        ) -> [UInt8]? {
+            guard modelSize < Int(UInt32.max) else { return nil }
+            let peopleSlots = SnapshotLookup.slotCount(for: people)
+            let tandemSlots = SnapshotLookup.slotCount(for: tandems)
+            var words: [UInt32] = [
+                UInt32(people), UInt32(tandems), prefixEnd, UInt32(peopleSlots), UInt32(tandemSlots),
+            ]
+            words.reserveCapacity(words.count + 3 * (people + tandems) + 2 * (peopleSlots + tandemSlots) + 2)
+            words += personStarts
+            words.append(UInt32(modelSize))  // bounds the last person (the tandems follow)
+            words += tandemStarts
+            words.append(UInt32(modelSize))
+            words += goalStarts
+            func addSlots(count: Int, slotCount: Int, id: (Int) -> String) {
+                var slots = [UInt64](repeating: 0, count: slotCount)
+                for row in 0..<count {
+                    let h = SnapshotLookup.hash(id(row))
+                    var slot = Int(truncatingIfNeeded: h) & (slotCount - 1)
+                    while slots[slot] != 0 { slot = (slot + 1) & (slotCount - 1) }
+                    slots[slot] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(row + 1)
+                }
+                for slot in slots {
+                    words.append(UInt32(truncatingIfNeeded: slot))
+                    words.append(UInt32(truncatingIfNeeded: slot >> 32))
+                }
+            }
+            addSlots(count: people, slotCount: peopleSlots, id: personID)
+            addSlots(count: tandems, slotCount: tandemSlots, id: tandemID)
+            return words.withUnsafeBytes { raw in
+                // Little-endian words: what this platform stores (Linux on x86-64 and arm64).
+                Array(raw)
+            }
+        }
+    }
+
+    /// Reads a lookup section, checking the chunks it touches.
+    struct Reader {
+        let lookup: VerifiedSection
+        let people: Int, tandems: Int, prefixEnd: Int, peopleSlots: Int, tandemSlots: Int
+
+        init(_ lookup: VerifiedSection) throws(SnapshotError) {
+            self.lookup = lookup
+            people = Int(try lookup.uint32(at: 0))
+            tandems = Int(try lookup.uint32(at: 4))
+            prefixEnd = Int(try lookup.uint32(at: 8))
+            peopleSlots = Int(try lookup.uint32(at: 12))
+            tandemSlots = Int(try lookup.uint32(at: 16))
+            let words = slotsStart + 2 * (peopleSlots + tandemSlots)
+            guard peopleSlots.nonzeroBitCount == 1, tandemSlots.nonzeroBitCount == 1, words * 4 == lookup.bytes.count
+            else {
+                throw .malformed("a lookup section of the wrong size")
+            }
+        }
+
+        /// Where the people's slots begin, in words: after the header and the offsets.
+        var slotsStart: Int { SnapshotLookup.headerWords + (people + 1) + (tandems + 1) + tandems }
+
+        private func word(_ index: Int) throws(SnapshotError) -> Int { Int(try lookup.uint32(at: index * 4)) }
+
+        /// Where person `row`'s record begins in the model section.
+        func personStart(_ row: Int) throws(SnapshotError) -> Int { try word(SnapshotLookup.headerWords + row) }
+
+        /// Where tandem `row`'s record begins.
+        func tandemStart(_ row: Int) throws(SnapshotError) -> Int {
+            try word(SnapshotLookup.headerWords + people + 1 + row)
+        }
+
+        /// Where tandem `row`'s goal list begins, if it has one.
+        func goalsStart(_ row: Int) throws(SnapshotError) -> Int? {
+            let start = try lookup.uint32(at: (SnapshotLookup.headerWords + people + tandems + 2 + row) * 4)
+            return start == .max ? nil : Int(start)
+        }
+
+        /// The row whose id is `id` (compared by `idOfRow`), or nil.
+        private func find(
+            _ id: String, slotsAt base: Int, count: Int, rows: Int, idOfRow: (Int) throws(SnapshotError) -> String
+        ) throws(SnapshotError) -> Int? {
+            let h = SnapshotLookup.hash(id)
+            var slot = Int(truncatingIfNeeded: h) & (count - 1)
+            for _ in 0..<count {
+                let entry = try lookup.uint64(at: (base + 2 * slot) * 4)
+                if entry == 0 { return nil }
+                let row = Int(entry & 0xFFFF_FFFF) - 1
+                guard row >= 0, row < rows else { throw .malformed("a lookup slot names no row") }
+                if entry >> 32 == h >> 32, try idOfRow(row) == id { return row }
+                slot = (slot + 1) & (count - 1)
+            }
+            return nil
+        }
+
+        /// The row of person `id`, its id read from its record in `model`; nil if none.
+        func personRow(of id: ParticipantID, in model: VerifiedSection) throws(SnapshotError) -> Int? {
+            try find(id.rawValue, slotsAt: slotsStart, count: peopleSlots, rows: people) { row throws(SnapshotError) in
+                try Self.id(at: try personStart(row), in: model)
+            }
+        }
+
+        /// The row of tandem `id`; nil if none.
+        func tandemRow(of id: TandemID, in model: VerifiedSection) throws(SnapshotError) -> Int? {
+            try find(id.rawValue, slotsAt: slotsStart + 2 * peopleSlots, count: tandemSlots, rows: tandems) {
+                row throws(SnapshotError) in try Self.id(at: try tandemStart(row), in: model)
+            }
+        }
+
+        /// The id a record begins with.
+        static func id(at start: Int, in model: VerifiedSection) throws(SnapshotError) -> String {
+            try model.read(from: start) { (r: inout SnapshotReader) throws(SnapshotError) in try r.readString() }
+        }
+    }
+}
+
+/// Part of the read model: the programmes, some tandems with their goals and members, and
+/// perhaps one more participant, read from the projections snapshot without the rest
+/// (`sessions --tandem T`, `goals --tandem T` on a store of millions).
+///
+/// Programme-wide counts (sessions per month, swaps, check-ins, match runs) are not in a
+/// slice: only queries confined to its tandems may use it.
+struct ModelSlice {
+    var model: ProgrammeReadModel
+    var voided: [Int: Int]
+    /// The tandems read.
+    var tandems: Set<TandemID>
+    /// Everyone read: the tandems' members, and the participant asked for.
+    var people: Set<ParticipantID>
+    /// Those whose active tandem, if any, is among `tandems`: an event about them alone
+    /// changes nothing outside the slice.
+    var complete: Set<ParticipantID>
+}
+
+extension ProjectionSnapshot {
+    /// The slice of the snapshot's model that holds `tandems` and `participant`; nil if
+    /// one of them is not in it (the whole model then says what is wrong) or the snapshot
+    /// has no lookup.
+    /// - Throws: `SnapshotError.malformed` for damage in what it reads.
+    static func slice(
+        _ file: SnapshotFile, header: SnapshotFile.Header, tandems: Set<TandemID>, participant: ParticipantID?
+    ) throws(SnapshotError) -> ModelSlice? {
+        guard header.sections["lookup"] != nil else { return nil }
+        let map: MappedFile
+        do { map = try MappedFile(path: file.path) } catch { throw .malformed("cannot be read") }
+        let section = try VerifiedSection("model", of: header, in: file, map: map)
+        let lookup = try SnapshotLookup.Reader(try VerifiedSection("lookup", of: header, in: file, map: map))
+        var model = ProgrammeReadModel()
+        let voided = try section.read(from: 0) { (r: inout SnapshotReader) throws(SnapshotError) -> [Int: Int] in
+            try readProgrammes(&r, into: &model)
+            var voided: [Int: Int] = [:]
+            for _ in 0..<(try r.readCount()) {
+                let seq = try r.readInt()
+                voided[seq] = try r.readInt()
+            }
+            guard r.position == lookup.prefixEnd else { throw .malformed("the lookup does not fit the model") }
+            return voided
+        }
+        // Full rows → rows of the slice, and each person's active tandem as a full row.
+        var personRows: [Int: Int32] = [:]
+        var activeTandems: [(person: Int32, full: Int)] = []
+        func person(_ full: Int) throws(SnapshotError) -> (Int32, ParticipantID) {
+            guard full >= 0, full < lookup.people else {
+                throw .malformed("a tandem member who is not in the snapshot")
+            }
+            if let row = personRows[full] { return (row, model.peopleRows.id(ofRow: row)) }
+            let start = try lookup.personStart(full)
+            let (view, active) = try section.read(from: start) {
+                (r: inout SnapshotReader) throws(SnapshotError) in try readPerson(&r)
+            }
+            let row = Int32(model.peopleRows.count)
+            model.peopleRows.appendNew(view)
+            personRows[full] = row
+            if active >= 0 { activeTandems.append((row, active)) }
+            return (row, view.id)
+        }
+        var tandemRows: [Int: Int32] = [:]
+        for tandem in tandems.sorted() {
+            guard let full = try lookup.tandemRow(of: tandem, in: section) else { return nil }
+            var members: [Int32] = []
+            let view = try section.read(from: try lookup.tandemStart(full)) {
+                (r: inout SnapshotReader) throws(SnapshotError) -> TandemView in
+                try readTandem(&r) { full throws(SnapshotError) in
+                    let (row, id) = try person(full)
+                    members.append(row)
+                    return id
+                }.0
+            }
+            let row = model.tandemRows.appendNew(view, mentor: members[0], mentee: members[1])
+            tandemRows[full] = row
+            if let goals = try lookup.goalsStart(full) {
+                try section.read(from: goals) { (r: inout SnapshotReader) throws(SnapshotError) in
+                    guard try r.readInt() == full else { throw .malformed("a goal list of another tandem") }
+                    for _ in 0..<(try r.readCount()) {
+                        model.tandemRows.appendGoal(try readGoal(&r, tandem: tandem), to: row)
+                    }
+                }
+            }
+        }
+        if let participant, model.peopleRows.row(of: participant) == nil {
+            guard let full = try lookup.personRow(of: participant, in: section) else { return nil }
+            _ = try person(full)
+        }
+        var complete = Set<ParticipantID>()
+        var people = Set<ParticipantID>()
+        let activeRows = Dictionary(activeTandems.map { ($0.person, $0.full) }, uniquingKeysWith: { a, _ in a })
+        for row in 0..<Int32(model.peopleRows.count) {
+            let id = model.peopleRows.id(ofRow: row)
+            people.insert(id)
+            guard let full = activeRows[row] else {
+                complete.insert(id)
+                continue
+            }
+            if let active = tandemRows[full] {
+                model.peopleRows.update(row) { $0.activeTandem = active }
+                complete.insert(id)
+            }
+        }
+        return ModelSlice(model: model, voided: voided, tandems: tandems, people: people, complete: complete)
+    }
+}
+
+/// Folds the log's tail into a slice: events about the slice's tandems and people are
+/// folded, events about no one in it are passed over, and an event that reaches from the
+/// slice to someone outside it (a swap bringing in a new partner) marks the slice as not
+/// enough, for the caller to load the whole model instead.
+struct SliceFold: EventFold {
+    var slice: ModelSlice
+    /// An event needed more than the slice holds.
+    var outgrown = false
+
+    mutating func apply(_ recorded: RecordedEvent, traits: Traits?) {
+        let event = recorded.event
+        switch event {
+        case .matchRunRecorded, .programmeLaunched, .programmeClosed:
+            // About programmes (a run's pool is only counted): the slice holds them all.
+            slice.model.apply(recorded, traits: traits)
+            return
+        default: break
+        }
+        let subjects = event.subjects
+        let touches =
+            subjects.tandems.contains(where: slice.tandems.contains)
+            || subjects.participants.contains(where: slice.people.contains)
+        guard touches else {
+            // Still the latest day of the log, which decides whether a report is as of today.
+            if let date = event.businessDate, slice.model.latestBusinessDate.map({ date > $0 }) ?? true {
+                slice.model.latestBusinessDate = date
+            }
+            return
+        }
+        guard subjects.tandems.allSatisfy(slice.tandems.contains),
+            subjects.participants.allSatisfy(slice.complete.contains)
+        else {
+            outgrown = true
+            return
+        }
+        slice.model.apply(recorded, traits: traits)
+    }
+}
