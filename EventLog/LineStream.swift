@@ -67,4 +67,37 @@ public enum LineStream {
             bufferOffset += whole
         }
     }
+
+    /// Calls `body` with the file in windows of whole lines mapped into memory (newlines
+    /// included; about `window` bytes each, more for a longer line) and each window's byte
+    /// offset: nothing is copied, and at most one window is mapped at a time, so the pages
+    /// a pass touches are let go as it moves on. A last line without a newline is not passed
+    /// on.
+    ///
+    /// The bytes are valid only during the call. The file must not shrink meanwhile (our
+    /// writers only append, and replace by renaming).
+    /// - Throws: `SystemError` if the file cannot be opened or mapped; whatever `body` throws.
+    public static func forEachMappedWindow(
+        _ path: String, window: Int = 1 << 26, _ body: (_ window: UnsafeRawBufferPointer, _ offset: Int) throws -> Void
+    ) throws {
+        let fd = try FileDescriptor(path: path, flags: O_RDONLY)
+        let size = try fd.size()
+        var lineStart = 0
+        var span = max(window, Syscall.pageSize)
+        while lineStart < size {
+            let mapStart = lineStart - lineStart % Syscall.pageSize
+            let count = min(span, size - mapStart)
+            let map = try Syscall.mapForSequentialReading(fd.rawValue, offset: mapStart, count: count, path: path)
+            defer { Syscall.unmap(map) }
+            let local = lineStart - mapStart
+            guard let last = UnsafeRawBufferPointer(rebasing: map[local...]).lastIndex(of: 0x0A) else {
+                if mapStart + count == size { return }  // only a line without a newline is left
+                span *= 2
+                continue
+            }
+            let whole = local + last + 1
+            try body(UnsafeRawBufferPointer(rebasing: map[local..<whole]), lineStart)
+            lineStart = mapStart + whole
+        }
+    }
 }

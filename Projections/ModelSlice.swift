@@ -13,7 +13,9 @@ import Mentoring
 ///   (`UInt32.max`: none);
 /// - the people's slots, then the tandems' slots: 64-bit words, 0 for empty, else
 ///   `row + 1` in the low half and the high half of the id's FNV-1a hash above it.
-///   Linear probing from the hash's low bits.
+///   Linear probing from the hash's low bits;
+/// - each person's tandems: `P + 1` starts into a list of `2N` tandem rows (every tandem
+///   is listed under its mentor and its mentee), in row order.
 ///
 /// Offsets are 32-bit: a model section of 4 GiB or more is written without a lookup (and
 /// every query then loads the whole model).
@@ -48,7 +50,8 @@ enum SnapshotLookup {
 
         /// The section, given each row's id; nil if an offset does not fit in 32 bits.
         func build(
-            modelSize: Int, people: Int, tandems: Int, personID: (Int) -> String, tandemID: (Int) -> String
+            modelSize: Int, people: Int, tandems: Int, personID: (Int) -> String, tandemID: (Int) -> String,
+            members: (Int) -> (mentor: Int32, mentee: Int32)
         ) -> [UInt8]? {
             guard modelSize < Int(UInt32.max) else { return nil }
             let peopleSlots = SnapshotLookup.slotCount(for: people)
@@ -77,6 +80,25 @@ enum SnapshotLookup {
             }
             addSlots(count: people, slotCount: peopleSlots, id: personID)
             addSlots(count: tandems, slotCount: tandemSlots, id: tandemID)
+            // Each person's tandems, by counting then placing.
+            var starts = [UInt32](repeating: 0, count: people + 1)
+            for row in 0..<tandems {
+                let (mentor, mentee) = members(row)
+                starts[Int(mentor) + 1] += 1
+                starts[Int(mentee) + 1] += 1
+            }
+            for person in 0..<people { starts[person + 1] += starts[person] }
+            var next = starts
+            var lists = [UInt32](repeating: 0, count: 2 * tandems)
+            for row in 0..<tandems {
+                let (mentor, mentee) = members(row)
+                for member in [Int(mentor), Int(mentee)] {
+                    lists[Int(next[member])] = UInt32(row)
+                    next[member] += 1
+                }
+            }
+            words += starts
+            words += lists
             return words.withUnsafeBytes { raw in
                 // Little-endian words: what this platform stores (Linux on x86-64 and arm64).
                 Array(raw)
@@ -96,7 +118,7 @@ enum SnapshotLookup {
             prefixEnd = Int(try lookup.uint32(at: 8))
             peopleSlots = Int(try lookup.uint32(at: 12))
             tandemSlots = Int(try lookup.uint32(at: 16))
-            let words = slotsStart + 2 * (peopleSlots + tandemSlots)
+            let words = slotsStart + 2 * (peopleSlots + tandemSlots) + people + 1 + 2 * tandems
             guard peopleSlots.nonzeroBitCount == 1, tandemSlots.nonzeroBitCount == 1, words * 4 == lookup.bytes.count
             else {
                 throw .malformed("a lookup section of the wrong size")
@@ -139,6 +161,20 @@ enum SnapshotLookup {
             return nil
         }
 
+        /// The rows of every tandem person `row` was a member of.
+        func tandemRows(ofPerson row: Int) throws(SnapshotError) -> [Int] {
+            let base = slotsStart + 2 * (peopleSlots + tandemSlots)
+            let start = try word(base + row), end = try word(base + row + 1)
+            guard start <= end, end <= 2 * tandems else { throw .malformed("a person's tandems outside the lookup") }
+            var rows: [Int] = []
+            for i in start..<end {
+                let tandem = try word(base + people + 1 + i)
+                guard tandem < tandems else { throw .malformed("a person's tandem that is not in the snapshot") }
+                rows.append(tandem)
+            }
+            return rows
+        }
+
         /// The row of person `id`, its id read from its record in `model`; nil if none.
         func personRow(of id: ParticipantID, in model: VerifiedSection) throws(SnapshotError) -> Int? {
             try find(id.rawValue, slotsAt: slotsStart, count: peopleSlots, rows: people) { row throws(SnapshotError) in
@@ -160,9 +196,22 @@ enum SnapshotLookup {
     }
 }
 
+/// What a query is confined to: the tandems it names, and the participants it is about with
+/// every tandem they were in (a participant's own view, `audit --participant P`).
+public struct Confinement: Sendable, Equatable {
+    public var tandems: Set<TandemID>
+    public var participants: Set<ParticipantID>
+
+    public init(tandems: Set<TandemID> = [], participants: Set<ParticipantID> = []) {
+        self.tandems = tandems
+        self.participants = participants
+    }
+}
+
 /// Part of the read model: the programmes, some tandems with their goals and members, and
-/// perhaps one more participant, read from the projections snapshot without the rest
-/// (`sessions --tandem T`, `goals --tandem T` on a store of millions).
+/// some participants with all their tandems, read from the projections snapshot without the
+/// rest (`sessions --tandem T`, `goals --tandem T`, a participant's own sessions, on a store
+/// of millions).
 ///
 /// Programme-wide counts (sessions per month, swaps, check-ins, match runs) are not in a
 /// slice: only queries confined to its tandems may use it.
@@ -171,7 +220,7 @@ struct ModelSlice {
     var voided: [Int: Int]
     /// The tandems read.
     var tandems: Set<TandemID>
-    /// Everyone read: the tandems' members, and the participant asked for.
+    /// Everyone read: the tandems' members, and the participants asked for.
     var people: Set<ParticipantID>
     /// Those whose active tandem, if any, is among `tandems`: an event about them alone
     /// changes nothing outside the slice.
@@ -179,12 +228,12 @@ struct ModelSlice {
 }
 
 extension ProjectionSnapshot {
-    /// The slice of the snapshot's model that holds `tandems` and `participant`; nil if
-    /// one of them is not in it (the whole model then says what is wrong) or the snapshot
-    /// has no lookup.
+    /// The slice of the snapshot's model that holds `confinement`'s tandems and people, each
+    /// person with every tandem they were in; nil if one of them is not in it (the whole
+    /// model then says what is wrong) or the snapshot has no lookup.
     /// - Throws: `SnapshotError.malformed` for damage in what it reads.
     static func slice(
-        _ file: SnapshotFile, header: SnapshotFile.Header, tandems: Set<TandemID>, participant: ParticipantID?
+        _ file: SnapshotFile, header: SnapshotFile.Header, confinement: Confinement
     ) throws(SnapshotError) -> ModelSlice? {
         guard header.sections["lookup"] != nil else { return nil }
         let map: MappedFile
@@ -201,6 +250,18 @@ extension ProjectionSnapshot {
             }
             guard r.position == lookup.prefixEnd else { throw .malformed("the lookup does not fit the model") }
             return voided
+        }
+        // The rows to read: the tandems named, the people named and all their tandems.
+        var fullTandems = Set<Int>()
+        for tandem in confinement.tandems {
+            guard let full = try lookup.tandemRow(of: tandem, in: section) else { return nil }
+            fullTandems.insert(full)
+        }
+        var fullPeople: [Int] = []
+        for participant in confinement.participants.sorted() {
+            guard let full = try lookup.personRow(of: participant, in: section) else { return nil }
+            fullPeople.append(full)
+            fullTandems.formUnion(try lookup.tandemRows(ofPerson: full))
         }
         // Full rows → rows of the slice, and each person's active tandem as a full row.
         var personRows: [Int: Int32] = [:]
@@ -221,8 +282,8 @@ extension ProjectionSnapshot {
             return (row, view.id)
         }
         var tandemRows: [Int: Int32] = [:]
-        for tandem in tandems.sorted() {
-            guard let full = try lookup.tandemRow(of: tandem, in: section) else { return nil }
+        var tandems = Set<TandemID>()
+        for full in fullTandems.sorted() {
             var members: [Int32] = []
             let view = try section.read(from: try lookup.tandemStart(full)) {
                 (r: inout SnapshotReader) throws(SnapshotError) -> TandemView in
@@ -232,21 +293,20 @@ extension ProjectionSnapshot {
                     return id
                 }.0
             }
+            guard model.tandemRows.row(of: view.id) == nil else { throw .malformed("a tandem listed twice") }
             let row = model.tandemRows.appendNew(view, mentor: members[0], mentee: members[1])
             tandemRows[full] = row
+            tandems.insert(view.id)
             if let goals = try lookup.goalsStart(full) {
                 try section.read(from: goals) { (r: inout SnapshotReader) throws(SnapshotError) in
                     guard try r.readInt() == full else { throw .malformed("a goal list of another tandem") }
                     for _ in 0..<(try r.readCount()) {
-                        model.tandemRows.appendGoal(try readGoal(&r, tandem: tandem), to: row)
+                        model.tandemRows.appendGoal(try readGoal(&r, tandem: view.id), to: row)
                     }
                 }
             }
         }
-        if let participant, model.peopleRows.row(of: participant) == nil {
-            guard let full = try lookup.personRow(of: participant, in: section) else { return nil }
-            _ = try person(full)
-        }
+        for full in fullPeople { _ = try person(full) }
         var complete = Set<ParticipantID>()
         var people = Set<ParticipantID>()
         let activeRows = Dictionary(activeTandems.map { ($0.person, $0.full) }, uniquingKeysWith: { a, _ in a })

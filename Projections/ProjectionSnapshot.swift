@@ -14,8 +14,8 @@ public enum ProjectionSnapshot {
     /// 3: the latest business date of the log is kept with the programmes; 4: and when a
     /// programme was closed; 7: people and tandems name each other by row number, not id
     /// (a load without lookups); 8: the model is checked chunk by chunk, and a `lookup`
-    /// section finds one tandem's records (`ModelSlice`).
-    public static let schema = 8
+    /// section finds one tandem's records (`ModelSlice`); 9: and each person's tandems.
+    public static let schema = 9
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile {
@@ -100,7 +100,11 @@ public enum ProjectionSnapshot {
         if let table = lookup.build(
             modelSize: w.bytes.count, people: model.people.count, tandems: model.tandems.count,
             personID: { model.peopleRows.id(ofRow: Int32($0)).rawValue },
-            tandemID: { model.tandemRows.id(ofRow: Int32($0)).rawValue })
+            tandemID: { model.tandemRows.id(ofRow: Int32($0)).rawValue },
+            members: {
+                let row = model.tandemRows.row(Int32($0))
+                return (row.mentor, row.mentee)
+            })
         {
             sections.append(("lookup", table))
         }

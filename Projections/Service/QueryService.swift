@@ -43,16 +43,16 @@ public struct QueryService: Sendable {
         public var keepsSessions: SessionKeeping
         /// Whether the stored headline figures answer the query (a plain `stats`).
         public var figuresSuffice: Bool
-        /// The tandems the query is confined to (`--tandem T`): a slice of the read model
-        /// holding them answers it.
-        public var confinedTo: Set<TandemID>?
+        /// What the query is confined to (`--tandem T`, a participant's own tandems): a slice
+        /// of the read model holding them answers it. A participant viewer is always added.
+        public var confinedTo: Confinement?
         /// The business day "today" is (from the clock, unless the caller says otherwise).
         public var today: BusinessDate?
 
         public init(
             viewer: Viewer, window: ReplayWindow = .everything, knownAt: String? = nil,
             keepsSessions: SessionKeeping = .none,
-            figuresSuffice: Bool = false, confinedTo: Set<TandemID>? = nil, today: BusinessDate? = nil
+            figuresSuffice: Bool = false, confinedTo: Confinement? = nil, today: BusinessDate? = nil
         ) {
             self.confinedTo = confinedTo
             self.viewer = viewer
@@ -292,34 +292,35 @@ public struct QueryService: Sendable {
         }
     }
 
-    /// The input of a query confined to `tandems`, from a slice of the projections snapshot
+    /// The input of a query confined to `confinement`, from a slice of the projections snapshot
     /// and the log's tail; nil when a slice does not do (no snapshot that fits, an id that
     /// is not in it, a tail that reaches outside the slice, a void, damage): the whole
     /// model then answers, and says what is wrong if anything is.
     /// - Throws: `LogError`, `SystemError` from reading the store.
-    func sliced(_ tandems: Set<TandemID>, request: Request, basis: (LogHead) -> Basis) throws -> QueryInput? {
+    func sliced(_ confinement: Confinement, request: Request, basis: (LogHead) -> Basis) throws -> QueryInput? {
         let vault = Vault(store: store)
         let file = ProjectionSnapshot.file(store)
         let head = try store.events.readHead()
-        var participant: ParticipantID?
-        if case .participant(let id) = request.viewer { participant = id }
+        var confinement = confinement
+        if case .participant(let id) = request.viewer { confinement.participants.insert(id) }
         guard let header = try? ProjectionSnapshot.header(file),
             (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: vault.size)) != nil,
             // A long tail is folded once into the whole model, which is then saved, rather
             // than into every slice again.
             head.seq - header.head.seq <= Self.longestSlicedTail,
-            var slice = try? ProjectionSnapshot.slice(file, header: header, tandems: tandems, participant: participant)
+            var slice = try? ProjectionSnapshot.slice(file, header: header, confinement: confinement)
         else { return nil }
         // Sessions come from the index and the tail: the index must cover the snapshot's prefix.
         let index = SessionIndex.file(store)
         var indexHeader: SnapshotFile.Header?
         if request.keepsSessions != .none {
-            guard request.keepsSessions == .of(tandems), let found = try? SessionIndex.header(index),
+            guard let found = try? SessionIndex.header(index),
                 found.head == header.head, found.logEnd == header.logEnd
             else { return nil }
             indexHeader = found
         }
-        slice.model.keepSessions(request.keepsSessions)
+        // Every tandem of the slice keeps its sessions (the query picks those it shows).
+        slice.model.keepSessions(request.keepsSessions == .none ? .none : .of(slice.tandems))
         var profiles = TraitsDirectory()
         try profiles.load(vault, from: header.vaultSize)
         var result: Replay.Result<SliceFold>
@@ -334,7 +335,8 @@ public struct QueryService: Sendable {
         var model = result.fold.slice.model
         if let indexHeader {
             try SessionIndex.prependSessions(
-                of: tandems, from: index, header: indexHeader, log: store.events, voided: result.voided, into: &model)
+                of: slice.tandems, from: index, header: indexHeader, log: store.events, voided: result.voided,
+                into: &model)
         }
         var input = QueryInput(model: model, basis: basis(result.head), vault: vault)
         input.sliced = true

@@ -77,21 +77,71 @@ public struct Vault: Sendable {
     /// - Throws: `SystemError` if the vault cannot be read.
     public func forEachLine(withRefIn refs: Set<String>, _ body: (VaultLine) throws -> Void) throws {
         guard FileSystem.kind(of: path).exists, !refs.isEmpty else { return }
-        let packed = Set(refs.compactMap(PackedRef.pack))
-        let othersAsked = packed.count < refs.count
-        let prefix = Self.refPrefix
-        try LineStream.forEach(path) { line, offset in
-            let refEnd = prefix.count + 18
-            if line.count > refEnd, line[refEnd] == UInt8(ascii: "\""),
-                memcmp(line.baseAddress!, prefix, prefix.count) == 0,
-                let key = PackedRef.pack(bytes: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd]))
-            {
-                guard packed.contains(key) else { return }
-            } else if !othersAsked {
-                return
+        let wanted = WantedRefs(refs)
+        // Mapped window by window, not read: nothing is copied, and each window's lines are
+        // judged on every core, in pieces cut at newlines; the few that match are parsed
+        // here, in order.
+        try LineStream.forEachMappedWindow(path) { window, base in
+            let pieceSize = 1 << 22
+            var cuts = [0]
+            while cuts.last! + pieceSize < window.count {
+                var cut = cuts.last! + pieceSize
+                while window[cut - 1] != 0x0A { cut += 1 }  // the window ends with a newline
+                cuts.append(cut)
             }
-            let parsed = try Self.parse(line, offset: offset)
-            if refs.contains(parsed.ref) { try body(parsed) }
+            cuts.append(window.count)
+            let ranges = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }
+            var matches = [[Range<Int>]](repeating: [], count: ranges.count)
+            matches.withUnsafeMutableBufferPointer { out in
+                let shared = SharedPieces(chunk: window, out: out)
+                DispatchQueue.concurrentPerform(iterations: ranges.count) { piece in
+                    shared.out[piece] = wanted.lines(in: shared.chunk, ranges[piece])
+                }
+            }
+            for range in matches.joined() {
+                let parsed = try Self.parse(
+                    UnsafeRawBufferPointer(rebasing: window[range]), offset: base + range.lowerBound)
+                if refs.contains(parsed.ref) { try body(parsed) }
+            }
+        }
+    }
+
+    /// Each task judges its own piece and writes its own slot.
+    private struct SharedPieces: @unchecked Sendable {
+        let chunk: UnsafeRawBufferPointer
+        let out: UnsafeMutableBufferPointer<[Range<Int>]>
+    }
+
+    /// The refs a pass looks for, packed where they have our shape (a ref of another shape
+    /// is found by parsing the lines of another shape, which are all parsed).
+    private struct WantedRefs: Sendable {
+        let packed: Set<UInt64>
+
+        init(_ refs: Set<String>) { packed = Set(refs.compactMap(PackedRef.pack)) }
+
+        /// The lines of `chunk[range]` (without their newlines) that may hold a wanted ref:
+        /// those whose leading ref is wanted, and every line of another shape.
+        func lines(in chunk: UnsafeRawBufferPointer, _ range: Range<Int>) -> [Range<Int>] {
+            var found: [Range<Int>] = []
+            let prefix = Vault.refPrefix
+            var start = range.lowerBound
+            while start < range.upperBound,
+                let p = memchr(chunk.baseAddress! + start, 0x0A, range.upperBound - start)
+            {
+                let end = chunk.baseAddress!.distance(to: p)
+                let line = UnsafeRawBufferPointer(rebasing: chunk[start..<end])
+                let refEnd = prefix.count + 18
+                if line.count > refEnd, line[refEnd] == UInt8(ascii: "\""),
+                    memcmp(line.baseAddress!, prefix, prefix.count) == 0,
+                    let key = PackedRef.pack(bytes: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd]))
+                {
+                    if packed.contains(key) { found.append(start..<end) }
+                } else {
+                    found.append(start..<end)  // another shape (none this code writes): parsed
+                }
+                start = end + 1
+            }
+            return found
         }
     }
 

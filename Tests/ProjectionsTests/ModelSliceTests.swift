@@ -14,14 +14,18 @@ struct ModelSliceTests {
 
     enum Query: CaseIterable { case sessions, goals }
 
-    /// The answer of `query` about `tandem` for `viewer`, through the service as the command
-    /// line asks it, and whether a slice answered; or the error's text.
+    /// The answer of `query` about `tandem` (or, with none, a participant's own tandems) for
+    /// `viewer`, through the service as the command line asks it, and whether a slice
+    /// answered; or the error's text.
     static func answer(
-        _ query: Query, _ tandem: TandemID, viewer: Viewer, service: QueryService, window: ReplayWindow = .everything
+        _ query: Query, _ tandem: TandemID?, viewer: Viewer, service: QueryService, window: ReplayWindow = .everything
     ) -> (answer: String, sliced: Bool) {
+        var confinement: Confinement? = tandem.map { Confinement(tandems: [$0]) }
+        if tandem == nil, case .participant = viewer { confinement = Confinement() }
         let request = QueryService.Request(
-            viewer: viewer, window: window, keepsSessions: query == .sessions ? .of([tandem]) : .none,
-            confinedTo: [tandem], today: today)
+            viewer: viewer, window: window,
+            keepsSessions: query == .sessions ? tandem.map { .of([$0]) } ?? .all : .none,
+            confinedTo: confinement, today: today)
         do {
             let input = try service.input(request)
             let options = GoalsQuery.Options(tandem: tandem)
@@ -39,6 +43,16 @@ struct ModelSliceTests {
         var tandems = model.tandems.values.map(\.id)
         tandems.append(TandemID("t-never")!)
         var sliced = 0
+        // Each participant's own sessions and goals, from their tandems.
+        for person in model.people.values.map(\.id) + [ParticipantID("p-never")!] {
+            for query in Query.allCases {
+                let fast = answer(query, nil, viewer: .participant(person), service: service)
+                let plain = answer(
+                    query, nil, viewer: .participant(person), service: service, window: ReplayWindow(asOf: today))
+                #expect(fast.answer == plain.answer, "seed \(seed): own \(query) of \(person)")
+                if fast.sliced { sliced += 1 }
+            }
+        }
         for tandem in tandems {
             var viewers: [Viewer] = [.coordinator, .auditor]
             if let view = model.tandems[tandem] {

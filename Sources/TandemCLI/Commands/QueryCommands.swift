@@ -24,7 +24,7 @@ enum QueryCommands {
         _ name: String, _ abstract: String, discussion: String? = nil, options: [OptionSpec],
         keepsSessions: (@Sendable (ParsedCommand, Viewer) throws -> SessionKeeping)? = nil,
         figuresSuffice: (@Sendable (ParsedCommand) -> Bool)? = nil,
-        confinedTo: (@Sendable (ParsedCommand) throws -> Set<TandemID>?)? = nil, run: @escaping Run
+        confinedTo: (@Sendable (ParsedCommand, Viewer) throws -> Confinement?)? = nil, run: @escaping Run
     ) -> CommandSpec {
         CommandSpec(
             name: name, abstract: abstract, discussion: discussion, options: options, globals: GlobalOptions.query
@@ -38,11 +38,11 @@ enum QueryCommands {
             let access = QueryService.Access(
                 command: command.path.joined(separator: " "), actor: try GlobalOptions.actor(command, context),
                 filters: ledgerFilters(command), keyed: keyedFilters(command))
-            let window: ReplayWindow, knownAt: String?, sessions: SessionKeeping, confined: Set<TandemID>?
+            let window: ReplayWindow, knownAt: String?, sessions: SessionKeeping, confined: Confinement?
             do {
                 (window, knownAt) = try parseWindow(command)
                 sessions = try keepsSessions?(command, viewer) ?? .none
-                confined = try confinedTo?(command)
+                confined = try confinedTo?(command, viewer)
             } catch {
                 // A usage error found before the service runs (a bad --as-of) is on the record too.
                 service.record(
@@ -239,11 +239,18 @@ enum QueryCommands {
                 status: command.value("status").flatMap(PeopleQuery.Status.init(rawValue:)) ?? .all))
     }
 
+    /// `--tandem T`: that tandem; none, for a participant: their own tandems; else everything.
+    static let tandemOrOwn: @Sendable (ParsedCommand, Viewer) throws -> Confinement? = { command, viewer in
+        if let tandem = try ids(command, "tandem", TandemKind.self) { return Confinement(tandems: [tandem]) }
+        if case .participant = viewer { return Confinement() }
+        return nil
+    }
+
     static let goals = spec(
         "goals", "Goals with their dates, and which are overdue.",
         options: [
             programmeOption, .value("tandem", "id", "Only this tandem's goals."),
-        ], confinedTo: { command in try ids(command, "tandem", TandemKind.self).map { [$0] } }
+        ], confinedTo: tandemOrOwn
     ) { input, command, _ in
         try GoalsQuery.run(
             input,
@@ -257,7 +264,7 @@ enum QueryCommands {
         options: [
             programmeOption, .value("tandem", "id", "Only this tandem's sessions."),
         ], keepsSessions: { command, _ in try ids(command, "tandem", TandemKind.self).map { .of([$0]) } ?? .all },
-        confinedTo: { command in try ids(command, "tandem", TandemKind.self).map { [$0] } }
+        confinedTo: tandemOrOwn
     ) { input, command, _ in
         try SessionsQuery.run(
             input,

@@ -1,0 +1,84 @@
+import EventLog
+import Mentoring
+import TestSupport
+import Testing
+
+/// Finding vault lines by ref without parsing the others, against parsing every line; and
+/// the mapped windows those passes read, against the buffered line stream.
+@Suite("Vault lookups: lines found by their leading ref are those a full parse finds")
+struct VaultLookupTests {
+    @Test("every subset of refs finds what parsing every line finds", arguments: 0..<5)
+    func lookupEqualsFullParse(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let random = SeededRandomSource(seed: UInt64(seed) &+ 300)
+        var generator = SeededGenerator(seed: UInt64(seed) &+ 301)
+        var lines: [[UInt8]] = []
+        var refs: [String] = []
+        for i in 0..<3000 {
+            let payload: PersonalPayload =
+                i % 3 == 0
+                ? .profile(Profile(name: "P\(i)", unit: "IT", level: 2, born: 1990, gender: nil))
+                : .notes(String(repeating: "x", count: Int.random(in: 0..<300, using: &generator)))
+            let sealed = SealedRecord(payload, random: random)
+            lines.append(sealed.line)
+            refs.append(sealed.reference.ref)
+        }
+        // Lines of other shapes: keys in another order, a ref of another form, not JSON.
+        lines.insert(
+            Array(#"{"nonce":"00","ref":"r-00000000000000aa","payload":{"kind":"notes","text":"odd"}}"#.utf8), at: 7)
+        lines.insert(Array(#"{"ref":"legacy-1","nonce":"00","payload":{"kind":"notes","text":"old"}}"#.utf8), at: 11)
+        lines.insert(Array("not json".utf8), at: 13)
+        refs += ["r-00000000000000aa", "legacy-1"]
+        var bytes: [UInt8] = lines.flatMap { $0 + [UInt8(0x0A)] }
+        bytes += Array(#"{"ref":"r-00000000000000bb","nonce":"#.utf8)  // an append cut short
+        let vault = Vault(path: directory.appending("vault.jsonl"))
+        try FileSystem.replaceAtomically(vault.path, with: bytes)
+        let everything = try vault.lines()
+
+        for round in 0..<6 {
+            var asked = Set(refs.filter { _ in Int.random(in: 0..<10, using: &generator) == 0 })
+            if round % 2 == 0 { asked.insert("legacy-1") }
+            asked.insert("r-00000000000000aa")
+            asked.insert("r-0123456789abcdef")  // not in the vault
+            asked.insert("r-00000000000000bb")  // only in the cut-short line
+            var found: [String: VaultLine] = [:]
+            try vault.forEachLine(withRefIn: asked) { found[$0.ref] = $0 }
+            let expected = everything.filter { asked.contains($0.key) }
+            #expect(Set(found.keys) == Set(expected.keys), "seed \(seed), round \(round)")
+            for (ref, line) in expected {
+                #expect(found[ref]?.digest == line.digest && found[ref]?.payload == line.payload, "\(ref)")
+            }
+        }
+    }
+
+    @Test("mapped windows hold the lines the buffered stream reads, long lines and a cut-short end included")
+    func mappedWindowsEqualTheStream() throws {
+        let directory = TemporaryDirectory()
+        var generator = SeededGenerator(seed: 310)
+        var bytes: [UInt8] = []
+        for i in 0..<2000 {
+            // Some lines longer than a window (a page here), so that windows must grow.
+            let length =
+                i % 97 == 0
+                ? Int.random(in: 5000..<20000, using: &generator) : Int.random(in: 0..<200, using: &generator)
+            bytes += (0..<length).map { _ in UInt8.random(in: 0x20...0x7E, using: &generator) } + [0x0A]
+        }
+        bytes += Array("no newline".utf8)
+        let path = directory.appending("lines")
+        try FileSystem.replaceAtomically(path, with: bytes)
+        var streamed: [(Int, [UInt8])] = []
+        try LineStream.forEach(path) { line, offset in streamed.append((offset, Array(line))) }
+        var mapped: [(Int, [UInt8])] = []
+        try LineStream.forEachMappedWindow(path, window: 4096) { window, base in
+            #expect(window.last == 0x0A)
+            var start = 0
+            for (i, byte) in window.enumerated() where byte == 0x0A {
+                mapped.append((base + start, Array(window[start..<i])))
+                start = i + 1
+            }
+        }
+        #expect(mapped.count == 2000)
+        #expect(mapped.map(\.0) == streamed.map(\.0))
+        #expect(mapped.map(\.1) == streamed.map(\.1))
+    }
+}
