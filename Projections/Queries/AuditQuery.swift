@@ -45,8 +45,18 @@ public enum AuditQuery {
         var programmeOfPerson: [ParticipantID: ProgrammeID] = [:]
     }
 
+    /// The trail of `options.subject` in `window`.
+    ///
+    /// With a subject index (`--tandem`, `--participant`), only the lines it lists under the
+    /// subject, its tandems and partners, every void, and the lines after the index are read:
+    /// every line that can touch the subject is among them, and the membership each one is
+    /// judged by is set by lines among them too. Without one, every line is read. Lines read
+    /// after the index's head (every line, without an index) are added to `collecting`.
+    /// - Throws: `DisclosureRefusal`, `QueryError` for an unknown subject, `LogError` and
+    ///   `EventDecodingError` from reading the log, `SnapshotError` from a damaged index.
     public static func run(
-        _ source: any LineSource, window: ReplayWindow, input: QueryInput, options: Options
+        _ source: any LineSource, window: ReplayWindow, input: QueryInput, options: Options,
+        index: SubjectIndex.Reader? = nil, collecting builder: SubjectIndex.Builder? = nil
     ) throws -> QueryResult {
         try input.disclosure.permit(.audit)
         switch options.subject {
@@ -63,12 +73,28 @@ public enum AuditQuery {
         var voidedBy: [Int: Int] = [:]
         var membership = Membership()
         var swapChain: [String] = []
+        var linesRead = 0
+        // Only for the whole log: a window's model lacks the tandems formed after it, which a
+        // pass over every line still reads (a partner chain goes on past `--as-of`).
+        let indexed =
+            window == .everything
+            ? index.flatMap { index in IndexedSubject(options.subject, model: input.model).map { (index, $0) } } : nil
         do {
-            try source.forEachLine(from: 1, after: nil) { line in
+            try forEachLine(source, indexed) { line in
+                linesRead += 1
                 if let limit = window.knownAt, line.seq > limit { throw StopAudit() }
                 let recorded = try EventDecoder.decode(line)
-                if let cutoff = window.recordedBy, recorded.at > cutoff { return }
-                let touched = touches(recorded, options.subject, &membership, &swapChain)
+                let touched: Bool
+                if let (index, subject) = indexed {
+                    if recorded.seq > index.head.seq, subject.needsMembership(recorded) { throw NeedsWholePass() }
+                    if let cutoff = window.recordedBy, recorded.at > cutoff { return }
+                    touched = subject.concerns(recorded, chain: &swapChain)
+                } else {
+                    if let cutoff = window.recordedBy, recorded.at > cutoff { return }
+                    let resolved = resolve(recorded, options.subject, &membership, &swapChain)
+                    builder?.add(recorded.seq, resolved, isVoid: recorded.event.voidTarget != nil)
+                    touched = resolved.concerns(options.subject, membership)
+                }
                 if case .eventVoided(let v) = recorded.event { voidedBy[v.seq] = recorded.seq }
                 guard touched || (recorded.event.voidTarget.map { included.contains($0) } ?? false) else { return }
                 guard window.admits(recorded.event.businessDate) else { return }
@@ -86,7 +112,10 @@ public enum AuditQuery {
                         type: recorded.event.type, summary: recorded.event.auditSummary, voided: nil,
                         hash: line.hash.hex))
             }
-        } catch is StopAudit {}
+        } catch is StopAudit {
+        } catch is NeedsWholePass {
+            return try run(source, window: window, input: input, options: options, collecting: builder)
+        }
         for i in entries.indices { entries[i].voided = voidedBy[entries[i].seq] }
         let rows: [JSONValue] = entries.map { entry in
             .object([
@@ -105,6 +134,7 @@ public enum AuditQuery {
             basis: input.basis, payloadKey: "entries", payload: .array(rows),
             table: TextTable(headers: ["seq", "recorded", "by", "what"], rows: table, numeric: [0]))
         result.csvColumns = ["seq", "at", "actor", "onBehalfOf", "type", "summary", "voided", "hash"]
+        result.linesRead = linesRead
         if case .participant = options.subject, !swapChain.isEmpty {
             result.extra.append(("partners", .array(swapChain.map(JSONValue.string))))
             result.notes.append("Partners: " + swapChain.joined(separator: " → "))
@@ -114,10 +144,138 @@ public enum AuditQuery {
 
     struct StopAudit: Error {}
 
-    /// Whether the event concerns the subject, updating who is where.
-    static func touches(
+    /// A tail line the index path cannot judge (a withdrawal of someone it watches, whose
+    /// tandem then depends on who was where): the audit starts again with every line.
+    struct NeedsWholePass: Error {}
+
+    /// The lines to read: with an index, the lines listed under the subject (and a
+    /// participant's tandems) and every void, then every line after the index; else every
+    /// line.
+    static func forEachLine(
+        _ source: any LineSource, _ indexed: (SubjectIndex.Reader, IndexedSubject)?, _ body: (LogLine) throws -> Void
+    ) throws {
+        guard let (index, subject) = indexed else {
+            try source.forEachLine(from: 1, after: nil, body)
+            return
+        }
+        try source.forEachLine(at: try index.seqs(of: subject.keys + [SubjectIndex.voidKey]), body)
+        try source.forEachLine(from: index.head.seq + 1, after: index.head, body)
+    }
+
+    /// A tandem or participant audited through the subject index. What a pass over every
+    /// line learns from who is where, it takes from the model: a tandem's members never
+    /// change, and the index lists each line under the tandems and people it touched as
+    /// recorded (a withdrawal under the tandem it ended).
+    struct IndexedSubject {
+        let subject: Subject
+        /// The tandem's members; or the participant's tandems and their partners.
+        let members: (ParticipantID, ParticipantID)?
+        let tandems: [TandemID: (ParticipantID, ParticipantID)]
+        let partners: Set<ParticipantID>
+
+        init?(_ subject: Subject, model: ProgrammeReadModel) {
+            self.subject = subject
+            switch subject {
+            case .tandem(let t):
+                guard let view = model.tandems[t] else { return nil }
+                members = (view.mentor, view.mentee)
+                tandems = [:]
+                partners = []
+            case .participant(let p):
+                var tandems: [TandemID: (ParticipantID, ParticipantID)] = [:]
+                for view in model.tandems.values where view.includes(p) {
+                    tandems[view.id] = (view.mentor, view.mentee)
+                }
+                self.tandems = tandems
+                partners = Set(tandems.values.flatMap { [$0.0, $0.1] }).subtracting([p])
+                members = nil
+            case .programme, .everything:
+                return nil
+            }
+        }
+
+        /// The index keys of the lines that may concern the subject.
+        var keys: [UInt32] {
+            switch subject {
+            case .tandem(let t): [SubjectIndex.key(t)]
+            case .participant(let p): [SubjectIndex.key(p)] + tandems.keys.map(SubjectIndex.key)
+            case .programme, .everything: []
+            }
+        }
+
+        /// Whether a line after the index needs who was where to be judged: a withdrawal by
+        /// the tandem's member, or by the participant or a partner.
+        func needsMembership(_ recorded: RecordedEvent) -> Bool {
+            guard case .participantWithdrew(let e) = recorded.event else { return false }
+            switch subject {
+            case .tandem: return members.map { $0.0 == e.participant || $0.1 == e.participant } ?? false
+            case .participant(let p): return e.participant == p || partners.contains(e.participant)
+            case .programme, .everything: return false
+            }
+        }
+
+        /// Whether a line listed under the subject's keys (or after the index) concerns
+        /// it, adding to the participant's chain of partners as a whole pass does. A key
+        /// shared by chance with another id lists lines that name neither the subject nor
+        /// its tandems: they are passed over here.
+        func concerns(_ recorded: RecordedEvent, chain: inout [String]) -> Bool {
+            let subjects = recorded.event.subjects
+            switch subject {
+            case .tandem(let t):
+                if subjects.tandems.contains(t) { return true }
+                guard case .participantWithdrew(let e) = recorded.event, let (a, b) = members else { return false }
+                return e.participant == a || e.participant == b
+            case .participant(let p):
+                switch recorded.event {
+                case .tandemMatched(let e) where e.mentor == p || e.mentee == p:
+                    chain.append("\(p == e.mentor ? e.mentee : e.mentor) (\(e.tandem))")
+                case .partnerSwapped(let e):
+                    if e.leaving == p {
+                        chain.append("left \(e.tandem): \(e.reason.rawValue)")
+                    } else if e.joining == p, let (a, b) = tandems[e.newTandem] {
+                        chain.append("\(a == p ? b : a) (\(e.newTandem), joined: \(e.reason.rawValue))")
+                    } else if tandems[e.tandem] != nil {
+                        chain.append("\(e.joining) (\(e.newTandem), after \(e.leaving) left: \(e.reason.rawValue))")
+                    }
+                case .participantWithdrew(let e) where e.participant != p && partners.contains(e.participant):
+                    chain.append("freed: \(e.participant) withdrew (\(e.reason.rawValue))")
+                    return true
+                default: break
+                }
+                return subjects.participants.contains(p) || subjects.tandems.contains { tandems[$0] != nil }
+            case .programme, .everything:
+                return true
+            }
+        }
+    }
+
+    /// Whom a line touches, with who was where when it was recorded: the people and
+    /// tandems it names, a swap's staying partner, a withdrawal's tandem and both its
+    /// members, and the programme.
+    struct Touched {
+        var people: Set<ParticipantID> = []
+        var tandems: Set<TandemID> = []
+        var programme: ProgrammeID?
+
+        /// Whether the line concerns `subject` (a participant through any tandem they were
+        /// in as well).
+        func concerns(_ subject: Subject, _ m: Membership) -> Bool {
+            switch subject {
+            case .everything: return true
+            case .participant(let p):
+                if people.contains(p) { return true }
+                return tandems.contains { t in m.members[t].map { $0.0 == p || $0.1 == p } ?? false }
+            case .tandem(let t): return tandems.contains(t)
+            case .programme(let p): return programme == p
+            }
+        }
+    }
+
+    /// Whom the event touches, updating who is where (and the participant's chain of
+    /// partners).
+    static func resolve(
         _ recorded: RecordedEvent, _ subject: Subject, _ m: inout Membership, _ chain: inout [String]
-    ) -> Bool {
+    ) -> Touched {
         var people: Set<ParticipantID> = []
         var tandems: Set<TandemID> = []
         var programme: ProgrammeID?
@@ -185,14 +343,7 @@ public enum AuditQuery {
         }
         if programme == nil, let t = tandems.first { programme = m.programmeOfTandem[t] }
         if programme == nil, let p = people.first { programme = m.programmeOfPerson[p] }
-        switch subject {
-        case .everything: return true
-        case .participant(let p):
-            if people.contains(p) { return true }
-            return tandems.contains { t in m.members[t].map { $0.0 == p || $0.1 == p } ?? false }
-        case .tandem(let t): return tandems.contains(t)
-        case .programme(let p): return programme == p
-        }
+        return Touched(people: people, tandems: tandems, programme: programme)
     }
 }
 

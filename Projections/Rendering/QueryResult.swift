@@ -121,6 +121,8 @@ public struct QueryResult: Sendable {
     public var suppressedCells = 0
     /// Whether confidential content (notes, goal texts) was shown.
     public var confidentialRead = false
+    /// How many log lines the query read (an audit; for tests of the index path).
+    package var linesRead = 0
 
     public init(basis: Basis, payloadKey: String, payload: JSONValue, table: TextTable) {
         self.basis = basis

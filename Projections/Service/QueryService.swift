@@ -14,6 +14,9 @@ public struct QueryService: Sendable {
     /// How far apart time-travel checkpoints are saved; nil: by the log's size (tests set a
     /// few lines, to have many).
     public var checkpointSpacing: Int?
+    /// How long the log's tail after the subject index may grow before an audit merges it
+    /// in (tests set a few lines).
+    public var subjectIndexTail = SubjectIndex.longestTail
 
     /// Something a query answered despite, for the caller to word.
     public enum Warning: Sendable {
@@ -341,6 +344,27 @@ public struct QueryService: Sendable {
         var input = QueryInput(model: model, basis: basis(result.head), vault: vault)
         input.sliced = true
         return input
+    }
+
+    /// `tandem audit`: the trail, read through the subject index when one fits the log.
+    /// A pass over the whole log without an index, or with one whose tail has grown long,
+    /// writes a new one.
+    /// - Throws: as `AuditQuery.run`.
+    public func audit(_ input: QueryInput, window: ReplayWindow, options: AuditQuery.Options) throws -> QueryResult {
+        let head = try store.events.readHead()
+        let vaultSize = Vault(store: store).size
+        var index = SubjectIndex.open(store, head: head, vaultSize: vaultSize)
+        if let found = index, head.seq - found.head.seq > subjectIndexTail { index = nil }
+        // A pass over every line of the whole log (re)writes the index on the way.
+        let builder = index == nil && window == .everything ? SubjectIndex.Builder() : nil
+        let result = try AuditQuery.run(
+            store.events, window: window, input: input, options: options, index: index, collecting: builder)
+        if let builder, builder.head > 0, let end = try? SnapshotFile.logEnd(of: builder.head, in: store.events),
+            let line = try? store.events.readHead(), line.seq == builder.head
+        {
+            try? builder.write(to: SubjectIndex.file(store), head: line, logEnd: end, vaultSize: vaultSize)
+        }
+        return result
     }
 
     /// The longest tail a slice folds (about a tenth of a second of decoding).

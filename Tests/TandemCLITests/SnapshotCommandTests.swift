@@ -143,6 +143,48 @@ struct SnapshotCommandTests {
     }
 
     @Test(
+        "audit --tandem and --participant read the subject index: the trail of a pass over every line, after appends, a withdrawal and damage"
+    )
+    func auditFromTheIndex() throws {
+        let cli = try Self.store()
+        let tandems = try #require(CLI.json(try cli("tandems --format json"))?["tandems"] as? [[String: Any]])
+        let tandem = try #require(tandems.first?["tandem"] as? String)
+        let mentor = try #require(tandems.first?["mentor"] as? String)
+        let index = cli.store + "/cache/subjects.snapshot"
+        func trails() throws -> [String] {
+            try [["--tandem", tandem], ["--participant", mentor]].map { subject in
+                let outcome = try cli.run(["--role", "auditor", "audit"] + subject + ["--format", "json"])
+                #expect(outcome.status == 0, "\(outcome.stderr)")
+                return outcome.stdout
+            }
+        }
+        func cold() throws -> [String] {
+            try? FileManager.default.removeItem(atPath: index)
+            return try trails()
+        }
+
+        let first = try trails()
+        #expect(FileSystem.kind(of: index).exists, "the first audit wrote the index")
+        #expect(try trails() == first)
+        #expect(first[0].contains("SessionHeld") && first[1].contains("TandemMatched"))
+        // A session in the tail after the index.
+        #expect(try cli.run(["session", "--tandem", tandem, "--on", "2027-01-21", "--minutes", "45"]).status == 0)
+        let tail = try trails()
+        #expect(tail != first, "the tail's session shows")
+        #expect(try cold() == tail)
+        // A withdrawal in the tail: who was where decides which tandem it ended.
+        #expect(
+            try cli.run(["withdraw", "--participant", mentor, "--on", "2027-01-22", "--reason", "time"]).status == 0)
+        #expect(try cli.run(["tandems", "--format", "json"]).status == 0)
+        let withdrawn = try trails()
+        #expect(withdrawn[1].contains("ParticipantWithdrew"))
+        #expect(try cold() == withdrawn)
+        // A damaged index is not used.
+        Files.write(index, Array(repeating: 0x41, count: 4096))
+        #expect(try trails() == withdrawn)
+    }
+
+    @Test(
         "time travel answers from checkpoints as from the first line: cold, warm, after a late-recorded session and a void"
     )
     func timeTravelFromCheckpoints() throws {

@@ -193,7 +193,14 @@ enum QueryCommands {
             programmeOption,
             .value("since", "date", "Recorded on or after this day."),
             .value("until", "date", "Recorded on or before this day."),
-        ]
+        ],
+        confinedTo: { command, _ in
+            if let tandem = try ids(command, "tandem", TandemKind.self) { return Confinement(tandems: [tandem]) }
+            if let person = try ids(command, "participant", ParticipantKind.self) {
+                return Confinement(participants: [person])
+            }
+            return nil
+        }
     ) { input, command, environment in
         let chosen = ["participant", "tandem", "programme"].filter { command.value($0) != nil }
         guard chosen.count <= 1 else {
@@ -210,9 +217,8 @@ enum QueryCommands {
             since = try command.optionalDate("since")
             until = try command.optionalDate("until")
         } catch { throw UsageError(error.message, path: command.path) }
-        return try AuditQuery.run(
-            environment.store.events, window: environment.window, input: input,
-            options: .init(subject: subject, since: since, until: until))
+        return try environment.service.audit(
+            input, window: environment.window, options: .init(subject: subject, since: since, until: until))
     }
 
     static let people = spec(
