@@ -1,3 +1,4 @@
+import Dispatch
 import EventLog
 import Synchronization
 
@@ -183,7 +184,6 @@ public final class LogCommitments: @unchecked Sendable {
     }
 
     private struct Folded {
-        var pending: [Int: Piece] = [:]
         var next = 0
         var index = CommitmentIndex()
         var erased = Set<String>()
@@ -191,31 +191,46 @@ public final class LogCommitments: @unchecked Sendable {
         var failure: (any Error)?
     }
 
-    private let folded = Mutex(Folded())
+    /// Pieces handed out and not yet folded, by number.
+    private let pending = Mutex<[Int: Piece]>([:])
+    /// Touched only on `folding`.
+    private var folded = Folded()
+    /// Folds finished pieces while the workers verify the next window: on two cores the
+    /// fold no longer leaves one of them idle between windows.
+    private let folding = DispatchQueue(label: "tandem.verify.commitments")
 
     public init() {}
 
     /// The scanners of pieces `numbers` (a `LogVerifier.PieceScanner`); the pieces before
-    /// them, all finished by then, are folded in first.
+    /// them, all finished by then, are folded in meanwhile, in order.
     public func pieces(_ numbers: Range<Int>) -> [@Sendable (LogLine) -> Void] {
         let pieces = numbers.map { _ in Piece() }
-        folded.withLock { f in
-            Self.fold(&f, below: numbers.lowerBound)
-            for (number, piece) in zip(numbers, pieces) { f.pending[number] = piece }
+        pending.withLock { pending in
+            for (number, piece) in zip(numbers, pieces) { pending[number] = piece }
         }
+        let limit = numbers.lowerBound
+        folding.async { self.fold(below: limit) }
         return pieces.map { piece in { piece.scan($0) } }
     }
 
-    private static func fold(_ f: inout Folded, below limit: Int) {
-        while f.next < limit {
-            defer { f.next += 1 }
-            guard let piece = f.pending.removeValue(forKey: f.next), f.failure == nil else { continue }
-            for (packed, other, commit) in piece.refs {
-                if let other { f.index.insert(other: other, commit) } else { f.index.insert(packed: packed, commit) }
+    /// Folds the pieces below `limit` in log order; on `folding` only.
+    private func fold(below limit: Int) {
+        while folded.next < limit {
+            defer { folded.next += 1 }
+            let number = folded.next
+            guard let piece = pending.withLock({ $0.removeValue(forKey: number) }), folded.failure == nil else {
+                continue
             }
-            f.erased.formUnion(piece.erased)
-            f.freeText += piece.freeText
-            f.failure = piece.failure
+            for (packed, other, commit) in piece.refs {
+                if let other {
+                    folded.index.insert(other: other, commit)
+                } else {
+                    folded.index.insert(packed: packed, commit)
+                }
+            }
+            folded.erased.formUnion(piece.erased)
+            folded.freeText += piece.freeText
+            folded.failure = piece.failure
         }
     }
 
@@ -223,10 +238,11 @@ public final class LogCommitments: @unchecked Sendable {
     /// - Throws: the first failure a piece met (a commitment that is not hex, an event that
     ///   cannot be decoded), as a sequential read would have.
     fileprivate func finish() throws -> (CommitmentIndex, erased: Set<String>, freeText: [Int]) {
-        try folded.withLock { f in
-            Self.fold(&f, below: (f.pending.keys.max() ?? -1) + 1)
-            if let failure = f.failure { throw failure }
-            return (f.index, f.erased, f.freeText)
+        let last = pending.withLock { $0.keys.max() ?? -1 }
+        return try folding.sync {
+            fold(below: last + 1)
+            if let failure = folded.failure { throw failure }
+            return (folded.index, folded.erased, folded.freeText)
         }
     }
 }

@@ -284,6 +284,35 @@ enum CLICases {
                 ),
                 baselines: [])
         }
+        // A member's own sessions with their notes: a slice of the model and a pass over the
+        // vault for the notes.
+        if let member = text(after: "\"mentor\":\"", in: listing.stdout).map({ String($0.prefix { $0 != "\"" }) }) {
+            let own = ["sessions", "--store", store, "--role", "participant:\(member)", "--format", "json"]
+            if let runs = times(own, runs: 5) {
+                table.add(
+                    Measurement(
+                        name: "a member's own sessions, \(Harness.short(Double(events))) store", events: 5,
+                        seconds: median(runs) * 5, bytes: 0,
+                        peakKB: Harness.run(tandem, own, environment: BenchStores.environment()).peakKB,
+                        baselineName: "", baselineRate: nil,
+                        note: "median \(ms(median(runs))): slice of the model, notes from the vault"),
+                    baselines: [])
+            }
+        }
+        // One tandem's audit trail: the first run reads every line and writes the subject
+        // index (removed first); the runs after it read the tandem's lines only.
+        try? FileSystem.remove(cache + "/subjects.snapshot")
+        let audit = ["audit", "--store", store, "--role", "auditor", "--tandem", id, "--format", "json"]
+        if let first = times(audit, runs: 1), let runs = times(audit, runs: 5) {
+            table.add(
+                Measurement(
+                    name: "audit --tandem T, \(Harness.short(Double(events))) store", events: 5,
+                    seconds: median(runs) * 5, bytes: 0,
+                    peakKB: Harness.run(tandem, audit, environment: BenchStores.environment()).peakKB,
+                    baselineName: "", baselineRate: nil,
+                    note: "median \(ms(median(runs))) from the subject index; first (writes it) \(ms(first[0]))"),
+                baselines: [])
+        }
     }
 
     /// `tandem suggest` on 1,000 mentors × 1,000 mentees, every pair eligible, next to
