@@ -213,7 +213,7 @@ public struct Confinement: Sendable, Equatable {
 /// rest (`sessions --tandem T`, `goals --tandem T`, a participant's own sessions, on a store
 /// of millions).
 ///
-/// Programme-wide counts (sessions per month, swaps, check-ins, match runs) are not in a
+/// Programme-wide counts (sessions per day, swaps, check-ins, match runs) are not in a
 /// slice: only queries confined to its tandems may use it.
 struct ModelSlice {
     var model: ProgrammeReadModel

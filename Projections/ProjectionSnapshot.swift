@@ -14,8 +14,9 @@ public enum ProjectionSnapshot {
     /// 3: the latest business date of the log is kept with the programmes; 4: and when a
     /// programme was closed; 7: people and tandems name each other by row number, not id
     /// (a load without lookups); 8: the model is checked chunk by chunk, and a `lookup`
-    /// section finds one tandem's records (`ModelSlice`); 9: and each person's tandems.
-    public static let schema = 9
+    /// section finds one tandem's records (`ModelSlice`); 9: and each person's tandems; 10:
+    /// sessions, minutes and online sessions per programme and day (not sessions per month).
+    public static let schema = 10
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile {
@@ -53,13 +54,15 @@ public enum ProjectionSnapshot {
             w.write(programme.rawValue)
             w.write(count)
         }
-        w.write(UInt64(model.monthlySessions.count))
-        for (key, count) in model.monthlySessions.sorted(by: {
-            ($0.key.programme, $0.key.month) < ($1.key.programme, $1.key.month)
+        w.write(UInt64(model.dailySessions.count))
+        for (key, day) in model.dailySessions.sorted(by: {
+            ($0.key.programme, $0.key.day) < ($1.key.programme, $1.key.day)
         }) {
             w.write(key.programme.rawValue)
-            w.write(key.month)
-            w.write(count)
+            w.write(key.day)
+            w.write(day.sessions)
+            w.write(day.minutes)
+            w.write(day.online)
         }
         w.write(UInt64(model.checkIns.count))
         for (tandem, list) in model.checkIns.sorted(by: { $0.key < $1.key }) {
@@ -161,8 +164,9 @@ public enum ProjectionSnapshot {
                 }
                 for _ in 0..<(try r.readCount()) { model.swaps[try id(&r)] = try r.readInt() }
                 for _ in 0..<(try r.readCount()) {
-                    let key = MonthKey(programme: try id(&r), month: try r.readInt())
-                    model.monthlySessions[key] = try r.readInt()
+                    let key = DayKey(programme: try id(&r), day: try r.readInt())
+                    model.dailySessions[key] = DailySessions(
+                        sessions: try r.readInt(), minutes: try r.readInt(), online: try r.readInt())
                 }
                 for _ in 0..<(try r.readCount()) {
                     let tandem: TandemID = try id(&r)

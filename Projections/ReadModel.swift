@@ -117,10 +117,23 @@ public struct GoalView: Sendable, Equatable {
     public var textRef: String
 }
 
-/// A programme and a month (`year * 12 + month - 1`).
-struct MonthKey: Hashable, Sendable {
+/// A programme and a business day (its day number).
+struct DayKey: Hashable, Sendable {
     var programme: ProgrammeID
-    var month: Int
+    var day: Int
+}
+
+/// The sessions of one programme on one day: how many, their minutes, how many online.
+struct DailySessions: Equatable, Sendable {
+    var sessions = 0
+    var minutes = 0
+    var online = 0
+
+    mutating func add(minutes: Int, online: Bool) {
+        sessions += 1
+        self.minutes = self.minutes.addingReportingOverflow(minutes).overflow ? .max : self.minutes + minutes
+        if online { self.online += 1 }
+    }
 }
 
 /// Every read model, folded in one pass: an initial value plus `apply`.
@@ -139,9 +152,10 @@ public struct ProgrammeReadModel: EventFold, Sendable {
     public var tandems: TandemTable { TandemTable(rows: tandemRows, people: peopleRows) }
     /// Goals by tandem, in the order they were set.
     public var goals: GoalLists { GoalLists(tandems: tandemRows) }
-    /// Sessions per programme and month, counted under a numeric key (no month string is
-    /// built per session).
-    var monthlySessions: [MonthKey: Int] = [:]
+    /// Sessions per programme and day, counted under a numeric key (no date string is built
+    /// per session): what `activity` and the report's chart need from sessions when no
+    /// session is kept one by one (a year's programme has at most 366 such days).
+    var dailySessions: [DayKey: DailySessions] = [:]
     /// Swaps per programme.
     public var swaps: [ProgrammeID: Int] = [:]
     /// Check-ins by tandem, in the order recorded (few: one a member now and then).
@@ -218,11 +232,10 @@ public struct ProgrammeReadModel: EventFold, Sendable {
                 if row.lastSession < day { row.lastSession = day }  // none is Int32.min
                 programme = row.programme
             }
-            let date = CivilCalendar.date(dayNumber: e.on.dayNumber)
-            monthlySessions[
-                MonthKey(
-                    programme: tandemRows.programmes.values[Int(programme)], month: date.year * 12 + date.month - 1),
-                default: 0] += 1
+            dailySessions[
+                DayKey(programme: tandemRows.programmes.values[Int(programme)], day: e.on.dayNumber), default: .init()
+            ]
+            .add(minutes: e.minutes, online: e.mode == .online)
             if sessionSeqs != nil { sessionSeqs![e.tandem, default: []].append(recorded.seq) }
             if sessionLog != nil, sessionTandems?.contains(e.tandem) ?? true {
                 sessionLog![e.tandem, default: []].append(
@@ -335,17 +348,6 @@ public struct ProgrammeReadModel: EventFold, Sendable {
         return latest.values.sorted { ($0.on, $0.participant) < ($1.on, $1.participant) }
     }
 
-    /// Sessions per programme and month (`YYYY-MM`).
-    public var sessionsByMonth: [ProgrammeID: [String: Int]] {
-        var out: [ProgrammeID: [String: Int]] = [:]
-        for (key, count) in monthlySessions {
-            let year = key.month / 12, month = key.month % 12 + 1
-            let text = String(year) + (month < 10 ? "-0" : "-") + String(month)
-            out[key.programme, default: [:]][text, default: 0] += count
-        }
-        return out
-    }
-
     /// Each participant's sessions and reached goals: those of every tandem they were in.
     ///
     /// Summed over the tandems' rows into an array by person row: no views and no dictionary
@@ -410,7 +412,7 @@ extension ProgrammeReadModel: Equatable {
     public static func == (a: ProgrammeReadModel, b: ProgrammeReadModel) -> Bool {
         a.programmes == b.programmes && a.programmeOrder == b.programmeOrder && a.people == b.people
             && a.tandems == b.tandems
-            && a.latestBusinessDate == b.latestBusinessDate && a.monthlySessions == b.monthlySessions
+            && a.latestBusinessDate == b.latestBusinessDate && a.dailySessions == b.dailySessions
             && a.swaps == b.swaps && a.checkIns == b.checkIns && a.matchRuns == b.matchRuns
             && a.sessionLog == b.sessionLog
     }

@@ -52,7 +52,8 @@ public enum ActivityQuery {
     }
 
     /// The periods from the programme's start to the earlier of the as-of date and its end.
-    /// - Complexity: O(sessions + goals + people + tandems · periods).
+    /// - Complexity: O(sessions + goals + people + tandems · periods); O(days) for the
+    ///   sessions of an exact view of the whole programme.
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
         try input.disclosure.permit(.activity)
         // A segment describes people (a unit, a gender): only the views that may break figures
@@ -61,9 +62,12 @@ public enum ActivityQuery {
         let programme = try input.programme(options.programme)
         let k = programme.minGroupSize
         let policy = input.disclosure
-        var people = input.model.people(in: programme.id)
+        // Every figure here is a sum over people or tandems: no order needed (sorting the
+        // ids of a store of millions was a fifth of the query).
+        let everyoneInProgramme = input.model.people.values.filter { $0.programme == programme.id }
+        var people = everyoneInProgramme
         if let segment = options.segment { people = people.filter(segment.admits) }
-        var tandems = input.model.tandems(in: programme.id)
+        var tandems = input.model.tandems.values.filter { $0.programme == programme.id }
         if options.segment != nil {
             let ids = Set(people.map(\.id))
             tandems = tandems.filter { ids.contains($0.mentor) || ids.contains($0.mentee) }
@@ -77,12 +81,12 @@ public enum ActivityQuery {
         if policy.protects {
             try policy.checkFilter(
                 .init("programme", "\(programme.id)"),
-                selected: policy.population(input.model.people(in: programme.id).map(\.id)),
+                selected: policy.population(everyoneInProgramme.map(\.id)),
                 parent: policy.population(input.model.people.values.map(\.id)), k: k, query: .activity)
             if let segment = options.segment {
                 try policy.checkFilter(
                     .init("segment", "\(segment)"), selected: population,
-                    parent: policy.population(input.model.people(in: programme.id).map(\.id)),
+                    parent: policy.population(everyoneInProgramme.map(\.id)),
                     k: k, query: .activity)
             }
         }
@@ -94,6 +98,8 @@ public enum ActivityQuery {
             starts.append(day)
             day = options.period.next(after: day)
         }
+        // Each period's last day (the as-of date for the last one), worked out once.
+        let ends = starts.map { min(options.period.next(after: $0).adding(days: -1), last) }
         var figures = [Figures](repeating: Figures(), count: starts.count)
         func index(_ date: BusinessDate) -> Int? {
             guard date <= last, let first = starts.first, date >= first else { return nil }
@@ -104,9 +110,23 @@ public enum ActivityQuery {
             }
             return low
         }
+        // An exact view of the whole programme needs the sessions' sums only: from the model's
+        // counts per day, when it kept no session one by one (a snapshot's model does not).
+        let daily =
+            input.model.sessionLog == nil && !policy.protects && options.segment == nil
+            && input.disclosure.ownTandemsOf == nil && !input.sliced
+        if daily {
+            for (key, day) in input.model.dailySessions where key.programme == programme.id {
+                guard let i = index(BusinessDate(dayNumber: key.day)) else { continue }
+                figures[i].sessions.add(day.sessions)
+                figures[i].minutes.add(day.minutes)
+                figures[i].online.add(day.online)
+                figures[i].inPerson.add(day.sessions - day.online)
+            }
+        }
         for tandem in tandems {
             var perPeriod: [Int: (sessions: Int, minutes: Int, online: Int, inPerson: Int, goals: Int)] = [:]
-            for session in input.model.sessionLog?[tandem.id] ?? [] {
+            for session in daily ? [] : input.model.sessionLog?[tandem.id] ?? [] {
                 guard let i = index(session.on) else { continue }
                 var f = perPeriod[i] ?? (0, 0, 0, 0, 0)
                 f.sessions += 1
@@ -127,9 +147,8 @@ public enum ActivityQuery {
                 figures[i].goalsReached.add(f.goals)
             }
             if let i = index(tandem.since) { figures[i].matches += 1 }
-            for (i, start) in starts.enumerated() {
-                let end = min(options.period.next(after: start).adding(days: -1), last)
-                if tandem.since <= end && (tandem.until.map { $0 > end } ?? true) { figures[i].active += 1 }
+            for (i, end) in ends.enumerated() where tandem.since <= end && (tandem.until.map { $0 > end } ?? true) {
+                figures[i].active += 1
             }
         }
         for person in people {

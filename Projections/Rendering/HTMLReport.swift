@@ -30,18 +30,9 @@ public enum HTMLReport {
         var html = Page(policy: policy, pairs: pairs, k: programme.minGroupSize)
         html.open(programme: programme, basis: input.basis)
         html.headline(s, dropouts: d)
-        // The monthly chart is `tandem activity`'s figures (perturbed per month for analysts).
-        // An exact view loaded without each session reads the same counts from the model.
-        var activity = try ActivityQuery.run(input, .init(programme: programme.id))
-        if input.model.sessionLog == nil, !policy.protects {
-            let months = input.model.sessionsByMonth[programme.id] ?? [:]
-            activity.payload = .array(
-                (activity.payload.arrayValue ?? []).map { period in
-                    var object = period.objectValue ?? JSONObject()
-                    object["sessions"] = .int(Int64(months[object["period"]?.stringValue ?? ""] ?? 0))
-                    return .object(object)
-                })
-        }
+        // The monthly chart is `tandem activity`'s figures (perturbed per month for analysts;
+        // an exact view loaded without each session reads them from the model's daily counts).
+        let activity = try ActivityQuery.run(input, .init(programme: programme.id))
         html.sessionsPerMonth(activity.payload.arrayValue ?? [])
         html.activeOverTime(tandems, programme: programme, asOf: input.asOf)
         if let groups = d["groups"]?.arrayValue {

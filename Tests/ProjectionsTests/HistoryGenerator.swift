@@ -119,7 +119,8 @@ struct HistoryGenerator {
                     record(
                         .recordSession(
                             RecordSession(
-                                tandem: tandem.id, on: date(), minutes: Int.random(in: 20...90, using: &generator))))
+                                tandem: tandem.id, on: date(), minutes: Int.random(in: 20...90, using: &generator),
+                                mode: Bool.random(using: &generator) ? .online : nil)))
                 }
             case 60..<68:
                 if let tandem = pick(active) {

@@ -294,7 +294,19 @@ enum QueryCommands {
                 "by", "period", "The period length (default: month).",
                 allowed: ActivityQuery.Period.allCases.map(\.rawValue)),
             .value("segment", "key=value", "Only people in one segment, and their tandems."),
-        ], keepsSessions: { _, _ in .all }
+        ],
+        // Each session is needed where figures are perturbed per tandem (analysts), or for
+        // some people only (a segment; a participant's own tandems, from a slice); an exact
+        // view of a whole programme sums the model's daily counts.
+        keepsSessions: { command, viewer in
+            if viewer == .analyst || command.value("segment") != nil { return .all }
+            if case .participant = viewer { return .all }
+            return .none
+        },
+        confinedTo: { _, viewer in
+            if case .participant = viewer { return Confinement() }
+            return nil
+        }
     ) { input, command, _ in
         try ActivityQuery.run(
             input,

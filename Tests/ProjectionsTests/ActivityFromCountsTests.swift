@@ -1,0 +1,77 @@
+import EventLog
+import Mentoring
+import Projections
+import TestSupport
+import Testing
+
+/// `activity` for an exact view of a whole programme, summed from the model's daily session
+/// counts (warm, from the snapshot or a checkpoint), against the same query over every
+/// session kept one by one (a replay); and a participant's own activity from a slice against
+/// a replay. Seeded histories, by month and by quarter, in several windows.
+@Suite("Activity from daily counts: the figures of every session, without keeping them")
+struct ActivityFromCountsTests {
+    static let today = BusinessDate("2030-01-01")!
+
+    static func activity(
+        _ service: QueryService, viewer: Viewer, window: ReplayWindow, keeping: SessionKeeping,
+        confinement: Confinement? = nil, period: ActivityQuery.Period
+    ) -> String {
+        do {
+            let input = try service.input(
+                QueryService.Request(
+                    viewer: viewer, window: window, knownAt: window.knownAt.map { "seq:\($0)" }, keepsSessions: keeping,
+                    confinedTo: confinement, today: today))
+            let result = try ActivityQuery.run(input, .init(period: period))
+            return "\(result.payload) \(result.notes)"
+        } catch {
+            return "error: \(error)"
+        }
+    }
+
+    @Test("coordinators' and auditors' figures from daily counts equal those of every session", arguments: 0..<5)
+    func countsEqualSessions(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        var history = HistoryGenerator(seed: UInt64(seed) &+ 9100)
+        history.backdating = seed % 2 == 0
+        history.run(steps: 220)
+        let store = try TimeTravelTests.store(history, in: directory)
+        let service = TimeTravelTests.service(store)
+        let head = try store.events.readHead().seq
+        var windows: [ReplayWindow] = [.everything, ReplayWindow(knownAt: head / 2), ReplayWindow(knownAt: head - 3)]
+        for month in ["2027-02-10", "2027-03-31", "2027-05-01", "2027-07-15"] {
+            windows.append(ReplayWindow(asOf: BusinessDate(month)!))
+        }
+        for window in windows {
+            for viewer in [Viewer.coordinator, .auditor] where window.knownAt == nil || viewer == .auditor {
+                for period in ActivityQuery.Period.allCases {
+                    let counted = Self.activity(service, viewer: viewer, window: window, keeping: .none, period: period)
+                    let kept = Self.activity(service, viewer: viewer, window: window, keeping: .all, period: period)
+                    #expect(counted == kept, "seed \(seed), \(viewer), \(window), \(period)")
+                }
+            }
+        }
+        #expect(
+            !Self.activity(service, viewer: .coordinator, window: .everything, keeping: .none, period: .month)
+                .contains("error"))
+    }
+
+    @Test("a participant's own activity from a slice equals a replay's", arguments: 0..<3)
+    func participantsOwn(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        var history = HistoryGenerator(seed: UInt64(seed) &+ 9200)
+        history.run(steps: 200)
+        let store = try TimeTravelTests.store(history, in: directory)
+        let service = TimeTravelTests.service(store)
+        _ = try service.input(QueryService.Request(viewer: .coordinator, today: Self.today))
+        let model = try ProgrammeReadModel.replay(store.events, vault: Vault(store: store)).fold
+        for person in model.people.values.map(\.id) {
+            let sliced = Self.activity(
+                service, viewer: .participant(person), window: .everything, keeping: .all, confinement: Confinement(),
+                period: .month)
+            let replayed = Self.activity(
+                service, viewer: .participant(person), window: ReplayWindow(asOf: Self.today), keeping: .all,
+                period: .month)
+            #expect(sliced == replayed, "seed \(seed), \(person)")
+        }
+    }
+}
