@@ -31,11 +31,8 @@ struct ActivityFromCountsTests {
     @Test("coordinators' and auditors' figures from daily counts equal those of every session", arguments: 0..<5)
     func countsEqualSessions(seed: Int) throws {
         let directory = TemporaryDirectory()
-        var history = HistoryGenerator(seed: UInt64(seed) &+ 9100)
-        history.backdating = seed % 2 == 0
-        history.run(steps: 220)
-        let store = try TimeTravelTests.store(history, in: directory)
-        let service = TimeTravelTests.service(store)
+        let (_, store, service) = try TimeTravelTests.generated(
+            seed: UInt64(seed) &+ 9100, steps: 220, backdating: seed % 2 == 0, in: directory)
         let head = try store.events.readHead().seq
         var windows: [ReplayWindow] = [.everything, ReplayWindow(knownAt: head / 2), ReplayWindow(knownAt: head - 3)]
         for month in ["2027-02-10", "2027-03-31", "2027-05-01", "2027-07-15"] {
@@ -58,10 +55,7 @@ struct ActivityFromCountsTests {
     @Test("a participant's own activity from a slice equals a replay's", arguments: 0..<3)
     func participantsOwn(seed: Int) throws {
         let directory = TemporaryDirectory()
-        var history = HistoryGenerator(seed: UInt64(seed) &+ 9200)
-        history.run(steps: 200)
-        let store = try TimeTravelTests.store(history, in: directory)
-        let service = TimeTravelTests.service(store)
+        let (_, store, service) = try TimeTravelTests.generated(seed: UInt64(seed) &+ 9200, steps: 200, in: directory)
         _ = try service.input(QueryService.Request(viewer: .coordinator, today: Self.today))
         let model = try ProgrammeReadModel.replay(store.events, vault: Vault(store: store)).fold
         for person in model.people.values.map(\.id) {

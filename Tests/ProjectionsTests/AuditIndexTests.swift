@@ -63,11 +63,8 @@ struct AuditIndexTests {
     @Test("every tandem's and participant's trail equals a full pass, before and after a tail", arguments: 0..<5)
     func indexedEqualsFullPass(seed: Int) throws {
         let directory = TemporaryDirectory()
-        var history = HistoryGenerator(seed: UInt64(seed) &+ 8100)
-        history.backdating = seed % 2 == 1
-        history.run(steps: 180)
-        let store = try TimeTravelTests.store(history, in: directory)
-        var service = TimeTravelTests.service(store)
+        var (history, store, service) = try TimeTravelTests.generated(
+            seed: UInt64(seed) &+ 8100, steps: 180, backdating: seed % 2 == 1, in: directory)
         service.subjectIndexTail = 30
         // The first audit reads every line and writes the index.
         _ = try service.audit(
@@ -98,10 +95,7 @@ struct AuditIndexTests {
     @Test("a damaged index is not used, and the trail is still a full pass's")
     func damagedIndex() throws {
         let directory = TemporaryDirectory()
-        var history = HistoryGenerator(seed: 8200)
-        history.run(steps: 200)
-        let store = try TimeTravelTests.store(history, in: directory)
-        let service = TimeTravelTests.service(store)
+        let (_, store, service) = try TimeTravelTests.generated(seed: 8200, steps: 200, in: directory)
         _ = try service.audit(
             try service.input(QueryService.Request(viewer: .auditor, today: Self.today)), window: .everything,
             options: AuditQuery.Options())

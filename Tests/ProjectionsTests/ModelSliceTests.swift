@@ -78,11 +78,8 @@ struct ModelSliceTests {
     @Test("every tandem's sessions and goals equal a replay's, with and without a tail", arguments: 0..<6)
     func sliceEqualsReplay(seed: Int) throws {
         let directory = TemporaryDirectory()
-        var history = HistoryGenerator(seed: UInt64(seed) &+ 7100)
-        history.backdating = seed % 2 == 1
-        history.run(steps: 160)
-        let store = try TimeTravelTests.store(history, in: directory)
-        let service = TimeTravelTests.service(store)
+        var (history, store, service) = try TimeTravelTests.generated(
+            seed: UInt64(seed) &+ 7100, steps: 160, backdating: seed % 2 == 1, in: directory)
         // A whole-model query writes the snapshot and the session index.
         _ = try service.input(QueryService.Request(viewer: .coordinator, today: Self.today))
         #expect(try Self.expectSameAnswers(store, service, seed: seed) > 0, "seed \(seed): no slice answered")
@@ -104,10 +101,7 @@ struct ModelSliceTests {
     ) throws -> (
         Store, QueryService, ProgrammeReadModel
     ) {
-        var history = HistoryGenerator(seed: seed)
-        history.run(steps: 200)
-        let store = try TimeTravelTests.store(history, in: directory)
-        let service = TimeTravelTests.service(store)
+        let (_, store, service) = try TimeTravelTests.generated(seed: seed, steps: 200, in: directory)
         _ = try service.input(QueryService.Request(viewer: .coordinator, today: Self.today))
         return (store, service, try ProgrammeReadModel.replay(store.events, vault: Vault(store: store)).fold)
     }

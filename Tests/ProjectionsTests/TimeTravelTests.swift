@@ -21,6 +21,18 @@ struct TimeTravelTests {
         return store
     }
 
+    /// A store holding `steps` steps of the history seeded with `seed`, and a query service
+    /// on it (checkpoints every 16 lines).
+    static func generated(
+        seed: UInt64, steps: Int, backdating: Bool = false, in directory: TemporaryDirectory
+    ) throws -> (history: HistoryGenerator, store: Store, service: QueryService) {
+        var history = HistoryGenerator(seed: seed)
+        history.backdating = backdating
+        history.run(steps: steps)
+        let store = try store(history, in: directory)
+        return (history, store, service(store))
+    }
+
     /// Appends the history's lines after `seq` to the store, and rewrites its vault.
     static func append(_ history: HistoryGenerator, after seq: Int, to store: Store) throws {
         var records: [LogRecord] = []
