@@ -70,12 +70,11 @@ public struct QueryInput: Sendable {
         // Names are read only for a viewer who may see them: all of them at once, the first
         // time one is asked for (a report that shows one shows many).
         guard let ref = model.people[person]?.profileRef else { return .null }
-        if !profileCache.hasAll {
+        if !profileCache.hasAllNames {
             let refs = Set(model.people.values.compactMap(\.profileRef))
-            _ = try? profileCache.profiles(refs, vault: vault)
-            profileCache.markAll()
+            try? profileCache.loadNames(refs, vault: vault)
         }
-        return profileCache.profile(ref).map { .string($0.name) } ?? .null
+        return profileCache.name(ref).map { .string($0) } ?? .null
     }
 
     /// Vault texts by ref, read only for the refs asked for.
@@ -114,13 +113,20 @@ public enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Profiles read from the vault, kept for the rest of the query.
 final class ProfileCache: Sendable {
-    private let lock = Mutex<(profiles: [String: Profile], asked: Set<String>, all: Bool)>(([:], [], false))
+    private let lock = Mutex<(profiles: [String: Profile], asked: Set<String>)>(([:], []))
+    /// Everyone's names, once asked for: nil until then.
+    private let names = Mutex<[String: String]?>(nil)
 
-    var hasAll: Bool { lock.withLock { $0.all } }
+    var hasAllNames: Bool { names.withLock { $0 != nil } }
 
-    /// A profile read before, if it was found.
-    func profile(_ ref: String) -> Profile? { lock.withLock { $0.profiles[ref] } }
-    func markAll() { lock.withLock { $0.all = true } }
+    /// A name read before, if it was found.
+    func name(_ ref: String) -> String? { names.withLock { $0?[ref] } }
+
+    /// Reads the names of `refs` in one pass over the vault (none if `vault` is nil).
+    func loadNames(_ refs: Set<String>, vault: Vault?) throws {
+        let found = try vault?.names(withRefIn: refs) ?? [:]
+        names.withLock { $0 = found }
+    }
 
     /// The profiles with these refs; refs not asked for before are read from `vault` in one
     /// pass (none are read if `vault` is nil).

@@ -76,10 +76,54 @@ public struct Vault: Sendable {
     /// parsed to find its ref.
     /// - Throws: `SystemError` if the vault cannot be read.
     public func forEachLine(withRefIn refs: Set<String>, _ body: (VaultLine) throws -> Void) throws {
+        try forEachCandidate(withRefIn: refs) { line, offset in
+            let parsed = try Self.parse(line, offset: offset)
+            if refs.contains(parsed.ref) { try body(parsed) }
+        }
+    }
+
+    /// The names in the profiles whose ref is in `refs`, by ref. The name is read where a
+    /// line has the shape this code writes (`…,"payload":{"kind":"profile","name":"…"`) after
+    /// checking the whole line is JSON, without building it; a line of another shape is
+    /// parsed whole. For listings that show everyone's name (a million profiles' lists of
+    /// offers and wants were most of `tandems` on a large store).
+    /// - Throws: `SystemError` if the vault cannot be read.
+    public func names(withRefIn refs: Set<String>) throws -> [String: String] {
+        var names: [String: String] = [:]
+        names.reserveCapacity(refs.count)
+        let prefix = Self.refPrefix, marker = Self.profileNameMarker
+        try forEachCandidate(withRefIn: refs) { line, offset in
+            let refEnd = prefix.count + 18
+            if line.count > refEnd, line[refEnd] == UInt8(ascii: "\""),
+                memcmp(line.baseAddress!, prefix, prefix.count) == 0,
+                PackedRef.pack(bytes: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd])) != nil,
+                let at = ByteSearch.firstIndex(of: marker, in: line, from: refEnd)
+            {
+                var whole = JSONScanner(line)
+                var name = JSONScanner(line, position: at + marker.count)
+                if (try? whole.skipValue()) != nil, whole.position == line.count, let text = try? name.parseString() {
+                    let ref = String(
+                        decoding: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd]), as: UTF8.self)
+                    if refs.contains(ref) { names[ref] = text }
+                    return
+                }
+            }
+            let parsed = try Self.parse(line, offset: offset)
+            if refs.contains(parsed.ref), let profile = parsed.payload?.profile { names[parsed.ref] = profile.name }
+        }
+        return names
+    }
+
+    static let profileNameMarker = Array(",\"payload\":{\"kind\":\"profile\",\"name\":".utf8)
+
+    /// Calls `body` with every line that may hold one of `refs` (and its offset).
+    private func forEachCandidate(
+        withRefIn refs: Set<String>, _ body: (UnsafeRawBufferPointer, _ offset: Int) throws -> Void
+    ) throws {
         guard FileSystem.kind(of: path).exists, !refs.isEmpty else { return }
         let wanted = WantedRefs(refs)
         // Mapped window by window, not read: nothing is copied, and each window's lines are
-        // judged on every core, in pieces cut at newlines; the few that match are parsed
+        // judged on every core, in pieces cut at newlines; the few that match are handed on
         // here, in order.
         try LineStream.forEachMappedWindow(path) { window, base in
             let pieceSize = 1 << 22
@@ -99,9 +143,7 @@ public struct Vault: Sendable {
                 }
             }
             for range in matches.joined() {
-                let parsed = try Self.parse(
-                    UnsafeRawBufferPointer(rebasing: window[range]), offset: base + range.lowerBound)
-                if refs.contains(parsed.ref) { try body(parsed) }
+                try body(UnsafeRawBufferPointer(rebasing: window[range]), base + range.lowerBound)
             }
         }
     }

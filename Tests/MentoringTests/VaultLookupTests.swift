@@ -51,6 +51,46 @@ struct VaultLookupTests {
         }
     }
 
+    @Test("names read from the lines' bytes are those of the parsed profiles", arguments: 0..<3)
+    func namesEqualParsedProfiles(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let random = SeededRandomSource(seed: UInt64(seed) &+ 320)
+        var generator = SeededGenerator(seed: UInt64(seed) &+ 321)
+        let odd = ["Zoë \"Zo\" Ünal", "back\\slash", "tab\tname", "🙂 Smile", "Ann-Marie O'Neil", ""]
+        var lines: [[UInt8]] = []
+        for i in 0..<800 {
+            let payload: PersonalPayload =
+                i % 4 == 3
+                ? .notes("not a profile")
+                : .profile(
+                    Profile(
+                        name: i % 7 == 0 ? odd[i % odd.count] : "Person \(i)", unit: "IT", level: 2, born: 1990,
+                        gender: nil, offers: ["x"], wants: ["y"]))
+            lines.append(SealedRecord(payload, random: random).line)
+        }
+        // Other shapes: keys in another order, a ref of another form, a line cut short.
+        lines.insert(
+            Array(
+                #"{"nonce":"00","ref":"r-00000000000000aa","payload":{"kind":"profile","name":"Odd Order","unit":"IT","level":2,"born":1990}}"#
+                    .utf8), at: 5)
+        lines.insert(
+            Array(
+                #"{"ref":"legacy-1","nonce":"00","payload":{"kind":"profile","name":"Legacy","unit":"IT","level":2,"born":1990}}"#
+                    .utf8), at: 9)
+        lines.insert(
+            Array(#"{"ref":"r-00000000000000bb","nonce":"00","payload":{"kind":"profile","name":"Cut"#.utf8), at: 12)
+        let vault = Vault(path: directory.appending("vault.jsonl"))
+        try FileSystem.replaceAtomically(vault.path, with: lines.flatMap { $0 + [UInt8(0x0A)] })
+        let everything = try vault.lines()
+        var asked = Set(everything.keys.filter { _ in Bool.random(using: &generator) })
+        asked.formUnion(["r-00000000000000aa", "legacy-1", "r-00000000000000bb", "r-0123456789abcdef"])
+        let expected = everything.filter { asked.contains($0.key) }.compactMapValues { $0.payload?.profile?.name }
+        let names = try vault.names(withRefIn: asked)
+        #expect(names == expected, "seed \(seed)")
+        #expect(names["r-00000000000000aa"] == "Odd Order" && names["legacy-1"] == "Legacy")
+        #expect(names["r-00000000000000bb"] == nil)
+    }
+
     @Test("mapped windows hold the lines the buffered stream reads, long lines and a cut-short end included")
     func mappedWindowsEqualTheStream() throws {
         let directory = TemporaryDirectory()
