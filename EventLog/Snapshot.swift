@@ -446,22 +446,32 @@ public enum KeyedSection {
     /// Builds a section from (key, payload) pairs in any order.
     public static func build(_ records: [(key: [UInt8], payload: [UInt8])], sorted isSorted: Bool = false) -> [UInt8] {
         let sorted = isSorted ? records : records.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-        var body = SnapshotWriter(capacity: sorted.reduce(0) { $0 + $1.key.count + $1.payload.count + 12 })
+        return build(sortedKeys: Array(sorted.indices), bytes: { sorted[$0].key }, payload: { sorted[$0].payload })
+    }
+
+    /// Builds a section from records made one at a time: `keys` in the order `build` sorts
+    /// them (bytewise), and `payload(key)` the record of each. No record outlives its
+    /// turn (a million records held at once set a batch's peak memory).
+    public static func build<Key>(
+        sortedKeys keys: [Key], bytes: (Key) -> [UInt8], payload: (Key) -> [UInt8]
+    ) -> [UInt8] {
+        var body = SnapshotWriter(capacity: keys.count * 64)
         var offsets: [UInt32] = []
-        offsets.reserveCapacity(sorted.count)
-        let tableSize = 4 + 4 * sorted.count
-        for record in sorted {
+        offsets.reserveCapacity(keys.count)
+        let tableSize = 4 + 4 * keys.count
+        for key in keys {
             offsets.append(UInt32(tableSize + body.bytes.count))
             let start = body.bytes.count
-            body.write(UInt64(record.key.count))
-            body.writeRaw(record.key)
-            body.write(UInt64(record.payload.count))
-            body.writeRaw(record.payload)
+            let keyBytes = bytes(key), record = payload(key)
+            body.write(UInt64(keyBytes.count))
+            body.writeRaw(keyBytes)
+            body.write(UInt64(record.count))
+            body.writeRaw(record)
             let checksum = body.bytes.withUnsafeBytes { fnv1a(UnsafeRawBufferPointer(rebasing: $0[start...])) }
             body.writeUInt32(checksum)
         }
         var out = SnapshotWriter(capacity: tableSize + body.bytes.count)
-        out.writeUInt32(UInt32(sorted.count))
+        out.writeUInt32(UInt32(keys.count))
         for offset in offsets { out.writeUInt32(offset) }
         out.writeRaw(body.bytes)
         return out.bytes

@@ -27,9 +27,15 @@ public enum DeciderSnapshot {
         // One section at a time, each section's records gone before the next is built: after
         // a batch of a million commands, holding every record's bytes at once set the
         // batch's peak memory.
+        func bytewise<Kind>(_ ids: some Collection<Identifier<Kind>>) -> [Identifier<Kind>] {
+            ids.sorted { $0.rawValue.utf8.lexicographicallyPrecedes($1.rawValue.utf8) }
+        }
         let participants = KeyedSection.build(
-            state.participants.values.map { (Array($0.id.rawValue.utf8), encode($0)) })
-        let tandems = KeyedSection.build(state.tandems.values.map { (Array($0.id.rawValue.utf8), encode($0)) })
+            sortedKeys: bytewise(state.participants.keys), bytes: { Array($0.rawValue.utf8) },
+            payload: { encode(state.participants[$0]!) })
+        let tandems = KeyedSection.build(
+            sortedKeys: bytewise(state.tandems.keys), bytes: { Array($0.rawValue.utf8) },
+            payload: { encode(state.tandems[$0]!) })
         let keys = KeyedSection.build(state.keys.map { (Array($0.key.utf8), encode($0.value, key: $0.key)) })
         try file.write(
             kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize,
