@@ -81,6 +81,11 @@ public struct SnapshotWriter: Sendable {
     public mutating func writeUInt32(_ value: UInt32) {
         for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt32(i)))) }
     }
+
+    /// Overwrites the four bytes at `offset` (written before) with `value`, little-endian.
+    public mutating func setUInt32(_ value: UInt32, at offset: Int) {
+        for i in 0..<4 { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
+    }
 }
 
 /// Reads what `SnapshotWriter` wrote, checking every bound: a damaged snapshot throws
@@ -455,25 +460,22 @@ public enum KeyedSection {
     public static func build<Key>(
         sortedKeys keys: [Key], bytes: (Key) -> [UInt8], payload: (Key) -> [UInt8]
     ) -> [UInt8] {
-        var body = SnapshotWriter(capacity: keys.count * 64)
-        var offsets: [UInt32] = []
-        offsets.reserveCapacity(keys.count)
+        // The table first, filled in as the records follow it: the section is never copied.
         let tableSize = 4 + 4 * keys.count
-        for key in keys {
-            offsets.append(UInt32(tableSize + body.bytes.count))
-            let start = body.bytes.count
-            let keyBytes = bytes(key), record = payload(key)
-            body.write(UInt64(keyBytes.count))
-            body.writeRaw(keyBytes)
-            body.write(UInt64(record.count))
-            body.writeRaw(record)
-            let checksum = body.bytes.withUnsafeBytes { fnv1a(UnsafeRawBufferPointer(rebasing: $0[start...])) }
-            body.writeUInt32(checksum)
-        }
-        var out = SnapshotWriter(capacity: tableSize + body.bytes.count)
+        var out = SnapshotWriter(capacity: tableSize + keys.count * 64)
         out.writeUInt32(UInt32(keys.count))
-        for offset in offsets { out.writeUInt32(offset) }
-        out.writeRaw(body.bytes)
+        out.writeRaw(repeatElement(0, count: 4 * keys.count))
+        for (i, key) in keys.enumerated() {
+            let start = out.bytes.count
+            out.setUInt32(UInt32(start), at: 4 + 4 * i)
+            let keyBytes = bytes(key), record = payload(key)
+            out.write(UInt64(keyBytes.count))
+            out.writeRaw(keyBytes)
+            out.write(UInt64(record.count))
+            out.writeRaw(record)
+            let checksum = out.bytes.withUnsafeBytes { fnv1a(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            out.writeUInt32(checksum)
+        }
         return out.bytes
     }
 
