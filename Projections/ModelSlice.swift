@@ -15,7 +15,8 @@ import Mentoring
 ///   `row + 1` in the low half and the high half of the id's FNV-1a hash above it.
 ///   Linear probing from the hash's low bits;
 /// - each person's tandems: `P + 1` starts into a list of `2N` tandem rows (every tandem
-///   is listed under its mentor and its mentee), in row order.
+///   is listed under its mentor and its mentee), in row order;
+/// - `N` offsets of each tandem's check-ins (`UInt32.max`: none).
 ///
 /// Offsets are 32-bit: a model section of 4 GiB or more is written without a lookup (and
 /// every query then loads the whole model).
@@ -46,6 +47,7 @@ enum SnapshotLookup {
         var personStarts: [UInt32] = []
         var tandemStarts: [UInt32] = []
         var goalStarts: [UInt32] = []
+        var checkInStarts: [UInt32] = []
         var prefixEnd: UInt32 = 0
 
         /// The section, given each row's id; nil if an offset does not fit in 32 bits.
@@ -99,6 +101,7 @@ enum SnapshotLookup {
             }
             words += starts
             words += lists
+            words += checkInStarts
             return words.withUnsafeBytes { raw in
                 // Little-endian words: what this platform stores (Linux on x86-64 and arm64).
                 Array(raw)
@@ -118,7 +121,7 @@ enum SnapshotLookup {
             prefixEnd = Int(try lookup.uint32(at: 8))
             peopleSlots = Int(try lookup.uint32(at: 12))
             tandemSlots = Int(try lookup.uint32(at: 16))
-            let words = slotsStart + 2 * (peopleSlots + tandemSlots) + people + 1 + 2 * tandems
+            let words = slotsStart + 2 * (peopleSlots + tandemSlots) + people + 1 + 3 * tandems
             guard peopleSlots.nonzeroBitCount == 1, tandemSlots.nonzeroBitCount == 1, words * 4 == lookup.bytes.count
             else {
                 throw .malformed("a lookup section of the wrong size")
@@ -175,6 +178,13 @@ enum SnapshotLookup {
             return rows
         }
 
+        /// Where tandem `row`'s check-ins begin, if it has any.
+        func checkInsStart(_ row: Int) throws(SnapshotError) -> Int? {
+            let index = slotsStart + 2 * (peopleSlots + tandemSlots) + people + 1 + 2 * tandems + row
+            let start = try lookup.uint32(at: index * 4)
+            return start == .max ? nil : Int(start)
+        }
+
         /// The row of person `id`, its id read from its record in `model`; nil if none.
         func personRow(of id: ParticipantID, in model: VerifiedSection) throws(SnapshotError) -> Int? {
             try find(id.rawValue, slotsAt: slotsStart, count: peopleSlots, rows: people) { row throws(SnapshotError) in
@@ -213,8 +223,8 @@ public struct Confinement: Sendable, Equatable {
 /// rest (`sessions --tandem T`, `goals --tandem T`, a participant's own sessions, on a store
 /// of millions).
 ///
-/// Programme-wide counts (sessions per day, swaps, check-ins, match runs) are not in a
-/// slice: only queries confined to its tandems may use it.
+/// Programme-wide counts (sessions per day, swaps, match runs) are not in a slice, only
+/// its tandems' check-ins: only queries confined to its tandems may use it.
 struct ModelSlice {
     var model: ProgrammeReadModel
     var voided: [Int: Int]
@@ -297,6 +307,22 @@ extension ProjectionSnapshot {
             let row = model.tandemRows.appendNew(view, mentor: members[0], mentee: members[1])
             tandemRows[full] = row
             tandems.insert(view.id)
+            if let checkIns = try lookup.checkInsStart(full) {
+                model.checkIns[view.id] = try section.read(from: checkIns) {
+                    (r: inout SnapshotReader) throws(SnapshotError) -> [CheckInView] in
+                    guard try r.readString() == view.id.rawValue else {
+                        throw .malformed("check-ins of another tandem")
+                    }
+                    var list: [CheckInView] = []
+                    for _ in 0..<(try r.readCount()) {
+                        list.append(
+                            CheckInView(
+                                tandem: view.id, participant: try id(&r), rating: try r.readInt(),
+                                on: BusinessDate(dayNumber: try r.readInt())))
+                    }
+                    return list
+                }
+            }
             if let goals = try lookup.goalsStart(full) {
                 try section.read(from: goals) { (r: inout SnapshotReader) throws(SnapshotError) in
                     guard try r.readInt() == full else { throw .malformed("a goal list of another tandem") }

@@ -15,8 +15,9 @@ public enum ProjectionSnapshot {
     /// programme was closed; 7: people and tandems name each other by row number, not id
     /// (a load without lookups); 8: the model is checked chunk by chunk, and a `lookup`
     /// section finds one tandem's records (`ModelSlice`); 9: and each person's tandems; 10:
-    /// sessions, minutes and online sessions per programme and day (not sessions per month).
-    public static let schema = 10
+    /// sessions, minutes and online sessions per programme and day (not sessions per month);
+    /// 11: the lookup finds each tandem's check-ins.
+    public static let schema = 11
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile {
@@ -65,7 +66,11 @@ public enum ProjectionSnapshot {
             w.write(day.online)
         }
         w.write(UInt64(model.checkIns.count))
+        var checkInStarts: [(row: Int32, start: UInt32)] = []
         for (tandem, list) in model.checkIns.sorted(by: { $0.key < $1.key }) {
+            if let row = model.tandemRows.row(of: tandem) {
+                checkInStarts.append((row, UInt32(truncatingIfNeeded: w.bytes.count)))
+            }
             w.write(tandem.rawValue)
             w.write(UInt64(list.count))
             for c in list {
@@ -92,6 +97,8 @@ public enum ProjectionSnapshot {
         }
         w.write(UInt64(model.goals.count))
         lookup.goalStarts = [UInt32](repeating: .max, count: model.tandems.count)
+        lookup.checkInStarts = [UInt32](repeating: .max, count: model.tandems.count)
+        for (row, start) in checkInStarts { lookup.checkInStarts[Int(row)] = start }
         for (tandem, goals) in model.goals {
             let row = model.tandemRows.row(of: tandem)!
             lookup.goalStarts[Int(row)] = UInt32(truncatingIfNeeded: w.bytes.count)

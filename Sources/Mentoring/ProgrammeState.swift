@@ -67,8 +67,8 @@ public struct TandemRecord: Sendable, Equatable {
     public var sinceSeq = 0
     public var untilSeq: Int?
     /// The latest business date of anything recorded about the tandem while it ran (a
-    /// session, a goal set or reached), and the seq that recorded it: an end dated before it
-    /// would contradict the history.
+    /// session, a goal set or reached, a check-in), and the seq that recorded it: an end
+    /// dated before it would contradict the history.
     public var lastActivity: BusinessDate?
     public var lastActivitySeq = 0
     public var goals: [GoalID: GoalRecord] = [:]
@@ -152,6 +152,9 @@ public struct ProgrammeState: Sendable, Equatable {
         case .checkInRecorded(let e):
             // The notes may speak of the partner: either one's erasure removes them.
             if let ref = e.personal?.ref { tandems[e.tandem]?.refs.append(ref) }
+            // A check-in is part of the tandem's history: an end backdated before it would
+            // leave a check-in of a tandem that had ended (the timeline property test found it).
+            tandems[e.tandem]?.noteActivity(on: e.on, seq: recorded.seq)
         case .goalSet(let e):
             tandems[e.tandem]?.goals[e.goal] = GoalRecord(setOn: e.on, due: e.due, category: e.category)
             tandems[e.tandem]?.refs.append(e.personal.ref)

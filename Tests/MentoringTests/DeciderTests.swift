@@ -376,6 +376,18 @@ struct DeciderTests {
         s.when(.complete(CompleteTandem(tandem: F.t("t1"), on: F.d("2027-02-20")))).thenAccepted()
     }
 
+    @Test func anEndMayNotComeBeforeTheTandemsLastCheckIn() {
+        var s = Scenario.given(F.standard)
+        s.record(
+            .checkInRecorded(
+                CheckInRecorded(tandem: F.t("t1"), participant: F.p("e1"), rating: 2, on: F.d("2027-02-20"))))  // seq 8
+        s.when(.withdraw(Withdraw(participant: F.p("m1"), on: F.d("2027-02-15"), reason: .time))).thenRefused(
+            .timelineConflict(
+                fact: "t1 has an entry dated 2027-02-20", factDate: F.d("2027-02-20"), seq: 8, entry: "withdrawal",
+                date: F.d("2027-02-15")))
+        s.when(.complete(CompleteTandem(tandem: F.t("t1"), on: F.d("2027-02-20")))).thenAccepted()
+    }
+
     // MARK: Withdrawals
 
     @Test func aWithdrawalEndsTheTandemAndFreesThePartner() {

@@ -122,7 +122,17 @@ struct HistoryGenerator {
                                 tandem: tandem.id, on: date(), minutes: Int.random(in: 20...90, using: &generator),
                                 mode: Bool.random(using: &generator) ? .online : nil)))
                 }
-            case 60..<68:
+            case 60..<63:
+                // A member's check-in: how well the tandem fits (2 or less marks it at risk).
+                if let tandem = pick(active) {
+                    record(
+                        .checkIn(
+                            RecordCheckIn(
+                                tandem: tandem.id,
+                                participant: Bool.random(using: &generator) ? tandem.mentor : tandem.mentee,
+                                rating: Int.random(in: 1...5, using: &generator), on: date())))
+                }
+            case 63..<68:
                 if let tandem = pick(active) {
                     record(
                         .setGoal(

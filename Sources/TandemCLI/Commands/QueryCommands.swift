@@ -134,7 +134,7 @@ enum QueryCommands {
                 "status", "status", "Which tandems (default: active).",
                 allowed: TandemsQuery.StatusFilter.allCases.map(\.rawValue)),
             .flag("at-risk", "Only active tandems that have not met for more than twice the cadence."),
-        ]
+        ], confinedTo: ownTandems
     ) { input, command, _ in
         try TandemsQuery.run(
             input,
@@ -245,6 +245,12 @@ enum QueryCommands {
                 status: command.value("status").flatMap(PeopleQuery.Status.init(rawValue:)) ?? .all))
     }
 
+    /// A participant's own tandems (a slice of the model answers); everything for the others.
+    static let ownTandems: @Sendable (ParsedCommand, Viewer) throws -> Confinement? = { _, viewer in
+        if case .participant = viewer { return Confinement() }
+        return nil
+    }
+
     /// `--tandem T`: that tandem; none, for a participant: their own tandems; else everything.
     static let tandemOrOwn: @Sendable (ParsedCommand, Viewer) throws -> Confinement? = { command, viewer in
         if let tandem = try ids(command, "tandem", TandemKind.self) { return Confinement(tandems: [tandem]) }
@@ -303,10 +309,7 @@ enum QueryCommands {
             if case .participant = viewer { return .all }
             return .none
         },
-        confinedTo: { _, viewer in
-            if case .participant = viewer { return Confinement() }
-            return nil
-        }
+        confinedTo: ownTandems
     ) { input, command, _ in
         try ActivityQuery.run(
             input,
@@ -441,7 +444,7 @@ enum QueryCommands {
             programmeOption,
             .value("within", "days", "How far ahead to look (default 14)."),
             .value("ics", "file", "Also write the invitations as an iCalendar file."),
-        ]
+        ], confinedTo: ownTandems
     ) { input, command, environment in
         let within: Int
         do throws(FieldError) { within = try command.optionalInteger("within", "days") ?? 14 } catch {
