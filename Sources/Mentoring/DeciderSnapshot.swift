@@ -10,8 +10,10 @@ public enum DeciderSnapshot {
     /// Raised whenever the layout or the meaning of a field changes: an older snapshot is
     /// then rebuilt, never misread.
     /// 2: idempotency keys stored as their SHA-256; tandems keep the seqs of their start,
-    /// end and last activity; 3: match-run proposals with each person, programmes closed.
-    public static let schema = 3
+    /// end and last activity; 3: match-run proposals with each person, programmes closed;
+    /// 4: a tandem's last activity counts its check-ins (an older snapshot's does not, and
+    /// would let an end be backdated before one).
+    public static let schema = 4
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile {

@@ -289,14 +289,9 @@ enum CLICases {
         if let member = text(after: "\"mentor\":\"", in: listing.stdout).map({ String($0.prefix { $0 != "\"" }) }) {
             let own = ["sessions", "--store", store, "--role", "participant:\(member)", "--format", "json"]
             if let runs = times(own, runs: 5) {
-                table.add(
-                    Measurement(
-                        name: "a member's own sessions, \(Harness.short(Double(events))) store", events: 5,
-                        seconds: median(runs) * 5, bytes: 0,
-                        peakKB: Harness.run(tandem, own, environment: BenchStores.environment()).peakKB,
-                        baselineName: "", baselineRate: nil,
-                        note: "median \(ms(median(runs))): slice of the model, notes from the vault"),
-                    baselines: [])
+                addWarm(
+                    "a member's own sessions, \(Harness.short(Double(events))) store", own, runs: runs, into: &table,
+                    note: "slice of the model, notes from the vault")
             }
         }
         // One tandem's audit trail: the first run reads every line and writes the subject
@@ -304,15 +299,22 @@ enum CLICases {
         try? FileSystem.remove(cache + "/subjects.snapshot")
         let audit = ["audit", "--store", store, "--role", "auditor", "--tandem", id, "--format", "json"]
         if let first = times(audit, runs: 1), let runs = times(audit, runs: 5) {
-            table.add(
-                Measurement(
-                    name: "audit --tandem T, \(Harness.short(Double(events))) store", events: 5,
-                    seconds: median(runs) * 5, bytes: 0,
-                    peakKB: Harness.run(tandem, audit, environment: BenchStores.environment()).peakKB,
-                    baselineName: "", baselineRate: nil,
-                    note: "median \(ms(median(runs))) from the subject index; first (writes it) \(ms(first[0]))"),
-                baselines: [])
+            addWarm(
+                "audit --tandem T, \(Harness.short(Double(events))) store", audit, runs: runs, into: &table,
+                note: "from the subject index; first (writes it) \(ms(first[0]))")
         }
+    }
+
+    /// A row of warm runs of one command: their median, and the peak memory of one more run.
+    static func addWarm(
+        _ name: String, _ arguments: [String], runs: [Double], into table: inout BenchTable, note: String
+    ) {
+        table.add(
+            Measurement(
+                name: name, events: runs.count, seconds: median(runs) * Double(runs.count), bytes: 0,
+                peakKB: Harness.run(tandem, arguments, environment: BenchStores.environment()).peakKB,
+                baselineName: "", baselineRate: nil, note: "median \(ms(median(runs))): " + note),
+            baselines: [])
     }
 
     /// `tandem suggest` on 1,000 mentors × 1,000 mentees, every pair eligible, next to
