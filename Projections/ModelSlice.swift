@@ -23,18 +23,6 @@ import Mentoring
 enum SnapshotLookup {
     static let headerWords = 5
 
-    /// 64-bit FNV-1a of an id's bytes: stable across processes (Swift's `Hasher` is not).
-    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x0100_0000_01b3 }
-        return h
-    }
-
-    static func hash(_ id: String) -> UInt64 {
-        var id = id
-        return id.withUTF8 { hash(UnsafeRawBufferPointer($0)) }
-    }
-
     /// A power of two with at most three quarters of its slots used.
     static func slotCount(for count: Int) -> Int {
         var slots = 8
@@ -70,7 +58,7 @@ enum SnapshotLookup {
             func addSlots(count: Int, slotCount: Int, id: (Int) -> String) {
                 var slots = [UInt64](repeating: 0, count: slotCount)
                 for row in 0..<count {
-                    let h = SnapshotLookup.hash(id(row))
+                    let h = StableHash.fnv1a(id(row))
                     var slot = Int(truncatingIfNeeded: h) & (slotCount - 1)
                     while slots[slot] != 0 { slot = (slot + 1) & (slotCount - 1) }
                     slots[slot] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(row + 1)
@@ -151,7 +139,7 @@ enum SnapshotLookup {
         private func find(
             _ id: String, slotsAt base: Int, count: Int, rows: Int, idOfRow: (Int) throws(SnapshotError) -> String
         ) throws(SnapshotError) -> Int? {
-            let h = SnapshotLookup.hash(id)
+            let h = StableHash.fnv1a(id)
             var slot = Int(truncatingIfNeeded: h) & (count - 1)
             for _ in 0..<count {
                 let entry = try lookup.uint64(at: (base + 2 * slot) * 4)

@@ -27,7 +27,7 @@ public enum SubjectIndex {
     }
 
     static func key(_ text: String) -> UInt32 {
-        let h = SnapshotLookup.hash(text)
+        let h = StableHash.fnv1a(text)
         return UInt32(truncatingIfNeeded: h ^ (h >> 32))
     }
 

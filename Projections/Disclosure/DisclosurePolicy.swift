@@ -220,11 +220,7 @@ public struct DisclosurePolicy: Sendable {
     }
 
     /// FNV-1a of a variable's name: a salt that is the same in every process.
-    static func salt(_ name: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
-    }
+    static func salt(_ name: String) -> UInt64 { StableHash.fnv1a(name) }
 }
 
 extension QueryResult {
