@@ -41,4 +41,32 @@ public enum ByteSearch {
         for (i, byte) in needle.enumerated() where haystack[offset + i] != byte { return false }
         return true
     }
+
+    // The same for needles written in the code. A `StaticString` points into the binary:
+    // unlike a shared `[UInt8]`, reading it touches no reference count, which workers on
+    // several cores would otherwise contend for on every line.
+
+    /// The bytes of a static needle.
+    @inline(__always)
+    package static func bytes(_ needle: StaticString) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+    }
+
+    /// Whether `haystack` contains `needle`.
+    package static func contains(_ needle: StaticString, in haystack: UnsafeRawBufferPointer) -> Bool {
+        firstIndex(of: bytes(needle), in: haystack) != nil
+    }
+
+    /// The offset of the first occurrence of `needle` in `haystack` at or after `from`, or nil.
+    package static func firstIndex(of needle: StaticString, in haystack: UnsafeRawBufferPointer, from: Int) -> Int? {
+        guard from <= haystack.count else { return nil }
+        return firstIndex(of: bytes(needle), in: UnsafeRawBufferPointer(rebasing: haystack[from...])).map { $0 + from }
+    }
+
+    /// Whether `needle` stands in `haystack` at `offset`.
+    package static func matches(_ needle: StaticString, in haystack: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        let count = needle.utf8CodeUnitCount
+        guard offset >= 0, offset + count <= haystack.count else { return false }
+        return memcmp(haystack.baseAddress! + offset, needle.utf8Start, count) == 0
+    }
 }

@@ -46,6 +46,16 @@ public struct LogRecord: Sendable, Equatable {
     /// Keys the envelope itself uses; `extras` may not use them.
     public static let reservedKeys: Set<String> = ["seq", "at", "actor", "type", "data", "prev", "hash", "batch"]
 
+    /// Whether `key` is one of `reservedKeys`, without hashing it (the line parser asks for
+    /// every extra key of every line).
+    @inline(__always)
+    static func isReserved(_ key: String) -> Bool {
+        switch key {
+        case "seq", "at", "actor", "type", "data", "prev", "hash", "batch": return true
+        default: return false
+        }
+    }
+
     /// Checks what the line format requires of a record.
     /// - Throws: `LogError.invalidRecord` naming the offending part.
     public func validate() throws(LogError) {
@@ -204,7 +214,9 @@ public enum LineParser {
             let data = dataStart..<s.position
             var extras: [(key: Range<Int>, value: Range<Int>)] = []
             var batch: ClosedRange<Int>?
-            var seen = Set<String>()
+            // Extra keys are few (a batch marker, an on-behalf-of): a list searched in turn
+            // costs less than hashing each name into a set.
+            var seen: [String] = []
             while true {
                 guard s.consume(",") else { throw defect("expected \",\" after data") }
                 let keyStart = s.position
@@ -212,10 +224,11 @@ public enum LineParser {
                 guard s.consume(":") else { throw defect("expected ':' after a key") }
                 if s.keyEquals(key, "prev") && !keyEscaped { break }
                 let name = s.decodeString(key, escaped: keyEscaped)
-                guard !LogRecord.reservedKeys.contains(name) || name == "batch" else {
+                guard name == "batch" || !LogRecord.isReserved(name) else {
                     throw defect("key \"\(name)\" is out of place", keyStart)
                 }
-                guard seen.insert(name).inserted else { throw defect("duplicate key \"\(name)\"", keyStart) }
+                guard !seen.contains(name) else { throw defect("duplicate key \"\(name)\"", keyStart) }
+                seen.append(name)
                 let valueStart = s.position
                 if name == "batch" {
                     var bounds: [Int64] = []

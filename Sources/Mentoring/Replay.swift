@@ -228,9 +228,9 @@ public enum Replay {
         MatchRunRecorded.type, ProgrammeClosed.type, ProfileUpdated.type,
     ].map { Array($0.utf8) }
 
-    static let typeMarker = Array(",\"type\":\"".utf8)
-    static let dataMarker = Array("\",\"data\":{".utf8)
-    static let onMarker = Array("\"on\":\"".utf8)
+    static let typeMarker: StaticString = ",\"type\":\""
+    static let dataMarker: StaticString = "\",\"data\":{"
+    static let onMarker: StaticString = "\"on\":\""
 
     /// Whether the line is an event of a known dated type about a day after `asOf`, read
     /// from its bytes without decoding it. A line this cannot read is not skipped (the
@@ -253,10 +253,11 @@ public enum Replay {
     static func day(in line: LogLine, dataAt: Int) -> Int? {
         let bytes = line.bytes
         guard let onAt = ByteSearch.firstIndex(of: onMarker, in: bytes, from: dataAt),
-            onAt + onMarker.count + 11 <= bytes.count,
-            bytes[onAt + onMarker.count + 10] == UInt8(ascii: "\""),
+            onAt + onMarker.utf8CodeUnitCount + 11 <= bytes.count,
+            bytes[onAt + onMarker.utf8CodeUnitCount + 10] == UInt8(ascii: "\""),
             let day = CivilCalendar.parseDate(
-                UnsafeRawBufferPointer(rebasing: bytes[(onAt + onMarker.count)..<(onAt + onMarker.count + 10)]))
+                UnsafeRawBufferPointer(
+                    rebasing: bytes[(onAt + onMarker.utf8CodeUnitCount)..<(onAt + onMarker.utf8CodeUnitCount + 10)]))
         else { return nil }
         return day
     }
@@ -293,7 +294,7 @@ public enum Replay {
     static func typeName(of line: LogLine) -> (name: UnsafeRawBufferPointer, dataAt: Int)? {
         let bytes = line.bytes
         guard let typeAt = ByteSearch.firstIndex(of: typeMarker, in: bytes, from: 0) else { return nil }
-        let nameStart = typeAt + typeMarker.count
+        let nameStart = typeAt + typeMarker.utf8CodeUnitCount
         guard let dataAt = ByteSearch.firstIndex(of: dataMarker, in: bytes, from: nameStart) else { return nil }
         return (UnsafeRawBufferPointer(rebasing: bytes[nameStart..<dataAt]), dataAt)
     }

@@ -189,25 +189,34 @@ public struct Vault: Sendable {
 
     static let refPrefix = Array("{\"ref\":\"".utf8)
 
-    /// Every line's bytes, byte offset and SHA-256, in order: the lines of each megabyte are
-    /// hashed on every core first, then handed to `body` on this thread (none if the vault
-    /// does not exist).
-    package func forEachHashedLine(
-        _ body: (UnsafeRawBufferPointer, _ offset: Int, SHA256Digest) throws -> Void
+    /// Every line's bytes, byte offset, SHA-256 and `judge`'s verdict on it, in file order.
+    /// `judge` is also given its verdict on the line before in the same piece, if any: lines
+    /// are mostly in the order of the events that wrote them, which makes a good hint.
+    ///
+    /// The vault is mapped a window at a time; each window is cut at newlines into pieces
+    /// that the cores hash and judge at once (`judge` runs on the workers and must only
+    /// read), and then `body` is called for each line on this thread. What `body` does per
+    /// line should be little: the costly per-line work belongs in `judge`. Nothing is called
+    /// if the vault does not exist; a last line without a newline is not passed on.
+    /// - Throws: `SystemError` if the vault cannot be read; whatever `body` throws.
+    package func forEachJudgedLine<Verdict: Sendable>(
+        window: Int = 1 << 25,
+        judge: @Sendable (UnsafeRawBufferPointer, SHA256Digest, _ previous: Verdict?) -> Verdict,
+        _ body: (UnsafeRawBufferPointer, _ offset: Int, SHA256Digest, Verdict) throws -> Void
     ) throws {
         guard FileSystem.kind(of: path).exists else { return }
-        var lines: [Range<Int>] = []
-        try LineStream.forEachChunk(path) { chunk, base in
-            lines.removeAll(keepingCapacity: true)
-            var start = 0
-            while start < chunk.count, let p = memchr(chunk.baseAddress! + start, 0x0A, chunk.count - start) {
-                let newline = chunk.baseAddress!.distance(to: p)
-                lines.append(start..<newline)
-                start = newline + 1
+        try LineStream.forEachMappedWindow(path, window: window) { window, base in
+            let pieces = JudgedPiece<Verdict>.cut(window, into: LogVerifier.processorCount * 8)
+            let shared = JudgedPiece<Verdict>.Shared(window: window, pieces: pieces)
+            DispatchQueue.concurrentPerform(iterations: pieces.count) { i in
+                shared.pieces[i].judge(shared.window, judge)
             }
-            let digests = HashedLines(chunk: chunk, lines: lines)
-            for i in lines.indices {
-                try body(UnsafeRawBufferPointer(rebasing: chunk[lines[i]]), base + lines[i].lowerBound, digests[i])
+            for piece in pieces {
+                for (i, line) in piece.lines.enumerated() {
+                    try body(
+                        UnsafeRawBufferPointer(rebasing: window[line]), base + line.lowerBound, piece.digests[i],
+                        piece.verdicts[i])
+                }
             }
         }
     }
@@ -317,29 +326,55 @@ public struct Vault: Sendable {
     }
 }
 
-/// The SHA-256 of each of a chunk's lines, computed on every core.
-private struct HashedLines: @unchecked Sendable {
-    private var digests: [SHA256Digest]
+/// A run of a window's whole lines, hashed and judged by one worker.
+private final class JudgedPiece<Verdict: Sendable>: @unchecked Sendable {
+    let bytes: Range<Int>
+    private(set) var lines: [Range<Int>] = []
+    private(set) var digests: [SHA256Digest] = []
+    private(set) var verdicts: [Verdict] = []
 
-    init(chunk: UnsafeRawBufferPointer, lines: [Range<Int>]) {
-        var digests = [SHA256Digest](repeating: .zero, count: lines.count)
-        let pieces = max(1, min(lines.count / 256, LogVerifier.processorCount * 2))
-        digests.withUnsafeMutableBufferPointer { out in
-            let shared = SharedOutput(out: out, chunk: chunk)
-            DispatchQueue.concurrentPerform(iterations: pieces) { piece in
-                for i in stride(from: lines.count * piece / pieces, to: lines.count * (piece + 1) / pieces, by: 1) {
-                    shared.out[i] = SHA256.hash(UnsafeRawBufferPointer(rebasing: shared.chunk[lines[i]]))
-                }
+    init(bytes: Range<Int>) { self.bytes = bytes }
+
+    /// Cuts a window of whole lines into about `count` pieces, each ending with a newline.
+    static func cut(_ window: UnsafeRawBufferPointer, into count: Int) -> [JudgedPiece] {
+        var pieces: [JudgedPiece] = []
+        var start = 0
+        let step = max(1, window.count / max(1, count))
+        while start < window.count {
+            var end = min(window.count, start + step) - 1
+            // Up to the end of the line the cut falls in: the window ends with a newline.
+            if let p = memchr(window.baseAddress! + end, 0x0A, window.count - end) {
+                end = window.baseAddress!.distance(to: p)
+            } else {
+                end = window.count - 1
             }
+            pieces.append(JudgedPiece(bytes: start..<(end + 1)))
+            start = end + 1
         }
-        self.digests = digests
+        return pieces
     }
 
-    subscript(_ i: Int) -> SHA256Digest { digests[i] }
+    /// Finds, hashes and judges the piece's lines; on a worker, touching only this piece.
+    func judge(
+        _ window: UnsafeRawBufferPointer, _ verdict: (UnsafeRawBufferPointer, SHA256Digest, Verdict?) -> Verdict
+    ) {
+        var start = bytes.lowerBound
+        while start < bytes.upperBound,
+            let p = memchr(window.baseAddress! + start, 0x0A, bytes.upperBound - start)
+        {
+            let newline = window.baseAddress!.distance(to: p)
+            let line = UnsafeRawBufferPointer(rebasing: window[start..<newline])
+            let digest = SHA256.hash(line)
+            lines.append(start..<newline)
+            digests.append(digest)
+            verdicts.append(verdict(line, digest, verdicts.last))
+            start = newline + 1
+        }
+    }
 
-    /// Each worker writes its own range of lines.
-    private struct SharedOutput: @unchecked Sendable {
-        let out: UnsafeMutableBufferPointer<SHA256Digest>
-        let chunk: UnsafeRawBufferPointer
+    /// What the workers share: each writes only its own piece.
+    struct Shared: @unchecked Sendable {
+        let window: UnsafeRawBufferPointer
+        let pieces: [JudgedPiece]
     }
 }

@@ -61,52 +61,60 @@ public enum VaultVerifier {
     /// (`LogCommitments.pieces` as the verifier's scanner): the log is not read again.
     /// - Throws: as `verify(log:vault:)`.
     public static func verify(_ scanned: LogCommitments, log: any LineSource, vault: Vault) throws -> VaultReport {
-        let (index, erased, freeText) = try scanned.finish()
-        var commitments = index
+        let (commitments, erased, freeText) = try scanned.finish()
         var report = VaultReport(freeTextInLog: freeText)
-        // The vault's lines are hashed on every core a megabyte at a time, and matched here
-        // in order (the first problem named is the first in the file).
-        var nextSlot = 0
-        try vault.forEachHashedLine { line, offset, digest in
-            // Our own lines begin with their ref: one whose digest matches its commitment is
-            // byte for byte what was written, so needs no parse. Anything else is parsed in
-            // full, to tell an orphan record from garbage.
-            var ref: String?
-            var index = CommitmentScan.leadingRef(line).flatMap { commitments.index(ofRef: $0, hint: nextSlot) }
-            if let found = index, digest == commitments.commits[found] {
-                ref = commitments[ref: found]
+        // Erasures by slot, so that a line found by its ref needs no string to be checked.
+        var erasedSlot = [Bool](repeating: false, count: commitments.commits.count)
+        for ref in erased { if let slot = commitments.index(of: ref) { erasedSlot[slot] = true } }
+        var present = [Bool](repeating: false, count: commitments.commits.count)
+        // Our own lines begin with their ref: one whose digest matches its commitment is
+        // byte for byte what was written, so needs no parse. The workers find each line's
+        // slot that way; here, in file order (the first problem named is the first in the
+        // file), only what needs the order is done. Anything else is parsed in full, to tell
+        // an orphan record from garbage.
+        try vault.forEachJudgedLine(judge: { line, digest, previous -> Int32 in
+            guard let ref = CommitmentScan.leadingRef(line),
+                let slot = commitments.index(ofRef: ref, hint: previous.map { Int($0) + 1 } ?? -1),
+                digest == commitments.commits[slot]
+            else { return -1 }
+            return Int32(slot)
+        }) { line, offset, digest, verdict in
+            let slot: Int
+            if verdict >= 0 {
+                slot = Int(verdict)
             } else {
-                ref = Vault.ref(of: line)
-                index = ref.flatMap { commitments.index(of: $0) }
+                guard let ref = Vault.ref(of: line) else {
+                    throw VaultDamage("the line at byte \(offset) is not a vault record (no JSON object with a ref)")
+                }
+                guard let found = commitments.index(of: ref) else {
+                    report.orphans += 1
+                    return
+                }
+                slot = found
             }
-            guard let ref else {
-                throw VaultDamage("the line at byte \(offset) is not a vault record (no JSON object with a ref)")
+            if present[slot] {
+                throw VaultDamage(
+                    "ref \(commitments[ref: slot]) has a second line at byte \(offset); each record is written once")
             }
-            guard let index else {
-                report.orphans += 1
-                return
-            }
-            if commitments.present[index] {
-                throw VaultDamage("ref \(ref) has a second line at byte \(offset); each record is written once")
-            }
-            commitments.present[index] = true
-            if !erased.isEmpty, erased.contains(ref) {
+            present[slot] = true
+            if erasedSlot[slot] {
+                let ref = commitments[ref: slot]
                 throw VaultDamage(
                     "ref \(ref) (seq \(try seq(introducing: ref, in: log))) was erased, yet its line is still in the vault"
                 )
             }
-            guard digest == commitments.commits[index] else {
+            guard digest == commitments.commits[slot] else {
+                let ref = commitments[ref: slot]
                 throw VaultDamage(
                     "the line for ref \(ref) does not match the commitment of seq \(try seq(introducing: ref, in: log))"
                 )
             }
             report.records += 1
-            nextSlot = index + 1
         }
         // In log order, so that the first missing line is the one named.
-        for (index, isPresent) in commitments.present.enumerated() where !isPresent {
-            let ref = commitments[ref: index]
-            guard erased.contains(ref) else {
+        for (slot, isPresent) in present.enumerated() where !isPresent {
+            guard erasedSlot[slot] else {
+                let ref = commitments[ref: slot]
                 var damage = VaultDamage(
                     "the personal data of seq \(try seq(introducing: ref, in: log)) (ref \(ref)) is missing and no PersonalDataErased covers it"
                 )
@@ -268,7 +276,6 @@ private struct CommitmentIndex {
     /// The ref of each slot as its number (refs of another shape are in `otherRefs`).
     private var packedRefs: [UInt64] = []
     private var otherRefs: [Int32: String] = [:]
-    var present: [Bool] = []
 
     /// Fibonacci hashing: the product's top bits index the table.
     @inline(__always)
@@ -279,15 +286,21 @@ private struct CommitmentIndex {
     /// Records a commitment; a ref committed to again keeps its first slot and takes the
     /// later commitment.
     mutating func insert(packed key: UInt64, _ commit: SHA256Digest) {
-        if let index = find(key) {
-            commits[index] = commit
-            return
-        }
         if (commits.count + 1) * 10 > table.count * 7 { grow() }
-        place(key, slot: Int32(commits.count))
+        // One probe sequence finds the ref or the empty entry it goes in: the table is
+        // larger than the caches, and each probe is a miss.
+        let mask = table.count - 1
+        var i = home(key)
+        while table[i].slot != 0 {
+            if table[i].key == key {
+                commits[Int(table[i].slot) - 1] = commit
+                return
+            }
+            i = (i + 1) & mask
+        }
+        table[i] = Entry(key: key, slot: Int32(commits.count) + 1)
         packedRefs.append(key)
         commits.append(commit)
-        present.append(false)
     }
 
     /// Records a commitment to a ref of another shape than ours.
@@ -301,7 +314,6 @@ private struct CommitmentIndex {
         otherRefs[index] = ref
         packedRefs.append(0)
         commits.append(commit)
-        present.append(false)
     }
 
     private mutating func place(_ key: UInt64, slot: Int32) {
@@ -357,17 +369,12 @@ private struct CommitmentIndex {
 
 /// The byte-level reading of a log line that `VaultVerifier` needs.
 enum CommitmentScan {
-    static let open = Array(#"{"ref":""#.utf8)
-    static let middle = Array(#"","commit":""#.utf8)
-    /// The types whose lines must be decoded: erasures (their `refs`), and those whose older
-    /// lines may hold free text (an `override` other than "waived", a void's `reason`).
-    static let decodedTypes = ["PersonalDataErased", "TandemMatched", "PartnerSwapped", "EventVoided"].map {
-        Array($0.utf8)
-    }
-    static let typeKey = Array(#""type":""#.utf8)
+    static let open: StaticString = #"{"ref":""#
+    static let middle: StaticString = #"","commit":""#
+    static let typeKey: StaticString = #""type":""#
     /// A plain-text `onBehalfOf` (older lines); today's is an object. `B` is rare in a line,
     /// so the search is quick.
-    static let plainBehalf = Array(#"BehalfOf":""#.utf8)
+    static let plainBehalf: StaticString = #"BehalfOf":""#
 
     /// Calls `body` with every `{"ref":…,"commit":…}` in the line (the ref as raw bytes).
     /// - Throws: `VaultDamage` if a commitment is not 64 hex digits.
@@ -376,9 +383,9 @@ enum CommitmentScan {
     ) throws {
         var from = 0
         while let start = ByteSearch.firstIndex(of: open, in: line, from: from) {
-            let refStart = start + open.count
+            let refStart = start + open.utf8CodeUnitCount
             guard let refEnd = Self.quote(in: line, from: refStart) else { return }
-            let commitStart = refEnd + middle.count
+            let commitStart = refEnd + middle.utf8CodeUnitCount
             guard commitStart + 64 <= line.count, ByteSearch.matches(middle, in: line, at: refEnd) else {
                 from = refStart
                 continue
@@ -404,18 +411,20 @@ enum CommitmentScan {
     /// The ref a vault line begins with (`{"ref":"…",`), as raw bytes, without parsing the rest.
     static func leadingRef(_ line: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         guard ByteSearch.matches(open, in: line, at: 0),
-            let end = quote(in: line, from: open.count)
+            let end = quote(in: line, from: open.utf8CodeUnitCount)
         else { return nil }
-        return UnsafeRawBufferPointer(rebasing: line[open.count..<end])
+        return UnsafeRawBufferPointer(rebasing: line[open.utf8CodeUnitCount..<end])
     }
 
-    /// Whether the line may carry what only a decode can tell.
+    /// Whether the line may carry what only a decode can tell: erasures (their `refs`), and
+    /// the types whose older lines may hold free text (an `override` other than "waived", a
+    /// void's `reason`).
     static func needsDecoding(_ line: UnsafeRawBufferPointer) -> Bool {
         guard let key = ByteSearch.firstIndex(of: typeKey, in: line, from: 0) else { return true }
-        let start = key + typeKey.count
-        return decodedTypes.contains { type in
-            ByteSearch.matches(type, in: line, at: start) && start + type.count < line.count
-                && line[start + type.count] == UInt8(ascii: "\"")
-        }
+        let start = key + typeKey.utf8CodeUnitCount
+        guard let end = quote(in: line, from: start) else { return true }
+        let type = UnsafeRawBufferPointer(rebasing: line[start..<end])
+        return Replay.equals(type, "PersonalDataErased") || Replay.equals(type, "TandemMatched")
+            || Replay.equals(type, "PartnerSwapped") || Replay.equals(type, "EventVoided")
     }
 }

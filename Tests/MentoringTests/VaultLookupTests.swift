@@ -91,10 +91,9 @@ struct VaultLookupTests {
         #expect(names["r-00000000000000bb"] == nil)
     }
 
-    @Test("mapped windows hold the lines the buffered stream reads, long lines and a cut-short end included")
-    func mappedWindowsEqualTheStream() throws {
-        let directory = TemporaryDirectory()
-        var generator = SeededGenerator(seed: 310)
+    /// 2,000 random lines, some longer than a page, and a last line without a newline.
+    private func randomLines(in directory: TemporaryDirectory, seed: UInt64) throws -> String {
+        var generator = SeededGenerator(seed: seed)
         var bytes: [UInt8] = []
         for i in 0..<2000 {
             // Some lines longer than a window (a page here), so that windows must grow.
@@ -106,6 +105,13 @@ struct VaultLookupTests {
         bytes += Array("no newline".utf8)
         let path = directory.appending("lines")
         try FileSystem.replaceAtomically(path, with: bytes)
+        return path
+    }
+
+    @Test("mapped windows hold the lines the buffered stream reads, long lines and a cut-short end included")
+    func mappedWindowsEqualTheStream() throws {
+        let directory = TemporaryDirectory()
+        let path = try randomLines(in: directory, seed: 310)
         var streamed: [(Int, [UInt8])] = []
         try LineStream.forEach(path) { line, offset in streamed.append((offset, Array(line))) }
         var mapped: [(Int, [UInt8])] = []
@@ -120,5 +126,42 @@ struct VaultLookupTests {
         #expect(mapped.count == 2000)
         #expect(mapped.map(\.0) == streamed.map(\.0))
         #expect(mapped.map(\.1) == streamed.map(\.1))
+    }
+
+    /// A verdict that shows what the judge was given.
+    private struct Seen: Sendable, Equatable {
+        var length: Int
+        var previous: Int?
+        var digest: SHA256Digest
+    }
+
+    @Test("judged lines come in file order with their offsets, digests and the piece's previous verdict")
+    func judgedLinesEqualTheStream() throws {
+        let directory = TemporaryDirectory()
+        let path = try randomLines(in: directory, seed: 311)
+        var streamed: [(Int, [UInt8])] = []
+        try LineStream.forEach(path) { line, offset in streamed.append((offset, Array(line))) }
+        for window in [4096, 1 << 16, 1 << 25] {
+            var judged: [(Int, [UInt8], SHA256Digest, Seen)] = []
+            try Vault(path: path).forEachJudgedLine(window: window) { line, digest, previous in
+                Seen(length: line.count, previous: previous?.length, digest: digest)
+            } _: { line, offset, digest, verdict in
+                judged.append((offset, Array(line), digest, verdict))
+            }
+            #expect(judged.map(\.0) == streamed.map(\.0), "window \(window)")
+            #expect(judged.map(\.1) == streamed.map(\.1), "window \(window)")
+            #expect(judged.allSatisfy { $0.2 == SHA256.hash($0.1) && $0.3.digest == $0.2 }, "window \(window)")
+            // A previous verdict, where given, is the line before's; pieces start without one.
+            var starts = 0
+            for (i, line) in judged.enumerated() {
+                #expect(line.3.length == line.1.count)
+                if let previous = line.3.previous {
+                    #expect(i > 0 && previous == judged[i - 1].1.count, "line \(i), window \(window)")
+                } else {
+                    starts += 1
+                }
+            }
+            #expect(starts >= 1 && starts < judged.count / 4, "window \(window): \(starts) pieces")
+        }
     }
 }
