@@ -27,9 +27,11 @@ public final class PendingRecords {
 
     /// - Parameters:
     ///   - spillDirectory: where to spill past `memoryLimit`; nil keeps everything in memory.
-    public init(spillDirectory: String? = nil, memoryLimit: Int = 32 << 20) {
+    public init(spillDirectory: String? = nil, memoryLimit: Int = 8 << 20) {
         self.spillDirectory = spillDirectory
         self.memoryLimit = memoryLimit
+        // Room for the limit and the record that crosses it: the buffer never doubles past it.
+        if spillDirectory != nil { buffer.reserveCapacity(memoryLimit + 1 << 16) }
     }
 
     deinit {

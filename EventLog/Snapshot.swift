@@ -461,8 +461,14 @@ public enum KeyedSection {
         sortedKeys keys: [Key], bytes: (Key) -> [UInt8], payload: (Key) -> [UInt8]
     ) -> [UInt8] {
         // The table first, filled in as the records follow it: the section is never copied.
+        // Its size is estimated from a sample of the records, so that the buffer is made
+        // once (a guess too small doubled it, and for a moment both copies were alive: the
+        // peak of a batch of a million commands).
         let tableSize = 4 + 4 * keys.count
-        var out = SnapshotWriter(capacity: tableSize + keys.count * 64)
+        let sampled = stride(from: 0, to: keys.count, by: max(1, keys.count / 512)).map { keys[$0] }
+        let sampleBytes = sampled.reduce(0) { $0 + bytes($1).count + payload($1).count }
+        let perRecord = sampled.isEmpty ? 0 : 20 + (sampleBytes + sampled.count - 1) / sampled.count
+        var out = SnapshotWriter(capacity: tableSize + keys.count * perRecord + keys.count * perRecord / 16)
         out.writeUInt32(UInt32(keys.count))
         out.writeRaw(repeatElement(0, count: 4 * keys.count))
         for (i, key) in keys.enumerated() {

@@ -163,7 +163,7 @@ public final class ProgrammeService: Sendable {
         if faulting == nil, count >= 1024, count * 2 >= state.participants.count + state.tandems.count {
             state.checkpoint(into: &journal)
         }
-        var insertedProfiles: [String] = []
+        var insertedProfiles: RefList = []
         var vaultStart: Int? = nil
         do {
             return try recordJournaled(
@@ -184,7 +184,7 @@ public final class ProgrammeService: Sendable {
         _ nextCommand: CommandSource, count: Int, session: inout any LogSession, state: inout ProgrammeState,
         profiles: inout TraitsDirectory, faulting: inout StateFaulting?, at: Timestamp,
         journal: inout ProgrammeStateJournal,
-        insertedProfiles: inout [String], vaultStart: inout Int?
+        insertedProfiles: inout RefList, vaultStart: inout Int?
     ) throws -> [RecordedOutcome] {
         let head = session.head
         let today = BusinessDate(at)

@@ -38,7 +38,7 @@ public struct ParticipantRecord: Sendable, Equatable {
     /// Every tandem they were ever in, oldest first.
     public var tandems: [TandemID] = []
     /// The vault refs about them alone: their profile and withdrawal text.
-    public var refs: [String] = []
+    public var refs: RefList = []
     /// Whom each match run proposed as their partner: a match that names a run must be one
     /// it proposed (or say why not with an override). Kept with the person, so that a
     /// writer reads only the two people it matches.
@@ -73,7 +73,7 @@ public struct TandemRecord: Sendable, Equatable {
     public var lastActivitySeq = 0
     public var goals: [GoalID: GoalRecord] = [:]
     /// Vault refs that belong to the tandem: session notes, goal texts, swap notes.
-    public var refs: [String] = []
+    public var refs: RefList = []
 
     /// Keeps the latest dated activity (on a tie, the later seq).
     mutating func noteActivity(on date: BusinessDate, seq: Int) {
@@ -105,8 +105,8 @@ public struct ProgrammeState: Sendable, Equatable {
     /// The seq of the last event folded in.
     public var head = 0
     public var programmes: [ProgrammeID: Programme] = [:]
-    public var participants: [ParticipantID: ParticipantRecord] = [:]
-    public var tandems: [TandemID: TandemRecord] = [:]
+    public var participants = RecordTable<ParticipantID, ParticipantRecord>()
+    public var tandems = RecordTable<TandemID, TandemRecord>()
     public var keys: [String: KeyUse] = [:]
     public var matchRuns: [MatchRunID: ProgrammeID] = [:]
     /// Voided seq → the seq of the void.

@@ -1,0 +1,191 @@
+/// Elements in fixed-size chunks: appending never copies what is already stored, and no
+/// more than one chunk stands empty.
+///
+/// A plain array doubles as it grows: for a moment the old and the new buffer are both
+/// alive, and afterwards up to half of the new one is unused. For the decider's records,
+/// hundreds of thousands of them in a large batch, that was a third of the peak memory.
+/// A copy of the store shares its chunks, and a write copies only the chunk it touches.
+struct ChunkedStore<Element>: RandomAccessCollection {
+    /// 2^12 elements a chunk: a chunk of records is a few hundred kilobytes.
+    private static var shift: Int { 12 }
+    private static var chunkSize: Int { 1 << shift }
+
+    private var chunks: [[Element]] = []
+    private(set) var count = 0
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+
+    /// - Complexity: O(1).
+    subscript(position: Int) -> Element {
+        get {
+            assert(position >= 0 && position < count, "index \(position) out of 0..<\(count)")
+            return chunks[position >> Self.shift][position & (Self.chunkSize - 1)]
+        }
+        _modify {
+            assert(position >= 0 && position < count, "index \(position) out of 0..<\(count)")
+            yield &chunks[position >> Self.shift][position & (Self.chunkSize - 1)]
+        }
+    }
+
+    /// - Complexity: O(1); a new chunk is reserved whole when the last one is full.
+    mutating func append(_ element: Element) {
+        if count & (Self.chunkSize - 1) == 0 {
+            var chunk: [Element] = []
+            chunk.reserveCapacity(Self.chunkSize)
+            chunks.append(chunk)
+        }
+        chunks[chunks.count - 1].append(element)
+        count += 1
+    }
+
+    /// - Complexity: O(1).
+    @discardableResult
+    mutating func removeLast() -> Element {
+        precondition(count > 0, "removeLast on an empty store")
+        let element = chunks[chunks.count - 1].removeLast()
+        if chunks[chunks.count - 1].isEmpty { chunks.removeLast() }
+        count -= 1
+        return element
+    }
+}
+
+extension ChunkedStore: Sendable where Element: Sendable {}
+
+/// A table of records by key, with a dictionary's interface: `table[id]` reads, writes in
+/// place, inserts and (with nil) removes.
+///
+/// Records lie in chunks (`ChunkedStore`); the hash table holds only each key's slot.
+/// A dictionary of records sizes its buckets for the records themselves, and keeps a quarter
+/// to three quarters of them empty: 400,000 participants took a million 128-byte buckets.
+/// Here the empty buckets hold 4-byte slots.
+///
+/// Iteration is in insertion order, except that a removal moves the last record into the
+/// gap; like a dictionary's, no code may rely on it.
+public struct RecordTable<Key: Hashable, Value> {
+    private var slots: [Key: Int32] = [:]
+    private var keyStore = ChunkedStore<Key>()
+    /// Nil only while a record is lent out by `subscript(_:)`'s `_modify`.
+    private var records = ChunkedStore<Value?>()
+
+    /// An empty table.
+    public init() {}
+
+    /// How many records the table holds.
+    public var count: Int { keyStore.count }
+    /// Whether the table holds none.
+    public var isEmpty: Bool { keyStore.isEmpty }
+
+    /// The record of `key`; set nil to remove it.
+    /// - Complexity: O(1) on average; a removal moves one record.
+    public subscript(key: Key) -> Value? {
+        get { slots[key].map { records[Int($0)]! } }
+        _modify {
+            if let slot = slots[key].map(Int.init) {
+                // Lent out, not copied: a change to one of the record's arrays is made in
+                // place, as with a dictionary.
+                var value = records[slot].take()
+                defer {
+                    if let value { records[slot] = value } else { remove(at: slot) }
+                }
+                yield &value
+            } else {
+                var value: Value? = nil
+                defer { if let value { insert(key, value) } }
+                yield &value
+            }
+        }
+    }
+
+    /// Removes and returns the record of `key`, if there is one.
+    @discardableResult
+    public mutating func removeValue(forKey key: Key) -> Value? {
+        guard let slot = slots[key].map(Int.init) else { return nil }
+        let value = records[slot]
+        remove(at: slot)
+        return value
+    }
+
+    /// Makes room for `capacity` keys in the hash table at once.
+    public mutating func reserveCapacity(_ capacity: Int) { slots.reserveCapacity(capacity) }
+
+    private mutating func insert(_ key: Key, _ value: Value) {
+        precondition(count < Int(Int32.max), "a record table holds at most \(Int32.max) records")
+        slots[key] = Int32(count)
+        keyStore.append(key)
+        records.append(value)
+    }
+
+    /// Moves the last record into `slot`'s place.
+    private mutating func remove(at slot: Int) {
+        let key = keyStore[slot]
+        let lastKey = keyStore.removeLast()
+        let lastRecord = records.removeLast()
+        slots[key] = nil
+        if slot < count {
+            keyStore[slot] = lastKey
+            records[slot] = lastRecord
+            slots[lastKey] = Int32(slot)
+        }
+    }
+
+    /// The keys, in the table's order.
+    public var keys: Keys { Keys(store: keyStore) }
+
+    /// The records, in the table's order.
+    public var values: Values { Values(store: records) }
+
+    /// A table's keys: a view, not a copy.
+    public struct Keys: RandomAccessCollection {
+        fileprivate let store: ChunkedStore<Key>
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { store.count }
+        public subscript(position: Int) -> Key { store[position] }
+    }
+
+    /// A table's records: a view, not a copy.
+    public struct Values: RandomAccessCollection {
+        fileprivate let store: ChunkedStore<Value?>
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { store.count }
+        public subscript(position: Int) -> Value { store[position]! }
+    }
+}
+
+extension RecordTable: Sequence {
+    /// Key and record, in the table's order.
+    public struct Iterator: IteratorProtocol {
+        fileprivate let keys: ChunkedStore<Key>
+        fileprivate let records: ChunkedStore<Value?>
+        fileprivate var position = 0
+
+        public mutating func next() -> (key: Key, value: Value)? {
+            guard position < keys.count else { return nil }
+            defer { position += 1 }
+            return (keys[position], records[position]!)
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(keys: keyStore, records: records) }
+    public var underestimatedCount: Int { count }
+}
+
+extension RecordTable: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (Key, Value)...) {
+        self.init()
+        for (key, value) in elements { self[key] = value }
+    }
+}
+
+extension RecordTable: Equatable where Value: Equatable {
+    /// Equal when they hold the same records under the same keys, in any order.
+    public static func == (a: RecordTable, b: RecordTable) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.allSatisfy { (key: Key, value: Value) in b[key] == value }
+    }
+}
+
+extension RecordTable: Sendable where Key: Sendable, Value: Sendable {}
+extension RecordTable.Iterator: Sendable where Key: Sendable, Value: Sendable {}
+extension RecordTable.Keys: Sendable where Key: Sendable {}
+extension RecordTable.Values: Sendable where Value: Sendable {}

@@ -1,0 +1,76 @@
+import EventLog
+import Testing
+
+@testable import Mentoring
+
+/// The decider's record table against a dictionary, on seeded random operations.
+@Suite("Record table: a dictionary's behaviour in chunks")
+struct RecordTableTests {
+    private struct Record: Equatable {
+        var n: Int
+        var list: [Int] = []
+    }
+
+    @Test("random inserts, in-place changes and removals agree with a dictionary", arguments: 0..<6)
+    func agreesWithDictionary(seed: UInt64) {
+        var generator = SeededGenerator(seed: 900 + seed)
+        var table = RecordTable<String, Record>()
+        var reference: [String: Record] = [:]
+        var snapshots: [(RecordTable<String, Record>, [String: Record])] = []
+        // Enough keys to fill several chunks, few enough that removals hit often.
+        let keySpace = seed < 3 ? 40 : 20_000
+        for step in 0..<30_000 {
+            let key = "k\(Int.random(in: 0..<keySpace, using: &generator))"
+            switch Int.random(in: 0..<10, using: &generator) {
+            case 0..<4:
+                table[key] = Record(n: step)
+                reference[key] = Record(n: step)
+            case 4..<7:
+                table[key]?.list.append(step)
+                reference[key]?.list.append(step)
+            case 7:
+                table[key] = nil
+                reference[key] = nil
+            case 8:
+                #expect(table.removeValue(forKey: key) == reference.removeValue(forKey: key))
+            default:
+                #expect(table[key] == reference[key])
+            }
+            if step % 5000 == 0 { snapshots.append((table, reference)) }
+        }
+        #expect(table.count == reference.count)
+        #expect(Dictionary(uniqueKeysWithValues: table.map { ($0.key, $0.value) }) == reference)
+        #expect(Set(table.keys) == Set(reference.keys))
+        #expect(table.values.map(\.n).sorted() == reference.values.map(\.n).sorted())
+        // Copies taken along the way were not changed by later writes.
+        for (copy, expected) in snapshots {
+            #expect(Dictionary(uniqueKeysWithValues: copy.map { ($0.key, $0.value) }) == expected)
+        }
+    }
+
+    @Test("equality ignores the order records were inserted in")
+    func equalityIgnoresOrder() {
+        var a = RecordTable<String, Record>(), b = RecordTable<String, Record>()
+        for i in 0..<10_000 { a["k\(i)"] = Record(n: i) }
+        for i in (0..<10_000).reversed() { b["k\(i)"] = Record(n: i) }
+        #expect(a == b)
+        b["k5"]?.list.append(1)
+        #expect(a != b)
+        b["k5"]?.list.removeAll()
+        #expect(a == b)
+        b["k10000"] = Record(n: 0)
+        #expect(a != b)
+    }
+
+    @Test("a change made through the subscript is made in place: the record's array is not copied")
+    func changesInPlace() {
+        var table: RecordTable<String, Record> = ["a": Record(n: 1)]
+        table["a"]?.list.reserveCapacity(100)
+        let before = table["a"]!.list.withUnsafeBufferPointer { $0.baseAddress }
+        for i in 0..<50 {
+            table["a"]?.list.append(i)
+            #expect(table["a"]!.list.withUnsafeBufferPointer { $0.baseAddress } == before, "append \(i)")
+        }
+        #expect(table["a"]!.list == Array(0..<50))
+    }
+}
