@@ -176,10 +176,10 @@ public enum SHA256Backend: String, Sendable, CaseIterable {
 ///
 /// Use `SHA256.hash(_:)` for a message in memory, or `update`/`finalize` for a stream.
 public struct SHA256: Sendable {
-    private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+    fileprivate var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
         (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
-    private var pending: [UInt8] = []
-    private var totalBytes: UInt64 = 0
+    fileprivate var pending: [UInt8] = []
+    fileprivate var totalBytes: UInt64 = 0
     private let backend: SHA256Backend
 
     /// Starts a new hash with the process's backend (see `SHA256Backend.active`).
@@ -245,8 +245,15 @@ public struct SHA256: Sendable {
     /// The digest of a message in memory, without allocating.
     /// - Complexity: O(n).
     package static func hash(_ bytes: UnsafeRawBufferPointer, backend: SHA256Backend = .active) -> SHA256Digest {
-        var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-            (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
+        hash(bytes, after: .initial, backend: backend)
+    }
+
+    /// The digest of the blocks `midstate` absorbed followed by `bytes`, without allocating.
+    /// - Complexity: O(n).
+    package static func hash(
+        _ bytes: UnsafeRawBufferPointer, after midstate: SHA256Midstate, backend: SHA256Backend = .active
+    ) -> SHA256Digest {
+        var state = midstate.words
         let count = bytes.count
         let whole = count / 64
         withUnsafeMutableBytes(of: &state) { s in
@@ -261,7 +268,7 @@ public struct SHA256: Sendable {
                 }
                 tail[rest] = 0x80
                 let blocks = rest < 56 ? 1 : 2
-                let bits = UInt64(count) &* 8
+                let bits = UInt64(midstate.length + count) &* 8
                 tail.baseAddress!.storeBytes(of: bits.bigEndian, toByteOffset: blocks * 64 - 8, as: UInt64.self)
                 compress(words, UnsafeRawPointer(tail.baseAddress!), blocks, backend)
             }
@@ -353,4 +360,42 @@ public struct SHA256: Sendable {
         0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
+}
+
+/// SHA-256's state after some whole 64-byte blocks: where the hashes of many messages with
+/// a common first block start, each without absorbing that block again (HMAC's padded key).
+package struct SHA256Midstate: Sendable {
+    /// The chaining words.
+    var words: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
+    /// How many bytes were absorbed: a multiple of 64.
+    var length: Int
+
+    /// The state before any byte.
+    static let initial = SHA256Midstate(
+        words: (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19),
+        length: 0)
+
+    private init(words: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32), length: Int) {
+        self.words = words
+        self.length = length
+    }
+
+    /// The state after `blocks`, whose length must be a multiple of 64.
+    package init(absorbing blocks: [UInt8]) {
+        precondition(blocks.count % 64 == 0, "a midstate absorbs whole 64-byte blocks")
+        var state = SHA256()
+        state.update(blocks)
+        self = state.midstate
+    }
+}
+
+extension SHA256 {
+    /// The state after the whole blocks fed so far (nothing pending).
+    fileprivate var midstate: SHA256Midstate {
+        precondition(pending.isEmpty, "a midstate holds whole blocks only")
+        var m = SHA256Midstate.initial
+        m.words = state
+        m.length = Int(totalBytes)
+        return m
+    }
 }

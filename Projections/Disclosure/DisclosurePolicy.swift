@@ -1,3 +1,4 @@
+import Dispatch
 import EventLog
 import Mentoring
 
@@ -22,6 +23,12 @@ public struct Population: Sendable, Equatable {
     public mutating func add(_ key: CellKey) {
         size += 1
         self.key += key
+    }
+
+    /// The population of contributors with these keys.
+    public init(keys: some Sequence<CellKey>) {
+        self.init()
+        for key in keys { add(key) }
     }
 
     /// The rest of `parent` without this population.
@@ -97,16 +104,44 @@ public struct DisclosurePolicy: Sendable {
 
     /// The population of some people.
     public func population(_ people: some Sequence<ParticipantID>) -> Population {
-        var out = Population()
-        for id in people { out.add(perturbation?.keys.key(id) ?? .empty) }
-        return out
+        Population(keys: keys(of: Array(people)))
     }
 
     /// The population of some tandems.
     public func population(tandems: some Sequence<TandemID>) -> Population {
-        var out = Population()
-        for id in tandems { out.add(perturbation?.keys.key(id) ?? .empty) }
-        return out
+        Population(keys: keys(of: Array(tandems)))
+    }
+
+    /// Each person's record key, in order (all `.empty` for exact views).
+    public func keys(of people: [ParticipantID]) -> [CellKey] {
+        keys(people.count) { keys, i in keys.key(people[i]) }
+    }
+
+    /// Each tandem's record key, in order (all `.empty` for exact views).
+    public func keys(of tandems: [TandemID]) -> [CellKey] {
+        keys(tandems.count) { keys, i in keys.key(tandems[i]) }
+    }
+
+    /// `count` record keys, computed on every core when there are many: each is an HMAC,
+    /// and an analyst's report over a million people takes several million of them.
+    private func keys(_ count: Int, _ key: @Sendable (RecordKeys, Int) -> CellKey) -> [CellKey] {
+        guard let keys = perturbation?.keys else { return [CellKey](repeating: .empty, count: count) }
+        guard count >= 1 << 14 else { return (0..<count).map { key(keys, $0) } }
+        return [CellKey](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let out = SharedKeys(buffer: buffer)
+            let pieces = LogVerifier.processorCount * 4
+            DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+                for i in (count * piece / pieces)..<(count * (piece + 1) / pieces) {
+                    (out.buffer.baseAddress! + i).initialize(to: key(keys, i))
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// Each worker writes its own range.
+    private struct SharedKeys: @unchecked Sendable {
+        let buffer: UnsafeMutableBufferPointer<CellKey>
     }
 
     /// The key of a contributor to add to a population by hand.
@@ -189,7 +224,10 @@ public struct DisclosurePolicy: Sendable {
     ) -> (PersonView) -> String {
         guard protects else { return key.value(of:) }
         var populations: [String: Population] = [:]
-        for person in people() { populations[key.value(of: person), default: Population()].add(self.key(person.id)) }
+        let people = people()
+        for (person, cellKey) in zip(people, keys(of: people.map(\.id))) {
+            populations[key.value(of: person), default: Population()].add(cellKey)
+        }
         let small = Set(populations.filter { $0.value.size < k || size($0.value) < k }.keys)
         return { person in
             let label = key.value(of: person)

@@ -178,11 +178,17 @@ public enum PackedRef {
     }
 
     /// The ref a number was packed from.
+    /// - Complexity: one allocation, the string's own (reports unpack a ref per person).
     public static func unpack(_ key: UInt64) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes: [UInt8] = [UInt8(ascii: "r"), UInt8(ascii: "-")]
-        for shift in stride(from: 60, through: 0, by: -4) { bytes.append(digits[Int(key >> UInt64(shift) & 0xF)]) }
-        return String(decoding: bytes, as: UTF8.self)
+        String(unsafeUninitializedCapacity: 18) { bytes in
+            bytes[0] = UInt8(ascii: "r")
+            bytes[1] = UInt8(ascii: "-")
+            for i in 0..<16 {
+                let digit = UInt8(truncatingIfNeeded: key >> UInt64(60 - 4 * i)) & 0xF
+                bytes[2 + i] = digit < 10 ? digit &+ 48 : digit &+ 87
+            }
+            return 18
+        }
     }
 }
 

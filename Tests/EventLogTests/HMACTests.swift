@@ -36,6 +36,7 @@ struct HMACTests {
         ])
     func vectors(key: [UInt8], message: [UInt8], expected: String) {
         #expect(HMAC.sha256(key: key, message: message).hex == expected)
+        #expect(message.withUnsafeBytes { HMAC.PreparedKey(key).mac($0) }.hex == expected)
     }
 
     @Test("random keys and messages agree with Python's hmac module")
@@ -68,6 +69,23 @@ struct HMACTests {
         #expect(expected.count == cases.count)
         for (i, c) in cases.enumerated() where i < expected.count {
             #expect(HMAC.sha256(key: c.key, message: c.message).hex == expected[i], "case \(i)")
+            // A prepared key, reused for every message of its length class, says the same.
+            #expect(c.message.withUnsafeBytes { HMAC.PreparedKey(c.key).mac($0) }.hex == expected[i], "case \(i)")
+        }
+    }
+
+    @Test("one prepared key gives every message the digest of a fresh HMAC, at every length around a block")
+    func preparedKeyReused() {
+        var generator = SeededGenerator(seed: 4232)
+        for keyLength in [0, 32, 64, 65, 150] {
+            let key = (0..<keyLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let prepared = HMAC.PreparedKey(key)
+            for length in 0...200 {
+                let message = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                #expect(
+                    message.withUnsafeBytes { prepared.mac($0) } == HMAC.sha256(key: key, message: message),
+                    "key \(keyLength) bytes, message \(length) bytes")
+            }
         }
     }
 }

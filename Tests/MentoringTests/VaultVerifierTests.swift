@@ -196,6 +196,7 @@ struct VaultVerifierTests {
             #expect(ref.utf8.count == 18 && PackedRef.pack(ref) == key)
         }
         #expect(PackedRef.unpack(0) == "r-0000000000000000")
+        #expect(PackedRef.unpack(0x0123_4567_89ab_cdef) == "r-0123456789abcdef")
         #expect(PackedRef.pack("r-00000000000000AB") == nil)
     }
 
