@@ -230,10 +230,10 @@ public enum DropoutsQuery {
     ) -> [Group] {
         var groups: [String: Group] = [:]
         let label = policy.labels(of: people, by: key, k: scope.k)
-        for person in people {
+        for (person, key) in zip(people, policy.keys(of: people.map(\.id))) {
             let name = label(person)
             var entry = groups[name] ?? Group(name: name)
-            entry.population.add(policy.key(person.id))
+            entry.population.add(key)
             if person.firstMatchedOn != nil {
                 entry.matched += 1
                 if person.withdrawnOn != nil { entry.withdrawals += 1 }

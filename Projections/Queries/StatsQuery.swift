@@ -174,10 +174,11 @@ public enum StatsQuery {
             let label = policy.labels(
                 of: options.segment == nil
                     ? people : input.model.people.values.filter { scope.ids.contains($0.programme) }, by: by, k: k)
-            for person in people {
+            // The record keys on every core first: one by one, they were a tenth of the query.
+            for (person, key) in zip(people, policy.keys(of: people.map(\.id))) {
                 let done = activity[person.id] ?? (0, 0)
                 var g = groups[label(person)] ?? (Population(), 0, 0, Magnitude(), Magnitude())
-                g.population.add(policy.key(person.id))
+                g.population.add(key)
                 if person.withdrawnOn != nil { g.withdrawn += 1 }
                 if done.goalsReached > 0 { g.reachedAGoal += 1 }
                 g.sessions.add(done.sessions)
