@@ -1,3 +1,4 @@
+import Dispatch
 import EventLog
 import Mentoring
 
@@ -193,11 +194,14 @@ public enum ProjectionSnapshot {
                 let people = try r.readCount()
                 model.peopleRows.reserveCapacity(people)
                 // People first, then their tandems; who is in which tandem is linked last.
+                // Each record is read on another thread while the one before is filed here.
                 var activeTandems: [(person: Int32, tandem: Int)] = []
-                for row in 0..<people {
-                    let (person, active) = try readPerson(&r)
+                var row: Int32 = 0
+                r.position = try pipelined(people, from: r, decode: { r throws(SnapshotError) in try readPerson(&r) }) {
+                    (person, active) throws(SnapshotError) in
                     model.peopleRows.appendNew(person)
-                    if active >= 0 { activeTandems.append((Int32(row), active)) }
+                    if active >= 0 { activeTandems.append((row, active)) }
+                    row += 1
                 }
                 let tandems = try r.readCount()
                 model.tandemRows.reserveCapacity(tandems)
@@ -207,11 +211,17 @@ public enum ProjectionSnapshot {
                     }
                     return Int32(value)
                 }
-                for _ in 0..<tandems {
-                    let (tandem, mentor, mentee) = try readTandem(&r) { row throws(SnapshotError) in
-                        model.peopleRows.id(ofRow: try personRow(row))
-                    }
-                    model.tandemRows.appendNew(tandem, mentor: try personRow(mentor), mentee: try personRow(mentee))
+                // The reading thread cannot see the people filed here: it gives the members'
+                // rows, and their ids are put in as each tandem is filed.
+                let unknown = ParticipantID("p-0")!
+                r.position = try pipelined(
+                    tandems, from: r, decode: { r throws(SnapshotError) in try readTandem(&r) { _ in unknown } }
+                ) { (tandem, mentor, mentee) throws(SnapshotError) in
+                    var tandem = tandem
+                    let mentorRow = try personRow(mentor), menteeRow = try personRow(mentee)
+                    tandem.mentor = model.peopleRows.id(ofRow: mentorRow)
+                    tandem.mentee = model.peopleRows.id(ofRow: menteeRow)
+                    model.tandemRows.appendNew(tandem, mentor: mentorRow, mentee: menteeRow)
                 }
                 for (person, tandem) in activeTandems {
                     guard tandem < tandems else { throw .malformed("an active tandem that is not in the snapshot") }
@@ -231,6 +241,68 @@ public enum ProjectionSnapshot {
                 return (model, voided)
             }
         }.get()
+    }
+
+    /// Reads `count` records from `reader` on another thread, in batches, while `consume`
+    /// files each here, in order: on two cores, making a record's strings and filing it into
+    /// the model's tables overlap. A few records are read here.
+    /// - Returns: the position after the last record.
+    /// - Throws: the first `SnapshotError` of either side; the reading thread has stopped by
+    ///   then (the bytes it reads stay valid only during this call).
+    static func pipelined<Item: Sendable>(
+        _ count: Int, from reader: SnapshotReader, inlineBelow: Int = 1 << 12,
+        decode: @escaping @Sendable (inout SnapshotReader) throws(SnapshotError) -> Item,
+        consume: (Item) throws(SnapshotError) -> Void
+    ) throws(SnapshotError) -> Int {
+        var r = reader
+        guard count >= inlineBelow else {
+            for _ in 0..<count { try consume(try decode(&r)) }
+            return r.position
+        }
+        let channel = BatchChannel<Item>(capacity: 8)
+        let shared = SharedReader(reader: reader)
+        let stopped = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            defer { stopped.signal() }
+            var r = shared.reader
+            var batch: [Item] = []
+            batch.reserveCapacity(1024)
+            do {
+                for _ in 0..<count {
+                    batch.append(try decode(&r))
+                    if batch.count == 1024 {
+                        guard channel.send(batch) else { return }
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !batch.isEmpty, !channel.send(batch) { return }
+                shared.end = r.position
+                channel.finish(nil)
+            } catch {
+                channel.finish(error)
+            }
+        }
+        defer { stopped.wait() }
+        do {
+            while let batch = try channel.receive() {
+                for item in batch { try consume(item) }
+            }
+        } catch let error as SnapshotError {
+            channel.cancel()
+            throw error
+        } catch {
+            channel.cancel()
+            throw .malformed("\(error)")
+        }
+        return shared.end
+    }
+
+    /// The reader handed to the reading thread, and where it ended (written before the
+    /// channel's end, read after it).
+    private final class SharedReader: @unchecked Sendable {
+        let reader: SnapshotReader
+        var end = 0
+        init(reader: SnapshotReader) { self.reader = reader }
     }
 
     // MARK: Encoding

@@ -4,7 +4,7 @@ import Synchronization
 
 /// A bounded hand-over of batches from one producer thread to one consumer: the reader
 /// decodes lines on one core while the fold applies events on the other.
-final class BatchChannel<Item: Sendable>: @unchecked Sendable {
+package final class BatchChannel<Item: Sendable>: @unchecked Sendable {
     private struct State {
         var batches: [[Item]] = []
         var finished = false
@@ -18,14 +18,14 @@ final class BatchChannel<Item: Sendable>: @unchecked Sendable {
 
     private let capacity: Int
 
-    init(capacity: Int) {
+    package init(capacity: Int) {
         self.capacity = capacity
         free = DispatchSemaphore(value: capacity)
     }
 
     /// Hands a batch over, waiting while `capacity` batches are unread. False once the
     /// consumer has gone.
-    func send(_ batch: [Item]) -> Bool {
+    package func send(_ batch: [Item]) -> Bool {
         if state.withLock({ $0.cancelled }) { return false }
         free.wait()
         let open = state.withLock { s -> Bool in
@@ -38,7 +38,7 @@ final class BatchChannel<Item: Sendable>: @unchecked Sendable {
     }
 
     /// No more batches; `failure` is rethrown to the consumer after the last one.
-    func finish(_ failure: (any Error)?) {
+    package func finish(_ failure: (any Error)?) {
         state.withLock { s in
             s.finished = true
             s.failure = failure
@@ -48,7 +48,7 @@ final class BatchChannel<Item: Sendable>: @unchecked Sendable {
 
     /// The next batch, or nil at the end.
     /// - Throws: what the producer failed with.
-    func receive() throws -> [Item]? {
+    package func receive() throws -> [Item]? {
         while true {
             available.wait()
             let next = try state.withLock { s throws -> [Item]?? in
@@ -67,7 +67,7 @@ final class BatchChannel<Item: Sendable>: @unchecked Sendable {
     }
 
     /// The consumer stops early: the producer's next `send` returns false.
-    func cancel() {
+    package func cancel() {
         state.withLock { $0.cancelled = true }
         // Wake a producer waiting for room, however many batches are unread.
         for _ in 0..<capacity { free.signal() }
