@@ -184,6 +184,13 @@ struct PeopleRows: Sendable {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 17)
     }
 
+    /// How many people were erased, read from the rows' flags (no view is made).
+    var erasedCount: Int {
+        var n = 0
+        for number in 0..<Int32(rows.count) where rows[number].flags.contains(.erased) { n += 1 }
+        return n
+    }
+
     /// A participant as the reports see them; `tandems` names their active tandem.
     func view(_ number: Int32, tandems: TandemRows) -> PersonView {
         let r = rows[number]
@@ -257,6 +264,8 @@ public struct PeopleTable: Sendable {
 
     /// How many people there are.
     public var count: Int { rows.count }
+    /// How many of them were erased.
+    public var erasedCount: Int { rows.erasedCount }
     public var isEmpty: Bool { rows.count == 0 }
 
     /// A participant, if they signed up.

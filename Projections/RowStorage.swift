@@ -1,46 +1,27 @@
 import Mentoring
 
-/// Rows in fixed-size chunks.
-///
-/// Appending never copies the rows already stored: a doubling array would, for a moment,
-/// hold its old and its new buffer, twice the memory of a ten-million-event read model.
-///
-/// - Complexity: append and access O(1).
-struct ChunkedRows<Row: Sendable>: Sendable {
-    /// 16,384 rows per chunk.
-    private static var shift: Int { 14 }
-    private static var mask: Int { (1 << shift) - 1 }
+/// Rows in fixed-size chunks, numbered by `Int32` as the read model's tables number them
+/// (`ChunkedStore`: appending never copies the rows already stored).
+typealias ChunkedRows<Row> = ChunkedStore<Row>
 
-    private var chunks: [[Row]] = []
-    /// How many rows there are.
-    private(set) var count = 0
-
+extension ChunkedStore {
     /// Adds a row; returns its number.
     @discardableResult
-    mutating func append(_ row: Row) -> Int32 {
-        if count & Self.mask == 0 {
-            var chunk: [Row] = []
-            chunk.reserveCapacity(1 << Self.shift)
-            chunks.append(chunk)
-        }
-        chunks[chunks.count - 1].append(row)
-        count += 1
-        return Int32(count - 1)
-    }
+    mutating func append(row: Element) -> Int32 { Int32(append(row)) }
 
-    subscript(row: Int32) -> Row {
-        get { chunks[Int(row) >> Self.shift][Int(row) & Self.mask] }
-        set { chunks[Int(row) >> Self.shift][Int(row) & Self.mask] = newValue }
+    subscript(row: Int32) -> Element {
+        get { self[Int(row)] }
+        _modify { yield &self[Int(row)] }
     }
 }
 
-extension ChunkedRows {
+extension ChunkedStore {
     /// The numbers of the rows `keep` admits, in the order of their `id`.
     ///
     /// Sorts (id, row) pairs rather than views: sorting a million built views spent most of
     /// a warm query copying them.
     /// - Complexity: O(n log n) comparisons of ids.
-    func numbers<ID: Comparable>(sortedBy id: (Row) -> ID, where keep: (Row) -> Bool) -> [Int32] {
+    func numbers<ID: Comparable>(sortedBy id: (Element) -> ID, where keep: (Element) -> Bool) -> [Int32] {
         var keyed: [(id: ID, row: Int32)] = []
         keyed.reserveCapacity(count)
         for number in 0..<Int32(count) {

@@ -118,10 +118,11 @@ struct TandemRows: Sendable {
         let packed = PackedRef.pack(goal.textRef)
         if let packed { ref = packed }
         let g = goalRows.append(
-            GoalRow(
-                goal: goal.goal, textRef: ref, set: Int32(clamping: goal.set.dayNumber), due: goal.due.stored,
-                reached: goal.reached.stored, next: -1,
-                category: goal.category.map { UInt32(categories.number($0) + 1) } ?? 0, packedRef: packed != nil))
+            row:
+                GoalRow(
+                    goal: goal.goal, textRef: ref, set: Int32(clamping: goal.set.dayNumber), due: goal.due.stored,
+                    reached: goal.reached.stored, next: -1,
+                    category: goal.category.map { UInt32(categories.number($0) + 1) } ?? 0, packedRef: packed != nil))
         if packed == nil { otherTextRefs[g] = goal.textRef }
         if rows[number].lastGoal >= 0 {
             goalRows[rows[number].lastGoal].next = g

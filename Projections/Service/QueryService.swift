@@ -151,7 +151,7 @@ public struct QueryService: Sendable {
     /// store's secret), exact figures for everyone else.
     public func disclosure(for viewer: Viewer, model: ProgrammeReadModel) throws -> DisclosurePolicy {
         guard viewer == .analyst else { return DisclosurePolicy(viewer: viewer) }
-        let erased = model.people.values.reduce(0) { $0 + ($1.erased ? 1 : 0) }
+        let erased = model.people.erasedCount
         return .cellKey(RecordKeys(secret: try store.secret(random: random)), erased: erased)
     }
 

@@ -2,46 +2,53 @@
 /// more than one chunk stands empty.
 ///
 /// A plain array doubles as it grows: for a moment the old and the new buffer are both
-/// alive, and afterwards up to half of the new one is unused. For the decider's records,
-/// hundreds of thousands of them in a large batch, that was a third of the peak memory.
-/// A copy of the store shares its chunks, and a write copies only the chunk it touches.
-struct ChunkedStore<Element>: RandomAccessCollection {
-    /// 2^12 elements a chunk: a chunk of records is a few hundred kilobytes.
-    private static var shift: Int { 12 }
-    private static var chunkSize: Int { 1 << shift }
+/// alive, and afterwards up to half of the new one is unused. For the decider's records in a
+/// large batch, and for the rows of a ten-million-event read model, that set the peak. A
+/// copy of the store shares its chunks, and a write copies only the chunk it touches.
+///
+/// - Complexity: append, access and `removeLast` O(1).
+package struct ChunkedStore<Element>: RandomAccessCollection {
+    /// 16,384 elements a chunk (reserved whole; pages untouched cost nothing).
+    private static var shift: Int { 14 }
+    private static var mask: Int { (1 << shift) - 1 }
 
     private var chunks: [[Element]] = []
-    private(set) var count = 0
+    /// How many elements there are.
+    package private(set) var count = 0
 
-    var startIndex: Int { 0 }
-    var endIndex: Int { count }
+    /// An empty store.
+    package init() {}
 
-    /// - Complexity: O(1).
-    subscript(position: Int) -> Element {
+    package var startIndex: Int { 0 }
+    package var endIndex: Int { count }
+
+    package subscript(position: Int) -> Element {
         get {
             assert(position >= 0 && position < count, "index \(position) out of 0..<\(count)")
-            return chunks[position >> Self.shift][position & (Self.chunkSize - 1)]
+            return chunks[position >> Self.shift][position & Self.mask]
         }
         _modify {
             assert(position >= 0 && position < count, "index \(position) out of 0..<\(count)")
-            yield &chunks[position >> Self.shift][position & (Self.chunkSize - 1)]
+            yield &chunks[position >> Self.shift][position & Self.mask]
         }
     }
 
-    /// - Complexity: O(1); a new chunk is reserved whole when the last one is full.
-    mutating func append(_ element: Element) {
-        if count & (Self.chunkSize - 1) == 0 {
+    /// Adds an element; returns its position.
+    @discardableResult
+    package mutating func append(_ element: Element) -> Int {
+        if count & Self.mask == 0 {
             var chunk: [Element] = []
-            chunk.reserveCapacity(Self.chunkSize)
+            chunk.reserveCapacity(1 << Self.shift)
             chunks.append(chunk)
         }
         chunks[chunks.count - 1].append(element)
         count += 1
+        return count - 1
     }
 
-    /// - Complexity: O(1).
+    /// Removes the last element.
     @discardableResult
-    mutating func removeLast() -> Element {
+    package mutating func removeLast() -> Element {
         precondition(count > 0, "removeLast on an empty store")
         let element = chunks[chunks.count - 1].removeLast()
         if chunks[chunks.count - 1].isEmpty { chunks.removeLast() }

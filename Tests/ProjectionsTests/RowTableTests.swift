@@ -154,6 +154,8 @@ struct RowTableTests {
         #expect(model.people[ParticipantID("m20000")!] == nil && model.tandems[TandemID("t20000")!] == nil)
         #expect(model.activity()[ParticipantID("m20000")!] == nil)
         #expect(model.people.values.filter { $0.withdrawnOn != nil }.count == 2_000)
+        // m0, m1000, …, m19000: counted from the rows' flags as from the views.
+        #expect(model.people.erasedCount == 20 && model.people.values.filter(\.erased).count == 20)
         #expect(model.tandems.values.reduce(0) { $0 + $1.sessions } == (0..<20_000).reduce(0) { $0 + $1 % 3 })
     }
 
