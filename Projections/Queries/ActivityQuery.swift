@@ -82,7 +82,7 @@ public enum ActivityQuery {
             try policy.checkFilter(
                 .init("programme", "\(programme.id)"),
                 selected: policy.population(everyoneInProgramme.map(\.id)),
-                parent: policy.population(input.model.people.values.map(\.id)), k: k, query: .activity)
+                parent: policy.population(input.model.people.ids), k: k, query: .activity)
             if let segment = options.segment {
                 try policy.checkFilter(
                     .init("segment", "\(segment)"), selected: population,

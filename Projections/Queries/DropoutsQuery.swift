@@ -64,7 +64,7 @@ public enum DropoutsQuery {
             let whole = options.population == .all ? population : policy.population(inScope.map(\.id))
             try policy.checkFilter(
                 .init("programme", "\(scope.label)"), selected: whole,
-                parent: policy.population(input.model.people.values.map(\.id)), k: k, query: query)
+                parent: policy.population(input.model.people.ids), k: k, query: query)
             if options.population != .all {
                 try policy.checkFilter(
                     .init("population", options.population.rawValue), selected: population, parent: whole, k: k,

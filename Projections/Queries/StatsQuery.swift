@@ -145,7 +145,7 @@ public enum StatsQuery {
             (figures, people, hidden, population) = Self.figures(
                 input.model, programmes: scope.ids, label: scope.label, segment: options.segment, policy: policy, k: k)
             if policy.protects {
-                let everyone = policy.population(input.model.people.values.map(\.id))
+                let everyone = policy.population(input.model.people.ids)
                 let inProgramme =
                     options.segment == nil ? population : policy.population(input.people(in: scope).map(\.id))
                 try policy.checkFilter(

@@ -85,7 +85,7 @@ public enum TandemsQuery {
             let people = policy.population(input.model.people(in: programme.id).map(\.id))
             try policy.checkFilter(
                 .init("programme", "\(programme.id)"), selected: people,
-                parent: policy.population(input.model.people.values.map(\.id)),
+                parent: policy.population(input.model.people.ids),
                 k: k, query: .atRisk)
             // Keyed by all the programme's tandems, which do not change from day to day: stepping
             // --as-of a day at a time moves the figure only when a rounding boundary is crossed.

@@ -156,6 +156,7 @@ struct RowTableTests {
         #expect(model.people.values.filter { $0.withdrawnOn != nil }.count == 2_000)
         // m0, m1000, …, m19000: counted from the rows' flags as from the views.
         #expect(model.people.erasedCount == 20 && model.people.values.filter(\.erased).count == 20)
+        #expect(model.people.ids == model.people.values.map(\.id))
         #expect(model.tandems.values.reduce(0) { $0 + $1.sessions } == (0..<20_000).reduce(0) { $0 + $1 % 3 })
     }
 
