@@ -63,10 +63,15 @@ public enum ByteSearch {
         return firstIndex(of: bytes(needle), in: UnsafeRawBufferPointer(rebasing: haystack[from...])).map { $0 + from }
     }
 
+    /// Whether `bytes` are exactly `needle`.
+    package static func equals(_ bytes: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
+        bytes.count == needle.utf8CodeUnitCount && matches(needle, in: bytes, at: 0)
+    }
+
     /// Whether `needle` stands in `haystack` at `offset`.
     package static func matches(_ needle: StaticString, in haystack: UnsafeRawBufferPointer, at offset: Int) -> Bool {
         let count = needle.utf8CodeUnitCount
         guard offset >= 0, offset + count <= haystack.count else { return false }
-        return memcmp(haystack.baseAddress! + offset, needle.utf8Start, count) == 0
+        return count == 0 || memcmp(haystack.baseAddress! + offset, needle.utf8Start, count) == 0
     }
 }

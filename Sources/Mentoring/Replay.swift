@@ -281,13 +281,9 @@ public enum Replay {
     package static func kind(of line: LogLine) -> LineKind {
         guard let (name, dataAt) = typeName(of: line) else { return .unreadable }
         if isDated(name) { return .dated(day(in: line, dataAt: dataAt)) }
-        if equals(name, "EventVoided") { return .void }
-        if equals(name, "LogCreated") { return .logCreated }
+        if ByteSearch.equals(name, "EventVoided") { return .void }
+        if ByteSearch.equals(name, "LogCreated") { return .logCreated }
         return .undated
-    }
-
-    static func equals(_ name: UnsafeRawBufferPointer, _ type: StaticString) -> Bool {
-        name.count == type.utf8CodeUnitCount && memcmp(name.baseAddress!, type.utf8Start, name.count) == 0
     }
 
     /// The line's type name and where its data begins, read from its bytes.

@@ -424,7 +424,7 @@ enum CommitmentScan {
         let start = key + typeKey.utf8CodeUnitCount
         guard let end = quote(in: line, from: start) else { return true }
         let type = UnsafeRawBufferPointer(rebasing: line[start..<end])
-        return Replay.equals(type, "PersonalDataErased") || Replay.equals(type, "TandemMatched")
-            || Replay.equals(type, "PartnerSwapped") || Replay.equals(type, "EventVoided")
+        return ByteSearch.equals(type, "PersonalDataErased") || ByteSearch.equals(type, "TandemMatched")
+            || ByteSearch.equals(type, "PartnerSwapped") || ByteSearch.equals(type, "EventVoided")
     }
 }
