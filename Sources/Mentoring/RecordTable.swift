@@ -113,9 +113,6 @@ public struct RecordTable<Key: Hashable, Value> {
         return value
     }
 
-    /// Makes room for `capacity` keys in the hash table at once.
-    public mutating func reserveCapacity(_ capacity: Int) { slots.reserveCapacity(capacity) }
-
     private mutating func insert(_ key: Key, _ value: Value) {
         precondition(count < Int(Int32.max), "a record table holds at most \(Int32.max) records")
         slots[key] = Int32(count)
