@@ -520,7 +520,17 @@ public enum KeyedSection {
         for i in 0..<count { try body(try record(i, in: section).payload) }
     }
 
-    static func record(
+    /// How many records a section holds.
+    /// - Throws: `SnapshotError.malformed` if its table is cut short.
+    public static func count(in section: UnsafeRawBufferPointer) throws(SnapshotError) -> Int {
+        let count = Int(try SnapshotReader(section).readUInt32(at: 0))
+        guard 4 + 4 * count <= section.count else { throw .malformed("a keyed section's table is cut short") }
+        return count
+    }
+
+    /// The `index`-th record in key order (below `count(in:)`), checked against its checksum.
+    /// - Throws: `SnapshotError.malformed` for a damaged record.
+    public static func record(
         _ index: Int, in section: UnsafeRawBufferPointer
     ) throws(SnapshotError) -> (key: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
         let start = Int(try SnapshotReader(section).readUInt32(at: 4 + 4 * index))

@@ -166,9 +166,9 @@ public struct ProgrammeReadModel: EventFold, Sendable {
     /// Every session by tandem, kept only when asked for (`tandem sessions`): the other
     /// reports need counts, not the sessions themselves.
     public var sessionLog: [TandemID: [SessionView]]?
-    /// The seqs of every tandem's sessions, while an index of them is being built (nil
-    /// otherwise): seqs only, so a full replay keeps a few bytes per session.
-    public var sessionSeqs: [TandemID: [Int]]?
+    /// Every tandem's sessions, while an index of them is being built (nil otherwise): a
+    /// few bytes per session, so a full replay can build it.
+    public var sessionIndex: SessionIndex.Builder?
     /// Whose sessions `sessionLog` keeps: nil for every tandem's.
     var sessionTandems: Set<TandemID>?
 
@@ -184,7 +184,7 @@ public struct ProgrammeReadModel: EventFold, Sendable {
         case .none:
             sessionLog = nil
             sessionTandems = nil
-        case .all:
+        case .all, .listed:
             sessionLog = [:]
             sessionTandems = nil
         case .of(let tandems):
@@ -232,11 +232,10 @@ public struct ProgrammeReadModel: EventFold, Sendable {
                 if row.lastSession < day { row.lastSession = day }  // none is Int32.min
                 programme = row.programme
             }
-            dailySessions[
-                DayKey(programme: tandemRows.programmes.values[Int(programme)], day: e.on.dayNumber), default: .init()
-            ]
-            .add(minutes: e.minutes, online: e.mode == .online)
-            if sessionSeqs != nil { sessionSeqs![e.tandem, default: []].append(recorded.seq) }
+            let programmeID = tandemRows.programmes.values[Int(programme)]
+            dailySessions[DayKey(programme: programmeID, day: e.on.dayNumber), default: .init()]
+                .add(minutes: e.minutes, online: e.mode == .online)
+            if sessionIndex != nil { sessionIndex!.add(seq: recorded.seq, programme: programmeID, e) }
             if sessionLog != nil, sessionTandems?.contains(e.tandem) ?? true {
                 sessionLog![e.tandem, default: []].append(
                     SessionView(
@@ -388,7 +387,7 @@ extension ProgrammeReadModel {
     ) throws -> Replay.Result<ProgrammeReadModel> {
         var result = try Replay.fold(log, profiles: TraitsDirectory(), window: window, observe: observe) {
             var model = ProgrammeReadModel(keepingSessions: keepingSessions)
-            if indexingSessions { model.sessionSeqs = [:] }
+            if indexingSessions { model.sessionIndex = SessionIndex.Builder() }
             return model
         }
         try result.fold.peopleRows.fillTraits(from: vault)
@@ -402,6 +401,10 @@ public enum SessionKeeping: Sendable, Equatable {
     case none
     /// Every tandem's.
     case all
+    /// Every tandem's, listed from the session index (`tandem sessions` without `--tandem`):
+    /// the model keeps none, and the query streams them from `QueryInput.sessionListing`.
+    /// Where no listing can be made (a window of history), the same as `all`.
+    case listed
     /// Only these tandems' (`sessions --tandem T`): memory in proportion to what is shown,
     /// not to the log.
     case of(Set<TandemID>)

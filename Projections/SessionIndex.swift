@@ -1,68 +1,167 @@
 import EventLog
 import Mentoring
 
-/// Which log lines hold each tandem's sessions: `cache/sessions.snapshot`, written with the
+/// Every tandem's sessions, as `cache/sessions.snapshot` keeps them: written with the
 /// projections snapshot and covering the same prefix of the log.
 ///
-/// `sessions --tandem T` then reads T's session lines by seq (a binary search in the log
-/// each) and folds only the tail after the snapshot, instead of replaying the whole log.
-/// The index holds seqs only, no session data: its lines are decoded when asked for, so an
-/// erasure leaves nothing here to remove (and `forget` drops `cache/` anyway). Voided
-/// sessions stay listed; the reader skips the seqs the log's voids name.
+/// Two queries read it instead of replaying the whole log:
+/// - `sessions --tandem T` reads T's session lines by seq (a binary search in the log each)
+///   and folds only the tail after the snapshot;
+/// - `sessions` for a whole programme lists every session from the index itself
+///   (`Listing`), streamed in tandem order, after the tail has been folded into it.
 ///
-/// Layout: a snapshot file of kind `sessions` with one keyed section, `byTandem`: the key is
-/// the tandem's id, the payload its session seqs, ascending, as varint deltas.
+/// The index keeps what a listing shows and nothing personal: the seq, date, minutes, mode
+/// and topics of each session, and whether it has notes, never the notes' vault ref. Notes
+/// are read from the log's lines, for the tandem's members only. An erasure leaves nothing
+/// here to remove (and `forget` drops `cache/` anyway). Voided sessions are never in it:
+/// a fold skips them, and a void of an event the index covers makes the next fold start
+/// from the first line, which writes the index anew.
+///
+/// Layout (schema 2): a snapshot file of kind `sessions` with three sections.
+/// - `programmes` and `topics`: a count, then strings; sessions refer to them by number.
+/// - `byTandem`, keyed by the tandem's id: the programme's number, the session count, then
+///   per session the seq's delta from the one before (varint), the day's delta (zigzag),
+///   the minutes (zigzag), one byte for the mode (bit 0: online) and the notes (bit 1), the
+///   topic count and the topics' numbers.
 public enum SessionIndex {
     static let kind = "sessions"
-    static let schema = 1
+    static let schema = 2
 
     /// The index file of a store.
     public static func file(_ store: Store) -> SnapshotFile {
         SnapshotFile(path: store.cacheDirectory + "/sessions.snapshot")
     }
 
-    /// The payload of one tandem: its seqs as deltas.
-    static func payload(_ seqs: [Int]) -> [UInt8] {
-        var w = SnapshotWriter(capacity: seqs.count * 3 + 2)
-        w.write(UInt64(seqs.count))
-        var previous = 0
-        for seq in seqs {
-            w.write(UInt64(seq - previous))
-            previous = seq
+    /// One session as the index keeps it.
+    public struct Entry: Sendable, Equatable {
+        public var seq: Int
+        public var on: BusinessDate
+        public var minutes: Int
+        public var mode: SessionMode
+        public var topics: [String]
+        public var hasNotes: Bool
+    }
+
+    /// The index being built while a fold runs: a few bytes per session, encoded as the
+    /// file holds them (with this builder's topic and programme numbers).
+    public struct Builder: Sendable {
+        struct Sessions: Sendable {
+            var programme: UInt32
+            var count: Int32 = 0
+            var lastDay: Int32 = 0
+            var lastSeq = 0
+            var bytes = SnapshotWriter(capacity: 0)
         }
+        var tandems: [TandemID: Sessions] = [:]
+        var topics = Interned<String>()
+        var programmes = Interned<ProgrammeID>()
+
+        public init() {}
+
+        /// How many tandems have sessions.
+        public var tandemCount: Int { tandems.count }
+
+        /// Adds a session (`seq` after every one added before for its tandem).
+        public mutating func add(seq: Int, programme: ProgrammeID, _ session: SessionHeld) {
+            let number = UInt32(programmes.number(programme))
+            let topicNumbers = session.topics.map { topics.number($0) }
+            tandems[session.tandem, default: Sessions(programme: number)].append(
+                seq: seq, day: Int32(clamping: session.on.dayNumber), minutes: session.minutes,
+                online: session.mode == .online, hasNotes: session.personal != nil, topics: topicNumbers)
+        }
+    }
+
+    /// The sections of an index, ready to write or to list from.
+    public struct Sections: Sendable {
+        var programmes: [ProgrammeID]
+        var topics: [String]
+        var byTandem: [UInt8]
+
+        var encoded: [(name: String, bytes: [UInt8])] {
+            [
+                ("programmes", Self.strings(programmes.map(\.rawValue))), ("topics", Self.strings(topics)),
+                ("byTandem", byTandem),
+            ]
+        }
+
+        static func strings(_ values: [String]) -> [UInt8] {
+            var w = SnapshotWriter(capacity: 16 + values.count * 16)
+            w.write(UInt64(values.count))
+            for value in values { w.write(value) }
+            return w.bytes
+        }
+    }
+
+    /// The sections of an index of everything `builder` holds.
+    public static func sections(_ builder: Builder) -> Sections {
+        let keys = builder.tandems.keys.map { (bytes: Array($0.rawValue.utf8), id: $0) }.sorted {
+            $0.bytes.lexicographicallyPrecedes($1.bytes)
+        }
+        let byTandem = KeyedSection.build(sortedKeys: keys, bytes: \.bytes) { payload(builder.tandems[$0.id]!) }
+        return Sections(programmes: builder.programmes.values, topics: builder.topics.values, byTandem: byTandem)
+    }
+
+    static func payload(_ sessions: Builder.Sessions) -> [UInt8] {
+        var w = SnapshotWriter(capacity: sessions.bytes.bytes.count + 8)
+        w.write(UInt64(sessions.programme))
+        w.write(UInt64(sessions.count))
+        w.writeRaw(sessions.bytes.bytes)
         return w.bytes
     }
 
-    /// Writes an index of the whole log up to `head` (the projections snapshot's head).
+    /// Writes an index (covering the log up to `head`, the projections snapshot's head).
     /// - Throws: `SystemError`.
     public static func write(
-        _ sessions: [TandemID: [Int]], head: LogHead, logEnd: Int, vaultSize: Int, to file: SnapshotFile
-    ) throws {
-        let records = sessions.map { (key: Array($0.key.rawValue.utf8), payload: payload($0.value)) }
+        _ sections: Sections, head: LogHead, logEnd: Int, vaultSize: Int, to file: SnapshotFile
+    )
+        throws
+    {
         try file.write(
-            kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize,
-            sections: [("byTandem", KeyedSection.build(records))])
+            kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize, sections: sections.encoded)
     }
 
-    /// Extends an index with the sessions of the tail that followed it, rewriting only the
-    /// tandems that had some.
-    /// - Throws: `SnapshotError` if the old index cannot be read; `SystemError`.
-    public static func extend(
-        _ file: SnapshotFile, header: SnapshotFile.Header, with tail: [TandemID: [Int]], head: LogHead, logEnd: Int,
-        vaultSize: Int
-    ) throws {
+    /// The sections of `file`'s index with the sessions of the tail that followed it
+    /// (`tail`) added; only the tandems that had some are decoded and written anew.
+    /// - Throws: `SnapshotError` if the old index cannot be read.
+    public static func extended(
+        _ file: SnapshotFile, header: SnapshotFile.Header, with tail: Builder
+    ) throws -> Sections {
         let map = try MappedFile(path: file.path)
+        let tables = try Tables(file, header: header, map: map)
         let section = try file.section("byTandem", of: header, in: map)
+        var programmes = Interned<ProgrammeID>(), topics = Interned<String>()
+        for id in tables.programmes { _ = programmes.number(id) }
+        for topic in tables.topics { _ = topics.number(topic) }
         var changed: [(key: [UInt8], payload: [UInt8])] = []
-        for (tandem, seqs) in tail {
+        for (tandem, added) in tail.tandems {
             let key = Array(tandem.rawValue.utf8)
-            let before = try KeyedSection.find(key, in: section).map(decode) ?? []
-            changed.append((key, payload(before + seqs)))
+            // The old record as it was, continued with the tail's sessions in the merged numbering.
+            var sessions = Builder.Sessions(
+                programme: UInt32(programmes.number(tail.programmes.values[Int(added.programme)])))
+            if let record = try KeyedSection.find(key, in: section) {
+                var r = SnapshotReader(record)
+                sessions.programme = UInt32(try r.readCount())
+                let count = try r.readCount()
+                let start = r.position
+                for _ in 0..<count {
+                    let entry = try readEntry(&r, previousSeq: sessions.lastSeq, previousDay: sessions.lastDay, tables)
+                    sessions.lastSeq = entry.seq
+                    sessions.lastDay = Int32(clamping: entry.on.dayNumber)
+                }
+                sessions.count = Int32(count)
+                sessions.bytes.writeRaw(UnsafeRawBufferPointer(rebasing: record[start..<r.position]))
+            }
+            try added.forEachEntry(topics: tail.topics.values) { entry in
+                sessions.append(
+                    seq: entry.seq, day: Int32(clamping: entry.on.dayNumber), minutes: entry.minutes,
+                    online: entry.mode == .online, hasNotes: entry.hasNotes,
+                    topics: entry.topics.map { topics.number($0) })
+            }
+            changed.append((key, payload(sessions)))
         }
-        let merged = try KeyedSection.merge(section, changed: changed)
-        try file.write(
-            kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize,
-            sections: [("byTandem", merged)])
+        return Sections(
+            programmes: programmes.values, topics: topics.values,
+            byTandem: try KeyedSection.merge(section, changed: changed))
     }
 
     /// The header, if the index is one this build reads.
@@ -71,37 +170,103 @@ public enum SessionIndex {
         try file.header(kind: kind, schema: schema)
     }
 
+    /// The programme and topic tables of an index.
+    struct Tables {
+        var programmes: [ProgrammeID]
+        var topics: [String]
+
+        init(programmes: [ProgrammeID], topics: [String]) {
+            self.programmes = programmes
+            self.topics = topics
+        }
+
+        init(_ file: SnapshotFile, header: SnapshotFile.Header, map: MappedFile) throws(SnapshotError) {
+            func strings(_ name: String) throws(SnapshotError) -> [String] {
+                var r = SnapshotReader(try file.section(name, of: header, in: map))
+                return try (0..<r.readCount()).map { _ throws(SnapshotError) in try r.readString() }
+            }
+            topics = try strings("topics")
+            programmes = try strings("programmes").map { text throws(SnapshotError) in
+                guard let id = ProgrammeID(text) else { throw .malformed("a programme id that is not one") }
+                return id
+            }
+        }
+    }
+
+    /// Reads one session of a record (its topics left empty unless `withTopics`: a check of
+    /// the whole index needs no strings).
+    static func readEntry(
+        _ r: inout SnapshotReader, previousSeq: Int, previousDay: Int32, _ tables: Tables, withTopics: Bool = true
+    ) throws(SnapshotError) -> Entry {
+        let seq = previousSeq + Int(try r.readUInt64())
+        let day = Int(previousDay) + (try r.readInt())
+        let minutes = try r.readInt()
+        let flags = try r.readUInt64()
+        let topicCount = try r.readCount()
+        var topics: [String] = []
+        if withTopics { topics.reserveCapacity(topicCount) }
+        for _ in 0..<topicCount {
+            let n = Int(try r.readUInt64())
+            guard n < tables.topics.count else { throw .malformed("a topic number outside the table") }
+            if withTopics { topics.append(tables.topics[n]) }
+        }
+        guard seq > previousSeq, flags < 4, (Int(Int32.min)...Int(Int32.max)).contains(day) else {
+            throw .malformed("a session entry that is out of order or unknown")
+        }
+        return Entry(
+            seq: seq, on: BusinessDate(dayNumber: day), minutes: minutes, mode: flags & 1 == 1 ? .online : .inPerson,
+            topics: topics, hasNotes: flags & 2 != 0)
+    }
+
+    /// A record's programme, and its sessions one by one unless `only` names another
+    /// programme.
+    /// - Throws: `SnapshotError.malformed` for a damaged record.
+    static func decode(
+        _ record: UnsafeRawBufferPointer, _ tables: Tables, only wanted: ProgrammeID? = nil, withTopics: Bool = true,
+        _ body: (Entry) throws -> Void
+    ) throws -> ProgrammeID {
+        var r = SnapshotReader(record)
+        let number = try r.readCount()
+        guard number < tables.programmes.count else {
+            throw SnapshotError.malformed("a programme number outside the table")
+        }
+        let programme = tables.programmes[number]
+        if let wanted, wanted != programme { return programme }
+        let count = try r.readCount()
+        var seq = 0
+        var day: Int32 = 0
+        for _ in 0..<count {
+            let entry = try readEntry(&r, previousSeq: seq, previousDay: day, tables, withTopics: withTopics)
+            seq = entry.seq
+            day = Int32(clamping: entry.on.dayNumber)
+            try body(entry)
+        }
+        guard r.isAtEnd else { throw SnapshotError.malformed("a session record longer than its sessions") }
+        return programme
+    }
+
     /// The session seqs of each of `tandems` (a tandem without sessions has none).
     /// - Throws: `SnapshotError` for a damaged record.
     public static func seqs(
         of tandems: Set<TandemID>, in file: SnapshotFile, header: SnapshotFile.Header
     ) throws -> [TandemID: [Int]] {
         let map = try MappedFile(path: file.path)
+        let tables = try Tables(file, header: header, map: map)
         let section = try file.section("byTandem", of: header, in: map)
         var out: [TandemID: [Int]] = [:]
         for tandem in tandems {
             if let record = try KeyedSection.find(Array(tandem.rawValue.utf8), in: section) {
-                out[tandem] = try decode(record)
+                var seqs: [Int] = []
+                _ = try decode(record, tables) { seqs.append($0.seq) }
+                out[tandem] = seqs
             }
         }
         return out
     }
 
-    static func decode(_ payload: UnsafeRawBufferPointer) throws(SnapshotError) -> [Int] {
-        var r = SnapshotReader(payload)
-        let count = try r.readCount()
-        var seqs: [Int] = []
-        seqs.reserveCapacity(count)
-        var seq = 0
-        for _ in 0..<count {
-            seq += Int(try r.readUInt64())
-            seqs.append(seq)
-        }
-        return seqs
-    }
-
     /// Puts the sessions the index lists for `tandems` (voided ones left out) before those
-    /// already in `model.sessionLog` (the tail's), reading only their lines from `log`.
+    /// already in `model.sessionLog` (the tail's), reading only their lines from `log`: the
+    /// notes' refs are in the log, not in the index.
     /// - Throws: `SnapshotError` for a damaged index or a listed line that is not one of the
     ///   tandem's sessions; `LogError`, `EventDecodingError` for the log.
     public static func prependSessions(
@@ -123,6 +288,36 @@ public enum SessionIndex {
             }
             let tail = model.sessionLog?[tandem] ?? []
             model.sessionLog?[tandem] = sessions + tail
+        }
+    }
+}
+
+extension SessionIndex.Builder.Sessions {
+    mutating func append(seq: Int, day: Int32, minutes: Int, online: Bool, hasNotes: Bool, topics: [Int]) {
+        bytes.write(UInt64(seq - lastSeq))
+        bytes.write(Int(day) - Int(lastDay))
+        bytes.write(minutes)
+        bytes.write(UInt64((online ? 1 : 0) | (hasNotes ? 2 : 0)))
+        bytes.write(UInt64(topics.count))
+        for topic in topics { bytes.write(UInt64(topic)) }
+        count += 1
+        lastSeq = seq
+        lastDay = day
+    }
+
+    /// Each session, decoded with the builder's topic table.
+    func forEachEntry(topics: [String], _ body: (SessionIndex.Entry) throws -> Void) throws {
+        let tables = SessionIndex.Tables(programmes: [], topics: topics)
+        try bytes.bytes.withUnsafeBytes { raw in
+            var r = SnapshotReader(raw)
+            var seq = 0
+            var day: Int32 = 0
+            for _ in 0..<count {
+                let entry = try SessionIndex.readEntry(&r, previousSeq: seq, previousDay: day, tables)
+                seq = entry.seq
+                day = Int32(clamping: entry.on.dayNumber)
+                try body(entry)
+            }
         }
     }
 }

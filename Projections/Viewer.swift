@@ -34,6 +34,12 @@ public enum Viewer: Sendable, Equatable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether this is a participant's view.
+    public var isParticipant: Bool {
+        if case .participant = self { return true }
+        return false
+    }
+
     /// Whether this view may record events.
     public var mayRecord: Bool { self == .coordinator }
 }

@@ -16,6 +16,10 @@ public struct QueryInput: Sendable {
     /// The seq of the checkpoint a time-travel query resumed from (0: folded from the first
     /// line); nil for other loads.
     package var resumedFrom: Int?
+    /// Every tandem's sessions, from the session index, for a request that lists them
+    /// (`SessionKeeping.listed`) and got a listing; nil otherwise (the model's `sessionLog`
+    /// then holds them).
+    public var sessionListing: SessionIndex.Listing?
     /// Whether the model is a slice holding only the tandems the query is confined to.
     package var sliced = false
     /// Profiles read from the vault on first use, for the queries that show names or match.

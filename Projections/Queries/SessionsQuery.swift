@@ -3,9 +3,22 @@ import Mentoring
 
 /// `tandem sessions`: the sessions of the tandems in scope. Notes are shown only to the
 /// tandem's own members, and that is recorded as a confidential read.
+///
+/// Every session of a whole programme is listed from the session index and streamed
+/// (`QueryInput.sessionListing`); one tandem's, or a member's, from the model. Both make
+/// each row with `row(…)`, so that the two paths print the same.
 public enum SessionsQuery {
+    static let headers = ["tandem", "on", "min", "mode", "topics"]
+    static let keys = ["tandem", "on", "minutes", "mode", "topics", "hasNotes"]
+    static let numeric: Set<Int> = [2]
+    static let notesNote =
+        "Session notes are confidential: only the tandem's members see them, in the participant view."
+
     public static func run(_ input: QueryInput, _ options: GoalsQuery.Options) throws -> QueryResult {
         try input.disclosure.permit(.sessions)
+        if let listing = input.sessionListing, options.tandem == nil, input.disclosure.ownTandemsOf == nil {
+            return try listed(listing, input, programme: options.programme)
+        }
         let tandems = try TandemScope.select(input, programme: options.programme, tandem: options.tandem)
         let sessions = tandems.flatMap { input.model.sessionLog?[$0.id] ?? [] }
         var isMember = false
@@ -14,33 +27,86 @@ public enum SessionsQuery {
         var rows: [JSONValue] = []
         var table: [[String]] = []
         for session in sessions {
-            var object: JSONObject = [
-                "tandem": .string(session.tandem.rawValue), "on": .string(session.on.description),
-                "minutes": .int(Int64(session.minutes)), "mode": .string(session.mode.rawValue),
-                "topics": .array(session.topics.map(JSONValue.string)),
-                "hasNotes": .bool(session.notesRef != nil),
-            ]
-            if isMember { object["notes"] = session.notesRef.flatMap { notes[$0] }.map(JSONValue.string) ?? .null }
+            let (shown, values) = row(
+                session.tandem, on: session.on, minutes: session.minutes, mode: session.mode, topics: session.topics,
+                hasNotes: session.notesRef != nil)
+            var cells = shown
+            var object = JSONObject(zip(keys, values).map { ($0, $1) })
+            if isMember {
+                let text = session.notesRef.flatMap { notes[$0] }
+                object["notes"] = text.map(JSONValue.string) ?? .null
+                cells.append(text ?? "-")
+            }
             rows.append(.object(object))
-            var row = [
-                session.tandem.rawValue, session.on.description, String(session.minutes), session.mode.rawValue,
-                session.topics.joined(separator: ","),
-            ]
-            if isMember { row.append(session.notesRef.flatMap { notes[$0] } ?? "-") }
-            table.append(row)
+            table.append(cells)
         }
-        var headers = ["tandem", "on", "min", "mode", "topics"]
-        if isMember { headers.append("notes") }
         var result = QueryResult(
             basis: input.basis, payloadKey: "sessions", payload: .array(rows),
-            table: TextTable(headers: headers, rows: table, numeric: [2]))
-        result.csvColumns = ["tandem", "on", "minutes", "mode", "topics", "hasNotes"] + (isMember ? ["notes"] : [])
+            table: TextTable(headers: headers + (isMember ? ["notes"] : []), rows: table, numeric: numeric))
+        result.csvColumns = keys + (isMember ? ["notes"] : [])
         result.confidentialRead = isMember && !notes.isEmpty
-        if !isMember {
-            result.notes = [
-                "Session notes are confidential: only the tandem's members see them, in the participant view."
-            ]
-        }
+        if !isMember { result.notes = [notesNote] }
         return result
+    }
+
+    /// Every session in scope, streamed from the index: no notes (the viewer is not a member).
+    static func listed(
+        _ listing: SessionIndex.Listing, _ input: QueryInput, programme: ProgrammeID?
+    ) throws
+        -> QueryResult
+    {
+        if let programme, input.model.programmes[programme] == nil {
+            throw QueryError.unknownProgramme(programme, known: input.model.programmeOrder)
+        }
+        var result = QueryResult(
+            basis: input.basis, payloadKey: "sessions", payload: .array([]),
+            table: TextTable(headers: headers, rows: [], numeric: numeric))
+        result.csvColumns = keys
+        result.stream = StreamedList(
+            headers: headers, numeric: numeric, keys: keys, count: listing.count(programme: programme)
+        ) { part, body in
+            try listing.forEach(programme: programme) { tandem, entry in
+                switch part {
+                case .cells:
+                    try body(
+                        cells(tandem, on: entry.on, minutes: entry.minutes, mode: entry.mode, topics: entry.topics), [])
+                case .values:
+                    try body(
+                        [],
+                        values(
+                            tandem, on: entry.on, minutes: entry.minutes, mode: entry.mode, topics: entry.topics,
+                            hasNotes: entry.hasNotes))
+                }
+            }
+        }
+        result.notes = [notesNote]
+        return result
+    }
+
+    /// One session's table cells and JSON values (in the order of `headers` and `keys`).
+    static func row(
+        _ tandem: TandemID, on: BusinessDate, minutes: Int, mode: SessionMode, topics: [String], hasNotes: Bool
+    ) -> ([String], [JSONValue]) {
+        (
+            cells(tandem, on: on, minutes: minutes, mode: mode, topics: topics),
+            values(tandem, on: on, minutes: minutes, mode: mode, topics: topics, hasNotes: hasNotes)
+        )
+    }
+
+    static func cells(
+        _ tandem: TandemID, on: BusinessDate, minutes: Int, mode: SessionMode, topics: [String]
+    )
+        -> [String]
+    {
+        [tandem.rawValue, on.description, String(minutes), mode.rawValue, topics.joined(separator: ",")]
+    }
+
+    static func values(
+        _ tandem: TandemID, on: BusinessDate, minutes: Int, mode: SessionMode, topics: [String], hasNotes: Bool
+    ) -> [JSONValue] {
+        [
+            .string(tandem.rawValue), .string(on.description), .int(Int64(minutes)), .string(mode.rawValue),
+            .array(topics.map(JSONValue.string)), .bool(hasNotes),
+        ]
     }
 }

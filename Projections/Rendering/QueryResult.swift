@@ -77,16 +77,19 @@ extension TextTable {
             }
             return nil
         }
-        func cell(_ value: JSONValue?) -> String {
-            switch value {
-            case nil, .null?: return ""
-            case .string(let s)?: return s
-            case .bool(let b)?: return b ? "true" : "false"
-            case .array(let a)?: return a.map { $0.stringValue ?? $0.description }.joined(separator: ";")
-            case let other?: return other.description
-            }
+        self.init(headers: headers, rows: items.map { item in headers.map { Self.csvCell(item.objectValue?[$0]) } })
+    }
+
+    /// A JSON value as a CSV cell: null is empty, arrays are joined with `;`, nested
+    /// objects as JSON.
+    public static func csvCell(_ value: JSONValue?) -> String {
+        switch value {
+        case nil, .null?: return ""
+        case .string(let s)?: return s
+        case .bool(let b)?: return b ? "true" : "false"
+        case .array(let a)?: return a.map { $0.stringValue ?? $0.description }.joined(separator: ";")
+        case let other?: return other.description
         }
-        self.init(headers: headers, rows: items.map { item in headers.map { cell(item.objectValue?[$0]) } })
     }
 }
 
@@ -123,6 +126,9 @@ public struct QueryResult: Sendable {
     public var confidentialRead = false
     /// How many log lines the query read (an audit; for tests of the index path).
     package var linesRead = 0
+    /// The payload's list when it is too long to hold (`payload` and `table` then hold
+    /// nothing): rendered row by row as it is produced.
+    public var stream: StreamedList?
 
     public init(basis: Basis, payloadKey: String, payload: JSONValue, table: TextTable) {
         self.basis = basis
@@ -145,6 +151,61 @@ public struct QueryResult: Sendable {
     /// - Complexity: O(n) in the rows, which are materialised here; rendering streams them.
     public var json: JSONValue {
         .object(JSONObject(members.map { key, value in (key, rows[key].map { .array($0.values) } ?? value) }))
+    }
+}
+
+/// A list too long to hold in memory (every session of a store of ten million events is six
+/// million rows, gigabytes as values): rendering asks for its rows once per pass it makes
+/// (a table twice, its column widths first) and writes them as they come. The table, CSV
+/// and JSON forms of a row come from the same values, so they always agree.
+public struct StreamedList: Sendable {
+    /// The table form's headers, and the columns aligned right.
+    public var headers: [String]
+    public var numeric: Set<Int>
+    /// What an empty cell shows in the table form.
+    public var blank = ""
+    /// The JSON objects' keys, in order, which are the CSV columns.
+    public var keys: [String]
+    /// How many rows there are.
+    public var count: Int
+    /// Calls `row` with each row: its table cells, and its JSON values (one per key), or
+    /// only the part asked for (the other empty).
+    let rows: @Sendable (_ part: Part, _ row: ([String], [JSONValue]) throws -> Void) throws -> Void
+
+    /// Which part of each row a pass needs: the table's cells, or the values of JSON and CSV.
+    public enum Part: Sendable {
+        case cells, values
+    }
+
+    /// A list of `count` rows, produced by `rows` (which must produce the same rows every
+    /// time it is called).
+    public init(
+        headers: [String], numeric: Set<Int>, keys: [String], count: Int,
+        rows: @escaping @Sendable (_ part: Part, _ row: ([String], [JSONValue]) throws -> Void) throws -> Void
+    ) {
+        self.headers = headers
+        self.numeric = numeric
+        self.keys = keys
+        self.count = count
+        self.rows = rows
+    }
+
+    /// Calls `body` with each row's table cells and JSON values.
+    /// - Throws: what producing the rows throws (a store damaged under the query), or `body`.
+    public func forEach(_ part: Part, _ body: ([String], [JSONValue]) throws -> Void) throws {
+        try rows(part, body)
+    }
+
+    /// One row as a compact JSON object.
+    func writeObject(_ values: [JSONValue], to w: inout JSONWriter) {
+        w.writeRaw("{")
+        for (i, key) in keys.enumerated() {
+            if i > 0 { w.writeRaw(",") }
+            w.write(.string(key))
+            w.writeRaw(":")
+            w.write(values[i])
+        }
+        w.writeRaw("}")
     }
 }
 
@@ -209,6 +270,12 @@ public enum Renderer {
     /// - Parameter width: the columns a table may take (it never cuts an id, a code, a date
     ///   or a number; names and summaries give way).
     public static func render(_ result: QueryResult, as format: Format, width: Int = 80) -> String {
+        if result.stream != nil {
+            // Held whole after all (a caller that wants a string); the command line streams.
+            var text = ""
+            try? write(result, as: format, width: width) { text += $0 }
+            return text
+        }
         switch format {
         case .json: return prettyJSON(result.members, rows: result.rows) + "\n"
         case .csv:
@@ -220,6 +287,114 @@ public enum Renderer {
             out += result.basis.footer + "\n"
             return out
         }
+    }
+
+    /// Renders `result` as `render` does, handing the text to `out` piece by piece: a
+    /// streamed list is written as its rows come, a megabyte at a time, never held whole.
+    /// - Throws: what producing a streamed list's rows throws; nothing for other results.
+    public static func write(
+        _ result: QueryResult, as format: Format, width: Int = 80, to out: (String) -> Void
+    ) throws {
+        guard let list = result.stream else {
+            out(render(result, as: format, width: width))
+            return
+        }
+        // Written as bytes, a megabyte at a time.
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(1 << 20 + 4096)
+        func flushIfFull() {
+            guard chunk.count >= 1 << 20 else { return }
+            out(String(decoding: chunk, as: UTF8.self))
+            chunk.removeAll(keepingCapacity: true)
+        }
+        func emit(_ text: String) {
+            chunk.append(contentsOf: text.utf8)
+            flushIfFull()
+        }
+        switch format {
+        case .table:
+            if list.count == 0 {
+                emit("(none)\n")
+            } else {
+                var layout = TableLayout(headers: list.headers, numeric: list.numeric, blank: list.blank)
+                try list.forEach(.cells) { cells, _ in layout.measure(cells) }
+                let widths = layout.widths(fitting: width)
+                emit(layout.headerLines(widths))
+                try list.forEach(.cells) { cells, _ in
+                    layout.line(cells, widths: widths, into: &chunk)
+                    flushIfFull()
+                }
+            }
+            for note in result.notes { emit(note.escapingControlCharacters + "\n") }
+            emit(result.basis.footer + "\n")
+        case .csv:
+            emit(csvRecord(list.keys))
+            try list.forEach(.values) { _, values in
+                for (i, value) in values.enumerated() {
+                    if i > 0 { chunk.append(UInt8(ascii: ",")) }
+                    appendCSVField(TextTable.csvCell(value), to: &chunk)
+                }
+                chunk.append(contentsOf: [0x0D, 0x0A])
+                flushIfFull()
+            }
+        case .json:
+            var members = result.members
+            // The payload is always a member (after the basis).
+            let at = members.firstIndex { $0.0 == result.payloadKey }!
+            // The members before the list, the list row by row, then the rest: each part
+            // as `prettyJSON` writes it.
+            let before = prettyJSON(Array(members[..<at]), rows: result.rows)
+            emit(String(before.dropLast(at > 0 ? 2 : 1)))
+            if at > 0 { emit(",\n") }
+            var w = JSONWriter(capacity: 1 << 20 + 4096)
+            func flush() {
+                chunk.append(contentsOf: w.bytes)
+                w.bytes.removeAll(keepingCapacity: true)
+                flushIfFull()
+            }
+            w.writeRaw("  ")
+            w.write(.string(result.payloadKey))
+            w.writeRaw(": ")
+            if list.count == 0 {
+                w.writeRaw("[]")
+            } else {
+                w.writeRaw("[\n")
+                var written = 0
+                try list.forEach(.values) { _, values in
+                    w.writeRaw("    ")
+                    list.writeObject(values, to: &w)
+                    written += 1
+                    w.writeRaw(written < list.count ? ",\n" : "\n")
+                    if w.bytes.count >= 1 << 16 { flush() }
+                }
+                w.writeRaw("  ]")
+            }
+            members.removeSubrange(...at)
+            if members.isEmpty {
+                w.writeRaw("\n}\n")
+                flush()
+            } else {
+                w.writeRaw(",\n")
+                flush()
+                emit(String(prettyJSON(members, rows: result.rows).dropFirst(2)) + "\n")
+            }
+        }
+        if !chunk.isEmpty { out(String(decoding: chunk, as: UTF8.self)) }
+    }
+
+    /// Appends `csvField(value)`: a plain cell (printable ASCII that needs no quotes and
+    /// cannot be taken for a formula) as its bytes, any other through `csvField`.
+    static func appendCSVField(_ value: String, to out: inout [UInt8]) {
+        var value = value
+        let copied = value.withUTF8 { bytes -> Bool in
+            guard TableLayout.isPlain(bytes), !bytes.contains(where: { $0 == 0x2C || $0 == 0x22 }) else { return false }
+            if let first = bytes.first, first == 0x3D || first == 0x2B || first == 0x2D || first == 0x40 {
+                return false
+            }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if !copied { out.append(contentsOf: csvField(value).utf8) }
     }
 
     /// RFC 4180: one header row, then data rows; CRLF line ends; formula-looking cells
@@ -250,48 +425,12 @@ public enum Renderer {
     public static func table(_ table: TextTable, width: Int = 80) -> String {
         guard !table.headers.isEmpty else { return "" }
         if table.rows.isEmpty { return "(none)\n" }
-        // Text from the store is never a terminal command: an ESC in a value would recolour
-        // the terminal or forge a row, so every control character is shown escaped.
-        let all = ([table.headers] + table.rows.map { $0.map { $0.isEmpty ? table.blank : $0 } }).map {
-            $0.map(\.escapingControlCharacters)
-        }
-        var widths = table.headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        // Numbers, dates, ids and codes (no spaces) never give way; free text does.
-        let firm = Set(
-            table.headers.indices.filter { column in
-                table.numeric.contains(column) || table.rows.allSatisfy { !$0[column].contains(" ") }
-            })
-        let gap = 2
-        while widths.reduce(0, +) + gap * (widths.count - 1) > width {
-            let candidates = widths.indices.filter {
-                !firm.contains($0) && widths[$0] > max(8, table.headers[$0].count)
-            }
-            guard let widest = candidates.max(by: { widths[$0] < widths[$1] }) else { break }
-            widths[widest] -= 1
-        }
-        var out = ""
-        for (index, row) in all.enumerated() {
-            var cells: [String] = []
-            for (column, cell) in row.enumerated() {
-                var text = cell
-                if text.count > widths[column] { text = String(text.prefix(widths[column] - 1)) + "…" }
-                let pad = String(repeating: " ", count: widths[column] - text.count)
-                cells.append(table.numeric.contains(column) ? pad + text : text + pad)
-            }
-            out += trimTrailing(cells.joined(separator: String(repeating: " ", count: gap))) + "\n"
-            if index == 0 {
-                out +=
-                    widths.map { String(repeating: "-", count: $0) }.joined(
-                        separator: String(repeating: " ", count: gap)) + "\n"
-            }
-        }
+        var layout = TableLayout(headers: table.headers, numeric: table.numeric, blank: table.blank)
+        for row in table.rows { layout.measure(row) }
+        let widths = layout.widths(fitting: width)
+        var out = layout.headerLines(widths)
+        for row in table.rows { out += layout.line(row, widths: widths) }
         return out
-    }
-
-    private static func trimTrailing(_ s: String) -> String {
-        var end = s.endIndex
-        while end > s.startIndex, s[s.index(before: end)] == " " { end = s.index(before: end) }
-        return String(s[..<end])
     }
 
     /// Stable JSON for people and tools alike: top-level keys on their own lines, each

@@ -169,7 +169,10 @@ public struct QueryService: Sendable {
     {
         let vault = Vault(store: store)
         let whole = window == .everything
-        let snapshots = whole && request.keepsSessions == .none
+        // Every tandem's sessions, listed from the index (a participant's list shows notes,
+        // which only the log holds, and a window needs the history's own sessions).
+        let listing = whole && request.keepsSessions == .listed && !request.viewer.isParticipant
+        let snapshots = whole && (request.keepsSessions == .none || listing)
         // Some tandems' sessions (`sessions --tandem`): from the session index, when it covers
         // the same prefix as the projections snapshot.
         var indexed: Set<TandemID>?
@@ -190,26 +193,37 @@ public struct QueryService: Sendable {
             let file = ProjectionSnapshot.file(store), index = SessionIndex.file(store)
             let head = try store.events.readHead()
             // Read only when it matters (a warm `stats` reads no more than it did).
-            let indexHeader = indexed == nil ? nil : try? SessionIndex.header(index)
+            let indexHeader = indexed == nil && !listing ? nil : try? SessionIndex.header(index)
             if let header = try? ProjectionSnapshot.header(file),
                 (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: vault.size)) != nil,
-                indexed == nil || (indexHeader?.head == header.head && indexHeader?.logEnd == header.logEnd)
+                (indexed == nil && !listing)
+                    || (indexHeader?.head == header.head && indexHeader?.logEnd == header.logEnd)
             {
-                if figuresSuffice, header.head == head,
+                if figuresSuffice || listing, header.head == head,
                     let (model, figures) = try? ProjectionSnapshot.figures(file, header: header)
                 {
-                    return QueryInput(model: model, basis: basis(head), vault: vault, figures: figures)
+                    var input = QueryInput(model: model, basis: basis(head), vault: vault, figures: figures)
+                    if listing {
+                        // Nothing to fold: the index lists every session (the model, only the
+                        // programmes, names them).
+                        if let indexHeader, let found = try? SessionIndex.Listing(index, header: indexHeader) {
+                            input.sessionListing = found
+                            return input
+                        }
+                    } else {
+                        return input
+                    }
                 }
                 if let (snapshotModel, voided) = try? ProjectionSnapshot.model(file, header: header) {
                     var model = snapshotModel
                     var profiles = TraitsDirectory()
                     try profiles.load(vault, from: header.vaultSize)
-                    // The tail's sessions, by seq for the index, and as sessions for the query.
-                    model.sessionSeqs = [:]
+                    // The tail's sessions, for the index, and as sessions for the query.
+                    model.sessionIndex = SessionIndex.Builder()
                     if let indexed { model.keepSessions(.of(indexed)) }
                     let checkpoint = Replay.Checkpoint(fold: model, head: header.head, voided: voided)
                     // A void of an event before the snapshot restarts the fold from the first
-                    // line: then the fold itself has every session and seq.
+                    // line: then the fold itself has every session.
                     var restarted = false
                     var result = try Replay.fold(
                         store.events, profiles: profiles, resumingFrom: checkpoint,
@@ -221,7 +235,7 @@ public struct QueryService: Sendable {
                     ) {
                         restarted = true
                         var fresh = ProgrammeReadModel(keepingSessions: indexed.map { .of($0) } ?? .none)
-                        fresh.sessionSeqs = [:]
+                        fresh.sessionIndex = SessionIndex.Builder()
                         return fresh
                     }
                     // An index that does not fit the log (damaged, or listing a line that is not
@@ -234,29 +248,42 @@ public struct QueryService: Sendable {
                     {
                         return try replayed()
                     }
-                    var figures: [ProgrammeID: StatsQuery.Figures]?
-                    if result.head != header.head,
-                        let end = try? SnapshotFile.logEnd(of: result.head.seq, in: store.events)
-                    {
-                        figures = try? ProjectionSnapshot.write(
-                            result.fold, voided: result.voided, head: result.head, logEnd: end, vaultSize: vault.size,
-                            to: file)
-                        // The index follows the snapshot; one that fell behind stays behind and
-                        // is never read (a replay writes both again).
+                    let end =
+                        result.head == header.head
+                        ? nil : try? SnapshotFile.logEnd(of: result.head.seq, in: store.events)
+                    // The index of the log up to the new head: the fold's own after a restart,
+                    // else the old one with the tail's sessions (one that fell behind the
+                    // snapshot stays behind and is never read; a replay writes both again).
+                    var sessions: SessionIndex.Sections?
+                    if end != nil || listing, let builder = result.fold.sessionIndex {
                         if restarted {
-                            try? SessionIndex.write(
-                                result.fold.sessionSeqs ?? [:], head: result.head, logEnd: end, vaultSize: vault.size,
-                                to: index)
+                            sessions = SessionIndex.sections(builder)
                         } else if let indexHeader = indexHeader ?? (try? SessionIndex.header(index)),
                             indexHeader.head == header.head
                         {
-                            try? SessionIndex.extend(
-                                index, header: indexHeader, with: result.fold.sessionSeqs ?? [:], head: result.head,
-                                logEnd: end, vaultSize: vault.size)
+                            sessions = try? SessionIndex.extended(index, header: indexHeader, with: builder)
                         }
                     }
-                    result.fold.sessionSeqs = nil
-                    return QueryInput(model: result.fold, basis: basis(result.head), vault: vault, figures: figures)
+                    result.fold.sessionIndex = nil
+                    var figures: [ProgrammeID: StatsQuery.Figures]?
+                    if let end {
+                        figures = try? ProjectionSnapshot.write(
+                            result.fold, voided: result.voided, head: result.head, logEnd: end, vaultSize: vault.size,
+                            to: file)
+                        if let sessions {
+                            try? SessionIndex.write(
+                                sessions, head: result.head, logEnd: end, vaultSize: vault.size, to: index)
+                        }
+                    }
+                    var input = QueryInput(
+                        model: result.fold, basis: basis(result.head), vault: vault, figures: figures)
+                    if listing {
+                        guard let sessions, let found = try? SessionIndex.Listing(sessions) else {
+                            return try replayed()
+                        }
+                        input.sessionListing = found
+                    }
+                    return input
                 }
             }
         }
@@ -276,22 +303,26 @@ public struct QueryService: Sendable {
             // replay sees is below it.
             let vaultSize = vault.size
             var replay = try ProgrammeReadModel.replay(
-                store.events, vault: vault, window: window, keepingSessions: request.keepsSessions,
+                store.events, vault: vault, window: window, keepingSessions: listing ? .none : request.keepsSessions,
                 indexingSessions: whole, observe: observe)
             if let limit = window.knownAt, limit > replay.head.seq {
                 throw QueryError.knownAtBeyondHead(limit, head: replay.head.seq)
             }
+            let sessions = replay.fold.sessionIndex.map(SessionIndex.sections)
+            replay.fold.sessionIndex = nil
             var figures: [ProgrammeID: StatsQuery.Figures]?
             if whole && replay.head.seq > 0, let end = try? SnapshotFile.logEnd(of: replay.head.seq, in: store.events) {
                 figures = try? ProjectionSnapshot.write(
                     replay.fold, voided: replay.voided, head: replay.head, logEnd: end, vaultSize: vaultSize,
                     to: ProjectionSnapshot.file(store))
-                try? SessionIndex.write(
-                    replay.fold.sessionSeqs ?? [:], head: replay.head, logEnd: end, vaultSize: vaultSize,
-                    to: SessionIndex.file(store))
+                if let sessions {
+                    try? SessionIndex.write(
+                        sessions, head: replay.head, logEnd: end, vaultSize: vaultSize, to: SessionIndex.file(store))
+                }
             }
-            replay.fold.sessionSeqs = nil
-            return QueryInput(model: replay.fold, basis: basis(replay.head), vault: vault, figures: figures)
+            var input = QueryInput(model: replay.fold, basis: basis(replay.head), vault: vault, figures: figures)
+            if listing, let sessions { input.sessionListing = try SessionIndex.Listing(sessions) }
+            return input
         }
     }
 

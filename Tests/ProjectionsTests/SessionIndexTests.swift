@@ -16,13 +16,11 @@ struct SessionIndexTests {
         history.backdating = seed % 2 == 0
         history.run(steps: 150)
         // The first part, folded as a full replay does when it writes the snapshots.
-        let early = try Replay.fold(history.log, profiles: history.profiles) {
-            var model = ProgrammeReadModel()
-            model.sessionSeqs = [:]
-            return model
-        }
+        let early = try Self.indexingFold(history)
         let file = SnapshotFile(path: directory.appending("sessions.snapshot"))
-        try SessionIndex.write(early.fold.sessionSeqs ?? [:], head: early.head, logEnd: 0, vaultSize: 0, to: file)
+        try SessionIndex.write(
+            SessionIndex.sections(try #require(early.fold.sessionIndex)), head: early.head, logEnd: 0, vaultSize: 0,
+            to: file)
 
         // More history, without voids of what the index covers (a void restarts the fold).
         history.voids = false
@@ -39,7 +37,7 @@ struct SessionIndexTests {
         // The query's path: the model of the first part, keeping the chosen tandems' sessions
         // and the tail's seqs; then the indexed sessions before the tail's.
         var model = early.fold
-        model.sessionSeqs = [:]
+        model.sessionIndex = SessionIndex.Builder()
         model.keepSessions(.of(chosen))
         var resumed = try Replay.fold(
             history.log, profiles: history.profiles,
@@ -60,16 +58,93 @@ struct SessionIndexTests {
         #expect(
             chosen.reduce(0) { $0 + (replayed.fold.sessionLog?[$1]?.count ?? 0) } > 0, "seed \(seed) has sessions")
 
-        // Extending the index with the tail's seqs gives the index a full replay writes.
-        try SessionIndex.extend(
-            file, header: header, with: resumed.fold.sessionSeqs ?? [:], head: resumed.head, logEnd: 0, vaultSize: 0)
-        let full = try Replay.fold(history.log, profiles: history.profiles) {
+        // Extending the index with the tail's sessions gives the index a full replay writes,
+        // and lists what the replay keeps.
+        let extended = try SessionIndex.extended(file, header: header, with: try #require(resumed.fold.sessionIndex))
+        try SessionIndex.write(extended, head: resumed.head, logEnd: 0, vaultSize: 0, to: file)
+        let full = try Self.indexingFold(history)
+        let fromFile = try Self.listed(SessionIndex.Listing(file, header: try SessionIndex.header(file)))
+        #expect(fromFile == (try Self.listed(SessionIndex.Listing(extended))), "seed \(seed)")
+        #expect(
+            fromFile
+                == (try Self.listed(SessionIndex.Listing(SessionIndex.sections(try #require(full.fold.sessionIndex))))),
+            "seed \(seed)")
+        let everySession = try Replay.fold(history.log, profiles: history.profiles) {
+            ProgrammeReadModel(keepingSessions: .all)
+        }
+        #expect(fromFile == Self.listed(everySession.fold), "seed \(seed)")
+        #expect(fromFile.count > 10, "seed \(seed) has sessions")
+    }
+
+    /// A fold that builds a session index on the way, as a full replay does.
+    static func indexingFold(_ history: HistoryGenerator) throws -> Replay.Result<ProgrammeReadModel> {
+        try Replay.fold(history.log, profiles: history.profiles) {
             var model = ProgrammeReadModel()
-            model.sessionSeqs = [:]
+            model.sessionIndex = SessionIndex.Builder()
             return model
         }
-        let extended = try SessionIndex.seqs(of: everyTandem, in: file, header: try SessionIndex.header(file))
-        #expect(extended == full.fold.sessionSeqs ?? [:], "seed \(seed)")
+    }
+
+    /// Every session a listing lists, as text, in its order.
+    static func listed(_ listing: SessionIndex.Listing, programme: ProgrammeID? = nil) throws -> [String] {
+        var out: [String] = []
+        try listing.forEach(programme: programme) { tandem, e in
+            out.append("\(tandem) \(e.on) \(e.minutes) \(e.mode) \(e.topics) \(e.hasNotes)")
+        }
+        return out
+    }
+
+    /// Every session a model keeps, as `listed` writes them, in tandem order.
+    static func listed(_ model: ProgrammeReadModel, programme: ProgrammeID? = nil) -> [String] {
+        model.tandems(in: programme).flatMap { tandem in
+            (model.sessionLog?[tandem.id] ?? []).map {
+                "\($0.tandem) \($0.on) \($0.minutes) \($0.mode) \($0.topics) \($0.notesRef != nil)"
+            }
+        }
+    }
+
+    @Test("a listing lists each programme's sessions, and counts them", arguments: 0..<4)
+    func listingByProgramme(seed: Int) throws {
+        var history = HistoryGenerator(seed: UInt64(seed) &+ 950)
+        history.run(steps: 200)
+        let listing = try SessionIndex.Listing(
+            SessionIndex.sections(try #require(try Self.indexingFold(history).fold.sessionIndex)))
+        let model = try Replay.fold(history.log, profiles: history.profiles) {
+            ProgrammeReadModel(keepingSessions: .all)
+        }.fold
+        var total = 0
+        for programme in model.programmeOrder {
+            let expected = Self.listed(model, programme: programme)
+            #expect(try Self.listed(listing, programme: programme) == expected, "seed \(seed), \(programme)")
+            #expect(listing.count(programme: programme) == expected.count)
+            total += expected.count
+        }
+        #expect(listing.count(programme: nil) == total)
+        #expect(listing.count(programme: ProgrammeID("p-never")!) == 0)
+        #expect(try Self.listed(listing, programme: ProgrammeID("p-never")!).isEmpty)
+    }
+
+    @Test("a damaged record is refused when the listing is made, before anything is listed")
+    func damagedListing() throws {
+        var history = HistoryGenerator(seed: 960)
+        history.run(steps: 150)
+        let sections = SessionIndex.sections(try #require(try Self.indexingFold(history).fold.sessionIndex))
+        let directory = TemporaryDirectory()
+        let file = SnapshotFile(path: directory.appending("sessions.snapshot"))
+        try SessionIndex.write(sections, head: .empty, logEnd: 0, vaultSize: 0, to: file)
+        let header = try SessionIndex.header(file)
+        _ = try SessionIndex.Listing(file, header: header)
+        // A flipped byte in each part of the last record in turn.
+        let range = try #require(header.sections["byTandem"]).range
+        var bytes = try FileSystem.readFile(file.path)
+        for offset in stride(from: range.upperBound - 1, to: range.upperBound - 40, by: -3) {
+            bytes[offset] ^= 0x5A
+            try FileSystem.replaceAtomically(file.path, with: bytes)
+            #expect(throws: (any Error).self, "flip at \(offset)") {
+                _ = try SessionIndex.Listing(file, header: header)
+            }
+            bytes[offset] ^= 0x5A
+        }
     }
 
     @Test("an index that lists a line that is not the tandem's session is refused")
@@ -80,7 +155,12 @@ struct SessionIndexTests {
         let replay = try Replay.fold(history.log, profiles: history.profiles) { ProgrammeReadModel() }
         let tandem = try #require(replay.fold.tandems.values.map(\.id).first)
         let file = SnapshotFile(path: directory.appending("sessions.snapshot"))
-        try SessionIndex.write([tandem: [1]], head: replay.head, logEnd: 0, vaultSize: 0, to: file)
+        // The index says line 1 (the launch) is one of the tandem's sessions.
+        var lying = SessionIndex.Builder()
+        lying.add(
+            seq: 1, programme: try #require(replay.fold.programmeOrder.first),
+            SessionHeld(tandem: tandem, on: BusinessDate("2027-01-04")!, minutes: 60, mode: .online))
+        try SessionIndex.write(SessionIndex.sections(lying), head: replay.head, logEnd: 0, vaultSize: 0, to: file)
         var model = ProgrammeReadModel(keepingSessions: .of([tandem]))
         #expect(throws: SnapshotError.self) {
             try SessionIndex.prependSessions(
@@ -95,15 +175,15 @@ struct SessionIndexTests {
         var history = HistoryGenerator(seed: 78)
         history.voids = false
         history.run(steps: 120)
-        let replay = try Replay.fold(history.log, profiles: history.profiles) {
-            var model = ProgrammeReadModel()
-            model.sessionSeqs = [:]
-            return model
-        }
-        let (tandem, seqs) = try #require(replay.fold.sessionSeqs?.first { $0.value.count >= 2 })
+        let replay = try Self.indexingFold(history)
         let file = SnapshotFile(path: directory.appending("sessions.snapshot"))
-        try SessionIndex.write([tandem: seqs], head: replay.head, logEnd: 0, vaultSize: 0, to: file)
+        try SessionIndex.write(
+            SessionIndex.sections(try #require(replay.fold.sessionIndex)), head: replay.head, logEnd: 0, vaultSize: 0,
+            to: file)
         let header = try SessionIndex.header(file)
+        let everyTandem = Set(replay.fold.tandems.values.map(\.id))
+        let (tandem, seqs) = try #require(
+            try SessionIndex.seqs(of: everyTandem, in: file, header: header).first { $0.value.count >= 2 })
         var all = ProgrammeReadModel(keepingSessions: .of([tandem]))
         try SessionIndex.prependSessions(
             of: [tandem], from: file, header: header, log: history.log, voided: [:], into: &all)

@@ -136,10 +136,88 @@ struct SnapshotCommandTests {
         #expect(try sessions().text == caughtUp.text)
         let store = try Store(root: cli.store)
         let header = try SessionIndex.header(SessionIndex.file(store))
+        var lying = SessionIndex.Builder()
+        for seq in [1, 2, 3] {
+            lying.add(
+                seq: seq, programme: try #require(ProgrammeID("pilot")),
+                SessionHeld(
+                    tandem: try #require(TandemID(tandem)), on: BusinessDate("2027-01-04")!, minutes: 60, mode: .online)
+            )
+        }
         try SessionIndex.write(
-            [try #require(TandemID(tandem)): [1, 2, 3]], head: header.head, logEnd: header.logEnd,
-            vaultSize: header.vaultSize, to: SessionIndex.file(store))
+            SessionIndex.sections(lying), head: header.head, logEnd: header.logEnd, vaultSize: header.vaultSize,
+            to: SessionIndex.file(store))
         #expect(try sessions().text == caughtUp.text)
+    }
+
+    @Test(
+        "sessions of every tandem stream from the index: cold, warm, after appends and a void, damaged, in every format"
+    )
+    func everySessionFromTheIndex() throws {
+        let cli = try Self.store()
+        let tandem = try Self.activeTandem(cli)
+        let cache = cli.store + "/cache/"
+        func sessions(_ format: String = "json") throws -> String {
+            let outcome = try cli.run(["sessions", "--format", format])
+            #expect(outcome.status == 0 && outcome.stderr.isEmpty, "\(outcome.stderr)")
+            return outcome.stdout
+        }
+        func rows() throws -> [[String: Any]] {
+            try #require(CLI.json(try cli.run(["sessions", "--format", "json"]))?["sessions"] as? [[String: Any]])
+        }
+        func all() throws -> [String] { try ["json", "csv", "table"].map { try sessions($0) } }
+        func snapshotInode() -> UInt64? { FileSystem.identity(of: cache + "projections.snapshot")?.inode }
+
+        let warm = try all()
+        let before = try rows()
+        #expect(before.count > 20, "the demo has sessions")
+        let inode = snapshotInode()
+        #expect(try all() == warm)
+        #expect(snapshotInode() == inode, "a warm listing reads the index, it does not replay")
+        // The table has its header, one line per session, the note and the basis.
+        #expect(warm[2].split(separator: "\n").count == before.count + 4)
+        #expect(warm[2].contains("Session notes are confidential"))
+        #expect(warm[1].hasPrefix("tandem,on,minutes,mode,topics,hasNotes\r\n"))
+        Self.removeSnapshots(cli)
+        #expect(try all() == warm, "cold equals warm")
+
+        // A new session of the tandem is listed with the tandem's others, in id order; a void
+        // removes one; both as a replay lists them.
+        let added = try cli.run([
+            "session", "--tandem", tandem, "--on", "2027-01-21", "--minutes", "37", "--topics", "zz-new-topic",
+        ])
+        #expect(added.status == 0, "\(added.stderr)")
+        let extended = try rows()
+        #expect(extended.count == before.count + 1)
+        let position = try #require(extended.firstIndex { $0["topics"] as? [String] == ["zz-new-topic"] })
+        #expect(extended[position]["tandem"] as? String == tandem && extended[position]["minutes"] as? Int == 37)
+        #expect(extended[position]["hasNotes"] as? Bool == false)
+        // The tandem's sessions are together, the new one (the latest line) last among them.
+        let ofTandem = extended.indices.filter { extended[$0]["tandem"] as? String == tandem }
+        #expect(ofTandem == Array(ofTandem[0]...position))
+        let caughtUp = try all()
+        Self.removeSnapshots(cli)
+        #expect(try all() == caughtUp, "the index was extended as a replay writes it")
+        let trail = try #require(CLI.json(try cli.run(["--role", "auditor", "audit", "--format", "json"])))
+        let entries = try #require(trail["entries"] as? [[String: Any]])
+        let firstSession = try #require(entries.first { $0["type"] as? String == "SessionHeld" }?["seq"] as? Int)
+        #expect(try cli.run(["void", "--seq", String(firstSession), "--reason", "entered twice"]).status == 0)
+        #expect(try rows().count == before.count)
+        let voided = try all()
+        Self.removeSnapshots(cli)
+        #expect(try all() == voided)
+
+        // An index that is garbage or damaged is not trusted, and an unknown programme is
+        // refused as it always was.
+        Files.write(cache + "sessions.snapshot", Array(repeating: 0x41, count: 512))
+        #expect(try all() == voided)
+        var bytes = try FileSystem.readFile(cache + "sessions.snapshot")
+        bytes[bytes.count - 2] ^= 0x20
+        Files.write(cache + "sessions.snapshot", bytes)
+        #expect(try all() == voided)
+        let unknown = try cli.run(["sessions", "--programme", "nope"])
+        #expect(unknown.status != 0 && unknown.stdout.isEmpty)
+        #expect(unknown.stderr.hasPrefix("Error: ") && unknown.stderr.contains("nope"), "\(unknown.stderr)")
     }
 
     @Test(

@@ -58,7 +58,7 @@ enum QueryCommands {
                     input, command, QueryEnvironment(store: store, window: window, context: context, service: service))
             }
             let format = Renderer.Format(rawValue: GlobalOptions.format(command)) ?? .table
-            context.stdout.write(Renderer.render(result, as: format, width: context.tableWidth))
+            try Renderer.write(result, as: format, width: context.tableWidth) { context.stdout.write($0) }
             return ExitCode.ok
         }
     }
@@ -275,7 +275,7 @@ enum QueryCommands {
         "sessions", "Sessions held; notes only for the tandem's own members.",
         options: [
             programmeOption, .value("tandem", "id", "Only this tandem's sessions."),
-        ], keepsSessions: { command, _ in try ids(command, "tandem", TandemKind.self).map { .of([$0]) } ?? .all },
+        ], keepsSessions: { command, _ in try ids(command, "tandem", TandemKind.self).map { .of([$0]) } ?? .listed },
         confinedTo: tandemOrOwn
     ) { input, command, _ in
         try SessionsQuery.run(

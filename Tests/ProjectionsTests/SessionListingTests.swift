@@ -1,0 +1,93 @@
+import EventLog
+import Mentoring
+import Projections
+import TestSupport
+import Testing
+
+/// `tandem sessions` for whole programmes, listed from the session index and streamed,
+/// against the plain path (a replay keeping every session): on seeded histories, cold (no
+/// cache), warm, after a tail (with voids for half the seeds, which restart the fold), and
+/// with a damaged index, every format prints the same bytes.
+@Suite("Session listing: every session streamed from the index prints as a replay's")
+struct SessionListingTests {
+    static let today = BusinessDate("2030-01-01")!
+
+    /// The rendered answer (in every format) and whether a listing answered.
+    static func answer(
+        _ keeping: SessionKeeping, viewer: Viewer, programme: ProgrammeID?, service: QueryService
+    ) -> (text: String, listed: Bool) {
+        let request = QueryService.Request(viewer: viewer, keepsSessions: keeping, today: today)
+        do {
+            let input = try service.input(request)
+            let result = try SessionsQuery.run(input, .init(programme: programme))
+            var text = ""
+            for format in Renderer.Format.allCases {
+                for width in [40, 200] { try Renderer.write(result, as: format, width: width) { text += $0 } }
+            }
+            return (text, input.sessionListing != nil)
+        } catch {
+            return ("error: \(error)", false)
+        }
+    }
+
+    /// Each viewer's and programme's listing equals the plain path's; returns how many
+    /// answers a listing gave.
+    static func expectSame(_ service: QueryService, store: Store, seed: Int, stage: String) throws -> Int {
+        let model = try ProgrammeReadModel.replay(store.events, vault: Vault(store: store)).fold
+        var listed = 0
+        for viewer in [Viewer.coordinator, .auditor, .analyst] {
+            for programme in [nil, ProgrammeID("p-never")!] + model.programmeOrder {
+                let fast = answer(.listed, viewer: viewer, programme: programme, service: service)
+                let plain = answer(.all, viewer: viewer, programme: programme, service: service)
+                #expect(fast.text == plain.text, "seed \(seed), \(stage): \(viewer), \(programme?.rawValue ?? "all")")
+                #expect(!plain.listed)
+                if fast.listed { listed += 1 }
+            }
+        }
+        return listed
+    }
+
+    @Test("cold, warm, after a tail, and with a damaged index", arguments: 0..<6)
+    func listingEqualsReplay(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        var (history, store, service) = try TimeTravelTests.generated(
+            seed: UInt64(seed) &+ 8100, steps: 180, backdating: seed % 2 == 1, in: directory)
+        let index = SessionIndex.file(store)
+        // Cold: the replay's own index answers (and is written); warm: the file answers.
+        try? FileSystem.remove(index.path)
+        #expect(try Self.expectSame(service, store: store, seed: seed, stage: "cold") > 0)
+        #expect(FileSystem.kind(of: index.path).exists)
+        #expect(try Self.expectSame(service, store: store, seed: seed, stage: "warm") > 0)
+
+        // A tail: the index is extended (or, after a void of what it covers, made anew).
+        history.voids = seed % 2 == 0
+        let before = try store.events.readHead().seq
+        history.run(steps: 70)
+        try TimeTravelTests.append(history, after: before, to: store)
+        #expect(try Self.expectSame(service, store: store, seed: seed, stage: "tail") > 0)
+        let header = try SessionIndex.header(index)
+        #expect(header.head == (try store.events.readHead()), "seed \(seed): the index was brought up to date")
+
+        // A damaged record: the listing is refused, and a replay answers instead.
+        let range = try #require(header.sections["byTandem"]).range
+        var bytes = try FileSystem.readFile(index.path)
+        bytes[range.upperBound - 3] ^= 0x41
+        try FileSystem.replaceAtomically(index.path, with: bytes)
+        _ = try Self.expectSame(service, store: store, seed: seed, stage: "damaged")
+    }
+
+    @Test("a participant's sessions show their notes and never come from the listing")
+    func participantsGetTheirNotes() throws {
+        let directory = TemporaryDirectory()
+        let (_, store, service) = try TimeTravelTests.generated(seed: 8200, steps: 180, in: directory)
+        _ = try service.input(QueryService.Request(viewer: .coordinator, keepsSessions: .listed, today: Self.today))
+        let model = try ProgrammeReadModel.replay(store.events, vault: Vault(store: store)).fold
+        let tandem = try #require(model.tandems.values.first { $0.sessions > 0 })
+        let viewer = Viewer.participant(tandem.mentor)
+        let input = try service.input(QueryService.Request(viewer: viewer, keepsSessions: .listed, today: Self.today))
+        #expect(input.sessionListing == nil)
+        let result = try SessionsQuery.run(input, .init())
+        #expect(result.stream == nil)
+        #expect(result.table.headers.last == "notes")
+    }
+}
