@@ -90,6 +90,21 @@ extension SessionIndex {
             programme.map { counts[$0] ?? 0 } ?? counts.values.reduce(0, +)
         }
 
+        /// Calls `body` with each of one tandem's sessions, in log order (none if it has none).
+        /// - Complexity: O(log n) in the tandems, comparing ids held in memory.
+        /// - Throws: as `forEach`.
+        public func forEachSession(of tandem: TandemID, _ body: (Entry) throws -> Void) throws {
+            var low = 0, high = order.count
+            while low < high {
+                let mid = (low + high) / 2
+                if order[mid].tandem < tandem { low = mid + 1 } else { high = mid }
+            }
+            guard low < order.count, order[low].tandem == tandem else { return }
+            try storage.withSection { section in
+                _ = try decode(try KeyedSection.record(Int(order[low].record), in: section).payload, tables, body)
+            }
+        }
+
         /// Calls `body` with every session (of `programme`, or of all), tandem by tandem.
         /// - Throws: `SnapshotError` if a record no longer reads (the file was changed under
         ///   the mapping); what `body` throws.

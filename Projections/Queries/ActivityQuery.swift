@@ -113,7 +113,7 @@ public enum ActivityQuery {
         // An exact view of the whole programme needs the sessions' sums only: from the model's
         // counts per day, when it kept no session one by one (a snapshot's model does not).
         let daily =
-            input.model.sessionLog == nil && !policy.protects && options.segment == nil
+            input.model.sessionLog == nil && input.sessionListing == nil && !policy.protects && options.segment == nil
             && input.disclosure.ownTandemsOf == nil && !input.sliced
         if daily {
             for (key, day) in input.model.dailySessions where key.programme == programme.id {
@@ -126,13 +126,22 @@ public enum ActivityQuery {
         }
         for tandem in tandems {
             var perPeriod: [Int: (sessions: Int, minutes: Int, online: Int, inPerson: Int, goals: Int)] = [:]
-            for session in daily ? [] : input.model.sessionLog?[tandem.id] ?? [] {
-                guard let i = index(session.on) else { continue }
+            func add(on: BusinessDate, minutes: Int, mode: SessionMode) {
+                guard let i = index(on) else { return }
                 var f = perPeriod[i] ?? (0, 0, 0, 0, 0)
                 f.sessions += 1
-                f.minutes += session.minutes
-                if session.mode == .online { f.online += 1 } else { f.inPerson += 1 }
+                f.minutes += minutes
+                if mode == .online { f.online += 1 } else { f.inPerson += 1 }
                 perPeriod[i] = f
+            }
+            // Each session: from the session index's listing, or kept in the model.
+            if daily {
+            } else if let listing = input.sessionListing {
+                try listing.forEachSession(of: tandem.id) { add(on: $0.on, minutes: $0.minutes, mode: $0.mode) }
+            } else {
+                for session in input.model.sessionLog?[tandem.id] ?? [] {
+                    add(on: session.on, minutes: session.minutes, mode: session.mode)
+                }
             }
             for goal in input.model.goals[tandem.id] ?? [] {
                 if let reached = goal.reached, let i = index(reached) {

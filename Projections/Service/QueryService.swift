@@ -199,20 +199,18 @@ public struct QueryService: Sendable {
                 (indexed == nil && !listing)
                     || (indexHeader?.head == header.head && indexHeader?.logEnd == header.logEnd)
             {
-                if figuresSuffice || listing, header.head == head,
+                // Nothing to fold: the index lists every session as it is.
+                let listed =
+                    listing && header.head == head
+                    ? indexHeader.flatMap { try? SessionIndex.Listing(index, header: $0) } : nil
+                // The headline figures (and the programmes) suffice for some queries (`stats`,
+                // `sessions` with a listing): then they are all that is read.
+                if figuresSuffice, header.head == head, !listing || listed != nil,
                     let (model, figures) = try? ProjectionSnapshot.figures(file, header: header)
                 {
                     var input = QueryInput(model: model, basis: basis(head), vault: vault, figures: figures)
-                    if listing {
-                        // Nothing to fold: the index lists every session (the model, only the
-                        // programmes, names them).
-                        if let indexHeader, let found = try? SessionIndex.Listing(index, header: indexHeader) {
-                            input.sessionListing = found
-                            return input
-                        }
-                    } else {
-                        return input
-                    }
+                    input.sessionListing = listed
+                    return input
                 }
                 if let (snapshotModel, voided) = try? ProjectionSnapshot.model(file, header: header) {
                     var model = snapshotModel
@@ -255,7 +253,7 @@ public struct QueryService: Sendable {
                     // else the old one with the tail's sessions (one that fell behind the
                     // snapshot stays behind and is never read; a replay writes both again).
                     var sessions: SessionIndex.Sections?
-                    if end != nil || listing, let builder = result.fold.sessionIndex {
+                    if end != nil || (listing && (restarted || listed == nil)), let builder = result.fold.sessionIndex {
                         if restarted {
                             sessions = SessionIndex.sections(builder)
                         } else if let indexHeader = indexHeader ?? (try? SessionIndex.header(index)),
@@ -278,10 +276,14 @@ public struct QueryService: Sendable {
                     var input = QueryInput(
                         model: result.fold, basis: basis(result.head), vault: vault, figures: figures)
                     if listing {
-                        guard let sessions, let found = try? SessionIndex.Listing(sessions) else {
-                            return try replayed()
+                        if !restarted, end == nil, let listed {
+                            input.sessionListing = listed
+                        } else {
+                            guard let sessions, let found = try? SessionIndex.Listing(sessions) else {
+                                return try replayed()
+                            }
+                            input.sessionListing = found
                         }
-                        input.sessionListing = found
                     }
                     return input
                 }

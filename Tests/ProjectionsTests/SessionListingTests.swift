@@ -12,14 +12,19 @@ import Testing
 struct SessionListingTests {
     static let today = BusinessDate("2030-01-01")!
 
-    /// The rendered answer (in every format) and whether a listing answered.
+    /// The rendered answer (in every format) of `sessions`, or of `activity` (in a segment),
+    /// and whether a listing answered.
     static func answer(
-        _ keeping: SessionKeeping, viewer: Viewer, programme: ProgrammeID?, service: QueryService
+        _ keeping: SessionKeeping, viewer: Viewer, programme: ProgrammeID?, activity: SegmentFilter?? = nil,
+        service: QueryService
     ) -> (text: String, listed: Bool) {
-        let request = QueryService.Request(viewer: viewer, keepsSessions: keeping, today: today)
+        let request = QueryService.Request(
+            viewer: viewer, keepsSessions: keeping, figuresSuffice: activity == nil, today: today)
         do {
             let input = try service.input(request)
-            let result = try SessionsQuery.run(input, .init(programme: programme))
+            let result =
+                try activity.map { try ActivityQuery.run(input, .init(programme: programme, segment: $0)) }
+                ?? SessionsQuery.run(input, .init(programme: programme))
             var text = ""
             for format in Renderer.Format.allCases {
                 for width in [40, 200] { try Renderer.write(result, as: format, width: width) { text += $0 } }
@@ -41,6 +46,25 @@ struct SessionListingTests {
                 let plain = answer(.all, viewer: viewer, programme: programme, service: service)
                 #expect(fast.text == plain.text, "seed \(seed), \(stage): \(viewer), \(programme?.rawValue ?? "all")")
                 #expect(!plain.listed)
+                if fast.listed { listed += 1 }
+            }
+        }
+        // Activity where each session counts one by one: an analyst's (perturbed per tandem),
+        // and in a segment.
+        // The largest unit (a small one is refused to analysts, on both paths alike).
+        let units = Dictionary(grouping: model.people.values.compactMap { $0.traits?.unit }, by: { $0 })
+        let unit = units.max { ($0.value.count, $1.key) < ($1.value.count, $0.key) }?.key ?? "none"
+        for (viewer, segment) in [
+            (Viewer.analyst, nil), (.analyst, SegmentFilter("unit=\(unit)")),
+            (.coordinator, SegmentFilter("unit=\(unit)")),
+        ] {
+            for programme in model.programmeOrder {
+                let fast = answer(.listed, viewer: viewer, programme: programme, activity: segment, service: service)
+                let plain = answer(.all, viewer: viewer, programme: programme, activity: segment, service: service)
+                #expect(
+                    fast.text == plain.text,
+                    "seed \(seed), \(stage): activity for \(viewer) in \(segment?.description ?? "all")")
+                #expect(!fast.text.hasPrefix("error"), "\(fast.text)")
                 if fast.listed { listed += 1 }
             }
         }

@@ -276,7 +276,9 @@ enum QueryCommands {
         options: [
             programmeOption, .value("tandem", "id", "Only this tandem's sessions."),
         ], keepsSessions: { command, _ in try ids(command, "tandem", TandemKind.self).map { .of([$0]) } ?? .listed },
-        confinedTo: tandemOrOwn
+        // Every tandem's sessions are listed from the index: the programmes are all the
+        // model it needs.
+        figuresSuffice: { command in command.value("tandem") == nil }, confinedTo: tandemOrOwn
     ) { input, command, _ in
         try SessionsQuery.run(
             input,
@@ -305,8 +307,9 @@ enum QueryCommands {
         // some people only (a segment; a participant's own tandems, from a slice); an exact
         // view of a whole programme sums the model's daily counts.
         keepsSessions: { command, viewer in
-            if viewer == .analyst || command.value("segment") != nil { return .all }
             if case .participant = viewer { return .all }
+            // From the session index where the window is the whole log.
+            if viewer == .analyst || command.value("segment") != nil { return .listed }
             return .none
         },
         confinedTo: ownTandems
@@ -366,7 +369,7 @@ enum QueryCommands {
         ],
         // An exact report reads its monthly chart from the model (snapshot and tail); a
         // perturbed one needs each tandem's sessions per month, so replays keeping them.
-        keepsSessions: { _, viewer in viewer == .analyst ? .all : .none }
+        keepsSessions: { _, viewer in viewer == .analyst ? .listed : .none }
     ) { input, command, environment in
         guard (command.value("format") ?? "table") != "csv" else {
             throw UsageError(
