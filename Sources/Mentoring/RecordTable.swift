@@ -7,52 +7,60 @@
 /// copy of the store shares its chunks, and a write copies only the chunk it touches.
 ///
 /// - Complexity: append, access and `removeLast` O(1).
-package struct ChunkedStore<Element>: RandomAccessCollection {
+/// Public and inlinable: the read model's rows live here and are read in other modules, where
+/// a generic call per row (not specialised across the module boundary) cost about a tenth of
+/// loading a model in metadata lookups. (`@inlinable package` was not specialised by this
+/// toolchain; `public` is.)
+@frozen
+public struct ChunkedStore<Element>: RandomAccessCollection {
     /// 16,384 elements a chunk (reserved whole; pages untouched cost nothing).
-    private static var shift: Int { 14 }
-    private static var mask: Int { (1 << shift) - 1 }
+    @inlinable static var shift: Int { 14 }
+    @inlinable static var mask: Int { (1 << shift) - 1 }
 
-    private var chunks: [[Element]] = []
+    @usableFromInline var chunks: [[Element]] = []
     /// How many elements there are.
-    package private(set) var count = 0
+    @usableFromInline var stored = 0
+
+    /// How many elements there are.
+    @inlinable public var count: Int { stored }
 
     /// An empty store.
-    package init() {}
+    @inlinable public init() {}
 
-    package var startIndex: Int { 0 }
-    package var endIndex: Int { count }
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { stored }
 
-    package subscript(position: Int) -> Element {
+    @inlinable public subscript(position: Int) -> Element {
         get {
-            assert(position >= 0 && position < count, "index \(position) out of 0..<\(count)")
+            assert(position >= 0 && position < stored, "index \(position) out of 0..<\(stored)")
             return chunks[position >> Self.shift][position & Self.mask]
         }
         _modify {
-            assert(position >= 0 && position < count, "index \(position) out of 0..<\(count)")
+            assert(position >= 0 && position < stored, "index \(position) out of 0..<\(stored)")
             yield &chunks[position >> Self.shift][position & Self.mask]
         }
     }
 
     /// Adds an element; returns its position.
-    @discardableResult
-    package mutating func append(_ element: Element) -> Int {
-        if count & Self.mask == 0 {
+    @inlinable @discardableResult
+    public mutating func append(_ element: Element) -> Int {
+        if stored & Self.mask == 0 {
             var chunk: [Element] = []
             chunk.reserveCapacity(1 << Self.shift)
             chunks.append(chunk)
         }
         chunks[chunks.count - 1].append(element)
-        count += 1
-        return count - 1
+        stored += 1
+        return stored - 1
     }
 
     /// Removes the last element.
-    @discardableResult
-    package mutating func removeLast() -> Element {
-        precondition(count > 0, "removeLast on an empty store")
+    @inlinable @discardableResult
+    public mutating func removeLast() -> Element {
+        precondition(stored > 0, "removeLast on an empty store")
         let element = chunks[chunks.count - 1].removeLast()
         if chunks[chunks.count - 1].isEmpty { chunks.removeLast() }
-        count -= 1
+        stored -= 1
         return element
     }
 }
