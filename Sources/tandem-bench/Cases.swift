@@ -284,6 +284,21 @@ enum CLICases {
                 ),
                 baselines: [])
         }
+        // Every session of the store, as a coordinator lists them: streamed from the session
+        // index (events = sessions listed, MB = the CSV written).
+        let every = ["sessions", "--store", store, "--format", "csv"]
+        let listed = Harness.run(tandem, every, environment: BenchStores.environment())
+        if listed.status == 0, let warm = times(every, runs: 3) {
+            let rows = max(0, listed.stdout.utf8.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } - 1)
+            table.add(
+                Measurement(
+                    name: "sessions (every tandem), \(Harness.short(Double(events))) store", events: rows * 3,
+                    seconds: median(warm) * 3, bytes: listed.stdout.utf8.count * 3,
+                    peakKB: Harness.run(tandem, every, environment: BenchStores.environment()).peakKB,
+                    baselineName: "", baselineRate: nil,
+                    note: "median \(ms(median(warm))) for \(rows) sessions, streamed from the session index"),
+                baselines: [])
+        }
         // A member's own sessions with their notes: a slice of the model and a pass over the
         // vault for the notes.
         if let member = text(after: "\"mentor\":\"", in: listing.stdout).map({ String($0.prefix { $0 != "\"" }) }) {
