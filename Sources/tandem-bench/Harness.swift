@@ -29,12 +29,13 @@ enum Harness {
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
-    /// Runs a program, waits for it, and returns its stdout, exit status, wall time and
-    /// peak resident memory (from wait4's rusage, so it is that process's own peak).
+    /// Runs a program, waits for it, and returns its stdout (the first 4 MB), exit status,
+    /// wall time, peak resident memory (from wait4's rusage, so it is that process's own
+    /// peak) and how many bytes it wrote to stdout in all.
     static func run(
         _ path: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil
     )
-        -> (status: Int32, stdout: String, seconds: Double, peakKB: Int)
+        -> (status: Int32, stdout: String, seconds: Double, peakKB: Int, outputBytes: Int)
     {
         var outPipe: [Int32] = [0, 0], inPipe: [Int32] = [0, 0]
         pipe(&outPipe)
@@ -72,7 +73,7 @@ enum Harness {
         guard spawned == 0 else {
             close(outPipe[0])
             close(inPipe[1])
-            return (127, "", 0, 0)
+            return (127, "", 0, 0, 0)
         }
         if let stdin {
             var copy = stdin
@@ -85,9 +86,11 @@ enum Harness {
         // child's peak RSS.
         var output = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 65536)
+        var written = 0
         while true {
             let n = read(outPipe[0], &chunk, chunk.count)
             if n <= 0 { break }
+            written += n
             if output.count < 4 << 20 { output.append(contentsOf: chunk[0..<n]) }
         }
         close(outPipe[0])
@@ -96,7 +99,7 @@ enum Harness {
         wait4(pid, &status, 0, &usage)
         let seconds = now() - started
         let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (exitStatus, String(decoding: output, as: UTF8.self), seconds, Int(usage.ru_maxrss))
+        return (exitStatus, String(decoding: output, as: UTF8.self), seconds, Int(usage.ru_maxrss), written)
     }
 
     /// The absolute path of a program on PATH, or nil.
