@@ -184,6 +184,32 @@ struct PeopleRows: Sendable {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 17)
     }
 
+    /// The people of some programmes as the headline figures count them, read from the
+    /// rows (no view is made): their ids in row order, and how many are mentors, were ever
+    /// matched, wait (as `PersonView.isWaiting` says) and withdrew.
+    func headline(
+        in wanted: Set<ProgrammeID>
+    ) -> (
+        ids: [ParticipantID], mentors: Int, matched: Int, waiting: Int, withdrawn: Int
+    ) {
+        let numbers = Set(wanted.compactMap { programmes.existingNumber($0).map(UInt32.init) })
+        var ids: [ParticipantID] = []
+        var mentors = 0, matched = 0, waiting = 0, withdrawn = 0
+        for number in 0..<Int32(rows.count) {
+            let r = rows[number]
+            guard numbers.contains(r.programme) else { continue }
+            ids.append(r.id)
+            if r.isMentor { mentors += 1 }
+            if BusinessDate?(stored: r.firstMatchedOn) != nil { matched += 1 }
+            let hasWithdrawn = BusinessDate?(stored: r.withdrawnOn) != nil
+            if hasWithdrawn { withdrawn += 1 }
+            let completedLast =
+                BusinessDate?(stored: r.lastEndOn) != nil && TandemStatus?(stored: r.lastEndStatus) == .completed
+            if !hasWithdrawn && r.activeTandem < 0 && !completedLast { waiting += 1 }
+        }
+        return (ids, mentors, matched, waiting, withdrawn)
+    }
+
     /// How many people were erased, read from the rows' flags (no view is made).
     var erasedCount: Int {
         var n = 0

@@ -38,7 +38,7 @@ public enum ProjectionSnapshot {
         var computed: [ProgrammeID: StatsQuery.Figures] = [:]
         writeProgrammes(model, into: &figures)
         for id in model.programmeOrder {
-            let f = StatsQuery.figures(model, programme: id, segment: nil).0
+            let f = StatsQuery.figures(model, programmes: [id], label: id.rawValue, segment: nil, needsPeople: false).0
             computed[id] = f
             write(.object(f.stats), into: &figures)
         }

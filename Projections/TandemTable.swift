@@ -167,6 +167,33 @@ struct TandemRows: Sendable {
     }
 
     /// A tandem as the reports see it; `people` names its members.
+    /// The tandems of some programmes as the headline figures count them, read from the
+    /// rows (no view is made): their ids in row order, how many are active, completed and
+    /// dissolved and came from a swap, and their sessions (of all, and of the active ones),
+    /// minutes and goals.
+    func headline(in wanted: Set<ProgrammeID>) -> StatsQuery.TandemCounts {
+        let numbers = Set(wanted.compactMap { programmes.existingNumber($0).map(UInt32.init) })
+        var counts = StatsQuery.TandemCounts()
+        for number in 0..<Int32(rows.count) {
+            let r = rows[number]
+            guard numbers.contains(r.programme) else { continue }
+            counts.ids.append(r.id)
+            switch TandemStatus?(stored: r.status) ?? .active {
+            case .active:
+                counts.active += 1
+                counts.sessionsOfActive.add(Int(r.sessions))
+            case .completed: counts.completed += 1
+            case .dissolved: counts.dissolved += 1
+            }
+            counts.sessions.add(Int(r.sessions))
+            counts.minutes.add(Int(r.minutes))
+            counts.goalsSet.add(Int(r.goalsSet))
+            counts.goalsReached.add(Int(r.goalsReached))
+            if swaps[number] != nil { counts.swaps += 1 }
+        }
+        return counts
+    }
+
     func view(_ number: Int32, people: PeopleRows) -> TandemView {
         let r = rows[number]
         let origin: TandemOrigin

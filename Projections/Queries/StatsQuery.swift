@@ -38,44 +38,62 @@ public enum StatsQuery {
     }
 
     /// The figures of several programmes together (`--by programme`), labelled `label`.
+    /// Without a segment the counts are read from the rows, and the people's views are built
+    /// only if `needsPeople` (the `--by` groups need them; the headline figures do not).
     public static func figures(
         _ model: ProgrammeReadModel, programmes: Set<ProgrammeID>, label: String, segment: SegmentFilter?,
-        policy: DisclosurePolicy = .exact, k: Int = 1
+        policy: DisclosurePolicy = .exact, k: Int = 1, needsPeople: Bool = true
     ) -> (Figures, people: [PersonView], hidden: SuppressedCells, population: Population) {
-        let everyone = model.people.values.filter { programmes.contains($0.programme) }
-        var people = everyone
-        if let segment { people = people.filter(segment.admits) }
-        let ids = segment == nil ? [] : Set(people.map(\.id))
-        let tandems = model.tandems.values.filter {
-            programmes.contains($0.programme) && (segment == nil || ids.contains($0.mentor) || ids.contains($0.mentee))
-        }
-        var active = 0, completed = 0, dissolved = 0, swaps = 0
-        var sessions = Magnitude(), sessionsOfActive = Magnitude(), minutes = Magnitude(), goalsSet = Magnitude(),
-            goalsReached = Magnitude()
-        for tandem in tandems {
-            switch tandem.status {
-            case .active:
-                active += 1
-                sessionsOfActive.add(tandem.sessions)
-            case .completed: completed += 1
-            case .dissolved: dissolved += 1
+        var people: [PersonView] = []
+        var counts = TandemCounts()
+        var mentors = 0, matched = 0, waiting = 0, withdrawn = 0, peopleCount = 0
+        let population: Population
+        if let segment {
+            people = model.people.values.filter { programmes.contains($0.programme) && segment.admits($0) }
+            let ids = Set(people.map(\.id))
+            let tandems = model.tandems.values.filter {
+                programmes.contains($0.programme) && (ids.contains($0.mentor) || ids.contains($0.mentee))
             }
-            sessions.add(tandem.sessions)
-            minutes.add(tandem.minutes)
-            goalsSet.add(tandem.goalsSet)
-            goalsReached.add(tandem.goalsReached)
-            if case .swap = tandem.origin { swaps += 1 }
+            for tandem in tandems {
+                switch tandem.status {
+                case .active:
+                    counts.active += 1
+                    counts.sessionsOfActive.add(tandem.sessions)
+                case .completed: counts.completed += 1
+                case .dissolved: counts.dissolved += 1
+                }
+                counts.sessions.add(tandem.sessions)
+                counts.minutes.add(tandem.minutes)
+                counts.goalsSet.add(tandem.goalsSet)
+                counts.goalsReached.add(tandem.goalsReached)
+                if case .swap = tandem.origin { counts.swaps += 1 }
+                counts.ids.append(tandem.id)
+            }
+            for person in people {
+                if person.role == .mentor { mentors += 1 }
+                if person.firstMatchedOn != nil { matched += 1 }
+                if person.isWaiting { waiting += 1 }
+                if person.withdrawnOn != nil { withdrawn += 1 }
+            }
+            peopleCount = people.count
+            population = policy.population(people.map(\.id))
+        } else {
+            // A million people's views cost more to build than the figures to count.
+            let headline = model.peopleRows.headline(in: programmes)
+            (mentors, matched, waiting, withdrawn) = (
+                headline.mentors, headline.matched, headline.waiting, headline.withdrawn
+            )
+            peopleCount = headline.ids.count
+            counts = model.tandemRows.headline(in: programmes)
+            if needsPeople { people = model.people.values.filter { programmes.contains($0.programme) } }
+            population = policy.population(headline.ids)
         }
-        var mentors = 0, matched = 0, waiting = 0, withdrawn = 0
-        for person in people {
-            if person.role == .mentor { mentors += 1 }
-            if person.firstMatchedOn != nil { matched += 1 }
-            if person.isWaiting { waiting += 1 }
-            if person.withdrawnOn != nil { withdrawn += 1 }
-        }
+        let (active, completed, dissolved, swaps) = (counts.active, counts.completed, counts.dissolved, counts.swaps)
+        let (sessions, sessionsOfActive, minutes, goalsSet, goalsReached) = (
+            counts.sessions, counts.sessionsOfActive, counts.minutes, counts.goalsSet, counts.goalsReached
+        )
         // Every figure is taken over one of two populations: the people, or their tandems.
-        let population = policy.population(people.map(\.id))
-        let pairs = policy.population(tandems: tandems.map(\.id))
+        let pairs = policy.population(tandems: counts.ids)
         var hidden = SuppressedCells(k: k)
         func count(_ n: Int, _ variable: String, over base: Population) -> (JSONValue, Int) {
             let published = policy.count(n, in: base, variable)
@@ -94,7 +112,7 @@ public enum StatsQuery {
             "programme": .string(label),
             "participants": hidden.show(participants, policy),
             "mentors": count(mentors, "mentors", over: population).0,
-            "mentees": count(people.count - mentors, "mentees", over: population).0,
+            "mentees": count(peopleCount - mentors, "mentees", over: population).0,
             "matched": count(matched, "matched", over: population).0,
             "waiting": count(waiting, "waiting", over: population).0,
             "withdrawn": count(withdrawn, "withdrawn", over: population).0,
@@ -116,6 +134,15 @@ public enum StatsQuery {
         return (
             Figures(stats: stats), people, hidden, population
         )
+    }
+
+    /// What the figures count of the tandems in scope.
+    struct TandemCounts {
+        /// Their ids, in the model's order (the population of pairs).
+        var ids: [TandemID] = []
+        var active = 0, completed = 0, dissolved = 0, swaps = 0
+        var sessions = Magnitude(), sessionsOfActive = Magnitude(), minutes = Magnitude(), goalsSet = Magnitude(),
+            goalsReached = Magnitude()
     }
 
     /// A sum of contributions and the largest of them (what a magnitude's noise scales to).
@@ -143,7 +170,8 @@ public enum StatsQuery {
         } else {
             let population: Population
             (figures, people, hidden, population) = Self.figures(
-                input.model, programmes: scope.ids, label: scope.label, segment: options.segment, policy: policy, k: k)
+                input.model, programmes: scope.ids, label: scope.label, segment: options.segment, policy: policy, k: k,
+                needsPeople: options.by != nil)
             if policy.protects {
                 let everyone = policy.population(input.model.people.ids)
                 let inProgramme =
