@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -353,16 +355,46 @@ public struct SnapshotFile: Sendable {
             bytes = try fd.read(count: range.count, at: range.lowerBound)
         } catch { throw .malformed("cannot be read") }
         guard bytes.count == range.count else { throw .malformed("section \(name) is cut short") }
+        try bytes.withUnsafeBytes { raw in
+            Result { () throws(SnapshotError) in try verify(name, raw, digest: digest, header: header) }
+        }.get()
+        return bytes
+    }
+
+    /// A section's bytes in memory of their own, checked as `section(_:of:)` checks them,
+    /// whose pages a reader hands back as it moves past them (`SectionBuffer`).
+    /// - Throws: as `section(_:of:)`.
+    public func sectionBuffer(_ name: String, of header: Header) throws(SnapshotError) -> SectionBuffer {
+        guard let (range, digest) = header.sections[name] else { throw .malformed("it has no \(name) section") }
+        let buffer = try SectionBuffer(count: range.count)
+        do {
+            let fd = try FileDescriptor(path: path, flags: O_RDONLY)
+            var done = 0
+            while done < range.count {
+                let n = try fd.read(
+                    into: buffer.base! + done, count: range.count - done, at: range.lowerBound + done)
+                guard n > 0 else { throw SnapshotError.malformed("section \(name) is cut short") }
+                done += n
+            }
+        } catch let error as SnapshotError {
+            throw error
+        } catch { throw .malformed("cannot be read") }
+        try verify(name, buffer.bytes, digest: digest, header: header)
+        return buffer
+    }
+
+    /// Checks a section's bytes against its digest, or its chunks' digests.
+    func verify(
+        _ name: String, _ bytes: UnsafeRawBufferPointer, digest: SHA256Digest, header: Header
+    ) throws(SnapshotError) {
         if header.sections[SnapshotChunks.companion(of: name)] != nil {
             let stored = try section(SnapshotChunks.companion(of: name), of: header)
-            guard SHA256.hash(stored) == digest, bytes.withUnsafeBytes({ SnapshotChunks.digests(of: $0) }) == stored
-            else {
+            guard SHA256.hash(stored) == digest, SnapshotChunks.digests(of: bytes) == stored else {
                 throw .malformed("section \(name) does not match its chunk digests")
             }
         } else {
             guard SHA256.hash(bytes) == digest else { throw .malformed("section \(name) does not match its digest") }
         }
-        return bytes
     }
 
     /// A section's bytes inside a mapping of the file, unchecked against its digest (keyed
@@ -438,6 +470,51 @@ public final class MappedFile: @unchecked Sendable {
     deinit {
         Syscall.unmap(bytes)
     }
+}
+
+/// A snapshot section read into an anonymous mapping of its own, whose pages are handed
+/// back to the system as a reader moves past them (`release(below:)`).
+///
+/// A read model of ten million events is a 290 MB section, and the rows built from it take
+/// as much again: held whole until the last record was read, the section was half the
+/// peak memory of every query that loads a whole model. Released pages read as zeros, so a
+/// reader that went back would find malformed records, never another file's bytes.
+public final class SectionBuffer: @unchecked Sendable {
+    /// The section's bytes.
+    public let bytes: UnsafeRawBufferPointer
+    let base: UnsafeMutableRawPointer?
+    private let mapped: Int
+    /// Below this offset the pages are handed back. Touched by one thread at a time (the
+    /// reader, in order).
+    private var released = 0
+
+    /// How far a reader moves before pages are handed back (a test sets a page).
+    package static let releaseStep = Atomic<Int>(8 << 20)
+
+    /// A zeroed buffer of `count` bytes.
+    /// - Throws: `SnapshotError.malformed` if the memory cannot be had.
+    init(count: Int) throws(SnapshotError) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        mapped = max(page, (count + page - 1) / page * page)
+        guard let base = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+            base != MAP_FAILED
+        else { throw .malformed("no memory for a section of \(count) bytes") }
+        self.base = base
+        bytes = UnsafeRawBufferPointer(start: base, count: count)
+    }
+
+    /// Hands back the whole pages below `offset`, once a reader has moved `releaseStep` past
+    /// the last ones: nothing below `offset` may be read again.
+    public func release(below offset: Int) {
+        guard offset - released >= Self.releaseStep.load(ordering: .relaxed), let base else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let end = min(offset, bytes.count) / page * page
+        guard end > released else { return }
+        _ = madvise(base + released, end - released, MADV_DONTNEED)  // advice: a refusal keeps the pages
+        released = end
+    }
+
+    deinit { if let base { munmap(base, mapped) } }
 }
 
 /// A snapshot section holding records sorted by key, with a table of their offsets, so that

@@ -159,87 +159,98 @@ public enum ProjectionSnapshot {
     public static func model(
         _ file: SnapshotFile, header: SnapshotFile.Header
     ) throws(SnapshotError) -> (ProgrammeReadModel, voided: [Int: Int]) {
-        let bytes = try file.section("model", of: header)
-        return try bytes.withUnsafeBytes { raw in
-            Result { () throws(SnapshotError) -> (ProgrammeReadModel, voided: [Int: Int]) in
-                var r = SnapshotReader(raw)
-                var model = ProgrammeReadModel()
-                try readProgrammes(&r, into: &model)
-                var voided: [Int: Int] = [:]
-                for _ in 0..<(try r.readCount()) {
-                    let seq = try r.readInt()
-                    voided[seq] = try r.readInt()
-                }
-                for _ in 0..<(try r.readCount()) { model.swaps[try id(&r)] = try r.readInt() }
-                for _ in 0..<(try r.readCount()) {
-                    let key = DayKey(programme: try id(&r), day: try r.readInt())
-                    model.dailySessions[key] = DailySessions(
-                        sessions: try r.readInt(), minutes: try r.readInt(), online: try r.readInt())
-                }
-                for _ in 0..<(try r.readCount()) {
-                    let tandem: TandemID = try id(&r)
-                    var list: [CheckInView] = []
-                    for _ in 0..<(try r.readCount()) {
-                        list.append(
-                            CheckInView(
-                                tandem: tandem, participant: try id(&r), rating: try r.readInt(),
-                                on: BusinessDate(dayNumber: try r.readInt())))
-                    }
-                    model.checkIns[tandem] = list
-                }
-                for _ in 0..<(try r.readCount()) {
-                    let run = try readRun(&r)
-                    model.matchRuns[run.run] = run
-                }
-                let people = try r.readCount()
-                model.peopleRows.reserveCapacity(people)
-                // People first, then their tandems; who is in which tandem is linked last.
-                // Each record is read on another thread while the one before is filed here.
-                var activeTandems: [(person: Int32, tandem: Int)] = []
-                var row: Int32 = 0
-                r.position = try pipelined(people, from: r, decode: { r throws(SnapshotError) in try readPerson(&r) }) {
-                    (person, active) throws(SnapshotError) in
-                    model.peopleRows.appendNew(person)
-                    if active >= 0 { activeTandems.append((row, active)) }
-                    row += 1
-                }
-                let tandems = try r.readCount()
-                model.tandemRows.reserveCapacity(tandems)
-                func personRow(_ value: Int) throws(SnapshotError) -> Int32 {
-                    guard value >= 0, value < people else {
-                        throw .malformed("a tandem member who is not in the snapshot")
-                    }
-                    return Int32(value)
-                }
-                // The reading thread cannot see the people filed here: it gives the members'
-                // rows, and their ids are put in as each tandem is filed.
-                let unknown = ParticipantID("p-0")!
-                r.position = try pipelined(
-                    tandems, from: r, decode: { r throws(SnapshotError) in try readTandem(&r) { _ in unknown } }
-                ) { (tandem, mentor, mentee) throws(SnapshotError) in
-                    var tandem = tandem
-                    let mentorRow = try personRow(mentor), menteeRow = try personRow(mentee)
-                    tandem.mentor = model.peopleRows.id(ofRow: mentorRow)
-                    tandem.mentee = model.peopleRows.id(ofRow: menteeRow)
-                    model.tandemRows.appendNew(tandem, mentor: mentorRow, mentee: menteeRow)
-                }
-                for (person, tandem) in activeTandems {
-                    guard tandem < tandems else { throw .malformed("an active tandem that is not in the snapshot") }
-                    model.peopleRows.update(person) { $0.activeTandem = Int32(tandem) }
-                }
-                for _ in 0..<(try r.readCount()) {
-                    let row = try r.readInt()
-                    guard row >= 0, row < tandems, model.tandemRows.goals(of: Int32(row)) == nil else {
-                        throw .malformed("goals of an unknown tandem, or listed twice")
-                    }
-                    let tandem = model.tandemRows.id(ofRow: Int32(row))
-                    for _ in 0..<(try r.readCount()) {
-                        model.tandemRows.appendGoal(try readGoal(&r, tandem: tandem), to: Int32(row))
-                    }
-                }
-                guard r.isAtEnd else { throw .malformed("bytes after the model") }
-                return (model, voided)
+        // The section's pages go back to the system as its records are read (it is as large
+        // as the rows built from it).
+        let buffer = try file.sectionBuffer("model", of: header)
+        let raw = buffer.bytes
+        return try Result { () throws(SnapshotError) -> (ProgrammeReadModel, voided: [Int: Int]) in
+            var r = SnapshotReader(raw)
+            var model = ProgrammeReadModel()
+            try readProgrammes(&r, into: &model)
+            var voided: [Int: Int] = [:]
+            for _ in 0..<(try r.readCount()) {
+                let seq = try r.readInt()
+                voided[seq] = try r.readInt()
             }
+            for _ in 0..<(try r.readCount()) { model.swaps[try id(&r)] = try r.readInt() }
+            for _ in 0..<(try r.readCount()) {
+                let key = DayKey(programme: try id(&r), day: try r.readInt())
+                model.dailySessions[key] = DailySessions(
+                    sessions: try r.readInt(), minutes: try r.readInt(), online: try r.readInt())
+            }
+            for _ in 0..<(try r.readCount()) {
+                let tandem: TandemID = try id(&r)
+                var list: [CheckInView] = []
+                for _ in 0..<(try r.readCount()) {
+                    list.append(
+                        CheckInView(
+                            tandem: tandem, participant: try id(&r), rating: try r.readInt(),
+                            on: BusinessDate(dayNumber: try r.readInt())))
+                }
+                model.checkIns[tandem] = list
+            }
+            for _ in 0..<(try r.readCount()) {
+                let run = try readRun(&r)
+                model.matchRuns[run.run] = run
+            }
+            let people = try r.readCount()
+            model.peopleRows.reserveCapacity(people)
+            // People first, then their tandems; who is in which tandem is linked last.
+            // Each record is read on another thread while the one before is filed here.
+            var activeTandems: [(person: Int32, tandem: Int)] = []
+            var row: Int32 = 0
+            r.position = try pipelined(
+                people, from: r,
+                decode: { r throws(SnapshotError) in
+                    defer { buffer.release(below: r.position) }
+                    return try readPerson(&r)
+                }
+            ) {
+                (person, active) throws(SnapshotError) in
+                model.peopleRows.appendNew(person)
+                if active >= 0 { activeTandems.append((row, active)) }
+                row += 1
+            }
+            let tandems = try r.readCount()
+            model.tandemRows.reserveCapacity(tandems)
+            func personRow(_ value: Int) throws(SnapshotError) -> Int32 {
+                guard value >= 0, value < people else {
+                    throw .malformed("a tandem member who is not in the snapshot")
+                }
+                return Int32(value)
+            }
+            // The reading thread cannot see the people filed here: it gives the members'
+            // rows, and their ids are put in as each tandem is filed.
+            let unknown = ParticipantID("p-0")!
+            r.position = try pipelined(
+                tandems, from: r,
+                decode: { r throws(SnapshotError) in
+                    defer { buffer.release(below: r.position) }
+                    return try readTandem(&r) { _ in unknown }
+                }
+            ) { (tandem, mentor, mentee) throws(SnapshotError) in
+                var tandem = tandem
+                let mentorRow = try personRow(mentor), menteeRow = try personRow(mentee)
+                tandem.mentor = model.peopleRows.id(ofRow: mentorRow)
+                tandem.mentee = model.peopleRows.id(ofRow: menteeRow)
+                model.tandemRows.appendNew(tandem, mentor: mentorRow, mentee: menteeRow)
+            }
+            for (person, tandem) in activeTandems {
+                guard tandem < tandems else { throw .malformed("an active tandem that is not in the snapshot") }
+                model.peopleRows.update(person) { $0.activeTandem = Int32(tandem) }
+            }
+            for _ in 0..<(try r.readCount()) {
+                let row = try r.readInt()
+                guard row >= 0, row < tandems, model.tandemRows.goals(of: Int32(row)) == nil else {
+                    throw .malformed("goals of an unknown tandem, or listed twice")
+                }
+                let tandem = model.tandemRows.id(ofRow: Int32(row))
+                for _ in 0..<(try r.readCount()) {
+                    model.tandemRows.appendGoal(try readGoal(&r, tandem: tandem), to: Int32(row))
+                }
+            }
+            guard r.isAtEnd else { throw .malformed("bytes after the model") }
+            return (model, voided)
         }.get()
     }
 

@@ -160,13 +160,19 @@ struct RowTableTests {
         #expect(model.tandems.values.reduce(0) { $0 + $1.sessions } == (0..<20_000).reduce(0) { $0 + $1 % 3 })
     }
 
-    @Test("a large read model reads back from its snapshot equal, in the same order")
-    func largeModelSnapshot() throws {
+    /// The large model and its snapshot, written in `directory`.
+    static func largeSnapshot(in directory: TemporaryDirectory) throws -> (ProgrammeReadModel, SnapshotFile) {
         let model = Self.largeModel()
-        let directory = TemporaryDirectory()
         let file = SnapshotFile(path: directory.appending("projections.snapshot"))
         try ProjectionSnapshot.write(
             model, voided: [:], head: LogHead(seq: 42, hash: .zero), logEnd: 0, vaultSize: 0, to: file)
+        return (model, file)
+    }
+
+    @Test("a large read model reads back from its snapshot equal, in the same order")
+    func largeModelSnapshot() throws {
+        let directory = TemporaryDirectory()
+        let (model, file) = try Self.largeSnapshot(in: directory)
         let (readBack, _) = try ProjectionSnapshot.model(file, header: try ProjectionSnapshot.header(file))
         #expect(readBack == model)
         #expect(readBack.people.values.map(\.id) == model.people.values.map(\.id))
@@ -176,5 +182,44 @@ struct RowTableTests {
         try ProjectionSnapshot.write(
             readBack, voided: [:], head: LogHead(seq: 42, hash: .zero), logEnd: 0, vaultSize: 0, to: again)
         #expect(Files.read(file.path) == Files.read(again.path))
+    }
+
+    @Test("a large read model reads back equal when the section's pages go back after every page read")
+    func largeModelReleasingPages() throws {
+        let directory = TemporaryDirectory()
+        let (model, file) = try Self.largeSnapshot(in: directory)
+        let step = SectionBuffer.releaseStep.load(ordering: .relaxed)
+        SectionBuffer.releaseStep.store(4096, ordering: .relaxed)
+        defer { SectionBuffer.releaseStep.store(step, ordering: .relaxed) }
+        let (readBack, _) = try ProjectionSnapshot.model(file, header: try ProjectionSnapshot.header(file))
+        #expect(readBack == model)
+        #expect(readBack.people.values.map(\.id) == model.people.values.map(\.id))
+    }
+
+    @Test("a section buffer holds the section's bytes, and the pages it hands back read as zeros")
+    func sectionBufferReleases() throws {
+        let directory = TemporaryDirectory()
+        let file = SnapshotFile(path: directory.appending("some.snapshot"))
+        let bytes = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 % 251 + 1) }
+        try file.write(
+            kind: "test", schema: 1, head: LogHead(seq: 1, hash: .zero), logEnd: 0, vaultSize: 0,
+            sections: [("data", bytes)])
+        let header = try file.header()
+        let buffer = try file.sectionBuffer("data", of: header)
+        #expect(Array(buffer.bytes) == bytes)
+        buffer.release(below: 50_000)  // less than a step: nothing goes
+        #expect(Array(buffer.bytes) == bytes)
+        let step = SectionBuffer.releaseStep.load(ordering: .relaxed)
+        SectionBuffer.releaseStep.store(4096, ordering: .relaxed)
+        defer { SectionBuffer.releaseStep.store(step, ordering: .relaxed) }
+        buffer.release(below: 50_000)
+        let page = 4096, released = 50_000 / page * page
+        #expect(buffer.bytes[..<released].allSatisfy { $0 == 0 }, "the pages below went back")
+        #expect(Array(buffer.bytes[released...]) == Array(bytes[released...]), "the rest stayed")
+        // A damaged section is refused as `section(_:of:)` refuses it.
+        var damaged = Files.read(file.path)
+        damaged[damaged.count - 10] ^= 1
+        Files.write(file.path, damaged)
+        #expect(throws: SnapshotError.self) { _ = try file.sectionBuffer("data", of: header) }
     }
 }
