@@ -5,7 +5,7 @@ extension SessionIndex {
     /// Every session an index holds, for `tandem sessions` of a whole programme: listed in
     /// the order of the tandems' ids (the natural order of every list) and, within a tandem,
     /// in log order, decoded one record at a time. Ten million events hold about six million
-    /// sessions: as `SessionView`s they took gigabytes, in the index about 9 bytes each.
+    /// sessions: as `SessionView`s they took gigabytes, in the index about 12 bytes each.
     ///
     /// Making a listing reads every record once (checksums and all), so a damaged index is
     /// refused before anything is printed.

@@ -144,7 +144,8 @@ public enum SessionIndex {
                 let count = try r.readCount()
                 let start = r.position
                 for _ in 0..<count {
-                    let entry = try readEntry(&r, previousSeq: sessions.lastSeq, previousDay: sessions.lastDay, tables)
+                    let entry = try readEntry(
+                        &r, previousSeq: sessions.lastSeq, previousDay: sessions.lastDay, tables, withTopics: false)
                     sessions.lastSeq = entry.seq
                     sessions.lastDay = Int32(clamping: entry.on.dayNumber)
                 }

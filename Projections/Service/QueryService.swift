@@ -44,7 +44,8 @@ public struct QueryService: Sendable {
         public var knownAt: String?
         /// Which tandems' sessions to keep (`sessions`, `activity`, `report`).
         public var keepsSessions: SessionKeeping
-        /// Whether the stored headline figures answer the query (a plain `stats`).
+        /// Whether what the snapshot's figures section holds (the headline figures and the
+        /// programmes) answers the query: a plain `stats`, or `sessions` listed from the index.
         public var figuresSuffice: Bool
         /// What the query is confined to (`--tandem T`, a participant's own tandems): a slice
         /// of the read model holding them answers it. A participant viewer is always added.

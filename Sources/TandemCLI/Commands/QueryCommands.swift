@@ -18,7 +18,8 @@ enum QueryCommands {
     static let programmeOption = OptionSpec.value("programme", "id", "Only this programme.")
 
     /// A query command: parse the window and role, replay, run, ledger, render.
-    /// `figuresSuffice` says when the stored headline figures answer it (a plain `stats`),
+    /// `figuresSuffice` says when the stored headline figures and programmes answer it (a
+    /// plain `stats`; `sessions` listed from the index),
     /// `confinedTo` which tandems it is about, if it names some (`--tandem T`).
     static func spec(
         _ name: String, _ abstract: String, discussion: String? = nil, options: [OptionSpec],
