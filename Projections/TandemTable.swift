@@ -177,19 +177,10 @@ struct TandemRows: Sendable {
         for number in 0..<Int32(rows.count) {
             let r = rows[number]
             guard numbers.contains(r.programme) else { continue }
-            counts.ids.append(r.id)
-            switch TandemStatus?(stored: r.status) ?? .active {
-            case .active:
-                counts.active += 1
-                counts.sessionsOfActive.add(Int(r.sessions))
-            case .completed: counts.completed += 1
-            case .dissolved: counts.dissolved += 1
-            }
-            counts.sessions.add(Int(r.sessions))
-            counts.minutes.add(Int(r.minutes))
-            counts.goalsSet.add(Int(r.goalsSet))
-            counts.goalsReached.add(Int(r.goalsReached))
-            if swaps[number] != nil { counts.swaps += 1 }
+            counts.add(
+                r.id, status: TandemStatus?(stored: r.status) ?? .active, sessions: Int(r.sessions),
+                minutes: Int(r.minutes), goalsSet: Int(r.goalsSet), goalsReached: Int(r.goalsReached),
+                isSwap: swaps[number] != nil)
         }
         return counts
     }

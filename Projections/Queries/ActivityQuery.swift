@@ -134,11 +134,11 @@ public enum ActivityQuery {
                 if mode == .online { f.online += 1 } else { f.inPerson += 1 }
                 perPeriod[i] = f
             }
-            // Each session: from the session index's listing, or kept in the model.
-            if daily {
-            } else if let listing = input.sessionListing {
+            // Each session (unless the daily counts gave them): from the session index's
+            // listing, or kept in the model.
+            if !daily, let listing = input.sessionListing {
                 try listing.forEachSession(of: tandem.id) { add(on: $0.on, minutes: $0.minutes, mode: $0.mode) }
-            } else {
+            } else if !daily {
                 for session in input.model.sessionLog?[tandem.id] ?? [] {
                     add(on: session.on, minutes: session.minutes, mode: session.mode)
                 }

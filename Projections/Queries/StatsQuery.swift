@@ -55,19 +55,11 @@ public enum StatsQuery {
                 programmes.contains($0.programme) && (ids.contains($0.mentor) || ids.contains($0.mentee))
             }
             for tandem in tandems {
-                switch tandem.status {
-                case .active:
-                    counts.active += 1
-                    counts.sessionsOfActive.add(tandem.sessions)
-                case .completed: counts.completed += 1
-                case .dissolved: counts.dissolved += 1
-                }
-                counts.sessions.add(tandem.sessions)
-                counts.minutes.add(tandem.minutes)
-                counts.goalsSet.add(tandem.goalsSet)
-                counts.goalsReached.add(tandem.goalsReached)
-                if case .swap = tandem.origin { counts.swaps += 1 }
-                counts.ids.append(tandem.id)
+                var isSwap = false
+                if case .swap = tandem.origin { isSwap = true }
+                counts.add(
+                    tandem.id, status: tandem.status, sessions: tandem.sessions, minutes: tandem.minutes,
+                    goalsSet: tandem.goalsSet, goalsReached: tandem.goalsReached, isSwap: isSwap)
             }
             for person in people {
                 if person.role == .mentor { mentors += 1 }
@@ -143,6 +135,26 @@ public enum StatsQuery {
         var active = 0, completed = 0, dissolved = 0, swaps = 0
         var sessions = Magnitude(), sessionsOfActive = Magnitude(), minutes = Magnitude(), goalsSet = Magnitude(),
             goalsReached = Magnitude()
+
+        /// Counts one tandem.
+        mutating func add(
+            _ id: TandemID, status: TandemStatus, sessions: Int, minutes: Int, goalsSet: Int, goalsReached: Int,
+            isSwap: Bool
+        ) {
+            ids.append(id)
+            switch status {
+            case .active:
+                active += 1
+                sessionsOfActive.add(sessions)
+            case .completed: completed += 1
+            case .dissolved: dissolved += 1
+            }
+            self.sessions.add(sessions)
+            self.minutes.add(minutes)
+            self.goalsSet.add(goalsSet)
+            self.goalsReached.add(goalsReached)
+            if isSwap { swaps += 1 }
+        }
     }
 
     /// A sum of contributions and the largest of them (what a magnitude's noise scales to).
