@@ -52,6 +52,10 @@ public struct QueryService: Sendable {
         public var confinedTo: Confinement?
         /// The business day "today" is (from the clock, unless the caller says otherwise).
         public var today: BusinessDate?
+        /// The kind of query, where it is known before anything is read: a view that may not
+        /// run it is refused at once (the query checks again), not after a whole model was
+        /// loaded.
+        public var kind: QueryKind?
 
         public init(
             viewer: Viewer, window: ReplayWindow = .everything, knownAt: String? = nil,
@@ -132,6 +136,7 @@ public struct QueryService: Sendable {
         // Stepping --known-at through the log one seq at a time profiles each entry: the log's
         // history is for coordinators and auditors.
         if request.knownAt != nil, request.viewer == .analyst { throw QueryError.knownAtForAnalysts }
+        if let kind = request.kind { try request.viewer.permit(kind) }
         let today = request.today ?? BusinessDate(clock.now())
         var window = request.window
         // Analysts' figures are perturbed per person, so the stored exact headline never suffices.

@@ -100,6 +100,28 @@ struct SessionListingTests {
         _ = try Self.expectSame(service, store: store, seed: seed, stage: "damaged")
     }
 
+    @Test("a view that may not run a query is refused before the store is read")
+    func refusedBeforeReading() throws {
+        let directory = TemporaryDirectory()
+        let (_, store, service) = try TimeTravelTests.generated(seed: 8300, steps: 60, in: directory)
+        // With the log gone, anything that reads the store fails; the refusal comes first.
+        try FileSystem.remove(store.root + "/events.jsonl")
+        for kind in [QueryKind.sessions, .goals, .audit, .due, .people, .suggest] {
+            var request = QueryService.Request(viewer: .analyst, keepsSessions: .listed, today: Self.today)
+            request.kind = kind
+            #expect(throws: DisclosureRefusal.self, "\(kind)") { _ = try service.input(request) }
+        }
+        // A view that may run it reads the store (and here finds no log).
+        var allowed = QueryService.Request(viewer: .coordinator, keepsSessions: .listed, today: Self.today)
+        allowed.kind = .sessions
+        do {
+            _ = try service.input(allowed)
+            Issue.record("a store without a log answered")
+        } catch {
+            #expect(!(error is DisclosureRefusal), "\(error)")
+        }
+    }
+
     @Test("a participant's sessions show their notes and never come from the listing")
     func participantsGetTheirNotes() throws {
         let directory = TemporaryDirectory()

@@ -22,7 +22,7 @@ enum QueryCommands {
     /// plain `stats`; `sessions` listed from the index),
     /// `confinedTo` which tandems it is about, if it names some (`--tandem T`).
     static func spec(
-        _ name: String, _ abstract: String, discussion: String? = nil, options: [OptionSpec],
+        _ name: String, _ abstract: String, discussion: String? = nil, kind: QueryKind? = nil, options: [OptionSpec],
         keepsSessions: (@Sendable (ParsedCommand, Viewer) throws -> SessionKeeping)? = nil,
         figuresSuffice: (@Sendable (ParsedCommand) -> Bool)? = nil,
         confinedTo: (@Sendable (ParsedCommand, Viewer) throws -> Confinement?)? = nil, run: @escaping Run
@@ -51,9 +51,10 @@ enum QueryCommands {
                     outcome: QueryService.outcome(of: error))
                 throw error
             }
-            let request = QueryService.Request(
+            var request = QueryService.Request(
                 viewer: viewer, window: window, knownAt: knownAt, keepsSessions: sessions,
                 figuresSuffice: figuresSuffice?(command) ?? false, confinedTo: confined)
+            request.kind = kind
             let result = try service.answer(request, access: access) { input in
                 try run(
                     input, command, QueryEnvironment(store: store, window: window, context: context, service: service))
@@ -188,6 +189,7 @@ enum QueryCommands {
             names, notes, goal texts or free-text reasons. --since/--until filter by the day an
             event was recorded.
             """,
+        kind: .audit,
         options: [
             .value("participant", "id", "Only what touched this participant."),
             .value("tandem", "id", "Only what touched this tandem."),
@@ -231,6 +233,7 @@ enum QueryCommands {
             names and emails without regard to case or accents ("muller" finds "Müller"). A
             participant sees their own row; analysts and auditors are pointed to `tandem stats`.
             """,
+        kind: .people,
         options: [
             programmeOption,
             .value("search", "text", "Only people whose name or email contains TEXT."),
@@ -261,6 +264,7 @@ enum QueryCommands {
 
     static let goals = spec(
         "goals", "Goals with their dates, and which are overdue.",
+        kind: .goals,
         options: [
             programmeOption, .value("tandem", "id", "Only this tandem's goals."),
         ], confinedTo: tandemOrOwn
@@ -274,6 +278,7 @@ enum QueryCommands {
 
     static let sessions = spec(
         "sessions", "Sessions held; notes only for the tandem's own members.",
+        kind: .sessions,
         options: [
             programmeOption, .value("tandem", "id", "Only this tandem's sessions."),
         ], keepsSessions: { command, _ in try ids(command, "tandem", TandemKind.self).map { .of([$0]) } ?? .listed },
@@ -414,6 +419,7 @@ enum QueryCommands {
             --record, the proposal is recorded as a MatchRunRecorded event; `tandem match --run`
             links a match to it.
             """,
+        kind: .suggest,
         options: [
             programmeOption,
             .flag("allow-same-unit", "Also pair people from the same unit."),
@@ -444,6 +450,7 @@ enum QueryCommands {
             programme's cadence. With --ics FILE, writes an RFC 5545 calendar with one all-day
             event per due tandem (names only in the coordinator view, never notes or goal texts).
             """,
+        kind: .due,
         options: [
             programmeOption,
             .value("within", "days", "How far ahead to look (default 14)."),
