@@ -216,7 +216,8 @@ public struct Confinement: Sendable, Equatable {
 struct ModelSlice {
     var model: ProgrammeReadModel
     var voided: [Int: Int]
-    /// The tandems read.
+    /// The tandems read, and those asked for that the snapshot does not know (watched in
+    /// the tail).
     var tandems: Set<TandemID>
     /// Everyone read: the tandems' members, and the participants asked for.
     var people: Set<ParticipantID>
@@ -227,8 +228,9 @@ struct ModelSlice {
 
 extension ProjectionSnapshot {
     /// The slice of the snapshot's model that holds `confinement`'s tandems and people, each
-    /// person with every tandem they were in; nil if one of them is not in it (the whole
-    /// model then says what is wrong) or the snapshot has no lookup.
+    /// person with every tandem they were in; nil if one of the people is not in it (the
+    /// whole model then says what is wrong) or the snapshot has no lookup. A tandem it does
+    /// not know is watched in the tail instead.
     /// - Throws: `SnapshotError.malformed` for damage in what it reads.
     static func slice(
         _ file: SnapshotFile, header: SnapshotFile.Header, confinement: Confinement
@@ -251,8 +253,16 @@ extension ProjectionSnapshot {
         }
         // The rows to read: the tandems named, the people named and all their tandems.
         var fullTandems = Set<Int>()
+        // A tandem the snapshot does not know is watched, not read: if the tail never names
+        // it, the slice answers that it is unknown (a mistyped id no longer loads the whole
+        // model to say so); if the tail matches it, its members are outside the slice, and the
+        // whole model answers.
+        var unknownTandems = Set<TandemID>()
         for tandem in confinement.tandems {
-            guard let full = try lookup.tandemRow(of: tandem, in: section) else { return nil }
+            guard let full = try lookup.tandemRow(of: tandem, in: section) else {
+                unknownTandems.insert(tandem)
+                continue
+            }
             fullTandems.insert(full)
         }
         var fullPeople: [Int] = []
@@ -336,7 +346,8 @@ extension ProjectionSnapshot {
                 complete.insert(id)
             }
         }
-        return ModelSlice(model: model, voided: voided, tandems: tandems, people: people, complete: complete)
+        return ModelSlice(
+            model: model, voided: voided, tandems: tandems.union(unknownTandems), people: people, complete: complete)
     }
 }
 

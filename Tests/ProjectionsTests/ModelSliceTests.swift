@@ -111,6 +111,42 @@ struct ModelSliceTests {
         #expect(sliced > 0 || history.voids, "seed \(seed): no slice answered after the tail")
     }
 
+    @Test("a tandem the snapshot does not know is answered from a slice, unless the tail matches it")
+    func unknownTandemFromASlice() throws {
+        let directory = TemporaryDirectory()
+        var (history, store, service) = try TimeTravelTests.generated(seed: 7300, steps: 160, in: directory)
+        _ = try service.input(QueryService.Request(viewer: .coordinator, today: Self.today))
+        let known = Set(
+            try ProgrammeReadModel.replay(store.events, vault: Vault(store: store)).fold.tandems.values.map(\.id))
+        let never = TandemID("t-never")!
+        var request = QueryService.Request(
+            viewer: .coordinator, keepsSessions: .of([never]), confinedTo: Confinement(tandems: [never]),
+            today: Self.today)
+        let input = try service.input(request)
+        #expect(input.sliced, "a mistyped id is answered from a slice")
+        #expect(throws: QueryError.unknownTandem(never)) { _ = try SessionsQuery.run(input, .init(tandem: never)) }
+        #expect(Self.answer(.goals, never, viewer: .coordinator, service: service).answer.contains("unknownTandem"))
+
+        // Tandems matched in the tail: the first asked reaches outside the slice, and the
+        // whole model answers (writing the snapshot, which then knows the others).
+        history.voids = false
+        let before = try store.events.readHead().seq
+        history.run(steps: 80)
+        try TimeTravelTests.append(history, after: before, to: store)
+        let model = try ProgrammeReadModel.replay(store.events, vault: Vault(store: store)).fold
+        let new = model.tandems.values.map(\.id).filter { !known.contains($0) }
+        try #require(!new.isEmpty, "the tail matched new tandems")
+        request.keepsSessions = .of([new[0]])
+        request.confinedTo = Confinement(tandems: [new[0]])
+        #expect(try !service.input(request).sliced)
+        for tandem in new {
+            let fast = Self.answer(.sessions, tandem, viewer: .coordinator, service: service)
+            let plain = Self.answer(
+                .sessions, tandem, viewer: .coordinator, service: service, window: ReplayWindow(asOf: Self.today))
+            #expect(fast.answer == plain.answer, "\(tandem)")
+        }
+    }
+
     /// A store of 200 generated steps whose snapshot and session index a whole-model query
     /// wrote, and its model.
     static func warmStore(
