@@ -210,6 +210,14 @@ struct PeopleRows: Sendable {
         return (ids, mentors, matched, waiting, withdrawn)
     }
 
+    /// A participant's profile ref, read from their row (no view is made); nil once erased.
+    func profileRef(ofRow number: Int32) -> String? {
+        let r = rows[number]
+        if r.flags.contains(.packedRef) { return PackedRef.unpack(r.ref) }
+        if r.flags.contains(.otherRef) { return otherRefs[number] }
+        return nil
+    }
+
     /// How many people were erased, read from the rows' flags (no view is made).
     var erasedCount: Int {
         var n = 0
@@ -303,6 +311,17 @@ public struct PeopleTable: Sendable {
     public var values: RowViews<PersonView> {
         let (rows, tandems) = (rows, tandems)
         return RowViews(count: rows.count) { rows.view($0, tandems: tandems) }
+    }
+
+    /// A participant's profile ref (nil if they never signed up, or were erased), read from
+    /// their row: a report that names a million people looked each one up as a whole view.
+    public func profileRef(of id: ParticipantID) -> String? {
+        rows.row(of: id).flatMap(rows.profileRef(ofRow:))
+    }
+
+    /// Every profile ref there is, read from the rows.
+    public var profileRefs: Set<String> {
+        Set((0..<Int32(rows.count)).compactMap(rows.profileRef(ofRow:)))
     }
 
     /// Every participant's id, in the order of `values`, read from the rows: no view is made

@@ -41,7 +41,7 @@ public struct QueryInput: Sendable {
     /// - Throws: `SystemError` if the vault cannot be read.
     public func profiles(of people: some Sequence<ParticipantID>) throws -> [ParticipantID: Profile] {
         var refs: [String: ParticipantID] = [:]
-        for id in people { if let ref = model.people[id]?.profileRef { refs[ref] = id } }
+        for id in people { if let ref = model.people.profileRef(of: id) { refs[ref] = id } }
         let found = try profileCache.profiles(Set(refs.keys), vault: vault)
         var out: [ParticipantID: Profile] = [:]
         for (ref, profile) in found { if let id = refs[ref] { out[id] = profile } }
@@ -73,9 +73,9 @@ public struct QueryInput: Sendable {
         guard disclosure.showsNames, person != disclosure.ownTandemsOf else { return .null }
         // Names are read only for a viewer who may see them: all of them at once, the first
         // time one is asked for (a report that shows one shows many).
-        guard let ref = model.people[person]?.profileRef else { return .null }
+        guard let ref = model.people.profileRef(of: person) else { return .null }
         if !profileCache.hasAllNames {
-            let refs = Set(model.people.values.compactMap(\.profileRef))
+            let refs = model.people.profileRefs
             try? profileCache.loadNames(refs, vault: vault)
         }
         return profileCache.name(ref).map { .string($0) } ?? .null

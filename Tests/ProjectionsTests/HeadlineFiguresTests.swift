@@ -83,4 +83,16 @@ struct HeadlineFiguresTests {
         #expect(checked >= 12)
         #expect(ended, "seed \(seed) ends some tandems")
     }
+
+    @Test("a person's profile ref read from the row is the view's, erased people included", arguments: 0..<4)
+    func profileRefsFromRows(seed: Int) throws {
+        var history = HistoryGenerator(seed: UInt64(seed) &+ 5400)
+        history.run(steps: 300)
+        let model = try Replay.fold(history.log, profiles: history.profiles) { ProgrammeReadModel() }.fold
+        let views = Array(model.people.values)
+        for view in views { #expect(model.people.profileRef(of: view.id) == view.profileRef, "\(view.id)") }
+        #expect(model.people.profileRef(of: ParticipantID("p-never")!) == nil)
+        #expect(model.people.profileRefs == Set(views.compactMap(\.profileRef)))
+        #expect(views.contains { $0.profileRef != nil })
+    }
 }
