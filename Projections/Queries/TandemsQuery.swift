@@ -12,6 +12,9 @@ public enum TandemsQuery {
         public var programme: ProgrammeID?
         public var status: StatusFilter
         public var atRisk: Bool
+        /// Up to how many tandems the answer holds as values; more are streamed
+        /// (`QueryResult.stream`), which prints the same.
+        public var heldUpTo = 10_000
         public init(programme: ProgrammeID? = nil, status: StatusFilter = .active, atRisk: Bool = false) {
             self.programme = programme
             self.status = status
@@ -107,43 +110,41 @@ public enum TandemsQuery {
             return result
         }
         let showNames = input.disclosure.showsNames
-        var rows: [JSONValue] = []
-        var table: [[String]] = []
-        for tandem in tandems {
-            var object: JSONObject = [
-                "tandem": .string(tandem.id.rawValue), "programme": .string(tandem.programme.rawValue),
-                "mentor": .string(tandem.mentor.rawValue), "mentee": .string(tandem.mentee.rawValue),
+        let atRisk = options.atRisk
+        let asOf = input.asOf
+        // One row's parts, for the held and the streamed form alike. The table shows names
+        // where the viewer may see them (ids are in JSON and CSV).
+        @Sendable func names(_ tandem: TandemView) -> (mentor: JSONValue, mentee: JSONValue)? {
+            showNames ? (input.name(of: tandem.mentor), input.name(of: tandem.mentee)) : nil
+        }
+        @Sendable func values(_ tandem: TandemView, _ names: (mentor: JSONValue, mentee: JSONValue)?) -> [JSONValue] {
+            var values: [JSONValue] = [
+                .string(tandem.id.rawValue), .string(tandem.programme.rawValue), .string(tandem.mentor.rawValue),
+                .string(tandem.mentee.rawValue),
             ]
-            if showNames {
-                object["mentorName"] = input.name(of: tandem.mentor)
-                object["menteeName"] = input.name(of: tandem.mentee)
+            if let names { values += [names.mentor, names.mentee] }
+            values += [
+                .string(tandem.status.rawValue), .string(tandem.since.description), Format.date(tandem.until),
+                .int(Int64(tandem.sessions)), .int(Int64(tandem.minutes)), Format.date(tandem.lastSession),
+                .int(Int64(tandem.goalsSet)), .int(Int64(tandem.goalsReached)),
+            ]
+            if atRisk {
+                values.append(.int(Int64(daysWithoutSession(tandem, asOf: asOf))))
+                values.append(.array(atRiskReasons(tandem, model: input.model, asOf: asOf).map(JSONValue.string)))
             }
-            object["status"] = .string(tandem.status.rawValue)
-            object["since"] = .string(tandem.since.description)
-            object["until"] = Format.date(tandem.until)
-            object["sessions"] = .int(Int64(tandem.sessions))
-            object["minutes"] = .int(Int64(tandem.minutes))
-            object["lastSession"] = Format.date(tandem.lastSession)
-            object["goalsSet"] = .int(Int64(tandem.goalsSet))
-            object["goalsReached"] = .int(Int64(tandem.goalsReached))
-            if options.atRisk {
-                object["daysWithoutSession"] = .int(Int64(daysWithoutSession(tandem, asOf: input.asOf)))
-                object["atRiskReasons"] = .array(
-                    atRiskReasons(tandem, model: input.model, asOf: input.asOf).map(JSONValue.string))
-            }
-            rows.append(.object(object))
-            // The table shows names where the viewer may see them (ids are in JSON and CSV).
-            let mentor = object["mentorName"]?.stringValue ?? tandem.mentor.rawValue
-            let mentee = object["menteeName"]?.stringValue ?? tandem.mentee.rawValue
+            return values
+        }
+        @Sendable func cells(_ tandem: TandemView, _ names: (mentor: JSONValue, mentee: JSONValue)?) -> [String] {
             var row = [
-                tandem.id.rawValue, mentor, mentee, tandem.status.rawValue, tandem.since.description,
+                tandem.id.rawValue, names?.mentor.stringValue ?? tandem.mentor.rawValue,
+                names?.mentee.stringValue ?? tandem.mentee.rawValue, tandem.status.rawValue, tandem.since.description,
                 String(tandem.sessions), Format.cell(tandem.lastSession), "\(tandem.goalsReached)/\(tandem.goalsSet)",
             ]
-            if options.atRisk {
-                row.append(String(daysWithoutSession(tandem, asOf: input.asOf)))
-                row.append(atRiskReasons(tandem, model: input.model, asOf: input.asOf).joined(separator: "; "))
+            if atRisk {
+                row.append(String(daysWithoutSession(tandem, asOf: asOf)))
+                row.append(atRiskReasons(tandem, model: input.model, asOf: asOf).joined(separator: "; "))
             }
-            table.append(row)
+            return row
         }
         var headers = ["tandem", "mentor", "mentee", "status", "since", "sessions", "last", "goals"]
         var numeric: Set<Int> = [5]
@@ -151,13 +152,37 @@ public enum TandemsQuery {
             headers += ["days", "why"]
             numeric.insert(8)
         }
-        var result = QueryResult(
-            basis: input.basis, payloadKey: "tandems", payload: .array(rows),
-            table: TextTable(headers: headers, rows: table, numeric: numeric))
-        result.csvColumns =
+        let keys =
             ["tandem", "programme", "mentor", "mentee"] + (showNames ? ["mentorName", "menteeName"] : [])
             + ["status", "since", "until", "sessions", "minutes", "lastSession", "goalsSet", "goalsReached"]
             + (options.atRisk ? ["daysWithoutSession", "atRiskReasons"] : [])
+        var result: QueryResult
+        if tandems.count > options.heldUpTo {
+            // Too many to hold as values (600,000 tandems took 1.3 GB): streamed.
+            result = QueryResult(
+                basis: input.basis, payloadKey: "tandems", payload: .array([]),
+                table: TextTable(headers: headers, rows: [], numeric: numeric))
+            let listed = tandems
+            result.stream = StreamedList(headers: headers, numeric: numeric, keys: keys, count: listed.count) {
+                part, body in
+                for tandem in listed {
+                    let found = names(tandem)
+                    try body(part == .cells ? cells(tandem, found) : [], part == .values ? values(tandem, found) : [])
+                }
+            }
+        } else {
+            var rows: [JSONValue] = []
+            var table: [[String]] = []
+            for tandem in tandems {
+                let found = names(tandem)
+                rows.append(.object(JSONObject(zip(keys, values(tandem, found)).map { ($0, $1) })))
+                table.append(cells(tandem, found))
+            }
+            result = QueryResult(
+                basis: input.basis, payloadKey: "tandems", payload: .array(rows),
+                table: TextTable(headers: headers, rows: table, numeric: numeric))
+        }
+        result.csvColumns = keys
         if options.atRisk {
             result.notes = [
                 "At risk: active tandems without a session for more than twice the programme's cadence, or whose latest check-in by a member rated the fit 2 or less."

@@ -100,6 +100,38 @@ struct SessionListingTests {
         _ = try Self.expectSame(service, store: store, seed: seed, stage: "damaged")
     }
 
+    @Test("tandems streamed print as tandems held, for every viewer, status and at-risk list", arguments: 0..<3)
+    func tandemsStreamedAsHeld(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let (_, store, service) = try TimeTravelTests.generated(seed: UInt64(seed) &+ 8400, steps: 200, in: directory)
+        let model = try ProgrammeReadModel.replay(store.events, vault: Vault(store: store)).fold
+        let member = try #require(model.tandems.values.first).mentor
+        var streamed = 0
+        for viewer in [Viewer.coordinator, .auditor, .participant(member)] {
+            let input = try service.input(QueryService.Request(viewer: viewer, today: Self.today))
+            for status in TandemsQuery.StatusFilter.allCases {
+                for atRisk in viewer.isParticipant ? [false] : [false, true] {
+                    var options = TandemsQuery.Options(status: status, atRisk: atRisk)
+                    let held = try TandemsQuery.run(input, options)
+                    options.heldUpTo = 0
+                    let stream = try TandemsQuery.run(input, options)
+                    #expect(held.stream == nil)
+                    if stream.stream != nil { streamed += 1 }
+                    for format in Renderer.Format.allCases {
+                        for width in [40, 200] {
+                            var text = ""
+                            try Renderer.write(stream, as: format, width: width) { text += $0 }
+                            #expect(
+                                text == Renderer.render(held, as: format, width: width),
+                                "seed \(seed), \(viewer), \(status), at risk \(atRisk), \(format)")
+                        }
+                    }
+                }
+            }
+        }
+        #expect(streamed > 0)
+    }
+
     @Test("a view that may not run a query is refused before the store is read")
     func refusedBeforeReading() throws {
         let directory = TemporaryDirectory()
