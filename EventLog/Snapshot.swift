@@ -1,5 +1,3 @@
-import Synchronization
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -364,9 +362,11 @@ public struct SnapshotFile: Sendable {
     /// A section's bytes in memory of their own, checked as `section(_:of:)` checks them,
     /// whose pages a reader hands back as it moves past them (`SectionBuffer`).
     /// - Throws: as `section(_:of:)`.
-    public func sectionBuffer(_ name: String, of header: Header) throws(SnapshotError) -> SectionBuffer {
+    public func sectionBuffer(
+        _ name: String, of header: Header, releaseStep: Int = SectionBuffer.defaultReleaseStep
+    ) throws(SnapshotError) -> SectionBuffer {
         guard let (range, digest) = header.sections[name] else { throw .malformed("it has no \(name) section") }
-        let buffer = try SectionBuffer(count: range.count)
+        let buffer = try SectionBuffer(count: range.count, releaseStep: releaseStep)
         do {
             let fd = try FileDescriptor(path: path, flags: O_RDONLY)
             var done = 0
@@ -488,12 +488,16 @@ public final class SectionBuffer: @unchecked Sendable {
     /// reader, in order).
     private var released = 0
 
-    /// How far a reader moves before pages are handed back (a test sets a page).
-    package static let releaseStep = Atomic<Int>(8 << 20)
+    /// How far a reader moves before pages are handed back, unless a caller says (a test
+    /// says a page).
+    public static let defaultReleaseStep = 8 << 20
+    /// This buffer's step.
+    let releaseStep: Int
 
     /// A zeroed buffer of `count` bytes.
     /// - Throws: `SnapshotError.malformed` if the memory cannot be had.
-    init(count: Int) throws(SnapshotError) {
+    init(count: Int, releaseStep: Int) throws(SnapshotError) {
+        self.releaseStep = releaseStep
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         mapped = max(page, (count + page - 1) / page * page)
         guard let base = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
@@ -506,7 +510,7 @@ public final class SectionBuffer: @unchecked Sendable {
     /// Hands back the whole pages below `offset`, once a reader has moved `releaseStep` past
     /// the last ones: nothing below `offset` may be read again.
     public func release(below offset: Int) {
-        guard offset - released >= Self.releaseStep.load(ordering: .relaxed), let base else { return }
+        guard offset - released >= releaseStep, let base else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let end = min(offset, bytes.count) / page * page
         guard end > released else { return }

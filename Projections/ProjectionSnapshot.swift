@@ -156,12 +156,14 @@ public enum ProjectionSnapshot {
 
     /// The whole read model and the voids it honoured.
     /// - Throws: `SnapshotError`.
+    /// - Parameter releaseStep: how far the reading moves before the section's pages behind
+    ///   it go back (`SectionBuffer`).
     public static func model(
-        _ file: SnapshotFile, header: SnapshotFile.Header
+        _ file: SnapshotFile, header: SnapshotFile.Header, releaseStep: Int = SectionBuffer.defaultReleaseStep
     ) throws(SnapshotError) -> (ProgrammeReadModel, voided: [Int: Int]) {
         // The section's pages go back to the system as its records are read (it is as large
         // as the rows built from it).
-        let buffer = try file.sectionBuffer("model", of: header)
+        let buffer = try file.sectionBuffer("model", of: header, releaseStep: releaseStep)
         let raw = buffer.bytes
         return try Result { () throws(SnapshotError) -> (ProgrammeReadModel, voided: [Int: Int]) in
             var r = SnapshotReader(raw)

@@ -188,10 +188,8 @@ struct RowTableTests {
     func largeModelReleasingPages() throws {
         let directory = TemporaryDirectory()
         let (model, file) = try Self.largeSnapshot(in: directory)
-        let step = SectionBuffer.releaseStep.load(ordering: .relaxed)
-        SectionBuffer.releaseStep.store(4096, ordering: .relaxed)
-        defer { SectionBuffer.releaseStep.store(step, ordering: .relaxed) }
-        let (readBack, _) = try ProjectionSnapshot.model(file, header: try ProjectionSnapshot.header(file))
+        let (readBack, _) = try ProjectionSnapshot.model(
+            file, header: try ProjectionSnapshot.header(file), releaseStep: 4096)
         #expect(readBack == model)
         #expect(readBack.people.values.map(\.id) == model.people.values.map(\.id))
     }
@@ -205,13 +203,12 @@ struct RowTableTests {
             kind: "test", schema: 1, head: LogHead(seq: 1, hash: .zero), logEnd: 0, vaultSize: 0,
             sections: [("data", bytes)])
         let header = try file.header()
-        let buffer = try file.sectionBuffer("data", of: header)
+        let whole = try file.sectionBuffer("data", of: header)
+        #expect(Array(whole.bytes) == bytes)
+        whole.release(below: 50_000)  // less than a step: nothing goes
+        #expect(Array(whole.bytes) == bytes)
+        let buffer = try file.sectionBuffer("data", of: header, releaseStep: 4096)
         #expect(Array(buffer.bytes) == bytes)
-        buffer.release(below: 50_000)  // less than a step: nothing goes
-        #expect(Array(buffer.bytes) == bytes)
-        let step = SectionBuffer.releaseStep.load(ordering: .relaxed)
-        SectionBuffer.releaseStep.store(4096, ordering: .relaxed)
-        defer { SectionBuffer.releaseStep.store(step, ordering: .relaxed) }
         buffer.release(below: 50_000)
         let page = 4096, released = 50_000 / page * page
         #expect(buffer.bytes[..<released].allSatisfy { $0 == 0 }, "the pages below went back")
