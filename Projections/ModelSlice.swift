@@ -152,6 +152,42 @@ enum SnapshotLookup {
             return nil
         }
 
+        /// The people's slots as a `RowIndex` takes them (−1 for empty): the index a load
+        /// would build by placing every person again.
+        /// - Throws: `SnapshotError.malformed` if a slot names no row or the table does not
+        ///   hold every row once.
+        func peopleIndex() throws(SnapshotError) -> RowIndex {
+            try index(at: slotsStart, count: peopleSlots, rows: people)
+        }
+
+        /// The tandems' slots as a `RowIndex` takes them.
+        /// - Throws: `SnapshotError.malformed`, as `peopleIndex`.
+        func tandemIndex() throws(SnapshotError) -> RowIndex {
+            try index(at: slotsStart + 2 * peopleSlots, count: tandemSlots, rows: tandems)
+        }
+
+        private func index(at base: Int, count: Int, rows: Int) throws(SnapshotError) -> RowIndex {
+            guard count == SnapshotLookup.slotCount(for: rows) else {
+                throw .malformed("a lookup table of the wrong size")
+            }
+            try lookup.check((base * 4)..<((base + 2 * count) * 4))
+            var slots = [Int32](repeating: -1, count: count)
+            var seen = [Bool](repeating: false, count: rows)
+            for i in 0..<count {
+                let entry = UInt64(
+                    littleEndian: lookup.bytes.loadUnaligned(fromByteOffset: (base + 2 * i) * 4, as: UInt64.self))
+                guard entry != 0 else { continue }
+                let row = Int(entry & 0xFFFF_FFFF) - 1
+                guard row >= 0, row < rows, !seen[row] else {
+                    throw .malformed("a lookup slot names no row, or one twice")
+                }
+                seen[row] = true
+                slots[i] = Int32(row)
+            }
+            guard !seen.contains(false) else { throw .malformed("a lookup table misses a row") }
+            return RowIndex(slots: slots, used: rows)
+        }
+
         /// The rows of every tandem person `row` was a member of.
         func tandemRows(ofPerson row: Int) throws(SnapshotError) -> [Int] {
             let base = slotsStart + 2 * (peopleSlots + tandemSlots)
@@ -248,6 +284,8 @@ extension ProjectionSnapshot {
                 let seq = try r.readInt()
                 voided[seq] = try r.readInt()
             }
+            try model.peopleRows.readDictionaries(&r)
+            try model.tandemRows.readDictionaries(&r)
             guard r.position == lookup.prefixEnd else { throw .malformed("the lookup does not fit the model") }
             return voided
         }
@@ -280,42 +318,41 @@ extension ProjectionSnapshot {
             }
             if let row = personRows[full] { return (row, model.peopleRows.id(ofRow: row)) }
             let start = try lookup.personStart(full)
-            let (view, active) = try section.read(from: start) {
-                (r: inout SnapshotReader) throws(SnapshotError) in try readPerson(&r)
+            var record = try section.read(from: start) {
+                (r: inout SnapshotReader) throws(SnapshotError) in try model.peopleRows.readRecord(&r)
             }
-            let row = Int32(model.peopleRows.count)
-            model.peopleRows.appendNew(view)
+            // Its active tandem is a row of the whole model: linked below, if it is read.
+            let active = record.row.activeTandem
+            record.row.activeTandem = -1
+            let row = model.peopleRows.append(record)
             personRows[full] = row
-            if active >= 0 { activeTandems.append((row, active)) }
-            return (row, view.id)
+            if active >= 0 { activeTandems.append((row, Int(active))) }
+            return (row, record.row.id)
         }
         var tandemRows: [Int: Int32] = [:]
         var tandems = Set<TandemID>()
         for full in fullTandems.sorted() {
-            var members: [Int32] = []
-            let view = try section.read(from: try lookup.tandemStart(full)) {
-                (r: inout SnapshotReader) throws(SnapshotError) -> TandemView in
-                try readTandem(&r) { full throws(SnapshotError) in
-                    let (row, id) = try person(full)
-                    members.append(row)
-                    return id
-                }.0
+            var record = try section.read(from: try lookup.tandemStart(full)) {
+                (r: inout SnapshotReader) throws(SnapshotError) in try model.tandemRows.readRecord(&r)
             }
-            guard model.tandemRows.row(of: view.id) == nil else { throw .malformed("a tandem listed twice") }
-            let row = model.tandemRows.appendNew(view, mentor: members[0], mentee: members[1])
+            let id = record.row.id
+            record.row.mentor = try person(Int(record.row.mentor)).0
+            record.row.mentee = try person(Int(record.row.mentee)).0
+            guard model.tandemRows.row(of: id) == nil else { throw .malformed("a tandem listed twice") }
+            let row = model.tandemRows.append(record)
             tandemRows[full] = row
-            tandems.insert(view.id)
+            tandems.insert(id)
             if let checkIns = try lookup.checkInsStart(full) {
-                model.checkIns[view.id] = try section.read(from: checkIns) {
+                model.checkIns[id] = try section.read(from: checkIns) {
                     (r: inout SnapshotReader) throws(SnapshotError) -> [CheckInView] in
-                    guard try r.readString() == view.id.rawValue else {
+                    guard try r.readString() == id.rawValue else {
                         throw .malformed("check-ins of another tandem")
                     }
                     var list: [CheckInView] = []
                     for _ in 0..<(try r.readCount()) {
                         list.append(
                             CheckInView(
-                                tandem: view.id, participant: try id(&r), rating: try r.readInt(),
+                                tandem: id, participant: try ProjectionSnapshot.id(&r), rating: try r.readInt(),
                                 on: BusinessDate(dayNumber: try r.readInt())))
                     }
                     return list
@@ -324,9 +361,7 @@ extension ProjectionSnapshot {
             if let goals = try lookup.goalsStart(full) {
                 try section.read(from: goals) { (r: inout SnapshotReader) throws(SnapshotError) in
                     guard try r.readInt() == full else { throw .malformed("a goal list of another tandem") }
-                    for _ in 0..<(try r.readCount()) {
-                        model.tandemRows.appendGoal(try readGoal(&r, tandem: view.id), to: row)
-                    }
+                    try model.tandemRows.readGoals(&r, into: row)
                 }
             }
         }

@@ -39,12 +39,14 @@ struct PeopleRows: Sendable {
         static let otherRef = Flags(rawValue: 32)
     }
 
-    private var rows = ChunkedRows<Row>()
-    private var index = RowIndex()
-    private(set) var programmes = Interned<ProgrammeID>()
-    private var codec = TraitsCodec()
-    private var otherTraits: [Int32: Traits] = [:]
-    private var otherRefs: [Int32: String] = [:]
+    // Internal, not private: the snapshot's codec (PeopleTable+Snapshot.swift) writes and
+    // reads them as they are.
+    var rows = ChunkedRows<Row>()
+    var index = RowIndex()
+    var programmes = Interned<ProgrammeID>()
+    var codec = TraitsCodec()
+    var otherTraits: [Int32: Traits] = [:]
+    var otherRefs: [Int32: String] = [:]
 
     /// How many people there are.
     var count: Int { rows.count }
@@ -75,7 +77,7 @@ struct PeopleRows: Sendable {
         let number = Int32(rows.count)
         rows.append(makeRow(person, number: number, activeTandem: activeTandem))
         let rows = self.rows
-        index.insert(row: number, hash: person.id.hashValue) { rows[$0].id.hashValue }
+        index.insert(row: number, hash: Self.hash(person.id)) { Self.hash(rows[$0].id) }
     }
 
     /// The row of a participant's active tandem (−1: none).
@@ -84,12 +86,16 @@ struct PeopleRows: Sendable {
     /// Room for `count` people without the index growing.
     mutating func reserveCapacity(_ count: Int) {
         let rows = self.rows
-        index.reserveCapacity(count) { rows[$0].id.hashValue }
+        index.reserveCapacity(count) { Self.hash(rows[$0].id) }
     }
+
+    /// The index's hash of an id: the snapshot lookup's (stable across processes), so that
+    /// a load can take the lookup's slots as the index.
+    static func hash(_ id: ParticipantID) -> Int { Int(truncatingIfNeeded: StableHash.fnv1a(id.rawValue)) }
 
     /// The row number of a participant.
     func row(of id: ParticipantID) -> Int32? {
-        index.find(hash: id.hashValue) { rows[$0].id == id }
+        index.find(hash: Self.hash(id)) { rows[$0].id == id }
     }
 
     /// Changes a participant's row in place (the fold's commonest changes need no view).

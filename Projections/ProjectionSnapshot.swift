@@ -17,8 +17,10 @@ public enum ProjectionSnapshot {
     /// (a load without lookups); 8: the model is checked chunk by chunk, and a `lookup`
     /// section finds one tandem's records (`ModelSlice`); 9: and each person's tandems; 10:
     /// sessions, minutes and online sessions per programme and day (not sessions per month);
-    /// 11: the lookup finds each tandem's check-ins.
-    public static let schema = 11
+    /// 11: the lookup finds each tandem's check-ins; 12: people, tandems and goals are
+    /// written as their rows are held, numbered by dictionaries in the prefix (a load files
+    /// records without building views).
+    public static let schema = 12
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile {
@@ -49,6 +51,9 @@ public enum ProjectionSnapshot {
             w.write(seq)
             w.write(by)
         }
+        // What the rows number their programmes, units, runs and categories by.
+        model.peopleRows.writeDictionaries(into: &w)
+        model.tandemRows.writeDictionaries(into: &w)
         var lookup = SnapshotLookup.Builder()
         lookup.prefixEnd = UInt32(truncatingIfNeeded: w.bytes.count)
         w.write(UInt64(model.swaps.count))
@@ -82,30 +87,29 @@ public enum ProjectionSnapshot {
         }
         w.write(UInt64(model.matchRuns.count))
         for run in model.matchRuns.values.sorted(by: { $0.run < $1.run }) { write(run, into: &w) }
-        // In row order: a person's active tandem and a tandem's members are written as rows.
-        w.write(UInt64(model.people.count))
-        lookup.personStarts.reserveCapacity(model.people.count)
-        for (row, person) in model.people.values.enumerated() {
+        // In row order, as the rows are held: a person's active tandem and a tandem's members
+        // are rows.
+        let (people, tandems) = (Int32(model.peopleRows.count), Int32(model.tandemRows.count))
+        w.write(UInt64(people))
+        lookup.personStarts.reserveCapacity(Int(people))
+        for row in 0..<people {
             lookup.personStarts.append(UInt32(truncatingIfNeeded: w.bytes.count))
-            write(person, activeTandem: model.peopleRows.activeTandemRow(Int32(row)), into: &w)
+            model.peopleRows.writeRecord(row, into: &w)
         }
-        w.write(UInt64(model.tandems.count))
-        lookup.tandemStarts.reserveCapacity(model.tandems.count)
-        for (row, tandem) in model.tandems.values.enumerated() {
+        w.write(UInt64(tandems))
+        lookup.tandemStarts.reserveCapacity(Int(tandems))
+        for row in 0..<tandems {
             lookup.tandemStarts.append(UInt32(truncatingIfNeeded: w.bytes.count))
-            let stored = model.tandemRows.row(Int32(row))
-            write(tandem, mentor: stored.mentor, mentee: stored.mentee, into: &w)
+            model.tandemRows.writeRecord(row, into: &w)
         }
-        w.write(UInt64(model.goals.count))
-        lookup.goalStarts = [UInt32](repeating: .max, count: model.tandems.count)
-        lookup.checkInStarts = [UInt32](repeating: .max, count: model.tandems.count)
+        w.write(UInt64(model.tandemRows.tandemsWithGoals))
+        lookup.goalStarts = [UInt32](repeating: .max, count: Int(tandems))
+        lookup.checkInStarts = [UInt32](repeating: .max, count: Int(tandems))
         for (row, start) in checkInStarts { lookup.checkInStarts[Int(row)] = start }
-        for (tandem, goals) in model.goals {
-            let row = model.tandemRows.row(of: tandem)!
+        for row in 0..<tandems where model.tandemRows.row(row).firstGoal >= 0 {
             lookup.goalStarts[Int(row)] = UInt32(truncatingIfNeeded: w.bytes.count)
             w.write(Int(row))
-            w.write(UInt64(goals.count))
-            for goal in goals { write(goal, into: &w) }
+            model.tandemRows.writeGoals(of: row, into: &w)
         }
         var sections = [("figures", figures.bytes), ("model", w.bytes)]
         if let table = lookup.build(
@@ -174,6 +178,8 @@ public enum ProjectionSnapshot {
                 let seq = try r.readInt()
                 voided[seq] = try r.readInt()
             }
+            try model.peopleRows.readDictionaries(&r)
+            try model.tandemRows.readDictionaries(&r)
             for _ in 0..<(try r.readCount()) { model.swaps[try id(&r)] = try r.readInt() }
             for _ in 0..<(try r.readCount()) {
                 let key = DayKey(programme: try id(&r), day: try r.readInt())
@@ -196,64 +202,71 @@ public enum ProjectionSnapshot {
                 model.matchRuns[run.run] = run
             }
             let people = try r.readCount()
-            model.peopleRows.reserveCapacity(people)
-            // People first, then their tandems; who is in which tandem is linked last.
-            // Each record is read on another thread while the one before is filed here.
-            var activeTandems: [(person: Int32, tandem: Int)] = []
-            var row: Int32 = 0
+            // The lookup's tables are the indexes placing every row would build; without
+            // them (none written, or damaged) the rows are placed as they are filed.
+            let indexes = try? Self.indexes(file, header: header)
+            let adopting = indexes.map { $0.people == people } ?? false
+            // People first, then their tandems, each record read on another thread while the
+            // one before is filed here. The reading side keeps its own copy of the tables'
+            // dictionaries (taken before the rows grow, so that nothing large is shared).
+            let peopleReader = model.peopleRows
+            if !adopting { model.peopleRows.reserveCapacity(people) }
+            var activeTandems: Int32 = -1
             r.position = try pipelined(
                 people, from: r,
                 decode: { r throws(SnapshotError) in
                     defer { buffer.release(below: r.position) }
-                    return try readPerson(&r)
+                    return try peopleReader.readRecord(&r)
                 }
-            ) {
-                (person, active) throws(SnapshotError) in
-                model.peopleRows.appendNew(person)
-                if active >= 0 { activeTandems.append((row, active)) }
-                row += 1
+            ) { record throws(SnapshotError) in
+                activeTandems = max(activeTandems, record.row.activeTandem)
+                model.peopleRows.append(record, indexed: !adopting)
             }
             let tandems = try r.readCount()
-            model.tandemRows.reserveCapacity(tandems)
-            func personRow(_ value: Int) throws(SnapshotError) -> Int32 {
-                guard value >= 0, value < people else {
-                    throw .malformed("a tandem member who is not in the snapshot")
-                }
-                return Int32(value)
+            guard !adopting || indexes!.tandems == tandems else {
+                throw .malformed("the lookup does not fit the model")
             }
-            // The reading thread cannot see the people filed here: it gives the members'
-            // rows, and their ids are put in as each tandem is filed.
-            let unknown = ParticipantID("p-0")!
+            guard activeTandems < tandems else { throw .malformed("an active tandem that is not in the snapshot") }
+            let tandemReader = model.tandemRows
+            if !adopting { model.tandemRows.reserveCapacity(tandems) }
             r.position = try pipelined(
                 tandems, from: r,
                 decode: { r throws(SnapshotError) in
                     defer { buffer.release(below: r.position) }
-                    return try readTandem(&r) { _ in unknown }
+                    return try tandemReader.readRecord(&r)
                 }
-            ) { (tandem, mentor, mentee) throws(SnapshotError) in
-                var tandem = tandem
-                let mentorRow = try personRow(mentor), menteeRow = try personRow(mentee)
-                tandem.mentor = model.peopleRows.id(ofRow: mentorRow)
-                tandem.mentee = model.peopleRows.id(ofRow: menteeRow)
-                model.tandemRows.appendNew(tandem, mentor: mentorRow, mentee: menteeRow)
+            ) { record throws(SnapshotError) in
+                guard record.row.mentor >= 0, record.row.mentor < people, record.row.mentee >= 0,
+                    record.row.mentee < people
+                else { throw .malformed("a tandem member who is not in the snapshot") }
+                model.tandemRows.append(record, indexed: !adopting)
             }
-            for (person, tandem) in activeTandems {
-                guard tandem < tandems else { throw .malformed("an active tandem that is not in the snapshot") }
-                model.peopleRows.update(person) { $0.activeTandem = Int32(tandem) }
+            if let indexes, adopting {
+                model.peopleRows.adopt(indexes.peopleIndex)
+                model.tandemRows.adopt(indexes.tandemIndex)
             }
             for _ in 0..<(try r.readCount()) {
                 let row = try r.readInt()
-                guard row >= 0, row < tandems, model.tandemRows.goals(of: Int32(row)) == nil else {
+                guard row >= 0, row < tandems, model.tandemRows.row(Int32(row)).firstGoal < 0 else {
                     throw .malformed("goals of an unknown tandem, or listed twice")
                 }
-                let tandem = model.tandemRows.id(ofRow: Int32(row))
-                for _ in 0..<(try r.readCount()) {
-                    model.tandemRows.appendGoal(try readGoal(&r, tandem: tandem), to: Int32(row))
-                }
+                try model.tandemRows.readGoals(&r, into: Int32(row))
             }
             guard r.isAtEnd else { throw .malformed("bytes after the model") }
             return (model, voided)
         }.get()
+    }
+
+    /// The people's and the tandems' indexes from the lookup section, and how many rows
+    /// each holds.
+    /// - Throws: `SnapshotError` if there is no lookup or it is damaged.
+    static func indexes(
+        _ file: SnapshotFile, header: SnapshotFile.Header
+    ) throws(SnapshotError) -> (people: Int, peopleIndex: RowIndex, tandems: Int, tandemIndex: RowIndex) {
+        let map: MappedFile
+        do { map = try MappedFile(path: file.path) } catch { throw .malformed("cannot be read") }
+        let lookup = try SnapshotLookup.Reader(try VerifiedSection("lookup", of: header, in: file, map: map))
+        return (lookup.people, try lookup.peopleIndex(), lookup.tandems, try lookup.tandemIndex())
     }
 
     /// Reads `count` records from `reader` on another thread, in batches, while `consume`
@@ -335,67 +348,6 @@ public enum ProjectionSnapshot {
         w.write(model.latestBusinessDate?.dayNumber)
     }
 
-    static func write(_ p: PersonView, activeTandem: Int32, into w: inout SnapshotWriter) {
-        w.write(p.id.rawValue)
-        w.write(p.programme.rawValue)
-        w.write(p.role == .mentor)
-        w.write(p.signedUpOn.dayNumber)
-        w.write(p.traits != nil)
-        if let t = p.traits {
-            w.write(t.unit)
-            w.write(t.level)
-            w.write(t.born)
-            w.write(t.gender)
-        }
-        w.write(p.profileRef)
-        w.write(p.erased)
-        w.write(p.withdrawnOn?.dayNumber)
-        w.write(p.withdrawalReason?.rawValue)
-        w.write(p.withdrewBeforeMatch)
-        w.write(p.firstMatchedOn?.dayNumber)
-        w.write(Int(activeTandem))
-        w.write(p.lastTandemEnd != nil)
-        if let end = p.lastTandemEnd {
-            w.write(end.on.dayNumber)
-            w.write(end.status.rawValue)
-        }
-    }
-
-    static func write(_ t: TandemView, mentor: Int32, mentee: Int32, into w: inout SnapshotWriter) {
-        w.write(t.id.rawValue)
-        w.write(t.programme.rawValue)
-        w.write(Int(mentor))
-        w.write(Int(mentee))
-        w.write(t.status.rawValue)
-        w.write(t.since.dayNumber)
-        w.write(t.until?.dayNumber)
-        w.write(t.sessions)
-        w.write(t.minutes)
-        w.write(t.lastSession?.dayNumber)
-        w.write(t.goalsSet)
-        w.write(t.goalsReached)
-        switch t.origin {
-        case .matched(let run, let override):
-            w.write(false)
-            w.write(run?.rawValue)
-            w.write(override)
-        case .swap(let from, let reason):
-            w.write(true)
-            w.write(from.rawValue)
-            w.write(reason.rawValue)
-        }
-        w.write(t.endReason?.rawValue)
-    }
-
-    static func write(_ g: GoalView, into w: inout SnapshotWriter) {
-        w.write(g.goal.rawValue)
-        w.write(g.category)
-        w.write(g.set.dayNumber)
-        w.write(g.due?.dayNumber)
-        w.write(g.reached?.dayNumber)
-        w.write(g.textRef)
-    }
-
     static func write(_ run: MatchRunView, into w: inout SnapshotWriter) {
         w.write(run.run.rawValue)
         w.write(run.programme.rawValue)
@@ -472,74 +424,6 @@ public enum ProjectionSnapshot {
             model.programmeOrder.append(id)
         }
         model.latestBusinessDate = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
-    }
-
-    /// A person, and the row of their active tandem (−1: none).
-    static func readPerson(_ r: inout SnapshotReader) throws(SnapshotError) -> (PersonView, activeTandem: Int) {
-        let id: ParticipantID = try id(&r)
-        let programme: ProgrammeID = try self.id(&r)
-        let role: Role = try r.readBool() ? .mentor : .mentee
-        var p = PersonView(
-            id: id, programme: programme, role: role, signedUpOn: BusinessDate(dayNumber: try r.readInt()))
-        if try r.readBool() {
-            p.traits = Traits(
-                unit: try r.readString(), level: try r.readInt(), born: try r.readInt(),
-                gender: try r.readOptionalString())
-        }
-        p.profileRef = try r.readOptionalString()
-        p.erased = try r.readBool()
-        p.withdrawnOn = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
-        p.withdrawalReason = try reason(try r.readOptionalString())
-        p.withdrewBeforeMatch = try r.readBool()
-        p.firstMatchedOn = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
-        let activeTandem = try r.readInt()
-        if try r.readBool() {
-            p.lastTandemEnd = (BusinessDate(dayNumber: try r.readInt()), try status(try r.readString()))
-        }
-        return (p, activeTandem)
-    }
-
-    /// A tandem and its members' rows; `member` gives the id of a member's row.
-    static func readTandem(
-        _ r: inout SnapshotReader, member: (Int) throws(SnapshotError) -> ParticipantID
-    ) throws(SnapshotError) -> (TandemView, mentor: Int, mentee: Int) {
-        let id: TandemID = try self.id(&r)
-        let programme: ProgrammeID = try self.id(&r)
-        let mentorRow = try r.readInt(), menteeRow = try r.readInt()
-        let mentor = try member(mentorRow), mentee = try member(menteeRow)
-        let status = try status(try r.readString())
-        let since = BusinessDate(dayNumber: try r.readInt())
-        let until = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
-        let sessions = try r.readInt(), minutes = try r.readInt()
-        let lastSession = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
-        let goalsSet = try r.readInt(), goalsReached = try r.readInt()
-        let origin: TandemOrigin
-        if try r.readBool() {
-            let from: TandemID = try self.id(&r)
-            guard let reason = try reason(try r.readString()) else { throw .malformed("a swap without a reason") }
-            origin = .swap(from: from, reason: reason)
-        } else {
-            let run: MatchRunID? = try r.readBool() ? try self.id(&r) : nil
-            origin = .matched(run: run, override: try r.readOptionalString())
-        }
-        var t = TandemView(
-            id: id, programme: programme, mentor: mentor, mentee: mentee, status: status, since: since, until: until,
-            sessions: sessions, minutes: minutes, lastSession: lastSession, goalsSet: goalsSet,
-            goalsReached: goalsReached,
-            origin: origin)
-        t.endReason = try reason(try r.readOptionalString())
-        return (t, mentorRow, menteeRow)
-    }
-
-    static func readGoal(_ r: inout SnapshotReader, tandem: TandemID) throws(SnapshotError) -> GoalView {
-        let goal: GoalID = try id(&r)
-        let category = try r.readOptionalString()
-        let set = BusinessDate(dayNumber: try r.readInt())
-        let due = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
-        let reached = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
-        return GoalView(
-            tandem: tandem, goal: goal, category: category, set: set, due: due, reached: reached,
-            textRef: try r.readString())
     }
 
     static func readRun(_ r: inout SnapshotReader) throws(SnapshotError) -> MatchRunView {

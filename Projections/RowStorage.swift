@@ -36,10 +36,24 @@ extension ChunkedStore {
 /// An open-addressing index from a key's hash to a row number: 4 bytes per slot, where a
 /// dictionary would store a copy of every key beside its value. Rows are never removed.
 ///
-/// - Complexity: find and insert O(1) on average; the table is kept at most 70 % full.
-struct RowIndex: Sendable {
+/// The layout is the snapshot lookup's (`SnapshotLookup`): a power-of-two table at most
+/// three quarters full, probed linearly from the hash's low bits, rows placed in the order
+/// they were added. A table built from the same hashes is therefore the same table, and a
+/// load takes the lookup's slots instead of placing every row again.
+/// - Complexity: find and insert O(1) on average.
+struct RowIndex: Sendable, Equatable {
     private var slots: [Int32] = []
     private var used = 0
+
+    init() {}
+
+    /// The index whose slots are `slots` (−1 for empty), holding rows `0..<used`: the
+    /// table `insert` builds from the same hashes (the caller has checked it).
+    init(slots: [Int32], used: Int) {
+        assert(slots.count.nonzeroBitCount == 1 && used * 4 <= slots.count * 3, "a table of the wrong shape")
+        self.slots = slots
+        self.used = used
+    }
 
     /// The row among those hashing to `hash` for which `matches` holds.
     func find(hash: Int, _ matches: (Int32) -> Bool) -> Int32? {
@@ -58,14 +72,14 @@ struct RowIndex: Sendable {
     /// to `hash`; `hashOfRow` gives the others' when the table grows.
     mutating func insert(row: Int32, hash: Int, hashOfRow: (Int32) -> Int) {
         assert(Int(row) == used, "rows are indexed in the order they were added")
-        if (used + 1) * 10 > slots.count * 7 { grow(hashOfRow) }
+        if (used + 1) * 4 > slots.count * 3 { grow(hashOfRow) }
         place(row, hash: hash)
         used += 1
     }
 
     /// Room for `count` rows without growing.
     mutating func reserveCapacity(_ count: Int, hashOfRow: (Int32) -> Int) {
-        while count * 10 > slots.count * 7 { grow(hashOfRow) }
+        while count * 4 > slots.count * 3 { grow(hashOfRow) }
     }
 
     private mutating func place(_ row: Int32, hash: Int) {
@@ -76,7 +90,7 @@ struct RowIndex: Sendable {
     }
 
     private mutating func grow(_ hashOfRow: (Int32) -> Int) {
-        slots = [Int32](repeating: -1, count: max(64, slots.count * 2))
+        slots = [Int32](repeating: -1, count: max(8, slots.count * 2))
         for row in 0..<Int32(used) { place(row, hash: hashOfRow(row)) }
     }
 }

@@ -41,17 +41,19 @@ struct TandemRows: Sendable {
         var packedRef: Bool
     }
 
-    private var rows = ChunkedRows<Row>()
-    private var index = RowIndex()
-    private var goalRows = ChunkedRows<GoalRow>()
-    private(set) var programmes = Interned<ProgrammeID>()
-    private var runs = Interned<MatchRunID>()
-    private var categories = Interned<String>()
-    private var overrides: [Int32: String] = [:]
-    private var swaps: [Int32: (from: TandemID, reason: ReasonCode)] = [:]
-    private var otherTextRefs: [Int32: String] = [:]
+    // Internal, not private: the snapshot's codec (TandemTable+Snapshot.swift) writes and
+    // reads them as they are.
+    var rows = ChunkedRows<Row>()
+    var index = RowIndex()
+    var goalRows = ChunkedRows<GoalRow>()
+    var programmes = Interned<ProgrammeID>()
+    var runs = Interned<MatchRunID>()
+    var categories = Interned<String>()
+    var overrides: [Int32: String] = [:]
+    var swaps: [Int32: (from: TandemID, reason: ReasonCode)] = [:]
+    var otherTextRefs: [Int32: String] = [:]
     /// How many tandems have at least one goal.
-    private(set) var tandemsWithGoals = 0
+    var tandemsWithGoals = 0
 
     /// How many tandems there are.
     var count: Int { rows.count }
@@ -89,19 +91,23 @@ struct TandemRows: Sendable {
         let number = Int32(rows.count)
         rows.append(makeRow(tandem, number: number, mentor: mentor, mentee: mentee))
         let rows = self.rows
-        index.insert(row: number, hash: tandem.id.hashValue) { rows[$0].id.hashValue }
+        index.insert(row: number, hash: Self.hash(tandem.id)) { Self.hash(rows[$0].id) }
         return number
     }
 
     /// Room for `count` tandems without the index growing.
     mutating func reserveCapacity(_ count: Int) {
         let rows = self.rows
-        index.reserveCapacity(count) { rows[$0].id.hashValue }
+        index.reserveCapacity(count) { Self.hash(rows[$0].id) }
     }
+
+    /// The index's hash of an id: the snapshot lookup's (stable across processes), so that
+    /// a load can take the lookup's slots as the index.
+    static func hash(_ id: TandemID) -> Int { Int(truncatingIfNeeded: StableHash.fnv1a(id.rawValue)) }
 
     /// The row number of a tandem.
     func row(of id: TandemID) -> Int32? {
-        index.find(hash: id.hashValue) { rows[$0].id == id }
+        index.find(hash: Self.hash(id)) { rows[$0].id == id }
     }
 
     /// A tandem's row, read.
@@ -117,13 +123,19 @@ struct TandemRows: Sendable {
         var ref: UInt64 = 0
         let packed = PackedRef.pack(goal.textRef)
         if let packed { ref = packed }
-        let g = goalRows.append(
-            row:
-                GoalRow(
-                    goal: goal.goal, textRef: ref, set: Int32(clamping: goal.set.dayNumber), due: goal.due.stored,
-                    reached: goal.reached.stored, next: -1,
-                    category: goal.category.map { UInt32(categories.number($0) + 1) } ?? 0, packedRef: packed != nil))
-        if packed == nil { otherTextRefs[g] = goal.textRef }
+        appendGoal(
+            GoalRow(
+                goal: goal.goal, textRef: ref, set: Int32(clamping: goal.set.dayNumber), due: goal.due.stored,
+                reached: goal.reached.stored, next: -1,
+                category: goal.category.map { UInt32(categories.number($0) + 1) } ?? 0, packedRef: packed != nil),
+            otherTextRef: packed == nil ? goal.textRef : nil, to: number)
+    }
+
+    /// Appends a goal's row (its `next` is set here) to a tandem's list; `otherTextRef` is
+    /// its text ref when the row's is not packed.
+    mutating func appendGoal(_ goal: GoalRow, otherTextRef: String?, to number: Int32) {
+        let g = goalRows.append(row: goal)
+        if let otherTextRef { otherTextRefs[g] = otherTextRef }
         if rows[number].lastGoal >= 0 {
             goalRows[rows[number].lastGoal].next = g
         } else {

@@ -24,6 +24,14 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
     /// An id from trusted text (the log), not checked.
     init(unchecked text: String) { rawValue = text }
 
+    /// An id from raw UTF-8 bytes (a snapshot's record), checked before a string is made;
+    /// nil if they are not a valid id.
+    @inlinable
+    public init?(bytes: UnsafeRawBufferPointer) {
+        guard Self.isValid(bytes) else { return nil }
+        rawValue = String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Whether `text` may be used as an id.
     public static func isValid(_ text: String) -> Bool {
         var text = text
@@ -32,7 +40,7 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
 
     /// Whether raw bytes (a scanned JSON string without escapes) form a valid id; checked
     /// without building a string first.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let first = bytes.first, bytes.count <= 64, isAlphanumeric(first) else { return false }
         for c in bytes
@@ -42,8 +50,8 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
         return true
     }
 
-    @inline(__always)
-    private static func isAlphanumeric(_ c: UInt8) -> Bool {
+    @usableFromInline @inline(__always)
+    static func isAlphanumeric(_ c: UInt8) -> Bool {
         (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
     }
 

@@ -200,6 +200,18 @@ public struct Interned<Value: Hashable & Sendable>: Sendable {
 
     public init() {}
 
+    /// The values numbered as listed (a table written by a snapshot, read back with the
+    /// same numbers); nil if a value is listed twice.
+    public init?(values: [Value]) {
+        var numbers: [Value: Int] = [:]
+        numbers.reserveCapacity(values.count)
+        for (n, value) in values.enumerated() {
+            guard numbers.updateValue(n, forKey: value) == nil else { return nil }
+        }
+        self.values = values
+        self.numbers = numbers
+    }
+
     /// The value's number, assigned on first sight.
     public mutating func number(_ value: Value) -> Int {
         if let n = numbers[value] { return n }
@@ -219,6 +231,23 @@ public struct TraitsCodec: Sendable {
     private var genders = Interned<String>()
 
     public init() {}
+
+    /// A codec numbering units and genders as listed (the tables of one written before);
+    /// nil if a value is listed twice.
+    public init?(units: [String], genders: [String]) {
+        guard let units = Interned(values: units), let genders = Interned(values: genders) else { return nil }
+        self.units = units
+        self.genders = genders
+    }
+
+    /// The units and the genders, by number: what `init(units:genders:)` takes back.
+    public var tables: (units: [String], genders: [String]) { (units.values, genders.values) }
+
+    /// Whether `unpack` can read `word`: its unit and gender are numbered here (a word read
+    /// from a damaged file may name neither).
+    public func admits(_ word: UInt64) -> Bool {
+        Int(word >> 40) < units.values.count && Int(word >> 32 & 0xFF) <= genders.values.count
+    }
 
     /// The word for `traits`; nil if they do not fit (a level or a year out of range, or
     /// more than 16 million units): callers keep those as they are.

@@ -195,12 +195,11 @@ struct ModelSliceTests {
         let tandem = try #require(model.tandems.values.first { $0.sessions > 0 })
         let before = Self.answer(.sessions, tandem.id, viewer: .coordinator, service: service)
         #expect(before.sliced)
-        // The tandem's id as the snapshot writes it (a length, then the bytes), in the model.
+        // The tandem's id as the snapshot writes it (a length, then the bytes): last in the
+        // model, where its record begins (its check-ins, written before, begin with it too).
         let path = ProjectionSnapshot.file(store).path
         var bytes = try FileSystem.readFile(path)
-        let needle =
-            [UInt8(tandem.id.rawValue.utf8.count)] + Array(tandem.id.rawValue.utf8)
-            + [UInt8(tandem.programme.rawValue.utf8.count)]
+        let needle = [UInt8(tandem.id.rawValue.utf8.count)] + Array(tandem.id.rawValue.utf8)
         let at = try #require(
             (0..<(bytes.count - needle.count)).last { bytes[$0..<($0 + needle.count)].elementsEqual(needle) })
         bytes[at + needle.count + 4] ^= 0x01  // inside the tandem's record

@@ -41,18 +41,9 @@ struct RowTableTests {
     static func largeModel() -> ProgrammeReadModel {
         let programme = ProgrammeID("big")!
         let day = BusinessDate("2027-02-01")!
-        var model = ProgrammeReadModel()
-        var seq = 0
-        func apply(_ event: ProgrammeEvent, traits: Traits? = nil) {
-            seq += 1
-            model.apply(
-                RecordedEvent(seq: seq, at: Timestamp(secondsSinceEpoch: 1_800_000_000), actor: "test", event: event),
-                traits: traits)
-        }
-        func ref(_ n: Int) -> PersonalReference {
-            PersonalReference(
-                ref: n % 5 == 0 ? "legacy-\(n)" : PackedRef.unpack(UInt64(n) &* 0x9E37_79B9_7F4A_7C15), commit: .zero)
-        }
+        var folding = Folding()
+        func apply(_ event: ProgrammeEvent, traits: Traits? = nil) { folding.apply(event, traits: traits) }
+        func ref(_ n: Int) -> PersonalReference { Folding.ref(n, legacyEvery: 5) }
         apply(
             .programmeLaunched(
                 ProgrammeLaunched(
@@ -101,7 +92,7 @@ struct RowTableTests {
                 apply(.personalDataErased(PersonalDataErased(participant: ParticipantID("m\(i)")!, refs: [])))
             }
         }
-        return model
+        return folding.model
     }
 
     @Test("a read model of 40,000 people and 20,000 tandems answers as computed by hand")
@@ -177,11 +168,168 @@ struct RowTableTests {
         #expect(readBack == model)
         #expect(readBack.people.values.map(\.id) == model.people.values.map(\.id))
         #expect(readBack.tandems.values.map(\.id) == model.tandems.values.map(\.id))
+        // The indexes taken from the lookup are the ones the fold built, slot for slot.
+        #expect(readBack.peopleRows.index == model.peopleRows.index)
+        #expect(readBack.tandemRows.index == model.tandemRows.index)
         // Written again from what was read, the snapshot is the same bytes.
         let again = SnapshotFile(path: directory.appending("again.snapshot"))
         try ProjectionSnapshot.write(
             readBack, voided: [:], head: LogHead(seq: 42, hash: .zero), logEnd: 0, vaultSize: 0, to: again)
         #expect(Files.read(file.path) == Files.read(again.path))
+    }
+
+    /// A model with a row of every shape the snapshot's records carry: two programmes,
+    /// traits that do not pack (a level out of range) and traits without a gender, refs that
+    /// do not pack, a match by a run and one by an override, a swap, a completed tandem, a
+    /// withdrawal before a match and one after, an erasure, goals with and without a
+    /// category and with a ref that does not pack.
+    static func modelOfEveryShape() -> ProgrammeReadModel {
+        let day = BusinessDate("2027-02-01")!
+        var folding = Folding()
+        func apply(_ event: ProgrammeEvent, traits: Traits? = nil) { folding.apply(event, traits: traits) }
+        func ref(_ n: Int) -> PersonalReference { Folding.ref(n, legacyEvery: 2) }
+        let programmes = [ProgrammeID("alpha")!, ProgrammeID("beta")!]
+        for p in programmes {
+            apply(
+                .programmeLaunched(
+                    ProgrammeLaunched(
+                        programme: p, name: p.rawValue, starts: BusinessDate("2027-01-01")!,
+                        ends: BusinessDate("2027-12-31")!, cadenceDays: 30, minGroupSize: 3)))
+        }
+        let levels = [3, 40_000, -2, 7]
+        for (n, p) in programmes.enumerated() {
+            for i in 0..<8 {
+                apply(
+                    .participantSignedUp(
+                        ParticipantSignedUp(
+                            participant: ParticipantID("\(p.rawValue)-\(i)")!, programme: p,
+                            role: i % 2 == 0 ? .mentor : .mentee, on: day.adding(days: i), personal: ref(8 * n + i))),
+                    traits: Traits(
+                        unit: "U\(i % 3)", level: levels[i % 4], born: 1960 + i, gender: i % 3 == 0 ? nil : "g\(i % 2)")
+                )
+            }
+            let person = { (i: Int) in ParticipantID("\(p.rawValue)-\(i)")! }
+            let run = MatchRunID("run-\(p.rawValue)")!
+            apply(
+                .matchRunRecorded(
+                    MatchRunRecorded(
+                        run: run, programme: p, on: day.adding(days: 9), weights: [:], mentors: [person(0)],
+                        mentees: [person(1)], pairs: [.init(mentor: person(0), mentee: person(1))])))
+            apply(
+                .tandemMatched(
+                    TandemMatched(
+                        tandem: TandemID("\(p.rawValue)-t1")!, programme: p, mentor: person(0), mentee: person(1),
+                        on: day.adding(days: 10), run: run)))
+            apply(
+                .tandemMatched(
+                    TandemMatched(
+                        tandem: TandemID("\(p.rawValue)-t2")!, programme: p, mentor: person(2), mentee: person(3),
+                        on: day.adding(days: 10), override: "manual pairing", overrideReason: ref(99))))
+            apply(
+                .tandemMatched(
+                    TandemMatched(
+                        tandem: TandemID("\(p.rawValue)-t3")!, programme: p, mentor: person(4), mentee: person(5),
+                        on: day.adding(days: 10))))
+            apply(
+                .sessionHeld(
+                    SessionHeld(
+                        tandem: TandemID("\(p.rawValue)-t1")!, on: day.adding(days: 12), minutes: 45, mode: .online)))
+            apply(
+                .goalSet(
+                    GoalSet(
+                        tandem: TandemID("\(p.rawValue)-t1")!, goal: GoalID("g1")!, on: day.adding(days: 12),
+                        category: "skills", personal: ref(100))))
+            apply(
+                .goalSet(
+                    GoalSet(
+                        tandem: TandemID("\(p.rawValue)-t1")!, goal: GoalID("g2")!, on: day.adding(days: 13),
+                        category: nil, personal: ref(101))))
+            apply(
+                .goalReached(
+                    GoalReached(tandem: TandemID("\(p.rawValue)-t1")!, goal: GoalID("g2")!, on: day.adding(days: 20))))
+            apply(
+                .partnerSwapped(
+                    PartnerSwapped(
+                        tandem: TandemID("\(p.rawValue)-t2")!, newTandem: TandemID("\(p.rawValue)-t4")!,
+                        leaving: person(3), joining: person(7), on: day.adding(days: 15), reason: .mismatch)))
+            apply(.tandemCompleted(TandemCompleted(tandem: TandemID("\(p.rawValue)-t3")!, on: day.adding(days: 40))))
+            apply(
+                .participantWithdrew(
+                    ParticipantWithdrew(participant: person(6), on: day.adding(days: 16), reason: .time)))
+            apply(
+                .participantWithdrew(
+                    ParticipantWithdrew(participant: person(1), on: day.adding(days: 30), reason: .roleChange)))
+            apply(.personalDataErased(PersonalDataErased(participant: person(2), refs: [])))
+        }
+        return folding.model
+    }
+
+    @Test("a row of every shape reads back from the snapshot as it was held, whole and by slice")
+    func everyShapeReadsBack() throws {
+        let directory = TemporaryDirectory()
+        let model = Self.modelOfEveryShape()
+        // The model has what the test says it has.
+        let tandems = model.tandems.values
+        #expect(tandems.contains { if case .swap = $0.origin { return true } else { return false } })
+        #expect(
+            tandems.contains { if case .matched(_, "manual pairing") = $0.origin { return true } else { return false } }
+        )
+        #expect(tandems.contains { if case .matched(.some, nil) = $0.origin { return true } else { return false } })
+        #expect(tandems.contains { $0.status == .completed } && tandems.contains { $0.status == .dissolved })
+        #expect(model.people.values.contains { $0.traits?.level == 40_000 })
+        #expect(model.people.values.contains { $0.traits != nil && $0.traits?.gender == nil })
+        #expect(model.people.values.contains { $0.profileRef?.hasPrefix("legacy-") == true })
+        #expect(
+            model.people.values.contains { $0.withdrewBeforeMatch } && model.people.values.contains(where: \.erased))
+        #expect(model.goals.contains { $0.value.contains { $0.category == nil } })
+        let file = SnapshotFile(path: directory.appending("projections.snapshot"))
+        try ProjectionSnapshot.write(
+            model, voided: [3: 9], head: LogHead(seq: 42, hash: .zero), logEnd: 0, vaultSize: 0, to: file)
+        let header = try ProjectionSnapshot.header(file)
+        let (readBack, voided) = try ProjectionSnapshot.model(file, header: header)
+        #expect(voided == [3: 9])
+        #expect(readBack == model)
+        #expect(readBack.peopleRows.index == model.peopleRows.index)
+        #expect(readBack.tandemRows.index == model.tandemRows.index)
+        #expect(readBack.people.values.map(\.id) == model.people.values.map(\.id))
+        for person in model.people.values { #expect(readBack.people[person.id] == person) }
+        for tandem in tandems {
+            #expect(readBack.tandems[tandem.id] == tandem)
+            #expect(readBack.goals[tandem.id] == model.goals[tandem.id])
+            // A slice of one tandem holds it, its goals and its members as the whole model does.
+            let slice = try #require(
+                try ProjectionSnapshot.slice(file, header: header, confinement: Confinement(tandems: [tandem.id])))
+            #expect(slice.model.tandems[tandem.id] == tandem)
+            #expect(slice.model.goals[tandem.id] == model.goals[tandem.id])
+            for member in [tandem.mentor, tandem.mentee] {
+                var expected = try #require(model.people[member])
+                // An active tandem outside the slice is not linked in it.
+                if let active = expected.activeTandem, slice.model.tandems[active] == nil {
+                    expected.activeTandem = nil
+                }
+                #expect(slice.model.people[member] == expected)
+            }
+        }
+    }
+
+    @Test("a damaged lookup leaves the load to place every row itself, with the same answers")
+    func damagedLookupIsNotAdopted() throws {
+        let directory = TemporaryDirectory()
+        let (model, file) = try Self.largeSnapshot(in: directory)
+        let header = try ProjectionSnapshot.header(file)
+        let lookup = try #require(header.sections["lookup"]).0
+        // A byte in the middle of the people's slots (after five header words and the
+        // people's, tandems' and goal lists' offsets).
+        let (people, tandems) = (model.people.count, model.tandems.count)
+        let slotsStart = 4 * (5 + (people + 1) + (tandems + 1) + tandems)
+        var bytes = try FileSystem.readFile(file.path)
+        bytes[lookup.lowerBound + slotsStart + 4 * SnapshotLookup.slotCount(for: people)] ^= 0x40
+        try FileSystem.replaceAtomically(file.path, with: bytes)
+        #expect(throws: SnapshotError.self) { try ProjectionSnapshot.indexes(file, header: header) }
+        let (readBack, _) = try ProjectionSnapshot.model(file, header: header)
+        #expect(readBack == model)
+        #expect(readBack.peopleRows.index == model.peopleRows.index)
+        #expect(readBack.tandemRows.index == model.tandemRows.index)
     }
 
     @Test("a large read model reads back equal when the section's pages go back after every page read")
@@ -218,5 +366,26 @@ struct RowTableTests {
         damaged[damaged.count - 10] ^= 1
         Files.write(file.path, damaged)
         #expect(throws: SnapshotError.self) { _ = try file.sectionBuffer("data", of: header) }
+    }
+}
+
+/// A read model folded event by event, as a replay folds it (every event recorded at the
+/// same moment by the same actor).
+struct Folding {
+    var model = ProgrammeReadModel()
+    var seq = 0
+
+    mutating func apply(_ event: ProgrammeEvent, traits: Traits? = nil) {
+        seq += 1
+        model.apply(
+            RecordedEvent(seq: seq, at: Timestamp(secondsSinceEpoch: 1_800_000_000), actor: "test", event: event),
+            traits: traits)
+    }
+
+    /// A personal reference: every `legacyEvery`-th one of a shape that does not pack.
+    static func ref(_ n: Int, legacyEvery: Int) -> PersonalReference {
+        PersonalReference(
+            ref: n % legacyEvery == 0 ? "legacy-\(n)" : PackedRef.unpack(UInt64(n) &* 0x9E37_79B9_7F4A_7C15),
+            commit: .zero)
     }
 }

@@ -1,0 +1,185 @@
+import EventLog
+import Mentoring
+
+/// The tandems' and goals' rows in the projections snapshot's `model` section, written as
+/// they are held (see `PeopleRows.writeRecord`).
+///
+/// The dictionaries (programmes, match runs, goal categories) come first, in the section's
+/// prefix; then one record per tandem: id · programme number · mentor row · mentee row ·
+/// status · end reason · since · until · last session · sessions · minutes · goals set ·
+/// goals reached · run number (−1: none) · origin (0 matched, 1 matched by an override and
+/// its text, 2 a swap, the tandem it came from and the reason). Each goal: id · category
+/// number (0: none) · set · due · reached · the text ref as a word or as text.
+extension TandemRows {
+    /// Writes the tables the rows number their programmes, runs and categories by.
+    func writeDictionaries(into w: inout SnapshotWriter) {
+        for table in [programmes.values.map(\.rawValue), runs.values.map(\.rawValue), categories.values] {
+            w.write(UInt64(table.count))
+            for value in table { w.write(value) }
+        }
+    }
+
+    /// Reads the tables `writeDictionaries` wrote, into an empty table.
+    /// - Throws: `SnapshotError.malformed` for an invalid id or a value listed twice.
+    mutating func readDictionaries(_ r: inout SnapshotReader) throws(SnapshotError) {
+        assert(rows.count == 0, "dictionaries are read into an empty table")
+        var programmeIDs: [ProgrammeID] = [], runIDs: [MatchRunID] = [], categoryNames: [String] = []
+        for _ in 0..<(try r.readCount()) { programmeIDs.append(try ProjectionSnapshot.id(&r)) }
+        for _ in 0..<(try r.readCount()) { runIDs.append(try ProjectionSnapshot.id(&r)) }
+        for _ in 0..<(try r.readCount()) { categoryNames.append(try r.readString()) }
+        guard let programmes = Interned(values: programmeIDs), let runs = Interned(values: runIDs),
+            let categories = Interned(values: categoryNames)
+        else { throw .malformed("a dictionary lists a value twice") }
+        (self.programmes, self.runs, self.categories) = (programmes, runs, categories)
+    }
+
+    /// Writes row `number` as one record (its goals are written by `writeGoals`).
+    func writeRecord(_ number: Int32, into w: inout SnapshotWriter) {
+        let r = rows[number]
+        w.write(r.id.rawValue)
+        w.write(UInt64(r.programme))
+        w.write(Int(r.mentor))
+        w.write(Int(r.mentee))
+        w.write(UInt64(r.status))
+        w.write(UInt64(r.endReason))
+        for value in [r.since, r.until, r.lastSession, r.sessions, r.minutes, r.goalsSet, r.goalsReached, r.run] {
+            w.write(Int(value))
+        }
+        if let swap = swaps[number] {
+            w.write(2)
+            w.write(swap.from.rawValue)
+            w.write(swap.reason.rawValue)
+        } else if let override = overrides[number] {
+            w.write(1)
+            w.write(override)
+        } else {
+            w.write(0)
+        }
+    }
+
+    /// A tandem's record as read: the row (its goals not linked yet) and what it keeps
+    /// beside the row.
+    struct Record: Sendable {
+        var row: Row
+        var override: String?
+        var swap: (from: TandemID, reason: ReasonCode)?
+    }
+
+    /// Reads one record, checking every number against these dictionaries (its members'
+    /// rows are checked by the caller, who knows how many people there are).
+    /// - Throws: `SnapshotError.malformed`.
+    func readRecord(_ r: inout SnapshotReader) throws(SnapshotError) -> Record {
+        guard let id = TandemID(bytes: try r.readStringBytes()) else { throw .malformed("an invalid tandem id") }
+        let programme = try r.readUInt64()
+        guard programme < UInt64(programmes.values.count) else { throw .malformed("a tandem of an unknown programme") }
+        func int32() throws(SnapshotError) -> Int32 {
+            guard let value = Int32(exactly: try r.readInt()) else {
+                throw .malformed("a tandem's number out of range")
+            }
+            return value
+        }
+        let mentor = try int32(), mentee = try int32()
+        let status = try r.readUInt64(), endReason = try r.readUInt64()
+        guard (1...UInt64(TandemStatus.allCases.count)).contains(status),
+            endReason <= UInt64(ReasonCode.allCases.count)
+        else { throw .malformed("a tandem's status or reason is out of range") }
+        var record = Record(
+            row: Row(
+                id: id, mentor: mentor, mentee: mentee, minutes: 0, since: try int32(), until: try int32(),
+                lastSession: try int32(), sessions: 0, goalsSet: 0, goalsReached: 0, firstGoal: -1, lastGoal: -1,
+                run: -1, programme: UInt32(programme), status: UInt8(status), endReason: UInt8(endReason)))
+        record.row.sessions = try int32()
+        record.row.minutes = try int32()
+        record.row.goalsSet = try int32()
+        record.row.goalsReached = try int32()
+        record.row.run = try int32()
+        guard record.row.run >= -1, record.row.run < Int32(runs.values.count) else {
+            throw .malformed("a tandem of an unknown match run")
+        }
+        switch try r.readInt() {
+        case 0: break
+        case 1: record.override = try r.readString()
+        case 2:
+            let from: TandemID = try ProjectionSnapshot.id(&r)
+            guard let reason = ReasonCode(rawValue: try r.readString()) else {
+                throw .malformed("a swap without a known reason")
+            }
+            record.swap = (from, reason)
+        default: throw .malformed("a tandem of an unknown origin")
+        }
+        return record
+    }
+
+    /// Files a record read by `readRecord` (of a tandem not here yet) as the next row.
+    /// - Returns: its row.
+    /// With `indexed` false the index is left as it is, for `adopt` to replace once every
+    /// row is here.
+    @discardableResult
+    mutating func append(_ record: Record, indexed: Bool = true) -> Int32 {
+        assert(row(of: record.row.id) == nil, "a record of a tandem already here")
+        let number = rows.append(row: record.row)
+        if let override = record.override { overrides[number] = override }
+        if let swap = record.swap { swaps[number] = swap }
+        if indexed {
+            let rows = self.rows
+            index.insert(row: number, hash: Self.hash(record.row.id)) { Self.hash(rows[$0].id) }
+        }
+        return number
+    }
+
+    /// Takes `index` (the snapshot lookup's table of these rows) as the index: what placing
+    /// every row again would build.
+    mutating func adopt(_ index: RowIndex) {
+        self.index = index
+        #if DEBUG
+            for n in 0..<Int32(rows.count) { assert(row(of: rows[n].id) == n, "an adopted index that misses a row") }
+        #endif
+    }
+
+    /// Writes tandem `number`'s goals, in the order they were set: their count, then each.
+    func writeGoals(of number: Int32, into w: inout SnapshotWriter) {
+        var count = 0
+        var g = rows[number].firstGoal
+        while g >= 0 {
+            count += 1
+            g = goalRows[g].next
+        }
+        w.write(UInt64(count))
+        g = rows[number].firstGoal
+        while g >= 0 {
+            let goal = goalRows[g]
+            w.write(goal.goal.rawValue)
+            w.write(UInt64(goal.category))
+            for day in [goal.set, goal.due, goal.reached] { w.write(Int(day)) }
+            w.write(goal.packedRef)
+            if goal.packedRef {
+                w.write(goal.textRef)
+            } else {
+                w.write(otherTextRefs[g] ?? "")
+            }
+            g = goal.next
+        }
+    }
+
+    /// Reads the goals `writeGoals` wrote and appends them to tandem `number`'s (empty) list.
+    /// - Throws: `SnapshotError.malformed`.
+    mutating func readGoals(_ r: inout SnapshotReader, into number: Int32) throws(SnapshotError) {
+        for _ in 0..<(try r.readCount()) {
+            guard let goal = GoalID(bytes: try r.readStringBytes()) else { throw .malformed("an invalid goal id") }
+            let category = try r.readUInt64()
+            guard category <= UInt64(categories.values.count) else { throw .malformed("a goal of an unknown category") }
+            func day() throws(SnapshotError) -> Int32 {
+                guard let day = Int32(exactly: try r.readInt()) else { throw .malformed("a goal's day out of range") }
+                return day
+            }
+            let set = try day(), due = try day(), reached = try day()
+            let packed = try r.readBool()
+            let textRef = packed ? try r.readUInt64() : 0
+            let other = packed ? nil : try r.readString()
+            appendGoal(
+                GoalRow(
+                    goal: goal, textRef: textRef, set: set, due: due, reached: reached, next: -1,
+                    category: UInt32(category), packedRef: packed), otherTextRef: other, to: number)
+        }
+    }
+}
