@@ -112,6 +112,10 @@ extension QueryService {
             try? FileSystem.remove(file.path)  // it does not fit the log: it never will
         }
         let from = start?.seq ?? 0
+        // The checkpoint's model, moved out of `start` so that the fold holds the only copy.
+        var base = ProgrammeReadModel()
+        if start != nil { swap(&base, &start!.model) }
+        start = nil
 
         // A checkpoint to save on the way: the last grid point of the admitted prefix.
         let spacing = checkpointSpacing ?? Checkpoints.spacing(head: head.seq)
@@ -154,7 +158,7 @@ extension QueryService {
             try model.peopleRows.fillTraits(from: vault)
         }
         var model = try Replay.fold(
-            store.events, resumingFrom: start?.model ?? ProgrammeReadModel(), runs: runs, window: window,
+            store.events, resumingFrom: consume base, runs: runs, window: window,
             voided: voided
         ) { seq, fold in
             guard let point = save, seq == point.seq else { return }

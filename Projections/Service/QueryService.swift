@@ -219,18 +219,20 @@ public struct QueryService: Sendable {
                     return input
                 }
                 if let (snapshotModel, voided) = try? ProjectionSnapshot.model(file, header: header) {
-                    var model = snapshotModel
+                    var model = consume snapshotModel
                     var profiles = TraitsDirectory()
                     try profiles.load(vault, from: header.vaultSize)
                     // The tail's sessions, for the index, and as sessions for the query.
                     model.sessionIndex = SessionIndex.Builder()
                     if let indexed { model.keepSessions(.of(indexed)) }
-                    let checkpoint = Replay.Checkpoint(fold: model, head: header.head, voided: voided)
+                    // Moved into the checkpoint, not copied (see `Replay.fold`).
+                    var checkpoint = Replay.Checkpoint(fold: ProgrammeReadModel(), head: header.head, voided: voided)
+                    swap(&checkpoint.fold, &model)
                     // A void of an event before the snapshot restarts the fold from the first
                     // line: then the fold itself has every session.
                     var restarted = false
                     var result = try Replay.fold(
-                        store.events, profiles: profiles, resumingFrom: checkpoint,
+                        store.events, profiles: profiles, resumingFrom: consume checkpoint,
                         allProfiles: {
                             var all = TraitsDirectory()
                             try all.load(vault)

@@ -381,9 +381,10 @@ public final class ProgrammeService: Sendable {
             var profiles = TraitsDirectory()
             try profiles.load(vault, from: allProfiles ? 0 : reader.header.vaultSize)
             var all: TraitsDirectory? = allProfiles ? profiles : nil
-            let checkpoint = Replay.Checkpoint(fold: snapshot, head: reader.header.head, voided: snapshot.voided)
+            let voided = snapshot.voided
+            let checkpoint = Replay.Checkpoint(fold: consume snapshot, head: reader.header.head, voided: voided)
             let result = try Replay.fold(
-                source, profiles: profiles, resumingFrom: checkpoint,
+                source, profiles: profiles, resumingFrom: consume checkpoint,
                 allProfiles: {
                     if all == nil {
                         var directory = TraitsDirectory()

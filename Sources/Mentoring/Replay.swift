@@ -127,6 +127,10 @@ public enum Replay {
             self.head = head
             self.voided = voided
         }
+
+        /// The fold, head and voids, the checkpoint given up: the fold is then held once, and
+        /// its first change copies nothing.
+        consuming func parts() -> (fold: Fold, head: LogHead, voided: [Int: Int]) { (fold, head, voided) }
     }
 
     /// Resumes a fold from a checkpoint, reading only the lines after it (linked to its
@@ -137,17 +141,20 @@ public enum Replay {
     /// full replay asks `allProfiles` (when given) for every one. With `replaysOnVoid` false
     /// it throws `RetroactiveVoid` instead (a fold of part of the model cannot replay).
     public static func fold<Fold: EventFold>(
-        _ source: any LineSource, profiles: TraitsDirectory, resumingFrom checkpoint: Checkpoint<Fold>?,
+        _ source: any LineSource, profiles: TraitsDirectory, resumingFrom checkpoint: consuming Checkpoint<Fold>?,
         allProfiles: (() throws -> TraitsDirectory)? = nil, replaysOnVoid: Bool = true, make: () -> Fold
     ) throws -> Result<Fold> {
-        guard let checkpoint, checkpoint.head.seq > 0 else { return try fold(source, profiles: profiles, make: make) }
-        var fold = checkpoint.fold
-        var head = HeadTracker(checkpoint.head)
-        var voided = checkpoint.voided
+        guard let checkpoint = consume checkpoint, checkpoint.head.seq > 0 else {
+            return try fold(source, profiles: profiles, make: make)
+        }
+        // Moved out, not copied: a state held twice copies every chunk the tail touches
+        // (hundreds of megabytes on the 10M store) on its first change.
+        var (fold, start, voided) = checkpoint.parts()
+        var head = HeadTracker(start)
         var retroactive = false
         var decoder = EventDecoder()
         do {
-            try source.forEachLine(from: checkpoint.head.seq + 1, after: checkpoint.head) { line in
+            try source.forEachLine(from: start.seq + 1, after: start) { line in
                 let recorded = try decoder.decode(line)
                 head.note(line)
                 if case .eventVoided(let v) = recorded.event, voided[v.seq] == nil {
@@ -179,10 +186,10 @@ public enum Replay {
     /// this thread: a caller can save the fold there.
     /// - Throws: `LogError`, `EventDecodingError`, and what `after` throws.
     public static func fold<Fold: EventFold>(
-        _ source: any LineSource, resumingFrom checkpoint: Fold, runs: [ClosedRange<Int>], window: ReplayWindow,
-        voided: [Int: Int], after: (Int, inout Fold) throws -> Void = { _, _ in }
+        _ source: any LineSource, resumingFrom checkpoint: consuming Fold, runs: [ClosedRange<Int>],
+        window: ReplayWindow, voided: [Int: Int], after: (Int, inout Fold) throws -> Void = { _, _ in }
     ) throws -> Fold {
-        var fold = checkpoint
+        var fold = consume checkpoint
         var window = window
         window.knownAt = nil  // the runs are chosen already
         _ = try pipelined(source, window: window, runs: runs) { recorded in
