@@ -27,13 +27,13 @@ public enum StatsQuery {
 
     /// Computes the figures of a programme, for the people a segment admits (all if nil),
     /// as `policy` publishes them.
-    /// - Returns: the figures, the people they are about, the cells hidden, and the
-    ///   population of those people.
+    /// - Returns: the figures, the people they are about, the cells hidden, the population
+    ///   of those people and their record keys (in the order of `people`).
     /// - Complexity: O(people + tandems + goals).
     public static func figures(
         _ model: ProgrammeReadModel, programme: ProgrammeID, segment: SegmentFilter?,
         policy: DisclosurePolicy = .exact, k: Int = 1
-    ) -> (Figures, people: [PersonView], hidden: SuppressedCells, population: Population) {
+    ) -> (Figures, people: [PersonView], hidden: SuppressedCells, population: Population, keys: [CellKey]) {
         figures(model, programmes: [programme], label: programme.rawValue, segment: segment, policy: policy, k: k)
     }
 
@@ -43,8 +43,10 @@ public enum StatsQuery {
     public static func figures(
         _ model: ProgrammeReadModel, programmes: Set<ProgrammeID>, label: String, segment: SegmentFilter?,
         policy: DisclosurePolicy = .exact, k: Int = 1, needsPeople: Bool = true
-    ) -> (Figures, people: [PersonView], hidden: SuppressedCells, population: Population) {
+    ) -> (Figures, people: [PersonView], hidden: SuppressedCells, population: Population, keys: [CellKey]) {
         var people: [PersonView] = []
+        // Each an HMAC for analysts: computed once, and handed back for the `--by` groups.
+        let keys: [CellKey]
         var counts = TandemCounts()
         var mentors = 0, matched = 0, waiting = 0, withdrawn = 0, peopleCount = 0
         let population: Population
@@ -68,7 +70,8 @@ public enum StatsQuery {
                 if person.withdrawnOn != nil { withdrawn += 1 }
             }
             peopleCount = people.count
-            population = policy.population(people.map(\.id))
+            keys = policy.keys(of: people.map(\.id))
+            population = Population(keys: keys)
         } else {
             // A million people's views cost more to build than the figures to count.
             let headline = model.peopleRows.headline(in: programmes)
@@ -77,8 +80,10 @@ public enum StatsQuery {
             )
             peopleCount = headline.ids.count
             counts = model.tandemRows.headline(in: programmes)
+            // In row order, as the ids are.
             if needsPeople { people = model.people.values.filter { programmes.contains($0.programme) } }
-            population = policy.population(headline.ids)
+            keys = policy.keys(of: headline.ids)
+            population = Population(keys: keys)
         }
         let (active, completed, dissolved, swaps) = (counts.active, counts.completed, counts.dissolved, counts.swaps)
         let (sessions, sessionsOfActive, minutes, goalsSet, goalsReached) = (
@@ -123,9 +128,7 @@ public enum StatsQuery {
                 ? .null : .double(Double(published.ofActive) / Double(activePublished)),
             "goalAttainment": Format.ratio(published.goalsReached, published.goalsSet),
         ]
-        return (
-            Figures(stats: stats), people, hidden, population
-        )
+        return (Figures(stats: stats), people, hidden, population, keys)
     }
 
     /// What the figures count of the tandems in scope.
@@ -174,6 +177,7 @@ public enum StatsQuery {
         let k = scope.k
         let policy = input.disclosure
         let figures: Figures, people: [PersonView]
+        var keys: [CellKey] = []
         var hidden = SuppressedCells(k: k)
         if !policy.protects, options.by == nil, options.segment == nil,
             let stored = input.figures?[scope.programmes[0].id]
@@ -181,13 +185,16 @@ public enum StatsQuery {
             (figures, people) = (stored, [])
         } else {
             let population: Population
-            (figures, people, hidden, population) = Self.figures(
+            (figures, people, hidden, population, keys) = Self.figures(
                 input.model, programmes: scope.ids, label: scope.label, segment: options.segment, policy: policy, k: k,
                 needsPeople: options.by != nil)
             if policy.protects {
-                let everyone = policy.population(input.model.people.ids)
                 let inProgramme =
                     options.segment == nil ? population : policy.population(input.people(in: scope).map(\.id))
+                // Everyone is the programme's people when every person is one of them.
+                let everyone =
+                    inProgramme.size == input.model.people.count
+                    ? inProgramme : policy.population(input.model.people.ids)
                 try policy.checkFilter(
                     .init("programme", "\(scope.label)"), selected: inProgramme, parent: everyone, k: k, query: query)
                 if let segment = options.segment {
@@ -214,8 +221,9 @@ public enum StatsQuery {
             let label = policy.labels(
                 of: options.segment == nil
                     ? people : input.model.people.values.filter { scope.ids.contains($0.programme) }, by: by, k: k)
-            // The record keys on every core first: one by one, they were a tenth of the query.
-            for (person, key) in zip(people, policy.keys(of: people.map(\.id))) {
+            // The record keys the figures computed, one per person in `people`.
+            assert(keys.count == people.count, "a key for each person")
+            for (person, key) in zip(people, keys) {
                 let done = activity[person.id] ?? (0, 0)
                 var g = groups[label(person)] ?? (Population(), 0, 0, Magnitude(), Magnitude())
                 g.population.add(key)

@@ -68,7 +68,7 @@ struct HeadlineFiguresTests {
             let perturbed = DisclosurePolicy.cellKey(RecordKeys(secret: Array("seed \(seed)".utf8)), erased: 0)
             for scope in scopes {
                 for policy in [DisclosurePolicy(viewer: .coordinator), perturbed] {
-                    let (figures, people, _, _) = StatsQuery.figures(
+                    let (figures, people, _, _, _) = StatsQuery.figures(
                         model, programmes: scope, label: "x", segment: nil, policy: policy, needsPeople: false)
                     #expect(people.isEmpty)
                     let expected = Self.reference(model, scope, policy: policy)
