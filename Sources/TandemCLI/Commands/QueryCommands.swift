@@ -55,12 +55,17 @@ enum QueryCommands {
                 viewer: viewer, window: window, knownAt: knownAt, keepsSessions: sessions,
                 figuresSuffice: figuresSuffice?(command) ?? false, confinedTo: confined)
             request.kind = kind
+            var loaded: QueryInput?
             let result = try service.answer(request, access: access) { input in
-                try run(
+                loaded = input
+                return try run(
                     input, command, QueryEnvironment(store: store, window: window, context: context, service: service))
             }
+            context.leaveForExit(loaded)
+            loaded = nil
             let format = Renderer.Format(rawValue: GlobalOptions.format(command)) ?? .table
             try Renderer.write(result, as: format, width: context.tableWidth) { context.stdout.write($0) }
+            context.leaveForExit(result)
             return ExitCode.ok
         }
     }
