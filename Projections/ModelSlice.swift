@@ -343,19 +343,15 @@ extension ProjectionSnapshot {
             tandemRows[full] = row
             tandems.insert(id)
             if let checkIns = try lookup.checkInsStart(full) {
-                model.checkIns[id] = try section.read(from: checkIns) {
-                    (r: inout SnapshotReader) throws(SnapshotError) -> [CheckInView] in
-                    guard try r.readString() == id.rawValue else {
-                        throw .malformed("check-ins of another tandem")
-                    }
-                    var list: [CheckInView] = []
-                    for _ in 0..<(try r.readCount()) {
-                        list.append(
-                            CheckInView(
-                                tandem: id, participant: try ProjectionSnapshot.id(&r), rating: try r.readInt(),
-                                on: BusinessDate(dayNumber: try r.readInt())))
-                    }
-                    return list
+                // Their members are people rows of the whole model: read, then mapped.
+                let list = try section.read(from: checkIns) {
+                    (r: inout SnapshotReader) throws(SnapshotError) -> [TandemRows.CheckInRow] in
+                    guard try r.readInt() == full else { throw .malformed("check-ins of another tandem") }
+                    return try TandemRows.readCheckInList(&r)
+                }
+                for var checkIn in list {
+                    checkIn.participant = try person(Int(checkIn.participant)).0
+                    model.tandemRows.appendCheckIn(checkIn, to: row)
                 }
             }
             if let goals = try lookup.goalsStart(full) {

@@ -19,8 +19,8 @@ public enum ProjectionSnapshot {
     /// sessions, minutes and online sessions per programme and day (not sessions per month);
     /// 11: the lookup finds each tandem's check-ins; 12: people, tandems and goals are
     /// written as their rows are held, numbered by dictionaries in the prefix (a load files
-    /// records without building views).
-    public static let schema = 12
+    /// records without building views); 13: and check-ins, after the goals, by people row.
+    public static let schema = 13
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile {
@@ -71,12 +71,9 @@ public enum ProjectionSnapshot {
             w.write(day.minutes)
             w.write(day.online)
         }
-        w.write(UInt64(model.checkIns.count))
-        var checkInStarts: [(row: Int32, start: UInt32)] = []
-        for (tandem, list) in model.checkIns.sorted(by: { $0.key < $1.key }) {
-            if let row = model.tandemRows.row(of: tandem) {
-                checkInStarts.append((row, UInt32(truncatingIfNeeded: w.bytes.count)))
-            }
+        // Check-ins the rows do not hold (of a tandem or a person the model does not know).
+        w.write(UInt64(model.otherCheckIns.count))
+        for (tandem, list) in model.otherCheckIns.sorted(by: { $0.key < $1.key }) {
             w.write(tandem.rawValue)
             w.write(UInt64(list.count))
             for c in list {
@@ -105,11 +102,16 @@ public enum ProjectionSnapshot {
         w.write(UInt64(model.tandemRows.tandemsWithGoals))
         lookup.goalStarts = [UInt32](repeating: .max, count: Int(tandems))
         lookup.checkInStarts = [UInt32](repeating: .max, count: Int(tandems))
-        for (row, start) in checkInStarts { lookup.checkInStarts[Int(row)] = start }
         for row in 0..<tandems where model.tandemRows.row(row).firstGoal >= 0 {
             lookup.goalStarts[Int(row)] = UInt32(truncatingIfNeeded: w.bytes.count)
             w.write(Int(row))
             model.tandemRows.writeGoals(of: row, into: &w)
+        }
+        w.write(UInt64(model.tandemRows.tandemsWithCheckIns))
+        for row in 0..<tandems where model.tandemRows.row(row).lastCheckIn >= 0 {
+            lookup.checkInStarts[Int(row)] = UInt32(truncatingIfNeeded: w.bytes.count)
+            w.write(Int(row))
+            model.tandemRows.writeCheckIns(of: row, into: &w)
         }
         var sections = [("figures", figures.bytes), ("model", w.bytes)]
         if let table = lookup.build(
@@ -195,7 +197,7 @@ public enum ProjectionSnapshot {
                             tandem: tandem, participant: try id(&r), rating: try r.readInt(),
                             on: BusinessDate(dayNumber: try r.readInt())))
                 }
-                model.checkIns[tandem] = list
+                model.otherCheckIns[tandem] = list
             }
             for _ in 0..<(try r.readCount()) {
                 let run = try readRun(&r)
@@ -251,6 +253,16 @@ public enum ProjectionSnapshot {
                     throw .malformed("goals of an unknown tandem, or listed twice")
                 }
                 try model.tandemRows.readGoals(&r, into: Int32(row))
+            }
+            for _ in 0..<(try r.readCount()) {
+                let row = try r.readInt()
+                guard row >= 0, row < tandems, model.tandemRows.row(Int32(row)).lastCheckIn < 0 else {
+                    throw .malformed("check-ins of an unknown tandem, or listed twice")
+                }
+                try model.tandemRows.readCheckIns(&r, into: Int32(row)) { person throws(SnapshotError) in
+                    guard person >= 0, person < people else { throw .malformed("a check-in by someone unknown") }
+                    return Int32(person)
+                }
             }
             guard r.isAtEnd else { throw .malformed("bytes after the model") }
             return (model, voided)

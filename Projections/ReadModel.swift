@@ -158,8 +158,10 @@ public struct ProgrammeReadModel: EventFold, Sendable {
     var dailySessions: [DayKey: DailySessions] = [:]
     /// Swaps per programme.
     public var swaps: [ProgrammeID: Int] = [:]
-    /// Check-ins by tandem, in the order recorded (few: one a member now and then).
-    public var checkIns: [TandemID: [CheckInView]] = [:]
+    /// Check-ins of a tandem or by a participant the model does not know, in the order
+    /// recorded (the decider records none; a log written by hand might). The others are in
+    /// the tandems' rows.
+    var otherCheckIns: [TandemID: [CheckInView]] = [:]
     /// Match runs: who proposed what, in numbers (the pools' ids stay in the log: a large
     /// programme records thousands of runs of hundreds of ids each).
     public var matchRuns: [MatchRunID: MatchRunView] = [:]
@@ -254,8 +256,15 @@ public struct ProgrammeReadModel: EventFold, Sendable {
             peopleRows.update(row) { active = $0.activeTandem }
             peopleRows.upsert(person, activeTandem: active)
         case .checkInRecorded(let e):
-            checkIns[e.tandem, default: []].append(
-                CheckInView(tandem: e.tandem, participant: e.participant, rating: e.rating, on: e.on))
+            if let tandem = tandemRows.row(of: e.tandem), let participant = peopleRows.row(of: e.participant),
+                let rating = Int32(exactly: e.rating), let on = Int32(exactly: e.on.dayNumber)
+            {
+                tandemRows.appendCheckIn(
+                    .init(participant: participant, on: on, rating: rating, previous: -1), to: tandem)
+            } else {
+                otherCheckIns[e.tandem, default: []].append(
+                    CheckInView(tandem: e.tandem, participant: e.participant, rating: e.rating, on: e.on))
+            }
         case .goalSet(let e):
             guard let tandem = tandemRows.row(of: e.tandem) else { return }
             tandemRows.update(tandem) { $0.goalsSet += 1 }
@@ -338,10 +347,17 @@ public struct ProgrammeReadModel: EventFold, Sendable {
         }
     }
 
+    /// A tandem's check-ins in the order recorded (those the model kept aside first: a check-in
+    /// of a tandem not matched yet came before the match).
+    public func checkIns(of tandem: TandemID) -> [CheckInView] {
+        let kept = tandemRows.row(of: tandem).map { tandemRows.checkIns(of: $0, people: peopleRows) } ?? []
+        return (otherCheckIns[tandem] ?? []) + kept
+    }
+
     /// Each member's latest check-in of a tandem (by business date), mentor's first.
     public func latestCheckIns(of tandem: TandemID) -> [CheckInView] {
         var latest: [ParticipantID: CheckInView] = [:]
-        for checkIn in checkIns[tandem] ?? [] where latest[checkIn.participant].map({ checkIn.on >= $0.on }) ?? true {
+        for checkIn in checkIns(of: tandem) where latest[checkIn.participant].map({ checkIn.on >= $0.on }) ?? true {
             latest[checkIn.participant] = checkIn
         }
         return latest.values.sorted { ($0.on, $0.participant) < ($1.on, $1.participant) }
@@ -416,7 +432,7 @@ extension ProgrammeReadModel: Equatable {
         a.programmes == b.programmes && a.programmeOrder == b.programmeOrder && a.people == b.people
             && a.tandems == b.tandems
             && a.latestBusinessDate == b.latestBusinessDate && a.dailySessions == b.dailySessions
-            && a.swaps == b.swaps && a.checkIns == b.checkIns && a.matchRuns == b.matchRuns
+            && a.swaps == b.swaps && a.otherCheckIns == b.otherCheckIns && a.matchRuns == b.matchRuns
             && a.sessionLog == b.sessionLog
     }
 }

@@ -182,4 +182,50 @@ extension TandemRows {
                     category: UInt32(category), packedRef: packed), otherTextRef: other, to: number)
         }
     }
+
+    /// Writes tandem `number`'s check-ins in the order recorded: their count, then each
+    /// member's people row, rating and day.
+    func writeCheckIns(of number: Int32, into w: inout SnapshotWriter) {
+        var list: [CheckInRow] = []
+        var c = rows[number].lastCheckIn
+        while c >= 0 {
+            list.append(checkInRows[c])
+            c = checkInRows[c].previous
+        }
+        w.write(UInt64(list.count))
+        for checkIn in list.reversed() {
+            w.write(Int(checkIn.participant))
+            w.write(Int(checkIn.rating))
+            w.write(Int(checkIn.on))
+        }
+    }
+
+    /// Reads the check-ins `writeCheckIns` wrote, each naming its member by the people row
+    /// as written (a slice maps them to its own rows).
+    /// - Throws: `SnapshotError.malformed`.
+    static func readCheckInList(_ r: inout SnapshotReader) throws(SnapshotError) -> [CheckInRow] {
+        var list: [CheckInRow] = []
+        for _ in 0..<(try r.readCount()) {
+            guard let participant = Int32(exactly: try r.readInt()), let rating = Int32(exactly: try r.readInt()),
+                let on = Int32(exactly: try r.readInt())
+            else { throw .malformed("a check-in's member, rating or day out of range") }
+            list.append(CheckInRow(participant: participant, on: on, rating: rating, previous: -1))
+        }
+        return list
+    }
+
+    /// Reads the check-ins `writeCheckIns` wrote and appends them to tandem `number`'s;
+    /// `person` maps a people row as written to the row here (and checks it).
+    /// - Throws: `SnapshotError.malformed`.
+    mutating func readCheckIns(
+        _ r: inout SnapshotReader, into number: Int32, person: (Int) throws(SnapshotError) -> Int32
+    ) throws(SnapshotError) {
+        for _ in 0..<(try r.readCount()) {
+            let participant = try person(try r.readInt())
+            guard let rating = Int32(exactly: try r.readInt()), let on = Int32(exactly: try r.readInt()) else {
+                throw .malformed("a check-in's rating or day out of range")
+            }
+            appendCheckIn(.init(participant: participant, on: on, rating: rating, previous: -1), to: number)
+        }
+    }
 }

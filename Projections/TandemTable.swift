@@ -20,6 +20,8 @@ struct TandemRows: Sendable {
         /// The first and the last of its goals (−1: none).
         var firstGoal: Int32
         var lastGoal: Int32
+        /// Its latest check-in (−1: none); each links to the one before.
+        var lastCheckIn: Int32 = -1
         /// The match run it followed (−1: none); swaps and overrides are in side tables.
         var run: Int32
         var programme: UInt32
@@ -54,6 +56,20 @@ struct TandemRows: Sendable {
     var otherTextRefs: [Int32: String] = [:]
     /// How many tandems have at least one goal.
     var tandemsWithGoals = 0
+    /// Check-ins, linked per tandem from its latest back (16 bytes each; as a dictionary of
+    /// arrays of views, the 10M store's check-ins took 70 MB and a tenth of a load).
+    var checkInRows = ChunkedRows<CheckInRow>()
+    /// How many tandems have at least one check-in.
+    var tandemsWithCheckIns = 0
+
+    /// A member's check-in: their people row, the day and the rating.
+    struct CheckInRow: Sendable {
+        var participant: Int32
+        var on: Int32
+        var rating: Int32
+        /// The tandem's check-in before (−1: none).
+        var previous: Int32
+    }
 
     /// How many tandems there are.
     var count: Int { rows.count }
@@ -76,6 +92,7 @@ struct TandemRows: Sendable {
             var row = makeRow(tandem, number: existing, mentor: mentor, mentee: mentee)
             row.firstGoal = rows[existing].firstGoal
             row.lastGoal = rows[existing].lastGoal
+            row.lastCheckIn = rows[existing].lastCheckIn
             rows[existing] = row
             return existing
         }
@@ -143,6 +160,29 @@ struct TandemRows: Sendable {
             tandemsWithGoals += 1
         }
         rows[number].lastGoal = g
+    }
+
+    /// Appends a check-in (its `previous` is set here) to tandem `number`'s.
+    mutating func appendCheckIn(_ checkIn: CheckInRow, to number: Int32) {
+        var checkIn = checkIn
+        checkIn.previous = rows[number].lastCheckIn
+        if checkIn.previous < 0 { tandemsWithCheckIns += 1 }
+        rows[number].lastCheckIn = checkInRows.append(row: checkIn)
+    }
+
+    /// Tandem `number`'s check-ins in the order recorded, their members named by `people`.
+    func checkIns(of number: Int32, people: PeopleRows) -> [CheckInView] {
+        var out: [CheckInView] = []
+        var c = rows[number].lastCheckIn
+        while c >= 0 {
+            let r = checkInRows[c]
+            out.append(
+                CheckInView(
+                    tandem: rows[number].id, participant: people.id(ofRow: r.participant), rating: Int(r.rating),
+                    on: BusinessDate(dayNumber: Int(r.on))))
+            c = r.previous
+        }
+        return out.reversed()
     }
 
     /// Marks a tandem's goal reached, if it is there and not reached yet; returns whether it was.
@@ -264,11 +304,14 @@ public struct TandemTable: Sendable {
 extension TandemTable: Equatable {
     /// The same tandems with the same views and goals, in any order.
     public static func == (a: TandemTable, b: TandemTable) -> Bool {
-        guard a.count == b.count, a.rows.tandemsWithGoals == b.rows.tandemsWithGoals else { return false }
+        guard a.count == b.count, a.rows.tandemsWithGoals == b.rows.tandemsWithGoals,
+            a.rows.tandemsWithCheckIns == b.rows.tandemsWithCheckIns
+        else { return false }
         return (0..<Int32(a.count)).allSatisfy { n in
             let view = a.rows.view(n, people: a.people)
             guard let m = b.rows.row(of: view.id) else { return false }
             return b.rows.view(m, people: b.people) == view && b.rows.goals(of: m) == a.rows.goals(of: n)
+                && b.rows.checkIns(of: m, people: b.people) == a.rows.checkIns(of: n, people: a.people)
         }
     }
 }

@@ -260,6 +260,20 @@ struct RowTableTests {
                 .participantWithdrew(
                     ParticipantWithdrew(participant: person(1), on: day.adding(days: 30), reason: .roleChange)))
             apply(.personalDataErased(PersonalDataErased(participant: person(2), refs: [])))
+            // Check-ins: two by one member on the same day (the later wins), one by the
+            // other, and one of a tandem the model does not know (kept aside).
+            for (i, rating) in [(0, 2), (0, 4), (1, 1)] {
+                apply(
+                    .checkInRecorded(
+                        CheckInRecorded(
+                            tandem: TandemID("\(p.rawValue)-t1")!, participant: person(i), rating: rating,
+                            on: day.adding(days: 14))))
+            }
+            apply(
+                .checkInRecorded(
+                    CheckInRecorded(
+                        tandem: TandemID("\(p.rawValue)-t9")!, participant: person(5), rating: 3,
+                        on: day.adding(days: 14))))
         }
         return folding.model
     }
@@ -282,6 +296,9 @@ struct RowTableTests {
         #expect(
             model.people.values.contains { $0.withdrewBeforeMatch } && model.people.values.contains(where: \.erased))
         #expect(model.goals.contains { $0.value.contains { $0.category == nil } })
+        #expect(model.checkIns(of: TandemID("alpha-t1")!).map(\.rating) == [2, 4, 1])
+        #expect(model.latestCheckIns(of: TandemID("alpha-t1")!).map(\.rating) == [4, 1])
+        #expect(model.checkIns(of: TandemID("alpha-t9")!).map(\.rating) == [3])
         let file = SnapshotFile(path: directory.appending("projections.snapshot"))
         try ProjectionSnapshot.write(
             model, voided: [3: 9], head: LogHead(seq: 42, hash: .zero), logEnd: 0, vaultSize: 0, to: file)
@@ -293,14 +310,19 @@ struct RowTableTests {
         #expect(readBack.tandemRows.index == model.tandemRows.index)
         #expect(readBack.people.values.map(\.id) == model.people.values.map(\.id))
         for person in model.people.values { #expect(readBack.people[person.id] == person) }
+        for id in ["alpha-t9", "beta-t9"] {
+            #expect(readBack.checkIns(of: TandemID(id)!) == model.checkIns(of: TandemID(id)!))
+        }
         for tandem in tandems {
             #expect(readBack.tandems[tandem.id] == tandem)
             #expect(readBack.goals[tandem.id] == model.goals[tandem.id])
+            #expect(readBack.checkIns(of: tandem.id) == model.checkIns(of: tandem.id))
             // A slice of one tandem holds it, its goals and its members as the whole model does.
             let slice = try #require(
                 try ProjectionSnapshot.slice(file, header: header, confinement: Confinement(tandems: [tandem.id])))
             #expect(slice.model.tandems[tandem.id] == tandem)
             #expect(slice.model.goals[tandem.id] == model.goals[tandem.id])
+            #expect(slice.model.checkIns(of: tandem.id) == model.checkIns(of: tandem.id))
             for member in [tandem.mentor, tandem.mentee] {
                 var expected = try #require(model.people[member])
                 // An active tandem outside the slice is not linked in it.
