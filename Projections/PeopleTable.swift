@@ -191,20 +191,22 @@ struct PeopleRows: Sendable {
     }
 
     /// The people of some programmes as the headline figures count them, read from the
-    /// rows (no view is made): their ids in row order, and how many are mentors, were ever
-    /// matched, wait (as `PersonView.isWaiting` says) and withdrew.
+    /// rows (no view is made): how many there are, their ids in row order (if
+    /// `collectingIDs`: only a perturbed population needs them), and how many are mentors,
+    /// were ever matched, wait (as `PersonView.isWaiting` says) and withdrew.
     func headline(
-        in wanted: Set<ProgrammeID>
+        in wanted: Set<ProgrammeID>, collectingIDs: Bool = true
     ) -> (
-        ids: [ParticipantID], mentors: Int, matched: Int, waiting: Int, withdrawn: Int
+        count: Int, ids: [ParticipantID], mentors: Int, matched: Int, waiting: Int, withdrawn: Int
     ) {
         let numbers = Set(wanted.compactMap { programmes.existingNumber($0).map(UInt32.init) })
         var ids: [ParticipantID] = []
-        var mentors = 0, matched = 0, waiting = 0, withdrawn = 0
+        var count = 0, mentors = 0, matched = 0, waiting = 0, withdrawn = 0
         for number in 0..<Int32(rows.count) {
             let r = rows[number]
             guard numbers.contains(r.programme) else { continue }
-            ids.append(r.id)
+            count += 1
+            if collectingIDs { ids.append(r.id) }
             if r.isMentor { mentors += 1 }
             if BusinessDate?(stored: r.firstMatchedOn) != nil { matched += 1 }
             let hasWithdrawn = BusinessDate?(stored: r.withdrawnOn) != nil
@@ -213,7 +215,7 @@ struct PeopleRows: Sendable {
                 BusinessDate?(stored: r.lastEndOn) != nil && TandemStatus?(stored: r.lastEndStatus) == .completed
             if !hasWithdrawn && r.activeTandem < 0 && !completedLast { waiting += 1 }
         }
-        return (ids, mentors, matched, waiting, withdrawn)
+        return (count, ids, mentors, matched, waiting, withdrawn)
     }
 
     /// A participant's profile ref, read from their row (no view is made); nil once erased.

@@ -223,9 +223,10 @@ struct TandemRows: Sendable {
     /// rows (no view is made): their ids in row order, how many are active, completed and
     /// dissolved and came from a swap, and their sessions (of all, and of the active ones),
     /// minutes and goals.
-    func headline(in wanted: Set<ProgrammeID>) -> StatsQuery.TandemCounts {
+    func headline(in wanted: Set<ProgrammeID>, collectingIDs: Bool = true) -> StatsQuery.TandemCounts {
         let numbers = Set(wanted.compactMap { programmes.existingNumber($0).map(UInt32.init) })
         var counts = StatsQuery.TandemCounts()
+        counts.collectsIDs = collectingIDs
         for number in 0..<Int32(rows.count) {
             let r = rows[number]
             guard numbers.contains(r.programme) else { continue }

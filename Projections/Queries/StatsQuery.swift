@@ -74,23 +74,30 @@ public enum StatsQuery {
             population = Population(keys: keys)
         } else {
             // A million people's views cost more to build than the figures to count.
-            let headline = model.peopleRows.headline(in: programmes)
+            // Ids only for record keys: an exact population is its size (on the 10M store,
+            // 59 MB of ids held for nothing).
+            let headline = model.peopleRows.headline(in: programmes, collectingIDs: policy.protects)
             (mentors, matched, waiting, withdrawn) = (
                 headline.mentors, headline.matched, headline.waiting, headline.withdrawn
             )
-            peopleCount = headline.ids.count
-            counts = model.tandemRows.headline(in: programmes)
+            peopleCount = headline.count
+            counts = model.tandemRows.headline(in: programmes, collectingIDs: policy.protects)
             // In row order, as the ids are.
             if needsPeople { people = model.people.values.filter { programmes.contains($0.programme) } }
-            keys = policy.keys(of: headline.ids)
-            population = Population(keys: keys)
+            if policy.protects {
+                keys = policy.keys(of: headline.ids)
+                population = Population(keys: keys)
+            } else {
+                keys = [CellKey](repeating: .empty, count: needsPeople ? people.count : 0)
+                population = Population(size: peopleCount)
+            }
         }
         let (active, completed, dissolved, swaps) = (counts.active, counts.completed, counts.dissolved, counts.swaps)
         let (sessions, sessionsOfActive, minutes, goalsSet, goalsReached) = (
             counts.sessions, counts.sessionsOfActive, counts.minutes, counts.goalsSet, counts.goalsReached
         )
         // Every figure is taken over one of two populations: the people, or their tandems.
-        let pairs = policy.population(tandems: counts.ids)
+        let pairs = policy.protects ? policy.population(tandems: counts.ids) : Population(size: counts.count)
         var hidden = SuppressedCells(k: k)
         func count(_ n: Int, _ variable: String, over base: Population) -> (JSONValue, Int) {
             let published = policy.count(n, in: base, variable)
@@ -133,8 +140,11 @@ public enum StatsQuery {
 
     /// What the figures count of the tandems in scope.
     struct TandemCounts {
-        /// Their ids, in the model's order (the population of pairs).
+        /// Their ids, in the model's order (the population of pairs), if `collectsIDs`.
         var ids: [TandemID] = []
+        var collectsIDs = true
+        /// How many tandems were counted.
+        var count = 0
         var active = 0, completed = 0, dissolved = 0, swaps = 0
         var sessions = Magnitude(), sessionsOfActive = Magnitude(), minutes = Magnitude(), goalsSet = Magnitude(),
             goalsReached = Magnitude()
@@ -144,7 +154,8 @@ public enum StatsQuery {
             _ id: TandemID, status: TandemStatus, sessions: Int, minutes: Int, goalsSet: Int, goalsReached: Int,
             isSwap: Bool
         ) {
-            ids.append(id)
+            if collectsIDs { ids.append(id) }
+            count += 1
             switch status {
             case .active:
                 active += 1

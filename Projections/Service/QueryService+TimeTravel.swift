@@ -82,56 +82,21 @@ extension QueryService {
         guard limit >= 1 else { return nil }
         let vault = Vault(store: store)
         let vaultSize = vault.size
-        guard let timeline = try Timeline.cached(store, head: head), timeline.count >= limit else { return nil }
+        // Everything the timeline tells is taken from it first, and it is let go before the
+        // checkpoint's model is read (4 bytes a line: 47 MB on the 10M store).
+        guard let plan = try plan(window, head: head, limit: limit, vaultSize: vaultSize) else { return nil }
+        let voided = plan.voided, runs = plan.runs, save = plan.save
 
-        // The voids the window sees, known before folding.
-        var voided: [Int: Int] = [:]
-        for void in timeline.voids where void.seq <= limit {
-            if let cutoff = window.recordedBy, let at = void.at, at > cutoff { continue }
-            voided[void.target] = void.seq
-        }
-        /// Whether the fold of the first `seq` lines with the window's voids is the prefix's
-        /// own state: no void after `seq` removes an event up to it.
-        func isPrefixState(_ seq: Int) -> Bool {
-            !voided.contains { target, by in by > seq && target <= seq }
-        }
-        // The window admits the log line by line up to `admitted`.
-        var admitted = 0
-        while admitted < limit, timeline.admission(admitted + 1, window) == .admitted { admitted += 1 }
-
-        var start: (model: ProgrammeReadModel, seq: Int)?
-        for seq in Checkpoints.seqs(in: store).reversed() where seq <= admitted && isPrefixState(seq) {
-            let file = Checkpoints.file(store, seq: seq)
-            if let header = try? ProjectionSnapshot.header(file), header.head.seq == seq,
-                (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: vaultSize)) != nil,
-                let (model, _) = try? ProjectionSnapshot.model(file, header: header)
-            {
-                start = (model, seq)
-                break
-            }
-            try? FileSystem.remove(file.path)  // it does not fit the log: it never will
-        }
-        let from = start?.seq ?? 0
-        // The checkpoint's model, moved out of `start` so that the fold holds the only copy.
         var base = ProgrammeReadModel()
-        if start != nil { swap(&base, &start!.model) }
-        start = nil
-
-        // A checkpoint to save on the way: the last grid point of the admitted prefix.
-        let spacing = checkpointSpacing ?? Checkpoints.spacing(head: head.seq)
-        var save: (seq: Int, head: LogHead, end: Int)?
-        let grid = admitted / spacing * spacing
-        if grid > from, isPrefixState(grid), let found = try? Self.line(grid, in: store.events) {
-            save = (grid, found.head, found.end)
+        if let checkpoint = plan.checkpoint {
+            guard let (model, _) = try? ProjectionSnapshot.model(checkpoint.file, header: checkpoint.header) else {
+                // Damaged: it never fits again, and the next one (or none) answers.
+                try? FileSystem.remove(checkpoint.file.path)
+                return try timeTravel(window, basis: basis)
+            }
+            base = consume model
         }
-
-        // The lines after the checkpoint the window may admit.
-        var runs: [ClosedRange<Int>] = []
-        var seq = from + 1
-        while seq <= limit {
-            if timeline.admission(seq, window) != .leftOut { SeqRuns.append(seq, to: &runs) }
-            seq += 1
-        }
+        let from = plan.checkpoint?.header.head.seq ?? 0
         // Traits by ref from the index (built on first need, for this query and the next);
         // without one (a read-only cache), from the vault.
         var index: TraitsIndex?
@@ -169,10 +134,73 @@ extension QueryService {
             Checkpoints.thin(store, keep: point.seq)
         }
         try fillTraits(&model)
-        var input = QueryInput(
-            model: model, basis: basis(try basisHead(timeline, limit: limit, window: window)), vault: vault)
+        var input = QueryInput(model: model, basis: basis(plan.basisHead), vault: vault)
         input.resumedFrom = from
         return input
+    }
+
+    /// What a window needs from the timeline: the voids it sees, the checkpoint to start
+    /// from (its header checked against the log, its model not read yet), the lines after
+    /// it the window may admit, the grid point to save on the way, and the head of the basis.
+    struct WindowPlan {
+        var voided: [Int: Int]
+        var checkpoint: (file: SnapshotFile, header: SnapshotFile.Header)?
+        var runs: [ClosedRange<Int>]
+        var save: (seq: Int, head: LogHead, end: Int)?
+        var basisHead: LogHead
+    }
+
+    /// The plan of a window; nil when the timeline cannot serve (none yet, or shorter than
+    /// `limit`).
+    func plan(_ window: ReplayWindow, head: LogHead, limit: Int, vaultSize: Int) throws -> WindowPlan? {
+        guard let timeline = try Timeline.cached(store, head: head), timeline.count >= limit else { return nil }
+
+        // The voids the window sees, known before folding.
+        var voided: [Int: Int] = [:]
+        for void in timeline.voids where void.seq <= limit {
+            if let cutoff = window.recordedBy, let at = void.at, at > cutoff { continue }
+            voided[void.target] = void.seq
+        }
+        /// Whether the fold of the first `seq` lines with the window's voids is the prefix's
+        /// own state: no void after `seq` removes an event up to it.
+        func isPrefixState(_ seq: Int) -> Bool {
+            !voided.contains { target, by in by > seq && target <= seq }
+        }
+        // The window admits the log line by line up to `admitted`.
+        var admitted = 0
+        while admitted < limit, timeline.admission(admitted + 1, window) == .admitted { admitted += 1 }
+
+        var checkpoint: (file: SnapshotFile, header: SnapshotFile.Header)?
+        for seq in Checkpoints.seqs(in: store).reversed() where seq <= admitted && isPrefixState(seq) {
+            let file = Checkpoints.file(store, seq: seq)
+            if let header = try? ProjectionSnapshot.header(file), header.head.seq == seq,
+                (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: vaultSize)) != nil
+            {
+                checkpoint = (file, header)
+                break
+            }
+            try? FileSystem.remove(file.path)  // it does not fit the log: it never will
+        }
+        let from = checkpoint?.header.head.seq ?? 0
+
+        // A checkpoint to save on the way: the last grid point of the admitted prefix.
+        let spacing = checkpointSpacing ?? Checkpoints.spacing(head: head.seq)
+        var save: (seq: Int, head: LogHead, end: Int)?
+        let grid = admitted / spacing * spacing
+        if grid > from, isPrefixState(grid), let found = try? Self.line(grid, in: store.events) {
+            save = (grid, found.head, found.end)
+        }
+
+        // The lines after the checkpoint the window may admit.
+        var runs: [ClosedRange<Int>] = []
+        var seq = from + 1
+        while seq <= limit {
+            if timeline.admission(seq, window) != .leftOut { SeqRuns.append(seq, to: &runs) }
+            seq += 1
+        }
+        return WindowPlan(
+            voided: voided, checkpoint: checkpoint, runs: runs, save: save,
+            basisHead: try basisHead(timeline, limit: limit, window: window))
     }
 
     /// Up to how many people's traits are looked up in the traits index, at least; more are
