@@ -383,6 +383,36 @@ public struct SnapshotFile: Sendable {
         return buffer
     }
 
+    /// A section's bytes in memory of their own as `sectionBuffer` reads them, but read and
+    /// checked chunk by chunk as a reader asks for them (`SectionBuffer.ensure`): the section
+    /// is never resident whole, and its hashing goes with the reading. A section without
+    /// chunk digests is read and checked whole at once.
+    /// - Throws: as `section(_:of:)`, for the digests; `ensure` throws for the bytes.
+    public func streamedSectionBuffer(
+        _ name: String, of header: Header, releaseStep: Int = SectionBuffer.defaultReleaseStep,
+        readAhead: Int = SectionBuffer.defaultReadAhead
+    ) throws(SnapshotError) -> SectionBuffer {
+        guard let (range, digest) = header.sections[name] else { throw .malformed("it has no \(name) section") }
+        guard header.sections[SnapshotChunks.companion(of: name)] != nil else {
+            return try sectionBuffer(name, of: header, releaseStep: releaseStep)
+        }
+        let digests = try section(SnapshotChunks.companion(of: name), of: header)
+        guard SHA256.hash(digests) == digest,
+            digests.count == 32 * ((range.count + SnapshotChunks.size - 1) / SnapshotChunks.size)
+        else { throw .malformed("section \(name) does not match its chunk digests") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .malformed("cannot be read") }
+        let buffer: SectionBuffer
+        do { buffer = try SectionBuffer(count: range.count, releaseStep: releaseStep) } catch {
+            close(fd)
+            throw error
+        }
+        buffer.streamed = (fd, range.lowerBound, digests)
+        buffer.filled = 0
+        buffer.readAhead = max(1, readAhead)
+        return buffer
+    }
+
     /// Checks a section's bytes against its digest, or its chunks' digests.
     func verify(
         _ name: String, _ bytes: UnsafeRawBufferPointer, digest: SHA256Digest, header: Header
@@ -505,6 +535,50 @@ public final class SectionBuffer: @unchecked Sendable {
         else { throw .malformed("no memory for a section of \(count) bytes") }
         self.base = base
         bytes = UnsafeRawBufferPointer(start: base, count: count)
+        filled = count
+    }
+
+    /// How far `ensure` reads at least unless a caller says (whole chunks, but for the last).
+    public static let defaultReadAhead = 16 * SnapshotChunks.size
+    /// This buffer's read-ahead.
+    var readAhead = SectionBuffer.defaultReadAhead
+
+    /// For a streamed buffer (`SnapshotFile.streamedSectionBuffer`): the file, where the
+    /// section begins in it, and its chunk digests. Nil once read whole.
+    var streamed: (fd: Int32, offset: Int, digests: [UInt8])?
+    /// How many bytes from the start are read and checked (all, unless streamed).
+    public internal(set) var filled: Int
+
+    /// Reads and checks the chunks up to `end` (at most the section's end), if not yet: the
+    /// bytes below `end` may then be read. Touched by one thread at a time, as `release`.
+    /// - Throws: `SnapshotError.malformed` if the file is cut short or a chunk does not
+    ///   match its digest.
+    public func ensure(_ end: Int) throws(SnapshotError) {
+        guard let (fd, offset, digests) = streamed, filled < min(end, bytes.count), let base else { return }
+        // A few megabytes at a time, their chunks hashed on every core: one by one on the
+        // reading thread, the hashing of a 200 MB section held up the whole load.
+        let chunk = SnapshotChunks.size
+        let wanted = max(min(end, bytes.count), min(filled + readAhead, bytes.count))
+        let target = min(bytes.count, (wanted + chunk - 1) / chunk * chunk)
+        let length = target - filled
+        var done = 0
+        while done < length {
+            let n = pread(fd, base + filled + done, length - done, off_t(offset + filled + done))
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw .malformed("the section is cut short") }
+            done += n
+        }
+        let section = UnsafeRawBufferPointer(start: base, count: target)
+        let first = filled / chunk
+        let computed = SnapshotChunks.digests(of: UnsafeRawBufferPointer(rebasing: section[filled..<target]))
+        guard computed.elementsEqual(digests[(first * 32)..<(first * 32 + computed.count)]) else {
+            throw .malformed("a chunk of the section does not match its digest")
+        }
+        filled = target
+        if filled == bytes.count {
+            close(fd)
+            streamed = nil
+        }
     }
 
     /// Hands back the whole pages below `offset`, once a reader has moved `releaseStep` past
@@ -518,7 +592,10 @@ public final class SectionBuffer: @unchecked Sendable {
         released = end
     }
 
-    deinit { if let base { munmap(base, mapped) } }
+    deinit {
+        if let base { munmap(base, mapped) }
+        if let (fd, _, _) = streamed { close(fd) }
+    }
 }
 
 /// A snapshot section holding records sorted by key, with a table of their offsets, so that

@@ -277,7 +277,8 @@ extension ProjectionSnapshot {
         let section = try VerifiedSection("model", of: header, in: file, map: map)
         let lookup = try SnapshotLookup.Reader(try VerifiedSection("lookup", of: header, in: file, map: map))
         var model = ProgrammeReadModel()
-        let voided = try section.read(from: 0) { (r: inout SnapshotReader) throws(SnapshotError) -> [Int: Int] in
+        let voided = try section.read(from: modelHeaderBytes) {
+            (r: inout SnapshotReader) throws(SnapshotError) -> [Int: Int] in
             try readProgrammes(&r, into: &model)
             var voided: [Int: Int] = [:]
             for _ in 0..<(try r.readCount()) {

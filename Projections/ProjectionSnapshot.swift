@@ -19,8 +19,14 @@ public enum ProjectionSnapshot {
     /// sessions, minutes and online sessions per programme and day (not sessions per month);
     /// 11: the lookup finds each tandem's check-ins; 12: people, tandems and goals are
     /// written as their rows are held, numbered by dictionaries in the prefix (a load files
-    /// records without building views); 13: and check-ins, after the goals, by people row.
-    public static let schema = 13
+    /// records without building views); 13: and check-ins, after the goals, by people row;
+    /// 14: the model section says where its people begin and how long its longest record is
+    /// (a load reads and checks it as it goes).
+    public static let schema = 14
+
+    /// The model section begins with two 32-bit words: where its people begin, and how long
+    /// its longest record (a person, a tandem, or a tandem's goals or check-ins) is.
+    static let modelHeaderBytes = 8
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile {
@@ -45,6 +51,16 @@ public enum ProjectionSnapshot {
             write(.object(f.stats), into: &figures)
         }
         var w = SnapshotWriter(capacity: 64 * (model.people.count + model.tandems.count) + 1 << 16)
+        // Where the people begin and the longest record (or list of goals or check-ins):
+        // a load reads and checks the section only as far as the next record may reach.
+        w.writeUInt32(0)
+        w.writeUInt32(0)
+        var longest = 0
+        func record(_ write: (inout SnapshotWriter) -> Void) {
+            let start = w.bytes.count
+            write(&w)
+            longest = max(longest, w.bytes.count - start)
+        }
         writeProgrammes(model, into: &w)
         w.write(UInt64(voided.count))
         for (seq, by) in voided.sorted(by: { $0.key < $1.key }) {
@@ -87,32 +103,38 @@ public enum ProjectionSnapshot {
         // In row order, as the rows are held: a person's active tandem and a tandem's members
         // are rows.
         let (people, tandems) = (Int32(model.peopleRows.count), Int32(model.tandemRows.count))
+        w.setUInt32(UInt32(clamping: w.bytes.count), at: 0)
         w.write(UInt64(people))
         lookup.personStarts.reserveCapacity(Int(people))
         for row in 0..<people {
             lookup.personStarts.append(UInt32(truncatingIfNeeded: w.bytes.count))
-            model.peopleRows.writeRecord(row, into: &w)
+            record { model.peopleRows.writeRecord(row, into: &$0) }
         }
         w.write(UInt64(tandems))
         lookup.tandemStarts.reserveCapacity(Int(tandems))
         for row in 0..<tandems {
             lookup.tandemStarts.append(UInt32(truncatingIfNeeded: w.bytes.count))
-            model.tandemRows.writeRecord(row, into: &w)
+            record { model.tandemRows.writeRecord(row, into: &$0) }
         }
         w.write(UInt64(model.tandemRows.tandemsWithGoals))
         lookup.goalStarts = [UInt32](repeating: .max, count: Int(tandems))
         lookup.checkInStarts = [UInt32](repeating: .max, count: Int(tandems))
         for row in 0..<tandems where model.tandemRows.row(row).firstGoal >= 0 {
             lookup.goalStarts[Int(row)] = UInt32(truncatingIfNeeded: w.bytes.count)
-            w.write(Int(row))
-            model.tandemRows.writeGoals(of: row, into: &w)
+            record {
+                $0.write(Int(row))
+                model.tandemRows.writeGoals(of: row, into: &$0)
+            }
         }
         w.write(UInt64(model.tandemRows.tandemsWithCheckIns))
         for row in 0..<tandems where model.tandemRows.row(row).lastCheckIn >= 0 {
             lookup.checkInStarts[Int(row)] = UInt32(truncatingIfNeeded: w.bytes.count)
-            w.write(Int(row))
-            model.tandemRows.writeCheckIns(of: row, into: &w)
+            record {
+                $0.write(Int(row))
+                model.tandemRows.writeCheckIns(of: row, into: &$0)
+            }
         }
+        w.setUInt32(UInt32(clamping: longest), at: 4)
         var sections = [("figures", figures.bytes), ("model", w.bytes)]
         if let table = lookup.build(
             modelSize: w.bytes.count, people: model.people.count, tandems: model.tandems.count,
@@ -164,15 +186,46 @@ public enum ProjectionSnapshot {
     /// - Throws: `SnapshotError`.
     /// - Parameter releaseStep: how far the reading moves before the section's pages behind
     ///   it go back (`SectionBuffer`).
+    /// - Parameter readAhead: how far the section is read and checked at least each time the
+    ///   reader needs more (`SectionBuffer.ensure`).
     public static func model(
-        _ file: SnapshotFile, header: SnapshotFile.Header, releaseStep: Int = SectionBuffer.defaultReleaseStep
+        _ file: SnapshotFile, header: SnapshotFile.Header, releaseStep: Int = SectionBuffer.defaultReleaseStep,
+        readAhead: Int = SectionBuffer.defaultReadAhead
     ) throws(SnapshotError) -> (ProgrammeReadModel, voided: [Int: Int]) {
-        // The section's pages go back to the system as its records are read (it is as large
-        // as the rows built from it).
-        let buffer = try file.sectionBuffer("model", of: header, releaseStep: releaseStep)
+        // The section is read and checked chunk by chunk as far as the next record may reach,
+        // and its pages go back to the system behind the reader: it is never resident whole
+        // (it is about as large as the rows built from it), and hashing it goes with reading
+        // it, on the reading thread.
+        let buffer = try file.streamedSectionBuffer(
+            "model", of: header, releaseStep: releaseStep, readAhead: readAhead)
         let raw = buffer.bytes
         return try Result { () throws(SnapshotError) -> (ProgrammeReadModel, voided: [Int: Int]) in
-            var r = SnapshotReader(raw)
+            try buffer.ensure(modelHeaderBytes)
+            guard raw.count >= modelHeaderBytes else { throw .malformed("a model section without its header") }
+            let peopleStart = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+            let longest = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+            // How far ahead of a record to have read: the longest record and a count before it
+            // (or everything, when the writer could not say).
+            let reach = peopleStart == .max || longest == .max ? raw.count : Int(longest) + 16
+            try buffer.ensure(Int(peopleStart) + reach)
+            /// A reader at `position` over the bytes checked so far, having checked as far as
+            /// the next record may reach: a record longer than the section says runs past the
+            /// end of what the reader sees, and is refused; nothing unchecked is ever read.
+            @Sendable func window(_ position: Int) throws(SnapshotError) -> SnapshotReader {
+                try buffer.ensure(position + reach)
+                return SnapshotReader(
+                    UnsafeRawBufferPointer(rebasing: buffer.bytes[..<buffer.filled]), position: position)
+            }
+            /// A count of records: checked against the whole section (not only what the
+            /// reader sees yet), its own bytes read as checked.
+            func count(_ r: inout SnapshotReader) throws(SnapshotError) -> Int {
+                var whole = SnapshotReader(raw, position: r.position)
+                let count = try whole.readCount()
+                r.position = whole.position
+                guard r.position <= buffer.filled else { throw .malformed("a count runs past the end") }
+                return count
+            }
+            var r = try window(modelHeaderBytes)
             var model = ProgrammeReadModel()
             try readProgrammes(&r, into: &model)
             var voided: [Int: Int] = [:]
@@ -203,7 +256,10 @@ public enum ProjectionSnapshot {
                 let run = try readRun(&r)
                 model.matchRuns[run.run] = run
             }
-            let people = try r.readCount()
+            guard r.position == Int(peopleStart) || peopleStart == .max else {
+                throw .malformed("the people do not begin where the section says")
+            }
+            let people = try count(&r)
             // The lookup's tables are the indexes placing every row would build; without
             // them (none written, or damaged) the rows are placed as they are filed.
             let indexes = try? Self.indexes(file, header: header)
@@ -218,13 +274,16 @@ public enum ProjectionSnapshot {
                 people, from: r,
                 decode: { r throws(SnapshotError) in
                     defer { buffer.release(below: r.position) }
-                    return try peopleReader.readRecord(&r)
+                    var checked = try window(r.position)
+                    defer { r.position = checked.position }
+                    return try peopleReader.readRecord(&checked)
                 }
             ) { record throws(SnapshotError) in
                 activeTandems = max(activeTandems, record.row.activeTandem)
                 model.peopleRows.append(record, indexed: !adopting)
             }
-            let tandems = try r.readCount()
+            r = try window(r.position)
+            let tandems = try count(&r)
             guard !adopting || indexes!.tandems == tandems else {
                 throw .malformed("the lookup does not fit the model")
             }
@@ -235,7 +294,9 @@ public enum ProjectionSnapshot {
                 tandems, from: r,
                 decode: { r throws(SnapshotError) in
                     defer { buffer.release(below: r.position) }
-                    return try tandemReader.readRecord(&r)
+                    var checked = try window(r.position)
+                    defer { r.position = checked.position }
+                    return try tandemReader.readRecord(&checked)
                 }
             ) { record throws(SnapshotError) in
                 guard record.row.mentor >= 0, record.row.mentor < people, record.row.mentee >= 0,
@@ -247,14 +308,19 @@ public enum ProjectionSnapshot {
                 model.peopleRows.adopt(indexes.peopleIndex)
                 model.tandemRows.adopt(indexes.tandemIndex)
             }
-            for _ in 0..<(try r.readCount()) {
+            r = try window(r.position)
+            for _ in 0..<(try count(&r)) {
+                r = try window(r.position)
                 let row = try r.readInt()
                 guard row >= 0, row < tandems, model.tandemRows.row(Int32(row)).firstGoal < 0 else {
                     throw .malformed("goals of an unknown tandem, or listed twice")
                 }
                 try model.tandemRows.readGoals(&r, into: Int32(row))
+                buffer.release(below: r.position)
             }
-            for _ in 0..<(try r.readCount()) {
+            r = try window(r.position)
+            for _ in 0..<(try count(&r)) {
+                r = try window(r.position)
                 let row = try r.readInt()
                 guard row >= 0, row < tandems, model.tandemRows.row(Int32(row)).lastCheckIn < 0 else {
                     throw .malformed("check-ins of an unknown tandem, or listed twice")
@@ -263,8 +329,9 @@ public enum ProjectionSnapshot {
                     guard person >= 0, person < people else { throw .malformed("a check-in by someone unknown") }
                     return Int32(person)
                 }
+                buffer.release(below: r.position)
             }
-            guard r.isAtEnd else { throw .malformed("bytes after the model") }
+            guard r.position == raw.count else { throw .malformed("bytes after the model") }
             return (model, voided)
         }.get()
     }

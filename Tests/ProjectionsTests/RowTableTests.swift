@@ -389,6 +389,82 @@ struct RowTableTests {
         Files.write(file.path, damaged)
         #expect(throws: SnapshotError.self) { _ = try file.sectionBuffer("data", of: header) }
     }
+
+    @Test(
+        "a streamed section is read and checked a chunk at a time, only as far as asked, and damage is caught when reached"
+    )
+    func streamedSectionReadsAsAsked() throws {
+        let directory = TemporaryDirectory()
+        let file = SnapshotFile(path: directory.appending("some.snapshot"))
+        let step = SectionBuffer.defaultReadAhead
+        let bytes = (0..<(3 * step + 100)).map { UInt8(truncatingIfNeeded: $0 % 251 + 1) }
+        try file.write(
+            kind: "test", schema: 1, head: LogHead(seq: 1, hash: .zero), logEnd: 0, vaultSize: 0,
+            sections: [("data", bytes)], chunked: ["data"])
+        let header = try file.header()
+        let buffer = try file.streamedSectionBuffer("data", of: header)
+        #expect(buffer.filled == 0)
+        try buffer.ensure(10)
+        #expect(buffer.filled == step)
+        #expect(Array(buffer.bytes[..<step]) == Array(bytes[..<step]))
+        #expect(buffer.bytes[step..<(2 * step)].allSatisfy { $0 == 0 }, "nothing beyond is read yet")
+        // Asked for one byte more than a whole step, it reads to the chunk's end beyond it.
+        try buffer.ensure(2 * step + 1)
+        #expect(buffer.filled == 2 * step + SnapshotChunks.size)
+        try buffer.ensure(.max)
+        #expect(buffer.filled == bytes.count && Array(buffer.bytes) == bytes)
+        // A flipped byte in the third step: the first two still read, the third is refused.
+        var damaged = Files.read(file.path)
+        let at = try #require(header.sections["data"]).0.lowerBound + 2 * step + 5
+        damaged[at] ^= 1
+        Files.write(file.path, damaged)
+        let again = try file.streamedSectionBuffer("data", of: header)
+        try again.ensure(2 * step)
+        #expect(again.filled == 2 * step)
+        #expect(throws: SnapshotError.self) { try again.ensure(2 * step + 1) }
+    }
+
+    @Test(
+        "a whole model read from a streamed section is refused for damage at its end, and for a record longer than it says"
+    )
+    func streamedModelDamage() throws {
+        let directory = TemporaryDirectory()
+        let (model, file) = try Self.largeSnapshot(in: directory)
+        let header = try ProjectionSnapshot.header(file)
+        let model_ = try #require(header.sections["model"]).0
+        let pristine = Files.read(file.path)
+        // The last byte of the section (in its last chunk, read last).
+        var damaged = pristine
+        damaged[model_.upperBound - 1] ^= 1
+        Files.write(file.path, damaged)
+        #expect(throws: SnapshotError.self) { _ = try ProjectionSnapshot.model(file, header: header) }
+        // A section that says its longest record is one byte long, with digests that fit: the
+        // load never reads past what it checked, so it refuses (a record crosses a chunk) rather
+        // than read what it did not check.
+        Files.write(file.path, pristine)
+        var section = try file.section("model", of: header)
+        section[4] = 1
+        section[5] = 0
+        section[6] = 0
+        section[7] = 0
+        let figures = try file.section("figures", of: header), lookup = try file.section("lookup", of: header)
+        try file.write(
+            kind: header.kind, schema: header.schema, head: header.head, logEnd: header.logEnd,
+            vaultSize: header.vaultSize, sections: [("figures", figures), ("model", section), ("lookup", lookup)],
+            chunked: ["model", "lookup"])
+        let rewritten = try ProjectionSnapshot.header(file)
+        let chunk = SnapshotChunks.size
+        #expect(try file.section("model", of: rewritten).count > 4 * chunk, "records cross chunks")
+        #expect(throws: SnapshotError.self) {
+            _ = try ProjectionSnapshot.model(file, header: rewritten, readAhead: chunk)
+        }
+        // Read ahead far enough, everything read was checked: the same model, whatever it says.
+        #expect(try ProjectionSnapshot.model(file, header: rewritten).0 == model)
+        // Written again as it was, it reads back whole, a chunk ahead at a time too.
+        Files.write(file.path, pristine)
+        #expect(try ProjectionSnapshot.model(file, header: header, readAhead: chunk).0 == model)
+        #expect(try ProjectionSnapshot.model(file, header: header).0 == model)
+    }
 }
 
 /// A read model folded event by event, as a replay folds it (every event recorded at the
