@@ -195,7 +195,7 @@ public enum ProjectionSnapshot {
         // The section is read and checked chunk by chunk as far as the next record may reach,
         // and its pages go back to the system behind the reader: it is never resident whole
         // (it is about as large as the rows built from it), and hashing it goes with reading
-        // it, on the reading thread.
+        // it, a few megabytes at a time on every core.
         let buffer = try file.streamedSectionBuffer(
             "model", of: header, releaseStep: releaseStep, readAhead: readAhead)
         let raw = buffer.bytes
