@@ -223,9 +223,19 @@ public struct DisclosurePolicy: Sendable {
         of people: @autoclosure () -> [PersonView], by key: SegmentKey, k: Int
     ) -> (PersonView) -> String {
         guard protects else { return key.value(of:) }
-        var populations: [String: Population] = [:]
         let people = people()
-        for (person, cellKey) in zip(people, keys(of: people.map(\.id))) {
+        return labels(of: people, keys: keys(of: people.map(\.id)), by: key, k: k)
+    }
+
+    /// `labels(of:by:k:)` for people whose record keys are known (`keys`, in their order):
+    /// each key is an HMAC, and a caller that has them need not compute them again.
+    public func labels(
+        of people: [PersonView], keys: [CellKey], by key: SegmentKey, k: Int
+    ) -> (PersonView) -> String {
+        guard protects else { return key.value(of:) }
+        precondition(people.count == keys.count, "a key for each person")
+        var populations: [String: Population] = [:]
+        for (person, cellKey) in zip(people, keys) {
             populations[key.value(of: person), default: Population()].add(cellKey)
         }
         let small = Set(populations.filter { $0.value.size < k || size($0.value) < k }.keys)

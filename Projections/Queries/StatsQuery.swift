@@ -229,20 +229,23 @@ public enum StatsQuery {
                 )] = [:]
             let activity = input.model.activity()
             // Only the analysts' labels look at the population (in any order: they count it).
-            let label = policy.labels(
-                of: options.segment == nil
-                    ? people : input.model.people.values.filter { scope.ids.contains($0.programme) }, by: by, k: k)
+            let label =
+                options.segment == nil
+                ? policy.labels(of: people, keys: keys, by: by, k: k)
+                : policy.labels(
+                    of: input.model.people.values.filter { scope.ids.contains($0.programme) }, by: by, k: k)
             // The record keys the figures computed, one per person in `people`.
             assert(keys.count == people.count, "a key for each person")
             for (person, key) in zip(people, keys) {
                 let done = activity[person.id] ?? (0, 0)
-                var g = groups[label(person)] ?? (Population(), 0, 0, Magnitude(), Magnitude())
+                let name = label(person)
+                var g = groups[name] ?? (Population(), 0, 0, Magnitude(), Magnitude())
                 g.population.add(key)
                 if person.withdrawnOn != nil { g.withdrawn += 1 }
                 if done.goalsReached > 0 { g.reachedAGoal += 1 }
                 g.sessions.add(done.sessions)
                 g.goalsReached.add(done.goalsReached)
-                groups[label(person)] = g
+                groups[name] = g
             }
             var rows: [JSONValue] = []
             var tableRows: [[String]] = []
