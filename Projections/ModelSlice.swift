@@ -279,14 +279,7 @@ extension ProjectionSnapshot {
         var model = ProgrammeReadModel()
         let voided = try section.read(from: modelHeaderBytes) {
             (r: inout SnapshotReader) throws(SnapshotError) -> [Int: Int] in
-            try readProgrammes(&r, into: &model)
-            var voided: [Int: Int] = [:]
-            for _ in 0..<(try r.readCount()) {
-                let seq = try r.readInt()
-                voided[seq] = try r.readInt()
-            }
-            try model.peopleRows.readDictionaries(&r)
-            try model.tandemRows.readDictionaries(&r)
+            let voided = try readPrefix(&r, into: &model)
             guard r.position == lookup.prefixEnd else { throw .malformed("the lookup does not fit the model") }
             return voided
         }

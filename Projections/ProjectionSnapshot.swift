@@ -227,14 +227,7 @@ public enum ProjectionSnapshot {
             }
             var r = try window(modelHeaderBytes)
             var model = ProgrammeReadModel()
-            try readProgrammes(&r, into: &model)
-            var voided: [Int: Int] = [:]
-            for _ in 0..<(try r.readCount()) {
-                let seq = try r.readInt()
-                voided[seq] = try r.readInt()
-            }
-            try model.peopleRows.readDictionaries(&r)
-            try model.tandemRows.readDictionaries(&r)
+            let voided = try readPrefix(&r, into: &model)
             for _ in 0..<(try r.readCount()) { model.swaps[try id(&r)] = try r.readInt() }
             for _ in 0..<(try r.readCount()) {
                 let key = DayKey(programme: try id(&r), day: try r.readInt())
@@ -270,14 +263,19 @@ public enum ProjectionSnapshot {
             let peopleReader = model.peopleRows
             if !adopting { model.peopleRows.reserveCapacity(people) }
             var activeTandems: Int32 = -1
+            /// Reads one record with `read` through a checked window, and hands the pages
+            /// behind it back.
+            @Sendable func checkedRecord<Record>(
+                _ r: inout SnapshotReader, _ read: (inout SnapshotReader) throws(SnapshotError) -> Record
+            ) throws(SnapshotError) -> Record {
+                defer { buffer.release(below: r.position) }
+                var checked = try window(r.position)
+                defer { r.position = checked.position }
+                return try read(&checked)
+            }
             r.position = try pipelined(
                 people, from: r,
-                decode: { r throws(SnapshotError) in
-                    defer { buffer.release(below: r.position) }
-                    var checked = try window(r.position)
-                    defer { r.position = checked.position }
-                    return try peopleReader.readRecord(&checked)
-                }
+                decode: { r throws(SnapshotError) in try checkedRecord(&r, peopleReader.readRecord) }
             ) { record throws(SnapshotError) in
                 activeTandems = max(activeTandems, record.row.activeTandem)
                 model.peopleRows.append(record, indexed: !adopting)
@@ -292,12 +290,7 @@ public enum ProjectionSnapshot {
             if !adopting { model.tandemRows.reserveCapacity(tandems) }
             r.position = try pipelined(
                 tandems, from: r,
-                decode: { r throws(SnapshotError) in
-                    defer { buffer.release(below: r.position) }
-                    var checked = try window(r.position)
-                    defer { r.position = checked.position }
-                    return try tandemReader.readRecord(&checked)
-                }
+                decode: { r throws(SnapshotError) in try checkedRecord(&r, tandemReader.readRecord) }
             ) { record throws(SnapshotError) in
                 guard record.row.mentor >= 0, record.row.mentor < people, record.row.mentee >= 0,
                     record.row.mentee < people
@@ -489,6 +482,23 @@ public enum ProjectionSnapshot {
             return .object(object)
         default: throw .malformed("a value of unknown type")
         }
+    }
+
+    /// Reads what the whole model and a slice both read first: the programmes, the voids
+    /// honoured, and the dictionaries the rows number things by.
+    /// - Returns: the voids (voided seq → the void's seq).
+    static func readPrefix(
+        _ r: inout SnapshotReader, into model: inout ProgrammeReadModel
+    ) throws(SnapshotError) -> [Int: Int] {
+        try readProgrammes(&r, into: &model)
+        var voided: [Int: Int] = [:]
+        for _ in 0..<(try r.readCount()) {
+            let seq = try r.readInt()
+            voided[seq] = try r.readInt()
+        }
+        try model.peopleRows.readDictionaries(&r)
+        try model.tandemRows.readDictionaries(&r)
+        return voided
     }
 
     static func readProgrammes(_ r: inout SnapshotReader, into model: inout ProgrammeReadModel) throws(SnapshotError) {

@@ -132,7 +132,6 @@ private final class KeptForExit<Value> {
 }
 
 extension CommandContext {
-
     /// Writes a line to standard output.
     public func print(_ line: String = "") { stdout.write(line + "\n") }
 
