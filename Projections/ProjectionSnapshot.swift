@@ -263,19 +263,16 @@ public enum ProjectionSnapshot {
             let peopleReader = model.peopleRows
             if !adopting { model.peopleRows.reserveCapacity(people) }
             var activeTandems: Int32 = -1
-            /// Reads one record with `read` through a checked window, and hands the pages
-            /// behind it back.
-            @Sendable func checkedRecord<Record>(
-                _ r: inout SnapshotReader, _ read: (inout SnapshotReader) throws(SnapshotError) -> Record
-            ) throws(SnapshotError) -> Record {
-                defer { buffer.release(below: r.position) }
-                var checked = try window(r.position)
-                defer { r.position = checked.position }
-                return try read(&checked)
-            }
             r.position = try pipelined(
                 people, from: r,
-                decode: { r throws(SnapshotError) in try checkedRecord(&r, peopleReader.readRecord) }
+                decode: { r throws(SnapshotError) in
+                    // Written out for each kind of record: through one generic function
+                    // (not specialised here) time travel on the 10M store took a quarter longer.
+                    defer { buffer.release(below: r.position) }
+                    var checked = try window(r.position)
+                    defer { r.position = checked.position }
+                    return try peopleReader.readRecord(&checked)
+                }
             ) { record throws(SnapshotError) in
                 activeTandems = max(activeTandems, record.row.activeTandem)
                 model.peopleRows.append(record, indexed: !adopting)
@@ -290,7 +287,12 @@ public enum ProjectionSnapshot {
             if !adopting { model.tandemRows.reserveCapacity(tandems) }
             r.position = try pipelined(
                 tandems, from: r,
-                decode: { r throws(SnapshotError) in try checkedRecord(&r, tandemReader.readRecord) }
+                decode: { r throws(SnapshotError) in
+                    defer { buffer.release(below: r.position) }
+                    var checked = try window(r.position)
+                    defer { r.position = checked.position }
+                    return try tandemReader.readRecord(&checked)
+                }
             ) { record throws(SnapshotError) in
                 guard record.row.mentor >= 0, record.row.mentor < people, record.row.mentee >= 0,
                     record.row.mentee < people
