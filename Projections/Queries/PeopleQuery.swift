@@ -43,9 +43,11 @@ public enum PeopleQuery {
         if let programme = options.programme, input.model.programmes[programme] == nil {
             throw QueryError.unknownProgramme(programme, known: input.model.programmeOrder)
         }
-        var people = input.model.people.values.filter { options.programme == nil || $0.programme == options.programme! }
+        // In id order, sorted as (id, row) pairs: sorting a million views moved each whole.
+        var people = input.model.peopleRows.rowsInIDOrder(programme: options.programme).map {
+            input.model.peopleRows.view($0, tandems: input.model.tandemRows)
+        }
         if let me = input.disclosure.ownTandemsOf { people = people.filter { $0.id == me } }
-        people.sort { $0.id < $1.id }
         let profiles = try input.profiles(of: people.map(\.id))
         let needle = options.search.map { Field.fold($0.trimmed) }
         var rows: [JSONValue] = []

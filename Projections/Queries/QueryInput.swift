@@ -40,10 +40,13 @@ public struct QueryInput: Sendable {
     /// over the vault for those not read before.
     /// - Throws: `SystemError` if the vault cannot be read.
     public func profiles(of people: some Sequence<ParticipantID>) throws -> [ParticipantID: Profile] {
+        // Sized up front: a listing of everyone grows each of these to a million entries.
         var refs: [String: ParticipantID] = [:]
+        refs.reserveCapacity(people.underestimatedCount)
         for id in people { if let ref = model.people.profileRef(of: id) { refs[ref] = id } }
         let found = try profileCache.profiles(Set(refs.keys), vault: vault)
         var out: [ParticipantID: Profile] = [:]
+        out.reserveCapacity(found.count)
         for (ref, profile) in found { if let id = refs[ref] { out[id] = profile } }
         return out
     }
@@ -142,13 +145,22 @@ final class ProfileCache: Sendable {
             try vault.forEachLine(withRefIn: missing) { line in
                 if let profile = line.payload?.profile { found[line.ref] = profile }
             }
-            lock.withLock { state in
+            let first = lock.withLock { state in
+                // The first read (all a one-shot process makes) becomes the cache as it is.
+                guard !state.asked.isEmpty else {
+                    (state.profiles, state.asked) = (found, missing)
+                    return true
+                }
                 state.profiles.merge(found) { $1 }
                 state.asked.formUnion(missing)
+                return false
             }
+            // Everything asked was read just now: what was found is the answer.
+            if first, missing.count == refs.count { return found }
         }
         return lock.withLock { state in
             var out: [String: Profile] = [:]
+            out.reserveCapacity(refs.count)
             for ref in refs { if let p = state.profiles[ref] { out[ref] = p } }
             return out
         }
