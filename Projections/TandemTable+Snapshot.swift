@@ -186,14 +186,9 @@ extension TandemRows {
     /// Writes tandem `number`'s check-ins in the order recorded: their count, then each
     /// member's people row, rating and day.
     func writeCheckIns(of number: Int32, into w: inout SnapshotWriter) {
-        var list: [CheckInRow] = []
-        var c = rows[number].lastCheckIn
-        while c >= 0 {
-            list.append(checkInRows[c])
-            c = checkInRows[c].previous
-        }
+        let list = checkInRows(of: number)
         w.write(UInt64(list.count))
-        for checkIn in list.reversed() {
+        for checkIn in list {
             w.write(Int(checkIn.participant))
             w.write(Int(checkIn.rating))
             w.write(Int(checkIn.on))

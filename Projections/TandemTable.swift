@@ -170,19 +170,24 @@ struct TandemRows: Sendable {
         rows[number].lastCheckIn = checkInRows.append(row: checkIn)
     }
 
-    /// Tandem `number`'s check-ins in the order recorded, their members named by `people`.
-    func checkIns(of number: Int32, people: PeopleRows) -> [CheckInView] {
-        var out: [CheckInView] = []
+    /// Tandem `number`'s check-in rows in the order recorded (the links run from the latest).
+    func checkInRows(of number: Int32) -> [CheckInRow] {
+        var list: [CheckInRow] = []
         var c = rows[number].lastCheckIn
         while c >= 0 {
-            let r = checkInRows[c]
-            out.append(
-                CheckInView(
-                    tandem: rows[number].id, participant: people.id(ofRow: r.participant), rating: Int(r.rating),
-                    on: BusinessDate(dayNumber: Int(r.on))))
-            c = r.previous
+            list.append(checkInRows[c])
+            c = checkInRows[c].previous
         }
-        return out.reversed()
+        return list.reversed()
+    }
+
+    /// Tandem `number`'s check-ins in the order recorded, their members named by `people`.
+    func checkIns(of number: Int32, people: PeopleRows) -> [CheckInView] {
+        checkInRows(of: number).map { r in
+            CheckInView(
+                tandem: rows[number].id, participant: people.id(ofRow: r.participant), rating: Int(r.rating),
+                on: BusinessDate(dayNumber: Int(r.on)))
+        }
     }
 
     /// Marks a tandem's goal reached, if it is there and not reached yet; returns whether it was.
