@@ -35,6 +35,65 @@ public enum AuditQuery {
         public var summary: String
         public var voided: Int?
         public var hash: String
+
+        /// The entry of a line of the trail.
+        /// - Throws: `EventDecodingError` for a line that does not decode.
+        init(_ line: LogLine, voidedBy: [Int: Int]) throws {
+            let recorded = try EventDecoder.decode(line)
+            seq = recorded.seq
+            at = recorded.at
+            actor = recorded.actor
+            // Whom the actor acted for is in the vault (new events): the audit says that
+            // someone was, not who.
+            onBehalfOf = recorded.onBehalfOf ?? recorded.onBehalfOfRef.map { _ in "someone (recorded in the vault)" }
+            type = recorded.event.type
+            summary = recorded.event.auditSummary
+            voided = voidedBy[recorded.seq]
+            hash = line.hash.hex
+        }
+
+        /// The table's cells, in the order of `AuditQuery.headers`.
+        var cells: [String] {
+            let by = onBehalfOf.map { "\(actor) for \($0)" } ?? actor
+            let flag = voided.map { "[voided by seq \($0)] " } ?? ""
+            return [String(seq), at.rfc3339.replacingT(), by, flag + summary]
+        }
+
+        /// The JSON values, in the order of `AuditQuery.keys`.
+        var values: [JSONValue] {
+            [
+                .int(Int64(seq)), .string(at.rfc3339), .string(actor), onBehalfOf.map(JSONValue.string) ?? .null,
+                .string(type), .string(summary), voided.map { .int(Int64($0)) } ?? .null, .string(hash),
+            ]
+        }
+    }
+
+    /// Ascending seqs kept as runs of consecutive ones: a whole log's trail is one run.
+    struct TrailSeqs {
+        private(set) var runs: [ClosedRange<Int>] = []
+        private(set) var count = 0
+
+        /// Adds `seq`, which must be above every seq added before.
+        mutating func append(_ seq: Int) {
+            assert(runs.last.map { $0.upperBound < seq } ?? true, "seqs out of order")
+            count += 1
+            if let last = runs.last, last.upperBound == seq - 1 {
+                runs[runs.count - 1] = last.lowerBound...seq
+            } else {
+                runs.append(seq...seq)
+            }
+        }
+
+        /// - Complexity: O(log runs).
+        func contains(_ seq: Int) -> Bool {
+            var low = 0
+            var high = runs.count
+            while low < high {
+                let mid = (low + high) / 2
+                if runs[mid].upperBound < seq { low = mid + 1 } else { high = mid }
+            }
+            return low < runs.count && runs[low].contains(seq)
+        }
     }
 
     /// Who is in which tandem as the trail unfolds: enough to tell which events touched whom.
@@ -45,7 +104,10 @@ public enum AuditQuery {
         var programmeOfPerson: [ParticipantID: ProgrammeID] = [:]
     }
 
-    /// The trail of `options.subject` in `window`.
+    /// The trail of `options.subject` in `window`, streamed: a first pass decides which lines
+    /// belong to it (keeping their seqs as runs, and which void voided each), and rendering
+    /// reads those lines again, row by row. The trail of a ten-million-event store is gigabytes
+    /// of text; it is never held whole.
     ///
     /// With a subject index (`--tandem`, `--participant`), only the lines it lists under the
     /// subject, its tandems and partners, every void, and the lines after the index are read:
@@ -54,8 +116,11 @@ public enum AuditQuery {
     /// after the index's head (every line, without an index) are added to `collecting`.
     /// - Throws: `DisclosureRefusal`, `QueryError` for an unknown subject, `LogError` and
     ///   `EventDecodingError` from reading the log, `SnapshotError` from a damaged index.
+    ///   Rendering the result reads the log again, and throws what that read throws.
+    /// - Complexity: memory O(runs of consecutive seqs in the trail + voids), besides the
+    ///   membership of tandems and people a pass over every line keeps.
     public static func run(
-        _ source: any LineSource, window: ReplayWindow, input: QueryInput, options: Options,
+        _ source: any AppendOnlyLog, window: ReplayWindow, input: QueryInput, options: Options,
         index: SubjectIndex.Reader? = nil, collecting builder: SubjectIndex.Builder? = nil
     ) throws -> QueryResult {
         try input.disclosure.permit(.audit)
@@ -68,8 +133,7 @@ public enum AuditQuery {
             }
         case .everything: break
         }
-        var entries: [Entry] = []
-        var included = Set<Int>()
+        var included = TrailSeqs()
         var voidedBy: [Int: Int] = [:]
         var membership = Membership()
         var swapChain: [String] = []
@@ -101,39 +165,25 @@ public enum AuditQuery {
                 let day = BusinessDate(recorded.at)
                 if let since = options.since, day < since { return }
                 if let until = options.until, day > until { return }
-                included.insert(recorded.seq)
-                // Whom the actor acted for is in the vault (new events): the audit says that
-                // someone was, not who.
-                let behalf =
-                    recorded.onBehalfOf ?? recorded.onBehalfOfRef.map { _ in "someone (recorded in the vault)" }
-                entries.append(
-                    Entry(
-                        seq: recorded.seq, at: recorded.at, actor: recorded.actor, onBehalfOf: behalf,
-                        type: recorded.event.type, summary: recorded.event.auditSummary, voided: nil,
-                        hash: line.hash.hex))
+                included.append(recorded.seq)
             }
         } catch is StopAudit {
         } catch is NeedsWholePass {
             return try run(source, window: window, input: input, options: options, collecting: builder)
         }
-        for i in entries.indices { entries[i].voided = voidedBy[entries[i].seq] }
-        let rows: [JSONValue] = entries.map { entry in
-            .object([
-                "seq": .int(Int64(entry.seq)), "at": .string(entry.at.rfc3339), "actor": .string(entry.actor),
-                "onBehalfOf": entry.onBehalfOf.map(JSONValue.string) ?? .null, "type": .string(entry.type),
-                "summary": .string(entry.summary), "voided": entry.voided.map { .int(Int64($0)) } ?? .null,
-                "hash": .string(entry.hash),
-            ])
-        }
-        let table = entries.map { entry -> [String] in
-            let actor = entry.onBehalfOf.map { "\(entry.actor) for \($0)" } ?? entry.actor
-            let summary = entry.voided.map { "[voided by seq \($0)] " } ?? ""
-            return [String(entry.seq), entry.at.rfc3339.replacingT(), actor, summary + entry.summary]
-        }
+        // Only the voids of lines in the trail are shown.
+        voidedBy = voidedBy.filter { included.contains($0.key) }
         var result = QueryResult(
-            basis: input.basis, payloadKey: "entries", payload: .array(rows),
-            table: TextTable(headers: ["seq", "recorded", "by", "what"], rows: table, numeric: [0]))
-        result.csvColumns = ["seq", "at", "actor", "onBehalfOf", "type", "summary", "voided", "hash"]
+            basis: input.basis, payloadKey: "entries", payload: .array([]),
+            table: TextTable(headers: headers, rows: [], numeric: numeric))
+        result.csvColumns = keys
+        result.stream = StreamedList(headers: headers, numeric: numeric, keys: keys, count: included.count) {
+            [runs = included.runs, voidedBy] part, body in
+            try source.forEachLine(inRuns: runs) { line in
+                let entry = try Entry(line, voidedBy: voidedBy)
+                try body(part == .cells ? entry.cells : [], part == .values ? entry.values : [])
+            }
+        }
         result.linesRead = linesRead
         if case .participant = options.subject, !swapChain.isEmpty {
             result.extra.append(("partners", .array(swapChain.map(JSONValue.string))))
@@ -141,6 +191,10 @@ public enum AuditQuery {
         }
         return result
     }
+
+    static let headers = ["seq", "recorded", "by", "what"]
+    static let numeric: Set<Int> = [0]
+    static let keys = ["seq", "at", "actor", "onBehalfOf", "type", "summary", "voided", "hash"]
 
     struct StopAudit: Error {}
 

@@ -149,8 +149,16 @@ public struct QueryResult: Sendable {
     /// The whole JSON document: one object with the basis beside the payload.
     ///
     /// - Complexity: O(n) in the rows, which are materialised here; rendering streams them.
+    /// A streamed list is produced here and held whole; if it cannot be produced (a log
+    /// damaged under the query), it holds the rows before the damage: `Renderer.write`
+    /// reports such damage.
     public var json: JSONValue {
-        .object(JSONObject(members.map { key, value in (key, rows[key].map { .array($0.values) } ?? value) }))
+        .object(
+            JSONObject(
+                members.map { key, value in
+                    if key == payloadKey, let stream { return (key, .array((try? stream.objects()) ?? [])) }
+                    return (key, rows[key].map { .array($0.values) } ?? value)
+                }))
     }
 }
 
@@ -194,6 +202,15 @@ public struct StreamedList: Sendable {
     /// - Throws: what producing the rows throws (a store damaged under the query), or `body`.
     public func forEach(_ part: Part, _ body: ([String], [JSONValue]) throws -> Void) throws {
         try rows(part, body)
+    }
+
+    /// Every row as a JSON object, held whole: for callers that want values, not the command
+    /// line (which streams).
+    /// - Throws: what producing the rows throws.
+    public func objects() throws -> [JSONValue] {
+        var out: [JSONValue] = []
+        try forEach(.values) { _, values in out.append(.object(JSONObject(zip(keys, values).map { ($0, $1) }))) }
+        return out
     }
 
     /// One row as a compact JSON object.

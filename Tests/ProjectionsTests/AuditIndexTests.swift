@@ -54,7 +54,9 @@ struct AuditIndexTests {
     static func text(_ run: () throws -> QueryResult) -> String {
         do {
             let result = try run()
-            return "\(result.payload) \(result.extra.map { "\($0.0)=\($0.1)" }) \(result.notes)"
+            var text = ""
+            try Renderer.write(result, as: .json) { text += $0 }
+            return text
         } catch {
             return "error: \(error)"
         }

@@ -1,0 +1,117 @@
+import EventLog
+import Mentoring
+import TestSupport
+import Testing
+
+@testable import Projections
+
+/// The whole trail is streamed: a first pass keeps only which seqs belong to it, and
+/// rendering reads those lines again. Checked against the trail worked out here from every
+/// decoded line, in windows that leave gaps in it, in all three forms.
+@Suite("Audit trail: streamed, the same entries as every line decoded")
+struct AuditStreamTests {
+    /// The trail of the whole log as the test computes it: every line recorded by
+    /// `recordedBy`, up to `knownAt`, about a day up to `asOf`, recorded in `since...until`,
+    /// with the seq of the void that voided it (if that void is in the trail too).
+    static func expected(
+        _ store: Store, window: ReplayWindow, since: BusinessDate?, until: BusinessDate?
+    ) throws -> [[String: JSONValue]] {
+        var decoded: [(RecordedEvent, String)] = []
+        try store.events.forEachLine(from: 1, after: nil) { line in
+            decoded.append((try EventDecoder.decode(line), line.hash.hex))
+        }
+        func inTrail(_ recorded: RecordedEvent) -> Bool {
+            if let limit = window.knownAt, recorded.seq > limit { return false }
+            if let cutoff = window.recordedBy, recorded.at > cutoff { return false }
+            guard window.admits(recorded.event.businessDate) else { return false }
+            let day = BusinessDate(recorded.at)
+            return (since.map { day >= $0 } ?? true) && (until.map { day <= $0 } ?? true)
+        }
+        let kept = decoded.filter { inTrail($0.0) }
+        // A void marks what it voided wherever the void itself falls, if it was known then.
+        var voidedBy: [Int: Int] = [:]
+        for (recorded, _) in decoded {
+            if let limit = window.knownAt, recorded.seq > limit { continue }
+            if let cutoff = window.recordedBy, recorded.at > cutoff { continue }
+            if let target = recorded.event.voidTarget { voidedBy[target] = recorded.seq }
+        }
+        return kept.map { recorded, hash in
+            [
+                "seq": .int(Int64(recorded.seq)), "at": .string(recorded.at.rfc3339), "actor": .string(recorded.actor),
+                "type": .string(recorded.event.type), "summary": .string(recorded.event.auditSummary),
+                "voided": voidedBy[recorded.seq].map { .int(Int64($0)) } ?? .null, "hash": .string(hash),
+            ]
+        }
+    }
+
+    static func rendered(_ result: QueryResult, _ format: Renderer.Format) throws -> String {
+        var text = ""
+        try Renderer.write(result, as: format) { text += $0 }
+        return text
+    }
+
+    @Test("every form lists the trail a pass over the decoded lines finds, gaps and voids included", arguments: 0..<3)
+    func streamedTrail(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let (_, store, service) = try TimeTravelTests.generated(
+            seed: UInt64(seed) &+ 9300, steps: 220, backdating: true, in: directory)
+        let head = try store.events.readHead()
+        let input = try service.input(QueryService.Request(viewer: .auditor, today: AuditIndexTests.today))
+        var voidsShown = 0
+        let cases: [(ReplayWindow, BusinessDate?, BusinessDate?)] = [
+            (.everything, nil, nil),
+            (ReplayWindow(asOf: BusinessDate("2027-03-01")!), nil, nil),
+            (ReplayWindow(knownAt: head.seq * 2 / 3), nil, nil),
+            (.everything, BusinessDate("2026-09-01"), BusinessDate("2027-02-01")),
+        ]
+        for (window, since, until) in cases {
+            let result = try AuditQuery.run(
+                store.events, window: window, input: input,
+                options: AuditQuery.Options(since: since, until: until))
+            let want = try Self.expected(store, window: window, since: since, until: until)
+            let list = try #require(result.stream, "the trail is streamed")
+            #expect(list.count == want.count)
+            let json = try JSONScanner.parse(Array(try Self.rendered(result, .json).utf8))
+            let got = try #require(json.objectValue?["entries"]?.arrayValue).map { $0.objectValue! }
+            #expect(got.count == want.count, "seed \(seed), \(window)")
+            for (entry, wanted) in zip(got, want) {
+                for (key, value) in wanted {
+                    #expect(entry[key] == value, "seed \(seed), \(window), seq \(wanted["seq"]!)")
+                }
+            }
+            voidsShown += want.filter { $0["voided"] != .null }.count
+            // The table and CSV show the same rows, in the same order.
+            let table = try Self.rendered(result, .table).split(separator: "\n")
+            let csv = try Self.rendered(result, .csv).split(separator: "\r\n")
+            #expect(csv.count == want.count + 1)
+            #expect(table.count == (want.isEmpty ? 2 : want.count + 3))
+            for (i, wanted) in want.enumerated() {
+                let seq = String(wanted["seq"]!.intValue!)
+                #expect(csv[i + 1].hasPrefix(seq + ","))
+                #expect(table[i + 2].trimmingPrefix(while: { $0 == " " }).hasPrefix(seq + "  "))
+                if let by = wanted["voided"]?.intValue {
+                    #expect(table[i + 2].contains("[voided by seq \(by)]"))
+                }
+            }
+        }
+        #expect(voidsShown > 0, "seed \(seed): some voided entries are in the trails")
+    }
+
+    @Test("runs of seqs: membership and count as a set's, on seeded random seqs")
+    func seqRuns() {
+        var generator = SeededGenerator(seed: 77)
+        for _ in 0..<50 {
+            var runs = AuditQuery.TrailSeqs()
+            var set = Set<Int>()
+            var seq = Int.random(in: 1...5, using: &generator)
+            for _ in 0..<Int.random(in: 0...200, using: &generator) {
+                runs.append(seq)
+                set.insert(seq)
+                seq += Int.random(in: 0...3, using: &generator) == 0 ? Int.random(in: 2...9, using: &generator) : 1
+            }
+            #expect(runs.count == set.count)
+            #expect(runs.runs == SeqRuns.of(set.sorted()))
+            for probe in 0...(seq + 2) { #expect(runs.contains(probe) == set.contains(probe), "seq \(probe)") }
+        }
+    }
+}
