@@ -40,7 +40,9 @@ extension SessionIndex {
         /// The tandems and their records' numbers, in the order the tandems sort.
         let order: [(tandem: TandemID, record: Int32)]
         /// How many sessions each programme has.
-        public let counts: [ProgrammeID: Int]
+        public private(set) var counts: [ProgrammeID: Int]
+        /// What a window of history leaves of the listing; nil for the whole log.
+        var narrowing: Narrowing?
 
         /// A listing of sections built in memory.
         /// - Throws: `SnapshotError` for a malformed record.
@@ -99,9 +101,9 @@ extension SessionIndex {
                 let mid = (low + high) / 2
                 if order[mid].tandem < tandem { low = mid + 1 } else { high = mid }
             }
-            guard low < order.count, order[low].tandem == tandem else { return }
+            let position = low < order.count && order[low].tandem == tandem ? low : nil
             try storage.withSection { section in
-                _ = try decode(try KeyedSection.record(Int(order[low].record), in: section).payload, tables, body)
+                try sessions(of: tandem, at: position, in: section, programme: nil, body)
             }
         }
 
@@ -109,10 +111,160 @@ extension SessionIndex {
         /// - Throws: `SnapshotError` if a record no longer reads (the file was changed under
         ///   the mapping); what `body` throws.
         public func forEach(programme: ProgrammeID?, _ body: (TandemID, Entry) throws -> Void) throws {
+            // Tandems whose every listed session a later void removed come back in a window
+            // that leaves the void out: they are listed in their place among the others.
+            let returning = narrowing?.returningTandems ?? []
+            var next = 0
             try storage.withSection { section in
-                for (tandem, number) in order {
+                for (position, (tandem, _)) in order.enumerated() {
+                    while next < returning.count, returning[next] < tandem {
+                        try sessions(of: returning[next], at: nil, in: section, programme: programme) {
+                            try body(returning[next], $0)
+                        }
+                        next += 1
+                    }
+                    try sessions(of: tandem, at: position, in: section, programme: programme) { try body(tandem, $0) }
+                }
+                for tandem in returning[next...] {
+                    try sessions(of: tandem, at: nil, in: section, programme: programme) { try body(tandem, $0) }
+                }
+            }
+        }
+
+        /// One tandem's sessions: its record's (at `position` in `order`, if it has one), and
+        /// in a window, only those the window admits, with the sessions it restores in log
+        /// order among them.
+        private func sessions(
+            of tandem: TandemID, at position: Int?, in section: UnsafeRawBufferPointer, programme: ProgrammeID?,
+            _ body: (Entry) throws -> Void
+        ) throws {
+            guard let narrowing else {
+                guard let position else { return }
+                let (_, payload) = try KeyedSection.record(Int(order[position].record), in: section)
+                _ = try decode(payload, tables, only: programme, body)
+                return
+            }
+            var restored: [Entry] = []
+            if let found = narrowing.restored[tandem], programme.map({ $0 == found.programme }) ?? true {
+                restored = found.sessions
+            }
+            var next = 0
+            if let position, narrowing.kept[position] {
+                let (_, payload) = try KeyedSection.record(Int(order[position].record), in: section)
+                _ = try decode(payload, tables, only: programme) { entry in
+                    while next < restored.count, restored[next].seq < entry.seq {
+                        try body(restored[next])
+                        next += 1
+                    }
+                    if narrowing.admits(entry) { try body(entry) }
+                }
+            }
+            for entry in restored[next...] { try body(entry) }
+        }
+
+        /// The listing as `window` sees the log up to seq `last` (the window's basis), from
+        /// this listing of the whole log, the log's `timeline` (covering at least this
+        /// listing's lines) and the window's `model`:
+        /// - a session is listed if the window admits its line (by seq, recording time and
+        ///   business day, as a windowed fold does) and the model has its tandem;
+        /// - a session voided by a void the window leaves out (recorded later) is listed
+        ///   again: its line is read from `log`. The whole log's listing has no voided session.
+        ///
+        /// Lines the timeline cannot judge alone (recorded on the cut-off day, or whose days
+        /// it could not read) are judged from the lines themselves.
+        /// - Complexity: one pass over the index, and a read of each line judged or restored.
+        /// - Throws: `SnapshotError` for a damaged index, or a restored line that is not a
+        ///   session; `LogError`, `EventDecodingError` from reading the log.
+        func narrowed(
+            to window: ReplayWindow, through last: Int, timeline: Timeline, model: ProgrammeReadModel,
+            log: any LineSource
+        ) throws -> Listing {
+            let last = min(last, window.knownAt ?? .max, timeline.count)
+            let kept = order.map { model.tandemRows.row(of: $0.tandem) != nil }
+            // What the window's voids left out: the sessions of voids it does not see.
+            var targets: [Int] = []
+            for void in timeline.voids where void.target <= last {
+                let seen =
+                    void.seq <= last
+                    && (window.recordedBy.map { cutoff in void.at.map { $0 <= cutoff } ?? true } ?? true)
+                if !seen { targets.append(void.target) }
+            }
+            var restored: [TandemID: (programme: ProgrammeID, sessions: [Entry])] = [:]
+            var decoder = EventDecoder()
+            try log.forEachLine(at: targets.sorted()) { line in
+                guard case .sessionHeld(let e) = try decoder.decode(line).event else { return }
+                guard window.admits(e.on), !(window.recordedBy.map { Replay.recordedAfter(line, $0) } ?? false),
+                    let tandem = model.tandems[e.tandem]
+                else { return }
+                restored[e.tandem, default: (tandem.programme, [])].sessions.append(
+                    Entry(
+                        seq: line.seq, on: e.on, minutes: e.minutes, mode: e.mode, topics: e.topics,
+                        hasNotes: e.personal != nil))
+            }
+            let listed = Set(order.map(\.tandem))
+            var narrowing = Narrowing(
+                window: window, last: last, timeline: timeline, kept: kept, restored: restored,
+                returningTandems: restored.keys.filter { !listed.contains($0) }.sorted())
+            // Counted in one pass; the lines the timeline is unsure of are judged one by one.
+            var counts: [ProgrammeID: Int] = [:]
+            var unsure: [Int: ProgrammeID] = [:]
+            try storage.withSection { section in
+                var doubts: [Int] = []
+                for (position, (_, number)) in order.enumerated() where kept[position] {
                     let (_, payload) = try KeyedSection.record(Int(number), in: section)
-                    _ = try decode(payload, tables, only: programme) { try body(tandem, $0) }
+                    var admitted = 0
+                    doubts.removeAll(keepingCapacity: true)
+                    let programme = try decode(payload, tables, withTopics: false) { entry in
+                        guard entry.seq <= last else { return }
+                        switch timeline.admission(entry.seq, window) {
+                        case .admitted: admitted += 1
+                        case .unsure: doubts.append(entry.seq)
+                        case .leftOut: break
+                        }
+                    }
+                    if admitted > 0 { counts[programme, default: 0] += admitted }
+                    for seq in doubts { unsure[seq] = programme }
+                }
+            }
+            try log.forEachLine(at: unsure.keys.sorted()) { line in
+                guard case .sessionHeld(let e) = try decoder.decode(line).event, let programme = unsure[line.seq] else {
+                    throw SnapshotError.doesNotMatchLog(seq: line.seq)
+                }
+                if window.admits(e.on), !(window.recordedBy.map { Replay.recordedAfter(line, $0) } ?? false) {
+                    narrowing.admittedUnsure.insert(line.seq)
+                    counts[programme, default: 0] += 1
+                }
+            }
+            for found in restored.values { counts[found.programme, default: 0] += found.sessions.count }
+            var out = self
+            out.narrowing = narrowing
+            out.counts = counts
+            return out
+        }
+
+        /// What a window of history leaves of a whole log's listing.
+        struct Narrowing: Sendable {
+            let window: ReplayWindow
+            /// The last seq the window sees.
+            let last: Int
+            let timeline: Timeline
+            /// Per tandem of `order`: whether the window's model has it.
+            let kept: [Bool]
+            /// The sessions of a void the window leaves out, by tandem, in log order.
+            let restored: [TandemID: (programme: ProgrammeID, sessions: [Entry])]
+            /// The tandems of `restored` without a record in the index, in order.
+            let returningTandems: [TandemID]
+            /// The sessions the timeline was unsure of that the window admits.
+            var admittedUnsure: Set<Int> = []
+
+            /// Whether the window admits a session of the whole log's listing.
+            @inline(__always)
+            func admits(_ entry: Entry) -> Bool {
+                guard entry.seq <= last else { return false }
+                switch timeline.admission(entry.seq, window) {
+                case .admitted: return true
+                case .leftOut: return false
+                case .unsure: return admittedUnsure.contains(entry.seq)
                 }
             }
         }

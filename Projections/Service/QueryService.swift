@@ -168,9 +168,11 @@ public struct QueryService: Sendable {
     /// the snapshot is brought up to date). When the log has not moved and the headline
     /// figures suffice, only they are read. Some tandems' sessions (`sessions --tandem`) come
     /// from the session index written with that snapshot: their lines are read by seq, and
-    /// the tail's are folded. Anything else (`--as-of`, `--known-at`, every tandem's sessions,
-    /// a snapshot or index that does not fit) is a replay from the first line, which for the
-    /// whole log leaves both for next time.
+    /// the tail's are folded. A window (`--as-of`, `--known-at`) resumes from the nearest
+    /// checkpoint it admits; every session in a window is the whole log's listing narrowed
+    /// to it (`listedInWindow`). Anything else (a snapshot or index that does not fit, no
+    /// timeline yet) is a replay from the first line, which for the whole log leaves both
+    /// for next time.
     func load(_ request: Request, window: ReplayWindow, today: BusinessDate, figuresSuffice: Bool) throws -> QueryInput
     {
         let vault = Vault(store: store)
@@ -297,6 +299,13 @@ public struct QueryService: Sendable {
                 }
             }
         }
+        // Every session in a window (`sessions --as-of`, an analyst's `activity --as-of`):
+        // the window's model, and the whole log's listing narrowed to the window.
+        if !whole, request.keepsSessions == .listed, !request.viewer.isParticipant,
+            let input = try listedInWindow(request, window: window, today: today)
+        {
+            return input
+        }
         // A window of history: from the nearest checkpoint it admits; without a timeline
         // yet, a replay that builds one.
         if !whole, request.keepsSessions == .none {
@@ -334,6 +343,29 @@ public struct QueryService: Sendable {
             if listing, let sessions { input.sessionListing = try SessionIndex.Listing(sessions) }
             return input
         }
+    }
+
+    /// The input of a query that lists every session in `window`: the window's model (time
+    /// travel, keeping no session), and the session index's listing of the whole log, brought
+    /// up to date and narrowed to the window with the timeline. Nil when there is no listing
+    /// or timeline to narrow (the caller replays keeping every session instead).
+    /// - Throws: what loading either input throws; `LogError`, `EventDecodingError` from
+    ///   reading the lines the narrowing judges or restores.
+    func listedInWindow(_ request: Request, window: ReplayWindow, today: BusinessDate) throws -> QueryInput? {
+        var modelRequest = request
+        modelRequest.keepsSessions = .none
+        var input = try load(modelRequest, window: window, today: today, figuresSuffice: false)
+        // The listing's head is at or after the window's basis: the log may have grown since.
+        var wholeRequest = Request(viewer: request.viewer, keepsSessions: .listed, figuresSuffice: true, today: today)
+        wholeRequest.kind = request.kind
+        let current = try load(wholeRequest, window: .everything, today: today, figuresSuffice: true)
+        guard let listing = current.sessionListing,
+            let timeline = try Timeline.cached(store, head: current.basis.head),
+            timeline.head == current.basis.head
+        else { return nil }
+        input.sessionListing = try listing.narrowed(
+            to: window, through: input.basis.head.seq, timeline: timeline, model: input.model, log: store.events)
+        return input
     }
 
     /// The input of a query confined to `confinement`, from a slice of the projections snapshot
