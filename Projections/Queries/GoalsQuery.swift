@@ -30,52 +30,79 @@ public enum GoalsQuery {
     public struct Options: Sendable {
         public var programme: ProgrammeID?
         public var tandem: TandemID?
+        /// Up to how many goals the answer holds as values; more are streamed
+        /// (`QueryResult.stream`), which prints the same.
+        public var heldUpTo = 10_000
         public init(programme: ProgrammeID? = nil, tandem: TandemID? = nil) {
             self.programme = programme
             self.tandem = tandem
         }
     }
 
+    /// - Complexity: a store's every goal (1.4 million in ten million events) is streamed,
+    ///   tandem by tandem, never held as values.
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
         try input.disclosure.permit(.goals)
         let tandems = try TandemScope.select(input, programme: options.programme, tandem: options.tandem)
-        let goals = tandems.flatMap { input.model.goals[$0.id] ?? [] }
-        let active = Set(tandems.filter { $0.status == .active }.map(\.id))
-        var isMember = false
-        if input.disclosure.ownTandemsOf != nil { isMember = true }
-        let texts = isMember ? try input.texts(Set(goals.map(\.textRef))) : [:]
-        var rows: [JSONValue] = []
-        var table: [[String]] = []
-        for goal in goals {
+        let isMember = input.disclosure.ownTandemsOf != nil
+        // Only members see texts, of their own few tandems.
+        let texts =
+            isMember ? try input.texts(Set(tandems.flatMap { (input.model.goals[$0.id] ?? []).map(\.textRef) })) : [:]
+        let asOf = input.asOf
+        @Sendable func row(_ goal: GoalView, of tandem: TandemView) -> (cells: [String], values: [JSONValue]) {
             // Only a running tandem can be late: a goal left open when its tandem ended is
             // unreached, not overdue for ever after.
-            let overdue =
-                goal.reached == nil && active.contains(goal.tandem) && (goal.due.map { $0 < input.asOf } ?? false)
-            var object: JSONObject = [
-                "tandem": .string(goal.tandem.rawValue), "goal": .string(goal.goal.rawValue),
-                "category": goal.category.map(JSONValue.string) ?? .null, "set": .string(goal.set.description),
-                "due": Format.date(goal.due), "reached": Format.date(goal.reached),
-                "daysToReach": goal.reached.map { .int(Int64(goal.set.days(to: $0))) } ?? .null,
-                "overdue": .bool(overdue),
+            let overdue = goal.reached == nil && tandem.status == .active && (goal.due.map { $0 < asOf } ?? false)
+            var values: [JSONValue] = [
+                .string(goal.tandem.rawValue), .string(goal.goal.rawValue),
+                goal.category.map(JSONValue.string) ?? .null, .string(goal.set.description), Format.date(goal.due),
+                Format.date(goal.reached), goal.reached.map { .int(Int64(goal.set.days(to: $0))) } ?? .null,
+                .bool(overdue),
             ]
-            if isMember { object["text"] = texts[goal.textRef].map(JSONValue.string) ?? .null }
-            rows.append(.object(object))
-            var row = [
+            var cells = [
                 goal.tandem.rawValue, goal.goal.rawValue, goal.category ?? "-", goal.set.description,
-                Format.cell(goal.due),
-                Format.cell(goal.reached), overdue ? "overdue" : "",
+                Format.cell(goal.due), Format.cell(goal.reached), overdue ? "overdue" : "",
             ]
-            if isMember { row.append(texts[goal.textRef] ?? "-") }
-            table.append(row)
+            if isMember {
+                values.append(texts[goal.textRef].map(JSONValue.string) ?? .null)
+                cells.append(texts[goal.textRef] ?? "-")
+            }
+            return (cells, values)
         }
-        var headers = ["tandem", "goal", "category", "set", "due", "reached", "status"]
-        if isMember { headers.append("text") }
-        var result = QueryResult(
-            basis: input.basis, payloadKey: "goals", payload: .array(rows),
-            table: TextTable(headers: headers, rows: table))
-        result.csvColumns =
+        let headers = ["tandem", "goal", "category", "set", "due", "reached", "status"] + (isMember ? ["text"] : [])
+        let keys =
             ["tandem", "goal", "category", "set", "due", "reached", "daysToReach", "overdue"]
             + (isMember ? ["text"] : [])
+        let model = input.model
+        let count = tandems.reduce(0) { $0 + (model.goals[$1.id]?.count ?? 0) }
+        var result: QueryResult
+        if count > options.heldUpTo {
+            result = QueryResult(
+                basis: input.basis, payloadKey: "goals", payload: .array([]),
+                table: TextTable(headers: headers, rows: []))
+            result.stream = StreamedList(headers: headers, numeric: [], keys: keys, count: count) { part, body in
+                for tandem in tandems {
+                    for goal in model.goals[tandem.id] ?? [] {
+                        let (cells, values) = row(goal, of: tandem)
+                        try body(part == .cells ? cells : [], part == .values ? values : [])
+                    }
+                }
+            }
+        } else {
+            var rows: [JSONValue] = []
+            var table: [[String]] = []
+            for tandem in tandems {
+                for goal in model.goals[tandem.id] ?? [] {
+                    let (cells, values) = row(goal, of: tandem)
+                    rows.append(.object(JSONObject(zip(keys, values).map { ($0, $1) })))
+                    table.append(cells)
+                }
+            }
+            result = QueryResult(
+                basis: input.basis, payloadKey: "goals", payload: .array(rows),
+                table: TextTable(headers: headers, rows: table))
+        }
+        result.csvColumns = keys
         result.confidentialRead = isMember && !texts.isEmpty
         return result
     }

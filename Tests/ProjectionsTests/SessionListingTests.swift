@@ -132,6 +132,37 @@ struct SessionListingTests {
         #expect(streamed > 0)
     }
 
+    @Test("goals streamed print as goals held, for every viewer and programme", arguments: 0..<3)
+    func goalsStreamedAsHeld(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let (history, store, service) = try TimeTravelTests.generated(
+            seed: UInt64(seed) &+ 8500, steps: 240, in: directory)
+        let model = try ProgrammeReadModel.replay(store.events, vault: Vault(store: store)).fold
+        let member = try #require(model.tandems.values.first { !(model.goals[$0.id] ?? []).isEmpty }).mentor
+        var streamed = 0, overdue = 0
+        for viewer in [Viewer.coordinator, .auditor, .participant(member)] {
+            let input = try service.input(QueryService.Request(viewer: viewer, today: Self.today))
+            for programme in [nil, history.programme] {
+                var options = GoalsQuery.Options(programme: programme)
+                let held = try GoalsQuery.run(input, options)
+                options.heldUpTo = 0
+                let stream = try GoalsQuery.run(input, options)
+                #expect(held.stream == nil)
+                if stream.stream != nil { streamed += 1 }
+                #expect(stream.confidentialRead == held.confidentialRead)
+                overdue += Renderer.render(held, as: .table).components(separatedBy: "overdue").count - 1
+                for format in Renderer.Format.allCases {
+                    var text = ""
+                    try Renderer.write(stream, as: format, width: 120) { text += $0 }
+                    #expect(
+                        text == Renderer.render(held, as: format, width: 120), "seed \(seed), \(viewer), \(format)")
+                }
+            }
+        }
+        #expect(streamed > 0)
+        #expect(overdue > 0, "seed \(seed): some goals are overdue")
+    }
+
     @Test("a view that may not run a query is refused before the store is read")
     func refusedBeforeReading() throws {
         let directory = TemporaryDirectory()
