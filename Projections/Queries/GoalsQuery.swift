@@ -75,34 +75,17 @@ public enum GoalsQuery {
             + (isMember ? ["text"] : [])
         let model = input.model
         let count = tandems.reduce(0) { $0 + (model.goals[$1.id]?.count ?? 0) }
-        var result: QueryResult
-        if count > options.heldUpTo {
-            result = QueryResult(
-                basis: input.basis, payloadKey: "goals", payload: .array([]),
-                table: TextTable(headers: headers, rows: []))
-            result.stream = StreamedList(headers: headers, numeric: [], keys: keys, count: count) { part, body in
-                for tandem in tandems {
-                    for goal in model.goals[tandem.id] ?? [] {
-                        let (cells, values) = row(goal, of: tandem)
-                        try body(part == .cells ? cells : [], part == .values ? values : [])
-                    }
-                }
-            }
-        } else {
-            var rows: [JSONValue] = []
-            var table: [[String]] = []
+        var result = try QueryResult.list(
+            basis: input.basis, payloadKey: "goals", headers: headers, keys: keys, count: count,
+            heldUpTo: options.heldUpTo
+        ) { body in
             for tandem in tandems {
                 for goal in model.goals[tandem.id] ?? [] {
                     let (cells, values) = row(goal, of: tandem)
-                    rows.append(.object(JSONObject(zip(keys, values).map { ($0, $1) })))
-                    table.append(cells)
+                    try body(cells, values)
                 }
             }
-            result = QueryResult(
-                basis: input.basis, payloadKey: "goals", payload: .array(rows),
-                table: TextTable(headers: headers, rows: table))
         }
-        result.csvColumns = keys
         result.confidentialRead = isMember && !texts.isEmpty
         return result
     }

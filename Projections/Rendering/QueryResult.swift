@@ -162,6 +162,39 @@ public struct QueryResult: Sendable {
     }
 }
 
+extension QueryResult {
+    /// A list answer of `count` rows: held as values up to `heldUpTo` rows, else streamed
+    /// (`stream`), which prints the same. `rows` produces each row's table cells and JSON
+    /// values (one per key), the same rows every time it is called; the CSV columns are `keys`.
+    /// - Throws: what `rows` throws, when the list is held.
+    public static func list(
+        basis: Basis, payloadKey: String, headers: [String], numeric: Set<Int> = [], keys: [String], count: Int,
+        heldUpTo: Int, rows: @escaping @Sendable (_ row: ([String], [JSONValue]) throws -> Void) throws -> Void
+    ) rethrows -> QueryResult {
+        var result: QueryResult
+        if count > heldUpTo {
+            result = QueryResult(
+                basis: basis, payloadKey: payloadKey, payload: .array([]),
+                table: TextTable(headers: headers, rows: [], numeric: numeric))
+            result.stream = StreamedList(headers: headers, numeric: numeric, keys: keys, count: count) { _, body in
+                try rows(body)
+            }
+        } else {
+            var objects: [JSONValue] = []
+            var table: [[String]] = []
+            try rows { cells, values in
+                objects.append(.object(JSONObject(zip(keys, values).map { ($0, $1) })))
+                table.append(cells)
+            }
+            result = QueryResult(
+                basis: basis, payloadKey: payloadKey, payload: .array(objects),
+                table: TextTable(headers: headers, rows: table, numeric: numeric))
+        }
+        result.csvColumns = keys
+        return result
+    }
+}
+
 /// A list too long to hold in memory (every session of a store of ten million events is six
 /// million rows, gigabytes as values): rendering asks for its rows once per pass it makes
 /// (a table twice, its column widths first) and writes them as they come. The table, CSV

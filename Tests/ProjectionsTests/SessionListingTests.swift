@@ -100,6 +100,16 @@ struct SessionListingTests {
         _ = try Self.expectSame(service, store: store, seed: seed, stage: "damaged")
     }
 
+    /// A streamed answer prints as the held one, in every form.
+    static func expectSamePrint(_ stream: QueryResult, _ held: QueryResult, width: Int, _ context: String) throws {
+        #expect(held.stream == nil, "\(context): held")
+        for format in Renderer.Format.allCases {
+            var text = ""
+            try Renderer.write(stream, as: format, width: width) { text += $0 }
+            #expect(text == Renderer.render(held, as: format, width: width), "\(context), \(format)")
+        }
+    }
+
     @Test("tandems streamed print as tandems held, for every viewer, status and at-risk list", arguments: 0..<3)
     func tandemsStreamedAsHeld(seed: Int) throws {
         let directory = TemporaryDirectory()
@@ -115,16 +125,10 @@ struct SessionListingTests {
                     let held = try TandemsQuery.run(input, options)
                     options.heldUpTo = 0
                     let stream = try TandemsQuery.run(input, options)
-                    #expect(held.stream == nil)
                     if stream.stream != nil { streamed += 1 }
-                    for format in Renderer.Format.allCases {
-                        for width in [40, 200] {
-                            var text = ""
-                            try Renderer.write(stream, as: format, width: width) { text += $0 }
-                            #expect(
-                                text == Renderer.render(held, as: format, width: width),
-                                "seed \(seed), \(viewer), \(status), at risk \(atRisk), \(format)")
-                        }
+                    for width in [40, 200] {
+                        try Self.expectSamePrint(
+                            stream, held, width: width, "seed \(seed), \(viewer), \(status), at risk \(atRisk)")
                     }
                 }
             }
@@ -147,20 +151,43 @@ struct SessionListingTests {
                 let held = try GoalsQuery.run(input, options)
                 options.heldUpTo = 0
                 let stream = try GoalsQuery.run(input, options)
-                #expect(held.stream == nil)
                 if stream.stream != nil { streamed += 1 }
                 #expect(stream.confidentialRead == held.confidentialRead)
                 overdue += Renderer.render(held, as: .table).components(separatedBy: "overdue").count - 1
-                for format in Renderer.Format.allCases {
-                    var text = ""
-                    try Renderer.write(stream, as: format, width: 120) { text += $0 }
-                    #expect(
-                        text == Renderer.render(held, as: format, width: 120), "seed \(seed), \(viewer), \(format)")
-                }
+                try Self.expectSamePrint(stream, held, width: 120, "seed \(seed), \(viewer)")
             }
         }
         #expect(streamed > 0)
         #expect(overdue > 0, "seed \(seed): some goals are overdue")
+    }
+
+    @Test("people streamed print as people held, for every status and a search", arguments: 0..<3)
+    func peopleStreamedAsHeld(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let (history, store, service) = try TimeTravelTests.generated(
+            seed: UInt64(seed) &+ 8600, steps: 200, in: directory)
+        let model = try ProgrammeReadModel.replay(store.events, vault: Vault(store: store)).fold
+        let someone = try #require(model.people.values.first).id
+        var streamed = 0, rows = 0
+        for viewer in [Viewer.coordinator, .participant(someone)] {
+            let input = try service.input(QueryService.Request(viewer: viewer, today: Self.today))
+            for status in PeopleQuery.Status.allCases {
+                for search in [nil, "a", "zzz-nobody"] {
+                    var options = PeopleQuery.Options(programme: history.programme, search: search, status: status)
+                    let held = try PeopleQuery.run(input, options)
+                    options.heldUpTo = 0
+                    let stream = try PeopleQuery.run(input, options)
+                    if let list = stream.stream {
+                        streamed += 1
+                        rows += list.count
+                    }
+                    #expect(stream.notes == held.notes)
+                    try Self.expectSamePrint(
+                        stream, held, width: 100, "seed \(seed), \(viewer), \(status), \(search ?? "-")")
+                }
+            }
+        }
+        #expect(streamed > 0 && rows > 0)
     }
 
     @Test("a view that may not run a query is refused before the store is read")
