@@ -50,16 +50,31 @@ public enum TandemsQuery {
 
     /// Notes naming the active tandems a member rated 2 or less at their latest check-in: the
     /// seeds' programmes rematch a pair that does not fit.
+    ///
+    /// Only active tandems with check-ins become views: on the 10M store, building a view of
+    /// every tandem to find the few with a low rating was a third of `due`.
     public static func rematchNotes(_ input: QueryInput, programme: ProgrammeID) -> [String] {
-        input.model.tandems(in: programme).filter { $0.status == .active }.compactMap { tandem in
-            let low = input.model.latestCheckIns(of: tandem.id).filter { $0.rating <= 2 }
-            guard !low.isEmpty else { return nil }
-            let why = low.map {
-                "rating \($0.rating) from the \($0.participant == tandem.mentor ? "mentor" : "mentee") on \($0.on)"
-            }
-            return
-                "Rematch candidate: \(tandem.id) (\(why.joined(separator: "; "))); a partner swap can pair them anew."
+        let model = input.model
+        let rows = model.tandemRows
+        return rows.rowsInIDOrder(programme: programme).compactMap { number in
+            let row = rows.row(number)
+            guard TandemStatus?(stored: row.status) ?? .active == .active else { return nil }
+            guard
+                row.lastCheckIn >= 0
+                    || (!model.otherCheckIns.isEmpty && model.otherCheckIns[rows.id(ofRow: number)] != nil)
+            else { return nil }
+            return rematchNote(rows.view(number, people: model.peopleRows), model: model)
         }
+    }
+
+    /// A tandem's rematch note, if a member's latest check-in rated it 2 or less.
+    static func rematchNote(_ tandem: TandemView, model: ProgrammeReadModel) -> String? {
+        let low = model.latestCheckIns(of: tandem.id).filter { $0.rating <= 2 }
+        guard !low.isEmpty else { return nil }
+        let why = low.map {
+            "rating \($0.rating) from the \($0.participant == tandem.mentor ? "mentor" : "mentee") on \($0.on)"
+        }
+        return "Rematch candidate: \(tandem.id) (\(why.joined(separator: "; "))); a partner swap can pair them anew."
     }
 
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {

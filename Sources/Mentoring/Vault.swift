@@ -76,10 +76,12 @@ public struct Vault: Sendable {
     /// parsed to find its ref.
     /// - Throws: `SystemError` if the vault cannot be read.
     public func forEachLine(withRefIn refs: Set<String>, _ body: (VaultLine) throws -> Void) throws {
-        try forEachCandidate(withRefIn: refs) { line, offset in
-            let parsed = try Self.parse(line, offset: offset)
-            if refs.contains(parsed.ref) { try body(parsed) }
-        }
+        try forEachCandidate(
+            withRefIn: refs,
+            parse: { line, offset in
+                let parsed = try Self.parse(line, offset: offset)
+                return refs.contains(parsed.ref) ? parsed : nil
+            }, body)
     }
 
     /// The names in the profiles whose ref is in `refs`, by ref. The name is read where a
@@ -91,40 +93,56 @@ public struct Vault: Sendable {
     public func names(withRefIn refs: Set<String>) throws -> [String: String] {
         var names: [String: String] = [:]
         names.reserveCapacity(refs.count)
-        let prefix = Self.refPrefix, marker = Self.profileNameMarker
-        try forEachCandidate(withRefIn: refs) { line, offset in
-            let refEnd = prefix.count + 18
-            if line.count > refEnd, line[refEnd] == UInt8(ascii: "\""),
-                memcmp(line.baseAddress!, prefix, prefix.count) == 0,
-                PackedRef.pack(bytes: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd])) != nil,
-                let at = ByteSearch.firstIndex(of: marker, in: line, from: refEnd)
-            {
-                var whole = JSONScanner(line)
-                var name = JSONScanner(line, position: at + marker.count)
-                if (try? whole.skipValue()) != nil, whole.position == line.count, let text = try? name.parseString() {
-                    let ref = String(
-                        decoding: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd]), as: UTF8.self)
-                    if refs.contains(ref) { names[ref] = text }
-                    return
-                }
-            }
-            let parsed = try Self.parse(line, offset: offset)
-            if refs.contains(parsed.ref), let profile = parsed.payload?.profile { names[parsed.ref] = profile.name }
+        try forEachCandidate(
+            withRefIn: refs, parse: { line, offset in try Self.name(line, offset: offset, refs: refs) }
+        ) {
+            names[$0.ref] = $0.name
         }
         return names
     }
 
+    /// The ref and name of a profile line whose ref is in `refs`: read where the line has the
+    /// shape this code writes, after checking the whole line is JSON; else parsed whole.
+    static func name(
+        _ line: UnsafeRawBufferPointer, offset: Int, refs: Set<String>
+    ) throws -> (ref: String, name: String)? {
+        let prefix = refPrefix, marker = profileNameMarker
+        let refEnd = prefix.count + 18
+        if line.count > refEnd, line[refEnd] == UInt8(ascii: "\""),
+            memcmp(line.baseAddress!, prefix, prefix.count) == 0,
+            PackedRef.pack(bytes: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd])) != nil,
+            let at = ByteSearch.firstIndex(of: marker, in: line, from: refEnd)
+        {
+            var whole = JSONScanner(line)
+            var name = JSONScanner(line, position: at + marker.count)
+            if (try? whole.skipValue()) != nil, whole.position == line.count, let text = try? name.parseString() {
+                let ref = String(decoding: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd]), as: UTF8.self)
+                return refs.contains(ref) ? (ref, text) : nil
+            }
+        }
+        let parsed = try parse(line, offset: offset)
+        guard refs.contains(parsed.ref), let profile = parsed.payload?.profile else { return nil }
+        return (parsed.ref, profile.name)
+    }
+
     static let profileNameMarker = Array(",\"payload\":{\"kind\":\"profile\",\"name\":".utf8)
 
-    /// Calls `body` with every line that may hold one of `refs` (and its offset).
-    private func forEachCandidate(
-        withRefIn refs: Set<String>, _ body: (UnsafeRawBufferPointer, _ offset: Int) throws -> Void
+    /// Calls `body` with what `parse` makes of every line that may hold one of `refs` (and
+    /// its offset), in file order, leaving out the lines it makes nothing of.
+    ///
+    /// `parse` runs on every core: the vault is mapped window by window, nothing is copied,
+    /// and each window is cut at newlines into pieces whose lines are found and parsed at
+    /// once; `body` is then called here, in order. Parsing a million profiles one after the
+    /// other was most of `people` on a large store.
+    /// - Throws: `SystemError` if the vault cannot be read; the first error `parse` throws
+    ///   (in file order); what `body` throws.
+    private func forEachCandidate<Parsed: Sendable>(
+        withRefIn refs: Set<String>,
+        parse: @escaping @Sendable (UnsafeRawBufferPointer, _ offset: Int) throws -> Parsed?,
+        _ body: (Parsed) throws -> Void
     ) throws {
         guard FileSystem.kind(of: path).exists, !refs.isEmpty else { return }
         let wanted = WantedRefs(refs)
-        // Mapped window by window, not read: nothing is copied, and each window's lines are
-        // judged on every core, in pieces cut at newlines; the few that match are handed on
-        // here, in order.
         try LineStream.forEachMappedWindow(path) { window, base in
             let pieceSize = 1 << 22
             var cuts = [0]
@@ -135,23 +153,27 @@ public struct Vault: Sendable {
             }
             cuts.append(window.count)
             let ranges = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }
-            var matches = [[Range<Int>]](repeating: [], count: ranges.count)
-            matches.withUnsafeMutableBufferPointer { out in
+            var parsed = [Result<[Parsed], any Error>](repeating: .success([]), count: ranges.count)
+            parsed.withUnsafeMutableBufferPointer { out in
                 let shared = SharedPieces(chunk: window, out: out)
                 DispatchQueue.concurrentPerform(iterations: ranges.count) { piece in
-                    shared.out[piece] = wanted.lines(in: shared.chunk, ranges[piece])
+                    shared.out[piece] = Result {
+                        try wanted.lines(in: shared.chunk, ranges[piece]).compactMap { range in
+                            try parse(UnsafeRawBufferPointer(rebasing: shared.chunk[range]), base + range.lowerBound)
+                        }
+                    }
                 }
             }
-            for range in matches.joined() {
-                try body(UnsafeRawBufferPointer(rebasing: window[range]), base + range.lowerBound)
+            for piece in parsed {
+                for item in try piece.get() { try body(item) }
             }
         }
     }
 
     /// Each task judges its own piece and writes its own slot.
-    private struct SharedPieces: @unchecked Sendable {
+    private struct SharedPieces<Parsed>: @unchecked Sendable {
         let chunk: UnsafeRawBufferPointer
-        let out: UnsafeMutableBufferPointer<[Range<Int>]>
+        let out: UnsafeMutableBufferPointer<Result<[Parsed], any Error>>
     }
 
     /// The refs a pass looks for, packed where they have our shape (a ref of another shape

@@ -51,6 +51,35 @@ struct VaultLookupTests {
         }
     }
 
+    @Test("a vault of many pieces is parsed on every core and handed on in file order")
+    func manyPiecesInFileOrder() throws {
+        let directory = TemporaryDirectory()
+        let random = SeededRandomSource(seed: 340)
+        var generator = SeededGenerator(seed: 341)
+        var bytes: [UInt8] = []
+        var refs: [String] = []
+        var names: [String: String] = [:]
+        // About 14 MB: several pieces of 4 MB (pieces are cut at newlines).
+        for i in 0..<5000 {
+            let payload: PersonalPayload =
+                i % 2 == 0
+                ? .profile(Profile(name: "Person \(i)", unit: "IT", level: 2, born: 1990, gender: nil))
+                : .notes(String(repeating: "n", count: Int.random(in: 4000...6000, using: &generator)))
+            let sealed = SealedRecord(payload, random: random)
+            bytes += sealed.line + [0x0A]
+            refs.append(sealed.reference.ref)
+            if i % 2 == 0 { names[sealed.reference.ref] = "Person \(i)" }
+        }
+        let vault = Vault(path: directory.appending("vault.jsonl"))
+        try FileSystem.replaceAtomically(vault.path, with: bytes)
+        #expect(bytes.count > 3 << 22)
+        let asked = Set(refs.filter { _ in Int.random(in: 0..<3, using: &generator) > 0 })
+        var order: [String] = []
+        try vault.forEachLine(withRefIn: asked) { order.append($0.ref) }
+        #expect(order == refs.filter(asked.contains))
+        #expect(try vault.names(withRefIn: asked) == names.filter { asked.contains($0.key) })
+    }
+
     @Test("names read from the lines' bytes are those of the parsed profiles", arguments: 0..<3)
     func namesEqualParsedProfiles(seed: Int) throws {
         let directory = TemporaryDirectory()

@@ -1,8 +1,9 @@
 import EventLog
 import Mentoring
-import Projections
 import TestSupport
 import Testing
+
+@testable import Projections
 
 /// `tandem sessions` for whole programmes, listed from the session index and streamed,
 /// against the plain path (a replay keeping every session): on seeded histories, cold (no
@@ -188,6 +189,26 @@ struct SessionListingTests {
             }
         }
         #expect(streamed > 0 && rows > 0)
+    }
+
+    @Test("rematch candidates from the rows equal those of every active tandem's view", arguments: 0..<4)
+    func rematchNotesFromRows(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let (history, store, service) = try TimeTravelTests.generated(
+            seed: UInt64(seed) &+ 8700, steps: 260, in: directory)
+        var generator = SeededGenerator(seed: UInt64(seed))
+        var found = 0
+        for window in try [.everything] + TimeTravelTests.windows(store, generator: &generator) {
+            let input = try service.input(QueryService.Request(viewer: .coordinator, window: window, today: Self.today))
+            let model = input.model
+            // Every active tandem's view, and its members' latest check-ins.
+            let plain = model.tandems(in: history.programme).filter { $0.status == .active }.compactMap {
+                TandemsQuery.rematchNote($0, model: model)
+            }
+            #expect(TandemsQuery.rematchNotes(input, programme: history.programme) == plain, "seed \(seed), \(window)")
+            found += plain.count
+        }
+        #expect(found > 0, "seed \(seed): some tandems are rematch candidates")
     }
 
     @Test("a view that may not run a query is refused before the store is read")
