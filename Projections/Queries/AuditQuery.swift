@@ -1,3 +1,4 @@
+import Dispatch
 import EventLog
 import Mentoring
 
@@ -36,10 +37,8 @@ public enum AuditQuery {
         public var voided: Int?
         public var hash: String
 
-        /// The entry of a line of the trail.
-        /// - Throws: `EventDecodingError` for a line that does not decode.
-        init(_ line: LogLine, voidedBy: [Int: Int]) throws {
-            let recorded = try EventDecoder.decode(line)
+        /// The entry of a line of the trail (its hash in hex).
+        init(_ recorded: RecordedEvent, hash: String, voidedBy: [Int: Int]) {
             seq = recorded.seq
             at = recorded.at
             actor = recorded.actor
@@ -49,7 +48,7 @@ public enum AuditQuery {
             type = recorded.event.type
             summary = recorded.event.auditSummary
             voided = voidedBy[recorded.seq]
-            hash = line.hash.hex
+            self.hash = hash
         }
 
         /// The table's cells, in the order of `AuditQuery.headers`.
@@ -179,10 +178,7 @@ public enum AuditQuery {
         result.csvColumns = keys
         result.stream = StreamedList(headers: headers, numeric: numeric, keys: keys, count: included.count) {
             [runs = included.runs, voidedBy] part, body in
-            try source.forEachLine(inRuns: runs) { line in
-                let entry = try Entry(line, voidedBy: voidedBy)
-                try body(part == .cells ? entry.cells : [], part == .values ? entry.values : [])
-            }
+            try forEachRow(source, runs: runs, voidedBy: voidedBy, part: part) { try body($0.0, $0.1) }
         }
         result.linesRead = linesRead
         if case .participant = options.subject, !swapChain.isEmpty {
@@ -190,6 +186,51 @@ public enum AuditQuery {
             result.notes.append("Partners: " + swapChain.joined(separator: " → "))
         }
         return result
+    }
+
+    /// The rows of the lines in `runs`: read, decoded and made into `part` of each row on
+    /// another thread, in batches, and handed to `body` on this one, in order. Printing the
+    /// trail of a large store is a pass over most of its lines per pass of the renderer; the
+    /// decoding then runs beside the printing.
+    /// - Throws: `LogError`, `EventDecodingError` from the reading thread; what `body` throws
+    ///   (which stops the reading).
+    static func forEachRow(
+        _ source: any AppendOnlyLog, runs: [ClosedRange<Int>], voidedBy: [Int: Int], part: StreamedList.Part,
+        _ body: (([String], [JSONValue])) throws -> Void
+    ) throws {
+        struct Stop: Error {}
+        let channel = BatchChannel<(RecordedEvent, String)>(capacity: 16)
+        DispatchQueue.global().async {
+            var batch: [(RecordedEvent, String)] = []
+            batch.reserveCapacity(2048)
+            var decoder = EventDecoder()
+            do {
+                try source.forEachLine(inRuns: runs) { line in
+                    batch.append((try decoder.decode(line), String(decoding: line.hashHex, as: UTF8.self)))
+                    if batch.count == 2048 {
+                        guard channel.send(batch) else { throw Stop() }
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !batch.isEmpty { _ = channel.send(batch) }
+                channel.finish(nil)
+            } catch is Stop {
+                channel.finish(nil)
+            } catch {
+                channel.finish(error)
+            }
+        }
+        do {
+            while let batch = try channel.receive() {
+                for (recorded, hash) in batch {
+                    let entry = Entry(recorded, hash: hash, voidedBy: voidedBy)
+                    try body(part == .cells ? (entry.cells, []) : ([], entry.values))
+                }
+            }
+        } catch {
+            channel.cancel()
+            throw error
+        }
     }
 
     static let headers = ["seq", "recorded", "by", "what"]

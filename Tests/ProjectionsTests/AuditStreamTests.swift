@@ -97,6 +97,28 @@ struct AuditStreamTests {
         #expect(voidsShown > 0, "seed \(seed): some voided entries are in the trails")
     }
 
+    @Test("a line damaged after the trail was chosen stops the printing with the error, in every form")
+    func damageWhilePrinting() throws {
+        let directory = TemporaryDirectory()
+        let (_, store, service) = try TimeTravelTests.generated(seed: 9400, steps: 120, in: directory)
+        let input = try service.input(QueryService.Request(viewer: .auditor, today: AuditIndexTests.today))
+        let result = try AuditQuery.run(store.events, window: .everything, input: input, options: AuditQuery.Options())
+        // A line in the middle made unreadable, its length kept.
+        let path = store.root + "/events.jsonl"
+        var bytes = try FileSystem.readFile(path)
+        let newlines = bytes.indices.filter { bytes[$0] == 0x0A }
+        let start = newlines[newlines.count / 2] + 1
+        let colon = try #require(bytes[start...].firstIndex(of: UInt8(ascii: ":")))
+        bytes[colon] = UInt8(ascii: ";")
+        try FileSystem.replaceAtomically(path, with: bytes)
+        for format in Renderer.Format.allCases {
+            var printed = 0
+            #expect(throws: (any Error).self, "\(format)") {
+                try Renderer.write(result, as: format) { printed += $0.utf8.count }
+            }
+        }
+    }
+
     @Test("runs of seqs: membership and count as a set's, on seeded random seqs")
     func seqRuns() {
         var generator = SeededGenerator(seed: 77)
