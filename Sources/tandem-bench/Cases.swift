@@ -304,6 +304,31 @@ enum CLICases {
                     note: "median \(ms(median(warm))) for \(rows) sessions, streamed from the session index"),
                 baselines: [])
         }
+        // Every session in a window of history: the window's model from a checkpoint, and the
+        // session index narrowed to the window (events = runs, MB = the CSV written).
+        let windowed = ["sessions", "--store", store, "--as-of", middle, "--format", "csv"]
+        let firstWindowed = Harness.run(tandem, windowed, environment: BenchStores.environment())
+        if firstWindowed.status == 0, let warm = times(windowed, runs: 3) {
+            table.add(
+                Measurement(
+                    name: "sessions --as-of (every tandem), \(Harness.short(Double(events))) store", events: 3,
+                    seconds: median(warm) * 3, bytes: firstWindowed.outputBytes * 3,
+                    peakKB: Harness.run(tandem, windowed, environment: BenchStores.environment()).peakKB,
+                    baselineName: "", baselineRate: nil,
+                    note: "median \(ms(median(warm))); the session index narrowed to --as-of \(middle)"),
+                baselines: [])
+        }
+        // The whole audit trail, streamed (events = lines listed, MB = the CSV written).
+        let trail = ["audit", "--store", store, "--role", "auditor", "--format", "csv"]
+        if let runs = times(trail, runs: 1) {
+            let peak = Harness.run(tandem, trail, environment: BenchStores.environment())
+            table.add(
+                Measurement(
+                    name: "audit (whole trail), \(Harness.short(Double(events))) store", events: events,
+                    seconds: runs[0], bytes: peak.outputBytes, peakKB: peak.peakKB, baselineName: "",
+                    baselineRate: nil, note: "streamed: a pass to choose the lines, a pass to print them"),
+                baselines: [])
+        }
         // A member's own sessions with their notes: a slice of the model and a pass over the
         // vault for the notes.
         if let member = text(after: "\"mentor\":\"", in: listing.stdout).map({ String($0.prefix { $0 != "\"" }) }) {
