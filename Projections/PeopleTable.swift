@@ -60,6 +60,12 @@ struct PeopleRows: Sendable {
         return rows.numbers(sortedBy: \.id) { wanted == nil || $0.programme == wanted! }
     }
 
+    /// The rows of the people of `programmes`, in row order (the order they signed up in).
+    func rows(in programmes: Set<ProgrammeID>) -> [Int32] {
+        let wanted = Set(programmes.compactMap { self.programmes.existingNumber($0).map(UInt32.init) })
+        return rows.numbers { wanted.contains($0.programme) }
+    }
+
     /// Adds a participant, or replaces the one with the same id; `activeTandem` is the row
     /// of `person.activeTandem` (its id is not looked at).
     mutating func upsert(_ person: PersonView, activeTandem: Int32 = -1) {

@@ -21,6 +21,13 @@ extension ChunkedStore {
     /// Sorts (id, row) pairs rather than views: sorting a million built views spent most of
     /// a warm query copying them.
     /// - Complexity: O(n log n) comparisons of ids.
+    /// The numbers of the rows `keep` keeps, in row order.
+    func numbers(where keep: (Element) -> Bool) -> [Int32] {
+        var out: [Int32] = []
+        for number in 0..<Int32(count) where keep(self[number]) { out.append(number) }
+        return out
+    }
+
     func numbers<ID: Comparable>(sortedBy id: (Element) -> ID, where keep: (Element) -> Bool) -> [Int32] {
         var keyed: [(id: ID, row: Int32)] = []
         keyed.reserveCapacity(count)

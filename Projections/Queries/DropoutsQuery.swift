@@ -51,13 +51,22 @@ public enum DropoutsQuery {
     }
 
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
+        // Every figure here is a count, a sum of record keys or a curve of durations: the
+        // people's order does not matter.
+        try run(input, options) { input.peopleInAnyOrder(in: $0) }
+    }
+
+    /// The dropouts of the people `people` lists for a scope (in any order).
+    static func run(
+        _ input: QueryInput, _ options: Options, people inScopeOf: (QueryScope) -> [PersonView]
+    ) throws -> QueryResult {
         let query: QueryKind = options.by == nil ? .dropouts : .dropoutsBySegment
         try input.disclosure.permit(query)
         let scope = try input.scope(options.programme, by: options.by)
         let k = scope.k
         let width = LifeTable.width(cadenceDays: scope.cadenceDays)
         let policy = input.disclosure
-        let inScope = input.people(in: scope)
+        let inScope = inScopeOf(scope)
         let people = inScope.filter(options.population.admits)
         let population = policy.population(people.map(\.id))
         if policy.protects {

@@ -73,6 +73,13 @@ extension QueryInput {
         return QueryScope(programmes: [programme], label: programme.id.rawValue)
     }
 
+    /// The people of a scope, in the order they signed up in: for figures that do not
+    /// depend on the order (counts, sums of record keys, survival curves), where sorting a
+    /// million ids was a third of `dropouts` on the 10M store.
+    public func peopleInAnyOrder(in scope: QueryScope) -> [PersonView] {
+        model.peopleRows.rows(in: scope.ids).map { model.peopleRows.view($0, tandems: model.tandemRows) }
+    }
+
     /// The people of a scope, in id order.
     public func people(in scope: QueryScope) -> [PersonView] {
         let ids = scope.ids

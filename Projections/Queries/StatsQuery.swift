@@ -201,7 +201,7 @@ public enum StatsQuery {
                 needsPeople: options.by != nil)
             if policy.protects {
                 let inProgramme =
-                    options.segment == nil ? population : policy.population(input.people(in: scope).map(\.id))
+                    options.segment == nil ? population : policy.population(input.peopleInAnyOrder(in: scope).map(\.id))
                 // Everyone is the programme's people when every person is one of them.
                 let everyone =
                     inProgramme.size == input.model.people.count

@@ -211,6 +211,31 @@ struct SessionListingTests {
         #expect(found > 0, "seed \(seed): some tandems are rematch candidates")
     }
 
+    @Test("dropouts are the same for the people in any order", arguments: 0..<3)
+    func dropoutsInAnyOrder(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let (history, _, service) = try TimeTravelTests.generated(
+            seed: UInt64(seed) &+ 8800, steps: 260, in: directory)
+        var generator = SeededGenerator(seed: UInt64(seed) &+ 1)
+        for viewer in [Viewer.coordinator, .analyst] {
+            let input = try service.input(QueryService.Request(viewer: viewer, today: Self.today))
+            for by in [nil, SegmentKey.programme, .role, .generation] {
+                let scope = try input.scope(by == .programme ? nil : history.programme, by: by)
+                let ordered = input.people(in: scope)
+                let unordered = input.peopleInAnyOrder(in: scope)
+                #expect(unordered.map(\.id).sorted() == ordered.map(\.id), "seed \(seed)")
+                var options = DropoutsQuery.Options(programme: by == .programme ? nil : history.programme)
+                options.by = by
+                let byID = Renderer.render(try DropoutsQuery.run(input, options) { _ in ordered }, as: .json)
+                #expect(Renderer.render(try DropoutsQuery.run(input, options), as: .json) == byID, "seed \(seed)")
+                let shuffled = ordered.shuffled(using: &generator)
+                #expect(
+                    Renderer.render(try DropoutsQuery.run(input, options) { _ in shuffled }, as: .json) == byID,
+                    "seed \(seed), \(viewer), by \(by?.rawValue ?? "-")")
+            }
+        }
+    }
+
     @Test("a view that may not run a query is refused before the store is read")
     func refusedBeforeReading() throws {
         let directory = TemporaryDirectory()
