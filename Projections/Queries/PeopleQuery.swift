@@ -78,7 +78,7 @@ public enum PeopleQuery {
         // In id order, sorted as (id, row) pairs: sorting a million views moved each whole.
         var rows = model.peopleRows.rowsInIDOrder(programme: options.programme)
         if let me = input.disclosure.ownTandemsOf { rows = rows.filter { model.peopleRows.id(ofRow: $0) == me } }
-        let profiles = try input.profiles(of: rows.map { model.peopleRows.id(ofRow: $0) })
+        let profiles = try input.listedProfiles(of: rows.map { model.peopleRows.id(ofRow: $0) })
         let needle = options.search.map { Field.fold($0.trimmed) }
         // The rows that pass the filters, with the status each was judged by.
         var selected: [(row: Int32, status: Status, since: BusinessDate)] = []

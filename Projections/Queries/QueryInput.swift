@@ -51,6 +51,30 @@ public struct QueryInput: Sendable {
         return out
     }
 
+    /// Each person's profile as a listing shows it (name, email, unit, level, birth year,
+    /// gender; no lists), read in one pass over the vault on every core, not kept in the
+    /// cache: for `people`, which lists everyone.
+    /// - Throws: `SystemError` if the vault cannot be read.
+    public func listedProfiles(of people: some Sequence<ParticipantID>) throws -> [ParticipantID: Profile] {
+        var refs: [String: ParticipantID] = [:]
+        refs.reserveCapacity(people.underestimatedCount)
+        for id in people { if let ref = model.people.profileRef(of: id) { refs[ref] = id } }
+        guard let vault, !refs.isEmpty else { return [:] }
+        var out: [ParticipantID: Profile] = [:]
+        out.reserveCapacity(refs.count)
+        try vault.forEachProfile(
+            withRefIn: Set(refs.keys),
+            shape: { profile in
+                var listed = profile
+                (listed.offers, listed.wants, listed.interests) = ([], [], [])
+                return listed
+            }
+        ) { ref, profile in
+            if let id = refs[ref] { out[id] = profile }
+        }
+        return out
+    }
+
     public var viewer: Viewer { basis.role }
     public var asOf: BusinessDate { basis.asOf }
 

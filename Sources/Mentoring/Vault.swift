@@ -84,6 +84,25 @@ public struct Vault: Sendable {
             }, body)
     }
 
+    /// Calls `body` with each profile whose ref is in `refs` (and the ref), in file order,
+    /// each passed through `shape` on the core that parsed it: a listing of a million
+    /// people keeps only the fields it shows (their lists of offers, wants and interests were
+    /// most of the memory of `people`).
+    /// - Throws: `SystemError` if the vault cannot be read; what `body` throws.
+    public func forEachProfile(
+        withRefIn refs: Set<String>, shape: @escaping @Sendable (Profile) -> Profile = { $0 },
+        _ body: (_ ref: String, Profile) throws -> Void
+    ) throws {
+        try forEachCandidate(
+            withRefIn: refs,
+            parse: { line, offset -> (ref: String, profile: Profile)? in
+                let parsed = try Self.parse(line, offset: offset)
+                guard refs.contains(parsed.ref), let profile = parsed.payload?.profile else { return nil }
+                return (parsed.ref, shape(profile))
+            }
+        ) { found in try body(found.ref, found.profile) }
+    }
+
     /// The names in the profiles whose ref is in `refs`, by ref. The name is read where a
     /// line has the shape this code writes (`…,"payload":{"kind":"profile","name":"…"`) after
     /// checking the whole line is JSON, without building it; a line of another shape is

@@ -78,6 +78,21 @@ struct VaultLookupTests {
         try vault.forEachLine(withRefIn: asked) { order.append($0.ref) }
         #expect(order == refs.filter(asked.contains))
         #expect(try vault.names(withRefIn: asked) == names.filter { asked.contains($0.key) })
+        // Profiles, shaped on the worker that parsed them.
+        var shaped: [(ref: String, profile: Profile)] = []
+        try vault.forEachProfile(
+            withRefIn: asked,
+            shape: { profile in
+                var short = profile
+                short.unit = "shaped"
+                return short
+            }
+        ) { shaped.append(($0, $1)) }
+        #expect(shaped.map(\.ref) == refs.filter { asked.contains($0) && names[$0] != nil })
+        #expect(
+            Dictionary(uniqueKeysWithValues: shaped.map { ($0.ref, $0.profile.name) })
+                == names.filter { asked.contains($0.key) })
+        #expect(shaped.allSatisfy { $0.profile.unit == "shaped" })
     }
 
     @Test("names read from the lines' bytes are those of the parsed profiles", arguments: 0..<3)
