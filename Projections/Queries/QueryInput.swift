@@ -40,10 +40,7 @@ public struct QueryInput: Sendable {
     /// over the vault for those not read before.
     /// - Throws: `SystemError` if the vault cannot be read.
     public func profiles(of people: some Sequence<ParticipantID>) throws -> [ParticipantID: Profile] {
-        // Sized up front: a listing of everyone grows each of these to a million entries.
-        var refs: [String: ParticipantID] = [:]
-        refs.reserveCapacity(people.underestimatedCount)
-        for id in people { if let ref = model.people.profileRef(of: id) { refs[ref] = id } }
+        let refs = profileRefs(of: people)
         let found = try profileCache.profiles(Set(refs.keys), vault: vault)
         var out: [ParticipantID: Profile] = [:]
         out.reserveCapacity(found.count)
@@ -56,9 +53,7 @@ public struct QueryInput: Sendable {
     /// cache: for `people`, which lists everyone.
     /// - Throws: `SystemError` if the vault cannot be read.
     public func listedProfiles(of people: some Sequence<ParticipantID>) throws -> [ParticipantID: Profile] {
-        var refs: [String: ParticipantID] = [:]
-        refs.reserveCapacity(people.underestimatedCount)
-        for id in people { if let ref = model.people.profileRef(of: id) { refs[ref] = id } }
+        let refs = profileRefs(of: people)
         guard let vault, !refs.isEmpty else { return [:] }
         var out: [ParticipantID: Profile] = [:]
         out.reserveCapacity(refs.count)
@@ -73,6 +68,15 @@ public struct QueryInput: Sendable {
             if let id = refs[ref] { out[id] = profile }
         }
         return out
+    }
+
+    /// The vault ref of each person's profile (those who still have one), by ref. Sized up
+    /// front: a listing of everyone grows it to a million entries.
+    private func profileRefs(of people: some Sequence<ParticipantID>) -> [String: ParticipantID] {
+        var refs: [String: ParticipantID] = [:]
+        refs.reserveCapacity(people.underestimatedCount)
+        for id in people { if let ref = model.people.profileRef(of: id) { refs[ref] = id } }
+        return refs
     }
 
     public var viewer: Viewer { basis.role }
