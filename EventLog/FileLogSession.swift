@@ -84,27 +84,39 @@ final class FileLogSession: LogSession {
         chunk.reserveCapacity(min(pending.count * 400, 1 << 21))
         var prev = head.hash
         var seq = first
+        var handed = 0
         var written = 0
         var lastLineStart = size
+        // A batch past a megabyte is written beside the hashing, a megabyte at a time: a
+        // batch of a million lines is never held whole. Readers see none of it until its
+        // last line (the batch marker).
+        let writes = BackgroundWrites(borrowing: fd.rawValue, path: log.path)
         do {
             try pending.forEachBody { body in
-                lastLineStart = size + written + chunk.count
+                lastLineStart = size + handed + chunk.count
                 prev = LineEncoder.encode(body: body, seq: seq, prev: prev, batch: batch, into: &chunk)
                 line(LogHead(seq: seq, hash: prev))
                 seq += 1
-                // Written a megabyte at a time: a batch of a million lines is never held
-                // whole. Readers see none of it until its last line (the batch marker).
                 if chunk.count >= 1 << 20 {
-                    try fd.writeAll(chunk)
-                    written += chunk.count
-                    chunk.removeAll(keepingCapacity: true)
+                    handed += chunk.count
+                    try writes.write(chunk)
+                    chunk = []
+                    chunk.reserveCapacity(1 << 20 + 1 << 16)
                 }
             }
-            try fd.writeAll(chunk)
-            written += chunk.count
+            if handed == 0 {
+                // A batch of one chunk (every single command) is written here, at once.
+                try fd.writeAll(chunk)
+                written = chunk.count
+            } else {
+                try writes.write(chunk)
+                written = try writes.finish()
+            }
             try fd.sync()
         } catch {
-            // Roll back whatever reached the file: the append was not acknowledged.
+            // Roll back whatever reached the file: the append was not acknowledged. (The
+            // writes are over first: none may land after the cut.)
+            _ = try? writes.finish()
             try? fd.truncate(to: size)
             try? fd.sync()
             if let error = error as? SystemError { throw LogError.system(error) }

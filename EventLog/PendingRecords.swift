@@ -27,7 +27,7 @@ public final class PendingRecords {
 
     /// - Parameters:
     ///   - spillDirectory: where to spill past `memoryLimit`; nil keeps everything in memory.
-    public init(spillDirectory: String? = nil, memoryLimit: Int = 8 << 20) {
+    public init(spillDirectory: String? = nil, memoryLimit: Int = 4 << 20) {
         self.spillDirectory = spillDirectory
         self.memoryLimit = memoryLimit
         // Room for the limit and the record that crosses it: the buffer never doubles past it.

@@ -9,6 +9,12 @@ import Synchronization
 public protocol RandomSource: Sendable {
     /// 64 random bits.
     func next() -> UInt64
+
+    /// A source for another thread to draw from, so that two threads never interleave
+    /// their draws on one sequence: the system's source hands out itself (its draws are
+    /// unpredictable anyway), a seeded one a new sequence seeded from its own next draw,
+    /// so that a seeded run stays reproducible.
+    func split() -> any RandomSource
 }
 
 extension RandomSource {
@@ -45,6 +51,8 @@ public final class SystemRandomSource: RandomSource {
     private let buffer = Mutex<(words: [UInt64], next: Int)>(([], 0))
 
     public init() {}
+
+    public func split() -> any RandomSource { self }
 
     public func next() -> UInt64 {
         buffer.withLock { state in
@@ -87,6 +95,8 @@ public final class SeededRandomSource: RandomSource {
 
     /// A source that always yields the same sequence for the same seed.
     public init(seed: UInt64) { state = Mutex(seed) }
+
+    public func split() -> any RandomSource { SeededRandomSource(seed: next()) }
 
     public func next() -> UInt64 {
         state.withLock { s in

@@ -317,6 +317,17 @@ public enum Field {
     /// good: refuses an id that contains a word (3 letters or more) of `name`, compared
     /// without case and accents.
     public static func idNamesNobody(_ id: String, name: String) throws(DomainError) {
+        // Most ids and names are ASCII: their words are runs of letters among the bytes,
+        // found without breaking the text into characters (a large import checks every row).
+        let ascii = id.utf8.allSatisfy({ $0 < 0x80 }) && name.utf8.allSatisfy({ $0 < 0x80 })
+        if let word = ascii ? asciiWordOf(name, in: id) : wordOf(name, in: id) {
+            throw .idNamesPerson(id: id, word: word)
+        }
+    }
+
+    /// The first word (3 letters or more, folded) of `name` that `id` contains, compared
+    /// without case and accents: what `idNamesNobody` refuses.
+    static func wordOf(_ name: String, in id: String) -> String? {
         let folded = fold(id)
         var word = ""
         for character in fold(name) + " " {
@@ -324,11 +335,35 @@ public enum Field {
                 word.append(character)
                 continue
             }
-            if word.count >= 3, folded.contains(word) {
-                throw .idNamesPerson(id: id, word: word)
-            }
+            if word.count >= 3, folded.contains(word) { return word }
             word = ""
         }
+        return nil
+    }
+
+    /// `wordOf` for an ASCII `name` and `id`, on their bytes.
+    static func asciiWordOf(_ name: String, in id: String) -> String? {
+        let lower: (UInt8) -> UInt8 = { $0 &- 65 < 26 ? $0 | 0x20 : $0 }
+        let folded = Array(id.utf8.lazy.map(lower))
+        let letters = Array(name.utf8.lazy.map(lower))
+        var start = 0
+        while start < letters.count {
+            guard letters[start] &- 97 < 26 else {
+                start += 1
+                continue
+            }
+            var end = start
+            while end < letters.count, letters[end] &- 97 < 26 { end += 1 }
+            let word = letters[start..<end]
+            if word.count >= 3, folded.count >= word.count,
+                (0...(folded.count - word.count)).contains(where: { folded[$0..<($0 + word.count)].elementsEqual(word) }
+                )
+            {
+                return String(decoding: word, as: UTF8.self)
+            }
+            start = end
+        }
+        return nil
     }
 
     /// Lower case, with the accents of Latin letters taken off (ü → u, ß → ss): how names

@@ -153,65 +153,17 @@ enum BulkCommands {
             input = InputLines(bytes: bytes, name: name)
         }
         let base = try Session.recordingContext(command, context)
-        // Each command's field names, worked out once per batch rather than once per line.
-        var shapes: [String: FieldShapes] = [:]
-        /// One line's command, or an error naming the line.
-        func build(_ object: JSONObject, line: Int) throws -> (ProgrammeCommand, RecordingContext) {
-            let fields = JSONFields(object: object)
-            guard let commandName = fields.value("command") else {
-                throw CommandFailure(
-                    "\(name), line \(line): no \"command\" field; e.g. {\"command\":\"session\",\"tandem\":\"t-1\",\"minutes\":60}"
-                )
-            }
-            guard let builder = CommandBuilders.byName[commandName], let spec = CommandBuilders.spec(named: commandName)
-            else {
-                throw CommandFailure(
-                    "\(name), line \(line): unknown command '\(commandName)'; the commands are \(CommandBuilders.byName.keys.filter { !$0.contains("-") && $0 != "launch" }.sorted().joined(separator: ", "))"
-                )
-            }
-            let shape = shapes[commandName] ?? FieldShapes(spec)
-            shapes[commandName] = shape
-            try checkFields(object, of: spec, shapes: shape, source: name, line: line)
-            var recording = base
-            if let actor = fields.value("actor") { recording.actor = actor }
-            if let behalf = fields.value("on-behalf-of") { recording.onBehalfOf = behalf }
-            if let key = fields.value("key") { recording.key = key }
-            do throws(FieldError) {
-                return (try builder(fields, context.random), recording)
-            } catch {
-                throw CommandFailure("\(name), line \(line): \(error.message)")
-            }
-        }
-        // Each line becomes a command only when the service asks for the next one, so that
-        // no parsed copy of a large file is ever held.
+        let commands = CommandLines(input, base: base, random: context.random.split())
         var lines: [Int32] = []
-        var line = 0
-        let next: ProgrammeService.CommandSource = {
-            while let object = try input.next({ text -> JSONObject? in
-                line += 1
-                guard text.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return nil }
-                guard String(validating: text, as: UTF8.self) != nil else {
-                    throw CommandFailure("\(name), line \(line): not UTF-8 text; save the file as UTF-8")
-                }
-                do {
-                    guard let parsed = try JSONScanner.parse(text).objectValue else {
-                        throw CommandFailure("\(name), line \(line): expected a JSON object, one command per line")
-                    }
-                    return parsed
-                } catch let error as JSONSyntaxError {
-                    throw CommandFailure("\(name), line \(line): not JSON (\(error))")
-                }
-            }) {
-                guard let object else { continue }
-                let built = try build(object, line: line)
-                lines.append(Int32(clamping: line))
-                return built
-            }
-            return nil
-        }
         let outcomes: [RecordedOutcome]
         do {
-            outcomes = try Session.service(command, context).record(count: estimate, mayVoid: mayVoid, next)
+            outcomes = try CommandLines.pipelined(commands) { next in
+                try Session.service(command, context).record(count: estimate, mayVoid: mayVoid) {
+                    guard let built = try next() else { return nil }
+                    lines.append(built.line)
+                    return (built.command, built.recording)
+                }
+            }
         } catch let failure as BatchFailure {
             throw CommandFailure("\(name), line \(lines[failure.index]): \(ErrorReport.words(failure.error))")
         }

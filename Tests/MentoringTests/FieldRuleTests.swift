@@ -1,0 +1,49 @@
+import EventLog
+import Testing
+
+@testable import Mentoring
+
+@Suite("Field rules: the ASCII shortcuts agree with the general path")
+struct FieldRuleTests {
+    /// Text drawn from a small alphabet, so that ids share words with names often.
+    static func text(_ random: SeededRandomSource, _ alphabet: [UInt8], maximum: UInt64) -> String {
+        let length = Int(random.next(below: maximum + 1))
+        return String(
+            decoding: (0..<length).map { _ in alphabet[Int(random.next(below: UInt64(alphabet.count)))] },
+            as: UTF8.self)
+    }
+
+    /// An id names someone exactly when the character-by-character check says so, and with
+    /// the same word.
+    @Test func asciiIDsNameSomeoneAsCharactersSay() {
+        let random = SeededRandomSource(seed: 23)
+        let letters = Array("abABab -1".utf8)
+        var refused = 0
+        for _ in 0..<20_000 {
+            let name = Self.text(random, letters, maximum: 14)
+            var id = Self.text(random, letters, maximum: 6)
+            if random.next(below: 2) == 0, !name.isEmpty {
+                // Half the ids carry a piece of the name, in upper case at times.
+                let bytes = Array(name.utf8)
+                let start = Int(random.next(below: UInt64(bytes.count)))
+                let piece = bytes[start..<min(bytes.count, start + 2 + Int(random.next(below: 5)))]
+                let cased = random.next(below: 2) == 0 ? piece.map { $0 &- 97 < 26 ? $0 - 32 : $0 } : Array(piece)
+                id += String(decoding: cased, as: UTF8.self)
+            }
+            let word = Field.asciiWordOf(name, in: id)
+            #expect(word == Field.wordOf(name, in: id), "\(name) / \(id)")
+            if word != nil { refused += 1 }
+        }
+        // Both outcomes are common, so that the comparison means something.
+        #expect(refused > 1_000 && refused < 19_000, "\(refused) of 20,000 refused")
+    }
+
+    /// A split seeded source is reproducible and draws a sequence of its own.
+    @Test func splitSeededSourcesAreReproducible() {
+        let a = SeededRandomSource(seed: 7), b = SeededRandomSource(seed: 7)
+        let fromA = a.split(), fromB = b.split()
+        let drawsA = (0..<8).map { _ in fromA.next() }
+        #expect(drawsA == (0..<8).map { _ in fromB.next() })
+        #expect(drawsA != (0..<8).map { _ in a.next() })
+    }
+}

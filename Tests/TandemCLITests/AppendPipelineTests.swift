@@ -1,0 +1,78 @@
+import EventLog
+import Foundation
+import TestSupport
+import Testing
+
+/// `tandem append` reads, parses and builds its lines on one core while the other decides
+/// them, a few batches of 512 lines ahead. These batches are large enough for the reader to
+/// run ahead, to fill its queue and to wait: the order of the commands, which line an error
+/// names, and all-or-nothing must be as if the lines were read one at a time.
+@Suite("tandem append read ahead: order, the first error, all or nothing")
+struct AppendPipelineTests {
+    /// `count` session lines for t1 of the seeded programme, line n (1-based) with
+    /// `30 + n % 60` minutes; `replace` puts other text on some lines.
+    static func sessions(_ count: Int, replace: [Int: String] = [:]) -> String {
+        (1...count).map { n in
+            replace[n]
+                ?? #"{"command":"session","tandem":"t1","on":"2027-02-\#(String(format: "%02d", 3 + n % 25))","minutes":\#(30 + n % 60)}"#
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// The store's files, to show that a refused batch left them as they were.
+    static func files(_ cli: CLI) -> [[UInt8]] {
+        ["events.jsonl", "vault.jsonl"].map { Files.read(cli.store + "/" + $0) }
+    }
+
+    @Test("5,000 lines are recorded in their order, from a file and from standard input")
+    func order() throws {
+        for fromFile in [true, false] {
+            let cli = try seededProgramme()
+            let before = try Store(root: cli.store).events.readHead().seq
+            let input = Self.sessions(5_000)
+            let outcome: ProcessOutcome
+            if fromFile {
+                Files.write(cli.directory.appending("batch.jsonl"), Array(input.utf8))
+                outcome = try cli.run(["append", "batch.jsonl"])
+            } else {
+                outcome = try cli.run(["append", "-"], stdin: input)
+            }
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            #expect(outcome.stdout.contains("5000 commands recorded in one batch"), "\(outcome.stdout.prefix(300))")
+            let entries = try Store(root: cli.store).events.entries().filter { $0.seq > before }
+            #expect(entries.count == 5_000)
+            #expect(entries.map { $0.record.data["minutes"]?.intValue } == (1...5_000).map { Int64(30 + $0 % 60) })
+        }
+    }
+
+    /// Which line an error names, for errors the reader finds (not JSON, a value the builder
+    /// refuses) and errors the rules find (an unknown tandem), in either order.
+    static let firstErrors: [(replace: [Int: String], line: Int, message: String)] = [
+        ([4_321: "{not json"], 4_321, "not JSON"),
+        ([5_000: #"{"command":"session","tandem":"t1","minutes":900}"#], 5_000, "--minutes '900' is invalid"),
+        (
+            // The rules stop the batch at line 20 while the reader is thousands of lines
+            // ahead, waiting for room: it must let go, and its later error must not win.
+            [20: #"{"command":"session","tandem":"t9","minutes":30}"#, 4_321: "{not json"], 20, "t9"
+        ),
+        (
+            [1_999: #"{"command":"session","tandem":"t9","minutes":30}"#, 2_000: "{not json"], 1_999, "t9"
+        ),
+        (
+            [2_000: "{not json", 2_001: #"{"command":"session","tandem":"t9","minutes":30}"#], 2_000, "not JSON"
+        ),
+        ([513: #"{"command":"session","tandem":"t9","minutes":30}"#], 513, "t9"),
+    ]
+
+    @Test("the first bad line is named, whichever side finds it, and nothing is recorded", arguments: 0..<6)
+    func firstError(_ index: Int) throws {
+        let (replace, line, message) = Self.firstErrors[index]
+        let cli = try seededProgramme()
+        let before = Self.files(cli)
+        Files.write(cli.directory.appending("batch.jsonl"), Array(Self.sessions(5_000, replace: replace).utf8))
+        let outcome = try cli.run(["append", "batch.jsonl"])
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.hasPrefix("Error: batch.jsonl, line \(line): "), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+        #expect(Self.files(cli) == before)
+    }
+}
