@@ -224,6 +224,66 @@ struct PeopleRows: Sendable {
         return (count, ids, mentors, matched, waiting, withdrawn)
     }
 
+    /// The people of some programmes by their group under `key`, read from the rows (no
+    /// view is made), in row order (the order of `headline`'s ids).
+    /// - Returns: the groups' names, as `SegmentKey.value(of:)` gives them; and for each
+    ///   person their row, their group (an index into `names`) and whether they withdrew.
+    /// - Complexity: O(people); one name is made per distinct role, programme or packed
+    ///   traits, not per person.
+    func segments(in wanted: Set<ProgrammeID>, by key: SegmentKey) -> Segments {
+        let numbers = Set(wanted.compactMap { programmes.existingNumber($0).map(UInt32.init) })
+        var out = Segments()
+        var named: [String: Int32] = [:]
+        // Keyed by all a name depends on: the role, the programme and the packed traits.
+        struct Seen: Hashable {
+            var traits: UInt64
+            var programme: UInt32
+            var isMentor: Bool
+            var packed: Bool
+        }
+        var seen: [Seen: Int32] = [:]
+        func group(_ name: String) -> Int32 {
+            if let g = named[name] { return g }
+            let g = Int32(out.names.count)
+            out.names.append(name)
+            named[name] = g
+            return g
+        }
+        for number in 0..<Int32(rows.count) {
+            let r = rows[number]
+            guard numbers.contains(r.programme) else { continue }
+            let role: Role = r.isMentor ? .mentor : .mentee
+            let programme = programmes.values[Int(r.programme)]
+            let g: Int32
+            if r.flags.contains(.otherTraits) {
+                g = group(key.value(role: role, programme: programme, traits: otherTraits[number]))
+            } else {
+                let packed = r.flags.contains(.packedTraits)
+                let word = Seen(
+                    traits: packed ? r.traits : 0, programme: r.programme, isMentor: r.isMentor, packed: packed)
+                if let known = seen[word] {
+                    g = known
+                } else {
+                    g = group(
+                        key.value(role: role, programme: programme, traits: packed ? codec.unpack(r.traits) : nil))
+                    seen[word] = g
+                }
+            }
+            out.rows.append(number)
+            out.group.append(g)
+            out.withdrawn.append(BusinessDate?(stored: r.withdrawnOn) != nil)
+        }
+        return out
+    }
+
+    /// People by group; see `segments(in:by:)`.
+    struct Segments {
+        var names: [String] = []
+        var rows: [Int32] = []
+        var group: [Int32] = []
+        var withdrawn: [Bool] = []
+    }
+
     /// A participant's profile ref, read from their row (no view is made); nil once erased.
     func profileRef(ofRow number: Int32) -> String? {
         let r = rows[number]

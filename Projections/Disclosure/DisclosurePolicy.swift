@@ -25,6 +25,12 @@ public struct Population: Sendable, Equatable {
         self.key += key
     }
 
+    /// Adds the contributors of another population (none of whom is in this one).
+    public mutating func add(_ other: Population) {
+        size += other.size
+        key += other.key
+    }
+
     /// The population of contributors with these keys.
     public init(keys: some Sequence<CellKey>) {
         self.init()
@@ -234,15 +240,35 @@ public struct DisclosurePolicy: Sendable {
     ) -> (PersonView) -> String {
         guard protects else { return key.value(of:) }
         precondition(people.count == keys.count, "a key for each person")
-        var populations: [String: Population] = [:]
-        for (person, cellKey) in zip(people, keys) {
-            populations[key.value(of: person), default: Population()].add(cellKey)
+        var names: [String] = []
+        var numbers: [String: Int32] = [:]
+        let group = people.map { person -> Int32 in
+            let name = key.value(of: person)
+            if let n = numbers[name] { return n }
+            names.append(name)
+            numbers[name] = Int32(names.count - 1)
+            return Int32(names.count - 1)
         }
-        let small = Set(populations.filter { $0.value.size < k || size($0.value) < k }.keys)
+        let shown = shownNames(names, group: group, keys: keys, k: k)
+        let small = Set(zip(names, shown).filter { $0 != $1 }.map(\.0))
         return { person in
             let label = key.value(of: person)
             return small.contains(label) ? "other" : label
         }
+    }
+
+    /// The name each group is shown under: its own, or for an analyst "other" when it has
+    /// fewer than `k` people, counted or as published.
+    /// - Parameters:
+    ///   - names: the groups' names, each once.
+    ///   - group: each person's group, an index into `names`.
+    ///   - keys: each person's record key, in the order of `group`.
+    public func shownNames(_ names: [String], group: [Int32], keys: [CellKey], k: Int) -> [String] {
+        guard protects else { return names }
+        precondition(group.count == keys.count, "a key for each person")
+        var populations = [Population](repeating: Population(), count: names.count)
+        for (g, cellKey) in zip(group, keys) { populations[Int(g)].add(cellKey) }
+        return names.indices.map { populations[$0].size < k || size(populations[$0]) < k ? "other" : names[$0] }
     }
 
     /// What `basis.disclosure` says: the method and its parameters.

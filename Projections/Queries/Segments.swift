@@ -9,16 +9,22 @@ public enum SegmentKey: String, Sendable, CaseIterable {
 
     /// The person's group under this key.
     public func value(of person: PersonView) -> String {
-        if self == .role { return person.role.rawValue }
-        if self == .programme { return person.programme.rawValue }
-        guard let traits = person.traits else { return "erased" }
+        value(role: person.role, programme: person.programme, traits: person.traits)
+    }
+
+    /// The group of someone with this role, programme and traits (nil: erased), as
+    /// `value(of:)` gives it: the one place that says what a group is called.
+    func value(role: Role, programme: ProgrammeID, traits: Traits?) -> String {
+        if self == .role { return role.rawValue }
+        if self == .programme { return programme.rawValue }
+        guard let traits else { return "erased" }
         switch self {
         case .unit: return traits.unit
         case .level: return "level \(traits.level)"
         case .generation: return traits.generation.rawValue
         case .gender: return traits.gender ?? "not given"
-        case .role: return person.role.rawValue
-        case .programme: return person.programme.rawValue
+        case .role: return role.rawValue
+        case .programme: return programme.rawValue
         }
     }
 }

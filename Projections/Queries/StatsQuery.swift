@@ -172,12 +172,18 @@ public enum StatsQuery {
     }
 
     /// A sum of contributions and the largest of them (what a magnitude's noise scales to).
-    struct Magnitude {
+    struct Magnitude: Equatable {
         var total = 0
         var largest = 0
         mutating func add(_ value: Int) {
             total += value
             largest = max(largest, value)
+        }
+
+        /// Adds another magnitude's contributions.
+        mutating func add(_ other: Magnitude) {
+            total += other.total
+            largest = max(largest, other.largest)
         }
     }
 
@@ -198,7 +204,7 @@ public enum StatsQuery {
             let population: Population
             (figures, people, hidden, population, keys) = Self.figures(
                 input.model, programmes: scope.ids, label: scope.label, segment: options.segment, policy: policy, k: k,
-                needsPeople: options.by != nil)
+                needsPeople: false)
             if policy.protects {
                 let inProgramme =
                     options.segment == nil ? population : policy.population(input.peopleInAnyOrder(in: scope).map(\.id))
@@ -222,31 +228,9 @@ public enum StatsQuery {
         var csvTable = TextTable(headers: stats.members.map(\.key), rows: [stats.members.map { display($0.value) }])
         var notes: [String] = []
         if let by = options.by {
-            var groups:
-                [String: (
-                    population: Population, withdrawn: Int, reachedAGoal: Int, sessions: Magnitude,
-                    goalsReached: Magnitude
-                )] = [:]
-            let activity = input.model.activity()
-            // Only the analysts' labels look at the population (in any order: they count it).
-            let label =
-                options.segment == nil
-                ? policy.labels(of: people, keys: keys, by: by, k: k)
-                : policy.labels(
-                    of: input.model.people.values.filter { scope.ids.contains($0.programme) }, by: by, k: k)
-            // The record keys the figures computed, one per person in `people`.
-            assert(keys.count == people.count, "a key for each person")
-            for (person, key) in zip(people, keys) {
-                let done = activity[person.id] ?? (0, 0)
-                let name = label(person)
-                var g = groups[name] ?? (Population(), 0, 0, Magnitude(), Magnitude())
-                g.population.add(key)
-                if person.withdrawnOn != nil { g.withdrawn += 1 }
-                if done.goalsReached > 0 { g.reachedAGoal += 1 }
-                g.sessions.add(done.sessions)
-                g.goalsReached.add(done.goalsReached)
-                groups[name] = g
-            }
+            let groups = Self.groups(
+                input.model, scope: scope.ids, by: by, segment: options.segment == nil ? nil : (people, keys),
+                keys: keys, policy: policy, k: k)
             var rows: [JSONValue] = []
             var tableRows: [[String]] = []
             for name in groups.keys.sorted(by: NaturalOrder.less) {
@@ -327,6 +311,93 @@ public enum StatsQuery {
         result.notes = notes
         result.disclose(hidden, under: policy, k: k)
         return result
+    }
+
+    /// What `stats --by` counts of each group: its people's population, how many withdrew
+    /// or reached a goal, and their tandems' sessions and reached goals.
+    struct Group: Equatable {
+        var population = Population()
+        var withdrawn = 0
+        var reachedAGoal = 0
+        var sessions = Magnitude()
+        var goalsReached = Magnitude()
+
+        /// Adds another group's people (two groups shown as "other").
+        mutating func add(_ other: Group) {
+            population.add(other.population)
+            withdrawn += other.withdrawn
+            reachedAGoal += other.reachedAGoal
+            sessions.add(other.sessions)
+            goalsReached.add(other.goalsReached)
+        }
+    }
+
+    /// The groups of `stats --by key`, by the name each is shown under, read from the rows.
+    /// - Parameters:
+    ///   - segment: with `--segment`, its people and their record keys; nil for everyone in
+    ///     `scope`.
+    ///   - keys: without a segment, everyone's record keys in row order (the figures'; empty
+    ///     for exact views).
+    static func groups(
+        _ model: ProgrammeReadModel, scope: Set<ProgrammeID>, by: SegmentKey,
+        segment: (people: [PersonView], keys: [CellKey])?, keys: [CellKey], policy: DisclosurePolicy, k: Int
+    ) -> [String: Group] {
+        var groups: [String: Group] = [:]
+        let activity = model.activity()
+        let peopleRows = model.peopleRows
+        // Everyone in scope by group, read from the rows (a million people's views cost
+        // more than the groups). Which groups an analyst sees as "other" is decided over
+        // all of them, with a segment too.
+        let segments = peopleRows.segments(in: scope, by: by)
+        let shown: [String]
+        if policy.protects {
+            let everyone = segment == nil ? keys : policy.keys(of: segments.rows.map(peopleRows.id(ofRow:)))
+            shown = policy.shownNames(segments.names, group: segments.group, keys: everyone, k: k)
+        } else {
+            shown = segments.names
+        }
+        // Counted by group number, then merged by the name each is shown under.
+        var counted = [Group?](repeating: nil, count: segments.names.count)
+        func add(row: Int32, group: Int32, withdrawn: Bool, key: CellKey) {
+            let done = activity.byRow[Int(row)]
+            var g = counted[Int(group)] ?? Group()
+            g.population.add(key)
+            if withdrawn { g.withdrawn += 1 }
+            if done.goalsReached > 0 { g.reachedAGoal += 1 }
+            g.sessions.add(done.sessions)
+            g.goalsReached.add(done.goalsReached)
+            counted[Int(group)] = g
+        }
+        func merged() -> [String: Group] {
+            for (number, g) in counted.enumerated() {
+                guard let g else { continue }
+                groups[shown[number], default: Group()].add(g)
+            }
+            return groups
+        }
+        guard let segment else {
+            // The figures' record keys are everyone's, in row order (none for exact views).
+            assert(!policy.protects || keys.count == segments.rows.count, "a key for each person")
+            for i in segments.rows.indices {
+                add(
+                    row: segments.rows[i], group: segments.group[i], withdrawn: segments.withdrawn[i],
+                    key: policy.protects ? keys[i] : .empty)
+            }
+            return merged()
+        }
+        // The segment's people, each found among everyone by their row (ascending).
+        assert(segment.keys.count == segment.people.count, "a key for each person")
+        for (person, key) in zip(segment.people, segment.keys) {
+            guard let row = peopleRows.row(of: person.id) else { continue }
+            var low = 0, high = segments.rows.count
+            while low < high {
+                let mid = (low + high) / 2
+                if segments.rows[mid] < row { low = mid + 1 } else { high = mid }
+            }
+            guard low < segments.rows.count, segments.rows[low] == row else { continue }
+            add(row: row, group: segments.group[low], withdrawn: segments.withdrawn[low], key: key)
+        }
+        return merged()
     }
 
     static func display(_ value: JSONValue) -> String {
