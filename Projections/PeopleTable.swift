@@ -284,6 +284,21 @@ struct PeopleRows: Sendable {
         var withdrawn: [Bool] = []
     }
 
+    /// Every profile ref, numbered with its person's row (no ref is made into text unless it
+    /// has another shape than ours).
+    var numberedRefs: NumberedRefs {
+        var refs = NumberedRefs(capacity: rows.count)
+        for number in 0..<Int32(rows.count) {
+            let r = rows[number]
+            if r.flags.contains(.packedRef) {
+                refs.insert(packed: r.ref, number: number)
+            } else if r.flags.contains(.otherRef), let other = otherRefs[number] {
+                refs.insert(other, number: number)
+            }
+        }
+        return refs
+    }
+
     /// A participant's profile ref, read from their row (no view is made); nil once erased.
     func profileRef(ofRow number: Int32) -> String? {
         let r = rows[number]

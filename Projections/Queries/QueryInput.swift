@@ -104,12 +104,10 @@ public struct QueryInput: Sendable {
         guard disclosure.showsNames, person != disclosure.ownTandemsOf else { return .null }
         // Names are read only for a viewer who may see them: all of them at once, the first
         // time one is asked for (a report that shows one shows many).
-        guard let ref = model.people.profileRef(of: person) else { return .null }
-        if !profileCache.hasAllNames {
-            let refs = model.people.profileRefs
-            try? profileCache.loadNames(refs, vault: vault)
-        }
-        return profileCache.name(ref).map { .string($0) } ?? .null
+        let rows = model.peopleRows
+        guard let row = rows.row(of: person), rows.profileRef(ofRow: row) != nil else { return .null }
+        if !profileCache.hasAllNames { try? profileCache.loadNames(rows.numberedRefs, count: rows.count, vault: vault) }
+        return profileCache.name(row: row).map { .string($0) } ?? .null
     }
 
     /// Vault texts by ref, read only for the refs asked for.
@@ -149,17 +147,20 @@ public enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Profiles read from the vault, kept for the rest of the query.
 final class ProfileCache: Sendable {
     private let lock = Mutex<(profiles: [String: Profile], asked: Set<String>)>(([:], []))
-    /// Everyone's names, once asked for: nil until then.
-    private let names = Mutex<[String: String]?>(nil)
+    /// Everyone's names by their row, once asked for: nil until then.
+    private let names = Mutex<[String?]?>(nil)
 
     var hasAllNames: Bool { names.withLock { $0 != nil } }
 
-    /// A name read before, if it was found.
-    func name(_ ref: String) -> String? { names.withLock { $0?[ref] } }
+    /// The name of the person in `row`, if it was read and found.
+    func name(row: Int32) -> String? {
+        names.withLock { names in names.flatMap { Int(row) < $0.count ? $0[Int(row)] : nil } }
+    }
 
-    /// Reads the names of `refs` in one pass over the vault (none if `vault` is nil).
-    func loadNames(_ refs: Set<String>, vault: Vault?) throws {
-        let found = try vault?.names(withRefIn: refs) ?? [:]
+    /// Reads the names of `refs` (numbered by row, `count` rows) in one pass over the vault
+    /// (none if `vault` is nil).
+    func loadNames(_ refs: NumberedRefs, count: Int, vault: Vault?) throws {
+        let found = try vault?.names(of: refs, count: count) ?? [String?](repeating: nil, count: count)
         names.withLock { $0 = found }
     }
 

@@ -125,23 +125,58 @@ public struct Vault: Sendable {
     static func name(
         _ line: UnsafeRawBufferPointer, offset: Int, refs: Set<String>
     ) throws -> (ref: String, name: String)? {
-        let prefix = refPrefix, marker = profileNameMarker
-        let refEnd = prefix.count + 18
-        if line.count > refEnd, line[refEnd] == UInt8(ascii: "\""),
-            memcmp(line.baseAddress!, prefix, prefix.count) == 0,
-            PackedRef.pack(bytes: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd])) != nil,
-            let at = ByteSearch.firstIndex(of: marker, in: line, from: refEnd)
-        {
-            var whole = JSONScanner(line)
-            var name = JSONScanner(line, position: at + marker.count)
-            if (try? whole.skipValue()) != nil, whole.position == line.count, let text = try? name.parseString() {
-                let ref = String(decoding: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd]), as: UTF8.self)
-                return refs.contains(ref) ? (ref, text) : nil
-            }
+        if let fast = writtenName(line) {
+            let ref = String(
+                decoding: UnsafeRawBufferPointer(rebasing: line[refPrefix.count..<fast.refEnd]), as: UTF8.self)
+            return refs.contains(ref) ? (ref, fast.name) : nil
         }
         let parsed = try parse(line, offset: offset)
         guard refs.contains(parsed.ref), let profile = parsed.payload?.profile else { return nil }
         return (parsed.ref, profile.name)
+    }
+
+    /// The packed ref and the name of a profile line of the shape this code writes
+    /// (`{"ref":"r-…",…,"payload":{"kind":"profile","name":"…"`), read there after checking
+    /// the whole line is JSON, without building it; nil for a line of any other shape, which
+    /// the caller parses whole.
+    static func writtenName(_ line: UnsafeRawBufferPointer) -> (key: UInt64, refEnd: Int, name: String)? {
+        let prefix = refPrefix, marker = profileNameMarker
+        let refEnd = prefix.count + 18
+        guard line.count > refEnd, line[refEnd] == UInt8(ascii: "\""),
+            memcmp(line.baseAddress!, prefix, prefix.count) == 0,
+            let key = PackedRef.pack(bytes: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd])),
+            let at = ByteSearch.firstIndex(of: marker, in: line, from: refEnd)
+        else { return nil }
+        var whole = JSONScanner(line)
+        var name = JSONScanner(line, position: at + marker.count)
+        guard (try? whole.skipValue()) != nil, whole.position == line.count, let text = try? name.parseString() else {
+            return nil
+        }
+        return (key, refEnd, text)
+    }
+
+    /// The names in the profiles of `refs`, each at the number `refs` gives its ref: one
+    /// pass over the vault on every core, as `names(withRefIn:)`, but with no ref made into
+    /// text or kept as a key (a listing of a million people held them all before).
+    /// - Returns: `count` names, nil where no profile was found.
+    /// - Throws: `SystemError` if the vault cannot be read.
+    public func names(of refs: NumberedRefs, count: Int) throws -> [String?] {
+        var names = [String?](repeating: nil, count: count)
+        guard !refs.isEmpty else { return names }
+        try forEachCandidate(
+            WantedRefs(packed: Set(refs.packed.keys)),
+            parse: { line, offset -> (number: Int32, name: String)? in
+                if let fast = Self.writtenName(line) { return refs.packed[fast.key].map { ($0, fast.name) } }
+                let parsed = try Self.parse(line, offset: offset)
+                guard let number = refs.number(of: parsed.ref), let profile = parsed.payload?.profile else {
+                    return nil
+                }
+                return (number, profile.name)
+            }
+        ) { found in
+            if found.number >= 0, found.number < count { names[Int(found.number)] = found.name }
+        }
+        return names
     }
 
     static let profileNameMarker = Array(",\"payload\":{\"kind\":\"profile\",\"name\":".utf8)
@@ -160,8 +195,16 @@ public struct Vault: Sendable {
         parse: @escaping @Sendable (UnsafeRawBufferPointer, _ offset: Int) throws -> Parsed?,
         _ body: (Parsed) throws -> Void
     ) throws {
-        guard FileSystem.kind(of: path).exists, !refs.isEmpty else { return }
-        let wanted = WantedRefs(refs)
+        guard !refs.isEmpty else { return }
+        try forEachCandidate(WantedRefs(refs), parse: parse, body)
+    }
+
+    private func forEachCandidate<Parsed: Sendable>(
+        _ wanted: WantedRefs,
+        parse: @escaping @Sendable (UnsafeRawBufferPointer, _ offset: Int) throws -> Parsed?,
+        _ body: (Parsed) throws -> Void
+    ) throws {
+        guard FileSystem.kind(of: path).exists else { return }
         try LineStream.forEachMappedWindow(path) { window, base in
             let pieceSize = 1 << 22
             var cuts = [0]
@@ -201,6 +244,8 @@ public struct Vault: Sendable {
         let packed: Set<UInt64>
 
         init(_ refs: Set<String>) { packed = Set(refs.compactMap(PackedRef.pack)) }
+
+        init(packed: Set<UInt64>) { self.packed = packed }
 
         /// The lines of `chunk[range]` (without their newlines) that may hold a wanted ref:
         /// those whose leading ref is wanted, and every line of another shape.
@@ -418,4 +463,33 @@ private final class JudgedPiece<Verdict: Sendable>: @unchecked Sendable {
         let window: UnsafeRawBufferPointer
         let pieces: [JudgedPiece]
     }
+}
+
+/// Vault refs, each with a number the caller chose (a person's row): refs of our shape by
+/// their packed 64-bit key, any other as text. A million refs as keys of a dictionary of
+/// strings cost a heap allocation each.
+public struct NumberedRefs: Sendable {
+    /// Refs of our shape (`r-` and 16 hex digits), by packed key.
+    public private(set) var packed: [UInt64: Int32] = [:]
+    /// Refs of any other shape.
+    public private(set) var other: [String: Int32] = [:]
+
+    public init(capacity: Int = 0) { packed.reserveCapacity(capacity) }
+
+    /// Gives `ref` the number `number` (a later number for the same ref wins).
+    public mutating func insert(_ ref: String, number: Int32) {
+        if let key = PackedRef.pack(ref) { packed[key] = number } else { other[ref] = number }
+    }
+
+    /// Gives the ref with this packed key the number `number`.
+    public mutating func insert(packed key: UInt64, number: Int32) { packed[key] = number }
+
+    /// The number of `ref`, if it was given one.
+    public func number(of ref: String) -> Int32? {
+        if let key = PackedRef.pack(ref) { return packed[key] }
+        return other[ref]
+    }
+
+    public var isEmpty: Bool { packed.isEmpty && other.isEmpty }
+    public var count: Int { packed.count + other.count }
 }

@@ -78,6 +78,11 @@ struct VaultLookupTests {
         try vault.forEachLine(withRefIn: asked) { order.append($0.ref) }
         #expect(order == refs.filter(asked.contains))
         #expect(try vault.names(withRefIn: asked) == names.filter { asked.contains($0.key) })
+        var numbered = NumberedRefs()
+        for (i, ref) in refs.enumerated() where asked.contains(ref) { numbered.insert(ref, number: Int32(i)) }
+        #expect(
+            try vault.names(of: numbered, count: refs.count)
+                == refs.map { asked.contains($0) ? names[$0] : nil })
         // Profiles, shaped on the worker that parsed them.
         var shaped: [(ref: String, profile: Profile)] = []
         try vault.forEachProfile(
@@ -133,6 +138,12 @@ struct VaultLookupTests {
         #expect(names == expected, "seed \(seed)")
         #expect(names["r-00000000000000aa"] == "Odd Order" && names["legacy-1"] == "Legacy")
         #expect(names["r-00000000000000bb"] == nil)
+        // Numbered refs (a person's row): the same names, at their numbers, with no ref as text.
+        var numbered = NumberedRefs()
+        let order = asked.sorted()
+        for (i, ref) in order.enumerated() { numbered.insert(ref, number: Int32(i)) }
+        #expect(numbered.other["legacy-1"] != nil && numbered.packed.count + numbered.other.count == order.count)
+        #expect(try vault.names(of: numbered, count: order.count + 2) == order.map { expected[$0] } + [nil, nil])
     }
 
     /// 2,000 random lines, some longer than a page, and a last line without a newline.
