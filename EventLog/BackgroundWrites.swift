@@ -32,7 +32,10 @@ package final class BackgroundWrites: @unchecked Sendable {
         self.fd = fd
         self.path = path
         self.start = offset
-        room = DispatchSemaphore(value: depth)
+        // Made empty and then given its room: libdispatch traps when a semaphore goes away
+        // with a value below the one it was made with.
+        room = DispatchSemaphore(value: 0)
+        for _ in 0..<depth { room.signal() }
     }
 
     /// Hands `chunk` over to be written after the chunks before it; waits while `depth`

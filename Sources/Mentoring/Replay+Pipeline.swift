@@ -20,7 +20,11 @@ package final class BatchChannel<Item: Sendable>: @unchecked Sendable {
 
     package init(capacity: Int) {
         self.capacity = capacity
-        free = DispatchSemaphore(value: capacity)
+        // Made empty and then given its room: libdispatch traps when a semaphore goes away
+        // with a value below the one it was made with, and a cancelled channel can end one
+        // short (a producer that waited for room after the consumer had gone).
+        free = DispatchSemaphore(value: 0)
+        for _ in 0..<capacity { free.signal() }
     }
 
     /// Hands a batch over, waiting while `capacity` batches are unread. False once the
