@@ -286,14 +286,19 @@ struct PeopleRows: Sendable {
 
     /// Every profile ref, numbered with its person's row (no ref is made into text unless it
     /// has another shape than ours).
-    var numberedRefs: NumberedRefs {
-        var refs = NumberedRefs(capacity: rows.count)
-        for number in 0..<Int32(rows.count) {
+    var numberedRefs: NumberedRefs { numberedRefs(of: 0..<Int32(rows.count), numbering: { _, row in row }) }
+
+    /// The profile refs of the people in `numbers`, each numbered `numbering(position, row)`.
+    func numberedRefs(
+        of numbers: some Collection<Int32>, numbering: (_ position: Int32, _ row: Int32) -> Int32
+    ) -> NumberedRefs {
+        var refs = NumberedRefs(capacity: numbers.count)
+        for (position, number) in numbers.enumerated() {
             let r = rows[number]
             if r.flags.contains(.packedRef) {
-                refs.insert(packed: r.ref, number: number)
+                refs.insert(packed: r.ref, number: numbering(Int32(position), number))
             } else if r.flags.contains(.otherRef), let other = otherRefs[number] {
-                refs.insert(other, number: number)
+                refs.insert(other, number: numbering(Int32(position), number))
             }
         }
         return refs

@@ -78,28 +78,30 @@ public enum PeopleQuery {
         // In id order, sorted as (id, row) pairs: sorting a million views moved each whole.
         var rows = model.peopleRows.rowsInIDOrder(programme: options.programme)
         if let me = input.disclosure.ownTandemsOf { rows = rows.filter { model.peopleRows.id(ofRow: $0) == me } }
-        let profiles = try input.listedProfiles(of: rows.map { model.peopleRows.id(ofRow: $0) })
+        // Each at its row's position in `rows`.
+        let profiles = try input.listedProfiles(ofRows: rows)
         let needle = options.search.map { Field.fold($0.trimmed) }
-        // The rows that pass the filters, with the status each was judged by.
-        var selected: [(row: Int32, status: Status, since: BusinessDate)] = []
-        for row in rows {
+        // The rows that pass the filters, with the status each was judged by, and where
+        // their profile is.
+        var selected: [(row: Int32, status: Status, since: BusinessDate, position: Int)] = []
+        for (position, row) in rows.enumerated() {
             let person = model.peopleRows.view(row, tandems: model.tandemRows)
             let (status, since) = standing(person, model: model)
             if options.status != .all, status != options.status { continue }
             if let needle, !needle.isEmpty {
-                let profile = profiles[person.id]
+                let profile = profiles[position]
                 let haystack = Field.fold((profile?.name ?? "") + " " + (profile?.email ?? ""))
                 guard haystack.contains(needle) else { continue }
             }
-            selected.append((row, status, since))
+            selected.append((row, status, since, position))
         }
         var result = try QueryResult.list(
             basis: input.basis, payloadKey: "people", headers: headers, keys: keys, count: selected.count,
             heldUpTo: options.heldUpTo
         ) { [selected] body in
-            for (row, status, since) in selected {
+            for (row, status, since, position) in selected {
                 let person = model.peopleRows.view(row, tandems: model.tandemRows)
-                let (cells, values) = Self.row(person, profiles[person.id], status: status, since: since)
+                let (cells, values) = Self.row(person, profiles[position], status: status, since: since)
                 try body(cells, values)
             }
         }

@@ -48,25 +48,23 @@ public struct QueryInput: Sendable {
         return out
     }
 
-    /// Each person's profile as a listing shows it (name, email, unit, level, birth year,
-    /// gender; no lists), read in one pass over the vault on every core, not kept in the
-    /// cache: for `people`, which lists everyone.
+    /// The profile of the person in each of `rows` as a listing shows it (name, email, unit,
+    /// level, birth year, gender; no lists), at the row's position (nil: no profile, or
+    /// erased): read in one pass over the vault on every core, not kept in the cache. For
+    /// `people`, which lists everyone.
     /// - Throws: `SystemError` if the vault cannot be read.
-    public func listedProfiles(of people: some Sequence<ParticipantID>) throws -> [ParticipantID: Profile] {
-        let refs = profileRefs(of: people)
-        guard let vault, !refs.isEmpty else { return [:] }
-        var out: [ParticipantID: Profile] = [:]
-        out.reserveCapacity(refs.count)
+    public func listedProfiles(ofRows rows: [Int32]) throws -> [Profile?] {
+        var out = [Profile?](repeating: nil, count: rows.count)
+        guard let vault else { return out }
+        let refs = model.peopleRows.numberedRefs(of: rows) { position, _ in position }
         try vault.forEachProfile(
-            withRefIn: Set(refs.keys),
+            of: refs,
             shape: { profile in
                 var listed = profile
                 (listed.offers, listed.wants, listed.interests) = ([], [], [])
                 return listed
             }
-        ) { ref, profile in
-            if let id = refs[ref] { out[id] = profile }
-        }
+        ) { position, profile in out[Int(position)] = profile }
         return out
     }
 

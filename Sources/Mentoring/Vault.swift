@@ -84,23 +84,26 @@ public struct Vault: Sendable {
             }, body)
     }
 
-    /// Calls `body` with each profile whose ref is in `refs` (and the ref), in file order,
-    /// each passed through `shape` on the core that parsed it: a listing of a million
-    /// people keeps only the fields it shows (their lists of offers, wants and interests were
-    /// most of the memory of `people`).
+    /// Calls `body` with each profile of `refs` (and the number `refs` gives its ref), in
+    /// file order, each passed through `shape` on the core that parsed it: a listing of a
+    /// million people keeps only the fields it shows (their lists of offers, wants and
+    /// interests were most of the memory of `people`), and no ref is made a key.
     /// - Throws: `SystemError` if the vault cannot be read; what `body` throws.
     public func forEachProfile(
-        withRefIn refs: Set<String>, shape: @escaping @Sendable (Profile) -> Profile = { $0 },
-        _ body: (_ ref: String, Profile) throws -> Void
+        of refs: NumberedRefs, shape: @escaping @Sendable (Profile) -> Profile = { $0 },
+        _ body: (_ number: Int32, Profile) throws -> Void
     ) throws {
+        guard !refs.isEmpty else { return }
         try forEachCandidate(
-            withRefIn: refs,
-            parse: { line, offset -> (ref: String, profile: Profile)? in
+            WantedRefs(packed: Set(refs.packed.keys)),
+            parse: { line, offset -> (number: Int32, profile: Profile)? in
                 let parsed = try Self.parse(line, offset: offset)
-                guard refs.contains(parsed.ref), let profile = parsed.payload?.profile else { return nil }
-                return (parsed.ref, shape(profile))
+                guard let number = refs.number(of: parsed.ref), let profile = parsed.payload?.profile else {
+                    return nil
+                }
+                return (number, shape(profile))
             }
-        ) { found in try body(found.ref, found.profile) }
+        ) { found in try body(found.number, found.profile) }
     }
 
     /// The names in the profiles whose ref is in `refs`, by ref. The name is read where a

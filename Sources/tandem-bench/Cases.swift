@@ -75,8 +75,10 @@ enum AppendCases {
 
     /// `tandem append` of 100k commands into a new store: one process, every rule checked,
     /// one vault write, one log write, one fsync each.
-    static func batch(work: String, into table: inout BenchTable, count: Int = 100_000, attempts: Int = 3) throws {
-        let file = try BenchStores.batchFile(work: work, count: count)
+    static func batch(
+        work: String, into table: inout BenchTable, count: Int = 100_000, attempts: Int = 3, signupsOnly: Bool = false
+    ) throws {
+        let file = try BenchStores.batchFile(work: work, count: count, signupsOnly: signupsOnly)
         var best: (seconds: Double, peakKB: Int, bytes: Int)?
         for attempt in 0..<attempts {
             let store = work + "/batch-store"
@@ -106,10 +108,13 @@ enum AppendCases {
         if let best {
             table.add(
                 Measurement(
-                    name: "tandem append: \(Harness.short(Double(count))) commands", events: count,
+                    name: "tandem append: \(Harness.short(Double(count))) \(signupsOnly ? "signups" : "commands")",
+                    events: count,
                     seconds: best.seconds,
                     bytes: best.bytes, peakKB: best.peakKB, baselineName: "", baselineRate: nil,
-                    note: "whole process, best of \(attempts); every rule checked; 40% signups"),
+                    note:
+                        "whole process, best of \(attempts); every rule checked; \(signupsOnly ? "a launch, then signups" : "40% signups")"
+                ),
                 baselines: baselines)
         }
     }

@@ -108,8 +108,8 @@ enum BenchStores {
 
     /// A JSON Lines file of `count` commands for `tandem append`: a launch, signups, matches
     /// and sessions, each one checked by every rule when it is recorded.
-    static func batchFile(work: String, count: Int) throws -> String {
-        let path = work + "/batch-\(count).jsonl"
+    static func batchFile(work: String, count: Int, signupsOnly: Bool = false) throws -> String {
+        let path = work + "/batch-\(count)\(signupsOnly ? "-signups" : "").jsonl"
         if FileSystem.kind(of: path).exists { return path }
         var out: [UInt8] = []
         func line(_ text: String) {
@@ -119,7 +119,8 @@ enum BenchStores {
         line(
             #"{"command":"programme launch","id":"bench","name":"Bench","starts":"2027-01-01","ends":"2027-12-31","cadence-days":30,"min-group-size":5}"#
         )
-        let pairs = (count - 1) / 5  // 2 signups + 1 match + 2 sessions per pair
+        // 2 signups + 1 match + 2 sessions per pair; signups only: 2 per pair.
+        let pairs = signupsOnly ? (count - 1) / 2 : (count - 1) / 5
         let units = ["IT", "Sales", "Legal", "Finance", "HR", "Operations", "Marketing"]
         for n in 0..<pairs {
             line(
@@ -129,14 +130,14 @@ enum BenchStores {
                 #"{"command":"signup","programme":"bench","role":"mentee","name":"Mentee \#(n)","unit":"\#(units[(n + 3) % 7])","level":9,"born":1966,"id":"e\#(n)","on":"2027-01-02","wants":["linkedin"]}"#
             )
         }
-        for n in 0..<pairs {
+        for n in 0..<pairs where !signupsOnly {
             line(
                 #"{"command":"match","programme":"bench","mentor":"m\#(n)","mentee":"e\#(n)","id":"t\#(n)","on":"2027-01-05"}"#
             )
         }
-        var written = 1 + 3 * pairs
+        var written = 1 + (signupsOnly ? 2 : 3) * pairs
         var n = 0
-        while written < count {
+        while written < count, !signupsOnly {
             line(
                 #"{"command":"session","tandem":"t\#(n % pairs)","on":"2027-0\#(2 + n / pairs % 4)-1\#(n % 9)","minutes":\#(30 + n % 60),"topics":["linkedin"]}"#
             )

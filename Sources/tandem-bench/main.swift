@@ -94,6 +94,8 @@ do {
     if wanted("batch") {
         try AppendCases.batch(work: work, into: &table)
         try AppendCases.batch(work: work, into: &table, count: 1_000_000, attempts: 1)
+        // What migrations and imports consist of: each signup seals a vault record.
+        try AppendCases.batch(work: work, into: &table, count: 200_001, attempts: 2, signupsOnly: true)
     }
     var stores: [(label: String, path: String, events: Int)] = []
     if wanted("replay") || wanted("verify") || wanted("cli") {

@@ -86,13 +86,13 @@ struct VaultLookupTests {
         // Profiles, shaped on the worker that parsed them.
         var shaped: [(ref: String, profile: Profile)] = []
         try vault.forEachProfile(
-            withRefIn: asked,
+            of: numbered,
             shape: { profile in
                 var short = profile
                 short.unit = "shaped"
                 return short
             }
-        ) { shaped.append(($0, $1)) }
+        ) { shaped.append((refs[Int($0)], $1)) }
         #expect(shaped.map(\.ref) == refs.filter { asked.contains($0) && names[$0] != nil })
         #expect(
             Dictionary(uniqueKeysWithValues: shaped.map { ($0.ref, $0.profile.name) })
