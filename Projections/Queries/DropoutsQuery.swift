@@ -67,7 +67,9 @@ public enum DropoutsQuery {
         let width = LifeTable.width(cadenceDays: scope.cadenceDays)
         let policy = input.disclosure
         let inScope = inScopeOf(scope)
-        let people = inScope.filter(options.population.admits)
+        // Counted in one pass, not filtered into copies: a million people's views, copied
+        // three times over, were most of the query's memory.
+        let people = options.population == .all ? inScope : inScope.filter(options.population.admits)
         let population = policy.population(people.map(\.id))
         if policy.protects {
             let whole = options.population == .all ? population : policy.population(inScope.map(\.id))
@@ -86,26 +88,34 @@ public enum DropoutsQuery {
             }
         }
         var hidden = SuppressedCells(k: k)
-        let matched = people.filter { $0.firstMatchedOn != nil }
-        let withdrawn = people.filter { $0.withdrawnOn != nil }
-        let beforeMatch = withdrawn.filter(\.withdrewBeforeMatch).count
-        let observations = matched.compactMap(observation(of:))
+        var matched = 0, withdrawn = 0, beforeMatch = 0
+        var observations: [KaplanMeier.Observation] = []
+        var reasons: [String: Int] = [:]
+        for person in people {
+            if person.firstMatchedOn != nil {
+                matched += 1
+                if let observed = observation(of: person) { observations.append(observed) }
+            }
+            if person.withdrawnOn != nil {
+                withdrawn += 1
+                if person.withdrewBeforeMatch { beforeMatch += 1 }
+                reasons[person.withdrawalReason?.rawValue ?? "other", default: 0] += 1
+            }
+        }
         var notes: [String] = []
         // The same cells as `stats` (matched, withdrawn of the programme's people), so the
         // same people give the same figure in both.
         let published = (
-            matched: policy.count(matched.count, in: population, "matched"),
-            withdrawn: policy.count(withdrawn.count, in: population, "withdrawn"),
+            matched: policy.count(matched, in: population, "matched"),
+            withdrawn: policy.count(withdrawn, in: population, "withdrawn"),
             beforeMatch: policy.count(beforeMatch, in: population, "withdrawnBeforeMatch"),
-            afterMatch: policy.count(withdrawn.count - beforeMatch, in: population, "withdrawnAfterMatch")
+            afterMatch: policy.count(withdrawn - beforeMatch, in: population, "withdrawnAfterMatch")
         )
         let shown = (
             matched: hidden.show(published.matched, policy), withdrawn: hidden.show(published.withdrawn, policy),
             beforeMatch: hidden.show(published.beforeMatch, policy),
             afterMatch: hidden.show(published.afterMatch, policy)
         )
-        var reasons: [String: Int] = [:]
-        for person in withdrawn { reasons[person.withdrawalReason?.rawValue ?? "other", default: 0] += 1 }
         let reasonObject = JSONObject(
             ReasonCode.all.compactMap { code in
                 reasons[code].map { count in
