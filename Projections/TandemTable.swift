@@ -205,6 +205,17 @@ struct TandemRows: Sendable {
     }
 
     /// A tandem's goals in the order they were set; nil if it has none.
+    /// How many goals tandem `number` has.
+    func goalCount(of number: Int32) -> Int {
+        var n = 0
+        var g = rows[number].firstGoal
+        while g >= 0 {
+            n += 1
+            g = goalRows[g].next
+        }
+        return n
+    }
+
     func goals(of number: Int32) -> [GoalView]? {
         let tandem = rows[number].id
         var out: [GoalView] = []
@@ -329,6 +340,13 @@ public struct GoalLists: Sendable, Sequence {
     /// A tandem's goals in the order they were set; nil if it has none (or is unknown).
     public subscript(tandem: TandemID) -> [GoalView]? {
         tandems.row(of: tandem).flatMap(tandems.goals(of:))
+    }
+
+    /// How many goals a tandem has (0 if it is unknown), counted along its list: no goal's
+    /// view is made.
+    public func count(of tandem: TandemID) -> Int {
+        guard let number = tandems.row(of: tandem) else { return 0 }
+        return tandems.goalCount(of: number)
     }
 
     /// How many tandems have goals.

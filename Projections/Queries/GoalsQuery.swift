@@ -74,7 +74,8 @@ public enum GoalsQuery {
             ["tandem", "goal", "category", "set", "due", "reached", "daysToReach", "overdue"]
             + (isMember ? ["text"] : [])
         let model = input.model
-        let count = tandems.reduce(0) { $0 + (model.goals[$1.id]?.count ?? 0) }
+        // Counted along each tandem's list, without making the goals' views twice.
+        let count = tandems.reduce(0) { $0 + model.goals.count(of: $1.id) }
         var result = try QueryResult.list(
             basis: input.basis, payloadKey: "goals", headers: headers, keys: keys, count: count,
             heldUpTo: options.heldUpTo

@@ -84,6 +84,19 @@ struct HeadlineFiguresTests {
         #expect(ended, "seed \(seed) ends some tandems")
     }
 
+    @Test("a tandem's goal count, read along its list, is the number of its goals' views", arguments: 0..<4)
+    func goalCountsFromRows(seed: Int) throws {
+        var history = HistoryGenerator(seed: UInt64(seed) &+ 5500)
+        history.run(steps: 400)
+        let model = try Replay.fold(history.log, profiles: history.profiles) { ProgrammeReadModel() }.fold
+        let tandems = model.tandems(in: nil)
+        for tandem in tandems {
+            #expect(model.goals.count(of: tandem.id) == (model.goals[tandem.id]?.count ?? 0), "\(tandem.id)")
+        }
+        #expect(model.goals.count(of: TandemID("t-never")!) == 0)
+        #expect(tandems.contains { model.goals.count(of: $0.id) > 1 }, "seed \(seed): a tandem with several goals")
+    }
+
     @Test("a person's profile ref read from the row is the view's, erased people included", arguments: 0..<4)
     func profileRefsFromRows(seed: Int) throws {
         var history = HistoryGenerator(seed: UInt64(seed) &+ 5400)
