@@ -106,38 +106,6 @@ public struct Vault: Sendable {
         ) { found in try body(found.number, found.profile) }
     }
 
-    /// The names in the profiles whose ref is in `refs`, by ref. The name is read where a
-    /// line has the shape this code writes (`…,"payload":{"kind":"profile","name":"…"`) after
-    /// checking the whole line is JSON, without building it; a line of another shape is
-    /// parsed whole. For listings that show everyone's name (a million profiles' lists of
-    /// offers and wants were most of `tandems` on a large store).
-    /// - Throws: `SystemError` if the vault cannot be read.
-    public func names(withRefIn refs: Set<String>) throws -> [String: String] {
-        var names: [String: String] = [:]
-        names.reserveCapacity(refs.count)
-        try forEachCandidate(
-            withRefIn: refs, parse: { line, offset in try Self.name(line, offset: offset, refs: refs) }
-        ) {
-            names[$0.ref] = $0.name
-        }
-        return names
-    }
-
-    /// The ref and name of a profile line whose ref is in `refs`: read where the line has the
-    /// shape this code writes, after checking the whole line is JSON; else parsed whole.
-    static func name(
-        _ line: UnsafeRawBufferPointer, offset: Int, refs: Set<String>
-    ) throws -> (ref: String, name: String)? {
-        if let fast = writtenName(line) {
-            let ref = String(
-                decoding: UnsafeRawBufferPointer(rebasing: line[refPrefix.count..<fast.refEnd]), as: UTF8.self)
-            return refs.contains(ref) ? (ref, fast.name) : nil
-        }
-        let parsed = try parse(line, offset: offset)
-        guard refs.contains(parsed.ref), let profile = parsed.payload?.profile else { return nil }
-        return (parsed.ref, profile.name)
-    }
-
     /// The packed ref and the name of a profile line of the shape this code writes
     /// (`{"ref":"r-…",…,"payload":{"kind":"profile","name":"…"`), read there after checking
     /// the whole line is JSON, without building it; nil for a line of any other shape, which
@@ -159,8 +127,9 @@ public struct Vault: Sendable {
     }
 
     /// The names in the profiles of `refs`, each at the number `refs` gives its ref: one
-    /// pass over the vault on every core, as `names(withRefIn:)`, but with no ref made into
-    /// text or kept as a key (a listing of a million people held them all before).
+    /// pass over the vault on every core. The name is read where a line has the shape this
+    /// code writes (`writtenName`); a line of another shape is parsed whole. No ref is made
+    /// into text or kept as a key (a listing of a million people held them all before).
     /// - Returns: `count` names, nil where no profile was found.
     /// - Throws: `SystemError` if the vault cannot be read.
     public func names(of refs: NumberedRefs, count: Int) throws -> [String?] {
