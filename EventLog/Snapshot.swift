@@ -649,6 +649,16 @@ public enum KeyedSection {
     public static func find(
         _ key: some Collection<UInt8>, in section: UnsafeRawBufferPointer
     ) throws(SnapshotError) -> UnsafeRawBufferPointer? {
+        guard let index = try position(of: key, in: section) else { return nil }
+        return try record(index, in: section).payload
+    }
+
+    /// The number of the record with `key` (its place in key order), or nil if there is none.
+    /// - Complexity: O(log n) record reads.
+    /// - Throws: `SnapshotError.malformed` for a damaged section or record.
+    public static func position(
+        of key: some Collection<UInt8>, in section: UnsafeRawBufferPointer
+    ) throws(SnapshotError) -> Int? {
         let reader = SnapshotReader(section)
         let count = Int(try reader.readUInt32(at: 0))
         guard 4 + 4 * count <= section.count else { throw .malformed("a keyed section's table is cut short") }
@@ -656,12 +666,12 @@ public enum KeyedSection {
         var low = 0, high = count
         while low < high {
             let mid = (low + high) / 2
-            let (recordKey, payload) = try record(mid, in: section)
+            let recordKey = try record(mid, in: section).key
             // Byte order, as `build` sorts: the common prefix by memcmp, then the length.
             let common = min(recordKey.count, key.count)
             let order =
                 common == 0 ? 0 : key.withUnsafeBytes { memcmp(recordKey.baseAddress!, $0.baseAddress!, common) }
-            if order == 0 && recordKey.count == key.count { return payload }
+            if order == 0 && recordKey.count == key.count { return mid }
             if order < 0 || (order == 0 && recordKey.count < key.count) { low = mid + 1 } else { high = mid }
         }
         return nil

@@ -390,6 +390,21 @@ public struct ProgrammeReadModel: EventFold, Sendable {
     public func tandems(in programme: ProgrammeID?) -> [TandemView] {
         tandemRows.rowsInIDOrder(programme: programme).map { tandemRows.view($0, people: peopleRows) }
     }
+
+    /// The tandems `participant` was ever in (of a programme, or of all), in id order: only
+    /// theirs are made views (a participant's own listing on a store of millions).
+    /// - Complexity: O(tandems) row reads, O(theirs · log theirs) views and sorting.
+    public func tandems(of participant: ParticipantID, in programme: ProgrammeID?) -> [TandemView] {
+        guard let person = peopleRows.row(of: participant) else { return [] }
+        var theirs: [TandemView] = []
+        for number in 0..<Int32(tandemRows.count) {
+            let row = tandemRows.row(number)
+            guard row.mentor == person || row.mentee == person else { continue }
+            let view = tandemRows.view(number, people: peopleRows)
+            if programme.map({ view.programme == $0 }) ?? true { theirs.append(view) }
+        }
+        return theirs.sorted { $0.id < $1.id }
+    }
 }
 
 extension ProgrammeReadModel {

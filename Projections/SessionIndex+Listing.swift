@@ -63,23 +63,47 @@ extension SessionIndex {
                 storage: Storage(map: map, range: range), tables: try Tables(file, header: header, map: map))
         }
 
-        private init(storage: Storage, tables: Tables) throws {
+        /// A listing of `tandems` only, from an index file: their records are found by key,
+        /// and no other is read (`sessions --tandem T --as-of`).
+        /// - Complexity: O(t log n) record reads for t tandems of n.
+        /// - Throws: `SnapshotError` for a damaged index; `SystemError` if it cannot be mapped.
+        public init(_ file: SnapshotFile, header: SnapshotFile.Header, only tandems: Set<TandemID>) throws {
+            let map = try MappedFile(path: file.path)
+            guard let (range, _) = header.sections["byTandem"], range.upperBound <= map.bytes.count else {
+                throw SnapshotError.malformed("it has no byTandem section")
+            }
+            try self.init(
+                storage: Storage(map: map, range: range), tables: try Tables(file, header: header, map: map),
+                only: tandems)
+        }
+
+        private init(storage: Storage, tables: Tables, only: Set<TandemID>? = nil) throws {
             self.storage = storage
             self.tables = tables
             var order: [(tandem: TandemID, record: Int32)] = []
             var counts: [ProgrammeID: Int] = [:]
             try storage.withSection { section in
-                let count = try KeyedSection.count(in: section)
-                order.reserveCapacity(count)
-                for i in 0..<count {
-                    let (key, payload) = try KeyedSection.record(i, in: section)
-                    guard let tandem = TandemID(String(decoding: key, as: UTF8.self)) else {
-                        throw SnapshotError.malformed("a key that is not a tandem id")
-                    }
+                func add(_ tandem: TandemID, record i: Int, payload: UnsafeRawBufferPointer) throws {
                     var sessions = 0
                     let programme = try decode(payload, tables, withTopics: false) { _ in sessions += 1 }
                     counts[programme, default: 0] += sessions
                     order.append((tandem, Int32(i)))
+                }
+                if let only {
+                    for tandem in only {
+                        guard let i = try KeyedSection.position(of: tandem.rawValue.utf8, in: section) else { continue }
+                        try add(tandem, record: i, payload: try KeyedSection.record(i, in: section).payload)
+                    }
+                } else {
+                    let count = try KeyedSection.count(in: section)
+                    order.reserveCapacity(count)
+                    for i in 0..<count {
+                        let (key, payload) = try KeyedSection.record(i, in: section)
+                        guard let tandem = TandemID(String(decoding: key, as: UTF8.self)) else {
+                            throw SnapshotError.malformed("a key that is not a tandem id")
+                        }
+                        try add(tandem, record: i, payload: payload)
+                    }
                 }
             }
             order.sort { $0.tandem < $1.tandem }
@@ -172,15 +196,21 @@ extension SessionIndex {
         ///
         /// Lines the timeline cannot judge alone (recorded on the cut-off day, or whose days
         /// it could not read) are judged from the lines themselves.
-        /// - Complexity: one pass over the index, and a read of each line judged or restored.
+        ///
+        /// With `only`, the narrowed listing holds those tandems' sessions and no other's
+        /// (`sessions --tandem T --as-of`): the others' records are not read.
+        /// - Complexity: one pass over the index (over `only`'s records, if given), and a read
+        ///   of each line judged or restored.
         /// - Throws: `SnapshotError` for a damaged index, or a restored line that is not a
         ///   session; `LogError`, `EventDecodingError` from reading the log.
         func narrowed(
             to window: ReplayWindow, through last: Int, timeline: Timeline, model: ProgrammeReadModel,
-            log: any LineSource
+            log: any LineSource, only: Set<TandemID>? = nil
         ) throws -> Listing {
             let last = min(last, window.knownAt ?? .max, timeline.count)
-            let kept = order.map { model.tandemRows.row(of: $0.tandem) != nil }
+            let kept = order.map { entry in
+                (only?.contains(entry.tandem) ?? true) && model.tandemRows.row(of: entry.tandem) != nil
+            }
             // What the window's voids left out: the sessions of voids it does not see.
             var targets: [Int] = []
             for void in timeline.voids where void.target <= last {
@@ -194,7 +224,7 @@ extension SessionIndex {
             try log.forEachLine(at: targets.sorted()) { line in
                 guard case .sessionHeld(let e) = try decoder.decode(line).event else { return }
                 guard window.admits(e.on), !(window.recordedBy.map { Replay.recordedAfter(line, $0) } ?? false),
-                    let tandem = model.tandems[e.tandem]
+                    only?.contains(e.tandem) ?? true, let tandem = model.tandems[e.tandem]
                 else { return }
                 restored[e.tandem, default: (tandem.programme, [])].sessions.append(
                     Entry(

@@ -276,20 +276,31 @@ public enum SessionIndex {
     ) throws {
         let listed = try seqs(of: tandems, in: index, header: header)
         for (tandem, seqs) in listed {
-            var sessions: [SessionView] = []
-            var decoder = EventDecoder()
-            try log.forEachLine(at: seqs.filter { voided[$0] == nil }) { line in
-                guard case .sessionHeld(let e) = try decoder.decode(line).event, e.tandem == tandem else {
-                    throw SnapshotError.doesNotMatchLog(seq: line.seq)
-                }
-                sessions.append(
-                    SessionView(
-                        tandem: e.tandem, on: e.on, minutes: e.minutes, mode: e.mode, topics: e.topics,
-                        notesRef: e.personal?.ref))
-            }
+            let sessions = try sessionViews(of: tandem, at: seqs.filter { voided[$0] == nil }, in: log)
             let tail = model.sessionLog?[tandem] ?? []
             model.sessionLog?[tandem] = sessions + tail
         }
+    }
+
+    /// The sessions of `tandem` on the lines `seqs` (ascending), read from `log` with their
+    /// notes' refs (which only the log holds).
+    /// - Throws: `SnapshotError.doesNotMatchLog` for a line that is not one of the tandem's
+    ///   sessions, or a seq past the log; `LogError`, `EventDecodingError` for the log.
+    static func sessionViews(of tandem: TandemID, at seqs: [Int], in log: any LineSource) throws -> [SessionView] {
+        var sessions: [SessionView] = []
+        sessions.reserveCapacity(seqs.count)
+        var decoder = EventDecoder()
+        try log.forEachLine(at: seqs) { line in
+            guard case .sessionHeld(let e) = try decoder.decode(line).event, e.tandem == tandem else {
+                throw SnapshotError.doesNotMatchLog(seq: line.seq)
+            }
+            sessions.append(
+                SessionView(
+                    tandem: e.tandem, on: e.on, minutes: e.minutes, mode: e.mode, topics: e.topics,
+                    notesRef: e.personal?.ref))
+        }
+        guard sessions.count == seqs.count else { throw SnapshotError.doesNotMatchLog(seq: seqs.last ?? 0) }
+        return sessions
     }
 }
 

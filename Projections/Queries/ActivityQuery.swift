@@ -64,18 +64,23 @@ public enum ActivityQuery {
         let policy = input.disclosure
         // Every figure here is a sum over people or tandems: no order needed (sorting the
         // ids of a store of millions was a fifth of the query).
-        let everyoneInProgramme = input.model.people.values.filter { $0.programme == programme.id }
-        var people = everyoneInProgramme
-        if let segment = options.segment { people = people.filter(segment.admits) }
-        var tandems = input.model.tandems.values.filter { $0.programme == programme.id }
-        if options.segment != nil {
-            let ids = Set(people.map(\.id))
-            tandems = tandems.filter { ids.contains($0.mentor) || ids.contains($0.mentee) }
-        }
-        // A participant sees the activity of their own tandems.
+        let everyoneInProgramme: [PersonView]
+        var people: [PersonView], tandems: [TandemView]
         if let me = input.disclosure.ownTandemsOf {
-            tandems = tandems.filter { $0.includes(me) }
-            people = people.filter { $0.id == me }
+            // A participant sees the activity of their own tandems (a segment is refused them):
+            // only theirs are made views.
+            everyoneInProgramme = input.model.people[me].map { $0.programme == programme.id ? [$0] : [] } ?? []
+            people = everyoneInProgramme
+            tandems = input.model.tandems(of: me, in: programme.id)
+        } else {
+            everyoneInProgramme = input.model.people.values.filter { $0.programme == programme.id }
+            people = everyoneInProgramme
+            if let segment = options.segment { people = people.filter(segment.admits) }
+            tandems = input.model.tandems.values.filter { $0.programme == programme.id }
+            if options.segment != nil {
+                let ids = Set(people.map(\.id))
+                tandems = tandems.filter { ids.contains($0.mentor) || ids.contains($0.mentee) }
+            }
         }
         let population = policy.population(people.map(\.id))
         if policy.protects {

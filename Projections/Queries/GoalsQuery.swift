@@ -12,6 +12,8 @@ struct TandemScope {
         if let tandem {
             guard let view = input.model.tandems[tandem] else { throw QueryError.unknownTandem(tandem) }
             tandems = [view]
+        } else if let me = input.disclosure.ownTandemsOf {
+            tandems = input.model.tandems(of: me, in: programme)
         } else {
             tandems = input.model.tandems(in: programme)
         }

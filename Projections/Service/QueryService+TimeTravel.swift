@@ -75,7 +75,13 @@ extension QueryService {
     /// checkpoint out.
     /// - Throws: `LogError` and `EventDecodingError` from reading the log; `SystemError`
     ///   from reading the vault.
-    func timeTravel(_ window: ReplayWindow, basis: (LogHead) -> Basis) throws -> QueryInput? {
+    ///
+    /// A query `confinedTo` some tandems or people (`sessions --tandem T`, a participant's
+    /// own view) reads only their slice of the checkpoint and folds the lines after it into
+    /// the slice; a line that reaches outside the slice makes the whole model answer.
+    func timeTravel(
+        _ window: ReplayWindow, confinedTo confinement: Confinement? = nil, basis: (LogHead) -> Basis
+    ) throws -> QueryInput? {
         let head = try store.events.readHead()
         if let limit = window.knownAt, limit > head.seq { return nil }
         let limit = window.knownAt ?? head.seq
@@ -87,16 +93,6 @@ extension QueryService {
         guard let plan = try plan(window, head: head, limit: limit, vaultSize: vaultSize) else { return nil }
         let voided = plan.voided, runs = plan.runs, save = plan.save
 
-        var base = ProgrammeReadModel()
-        if let checkpoint = plan.checkpoint {
-            guard let (model, _) = try? ProjectionSnapshot.model(checkpoint.file, header: checkpoint.header) else {
-                // Damaged: it never fits again, and the next one (or none) answers.
-                try? FileSystem.remove(checkpoint.file.path)
-                return try timeTravel(window, basis: basis)
-            }
-            base = consume model
-        }
-        let from = plan.checkpoint?.header.head.seq ?? 0
         // Traits by ref from the index (built on first need, for this query and the next);
         // without one (a read-only cache), from the vault.
         var index: TraitsIndex?
@@ -121,6 +117,32 @@ extension QueryService {
                 }
             }
             try model.peopleRows.fillTraits(from: vault)
+        }
+        let from = plan.checkpoint?.header.head.seq ?? 0
+        if let confinement, let checkpoint = plan.checkpoint,
+            let slice = try? ProjectionSnapshot.slice(
+                checkpoint.file, header: checkpoint.header, confinement: confinement)
+        {
+            // No checkpoint is saved from a slice: the next whole fold of this stretch saves it.
+            let fold = try Replay.fold(
+                store.events, resumingFrom: SliceFold(slice: slice), runs: runs, window: window, voided: voided)
+            if !fold.outgrown {
+                var model = fold.slice.model
+                try fillTraits(&model)
+                var input = QueryInput(model: model, basis: basis(plan.basisHead), vault: vault)
+                input.resumedFrom = from
+                input.sliced = true
+                return input
+            }
+        }
+        var base = ProgrammeReadModel()
+        if let checkpoint = plan.checkpoint {
+            guard let (model, _) = try? ProjectionSnapshot.model(checkpoint.file, header: checkpoint.header) else {
+                // Damaged: it never fits again, and the next one (or none) answers.
+                try? FileSystem.remove(checkpoint.file.path)
+                return try timeTravel(window, confinedTo: confinement, basis: basis)
+            }
+            base = consume model
         }
         var model = try Replay.fold(
             store.events, resumingFrom: consume base, runs: runs, window: window,

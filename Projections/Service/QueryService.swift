@@ -306,10 +306,21 @@ public struct QueryService: Sendable {
         {
             return input
         }
+        // Some tandems' sessions in a window (`sessions --tandem T --as-of`, a participant's
+        // own): the window's model, and those tandems' sessions from the listing.
+        if !whole, request.keepsSessions != .none,
+            let input = try keptInWindow(request, window: window, today: today)
+        {
+            return input
+        }
         // A window of history: from the nearest checkpoint it admits; without a timeline
         // yet, a replay that builds one.
         if !whole, request.keepsSessions == .none {
-            if let input = try timeTravel(window, basis: basis) { return input }
+            // One or a few tandems, or a participant's own: their slice of the checkpoint (as
+            // for the whole log, analysts' perturbed figures need everyone).
+            var confinement = request.viewer == .analyst ? nil : request.confinedTo
+            if case .participant(let me) = request.viewer { confinement?.participants.insert(me) }
+            if let input = try timeTravel(window, confinedTo: confinement, basis: basis) { return input }
             let builder = Timeline.Builder()
             let input = try replayed(observe: { try builder.observe($0) })
             builder.timeline.save(store)
@@ -355,17 +366,80 @@ public struct QueryService: Sendable {
         var modelRequest = request
         modelRequest.keepsSessions = .none
         var input = try load(modelRequest, window: window, today: today, figuresSuffice: false)
-        // The listing's head is at or after the window's basis: the log may have grown since.
-        var wholeRequest = Request(viewer: request.viewer, keepsSessions: .listed, figuresSuffice: true, today: today)
-        wholeRequest.kind = request.kind
+        guard let (listing, timeline) = try currentListing(today: today) else { return nil }
+        input.sessionListing = try listing.narrowed(
+            to: window, through: input.basis.head.seq, timeline: timeline, model: input.model, log: store.events)
+        return input
+    }
+
+    /// The input of a window query that shows some tandems' sessions: `sessions --tandem T`,
+    /// or a participant's `sessions` or `activity` (their own tandems'). The window's model
+    /// comes by time travel, keeping no session; those tandems' sessions are the whole log's
+    /// listing narrowed to the window and to them, and their notes' refs are read from
+    /// their lines (a member's view shows the notes). Nil when there is no listing or
+    /// timeline to narrow, or the index does not match the log: the caller then replays.
+    /// - Throws: what loading the window's model throws; `LogError`, `EventDecodingError`
+    ///   from reading the sessions' lines.
+    func keptInWindow(_ request: Request, window: ReplayWindow, today: BusinessDate) throws -> QueryInput? {
+        var modelRequest = request
+        modelRequest.keepsSessions = .none
+        var input = try load(modelRequest, window: window, today: today, figuresSuffice: false)
+        var tandems: Set<TandemID>
+        if case .of(let named) = request.keepsSessions {
+            tandems = named
+        } else if case .participant(let me) = request.viewer {
+            tandems = Set(input.model.tandems.values.lazy.filter { $0.includes(me) }.map(\.id))
+        } else {
+            return nil
+        }
+        guard let (listing, timeline) = try currentListing(today: today, only: tandems) else { return nil }
+        do {
+            let narrowed = try listing.narrowed(
+                to: window, through: input.basis.head.seq, timeline: timeline, model: input.model, log: store.events,
+                only: tandems)
+            input.model.keepSessions(.of(tandems))
+            for tandem in tandems.sorted() {
+                var seqs: [Int] = []
+                try narrowed.forEachSession(of: tandem) { seqs.append($0.seq) }
+                let sessions = try SessionIndex.sessionViews(of: tandem, at: seqs, in: store.events)
+                if !sessions.isEmpty { input.model.sessionLog?[tandem] = sessions }
+            }
+        } catch is SnapshotError {
+            return nil
+        }
+        return input
+    }
+
+    /// The session listing of the whole log, brought up to date, and the timeline of the same
+    /// head: what a window's sessions are narrowed from. The listing's head is at or after
+    /// any window's basis (the log may have grown since). Nil when either cannot be had.
+    /// - Throws: `LogError`, `SystemError` from reading the store.
+    ///
+    /// With `only`, a listing of those tandems: read from the index file alone when it is
+    /// at the log's head (no other tandem's record is read), else the whole listing.
+    private func currentListing(
+        today: BusinessDate, only: Set<TandemID>? = nil
+    ) throws -> (SessionIndex.Listing, Timeline)? {
+        if let only {
+            let head = try store.events.readHead()
+            let index = SessionIndex.file(store)
+            if let header = try? SessionIndex.header(index), header.head == head,
+                (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: Vault(store: store).size))
+                    != nil,
+                let listing = try? SessionIndex.Listing(index, header: header, only: only),
+                let timeline = try Timeline.cached(store, head: head), timeline.head == head
+            {
+                return (listing, timeline)
+            }
+        }
+        // Loaded as a coordinator's: nothing of it is shown but what the window's query picks.
+        let wholeRequest = Request(viewer: .coordinator, keepsSessions: .listed, figuresSuffice: true, today: today)
         let current = try load(wholeRequest, window: .everything, today: today, figuresSuffice: true)
         guard let listing = current.sessionListing,
             let timeline = try Timeline.cached(store, head: current.basis.head),
             timeline.head == current.basis.head
         else { return nil }
-        input.sessionListing = try listing.narrowed(
-            to: window, through: input.basis.head.seq, timeline: timeline, model: input.model, log: store.events)
-        return input
+        return (listing, timeline)
     }
 
     /// The input of a query confined to `confinement`, from a slice of the projections snapshot

@@ -323,6 +323,15 @@ enum CLICases {
                     note: "median \(ms(median(warm))); the session index narrowed to --as-of \(middle)"),
                 baselines: [])
         }
+        // One tandem's sessions in a window: a slice of the nearest checkpoint, and that
+        // tandem's sessions from the session index narrowed to the window.
+        let tandemWindow = ["sessions", "--store", store, "--tandem", id, "--as-of", middle, "--format", "json"]
+        if let runs = times(tandemWindow, runs: 4) {
+            addWarm(
+                "sessions --tandem T --as-of, \(Harness.short(Double(events))) store", tandemWindow,
+                runs: Array(runs.dropFirst()), into: &table,
+                note: "checkpoint slice and narrowed index; first \(ms(runs[0]))")
+        }
         // The whole audit trail, streamed (events = lines listed, MB = the CSV written).
         let trail = ["audit", "--store", store, "--role", "auditor", "--format", "csv"]
         if let runs = times(trail, runs: 1) {
@@ -342,6 +351,13 @@ enum CLICases {
                 addWarm(
                     "a member's own sessions, \(Harness.short(Double(events))) store", own, runs: runs, into: &table,
                     note: "slice of the model, notes from the vault")
+            }
+            if let runs = times(own + ["--as-of", middle], runs: 4) {
+                addWarm(
+                    "a member's own sessions --as-of, \(Harness.short(Double(events))) store",
+                    own + ["--as-of", middle],
+                    runs: Array(runs.dropFirst()), into: &table,
+                    note: "checkpoint slice, narrowed index, notes from the vault; first \(ms(runs[0]))")
             }
         }
         // One tandem's audit trail: the first run reads every line and writes the subject

@@ -24,6 +24,9 @@ struct HistoryGenerator {
     /// Whether commands are sometimes dated up to three weeks back (recorded late), so that
     /// the timeline rules are exercised; and whether erasures are generated.
     var backdating = false
+    /// Whether some sessions have notes and topics (off: the histories other tests were
+    /// written against stay as they were).
+    var sessionNotes = false
     var erasures = true
     /// How many commands the rules refused.
     var refused = 0
@@ -116,11 +119,14 @@ struct HistoryGenerator {
                 }
             case 32..<60:
                 if let tandem = pick(active) {
-                    record(
-                        .recordSession(
-                            RecordSession(
-                                tandem: tandem.id, on: date(), minutes: Int.random(in: 20...90, using: &generator),
-                                mode: Bool.random(using: &generator) ? .online : nil)))
+                    var session = RecordSession(
+                        tandem: tandem.id, on: date(), minutes: Int.random(in: 20...90, using: &generator),
+                        mode: Bool.random(using: &generator) ? .online : nil)
+                    if sessionNotes, Bool.random(using: &generator) {
+                        session.notes = SealedRecord(.notes("notes \(counter)"), random: random)
+                        session.topics = [["ai", "tiktok", "excel"].randomElement(using: &generator)!]
+                    }
+                    record(.recordSession(session))
                 }
             case 60..<63:
                 // A member's check-in: how well the tandem fits (2 or less marks it at risk).

@@ -24,10 +24,11 @@ struct TimeTravelTests {
     /// A store holding `steps` steps of the history seeded with `seed`, and a query service
     /// on it (checkpoints every 16 lines).
     static func generated(
-        seed: UInt64, steps: Int, backdating: Bool = false, in directory: TemporaryDirectory
+        seed: UInt64, steps: Int, backdating: Bool = false, sessionNotes: Bool = false, in directory: TemporaryDirectory
     ) throws -> (history: HistoryGenerator, store: Store, service: QueryService) {
         var history = HistoryGenerator(seed: seed)
         history.backdating = backdating
+        history.sessionNotes = sessionNotes
         history.run(steps: steps)
         let store = try store(history, in: directory)
         return (history, store, service(store))

@@ -245,7 +245,7 @@ enum QueryCommands {
             .value(
                 "status", "status", "Only people with this status (default all).",
                 allowed: PeopleQuery.Status.allCases.map(\.rawValue)),
-        ]
+        ], confinedTo: ownTandems
     ) { input, command, _ in
         try PeopleQuery.run(
             input,
