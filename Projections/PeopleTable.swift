@@ -276,6 +276,29 @@ struct PeopleRows: Sendable {
         return out
     }
 
+    /// What `dropouts` reads of a person, from their row: no view is made (its traits, ref
+    /// and tandem id are not read).
+    func standing(
+        _ number: Int32
+    ) -> (
+        id: ParticipantID, isMentor: Bool, programme: ProgrammeID, withdrewBeforeMatch: Bool, reason: ReasonCode?,
+        standing: DropoutsQuery.Standing
+    ) {
+        let r = rows[number]
+        var completedOn: BusinessDate?
+        if r.activeTandem < 0, TandemStatus?(stored: r.lastEndStatus) == .completed {
+            completedOn = BusinessDate?(stored: r.lastEndOn)
+        }
+        return (
+            r.id, r.isMentor, programmes.values[Int(r.programme)], r.flags.contains(.withdrewBeforeMatch),
+            ReasonCode?(stored: r.reason),
+            DropoutsQuery.Standing(
+                firstMatchedOn: BusinessDate?(stored: r.firstMatchedOn),
+                withdrawnOn: BusinessDate?(stored: r.withdrawnOn),
+                completedOn: completedOn)
+        )
+    }
+
     /// People by group; see `segments(in:by:)`.
     struct Segments {
         var names: [String] = []

@@ -123,6 +123,12 @@ public struct DisclosurePolicy: Sendable {
         keys(people.count) { keys, i in keys.key(people[i]) }
     }
 
+    /// The record keys of `count` people, the `i`-th being `person(i)` (all `.empty` for
+    /// exact views): for callers that hold rows, not an array of ids.
+    public func keys(count: Int, person: @escaping @Sendable (Int) -> ParticipantID) -> [CellKey] {
+        keys(count) { keys, i in keys.key(person(i)) }
+    }
+
     /// Each tandem's record key, in order (all `.empty` for exact views).
     public func keys(of tandems: [TandemID]) -> [CellKey] {
         keys(tandems.count) { keys, i in keys.key(tandems[i]) }

@@ -23,56 +23,195 @@ public enum DropoutsQuery {
     /// `--population`: who counts.
     public enum PopulationFilter: String, Sendable, CaseIterable {
         case all, mentees, mentors
-
-        func admits(_ person: PersonView) -> Bool {
-            switch self {
-            case .all: true
-            case .mentees: person.role == .mentee
-            case .mentors: person.role == .mentor
-            }
-        }
     }
 
     /// A person's observation for the curve, or nil if they were never matched.
     public static func observation(
         _ person: PersonView, programme: Programme, asOf: BusinessDate
     ) -> KaplanMeier.Observation? {
+        observation(Standing(person), ends: programme.ends, asOf: asOf)
+    }
+
+    /// Where a person stands, as the curve and the counts need it.
+    struct Standing {
+        var firstMatchedOn: BusinessDate?
+        var withdrawnOn: BusinessDate?
+        /// Their last tandem completed, and they are in no other: censored at its end.
+        var completedOn: BusinessDate?
+
+        init(_ person: PersonView) {
+            firstMatchedOn = person.firstMatchedOn
+            withdrawnOn = person.withdrawnOn
+            if person.activeTandem == nil, let last = person.lastTandemEnd, last.status == .completed {
+                completedOn = last.on
+            }
+        }
+
+        init(firstMatchedOn: BusinessDate?, withdrawnOn: BusinessDate?, completedOn: BusinessDate?) {
+            self.firstMatchedOn = firstMatchedOn
+            self.withdrawnOn = withdrawnOn
+            self.completedOn = completedOn
+        }
+    }
+
+    static func observation(_ person: Standing, ends: BusinessDate, asOf: BusinessDate) -> KaplanMeier.Observation? {
         guard let origin = person.firstMatchedOn else { return nil }
         if let withdrawn = person.withdrawnOn, withdrawn >= origin {
             return .init(duration: origin.days(to: withdrawn), event: true)
         }
-        let end: BusinessDate
-        if person.activeTandem == nil, let last = person.lastTandemEnd, last.status == .completed {
-            end = last.on
-        } else {
-            end = min(asOf, programme.ends)
-        }
+        let end = person.completedOn ?? min(asOf, ends)
         return .init(duration: max(0, origin.days(to: end)), event: false)
     }
 
-    public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
-        // Every figure here is a count, a sum of record keys or a curve of durations: the
-        // people's order does not matter.
-        try run(input, options) { input.peopleInAnyOrder(in: $0) }
+    /// What the query reads of a person, in 16 bytes: their row (for their record key),
+    /// role, counts, observation and `--by` group. A view of each of a million people was
+    /// most of the query's memory.
+    struct Person: Sendable {
+        var row: Int32
+        /// The observation's duration in days (when `observed`).
+        var duration: Int32
+        /// An index into the groups' names (0 without `--by`).
+        var group: Int32
+        var flags: Flags
+        /// The withdrawal's reason, as rows store it.
+        var reason: UInt8
+
+        struct Flags: OptionSet, Sendable {
+            let rawValue: UInt8
+            static let mentor = Flags(rawValue: 1)
+            static let matched = Flags(rawValue: 2)
+            static let withdrawn = Flags(rawValue: 4)
+            static let withdrewBeforeMatch = Flags(rawValue: 8)
+            /// An observation for the curve (matched, in a programme the model knows).
+            static let observed = Flags(rawValue: 16)
+            /// The observation ends in a withdrawal.
+            static let event = Flags(rawValue: 32)
+        }
+
+        init(
+            row: Int32, isMentor: Bool, standing: Standing, withdrewBeforeMatch: Bool, reason: ReasonCode?,
+            observation: KaplanMeier.Observation?, group: Int32
+        ) {
+            var flags: Flags = []
+            if isMentor { flags.insert(.mentor) }
+            if standing.firstMatchedOn != nil { flags.insert(.matched) }
+            if standing.withdrawnOn != nil { flags.insert(.withdrawn) }
+            if withdrewBeforeMatch { flags.insert(.withdrewBeforeMatch) }
+            if let observation {
+                flags.insert(.observed)
+                if observation.event { flags.insert(.event) }
+            }
+            self.flags = flags
+            self.row = row
+            self.duration = Int32(clamping: observation?.duration ?? 0)
+            self.group = group
+            self.reason = reason.stored
+        }
+
+        var matched: Bool { flags.contains(.matched) }
+        var withdrawn: Bool { flags.contains(.withdrawn) }
+        var withdrewBeforeMatch: Bool { flags.contains(.withdrewBeforeMatch) }
+        var reasonCode: ReasonCode? { ReasonCode?(stored: reason) }
+        var observation: KaplanMeier.Observation? {
+            flags.contains(.observed) ? .init(duration: Int(duration), event: flags.contains(.event)) : nil
+        }
+
+        func admitted(by filter: PopulationFilter) -> Bool {
+            switch filter {
+            case .all: true
+            case .mentees: !flags.contains(.mentor)
+            case .mentors: flags.contains(.mentor)
+            }
+        }
     }
 
-    /// The dropouts of the people `people` lists for a scope (in any order).
+    public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
+        let query: QueryKind = options.by == nil ? .dropouts : .dropoutsBySegment
+        try input.disclosure.permit(query)
+        let scope = try input.scope(options.programme, by: options.by)
+        // Read from the rows, in row order: every figure here is a count, a sum of record
+        // keys or a curve of durations, so the order does not matter.
+        let model = input.model
+        let rows = model.peopleRows
+        var names: [String] = []
+        var numbers: [Int32], groups: [Int32]
+        if let by = options.by {
+            let segments = rows.segments(in: scope.ids, by: by)
+            (names, numbers, groups) = (segments.names, segments.rows, segments.group)
+        } else {
+            numbers = rows.rows(in: scope.ids)
+            groups = []
+        }
+        let ends = model.programmeOrder.compactMap { model.programmes[$0] }.reduce(into: [ProgrammeID: BusinessDate]())
+        {
+            $0[$1.id] = $1.ends
+        }
+        var people: [Person] = []
+        people.reserveCapacity(numbers.count)
+        for (position, number) in numbers.enumerated() {
+            let person = rows.standing(number)
+            people.append(
+                Person(
+                    row: number, isMentor: person.isMentor, standing: person.standing,
+                    withdrewBeforeMatch: person.withdrewBeforeMatch, reason: person.reason,
+                    observation: ends[person.programme].flatMap {
+                        observation(person.standing, ends: $0, asOf: input.asOf)
+                    },
+                    group: groups.isEmpty ? 0 : groups[position]))
+        }
+        return try run(input, options, scope: scope, people: people, names: names)
+    }
+
+    /// The dropouts of the people `people` lists for a scope (in any order), from their
+    /// views: the plain path the rows' is checked against.
     static func run(
         _ input: QueryInput, _ options: Options, people inScopeOf: (QueryScope) -> [PersonView]
     ) throws -> QueryResult {
         let query: QueryKind = options.by == nil ? .dropouts : .dropoutsBySegment
         try input.disclosure.permit(query)
         let scope = try input.scope(options.programme, by: options.by)
+        var names: [String] = []
+        var numbers: [String: Int32] = [:]
+        let people = inScopeOf(scope).map { view in
+            var group: Int32 = 0
+            if let by = options.by {
+                let name = by.value(of: view)
+                if let known = numbers[name] {
+                    group = known
+                } else {
+                    group = Int32(names.count)
+                    names.append(name)
+                    numbers[name] = group
+                }
+            }
+            return Person(
+                row: input.model.peopleRows.row(of: view.id) ?? -1, isMentor: view.role == .mentor,
+                standing: Standing(view), withdrewBeforeMatch: view.withdrewBeforeMatch, reason: view.withdrawalReason,
+                observation: input.model.programmes[view.programme].flatMap {
+                    observation(view, programme: $0, asOf: input.asOf)
+                }, group: group)
+        }
+        return try run(input, options, scope: scope, people: people, names: names)
+    }
+
+    /// The dropouts of `people` (the scope's, in any order), grouped under `names` for `--by`.
+    static func run(
+        _ input: QueryInput, _ options: Options, scope: QueryScope, people inScope: [Person], names: [String]
+    ) throws -> QueryResult {
+        let query: QueryKind = options.by == nil ? .dropouts : .dropoutsBySegment
         let k = scope.k
         let width = LifeTable.width(cadenceDays: scope.cadenceDays)
         let policy = input.disclosure
-        let inScope = inScopeOf(scope)
-        // Counted in one pass, not filtered into copies: a million people's views, copied
-        // three times over, were most of the query's memory.
-        let people = options.population == .all ? inScope : inScope.filter(options.population.admits)
-        let population = policy.population(people.map(\.id))
+        // Counted in one pass, not filtered into copies.
+        let people = options.population == .all ? inScope : inScope.filter { $0.admitted(by: options.population) }
+        let rows = input.model.peopleRows
+        let keys = policy.keys(count: people.count) { [people] in rows.id(ofRow: people[$0].row) }
+        let population = Population(keys: keys)
         if policy.protects {
-            let whole = options.population == .all ? population : policy.population(inScope.map(\.id))
+            let whole =
+                options.population == .all
+                ? population
+                : Population(keys: policy.keys(count: inScope.count) { [inScope] in rows.id(ofRow: inScope[$0].row) })
             try policy.checkFilter(
                 .init("programme", "\(scope.label)"), selected: whole,
                 parent: policy.population(input.model.people.ids), k: k, query: query)
@@ -82,24 +221,19 @@ public enum DropoutsQuery {
                     query: query)
             }
         }
-        func observation(of person: PersonView) -> KaplanMeier.Observation? {
-            input.model.programmes[person.programme].flatMap {
-                Self.observation(person, programme: $0, asOf: input.asOf)
-            }
-        }
         var hidden = SuppressedCells(k: k)
         var matched = 0, withdrawn = 0, beforeMatch = 0
         var observations: [KaplanMeier.Observation] = []
         var reasons: [String: Int] = [:]
         for person in people {
-            if person.firstMatchedOn != nil {
+            if person.matched {
                 matched += 1
-                if let observed = observation(of: person) { observations.append(observed) }
+                if let observed = person.observation { observations.append(observed) }
             }
-            if person.withdrawnOn != nil {
+            if person.withdrawn {
                 withdrawn += 1
                 if person.withdrewBeforeMatch { beforeMatch += 1 }
-                reasons[person.withdrawalReason?.rawValue ?? "other", default: 0] += 1
+                reasons[person.reasonCode?.rawValue ?? "other", default: 0] += 1
             }
         }
         var notes: [String] = []
@@ -159,7 +293,7 @@ public enum DropoutsQuery {
             at: 2)
         var csvTable = curve.csv
         if let by = options.by {
-            let grouped = Self.groups(people, by: by, scope: scope, policy: policy, observation: observation(of:))
+            let grouped = Self.groups(people, keys: keys, names: names, scope: scope, policy: policy)
             var objects: [JSONValue] = []
             var tableRows: [[String]] = []
             var longRows: [[String]] = []
@@ -242,28 +376,27 @@ public enum DropoutsQuery {
         var observations: [KaplanMeier.Observation] = []
     }
 
-    /// The groups with anyone matched, in natural order of their names.
+    /// The groups with anyone matched, in natural order of their names: each person's group
+    /// is `names[person.group]`, shown as the policy says (an analyst's small groups, over
+    /// `people` with their record `keys`, merge into "other").
     static func groups(
-        _ people: [PersonView], by key: SegmentKey, scope: QueryScope, policy: DisclosurePolicy,
-        observation: (PersonView) -> KaplanMeier.Observation?
+        _ people: [Person], keys: [CellKey], names: [String], scope: QueryScope, policy: DisclosurePolicy
     ) -> [Group] {
+        let shown = policy.shownNames(names, group: people.map(\.group), keys: keys, k: scope.k)
         var groups: [String: Group] = [:]
-        // Each key an HMAC: computed once, for the labels and the groups.
-        let keys = policy.keys(of: people.map(\.id))
-        let label = policy.labels(of: people, keys: keys, by: key, k: scope.k)
         /// Counts a person into their group, changed in place: a copy taken out and put back
         /// shared its observations with the dictionary's, so every append copied the whole
         /// list (140 s for a generation's dropouts on the 10M store).
-        func add(_ person: PersonView, key: CellKey, to entry: inout Group) {
+        func add(_ person: Person, key: CellKey, to entry: inout Group) {
             entry.population.add(key)
-            if person.firstMatchedOn != nil {
+            if person.matched {
                 entry.matched += 1
-                if person.withdrawnOn != nil { entry.withdrawals += 1 }
-                if let o = observation(person) { entry.observations.append(o) }
+                if person.withdrawn { entry.withdrawals += 1 }
+                if let o = person.observation { entry.observations.append(o) }
             }
         }
         for (person, key) in zip(people, keys) {
-            let name = label(person)
+            let name = shown[Int(person.group)]
             add(person, key: key, to: &groups[name, default: Group(name: name)])
         }
         return groups.keys.sorted(by: NaturalOrder.less).compactMap { groups[$0] }.filter { $0.matched > 0 }
