@@ -77,12 +77,15 @@ public enum LineStream {
     /// The bytes are valid only during the call. The file must not shrink meanwhile (our
     /// writers only append, and replace by renaming).
     /// - Throws: `SystemError` if the file cannot be opened or mapped; whatever `body` throws.
+    ///
+    /// With `offset`, the pass starts there (which must be the start of a line).
     public static func forEachMappedWindow(
-        _ path: String, window: Int = 1 << 26, _ body: (_ window: UnsafeRawBufferPointer, _ offset: Int) throws -> Void
+        _ path: String, from offset: Int = 0, window: Int = 1 << 26,
+        _ body: (_ window: UnsafeRawBufferPointer, _ offset: Int) throws -> Void
     ) throws {
         let fd = try FileDescriptor(path: path, flags: O_RDONLY)
         let size = try fd.size()
-        var lineStart = 0
+        var lineStart = offset
         var span = max(window, Syscall.pageSize)
         while lineStart < size {
             let mapStart = lineStart - lineStart % Syscall.pageSize

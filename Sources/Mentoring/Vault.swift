@@ -21,11 +21,21 @@ public struct VaultLine: Sendable {
 public struct Vault: Sendable {
     /// The vault file.
     public let path: String
+    /// Where the index of its profile lines is kept (`ProfileOffsets`); nil: names are
+    /// read by a pass over the whole vault.
+    public let profileIndexPath: String?
 
-    public init(path: String) { self.path = path }
+    /// A vault file, with its profile index kept at `profileIndexPath` (none if nil).
+    public init(path: String, profileIndexPath: String? = nil) {
+        self.path = path
+        self.profileIndexPath = profileIndexPath
+    }
 
     /// The vault of a store.
-    public init(store: Store) { path = store.path("vault.jsonl") }
+    public init(store: Store) {
+        path = store.path("vault.jsonl")
+        profileIndexPath = store.cacheDirectory + "/" + ProfileOffsets.fileName
+    }
 
     /// The file's size (0 if it does not exist yet).
     public var size: Int { FileSystem.size(of: path) ?? 0 }
@@ -126,27 +136,17 @@ public struct Vault: Sendable {
         return (key, refEnd, text)
     }
 
-    /// The names in the profiles of `refs`, each at the number `refs` gives its ref: one
-    /// pass over the vault on every core. The name is read where a line has the shape this
-    /// code writes (`writtenName`); a line of another shape is parsed whole. No ref is made
+    /// The names in the profiles of `refs`, each at the number `refs` gives its ref, by a
+    /// pass over the whole vault on every core (what `names(of:count:)` does without an
+    /// index). The name is read where a line has the shape this code writes (`writtenName`); a line of another shape is parsed whole. No ref is made
     /// into text or kept as a key (a listing of a million people held them all before).
     /// - Returns: `count` names, nil where no profile was found.
     /// - Throws: `SystemError` if the vault cannot be read.
-    public func names(of refs: NumberedRefs, count: Int) throws -> [String?] {
+    func scannedNames(of refs: NumberedRefs, count: Int) throws -> [String?] {
         var names = [String?](repeating: nil, count: count)
         guard !refs.isEmpty else { return names }
-        try forEachCandidate(
-            WantedRefs(packed: Set(refs.packed.keys)),
-            parse: { line, offset -> (number: Int32, name: String)? in
-                if let fast = Self.writtenName(line) { return refs.packed[fast.key].map { ($0, fast.name) } }
-                let parsed = try Self.parse(line, offset: offset)
-                guard let number = refs.number(of: parsed.ref), let profile = parsed.payload?.profile else {
-                    return nil
-                }
-                return (number, profile.name)
-            }
-        ) { found in
-            if found.number >= 0, found.number < count { names[Int(found.number)] = found.name }
+        for (number, name) in try scannedNames(of: refs, from: 0) where number >= 0 && number < count {
+            names[Int(number)] = name
         }
         return names
     }
@@ -171,13 +171,14 @@ public struct Vault: Sendable {
         try forEachCandidate(WantedRefs(refs), parse: parse, body)
     }
 
-    private func forEachCandidate<Parsed: Sendable>(
-        _ wanted: WantedRefs,
+    /// With `offset`, from there on (the start of a line).
+    func forEachCandidate<Parsed: Sendable>(
+        _ wanted: WantedRefs, from offset: Int = 0,
         parse: @escaping @Sendable (UnsafeRawBufferPointer, _ offset: Int) throws -> Parsed?,
         _ body: (Parsed) throws -> Void
     ) throws {
         guard FileSystem.kind(of: path).exists else { return }
-        try LineStream.forEachMappedWindow(path) { window, base in
+        try LineStream.forEachMappedWindow(path, from: offset) { window, base in
             let pieceSize = 1 << 22
             var cuts = [0]
             while cuts.last! + pieceSize < window.count {
@@ -212,12 +213,16 @@ public struct Vault: Sendable {
 
     /// The refs a pass looks for, packed where they have our shape (a ref of another shape
     /// is found by parsing the lines of another shape, which are all parsed).
-    private struct WantedRefs: Sendable {
-        let packed: Set<UInt64>
+    struct WantedRefs: Sendable {
+        /// Nil: every line.
+        let packed: Set<UInt64>?
 
         init(_ refs: Set<String>) { packed = Set(refs.compactMap(PackedRef.pack)) }
 
-        init(packed: Set<UInt64>) { self.packed = packed }
+        init(packed: Set<UInt64>?) { self.packed = packed }
+
+        /// Every line is a candidate.
+        static let every = WantedRefs(packed: nil)
 
         /// The lines of `chunk[range]` (without their newlines) that may hold a wanted ref:
         /// those whose leading ref is wanted, and every line of another shape.
@@ -235,7 +240,7 @@ public struct Vault: Sendable {
                     memcmp(line.baseAddress!, prefix, prefix.count) == 0,
                     let key = PackedRef.pack(bytes: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd]))
                 {
-                    if packed.contains(key) { found.append(start..<end) }
+                    if packed?.contains(key) ?? true { found.append(start..<end) }
                 } else {
                     found.append(start..<end)  // another shape (none this code writes): parsed
                 }

@@ -53,8 +53,8 @@ struct SnapshotCommandTests {
         let cli = try Self.store()
         let snapshots = Set(Files.list(cli.store + "/cache").filter { $0.hasSuffix(".snapshot") })
         #expect(
-            snapshots == ["decider.snapshot", "projections.snapshot", "sessions.snapshot"],
-            "the demo leaves the snapshots and the session index")
+            snapshots == ["decider.snapshot", "projections.snapshot", "sessions.snapshot", "profiles.snapshot"],
+            "the demo leaves the snapshots, the session index and the profile index (its listings show names)")
         let warm = try Self.answers(cli)
         Self.removeSnapshots(cli)
         let cold = try Self.answers(cli)

@@ -1,0 +1,247 @@
+import Dispatch
+import EventLog
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where each profile line of the vault begins, by packed ref (`cache/profiles.snapshot`).
+/// A listing that shows names (`tandems`, `due`, `people`, an at-risk list) reads each
+/// profile's line where it is, instead of passing over the whole vault: on the 10M store
+/// that is 1.4 GB, most of it session notes and goal texts, for 1.3M profiles.
+///
+/// Layout: a snapshot file of kind `profiles` whose `vaultSize` is the vault's size when
+/// it was built, with two sections: `identity`, the vault file's device and inode; and
+/// `byOffset`, per profile line in file order its packed ref and its byte offset (two
+/// little-endian `UInt64`s). It holds refs and offsets, nothing personal, and goes with the
+/// rest of `cache/`.
+///
+/// Trust: it serves only the vault file it was built from (an erasure replaces the vault
+/// by a rename, under another inode) and no smaller than it was; profiles written since are
+/// read from the vault's tail. Every line it points to must begin there and carry the ref
+/// it was found by, or that ref is looked for by a pass, as without an index. A vault with
+/// lines of another shape than this code writes is not indexed.
+public struct ProfileOffsets: Sendable {
+    static let kind = "profiles"
+    static let schema = 1
+    /// The index file's name in `cache/`.
+    public static let fileName = "profiles.snapshot"
+
+    /// Per profile line, its packed ref and offset, as the `byOffset` section holds them.
+    let pairs: [UInt8]
+    /// The vault's size when the index was built: the lines from there on are not in it.
+    let builtAt: Int
+
+    /// How many profile lines the index holds.
+    var count: Int { pairs.count / 16 }
+
+    func entry(_ i: Int) -> (key: UInt64, offset: Int) {
+        pairs.withUnsafeBytes { raw in
+            (
+                UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16 * i, as: UInt64.self)),
+                Int(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16 * i + 8, as: UInt64.self)))
+            )
+        }
+    }
+
+    /// The index of `vault` kept at `path`, built (and written, if the cache can be) when it
+    /// is missing, damaged or does not fit the vault; nil when the vault cannot be indexed
+    /// (it does not exist, has lines of another shape, or was replaced during the pass).
+    /// - Throws: `SystemError` if the vault cannot be read.
+    static func load(for vault: Vault, at path: String) throws -> ProfileOffsets? {
+        guard let identity = FileSystem.identity(of: vault.path) else { return nil }
+        let size = vault.size
+        let file = SnapshotFile(path: path)
+        if let header = try? file.header(kind: kind, schema: schema), header.vaultSize <= size,
+            let written = try? file.section("identity", of: header), written == Self.bytes(of: identity),
+            let pairs = try? file.section("byOffset", of: header), pairs.count % 16 == 0
+        {
+            return ProfileOffsets(pairs: pairs, builtAt: header.vaultSize)
+        }
+        var pairs: [UInt8] = []
+        var otherShapes = false
+        try vault.forEachCandidate(
+            .every,
+            parse: { line, offset -> (key: UInt64?, offset: Int)? in
+                guard let key = Self.profileKey(line) else { return nil }
+                return (key, offset)
+            }
+        ) { found in
+            guard let key = found.key else {
+                otherShapes = true
+                return
+            }
+            Self.append(key, found.offset, to: &pairs)
+        }
+        guard !otherShapes, FileSystem.identity(of: vault.path).map({ $0 == identity }) ?? false else { return nil }
+        try? file.write(
+            kind: kind, schema: schema, head: .empty, logEnd: 0, vaultSize: size,
+            sections: [("identity", Self.bytes(of: identity)), ("byOffset", pairs)])
+        return ProfileOffsets(pairs: pairs, builtAt: size)
+    }
+
+    /// The packed ref of a profile line (`.some(key)`), `.some(nil)` for a line of another
+    /// shape than this code writes, nil for a line of ours that holds no profile.
+    static func profileKey(_ line: UnsafeRawBufferPointer) -> UInt64?? {
+        let prefix = Vault.refPrefix
+        let refEnd = prefix.count + 18
+        guard line.count > refEnd, line[refEnd] == UInt8(ascii: "\""),
+            memcmp(line.baseAddress!, prefix, prefix.count) == 0,
+            let key = PackedRef.pack(bytes: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd]))
+        else { return .some(nil) }
+        // As `TraitsDirectory.forEachProfile` finds profiles: a line without the kind is none.
+        guard ByteSearch.contains(profileMarker, in: line) else { return nil }
+        return key
+    }
+
+    static let profileMarker = Array("\"kind\":\"profile\"".utf8)
+
+    static func append(_ key: UInt64, _ offset: Int, to pairs: inout [UInt8]) {
+        withUnsafeBytes(of: key.littleEndian) { pairs.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt64(offset).littleEndian) { pairs.append(contentsOf: $0) }
+    }
+
+    static func bytes(of identity: (device: UInt64, inode: UInt64)) -> [UInt8] {
+        var out: [UInt8] = []
+        append(identity.device, Int(truncatingIfNeeded: identity.inode), to: &out)
+        return out
+    }
+
+    /// What reading a profile's line where the index says it is found.
+    enum Read: Sendable {
+        /// The line is the ref's: its name (nil if it holds no profile any more).
+        case name(String?)
+        /// No line of that ref begins there.
+        case elsewhere
+    }
+
+    /// The names of `refs` (all of our shape), as `Vault.scannedNames` reads them: each
+    /// indexed line is read where it is, on every core; refs not indexed are looked for in
+    /// the lines written since; a line not where the index says is looked for by a pass.
+    /// - Throws: `SystemError` if the vault cannot be read.
+    /// - Parameter window: how much of the vault is mapped at a time (tests make it small).
+    func names(of refs: NumberedRefs, count: Int, in vault: Vault, window: Int = Self.window) throws -> [String?] {
+        var names = [String?](repeating: nil, count: count)
+        var hits: [(offset: Int, key: UInt64, number: Int32)] = []
+        for i in 0..<self.count {
+            let (key, offset) = entry(i)
+            if let number = refs.packed[key] { hits.append((offset, key, number)) }
+        }
+        let fd = try FileDescriptor(path: vault.path, flags: O_RDONLY)
+        let size = try fd.size()
+        var read = [Read](repeating: .elsewhere, count: hits.count)
+        // The hits are in file order: read a window of the vault at a time, each mapped and
+        // let go in turn (a mapping of the whole vault kept every page it touched resident).
+        var first = 0
+        while first < hits.count {
+            let mapStart = max(0, hits[first].offset - 1) / Syscall.pageSize * Syscall.pageSize
+            var end = first
+            while end < hits.count, hits[end].offset < mapStart + window { end += 1 }
+            // Room for the last line: a longer one is not found here, and a pass finds it.
+            let mapEnd = min(size, hits[end - 1].offset + Self.longestLine)
+            guard mapEnd > mapStart else { break }
+            let mapped = try Syscall.mapForSequentialReading(
+                fd.rawValue, offset: mapStart, count: mapEnd - mapStart, path: vault.path)
+            defer { Syscall.unmap(mapped) }
+            read.withUnsafeMutableBufferPointer { out in
+                let shared = SharedReads(hits: hits, out: out, window: mapped)
+                let range = first..<end
+                let pieces = min(range.count, LogVerifier.processorCount * 4)
+                DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+                    let from = range.lowerBound + range.count * piece / pieces
+                    let to = range.lowerBound + range.count * (piece + 1) / pieces
+                    for i in from..<to {
+                        let hit = shared.hits[i]
+                        shared.out[i] = Self.read(
+                            hit.key, at: hit.offset - mapStart, in: shared.window, atStart: hit.offset == 0)
+                    }
+                }
+            }
+            first = end
+        }
+        var misplaced = NumberedRefs()
+        for (hit, outcome) in zip(hits, read) {
+            switch outcome {
+            case .name(let name):
+                // As a pass reads them: a line without a profile names no one.
+                if let name, hit.number >= 0, hit.number < count { names[Int(hit.number)] = name }
+            case .elsewhere:
+                misplaced.insert(packed: hit.key, number: hit.number)
+            }
+        }
+        // Profiles written since the index was built (a later line wins, as in a pass):
+        // from the start of the line being written then, if one was (the pass indexed whole
+        // lines only).
+        if size > builtAt {
+            var start = builtAt
+            while start > 0, try fd.read(count: 1, at: start - 1) != [0x0A] { start -= 1 }
+            for (number, name) in try vault.scannedNames(of: refs, from: start) where number >= 0 && number < count {
+                names[Int(number)] = name
+            }
+        }
+        if !misplaced.isEmpty {
+            for (number, name) in try vault.scannedNames(of: misplaced, from: 0) where number >= 0 && number < count {
+                names[Int(number)] = name
+            }
+        }
+        return names
+    }
+
+    /// The name in the line at `offset` if that line is `key`'s; `.elsewhere` if no line of
+    /// that ref begins there.
+    static func read(_ key: UInt64, at offset: Int, in vault: UnsafeRawBufferPointer, atStart: Bool) -> Read {
+        guard offset >= 0, offset < vault.count, atStart || (offset > 0 && vault[offset - 1] == 0x0A),
+            let newline = memchr(vault.baseAddress! + offset, 0x0A, vault.count - offset)
+        else { return .elsewhere }
+        let line = UnsafeRawBufferPointer(rebasing: vault[offset..<vault.baseAddress!.distance(to: newline)])
+        if let fast = Vault.writtenName(line) { return fast.key == key ? .name(fast.name) : .elsewhere }
+        guard let parsed = try? Vault.parse(line, offset: offset), PackedRef.pack(parsed.ref) == key else {
+            return .elsewhere
+        }
+        return .name(parsed.payload?.profile?.name)
+    }
+
+    /// Each task reads its own hits and writes its own slots.
+    private struct SharedReads: @unchecked Sendable {
+        let hits: [(offset: Int, key: UInt64, number: Int32)]
+        let out: UnsafeMutableBufferPointer<Read>
+        let window: UnsafeRawBufferPointer
+    }
+
+    /// How much of the vault is mapped at a time.
+    static let window = 1 << 26
+    /// The longest profile line read where the index says it is (longer ones are found by a
+    /// pass).
+    static let longestLine = 1 << 20
+}
+
+extension Vault {
+    /// The names in the profiles of `refs`, each at the number `refs` gives its ref (nil
+    /// where no profile was found): read where the store's profile index says each line is
+    /// (`ProfileOffsets`, built on first need), or else by a pass over the whole vault.
+    /// - Throws: `SystemError` if the vault cannot be read.
+    public func names(of refs: NumberedRefs, count: Int) throws -> [String?] {
+        guard !refs.isEmpty, refs.other.isEmpty, let profileIndexPath,
+            let index = try ProfileOffsets.load(for: self, at: profileIndexPath)
+        else { return try scannedNames(of: refs, count: count) }
+        return try index.names(of: refs, count: count, in: self)
+    }
+
+    /// The names found for `refs` by a pass from byte `offset` on, by number, in file order
+    /// (a later line of the same ref wins).
+    func scannedNames(of refs: NumberedRefs, from offset: Int) throws -> [(Int32, String?)] {
+        var out: [(Int32, String?)] = []
+        try forEachCandidate(
+            WantedRefs(packed: Set(refs.packed.keys)), from: offset,
+            parse: { line, offset -> (number: Int32, name: String)? in
+                if let fast = Self.writtenName(line) { return refs.packed[fast.key].map { ($0, fast.name) } }
+                let parsed = try Self.parse(line, offset: offset)
+                guard let number = refs.number(of: parsed.ref), let profile = parsed.payload?.profile else {
+                    return nil
+                }
+                return (number, profile.name)
+            }
+        ) { found in out.append((found.number, found.name)) }
+        return out
+    }
+}
