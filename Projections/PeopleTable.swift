@@ -276,6 +276,12 @@ struct PeopleRows: Sendable {
         return out
     }
 
+    /// The days a person signed up and withdrew, from their row.
+    func dates(_ number: Int32) -> (signedUpOn: BusinessDate, withdrawnOn: BusinessDate?) {
+        let r = rows[number]
+        return (BusinessDate(dayNumber: Int(r.signedUpOn)), BusinessDate?(stored: r.withdrawnOn))
+    }
+
     /// What `dropouts` reads of a person, from their row: no view is made (its traits, ref
     /// and tandem id are not read).
     func standing(

@@ -206,6 +206,22 @@ struct TandemRows: Sendable {
 
     /// A tandem's goals in the order they were set; nil if it has none.
     /// How many goals tandem `number` has.
+    /// Calls `body` with the day each reached goal of tandem `number` was reached, in the
+    /// order the goals were set (no goal's view is made).
+    func forEachReachedGoal(of number: Int32, _ body: (BusinessDate) throws -> Void) rethrows {
+        var g = rows[number].firstGoal
+        while g >= 0 {
+            if let reached = BusinessDate?(stored: goalRows[g].reached) { try body(reached) }
+            g = goalRows[g].next
+        }
+    }
+
+    /// The rows of a programme's tandems, in row order (the order they began).
+    func rows(in programme: ProgrammeID) -> [Int32] {
+        guard let wanted = programmes.existingNumber(programme).map(UInt32.init) else { return [] }
+        return rows.numbers { $0.programme == wanted }
+    }
+
     func goalCount(of number: Int32) -> Int {
         var n = 0
         var g = rows[number].firstGoal

@@ -129,6 +129,12 @@ public struct DisclosurePolicy: Sendable {
         keys(count) { keys, i in keys.key(person(i)) }
     }
 
+    /// The record keys of `count` tandems, the `i`-th being `tandem(i)`; see
+    /// `keys(count:person:)`.
+    public func keys(count: Int, tandem: @escaping @Sendable (Int) -> TandemID) -> [CellKey] {
+        keys(count) { keys, i in keys.key(tandem(i)) }
+    }
+
     /// Each tandem's record key, in order (all `.empty` for exact views).
     public func keys(of tandems: [TandemID]) -> [CellKey] {
         keys(tandems.count) { keys, i in keys.key(tandems[i]) }

@@ -64,38 +64,21 @@ public enum ActivityQuery {
         let policy = input.disclosure
         // Every figure here is a sum over people or tandems: no order needed (sorting the
         // ids of a store of millions was a fifth of the query).
-        let everyoneInProgramme: [PersonView]
-        var people: [PersonView], tandems: [TandemView]
-        if let me = input.disclosure.ownTandemsOf {
-            // A participant sees the activity of their own tandems (a segment is refused them):
-            // only theirs are made views.
-            everyoneInProgramme = input.model.people[me].map { $0.programme == programme.id ? [$0] : [] } ?? []
-            people = everyoneInProgramme
-            tandems = input.model.tandems(of: me, in: programme.id)
-        } else {
-            everyoneInProgramme = input.model.people.values.filter { $0.programme == programme.id }
-            people = everyoneInProgramme
-            if let segment = options.segment { people = people.filter(segment.admits) }
-            tandems = input.model.tandems.values.filter { $0.programme == programme.id }
-            if options.segment != nil {
-                let ids = Set(people.map(\.id))
-                tandems = tandems.filter { ids.contains($0.mentor) || ids.contains($0.mentee) }
-            }
-        }
-        let population = policy.population(people.map(\.id))
+        let scope =
+            options.segment == nil && input.disclosure.ownTandemsOf == nil
+            ? Scope(rowsOf: programme, input) : Scope(viewsOf: programme, options, input)
+        let (people, tandems, population) = (scope.people, scope.tandems, scope.population)
         if policy.protects {
             try policy.checkFilter(
-                .init("programme", "\(programme.id)"),
-                selected: policy.population(everyoneInProgramme.map(\.id)),
-                parent: policy.population(input.model.people.ids), k: k, query: .activity)
+                .init("programme", "\(programme.id)"), selected: scope.everyone, parent: scope.parent, k: k,
+                query: .activity)
             if let segment = options.segment {
                 try policy.checkFilter(
-                    .init("segment", "\(segment)"), selected: population,
-                    parent: policy.population(everyoneInProgramme.map(\.id)),
-                    k: k, query: .activity)
+                    .init("segment", "\(segment)"), selected: population, parent: scope.everyone, k: k,
+                    query: .activity)
             }
         }
-        let pairs = policy.population(tandems: tandems.map(\.id))
+        let pairs = scope.pairs
         let last = min(input.asOf, programme.ends)
         var starts: [BusinessDate] = []
         var day = options.period.start(of: programme.starts)
@@ -148,10 +131,8 @@ public enum ActivityQuery {
                     add(on: session.on, minutes: session.minutes, mode: session.mode)
                 }
             }
-            for goal in input.model.goals[tandem.id] ?? [] {
-                if let reached = goal.reached, let i = index(reached) {
-                    perPeriod[i, default: (0, 0, 0, 0, 0)].goals += 1
-                }
+            input.model.tandemRows.forEachReachedGoal(of: tandem.row) { reached in
+                if let i = index(reached) { perPeriod[i, default: (0, 0, 0, 0, 0)].goals += 1 }
             }
             for (i, f) in perPeriod {
                 figures[i].sessions.add(f.sessions)
@@ -215,5 +196,75 @@ public enum ActivityQuery {
         result.notes = notes
         result.disclose(hidden, under: policy, k: k)
         return result
+    }
+    /// The people and tandems a programme's activity counts, with their populations: read
+    /// from the rows for a whole programme (no view is made: they took most of the query's
+    /// memory on a store of millions), from views for a segment or a participant's own.
+    struct Scope {
+        /// Each person's dates.
+        var people: [(signedUpOn: BusinessDate, withdrawnOn: BusinessDate?)] = []
+        /// Each tandem's id, row and dates.
+        var tandems: [(id: TandemID, row: Int32, since: BusinessDate, until: BusinessDate?)] = []
+        /// The people counted; the programme's people; everyone in the model; the tandems.
+        var population = Population(), everyone = Population(), parent = Population(), pairs = Population()
+
+        /// Everyone in `programme`, from the rows.
+        init(rowsOf programme: Programme, _ input: QueryInput) {
+            let model = input.model, policy = input.disclosure
+            let peopleRows = model.peopleRows, tandemRows = model.tandemRows
+            let numbers = peopleRows.rows(in: [programme.id])
+            people.reserveCapacity(numbers.count)
+            for number in numbers {
+                let dates = peopleRows.dates(number)
+                people.append((dates.signedUpOn, dates.withdrawnOn))
+            }
+            population = Population(
+                keys: policy.keys(count: numbers.count, person: { peopleRows.id(ofRow: numbers[$0]) }))
+            everyone = population
+            if policy.protects {
+                parent = Population(
+                    keys: policy.keys(count: peopleRows.count, person: { peopleRows.id(ofRow: Int32($0)) }))
+            }
+            let ids = tandemRows.rows(in: programme.id)
+            tandems.reserveCapacity(ids.count)
+            for number in ids {
+                let row = tandemRows.row(number)
+                tandems.append(
+                    (row.id, number, BusinessDate(dayNumber: Int(row.since)), BusinessDate?(stored: row.until)))
+            }
+            pairs = Population(keys: policy.keys(count: ids.count, tandem: { tandemRows.id(ofRow: ids[$0]) }))
+        }
+
+        /// The people of a segment of `programme`, or a participant and their own tandems,
+        /// from their views.
+        init(viewsOf programme: Programme, _ options: Options, _ input: QueryInput) {
+            let model = input.model, policy = input.disclosure
+            let everyoneInProgramme: [PersonView]
+            var people: [PersonView], tandems: [TandemView]
+            if let me = input.disclosure.ownTandemsOf {
+                // A participant sees the activity of their own tandems (a segment is refused
+                // them): only theirs are made views.
+                everyoneInProgramme = model.people[me].map { $0.programme == programme.id ? [$0] : [] } ?? []
+                people = everyoneInProgramme
+                tandems = model.tandems(of: me, in: programme.id)
+            } else {
+                everyoneInProgramme = model.people.values.filter { $0.programme == programme.id }
+                people = everyoneInProgramme
+                if let segment = options.segment { people = people.filter(segment.admits) }
+                tandems = model.tandems.values.filter { $0.programme == programme.id }
+                if options.segment != nil {
+                    let ids = Set(people.map(\.id))
+                    tandems = tandems.filter { ids.contains($0.mentor) || ids.contains($0.mentee) }
+                }
+            }
+            self.people = people.map { ($0.signedUpOn, $0.withdrawnOn) }
+            self.tandems = tandems.compactMap { view in
+                model.tandemRows.row(of: view.id).map { (view.id, $0, view.since, view.until) }
+            }
+            population = policy.population(people.map(\.id))
+            everyone = policy.population(everyoneInProgramme.map(\.id))
+            if policy.protects { parent = policy.population(model.people.ids) }
+            pairs = policy.population(tandems: tandems.map(\.id))
+        }
     }
 }

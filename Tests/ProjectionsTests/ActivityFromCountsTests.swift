@@ -1,8 +1,9 @@
 import EventLog
 import Mentoring
-import Projections
 import TestSupport
 import Testing
+
+@testable import Projections
 
 /// `activity` for an exact view of a whole programme, summed from the model's daily session
 /// counts (warm, from the snapshot or a checkpoint), against the same query over every
@@ -50,6 +51,45 @@ struct ActivityFromCountsTests {
         #expect(
             !Self.activity(service, viewer: .coordinator, window: .everything, keeping: .none, period: .month)
                 .contains("error"))
+    }
+
+    @Test("a programme's people and tandems read from the rows are those of the views", arguments: 0..<4)
+    func rowsEqualViews(seed: Int) throws {
+        // Two programmes: everyone in the model is more than a programme's people.
+        let model = try StatsGroupsTests.model(seed: UInt64(seed) &+ 9300)
+        #expect(model.programmeOrder.count == 2)
+        let perturbed = DisclosurePolicy.cellKey(RecordKeys(secret: Array("activity \(seed)".utf8)), erased: 0)
+        var compared = 0, reached = 0
+        for policy in [DisclosurePolicy(viewer: .coordinator), perturbed] {
+            let basis = Basis(head: .empty, asOf: Self.today, asOfGiven: false, knownAt: nil, role: policy.viewer)
+            let input = QueryInput(model: model, basis: basis, disclosure: policy)
+            for programme in model.programmeOrder.compactMap({ model.programmes[$0] }) {
+                let rows = ActivityQuery.Scope(rowsOf: programme, input)
+                let views = ActivityQuery.Scope(viewsOf: programme, .init(programme: programme.id), input)
+                let context = "seed \(seed), \(policy.viewer), \(programme.id)"
+                func dates(_ scope: ActivityQuery.Scope) -> [String] {
+                    scope.people.map { "\($0.signedUpOn) \($0.withdrawnOn.map(\.description) ?? "-")" }.sorted()
+                }
+                func tandems(_ scope: ActivityQuery.Scope) -> [String] {
+                    scope.tandems.map { "\($0.id) \($0.row) \($0.since) \($0.until.map(\.description) ?? "-")" }
+                        .sorted()
+                }
+                #expect(dates(rows) == dates(views), "\(context): people")
+                #expect(tandems(rows) == tandems(views), "\(context): tandems")
+                #expect(rows.population == views.population && rows.everyone == views.everyone, "\(context)")
+                #expect(rows.parent == views.parent && rows.pairs == views.pairs, "\(context)")
+                if policy.protects { #expect(rows.parent.size == model.people.count, "\(context): everyone") }
+                // Each tandem's reached goals, read along its goal rows, are its views'.
+                for tandem in rows.tandems {
+                    var days: [BusinessDate] = []
+                    model.tandemRows.forEachReachedGoal(of: tandem.row) { days.append($0) }
+                    #expect(days == (model.goals[tandem.id] ?? []).compactMap(\.reached), "\(context), \(tandem.id)")
+                    reached += days.count
+                }
+                compared += rows.people.count + rows.tandems.count
+            }
+        }
+        #expect(compared > 0 && reached > 0, "seed \(seed): nothing was compared")
     }
 
     @Test("a participant's own activity from a slice equals a replay's", arguments: 0..<3)
