@@ -1,5 +1,6 @@
 import EventLog
 import Mentoring
+import Synchronization
 
 extension SessionIndex {
     /// Every session an index holds, for `tandem sessions` of a whole programme: listed in
@@ -16,6 +17,9 @@ extension SessionIndex {
             let map: MappedFile?
             let range: Range<Int>
             let owned: [UInt8]
+            /// The positions of `order` in the natural order of the ids, once a listing of
+            /// every session asked for them (the same for every copy of the listing).
+            let natural = Mutex<[Int32]?>(nil)
 
             init(map: MappedFile, range: Range<Int>) {
                 self.map = map
@@ -37,7 +41,9 @@ extension SessionIndex {
 
         let storage: Storage
         let tables: Tables
-        /// The tandems and their records' numbers, in the order the tandems sort.
+        /// The tandems and their records' numbers, in the byte order of the ids (the index's
+        /// own): found by a binary search without sorting half a million ids naturally first,
+        /// which only a listing of every session needs (`forEach`).
         let order: [(tandem: TandemID, record: Int32)]
         /// How many sessions each programme has.
         public private(set) var counts: [ProgrammeID: Int]
@@ -106,9 +112,15 @@ extension SessionIndex {
                     }
                 }
             }
-            order.sort { $0.tandem < $1.tandem }
+            // In byte order already when read in record order (nearly free to check).
+            order.sort { Self.bytewise($0.tandem, $1.tandem) }
             self.order = order
             self.counts = counts
+        }
+
+        /// Whether `a` sorts before `b` byte by byte, as the index's keys are sorted.
+        static func bytewise(_ a: TandemID, _ b: TandemID) -> Bool {
+            a.rawValue.utf8.lexicographicallyPrecedes(b.rawValue.utf8)
         }
 
         /// How many sessions there are (in `programme`, or in all).
@@ -123,7 +135,7 @@ extension SessionIndex {
             var low = 0, high = order.count
             while low < high {
                 let mid = (low + high) / 2
-                if order[mid].tandem < tandem { low = mid + 1 } else { high = mid }
+                if Self.bytewise(order[mid].tandem, tandem) { low = mid + 1 } else { high = mid }
             }
             let position = low < order.count && order[low].tandem == tandem ? low : nil
             try storage.withSection { section in
@@ -140,7 +152,16 @@ extension SessionIndex {
             let returning = narrowing?.returningTandems ?? []
             var next = 0
             try storage.withSection { section in
-                for (position, (tandem, _)) in order.enumerated() {
+                // Listed in the natural order of the ids, as every list is.
+                let natural = storage.natural.withLock { cached in
+                    if let cached { return cached }
+                    let made = order.indices.sorted { order[$0].tandem < order[$1].tandem }.map(Int32.init)
+                    cached = made
+                    return made
+                }
+                for number in natural {
+                    let position = Int(number)
+                    let tandem = order[position].tandem
                     while next < returning.count, returning[next] < tandem {
                         try sessions(of: returning[next], at: nil, in: section, programme: programme) {
                             try body(returning[next], $0)

@@ -218,13 +218,16 @@ public enum ActivityQuery {
                 let dates = peopleRows.dates(number)
                 people.append((dates.signedUpOn, dates.withdrawnOn))
             }
-            population = Population(
-                keys: policy.keys(count: numbers.count, person: { peopleRows.id(ofRow: numbers[$0]) }))
-            everyone = population
             if policy.protects {
-                parent = Population(
-                    keys: policy.keys(count: peopleRows.count, person: { peopleRows.id(ofRow: Int32($0)) }))
+                // Everyone's keys once (each an HMAC): the programme's people are summed from them.
+                let keys = policy.keys(count: peopleRows.count, person: { peopleRows.id(ofRow: Int32($0)) })
+                parent = Population(keys: keys)
+                population = Population(keys: numbers.lazy.map { keys[Int($0)] })
+            } else {
+                population = Population(
+                    keys: policy.keys(count: numbers.count, person: { peopleRows.id(ofRow: numbers[$0]) }))
             }
+            everyone = population
             let ids = tandemRows.rows(in: programme.id)
             tandems.reserveCapacity(ids.count)
             for number in ids {
