@@ -112,28 +112,18 @@ public enum ActivityQuery {
                 figures[i].inPerson.add(day.sessions - day.online)
             }
         }
-        for tandem in tandems {
-            var perPeriod: [Int: (sessions: Int, minutes: Int, online: Int, inPerson: Int, goals: Int)] = [:]
-            func add(on: BusinessDate, minutes: Int, mode: SessionMode) {
-                guard let i = index(on) else { return }
-                var f = perPeriod[i] ?? (0, 0, 0, 0, 0)
-                f.sessions += 1
-                f.minutes += minutes
-                if mode == .online { f.online += 1 } else { f.inPerson += 1 }
-                perPeriod[i] = f
-            }
-            // Each session (unless the daily counts gave them): from the session index's
-            // listing, or kept in the model.
-            if !daily, let listing = input.sessionListing {
-                try listing.forEachSession(of: tandem.id) { add(on: $0.on, minutes: $0.minutes, mode: $0.mode) }
-            } else if !daily {
-                for session in input.model.sessionLog?[tandem.id] ?? [] {
-                    add(on: session.on, minutes: session.minutes, mode: session.mode)
-                }
-            }
-            input.model.tandemRows.forEachReachedGoal(of: tandem.row) { reached in
-                if let i = index(reached) { perPeriod[i, default: (0, 0, 0, 0, 0)].goals += 1 }
-            }
+        /// One tandem's sessions and reached goals, by period: each a single contribution
+        /// (the largest one scales a protected view's noise).
+        typealias TandemPeriods = [Int: (sessions: Int, minutes: Int, online: Int, inPerson: Int, goals: Int)]
+        func add(on: BusinessDate, minutes: Int, mode: SessionMode, to perPeriod: inout TandemPeriods) {
+            guard let i = index(on) else { return }
+            var f = perPeriod[i] ?? (0, 0, 0, 0, 0)
+            f.sessions += 1
+            f.minutes += minutes
+            if mode == .online { f.online += 1 } else { f.inPerson += 1 }
+            perPeriod[i] = f
+        }
+        func contribute(_ perPeriod: TandemPeriods) {
             for (i, f) in perPeriod {
                 figures[i].sessions.add(f.sessions)
                 figures[i].minutes.add(f.minutes)
@@ -141,6 +131,39 @@ public enum ActivityQuery {
                 figures[i].inPerson.add(f.inPerson)
                 figures[i].goalsReached.add(f.goals)
             }
+        }
+        // Each session from the session index's listing (unless the daily counts gave them):
+        // in one pass in the index's order, where each tandem's sessions come together,
+        // rather than a search for each tandem of the programme.
+        let listed = daily ? nil : input.sessionListing
+        if let listing = listed {
+            var inScope = [Bool](repeating: false, count: input.model.tandemRows.count)
+            for tandem in tandems { inScope[Int(tandem.row)] = true }
+            var current: TandemID?, counted = false
+            var perPeriod: TandemPeriods = [:]
+            try listing.forEachTandemsSessions { tandem, entry in
+                if tandem != current {
+                    contribute(perPeriod)
+                    perPeriod = [:]
+                    current = tandem
+                    counted = input.model.tandemRows.row(of: tandem).map { inScope[Int($0)] } ?? false
+                }
+                if counted { add(on: entry.on, minutes: entry.minutes, mode: entry.mode, to: &perPeriod) }
+            }
+            contribute(perPeriod)
+        }
+        for tandem in tandems {
+            var perPeriod: TandemPeriods = [:]
+            // Or each session kept in the model.
+            if !daily, listed == nil {
+                for session in input.model.sessionLog?[tandem.id] ?? [] {
+                    add(on: session.on, minutes: session.minutes, mode: session.mode, to: &perPeriod)
+                }
+            }
+            input.model.tandemRows.forEachReachedGoal(of: tandem.row) { reached in
+                if let i = index(reached) { perPeriod[i, default: (0, 0, 0, 0, 0)].goals += 1 }
+            }
+            contribute(perPeriod)
             if let i = index(tandem.since) { figures[i].matches += 1 }
             for (i, end) in ends.enumerated() where tandem.since <= end && (tandem.until.map { $0 > end } ?? true) {
                 figures[i].active += 1

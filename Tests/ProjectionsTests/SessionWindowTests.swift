@@ -64,6 +64,25 @@ struct SessionWindowTests {
                 #expect(got == want, "seed \(seed), \(window), programme \(programme?.rawValue ?? "all")")
                 #expect(listing.count(programme: programme) == want.count, "seed \(seed), \(window)")
             }
+            // Tandem by tandem in the index's order (an analyst's activity), each tandem's
+            // sessions together: the same per tandem, restored ones included.
+            var grouped: [TandemID: [String]] = [:]
+            var last: TandemID?
+            try listing.forEachTandemsSessions { tandem, e in
+                if tandem != last {
+                    #expect(grouped[tandem] == nil, "seed \(seed), \(window): \(tandem)'s sessions come apart")
+                    last = tandem
+                }
+                grouped[tandem, default: []].append(Self.row(tandem, e.on, e.minutes, e.mode, e.topics, e.hasNotes))
+            }
+            var wanted: [TandemID: [String]] = [:]
+            for tandem in replay.fold.tandems.values {
+                let rows = (replay.fold.sessionLog?[tandem.id] ?? []).map {
+                    Self.row($0.tandem, $0.on, $0.minutes, $0.mode, $0.topics, $0.notesRef != nil)
+                }
+                if !rows.isEmpty { wanted[tandem.id] = rows }
+            }
+            #expect(grouped == wanted, "seed \(seed), \(window): tandem by tandem")
             // One tandem at a time (an analyst's activity), the same.
             for tandem in replay.fold.tandems.values {
                 var got: [String] = []
