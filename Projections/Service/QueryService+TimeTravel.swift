@@ -73,12 +73,12 @@ extension QueryService {
     /// only used when every line before it is admitted, so nothing in it is outside the
     /// window; a void in the window that removes an event inside a checkpoint rules that
     /// checkpoint out.
-    /// - Throws: `LogError` and `EventDecodingError` from reading the log; `SystemError`
-    ///   from reading the vault.
     ///
     /// A query `confinedTo` some tandems or people (`sessions --tandem T`, a participant's
     /// own view) reads only their slice of the checkpoint and folds the lines after it into
     /// the slice; a line that reaches outside the slice makes the whole model answer.
+    /// - Throws: `LogError` and `EventDecodingError` from reading the log; `SystemError`
+    ///   from reading the vault.
     func timeTravel(
         _ window: ReplayWindow, confinedTo confinement: Confinement? = nil, basis: (LogHead) -> Basis
     ) throws -> QueryInput? {

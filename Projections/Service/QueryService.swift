@@ -388,7 +388,7 @@ public struct QueryService: Sendable {
         if case .of(let named) = request.keepsSessions {
             tandems = named
         } else if case .participant(let me) = request.viewer {
-            tandems = Set(input.model.tandems.values.lazy.filter { $0.includes(me) }.map(\.id))
+            tandems = Set(input.model.tandems(of: me, in: nil).map(\.id))
         } else {
             return nil
         }
@@ -413,10 +413,10 @@ public struct QueryService: Sendable {
     /// The session listing of the whole log, brought up to date, and the timeline of the same
     /// head: what a window's sessions are narrowed from. The listing's head is at or after
     /// any window's basis (the log may have grown since). Nil when either cannot be had.
-    /// - Throws: `LogError`, `SystemError` from reading the store.
     ///
     /// With `only`, a listing of those tandems: read from the index file alone when it is
     /// at the log's head (no other tandem's record is read), else the whole listing.
+    /// - Throws: `LogError`, `SystemError` from reading the store.
     private func currentListing(
         today: BusinessDate, only: Set<TandemID>? = nil
     ) throws -> (SessionIndex.Listing, Timeline)? {
