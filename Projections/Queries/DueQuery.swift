@@ -7,6 +7,9 @@ public enum DueQuery {
     public struct Options: Sendable {
         public var programme: ProgrammeID?
         public var within: Int
+        /// Up to how many tandems the answer holds as values; more are streamed
+        /// (`QueryResult.stream`), which prints the same.
+        public var heldUpTo = 10_000
         public init(programme: ProgrammeID? = nil, within: Int = 14) {
             self.programme = programme
             self.within = within
@@ -20,62 +23,93 @@ public enum DueQuery {
         public var overdueDays: Int
     }
 
+    /// The active tandems due within the window or overdue, by due date, then id.
+    /// - Complexity: O(tandems) row reads; a view is made for each tandem due only.
     public static func items(_ input: QueryInput, _ options: Options) throws -> [Item] {
         try input.disclosure.permit(.due)
-        if let programme = options.programme, input.model.programmes[programme] == nil {
-            throw QueryError.unknownProgramme(programme, known: input.model.programmeOrder)
-        }
-        var tandems = input.model.tandems(in: options.programme).filter { $0.status == .active }
-        if let me = input.disclosure.ownTandemsOf {
-            guard input.model.people[me] != nil else { throw QueryError.unknownParticipant(me) }
-            tandems = tandems.filter { $0.includes(me) }
+        let model = input.model
+        if let programme = options.programme, model.programmes[programme] == nil {
+            throw QueryError.unknownProgramme(programme, known: model.programmeOrder)
         }
         let horizon = input.asOf.adding(days: options.within)
-        return tandems.compactMap { tandem -> Item? in
-            guard let programme = input.model.programmes[tandem.programme] else { return nil }
-            let due = (tandem.lastSession ?? tandem.since).adding(days: programme.cadenceDays)
+        /// The tandem's item if it is due: last session (or match) plus the cadence.
+        func item(
+            programme id: ProgrammeID, since: BusinessDate, lastSession: BusinessDate?, view: () -> TandemView
+        )
+            -> Item?
+        {
+            guard let programme = model.programmes[id] else { return nil }
+            let due = (lastSession ?? since).adding(days: programme.cadenceDays)
             // No invitation past the programme's end, nor once it has ended.
             guard due <= horizon, due <= programme.ends, input.asOf <= programme.ends, programme.closedOn == nil else {
                 return nil
             }
-            return Item(tandem: tandem, dueOn: due, overdueDays: max(0, due.days(to: input.asOf)))
-        }.sorted { ($0.dueOn, $0.tandem.id) < ($1.dueOn, $1.tandem.id) }
+            return Item(tandem: view(), dueOn: due, overdueDays: max(0, due.days(to: input.asOf)))
+        }
+        var items: [Item] = []
+        if let me = input.disclosure.ownTandemsOf {
+            guard model.people[me] != nil else { throw QueryError.unknownParticipant(me) }
+            for tandem in model.tandems(of: me, in: options.programme) where tandem.status == .active {
+                if let found = item(
+                    programme: tandem.programme, since: tandem.since, lastSession: tandem.lastSession, view: { tandem })
+                {
+                    items.append(found)
+                }
+            }
+        } else {
+            // Read from the rows: a store of millions has half a million active tandems, and
+            // only those due are made views.
+            let rows = model.tandemRows
+            let wanted = options.programme.map { rows.programmes.existingNumber($0).map(UInt32.init) ?? .max }
+            for number in 0..<Int32(rows.count) {
+                let row = rows.row(number)
+                guard wanted.map({ row.programme == $0 }) ?? true,
+                    TandemStatus?(stored: row.status) ?? .active == .active
+                else { continue }
+                if let found = item(
+                    programme: rows.programmes.values[Int(row.programme)],
+                    since: BusinessDate(dayNumber: Int(row.since)),
+                    lastSession: BusinessDate?(stored: row.lastSession),
+                    view: { rows.view(number, people: model.peopleRows) })
+                {
+                    items.append(found)
+                }
+            }
+        }
+        return items.sorted { ($0.dueOn, $0.tandem.id) < ($1.dueOn, $1.tandem.id) }
     }
 
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
         let items = try items(input, options)
         let names = input.disclosure.showsNames
-        let rows: [JSONValue] = items.map { item in
-            var object: JSONObject = [
-                "tandem": .string(item.tandem.id.rawValue), "mentor": .string(item.tandem.mentor.rawValue),
-                "mentee": .string(item.tandem.mentee.rawValue),
-            ]
-            if names {
-                object["mentorName"] = input.name(of: item.tandem.mentor)
-                object["menteeName"] = input.name(of: item.tandem.mentee)
-            }
-            object["lastSession"] = Format.date(item.tandem.lastSession)
-            object["dueOn"] = .string(item.dueOn.description)
-            object["overdueDays"] = .int(Int64(item.overdueDays))
-            return .object(object)
-        }
-        var result = QueryResult(
-            basis: input.basis, payloadKey: "due", payload: .array(rows),
-            table: TextTable(
-                headers: ["tandem", "mentor", "mentee", "last session", "due on", "overdue"],
-                rows: items.map { item in
-                    [
-                        item.tandem.id.rawValue,
-                        input.name(of: item.tandem.mentor).stringValue ?? item.tandem.mentor.rawValue,
-                        input.name(of: item.tandem.mentee).stringValue ?? item.tandem.mentee.rawValue,
-                        Format.cell(item.tandem.lastSession), item.dueOn.description,
-                        item.overdueDays > 0 ? Format.days(item.overdueDays) : "",
-                    ]
-                }))
-        result.csvColumns =
+        let keys =
             ["tandem", "mentor", "mentee"] + (names ? ["mentorName", "menteeName"] : []) + [
                 "lastSession", "dueOn", "overdueDays",
             ]
+        // Held as values up to a point, else streamed: the same rows either way.
+        var result = try QueryResult.list(
+            basis: input.basis, payloadKey: "due",
+            headers: ["tandem", "mentor", "mentee", "last session", "due on", "overdue"], keys: keys,
+            count: items.count, heldUpTo: options.heldUpTo
+        ) { body in
+            for item in items {
+                let tandem = item.tandem
+                let mentorName = input.name(of: tandem.mentor), menteeName = input.name(of: tandem.mentee)
+                var values: [JSONValue] = [
+                    .string(tandem.id.rawValue), .string(tandem.mentor.rawValue), .string(tandem.mentee.rawValue),
+                ]
+                if names { values += [mentorName, menteeName] }
+                values += [
+                    Format.date(tandem.lastSession), .string(item.dueOn.description), .int(Int64(item.overdueDays)),
+                ]
+                let cells = [
+                    tandem.id.rawValue, mentorName.stringValue ?? tandem.mentor.rawValue,
+                    menteeName.stringValue ?? tandem.mentee.rawValue, Format.cell(tandem.lastSession),
+                    item.dueOn.description, item.overdueDays > 0 ? Format.days(item.overdueDays) : "",
+                ]
+                try body(cells, values)
+            }
+        }
         result.notes = [
             "Due within \(options.within) days of \(input.asOf), and overdue: last session (or match) plus the programme's cadence."
         ]

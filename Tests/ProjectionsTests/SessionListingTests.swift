@@ -137,6 +137,61 @@ struct SessionListingTests {
         #expect(streamed > 0)
     }
 
+    @Test("due, read from the rows, lists the views' due tandems; streamed it prints as held", arguments: 0..<3)
+    func dueFromRowsStreamedAsHeld(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let (history, store, service) = try TimeTravelTests.generated(
+            seed: UInt64(seed) &+ 8450, steps: 240, in: directory)
+        let model = try ProgrammeReadModel.replay(store.events, vault: Vault(store: store)).fold
+        let member = try #require(model.tandems.values.first { $0.status == .active }).mentor
+        var streamed = 0, listed = 0
+        for day in ["2027-02-15", "2027-05-01", "2027-06-15", "2027-08-01"] {
+            let window = ReplayWindow(asOf: BusinessDate(day)!)
+            for viewer in [Viewer.coordinator, .auditor, .participant(member)] {
+                let input = try service.input(QueryService.Request(viewer: viewer, window: window, today: Self.today))
+                if viewer.isParticipant, input.model.people[member] == nil {
+                    // Not signed up yet on that day: refused, as an unknown id.
+                    #expect(throws: QueryError.unknownParticipant(member)) { try DueQuery.items(input, .init()) }
+                    continue
+                }
+                for programme in [nil, history.programme] {
+                    for within in [0, 30] {
+                        var options = DueQuery.Options(programme: programme, within: within)
+                        // By hand, from the views: active, last session (or match) plus the
+                        // cadence, within the horizon and the programme.
+                        let horizon = input.asOf.adding(days: within)
+                        let expected = input.model.tandems(in: programme).filter {
+                            $0.status == .active && (viewer.isParticipant ? $0.includes(member) : true)
+                        }.compactMap { tandem -> DueQuery.Item? in
+                            let p = input.model.programmes[tandem.programme]!
+                            let due = (tandem.lastSession ?? tandem.since).adding(days: p.cadenceDays)
+                            guard due <= horizon, due <= p.ends, input.asOf <= p.ends, p.closedOn == nil else {
+                                return nil
+                            }
+                            return DueQuery.Item(
+                                tandem: tandem, dueOn: due, overdueDays: max(0, due.days(to: input.asOf)))
+                        }.sorted { ($0.dueOn, $0.tandem.id) < ($1.dueOn, $1.tandem.id) }
+                        let context = "seed \(seed), \(day), \(viewer), \(programme?.rawValue ?? "all"), \(within)"
+                        #expect(try DueQuery.items(input, options) == expected, "\(context)")
+                        listed += expected.count
+                        let held = try DueQuery.run(input, options)
+                        // The table's last column: "3 days" overdue, "1 day", or empty.
+                        #expect(
+                            held.table.rows.map { $0.last ?? "-" }
+                                == expected.map {
+                                    $0.overdueDays == 0 ? "" : $0.overdueDays == 1 ? "1 day" : "\($0.overdueDays) days"
+                                }, "\(context)")
+                        options.heldUpTo = 0
+                        let stream = try DueQuery.run(input, options)
+                        if stream.stream != nil { streamed += 1 }
+                        for width in [40, 200] { try Self.expectSamePrint(stream, held, width: width, context) }
+                    }
+                }
+            }
+        }
+        #expect(streamed > 0 && listed > 0, "seed \(seed): nothing was due")
+    }
+
     @Test("goals streamed print as goals held, for every viewer and programme", arguments: 0..<3)
     func goalsStreamedAsHeld(seed: Int) throws {
         let directory = TemporaryDirectory()
