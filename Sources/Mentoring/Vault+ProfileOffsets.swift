@@ -21,11 +21,11 @@ import EventLog
 /// read from the vault's tail. Every line it points to must begin there and carry the ref
 /// it was found by, or that ref is looked for by a pass, as without an index. A vault with
 /// lines of another shape than this code writes is not indexed.
-public struct ProfileOffsets: Sendable {
+struct ProfileOffsets: Sendable {
     static let kind = "profiles"
     static let schema = 1
     /// The index file's name in `cache/`.
-    public static let fileName = "profiles.snapshot"
+    static let fileName = "profiles.snapshot"
 
     /// Per profile line, its packed ref and offset, as the `byOffset` section holds them.
     let pairs: [UInt8]
@@ -174,7 +174,16 @@ public struct ProfileOffsets: Sendable {
         // lines only).
         if size > builtAt {
             var start = builtAt
-            while start > 0, try fd.read(count: 1, at: start - 1) != [0x0A] { start -= 1 }
+            // Back to the newline before it, read a block at a time.
+            while start > 0 {
+                let from = max(0, start - 65_536)
+                let block = try fd.read(count: start - from, at: from)
+                if let newline = block.lastIndex(of: 0x0A) {
+                    start = from + newline + 1
+                    break
+                }
+                start = from
+            }
             for (number, name) in try vault.scannedNames(of: refs, from: start) where number >= 0 && number < count {
                 names[Int(number)] = name
             }
