@@ -8,8 +8,10 @@ extension SessionIndex {
     /// in log order, decoded one record at a time. Ten million events hold about six million
     /// sessions: as `SessionView`s they took gigabytes, in the index about 12 bytes each.
     ///
-    /// Making a listing reads every record once (checksums and all), so a damaged index is
-    /// refused before anything is printed.
+    /// Making a listing reads every record's key and checksum once, and counting its sessions
+    /// (`count(programme:)`, which a streamed list asks for before it prints) decodes every
+    /// record, so a damaged index is refused before anything is printed. A sum over the
+    /// sessions (`activity`) decodes them once, in its own pass.
     public struct Listing: Sendable {
         /// The bytes of the `byTandem` section: a mapping of the index file, or sections
         /// built in memory (an index that could not be written).
@@ -45,8 +47,6 @@ extension SessionIndex {
         /// own): found by a binary search without sorting half a million ids naturally first,
         /// which only a listing of every session needs (`forEach`).
         let order: [(tandem: TandemID, record: Int32)]
-        /// How many sessions each programme has.
-        public private(set) var counts: [ProgrammeID: Int]
         /// What a window of history leaves of the listing; nil for the whole log.
         var narrowing: Narrowing?
 
@@ -87,35 +87,30 @@ extension SessionIndex {
             self.storage = storage
             self.tables = tables
             var order: [(tandem: TandemID, record: Int32)] = []
-            var counts: [ProgrammeID: Int] = [:]
+            // Keys and checksums only: the sessions are decoded by whoever reads them (three
+            // passes decoding four million sessions took a second of `activity --as-of`).
             try storage.withSection { section in
-                func add(_ tandem: TandemID, record i: Int, payload: UnsafeRawBufferPointer) throws {
-                    var sessions = 0
-                    let programme = try decode(payload, tables, withTopics: false) { _ in sessions += 1 }
-                    counts[programme, default: 0] += sessions
-                    order.append((tandem, Int32(i)))
-                }
                 if let only {
                     for tandem in only {
                         guard let i = try KeyedSection.position(of: tandem.rawValue.utf8, in: section) else { continue }
-                        try add(tandem, record: i, payload: try KeyedSection.record(i, in: section).payload)
+                        _ = try KeyedSection.record(i, in: section)
+                        order.append((tandem, Int32(i)))
                     }
                 } else {
                     let count = try KeyedSection.count(in: section)
                     order.reserveCapacity(count)
                     for i in 0..<count {
-                        let (key, payload) = try KeyedSection.record(i, in: section)
+                        let (key, _) = try KeyedSection.record(i, in: section)
                         guard let tandem = TandemID(String(decoding: key, as: UTF8.self)) else {
                             throw SnapshotError.malformed("a key that is not a tandem id")
                         }
-                        try add(tandem, record: i, payload: payload)
+                        order.append((tandem, Int32(i)))
                     }
                 }
             }
             // In byte order already when read in record order (nearly free to check).
             order.sort { Self.bytewise($0.tandem, $1.tandem) }
             self.order = order
-            self.counts = counts
         }
 
         /// Whether `a` sorts before `b` byte by byte, as the index's keys are sorted.
@@ -123,24 +118,45 @@ extension SessionIndex {
             a.rawValue.utf8.lexicographicallyPrecedes(b.rawValue.utf8)
         }
 
-        /// How many sessions there are (in `programme`, or in all).
-        public func count(programme: ProgrammeID?) -> Int {
-            programme.map { counts[$0] ?? 0 } ?? counts.values.reduce(0, +)
+        /// How many sessions there are (in `programme`, or in all): what `forEach` lists.
+        /// - Complexity: a pass decoding every record (every kept one, in a window).
+        /// - Throws: `SnapshotError` for a damaged record.
+        public func count(programme: ProgrammeID?) throws -> Int {
+            var count = 0
+            try storage.withSection { section in
+                for position in order.indices where narrowing.map({ $0.rows[position] >= 0 }) ?? true {
+                    let (_, payload) = try KeyedSection.record(Int(order[position].record), in: section)
+                    _ = try decode(payload, tables, only: programme, withTopics: false) { entry in
+                        if narrowing?.admits(entry) ?? true { count += 1 }
+                    }
+                }
+            }
+            for found in narrowing.map({ Array($0.restored.values) }) ?? []
+            where programme.map({ $0 == found.programme }) ?? true {
+                count += found.sessions.count
+            }
+            return count
         }
 
         /// Calls `body` with each of one tandem's sessions, in log order (none if it has none).
         /// - Complexity: O(log n) in the tandems, comparing ids held in memory.
         /// - Throws: as `forEach`.
         public func forEachSession(of tandem: TandemID, _ body: (Entry) throws -> Void) throws {
+            let position = position(of: tandem)
+            try storage.withSection { section in
+                try sessions(of: tandem, at: position, in: section, programme: nil, body)
+            }
+        }
+
+        /// Where `tandem` is in `order`, if it has a record.
+        /// - Complexity: O(log n) in the tandems.
+        private func position(of tandem: TandemID) -> Int? {
             var low = 0, high = order.count
             while low < high {
                 let mid = (low + high) / 2
                 if Self.bytewise(order[mid].tandem, tandem) { low = mid + 1 } else { high = mid }
             }
-            let position = low < order.count && order[low].tandem == tandem ? low : nil
-            try storage.withSection { section in
-                try sessions(of: tandem, at: position, in: section, programme: nil, body)
-            }
+            return low < order.count && order[low].tandem == tandem ? low : nil
         }
 
         /// Calls `body` with every session (of `programme`, or of all), tandem by tandem.
@@ -191,6 +207,25 @@ extension SessionIndex {
             }
         }
 
+        /// As `forEachTandemsSessions(_:)`, with each tandem's row in `rows` (a tandem that has
+        /// none is passed over): a narrowed listing knows them already, which saves a lookup
+        /// by id for each of half a million tandems.
+        /// - Throws: as `forEach`.
+        func forEachTandemsSessions(rowsIn rows: TandemRows, _ body: (Int32, Entry) throws -> Void) throws {
+            try storage.withSection { section in
+                for (position, (tandem, _)) in order.enumerated() {
+                    guard let row = narrowing.map({ $0.rows[position] }) ?? rows.row(of: tandem), row >= 0 else {
+                        continue
+                    }
+                    try sessions(of: tandem, at: position, in: section, programme: nil) { try body(row, $0) }
+                }
+                for tandem in narrowing?.returningTandems ?? [] {
+                    guard let row = rows.row(of: tandem) else { continue }
+                    try sessions(of: tandem, at: nil, in: section, programme: nil) { try body(row, $0) }
+                }
+            }
+        }
+
         /// One tandem's sessions: its record's (at `position` in `order`, if it has one), and
         /// in a window, only those the window admits, with the sessions it restores in log
         /// order among them.
@@ -209,7 +244,7 @@ extension SessionIndex {
                 restored = found.sessions
             }
             var next = 0
-            if let position, narrowing.kept[position] {
+            if let position, narrowing.rows[position] >= 0 {
                 let (_, payload) = try KeyedSection.record(Int(order[position].record), in: section)
                 _ = try decode(payload, tables, only: programme) { entry in
                     while next < restored.count, restored[next].seq < entry.seq {
@@ -235,17 +270,18 @@ extension SessionIndex {
         ///
         /// With `only`, the narrowed listing holds those tandems' sessions and no other's
         /// (`sessions --tandem T --as-of`): the others' records are not read.
-        /// - Complexity: one pass over the index (over `only`'s records, if given), and a read
-        ///   of each line judged or restored.
+        /// - Complexity: a pass over the timeline up to `last`, and a read of each line judged
+        ///   or restored; with `only`, or past `unsureLinesRead` lines to judge, a pass over the
+        ///   index's records (`only`'s) instead, and a read of each of their sessions judged.
         /// - Throws: `SnapshotError` for a damaged index, or a restored line that is not a
         ///   session; `LogError`, `EventDecodingError` from reading the log.
         func narrowed(
             to window: ReplayWindow, through last: Int, timeline: Timeline, model: ProgrammeReadModel,
-            log: any LineSource, only: Set<TandemID>? = nil
+            log: any LineSource, only: Set<TandemID>? = nil, unsureLinesRead: Int = Self.unsureLinesRead
         ) throws -> Listing {
             let last = min(last, window.knownAt ?? .max, timeline.count)
-            let kept = order.map { entry in
-                (only?.contains(entry.tandem) ?? true) && model.tandemRows.row(of: entry.tandem) != nil
+            let rows = order.map { entry in
+                (only?.contains(entry.tandem) ?? true) ? model.tandemRows.row(of: entry.tandem) ?? -1 : -1
             }
             // What the window's voids left out: the sessions of voids it does not see.
             var targets: [Int] = []
@@ -267,46 +303,60 @@ extension SessionIndex {
                         seq: line.seq, on: e.on, minutes: e.minutes, mode: e.mode, topics: e.topics,
                         hasNotes: e.personal != nil))
             }
-            let listed = Set(order.map(\.tandem))
             var narrowing = Narrowing(
-                window: window, last: last, timeline: timeline, kept: kept, restored: restored,
-                returningTandems: restored.keys.filter { !listed.contains($0) }.sorted())
-            // Counted in one pass; the lines the timeline is unsure of are judged one by one.
-            var counts: [ProgrammeID: Int] = [:]
-            var unsure: [Int: ProgrammeID] = [:]
-            try storage.withSection { section in
-                var doubts: [Int] = []
-                for (position, (_, number)) in order.enumerated() where kept[position] {
-                    let (_, payload) = try KeyedSection.record(Int(number), in: section)
-                    var admitted = 0
-                    doubts.removeAll(keepingCapacity: true)
-                    let programme = try decode(payload, tables, withTopics: false) { entry in
-                        guard entry.seq <= last else { return }
-                        switch timeline.admission(entry.seq, window) {
-                        case .admitted: admitted += 1
-                        case .unsure: doubts.append(entry.seq)
-                        case .leftOut: break
-                        }
+                window: window, last: last, timeline: timeline, rows: rows, restored: restored,
+                returningTandems: restored.keys.filter { position(of: $0) == nil }.sorted())
+            // The lines the timeline is unsure of are judged one by one, from the log. Which
+            // they are, the timeline says in a pass over four bytes a line; only when there
+            // are many (a cut-off in the middle of a busy day) are the listing's own sessions
+            // sorted out instead, which decodes every record.
+            var unsure: [Int] = []
+            var sessionsOnly = only != nil
+            if !sessionsOnly, last > 0 {
+                for seq in 1...last where timeline.admission(seq, window) == .unsure {
+                    unsure.append(seq)
+                    if unsure.count > unsureLinesRead {
+                        sessionsOnly = true
+                        break
                     }
-                    if admitted > 0 { counts[programme, default: 0] += admitted }
-                    for seq in doubts { unsure[seq] = programme }
                 }
             }
-            try log.forEachLine(at: unsure.keys.sorted()) { line in
-                guard case .sessionHeld(let e) = try decoder.decode(line).event, let programme = unsure[line.seq] else {
-                    throw SnapshotError.doesNotMatchLog(seq: line.seq)
+            if sessionsOnly {
+                unsure = []
+                try storage.withSection { section in
+                    for (position, (_, number)) in order.enumerated() where rows[position] >= 0 {
+                        let (_, payload) = try KeyedSection.record(Int(number), in: section)
+                        _ = try decode(payload, tables, withTopics: false) { entry in
+                            if entry.seq <= last, timeline.admission(entry.seq, window) == .unsure {
+                                unsure.append(entry.seq)
+                            }
+                        }
+                    }
+                }
+                unsure.sort()
+            }
+            try log.forEachLine(at: unsure) { line in
+                // Every line the listing named is a session; the timeline names any line, and
+                // one that is not a session (or not an event this build reads) is no concern.
+                let event = sessionsOnly ? try decoder.decode(line).event : (try? decoder.decode(line))?.event
+                guard case .sessionHeld(let e)? = event else {
+                    if sessionsOnly { throw SnapshotError.doesNotMatchLog(seq: line.seq) }
+                    return
                 }
                 if window.admits(e.on), !(window.recordedBy.map { Replay.recordedAfter(line, $0) } ?? false) {
                     narrowing.admittedUnsure.insert(line.seq)
-                    counts[programme, default: 0] += 1
                 }
             }
-            for found in restored.values { counts[found.programme, default: 0] += found.sessions.count }
             var out = self
             out.narrowing = narrowing
-            out.counts = counts
             return out
         }
+
+        /// Up to how many lines the timeline is unsure of are read from the log, one by one,
+        /// before the listing's records are decoded to read only its sessions: a line found
+        /// by its seq alone took a third of a millisecond on the 10M store (a search of the
+        /// file), so a thousand cost about half what that decoding pass does.
+        static let unsureLinesRead = 1_000
 
         /// What a window of history leaves of a whole log's listing.
         struct Narrowing: Sendable {
@@ -314,8 +364,9 @@ extension SessionIndex {
             /// The last seq the window sees.
             let last: Int
             let timeline: Timeline
-            /// Per tandem of `order`: whether the window's model has it.
-            let kept: [Bool]
+            /// Per tandem of `order`: its row in the window's model, or −1 if the model has
+            /// no such tandem (or, with `only`, it is not one of them): its sessions are left out.
+            let rows: [Int32]
             /// The sessions of a void the window leaves out, by tandem, in log order.
             let restored: [TandemID: (programme: ProgrammeID, sessions: [Entry])]
             /// The tandems of `restored` without a record in the index, in order.

@@ -1,5 +1,6 @@
 import EventLog
 import Mentoring
+import Synchronization
 
 /// Each log line's business day and recording day, by seq, and every void: what a
 /// time-travel query needs to know about the log before it reads any of it
@@ -147,6 +148,21 @@ public struct Timeline: Sendable {
             timeline.save(store)
         }
         return timeline
+    }
+
+    /// The last timeline read, kept for the next question about the same head: a window's
+    /// plan and its session listing both ask (reading it again took 0.15 s on the 10M store).
+    final class Memo: Sendable {
+        private let last = Mutex<Timeline?>(nil)
+
+        /// `Timeline.cached(store, head:)`, read once per head.
+        /// - Throws: as `Timeline.cached`.
+        func timeline(_ store: Store, head: LogHead) throws -> Timeline? {
+            if let kept = last.withLock({ $0 }), kept.head == head { return kept }
+            let found = try Timeline.cached(store, head: head)
+            last.withLock { $0 = found }
+            return found
+        }
     }
 
     /// Writes the timeline to the store's cache; a cache that cannot be written is left as

@@ -139,16 +139,16 @@ public enum ActivityQuery {
         if let listing = listed {
             var inScope = [Bool](repeating: false, count: input.model.tandemRows.count)
             for tandem in tandems { inScope[Int(tandem.row)] = true }
-            var current: TandemID?, counted = false
+            var current: Int32 = -1
             var perPeriod: TandemPeriods = [:]
-            try listing.forEachTandemsSessions { tandem, entry in
-                if tandem != current {
+            try listing.forEachTandemsSessions(rowsIn: input.model.tandemRows) { row, entry in
+                guard inScope[Int(row)] else { return }
+                if row != current {
                     contribute(perPeriod)
                     perPeriod = [:]
-                    current = tandem
-                    counted = input.model.tandemRows.row(of: tandem).map { inScope[Int($0)] } ?? false
+                    current = row
                 }
-                if counted { add(on: entry.on, minutes: entry.minutes, mode: entry.mode, to: &perPeriod) }
+                add(on: entry.on, minutes: entry.minutes, mode: entry.mode, to: &perPeriod)
             }
             contribute(perPeriod)
         }

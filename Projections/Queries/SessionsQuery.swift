@@ -63,7 +63,7 @@ public enum SessionsQuery {
             table: TextTable(headers: headers, rows: [], numeric: numeric))
         result.csvColumns = keys
         result.stream = StreamedList(
-            headers: headers, numeric: numeric, keys: keys, count: listing.count(programme: programme)
+            headers: headers, numeric: numeric, keys: keys, count: try listing.count(programme: programme)
         ) { part, body in
             try listing.forEach(programme: programme) { tandem, entry in
                 switch part {

@@ -175,7 +175,7 @@ extension QueryService {
     /// The plan of a window; nil when the timeline cannot serve (none yet, or shorter than
     /// `limit`).
     func plan(_ window: ReplayWindow, head: LogHead, limit: Int, vaultSize: Int) throws -> WindowPlan? {
-        guard let timeline = try Timeline.cached(store, head: head), timeline.count >= limit else { return nil }
+        guard let timeline = try timelines.timeline(store, head: head), timeline.count >= limit else { return nil }
 
         // The voids the window sees, known before folding.
         var voided: [Int: Int] = [:]

@@ -17,6 +17,12 @@ public struct QueryService: Sendable {
     /// How long the log's tail after the subject index may grow before an audit merges it
     /// in (tests set a few lines).
     public var subjectIndexTail = SubjectIndex.longestTail
+    /// Up to how many lines the timeline cannot judge are read one by one when a window's
+    /// sessions are listed (`SessionIndex.Listing.narrowed`); tests set none, to have the
+    /// listing's records sorted out instead.
+    public var unsureLinesRead = SessionIndex.Listing.unsureLinesRead
+    /// The timeline, read once for every window question about the same head.
+    let timelines = Timeline.Memo()
 
     /// Something a query answered despite, for the caller to word.
     public enum Warning: Sendable {
@@ -368,7 +374,8 @@ public struct QueryService: Sendable {
         var input = try load(modelRequest, window: window, today: today, figuresSuffice: false)
         guard let (listing, timeline) = try currentListing(today: today) else { return nil }
         input.sessionListing = try listing.narrowed(
-            to: window, through: input.basis.head.seq, timeline: timeline, model: input.model, log: store.events)
+            to: window, through: input.basis.head.seq, timeline: timeline, model: input.model, log: store.events,
+            unsureLinesRead: unsureLinesRead)
         return input
     }
 
@@ -427,7 +434,7 @@ public struct QueryService: Sendable {
                 (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: Vault(store: store).size))
                     != nil,
                 let listing = try? SessionIndex.Listing(index, header: header, only: only),
-                let timeline = try Timeline.cached(store, head: head), timeline.head == head
+                let timeline = try timelines.timeline(store, head: head), timeline.head == head
             {
                 return (listing, timeline)
             }
@@ -436,7 +443,7 @@ public struct QueryService: Sendable {
         let wholeRequest = Request(viewer: .coordinator, keepsSessions: .listed, figuresSuffice: true, today: today)
         let current = try load(wholeRequest, window: .everything, today: today, figuresSuffice: true)
         guard let listing = current.sessionListing,
-            let timeline = try Timeline.cached(store, head: current.basis.head),
+            let timeline = try timelines.timeline(store, head: current.basis.head),
             timeline.head == current.basis.head
         else { return nil }
         return (listing, timeline)

@@ -53,6 +53,36 @@ struct ActivityFromCountsTests {
                 .contains("error"))
     }
 
+    @Test(
+        "an analyst's figures from the session listing, narrowed to a window, equal those of every session",
+        arguments: 0..<3)
+    func listedEqualsKept(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let (_, _, service) = try TimeTravelTests.generated(
+            seed: UInt64(seed) &+ 9150, steps: 220, backdating: true, in: directory)
+        var windows: [ReplayWindow] = [.everything]
+        for month in ["2027-02-10", "2027-03-31", "2027-05-01", "2027-07-15"] {
+            windows.append(ReplayWindow(asOf: BusinessDate(month)!))
+        }
+        var sessions = 0
+        for window in windows {
+            for period in ActivityQuery.Period.allCases {
+                let listed = Self.activity(service, viewer: .analyst, window: window, keeping: .listed, period: period)
+                let kept = Self.activity(service, viewer: .analyst, window: window, keeping: .all, period: period)
+                #expect(listed == kept, "seed \(seed), \(window), \(period)")
+                #expect(!listed.contains("error"), "seed \(seed), \(window): \(listed)")
+            }
+            // The listing answered, narrowed to the window (else the test would compare the
+            // plain path with itself).
+            let input = try service.input(
+                QueryService.Request(viewer: .analyst, window: window, keepsSessions: .listed, today: Self.today))
+            let listing = try #require(input.sessionListing, "seed \(seed), \(window): no listing")
+            #expect((listing.narrowing != nil) == (window.asOf != nil), "seed \(seed), \(window)")
+            if window.asOf == nil { sessions = try listing.count(programme: nil) }
+        }
+        #expect(sessions > 0, "seed \(seed): no session to sum")
+    }
+
     @Test("a programme's people and tandems read from the rows are those of the views", arguments: 0..<4)
     func rowsEqualViews(seed: Int) throws {
         // Two programmes: everyone in the model is more than a programme's people.
