@@ -150,18 +150,32 @@ public struct Timeline: Sendable {
         return timeline
     }
 
-    /// The last timeline read, kept for the next question about the same head: a window's
-    /// plan and its session listing both ask (reading it again took 0.15 s on the 10M store).
+    /// The timeline read while a caller keeps it, for the next question about the same head:
+    /// a window's plan and its session listing both ask (reading it again took 0.15 s on the
+    /// 10M store). It is let go when the keeping ends: held for no one, it added its 47 MB
+    /// to the peak of every time-travel query.
     final class Memo: Sendable {
-        private let last = Mutex<Timeline?>(nil)
+        private let state = Mutex<(keepers: Int, last: Timeline?)>((0, nil))
 
-        /// `Timeline.cached(store, head:)`, read once per head.
+        /// `Timeline.cached(store, head:)`, read once per head while `keep` runs.
         /// - Throws: as `Timeline.cached`.
         func timeline(_ store: Store, head: LogHead) throws -> Timeline? {
-            if let kept = last.withLock({ $0 }), kept.head == head { return kept }
+            if let kept = state.withLock({ $0.last }), kept.head == head { return kept }
             let found = try Timeline.cached(store, head: head)
-            last.withLock { $0 = found }
+            state.withLock { if $0.keepers > 0 { $0.last = found } }
             return found
+        }
+
+        /// Runs `body`, keeping each timeline read meanwhile for the next question.
+        func keep<R>(_ body: () throws -> R) rethrows -> R {
+            state.withLock { $0.keepers += 1 }
+            defer {
+                state.withLock {
+                    $0.keepers -= 1
+                    if $0.keepers == 0 { $0.last = nil }
+                }
+            }
+            return try body()
         }
     }
 

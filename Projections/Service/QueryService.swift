@@ -369,14 +369,16 @@ public struct QueryService: Sendable {
     /// - Throws: what loading either input throws; `LogError`, `EventDecodingError` from
     ///   reading the lines the narrowing judges or restores.
     func listedInWindow(_ request: Request, window: ReplayWindow, today: BusinessDate) throws -> QueryInput? {
-        var modelRequest = request
-        modelRequest.keepsSessions = .none
-        var input = try load(modelRequest, window: window, today: today, figuresSuffice: false)
-        guard let (listing, timeline) = try currentListing(today: today) else { return nil }
-        input.sessionListing = try listing.narrowed(
-            to: window, through: input.basis.head.seq, timeline: timeline, model: input.model, log: store.events,
-            unsureLinesRead: unsureLinesRead)
-        return input
+        try timelines.keep {
+            var modelRequest = request
+            modelRequest.keepsSessions = .none
+            var input = try load(modelRequest, window: window, today: today, figuresSuffice: false)
+            guard let (listing, timeline) = try currentListing(today: today) else { return nil }
+            input.sessionListing = try listing.narrowed(
+                to: window, through: input.basis.head.seq, timeline: timeline, model: input.model, log: store.events,
+                unsureLinesRead: unsureLinesRead)
+            return input
+        }
     }
 
     /// The input of a window query that shows some tandems' sessions: `sessions --tandem T`,
@@ -388,33 +390,36 @@ public struct QueryService: Sendable {
     /// - Throws: what loading the window's model throws; `LogError`, `EventDecodingError`
     ///   from reading the sessions' lines.
     func keptInWindow(_ request: Request, window: ReplayWindow, today: BusinessDate) throws -> QueryInput? {
-        var modelRequest = request
-        modelRequest.keepsSessions = .none
-        var input = try load(modelRequest, window: window, today: today, figuresSuffice: false)
-        var tandems: Set<TandemID>
-        if case .of(let named) = request.keepsSessions {
-            tandems = named
-        } else if case .participant(let me) = request.viewer {
-            tandems = Set(input.model.tandems(of: me, in: nil).map(\.id))
-        } else {
-            return nil
-        }
-        guard let (listing, timeline) = try currentListing(today: today, only: tandems) else { return nil }
-        do {
-            let narrowed = try listing.narrowed(
-                to: window, through: input.basis.head.seq, timeline: timeline, model: input.model, log: store.events,
-                only: tandems)
-            input.model.keepSessions(.of(tandems))
-            for tandem in tandems.sorted() {
-                var seqs: [Int] = []
-                try narrowed.forEachSession(of: tandem) { seqs.append($0.seq) }
-                let sessions = try SessionIndex.sessionViews(of: tandem, at: seqs, in: store.events)
-                if !sessions.isEmpty { input.model.sessionLog?[tandem] = sessions }
+        try timelines.keep {
+            var modelRequest = request
+            modelRequest.keepsSessions = .none
+            var input = try load(modelRequest, window: window, today: today, figuresSuffice: false)
+            var tandems: Set<TandemID>
+            if case .of(let named) = request.keepsSessions {
+                tandems = named
+            } else if case .participant(let me) = request.viewer {
+                tandems = Set(input.model.tandems(of: me, in: nil).map(\.id))
+            } else {
+                return nil
             }
-        } catch is SnapshotError {
-            return nil
+            guard let (listing, timeline) = try currentListing(today: today, only: tandems) else { return nil }
+            do {
+                let narrowed = try listing.narrowed(
+                    to: window, through: input.basis.head.seq, timeline: timeline, model: input.model,
+                    log: store.events,
+                    only: tandems)
+                input.model.keepSessions(.of(tandems))
+                for tandem in tandems.sorted() {
+                    var seqs: [Int] = []
+                    try narrowed.forEachSession(of: tandem) { seqs.append($0.seq) }
+                    let sessions = try SessionIndex.sessionViews(of: tandem, at: seqs, in: store.events)
+                    if !sessions.isEmpty { input.model.sessionLog?[tandem] = sessions }
+                }
+            } catch is SnapshotError {
+                return nil
+            }
+            return input
         }
-        return input
     }
 
     /// The session listing of the whole log, brought up to date, and the timeline of the same
