@@ -101,7 +101,7 @@ public struct SnapshotReader {
 
     public var isAtEnd: Bool { position >= bytes.count }
 
-    @inline(__always) public mutating func readUInt64() throws(SnapshotError) -> UInt64 {
+    @inlinable @inline(__always) public mutating func readUInt64() throws(SnapshotError) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -114,19 +114,19 @@ public struct SnapshotReader {
         }
     }
 
-    @inline(__always) public mutating func readInt() throws(SnapshotError) -> Int {
+    @inlinable @inline(__always) public mutating func readInt() throws(SnapshotError) -> Int {
         let v = try readUInt64()
         return Int(Int64(bitPattern: (v >> 1) ^ (0 &- (v & 1))))
     }
 
     /// A count, checked against what is left (each item takes at least one byte).
-    public mutating func readCount() throws(SnapshotError) -> Int {
+    @inlinable public mutating func readCount() throws(SnapshotError) -> Int {
         let v = try readUInt64()
         guard v <= UInt64(bytes.count - position) else { throw .malformed("a count of \(v) exceeds the data") }
         return Int(v)
     }
 
-    @inline(__always) public mutating func readBool() throws(SnapshotError) -> Bool {
+    @inlinable @inline(__always) public mutating func readBool() throws(SnapshotError) -> Bool {
         guard position < bytes.count else { throw .malformed("a flag runs past the end") }
         let b = bytes[position]
         position += 1
@@ -134,7 +134,7 @@ public struct SnapshotReader {
         return b == 1
     }
 
-    public mutating func readString() throws(SnapshotError) -> String {
+    @inlinable public mutating func readString() throws(SnapshotError) -> String {
         let count = try readCount()
         let start = position
         position += count
@@ -142,18 +142,18 @@ public struct SnapshotReader {
     }
 
     /// The bytes of a string, without building it (for comparing keys).
-    public mutating func readStringBytes() throws(SnapshotError) -> UnsafeRawBufferPointer {
+    @inlinable public mutating func readStringBytes() throws(SnapshotError) -> UnsafeRawBufferPointer {
         let count = try readCount()
         let start = position
         position += count
         return UnsafeRawBufferPointer(rebasing: bytes[start..<(start + count)])
     }
 
-    public mutating func readOptionalString() throws(SnapshotError) -> String? {
+    @inlinable public mutating func readOptionalString() throws(SnapshotError) -> String? {
         try readBool() ? try readString() : nil
     }
 
-    public mutating func readOptionalInt() throws(SnapshotError) -> Int? {
+    @inlinable public mutating func readOptionalInt() throws(SnapshotError) -> Int? {
         try readBool() ? try readInt() : nil
     }
 

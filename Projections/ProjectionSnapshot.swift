@@ -254,14 +254,14 @@ public enum ProjectionSnapshot {
             }
             let people = try count(&r)
             // The lookup's tables are the indexes placing every row would build; without
-            // them (none written, or damaged) the rows are placed as they are filed.
-            let indexes = try? Self.indexes(file, header: header)
-            let adopting = indexes.map { $0.people == people } ?? false
+            // them (none written, or damaged) the rows are placed once they are all filed.
+            // They are read on a third thread while the people are: reading the people is
+            // the slower side, and the thread that files them waits for it half the time.
+            let lookup = Prefetched { try? Self.indexes(file, header: header) }
             // People first, then their tandems, each record read on another thread while the
             // one before is filed here. The reading side keeps its own copy of the tables'
             // dictionaries (taken before the rows grow, so that nothing large is shared).
             let peopleReader = model.peopleRows
-            if !adopting { model.peopleRows.reserveCapacity(people) }
             var activeTandems: Int32 = -1
             r.position = try pipelined(
                 people, from: r,
@@ -275,8 +275,11 @@ public enum ProjectionSnapshot {
                 }
             ) { record throws(SnapshotError) in
                 activeTandems = max(activeTandems, record.row.activeTandem)
-                model.peopleRows.append(record, indexed: !adopting)
+                model.peopleRows.append(record, indexed: false)
             }
+            let indexes = lookup.wait()
+            let adopting = indexes.map { $0.people == people } ?? false
+            if !adopting { model.peopleRows.indexRows() }
             r = try window(r.position)
             let tandems = try count(&r)
             guard !adopting || indexes!.tandems == tandems else {
@@ -303,6 +306,11 @@ public enum ProjectionSnapshot {
                 model.peopleRows.adopt(indexes.peopleIndex)
                 model.tandemRows.adopt(indexes.tandemIndex)
             }
+            #if DEBUG
+                for n in 0..<Int32(people) {
+                    assert(model.peopleRows.row(of: model.peopleRows.rows[n].id) == n, "a row the index misses")
+                }
+            #endif
             r = try window(r.position)
             for _ in 0..<(try count(&r)) {
                 r = try window(r.position)

@@ -303,8 +303,9 @@ extension SessionIndex {
                         seq: line.seq, on: e.on, minutes: e.minutes, mode: e.mode, topics: e.topics,
                         hasNotes: e.personal != nil))
             }
+            let judge = Timeline.Judge(window)
             var narrowing = Narrowing(
-                window: window, last: last, timeline: timeline, rows: rows, restored: restored,
+                window: window, judge: judge, last: last, timeline: timeline, rows: rows, restored: restored,
                 returningTandems: restored.keys.filter { position(of: $0) == nil }.sorted())
             // The lines the timeline is unsure of are judged one by one, from the log. Which
             // they are, the timeline says in a pass over four bytes a line; only when there
@@ -313,7 +314,7 @@ extension SessionIndex {
             var unsure: [Int] = []
             var sessionsOnly = only != nil
             if !sessionsOnly, last > 0 {
-                for seq in 1...last where timeline.admission(seq, window) == .unsure {
+                for seq in 1...last where timeline.admission(seq, judge) == .unsure {
                     unsure.append(seq)
                     if unsure.count > unsureLinesRead {
                         sessionsOnly = true
@@ -327,7 +328,7 @@ extension SessionIndex {
                     for (position, (_, number)) in order.enumerated() where rows[position] >= 0 {
                         let (_, payload) = try KeyedSection.record(Int(number), in: section)
                         _ = try decode(payload, tables, withTopics: false) { entry in
-                            if entry.seq <= last, timeline.admission(entry.seq, window) == .unsure {
+                            if entry.seq <= last, timeline.admission(entry.seq, judge) == .unsure {
                                 unsure.append(entry.seq)
                             }
                         }
@@ -361,6 +362,8 @@ extension SessionIndex {
         /// What a window of history leaves of a whole log's listing.
         struct Narrowing: Sendable {
             let window: ReplayWindow
+            /// The window's bounds, worked out once.
+            let judge: Timeline.Judge
             /// The last seq the window sees.
             let last: Int
             let timeline: Timeline
@@ -378,7 +381,7 @@ extension SessionIndex {
             @inline(__always)
             func admits(_ entry: Entry) -> Bool {
                 guard entry.seq <= last else { return false }
-                switch timeline.admission(entry.seq, window) {
+                switch timeline.admission(entry.seq, judge) {
                 case .admitted: return true
                 case .leftOut: return false
                 case .unsure: return admittedUnsure.contains(entry.seq)

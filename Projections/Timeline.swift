@@ -101,27 +101,96 @@ public struct Timeline: Sendable {
 
     /// How `window` treats the line `seq` (its `knownAt` is not looked at).
     func admission(_ seq: Int, _ window: ReplayWindow) -> Admission {
+        admission(seq, Judge(window))
+    }
+
+    /// How the window `judge` was made for treats the line `seq`.
+    @inline(__always)
+    func admission(_ seq: Int, _ judge: Judge) -> Admission {
         let (business, recorded) = words(seq)
-        var unsure = false
-        if let asOf = window.asOf, business != Self.undated {
-            if business == Self.unknown {
-                unsure = true
-            } else if Int(business) - 1 > asOf.dayNumber {
-                return .leftOut
-            }
+        return judge.admission(business: business, recorded: recorded)
+    }
+
+    /// A window's bounds as day words, worked out once for the millions of lines a plan or
+    /// a listing judges (the cut-off's day took a division per line).
+    struct Judge: Sendable {
+        /// The as-of day (nil: none).
+        let asOfDay: Int?
+        /// The cut-off's day (nil: none), and whether the cut-off is the end of that day.
+        let cutoffDay: Int?
+        let endOfDay: Bool
+
+        init(_ window: ReplayWindow) {
+            asOfDay = window.asOf?.dayNumber
+            cutoffDay = window.recordedBy.map { Int($0.secondsSinceEpoch.floorDivided(by: 86400)) }
+            endOfDay = window.recordedBy.map { $0.secondsSinceEpoch.floorMod(86400) == 86399 } ?? false
         }
-        if let cutoff = window.recordedBy, recorded != Self.undated {
-            let cutoffDay = Int(cutoff.secondsSinceEpoch.floorDivided(by: 86400))
-            let endOfDay = cutoff.secondsSinceEpoch.floorMod(86400) == 86399
-            if recorded == Self.unknown {
-                unsure = true
-            } else if Int(recorded) - 1 > cutoffDay {
-                return .leftOut
-            } else if Int(recorded) - 1 == cutoffDay && !endOfDay {
-                unsure = true
+
+        /// How the window treats a line with these words.
+        @inline(__always)
+        func admission(business: UInt16, recorded: UInt16) -> Admission {
+            var unsure = false
+            if let asOfDay, business != Timeline.undated {
+                if business == Timeline.unknown {
+                    unsure = true
+                } else if Int(business) - 1 > asOfDay {
+                    return .leftOut
+                }
             }
+            if let cutoffDay, recorded != Timeline.undated {
+                if recorded == Timeline.unknown {
+                    unsure = true
+                } else if Int(recorded) - 1 > cutoffDay {
+                    return .leftOut
+                } else if Int(recorded) - 1 == cutoffDay && !endOfDay {
+                    unsure = true
+                }
+            }
+            return unsure ? .unsure : .admitted
         }
-        return unsure ? .unsure : .admitted
+    }
+
+    /// The first seq from `seq` on (up to `limit`) that `window` does not admit for sure,
+    /// or `limit + 1`.
+    /// - Complexity: O(lines passed), reading four bytes each.
+    func firstNotAdmitted(from seq: Int, through limit: Int, _ window: ReplayWindow) -> Int {
+        let judge = Judge(window)
+        return days.withUnsafeBytes { raw in
+            var s = max(seq, 1)
+            while s <= min(limit, count) {
+                let word = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: (s - 1) * 4, as: UInt32.self))
+                let admission = judge.admission(
+                    business: UInt16(truncatingIfNeeded: word), recorded: UInt16(truncatingIfNeeded: word >> 16))
+                if admission != .admitted { return s }
+                s += 1
+            }
+            return s
+        }
+    }
+
+    /// The lines `from...through` that `window` does not leave out for sure, as runs.
+    /// - Complexity: O(lines), reading four bytes each.
+    func runsNotLeftOut(from seq: Int, through limit: Int, _ window: ReplayWindow) -> [ClosedRange<Int>] {
+        let judge = Judge(window)
+        var runs: [ClosedRange<Int>] = []
+        days.withUnsafeBytes { raw in
+            var s = max(seq, 1)
+            var start = 0  // the open run's first seq (0: none)
+            while s <= min(limit, count) {
+                let word = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: (s - 1) * 4, as: UInt32.self))
+                let admission = judge.admission(
+                    business: UInt16(truncatingIfNeeded: word), recorded: UInt16(truncatingIfNeeded: word >> 16))
+                if admission == .leftOut {
+                    if start > 0 { runs.append(start...(s - 1)) }
+                    start = 0
+                } else if start == 0 {
+                    start = s
+                }
+                s += 1
+            }
+            if start > 0 { runs.append(start...(s - 1)) }
+        }
+        return runs
     }
 
     // MARK: The file
@@ -210,7 +279,7 @@ public struct Timeline: Sendable {
         }
         try file.write(
             kind: Self.kind, schema: Self.schema, head: head, logEnd: logEnd, vaultSize: 0,
-            sections: [("days", days), ("voids", w.bytes)])
+            sections: [("days", days), ("voids", w.bytes)], chunked: ["days"])
     }
 
     static func read(_ file: SnapshotFile, header: SnapshotFile.Header) throws(SnapshotError) -> Timeline {

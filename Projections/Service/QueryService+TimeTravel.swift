@@ -189,8 +189,7 @@ extension QueryService {
             !voided.contains { target, by in by > seq && target <= seq }
         }
         // The window admits the log line by line up to `admitted`.
-        var admitted = 0
-        while admitted < limit, timeline.admission(admitted + 1, window) == .admitted { admitted += 1 }
+        let admitted = timeline.firstNotAdmitted(from: 1, through: limit, window) - 1
 
         var checkpoint: (file: SnapshotFile, header: SnapshotFile.Header)?
         for seq in Checkpoints.seqs(in: store).reversed() where seq <= admitted && isPrefixState(seq) {
@@ -214,12 +213,7 @@ extension QueryService {
         }
 
         // The lines after the checkpoint the window may admit.
-        var runs: [ClosedRange<Int>] = []
-        var seq = from + 1
-        while seq <= limit {
-            if timeline.admission(seq, window) != .leftOut { SeqRuns.append(seq, to: &runs) }
-            seq += 1
-        }
+        let runs = timeline.runsNotLeftOut(from: from + 1, through: limit, window)
         return WindowPlan(
             voided: voided, checkpoint: checkpoint, runs: runs, save: save,
             basisHead: try basisHead(timeline, limit: limit, window: window))
