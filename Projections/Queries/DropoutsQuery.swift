@@ -225,6 +225,9 @@ public enum DropoutsQuery {
         var hidden = SuppressedCells(k: k)
         var matched = 0, withdrawn = 0, beforeMatch = 0
         var observations: [KaplanMeier.Observation] = []
+        // Room for them all at once: grown by doubling, the list and its last copy were
+        // briefly 50 MB on the 10M store.
+        observations.reserveCapacity(people.lazy.filter(\.matched).count)
         var reasons: [String: Int] = [:]
         for person in people {
             if person.matched {
@@ -412,23 +415,20 @@ public enum DropoutsQuery {
     ) -> LogRank.Result? {
         guard groups.count >= 2 else { return nil }
         guard policy.protects else { return LogRank.test(groups.map(\.observations)) }
-        let longest = groups.flatMap { $0.observations.map(\.duration) }.max() ?? 0
+        let tallies = groups.map { DurationTally($0.observations) }
+        let longest = tallies.compactMap(\.longest).max() ?? 0
         var points: [LogRank.Point] = []
         var start = 0
         while start <= longest {
             let (s, e) = (start, start + width)
             points.append(
                 LogRank.Point(
-                    atRisk: groups.map {
-                        Double(
-                            policy.count(
-                                $0.observations.filter { $0.duration >= s }.count, in: $0.population, "atRisk:\(s)"))
+                    atRisk: zip(groups, tallies).map { group, tally in
+                        Double(policy.count(tally.lasting(atLeast: s), in: group.population, "atRisk:\(s)"))
                     },
-                    events: groups.map {
+                    events: zip(groups, tallies).map { group, tally in
                         Double(
-                            policy.count(
-                                $0.observations.filter { $0.event && $0.duration >= s && $0.duration < e }.count,
-                                in: $0.population, "events:\(s)-\(e)"))
+                            policy.count(tally.events(from: s, to: e), in: group.population, "events:\(s)-\(e)"))
                     }))
             start = e
         }

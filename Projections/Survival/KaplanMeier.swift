@@ -34,15 +34,13 @@ public enum KaplanMeier {
     /// The curve.
     /// - Complexity: O(n log n).
     public static func estimate(_ observations: [Observation], z: Double = z95) -> [Row] {
-        let byDay = Dictionary(grouping: observations, by: \.duration)
+        let tally = DurationTally(observations)
         var atRisk = observations.count
         var logSurvival = 0.0
         var greenwood = 0.0
         var rows: [Row] = []
-        for day in byDay.keys.sorted() {
-            let here = byDay[day]!
-            let events = here.filter(\.event).count
-            let censored = here.count - events
+        for (i, day) in tally.days.enumerated() {
+            let events = tally.events[i], censored = tally.censored[i]
             if events > 0 {
                 logSurvival += log(Double(atRisk - events)) - log(Double(atRisk))
                 // d / (n (n − d)); lifelines replaces the infinite term (n = d) by 0.
@@ -54,7 +52,7 @@ public enum KaplanMeier {
                 Row(
                     day: day, atRisk: atRisk, events: events, censored: censored, survival: survival, lower: lower,
                     upper: upper))
-            atRisk -= here.count
+            atRisk -= events + censored
         }
         return rows
     }

@@ -40,12 +40,13 @@ public enum LifeTable {
 
     /// The table of `observations`, all of `population`, as `policy` publishes it.
     /// - Returns: the rows, and whether rows were left out at the end (too few at risk).
-    /// - Complexity: O(n + intervals · n) for n observations: each interval counts afresh.
+    /// - Complexity: O(n + d log d + intervals · log d) for n observations on d distinct days.
     public static func estimate(
         _ observations: [KaplanMeier.Observation], width: Int, population: Population,
         policy: DisclosurePolicy, k: Int
     ) -> (rows: [Row], cut: Bool) {
-        guard let longest = observations.map(\.duration).max() else { return ([], false) }
+        let tally = DurationTally(observations)
+        guard let longest = tally.longest else { return ([], false) }
         var rows: [Row] = []
         var logSurvival = 0.0, greenwood = 0.0
         var start = 0
@@ -54,9 +55,8 @@ public enum LifeTable {
             var counts: (n: Int, d: Int, c: Int)
             while true {
                 let (s, e) = (start, end)
-                let n = observations.filter { $0.duration >= s }.count
-                let d = observations.filter { $0.event && $0.duration >= s && $0.duration < e }.count
-                let c = observations.filter { !$0.event && $0.duration >= s && $0.duration < e }.count
+                let n = tally.lasting(atLeast: s)
+                let d = tally.events(from: s, to: e), c = tally.censored(from: s, to: e)
                 let tag = "\(s)-\(e)"
                 counts = (
                     policy.count(n, in: population, "atRisk:\(s)"), policy.count(d, in: population, "events:" + tag),

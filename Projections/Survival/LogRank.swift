@@ -32,14 +32,16 @@ public enum LogRank {
     /// - Complexity: O(n log n + t·g²) for n observations, t distinct times and g groups.
     public static func test(_ groups: [[KaplanMeier.Observation]]) -> Result? {
         guard groups.count >= 2 else { return nil }
-        let times = Set(groups.flatMap { $0.filter(\.event).map(\.duration) }).sorted()
-        // Per group, durations sorted, to count those at risk (duration ≥ t) by binary search.
-        let sorted = groups.map { $0.map(\.duration).sorted() }
-        let eventsAt = groups.map { group in
-            Dictionary(grouping: group.filter(\.event), by: \.duration).mapValues { Double($0.count) }
+        // Per group, its tally: those at risk (duration ≥ t) and its dropouts at t by binary search.
+        let tallies = groups.map(DurationTally.init)
+        var times: Set<Int> = []
+        for tally in tallies {
+            for (i, day) in tally.days.enumerated() where tally.events[i] > 0 { times.insert(day) }
         }
-        let points = times.map { t in
-            Point(atRisk: sorted.map { Double($0.count - lowerBound($0, t)) }, events: eventsAt.map { $0[t] ?? 0 })
+        let points = times.sorted().map { t in
+            Point(
+                atRisk: tallies.map { Double($0.lasting(atLeast: t)) },
+                events: tallies.map { Double($0.events(from: t, to: t + 1)) })
         }
         return test(points: points)
     }
@@ -117,16 +119,6 @@ public enum LogRank {
             }
         }
         return ((0..<n).map { a[$0][$0] }, v)
-    }
-
-    /// The first index whose value is at least `t`.
-    static func lowerBound(_ values: [Int], _ t: Int) -> Int {
-        var low = 0, high = values.count
-        while low < high {
-            let mid = (low + high) / 2
-            if values[mid] < t { low = mid + 1 } else { high = mid }
-        }
-        return low
     }
 }
 

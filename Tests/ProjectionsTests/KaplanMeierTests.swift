@@ -150,6 +150,24 @@ struct LifeTableTests {
         #expect(LifeTable.median(rows) == nil)
     }
 
+    @Test("a duration on an interval's start counts in that interval, at risk from it on")
+    func boundaries() {
+        // Events at 30 and 60; censored at 0, 30, 60 and five at 90.
+        let observations =
+            [(30, true), (60, true), (0, false), (30, false), (60, false)].map {
+                KaplanMeier.Observation(duration: $0.0, event: $0.1)
+            }
+            + Array(repeating: KaplanMeier.Observation(duration: 90, event: false), count: 5)
+        let rows = LifeTable.estimate(observations, width: 30, population: Population(size: 10), policy: .exact, k: 3)
+            .rows
+        #expect(rows.map(\.start) == [0, 30, 60, 90])
+        #expect(rows.map(\.atRisk) == [10, 9, 7, 5])
+        #expect(rows.map(\.events) == [0, 1, 1, 0])
+        #expect(rows.map(\.censored) == [1, 1, 1, 5])
+        // 1 − 1/(9 − 1/2), then × (1 − 1/(7 − 1/2)).
+        #expect(abs(rows[3].survival - 7.5 / 8.5 * 5.5 / 6.5) < 1e-12)
+    }
+
     @Test("the median is interpolated within the interval where the curve crosses one half")
     func median() {
         let rows = [
