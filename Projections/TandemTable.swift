@@ -259,6 +259,8 @@ struct TandemRows: Sendable {
         let numbers = Set(wanted.compactMap { programmes.existingNumber($0).map(UInt32.init) })
         var counts = StatsQuery.TandemCounts()
         counts.collectsIDs = collectingIDs
+        // Room for every row at once: grown by doubling, half a million ids peaked at 25 MB.
+        if collectingIDs { counts.ids.reserveCapacity(rows.count) }
         for number in 0..<Int32(rows.count) {
             let r = rows[number]
             guard numbers.contains(r.programme) else { continue }

@@ -76,7 +76,7 @@ public enum StatsQuery {
             // A million people's views cost more to build than the figures to count.
             // Ids only for record keys: an exact population is its size (on the 10M store,
             // 59 MB of ids held for nothing).
-            let headline = model.peopleRows.headline(in: programmes, collectingIDs: policy.protects)
+            let headline = model.peopleRows.headline(in: programmes, collectingRows: policy.protects)
             (mentors, matched, waiting, withdrawn) = (
                 headline.mentors, headline.matched, headline.waiting, headline.withdrawn
             )
@@ -85,7 +85,10 @@ public enum StatsQuery {
             // In row order, as the ids are.
             if needsPeople { people = model.people.values.filter { programmes.contains($0.programme) } }
             if policy.protects {
-                keys = policy.keys(of: headline.ids)
+                keys = policy.keys(count: headline.rows.count) {
+                    [peopleRows = model.peopleRows, rows = headline.rows] in
+                    peopleRows.id(ofRow: rows[$0])
+                }
                 population = Population(keys: keys)
             } else {
                 keys = [CellKey](repeating: .empty, count: needsPeople ? people.count : 0)
@@ -359,7 +362,7 @@ public enum StatsQuery {
         // Counted by group number, then merged by the name each is shown under.
         var counted = [Group?](repeating: nil, count: segments.names.count)
         func add(row: Int32, group: Int32, withdrawn: Bool, key: CellKey) {
-            let done = activity.byRow[Int(row)]
+            let done = activity[row: row]
             var g = counted[Int(group)] ?? Group()
             g.population.add(key)
             if withdrawn { g.withdrawn += 1 }
