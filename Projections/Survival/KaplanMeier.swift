@@ -8,10 +8,17 @@
 public enum KaplanMeier {
     /// One subject: how long they were observed, and whether the event (a dropout) ended it.
     public struct Observation: Sendable, Equatable {
-        public var duration: Int
+        /// Days, held in 32 bits (clamped): 8 bytes an observation, not 16; a programme's
+        /// dropouts hold one for each of a million people.
+        private var days: Int32
         public var event: Bool
+        /// How many days the subject was observed.
+        public var duration: Int {
+            get { Int(days) }
+            set { days = Int32(clamping: newValue) }
+        }
         public init(duration: Int, event: Bool) {
-            self.duration = duration
+            self.days = Int32(clamping: duration)
             self.event = event
         }
     }

@@ -6,6 +6,17 @@ import Testing
 
 @Suite("Kaplan–Meier")
 struct KaplanMeierTests {
+    @Test("an observation is 8 bytes, its days clamped to 32 bits")
+    func observationLayout() {
+        // A million people's dropouts hold one each: the width is the query's memory.
+        #expect(MemoryLayout<KaplanMeier.Observation>.stride == 8)
+        var o = KaplanMeier.Observation(duration: Int(Int32.max) + 10, event: true)
+        #expect(o.duration == Int(Int32.max))
+        o.duration = -5
+        #expect(o.duration == -5 && o.event)
+        #expect(KaplanMeier.Observation(duration: 3, event: false) != KaplanMeier.Observation(duration: 3, event: true))
+    }
+
     typealias O = KaplanMeier.Observation
 
     @Test("a hand-computed table: ties, and an event and a censoring on the same day")
