@@ -304,16 +304,22 @@ extension SessionIndex {
                         hasNotes: e.personal != nil))
             }
             let judge = Timeline.Judge(window)
+            // A session's business day is in the index: the timeline is needed only for when
+            // the line was recorded (held for no one, it was 47 MB of every window's listing
+            // on the 10M store, looked up at random for every session).
+            let cutOff = window.recordedBy != nil
             var narrowing = Narrowing(
-                window: window, judge: judge, last: last, timeline: timeline, rows: rows, restored: restored,
-                returningTandems: restored.keys.filter { position(of: $0) == nil }.sorted())
+                window: window, judge: judge, last: last, timeline: cutOff ? timeline : nil, rows: rows,
+                restored: restored, returningTandems: restored.keys.filter { position(of: $0) == nil }.sorted())
             // The lines the timeline is unsure of are judged one by one, from the log. Which
             // they are, the timeline says in a pass over four bytes a line; only when there
             // are many (a cut-off in the middle of a busy day) are the listing's own sessions
             // sorted out instead, which decodes every record.
             var unsure: [Int] = []
             var sessionsOnly = only != nil
-            if !sessionsOnly, last > 0 {
+            if !cutOff {
+                sessionsOnly = false
+            } else if !sessionsOnly, last > 0 {
                 for seq in 1...last where timeline.admission(seq, judge) == .unsure {
                     unsure.append(seq)
                     if unsure.count > unsureLinesRead {
@@ -322,7 +328,7 @@ extension SessionIndex {
                     }
                 }
             }
-            if sessionsOnly {
+            if sessionsOnly, cutOff {
                 unsure = []
                 try storage.withSection { section in
                     for (position, (_, number)) in order.enumerated() where rows[position] >= 0 {
@@ -366,7 +372,9 @@ extension SessionIndex {
             let judge: Timeline.Judge
             /// The last seq the window sees.
             let last: Int
-            let timeline: Timeline
+            /// The log's timeline, for a window that cuts off by recording time (nil without:
+            /// the index has each session's business day).
+            let timeline: Timeline?
             /// Per tandem of `order`: its row in the window's model, or −1 if the model has
             /// no such tandem (or, with `only`, it is not one of them): its sessions are left out.
             let rows: [Int32]
@@ -381,6 +389,7 @@ extension SessionIndex {
             @inline(__always)
             func admits(_ entry: Entry) -> Bool {
                 guard entry.seq <= last else { return false }
+                guard let timeline else { return window.asOf.map { entry.on <= $0 } ?? true }
                 switch timeline.admission(entry.seq, judge) {
                 case .admitted: return true
                 case .leftOut: return false
