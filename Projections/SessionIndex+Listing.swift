@@ -212,13 +212,27 @@ extension SessionIndex {
         /// by id for each of half a million tandems.
         /// - Throws: as `forEach`.
         func forEachTandemsSessions(rowsIn rows: TandemRows, _ body: (Int32, Entry) throws -> Void) throws {
+            try forEachTandemsSessions(rowsIn: rows, part: 0, of: 1, body)
+        }
+
+        /// As `forEachTandemsSessions(rowsIn:_:)`, over the `part`-th of `parts` runs of the
+        /// index's tandems (the sessions a window restores in the last): the parts together
+        /// pass every session once, each tandem's in one part, so that they can be summed
+        /// on as many threads.
+        /// - Throws: as `forEach`.
+        func forEachTandemsSessions(
+            rowsIn rows: TandemRows, part: Int, of parts: Int, _ body: (Int32, Entry) throws -> Void
+        ) throws {
+            precondition(parts >= 1 && (0..<parts).contains(part), "part \(part) of \(parts)")
             try storage.withSection { section in
-                for (position, (tandem, _)) in order.enumerated() {
+                for position in (order.count * part / parts)..<(order.count * (part + 1) / parts) {
+                    let tandem = order[position].tandem
                     guard let row = narrowing.map({ $0.rows[position] }) ?? rows.row(of: tandem), row >= 0 else {
                         continue
                     }
                     try sessions(of: tandem, at: position, in: section, programme: nil) { try body(row, $0) }
                 }
+                guard part == parts - 1 else { return }
                 for tandem in narrowing?.returningTandems ?? [] {
                     guard let row = rows.row(of: tandem) else { continue }
                     try sessions(of: tandem, at: nil, in: section, programme: nil) { try body(row, $0) }

@@ -1,5 +1,7 @@
+import Dispatch
 import EventLog
 import Mentoring
+import Synchronization
 
 /// `tandem activity`: what happened in a programme month by month (or quarter by quarter):
 /// sessions, minutes, by format, tandems active at the period's end, matches, withdrawals,
@@ -51,6 +53,96 @@ public enum ActivityQuery {
         var active = 0, matches = 0, withdrawals = 0, newParticipants = 0
     }
 
+    /// The period of `date` among those beginning on `starts` (ascending), if any: none
+    /// before the first or after `last`.
+    static func period(of date: BusinessDate, starts: [BusinessDate], last: BusinessDate) -> Int? {
+        guard date <= last, let first = starts.first, date >= first else { return nil }
+        var low = 0, high = starts.count - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if starts[mid] <= date { low = mid } else { high = mid - 1 }
+        }
+        return low
+    }
+
+    /// The listed sessions of the tandems in scope (`inScope`, by tandem row) summed by
+    /// period, each tandem's sum in a period one contribution (the largest scales a
+    /// protected view's noise). The index is cut into a part per core, each summed on its
+    /// own thread and merged: a pass over six million sessions took a second on one core.
+    /// - Throws: `SnapshotError` if a record no longer reads.
+    static func listedSums(
+        _ listing: SessionIndex.Listing, rows: TandemRows, inScope: [Bool], starts: [BusinessDate],
+        last: BusinessDate
+    ) throws -> [Figures] {
+        let parts = LogVerifier.processorCount
+        let results = PartResults(parts: parts, periods: starts.count)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            var figures = [Figures](repeating: Figures(), count: starts.count)
+            // One tandem's sums by period, and which periods it touched.
+            var sums = [(sessions: Int, minutes: Int, online: Int, inPerson: Int)](
+                repeating: (0, 0, 0, 0), count: starts.count)
+            var touched: [Int] = []
+            func contribute() {
+                for i in touched {
+                    figures[i].sessions.add(sums[i].sessions)
+                    figures[i].minutes.add(sums[i].minutes)
+                    figures[i].online.add(sums[i].online)
+                    figures[i].inPerson.add(sums[i].inPerson)
+                    sums[i] = (0, 0, 0, 0)
+                }
+                touched.removeAll(keepingCapacity: true)
+            }
+            var current: Int32 = -1
+            do {
+                try listing.forEachTandemsSessions(rowsIn: rows, part: part, of: parts) { row, entry in
+                    guard inScope[Int(row)] else { return }
+                    if row != current {
+                        contribute()
+                        current = row
+                    }
+                    guard let i = period(of: entry.on, starts: starts, last: last) else { return }
+                    if sums[i].sessions == 0 { touched.append(i) }
+                    sums[i].sessions += 1
+                    sums[i].minutes += entry.minutes
+                    if entry.mode == .online { sums[i].online += 1 } else { sums[i].inPerson += 1 }
+                }
+                contribute()
+                results.set(part, figures)
+            } catch {
+                results.fail(error)
+            }
+        }
+        return try results.merged()
+    }
+
+    /// Each part's sums, handed in by its own thread; merged once all are done.
+    private final class PartResults: Sendable {
+        private let parts: Mutex<[[Figures]]>
+        private let failure = Mutex<(any Error)?>(nil)
+
+        init(parts: Int, periods: Int) {
+            self.parts = Mutex([[Figures]](repeating: [Figures](repeating: Figures(), count: periods), count: parts))
+        }
+
+        func set(_ part: Int, _ figures: [Figures]) { parts.withLock { $0[part] = figures } }
+        func fail(_ error: any Error) { failure.withLock { if $0 == nil { $0 = error } } }
+
+        func merged() throws -> [Figures] {
+            if let error = failure.withLock({ $0 }) { throw error }
+            let parts = self.parts.withLock { $0 }
+            var out = parts[0]
+            for part in parts.dropFirst() {
+                for (i, f) in part.enumerated() {
+                    out[i].sessions.add(f.sessions)
+                    out[i].minutes.add(f.minutes)
+                    out[i].online.add(f.online)
+                    out[i].inPerson.add(f.inPerson)
+                }
+            }
+            return out
+        }
+    }
+
     /// The periods from the programme's start to the earlier of the as-of date and its end.
     /// - Complexity: O(sessions + goals + people + tandems · periods); O(days) for the
     ///   sessions of an exact view of the whole programme.
@@ -89,15 +181,7 @@ public enum ActivityQuery {
         // Each period's last day (the as-of date for the last one), worked out once.
         let ends = starts.map { min(options.period.next(after: $0).adding(days: -1), last) }
         var figures = [Figures](repeating: Figures(), count: starts.count)
-        func index(_ date: BusinessDate) -> Int? {
-            guard date <= last, let first = starts.first, date >= first else { return nil }
-            var low = 0, high = starts.count - 1
-            while low < high {
-                let mid = (low + high + 1) / 2
-                if starts[mid] <= date { low = mid } else { high = mid - 1 }
-            }
-            return low
-        }
+        func index(_ date: BusinessDate) -> Int? { Self.period(of: date, starts: starts, last: last) }
         // An exact view of the whole programme needs the sessions' sums only: from the model's
         // counts per day, when it kept no session one by one (a snapshot's model does not).
         let daily =
@@ -139,18 +223,14 @@ public enum ActivityQuery {
         if let listing = listed {
             var inScope = [Bool](repeating: false, count: input.model.tandemRows.count)
             for tandem in tandems { inScope[Int(tandem.row)] = true }
-            var current: Int32 = -1
-            var perPeriod: TandemPeriods = [:]
-            try listing.forEachTandemsSessions(rowsIn: input.model.tandemRows) { row, entry in
-                guard inScope[Int(row)] else { return }
-                if row != current {
-                    contribute(perPeriod)
-                    perPeriod = [:]
-                    current = row
-                }
-                add(on: entry.on, minutes: entry.minutes, mode: entry.mode, to: &perPeriod)
+            let sums = try Self.listedSums(
+                listing, rows: input.model.tandemRows, inScope: inScope, starts: starts, last: last)
+            for (i, f) in sums.enumerated() {
+                figures[i].sessions.add(f.sessions)
+                figures[i].minutes.add(f.minutes)
+                figures[i].online.add(f.online)
+                figures[i].inPerson.add(f.inPerson)
             }
-            contribute(perPeriod)
         }
         for tandem in tandems {
             var perPeriod: TandemPeriods = [:]

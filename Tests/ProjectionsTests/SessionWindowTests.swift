@@ -101,6 +101,30 @@ struct SessionWindowTests {
                 if !rows.isEmpty { wanted[tandem.id] = rows }
             }
             #expect(grouped == wanted, "seed \(seed), \(window): tandem by tandem")
+            // Cut into parts (summed on as many threads): every session once, each tandem's
+            // in one part, by its row in the window's model.
+            var whole: [Int32: [String]] = [:]
+            try listing.forEachTandemsSessions(rowsIn: input.model.tandemRows) { row, e in
+                whole[row, default: []].append("\(e.seq) \(e.on) \(e.minutes)")
+            }
+            #expect(whole.count == wanted.count, "seed \(seed), \(window): tandems with sessions by row")
+            for (row, sessions) in whole {
+                let id = input.model.tandemRows.id(ofRow: row)
+                #expect(sessions.count == wanted[id]?.count, "seed \(seed), \(window): \(id) by row")
+            }
+            for parts in [2, 3, 5] {
+                var split: [Int32: [String]] = [:]
+                var partOf: [Int32: Int] = [:]
+                for part in 0..<parts {
+                    try listing.forEachTandemsSessions(rowsIn: input.model.tandemRows, part: part, of: parts) {
+                        row, e in
+                        #expect(partOf[row, default: part] == part, "seed \(seed): a tandem in two parts")
+                        partOf[row] = part
+                        split[row, default: []].append("\(e.seq) \(e.on) \(e.minutes)")
+                    }
+                }
+                #expect(split == whole, "seed \(seed), \(window): in \(parts) parts")
+            }
             // One tandem at a time (an analyst's activity), the same.
             for tandem in replay.fold.tandems.values {
                 var got: [String] = []
