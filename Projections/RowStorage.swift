@@ -16,11 +16,6 @@ extension ChunkedStore {
 }
 
 extension ChunkedStore {
-    /// The numbers of the rows `keep` admits, in the order of their `id`.
-    ///
-    /// Sorts (id, row) pairs rather than views: sorting a million built views spent most of
-    /// a warm query copying them.
-    /// - Complexity: O(n log n) comparisons of ids.
     /// The numbers of the rows `keep` keeps, in row order.
     func numbers(where keep: (Element) -> Bool) -> [Int32] {
         var out: [Int32] = []
@@ -28,6 +23,11 @@ extension ChunkedStore {
         return out
     }
 
+    /// The numbers of the rows `keep` admits, in the order of their `id`.
+    ///
+    /// Sorts (id, row) pairs rather than views: sorting a million built views spent most of
+    /// a warm query copying them.
+    /// - Complexity: O(n log n) comparisons of ids.
     func numbers<ID: Comparable>(sortedBy id: (Element) -> ID, where keep: (Element) -> Bool) -> [Int32] {
         var keyed: [(id: ID, row: Int32)] = []
         keyed.reserveCapacity(count)

@@ -170,6 +170,26 @@ struct TandemRows: Sendable {
         rows[number].lastCheckIn = checkInRows.append(row: checkIn)
     }
 
+    /// Whether a member's latest check-in of tandem `number` rated it 2 or less: latest by
+    /// business day, and of one day the last recorded, as `ProgrammeReadModel.latestCheckIns`
+    /// takes them (read from the rows, no view made).
+    func latestCheckInRatedLow(_ number: Int32) -> Bool {
+        // Walked from the last recorded back: a member's first seen is kept unless an
+        // earlier-recorded one is of a later day.
+        var latest: [(participant: Int32, on: Int32, rating: Int32)] = []
+        var c = rows[number].lastCheckIn
+        while c >= 0 {
+            let r = checkInRows[c]
+            if let i = latest.firstIndex(where: { $0.participant == r.participant }) {
+                if r.on > latest[i].on { latest[i] = (r.participant, r.on, r.rating) }
+            } else {
+                latest.append((r.participant, r.on, r.rating))
+            }
+            c = r.previous
+        }
+        return latest.contains { $0.rating <= 2 }
+    }
+
     /// Tandem `number`'s check-in rows in the order recorded (the links run from the latest).
     func checkInRows(of number: Int32) -> [CheckInRow] {
         var list: [CheckInRow] = []

@@ -56,15 +56,20 @@ public enum TandemsQuery {
     public static func rematchNotes(_ input: QueryInput, programme: ProgrammeID) -> [String] {
         let model = input.model
         let rows = model.tandemRows
-        return rows.rowsInIDOrder(programme: programme).compactMap { number in
+        guard let wanted = rows.programmes.existingNumber(programme).map(UInt32.init) else { return [] }
+        // The candidates are found from the rows, and only they are made views and sorted:
+        // sorting every tandem and making a view of each one checked in took 0.7 s of `due`
+        // on the 10M store.
+        var candidates: [(id: TandemID, row: Int32)] = []
+        for number in 0..<Int32(rows.count) {
             let row = rows.row(number)
-            guard TandemStatus?(stored: row.status) ?? .active == .active else { return nil }
-            guard
-                row.lastCheckIn >= 0
-                    || (!model.otherCheckIns.isEmpty && model.otherCheckIns[rows.id(ofRow: number)] != nil)
-            else { return nil }
-            return rematchNote(rows.view(number, people: model.peopleRows), model: model)
+            guard row.programme == wanted, TandemStatus?(stored: row.status) ?? .active == .active else { continue }
+            let setAside = !model.otherCheckIns.isEmpty && model.otherCheckIns[row.id] != nil
+            guard setAside || rows.latestCheckInRatedLow(number) else { continue }
+            candidates.append((row.id, number))
         }
+        candidates.sort { $0.id < $1.id }
+        return candidates.compactMap { rematchNote(rows.view($0.row, people: model.peopleRows), model: model) }
     }
 
     /// A tandem's rematch note, if a member's latest check-in rated it 2 or less.

@@ -487,3 +487,44 @@ struct Folding {
             commit: .zero)
     }
 }
+
+/// A rematch note names a tandem whose member's latest check-in rated it 2 or less. The
+/// candidates are found from the rows; the views' latest check-ins are the reference.
+@Suite("Check-ins from the rows: a member's latest is the views' latest")
+struct LatestCheckInRowsTests {
+    @Test("by business day, and of one day the last recorded, in every tandem", arguments: [1, 3, 4, 5, 6])
+    func latestFromRows(seed: Int) throws {
+        var history = HistoryGenerator(seed: UInt64(seed) &+ 9450)
+        history.voids = false
+        history.run(steps: 150)
+        // Check-ins on one day, a low one recorded first and a good one after (the good one
+        // is the latest), and a good one recorded after a low one of a later day (the low one
+        // is): days out of recording order, which a walk from the last recorded must weigh.
+        let model0 = try Replay.fold(history.log, profiles: history.profiles) { ProgrammeReadModel() }.fold
+        let active = model0.tandems.values.filter { $0.status == .active && $0.since < history.day.adding(days: -1) }
+            .sorted { $0.id < $1.id }
+        #expect(active.count >= 2, "seed \(seed): too few active tandems")
+        var pinned = 0
+        for (n, tandem) in active.prefix(6).enumerated() {
+            let day = history.day
+            let ratings = n % 2 == 0 ? [(1, day), (4, day)] : [(1, day), (5, day.adding(days: -1))]
+            for (rating, on) in ratings {
+                if history.record(
+                    .checkIn(RecordCheckIn(tandem: tandem.id, participant: tandem.mentor, rating: rating, on: on)))
+                {
+                    pinned += 1
+                }
+            }
+        }
+        #expect(pinned == 2 * min(6, active.count), "seed \(seed): check-ins were refused")
+        let model = try Replay.fold(history.log, profiles: history.profiles) { ProgrammeReadModel() }.fold
+        var low = 0
+        for number in 0..<Int32(model.tandemRows.count) {
+            let id = model.tandemRows.id(ofRow: number)
+            let expected = model.latestCheckIns(of: id).contains { $0.rating <= 2 }
+            #expect(model.tandemRows.latestCheckInRatedLow(number) == expected, "seed \(seed), \(id)")
+            if expected { low += 1 }
+        }
+        #expect(low > 0 && low < model.tandemRows.count, "seed \(seed): \(low) low")
+    }
+}
