@@ -40,9 +40,8 @@ extension ProgrammeService {
             if case .profile(let p) = line.payload { found[line.reference.ref] = p }
         }
         let marker = Array("\"kind\":\"profile\"".utf8)
-        try LineStream.forEach(vault.path) { line, offset in
-            guard ByteSearch.contains(marker, in: line) else { return }
-            let parsed = try Vault.parse(line, offset: offset)
+        try LineStream.forEach(vault.path) { line, _ in
+            guard ByteSearch.contains(marker, in: line), let parsed = Vault.content(line) else { return }
             if refs.contains(parsed.ref), let profile = parsed.payload?.profile { found[parsed.ref] = profile }
         }
         guard let ref = record.refs.last(where: { found[$0] != nil }), let profile = found[ref] else {

@@ -204,7 +204,7 @@ struct ProfileOffsets: Sendable {
         else { return .elsewhere }
         let line = UnsafeRawBufferPointer(rebasing: vault[offset..<vault.baseAddress!.distance(to: newline)])
         if let fast = Vault.writtenName(line) { return fast.key == key ? .name(fast.name) : .elsewhere }
-        guard let parsed = try? Vault.parse(line, offset: offset), PackedRef.pack(parsed.ref) == key else {
+        guard let parsed = Vault.content(line), PackedRef.pack(parsed.ref) == key else {
             return .elsewhere
         }
         return .name(parsed.payload?.profile?.name)
@@ -242,12 +242,11 @@ extension Vault {
         var out: [(Int32, String?)] = []
         try forEachCandidate(
             WantedRefs(packed: Set(refs.packed.keys)), from: offset,
-            parse: { line, offset -> (number: Int32, name: String)? in
+            parse: { line, _ -> (number: Int32, name: String)? in
                 if let fast = Self.writtenName(line) { return refs.packed[fast.key].map { ($0, fast.name) } }
-                let parsed = try Self.parse(line, offset: offset)
-                guard let number = refs.number(of: parsed.ref), let profile = parsed.payload?.profile else {
-                    return nil
-                }
+                guard let parsed = Self.content(line), let number = refs.number(of: parsed.ref),
+                    let profile = parsed.payload?.profile
+                else { return nil }
                 return (number, profile.name)
             }
         ) { found in out.append((found.number, found.name)) }

@@ -106,11 +106,10 @@ public struct Vault: Sendable {
         guard !refs.isEmpty else { return }
         try forEachCandidate(
             WantedRefs(packed: Set(refs.packed.keys)),
-            parse: { line, offset -> (number: Int32, profile: Profile)? in
-                let parsed = try Self.parse(line, offset: offset)
-                guard let number = refs.number(of: parsed.ref), let profile = parsed.payload?.profile else {
-                    return nil
-                }
+            parse: { line, _ -> (number: Int32, profile: Profile)? in
+                guard let parsed = Self.content(line), let number = refs.number(of: parsed.ref),
+                    let profile = parsed.payload?.profile
+                else { return nil }
                 return (number, shape(profile))
             }
         ) { found in try body(found.number, found.profile) }
@@ -350,11 +349,20 @@ public struct Vault: Sendable {
     /// which will not match any commitment).
     package static func parse(_ line: UnsafeRawBufferPointer, offset: Int) throws -> VaultLine {
         let digest = SHA256.hash(line)
-        guard let object = (try? JSONScanner.parse(line))?.objectValue, let ref = object["ref"]?.stringValue else {
+        guard let (ref, payload) = content(line) else {
             return VaultLine(ref: "@\(offset)", payload: nil, digest: digest)
         }
-        return VaultLine(
-            ref: ref, payload: object["payload"]?.objectValue.flatMap(PersonalPayload.init(json:)), digest: digest)
+        return VaultLine(ref: ref, payload: payload, digest: digest)
+    }
+
+    /// A line's ref and payload, without its digest (which only a check of the commitments
+    /// needs: hashing every profile was a tenth of a listing of a million people); nil for a
+    /// line that is not an object with a ref.
+    package static func content(_ line: UnsafeRawBufferPointer) -> (ref: String, payload: PersonalPayload?)? {
+        guard let object = (try? JSONScanner.parse(line))?.objectValue, let ref = object["ref"]?.stringValue else {
+            return nil
+        }
+        return (ref, object["payload"]?.objectValue.flatMap(PersonalPayload.init(json:)))
     }
 
     /// Every line, by ref (for tests and small stores).
@@ -376,7 +384,7 @@ public struct Vault: Sendable {
         // (an append cut short, pointed to by no event) is dropped, as readers ignore it.
         try FileSystem.replaceAtomically(path) { write in
             try LineStream.forEach(path) { line, offset in
-                let ref = (try? Self.parse(line, offset: offset))?.ref ?? ""
+                let ref = Self.content(line)?.ref ?? "@\(offset)"
                 if refs.contains(ref) {
                     removed.insert(ref)
                 } else {
