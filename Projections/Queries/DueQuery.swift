@@ -82,6 +82,11 @@ public enum DueQuery {
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
         let items = try items(input, options)
         let names = input.disclosure.showsNames
+        if names, !items.isEmpty {
+            // Only the names the list shows are read.
+            let people = input.model.peopleRows
+            input.readNames(ofRows: items.flatMap { [$0.tandem.mentor, $0.tandem.mentee] }.compactMap(people.row(of:)))
+        }
         let keys =
             ["tandem", "mentor", "mentee"] + (names ? ["mentorName", "menteeName"] : []) + [
                 "lastSession", "dueOn", "overdueDays",

@@ -104,8 +104,20 @@ public struct QueryInput: Sendable {
         // time one is asked for (a report that shows one shows many).
         let rows = model.peopleRows
         guard let row = rows.row(of: person), rows.profileRef(ofRow: row) != nil else { return .null }
-        if !profileCache.hasAllNames { try? profileCache.loadNames(rows.numberedRefs, count: rows.count, vault: vault) }
+        if !profileCache.hasName(row: row) {
+            try? profileCache.loadNames(rows.numberedRefs, count: rows.count, vault: vault)
+        }
         return profileCache.name(row: row).map { .string($0) } ?? .null
+    }
+
+    /// Reads the names of the people in `rows` only, for a list that shows those and no
+    /// other (`due` shows half a million of a million and a half); a name asked for beyond
+    /// them still reads everyone's. Nothing is read for a viewer who sees no names.
+    public func readNames(ofRows wanted: [Int32]) {
+        guard disclosure.showsNames, wanted.contains(where: { !profileCache.hasName(row: $0) }) else { return }
+        let rows = model.peopleRows
+        let refs = rows.numberedRefs(of: wanted, numbering: { _, row in row })
+        try? profileCache.loadNames(refs, count: rows.count, vault: vault, covering: wanted)
     }
 
     /// Vault texts by ref, read only for the refs asked for.
@@ -145,21 +157,33 @@ public enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Profiles read from the vault, kept for the rest of the query.
 final class ProfileCache: Sendable {
     private let lock = Mutex<(profiles: [String: Profile], asked: Set<String>)>(([:], []))
-    /// Everyone's names by their row, once asked for: nil until then.
-    private let names = Mutex<[String?]?>(nil)
+    /// Names by row, once asked for: nil until then; and which rows were read (nil: all).
+    private let names = Mutex<(names: [String?], read: [Bool]?)?>(nil)
 
-    var hasAllNames: Bool { names.withLock { $0 != nil } }
+    /// Whether the name of the person in `row` was read (found or not).
+    func hasName(row: Int32) -> Bool {
+        names.withLock { state in
+            guard let state else { return false }
+            return state.read.map { Int(row) < $0.count && $0[Int(row)] } ?? true
+        }
+    }
 
     /// The name of the person in `row`, if it was read and found.
     func name(row: Int32) -> String? {
-        names.withLock { names in names.flatMap { Int(row) < $0.count ? $0[Int(row)] : nil } }
+        names.withLock { state in state.flatMap { Int(row) < $0.names.count ? $0.names[Int(row)] : nil } }
     }
 
     /// Reads the names of `refs` (numbered by row, `count` rows) in one pass over the vault
-    /// (none if `vault` is nil).
-    func loadNames(_ refs: NumberedRefs, count: Int, vault: Vault?) throws {
+    /// (none if `vault` is nil): of everyone, or of the rows `covering` lists.
+    func loadNames(_ refs: NumberedRefs, count: Int, vault: Vault?, covering: [Int32]? = nil) throws {
         let found = try vault?.names(of: refs, count: count) ?? [String?](repeating: nil, count: count)
-        names.withLock { $0 = found }
+        var read: [Bool]?
+        if let covering {
+            var marks = [Bool](repeating: false, count: count)
+            for row in covering { marks[Int(row)] = true }
+            read = marks
+        }
+        names.withLock { $0 = (found, read) }
     }
 
     /// The profiles with these refs; refs not asked for before are read from `vault` in one
