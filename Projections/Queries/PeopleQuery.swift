@@ -64,17 +64,17 @@ public enum PeopleQuery {
         return (cells, values)
     }
 
-    /// - Throws: `DisclosureRefusal` for analysts and auditors; `QueryError` for an unknown
-    ///   programme.
-    /// - Complexity: everyone of a large store (1.9 million people in ten million events) is
-    ///   streamed: the rows that pass the filters are kept as numbers, their lines made as
-    ///   they are printed.
     /// Whether a folded search (`needle`, its UTF-8) is in the folded name and email.
     static func matches(_ needle: [UInt8], name: String?, email: String?) -> Bool {
         var haystack = Field.fold((name ?? "") + " " + (email ?? ""))
         return haystack.withUTF8 { ByteSearch.contains(needle, in: UnsafeRawBufferPointer($0)) }
     }
 
+    /// - Throws: `DisclosureRefusal` for analysts and auditors; `QueryError` for an unknown
+    ///   programme.
+    /// - Complexity: everyone of a large store (1.9 million people in ten million events) is
+    ///   streamed: the rows that pass the filters are kept as numbers, their lines made as
+    ///   they are printed.
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {
         try input.disclosure.permit(.people)
         if let programme = options.programme, input.model.programmes[programme] == nil {
@@ -93,6 +93,9 @@ public enum PeopleQuery {
         // The rows that pass the filters, with the status each was judged by, and where
         // their profile is.
         var selected: [(row: Int32, status: Status, since: BusinessDate, position: Int)] = []
+        // Room for everyone at once: grown by doubling, the list peaked at 75 MB on the 10M
+        // store, for 42 MB of entries.
+        selected.reserveCapacity(rows.count)
         for (position, row) in rows.enumerated() {
             let person = model.peopleRows.view(row, tandems: model.tandemRows)
             let (status, since) = standing(person, model: model)
