@@ -89,12 +89,6 @@ struct PeopleRows: Sendable {
     /// The row of a participant's active tandem (−1: none).
     func activeTandemRow(_ number: Int32) -> Int32 { rows[number].activeTandem }
 
-    /// Room for `count` people without the index growing.
-    mutating func reserveCapacity(_ count: Int) {
-        let rows = self.rows
-        index.reserveCapacity(count) { Self.hash(rows[$0].id) }
-    }
-
     /// The index's hash of an id: the snapshot lookup's (stable across processes), so that
     /// a load can take the lookup's slots as the index.
     static func hash(_ id: ParticipantID) -> Int { Int(truncatingIfNeeded: StableHash.fnv1a(id.rawValue)) }
