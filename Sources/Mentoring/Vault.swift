@@ -359,10 +359,132 @@ public struct Vault: Sendable {
     /// needs: hashing every profile was a tenth of a listing of a million people); nil for a
     /// line that is not an object with a ref.
     package static func content(_ line: UnsafeRawBufferPointer) -> (ref: String, payload: PersonalPayload?)? {
+        if let (ref, profile) = writtenProfile(line) { return (ref, .profile(profile)) }
+        return parsedContent(line)
+    }
+
+    /// `content` by a parse of the whole line into JSON values: any line's.
+    package static func parsedContent(_ line: UnsafeRawBufferPointer) -> (ref: String, payload: PersonalPayload?)? {
         guard let object = (try? JSONScanner.parse(line))?.objectValue, let ref = object["ref"]?.stringValue else {
             return nil
         }
         return (ref, object["payload"]?.objectValue.flatMap(PersonalPayload.init(json:)))
+    }
+
+    /// A profile line of the shape this code writes, read member by member without building
+    /// its dictionaries (a listing of a million people spent most of its time on them); nil
+    /// for anything else (another payload, an unknown or repeated key, a value of another
+    /// type, an escaped key, bytes after the object), which `content` then parses whole.
+    /// Where it answers, it answers as the whole parse does.
+    package static func writtenProfile(_ line: UnsafeRawBufferPointer) -> (ref: String, profile: Profile)? {
+        var scanner = JSONScanner(line)
+        var ref: String?
+        var profile: Profile?
+        var seen = 0  // one bit per key, top level and payload alike
+        func mark(_ bit: Int) throws(JSONSyntaxError) {
+            guard seen & (1 << bit) == 0 else { throw JSONSyntaxError(offset: 0, reason: "repeated") }
+            seen |= 1 << bit
+        }
+        func strings(_ s: inout JSONScanner) throws(JSONSyntaxError) -> [String] {
+            var out: [String] = []
+            try s.forEachElement { e throws(JSONSyntaxError) in
+                guard e.peek() == UInt8(ascii: "\"") else { throw JSONSyntaxError(offset: 0, reason: "not a string") }
+                out.append(try e.parseString())
+            }
+            return out
+        }
+        func payload(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Profile {
+            var name: String?, email: String?, unit: String?, gender: String?
+            var level: Int64?, born: Int64?
+            var offers: [String] = [], wants: [String] = [], interests: [String] = []
+            var first = true
+            try s.forEachMember { m, key, escaped throws(JSONSyntaxError) in
+                guard !escaped else { throw JSONSyntaxError(offset: 0, reason: "escaped key") }
+                func text() throws(JSONSyntaxError) -> String {
+                    guard m.peek() == UInt8(ascii: "\"") else {
+                        throw JSONSyntaxError(offset: 0, reason: "not a string")
+                    }
+                    return try m.parseString()
+                }
+                if first {
+                    // The kind first, as written: anything but a profile is read whole.
+                    guard m.keyEquals(key, "kind"), try text() == "profile" else {
+                        throw JSONSyntaxError(offset: 0, reason: "not a profile")
+                    }
+                    try mark(3)
+                    first = false
+                } else if m.keyEquals(key, "name") {
+                    try mark(4)
+                    name = try text()
+                } else if m.keyEquals(key, "email") {
+                    try mark(5)
+                    email = try text()
+                } else if m.keyEquals(key, "unit") {
+                    try mark(6)
+                    unit = try text()
+                } else if m.keyEquals(key, "level") {
+                    try mark(7)
+                    level = try m.parseInt()
+                } else if m.keyEquals(key, "born") {
+                    try mark(8)
+                    born = try m.parseInt()
+                } else if m.keyEquals(key, "gender") {
+                    try mark(9)
+                    gender = try text()
+                } else if m.keyEquals(key, "offers") {
+                    try mark(10)
+                    offers = try strings(&m)
+                } else if m.keyEquals(key, "wants") {
+                    try mark(11)
+                    wants = try strings(&m)
+                } else if m.keyEquals(key, "interests") {
+                    try mark(12)
+                    interests = try strings(&m)
+                } else {
+                    throw JSONSyntaxError(offset: 0, reason: "unknown key")
+                }
+            }
+            guard let name, let unit, let level, let born, let l = Int(exactly: level), let b = Int(exactly: born)
+            else {
+                throw JSONSyntaxError(offset: 0, reason: "incomplete")
+            }
+            return Profile(
+                name: name, email: email, unit: unit, level: l, born: b, gender: gender, offers: offers, wants: wants,
+                interests: interests)
+        }
+        do {
+            try scanner.forEachMember { m, key, escaped throws(JSONSyntaxError) in
+                guard !escaped else { throw JSONSyntaxError(offset: 0, reason: "escaped key") }
+                if m.keyEquals(key, "ref") {
+                    try mark(0)
+                    guard m.peek() == UInt8(ascii: "\"") else {
+                        throw JSONSyntaxError(offset: 0, reason: "not a string")
+                    }
+                    ref = try m.parseString()
+                } else if m.keyEquals(key, "nonce") {
+                    try mark(1)
+                    // A string, as written (an object skipped here could hide a repeated key,
+                    // which the whole parse refuses).
+                    guard m.peek() == UInt8(ascii: "\"") else {
+                        throw JSONSyntaxError(offset: 0, reason: "not a string")
+                    }
+                    _ = try m.scanString()
+                } else if m.keyEquals(key, "payload") {
+                    try mark(2)
+                    guard m.peek() == UInt8(ascii: "{") else {
+                        throw JSONSyntaxError(offset: 0, reason: "not an object")
+                    }
+                    profile = try payload(&m)
+                } else {
+                    throw JSONSyntaxError(offset: 0, reason: "unknown key")
+                }
+            }
+            scanner.skipWhitespace()
+            guard scanner.position == line.count, let ref, let profile else { return nil }
+            return (ref, profile)
+        } catch {
+            return nil
+        }
     }
 
     /// Every line, by ref (for tests and small stores).

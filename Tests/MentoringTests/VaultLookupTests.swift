@@ -219,3 +219,75 @@ struct VaultLookupTests {
         }
     }
 }
+
+/// A profile line of the shape the vault writes is read member by member; anything else is
+/// parsed whole. Either way the line reads as the whole parse reads it.
+@Suite("Vault profiles read member by member: what the whole parse reads")
+struct WrittenProfileTests {
+    /// Seeded variations of written lines: keys moved, repeated, escaped or unknown, values
+    /// of other types, numbers that are not plain integers, bytes after the object.
+    static func variations(_ line: String, generator: inout SeededGenerator) -> [String] {
+        let edits: [(String, String)] = [
+            (#""kind":"profile","#, #""kind":"notes","#),
+            (#""name":"#, #""name":"X","name":"#),
+            (#""level":"#, #""level":1.0,"lvl":"#),
+            (#""level":"#, #""level":"3","x":"#),
+            (#""born":"#, #""born":1e3,"b":"#),
+            (#""unit":"#, #""un\u0069t":"#),
+            (#""offers":["#, #""offers":[1,"#),
+            (#""offers":["#, #""offers":[null,"#),
+            (#""payload":{"#, #""payload":{"email":null,"#),
+            (#""payload":{"#, #""payload":{"kind":"profile","#),
+            (#""email":"#, #""email":7,"e":"#),
+            (#""gender":"#, #""gender":"d","gender":"#),
+            (#""ref":"#, #""extra":true,"ref":"#),
+            (#""interests":["#, #""interests":{"#),
+        ]
+        var out = [line, line + " ", line + "x", "  " + line, line.replacingOccurrences(of: ",", with: " , ")]
+        for (from, to) in edits where line.contains(from) {
+            out.append(line.replacingOccurrences(of: from, with: to))
+        }
+        // The nonce an object (with a repeated key, which the whole parse refuses) or a number.
+        if let start = line.range(of: #""nonce":""#),
+            let end = line[start.upperBound...].firstIndex(of: "\"")
+        {
+            for value in [#"{"a":1,"a":2}"#, "7"] {
+                out.append(
+                    String(line[..<start.upperBound].dropLast()) + value + String(line[line.index(after: end)...]))
+            }
+        }
+        // The kind last instead of first.
+        if line.contains(#""kind":"profile","#), line.hasSuffix("}}") {
+            out.append(
+                String(line.replacingOccurrences(of: #""kind":"profile","#, with: "").dropLast(2))
+                    + #","kind":"profile"}}"#)
+        }
+        return out
+    }
+
+    @Test("the member-by-member read answers as the whole parse, or leaves the line to it", arguments: 0..<4)
+    func sameAsWholeParse(seed: Int) throws {
+        let random = SeededRandomSource(seed: UInt64(seed) &+ 900)
+        var generator = SeededGenerator(seed: UInt64(seed) &+ 901)
+        var fast = 0, whole = 0
+        for i in 0..<300 {
+            let profile = Profile(
+                name: ["Jürgen Müller", "Ana \"Ani\" Lo", "Zoë\\Line\nTwo", "P\(i)"][i % 4],
+                email: i % 3 == 0 ? nil : "p\(i)@example.com", unit: ["IT", "Sales", "Ünit"][i % 3],
+                level: Int.random(in: -2...12, using: &generator), born: Int.random(in: 1950...2005, using: &generator),
+                gender: i % 2 == 0 ? nil : "f", offers: i % 5 == 0 ? [] : ["excel", "tiktok"],
+                wants: ["ai"], interests: i % 4 == 0 ? [] : ["running", "café"])
+            let written = String(decoding: SealedRecord(.profile(profile), random: random).line, as: UTF8.self)
+            for line in Self.variations(written, generator: &generator) {
+                let bytes = Array(line.utf8)
+                let (reference, read, member) = bytes.withUnsafeBytes { raw in
+                    (Vault.parsedContent(raw), Vault.content(raw), Vault.writtenProfile(raw))
+                }
+                #expect(read?.ref == reference?.ref && read?.payload == reference?.payload, "\(line)")
+                if member != nil { fast += 1 } else { whole += 1 }
+                if line == written { #expect(member?.profile == profile, "\(line)") }
+            }
+        }
+        #expect(fast >= 300 && whole > 300, "\(fast) read member by member, \(whole) whole")
+    }
+}
