@@ -325,15 +325,13 @@ extension SessionIndex {
             var narrowing = Narrowing(
                 window: window, judge: judge, last: last, timeline: cutOff ? timeline : nil, rows: rows,
                 restored: restored, returningTandems: restored.keys.filter { position(of: $0) == nil }.sorted())
-            // The lines the timeline is unsure of are judged one by one, from the log. Which
-            // they are, the timeline says in a pass over four bytes a line; only when there
-            // are many (a cut-off in the middle of a busy day) are the listing's own sessions
-            // sorted out instead, which decodes every record.
+            // With a cut-off, the lines the timeline is unsure of are judged one by one, from
+            // the log. Which they are, the timeline says in a pass over four bytes a line; with
+            // `only` (a few tandems' records), or when there are many (a cut-off in the middle
+            // of a busy day), the listing's own sessions are sorted out instead.
             var unsure: [Int] = []
-            var sessionsOnly = only != nil
-            if !cutOff {
-                sessionsOnly = false
-            } else if !sessionsOnly, last > 0 {
+            var sessionsOnly = cutOff && only != nil
+            if cutOff, !sessionsOnly, last > 0 {
                 for seq in 1...last where timeline.admission(seq, judge) == .unsure {
                     unsure.append(seq)
                     if unsure.count > unsureLinesRead {
@@ -342,7 +340,7 @@ extension SessionIndex {
                     }
                 }
             }
-            if sessionsOnly, cutOff {
+            if sessionsOnly {
                 unsure = []
                 try storage.withSection { section in
                     for (position, (_, number)) in order.enumerated() where rows[position] >= 0 {
