@@ -123,7 +123,13 @@ struct TimeTravelTests {
         try Self.expectSameAnswers(
             service, store, try Self.windows(store, generator: &generator), seed: seed, resumed: &resumed)
         #expect(resumed > 0, "seed \(seed): no window resumed from a checkpoint after appends")
-        #expect(Self.checkpoints(store).count <= 8, "seed \(seed): at most 8 checkpoints are kept")
+        // Beyond 8, checkpoints are kept only while together no larger than the log.
+        let kept = Self.checkpoints(store)
+        let bytes = kept.map { FileSystem.size(of: store.cacheDirectory + "/" + $0) ?? 0 }.reduce(0, +)
+        #expect(kept.count <= 32, "seed \(seed): at most 32 checkpoints are kept")
+        #expect(
+            kept.count <= 8 || bytes <= FileSystem.size(of: store.events.path) ?? 0,
+            "seed \(seed): \(kept.count) checkpoints of \(bytes) bytes, more than the log")
     }
 
     @Test("a damaged checkpoint or timeline is not used: the answer is still a replay's")
