@@ -298,10 +298,7 @@ public enum FileSystem {
         _ path: String, mode: mode_t = 0o600,
         streaming produce: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        do {
-            let fd = try FileDescriptor(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
-            try fd.setMode(mode)
+        try replaceAtomically(path, mode: mode) { (fd: borrowing FileDescriptor) in
             var buffer: [UInt8] = []
             buffer.reserveCapacity(1 << 20)
             try produce { bytes in
@@ -314,6 +311,22 @@ public enum FileSystem {
                 buffer.append(contentsOf: bytes)
             }
             try fd.writeAll(buffer)
+        }
+    }
+
+    /// Replaces a file by one that `fill` writes through its descriptor (anywhere in it,
+    /// `pwrite` included), then fsync'ed and renamed over `path`; the directory is fsync'ed.
+    /// Readers see the old file or the new one, never a mix.
+    /// - Throws: `SystemError` if a write, the fsync or the rename fails, or what `fill`
+    ///   throws; either way the temporary file is removed and `path` is untouched.
+    public static func replaceAtomically(
+        _ path: String, mode: mode_t = 0o600, filling fill: (borrowing FileDescriptor) throws -> Void
+    ) throws {
+        let temporary = path + ".tmp-\(getpid())"
+        do {
+            let fd = try FileDescriptor(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+            try fd.setMode(mode)
+            try fill(fd)
             try fd.sync()
         } catch {
             // Best effort: the write's error is the one to report, and a temporary file left

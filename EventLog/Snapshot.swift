@@ -31,7 +31,20 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Appends values in the snapshot's binary encoding: LEB128 varints (zigzag for signed),
 /// strings as a length and UTF-8 bytes.
 public struct SnapshotWriter: Sendable {
+    /// The bytes written and not yet handed to a streamed section's file.
     public private(set) var bytes: [UInt8] = []
+    /// How many bytes were handed to a streamed section's file before `bytes`
+    /// (`SnapshotSections.StreamedSection.spill`).
+    public private(set) var handedOff = 0
+
+    /// Where the next byte goes, counted from the first byte written.
+    public var position: Int { handedOff + bytes.count }
+
+    /// Drops the first `count` bytes, which went to the file.
+    mutating func handOff(_ count: Int) {
+        bytes.removeFirst(count)
+        handedOff += count
+    }
 
     public init(capacity: Int = 1 << 16) { bytes.reserveCapacity(capacity) }
 
@@ -239,38 +252,15 @@ public struct SnapshotFile: Sendable {
             chunkDigests[section.name] = digests
             sections.append((SnapshotChunks.companion(of: section.name), digests))
         }
-        var header = SnapshotWriter(capacity: 512)
-        header.write(kind)
-        header.write(schema)
-        header.write(UInt64(head.seq))
-        header.write(head.hash)
-        header.write(logEnd)
-        header.write(vaultSize)
-        header.write(UInt64(sections.count))
-        let prefix = Self.magic.count + 4
-        // Section offsets depend on the header's length, which depends on the offsets'
-        // varint widths: lay out with fixed 32-bit offsets instead.
-        var table = SnapshotWriter(capacity: 256)
         var offset = 0
-        var entries: [(String, Int, Int, SHA256Digest)] = []
+        var entries: [Entry] = []
         for section in sections {
             let digest = SHA256.hash(chunkDigests[section.name] ?? section.bytes)
-            entries.append((section.name, offset, section.bytes.count, digest))
+            entries.append(Entry(name: section.name, start: offset, count: section.bytes.count, digest: digest))
             offset += section.bytes.count
         }
-        for (name, start, count, digest) in entries {
-            table.write(name)
-            table.write(UInt64(start))
-            table.write(UInt64(count))
-            table.write(digest)
-        }
-        var front: [UInt8] = []
-        front.reserveCapacity(prefix + header.bytes.count + table.bytes.count)
-        front += Self.magic
-        let headerLength = UInt32(header.bytes.count + table.bytes.count)
-        for i in 0..<4 { front.append(UInt8(truncatingIfNeeded: headerLength >> (8 * UInt32(i)))) }
-        front += header.bytes
-        front += table.bytes
+        let front = Self.front(
+            kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize, entries: entries)
         try FileSystem.makeDirectory(FileSystem.parentDirectory(of: path))
         // Streamed section by section: the sections are not copied into one file image
         // (on a large state that copy was the peak of a whole batch append).
@@ -278,6 +268,47 @@ public struct SnapshotFile: Sendable {
             try front.withUnsafeBytes { try write($0) }
             for section in sections { try section.bytes.withUnsafeBytes { try write($0) } }
         }
+    }
+
+    /// A section's place in the body (after the header) and its digest.
+    struct Entry {
+        var name: String
+        var start: Int
+        var count: Int
+        var digest: SHA256Digest
+    }
+
+    /// The magic, the header's length and the header with its table of sections, padded with
+    /// zeros to `padded` bytes when given (a reader reads the header's fields and ignores
+    /// what follows them up to the length).
+    static func front(
+        kind: String, schema: Int, head: LogHead, logEnd: Int, vaultSize: Int, entries: [Entry], padded: Int? = nil
+    ) -> [UInt8] {
+        var header = SnapshotWriter(capacity: 512)
+        header.write(kind)
+        header.write(schema)
+        header.write(UInt64(head.seq))
+        header.write(head.hash)
+        header.write(logEnd)
+        header.write(vaultSize)
+        header.write(UInt64(entries.count))
+        // Section offsets depend on the header's length, which depends on the offsets'
+        // varint widths: the offsets count from the header's end instead.
+        for entry in entries {
+            header.write(entry.name)
+            header.write(UInt64(entry.start))
+            header.write(UInt64(entry.count))
+            header.write(entry.digest)
+        }
+        let prefix = magic.count + 4
+        var front: [UInt8] = []
+        front.reserveCapacity(max(padded ?? 0, prefix + header.bytes.count))
+        front += magic
+        let length = max((padded ?? 0) - prefix, header.bytes.count)
+        for i in 0..<4 { front.append(UInt8(truncatingIfNeeded: UInt32(length) >> (8 * UInt32(i)))) }
+        front += header.bytes
+        front += [UInt8](repeating: 0, count: prefix + length - front.count)
+        return front
     }
 
     /// The header, if the file holds `kind` in the layout `schema`.

@@ -38,24 +38,41 @@ enum SnapshotLookup {
         var checkInStarts: [UInt32] = []
         var prefixEnd: UInt32 = 0
 
-        /// The section, given each row's id; nil if an offset does not fit in 32 bits.
-        func build(
+        /// Writes the section's 32-bit words (little-endian, as this platform stores them:
+        /// Linux on x86-64 and arm64) into `section` through `w`, given each row's id. The
+        /// offsets collected are let go as they are written, and the words go to the file a
+        /// megabyte at a time: the section is 50 MB on the 10M store, and a checkpoint is
+        /// written beside the whole model.
+        /// - Precondition: the model section is shorter than 4 GiB (its offsets fit in 32 bits).
+        /// - Throws: `SystemError` from writing.
+        mutating func write(
+            into section: SnapshotSections.StreamedSection, through w: inout SnapshotWriter,
             modelSize: Int, people: Int, tandems: Int, personID: (Int) -> String, tandemID: (Int) -> String,
             members: (Int) -> (mentor: Int32, mentee: Int32)
-        ) -> [UInt8]? {
-            guard modelSize < Int(UInt32.max) else { return nil }
+        ) throws(SystemError) {
+            precondition(modelSize < Int(UInt32.max), "a lookup of a model section of 4 GiB or more")
+            /// Writes an array's bytes a megabyte at a time.
+            func put<Word>(_ words: [Word]) throws(SystemError) {
+                var start = 0
+                while start < words.count {
+                    let end = min(words.count, start + (1 << 20) / MemoryLayout<Word>.stride)
+                    words[start..<end].withUnsafeBytes { w.writeRaw($0) }
+                    try section.spill(&w)
+                    start = end
+                }
+            }
             let peopleSlots = SnapshotLookup.slotCount(for: people)
             let tandemSlots = SnapshotLookup.slotCount(for: tandems)
-            var words: [UInt32] = [
-                UInt32(people), UInt32(tandems), prefixEnd, UInt32(peopleSlots), UInt32(tandemSlots),
-            ]
-            words.reserveCapacity(words.count + 3 * (people + tandems) + 2 * (peopleSlots + tandemSlots) + 2)
-            words += personStarts
-            words.append(UInt32(modelSize))  // bounds the last person (the tandems follow)
-            words += tandemStarts
-            words.append(UInt32(modelSize))
-            words += goalStarts
-            func addSlots(count: Int, slotCount: Int, id: (Int) -> String) {
+            try put([UInt32(people), UInt32(tandems), prefixEnd, UInt32(peopleSlots), UInt32(tandemSlots)])
+            try put(personStarts)
+            personStarts = []
+            try put([UInt32(modelSize)])  // bounds the last person (the tandems follow)
+            try put(tandemStarts)
+            tandemStarts = []
+            try put([UInt32(modelSize)])
+            try put(goalStarts)
+            goalStarts = []
+            func putSlots(count: Int, slotCount: Int, id: (Int) -> String) throws(SystemError) {
                 var slots = [UInt64](repeating: 0, count: slotCount)
                 for row in 0..<count {
                     let h = StableHash.fnv1a(id(row))
@@ -63,13 +80,11 @@ enum SnapshotLookup {
                     while slots[slot] != 0 { slot = (slot + 1) & (slotCount - 1) }
                     slots[slot] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(row + 1)
                 }
-                for slot in slots {
-                    words.append(UInt32(truncatingIfNeeded: slot))
-                    words.append(UInt32(truncatingIfNeeded: slot >> 32))
-                }
+                // Each slot as two words, low then high: the bytes of a little-endian UInt64.
+                try put(slots)
             }
-            addSlots(count: people, slotCount: peopleSlots, id: personID)
-            addSlots(count: tandems, slotCount: tandemSlots, id: tandemID)
+            try putSlots(count: people, slotCount: peopleSlots, id: personID)
+            try putSlots(count: tandems, slotCount: tandemSlots, id: tandemID)
             // Each person's tandems, by counting then placing.
             var starts = [UInt32](repeating: 0, count: people + 1)
             for row in 0..<tandems {
@@ -87,13 +102,10 @@ enum SnapshotLookup {
                     next[member] += 1
                 }
             }
-            words += starts
-            words += lists
-            words += checkInStarts
-            return words.withUnsafeBytes { raw in
-                // Little-endian words: what this platform stores (Linux on x86-64 and arm64).
-                Array(raw)
-            }
+            try put(starts)
+            try put(lists)
+            try put(checkInStarts)
+            checkInStarts = []
         }
     }
 

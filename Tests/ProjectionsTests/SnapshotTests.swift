@@ -285,6 +285,87 @@ struct SnapshotChunkTests {
     }
 }
 
+/// A snapshot whose sections go to the file as they are made reads as one written whole.
+@Suite("Streamed snapshot sections: written chunk by chunk, read as if written whole")
+struct StreamedSnapshotTests {
+    /// Writes `data` as records of random lengths, spilling after each, with the first eight
+    /// bytes written as zeros and patched at the end to `patch`.
+    static func stream(
+        _ data: [UInt8], patch: (UInt32, UInt32), spillAt: Int, generator: inout SeededGenerator,
+        into sections: SnapshotSections
+    ) throws {
+        let section = sections.stream("big")
+        section.spillAt = spillAt
+        var w = SnapshotWriter()
+        w.writeUInt32(0)
+        w.writeUInt32(0)
+        var at = 8
+        while at < data.count {
+            let length = min(data.count - at, Int.random(in: 1...70_000, using: &generator))
+            w.writeRaw(data[at..<(at + length)])
+            at += length
+            #expect(w.position == at, "the writer's position counts what went to the file")
+            try section.spill(&w)
+            #expect(w.bytes.count < spillAt + 70_000, "a spill leaves less than a chunk and a record")
+        }
+        try section.finish(&w, patching: [(patch.0, 0), (patch.1, 4)])
+    }
+
+    @Test(
+        "every section reads back as written whole: short, one chunk, many chunks and a short last one",
+        arguments: [100, SnapshotChunks.size - 3, SnapshotChunks.size, SnapshotChunks.size * 5 + 777, 3_000_000])
+    func streamedEqualsWhole(size: Int) throws {
+        let directory = TemporaryDirectory()
+        var generator = SeededGenerator(seed: UInt64(size))
+        var data = SnapshotChunkTests.bytes(size, seed: UInt64(size) &+ 1)
+        let patch = (UInt32.random(in: 0...UInt32.max, using: &generator), UInt32(size))
+        let head = LogHead(seq: 42, hash: SHA256.hash("head"))
+        let streamed = SnapshotFile(path: directory.appending("streamed.snapshot"))
+        try streamed.write(kind: "test", schema: 3, head: head, logEnd: 99, vaultSize: 7) { sections in
+            try sections.add("small", [1, 2, 3])
+            try Self.stream(data, patch: patch, spillAt: 300_000, generator: &generator, into: sections)
+            try sections.add("after", Array("tail".utf8), chunked: true)
+        }
+        for i in 0..<4 {
+            data[i] = UInt8(truncatingIfNeeded: patch.0 >> (8 * UInt32(i)))
+            data[4 + i] = UInt8(truncatingIfNeeded: patch.1 >> (8 * UInt32(i)))
+        }
+        let whole = SnapshotFile(path: directory.appending("whole.snapshot"))
+        try whole.write(
+            kind: "test", schema: 3, head: head, logEnd: 99, vaultSize: 7,
+            sections: [("small", [1, 2, 3]), ("big", data), ("after", Array("tail".utf8))], chunked: ["big", "after"])
+
+        let a = try streamed.header(kind: "test", schema: 3), b = try whole.header(kind: "test", schema: 3)
+        #expect((a.head, a.logEnd, a.vaultSize) == (b.head, b.logEnd, b.vaultSize))
+        #expect(Set(a.sections.keys) == Set(b.sections.keys))
+        for (name, section) in b.sections {
+            let other = try #require(a.sections[name])
+            #expect(other.range.count == section.range.count, "\(name)")
+            #expect(other.digest == section.digest, "\(name)")
+            let same = try streamed.section(name, of: a) == whole.section(name, of: b)
+            #expect(same, "\(name): other bytes")
+        }
+        let buffer = try streamed.streamedSectionBuffer("big", of: a, readAhead: 1)
+        try buffer.ensure(size)
+        #expect(buffer.bytes.elementsEqual(data), "the section read as a checkpoint load reads it")
+    }
+
+    @Test("a header too large for its room is refused, and the file it would replace stays")
+    func oversizedHeader() throws {
+        let directory = TemporaryDirectory()
+        let file = SnapshotFile(path: directory.appending("s.snapshot"))
+        let head = LogHead(seq: 1, hash: .zero)
+        try file.write(kind: "test", schema: 1, head: head, logEnd: 1, vaultSize: 0) { try $0.add("kept", [9]) }
+        #expect(throws: SystemError.self) {
+            try file.write(kind: "test", schema: 1, head: head, logEnd: 1, vaultSize: 0) { sections in
+                for i in 0..<60 { try sections.add(String(repeating: "n", count: 60) + "\(i)", [UInt8(i)]) }
+            }
+        }
+        #expect(try file.section("kept", of: try file.header()) == [9])
+        #expect(try FileSystem.contents(of: directory.path) == ["s.snapshot"], "no temporary file is left")
+    }
+}
+
 extension Array where Element == UInt8 {
     /// Hex digits' bytes as the bytes they spell.
     fileprivate var hexDecoded: [UInt8] {
