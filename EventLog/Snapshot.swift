@@ -419,14 +419,19 @@ public struct SnapshotFile: Sendable {
     /// is never resident whole, and its hashing goes with the reading. A section without
     /// chunk digests is read and checked whole at once.
     /// - Throws: as `section(_:of:)`, for the digests; `ensure` throws for the bytes.
+    ///
+    /// With `from` above zero, the reading begins at the chunk that holds that offset (for a
+    /// second reader of another part of the section): nothing below that chunk is read, and
+    /// a reader must not read below `from`.
     public func streamedSectionBuffer(
-        _ name: String, of header: Header, releaseStep: Int = SectionBuffer.defaultReleaseStep,
+        _ name: String, of header: Header, from: Int = 0, releaseStep: Int = SectionBuffer.defaultReleaseStep,
         readAhead: Int = SectionBuffer.defaultReadAhead
     ) throws(SnapshotError) -> SectionBuffer {
         guard let (range, digest) = header.sections[name] else { throw .malformed("it has no \(name) section") }
         guard header.sections[SnapshotChunks.companion(of: name)] != nil else {
             return try sectionBuffer(name, of: header, releaseStep: releaseStep)
         }
+        guard from >= 0, from <= range.count else { throw .malformed("section \(name) is read from beyond its end") }
         let digests = try section(SnapshotChunks.companion(of: name), of: header)
         guard SHA256.hash(digests) == digest,
             digests.count == 32 * ((range.count + SnapshotChunks.size - 1) / SnapshotChunks.size)
@@ -439,7 +444,8 @@ public struct SnapshotFile: Sendable {
             throw error
         }
         buffer.streamed = (fd, range.lowerBound, digests)
-        buffer.filled = 0
+        buffer.filled = from / SnapshotChunks.size * SnapshotChunks.size
+        buffer.startRelease(at: buffer.filled)
         buffer.readAhead = max(1, readAhead)
         return buffer
     }
@@ -610,6 +616,13 @@ public final class SectionBuffer: @unchecked Sendable {
             close(fd)
             streamed = nil
         }
+    }
+
+    /// Where pages are handed back from (a buffer read from the middle of its section
+    /// has nothing below where it starts).
+    func startRelease(at offset: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        released = offset / page * page
     }
 
     /// Hands back the whole pages below `offset`, once a reader has moved `releaseStep` past

@@ -147,11 +147,7 @@ extension PeopleRows {
     /// filed before it is known whether the snapshot's lookup can be adopted).
     mutating func indexRows() {
         let rows = self.rows
-        index = RowIndex()
-        index.reserveCapacity(rows.count) { Self.hash(rows[$0].id) }
-        for n in 0..<Int32(rows.count) {
-            index.insert(row: n, hash: Self.hash(rows[n].id)) { Self.hash(rows[$0].id) }
-        }
+        index = RowIndex.ofRows(rows.count) { Self.hash(rows[$0].id) }
     }
 
     /// Takes `index` (the snapshot lookup's table of these rows) as the index: what placing

@@ -200,9 +200,11 @@ public enum ProjectionSnapshot {
     ///   it go back (`SectionBuffer`).
     /// - Parameter readAhead: how far the section is read and checked at least each time the
     ///   reader needs more (`SectionBuffer.ensure`).
+    /// - Parameter parallelFrom: from how many people the tandems are read on another core
+    ///   (tests set 0 and `.max` to have each way).
     public static func model(
         _ file: SnapshotFile, header: SnapshotFile.Header, releaseStep: Int = SectionBuffer.defaultReleaseStep,
-        readAhead: Int = SectionBuffer.defaultReadAhead
+        readAhead: Int = SectionBuffer.defaultReadAhead, parallelFrom: Int = ProjectionSnapshot.parallelFrom
     ) throws(SnapshotError) -> (ProgrammeReadModel, voided: [Int: Int]) {
         // The section is read and checked chunk by chunk as far as the next record may reach,
         // and its pages go back to the system behind the reader: it is never resident whole
@@ -220,23 +222,11 @@ public enum ProjectionSnapshot {
             // (or everything, when the writer could not say).
             let reach = peopleStart == .max || longest == .max ? raw.count : Int(longest) + 16
             try buffer.ensure(Int(peopleStart) + reach)
-            /// A reader at `position` over the bytes checked so far, having checked as far as
-            /// the next record may reach: a record longer than the section says runs past the
-            /// end of what the reader sees, and is refused; nothing unchecked is ever read.
+            let reading = CheckedReading(buffer: buffer, reach: reach)
             @Sendable func window(_ position: Int) throws(SnapshotError) -> SnapshotReader {
-                try buffer.ensure(position + reach)
-                return SnapshotReader(
-                    UnsafeRawBufferPointer(rebasing: buffer.bytes[..<buffer.filled]), position: position)
+                try reading.window(position)
             }
-            /// A count of records: checked against the whole section (not only what the
-            /// reader sees yet), its own bytes read as checked.
-            func count(_ r: inout SnapshotReader) throws(SnapshotError) -> Int {
-                var whole = SnapshotReader(raw, position: r.position)
-                let count = try whole.readCount()
-                r.position = whole.position
-                guard r.position <= buffer.filled else { throw .malformed("a count runs past the end") }
-                return count
-            }
+            func count(_ r: inout SnapshotReader) throws(SnapshotError) -> Int { try reading.count(&r) }
             var r = try window(modelHeaderBytes)
             var model = ProgrammeReadModel()
             let voided = try readPrefix(&r, into: &model)
@@ -270,6 +260,51 @@ public enum ProjectionSnapshot {
             // They are read on a third thread while the people are: reading the people is
             // the slower side, and the thread that files them waits for it half the time.
             let lookup = Prefetched { try? Self.indexes(file, header: header) }
+            if people >= parallelFrom, let split = Self.tandemsStart(file, header: header, people: people) {
+                // The tandems, their goals and check-ins are read from where the lookup says
+                // they begin, on another core, while the people are read and filed here.
+                let tandemRows = model.tandemRows
+                let later = Prefetched {
+                    Result { () throws(SnapshotError) in
+                        try Self.tandems(
+                            file, header: header, from: split.start, count: split.tandems, people: people,
+                            into: tandemRows, reach: reach, releaseStep: releaseStep, readAhead: readAhead)
+                    }
+                }
+                let mine = Result { () throws(SnapshotError) -> Int32 in
+                    var activeTandems: Int32 = -1
+                    for _ in 0..<people {
+                        var checked = try window(r.position)
+                        let record = try model.peopleRows.readRecord(&checked)
+                        r.position = checked.position
+                        activeTandems = max(activeTandems, record.row.activeTandem)
+                        model.peopleRows.append(record, indexed: false)
+                        buffer.release(below: r.position)
+                    }
+                    r = try window(r.position)
+                    guard try count(&r) == split.tandems, r.position == split.start else {
+                        throw .malformed("the tandems do not begin where the lookup says")
+                    }
+                    return activeTandems
+                }
+                // Both sides end before either's error is thrown: the other core's reading
+                // stops on its own, and nothing of it outlives this call.
+                let theirs = later.wait()
+                let activeTandems = try mine.get()
+                let (read, end) = try theirs.get()
+                model.tandemRows = read
+                let tandems = split.tandems
+                guard activeTandems < tandems else { throw .malformed("an active tandem that is not in the snapshot") }
+                if let indexes = lookup.wait(), indexes.people == people, indexes.tandems == tandems {
+                    model.peopleRows.adopt(indexes.peopleIndex)
+                    model.tandemRows.adopt(indexes.tandemIndex)
+                } else {
+                    model.peopleRows.indexRows()
+                    model.tandemRows.indexRows()
+                }
+                guard end == raw.count else { throw .malformed("bytes after the model") }
+                return (model, voided)
+            }
             // People first, then their tandems, each record read on another thread while the
             // one before is filed here. The reading side keeps its own copy of the tables'
             // dictionaries (taken before the rows grow, so that nothing large is shared).
@@ -323,32 +358,114 @@ public enum ProjectionSnapshot {
                     assert(model.peopleRows.row(of: model.peopleRows.rows[n].id) == n, "a row the index misses")
                 }
             #endif
-            r = try window(r.position)
-            for _ in 0..<(try count(&r)) {
-                r = try window(r.position)
-                let row = try r.readInt()
-                guard row >= 0, row < tandems, model.tandemRows.row(Int32(row)).firstGoal < 0 else {
-                    throw .malformed("goals of an unknown tandem, or listed twice")
-                }
-                try model.tandemRows.readGoals(&r, into: Int32(row))
-                buffer.release(below: r.position)
-            }
-            r = try window(r.position)
-            for _ in 0..<(try count(&r)) {
-                r = try window(r.position)
-                let row = try r.readInt()
-                guard row >= 0, row < tandems, model.tandemRows.row(Int32(row)).lastCheckIn < 0 else {
-                    throw .malformed("check-ins of an unknown tandem, or listed twice")
-                }
-                try model.tandemRows.readCheckIns(&r, into: Int32(row)) { person throws(SnapshotError) in
-                    guard person >= 0, person < people else { throw .malformed("a check-in by someone unknown") }
-                    return Int32(person)
-                }
-                buffer.release(below: r.position)
-            }
+            try readGoalsAndCheckIns(&r, into: &model.tandemRows, people: people, reading: reading)
             guard r.position == raw.count else { throw .malformed("bytes after the model") }
             return (model, voided)
         }.get()
+    }
+
+    /// Reading a section record by record as it is streamed in: each reader sees the bytes
+    /// checked so far, having checked as far as the next record may reach (`reach`), so a
+    /// record longer than the section says runs past the end of what it sees and is refused;
+    /// nothing unchecked is ever read.
+    struct CheckedReading: Sendable {
+        let buffer: SectionBuffer
+        let reach: Int
+
+        /// A reader at `position`.
+        func window(_ position: Int) throws(SnapshotError) -> SnapshotReader {
+            try buffer.ensure(position + reach)
+            return SnapshotReader(UnsafeRawBufferPointer(rebasing: buffer.bytes[..<buffer.filled]), position: position)
+        }
+
+        /// A count of records: checked against the whole section (not only what the reader
+        /// sees yet), its own bytes read as checked.
+        func count(_ r: inout SnapshotReader) throws(SnapshotError) -> Int {
+            var whole = SnapshotReader(buffer.bytes, position: r.position)
+            let count = try whole.readCount()
+            r.position = whole.position
+            guard r.position <= buffer.filled else { throw .malformed("a count runs past the end") }
+            return count
+        }
+    }
+
+    /// Reads the goals and the check-ins that follow the tandems into `rows`.
+    /// - Throws: `SnapshotError.malformed`.
+    static func readGoalsAndCheckIns(
+        _ r: inout SnapshotReader, into rows: inout TandemRows, people: Int, reading: CheckedReading
+    ) throws(SnapshotError) {
+        let tandems = rows.count
+        r = try reading.window(r.position)
+        for _ in 0..<(try reading.count(&r)) {
+            r = try reading.window(r.position)
+            let row = try r.readInt()
+            guard row >= 0, row < tandems, rows.row(Int32(row)).firstGoal < 0 else {
+                throw .malformed("goals of an unknown tandem, or listed twice")
+            }
+            try rows.readGoals(&r, into: Int32(row))
+            reading.buffer.release(below: r.position)
+        }
+        r = try reading.window(r.position)
+        for _ in 0..<(try reading.count(&r)) {
+            r = try reading.window(r.position)
+            let row = try r.readInt()
+            guard row >= 0, row < tandems, rows.row(Int32(row)).lastCheckIn < 0 else {
+                throw .malformed("check-ins of an unknown tandem, or listed twice")
+            }
+            try rows.readCheckIns(&r, into: Int32(row)) { person throws(SnapshotError) in
+                guard person >= 0, person < people else { throw .malformed("a check-in by someone unknown") }
+                return Int32(person)
+            }
+            reading.buffer.release(below: r.position)
+        }
+    }
+
+    /// From how many people on a load reads the tandems on another core (below, the
+    /// thread's start costs more than it saves).
+    public static let parallelFrom = 1 << 14
+
+    /// Where the first tandem's record begins and how many tandems there are, from the
+    /// lookup; nil without a lookup that fits `people`. The load checks both against the
+    /// model itself once it has read the people.
+    static func tandemsStart(
+        _ file: SnapshotFile, header: SnapshotFile.Header, people: Int
+    ) -> (start: Int, tandems: Int)? {
+        guard let map = try? MappedFile(path: file.path),
+            let section = try? VerifiedSection("lookup", of: header, in: file, map: map),
+            let lookup = try? SnapshotLookup.Reader(section), lookup.people == people, lookup.tandems > 0,
+            let start = try? lookup.tandemStart(0)
+        else { return nil }
+        return (start, lookup.tandems)
+    }
+
+    /// Reads `count` tandems from `start` in the model section (checking as far as `reach`
+    /// past each record, as the load does), then their goals and check-ins, into `rows` (unindexed), with a
+    /// streamed reading of its own.
+    /// - Returns: the rows, and where the section's reading ended.
+    /// - Throws: `SnapshotError.malformed`.
+    static func tandems(
+        _ file: SnapshotFile, header: SnapshotFile.Header, from start: Int, count: Int, people: Int,
+        into rows: TandemRows, reach: Int, releaseStep: Int, readAhead: Int
+    ) throws(SnapshotError) -> (TandemRows, end: Int) {
+        // The section's header (the longest record) lies below `start`, where this reading
+        // does not go: the reach comes from the load that read it.
+        let buffer = try file.streamedSectionBuffer(
+            "model", of: header, from: start, releaseStep: releaseStep, readAhead: readAhead)
+        let reading = CheckedReading(buffer: buffer, reach: reach)
+        var rows = rows
+        var r = try reading.window(start)
+        for _ in 0..<count {
+            var checked = try reading.window(r.position)
+            let record = try rows.readRecord(&checked)
+            r.position = checked.position
+            guard record.row.mentor >= 0, record.row.mentor < people, record.row.mentee >= 0,
+                record.row.mentee < people
+            else { throw .malformed("a tandem member who is not in the snapshot") }
+            rows.append(record, indexed: false)
+            buffer.release(below: r.position)
+        }
+        try readGoalsAndCheckIns(&r, into: &rows, people: people, reading: reading)
+        return (rows, r.position)
     }
 
     /// The people's and the tandems' indexes from the lookup section, and how many rows

@@ -84,6 +84,15 @@ struct RowIndex: Sendable, Equatable {
         used += 1
     }
 
+    /// The index of rows `0..<count`, each placed in order: what inserting every row one by
+    /// one builds.
+    static func ofRows(_ count: Int, hash: (Int32) -> Int) -> RowIndex {
+        var index = RowIndex()
+        index.reserveCapacity(count, hashOfRow: hash)
+        for n in 0..<Int32(count) { index.insert(row: n, hash: hash(n), hashOfRow: hash) }
+        return index
+    }
+
     /// Room for `count` rows without growing.
     mutating func reserveCapacity(_ count: Int, hashOfRow: (Int32) -> Int) {
         while count * 4 > slots.count * 3 { grow(hashOfRow) }

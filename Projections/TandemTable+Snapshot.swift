@@ -127,6 +127,13 @@ extension TandemRows {
         return number
     }
 
+    /// Indexes every row, in order: what appending each with `indexed: true` builds (rows
+    /// filed before it is known whether the snapshot's lookup can be adopted).
+    mutating func indexRows() {
+        let rows = self.rows
+        index = RowIndex.ofRows(rows.count) { Self.hash(rows[$0].id) }
+    }
+
     /// Takes `index` (the snapshot lookup's table of these rows) as the index: what placing
     /// every row again would build.
     mutating func adopt(_ index: RowIndex) {

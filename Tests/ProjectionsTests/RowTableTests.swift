@@ -160,11 +160,17 @@ struct RowTableTests {
         return (model, file)
     }
 
-    @Test("a large read model reads back from its snapshot equal, in the same order")
-    func largeModelSnapshot() throws {
+    /// From how many people a load reads the tandems on another core: from none, or never.
+    static func parallelFrom(_ apart: Bool) -> Int { apart ? 0 : .max }
+
+    @Test(
+        "a large read model reads back from its snapshot equal, in the same order, its tandems read apart or after the people",
+        arguments: [true, false])
+    func largeModelSnapshot(apart: Bool) throws {
         let directory = TemporaryDirectory()
         let (model, file) = try Self.largeSnapshot(in: directory)
-        let (readBack, _) = try ProjectionSnapshot.model(file, header: try ProjectionSnapshot.header(file))
+        let (readBack, _) = try ProjectionSnapshot.model(
+            file, header: try ProjectionSnapshot.header(file), parallelFrom: Self.parallelFrom(apart))
         #expect(readBack == model)
         #expect(readBack.people.values.map(\.id) == model.people.values.map(\.id))
         #expect(readBack.tandems.values.map(\.id) == model.tandems.values.map(\.id))
@@ -334,8 +340,9 @@ struct RowTableTests {
         }
     }
 
-    @Test("a damaged lookup leaves the load to place every row itself, with the same answers")
-    func damagedLookupIsNotAdopted() throws {
+    @Test(
+        "a damaged lookup leaves the load to place every row itself, with the same answers", arguments: [true, false])
+    func damagedLookupIsNotAdopted(apart: Bool) throws {
         let directory = TemporaryDirectory()
         let (model, file) = try Self.largeSnapshot(in: directory)
         let header = try ProjectionSnapshot.header(file)
@@ -348,18 +355,21 @@ struct RowTableTests {
         bytes[lookup.lowerBound + slotsStart + 4 * SnapshotLookup.slotCount(for: people)] ^= 0x40
         try FileSystem.replaceAtomically(file.path, with: bytes)
         #expect(throws: SnapshotError.self) { try ProjectionSnapshot.indexes(file, header: header) }
-        let (readBack, _) = try ProjectionSnapshot.model(file, header: header)
+        let (readBack, _) = try ProjectionSnapshot.model(file, header: header, parallelFrom: Self.parallelFrom(apart))
         #expect(readBack == model)
         #expect(readBack.peopleRows.index == model.peopleRows.index)
         #expect(readBack.tandemRows.index == model.tandemRows.index)
     }
 
-    @Test("a large read model reads back equal when the section's pages go back after every page read")
-    func largeModelReleasingPages() throws {
+    @Test(
+        "a large read model reads back equal when the section's pages go back after every page read",
+        arguments: [true, false])
+    func largeModelReleasingPages(apart: Bool) throws {
         let directory = TemporaryDirectory()
         let (model, file) = try Self.largeSnapshot(in: directory)
         let (readBack, _) = try ProjectionSnapshot.model(
-            file, header: try ProjectionSnapshot.header(file), releaseStep: 4096)
+            file, header: try ProjectionSnapshot.header(file), releaseStep: 4096, parallelFrom: Self.parallelFrom(apart)
+        )
         #expect(readBack == model)
         #expect(readBack.people.values.map(\.id) == model.people.values.map(\.id))
     }
@@ -425,9 +435,10 @@ struct RowTableTests {
     }
 
     @Test(
-        "a whole model read from a streamed section is refused for damage at its end, and for a record longer than it says"
-    )
-    func streamedModelDamage() throws {
+        "a whole model read from a streamed section is refused for damage at its end, and for a record longer than it says",
+        arguments: [true, false])
+    func streamedModelDamage(apart: Bool) throws {
+        let from = Self.parallelFrom(apart)
         let directory = TemporaryDirectory()
         let (model, file) = try Self.largeSnapshot(in: directory)
         let header = try ProjectionSnapshot.header(file)
@@ -437,7 +448,18 @@ struct RowTableTests {
         var damaged = pristine
         damaged[model_.upperBound - 1] ^= 1
         Files.write(file.path, damaged)
-        #expect(throws: SnapshotError.self) { _ = try ProjectionSnapshot.model(file, header: header) }
+        #expect(throws: SnapshotError.self) {
+            _ = try ProjectionSnapshot.model(file, header: header, parallelFrom: from)
+        }
+        // A byte anywhere along it: among the people, the tandems, the goals or the check-ins.
+        for tenth in 1...9 {
+            var damaged = pristine
+            damaged[model_.lowerBound + model_.count * tenth / 10] ^= 0x20
+            Files.write(file.path, damaged)
+            #expect(throws: SnapshotError.self, "damage \(tenth)/10 along the section") {
+                _ = try ProjectionSnapshot.model(file, header: header, parallelFrom: from)
+            }
+        }
         // A section that says its longest record is one byte long, with digests that fit: the
         // load never reads past what it checked, so it refuses (a record crosses a chunk) rather
         // than read what it did not check.
@@ -456,14 +478,14 @@ struct RowTableTests {
         let chunk = SnapshotChunks.size
         #expect(try file.section("model", of: rewritten).count > 4 * chunk, "records cross chunks")
         #expect(throws: SnapshotError.self) {
-            _ = try ProjectionSnapshot.model(file, header: rewritten, readAhead: chunk)
+            _ = try ProjectionSnapshot.model(file, header: rewritten, readAhead: chunk, parallelFrom: from)
         }
         // Read ahead far enough, everything read was checked: the same model, whatever it says.
-        #expect(try ProjectionSnapshot.model(file, header: rewritten).0 == model)
+        #expect(try ProjectionSnapshot.model(file, header: rewritten, parallelFrom: from).0 == model)
         // Written again as it was, it reads back whole, a chunk ahead at a time too.
         Files.write(file.path, pristine)
-        #expect(try ProjectionSnapshot.model(file, header: header, readAhead: chunk).0 == model)
-        #expect(try ProjectionSnapshot.model(file, header: header).0 == model)
+        #expect(try ProjectionSnapshot.model(file, header: header, readAhead: chunk, parallelFrom: from).0 == model)
+        #expect(try ProjectionSnapshot.model(file, header: header, parallelFrom: from).0 == model)
     }
 }
 
