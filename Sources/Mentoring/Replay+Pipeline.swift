@@ -70,6 +70,9 @@ package final class BatchChannel<Item: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// How many batches are sent and not yet received.
+    package var waiting: Int { state.withLock { $0.batches.count } }
+
     /// The consumer stops early: the producer's next `send` returns false.
     package func cancel() {
         state.withLock { $0.cancelled = true }
@@ -81,11 +84,48 @@ package final class BatchChannel<Item: Sendable>: @unchecked Sendable {
 /// What the reading thread hands to the fold for each line.
 struct DecodedLine: Sendable {
     /// The event; nil for a line the window leaves out before decoding (`--as-of`), which
-    /// still moves the head.
+    /// still moves the head, and for a line left for the folding thread to decode.
     var recorded: RecordedEvent?
     var seq: Int
     /// The line's hash digits, kept only for the last line of a batch (the head).
     var hashHex: [UInt8]?
+    /// Where the line's bytes are in its batch's `undecoded`, when the folding thread
+    /// decodes it.
+    var undecoded: Range<Int>? = nil
+}
+
+/// A batch of lines as the reading thread hands it over: decoded there, or (some of them)
+/// copied for the folding thread to decode.
+struct LineBatch: Sendable {
+    var lines: [DecodedLine] = []
+    /// The bytes of the lines left undecoded, back to back.
+    var undecoded: [UInt8] = []
+}
+
+/// Which batches the folding thread decodes itself.
+package enum DecodeSharing: Sendable {
+    /// A batch is handed over undecoded when at most the one just sent is waiting for the
+    /// fold: the folding thread, about to be idle otherwise, decodes it while the reading
+    /// thread reads on. When decoding
+    /// is the slower side, both cores decode; when folding is, the reading thread decodes
+    /// everything, as before.
+    case adaptive
+    /// The reading thread decodes every line.
+    case never
+    /// The folding thread decodes every line (tests).
+    case always
+    /// Every other batch (tests).
+    case alternate
+
+    /// Whether batch number `batch` goes over undecoded, with `waiting` batches unread.
+    func leavesUndecoded(batch: Int, waiting: Int) -> Bool {
+        switch self {
+        case .adaptive: waiting <= 1
+        case .never: false
+        case .always: true
+        case .alternate: batch % 2 == 1
+        }
+    }
 }
 
 /// Lets a line source be read on the producer thread while the caller waits for its
@@ -104,23 +144,38 @@ extension Replay {
     /// `beforeFolding` runs on this thread once the reading has started (the vault's
     /// traits load meanwhile).
     /// `runs`, when given, are the only lines read (ascending), each run found by its seq;
-    /// `observe` sees every line read, on the reading thread.
+    /// `observe` sees every line read, on the reading thread. `sharing` says which batches
+    /// (of `batchSize` lines) this thread decodes itself; tests force each way.
     static func pipelined(
         _ source: any LineSource, window: ReplayWindow, runs: [ClosedRange<Int>]? = nil,
-        observe: LineObserver? = nil, beforeFolding: () throws -> Void = {},
-        _ body: (RecordedEvent) throws -> Void
+        observe: LineObserver? = nil, sharing: DecodeSharing = .adaptive, batchSize: Int = 2048,
+        beforeFolding: () throws -> Void = {}, _ body: (RecordedEvent) throws -> Void
     ) throws -> LogHead {
         // Up to 16 batches (about 33,000 events, some 10 MB) may wait: the reader gets a
         // head start while the vault loads, and memory stays small (a deeper queue filled
         // up during a long vault load and cost 40 MB for no gain).
-        let channel = BatchChannel<DecodedLine>(capacity: 16)
+        let channel = BatchChannel<LineBatch>(capacity: 16)
         let box = UncheckedSource(source: source)
-        let batchSize = 2048
         DispatchQueue.global().async {
             var decoder = EventDecoder()
-            var batch: [DecodedLine] = []
-            batch.reserveCapacity(batchSize)
-            var last: (line: Int, hex: [UInt8])?
+            var batch = LineBatch()
+            batch.lines.reserveCapacity(batchSize)
+            var batches = 0
+            // Whether the batch being filled goes over undecoded.
+            var handingOver = sharing.leavesUndecoded(batch: 0, waiting: 0)
+            // The last line's hash digits, copied into the batch when it is sent.
+            var lastHex: [UInt8] = []
+            lastHex.reserveCapacity(64)
+            func send() -> Bool {
+                guard !batch.lines.isEmpty else { return true }
+                batch.lines[batch.lines.count - 1].hashHex = lastHex
+                let sent = channel.send([batch])
+                batch.lines.removeAll(keepingCapacity: true)
+                batch.undecoded = []
+                batches += 1
+                handingOver = sharing.leavesUndecoded(batch: batches, waiting: channel.waiting)
+                return sent
+            }
             do {
                 func lines(_ body: (LogLine) throws -> Void) throws {
                     if let runs {
@@ -136,36 +191,50 @@ extension Replay {
                     // An event about a day after `--as-of` is not folded: not decoding it
                     // saves most of its cost (the fold would skip it anyway).
                     if let asOf = window.asOf, Self.datedAfter(line, asOf) {
-                        batch.append(DecodedLine(recorded: nil, seq: line.seq, hashHex: nil))
+                        batch.lines.append(DecodedLine(recorded: nil, seq: line.seq, hashHex: nil))
+                    } else if handingOver {
+                        let start = batch.undecoded.count
+                        batch.undecoded.append(contentsOf: line.bytes)
+                        batch.lines.append(
+                            DecodedLine(
+                                recorded: nil, seq: line.seq, hashHex: nil, undecoded: start..<batch.undecoded.count))
                     } else {
-                        batch.append(DecodedLine(recorded: try decoder.decode(line), seq: line.seq, hashHex: nil))
+                        batch.lines.append(DecodedLine(recorded: try decoder.decode(line), seq: line.seq, hashHex: nil))
                     }
-                    last = (batch.count - 1, Array(line.hashHex))
-                    if batch.count == batchSize {
-                        batch[last!.line].hashHex = last!.hex
-                        guard channel.send(batch) else { throw StopReading() }
-                        batch.removeAll(keepingCapacity: true)
-                    }
+                    lastHex.removeAll(keepingCapacity: true)
+                    lastHex.append(contentsOf: line.hashHex)
+                    if batch.lines.count == batchSize, !send() { throw StopReading() }
                 }
-                if !batch.isEmpty, let last { batch[last.line].hashHex = last.hex }
-                if !batch.isEmpty { _ = channel.send(batch) }
+                _ = send()
                 channel.finish(nil)
             } catch is StopReading {
-                if !batch.isEmpty, let last { batch[last.line].hashHex = last.hex }
-                if !batch.isEmpty { _ = channel.send(batch) }
+                _ = send()
                 channel.finish(nil)
             } catch {
                 channel.finish(error)
             }
         }
         var head = LogHead.empty
+        var decoder = EventDecoder()
         do {
             try beforeFolding()
-            while let batch = try channel.receive() {
-                for item in batch {
-                    if let recorded = item.recorded { try body(recorded) }
-                    if let hex = item.hashHex {
-                        head = LogHead(seq: item.seq, hash: hex.withUnsafeBytes { SHA256Digest(hexBytes: $0)! })
+            while let batches = try channel.receive() {
+                for batch in batches {
+                    for item in batch.lines {
+                        if let recorded = item.recorded {
+                            try body(recorded)
+                        } else if let range = item.undecoded {
+                            let recorded = try batch.undecoded.withUnsafeBytes { bytes in
+                                try decoder.decode(
+                                    LogLine(
+                                        bytes: UnsafeRawBufferPointer(rebasing: bytes[range]), offset: 0, seq: item.seq)
+                                )
+                            }
+                            try body(recorded)
+                        }
+                        if let hex = item.hashHex {
+                            head = LogHead(seq: item.seq, hash: hex.withUnsafeBytes { SHA256Digest(hexBytes: $0)! })
+                        }
                     }
                 }
             }
