@@ -90,22 +90,27 @@ public final class SnapshotSections {
         end += raw.count
     }
 
-    /// Begins a chunked section that is written as it is made: the maker writes into a
-    /// `SnapshotWriter` and hands it to `spill` now and then, and to `finish` at the end.
-    public func stream(_ name: String) -> StreamedSection {
+    /// Begins a section that is written as it is made: the maker writes into a
+    /// `SnapshotWriter` and hands it to `spill` now and then, and to `finish` at the end. A
+    /// `chunked` one gets a digest per chunk (`SnapshotChunks`); another, one digest of the
+    /// whole, computed as it goes.
+    public func stream(_ name: String, chunked: Bool = true) -> StreamedSection {
         precondition(!streaming, "a streamed section begun while another is being written")
         streaming = true
-        return StreamedSection(name: name, start: end, sections: self)
+        return StreamedSection(name: name, start: end, sections: self, chunked: chunked)
     }
 
-    /// A chunked section written as it is made. Its first chunk stays in memory until the
-    /// end, so that a count or an offset known only then can be written into it
+    /// A section written as it is made. A chunked one keeps its first chunk in memory until
+    /// the end, so that a count or an offset known only then can be written into it
     /// (`finish(_:patching:)`); every other chunk is hashed (on every core) and written as
-    /// soon as it is whole.
+    /// soon as it is whole. Another is hashed whole as it is written, and nothing can be
+    /// written into it afterwards.
     public final class StreamedSection {
         let name: String
         let start: Int
         let sections: SnapshotSections
+        /// The whole section's digest so far; nil for a chunked section.
+        private var whole: SHA256?
         /// The first chunk (shorter if the section is).
         private var first: [UInt8]?
         /// The digests of the chunks after the first, and how many bytes they hold.
@@ -119,10 +124,11 @@ public final class SnapshotSections {
         /// Four megabytes: sixteen chunks, hashed on every core at once.
         public static let defaultSpillAt = 1 << 22
 
-        init(name: String, start: Int, sections: SnapshotSections) {
+        init(name: String, start: Int, sections: SnapshotSections, chunked: Bool) {
             self.name = name
             self.start = start
             self.sections = sections
+            whole = chunked ? nil : SHA256()
         }
 
         /// Writes out the whole chunks `writer` holds, if it holds at least `spillAt` bytes;
@@ -136,6 +142,17 @@ public final class SnapshotSections {
 
         private func take(_ writer: inout SnapshotWriter, all: Bool) throws(SystemError) {
             precondition(!finished, "a streamed section was written to after it was finished")
+            if whole != nil {
+                try writer.bytes.withUnsafeBytes { raw in
+                    Result { () throws(SystemError) in
+                        whole!.update(raw)
+                        try sections.write(raw, at: start + written)
+                    }
+                }.get()
+                written += writer.bytes.count
+                writer.handOff(writer.bytes.count)
+                return
+            }
             let size = SnapshotChunks.size
             var from = 0
             if first == nil {
@@ -168,6 +185,14 @@ public final class SnapshotSections {
         {
             try take(&writer, all: true)
             finished = true
+            if var whole {
+                precondition(patches.isEmpty, "a patch of a section hashed as it was written")
+                sections.entries.append(
+                    SnapshotFile.Entry(name: name, start: start, count: written, digest: whole.finalize()))
+                sections.end = start + written
+                sections.streaming = false
+                return
+            }
             var first = self.first ?? []
             for patch in patches {
                 precondition(patch.at >= 0 && patch.at + 4 <= first.count, "a patch outside the first chunk")

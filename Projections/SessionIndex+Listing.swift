@@ -54,7 +54,7 @@ extension SessionIndex {
         /// - Throws: `SnapshotError` for a malformed record.
         public init(_ sections: Sections) throws {
             try self.init(
-                storage: Storage(owned: sections.byTandem),
+                storage: Storage(owned: try sections.byTandemBytes()),
                 tables: Tables(programmes: sections.programmes, topics: sections.topics))
         }
 

@@ -283,13 +283,15 @@ public struct QueryService: Sendable {
                     }
                     result.fold.sessionIndex = nil
                     var figures: [ProgrammeID: StatsQuery.Figures]?
+                    var indexWritten = false
                     if let end {
                         figures = try? ProjectionSnapshot.write(
                             result.fold, voided: result.voided, head: result.head, logEnd: end, vaultSize: vault.size,
                             to: file)
                         if let sessions {
-                            try? SessionIndex.write(
-                                sessions, head: result.head, logEnd: end, vaultSize: vault.size, to: index)
+                            indexWritten =
+                                (try? SessionIndex.write(
+                                    sessions, head: result.head, logEnd: end, vaultSize: vault.size, to: index)) != nil
                         }
                     }
                     var input = QueryInput(
@@ -298,7 +300,13 @@ public struct QueryService: Sendable {
                         if !restarted, end == nil, let listed {
                             input.sessionListing = listed
                         } else {
-                            guard let sessions, let found = try? SessionIndex.Listing(sessions) else {
+                            // Listed from the index just written (mapped) rather than merged
+                            // again in memory; from the sections when it could not be written.
+                            let written = indexWritten ? try? SessionIndex.header(index) : nil
+                            guard let sessions,
+                                let found = try? written.map({ try SessionIndex.Listing(index, header: $0) })
+                                    ?? SessionIndex.Listing(sessions)
+                            else {
                                 return try replayed()
                             }
                             input.sessionListing = found

@@ -350,6 +350,71 @@ struct StreamedSnapshotTests {
         #expect(buffer.bytes.elementsEqual(data), "the section read as a checkpoint load reads it")
     }
 
+    /// A keyed section of `count` records with distinct keys and payloads of random lengths.
+    static func keyedRecords(_ count: Int, generator: inout SeededGenerator) -> [(key: [UInt8], payload: [UInt8])] {
+        let numbers = Set((0..<(count * 3)).shuffled(using: &generator).prefix(count))
+        return numbers.map { n in
+            (
+                Array("key-\(n)".utf8),
+                (0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator)
+                }
+            )
+        }
+    }
+
+    @Test(
+        "a keyed section merged straight into the file is the one merged in memory, byte for byte",
+        arguments: 0..<8)
+    func streamedMerge(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        var generator = SeededGenerator(seed: UInt64(seed) &+ 300)
+        let old = KeyedSection.build(Self.keyedRecords([0, 1, 40, 3_000][seed % 4], generator: &generator))
+        let existing = try old.withUnsafeBytes { raw in
+            try (0..<KeyedSection.count(in: raw)).map { Array(try KeyedSection.record($0, in: raw).key) }
+        }
+        // Replacements of records there (the first and the last among them), and new keys
+        // sorting before, among and after them; none for every fourth seed.
+        var changed: [(key: [UInt8], payload: [UInt8])] = []
+        if seed % 4 != 3 {
+            for key in existing.shuffled(using: &generator).prefix(5)
+                + [existing.first, existing.last].compactMap({ $0 })
+            {
+                if !changed.contains(where: { $0.key == key }) { changed.append((key, [UInt8(seed), 1, 2])) }
+            }
+            for key in ["a", "key-", "key-5x", "zzz"] { changed.append((Array(key.utf8), Array(key.utf8))) }
+        }
+        let expected = try old.withUnsafeBytes { try KeyedSection.merge($0, changed: changed) }
+        let file = SnapshotFile(path: directory.appending("keyed.snapshot"))
+        try file.write(kind: "test", schema: 1, head: LogHead(seq: 1, hash: .zero), logEnd: 1, vaultSize: 0) {
+            sections in
+            let section = sections.stream("keyed", chunked: false)
+            section.spillAt = 1_000
+            try old.withUnsafeBytes { try KeyedSection.merge($0, changed: changed, into: section) }
+        }
+        let written = try file.section("keyed", of: try file.header())
+        #expect(written == expected, "seed \(seed): \(written.count) bytes against \(expected.count)")
+    }
+
+    @Test("a damaged record of the old section fails the merge, and the file it would replace stays")
+    func streamedMergeOfDamage() throws {
+        let directory = TemporaryDirectory()
+        var generator = SeededGenerator(seed: 77)
+        var old = KeyedSection.build(Self.keyedRecords(500, generator: &generator))
+        old[old.count / 2] ^= 0x01
+        let file = SnapshotFile(path: directory.appending("keyed.snapshot"))
+        let head = LogHead(seq: 1, hash: .zero)
+        try file.write(kind: "test", schema: 1, head: head, logEnd: 1, vaultSize: 0) { try $0.add("kept", [7]) }
+        #expect(throws: SnapshotError.self) {
+            try file.write(kind: "test", schema: 1, head: head, logEnd: 1, vaultSize: 0) { sections in
+                try old.withUnsafeBytes {
+                    try KeyedSection.merge($0, changed: [], into: sections.stream("keyed", chunked: false))
+                }
+            }
+        }
+        #expect(try file.section("kept", of: try file.header()) == [7])
+        #expect(try FileSystem.contents(of: directory.path) == ["keyed.snapshot"], "no temporary file is left")
+    }
+
     @Test("a header too large for its room is refused, and the file it would replace stays")
     func oversizedHeader() throws {
         let directory = TemporaryDirectory()
