@@ -772,7 +772,9 @@ public enum KeyedSection {
 
 extension KeyedSection {
     /// A new section: the records of `old`, with those whose key is in `changed` replaced
-    /// (or added). Unchanged records are copied as bytes, never decoded.
+    /// (or added). Unchanged records are copied as bytes, never decoded. Held whole in
+    /// memory: what a listing made in memory needs; a snapshot being written merges straight
+    /// into its file instead (`merge(_:changed:into:)`).
     /// - Complexity: O(old section + changed · log changed).
     public static func merge(
         _ old: UnsafeRawBufferPointer, changed: [(key: [UInt8], payload: [UInt8])]

@@ -52,8 +52,9 @@ public enum ProjectionSnapshot {
             write(.object(f.stats), into: &figures)
         }
         // The model goes to the file as it is written, a few megabytes at a time: on the
-        // 10M store it is 140 MB, which a checkpoint saved on the way to an answer held
-        // beside the model itself (a 3.6 s, 520 MB question instead of 1.4 s and 250 MB).
+        // 10M store its section is 140 MB (and the lookup's 50 MB), which a question saving a
+        // checkpoint on the way to its answer held beside the model itself (545 MB; 304 MB
+        // streamed).
         try file.write(kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize) { sections in
             try sections.add("figures", figures.bytes)
             let section = sections.stream("model")
