@@ -39,7 +39,8 @@ enum SnapshotLookup {
         var prefixEnd: UInt32 = 0
 
         /// Writes the section's 32-bit words (little-endian, as this platform stores them:
-        /// Linux on x86-64 and arm64) into `section` through `w`, given each row's id. The
+        /// Linux on x86-64 and arm64) into `section` through `w`, given each row's id and,
+        /// when they are at hand, the rows' indexes (whose tables the lookup's are). The
         /// offsets collected are let go as they are written, and the words go to the file a
         /// megabyte at a time: the section is 50 MB on the 10M store, and a checkpoint is
         /// written beside the whole model.
@@ -47,8 +48,8 @@ enum SnapshotLookup {
         /// - Throws: `SystemError` from writing.
         mutating func write(
             into section: SnapshotSections.StreamedSection, through w: inout SnapshotWriter,
-            modelSize: Int, people: Int, tandems: Int, personID: (Int) -> String, tandemID: (Int) -> String,
-            members: (Int) -> (mentor: Int32, mentee: Int32)
+            modelSize: Int, people: Int, tandems: Int, indexes: (people: RowIndex, tandems: RowIndex)?,
+            personID: (Int) -> String, tandemID: (Int) -> String, members: (Int) -> (mentor: Int32, mentee: Int32)
         ) throws(SystemError) {
             precondition(modelSize < Int(UInt32.max), "a lookup of a model section of 4 GiB or more")
             /// Writes an array's bytes a megabyte at a time.
@@ -72,19 +73,28 @@ enum SnapshotLookup {
             try put([UInt32(modelSize)])
             try put(goalStarts)
             goalStarts = []
-            func putSlots(count: Int, slotCount: Int, id: (Int) -> String) throws(SystemError) {
-                var slots = [UInt64](repeating: 0, count: slotCount)
-                for row in 0..<count {
-                    let h = StableHash.fnv1a(id(row))
-                    var slot = Int(truncatingIfNeeded: h) & (slotCount - 1)
-                    while slots[slot] != 0 { slot = (slot + 1) & (slotCount - 1) }
-                    slots[slot] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(row + 1)
+            func putSlots(count: Int, slotCount: Int, index: RowIndex?, id: (Int) -> String) throws(SystemError) {
+                let slots: [UInt64]
+                if let index, index.slotCount == slotCount {
+                    // The rows' index is this table already (the same hashes placed in the same
+                    // order): only each row's high bits are needed, read in row order, instead
+                    // of placing every row again at random.
+                    slots = index.lookupEntries(highBits: (0..<count).map { UInt32(StableHash.fnv1a(id($0)) >> 32) })
+                } else {
+                    var placed = [UInt64](repeating: 0, count: slotCount)
+                    for row in 0..<count {
+                        let h = StableHash.fnv1a(id(row))
+                        var slot = Int(truncatingIfNeeded: h) & (slotCount - 1)
+                        while placed[slot] != 0 { slot = (slot + 1) & (slotCount - 1) }
+                        placed[slot] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(row + 1)
+                    }
+                    slots = placed
                 }
                 // Each slot as two words, low then high: the bytes of a little-endian UInt64.
                 try put(slots)
             }
-            try putSlots(count: people, slotCount: peopleSlots, id: personID)
-            try putSlots(count: tandems, slotCount: tandemSlots, id: tandemID)
+            try putSlots(count: people, slotCount: peopleSlots, index: indexes?.people, id: personID)
+            try putSlots(count: tandems, slotCount: tandemSlots, index: indexes?.tandems, id: tandemID)
             // Each person's tandems, by counting then placing.
             var starts = [UInt32](repeating: 0, count: people + 1)
             for row in 0..<tandems {

@@ -35,13 +35,15 @@ public enum ProjectionSnapshot {
     }
 
     /// Writes a model folded from the whole log up to `head`, which ends at byte `logEnd`.
+    /// - Parameter lookupFromIndexes: whether the lookup's id tables are taken from the
+    ///   rows' indexes (the same tables) rather than placed again (tests compare the two).
     /// - Returns: each programme's headline figures, as written: a query that needs them
     ///   need not compute them again.
     /// - Throws: `SystemError`.
     @discardableResult
     public static func write(
         _ model: ProgrammeReadModel, voided: [Int: Int], head: LogHead, logEnd: Int, vaultSize: Int,
-        to file: SnapshotFile
+        to file: SnapshotFile, lookupFromIndexes: Bool = true
     ) throws -> [ProgrammeID: StatsQuery.Figures] {
         var figures = SnapshotWriter()
         var computed: [ProgrammeID: StatsQuery.Figures] = [:]
@@ -186,6 +188,7 @@ public enum ProjectionSnapshot {
                 try lookup.write(
                     into: table, through: &words, modelSize: modelSize, people: model.people.count,
                     tandems: model.tandems.count,
+                    indexes: lookupFromIndexes ? (model.peopleRows.index, model.tandemRows.index) : nil,
                     personID: { model.peopleRows.id(ofRow: Int32($0)).rawValue },
                     tandemID: { model.tandemRows.id(ofRow: Int32($0)).rawValue },
                     members: {

@@ -93,6 +93,16 @@ struct RowIndex: Sendable, Equatable {
         return index
     }
 
+    /// How many slots the table has.
+    var slotCount: Int { slots.count }
+
+    /// The table as the snapshot lookup stores it (`SnapshotLookup`): per slot, the high 32
+    /// bits of its row's hash over the row + 1 in the low 32, or 0 when empty. `highBits`
+    /// holds each row's high 32 bits, by row.
+    func lookupEntries(highBits: [UInt32]) -> [UInt64] {
+        slots.map { row in row < 0 ? 0 : UInt64(highBits[Int(row)]) << 32 | UInt64(row + 1) }
+    }
+
     /// Room for `count` rows without growing.
     mutating func reserveCapacity(_ count: Int, hashOfRow: (Int32) -> Int) {
         while count * 4 > slots.count * 3 { grow(hashOfRow) }

@@ -340,6 +340,30 @@ struct RowTableTests {
         }
     }
 
+    @Test("the lookup's id tables taken from the rows' indexes are the tables placed again, byte for byte")
+    func lookupFromIndexes() throws {
+        let directory = TemporaryDirectory()
+        let model = Self.largeModel()
+        var files: [[UInt8]] = []
+        for fromIndexes in [true, false] {
+            let file = SnapshotFile(path: directory.appending("\(fromIndexes).snapshot"))
+            try ProjectionSnapshot.write(
+                model, voided: [:], head: LogHead(seq: 42, hash: .zero), logEnd: 0, vaultSize: 0, to: file,
+                lookupFromIndexes: fromIndexes)
+            files.append(Files.read(file.path))
+        }
+        let same = files[0] == files[1]
+        #expect(same, "the snapshots differ")
+        // And a model whose index is larger than the lookup's (reserved ahead) is placed again.
+        var grown = model
+        grown.tandemRows.reserveCapacity(4 * model.tandems.count)
+        let file = SnapshotFile(path: directory.appending("grown.snapshot"))
+        try ProjectionSnapshot.write(
+            grown, voided: [:], head: LogHead(seq: 42, hash: .zero), logEnd: 0, vaultSize: 0, to: file)
+        let placed = Files.read(file.path) == files[1]
+        #expect(placed, "the snapshot of a model with a larger index differs")
+    }
+
     @Test(
         "a damaged lookup leaves the load to place every row itself, with the same answers", arguments: [true, false])
     func damagedLookupIsNotAdopted(apart: Bool) throws {
