@@ -134,6 +134,69 @@ struct UncheckedSource: @unchecked Sendable {
     let source: any LineSource
 }
 
+/// The reading side of `Replay.pipelined`: puts lines into batches, decoding them or
+/// copying their bytes for the folding thread, and sends each full batch.
+private struct BatchFiller {
+    let channel: BatchChannel<LineBatch>
+    let window: ReplayWindow
+    let sharing: DecodeSharing
+    let batchSize: Int
+    var decoder = EventDecoder()
+    var batch = LineBatch()
+    var batches = 0
+    /// Whether the batch being filled goes over undecoded.
+    var handingOver: Bool
+    /// The last line's hash digits, copied into the batch when it is sent (a fixed buffer:
+    /// as an array, emptying and refilling it for every line cost more than the copy).
+    var lastHex: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    var lastHexCount = 0
+
+    init(channel: BatchChannel<LineBatch>, window: ReplayWindow, sharing: DecodeSharing, batchSize: Int) {
+        self.channel = channel
+        self.window = window
+        self.sharing = sharing
+        self.batchSize = batchSize
+        batch.lines.reserveCapacity(batchSize)
+        handingOver = sharing.leavesUndecoded(batch: 0, waiting: 0)
+    }
+
+    /// Adds a line; false when the fold has stopped taking batches.
+    mutating func take(_ line: LogLine) throws -> Bool {
+        if let cutoff = window.recordedBy, Replay.recordedAfter(line, cutoff) { return true }
+        // An event about a day after `--as-of` is not folded: not decoding it saves most of
+        // its cost (the fold would skip it anyway).
+        if let asOf = window.asOf, Replay.datedAfter(line, asOf) {
+            batch.lines.append(DecodedLine(recorded: nil, seq: line.seq, hashHex: nil))
+        } else if handingOver {
+            let start = batch.undecoded.count
+            batch.undecoded.append(contentsOf: line.bytes)
+            batch.lines.append(
+                DecodedLine(recorded: nil, seq: line.seq, hashHex: nil, undecoded: start..<batch.undecoded.count))
+        } else {
+            batch.lines.append(DecodedLine(recorded: try decoder.decode(line), seq: line.seq, hashHex: nil))
+        }
+        let hex = line.hashHex
+        lastHexCount = min(hex.count, MemoryLayout.size(ofValue: lastHex))
+        withUnsafeMutableBytes(of: &lastHex) {
+            $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: hex[..<lastHexCount]))
+        }
+        if batch.lines.count == batchSize { return send() }
+        return true
+    }
+
+    /// Sends the batch (if any); false when the fold has stopped taking batches.
+    mutating func send() -> Bool {
+        guard !batch.lines.isEmpty else { return true }
+        batch.lines[batch.lines.count - 1].hashHex = withUnsafeBytes(of: lastHex) { Array($0[..<lastHexCount]) }
+        let sent = channel.send([batch])
+        batch.lines.removeAll(keepingCapacity: true)
+        batch.undecoded = []
+        batches += 1
+        handingOver = sharing.leavesUndecoded(batch: batches, waiting: channel.waiting)
+        return sent
+    }
+}
+
 extension Replay {
     /// Reads and decodes `source` on another thread, in batches, calling `body` on this
     /// thread with each decoded line in order.
@@ -157,25 +220,10 @@ extension Replay {
         let channel = BatchChannel<LineBatch>(capacity: 16)
         let box = UncheckedSource(source: source)
         DispatchQueue.global().async {
-            var decoder = EventDecoder()
-            var batch = LineBatch()
-            batch.lines.reserveCapacity(batchSize)
-            var batches = 0
-            // Whether the batch being filled goes over undecoded.
-            var handingOver = sharing.leavesUndecoded(batch: 0, waiting: 0)
-            // The last line's hash digits, copied into the batch when it is sent.
-            var lastHex: [UInt8] = []
-            lastHex.reserveCapacity(64)
-            func send() -> Bool {
-                guard !batch.lines.isEmpty else { return true }
-                batch.lines[batch.lines.count - 1].hashHex = lastHex
-                let sent = channel.send([batch])
-                batch.lines.removeAll(keepingCapacity: true)
-                batch.undecoded = []
-                batches += 1
-                handingOver = sharing.leavesUndecoded(batch: batches, waiting: channel.waiting)
-                return sent
-            }
+            // One value holds the reading side's state: captured piecemeal by the closures
+            // here, each variable was checked for exclusive access at run time on every
+            // line (a tenth of the reading thread on the 1M store).
+            var filler = BatchFiller(channel: channel, window: window, sharing: sharing, batchSize: batchSize)
             do {
                 func lines(_ body: (LogLine) throws -> Void) throws {
                     if let runs {
@@ -187,28 +235,12 @@ extension Replay {
                 try lines { line in
                     if let limit = window.knownAt, line.seq > limit { throw StopReading() }
                     try observe?(line)
-                    if let cutoff = window.recordedBy, Self.recordedAfter(line, cutoff) { return }
-                    // An event about a day after `--as-of` is not folded: not decoding it
-                    // saves most of its cost (the fold would skip it anyway).
-                    if let asOf = window.asOf, Self.datedAfter(line, asOf) {
-                        batch.lines.append(DecodedLine(recorded: nil, seq: line.seq, hashHex: nil))
-                    } else if handingOver {
-                        let start = batch.undecoded.count
-                        batch.undecoded.append(contentsOf: line.bytes)
-                        batch.lines.append(
-                            DecodedLine(
-                                recorded: nil, seq: line.seq, hashHex: nil, undecoded: start..<batch.undecoded.count))
-                    } else {
-                        batch.lines.append(DecodedLine(recorded: try decoder.decode(line), seq: line.seq, hashHex: nil))
-                    }
-                    lastHex.removeAll(keepingCapacity: true)
-                    lastHex.append(contentsOf: line.hashHex)
-                    if batch.lines.count == batchSize, !send() { throw StopReading() }
+                    guard try filler.take(line) else { throw StopReading() }
                 }
-                _ = send()
+                _ = filler.send()
                 channel.finish(nil)
             } catch is StopReading {
-                _ = send()
+                _ = filler.send()
                 channel.finish(nil)
             } catch {
                 channel.finish(error)

@@ -170,15 +170,17 @@ public struct Vault: Sendable {
         try forEachCandidate(WantedRefs(refs), parse: parse, body)
     }
 
-    /// With `offset`, from there on (the start of a line).
+    /// With `offset`, from there on (the start of a line). `window` bytes are mapped at a
+    /// time, cut into pieces of `window / 16`: a window's mapped pages and parsed values are
+    /// the pass's memory.
     func forEachCandidate<Parsed: Sendable>(
-        _ wanted: WantedRefs, from offset: Int = 0,
+        _ wanted: WantedRefs, from offset: Int = 0, window windowSize: Int = 1 << 26,
         parse: @escaping @Sendable (UnsafeRawBufferPointer, _ offset: Int) throws -> Parsed?,
         _ body: (Parsed) throws -> Void
     ) throws {
         guard FileSystem.kind(of: path).exists else { return }
-        try LineStream.forEachMappedWindow(path, from: offset) { window, base in
-            let pieceSize = 1 << 22
+        try LineStream.forEachMappedWindow(path, from: offset, window: windowSize) { window, base in
+            let pieceSize = max(windowSize / 16, 1 << 16)
             var cuts = [0]
             while cuts.last! + pieceSize < window.count {
                 var cut = cuts.last! + pieceSize

@@ -182,6 +182,58 @@ struct VaultLookupTests {
         #expect(mapped.map(\.1) == streamed.map(\.1))
     }
 
+    @Test("profiles' traits come in file order whatever the windows and pieces", arguments: [4096, 65536, 1 << 22])
+    func profilesInFileOrder(window: Int) throws {
+        let directory = TemporaryDirectory()
+        let random = SeededRandomSource(seed: 350)
+        var generator = SeededGenerator(seed: 351)
+        var bytes: [UInt8] = []
+        var expected: [(String, Traits)] = []
+        var starts: [Int] = []  // each expected profile's line offset
+        for i in 0..<4000 {
+            if Int.random(in: 0..<3, using: &generator) == 0 {
+                // Notes, some longer than the smallest window: a line across windows.
+                let length = Int.random(in: 0..<(i % 97 == 0 ? 9000 : 300), using: &generator)
+                bytes += SealedRecord(.notes(String(repeating: "n", count: length)), random: random).line + [0x0A]
+                continue
+            }
+            let profile = Profile(
+                name: "Person \(i)", unit: ["IT", "Sales", "HR"][i % 3], level: i % 9, born: 1960 + i % 40,
+                gender: i % 4 == 0 ? nil : "f")
+            let sealed = SealedRecord(.profile(profile), random: random)
+            starts.append(bytes.count)
+            bytes += sealed.line + [0x0A]
+            expected.append((sealed.reference.ref, Traits(profile)))
+            if i == 1234 {
+                // A profile written with its keys in another order, and a line that is not JSON.
+                starts.append(bytes.count)
+                bytes +=
+                    Array(
+                        #"{"nonce":"00","payload":{"born":1970,"level":4,"unit":"Legal","kind":"profile","name":"X"},"ref":"legacy-7"}"#
+                            .utf8) + [0x0A]
+                expected.append(("legacy-7", Traits(unit: "Legal", level: 4, born: 1970)))
+                bytes += Array(#"not json "kind":"profile""#.utf8) + [0x0A]
+            }
+        }
+        // An append cut short: not passed on.
+        bytes += Array(#"{"ref":"r-00000000000000bb","nonce":"00","payload":{"kind":"profile","#.utf8)
+        let vault = Vault(path: directory.appending("vault.jsonl"))
+        try FileSystem.replaceAtomically(vault.path, with: bytes)
+        #expect(bytes.count > 10 * window || window == 1 << 22)
+
+        var seen: [(String, Traits)] = []
+        try TraitsDirectory.forEachProfile(in: vault, window: window) { seen.append(($0, $1)) }
+        let sameOrder = seen.count == expected.count && zip(seen, expected).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        #expect(sameOrder, "\(seen.count) profiles against \(expected.count)")
+
+        // From an offset: the profiles of the lines from there on.
+        let middle = bytes.count / 2
+        let offset = bytes[middle...].firstIndex(of: 0x0A)! + 1
+        var tail: [String] = []
+        try TraitsDirectory.forEachProfile(in: vault, from: offset, window: window) { ref, _ in tail.append(ref) }
+        #expect(tail == zip(expected, starts).filter { $0.1 >= offset }.map(\.0.0))
+    }
+
     /// A verdict that shows what the judge was given.
     private struct Seen: Sendable, Equatable {
         var length: Int
