@@ -29,20 +29,16 @@ extension ParsedCommand: FieldSource {
 /// One JSON line of `tandem append`. Keys are the flag names (`cadence-days`), or their
 /// camel-case form (`cadenceDays`).
 struct JSONFields: FieldSource {
-    /// The members by flag name: `cadenceDays` is also found as `cadence-days`.
-    let fields: [String: JSONValue]
+    /// The line's members in order. A line has a dozen fields at most: a linear search finds
+    /// one sooner than a dictionary hashes its name (building and hashing a dictionary per
+    /// line was a fifth of reading a large batch).
+    let members: [(key: String, value: JSONValue)]
+    /// Whether some key is camel-case, and so may be asked for by its flag name.
+    private let camelCase: Bool
 
     init(object: JSONObject) {
-        var fields: [String: JSONValue] = [:]
-        fields.reserveCapacity(object.members.count)
-        for (key, value) in object.members {
-            fields[key] = value
-            if key.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) {
-                let kebab = Self.kebab(key)
-                if fields[kebab] == nil { fields[kebab] = value }
-            }
-        }
-        self.fields = fields
+        members = object.members
+        camelCase = members.contains { $0.key.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) }
     }
 
     /// The flag name of a key: `cadenceDays` is `cadence-days`.
@@ -59,7 +55,14 @@ struct JSONFields: FieldSource {
         return kebab
     }
 
-    func raw(_ name: String) -> JSONValue? { fields[name] }
+    /// The member named `name` exactly, else the first whose camel-case key is `name` as a
+    /// flag name (`cadenceDays` for `cadence-days`).
+    func raw(_ name: String) -> JSONValue? {
+        for member in members where member.key == name { return member.value }
+        guard camelCase else { return nil }
+        for member in members where Self.kebab(member.key) == name { return member.value }
+        return nil
+    }
 
     func value(_ name: String) -> String? {
         switch raw(name) {

@@ -75,4 +75,31 @@ struct AppendPipelineTests {
         #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
         #expect(Self.files(cli) == before)
     }
+
+    @Test("a line's fields are found by their flag names or their camel-case form, the exact name first")
+    func camelCaseFields() throws {
+        let cli = CLI()
+        try cli("init")
+        let lines = """
+            {"command":"programme launch","id":"a","name":"A","starts":"2027-01-01","ends":"2027-12-31","cadenceDays":21,"minGroupSize":7}
+            {"command":"programme launch","id":"b","name":"B","starts":"2027-01-01","ends":"2027-12-31","cadence-days":14}
+            {"command":"programme launch","id":"c","name":"C","starts":"2027-01-01","ends":"2027-12-31","cadenceDays":10,"cadence-days":12}
+            {"command":"programme launch","id":"d","name":"D","starts":"2027-01-01","ends":"2027-12-31"}
+            """
+        let outcome = try cli.run(["append", "-"], stdin: lines)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let launched = try Store(root: cli.store).events.entries().filter { $0.record.type == "ProgrammeLaunched" }
+        #expect(launched.map { $0.record.data["cadenceDays"]?.intValue } == [21, 14, 12, 30])
+        #expect(launched.map { $0.record.data["minGroupSize"]?.intValue } == [7, 5, 5, 5])
+
+        let misspelt = try cli.run(
+            ["append", "-"],
+            stdin:
+                #"{"command":"programme launch","id":"e","name":"E","starts":"2027-01-01","ends":"2027-12-31","cadenceDay":9}"#
+        )
+        #expect(misspelt.status == 1)
+        #expect(
+            misspelt.stderr.contains(#"unknown field "cadenceDay"; did you mean "cadence-days"?"#), "\(misspelt.stderr)"
+        )
+    }
 }
