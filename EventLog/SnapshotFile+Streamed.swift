@@ -20,11 +20,24 @@ extension SnapshotFile {
         kind: String, schema: Int, head: LogHead, logEnd: Int, vaultSize: Int,
         making make: (SnapshotSections) throws -> Void
     ) throws {
+        try write(kind: kind, schema: schema, making: make) { (head, logEnd, vaultSize) }
+    }
+
+    /// Writes a snapshot as `write(kind:schema:head:logEnd:vaultSize:making:)` does, asking
+    /// `header` for what the header says only once the sections are written: a writer can
+    /// make them before it knows the head they stand for.
+    /// - Throws: `SystemError` from writing; what `make` or `header` throws. Either way
+    ///   `path` is untouched.
+    public func write(
+        kind: String, schema: Int, making make: (SnapshotSections) throws -> Void,
+        header: () throws -> (head: LogHead, logEnd: Int, vaultSize: Int)
+    ) throws {
         try FileSystem.makeDirectory(FileSystem.parentDirectory(of: path))
         try FileSystem.replaceAtomically(path) { (fd: borrowing FileDescriptor) in
             let sections = SnapshotSections(fd: fd.rawValue, path: fd.path, bodyStart: Self.streamedBodyStart)
             try make(sections)
             try sections.writeCompanions()
+            let (head, logEnd, vaultSize) = try header()
             let front = Self.front(
                 kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize,
                 entries: sections.entries, padded: Self.streamedBodyStart)

@@ -1,3 +1,4 @@
+import Dispatch
 import EventLog
 
 /// The decider's state on disk (`cache/decider.snapshot`), indexed so that a command reads
@@ -26,24 +27,98 @@ public enum DeciderSnapshot {
     public static func write(
         _ state: ProgrammeState, head: LogHead, logEnd: Int, vaultSize: Int, to file: SnapshotFile
     ) throws {
-        // One section at a time, each section's records gone before the next is built: after
-        // a batch of a million commands, holding every record's bytes at once set the
-        // batch's peak memory.
+        // One section at a time, each gone before the next is made: after a batch of a
+        // million commands, holding every record's bytes at once set the batch's peak memory.
+        try file.write(kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize) { sections in
+            for (name, make) in Self.sections(of: state) { try sections.add(name, make()) }
+        }
+    }
+
+    /// The sections of a state, in file order, each made when asked for: a writer holds one
+    /// at a time.
+    static func sections(of state: ProgrammeState) -> [(name: String, make: () -> [UInt8])] {
         func bytewise<Kind>(_ ids: some Collection<Identifier<Kind>>) -> [Identifier<Kind>] {
             ids.sorted { $0.rawValue.utf8.lexicographicallyPrecedes($1.rawValue.utf8) }
         }
-        let participants = KeyedSection.build(
-            sortedKeys: bytewise(state.participants.keys), bytes: { Array($0.rawValue.utf8) },
-            payload: { encode(state.participants[$0]!) })
-        let tandems = KeyedSection.build(
-            sortedKeys: bytewise(state.tandems.keys), bytes: { Array($0.rawValue.utf8) },
-            payload: { encode(state.tandems[$0]!) })
-        let keys = KeyedSection.build(state.keys.map { (Array($0.key.utf8), encode($0.value, key: $0.key)) })
-        try file.write(
-            kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize,
-            sections: [
-                ("meta", meta(of: state)), ("participants", participants), ("tandems", tandems), ("keys", keys),
-            ])
+        return [
+            ("meta", { meta(of: state) }),
+            (
+                "participants",
+                {
+                    KeyedSection.build(
+                        sortedKeys: bytewise(state.participants.keys), bytes: { Array($0.rawValue.utf8) },
+                        payload: { encode(state.participants[$0]!) })
+                }
+            ),
+            (
+                "tandems",
+                {
+                    KeyedSection.build(
+                        sortedKeys: bytewise(state.tandems.keys), bytes: { Array($0.rawValue.utf8) },
+                        payload: { encode(state.tandems[$0]!) })
+                }
+            ),
+            ("keys", { KeyedSection.build(state.keys.map { (Array($0.key.utf8), encode($0.value, key: $0.key)) }) }),
+        ]
+    }
+
+    /// A snapshot of a state that no longer changes, written on another thread while the
+    /// batch that made the state appends its lines: its sections go to a temporary file as
+    /// they are made, one at a time, and the header once the batch knows its head
+    /// (`finish`). Written on one core after the append, it was a sixth of a batch of a
+    /// million commands while the other core idled.
+    package final class Writing {
+        /// What the two threads share. The writing thread holds this, not the `Writing`, so
+        /// that a `Writing` let go without a word still abandons the file in `deinit`.
+        private final class Handover: @unchecked Sendable {
+            let headerKnown = DispatchSemaphore(value: 0)
+            let written = DispatchSemaphore(value: 0)
+            var header: (head: LogHead, logEnd: Int, vaultSize: Int)?
+        }
+        private let handover = Handover()
+        private var settled = false
+        /// The head of the state: the snapshot is written only with the head of this seq.
+        package let seq: Int
+
+        /// Starts writing `state` to `file`.
+        package init(_ state: ProgrammeState, to file: SnapshotFile) {
+            seq = state.head
+            let handover = handover
+            DispatchQueue.global().async {
+                defer { handover.written.signal() }
+                try? file.write(
+                    kind: DeciderSnapshot.kind, schema: DeciderSnapshot.schema,
+                    making: { sections in
+                        for (name, make) in DeciderSnapshot.sections(of: state) { try sections.add(name, make()) }
+                    },
+                    header: {
+                        handover.headerKnown.wait()
+                        guard let header = handover.header else { throw Abandoned() }
+                        return header
+                    })
+            }
+        }
+
+        /// Completes the file with its header, and waits until it is in place.
+        package func finish(head: LogHead, logEnd: Int, vaultSize: Int) {
+            settle((head, logEnd, vaultSize))
+        }
+
+        /// Leaves the file as it was (the batch failed, or its head is not the state's),
+        /// once the thread has let go of it.
+        package func abandon() { settle(nil) }
+
+        private func settle(_ header: (head: LogHead, logEnd: Int, vaultSize: Int)?) {
+            guard !settled else { return }
+            settled = true
+            handover.header = header
+            handover.headerKnown.signal()
+            handover.written.wait()
+        }
+
+        deinit { abandon() }
+
+        private struct Abandoned: Error {}
     }
 
     /// Writes a new snapshot from an old one and a partial state loaded from it: the

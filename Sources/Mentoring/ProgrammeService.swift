@@ -82,13 +82,28 @@ public final class ProgrammeService: Sendable {
             var state = loaded.state
             var profiles = loaded.profiles
             var none: StateFaulting? = nil
+            // The snapshot is written while the batch's lines are hashed, written and synced.
+            var snapshot: DeciderSnapshot.Writing?
             let outcomes = try recordLocked(
                 next, count: count, session: &session, state: &state, profiles: &profiles, faulting: &none,
-                at: clock.now())
-            // The snapshot needs the state alone: the traits go first (after a large batch they
-            // are a good part of the peak).
-            profiles = TraitsDirectory()
-            saveSnapshot(state, head: session.head, in: session)
+                at: clock.now(),
+                beforeCommit: { state, profiles in
+                    // The snapshot needs the state alone: the traits go first (after a large
+                    // batch they are a good part of the peak), and nothing rolls them back.
+                    profiles = TraitsDirectory()
+                    snapshot = DeciderSnapshot.Writing(state, to: DeciderSnapshot.file(store))
+                })
+            if let snapshot {
+                let head = session.head
+                if head.seq > 0, snapshot.seq == head.seq, let end = try? SnapshotFile.logEnd(of: head.seq, in: session)
+                {
+                    snapshot.finish(head: head, logEnd: end, vaultSize: vault.size)
+                } else {
+                    snapshot.abandon()
+                }
+            } else {
+                saveSnapshot(state, head: session.head, in: session)
+            }
             return outcomes
         }
     }
@@ -155,7 +170,8 @@ public final class ProgrammeService: Sendable {
     /// loaded from the snapshot first.
     func recordLocked(
         _ next: CommandSource, count: Int, session: inout any LogSession, state: inout ProgrammeState,
-        profiles: inout TraitsDirectory, faulting: inout StateFaulting?, at: Timestamp
+        profiles: inout TraitsDirectory, faulting: inout StateFaulting?, at: Timestamp,
+        beforeCommit: (ProgrammeState, inout TraitsDirectory) -> Void = { _, _ in }
     ) throws -> [RecordedOutcome] {
         var journal = ProgrammeStateJournal(head: state.head)
         // A batch large next to the state is cheaper to undo from a copy of the whole state
@@ -168,7 +184,8 @@ public final class ProgrammeService: Sendable {
         do {
             return try recordJournaled(
                 next, count: count, session: &session, state: &state, profiles: &profiles, faulting: &faulting,
-                at: at, journal: &journal, insertedProfiles: &insertedProfiles, vaultStart: &vaultStart)
+                at: at, journal: &journal, insertedProfiles: &insertedProfiles, vaultStart: &vaultStart,
+                beforeCommit: beforeCommit)
         } catch {
             state.rollBack(journal)
             profiles.remove(insertedProfiles)
@@ -184,7 +201,8 @@ public final class ProgrammeService: Sendable {
         _ nextCommand: CommandSource, count: Int, session: inout any LogSession, state: inout ProgrammeState,
         profiles: inout TraitsDirectory, faulting: inout StateFaulting?, at: Timestamp,
         journal: inout ProgrammeStateJournal,
-        insertedProfiles: inout RefList, vaultStart: inout Int?
+        insertedProfiles: inout RefList, vaultStart: inout Int?,
+        beforeCommit: (ProgrammeState, inout TraitsDirectory) -> Void
     ) throws -> [RecordedOutcome] {
         let head = session.head
         let today = BusinessDate(at)
@@ -299,6 +317,7 @@ public final class ProgrammeService: Sendable {
             }
         }
         guard records.count > 0 else { return outcomes }
+        beforeCommit(state, &profiles)
         // Vault first, and durable: an event must never point at a line that is not on disk.
         if !sealed.isEmpty || vaultStart != nil { try writeVault(sync: true) }
         _ = try session.append(records, expectedHead: head.seq) { _ in }

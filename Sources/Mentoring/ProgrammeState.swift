@@ -96,6 +96,12 @@ public struct KeyUse: Sendable, Equatable {
     public var digest: String
     /// The vault refs of the personal data the command carried (to compare a retry with).
     public var refs: [String]
+
+    package init(seq: Int, digest: String, refs: [String]) {
+        self.seq = seq
+        self.digest = digest
+        self.refs = refs
+    }
 }
 
 /// The decider's state: everything the programme's rules need, folded from the log.

@@ -118,13 +118,57 @@ struct SnapshotTests {
                 && readBack.head == split.full.head)
     }
 
+    /// A split history and `decider.snapshot` of its early part, in a new directory.
+    static func earlySnapshot(
+        seed: UInt64, before: Int, after: Int
+    ) throws -> (TemporaryDirectory, Split, ProgrammeState, SnapshotFile) {
+        let directory = TemporaryDirectory()
+        let (split, early) = try Self.split(seed: seed, before: before, after: after)
+        let file = SnapshotFile(path: directory.appending("decider.snapshot"))
+        try DeciderSnapshot.write(early, head: split.snapshotHead, logEnd: 0, vaultSize: 0, to: file)
+        return (directory, split, early, file)
+    }
+
+    @Test("a snapshot written beside an append reads back as one written after it", arguments: 0..<3)
+    func writtenBesideTheAppend(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let (split, early) = try Self.split(seed: UInt64(seed) &+ 950, before: 120, after: 80)
+        let head = try split.log.readHead()
+        var full = split.full
+        full.keys["k-\(seed)"] = KeyUse(seq: head.seq, digest: "d", refs: [])  // a keys section too
+        let file = SnapshotFile(path: directory.appending("decider.snapshot"))
+        try DeciderSnapshot.write(early, head: split.snapshotHead, logEnd: 0, vaultSize: 0, to: file)
+
+        let writing = DeciderSnapshot.Writing(full, to: file)
+        #expect(writing.seq == full.head)
+        writing.finish(head: head, logEnd: 123, vaultSize: 456)
+        let header = try file.header()
+        #expect(header.head == head && header.logEnd == 123 && header.vaultSize == 456)
+        let readBack = try DeciderSnapshot.Reader(file).all()
+        #expect(readBack.participants == full.participants && readBack.tandems == full.tandems)
+        #expect(readBack.keys == full.keys && readBack.programmes == full.programmes)
+        #expect(readBack.voided == full.voided && readBack.head == full.head)
+    }
+
+    @Test("a snapshot abandoned beside an append leaves the old one as it was")
+    func abandonedBesideTheAppend() throws {
+        let (directory, split, _, file) = try Self.earlySnapshot(seed: 960, before: 120, after: 80)
+        let path = file.path
+        let old = Files.read(path)
+
+        DeciderSnapshot.Writing(split.full, to: file).abandon()
+        #expect(Files.read(path) == old)
+        // Let go without a word (a batch that failed after deciding): abandoned too.
+        do { _ = DeciderSnapshot.Writing(split.full, to: file) }
+        #expect(Files.read(path) == old)
+        #expect(Files.list(directory.path) == ["decider.snapshot"], "no temporary file is left")
+    }
+
     @Test("a damaged record, a cut-short file and another layout are refused, never misread")
     func damagedSnapshots() throws {
-        let directory = TemporaryDirectory()
-        let (split, early) = try Self.split(seed: 7, before: 150, after: 10)
-        let path = directory.appending("decider.snapshot")
-        let file = SnapshotFile(path: path)
-        try DeciderSnapshot.write(early, head: split.snapshotHead, logEnd: 0, vaultSize: 0, to: file)
+        let (directory, split, early, file) = try Self.earlySnapshot(seed: 7, before: 150, after: 10)
+        defer { withExtendedLifetime(directory) {} }
+        let path = file.path
         let good = Files.read(path)
 
         // A flipped byte inside the participants' records: the record's checksum catches it
