@@ -102,4 +102,24 @@ struct AppendPipelineTests {
             misspelt.stderr.contains(#"unknown field "cadenceDay"; did you mean "cadence-days"?"#), "\(misspelt.stderr)"
         )
     }
+
+    @Test("the JSON answer to a batch names each line's seq, type and id, and marks a retry")
+    func jsonAnswer() throws {
+        let cli = try seededProgramme()
+        let before = try Store(root: cli.store).events.readHead().seq
+        let lines = """
+            {"command":"session","tandem":"t1","on":"2027-02-03","minutes":30,"key":"a"}
+
+            {"command":"goal set","tandem":"t1","goal":"g9","text":"Write a blog post","on":"2027-02-03"}
+            {"command":"session","tandem":"t1","on":"2027-02-03","minutes":30,"key":"a"}
+            """
+        let outcome = try cli.run(["append", "-", "--format", "json"], stdin: lines)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let (s1, s2) = (before + 1, before + 2)
+        #expect(
+            outcome.stdout
+                == #"{"recorded":2,"results":[{"line":1,"seq":\#(s1),"type":"SessionHeld","id":"t1"},"#
+                + #"{"line":3,"seq":\#(s2),"type":"GoalSet","id":"t1/g9"},"#
+                + #"{"line":4,"seq":\#(s1),"type":"SessionHeld","id":"t1","duplicate":true}]}"# + "\n")
+    }
 }

@@ -257,13 +257,19 @@ enum BulkCommands {
             writer.write(outcomes.filter { !$0.duplicate }.count)
             writer.writeRaw(",\"results\":[")
             for (i, (outcome, line)) in zip(outcomes, lines).enumerated() {
-                var o: JSONObject = [
-                    label: .int(Int64(line)), "seq": .int(Int64(outcome.seq)), "type": .string(outcome.type),
-                    "id": .string(outcome.id),
-                ]
-                if outcome.duplicate { o["duplicate"] = .bool(true) }
-                if i > 0 { writer.writeRaw(",") }
-                writer.write(.object(o))
+                // Written member by member: as an object built per line, the answer to a
+                // batch of a million took half a second.
+                writer.writeRaw(i > 0 ? ",{" : "{")
+                writer.write(label)
+                writer.writeRaw(":")
+                writer.write(line)
+                writer.writeRaw(",\"seq\":")
+                writer.write(outcome.seq)
+                writer.writeRaw(",\"type\":")
+                writer.write(outcome.type)
+                writer.writeRaw(",\"id\":")
+                writer.write(outcome.id)
+                writer.writeRaw(outcome.duplicate ? ",\"duplicate\":true}" : "}")
                 if writer.bytes.count >= 1 << 16 {
                     context.stdout.write(writer.string)
                     writer.bytes.removeAll(keepingCapacity: true)
