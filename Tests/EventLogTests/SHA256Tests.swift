@@ -75,6 +75,43 @@ struct SHA256Tests {
         }
     }
 
+    @Test("hex digits parse eight at a time as they do one at a time: every byte at every place")
+    func hexDigitsEverywhere() throws {
+        /// The plain reading: digit by digit.
+        func plain(_ bytes: [UInt8]) -> [UInt8]? {
+            guard bytes.count == 64 else { return nil }
+            var out: [UInt8] = []
+            for i in stride(from: 0, to: 64, by: 2) {
+                var byte: UInt8 = 0
+                for c in bytes[i...(i + 1)] {
+                    switch c {
+                    case 0x30...0x39: byte = byte << 4 | (c - 0x30)
+                    case 0x61...0x66: byte = byte << 4 | (c - 0x61 + 10)
+                    default: return nil
+                    }
+                }
+                out.append(byte)
+            }
+            return out
+        }
+        var generator = SeededGenerator(seed: 65)
+        let digits = Array("0123456789abcdef".utf8)
+        var mismatches = 0
+        for round in 0..<64 {
+            let valid = (0..<64).map { _ in digits.randomElement(using: &generator)! }
+            let place = round
+            for value in 0...255 {
+                var bytes = valid
+                bytes[place] = UInt8(value)
+                let parsed = bytes.withUnsafeBytes { SHA256Digest(hexBytes: $0) }
+                if parsed?.bytes != plain(bytes) { mismatches += 1 }
+            }
+        }
+        #expect(mismatches == 0)
+        let text = "0123456789abcdef" + "fedcba9876543210" + "00ff00ff00ff00ff" + "a0b1c2d3e4f5a6b7"
+        #expect(SHA256Digest(hex: text)?.hex == text)
+    }
+
     /// Every length from 0 to 1,100 against Python's hashlib: covers each padding case
     /// (0–55, 56–63, and block multiples) many times over.
     @Test("every length 0…1100 agrees with Python hashlib", arguments: backends)
