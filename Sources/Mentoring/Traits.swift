@@ -64,9 +64,8 @@ public struct TraitsDirectory: Sendable {
     public static func forEachProfile(
         in vault: Vault, from offset: Int = 0, window: Int = 1 << 20, _ body: (String, Traits) throws -> Void
     ) throws {
-        // Parsed on every core, a window at a time, and passed on here in file order: at the
-        // end of a replay one core did this alone while the other waited (0.3 of 1.5 s on
-        // the 1M store).
+        // At the end of a replay one core did this alone while the other waited (0.3 of
+        // 1.5 s on the 1M store).
         let marker = Array("\"kind\":\"profile\"".utf8)
         try vault.forEachCandidate(
             .every, from: offset, window: window,
