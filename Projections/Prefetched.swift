@@ -28,6 +28,7 @@ final class Prefetched<Value: Sendable>: @unchecked Sendable {
 /// core, each range on its own thread: what a pass over half a million records does on one
 /// core while the other waits. The array's memory is filled in place (joining parts made
 /// apart held the result twice).
+/// `make` runs on several threads at once: it may only read what it shares.
 /// - Throws: the first error of a range, in range order; the array is then partly filled.
 func fillInParts<T>(_ array: inout [T], parts: Int = LogVerifier.processorCount, _ make: (Int) throws -> T) throws {
     let count = array.count
