@@ -1,5 +1,4 @@
 import Dispatch
-import EventLog
 
 /// A value made on another thread while the caller does something else, and waited for
 /// when it is needed: a snapshot's lookup tables, read while its people are decoded.
@@ -22,46 +21,4 @@ final class Prefetched<Value: Sendable>: @unchecked Sendable {
         defer { made.signal() }
         return value!
     }
-}
-
-/// Sets every element of `array` to `make(position)`, the positions cut into one range per
-/// core, each range on its own thread: what a pass over half a million records does on one
-/// core while the other waits. The array's memory is filled in place (joining parts made
-/// apart held the result twice).
-/// `make` runs on several threads at once: it may only read what it shares.
-/// - Throws: the first error of a range, in range order; the array is then partly filled.
-func fillInParts<T>(_ array: inout [T], parts: Int = LogVerifier.processorCount, _ make: (Int) throws -> T) throws {
-    let count = array.count
-    let parts = max(1, min(parts, count / 4096))
-    guard parts > 1 else {
-        for position in 0..<count { array[position] = try make(position) }
-        return
-    }
-    try withoutActuallyEscaping(make) { make in
-        try array.withUnsafeMutableBufferPointer { buffer in
-            let shared = SharedParts(buffer: buffer, make: make, failures: .allocate(capacity: parts))
-            shared.failures.initialize(repeating: nil)
-            defer {
-                _ = shared.failures.deinitialize()
-                shared.failures.deallocate()
-            }
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                do {
-                    for position in (count * part / parts)..<(count * (part + 1) / parts) {
-                        shared.buffer[position] = try shared.make(position)
-                    }
-                } catch {
-                    shared.failures[part] = error
-                }
-            }
-            if let failure = shared.failures.lazy.compactMap({ $0 }).first { throw failure }
-        }
-    }
-}
-
-/// What the threads of `fillInParts` share: each writes its own positions and its own failure.
-private struct SharedParts<T>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<T>
-    let make: (Int) throws -> T
-    let failures: UnsafeMutableBufferPointer<(any Error)?>
 }

@@ -1,4 +1,3 @@
-import Dispatch
 import EventLog
 import Mentoring
 
@@ -143,23 +142,12 @@ public struct DisclosurePolicy: Sendable {
     /// `count` record keys, computed on every core when there are many: each is an HMAC,
     /// and an analyst's report over a million people takes several million of them.
     private func keys(_ count: Int, _ key: @Sendable (RecordKeys, Int) -> CellKey) -> [CellKey] {
-        guard let keys = perturbation?.keys else { return [CellKey](repeating: .empty, count: count) }
-        guard count >= 1 << 14 else { return (0..<count).map { key(keys, $0) } }
-        return [CellKey](unsafeUninitializedCapacity: count) { buffer, initialized in
-            let out = SharedKeys(buffer: buffer)
-            let pieces = LogVerifier.processorCount * 4
-            DispatchQueue.concurrentPerform(iterations: pieces) { piece in
-                for i in (count * piece / pieces)..<(count * (piece + 1) / pieces) {
-                    (out.buffer.baseAddress! + i).initialize(to: key(keys, i))
-                }
-            }
-            initialized = count
-        }
-    }
-
-    /// Each worker writes its own range.
-    private struct SharedKeys: @unchecked Sendable {
-        let buffer: UnsafeMutableBufferPointer<CellKey>
+        var out = [CellKey](repeating: .empty, count: count)
+        guard let keys = perturbation?.keys else { return out }
+        // Four parts a core: the parts' keys take unequal time (ids of unequal length).
+        // `try!`: the maker cannot throw.
+        try! fillInParts(&out, parts: LogVerifier.processorCount * 4) { key(keys, $0) }
+        return out
     }
 
     /// The key of a contributor to add to a population by hand.
