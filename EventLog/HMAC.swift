@@ -30,12 +30,29 @@ public enum HMAC {
         /// - Complexity: O(message).
         package func mac(_ message: UnsafeRawBufferPointer) -> SHA256Digest {
             var digest = SHA256.hash(message, after: inner)
-            // The inner digest as its 32 big-endian bytes.
+            Self.bigEndian(&digest)
+            return withUnsafeBytes(of: digest.words) { SHA256.hash($0, after: outer) }
+        }
+
+        /// HMAC-SHA256 of two messages under the key, hashed side by side: the same digests
+        /// as two calls of `mac`, in about 0.6 times the time (`SHA256.hash(_:_:after:)`).
+        /// - Complexity: O(a + b).
+        package func mac(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> (SHA256Digest, SHA256Digest) {
+            var (digestA, digestB) = SHA256.hash(a, b, after: inner)
+            Self.bigEndian(&digestA)
+            Self.bigEndian(&digestB)
+            return withUnsafeBytes(of: digestA.words) { bytesA in
+                withUnsafeBytes(of: digestB.words) { bytesB in SHA256.hash(bytesA, bytesB, after: outer) }
+            }
+        }
+
+        /// A digest's words turned into its 32 big-endian bytes, in place: the inner digest
+        /// as the outer hash reads it.
+        private static func bigEndian(_ digest: inout SHA256Digest) {
             withUnsafeMutableBytes(of: &digest.words) { raw in
                 let words = raw.bindMemory(to: UInt32.self)
                 for i in 0..<8 { words[i] = words[i].bigEndian }
             }
-            return withUnsafeBytes(of: digest.words) { SHA256.hash($0, after: outer) }
         }
     }
 }

@@ -330,60 +330,99 @@ public enum LogVerifier {
     }
 
     /// Verifies the lines of one piece on its own: everything except the links to the
-    /// pieces before it.
+    /// pieces before it. Lines are hashed two at a time, side by side (`SHA256.hash(_:_:)`),
+    /// and checked one by one in order: the first defect is the one reported, as before.
     private static func verifyPiece(
         _ window: UnsafeRawBufferPointer, _ range: Range<Int>, fileOffset: Int, visit: (@Sendable (LogLine) -> Void)?
     ) -> PieceResult {
-        var result = PieceResult()
+        var piece = PieceCheck()
         var start = range.lowerBound
-        var previousSeq = 0
-        // The previous line's hash digits, as checked against its content: the next line's
-        // prev must be the same 64 bytes, compared without parsing either.
-        var previousHashHex = UnsafeRawBufferPointer(start: nil, count: 0)
-        while start < range.upperBound {
+        /// The line that starts at `start`, without its newline, and where its newline is.
+        func line(at start: Int) -> (bytes: UnsafeRawBufferPointer, stop: Int) {
             let p = memchr(window.baseAddress! + start, 0x0A, range.upperBound - start)!
             let stop = window.baseAddress!.distance(to: UnsafeRawPointer(p))
-            let line = UnsafeRawBufferPointer(rebasing: window[start..<stop])
-            let lineOffset = fileOffset + start
-            let index = result.lines
-            do {
-                let envelope = try LineParser.parse(line)
-                let computed = SHA256.hash(UnsafeRawBufferPointer(rebasing: line[0..<envelope.hashedLength]))
-                let prevHex = UnsafeRawBufferPointer(rebasing: line[envelope.prev])
-                let hashHex = UnsafeRawBufferPointer(rebasing: line[envelope.hash])
-                if index == 0 {
-                    result.firstSeq = envelope.seq
-                    result.firstOffset = lineOffset
-                    result.firstPrev = SHA256Digest(hexBytes: prevHex)!
-                } else {
-                    if envelope.seq != previousSeq + 1 {
-                        result.defect = (index, lineOffset, "seq is \(envelope.seq), expected \(previousSeq + 1)")
-                        return result
-                    }
-                    if prevHex.count != LineLayout.digestDigits
-                        || memcmp(prevHex.baseAddress!, previousHashHex.baseAddress!, LineLayout.digestDigits) != 0
-                    {
-                        result.defect = (index, lineOffset, "prev does not match the hash of seq \(previousSeq)")
-                        return result
-                    }
-                }
-                guard computed.matches(hexBytes: hashHex) else {
-                    result.defect = (
-                        index, lineOffset, "hash does not match the line's content (recomputed \(computed.hex))"
-                    )
-                    return result
-                }
-                previousSeq = envelope.seq
-                previousHashHex = hashHex
-                result.lastHash = computed
-                result.lines += 1
-                visit?(LogLine(bytes: line, offset: lineOffset, seq: envelope.seq))
-            } catch {
-                result.defect = (index, lineOffset, "\(error.reason) (byte \(error.offset) of the line)")
-                return result
-            }
-            start = stop + 1
+            return (UnsafeRawBufferPointer(rebasing: window[start..<stop]), stop)
         }
-        return result
+        while start < range.upperBound {
+            let (first, firstStop) = line(at: start)
+            let envelope: LineEnvelope
+            do { envelope = try LineParser.parse(first) } catch {
+                piece.result.defect = (
+                    piece.result.lines, fileOffset + start, "\(error.reason) (byte \(error.offset) of the line)"
+                )
+                return piece.result
+            }
+            // The next line is taken too when it parses; one that does not is the next
+            // round's first, and its defect is reported there.
+            var second: (bytes: UnsafeRawBufferPointer, stop: Int, envelope: LineEnvelope)?
+            if firstStop + 1 < range.upperBound {
+                let (bytes, stop) = line(at: firstStop + 1)
+                if let envelope = try? LineParser.parse(bytes) { second = (bytes, stop, envelope) }
+            }
+            let hashed = UnsafeRawBufferPointer(rebasing: first[0..<envelope.hashedLength])
+            if let second {
+                let (firstHash, secondHash) = SHA256.hash(
+                    hashed, UnsafeRawBufferPointer(rebasing: second.bytes[0..<second.envelope.hashedLength]))
+                guard piece.accept(first, at: fileOffset + start, envelope, hash: firstHash, visit: visit),
+                    piece.accept(
+                        second.bytes, at: fileOffset + firstStop + 1, second.envelope, hash: secondHash, visit: visit)
+                else { return piece.result }
+                start = second.stop + 1
+            } else {
+                guard piece.accept(first, at: fileOffset + start, envelope, hash: SHA256.hash(hashed), visit: visit)
+                else { return piece.result }
+                start = firstStop + 1
+            }
+        }
+        return piece.result
+    }
+
+    /// The state of a piece's check as its lines are accepted one by one (a value, not
+    /// variables captured by a closure: those were checked for exclusive access on every line).
+    private struct PieceCheck {
+        var result = PieceResult()
+        var previousSeq = 0
+        /// The previous line's hash digits, as checked against its content: the next line's
+        /// prev must be the same 64 bytes, compared without parsing either.
+        var previousHashHex = UnsafeRawBufferPointer(start: nil, count: 0)
+
+        /// Checks a parsed line whose content hashes to `hash` against the line before it;
+        /// false, with the defect noted, when it does not pass.
+        mutating func accept(
+            _ line: UnsafeRawBufferPointer, at lineOffset: Int, _ envelope: LineEnvelope, hash computed: SHA256Digest,
+            visit: (@Sendable (LogLine) -> Void)?
+        ) -> Bool {
+            let index = result.lines
+            let prevHex = UnsafeRawBufferPointer(rebasing: line[envelope.prev])
+            let hashHex = UnsafeRawBufferPointer(rebasing: line[envelope.hash])
+            if index == 0 {
+                result.firstSeq = envelope.seq
+                result.firstOffset = lineOffset
+                result.firstPrev = SHA256Digest(hexBytes: prevHex)!
+            } else {
+                if envelope.seq != previousSeq + 1 {
+                    result.defect = (index, lineOffset, "seq is \(envelope.seq), expected \(previousSeq + 1)")
+                    return false
+                }
+                if prevHex.count != LineLayout.digestDigits
+                    || memcmp(prevHex.baseAddress!, previousHashHex.baseAddress!, LineLayout.digestDigits) != 0
+                {
+                    result.defect = (index, lineOffset, "prev does not match the hash of seq \(previousSeq)")
+                    return false
+                }
+            }
+            guard computed.matches(hexBytes: hashHex) else {
+                result.defect = (
+                    index, lineOffset, "hash does not match the line's content (recomputed \(computed.hex))"
+                )
+                return false
+            }
+            previousSeq = envelope.seq
+            previousHashHex = hashHex
+            result.lastHash = computed
+            result.lines += 1
+            visit?(LogLine(bytes: line, offset: lineOffset, seq: envelope.seq))
+            return true
+        }
     }
 }

@@ -266,19 +266,74 @@ public struct SHA256: Sendable {
             if whole > 0 { compress(words, bytes.baseAddress!, whole, backend) }
             // The last 0…63 bytes, the 0x80 marker and the length fill one or two blocks.
             withUnsafeTemporaryAllocation(byteCount: 128, alignment: 16) { tail in
-                let rest = count - whole * 64
-                memset(tail.baseAddress!, 0, 128)
-                if rest > 0 {
-                    tail.baseAddress!.copyMemory(from: bytes.baseAddress!.advanced(by: whole * 64), byteCount: rest)
-                }
-                tail[rest] = 0x80
-                let blocks = rest < 56 ? 1 : 2
-                let bits = UInt64(midstate.length + count) &* 8
-                tail.baseAddress!.storeBytes(of: bits.bigEndian, toByteOffset: blocks * 64 - 8, as: UInt64.self)
+                let blocks = fillTail(tail, from: bytes, whole: whole, length: midstate.length)
                 compress(words, UnsafeRawPointer(tail.baseAddress!), blocks, backend)
             }
         }
         return SHA256Digest(words: state)
+    }
+
+    /// The digests of two messages in memory, hashed side by side where the SHA extensions
+    /// allow it: the same digests as two calls of `hash(_:after:)`, in about 0.6 times the
+    /// time when the messages have about as many blocks (a record key, two lines of a log,
+    /// two chunks of a snapshot). Without allocating.
+    /// - Complexity: O(n + m).
+    package static func hash(
+        _ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, after midstate: SHA256Midstate = .initial,
+        backend: SHA256Backend = .active
+    ) -> (SHA256Digest, SHA256Digest) {
+        guard backend == .extensions else {
+            return (hash(a, after: midstate, backend: backend), hash(b, after: midstate, backend: backend))
+        }
+        var stateA = midstate.words
+        var stateB = midstate.words
+        let wholeA = a.count / 64
+        let wholeB = b.count / 64
+        withUnsafeMutableBytes(of: &stateA) { sa in
+            withUnsafeMutableBytes(of: &stateB) { sb in
+                let wordsA = sa.baseAddress!.assumingMemoryBound(to: UInt32.self)
+                let wordsB = sb.baseAddress!.assumingMemoryBound(to: UInt32.self)
+                // The blocks both have, side by side; then the longer one's own.
+                let common = min(wholeA, wholeB)
+                if common > 0 { compressPair(wordsA, a.baseAddress!, wordsB, b.baseAddress!, common) }
+                if wholeA > common { compress(wordsA, a.baseAddress! + common * 64, wholeA - common, backend) }
+                if wholeB > common { compress(wordsB, b.baseAddress! + common * 64, wholeB - common, backend) }
+                // Each message's last bytes, marker and length fill one or two blocks.
+                withUnsafeTemporaryAllocation(byteCount: 256, alignment: 16) { tails in
+                    let tailA = UnsafeMutableRawBufferPointer(rebasing: tails[0..<128])
+                    let tailB = UnsafeMutableRawBufferPointer(rebasing: tails[128..<256])
+                    let blocksA = fillTail(tailA, from: a, whole: wholeA, length: midstate.length)
+                    let blocksB = fillTail(tailB, from: b, whole: wholeB, length: midstate.length)
+                    if blocksA == blocksB {
+                        compressPair(
+                            wordsA, UnsafeRawPointer(tailA.baseAddress!), wordsB, UnsafeRawPointer(tailB.baseAddress!),
+                            blocksA)
+                    } else {
+                        compress(wordsA, UnsafeRawPointer(tailA.baseAddress!), blocksA, backend)
+                        compress(wordsB, UnsafeRawPointer(tailB.baseAddress!), blocksB, backend)
+                    }
+                }
+            }
+        }
+        return (SHA256Digest(words: stateA), SHA256Digest(words: stateB))
+    }
+
+    /// Writes the padded end of `message` (the bytes after its `whole` blocks, the 0x80
+    /// marker, zeros, and the bit length of `length` bytes before it plus the message) into
+    /// `tail` (128 bytes); returns how many blocks it fills, 1 or 2.
+    private static func fillTail(
+        _ tail: UnsafeMutableRawBufferPointer, from message: UnsafeRawBufferPointer, whole: Int, length: Int
+    ) -> Int {
+        let rest = message.count - whole * 64
+        memset(tail.baseAddress!, 0, 128)
+        if rest > 0 {
+            tail.baseAddress!.copyMemory(from: message.baseAddress!.advanced(by: whole * 64), byteCount: rest)
+        }
+        tail[rest] = 0x80
+        let blocks = rest < 56 ? 1 : 2
+        let bits = UInt64(length + message.count) &* 8
+        tail.baseAddress!.storeBytes(of: bits.bigEndian, toByteOffset: blocks * 64 - 8, as: UInt64.self)
+        return blocks
     }
 
     /// The digest of a byte collection.
@@ -306,6 +361,17 @@ public struct SHA256: Sendable {
             case .portable:
                 compressPortable(state, blocks, count, k.baseAddress!)
             }
+        }
+    }
+
+    /// Two messages' blocks with the extensions, side by side (`count` blocks each).
+    @inline(__always)
+    private static func compressPair(
+        _ stateA: UnsafeMutablePointer<UInt32>, _ blocksA: UnsafeRawPointer, _ stateB: UnsafeMutablePointer<UInt32>,
+        _ blocksB: UnsafeRawPointer, _ count: Int
+    ) {
+        roundConstants.withUnsafeBufferPointer { k in
+            tandem_sha256_compress_extensions_x2(stateA, blocksA, stateB, blocksB, count, k.baseAddress!)
         }
     }
 

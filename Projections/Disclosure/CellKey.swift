@@ -44,23 +44,52 @@ public final class RecordKeys: Sendable {
     /// - Parameter secret: the store's secret (32 bytes).
     public init(secret: [UInt8]) { self.secret = HMAC.PreparedKey(secret) }
 
+    /// The kinds of contributor, each keyed under its own prefix.
+    enum Kind: Sendable {
+        case participant, tandem
+
+        var prefix: StaticString {
+            switch self {
+            case .participant: "participant:"
+            case .tandem: "tandem:"
+            }
+        }
+    }
+
     /// A participant's key.
-    public func key(_ participant: ParticipantID) -> CellKey { key("participant:", participant.rawValue) }
+    public func key(_ participant: ParticipantID) -> CellKey { key(.participant, participant.rawValue) }
     /// A tandem's key.
-    public func key(_ tandem: TandemID) -> CellKey { key("tandem:", tandem.rawValue) }
+    public func key(_ tandem: TandemID) -> CellKey { key(.tandem, tandem.rawValue) }
 
     /// The first 32 bits of HMAC-SHA256(secret, kind + id), on the stack.
-    private func key(_ kind: StaticString, _ id: String) -> CellKey {
+    func key(_ kind: Kind, _ id: String) -> CellKey {
+        withName(kind, id) { CellKey(secret.mac($0).words.0) }
+    }
+
+    /// Two contributors' keys, their HMACs computed side by side (`HMAC.PreparedKey.mac(_:_:)`):
+    /// an analyst's report over a million people takes several million keys.
+    func keys(_ kind: Kind, _ a: String, _ b: String) -> (CellKey, CellKey) {
+        withName(kind, a) { nameA in
+            withName(kind, b) { nameB in
+                let (x, y) = secret.mac(nameA, nameB)
+                return (CellKey(x.words.0), CellKey(y.words.0))
+            }
+        }
+    }
+
+    /// Calls `body` with the bytes of kind + id, on the stack.
+    private func withName<R>(_ kind: Kind, _ id: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         var id = id
+        let prefix = kind.prefix
         return id.withUTF8 { idBytes in
-            let count = kind.utf8CodeUnitCount + idBytes.count
+            let count = prefix.utf8CodeUnitCount + idBytes.count
             return withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { name in
-                name.baseAddress!.copyMemory(from: kind.utf8Start, byteCount: kind.utf8CodeUnitCount)
+                name.baseAddress!.copyMemory(from: prefix.utf8Start, byteCount: prefix.utf8CodeUnitCount)
                 if !idBytes.isEmpty {
-                    (name.baseAddress! + kind.utf8CodeUnitCount).copyMemory(
+                    (name.baseAddress! + prefix.utf8CodeUnitCount).copyMemory(
                         from: idBytes.baseAddress!, byteCount: idBytes.count)
                 }
-                return CellKey(secret.mac(UnsafeRawBufferPointer(name)).words.0)
+                return body(UnsafeRawBufferPointer(name))
             }
         }
     }

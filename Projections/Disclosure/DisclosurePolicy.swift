@@ -119,34 +119,42 @@ public struct DisclosurePolicy: Sendable {
 
     /// Each person's record key, in order (all `.empty` for exact views).
     public func keys(of people: [ParticipantID]) -> [CellKey] {
-        keys(people.count) { keys, i in keys.key(people[i]) }
+        keys(people.count, .participant) { people[$0].rawValue }
     }
 
     /// The record keys of `count` people, the `i`-th being `person(i)` (all `.empty` for
     /// exact views): for callers that hold rows, not an array of ids.
     public func keys(count: Int, person: @escaping @Sendable (Int) -> ParticipantID) -> [CellKey] {
-        keys(count) { keys, i in keys.key(person(i)) }
+        keys(count, .participant) { person($0).rawValue }
     }
 
     /// The record keys of `count` tandems, the `i`-th being `tandem(i)`; see
     /// `keys(count:person:)`.
     public func keys(count: Int, tandem: @escaping @Sendable (Int) -> TandemID) -> [CellKey] {
-        keys(count) { keys, i in keys.key(tandem(i)) }
+        keys(count, .tandem) { tandem($0).rawValue }
     }
 
     /// Each tandem's record key, in order (all `.empty` for exact views).
     public func keys(of tandems: [TandemID]) -> [CellKey] {
-        keys(tandems.count) { keys, i in keys.key(tandems[i]) }
+        keys(tandems.count, .tandem) { tandems[$0].rawValue }
     }
 
-    /// `count` record keys, computed on every core when there are many: each is an HMAC,
-    /// and an analyst's report over a million people takes several million of them.
-    private func keys(_ count: Int, _ key: @Sendable (RecordKeys, Int) -> CellKey) -> [CellKey] {
+    /// `count` record keys, the `i`-th of `kind` and `id(i)`, computed on every core when
+    /// there are many, two at a time: each is an HMAC, and an analyst's report over a
+    /// million people takes several million of them.
+    private func keys(_ count: Int, _ kind: RecordKeys.Kind, id: @Sendable (Int) -> String) -> [CellKey] {
         var out = [CellKey](repeating: .empty, count: count)
         guard let keys = perturbation?.keys else { return out }
         // Four parts a core: the parts' keys take unequal time (ids of unequal length).
-        // `try!`: the maker cannot throw.
-        try! fillInParts(&out, parts: LogVerifier.processorCount * 4) { key(keys, $0) }
+        // `try!`: the filling cannot throw.
+        try! fillInParts(&out, parts: LogVerifier.processorCount * 4) { range, buffer in
+            var position = range.lowerBound
+            while position + 1 < range.upperBound {
+                (buffer[position], buffer[position + 1]) = keys.keys(kind, id(position), id(position + 1))
+                position += 2
+            }
+            if position < range.upperBound { buffer[position] = keys.key(kind, id(position)) }
+        }
         return out
     }
 

@@ -550,20 +550,33 @@ private final class JudgedPiece<Verdict: Sendable>: @unchecked Sendable {
     }
 
     /// Finds, hashes and judges the piece's lines; on a worker, touching only this piece.
+    /// Lines are hashed two at a time, side by side (`SHA256.hash(_:_:)`), and judged in order.
     func judge(
         _ window: UnsafeRawBufferPointer, _ verdict: (UnsafeRawBufferPointer, SHA256Digest, Verdict?) -> Verdict
     ) {
-        var start = bytes.lowerBound
-        while start < bytes.upperBound,
-            let p = memchr(window.baseAddress! + start, 0x0A, bytes.upperBound - start)
-        {
-            let newline = window.baseAddress!.distance(to: p)
-            let line = UnsafeRawBufferPointer(rebasing: window[start..<newline])
-            let digest = SHA256.hash(line)
-            lines.append(start..<newline)
+        /// The line from `start` to the next newline in the piece, if there is one.
+        func line(at start: Int) -> Range<Int>? {
+            guard start < bytes.upperBound,
+                let p = memchr(window.baseAddress! + start, 0x0A, bytes.upperBound - start)
+            else { return nil }
+            return start..<window.baseAddress!.distance(to: p)
+        }
+        func add(_ range: Range<Int>, _ digest: SHA256Digest) {
+            lines.append(range)
             digests.append(digest)
-            verdicts.append(verdict(line, digest, verdicts.last))
-            start = newline + 1
+            verdicts.append(verdict(UnsafeRawBufferPointer(rebasing: window[range]), digest, verdicts.last))
+        }
+        var start = bytes.lowerBound
+        while let first = line(at: start) {
+            guard let second = line(at: first.upperBound + 1) else {
+                add(first, SHA256.hash(UnsafeRawBufferPointer(rebasing: window[first])))
+                return
+            }
+            let (firstDigest, secondDigest) = SHA256.hash(
+                UnsafeRawBufferPointer(rebasing: window[first]), UnsafeRawBufferPointer(rebasing: window[second]))
+            add(first, firstDigest)
+            add(second, secondDigest)
+            start = second.upperBound + 1
         }
     }
 

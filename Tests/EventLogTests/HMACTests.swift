@@ -39,6 +39,27 @@ struct HMACTests {
         #expect(message.withUnsafeBytes { HMAC.PreparedKey(key).mac($0) }.hex == expected)
     }
 
+    @Test("two messages under one key, hashed side by side, give each one's own code")
+    func pairs() {
+        var generator = SeededGenerator(seed: 2104)
+        for _ in 0..<300 {
+            let key = (0..<Int.random(in: 0...100, using: &generator)).map { _ in
+                UInt8.random(in: 0...255, using: &generator)
+            }
+            // Mostly short messages, as record keys are; some of several blocks.
+            let lengths = (0..<2).map { _ in
+                Bool.random(using: &generator)
+                    ? Int.random(in: 0...60, using: &generator) : Int.random(in: 0...300, using: &generator)
+            }
+            let a = (0..<lengths[0]).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let b = (0..<lengths[1]).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let prepared = HMAC.PreparedKey(key)
+            let (x, y) = a.withUnsafeBytes { a in b.withUnsafeBytes { b in prepared.mac(a, b) } }
+            #expect(x == HMAC.sha256(key: key, message: a), "lengths \(a.count) and \(b.count)")
+            #expect(y == HMAC.sha256(key: key, message: b), "lengths \(a.count) and \(b.count)")
+        }
+    }
+
     @Test("random keys and messages agree with Python's hmac module")
     func python() throws {
         try #require(ReferenceTools.python != nil, "python3 is not installed")

@@ -1,7 +1,8 @@
-import EventLog
 import Foundation
 import TestSupport
 import Testing
+
+@testable import EventLog
 
 /// Both backends that can run on this machine.
 let backends: [SHA256Backend] = SHA256Backend.extensionsAvailable ? [.portable, .extensions] : [.portable]
@@ -175,6 +176,39 @@ struct SHA256Tests {
                 i += n
             }
             #expect(hasher.finalize().hex == expected, "streamed size \(size)")
+        }
+    }
+
+    @Test("two messages hashed side by side give each one's own digest", arguments: backends)
+    func pairs(backend: SHA256Backend) {
+        var generator = SeededGenerator(seed: 1802)
+        // Lengths around every block boundary, equal and unequal, after no block and after one.
+        let lengths = [0, 1, 55, 56, 63, 64, 65, 119, 120, 127, 128, 129, 440, 1000]
+        let prefix = SHA256Midstate(absorbing: (0..<64).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        var cases = lengths.flatMap { a in lengths.map { b in (a, b) } }
+        for _ in 0..<500 {
+            cases.append((Int.random(in: 0...700, using: &generator), Int.random(in: 0...700, using: &generator)))
+        }
+        for (lengthA, lengthB) in cases {
+            let a = (0..<lengthA).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let b = (0..<lengthB).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            for start in [SHA256Midstate.initial, prefix] {
+                let pair = a.withUnsafeBytes { a in
+                    b.withUnsafeBytes { b in SHA256.hash(a, b, after: start, backend: backend) }
+                }
+                let alone = (
+                    a.withUnsafeBytes { SHA256.hash($0, after: start, backend: .portable) },
+                    b.withUnsafeBytes { SHA256.hash($0, after: start, backend: .portable) }
+                )
+                #expect(pair == alone, "lengths \(lengthA) and \(lengthB)")
+            }
+        }
+        // The FIPS vectors, each beside every other.
+        for (a, digestA) in Self.vectors {
+            for (b, digestB) in Self.vectors {
+                let (x, y) = a.withUnsafeBytes { a in b.withUnsafeBytes { b in SHA256.hash(a, b, backend: backend) } }
+                #expect(x.hex == digestA && y.hex == digestB, "lengths \(a.count) and \(b.count)")
+            }
         }
     }
 

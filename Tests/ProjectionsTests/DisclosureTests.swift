@@ -151,6 +151,30 @@ struct DisclosureTests {
         #expect(RecordKeys(secret: secret).key(ParticipantID("p1")!) == CellKey(expected))
     }
 
+    /// Many keys are computed two at a time on every core: each must still be its own id's,
+    /// in its own place, for counts that leave an odd one in a part and counts split in parts.
+    @Test(
+        "a policy's keys of many people or tandems are each one's own HMAC, in order",
+        arguments: [0, 1, 2, 3, 4097, 40_001, 65_536])
+    func keysInBulk(count: Int) {
+        let secret = (0..<32).map { UInt8($0 * 7 % 256) }
+        let keys = RecordKeys(secret: secret)
+        let policy = DisclosurePolicy.cellKey(keys)
+        // Ids of unequal lengths, so that paired HMACs differ in length too.
+        let people = (0..<count).map { ParticipantID("p-\($0)" + String(repeating: "x", count: $0 % 50))! }
+        let tandems = (0..<count).map { TandemID("t-\($0)-\($0 % 3)")! }
+        let peopleKeys = policy.keys(of: people), tandemKeys = policy.keys(of: tandems)
+        let samePeople = peopleKeys == people.map { keys.key($0) }
+        let sameTandems = tandemKeys == tandems.map { keys.key($0) }
+        let sameByRow = policy.keys(count: count) { people[$0] } == peopleKeys
+        #expect(samePeople && sameTandems && sameByRow, "count \(count)")
+        // Spot checks against the plain HMAC, computed with no shortcut.
+        for i in [0, count / 2, count - 1] where i >= 0 && i < count {
+            let expected = HMAC.sha256(key: secret, message: Array(("tandem:" + tandems[i].rawValue).utf8)).words.0
+            #expect(tandemKeys[i] == CellKey(expected))
+        }
+    }
+
     @Test("magnitudes: unbiased over keys, bounded by the largest contribution, zero stays zero")
     func magnitudes() {
         let keys = RecordKeys(secret: Array(repeating: 1, count: 32))

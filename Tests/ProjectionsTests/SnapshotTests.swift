@@ -268,12 +268,18 @@ struct SnapshotChunkTests {
         return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    @Test("chunk digests are the SHA-256 of each 256 KiB chunk, the last one short")
-    func digestsMatchAPlainHash() {
-        let data = Self.bytes(SnapshotChunks.size * 2 + 1000, seed: 1)
+    /// Chunk counts where every task hashes one chunk, and where tasks hash several, two
+    /// side by side with an odd one left (the tasks take `count / 64` chunks each, rounded up).
+    @Test(
+        "chunk digests are the SHA-256 of each 256 KiB chunk, the last one short",
+        arguments: [2 * SnapshotChunks.size + 1000, 129 * SnapshotChunks.size + 1000, 195 * SnapshotChunks.size])
+    func digestsMatchAPlainHash(size: Int) {
+        // A cheap pattern that differs in every chunk (random bytes took seconds here).
+        let data = (0..<size).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
         let digests = data.withUnsafeBytes { SnapshotChunks.digests(of: $0) }
-        #expect(digests.count == 3 * 32)
-        for chunk in 0..<3 {
+        let chunks = (size + SnapshotChunks.size - 1) / SnapshotChunks.size
+        #expect(digests.count == chunks * 32)
+        for chunk in 0..<chunks {
             let start = chunk * SnapshotChunks.size
             let expected = SHA256.hash(data[start..<min(data.count, start + SnapshotChunks.size)])
             #expect(Array(digests[(chunk * 32)..<(chunk * 32 + 32)]) == Array(expected.hex.utf8).hexDecoded)
