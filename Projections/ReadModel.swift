@@ -337,8 +337,9 @@ public struct ProgrammeReadModel: EventFold, Sendable {
             row.until = Int32(clamping: date.dayNumber)
             row.endReason = reason.stored
         }
-        for member in [tandem.mentor, tandem.mentee] {
-            peopleRows.update(member) { row in
+        // Each member in turn (an array literal of the two was allocated on the heap).
+        for member in 0..<2 {
+            peopleRows.update(member == 0 ? tandem.mentor : tandem.mentee) { row in
                 guard row.activeTandem == number else { return }
                 row.activeTandem = -1
                 row.lastEndOn = Int32(clamping: date.dayNumber)
@@ -374,9 +375,11 @@ public struct ProgrammeReadModel: EventFold, Sendable {
         var byRow = [(sessions: Int32, goalsReached: Int32)](repeating: (0, 0), count: peopleRows.count)
         for number in 0..<Int32(tandemRows.count) {
             let tandem = tandemRows.row(number)
-            for member in [tandem.mentor, tandem.mentee] {
-                let done = byRow[Int(member)]
-                byRow[Int(member)] = (
+            // Each member in turn (an array literal of the two was allocated on the heap).
+            for member in 0..<2 {
+                let row = Int(member == 0 ? tandem.mentor : tandem.mentee)
+                let done = byRow[row]
+                byRow[row] = (
                     Int32(clamping: Int(done.sessions) + Int(tandem.sessions)),
                     Int32(clamping: Int(done.goalsReached) + Int(tandem.goalsReached))
                 )

@@ -226,6 +226,30 @@ public struct Interned<Value: Hashable & Sendable>: Sendable {
 
     /// The value's number, if it has been seen.
     public func existingNumber(_ value: Value) -> Int? { numbers[value] }
+
+    /// Which numbers stand for one of `wanted`, by number: a scan of a million rows asks
+    /// once per row, and a set of numbers hashed each question (a fifth of an analyst's
+    /// `stats` headline on the 10M store).
+    public func mask(of wanted: Set<Value>) -> NumberMask {
+        var mask = NumberMask(count: values.count)
+        for value in wanted { if let n = numbers[value] { mask.insert(n) } }
+        return mask
+    }
+}
+
+/// A set of small numbers (an `Interned` table's), as one flag per number.
+public struct NumberMask: Sendable {
+    @usableFromInline var flags: [Bool]
+
+    /// No number of `0..<count`.
+    public init(count: Int) { flags = [Bool](repeating: false, count: count) }
+
+    /// Adds `number`, which must be in `0..<count`.
+    public mutating func insert(_ number: Int) { flags[number] = true }
+
+    /// Whether `number` is in the set (numbers outside `0..<count` never are).
+    @inlinable
+    public func contains(_ number: UInt32) -> Bool { Int(number) < flags.count && flags[Int(number)] }
 }
 
 /// Traits as one 64-bit word, with units and genders interned: unit number (24 bits) ·

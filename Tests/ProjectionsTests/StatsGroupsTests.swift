@@ -59,6 +59,18 @@ struct StatsGroupsTests {
                         id: ParticipantID("q\(n)")!, on: history.day)))
             #expect(signedUp)
         }
+        // The same traits in both roles: a group's name must come from the role as well as
+        // from the traits.
+        for n in 0..<8 {
+            let profile = Profile(name: "S\(n)", unit: "IT", level: 5, born: 1990, gender: "f")
+            let signedUp = history.record(
+                .signUp(
+                    SignUp(
+                        programme: second, role: n % 2 == 0 ? .mentor : .mentee,
+                        profile: SealedRecord(.profile(profile), random: history.random), id: ParticipantID("s\(n)")!,
+                        on: history.day)))
+            #expect(signedUp)
+        }
         return try Replay.fold(history.log, profiles: history.profiles) { ProgrammeReadModel() }.fold
     }
 
