@@ -11,9 +11,25 @@ public enum ByteSearch {
         guard n > 0, haystack.count >= n, let base = haystack.baseAddress, let pattern = needle.baseAddress else {
             return n == 0 ? 0 : nil
         }
-        let first = Int32(needle[0])
-        var offset = 0
         let last = haystack.count - n
+        // The first bytes are looked at one by one, without a call: a marker near the start
+        // of a log line (`,"type":"`, `"on":"`) is found within a few dozen bytes, where
+        // memchr stopped at every quote on the way and was called again after each.
+        // The second byte is compared too before memcmp is called: a quote starts the
+        // markers and half the line's tokens.
+        let firstByte = needle[0], secondByte = n > 1 ? needle[1] : 0
+        let nearEnd = min(last, 63)
+        var offset = 0
+        while offset <= nearEnd {
+            if base.load(fromByteOffset: offset, as: UInt8.self) == firstByte,
+                n == 1 || base.load(fromByteOffset: offset + 1, as: UInt8.self) == secondByte,
+                memcmp(base + offset, pattern, n) == 0
+            {
+                return offset
+            }
+            offset += 1
+        }
+        let first = Int32(firstByte)
         while offset <= last {
             guard let hit = memchr(base + offset, first, last - offset + 1) else { return nil }
             let position = base.distance(to: UnsafeRawPointer(hit))

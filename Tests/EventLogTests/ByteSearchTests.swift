@@ -30,6 +30,38 @@ struct ByteSearchTests {
         }
     }
 
+    /// The first 64 positions are searched byte by byte, the rest with memchr: matches on
+    /// either side of that line, and across it, are found where a plain search finds them.
+    @Test("the first occurrence is where a plain search finds it, near the start and beyond")
+    func againstPlainSearch() {
+        var generator = SeededGenerator(seed: 6401)
+        let alphabet = Array(#""on:ab"#.utf8)
+        func plain(_ needle: [UInt8], _ haystack: [UInt8]) -> Int? {
+            guard needle.count <= haystack.count else { return needle.isEmpty ? 0 : nil }
+            return (0...(haystack.count - needle.count)).first { Array(haystack[$0..<($0 + needle.count)]) == needle }
+        }
+        for _ in 0..<3_000 {
+            let needle = (0..<Int.random(in: 1...6, using: &generator)).map { _ in
+                alphabet.randomElement(using: &generator)!
+            }
+            let haystack = (0..<Int.random(in: 0..<200, using: &generator)).map { _ in
+                alphabet.randomElement(using: &generator)!
+            }
+            let found = haystack.withUnsafeBytes { bytes in
+                needle.withUnsafeBytes { ByteSearch.firstIndex(of: $0, in: bytes) }
+            }
+            #expect(found == plain(needle, haystack), "needle \(needle), haystack of \(haystack.count)")
+        }
+        // A marker whose only occurrence straddles the 64th byte, or lies just past it.
+        for start in 56...72 {
+            var haystack = [UInt8](repeating: UInt8(ascii: "\""), count: 140)
+            let marker = Array(#""on":""#.utf8)
+            haystack.replaceSubrange(start..<(start + marker.count), with: marker)
+            let found = haystack.withUnsafeBytes { ByteSearch.firstIndex(of: #""on":""#, in: $0, from: 0) }
+            #expect(found == start)
+        }
+    }
+
     @Test("an empty needle and an empty haystack")
     func empty() {
         let nothing: [UInt8] = []
