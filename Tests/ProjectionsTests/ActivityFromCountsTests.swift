@@ -98,11 +98,14 @@ struct ActivityFromCountsTests {
                 let views = ActivityQuery.Scope(viewsOf: programme, .init(programme: programme.id), input)
                 let context = "seed \(seed), \(policy.viewer), \(programme.id)"
                 func dates(_ scope: ActivityQuery.Scope) -> [String] {
-                    scope.people.map { "\($0.signedUpOn) \($0.withdrawnOn.map(\.description) ?? "-")" }.sorted()
+                    scope.people.map { "\($0.signedUpOnDate) \($0.withdrawnOnDate.map(\.description) ?? "-")" }.sorted()
                 }
                 func tandems(_ scope: ActivityQuery.Scope) -> [String] {
-                    scope.tandems.map { "\($0.id) \($0.row) \($0.since) \($0.until.map(\.description) ?? "-")" }
-                        .sorted()
+                    scope.tandems.map {
+                        "\(model.tandemRows.id(ofRow: $0.row)) \($0.row) \($0.sinceDate) "
+                            + ($0.untilDate.map(\.description) ?? "-")
+                    }
+                    .sorted()
                 }
                 #expect(dates(rows) == dates(views), "\(context): people")
                 #expect(tandems(rows) == tandems(views), "\(context): tandems")
@@ -113,7 +116,8 @@ struct ActivityFromCountsTests {
                 for tandem in rows.tandems {
                     var days: [BusinessDate] = []
                     model.tandemRows.forEachReachedGoal(of: tandem.row) { days.append($0) }
-                    #expect(days == (model.goals[tandem.id] ?? []).compactMap(\.reached), "\(context), \(tandem.id)")
+                    let id = model.tandemRows.id(ofRow: tandem.row)
+                    #expect(days == (model.goals[id] ?? []).compactMap(\.reached), "\(context), \(id)")
                     reached += days.count
                 }
                 compared += rows.people.count + rows.tandems.count

@@ -4,6 +4,10 @@ import Projections
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite("Snapshots: partial decider states decide as the whole state does; damaged snapshots are refused")
 struct SnapshotTests {
     /// A history in two parts: the first is snapshotted, the second is the tail.
@@ -283,6 +287,25 @@ struct SnapshotChunkTests {
             let start = chunk * SnapshotChunks.size
             let expected = SHA256.hash(data[start..<min(data.count, start + SnapshotChunks.size)])
             #expect(Array(digests[(chunk * 32)..<(chunk * 32 + 32)]) == Array(expected.hex.utf8).hexDecoded)
+        }
+    }
+
+    /// A pass releases a mapping's pages behind it: what it reads again must be the file's
+    /// bytes, not zeros (a private mapping's released page comes back from the file).
+    @Test("a mapped file reads the same after its pages are released, whole or in part")
+    func releasedPagesReadAgain() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.appending("mapped.bin")
+        let size = 5 * 4096 + 123
+        let data = (0..<size).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 11) }
+        let fd = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+        try fd.writeAll(data)
+        let map = try MappedFile(path: path)
+        #expect(Array(map.bytes) == data)
+        // Unaligned ranges, a range past the end, an empty one and the whole file.
+        for range in [100..<9000, 4096..<8192, 0..<1, 20000..<99999, 50..<50, 0..<size] {
+            map.release(range)
+            #expect(Array(map.bytes) == data, "after releasing \(range)")
         }
     }
 
