@@ -764,6 +764,20 @@ public enum KeyedSection {
         Int(try SnapshotReader(section).readUInt32(at: 4 + 4 * index))
     }
 
+    /// The key of the `index`-th record, not checked against the record's checksum (for a
+    /// reader that checked every record once already).
+    /// - Throws: `SnapshotError.malformed` if the record lies outside the section.
+    public static func key(
+        _ index: Int, in section: UnsafeRawBufferPointer
+    ) throws(SnapshotError)
+        -> UnsafeRawBufferPointer
+    {
+        let start = try recordStart(index, in: section)
+        guard start < section.count else { throw .malformed("a record offset lies outside its section") }
+        var r = SnapshotReader(section, position: start)
+        return try r.readStringBytes()
+    }
+
     /// The `index`-th record in key order (below `count(in:)`), checked against its checksum.
     /// - Throws: `SnapshotError.malformed` for a damaged record.
     public static func record(

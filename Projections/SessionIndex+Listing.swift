@@ -2,6 +2,10 @@ import EventLog
 import Mentoring
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension SessionIndex {
     /// Every session an index holds, for `tandem sessions` of a whole programme: listed in
     /// the order of the tandems' ids (the natural order of every list) and, within a tandem,
@@ -66,10 +70,10 @@ extension SessionIndex {
 
         let storage: Storage
         let tables: Tables
-        /// The tandems and their records' numbers, in the byte order of the ids (the index's
-        /// own): found by a binary search without sorting half a million ids naturally first,
-        /// which only a listing of every session needs (`forEach`).
-        let order: [(tandem: TandemID, record: Int32)]
+        /// The records listed, in the byte order of their tandems' ids (the index's own): a
+        /// tandem is found by a binary search without sorting half a million ids naturally
+        /// first, which only a listing of every session needs (`forEach`).
+        let order: Records
         /// What a window of history leaves of the listing; nil for the whole log.
         var narrowing: Narrowing?
 
@@ -109,45 +113,92 @@ extension SessionIndex {
         private init(storage: Storage, tables: Tables, only: Set<TandemID>? = nil) throws {
             self.storage = storage
             self.tables = tables
-            var order: [(tandem: TandemID, record: Int32)] = []
             // Keys and checksums only: the sessions are decoded by whoever reads them (three
             // passes decoding four million sessions took a second of `activity --as-of`).
-            try storage.withSection { section in
+            order = try storage.withSection { section in
                 if let only {
+                    var some: [(tandem: TandemID, record: Int32)] = []
                     for tandem in only {
                         guard let i = try KeyedSection.position(of: tandem.rawValue.utf8, in: section) else { continue }
                         _ = try KeyedSection.record(i, in: section)
-                        order.append((tandem, Int32(i)))
+                        some.append((tandem, Int32(i)))
                     }
-                } else {
-                    // Every record's checksum is checked: on both cores, half the records each
-                    // (half a million tandems' records on the 10M store).
-                    order = Array(repeating: (Self.placeholder, -1), count: try KeyedSection.count(in: section))
-                    // Each part's records lie one after another: their pages go back behind it
-                    // (a pass that needs the records again reads them again).
-                    try fillInParts(&order) { range, out in
-                        var behind = ReleaseBehind(
-                            storage: storage,
-                            released: range.isEmpty ? 0 : try KeyedSection.recordStart(range.lowerBound, in: section))
-                        for i in range {
-                            behind.reached(try KeyedSection.recordStart(i, in: section))
-                            let (key, _) = try KeyedSection.record(i, in: section)
-                            guard let tandem = TandemID(String(decoding: key, as: UTF8.self)) else {
-                                throw SnapshotError.malformed("a key that is not a tandem id")
-                            }
-                            out[i] = (tandem, Int32(i))
-                        }
-                    }
-                    storage.release(0..<section.count)
+                    some.sort { Self.bytewise($0.tandem, $1.tandem) }
+                    return .some(some)
                 }
+                // Every record's checksum and key is checked, and that the keys ascend (a
+                // binary search relies on it): on both cores, half the records each (half a
+                // million tandems' records on the 10M store). Each part's records lie one
+                // after another: their pages go back behind it (a pass that needs the records
+                // again reads them again).
+                let count = try KeyedSection.count(in: section)
+                var checked = [Bool](repeating: false, count: count)
+                try fillInParts(&checked) { range, out in
+                    var behind = ReleaseBehind(
+                        storage: storage,
+                        released: range.isEmpty ? 0 : try KeyedSection.recordStart(range.lowerBound, in: section))
+                    for i in range {
+                        behind.reached(try KeyedSection.recordStart(i, in: section))
+                        let (key, _) = try KeyedSection.record(i, in: section)
+                        guard TandemID(bytes: key) != nil else {
+                            throw SnapshotError.malformed("a key that is not a tandem id")
+                        }
+                        if i > 0, !Self.ascending(try KeyedSection.key(i - 1, in: section), key) {
+                            throw SnapshotError.malformed("the index's keys are out of order")
+                        }
+                        out[i] = true
+                    }
+                }
+                storage.release(0..<section.count)
+                return .all(count: count)
             }
-            // In byte order already when read in record order (nearly free to check).
-            order.sort { Self.bytewise($0.tandem, $1.tandem) }
-            self.order = order
         }
 
-        /// What a key's place holds until the key is read.
-        private static let placeholder = TandemID("t")!
+        /// The records a listing holds, by position.
+        enum Records: Sendable {
+            /// Every record of the index, position and record number alike: each tandem's id
+            /// is read from its record's key when asked (held, the ids were 31 MB of every
+            /// listing on the 10M store).
+            case all(count: Int)
+            /// Some tandems' records (`sessions --tandem T`), with their ids.
+            case some([(tandem: TandemID, record: Int32)])
+
+            /// How many records there are.
+            var count: Int {
+                switch self {
+                case .all(let count): count
+                case .some(let records): records.count
+                }
+            }
+
+            /// The record number at `position`.
+            func record(_ position: Int) -> Int {
+                switch self {
+                case .all: position
+                case .some(let records): Int(records[position].record)
+                }
+            }
+
+            /// The tandem at `position`.
+            /// - Throws: `SnapshotError.malformed` if its record's key no longer reads.
+            func tandem(_ position: Int, in section: UnsafeRawBufferPointer) throws(SnapshotError) -> TandemID {
+                switch self {
+                case .all:
+                    guard let tandem = TandemID(bytes: try KeyedSection.key(position, in: section)) else {
+                        throw .malformed("a key that is not a tandem id")
+                    }
+                    return tandem
+                case .some(let records): return records[position].tandem
+                }
+            }
+        }
+
+        /// Whether key `a` sorts before key `b` byte by byte, as `KeyedSection.build` sorts.
+        static func ascending(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+            let common = min(a.count, b.count)
+            let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
+            return order < 0 || (order == 0 && a.count < b.count)
+        }
 
         /// Whether `a` sorts before `b` byte by byte, as the index's keys are sorted.
         static func bytewise(_ a: TandemID, _ b: TandemID) -> Bool {
@@ -160,8 +211,8 @@ extension SessionIndex {
         public func count(programme: ProgrammeID?) throws -> Int {
             var count = 0
             try storage.withSection { section in
-                for position in order.indices where narrowing.map({ $0.rows[position] >= 0 }) ?? true {
-                    let (_, payload) = try KeyedSection.record(Int(order[position].record), in: section)
+                for position in 0..<order.count where narrowing.map({ $0.rows[position] >= 0 }) ?? true {
+                    let (_, payload) = try KeyedSection.record(order.record(position), in: section)
                     _ = try decode(payload, tables, only: programme, withTopics: false) { entry in
                         if narrowing?.admits(entry) ?? true { count += 1 }
                     }
@@ -178,7 +229,7 @@ extension SessionIndex {
         /// - Complexity: O(log n) in the tandems, comparing ids held in memory.
         /// - Throws: as `forEach`.
         public func forEachSession(of tandem: TandemID, _ body: (Entry) throws -> Void) throws {
-            let position = position(of: tandem)
+            let position = try position(of: tandem)
             try storage.withSection { section in
                 try sessions(of: tandem, at: position, in: section, programme: nil, body)
             }
@@ -186,13 +237,21 @@ extension SessionIndex {
 
         /// Where `tandem` is in `order`, if it has a record.
         /// - Complexity: O(log n) in the tandems.
-        private func position(of tandem: TandemID) -> Int? {
-            var low = 0, high = order.count
-            while low < high {
-                let mid = (low + high) / 2
-                if Self.bytewise(order[mid].tandem, tandem) { low = mid + 1 } else { high = mid }
+        /// - Throws: `SnapshotError.malformed` if a record no longer reads.
+        private func position(of tandem: TandemID) throws -> Int? {
+            switch order {
+            case .all:
+                return try storage.withSection { section in
+                    try KeyedSection.position(of: tandem.rawValue.utf8, in: section)
+                }
+            case .some(let some):
+                var low = 0, high = some.count
+                while low < high {
+                    let mid = (low + high) / 2
+                    if Self.bytewise(some[mid].tandem, tandem) { low = mid + 1 } else { high = mid }
+                }
+                return low < some.count && some[low].tandem == tandem ? low : nil
             }
-            return low < order.count && order[low].tandem == tandem ? low : nil
         }
 
         /// Calls `body` with every session (of `programme`, or of all), tandem by tandem.
@@ -205,15 +264,17 @@ extension SessionIndex {
             var next = 0
             try storage.withSection { section in
                 // Listed in the natural order of the ids, as every list is.
+                // The ids are read once, for the sort and the listing, and let go after it.
+                let ids = try (0..<order.count).map { try order.tandem($0, in: section) }
                 let natural = storage.natural.withLock { cached in
                     if let cached { return cached }
-                    let made = order.indices.sorted { order[$0].tandem < order[$1].tandem }.map(Int32.init)
+                    let made = ids.indices.sorted { ids[$0] < ids[$1] }.map(Int32.init)
                     cached = made
                     return made
                 }
                 for number in natural {
                     let position = Int(number)
-                    let tandem = order[position].tandem
+                    let tandem = ids[position]
                     while next < returning.count, returning[next] < tandem {
                         try sessions(of: returning[next], at: nil, in: section, programme: programme) {
                             try body(returning[next], $0)
@@ -234,7 +295,8 @@ extension SessionIndex {
         /// - Throws: as `forEach`.
         public func forEachTandemsSessions(_ body: (TandemID, Entry) throws -> Void) throws {
             try storage.withSection { section in
-                for (position, (tandem, _)) in order.enumerated() {
+                for position in 0..<order.count {
+                    let tandem = try order.tandem(position, in: section)
                     try sessions(of: tandem, at: position, in: section, programme: nil) { try body(tandem, $0) }
                 }
                 for tandem in narrowing?.returningTandems ?? [] {
@@ -266,17 +328,20 @@ extension SessionIndex {
                 var behind = ReleaseBehind(
                     storage: storage,
                     released: positions.isEmpty
-                        ? 0 : try KeyedSection.recordStart(Int(order[positions.lowerBound].record), in: section))
+                        ? 0 : try KeyedSection.recordStart(order.record(positions.lowerBound), in: section))
+                // The id is read only where it is needed: to find the row, or the sessions a
+                // window restores.
+                let needsIDs = narrowing.map { !$0.restored.isEmpty } ?? true
                 for position in positions {
-                    let tandem = order[position].tandem
-                    behind.reached(try KeyedSection.recordStart(Int(order[position].record), in: section))
-                    guard let row = narrowing.map({ $0.rows[position] }) ?? rows.row(of: tandem), row >= 0 else {
+                    behind.reached(try KeyedSection.recordStart(order.record(position), in: section))
+                    let tandem = needsIDs ? try order.tandem(position, in: section) : nil
+                    guard let row = narrowing.map({ $0.rows[position] }) ?? rows.row(of: tandem!), row >= 0 else {
                         continue
                     }
                     try sessions(of: tandem, at: position, in: section, programme: nil) { try body(row, $0) }
                 }
                 if let last = positions.last {
-                    let next = Int(order[last].record) + 1
+                    let next = order.record(last) + 1
                     let end =
                         next < (try KeyedSection.count(in: section))
                         ? try KeyedSection.recordStart(next, in: section) : section.count
@@ -293,23 +358,24 @@ extension SessionIndex {
         /// One tandem's sessions: its record's (at `position` in `order`, if it has one), and
         /// in a window, only those the window admits, with the sessions it restores in log
         /// order among them.
+        /// `tandem` may be nil when no session is restored (the id is not needed then).
         private func sessions(
-            of tandem: TandemID, at position: Int?, in section: UnsafeRawBufferPointer, programme: ProgrammeID?,
+            of tandem: TandemID?, at position: Int?, in section: UnsafeRawBufferPointer, programme: ProgrammeID?,
             _ body: (Entry) throws -> Void
         ) throws {
             guard let narrowing else {
                 guard let position else { return }
-                let (_, payload) = try KeyedSection.record(Int(order[position].record), in: section)
+                let (_, payload) = try KeyedSection.record(order.record(position), in: section)
                 _ = try decode(payload, tables, only: programme, body)
                 return
             }
             var restored: [Entry] = []
-            if let found = narrowing.restored[tandem], programme.map({ $0 == found.programme }) ?? true {
+            if let tandem, let found = narrowing.restored[tandem], programme.map({ $0 == found.programme }) ?? true {
                 restored = found.sessions
             }
             var next = 0
             if let position, narrowing.rows[position] >= 0 {
-                let (_, payload) = try KeyedSection.record(Int(order[position].record), in: section)
+                let (_, payload) = try KeyedSection.record(order.record(position), in: section)
                 _ = try decode(payload, tables, only: programme) { entry in
                     while next < restored.count, restored[next].seq < entry.seq {
                         try body(restored[next])
@@ -346,9 +412,20 @@ extension SessionIndex {
             let last = min(last, window.knownAt ?? .max, timeline.count)
             // Each tandem's row, found by id on both cores (a wait on memory per tandem).
             var rows = [Int32](repeating: -1, count: order.count)
-            try fillInParts(&rows) { position in
-                let tandem = order[position].tandem
-                return (only?.contains(tandem) ?? true) ? model.tandemRows.row(of: tandem) ?? -1 : -1
+            try storage.withSection { section in
+                try fillInParts(&rows) { positions, out in
+                    // Each part reads its records' keys front to back: their pages go back behind it.
+                    var behind = ReleaseBehind(
+                        storage: storage,
+                        released: positions.isEmpty
+                            ? 0 : try KeyedSection.recordStart(order.record(positions.lowerBound), in: section))
+                    for position in positions {
+                        behind.reached(try KeyedSection.recordStart(order.record(position), in: section))
+                        let tandem = try order.tandem(position, in: section)
+                        out[position] = (only?.contains(tandem) ?? true) ? model.tandemRows.row(of: tandem) ?? -1 : -1
+                    }
+                }
+                storage.release(0..<section.count)
             }
             // What the window's voids left out: the sessions of voids it does not see.
             var targets: [Int] = []
@@ -377,7 +454,7 @@ extension SessionIndex {
             let cutOff = window.recordedBy != nil
             var narrowing = Narrowing(
                 window: window, judge: judge, last: last, timeline: cutOff ? timeline : nil, rows: rows,
-                restored: restored, returningTandems: restored.keys.filter { position(of: $0) == nil }.sorted())
+                restored: restored, returningTandems: try restored.keys.filter { try position(of: $0) == nil }.sorted())
             // With a cut-off, the lines the timeline is unsure of are judged one by one, from
             // the log. Which they are, the timeline says in a pass over four bytes a line; with
             // `only` (a few tandems' records), or when there are many (a cut-off in the middle
@@ -396,8 +473,8 @@ extension SessionIndex {
             if sessionsOnly {
                 unsure = []
                 try storage.withSection { section in
-                    for (position, (_, number)) in order.enumerated() where rows[position] >= 0 {
-                        let (_, payload) = try KeyedSection.record(Int(number), in: section)
+                    for position in 0..<order.count where rows[position] >= 0 {
+                        let (_, payload) = try KeyedSection.record(order.record(position), in: section)
                         _ = try decode(payload, tables, withTopics: false) { entry in
                             if entry.seq <= last, timeline.admission(entry.seq, judge) == .unsure {
                                 unsure.append(entry.seq)

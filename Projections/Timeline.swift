@@ -38,7 +38,10 @@ public struct Timeline: Sendable {
     private(set) var head: LogHead
 
     /// How many lines it covers.
-    var count: Int { days.count / 4 }
+    private(set) var count = 0
+    /// Whether it holds the lines' days; a timeline kept for its voids alone
+    /// (`withoutDays()`) does not, and cannot judge a line.
+    private(set) var hasDays = true
 
     /// The timeline file of a store.
     public static func file(_ store: Store) -> SnapshotFile {
@@ -55,6 +58,7 @@ public struct Timeline: Sendable {
     /// The business-day and recording-day words of seq `seq` (1 ≤ seq ≤ count).
     @inline(__always)
     func words(_ seq: Int) -> (business: UInt16, recorded: UInt16) {
+        assert(hasDays, "a timeline without its days judges no line")
         let i = (seq - 1) * 4
         return (UInt16(days[i]) | UInt16(days[i + 1]) << 8, UInt16(days[i + 2]) | UInt16(days[i + 3]) << 8)
     }
@@ -65,10 +69,20 @@ public struct Timeline: Sendable {
         return UInt16(day + 1)
     }
 
+    /// The same timeline without the lines' days: its voids, head and count, for a holder
+    /// that judges no line (a window without a recording cut-off narrows a session listing
+    /// with the voids alone; the days were 47 MB of its peak on the 10M store).
+    func withoutDays() -> Timeline {
+        var lean = self
+        lean.days = []
+        lean.hasDays = false
+        return lean
+    }
+
     /// Adds the next line.
     /// - Throws: `EventDecodingError` for a void that cannot be decoded.
     mutating func append(_ line: LogLine, decoder: inout EventDecoder) throws {
-        precondition(line.seq == count + 1, "lines are added in order")
+        precondition(line.seq == count + 1 && hasDays, "lines are added in order, to a timeline with its days")
         var business = Self.undated, recorded = Self.undated
         let kind = Replay.kind(of: line)
         if kind != .logCreated {
@@ -86,6 +100,7 @@ public struct Timeline: Sendable {
         days.append(UInt8(truncatingIfNeeded: business >> 8))
         days.append(UInt8(truncatingIfNeeded: recorded))
         days.append(UInt8(truncatingIfNeeded: recorded >> 8))
+        count += 1
         head = LogHead(seq: line.seq, hash: line.hash)
     }
 
@@ -224,23 +239,33 @@ public struct Timeline: Sendable {
     /// 10M store). It is let go when the keeping ends: held for no one, it added its 47 MB
     /// to the peak of every time-travel query.
     final class Memo: Sendable {
-        private let state = Mutex<(keepers: Int, last: Timeline?)>((0, nil))
+        private let state = Mutex<(keepers: Int, keepersOfDays: Int, last: Timeline?)>((0, 0, nil))
 
-        /// `Timeline.cached(store, head:)`, read once per head while `keep` runs.
+        /// `Timeline.cached(store, head:)`, read once per head while `keep` runs; without
+        /// `needsDays`, a timeline kept without its days does.
         /// - Throws: as `Timeline.cached`.
-        func timeline(_ store: Store, head: LogHead) throws -> Timeline? {
-            if let kept = state.withLock({ $0.last }), kept.head == head { return kept }
+        func timeline(_ store: Store, head: LogHead, needsDays: Bool = true) throws -> Timeline? {
+            if let kept = state.withLock({ $0.last }), kept.head == head, kept.hasDays || !needsDays { return kept }
             let found = try Timeline.cached(store, head: head)
-            state.withLock { if $0.keepers > 0 { $0.last = found } }
+            state.withLock {
+                guard $0.keepers > 0 else { return }
+                $0.last = $0.keepersOfDays > 0 ? found : found?.withoutDays()
+            }
             return found
         }
 
-        /// Runs `body`, keeping each timeline read meanwhile for the next question.
-        func keep<R>(_ body: () throws -> R) rethrows -> R {
-            state.withLock { $0.keepers += 1 }
+        /// Runs `body`, keeping each timeline read meanwhile for the next question; with
+        /// `days` false, only its voids, head and count (enough to narrow a listing for a
+        /// window without a recording cut-off).
+        func keep<R>(days: Bool = true, _ body: () throws -> R) rethrows -> R {
+            state.withLock {
+                $0.keepers += 1
+                if days { $0.keepersOfDays += 1 }
+            }
             defer {
                 state.withLock {
                     $0.keepers -= 1
+                    if days { $0.keepersOfDays -= 1 }
                     if $0.keepers == 0 { $0.last = nil }
                 }
             }
@@ -270,6 +295,7 @@ public struct Timeline: Sendable {
     }
 
     func write(to file: SnapshotFile, logEnd: Int) throws {
+        precondition(hasDays, "a timeline without its days is never written")
         var w = SnapshotWriter(capacity: voids.count * 12 + 16)
         w.write(UInt64(voids.count))
         for void in voids {
@@ -286,6 +312,7 @@ public struct Timeline: Sendable {
         var timeline = Timeline()
         timeline.days = try file.section("days", of: header)
         guard timeline.days.count == header.head.seq * 4 else { throw .malformed("days that do not cover the log") }
+        timeline.count = header.head.seq
         let voids = try file.section("voids", of: header)
         timeline.voids = try voids.withUnsafeBytes { raw in
             Result { () throws(SnapshotError) -> [(seq: Int, target: Int, at: Timestamp?)] in

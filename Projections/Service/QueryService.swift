@@ -380,11 +380,14 @@ public struct QueryService: Sendable {
     /// - Throws: what loading either input throws; `LogError`, `EventDecodingError` from
     ///   reading the lines the narrowing judges or restores.
     func listedInWindow(_ request: Request, window: ReplayWindow, today: BusinessDate) throws -> QueryInput? {
-        try timelines.keep {
+        // Without a recording cut-off the narrowing judges no line by the timeline: its voids
+        // are kept while the window's model loads, not its 47 MB of days.
+        let judgesLines = window.recordedBy != nil
+        return try timelines.keep(days: judgesLines) {
             var modelRequest = request
             modelRequest.keepsSessions = .none
             var input = try load(modelRequest, window: window, today: today, figuresSuffice: false)
-            guard let (listing, timeline) = try currentListing(today: today) else { return nil }
+            guard let (listing, timeline) = try currentListing(today: today, needsDays: judgesLines) else { return nil }
             input.sessionListing = try listing.narrowed(
                 to: window, through: input.basis.head.seq, timeline: timeline, model: input.model, log: store.events,
                 unsureLinesRead: unsureLinesRead)
@@ -438,10 +441,11 @@ public struct QueryService: Sendable {
     /// any window's basis (the log may have grown since). Nil when either cannot be had.
     ///
     /// With `only`, a listing of those tandems: read from the index file alone when it is
-    /// at the log's head (no other tandem's record is read), else the whole listing.
+    /// at the log's head (no other tandem's record is read), else the whole listing. Without
+    /// `needsDays`, the timeline may come without its days (voids, head and count only).
     /// - Throws: `LogError`, `SystemError` from reading the store.
     private func currentListing(
-        today: BusinessDate, only: Set<TandemID>? = nil
+        today: BusinessDate, only: Set<TandemID>? = nil, needsDays: Bool = true
     ) throws -> (SessionIndex.Listing, Timeline)? {
         if let only {
             let head = try store.events.readHead()
@@ -450,7 +454,7 @@ public struct QueryService: Sendable {
                 (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: Vault(store: store).size))
                     != nil,
                 let listing = try? SessionIndex.Listing(index, header: header, only: only),
-                let timeline = try timelines.timeline(store, head: head), timeline.head == head
+                let timeline = try timelines.timeline(store, head: head, needsDays: needsDays), timeline.head == head
             {
                 return (listing, timeline)
             }
@@ -459,7 +463,7 @@ public struct QueryService: Sendable {
         let wholeRequest = Request(viewer: .coordinator, keepsSessions: .listed, figuresSuffice: true, today: today)
         let current = try load(wholeRequest, window: .everything, today: today, figuresSuffice: true)
         guard let listing = current.sessionListing,
-            let timeline = try timelines.timeline(store, head: current.basis.head),
+            let timeline = try timelines.timeline(store, head: current.basis.head, needsDays: needsDays),
             timeline.head == current.basis.head
         else { return nil }
         return (listing, timeline)

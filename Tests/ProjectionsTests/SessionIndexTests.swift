@@ -124,15 +124,21 @@ struct SessionIndexTests {
         #expect(try Self.listed(listing, programme: ProgrammeID("p-never")!).isEmpty)
     }
 
-    @Test("a damaged record is refused when the listing is made, before anything is listed")
-    func damagedListing() throws {
-        var history = HistoryGenerator(seed: 960)
+    /// An index file of a seeded history's sessions, and its header.
+    static func indexFile(seed: UInt64, in directory: TemporaryDirectory) throws -> (SnapshotFile, SnapshotFile.Header)
+    {
+        var history = HistoryGenerator(seed: seed)
         history.run(steps: 150)
         let sections = SessionIndex.sections(try #require(try Self.indexingFold(history).fold.sessionIndex))
-        let directory = TemporaryDirectory()
         let file = SnapshotFile(path: directory.appending("sessions.snapshot"))
         try SessionIndex.write(sections, head: .empty, logEnd: 0, vaultSize: 0, to: file)
-        let header = try SessionIndex.header(file)
+        return (file, try SessionIndex.header(file))
+    }
+
+    @Test("a damaged record is refused when the listing is made, before anything is listed")
+    func damagedListing() throws {
+        let directory = TemporaryDirectory()
+        let (file, header) = try Self.indexFile(seed: 960, in: directory)
         _ = try SessionIndex.Listing(file, header: header)
         // A flipped byte in each part of the last record in turn.
         let range = try #require(header.sections["byTandem"]).range
@@ -145,6 +151,26 @@ struct SessionIndexTests {
             }
             bytes[offset] ^= 0x5A
         }
+    }
+
+    /// A listing finds a tandem by a binary search over the records' keys as they lie in
+    /// the file: an index whose records are intact but out of order is refused.
+    @Test("an index whose keys are out of order is refused when the listing is made")
+    func keysOutOfOrder() throws {
+        let directory = TemporaryDirectory()
+        let (file, header) = try Self.indexFile(seed: 961, in: directory)
+        let listing = try SessionIndex.Listing(file, header: header)
+        #expect(try listing.count(programme: nil) > 0)
+        // Two neighbours' offsets swapped in the section's table: each record still matches
+        // its checksum, and the keys no longer ascend.
+        let start = try #require(header.sections["byTandem"]).range.lowerBound
+        var bytes = try FileSystem.readFile(file.path)
+        let count = Int(bytes[start]) | Int(bytes[start + 1]) << 8 | Int(bytes[start + 2]) << 16
+        try #require(count >= 3)
+        let first = start + 4 + 4 * (count / 2)
+        for i in 0..<4 { bytes.swapAt(first + i, first + 4 + i) }
+        try FileSystem.replaceAtomically(file.path, with: bytes)
+        #expect(throws: SnapshotError.self) { _ = try SessionIndex.Listing(file, header: header) }
     }
 
     @Test("an index that lists a line that is not the tandem's session is refused")
