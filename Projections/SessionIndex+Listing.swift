@@ -58,7 +58,7 @@ extension SessionIndex {
             let storage: Storage
             /// Below this offset in the section, the pages are handed back.
             var released: Int
-            static let step = 4 << 20
+            static let step = 1 << 20
 
             /// The pass has reached the record beginning at `offset`.
             mutating func reached(_ offset: Int) {

@@ -421,7 +421,7 @@ public enum ActivityQuery {
             }
             population = policy.population(people.map(\.id))
             everyone = policy.population(everyoneInProgramme.map(\.id))
-            if policy.protects { parent = policy.population(model.people.ids) }
+            if policy.protects { parent = policy.population(everyoneIn: model.people) }
             pairs = policy.population(tandems: tandems.map(\.id))
         }
     }

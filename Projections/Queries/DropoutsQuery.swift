@@ -215,7 +215,7 @@ public enum DropoutsQuery {
                     keys: policy.keys(count: inScope.count, person: { [inScope] in rows.id(ofRow: inScope[$0].row) }))
             try policy.checkFilter(
                 .init("programme", "\(scope.label)"), selected: whole,
-                parent: policy.population(input.model.people.ids), k: k, query: query)
+                parent: policy.population(everyoneIn: input.model.people), k: k, query: query)
             if options.population != .all {
                 try policy.checkFilter(
                     .init("population", options.population.rawValue), selected: population, parent: whole, k: k,

@@ -214,7 +214,7 @@ public enum StatsQuery {
                 // Everyone is the programme's people when every person is one of them.
                 let everyone =
                     inProgramme.size == input.model.people.count
-                    ? inProgramme : policy.population(input.model.people.ids)
+                    ? inProgramme : policy.population(everyoneIn: input.model.people)
                 try policy.checkFilter(
                     .init("programme", "\(scope.label)"), selected: inProgramme, parent: everyone, k: k, query: query)
                 if let segment = options.segment {

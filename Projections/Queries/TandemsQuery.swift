@@ -119,7 +119,7 @@ public enum TandemsQuery {
             let people = policy.population(input.model.people(in: programme.id).map(\.id))
             try policy.checkFilter(
                 .init("programme", "\(programme.id)"), selected: people,
-                parent: policy.population(input.model.people.ids),
+                parent: policy.population(everyoneIn: input.model.people),
                 k: k, query: .atRisk)
             // Keyed by all the programme's tandems, which do not change from day to day: stepping
             // --as-of a day at a time moves the figure only when a rounding boundary is crossed.
