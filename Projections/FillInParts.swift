@@ -23,35 +23,48 @@ func fillInParts<T>(
     _ array: inout [T], parts: Int = LogVerifier.processorCount,
     ranges fill: (Range<Int>, UnsafeMutableBufferPointer<T>) throws -> Void
 ) throws {
-    let count = array.count
-    let parts = max(1, min(parts, count / 4096))
-    guard parts > 1 else {
-        try array.withUnsafeMutableBufferPointer { try fill(0..<count, $0) }
-        return
-    }
-    try withoutActuallyEscaping(fill) { fill in
-        try array.withUnsafeMutableBufferPointer { buffer in
-            let shared = SharedParts(buffer: buffer, fill: fill, failures: .allocate(capacity: parts))
-            shared.failures.initialize(repeating: nil)
-            defer {
-                _ = shared.failures.deinitialize()
-                shared.failures.deallocate()
-            }
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                do {
-                    try shared.fill((count * part / parts)..<(count * (part + 1) / parts), shared.buffer)
-                } catch {
-                    shared.failures[part] = error
-                }
-            }
-            if let failure = shared.failures.lazy.compactMap({ $0 }).first { throw failure }
-        }
+    try array.withUnsafeMutableBufferPointer { buffer in
+        let shared = SharedBuffer(buffer: buffer)
+        try inParts(count: buffer.count, parts: parts) { try fill($0, shared.buffer) }
     }
 }
 
-/// What the threads of `fillInParts` share: each writes its own positions and its own failure.
-private struct SharedParts<T>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<T>
-    let fill: (Range<Int>, UnsafeMutableBufferPointer<T>) throws -> Void
+/// Runs `body` over `0..<count` cut into one range per core, each range on its own thread
+/// (one range, on this thread, for fewer than 4,096 positions each): a pass that checks or
+/// fills what each position says. `body` runs on several threads at once: it may only read
+/// what it shares, and write what belongs to its own range.
+/// - Throws: the first error of a range, in range order.
+func inParts(count: Int, parts: Int = LogVerifier.processorCount, _ body: (Range<Int>) throws -> Void) throws {
+    let parts = max(1, min(parts, count / 4096))
+    guard parts > 1 else {
+        try body(0..<count)
+        return
+    }
+    try withoutActuallyEscaping(body) { body in
+        let shared = SharedParts(body: body, failures: .allocate(capacity: parts))
+        shared.failures.initialize(repeating: nil)
+        defer {
+            _ = shared.failures.deinitialize()
+            shared.failures.deallocate()
+        }
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            do {
+                try shared.body((count * part / parts)..<(count * (part + 1) / parts))
+            } catch {
+                shared.failures[part] = error
+            }
+        }
+        if let failure = shared.failures.lazy.compactMap({ $0 }).first { throw failure }
+    }
+}
+
+/// What the threads of `inParts` share: each writes its own failure.
+private struct SharedParts: @unchecked Sendable {
+    let body: (Range<Int>) throws -> Void
     let failures: UnsafeMutableBufferPointer<(any Error)?>
+}
+
+/// An array's buffer, written by the threads of `fillInParts`, each at its own positions.
+private struct SharedBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
 }

@@ -52,19 +52,43 @@ extension SessionIndex {
             }
         }
 
-        /// Releases a section's pages behind a pass over its records in record order, a few
-        /// megabytes at a time.
+        /// Releases a section's pages behind a pass over its records in record order (which
+        /// is their order in the section), a megabyte at a time.
         struct ReleaseBehind {
             let storage: Storage
+            let section: UnsafeRawBufferPointer
             /// Below this offset in the section, the pages are handed back.
             var released: Int
             static let step = 1 << 20
 
-            /// The pass has reached the record beginning at `offset`.
-            mutating func reached(_ offset: Int) {
+            /// A pass that begins at record `first` (nil: one that reads no record).
+            /// - Throws: `SnapshotError.malformed` if the section's table is cut short.
+            init(_ storage: Storage, _ section: UnsafeRawBufferPointer, from first: Int?) throws(SnapshotError) {
+                self.storage = storage
+                self.section = section
+                released =
+                    try first.map { first throws(SnapshotError) in
+                        try KeyedSection.recordStart(first, in: section)
+                    } ?? 0
+            }
+
+            /// The pass has reached record `record`.
+            /// - Throws: `SnapshotError.malformed` if the section's table is cut short.
+            mutating func reached(_ record: Int) throws(SnapshotError) {
+                let offset = try KeyedSection.recordStart(record, in: section)
                 guard offset - released >= Self.step else { return }
                 storage.release(released..<offset)
                 released = offset
+            }
+
+            /// The pass has read record `last`, its last: the pages up to the next record go.
+            /// - Throws: `SnapshotError.malformed` if the section's table is cut short.
+            func finished(at last: Int) throws(SnapshotError) {
+                let next = last + 1
+                let end =
+                    next < (try KeyedSection.count(in: section))
+                    ? try KeyedSection.recordStart(next, in: section) : section.count
+                storage.release(released..<end)
             }
         }
 
@@ -132,13 +156,10 @@ extension SessionIndex {
                 // after another: their pages go back behind it (a pass that needs the records
                 // again reads them again).
                 let count = try KeyedSection.count(in: section)
-                var checked = [Bool](repeating: false, count: count)
-                try fillInParts(&checked) { range, out in
-                    var behind = ReleaseBehind(
-                        storage: storage,
-                        released: range.isEmpty ? 0 : try KeyedSection.recordStart(range.lowerBound, in: section))
+                try inParts(count: count) { range in
+                    var behind = try ReleaseBehind(storage, section, from: range.first)
                     for i in range {
-                        behind.reached(try KeyedSection.recordStart(i, in: section))
+                        try behind.reached(i)
                         let (key, _) = try KeyedSection.record(i, in: section)
                         guard TandemID(bytes: key) != nil else {
                             throw SnapshotError.malformed("a key that is not a tandem id")
@@ -146,10 +167,9 @@ extension SessionIndex {
                         if i > 0, !Self.ascending(try KeyedSection.key(i - 1, in: section), key) {
                             throw SnapshotError.malformed("the index's keys are out of order")
                         }
-                        out[i] = true
                     }
+                    if let last = range.last { try behind.finished(at: last) }
                 }
-                storage.release(0..<section.count)
                 return .all(count: count)
             }
         }
@@ -226,7 +246,7 @@ extension SessionIndex {
         }
 
         /// Calls `body` with each of one tandem's sessions, in log order (none if it has none).
-        /// - Complexity: O(log n) in the tandems, comparing ids held in memory.
+        /// - Complexity: O(log n) in the tandems: ids held in memory, or the index's keys.
         /// - Throws: as `forEach`.
         public func forEachSession(of tandem: TandemID, _ body: (Entry) throws -> Void) throws {
             let position = try position(of: tandem)
@@ -325,28 +345,19 @@ extension SessionIndex {
             try storage.withSection { section in
                 let positions = (order.count * part / parts)..<(order.count * (part + 1) / parts)
                 // The part's records lie one after another: their pages go back behind it.
-                var behind = ReleaseBehind(
-                    storage: storage,
-                    released: positions.isEmpty
-                        ? 0 : try KeyedSection.recordStart(order.record(positions.lowerBound), in: section))
+                var behind = try ReleaseBehind(storage, section, from: positions.first.map(order.record))
                 // The id is read only where it is needed: to find the row, or the sessions a
                 // window restores.
                 let needsIDs = narrowing.map { !$0.restored.isEmpty } ?? true
                 for position in positions {
-                    behind.reached(try KeyedSection.recordStart(order.record(position), in: section))
+                    try behind.reached(order.record(position))
                     let tandem = needsIDs ? try order.tandem(position, in: section) : nil
                     guard let row = narrowing.map({ $0.rows[position] }) ?? rows.row(of: tandem!), row >= 0 else {
                         continue
                     }
                     try sessions(of: tandem, at: position, in: section, programme: nil) { try body(row, $0) }
                 }
-                if let last = positions.last {
-                    let next = order.record(last) + 1
-                    let end =
-                        next < (try KeyedSection.count(in: section))
-                        ? try KeyedSection.recordStart(next, in: section) : section.count
-                    storage.release(behind.released..<end)
-                }
+                if let last = positions.last { try behind.finished(at: order.record(last)) }
                 guard part == parts - 1 else { return }
                 for tandem in narrowing?.returningTandems ?? [] {
                     guard let row = rows.row(of: tandem) else { continue }
@@ -415,17 +426,14 @@ extension SessionIndex {
             try storage.withSection { section in
                 try fillInParts(&rows) { positions, out in
                     // Each part reads its records' keys front to back: their pages go back behind it.
-                    var behind = ReleaseBehind(
-                        storage: storage,
-                        released: positions.isEmpty
-                            ? 0 : try KeyedSection.recordStart(order.record(positions.lowerBound), in: section))
+                    var behind = try ReleaseBehind(storage, section, from: positions.first.map(order.record))
                     for position in positions {
-                        behind.reached(try KeyedSection.recordStart(order.record(position), in: section))
+                        try behind.reached(order.record(position))
                         let tandem = try order.tandem(position, in: section)
                         out[position] = (only?.contains(tandem) ?? true) ? model.tandemRows.row(of: tandem) ?? -1 : -1
                     }
+                    if let last = positions.last { try behind.finished(at: order.record(last)) }
                 }
-                storage.release(0..<section.count)
             }
             // What the window's voids left out: the sessions of voids it does not see.
             var targets: [Int] = []
