@@ -42,15 +42,21 @@ package protocol RandomAccessBytes: ~Copyable {
 }
 
 extension RandomAccessBytes where Self: ~Copyable {
-    /// Reads `count` bytes at `offset` (fewer at the end).
-    package func read(count: Int, at offset: Int) throws(SystemError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        let n = try bytes.withUnsafeMutableBytes { raw in
-            Result { () throws(SystemError) -> Int in
-                count == 0 ? 0 : try read(into: raw.baseAddress!, count: count, at: offset)
+    /// Reads `count` bytes at `offset` (fewer at the end), into an array with room for at
+    /// least `capacity` bytes: a caller that appends to it (a cached timeline extended by
+    /// the log's newest lines) does not copy it whole on the first append. The array is not
+    /// zeroed first, so each page is touched once, by the read itself (47 MB: 0.03 s).
+    package func read(count: Int, at offset: Int, capacity: Int = 0) throws(SystemError) -> [UInt8] {
+        var failure: SystemError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: max(count, capacity)) { buffer, initialized in
+            do throws(SystemError) {
+                initialized = count == 0 ? 0 : try read(into: buffer.baseAddress!, count: count, at: offset)
+            } catch {
+                failure = error
+                initialized = 0
             }
-        }.get()
-        bytes.removeLast(count - n)
+        }
+        if let failure { throw failure }
         return bytes
     }
 }

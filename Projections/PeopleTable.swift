@@ -163,18 +163,23 @@ struct PeopleRows: Sendable {
     /// Gives everyone without traits the traits `lookup` finds for their profile's ref: the
     /// same as `fillTraits(from:)` when `lookup` answers from the same vault.
     mutating func fillTraits(_ lookup: (String) throws -> Traits?) rethrows {
+        // Asked for in the refs' byte order, which an index walks forward: a packed ref's
+        // number sorts as its hex does, and the few refs of other shapes follow.
+        var packed: [(ref: UInt64, row: Int32)] = []
+        var other: [(ref: String, row: Int32)] = []
         for n in 0..<Int32(rows.count) {
             let row = rows[n]
             guard !row.flags.contains(.packedTraits), !row.flags.contains(.otherTraits) else { continue }
-            let ref: String
             if row.flags.contains(.packedRef) {
-                ref = PackedRef.unpack(row.ref)
-            } else if let other = otherRefs[n] {
-                ref = other
-            } else {
-                continue
+                packed.append((row.ref, n))
+            } else if let text = otherRefs[n] {
+                other.append((text, n))
             }
-            guard let traits = try lookup(ref) else { continue }
+        }
+        packed.sort { $0.ref < $1.ref }
+        other.sort { $0.ref.utf8.lexicographicallyPrecedes($1.ref.utf8) }
+        func fill(_ n: Int32, _ ref: String) throws {
+            guard let traits = try lookup(ref) else { return }
             if let word = codec.pack(traits) {
                 rows[n].traits = word
                 rows[n].flags.insert(.packedTraits)
@@ -183,6 +188,8 @@ struct PeopleRows: Sendable {
                 rows[n].flags.insert(.otherTraits)
             }
         }
+        for (key, n) in packed { try fill(n, PackedRef.unpack(key)) }
+        for (ref, n) in other { try fill(n, ref) }
     }
 
     /// Our refs are random hex: a multiply spreads them over the table.

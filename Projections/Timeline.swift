@@ -220,7 +220,7 @@ public struct Timeline: Sendable {
         guard let header = try? file.header(kind: kind, schema: schema),
             header.head.seq <= head.seq,
             (try? SnapshotFile.check(header, against: store.events, head: head, vaultSize: header.vaultSize)) != nil,
-            var timeline = try? read(file, header: header)
+            var timeline = try? read(file, header: header, through: head.seq)
         else { return nil }
         let known = timeline.count
         guard known < head.seq else { return timeline }
@@ -308,9 +308,13 @@ public struct Timeline: Sendable {
             sections: [("days", days), ("voids", w.bytes)], chunked: ["days"])
     }
 
-    static func read(_ file: SnapshotFile, header: SnapshotFile.Header) throws(SnapshotError) -> Timeline {
+    static func read(
+        _ file: SnapshotFile, header: SnapshotFile.Header, through head: Int = 0
+    ) throws(SnapshotError) -> Timeline {
         var timeline = Timeline()
-        timeline.days = try file.section("days", of: header)
+        // Room for the lines up to `head`, which `cached` appends: growing the array would
+        // copy all of it.
+        timeline.days = try file.section("days", of: header, capacity: max(head, header.head.seq) * 4)
         guard timeline.days.count == header.head.seq * 4 else { throw .malformed("days that do not cover the log") }
         timeline.count = header.head.seq
         let voids = try file.section("voids", of: header)

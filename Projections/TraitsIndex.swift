@@ -21,6 +21,9 @@ struct TraitsIndex {
     private let builtAt: Int
     /// Profiles written after the index, read on the first miss.
     private var newer: TraitsDirectory?
+    /// Where the last lookup ended: refs asked for in ascending order are found walking the
+    /// index forward.
+    private var cursor = KeyedSection.Cursor()
 
     static func file(_ store: Store) -> SnapshotFile {
         SnapshotFile(path: store.cacheDirectory + "/traits.snapshot")
@@ -58,10 +61,12 @@ struct TraitsIndex {
         builtAt = header.vaultSize
     }
 
-    /// The traits of the profile `ref`, if the vault has it.
+    /// The traits of the profile `ref`, if the vault has it. Many refs are found fastest in
+    /// ascending order (see `KeyedSection.Cursor`).
     /// - Throws: `SnapshotError` for a damaged record; `SystemError` reading the vault.
     mutating func traits(_ ref: String) throws -> Traits? {
-        if let payload = try KeyedSection.find(Array(ref.utf8), in: section) {
+        if let index = try cursor.position(of: ref.utf8, in: section) {
+            let payload = try KeyedSection.record(index, in: section).payload
             return try Result { () throws(SnapshotError) -> Traits in
                 var r = SnapshotReader(payload)
                 return Traits(

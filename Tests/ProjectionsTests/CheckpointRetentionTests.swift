@@ -26,7 +26,7 @@ struct CheckpointRetentionTests {
         }
     }
 
-    @Test("within the budget every checkpoint stays, up to 32")
+    @Test("within the budget every checkpoint stays, up to 64")
     func withinBudget() throws {
         let directory = TemporaryDirectory()
         let store = try Self.store(steps: 10, seed: 1, in: directory)
@@ -34,11 +34,23 @@ struct CheckpointRetentionTests {
         Checkpoints.thin(store, keep: 1200, budget: 12_000)
         #expect(Checkpoints.seqs(in: store) == (1...12).map { $0 * 100 })
 
-        try Self.place((13...40).map { ($0 * 100, 10) }, in: store)
-        Checkpoints.thin(store, keep: 4000, budget: .max)
+        try Self.place((13...80).map { ($0 * 100, 10) }, in: store)
+        Checkpoints.thin(store, keep: 8000, budget: .max)
         let left = Checkpoints.seqs(in: store)
-        #expect(left.count == 32)
-        #expect(left.contains(4000), "the one just saved stays")
+        #expect(left.count == 64)
+        #expect(left.contains(8000), "the one just saved stays")
+    }
+
+    @Test("the grid puts 32 to 64 checkpoints along the log, at least 65,536 lines apart")
+    func spacing() {
+        #expect(Checkpoints.spacing(head: 1) == 65_536)
+        #expect(Checkpoints.spacing(head: 1_182_205) == 65_536, "the 1M store: 18 grid points")
+        #expect(Checkpoints.spacing(head: 11_828_418) == 262_144, "the 10M store: 45 grid points")
+        for head in [4_194_304, 4_194_305, 9_999_999, 50_000_000, 1 << 40] {
+            let spacing = Checkpoints.spacing(head: head)
+            #expect(spacing * 64 >= head && spacing * 32 < head, "head \(head): spacing \(spacing)")
+            #expect(spacing & (spacing - 1) == 0, "a power of two, so that each grid is the next one's")
+        }
     }
 
     @Test("over the budget the densest go first, down to the budget or to 8")

@@ -435,6 +435,39 @@ struct StreamedSnapshotTests {
         }
     }
 
+    /// A cursor walks forward from its last lookup and searches the whole section when asked
+    /// out of order: whatever the order, it finds what a scan of every record finds.
+    @Test(
+        "a cursor finds every key a scan finds, asked in any order, with keys that are others' prefixes",
+        arguments: 0..<10)
+    func cursorLookups(seed: Int) throws {
+        var generator = SeededGenerator(seed: UInt64(seed) &+ 900)
+        let section = KeyedSection.build(Self.keyedRecords([0, 1, 2, 40, 3_000][seed % 5], generator: &generator))
+        try section.withUnsafeBytes { raw in
+            let keys = try (0..<KeyedSection.count(in: raw)).map { Array(try KeyedSection.record($0, in: raw).key) }
+            func scan(_ key: [UInt8]) -> Int? { keys.firstIndex(of: key) }
+            // Present keys, absent ones between them ("key-" is every key's prefix; "key-1x"
+            // sorts among them), and ones before and after all of them.
+            var asked = keys + (0..<50).map { _ in Array("key-\(Int.random(in: 0..<20_000, using: &generator))".utf8) }
+            asked += ["", "a", "key-", "key-1x", "key-99999999", "zzz"].map { Array($0.utf8) }
+            let ascending = asked.sorted { $0.lexicographicallyPrecedes($1) }
+            let orders: [(String, [[UInt8]])] = [
+                ("ascending", ascending), ("descending", ascending.reversed()),
+                ("shuffled", asked.shuffled(using: &generator)),
+                ("ascending twice over", ascending + ascending),
+                ("each twice", ascending.flatMap { [$0, $0] }),
+            ]
+            for (name, order) in orders {
+                var cursor = KeyedSection.Cursor()
+                for key in order {
+                    let found = try cursor.position(of: key, in: raw)
+                    #expect(found == scan(key), "seed \(seed), \(name): \(String(decoding: key, as: UTF8.self))")
+                    #expect(try KeyedSection.position(of: key, in: raw) == found)
+                }
+            }
+        }
+    }
+
     @Test(
         "a keyed section merged straight into the file is the one merged in memory, byte for byte",
         arguments: 0..<8)
