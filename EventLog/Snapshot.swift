@@ -766,16 +766,27 @@ public enum KeyedSection {
                 if try order(of: key, against: mid, in: section) > 0 { low = mid + 1 } else { high = mid }
             }
             next = low
-            guard low < count, try order(of: key, against: low, in: section) == 0 else { return nil }
-            return low
+            // The search read keys without their checksums; the two records it ends between
+            // are checked, and must bracket the key. Intact and sorted, they prove the
+            // answer whatever a damaged record on the way said (that takes two checksums
+            // a lookup instead of one per record read).
+            if low > 0, try order(of: key, against: low - 1, in: section, checked: true) <= 0 {
+                throw .malformed("a keyed section's records are out of order")
+            }
+            guard low < count else { return nil }
+            let found = try order(of: key, against: low, in: section, checked: true)
+            if found > 0 { throw .malformed("a keyed section's records are out of order") }
+            return found == 0 ? low : nil
         }
 
         /// How `key` compares with record `index`'s key in the byte order `build` sorts by
-        /// (the common prefix by memcmp, then the length): negative, zero or positive.
+        /// (the common prefix by memcmp, then the length): negative, zero or positive. The
+        /// record is checked against its checksum when `checked`.
         private func order(
-            of key: [UInt8], against index: Int, in section: UnsafeRawBufferPointer
+            of key: [UInt8], against index: Int, in section: UnsafeRawBufferPointer, checked: Bool = false
         ) throws(SnapshotError) -> Int {
-            let recordKey = try KeyedSection.record(index, in: section).key
+            let recordKey =
+                checked ? try KeyedSection.record(index, in: section).key : try KeyedSection.key(index, in: section)
             let common = min(recordKey.count, key.count)
             let order =
                 common == 0 ? 0 : key.withUnsafeBytes { Int(memcmp($0.baseAddress!, recordKey.baseAddress!, common)) }

@@ -468,6 +468,38 @@ struct StreamedSnapshotTests {
         }
     }
 
+    /// The search reads keys without checksums, so a flipped byte may send it astray; it
+    /// must then refuse, never answer wrongly, and the damaged record's own key is refused.
+    @Test(
+        "a cursor over a damaged record refuses its key and answers every other key rightly or refuses",
+        arguments: 0..<24)
+    func cursorOverDamage(seed: Int) throws {
+        var generator = SeededGenerator(seed: UInt64(seed) &+ 950)
+        var section = KeyedSection.build(Self.keyedRecords(300, generator: &generator))
+        let keys = try section.withUnsafeBytes { raw in
+            try (0..<KeyedSection.count(in: raw)).map { Array(try KeyedSection.record($0, in: raw).key) }
+        }
+        // A byte of one record changed, so that its key sorts lower, higher or like another
+        // key's: in its key, or for every third seed also in its payload's first bytes.
+        let victim = Int.random(in: 0..<keys.count, using: &generator)
+        let start = try section.withUnsafeBytes { try KeyedSection.recordStart(victim, in: $0) }
+        let span = seed % 3 == 0 ? keys[victim].count + 2 : keys[victim].count
+        section[start + 1 + Int.random(in: 0..<span, using: &generator)] ^= [0x20, 0x40, 0x01, 0x10][seed % 4]
+        section.withUnsafeBytes { raw in
+            var cursor = KeyedSection.Cursor()
+            for (i, key) in keys.enumerated().shuffled(using: &generator) {
+                let found = Result { () throws(SnapshotError) -> Int? in try cursor.position(of: key, in: raw) }
+                if i == victim {
+                    #expect(throws: SnapshotError.self, "seed \(seed): the damaged record's key is refused") {
+                        try found.get()
+                    }
+                } else if case .success(let place) = found {
+                    #expect(place == i, "seed \(seed): key \(i) misread as \(String(describing: place))")
+                }
+            }
+        }
+    }
+
     @Test(
         "a keyed section merged straight into the file is the one merged in memory, byte for byte",
         arguments: 0..<8)
