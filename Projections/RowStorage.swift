@@ -96,11 +96,11 @@ struct RowIndex: Sendable, Equatable {
     /// How many slots the table has.
     var slotCount: Int { slots.count }
 
-    /// The table as the snapshot lookup stores it (`SnapshotLookup`): per slot, the high 32
-    /// bits of its row's hash over the row + 1 in the low 32, or 0 when empty. `highBits`
-    /// holds each row's high 32 bits, by row.
-    func lookupEntries(highBits: [UInt32]) -> [UInt64] {
-        slots.map { row in row < 0 ? 0 : UInt64(highBits[Int(row)]) << 32 | UInt64(row + 1) }
+    /// The table's slots in `range` as the snapshot lookup stores them (`SnapshotLookup`):
+    /// per slot, the high 32 bits of its row's hash over the row + 1 in the low 32, or 0
+    /// when empty. `highBits` holds each row's high 32 bits, by row.
+    func lookupEntries(highBits: [UInt32], in range: Range<Int>) -> [UInt64] {
+        slots[range].map { row in row < 0 ? 0 : UInt64(highBits[Int(row)]) << 32 | UInt64(row + 1) }
     }
 
     /// Room for `count` rows without growing.

@@ -1,8 +1,9 @@
 import EventLog
 import Mentoring
-import Projections
 import TestSupport
 import Testing
+
+@testable import Projections
 
 /// The session index against the plain path: on seeded histories, the sessions of any set
 /// of tandems read from an index of the first part plus a fold of the tail equal those a
@@ -65,6 +66,11 @@ struct SessionIndexTests {
         let full = try Self.indexingFold(history)
         let fromFile = try Self.listed(SessionIndex.Listing(file, header: try SessionIndex.header(file)))
         #expect(fromFile == (try Self.listed(SessionIndex.Listing(extended))), "seed \(seed)")
+        // Handing the mapped pages back every other tandem, the listing reads them again.
+        var releasing = try SessionIndex.Listing(file, header: try SessionIndex.header(file))
+        releasing.recordsBetweenReleases = 2
+        #expect(try Self.listed(releasing) == fromFile, "seed \(seed)")
+        #expect(try releasing.count(programme: nil) == fromFile.count, "seed \(seed)")
         #expect(
             fromFile
                 == (try Self.listed(SessionIndex.Listing(SessionIndex.sections(try #require(full.fold.sessionIndex))))),
