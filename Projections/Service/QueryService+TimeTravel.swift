@@ -170,7 +170,7 @@ extension QueryService {
             try fillTraits(&fold)
             _ = try? ProjectionSnapshot.write(
                 fold, voided: voided.filter { $0.value <= point.seq }, head: point.head, logEnd: point.end,
-                vaultSize: vaultSize, to: Checkpoints.file(store, seq: point.seq))
+                vaultSize: vaultSize, to: Checkpoints.file(store, seq: point.seq), withFigures: false)
             Checkpoints.thin(store, keep: point.seq, budget: checkpointBudget ?? Checkpoints.budget(store))
         }
         try fillTraits(&model)

@@ -14,8 +14,8 @@ public struct QueryService: Sendable {
     /// How far apart time-travel checkpoints are saved; nil: by the log's size (tests set a
     /// few lines, to have many).
     public var checkpointSpacing: Int?
-    /// How many bytes of checkpoints are kept beyond the least few; nil: as many as the log
-    /// has (`Checkpoints.budget`).
+    /// How many bytes of checkpoints are kept beyond the least few; nil: twice as many as
+    /// the log has (`Checkpoints.budget`).
     public var checkpointBudget: Int?
     /// How long the log's tail after the subject index may grow before an audit merges it
     /// in (tests set a few lines).

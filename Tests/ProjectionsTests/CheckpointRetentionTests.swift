@@ -97,6 +97,11 @@ struct CheckpointRetentionTests {
         _ = try ask(windows)
         let saved = Checkpoints.seqs(in: store)
         #expect(saved == grid, "every grid point is saved and kept")
+        // A checkpoint holds the model without the head's figures: those are refused.
+        let checkpoint = Checkpoints.file(store, seq: saved[0])
+        let header = try ProjectionSnapshot.header(checkpoint)
+        #expect(throws: SnapshotError.self) { try ProjectionSnapshot.figures(checkpoint, header: header) }
+        #expect(try ProjectionSnapshot.model(checkpoint, header: header).0.peopleRows.count > 0)
         #expect(try ask(windows) == grid, "each window resumes from its own grid point")
         #expect(Checkpoints.seqs(in: store) == saved, "nothing was saved or evicted the second time")
     }
