@@ -834,6 +834,21 @@ public enum KeyedSection {
         return try r.readStringBytes()
     }
 
+    /// The `index`-th record in key order, not checked against its checksum: for a reader
+    /// that checked every record of the section once already (a session listing, when it is
+    /// opened), and reads them again from the same mapping of a file only ever replaced by a
+    /// rename. The reading itself stays within the section.
+    /// - Throws: `SnapshotError.malformed` if the record lies outside the section.
+    public static func checkedBefore(
+        _ index: Int, in section: UnsafeRawBufferPointer
+    ) throws(SnapshotError) -> (key: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
+        let start = try recordStart(index, in: section)
+        guard start < section.count else { throw .malformed("a record offset lies outside its section") }
+        var r = SnapshotReader(section, position: start)
+        let key = try r.readStringBytes()
+        return (key, try r.readStringBytes())
+    }
+
     /// The `index`-th record in key order (below `count(in:)`), checked against its checksum.
     /// - Throws: `SnapshotError.malformed` for a damaged record.
     public static func record(

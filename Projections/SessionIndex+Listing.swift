@@ -236,7 +236,7 @@ extension SessionIndex {
                 defer { if order.count > 0 { try? behind.finished(at: order.record(order.count - 1)) } }
                 for position in 0..<order.count where narrowing.map({ $0.rows[position] >= 0 }) ?? true {
                     try behind.reached(order.record(position))
-                    let (_, payload) = try KeyedSection.record(order.record(position), in: section)
+                    let (_, payload) = try KeyedSection.checkedBefore(order.record(position), in: section)
                     _ = try decode(payload, tables, only: programme, withTopics: false) { entry in
                         if narrowing?.admits(entry) ?? true { count += 1 }
                     }
@@ -363,7 +363,8 @@ extension SessionIndex {
         /// on as many threads.
         /// - Throws: as `forEach`.
         func forEachTandemsSessions(
-            rowsIn rows: TandemRows, part: Int, of parts: Int, _ body: (Int32, Entry) throws -> Void
+            rowsIn rows: TandemRows, part: Int, of parts: Int, withTopics: Bool = true,
+            _ body: (Int32, Entry) throws -> Void
         ) throws {
             precondition(parts >= 1 && (0..<parts).contains(part), "part \(part) of \(parts)")
             try storage.withSection { section in
@@ -379,7 +380,9 @@ extension SessionIndex {
                     guard let row = narrowing.map({ $0.rows[position] }) ?? rows.row(of: tandem!), row >= 0 else {
                         continue
                     }
-                    try sessions(of: tandem, at: position, in: section, programme: nil) { try body(row, $0) }
+                    try sessions(of: tandem, at: position, in: section, programme: nil, withTopics: withTopics) {
+                        try body(row, $0)
+                    }
                 }
                 if let last = positions.last { try behind.finished(at: order.record(last)) }
                 guard part == parts - 1 else { return }
@@ -396,12 +399,13 @@ extension SessionIndex {
         /// `tandem` may be nil when no session is restored (the id is not needed then).
         private func sessions(
             of tandem: TandemID?, at position: Int?, in section: UnsafeRawBufferPointer, programme: ProgrammeID?,
-            _ body: (Entry) throws -> Void
+            withTopics: Bool = true, _ body: (Entry) throws -> Void
         ) throws {
+            // Every record's checksum was checked when the listing was made (`init`).
             guard let narrowing else {
                 guard let position else { return }
-                let (_, payload) = try KeyedSection.record(order.record(position), in: section)
-                _ = try decode(payload, tables, only: programme, body)
+                let (_, payload) = try KeyedSection.checkedBefore(order.record(position), in: section)
+                _ = try decode(payload, tables, only: programme, withTopics: withTopics, body)
                 return
             }
             var restored: [Entry] = []
@@ -410,8 +414,8 @@ extension SessionIndex {
             }
             var next = 0
             if let position, narrowing.rows[position] >= 0 {
-                let (_, payload) = try KeyedSection.record(order.record(position), in: section)
-                _ = try decode(payload, tables, only: programme) { entry in
+                let (_, payload) = try KeyedSection.checkedBefore(order.record(position), in: section)
+                _ = try decode(payload, tables, only: programme, withTopics: withTopics) { entry in
                     while next < restored.count, restored[next].seq < entry.seq {
                         try body(restored[next])
                         next += 1
@@ -484,9 +488,8 @@ extension SessionIndex {
             // the line was recorded (held for no one, it was 47 MB of every window's listing
             // on the 10M store, looked up at random for every session).
             let cutOff = window.recordedBy != nil
-            var narrowing = Narrowing(
-                window: window, judge: judge, last: last, timeline: cutOff ? timeline : nil, rows: rows,
-                restored: restored, returningTandems: try restored.keys.filter { try position(of: $0) == nil }.sorted())
+            let returningTandems = try restored.keys.filter { try position(of: $0) == nil }.sorted()
+            var admittedUnsure: Set<Int> = []
             // With a cut-off, the lines the timeline is unsure of are judged one by one, from
             // the log. Which they are, the timeline says in a pass over four bytes a line; with
             // `only` (a few tandems' records), or when there are many (a cut-off in the middle
@@ -506,7 +509,7 @@ extension SessionIndex {
                 unsure = []
                 try storage.withSection { section in
                     for position in 0..<order.count where rows[position] >= 0 {
-                        let (_, payload) = try KeyedSection.record(order.record(position), in: section)
+                        let (_, payload) = try KeyedSection.checkedBefore(order.record(position), in: section)
                         _ = try decode(payload, tables, withTopics: false) { entry in
                             if entry.seq <= last, timeline.admission(entry.seq, judge) == .unsure {
                                 unsure.append(entry.seq)
@@ -525,11 +528,13 @@ extension SessionIndex {
                     return
                 }
                 if window.admits(e.on), !(window.recordedBy.map { Replay.recordedAfter(line, $0) } ?? false) {
-                    narrowing.admittedUnsure.insert(line.seq)
+                    admittedUnsure.insert(line.seq)
                 }
             }
             var out = self
-            out.narrowing = narrowing
+            out.narrowing = Narrowing(
+                window: window, judge: judge, last: last, timeline: cutOff ? timeline : nil, rows: rows,
+                restored: restored, returningTandems: returningTandems, admittedUnsure: admittedUnsure)
             return out
         }
 
@@ -540,7 +545,10 @@ extension SessionIndex {
         static let unsureLinesRead = 1_000
 
         /// What a window of history leaves of a whole log's listing.
-        struct Narrowing: Sendable {
+        /// A class, so that a pass reads it through one reference: a struct of arrays and
+        /// tables was copied, every field retained and released, for each tandem (an eighth
+        /// of an analyst's `activity --as-of` sums on the 10M store).
+        final class Narrowing: Sendable {
             let window: ReplayWindow
             /// The window's bounds, worked out once.
             let judge: Timeline.Judge
@@ -557,7 +565,22 @@ extension SessionIndex {
             /// The tandems of `restored` without a record in the index, in order.
             let returningTandems: [TandemID]
             /// The sessions the timeline was unsure of that the window admits.
-            var admittedUnsure: Set<Int> = []
+            let admittedUnsure: Set<Int>
+
+            init(
+                window: ReplayWindow, judge: Timeline.Judge, last: Int, timeline: Timeline?, rows: [Int32],
+                restored: [TandemID: (programme: ProgrammeID, sessions: [Entry])], returningTandems: [TandemID],
+                admittedUnsure: Set<Int>
+            ) {
+                self.window = window
+                self.judge = judge
+                self.last = last
+                self.timeline = timeline
+                self.rows = rows
+                self.restored = restored
+                self.returningTandems = returningTandems
+                self.admittedUnsure = admittedUnsure
+            }
 
             /// Whether the window admits a session of the whole log's listing.
             @inline(__always)

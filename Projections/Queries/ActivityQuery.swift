@@ -82,7 +82,9 @@ public enum ActivityQuery {
             // sums on the 10M store).
             var sums = PeriodSums(starts: starts, last: last)
             do {
-                try listing.forEachTandemsSessions(rowsIn: rows, part: part, of: parts) { row, entry in
+                // Sums need no topics: left unread, six million sessions make no arrays.
+                try listing.forEachTandemsSessions(rowsIn: rows, part: part, of: parts, withTopics: false) {
+                    row, entry in
                     if inScope[Int(row)] { sums.add(entry, of: row) }
                 }
                 sums.contribute()
@@ -99,6 +101,13 @@ public enum ActivityQuery {
     private struct PeriodSums {
         let starts: [BusinessDate]
         let last: BusinessDate
+        /// Each day's period from the first start to `last` (−1: none), so that a session's
+        /// period is one array read, not a search of `starts` (six million searches were a
+        /// fifth of the sums on the 10M store).
+        let periodOfDay: [Int32]
+        let firstDay: Int
+        /// Whether `periodOfDay` covers every period's days.
+        let tabled: Bool
         var figures: [Figures]
         var sums: [(sessions: Int, minutes: Int, online: Int, inPerson: Int)]
         /// The periods the current tandem touched.
@@ -108,6 +117,17 @@ public enum ActivityQuery {
         init(starts: [BusinessDate], last: BusinessDate) {
             self.starts = starts
             self.last = last
+            let firstDay = starts.first?.dayNumber ?? 0
+            self.firstDay = firstDay
+            // Any real span of periods is a few thousand days; beyond a million (dates far
+            // apart by mistake), the search is used instead.
+            let days = starts.first.map { max(0, last.dayNumber - $0.dayNumber + 1) } ?? 0
+            let tabled = days <= 1 << 20
+            self.tabled = tabled
+            periodOfDay = (0..<(tabled ? days : 0)).map { day in
+                Int32(
+                    ActivityQuery.period(of: BusinessDate(dayNumber: firstDay + day), starts: starts, last: last) ?? -1)
+            }
             figures = [Figures](repeating: Figures(), count: starts.count)
             sums = Array(repeating: (0, 0, 0, 0), count: starts.count)
         }
@@ -118,7 +138,14 @@ public enum ActivityQuery {
                 contribute()
                 current = row
             }
-            guard let i = ActivityQuery.period(of: entry.on, starts: starts, last: last) else { return }
+            let found: Int?
+            if tabled {
+                let day = entry.on.dayNumber - firstDay
+                found = day >= 0 && day < periodOfDay.count && periodOfDay[day] >= 0 ? Int(periodOfDay[day]) : nil
+            } else {
+                found = ActivityQuery.period(of: entry.on, starts: starts, last: last)
+            }
+            guard let i = found else { return }
             if sums[i].sessions == 0 { touched.append(i) }
             sums[i].sessions += 1
             sums[i].minutes += entry.minutes
