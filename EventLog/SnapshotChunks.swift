@@ -27,7 +27,10 @@ public enum SnapshotChunks {
         var out = [UInt8](repeating: 0, count: count * 32)
         out.withUnsafeMutableBytes { target in
             let shared = Shared(input: bytes, output: target)
-            let stride = max(1, (count + 63) / 64)  // a few chunks per task: fewer hand-offs
+            // A few chunks per task (fewer hand-offs), and an even number, so that every
+            // chunk is hashed beside another: with tasks of one or three chunks, a reader
+            // checking 16 chunks at a time hashed each one alone, at two thirds the speed.
+            let stride = max(2, ((count + 63) / 64 + 1) & ~1)
             DispatchQueue.concurrentPerform(iterations: (count + stride - 1) / stride) { task in
                 // Two chunks at a time, hashed side by side.
                 let chunks = (task * stride)..<min(count, (task + 1) * stride)

@@ -272,11 +272,14 @@ struct SnapshotChunkTests {
         return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    /// Chunk counts where every task hashes one chunk, and where tasks hash several, two
-    /// side by side with an odd one left (the tasks take `count / 64` chunks each, rounded up).
+    /// Chunk counts where a single chunk is hashed alone, where tasks hash two side by side
+    /// and the last has one left, and where they hash several (an even number each, about
+    /// `count / 64`) with an odd one left in the last task or none.
     @Test(
         "chunk digests are the SHA-256 of each 256 KiB chunk, the last one short",
-        arguments: [2 * SnapshotChunks.size + 1000, 129 * SnapshotChunks.size + 1000, 195 * SnapshotChunks.size])
+        arguments: [
+            1000, 2 * SnapshotChunks.size + 1000, 129 * SnapshotChunks.size + 1000, 195 * SnapshotChunks.size,
+        ])
     func digestsMatchAPlainHash(size: Int) {
         // A cheap pattern that differs in every chunk (random bytes took seconds here).
         let data = (0..<size).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
