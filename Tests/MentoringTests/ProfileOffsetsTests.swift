@@ -152,6 +152,37 @@ struct ProfileOffsetsTests {
         }
     }
 
+    /// A ref whose profile line appears twice (a copy written later, renamed): the later
+    /// line's name wins, as in a pass, whether both lines fall in one mapped window or not.
+    @Test("a ref written twice is named by its later line, within a window and across windows")
+    func laterLineWins() throws {
+        let directory = TemporaryDirectory()
+        let vault = Vault(path: directory.appending("vault.jsonl"))
+        let (original, refs) = Self.lines(300, seed: 940)
+        // Every sixth profile's line copied with another name: right after it, or at the end.
+        var withCopies: [[UInt8]] = [], atEnd: [[UInt8]] = []
+        for (i, line) in original.enumerated() {
+            withCopies.append(line)
+            guard i % 18 == 0, let text = String(bytes: line, encoding: .utf8), text.contains("\"Person ") else {
+                continue
+            }
+            let copy = Array(text.replacingOccurrences(of: "\"Person ", with: "\"Renamed ").utf8)
+            if i % 36 == 0 { withCopies.append(copy) } else { atEnd.append(copy) }
+        }
+        let lines = withCopies + atEnd
+        #expect(lines.count > 310, "copies were made")
+        try FileSystem.replaceAtomically(vault.path, with: lines.flatMap { $0 + [UInt8(0x0A)] })
+        let built = try #require(
+            try ProfileOffsets.load(for: vault, at: directory.appending("profiles.snapshot")))
+        var numbered = NumberedRefs()
+        for (i, ref) in refs.enumerated() { numbered.insert(ref, number: Int32(i)) }
+        let passed = try vault.scannedNames(of: numbered, count: refs.count)
+        #expect(passed.contains { $0?.hasPrefix("Renamed ") ?? false }, "the later names are the pass's")
+        for window in [ProfileOffsets.window, 4096, 3 * 4096] {
+            #expect(try built.names(of: numbered, count: refs.count, in: vault, window: window) == passed, "\(window)")
+        }
+    }
+
     @Test("a vault with a line of another shape is not indexed: a pass reads its names")
     func otherShapesAreNotIndexed() throws {
         let directory = TemporaryDirectory()
