@@ -53,18 +53,19 @@ public struct QueryInput: Sendable {
     /// erased): read in one pass over the vault on every core, not kept in the cache. For
     /// `people`, which lists everyone.
     /// - Throws: `SystemError` if the vault cannot be read.
-    public func listedProfiles(ofRows rows: [Int32]) throws -> [Profile?] {
-        var out = [Profile?](repeating: nil, count: rows.count)
+    public func listedProfiles(ofRows rows: [Int32]) throws -> ListedProfiles {
+        var out = ListedProfiles(count: rows.count)
         guard let vault else { return out }
         let refs = model.peopleRows.numberedRefs(of: rows) { position, _ in position }
         try vault.forEachProfile(
             of: refs,
             shape: { profile in
+                // The lists are never shown: dropped on the core that parsed them.
                 var listed = profile
                 (listed.offers, listed.wants, listed.interests) = ([], [], [])
                 return listed
             }
-        ) { position, profile in out[Int(position)] = profile }
+        ) { position, profile in out.set(profile, at: Int(position)) }
         return out
     }
 
