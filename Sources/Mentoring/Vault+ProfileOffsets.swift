@@ -121,12 +121,16 @@ struct ProfileOffsets: Sendable {
     /// - Throws: `SystemError` if the vault cannot be read.
     /// - Parameter window: how much of the vault is mapped at a time (tests make it small).
     func names(of refs: NumberedRefs, count: Int, in vault: Vault, window: Int = Self.window) throws -> [String?] {
+        // A hit is the number of its index entry (which holds its ref and offset) and the
+        // number `refs` gives it: 8 bytes, not 24 with the ref and offset copied (1.3 million
+        // hits in a listing of everyone). An index of 2^32 lines or more is passed over.
+        guard self.count <= Int(UInt32.max) else { return try vault.scannedNames(of: refs, count: count) }
         var names = [String?](repeating: nil, count: count)
-        var hits: [(offset: Int, key: UInt64, number: Int32)] = []
+        var hits: [(entry: UInt32, number: Int32)] = []
         for i in 0..<self.count {
-            let (key, offset) = entry(i)
-            if let number = refs.packed[key] { hits.append((offset, key, number)) }
+            if let number = refs.packed[entry(i).key] { hits.append((UInt32(i), number)) }
         }
+        func offset(_ hit: Int) -> Int { entry(Int(hits[hit].entry)).offset }
         let fd = try FileDescriptor(path: vault.path, flags: O_RDONLY)
         let size = try fd.size()
         var misplaced = NumberedRefs()
@@ -136,27 +140,27 @@ struct ProfileOffsets: Sendable {
         // of them, was 31 MB more at the peak of `tandems` on the 10M store).
         var first = 0
         while first < hits.count {
-            let mapStart = max(0, hits[first].offset - 1) / Syscall.pageSize * Syscall.pageSize
+            let mapStart = max(0, offset(first) - 1) / Syscall.pageSize * Syscall.pageSize
             var end = first
-            while end < hits.count, hits[end].offset < mapStart + window { end += 1 }
+            while end < hits.count, offset(end) < mapStart + window { end += 1 }
             // Room for the last line: a longer one is not found here, and a pass finds it.
-            let mapEnd = min(size, hits[end - 1].offset + Self.longestLine)
+            let mapEnd = min(size, offset(end - 1) + Self.longestLine)
             guard mapEnd > mapStart else { break }
             let mapped = try Syscall.mapForSequentialReading(
                 fd.rawValue, offset: mapStart, count: mapEnd - mapStart, path: vault.path)
             defer { Syscall.unmap(mapped) }
             var read = [Read](repeating: .elsewhere, count: end - first)
             read.withUnsafeMutableBufferPointer { out in
-                let shared = SharedReads(hits: hits, out: out, window: mapped)
+                let shared = SharedReads(index: self, hits: hits, out: out, window: mapped)
                 let range = first..<end
                 let pieces = min(range.count, LogVerifier.processorCount * 4)
                 DispatchQueue.concurrentPerform(iterations: pieces) { piece in
                     let from = range.lowerBound + range.count * piece / pieces
                     let to = range.lowerBound + range.count * (piece + 1) / pieces
                     for i in from..<to {
-                        let hit = shared.hits[i]
+                        let (key, offset) = shared.index.entry(Int(shared.hits[i].entry))
                         shared.out[i - range.lowerBound] = Self.read(
-                            hit.key, at: hit.offset - mapStart, in: shared.window, atStart: hit.offset == 0)
+                            key, at: offset - mapStart, in: shared.window, atStart: offset == 0)
                     }
                 }
             }
@@ -167,7 +171,7 @@ struct ProfileOffsets: Sendable {
                     // A line without a profile names no one.
                     if let name, hit.number >= 0, hit.number < count { names[Int(hit.number)] = name }
                 case .elsewhere:
-                    misplaced.insert(packed: hit.key, number: hit.number)
+                    misplaced.insert(packed: entry(Int(hit.entry)).key, number: hit.number)
                 }
             }
             first = end
@@ -215,7 +219,8 @@ struct ProfileOffsets: Sendable {
 
     /// Each task reads its own hits and writes its own slots.
     private struct SharedReads: @unchecked Sendable {
-        let hits: [(offset: Int, key: UInt64, number: Int32)]
+        let index: ProfileOffsets
+        let hits: [(entry: UInt32, number: Int32)]
         let out: UnsafeMutableBufferPointer<Read>
         let window: UnsafeRawBufferPointer
     }
