@@ -73,20 +73,9 @@ enum SnapshotLookup {
             try put([UInt32(modelSize)])
             try put(goalStarts)
             goalStarts = []
+            // Each slot as two words, low then high: the bytes of a little-endian UInt64.
             func putSlots(count: Int, slotCount: Int, index: RowIndex?, id: (Int) -> String) throws(SystemError) {
-                let slots: [UInt64]
-                if let index, index.slotCount == slotCount {
-                    // The rows' index is this table already (the same hashes placed in the same
-                    // order): only each row's high bits are needed, read in row order, instead
-                    // of placing every row again at random. The slots go out a megabyte at a
-                    // time (made whole, the people's were 16 MB more at the peak of a
-                    // question that saves a checkpoint).
-                    let highBits = (0..<count).map { UInt32(StableHash.fnv1a(id($0)) >> 32) }
-                    for start in stride(from: 0, to: slotCount, by: 1 << 17) {
-                        try put(index.lookupEntries(highBits: highBits, in: start..<min(slotCount, start + 1 << 17)))
-                    }
-                    return
-                } else {
+                guard let index, index.slotCount == slotCount else {
                     var placed = [UInt64](repeating: 0, count: slotCount)
                     for row in 0..<count {
                         let h = StableHash.fnv1a(id(row))
@@ -94,10 +83,19 @@ enum SnapshotLookup {
                         while placed[slot] != 0 { slot = (slot + 1) & (slotCount - 1) }
                         placed[slot] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(row + 1)
                     }
-                    slots = placed
+                    try put(placed)
+                    return
                 }
-                // Each slot as two words, low then high: the bytes of a little-endian UInt64.
-                try put(slots)
+                // The rows' index is this table already (the same hashes placed in the same
+                // order): only each row's high bits are needed, read in row order, instead of
+                // placing every row again at random. The slots go out a megabyte at a time
+                // (made whole, the people's were 16 MB more at the peak of a question that
+                // saves a checkpoint).
+                let highBits = (0..<count).map { UInt32(StableHash.fnv1a(id($0)) >> 32) }
+                let step = (1 << 20) / MemoryLayout<UInt64>.stride
+                for start in stride(from: 0, to: slotCount, by: step) {
+                    try put(index.lookupEntries(highBits: highBits, in: start..<min(slotCount, start + step)))
+                }
             }
             try putSlots(count: people, slotCount: peopleSlots, index: indexes?.people, id: personID)
             try putSlots(count: tandems, slotCount: tandemSlots, index: indexes?.tandems, id: tandemID)

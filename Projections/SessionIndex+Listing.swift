@@ -236,7 +236,7 @@ extension SessionIndex {
                 defer { if order.count > 0 { try? behind.finished(at: order.record(order.count - 1)) } }
                 for position in 0..<order.count where narrowing.map({ $0.rows[position] >= 0 }) ?? true {
                     try behind.reached(order.record(position))
-                    let (_, payload) = try KeyedSection.checkedBefore(order.record(position), in: section)
+                    let (_, payload) = try KeyedSection.recordCheckedBefore(order.record(position), in: section)
                     _ = try decode(payload, tables, only: programme, withTopics: false) { entry in
                         if narrowing?.admits(entry) ?? true { count += 1 }
                     }
@@ -404,7 +404,7 @@ extension SessionIndex {
             // Every record's checksum was checked when the listing was made (`init`).
             guard let narrowing else {
                 guard let position else { return }
-                let (_, payload) = try KeyedSection.checkedBefore(order.record(position), in: section)
+                let (_, payload) = try KeyedSection.recordCheckedBefore(order.record(position), in: section)
                 _ = try decode(payload, tables, only: programme, withTopics: withTopics, body)
                 return
             }
@@ -414,7 +414,7 @@ extension SessionIndex {
             }
             var next = 0
             if let position, narrowing.rows[position] >= 0 {
-                let (_, payload) = try KeyedSection.checkedBefore(order.record(position), in: section)
+                let (_, payload) = try KeyedSection.recordCheckedBefore(order.record(position), in: section)
                 _ = try decode(payload, tables, only: programme, withTopics: withTopics) { entry in
                     while next < restored.count, restored[next].seq < entry.seq {
                         try body(restored[next])
@@ -509,7 +509,7 @@ extension SessionIndex {
                 unsure = []
                 try storage.withSection { section in
                     for position in 0..<order.count where rows[position] >= 0 {
-                        let (_, payload) = try KeyedSection.checkedBefore(order.record(position), in: section)
+                        let (_, payload) = try KeyedSection.recordCheckedBefore(order.record(position), in: section)
                         _ = try decode(payload, tables, withTopics: false) { entry in
                             if entry.seq <= last, timeline.admission(entry.seq, judge) == .unsure {
                                 unsure.append(entry.seq)

@@ -104,10 +104,11 @@ public struct Vault: Sendable {
         _ body: (_ number: Int32, Profile) throws -> Void
     ) throws {
         guard !refs.isEmpty else { return }
-        // 16 MB mapped at a time: a window's touched pages stay resident until it is let go
-        // (64 MB windows were 64 MB of the peak of `people` on the 10M store).
+        // Mapped as names read by offset map the vault: a window's touched pages stay
+        // resident until it is let go (64 MB windows were 64 MB of the peak of `people` on
+        // the 10M store).
         try forEachCandidate(
-            WantedRefs(packed: Set(refs.packed.keys)), window: 1 << 24,
+            WantedRefs(packed: Set(refs.packed.keys)), window: ProfileOffsets.window,
             parse: { line, _ -> (number: Int32, profile: Profile)? in
                 guard let parsed = Self.content(line), let number = refs.number(of: parsed.ref),
                     let profile = parsed.payload?.profile
