@@ -251,8 +251,11 @@ extension QueryService {
         if let cutoff = window.recordedBy {
             var recordedWindow = ReplayWindow()
             recordedWindow.recordedBy = cutoff
+            // Worked out once: the walk back from the head passes millions of lines for a
+            // cut-off months ago.
+            let judge = Timeline.Judge(recordedWindow)
             while seq >= 1 {
-                let admission = timeline.admission(seq, recordedWindow)
+                let admission = timeline.admission(seq, judge)
                 if admission == .admitted { break }
                 if admission == .unsure {
                     var after = false
