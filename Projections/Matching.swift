@@ -59,8 +59,8 @@ public enum Matching {
         public var total: Double
         public var unmatchedMentors: [(ParticipantID, Unmatched)]
         public var unmatchedMentees: [(ParticipantID, Unmatched)]
-        /// Every eligible pair with its score, so anyone can check optimality.
-        public var candidates: [Pair]
+        /// Every eligible pair with its score (no reasons), so anyone can check optimality.
+        public var candidates: Candidates
     }
 
     /// Whether a mentor and a mentee may be paired: different units (unless allowed),
@@ -83,18 +83,23 @@ public enum Matching {
         return (prepared.score(0, 0, weights), prepared.reasons(0, 0))
     }
 
-    /// Profiles reduced to bitsets and numbers, so that a million pairs score fast.
+    /// Profiles reduced to bitsets and numbers, so that 45 million pairs score fast: the
+    /// bitsets lie flat, `words` per person, and former partners are positions in the pool.
     struct Prepared {
         var vocabulary: [String] = []
         var index: [String: Int] = [:]
-        var offers: [[UInt64]] = [], wants: [[UInt64]] = [], interestsM: [[UInt64]] = [], interestsE: [[UInt64]] = []
+        /// 64-bit words per bitset.
+        var words = 1
+        var offers: [UInt64] = [], wants: [UInt64] = [], interestsM: [UInt64] = [], interestsE: [UInt64] = []
         var wantsCount: [Int] = [], interestsMCount: [Int] = [], interestsECount: [Int] = []
         /// Per person: unit and gender as small numbers (normalised once, not per pair),
         /// generation, level and birth year.
         var mentorUnit: [Int] = [], menteeUnit: [Int] = [], mentorGender: [Int] = [], menteeGender: [Int] = []
         var mentorGeneration: [Generation] = [], menteeGeneration: [Generation] = []
         var mentorLevel: [Int] = [], menteeLevel: [Int] = [], mentorBorn: [Int] = [], menteeBorn: [Int] = []
-        var mentorHasFormer: [Bool] = [], menteeHasFormer: [Bool] = []
+        /// Per mentor, the mentees they were partners with (either side remembering), as
+        /// positions: mentor m's are `formerMentees[formerStart[m]..<formerStart[m + 1]]`.
+        var formerStart: [Int] = [0], formerMentees: [Int32] = []
         let mentors: [Candidate], mentees: [Candidate]
 
         init(mentors: [Candidate], mentees: [Candidate]) {
@@ -118,8 +123,6 @@ public enum Matching {
             menteeLevel = mentees.map(\.profile.level)
             mentorBorn = mentors.map(\.profile.born)
             menteeBorn = mentees.map(\.profile.born)
-            mentorHasFormer = mentors.map { !$0.formerPartners.isEmpty }
-            menteeHasFormer = mentees.map { !$0.formerPartners.isEmpty }
             for c in mentors + mentees {
                 for item in c.profile.offers + c.profile.wants + c.profile.interests {
                     let key = Field.normalised(item)
@@ -130,47 +133,77 @@ public enum Matching {
                 }
             }
             let words = max(1, (vocabulary.count + 63) / 64)
-            func bits(_ items: [String]) -> [UInt64] {
-                var b = [UInt64](repeating: 0, count: words)
-                for item in items {
-                    let i = index[Field.normalised(item)]!
-                    b[i / 64] |= 1 << UInt64(i % 64)
+            self.words = words
+            func bits(_ people: [Candidate], _ items: KeyPath<Profile, [String]>) -> (bits: [UInt64], counts: [Int]) {
+                var b = [UInt64](repeating: 0, count: people.count * words)
+                var counts: [Int] = []
+                counts.reserveCapacity(people.count)
+                for (p, person) in people.enumerated() {
+                    for item in person.profile[keyPath: items] {
+                        let i = index[Field.normalised(item)]!
+                        b[p * words + i / 64] |= 1 << UInt64(i % 64)
+                    }
+                    counts.append(b[(p * words)..<((p + 1) * words)].reduce(0) { $0 + $1.nonzeroBitCount })
                 }
-                return b
+                return (b, counts)
             }
-            offers = mentors.map { bits($0.profile.offers) }
-            interestsM = mentors.map { bits($0.profile.interests) }
-            wants = mentees.map { bits($0.profile.wants) }
-            interestsE = mentees.map { bits($0.profile.interests) }
-            wantsCount = wants.map { $0.reduce(0) { $0 + $1.nonzeroBitCount } }
-            interestsMCount = interestsM.map { $0.reduce(0) { $0 + $1.nonzeroBitCount } }
-            interestsECount = interestsE.map { $0.reduce(0) { $0 + $1.nonzeroBitCount } }
+            offers = bits(mentors, \.offers).bits
+            (interestsM, interestsMCount) = bits(mentors, \.interests)
+            (wants, wantsCount) = bits(mentees, \.wants)
+            (interestsE, interestsECount) = bits(mentees, \.interests)
+            // Former partners: only those in the pool matter.
+            if mentors.contains(where: { !$0.formerPartners.isEmpty })
+                || mentees.contains(where: { !$0.formerPartners.isEmpty })
+            {
+                var mentorAt: [ParticipantID: Int] = [:], menteeAt: [ParticipantID: Int] = [:]
+                for (i, c) in mentors.enumerated() { mentorAt[c.id] = i }
+                for (i, c) in mentees.enumerated() { menteeAt[c.id] = i }
+                var former = [[Int32]](repeating: [], count: mentors.count)
+                for (m, c) in mentors.enumerated() {
+                    for id in c.formerPartners { if let e = menteeAt[id] { former[m].append(Int32(e)) } }
+                }
+                for (e, c) in mentees.enumerated() {
+                    for id in c.formerPartners { if let m = mentorAt[id] { former[m].append(Int32(e)) } }
+                }
+                formerStart = [0]
+                formerStart.reserveCapacity(mentors.count + 1)
+                for list in former {
+                    formerMentees += Set(list).sorted()
+                    formerStart.append(formerMentees.count)
+                }
+            } else {
+                formerStart = [Int](repeating: 0, count: mentors.count + 1)
+            }
         }
 
-        func common(_ a: [UInt64], _ b: [UInt64]) -> Int {
+        /// How many items two people's bitsets share.
+        @inline(__always)
+        func common(_ a: [UInt64], _ i: Int, _ b: [UInt64], _ j: Int) -> Int {
+            if words == 1 { return (a[i] & b[j]).nonzeroBitCount }
             var n = 0
-            for i in a.indices { n += (a[i] & b[i]).nonzeroBitCount }
+            for k in 0..<words { n += (a[i * words + k] & b[j * words + k]).nonzeroBitCount }
             return n
         }
 
-        func members(_ a: [UInt64], _ b: [UInt64]) -> [String] {
-            vocabulary.indices.filter { i in (a[i / 64] & b[i / 64]) & (1 << UInt64(i % 64)) != 0 }.map {
-                vocabulary[$0]
-            }
+        /// The items two people's bitsets share, in vocabulary order.
+        func members(_ a: [UInt64], _ i: Int, _ b: [UInt64], _ j: Int) -> [String] {
+            vocabulary.indices.filter { v in
+                (a[i * words + v / 64] & b[j * words + v / 64]) & (1 << UInt64(v % 64)) != 0
+            }.map { vocabulary[$0] }
         }
 
         /// `eligible`, on the prepared numbers.
         func eligible(_ m: Int, _ e: Int, allowSameUnit: Bool) -> Bool {
             if !allowSameUnit && mentorUnit[m] == menteeUnit[e] { return false }
-            if mentorHasFormer[m] && mentors[m].formerPartners.contains(mentees[e].id) { return false }
-            if menteeHasFormer[e] && mentees[e].formerPartners.contains(mentors[m].id) { return false }
+            let former = formerStart[m]..<formerStart[m + 1]
+            if !former.isEmpty && formerMentees[former].contains(Int32(e)) { return false }
             if mentorLevel[m] != menteeLevel[e] { return mentorLevel[m] < menteeLevel[e] }
             return mentorBorn[m] > menteeBorn[e]
         }
 
         func score(_ m: Int, _ e: Int, _ w: Weights) -> Double {
-            let skill = wantsCount[e] == 0 ? 0 : Double(common(offers[m], wants[e])) / Double(wantsCount[e])
-            let shared = common(interestsM[m], interestsE[e])
+            let skill = wantsCount[e] == 0 ? 0 : Double(common(offers, m, wants, e)) / Double(wantsCount[e])
+            let shared = common(interestsM, m, interestsE, e)
             let union = interestsMCount[m] + interestsECount[e] - shared
             let interest = union == 0 ? 0 : Double(shared) / Double(union)
             let generation: Double = mentorGeneration[m] != menteeGeneration[e] ? 1 : 0
@@ -184,9 +217,9 @@ public enum Matching {
         func reasons(_ m: Int, _ e: Int) -> [String] {
             let mentor = mentors[m].profile, mentee = mentees[e].profile
             var out: [String] = []
-            let skills = members(offers[m], wants[e])
+            let skills = members(offers, m, wants, e)
             if !skills.isEmpty { out.append("offers \(skills.joined(separator: ", ")) that the mentee wants") }
-            let interests = members(interestsM[m], interestsE[e])
+            let interests = members(interestsM, m, interestsE, e)
             if !interests.isEmpty { out.append("shares \(interests.joined(separator: ", "))") }
             if mentor.generation != mentee.generation {
                 out.append("\(mentor.generation.rawValue) × \(mentee.generation.rawValue)")
@@ -201,39 +234,25 @@ public enum Matching {
     }
 
     /// The optimal proposal for a pool.
-    /// - Complexity: O(n³) for n = max(mentors, mentees); O(n²) to score.
+    ///
+    /// Memory: two bytes per pair of the pool while the assignment is found (a pair's weight
+    /// as a code into the few distinct weights), nothing per pair after it; the candidates
+    /// are scored again as they are read.
+    /// - Complexity: O(n²m) for n = min(mentors, mentees) and m = max(mentors, mentees);
+    ///   O(nm) to score.
     public static func propose(
         mentors: [Candidate], mentees: [Candidate], allowSameUnit: Bool = false,
         weights: Weights = Weights(), listCandidates: Bool = true
     ) -> Proposal {
         let mentors = mentors.sorted { $0.id < $1.id }, mentees = mentees.sorted { $0.id < $1.id }
         let prepared = Prepared(mentors: mentors, mentees: mentees)
-        let rows = mentors.count, cols = mentees.count
-        // Weights: score in millionths, scaled so that one more pair only ever breaks a tie.
-        let scale = Int64(max(rows, cols) + 1)
-        var weight = [Int64](repeating: 0, count: rows * cols)
-        var scores = [Double](repeating: 0, count: rows * cols)
-        var eligibleMentor = [Bool](repeating: false, count: rows),
-            eligibleMentee = [Bool](repeating: false, count: cols)
-        var candidates: [Pair] = []
-        for m in 0..<rows {
-            for e in 0..<cols where prepared.eligible(m, e, allowSameUnit: allowSameUnit) {
-                let s = prepared.score(m, e, weights)
-                scores[m * cols + e] = s
-                weight[m * cols + e] = Int64((s * 1_000_000).rounded()) * scale + 1
-                eligibleMentor[m] = true
-                eligibleMentee[e] = true
-                if listCandidates {
-                    candidates.append(Pair(mentor: mentors[m].id, mentee: mentees[e].id, score: round4(s), reasons: []))
-                }
-            }
-        }
-        let assignment = maximumWeightAssignment(weight, rows: rows, cols: cols)
+        let grid = WeightGrid(prepared, allowSameUnit: allowSameUnit, weights: weights)
         var pairs: [Pair] = []
-        var takenMentor = [Bool](repeating: false, count: rows), takenMentee = [Bool](repeating: false, count: cols)
+        var takenMentor = [Bool](repeating: false, count: mentors.count)
+        var takenMentee = [Bool](repeating: false, count: mentees.count)
         var total = 0.0
-        for (m, e) in assignment where weight[m * cols + e] > 0 {
-            let s = scores[m * cols + e]
+        for (m, e) in grid.assignment() where grid.weight(m, e) > 0 {
+            let s = prepared.score(m, e, weights)
             pairs.append(
                 Pair(mentor: mentors[m].id, mentee: mentees[e].id, score: round4(s), reasons: prepared.reasons(m, e)))
             takenMentor[m] = true
@@ -241,100 +260,18 @@ public enum Matching {
             total += s
         }
         pairs.sort { ($0.mentor, $0.mentee) < ($1.mentor, $1.mentee) }
-        let unmatchedMentors = (0..<rows).filter { !takenMentor[$0] }.map {
-            (mentors[$0].id, eligibleMentor[$0] ? Unmatched.outnumbered : .noEligiblePartner)
+        let unmatchedMentors = mentors.indices.filter { !takenMentor[$0] }.map {
+            (mentors[$0].id, grid.eligibleMentor[$0] ? Unmatched.outnumbered : .noEligiblePartner)
         }
-        let unmatchedMentees = (0..<cols).filter { !takenMentee[$0] }.map {
-            (mentees[$0].id, eligibleMentee[$0] ? Unmatched.outnumbered : .noEligiblePartner)
+        let unmatchedMentees = mentees.indices.filter { !takenMentee[$0] }.map {
+            (mentees[$0].id, grid.eligibleMentee[$0] ? Unmatched.outnumbered : .noEligiblePartner)
         }
         return Proposal(
             pairs: pairs, total: round4(total), unmatchedMentors: unmatchedMentors, unmatchedMentees: unmatchedMentees,
-            candidates: candidates)
+            candidates: Candidates(
+                listCandidates ? prepared : nil, count: listCandidates ? grid.eligiblePairs : 0,
+                allowSameUnit: allowSameUnit, weights: weights))
     }
 
     static func round4(_ value: Double) -> Double { (value * 10_000).rounded() / 10_000 }
-
-    /// Kuhn–Munkres with potentials (the O(n²m) shortest-augmenting-path form): the
-    /// assignment of rows to columns with the largest total weight. Rectangular matrices are
-    /// fine: the smaller side is fully assigned (pairs of weight 0 mean "no pair").
-    /// - Returns: (row, column) pairs.
-    public static func maximumWeightAssignment(_ weight: [Int64], rows: Int, cols: Int) -> [(Int, Int)] {
-        guard rows > 0, cols > 0 else { return [] }
-        let transpose = rows > cols
-        let n = transpose ? cols : rows, m = transpose ? rows : cols
-        let maxWeight = weight.max() ?? 0
-        // Minimise cost = max − weight on an n × m matrix with n ≤ m (1-based, e-maxx style).
-        var cost = [Int64](repeating: 0, count: (n + 1) * (m + 1))
-        for i in 1...n {
-            for j in 1...m {
-                let w = transpose ? weight[(j - 1) * cols + (i - 1)] : weight[(i - 1) * cols + (j - 1)]
-                cost[i * (m + 1) + j] = maxWeight - w
-            }
-        }
-        let infinity = Int64.max / 4
-        var u = [Int64](repeating: 0, count: n + 1), v = [Int64](repeating: 0, count: m + 1)
-        var p = [Int](repeating: 0, count: m + 1), way = [Int](repeating: 0, count: m + 1)
-        var minv = [Int64](repeating: infinity, count: m + 1)
-        var used = [Bool](repeating: false, count: m + 1)
-        cost.withUnsafeBufferPointer { a in
-            u.withUnsafeMutableBufferPointer { u in
-                v.withUnsafeMutableBufferPointer { v in
-                    p.withUnsafeMutableBufferPointer { p in
-                        way.withUnsafeMutableBufferPointer { way in
-                            minv.withUnsafeMutableBufferPointer { minv in
-                                used.withUnsafeMutableBufferPointer { used in
-                                    let stride = m + 1
-                                    for i in 1...n {
-                                        p[0] = i
-                                        var j0 = 0
-                                        for j in 0...m {
-                                            minv[j] = infinity
-                                            used[j] = false
-                                        }
-                                        repeat {
-                                            used[j0] = true
-                                            let i0 = p[j0]
-                                            var delta = infinity, j1 = 0
-                                            let row = i0 * stride
-                                            let ui0 = u[i0]
-                                            for j in 1...m where !used[j] {
-                                                let current = a[row + j] - ui0 - v[j]
-                                                if current < minv[j] {
-                                                    minv[j] = current
-                                                    way[j] = j0
-                                                }
-                                                if minv[j] < delta {
-                                                    delta = minv[j]
-                                                    j1 = j
-                                                }
-                                            }
-                                            for j in 0...m {
-                                                if used[j] {
-                                                    u[p[j]] += delta
-                                                    v[j] -= delta
-                                                } else {
-                                                    minv[j] -= delta
-                                                }
-                                            }
-                                            j0 = j1
-                                        } while p[j0] != 0
-                                        repeat {
-                                            let j1 = way[j0]
-                                            p[j0] = p[j1]
-                                            j0 = j1
-                                        } while j0 != 0
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        var result: [(Int, Int)] = []
-        for j in 1...m where p[j] != 0 {
-            result.append(transpose ? (j - 1, p[j] - 1) : (p[j] - 1, j - 1))
-        }
-        return result
-    }
 }

@@ -60,6 +60,16 @@ struct PeopleRows: Sendable {
         return rows.numbers(sortedBy: \.id) { wanted == nil || $0.programme == wanted! }
     }
 
+    /// The rows of a programme's participants who have not withdrawn and are in no active
+    /// tandem, in id order: sorted after filtering (a large programme's waiting list is a
+    /// few percent of its people).
+    func waitingRowsInIDOrder(programme: ProgrammeID) -> [Int32] {
+        guard let wanted = programmes.existingNumber(programme).map(UInt32.init) else { return [] }
+        return rows.numbers(sortedBy: \.id) {
+            $0.programme == wanted && BusinessDate?(stored: $0.withdrawnOn) == nil && $0.activeTandem < 0
+        }
+    }
+
     /// The rows of the people of `programmes`, in row order (the order they signed up in).
     func rows(in programmes: Set<ProgrammeID>) -> [Int32] {
         let wanted = self.programmes.mask(of: programmes)

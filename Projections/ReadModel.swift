@@ -393,6 +393,12 @@ public struct ProgrammeReadModel: EventFold, Sendable {
         peopleRows.rowsInIDOrder(programme: programme).map { peopleRows.view($0, tandems: tandemRows) }
     }
 
+    /// The people of a programme waiting for a partner: not withdrawn and in no active
+    /// tandem, in id order.
+    public func waiting(in programme: ProgrammeID) -> [PersonView] {
+        peopleRows.waitingRowsInIDOrder(programme: programme).map { peopleRows.view($0, tandems: tandemRows) }
+    }
+
     /// The tandems of a programme (or all), in id order.
     public func tandems(in programme: ProgrammeID?) -> [TandemView] {
         tandemRows.rowsInIDOrder(programme: programme).map { tandemRows.view($0, people: peopleRows) }

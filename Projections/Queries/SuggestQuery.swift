@@ -23,9 +23,7 @@ public enum SuggestQuery {
         var mentors: [Matching.Candidate] = [], mentees: [Matching.Candidate] = []
         // After the programme's end nobody is waiting for a partner any more.
         if let p = model.programmes[programme], input.asOf > p.ends || p.closedOn != nil { return ([], []) }
-        let waiting = model.people(in: programme).filter {
-            $0.withdrawnOn == nil && $0.activeTandem == nil && $0.traits != nil
-        }
+        let waiting = model.waiting(in: programme).filter { $0.traits != nil }
         let ids = Set(waiting.map(\.id))
         let profiles = try input.profiles(of: ids)
         var partners: [ParticipantID: Set<ParticipantID>] = [:]
@@ -49,8 +47,15 @@ public enum SuggestQuery {
         let programme = try input.programme(options.programme)
         let (mentors, mentees) = try pool(input, programme: programme.id)
         let proposal = Matching.propose(mentors: mentors, mentees: mentees, allowSameUnit: options.allowSameUnit)
+        // Names from the pool's profiles: asking the vault for them would read everyone's
+        // (1.3 million on the 10M store) for the few thousand shown.
+        var poolNames: [ParticipantID: String] = [:]
+        if input.disclosure.showsEveryName {
+            for c in mentors + mentees { poolNames[c.id] = c.profile.name }
+        }
+        func name(of id: ParticipantID) -> JSONValue { poolNames[id].map { .string($0) } ?? .null }
         func named(_ object: inout JSONObject, _ key: String, _ id: ParticipantID) {
-            if input.disclosure.showsEveryName { object[key] = input.name(of: id) }
+            if input.disclosure.showsEveryName { object[key] = name(of: id) }
         }
         let pairs: [JSONValue] = proposal.pairs.map { pair in
             var object: JSONObject = ["mentor": .string(pair.mentor.rawValue), "mentee": .string(pair.mentee.rawValue)]
@@ -70,9 +75,9 @@ public enum SuggestQuery {
                 headers: ["mentor", "mentee", "score", "why"],
                 rows: proposal.pairs.map { pair in
                     [
-                        input.name(of: pair.mentor).stringValue.map { "\($0) (\(pair.mentor))" }
+                        name(of: pair.mentor).stringValue.map { "\($0) (\(pair.mentor))" }
                             ?? pair.mentor.rawValue,
-                        input.name(of: pair.mentee).stringValue.map { "\($0) (\(pair.mentee))" }
+                        name(of: pair.mentee).stringValue.map { "\($0) (\(pair.mentee))" }
                             ?? pair.mentee.rawValue,
                         Format.number(pair.score, digits: 3), pair.reasons.joined(separator: "; "),
                     ]
@@ -93,15 +98,7 @@ public enum SuggestQuery {
         let candidates = proposal.candidates
         result.appendRows(
             "candidates",
-            JSONRows(count: candidates.count) { i, w in
-                w.writeRaw(#"{"mentor":"#)
-                w.write(candidates[i].mentor.rawValue)
-                w.writeRaw(#","mentee":"#)
-                w.write(candidates[i].mentee.rawValue)
-                w.writeRaw(#","score":"#)
-                w.write(candidates[i].score)
-                w.writeRaw("}")
-            })
+            candidateRows(candidates))
         result.extra += [
             (
                 "weights",
@@ -120,5 +117,45 @@ public enum SuggestQuery {
         notes += TandemsQuery.rematchNotes(input, programme: programme.id)
         result.notes = notes
         return (result, proposal, programme)
+    }
+
+    /// The candidates as JSON rows (`{"mentor":…,"mentee":…,"score":…}`), written as they
+    /// are scored.
+    static func candidateRows(_ candidates: Matching.Candidates) -> JSONRows {
+        JSONRows(count: candidates.count) { (w: inout JSONWriter, before: (inout JSONWriter, Int) -> Void) in
+            // Tens of millions of rows: each person's id is encoded once, and each score
+            // (4 decimals, so at most 10,001 of them in [0, 1]) formatted once.
+            let mentors = candidates.mentorIDs.map { id in
+                var w = JSONWriter()
+                w.writeRaw(#"{"mentor":"#)
+                w.write(id.rawValue)
+                w.writeRaw(#","mentee":"#)
+                return w.bytes
+            }
+            let mentees = candidates.menteeIDs.map { id in
+                var w = JSONWriter()
+                w.write(id.rawValue)
+                w.writeRaw(#","score":"#)
+                return w.bytes
+            }
+            var scores = [(score: Double, text: [UInt8])?](repeating: nil, count: 10_001)
+            var i = 0
+            candidates.forEachPosition { m, e, score in
+                before(&w, i)
+                i += 1
+                w.bytes.append(contentsOf: mentors[m])
+                w.bytes.append(contentsOf: mentees[e])
+                let k = Int(exactly: (score * 10_000).rounded()) ?? -1
+                if k >= 0 && k < scores.count, let known = scores[k], known.score == score {
+                    w.bytes.append(contentsOf: known.text)
+                } else {
+                    var text = JSONWriter(capacity: 8)
+                    text.write(score)
+                    text.writeRaw("}")
+                    if k >= 0 && k < scores.count { scores[k] = (score, text.bytes) }
+                    w.bytes.append(contentsOf: text.bytes)
+                }
+            }
+        }
     }
 }

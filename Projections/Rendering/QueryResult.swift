@@ -265,27 +265,48 @@ public struct StreamedList: Sendable {
 public struct JSONRows: Sendable {
     /// How many elements the array has.
     public let count: Int
-    let element: @Sendable (Int, inout JSONWriter) -> Void
+    let write: @Sendable (inout JSONWriter, _ before: (inout JSONWriter, Int) -> Void) -> Void
 
     /// An array of `count` elements; `element(i, &writer)` writes the i-th as compact JSON.
     public init(count: Int, element: @escaping @Sendable (Int, inout JSONWriter) -> Void) {
-        self.count = count
-        self.element = element
-    }
-
-    /// The elements as values, read back from what `element` writes, so that both forms
-    /// always agree.
-    public var values: [JSONValue] {
-        (0..<count).map { i in
-            var w = JSONWriter()
-            element(i, &w)
-            do {
-                return try JSONScanner.parse(w.bytes)
-            } catch {
-                assertionFailure("JSONRows element \(i) is not JSON: \(error)")
-                return .null
+        self.init(count: count) { (w: inout JSONWriter, before: (inout JSONWriter, Int) -> Void) in
+            for i in 0..<count {
+                before(&w, i)
+                element(i, &w)
             }
         }
+    }
+
+    /// An array of `count` elements produced in order, for elements that are cheaper to
+    /// produce one after another than by index: `write(&writer, before)` writes every element
+    /// as compact JSON, and calls `before(&writer, i)` ahead of the i-th (where the renderer
+    /// writes separators and hands on what it has written).
+    public init(
+        count: Int,
+        writing write: @escaping @Sendable (inout JSONWriter, _ before: (inout JSONWriter, Int) -> Void) -> Void
+    ) {
+        self.count = count
+        self.write = write
+    }
+
+    /// The elements as values, read back from what `write` writes, so that both forms
+    /// always agree.
+    public var values: [JSONValue] {
+        var out: [JSONValue] = []
+        out.reserveCapacity(count)
+        func take(_ w: inout JSONWriter) {
+            do {
+                out.append(try JSONScanner.parse(w.bytes))
+            } catch {
+                assertionFailure("JSONRows element \(out.count) is not JSON: \(error)")
+                out.append(.null)
+            }
+            w.bytes.removeAll(keepingCapacity: true)
+        }
+        var w = JSONWriter()
+        write(&w) { w, i in if i > 0 { take(&w) } }
+        if count > 0 { take(&w) }
+        return out
     }
 }
 
@@ -346,7 +367,18 @@ public enum Renderer {
         _ result: QueryResult, as format: Format, width: Int = 80, to out: (String) -> Void
     ) throws {
         guard let list = result.stream else {
-            out(render(result, as: format, width: width))
+            if format == .json && !result.rows.isEmpty {
+                // Rows written as they come (a suggest's candidates are gigabytes of JSON).
+                withoutActuallyEscaping(out) { out in
+                    let rest = prettyJSON(result.members, rows: result.rows) { w in
+                        out(String(decoding: w.bytes, as: UTF8.self))
+                        w.bytes.removeAll(keepingCapacity: true)
+                    }
+                    out(rest + "\n")
+                }
+            } else {
+                out(render(result, as: format, width: width))
+            }
             return
         }
         // Written as bytes, a megabyte at a time.
@@ -495,7 +527,12 @@ public enum Renderer {
 
     /// `prettyJSON(_:)` of an object's members, with `rows` written in place of the members
     /// of the same key.
-    static func prettyJSON(_ members: [(String, JSONValue)], rows: [String: JSONRows]) -> String {
+    ///
+    /// With `flush`, the rows are handed to it a megabyte at a time as they are written
+    /// (emptying the writer), and the text returned is what follows the last hand-over.
+    static func prettyJSON(
+        _ members: [(String, JSONValue)], rows: [String: JSONRows], flush: ((inout JSONWriter) -> Void)? = nil
+    ) -> String {
         var w = JSONWriter(capacity: 1 << 16)
         func nonEmptyArray(_ value: JSONValue) -> [JSONValue]? {
             if case .array(let items) = value, !items.isEmpty { return items }
@@ -523,7 +560,13 @@ public enum Renderer {
                 if streamed.count == 0 {
                     w.writeRaw("[]")
                 } else {
-                    array(streamed.count, indent: "    ", close: "  ]", element: streamed.element)
+                    w.writeRaw("[\n")
+                    streamed.write(&w) { w, i in
+                        if i > 0 { w.writeRaw(",\n") }
+                        if let flush, w.bytes.count >= 1 << 20 { flush(&w) }
+                        w.writeRaw("    ")
+                    }
+                    w.writeRaw("\n  ]")
                 }
             } else if let items = nonEmptyArray(member) {
                 array(items, indent: "    ", close: "  ]")
