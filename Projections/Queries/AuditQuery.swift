@@ -118,9 +118,27 @@ public enum AuditQuery {
     ///   Rendering the result reads the log again, and throws what that read throws.
     /// - Complexity: memory O(runs of consecutive seqs in the trail + voids), besides the
     ///   membership of tandems and people a pass over every line keeps.
+    ///
+    /// In a window, the index is used only with `subjectModel`: a model of the whole log
+    /// (a slice of it will do) holding the subject. The window's own model lacks the tandems
+    /// formed after it, which a pass over every line still reads (a partner chain goes on
+    /// past `--as-of`).
     public static func run(
         _ source: any AppendOnlyLog, window: ReplayWindow, input: QueryInput, options: Options,
-        index: SubjectIndex.Reader? = nil, collecting builder: SubjectIndex.Builder? = nil
+        index: SubjectIndex.Reader? = nil, subjectModel: ProgrammeReadModel? = nil,
+        collecting builder: SubjectIndex.Builder? = nil
+    ) throws -> QueryResult {
+        try run(
+            source, window: window, input: input, options: options, index: index, subjectModel: subjectModel,
+            collecting: builder, timeline: nil, observing: nil)
+    }
+
+    /// `run`, told which lines a trail of everything can hold by `timeline`, or adding every
+    /// line it reads to `timelineBuilder`.
+    static func run(
+        _ source: any AppendOnlyLog, window: ReplayWindow, input: QueryInput, options: Options,
+        index: SubjectIndex.Reader?, subjectModel: ProgrammeReadModel?, collecting builder: SubjectIndex.Builder?,
+        timeline: Timeline?, observing timelineBuilder: Timeline.Builder?
     ) throws -> QueryResult {
         try input.disclosure.permit(.audit)
         switch options.subject {
@@ -137,14 +155,19 @@ public enum AuditQuery {
         var membership = Membership()
         var swapChain: [String] = []
         var linesRead = 0
-        // Only for the whole log: a window's model lacks the tandems formed after it, which a
-        // pass over every line still reads (a partner chain goes on past `--as-of`).
-        let indexed =
-            window == .everything
-            ? index.flatMap { index in IndexedSubject(options.subject, model: input.model).map { (index, $0) } } : nil
+        let wholeModel = window == .everything ? input.model : subjectModel
+        let indexed = index.flatMap { index in
+            wholeModel.flatMap { IndexedSubject(options.subject, model: $0) }.map { (index, $0) }
+        }
+        // The trail of everything, by recording day or in a window: the timeline says
+        // which lines cannot be in it, and they are not read.
+        let narrowed =
+            indexed == nil && builder == nil && options.subject == .everything
+            ? timeline.map { (narrowedRuns($0, options: options, window: window), $0.head) } : nil
         do {
-            try forEachLine(source, indexed) { line in
+            try forEachLine(source, indexed, narrowed) { line in
                 linesRead += 1
+                try timelineBuilder?.observe(line)
                 if let limit = window.knownAt, line.seq > limit { throw StopAudit() }
                 let recorded = try EventDecoder.decode(line)
                 let touched: Bool
@@ -244,17 +267,62 @@ public enum AuditQuery {
     struct NeedsWholePass: Error {}
 
     /// The lines to read: with an index, the lines listed under the subject (and a
-    /// participant's tandems) and every void, then every line after the index; else every
-    /// line.
+    /// participant's tandems) and every void, then every line after the index; else the
+    /// `narrowed` runs, if any; else every line.
     static func forEachLine(
-        _ source: any LineSource, _ indexed: (SubjectIndex.Reader, IndexedSubject)?, _ body: (LogLine) throws -> Void
+        _ source: any LineSource, _ indexed: (SubjectIndex.Reader, IndexedSubject)?,
+        _ narrowed: (runs: [ClosedRange<Int>], through: LogHead)? = nil, _ body: (LogLine) throws -> Void
     ) throws {
         guard let (index, subject) = indexed else {
-            try source.forEachLine(from: 1, after: nil, body)
+            if let (runs, timeline) = narrowed {
+                try source.forEachLine(inRuns: runs, body)
+                // Lines appended after the timeline was read.
+                try source.forEachLine(from: timeline.seq + 1, after: timeline, body)
+            } else {
+                try source.forEachLine(from: 1, after: nil, body)
+            }
             return
         }
         try source.forEachLine(at: try index.seqs(of: subject.keys + [SubjectIndex.voidKey]), body)
         try source.forEachLine(from: index.head.seq + 1, after: index.head, body)
+    }
+
+    /// The lines that may be in a trail of everything, as runs: every void (it marks what it
+    /// voids, whenever it was recorded), and every other line that the timeline does not
+    /// place, for sure, outside `--since`/`--until` (its recording day) or outside the
+    /// window (its business day, its recording day) or after `--known-at`'s seq. Each line
+    /// read is judged again in full; this only spares reading the rest.
+    /// - Complexity: O(lines of the timeline), four bytes each.
+    static func narrowedRuns(_ timeline: Timeline, options: Options, window: ReplayWindow) -> [ClosedRange<Int>] {
+        let judge = Timeline.Judge(window)
+        let limit = min(window.knownAt ?? timeline.count, timeline.count)
+        let since = options.since?.dayNumber, until = options.until?.dayNumber
+        var runs: [ClosedRange<Int>] = []
+        var start = 0  // the open run's first seq (0: none)
+        var voids = timeline.voids.lazy.map(\.seq).makeIterator()
+        var nextVoid = voids.next()
+        if limit >= 1 {
+            for seq in 1...limit {
+                while let v = nextVoid, v < seq { nextVoid = voids.next() }
+                var keep = nextVoid == seq
+                if !keep {
+                    let (business, recorded) = timeline.words(seq)
+                    keep = judge.admission(business: business, recorded: recorded) != .leftOut
+                    if keep, recorded != Timeline.undated, recorded != Timeline.unknown {
+                        let day = Int(recorded) - 1
+                        keep = (since.map { day >= $0 } ?? true) && (until.map { day <= $0 } ?? true)
+                    }
+                }
+                if keep {
+                    if start == 0 { start = seq }
+                } else if start > 0 {
+                    runs.append(start...(seq - 1))
+                    start = 0
+                }
+            }
+            if start > 0 { runs.append(start...limit) }
+        }
+        return runs
     }
 
     /// A tandem or participant audited through the subject index. What a pass over every

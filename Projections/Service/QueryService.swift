@@ -523,16 +523,50 @@ public struct QueryService: Sendable {
     /// `tandem audit`: the trail, read through the subject index when one fits the log.
     /// A pass over the whole log without an index, or with one whose tail has grown long,
     /// writes a new one.
+    ///
+    /// In a window (`--as-of`, `--known-at`), a tandem's or participant's trail is read
+    /// through the index too, which is told the subject's tandems and partners by a slice of
+    /// the whole log's model; without one (no projections snapshot that fits), every line
+    /// is read.
     /// - Throws: as `AuditQuery.run`.
     public func audit(_ input: QueryInput, window: ReplayWindow, options: AuditQuery.Options) throws -> QueryResult {
         let head = try store.events.readHead()
         let vaultSize = Vault(store: store).size
         var index = SubjectIndex.open(store, head: head, vaultSize: vaultSize)
         if let found = index, head.seq - found.head.seq > subjectIndexTail { index = nil }
+        // The trail of everything by recording day (`--since`, `--until`) or in a window reads
+        // only the lines the timeline cannot rule out; without a timeline, the pass over every
+        // line writes one.
+        var timeline: Timeline?
+        var timelineBuilder: Timeline.Builder?
+        if options.subject == .everything
+            && (options.since != nil || options.until != nil || window.asOf != nil || window.recordedBy != nil)
+        {
+            timeline = try? timelines.timeline(store, head: head)
+            if timeline == nil { timelineBuilder = Timeline.Builder() }
+        }
         // A pass over every line of the whole log (re)writes the index on the way.
-        let builder = index == nil && window == .everything ? SubjectIndex.Builder() : nil
+        let builder = index == nil && window == .everything && timeline == nil ? SubjectIndex.Builder() : nil
+        var subjectModel: ProgrammeReadModel?
+        if window != .everything, index != nil {
+            var confinement = Confinement()
+            switch options.subject {
+            case .tandem(let t): confinement.tandems = [t]
+            case .participant(let p): confinement.participants = [p]
+            case .programme, .everything: break
+            }
+            if confinement != Confinement() {
+                let today = BusinessDate(clock.now())
+                subjectModel =
+                    (try? sliced(confinement, request: Request(viewer: input.viewer, today: today)) {
+                        Basis(head: $0, asOf: today, asOfGiven: false, knownAt: nil, role: input.viewer)
+                    })?.model
+            }
+        }
         let result = try AuditQuery.run(
-            store.events, window: window, input: input, options: options, index: index, collecting: builder)
+            store.events, window: window, input: input, options: options, index: index, subjectModel: subjectModel,
+            collecting: builder, timeline: timeline, observing: timelineBuilder)
+        timelineBuilder?.timeline.save(store)
         if let builder, builder.head > 0, let end = try? SnapshotFile.logEnd(of: builder.head, in: store.events),
             let line = try? store.events.readHead(), line.seq == builder.head
         {

@@ -97,6 +97,69 @@ struct AuditStreamTests {
         #expect(voidsShown > 0, "seed \(seed): some voided entries are in the trails")
     }
 
+    @Test(
+        "the trail of everything by recording day or in a window reads only what the timeline cannot rule out",
+        arguments: 0..<3)
+    func narrowedByTimeline(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        var (history, store, service) = try TimeTravelTests.generated(
+            seed: UInt64(seed) &+ 9500, steps: 220, backdating: true, in: directory)
+        let head = try store.events.readHead()
+        var recorded: [Timestamp] = []
+        try store.events.forEachLine(from: 2, after: nil) { recorded.append(try EventDecoder.decode($0).at) }
+        let days = Set(recorded.map { BusinessDate($0) }).sorted()
+        let middle = days[days.count / 2], late = days[days.count * 3 / 4]
+        let cutoff = recorded.sorted()[recorded.count * 2 / 3]
+        // No timeline yet: the first such audit reads every line and writes one.
+        try? FileSystem.remove(Timeline.file(store).path)
+        let cases: [(ReplayWindow, BusinessDate?, BusinessDate?)] = [
+            (.everything, middle, middle),
+            (.everything, middle, middle),
+            (.everything, nil, middle),
+            (.everything, late, nil),
+            (.everything, days[0].adding(days: -9), days[0].adding(days: -2)),
+            (ReplayWindow(asOf: middle), nil, nil),
+            (ReplayWindow(asOf: late), middle, late),
+            (ReplayWindow(knownAt: head.seq * 2 / 3), middle, nil),
+            (ReplayWindow(asOf: late, recordedBy: cutoff), nil, late),
+        ]
+        for (i, (window, since, until)) in cases.enumerated() {
+            let request = QueryService.Request(
+                viewer: .auditor, window: window, knownAt: window.knownAt.map { "seq:\($0)" },
+                today: AuditIndexTests.today)
+            let result = try service.audit(
+                try service.input(request), window: window, options: AuditQuery.Options(since: since, until: until))
+            let label = "seed \(seed), case \(i)"
+            if i == 0 {
+                #expect(result.linesRead == head.seq, "\(label): no timeline, every line")
+                #expect(try Timeline.file(store).header(kind: Timeline.kind, schema: Timeline.schema).head == head)
+            }
+            if i == 1 { #expect(result.linesRead < head.seq / 2, "\(label): one day's lines and the voids") }
+            let want = try Self.expected(store, window: window, since: since, until: until)
+            let json = try JSONScanner.parse(Array(try Self.rendered(result, .json).utf8))
+            let got = try #require(json.objectValue?["entries"]?.arrayValue).map { $0.objectValue! }
+            #expect(got.count == want.count, "\(label)")
+            for (entry, wanted) in zip(got, want) {
+                for (key, value) in wanted { #expect(entry[key] == value, "\(label), seq \(wanted["seq"]!)") }
+            }
+        }
+        // Lines appended after the timeline was read are read too.
+        let stale = try #require(try Timeline.cached(store, head: head))
+        history.run(steps: 40)
+        try TimeTravelTests.append(history, after: head.seq, to: store)
+        let now = try store.events.readHead()
+        #expect(now.seq > head.seq + 20)
+        let input = try service.input(QueryService.Request(viewer: .auditor, today: AuditIndexTests.today))
+        let result = try AuditQuery.run(
+            store.events, window: .everything, input: input, options: AuditQuery.Options(since: middle),
+            index: nil, subjectModel: nil, collecting: nil, timeline: stale, observing: nil)
+        let want = try Self.expected(store, window: .everything, since: middle, until: nil)
+        #expect(want.contains { $0["seq"]!.intValue! > Int64(head.seq) }, "seed \(seed): the new lines are in it")
+        let json = try JSONScanner.parse(Array(try Self.rendered(result, .json).utf8))
+        let got = try #require(json.objectValue?["entries"]?.arrayValue).map { $0.objectValue!["seq"]! }
+        #expect(got == want.map { $0["seq"]! }, "seed \(seed): after the timeline")
+    }
+
     @Test("a line damaged after the trail was chosen stops the printing with the error, in every form")
     func damageWhilePrinting() throws {
         let directory = TemporaryDirectory()

@@ -202,6 +202,9 @@ enum QueryCommands {
             .value("since", "date", "Recorded on or after this day."),
             .value("until", "date", "Recorded on or before this day."),
         ],
+        // The trail of everything or of a programme reads the log, not the model: the
+        // programmes suffice to check the subject.
+        figuresSuffice: { command in command.value("participant") == nil && command.value("tandem") == nil },
         confinedTo: { command, _ in
             if let tandem = try ids(command, "tandem", TandemKind.self) { return Confinement(tandems: [tandem]) }
             if let person = try ids(command, "participant", ParticipantKind.self) {
