@@ -25,8 +25,11 @@ public enum HTMLReport {
             preconditionFailure("queries return objects")
         }
         let policy = input.disclosure
-        let tandems = input.model.tandems(in: programme.id)
-        let pairs = policy.population(tandems: tandems.map(\.id))
+        // The charts count over the programme's tandems as rows: a view of each of the 10M
+        // store's million tandems was 200 MB and a second of the report.
+        let table = input.model.tandemRows
+        let numbers = table.rows(in: programme.id)
+        let pairs = Population(keys: policy.keys(count: numbers.count) { table.id(ofRow: numbers[$0]) })
         var html = Page(policy: policy, pairs: pairs, k: programme.minGroupSize)
         html.open(programme: programme, basis: input.basis)
         html.headline(s, dropouts: d)
@@ -34,7 +37,7 @@ public enum HTMLReport {
         // an exact view loaded without each session reads them from the model's daily counts).
         let activity = try ActivityQuery.run(input, .init(programme: programme.id))
         html.sessionsPerMonth(activity.payload.arrayValue ?? [])
-        html.activeOverTime(tandems, programme: programme, asOf: input.asOf)
+        html.activeOverTime(ActiveSpans(table, numbers), programme: programme, asOf: input.asOf)
         if let groups = d["groups"]?.arrayValue {
             let shown = groups.compactMap(\.objectValue).filter { $0["suppressed"]?.boolValue != true }
             html.survival(
@@ -45,11 +48,13 @@ public enum HTMLReport {
             html.survival(d["survival"]?.arrayValue ?? [], median: d["medianDaysToDropout"]?.intValue)
         }
         html.reasons(d["reasons"]?.objectValue ?? JSONObject())
-        html.goals(tandems.map { input.model.goals[$0.id] ?? [] }, asOf: input.asOf)
+        html.goals(table.goalStatus(of: numbers, asOf: input.asOf))
         if input.disclosure.coordinates {
+            let active = table.rowsInIDOrder(programme: programme.id).filter {
+                TandemStatus?(stored: table.row($0).status) ?? .active == .active
+            }
             html.tandemTable(
-                input.model.tandems(in: programme.id).filter { $0.status == .active }, input: input,
-                programme: programme)
+                active.map { table.view($0, people: input.model.peopleRows) }, input: input, programme: programme)
         }
         var seen = Set<String>()
         html.notes((stats.notes + dropouts.notes).filter { seen.insert($0).inserted })
@@ -263,17 +268,12 @@ public enum HTMLReport {
             add("</section>\n")
         }
 
-        mutating func activeOverTime(_ tandems: [TandemView], programme: Programme, asOf: BusinessDate) {
+        mutating func activeOverTime(_ spans: ActiveSpans, programme: Programme, asOf: BusinessDate) {
             let first = programme.starts, last = min(asOf, programme.ends)
             var points: [(BusinessDate, Int)] = []
             var day = first
             func active(on day: BusinessDate) -> Int {
-                // Counted, not filtered into a new array: a week's copy of 750,000 views was
-                // most of the 10M store's report.
-                var active = 0
-                for tandem in tandems where tandem.since <= day && (tandem.until.map { $0 > day } ?? true) {
-                    active += 1
-                }
+                let active = spans.active(on: day)
                 let published = policy.count(active, in: pairs, "activeOn:\(day)")
                 guard let shown = policy.shown(published, k: k) else {
                     hiddenPoints += 1
@@ -468,17 +468,7 @@ public enum HTMLReport {
         }
 
         /// Goals by status, per tandem (`goals[i]` are one tandem's).
-        mutating func goals(_ goals: [[GoalView]], asOf: BusinessDate) {
-            var counts = (
-                reached: StatsQuery.Magnitude(), overdue: StatsQuery.Magnitude(), open: StatsQuery.Magnitude()
-            )
-            for list in goals {
-                let r = list.filter { $0.reached != nil }.count
-                let o = list.filter { $0.reached == nil && ($0.due.map { $0 < asOf } ?? false) }.count
-                counts.reached.add(r)
-                counts.overdue.add(o)
-                counts.open.add(list.count - r - o)
-            }
+        mutating func goals(_ counts: GoalStatus) {
             func published(_ m: StatsQuery.Magnitude, _ name: String) -> Int {
                 policy.magnitude(m.total, largest: m.largest, in: pairs, "goals:" + name)
             }
@@ -537,5 +527,77 @@ public enum HTMLReport {
         }
 
         func f(_ value: Double) -> String { Format.number(value, digits: 1) }
+    }
+}
+
+/// When each of some tandems was active, as two sorted lists of days: the days they began,
+/// and the days they stopped being active (ended, or began if they ended before that).
+/// A tandem is active on a day from its start up to, not including, its end.
+struct ActiveSpans {
+    private var starts: [Int32] = [], stops: [Int32] = []
+
+    /// The spans of the tandems in `numbers` of `table`.
+    /// - Complexity: O(n log n).
+    init(_ table: TandemRows, _ numbers: [Int32]) {
+        starts.reserveCapacity(numbers.count)
+        for number in numbers {
+            let row = table.row(number)
+            starts.append(row.since)
+            // Active on d when since ≤ d < until: those with since ≤ d, less those with
+            // since ≤ d and until ≤ d, which is max(since, until) ≤ d.
+            if BusinessDate?(stored: row.until) != nil { stops.append(max(row.since, row.until)) }
+        }
+        starts.sort()
+        stops.sort()
+    }
+
+    /// How many were active on `day`.
+    /// - Complexity: O(log n).
+    func active(on day: BusinessDate) -> Int {
+        let d = Int32(clamping: day.dayNumber)
+        return Self.count(starts, atMost: d) - Self.count(stops, atMost: d)
+    }
+
+    /// How many of the sorted `days` are at most `day`.
+    static func count(_ days: [Int32], atMost day: Int32) -> Int {
+        var low = 0, high = days.count
+        while low < high {
+            let mid = (low + high) / 2
+            if days[mid] <= day { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}
+
+/// The goals of some tandems by status on a day, as magnitudes (each tandem contributing
+/// its own count): what the report's goal chart publishes.
+struct GoalStatus {
+    var reached = StatsQuery.Magnitude(), overdue = StatsQuery.Magnitude(), open = StatsQuery.Magnitude()
+}
+
+extension TandemRows {
+    /// The goals of the tandems in `numbers` by status on `asOf`: reached; overdue (not
+    /// reached, due before `asOf`); open (the rest). Read from the goal rows, no view made.
+    func goalStatus(of numbers: [Int32], asOf: BusinessDate) -> GoalStatus {
+        var status = GoalStatus()
+        let today = asOf.dayNumber
+        for number in numbers {
+            var reached = 0, overdue = 0, all = 0
+            var g = rows[number].firstGoal
+            while g >= 0 {
+                let goal = goalRows[g]
+                all += 1
+                if BusinessDate?(stored: goal.reached) != nil {
+                    reached += 1
+                } else if let due = BusinessDate?(stored: goal.due), due.dayNumber < today {
+                    overdue += 1
+                }
+                g = goal.next
+            }
+            status.reached.add(reached)
+            status.overdue.add(overdue)
+            status.open.add(all - reached - overdue)
+        }
+        return status
     }
 }
