@@ -130,15 +130,16 @@ public enum AuditQuery {
     ) throws -> QueryResult {
         try run(
             source, window: window, input: input, options: options, index: index, subjectModel: subjectModel,
-            collecting: builder, timeline: nil, observing: nil)
+            collecting: builder, narrowedTo: nil, observing: nil)
     }
 
-    /// `run`, told which lines a trail of everything can hold by `timeline`, or adding every
-    /// line it reads to `timelineBuilder`.
+    /// `run`, reading for the trail of everything only the `narrowed` runs (`narrowedRuns`
+    /// of a timeline) and the lines after the timeline's head; or adding every line it reads
+    /// to `timelineBuilder`.
     static func run(
         _ source: any AppendOnlyLog, window: ReplayWindow, input: QueryInput, options: Options,
         index: SubjectIndex.Reader?, subjectModel: ProgrammeReadModel?, collecting builder: SubjectIndex.Builder?,
-        timeline: Timeline?, observing timelineBuilder: Timeline.Builder?
+        narrowedTo narrowed: (runs: [ClosedRange<Int>], through: LogHead)?, observing timelineBuilder: Timeline.Builder?
     ) throws -> QueryResult {
         try input.disclosure.permit(.audit)
         switch options.subject {
@@ -159,11 +160,10 @@ public enum AuditQuery {
         let indexed = index.flatMap { index in
             wholeModel.flatMap { IndexedSubject(options.subject, model: $0) }.map { (index, $0) }
         }
-        // The trail of everything, by recording day or in a window: the timeline says
-        // which lines cannot be in it, and they are not read.
-        let narrowed =
-            indexed == nil && builder == nil && options.subject == .everything
-            ? timeline.map { (narrowedRuns($0, options: options, window: window), $0.head) } : nil
+        // The trail of everything, by recording day or in a window: the timeline said which
+        // lines cannot be in it, and they are not read.
+        precondition(
+            narrowed == nil || (options.subject == .everything && builder == nil), "narrowed only for everything")
         do {
             try forEachLine(source, indexed, narrowed) { line in
                 linesRead += 1

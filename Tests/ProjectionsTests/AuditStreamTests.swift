@@ -152,7 +152,12 @@ struct AuditStreamTests {
         let input = try service.input(QueryService.Request(viewer: .auditor, today: AuditIndexTests.today))
         let result = try AuditQuery.run(
             store.events, window: .everything, input: input, options: AuditQuery.Options(since: middle),
-            index: nil, subjectModel: nil, collecting: nil, timeline: stale, observing: nil)
+            index: nil, subjectModel: nil, collecting: nil,
+            narrowedTo: (
+                AuditQuery.narrowedRuns(stale, options: AuditQuery.Options(since: middle), window: .everything),
+                stale.head
+            ),
+            observing: nil)
         let want = try Self.expected(store, window: .everything, since: middle, until: nil)
         #expect(want.contains { $0["seq"]!.intValue! > Int64(head.seq) }, "seed \(seed): the new lines are in it")
         let json = try JSONScanner.parse(Array(try Self.rendered(result, .json).utf8))
