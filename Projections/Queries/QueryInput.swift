@@ -124,11 +124,7 @@ public struct QueryInput: Sendable {
     /// Vault texts by ref, read only for the refs asked for.
     public func texts(_ refs: Set<String>) throws -> [String: String] {
         guard let vault, !refs.isEmpty else { return [:] }
-        var out: [String: String] = [:]
-        try vault.forEachLine(withRefIn: refs) { line in
-            if let text = line.payload?.text { out[line.ref] = text }
-        }
-        return out
+        return try vault.texts(of: refs)
     }
 }
 

@@ -180,17 +180,7 @@ struct ProfileOffsets: Sendable {
         // from the start of the line being written then, if one was (the pass indexed whole
         // lines only).
         if size > builtAt {
-            var start = builtAt
-            // Back to the newline before it, read a block at a time.
-            while start > 0 {
-                let from = max(0, start - 65_536)
-                let block = try fd.read(count: start - from, at: from)
-                if let newline = block.lastIndex(of: 0x0A) {
-                    start = from + newline + 1
-                    break
-                }
-                start = from
-            }
+            let start = try Self.lineStart(at: builtAt, in: fd)
             for (number, name) in try vault.scannedNames(of: refs, from: start) where number >= 0 && number < count {
                 names[Int(number)] = name
             }
@@ -201,6 +191,20 @@ struct ProfileOffsets: Sendable {
             }
         }
         return names
+    }
+
+    /// The start of the line that holds byte `offset` (`offset` itself after a newline):
+    /// back to the newline before it, read a block at a time.
+    /// - Throws: `SystemError` if the file cannot be read.
+    static func lineStart(at offset: Int, in fd: borrowing FileDescriptor) throws -> Int {
+        var start = offset
+        while start > 0 {
+            let from = max(0, start - 65_536)
+            let block = try fd.read(count: start - from, at: from)
+            if let newline = block.lastIndex(of: 0x0A) { return from + newline + 1 }
+            start = from
+        }
+        return 0
     }
 
     /// The name in the line at `offset` if that line is `key`'s; `.elsewhere` if no line of
