@@ -368,6 +368,22 @@ enum CLICases {
             addWarm(
                 "audit --tandem T, \(Harness.short(Double(events))) store", audit, runs: runs, into: &table,
                 note: "from the subject index; first (writes it) \(ms(first[0]))")
+            // In a window too: the index, told the tandem's partners by a slice at the head.
+            if let runs = times(audit + ["--as-of", middle], runs: 5) {
+                addWarm(
+                    "audit --tandem T --as-of, \(Harness.short(Double(events))) store", audit + ["--as-of", middle],
+                    runs: runs, into: &table, note: "from the subject index, in a window")
+            }
+        }
+        // One day's trail of everything: only the lines the timeline places on that day (and
+        // the voids) are read.
+        let oneDay = [
+            "audit", "--store", store, "--role", "auditor", "--since", middle, "--until", middle, "--format", "json",
+        ]
+        if let runs = times(oneDay, runs: 5) {
+            addWarm(
+                "audit of one recording day, \(Harness.short(Double(events))) store", oneDay, runs: runs, into: &table,
+                note: "the lines the timeline places on that day, and the voids")
         }
     }
 
