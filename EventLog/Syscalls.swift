@@ -122,4 +122,7 @@ package enum Syscall {
 
     /// Whether the process may read and enter the directory `path`.
     package static func canEnter(_ path: String) -> Bool { access(path, R_OK | X_OK) == 0 }
+
+    /// Whether the process may create files in the directory `path`.
+    package static func canWrite(inDirectory path: String) -> Bool { access(path, W_OK | X_OK) == 0 }
 }

@@ -91,6 +91,7 @@ extension Matching {
 
             let parts = Mutex<[Int: FilledPart]>([:])
             var out = [Code](repeating: 0, count: rows * columns)
+            // `try!`: the filling cannot throw.
             try! fillInParts(&out, parts: count) { cells, buffer in
                 var part = FilledPart(
                     eligibleMentor: [Bool](repeating: false, count: mentors),

@@ -21,11 +21,12 @@ extension Matching {
             self.weights = weights
         }
 
+        /// All of them: the count is known before any is scored.
         public var underestimatedCount: Int { count }
 
-        /// The pool's mentors and mentees, each in id order: the positions `forEachPosition`
-        /// gives.
+        /// The pool's mentors in id order: the positions `forEachPosition` gives.
         public var mentorIDs: [ParticipantID] { prepared?.mentors.map(\.id) ?? [] }
+        /// The pool's mentees in id order: the positions `forEachPosition` gives.
         public var menteeIDs: [ParticipantID] { prepared?.mentees.map(\.id) ?? [] }
 
         /// The pairs in order as positions in `mentorIDs` and `menteeIDs`, with the score,
@@ -39,6 +40,7 @@ extension Matching {
             }
         }
 
+        /// Reads the pairs from the first.
         public func makeIterator() -> Iterator {
             Iterator(prepared: prepared, allowSameUnit: allowSameUnit, weights: weights)
         }
@@ -50,6 +52,7 @@ extension Matching {
             let weights: Weights
             var mentor = 0, mentee = 0
 
+            /// The next eligible pair, scored; nil after the last.
             public mutating func next() -> Pair? {
                 guard let prepared else { return nil }
                 let mentees = prepared.mentees.count

@@ -34,10 +34,10 @@ struct TextOffsets {
     /// The vault's size when the index was built: the lines from there on are not in it.
     let builtAt: Int
 
-    /// The index of `vault` kept at `path`, built (and written, if the cache can be) when it
-    /// is missing, damaged, does not fit the vault or lags far behind it; nil when the vault
-    /// cannot be indexed (it does not exist, has lines of another shape, or was replaced
-    /// during the pass) or the index cannot be read back.
+    /// The index of `vault` kept at `path`, built and written when it is missing, damaged,
+    /// does not fit the vault or lags far behind it; nil when it cannot be written there,
+    /// when the vault cannot be indexed (it does not exist, has lines of another shape, or
+    /// was replaced during the pass), or when the index cannot be read back.
     /// - Throws: `SystemError` if the vault cannot be read.
     static func load(for vault: Vault, at path: String) throws -> TextOffsets? {
         guard let identity = FileSystem.identity(of: vault.path) else { return nil }
@@ -49,6 +49,11 @@ struct TextOffsets {
             let index = try? TextOffsets(file, header: header)
         {
             return index
+        }
+        // Built only where it can be kept: built for one lookup, it costs more than the pass
+        // it spares (a read-only store passes over the vault, as without an index).
+        guard let slash = path.lastIndex(of: "/"), Syscall.canWrite(inDirectory: String(path[..<slash])) else {
+            return nil
         }
         var entries: [(key: UInt64, offset: UInt64)] = []
         var otherShapes = false
