@@ -187,6 +187,28 @@ public struct JSONWriter: Sendable {
     /// Appends an integer in decimal.
     public mutating func write(_ value: Int) { write(Int64(value)) }
 
+    /// Appends an array of strings.
+    public mutating func write(strings: [String]) {
+        bytes.append(UInt8(ascii: "["))
+        for (i, item) in strings.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            write(item)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// Appends the word's eight bytes as sixteen lowercase hex digits, low byte first: what
+    /// `RandomSource.hex(bytes:)` makes of one draw.
+    public mutating func writeHex(of word: UInt64) {
+        let digits: StaticString = "0123456789abcdef"
+        var word = word
+        for _ in 0..<8 {
+            bytes.append(digits.utf8Start[Int(word >> 4 & 0xf)])
+            bytes.append(digits.utf8Start[Int(word & 0xf)])
+            word >>= 8
+        }
+    }
+
     /// Appends a finite double in its shortest round-tripping form. Non-finite values,
     /// which JSON cannot express, are written as `null`.
     public mutating func write(_ value: Double) {

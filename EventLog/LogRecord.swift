@@ -59,6 +59,11 @@ public struct LogRecord: Sendable, Equatable {
     /// Checks what the line format requires of a record.
     /// - Throws: `LogError.invalidRecord` naming the offending part.
     public func validate() throws(LogError) {
+        try Self.validate(type: type, actor: actor, extras: extras)
+    }
+
+    /// `validate()` of a record with these parts (its data is any object).
+    static func validate(type: String, actor: String, extras: JSONObject) throws(LogError) {
         if type.isEmpty { throw .invalidRecord("a record's type must not be empty") }
         if actor.isEmpty { throw .invalidRecord("a record's actor must not be empty") }
         for key in extras.keys {
@@ -90,17 +95,28 @@ public enum LineEncoder {
     /// Appends the part of a line that depends on the record alone, from `"at"` to the last
     /// extra: what a batch keeps of each record until it knows the seqs.
     public static func encodeBody(_ record: LogRecord, into out: inout [UInt8]) {
+        encodeBody(
+            type: record.type, actor: record.actor, at: record.at, extras: record.extras, into: &out
+        ) { $0.write(record.data) }
+    }
+
+    /// `encodeBody` of a record whose `data` object `writeData` writes: the bytes a
+    /// `LogRecord` holding that object would give, without making the object.
+    public static func encodeBody(
+        type: String, actor: String, at: Timestamp, extras: JSONObject, into out: inout [UInt8],
+        writeData: (inout JSONWriter) -> Void
+    ) {
         var writer = JSONWriter(capacity: 0)
         swap(&writer.bytes, &out)
         writer.writeRaw("\"at\":\"")
-        record.at.writeRFC3339(into: &writer.bytes)
+        at.writeRFC3339(into: &writer.bytes)
         writer.writeRaw("\",\"actor\":")
-        writer.write(record.actor)
+        writer.write(actor)
         writer.writeRaw(",\"type\":")
-        writer.write(record.type)
+        writer.write(type)
         writer.writeRaw(",\"data\":")
-        writer.write(record.data)
-        for (key, value) in record.extras.members {
+        writeData(&writer)
+        for (key, value) in extras.members {
             writer.writeRaw(",")
             writer.write(key)
             writer.writeRaw(":")

@@ -43,11 +43,23 @@ public final class PendingRecords {
 
     /// Adds a record after checking that the format can hold it.
     public func append(_ record: LogRecord) throws {
-        try record.validate()
-        if count == 0 { firstType = record.type }
+        try append(type: record.type, actor: record.actor, at: record.at, extras: record.extras) {
+            $0.write(record.data)
+        }
+    }
+
+    /// Adds the record of these parts whose `data` object `writeData` writes (see
+    /// `LineEncoder.encodeBody(type:actor:at:extras:into:writeData:)`), after checking that
+    /// the format can hold it. `writeData` must write one JSON object.
+    public func append(
+        type: String, actor: String, at: Timestamp, extras: JSONObject = JSONObject(),
+        writeData: (inout JSONWriter) -> Void
+    ) throws {
+        try LogRecord.validate(type: type, actor: actor, extras: extras)
+        if count == 0 { firstType = type }
         let lengthAt = buffer.count
         buffer += [0, 0, 0, 0]
-        LineEncoder.encodeBody(record, into: &buffer)
+        LineEncoder.encodeBody(type: type, actor: actor, at: at, extras: extras, into: &buffer, writeData: writeData)
         let length = UInt32(buffer.count - lengthAt - 4)
         for i in 0..<4 { buffer[lengthAt + i] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(i))) }
         count += 1

@@ -57,11 +57,14 @@ public protocol FieldValue: Sendable {
     var personalReferences: [PersonalReference] { get }
     /// Adds the tandems and participants the value names.
     func collectSubjects(into subjects: inout EventSubjects)
+    /// Writes `json`'s bytes (without making the value, where the type knows how).
+    func write(to writer: inout JSONWriter)
 }
 
 extension FieldValue {
     public var personalReferences: [PersonalReference] { [] }
     public func collectSubjects(into subjects: inout EventSubjects) {}
+    public func write(to writer: inout JSONWriter) { writer.write(json) }
 }
 
 // MARK: Walkers
@@ -93,6 +96,57 @@ struct FieldWriter<Value>: EventFields {
     ) -> [Element] {
         let list = path(value)
         if !list.isEmpty { object.appendNew(name.description, list.json) }
+        return list
+    }
+}
+
+/// Writes a value's fields as a JSON object's bytes, in description order: the bytes
+/// `FieldWriter`'s object gives, without the object (every event a batch appends is
+/// written so; the object's keys, values and array were most of encoding a line).
+struct FieldBytesWriter<Value>: EventFields {
+    let value: Value
+    var writer: JSONWriter
+    private var first = true
+
+    init(_ value: Value, writer: JSONWriter) {
+        self.value = value
+        self.writer = writer
+    }
+
+    /// `"name":`, after a comma unless it is the first key. Names are plain ASCII words
+    /// (a test holds every description to the object writer, which escapes).
+    private mutating func key(_ name: StaticString) {
+        if !first { writer.bytes.append(UInt8(ascii: ",")) }
+        first = false
+        writer.bytes.append(UInt8(ascii: "\""))
+        writer.writeRaw(name)
+        writer.writeRaw("\":")
+    }
+
+    mutating func required<Field: FieldValue>(_ name: StaticString, _ path: (Value) -> Field) -> Field {
+        let field = path(value)
+        key(name)
+        field.write(to: &writer)
+        return field
+    }
+
+    mutating func optional<Field: FieldValue>(_ name: StaticString, _ path: (Value) -> Field?) -> Field? {
+        let field = path(value)
+        if let field {
+            key(name)
+            field.write(to: &writer)
+        }
+        return field
+    }
+
+    mutating func omittedWhenEmpty<Element: FieldValue>(
+        _ name: StaticString, _ path: (Value) -> [Element]
+    ) -> [Element] {
+        let list = path(value)
+        if !list.isEmpty {
+            key(name)
+            list.write(to: &writer)
+        }
         return list
     }
 }
@@ -198,6 +252,17 @@ extension DescribedValue {
     }
 
     public var json: JSONValue { .object(fields) }
+
+    /// Writes `fields`' bytes.
+    public func write(to writer: inout JSONWriter) {
+        var fields = FieldBytesWriter(self, writer: JSONWriter(capacity: 0))
+        swap(&fields.writer.bytes, &writer.bytes)
+        fields.writer.bytes.append(UInt8(ascii: "{"))
+        // A writer never throws: it reads the fields it is given.
+        _ = try? Self.describe(&fields)
+        fields.writer.bytes.append(UInt8(ascii: "}"))
+        swap(&fields.writer.bytes, &writer.bytes)
+    }
 
     public var personalReferences: [PersonalReference] {
         var inspector = FieldInspector(value: self, collector: ReferenceCollector())

@@ -640,6 +640,14 @@ public enum ProgrammeEvent: Sendable, Equatable {
         }
     }
 
+    /// Writes `json`'s bytes, without making the object.
+    public func writeData(to writer: inout JSONWriter) {
+        switch self {
+        case .logCreated, .unknown: writer.write(json)
+        default: withUnsafeMutablePointer(to: &writer) { _ = visit(PayloadBytes(writer: $0)) }
+        }
+    }
+
     /// Reads an event from its `type` and a parsed `data` object; unknown types are kept.
     /// - Throws: `JSONSyntaxError` naming the field missing or ill-typed.
     public init(type: String, data: JSONObject) throws(JSONSyntaxError) {
@@ -795,6 +803,12 @@ public protocol PayloadVisitor {
 
 struct PayloadFields: PayloadVisitor {
     func visit<Payload: EventPayload>(_ payload: Payload) -> JSONObject { payload.fields }
+}
+
+/// Writes the payload's fields through a writer that outlives the visit (`writeData`).
+struct PayloadBytes: PayloadVisitor {
+    let writer: UnsafeMutablePointer<JSONWriter>
+    func visit<Payload: EventPayload>(_ payload: Payload) { payload.write(to: &writer.pointee) }
 }
 
 struct PayloadIdentity: PayloadVisitor {

@@ -5,6 +5,7 @@ import EventLog
 
 extension Identifier: FieldValue {
     public var json: JSONValue { .string(rawValue) }
+    public func write(to writer: inout JSONWriter) { writer.write(rawValue) }
 
     public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
         let (range, escaped) = try s.scanString()
@@ -33,6 +34,7 @@ extension Identifier: FieldValue {
 
 extension BusinessDate: FieldValue {
     public var json: JSONValue { .string(description) }
+    public func write(to writer: inout JSONWriter) { writer.write(description) }
 
     public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
         let (range, escaped) = try s.scanString()
@@ -48,6 +50,7 @@ extension BusinessDate: FieldValue {
 
 extension Int: FieldValue {
     public var json: JSONValue { .int(Int64(self)) }
+    public func write(to writer: inout JSONWriter) { writer.write(self) }
 
     public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self { Int(try s.parseInt()) }
 
@@ -76,6 +79,7 @@ extension Double: FieldValue {
 
 extension String: FieldValue {
     public var json: JSONValue { .string(self) }
+    public func write(to writer: inout JSONWriter) { writer.write(self) }
 
     public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self { try s.parseString() }
 
@@ -90,6 +94,7 @@ public protocol FieldVocabulary: FieldValue, RawRepresentable<String> {}
 
 extension FieldVocabulary {
     public var json: JSONValue { .string(rawValue) }
+    public func write(to writer: inout JSONWriter) { writer.write(rawValue) }
 
     public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
         let text = try s.parseString()
@@ -130,10 +135,27 @@ extension PersonalReference: FieldValue {
     }
 
     public var personalReferences: [PersonalReference] { [self] }
+
+    public func write(to writer: inout JSONWriter) {
+        writer.writeRaw(#"{"ref":"#)
+        writer.write(ref)
+        writer.writeRaw(#","commit":""#)
+        commit.writeHex(into: &writer.bytes)
+        writer.writeRaw(#""}"#)
+    }
 }
 
 extension Array: FieldValue where Element: FieldValue {
     public var json: JSONValue { .array(map(\.json)) }
+
+    public func write(to writer: inout JSONWriter) {
+        writer.bytes.append(UInt8(ascii: "["))
+        for (i, element) in enumerated() {
+            if i > 0 { writer.bytes.append(UInt8(ascii: ",")) }
+            element.write(to: &writer)
+        }
+        writer.bytes.append(UInt8(ascii: "]"))
+    }
 
     public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
         var list: [Element] = []

@@ -289,8 +289,9 @@ public final class ProgrammeService: Sendable {
                         extras["key"] = .string(key)
                         extras["keyDigest"] = .string(command.digest)
                     }
-                    try records.append(
-                        LogRecord(type: event.type, actor: context.actor, at: at, data: event.json, extras: extras))
+                    try records.append(type: event.type, actor: context.actor, at: at, extras: extras) {
+                        event.writeData(to: &$0)
+                    }
                     let recorded = RecordedEvent(
                         seq: next, at: at, actor: context.actor, onBehalfOfRef: behalf?.reference,
                         key: storedKey, keyDigest: storedKey.map { _ in command.digest }, event: event)

@@ -343,27 +343,36 @@ public enum Field {
 
     /// `wordOf` for an ASCII `name` and `id`, on their bytes.
     static func asciiWordOf(_ name: String, in id: String) -> String? {
-        let lower: (UInt8) -> UInt8 = { $0 &- 65 < 26 ? $0 | 0x20 : $0 }
-        let folded = Array(id.utf8.lazy.map(lower))
-        let letters = Array(name.utf8.lazy.map(lower))
-        var start = 0
-        while start < letters.count {
-            guard letters[start] &- 97 < 26 else {
-                start += 1
-                continue
+        // In place on both texts' bytes: every signup of an import asks, and two arrays
+        // per call were most of what deciding a signup cost.
+        @inline(__always) func lower(_ c: UInt8) -> UInt8 { c &- 65 < 26 ? c | 0x20 : c }
+        var name = name
+        var id = id
+        return name.withUTF8 { letters in
+            id.withUTF8 { folded -> String? in
+                var start = 0
+                while start < letters.count {
+                    guard lower(letters[start]) &- 97 < 26 else {
+                        start += 1
+                        continue
+                    }
+                    var end = start
+                    while end < letters.count, lower(letters[end]) &- 97 < 26 { end += 1 }
+                    let length = end - start
+                    if length >= 3, folded.count >= length {
+                        for offset in 0...(folded.count - length) {
+                            var i = 0
+                            while i < length, lower(folded[offset + i]) == lower(letters[start + i]) { i += 1 }
+                            if i == length {
+                                return String(decoding: letters[start..<end].map(lower), as: UTF8.self)
+                            }
+                        }
+                    }
+                    start = end
+                }
+                return nil
             }
-            var end = start
-            while end < letters.count, letters[end] &- 97 < 26 { end += 1 }
-            let word = letters[start..<end]
-            if word.count >= 3, folded.count >= word.count,
-                (0...(folded.count - word.count)).contains(where: { folded[$0..<($0 + word.count)].elementsEqual(word) }
-                )
-            {
-                return String(decoding: word, as: UTF8.self)
-            }
-            start = end
         }
-        return nil
     }
 
     /// Lower case, with the accents of Latin letters taken off (ü → u, ß → ss): how names

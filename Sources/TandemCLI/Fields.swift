@@ -58,7 +58,10 @@ struct JSONFields: FieldSource {
     /// The member named `name` exactly, else the first whose camel-case key is `name` as a
     /// flag name (`cadenceDays` for `cadence-days`).
     func raw(_ name: String) -> JSONValue? {
-        for member in members where member.key == name { return member.value }
+        // Lengths first: most keys differ in length, and a length is stored, where comparing
+        // two unequal strings orders them.
+        let length = name.utf8.count
+        for member in members where member.key.utf8.count == length && member.key == name { return member.value }
         guard camelCase else { return nil }
         for member in members where Self.kebab(member.key) == name { return member.value }
         return nil

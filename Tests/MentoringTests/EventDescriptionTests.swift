@@ -111,6 +111,52 @@ struct EventDescriptionTests {
         }
     }
 
+    @Test("an event's data written straight into bytes is its object's bytes, and so is the line's body")
+    func dataBytes() {
+        let weird = "q\"b\\s\n\t\u{01}ö😀"
+        var events = Self.samples
+        events += [
+            .programmeLaunched(
+                ProgrammeLaunched(
+                    programme: Fixture.programme, name: weird, starts: Fixture.d("2027-01-01"),
+                    ends: Fixture.d("2027-12-31"), cadenceDays: -1, minGroupSize: Int.max)),
+            .eventVoided(EventVoided(seq: 0, reason: weird)),
+            .goalSet(
+                GoalSet(
+                    tandem: Fixture.t("t1"), goal: Fixture.g("g1"), on: Fixture.d("1970-01-01"), category: weird,
+                    personal: PersonalReference(ref: weird, commit: SHA256.hash("z")))),
+            .sessionHeld(
+                SessionHeld(
+                    tandem: Fixture.t("t1"), on: Fixture.d("2099-12-31"), minutes: Int.min, mode: .online,
+                    topics: [weird, "", "x"])),
+            .matchRunRecorded(
+                MatchRunRecorded(
+                    run: MatchRunID("r")!, programme: Fixture.programme, on: Fixture.d("2027-01-03"),
+                    weights: [weird: 0.1, "a": -2.5e-7, "b": 3], mentors: [], mentees: [], pairs: [])),
+            .logCreated(logID: "log-1"),
+            .unknown(type: "FromANewerVersion", data: ["x": .array([.null, .bool(true)]), "y": .double(1.5)]),
+        ]
+        for event in events {
+            var expected = JSONWriter()
+            expected.write(event.json)
+            var direct = JSONWriter()
+            direct.writeRaw("[")  // written after other bytes, as in a line
+            event.writeData(to: &direct)
+            #expect(direct.bytes == [UInt8(ascii: "[")] + expected.bytes, "\(event.type)")
+
+            let at = Timestamp(secondsSinceEpoch: 1_800_000_000)
+            var extras = JSONObject()
+            extras["key"] = .string("k")
+            var viaRecord: [UInt8] = [], viaWriter: [UInt8] = []
+            LineEncoder.encodeBody(
+                LogRecord(type: event.type, actor: "a\"b", at: at, data: event.json, extras: extras), into: &viaRecord)
+            LineEncoder.encodeBody(type: event.type, actor: "a\"b", at: at, extras: extras, into: &viaWriter) {
+                event.writeData(to: &$0)
+            }
+            #expect(viaWriter == viaRecord, "\(event.type)")
+        }
+    }
+
     @Test("keys in any order, with whitespace, nulls for absent optionals and unknown keys, read the same")
     func outOfOrder() throws {
         let random = SeededRandomSource(seed: 19)

@@ -289,6 +289,15 @@ struct TamperTests {
                 #"field "topics" has the wrong type"#
             ),
             (#"{"command":"session","tandem":"T","minutes":{"n":60}}"#, #"field "minutes" has the wrong type"#),
+            // The keys of the line before, at the same positions, with another shape.
+            (
+                #"{"command":"session","tandem":"T","minutes":60,"on":["2026-09-05"]}"#,
+                #"field "on" has the wrong type"#
+            ),
+            (
+                #"{"command":"session","tandem":"T","minutes":60,"mode":["online"]}"#,
+                #"field "mode" has the wrong type"#
+            ),
             (#"{"command":"session","tandem":"T","minutes":60,"actor":""}"#, "actor '' is invalid"),
             (
                 #"{"command":"session","tandem":"T","minutes":60,"actor":"a\u001b[31mb"}"#,

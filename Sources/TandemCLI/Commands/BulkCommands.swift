@@ -179,44 +179,74 @@ enum BulkCommands {
     /// Options that take a list: a JSON array of strings, or comma-separated text.
     static let listFields: Set<String> = ["offers", "wants", "interests", "topics"]
 
-    /// Refuses what the command line would refuse: an unknown field (with the closest known
-    /// one), and a value of the wrong JSON type. Nothing is dropped silently.
-    /// The fields a command's line may hold, and which of them are flags.
-    struct FieldShapes {
+    /// The fields a command's line may hold, and which of them are flags or lists.
+    ///
+    /// Used by one thread at a time (the batch's reading thread).
+    final class FieldShapes {
+        /// What a field may hold.
+        struct Shape: Equatable {
+            var isFlag: Bool
+            var isList: Bool
+        }
+
         let known: Set<String>
-        let flags: Set<String>
+        private let shapes: [String: Shape]
+        /// The keys of the last line, each at its position, with its shape: the lines of a
+        /// batch mostly spell the same keys in the same order, and a key equal to the one
+        /// before at its position is not looked up again (hashing every key three times was
+        /// a tenth of reading a batch of signups).
+        private var recent: [(key: String, shape: Shape)] = []
 
         init(_ spec: CommandSpec) {
             known = Set(spec.options.map(\.name)).union(BulkCommands.lineFields).subtracting(["format"])
-            flags = Set(spec.options.filter { $0.valueName == nil }.map(\.name))
+            let flags = Set(spec.options.filter { $0.valueName == nil }.map(\.name))
+            shapes = Dictionary(
+                uniqueKeysWithValues: known.map {
+                    ($0, Shape(isFlag: flags.contains($0), isList: BulkCommands.listFields.contains($0)))
+                })
+        }
+
+        /// The shape of the field spelled `key` (camel-case or flag name), the line's
+        /// `position`th; nil for a field the command does not have.
+        func shape(of key: String, at position: Int) -> Shape? {
+            if position < recent.count, recent[position].key == key { return recent[position].shape }
+            guard let shape = shapes[JSONFields.kebab(key)] else { return nil }
+            if position < recent.count {
+                recent[position] = (key, shape)
+            } else if position == recent.count {
+                recent.append((key, shape))
+            }
+            return shape
         }
     }
 
+    /// Refuses what the command line would refuse: an unknown field (with the closest known
+    /// one), and a value of the wrong JSON type. Nothing is dropped silently.
     static func checkFields(
         _ object: JSONObject, of spec: CommandSpec, shapes: FieldShapes, source: String, line: Int
     ) throws {
-        let known = shapes.known
-        for (key, value) in object.members {
-            let name = JSONFields.kebab(key)
-            guard known.contains(name) else {
+        for (position, (key, value)) in object.members.enumerated() {
+            guard let shape = shapes.shape(of: key, at: position) else {
+                let known = shapes.known
+                let name = JSONFields.kebab(key)
                 let hint =
                     ArgumentParser.closest(name, among: known.sorted()).map { "; did you mean \"\($0)\"?" }
                     ?? "; the fields of \(spec.name) are \(known.sorted().joined(separator: ", "))"
                 throw CommandFailure("\(source), line \(line): unknown field \"\(key)\"\(hint)")
             }
-            let isFlag = shapes.flags.contains(name)
+            let isFlag = shape.isFlag
             let fine: Bool
             switch value {
             case .string, .int: fine = !isFlag
             case .bool(let set): fine = isFlag && set
-            case .array(let items): fine = listFields.contains(name) && items.allSatisfy { $0.stringValue != nil }
+            case .array(let items): fine = shape.isList && items.allSatisfy { $0.stringValue != nil }
             default: fine = false
             }
             guard fine else {
                 let expected =
                     isFlag
                     ? "true (or leave the field out)"
-                    : listFields.contains(name)
+                    : shape.isList
                         ? "a list of strings (or comma-separated text)" : "a string or a whole number"
                 throw CommandFailure(
                     "\(source), line \(line): field \"\(key)\" has the wrong type: expected \(expected), got \(value.description.prefix(60))"
