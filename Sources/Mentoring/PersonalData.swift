@@ -190,13 +190,41 @@ public enum PersonalPayload: Hashable, Sendable {
 /// A payload made ready for the vault: its line (with a random ref and nonce) and the
 /// reference an event will carry. Sealing happens before deciding, so that `decide` stays
 /// pure; a refused command's sealed lines are simply never written.
+///
+/// Its parts live in one immutable box: a command is copied on its way from the reading
+/// thread through deciding to the vault, and a profile's strings and lists were retained
+/// one by one at every copy.
 public struct SealedRecord: Hashable, Sendable {
+    private final class Parts: Sendable {
+        let reference: PersonalReference
+        let line: [UInt8]
+        let payload: PersonalPayload
+
+        init(reference: PersonalReference, line: [UInt8], payload: PersonalPayload) {
+            self.reference = reference
+            self.line = line
+            self.payload = payload
+        }
+    }
+
+    private let parts: Parts
+
     /// What the event carries.
-    public let reference: PersonalReference
+    public var reference: PersonalReference { parts.reference }
     /// The vault line, without its newline.
-    public let line: [UInt8]
+    public var line: [UInt8] { parts.line }
     /// The payload.
-    public let payload: PersonalPayload
+    public var payload: PersonalPayload { parts.payload }
+
+    public static func == (a: SealedRecord, b: SealedRecord) -> Bool {
+        a.parts === b.parts || (a.reference == b.reference && a.line == b.line && a.payload == b.payload)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(reference)
+        hasher.combine(line)
+        hasher.combine(payload)
+    }
 
     /// Seals `payload` with a fresh random ref and nonce.
     ///
@@ -216,10 +244,10 @@ public struct SealedRecord: Hashable, Sendable {
         writer.writeRaw(#"","payload":"#)
         payload.write(to: &writer)
         writer.bytes.append(UInt8(ascii: "}"))
-        line = writer.bytes
+        let line = writer.bytes
         let ref = String(decoding: line[(refEnd - 18)..<refEnd], as: UTF8.self)
-        reference = PersonalReference(ref: ref, commit: SHA256.hash(line))
-        self.payload = payload
+        parts = Parts(
+            reference: PersonalReference(ref: ref, commit: SHA256.hash(line)), line: line, payload: payload)
     }
 }
 

@@ -136,16 +136,15 @@ final class CommandLines: @unchecked Sendable {
             channel.cancel()
             finished.wait()
         }
+        // Each batch reversed, its commands moved out from the end: a copy of a command
+        // retains every string and list it holds.
         var current: [Built] = []
-        var index = 0
         return try body {
-            if index == current.count {
+            while current.isEmpty {
                 guard let batch = try channel.receive() else { return nil }
-                current = batch
-                index = 0
+                current = batch.reversed()
             }
-            defer { index += 1 }
-            return current[index]
+            return current.removeLast()
         }
     }
 }
