@@ -132,6 +132,55 @@ struct TimeTravelTests {
             "seed \(seed): \(kept.count) checkpoints of \(bytes) bytes, more than twice the log")
     }
 
+    @Test("a question saves the last grid points it folds across, at most four, and then folds from them")
+    func lastGridPointsAreSaved() throws {
+        let directory = TemporaryDirectory()
+        var history = HistoryGenerator(seed: 4600)
+        history.run(steps: 300)
+        let store = try Self.store(history, in: directory)
+        let service = Self.service(store)
+        let head = try store.events.readHead().seq
+        // The voids of the log: a grid point is saved only if no void in the window after
+        // it removes an event up to it.
+        var voids: [(seq: Int, target: Int)] = []
+        try store.events.forEachLine(from: 1, after: nil) { line in
+            if let target = try EventDecoder.decode(line).event.voidTarget { voids.append((line.seq, target)) }
+        }
+        func saved() -> Set<Int> {
+            Set(Self.checkpoints(store).compactMap { Int($0.dropFirst("checkpoint-".count).prefix { $0.isNumber }) })
+        }
+        var most = 0
+        // The first question finds no timeline: it replays, and saves nothing.
+        for (n, limit) in [head, 98, 150, 120, 100, 70, 90, head - 3, 40].enumerated() {
+            let before = saved()
+            let window = ReplayWindow(knownAt: limit)
+            let input = try service.input(
+                QueryService.Request(
+                    viewer: .coordinator, window: window, knownAt: "seq:\(limit)", today: BusinessDate("2030-01-01")!))
+            let replayed = try ProgrammeReadModel.replay(store.events, vault: Vault(store: store), window: window)
+            #expect(input.model == replayed.fold, "known at \(limit): the model differs from a replay")
+            if n == 0 {
+                #expect(input.resumedFrom == nil && saved().isEmpty)
+                continue
+            }
+            let from = try #require(input.resumedFrom)
+            #expect(from == 0 || before.contains(from), "known at \(limit): folded from \(from), not a saved point")
+            // The last four grid points after `from` that are the prefix's own state.
+            var expected: Set<Int> = []
+            var grid = limit / 16 * 16
+            while grid > from, expected.count < 4 {
+                if !voids.contains(where: { $0.seq > grid && $0.seq <= limit && $0.target <= grid }) {
+                    expected.insert(grid)
+                }
+                grid -= 16
+            }
+            #expect(saved() == before.union(expected), "known at \(limit), from \(from)")
+            most = max(most, expected.count)
+        }
+        #expect(most == 4, "some question saved four grid points")
+        #expect(saved().count >= 8)
+    }
+
     @Test("a damaged checkpoint or timeline is not used: the answer is still a replay's")
     func damagedCachesAreNotUsed() throws {
         let directory = TemporaryDirectory()
