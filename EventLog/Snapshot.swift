@@ -49,12 +49,27 @@ public struct SnapshotWriter: Sendable {
     public init(capacity: Int = 1 << 16) { bytes.reserveCapacity(capacity) }
 
     @inline(__always) public mutating func write(_ value: UInt64) {
+        if value < 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value))
+            return
+        }
+        // Made in a register pair and appended at once: a byte at a time, each append
+        // checked the buffer's uniqueness and capacity, a third of writing a checkpoint.
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        var count = 0
         var v = value
         while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            let byte = UInt64(UInt8(truncatingIfNeeded: v) | 0x80)
+            if count < 8 { low |= byte << (8 * UInt64(count)) } else { high |= byte << (8 * UInt64(count - 8)) }
+            count += 1
             v >>= 7
         }
-        bytes.append(UInt8(v))
+        if count < 8 { low |= v << (8 * UInt64(count)) } else { high |= v << (8 * UInt64(count - 8)) }
+        count += 1
+        withUnsafeBytes(of: (low.littleEndian, high.littleEndian)) { raw in
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[..<count]))
+        }
     }
 
     @inline(__always) public mutating func write(_ value: Int) {
