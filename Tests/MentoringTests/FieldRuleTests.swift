@@ -38,6 +38,40 @@ struct FieldRuleTests {
         #expect(refused > 1_000 && refused < 19_000, "\(refused) of 20,000 refused")
     }
 
+    /// A free text is refused exactly when the character-by-character check refuses it,
+    /// with the same message.
+    @Test func textRuleOnBytesAgreesWithCharacters() {
+        func reference(_ value: String, maximum: Int) -> String? {
+            let trimmed = value.trimmed
+            if trimmed.isEmpty { return "empty" }
+            if trimmed.count > maximum { return "long" }
+            if trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) { return "control" }
+            return nil
+        }
+        let pieces = [
+            "a", " ", "é", "e\u{301}", "€", "😀", "👩‍💻", "\u{7f}", "\n", "\t", "\u{1}", "\u{85}", "\u{2028}", "z",
+        ]
+        let random = SeededRandomSource(seed: 29)
+        var outcomes: [String: Int] = [:]
+        for _ in 0..<20_000 {
+            let count = Int(random.next(below: 9))
+            let value = (0..<count).map { _ in pieces[Int(random.next(below: UInt64(pieces.count)))] }.joined()
+            let maximum = Int(random.next(below: 6)) + 1
+            let expected = reference(value, maximum: maximum)
+            var got: String? = nil
+            do throws(DomainError) {
+                try Field.text("notes", value, maximum: maximum)
+            } catch {
+                let text = "\(error)"
+                got = text.contains("empty") ? "empty" : text.contains("at most") ? "long" : "control"
+            }
+            #expect(got == expected, "\(value.debugDescription) at most \(maximum)")
+            outcomes[expected ?? "fine", default: 0] += 1
+        }
+        // Every outcome is common enough for the comparison to mean something.
+        #expect(outcomes.count == 4 && outcomes.values.allSatisfy { $0 > 500 }, "\(outcomes)")
+    }
+
     /// A split seeded source is reproducible and draws a sequence of its own.
     @Test func splitSeededSourcesAreReproducible() {
         let a = SeededRandomSource(seed: 7), b = SeededRandomSource(seed: 7)
