@@ -23,6 +23,12 @@ public struct LogLine {
     /// The line's hash.
     public var hash: SHA256Digest { SHA256Digest(hexBytes: hashHex)! }
 
+    /// The 64 hex digits of `prev`, the hash of the line before (fixed position from the end).
+    public var prevHex: UnsafeRawBufferPointer {
+        let start = bytes.count - LineLayout.prevFromEnd
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<(start + LineLayout.digestDigits)])
+    }
+
     /// Parses the line into owned values.
     public func entry() throws(LineDefect) -> LogEntry { try LogEntry(line: bytes) }
 }
@@ -37,12 +43,21 @@ public protocol LineSource {
     /// Calls `body` with the lines of `runs` (ascending, not overlapping) only: each run is
     /// found by its first seq and then streamed.
     func forEachLine(inRuns runs: [ClosedRange<Int>], _ body: (LogLine) throws -> Void) throws
+    /// `forEachLine(from:after:_:)` for a caller that knows where line `seq` probably starts
+    /// (a snapshot's `logEnd`): the offset is checked and used, else the line is searched for
+    /// as usual. The lines are the same either way.
+    func forEachLine(from seq: Int, after: LogHead?, near offset: Int, _ body: (LogLine) throws -> Void) throws
 }
 
 /// Stops a line stream early.
 struct StopReading: Error {}
 
 extension LineSource {
+    /// Sources without random access ignore the hint.
+    public func forEachLine(from seq: Int, after: LogHead?, near offset: Int, _ body: (LogLine) throws -> Void) throws {
+        try forEachLine(from: seq, after: after, body)
+    }
+
     /// One stream per run, stopped after its last line.
     public func forEachLine(inRuns runs: [ClosedRange<Int>], _ body: (LogLine) throws -> Void) throws {
         for run in runs {

@@ -96,6 +96,14 @@ public final class FileLog: AppendOnlyLog {
         try ChainReader.read(fd, path: path, from: seq, after: after, tail: tail, body)
     }
 
+    public func forEachLine(
+        from seq: Int, after: LogHead?, near offset: Int, _ body: (LogLine) throws -> Void
+    ) throws {
+        let fd = try openForReading()
+        let tail = try readerTail(fd)
+        try ChainReader.read(fd, path: path, from: seq, after: after, tail: tail, near: offset, body)
+    }
+
     /// The lines of `runs` only, with one open and one check of the tail for all of them
     /// (see `ChainReader.read(runs:)`).
     public func forEachLine(inRuns runs: [ClosedRange<Int>], _ body: (LogLine) throws -> Void) throws {

@@ -71,6 +71,11 @@ final class FileLogSession: LogSession {
         try ChainReader.read(fd, path: log.path, from: seq, after: after, tail: tail, body)
     }
 
+    func forEachLine(from seq: Int, after: LogHead?, near offset: Int, _ body: (LogLine) throws -> Void) throws {
+        let tail = TailInspection(head: head, intactEnd: size, torn: nil)
+        try ChainReader.read(fd, path: log.path, from: seq, after: after, tail: tail, near: offset, body)
+    }
+
     func append(_ records: [LogRecord], expectedHead: Int?) throws -> [LogHead] {
         try appendRecords(records, expectedHead: expectedHead)
     }

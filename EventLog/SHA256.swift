@@ -152,29 +152,8 @@ public enum SHA256Backend: String, Sendable, CaseIterable {
     }()
 
     /// Whether this CPU and build can run `.extensions`.
-    public static let extensionsAvailable: Bool = {
-        guard tandem_sha256_extensions_compiled() else { return false }
-        // /proc/cpuinfo is Linux's record of the CPUID feature bits.
-        guard let flags = cpuFlags() else { return false }
-        return flags.contains("sha_ni") && flags.contains("ssse3") && flags.contains("sse4_1")
-    }()
-
-    private static func cpuFlags() -> Set<Substring>? {
-        guard let fd = try? FileDescriptor(path: "/proc/cpuinfo", flags: O_RDONLY) else { return nil }
-        var bytes = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            // /proc files have no size: read until the end. A failed read counts as the end.
-            let n = chunk.withUnsafeMutableBytes { (try? fd.readSome(into: $0.baseAddress!, count: 4096)) ?? 0 }
-            if n <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            // The first processor's block is enough; every core reports the same flags here.
-            if bytes.count > 16_384 { break }
-        }
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-        return Set(line.split(separator: " "))
-    }
+    public static let extensionsAvailable: Bool =
+        tandem_sha256_extensions_compiled() && tandem_sha256_extensions_supported()
 }
 
 /// SHA-256 (FIPS 180-4), written for Tandem so that the log needs no dependency.

@@ -505,15 +505,29 @@ public struct SnapshotFile: Sendable {
     /// - Throws: `SnapshotError.doesNotMatchLog`, `.vaultRewritten`; `LogError` if the log
     ///   cannot be read.
     public static func check(_ header: Header, against log: any LineSource, head: LogHead, vaultSize: Int) throws {
-        guard header.head.seq >= 1, header.head.seq <= head.seq else {
-            throw SnapshotError.doesNotMatchLog(seq: header.head.seq)
-        }
-        guard vaultSize >= header.vaultSize else { throw SnapshotError.vaultRewritten }
+        try checkBounds(header, head: head, vaultSize: vaultSize)
         guard let (hashMatches, end) = try line(header.head.seq, in: log),
             hashMatches(header.head.hash), end == header.logEnd
         else {
             throw SnapshotError.doesNotMatchLog(seq: header.head.seq)
         }
+    }
+
+    /// The part of `check` that reads nothing: the snapshot's head is within the log's, and
+    /// the vault has not shrunk since.
+    /// - Throws: `SnapshotError.doesNotMatchLog`, `SnapshotError.vaultRewritten`.
+    public static func checkBounds(_ header: Header, head: LogHead, vaultSize: Int) throws(SnapshotError) {
+        guard header.head.seq >= 1, header.head.seq <= head.seq else { throw .doesNotMatchLog(seq: header.head.seq) }
+        guard vaultSize >= header.vaultSize else { throw .vaultRewritten }
+    }
+
+    /// Whether `line` is the one right after the snapshot's head in the log it was made from:
+    /// it starts at `logEnd` and links to the head's hash. With `checkBounds`, this is
+    /// `check` for a reader that goes on to read the tail anyway (and a log whose head is the
+    /// snapshot's matches when the heads are equal).
+    public static func follows(_ header: Header, _ line: LogLine) -> Bool {
+        line.seq == header.head.seq + 1 && line.offset == header.logEnd
+            && header.head.hash.matches(hexBytes: line.prevHex)
     }
 
     /// The byte offset just after line `seq`.

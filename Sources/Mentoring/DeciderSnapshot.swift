@@ -282,8 +282,12 @@ public enum DeciderSnapshot {
                     minGroupSize: try r.readInt())
                 state.programmes[id]?.closedOn = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
             }
-            for _ in 0..<(try r.readCount()) {
-                let run = try Self.id(MatchRunKind.self, &r)
+            // Every command loads these, a thousand runs and more on a large store: sized once,
+            // and the ids taken as written (the section matched its digest when it was opened).
+            let runs = try r.readCount()
+            state.matchRuns.reserveCapacity(runs)
+            for _ in 0..<runs {
+                let run = MatchRunID(unchecked: try r.readString())
                 state.matchRuns[run] = try Self.id(ProgrammeKind.self, &r)
             }
             for _ in 0..<(try r.readCount()) {

@@ -359,9 +359,12 @@ public final class ProgrammeService: Sendable {
     /// holds a void): the caller then rebuilds the whole state.
     /// - Throws: `LogError` for a damaged log, `EventDecodingError` for an unreadable event.
     func loadPartialState(_ session: any LogSession) throws -> PartialState? {
+        // The snapshot is checked against the log by the tail's first line (it must start at
+        // the snapshot's `logEnd` and link to its head), found at that offset: one read where
+        // `SnapshotFile.check` and the tail's start would each search the log by seq.
         guard let reader = try? DeciderSnapshot.Reader(DeciderSnapshot.file(store)),
-            (try? SnapshotFile.check(reader.header, against: session, head: session.head, vaultSize: vault.size))
-                != nil,
+            (try? SnapshotFile.checkBounds(reader.header, head: session.head, vaultSize: vault.size)) != nil,
+            reader.header.head.seq < session.head.seq || reader.header.head == session.head,
             var state = try? reader.base()
         else { return nil }
         var faulting = StateFaulting(reader)
@@ -369,8 +372,12 @@ public final class ProgrammeService: Sendable {
         try profiles.load(vault, from: reader.header.vaultSize)
         var decoder = EventDecoder()
         var sawVoid = false
+        let header = reader.header
         do {
-            try session.forEachLine(from: reader.header.head.seq + 1, after: reader.header.head) { line in
+            try session.forEachLine(from: header.head.seq + 1, after: nil, near: header.logEnd) { line in
+                if line.seq == header.head.seq + 1, !SnapshotFile.follows(header, line) {
+                    throw SnapshotError.doesNotMatchLog(seq: header.head.seq)
+                }
                 let recorded = try decoder.decode(line)
                 if case .eventVoided = recorded.event {
                     sawVoid = true

@@ -310,6 +310,55 @@ struct FileLogTests {
         }
     }
 
+    @Test("a start offset given as a hint is used only where line seq starts; any other gives the same lines")
+    func hintedStarts() throws {
+        let directory = TemporaryDirectory()
+        let store = try makeStore(directory, records: 0)
+        // Every record's data opens with its own line's seq, `{"seq":N,`, inside the line:
+        // only the newline before a line start tells the two apart.
+        try store.events.append(
+            (0..<3000).map { n in
+                LogRecord(
+                    type: "Sampled", actor: "anna", at: Timestamp(secondsSinceEpoch: 1_800_000_000),
+                    data: ["seq": .int(Int64(n + 2)), "z": .string("\n{\"seq\":\(n + 2),")])
+            })
+        var starts: [Int: Int] = [:]
+        var inner: [Int: Int] = [:]
+        try store.events.forEachLine { line in
+            starts[line.seq] = line.offset
+            let text = Array(line.bytes)
+            if let at = text.firstRange(of: Array("\"data\":{".utf8)) {
+                inner[line.seq] = line.offset + at.upperBound - 1
+            }
+        }
+        let size = try #require(FileSystem.size(of: store.events.path))
+        var generator = SeededGenerator(seed: 21)
+        for trial in 0..<300 {
+            let seq = Int.random(in: 2...3001, using: &generator)
+            let start = starts[seq]!
+            let hint: Int =
+                switch trial % 7 {
+                case 0: start
+                case 1: inner[seq]!
+                case 2: starts[Int.random(in: 1...3001, using: &generator)]!
+                case 3: start + Int.random(in: -40...40, using: &generator)
+                case 4: [0, -5, size, size + 100][trial % 4]
+                case 5: start - 1
+                default: Int.random(in: 0..<size, using: &generator)
+                }
+            var seen: [(Int, Int)] = []
+            do {
+                try store.events.forEachLine(from: seq, after: nil, near: hint) { line in
+                    seen.append((line.seq, line.offset))
+                    if seen.count == 3 { throw CancellationError() }
+                }
+            } catch is CancellationError {}
+            let expected = (seq..<min(seq + 3, 3002)).map { ($0, starts[$0]!) }
+            #expect(
+                seen.map(\.0) == expected.map(\.0) && seen.map(\.1) == expected.map(\.1), "seq \(seq), hint \(hint)")
+        }
+    }
+
     @Test("a writer waits for the lock, then gives up with a clear error")
     func lockTimeout() throws {
         let directory = TemporaryDirectory()

@@ -212,6 +212,19 @@ struct SHA256Tests {
         }
     }
 
+    @Test("CPUID's feature bits agree with the kernel's flags in /proc/cpuinfo")
+    func cpuidAgreesWithTheKernel() throws {
+        let text = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("flags") })
+        let flags = Set(line.split(separator: " "))
+        #if arch(x86_64)
+            let expected = flags.contains("sha_ni") && flags.contains("ssse3") && flags.contains("sse4_1")
+        #else
+            let expected = false
+        #endif
+        #expect(SHA256Backend.extensionsAvailable == expected)
+    }
+
     @Test("the backends agree on random messages")
     func backendsAgree() throws {
         try #require(SHA256Backend.extensionsAvailable, "this CPU has no SHA extensions; nothing to compare")

@@ -37,6 +37,9 @@ struct CLI {
         return .cellKey(RecordKeys(secret: digest.bytes))
     }
 
+    /// The head of this store's log.
+    func head() throws -> LogHead { try Store(root: store).events.readHead() }
+
     /// Parses a JSON document from stdout.
     static func json(_ outcome: ProcessOutcome) -> [String: Any]? {
         (try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8))) as? [String: Any]

@@ -344,6 +344,34 @@ struct SnapshotCommandTests {
         #expect(head.seq - header.head.seq < 64 && header.head.seq > 0)
     }
 
+    @Test("a decider snapshot of another history is not used, whether its head is the log's or behind it")
+    func foreignSnapshotsAreNotUsed() throws {
+        // Two copies of one store part at the same seq: one completes a tandem, the other
+        // records a session of another. The first one's snapshot says the tandem is over.
+        let first = try Self.store()
+        let second = CLI()
+        try FileManager.default.copyItem(atPath: first.store, toPath: second.store)
+        let tandems = try #require(CLI.json(try first("tandems --format json"))?["tandems"] as? [[String: Any]])
+        let ids = tandems.compactMap { $0["tandem"] as? String }
+        try #require(ids.count >= 2)
+        Self.removeSnapshots(first)
+        #expect(try first.run(["complete", "--tandem", ids[0], "--on", "2027-01-21"]).status == 0)
+        let foreign = Files.read(first.store + "/cache/decider.snapshot")
+        #expect(try DeciderSnapshot.file(Store(root: first.store)).header().head == first.head())
+        #expect(
+            try second.run(["session", "--tandem", ids[1], "--on", "2027-01-21", "--minutes", "30"]).status == 0)
+        #expect(try first.head().seq == second.head().seq)
+        // Same seq, another hash; then a log one line ahead of the snapshot, whose next line
+        // does not link to it. Either way the tandem is still active here.
+        for minutes in ["31", "32"] {
+            Files.write(second.store + "/cache/decider.snapshot", foreign)
+            let session = try second.run(["session", "--tandem", ids[0], "--on", "2027-01-21", "--minutes", minutes])
+            #expect(session.status == 0, "\(session.stderr)")
+            let header = try DeciderSnapshot.file(Store(root: second.store)).header()
+            #expect(header.head == (try second.head()), "the snapshot was rebuilt from this log")
+        }
+    }
+
     @Test("garbage, a cut-short file and an older layout are rebuilt, never trusted")
     func damagedSnapshotsAreRebuilt() throws {
         let cli = try Self.store()

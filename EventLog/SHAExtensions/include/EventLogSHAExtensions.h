@@ -15,6 +15,10 @@
 /// Whether this build contains the SHA-NI code path at all (x86-64 only).
 bool tandem_sha256_extensions_compiled(void);
 
+/// Whether this CPU reports SHA, SSSE3 and SSE4.1 (CPUID leaves 1 and 7), the features the
+/// functions below need. False where the path is not compiled.
+bool tandem_sha256_extensions_supported(void);
+
 /// Compresses `count` 64-byte blocks into `state` (eight words, H0…H7).
 ///
 /// `round_constants` are the 64 SHA-256 constants K0…K63. The caller must have checked
