@@ -695,7 +695,7 @@ public final class SectionBuffer: @unchecked Sendable {
 ///
 /// Layout: record count (32-bit), then one 32-bit offset per record (from the section's
 /// start), then the records. Each record is its key (a string), its payload length and
-/// payload, and a 32-bit FNV-1a checksum of key and payload: a damaged record is caught when
+/// payload, and a 32-bit checksum of key and payload (`checksum(_:)`): a damaged record is caught when
 /// it is read, without hashing the whole section.
 public enum KeyedSection {
     /// Builds a section from (key, payload) pairs in any order.
@@ -729,7 +729,9 @@ public enum KeyedSection {
             out.writeRaw(keyBytes)
             out.write(UInt64(record.count))
             out.writeRaw(record)
-            let checksum = out.bytes.withUnsafeBytes { fnv1a(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            let checksum = out.bytes.withUnsafeBytes {
+                KeyedSection.checksum(UnsafeRawBufferPointer(rebasing: $0[start...]))
+            }
             out.writeUInt32(checksum)
         }
         return out.bytes
@@ -889,17 +891,38 @@ public enum KeyedSection {
         let key = try r.readStringBytes()
         let payload = try r.readStringBytes()
         let stored = try r.readUInt32(at: r.position)
-        guard fnv1a(UnsafeRawBufferPointer(rebasing: section[start..<r.position])) == stored else {
+        guard checksum(UnsafeRawBufferPointer(rebasing: section[start..<r.position])) == stored else {
             throw .malformed("a record does not match its checksum")
         }
         return (key, payload)
     }
 
-    /// 32-bit FNV-1a.
-    static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var h: UInt32 = 0x811C_9DC5
-        for b in bytes { h = (h ^ UInt32(b)) &* 0x0100_0193 }
-        return h
+    /// A record's 32-bit checksum: eight bytes a step, each step a bijection of the state
+    /// (xor the word, multiply by an odd constant, fold the high half down), so that any
+    /// change to one word changes the 64-bit state, of which 32 mixed bits are kept.
+    ///
+    /// It replaced a byte-at-a-time FNV-1a, whose one multiply per byte made checking the
+    /// records of a refreshed decider snapshot a third of every 64th append.
+    /// - Complexity: O(n), about one multiply per eight bytes.
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        let n = bytes.count
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(n)
+        var i = 0
+        while i + 8 <= n {
+            h =
+                (h ^ UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 29
+            i += 8
+        }
+        if i < n {
+            var last: UInt64 = 0
+            for (shift, byte) in bytes[i...].enumerated() { last |= UInt64(byte) << (8 * UInt64(shift)) }
+            h = (h ^ last) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 29
+        }
+        h = (h ^ (h >> 32)) &* 0xFF51_AFD7_ED55_8CCD
+        return UInt32(truncatingIfNeeded: h ^ (h >> 32))
     }
 }
 
@@ -975,12 +998,12 @@ extension KeyedSection {
         // The new section's order: old records by index, with each replacement before the
         // first old record whose key does not sort before it (in place of it when equal).
         let places = try replacements.map { replacement throws(SnapshotError) in try place(of: replacement.key) }
-        let replaced = Set(places.filter(\.replaces).map(\.index))
+        let replacedCount = places.count { $0.replaces }
         func encodedSize(_ r: (key: [UInt8], payload: [UInt8])) -> Int {
             func varint(_ n: Int) -> Int { n < 0x80 ? 1 : 1 + varint(n >> 7) }
             return varint(r.key.count) + r.key.count + varint(r.payload.count) + r.payload.count + 4
         }
-        let newCount = count - replaced.count + replacements.count
+        let newCount = count - replacedCount + replacements.count
         var w = SnapshotWriter(capacity: section.spillAt + (1 << 20))
         w.writeUInt32(UInt32(newCount))
         // The table: every record's offset, worked out from the old offsets and the
@@ -993,17 +1016,23 @@ extension KeyedSection {
             offset += size
             try section.spill(&w)
         }
+        // Places rise with the keys, and a replacement of record i comes last among those
+        // placed at i (its key equals i's; the others sort before it).
         for i in 0...count {
+            var replaced = false
             while next < replacements.count && places[next].index == i {
                 try putOffset(size: encodedSize(replacements[next]))
+                replaced = replaced || places[next].replaces
                 next += 1
             }
-            if i < count && !replaced.contains(i) { try putOffset(size: try bounds(i).count) }
+            if i < count && !replaced { try putOffset(size: try bounds(i).count) }
         }
         // The records, in the same order.
         next = 0
         for i in 0...count {
+            var replaced = false
             while next < replacements.count && places[next].index == i {
+                replaced = replaced || places[next].replaces
                 let start = w.position
                 let (key, payload) = replacements[next]
                 w.write(UInt64(key.count))
@@ -1011,13 +1040,13 @@ extension KeyedSection {
                 w.write(UInt64(payload.count))
                 w.writeRaw(payload)
                 let checksum = w.bytes.withUnsafeBytes {
-                    fnv1a(UnsafeRawBufferPointer(rebasing: $0[(start - w.handedOff)...]))
+                    KeyedSection.checksum(UnsafeRawBufferPointer(rebasing: $0[(start - w.handedOff)...]))
                 }
                 w.writeUInt32(checksum)
                 try section.spill(&w)
                 next += 1
             }
-            guard i < count, !replaced.contains(i) else { continue }
+            guard i < count, !replaced else { continue }
             let range = try bounds(i)
             // Checked as `record` checks it, and ending where the table says.
             let (_, payload) = try record(i, in: old)

@@ -17,7 +17,7 @@ import Mentoring
 /// a fold skips them, and a void of an event the index covers makes the next fold start
 /// from the first line, which writes the index anew.
 ///
-/// Layout (schema 2): a snapshot file of kind `sessions` with three sections.
+/// Layout (schema 3; 2 checked its records with FNV-1a): a snapshot file of kind `sessions` with three sections.
 /// - `programmes` and `topics`: a count, then strings; sessions refer to them by number.
 /// - `byTandem`, keyed by the tandem's id: the programme's number, the session count, then
 ///   per session the seq's delta from the one before (varint), the day's delta (zigzag),
@@ -25,7 +25,7 @@ import Mentoring
 ///   topic count and the topics' numbers.
 public enum SessionIndex {
     static let kind = "sessions"
-    static let schema = 2
+    static let schema = 3
 
     /// The index file of a store.
     public static func file(_ store: Store) -> SnapshotFile {

@@ -13,7 +13,7 @@ import Mentoring
 /// an erasure) makes it be built again.
 struct TraitsIndex {
     static let kind = "traits"
-    static let schema = 1
+    static let schema = 2
 
     private let map: MappedFile
     private let section: UnsafeRawBufferPointer
