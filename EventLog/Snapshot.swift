@@ -836,6 +836,18 @@ public enum KeyedSection {
         for i in 0..<count { try body(try record(i, in: section).payload) }
     }
 
+    /// Calls `body` with every record's key and payload, in key order, each checked.
+    /// - Throws: `SnapshotError.malformed` for a damaged section or record; what `body` throws.
+    public static func forEach(
+        records section: UnsafeRawBufferPointer,
+        _ body: (_ key: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        for i in 0..<(try count(in: section)) {
+            let (key, payload) = try record(i, in: section)
+            try body(key, payload)
+        }
+    }
+
     /// How many records a section holds.
     /// - Throws: `SnapshotError.malformed` if its table is cut short.
     public static func count(in section: UnsafeRawBufferPointer) throws(SnapshotError) -> Int {

@@ -14,8 +14,9 @@ public enum DeciderSnapshot {
     /// end and last activity; 3: match-run proposals with each person, programmes closed;
     /// 4: a tandem's last activity counts its check-ins (an older snapshot's does not, and
     /// would let an end be backdated before one); 5: records checked by a word-wise
-    /// checksum (`KeyedSection.checksum`), merged sections chunked.
-    public static let schema = 5
+    /// checksum (`KeyedSection.checksum`), merged sections chunked; 6: match runs in a keyed
+    /// section of their own (they were read whole, in `meta`, for every command).
+    public static let schema = 6
 
     /// The snapshot file of a store.
     public static func file(_ store: Store) -> SnapshotFile {
@@ -60,6 +61,14 @@ public enum DeciderSnapshot {
                 }
             ),
             ("keys", { KeyedSection.build(state.keys.map { (Array($0.key.utf8), encode($0.value, key: $0.key)) }) }),
+            (
+                "runs",
+                {
+                    KeyedSection.build(
+                        sortedKeys: bytewise(state.matchRuns.keys), bytes: { Array($0.rawValue.utf8) },
+                        payload: { Array(state.matchRuns[$0]!.rawValue.utf8) })
+                }
+            ),
         ]
     }
 
@@ -130,14 +139,14 @@ public enum DeciderSnapshot {
         _ partial: ProgrammeState, mergingInto reader: Reader, head: LogHead, logEnd: Int, vaultSize: Int,
         to file: SnapshotFile
     ) throws {
-        let (participants, tandems, keys) = records(of: partial)
+        let (participants, tandems, keys, runs) = records(of: partial)
         // Each section merged straight into the file: on the 10M store the old sections are
         // 340 MB, and a merge in memory held them twice over (940 MB, once in 64 appends).
         try file.write(kind: kind, schema: schema, head: head, logEnd: logEnd, vaultSize: vaultSize) { sections in
             try sections.add("meta", meta(of: partial))
             for (name, old, changed) in [
                 ("participants", reader.participants, participants), ("tandems", reader.tandems, tandems),
-                ("keys", reader.keys, keys),
+                ("keys", reader.keys, keys), ("runs", reader.runs, runs),
             ] {
                 // Chunked: the chunks are hashed on every core while the merge goes on (one
                 // digest of the whole took a third of the refresh on one core).
@@ -148,11 +157,12 @@ public enum DeciderSnapshot {
 
     typealias Records = [(key: [UInt8], payload: [UInt8])]
 
-    static func records(of state: ProgrammeState) -> (Records, Records, Records) {
+    static func records(of state: ProgrammeState) -> (Records, Records, Records, Records) {
         (
             state.participants.values.map { (Array($0.id.rawValue.utf8), encode($0)) },
             state.tandems.values.map { (Array($0.id.rawValue.utf8), encode($0)) },
-            state.keys.map { (Array($0.key.utf8), encode($0.value, key: $0.key)) }
+            state.keys.map { (Array($0.key.utf8), encode($0.value, key: $0.key)) },
+            state.matchRuns.map { (Array($0.key.rawValue.utf8), Array($0.value.rawValue.utf8)) }
         )
     }
 
@@ -168,11 +178,6 @@ public enum DeciderSnapshot {
             meta.write(programme.cadenceDays)
             meta.write(programme.minGroupSize)
             meta.write(programme.closedOn?.dayNumber)
-        }
-        meta.write(UInt64(state.matchRuns.count))
-        for (run, programme) in state.matchRuns.sorted(by: { $0.key < $1.key }) {
-            meta.write(run.rawValue)
-            meta.write(programme.rawValue)
         }
         meta.write(UInt64(state.voided.count))
         for (seq, by) in state.voided.sorted(by: { $0.key < $1.key }) {
@@ -249,7 +254,10 @@ public enum DeciderSnapshot {
         let participants: UnsafeRawBufferPointer
         let tandems: UnsafeRawBufferPointer
         let keys: UnsafeRawBufferPointer
+        let runs: UnsafeRawBufferPointer
         let meta: UnsafeRawBufferPointer
+        /// The file's size in bytes.
+        public var size: Int { map.bytes.count }
 
         /// Opens a snapshot and checks its kind and schema (not yet the log: see `check`).
         /// - Throws: `SnapshotError`.
@@ -265,13 +273,15 @@ public enum DeciderSnapshot {
             participants = try file.section("participants", of: header, in: map)
             tandems = try file.section("tandems", of: header, in: map)
             keys = try file.section("keys", of: header, in: map)
+            runs = try file.section("runs", of: header, in: map)
             // The small meta section is checked whole; keyed records check themselves.
             guard let digest = header.sections["meta"]?.digest, SHA256.hash(meta) == digest else {
                 throw SnapshotError.malformed("section meta does not match its digest")
             }
         }
 
-        /// The state with only the small parts loaded: head, programmes, match runs, voids.
+        /// The state with only the small parts loaded: head, programmes, voids. (Match runs
+        /// are faulted in like the rest: a large store has tens of thousands.)
         public func base() throws(SnapshotError) -> ProgrammeState {
             var state = ProgrammeState()
             var r = SnapshotReader(meta)
@@ -284,14 +294,6 @@ public enum DeciderSnapshot {
                     id: id, name: name, starts: starts, ends: ends, cadenceDays: try r.readInt(),
                     minGroupSize: try r.readInt())
                 state.programmes[id]?.closedOn = try r.readOptionalInt().map(BusinessDate.init(dayNumber:))
-            }
-            // Every command loads these, a thousand runs and more on a large store: sized once,
-            // and the ids taken as written (the section matched its digest when it was opened).
-            let runs = try r.readCount()
-            state.matchRuns.reserveCapacity(runs)
-            for _ in 0..<runs {
-                let run = MatchRunID(unchecked: try r.readString())
-                state.matchRuns[run] = try Self.id(ProgrammeKind.self, &r)
             }
             for _ in 0..<(try r.readCount()) {
                 let seq = try r.readInt()
@@ -317,6 +319,9 @@ public enum DeciderSnapshot {
                 let key = try r.readString()
                 state.keys[key] = try Self.keyUse(&r)
             }
+            try KeyedSection.forEach(records: runs) { key, payload in
+                state.matchRuns[try Self.id(MatchRunKind.self, key)] = try Self.id(ProgrammeKind.self, payload)
+            }
             return state
         }
 
@@ -330,6 +335,12 @@ public enum DeciderSnapshot {
         public func tandem(_ id: TandemID) throws(SnapshotError) -> TandemRecord? {
             guard let payload = try KeyedSection.find(id.rawValue.utf8, in: tandems) else { return nil }
             return try Self.tandem(payload)
+        }
+
+        /// A match run's programme, if the snapshot has the run.
+        public func run(_ id: MatchRunID) throws(SnapshotError) -> ProgrammeID? {
+            guard let payload = try KeyedSection.find(id.rawValue.utf8, in: runs) else { return nil }
+            return try Self.id(ProgrammeKind.self, payload)
         }
 
         /// What an idempotency key was used for, if it was.
@@ -398,6 +409,13 @@ public enum DeciderSnapshot {
             var refs: [String] = []
             for _ in 0..<(try r.readCount()) { refs.append(try r.readString()) }
             return KeyUse(seq: seq, digest: digest, refs: refs)
+        }
+
+        static func id<Kind>(_: Kind.Type, _ bytes: UnsafeRawBufferPointer) throws(SnapshotError) -> Identifier<Kind> {
+            guard let id = Identifier<Kind>(String(decoding: bytes, as: UTF8.self)) else {
+                throw .malformed("an invalid \(Kind.noun) id")
+            }
+            return id
         }
 
         static func id<Kind>(_: Kind.Type, _ r: inout SnapshotReader) throws(SnapshotError) -> Identifier<Kind> {

@@ -6,29 +6,33 @@ public struct StateNeeds: Sendable, Equatable {
     public var participants: [(ParticipantID, deep: Bool)] = []
     public var tandems: [(TandemID, deep: Bool)] = []
     public var keys: [String] = []
+    /// Match runs by id: whether there is one, and its programme.
+    public var runs: [MatchRunID] = []
 
     public init() {}
 
     public static func == (a: StateNeeds, b: StateNeeds) -> Bool {
         a.participants.map(\.0) == b.participants.map(\.0) && a.participants.map(\.deep) == b.participants.map(\.deep)
             && a.tandems.map(\.0) == b.tandems.map(\.0) && a.tandems.map(\.deep) == b.tandems.map(\.deep)
-            && a.keys == b.keys
+            && a.keys == b.keys && a.runs == b.runs
     }
 }
 
 extension ProgrammeCommand {
     /// What deciding this command reads, besides the small parts every state holds
-    /// (programmes, match runs, voids). A void needs the whole history and is not listed.
+    /// (programmes, voids). A void needs the whole history and is not listed.
     public var needs: StateNeeds {
         var n = StateNeeds()
         switch self {
         case .launch, .void, .close: break
         case .recordMatchRun(let c):
             for pair in c.event.pairs { n.participants += [(pair.mentor, true), (pair.mentee, true)] }
+            n.runs.append(c.event.run)
         case .signUp(let c): if let id = c.id { n.participants.append((id, false)) }
         case .match(let c):
             n.participants += [(c.mentor, true), (c.mentee, true)]
             if let id = c.id { n.tandems.append((id, false)) }
+            if let run = c.run { n.runs.append(run) }
         case .recordSession(let c): n.tandems.append((c.tandem, true))
         case .checkIn(let c):
             n.tandems.append((c.tandem, true))
@@ -58,6 +62,12 @@ extension ProgrammeEvent {
         let subjects = self.subjects
         n.tandems = subjects.tandems.map { ($0, true) }
         n.participants = subjects.participants.map { ($0, true) }
+        // The runs the rules look up: a match as proposed by one, and a run recorded twice.
+        switch self {
+        case .tandemMatched(let e): if let run = e.run { n.runs.append(run) }
+        case .matchRunRecorded(let e): n.runs.append(e.run)
+        default: break
+        }
         return n
     }
 }
@@ -81,6 +91,7 @@ public struct StateFaulting {
     private var seenTandems: Set<TandemID> = []
     private var deepTandems: Set<TandemID> = []
     private var seenKeys: Set<String> = []
+    private var seenRuns: Set<MatchRunID> = []
 
     public init(_ reader: DeciderSnapshot.Reader) { self.reader = reader }
 
@@ -90,6 +101,7 @@ public struct StateFaulting {
         for (id, deep) in needs.participants { try participant(id, deep: deep, into: &state) }
         for (id, deep) in needs.tandems { try tandem(id, deep: deep, into: &state) }
         for key in needs.keys { try self.key(key, into: &state) }
+        for run in needs.runs { try self.run(run, into: &state) }
     }
 
     public mutating func participant(
@@ -114,6 +126,12 @@ public struct StateFaulting {
         guard deep, deepTandems.insert(id).inserted, let record = state.tandems[id] else { return }
         try participant(record.mentor, deep: true, into: &state)
         try participant(record.mentee, deep: true, into: &state)
+    }
+
+    public mutating func run(_ run: MatchRunID, into state: inout ProgrammeState) throws(SnapshotError) {
+        if seenRuns.insert(run).inserted, state.matchRuns[run] == nil, let programme = try reader.run(run) {
+            state.matchRuns[run] = programme
+        }
     }
 
     public mutating func key(_ key: String, into state: inout ProgrammeState) throws(SnapshotError) {

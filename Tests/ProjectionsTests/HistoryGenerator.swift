@@ -28,6 +28,12 @@ struct HistoryGenerator {
     /// written against stay as they were).
     var sessionNotes = false
     var erasures = true
+    /// Whether match runs are recorded, and some matches made "as proposed by" one: a known
+    /// run, a run recorded twice, a run nobody recorded (off: the histories other tests were
+    /// written against stay as they were).
+    var matchRuns = false
+    /// The runs recorded so far, in order.
+    var runs: [MatchRunID] = []
     /// How many commands the rules refused.
     var refused = 0
 
@@ -78,6 +84,37 @@ struct HistoryGenerator {
         return true
     }
 
+    /// A match run over some free people (now and then under an id already taken), or a
+    /// match of a pair a run proposed (now and then naming a run nobody recorded).
+    mutating func recordRunOrMatchByRun(free everyone: [ParticipantRecord]) {
+        let free = everyone.filter { !$0.erased }
+        // Mostly pairs whose mentee is still free too: the others are refused for that.
+        let freeMentees = Set(free.filter { $0.role == .mentee }.map(\.id))
+        let anyMentee = Int.random(in: 0..<4, using: &generator) == 0
+        let proposed = free.filter { $0.role == .mentor }.flatMap { mentor in
+            mentor.proposals.map { (mentor: mentor.id, run: $0.key, mentee: $0.value) }
+        }.filter { anyMentee || freeMentees.contains($0.mentee) }.sorted { ($0.mentor, $0.run) < ($1.mentor, $1.run) }
+        if Bool.random(using: &generator), let pair = pick(proposed) {
+            let unknown = Int.random(in: 0..<6, using: &generator) == 0
+            record(
+                .match(
+                    Match(
+                        programme: programme, mentor: pair.mentor, mentee: pair.mentee,
+                        id: TandemID("t\(state.tandems.count)")!,
+                        override: Bool.random(using: &generator) ? SealedRecord(.reason("pilot"), random: random) : nil,
+                        run: unknown ? MatchRunID("r-nobody")! : pair.run, on: date())))
+            return
+        }
+        let mentors = free.filter { $0.role == .mentor }.shuffled(using: &generator).prefix(3).map(\.id)
+        let mentees = free.filter { $0.role == .mentee }.shuffled(using: &generator).prefix(3).map(\.id)
+        let again = Int.random(in: 0..<5, using: &generator) == 0 ? pick(runs) : nil
+        let run = again ?? MatchRunID("r\(runs.count)-\(counter)")!
+        let event = MatchRunRecorded(
+            run: run, programme: programme, on: day, weights: ["unit": 1], mentors: mentors, mentees: mentees,
+            pairs: zip(mentors, mentees).map { MatchRunRecorded.ProposedPair(mentor: $0, mentee: $1) })
+        if record(.recordMatchRun(RecordMatchRun(event: event))) { runs.append(run) }
+    }
+
     /// Generates about `steps` events.
     mutating func run(steps: Int) {
         record(
@@ -105,6 +142,8 @@ struct HistoryGenerator {
                         SignUp(
                             programme: programme, role: role, profile: SealedRecord(.profile(profile), random: random),
                             id: ParticipantID("p\(state.participants.count)")!, on: date())))
+            case 18..<32 where matchRuns && Int.random(in: 0..<2, using: &generator) == 0:
+                recordRunOrMatchByRun(free: free)
             case 18..<32:
                 if let mentor = pick(free.filter { $0.role == .mentor }),
                     let mentee = pick(free.filter { $0.role == .mentee })

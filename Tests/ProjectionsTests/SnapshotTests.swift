@@ -19,8 +19,11 @@ struct SnapshotTests {
         var commands: [ProgrammeCommand]
     }
 
-    static func split(seed: UInt64, before: Int, after: Int) throws -> (Split, ProgrammeState) {
+    static func split(
+        seed: UInt64, before: Int, after: Int, matchRuns: Bool = false
+    ) throws -> (Split, ProgrammeState) {
         var history = HistoryGenerator(seed: seed)
+        history.matchRuns = matchRuns
         history.run(steps: before)
         let early = try Replay.fold(history.log, profiles: history.profiles) { ProgrammeState() }
         // The tail has no voids: a writer that meets one there rebuilds the whole state.
@@ -50,10 +53,13 @@ struct SnapshotTests {
         return (state, faulting)
     }
 
-    @Test("every command decides the same on the partial state as on the whole one", arguments: 0..<10)
+    @Test(
+        "every command decides the same on the partial state as on the whole one (even seeds: with match runs)",
+        arguments: 0..<10)
     func partialStatesDecideAlike(seed: Int) throws {
         let directory = TemporaryDirectory()
-        let (split, early) = try Self.split(seed: UInt64(seed) &+ 500, before: 160, after: 160)
+        let (split, early) = try Self.split(
+            seed: UInt64(seed) &+ 500, before: 160, after: 160, matchRuns: seed % 2 == 0)
         let file = SnapshotFile(path: directory.appending("decider.snapshot"))
         try DeciderSnapshot.write(early, head: split.snapshotHead, logEnd: 0, vaultSize: 0, to: file)
         let reader = try DeciderSnapshot.Reader(file)
@@ -64,6 +70,7 @@ struct SnapshotTests {
         var state = try reader.base()
         var faulting = StateFaulting(reader)
         var decided = 0
+        var byRun = (runs: 0, decided: 0, refused: 0)
         for command in split.commands {
             if case .void = command { continue }
             try faulting.fault(command.needs, into: &state)
@@ -72,6 +79,10 @@ struct SnapshotTests {
             #expect(
                 outcome == Self.outcome(command, state, today),
                 "seed \(seed): \(command.name) decided differently on the partial state")
+            if case .match(let c) = command, c.run != nil {
+                if case .decided = outcome { byRun.decided += 1 } else { byRun.refused += 1 }
+            }
+            if case .recordMatchRun = command { byRun.runs += 1 }
             guard case .decided(let decision) = outcome else { continue }
             decided += 1
             for event in decision.events {
@@ -88,8 +99,15 @@ struct SnapshotTests {
         // What the partial state holds is what the whole state holds, and it is only part.
         for (id, record) in state.participants { #expect(whole.participants[id] == record, "participant \(id)") }
         for (id, record) in state.tandems { #expect(whole.tandems[id] == record, "tandem \(id)") }
-        #expect(state.programmes == whole.programmes && state.matchRuns == whole.matchRuns && state.head == whole.head)
+        for (run, programme) in state.matchRuns { #expect(whole.matchRuns[run] == programme, "run \(run)") }
+        #expect(state.programmes == whole.programmes && state.head == whole.head)
         #expect(state.participants.count < whole.participants.count)
+        if seed % 2 == 0 {
+            // Runs were recorded after the snapshot, and matches as proposed by them were
+            // made and refused (an unknown run, or people no longer free).
+            #expect(byRun.runs >= 2 && byRun.decided >= 1 && byRun.refused >= 1, "seed \(seed): \(byRun)")
+            #expect(state.matchRuns.count < whole.matchRuns.count, "only the runs needed are loaded")
+        }
     }
 
     enum Outcome: Equatable {
@@ -104,7 +122,7 @@ struct SnapshotTests {
     @Test("a merged snapshot equals a snapshot written from the whole state", arguments: 0..<4)
     func mergedSnapshots(seed: Int) throws {
         let directory = TemporaryDirectory()
-        let (split, early) = try Self.split(seed: UInt64(seed) &+ 900, before: 150, after: 100)
+        let (split, early) = try Self.split(seed: UInt64(seed) &+ 900, before: 150, after: 100, matchRuns: true)
         let old = SnapshotFile(path: directory.appending("old.snapshot"))
         try DeciderSnapshot.write(early, head: split.snapshotHead, logEnd: 0, vaultSize: 0, to: old)
         let reader = try DeciderSnapshot.Reader(old)
@@ -120,6 +138,7 @@ struct SnapshotTests {
         #expect(
             readBack.programmes == split.full.programmes && readBack.voided == split.full.voided
                 && readBack.head == split.full.head)
+        #expect(readBack.matchRuns == split.full.matchRuns && !split.full.matchRuns.isEmpty)
     }
 
     /// A split history and `decider.snapshot` of its early part, in a new directory.
@@ -208,6 +227,17 @@ struct SnapshotTests {
         ) {
             _ = try DeciderSnapshot.Reader(file)
         }
+    }
+
+    @Test(
+        "a writer refreshes the decider snapshot after 64 lines, one per megabyte of snapshot beyond that, 1,024 at most"
+    )
+    func refreshInterval() {
+        let megabyte = 1 << 20
+        #expect(ProgrammeService.snapshotTail(snapshotBytes: 0) == 64)
+        #expect(ProgrammeService.snapshotTail(snapshotBytes: 33 * megabyte) == 64, "the 1M store's")
+        #expect(ProgrammeService.snapshotTail(snapshotBytes: 330 * megabyte + 5) == 330, "the 10M store's")
+        #expect(ProgrammeService.snapshotTail(snapshotBytes: 4096 * megabyte) == 1024)
     }
 
     @Test("a snapshot is checked against the log: the line it covers must have its hash and end where it did")
