@@ -418,10 +418,8 @@ public enum DeciderSnapshot {
             return id
         }
 
-        static func id<Kind>(_: Kind.Type, _ r: inout SnapshotReader) throws(SnapshotError) -> Identifier<Kind> {
-            let text = try r.readString()
-            guard let id = Identifier<Kind>(text) else { throw .malformed("an invalid \(Kind.noun) id") }
-            return id
+        static func id<Kind>(_ kind: Kind.Type, _ r: inout SnapshotReader) throws(SnapshotError) -> Identifier<Kind> {
+            try id(kind, try r.readStringBytes())
         }
     }
 }
