@@ -111,6 +111,12 @@ public struct SnapshotWriter: Sendable {
         raw.withMemoryRebound(to: UInt8.self) { bytes.append(contentsOf: $0) }
     }
 
+    /// A 64-bit word as 8 bytes, little-endian: for values that use all their bits (packed
+    /// traits, packed refs), which as a varint take 9–10 bytes and a loop to read.
+    @inline(__always) public mutating func writeWord(_ value: UInt64) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
     public mutating func writeUInt32(_ value: UInt32) {
         for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt32(i)))) }
     }
@@ -135,21 +141,47 @@ public struct SnapshotReader {
     public var isAtEnd: Bool { position >= bytes.count }
 
     @inlinable @inline(__always) public mutating func readUInt64() throws(SnapshotError) -> UInt64 {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
+        // On a local copy of the position: through `self` the loop stored it on every byte.
+        var at = position
+        guard at < bytes.count else { throw .malformed("a number runs past the end") }
+        let first = bytes[at]
+        at += 1
+        if first < 0x80 {
+            position = at
+            return UInt64(first)
+        }
+        var value = UInt64(first & 0x7F)
+        var shift: UInt64 = 7
         while true {
-            guard position < bytes.count, shift < 64 else { throw .malformed("a number runs past the end") }
-            let byte = bytes[position]
-            position += 1
+            guard at < bytes.count, shift < 64 else { throw .malformed("a number runs past the end") }
+            let byte = bytes[at]
+            at += 1
             value |= UInt64(byte & 0x7F) << shift
-            if byte < 0x80 { return value }
+            if byte < 0x80 {
+                position = at
+                return value
+            }
             shift += 7
         }
+    }
+
+    /// A word `SnapshotWriter.writeWord` wrote.
+    @inlinable @inline(__always) public mutating func readWord() throws(SnapshotError) -> UInt64 {
+        guard bytes.count - position >= 8 else { throw .malformed("a word runs past the end") }
+        let value = bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+        position += 8
+        return UInt64(littleEndian: value)
     }
 
     @inlinable @inline(__always) public mutating func readInt() throws(SnapshotError) -> Int {
         let v = try readUInt64()
         return Int(Int64(bitPattern: (v >> 1) ^ (0 &- (v & 1))))
+    }
+
+    /// A signed number that must fit 32 bits (a day number, a row).
+    @inlinable @inline(__always) public mutating func readInt32() throws(SnapshotError) -> Int32 {
+        guard let value = Int32(exactly: try readInt()) else { throw .malformed("a number out of 32-bit range") }
+        return value
     }
 
     /// A count, checked against what is left (each item takes at least one byte).

@@ -45,7 +45,7 @@ extension PeopleRows {
         w.write(UInt64(r.programme))
         w.write(UInt64(r.flags.rawValue))
         if r.flags.contains(.packedTraits) {
-            w.write(r.traits)
+            w.writeWord(r.traits)
         } else if r.flags.contains(.otherTraits), let t = otherTraits[number] {
             w.write(t.unit)
             w.write(t.level)
@@ -53,7 +53,7 @@ extension PeopleRows {
             w.write(t.gender)
         }
         if r.flags.contains(.packedRef) {
-            w.write(r.ref)
+            w.writeWord(r.ref)
         } else if r.flags.contains(.otherRef), let ref = otherRefs[number] {
             w.write(ref)
         }
@@ -74,6 +74,12 @@ extension PeopleRows {
     private static let knownFlags: Flags = [
         .erased, .withdrewBeforeMatch, .packedTraits, .otherTraits, .packedRef, .otherRef,
     ]
+    // Constants, not literals in `readRecord`: there an option set's literal allocated an
+    // array, and `allCases` one too, for every record read.
+    private static let bothTraits: Flags = [.packedTraits, .otherTraits]
+    private static let bothRefs: Flags = [.packedRef, .otherRef]
+    private static let reasons = UInt64(ReasonCode.allCases.count)
+    private static let statuses = UInt64(TandemStatus.allCases.count)
 
     /// Reads one record, checking every number against these dictionaries (its active
     /// tandem is checked by the caller, who knows how many tandems there are).
@@ -87,7 +93,7 @@ extension PeopleRows {
         let flagBits = try r.readUInt64()
         let flags = Flags(rawValue: UInt8(truncatingIfNeeded: flagBits))
         guard flagBits <= UInt64(Self.knownFlags.rawValue), Self.knownFlags.isSuperset(of: flags),
-            !flags.isSuperset(of: [.packedTraits, .otherTraits]), !flags.isSuperset(of: [.packedRef, .otherRef])
+            !flags.isSuperset(of: Self.bothTraits), !flags.isSuperset(of: Self.bothRefs)
         else { throw .malformed("a person's flags are \(flagBits)") }
         var record = Record(
             row: Row(
@@ -95,7 +101,7 @@ extension PeopleRows {
                 activeTandem: -1, programme: UInt32(programme), flags: flags, reason: 0, lastEndStatus: 0,
                 isMentor: false))
         if flags.contains(.packedTraits) {
-            record.row.traits = try r.readUInt64()
+            record.row.traits = try r.readWord()
             guard codec.admits(record.row.traits) else { throw .malformed("traits of an unknown unit or gender") }
         } else if flags.contains(.otherTraits) {
             record.otherTraits = Traits(
@@ -103,21 +109,17 @@ extension PeopleRows {
                 gender: try r.readOptionalString())
         }
         if flags.contains(.packedRef) {
-            record.row.ref = try r.readUInt64()
+            record.row.ref = try r.readWord()
         } else if flags.contains(.otherRef) {
             record.otherRef = try r.readString()
         }
-        func int32() throws(SnapshotError) -> Int32 {
-            guard let value = Int32(exactly: try r.readInt()) else { throw .malformed("a day out of range") }
-            return value
-        }
-        record.row.signedUpOn = try int32()
-        record.row.withdrawnOn = try int32()
-        record.row.firstMatchedOn = try int32()
-        record.row.lastEndOn = try int32()
-        record.row.activeTandem = try int32()
+        record.row.signedUpOn = try r.readInt32()
+        record.row.withdrawnOn = try r.readInt32()
+        record.row.firstMatchedOn = try r.readInt32()
+        record.row.lastEndOn = try r.readInt32()
+        record.row.activeTandem = try r.readInt32()
         let reason = try r.readUInt64(), status = try r.readUInt64()
-        guard reason <= UInt64(ReasonCode.allCases.count), status <= UInt64(TandemStatus.allCases.count),
+        guard reason <= Self.reasons, status <= Self.statuses,
             record.row.activeTandem >= -1
         else { throw .malformed("a person's reason, status or tandem is out of range") }
         record.row.reason = UInt8(reason)

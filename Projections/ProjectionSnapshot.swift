@@ -22,8 +22,9 @@ public enum ProjectionSnapshot {
     /// written as their rows are held, numbered by dictionaries in the prefix (a load files
     /// records without building views); 13: and check-ins, after the goals, by people row;
     /// 14: the model section says where its people begin and how long its longest record is
-    /// (a load reads and checks it as it goes).
-    public static let schema = 14
+    /// (a load reads and checks it as it goes); 15: packed traits, profile refs and goal text
+    /// refs are 8-byte words, not varints (which took 9–10 bytes and a loop each).
+    public static let schema = 15
 
     /// The model section begins with two 32-bit words: where its people begin, and how long
     /// its longest record (a person, a tandem, or a tandem's goals or check-ins) is.
@@ -316,15 +317,8 @@ public enum ProjectionSnapshot {
                     }
                 }
                 let mine = Result { () throws(SnapshotError) -> Int32 in
-                    var activeTandems: Int32 = -1
-                    for _ in 0..<people {
-                        var checked = try window(r.position)
-                        let record = try model.peopleRows.readRecord(&checked)
-                        r.position = checked.position
-                        activeTandems = max(activeTandems, record.row.activeTandem)
-                        model.peopleRows.append(record, indexed: false)
-                        buffer.release(below: r.position)
-                    }
+                    let activeTandems = try Self.people(
+                        people, at: &r.position, into: &model.peopleRows, reading: reading)
                     r = try window(r.position)
                     guard try count(&r) == split.tandems, r.position == split.start else {
                         throw .malformed("the tandems do not begin where the lookup says")
@@ -482,6 +476,30 @@ public enum ProjectionSnapshot {
         return (start, lookup.tandems)
     }
 
+    /// Reads `count` people's records from `position` on, filing each into `rows` (unindexed)
+    /// and giving back the pages behind them.
+    /// - Returns: the highest active tandem row named.
+    /// - Throws: `SnapshotError.malformed`.
+    static func people(
+        _ count: Int, at position: inout Int, into rows: inout PeopleRows, reading: CheckedReading
+    ) throws(SnapshotError) -> Int32 {
+        // A function of its own, on inout values: in the load's closure each access to the
+        // captured model was checked for exclusivity at run time. Records are read through
+        // a copy of the empty table (its dictionaries): read through the table being filed,
+        // a build copied the whole table per record.
+        let reader = rows
+        var activeTandems: Int32 = -1
+        for _ in 0..<count {
+            var checked = try reading.window(position)
+            let record = try reader.readRecord(&checked)
+            position = checked.position
+            activeTandems = max(activeTandems, record.row.activeTandem)
+            rows.append(record, indexed: false)
+            reading.buffer.release(below: position)
+        }
+        return activeTandems
+    }
+
     /// Reads `count` tandems from `start` in the model section (checking as far as `reach`
     /// past each record, as the load does), then their goals and check-ins, into `rows` (unindexed), with a
     /// streamed reading of its own.
@@ -489,18 +507,20 @@ public enum ProjectionSnapshot {
     /// - Throws: `SnapshotError.malformed`.
     static func tandems(
         _ file: SnapshotFile, header: SnapshotFile.Header, from start: Int, count: Int, people: Int,
-        into rows: TandemRows, reach: Int, releaseStep: Int, readAhead: Int
+        into reader: TandemRows, reach: Int, releaseStep: Int, readAhead: Int
     ) throws(SnapshotError) -> (TandemRows, end: Int) {
         // The section's header (the longest record) lies below `start`, where this reading
         // does not go: the reach comes from the load that read it.
         let buffer = try file.streamedSectionBuffer(
             "model", of: header, from: start, releaseStep: releaseStep, readAhead: readAhead)
         let reading = CheckedReading(buffer: buffer, reach: reach)
-        var rows = rows
+        // Records are read through the empty table passed in (its dictionaries), not the one
+        // being filed (see `model`).
+        var rows = reader
         var r = try reading.window(start)
         for _ in 0..<count {
             var checked = try reading.window(r.position)
-            let record = try rows.readRecord(&checked)
+            let record = try reader.readRecord(&checked)
             r.position = checked.position
             guard record.row.mentor >= 0, record.row.mentor < people, record.row.mentee >= 0,
                 record.row.mentee < people

@@ -65,6 +65,10 @@ extension TandemRows {
         var swap: (from: TandemID, reason: ReasonCode)?
     }
 
+    // Constants: `allCases` allocated an array for every record read.
+    private static let statuses = UInt64(TandemStatus.allCases.count)
+    private static let reasons = UInt64(ReasonCode.allCases.count)
+
     /// Reads one record, checking every number against these dictionaries (its members'
     /// rows are checked by the caller, who knows how many people there are).
     /// - Throws: `SnapshotError.malformed`.
@@ -72,27 +76,21 @@ extension TandemRows {
         guard let id = TandemID(bytes: try r.readStringBytes()) else { throw .malformed("an invalid tandem id") }
         let programme = try r.readUInt64()
         guard programme < UInt64(programmes.values.count) else { throw .malformed("a tandem of an unknown programme") }
-        func int32() throws(SnapshotError) -> Int32 {
-            guard let value = Int32(exactly: try r.readInt()) else {
-                throw .malformed("a tandem's number out of range")
-            }
-            return value
-        }
-        let mentor = try int32(), mentee = try int32()
+        let mentor = try r.readInt32(), mentee = try r.readInt32()
         let status = try r.readUInt64(), endReason = try r.readUInt64()
-        guard (1...UInt64(TandemStatus.allCases.count)).contains(status),
-            endReason <= UInt64(ReasonCode.allCases.count)
+        guard (1...Self.statuses).contains(status), endReason <= Self.reasons
         else { throw .malformed("a tandem's status or reason is out of range") }
         var record = Record(
             row: Row(
-                id: id, mentor: mentor, mentee: mentee, minutes: 0, since: try int32(), until: try int32(),
-                lastSession: try int32(), sessions: 0, goalsSet: 0, goalsReached: 0, firstGoal: -1, lastGoal: -1,
+                id: id, mentor: mentor, mentee: mentee, minutes: 0, since: try r.readInt32(),
+                until: try r.readInt32(), lastSession: try r.readInt32(), sessions: 0, goalsSet: 0, goalsReached: 0,
+                firstGoal: -1, lastGoal: -1,
                 run: -1, programme: UInt32(programme), status: UInt8(status), endReason: UInt8(endReason)))
-        record.row.sessions = try int32()
-        record.row.minutes = try int32()
-        record.row.goalsSet = try int32()
-        record.row.goalsReached = try int32()
-        record.row.run = try int32()
+        record.row.sessions = try r.readInt32()
+        record.row.minutes = try r.readInt32()
+        record.row.goalsSet = try r.readInt32()
+        record.row.goalsReached = try r.readInt32()
+        record.row.run = try r.readInt32()
         guard record.row.run >= -1, record.row.run < Int32(runs.values.count) else {
             throw .malformed("a tandem of an unknown match run")
         }
@@ -160,7 +158,7 @@ extension TandemRows {
             for day in [goal.set, goal.due, goal.reached] { w.write(Int(day)) }
             w.write(goal.packedRef)
             if goal.packedRef {
-                w.write(goal.textRef)
+                w.writeWord(goal.textRef)
             } else {
                 w.write(otherTextRefs[g] ?? "")
             }
@@ -175,13 +173,9 @@ extension TandemRows {
             guard let goal = GoalID(bytes: try r.readStringBytes()) else { throw .malformed("an invalid goal id") }
             let category = try r.readUInt64()
             guard category <= UInt64(categories.values.count) else { throw .malformed("a goal of an unknown category") }
-            func day() throws(SnapshotError) -> Int32 {
-                guard let day = Int32(exactly: try r.readInt()) else { throw .malformed("a goal's day out of range") }
-                return day
-            }
-            let set = try day(), due = try day(), reached = try day()
+            let set = try r.readInt32(), due = try r.readInt32(), reached = try r.readInt32()
             let packed = try r.readBool()
-            let textRef = packed ? try r.readUInt64() : 0
+            let textRef = packed ? try r.readWord() : 0
             let other = packed ? nil : try r.readString()
             appendGoal(
                 GoalRow(

@@ -196,6 +196,9 @@ public enum StatsQuery {
         let scope = try input.scope(options.programme, by: options.by)
         let k = scope.k
         let policy = input.disclosure
+        // The groups' sessions and goals by person (a pass over every tandem) are summed on
+        // the other core while the headline figures are counted here.
+        let activity = options.by.map { _ in Prefetched { [model = input.model] in model.activity() } }
         let figures: Figures, people: [PersonView]
         var keys: [CellKey] = []
         var hidden = SuppressedCells(k: k)
@@ -233,7 +236,7 @@ public enum StatsQuery {
         if let by = options.by {
             let groups = Self.groups(
                 input.model, scope: scope.ids, by: by, segment: options.segment == nil ? nil : (people, keys),
-                keys: keys, policy: policy, k: k)
+                keys: keys, policy: policy, k: k, activity: activity)
             var rows: [JSONValue] = []
             var tableRows: [[String]] = []
             for name in groups.keys.sorted(by: NaturalOrder.less) {
@@ -343,15 +346,16 @@ public enum StatsQuery {
     ///     for exact views).
     static func groups(
         _ model: ProgrammeReadModel, scope: Set<ProgrammeID>, by: SegmentKey,
-        segment: (people: [PersonView], keys: [CellKey])?, keys: [CellKey], policy: DisclosurePolicy, k: Int
+        segment: (people: [PersonView], keys: [CellKey])?, keys: [CellKey], policy: DisclosurePolicy, k: Int,
+        activity prefetched: Prefetched<PersonActivity>? = nil
     ) -> [String: Group] {
         var groups: [String: Group] = [:]
-        let activity = model.activity()
         let peopleRows = model.peopleRows
         // Everyone in scope by group, read from the rows (a million people's views cost
         // more than the groups). Which groups an analyst sees as "other" is decided over
         // all of them, with a segment too.
         let segments = peopleRows.segments(in: scope, by: by)
+        let activity = prefetched?.wait() ?? model.activity()
         let shown: [String]
         if policy.protects {
             let everyone = segment == nil ? keys : policy.keys(of: segments.rows.map(peopleRows.id(ofRow:)))

@@ -68,4 +68,72 @@ struct SnapshotVarintTests {
         #expect(back.signed == signed)
         #expect(back.atEnd)
     }
+
+    /// Reads one varint from `bytes`: the value, or nil if the reader refused them.
+    static func readOne(_ bytes: [UInt8]) -> (value: UInt64, position: Int)? {
+        bytes.withUnsafeBytes { raw in
+            var reader = SnapshotReader(raw)
+            do throws(SnapshotError) {
+                let value = try reader.readUInt64()
+                return (value, reader.position)
+            } catch {
+                return nil
+            }
+        }
+    }
+
+    @Test("a varint cut short anywhere, or longer than ten bytes, is refused")
+    func cutShortAndOverlong() {
+        for value in Self.values where value >= 0x80 {
+            let bytes = Self.plain(value)
+            for cut in 1..<bytes.count { #expect(Self.readOne(Array(bytes[..<cut])) == nil, "\(value) cut at \(cut)") }
+            #expect(Self.readOne(bytes)?.value == value)
+        }
+        #expect(Self.readOne([]) == nil)
+        // Ten bytes carry 64 bits; an eleventh would shift past them.
+        #expect(Self.readOne([UInt8](repeating: 0x80, count: 10) + [0x01]) == nil)
+        #expect(Self.readOne([UInt8](repeating: 0xFF, count: 9) + [0x01])?.value == UInt64.max)
+        // A single byte is read whole, and nothing after it.
+        #expect(Self.readOne([0x7F, 0x80])! == (0x7F, 1))
+    }
+
+    @Test("words are 8 bytes little-endian, read back between varints; a word cut short is refused")
+    func words() throws {
+        var writer = SnapshotWriter(capacity: 0)
+        var expected: [UInt8] = []
+        for value in Self.values {
+            writer.writeWord(value)
+            withUnsafeBytes(of: value.littleEndian) { expected += $0 }
+            writer.write(value)
+            expected += Self.plain(value)
+        }
+        #expect(writer.bytes == expected)
+        let back: [UInt64]? = writer.bytes.withUnsafeBytes { raw in
+            var reader = SnapshotReader(raw)
+            do throws(SnapshotError) {
+                var out: [UInt64] = []
+                for _ in Self.values {
+                    let word = try reader.readWord()
+                    guard try reader.readUInt64() == word else { return nil }
+                    out.append(word)
+                }
+                return reader.isAtEnd ? out : nil
+            } catch {
+                return nil
+            }
+        }
+        #expect(try #require(back) == Self.values)
+        for cut in 0..<8 {
+            let refused: Bool = [UInt8](repeating: 0xAB, count: cut).withUnsafeBytes { raw in
+                var reader = SnapshotReader(raw)
+                do throws(SnapshotError) {
+                    _ = try reader.readWord()
+                    return false
+                } catch {
+                    return reader.position == 0
+                }
+            }
+            #expect(refused, "a word of \(cut) bytes")
+        }
+    }
 }
