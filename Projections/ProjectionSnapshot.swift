@@ -501,8 +501,9 @@ public enum ProjectionSnapshot {
     }
 
     /// Reads `count` tandems from `start` in the model section (checking as far as `reach`
-    /// past each record, as the load does), then their goals and check-ins, into `rows` (unindexed), with a
-    /// streamed reading of its own.
+    /// past each record, as the load does), then their goals and check-ins, into a copy of
+    /// `reader` (the empty table, its dictionaries read), unindexed, with a streamed reading
+    /// of its own.
     /// - Returns: the rows, and where the section's reading ended.
     /// - Throws: `SnapshotError.malformed`.
     static func tandems(
