@@ -74,8 +74,9 @@ extension PeopleRows {
     private static let knownFlags: Flags = [
         .erased, .withdrewBeforeMatch, .packedTraits, .otherTraits, .packedRef, .otherRef,
     ]
-    // Constants, not literals in `readRecord`: there an option set's literal allocated an
-    // array, and `allCases` one too, for every record read.
+    // Constants, not expressions in `readRecord`: there an option set's literal allocated
+    // an array for every record read, and `allCases.count` fetched the cases' array, called
+    // for its count and released it.
     private static let bothTraits: Flags = [.packedTraits, .otherTraits]
     private static let bothRefs: Flags = [.packedRef, .otherRef]
     private static let reasons = UInt64(ReasonCode.allCases.count)

@@ -65,7 +65,8 @@ extension TandemRows {
         var swap: (from: TandemID, reason: ReasonCode)?
     }
 
-    // Constants: `allCases` allocated an array for every record read.
+    // Constants: `allCases.count` fetched the cases' array, called for its count and
+    // released it, for every record read.
     private static let statuses = UInt64(TandemStatus.allCases.count)
     private static let reasons = UInt64(ReasonCode.allCases.count)
 
