@@ -203,9 +203,7 @@ extension TandemRows {
     static func readCheckInList(_ r: inout SnapshotReader) throws(SnapshotError) -> [CheckInRow] {
         var list: [CheckInRow] = []
         for _ in 0..<(try r.readCount()) {
-            guard let participant = Int32(exactly: try r.readInt()), let rating = Int32(exactly: try r.readInt()),
-                let on = Int32(exactly: try r.readInt())
-            else { throw .malformed("a check-in's member, rating or day out of range") }
+            let participant = try r.readInt32(), rating = try r.readInt32(), on = try r.readInt32()
             list.append(CheckInRow(participant: participant, on: on, rating: rating, previous: -1))
         }
         return list
@@ -219,9 +217,7 @@ extension TandemRows {
     ) throws(SnapshotError) {
         for _ in 0..<(try r.readCount()) {
             let participant = try person(try r.readInt())
-            guard let rating = Int32(exactly: try r.readInt()), let on = Int32(exactly: try r.readInt()) else {
-                throw .malformed("a check-in's rating or day out of range")
-            }
+            let rating = try r.readInt32(), on = try r.readInt32()
             appendCheckIn(.init(participant: participant, on: on, rating: rating, previous: -1), to: number)
         }
     }
