@@ -146,6 +146,15 @@ extension PeopleRows {
         return number
     }
 
+    /// Files the rows of `other` (read with this table's dictionaries, unindexed) after
+    /// these, as `append(_:indexed: false)` of each of its records would.
+    mutating func append(contentsOf other: consuming PeopleRows) {
+        let offset = Int32(rows.count)
+        rows.append(contentsOf: other.rows)
+        for (number, traits) in other.otherTraits { otherTraits[number + offset] = traits }
+        for (number, ref) in other.otherRefs { otherRefs[number + offset] = ref }
+    }
+
     /// Indexes every row, in order: what appending each with `indexed: true` builds (rows
     /// filed before it is known whether the snapshot's lookup can be adopted).
     mutating func indexRows() {

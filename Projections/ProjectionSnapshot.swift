@@ -305,33 +305,88 @@ public enum ProjectionSnapshot {
             // They are read on a third thread while the people are: reading the people is
             // the slower side, and the thread that files them waits for it half the time.
             let lookup = Prefetched { try? Self.indexes(file, header: header) }
-            if people >= parallelFrom, let split = Self.tandemsStart(file, header: header, people: people) {
-                // The tandems, their goals and check-ins are read from where the lookup says
-                // they begin, on another core, while the people are read and filed here.
-                let tandemRows = model.tandemRows
-                let later = Prefetched {
+            if people >= parallelFrom, let parts = Self.loadParts(file, header: header, people: people) {
+                // Each part is read from where the lookup says it begins, on a thread of its
+                // own: the second half of the people, the tandems, and their goals and
+                // check-ins, while the first half of the people is read here. With the
+                // tandems, goals and check-ins on one thread beside the people, that side
+                // took longer and a core went idle at the end of every load.
+                let (tandemRows, peopleReader) = (model.tandemRows, model.peopleRows)
+                let tandems = parts.tandems
+                let tandemsLater = Prefetched {
                     Result { () throws(SnapshotError) in
                         try Self.tandems(
-                            file, header: header, from: split.start, count: split.tandems, people: people,
-                            into: tandemRows, reach: reach, releaseStep: releaseStep, readAhead: readAhead)
+                            file, header: header, from: parts.tandemsStart, count: tandems, people: people,
+                            into: tandemRows, goalsApart: parts.goals, reach: reach, releaseStep: releaseStep,
+                            readAhead: readAhead)
+                    }
+                }
+                let goalsLater = parts.goals.map { goals in
+                    Prefetched(ownThread: true) {
+                        Result { () throws(SnapshotError) in
+                            try Self.goalsAndCheckIns(
+                                file, header: header, goals: goals, tandems: tandems,
+                                categories: tandemRows.categories.values.count, people: people, reach: reach,
+                                releaseStep: releaseStep, readAhead: readAhead)
+                        }
+                    }
+                }
+                let secondLater = parts.secondPeople.map { second in
+                    Prefetched(ownThread: true) {
+                        Result { () throws(SnapshotError) -> (PeopleRows, activeTandems: Int32) in
+                            let buffer = try file.streamedSectionBuffer(
+                                "model", of: header, from: second.start, releaseStep: releaseStep,
+                                readAhead: readAhead)
+                            let reading = CheckedReading(buffer: buffer, reach: reach)
+                            var rows = peopleReader
+                            var position = second.start
+                            let activeTandems = try Self.people(
+                                people - second.row, at: &position, into: &rows, reading: reading)
+                            var r = try reading.window(position)
+                            guard try reading.count(&r) == tandems, r.position == parts.tandemsStart else {
+                                throw .malformed("the tandems do not begin where the lookup says")
+                            }
+                            return (rows, activeTandems)
+                        }
                     }
                 }
                 let mine = Result { () throws(SnapshotError) -> Int32 in
+                    if let second = parts.secondPeople {
+                        let activeTandems = try Self.people(
+                            second.row, at: &r.position, into: &model.peopleRows, reading: reading)
+                        guard r.position == second.start else {
+                            throw .malformed("the people's second half does not begin where the lookup says")
+                        }
+                        return activeTandems
+                    }
                     let activeTandems = try Self.people(
                         people, at: &r.position, into: &model.peopleRows, reading: reading)
                     r = try window(r.position)
-                    guard try count(&r) == split.tandems, r.position == split.start else {
+                    guard try count(&r) == tandems, r.position == parts.tandemsStart else {
                         throw .malformed("the tandems do not begin where the lookup says")
                     }
                     return activeTandems
                 }
-                // Both sides end before either's error is thrown: the other core's reading
-                // stops on its own, and nothing of it outlives this call.
-                let theirs = later.wait()
-                let activeTandems = try mine.get()
-                let (read, end) = try theirs.get()
+                // Every part ends before any error is thrown: the other threads' readings
+                // stop on their own, and nothing of them outlives this call. Their values
+                // are moved out, not copied: a copy would share the rows, and the first
+                // change to each chunk would copy it.
+                let secondHalf = secondLater?.take()
+                let theirs = tandemsLater.take()
+                let goalLists = goalsLater?.take()
+                var activeTandems = try mine.get()
+                if let secondHalf {
+                    let (rows, activeInSecond) = try (consume secondHalf).get()
+                    model.peopleRows.append(contentsOf: rows)
+                    activeTandems = max(activeTandems, activeInSecond)
+                }
+                var (read, end) = try (consume theirs).get()
+                if let goalLists {
+                    let (side, sideEnd) = try (consume goalLists).get()
+                    read.link(side)
+                    end = sideEnd
+                }
                 model.tandemRows = read
-                let tandems = split.tandems
                 guard activeTandems < tandems else { throw .malformed("an active tandem that is not in the snapshot") }
                 if let indexes = lookup.wait(), indexes.people == people, indexes.tandems == tandems {
                     model.peopleRows.adopt(indexes.peopleIndex)
@@ -432,48 +487,75 @@ public enum ProjectionSnapshot {
     static func readGoalsAndCheckIns(
         _ r: inout SnapshotReader, into rows: inout TandemRows, people: Int, reading: CheckedReading
     ) throws(SnapshotError) {
-        let tandems = rows.count
+        var side = GoalAndCheckInRows(categories: rows.categories.values.count, tandems: rows.count, people: people)
         r = try reading.window(r.position)
-        for _ in 0..<(try reading.count(&r)) {
-            r = try reading.window(r.position)
-            let row = try r.readInt()
-            guard row >= 0, row < tandems, rows.row(Int32(row)).firstGoal < 0 else {
-                throw .malformed("goals of an unknown tandem, or listed twice")
-            }
-            try rows.readGoals(&r, into: Int32(row))
-            reading.buffer.release(below: r.position)
-        }
+        try side.readGoalLists(try reading.count(&r), at: &r.position, reading: reading)
         r = try reading.window(r.position)
-        for _ in 0..<(try reading.count(&r)) {
-            r = try reading.window(r.position)
-            let row = try r.readInt()
-            guard row >= 0, row < tandems, rows.row(Int32(row)).lastCheckIn < 0 else {
-                throw .malformed("check-ins of an unknown tandem, or listed twice")
-            }
-            try rows.readCheckIns(&r, into: Int32(row)) { person throws(SnapshotError) in
-                guard person >= 0, person < people else { throw .malformed("a check-in by someone unknown") }
-                return Int32(person)
-            }
-            reading.buffer.release(below: r.position)
-        }
+        try side.readCheckInLists(try reading.count(&r), at: &r.position, reading: reading)
+        rows.link(side)
+    }
+
+    /// Reads the goal lists from where the first begins (`goals.start`, after their count)
+    /// and the check-ins after them, to the section's end, with a streamed reading of its own.
+    /// - Returns: the lists, and where the section's reading ended.
+    /// - Throws: `SnapshotError.malformed`.
+    static func goalsAndCheckIns(
+        _ file: SnapshotFile, header: SnapshotFile.Header, goals: (start: Int, lists: Int), tandems: Int,
+        categories: Int, people: Int, reach: Int, releaseStep: Int, readAhead: Int
+    ) throws(SnapshotError) -> (GoalAndCheckInRows, end: Int) {
+        let buffer = try file.streamedSectionBuffer(
+            "model", of: header, from: goals.start, releaseStep: releaseStep, readAhead: readAhead)
+        let reading = CheckedReading(buffer: buffer, reach: reach)
+        var side = GoalAndCheckInRows(categories: categories, tandems: tandems, people: people)
+        var position = goals.start
+        try side.readGoalLists(goals.lists, at: &position, reading: reading)
+        var r = try reading.window(position)
+        try side.readCheckInLists(try reading.count(&r), at: &r.position, reading: reading)
+        return (side, r.position)
     }
 
     /// From how many people on a load reads the tandems on another core (below, the
     /// thread's start costs more than it saves).
     public static let parallelFrom = 1 << 14
 
-    /// Where the first tandem's record begins and how many tandems there are, from the
-    /// lookup; nil without a lookup that fits `people`. The load checks both against the
-    /// model itself once it has read the people.
-    static func tandemsStart(
-        _ file: SnapshotFile, header: SnapshotFile.Header, people: Int
-    ) -> (start: Int, tandems: Int)? {
+    /// Where a load's parts begin, from the lookup, so that each can be read on a thread of
+    /// its own: the people from `secondPeople.row` on (`secondPeople.start`), the tandems,
+    /// and the goal lists (after their count), with how many tandems and goal lists there
+    /// are. Nil without a lookup that fits `people`. The load checks each against the model
+    /// itself: the part before must end where the next begins.
+    struct LoadParts {
+        var secondPeople: (row: Int, start: Int)?
+        var tandemsStart: Int
+        var tandems: Int
+        var goals: (start: Int, lists: Int)?
+    }
+
+    /// The people are split where a chunk of rows begins, so that the two halves' rows join
+    /// without a copy (`ChunkedStore.append(contentsOf:)`).
+    static let peopleSplitStep = 1 << 14
+
+    /// The parts of a load (`LoadParts`) from the model's lookup; nil without one that fits.
+    static func loadParts(_ file: SnapshotFile, header: SnapshotFile.Header, people: Int) -> LoadParts? {
         guard let map = try? MappedFile(path: file.path),
             let section = try? VerifiedSection("lookup", of: header, in: file, map: map),
             let lookup = try? SnapshotLookup.Reader(section), lookup.people == people, lookup.tandems > 0,
-            let start = try? lookup.tandemStart(0)
+            let tandemsStart = try? lookup.tandemStart(0)
         else { return nil }
-        return (start, lookup.tandems)
+        var parts = LoadParts(tandemsStart: tandemsStart, tandems: lookup.tandems)
+        let half = people / 2 / peopleSplitStep * peopleSplitStep
+        if half > 0, let start = try? lookup.personStart(half) { parts.secondPeople = (half, start) }
+        // The goal lists are written in row order: the first tandem with one has the first.
+        var first: Int?, lists = 0
+        for row in 0..<lookup.tandems {
+            let start: Int?
+            do { start = try lookup.goalsStart(row) } catch { return parts }
+            if let start {
+                if first == nil { first = start }
+                lists += 1
+            }
+        }
+        parts.goals = first.map { ($0, lists) }
+        return parts
     }
 
     /// Reads `count` people's records from `position` on, filing each into `rows` (unindexed)
@@ -508,7 +590,8 @@ public enum ProjectionSnapshot {
     /// - Throws: `SnapshotError.malformed`.
     static func tandems(
         _ file: SnapshotFile, header: SnapshotFile.Header, from start: Int, count: Int, people: Int,
-        into reader: TandemRows, reach: Int, releaseStep: Int, readAhead: Int
+        into reader: TandemRows, goalsApart: (start: Int, lists: Int)? = nil, reach: Int, releaseStep: Int,
+        readAhead: Int
     ) throws(SnapshotError) -> (TandemRows, end: Int) {
         // The section's header (the longest record) lies below `start`, where this reading
         // does not go: the reach comes from the load that read it.
@@ -528,6 +611,15 @@ public enum ProjectionSnapshot {
             else { throw .malformed("a tandem member who is not in the snapshot") }
             rows.append(record, indexed: false)
             buffer.release(below: r.position)
+        }
+        if let goalsApart {
+            // Read on another thread (`goalsAndCheckIns`): here only their count, which must
+            // be the lookup's and end where it says the first list begins.
+            r = try reading.window(r.position)
+            guard try reading.count(&r) == goalsApart.lists, r.position == goalsApart.start else {
+                throw .malformed("the goals do not begin where the lookup says")
+            }
+            return (rows, r.position)
         }
         try readGoalsAndCheckIns(&r, into: &rows, people: people, reading: reading)
         return (rows, r.position)

@@ -171,18 +171,29 @@ extension TandemRows {
     /// - Throws: `SnapshotError.malformed`.
     mutating func readGoals(_ r: inout SnapshotReader, into number: Int32) throws(SnapshotError) {
         for _ in 0..<(try r.readCount()) {
-            guard let goal = GoalID(bytes: try r.readStringBytes()) else { throw .malformed("an invalid goal id") }
-            let category = try r.readUInt64()
-            guard category <= UInt64(categories.values.count) else { throw .malformed("a goal of an unknown category") }
-            let set = try r.readInt32(), due = try r.readInt32(), reached = try r.readInt32()
-            let packed = try r.readBool()
-            let textRef = packed ? try r.readWord() : 0
-            let other = packed ? nil : try r.readString()
-            appendGoal(
-                GoalRow(
-                    goal: goal, textRef: textRef, set: set, due: due, reached: reached, next: -1,
-                    category: UInt32(category), packedRef: packed), otherTextRef: other, to: number)
+            let (goal, other) = try Self.readGoal(&r, categories: categories.values.count)
+            appendGoal(goal, otherTextRef: other, to: number)
         }
+    }
+
+    /// Reads one goal as `writeGoals` wrote it (its `next` not linked yet), and its text ref
+    /// when that does not pack; `categories` is how many the dictionary holds.
+    /// - Throws: `SnapshotError.malformed`.
+    static func readGoal(
+        _ r: inout SnapshotReader, categories: Int
+    ) throws(SnapshotError) -> (GoalRow, otherTextRef: String?) {
+        guard let goal = GoalID(bytes: try r.readStringBytes()) else { throw .malformed("an invalid goal id") }
+        let category = try r.readUInt64()
+        guard category <= UInt64(categories) else { throw .malformed("a goal of an unknown category") }
+        let set = try r.readInt32(), due = try r.readInt32(), reached = try r.readInt32()
+        let packed = try r.readBool()
+        let textRef = packed ? try r.readWord() : 0
+        let other = packed ? nil : try r.readString()
+        return (
+            GoalRow(
+                goal: goal, textRef: textRef, set: set, due: due, reached: reached, next: -1,
+                category: UInt32(category), packedRef: packed), other
+        )
     }
 
     /// Writes tandem `number`'s check-ins in the order recorded: their count, then each
@@ -208,17 +219,105 @@ extension TandemRows {
         }
         return list
     }
+}
 
-    /// Reads the check-ins `writeCheckIns` wrote and appends them to tandem `number`'s;
-    /// `person` maps a people row as written to the row here (and checks it).
-    /// - Throws: `SnapshotError.malformed`.
-    mutating func readCheckIns(
-        _ r: inout SnapshotReader, into number: Int32, person: (Int) throws(SnapshotError) -> Int32
+/// The goals and check-ins of a model section, read apart from their tandems' rows (so that
+/// a load can read them on another core while the tandems are read), then linked into
+/// them by `TandemRows.link(_:)`.
+///
+/// Each tandem's goals are one list in the section, in the order set; its check-ins one
+/// list, in the order recorded.
+struct GoalAndCheckInRows: Sendable {
+    var goalRows = ChunkedRows<TandemRows.GoalRow>()
+    var otherTextRefs: [Int32: String] = [:]
+    var checkInRows = ChunkedRows<TandemRows.CheckInRow>()
+    /// Per tandem row: its first goal, its last goal and its last check-in (−1: none).
+    var firstGoal: [Int32], lastGoal: [Int32], lastCheckIn: [Int32]
+    var tandemsWithGoals = 0, tandemsWithCheckIns = 0
+    /// How many categories, tandems and people the model has (what the records are checked
+    /// against).
+    let categories: Int, tandems: Int, people: Int
+
+    init(categories: Int, tandems: Int, people: Int) {
+        (self.categories, self.tandems, self.people) = (categories, tandems, people)
+        firstGoal = [Int32](repeating: -1, count: tandems)
+        lastGoal = firstGoal
+        lastCheckIn = firstGoal
+    }
+
+    /// Reads `count` tandems' goal lists (each: the tandem's row, then its goals).
+    /// - Throws: `SnapshotError.malformed` for a list of an unknown tandem, one listed twice,
+    ///   or a goal that does not read.
+    mutating func readGoalLists(
+        _ count: Int, at position: inout Int, reading: ProjectionSnapshot.CheckedReading
     ) throws(SnapshotError) {
-        for _ in 0..<(try r.readCount()) {
-            let participant = try person(try r.readInt())
-            let rating = try r.readInt32(), on = try r.readInt32()
-            appendCheckIn(.init(participant: participant, on: on, rating: rating, previous: -1), to: number)
+        try readLists(count, of: "goals", at: &position, reading: reading, listed: { $0.firstGoal[$1] >= 0 }) {
+            side, r, row throws(SnapshotError) in
+            let (goal, other) = try TandemRows.readGoal(&r, categories: side.categories)
+            let g = side.goalRows.append(row: goal)
+            if let other { side.otherTextRefs[g] = other }
+            if side.lastGoal[row] >= 0 { side.goalRows[side.lastGoal[row]].next = g } else { side.firstGoal[row] = g }
+            side.lastGoal[row] = g
         }
+        tandemsWithGoals += count
+    }
+
+    /// Reads `count` tandems' check-in lists (each: the tandem's row, then its check-ins, each
+    /// member by people row).
+    /// - Throws: `SnapshotError.malformed` for a list of an unknown tandem, one listed twice,
+    ///   or a check-in by someone who is not in the model.
+    mutating func readCheckInLists(
+        _ count: Int, at position: inout Int, reading: ProjectionSnapshot.CheckedReading
+    ) throws(SnapshotError) {
+        try readLists(count, of: "check-ins", at: &position, reading: reading, listed: { $0.lastCheckIn[$1] >= 0 }) {
+            side, r, row throws(SnapshotError) in
+            let participant = try r.readInt()
+            guard participant >= 0, participant < side.people else { throw .malformed("a check-in by someone unknown") }
+            let rating = try r.readInt32(), on = try r.readInt32()
+            side.lastCheckIn[row] = side.checkInRows.append(
+                row: .init(participant: Int32(participant), on: on, rating: rating, previous: side.lastCheckIn[row]))
+        }
+        tandemsWithCheckIns += count
+    }
+
+    /// Reads `count` lists, each a tandem's row, how many items, and the items (`item` reads
+    /// one), refusing a list of an unknown tandem, one `listed` already, and an empty one.
+    private mutating func readLists(
+        _ count: Int, of what: String, at position: inout Int, reading: ProjectionSnapshot.CheckedReading,
+        listed: (Self, Int) -> Bool,
+        item: (inout Self, inout SnapshotReader, Int) throws(SnapshotError) -> Void
+    ) throws(SnapshotError) {
+        for _ in 0..<count {
+            var r = try reading.window(position)
+            let row = try r.readInt()
+            guard row >= 0, row < tandems, !listed(self, row) else {
+                throw .malformed("\(what) of an unknown tandem, or listed twice")
+            }
+            let items = try r.readCount()
+            guard items > 0 else { throw .malformed("an empty list of \(what)") }
+            for _ in 0..<items { try item(&self, &r, row) }
+            position = r.position
+            reading.buffer.release(below: position)
+        }
+    }
+}
+
+extension TandemRows {
+    /// Takes goals and check-ins read apart as the tandems' own (the table has none yet).
+    mutating func link(_ side: consuming GoalAndCheckInRows) {
+        precondition(side.tandems == rows.count, "goals read for another number of tandems")
+        assert(goalRows.count == 0 && checkInRows.count == 0, "linked into a table without goals or check-ins")
+        for number in 0..<Int32(rows.count) where side.firstGoal[Int(number)] >= 0 || side.lastCheckIn[Int(number)] >= 0
+        {
+            let n = Int(number)
+            rows[number].firstGoal = side.firstGoal[n]
+            rows[number].lastGoal = side.lastGoal[n]
+            rows[number].lastCheckIn = side.lastCheckIn[n]
+        }
+        goalRows = side.goalRows
+        otherTextRefs = side.otherTextRefs
+        checkInRows = side.checkInRows
+        tandemsWithGoals = side.tandemsWithGoals
+        tandemsWithCheckIns = side.tandemsWithCheckIns
     }
 }

@@ -67,6 +67,23 @@ public struct ChunkedStore<Element>: RandomAccessCollection {
 
 extension ChunkedStore: Sendable where Element: Sendable {}
 
+extension ChunkedStore {
+    /// Appends every element of `other`, in order. When this store's chunks are all full,
+    /// `other`'s chunks are taken as they are (shared, nothing copied): two halves of a
+    /// table filled on two cores become one.
+    /// - Complexity: O(number of chunks) when this store's chunks are full, else
+    ///   O(`other.count`).
+    @inlinable
+    public mutating func append(contentsOf other: ChunkedStore) {
+        if stored & Self.mask == 0, chunks.count == stored >> Self.shift {
+            chunks.append(contentsOf: other.chunks)
+            stored += other.stored
+        } else {
+            for element in other { append(element) }
+        }
+    }
+}
+
 /// A table of records by key, with a dictionary's interface: `table[id]` reads, writes in
 /// place, inserts and (with nil) removes.
 ///

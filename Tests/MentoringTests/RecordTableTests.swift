@@ -73,4 +73,27 @@ struct RecordTableTests {
         }
         #expect(table["a"]!.list == Array(0..<50))
     }
+
+    @Test(
+        "a chunked store joined to another holds the elements of both in order, whether its chunks were full (shared) or not",
+        arguments: [0, 1, 16_383, 16_384, 16_385, 32_768, 40_000])
+    func joinsStores(first: Int) {
+        var a = ChunkedStore<Int>(), b = ChunkedStore<Int>()
+        for i in 0..<first { a.append(i) }
+        for i in 0..<20_000 { b.append(first + i) }
+        var joined = a
+        joined.append(contentsOf: b)
+        #expect(Array(joined) == Array(0..<(first + 20_000)))
+        // Appended to afterwards, and changed in place, neither half it came from changes.
+        joined.append(-1)
+        joined[first] = -2
+        #expect(joined.count == first + 20_001 && joined[first + 20_000] == -1 && joined[first] == -2)
+        #expect(Array(a) == Array(0..<first) && Array(b) == Array(first..<(first + 20_000)))
+        // A store whose last chunk was emptied by removals joins element by element.
+        var emptied = ChunkedStore<Int>()
+        for i in 0..<16_385 { emptied.append(i) }
+        emptied.removeLast()
+        emptied.append(contentsOf: b)
+        #expect(Array(emptied) == Array(0..<16_384) + Array(first..<(first + 20_000)))
+    }
 }

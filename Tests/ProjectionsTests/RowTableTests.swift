@@ -57,7 +57,7 @@ struct RowTableTests {
                             participant: ParticipantID(id)!, programme: programme, role: role, on: day,
                             personal: ref(n))),
                     traits: Traits(
-                        unit: "U\(i % 13)", level: i % 7, born: 1960 + i % 40, gender: i % 2 == 0 ? "f" : nil))
+                        unit: "U\(i % 13)", level: level(i), born: 1960 + i % 40, gender: i % 2 == 0 ? "f" : nil))
             }
         }
         for i in 0..<20_000 {
@@ -82,6 +82,15 @@ struct RowTableTests {
             if i % 4 == 0 {
                 apply(.goalReached(GoalReached(tandem: tandem, goal: GoalID("g")!, on: day.adding(days: 20))))
             }
+            if i % 5 == 0 {
+                for (member, rating) in [("m\(i)", 1 + i % 5), ("e\(i)", 5 - i % 3)] {
+                    apply(
+                        .checkInRecorded(
+                            CheckInRecorded(
+                                tandem: tandem, participant: ParticipantID(member)!, rating: rating,
+                                on: day.adding(days: 15))))
+                }
+            }
             if i % 10 == 0 {
                 apply(
                     .participantWithdrew(
@@ -95,13 +104,17 @@ struct RowTableTests {
         return folding.model
     }
 
+    /// The level of pair `i`'s members: every 2,503rd out of range (its traits do not pack),
+    /// in both halves of the people as a load splits them.
+    static func level(_ i: Int) -> Int { i % 2_503 == 2_502 ? 40_000 : i % 7 }
+
     @Test("a read model of 40,000 people and 20,000 tandems answers as computed by hand")
     func largeModelAnswers() throws {
         let model = Self.largeModel()
         #expect(model.people.count == 40_000 && model.tandems.count == 20_000 && model.goals.count == 10_000)
         #expect(model.people.values.map(\.id.rawValue).prefix(4) == ["m0", "e0", "m1", "e1"])
         let day = BusinessDate("2027-02-01")!
-        for i in [0, 1, 4, 10, 16_383, 16_384, 19_999] {
+        for i in [0, 1, 4, 10, 2_502, 16_383, 16_384, 17_520, 19_999] {
             let mentor = try #require(model.people[ParticipantID("m\(i)")!])
             let mentee = try #require(model.people[ParticipantID("e\(i)")!])
             let tandem = try #require(model.tandems[TandemID("t\(i)")!])
@@ -124,7 +137,9 @@ struct RowTableTests {
                     && mentor.lastTandemEnd?.status == (withdrew ? .dissolved : nil))
             #expect(
                 mentee.traits
-                    == Traits(unit: "U\(i % 13)", level: i % 7, born: 1960 + i % 40, gender: i % 2 == 0 ? "f" : nil))
+                    == Traits(
+                        unit: "U\(i % 13)", level: Self.level(i), born: 1960 + i % 40, gender: i % 2 == 0 ? "f" : nil))
+            #expect(model.checkIns(of: tandem.id).map(\.rating) == (i % 5 == 0 ? [1 + i % 5, 5 - i % 3] : []))
             let erased = i % 1_000 == 0
             #expect(mentor.erased == erased && (mentor.traits == nil) == erased && (mentor.profileRef == nil) == erased)
             let expectedRef =
@@ -383,6 +398,49 @@ struct RowTableTests {
         #expect(readBack == model)
         #expect(readBack.peopleRows.index == model.peopleRows.index)
         #expect(readBack.tandemRows.index == model.tandemRows.index)
+    }
+
+    @Test(
+        "a lookup that says a part of the model begins elsewhere (the people's second half, the tandems, the goal lists) is refused, never misread"
+    )
+    func lookupStartsThatLie() throws {
+        let directory = TemporaryDirectory()
+        let (model, file) = try Self.largeSnapshot(in: directory)
+        let header = try ProjectionSnapshot.header(file)
+        let (people, tandems) = (model.people.count, model.tandems.count)
+        // The parts a load reads apart, as the lookup places them.
+        let parts = try #require(ProjectionSnapshot.loadParts(file, header: header, people: people))
+        #expect(parts.secondPeople?.row == 16_384 && parts.tandems == tandems && parts.goals?.lists == 10_000)
+        let figures = try file.section("figures", of: header), section = try file.section("model", of: header)
+        let lookup = try file.section("lookup", of: header)
+        func word(_ index: Int) -> UInt32 {
+            lookup.withUnsafeBytes {
+                UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self))
+            }
+        }
+        let first = SnapshotLookup.headerWords
+        let secondPerson = first + 16_384, firstTandem = first + people + 1, firstGoals = first + people + tandems + 2
+        // Each lie points at another record's start (the next one's, or the next list's: t1
+        // has no goals, t2 has), or into the middle of a record.
+        let lies = [
+            (secondPerson, word(secondPerson + 1)), (secondPerson, word(secondPerson) + 3),
+            (firstTandem, word(firstTandem + 1)), (firstGoals, word(firstGoals + 2)),
+            (firstGoals, word(firstGoals) - 1),
+        ]
+        for (at, value) in lies {
+            var lying = lookup
+            withUnsafeBytes(of: value.littleEndian) { lying.replaceSubrange((4 * at)..<(4 * at + 4), with: $0) }
+            try file.write(
+                kind: header.kind, schema: header.schema, head: header.head, logEnd: header.logEnd,
+                vaultSize: header.vaultSize, sections: [("figures", figures), ("model", section), ("lookup", lying)],
+                chunked: ["model", "lookup"])
+            let rewritten = try ProjectionSnapshot.header(file)
+            #expect(throws: SnapshotError.self, "word \(at) says \(value)") {
+                _ = try ProjectionSnapshot.model(file, header: rewritten, parallelFrom: 0)
+            }
+            // Read in order, without the parts' starts, it is the same model.
+            #expect(try ProjectionSnapshot.model(file, header: rewritten, parallelFrom: .max).0 == model)
+        }
     }
 
     @Test(
