@@ -179,8 +179,9 @@ public enum Replay {
 
     /// Resumes a fold from a checkpoint with only the lines of `runs` (ascending, all after the
     /// checkpoint), where the voids are known in advance: their targets are skipped and no
-    /// void makes it start again. Lines the window leaves out are skipped as in a replay
-    /// (`recordedBy` and `asOf` read from the bytes, the decoded event checked again).
+    /// void makes it start again. Lines the window leaves out are skipped: by `recordedBy`
+    /// read from the bytes, by `asOf` once decoded (the runs come from a timeline that has
+    /// judged every line's day already).
     ///
     /// `after` is called with each seq once it has been handled (folded or skipped), on
     /// this thread: a caller can save the fold there.
@@ -192,7 +193,12 @@ public enum Replay {
         var fold = consume checkpoint
         var window = window
         window.knownAt = nil  // the runs are chosen already
-        _ = try pipelined(source, window: window, runs: runs) { recorded in
+        // The runs hold no line the timeline knows to be about a day after `asOf`, so the
+        // reading side does not look for each line's day again (a twentieth of a tail fold);
+        // a line whose day it could not tell is decoded and judged here.
+        var reading = window
+        reading.asOf = nil
+        _ = try pipelined(source, window: reading, runs: runs) { recorded in
             if voided[recorded.seq] == nil, window.admits(recorded.event.businessDate) {
                 fold.apply(recorded, traits: nil)
             }

@@ -71,4 +71,50 @@ struct TimelineAdmissionTests {
         }
         #expect(sure > 0 && unsure > 0, "seed \(seed): \(sure) sure, \(unsure) unsure")
     }
+
+    @Test(
+        "a window's highest admitted words say what judging each word says, at every edge; the block scan finds the first line not admitted wherever it lies"
+    )
+    func highestWords() {
+        let day = 20_500  // 2026-02-15
+        let seconds = Int64(day) * 86400
+        var windows: [ReplayWindow] = []
+        for asOf in [nil, -3, -1, 0, day, 65_533, 65_534, 70_000] as [Int?] {
+            for cutoff in [nil, -86400 * 2, seconds + 3600, seconds + 86399, Int64(65_534) * 86400 + 86399] as [Int64?]
+            {
+                windows.append(
+                    ReplayWindow(
+                        asOf: asOf.map { BusinessDate(dayNumber: $0) },
+                        recordedBy: cutoff.map { Timestamp(secondsSinceEpoch: $0) }))
+            }
+        }
+        var words: [UInt16] = [0, 1, 2, 3, 0xFFFD, 0xFFFE, 0xFFFF]
+        for d in [day, 65_533, 65_534] { words += (d - 1...d + 2).map { UInt16(clamping: $0) } }
+        for window in windows {
+            let judge = Timeline.Judge(window)
+            for business in words {
+                for recorded in words {
+                    let entry = UInt32(business) | UInt32(recorded) << 16
+                    #expect(
+                        judge.admitsForSure(entry)
+                            == (judge.admission(business: business, recorded: recorded) == .admitted),
+                        "\(window): business \(business), recorded \(recorded)")
+                }
+            }
+        }
+        // One line not admitted among 70, at every place in and across the blocks, scanned
+        // from every start before it.
+        let window = ReplayWindow(asOf: BusinessDate(dayNumber: day))
+        let admitted = UInt32(day + 1) | UInt32(day + 5) << 16, later = UInt32(day + 2)
+        for bad in 1...70 {
+            let timeline = Timeline(entries: (1...70).map { $0 == bad ? later : admitted })
+            for from in 1...bad {
+                #expect(timeline.firstNotAdmitted(from: from, through: 70, window) == bad, "bad \(bad), from \(from)")
+            }
+            #expect(timeline.firstNotAdmitted(from: 1, through: bad - 1, window) == bad)
+        }
+        #expect(
+            Timeline(entries: Array(repeating: admitted, count: 70)).firstNotAdmitted(from: 3, through: 70, window)
+                == 71)
+    }
 }
