@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Mentoring", dependencies: ["EventLog"], swiftSettings: strictness),
         .target(
             name: "Projections",
-            dependencies: ["Mentoring", "EventLog"],
+            dependencies: ["Mentoring", "EventLog", "EventLogSHAExtensions"],
             path: "Projections",
             swiftSettings: strictness
         ),

@@ -103,6 +103,11 @@ struct PeopleRows: Sendable {
     /// a load can take the lookup's slots as the index.
     static func hash(_ id: ParticipantID) -> Int { Int(truncatingIfNeeded: StableHash.fnv1a(id.rawValue)) }
 
+    /// Asks the CPU for what finding the row of an id of this `hash` will read
+    /// (`RowIndex.prefetch`).
+    @inline(__always)
+    func prefetch(hash: Int, stage: PrefetchStage) { index.prefetch(hash: hash, stage: stage, in: rows) }
+
     /// The row number of a participant.
     func row(of id: ParticipantID) -> Int32? {
         index.find(hash: Self.hash(id)) { rows[$0].id == id }

@@ -199,6 +199,31 @@ public struct ProgrammeReadModel: EventFold, Sendable {
     /// clock is behind it, and a report without `--as-of` must not count those events.
     public var latestBusinessDate: BusinessDate?
 
+    /// The tandem or person the commonest events look up (`prefetch`): on the 10M store a
+    /// quarter of the fold's time went to those lookups' cache misses.
+    public static func prefetchHint(for recorded: RecordedEvent) -> PrefetchHint {
+        switch recorded.event {
+        case .sessionHeld(let e): PrefetchHint(table: Self.tandemTable, hash: TandemRows.hash(e.tandem))
+        case .checkInRecorded(let e): PrefetchHint(table: Self.tandemTable, hash: TandemRows.hash(e.tandem))
+        case .goalSet(let e): PrefetchHint(table: Self.tandemTable, hash: TandemRows.hash(e.tandem))
+        case .goalReached(let e): PrefetchHint(table: Self.tandemTable, hash: TandemRows.hash(e.tandem))
+        case .tandemMatched(let e): PrefetchHint(table: Self.peopleTable, hash: PeopleRows.hash(e.mentor))
+        case .participantWithdrew(let e): PrefetchHint(table: Self.peopleTable, hash: PeopleRows.hash(e.participant))
+        default: .none
+        }
+    }
+
+    static let tandemTable: UInt8 = 1
+    static let peopleTable: UInt8 = 2
+
+    public mutating func prefetch(_ hint: PrefetchHint, stage: PrefetchStage) {
+        switch hint.table {
+        case Self.tandemTable: tandemRows.prefetch(hash: hint.hash, stage: stage)
+        case Self.peopleTable: peopleRows.prefetch(hash: hint.hash, stage: stage)
+        default: break
+        }
+    }
+
     public mutating func apply(_ recorded: RecordedEvent, traits: Traits?) {
         if let date = recorded.event.businessDate, latestBusinessDate.map({ date > $0 }) ?? true {
             latestBusinessDate = date

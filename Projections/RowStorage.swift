@@ -1,3 +1,4 @@
+import EventLogSHAExtensions
 import Mentoring
 
 /// Rows in fixed-size chunks, numbered by `Int32` as the read model's tables number them
@@ -60,6 +61,33 @@ struct RowIndex: Sendable, Equatable {
         assert(slots.count.nonzeroBitCount == 1 && used * 4 <= slots.count * 3, "a table of the wrong shape")
         self.slots = slots
         self.used = used
+    }
+
+    /// Asks the CPU for the slot a lookup of `hash` reads first (`find`'s first cache miss).
+    @inline(__always)
+    func prefetchSlot(hash: Int) {
+        guard !slots.isEmpty else { return }
+        slots.withUnsafeBufferPointer { tandem_prefetch($0.baseAddress! + (hash & (slots.count - 1))) }
+    }
+
+    /// The row in the slot a lookup of `hash` reads first (−1: empty): the row `find`
+    /// most likely compares, whose fetch is its second miss.
+    @inline(__always)
+    func firstRow(hash: Int) -> Int32 {
+        guard !slots.isEmpty else { return -1 }
+        return slots[hash & (slots.count - 1)]
+    }
+
+    /// Asks the CPU for what a lookup of `hash` will read: at `.slot`, the slot it reads
+    /// first; at `.row`, the row that slot names in `rows` (the slot is at hand by then).
+    @inline(__always)
+    func prefetch<Row>(hash: Int, stage: PrefetchStage, in rows: ChunkedRows<Row>) {
+        switch stage {
+        case .slot: prefetchSlot(hash: hash)
+        case .row:
+            let row = firstRow(hash: hash)
+            if row >= 0 { rows.withAddress(of: Int(row)) { tandem_prefetch($0) } }
+        }
     }
 
     /// The row among those hashing to `hash` for which `matches` holds.

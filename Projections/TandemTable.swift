@@ -122,6 +122,11 @@ struct TandemRows: Sendable {
     /// a load can take the lookup's slots as the index.
     static func hash(_ id: TandemID) -> Int { Int(truncatingIfNeeded: StableHash.fnv1a(id.rawValue)) }
 
+    /// Asks the CPU for what finding the row of an id of this `hash` will read
+    /// (`RowIndex.prefetch`).
+    @inline(__always)
+    func prefetch(hash: Int, stage: PrefetchStage) { index.prefetch(hash: hash, stage: stage, in: rows) }
+
     /// The row number of a tandem.
     func row(of id: TandemID) -> Int32? {
         index.find(hash: Self.hash(id)) { rows[$0].id == id }

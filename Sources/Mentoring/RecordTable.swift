@@ -68,6 +68,15 @@ public struct ChunkedStore<Element>: RandomAccessCollection {
 extension ChunkedStore: Sendable where Element: Sendable {}
 
 extension ChunkedStore {
+    /// Calls `body` with the address of element `position` (for a prefetch hint: it is not
+    /// read through, and is good only during the call).
+    @inlinable
+    public func withAddress(of position: Int, _ body: (UnsafeRawPointer) -> Void) {
+        chunks[position >> Self.shift].withUnsafeBufferPointer {
+            body(UnsafeRawPointer($0.baseAddress! + (position & Self.mask)))
+        }
+    }
+
     /// Appends every element of `other`, in order. When this store's chunks are all full,
     /// `other`'s chunks are taken as they are (shared, nothing copied): two halves of a
     /// table filled on two cores become one.

@@ -98,6 +98,9 @@ struct DecodedLine: Sendable {
 /// copied for the folding thread to decode.
 struct LineBatch: Sendable {
     var lines: [DecodedLine] = []
+    /// Per line, what the fold will look up (`EventFold.prefetchHint`), for the lines
+    /// decoded by the reading thread; empty when the fold wants no hints.
+    var hints: [PrefetchHint] = []
     /// The bytes of the lines left undecoded, back to back.
     var undecoded: [UInt8] = []
 }
@@ -134,6 +137,12 @@ struct UncheckedSource: @unchecked Sendable {
     let source: any LineSource
 }
 
+/// A fold's `prefetchHint(for:)`, called on the reading thread: a static function of the
+/// fold's type, which reads nothing but the event it is given.
+struct HintFunction: @unchecked Sendable {
+    let call: (RecordedEvent) -> PrefetchHint
+}
+
 /// The reading side of `Replay.pipelined`: puts lines into batches, decoding them or
 /// copying their bytes for the folding thread, and sends each full batch.
 private struct BatchFiller {
@@ -141,6 +150,7 @@ private struct BatchFiller {
     let window: ReplayWindow
     let sharing: DecodeSharing
     let batchSize: Int
+    let hint: ((RecordedEvent) -> PrefetchHint)?
     var decoder = EventDecoder()
     var batch = LineBatch()
     var batches = 0
@@ -151,12 +161,17 @@ private struct BatchFiller {
     var lastHex: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
     var lastHexCount = 0
 
-    init(channel: BatchChannel<LineBatch>, window: ReplayWindow, sharing: DecodeSharing, batchSize: Int) {
+    init(
+        channel: BatchChannel<LineBatch>, window: ReplayWindow, sharing: DecodeSharing, batchSize: Int,
+        hint: ((RecordedEvent) -> PrefetchHint)?
+    ) {
         self.channel = channel
         self.window = window
         self.sharing = sharing
         self.batchSize = batchSize
+        self.hint = hint
         batch.lines.reserveCapacity(batchSize)
+        if hint != nil { batch.hints.reserveCapacity(batchSize) }
         handingOver = sharing.leavesUndecoded(batch: 0, waiting: 0)
     }
 
@@ -167,13 +182,17 @@ private struct BatchFiller {
         // its cost (the fold would skip it anyway).
         if let asOf = window.asOf, Replay.datedAfter(line, asOf) {
             batch.lines.append(DecodedLine(recorded: nil, seq: line.seq, hashHex: nil))
+            if hint != nil { batch.hints.append(.none) }
         } else if handingOver {
             let start = batch.undecoded.count
             batch.undecoded.append(contentsOf: line.bytes)
             batch.lines.append(
                 DecodedLine(recorded: nil, seq: line.seq, hashHex: nil, undecoded: start..<batch.undecoded.count))
+            if hint != nil { batch.hints.append(.none) }
         } else {
-            batch.lines.append(DecodedLine(recorded: try decoder.decode(line), seq: line.seq, hashHex: nil))
+            let recorded = try decoder.decode(line)
+            if let hint { batch.hints.append(hint(recorded)) }
+            batch.lines.append(DecodedLine(recorded: recorded, seq: line.seq, hashHex: nil))
         }
         let hex = line.hashHex
         lastHexCount = min(hex.count, MemoryLayout.size(ofValue: lastHex))
@@ -190,6 +209,7 @@ private struct BatchFiller {
         batch.lines[batch.lines.count - 1].hashHex = withUnsafeBytes(of: lastHex) { Array($0[..<lastHexCount]) }
         let sent = channel.send([batch])
         batch.lines.removeAll(keepingCapacity: true)
+        batch.hints.removeAll(keepingCapacity: true)
         batch.undecoded = []
         batches += 1
         handingOver = sharing.leavesUndecoded(batch: batches, waiting: channel.waiting)
@@ -212,18 +232,21 @@ extension Replay {
     static func pipelined(
         _ source: any LineSource, window: ReplayWindow, runs: [ClosedRange<Int>]? = nil,
         observe: LineObserver? = nil, sharing: DecodeSharing = .adaptive, batchSize: Int = 2048,
-        beforeFolding: () throws -> Void = {}, _ body: (RecordedEvent) throws -> Void
+        beforeFolding: () throws -> Void = {}, hints: ((RecordedEvent) -> PrefetchHint)? = nil,
+        prefetch: (PrefetchHint, PrefetchStage) -> Void = { _, _ in }, _ body: (RecordedEvent) throws -> Void
     ) throws -> LogHead {
         // Up to 16 batches (about 33,000 events, some 10 MB) may wait: the reader gets a
         // head start while the vault loads, and memory stays small (a deeper queue filled
         // up during a long vault load and cost 40 MB for no gain).
         let channel = BatchChannel<LineBatch>(capacity: 16)
         let box = UncheckedSource(source: source)
+        let hint = hints.map(HintFunction.init)
         DispatchQueue.global().async {
             // One value holds the reading side's state: captured piecemeal by the closures
             // here, each variable was checked for exclusive access at run time on every
             // line (a tenth of the reading thread on the 1M store).
-            var filler = BatchFiller(channel: channel, window: window, sharing: sharing, batchSize: batchSize)
+            var filler = BatchFiller(
+                channel: channel, window: window, sharing: sharing, batchSize: batchSize, hint: hint?.call)
             do {
                 func lines(_ body: (LogLine) throws -> Void) throws {
                     if let runs {
@@ -252,7 +275,13 @@ extension Replay {
             try beforeFolding()
             while let batches = try channel.receive() {
                 for batch in batches {
-                    for item in batch.lines {
+                    let hinted = batch.hints
+                    for (i, item) in batch.lines.enumerated() {
+                        // A few events ahead, the fold asks for what they will look up:
+                        // first the index slot, then the row it names.
+                        let far = i + PrefetchStage.distance, near = i + PrefetchStage.distance / 2
+                        if far < hinted.count, hinted[far].table != 0 { prefetch(hinted[far], .slot) }
+                        if near < hinted.count, hinted[near].table != 0 { prefetch(hinted[near], .row) }
                         if let recorded = item.recorded {
                             try body(recorded)
                         } else if let range = item.undecoded {

@@ -34,9 +34,51 @@ public protocol EventFold {
     /// Folds in one event that the window admits and no void has removed. `traits` are the
     /// signed-up participant's, from the vault (nil for other events, or once erased).
     mutating func apply(_ recorded: RecordedEvent, traits: Traits?)
+
+    /// What applying `recorded` will look up, worked out on the reading thread (which
+    /// table, and the key's hash); by default nothing.
+    static func prefetchHint(for recorded: RecordedEvent) -> PrefetchHint
+
+    /// Asks the CPU for what applying an event with this hint will read, a few events
+    /// before it is applied (`stage` `.slot` further ahead, then `.row`). It changes
+    /// nothing; by default it does nothing. Mutating only so that a call on a fold held by
+    /// a closure works on the fold in place: a non-mutating call copied the whole read
+    /// model (every table retained and released) for each hint.
+    mutating func prefetch(_ hint: PrefetchHint, stage: PrefetchStage)
+}
+
+/// What a fold will look up for an event (`EventFold.prefetchHint(for:)`): a table of the
+/// fold's own numbering, and the key's hash in it.
+public struct PrefetchHint: Sendable {
+    /// The fold's table (0: none).
+    public var table: UInt8
+    public var hash: Int
+
+    public init(table: UInt8, hash: Int) {
+        self.table = table
+        self.hash = hash
+    }
+
+    /// Nothing to look up.
+    public static let none = PrefetchHint(table: 0, hash: 0)
+}
+
+/// How far ahead a fold is told of an event (`EventFold.prefetch`): far enough for the
+/// first memory read of its lookup to arrive, then for the one that depends on it.
+public enum PrefetchStage: Sendable {
+    /// `distance` events ahead: what the hash alone finds (an index slot).
+    case slot
+    /// Half as far: what the slot, at hand by now, points to (a row).
+    case row
+
+    /// How many events ahead `.slot` comes.
+    public static let distance = 16
 }
 
 extension EventFold {
+    public static func prefetchHint(for recorded: RecordedEvent) -> PrefetchHint { .none }
+    public mutating func prefetch(_ hint: PrefetchHint, stage: PrefetchStage) {}
+
     /// Folds in one event, with the signed-up participant's whole profile (tests, the demo).
     public mutating func apply(_ recorded: RecordedEvent, profile: Profile?) {
         apply(recorded, traits: profile.map(Traits.init))
@@ -92,7 +134,7 @@ public enum Replay {
                 source, window: window, observe: observe,
                 beforeFolding: {
                     if profiles == nil { profiles = try loadingProfiles() }
-                }
+                }, hints: Fold.prefetchHint(for:), prefetch: { fold.prefetch($0, stage: $1) }
             ) { recorded in
                 if collecting {
                     // Only voids matter now.
@@ -198,7 +240,10 @@ public enum Replay {
         // a line whose day it could not tell is decoded and judged here.
         var reading = window
         reading.asOf = nil
-        _ = try pipelined(source, window: reading, runs: runs) { recorded in
+        _ = try pipelined(
+            source, window: reading, runs: runs, hints: Fold.prefetchHint(for:),
+            prefetch: { fold.prefetch($0, stage: $1) }
+        ) { recorded in
             if voided[recorded.seq] == nil, window.admits(recorded.event.businessDate) {
                 fold.apply(recorded, traits: nil)
             }

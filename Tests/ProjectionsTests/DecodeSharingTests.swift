@@ -52,6 +52,48 @@ struct DecodeSharingTests {
         }
     }
 
+    @Test(
+        "each event the reading thread decodes is hinted to the fold sixteen events ahead (its slot), then eight (its row), within its batch; events the fold decodes are not"
+    )
+    func prefetchHintsAhead() throws {
+        var history = HistoryGenerator(seed: 9150)
+        history.run(steps: 220)
+        let head = try history.log.readHead().seq
+        #expect(head > 100, "several batches of 40")
+        func calls(_ sharing: DecodeSharing, _ window: ReplayWindow) throws -> [String] {
+            var calls: [String] = []
+            _ = try Replay.pipelined(
+                history.log, window: window, sharing: sharing, batchSize: 40,
+                hints: { PrefetchHint(table: 1, hash: $0.seq) },
+                prefetch: { hint, stage in calls.append("\(stage) \(hint.hash)") }
+            ) { calls.append("apply \($0.seq)") }
+            return calls
+        }
+        // An as-of window leaves out (undecoded, unhinted) the lines about later days.
+        var lines: [(seq: Int, day: Int?)] = []
+        try history.log.forEachLine(from: 1, after: nil) { lines.append(($0.seq, Replay.businessDay(of: $0))) }
+        let days = lines.compactMap(\.day).sorted()
+        let asOf = BusinessDate(dayNumber: days[days.count / 2])
+        for window in [ReplayWindow.everything, ReplayWindow(asOf: asOf)] {
+            let decoded = lines.map { line in line.day.map { $0 <= asOf.dayNumber } ?? true || window.asOf == nil }
+            // Batches of 40 lines, seq 1 on, every one kept decoded by the reading thread.
+            var expected: [String] = []
+            for first in stride(from: 0, to: lines.count, by: 40) {
+                let batch = Array(first..<min(first + 40, lines.count))
+                for (i, n) in batch.enumerated() {
+                    if i + 16 < batch.count, decoded[batch[i + 16]] {
+                        expected.append("slot \(lines[batch[i + 16]].seq)")
+                    }
+                    if i + 8 < batch.count, decoded[batch[i + 8]] { expected.append("row \(lines[batch[i + 8]].seq)") }
+                    if decoded[n] { expected.append("apply \(lines[n].seq)") }
+                }
+            }
+            #expect(expected.contains { $0.hasPrefix("slot") } && decoded.contains(false) == (window.asOf != nil))
+            #expect(try calls(.never, window) == expected, "\(window)")
+        }
+        #expect(try calls(.always, .everything) == (1...head).map { "apply \($0)" })
+    }
+
     @Test("a line that cannot be decoded fails the replay on either thread, and nothing after it is folded")
     func undecodableLine() throws {
         var history = HistoryGenerator(seed: 9200)

@@ -166,6 +166,43 @@ struct RowTableTests {
         #expect(model.tandems.values.reduce(0) { $0 + $1.sessions } == (0..<20_000).reduce(0) { $0 + $1 % 3 })
     }
 
+    @Test("a fold's prefetch hint names the table and the slot where applying the event finds its row")
+    func prefetchHints() {
+        let model = Self.largeModel()
+        let day = BusinessDate("2027-03-01")!
+        var first = 0
+        for i in 0..<20_000 {
+            let tandem = TandemID("t\(i)")!, mentor = ParticipantID("m\(i)")!
+            let row = model.tandemRows.row(of: tandem)!
+            for event in [
+                ProgrammeEvent.sessionHeld(SessionHeld(tandem: tandem, on: day, minutes: 30, mode: .online)),
+                .goalReached(GoalReached(tandem: tandem, goal: GoalID("g")!, on: day)),
+                .checkInRecorded(CheckInRecorded(tandem: tandem, participant: mentor, rating: 3, on: day)),
+            ] {
+                let hint = ProgrammeReadModel.prefetchHint(
+                    for: RecordedEvent(seq: 1, at: Timestamp(secondsSinceEpoch: 0), actor: "a", event: event))
+                #expect(hint.table == ProgrammeReadModel.tandemTable && hint.hash == TandemRows.hash(tandem))
+                if model.tandemRows.index.firstRow(hash: hint.hash) == row { first += 1 }
+            }
+            let withdrew = ProgrammeReadModel.prefetchHint(
+                for: RecordedEvent(
+                    seq: 1, at: Timestamp(secondsSinceEpoch: 0), actor: "a",
+                    event: .participantWithdrew(ParticipantWithdrew(participant: mentor, on: day, reason: .time))))
+            #expect(withdrew.table == ProgrammeReadModel.peopleTable && withdrew.hash == PeopleRows.hash(mentor))
+        }
+        // Most rows sit in the first slot their hash names (the others a probe or more on: the
+        // index is up to three quarters full).
+        #expect(first > 3 * 20_000 / 2, "\(first) of \(3 * 20_000) in the first slot")
+        let launched = ProgrammeReadModel.prefetchHint(
+            for: RecordedEvent(
+                seq: 1, at: Timestamp(secondsSinceEpoch: 0), actor: "a",
+                event: .programmeLaunched(
+                    ProgrammeLaunched(
+                        programme: ProgrammeID("p")!, name: "P", starts: day, ends: day, cadenceDays: 30,
+                        minGroupSize: 5))))
+        #expect(launched.table == 0)
+    }
+
     /// The large model and its snapshot, written in `directory`.
     static func largeSnapshot(in directory: TemporaryDirectory) throws -> (ProgrammeReadModel, SnapshotFile) {
         let model = Self.largeModel()
