@@ -302,8 +302,9 @@ public enum ProjectionSnapshot {
             let people = try count(&r)
             // The lookup's tables are the indexes placing every row would build; without
             // them (none written, or damaged) the rows are placed once they are all filed.
-            // They are read on a third thread while the people are: reading the people is
-            // the slower side, and the thread that files them waits for it half the time.
+            // They are read on a thread of their own while the people are (started first:
+            // the system's pool runs two such tasks at once on two cores, and the parts
+            // below that start later get threads of their own).
             let lookup = Prefetched { try? Self.indexes(file, header: header) }
             if people >= parallelFrom, let parts = Self.loadParts(file, header: header, people: people) {
                 // Each part is read from where the lookup says it begins, on a thread of its
