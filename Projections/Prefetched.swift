@@ -20,15 +20,16 @@ final class Prefetched<Value: Sendable>: @unchecked Sendable {
         }
     }
 
-    /// Starts making the value on a thread of its own, `ownThread` true, so that it is not
-    /// queued behind others in the pool: the scheduler shares the cores among all of them.
-    /// (If no thread can be had, the pool makes it.)
-    convenience init(ownThread: Bool, _ make: @escaping @Sendable () -> Value) {
-        guard ownThread else {
-            self.init(make)
-            return
-        }
-        self.init(deferred: ())
+    /// Starts making the value on a thread of its own, so that it is not queued behind
+    /// others in the pool: the scheduler shares the cores among all of them. (If no thread
+    /// can be had, the pool makes it.)
+    static func onThreadOfItsOwn(_ make: @escaping @Sendable () -> Value) -> Prefetched {
+        let prefetched = Prefetched(deferred: ())
+        prefetched.start(make)
+        return prefetched
+    }
+
+    private func start(_ make: @escaping @Sendable () -> Value) {
         let job: @Sendable () -> Void = {
             self.value = make()
             self.made.signal()
@@ -49,7 +50,7 @@ final class Prefetched<Value: Sendable>: @unchecked Sendable {
         }
     }
 
-    /// Nothing started yet (`init(ownThread:_:)` starts it).
+    /// Nothing started yet (`onThreadOfItsOwn(_:)` starts it).
     private init(deferred: Void) {}
 
     /// The value, once made (waiting for it if need be; any number of times).

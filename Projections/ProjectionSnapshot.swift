@@ -323,7 +323,7 @@ public enum ProjectionSnapshot {
                     }
                 }
                 let goalsLater = parts.goals.map { goals in
-                    Prefetched(ownThread: true) {
+                    Prefetched.onThreadOfItsOwn {
                         Result { () throws(SnapshotError) in
                             try Self.goalsAndCheckIns(
                                 file, header: header, goals: goals, tandems: tandems,
@@ -333,7 +333,7 @@ public enum ProjectionSnapshot {
                     }
                 }
                 let secondLater = parts.secondPeople.map { second in
-                    Prefetched(ownThread: true) {
+                    Prefetched.onThreadOfItsOwn {
                         Result { () throws(SnapshotError) -> (PeopleRows, activeTandems: Int32) in
                             let buffer = try file.streamedSectionBuffer(
                                 "model", of: header, from: second.start, releaseStep: releaseStep,
