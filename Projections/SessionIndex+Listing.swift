@@ -349,46 +349,67 @@ extension SessionIndex {
             }
         }
 
-        /// As `forEachTandemsSessions(_:)`, with each tandem's row in `rows` (a tandem that has
-        /// none is passed over): a narrowed listing knows them already, which saves a lookup
-        /// by id for each of half a million tandems.
+        /// As `forEachTandemsSessions(_:)` for sums: each session's figures (no topics), with
+        /// its tandem's row in `rows` (a tandem that has none is passed over): a narrowed
+        /// listing knows them already, which saves a lookup by id for each of half a million
+        /// tandems.
         /// - Throws: as `forEach`.
-        func forEachTandemsSessions(rowsIn rows: TandemRows, _ body: (Int32, Entry) throws -> Void) throws {
-            try forEachTandemsSessions(rowsIn: rows, part: 0, of: 1, body)
+        func forEachTandemsSessionFigures(
+            rowsIn rows: TandemRows, _ body: (Int32, SessionFigures) throws -> Void
+        )
+            throws
+        {
+            try forEachTandemsSessionFigures(rowsIn: rows, part: 0, of: 1, body)
         }
 
-        /// As `forEachTandemsSessions(rowsIn:_:)`, over the `part`-th of `parts` runs of the
-        /// index's tandems (the sessions a window restores in the last): the parts together
-        /// pass every session once, each tandem's in one part, so that they can be summed
-        /// on as many threads.
+        /// As `forEachTandemsSessionFigures(rowsIn:_:)`, over the `part`-th of `parts` runs of
+        /// the index's tandems (the sessions a window restores in the last): the parts
+        /// together pass every session once, each tandem's in one part, so that they can be
+        /// summed on as many threads.
         /// - Throws: as `forEach`.
-        func forEachTandemsSessions(
-            rowsIn rows: TandemRows, part: Int, of parts: Int, withTopics: Bool = true,
-            _ body: (Int32, Entry) throws -> Void
+        func forEachTandemsSessionFigures(
+            rowsIn rows: TandemRows, part: Int, of parts: Int, _ body: (Int32, SessionFigures) throws -> Void
         ) throws {
             precondition(parts >= 1 && (0..<parts).contains(part), "part \(part) of \(parts)")
             try storage.withSection { section in
                 let positions = (order.count * part / parts)..<(order.count * (part + 1) / parts)
                 // The part's records lie one after another: their pages go back behind it.
                 var behind = try ReleaseBehind(storage, section, from: positions.first.map(order.record))
+                // Taken out of the narrowing once: the loop does not touch the shared object.
+                let admission = narrowing?.admission, narrowedRows = narrowing?.rows
+                let restores = narrowing.map { !$0.restored.isEmpty } ?? false
                 // The id is read only where it is needed: to find the row, or the sessions a
                 // window restores.
-                let needsIDs = narrowing.map { !$0.restored.isEmpty } ?? true
+                let needsIDs = narrowing == nil || restores
                 for position in positions {
                     try behind.reached(order.record(position))
                     let tandem = needsIDs ? try order.tandem(position, in: section) : nil
-                    guard let row = narrowing.map({ $0.rows[position] }) ?? rows.row(of: tandem!), row >= 0 else {
+                    guard let row = narrowedRows?[position] ?? rows.row(of: tandem!), row >= 0 else { continue }
+                    if restores, let tandem, narrowing!.restored[tandem] != nil {
+                        // Sessions a window restores go in among the record's: `sessions` merges them.
+                        try sessions(of: tandem, at: position, in: section, programme: nil, withTopics: false) {
+                            try body(row, SessionFigures($0))
+                        }
                         continue
                     }
-                    try sessions(of: tandem, at: position, in: section, programme: nil, withTopics: withTopics) {
-                        try body(row, $0)
+                    // Every record's checksum was checked when the listing was made (`init`).
+                    let (_, payload) = try KeyedSection.recordCheckedBefore(order.record(position), in: section)
+                    var reader = try SessionIndex.FigureReader(payload, tables)
+                    if let admission {
+                        while let session = try reader.next() {
+                            if admission.admits(seq: session.seq, on: session.on) { try body(row, session) }
+                        }
+                    } else {
+                        while let session = try reader.next() { try body(row, session) }
                     }
                 }
                 if let last = positions.last { try behind.finished(at: order.record(last)) }
                 guard part == parts - 1 else { return }
                 for tandem in narrowing?.returningTandems ?? [] {
                     guard let row = rows.row(of: tandem) else { continue }
-                    try sessions(of: tandem, at: nil, in: section, programme: nil) { try body(row, $0) }
+                    try sessions(of: tandem, at: nil, in: section, programme: nil, withTopics: false) {
+                        try body(row, SessionFigures($0))
+                    }
                 }
             }
         }
@@ -547,16 +568,12 @@ extension SessionIndex {
         /// What a window of history leaves of a whole log's listing.
         /// A class, so that a pass reads it through one reference: a struct of arrays and
         /// tables was copied, every field retained and released, for each tandem (an eighth
-        /// of an analyst's `activity --as-of` sums on the 10M store).
+        /// of an analyst's `activity --as-of` sums on the 10M store). A pass on several
+        /// threads takes what it needs out of it first (`admission`, `rows`): a reference
+        /// retained per tandem from both cores made them fight over its cache line.
         final class Narrowing: Sendable {
-            let window: ReplayWindow
-            /// The window's bounds, worked out once.
-            let judge: Timeline.Judge
-            /// The last seq the window sees.
-            let last: Int
-            /// The log's timeline, for a window that cuts off by recording time (nil without:
-            /// the index has each session's business day).
-            let timeline: Timeline?
+            /// Which of the listing's sessions the window admits.
+            let admission: Admission
             /// Per tandem of `order`: its row in the window's model, or −1 if the model has
             /// no such tandem (or, with `only`, it is not one of them): its sessions are left out.
             let rows: [Int32]
@@ -565,32 +582,49 @@ extension SessionIndex {
             /// The tandems of `restored` without a record in the index, in order.
             let returningTandems: [TandemID]
             /// The sessions the timeline was unsure of that the window admits.
-            let admittedUnsure: Set<Int>
+            var admittedUnsure: Set<Int> { admission.admittedUnsure }
 
             init(
                 window: ReplayWindow, judge: Timeline.Judge, last: Int, timeline: Timeline?, rows: [Int32],
                 restored: [TandemID: (programme: ProgrammeID, sessions: [Entry])], returningTandems: [TandemID],
                 admittedUnsure: Set<Int>
             ) {
-                self.window = window
-                self.judge = judge
-                self.last = last
-                self.timeline = timeline
+                admission = Admission(
+                    asOf: window.asOf, judge: judge, last: last, timeline: timeline, admittedUnsure: admittedUnsure)
                 self.rows = rows
                 self.restored = restored
                 self.returningTandems = returningTandems
-                self.admittedUnsure = admittedUnsure
             }
 
             /// Whether the window admits a session of the whole log's listing.
             @inline(__always)
-            func admits(_ entry: Entry) -> Bool {
-                guard entry.seq <= last else { return false }
-                guard let timeline else { return window.asOf.map { entry.on <= $0 } ?? true }
-                switch timeline.admission(entry.seq, judge) {
-                case .admitted: return true
-                case .leftOut: return false
-                case .unsure: return admittedUnsure.contains(entry.seq)
+            func admits(_ entry: Entry) -> Bool { admission.admits(seq: entry.seq, on: entry.on) }
+
+            /// The window's judgment of a session of the whole log's listing, as a value a
+            /// thread keeps to itself.
+            struct Admission: Sendable {
+                /// The window's as-of date.
+                let asOf: BusinessDate?
+                /// The window's bounds, worked out once.
+                let judge: Timeline.Judge
+                /// The last seq the window sees.
+                let last: Int
+                /// The log's timeline, for a window that cuts off by recording time (nil
+                /// without: the index has each session's business day).
+                let timeline: Timeline?
+                /// The sessions the timeline was unsure of that the window admits.
+                let admittedUnsure: Set<Int>
+
+                /// Whether the window admits the session at `seq` on `on`.
+                @inline(__always)
+                func admits(seq: Int, on: BusinessDate) -> Bool {
+                    guard seq <= last else { return false }
+                    guard let timeline else { return asOf.map { on <= $0 } ?? true }
+                    switch timeline.admission(seq, judge) {
+                    case .admitted: return true
+                    case .leftOut: return false
+                    case .unsure: return admittedUnsure.contains(seq)
+                    }
                 }
             }
         }

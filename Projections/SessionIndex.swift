@@ -245,6 +245,69 @@ public enum SessionIndex {
             topics: topics, hasNotes: flags & 2 != 0)
     }
 
+    /// What sums over periods need of a session: no topics, no notes.
+    struct SessionFigures: Sendable, Equatable {
+        var seq: Int
+        var on: BusinessDate
+        var minutes: Int
+        var online: Bool
+
+        init(seq: Int, on: BusinessDate, minutes: Int, online: Bool) {
+            (self.seq, self.on, self.minutes, self.online) = (seq, on, minutes, online)
+        }
+
+        init(_ entry: Entry) {
+            self.init(seq: entry.seq, on: entry.on, minutes: entry.minutes, online: entry.mode == .online)
+        }
+    }
+
+    /// A record's sessions as sums need them, one `next()` at a time: `decode` without an
+    /// `Entry` (and its topic list) made for each, checked the same way. A reader, not a
+    /// closure per session: six million sessions summed by an analyst's `activity` on the
+    /// 10M store spent a third of their time retaining and releasing what each entry held,
+    /// and a closure that captured the listing's narrowing retained it per session, from
+    /// both cores at once.
+    struct FigureReader {
+        private var r: SnapshotReader
+        private var remaining: Int
+        private var seq = 0
+        private var day = 0
+        private let topics: Int
+
+        /// - Throws: `SnapshotError.malformed` for a damaged record.
+        init(_ record: UnsafeRawBufferPointer, _ tables: Tables) throws(SnapshotError) {
+            r = SnapshotReader(record)
+            guard try r.readCount() < tables.programmes.count else {
+                throw .malformed("a programme number outside the table")
+            }
+            topics = tables.topics.count
+            remaining = try r.readCount()
+        }
+
+        /// The next session, or nil after the last.
+        /// - Throws: `SnapshotError.malformed` for a damaged record.
+        @inline(__always)
+        mutating func next() throws(SnapshotError) -> SessionFigures? {
+            guard remaining > 0 else {
+                guard r.isAtEnd else { throw .malformed("a session record longer than its sessions") }
+                return nil
+            }
+            remaining -= 1
+            let next = seq + Int(try r.readUInt64())
+            day += try r.readInt()
+            let minutes = try r.readInt()
+            let flags = try r.readUInt64()
+            for _ in 0..<(try r.readCount()) where try r.readUInt64() >= topics {
+                throw .malformed("a topic number outside the table")
+            }
+            guard next > seq, flags < 4, (Int(Int32.min)...Int(Int32.max)).contains(day) else {
+                throw .malformed("a session entry that is out of order or unknown")
+            }
+            seq = next
+            return SessionFigures(seq: seq, on: BusinessDate(dayNumber: day), minutes: minutes, online: flags & 1 == 1)
+        }
+    }
+
     /// A record's programme, and its sessions one by one unless `only` names another
     /// programme.
     /// - Throws: `SnapshotError.malformed` for a damaged record.

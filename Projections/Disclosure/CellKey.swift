@@ -66,14 +66,45 @@ public final class RecordKeys: Sendable {
         withName(kind, id) { CellKey(secret.mac($0).words.0) }
     }
 
-    /// Two contributors' keys, their HMACs computed side by side (`HMAC.PreparedKey.mac(_:_:)`):
-    /// an analyst's report over a million people takes several million keys.
-    func keys(_ kind: Kind, _ a: String, _ b: String) -> (CellKey, CellKey) {
-        withName(kind, a) { nameA in
-            withName(kind, b) { nameB in
-                let (x, y) = secret.mac(nameA, nameB)
-                return (CellKey(x.words.0), CellKey(y.words.0))
+    /// The keys of the ids at `range` of `ids`, each written to `out` at its position: two
+    /// HMACs side by side, each name built in one of two buffers made once for the range.
+    /// - Complexity: O(total length of the ids in `range`).
+    func fill<IDs: ContributorIDs>(
+        _ kind: Kind, _ ids: IDs, _ range: Range<Int>, into out: UnsafeMutableBufferPointer<CellKey>
+    ) {
+        let prefix = kind.prefix
+        let prefixCount = prefix.utf8CodeUnitCount
+        // Longer ids (none that `Identifier` accepts today) take `key(_:_:)`'s way.
+        let capacity = prefixCount + 128
+        withUnsafeTemporaryAllocation(byteCount: 2 * capacity, alignment: 16) { names in
+            let nameA = names.baseAddress!, nameB = names.baseAddress! + capacity
+            nameA.copyMemory(from: prefix.utf8Start, byteCount: prefixCount)
+            nameB.copyMemory(from: prefix.utf8Start, byteCount: prefixCount)
+            /// Writes `id` after the prefix at `name`; its whole length, or nil when it is too long.
+            func write(_ id: String, at name: UnsafeMutableRawPointer) -> Int? {
+                var id = id
+                return id.withUTF8 { bytes in
+                    guard prefixCount + bytes.count <= capacity else { return nil }
+                    if !bytes.isEmpty {
+                        (name + prefixCount).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                    }
+                    return prefixCount + bytes.count
+                }
             }
+            var position = range.lowerBound
+            while position + 1 < range.upperBound {
+                let a = ids.id(at: position), b = ids.id(at: position + 1)
+                if let countA = write(a, at: nameA), let countB = write(b, at: nameB) {
+                    let (x, y) = secret.mac(
+                        UnsafeRawBufferPointer(start: nameA, count: countA),
+                        UnsafeRawBufferPointer(start: nameB, count: countB))
+                    (out[position], out[position + 1]) = (CellKey(x.words.0), CellKey(y.words.0))
+                } else {
+                    (out[position], out[position + 1]) = (key(kind, a), key(kind, b))
+                }
+                position += 2
+            }
+            if position < range.upperBound { out[position] = key(kind, ids.id(at: position)) }
         }
     }
 

@@ -115,8 +115,7 @@ public struct DisclosurePolicy: Sendable {
     /// Everyone in `people`, keyed by row: no array of their ids is made first (a million
     /// ids were 21 MB at the peak of an analyst's `dropouts --as-of` on the 10M store).
     public func population(everyoneIn people: PeopleTable) -> Population {
-        let rows = people.rows
-        return Population(keys: keys(count: rows.count) { rows.id(ofRow: Int32($0)) })
+        Population(keys: keys(PeopleRowIDs(people.rows), .participant))
     }
 
     /// The population of some tandems.
@@ -126,41 +125,36 @@ public struct DisclosurePolicy: Sendable {
 
     /// Each person's record key, in order (all `.empty` for exact views).
     public func keys(of people: [ParticipantID]) -> [CellKey] {
-        keys(people.count, .participant) { people[$0].rawValue }
-    }
-
-    /// The record keys of `count` people, the `i`-th being `person(i)` (all `.empty` for
-    /// exact views): for callers that hold rows, not an array of ids.
-    public func keys(count: Int, person: @escaping @Sendable (Int) -> ParticipantID) -> [CellKey] {
-        keys(count, .participant) { person($0).rawValue }
-    }
-
-    /// The record keys of `count` tandems, the `i`-th being `tandem(i)`; see
-    /// `keys(count:person:)`.
-    public func keys(count: Int, tandem: @escaping @Sendable (Int) -> TandemID) -> [CellKey] {
-        keys(count, .tandem) { tandem($0).rawValue }
+        keys(ListedIDs(ids: people), .participant)
     }
 
     /// Each tandem's record key, in order (all `.empty` for exact views).
     public func keys(of tandems: [TandemID]) -> [CellKey] {
-        keys(tandems.count, .tandem) { tandems[$0].rawValue }
+        keys(ListedIDs(ids: tandems), .tandem)
     }
 
-    /// `count` record keys, the `i`-th of `kind` and `id(i)`, computed on every core when
-    /// there are many, two at a time: each is an HMAC, and an analyst's report over a
-    /// million people takes several million of them.
-    private func keys(_ count: Int, _ kind: RecordKeys.Kind, id: @Sendable (Int) -> String) -> [CellKey] {
-        var out = [CellKey](repeating: .empty, count: count)
+    /// The record keys of the people in `rows`, in row order, or of the rows `numbers` names,
+    /// in its order (all `.empty` for exact views): for callers that hold rows, not ids.
+    func keys(ofPeopleRows numbers: [Int32]? = nil, in rows: PeopleRows) -> [CellKey] {
+        keys(PeopleRowIDs(rows, numbers: numbers), .participant)
+    }
+
+    /// The record keys of the tandems `numbers` names in `rows`, in its order; see
+    /// `keys(ofPeopleRows:in:)`.
+    func keys(ofTandemRows numbers: [Int32], in rows: TandemRows) -> [CellKey] {
+        keys(TandemRowIDs(rows, numbers: numbers), .tandem)
+    }
+
+    /// The record keys of `ids`, in order, of `kind`: computed on every core when there are
+    /// many, two at a time (each is an HMAC, and an analyst's report over a million people
+    /// takes several million of them).
+    private func keys(_ ids: some ContributorIDs, _ kind: RecordKeys.Kind) -> [CellKey] {
+        var out = [CellKey](repeating: .empty, count: ids.count)
         guard let keys = perturbation?.keys else { return out }
         // Four parts a core: the parts' keys take unequal time (ids of unequal length).
         // `try!`: the filling cannot throw.
         try! fillInParts(&out, parts: LogVerifier.processorCount * 4) { range, buffer in
-            var position = range.lowerBound
-            while position + 1 < range.upperBound {
-                (buffer[position], buffer[position + 1]) = keys.keys(kind, id(position), id(position + 1))
-                position += 2
-            }
-            if position < range.upperBound { buffer[position] = keys.key(kind, id(position)) }
+            keys.fill(kind, ids, range, into: buffer)
         }
         return out
     }

@@ -71,21 +71,19 @@ public enum ActivityQuery {
     /// own thread and merged: a pass over six million sessions took a second on one core.
     /// - Throws: `SnapshotError` if a record no longer reads.
     static func listedSums(
-        _ listing: SessionIndex.Listing, rows: TandemRows, inScope: [Bool], starts: [BusinessDate],
-        last: BusinessDate
+        _ listing: SessionIndex.Listing, rows: TandemRows, inScope: [Bool], periods: Periods
     ) throws -> [Figures] {
         let parts = LogVerifier.processorCount
-        let results = PartResults(parts: parts, periods: starts.count)
+        let results = PartResults(parts: parts, periods: periods.count)
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             // One value holds a part's sums: captured piecemeal by the closure, each variable
             // was checked for exclusive access at run time on every session (a sixth of the
             // sums on the 10M store).
-            var sums = PeriodSums(starts: starts, last: last)
+            var sums = PeriodSums(periods)
             do {
                 // Sums need no topics: left unread, six million sessions make no arrays.
-                try listing.forEachTandemsSessions(rowsIn: rows, part: part, of: parts, withTopics: false) {
-                    row, entry in
-                    if inScope[Int(row)] { sums.add(entry, of: row) }
+                try listing.forEachTandemsSessionFigures(rowsIn: rows, part: part, of: parts) { row, session in
+                    if inScope[Int(row)] { sums.add(session, of: row) }
                 }
                 sums.contribute()
                 results.set(part, sums.figures)
@@ -96,23 +94,17 @@ public enum ActivityQuery {
         return try results.merged()
     }
 
-    /// One part's figures by period, and the tandem being summed: its sums by period wait
-    /// in `sums` until its sessions end, then count once per period it touched.
-    private struct PeriodSums {
+    /// A query's periods, and which one a day falls in.
+    struct Periods: Sendable {
         let starts: [BusinessDate]
         let last: BusinessDate
         /// Each day's period from the first start to `last` (−1: none), so that a session's
         /// period is one array read, not a search of `starts` (six million searches were a
         /// fifth of the sums on the 10M store).
-        let periodOfDay: [Int32]
-        let firstDay: Int
+        private let periodOfDay: [Int32]
+        private let firstDay: Int
         /// Whether `periodOfDay` covers every period's days.
-        let tabled: Bool
-        var figures: [Figures]
-        var sums: [(sessions: Int, minutes: Int, online: Int, inPerson: Int)]
-        /// The periods the current tandem touched.
-        var touched: [Int] = []
-        var current: Int32 = -1
+        private let tabled: Bool
 
         init(starts: [BusinessDate], last: BusinessDate) {
             self.starts = starts
@@ -128,28 +120,100 @@ public enum ActivityQuery {
                 Int32(
                     ActivityQuery.period(of: BusinessDate(dayNumber: firstDay + day), starts: starts, last: last) ?? -1)
             }
-            figures = [Figures](repeating: Figures(), count: starts.count)
-            sums = Array(repeating: (0, 0, 0, 0), count: starts.count)
+        }
+
+        /// How many periods there are.
+        var count: Int { starts.count }
+
+        /// The period `date` falls in, if any (`ActivityQuery.period(of:starts:last:)`).
+        @inline(__always)
+        func index(_ date: BusinessDate) -> Int? {
+            guard tabled else { return ActivityQuery.period(of: date, starts: starts, last: last) }
+            let day = date.dayNumber - firstDay
+            return day >= 0 && day < periodOfDay.count && periodOfDay[day] >= 0 ? Int(periodOfDay[day]) : nil
+        }
+    }
+
+    /// One tandem's sessions and reached goals by period, kept for the tandem at hand and
+    /// cleared after it (only the periods it touched): each period's sum is one contribution
+    /// (the largest scales a protected view's noise). A value with mutating methods, not
+    /// variables captured by local functions: those were checked for exclusive access at run
+    /// time on every use, and a dictionary made per tandem was most of the rest (a million
+    /// tandems on the 10M store).
+    private struct TandemTally {
+        private var sums: [(sessions: Int, minutes: Int, online: Int, inPerson: Int, goals: Int)]
+        private var touched: [Int] = []
+        private var isTouched: [Bool]
+
+        init(periods: Int) {
+            sums = Array(repeating: (0, 0, 0, 0, 0), count: periods)
+            isTouched = Array(repeating: false, count: periods)
+        }
+
+        private mutating func touch(_ i: Int) {
+            if !isTouched[i] {
+                isTouched[i] = true
+                touched.append(i)
+            }
+        }
+
+        /// Adds a session in period `i`.
+        mutating func addSession(_ i: Int, minutes: Int, mode: SessionMode) {
+            touch(i)
+            sums[i].sessions += 1
+            sums[i].minutes += minutes
+            if mode == .online { sums[i].online += 1 } else { sums[i].inPerson += 1 }
+        }
+
+        /// Adds a goal reached in period `i`.
+        mutating func addGoal(_ i: Int) {
+            touch(i)
+            sums[i].goals += 1
+        }
+
+        /// Counts the tandem's sums into `figures`, and clears them for the next tandem.
+        mutating func contribute(to figures: inout [Figures]) {
+            for i in touched {
+                let f = sums[i]
+                figures[i].sessions.add(f.sessions)
+                figures[i].minutes.add(f.minutes)
+                figures[i].online.add(f.online)
+                figures[i].inPerson.add(f.inPerson)
+                figures[i].goalsReached.add(f.goals)
+                sums[i] = (0, 0, 0, 0, 0)
+                isTouched[i] = false
+            }
+            touched.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// One part's figures by period, and the tandem being summed: its sums by period wait
+    /// in `sums` until its sessions end, then count once per period it touched.
+    private struct PeriodSums {
+        let periods: Periods
+        var figures: [Figures]
+        var sums: [(sessions: Int, minutes: Int, online: Int, inPerson: Int)]
+        /// The periods the current tandem touched.
+        var touched: [Int] = []
+        var current: Int32 = -1
+
+        init(_ periods: Periods) {
+            self.periods = periods
+            figures = [Figures](repeating: Figures(), count: periods.count)
+            sums = Array(repeating: (0, 0, 0, 0), count: periods.count)
         }
 
         /// Adds a session of the tandem in `row` (a tandem's sessions come together).
-        mutating func add(_ entry: SessionIndex.Entry, of row: Int32) {
+        mutating func add(_ entry: SessionIndex.SessionFigures, of row: Int32) {
             if row != current {
                 contribute()
                 current = row
             }
-            let found: Int?
-            if tabled {
-                let day = entry.on.dayNumber - firstDay
-                found = day >= 0 && day < periodOfDay.count && periodOfDay[day] >= 0 ? Int(periodOfDay[day]) : nil
-            } else {
-                found = ActivityQuery.period(of: entry.on, starts: starts, last: last)
-            }
-            guard let i = found else { return }
+            guard let i = periods.index(entry.on) else { return }
             if sums[i].sessions == 0 { touched.append(i) }
             sums[i].sessions += 1
             sums[i].minutes += entry.minutes
-            if entry.mode == .online { sums[i].online += 1 } else { sums[i].inPerson += 1 }
+            if entry.online { sums[i].online += 1 } else { sums[i].inPerson += 1 }
         }
 
         /// Counts the current tandem's sums into the figures.
@@ -231,7 +295,8 @@ public enum ActivityQuery {
         // Each period's last day (the as-of date for the last one), worked out once.
         let ends = starts.map { min(options.period.next(after: $0).adding(days: -1), last) }
         var figures = [Figures](repeating: Figures(), count: starts.count)
-        func index(_ date: BusinessDate) -> Int? { Self.period(of: date, starts: starts, last: last) }
+        let periods = Periods(starts: starts, last: last)
+        func index(_ date: BusinessDate) -> Int? { periods.index(date) }
         // An exact view of the whole programme needs the sessions' sums only: from the model's
         // counts per day, when it kept no session one by one (a snapshot's model does not).
         let daily =
@@ -246,26 +311,6 @@ public enum ActivityQuery {
                 figures[i].inPerson.add(day.sessions - day.online)
             }
         }
-        /// One tandem's sessions and reached goals, by period: each a single contribution
-        /// (the largest one scales a protected view's noise).
-        typealias TandemPeriods = [Int: (sessions: Int, minutes: Int, online: Int, inPerson: Int, goals: Int)]
-        func add(on: BusinessDate, minutes: Int, mode: SessionMode, to perPeriod: inout TandemPeriods) {
-            guard let i = index(on) else { return }
-            var f = perPeriod[i] ?? (0, 0, 0, 0, 0)
-            f.sessions += 1
-            f.minutes += minutes
-            if mode == .online { f.online += 1 } else { f.inPerson += 1 }
-            perPeriod[i] = f
-        }
-        func contribute(_ perPeriod: TandemPeriods) {
-            for (i, f) in perPeriod {
-                figures[i].sessions.add(f.sessions)
-                figures[i].minutes.add(f.minutes)
-                figures[i].online.add(f.online)
-                figures[i].inPerson.add(f.inPerson)
-                figures[i].goalsReached.add(f.goals)
-            }
-        }
         // Each session from the session index's listing (unless the daily counts gave them):
         // in one pass in the index's order, where each tandem's sessions come together,
         // rather than a search for each tandem of the programme.
@@ -273,8 +318,7 @@ public enum ActivityQuery {
         if let listing = listed {
             var inScope = [Bool](repeating: false, count: input.model.tandemRows.count)
             for tandem in tandems { inScope[Int(tandem.row)] = true }
-            let sums = try Self.listedSums(
-                listing, rows: input.model.tandemRows, inScope: inScope, starts: starts, last: last)
+            let sums = try Self.listedSums(listing, rows: input.model.tandemRows, inScope: inScope, periods: periods)
             for (i, f) in sums.enumerated() {
                 figures[i].sessions.add(f.sessions)
                 figures[i].minutes.add(f.minutes)
@@ -282,23 +326,46 @@ public enum ActivityQuery {
                 figures[i].inPerson.add(f.inPerson)
             }
         }
+        // A tandem is active at the end of the periods from the first that ends on or after
+        // its start to the last that ends before its end: a run of periods, counted as a
+        // step up where it begins and down after it (not a test of every period per tandem).
+        var activeSteps = [Int](repeating: 0, count: ends.count + 1)
+        /// The first period that ends on or after `date` (`ends.count`: none).
+        func firstEnding(onOrAfter date: BusinessDate) -> Int {
+            var low = 0, high = ends.count
+            while low < high {
+                let mid = (low + high) / 2
+                if ends[mid] < date { low = mid + 1 } else { high = mid }
+            }
+            return low
+        }
+        var tally = TandemTally(periods: periods.count)
         for tandem in tandems {
-            var perPeriod: TandemPeriods = [:]
             // Or each session kept in the model.
             if !daily, listed == nil {
                 for session in input.model.sessionLog?[input.model.tandemRows.id(ofRow: tandem.row)] ?? [] {
-                    add(on: session.on, minutes: session.minutes, mode: session.mode, to: &perPeriod)
+                    if let i = periods.index(session.on) {
+                        tally.addSession(i, minutes: session.minutes, mode: session.mode)
+                    }
                 }
             }
             input.model.tandemRows.forEachReachedGoal(of: tandem.row) { reached in
-                if let i = index(reached) { perPeriod[i, default: (0, 0, 0, 0, 0)].goals += 1 }
+                if let i = periods.index(reached) { tally.addGoal(i) }
             }
-            contribute(perPeriod)
+            tally.contribute(to: &figures)
             let (since, until) = (tandem.sinceDate, tandem.untilDate)
-            if let i = index(since) { figures[i].matches += 1 }
-            for (i, end) in ends.enumerated() where since <= end && (until.map { $0 > end } ?? true) {
-                figures[i].active += 1
+            if let i = periods.index(since) { figures[i].matches += 1 }
+            let first = firstEnding(onOrAfter: since)
+            let end = until.map(firstEnding(onOrAfter:)) ?? ends.count
+            if first < end {
+                activeSteps[first] += 1
+                activeSteps[end] -= 1
             }
+        }
+        var active = 0
+        for i in ends.indices {
+            active += activeSteps[i]
+            figures[i].active += active
         }
         for person in people {
             if let i = index(person.signedUpOnDate) { figures[i].newParticipants += 1 }
@@ -401,12 +468,12 @@ public enum ActivityQuery {
             }
             if policy.protects {
                 // Everyone's keys once (each an HMAC): the programme's people are summed from them.
-                let keys = policy.keys(count: peopleRows.count, person: { peopleRows.id(ofRow: Int32($0)) })
+                let keys = policy.keys(ofPeopleRows: nil, in: peopleRows)
                 parent = Population(keys: keys)
                 population = Population(keys: numbers.lazy.map { keys[Int($0)] })
             } else {
                 population = Population(
-                    keys: policy.keys(count: numbers.count, person: { peopleRows.id(ofRow: numbers[$0]) }))
+                    keys: policy.keys(ofPeopleRows: numbers, in: peopleRows))
             }
             everyone = population
             let ids = tandemRows.rows(in: programme.id)
@@ -415,7 +482,7 @@ public enum ActivityQuery {
                 let row = tandemRows.row(number)
                 tandems.append(TandemDays(row: number, since: row.since, until: row.until))
             }
-            pairs = Population(keys: policy.keys(count: ids.count, tandem: { tandemRows.id(ofRow: ids[$0]) }))
+            pairs = Population(keys: policy.keys(ofTandemRows: ids, in: tandemRows))
         }
 
         /// The people of a segment of `programme`, or a participant and their own tandems,

@@ -205,14 +205,14 @@ public enum DropoutsQuery {
         // Counted in one pass, not filtered into copies.
         let people = options.population == .all ? inScope : inScope.filter { $0.admitted(by: options.population) }
         let rows = input.model.peopleRows
-        let keys = policy.keys(count: people.count, person: { [people] in rows.id(ofRow: people[$0].row) })
+        let keys = policy.keys(ofPeopleRows: people.map(\.row), in: rows)
         let population = Population(keys: keys)
         if policy.protects {
             let whole =
                 options.population == .all
                 ? population
                 : Population(
-                    keys: policy.keys(count: inScope.count, person: { [inScope] in rows.id(ofRow: inScope[$0].row) }))
+                    keys: policy.keys(ofPeopleRows: inScope.map(\.row), in: rows))
             try policy.checkFilter(
                 .init("programme", "\(scope.label)"), selected: whole,
                 parent: policy.population(everyoneIn: input.model.people), k: k, query: query)

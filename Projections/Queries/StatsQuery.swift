@@ -85,10 +85,7 @@ public enum StatsQuery {
             // In row order, as the ids are.
             if needsPeople { people = model.people.values.filter { programmes.contains($0.programme) } }
             if policy.protects {
-                keys = policy.keys(count: headline.rows.count) {
-                    [peopleRows = model.peopleRows, rows = headline.rows] in
-                    peopleRows.id(ofRow: rows[$0])
-                }
+                keys = policy.keys(ofPeopleRows: headline.rows, in: model.peopleRows)
                 population = Population(keys: keys)
             } else {
                 keys = [CellKey](repeating: .empty, count: needsPeople ? people.count : 0)

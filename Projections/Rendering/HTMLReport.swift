@@ -29,7 +29,7 @@ public enum HTMLReport {
         // store's million tandems was 200 MB and a second of the report.
         let table = input.model.tandemRows
         let numbers = table.rows(in: programme.id)
-        let pairs = Population(keys: policy.keys(count: numbers.count) { table.id(ofRow: numbers[$0]) })
+        let pairs = Population(keys: policy.keys(ofTandemRows: numbers, in: table))
         var html = Page(policy: policy, pairs: pairs, k: programme.minGroupSize)
         html.open(programme: programme, basis: input.basis)
         html.headline(s, dropouts: d)

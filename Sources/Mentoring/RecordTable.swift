@@ -31,9 +31,9 @@ public struct ChunkedStore<Element>: RandomAccessCollection {
     @inlinable public var endIndex: Int { stored }
 
     @inlinable public subscript(position: Int) -> Element {
-        get {
+        _read {
             assert(position >= 0 && position < stored, "index \(position) out of 0..<\(stored)")
-            return chunks[position >> Self.shift][position & Self.mask]
+            yield chunks[position >> Self.shift][position & Self.mask]
         }
         _modify {
             assert(position >= 0 && position < stored, "index \(position) out of 0..<\(stored)")

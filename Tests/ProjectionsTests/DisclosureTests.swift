@@ -166,8 +166,7 @@ struct DisclosureTests {
         let peopleKeys = policy.keys(of: people), tandemKeys = policy.keys(of: tandems)
         let samePeople = peopleKeys == people.map { keys.key($0) }
         let sameTandems = tandemKeys == tandems.map { keys.key($0) }
-        let sameByRow = policy.keys(count: count) { people[$0] } == peopleKeys
-        #expect(samePeople && sameTandems && sameByRow, "count \(count)")
+        #expect(samePeople && sameTandems, "count \(count)")
         // Spot checks against the plain HMAC, computed with no shortcut.
         for i in [0, count / 2, count - 1] where i >= 0 && i < count {
             let expected = HMAC.sha256(key: secret, message: Array(("tandem:" + tandems[i].rawValue).utf8)).words.0

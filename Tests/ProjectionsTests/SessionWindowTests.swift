@@ -104,23 +104,28 @@ struct SessionWindowTests {
             // Cut into parts (summed on as many threads): every session once, each tandem's
             // in one part, by its row in the window's model.
             var whole: [Int32: [String]] = [:]
-            try listing.forEachTandemsSessions(rowsIn: input.model.tandemRows) { row, e in
-                whole[row, default: []].append("\(e.seq) \(e.on) \(e.minutes)")
+            try listing.forEachTandemsSessionFigures(rowsIn: input.model.tandemRows) { row, e in
+                whole[row, default: []].append("\(e.seq) \(e.on) \(e.minutes) \(e.online)")
             }
             #expect(whole.count == wanted.count, "seed \(seed), \(window): tandems with sessions by row")
             for (row, sessions) in whole {
                 let id = input.model.tandemRows.id(ofRow: row)
-                #expect(sessions.count == wanted[id]?.count, "seed \(seed), \(window): \(id) by row")
+                let want = (replay.fold.sessionLog?[id] ?? []).map {
+                    "\($0.on) \($0.minutes) \($0.mode == .online)"
+                }
+                #expect(
+                    sessions.map { $0.split(separator: " ").dropFirst().joined(separator: " ") } == want,
+                    "seed \(seed), \(window): \(id) by row")
             }
             for parts in [2, 3, 5] {
                 var split: [Int32: [String]] = [:]
                 var partOf: [Int32: Int] = [:]
                 for part in 0..<parts {
-                    try listing.forEachTandemsSessions(rowsIn: input.model.tandemRows, part: part, of: parts) {
+                    try listing.forEachTandemsSessionFigures(rowsIn: input.model.tandemRows, part: part, of: parts) {
                         row, e in
                         #expect(partOf[row, default: part] == part, "seed \(seed): a tandem in two parts")
                         partOf[row] = part
-                        split[row, default: []].append("\(e.seq) \(e.on) \(e.minutes)")
+                        split[row, default: []].append("\(e.seq) \(e.on) \(e.minutes) \(e.online)")
                     }
                 }
                 #expect(split == whole, "seed \(seed), \(window): in \(parts) parts")
