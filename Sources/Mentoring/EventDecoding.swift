@@ -72,7 +72,7 @@ public struct EventDecoder {
         var s = JSONScanner(line)
         var type = "?"
         // The payload type, named in an error only: no string is made for it otherwise.
-        var known: EventKind?
+        var known: StaticString?
         do throws(JSONSyntaxError) {
             guard s.consume("{\"seq\":") else { throw s.fail("not a log line") }
             _ = try s.parseInt()
@@ -86,9 +86,9 @@ public struct EventDecoder {
             let (typeRange, typeEscaped) = try s.scanString()
             guard s.consume(",\"data\":") else { throw s.fail("expected data") }
             let event: ProgrammeEvent
-            if let kind = Self.kind(s, typeRange, escaped: typeEscaped) {
-                known = kind
-                event = try kind.read(&s)
+            if !typeEscaped, let read = try ProgrammeEvent.read(typeNamed: s.bytes(typeRange), &s) {
+                known = read.type
+                event = read.event
             } else if !typeEscaped && s.keyEquals(typeRange, "LogCreated") {
                 type = "LogCreated"
                 let data = try s.parseValue().objectValue ?? JSONObject()
@@ -133,19 +133,57 @@ public struct EventDecoder {
                 seq: seq, at: at, actor: actor, onBehalfOf: onBehalfOf, onBehalfOfRef: onBehalfOfRef, key: key,
                 keyDigest: keyDigest, event: event)
         } catch {
-            let label = known.map { String(decoding: $0.name, as: UTF8.self) } ?? type
+            let label = known.map { "\($0)" } ?? type
             throw EventDecodingError(seq: seq, type: label, reason: "\(error.reason) at byte \(error.offset)")
         }
     }
+}
 
-    /// The payload type whose name is at `range`, if this build knows it.
-    private static func kind(_ s: JSONScanner, _ range: Range<Int>, escaped: Bool) -> EventKind? {
-        guard !escaped else { return nil }
-        let name = s.bytes(range)
-        for kind in ProgrammeEvent.kinds where kind.name.count == name.count {
-            let same = kind.name.withUnsafeBytes { memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }
-            if same { return kind }
+extension ProgrammeEvent {
+    /// Reads `data` at the scanner as the payload type named `name` (the type's name, and
+    /// the event), or nil when this build does not know the type (the scanner is left as
+    /// it was).
+    ///
+    /// Literal names and direct calls, not the `kinds` table: a table entry copied for each
+    /// line retained its name and closures, and the reading and folding threads of a replay
+    /// both decode, so the two cores took turns at the same reference counts for every line.
+    /// - Throws: `JSONSyntaxError` from reading the payload.
+    @inline(__always)
+    static func read(
+        typeNamed name: UnsafeRawBufferPointer, _ s: inout JSONScanner
+    ) throws(JSONSyntaxError) -> (
+        type: StaticString, event: ProgrammeEvent
+    )? {
+        /// Whether `name` is `literal`.
+        func isNamed(_ literal: StaticString) -> Bool {
+            name.count == literal.utf8CodeUnitCount && memcmp(name.baseAddress!, literal.utf8Start, name.count) == 0
         }
+        // The most frequent types first.
+        if isNamed("SessionHeld") { return ("SessionHeld", .sessionHeld(try SessionHeld.read(&s))) }
+        if isNamed("ParticipantSignedUp") {
+            return ("ParticipantSignedUp", .participantSignedUp(try ParticipantSignedUp.read(&s)))
+        }
+        if isNamed("TandemMatched") { return ("TandemMatched", .tandemMatched(try TandemMatched.read(&s))) }
+        if isNamed("GoalSet") { return ("GoalSet", .goalSet(try GoalSet.read(&s))) }
+        if isNamed("GoalReached") { return ("GoalReached", .goalReached(try GoalReached.read(&s))) }
+        if isNamed("CheckInRecorded") { return ("CheckInRecorded", .checkInRecorded(try CheckInRecorded.read(&s))) }
+        if isNamed("PartnerSwapped") { return ("PartnerSwapped", .partnerSwapped(try PartnerSwapped.read(&s))) }
+        if isNamed("ParticipantWithdrew") {
+            return ("ParticipantWithdrew", .participantWithdrew(try ParticipantWithdrew.read(&s)))
+        }
+        if isNamed("TandemCompleted") { return ("TandemCompleted", .tandemCompleted(try TandemCompleted.read(&s))) }
+        if isNamed("ProgrammeLaunched") {
+            return ("ProgrammeLaunched", .programmeLaunched(try ProgrammeLaunched.read(&s)))
+        }
+        if isNamed("EventVoided") { return ("EventVoided", .eventVoided(try EventVoided.read(&s))) }
+        if isNamed("PersonalDataErased") {
+            return ("PersonalDataErased", .personalDataErased(try PersonalDataErased.read(&s)))
+        }
+        if isNamed("MatchRunRecorded") {
+            return ("MatchRunRecorded", .matchRunRecorded(try MatchRunRecorded.read(&s)))
+        }
+        if isNamed("ProgrammeClosed") { return ("ProgrammeClosed", .programmeClosed(try ProgrammeClosed.read(&s))) }
+        if isNamed("ProfileUpdated") { return ("ProfileUpdated", .profileUpdated(try ProfileUpdated.read(&s))) }
         return nil
     }
 }

@@ -781,14 +781,11 @@ func reasonNote(_ reference: PersonalReference?) -> String {
 struct EventKind: Sendable {
     /// The `type` as UTF-8.
     let name: [UInt8]
-    /// Reads `data` at the scanner, which is left after it.
-    let read: @Sendable (inout JSONScanner) throws(JSONSyntaxError) -> ProgrammeEvent
     /// Reads `data` from a parsed object.
     let readTree: @Sendable (JSONObject) throws(JSONSyntaxError) -> ProgrammeEvent
 
     init<Payload: EventPayload>(_: Payload.Type, _ wrap: @escaping @Sendable (Payload) -> ProgrammeEvent) {
         name = Array(Payload.type.utf8)
-        read = { (s: inout JSONScanner) throws(JSONSyntaxError) in wrap(try Payload.read(&s)) }
         readTree = { (data: JSONObject) throws(JSONSyntaxError) in wrap(try Payload(fields: data)) }
     }
 }

@@ -273,16 +273,27 @@ extension Replay {
         var decoder = EventDecoder()
         do {
             try beforeFolding()
-            while let batches = try channel.receive() {
-                for batch in batches {
+            while var batches = try channel.receive() {
+                for b in batches.indices {
+                    let batch = batches[b]
                     let hinted = batch.hints
-                    for (i, item) in batch.lines.enumerated() {
+                    // The lines are moved out of the batch one by one, not copied: a copy
+                    // retained everything its event holds, and the batch released it all
+                    // again.
+                    var lines: [DecodedLine] = []
+                    swap(&lines, &batches[b].lines)
+                    for i in lines.indices {
+                        var item = lines.withUnsafeMutableBufferPointer { buffer in
+                            let slot = buffer.baseAddress! + i
+                            defer { slot.initialize(to: DecodedLine(recorded: nil, seq: 0)) }
+                            return slot.move()
+                        }
                         // A few events ahead, the fold asks for what they will look up:
                         // first the index slot, then the row it names.
                         let far = i + PrefetchStage.distance, near = i + PrefetchStage.distance / 2
                         if far < hinted.count, hinted[far].table != 0 { prefetch(hinted[far], .slot) }
                         if near < hinted.count, hinted[near].table != 0 { prefetch(hinted[near], .row) }
-                        if let recorded = item.recorded {
+                        if let recorded = item.recorded.take() {
                             try body(recorded)
                         } else if let range = item.undecoded {
                             let recorded = try batch.undecoded.withUnsafeBytes { bytes in
