@@ -225,8 +225,13 @@ public enum SessionIndex {
     static func readEntry(
         _ r: inout SnapshotReader, previousSeq: Int, previousDay: Int32, _ tables: Tables, withTopics: Bool = true
     ) throws(SnapshotError) -> Entry {
-        let seq = previousSeq + Int(try r.readUInt64())
-        let day = Int(previousDay) + (try r.readInt())
+        // Checked before any arithmetic: a damaged number is refused, not an overflow trap.
+        let delta = try r.readUInt64()
+        guard delta > 0, delta <= UInt64(Int.max - previousSeq) else {
+            throw .malformed("a session entry that is out of order or unknown")
+        }
+        let seq = previousSeq + Int(delta)
+        let (day, overflow) = Int(previousDay).addingReportingOverflow(try r.readInt())
         let minutes = try r.readInt()
         let flags = try r.readUInt64()
         let topicCount = try r.readCount()
@@ -237,7 +242,7 @@ public enum SessionIndex {
             guard n < tables.topics.count else { throw .malformed("a topic number outside the table") }
             if withTopics { topics.append(tables.topics[n]) }
         }
-        guard seq > previousSeq, flags < 4, (Int(Int32.min)...Int(Int32.max)).contains(day) else {
+        guard flags < 4, !overflow, (Int(Int32.min)...Int(Int32.max)).contains(day) else {
             throw .malformed("a session entry that is out of order or unknown")
         }
         return Entry(
@@ -272,7 +277,7 @@ public enum SessionIndex {
         private var remaining: Int
         private var seq = 0
         private var day = 0
-        private let topics: Int
+        private let topics: UInt64
 
         /// - Throws: `SnapshotError.malformed` for a damaged record.
         init(_ record: UnsafeRawBufferPointer, _ tables: Tables) throws(SnapshotError) {
@@ -280,7 +285,7 @@ public enum SessionIndex {
             guard try r.readCount() < tables.programmes.count else {
                 throw .malformed("a programme number outside the table")
             }
-            topics = tables.topics.count
+            topics = UInt64(tables.topics.count)
             remaining = try r.readCount()
         }
 
@@ -293,17 +298,23 @@ public enum SessionIndex {
                 return nil
             }
             remaining -= 1
-            let next = seq + Int(try r.readUInt64())
-            day += try r.readInt()
+            let delta = try r.readUInt64()
+            let (nextDay, overflow) = day.addingReportingOverflow(try r.readInt())
+            day = nextDay
             let minutes = try r.readInt()
             let flags = try r.readUInt64()
-            for _ in 0..<(try r.readCount()) where try r.readUInt64() >= topics {
-                throw .malformed("a topic number outside the table")
+            // Each topic takes a byte at least: a count past the data fails at its end.
+            var topicCount = try r.readUInt64()
+            while topicCount > 0 {
+                guard try r.readUInt64() < topics else { throw .malformed("a topic number outside the table") }
+                topicCount -= 1
             }
-            guard next > seq, flags < 4, (Int(Int32.min)...Int(Int32.max)).contains(day) else {
+            guard delta > 0, delta <= UInt64(Int.max - seq), flags < 4, !overflow,
+                (Int(Int32.min)...Int(Int32.max)).contains(day)
+            else {
                 throw .malformed("a session entry that is out of order or unknown")
             }
-            seq = next
+            seq += Int(delta)
             return SessionFigures(seq: seq, on: BusinessDate(dayNumber: day), minutes: minutes, online: flags & 1 == 1)
         }
     }
