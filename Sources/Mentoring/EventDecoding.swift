@@ -86,9 +86,8 @@ public struct EventDecoder {
             let (typeRange, typeEscaped) = try s.scanString()
             guard s.consume(",\"data\":") else { throw s.fail("expected data") }
             let event: ProgrammeEvent
-            if !typeEscaped, let read = try ProgrammeEvent.read(typeNamed: s.bytes(typeRange), &s) {
-                known = read.type
-                event = read.event
+            if !typeEscaped, let read = try ProgrammeEvent.read(typeNamed: s.bytes(typeRange), &s, known: &known) {
+                event = read
             } else if !typeEscaped && s.keyEquals(typeRange, "LogCreated") {
                 type = "LogCreated"
                 let data = try s.parseValue().objectValue ?? JSONObject()
@@ -140,9 +139,9 @@ public struct EventDecoder {
 }
 
 extension ProgrammeEvent {
-    /// Reads `data` at the scanner as the payload type named `name` (the type's name, and
-    /// the event), or nil when this build does not know the type (the scanner is left as
-    /// it was).
+    /// Reads `data` at the scanner as the payload type named `name`, or returns nil when this
+    /// build does not know the type (the scanner is left as it was). `known` is set to the
+    /// type's name before its data is read, so that an error can name it.
     ///
     /// Literal names and direct calls, not the `kinds` table: a table entry copied for each
     /// line retained its name and closures, and the reading and folding threads of a replay
@@ -150,40 +149,32 @@ extension ProgrammeEvent {
     /// - Throws: `JSONSyntaxError` from reading the payload.
     @inline(__always)
     static func read(
-        typeNamed name: UnsafeRawBufferPointer, _ s: inout JSONScanner
-    ) throws(JSONSyntaxError) -> (
-        type: StaticString, event: ProgrammeEvent
-    )? {
-        /// Whether `name` is `literal`.
+        typeNamed name: UnsafeRawBufferPointer, _ s: inout JSONScanner, known: inout StaticString?
+    ) throws(JSONSyntaxError) -> ProgrammeEvent? {
+        /// Whether `name` is `literal` (and if so, `known` says it).
         func isNamed(_ literal: StaticString) -> Bool {
-            name.count == literal.utf8CodeUnitCount && memcmp(name.baseAddress!, literal.utf8Start, name.count) == 0
+            guard name.count == literal.utf8CodeUnitCount,
+                memcmp(name.baseAddress!, literal.utf8Start, name.count) == 0
+            else { return false }
+            known = literal
+            return true
         }
         // The most frequent types first.
-        if isNamed("SessionHeld") { return ("SessionHeld", .sessionHeld(try SessionHeld.read(&s))) }
-        if isNamed("ParticipantSignedUp") {
-            return ("ParticipantSignedUp", .participantSignedUp(try ParticipantSignedUp.read(&s)))
-        }
-        if isNamed("TandemMatched") { return ("TandemMatched", .tandemMatched(try TandemMatched.read(&s))) }
-        if isNamed("GoalSet") { return ("GoalSet", .goalSet(try GoalSet.read(&s))) }
-        if isNamed("GoalReached") { return ("GoalReached", .goalReached(try GoalReached.read(&s))) }
-        if isNamed("CheckInRecorded") { return ("CheckInRecorded", .checkInRecorded(try CheckInRecorded.read(&s))) }
-        if isNamed("PartnerSwapped") { return ("PartnerSwapped", .partnerSwapped(try PartnerSwapped.read(&s))) }
-        if isNamed("ParticipantWithdrew") {
-            return ("ParticipantWithdrew", .participantWithdrew(try ParticipantWithdrew.read(&s)))
-        }
-        if isNamed("TandemCompleted") { return ("TandemCompleted", .tandemCompleted(try TandemCompleted.read(&s))) }
-        if isNamed("ProgrammeLaunched") {
-            return ("ProgrammeLaunched", .programmeLaunched(try ProgrammeLaunched.read(&s)))
-        }
-        if isNamed("EventVoided") { return ("EventVoided", .eventVoided(try EventVoided.read(&s))) }
-        if isNamed("PersonalDataErased") {
-            return ("PersonalDataErased", .personalDataErased(try PersonalDataErased.read(&s)))
-        }
-        if isNamed("MatchRunRecorded") {
-            return ("MatchRunRecorded", .matchRunRecorded(try MatchRunRecorded.read(&s)))
-        }
-        if isNamed("ProgrammeClosed") { return ("ProgrammeClosed", .programmeClosed(try ProgrammeClosed.read(&s))) }
-        if isNamed("ProfileUpdated") { return ("ProfileUpdated", .profileUpdated(try ProfileUpdated.read(&s))) }
+        if isNamed("SessionHeld") { return .sessionHeld(try SessionHeld.read(&s)) }
+        if isNamed("ParticipantSignedUp") { return .participantSignedUp(try ParticipantSignedUp.read(&s)) }
+        if isNamed("TandemMatched") { return .tandemMatched(try TandemMatched.read(&s)) }
+        if isNamed("GoalSet") { return .goalSet(try GoalSet.read(&s)) }
+        if isNamed("GoalReached") { return .goalReached(try GoalReached.read(&s)) }
+        if isNamed("CheckInRecorded") { return .checkInRecorded(try CheckInRecorded.read(&s)) }
+        if isNamed("PartnerSwapped") { return .partnerSwapped(try PartnerSwapped.read(&s)) }
+        if isNamed("ParticipantWithdrew") { return .participantWithdrew(try ParticipantWithdrew.read(&s)) }
+        if isNamed("TandemCompleted") { return .tandemCompleted(try TandemCompleted.read(&s)) }
+        if isNamed("ProgrammeLaunched") { return .programmeLaunched(try ProgrammeLaunched.read(&s)) }
+        if isNamed("EventVoided") { return .eventVoided(try EventVoided.read(&s)) }
+        if isNamed("PersonalDataErased") { return .personalDataErased(try PersonalDataErased.read(&s)) }
+        if isNamed("MatchRunRecorded") { return .matchRunRecorded(try MatchRunRecorded.read(&s)) }
+        if isNamed("ProgrammeClosed") { return .programmeClosed(try ProgrammeClosed.read(&s)) }
+        if isNamed("ProfileUpdated") { return .profileUpdated(try ProfileUpdated.read(&s)) }
         return nil
     }
 }
