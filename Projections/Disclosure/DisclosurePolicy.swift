@@ -145,6 +145,9 @@ public struct DisclosurePolicy: Sendable {
         keys(TandemRowIDs(rows, numbers: numbers), .tandem)
     }
 
+    /// The record keys of the people `ids` names, in its order (all `.empty` for exact views).
+    func keys(ofPeople ids: some ContributorIDs) -> [CellKey] { keys(ids, .participant) }
+
     /// The record keys of `ids`, in order, of `kind`: computed on every core when there are
     /// many, two at a time (each is an HMAC, and an analyst's report over a million people
     /// takes several million of them).

@@ -116,6 +116,15 @@ public enum DropoutsQuery {
             flags.contains(.observed) ? .init(duration: Int(duration), event: flags.contains(.event)) : nil
         }
 
+        /// The ids of `people`, read from their rows: for their record keys, with no array of
+        /// rows or ids made first.
+        struct IDs: ContributorIDs {
+            let rows: ChunkedRows<PeopleRows.Row>
+            let people: [Person]
+            var count: Int { people.count }
+            func id(at position: Int) -> String { rows[Int(people[position].row)].id.rawValue }
+        }
+
         func admitted(by filter: PopulationFilter) -> Bool {
             switch filter {
             case .all: true
@@ -205,14 +214,14 @@ public enum DropoutsQuery {
         // Counted in one pass, not filtered into copies.
         let people = options.population == .all ? inScope : inScope.filter { $0.admitted(by: options.population) }
         let rows = input.model.peopleRows
-        let keys = policy.keys(ofPeopleRows: people.map(\.row), in: rows)
+        let keys = policy.keys(ofPeople: Person.IDs(rows: rows.rows, people: people))
         let population = Population(keys: keys)
         if policy.protects {
             let whole =
                 options.population == .all
                 ? population
                 : Population(
-                    keys: policy.keys(ofPeopleRows: inScope.map(\.row), in: rows))
+                    keys: policy.keys(ofPeople: Person.IDs(rows: rows.rows, people: inScope)))
             try policy.checkFilter(
                 .init("programme", "\(scope.label)"), selected: whole,
                 parent: policy.population(everyoneIn: input.model.people), k: k, query: query)

@@ -31,6 +31,17 @@ struct ContributorIDsTests {
         #expect(
             policy.keys(ofTandemRows: pairs, in: tandems) == pairs.map { keys.key(tandems.id(ofRow: $0)) },
             "seed \(seed)")
+        // A dropouts query's people (rows in any order): each one's own key, in their order.
+        let shuffled = (0..<people.count).map(Int32.init).shuffled(using: &random)
+        let dropouts = shuffled.map {
+            DropoutsQuery.Person(
+                row: $0, isMentor: false, standing: .init(firstMatchedOn: nil, withdrawnOn: nil, completedOn: nil),
+                withdrewBeforeMatch: false, reason: nil, observation: nil,
+                group: 0)
+        }
+        #expect(
+            policy.keys(ofPeople: DropoutsQuery.Person.IDs(rows: people.rows, people: dropouts))
+                == shuffled.map { keys.key(people.id(ofRow: $0)) }, "seed \(seed)")
         // An exact view's keys are all empty, one per contributor.
         #expect(DisclosurePolicy.exact.keys(ofTandemRows: pairs, in: tandems) == pairs.map { _ in .empty })
     }
