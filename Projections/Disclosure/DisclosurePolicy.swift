@@ -275,7 +275,7 @@ public struct DisclosurePolicy: Sendable {
     ///   - names: the groups' names, each once.
     ///   - group: each person's group, an index into `names`.
     ///   - keys: each person's record key, in the order of `group`.
-    public func shownNames(_ names: [String], group: [Int32], keys: [CellKey], k: Int) -> [String] {
+    public func shownNames(_ names: [String], group: some Collection<Int32>, keys: [CellKey], k: Int) -> [String] {
         guard protects else { return names }
         precondition(group.count == keys.count, "a key for each person")
         var populations = [Population](repeating: Population(), count: names.count)

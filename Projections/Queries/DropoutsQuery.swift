@@ -168,6 +168,8 @@ public enum DropoutsQuery {
                     },
                     group: groups.isEmpty ? 0 : groups[position]))
         }
+        // Let go before the query's own lists are made: the people hold their rows and groups.
+        (numbers, groups) = ([], [])
         return try run(input, options, scope: scope, people: people, names: names)
     }
 
@@ -270,6 +272,8 @@ public enum DropoutsQuery {
                 }
             })
         let curve = Curve(observations, width: width, population: population, policy: policy, k: k)
+        // Let go before the groups' own observations are gathered (20 MB on the 10M store).
+        observations = []
         if curve.cut {
             notes.append(
                 "The survival table stops where fewer than \(k) people remain at risk, or where the dropouts left are fewer than \(k)."
@@ -395,7 +399,7 @@ public enum DropoutsQuery {
     static func groups(
         _ people: [Person], keys: [CellKey], names: [String], scope: QueryScope, policy: DisclosurePolicy
     ) -> [Group] {
-        let shown = policy.shownNames(names, group: people.map(\.group), keys: keys, k: scope.k)
+        let shown = policy.shownNames(names, group: people.lazy.map(\.group), keys: keys, k: scope.k)
         var groups: [String: Group] = [:]
         /// Counts a person into their group, changed in place: a copy taken out and put back
         /// shared its observations with the dictionary's, so every append copied the whole
