@@ -171,11 +171,11 @@ public enum ActivityQuery {
         }
 
         /// Adds a session in period `i`.
-        mutating func addSession(_ i: Int, minutes: Int, mode: SessionMode) {
+        mutating func addSession(_ i: Int, minutes: Int, online: Bool) {
             touch(i)
             sums[i].sessions += 1
             sums[i].minutes += minutes
-            if mode == .online { sums[i].online += 1 } else { sums[i].inPerson += 1 }
+            if online { sums[i].online += 1 } else { sums[i].inPerson += 1 }
         }
 
         /// Adds a goal reached in period `i`.
@@ -205,15 +205,14 @@ public enum ActivityQuery {
     private struct PeriodSums {
         let periods: Periods
         var figures: [Figures]
-        var sums: [(sessions: Int, minutes: Int, online: Int, inPerson: Int)]
-        /// The periods the current tandem touched.
-        var touched: [Int] = []
+        /// The current tandem's sums, counted into `figures` when its sessions end.
+        var tally: TandemTally
         var current: Int32 = -1
 
         init(_ periods: Periods) {
             self.periods = periods
             figures = [Figures](repeating: Figures(), count: periods.count)
-            sums = Array(repeating: (0, 0, 0, 0), count: periods.count)
+            tally = TandemTally(periods: periods.count)
         }
 
         /// Adds a session of the tandem in `row` (a tandem's sessions come together).
@@ -223,23 +222,11 @@ public enum ActivityQuery {
                 current = row
             }
             guard let i = periods.index(entry.on) else { return }
-            if sums[i].sessions == 0 { touched.append(i) }
-            sums[i].sessions += 1
-            sums[i].minutes += entry.minutes
-            if entry.online { sums[i].online += 1 } else { sums[i].inPerson += 1 }
+            tally.addSession(i, minutes: entry.minutes, online: entry.online)
         }
 
         /// Counts the current tandem's sums into the figures.
-        mutating func contribute() {
-            for i in touched {
-                figures[i].sessions.add(sums[i].sessions)
-                figures[i].minutes.add(sums[i].minutes)
-                figures[i].online.add(sums[i].online)
-                figures[i].inPerson.add(sums[i].inPerson)
-                sums[i] = (0, 0, 0, 0)
-            }
-            touched.removeAll(keepingCapacity: true)
-        }
+        mutating func contribute() { tally.contribute(to: &figures) }
     }
 
     /// Each part's sums, handed in by its own thread; merged once all are done.
@@ -300,7 +287,7 @@ public enum ActivityQuery {
                 if let sessionLog {
                     for session in sessionLog[rows.id(ofRow: tandem.row)] ?? [] {
                         if let i = periods.index(session.on) {
-                            tally.addSession(i, minutes: session.minutes, mode: session.mode)
+                            tally.addSession(i, minutes: session.minutes, online: session.mode == .online)
                         }
                     }
                 }
@@ -372,7 +359,6 @@ public enum ActivityQuery {
         let ends = starts.map { min(options.period.next(after: $0).adding(days: -1), last) }
         var figures = [Figures](repeating: Figures(), count: starts.count)
         let periods = Periods(starts: starts, last: last)
-        func index(_ date: BusinessDate) -> Int? { periods.index(date) }
         // An exact view of the whole programme needs the sessions' sums only: from the model's
         // counts per day, when it kept no session one by one (a snapshot's model does not).
         let daily =
@@ -380,7 +366,7 @@ public enum ActivityQuery {
             && input.disclosure.ownTandemsOf == nil && !input.sliced
         if daily {
             for (key, day) in input.model.dailySessions where key.programme == programme.id {
-                guard let i = index(BusinessDate(dayNumber: key.day)) else { continue }
+                guard let i = periods.index(BusinessDate(dayNumber: key.day)) else { continue }
                 figures[i].sessions.add(day.sessions)
                 figures[i].minutes.add(day.minutes)
                 figures[i].online.add(day.online)

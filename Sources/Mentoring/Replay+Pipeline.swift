@@ -275,13 +275,13 @@ extension Replay {
             try beforeFolding()
             while var batches = try channel.receive() {
                 for b in batches.indices {
-                    let batch = batches[b]
-                    let hinted = batch.hints
                     // The lines are moved out of the batch one by one, not copied: a copy
                     // retained everything its event holds, and the batch released it all
-                    // again.
+                    // again. Taken out before anything else is read of the batch: a copy of
+                    // the batch would share the lines, and the first move would copy them all.
                     var lines: [DecodedLine] = []
                     swap(&lines, &batches[b].lines)
+                    let hinted = batches[b].hints, undecoded = batches[b].undecoded
                     for i in lines.indices {
                         var item = lines.withUnsafeMutableBufferPointer { buffer in
                             let slot = buffer.baseAddress! + i
@@ -296,7 +296,7 @@ extension Replay {
                         if let recorded = item.recorded.take() {
                             try body(recorded)
                         } else if let range = item.undecoded {
-                            let recorded = try batch.undecoded.withUnsafeBytes { bytes in
+                            let recorded = try undecoded.withUnsafeBytes { bytes in
                                 try decoder.decode(
                                     LogLine(
                                         bytes: UnsafeRawBufferPointer(rebasing: bytes[range]), offset: 0, seq: item.seq)
