@@ -58,7 +58,7 @@ public enum ProjectionSnapshot {
                 write(.null, into: &figures)
                 continue
             }
-            let f = StatsQuery.figures(model, programmes: [id], label: id.rawValue, segment: nil, needsPeople: false).0
+            let f = StatsQuery.figures(model, programmes: [id], label: id.rawValue, segment: nil).0
             computed[id] = f
             write(.object(f.stats), into: &figures)
         }

@@ -275,12 +275,15 @@ struct TandemRows: Sendable {
         return out.isEmpty ? nil : out
     }
 
-    /// A tandem as the reports see it; `people` names its members.
     /// The tandems of some programmes as the headline figures count them, read from the
     /// rows (no view is made): their ids in row order, how many are active, completed and
     /// dissolved and came from a swap, and their sessions (of all, and of the active ones),
     /// minutes and goals.
-    func headline(in wanted: Set<ProgrammeID>, collectingIDs: Bool = true) -> StatsQuery.TandemCounts {
+    /// - Parameter members: with a segment, which people rows are in it (by row): only the
+    ///   tandems with a member among them are counted.
+    func headline(
+        in wanted: Set<ProgrammeID>, collectingIDs: Bool = true, members: [Bool]? = nil
+    ) -> StatsQuery.TandemCounts {
         let numbers = programmes.mask(of: wanted)
         var counts = StatsQuery.TandemCounts()
         counts.collectsIDs = collectingIDs
@@ -293,6 +296,7 @@ struct TandemRows: Sendable {
         for number in 0..<Int32(rows.count) {
             let r = rows[number]
             guard numbers.contains(r.programme) else { continue }
+            if let members, !(members[Int(r.mentor)] || members[Int(r.mentee)]) { continue }
             counts.add(
                 r.id, status: TandemStatus?(stored: r.status) ?? .active, sessions: Int(r.sessions),
                 minutes: Int(r.minutes), goalsSet: Int(r.goalsSet), goalsReached: Int(r.goalsReached),
@@ -301,6 +305,7 @@ struct TandemRows: Sendable {
         return counts
     }
 
+    /// A tandem as the reports see it; `people` names its members.
     func view(_ number: Int32, people: PeopleRows) -> TandemView {
         let r = rows[number]
         let origin: TandemOrigin

@@ -44,8 +44,12 @@ public struct SegmentFilter: Sendable, Equatable, CustomStringConvertible {
 
     /// Whether a person is in the segment. `level=3` and `level="level 3"` (the label the
     /// tables show) both select level 3.
-    public func admits(_ person: PersonView) -> Bool {
-        let label = key.value(of: person).lowercased(), wanted = value.lowercased()
+    public func admits(_ person: PersonView) -> Bool { admits(label: key.value(of: person)) }
+
+    /// Whether the people of the group named `label` (as `SegmentKey.value(of:)` names it)
+    /// are in the segment: the one place that says what a segment admits, for views and rows.
+    func admits(label: String) -> Bool {
+        let label = label.lowercased(), wanted = value.lowercased()
         return label == wanted || (key == .level && label == "level " + wanted)
     }
 

@@ -27,71 +27,76 @@ public enum StatsQuery {
 
     /// Computes the figures of a programme, for the people a segment admits (all if nil),
     /// as `policy` publishes them.
-    /// - Returns: the figures, the people they are about, the cells hidden, the population
-    ///   of those people and their record keys (in the order of `people`).
-    /// - Complexity: O(people + tandems + goals).
+    /// - Returns: the figures, the cells hidden, and the population of the people counted.
+    /// - Complexity: O(people + tandems).
     public static func figures(
         _ model: ProgrammeReadModel, programme: ProgrammeID, segment: SegmentFilter?,
         policy: DisclosurePolicy = .exact, k: Int = 1
-    ) -> (Figures, people: [PersonView], hidden: SuppressedCells, population: Population, keys: [CellKey]) {
+    ) -> (Figures, hidden: SuppressedCells, population: Population) {
         figures(model, programmes: [programme], label: programme.rawValue, segment: segment, policy: policy, k: k)
     }
 
     /// The figures of several programmes together (`--by programme`), labelled `label`.
-    /// Without a segment the counts are read from the rows, and the people's views are built
-    /// only if `needsPeople` (the `--by` groups need them; the headline figures do not).
     public static func figures(
         _ model: ProgrammeReadModel, programmes: Set<ProgrammeID>, label: String, segment: SegmentFilter?,
-        policy: DisclosurePolicy = .exact, k: Int = 1, needsPeople: Bool = true
-    ) -> (Figures, people: [PersonView], hidden: SuppressedCells, population: Population, keys: [CellKey]) {
-        var people: [PersonView] = []
+        policy: DisclosurePolicy = .exact, k: Int = 1
+    ) -> (Figures, hidden: SuppressedCells, population: Population) {
+        let counted = count(model, programmes: programmes, label: label, segment: segment, policy: policy, k: k)
+        return (counted.figures, counted.hidden, counted.population)
+    }
+
+    /// The figures of some programmes' people (a segment's, if given) and what `--by`
+    /// reuses of them.
+    struct Counted {
+        var figures: Figures
+        var hidden: SuppressedCells
+        var population: Population
+        /// A segment's people rows, ascending (empty without a segment).
+        var segmentRows: [Int32]
+        /// The record keys of the people counted, all `.empty` for exact views: a segment's in
+        /// the order of `segmentRows`; without one, everyone's in row order (none for exact
+        /// views).
+        var keys: [CellKey]
+    }
+
+    /// The figures, counted from the rows: no person's or tandem's view is made (a million
+    /// of them were most of a `--segment` query's 600 MB on the 10M store).
+    /// - Complexity: O(people + tandems).
+    static func count(
+        _ model: ProgrammeReadModel, programmes: Set<ProgrammeID>, label: String, segment: SegmentFilter?,
+        policy: DisclosurePolicy, k: Int
+    ) -> Counted {
+        let peopleRows = model.peopleRows
         // Each an HMAC for analysts: computed once, and handed back for the `--by` groups.
         let keys: [CellKey]
-        var counts = TandemCounts()
-        var mentors = 0, matched = 0, waiting = 0, withdrawn = 0, peopleCount = 0
+        let counts: TandemCounts
+        let headline: PeopleRows.Headline
+        var segmentRows: [Int32] = []
         let population: Population
         if let segment {
-            people = model.people.values.filter { programmes.contains($0.programme) && segment.admits($0) }
-            let ids = Set(people.map(\.id))
-            let tandems = model.tandems.values.filter {
-                programmes.contains($0.programme) && (ids.contains($0.mentor) || ids.contains($0.mentee))
-            }
-            for tandem in tandems {
-                var isSwap = false
-                if case .swap = tandem.origin { isSwap = true }
-                counts.add(
-                    tandem.id, status: tandem.status, sessions: tandem.sessions, minutes: tandem.minutes,
-                    goalsSet: tandem.goalsSet, goalsReached: tandem.goalsReached, isSwap: isSwap)
-            }
-            for person in people {
-                if person.role == .mentor { mentors += 1 }
-                if person.firstMatchedOn != nil { matched += 1 }
-                if person.isWaiting { waiting += 1 }
-                if person.withdrawnOn != nil { withdrawn += 1 }
-            }
-            peopleCount = people.count
-            keys = policy.keys(of: people.map(\.id))
+            segmentRows = peopleRows.rows(in: programmes, admittedBy: segment)
+            headline = peopleRows.headline(ofRows: segmentRows)
+            // The tandems with a member in the segment.
+            counts = model.tandemRows.headline(
+                in: programmes, collectingIDs: policy.protects, members: peopleRows.marking(segmentRows))
+            keys = policy.keys(ofPeopleRows: segmentRows, in: peopleRows)
             population = Population(keys: keys)
         } else {
-            // A million people's views cost more to build than the figures to count.
             // Ids only for record keys: an exact population is its size (on the 10M store,
             // 59 MB of ids held for nothing).
-            let headline = model.peopleRows.headline(in: programmes, collectingRows: policy.protects)
-            (mentors, matched, waiting, withdrawn) = (
-                headline.mentors, headline.matched, headline.waiting, headline.withdrawn
-            )
-            peopleCount = headline.count
+            headline = peopleRows.headline(in: programmes, collectingRows: policy.protects)
             counts = model.tandemRows.headline(in: programmes, collectingIDs: policy.protects)
-            // In row order, as the ids are.
-            if needsPeople { people = model.people.values.filter { programmes.contains($0.programme) } }
             if policy.protects {
-                keys = policy.keys(ofPeopleRows: headline.rows, in: model.peopleRows)
+                keys = policy.keys(ofPeopleRows: headline.rows, in: peopleRows)
                 population = Population(keys: keys)
             } else {
-                keys = [CellKey](repeating: .empty, count: needsPeople ? people.count : 0)
-                population = Population(size: peopleCount)
+                keys = []
+                population = Population(size: headline.count)
             }
         }
+        let (mentors, matched, waiting, withdrawn, peopleCount) = (
+            headline.mentors, headline.matched, headline.waiting, headline.withdrawn, headline.count
+        )
         let (active, completed, dissolved, swaps) = (counts.active, counts.completed, counts.dissolved, counts.swaps)
         let (sessions, sessionsOfActive, minutes, goalsSet, goalsReached) = (
             counts.sessions, counts.sessionsOfActive, counts.minutes, counts.goalsSet, counts.goalsReached
@@ -135,7 +140,9 @@ public enum StatsQuery {
                 ? .null : .double(Double(published.ofActive) / Double(activePublished)),
             "goalAttainment": Format.ratio(published.goalsReached, published.goalsSet),
         ]
-        return (Figures(stats: stats), people, hidden, population, keys)
+        return Counted(
+            figures: Figures(stats: stats), hidden: hidden, population: population, segmentRows: segmentRows, keys: keys
+        )
     }
 
     /// What the figures count of the tandems in scope.
@@ -196,21 +203,26 @@ public enum StatsQuery {
         // The groups' sessions and goals by person (a pass over every tandem) are summed on
         // the other core while the headline figures are counted here.
         let activity = options.by.map { _ in Prefetched { [model = input.model] in model.activity() } }
-        let figures: Figures, people: [PersonView]
-        var keys: [CellKey] = []
+        let figures: Figures
+        var counted: Counted?
         var hidden = SuppressedCells(k: k)
+        // With a segment, for analysts: everyone in scope's record keys, in row order (the
+        // programme's population, and the people the `--by` groups are decided over).
+        var everyoneKeys: [CellKey] = []
         if !policy.protects, options.by == nil, options.segment == nil,
             let stored = input.figures?[scope.programmes[0].id]
         {
-            (figures, people) = (stored, [])
+            figures = stored
         } else {
-            let population: Population
-            (figures, people, hidden, population, keys) = Self.figures(
-                input.model, programmes: scope.ids, label: scope.label, segment: options.segment, policy: policy, k: k,
-                needsPeople: false)
+            let c = Self.count(
+                input.model, programmes: scope.ids, label: scope.label, segment: options.segment, policy: policy, k: k)
+            (figures, hidden, counted) = (c.figures, c.hidden, c)
             if policy.protects {
-                let inProgramme =
-                    options.segment == nil ? population : policy.population(input.peopleInAnyOrder(in: scope).map(\.id))
+                let peopleRows = input.model.peopleRows
+                if options.segment != nil {
+                    everyoneKeys = policy.keys(ofPeopleRows: peopleRows.rows(in: scope.ids), in: peopleRows)
+                }
+                let inProgramme = options.segment == nil ? c.population : Population(keys: everyoneKeys)
                 // Everyone is the programme's people when every person is one of them.
                 let everyone =
                     inProgramme.size == input.model.people.count
@@ -219,7 +231,8 @@ public enum StatsQuery {
                     .init("programme", "\(scope.label)"), selected: inProgramme, parent: everyone, k: k, query: query)
                 if let segment = options.segment {
                     try policy.checkFilter(
-                        .init("segment", "\(segment)"), selected: population, parent: inProgramme, k: k, query: query)
+                        .init("segment", "\(segment)"), selected: c.population, parent: inProgramme, k: k,
+                        query: query)
                 }
             }
         }
@@ -231,9 +244,12 @@ public enum StatsQuery {
         var csvTable = TextTable(headers: stats.members.map(\.key), rows: [stats.members.map { display($0.value) }])
         var notes: [String] = []
         if let by = options.by {
+            // `counted` is set: figures by group are never the stored ones.
             let groups = Self.groups(
-                input.model, scope: scope.ids, by: by, segment: options.segment == nil ? nil : (people, keys),
-                keys: keys, policy: policy, k: k, activity: activity)
+                input.model, scope: scope.ids, by: by,
+                segment: options.segment == nil ? nil : (counted?.segmentRows ?? [], counted?.keys ?? []),
+                keys: options.segment == nil ? counted?.keys ?? [] : everyoneKeys, policy: policy, k: k,
+                activity: activity)
             var rows: [JSONValue] = []
             var tableRows: [[String]] = []
             for name in groups.keys.sorted(by: NaturalOrder.less) {
@@ -337,71 +353,54 @@ public enum StatsQuery {
 
     /// The groups of `stats --by key`, by the name each is shown under, read from the rows.
     /// - Parameters:
-    ///   - segment: with `--segment`, its people and their record keys; nil for everyone in
-    ///     `scope`.
-    ///   - keys: without a segment, everyone's record keys in row order (the figures'; empty
-    ///     for exact views).
+    ///   - segment: with `--segment`, its people's rows (ascending) and their record keys;
+    ///     nil for everyone in `scope`.
+    ///   - keys: everyone in scope's record keys in row order, for perturbed views (which
+    ///     groups are shown as "other" is decided over all of them, with a segment too);
+    ///     ignored for exact views.
     static func groups(
         _ model: ProgrammeReadModel, scope: Set<ProgrammeID>, by: SegmentKey,
-        segment: (people: [PersonView], keys: [CellKey])?, keys: [CellKey], policy: DisclosurePolicy, k: Int,
+        segment: (rows: [Int32], keys: [CellKey])?, keys: [CellKey], policy: DisclosurePolicy, k: Int,
         activity prefetched: Prefetched<PersonActivity>? = nil
     ) -> [String: Group] {
         var groups: [String: Group] = [:]
-        let peopleRows = model.peopleRows
         // Everyone in scope by group, read from the rows (a million people's views cost
-        // more than the groups). Which groups an analyst sees as "other" is decided over
-        // all of them, with a segment too.
-        let segments = peopleRows.segments(in: scope, by: by)
+        // more than the groups).
+        let segments = model.peopleRows.segments(in: scope, by: by)
         let activity = prefetched?.wait() ?? model.activity()
-        let shown: [String]
-        if policy.protects {
-            let everyone = segment == nil ? keys : policy.keys(of: segments.rows.map(peopleRows.id(ofRow:)))
-            shown = policy.shownNames(segments.names, group: segments.group, keys: everyone, k: k)
-        } else {
-            shown = segments.names
-        }
+        assert(!policy.protects || keys.count == segments.rows.count, "a key for each person")
+        let shown =
+            policy.protects
+            ? policy.shownNames(segments.names, group: segments.group, keys: keys, k: k) : segments.names
         // Counted by group number, then merged by the name each is shown under.
         var counted = [Group?](repeating: nil, count: segments.names.count)
-        func add(row: Int32, group: Int32, withdrawn: Bool, key: CellKey) {
-            let done = activity[row: row]
-            var g = counted[Int(group)] ?? Group()
+        func add(at i: Int, key: CellKey) {
+            let done = activity[row: segments.rows[i]]
+            var g = counted[Int(segments.group[i])] ?? Group()
             g.population.add(key)
-            if withdrawn { g.withdrawn += 1 }
+            if segments.withdrawn[i] { g.withdrawn += 1 }
             if done.goalsReached > 0 { g.reachedAGoal += 1 }
             g.sessions.add(done.sessions)
             g.goalsReached.add(done.goalsReached)
-            counted[Int(group)] = g
+            counted[Int(segments.group[i])] = g
         }
-        func merged() -> [String: Group] {
-            for (number, g) in counted.enumerated() {
-                guard let g else { continue }
-                groups[shown[number], default: Group()].add(g)
+        if let segment {
+            // The segment's people, each found among everyone (both in row order).
+            assert(segment.keys.count == segment.rows.count, "a key for each person")
+            var i = 0
+            for (row, key) in zip(segment.rows, segment.keys) {
+                while i < segments.rows.count && segments.rows[i] < row { i += 1 }
+                guard i < segments.rows.count, segments.rows[i] == row else { continue }
+                add(at: i, key: key)
             }
-            return groups
+        } else {
+            for i in segments.rows.indices { add(at: i, key: policy.protects ? keys[i] : .empty) }
         }
-        guard let segment else {
-            // The figures' record keys are everyone's, in row order (none for exact views).
-            assert(!policy.protects || keys.count == segments.rows.count, "a key for each person")
-            for i in segments.rows.indices {
-                add(
-                    row: segments.rows[i], group: segments.group[i], withdrawn: segments.withdrawn[i],
-                    key: policy.protects ? keys[i] : .empty)
-            }
-            return merged()
+        for (number, g) in counted.enumerated() {
+            guard let g else { continue }
+            groups[shown[number], default: Group()].add(g)
         }
-        // The segment's people, each found among everyone by their row (ascending).
-        assert(segment.keys.count == segment.people.count, "a key for each person")
-        for (person, key) in zip(segment.people, segment.keys) {
-            guard let row = peopleRows.row(of: person.id) else { continue }
-            var low = 0, high = segments.rows.count
-            while low < high {
-                let mid = (low + high) / 2
-                if segments.rows[mid] < row { low = mid + 1 } else { high = mid }
-            }
-            guard low < segments.rows.count, segments.rows[low] == row else { continue }
-            add(row: row, group: segments.group[low], withdrawn: segments.withdrawn[low], key: key)
-        }
-        return merged()
+        return groups
     }
 
     static func display(_ value: JSONValue) -> String {

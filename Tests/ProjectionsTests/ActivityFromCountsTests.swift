@@ -83,47 +83,81 @@ struct ActivityFromCountsTests {
         #expect(sessions > 0, "seed \(seed): no session to sum")
     }
 
+    /// A programme's people (a segment's, if given) and their tandems as the views give
+    /// them, the way the scope was made before it was read from the rows: each person's dates,
+    /// each tandem's id, row and days, and the populations.
+    static func reference(
+        _ programme: Programme, segment: SegmentFilter?, _ input: QueryInput
+    ) -> (people: [String], tandems: [String], populations: [Population]) {
+        let model = input.model, policy = input.disclosure
+        let everyone = model.people.values.filter { $0.programme == programme.id }
+        let people = segment.map { segment in everyone.filter(segment.admits) } ?? everyone
+        let ids = Set(people.map(\.id))
+        let tandems = model.tandems.values.filter {
+            $0.programme == programme.id && (segment == nil || ids.contains($0.mentor) || ids.contains($0.mentee))
+        }
+        return (
+            people.map { "\($0.signedUpOn) \($0.withdrawnOn.map(\.description) ?? "-")" }.sorted(),
+            tandems.map {
+                "\($0.id) \(model.tandemRows.row(of: $0.id) ?? -1) \($0.since) \($0.until.map(\.description) ?? "-")"
+            }.sorted(),
+            [
+                policy.population(people.map(\.id)), policy.population(everyone.map(\.id)),
+                policy.protects ? policy.population(everyoneIn: model.people) : Population(),
+                policy.population(tandems: tandems.map(\.id)),
+            ]
+        )
+    }
+
     @Test("a programme's people and tandems read from the rows are those of the views", arguments: 0..<4)
     func rowsEqualViews(seed: Int) throws {
         // Two programmes: everyone in the model is more than a programme's people.
         let model = try StatsGroupsTests.model(seed: UInt64(seed) &+ 9300)
         #expect(model.programmeOrder.count == 2)
         let perturbed = DisclosurePolicy.cellKey(RecordKeys(secret: Array("activity \(seed)".utf8)), erased: 0)
-        var compared = 0, reached = 0
+        var compared = 0, reached = 0, segmented = 0
         for policy in [DisclosurePolicy(viewer: .coordinator), perturbed] {
             let basis = Basis(head: .empty, asOf: Self.today, asOfGiven: false, knownAt: nil, role: policy.viewer)
             let input = QueryInput(model: model, basis: basis, disclosure: policy)
             for programme in model.programmeOrder.compactMap({ model.programmes[$0] }) {
-                let rows = ActivityQuery.Scope(rowsOf: programme, input)
-                let views = ActivityQuery.Scope(viewsOf: programme, .init(programme: programme.id), input)
-                let context = "seed \(seed), \(policy.viewer), \(programme.id)"
-                func dates(_ scope: ActivityQuery.Scope) -> [String] {
-                    scope.people.map { "\($0.signedUpOnDate) \($0.withdrawnOnDate.map(\.description) ?? "-")" }.sorted()
-                }
-                func tandems(_ scope: ActivityQuery.Scope) -> [String] {
-                    scope.tandems.map {
+                // Whole programmes, segments holding some of their people, and one holding none.
+                let first = model.people.values.first { $0.programme == programme.id }
+                let segments: [SegmentFilter?] = [
+                    nil, SegmentFilter("role=mentor"), SegmentFilter("generation=gen-z"),
+                    first?.traits.map { SegmentFilter("unit=\($0.unit.lowercased())") } ?? nil,
+                    SegmentFilter("gender=nobody"),
+                ]
+                for segment in segments {
+                    let rows = ActivityQuery.Scope(rowsOf: programme, segment: segment, input)
+                    let views = Self.reference(programme, segment: segment, input)
+                    let context = "seed \(seed), \(policy.viewer), \(programme.id), \(segment?.description ?? "-")"
+                    let dates = rows.people.map {
+                        "\($0.signedUpOnDate) \($0.withdrawnOnDate.map(\.description) ?? "-")"
+                    }.sorted()
+                    let tandems = rows.tandems.map {
                         "\(model.tandemRows.id(ofRow: $0.row)) \($0.row) \($0.sinceDate) "
                             + ($0.untilDate.map(\.description) ?? "-")
+                    }.sorted()
+                    #expect(dates == views.people, "\(context): people")
+                    #expect(tandems == views.tandems, "\(context): tandems")
+                    #expect(
+                        [rows.population, rows.everyone, rows.parent, rows.pairs] == views.populations, "\(context)")
+                    if segment != nil, !dates.isEmpty, rows.population.size < rows.everyone.size { segmented += 1 }
+                    if policy.protects { #expect(rows.parent.size == model.people.count, "\(context): everyone") }
+                    // Each tandem's reached goals, read along its goal rows, are its views'.
+                    for tandem in rows.tandems {
+                        var days: [BusinessDate] = []
+                        model.tandemRows.forEachReachedGoal(of: tandem.row) { days.append($0) }
+                        let id = model.tandemRows.id(ofRow: tandem.row)
+                        #expect(days == (model.goals[id] ?? []).compactMap(\.reached), "\(context), \(id)")
+                        reached += days.count
                     }
-                    .sorted()
+                    compared += rows.people.count + rows.tandems.count
                 }
-                #expect(dates(rows) == dates(views), "\(context): people")
-                #expect(tandems(rows) == tandems(views), "\(context): tandems")
-                #expect(rows.population == views.population && rows.everyone == views.everyone, "\(context)")
-                #expect(rows.parent == views.parent && rows.pairs == views.pairs, "\(context)")
-                if policy.protects { #expect(rows.parent.size == model.people.count, "\(context): everyone") }
-                // Each tandem's reached goals, read along its goal rows, are its views'.
-                for tandem in rows.tandems {
-                    var days: [BusinessDate] = []
-                    model.tandemRows.forEachReachedGoal(of: tandem.row) { days.append($0) }
-                    let id = model.tandemRows.id(ofRow: tandem.row)
-                    #expect(days == (model.goals[id] ?? []).compactMap(\.reached), "\(context), \(id)")
-                    reached += days.count
-                }
-                compared += rows.people.count + rows.tandems.count
             }
         }
         #expect(compared > 0 && reached > 0, "seed \(seed): nothing was compared")
+        #expect(segmented > 0, "seed \(seed): no segment held anyone")
     }
 
     @Test("a participant's own activity from a slice equals a replay's", arguments: 0..<3)

@@ -10,12 +10,19 @@ import Testing
 struct HeadlineFiguresTests {
     /// The figures as the views count them, in the order `StatsQuery` writes them.
     static func reference(
-        _ model: ProgrammeReadModel, _ programmes: Set<ProgrammeID>, policy: DisclosurePolicy
+        _ model: ProgrammeReadModel, _ programmes: Set<ProgrammeID>, segment: SegmentFilter? = nil,
+        policy: DisclosurePolicy
     )
         -> [String: JSONValue]
     {
-        let people = model.people.values.filter { programmes.contains($0.programme) }
-        let tandems = model.tandems.values.filter { programmes.contains($0.programme) }
+        let people = model.people.values.filter {
+            programmes.contains($0.programme) && segment?.admits($0) ?? true
+        }
+        let ids = Set(people.map(\.id))
+        // A segment's tandems: those with a member in it.
+        let tandems = model.tandems.values.filter {
+            programmes.contains($0.programme) && (segment == nil || ids.contains($0.mentor) || ids.contains($0.mentee))
+        }
         let population = policy.population(people.map(\.id))
         let pairs = policy.population(tandems: tandems.map(\.id))
         func sum(_ values: [Int]) -> (Int, Int) { (values.reduce(0, +), values.max() ?? 0) }
@@ -41,8 +48,9 @@ struct HeadlineFiguresTests {
             "goalsSet": .int(Int64(magnitude(sum(tandems.map(\.goalsSet)), "goalsSet"))),
             "goalsReached": .int(Int64(magnitude(sum(tandems.map(\.goalsReached)), "goalsReached"))),
         ].merging(
-            // Perturbed swaps are those of the tandems in scope (exact ones, the model's tally).
-            policy.protects
+            // Perturbed swaps, and a segment's, are those of the tandems in scope (exact ones
+            // of a whole programme, the model's tally).
+            policy.protects || segment != nil
                 ? [
                     "swaps": .int(
                         Int64(
@@ -67,21 +75,60 @@ struct HeadlineFiguresTests {
             scopes.append([ProgrammeID("p-never")!])
             let perturbed = DisclosurePolicy.cellKey(RecordKeys(secret: Array("seed \(seed)".utf8)), erased: 0)
             for scope in scopes {
+                // Segments that hold people, and one that holds nobody.
+                let first = model.people.values.first { scope.contains($0.programme) }
+                let segments: [SegmentFilter?] = [
+                    nil, SegmentFilter("role=mentee"), SegmentFilter("generation=gen-z"),
+                    first?.traits.map { SegmentFilter("unit=\($0.unit.uppercased())") } ?? nil,
+                    first?.traits.map { SegmentFilter("level=\($0.level)") } ?? nil, SegmentFilter("unit=nowhere"),
+                ]
                 for policy in [DisclosurePolicy(viewer: .coordinator), perturbed] {
-                    let (figures, people, _, _, _) = StatsQuery.figures(
-                        model, programmes: scope, label: "x", segment: nil, policy: policy, needsPeople: false)
-                    #expect(people.isEmpty)
-                    let expected = Self.reference(model, scope, policy: policy)
-                    for (name, value) in expected {
-                        #expect(figures.stats[name] == value, "seed \(seed), \(scope), \(name)")
+                    for segment in segments {
+                        let figures = StatsQuery.figures(
+                            model, programmes: scope, label: "x", segment: segment, policy: policy
+                        ).0
+                        let expected = Self.reference(model, scope, segment: segment, policy: policy)
+                        for (name, value) in expected {
+                            #expect(
+                                figures.stats[name] == value,
+                                "seed \(seed), \(scope), \(segment?.description ?? "-"), \(name)")
+                        }
+                        checked += 1
                     }
-                    checked += 1
                 }
             }
             ended = ended || model.tandems.values.contains { $0.status != .active }
         }
-        #expect(checked >= 12)
+        #expect(checked >= 60)
         #expect(ended, "seed \(seed) ends some tandems")
+    }
+
+    @Test("a segment is matched without regard to case, and a level by its number or its label", arguments: 0..<3)
+    func segmentValues(seed: Int) throws {
+        var history = HistoryGenerator(seed: UInt64(seed) &+ 5350)
+        history.run(steps: 200)
+        let model = try Replay.fold(history.log, profiles: history.profiles) { ProgrammeReadModel() }.fold
+        let scope = Set(model.programmeOrder)
+        let people = model.people.values.filter { scope.contains($0.programme) }
+        func participants(_ segment: String) -> JSONValue? {
+            StatsQuery.figures(model, programmes: scope, label: "x", segment: SegmentFilter(segment)!).0.stats[
+                "participants"]
+        }
+        let levels = Set(people.compactMap { $0.traits?.level })
+        let units = Set(people.compactMap { $0.traits?.unit })
+        #expect(!levels.isEmpty && !units.isEmpty)
+        for level in levels {
+            let counted = JSONValue.int(Int64(people.filter { $0.traits?.level == level }.count))
+            #expect(participants("level=\(level)") == counted, "seed \(seed), level \(level)")
+            #expect(participants("level=level \(level)") == counted, "seed \(seed), level \(level)")
+            #expect(participants("level=LEVEL \(level)") == counted, "seed \(seed), level \(level)")
+        }
+        for unit in units {
+            let counted = JSONValue.int(Int64(people.filter { $0.traits?.unit == unit }.count))
+            #expect(participants("unit=\(unit.uppercased())") == counted, "seed \(seed), unit \(unit)")
+            #expect(participants("unit=\(unit.lowercased())") == counted, "seed \(seed), unit \(unit)")
+        }
+        #expect(participants("unit=level 1") == .int(0))
     }
 
     @Test("a tandem's goal count, read along its list, is the number of its goals' views", arguments: 0..<4)

@@ -113,12 +113,16 @@ struct StatsGroupsTests {
                     for segment in segments {
                         // k = 3 leaves most groups; 40 sends many to "other".
                         for k in [3, 40] {
-                            let (_, people, _, _, keys) = StatsQuery.figures(
-                                model, programmes: scope, label: "x", segment: segment, policy: policy, k: k,
-                                needsPeople: false)
+                            let counted = StatsQuery.count(
+                                model, programmes: scope, label: "x", segment: segment, policy: policy, k: k)
+                            let everyone =
+                                segment == nil || !policy.protects
+                                ? counted.keys
+                                : policy.keys(ofPeopleRows: model.peopleRows.rows(in: scope), in: model.peopleRows)
                             let groups = StatsQuery.groups(
-                                model, scope: scope, by: key, segment: segment == nil ? nil : (people, keys),
-                                keys: keys, policy: policy, k: k)
+                                model, scope: scope, by: key,
+                                segment: segment == nil ? nil : (counted.segmentRows, counted.keys), keys: everyone,
+                                policy: policy, k: k)
                             let expected = Self.reference(
                                 model, scope: scope, by: key, segment: segment, policy: policy, k: k)
                             #expect(groups == expected, "seed \(seed), \(key), \(segment?.description ?? "-"), k \(k)")
