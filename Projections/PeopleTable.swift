@@ -57,7 +57,7 @@ struct PeopleRows: Sendable {
     /// The rows of a programme's (or every) participants, in id order.
     func rowsInIDOrder(programme: ProgrammeID?) -> [Int32] {
         let wanted = programme.map { programmes.existingNumber($0).map(UInt32.init) ?? .max }
-        return rows.numbers(sortedBy: \.id) { wanted == nil || $0.programme == wanted! }
+        return rows.numbers(naturallySortedBy: \.id.rawValue) { wanted == nil || $0.programme == wanted! }
     }
 
     /// The rows of a programme's participants who have not withdrawn and are in no active
@@ -65,7 +65,7 @@ struct PeopleRows: Sendable {
     /// few percent of its people).
     func waitingRowsInIDOrder(programme: ProgrammeID) -> [Int32] {
         guard let wanted = programmes.existingNumber(programme).map(UInt32.init) else { return [] }
-        return rows.numbers(sortedBy: \.id) {
+        return rows.numbers(naturallySortedBy: \.id.rawValue) {
             $0.programme == wanted && BusinessDate?(stored: $0.withdrawnOn) == nil && $0.activeTandem < 0
         }
     }
@@ -440,6 +440,34 @@ struct PeopleRows: Sendable {
         var n = 0
         for number in 0..<Int32(rows.count) where rows[number].flags.contains(.erased) { n += 1 }
         return n
+    }
+
+    /// What a listing of people shows of a person and judges where they stand by, read from
+    /// their row: no view is made (its traits and ref are not read, no tandem is looked up by
+    /// id).
+    struct Listed {
+        var id: ParticipantID
+        var programme: ProgrammeID
+        var role: Role
+        var signedUpOn: BusinessDate
+        var withdrawnOn: BusinessDate?
+        /// Their active tandem's row (−1: none).
+        var activeTandem: Int32
+        /// When and how their last tandem ended.
+        var lastEnd: (on: BusinessDate, status: TandemStatus)?
+    }
+
+    /// The person in row `number`, as a listing shows them.
+    func listed(_ number: Int32) -> Listed {
+        let r = rows[number]
+        var lastEnd: (on: BusinessDate, status: TandemStatus)?
+        if let on = BusinessDate?(stored: r.lastEndOn), let status = TandemStatus?(stored: r.lastEndStatus) {
+            lastEnd = (on, status)
+        }
+        return Listed(
+            id: r.id, programme: programmes.values[Int(r.programme)], role: r.isMentor ? .mentor : .mentee,
+            signedUpOn: BusinessDate(dayNumber: Int(r.signedUpOn)), withdrawnOn: BusinessDate?(stored: r.withdrawnOn),
+            activeTandem: r.activeTandem, lastEnd: lastEnd)
     }
 
     /// A participant as the reports see them; `tandems` names their active tandem.

@@ -24,19 +24,36 @@ extension ChunkedStore {
         return out
     }
 
-    /// The numbers of the rows `keep` admits, in the order of their `id`.
+    /// The numbers of the rows `keep` admits, in the natural order of their ids
+    /// (`NaturalOrder.less`, the order of `Identifier`s). Sorts (key, row) triples rather than
+    /// views: sorting a million built views spent most of a warm query copying them.
     ///
-    /// Sorts (id, row) pairs rather than views: sorting a million built views spent most of
-    /// a warm query copying them.
-    /// - Complexity: O(n log n) comparisons of ids.
-    func numbers<ID: Comparable>(sortedBy id: (Element) -> ID, where keep: (Element) -> Bool) -> [Int32] {
-        var keyed: [(id: ID, row: Int32)] = []
+    /// Each id's key (`NaturalOrder.key`) is made once and the rows sorted by it, two words
+    /// a comparison; ids are compared only where keys tie. Comparing the ids themselves at
+    /// every step was 2.5 s of `people` on the 10M store's 1.3 million people.
+    /// - Complexity: O(n log n) comparisons of keys, and of ids for keys that tie.
+    func numbers(naturallySortedBy id: (Element) -> String, where keep: (Element) -> Bool) -> [Int32] {
+        var keyed: [(high: UInt64, low: UInt64, row: Int32)] = []
         keyed.reserveCapacity(count)
+        var keyless = false
         for number in 0..<Int32(count) {
             let row = self[number]
-            if keep(row) { keyed.append((id(row), number)) }
+            guard keep(row) else { continue }
+            var text = id(row)
+            if let key = text.withUTF8(NaturalOrder.key) {
+                keyed.append((key.0, key.1, number))
+            } else {
+                keyed.append((0, 0, number))
+                keyless = true
+            }
         }
-        keyed.sort { $0.id < $1.id }
+        // Text without a key (not ASCII; no id) is ordered by comparing texts throughout.
+        if keyless { for i in keyed.indices { (keyed[i].high, keyed[i].low) = (0, 0) } }
+        keyed.sort { a, b in
+            if a.high != b.high { return a.high < b.high }
+            if a.low != b.low { return a.low < b.low }
+            return NaturalOrder.less(id(self[a.row]), id(self[b.row]))
+        }
         return keyed.map(\.row)
     }
 }

@@ -80,7 +80,7 @@ struct TandemRows: Sendable {
     /// The rows of a programme's (or every) tandems, in id order.
     func rowsInIDOrder(programme: ProgrammeID?) -> [Int32] {
         let wanted = programme.map { programmes.existingNumber($0).map(UInt32.init) ?? .max }
-        return rows.numbers(sortedBy: \.id) { wanted == nil || $0.programme == wanted! }
+        return rows.numbers(naturallySortedBy: \.id.rawValue) { wanted == nil || $0.programme == wanted! }
     }
 
     /// Adds a tandem, or replaces the one with the same id (its goals stay); `mentor` and

@@ -96,7 +96,7 @@ public enum DueQuery {
             basis: input.basis, payloadKey: "due",
             headers: ["tandem", "mentor", "mentee", "last session", "due on", "overdue"], keys: keys,
             count: items.count, heldUpTo: options.heldUpTo
-        ) { body in
+        ) { _, body in
             for item in items {
                 let tandem = item.tandem
                 let mentorName = input.name(of: tandem.mentor), menteeName = input.name(of: tandem.mentee)

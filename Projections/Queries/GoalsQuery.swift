@@ -101,7 +101,7 @@ public enum GoalsQuery {
         var result = try QueryResult.list(
             basis: input.basis, payloadKey: "goals", headers: headers, keys: keys, count: count,
             heldUpTo: options.heldUpTo
-        ) { body in
+        ) { _, body in
             for tandem in tandems {
                 for goal in model.goals[tandem.id] ?? [] {
                     let (cells, values) = row(goal, of: tandem)

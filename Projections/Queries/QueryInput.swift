@@ -57,15 +57,8 @@ public struct QueryInput: Sendable {
         var out = ListedProfiles(count: rows.count)
         guard let vault else { return out }
         let refs = model.peopleRows.numberedRefs(of: rows) { position, _ in position }
-        try vault.forEachProfile(
-            of: refs,
-            shape: { profile in
-                // The lists are never shown: dropped on the core that parsed them.
-                var listed = profile
-                (listed.offers, listed.wants, listed.interests) = ([], [], [])
-                return listed
-            }
-        ) { position, profile in out.set(profile, at: Int(position)) }
+        // The lists are never shown: checked, not read.
+        try vault.forEachProfile(of: refs, lists: false) { position, profile in out.set(profile, at: Int(position)) }
         return out
     }
 

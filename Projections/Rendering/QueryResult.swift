@@ -166,23 +166,29 @@ extension QueryResult {
     /// A list answer of `count` rows: held as values up to `heldUpTo` rows, else streamed
     /// (`stream`), which prints the same. `rows` produces each row's table cells and JSON
     /// values (one per key), the same rows every time it is called; the CSV columns are `keys`.
+    /// It is told which part a pass needs (`nil`: both), and may leave the other empty: a
+    /// table's two passes over a million people made every row's JSON values twice for
+    /// nothing.
     /// - Throws: what `rows` throws, when the list is held.
     public static func list(
         basis: Basis, payloadKey: String, headers: [String], numeric: Set<Int> = [], keys: [String], count: Int,
-        heldUpTo: Int, rows: @escaping @Sendable (_ row: ([String], [JSONValue]) throws -> Void) throws -> Void
+        heldUpTo: Int,
+        rows:
+            @escaping @Sendable (_ part: StreamedList.Part?, _ row: ([String], [JSONValue]) throws -> Void) throws ->
+            Void
     ) rethrows -> QueryResult {
         var result: QueryResult
         if count > heldUpTo {
             result = QueryResult(
                 basis: basis, payloadKey: payloadKey, payload: .array([]),
                 table: TextTable(headers: headers, rows: [], numeric: numeric))
-            result.stream = StreamedList(headers: headers, numeric: numeric, keys: keys, count: count) { _, body in
-                try rows(body)
+            result.stream = StreamedList(headers: headers, numeric: numeric, keys: keys, count: count) { part, body in
+                try rows(part, body)
             }
         } else {
             var objects: [JSONValue] = []
             var table: [[String]] = []
-            try rows { cells, values in
+            try rows(nil) { cells, values in
                 objects.append(.object(JSONObject(zip(keys, values).map { ($0, $1) })))
                 table.append(cells)
             }

@@ -180,4 +180,57 @@ public enum NaturalOrder {
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+
+    /// The first 16 bytes of ASCII text's sort key, as two big-endian words, or nil for
+    /// other text. Where two texts' keys differ, `less` orders them as the keys do; equal
+    /// keys say nothing (the texts are compared). Sorting a million ids by key, comparing
+    /// texts only on ties, skips the comparisons of text that made most of a sort.
+    ///
+    /// The key is the text with letters folded to lower case and each run of digits written
+    /// as `0`, the number of its digits after leading zeros, those digits, and the run's
+    /// whole length: in bytewise order that is `natural`'s order (a run's `0` stands for
+    /// any digit against a letter; the counts compare runs as numbers, leading zeros
+    /// last); zero bytes pad a short key, and a text that ends sorts first.
+    /// - Complexity: O(16) past the text's first 16 key bytes.
+    public static func key(_ text: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64)? {
+        var words: (UInt64, UInt64) = (0, 0)
+        var filled = 0
+        @inline(__always) func emit(_ byte: UInt8) {
+            guard filled < 16 else { return }
+            if filled < 8 {
+                words.0 |= UInt64(byte) << (56 - 8 * filled)
+            } else {
+                words.1 |= UInt64(byte) << (56 - 8 * (filled - 8))
+            }
+            filled += 1
+        }
+        var i = 0
+        while i < text.count {
+            if filled == 16 {
+                // The rest cannot change the key; it must still be ASCII for the key to hold.
+                for k in i..<text.count where text[k] >= 0x80 { return nil }
+                return words
+            }
+            let c = text[i]
+            guard c < 0x80 else { return nil }
+            guard isDigit(c) else {
+                emit(c >= 65 && c <= 90 ? c + 32 : c)
+                i += 1
+                continue
+            }
+            var significant = i
+            while significant < text.count && text[significant] == 48 { significant += 1 }
+            var end = significant
+            while end < text.count && isDigit(text[end]) { end += 1 }
+            // Ids are at most 64 bytes; a run of 256 digits or more has no key (its
+            // lengths would not fit a byte).
+            guard end - i < 256 else { return nil }
+            emit(48)
+            emit(UInt8(end - significant))
+            for k in significant..<end { emit(text[k]) }
+            emit(UInt8(end - i))
+            i = end
+        }
+        return words
+    }
 }

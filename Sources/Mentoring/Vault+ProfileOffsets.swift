@@ -108,24 +108,56 @@ struct ProfileOffsets: Sendable {
     }
 
     /// What reading a profile's line where the index says it is found.
-    enum Read: Sendable {
-        /// The line is the ref's: its name (nil if it holds no profile any more).
-        case name(String?)
+    enum Read<Value: Sendable>: Sendable {
+        /// The line is the ref's: what was read of it (nil if it holds no profile any more).
+        case found(Value?)
         /// No line of that ref begins there.
         case elsewhere
     }
 
-    /// The names of `refs` (all of our shape), as `Vault.scannedNames` reads them: each
-    /// indexed line is read where it is, on every core; refs not indexed are looked for in
-    /// the lines written since; a line not where the index says is looked for by a pass.
+    /// The names of `refs` (all of our shape), as `Vault.scannedNames` reads them (see
+    /// `forEach(of:in:window:read:scan:_:)`).
     /// - Throws: `SystemError` if the vault cannot be read.
     /// - Parameter window: how much of the vault is mapped at a time (tests make it small).
     func names(of refs: NumberedRefs, count: Int, in vault: Vault, window: Int = Self.window) throws -> [String?] {
+        var names = [String?](repeating: nil, count: count)
+        try forEach(
+            of: refs, in: vault, window: window,
+            read: { line, key in
+                if let fast = Vault.writtenName(line) { return fast.key == key ? .found(fast.name) : .elsewhere }
+                guard let parsed = Vault.content(line), PackedRef.pack(parsed.ref) == key else { return .elsewhere }
+                return .found(parsed.payload?.profile?.name)
+            },
+            scan: { refs, offset in
+                try vault.scannedNames(of: refs, from: offset).compactMap { number, name in name.map { (number, $0) } }
+            }
+        ) { number, name in
+            if number >= 0 && number < count { names[Int(number)] = name }
+        }
+        return names
+    }
+
+    /// Calls `body` with what `read` makes of the profile line of each of `refs` (all of
+    /// our shape), and the number `refs` gives its ref, in file order (a later line of the
+    /// same ref after an earlier, as a pass reads them): each indexed line is read where
+    /// it is, on every core; refs not indexed are looked for in the lines written since,
+    /// and a line not where the index says by a pass (`scan`, from an offset on, in file
+    /// order). A line without a profile gives nothing.
+    /// - Throws: `SystemError` if the vault cannot be read; what `scan` or `body` throws.
+    /// - Parameter window: how much of the vault is mapped at a time (tests make it small).
+    func forEach<Value: Sendable>(
+        of refs: NumberedRefs, in vault: Vault, window: Int = Self.window,
+        read: @escaping @Sendable (_ line: UnsafeRawBufferPointer, _ key: UInt64) -> Read<Value>,
+        scan: (_ refs: NumberedRefs, _ from: Int) throws -> [(Int32, Value)],
+        _ body: (Int32, Value) throws -> Void
+    ) throws {
         // A hit is the number of its index entry (which holds its ref and offset) and the
         // number `refs` gives it: 8 bytes, not 24 with the ref and offset copied (1.3 million
         // hits in a listing of everyone). An index of 2^32 lines or more is passed over.
-        guard self.count <= Int(UInt32.max) else { return try vault.scannedNames(of: refs, count: count) }
-        var names = [String?](repeating: nil, count: count)
+        guard self.count <= Int(UInt32.max) else {
+            for (number, value) in try scan(refs, 0) { try body(number, value) }
+            return
+        }
         var hits: [(entry: UInt32, number: Int32)] = []
         for i in 0..<self.count {
             if let number = refs.packed[entry(i).key] { hits.append((UInt32(i), number)) }
@@ -136,8 +168,8 @@ struct ProfileOffsets: Sendable {
         var misplaced = NumberedRefs()
         // The hits are in file order: read a window of the vault at a time, each mapped and
         // let go in turn (a mapping of the whole vault kept every page it touched resident),
-        // and each window's names taken before the next (an outcome per hit, held for all
-        // of them, was 31 MB more at the peak of `tandems` on the 10M store).
+        // and each window's values handed on before the next (an outcome per hit, held for
+        // all of them, was 31 MB more at the peak of `tandems` on the 10M store).
         var first = 0
         while first < hits.count {
             let mapStart = max(0, offset(first) - 1) / Syscall.pageSize * Syscall.pageSize
@@ -149,9 +181,9 @@ struct ProfileOffsets: Sendable {
             let mapped = try Syscall.mapForSequentialReading(
                 fd.rawValue, offset: mapStart, count: mapEnd - mapStart, path: vault.path)
             defer { Syscall.unmap(mapped) }
-            var read = [Read](repeating: .elsewhere, count: end - first)
-            read.withUnsafeMutableBufferPointer { out in
-                let shared = SharedReads(index: self, hits: hits, out: out, window: mapped)
+            var outcomes = [Read<Value>](repeating: .elsewhere, count: end - first)
+            outcomes.withUnsafeMutableBufferPointer { out in
+                let shared = SharedReads(index: self, hits: hits, out: out, window: mapped, read: read)
                 let range = first..<end
                 let pieces = min(range.count, LogVerifier.processorCount * 4)
                 DispatchQueue.concurrentPerform(iterations: pieces) { piece in
@@ -159,17 +191,17 @@ struct ProfileOffsets: Sendable {
                     let to = range.lowerBound + range.count * (piece + 1) / pieces
                     for i in from..<to {
                         let (key, offset) = shared.index.entry(Int(shared.hits[i].entry))
-                        shared.out[i - range.lowerBound] = Self.read(
-                            key, at: offset - mapStart, in: shared.window, atStart: offset == 0)
+                        shared.out[i - range.lowerBound] =
+                            Self.line(
+                                at: offset - mapStart, in: shared.window, atStart: offset == 0
+                            ).map { shared.read($0, key) } ?? .elsewhere
                     }
                 }
             }
-            // In file order, as a pass reads them: a later line of the same ref wins.
-            for (hit, outcome) in zip(hits[first..<end], read) {
+            for (hit, outcome) in zip(hits[first..<end], outcomes) {
                 switch outcome {
-                case .name(let name):
-                    // A line without a profile names no one.
-                    if let name, hit.number >= 0, hit.number < count { names[Int(hit.number)] = name }
+                case .found(let value):
+                    if let value { try body(hit.number, value) }
                 case .elsewhere:
                     misplaced.insert(packed: entry(Int(hit.entry)).key, number: hit.number)
                 }
@@ -180,17 +212,11 @@ struct ProfileOffsets: Sendable {
         // from the start of the line being written then, if one was (the pass indexed whole
         // lines only).
         if size > builtAt {
-            let start = try Self.lineStart(at: builtAt, in: fd)
-            for (number, name) in try vault.scannedNames(of: refs, from: start) where number >= 0 && number < count {
-                names[Int(number)] = name
-            }
+            for (number, value) in try scan(refs, try Self.lineStart(at: builtAt, in: fd)) { try body(number, value) }
         }
         if !misplaced.isEmpty {
-            for (number, name) in try vault.scannedNames(of: misplaced, from: 0) where number >= 0 && number < count {
-                names[Int(number)] = name
-            }
+            for (number, value) in try scan(misplaced, 0) { try body(number, value) }
         }
-        return names
     }
 
     /// The start of the line that holds byte `offset` (`offset` itself after a newline):
@@ -207,26 +233,21 @@ struct ProfileOffsets: Sendable {
         return 0
     }
 
-    /// The name in the line at `offset` if that line is `key`'s; `.elsewhere` if no line of
-    /// that ref begins there.
-    static func read(_ key: UInt64, at offset: Int, in vault: UnsafeRawBufferPointer, atStart: Bool) -> Read {
+    /// The line that begins at `offset`, if one does (nil: no whole line begins there).
+    static func line(at offset: Int, in vault: UnsafeRawBufferPointer, atStart: Bool) -> UnsafeRawBufferPointer? {
         guard offset >= 0, offset < vault.count, atStart || (offset > 0 && vault[offset - 1] == 0x0A),
             let newline = memchr(vault.baseAddress! + offset, 0x0A, vault.count - offset)
-        else { return .elsewhere }
-        let line = UnsafeRawBufferPointer(rebasing: vault[offset..<vault.baseAddress!.distance(to: newline)])
-        if let fast = Vault.writtenName(line) { return fast.key == key ? .name(fast.name) : .elsewhere }
-        guard let parsed = Vault.content(line), PackedRef.pack(parsed.ref) == key else {
-            return .elsewhere
-        }
-        return .name(parsed.payload?.profile?.name)
+        else { return nil }
+        return UnsafeRawBufferPointer(rebasing: vault[offset..<vault.baseAddress!.distance(to: newline)])
     }
 
     /// Each task reads its own hits and writes its own slots.
-    private struct SharedReads: @unchecked Sendable {
+    private struct SharedReads<Value: Sendable>: @unchecked Sendable {
         let index: ProfileOffsets
         let hits: [(entry: UInt32, number: Int32)]
-        let out: UnsafeMutableBufferPointer<Read>
+        let out: UnsafeMutableBufferPointer<Read<Value>>
         let window: UnsafeRawBufferPointer
+        let read: @Sendable (_ line: UnsafeRawBufferPointer, _ key: UInt64) -> Read<Value>
     }
 
     /// How much of the vault is mapped at a time: the pages a window touches stay resident

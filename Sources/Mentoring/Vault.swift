@@ -97,20 +97,58 @@ public struct Vault: Sendable {
     /// Calls `body` with each profile of `refs` (and the number `refs` gives its ref), in
     /// file order, each passed through `shape` on the core that parsed it: a listing of a
     /// million people keeps only the fields it shows (their lists of offers, wants and
-    /// interests were most of the memory of `people`), and no ref is made a key.
+    /// interests were most of the memory of `people`), and no ref is made a key. Each line
+    /// is read where the store's profile index says it is (`ProfileOffsets`, built on
+    /// first need), or else found by a pass over the whole vault.
+    /// - Parameter lists: whether the profiles' lists are read (else they are checked and
+    ///   left empty: a listing that never shows them made three arrays of strings per
+    ///   person).
     /// - Throws: `SystemError` if the vault cannot be read; what `body` throws.
     public func forEachProfile(
-        of refs: NumberedRefs, shape: @escaping @Sendable (Profile) -> Profile = { $0 },
+        of refs: NumberedRefs, lists: Bool = true, shape: @escaping @Sendable (Profile) -> Profile = { $0 },
         _ body: (_ number: Int32, Profile) throws -> Void
     ) throws {
         guard !refs.isEmpty else { return }
+        guard refs.other.isEmpty, let profileIndexPath,
+            let index = try ProfileOffsets.load(for: self, at: profileIndexPath)
+        else { return try scannedProfiles(of: refs, from: 0, lists: lists, shape: shape, body) }
+        try forEachProfile(of: refs, lists: lists, shape: shape, through: index, body)
+    }
+
+    /// `forEachProfile` through `index`, mapping `window` bytes at a time (tests make it
+    /// small).
+    func forEachProfile(
+        of refs: NumberedRefs, lists: Bool, shape: @escaping @Sendable (Profile) -> Profile,
+        through index: ProfileOffsets, window: Int = ProfileOffsets.window,
+        _ body: (_ number: Int32, Profile) throws -> Void
+    ) throws {
+        try index.forEach(
+            of: refs, in: self, window: window,
+            read: { line, key in
+                guard let parsed = Self.content(line, lists: lists), PackedRef.pack(parsed.ref) == key else {
+                    return .elsewhere
+                }
+                return .found(parsed.payload?.profile.map(shape))
+            },
+            scan: { refs, offset in
+                var found: [(Int32, Profile)] = []
+                try scannedProfiles(of: refs, from: offset, lists: lists, shape: shape) { found.append(($0, $1)) }
+                return found
+            }, body)
+    }
+
+    /// `forEachProfile` by a pass over the vault from byte `offset` on.
+    func scannedProfiles(
+        of refs: NumberedRefs, from offset: Int, lists: Bool, shape: @escaping @Sendable (Profile) -> Profile,
+        _ body: (_ number: Int32, Profile) throws -> Void
+    ) throws {
         // Mapped as names read by offset map the vault: a window's touched pages stay
         // resident until it is let go (64 MB windows were 64 MB of the peak of `people` on
         // the 10M store).
         try forEachCandidate(
-            WantedRefs(packed: Set(refs.packed.keys)), window: ProfileOffsets.window,
+            WantedRefs(packed: Set(refs.packed.keys)), from: offset, window: ProfileOffsets.window,
             parse: { line, _ -> (number: Int32, profile: Profile)? in
-                guard let parsed = Self.content(line), let number = refs.number(of: parsed.ref),
+                guard let parsed = Self.content(line, lists: lists), let number = refs.number(of: parsed.ref),
                     let profile = parsed.payload?.profile
                 else { return nil }
                 return (number, shape(profile))
@@ -363,9 +401,16 @@ public struct Vault: Sendable {
     /// A line's ref and payload, without its digest (which only a check of the commitments
     /// needs: hashing every profile was a tenth of a listing of a million people); nil for a
     /// line that is not an object with a ref.
-    package static func content(_ line: UnsafeRawBufferPointer) -> (ref: String, payload: PersonalPayload?)? {
-        if let (ref, profile) = writtenProfile(line) { return (ref, .profile(profile)) }
-        return parsedContent(line)
+    /// - Parameter lists: whether a profile's lists are read (else they are checked and
+    ///   left empty).
+    package static func content(
+        _ line: UnsafeRawBufferPointer, lists: Bool = true
+    ) -> (ref: String, payload: PersonalPayload?)? {
+        if let (ref, profile) = writtenProfile(line, lists: lists) { return (ref, .profile(profile)) }
+        guard let parsed = parsedContent(line) else { return nil }
+        guard !lists, case .profile(var profile) = parsed.payload else { return parsed }
+        (profile.offers, profile.wants, profile.interests) = ([], [], [])
+        return (parsed.ref, .profile(profile))
     }
 
     /// `content` by a parse of the whole line into JSON values: any line's.
@@ -381,7 +426,12 @@ public struct Vault: Sendable {
     /// for anything else (another payload, an unknown or repeated key, a value of another
     /// type, an escaped key, bytes after the object), which `content` then parses whole.
     /// Where it answers, it answers as the whole parse does.
-    package static func writtenProfile(_ line: UnsafeRawBufferPointer) -> (ref: String, profile: Profile)? {
+    /// - Parameter lists: whether the lists of offers, wants and interests are read (else
+    ///   each is checked to be a list of strings, as the whole parse checks it, and left
+    ///   empty).
+    package static func writtenProfile(
+        _ line: UnsafeRawBufferPointer, lists: Bool = true
+    ) -> (ref: String, profile: Profile)? {
         var scanner = JSONScanner(line)
         var ref: String?
         var profile: Profile?
@@ -394,7 +444,7 @@ public struct Vault: Sendable {
             var out: [String] = []
             try s.forEachElement { e throws(JSONSyntaxError) in
                 guard e.peek() == UInt8(ascii: "\"") else { throw JSONSyntaxError(offset: 0, reason: "not a string") }
-                out.append(try e.parseString())
+                if lists { out.append(try e.parseString()) } else { _ = try e.scanString() }
             }
             return out
         }

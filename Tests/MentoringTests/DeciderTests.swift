@@ -529,4 +529,53 @@ struct NaturalOrderTests {
         #expect(NaturalOrder.less("Ärger", "ärger") == NaturalOrder.foldedLess("Ärger", "ärger"))
         #expect(NaturalOrder.less("Ost", "Öst") == NaturalOrder.foldedLess("Ost", "Öst"))
     }
+
+    /// The key of ASCII text, or nil.
+    static func key(_ text: String) -> (UInt64, UInt64)? {
+        var text = text
+        return text.withUTF8(NaturalOrder.key)
+    }
+
+    @Test("keys that differ order two texts as the texts' order does", arguments: 0..<4)
+    func keysAgreeWithOrder(seed: Int) throws {
+        var generator = SeededGenerator(seed: UInt64(seed) &+ 31)
+        // Digit runs with leading zeros, letters in both cases, the id punctuation; words
+        // long enough that many keys stop at 16 bytes and tie.
+        let alphabet = Array("aAbZz0000123456789-_.")
+        func word() -> String {
+            String(
+                (0..<Int.random(in: 0...24, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+        }
+        var decided = 0, tied = 0
+        for _ in 0..<20_000 {
+            var a = word(), b = word()
+            // Often one a prefix of the other, or sharing a long start.
+            if Int.random(in: 0..<3, using: &generator) == 0 { b = a + b.prefix(3) }
+            if Int.random(in: 0..<4, using: &generator) == 0 { a = b.prefix(10) + a }
+            let ka = try #require(Self.key(a)), kb = try #require(Self.key(b))
+            if ka == kb {
+                tied += 1
+                continue
+            }
+            decided += 1
+            let keyLess = ka.0 != kb.0 ? ka.0 < kb.0 : ka.1 < kb.1
+            #expect(NaturalOrder.less(a, b) == keyLess, "\(a) \(b)")
+            #expect(NaturalOrder.less(b, a) == !keyLess, "\(a) \(b)")
+        }
+        // Most pairs are decided by their keys, and some tie (both paths are checked).
+        #expect(decided > 12_000 && tied > 1_000, "decided \(decided), tied \(tied)")
+        // Equal text, equal keys; case is folded; digit runs compare as numbers.
+        #expect(Self.key("p-7K2") ?? (0, 0) == Self.key("p-7k2") ?? (1, 1))
+        let k2 = try #require(Self.key("t-1-2")), k10 = try #require(Self.key("t-1-10"))
+        #expect(k2.0 < k10.0 || (k2.0 == k10.0 && k2.1 < k10.1))
+    }
+
+    @Test("text beyond ASCII, or with a run of 256 digits, has no key")
+    func keylessText() {
+        #expect(Self.key("Ärger") == nil)
+        #expect(Self.key("p-" + String(repeating: "x", count: 40) + "é") == nil, "past the key's 16 bytes too")
+        #expect(Self.key("p-" + String(repeating: "7", count: 256)) == nil)
+        #expect(Self.key("p-" + String(repeating: "7", count: 255)) != nil)
+        #expect(Self.key("") ?? (1, 1) == (0, 0))
+    }
 }

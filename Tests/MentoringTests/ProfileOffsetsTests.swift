@@ -24,7 +24,8 @@ struct ProfileOffsetsTests {
                 ? .profile(
                     Profile(
                         name: i % 11 == 0 ? odd[i % odd.count] : "Person \(i)", unit: "IT", level: 2, born: 1990,
-                        gender: nil))
+                        gender: i % 2 == 0 ? "f" : nil, offers: i % 4 == 0 ? ["excel", "tiktok \"live\""] : [],
+                        wants: i % 5 == 0 ? ["ai"] : []))
                 : .notes(String(repeating: "n", count: Int.random(in: 0..<400, using: &generator)))
             let sealed = SealedRecord(payload, random: random)
             out.append(sealed.line)
@@ -59,7 +60,38 @@ struct ProfileOffsetsTests {
             let passed = try vault.scannedNames(of: numbered, count: count)
             #expect(indexed == passed, "\(context), round \(round)")
             #expect(passed.contains { $0 != nil }, "\(context): no name was found at all")
+            try expectSameProfiles(numbered, count: count, context: "\(context), round \(round)") { lists, body in
+                try vault.forEachProfile(of: numbered, lists: lists, body)
+            } passed: { lists, body in
+                try vault.scannedProfiles(of: numbered, from: 0, lists: lists, shape: { $0 }, body)
+            }
         }
+    }
+
+    /// The profiles `read` hands on, with their lists and without, are those a pass hands
+    /// on, the later of a ref's lines winning (a listing keeps the last it is given; lines
+    /// found away from where the index says come after the rest); without lists, each is
+    /// the profile with its lists emptied.
+    static func expectSameProfiles(
+        _ refs: NumberedRefs, count: Int, context: String,
+        read: (_ lists: Bool, _ body: (Int32, Profile) throws -> Void) throws -> Void,
+        passed: (_ lists: Bool, _ body: (Int32, Profile) throws -> Void) throws -> Void
+    ) throws {
+        var whole: [Int32: Profile] = [:]
+        try passed(true) { whole[$0] = $1 }
+        for lists in [true, false] {
+            var found: [Int32: Profile] = [:]
+            try read(lists) { found[$0] = $1 }
+            let expected = whole.mapValues { profile in
+                var short = profile
+                if !lists { (short.offers, short.wants, short.interests) = ([], [], []) }
+                return short
+            }
+            #expect(found.count == expected.count, "\(context), lists \(lists)")
+            let wrong = expected.first { found[$0.key] != $0.value }
+            #expect(wrong == nil, "\(context), lists \(lists): \(wrong.map { "\($0.key)" } ?? "")")
+        }
+        #expect(whole.values.contains { !$0.offers.isEmpty }, "\(context): some profile has lists")
     }
 
     @Test("names by offset equal a pass's, as the vault grows past the index", arguments: 0..<3)
@@ -148,6 +180,15 @@ struct ProfileOffsetsTests {
                 #expect(
                     try shifted.names(of: numbered, count: count, in: vault, window: window) == passed,
                     "round \(round), window \(window), offsets moved")
+                for index in [built, shifted] {
+                    try Self.expectSameProfiles(numbered, count: count, context: "round \(round), window \(window)") {
+                        lists, body in
+                        try vault.forEachProfile(
+                            of: numbered, lists: lists, shape: { $0 }, through: index, window: window, body)
+                    } passed: { lists, body in
+                        try vault.scannedProfiles(of: numbered, from: 0, lists: lists, shape: { $0 }, body)
+                    }
+                }
             }
         }
     }
@@ -180,6 +221,12 @@ struct ProfileOffsetsTests {
         #expect(passed.contains { $0?.hasPrefix("Renamed ") ?? false }, "the later names are the pass's")
         for window in [ProfileOffsets.window, 4096, 3 * 4096] {
             #expect(try built.names(of: numbered, count: refs.count, in: vault, window: window) == passed, "\(window)")
+            try Self.expectSameProfiles(numbered, count: refs.count, context: "window \(window)") { lists, body in
+                try vault.forEachProfile(
+                    of: numbered, lists: lists, shape: { $0 }, through: built, window: window, body)
+            } passed: { lists, body in
+                try vault.scannedProfiles(of: numbered, from: 0, lists: lists, shape: { $0 }, body)
+            }
         }
     }
 

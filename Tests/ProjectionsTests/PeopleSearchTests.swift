@@ -32,4 +32,35 @@ struct PeopleSearchTests {
         #expect(PeopleQuery.matches(Array("muller".utf8), name: "Jürgen Mu\u{308}ller", email: nil))
         #expect(!PeopleQuery.matches(Array("mueller".utf8), name: "Jürgen Müller", email: nil))
     }
+
+    @Test("a person's standing read from the rows is their view's", arguments: 0..<4)
+    func standingFromRows(seed: Int) throws {
+        var history = HistoryGenerator(seed: UInt64(seed) &+ 6100)
+        history.backdating = seed % 2 == 1
+        history.run(steps: 500)
+        let model = try Replay.fold(history.log, profiles: history.profiles) { ProgrammeReadModel() }.fold
+        var seen: Set<PeopleQuery.Status> = []
+        for number in 0..<Int32(model.peopleRows.count) {
+            let view = model.peopleRows.view(number, tandems: model.tandemRows)
+            // The standing as it was judged from the view.
+            let expected: (PeopleQuery.Status, BusinessDate)
+            if let withdrawn = view.withdrawnOn {
+                expected = (.withdrawn, withdrawn)
+            } else if let tandem = view.activeTandem {
+                expected = (.matched, try #require(model.tandems[tandem]).since)
+            } else if let end = view.lastTandemEnd, end.status == .completed {
+                expected = (.done, end.on)
+            } else {
+                expected = (.waiting, view.lastTandemEnd?.on ?? view.signedUpOn)
+            }
+            let listed = model.peopleRows.listed(number)
+            let standing = PeopleQuery.standing(listed, tandems: model.tandemRows)
+            #expect(standing == expected, "seed \(seed), \(view.id)")
+            #expect(listed.id == view.id && listed.programme == view.programme && listed.role == view.role)
+            #expect(
+                (listed.activeTandem >= 0 ? model.tandemRows.id(ofRow: listed.activeTandem) : nil) == view.activeTandem)
+            seen.insert(standing.0)
+        }
+        #expect(seen == [.waiting, .matched, .withdrawn, .done], "seed \(seed): every standing")
+    }
 }
