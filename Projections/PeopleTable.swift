@@ -435,6 +435,13 @@ struct PeopleRows: Sendable {
         return nil
     }
 
+    /// Whether a participant still has a profile ref, read from their row's flags (no ref
+    /// is made into text).
+    func hasProfileRef(ofRow number: Int32) -> Bool {
+        let r = rows[number]
+        return r.flags.contains(.packedRef) || (r.flags.contains(.otherRef) && otherRefs[number] != nil)
+    }
+
     /// How many people were erased, read from the rows' flags (no view is made).
     var erasedCount: Int {
         var n = 0

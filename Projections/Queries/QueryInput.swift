@@ -93,11 +93,20 @@ public struct QueryInput: Sendable {
     public func name(of person: ParticipantID, partnerOf viewerID: ParticipantID? = nil) -> JSONValue {
         // Coordinators see every name; a participant their partners' (the queries show them
         // only their own tandems); no one else any.
-        guard disclosure.showsNames, person != disclosure.ownTandemsOf else { return .null }
+        guard disclosure.showsNames, person != disclosure.ownTandemsOf, let row = model.peopleRows.row(of: person)
+        else { return .null }
+        return name(ofRow: row)
+    }
+
+    /// `name(of:)` of the person in people row `row`: for a listing that holds rows, which
+    /// need not look each person up by id (a million lookups were most of printing `due`).
+    func name(ofRow row: Int32) -> JSONValue {
+        let rows = model.peopleRows
+        guard disclosure.showsNames else { return .null }
+        if let me = disclosure.ownTandemsOf, rows.id(ofRow: row) == me { return .null }
         // Names are read only for a viewer who may see them: all of them at once, the first
         // time one is asked for (a report that shows one shows many).
-        let rows = model.peopleRows
-        guard let row = rows.row(of: person), rows.profileRef(ofRow: row) != nil else { return .null }
+        guard rows.hasProfileRef(ofRow: row) else { return .null }
         if !profileCache.hasName(row: row) {
             try? profileCache.loadNames(rows.numberedRefs, count: rows.count, vault: vault)
         }

@@ -144,7 +144,7 @@ struct SessionListingTests {
             seed: UInt64(seed) &+ 8450, steps: 240, in: directory)
         let model = try ProgrammeReadModel.replay(store.events, vault: Vault(store: store)).fold
         let member = try #require(model.tandems.values.first { $0.status == .active }).mentor
-        var streamed = 0, listed = 0
+        var streamed = 0, listed = 0, named = 0
         for day in ["2027-02-15", "2027-05-01", "2027-06-15", "2027-08-01"] {
             let window = ReplayWindow(asOf: BusinessDate(day)!)
             for viewer in [Viewer.coordinator, .auditor, .participant(member)] {
@@ -175,6 +175,23 @@ struct SessionListingTests {
                         #expect(try DueQuery.items(input, options) == expected, "\(context)")
                         listed += expected.count
                         let held = try DueQuery.run(input, options)
+                        // Names read by row are those looked up by id: none for an auditor,
+                        // the partner's (not their own) for a participant.
+                        let objects = held.payload.arrayValue ?? []
+                        #expect(objects.count == expected.count, "\(context)")
+                        for (object, item) in zip(objects, expected) {
+                            let shown = object.objectValue
+                            #expect(
+                                shown?["mentorName"] ?? .null == input.name(of: item.tandem.mentor)
+                                    && shown?["menteeName"] ?? .null == input.name(of: item.tandem.mentee),
+                                "\(context), \(item.tandem.id)")
+                            if case .string = shown?["mentorName"] ?? .null { named += 1 }
+                            if viewer.isParticipant {
+                                #expect(
+                                    (item.tandem.mentor == member ? shown?["mentorName"] : shown?["menteeName"])
+                                        ?? .null == .null, "\(context): not their own name")
+                            }
+                        }
                         // The table's last column: "3 days" overdue, "1 day", or empty.
                         #expect(
                             held.table.rows.map { $0.last ?? "-" }
@@ -190,6 +207,7 @@ struct SessionListingTests {
             }
         }
         #expect(streamed > 0 && listed > 0, "seed \(seed): nothing was due")
+        #expect(named > 0, "seed \(seed): no name was shown")
     }
 
     @Test("goals streamed print as goals held, for every viewer and programme", arguments: 0..<3)
