@@ -33,4 +33,25 @@ struct ListedProfilesTests {
         #expect(listed[4] == shown(profiles[1]), "the later one replaces the earlier")
         #expect(listed[5] == shown(profiles[2]))
     }
+
+    @Test("records across many chunks, and one longer than a chunk, read back at their positions")
+    func acrossChunks() {
+        let count = 40_000
+        var listed = ListedProfiles(count: count + 1)
+        func profile(_ i: Int) -> Profile {
+            Profile(
+                name: "Person \(i) " + String(repeating: "x", count: i % 97), email: i % 3 == 0 ? nil : "p\(i)@x",
+                unit: "U\(i % 7)", level: i % 12, born: 1950 + i % 60, gender: i % 2 == 0 ? nil : "f")
+        }
+        // In reverse, so that positions and chunks run opposite ways.
+        for i in (0..<count).reversed() { listed.set(profile(i), at: i) }
+        let long = Profile(
+            name: String(repeating: "ä", count: ListedProfiles.chunkSize), unit: "IT", level: 1, born: 1990,
+            gender: nil)
+        listed.set(long, at: count)
+        #expect((0..<count).allSatisfy { listed[$0] == profile($0) })
+        #expect(listed[count] == long)
+        listed.set(profile(7), at: 3)
+        #expect(listed[3] == profile(7) && listed[2] == profile(2), "a later record after the long one")
+    }
 }
