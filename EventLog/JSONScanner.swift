@@ -107,7 +107,13 @@ public struct JSONScanner {
             // that). A word with any such byte is read byte by byte below.
             while end &- position >= 8 {
                 let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
-                guard !Self.needsAttention(word) else { break }
+                let attention = Self.attention(word)
+                guard attention == 0 else {
+                    // Straight to the first byte that needs attention: the plain bytes before
+                    // it were read one by one, most of a short string (a name, a topic).
+                    position &+= attention.trailingZeroBitCount &>> 3
+                    break
+                }
                 position &+= 8
             }
             guard position < end else { break }
@@ -133,15 +139,21 @@ public struct JSONScanner {
     }
 
     /// Whether any of the eight bytes of `word` is a quote, a backslash, below 0x20 or
-    /// above 0x7F: the zero-byte and less-than tricks of "Bit Twiddling Hacks", exact for
-    /// "any byte" (a borrow can only follow a byte that already matched).
-    @inline(__always) static func needsAttention(_ word: UInt64) -> Bool {
+    /// above 0x7F (`attention(word) != 0`).
+    @inline(__always) static func needsAttention(_ word: UInt64) -> Bool { attention(word) != 0 }
+
+    /// The high bit of each byte of `word` (read little-endian) that is a quote, a
+    /// backslash, below 0x20 or above 0x7F, by the zero-byte and less-than tricks of "Bit
+    /// Twiddling Hacks". Exact for the lowest such byte (a borrow only runs upward from a
+    /// byte that matched), so its trailing zero bits over 8 are that byte's index; a byte
+    /// above it may be flagged wrongly.
+    @inline(__always) static func attention(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         @inline(__always) func hasZeroByte(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
         let control = (word &- ones &* 0x20) & ~word & highs
         let quote = hasZeroByte(word ^ (ones &* 0x22))
         let backslash = hasZeroByte(word ^ (ones &* 0x5C))
-        return (control | quote | backslash | (word & highs)) != 0
+        return control | quote | backslash | (word & highs)
     }
 
     private mutating func scanEscape() throws(JSONSyntaxError) {

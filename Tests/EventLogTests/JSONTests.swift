@@ -29,6 +29,14 @@ struct JSONTests {
                 Issue.record("\(bytes) judged wrongly")
                 break
             }
+            // The lowest flagged byte is the first special one (the scan skips to it).
+            let attention = JSONScanner.attention(word)
+            let first = bytes.firstIndex(where: special)
+            if (attention == 0 ? nil : attention.trailingZeroBitCount / 8) != first {
+                Issue.record(
+                    "\(bytes): first special byte \(first ?? -1), flagged \(attention.trailingZeroBitCount / 8)")
+                break
+            }
         }
     }
 
