@@ -77,22 +77,11 @@ public enum DueQuery {
                     && (TandemStatus?(stored: row.status) ?? .active) == .active
             }
         }
-        // By due day, then id in natural order: each id's key made once (`NaturalOrder.key`),
-        // ids compared only where keys tie.
-        var keyed: [(dueOn: Int32, high: UInt64, low: UInt64, row: Int32)] = []
-        keyed.reserveCapacity(candidates.count)
-        for number in candidates {
-            guard let due = dueDay(of: number) else { continue }
-            var id = rows.id(ofRow: number).rawValue
-            let key = id.withUTF8(NaturalOrder.key) ?? (0, 0)
-            keyed.append((Int32(clamping: due.dayNumber), key.0, key.1, number))
+        let due = candidates.compactMap { number in
+            dueDay(of: number).map { DueRow(row: number, dueOn: Int32(clamping: $0.dayNumber)) }
         }
-        keyed.sort { a, b in
-            if a.dueOn != b.dueOn { return a.dueOn < b.dueOn }
-            if (a.high, a.low) != (b.high, b.low) { return (a.high, a.low) < (b.high, b.low) }
-            return rows.id(ofRow: a.row) < rows.id(ofRow: b.row)
-        }
-        return keyed.map { DueRow(row: $0.row, dueOn: $0.dueOn) }
+        // By due day, then id in natural order.
+        return NaturalOrder.sorted(due, first: \.dueOn) { rows.id(ofRow: $0.row).rawValue }
     }
 
     public static func run(_ input: QueryInput, _ options: Options) throws -> QueryResult {

@@ -181,6 +181,37 @@ public enum NaturalOrder {
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
 
+    /// `items` sorted by `first`, then by the natural order of their ids (`less`). Each id's
+    /// key (`key(_:)`) is made once and the items sorted by it, two words a comparison; ids
+    /// are compared only where keys tie (comparing the ids themselves at every step was
+    /// 2.5 s of `people` on the 10M store's 1.3 million people). If any id has no key (text
+    /// beyond ASCII, which no id is), every comparison compares the texts.
+    /// - Complexity: O(n log n) comparisons of keys, and of ids where keys tie.
+    /// Inlinable: unspecialised across modules, the generic sort took twice as long.
+    @inlinable
+    public static func sorted<Item>(
+        _ items: [Item], first: (Item) -> Int32 = { _ in 0 }, id: (Item) -> String
+    ) -> [Item] {
+        // 24 bytes an item: the words first, then the two 32-bit numbers.
+        var keyed: [(high: UInt64, low: UInt64, first: Int32, index: Int32)] = []
+        keyed.reserveCapacity(items.count)
+        var keyless = false
+        for (index, item) in items.enumerated() {
+            var text = id(item)
+            let key = text.withUTF8(Self.key)
+            if key == nil { keyless = true }
+            keyed.append((key?.0 ?? 0, key?.1 ?? 0, first(item), Int32(index)))
+        }
+        if keyless { for i in keyed.indices { (keyed[i].high, keyed[i].low) = (0, 0) } }
+        keyed.sort { a, b in
+            if a.first != b.first { return a.first < b.first }
+            if a.high != b.high { return a.high < b.high }
+            if a.low != b.low { return a.low < b.low }
+            return less(id(items[Int(a.index)]), id(items[Int(b.index)]))
+        }
+        return keyed.map { items[Int($0.index)] }
+    }
+
     /// The first 16 bytes of ASCII text's sort key, as two big-endian words, or nil for
     /// other text. Where two texts' keys differ, `less` orders them as the keys do; equal
     /// keys say nothing (the texts are compared). Sorting a million ids by key, comparing
