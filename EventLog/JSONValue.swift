@@ -112,7 +112,8 @@ public struct JSONWriter: Sendable {
     /// A writer with an empty buffer.
     public init(capacity: Int = 256) {
         bytes = []
-        bytes.reserveCapacity(capacity)
+        // An empty writer, swapped in and out of a place, allocates nothing.
+        if capacity > 0 { bytes.reserveCapacity(capacity) }
     }
 
     /// The bytes as a String.
@@ -161,27 +162,40 @@ public struct JSONWriter: Sendable {
 
     /// Appends an integer in decimal.
     public mutating func write(_ value: Int64) {
-        if value == 0 {
-            bytes.append(UInt8(ascii: "0"))
-            return
-        }
-        var magnitude = value.magnitude
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        Self.decimal(value) { bytes.append(contentsOf: $0) }
+    }
+
+    /// Calls `body` with `value` in decimal (ASCII, a `-` before a negative one).
+    @inline(__always)
+    public static func decimal<R>(_ value: Int64, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         var digits:
             (
                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
             ) =
                 (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            while magnitude > 0 {
-                d[19 - count] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
+        return try withUnsafeMutableBytes(of: &digits) { d in
+            var magnitude = value.magnitude
+            var at = 20
+            repeat {
+                at -= 1
+                d[at] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
                 magnitude /= 10
-                count += 1
+            } while magnitude > 0
+            if value < 0 {
+                at -= 1
+                d[at] = UInt8(ascii: "-")
             }
-            bytes.append(contentsOf: d[(20 - count)...])
+            return try body(UnsafeBufferPointer(rebasing: d.bindMemory(to: UInt8.self)[at...]))
         }
+    }
+
+    /// Whether `bytes` are written as they are between the quotes of a JSON string (no
+    /// quote, backslash or control character to escape).
+    @inline(__always)
+    public static func needsNoEscaping(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for c in bytes where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return false }
+        return true
     }
 
     /// Appends an integer in decimal.

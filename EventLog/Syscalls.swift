@@ -126,3 +126,18 @@ package enum Syscall {
     /// Whether the process may create files in the directory `path`.
     package static func canWrite(inDirectory path: String) -> Bool { access(path, W_OK | X_OK) == 0 }
 }
+
+extension Syscall {
+    /// Asks the C allocator to give the memory freed so far back to the system
+    /// (`malloc_trim`): after a large model is dropped, glibc keeps its pages for the next
+    /// allocation, and the process's resident size stays where it peaked. Looked up at run
+    /// time (Swift's Glibc module does not declare it); nothing happens where it is missing.
+    package static func returnFreedMemory() {
+        #if canImport(Glibc)
+            typealias Trim = @convention(c) (Int) -> Int32
+            // RTLD_DEFAULT: the symbol wherever it is loaded.
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+            _ = unsafeBitCast(symbol, to: Trim.self)(0)
+        #endif
+    }
+}

@@ -63,24 +63,32 @@ public enum CivilCalendar {
 
     /// Formats a day number as `YYYY-MM-DD`.
     public static func formatDate(_ dayNumber: Int) -> String {
-        let (y, m, d) = date(dayNumber: dayNumber)
-        guard (0...9999).contains(y) else { return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) }
         // Ten ASCII digits and dashes, written in place: a listing formats millions of dates.
-        return String(unsafeUninitializedCapacity: 10) { out in
-            func put(_ value: Int, at offset: Int, width: Int) {
-                var value = value
-                for i in stride(from: offset + width - 1, through: offset, by: -1) {
-                    out[i] = UInt8(48 + value % 10)
-                    value /= 10
-                }
+        let text = String(unsafeUninitializedCapacity: 10) { writeDate(dayNumber, into: $0.baseAddress!) ? 10 : 0 }
+        if !text.isEmpty { return text }
+        let (y, m, d) = date(dayNumber: dayNumber)
+        return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
+    }
+
+    /// Writes a day number as `YYYY-MM-DD` at `out`, ten bytes, if its year is 0 to 9999;
+    /// false, writing nothing, for another year (`formatDate` writes those).
+    @inline(__always)
+    public static func writeDate(_ dayNumber: Int, into out: UnsafeMutablePointer<UInt8>) -> Bool {
+        let (y, m, d) = date(dayNumber: dayNumber)
+        guard (0...9999).contains(y) else { return false }
+        func put(_ value: Int, at offset: Int, width: Int) {
+            var value = value
+            for i in stride(from: offset + width - 1, through: offset, by: -1) {
+                out[i] = UInt8(48 + value % 10)
+                value /= 10
             }
-            put(y, at: 0, width: 4)
-            out[4] = UInt8(ascii: "-")
-            put(m, at: 5, width: 2)
-            out[7] = UInt8(ascii: "-")
-            put(d, at: 8, width: 2)
-            return 10
         }
+        put(y, at: 0, width: 4)
+        out[4] = UInt8(ascii: "-")
+        put(m, at: 5, width: 2)
+        out[7] = UInt8(ascii: "-")
+        put(d, at: 8, width: 2)
+        return true
     }
 
     static func digits(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ count: Int) -> Int? {

@@ -179,6 +179,17 @@ public struct ProgrammeReadModel: EventFold, Sendable {
         keepSessions(keeping)
     }
 
+    /// The programmes of this model and nothing else, as a snapshot's figures give them:
+    /// what a listing from an index needs once it has been narrowed with the whole model
+    /// (`sessions --as-of` held a window's 270 MB model while it printed).
+    public var programmesOnly: ProgrammeReadModel {
+        var model = ProgrammeReadModel()
+        model.programmes = programmes
+        model.programmeOrder = programmeOrder
+        model.latestBusinessDate = latestBusinessDate
+        return model
+    }
+
     /// From now on, keeps the sessions `keeping` names (a model read from a snapshot keeps
     /// none; the tail folded after it then adds its sessions).
     public mutating func keepSessions(_ keeping: SessionKeeping) {

@@ -302,7 +302,7 @@ extension SessionIndex {
                 if order.count > 0 { try behind.finished(at: order.record(order.count - 1)) }
                 let natural = storage.natural.withLock { cached in
                     if let cached { return cached }
-                    let made = ids.indices.sorted { ids[$0] < ids[$1] }.map(Int32.init)
+                    let made = NaturalOrder.sorted(Array(ids.indices)) { ids[$0].rawValue }.map(Int32.init)
                     cached = made
                     return made
                 }

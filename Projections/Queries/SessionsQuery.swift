@@ -79,6 +79,19 @@ public enum SessionsQuery {
                 }
             }
         }
+        // Written straight into the form rendered: what `row(…)` makes of each session.
+        result.stream?.write = { writer in
+            try listing.forEach(programme: programme) { tandem, entry in
+                writer.row { row in
+                    row.text(tandem.rawValue)
+                    row.date(entry.on)
+                    row.int(entry.minutes)
+                    row.text(entry.mode.rawValue)
+                    row.texts(entry.topics, tableSeparator: UInt8(ascii: ","))
+                    row.flag(entry.hasNotes)
+                }
+            }
+        }
         result.notes = [notesNote]
         return result
     }

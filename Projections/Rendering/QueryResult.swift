@@ -218,6 +218,9 @@ public struct StreamedList: Sendable {
     /// Calls `row` with each row: its table cells, and its JSON values (one per key), or
     /// only the part asked for (the other empty).
     let rows: @Sendable (_ part: Part, _ row: ([String], [JSONValue]) throws -> Void) throws -> Void
+    /// Writes every row straight into the form being rendered (`RowWriter`), the same rows
+    /// as `rows` makes, if the list can: rendering then uses it, not `rows`.
+    public var write: (@Sendable (_ writer: inout RowWriter) throws -> Void)?
 
     /// Which part of each row a pass needs: the table's cells, or the values of JSON and CSV.
     public enum Part: Sendable {
@@ -399,17 +402,37 @@ public enum Renderer {
             chunk.append(contentsOf: text.utf8)
             flushIfFull()
         }
+        // The rows of `form`, written into `chunk` as they come (`write` if the list has it).
+        // Returns the writer's layout (measured, in a first pass), nil if the rows went to `eachRow`.
+        func rows(
+            _ form: RowWriter.Form, _ layout: TableLayout, widths: [Int] = [],
+            eachRow: (([String], [JSONValue])) -> Void
+        ) throws -> TableLayout? {
+            guard let write = list.write else {
+                let part: StreamedList.Part = format == .table ? .cells : .values
+                try list.forEach(part) { cells, values in eachRow((cells, values)) }
+                return nil
+            }
+            return try withoutActuallyEscaping(out) { out in
+                var writer = RowWriter(
+                    form, layout: layout, widths: widths, keys: list.keys, pending: chunk, handOn: out)
+                chunk = []
+                defer { chunk = writer.pending }
+                try write(&writer)
+                return writer.layout
+            }
+        }
         switch format {
         case .table:
             if list.count == 0 {
                 emit("(none)\n")
             } else {
                 var layout = TableLayout(headers: list.headers, numeric: list.numeric, blank: list.blank)
-                try list.forEach(.cells) { cells, _ in layout.measure(cells) }
+                if let measured = try rows(.measure, layout, eachRow: { layout.measure($0.0) }) { layout = measured }
                 let widths = layout.widths(fitting: width)
                 emit(layout.headerLines(widths))
-                try list.forEach(.cells) { cells, _ in
-                    layout.line(cells, widths: widths, into: &chunk)
+                _ = try rows(.table, layout, widths: widths) { row in
+                    layout.line(row.0, widths: widths, into: &chunk)
                     flushIfFull()
                 }
             }
@@ -417,8 +440,9 @@ public enum Renderer {
             emit(result.basis.footer + "\n")
         case .csv:
             emit(csvRecord(list.keys))
-            try list.forEach(.values) { _, values in
-                for (i, value) in values.enumerated() {
+            let layout = TableLayout(headers: list.headers, numeric: list.numeric, blank: list.blank)
+            _ = try rows(.csv, layout) { row in
+                for (i, value) in row.1.enumerated() {
                     if i > 0 { chunk.append(UInt8(ascii: ",")) }
                     appendCSVField(TextTable.csvCell(value), to: &chunk)
                 }
@@ -434,12 +458,7 @@ public enum Renderer {
             let before = prettyJSON(Array(members[..<at]), rows: result.rows)
             emit(String(before.dropLast(at > 0 ? 2 : 1)))
             if at > 0 { emit(",\n") }
-            var w = JSONWriter(capacity: 1 << 20 + 4096)
-            func flush() {
-                chunk.append(contentsOf: w.bytes)
-                w.bytes.removeAll(keepingCapacity: true)
-                flushIfFull()
-            }
+            var w = JSONWriter(capacity: 1 << 16)
             w.writeRaw("  ")
             w.write(.string(result.payloadKey))
             w.writeRaw(": ")
@@ -447,42 +466,59 @@ public enum Renderer {
                 w.writeRaw("[]")
             } else {
                 w.writeRaw("[\n")
+                chunk.append(contentsOf: w.bytes)
+                w.bytes.removeAll(keepingCapacity: true)
                 var written = 0
-                try list.forEach(.values) { _, values in
+                let layout = TableLayout(headers: list.headers, numeric: list.numeric, blank: list.blank)
+                _ = try rows(.json, layout) { row in
+                    if written > 0 { w.writeRaw(",\n") }
                     w.writeRaw("    ")
-                    list.writeObject(values, to: &w)
+                    list.writeObject(row.1, to: &w)
                     written += 1
-                    w.writeRaw(written < list.count ? ",\n" : "\n")
-                    if w.bytes.count >= 1 << 16 { flush() }
+                    if w.bytes.count >= 1 << 16 {
+                        chunk.append(contentsOf: w.bytes)
+                        w.bytes.removeAll(keepingCapacity: true)
+                        flushIfFull()
+                    }
                 }
-                w.writeRaw("  ]")
+                w.writeRaw("\n  ]")
             }
             members.removeSubrange(...at)
             if members.isEmpty {
                 w.writeRaw("\n}\n")
-                flush()
             } else {
                 w.writeRaw(",\n")
-                flush()
-                emit(String(prettyJSON(members, rows: result.rows).dropFirst(2)) + "\n")
             }
+            chunk.append(contentsOf: w.bytes)
+            flushIfFull()
+            if !members.isEmpty { emit(String(prettyJSON(members, rows: result.rows).dropFirst(2)) + "\n") }
         }
         if !chunk.isEmpty { out(String(decoding: chunk, as: UTF8.self)) }
     }
 
     /// Appends `csvField(value)`: a plain cell (printable ASCII that needs no quotes and
     /// cannot be taken for a formula) as its bytes, any other through `csvField`.
-    static func appendCSVField(_ value: String, to out: inout [UInt8]) {
+    static func appendCSVField<Out: RenderedBytes>(_ value: String, to out: inout Out) {
         var value = value
-        let copied = value.withUTF8 { bytes -> Bool in
-            guard TableLayout.isPlain(bytes), !bytes.contains(where: { $0 == 0x2C || $0 == 0x22 }) else { return false }
-            if let first = bytes.first, first == 0x3D || first == 0x2B || first == 0x2D || first == 0x40 {
-                return false
-            }
-            out.append(contentsOf: bytes)
-            return true
+        let copied = value.withUTF8 { appendPlainCSVField($0, to: &out) }
+        if !copied { out.appendText(csvField(value)) }
+    }
+
+    /// Appends a field's bytes as they are if `csvField` would leave them so (printable
+    /// ASCII, no comma or quote, not taken for a formula); false, appending nothing, if not.
+    @inline(__always)
+    static func appendPlainCSVField<Out: RenderedBytes>(
+        _ bytes: UnsafeBufferPointer<UInt8>, to out: inout Out
+    )
+        -> Bool
+    {
+        // Printable ASCII, with no comma or quote.
+        for byte in bytes where byte < 0x20 || byte > 0x7E || byte == 0x2C || byte == 0x22 { return false }
+        if let first = bytes.first, first == 0x3D || first == 0x2B || first == 0x2D || first == 0x40 {
+            return false
         }
-        if !copied { out.append(contentsOf: csvField(value).utf8) }
+        out.appendBytes(bytes)
+        return true
     }
 
     /// RFC 4180: one header row, then data rows; CRLF line ends; formula-looking cells

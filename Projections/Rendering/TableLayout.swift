@@ -8,7 +8,7 @@ struct TableLayout {
     let headers: [String]
     let numeric: Set<Int>
     /// `numeric` by column (a set lookup per cell showed in profiles).
-    private let alignsRight: [Bool]
+    let alignsRight: [Bool]
     let blank: String
     /// The widest cell of each column so far, headers included, as shown (control
     /// characters escaped), in characters.
@@ -35,17 +35,29 @@ struct TableLayout {
     }
 
     mutating func measure(_ row: [String]) {
-        for column in row.indices {
-            var cell = row[column].isEmpty ? blank : row[column]
-            let (width, hasSpace) =
-                cell.withUTF8 { bytes -> (Int, Bool)? in
-                    guard Self.isPlain(bytes) else { return nil }
-                    return (bytes.count, bytes.contains(0x20))
-                } ?? (cell.escapingControlCharacters.count, cell.contains(" "))
-            if width > widths[column] { widths[column] = width }
-            // Spaces in the cell as given (a blank stand-in is not text).
-            if !spaced[column], !row[column].isEmpty, hasSpace { spaced[column] = true }
+        for column in row.indices { measure(row[column], column: column) }
+    }
+
+    /// Measures one cell of `column` (an empty one shows `blank`).
+    mutating func measure(_ text: String, column: Int) {
+        var cell = text.isEmpty ? blank : text
+        let measured = cell.withUTF8 { bytes -> Bool in
+            guard Self.isPlain(bytes) else { return false }
+            measure(plain: bytes, isBlank: text.isEmpty, column: column)
+            return true
         }
+        guard !measured else { return }
+        let width = cell.escapingControlCharacters.count
+        if width > widths[column] { widths[column] = width }
+        if !spaced[column], !text.isEmpty, cell.contains(" ") { spaced[column] = true }
+    }
+
+    /// Measures one cell of printable ASCII (`isPlain`): one column a byte. `isBlank`: the
+    /// cell is the `blank` stand-in, whose spaces are not text.
+    @inline(__always)
+    mutating func measure(plain bytes: UnsafeBufferPointer<UInt8>, isBlank: Bool = false, column: Int) {
+        if bytes.count > widths[column] { widths[column] = bytes.count }
+        if !spaced[column], !isBlank, bytes.contains(0x20) { spaced[column] = true }
     }
 
     /// The widths to lay out with in `width` columns: the widest text columns give way
@@ -86,27 +98,60 @@ struct TableLayout {
     func line(_ row: [String], widths: [Int], isHeader: Bool = false, into out: inout [UInt8]) {
         let start = out.count
         for column in row.indices {
-            if column > 0 { out.append(contentsOf: repeatElement(0x20, count: Self.gap)) }
-            let width = widths[column]
-            var cell = isHeader || !row[column].isEmpty ? row[column] : blank
-            let plain = cell.withUTF8 { bytes -> Bool in
-                guard Self.isPlain(bytes) else { return false }
-                let cut = bytes.count > width
-                let shown = cut ? width - 1 : bytes.count
-                let pad = width - shown - (cut ? 1 : 0)
-                if alignsRight[column] { out.append(contentsOf: repeatElement(0x20, count: pad)) }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[..<shown]))
-                if cut { out.append(contentsOf: [0xE2, 0x80, 0xA6]) }  // …
-                if !alignsRight[column] { out.append(contentsOf: repeatElement(0x20, count: pad)) }
-                return true
-            }
-            guard !plain else { continue }
-            var text = cell.escapingControlCharacters
-            if text.count > width { text = String(text.prefix(width - 1)) + "…" }
-            let pad = String(repeating: " ", count: width - text.count)
-            out.append(contentsOf: (alignsRight[column] ? pad + text : text + pad).utf8)
+            append(row[column], column: column, widths: widths, isHeader: isHeader, into: &out)
         }
-        while out.count > start, out[out.count - 1] == 0x20 { out.removeLast() }
-        out.append(0x0A)
+        endLine(from: start, into: &out)
+    }
+
+    /// Appends one cell of `column` (after the gap, if it is not the first): padded, or cut
+    /// with an ellipsis where it does not fit. An empty one shows `blank`, but in a header.
+    func append<Out: RenderedBytes>(
+        _ text: String, column: Int, widths: [Int], isHeader: Bool = false, into out: inout Out
+    ) {
+        var cell = isHeader || !text.isEmpty ? text : blank
+        let plain = cell.withUTF8 { bytes -> Bool in
+            guard Self.isPlain(bytes) else { return false }
+            append(plain: bytes, column: column, widths: widths, into: &out)
+            return true
+        }
+        guard !plain else { return }
+        if column > 0 { out.appendSpaces(Self.gap) }
+        let width = widths[column]
+        var shown = cell.escapingControlCharacters
+        if shown.count > width { shown = String(shown.prefix(width - 1)) + "…" }
+        let pad = String(repeating: " ", count: width - shown.count)
+        out.appendText(alignsRight[column] ? pad + shown : shown + pad)
+    }
+
+    /// Appends one cell of printable ASCII (`isPlain`) as `append(_:column:widths:into:)` does.
+    @inline(__always)
+    func append<Out: RenderedBytes>(
+        plain bytes: UnsafeBufferPointer<UInt8>, column: Int, widths: [Int], into out: inout Out
+    ) {
+        Self.append(plain: bytes, width: widths[column], alignsRight: alignsRight[column], gap: column > 0, into: &out)
+    }
+
+    /// Appends a cell of printable ASCII in a column `width` wide, after the gap if `gap`:
+    /// padded (on the left if `alignsRight`), or cut with an ellipsis where it does not fit.
+    /// Static, on plain values: a row writer calls it for every cell.
+    @inline(__always)
+    static func append<Out: RenderedBytes>(
+        plain bytes: UnsafeBufferPointer<UInt8>, width: Int, alignsRight: Bool, gap: Bool, into out: inout Out
+    ) {
+        let cut = bytes.count > width
+        let shown = cut ? width - 1 : bytes.count
+        let pad = width - shown - (cut ? 1 : 0)
+        let before = (gap ? Self.gap : 0) + (alignsRight ? pad : 0)
+        out.appendSpaces(before)
+        out.appendBytes(UnsafeBufferPointer(rebasing: bytes[..<shown]))
+        if cut { out.appendText("…") }
+        if !alignsRight { out.appendSpaces(pad) }
+    }
+
+    /// Ends the line begun at `start`: no trailing spaces, then a newline.
+    @inline(__always)
+    func endLine<Out: RenderedBytes>(from start: Int, into out: inout Out) {
+        while out.count > start, out.last == 0x20 { out.dropLastByte() }
+        out.appendByte(0x0A)
     }
 }

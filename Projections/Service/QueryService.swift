@@ -391,6 +391,13 @@ public struct QueryService: Sendable {
             input.sessionListing = try listing.narrowed(
                 to: window, through: input.basis.head.seq, timeline: timeline, model: input.model, log: store.events,
                 unsureLinesRead: unsureLinesRead)
+            // A query that needs only the programmes besides the listing (`sessions`) lets
+            // the rest of the model go before it prints (not for analysts: their disclosure
+            // policy counts the model's erased people).
+            if request.figuresSuffice, request.viewer != .analyst {
+                input.model = input.model.programmesOnly
+                Syscall.returnFreedMemory()
+            }
             return input
         }
     }

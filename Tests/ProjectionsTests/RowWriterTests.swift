@@ -1,0 +1,198 @@
+import EventLog
+import Mentoring
+import Testing
+
+@testable import Projections
+
+/// A list written cell by cell (`StreamedList.write`) prints the bytes its rows of strings
+/// and values print, in every form: the row writer is a faster way to the same output, never
+/// another output.
+@Suite("Row writer: cells written straight into each form print as rows of strings and values")
+struct RowWriterTests {
+    /// One typed cell of a row.
+    enum Cell: Sendable {
+        case text(String)
+        case date(BusinessDate)
+        case int(Int)
+        case texts([String], separator: UInt8)
+        case flag(Bool)
+    }
+
+    static let texts =
+        StreamedRenderingTests.pool + ["", "ü", "; semi", "x;y", "@mention", "\r\nx", "\\back", "ω" + "wide"]
+    static let days = [0, -1, 59, 10_957, 2_932_896, -719_528, -719_529, 3_000_000, 20_600]
+
+    static func randomCell(_ kind: Int, _ g: inout SeededGenerator) -> Cell {
+        switch kind {
+        case 0: return .text(texts[Int.random(in: 0..<texts.count, using: &g)])
+        case 1: return .date(BusinessDate(dayNumber: days[Int.random(in: 0..<days.count, using: &g)]))
+        case 2:
+            let magnitudes = [0, 7, 60, 12_345, Int(Int32.max), Int.max, Int.min]
+            let number = magnitudes[Int.random(in: 0..<magnitudes.count, using: &g)]
+            return .int(Bool.random(using: &g) && number != Int.min ? -number : number)
+        case 3:
+            let count = Int.random(in: 0...4, using: &g)
+            return .texts(
+                (0..<count).map { _ in texts[Int.random(in: 0..<texts.count, using: &g)] },
+                separator: Bool.random(using: &g) ? UInt8(ascii: ",") : UInt8(ascii: " "))
+        default: return .flag(Bool.random(using: &g))
+        }
+    }
+
+    /// The cell as a table cell (none for a flag) and as a value: what a list of strings and
+    /// values gives for it (the reference).
+    static func reference(_ cell: Cell) -> (cell: String?, value: JSONValue) {
+        switch cell {
+        case .text(let text): return (text, .string(text))
+        case .date(let date): return (date.description, .string(date.description))
+        case .int(let number): return (String(number), .int(Int64(number)))
+        case .texts(let texts, let separator):
+            return (texts.joined(separator: String(UnicodeScalar(separator))), .array(texts.map(JSONValue.string)))
+        case .flag(let flag): return (nil, .bool(flag))
+        }
+    }
+
+    static func write(_ cell: Cell, _ row: inout RowWriter) {
+        switch cell {
+        case .text(let text): row.text(text)
+        case .date(let date): row.date(date)
+        case .int(let number): row.int(number)
+        case .texts(let texts, let separator): row.texts(texts, tableSeparator: separator)
+        case .flag(let flag): row.flag(flag)
+        }
+    }
+
+    /// The same rows as a list of strings and values, and as one written cell by cell.
+    static func lists(
+        _ rows: [[Cell]], kinds: [Int], numeric: Set<Int>, blank: String
+    ) -> (
+        plain: QueryResult, written: QueryResult
+    ) {
+        let basis = Basis(
+            head: LogHead(seq: 3, hash: .zero), asOf: BusinessDate("2027-06-01")!, asOfGiven: false, knownAt: nil,
+            role: .coordinator)
+        let headers = kinds.enumerated().filter { $0.element != 4 }.map { "c\($0.offset)" }
+        let keys = kinds.indices.map { "k\($0)" }
+        func result(written: Bool) -> QueryResult {
+            var result = QueryResult(
+                basis: basis, payloadKey: "rows", payload: .array([]),
+                table: TextTable(headers: headers, rows: [], numeric: numeric))
+            var list = StreamedList(headers: headers, numeric: numeric, keys: keys, count: rows.count) { _, body in
+                for row in rows {
+                    let made = row.map(reference)
+                    try body(made.compactMap(\.cell), made.map(\.value))
+                }
+            }
+            list.blank = blank
+            if written {
+                list.write = { writer in
+                    for row in rows { writer.row { for cell in row { write(cell, &$0) } } }
+                }
+            }
+            result.stream = list
+            result.csvColumns = keys
+            result.notes = ["a note"]
+            return result
+        }
+        return (result(written: false), result(written: true))
+    }
+
+    static func printed(_ result: QueryResult, _ format: Renderer.Format, width: Int) throws -> (String, [Int]) {
+        var pieces: [String] = []
+        try Renderer.write(result, as: format, width: width) { pieces.append($0) }
+        return (pieces.joined(), pieces.map(\.utf8.count))
+    }
+
+    @Test("random rows of every kind of cell print the same in every form and width", arguments: 0..<8)
+    func writtenEqualsPlain(seed: Int) throws {
+        var g = SeededGenerator(seed: UInt64(seed) &+ 7100)
+        for round in 0..<25 {
+            // At least one table column: a flag is a value only.
+            var kinds = (0..<Int.random(in: 1...6, using: &g)).map { _ in Int.random(in: 0...4, using: &g) }
+            if kinds.allSatisfy({ $0 == 4 }) { kinds[0] = 0 }
+            let columns = kinds.filter { $0 != 4 }.count
+            let numeric = Set((0..<columns).filter { _ in Int.random(in: 0..<3, using: &g) == 0 })
+            let rows = (0..<Int.random(in: 0...14, using: &g)).map { _ in kinds.map { Self.randomCell($0, &g) } }
+            let (plain, written) = Self.lists(
+                rows, kinds: kinds, numeric: numeric, blank: Bool.random(using: &g) ? "-" : "")
+            for format in Renderer.Format.allCases {
+                for width in [6, 24, 80, 300] {
+                    let expected = try Self.printed(plain, format, width: width).0
+                    #expect(
+                        try Self.printed(written, format, width: width).0 == expected,
+                        "seed \(seed), round \(round), \(format), width \(width), kinds \(kinds)")
+                }
+            }
+        }
+    }
+
+    @Test("a written list is handed on a megabyte at a time, with the header and footer in place")
+    func handedOnInPieces() throws {
+        let row: [Cell] = [
+            .text("t-100-2"), .date(BusinessDate("2027-06-01")!), .int(60), .text("online"),
+            .texts(["linkedin", "generative-ai", "data-visualisation"], separator: UInt8(ascii: ",")), .flag(false),
+        ]
+        let (plain, written) = Self.lists(
+            Array(repeating: row, count: 40_000), kinds: [0, 1, 2, 0, 3, 4], numeric: [2], blank: "")
+        for format in Renderer.Format.allCases {
+            let (text, pieces) = try Self.printed(written, format, width: 80)
+            #expect(text == (try Self.printed(plain, format, width: 80)).0, "\(format)")
+            #expect(pieces.count >= 3, "\(format)")
+            #expect(pieces.dropLast().allSatisfy { $0 >= 1 << 20 && $0 < (1 << 20) + 8192 }, "\(format): \(pieces)")
+        }
+    }
+
+    @Test("the byte buffer grows past its capacity and keeps what was written")
+    func outputBytesGrow() {
+        var g = SeededGenerator(seed: 7300)
+        var buffer = OutputBytes(capacity: 1)
+        var reference: [UInt8] = []
+        for _ in 0..<3000 {
+            switch Int.random(in: 0..<4, using: &g) {
+            case 0:
+                let byte = UInt8.random(in: 0...255, using: &g)
+                buffer.appendByte(byte)
+                reference.append(byte)
+            case 1:
+                let run = (0..<Int.random(in: 0...40, using: &g)).map { _ in UInt8.random(in: 0...255, using: &g) }
+                run.withUnsafeBufferPointer { buffer.appendBytes($0) }
+                reference += run
+            case 2:
+                let count = Int.random(in: 0...150, using: &g)
+                buffer.appendSpaces(count)
+                reference += Array(repeating: 0x20, count: count)
+            default:
+                if buffer.count > 0 {
+                    buffer.dropLastByte()
+                    reference.removeLast()
+                }
+            }
+            #expect(buffer.count == reference.count)
+            #expect(buffer.last == reference.last)
+        }
+        #expect(buffer.withBytes { Array($0) } == reference)
+        buffer.removeAll()
+        #expect(buffer.count == 0 && buffer.last == nil)
+    }
+
+    @Test("numbers in decimal, and dates written in place, equal their descriptions")
+    func decimalsAndDates() {
+        var g = SeededGenerator(seed: 7400)
+        var numbers: [Int64] = [0, 1, -1, 9, 10, -10, Int64.max, Int64.min, 1_000_000]
+        for _ in 0..<5000 {
+            numbers.append(Int64.random(in: Int64.min...Int64.max, using: &g) >> Int.random(in: 0...63, using: &g))
+        }
+        for number in numbers {
+            #expect(JSONWriter.decimal(number) { String(decoding: $0, as: UTF8.self) } == String(number))
+        }
+        var days = Self.days
+        for _ in 0..<2000 { days.append(Int.random(in: -800_000...3_100_000, using: &g)) }
+        for day in days {
+            var out = [UInt8](repeating: 0, count: 10)
+            let written = out.withUnsafeMutableBufferPointer { CivilCalendar.writeDate(day, into: $0.baseAddress!) }
+            let (year, _, _) = CivilCalendar.date(dayNumber: day)
+            #expect(written == (0...9999).contains(year), "day \(day)")
+            if written { #expect(String(decoding: out, as: UTF8.self) == CivilCalendar.formatDate(day)) }
+        }
+    }
+}
