@@ -173,6 +173,24 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// `YYYY-MM-DDTHH:MM:SSZ`.
     public var rfc3339: String {
         let seconds = Int(secondsSinceEpoch - Int64(dayNumber) * 86400)
+        // Twenty bytes written in place (an audit prints one per line; the concatenation
+        // was a fifth of its printing).
+        let text = String(unsafeUninitializedCapacity: 20) { out -> Int in
+            guard CivilCalendar.writeDate(dayNumber, into: out.baseAddress!) else { return 0 }
+            func two(_ value: Int, at offset: Int) {
+                out[offset] = UInt8(48 + value / 10)
+                out[offset + 1] = UInt8(48 + value % 10)
+            }
+            out[10] = UInt8(ascii: "T")
+            two(seconds / 3600, at: 11)
+            out[13] = UInt8(ascii: ":")
+            two(seconds / 60 % 60, at: 14)
+            out[16] = UInt8(ascii: ":")
+            two(seconds % 60, at: 17)
+            out[19] = UInt8(ascii: "Z")
+            return 20
+        }
+        guard text.isEmpty else { return text }
         return CivilCalendar.formatDate(dayNumber) + "T" + CivilCalendar.pad(seconds / 3600, 2) + ":"
             + CivilCalendar.pad(seconds / 60 % 60, 2) + ":" + CivilCalendar.pad(seconds % 60, 2) + "Z"
     }

@@ -497,11 +497,34 @@ public enum Renderer {
     }
 
     /// Appends `csvField(value)`: a plain cell (printable ASCII that needs no quotes and
-    /// cannot be taken for a formula) as its bytes, any other through `csvField`.
+    /// cannot be taken for a formula) as its bytes, any other quoted or defused byte by byte.
     static func appendCSVField<Out: RenderedBytes>(_ value: String, to out: inout Out) {
-        var value = value
-        let copied = value.withUTF8 { appendPlainCSVField($0, to: &out) }
-        if !copied { out.appendText(csvField(value)) }
+        var text = value
+        text.withUTF8 { bytes in
+            guard !appendPlainCSVField(bytes, to: &out) else { return }
+            let quote = UInt8(ascii: "\"")
+            var defused = false
+            if let first = bytes.first,
+                [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D].contains(first)
+            {
+                defused = !(first == UInt8(ascii: "-") && Double(value) != nil)
+            }
+            // By bytes, not characters: "\r\n" is one character, and so is a quote with a
+            // combining mark after it, and neither equals "\n" or "\"" (such fields went
+            // out unquoted, and broke the record).
+            let quoted = bytes.contains { $0 == 0x2C || $0 == quote || $0 == 0x0A || $0 == 0x0D }
+            if quoted { out.appendByte(quote) }
+            if defused { out.appendByte(UInt8(ascii: "'")) }
+            guard quoted else { return out.appendBytes(bytes) }
+            var start = 0
+            for (i, byte) in bytes.enumerated() where byte == quote {
+                out.appendBytes(UnsafeBufferPointer(rebasing: bytes[start...i]))
+                out.appendByte(quote)
+                start = i + 1
+            }
+            out.appendBytes(UnsafeBufferPointer(rebasing: bytes[start...]))
+            out.appendByte(quote)
+        }
     }
 
     /// Appends a field's bytes as they are if `csvField` would leave them so (printable
@@ -532,16 +555,12 @@ public enum Renderer {
     public static func csvRecord(_ fields: [String]) -> String { fields.map(csvField).joined(separator: ",") + "\r\n" }
 
     /// One CSV field. A cell a spreadsheet would run as a formula (starting with =, +, -, @,
-    /// a tab or a carriage return) gets a leading ' (OWASP), except a plain negative number.
+    /// a tab or a carriage return) gets a leading ' (OWASP), except a plain negative number;
+    /// a field with a comma, quote or line break is quoted, its quotes doubled.
     public static func csvField(_ value: String) -> String {
-        var text = value
-        if let first = text.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first),
-            !(first == "-" && Double(text) != nil)
-        {
-            text = "'" + text
-        }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+        var out: [UInt8] = []
+        appendCSVField(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Aligned columns that fit in `width` where they can: the widest text columns give way,

@@ -236,7 +236,7 @@ public struct RowWriter {
         switch form {
         case .measure: layout.measure(text(), column: column)
         case .table: layout.append(text(), column: column, widths: widths, into: &out)
-        case .csv: out.appendText(Renderer.csvField(text()))
+        case .csv: Renderer.appendCSVField(text(), to: &out)
         case .json: break
         }
     }

@@ -1,5 +1,6 @@
 import EventLog
 import Mentoring
+import TestSupport
 import Testing
 
 @testable import Projections
@@ -175,7 +176,7 @@ struct RowWriterTests {
         #expect(buffer.count == 0 && buffer.last == nil)
     }
 
-    @Test("numbers in decimal, and dates written in place, equal their descriptions")
+    @Test("numbers in decimal, and dates and instants written in place, equal their descriptions")
     func decimalsAndDates() {
         var g = SeededGenerator(seed: 7400)
         var numbers: [Int64] = [0, 1, -1, 9, 10, -10, Int64.max, Int64.min, 1_000_000]
@@ -193,6 +194,65 @@ struct RowWriterTests {
             let (year, _, _) = CivilCalendar.date(dayNumber: day)
             #expect(written == (0...9999).contains(year), "day \(day)")
             if written { #expect(String(decoding: out, as: UTF8.self) == CivilCalendar.formatDate(day)) }
+        }
+        // Instants, written in place: the date, then the time of day padded to two digits.
+        var instants: [Int64] = [0, -1, 59, 86_399, 86_400, -86_401, 253_402_300_799, 253_402_300_800, -62_167_219_201]
+        for _ in 0..<3000 { instants.append(Int64.random(in: -62_167_219_200...253_402_300_799, using: &g)) }
+        for seconds in instants {
+            let instant = Timestamp(secondsSinceEpoch: seconds)
+            let ofDay = Int(seconds - Int64(instant.dayNumber) * 86_400)
+            func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+            let expected =
+                CivilCalendar.formatDate(instant.dayNumber) + "T" + two(ofDay / 3600) + ":" + two(ofDay / 60 % 60) + ":"
+                + two(ofDay % 60) + "Z"
+            #expect(instant.rfc3339 == expected, "\(seconds)")
+            let (year, _, _) = CivilCalendar.date(dayNumber: instant.dayNumber)
+            if year >= 1000 && year <= 9999 { #expect(Timestamp(rfc3339: instant.rfc3339) == instant, "\(seconds)") }
+        }
+    }
+
+    @Test("CSV fields read back as written with Python's csv module, line breaks and quotes by bytes")
+    func csvReadsBackInPython() throws {
+        guard ReferenceTools.python != nil else { return }
+        var g = SeededGenerator(seed: 7500)
+        let awkward =
+            Self.texts + [
+                "a\r\nb", "cr\ronly", "\r", "\"\u{301}quoted", "x\"\u{301}", ",\u{301}", "\r\n", "\n", "\"", "-1.5",
+                "-1e3", "\t-tab",
+                "=\"x\",\"y\"",
+            ]
+        var records: [[String]] = []
+        for _ in 0..<300 {
+            records.append(
+                (0..<Int.random(in: 1...5, using: &g)).map { _ in awkward[Int.random(in: 0..<awkward.count, using: &g)]
+                })
+        }
+        let csv = records.map(Renderer.csvRecord).joined()
+        let script = """
+            import csv, io, sys
+            data = sys.stdin.buffer.read().decode("utf-8")
+            for row in csv.reader(io.StringIO(data, newline="")):
+                print(" ".join(field.encode("utf-8").hex() for field in row))
+            """
+        let outcome = try ReferenceTools.runPython(script, stdin: csv)
+        let rows = outcome.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(rows.count == records.count, "\(outcome.stderr)")
+        for (record, row) in zip(records, rows) {
+            let fields = row.split(separator: " ", omittingEmptySubsequences: false).map { hex in
+                String(
+                    decoding: stride(from: 0, to: hex.count, by: 2).map { at -> UInt8 in
+                        let start = hex.index(hex.startIndex, offsetBy: at)
+                        return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+                    }, as: UTF8.self)
+            }
+            // What a spreadsheet reads: the text, with a ' before a formula-looking one.
+            let expected = record.map { text -> String in
+                guard let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first),
+                    !(first == "-" && Double(text) != nil)
+                else { return text }
+                return "'" + text
+            }
+            #expect(fields == expected, "\(record)")
         }
     }
 }
