@@ -72,6 +72,14 @@ public enum AuditQuery {
         private(set) var runs: [ClosedRange<Int>] = []
         private(set) var count = 0
 
+        init() {}
+
+        /// Every seq from 1 to `last`.
+        init(through last: Int) {
+            if last > 0 { runs = [1...last] }
+            count = max(last, 0)
+        }
+
         /// Adds `seq`, which must be above every seq added before.
         mutating func append(_ seq: Int) {
             assert(runs.last.map { $0.upperBound < seq } ?? true, "seqs out of order")
@@ -130,16 +138,24 @@ public enum AuditQuery {
     ) throws -> QueryResult {
         try run(
             source, window: window, input: input, options: options, index: index, subjectModel: subjectModel,
-            collecting: builder, narrowedTo: nil, observing: nil)
+            collecting: builder, narrowedTo: nil, observing: nil, voidsOfWholeLog: nil)
     }
 
     /// `run`, reading for the trail of everything only the `narrowed` runs (`narrowedRuns`
     /// of a timeline) and the lines after the timeline's head; or adding every line it reads
     /// to `timelineBuilder`.
+    ///
+    /// With `voidsOfWholeLog` (the trail of everything, whole: every line up to `through`
+    /// is in it), no line is read to choose: the voids, by the seq of the void and of the
+    /// line it voids, come from a timeline, and rendering checks each line it reads
+    /// against them (`SnapshotError.doesNotMatchLog` where a line is a void the timeline
+    /// does not list, or is not the void it lists).
     static func run(
         _ source: any AppendOnlyLog, window: ReplayWindow, input: QueryInput, options: Options,
         index: SubjectIndex.Reader?, subjectModel: ProgrammeReadModel?, collecting builder: SubjectIndex.Builder?,
-        narrowedTo narrowed: (runs: [ClosedRange<Int>], through: LogHead)?, observing timelineBuilder: Timeline.Builder?
+        narrowedTo narrowed: (runs: [ClosedRange<Int>], through: LogHead)?,
+        observing timelineBuilder: Timeline.Builder?,
+        voidsOfWholeLog: (targets: [Int: Int], through: Int)?
     ) throws -> QueryResult {
         try input.disclosure.permit(.audit)
         switch options.subject {
@@ -150,6 +166,17 @@ public enum AuditQuery {
                 throw QueryError.unknownProgramme(p, known: input.model.programmeOrder)
             }
         case .everything: break
+        }
+        if let (targets, through) = voidsOfWholeLog {
+            precondition(
+                options.subject == .everything && options.since == nil && options.until == nil && window == .everything,
+                "the whole log's trail only")
+            var voidedBy: [Int: Int] = [:]
+            // The last void of a line is the one shown, as in the pass.
+            for (void, target) in targets.sorted(by: { $0.key < $1.key }) { voidedBy[target] = void }
+            return trail(
+                source, included: TrailSeqs(through: through), voidedBy: voidedBy, voidTargets: targets,
+                input: input, linesRead: 0)
         }
         var included = TrailSeqs()
         var voidedBy: [Int: Int] = [:]
@@ -195,19 +222,31 @@ public enum AuditQuery {
         }
         // Only the voids of lines in the trail are shown.
         voidedBy = voidedBy.filter { included.contains($0.key) }
+        var result = trail(
+            source, included: included, voidedBy: voidedBy, voidTargets: nil, input: input, linesRead: linesRead)
+        if case .participant = options.subject, !swapChain.isEmpty {
+            result.extra.append(("partners", .array(swapChain.map(JSONValue.string))))
+            result.notes.append("Partners: " + swapChain.joined(separator: " → "))
+        }
+        return result
+    }
+
+    /// The trail of the lines `included`, streamed (each line read again as it is printed).
+    static func trail(
+        _ source: any AppendOnlyLog, included: TrailSeqs, voidedBy: [Int: Int], voidTargets: [Int: Int]?,
+        input: QueryInput, linesRead: Int
+    ) -> QueryResult {
         var result = QueryResult(
             basis: input.basis, payloadKey: "entries", payload: .array([]),
             table: TextTable(headers: headers, rows: [], numeric: numeric))
         result.csvColumns = keys
         result.stream = StreamedList(headers: headers, numeric: numeric, keys: keys, count: included.count) {
-            [runs = included.runs, voidedBy] part, body in
-            try forEachRow(source, runs: runs, voidedBy: voidedBy, part: part) { try body($0.0, $0.1) }
+            [runs = included.runs] part, body in
+            try forEachRow(source, runs: runs, voidedBy: voidedBy, checking: voidTargets, part: part) {
+                try body($0.0, $0.1)
+            }
         }
         result.linesRead = linesRead
-        if case .participant = options.subject, !swapChain.isEmpty {
-            result.extra.append(("partners", .array(swapChain.map(JSONValue.string))))
-            result.notes.append("Partners: " + swapChain.joined(separator: " → "))
-        }
         return result
     }
 
@@ -217,9 +256,11 @@ public enum AuditQuery {
     /// decoding then runs beside the printing.
     /// - Throws: `LogError`, `EventDecodingError` from the reading thread; what `body` throws
     ///   (which stops the reading).
+    /// With `voidTargets` (the target of each void, by the void's seq), each line read is
+    /// checked to be a void of that target, or no void if it is not listed.
     static func forEachRow(
-        _ source: any AppendOnlyLog, runs: [ClosedRange<Int>], voidedBy: [Int: Int], part: StreamedList.Part,
-        _ body: (([String], [JSONValue])) throws -> Void
+        _ source: any AppendOnlyLog, runs: [ClosedRange<Int>], voidedBy: [Int: Int], checking voidTargets: [Int: Int]?,
+        part: StreamedList.Part, _ body: (([String], [JSONValue])) throws -> Void
     ) throws {
         struct Stop: Error {}
         let channel = BatchChannel<(RecordedEvent, String)>(capacity: 16)
@@ -229,7 +270,11 @@ public enum AuditQuery {
             var decoder = EventDecoder()
             do {
                 try source.forEachLine(inRuns: runs) { line in
-                    batch.append((try decoder.decode(line), String(decoding: line.hashHex, as: UTF8.self)))
+                    let recorded = try decoder.decode(line)
+                    if let voidTargets, voidTargets[line.seq] != recorded.event.voidTarget {
+                        throw SnapshotError.doesNotMatchLog(seq: line.seq)
+                    }
+                    batch.append((recorded, String(decoding: line.hashHex, as: UTF8.self)))
                     if batch.count == 2048 {
                         guard channel.send(batch) else { throw Stop() }
                         batch.removeAll(keepingCapacity: true)

@@ -559,6 +559,22 @@ public struct QueryService: Sendable {
         }
         // A pass over every line of the whole log (re)writes the index on the way.
         let builder = index == nil && window == .everything && narrowed == nil ? SubjectIndex.Builder() : nil
+        // The whole trail of everything holds every line: with the index written, the
+        // timeline's voids are all the pass would have found (rendering checks them), and
+        // no line is read twice.
+        // Without a timeline, the pass writes one for next time.
+        var voidsOfWholeLog: (targets: [Int: Int], through: Int)?
+        if options.subject == .everything, options.since == nil, options.until == nil, window == .everything {
+            if let timeline = try? timelines.timeline(store, head: head, needsDays: false), timeline.head == head {
+                if builder == nil {
+                    var targets: [Int: Int] = [:]
+                    for void in timeline.voids { targets[void.seq] = void.target }
+                    voidsOfWholeLog = (targets, head.seq)
+                }
+            } else {
+                timelineBuilder = Timeline.Builder()
+            }
+        }
         var subjectModel: ProgrammeReadModel?
         if window != .everything, index != nil {
             var confinement = Confinement()
@@ -577,7 +593,7 @@ public struct QueryService: Sendable {
         }
         let result = try AuditQuery.run(
             store.events, window: window, input: input, options: options, index: index, subjectModel: subjectModel,
-            collecting: builder, narrowedTo: narrowed, observing: timelineBuilder)
+            collecting: builder, narrowedTo: narrowed, observing: timelineBuilder, voidsOfWholeLog: voidsOfWholeLog)
         timelineBuilder?.timeline.save(store)
         if let builder, builder.head > 0, let end = try? SnapshotFile.logEnd(of: builder.head, in: store.events),
             let line = try? store.events.readHead(), line.seq == builder.head

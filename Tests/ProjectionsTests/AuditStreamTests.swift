@@ -44,6 +44,16 @@ struct AuditStreamTests {
         }
     }
 
+    /// The trail printed as JSON holds `want`'s entries, in order, with their values.
+    static func expectEntries(_ result: QueryResult, _ want: [[String: JSONValue]], _ label: String) throws {
+        let json = try JSONScanner.parse(Array(try rendered(result, .json).utf8))
+        let got = try #require(json.objectValue?["entries"]?.arrayValue).map { $0.objectValue! }
+        #expect(got.count == want.count, "\(label)")
+        for (entry, wanted) in zip(got, want) {
+            for (key, value) in wanted { #expect(entry[key] == value, "\(label), seq \(wanted["seq"]!)") }
+        }
+    }
+
     static func rendered(_ result: QueryResult, _ format: Renderer.Format) throws -> String {
         var text = ""
         try Renderer.write(result, as: format) { text += $0 }
@@ -135,13 +145,7 @@ struct AuditStreamTests {
                 #expect(try Timeline.file(store).header(kind: Timeline.kind, schema: Timeline.schema).head == head)
             }
             if i == 1 { #expect(result.linesRead < head.seq / 2, "\(label): one day's lines and the voids") }
-            let want = try Self.expected(store, window: window, since: since, until: until)
-            let json = try JSONScanner.parse(Array(try Self.rendered(result, .json).utf8))
-            let got = try #require(json.objectValue?["entries"]?.arrayValue).map { $0.objectValue! }
-            #expect(got.count == want.count, "\(label)")
-            for (entry, wanted) in zip(got, want) {
-                for (key, value) in wanted { #expect(entry[key] == value, "\(label), seq \(wanted["seq"]!)") }
-            }
+            try Self.expectEntries(result, try Self.expected(store, window: window, since: since, until: until), label)
         }
         // Lines appended after the timeline was read are read too.
         let stale = try #require(try Timeline.cached(store, head: head))
@@ -157,12 +161,55 @@ struct AuditStreamTests {
                 AuditQuery.narrowedRuns(stale, options: AuditQuery.Options(since: middle), window: .everything),
                 stale.head
             ),
-            observing: nil)
+            observing: nil, voidsOfWholeLog: nil)
         let want = try Self.expected(store, window: .everything, since: middle, until: nil)
         #expect(want.contains { $0["seq"]!.intValue! > Int64(head.seq) }, "seed \(seed): the new lines are in it")
         let json = try JSONScanner.parse(Array(try Self.rendered(result, .json).utf8))
         let got = try #require(json.objectValue?["entries"]?.arrayValue).map { $0.objectValue!["seq"]! }
         #expect(got == want.map { $0["seq"]! }, "seed \(seed): after the timeline")
+    }
+
+    @Test(
+        "the whole trail of everything reads no line to choose once the index and timeline are written, voids checked",
+        arguments: 0..<3)
+    func wholeTrailFromTimeline(seed: Int) throws {
+        let directory = TemporaryDirectory()
+        let (_, store, service) = try TimeTravelTests.generated(
+            seed: UInt64(seed) &+ 9700, steps: 220, backdating: true, in: directory)
+        let head = try store.events.readHead()
+        try? FileSystem.remove(Timeline.file(store).path)
+        try? FileSystem.remove(SubjectIndex.file(store).path)
+        let want = try Self.expected(store, window: .everything, since: nil, until: nil)
+        #expect(want.count == head.seq)
+        #expect(want.contains { $0["voided"] != .null }, "seed \(seed): voids in the trail")
+        for round in 0..<3 {
+            let request = QueryService.Request(viewer: .auditor, today: AuditIndexTests.today)
+            let result = try service.audit(
+                try service.input(request), window: .everything, options: AuditQuery.Options())
+            // The first pass reads every line (and writes the index and the timeline).
+            #expect(result.linesRead == (round == 0 ? head.seq : 0), "seed \(seed), round \(round)")
+            try Self.expectEntries(result, want, "seed \(seed), round \(round)")
+        }
+        // Voids that do not match the log (one left out, one made up) stop the printing.
+        let timeline = try #require(try Timeline.cached(store, head: head))
+        var targets: [Int: Int] = [:]
+        for void in timeline.voids { targets[void.seq] = void.target }
+        let input = try service.input(QueryService.Request(viewer: .auditor, today: AuditIndexTests.today))
+        var missing = targets
+        missing.removeValue(forKey: try #require(targets.keys.min()))
+        var madeUp = targets
+        madeUp[2] = 1
+        for wrong in [missing, madeUp] {
+            let result = try AuditQuery.run(
+                store.events, window: .everything, input: input, options: AuditQuery.Options(), index: nil,
+                subjectModel: nil, collecting: nil, narrowedTo: nil, observing: nil,
+                voidsOfWholeLog: (wrong, head.seq))
+            for format in Renderer.Format.allCases {
+                #expect(throws: SnapshotError.self, "seed \(seed), \(format)") {
+                    try Renderer.write(result, as: format) { _ in }
+                }
+            }
+        }
     }
 
     @Test("a line damaged after the trail was chosen stops the printing with the error, in every form")
