@@ -250,14 +250,14 @@ public enum AuditQuery {
         return result
     }
 
-    /// The rows of the lines in `runs`: read, decoded and made into `part` of each row on
-    /// another thread, in batches, and handed to `body` on this one, in order. Printing the
+    /// The rows of the lines in `runs`: read and decoded on another thread, in batches, and
+    /// made into `part` of each row and handed to `body` on this one, in order. Printing the
     /// trail of a large store is a pass over most of its lines per pass of the renderer; the
-    /// decoding then runs beside the printing.
-    /// - Throws: `LogError`, `EventDecodingError` from the reading thread; what `body` throws
-    ///   (which stops the reading).
-    /// With `voidTargets` (the target of each void, by the void's seq), each line read is
-    /// checked to be a void of that target, or no void if it is not listed.
+    /// decoding then runs beside the printing. With `voidTargets` (the target of each void,
+    /// by the void's seq), each line read is checked to be a void of that target, or no void
+    /// if it is not listed.
+    /// - Throws: `LogError`, `EventDecodingError`, `SnapshotError.doesNotMatchLog` from the
+    ///   reading thread; what `body` throws (which stops the reading).
     static func forEachRow(
         _ source: any AppendOnlyLog, runs: [ClosedRange<Int>], voidedBy: [Int: Int], checking voidTargets: [Int: Int]?,
         part: StreamedList.Part, _ body: (([String], [JSONValue])) throws -> Void
