@@ -56,8 +56,8 @@ extension Array: RenderedBytes where Element == UInt8 {
 /// runs (a date, a few spaces, an id), and an array's append (a call, a uniqueness check,
 /// `memmove`) was a fifth of its time.
 ///
-/// A value type over one allocation: a copy shares it, so only one copy may be written
-/// (a `RowWriter`'s own, which is never copied).
+/// A value type over one allocation, copied on write as an array is: a copy (of a
+/// `RowWriter`, say) that is written to gets memory of its own first.
 struct OutputBytes: RenderedBytes {
     /// Owns the memory: freed when the last copy goes.
     private final class Allocation {
@@ -66,7 +66,7 @@ struct OutputBytes: RenderedBytes {
         deinit { start.deallocate() }
     }
 
-    private let allocation: Allocation
+    private var allocation: Allocation
     private var start: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private(set) var count = 0
@@ -82,7 +82,7 @@ struct OutputBytes: RenderedBytes {
 
     @inline(__always)
     mutating func appendByte(_ byte: UInt8) {
-        if count == capacity { grow(to: count + 1) }
+        if count == capacity || !isKnownUniquelyReferenced(&allocation) { grow(to: count + 1) }
         start[count] = byte
         count += 1
     }
@@ -91,7 +91,7 @@ struct OutputBytes: RenderedBytes {
     mutating func appendBytes(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let base = bytes.baseAddress else { return }
         let n = bytes.count
-        if count + n > capacity { grow(to: count + n) }
+        if count + n > capacity || !isKnownUniquelyReferenced(&allocation) { grow(to: count + n) }
         // Most runs are a few bytes: a loop beats a call to memmove.
         if n <= 16 {
             for i in 0..<n { start[count + i] = base[i] }
@@ -101,13 +101,14 @@ struct OutputBytes: RenderedBytes {
         count += n
     }
 
+    /// Only the count changes: the bytes another copy shares are not touched.
     @inline(__always)
     mutating func dropLastByte() {
         precondition(count > 0, "no byte to drop")
         count -= 1
     }
 
-    /// Empties the buffer, keeping its memory.
+    /// Empties the buffer, keeping its memory (the next write to a shared one copies).
     mutating func removeAll() { count = 0 }
 
     /// The bytes written: valid until the buffer is next changed (or goes).
@@ -118,14 +119,15 @@ struct OutputBytes: RenderedBytes {
         try withExtendedLifetime(allocation) { try body(bytes) }
     }
 
+    /// Moves the bytes to memory of this copy's own with room for `needed`: a larger
+    /// allocation, or the same size if another copy shares this one.
     private mutating func grow(to needed: Int) {
         var grown = capacity
         while grown < needed { grown *= 2 }
-        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
-        moved.update(from: start, count: count)
-        allocation.start.deallocate()
-        allocation.start = moved
-        start = moved
+        let moved = Allocation(capacity: grown)
+        moved.start.update(from: start, count: count)
+        allocation = moved
+        start = moved.start
         capacity = grown
     }
 }

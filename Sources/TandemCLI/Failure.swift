@@ -97,6 +97,15 @@ public enum ErrorReport {
             return (store.isDamage ? ExitCode.damagedLog : ExitCode.failure, "Error: \(words(store))")
         case let system as SystemError:
             return (ExitCode.failure, "Error: \(system)")
+        case let snapshot as SnapshotError:
+            // A cache that fails its checks is set aside before a query answers; this one
+            // failed while the answer was printed (the whole audit trail checks the
+            // timeline's voids line by line).
+            return (
+                ExitCode.failure,
+                "Error: a file in the store's cache/ does not match the log (\(snapshot)); delete the store's "
+                    + "cache/ directory (it is rebuilt from the log) and run the command again."
+            )
         case let described as any CustomStringConvertible:
             return (ExitCode.failure, "Error: \(described)")
         default:

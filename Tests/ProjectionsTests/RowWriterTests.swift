@@ -144,7 +144,7 @@ struct RowWriterTests {
     }
 
     @Test("the byte buffer grows past its capacity and keeps what was written")
-    func outputBytesGrow() {
+    func outputBytesGrow() throws {
         var g = SeededGenerator(seed: 7300)
         var buffer = OutputBytes(capacity: 1)
         var reference: [UInt8] = []
@@ -172,8 +172,17 @@ struct RowWriterTests {
             #expect(buffer.last == reference.last)
         }
         #expect(buffer.withBytes { Array($0) } == reference)
+        // A copy is a value: writing either leaves the other as it was.
+        try #require(!reference.isEmpty)
+        var copy = buffer
+        copy.appendByte(1)
+        buffer.dropLastByte()
+        buffer.appendSpaces(3)
+        #expect(copy.withBytes { Array($0) } == reference + [1])
+        #expect(buffer.withBytes { Array($0) } == Array(reference.dropLast()) + [0x20, 0x20, 0x20])
         buffer.removeAll()
         #expect(buffer.count == 0 && buffer.last == nil)
+        #expect(copy.withBytes { Array($0) } == reference + [1])
     }
 
     @Test("numbers in decimal, and dates and instants written in place, equal their descriptions")

@@ -2,6 +2,7 @@ import EventLog
 import Foundation
 import Mentoring
 import Projections
+import TandemCLI
 import TestSupport
 import Testing
 
@@ -434,5 +435,16 @@ struct SnapshotCommandTests {
         // verify starts from zero, and finds the edit.
         let verify = try cli("verify")
         #expect(verify.status == 65 && verify.stderr.contains("hash"), "\(verify.stdout) \(verify.stderr)")
+    }
+
+    @Test("a cache found out of step with the log while an answer prints says so, and how to mend it")
+    func cacheOutOfStepWording() {
+        let (code, text) = ErrorReport.describe(SnapshotError.doesNotMatchLog(seq: 42), parser: TandemCLI.parser)
+        #expect(code == ExitCode.failure)
+        #expect(
+            text
+                == "Error: a file in the store's cache/ does not match the log (the log's line 42 is not the one the "
+                + "snapshot covers); delete the store's cache/ directory (it is rebuilt from the log) and run the "
+                + "command again.")
     }
 }
