@@ -288,7 +288,7 @@ struct TandemRows: Sendable {
         var counts = StatsQuery.TandemCounts()
         counts.collectsIDs = collectingIDs
         // Room for every row at once: grown by doubling, half a million ids peaked at 25 MB.
-        if collectingIDs { counts.ids.reserveCapacity(rows.count) }
+        if collectingIDs { counts.rows.reserveCapacity(rows.count) }
         // Which rows came from a swap, as flags: a dictionary lookup for every row was a
         // tenth of the headline.
         var swapped = [Bool](repeating: false, count: swaps.isEmpty ? 0 : rows.count)
@@ -298,7 +298,7 @@ struct TandemRows: Sendable {
             guard numbers.contains(r.programme) else { continue }
             if let members, !(members[Int(r.mentor)] || members[Int(r.mentee)]) { continue }
             counts.add(
-                r.id, status: TandemStatus?(stored: r.status) ?? .active, sessions: Int(r.sessions),
+                number, status: TandemStatus?(stored: r.status) ?? .active, sessions: Int(r.sessions),
                 minutes: Int(r.minutes), goalsSet: Int(r.goalsSet), goalsReached: Int(r.goalsReached),
                 isSwap: !swapped.isEmpty && swapped[Int(number)])
         }

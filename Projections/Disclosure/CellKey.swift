@@ -41,8 +41,22 @@ public final class RecordKeys: Sendable {
     /// was a third of an analyst's `stats` on the 10M store).
     private let secret: HMAC.PreparedKey
 
+    /// Fingerprints of ids for the record-key file, keyed by the secret (its own HMAC).
+    let fingerprint: SipHash
+
     /// - Parameter secret: the store's secret (32 bytes).
-    public init(secret: [UInt8]) { self.secret = HMAC.PreparedKey(secret) }
+    public init(secret: [UInt8]) {
+        self.secret = HMAC.PreparedKey(secret)
+        fingerprint = SipHash(key: Self.mac(self.secret, "record-key fingerprints").bytes)
+    }
+
+    /// The tag of `kind`'s record-key file under this secret (`RecordKeyFile`).
+    func fileTag(_ kind: Kind) -> SHA256Digest { Self.mac(secret, "record-key file \(kind.prefix)") }
+
+    private static func mac(_ secret: HMAC.PreparedKey, _ text: String) -> SHA256Digest {
+        var text = text
+        return text.withUTF8 { secret.mac(UnsafeRawBufferPointer($0)) }
+    }
 
     /// The kinds of contributor, each keyed under its own prefix.
     enum Kind: Sendable {

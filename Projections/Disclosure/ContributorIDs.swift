@@ -14,6 +14,18 @@ protocol ContributorIDs: Sendable {
     func id(at position: Int) -> String
 }
 
+/// Ids read from rows of the read model: their keys can be taken from the keys of every row
+/// (`RowKeyMemo`), made once per query.
+protocol ContributorRows: ContributorIDs {
+    associatedtype Every: ContributorIDs
+    /// Every row of the table, in row order.
+    var every: Every { get }
+    /// The row of the id at `position`.
+    func row(at position: Int) -> Int
+    /// Whether the ids are every row in row order (`every` itself).
+    var isEveryRow: Bool { get }
+}
+
 /// Ids given as a list.
 struct ListedIDs<Kind: IdentifierKind>: ContributorIDs {
     let ids: [Identifier<Kind>]
@@ -22,31 +34,43 @@ struct ListedIDs<Kind: IdentifierKind>: ContributorIDs {
 }
 
 /// People's ids from the people rows: every row in row order, or the rows `numbers` names.
-struct PeopleRowIDs: ContributorIDs {
+struct PeopleRowIDs: ContributorRows {
     let rows: ChunkedRows<PeopleRows.Row>
     let numbers: [Int32]?
 
     init(_ table: PeopleRows, numbers: [Int32]? = nil) {
-        rows = table.rows
+        self.init(rows: table.rows, numbers: numbers)
+    }
+
+    init(rows: ChunkedRows<PeopleRows.Row>, numbers: [Int32]? = nil) {
+        self.rows = rows
         self.numbers = numbers
     }
 
     var count: Int { numbers?.count ?? rows.count }
-    func id(at position: Int) -> String {
-        rows[numbers.map { Int($0[position]) } ?? position].id.rawValue
-    }
+    func id(at position: Int) -> String { rows[row(at: position)].id.rawValue }
+    var every: PeopleRowIDs { numbers == nil ? self : PeopleRowIDs(rows: rows) }
+    func row(at position: Int) -> Int { numbers.map { Int($0[position]) } ?? position }
+    var isEveryRow: Bool { numbers == nil }
 }
 
-/// Tandems' ids from the tandem rows named by `numbers`.
-struct TandemRowIDs: ContributorIDs {
+/// Tandems' ids from the tandem rows: every row in row order, or the rows `numbers` names.
+struct TandemRowIDs: ContributorRows {
     let rows: ChunkedRows<TandemRows.Row>
-    let numbers: [Int32]
+    let numbers: [Int32]?
 
-    init(_ table: TandemRows, numbers: [Int32]) {
-        rows = table.rows
+    init(_ table: TandemRows, numbers: [Int32]?) {
+        self.init(rows: table.rows, numbers: numbers)
+    }
+
+    init(rows: ChunkedRows<TandemRows.Row>, numbers: [Int32]?) {
+        self.rows = rows
         self.numbers = numbers
     }
 
-    var count: Int { numbers.count }
-    func id(at position: Int) -> String { rows[Int(numbers[position])].id.rawValue }
+    var count: Int { numbers?.count ?? rows.count }
+    func id(at position: Int) -> String { rows[row(at: position)].id.rawValue }
+    var every: TandemRowIDs { numbers == nil ? self : TandemRowIDs(rows: rows, numbers: nil) }
+    func row(at position: Int) -> Int { numbers.map { Int($0[position]) } ?? position }
+    var isEveryRow: Bool { numbers == nil }
 }

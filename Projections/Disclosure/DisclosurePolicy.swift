@@ -56,6 +56,9 @@ public struct DisclosurePolicy: Sendable {
     /// groups' noise left as it was, comparing a `--by` table before and after would show
     /// which group lost someone. So every erasure redraws every figure.
     public var epoch = 0
+    /// Where every row's record key is kept (`QueryService.disclosure(for:model:)` sets it);
+    /// nil: each figure's keys are made for it.
+    package var rowKeys: RecordKeyFiles?
     /// Whether group sizes are checked against k and small counts hidden.
     public var protects: Bool { perturbation != nil }
 
@@ -123,14 +126,19 @@ public struct DisclosurePolicy: Sendable {
         Population(keys: keys(of: Array(tandems)))
     }
 
+    /// The population of the tandems in `rows` that `numbers` names.
+    func population(tandemRows numbers: [Int32], in rows: TandemRows) -> Population {
+        Population(keys: keys(ofTandemRows: numbers, in: rows))
+    }
+
     /// Each person's record key, in order (all `.empty` for exact views).
     public func keys(of people: [ParticipantID]) -> [CellKey] {
-        keys(ListedIDs(ids: people), .participant)
+        madeKeys(ListedIDs(ids: people), .participant)
     }
 
     /// Each tandem's record key, in order (all `.empty` for exact views).
     public func keys(of tandems: [TandemID]) -> [CellKey] {
-        keys(ListedIDs(ids: tandems), .tandem)
+        madeKeys(ListedIDs(ids: tandems), .tandem)
     }
 
     /// The record keys of the people in `rows`, in row order, or of the rows `numbers` names,
@@ -146,12 +154,30 @@ public struct DisclosurePolicy: Sendable {
     }
 
     /// The record keys of the people `ids` names, in its order (all `.empty` for exact views).
-    func keys(ofPeople ids: some ContributorIDs) -> [CellKey] { keys(ids, .participant) }
+    func keys(ofPeople ids: some ContributorIDs) -> [CellKey] { madeKeys(ids, .participant) }
+
+    /// The record keys of the people `ids` names by row, in its order (all `.empty` for exact
+    /// views).
+    func keys(ofPeople ids: some ContributorRows) -> [CellKey] { keys(ids, .participant) }
+
+    /// The record keys of rows of the model: read from the keys of every row (`rowKeys`)
+    /// when `ids` holds at least an eighth of the rows (fewer are made one by one: reading
+    /// every row's key costs a fingerprint of every id).
+    private func keys(_ ids: some ContributorRows, _ kind: RecordKeys.Kind) -> [CellKey] {
+        guard let rowKeys, let keys = perturbation?.keys else { return madeKeys(ids, kind) }
+        let every = ids.every
+        guard ids.count >= every.count / 8 else { return madeKeys(ids, kind) }
+        let all = rowKeys.every(kind, every, keys: keys)
+        if ids.isEveryRow { return all }
+        var out = [CellKey](repeating: .empty, count: ids.count)
+        for position in 0..<ids.count { out[position] = all[ids.row(at: position)] }
+        return out
+    }
 
     /// The record keys of `ids`, in order, of `kind`: computed on every core when there are
     /// many, two at a time (each is an HMAC, and an analyst's report over a million people
     /// takes several million of them).
-    private func keys(_ ids: some ContributorIDs, _ kind: RecordKeys.Kind) -> [CellKey] {
+    private func madeKeys(_ ids: some ContributorIDs, _ kind: RecordKeys.Kind) -> [CellKey] {
         var out = [CellKey](repeating: .empty, count: ids.count)
         guard let keys = perturbation?.keys else { return out }
         // Four parts a core: the parts' keys take unequal time (ids of unequal length).

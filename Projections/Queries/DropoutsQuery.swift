@@ -118,11 +118,14 @@ public enum DropoutsQuery {
 
         /// The ids of `people`, read from their rows: for their record keys, with no array of
         /// rows or ids made first.
-        struct IDs: ContributorIDs {
+        struct IDs: ContributorRows {
             let rows: ChunkedRows<PeopleRows.Row>
             let people: [Person]
             var count: Int { people.count }
             func id(at position: Int) -> String { rows[Int(people[position].row)].id.rawValue }
+            var every: PeopleRowIDs { PeopleRowIDs(rows: rows) }
+            func row(at position: Int) -> Int { Int(people[position].row) }
+            var isEveryRow: Bool { false }
         }
 
         func admitted(by filter: PopulationFilter) -> Bool {

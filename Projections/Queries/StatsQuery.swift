@@ -102,7 +102,9 @@ public enum StatsQuery {
             counts.sessions, counts.sessionsOfActive, counts.minutes, counts.goalsSet, counts.goalsReached
         )
         // Every figure is taken over one of two populations: the people, or their tandems.
-        let pairs = policy.protects ? policy.population(tandems: counts.ids) : Population(size: counts.count)
+        let pairs =
+            policy.protects
+            ? policy.population(tandemRows: counts.rows, in: model.tandemRows) : Population(size: counts.count)
         var hidden = SuppressedCells(k: k)
         func count(_ n: Int, _ variable: String, over base: Population) -> (JSONValue, Int) {
             let published = policy.count(n, in: base, variable)
@@ -147,8 +149,8 @@ public enum StatsQuery {
 
     /// What the figures count of the tandems in scope.
     struct TandemCounts {
-        /// Their ids, in the model's order (the population of pairs), if `collectsIDs`.
-        var ids: [TandemID] = []
+        /// Their rows, in the model's order (the population of pairs), if `collectsIDs`.
+        var rows: [Int32] = []
         var collectsIDs = true
         /// How many tandems were counted.
         var count = 0
@@ -158,10 +160,10 @@ public enum StatsQuery {
 
         /// Counts one tandem.
         mutating func add(
-            _ id: TandemID, status: TandemStatus, sessions: Int, minutes: Int, goalsSet: Int, goalsReached: Int,
+            _ row: Int32, status: TandemStatus, sessions: Int, minutes: Int, goalsSet: Int, goalsReached: Int,
             isSwap: Bool
         ) {
-            if collectsIDs { ids.append(id) }
+            if collectsIDs { rows.append(row) }
             count += 1
             switch status {
             case .active:

@@ -167,7 +167,9 @@ public struct QueryService: Sendable {
     public func disclosure(for viewer: Viewer, model: ProgrammeReadModel) throws -> DisclosurePolicy {
         guard viewer == .analyst else { return DisclosurePolicy(viewer: viewer) }
         let erased = model.people.erasedCount
-        return .cellKey(RecordKeys(secret: try store.secret(random: random)), erased: erased)
+        var policy = DisclosurePolicy.cellKey(RecordKeys(secret: try store.secret(random: random)), erased: erased)
+        policy.rowKeys = RecordKeyFiles(directory: store.cacheDirectory)
+        return policy
     }
 
     /// Folds the store in a window.
