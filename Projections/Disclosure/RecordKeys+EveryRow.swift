@@ -124,6 +124,10 @@ package struct RecordKeyFiles: Sendable {
     /// The store's `cache/` directory.
     let directory: String
 
+    /// The files' names in `cache/`: every person's key, and every tandem's.
+    package static let participants = RecordKeyFile.name(.participant)
+    package static let tandems = RecordKeyFile.name(.tandem)
+
     package init(directory: String) { self.directory = directory }
 
     /// The keys of every row in `every`, in row order.

@@ -1,4 +1,5 @@
 import EventLog
+import Projections
 
 #if canImport(Glibc)
     import Glibc
@@ -331,6 +332,16 @@ enum CLICases {
                 "sessions --tandem T --as-of, \(Harness.short(Double(events))) store", tandemWindow,
                 runs: Array(runs.dropFirst()), into: &table,
                 note: "checkpoint slice and narrowed index; first \(ms(runs[0]))")
+        }
+        // An analyst's activity in a window: a record key for everyone in it. The first run
+        // finds no record-key files (removed first) and writes them; the runs after read them.
+        for name in [RecordKeyFiles.participants, RecordKeyFiles.tandems] { try? FileSystem.remove(cache + "/" + name) }
+        let analyst = ["activity", "--store", store, "--role", "analyst", "--as-of", middle, "--format", "json"]
+        if let runs = times(analyst, runs: 4) {
+            addWarm(
+                "analyst activity --as-of, \(Harness.short(Double(events))) store", analyst,
+                runs: Array(runs.dropFirst()), into: &table,
+                note: "record keys read from cache/; first (making and writing them) \(ms(runs[0]))")
         }
         // The whole audit trail, streamed (events = lines listed, MB = the CSV written).
         let trail = ["audit", "--store", store, "--role", "auditor", "--format", "csv"]
