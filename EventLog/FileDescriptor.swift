@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -320,6 +322,9 @@ public enum FileSystem {
         }
     }
 
+    /// Numbers the temporary files of this process's replacements.
+    private static let temporaryNumbers = Atomic<Int>(0)
+
     /// Replaces a file by one that `fill` writes through its descriptor (anywhere in it,
     /// `pwrite` included), then fsync'ed and renamed over `path`; the directory is fsync'ed.
     /// Readers see the old file or the new one, never a mix.
@@ -328,7 +333,9 @@ public enum FileSystem {
     public static func replaceAtomically(
         _ path: String, mode: mode_t = 0o600, filling fill: (borrowing FileDescriptor) throws -> Void
     ) throws {
-        let temporary = path + ".tmp-\(getpid())"
+        // Unique per call, not only per process: two threads of one process replacing the
+        // same cache file (a query service answering two analysts) each write their own.
+        let temporary = path + ".tmp-\(getpid())-\(temporaryNumbers.add(1, ordering: .relaxed).oldValue)"
         do {
             let fd = try FileDescriptor(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
             try fd.setMode(mode)

@@ -17,9 +17,10 @@ extension RecordKeys {
     /// joined after it, at the end or, for an import dated later, in a block), with rows the
     /// file lacks among them: each id is looked for where the previous one was found, then
     /// further on. A gap costs one search as long as it; an id the file lacks, a search to
-    /// its end; all searches together at most `searchBudgetPerRow` looks a row. Fingerprints are made a block of rows
-    /// at a time, and the file read a window at a time: held whole, they were 26 MB more at
-    /// the peak of an analyst's `activity` on the 10M store.
+    /// its end; all searches together at most `searchBudgetPerRow` looks a row.
+    /// Fingerprints are made a block of rows at a time, and the file read a window at a
+    /// time: held whole, they were 26 MB more at the peak of an analyst's `activity` on the
+    /// 10M store.
     /// - Returns: the keys, and how many were made rather than read.
     /// - Complexity: O(n) fingerprints and look-ups with a file that fits, plus an HMAC per
     ///   id not found.

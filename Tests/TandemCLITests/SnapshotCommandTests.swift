@@ -447,4 +447,59 @@ struct SnapshotCommandTests {
                 + "snapshot covers); delete the store's cache/ directory (it is rebuilt from the log) and run the "
                 + "command again.")
     }
+
+    /// An analyst's figures are the same whether the record keys are made or read from
+    /// `cache/`, and whatever happened to their files.
+    @Test("analysts' record keys are kept in cache/ (0600); damaged, deleted or erased, the figures stay the same")
+    func recordKeyFiles() throws {
+        let cli = try Self.store()
+        let cache = cli.store + "/cache/"
+        let names = ["record-keys-participants", "record-keys-tandems"]
+        for name in names { try? FileManager.default.removeItem(atPath: cache + name) }
+        let analyst: [[String]] = [
+            ["--role", "analyst", "stats", "--by", "unit", "--format", "json"],
+            ["--role", "analyst", "stats", "--format", "csv"],
+            ["--role", "analyst", "dropouts", "--by", "unit", "--format", "json"],
+            ["--role", "analyst", "activity", "--format", "json"],
+            ["--role", "analyst", "activity", "--as-of", "2027-01-10", "--format", "json"],
+        ]
+        func answers() throws -> [String] {
+            try analyst.map { arguments in
+                let outcome = try cli.run(arguments)
+                #expect(outcome.status == 0, "\(arguments): \(outcome.stderr)")
+                return outcome.stdout
+            }
+        }
+        func mode(_ path: String) -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int) ?? -1
+        }
+        let made = try answers()
+        for name in names {
+            #expect(Files.exists(cache + name), "\(name) written by the first analyst's query")
+            #expect(mode(cache + name) == 0o600, "\(name) is as secret as the store's secret")
+        }
+        let written = names.map { Files.read(cache + $0) }
+        #expect(try answers() == made, "read back")
+
+        // A flipped bit in each file, then the files gone: the same figures, the files made again.
+        for (name, bytes) in zip(names, written) {
+            var damaged = bytes
+            damaged[damaged.count / 2] ^= 0x01
+            Files.write(cache + name, damaged)
+        }
+        #expect(try answers() == made, "damaged files are not used")
+        #expect(names.map { Files.read(cache + $0) } == written, "and are written again")
+        for name in names { try FileManager.default.removeItem(atPath: cache + name) }
+        #expect(try answers() == made, "deleted files are made again")
+        #expect(names.map { Files.read(cache + $0) } == written)
+
+        // An erasure removes them with every cache; the next analyst's query writes them again.
+        let people = try #require(CLI.json(try cli("people --format json"))?["people"] as? [[String: Any]])
+        let someone = try #require(people.first?["participant"] as? String)
+        let forget = try cli.run(["forget", "--participant", someone])
+        #expect(forget.status == 0, "\(forget.stderr)")
+        for name in names { #expect(!Files.exists(cache + name), "\(name) removed by forget") }
+        _ = try answers()
+        #expect(names.map { Files.read(cache + $0) } == written, "an erased person keeps their key")
+    }
 }
