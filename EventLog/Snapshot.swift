@@ -241,13 +241,15 @@ public struct SnapshotReader {
 }
 
 /// A snapshot file: a small header saying what it is and which log line it covers, then
-/// named sections, each with its SHA-256.
+/// named sections, each with its SHA-256 (a chunked one's: the SHA-256 of its chunks' checks).
 ///
-/// Layout: `TANDEM-SNAPSHOT\n`, a 32-bit little-endian header length, the header (binary,
+/// Layout: `TANDEM-SNAPSHOT2\n`, a 32-bit little-endian header length, the header (binary,
 /// see `Header`), then the sections back to back. Written to a temporary file, fsync'ed and
-/// renamed, so a reader sees a whole snapshot or the previous one.
+/// renamed, so a reader sees a whole snapshot or the previous one. The `2`: chunked sections
+/// are checked by XXH64 (`SnapshotChunks`); a file of the first format (SHA-256 chunk
+/// digests) is not one of these, and is rebuilt like any other that is not.
 public struct SnapshotFile: Sendable {
-    static let magic = Array("TANDEM-SNAPSHOT\n".utf8)
+    static let magic = Array("TANDEM-SNAPSHOT2\n".utf8)
 
     /// What a snapshot covers.
     public struct Header: Sendable, Equatable {

@@ -13,8 +13,8 @@ import Mentoring
 /// 1 tandems) as 32-bit words, the count `n` as a 64-bit word, a 32-byte tag (HMAC under
 /// the store's secret of the kind's name: a file made under another secret, or for the
 /// other kind, is not used), `n` entries of a 64-bit fingerprint of the id (SipHash-2-4
-/// keyed by the secret) and its 32-bit key, and the SHA-256 of the SHA-256 digests of the
-/// 256 KiB chunks of everything before it (`SnapshotChunks`).
+/// keyed by the secret) and its 32-bit key, and the SHA-256 of the checks of the 256 KiB
+/// chunks of everything before it (`SnapshotChunks`).
 ///
 /// The keys are as secret as the store's `secret`: the file is 0600 like it, and is
 /// removed with the rest of `cache/` (by an erasure, or by hand; it is made again).
