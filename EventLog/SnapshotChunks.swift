@@ -24,7 +24,7 @@ public enum SnapshotChunks {
     /// check, large enough that the checks are 1/8192 of the section.
     public static let size = 1 << 18
 
-    /// The name of the companion section that holds `section`'s chunk digests.
+    /// The name of the companion section that holds `section`'s chunk checks.
     public static func companion(of section: String) -> String { section + "#chunks" }
 
     /// The checks of every chunk of `bytes`, back to back (32 bytes each), made on every
@@ -58,7 +58,7 @@ public enum SnapshotChunks {
         for i in 8..<32 { output[offset + i] = 0 }
     }
 
-    /// Each task reads its own chunks and writes its own digests.
+    /// Each task reads its own chunks and writes its own checks.
     private struct Shared: @unchecked Sendable {
         let input: UnsafeRawBufferPointer
         let output: UnsafeMutableRawBufferPointer
@@ -75,7 +75,7 @@ public final class VerifiedSection {
     private var checked: [Bool]
     private let map: MappedFile
 
-    /// Opens `name` of a mapped snapshot: reads its chunk digests (checked against the
+    /// Opens `name` of a mapped snapshot: reads its chunk checks (checked against the
     /// header) but none of its bytes yet.
     /// - Throws: `SnapshotError.malformed` if the section or its digests are missing or do
     ///   not match.
@@ -91,7 +91,7 @@ public final class VerifiedSection {
         guard SHA256.hash(digests) == digest,
             digests.count == 32 * ((range.count + SnapshotChunks.size - 1) / SnapshotChunks.size)
         else {
-            throw .malformed("section \(name) does not match its chunk digests")
+            throw .malformed("section \(name) does not match its chunk checks")
         }
         self.map = map
         self.bytes = UnsafeRawBufferPointer(rebasing: map.bytes[range])

@@ -276,19 +276,19 @@ struct TandemRows: Sendable {
     }
 
     /// The tandems of some programmes as the headline figures count them, read from the
-    /// rows (no view is made): their ids in row order, how many are active, completed and
+    /// rows (no view is made): their row numbers in order, how many are active, completed and
     /// dissolved and came from a swap, and their sessions (of all, and of the active ones),
     /// minutes and goals.
     /// - Parameter members: with a segment, which people rows are in it (by row): only the
     ///   tandems with a member among them are counted.
     func headline(
-        in wanted: Set<ProgrammeID>, collectingIDs: Bool = true, members: [Bool]? = nil
+        in wanted: Set<ProgrammeID>, collectingRows: Bool = true, members: [Bool]? = nil
     ) -> StatsQuery.TandemCounts {
         let numbers = programmes.mask(of: wanted)
         var counts = StatsQuery.TandemCounts()
-        counts.collectsIDs = collectingIDs
+        counts.collectsRows = collectingRows
         // Room for every row at once: grown by doubling, half a million ids peaked at 25 MB.
-        if collectingIDs { counts.rows.reserveCapacity(rows.count) }
+        if collectingRows { counts.rows.reserveCapacity(rows.count) }
         // Which rows came from a swap, as flags: a dictionary lookup for every row was a
         // tenth of the headline.
         var swapped = [Bool](repeating: false, count: swaps.isEmpty ? 0 : rows.count)

@@ -78,14 +78,14 @@ public enum StatsQuery {
             headline = peopleRows.headline(ofRows: segmentRows)
             // The tandems with a member in the segment.
             counts = model.tandemRows.headline(
-                in: programmes, collectingIDs: policy.protects, members: peopleRows.marking(segmentRows))
+                in: programmes, collectingRows: policy.protects, members: peopleRows.marking(segmentRows))
             keys = policy.keys(ofPeopleRows: segmentRows, in: peopleRows)
             population = Population(keys: keys)
         } else {
             // Ids only for record keys: an exact population is its size (on the 10M store,
             // 59 MB of ids held for nothing).
             headline = peopleRows.headline(in: programmes, collectingRows: policy.protects)
-            counts = model.tandemRows.headline(in: programmes, collectingIDs: policy.protects)
+            counts = model.tandemRows.headline(in: programmes, collectingRows: policy.protects)
             if policy.protects {
                 keys = policy.keys(ofPeopleRows: headline.rows, in: peopleRows)
                 population = Population(keys: keys)
@@ -149,9 +149,9 @@ public enum StatsQuery {
 
     /// What the figures count of the tandems in scope.
     struct TandemCounts {
-        /// Their rows, in the model's order (the population of pairs), if `collectsIDs`.
+        /// Their rows, in the model's order (the population of pairs), if `collectsRows`.
         var rows: [Int32] = []
-        var collectsIDs = true
+        var collectsRows = true
         /// How many tandems were counted.
         var count = 0
         var active = 0, completed = 0, dissolved = 0, swaps = 0
@@ -163,7 +163,7 @@ public enum StatsQuery {
             _ row: Int32, status: TandemStatus, sessions: Int, minutes: Int, goalsSet: Int, goalsReached: Int,
             isSwap: Bool
         ) {
-            if collectsIDs { rows.append(row) }
+            if collectsRows { rows.append(row) }
             count += 1
             switch status {
             case .active:
