@@ -12,10 +12,12 @@ extension SessionIndex {
     /// in log order, decoded one record at a time. Ten million events hold about six million
     /// sessions: as `SessionView`s they took gigabytes, in the index about 12 bytes each.
     ///
-    /// Making a listing reads every record's key and checksum once, and counting its sessions
-    /// (`count(programme:)`, which a streamed list asks for before it prints) decodes every
-    /// record, so a damaged index is refused before anything is printed. A sum over the
-    /// sessions (`activity`) decodes them once, in its own pass.
+    /// Making a listing checks every record's key and checksum once, so a damaged index is
+    /// refused before anything is printed; counting its sessions (`count(programme:)`, which
+    /// a streamed list asks for before it prints) reads each record's count, and in a window
+    /// decodes every record. A listing is written in runs of tandems on every core
+    /// (`runs(tandemsPerRun:)`); a sum over the sessions (`activity`) decodes them once, in
+    /// its own pass.
     public struct Listing: Sendable {
         /// The bytes of the `byTandem` section: a mapping of the index file, or sections
         /// built in memory (an index that could not be written).
@@ -26,6 +28,9 @@ extension SessionIndex {
             /// The positions of `order` in the natural order of the ids, once a listing of
             /// every session asked for them (the same for every copy of the listing).
             let natural = Mutex<[Int32]?>(nil)
+            /// How many records passes in the natural order have read since the mapped pages
+            /// were last handed back (`Runs`, from any thread).
+            let readSinceRelease = Atomic<Int>(0)
 
             init(map: MappedFile, range: Range<Int>) {
                 self.map = map
@@ -226,22 +231,39 @@ extension SessionIndex {
         }
 
         /// How many sessions there are (in `programme`, or in all): what `forEach` lists.
-        /// - Complexity: a pass decoding every record (every kept one, in a window).
+        /// - Complexity: a pass over every record's count; in a window, decoding every kept one.
         /// - Throws: `SnapshotError` for a damaged record.
         public func count(programme: ProgrammeID?) throws -> Int {
-            var count = 0
+            let total = Atomic<Int>(0)
+            // Taken out of the narrowing once: the threads do not touch the shared object.
+            let rows = narrowing?.rows, admission = narrowing?.admission
+            // A programme the table lacks has no record (-1 matches none).
+            let wanted = programme.map { tables.programmes.firstIndex(of: $0) ?? -1 }
             try storage.withSection { section in
-                // In record order: the pages go back behind the pass.
-                var behind = try ReleaseBehind(storage, section, from: order.count > 0 ? order.record(0) : nil)
-                defer { if order.count > 0 { try? behind.finished(at: order.record(order.count - 1)) } }
-                for position in 0..<order.count where narrowing.map({ $0.rows[position] >= 0 }) ?? true {
-                    try behind.reached(order.record(position))
-                    let (_, payload) = try KeyedSection.recordCheckedBefore(order.record(position), in: section)
-                    _ = try decode(payload, tables, only: programme, withTopics: false) { entry in
-                        if narrowing?.admits(entry) ?? true { count += 1 }
+                // On both cores, each part in record order: the pages go back behind it.
+                try inParts(count: order.count) { positions in
+                    var behind = try ReleaseBehind(storage, section, from: positions.first.map(order.record))
+                    var count = 0
+                    for position in positions where rows.map({ $0[position] >= 0 }) ?? true {
+                        try behind.reached(order.record(position))
+                        let (_, payload) = try KeyedSection.recordCheckedBefore(order.record(position), in: section)
+                        var reader = try FigureReader(payload, tables)
+                        if let wanted, reader.programme != wanted { continue }
+                        if let admission {
+                            while let session = try reader.next() {
+                                if admission.admits(seq: session.seq, on: session.on) { count += 1 }
+                            }
+                        } else {
+                            // The whole record is listed: its count says how many. Its bytes
+                            // were checked against its checksum when the listing was made.
+                            count += reader.count
+                        }
                     }
+                    if let last = positions.last { try behind.finished(at: order.record(last)) }
+                    total.wrappingAdd(count, ordering: .relaxed)
                 }
             }
+            var count = total.load(ordering: .relaxed)
             for found in narrowing.map({ Array($0.restored.values) }) ?? []
             where programme.map({ $0 == found.programme }) ?? true {
                 count += found.sessions.count
@@ -278,22 +300,34 @@ extension SessionIndex {
             }
         }
 
-        /// How many tandems' records `forEach` reads between handing back the mapped pages.
-        /// The natural order visits the 10M store's index all over: its first 65,536 records
-        /// touched 54 MB of it, 8,192 touch a few; reading the pages again cost no time there.
+        /// How many tandems' records a listing in the natural order reads between handing
+        /// back the mapped pages. The natural order visits the 10M store's index all over:
+        /// its first 65,536 records touched 54 MB of it, 8,192 touch a few; reading the pages
+        /// again cost no time there.
         var recordsBetweenReleases = 1 << 13
 
         /// Calls `body` with every session (of `programme`, or of all), tandem by tandem.
         /// - Throws: `SnapshotError` if a record no longer reads (the file was changed under
         ///   the mapping); what `body` throws.
         public func forEach(programme: ProgrammeID?, _ body: (TandemID, Entry) throws -> Void) throws {
-            // Tandems whose every listed session a later void removed come back in a window
-            // that leaves the void out: they are listed in their place among the others.
+            let runs = try runs()
+            for run in 0..<runs.count { try runs.forEach(run: run, programme: programme, body) }
+        }
+
+        /// The listing in the natural order of the tandems' ids (as every list is), cut into
+        /// runs of `tandemsPerRun` tandems that can be listed each by itself, on several
+        /// threads at once. By default a run is a 64th of the tandems, from 1 to 1,024: a
+        /// few hundred kilobytes of text on a large store, and many runs on a small one.
+        /// - Complexity: O(n log n) in the tandems, for the first listing (the order is kept
+        ///   with the listing's storage).
+        /// - Throws: `SnapshotError.malformed` if a record no longer reads.
+        public func runs(tandemsPerRun: Int? = nil) throws -> Runs {
+            let tandemsPerRun = tandemsPerRun ?? min(1024, max(1, order.count / 64))
+            precondition(tandemsPerRun > 0, "runs of no tandems")
             let returning = narrowing?.returningTandems ?? []
-            var next = 0
-            try storage.withSection { section in
-                // Listed in the natural order of the ids, as every list is.
-                // The ids are read once, for the sort and the listing, and let go after it.
+            return try storage.withSection { section in
+                // The ids are read once, for the sort and for placing returning tandems,
+                // and let go after it (held by the listing, they were 31 MB on the 10M store).
                 var behind = try ReleaseBehind(storage, section, from: order.count > 0 ? order.record(0) : nil)
                 let ids = try (0..<order.count).map { position in
                     try behind.reached(order.record(position))
@@ -306,31 +340,160 @@ extension SessionIndex {
                     cached = made
                     return made
                 }
-                // The natural order jumps about the section (t-9 before t-10), so no pass
-                // releases the pages behind it: every few megabytes of records read, all the
-                // mapped pages go back instead. A page read again comes from the page cache
-                // (the 10M store's 70 MB index stayed resident whole to the listing's end).
-                var read = 0
-                for number in natural {
-                    let position = Int(number)
-                    let tandem = ids[position]
-                    read += 1
-                    if read == recordsBetweenReleases {
-                        storage.release(0..<section.count)
-                        read = 0
-                    }
-                    while next < returning.count, returning[next] < tandem {
-                        try sessions(of: returning[next], at: nil, in: section, programme: programme) {
-                            try body(returning[next], $0)
-                        }
-                        next += 1
-                    }
-                    try sessions(of: tandem, at: position, in: section, programme: programme) { try body(tandem, $0) }
+                // Tandems whose every listed session a later void removed come back in a
+                // window that leaves the void out: each goes before the first listed tandem
+                // that it sorts before, in that tandem's run.
+                var starts: [Runs.Start] = []
+                var next = 0
+                for (i, number) in natural.enumerated() {
+                    if i % tandemsPerRun == 0 { starts.append(Runs.Start(tandem: i, returning: next)) }
+                    while next < returning.count, returning[next] < ids[Int(number)] { next += 1 }
                 }
-                for tandem in returning[next...] {
-                    try sessions(of: tandem, at: nil, in: section, programme: programme) { try body(tandem, $0) }
+                if starts.isEmpty { starts.append(Runs.Start(tandem: 0, returning: 0)) }
+                return Runs(listing: self, natural: natural, starts: starts)
+            }
+        }
+
+        /// A listing cut into runs of tandems (`runs(tandemsPerRun:)`): run after run, they
+        /// list what `forEach` lists, in its order.
+        public struct Runs: Sendable {
+            /// Where a run begins: in the natural order, and among the returning tandems.
+            struct Start: Sendable {
+                var tandem: Int
+                var returning: Int
+            }
+
+            let listing: Listing
+            /// The positions of `order` in the natural order of the ids.
+            let natural: [Int32]
+            let starts: [Start]
+
+            /// How many runs there are (at least one: an empty listing has one, empty).
+            public var count: Int { starts.count }
+
+            /// Calls `body` with every session of run `run` (of `programme`, or of all),
+            /// tandem by tandem. Safe to call for different runs on several threads at once.
+            /// - Throws: `SnapshotError` if a record no longer reads; what `body` throws.
+            public func forEach(run: Int, programme: ProgrammeID?, _ body: (TandemID, Entry) throws -> Void) throws {
+                try forEachListed(run: run, programme: programme) { _, tandem, session in
+                    try body(
+                        tandem,
+                        Entry(
+                            seq: session.seq, on: session.on, minutes: session.minutes, mode: session.mode,
+                            topics: session.topicsKey.map(topics) ?? session.topics, hasNotes: session.hasNotes))
                 }
             }
+
+            /// Calls `body` with every session of run `run` (of `programme`, or of all) as a
+            /// listing writes it, with a number for its tandem that no other tandem of the
+            /// listing has: what `forEach(run:programme:_:)` lists, its topics as a key
+            /// (`topics(_:)`) where they fit one. Safe to call for different runs on several
+            /// threads at once.
+            /// - Throws: `SnapshotError` if a record no longer reads; what `body` throws.
+            public func forEachListed(
+                run: Int, programme: ProgrammeID?, _ body: (UInt64, TandemID, ListedSession) throws -> Void
+            ) throws {
+                let listing = self.listing
+                let isLast = run == starts.count - 1
+                let tandems = starts[run].tandem..<(isLast ? natural.count : starts[run + 1].tandem)
+                // What a window needs, taken out of the narrowing once: runs on both cores
+                // retaining the one object for each tandem fought over its cache line (a
+                // window's listing took twice the time).
+                let narrowing = listing.narrowing
+                let admission = narrowing?.admission, rows = narrowing?.rows
+                let restored = narrowing?.restored ?? [:]
+                let returning = narrowing?.returningTandems ?? []
+                let returningEnd = isLast ? returning.count : starts[run + 1].returning
+                var nextReturning = starts[run].returning
+                // A programme the table lacks has no record (-1 matches none).
+                let wanted = programme.map { listing.tables.programmes.firstIndex(of: $0) ?? -1 }
+                var number = UInt64(run) << 24
+                try listing.storage.withSection { section in
+                    /// One tandem's sessions: its record's (if it has one the window keeps),
+                    /// and in a window, those the window admits with the sessions it
+                    /// restores among them in log order.
+                    func list(_ tandem: TandemID, at position: Int?) throws {
+                        var restoredHere: ArraySlice<Entry> = []
+                        if !restored.isEmpty, let found = restored[tandem],
+                            programme.map({ $0 == found.programme }) ?? true
+                        {
+                            restoredHere = found.sessions[...]
+                        }
+                        func pass(_ entry: Entry) throws {
+                            try body(
+                                number, tandem,
+                                ListedSession(
+                                    seq: entry.seq, on: entry.on, minutes: entry.minutes, mode: entry.mode,
+                                    hasNotes: entry.hasNotes, topicsKey: nil, topics: entry.topics))
+                        }
+                        if let position, rows.map({ $0[position] >= 0 }) ?? true {
+                            // Every record's checksum was checked when the listing was made.
+                            let (_, payload) = try KeyedSection.recordCheckedBefore(
+                                listing.order.record(position), in: section)
+                            var reader = try FigureReader(payload, listing.tables)
+                            if wanted.map({ $0 == reader.programme }) ?? true {
+                                while let (figures, hasNotes, topics) = try reader.nextListed() {
+                                    while let first = restoredHere.first, first.seq < figures.seq {
+                                        try pass(first)
+                                        restoredHere.removeFirst()
+                                    }
+                                    guard admission?.admits(seq: figures.seq, on: figures.on) ?? true else { continue }
+                                    try body(
+                                        number, tandem,
+                                        ListedSession(
+                                            seq: figures.seq, on: figures.on, minutes: figures.minutes,
+                                            mode: figures.online ? .online : .inPerson, hasNotes: hasNotes,
+                                            topicsKey: topics,
+                                            topics: topics == nil
+                                                ? reader.unkeyedTopics.map { listing.tables.topics[$0] } : []
+                                        ))
+                                }
+                            }
+                        }
+                        for entry in restoredHere { try pass(entry) }
+                        number += 1
+                    }
+                    for i in tandems {
+                        let position = Int(natural[i])
+                        let tandem = try listing.order.tandem(position, in: section)
+                        while nextReturning < returningEnd, returning[nextReturning] < tandem {
+                            try list(returning[nextReturning], at: nil)
+                            nextReturning += 1
+                        }
+                        try list(tandem, at: position)
+                    }
+                    for tandem in returning[nextReturning..<returningEnd] { try list(tandem, at: nil) }
+                }
+                read(tandems.count)
+            }
+
+            /// The topics a key stands for.
+            public func topics(_ key: TopicsKey) -> [String] { key.numbers.map { listing.tables.topics[$0] } }
+
+            /// Counts `count` records read. The natural order jumps about the section (t-9
+            /// before t-10), so no pass releases the pages behind it: every few megabytes of
+            /// records read, by any run, all the mapped pages go back instead. A page read
+            /// again comes from the page cache.
+            private func read(_ count: Int) {
+                let storage = listing.storage
+                let step = listing.recordsBetweenReleases
+                let before = storage.readSinceRelease.wrappingAdd(count, ordering: .relaxed).oldValue
+                if (before + count) / step > before / step {
+                    storage.withSection { storage.release(0..<$0.count) }
+                }
+            }
+        }
+
+        /// A session as a listing writes it (`Runs.forEachListed`).
+        public struct ListedSession: Sendable {
+            public var seq: Int
+            public var on: BusinessDate
+            public var minutes: Int
+            public var mode: SessionMode
+            public var hasNotes: Bool
+            /// The topics as a key (`Runs.topics(_:)`); nil when `topics` holds them.
+            public var topicsKey: TopicsKey?
+            public var topics: [String]
         }
 
         /// Calls `body` with every session, tandem by tandem in no particular order (the

@@ -278,21 +278,51 @@ public enum SessionIndex {
         private var seq = 0
         private var day = 0
         private let topics: UInt64
+        /// The record's programme, as its number in the index's table.
+        let programme: Int
+        /// How many sessions the record holds.
+        let count: Int
 
         /// - Throws: `SnapshotError.malformed` for a damaged record.
         init(_ record: UnsafeRawBufferPointer, _ tables: Tables) throws(SnapshotError) {
             r = SnapshotReader(record)
-            guard try r.readCount() < tables.programmes.count else {
+            programme = try r.readCount()
+            guard programme < tables.programmes.count else {
                 throw .malformed("a programme number outside the table")
             }
             topics = UInt64(tables.topics.count)
-            remaining = try r.readCount()
+            count = try r.readCount()
+            remaining = count
         }
 
         /// The next session, or nil after the last.
         /// - Throws: `SnapshotError.malformed` for a damaged record.
         @inline(__always)
         mutating func next() throws(SnapshotError) -> SessionFigures? {
+            try read(keyingTopics: false)?.figures
+        }
+
+        /// The topics' numbers of the session `nextListed()` read last, when they did not fit
+        /// a key.
+        private(set) var unkeyedTopics: [Int] = []
+
+        /// The next session as a listing writes it, or nil after the last: its figures,
+        /// whether it has notes, and its topics as a key (`TopicsKey`), or nil where they do
+        /// not fit one (they are in `unkeyedTopics` then).
+        /// - Throws: `SnapshotError.malformed` for a damaged record.
+        @inline(__always)
+        mutating func nextListed() throws(SnapshotError) -> (
+            figures: SessionFigures, hasNotes: Bool, topics: TopicsKey?
+        )? {
+            try read(keyingTopics: true)
+        }
+
+        @inline(__always)
+        private mutating func read(
+            keyingTopics: Bool
+        ) throws(SnapshotError) -> (
+            figures: SessionFigures, hasNotes: Bool, topics: TopicsKey?
+        )? {
             guard remaining > 0 else {
                 guard r.isAtEnd else { throw .malformed("a session record longer than its sessions") }
                 return nil
@@ -305,8 +335,19 @@ public enum SessionIndex {
             let flags = try r.readUInt64()
             // Each topic takes a byte at least: a count past the data fails at its end.
             var topicCount = try r.readUInt64()
+            var key = keyingTopics ? TopicsKey(count: topicCount) : nil
+            if keyingTopics, !unkeyedTopics.isEmpty { unkeyedTopics.removeAll(keepingCapacity: true) }
             while topicCount > 0 {
-                guard try r.readUInt64() < topics else { throw .malformed("a topic number outside the table") }
+                let number = try r.readUInt64()
+                guard number < topics else { throw .malformed("a topic number outside the table") }
+                if keyingTopics {
+                    if let kept = key {
+                        key = kept.adding(number)
+                        if key == nil { unkeyedTopics = kept.numbers + [Int(number)] }
+                    } else {
+                        unkeyedTopics.append(Int(number))
+                    }
+                }
                 topicCount -= 1
             }
             guard delta > 0, delta <= UInt64(Int.max - seq), flags < 4, !overflow,
@@ -315,7 +356,40 @@ public enum SessionIndex {
                 throw .malformed("a session entry that is out of order or unknown")
             }
             seq += Int(delta)
-            return SessionFigures(seq: seq, on: BusinessDate(dayNumber: day), minutes: minutes, online: flags & 1 == 1)
+            return (
+                SessionFigures(seq: seq, on: BusinessDate(dayNumber: day), minutes: minutes, online: flags & 1 == 1),
+                flags & 2 != 0, key
+            )
+        }
+    }
+
+    /// A session's list of topics as one number: up to four topics' numbers in the index's
+    /// table (each below 2^13) and how many there are, in 55 bits (a key for `CellMemo`).
+    public struct TopicsKey: Sendable, Equatable {
+        /// The count in the lowest 3 bits, then each number in 13 bits, the first lowest.
+        public private(set) var rawValue: UInt64
+        /// How many numbers are in so far.
+        private var added: UInt64
+
+        /// A key for a list of `count` topics, or nil if that is too many for one.
+        init?(count: UInt64) {
+            guard count <= 4 else { return nil }
+            rawValue = count
+            added = 0
+        }
+
+        /// The key with `number` added after the others, or nil if it does not fit.
+        func adding(_ number: UInt64) -> TopicsKey? {
+            guard number < 1 << 13, added < 4 else { return nil }
+            var next = self
+            next.rawValue |= number << (3 + 13 * added)
+            next.added += 1
+            return next
+        }
+
+        /// The topics' numbers added so far, in order.
+        var numbers: [Int] {
+            (0..<Int(added)).map { Int((rawValue >> UInt64(3 + 13 * $0)) & 0x1FFF) }
         }
     }
 

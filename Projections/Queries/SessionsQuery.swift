@@ -79,21 +79,51 @@ public enum SessionsQuery {
                 }
             }
         }
-        // Written straight into the form rendered: what `row(…)` makes of each session.
+        // Written straight into the form rendered: what `row(…)` makes of each session; in
+        // runs of tandems, on every core.
+        let runs = try listing.runs()
         result.stream?.write = { writer in
-            try listing.forEach(programme: programme) { tandem, entry in
-                writer.row { row in
-                    row.text(tandem.rawValue)
-                    row.date(entry.on)
-                    row.int(entry.minutes)
-                    row.text(entry.mode.rawValue)
-                    row.texts(entry.topics, tableSeparator: UInt8(ascii: ","))
-                    row.flag(entry.hasNotes)
-                }
-            }
+            for run in 0..<runs.count { try write(runs, run: run, programme: programme, into: &writer) }
+        }
+        result.stream?.blocks = RowBlocks(count: runs.count) { run, writer in
+            try write(runs, run: run, programme: programme, into: &writer)
         }
         result.notes = [notesNote]
         return result
+    }
+
+    /// Writes the sessions of one run of the listing, as `row(…)` makes each.
+    private static func write(
+        _ runs: SessionIndex.Listing.Runs, run: Int, programme: ProgrammeID?, into writer: inout RowWriter
+    ) throws {
+        // The cells many rows share are written once per writer and copied after (a
+        // tandem's id, a day, the minutes, the mode, a list of topics, the notes flag).
+        let topicsSeparator = UInt8(ascii: ",")
+        try runs.forEachListed(run: run, programme: programme) { tandemNumber, tandem, session in
+            writer.row { row in
+                row.cell(memo: 0, key: tandemNumber) { $0.text(tandem.rawValue) }
+                let day = session.on.dayNumber
+                if (0..<(1 << 40)).contains(day) {
+                    row.cell(memo: 1, key: UInt64(day)) { $0.date(session.on) }
+                } else {
+                    row.date(session.on)
+                }
+                if (0..<(1 << 20)).contains(session.minutes) {
+                    row.cell(memo: 2, key: UInt64(session.minutes)) { $0.int(session.minutes) }
+                } else {
+                    row.int(session.minutes)
+                }
+                row.cell(memo: 3, key: session.mode == .online ? 1 : 0) { $0.text(session.mode.rawValue) }
+                if let key = session.topicsKey {
+                    row.cell(memo: 4, key: key.rawValue) {
+                        $0.texts(runs.topics(key), tableSeparator: topicsSeparator)
+                    }
+                } else {
+                    row.texts(session.topics, tableSeparator: topicsSeparator)
+                }
+                row.cell(memo: 5, key: session.hasNotes ? 1 : 0) { $0.flag(session.hasNotes) }
+            }
+        }
     }
 
     /// One session's table cells and JSON values (in the order of `headers` and `keys`).

@@ -221,6 +221,9 @@ public struct StreamedList: Sendable {
     /// Writes every row straight into the form being rendered (`RowWriter`), the same rows
     /// as `rows` makes, if the list can: rendering then uses it, not `rows`.
     public var write: (@Sendable (_ writer: inout RowWriter) throws -> Void)?
+    /// The rows `write` writes, as blocks that can be written each by itself: rendering then
+    /// writes them on every core.
+    public var blocks: RowBlocks?
 
     /// Which part of each row a pass needs: the table's cells, or the values of JSON and CSV.
     public enum Part: Sendable {
@@ -408,6 +411,13 @@ public enum Renderer {
             _ form: RowWriter.Form, _ layout: TableLayout, widths: [Int] = [],
             eachRow: (([String], [JSONValue])) -> Void
         ) throws -> TableLayout? {
+            if let blocks = list.blocks {
+                // Blocks are written on other threads and handed on here, in order, after
+                // what is written so far.
+                if !chunk.isEmpty { out(String(decoding: chunk, as: UTF8.self)) }
+                chunk = []
+                return try blocks.render(form, layout: layout, widths: widths, keys: list.keys, out: out)
+            }
             guard let write = list.write else {
                 let part: StreamedList.Part = format == .table ? .cells : .values
                 try list.forEach(part) { cells, values in eachRow((cells, values)) }

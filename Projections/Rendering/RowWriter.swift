@@ -43,17 +43,24 @@ public struct RowWriter {
     private var value = 0
     /// How many rows have been written.
     private(set) var rows = 0
+    /// Whether the rows continue a list written elsewhere: a JSON row begins with the
+    /// separator even when it is this writer's first (`RowBlocks`).
+    private let continuing: Bool
     /// A cell's bytes made before they are written (a number's digits, a list joined).
     private var scratch = OutputBytes(capacity: 256)
+    /// Cells written before, by key (`cell(memo:key:_:)`).
+    private var memo = CellMemo()
 
     static let handOnAt = 1 << 20
 
     /// A pass of `form` over a list with `keys`, continuing `pending` (what was rendered
-    /// before the rows and not yet handed on). A table's lines need its `widths`.
+    /// before the rows and not yet handed on). A table's lines need its `widths`. With
+    /// `continuing`, every JSON row begins with the separator (rows after others).
     init(
         _ form: Form, layout: TableLayout, widths: [Int] = [], keys: [String], pending: [UInt8] = [],
-        handOn: @escaping (String) -> Void
+        continuing: Bool = false, handOn: @escaping (String) -> Void
     ) {
+        self.continuing = continuing
         precondition(form != .table || widths.count == layout.headers.count, "a table without its widths")
         self.form = form
         self.layout = layout
@@ -78,7 +85,7 @@ public struct RowWriter {
         value = 0
         let rowStart = out.count
         if form == .json {
-            if rows > 0 { append(",\n") }
+            if rows > 0 || continuing { append(",\n") }
             append("    {")
         }
         try body(&self)
@@ -103,6 +110,29 @@ public struct RowWriter {
 
     /// The bytes not yet handed on.
     var pending: [UInt8] { out.withBytes { Array($0) } }
+
+    /// Writes the cell that `write` writes, or copies it: `write` writes one cell (or a flag)
+    /// that depends on nothing but `slot` and `key` (below 2^56), and a cell of the same slot and key
+    /// written before at the same place in a row by this writer is copied instead (a table
+    /// is measured once per key). For a value many rows share: a day, a tandem's id.
+    /// - Complexity: O(1) for a cell kept; else `write`'s, and a copy of its bytes.
+    @inline(__always)
+    public mutating func cell(memo slot: UInt8, key: UInt64, _ write: (inout RowWriter) -> Void) {
+        precondition(key >> 56 == 0, "a memo key of more than 56 bits")
+        let key = UInt64(slot) << 56 | key
+        if let kept = memo.find(key) {
+            assert(kept.column == column && kept.value == value, "a kept cell written elsewhere in the row")
+            out.appendBytes(memo.bytes(of: kept))
+            column += kept.columns
+            value += kept.values
+            return
+        }
+        let (startColumn, startValue, start) = (column, value, out.count)
+        write(&self)
+        memo.keep(
+            key, UnsafeBufferPointer(rebasing: out.bytes[start...]), column: startColumn, value: startValue,
+            columns: column - startColumn, values: value - startValue)
+    }
 
     /// A text cell: the table shows it as it is (`blank` if empty), CSV and JSON as a string.
     public mutating func text(_ text: String) {

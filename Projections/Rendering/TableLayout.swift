@@ -60,6 +60,16 @@ struct TableLayout {
         if !spaced[column], !isBlank, bytes.contains(0x20) { spaced[column] = true }
     }
 
+    /// Takes in what `other` measured (the same columns, measured over other rows): as if
+    /// its cells had been measured here.
+    mutating func merge(_ other: TableLayout) {
+        precondition(other.widths.count == widths.count, "layouts of different columns")
+        for column in widths.indices {
+            widths[column] = max(widths[column], other.widths[column])
+            spaced[column] = spaced[column] || other.spaced[column]
+        }
+    }
+
     /// The widths to lay out with in `width` columns: the widest text columns give way
     /// (never below 8 or their header); numbers, dates, ids and codes (no spaces) never do.
     func widths(fitting width: Int) -> [Int] {

@@ -98,6 +98,33 @@ struct RowWriterTests {
         return (result(written: false), result(written: true))
     }
 
+    /// `result` with its rows written in blocks (cut before the rows at `cuts`, so some may
+    /// be empty), on several threads.
+    static func inBlocks(_ result: QueryResult, _ rows: [[Cell]], cuts: [Int]) -> QueryResult {
+        var result = result
+        let bounds = [0] + cuts.sorted() + [rows.count]
+        result.stream?.blocks = RowBlocks(count: bounds.count - 1) { block, writer in
+            for row in rows[bounds[block]..<bounds[block + 1]] { writer.row { for cell in row { write(cell, &$0) } } }
+        }
+        return result
+    }
+
+    /// `result` with each cell written through the row writer's memo: a cell's key is its
+    /// value's place in `pools[column]`.
+    static func kept(_ result: QueryResult, _ rows: [[Int]], pools: [[Cell]]) -> QueryResult {
+        var result = result
+        result.stream?.write = { writer in
+            for row in rows {
+                writer.row { w in
+                    for (column, index) in row.enumerated() {
+                        w.cell(memo: UInt8(column), key: UInt64(index)) { write(pools[column][index], &$0) }
+                    }
+                }
+            }
+        }
+        return result
+    }
+
     static func printed(_ result: QueryResult, _ format: Renderer.Format, width: Int) throws -> (String, [Int]) {
         var pieces: [String] = []
         try Renderer.write(result, as: format, width: width) { pieces.append($0) }
@@ -123,6 +150,146 @@ struct RowWriterTests {
                         try Self.printed(written, format, width: width).0 == expected,
                         "seed \(seed), round \(round), \(format), width \(width), kinds \(kinds)")
                 }
+            }
+        }
+    }
+
+    @Test("rows written in blocks on several threads print as rows written on one, in every form", arguments: 0..<6)
+    func blocksEqualOneWriter(seed: Int) throws {
+        var g = SeededGenerator(seed: UInt64(seed) &+ 7600)
+        for round in 0..<20 {
+            var kinds = (0..<Int.random(in: 1...6, using: &g)).map { _ in Int.random(in: 0...4, using: &g) }
+            if kinds.allSatisfy({ $0 == 4 }) { kinds[0] = 0 }
+            let rows = (0..<Int.random(in: 0...40, using: &g)).map { _ in kinds.map { Self.randomCell($0, &g) } }
+            // Cuts anywhere, repeated ones making empty blocks (the first and last among them).
+            let cuts = (0..<Int.random(in: 0...12, using: &g)).map { _ in Int.random(in: 0...rows.count, using: &g) }
+            let (plain, written) = Self.lists(rows, kinds: kinds, numeric: [0], blank: "")
+            let blocks = Self.inBlocks(written, rows, cuts: cuts)
+            for format in Renderer.Format.allCases {
+                for width in [6, 80] {
+                    #expect(
+                        try Self.printed(blocks, format, width: width).0
+                            == (try Self.printed(plain, format, width: width)).0,
+                        "seed \(seed), round \(round), \(format), width \(width), \(rows.count) rows cut at \(cuts)")
+                }
+            }
+        }
+    }
+
+    @Test("blocks are handed on in order whatever the threads and how far ahead they may write")
+    func blocksInOrder() throws {
+        let layout = TableLayout(headers: ["n"], numeric: [0], blank: "")
+        // Block b holds b % 4 rows (none for every fourth), numbered in list order.
+        let sizes = (0..<50).map { $0 % 4 }
+        let firsts = sizes.reduce(into: [0]) { $0.append($0.last! + $1) }
+        let blocks = RowBlocks(count: sizes.count) { block, writer in
+            for n in firsts[block]..<firsts[block + 1] { writer.row { $0.int(n) } }
+        }
+        let total = firsts.last!
+        for threads in [1, 2, 3, 8] {
+            for ahead in [1, 2, 5, 100] {
+                var csv = ""
+                _ = try blocks.render(.csv, layout: layout, widths: [], keys: ["n"], threads: threads, ahead: ahead) {
+                    csv += $0
+                }
+                #expect(csv == (0..<total).map { "\($0)\r\n" }.joined(), "\(threads) threads, \(ahead) ahead")
+                var json = ""
+                _ = try blocks.render(.json, layout: layout, widths: [], keys: ["n"], threads: threads, ahead: ahead) {
+                    json += $0
+                }
+                #expect(json == (0..<total).map { "    {\"n\":\($0)}" }.joined(separator: ",\n"))
+                let measured = try blocks.render(
+                    .measure, layout: layout, widths: [], keys: ["n"], threads: threads, ahead: ahead
+                ) { _ in Issue.record("a measure hands nothing on") }
+                #expect(measured.widths == [String(total - 1).count])
+            }
+        }
+    }
+
+    /// A block that fails.
+    struct BlockFailure: Error, Equatable {
+        let block: Int
+    }
+
+    @Test("a failing block is thrown after the blocks before it, and nothing after it is handed on")
+    func failingBlock() throws {
+        let layout = TableLayout(headers: ["n"], numeric: [0], blank: "")
+        for failing in [0, 1, 7, 19] {
+            for threads in [1, 2, 4] {
+                let blocks = RowBlocks(count: 20) { block, writer in
+                    if block == failing || block == failing + 3 { throw BlockFailure(block: block) }
+                    writer.row { $0.int(block) }
+                }
+                var handedOn: [String] = []
+                #expect(throws: BlockFailure(block: failing)) {
+                    _ = try blocks.render(.csv, layout: layout, widths: [], keys: ["n"], threads: threads, ahead: 3) {
+                        handedOn.append($0)
+                    }
+                }
+                #expect(handedOn == (0..<failing).map { "\($0)\r\n" }, "block \(failing), \(threads) threads")
+            }
+        }
+    }
+
+    @Test("cells kept by key print as cells written every time, in every form and width", arguments: 0..<6)
+    func keptCellsEqualWritten(seed: Int) throws {
+        var g = SeededGenerator(seed: UInt64(seed) &+ 7700)
+        for round in 0..<20 {
+            var kinds = (0..<Int.random(in: 1...6, using: &g)).map { _ in Int.random(in: 0...4, using: &g) }
+            if kinds.allSatisfy({ $0 == 4 }) { kinds[0] = 0 }
+            // A few values per column, each used by many rows.
+            let pools = kinds.map { kind in
+                (0..<Int.random(in: 1...5, using: &g)).map { _ in Self.randomCell(kind, &g) }
+            }
+            let picks = (0..<Int.random(in: 0...30, using: &g)).map { _ in
+                pools.map { Int.random(in: 0..<$0.count, using: &g) }
+            }
+            let rows = picks.map { row in row.enumerated().map { pools[$0.offset][$0.element] } }
+            let numeric = Set((0..<kinds.filter { $0 != 4 }.count).filter { _ in Bool.random(using: &g) })
+            let (plain, written) = Self.lists(rows, kinds: kinds, numeric: numeric, blank: "-")
+            let kept = Self.kept(written, picks, pools: pools)
+            for format in Renderer.Format.allCases {
+                for width in [6, 24, 300] {
+                    #expect(
+                        try Self.printed(kept, format, width: width).0
+                            == (try Self.printed(plain, format, width: width)).0,
+                        "seed \(seed), round \(round), \(format), width \(width), kinds \(kinds)")
+                }
+            }
+        }
+    }
+
+    @Test("the cell memo finds what it keeps, and starts again when full")
+    func cellMemo() {
+        var g = SeededGenerator(seed: 7800)
+        var memo = CellMemo(capacity: 8, byteCapacity: 64)
+        var model: [UInt64: [UInt8]] = [:]
+        var bytesKept = 0
+        for _ in 0..<5000 {
+            // Keys that share their home slot (multiples of a large power of two), some in
+            // other top bytes (a writer's memo slots), and others.
+            let key =
+                Bool.random(using: &g)
+                ? UInt64.random(in: 0..<12, using: &g) << 54 : UInt64.random(in: 0..<40, using: &g)
+            if let cell = memo.find(key) {
+                #expect(model[key] == Array(memo.bytes(of: cell)), "key \(key)")
+                #expect(cell.column == Int(key % 7) && cell.values == 1)
+                continue
+            }
+            let bytes = (0..<Int.random(in: 0...20, using: &g)).map { _ in UInt8.random(in: 0...255, using: &g) }
+            if model.count == 8 || bytesKept + bytes.count > 64 {
+                model = [:]
+                bytesKept = 0
+            }
+            bytes.withUnsafeBufferPointer {
+                memo.keep(key, $0, column: Int(key % 7), value: 0, columns: 1, values: 1)
+            }
+            model[key] = bytes
+            bytesKept += bytes.count
+            // What the memo holds is exactly what the model holds.
+            for probe in Set(model.keys).union((0..<40).map(UInt64.init)).union((0..<12).map { UInt64($0) << 54 }) {
+                let found = memo.find(probe)
+                #expect(found.map { Array(memo.bytes(of: $0)) } == model[probe], "probe \(probe)")
             }
         }
     }

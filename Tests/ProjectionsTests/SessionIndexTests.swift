@@ -226,4 +226,66 @@ struct SessionIndexTests {
         #expect(all.sessionLog?[tandem]?.count == seqs.count)
         #expect(some.sessionLog?[tandem] ?? [] == Array((all.sessionLog?[tandem] ?? []).dropFirst()))
     }
+    @Test("sessions with more topics than a key holds, or topics numbered past its reach, list as the others")
+    func topicsPastAKey() throws {
+        var g = SeededGenerator(seed: 7900)
+        var builder = SessionIndex.Builder()
+        // 8,300 topics: the first sessions number them all, so the last ones are past 2^13.
+        let many = (0..<8300).map { "topic-\($0)" }
+        var expected: [String] = []
+        let programme = ProgrammeID("p-1")!
+        // The first session names every topic, in order: topic i is numbered i.
+        var seq = 1
+        builder.add(
+            seq: seq, programme: programme,
+            SessionHeld(
+                tandem: TandemID("t-0")!, on: BusinessDate(dayNumber: 20_000), minutes: 5, mode: .online, topics: many))
+        expected.append("t-0 \(BusinessDate(dayNumber: 20_000)) \(many)")
+        for t in 0..<40 {
+            let tandem = TandemID("t-\(t)")!
+            for s in 0..<Int.random(in: 1...6, using: &g) {
+                seq += 1
+                let topics: [String]
+                switch (t + s) % 4 {
+                case 0:
+                    // Up to four, one of them numbered past 2^13, anywhere in the list.
+                    var some = (0..<Int.random(in: 0...3, using: &g)).map { _ in
+                        many[Int.random(in: 0..<8192, using: &g)]
+                    }
+                    some.insert(
+                        many[8192 + Int.random(in: 0..<108, using: &g)], at: Int.random(in: 0...some.count, using: &g))
+                    topics = some
+                case 1: topics = (0..<Int.random(in: 5...9, using: &g)).map { _ in many.randomElement(using: &g)! }
+                case 2: topics = []
+                default:
+                    topics = (0..<Int.random(in: 1...4, using: &g)).map { _ in many[Int.random(in: 0..<8192, using: &g)]
+                    }
+                }
+                let session = SessionHeld(
+                    tandem: tandem, on: BusinessDate(dayNumber: 20_000 + seq), minutes: 15 * s, mode: .online,
+                    topics: topics)
+                builder.add(seq: seq, programme: programme, session)
+                expected.append("\(tandem) \(session.on) \(topics)")
+            }
+        }
+        let listing = try SessionIndex.Listing(SessionIndex.sections(builder))
+        let runs = try listing.runs(tandemsPerRun: 3)
+        var written: [String] = []
+        var keyed = 0
+        for run in 0..<runs.count {
+            try runs.forEachListed(run: run, programme: nil) { _, tandem, session in
+                if let key = session.topicsKey {
+                    keyed += 1
+                    #expect(session.topics.isEmpty)
+                    #expect(key.numbers.allSatisfy { $0 < 1 << 13 } && key.numbers.count <= 4)
+                }
+                written.append("\(tandem) \(session.on) \(session.topicsKey.map(runs.topics) ?? session.topics)")
+            }
+        }
+        // Listed in the natural order of the tandems, each tandem's in log order.
+        let byTandem = Dictionary(grouping: expected) { $0.split(separator: " ")[0] }
+        let order = byTandem.keys.map { TandemID(String($0))! }.sorted()
+        #expect(written == order.flatMap { byTandem[Substring($0.rawValue)]! })
+        #expect(keyed > 0 && keyed < written.count)
+    }
 }

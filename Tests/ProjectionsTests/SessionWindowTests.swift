@@ -21,11 +21,33 @@ struct SessionWindowTests {
         "\(tandem) \(on) \(minutes) \(mode.rawValue) \(topics.joined(separator: ",")) \(notes)"
     }
 
-    /// What a listing shows: every session, tandem by tandem.
+    /// What a listing shows: every session, tandem by tandem. Cut into runs of any length,
+    /// listed run by run (sessions as entries, or as a listing writes them: topics by key,
+    /// each tandem numbered apart from the others), it shows the same; and it counts them.
     static func listed(_ listing: SessionIndex.Listing, programme: ProgrammeID?) throws -> [String] {
         var out: [String] = []
         try listing.forEach(programme: programme) { tandem, e in
             out.append(row(tandem, e.on, e.minutes, e.mode, e.topics, e.hasNotes))
+        }
+        #expect(try listing.count(programme: programme) == out.count)
+        for length in [1, 2, 3, 7, 1000] {
+            let runs = try listing.runs(tandemsPerRun: length)
+            var byRun: [String] = [], written: [String] = []
+            var numbers: [UInt64: TandemID] = [:]
+            for run in 0..<runs.count {
+                try runs.forEach(run: run, programme: programme) { tandem, e in
+                    byRun.append(row(tandem, e.on, e.minutes, e.mode, e.topics, e.hasNotes))
+                }
+                try runs.forEachListed(run: run, programme: programme) { number, tandem, s in
+                    #expect(numbers[number, default: tandem] == tandem, "one number, one tandem")
+                    numbers[number] = tandem
+                    let topics = s.topicsKey.map(runs.topics) ?? s.topics
+                    written.append(row(tandem, s.on, s.minutes, s.mode, topics, s.hasNotes))
+                }
+            }
+            #expect(byRun == out, "runs of \(length)")
+            #expect(written == out, "runs of \(length), as written")
+            #expect(Set(numbers.values).count == numbers.count, "a tandem numbered twice")
         }
         return out
     }
