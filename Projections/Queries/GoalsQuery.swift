@@ -98,17 +98,21 @@ public enum GoalsQuery {
         let model = input.model
         // Counted along each tandem's list, without making the goals' views twice.
         let count = tandems.reduce(0) { $0 + model.goals.count(of: $1.id) }
-        var result = try QueryResult.list(
-            basis: input.basis, payloadKey: "goals", headers: headers, keys: keys, count: count,
-            heldUpTo: options.heldUpTo
-        ) { _, body in
-            for tandem in tandems {
+        /// The rows of the goals of the tandems at `range` in `tandems`.
+        @Sendable func goals(of range: Range<Int>, _ body: ([String], [JSONValue]) throws -> Void) rethrows {
+            for tandem in tandems[range] {
                 for goal in model.goals[tandem.id] ?? [] {
                     let (cells, values) = row(goal, of: tandem)
                     try body(cells, values)
                 }
             }
         }
+        var result = try QueryResult.list(
+            basis: input.basis, payloadKey: "goals", headers: headers, keys: keys, count: count,
+            heldUpTo: options.heldUpTo
+        ) { _, body in try goals(of: 0..<tandems.count, body) }
+        // In blocks of tandems, on every core.
+        result.stream?.produce(over: tandems.count, atMost: 1024) { range, _, body in try goals(of: range, body) }
         result.confidentialRead = isMember && !texts.isEmpty
         return result
     }

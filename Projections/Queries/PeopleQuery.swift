@@ -117,11 +117,12 @@ public enum PeopleQuery {
             }
             selected.append((row, Int32(position), Int32(clamping: since.dayNumber), status))
         }
-        var result = try QueryResult.list(
-            basis: input.basis, payloadKey: "people", headers: headers, keys: keys, count: selected.count,
-            heldUpTo: options.heldUpTo
-        ) { [selected] part, body in
-            for (row, position, since, status) in selected {
+        let chosen = selected
+        /// The rows of the people at `range` in `chosen`.
+        @Sendable func listed(
+            _ range: Range<Int>, _ part: StreamedList.Part?, _ body: ([String], [JSONValue]) throws -> Void
+        ) rethrows {
+            for (row, position, since, status) in chosen[range] {
                 let person = people.listed(row)
                 let tandem = person.activeTandem >= 0 ? tandems.id(ofRow: person.activeTandem) : nil
                 let (cells, values) = Self.row(
@@ -130,6 +131,12 @@ public enum PeopleQuery {
                 try body(cells, values)
             }
         }
+        let count = selected.count
+        var result = try QueryResult.list(
+            basis: input.basis, payloadKey: "people", headers: headers, keys: keys, count: count,
+            heldUpTo: options.heldUpTo
+        ) { part, body in try listed(0..<count, part, body) }
+        result.stream?.produce(over: count) { range, part, body in try listed(range, part, body) }
         if input.disclosure.ownTandemsOf != nil {
         } else if selected.isEmpty, options.search != nil {
             result.notes.append(

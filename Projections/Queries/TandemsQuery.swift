@@ -204,14 +204,22 @@ public enum TandemsQuery {
             result = QueryResult(
                 basis: input.basis, payloadKey: "tandems", payload: .array([]),
                 table: TextTable(headers: headers, rows: [], numeric: numeric))
-            result.stream = StreamedList(headers: headers, numeric: numeric, keys: keys, count: count) {
-                part, body in
-                for i in 0..<count {
+            @Sendable func rows(
+                _ range: Range<Int>, _ part: StreamedList.Part, _ body: ([String], [JSONValue]) throws -> Void
+            ) rethrows {
+                for i in range {
                     let tandem = listed(i)
                     let found = names(i, tandem)
                     try body(part == .cells ? cells(tandem, found) : [], part == .values ? values(tandem, found) : [])
                 }
             }
+            result.stream = StreamedList(headers: headers, numeric: numeric, keys: keys, count: count) {
+                part, body in try rows(0..<count, part, body)
+            }
+            // The names are read before the blocks are written on several threads (the first
+            // row asked for reads them all), so that no two read them.
+            if count > 0 { _ = names(0, listed(0)) }
+            result.stream?.produce(over: count) { range, part, body in try rows(range, part, body) }
         } else {
             var rows: [JSONValue] = []
             var table: [[String]] = []

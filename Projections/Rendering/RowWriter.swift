@@ -50,6 +50,8 @@ public struct RowWriter {
     private var scratch = OutputBytes(capacity: 256)
     /// Cells written before, by key (`cell(memo:key:_:)`).
     private var memo = CellMemo()
+    /// A row's JSON values written before they are copied (`row(cells:values:)`).
+    private var json = JSONWriter(capacity: 0)
 
     static let handOnAt = 1 << 20
 
@@ -100,6 +102,42 @@ public struct RowWriter {
         rows += 1
         if out.count >= Self.handOnAt { handOnWritten() }
     }
+
+    /// Writes one row made as strings and values (`cells` for a table, `values` for CSV and
+    /// JSON; the other may be empty): as `Renderer.write` writes such a row itself, for a
+    /// list produced in blocks (`StreamedList.produce(inBlocks:_:)`).
+    public mutating func row(cells: [String], values: [JSONValue]) {
+        let rowStart = out.count
+        switch form {
+        case .measure:
+            layout.measure(cells)
+        case .table:
+            for column in cells.indices { layout.append(cells[column], column: column, widths: widths, into: &out) }
+            layout.endLine(from: rowStart, into: &out)
+        case .csv:
+            for (i, value) in values.enumerated() {
+                if i > 0 { out.appendByte(UInt8(ascii: ",")) }
+                Renderer.appendCSVField(TextTable.csvCell(value), to: &out)
+            }
+            append("\r\n")
+        case .json:
+            if rows > 0 || continuing { append(",\n") }
+            append("    {")
+            json.bytes.removeAll(keepingCapacity: true)
+            for (i, value) in values.enumerated() {
+                if i > 0 { json.writeRaw(",") }
+                json.writeRaw(keys[i])
+                json.write(value)
+            }
+            json.bytes.withUnsafeBufferPointer { out.appendBytes($0) }
+            out.appendByte(UInt8(ascii: "}"))
+        }
+        rows += 1
+        if out.count >= Self.handOnAt { handOnWritten() }
+    }
+
+    /// Which part of a row of strings and values the form writes.
+    var part: StreamedList.Part { form == .measure || form == .table ? .cells : .values }
 
     /// Hands on what is written.
     mutating func handOnWritten() {

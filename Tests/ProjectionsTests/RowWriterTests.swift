@@ -109,6 +109,21 @@ struct RowWriterTests {
         return result
     }
 
+    /// `result` (a list of strings and values) with its rows made in blocks (cut as
+    /// `inBlocks` cuts them), each block's only in the part asked for.
+    static func produced(_ result: QueryResult, _ rows: [[Cell]], cuts: [Int]) -> QueryResult {
+        var result = result
+        let bounds = [0] + cuts.sorted() + [rows.count]
+        result.stream?.produce(over: bounds.count - 1, atMost: 1) { range, part, body in
+            #expect(range.count == 1, "a block of one position")
+            for row in rows[bounds[range.lowerBound]..<bounds[range.upperBound]] {
+                let made = row.map(reference)
+                try body(part == .cells ? made.compactMap(\.cell) : [], part == .values ? made.map(\.value) : [])
+            }
+        }
+        return result
+    }
+
     /// `result` with each cell written through the row writer's memo: a cell's key is its
     /// value's place in `pools[column]`.
     static func kept(_ result: QueryResult, _ rows: [[Int]], pools: [[Cell]]) -> QueryResult {
@@ -154,7 +169,9 @@ struct RowWriterTests {
         }
     }
 
-    @Test("rows written in blocks on several threads print as rows written on one, in every form", arguments: 0..<6)
+    @Test(
+        "rows written, or made as strings and values, in blocks on several threads print as on one, in every form",
+        arguments: 0..<6)
     func blocksEqualOneWriter(seed: Int) throws {
         var g = SeededGenerator(seed: UInt64(seed) &+ 7600)
         for round in 0..<20 {
@@ -165,12 +182,16 @@ struct RowWriterTests {
             let cuts = (0..<Int.random(in: 0...12, using: &g)).map { _ in Int.random(in: 0...rows.count, using: &g) }
             let (plain, written) = Self.lists(rows, kinds: kinds, numeric: [0], blank: "")
             let blocks = Self.inBlocks(written, rows, cuts: cuts)
+            let produced = Self.produced(plain, rows, cuts: cuts)
             for format in Renderer.Format.allCases {
                 for width in [6, 80] {
+                    let expected = try Self.printed(plain, format, width: width).0
                     #expect(
-                        try Self.printed(blocks, format, width: width).0
-                            == (try Self.printed(plain, format, width: width)).0,
+                        try Self.printed(blocks, format, width: width).0 == expected,
                         "seed \(seed), round \(round), \(format), width \(width), \(rows.count) rows cut at \(cuts)")
+                    #expect(
+                        try Self.printed(produced, format, width: width).0 == expected,
+                        "made in blocks: seed \(seed), round \(round), \(format), width \(width), cut at \(cuts)")
                 }
             }
         }
