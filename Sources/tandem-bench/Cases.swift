@@ -354,6 +354,21 @@ enum CLICases {
                     baselineRate: nil, note: "streamed: a pass to choose the lines, a pass to print them"),
                 baselines: [])
         }
+        // Everyone, every tandem and every goal, as a coordinator lists them: streamed, the
+        // rows made in blocks on every core (events = runs, MB = the CSV written).
+        for (what, query) in [
+            ("people (everyone)", "people"), ("tandems (every tandem)", "tandems"), ("goals (every tandem)", "goals"),
+        ] {
+            let arguments = [query, "--store", store, "--format", "csv"]
+            guard let runs = times(arguments, runs: 3) else { continue }
+            let last = Harness.run(tandem, arguments, environment: BenchStores.environment())
+            table.add(
+                Measurement(
+                    name: "\(what), \(Harness.short(Double(events))) store", events: 3, seconds: median(runs) * 3,
+                    bytes: last.outputBytes * 3, peakKB: last.peakKB, baselineName: "", baselineRate: nil,
+                    note: "median \(ms(median(runs))), streamed, made in blocks on every core"),
+                baselines: [])
+        }
         // A member's own sessions with their notes: a slice of the model and a pass over the
         // vault for the notes.
         if let member = text(after: "\"mentor\":\"", in: listing.stdout).map({ String($0.prefix { $0 != "\"" }) }) {
