@@ -278,17 +278,6 @@ public struct StreamedList: Sendable {
         return out
     }
 
-    /// One row as a compact JSON object.
-    func writeObject(_ values: [JSONValue], to w: inout JSONWriter) {
-        w.writeRaw("{")
-        for (i, key) in keys.enumerated() {
-            if i > 0 { w.writeRaw(",") }
-            w.write(.string(key))
-            w.writeRaw(":")
-            w.write(values[i])
-        }
-        w.writeRaw("}")
-    }
 }
 
 /// A JSON array written one element at a time: `suggest` over a thousand-by-thousand pool
@@ -427,10 +416,10 @@ public enum Renderer {
         }
         // The rows of `form`, written into `chunk` as they come (`write` if the list has it).
         // Returns the writer's layout (measured, in a first pass), nil if the rows went to `eachRow`.
-        func rows(
-            _ form: RowWriter.Form, _ layout: TableLayout, widths: [Int] = [],
-            eachRow: (([String], [JSONValue])) -> Void
-        ) throws -> TableLayout? {
+        // The rows of `form`, written after what is in `chunk`: by the list's own writer, or
+        // (a list of strings and values) each row by `RowWriter.row(cells:values:)`.
+        // Returns the writer's layout (measured, in a first pass).
+        func rows(_ form: RowWriter.Form, _ layout: TableLayout, widths: [Int] = []) throws -> TableLayout {
             if let blocks = list.blocks {
                 // Blocks are written on other threads and handed on here, in order, after
                 // what is written so far.
@@ -438,17 +427,16 @@ public enum Renderer {
                 chunk = []
                 return try blocks.render(form, layout: layout, widths: widths, keys: list.keys, out: out)
             }
-            guard let write = list.write else {
-                let part: StreamedList.Part = format == .table ? .cells : .values
-                try list.forEach(part) { cells, values in eachRow((cells, values)) }
-                return nil
-            }
             return try withoutActuallyEscaping(out) { out in
                 var writer = RowWriter(
                     form, layout: layout, widths: widths, keys: list.keys, pending: chunk, handOn: out)
                 chunk = []
                 defer { chunk = writer.pending }
-                try write(&writer)
+                if let write = list.write {
+                    try write(&writer)
+                } else {
+                    try list.forEach(writer.part) { cells, values in writer.row(cells: cells, values: values) }
+                }
                 return writer.layout
             }
         }
@@ -457,28 +445,17 @@ public enum Renderer {
             if list.count == 0 {
                 emit("(none)\n")
             } else {
-                var layout = TableLayout(headers: list.headers, numeric: list.numeric, blank: list.blank)
-                if let measured = try rows(.measure, layout, eachRow: { layout.measure($0.0) }) { layout = measured }
+                let layout = try rows(
+                    .measure, TableLayout(headers: list.headers, numeric: list.numeric, blank: list.blank))
                 let widths = layout.widths(fitting: width)
                 emit(layout.headerLines(widths))
-                _ = try rows(.table, layout, widths: widths) { row in
-                    layout.line(row.0, widths: widths, into: &chunk)
-                    flushIfFull()
-                }
+                _ = try rows(.table, layout, widths: widths)
             }
             for note in result.notes { emit(note.escapingControlCharacters + "\n") }
             emit(result.basis.footer + "\n")
         case .csv:
             emit(csvRecord(list.keys))
-            let layout = TableLayout(headers: list.headers, numeric: list.numeric, blank: list.blank)
-            _ = try rows(.csv, layout) { row in
-                for (i, value) in row.1.enumerated() {
-                    if i > 0 { chunk.append(UInt8(ascii: ",")) }
-                    appendCSVField(TextTable.csvCell(value), to: &chunk)
-                }
-                chunk.append(contentsOf: [0x0D, 0x0A])
-                flushIfFull()
-            }
+            _ = try rows(.csv, TableLayout(headers: list.headers, numeric: list.numeric, blank: list.blank))
         case .json:
             var members = result.members
             // The payload is always a member (after the basis).
@@ -498,19 +475,7 @@ public enum Renderer {
                 w.writeRaw("[\n")
                 chunk.append(contentsOf: w.bytes)
                 w.bytes.removeAll(keepingCapacity: true)
-                var written = 0
-                let layout = TableLayout(headers: list.headers, numeric: list.numeric, blank: list.blank)
-                _ = try rows(.json, layout) { row in
-                    if written > 0 { w.writeRaw(",\n") }
-                    w.writeRaw("    ")
-                    list.writeObject(row.1, to: &w)
-                    written += 1
-                    if w.bytes.count >= 1 << 16 {
-                        chunk.append(contentsOf: w.bytes)
-                        w.bytes.removeAll(keepingCapacity: true)
-                        flushIfFull()
-                    }
-                }
+                _ = try rows(.json, TableLayout(headers: list.headers, numeric: list.numeric, blank: list.blank))
                 w.writeRaw("\n  ]")
             }
             members.removeSubrange(...at)

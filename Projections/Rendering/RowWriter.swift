@@ -104,8 +104,10 @@ public struct RowWriter {
     }
 
     /// Writes one row made as strings and values (`cells` for a table, `values` for CSV and
-    /// JSON; the other may be empty): as `Renderer.write` writes such a row itself, for a
-    /// list produced in blocks (`StreamedList.produce(inBlocks:_:)`).
+    /// JSON; the other may be empty): a list without a writer of its own, one row at a time
+    /// or in blocks (`StreamedList.produce(over:_:)`). The table's line as `TableLayout.line`
+    /// lays it out, CSV fields as `TextTable.csvCell` and `Renderer.appendCSVField` make
+    /// them, a compact JSON object as `JSONWriter` writes it.
     public mutating func row(cells: [String], values: [JSONValue]) {
         let rowStart = out.count
         switch form {
