@@ -7,11 +7,16 @@ public struct LogLine {
     public let offset: Int
     /// The line's seq (already checked to be contiguous).
     public let seq: Int
+    /// Where the line's parts stand, when the reader parsed its envelope anyway (the
+    /// verifier does): a scanner can look inside `data` alone, or read `type` without a
+    /// search. Nil from readers that did not parse the line.
+    public let parts: LineParts?
 
-    public init(bytes: UnsafeRawBufferPointer, offset: Int, seq: Int) {
+    public init(bytes: UnsafeRawBufferPointer, offset: Int, seq: Int, parts: LineParts? = nil) {
         self.bytes = bytes
         self.offset = offset
         self.seq = seq
+        self.parts = parts
     }
 
     /// The 64 hex digits of the line's hash (fixed position from the end of the line).
@@ -31,6 +36,23 @@ public struct LogLine {
 
     /// Parses the line into owned values.
     public func entry() throws(LineDefect) -> LogEntry { try LogEntry(line: bytes) }
+}
+
+/// Where the parts of a parsed line stand, as byte ranges of the line.
+public struct LineParts: Sendable, Equatable {
+    /// `type`'s string content, between its quotes.
+    public let type: Range<Int>
+    /// The `data` object, braces included.
+    public let data: Range<Int>
+    /// The optional keys between `data` and `prev` (`onBehalfOf`, `key`, `batch`), from the
+    /// comma after `data` up to the comma before `"prev"`; empty when there are none.
+    public let extras: Range<Int>
+
+    public init(type: Range<Int>, data: Range<Int>, extras: Range<Int>) {
+        self.type = type
+        self.data = data
+        self.extras = extras
+    }
 }
 
 /// Anything that streams a log's lines in order: a log, or a writer's session on it.

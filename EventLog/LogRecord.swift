@@ -192,6 +192,14 @@ public struct LineEnvelope: Sendable {
     public var prev: Range<Int>, hash: Range<Int>
     /// The number of bytes the hash covers: up to, not including, `,"hash":`.
     public var hashedLength: Int
+
+    /// Where `type`, `data` and the optional keys stand.
+    public var parts: LineParts {
+        LineParts(type: type, data: data, extras: data.upperBound..<(prev.lowerBound - Self.prevKey))
+    }
+
+    /// The bytes of `,"prev":"` before `prev`'s digits.
+    private static let prevKey = 9
 }
 
 /// Parses a line's envelope strictly: keys in the contract's order, compact separators,
@@ -231,7 +239,8 @@ public enum LineParser {
             var extras: [(key: Range<Int>, value: Range<Int>)] = []
             var batch: ClosedRange<Int>?
             // Extra keys are few (a batch marker, an on-behalf-of): a list searched in turn
-            // costs less than hashing each name into a set.
+            // costs less than hashing each name into a set. The batch marker, on most lines
+            // of a large log, is told by its bytes: no string and no list for it.
             var seen: [String] = []
             while true {
                 guard s.consume(",") else { throw defect("expected \",\" after data") }
@@ -239,39 +248,37 @@ public enum LineParser {
                 let (key, keyEscaped) = try s.scanString()
                 guard s.consume(":") else { throw defect("expected ':' after a key") }
                 if s.keyEquals(key, "prev") && !keyEscaped { break }
-                let name = s.decodeString(key, escaped: keyEscaped)
-                guard name == "batch" || !LogRecord.isReserved(name) else {
-                    throw defect("key \"\(name)\" is out of place", keyStart)
-                }
-                guard !seen.contains(name) else { throw defect("duplicate key \"\(name)\"", keyStart) }
-                seen.append(name)
-                let valueStart = s.position
-                if name == "batch" {
-                    var bounds: [Int64] = []
-                    try s.forEachElement { (inner: inout JSONScanner) throws(JSONSyntaxError) in
-                        bounds.append(try inner.parseInt())
+                let isBatch: Bool
+                if !keyEscaped && s.keyEquals(key, "batch") {
+                    isBatch = true
+                } else {
+                    let name = s.decodeString(key, escaped: keyEscaped)
+                    guard name == "batch" || !LogRecord.isReserved(name) else {
+                        throw defect("key \"\(name)\" is out of place", keyStart)
                     }
-                    guard bounds.count == 2, bounds[0] >= 1, bounds[0] <= Int64(seq), Int64(seq) <= bounds[1] else {
+                    guard !seen.contains(name) else { throw defect("duplicate key \"\(name)\"", keyStart) }
+                    isBatch = name == "batch"
+                    if !isBatch { seen.append(name) }
+                }
+                if isBatch && batch != nil { throw defect("duplicate key \"batch\"", keyStart) }
+                let valueStart = s.position
+                if isBatch {
+                    let bounds = try Self.batchBounds(&s)
+                    guard let bounds, bounds.first >= 1, bounds.first <= Int64(seq), Int64(seq) <= bounds.last else {
                         throw defect("batch must be [first, last] around the line's seq", valueStart)
                     }
-                    batch = Int(bounds[0])...Int(bounds[1])
+                    batch = Int(bounds.first)...Int(bounds.last)
                 } else {
                     try s.skipValue()
                     extras.append((key, valueStart..<s.position))
                 }
             }
             let prevStart = s.position
-            let (prev, prevEscaped) = try s.scanString()
-            guard !prevEscaped, prev.count == 64, SHA256Digest.isHex(s.bytes(prev)) else {
-                throw defect("prev is not 64 lowercase hex digits", prevStart)
-            }
+            guard let prev = try Self.digest(&s) else { throw defect("prev is not 64 lowercase hex digits", prevStart) }
             let hashedLength = s.position
             guard s.consume(",\"hash\":") else { throw defect("expected \"hash\" after prev") }
             let hashStart = s.position
-            let (hash, hashEscaped) = try s.scanString()
-            guard !hashEscaped, hash.count == 64, SHA256Digest.isHex(s.bytes(hash)) else {
-                throw defect("hash is not 64 lowercase hex digits", hashStart)
-            }
+            guard let hash = try Self.digest(&s) else { throw defect("hash is not 64 lowercase hex digits", hashStart) }
             guard s.consume("}") else { throw defect("expected '}' after hash") }
             guard s.isAtEnd else { throw defect("unexpected bytes after the closing brace") }
             return LineEnvelope(
@@ -284,5 +291,40 @@ public enum LineParser {
         } catch {
             throw LineDefect(offset: s.position, reason: "\(error)")
         }
+    }
+
+    /// The content of a string of 64 lowercase hex digits (`prev`, `hash`), or nil for
+    /// another string. The digits are checked eight at a time where they stand, with no scan
+    /// for the closing quote: a digit is never a quote, a backslash or a control byte.
+    /// - Throws: `JSONSyntaxError` if the value is not a valid string at all.
+    @inline(__always)
+    private static func digest(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Range<Int>? {
+        let start = s.position
+        if s.end - start >= 66, s.base[start] == UInt8(ascii: "\""), s.base[start + 65] == UInt8(ascii: "\""),
+            SHA256Digest.isHex(s.bytes((start + 1)..<(start + 65)))
+        {
+            s.position = start + 66
+            return (start + 1)..<(start + 65)
+        }
+        let (content, escaped) = try s.scanString()
+        guard !escaped, content.count == 64, SHA256Digest.isHex(s.bytes(content)) else { return nil }
+        return content
+    }
+
+    /// A batch marker's two numbers, or nil when the array holds another count of them.
+    /// `[first,last]` as written is read straight; any other spelling through the general
+    /// array reader, which validates it the same way.
+    /// - Throws: `JSONSyntaxError` if the value is not an array of integers.
+    private static func batchBounds(_ s: inout JSONScanner) throws(JSONSyntaxError) -> (first: Int64, last: Int64)? {
+        let start = s.position
+        if s.consume("["), let first = try? s.parseInt(), s.consume(","), let last = try? s.parseInt(), s.consume("]") {
+            return (first, last)
+        }
+        s.position = start
+        var bounds: [Int64] = []
+        try s.forEachElement { (inner: inout JSONScanner) throws(JSONSyntaxError) in
+            bounds.append(try inner.parseInt())
+        }
+        return bounds.count == 2 ? (bounds[0], bounds[1]) : nil
     }
 }

@@ -421,7 +421,7 @@ public enum LogVerifier {
             previousHashHex = hashHex
             result.lastHash = computed
             result.lines += 1
-            visit?(LogLine(bytes: line, offset: lineOffset, seq: envelope.seq))
+            visit?(LogLine(bytes: line, offset: lineOffset, seq: envelope.seq, parts: envelope.parts))
             return true
         }
     }

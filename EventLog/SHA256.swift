@@ -35,12 +35,7 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
         var bad: UInt64 = 0
         func word(_ start: Int) -> UInt32 {
             let v = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: start, as: UInt64.self))
-            // Per byte, bit 7 of `b + (0x80 - low)` is set iff b >= low, for b below 0x80
-            // (no carry leaves a byte); a byte with bit 7 set is never a digit.
-            let low7 = v & 0x7F7F_7F7F_7F7F_7F7F
-            let isDigit = (low7 &+ 0x5050_5050_5050_5050) & ~(low7 &+ 0x4646_4646_4646_4646)  // 0x30...0x39
-            let isLetter = (low7 &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(low7 &+ 0x1919_1919_1919_1919)  // 0x61...0x66
-            bad |= (~(isDigit | isLetter) | v) & 0x8080_8080_8080_8080
+            bad |= Self.nonHexBytes(v)
             // A digit's value is its low four bits, plus 9 for a letter (bit 6 set).
             let nibbles = (v & 0x0F0F_0F0F_0F0F_0F0F) &+ ((v >> 6) & 0x0101_0101_0101_0101) &* 9
             // The first digit is the lowest byte and becomes the highest nibble.
@@ -106,9 +101,23 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     /// Whether raw bytes are 64 lowercase hex digits: the check alone, cheaper than decoding
     /// them (which line parsing did for every prev and hash).
     package static func isHex(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard bytes.count == 64 else { return false }
-        for c in bytes where !((c &- 48) < 10 || (c &- 97) < 6) { return false }
-        return true
+        guard bytes.count == 64, let base = bytes.baseAddress else { return false }
+        var bad: UInt64 = 0
+        for start in stride(from: 0, to: 64, by: 8) {
+            bad |= nonHexBytes(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: start, as: UInt64.self)))
+        }
+        return bad == 0
+    }
+
+    /// Bit 7 of each byte of `v` that is not a lowercase hex digit (SWAR: eight at once).
+    @inline(__always)
+    static func nonHexBytes(_ v: UInt64) -> UInt64 {
+        // Per byte, bit 7 of `b + (0x80 - low)` is set iff b >= low, for b below 0x80
+        // (no carry leaves a byte); a byte with bit 7 set is never a digit.
+        let low7 = v & 0x7F7F_7F7F_7F7F_7F7F
+        let isDigit = (low7 &+ 0x5050_5050_5050_5050) & ~(low7 &+ 0x4646_4646_4646_4646)  // 0x30...0x39
+        let isLetter = (low7 &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(low7 &+ 0x1919_1919_1919_1919)  // 0x61...0x66
+        return (~(isDigit | isLetter) | v) & 0x8080_8080_8080_8080
     }
 
     /// Compares with 64 hex digits held as raw bytes, without allocating.

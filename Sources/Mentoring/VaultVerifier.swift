@@ -169,7 +169,16 @@ public final class LogCommitments: @unchecked Sendable {
                 // A reference always stands in the line as `{"ref":"…","commit":"…"}` (text in a
                 // line is JSON-escaped, so those quotes cannot come from a value); only erasures
                 // and lines that may hold older free text are decoded.
-                try CommitmentScan.references(in: line.bytes) { ref, commit in
+                // A verified line says where its parts stand: references are looked for in
+                // `data` and the optional keys only, an on-behalf-of name in the latter, and
+                // the type is read in place.
+                let bytes = line.bytes
+                let parts = line.parts
+                let body = parts.map {
+                    UnsafeRawBufferPointer(rebasing: bytes[$0.data.lowerBound..<$0.extras.upperBound])
+                }
+                let extras = parts.map { UnsafeRawBufferPointer(rebasing: bytes[$0.extras]) }
+                try CommitmentScan.references(in: body ?? bytes) { ref, commit in
                     if let key = PackedRef.pack(bytes: ref) {
                         refs.append((key, nil, commit))
                     } else {
@@ -177,11 +186,17 @@ public final class LogCommitments: @unchecked Sendable {
                     }
                 }
                 // A plain-text on-behalf-of name is free text whatever the event.
-                if ByteSearch.contains(CommitmentScan.plainBehalf, in: line.bytes) {
+                if ByteSearch.contains(CommitmentScan.plainBehalf, in: extras ?? bytes) {
                     freeText.append(line.seq)
                     return
                 }
-                guard CommitmentScan.needsDecoding(line.bytes) else { return }
+                let needsDecoding =
+                    parts.map {
+                        CommitmentScan.needsDecoding(
+                            type: UnsafeRawBufferPointer(rebasing: bytes[$0.type]),
+                            data: UnsafeRawBufferPointer(rebasing: bytes[$0.data]))
+                    } ?? CommitmentScan.needsDecoding(bytes)
+                guard needsDecoding else { return }
                 let recorded = try EventDecoder.decode(line)
                 if case .personalDataErased(let e) = recorded.event { erased += e.refs }
                 if recorded.holdsFreeText { freeText.append(recorded.seq) }
@@ -423,8 +438,28 @@ enum CommitmentScan {
         guard let key = ByteSearch.firstIndex(of: typeKey, in: line, from: 0) else { return true }
         let start = key + typeKey.utf8CodeUnitCount
         guard let end = quote(in: line, from: start) else { return true }
-        let type = UnsafeRawBufferPointer(rebasing: line[start..<end])
-        return ByteSearch.equals(type, "PersonalDataErased") || ByteSearch.equals(type, "TandemMatched")
+        return needsDecoding(type: UnsafeRawBufferPointer(rebasing: line[start..<end]))
+    }
+
+    /// `needsDecoding(_:)` for a line whose type (its string's content) is known.
+    static func needsDecoding(type: UnsafeRawBufferPointer) -> Bool {
+        ByteSearch.equals(type, "PersonalDataErased") || ByteSearch.equals(type, "TandemMatched")
             || ByteSearch.equals(type, "PartnerSwapped") || ByteSearch.equals(type, "EventVoided")
     }
+
+    /// `needsDecoding(type:)` narrowed by the line's `data`: a match or a swap holds free text
+    /// only in an `override` string, a void only in a `reason` string. The decoder reads a
+    /// key by its raw bytes, and a quote inside a string is escaped, so a `data` without
+    /// `"override":"` (or `"reason":"`) cannot decode to such text: most matches (a tenth
+    /// of a large log) need no decode.
+    static func needsDecoding(type: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer) -> Bool {
+        if ByteSearch.equals(type, "TandemMatched") || ByteSearch.equals(type, "PartnerSwapped") {
+            return ByteSearch.contains(overrideText, in: data)
+        }
+        if ByteSearch.equals(type, "EventVoided") { return ByteSearch.contains(reasonText, in: data) }
+        return ByteSearch.equals(type, "PersonalDataErased")
+    }
+
+    static let overrideText: StaticString = #""override":""#
+    static let reasonText: StaticString = #""reason":""#
 }

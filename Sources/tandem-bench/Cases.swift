@@ -165,30 +165,50 @@ enum ReadCases {
         let script = try Baselines.script(work, "verify_chain.py", pythonChainVerifier)
         for store in stores {
             let log = store.path + "/events.jsonl"
-            let python = Harness.which("python3").flatMap {
-                Baselines.run("python3 hashlib chain verify", tool: $0, [script, log], expect: store.events)
+            // Best of three, taken in turns: this VM's speed drifts by a fifth within a minute,
+            // and a single run of either side made the ratio a coin toss.
+            var python: Baselines.Run?
+            var chain: (events: Int, seconds: Double, bytes: Int, peakKB: Int, extra: Double?)?
+            var whole: (seconds: Double, peakKB: Int)?
+            for _ in 0..<verifyAttempts {
+                if let tool = Harness.which("python3"),
+                    let run = Baselines.run(
+                        "python3 hashlib chain verify", tool: tool, [script, log], expect: store.events),
+                    run.seconds < python?.seconds ?? .infinity
+                {
+                    python = run
+                }
+                if let r = child(["verify", log]), r.seconds < chain?.seconds ?? .infinity { chain = r }
+                // `tandem verify` as a user runs it: the chain, then every vault commitment.
+                let outcome = Harness.run(
+                    tandem, ["verify", "--store", store.path], environment: BenchStores.environment())
+                if outcome.status == 0, outcome.seconds < whole?.seconds ?? .infinity {
+                    whole = (outcome.seconds, outcome.peakKB)
+                }
             }
-            if let r = child(["verify", log]) {
+            if let r = chain {
                 table.add(
                     Measurement(
                         name: "verify chain \(store.label)", events: r.events, seconds: r.seconds, bytes: r.bytes,
-                        peakKB: r.peakKB, baselineName: "", baselineRate: nil),
+                        peakKB: r.peakKB, baselineName: "", baselineRate: nil,
+                        note: "best of \(verifyAttempts), in turns"),
                     baselines: [("python3 hashlib chain verify", python)])
             }
-            // `tandem verify` as a user runs it: the chain, then every vault commitment.
-            let outcome = Harness.run(
-                tandem, ["verify", "--store", store.path], environment: BenchStores.environment())
-            if outcome.status == 0 {
+            if let whole {
                 table.add(
                     Measurement(
-                        name: "tandem verify \(store.label) (+vault)", events: store.events, seconds: outcome.seconds,
+                        name: "tandem verify \(store.label) (+vault)", events: store.events, seconds: whole.seconds,
                         bytes: (FileSystem.size(of: log) ?? 0)
                             + (FileSystem.size(of: store.path + "/vault.jsonl") ?? 0),
-                        peakKB: outcome.peakKB, baselineName: "", baselineRate: nil),
+                        peakKB: whole.peakKB, baselineName: "", baselineRate: nil,
+                        note: "whole process, best of \(verifyAttempts), in turns"),
                     baselines: [("python3 hashlib chain verify", python)])
             }
         }
     }
+
+    /// Runs of each side of the verify rows.
+    static let verifyAttempts = 3
 }
 
 enum CLICases {

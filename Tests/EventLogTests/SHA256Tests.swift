@@ -76,7 +76,7 @@ struct SHA256Tests {
         }
     }
 
-    @Test("hex digits parse eight at a time as they do one at a time: every byte at every place")
+    @Test("hex digits parse and check eight at a time as they do one at a time: every byte at every place")
     func hexDigitsEverywhere() throws {
         /// The plain reading: digit by digit.
         func plain(_ bytes: [UInt8]) -> [UInt8]? {
@@ -106,6 +106,7 @@ struct SHA256Tests {
                 bytes[place] = UInt8(value)
                 let parsed = bytes.withUnsafeBytes { SHA256Digest(hexBytes: $0) }
                 if parsed?.bytes != plain(bytes) { mismatches += 1 }
+                if bytes.withUnsafeBytes({ SHA256Digest.isHex($0) }) != (plain(bytes) != nil) { mismatches += 1 }
             }
         }
         #expect(mismatches == 0)

@@ -269,4 +269,52 @@ struct VaultVerifierTests {
         let expected = outcome { try referenceVerify(log: f.store.events, vault: vault) }
         #expect(outcome { try VaultVerifier.verify(log: f.store.events, vault: vault) } == expected, "seed \(seed)")
     }
+
+    /// Matches, swaps and voids with and without older free text, and on-behalf-of names in
+    /// both forms, appended as an older version wrote them: the pieces read while the chain
+    /// is verified (which know where `data` stands, and decode a match only when it has an
+    /// `override` string) name the same seqs as the plain scan and as decoding every line.
+    @Test("older free text is found in pieces, by where a line's parts stand, as it is by decoding every line")
+    func freeTextByParts() throws {
+        let f = try ServiceFixture()
+        _ = try f.record([f.launch, f.signUp("m1", .mentor, unit: "A"), f.signUp("e1", .mentee, unit: "B")])
+        let t = Fixture.t("t1"), m = Fixture.p("m1"), e = Fixture.p("e1"), on = Fixture.d("2027-01-03")
+        func matched(_ override: String?) -> ProgrammeEvent {
+            .tandemMatched(
+                TandemMatched(tandem: t, programme: Fixture.programme, mentor: m, mentee: e, on: on, override: override)
+            )
+        }
+        func swapped(_ override: String?) -> ProgrammeEvent {
+            .partnerSwapped(
+                PartnerSwapped(
+                    tandem: t, newTandem: Fixture.t("t2"), leaving: e, joining: m, on: on, reason: .mismatch,
+                    override: override))
+        }
+        let events: [(ProgrammeEvent, extras: JSONObject)] = [
+            (matched(nil), [:]), (matched(waivedMarker), [:]), (matched("an \"old\" reason"), [:]),
+            (matched(nil), ["onBehalfOf": .string("Old Name")]), (swapped(nil), [:]), (swapped(waivedMarker), [:]),
+            (swapped("old swap reason"), ["key": .string("k-1")]), (.eventVoided(EventVoided(seq: 4)), [:]),
+            (.eventVoided(EventVoided(seq: 4, reason: "old void reason")), [:]),
+            (.sessionHeld(SessionHeld(tandem: t, on: on, minutes: 30, mode: .online)), ["onBehalfOf": .null]),
+            (.sessionHeld(SessionHeld(tandem: t, on: on, minutes: 30, mode: .online)), ["onBehalfOf": .string("X")]),
+            (.goalReached(GoalReached(tandem: t, goal: Fixture.g("g1"), on: on)), [:]),
+        ]
+        let at = Timestamp(rfc3339: "2027-01-03T09:00:00Z")!
+        try f.store.events.append(
+            events.map { LogRecord(type: $0.0.type, actor: "anna", at: at, data: $0.0.json, extras: $0.extras) })
+        var expected: [Int] = []
+        try f.store.events.forEachLine(from: 1, after: nil) { line in
+            if try EventDecoder.decode(line).holdsFreeText { expected.append(line.seq) }
+        }
+        #expect(expected == [7, 8, 11, 13, 15], "the reference itself")
+        let vault = Vault(store: f.store)
+        #expect(try VaultVerifier.verify(log: f.store.events, vault: vault).freeTextInLog == expected)
+        for threads in [1, 4] {
+            let commitments = LogCommitments()
+            _ = try LogVerifier.verify(path: f.store.events.path, threads: threads, scan: { commitments.pieces($0) })
+            let report = try VaultVerifier.verify(commitments, log: f.store.events, vault: vault)
+            #expect(report.freeTextInLog == expected, "\(threads) threads")
+            #expect(report.records == 2)
+        }
+    }
 }
