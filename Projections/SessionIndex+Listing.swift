@@ -105,6 +105,10 @@ extension SessionIndex {
         let order: Records
         /// What a window of history leaves of the listing; nil for the whole log.
         var narrowing: Narrowing?
+        /// Every record's sessions summed by programme (its number in `tables`), read while
+        /// the records were checked: the count of a listing without a window needs no pass
+        /// of its own. Nil for a listing of some tandems.
+        let totals: [Int]?
 
         /// A listing of sections built in memory.
         /// - Throws: `SnapshotError` for a malformed record.
@@ -142,6 +146,7 @@ extension SessionIndex {
         private init(storage: Storage, tables: Tables, only: Set<TandemID>? = nil) throws {
             self.storage = storage
             self.tables = tables
+            let totals = Mutex<[Int]?>(only == nil ? Array(repeating: 0, count: tables.programmes.count) : nil)
             // Keys and checksums only: the sessions are decoded by whoever reads them (three
             // passes decoding four million sessions took a second of `activity --as-of`).
             order = try storage.withSection { section in
@@ -163,20 +168,27 @@ extension SessionIndex {
                 let count = try KeyedSection.count(in: section)
                 try inParts(count: count) { range in
                     var behind = try ReleaseBehind(storage, section, from: range.first)
+                    var sums = [Int](repeating: 0, count: tables.programmes.count)
                     for i in range {
                         try behind.reached(i)
-                        let (key, _) = try KeyedSection.record(i, in: section)
+                        let (key, payload) = try KeyedSection.record(i, in: section)
                         guard TandemID(bytes: key) != nil else {
                             throw SnapshotError.malformed("a key that is not a tandem id")
                         }
                         if i > 0, !Self.ascending(try KeyedSection.key(i - 1, in: section), key) {
                             throw SnapshotError.malformed("the index's keys are out of order")
                         }
+                        let reader = try FigureReader(payload, tables)
+                        sums[reader.programme] += reader.count
                     }
                     if let last = range.last { try behind.finished(at: last) }
+                    totals.withLock { totals in
+                        for (number, sum) in sums.enumerated() { totals![number] += sum }
+                    }
                 }
                 return .all(count: count)
             }
+            self.totals = totals.withLock { $0 }
         }
 
         /// The records a listing holds, by position.
@@ -231,9 +243,16 @@ extension SessionIndex {
         }
 
         /// How many sessions there are (in `programme`, or in all): what `forEach` lists.
-        /// - Complexity: a pass over every record's count; in a window, decoding every kept one.
+        /// - Complexity: O(p) in the programmes for a listing of every record without a
+        ///   window (summed when the records were checked); otherwise a pass over the
+        ///   records' counts, and in a window, decoding every kept one.
         /// - Throws: `SnapshotError` for a damaged record.
         public func count(programme: ProgrammeID?) throws -> Int {
+            if narrowing == nil, let totals {
+                // A programme the table lacks has no session.
+                guard let programme else { return totals.reduce(0, +) }
+                return tables.programmes.firstIndex(of: programme).map { totals[$0] } ?? 0
+            }
             let total = Atomic<Int>(0)
             // Taken out of the narrowing once: the threads do not touch the shared object.
             let rows = narrowing?.rows, admission = narrowing?.admission

@@ -387,18 +387,31 @@ public enum Renderer {
     public static func write(
         _ result: QueryResult, as format: Format, width: Int = 80, to out: (String) -> Void
     ) throws {
+        try write(result, as: format, width: width, bytes: { out(String(decoding: $0, as: UTF8.self)) })
+    }
+
+    /// `write(_:as:width:to:)` handing on the text's UTF-8 bytes, valid during the call: a
+    /// listing's megabytes go to the output as they were written, not made into strings.
+    /// - Throws: as `write(_:as:width:to:)`.
+    public static func write(
+        _ result: QueryResult, as format: Format, width: Int = 80, bytes out: (UnsafeRawBufferPointer) -> Void
+    ) throws {
+        func text(_ text: String) {
+            var text = text
+            text.withUTF8 { out(UnsafeRawBufferPointer($0)) }
+        }
         guard let list = result.stream else {
             if format == .json && !result.rows.isEmpty {
                 // Rows written as they come (a suggest's candidates are gigabytes of JSON).
                 withoutActuallyEscaping(out) { out in
                     let rest = prettyJSON(result.members, rows: result.rows) { w in
-                        out(String(decoding: w.bytes, as: UTF8.self))
+                        w.bytes.withUnsafeBytes { out($0) }
                         w.bytes.removeAll(keepingCapacity: true)
                     }
-                    out(rest + "\n")
+                    text(rest + "\n")
                 }
             } else {
-                out(render(result, as: format, width: width))
+                text(render(result, as: format, width: width))
             }
             return
         }
@@ -407,7 +420,7 @@ public enum Renderer {
         chunk.reserveCapacity(1 << 20 + 4096)
         func flushIfFull() {
             guard chunk.count >= 1 << 20 else { return }
-            out(String(decoding: chunk, as: UTF8.self))
+            chunk.withUnsafeBytes { out($0) }
             chunk.removeAll(keepingCapacity: true)
         }
         func emit(_ text: String) {
@@ -423,13 +436,14 @@ public enum Renderer {
             if let blocks = list.blocks {
                 // Blocks are written on other threads and handed on here, in order, after
                 // what is written so far.
-                if !chunk.isEmpty { out(String(decoding: chunk, as: UTF8.self)) }
+                if !chunk.isEmpty { chunk.withUnsafeBytes { out($0) } }
                 chunk = []
                 return try blocks.render(form, layout: layout, widths: widths, keys: list.keys, out: out)
             }
             return try withoutActuallyEscaping(out) { out in
                 var writer = RowWriter(
-                    form, layout: layout, widths: widths, keys: list.keys, pending: chunk, handOn: out)
+                    form, layout: layout, widths: widths, keys: list.keys, pending: chunk,
+                    handOn: { written in written.withBytes { out(UnsafeRawBufferPointer($0)) } })
                 chunk = []
                 defer { chunk = writer.pending }
                 if let write = list.write {
@@ -488,7 +502,7 @@ public enum Renderer {
             flushIfFull()
             if !members.isEmpty { emit(String(prettyJSON(members, rows: result.rows).dropFirst(2)) + "\n") }
         }
-        if !chunk.isEmpty { out(String(decoding: chunk, as: UTF8.self)) }
+        if !chunk.isEmpty { chunk.withUnsafeBytes { out($0) } }
     }
 
     /// Appends `csvField(value)`: a plain cell (printable ASCII that needs no quotes and

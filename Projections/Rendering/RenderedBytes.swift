@@ -92,9 +92,24 @@ struct OutputBytes: RenderedBytes {
         guard let base = bytes.baseAddress else { return }
         let n = bytes.count
         if count + n > capacity || !isKnownUniquelyReferenced(&allocation) { grow(to: count + n) }
-        // Most runs are a few bytes: a loop beats a call to memmove.
+        // Most runs are a few bytes (a memo's cell, a date, an id): two words that may
+        // overlap beat a call to memmove, and a byte-by-byte loop (a listing's rows spent a
+        // tenth of their time there).
         if n <= 16 {
-            for i in 0..<n { start[count + i] = base[i] }
+            let to = UnsafeMutableRawPointer(start + count), from = UnsafeRawPointer(base)
+            if n >= 8 {
+                let head = from.loadUnaligned(as: UInt64.self)
+                let tail = from.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                to.storeBytes(of: head, as: UInt64.self)
+                to.storeBytes(of: tail, toByteOffset: n - 8, as: UInt64.self)
+            } else if n >= 4 {
+                let head = from.loadUnaligned(as: UInt32.self)
+                let tail = from.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+                to.storeBytes(of: head, as: UInt32.self)
+                to.storeBytes(of: tail, toByteOffset: n - 4, as: UInt32.self)
+            } else {
+                for i in 0..<n { start[count + i] = base[i] }
+            }
         } else {
             (start + count).update(from: base, count: n)
         }

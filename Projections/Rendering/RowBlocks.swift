@@ -20,8 +20,9 @@ public struct RowBlocks: Sendable {
     }
 
     /// What one block came to: its text (empty when measuring), its rows, or its failure.
-    private struct Written: Sendable {
-        var text: [String] = []
+    private struct Written: @unchecked Sendable {
+        /// Buffers a writer handed over whole (each copy's own: a writer goes on with a new one).
+        var text: [OutputBytes] = []
         var rows = 0
         var failure: (any Error)?
     }
@@ -52,7 +53,7 @@ public struct RowBlocks: Sendable {
 
     /// Collects what a block's writer hands on.
     private final class Collected {
-        var text: [String] = []
+        var text: [OutputBytes] = []
     }
 
     /// Writes every block in `form` on `threads` threads and calls `out` on this thread with
@@ -64,7 +65,7 @@ public struct RowBlocks: Sendable {
     ///   handed on after it, and every thread has stopped when it is thrown.
     func render(
         _ form: RowWriter.Form, layout: TableLayout, widths: [Int], keys: [String],
-        threads: Int = LogVerifier.processorCount, ahead: Int? = nil, out: (String) -> Void
+        threads: Int = LogVerifier.processorCount, ahead: Int? = nil, out: (UnsafeRawBufferPointer) -> Void
     ) throws -> TableLayout {
         let count = self.count
         guard count > 0 else { return layout }
@@ -79,7 +80,11 @@ public struct RowBlocks: Sendable {
                 let collected = Collected()
                 var writer = RowWriter(
                     form, layout: layout, widths: widths, keys: keys, continuing: true,
-                    handOn: { collected.text.append($0) })
+                    handOn: { written in
+                        // Kept as they are, and the writer goes on in a new buffer: no copy.
+                        collected.text.append(written)
+                        written = OutputBytes(capacity: RowWriter.handOnAt + 4096)
+                    })
                 while true {
                     let block = shared.next.wrappingAdd(1, ordering: .relaxed).oldValue
                     guard block < count else { break }
@@ -121,11 +126,10 @@ public struct RowBlocks: Sendable {
             handedOn += 1
             if block + ahead < count { shared.mayStart[block + ahead].signal() }
             for (i, text) in done.text.enumerated() {
-                // The list's first row has no separator before it.
-                if form == .json, rows == 0, i == 0, done.rows > 0 {
-                    out(String(decoding: text.utf8.dropFirst(2), as: UTF8.self))
-                } else {
-                    out(text)
+                text.withBytes { bytes in
+                    // The list's first row has no separator before it.
+                    let first = form == .json && rows == 0 && i == 0 && done.rows > 0
+                    out(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[(first ? 2 : 0)...]))
                 }
             }
             rows += done.rows

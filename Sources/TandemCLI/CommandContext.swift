@@ -9,8 +9,15 @@ import Synchronization
 public protocol TextSink: Sendable {
     /// Writes text (buffered; see `flush`).
     func write(_ text: String)
+    /// Writes UTF-8 text given as bytes, valid during the call (buffered; see `flush`).
+    func write(bytes: UnsafeRawBufferPointer)
     /// Writes out anything buffered.
     func flush()
+}
+
+extension TextSink {
+    /// Sinks that hold strings take the bytes as one.
+    public func write(bytes: UnsafeRawBufferPointer) { write(String(decoding: bytes, as: UTF8.self)) }
 }
 
 /// A buffered writer to a file descriptor.
@@ -26,28 +33,50 @@ public final class FileDescriptorSink: TextSink {
     public init(fd: Int32) { self.fd = fd }
 
     public func write(_ text: String) {
-        let full = buffer.withLock { bytes -> Bool in
-            bytes.append(contentsOf: text.utf8)
-            return bytes.count >= 1 << 16
+        var text = text
+        text.withUTF8 { write(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Bytes of a buffer's size or more go straight to the descriptor, after what is
+    /// buffered: a listing's megabytes are not copied once more.
+    public func write(bytes: UnsafeRawBufferPointer) {
+        buffer.withLock { buffered in
+            if bytes.count >= Self.bufferSize {
+                if !buffered.isEmpty {
+                    buffered.withUnsafeBytes { writeAll($0) }
+                    buffered.removeAll(keepingCapacity: true)
+                }
+                writeAll(bytes)
+                return
+            }
+            buffered.append(contentsOf: bytes)
+            if buffered.count >= Self.bufferSize {
+                buffered.withUnsafeBytes { writeAll($0) }
+                buffered.removeAll(keepingCapacity: true)
+            }
         }
-        if full { flush() }
     }
 
     public func flush() {
-        let bytes = buffer.withLock { bytes -> [UInt8] in
-            defer { bytes.removeAll(keepingCapacity: true) }
-            return bytes
+        buffer.withLock { buffered in
+            buffered.withUnsafeBytes { writeAll($0) }
+            buffered.removeAll(keepingCapacity: true)
         }
+    }
+
+    private static let bufferSize = 1 << 16
+
+    /// Writes all of `raw`, going on after interruptions; stops at another error (a closed
+    /// pipe: what follows cannot be written either).
+    private func writeAll(_ raw: UnsafeRawBufferPointer) {
         var offset = 0
-        bytes.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += n
+        while offset < raw.count {
+            let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
             }
+            offset += n
         }
     }
 }

@@ -206,7 +206,7 @@ struct AuditStreamTests {
                 voidsOfWholeLog: (wrong, head.seq))
             for format in Renderer.Format.allCases {
                 #expect(throws: SnapshotError.self, "seed \(seed), \(format)") {
-                    try Renderer.write(result, as: format) { _ in }
+                    try Renderer.write(result, as: format, to: { _ in })
                 }
             }
         }

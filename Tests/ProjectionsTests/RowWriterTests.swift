@@ -211,12 +211,12 @@ struct RowWriterTests {
             for ahead in [1, 2, 5, 100] {
                 var csv = ""
                 _ = try blocks.render(.csv, layout: layout, widths: [], keys: ["n"], threads: threads, ahead: ahead) {
-                    csv += $0
+                    csv += String(decoding: $0, as: UTF8.self)
                 }
                 #expect(csv == (0..<total).map { "\($0)\r\n" }.joined(), "\(threads) threads, \(ahead) ahead")
                 var json = ""
                 _ = try blocks.render(.json, layout: layout, widths: [], keys: ["n"], threads: threads, ahead: ahead) {
-                    json += $0
+                    json += String(decoding: $0, as: UTF8.self)
                 }
                 #expect(json == (0..<total).map { "    {\"n\":\($0)}" }.joined(separator: ",\n"))
                 let measured = try blocks.render(
@@ -244,7 +244,7 @@ struct RowWriterTests {
                 var handedOn: [String] = []
                 #expect(throws: BlockFailure(block: failing)) {
                     _ = try blocks.render(.csv, layout: layout, widths: [], keys: ["n"], threads: threads, ahead: 3) {
-                        handedOn.append($0)
+                        handedOn.append(String(decoding: $0, as: UTF8.self))
                     }
                 }
                 #expect(handedOn == (0..<failing).map { "\($0)\r\n" }, "block \(failing), \(threads) threads")
@@ -328,6 +328,25 @@ struct RowWriterTests {
             #expect(text == (try Self.printed(plain, format, width: 80)).0, "\(format)")
             #expect(pieces.count >= 3, "\(format)")
             #expect(pieces.dropLast().allSatisfy { $0 >= 1 << 20 && $0 < (1 << 20) + 8192 }, "\(format): \(pieces)")
+        }
+    }
+
+    @Test("a short run of any length lands byte for byte after any count, however the buffer stands")
+    func outputBytesShortRuns() {
+        let source = (0..<40).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        for before in 0..<20 {
+            for length in 0...24 {
+                var buffer = OutputBytes(capacity: 1)
+                let prefix = [UInt8](repeating: 0xEE, count: before)
+                prefix.withUnsafeBufferPointer { buffer.appendBytes($0) }
+                source.withUnsafeBufferPointer {
+                    buffer.appendBytes(UnsafeBufferPointer(rebasing: $0[3..<(3 + length)]))
+                }
+                buffer.appendByte(0xAA)
+                #expect(
+                    buffer.withBytes { Array($0) } == prefix + source[3..<(3 + length)] + [0xAA],
+                    "\(before) bytes, then \(length)")
+            }
         }
     }
 

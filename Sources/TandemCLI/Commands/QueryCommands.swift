@@ -64,7 +64,8 @@ enum QueryCommands {
             context.leaveForExit(loaded)
             loaded = nil
             let format = Renderer.Format(rawValue: GlobalOptions.format(command)) ?? .table
-            try Renderer.write(result, as: format, width: context.tableWidth) { context.stdout.write($0) }
+            try Renderer.write(
+                result, as: format, width: context.tableWidth, bytes: { context.stdout.write(bytes: $0) })
             context.leaveForExit(result)
             return ExitCode.ok
         }
