@@ -116,6 +116,9 @@ extension SessionIndex {
             try self.init(
                 storage: Storage(owned: try sections.byTandemBytes()),
                 tables: Tables(programmes: sections.programmes, topics: sections.topics))
+            if sections.natural.count == order.count {
+                storage.natural.withLock { $0 = sections.natural.map { Int32($0) } }
+            }
         }
 
         /// A listing of an index file (mapped, not read into memory).
@@ -127,6 +130,10 @@ extension SessionIndex {
             }
             try self.init(
                 storage: Storage(map: map, range: range), tables: try Tables(file, header: header, map: map))
+            // The natural order as the index keeps it, if it checks (else a listing sorts).
+            if let natural = SessionIndex.naturalPositions(file, header: header, map: map, count: order.count) {
+                storage.natural.withLock { $0 = natural }
+            }
         }
 
         /// A listing of `tandems` only, from an index file: their records are found by key,
@@ -345,20 +352,27 @@ extension SessionIndex {
             precondition(tandemsPerRun > 0, "runs of no tandems")
             let returning = narrowing?.returningTandems ?? []
             return try storage.withSection { section in
-                // The ids are read once, for the sort and for placing returning tandems,
-                // and let go after it (held by the listing, they were 31 MB on the 10M store).
-                var behind = try ReleaseBehind(storage, section, from: order.count > 0 ? order.record(0) : nil)
-                let ids = try (0..<order.count).map { position in
-                    try behind.reached(order.record(position))
-                    return try order.tandem(position, in: section)
+                let cached = storage.natural.withLock { $0 }
+                // The ids are read once, for the sort and for placing returning tandems, only
+                // if either needs them, and let go after it (held by the listing, they were
+                // 31 MB on the 10M store).
+                var ids: [TandemID] = []
+                if cached == nil || !returning.isEmpty {
+                    var behind = try ReleaseBehind(storage, section, from: order.count > 0 ? order.record(0) : nil)
+                    ids = try (0..<order.count).map { position in
+                        try behind.reached(order.record(position))
+                        return try order.tandem(position, in: section)
+                    }
+                    if order.count > 0 { try behind.finished(at: order.record(order.count - 1)) }
                 }
-                if order.count > 0 { try behind.finished(at: order.record(order.count - 1)) }
-                let natural = storage.natural.withLock { cached in
-                    if let cached { return cached }
-                    let made = NaturalOrder.sorted(Array(ids.indices)) { ids[$0].rawValue }.map(Int32.init)
-                    cached = made
-                    return made
-                }
+                let natural =
+                    cached
+                    ?? storage.natural.withLock { cached in
+                        if let cached { return cached }
+                        let made = NaturalOrder.sorted(Array(ids.indices)) { ids[$0].rawValue }.map(Int32.init)
+                        cached = made
+                        return made
+                    }
                 // Tandems whose every listed session a later void removed come back in a
                 // window that leaves the void out: each goes before the first listed tandem
                 // that it sorts before, in that tandem's run.

@@ -17,12 +17,17 @@ import Mentoring
 /// a fold skips them, and a void of an event the index covers makes the next fold start
 /// from the first line, which writes the index anew.
 ///
-/// Layout (schema 3; 2 checked its records with FNV-1a): a snapshot file of kind `sessions` with three sections.
+/// Layout (schema 3; 2 checked its records with FNV-1a): a snapshot file of kind `sessions` with three sections,
+/// and a fourth that may be missing.
 /// - `programmes` and `topics`: a count, then strings; sessions refer to them by number.
 /// - `byTandem`, keyed by the tandem's id: the programme's number, the session count, then
 ///   per session the seq's delta from the one before (varint), the day's delta (zigzag),
 ///   the minutes (zigzag), one byte for the mode (bit 0: online) and the notes (bit 1), the
 ///   topic count and the topics' numbers.
+/// - `natural`: the records' numbers (32-bit little-endian) in the natural order of their
+///   tandems' ids, the order every list prints them in: a listing of every session need not
+///   sort half a million ids first. An index without it (or with one that does not check:
+///   the wrong size, a number twice) is listed by sorting, as before.
 public enum SessionIndex {
     static let kind = "sessions"
     static let schema = 3
@@ -76,6 +81,8 @@ public enum SessionIndex {
         var programmes: [ProgrammeID]
         var topics: [String]
         var byTandem: ByTandem
+        /// The `natural` section: the record numbers in the natural order of their keys.
+        var natural: [UInt32]
 
         /// The `byTandem` section: built whole, or an old index's with some records replaced,
         /// merged only when written (straight into the file) or listed from.
@@ -109,7 +116,46 @@ public enum SessionIndex {
         }
         let byTandem = KeyedSection.build(sortedKeys: keys, bytes: \.bytes) { payload(builder.tandems[$0.id]!) }
         return Sections(
-            programmes: builder.programmes.values, topics: builder.topics.values, byTandem: .built(byTandem))
+            programmes: builder.programmes.values, topics: builder.topics.values, byTandem: .built(byTandem),
+            natural: naturalPositions(keys.map(\.id.rawValue)))
+    }
+
+    /// The positions of `ids` (in record order) in the natural order of the ids.
+    /// - Complexity: O(n log n).
+    static func naturalPositions(_ ids: [String]) -> [UInt32] {
+        NaturalOrder.sorted(Array(ids.indices)) { ids[$0] }.map { UInt32($0) }
+    }
+
+    /// The `natural` section's bytes: each position as 32 bits, little-endian.
+    static func naturalBytes(_ positions: [UInt32]) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: positions.count * 4)
+        bytes.withUnsafeMutableBytes { raw in
+            for (i, position) in positions.enumerated() {
+                raw.storeBytes(of: position.littleEndian, toByteOffset: i * 4, as: UInt32.self)
+            }
+        }
+        return bytes
+    }
+
+    /// The record numbers of a `natural` section that checks: its digest is the header's,
+    /// and it holds each of `0..<count` once. Nil otherwise: the listing sorts instead.
+    static func naturalPositions(
+        _ file: SnapshotFile, header: SnapshotFile.Header, map: MappedFile, count: Int
+    ) -> [Int32]? {
+        guard let (range, digest) = header.sections["natural"], range.upperBound <= map.bytes.count,
+            range.count == count * 4, count <= Int(Int32.max)
+        else { return nil }
+        let bytes = UnsafeRawBufferPointer(rebasing: map.bytes[range])
+        guard SHA256.hash(bytes) == digest else { return nil }
+        var seen = [Bool](repeating: false, count: count)
+        var positions = [Int32](repeating: 0, count: count)
+        for i in 0..<count {
+            let position = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+            guard position < count, !seen[position] else { return nil }
+            seen[position] = true
+            positions[i] = Int32(position)
+        }
+        return positions
     }
 
     static func payload(_ sessions: Builder.Sessions) -> [UInt8] {
@@ -140,6 +186,7 @@ public enum SessionIndex {
                     UnsafeRawBufferPointer(rebasing: old.bytes[range]), changed: changed,
                     into: out.stream("byTandem", chunked: false))
             }
+            try out.add("natural", naturalBytes(sections.natural))
         }
     }
 
@@ -156,6 +203,7 @@ public enum SessionIndex {
         for id in tables.programmes { _ = programmes.number(id) }
         for topic in tables.topics { _ = topics.number(topic) }
         var changed: [(key: [UInt8], payload: [UInt8])] = []
+        var newTandems: [String] = []
         for (tandem, added) in tail.tandems {
             let key = Array(tandem.rawValue.utf8)
             // The old record as it was, continued with the tail's sessions in the merged numbering.
@@ -174,6 +222,8 @@ public enum SessionIndex {
                 }
                 sessions.count = Int32(count)
                 sessions.bytes.writeRaw(UnsafeRawBufferPointer(rebasing: record[start..<r.position]))
+            } else {
+                newTandems.append(tandem.rawValue)
             }
             try added.forEachEntry(topics: tail.topics.values) { entry in
                 sessions.append(
@@ -186,9 +236,24 @@ public enum SessionIndex {
         guard let (range, _) = header.sections["byTandem"] else {
             throw SnapshotError.malformed("it has no byTandem section")
         }
+        // The natural order stays as it was unless the tail added tandems; then it is made
+        // again for every id, old and new (in record order: both lists merged bytewise).
+        let natural: [UInt32]
+        if newTandems.isEmpty,
+            let old = naturalPositions(file, header: header, map: map, count: try KeyedSection.count(in: section))
+        {
+            natural = old.map { UInt32($0) }
+        } else {
+            var ids = try (0..<KeyedSection.count(in: section)).map { i throws(SnapshotError) in
+                String(decoding: try KeyedSection.key(i, in: section), as: UTF8.self)
+            }
+            ids += newTandems
+            ids.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            natural = naturalPositions(ids)
+        }
         return Sections(
             programmes: programmes.values, topics: topics.values,
-            byTandem: .merged(old: map, section: range, changed: changed))
+            byTandem: .merged(old: map, section: range, changed: changed), natural: natural)
     }
 
     /// The header, if the index is one this build reads.

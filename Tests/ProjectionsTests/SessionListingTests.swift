@@ -83,6 +83,7 @@ struct SessionListingTests {
         #expect(try Self.expectSame(service, store: store, seed: seed, stage: "cold") > 0)
         #expect(FileSystem.kind(of: index.path).exists)
         #expect(try Self.expectSame(service, store: store, seed: seed, stage: "warm") > 0)
+        try Self.expectNaturalSection(index, seed: seed, stage: "warm")
 
         // A tail: the index is extended (or, after a void of what it covers, made anew).
         history.voids = seed % 2 == 0
@@ -92,6 +93,24 @@ struct SessionListingTests {
         #expect(try Self.expectSame(service, store: store, seed: seed, stage: "tail") > 0)
         let header = try SessionIndex.header(index)
         #expect(header.head == (try store.events.readHead()), "seed \(seed): the index was brought up to date")
+        try Self.expectNaturalSection(index, seed: seed, stage: "tail")
+
+        // A natural order that does not check (a changed byte; a record twice under a
+        // digest that fits) is not used: the listing sorts, and prints the same.
+        let natural = try #require(header.sections["natural"]).range
+        var changed = try FileSystem.readFile(index.path)
+        changed[natural.lowerBound + 1] ^= 0x01
+        try FileSystem.replaceAtomically(index.path, with: changed)
+        #expect(try Self.expectSame(service, store: store, seed: seed, stage: "natural changed") > 0)
+        var twice = try SessionIndex.extended(index, header: SessionIndex.header(index), with: SessionIndex.Builder())
+        if twice.natural.count > 1 { twice.natural[0] = twice.natural[1] }
+        try SessionIndex.write(twice, head: header.head, logEnd: header.logEnd, vaultSize: header.vaultSize, to: index)
+        let map = try MappedFile(path: index.path)
+        let rewritten = try SessionIndex.header(index)
+        #expect(
+            SessionIndex.naturalPositions(index, header: rewritten, map: map, count: twice.natural.count) == nil
+                || twice.natural.count < 2)
+        #expect(try Self.expectSame(service, store: store, seed: seed, stage: "natural twice") > 0)
 
         // A damaged record: the listing is refused, and a replay answers instead.
         let range = try #require(header.sections["byTandem"]).range
@@ -99,6 +118,20 @@ struct SessionListingTests {
         bytes[range.upperBound - 3] ^= 0x41
         try FileSystem.replaceAtomically(index.path, with: bytes)
         _ = try Self.expectSame(service, store: store, seed: seed, stage: "damaged")
+    }
+
+    /// The index's `natural` section holds its records' numbers in the natural order of
+    /// their keys, as a plain sort by `NaturalOrder.less` puts them.
+    static func expectNaturalSection(_ index: SnapshotFile, seed: Int, stage: String) throws {
+        let header = try SessionIndex.header(index)
+        let map = try MappedFile(path: index.path)
+        let section = try index.section("byTandem", of: header, in: map)
+        let keys = try (0..<KeyedSection.count(in: section)).map {
+            String(decoding: try KeyedSection.key($0, in: section), as: UTF8.self)
+        }
+        let expected = keys.indices.sorted { NaturalOrder.less(keys[$0], keys[$1]) }.map(Int32.init)
+        let found = SessionIndex.naturalPositions(index, header: header, map: map, count: keys.count)
+        #expect(found == expected, "seed \(seed), \(stage): \(keys.count) tandems")
     }
 
     /// A streamed answer prints as the held one, in every form.
