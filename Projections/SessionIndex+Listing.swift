@@ -31,17 +31,38 @@ extension SessionIndex {
             /// How many records passes in the natural order have read since the mapped pages
             /// were last handed back (`Runs`, from any thread).
             let readSinceRelease = Atomic<Int>(0)
+            /// Where the index file keeps the natural order, and its digest: read, and
+            /// checked, only by a listing of every session (`Runs`).
+            let naturalSection: (range: Range<Int>, digest: SHA256Digest)?
 
-            init(map: MappedFile, range: Range<Int>) {
+            init(map: MappedFile, range: Range<Int>, natural: (range: Range<Int>, digest: SHA256Digest)?) {
                 self.map = map
                 self.range = range
                 self.owned = []
+                naturalSection = natural
             }
 
-            init(owned: [UInt8]) {
+            init(owned: [UInt8], natural: [UInt32]) {
                 self.map = nil
                 self.range = 0..<owned.count
                 self.owned = owned
+                naturalSection = nil
+                self.natural.withLock { $0 = natural.map { Int32($0) } }
+            }
+
+            /// The natural order, for `count` records: kept, or the file's if it checks, or
+            /// nil (the caller sorts).
+            func naturalOrder(count: Int) -> [Int32]? {
+                natural.withLock { cached in
+                    if cached == nil, let map, let (range, digest) = naturalSection,
+                        range.upperBound <= map.bytes.count,
+                        let checked = SessionIndex.naturalPositions(
+                            UnsafeRawBufferPointer(rebasing: map.bytes[range]), digest: digest, count: count)
+                    {
+                        cached = checked
+                    }
+                    return cached?.count == count ? cached : nil
+                }
             }
 
             func withSection<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -114,11 +135,8 @@ extension SessionIndex {
         /// - Throws: `SnapshotError` for a malformed record.
         public init(_ sections: Sections) throws {
             try self.init(
-                storage: Storage(owned: try sections.byTandemBytes()),
+                storage: Storage(owned: try sections.byTandemBytes(), natural: sections.natural),
                 tables: Tables(programmes: sections.programmes, topics: sections.topics))
-            if sections.natural.count == order.count {
-                storage.natural.withLock { $0 = sections.natural.map { Int32($0) } }
-            }
         }
 
         /// A listing of an index file (mapped, not read into memory).
@@ -129,11 +147,8 @@ extension SessionIndex {
                 throw SnapshotError.malformed("it has no byTandem section")
             }
             try self.init(
-                storage: Storage(map: map, range: range), tables: try Tables(file, header: header, map: map))
-            // The natural order as the index keeps it, if it checks (else a listing sorts).
-            if let natural = SessionIndex.naturalPositions(file, header: header, map: map, count: order.count) {
-                storage.natural.withLock { $0 = natural }
-            }
+                storage: Storage(map: map, range: range, natural: header.sections["natural"]),
+                tables: try Tables(file, header: header, map: map))
         }
 
         /// A listing of `tandems` only, from an index file: their records are found by key,
@@ -146,7 +161,8 @@ extension SessionIndex {
                 throw SnapshotError.malformed("it has no byTandem section")
             }
             try self.init(
-                storage: Storage(map: map, range: range), tables: try Tables(file, header: header, map: map),
+                storage: Storage(map: map, range: range, natural: nil),
+                tables: try Tables(file, header: header, map: map),
                 only: tandems)
         }
 
@@ -352,7 +368,7 @@ extension SessionIndex {
             precondition(tandemsPerRun > 0, "runs of no tandems")
             let returning = narrowing?.returningTandems ?? []
             return try storage.withSection { section in
-                let cached = storage.natural.withLock { $0 }
+                let cached = storage.naturalOrder(count: order.count)
                 // The ids are read once, for the sort and for placing returning tandems, only
                 // if either needs them, and let go after it (held by the listing, they were
                 // 31 MB on the 10M store).
@@ -368,7 +384,7 @@ extension SessionIndex {
                 let natural =
                     cached
                     ?? storage.natural.withLock { cached in
-                        if let cached { return cached }
+                        if let cached, cached.count == ids.count { return cached }
                         let made = NaturalOrder.sorted(Array(ids.indices)) { ids[$0].rawValue }.map(Int32.init)
                         cached = made
                         return made

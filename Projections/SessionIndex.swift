@@ -137,16 +137,10 @@ public enum SessionIndex {
         return bytes
     }
 
-    /// The record numbers of a `natural` section that checks: its digest is the header's,
-    /// and it holds each of `0..<count` once. Nil otherwise: the listing sorts instead.
-    static func naturalPositions(
-        _ file: SnapshotFile, header: SnapshotFile.Header, map: MappedFile, count: Int
-    ) -> [Int32]? {
-        guard let (range, digest) = header.sections["natural"], range.upperBound <= map.bytes.count,
-            range.count == count * 4, count <= Int(Int32.max)
-        else { return nil }
-        let bytes = UnsafeRawBufferPointer(rebasing: map.bytes[range])
-        guard SHA256.hash(bytes) == digest else { return nil }
+    /// The record numbers of a `natural` section that checks: its bytes have the header's
+    /// `digest`, and it holds each of `0..<count` once. Nil otherwise: the listing sorts.
+    static func naturalPositions(_ bytes: UnsafeRawBufferPointer, digest: SHA256Digest, count: Int) -> [Int32]? {
+        guard bytes.count == count * 4, count <= Int(Int32.max), SHA256.hash(bytes) == digest else { return nil }
         var seen = [Bool](repeating: false, count: count)
         var positions = [Int32](repeating: 0, count: count)
         for i in 0..<count {
@@ -239,8 +233,10 @@ public enum SessionIndex {
         // The natural order stays as it was unless the tail added tandems; then it is made
         // again for every id, old and new (in record order: both lists merged bytewise).
         let natural: [UInt32]
-        if newTandems.isEmpty,
-            let old = naturalPositions(file, header: header, map: map, count: try KeyedSection.count(in: section))
+        if newTandems.isEmpty, let (old, digest) = header.sections["natural"], old.upperBound <= map.bytes.count,
+            let old = naturalPositions(
+                UnsafeRawBufferPointer(rebasing: map.bytes[old]), digest: digest,
+                count: try KeyedSection.count(in: section))
         {
             natural = old.map { UInt32($0) }
         } else {
