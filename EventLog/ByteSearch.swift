@@ -4,6 +4,22 @@
 
 /// Substring search over raw bytes (memmem is a GNU extension Swift does not import).
 public enum ByteSearch {
+    /// Whether every byte is below 0x80 (ASCII, and so valid UTF-8), read eight at a time.
+    package static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        var high: UInt64 = 0
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            high |= base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+        while offset < bytes.count {
+            high |= UInt64(base.load(fromByteOffset: offset, as: UInt8.self))
+            offset += 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
+    }
+
     /// The offset of the first occurrence of `needle` in `haystack`, or nil.
     /// - Complexity: O(n·m) worst case; memchr finds candidates, memcmp confirms them.
     package static func firstIndex(of needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer) -> Int? {

@@ -455,24 +455,28 @@ public struct JSONScanner {
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "{"):
             guard depth < Self.maximumDepth else { throw fail("nesting too deep") }
-            var members: [(String, JSONValue)] = []
+            // Labelled as the object keeps them, so that it takes the array without a copy.
+            var members: [(key: String, value: JSONValue)] = []
             // Small objects (nearly all) are checked for duplicates by comparing with the keys
             // so far; a set is built only for large ones.
             var seen: Set<String>? = nil
             try forEachMember(depth: depth) {
                 (scanner: inout JSONScanner, keyRange: Range<Int>, escaped: Bool) throws(JSONSyntaxError) in
                 let key = scanner.decodeString(keyRange, escaped: escaped)
+                // Room for the dozen members of a command line at the first one: growing from
+                // one member by doubling was a sixth of parsing a batch's line.
+                if members.isEmpty { members.reserveCapacity(12) }
                 let duplicate: Bool
                 if members.count < 16 {
-                    duplicate = members.contains { $0.0 == key }
+                    duplicate = members.contains { $0.key == key }
                 } else {
-                    if seen == nil { seen = Set(members.map(\.0)) }
+                    if seen == nil { seen = Set(members.map(\.key)) }
                     duplicate = !seen!.insert(key).inserted
                 }
                 if duplicate { throw scanner.fail("duplicate key \"\(key)\"", at: keyRange.lowerBound - 1) }
-                members.append((key, try scanner.parseValue(depth: depth + 1)))
+                members.append((key: key, value: try scanner.parseValue(depth: depth + 1)))
             }
-            return .object(JSONObject(members))
+            return .object(JSONObject(distinctMembers: members))
         case UInt8(ascii: "["):
             guard depth < Self.maximumDepth else { throw fail("nesting too deep") }
             var items: [JSONValue] = []

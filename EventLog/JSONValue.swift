@@ -59,6 +59,12 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral, S
         self.members = members.map { (key: $0.0, value: $0.1) }
     }
 
+    /// An object from ordered members with distinct keys, taken as they are (no copy).
+    package init(distinctMembers members: [(key: String, value: JSONValue)]) {
+        assert(Set(members.map(\.key)).count == members.count, "duplicate keys")
+        self.members = members
+    }
+
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self.init(elements)
     }

@@ -106,6 +106,13 @@ public enum LineEncoder {
         type: String, actor: String, at: Timestamp, extras: JSONObject, into out: inout [UInt8],
         writeData: (inout JSONWriter) -> Void
     ) {
+        encodeBodyStart(type: type, actor: actor, at: at, into: &out)
+        encodeBodyRest(extras: extras, into: &out, writeData: writeData)
+    }
+
+    /// The start of a body, up to its data: `"at":…,"actor":…,"type":…,"data":`. The
+    /// records of a batch mostly share it (one time, one actor, a few types).
+    public static func encodeBodyStart(type: String, actor: String, at: Timestamp, into out: inout [UInt8]) {
         var writer = JSONWriter(capacity: 0)
         swap(&writer.bytes, &out)
         writer.writeRaw("\"at\":\"")
@@ -115,6 +122,15 @@ public enum LineEncoder {
         writer.writeRaw(",\"type\":")
         writer.write(type)
         writer.writeRaw(",\"data\":")
+        swap(&writer.bytes, &out)
+    }
+
+    /// The rest of a body after `encodeBodyStart`: the data object and the extras.
+    public static func encodeBodyRest(
+        extras: JSONObject, into out: inout [UInt8], writeData: (inout JSONWriter) -> Void
+    ) {
+        var writer = JSONWriter(capacity: 0)
+        swap(&writer.bytes, &out)
         writeData(&writer)
         for (key, value) in extras.members {
             writer.writeRaw(",")

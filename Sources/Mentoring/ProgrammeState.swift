@@ -136,38 +136,50 @@ public struct ProgrammeState: Sendable, Equatable {
                 id: e.programme, name: e.name, starts: e.starts, ends: e.ends,
                 cadenceDays: e.cadenceDays, minGroupSize: e.minGroupSize)
         case .participantSignedUp(let e):
-            participants[e.participant] = ParticipantRecord(
-                id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on,
-                unit: traits?.unit, refs: [e.personal.ref])
+            participants.set(
+                e.participant,
+                ParticipantRecord(
+                    id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on,
+                    unit: traits?.unit, refs: [e.personal.ref]))
         case .tandemMatched(let e):
             var tandem = TandemRecord(
                 id: e.tandem, programme: e.programme, mentor: e.mentor, mentee: e.mentee, since: e.on)
             tandem.sinceSeq = recorded.seq
-            tandems[e.tandem] = tandem
+            tandems.set(e.tandem, tandem)
             join(e.mentor, e.tandem)
             join(e.mentee, e.tandem)
         case .sessionHeld(let e):
-            guard var tandem = tandems[e.tandem] else { return }
-            tandem.lastSession = max(tandem.lastSession ?? e.on, e.on)
-            tandem.noteActivity(on: e.on, seq: recorded.seq)
-            if let ref = e.personal?.ref { tandem.refs.append(ref) }
-            tandems[e.tandem] = tandem
+            // Changed in place: a copy taken out would share the refs, and appending to
+            // them would copy every ref the tandem has.
+            tandems.update(e.tandem) { tandem in
+                tandem.lastSession = max(tandem.lastSession ?? e.on, e.on)
+                tandem.noteActivity(on: e.on, seq: recorded.seq)
+                if let ref = e.personal?.ref { tandem.refs.append(ref) }
+            }
         case .profileUpdated(let e):
-            participants[e.participant]?.refs.append(e.personal.ref)
-            if let traits { participants[e.participant]?.unit = traits.unit }
+            participants.update(e.participant) { participant in
+                participant.refs.append(e.personal.ref)
+                if let traits { participant.unit = traits.unit }
+            }
         case .checkInRecorded(let e):
             // The notes may speak of the partner: either one's erasure removes them.
-            if let ref = e.personal?.ref { tandems[e.tandem]?.refs.append(ref) }
-            // A check-in is part of the tandem's history: an end backdated before it would
-            // leave a check-in of a tandem that had ended (the timeline property test found it).
-            tandems[e.tandem]?.noteActivity(on: e.on, seq: recorded.seq)
+            tandems.update(e.tandem) { tandem in
+                if let ref = e.personal?.ref { tandem.refs.append(ref) }
+                // A check-in is part of the tandem's history: an end backdated before it would
+                // leave a check-in of a tandem that had ended (the timeline property test found it).
+                tandem.noteActivity(on: e.on, seq: recorded.seq)
+            }
         case .goalSet(let e):
-            tandems[e.tandem]?.goals[e.goal] = GoalRecord(setOn: e.on, due: e.due, category: e.category)
-            tandems[e.tandem]?.refs.append(e.personal.ref)
-            tandems[e.tandem]?.noteActivity(on: e.on, seq: recorded.seq)
+            tandems.update(e.tandem) { tandem in
+                tandem.goals[e.goal] = GoalRecord(setOn: e.on, due: e.due, category: e.category)
+                tandem.refs.append(e.personal.ref)
+                tandem.noteActivity(on: e.on, seq: recorded.seq)
+            }
         case .goalReached(let e):
-            tandems[e.tandem]?.goals[e.goal]?.reachedOn = e.on
-            tandems[e.tandem]?.noteActivity(on: e.on, seq: recorded.seq)
+            tandems.update(e.tandem) { tandem in
+                tandem.goals[e.goal]?.reachedOn = e.on
+                tandem.noteActivity(on: e.on, seq: recorded.seq)
+            }
         case .partnerSwapped(let e):
             guard let old = tandems[e.tandem] else { return }
             end(e.tandem, on: e.on, as: .dissolved, seq: recorded.seq)
@@ -177,23 +189,25 @@ public struct ProgrammeState: Sendable, Equatable {
                 id: e.newTandem, programme: old.programme, mentor: mentor, mentee: mentee, since: e.on)
             new.sinceSeq = recorded.seq
             if let ref = e.personal?.ref { new.refs.append(ref) }
-            tandems[e.newTandem] = new
+            tandems.set(e.newTandem, new)
             join(staying, e.newTandem)
             join(e.joining, e.newTandem)
         case .participantWithdrew(let e):
-            guard var participant = participants[e.participant] else { return }
-            participant.withdrawnOn = e.on
-            if let ref = e.personal?.ref { participant.refs.append(ref) }
-            let tandem = participant.activeTandem
-            participants[e.participant] = participant
-            if let tandem { end(tandem, on: e.on, as: .dissolved, seq: recorded.seq) }
+            let tandem = participants.update(e.participant) { participant in
+                participant.withdrawnOn = e.on
+                if let ref = e.personal?.ref { participant.refs.append(ref) }
+                return participant.activeTandem
+            }
+            if let tandem = tandem ?? nil { end(tandem, on: e.on, as: .dissolved, seq: recorded.seq) }
         case .tandemCompleted(let e):
             end(e.tandem, on: e.on, as: .completed, seq: recorded.seq)
         case .eventVoided(let e):
             voided[e.seq] = recorded.seq
         case .personalDataErased(let e):
-            participants[e.participant]?.erased = true
-            participants[e.participant]?.unit = nil
+            participants.update(e.participant) { participant in
+                participant.erased = true
+                participant.unit = nil
+            }
         case .programmeClosed(let e):
             programmes[e.programme]?.closedOn = e.on
         case .matchRunRecorded(let e):
@@ -208,18 +222,25 @@ public struct ProgrammeState: Sendable, Equatable {
     }
 
     private mutating func join(_ participant: ParticipantID, _ tandem: TandemID) {
-        participants[participant]?.activeTandem = tandem
-        participants[participant]?.tandems.append(tandem)
+        participants.update(participant) { record in
+            record.activeTandem = tandem
+            record.tandems.append(tandem)
+        }
     }
 
     private mutating func end(_ id: TandemID, on date: BusinessDate, as status: TandemStatus, seq: Int) {
-        guard var tandem = tandems[id], tandem.status == .active else { return }
-        tandem.status = status
-        tandem.until = date
-        tandem.untilSeq = seq
-        tandems[id] = tandem
-        for member in [tandem.mentor, tandem.mentee] where participants[member]?.activeTandem == id {
-            participants[member]?.activeTandem = nil
+        let ended = tandems.update(id) { tandem -> (ParticipantID, ParticipantID)? in
+            guard tandem.status == .active else { return nil }
+            tandem.status = status
+            tandem.until = date
+            tandem.untilSeq = seq
+            return (tandem.mentor, tandem.mentee)
+        }
+        guard let members = ended ?? nil else { return }
+        for member in [members.0, members.1] {
+            participants.update(member) { record in
+                if record.activeTandem == id { record.activeTandem = nil }
+            }
         }
     }
 

@@ -138,6 +138,38 @@ public struct RecordTable<Key: Hashable, Value> {
         }
     }
 
+    /// Whether the table holds a record of `key` (without copying the record out).
+    /// - Complexity: O(1) on average.
+    public func contains(_ key: Key) -> Bool { slots[key] != nil }
+
+    /// Calls `body` with the record of `key`, changed in place: one lookup, where
+    /// `table[key]?.a = …; table[key]?.b = …` makes one per statement. Nil, and `body` is
+    /// not called, when there is no such record.
+    /// - Complexity: O(1) on average, plus `body`.
+    @discardableResult
+    public mutating func update<R>(_ key: Key, _ body: (inout Value) -> R) -> R? {
+        guard let slot = slots[key] else { return nil }
+        return body(&records[Int(slot)]!)
+    }
+
+    /// Stores `value` as the record of `key`, replacing any: the key is hashed once.
+    /// - Complexity: O(1) on average.
+    public mutating func set(_ key: Key, _ value: Value) {
+        precondition(count < Int(Int32.max), "a record table holds at most \(Int32.max) records")
+        let next = Int32(count)
+        // The defaulted subscript inserts `next` when the key is new, in the same lookup;
+        // a key already held has a slot below `count`.
+        let slot = Self.value(of: &slots[key, default: next])
+        if slot == next {
+            keyStore.append(key)
+            records.append(value)
+        } else {
+            records[Int(slot)] = value
+        }
+    }
+
+    private static func value(of slot: inout Int32) -> Int32 { slot }
+
     /// Removes and returns the record of `key`, if there is one.
     @discardableResult
     public mutating func removeValue(forKey key: Key) -> Value? {

@@ -304,11 +304,26 @@ public enum Field {
     /// lower-case ASCII letters and digits in hyphen-separated words, at most 40 characters,
     /// so that it cannot hold a name or a sentence.
     public static func slug(_ field: String, _ value: String) throws(DomainError) {
-        let words = value.split(separator: "-", omittingEmptySubsequences: false)
-        guard !value.isEmpty, value.utf8.count <= 40,
-            words.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) } }
-            )
-        else {
+        // Read as bytes: every allowed character is ASCII, so any other byte refuses the
+        // value, as it would refuse the word it stands in (splitting into characters cost
+        // more than the rest of deciding a session).
+        var text = value
+        let isSlug = text.withUTF8 { utf8 -> Bool in
+            guard !utf8.isEmpty, utf8.count <= 40 else { return false }
+            var wordIsEmpty = true
+            for byte in utf8 {
+                if byte == UInt8(ascii: "-") {
+                    if wordIsEmpty { return false }
+                    wordIsEmpty = true
+                } else if byte &- 97 < 26 || byte &- 48 < 10 {
+                    wordIsEmpty = false
+                } else {
+                    return false
+                }
+            }
+            return !wordIsEmpty
+        }
+        guard isSlug else {
             throw .invalidValue(
                 field: field, value: value,
                 expected:

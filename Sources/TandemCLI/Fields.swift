@@ -34,16 +34,25 @@ struct JSONFields: FieldSource {
     /// line was a fifth of reading a large batch).
     let members: [(key: String, value: JSONValue)]
     /// Whether some key is camel-case, and so may be asked for by its flag name.
-    private let camelCase: Bool
+    var camelCase: Bool
 
-    init(object: JSONObject) {
+    /// - Parameter camelCase: whether some key holds a capital letter; nil works it out
+    ///   (`BulkCommands.checkFields` knows it from the keys it has checked).
+    init(object: JSONObject, camelCase: Bool? = nil) {
         members = object.members
-        camelCase = members.contains { $0.key.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) }
+        self.camelCase = camelCase ?? members.contains { Self.hasUppercase($0.key) }
+    }
+
+    /// Whether `key` holds an ASCII capital letter; read as one run of bytes (walking the
+    /// UTF-8 view byte by byte cost more than the rest of making the fields of a line).
+    static func hasUppercase(_ key: String) -> Bool {
+        var key = key
+        return key.withUTF8 { utf8 in utf8.contains { $0 &- 65 < 26 } }
     }
 
     /// The flag name of a key: `cadenceDays` is `cadence-days`.
     static func kebab(_ key: String) -> String {
-        guard key.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return key }
+        guard hasUppercase(key) else { return key }
         var kebab = ""
         for c in key.unicodeScalars {
             if c.value >= 65 && c.value <= 90 {

@@ -62,6 +62,22 @@ struct ByteSearchTests {
         }
     }
 
+    @Test("a run is ASCII unless some byte, at any place in or out of the eight-byte words, is 0x80 or above")
+    func asciiRuns() {
+        for length in 0..<40 {
+            var bytes = (0..<length).map { UInt8(truncatingIfNeeded: 1 + $0 * 7) & 0x7F }
+            bytes.withUnsafeBytes { #expect(ByteSearch.isASCII($0), "length \(length)") }
+            for place in 0..<length {
+                for high: UInt8 in [0x80, 0xC3, 0xFF] {
+                    let saved = bytes[place]
+                    bytes[place] = high
+                    bytes.withUnsafeBytes { #expect(!ByteSearch.isASCII($0), "length \(length), \(high) at \(place)") }
+                    bytes[place] = saved
+                }
+            }
+        }
+    }
+
     @Test("an empty needle and an empty haystack")
     func empty() {
         let nothing: [UInt8] = []

@@ -138,6 +138,20 @@ struct JSONTests {
         #expect((try? JSONScanner.parse(fine)) != nil)
     }
 
+    @Test(
+        "objects of any size keep their members in order and refuse a duplicate wherever it falls",
+        arguments: [0, 1, 11, 12, 13, 16, 17, 40])
+    func objectSizes(count: Int) throws {
+        let members = (0..<count).map { "\"k\($0)\":\($0)" }
+        let object = try #require(try JSONScanner.parse("{" + members.joined(separator: ",") + "}").objectValue)
+        #expect(object.keys == (0..<count).map { "k\($0)" })
+        #expect(object.members.map(\.value) == (0..<count).map { .int(Int64($0)) })
+        for repeated in 0..<count {
+            let text = "{" + (members + ["\"k\(repeated)\":0"]).joined(separator: ",") + "}"
+            #expect(throws: JSONSyntaxError.self, "k\(repeated) of \(count)") { try JSONScanner.parse(text) }
+        }
+    }
+
     @Test("integers beyond Int64 become doubles; integral doubles print as integers")
     func numbers() throws {
         #expect(try JSONScanner.parse("9223372036854775808") == .double(9_223_372_036_854_775_808))

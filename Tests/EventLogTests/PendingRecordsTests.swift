@@ -36,6 +36,40 @@ struct PendingRecordsTests {
         return heads
     }
 
+    /// Records in runs that share their time, actor and type, and change one of them at a
+    /// time: each body starts with its own record's parts, however the one before began.
+    @Test("the start a record shares with the one before is its own: time, actor and type each change alone")
+    func sharedStarts() throws {
+        var generator = SeededGenerator(seed: 515)
+        let times = [Timestamp(secondsSinceEpoch: 1_800_000_000), Timestamp(secondsSinceEpoch: 1_800_000_001)]
+        let actors = ["anna", "ann", "b\"ob"], types = ["SessionHeld", "GoalSet"]
+        var at = times[0], actor = actors[0], type = types[0]
+        var records: [LogRecord] = []
+        for n in 0..<2_000 {
+            switch Int.random(in: 0..<6, using: &generator) {
+            case 0: at = times.randomElement(using: &generator)!
+            case 1: actor = actors.randomElement(using: &generator)!
+            case 2: type = types.randomElement(using: &generator)!
+            default: break
+            }
+            records.append(LogRecord(type: type, actor: actor, at: at, data: ["n": .int(Int64(n))]))
+        }
+        let pending = PendingRecords()
+        for record in records { try pending.append(record) }
+        var bodies: [[UInt8]] = []
+        try pending.forEachBody { bodies.append(Array($0)) }
+        #expect(bodies.count == records.count)
+        for (body, record) in zip(bodies, records) {
+            var expected: [UInt8] = []
+            LineEncoder.encodeBody(record, into: &expected)
+            #expect(body == expected, "\(record.type) \(record.actor) \(record.at)")
+        }
+        let readBack = try pending.records()
+        #expect(readBack.map(\.at) == records.map(\.at))
+        #expect(readBack.map(\.actor) == records.map(\.actor))
+        #expect(readBack.map(\.type) == records.map(\.type))
+    }
+
     @Test("a batch spilled many times is appended exactly as one held in memory", arguments: [1 << 10, 1 << 16])
     func spilledEqualsHeld(limit: Int) throws {
         let directory = TemporaryDirectory()

@@ -133,6 +133,18 @@ struct EventDescriptionTests {
                 MatchRunRecorded(
                     run: MatchRunID("r")!, programme: Fixture.programme, on: Fixture.d("2027-01-03"),
                     weights: [weird: 0.1, "a": -2.5e-7, "b": 3], mentors: [], mentees: [], pairs: [])),
+            // Dates are written in place for years 0 to 9999, and as text beyond them.
+            .sessionHeld(
+                SessionHeld(tandem: Fixture.t("t1"), on: BusinessDate(dayNumber: -719_528), minutes: 1, mode: .online)),
+            .sessionHeld(
+                SessionHeld(tandem: Fixture.t("t1"), on: BusinessDate(dayNumber: -719_529), minutes: 1, mode: .online)),
+            .sessionHeld(
+                SessionHeld(tandem: Fixture.t("t1"), on: BusinessDate(dayNumber: 2_932_896), minutes: 1, mode: .online)),
+            .sessionHeld(
+                SessionHeld(tandem: Fixture.t("t1"), on: BusinessDate(dayNumber: 2_932_897), minutes: 1, mode: .online)),
+            .sessionHeld(
+                SessionHeld(
+                    tandem: Fixture.t("t1"), on: BusinessDate(dayNumber: Int(Int32.min)), minutes: 1, mode: .online)),
             .logCreated(logID: "log-1"),
             .unknown(type: "FromANewerVersion", data: ["x": .array([.null, .bool(true)]), "y": .double(1.5)]),
         ]

@@ -72,6 +72,41 @@ struct FieldRuleTests {
         #expect(outcomes.count == 4 && outcomes.values.allSatisfy { $0 > 500 }, "\(outcomes)")
     }
 
+    /// A code (topic, category) is refused exactly when the split into hyphen-separated
+    /// words of the first release refuses it: the byte scan agrees on every value.
+    @Test func slugRuleOnBytesAgreesWithWords() {
+        func reference(_ value: String) -> Bool {
+            let words = value.split(separator: "-", omittingEmptySubsequences: false)
+            return !value.isEmpty && value.utf8.count <= 40
+                && words.allSatisfy({
+                    !$0.isEmpty && $0.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) }
+                })
+        }
+        let pieces = [
+            "a", "z", "0", "9", "-", "--", "A", " ", "_", "é", "-\u{301}", "\u{301}", "ab12", "`", "{", "/", ":",
+        ]
+        let random = SeededRandomSource(seed: 31)
+        var fine = 0
+        for step in 0..<20_000 {
+            // Long values now and then, around the 40-byte limit.
+            let count = step % 10 == 0 ? 30 + Int(random.next(below: 20)) : Int(random.next(below: 7))
+            let value = (0..<count).map { _ in pieces[Int(random.next(below: UInt64(pieces.count)))] }.joined()
+            let expected = reference(value)
+            var got = true
+            do throws(DomainError) { try Field.slug("topics", value) } catch { got = false }
+            #expect(got == expected, "\(value.debugDescription)")
+            if expected { fine += 1 }
+        }
+        // Both outcomes are common, so that the comparison means something.
+        #expect(fine > 1_000 && fine < 19_000, "\(fine) of 20,000 allowed")
+        for value in ["linkedin", "data-visualisation", "a-b-c", "x1", String(repeating: "a", count: 40)] {
+            #expect(reference(value) && (try? Field.slug("topics", value)) != nil, "\(value)")
+        }
+        for value in ["", "-", "a-", "-a", "a--b", "A", "a b", String(repeating: "a", count: 41)] {
+            #expect(!reference(value) && (try? Field.slug("topics", value)) == nil, "\(value)")
+        }
+    }
+
     /// A split seeded source is reproducible and draws a sequence of its own.
     @Test func splitSeededSourcesAreReproducible() {
         let a = SeededRandomSource(seed: 7), b = SeededRandomSource(seed: 7)

@@ -23,11 +23,21 @@ struct RecordTableTests {
             let key = "k\(Int.random(in: 0..<keySpace, using: &generator))"
             switch Int.random(in: 0..<10, using: &generator) {
             case 0..<4:
-                table[key] = Record(n: step)
+                // Through the subscript, or set with one lookup.
+                if step % 2 == 0 { table[key] = Record(n: step) } else { table.set(key, Record(n: step)) }
                 reference[key] = Record(n: step)
             case 4..<7:
-                table[key]?.list.append(step)
+                if step % 2 == 0 {
+                    table[key]?.list.append(step)
+                } else {
+                    let found = table.update(key) { record -> Int in
+                        record.list.append(step)
+                        return record.n
+                    }
+                    #expect(found == reference[key]?.n)
+                }
                 reference[key]?.list.append(step)
+                #expect(table.contains(key) == (reference[key] != nil))
             case 7:
                 table[key] = nil
                 reference[key] = nil
@@ -72,6 +82,17 @@ struct RecordTableTests {
             #expect(table["a"]!.list.withUnsafeBufferPointer { $0.baseAddress } == before, "append \(i)")
         }
         #expect(table["a"]!.list == Array(0..<50))
+        // So is one made through `update`, and `set` replaces a record where it stands.
+        for i in 50..<80 {
+            table.update("a") { $0.list.append(i) }
+            #expect(table["a"]!.list.withUnsafeBufferPointer { $0.baseAddress } == before, "update \(i)")
+        }
+        #expect(table["a"]!.list == Array(0..<80))
+        #expect(table.update("b") { _ in 1 } == nil)
+        table.set("b", Record(n: 2))
+        table.set("a", Record(n: 3))
+        #expect(table.count == 2 && table["a"] == Record(n: 3) && table["b"] == Record(n: 2))
+        #expect(Array(table.keys) == ["a", "b"])
     }
 
     @Test(

@@ -187,6 +187,8 @@ enum BulkCommands {
         struct Shape: Equatable {
             var isFlag: Bool
             var isList: Bool
+            /// Whether the key was spelled with a capital letter (camel-case).
+            var camelCase = false
         }
 
         let known: Set<String>
@@ -210,7 +212,8 @@ enum BulkCommands {
         /// `position`th; nil for a field the command does not have.
         func shape(of key: String, at position: Int) -> Shape? {
             if position < recent.count, recent[position].key == key { return recent[position].shape }
-            guard let shape = shapes[JSONFields.kebab(key)] else { return nil }
+            guard var shape = shapes[JSONFields.kebab(key)] else { return nil }
+            shape.camelCase = JSONFields.hasUppercase(key)
             if position < recent.count {
                 recent[position] = (key, shape)
             } else if position == recent.count {
@@ -222,9 +225,12 @@ enum BulkCommands {
 
     /// Refuses what the command line would refuse: an unknown field (with the closest known
     /// one), and a value of the wrong JSON type. Nothing is dropped silently.
+    /// - Returns: whether some key is camel-case (see `JSONFields.init(object:camelCase:)`).
+    @discardableResult
     static func checkFields(
         _ object: JSONObject, of spec: CommandSpec, shapes: FieldShapes, source: String, line: Int
-    ) throws {
+    ) throws -> Bool {
+        var camelCase = false
         for (position, (key, value)) in object.members.enumerated() {
             guard let shape = shapes.shape(of: key, at: position) else {
                 let known = shapes.known
@@ -234,6 +240,7 @@ enum BulkCommands {
                     ?? "; the fields of \(spec.name) are \(known.sorted().joined(separator: ", "))"
                 throw CommandFailure("\(source), line \(line): unknown field \"\(key)\"\(hint)")
             }
+            camelCase = camelCase || shape.camelCase
             let isFlag = shape.isFlag
             let fine: Bool
             switch value {
@@ -253,6 +260,7 @@ enum BulkCommands {
                 )
             }
         }
+        return camelCase
     }
 
     /// Records a batch read from a file; a refusal names the file's line.

@@ -24,10 +24,21 @@ final class CommandLines: @unchecked Sendable {
     private let base: RecordingContext
     /// Seals the commands' personal data; see `init`.
     private let random: any RandomSource
-    /// Each command's builder, spec and field names, worked out once per batch.
-    private var known:
-        [String: (builder: CommandBuilders.Builder, spec: CommandSpec, shapes: BulkCommands.FieldShapes)] =
-            [:]
+    /// A command's builder, spec and field names, worked out once per batch; a class, so
+    /// that finding it for a line does not copy the spec.
+    private final class Known {
+        let builder: CommandBuilders.Builder
+        let spec: CommandSpec
+        let shapes: BulkCommands.FieldShapes
+
+        init(builder: @escaping CommandBuilders.Builder, spec: CommandSpec) {
+            self.builder = builder
+            self.spec = spec
+            shapes = BulkCommands.FieldShapes(spec)
+        }
+    }
+
+    private var known: [String: Known] = [:]
     private var line = 0
 
     /// - Parameters:
@@ -48,7 +59,8 @@ final class CommandLines: @unchecked Sendable {
         while let object = try input.next({ text -> JSONObject? in
             line += 1
             guard text.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return nil }
-            guard String(validating: text, as: UTF8.self) != nil else {
+            // Most lines are ASCII, which is UTF-8 as it stands; only others are decoded.
+            guard ByteSearch.isASCII(text) || String(validating: text, as: UTF8.self) != nil else {
                 throw CommandFailure("\(name), line \(line): not UTF-8 text; save the file as UTF-8")
             }
             do {
@@ -70,13 +82,15 @@ final class CommandLines: @unchecked Sendable {
     /// One line's command, or an error naming the line.
     private func build(_ object: JSONObject) throws -> (ProgrammeCommand, RecordingContext) {
         let name = input.name
-        let fields = JSONFields(object: object)
+        // No key is camel-case as far as "command" is concerned; the fields' real answer
+        // comes from their check.
+        var fields = JSONFields(object: object, camelCase: false)
         guard let commandName = fields.value("command") else {
             throw CommandFailure(
                 "\(name), line \(line): no \"command\" field; e.g. {\"command\":\"session\",\"tandem\":\"t-1\",\"minutes\":60}"
             )
         }
-        let command: (builder: CommandBuilders.Builder, spec: CommandSpec, shapes: BulkCommands.FieldShapes)
+        let command: Known
         if let seen = known[commandName] {
             command = seen
         } else {
@@ -86,10 +100,11 @@ final class CommandLines: @unchecked Sendable {
                     "\(name), line \(line): unknown command '\(commandName)'; the commands are \(CommandBuilders.byName.keys.filter { !$0.contains("-") && $0 != "launch" }.sorted().joined(separator: ", "))"
                 )
             }
-            command = (builder, spec, BulkCommands.FieldShapes(spec))
+            command = Known(builder: builder, spec: spec)
             known[commandName] = command
         }
-        try BulkCommands.checkFields(object, of: command.spec, shapes: command.shapes, source: name, line: line)
+        fields.camelCase = try BulkCommands.checkFields(
+            object, of: command.spec, shapes: command.shapes, source: name, line: line)
         var recording = base
         if let actor = fields.value("actor") { recording.actor = actor }
         if let behalf = fields.value("on-behalf-of") { recording.onBehalfOf = behalf }
