@@ -4,6 +4,28 @@
 
 /// Substring search over raw bytes (memmem is a GNU extension Swift does not import).
 public enum ByteSearch {
+    /// How many bytes of `bytes` are `byte`, counted eight at a time.
+    package static func count(_ byte: UInt8, in bytes: UnsafeRawBufferPointer) -> Int {
+        guard let base = bytes.baseAddress else { return 0 }
+        let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        var total = 0
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            // A byte of `word` is zero exactly where the byte matched; its top bit is set in
+            // `zeros` exactly there (no carry between bytes, unlike the usual zero test).
+            let word = base.loadUnaligned(fromByteOffset: offset, as: UInt64.self) ^ pattern
+            let zeros = ~(((word & low7) &+ low7) | word | low7)
+            total += zeros.nonzeroBitCount
+            offset += 8
+        }
+        while offset < bytes.count {
+            if base.load(fromByteOffset: offset, as: UInt8.self) == byte { total += 1 }
+            offset += 1
+        }
+        return total
+    }
+
     /// Whether every byte is below 0x80 (ASCII, and so valid UTF-8), read eight at a time.
     package static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let base = bytes.baseAddress else { return true }
@@ -45,14 +67,35 @@ public enum ByteSearch {
             }
             offset += 1
         }
-        let first = Int32(firstByte)
+        // Further on, memchr looks for the needle's rarest byte, not its first: in JSON a
+        // quote comes every few bytes, and a search for `"void"` through a large batch
+        // stopped at each one.
+        let anchor = anchorIndex(needle)
+        let anchorByte = Int32(needle[anchor])
         while offset <= last {
-            guard let hit = memchr(base + offset, first, last - offset + 1) else { return nil }
-            let position = base.distance(to: UnsafeRawPointer(hit))
+            guard let hit = memchr(base + offset + anchor, anchorByte, last - offset + 1) else { return nil }
+            let position = base.distance(to: UnsafeRawPointer(hit)) - anchor
             if memcmp(base + position, pattern, n) == 0 { return position }
             offset = position + 1
         }
         return nil
+    }
+
+    /// The place of the needle byte least likely to be common in JSON text: the first that
+    /// is not punctuation, a space, a digit or one of the commonest letters; else the first.
+    static func anchorIndex(_ needle: UnsafeRawBufferPointer) -> Int {
+        for (i, byte) in needle.enumerated() {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "{"), UInt8(ascii: "}"),
+                UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: " "), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "a"), UInt8(ascii: "e"), UInt8(ascii: "i"), UInt8(ascii: "n"), UInt8(ascii: "o"),
+                UInt8(ascii: "r"), UInt8(ascii: "s"), UInt8(ascii: "t"):
+                continue
+            default:
+                return i
+            }
+        }
+        return 0
     }
 
     /// Whether `haystack` contains `needle`.

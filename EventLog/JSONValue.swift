@@ -246,6 +246,50 @@ public struct JSONWriter: Sendable {
 
     /// Appends a string with JSON escaping.
     public mutating func write(_ string: String) {
+        var copy = string
+        // Most strings a log holds are short and need no escaping: quoted in place and
+        // appended as one run (three appends, and a byte-by-byte check, cost more).
+        let plain = copy.withUTF8 { utf8 -> Bool in
+            guard utf8.count <= 120, Self.needsNoEscapingFast(utf8) else { return false }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 122) { buffer in
+                let start = buffer.baseAddress!
+                start[0] = UInt8(ascii: "\"")
+                if let base = utf8.baseAddress { (start + 1).update(from: base, count: utf8.count) }
+                start[utf8.count + 1] = UInt8(ascii: "\"")
+                bytes.append(contentsOf: UnsafeBufferPointer(start: start, count: utf8.count + 2))
+            }
+            return true
+        }
+        if !plain { writeEscaping(copy) }
+    }
+
+    /// Whether `bytes` need no escaping (see `needsNoEscaping`), read eight at a time.
+    @inline(__always)
+    static func needsNoEscapingFast(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var offset = 0
+        var bad: UInt64 = 0
+        while offset + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self)
+            // A byte below 0x20, a quote or a backslash sets its top bit (a byte of 0x80 or
+            // more may set a false one: such words go the slow way, which is exact).
+            let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+            bad |= (word &- ones &* 0x20) | (quote &- ones) | (backslash &- ones)
+            bad |= word
+            offset += 8
+        }
+        if bad & highs != 0 { return needsNoEscaping(bytes) }
+        while offset < bytes.count {
+            let c = base[offset]
+            if c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return false }
+            offset += 1
+        }
+        return true
+    }
+
+    /// `write(_:)` for a string that may need escaping.
+    private mutating func writeEscaping(_ string: String) {
         bytes.append(UInt8(ascii: "\""))
         var copy = string
         copy.withUTF8 { utf8 in

@@ -67,27 +67,34 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
 
     /// Writes the 64 hex digits to `destination`, which must have room for them.
     package func writeHex(to destination: UnsafeMutableRawPointer) {
-        let digits: StaticString = "0123456789abcdef"
-        let table = digits.utf8Start
         withUnsafeBytes(of: words) { raw in
-            var o = 0
             for i in 0..<8 {
-                let w = raw.load(fromByteOffset: i * 4, as: UInt32.self)
-                var shift: UInt32 = 28
-                for _ in 0..<8 {
-                    destination.storeBytes(of: table[Int((w >> shift) & 0xf)], toByteOffset: o, as: UInt8.self)
-                    o &+= 1
-                    shift &-= 4
-                }
+                let digits = Self.hexDigits(raw.load(fromByteOffset: i * 4, as: UInt32.self))
+                destination.storeBytes(of: digits.littleEndian, toByteOffset: i * 8, as: UInt64.self)
             }
         }
     }
 
-    /// Appends the 64 hex digits to `bytes`.
+    /// A word's eight hex digits, the first (most significant nibble) in the lowest byte:
+    /// the nibbles spread one to a byte, then each made a digit or a letter at once.
+    @inline(__always)
+    static func hexDigits(_ word: UInt32) -> UInt64 {
+        var x = UInt64(word)
+        x = (x & 0xFFFF_0000) << 16 | (x & 0xFFFF)
+        x = (x & 0x0000_FF00_0000_FF00) << 8 | (x & 0x0000_00FF_0000_00FF)
+        x = (x & 0x00F0_00F0_00F0_00F0) << 4 | (x & 0x000F_000F_000F_000F)
+        // Now the most significant nibble is in the top byte; the first digit goes first.
+        x = x.byteSwapped
+        let letters = (x &+ 0x0606_0606_0606_0606) >> 4 & 0x0101_0101_0101_0101
+        return x &+ 0x3030_3030_3030_3030 &+ letters &* 0x27
+    }
+
+    /// Appends the 64 hex digits to `bytes`: made in place, appended as one run.
     public func writeHex(into bytes: inout [UInt8]) {
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: 64))
-        bytes.withUnsafeMutableBytes { writeHex(to: $0.baseAddress! + start) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+            writeHex(to: UnsafeMutableRawPointer(buffer.baseAddress!))
+            bytes.append(contentsOf: UnsafeBufferPointer(buffer))
+        }
     }
 
     /// The digest's 64 lowercase hex digits.

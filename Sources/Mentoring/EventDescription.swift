@@ -116,13 +116,27 @@ struct FieldBytesWriter<Value>: EventFields {
     /// `"name":`, after a comma unless it is the first key. Names are plain ASCII words
     /// (a test holds every description to the object writer, which escapes).
     private mutating func key(_ name: StaticString) {
-        if !first { writer.bytes.append(UInt8(ascii: ",")) }
+        // Made in place and appended as one run: four appends cost more than the key.
+        let count = name.utf8CodeUnitCount
+        guard count <= 60 else {
+            if !first { writer.bytes.append(UInt8(ascii: ",")) }
+            first = false
+            writer.bytes.append(UInt8(ascii: "\""))
+            writer.writeRaw(name)
+            writer.writeRaw("\":")
+            return
+        }
+        let comma = first ? 0 : 1
         first = false
-        writer.bytes.append(UInt8(ascii: "\""))
-        writer.writeRaw(name)
-        // Two bytes as two appends: a run of two through `writeRaw` cost five times as much.
-        writer.bytes.append(UInt8(ascii: "\""))
-        writer.bytes.append(UInt8(ascii: ":"))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+            let start = buffer.baseAddress!
+            start[0] = UInt8(ascii: ",")
+            start[comma] = UInt8(ascii: "\"")
+            (start + comma + 1).update(from: name.utf8Start, count: count)
+            start[comma + 1 + count] = UInt8(ascii: "\"")
+            start[comma + 2 + count] = UInt8(ascii: ":")
+            writer.bytes.append(contentsOf: UnsafeBufferPointer(start: start, count: comma + 3 + count))
+        }
     }
 
     mutating func required<Field: FieldValue>(_ name: StaticString, _ path: (Value) -> Field) -> Field {

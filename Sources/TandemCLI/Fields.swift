@@ -69,8 +69,12 @@ struct JSONFields: FieldSource {
     func raw(_ name: String) -> JSONValue? {
         // Lengths first: most keys differ in length, and a length is stored, where comparing
         // two unequal strings orders them.
+        // By index, not by member: a member taken out is a copy of its key and value, retained
+        // and released for every key looked at (most of a lookup).
         let length = name.utf8.count
-        for member in members where member.key.utf8.count == length && member.key == name { return member.value }
+        for i in members.indices where members[i].key.utf8.count == length && members[i].key == name {
+            return members[i].value
+        }
         guard camelCase else { return nil }
         for member in members where Self.kebab(member.key) == name { return member.value }
         return nil

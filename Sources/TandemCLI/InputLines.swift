@@ -8,7 +8,7 @@ import EventLog
 /// 1 MiB reads, so that a million commands are never held as text, or from bytes already
 /// read (standard input, a pipe, a FIFO: they cannot be read twice).
 final class InputLines {
-    private var fd: Int32 = -1
+    fileprivate(set) var fd: Int32 = -1
     private var buffer: [UInt8]
     private var start = 0
     private var end = 0
@@ -80,15 +80,48 @@ final class InputLines {
         if n == 0 { atEnd = true } else { end += n }
     }
 
-    /// Counts lines and looks for `needle` in a file, in 1 MiB reads.
-    static func survey(path: String, name: String, for needle: [UInt8]) throws -> (lines: Int, found: Bool) {
+    /// Counts lines and looks for `needle` (which holds no newline) in a file, in reads of
+    /// `chunk` bytes: the lines `next` hands out, and whether one of them holds `needle`.
+    ///
+    /// Whole reads, not line by line: a search and a newline search per line cost a tenth
+    /// of a second for a million commands, before the first was decided.
+    static func survey(
+        path: String, name: String, for needle: [UInt8], chunk: Int = 1 << 20
+    ) throws -> (lines: Int, found: Bool) {
+        precondition(!needle.contains(0x0A) && chunk > 0)
         let reader = try InputLines(path: path, name: name)
-        var lines = 0
+        // The needle's length less one is kept from the read before, for a needle that
+        // straddles two reads.
+        let kept = max(0, needle.count - 1)
+        var buffer = [UInt8](repeating: 0, count: kept + chunk)
+        var carried = 0
+        var newlines = 0
         var found = false
-        while let hit = try reader.next({ ByteSearch.contains(needle, in: $0) }) {
-            lines += 1
-            found = found || hit
+        var last: UInt8 = 0x0A
+        while true {
+            let n: Int
+            do {
+                n = try buffer.withUnsafeMutableBytes { raw throws(SystemError) in
+                    try Syscall.read(reader.fd, into: raw.baseAddress! + carried, count: chunk, path: name)
+                }
+            } catch {
+                throw CommandFailure("cannot read \(name): \((error as? SystemError)?.systemMessage ?? "\(error)")")
+            }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { raw in
+                newlines += ByteSearch.count(0x0A, in: UnsafeRawBufferPointer(rebasing: raw[carried..<(carried + n)]))
+                if !found {
+                    found = ByteSearch.contains(needle, in: UnsafeRawBufferPointer(rebasing: raw[..<(carried + n)]))
+                }
+                last = raw[carried + n - 1]
+            }
+            let keep = min(kept, carried + n)
+            buffer.withUnsafeMutableBytes { raw in
+                raw.baseAddress!.copyMemory(from: raw.baseAddress! + carried + n - keep, byteCount: keep)
+            }
+            carried = keep
         }
-        return (lines, found)
+        // A last line without a newline is a line too.
+        return (newlines + (last == 0x0A ? 0 : 1), found)
     }
 }

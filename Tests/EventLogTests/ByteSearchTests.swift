@@ -35,7 +35,9 @@ struct ByteSearchTests {
     @Test("the first occurrence is where a plain search finds it, near the start and beyond")
     func againstPlainSearch() {
         var generator = SeededGenerator(seed: 6401)
-        let alphabet = Array(#""on:ab"#.utf8)
+        // Common bytes and rare ones (b, v), so that the byte memchr looks for past the
+        // first 64 is the needle's first as often as a later one.
+        let alphabet = Array(#""on:abv"#.utf8)
         func plain(_ needle: [UInt8], _ haystack: [UInt8]) -> Int? {
             guard needle.count <= haystack.count else { return needle.isEmpty ? 0 : nil }
             return (0...(haystack.count - needle.count)).first { Array(haystack[$0..<($0 + needle.count)]) == needle }
@@ -44,7 +46,7 @@ struct ByteSearchTests {
             let needle = (0..<Int.random(in: 1...6, using: &generator)).map { _ in
                 alphabet.randomElement(using: &generator)!
             }
-            let haystack = (0..<Int.random(in: 0..<200, using: &generator)).map { _ in
+            let haystack = (0..<Int.random(in: 0..<400, using: &generator)).map { _ in
                 alphabet.randomElement(using: &generator)!
             }
             let found = haystack.withUnsafeBytes { bytes in
@@ -74,6 +76,21 @@ struct ByteSearchTests {
                     bytes.withUnsafeBytes { #expect(!ByteSearch.isASCII($0), "length \(length), \(high) at \(place)") }
                     bytes[place] = saved
                 }
+            }
+        }
+    }
+
+    @Test("a byte is counted wherever it falls, next to any other byte (0x80 and up included)")
+    func counts() {
+        var generator = SeededGenerator(seed: 1_010)
+        let alphabet: [UInt8] = [0x0A, 0x0B, 0x09, 0x8A, 0x00, 0xFF, 0x7F, 0x80, 0x0A, 0x41]
+        for _ in 0..<2_000 {
+            let bytes = (0..<Int.random(in: 0..<70, using: &generator)).map { _ in
+                alphabet.randomElement(using: &generator)!
+            }
+            for byte: UInt8 in [0x0A, 0x00, 0xFF, 0x80] {
+                let plain = bytes.filter { $0 == byte }.count
+                bytes.withUnsafeBytes { #expect(ByteSearch.count(byte, in: $0) == plain, "\(byte) in \(bytes)") }
             }
         }
     }

@@ -138,6 +138,44 @@ struct JSONTests {
         #expect((try? JSONScanner.parse(fine)) != nil)
     }
 
+    @Test("strings are escaped byte for byte as RFC 8259 asks, short or long, plain or not, wherever the byte falls")
+    func stringEscapes() {
+        func reference(_ text: String) -> [UInt8] {
+            var out: [UInt8] = [UInt8(ascii: "\"")]
+            for c in text.utf8 {
+                switch c {
+                case UInt8(ascii: "\""): out += Array(#"\""#.utf8)
+                case UInt8(ascii: "\\"): out += Array(#"\\"#.utf8)
+                case 0x0A: out += Array(#"\n"#.utf8)
+                case 0x0D: out += Array(#"\r"#.utf8)
+                case 0x09: out += Array(#"\t"#.utf8)
+                case 0x08: out += Array(#"\b"#.utf8)
+                case 0x0C: out += Array(#"\f"#.utf8)
+                case ..<0x20: out += Array(String(format: "\\u%04x", c).utf8)
+                default: out.append(c)
+                }
+            }
+            return out + [UInt8(ascii: "\"")]
+        }
+        var generator = SeededGenerator(seed: 8_259)
+        let pieces = ["a", "Z", " ", "\"", "\\", "\n", "\u{1}", "\u{1f}", "\u{7f}", "é", "😀", "!", "#", "]", "~"]
+        for round in 0..<4_000 {
+            let length =
+                round % 9 == 0
+                ? Int.random(in: 110...140, using: &generator) : Int.random(in: 0...20, using: &generator)
+            // Mostly plain text, with an odd byte at times, so both paths run often.
+            let text = (0..<length).map { _ in
+                Int.random(in: 0..<6, using: &generator) == 0
+                    ? pieces.randomElement(using: &generator)!
+                    : String(UnicodeScalar(UInt8.random(in: 0x20...0x7E, using: &generator)))
+            }.joined()
+            var writer = JSONWriter()
+            writer.writeRaw("x")
+            writer.write(text)
+            #expect(writer.bytes == [UInt8(ascii: "x")] + reference(text), "\(text.debugDescription)")
+        }
+    }
+
     @Test(
         "objects of any size keep their members in order and refuse a duplicate wherever it falls",
         arguments: [0, 1, 11, 12, 13, 16, 17, 40])

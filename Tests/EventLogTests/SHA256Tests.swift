@@ -76,6 +76,31 @@ struct SHA256Tests {
         }
     }
 
+    @Test("digests print as the hex of their bytes, every nibble value at every place, and read back")
+    func hexPrinting() throws {
+        var generator = SeededGenerator(seed: 1_616)
+        var digests = (0..<16).map { n in
+            // Every nibble value at every place, then seeded words.
+            let nibble = UInt32(n) * 0x1111_1111
+            return SHA256Digest(words: (nibble, nibble, nibble, nibble, nibble, nibble, nibble, nibble))
+        }
+        for _ in 0..<2_000 {
+            func w() -> UInt32 { UInt32.random(in: .min ... .max, using: &generator) }
+            digests.append(SHA256Digest(words: (w(), w(), w(), w(), w(), w(), w(), w())))
+        }
+        for digest in digests {
+            let plain = digest.bytes.map { byte in
+                let digits = Array("0123456789abcdef".utf8)
+                return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 15)]], as: UTF8.self)
+            }.joined()
+            #expect(digest.hex == plain)
+            var appended: [UInt8] = [1, 2, 3]
+            digest.writeHex(into: &appended)
+            #expect(appended == [1, 2, 3] + Array(plain.utf8))
+            #expect(SHA256Digest(hex: plain) == digest)
+        }
+    }
+
     @Test("hex digits parse and check eight at a time as they do one at a time: every byte at every place")
     func hexDigitsEverywhere() throws {
         /// The plain reading: digit by digit.

@@ -18,6 +18,10 @@ final class CommandLines: @unchecked Sendable {
         var recording: RecordingContext
         /// The line of the input it came from, 1-based.
         var line: Int32
+
+        /// The command and its context, moved out: taken field by field from a value that
+        /// lives on, each would be a copy (a retain of everything it holds) and a release.
+        consuming func parts() -> (ProgrammeCommand, RecordingContext) { (command, recording) }
     }
 
     private let input: InputLines
