@@ -228,11 +228,17 @@ public final class ProgrammeService: Sendable {
         var decidedKeys: [String: (digest: String, outcome: RecordedOutcome, index: Int)] = [:]
         var next = head.seq + 1
         var index = -1
+        // The lines of a batch mostly share their context: one that equals the last checked
+        // is not checked again.
+        var checkedContext: RecordingContext? = nil
         while let (original, context) = try nextCommand() {
             index += 1
             do {
                 var command = original
-                try context.validate()
+                if context != checkedContext {
+                    try context.validate()
+                    checkedContext = context
+                }
                 // Idempotency: a retry appends nothing and reports the original seq.
                 // Keys are kept as their SHA-256: a key is free text a client chose, and may
                 // name someone.

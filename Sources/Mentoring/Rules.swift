@@ -294,7 +294,9 @@ public enum Field {
             throw .invalidValue(
                 field: field, value: String(trimmed.prefix(40)) + "…", expected: "at most \(maximum) characters")
         }
-        guard !trimmed.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
+        var bytes = trimmed
+        // Read as one run of bytes: walking the UTF-8 view byte by byte cost more than the rule.
+        guard !bytes.withUTF8({ $0.contains { $0 < 0x20 || $0 == 0x7f } }) else {
             throw .invalidValue(
                 field: field, value: trimmed, expected: "control characters (like newlines) are not allowed here")
         }
@@ -438,7 +440,12 @@ extension String {
     /// Without leading and trailing white space.
     public var trimmed: String {
         // Nearly every value starts and ends with a visible ASCII character: no work to do.
-        if let a = utf8.first, let z = utf8.last, a > 0x20, a < 0x7F, z > 0x20, z < 0x7F { return self }
+        var copy = self
+        let visibleEnds = copy.withUTF8 { utf8 -> Bool in
+            guard let a = utf8.first, let z = utf8.last else { return false }
+            return a > 0x20 && a < 0x7F && z > 0x20 && z < 0x7F
+        }
+        if visibleEnds { return self }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
             let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })

@@ -61,9 +61,23 @@ struct AppendPipelineTests {
             [2_000: "{not json", 2_001: #"{"command":"session","tandem":"t9","minutes":30}"#], 2_000, "not JSON"
         ),
         ([513: #"{"command":"session","tandem":"t9","minutes":30}"#], 513, "t9"),
+        (
+            // A context equal to the line before's is not checked again; one that differs is.
+            [
+                10: #"{"command":"session","tandem":"t1","minutes":30,"actor":"anna"}"#,
+                11: #"{"command":"session","tandem":"t1","minutes":31,"actor":"anna"}"#,
+                12: #"{"command":"session","tandem":"t1","minutes":32,"actor":"an\u0001na"}"#,
+            ], 12, "actor"
+        ),
+        (
+            [
+                2_999: #"{"command":"session","tandem":"t1","minutes":30,"actor":"  "}"#,
+                3_000: #"{"command":"session","tandem":"t1","minutes":30,"actor":"  "}"#,
+            ], 2_999, "actor"
+        ),
     ]
 
-    @Test("the first bad line is named, whichever side finds it, and nothing is recorded", arguments: 0..<6)
+    @Test("the first bad line is named, whichever side finds it, and nothing is recorded", arguments: 0..<8)
     func firstError(_ index: Int) throws {
         let (replace, line, message) = Self.firstErrors[index]
         let cli = try seededProgramme()
