@@ -220,13 +220,13 @@ public struct JSONWriter: Sendable {
     /// Appends the word's eight bytes as sixteen lowercase hex digits, low byte first: what
     /// `RandomSource.hex(bytes:)` makes of one draw.
     public mutating func writeHex(of word: UInt64) {
-        let digits: StaticString = "0123456789abcdef"
-        var word = word
-        for _ in 0..<8 {
-            bytes.append(digits.utf8Start[Int(word >> 4 & 0xf)])
-            bytes.append(digits.utf8Start[Int(word & 0xf)])
-            word >>= 8
-        }
+        // Each half's bytes turned so that its low byte comes first, then eight digits at a
+        // time, appended as one run (sixteen appends cost more than the digits).
+        var digits = (
+            SHA256Digest.hexDigits(UInt32(truncatingIfNeeded: word).byteSwapped).littleEndian,
+            SHA256Digest.hexDigits(UInt32(truncatingIfNeeded: word >> 32).byteSwapped).littleEndian
+        )
+        withUnsafeBytes(of: &digits) { bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
     }
 
     /// Appends a finite double in its shortest round-tripping form. Non-finite values,

@@ -101,6 +101,21 @@ struct SHA256Tests {
         }
     }
 
+    @Test("a draw is written as sixteen hex digits, low byte first, as a seeded source's hex text says")
+    func drawHex() {
+        let source = SeededRandomSource(seed: 4_242), twin = SeededRandomSource(seed: 4_242)
+        var words: [UInt64] = [0, .max, 0x0123_4567_89AB_CDEF, 0xF0E1_D2C3_B4A5_9687]
+        words += (0..<2_000).map { _ in source.next() }
+        for (i, word) in words.enumerated() {
+            var writer = JSONWriter()
+            writer.writeRaw("x")
+            writer.writeHex(of: word)
+            let plain = (0..<8).map { String(format: "%02x", (word >> (8 * UInt64($0))) & 0xFF) }.joined()
+            #expect(writer.bytes == Array(("x" + plain).utf8), "\(word)")
+            if i >= 4 { #expect(twin.hex(bytes: 8) == plain) }
+        }
+    }
+
     @Test("hex digits parse and check eight at a time as they do one at a time: every byte at every place")
     func hexDigitsEverywhere() throws {
         /// The plain reading: digit by digit.
