@@ -450,11 +450,11 @@ public final class ProgrammeService: Sendable {
     ) throws -> ProgrammeCommand {
         func taken(_ id: ParticipantID) throws -> Bool {
             try faulting?.participant(id, deep: false, into: &state)
-            return state.participants[id] != nil
+            return state.participants.contains(id)
         }
         func taken(_ id: TandemID) throws -> Bool {
             try faulting?.tandem(id, deep: false, into: &state)
-            return state.tandems[id] != nil
+            return state.tandems.contains(id)
         }
         switch command {
         case .signUp(var c) where c.id == nil:

@@ -51,11 +51,11 @@ extension ProgrammeState {
         case .participantSignedUp(let e):
             let programme = try self.programme(e.programme)
             if let closed = programme.closedOn { throw .programmeClosed(e.programme, on: closed) }
-            guard participants[e.participant] == nil else { throw .duplicateParticipant(e.participant) }
+            guard !participants.contains(e.participant) else { throw .duplicateParticipant(e.participant) }
             guard e.on <= programme.ends else { throw .programmeEnded(e.programme, ends: programme.ends, date: e.on) }
 
         case .tandemMatched(let e):
-            guard tandems[e.tandem] == nil else { throw .duplicateTandem(e.tandem) }
+            guard !tandems.contains(e.tandem) else { throw .duplicateTandem(e.tandem) }
             let programme = try self.programme(e.programme)
             guard e.mentor != e.mentee else { throw .sameParticipant(e.mentor) }
             let mentor = try available(e.mentor, in: e.programme, as: .mentor, on: e.on)
@@ -129,7 +129,7 @@ extension ProgrammeState {
 
         case .partnerSwapped(let e):
             let tandem = try active(e.tandem)
-            guard tandems[e.newTandem] == nil else { throw .duplicateTandem(e.newTandem) }
+            guard !tandems.contains(e.newTandem) else { throw .duplicateTandem(e.newTandem) }
             guard tandem.includes(e.leaving) else { throw .notAMember(e.leaving, e.tandem) }
             guard !tandem.includes(e.joining) else { throw .sameParticipant(e.joining) }
             let leaving = participants[e.leaving]!

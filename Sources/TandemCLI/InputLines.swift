@@ -8,7 +8,7 @@ import EventLog
 /// 1 MiB reads, so that a million commands are never held as text, or from bytes already
 /// read (standard input, a pipe, a FIFO: they cannot be read twice).
 final class InputLines {
-    fileprivate(set) var fd: Int32 = -1
+    private var fd: Int32 = -1
     private var buffer: [UInt8]
     private var start = 0
     private var end = 0
