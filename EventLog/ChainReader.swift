@@ -263,6 +263,15 @@ enum ChainReader {
                     path: path)
             }
             let count = line.count
+            // Whoever takes a line may parse its hash digits as a digest (a replay's head):
+            // a damaged line whose next prev was changed to match must stop here, named.
+            let digits = count - LineLayout.hashFromEnd
+            guard
+                SHA256Digest.isHex(UnsafeRawBufferPointer(rebasing: line[digits..<(digits + LineLayout.digestDigits)]))
+            else {
+                throw LogError.damaged(
+                    LogDamage(seq: expected, offset: offset, reason: "hash is not 64 lowercase hex digits"), path: path)
+            }
             if checkPrev
                 && memcmp(line.baseAddress! + (count - LineLayout.prevFromEnd), previousHash, LineLayout.digestDigits)
                     != 0

@@ -36,10 +36,17 @@ public struct EventDecoder {
     /// The last actor read, and its bytes: a log has few actors and long runs of the same
     /// one, so one string serves many events instead of one allocation each.
     private var lastActor = ""
-    private var lastActorBytes: [UInt8] = []
+    private var lastActorBytes: [UInt8]?
+
+    /// The last `at` read, and its twenty bytes (`YYYY-MM-DDTHH:MM:SSZ`): the events of one
+    /// command share their time, so most lines need no parse.
+    private var lastAt: (bytes: (UInt64, UInt64, UInt32), time: Timestamp)?
 
     /// A decoder for a stream of lines.
     public init() {}
+
+    /// What stands between the prev and the hash digits.
+    private static let hashKey: StaticString = "\",\"hash\":\""
 
     /// Decodes one line (without its newline) whose chain links the reader has checked.
     /// - Throws: `EventDecodingError` naming the seq, the type and what is wrong.
@@ -58,11 +65,36 @@ public struct EventDecoder {
         try decode(line.bytes, seq: line.seq)
     }
 
+    private mutating func at(_ s: JSONScanner, _ range: Range<Int>) throws(JSONSyntaxError) -> Timestamp {
+        let raw = s.bytes(range)
+        guard raw.count == 20 else {
+            guard let time = Timestamp(rfc3339: raw) else { throw s.fail("at is not RFC 3339") }
+            return time
+        }
+        let bytes = (
+            raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+            raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self)
+        )
+        if let last = lastAt, last.bytes == bytes { return last.time }
+        guard let time = Timestamp(rfc3339: raw) else { throw s.fail("at is not RFC 3339") }
+        lastAt = (bytes, time)
+        return time
+    }
+
     private mutating func actor(_ s: JSONScanner, _ range: Range<Int>, escaped: Bool) -> String {
         let raw = s.bytes(range)
-        if !escaped && raw.elementsEqual(lastActorBytes) { return lastActor }
+        if !escaped, let cached = lastActorBytes, cached.count == raw.count,
+            raw.isEmpty
+                || cached.withUnsafeBufferPointer({
+                    JSONScanner.equalBytes(
+                        raw.baseAddress!.assumingMemoryBound(to: UInt8.self), $0.baseAddress!, raw.count)
+                })
+        {
+            return lastActor
+        }
         lastActor = s.decodeString(range, escaped: escaped)
-        lastActorBytes = escaped ? [] : Array(raw)
+        // An escaped actor is not kept: its bytes are not the string's.
+        lastActorBytes = escaped ? nil : Array(raw)
         return lastActor
     }
 
@@ -78,7 +110,7 @@ public struct EventDecoder {
             _ = try s.parseInt()
             guard s.consume(",\"at\":") else { throw s.fail("expected at") }
             let (atRange, _) = try s.scanString()
-            guard let at = Timestamp(rfc3339: s.bytes(atRange)) else { throw s.fail("at is not RFC 3339") }
+            let at = try self.at(s, atRange)
             guard s.consume(",\"actor\":") else { throw s.fail("expected actor") }
             let (actorRange, actorEscaped) = try s.scanString()
             let actor = self.actor(s, actorRange, escaped: actorEscaped)
@@ -86,8 +118,8 @@ public struct EventDecoder {
             let (typeRange, typeEscaped) = try s.scanString()
             guard s.consume(",\"data\":") else { throw s.fail("expected data") }
             let event: ProgrammeEvent
-            if !typeEscaped, let read = try ProgrammeEvent.read(typeNamed: s.bytes(typeRange), &s, known: &known) {
-                event = read
+            if !typeEscaped, let payload = try ProgrammeEvent.read(typeNamed: s.bytes(typeRange), &s, known: &known) {
+                event = payload
             } else if !typeEscaped && s.keyEquals(typeRange, "LogCreated") {
                 type = "LogCreated"
                 let data = try s.parseValue().objectValue ?? JSONObject()
@@ -120,12 +152,16 @@ public struct EventDecoder {
                     try s.skipValue()
                 }
             }
-            // The line ends with "prev" and "hash", 64 hex digits each, and nothing after.
+            // The line ends with "prev" and "hash", 64 lowercase hex digits each, and nothing
+            // after: checked where they must stand, without scanning them as strings.
             guard sawPrev else { throw s.fail("expected prev") }
-            let (prev, prevEscaped) = try s.scanString()
-            guard s.consume(",\"hash\":") else { throw s.fail("expected hash after prev") }
-            let (hash, hashEscaped) = try s.scanString()
-            guard !prevEscaped, !hashEscaped, prev.count == 64, hash.count == 64, s.consume("}"), s.isAtEnd else {
+            let p = s.position
+            guard s.end - p == 1 + 64 + 10 + 64 + 2, s.byte(at: p) == UInt8(ascii: "\""),
+                SHA256Digest.isHex(s.bytes((p + 1)..<(p + 65))),
+                JSONScanner.equalBytes(s.pointer(at: p + 65), Self.hashKey.utf8Start, 10),
+                SHA256Digest.isHex(s.bytes((p + 75)..<(p + 139))),
+                s.byte(at: p + 139) == UInt8(ascii: "\""), s.byte(at: p + 140) == UInt8(ascii: "}")
+            else {
                 throw s.fail("the line does not end with prev and hash")
             }
             return RecordedEvent(

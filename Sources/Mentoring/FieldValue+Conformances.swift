@@ -105,14 +105,58 @@ extension String: FieldValue {
 }
 
 /// A closed list of codes written as their raw strings (roles, modes, reasons).
-public protocol FieldVocabulary: FieldValue, RawRepresentable<String> {}
+public protocol FieldVocabulary: FieldValue, RawRepresentable<String>, CaseIterable, Sendable {
+    /// Every code's bytes, made once: a replay reads a mode for every session.
+    static var spellings: VocabularySpellings<Self> { get }
+}
+
+/// The bytes of each code of a vocabulary, so that a log line's code is matched where it
+/// stands instead of being made into a string first (most of reading a code).
+public struct VocabularySpellings<Value: RawRepresentable<String> & CaseIterable & Sendable>: Sendable {
+    /// The codes' bytes back to back, in `allCases` order.
+    private let bytes: [UInt8]
+    /// Each code's bytes in `bytes`, and its value.
+    private let entries: [(start: Int, count: Int, value: Value)]
+
+    /// Spells every case of `Value`.
+    public init() {
+        var bytes: [UInt8] = []
+        var entries: [(start: Int, count: Int, value: Value)] = []
+        for value in Value.allCases {
+            let start = bytes.count
+            bytes.append(contentsOf: value.rawValue.utf8)
+            entries.append((start, bytes.count - start, value))
+        }
+        self.bytes = bytes
+        self.entries = entries
+    }
+
+    /// The code spelled exactly `spelled`, or nil; the same answer as
+    /// `Value(rawValue: String(decoding: spelled, as: UTF8.self))`.
+    public func value(_ spelled: UnsafeRawBufferPointer) -> Value? {
+        guard let given = spelled.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            return entries.first { $0.count == 0 }?.value
+        }
+        return bytes.withUnsafeBufferPointer { codes in
+            for entry in entries where entry.count == spelled.count {
+                if entry.count == 0 || JSONScanner.equalBytes(codes.baseAddress! + entry.start, given, entry.count) {
+                    return entry.value
+                }
+            }
+            return nil
+        }
+    }
+}
 
 extension FieldVocabulary {
     public var json: JSONValue { .string(rawValue) }
     public func write(to writer: inout JSONWriter) { writer.write(rawValue) }
 
     public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
-        let text = try s.parseString()
+        let (range, escaped) = try s.scanString()
+        // An escaped code is matched as text: its bytes are not its spelling.
+        if !escaped, let value = spellings.value(s.bytes(range)) { return value }
+        let text = s.decodeString(range, escaped: escaped)
         guard let value = Self(rawValue: text) else { throw s.fail("unknown value '\(text)'") }
         return value
     }
@@ -123,9 +167,15 @@ extension FieldVocabulary {
     }
 }
 
-extension Role: FieldVocabulary {}
-extension SessionMode: FieldVocabulary {}
-extension ReasonCode: FieldVocabulary {}
+extension Role: FieldVocabulary {
+    public static let spellings = VocabularySpellings<Role>()
+}
+extension SessionMode: FieldVocabulary {
+    public static let spellings = VocabularySpellings<SessionMode>()
+}
+extension ReasonCode: FieldVocabulary {
+    public static let spellings = VocabularySpellings<ReasonCode>()
+}
 
 extension PersonalReference: FieldValue {
     public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
@@ -174,7 +224,12 @@ extension Array: FieldValue where Element: FieldValue {
 
     public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
         var list: [Element] = []
-        try s.forEachElement { (s: inout JSONScanner) throws(JSONSyntaxError) in list.append(try Element.read(&s)) }
+        try s.forEachElement { (s: inout JSONScanner) throws(JSONSyntaxError) in
+            // Room for a few at the first (a session's topics): grown from one, a list of
+            // two was allocated twice.
+            if list.isEmpty { list.reserveCapacity(4) }
+            list.append(try Element.read(&s))
+        }
         return list
     }
 

@@ -160,6 +160,8 @@ private struct BatchFiller {
     /// as an array, emptying and refilling it for every line cost more than the copy).
     var lastHex: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
     var lastHexCount = 0
+    /// How many bytes the last batch handed over undecoded held.
+    var undecodedBytes = 0
 
     init(
         channel: BatchChannel<LineBatch>, window: ReplayWindow, sharing: DecodeSharing, batchSize: Int,
@@ -173,6 +175,9 @@ private struct BatchFiller {
         batch.lines.reserveCapacity(batchSize)
         if hint != nil { batch.hints.reserveCapacity(batchSize) }
         handingOver = sharing.leavesUndecoded(batch: 0, waiting: 0)
+        // Log lines are some hundreds of bytes.
+        undecodedBytes = batchSize * 512
+        if handingOver { batch.undecoded.reserveCapacity(undecodedBytes) }
     }
 
     /// Adds a line; false when the fold has stopped taking batches.
@@ -207,12 +212,17 @@ private struct BatchFiller {
     mutating func send() -> Bool {
         guard !batch.lines.isEmpty else { return true }
         batch.lines[batch.lines.count - 1].hashHex = withUnsafeBytes(of: lastHex) { Array($0[..<lastHexCount]) }
+        if !batch.undecoded.isEmpty { undecodedBytes = batch.undecoded.count }
         let sent = channel.send([batch])
         batch.lines.removeAll(keepingCapacity: true)
         batch.hints.removeAll(keepingCapacity: true)
         batch.undecoded = []
         batches += 1
         handingOver = sharing.leavesUndecoded(batch: batches, waiting: channel.waiting)
+        // The bytes go to the other thread with the batch, so each batch starts a new
+        // buffer: made as large as the last one at once, or it doubled its way up (a
+        // quarter of the reading thread, in copies and reallocations).
+        if handingOver { batch.undecoded.reserveCapacity(undecodedBytes + undecodedBytes / 8) }
         return sent
     }
 }

@@ -170,6 +170,107 @@ struct DecoderAgreementTests {
         #expect(changed >= 6)
     }
 
+    /// One decoder keeps the last actor and time it read: a stream of lines, ordered and
+    /// shuffled, with escaped and mangled lines between, reads as lines read one by one do.
+    @Test("one decoder over a stream reads every line as a fresh decoder reads it")
+    func streamAgreesWithSingleLines() throws {
+        let lines = try Self.lines()
+        var generator = SeededGenerator(seed: 1206)
+        var stream = lines.enumerated().map { ($0.offset + 1, $0.element) }
+        for _ in 0..<3 {
+            stream += lines.enumerated().shuffled(using: &generator).map { ($0.offset + 1, $0.element) }
+        }
+        stream += lines.enumerated().map { ($0.offset + 1, Self.escapingEverything($0.element)) }
+        for _ in 0..<400 {
+            let index = Int.random(in: 0..<lines.count, using: &generator)
+            var line = lines[index]
+            // A time or actor changed by one byte, or an actor written empty or escaped.
+            let text = String(decoding: line, as: UTF8.self)
+            switch Int.random(in: 0..<4, using: &generator) {
+            case 0:
+                if let range = text.range(of: #""at":"[0-9T:-]+Z""#, options: .regularExpression) {
+                    var at = Array(text[range].utf8)
+                    at[Int.random(in: 6..<(at.count - 2), using: &generator)] = UInt8.random(
+                        in: 48...57, using: &generator)
+                    line = Array(text.replacingCharacters(in: range, with: String(decoding: at, as: UTF8.self)).utf8)
+                }
+            case 1:
+                if let range = text.range(of: #""actor":"[^"\\]*""#, options: .regularExpression) {
+                    line = Array(text.replacingCharacters(in: range, with: #""actor":"""#).utf8)
+                }
+            case 2:
+                if let range = text.range(of: #""actor":"[^"\\]*""#, options: .regularExpression) {
+                    line = Array(text.replacingCharacters(in: range, with: #""actor":"\u0063oordinator""#).utf8)
+                }
+            default:
+                line[Int.random(in: 0..<line.count, using: &generator)] ^= 0x01
+            }
+            stream.insert((index + 1, line), at: Int.random(in: 0...stream.count, using: &generator))
+        }
+        var decoder = EventDecoder()
+        var read = 0
+        for (seq, line) in stream {
+            let streamed = line.withUnsafeBytes { raw in
+                try? Result { () throws(EventDecodingError) in
+                    try decoder.decode(LogLine(bytes: raw, offset: 0, seq: seq))
+                }
+                .get()
+            }
+            let single = line.withUnsafeBytes { raw in
+                try? Result { () throws(EventDecodingError) in try EventDecoder.decode(raw, seq: seq) }.get()
+            }
+            #expect(streamed == single, "\(String(decoding: line, as: UTF8.self))")
+            if streamed != nil { read += 1 }
+        }
+        #expect(read > lines.count * 4)
+    }
+
+    /// prev and hash are checked where they stand, not scanned as strings: what the scan
+    /// refused is refused, and so are digits that are not lowercase hex.
+    @Test("a line whose prev or hash is not 64 lowercase hex digits, or which goes on after them, is refused")
+    func prevAndHashWhereTheyStand() throws {
+        let line = try Self.lines()[5]
+        let text = String(decoding: line, as: UTF8.self)
+        let prevAt = text.range(of: #","prev":""#)!.upperBound
+        let prev = String(text[prevAt...].prefix(64))
+        let hashAt = text.range(of: #","hash":""#)!.upperBound
+        let hash = String(text[hashAt...].prefix(64))
+        let head = String(text[..<prevAt])
+        func decodes(_ candidate: String) -> Bool {
+            Array(candidate.utf8).withUnsafeBytes { raw in
+                (try? Result { () throws(EventDecodingError) in try EventDecoder.decode(raw, seq: 6) }.get()) != nil
+            }
+        }
+        #expect(decodes(head + prev + #"","hash":""# + hash + #""}"#))
+        let refused = [
+            head + prev.uppercased() + #"","hash":""# + hash + #""}"#,
+            head + prev + #"","hash":""# + hash.uppercased() + #""}"#,
+            head + prev.dropLast() + #"","hash":""# + hash + #""}"#,
+            head + prev + #"","hash":""# + hash + #"0"}"#,
+            head + prev + #"","hash":""# + hash + #""} "#,
+            head + prev + #"","hash":""# + hash + #""}}"#,
+            head + prev + #"" ,"hash":""# + hash + #""}"#,
+            head + prev + #"","hash" :""# + hash + #""}"#,
+            head + prev + #"","hesh":""# + hash + #""}"#,
+            head + #"\u0030"# + prev.dropFirst() + #"","hash":""# + hash + #""}"#,
+            head + prev.dropLast() + #"\"","hash":""# + hash + #""}"#,
+            head + prev + #"","hash":""# + hash.dropLast() + "g" + #""}"#,
+            head + prev + #"","hash":""# + hash,
+        ]
+        for candidate in refused {
+            #expect(!decodes(candidate), "\(candidate.suffix(150))")
+            let error = Array(candidate.utf8).withUnsafeBytes { raw -> EventDecodingError? in
+                do throws(EventDecodingError) {
+                    _ = try EventDecoder.decode(raw, seq: 6)
+                    return nil
+                } catch { return error }
+            }
+            #expect(
+                error?.reason.hasPrefix("the line does not end with prev and hash") == true,
+                "\(String(describing: error))")
+        }
+    }
+
     @Test(
         "seeded mutations: what JSONDecoder refuses, the decoder refuses; what both read, they read alike",
         arguments: 0..<4)

@@ -112,6 +112,13 @@ struct TamperTests {
                 Files.write(store + "/events.jsonl", bytes)
             }, verifyMessage: "seq 31 at byte offset"),
         Attack(
+            name: "a hash and the next line's prev replaced alike by text that is not hex",
+            apply: { store in
+                var lines = TamperFixture.lines(store + "/events.jsonl")
+                TamperTests.replaceLink(after: 40, in: &lines, with: String(repeating: "z", count: 64))
+                Files.write(store + "/events.jsonl", lines.flatMap { $0 })
+            }, verifyMessage: "hash is not 64 lowercase hex digits"),
+        Attack(
             name: "the access ledger cut by a line",
             apply: { store in
                 let lines = TamperFixture.lines(store + "/access.jsonl")
@@ -178,6 +185,40 @@ struct TamperTests {
         #expect(sameBytes(Files.read(cli.store + "/vault.jsonl"), damagedVault), "\(attack): the vault changed")
         #expect(
             !FileManager.default.fileExists(atPath: cli.store + "/quarantine"), "\(attack): something was quarantined")
+    }
+
+    /// Sets line `index`'s hash and the next line's prev (0-based) to `digits`, so that the
+    /// two still link.
+    static func replaceLink(after index: Int, in lines: inout [[UInt8]], with digits: String) {
+        // Each line ends `"prev":"<64>","hash":"<64>"}` and a newline.
+        let hashStart = lines[index].count - 2 - 1 - 64
+        lines[index].replaceSubrange(hashStart..<(hashStart + 64), with: Array(digits.utf8))
+        let prevStart = lines[index + 1].count - 2 - 1 - 64 - 10 - 64
+        lines[index + 1].replaceSubrange(prevStart..<(prevStart + 64), with: Array(digits.utf8))
+    }
+
+    /// A replay keeps the last line of each batch it reads (2,048 lines) as its head, and
+    /// read its hash digits as a digest: a link forged to match with other text crashed
+    /// every query that replayed past it.
+    @Test("queries that replay past a forged, still-linked hash refuse it as damage, without a crash")
+    func forgedLinkAtABatchEnd() throws {
+        let cli = CLI()
+        let demo = try cli.run(["demo", "--store", cli.store, "--participants", "300", "--seed", "3"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        var lines = TamperFixture.lines(cli.store + "/events.jsonl")
+        try #require(lines.count > 2100)
+        Self.replaceLink(after: 2047, in: &lines, with: String(repeating: "z", count: 64))
+        Files.write(cli.store + "/events.jsonl", lines.flatMap { $0 })
+        try FileManager.default.removeItem(atPath: cli.store + "/cache")
+        let damaged = Files.read(cli.store + "/events.jsonl")
+        for query in ["stats", "sessions", "tandems"] {
+            let outcome = try cli(query)
+            #expect(outcome.status == 65, "\(query) exited \(outcome.status)")
+            #expect(
+                outcome.stderr.hasPrefix("Error: ") && outcome.stderr.contains("seq 2048")
+                    && outcome.stderr.contains("hash is not 64 lowercase hex digits"), "\(query): \(outcome.stderr)")
+        }
+        #expect(sameBytes(Files.read(cli.store + "/events.jsonl"), damaged))
     }
 
     @Test("a restored store verifies again, and writers go on")
