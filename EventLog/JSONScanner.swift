@@ -94,6 +94,45 @@ public struct JSONScanner {
         return true
     }
 
+    /// Consumes the string token `"literal"` if it stands at the position, the literal
+    /// holding no quote and no backslash (a key this code wrote): the token is then exactly
+    /// the literal, and reading it as a string first is saved.
+    @inlinable @inline(__always) public mutating func consumeQuoted(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard end &- position >= count &+ 2, base[position] == UInt8(ascii: "\""),
+            base[position &+ count &+ 1] == UInt8(ascii: "\""),
+            Self.equalBytes(base + (position &+ 1), literal.utf8Start, count)
+        else { return false }
+        position &+= count &+ 2
+        return true
+    }
+
+    /// Consumes `[n,m]`, two non-negative integers without leading zeros and without
+    /// whitespace, if that stands at the position (a batch marker as this code writes it);
+    /// anything else is left for `skipValue`, which reads every spelling.
+    @inlinable public mutating func consumeIntegerPair() -> Bool {
+        var i = position
+        let base = self.base, end = self.end
+        @inline(__always) func byte(_ c: UInt8) -> Bool {
+            guard i < end, base[i] == c else { return false }
+            i &+= 1
+            return true
+        }
+        @inline(__always) func integer() -> Bool {
+            guard i < end, base[i] &- 48 < 10 else { return false }
+            let first = base[i]
+            i &+= 1
+            if first == UInt8(ascii: "0") { return true }
+            while i < end, base[i] &- 48 < 10 { i &+= 1 }
+            return true
+        }
+        guard byte(UInt8(ascii: "[")), integer(), byte(UInt8(ascii: ",")), integer(), byte(UInt8(ascii: "]")) else {
+            return false
+        }
+        position = i
+        return true
+    }
+
     /// Whether the `count` bytes at `a` and at `b` are equal.
     ///
     /// Compared a word at a time: a log line's decoder matches a dozen literals and keys

@@ -131,7 +131,15 @@ public struct EventDecoder {
             }
             var onBehalfOf: String?, onBehalfOfRef: PersonalReference?, key: String?, keyDigest: String?
             var sawPrev = false
+            // The batch marker and prev, as this code writes them, are matched where they
+            // stand; any other member is read as a member.
+            if s.consume(#","batch":"#) && !s.consumeIntegerPair() { try s.skipValue() }
             while s.consume(",") {
+                if s.consumeQuoted("prev") {
+                    guard s.consume(":") else { throw s.fail("expected ':'") }
+                    sawPrev = true
+                    break
+                }
                 let (name, _) = try s.scanString()
                 guard s.consume(":") else { throw s.fail("expected ':'") }
                 if s.keyEquals(name, "prev") {

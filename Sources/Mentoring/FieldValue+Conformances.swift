@@ -179,6 +179,20 @@ extension ReasonCode: FieldVocabulary {
 
 extension PersonalReference: FieldValue {
     public static func read(_ s: inout JSONScanner) throws(JSONSyntaxError) -> Self {
+        // As this code writes it, `{"ref":"…","commit":"<64 hex>"}`, read straight on (a
+        // replay reads one for most events); any other spelling is read member by member.
+        let start = s.position
+        if s.consume(#"{"ref":"#) {
+            let (range, escaped) = try s.scanString()
+            if s.consume(#","commit":""#), s.end - s.position >= 66,
+                s.byte(at: s.position + 64) == UInt8(ascii: "\""), s.byte(at: s.position + 65) == UInt8(ascii: "}"),
+                let commit = SHA256Digest(hexBytes: s.bytes(s.position..<(s.position + 64)))
+            {
+                s.position += 66
+                return PersonalReference(ref: s.decodeString(range, escaped: escaped), commit: commit)
+            }
+            s.position = start
+        }
         var ref: String?, commit: SHA256Digest?
         try s.forEachMember { (s: inout JSONScanner, key: Range<Int>, _: Bool) throws(JSONSyntaxError) in
             if s.keyEquals(key, "ref") {

@@ -93,6 +93,15 @@ struct ScannedFields<Value>: EventFields {
     ) throws(JSONSyntaxError) -> Field? {
         if index == nil {
             if closed { return nil }
+            // The key this code writes, without escapes: matched where it stands.
+            if scanner.consumeQuoted(name) {
+                scanner.skipWhitespace()
+                try scanner.expect(UInt8(ascii: ":"))
+                scanner.skipWhitespace()
+                let value: Field? = nullable && scanner.consume("null") ? nil : try Field.read(&scanner)
+                try afterValue()
+                return value
+            }
             let start = scanner.position
             let key = try memberKey()
             if scanner.keyEquals(key, name) {

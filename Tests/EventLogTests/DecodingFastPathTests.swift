@@ -152,4 +152,81 @@ struct DecodingFastPathTests {
             }
         }
     }
+
+    @Test("a quoted key is consumed exactly when the string token there is that key")
+    func quotedKeys() {
+        let keys: [StaticString] = ["prev", "tandem", "on", "", "a key of more than sixteen bytes"]
+        var generator = SeededGenerator(seed: 515)
+        let alphabet = Array(#"prevtandmo"\: "#.utf8)
+        for key in keys {
+            let bytes = Array(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+            var candidates = [[0x22] + bytes + [0x22], [0x22] + bytes + [0x22, 0x3A], [0x22] + bytes, bytes + [0x22]]
+            for _ in 0..<200 {
+                var candidate = [0x22] + bytes + [0x22]
+                for _ in 0..<Int.random(in: 1...2, using: &generator) {
+                    let place = Int.random(in: 0...candidate.count, using: &generator)
+                    switch Int.random(in: 0..<3, using: &generator) {
+                    case 0 where place < candidate.count: candidate[place] = alphabet.randomElement(using: &generator)!
+                    case 1 where place < candidate.count: candidate.remove(at: place)
+                    default: candidate.insert(alphabet.randomElement(using: &generator)!, at: place)
+                    }
+                }
+                candidates.append(candidate)
+            }
+            for candidate in candidates {
+                candidate.withUnsafeBytes { raw in
+                    // The plain reading: a string token there, without escapes, equal to the key.
+                    var plain = JSONScanner(raw)
+                    let token = try? Result { () throws(JSONSyntaxError) in try plain.scanString() }.get()
+                    let expected = token.map { !$0.escaped && Array(raw[$0.content]) == bytes } ?? false
+                    var scanner = JSONScanner(raw)
+                    #expect(scanner.consumeQuoted(key) == expected, "\(key) in \(candidate)")
+                    #expect(scanner.position == (expected ? plain.position : 0))
+                }
+            }
+        }
+    }
+
+    @Test("a pair of integers is taken exactly when skipping the value would read [n,m] without spaces")
+    func integerPairs() {
+        var generator = SeededGenerator(seed: 2727)
+        let alphabet = Array("[],0123456789-.e ".utf8)
+        var candidates = [
+            "[3,427]", "[0,0]", "[10,20]", "[01,2]", "[1,02]", "[-1,2]", "[1.5,2]", "[1e2,3]", "[1, 2]", "[1,2,3]",
+            "[1]", "[]", "[1,2", "1,2]", "[12345678901234567890,1]",
+        ].map { Array($0.utf8) }
+        for _ in 0..<3000 {
+            let count = Int.random(in: 0...9, using: &generator)
+            candidates.append((0..<count).map { _ in alphabet.randomElement(using: &generator)! })
+        }
+        // Pairs of numbers of every form: leading zeros, signs, fractions, spaces.
+        func number() -> String {
+            let digits = String(
+                (0..<Int.random(in: 1...4, using: &generator)).map { _ in "0123456789".randomElement(using: &generator)!
+                })
+            return ["", "", "", "-", " "].randomElement(using: &generator)! + digits
+                + ["", "", "", ".5", "e1", " "].randomElement(using: &generator)!
+        }
+        for _ in 0..<2000 { candidates.append(Array("[\(number()),\(number())]".utf8)) }
+        var taken = 0
+        for candidate in candidates {
+            candidate.withUnsafeBytes { raw in
+                var scanner = JSONScanner(raw)
+                let consumed = scanner.consumeIntegerPair()
+                // The plain reading: a valid array of exactly two non-negative integers,
+                // written without whitespace, fraction or exponent.
+                var plain = JSONScanner(raw)
+                let skipped = (try? Result { () throws(JSONSyntaxError) in try plain.skipValue() }.get()) != nil
+                let text = String(decoding: raw[..<(skipped ? plain.position : 0)], as: UTF8.self)
+                let parts = text.dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false)
+                let expected =
+                    skipped && text.hasPrefix("[") && parts.count == 2
+                    && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+                #expect(consumed == expected, "\(String(decoding: raw, as: UTF8.self))")
+                #expect(scanner.position == (expected ? plain.position : 0))
+                if consumed { taken += 1 }
+            }
+        }
+        #expect(taken > 100)
+    }
 }
