@@ -67,11 +67,35 @@ public enum ByteSearch {
             }
             offset += 1
         }
-        // Further on, memchr looks for the needle's rarest byte, not its first: in JSON a
-        // quote comes every few bytes, and a search for `"void"` through a large batch
-        // stopped at each one.
+        return anchored(needle, in: haystack, from: offset)
+    }
+
+    /// `firstIndex(of:in:)` without looking at the first bytes one by one: for a needle
+    /// whose rarest byte is not expected near the start of the haystack.
+    package static func firstIndex(
+        anchoredOf needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer
+    )
+        -> Int?
+    {
+        let n = needle.count
+        guard n > 0, haystack.count >= n else { return n == 0 ? 0 : nil }
+        return anchored(needle, in: haystack, from: 0)
+    }
+
+    /// The first occurrence at or after `offset` (the needle not empty, the haystack at
+    /// least as long). memchr looks for the needle's rarest byte, not its first: in JSON a
+    /// quote comes every few bytes, and a search for `"void"` through a large batch stopped
+    /// at each one.
+    private static func anchored(
+        _ needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer, from offset: Int
+    )
+        -> Int?
+    {
+        let n = needle.count, last = haystack.count - n
+        let base = haystack.baseAddress!, pattern = needle.baseAddress!
         let anchor = anchorIndex(needle)
         let anchorByte = Int32(needle[anchor])
+        var offset = offset
         while offset <= last {
             guard let hit = memchr(base + offset + anchor, anchorByte, last - offset + 1) else { return nil }
             let position = base.distance(to: UnsafeRawPointer(hit)) - anchor

@@ -90,7 +90,7 @@ struct ProfileOffsets: Sendable {
             let key = PackedRef.pack(bytes: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd]))
         else { return .some(nil) }
         // As `TraitsDirectory.forEachProfile` finds profiles: a line without the kind is none.
-        guard ByteSearch.contains(profileMarker, in: line) else { return nil }
+        guard TraitsDirectory.holdsProfileMarker(line) else { return nil }
         return key
     }
 

@@ -276,13 +276,19 @@ public struct Vault: Sendable {
                 let p = memchr(chunk.baseAddress! + start, 0x0A, range.upperBound - start)
             {
                 let end = chunk.baseAddress!.distance(to: p)
+                guard let packed else {
+                    // Every line is wanted: no ref need be read.
+                    found.append(start..<end)
+                    start = end + 1
+                    continue
+                }
                 let line = UnsafeRawBufferPointer(rebasing: chunk[start..<end])
                 let refEnd = prefix.count + 18
                 if line.count > refEnd, line[refEnd] == UInt8(ascii: "\""),
                     memcmp(line.baseAddress!, prefix, prefix.count) == 0,
                     let key = PackedRef.pack(bytes: UnsafeRawBufferPointer(rebasing: line[prefix.count..<refEnd]))
                 {
-                    if packed?.contains(key) ?? true { found.append(start..<end) }
+                    if packed.contains(key) { found.append(start..<end) }
                 } else {
                     found.append(start..<end)  // another shape (none this code writes): parsed
                 }

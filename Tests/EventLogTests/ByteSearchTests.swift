@@ -53,6 +53,11 @@ struct ByteSearchTests {
                 needle.withUnsafeBytes { ByteSearch.firstIndex(of: $0, in: bytes) }
             }
             #expect(found == plain(needle, haystack), "needle \(needle), haystack of \(haystack.count)")
+            // The same search without the first bytes looked at one by one.
+            let anchored = haystack.withUnsafeBytes { bytes in
+                needle.withUnsafeBytes { ByteSearch.firstIndex(anchoredOf: $0, in: bytes) }
+            }
+            #expect(anchored == found, "anchored: needle \(needle), haystack of \(haystack.count)")
         }
         // A marker whose only occurrence straddles the 64th byte, or lies just past it.
         for start in 56...72 {
