@@ -245,10 +245,11 @@ extension Replay {
         beforeFolding: () throws -> Void = {}, hints: ((RecordedEvent) -> PrefetchHint)? = nil,
         prefetch: (PrefetchHint, PrefetchStage) -> Void = { _, _ in }, _ body: (RecordedEvent) throws -> Void
     ) throws -> LogHead {
-        // Up to 16 batches (about 33,000 events, some 10 MB) may wait: the reader gets a
-        // head start while the vault loads, and memory stays small (a deeper queue filled
-        // up during a long vault load and cost 40 MB for no gain).
-        let channel = BatchChannel<LineBatch>(capacity: 16)
+        // Up to 8 batches (about 16,000 events, some 5 MB) may wait: the reader gets a head
+        // start while the vault loads, and memory stays small. A deeper queue filled up
+        // during a long vault load and cost 40 MB for no gain; and once decoding got faster
+        // than folding, 16 stood full all the time, 4 MB more at the peak of a 10M replay.
+        let channel = BatchChannel<LineBatch>(capacity: 8)
         let box = UncheckedSource(source: source)
         let hint = hints.map(HintFunction.init)
         DispatchQueue.global().async {
