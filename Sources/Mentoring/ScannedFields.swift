@@ -49,10 +49,16 @@ struct ScannedFields<Value>: EventFields {
     @inline(__always)
     private mutating func memberKey() throws(JSONSyntaxError) -> Range<Int> {
         let (key, _) = try scanner.scanString()
+        try colon()
+        return key
+    }
+
+    /// Reads the `:` after a key, leaving the scanner at the value.
+    @inline(__always)
+    private mutating func colon() throws(JSONSyntaxError) {
         scanner.skipWhitespace()
         try scanner.expect(UInt8(ascii: ":"))
         scanner.skipWhitespace()
-        return key
     }
 
     /// Reads the `,` or `}` after a value.
@@ -93,18 +99,17 @@ struct ScannedFields<Value>: EventFields {
     ) throws(JSONSyntaxError) -> Field? {
         if index == nil {
             if closed { return nil }
-            // The key this code writes, without escapes: matched where it stands.
-            if scanner.consumeQuoted(name) {
-                scanner.skipWhitespace()
-                try scanner.expect(UInt8(ascii: ":"))
-                scanner.skipWhitespace()
-                let value: Field? = nullable && scanner.consume("null") ? nil : try Field.read(&scanner)
-                try afterValue()
-                return value
-            }
             let start = scanner.position
-            let key = try memberKey()
-            if scanner.keyEquals(key, name) {
+            // The key as this code writes it, without escapes, is matched where it stands;
+            // any other spelling is read as a string first.
+            let isNext: Bool
+            if scanner.consumeQuoted(name) {
+                try colon()
+                isNext = true
+            } else {
+                isNext = scanner.keyEquals(try memberKey(), name)
+            }
+            if isNext {
                 let value: Field? = nullable && scanner.consume("null") ? nil : try Field.read(&scanner)
                 try afterValue()
                 return value
