@@ -313,7 +313,17 @@ public struct JSONScanner {
     /// Decodes the content of a scanned string (see `scanString`).
     public func decodeString(_ content: Range<Int>, escaped: Bool) -> String {
         let raw = UnsafeBufferPointer(start: base + content.lowerBound, count: content.count)
-        guard escaped else { return String(decoding: raw, as: UTF8.self) }
+        guard escaped else {
+            // Ids, topics and codes are short: a string of up to 15 bytes is built in place,
+            // and one of ASCII alone is not checked again (`String(decoding:)` checked every
+            // byte and built it through the general path, twice the instructions).
+            // Either way the bytes are taken as `String(decoding:)` takes them.
+            guard raw.count <= 15 else { return String(decoding: raw, as: UTF8.self) }
+            return String(unsafeUninitializedCapacity: raw.count) { out in
+                _ = out.initialize(from: raw)
+                return raw.count
+            }
+        }
         var out = [UInt8]()
         out.reserveCapacity(content.count)
         var i = 0

@@ -160,13 +160,14 @@ struct PeopleRows: Sendable {
         var byRef = RowIndex()
         byRef.reserveCapacity(rows.count) { hash(ofRow: $0) }
         for n in 0..<Int32(rows.count) { byRef.insert(row: n, hash: hash(ofRow: n)) { hash(ofRow: $0) } }
-        try TraitsDirectory.forEachProfile(in: vault) { ref, traits in
+        try TraitsDirectory.forEachProfileRef(in: vault) { ref, traits in
             let found: Int32?
-            if let key = PackedRef.pack(ref) {
+            switch ref {
+            case .packed(let key):
                 found = byRef.find(hash: Self.hash(packedRef: key)) {
                     self.rows[$0].flags.contains(.packedRef) && self.rows[$0].ref == key
                 }
-            } else {
+            case .other(let ref):
                 found = byRef.find(hash: ref.hashValue) { self.otherRefs[$0] == ref }
             }
             guard let n = found, !self.rows[n].flags.contains(.packedTraits), !self.rows[n].flags.contains(.otherTraits)

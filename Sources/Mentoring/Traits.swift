@@ -52,7 +52,7 @@ public struct TraitsDirectory: Sendable {
     /// - Throws: `SystemError` if the vault cannot be read.
     public mutating func load(_ vault: Vault, from offset: Int = 0) throws {
         if offset > 0 { olderLines = vault }
-        try Self.forEachProfile(in: vault, from: offset) { ref, traits in insert(traits, ref: ref) }
+        try Self.forEachProfileRef(in: vault, from: offset) { ref, traits in insert(traits, ref: ref) }
     }
 
     /// Calls `body` with the ref and traits of every profile line of the vault from byte
@@ -64,12 +64,19 @@ public struct TraitsDirectory: Sendable {
     public static func forEachProfile(
         in vault: Vault, from offset: Int = 0, window: Int = 1 << 20, _ body: (String, Traits) throws -> Void
     ) throws {
+        try forEachProfileRef(in: vault, from: offset, window: window) { ref, traits in try body(ref.text, traits) }
+    }
+
+    /// `forEachProfile` with each ref as it was found: packed where it has our shape, so
+    /// that callers keying by the packed ref make no string for it.
+    public static func forEachProfileRef(
+        in vault: Vault, from offset: Int = 0, window: Int = 1 << 20, _ body: (ProfileRef, Traits) throws -> Void
+    ) throws {
         // At the end of a replay one core did this alone while the other waited (0.3 of
         // 1.5 s on the 1M store).
-        try vault.forEachCandidate(
-            .every, from: offset, window: window,
-            parse: { line, _ in holdsProfileMarker(line) ? parseProfileLine(line) : nil }
-        ) { ref, traits in try body(ref, traits) }
+        try vault.forEachCandidate(.every, from: offset, window: window, parse: { line, _ in profile(in: line) }) {
+            ref, traits in try body(ref, traits)
+        }
     }
 
     /// Whether a vault line holds `"kind":"profile"` anywhere: what makes it a candidate
@@ -123,11 +130,14 @@ public struct TraitsDirectory: Sendable {
     }
 
     /// Adds a profile's traits (a signup decided in this process).
-    public mutating func insert(_ traits: Traits, ref: String) {
-        if let key = PackedRef.pack(ref), let word = codec.pack(traits) {
+    public mutating func insert(_ traits: Traits, ref: String) { insert(traits, ref: ProfileRef(ref)) }
+
+    /// Adds a profile's traits under a ref as a pass over the vault found it.
+    mutating func insert(_ traits: Traits, ref: ProfileRef) {
+        if case .packed(let key) = ref, let word = codec.pack(traits) {
             packed[key] = word
         } else {
-            other[ref] = traits
+            other[ref.text] = traits
         }
     }
 
