@@ -422,6 +422,15 @@ public struct JSONScanner {
         var i = range.lowerBound
         let negative = base[i] == UInt8(ascii: "-")
         if negative { i += 1 }
+        // Up to 18 digits cannot overflow: no check per digit (seqs, minutes, years).
+        if range.upperBound - i <= 18 {
+            var value: Int64 = 0
+            while i < range.upperBound {
+                value = value &* 10 &+ Int64(base[i] &- 48)
+                i &+= 1
+            }
+            return negative ? -value : value
+        }
         var magnitude: UInt64 = 0
         while i < range.upperBound {
             let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)

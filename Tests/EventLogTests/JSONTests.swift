@@ -190,6 +190,37 @@ struct JSONTests {
         }
     }
 
+    @Test("integers of every length read as Int64 reads them, up to and past its bounds")
+    func integersOfEveryLength() throws {
+        func read(_ text: String) -> Int64? {
+            Array(text.utf8).withUnsafeBytes { raw in
+                var s = JSONScanner(raw)
+                guard let value = try? s.parseInt(), s.position == raw.count else { return nil }
+                return value
+            }
+        }
+        var texts = [
+            "0", "-0", "9223372036854775807", "-9223372036854775808", "9223372036854775808",
+            "-9223372036854775809", "99999999999999999999", "-99999999999999999999", "100000000000000000000",
+        ]
+        var generator = SeededGenerator(seed: 12)
+        for digits in 1...20 {
+            for _ in 0..<200 {
+                var text = String(Int.random(in: 1...9, using: &generator))
+                for _ in 1..<digits { text += String(Int.random(in: 0...9, using: &generator)) }
+                texts.append(text)
+                texts.append("-" + text)
+            }
+            texts.append(String(repeating: "9", count: digits))
+            texts.append("-" + String(repeating: "9", count: digits))
+        }
+        for text in texts {
+            #expect(read(text) == Int64(text), "\(text)")
+        }
+        // Not integers: the same refusal as before.
+        for text in ["1.0", "1e3", "01", "-", "--1", "+1"] { #expect(read(text) == nil, "\(text)") }
+    }
+
     @Test("integers beyond Int64 become doubles; integral doubles print as integers")
     func numbers() throws {
         #expect(try JSONScanner.parse("9223372036854775808") == .double(9_223_372_036_854_775_808))
