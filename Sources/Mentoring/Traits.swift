@@ -216,12 +216,18 @@ public enum PackedRef {
 }
 
 /// Values numbered in the order they were first seen: units, genders, programmes, categories.
+///
+/// Inlinable, as `ChunkedStore` is: the read model interns programmes, runs and categories
+/// from another module, where each lookup went through an unspecialised dictionary (about
+/// 700 instructions, 2.7 % of a cold replay).
+@frozen
 public struct Interned<Value: Hashable & Sendable>: Sendable {
     /// The values, by number.
-    public private(set) var values: [Value] = []
-    private var numbers: [Value: Int] = [:]
+    @inlinable public var values: [Value] { storedValues }
+    @usableFromInline var storedValues: [Value] = []
+    @usableFromInline var numbers: [Value: Int] = [:]
 
-    public init() {}
+    @inlinable public init() {}
 
     /// The values numbered as listed (a table written by a snapshot, read back with the
     /// same numbers); nil if a value is listed twice.
@@ -231,20 +237,21 @@ public struct Interned<Value: Hashable & Sendable>: Sendable {
         for (n, value) in values.enumerated() {
             guard numbers.updateValue(n, forKey: value) == nil else { return nil }
         }
-        self.values = values
+        self.storedValues = values
         self.numbers = numbers
     }
 
     /// The value's number, assigned on first sight.
+    @inlinable
     public mutating func number(_ value: Value) -> Int {
         if let n = numbers[value] { return n }
-        values.append(value)
-        numbers[value] = values.count - 1
-        return values.count - 1
+        storedValues.append(value)
+        numbers[value] = storedValues.count - 1
+        return storedValues.count - 1
     }
 
     /// The value's number, if it has been seen.
-    public func existingNumber(_ value: Value) -> Int? { numbers[value] }
+    @inlinable public func existingNumber(_ value: Value) -> Int? { numbers[value] }
 
     /// Which numbers stand for one of `wanted`, by number: a scan of a million rows asks
     /// once per row, and a set of numbers hashed each question (a fifth of an analyst's
