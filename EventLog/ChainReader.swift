@@ -12,17 +12,19 @@ enum ChainReader {
 
     /// Reads `{"seq":N,` at the start of a line.
     static func leadingSeq(_ line: UnsafeRawBufferPointer) -> Int? {
-        guard line.count > 8, line[0] == UInt8(ascii: "{"), line[1] == UInt8(ascii: "\""), line[2] == UInt8(ascii: "s"),
-            line[3] == UInt8(ascii: "e"), line[4] == UInt8(ascii: "q"), line[5] == UInt8(ascii: "\""),
-            line[6] == UInt8(ascii: ":")
-        else { return nil }
+        let open: StaticString = "{\"seq\":"
+        guard line.count > 8 else { return nil }
+        let p = line.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        guard JSONScanner.equalBytes(p, open.utf8Start, 7) else { return nil }
+        // At most 18 digits: no seq has more, and none can overflow.
+        let limit = min(line.count, 7 + 18)
         var value = 0
         var i = 7
-        while i < line.count, line[i] >= 48, line[i] <= 57, i < 26 {
-            value = value * 10 + Int(line[i] - 48)
-            i += 1
+        while i < limit, p[i] &- 48 < 10 {
+            value = value &* 10 &+ Int(p[i] &- 48)
+            i &+= 1
         }
-        guard i > 7, i < line.count, line[i] == UInt8(ascii: ","), line[7] != UInt8(ascii: "0") else { return nil }
+        guard i > 7, i < line.count, p[i] == UInt8(ascii: ","), p[7] != UInt8(ascii: "0") else { return nil }
         return value
     }
 
@@ -31,13 +33,11 @@ enum ChainReader {
     static func suffixIsWellFormed(_ line: UnsafeRawBufferPointer) -> Bool {
         let n = line.count
         guard n >= LineLayout.shortestLine else { return false }
-        return memcmp(
-            line.baseAddress! + (n - LineLayout.prevMarkerFromEnd), LineLayout.prevMarker, LineLayout.prevMarker.count)
-            == 0
-            && memcmp(
-                line.baseAddress! + (n - LineLayout.hashMarkerFromEnd), LineLayout.hashMarker,
-                LineLayout.hashMarker.count) == 0
-            && line[n - 2] == UInt8(ascii: "\"") && line[n - 1] == UInt8(ascii: "}")
+        let end = line.baseAddress!.assumingMemoryBound(to: UInt8.self) + n
+        let prev = LineLayout.prevMarker, hash = LineLayout.hashMarker
+        return JSONScanner.equalBytes(end - LineLayout.prevMarkerFromEnd, prev.utf8Start, prev.utf8CodeUnitCount)
+            && JSONScanner.equalBytes(end - LineLayout.hashMarkerFromEnd, hash.utf8Start, hash.utf8CodeUnitCount)
+            && end[-2] == UInt8(ascii: "\"") && end[-1] == UInt8(ascii: "}")
     }
 
     /// The line starting at `offset`, newline included, however long; nil if no complete

@@ -16,20 +16,23 @@ enum LineLayout {
     /// Hex digits of a SHA-256 digest.
     static let digestDigits = 64
     /// `,"prev":"`, before prev's digits.
-    static let prevMarker = Array(",\"prev\":\"".utf8)
+    static let prevMarker: StaticString = ",\"prev\":\""
     /// `","hash":"`, between prev's digits and the hash's.
-    static let hashMarker = Array("\",\"hash\":\"".utf8)
+    static let hashMarker: StaticString = "\",\"hash\":\""
     /// `"}`, after the hash's digits.
     static let closing = 2
 
+    // The distances are literals (a test holds them to the markers): computed from the
+    // markers they were initialised on first use, a check for every line a reader reads.
+
     /// From the end of a line to the first digit of its hash.
-    static let hashFromEnd = closing + digestDigits
+    static let hashFromEnd = 66
     /// From the end of a line to `","hash":"`.
-    static let hashMarkerFromEnd = hashFromEnd + hashMarker.count
+    static let hashMarkerFromEnd = 76
     /// From the end of a line to the first digit of prev.
-    static let prevFromEnd = hashMarkerFromEnd + digestDigits
+    static let prevFromEnd = 140
     /// From the end of a line to `,"prev":"`.
-    static let prevMarkerFromEnd = prevFromEnd + prevMarker.count
+    static let prevMarkerFromEnd = 149
     /// The shortest well-formed line: `{"seq":1,` and a little, then the chain suffix.
     static let shortestLine = 160
 }
