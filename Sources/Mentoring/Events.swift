@@ -785,7 +785,7 @@ public struct RecordedEvent: Sendable, Equatable {
         self.actor = actor
         self.event = event
         // Tested field by field: most lines have none, and then nothing is built.
-        if onBehalfOf == nil && onBehalfOfRef == nil && key == nil && keyDigest == nil {
+        if RareEnvelope.Fields.none(onBehalfOf, onBehalfOfRef, key, keyDigest) {
             rare = nil
         } else {
             rare = RareEnvelope(
@@ -820,7 +820,15 @@ private final class RareEnvelope: Sendable {
         var key: String?
         var keyDigest: String?
 
-        var isEmpty: Bool { onBehalfOf == nil && onBehalfOfRef == nil && key == nil && keyDigest == nil }
+        var isEmpty: Bool { Self.none(onBehalfOf, onBehalfOfRef, key, keyDigest) }
+
+        /// Whether all four are absent.
+        @inline(__always)
+        static func none(
+            _ onBehalfOf: String?, _ onBehalfOfRef: PersonalReference?, _ key: String?, _ keyDigest: String?
+        ) -> Bool {
+            onBehalfOf == nil && onBehalfOfRef == nil && key == nil && keyDigest == nil
+        }
     }
 
     let fields: Fields
