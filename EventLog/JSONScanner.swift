@@ -463,8 +463,14 @@ public struct JSONScanner {
             }
         case UInt8(ascii: "["):
             guard depth < Self.maximumDepth else { throw fail("nesting too deep") }
+            // A string element is scanned here, not through another call of this function:
+            // most arrays a reader skips are lists of strings (topics, offers, wants).
             try forEachElement { (scanner: inout JSONScanner) throws(JSONSyntaxError) in
-                try scanner.skipValue(depth: depth + 1)
+                if scanner.position < scanner.end && scanner.base[scanner.position] == UInt8(ascii: "\"") {
+                    _ = try scanner.scanString()
+                } else {
+                    try scanner.skipValue(depth: depth + 1)
+                }
             }
         case UInt8(ascii: "t"): guard consume("true") else { throw fail("invalid literal") }
         case UInt8(ascii: "f"): guard consume("false") else { throw fail("invalid literal") }

@@ -227,4 +227,46 @@ struct JSONTests {
         #expect(JSONValue.double(3).description == "3")
         #expect(JSONValue.double(.nan).description == "null")
     }
+
+    /// Skipping a value is parsing it without keeping it: the same values are accepted, the
+    /// scanner ends at the same byte, and a refusal names the same byte. Arrays (lists of
+    /// strings above all, which the skip scans in place) and their damaged spellings.
+    @Test("a skipped array ends where a parsed one ends, and is refused where it is refused")
+    func skippingArraysAsParsing() {
+        var generator = SeededGenerator(seed: 59)
+        let pieces = [
+            #""slack""#, #""data-visualisation""#, #""é""#, #""a\"b""#, #""\u00e9""#, "12", "-3.5", "true", "null",
+            "[]", #"["x"]"#, " ", ",", "]", "[", #"""#, #""\x""#, "\u{01}",
+        ]
+        var accepted = 0
+        for _ in 0..<6000 {
+            var text = "["
+            for i in 0..<Int.random(in: 0...5, using: &generator) {
+                if i > 0 { text += "," }
+                text += pieces.prefix(11).randomElement(using: &generator)!
+            }
+            text += "]"
+            if Int.random(in: 0..<3, using: &generator) == 0 {
+                // Damage: a piece put in anywhere.
+                let at = text.index(text.startIndex, offsetBy: Int.random(in: 0...text.count, using: &generator))
+                text.insert(contentsOf: pieces.randomElement(using: &generator)!, at: at)
+            }
+            text += Int.random(in: 0..<2, using: &generator) == 0 ? "" : #","rest":1}"#
+            Array(text.utf8).withUnsafeBytes { raw in
+                var skipping = JSONScanner(raw), parsing = JSONScanner(raw)
+                let skipped = Result { () throws(JSONSyntaxError) in try skipping.skipValue() }
+                let parsed = Result { () throws(JSONSyntaxError) in try parsing.parseValue() }
+                switch (skipped, parsed) {
+                case (.success, .success):
+                    accepted += 1
+                    #expect(skipping.position == parsing.position, "\(text)")
+                case (.failure(let a), .failure(let b)):
+                    #expect(a.offset == b.offset, "\(text)")
+                default:
+                    Issue.record("skip and parse disagree on \(text)")
+                }
+            }
+        }
+        #expect(accepted > 1000)
+    }
 }
