@@ -34,15 +34,9 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
         // every vault reference it decodes, and digit by digit that was a twentieth of it.
         var bad: UInt64 = 0
         func word(_ start: Int) -> UInt32 {
-            let v = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: start, as: UInt64.self))
-            bad |= Self.nonHexBytes(v)
-            // A digit's value is its low four bits, plus 9 for a letter (bit 6 set).
-            let nibbles = (v & 0x0F0F_0F0F_0F0F_0F0F) &+ ((v >> 6) & 0x0101_0101_0101_0101) &* 9
-            // The first digit is the lowest byte and becomes the highest nibble.
-            let u = nibbles.byteSwapped
-            let pairs = (u | u >> 4) & 0x00FF_00FF_00FF_00FF
-            let quads = (pairs | pairs >> 8) & 0x0000_FFFF_0000_FFFF
-            return UInt32(truncatingIfNeeded: quads | quads >> 16)
+            let (value, notHex) = Self.hexWord(base.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+            bad |= notHex
+            return value
         }
         let words = (word(0), word(8), word(16), word(24), word(32), word(40), word(48), word(56))
         guard bad == 0 else { return nil }
@@ -75,10 +69,25 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The value of eight lowercase hex digits loaded as one word from memory (the first
+    /// digit, the most significant, in the lowest byte), and `nonHexBytes` of them: any bit
+    /// set there means they were not eight such digits, and the value means nothing.
+    @inlinable @inline(__always)
+    package static func hexWord(_ loaded: UInt64) -> (value: UInt32, notHex: UInt64) {
+        let v = UInt64(littleEndian: loaded)
+        // A digit's value is its low four bits, plus 9 for a letter (bit 6 set).
+        let nibbles = (v & 0x0F0F_0F0F_0F0F_0F0F) &+ ((v >> 6) & 0x0101_0101_0101_0101) &* 9
+        // The first digit is the lowest byte and becomes the highest nibble.
+        let u = nibbles.byteSwapped
+        let pairs = (u | u >> 4) & 0x00FF_00FF_00FF_00FF
+        let quads = (pairs | pairs >> 8) & 0x0000_FFFF_0000_FFFF
+        return (UInt32(truncatingIfNeeded: quads | quads >> 16), nonHexBytes(v))
+    }
+
     /// A word's eight hex digits, the first (most significant nibble) in the lowest byte:
     /// the nibbles spread one to a byte, then each made a digit or a letter at once.
-    @inline(__always)
-    static func hexDigits(_ word: UInt32) -> UInt64 {
+    @inlinable @inline(__always)
+    package static func hexDigits(_ word: UInt32) -> UInt64 {
         var x = UInt64(word)
         x = (x & 0xFFFF_0000) << 16 | (x & 0xFFFF)
         x = (x & 0x0000_FF00_0000_FF00) << 8 | (x & 0x0000_00FF_0000_00FF)
@@ -117,7 +126,7 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Bit 7 of each byte of `v` that is not a lowercase hex digit (SWAR: eight at once).
-    @inline(__always)
+    @usableFromInline @inline(__always)
     static func nonHexBytes(_ v: UInt64) -> UInt64 {
         // Per byte, bit 7 of `b + (0x80 - low)` is set iff b >= low, for b below 0x80
         // (no carry leaves a byte); a byte with bit 7 set is never a digit.

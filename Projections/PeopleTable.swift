@@ -487,15 +487,15 @@ struct PeopleRows: Sendable {
         } else if r.flags.contains(.otherTraits) {
             traits = otherTraits[number]
         }
-        var ref: String?
+        var ref: VaultRef?
         if r.flags.contains(.packedRef) {
-            ref = PackedRef.unpack(r.ref)
+            ref = .packed(r.ref)
         } else if r.flags.contains(.otherRef) {
-            ref = otherRefs[number]
+            ref = otherRefs[number].map(VaultRef.init)
         }
         var person = PersonView(
             id: r.id, programme: programmes.values[Int(r.programme)], role: r.isMentor ? .mentor : .mentee,
-            signedUpOn: BusinessDate(dayNumber: Int(r.signedUpOn)), traits: traits, profileRef: ref)
+            signedUpOn: BusinessDate(dayNumber: Int(r.signedUpOn)), traits: traits, profileVaultRef: ref)
         person.erased = r.flags.contains(.erased)
         person.withdrawnOn = BusinessDate?(stored: r.withdrawnOn)
         person.withdrawalReason = ReasonCode?(stored: r.reason)
@@ -525,14 +525,14 @@ struct PeopleRows: Sendable {
         }
         var ref: UInt64 = 0
         otherRefs[number] = nil
-        if let text = p.profileRef {
-            if let key = PackedRef.pack(text) {
-                ref = key
-                flags.insert(.packedRef)
-            } else {
-                otherRefs[number] = text
-                flags.insert(.otherRef)
-            }
+        switch p.profileVaultRef {
+        case .packed(let key):
+            ref = key
+            flags.insert(.packedRef)
+        case .other(let text):
+            otherRefs[number] = text
+            flags.insert(.otherRef)
+        case nil: break
         }
         return Row(
             id: p.id, traits: traits, ref: ref, signedUpOn: Int32(clamping: p.signedUpOn.dayNumber),

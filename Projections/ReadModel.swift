@@ -10,7 +10,13 @@ public struct PersonView: Sendable, Equatable {
     /// Unit, level, birth year and gender, from the vault; nil once erased.
     public var traits: Traits?
     /// The vault ref of their profile: where their name is, for the rows that show it.
-    public var profileRef: String?
+    public var profileRef: String? {
+        get { profileVaultRef?.text }
+        set { profileVaultRef = newValue.map(VaultRef.init) }
+    }
+    /// `profileRef` as held: packed where it can be (the fold takes it from the event so,
+    /// and the people's rows keep it so).
+    var profileVaultRef: VaultRef?
     public var erased = false
     public var withdrawnOn: BusinessDate?
     public var withdrawalReason: ReasonCode?
@@ -31,7 +37,7 @@ public struct PersonView: Sendable, Equatable {
     public static func == (a: PersonView, b: PersonView) -> Bool {
         a.id == b.id && a.programme == b.programme && a.role == b.role && a.signedUpOn == b.signedUpOn
             && a.traits == b.traits
-            && a.profileRef == b.profileRef
+            && a.profileVaultRef == b.profileVaultRef
             && a.erased == b.erased && a.withdrawnOn == b.withdrawnOn && a.withdrawalReason == b.withdrawalReason
             && a.withdrewBeforeMatch == b.withdrewBeforeMatch && a.firstMatchedOn == b.firstMatchedOn
             && a.activeTandem == b.activeTandem
@@ -114,13 +120,24 @@ public struct GoalView: Sendable, Equatable {
     public var due: BusinessDate?
     public var reached: BusinessDate?
     /// The vault ref of the goal's text (shown only to the tandem's members).
-    public var textRef: String
+    public var textRef: String {
+        get { textVaultRef.text }
+        set { textVaultRef = VaultRef(newValue) }
+    }
+    /// `textRef` as held: packed where it can be (the fold takes it from the event so, and
+    /// the tandems' goal rows keep it so).
+    var textVaultRef: VaultRef
 }
 
 /// A programme and a business day (its day number).
 struct DayKey: Hashable, Sendable {
     var programme: ProgrammeID
     var day: Int
+
+    /// The day alone: a store has a few programmes, so keys that share a day are few, and
+    /// hashing the programme's id as text for every session a replay folds was two in a
+    /// hundred of its instructions. Equality still compares both.
+    func hash(into hasher: inout Hasher) { hasher.combine(day) }
 }
 
 /// The sessions of one programme on one day: how many, their minutes, how many online.
@@ -249,7 +266,7 @@ public struct ProgrammeReadModel: EventFold, Sendable {
             peopleRows.upsert(
                 PersonView(
                     id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on, traits: traits,
-                    profileRef: e.personal.ref))
+                    profileVaultRef: e.personal.vaultRef))
         case .tandemMatched(let e):
             guard let mentor = peopleRows.row(of: e.mentor), let mentee = peopleRows.row(of: e.mentee) else { return }
             let tandem = tandemRows.upsert(
@@ -287,7 +304,7 @@ public struct ProgrammeReadModel: EventFold, Sendable {
             var person = peopleRows.view(row, tandems: tandemRows)
             guard !person.erased else { return }
             person.traits = traits
-            person.profileRef = e.personal.ref
+            person.profileVaultRef = e.personal.vaultRef
             var active: Int32 = -1
             peopleRows.update(row) { active = $0.activeTandem }
             peopleRows.upsert(person, activeTandem: active)
@@ -307,7 +324,7 @@ public struct ProgrammeReadModel: EventFold, Sendable {
             tandemRows.appendGoal(
                 GoalView(
                     tandem: e.tandem, goal: e.goal, category: e.category, set: e.on, due: e.due, reached: nil,
-                    textRef: e.personal.ref), to: tandem)
+                    textVaultRef: e.personal.vaultRef), to: tandem)
         case .goalReached(let e):
             guard let tandem = tandemRows.row(of: e.tandem), tandemRows.reach(e.goal, of: tandem, on: e.on) else {
                 return

@@ -142,12 +142,10 @@ struct TandemRows: Sendable {
 
     /// Appends a goal to a tandem's list.
     mutating func appendGoal(_ goal: GoalView, to number: Int32) {
-        var ref: UInt64 = 0
-        let packed = PackedRef.pack(goal.textRef)
-        if let packed { ref = packed }
+        let packed = goal.textVaultRef.packed
         appendGoal(
             GoalRow(
-                goal: goal.goal, textRef: ref, set: Int32(clamping: goal.set.dayNumber), due: goal.due.stored,
+                goal: goal.goal, textRef: packed ?? 0, set: Int32(clamping: goal.set.dayNumber), due: goal.due.stored,
                 reached: goal.reached.stored, next: -1,
                 category: goal.category.map { UInt32(categories.number($0) + 1) } ?? 0, packedRef: packed != nil),
             otherTextRef: packed == nil ? goal.textRef : nil, to: number)
@@ -269,7 +267,7 @@ struct TandemRows: Sendable {
                     category: r.category == 0 ? nil : categories.values[Int(r.category) - 1],
                     set: BusinessDate(dayNumber: Int(r.set)), due: BusinessDate?(stored: r.due),
                     reached: BusinessDate?(stored: r.reached),
-                    textRef: r.packedRef ? PackedRef.unpack(r.textRef) : otherTextRefs[g]!))
+                    textVaultRef: r.packedRef ? .packed(r.textRef) : VaultRef(otherTextRefs[g]!)))
             g = r.next
         }
         return out.isEmpty ? nil : out

@@ -189,7 +189,12 @@ extension PersonalReference: FieldValue {
                 let commit = SHA256Digest(hexBytes: s.bytes(s.position..<(s.position + 64)))
             {
                 s.position += 66
-                return PersonalReference(ref: s.decodeString(range, escaped: escaped), commit: commit)
+                // Packed from the bytes where it has our shape: no string is made for it.
+                let ref =
+                    escaped
+                    ? VaultRef(s.decodeString(range, escaped: true))
+                    : VaultRef(bytes: s.bytes(range)) { s.decodeString(range, escaped: false) }
+                return PersonalReference(vaultRef: ref, commit: commit)
             }
             s.position = start
         }
@@ -217,7 +222,10 @@ extension PersonalReference: FieldValue {
 
     public func write(to writer: inout JSONWriter) {
         writer.writeRaw(#"{"ref":"#)
-        writer.write(ref)
+        switch vaultRef {
+        case .packed(let key): PackedRef.writeQuoted(key, into: &writer.bytes)
+        case .other(let text): writer.write(text)
+        }
         writer.writeRaw(#","commit":""#)
         commit.writeHex(into: &writer.bytes)
         writer.writeRaw(#""}"#)

@@ -26,7 +26,7 @@ extension ProgrammeService {
             var touching = Set<Int>()
             var extra: [String] = []
             _ = try Replay.pipelined(session, window: .everything) { recorded in
-                for reference in recorded.personalReferences { referenced.insert(reference.ref) }
+                for reference in recorded.personalReferences { referenced.insert(reference.vaultRef) }
                 let subjects = Self.subjects(of: recorded.event, members: &members)
                 let touches: Bool
                 if case .eventVoided(let e) = recorded.event {

@@ -140,7 +140,7 @@ public struct ProgrammeState: Sendable, Equatable {
                 e.participant,
                 ParticipantRecord(
                     id: e.participant, programme: e.programme, role: e.role, signedUpOn: e.on,
-                    unit: traits?.unit, refs: [e.personal.ref]))
+                    unit: traits?.unit, refs: RefList(e.personal.vaultRef)))
         case .tandemMatched(let e):
             var tandem = TandemRecord(
                 id: e.tandem, programme: e.programme, mentor: e.mentor, mentee: e.mentee, since: e.on)
@@ -154,17 +154,17 @@ public struct ProgrammeState: Sendable, Equatable {
             tandems.update(e.tandem) { tandem in
                 tandem.lastSession = max(tandem.lastSession ?? e.on, e.on)
                 tandem.noteActivity(on: e.on, seq: recorded.seq)
-                if let ref = e.personal?.ref { tandem.refs.append(ref) }
+                if let ref = e.personal?.vaultRef { tandem.refs.append(ref) }
             }
         case .profileUpdated(let e):
             participants.update(e.participant) { participant in
-                participant.refs.append(e.personal.ref)
+                participant.refs.append(e.personal.vaultRef)
                 if let traits { participant.unit = traits.unit }
             }
         case .checkInRecorded(let e):
             // The notes may speak of the partner: either one's erasure removes them.
             tandems.update(e.tandem) { tandem in
-                if let ref = e.personal?.ref { tandem.refs.append(ref) }
+                if let ref = e.personal?.vaultRef { tandem.refs.append(ref) }
                 // A check-in is part of the tandem's history: an end backdated before it would
                 // leave a check-in of a tandem that had ended (the timeline property test found it).
                 tandem.noteActivity(on: e.on, seq: recorded.seq)
@@ -172,7 +172,7 @@ public struct ProgrammeState: Sendable, Equatable {
         case .goalSet(let e):
             tandems.update(e.tandem) { tandem in
                 tandem.goals[e.goal] = GoalRecord(setOn: e.on, due: e.due, category: e.category)
-                tandem.refs.append(e.personal.ref)
+                tandem.refs.append(e.personal.vaultRef)
                 tandem.noteActivity(on: e.on, seq: recorded.seq)
             }
         case .goalReached(let e):
@@ -188,14 +188,14 @@ public struct ProgrammeState: Sendable, Equatable {
             var new = TandemRecord(
                 id: e.newTandem, programme: old.programme, mentor: mentor, mentee: mentee, since: e.on)
             new.sinceSeq = recorded.seq
-            if let ref = e.personal?.ref { new.refs.append(ref) }
+            if let ref = e.personal?.vaultRef { new.refs.append(ref) }
             tandems.set(e.newTandem, new)
             join(staying, e.newTandem)
             join(e.joining, e.newTandem)
         case .participantWithdrew(let e):
             let tandem = participants.update(e.participant) { participant in
                 participant.withdrawnOn = e.on
-                if let ref = e.personal?.ref { participant.refs.append(ref) }
+                if let ref = e.personal?.vaultRef { participant.refs.append(ref) }
                 return participant.activeTandem
             }
             if let tandem = tandem ?? nil { end(tandem, on: e.on, as: .dissolved, seq: recorded.seq) }

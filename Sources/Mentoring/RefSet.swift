@@ -8,6 +8,14 @@ struct RefSet {
         if let key = PackedRef.pack(ref) { packed.insert(key) } else { other.insert(ref) }
     }
 
+    /// Inserts a ref as held (no string made for a packed one).
+    mutating func insert(_ ref: VaultRef) {
+        switch ref {
+        case .packed(let key): packed.insert(key)
+        case .other(let text): other.insert(text)
+        }
+    }
+
     func contains(_ ref: String) -> Bool {
         if let key = PackedRef.pack(ref) { return packed.contains(key) }
         return other.contains(ref)
@@ -51,6 +59,23 @@ public struct RefList: RandomAccessCollection, RangeReplaceableCollection, Senda
         switch storage {
         case .packed(let keys): PackedRef.unpack(keys[position])
         case .strings(let refs): refs[position]
+        }
+    }
+
+    /// A list of one ref, as held.
+    public init(_ ref: VaultRef) {
+        self.init()
+        append(ref)
+    }
+
+    /// Appends a ref as held: a packed one is appended as its number, with no string made.
+    public mutating func append(_ ref: VaultRef) {
+        if case .packed(var keys) = storage, case .packed(let key) = ref {
+            storage = .packed([])
+            keys.append(key)
+            storage = .packed(keys)
+        } else {
+            append(ref.text)
         }
     }
 

@@ -1,38 +1,15 @@
 import EventLog
 
-/// A profile's vault ref as a pass over the vault found it: packed where it has our own
-/// shape (`r-` and 16 lowercase hex digits), so that no string is made for it.
-public enum ProfileRef: Sendable, Hashable {
-    /// Our own shape, as `PackedRef` packs it.
-    case packed(UInt64)
-    /// Any other shape, as written.
-    case other(String)
-
-    /// The ref of this text: packed where it can be.
-    public init(_ ref: String) {
-        if let key = PackedRef.pack(ref) { self = .packed(key) } else { self = .other(ref) }
-    }
-
-    /// The ref as text (a packed one unpacks to the very text it was packed from: `PackedRef`
-    /// takes lowercase hex only, and writes it back so).
-    public var text: String {
-        switch self {
-        case .packed(let key): PackedRef.unpack(key)
-        case .other(let ref): ref
-        }
-    }
-}
-
 extension TraitsDirectory {
     /// The ref and traits of a vault line holding a profile; nil for anything else.
     ///
     /// A line of the shape this code writes is read where its fields stand
     /// (`writtenTraits`); any other goes through the member-by-member reader
     /// (`parseProfileLine`), which defines the answer.
-    static func profile(in line: UnsafeRawBufferPointer) -> (ProfileRef, Traits)? {
+    static func profile(in line: UnsafeRawBufferPointer) -> (VaultRef, Traits)? {
         if let written = writtenTraits(line) { return (.packed(written.key), written.traits) }
         guard holdsProfileMarker(line), let (ref, traits) = parseProfileLine(line) else { return nil }
-        return (ProfileRef(ref), traits)
+        return (VaultRef(ref), traits)
     }
 
     /// The packed ref and traits of a profile line exactly as `Vault` writes one:

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import EventLog
@@ -56,14 +57,10 @@ struct DecodingFastPathTests {
             let bytes = Array(base.utf8)
             // Every byte value at every place: digits' neighbours in ASCII (`/`, `:`), letters,
             // and the bytes whose value minus `0` wraps past 250.
-            for place in 0..<10 {
-                for value in 0...255 {
-                    var changed = bytes
-                    changed[place] = UInt8(value)
-                    let expected = Self.plainDate(changed)
-                    #expect(Self.parse(changed) == expected, "\(changed)")
-                    if expected == nil { refused += 1 }
-                }
+            forEverySingleByteChange(of: bytes, at: 0..<10) { changed in
+                let expected = Self.plainDate(changed)
+                #expect(Self.parse(changed) == expected, "\(changed)")
+                if expected == nil { refused += 1 }
             }
         }
         for _ in 0..<20_000 {

@@ -9,15 +9,15 @@ import Testing
 @Suite("Vault profiles: the written shape read straight on as the member reader reads it")
 struct WrittenTraitsTests {
     /// The member-by-member reading: what a profile line means.
-    static func plain(_ line: [UInt8]) -> (ProfileRef, Traits)? {
+    static func plain(_ line: [UInt8]) -> (VaultRef, Traits)? {
         line.withUnsafeBytes { raw in
             guard TraitsDirectory.holdsProfileMarker(raw), let (ref, traits) = TraitsDirectory.parseProfileLine(raw)
             else { return nil }
-            return (ProfileRef(ref), traits)
+            return (VaultRef(ref), traits)
         }
     }
 
-    static func read(_ line: [UInt8]) -> (ProfileRef, Traits)? {
+    static func read(_ line: [UInt8]) -> (VaultRef, Traits)? {
         line.withUnsafeBytes { TraitsDirectory.profile(in: $0) }
     }
 
@@ -25,7 +25,7 @@ struct WrittenTraitsTests {
         line.withUnsafeBytes { TraitsDirectory.writtenTraits($0) }
     }
 
-    static func same(_ a: (ProfileRef, Traits)?, _ b: (ProfileRef, Traits)?) -> Bool {
+    static func same(_ a: (VaultRef, Traits)?, _ b: (VaultRef, Traits)?) -> Bool {
         switch (a, b) {
         case (nil, nil): true
         case let (x?, y?): x.0 == y.0 && x.1 == y.1
@@ -185,10 +185,10 @@ struct WrittenTraitsTests {
 
     @Test("a ref packs and unpacks to the same text; another shape is kept as it is")
     func refs() {
-        #expect(ProfileRef("r-0123456789abcdef") == .packed(0x0123_4567_89ab_cdef))
-        #expect(ProfileRef("r-0123456789abcdef").text == "r-0123456789abcdef")
-        #expect(ProfileRef("r-0123456789ABCDEF") == .other("r-0123456789ABCDEF"))
-        #expect(ProfileRef("r-0123456789ABCDEF").text == "r-0123456789ABCDEF")
-        #expect(ProfileRef("x").text == "x")
+        #expect(VaultRef("r-0123456789abcdef") == .packed(0x0123_4567_89ab_cdef))
+        #expect(VaultRef("r-0123456789abcdef").text == "r-0123456789abcdef")
+        #expect(VaultRef("r-0123456789ABCDEF") == .other("r-0123456789ABCDEF"))
+        #expect(VaultRef("r-0123456789ABCDEF").text == "r-0123456789ABCDEF")
+        #expect(VaultRef("x").text == "x")
     }
 }

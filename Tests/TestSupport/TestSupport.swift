@@ -271,3 +271,19 @@ public func byteDifference(_ a: [UInt8], _ b: [UInt8]) -> String {
     let first = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
     return "\(a.count) vs \(b.count) bytes, first difference at byte \(first)"
 }
+
+/// Every copy of `bytes` with one byte changed: each value 0…255 at each of `places`, the
+/// original value included. Fast paths that read several bytes at once are held to their
+/// plain readings on these (a neighbour of a digit in ASCII, a letter, a byte whose value
+/// minus `0` wraps), then on seeded inputs.
+public func forEverySingleByteChange(
+    of bytes: [UInt8], at places: some Sequence<Int>, _ body: (_ changed: [UInt8]) -> Void
+) {
+    for place in places {
+        for value in 0...255 {
+            var changed = bytes
+            changed[place] = UInt8(value)
+            body(changed)
+        }
+    }
+}
