@@ -20,11 +20,10 @@ public struct PersonalReference: Hashable, Sendable, Codable {
         self.init(vaultRef: VaultRef(ref), commit: commit)
     }
 
-    /// A reference to the ref as held (`VaultRef(_:)` keeps it canonical: packed where it can
-    /// be, so that equal refs are equal values).
+    /// A reference to the ref as held. A ref of our shape given as `.other` text is packed
+    /// here: equal refs must be equal values, whoever made the `VaultRef`.
     public init(vaultRef: VaultRef, commit: SHA256Digest) {
-        assert(vaultRef == VaultRef(vaultRef.text), "a ref of our shape must be packed")
-        self.vaultRef = vaultRef
+        if case .other(let text) = vaultRef { self.vaultRef = VaultRef(text) } else { self.vaultRef = vaultRef }
         self.commit = commit
     }
 

@@ -1,8 +1,8 @@
 /// A vault ref (`PersonalReference.ref`, a profile line's ref): packed into a number where it
 /// has our own shape (`r-` and 16 lowercase hex digits), so that no string is made for it.
 ///
-/// A ref of our shape is always `.packed`, and `.other` never holds one: two refs are equal
-/// exactly when their texts are.
+/// `VaultRef(_:)` makes a ref of our shape `.packed`, never `.other`, and `PersonalReference`
+/// keeps its refs so: two such refs are equal exactly when their texts are.
 public enum VaultRef: Sendable, Hashable {
     /// Our own shape, as `PackedRef` packs it.
     case packed(UInt64)

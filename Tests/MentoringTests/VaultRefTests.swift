@@ -88,6 +88,9 @@ struct VaultRefTests {
         changed.ref = "legacy-7"
         #expect(changed == legacy && changed.vaultRef == .other("legacy-7"))
         #expect(PersonalReference(vaultRef: .packed(0xab), commit: commit) == ours)
+        // Our shape given as text is packed all the same.
+        let given = PersonalReference(vaultRef: .other("r-00000000000000ab"), commit: commit)
+        #expect(given == ours && given.vaultRef == .packed(0xab) && given.hashValue == ours.hashValue)
         #expect(Set([ours, changed, legacy, upper]).count == 3)
     }
 
